@@ -1,0 +1,20 @@
+import type { INestApplication } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NextFunction, Request, Response } from 'express';
+import { requestIdOf } from './request-context';
+
+export const BODY_LIMIT = '64kb';
+
+/**
+ * What every HTTP edge sets up before it listens: a strict JSON body parser with a size limit,
+ * the request id echoed back, and no framework banner.
+ */
+export function setUpHttpEdge(app: INestApplication): void {
+  const express = app as NestExpressApplication;
+  express.disable('x-powered-by');
+  express.useBodyParser('json', { limit: BODY_LIMIT, strict: true, type: ['application/json', 'application/*+json'] });
+  express.use((request: Request, response: Response, next: NextFunction) => {
+    response.setHeader('X-Request-Id', requestIdOf(request));
+    next();
+  });
+}

@@ -1,0 +1,2 @@
+export { HttpEdgeModule } from './http-edge.module';
+export { setUpHttpEdge } from './http-edge.setup';

@@ -1,0 +1,38 @@
+import { Injectable } from '@nestjs/common';
+import type { Request } from 'express';
+import { randomUUID } from 'node:crypto';
+import type { CallContext, Caller } from '@contracts/kernel';
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+/** The call context of an HTTP request: its id (from X-Request-Id or new), caller and deadline. */
+@Injectable()
+export class RequestContexts {
+  readonly budgetMs = Number(process.env.FICUS_REQUEST_BUDGET_MS ?? 10_000);
+
+  of(request: Request & { caller?: Caller }): CallContext {
+    const requestId = requestIdOf(request);
+    return {
+      requestId,
+      correlationId: requestId,
+      deadline: Date.now() + this.budgetMs,
+      caller: request.caller,
+      traceparent: typeof request.headers.traceparent === 'string' ? request.headers.traceparent : undefined,
+    };
+  }
+
+  /** For calls the edge makes on its own behalf (fetching keys). */
+  system(): CallContext {
+    return { correlationId: randomUUID(), deadline: Date.now() + this.budgetMs };
+  }
+}
+
+export function requestIdOf(request: Request): string {
+  const given = request.headers['x-request-id'];
+  if (typeof given === 'string' && REQUEST_ID.test(given)) {
+    return given;
+  }
+  const generated = randomUUID();
+  request.headers['x-request-id'] = generated;
+  return generated;
+}

@@ -1,0 +1,58 @@
+import { Body, Controller, Get, Inject, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
+import type { Request } from 'express';
+import { z } from 'zod';
+import { CATALOG, type CatalogApi } from '@contracts/catalog';
+import { INVENTORY, type InventoryApi } from '@contracts/inventory';
+import { SkuSchema } from '@contracts/kernel';
+import { AuthGuard, RequireRoles } from '../auth/auth.guard';
+import { RequestContexts } from '../request-context';
+import { parseOr } from '../validation';
+
+export const PageQuery = z.object({
+  page: z.coerce.number().int().min(1).max(10_000).default(1),
+  pageSize: z.coerce.number().int().min(1).max(100).default(20),
+});
+const SkuParam = z.object({ sku: SkuSchema });
+const RestockBody = z.strictObject({ quantity: z.number().int().positive().max(1_000_000) });
+
+@Controller()
+@UseGuards(AuthGuard)
+export class CatalogController {
+  constructor(
+    @Inject(CATALOG) private readonly catalog: CatalogApi,
+    @Inject(INVENTORY) private readonly inventory: InventoryApi,
+    private readonly contexts: RequestContexts,
+  ) {}
+
+  @Get('catalog/products')
+  products(@Req() request: Request, @Query() query: unknown) {
+    return this.catalog.listProducts(this.contexts.of(request), parseOr(PageQuery, query, 'query'));
+  }
+
+  @Get('catalog/products/:sku')
+  product(@Req() request: Request, @Param() params: unknown) {
+    return this.catalog.getProduct(this.contexts.of(request), parseOr(SkuParam, params, 'path'));
+  }
+
+  /** Stock of a product of the catalogue; a sku the catalogue does not know is a 404. */
+  @Get('inventory/stock/:sku')
+  async stock(@Req() request: Request, @Param() params: unknown) {
+    const { sku } = parseOr(SkuParam, params, 'path');
+    const ctx = this.contexts.of(request);
+    const [, levels] = await Promise.all([
+      this.catalog.getProduct(ctx, { sku }),
+      this.inventory.checkStock(ctx, { skus: [sku] }),
+    ]);
+    return levels.levels[0];
+  }
+
+  @Post('inventory/stock/:sku/restock')
+  @RequireRoles('admin')
+  async restock(@Req() request: Request, @Param() params: unknown, @Body() body: unknown) {
+    const { sku } = parseOr(SkuParam, params, 'path');
+    const { quantity } = parseOr(RestockBody, body, 'body');
+    const ctx = this.contexts.of(request);
+    await this.catalog.getProduct(ctx, { sku });
+    return this.inventory.restock(ctx, { sku, quantity });
+  }
+}

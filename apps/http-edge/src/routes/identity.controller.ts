@@ -1,0 +1,36 @@
+import { Body, Controller, Get, HttpCode, Inject, Post, Req } from '@nestjs/common';
+import type { Request } from 'express';
+import { z } from 'zod';
+import { IDENTITY, PasswordSchema, type IdentityApi } from '@contracts/identity';
+import { EmailSchema } from '@contracts/kernel';
+import { RequestContexts } from '../request-context';
+import { parseOr } from '../validation';
+
+const RegisterBody = z.strictObject({ email: EmailSchema, password: PasswordSchema });
+const LoginBody = z.strictObject({ email: z.string().min(1).max(254), password: z.string().min(1).max(256) });
+
+@Controller()
+export class IdentityController {
+  constructor(
+    @Inject(IDENTITY) private readonly identity: IdentityApi,
+    private readonly contexts: RequestContexts,
+  ) {}
+
+  @Post('identity/register')
+  @HttpCode(201)
+  register(@Req() request: Request, @Body() body: unknown) {
+    return this.identity.register(this.contexts.of(request), parseOr(RegisterBody, body, 'body'));
+  }
+
+  @Post('identity/login')
+  @HttpCode(200)
+  login(@Req() request: Request, @Body() body: unknown) {
+    return this.identity.login(this.contexts.of(request), parseOr(LoginBody, body, 'body'));
+  }
+
+  /** The public keys access tokens are signed with, for anyone who verifies them. */
+  @Get('.well-known/jwks.json')
+  jwks(@Req() request: Request) {
+    return this.identity.getJwks(this.contexts.of(request), {});
+  }
+}

@@ -1,0 +1,140 @@
+import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
+import { z } from 'zod';
+import { CATALOG, type CatalogApi } from '@contracts/catalog';
+import { IdSchema, notFound, SkuSchema, type CallContext } from '@contracts/kernel';
+import { ORDERING, type OrderingApi, type OrderView } from '@contracts/ordering';
+import { PAYMENTS, type PaymentsApi } from '@contracts/payments';
+import { SHIPPING, type ShippingApi } from '@contracts/shipping';
+import { AuthGuard, RequireRoles, type AuthenticatedRequest } from '../auth/auth.guard';
+import { problem, ProblemError } from '../problem/problem';
+import { RequestContexts } from '../request-context';
+import { parseOr } from '../validation';
+import { PageQuery } from './catalog.controller';
+
+const PlaceOrderBody = z.strictObject({
+  items: z
+    .array(z.strictObject({ sku: SkuSchema, quantity: z.number().int().positive().max(1_000) }))
+    .min(1)
+    .max(50),
+  paymentToken: z.string().min(1).max(200),
+});
+const OrderParam = z.object({ id: IdSchema });
+const IdempotencyKey = z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
+
+type Part<T> = { available: true; value: T } | { available: false; reason: string };
+
+@Controller()
+@UseGuards(AuthGuard)
+export class OrdersController {
+  constructor(
+    @Inject(ORDERING) private readonly ordering: OrderingApi,
+    @Inject(PAYMENTS) private readonly payments: PaymentsApi,
+    @Inject(SHIPPING) private readonly shipping: ShippingApi,
+    @Inject(CATALOG) private readonly catalog: CatalogApi,
+    private readonly contexts: RequestContexts,
+  ) {}
+
+  @Post('orders')
+  @HttpCode(202)
+  @RequireRoles()
+  async place(
+    @Req() request: AuthenticatedRequest,
+    @Body() body: unknown,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+  ) {
+    const ctx = this.contexts.of(request);
+    const order = parseOr(PlaceOrderBody, body, 'body');
+    const key = idempotencyKey === undefined ? undefined : parseIdempotencyKey(idempotencyKey);
+    const { orderId, replayed } = await this.ordering.placeOrder(ctx, {
+      customerId: ctx.caller!.subject,
+      items: order.items,
+      paymentToken: order.paymentToken,
+      idempotencyKey: key,
+    });
+    return { orderId, status: 'PENDING', replayed, links: orderLinks(orderId) };
+  }
+
+  @Get('orders/:id')
+  @RequireRoles()
+  async get(@Req() request: AuthenticatedRequest, @Param() params: unknown) {
+    const ctx = this.contexts.of(request);
+    return this.ownedOrder(ctx, parseOr(OrderParam, params, 'path').id);
+  }
+
+  @Get('orders/:id/timeline')
+  @RequireRoles()
+  async timeline(@Req() request: AuthenticatedRequest, @Param() params: unknown) {
+    const ctx = this.contexts.of(request);
+    const { id } = parseOr(OrderParam, params, 'path');
+    await this.ownedOrder(ctx, id);
+    return this.ordering.getTimeline(ctx, { orderId: id });
+  }
+
+  /**
+   * API composition: the order with its payment, shipment and product names, fetched in
+   * parallel. A part whose context fails is marked unavailable; the rest still answers.
+   */
+  @Get('orders/:id/details')
+  @RequireRoles()
+  async details(@Req() request: AuthenticatedRequest, @Param() params: unknown) {
+    const ctx = this.contexts.of(request);
+    const order = await this.ownedOrder(ctx, parseOr(OrderParam, params, 'path').id);
+    const [payment, shipment, products] = await Promise.all([
+      part(this.payments.getPayment(ctx, { orderId: order.id })),
+      part(this.shipping.getShipment(ctx, { orderId: order.id })),
+      part(this.catalog.getProducts(ctx, { skus: [...new Set(order.items.map((item) => item.sku))] })),
+    ]);
+    const names = products.available ? new Map(products.value.products.map((p) => [p.sku, p.name])) : undefined;
+    return {
+      order: {
+        ...order,
+        items: order.items.map((item) => ({ ...item, productName: names?.get(item.sku) ?? null })),
+      },
+      payment,
+      shipment,
+      products: products.available ? { available: true } : products,
+    };
+  }
+
+  @Get('customers/me/orders')
+  @RequireRoles()
+  myOrders(@Req() request: AuthenticatedRequest, @Query() query: unknown) {
+    const ctx = this.contexts.of(request);
+    return this.ordering.listCustomerOrders(ctx, { customerId: ctx.caller!.subject, ...parseOr(PageQuery, query, 'query') });
+  }
+
+  /** A customer sees only their own orders; another's id answers 404, so ids cannot be probed. */
+  private async ownedOrder(ctx: CallContext, orderId: string): Promise<OrderView> {
+    const order = await this.ordering.getOrder(ctx, { orderId });
+    const caller = ctx.caller!;
+    if (order.customerId !== caller.subject && !caller.roles.includes('admin')) {
+      throw notFound('order-not-found', `no order ${orderId}`, { orderId });
+    }
+    return order;
+  }
+}
+
+function parseIdempotencyKey(value: string): string {
+  const result = IdempotencyKey.safeParse(value);
+  if (!result.success) {
+    throw new ProblemError(problem(400, 'invalid-idempotency-key', 'Idempotency-Key is 1–200 printable ASCII characters'));
+  }
+  return result.data;
+}
+
+function orderLinks(orderId: string) {
+  return {
+    self: `/orders/${orderId}`,
+    timeline: `/orders/${orderId}/timeline`,
+    details: `/orders/${orderId}/details`,
+  };
+}
+
+async function part<T>(call: Promise<T>): Promise<Part<T>> {
+  try {
+    return { available: true, value: await call };
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? 'unavailable';
+    return { available: false, reason: code };
+  }
+}

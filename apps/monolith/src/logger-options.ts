@@ -1,0 +1,17 @@
+import type { IncomingMessage } from 'node:http';
+import type { Params } from 'nestjs-pino';
+
+/** JSON logs (pino); secrets never reach them. LOG_LEVEL sets the level (info by default). */
+export function loggerOptions(): Params {
+  return {
+    pinoHttp: {
+      level: process.env.LOG_LEVEL ?? 'info',
+      genReqId: (request: IncomingMessage) => String(request.headers['x-request-id'] ?? ''),
+      redact: {
+        paths: ['req.headers.authorization', 'req.headers.cookie', 'password', '*.password', 'accessToken', '*.accessToken'],
+        censor: '[redacted]',
+      },
+      autoLogging: process.env.LOG_HTTP_REQUESTS !== 'false',
+    },
+  };
+}

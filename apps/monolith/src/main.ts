@@ -1,0 +1,29 @@
+import 'reflect-metadata';
+import { pino } from 'pino';
+import { readProcessEnv, resolveDatabase } from '@infra/runtime';
+import { createMonolith } from './create-monolith';
+
+/**
+ * `npm start`: the whole shop in one process. Without DATABASE_URL it starts the embedded
+ * PostgreSQL under .data/ first; the first start migrates every context and seeds demo data.
+ */
+async function main(): Promise<void> {
+  const log = pino({ level: process.env.LOG_LEVEL ?? 'info' });
+  const env = readProcessEnv();
+  const database = await resolveDatabase(env, (line) => log.debug({ component: 'embedded-postgres' }, line));
+  const app = await createMonolith({ database: database.config });
+  await app.listen(env.PORT, '0.0.0.0');
+  log.info(`ficus monolith listening on http://localhost:${env.PORT} (try GET /catalog/products)`);
+  const stop = async () => {
+    await app.close();
+    await database.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+}
+
+main().catch((error: unknown) => {
+  pino().fatal({ err: error }, 'ficus monolith failed to start');
+  process.exit(1);
+});

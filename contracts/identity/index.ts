@@ -1,0 +1,2 @@
+export * from './identity.contract';
+export * from './identity.events';

@@ -1,0 +1,2 @@
+export * from './inventory.contract';
+export * from './inventory.events';

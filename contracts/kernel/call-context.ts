@@ -1,0 +1,35 @@
+import { z } from 'zod';
+
+/**
+ * What travels with every contract call, first argument of every method: who calls, on behalf of
+ * whom, until when, and as part of which story. Plain data, so it crosses a process as metadata.
+ */
+export const CallerSchema = z.object({
+  subject: z.string().min(1),
+  roles: z.array(z.string()),
+});
+export type Caller = z.infer<typeof CallerSchema>;
+
+export interface CallContext {
+  /** Epoch milliseconds after which the caller no longer waits for an answer. */
+  readonly deadline: number;
+  readonly correlationId: string;
+  readonly causationId?: string;
+  /** W3C trace context of the calling span. */
+  readonly traceparent?: string;
+  /** The end user on whose behalf the call is made, when there is one. */
+  readonly caller?: Caller;
+  readonly requestId?: string;
+}
+
+export const DEFAULT_CALL_BUDGET_MS = 5_000;
+
+export function remainingMs(ctx: CallContext, now = Date.now()): number {
+  return ctx.deadline - now;
+}
+
+/** A context for a call that a sub-step of `parent` makes: same story, a deadline never later. */
+export function childContext(parent: CallContext, overrides: Partial<CallContext> = {}): CallContext {
+  const deadline = Math.min(parent.deadline, overrides.deadline ?? parent.deadline);
+  return { ...parent, ...overrides, deadline };
+}

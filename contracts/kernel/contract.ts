@@ -1,0 +1,118 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { CallContext } from './call-context';
+import type { Envelope, EventOrigin } from './envelope';
+
+/**
+ * How a bounded context describes what others may know of it: its methods (request and response
+ * schemas, a name that is also the gRPC service and method) and its integration events. The
+ * interface callers code against is derived from these schemas, so it cannot drift from them.
+ */
+
+export interface UnaryMethod<Req extends z.ZodType = z.ZodType, Res extends z.ZodType = z.ZodType> {
+  readonly kind: 'unary';
+  readonly request: Req;
+  readonly response: Res;
+  /** Safe to call twice with the same request: transports may retry it. */
+  readonly idempotent: boolean;
+}
+
+export interface ServerStreamMethod<Req extends z.ZodType = z.ZodType, Res extends z.ZodType = z.ZodType> {
+  readonly kind: 'server-stream';
+  readonly request: Req;
+  readonly response: Res;
+  readonly idempotent: boolean;
+}
+
+export type ContractMethod = UnaryMethod | ServerStreamMethod;
+export type ContractMethods = Record<string, ContractMethod>;
+
+export function unary<Req extends z.ZodType, Res extends z.ZodType>(
+  request: Req,
+  response: Res,
+  options: { idempotent: boolean },
+): UnaryMethod<Req, Res> {
+  return { kind: 'unary', request, response, idempotent: options.idempotent };
+}
+
+export function serverStream<Req extends z.ZodType, Res extends z.ZodType>(
+  request: Req,
+  response: Res,
+): ServerStreamMethod<Req, Res> {
+  return { kind: 'server-stream', request, response, idempotent: true };
+}
+
+export interface Contract<M extends ContractMethods = ContractMethods> {
+  /** Fully qualified service name, as in the .proto: `inventory.v1.InventoryService`. */
+  readonly name: string;
+  /** The bounded context that serves it. */
+  readonly context: string;
+  /** The injection token callers ask for. */
+  readonly token: string;
+  readonly methods: M;
+}
+
+export function defineContract<M extends ContractMethods>(context: string, name: string, methods: M): Contract<M> {
+  return { name, context, token: `contract:${name}`, methods };
+}
+
+type MethodSignature<M> =
+  M extends UnaryMethod<infer Req, infer Res>
+    ? (ctx: CallContext, request: z.input<Req>) => Promise<z.output<Res>>
+    : M extends ServerStreamMethod<infer Req, infer Res>
+      ? (ctx: CallContext, request: z.input<Req>) => AsyncIterable<z.output<Res>>
+      : never;
+
+/** The interface of a contract: one method per declared method, call context first. */
+export type ContractApi<C extends Contract> = { [K in keyof C['methods']]: MethodSignature<C['methods'][K]> };
+
+export type RequestOf<C extends Contract, K extends keyof C['methods']> = z.input<C['methods'][K]['request']>;
+export type ResponseOf<C extends Contract, K extends keyof C['methods']> = z.output<C['methods'][K]['response']>;
+
+/** An integration event type: a name, a version, a payload schema, and the aggregate it is keyed by. */
+export interface EventDefinition<S extends z.ZodType = z.ZodType> {
+  readonly type: string;
+  readonly version: number;
+  readonly context: string;
+  readonly schema: S;
+  readonly aggregateIdOf: (payload: z.output<S>) => string;
+  /** Wraps a payload into a new envelope. */
+  create(payload: z.input<S>, origin: EventOrigin): Envelope<z.output<S>>;
+}
+
+export type PayloadOf<E extends EventDefinition> = z.output<E['schema']>;
+
+export function event<S extends z.ZodType>(
+  type: string,
+  version: number,
+  schema: S,
+  aggregateIdOf: (payload: z.output<S>) => string,
+): EventDefinition<S> {
+  const context = type.split('.')[0];
+  return {
+    type,
+    version,
+    context,
+    schema,
+    aggregateIdOf,
+    create(payload, origin) {
+      const parsed = schema.parse(payload);
+      return {
+        id: randomUUID(),
+        type,
+        version,
+        occurredAt: new Date().toISOString(),
+        aggregateId: aggregateIdOf(parsed),
+        correlationId: origin.correlationId,
+        causationId: origin.causationId,
+        traceparent: origin.traceparent,
+        payload: parsed,
+      };
+    },
+  };
+}
+
+/** The key an event is ordered and deduplicated by: type and version together. */
+export function eventKey(definition: Pick<EventDefinition, 'type' | 'version'>): string {
+  return `${definition.type}.v${definition.version}`;
+}

@@ -1,0 +1,6 @@
+export * from './call-context';
+export * from './contract';
+export * from './envelope';
+export * from './errors';
+export * from './ids';
+export * from './money';

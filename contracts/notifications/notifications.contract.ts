@@ -1,0 +1,30 @@
+import { z } from 'zod';
+import { defineContract, unary, type ContractApi } from '../kernel/contract';
+import { IdSchema } from '../kernel/ids';
+
+export const NotificationViewSchema = z.object({
+  id: IdSchema,
+  recipientId: z.string(),
+  channel: z.enum(['email']),
+  to: z.string(),
+  subject: z.string(),
+  body: z.string(),
+  orderId: z.string().optional(),
+  sentAt: z.iso.datetime({ offset: true }),
+});
+export type NotificationView = z.infer<typeof NotificationViewSchema>;
+
+export const NotificationsContract = defineContract('notifications', 'notifications.v1.NotificationsService', {
+  listNotifications: unary(
+    z.object({
+      recipientId: z.string().optional(),
+      page: z.number().int().min(1).default(1),
+      pageSize: z.number().int().min(1).max(100).default(20),
+    }),
+    z.object({ items: z.array(NotificationViewSchema), total: z.number().int() }),
+    { idempotent: true },
+  ),
+});
+
+export type NotificationsApi = ContractApi<typeof NotificationsContract>;
+export const NOTIFICATIONS = NotificationsContract.token;

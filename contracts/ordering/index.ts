@@ -1,0 +1,2 @@
+export * from './ordering.contract';
+export * from './ordering.events';

@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import { defineContract, unary, type ContractApi } from '../kernel/contract';
+import { IdSchema, SkuSchema } from '../kernel/ids';
+import { MoneySchema } from '../kernel/money';
+
+export const ORDER_STATUSES = ['PENDING', 'CONFIRMED', 'FAILED'] as const;
+export const OrderStatusSchema = z.enum(ORDER_STATUSES);
+export type OrderStatus = z.infer<typeof OrderStatusSchema>;
+
+export const OrderLineSchema = z.object({
+  sku: SkuSchema,
+  quantity: z.number().int().positive().max(1_000),
+  unitPrice: MoneySchema,
+});
+export type OrderLine = z.infer<typeof OrderLineSchema>;
+
+export const OrderViewSchema = z.object({
+  id: IdSchema,
+  customerId: z.string(),
+  status: OrderStatusSchema,
+  items: z.array(OrderLineSchema),
+  total: MoneySchema,
+  failureReason: z.string().optional(),
+  createdAt: z.iso.datetime({ offset: true }),
+  updatedAt: z.iso.datetime({ offset: true }),
+  version: z.number().int(),
+});
+export type OrderView = z.infer<typeof OrderViewSchema>;
+
+export const TimelineStepSchema = z.object({
+  step: z.string(),
+  at: z.iso.datetime({ offset: true }),
+  detail: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const OrderSummarySchema = z.object({
+  orderId: IdSchema,
+  status: OrderStatusSchema,
+  total: MoneySchema,
+  itemCount: z.number().int(),
+  createdAt: z.iso.datetime({ offset: true }),
+  updatedAt: z.iso.datetime({ offset: true }),
+});
+export type OrderSummary = z.infer<typeof OrderSummarySchema>;
+
+export const PlaceOrderRequestSchema = z.object({
+  customerId: z.string().min(1),
+  items: z
+    .array(z.object({ sku: SkuSchema, quantity: z.number().int().positive().max(1_000) }))
+    .min(1)
+    .max(50),
+  paymentToken: z.string().min(1).max(200),
+  idempotencyKey: z.string().min(1).max(200).optional(),
+});
+
+export const OrderingContract = defineContract('ordering', 'ordering.v1.OrderingService', {
+  placeOrder: unary(PlaceOrderRequestSchema, z.object({ orderId: IdSchema, replayed: z.boolean() }), {
+    idempotent: false,
+  }),
+  getOrder: unary(z.object({ orderId: IdSchema }), OrderViewSchema, { idempotent: true }),
+  getTimeline: unary(
+    z.object({ orderId: IdSchema }),
+    z.object({ orderId: IdSchema, status: OrderStatusSchema, steps: z.array(TimelineStepSchema) }),
+    { idempotent: true },
+  ),
+  listCustomerOrders: unary(
+    z.object({
+      customerId: z.string().min(1),
+      page: z.number().int().min(1).default(1),
+      pageSize: z.number().int().min(1).max(100).default(20),
+    }),
+    z.object({ items: z.array(OrderSummarySchema), total: z.number().int() }),
+    { idempotent: true },
+  ),
+  rebuildOrderHistory: unary(z.object({}), z.object({ ordersProjected: z.number().int() }), { idempotent: true }),
+});
+
+export type OrderingApi = ContractApi<typeof OrderingContract>;
+export const ORDERING = OrderingContract.token;

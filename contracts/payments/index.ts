@@ -1,0 +1,2 @@
+export * from './payments.contract';
+export * from './payments.events';

@@ -1,0 +1,2 @@
+export * from './shipping.contract';
+export * from './shipping.events';

@@ -1,0 +1,102 @@
+import { Logger } from '@nestjs/common';
+import { ExponentialBackoff, handleAll, retry, type RetryPolicy } from 'cockatiel';
+import { eventKey, type Envelope, type EventDefinition, type PayloadOf } from '@contracts/kernel';
+import type { UnitOfWork } from '@infra/persistence';
+import type { EventDelivery } from './event-transport';
+
+export interface IntegrationEventHandler<E extends EventDefinition> {
+  /** Runs inside the consumer's inbox transaction: its writes and the inbox row commit together. */
+  handle(payload: PayloadOf<E>, envelope: Envelope<PayloadOf<E>>): Promise<void>;
+}
+
+export interface ConsumerRetryOptions {
+  readonly maxAttempts: number;
+  readonly initialDelayMs: number;
+  readonly maxDelayMs: number;
+}
+
+export const DEFAULT_CONSUMER_RETRY: ConsumerRetryOptions = { maxAttempts: 8, initialDelayMs: 20, maxDelayMs: 2_000 };
+
+/**
+ * Effectively-once processing of one event type by one context: the message id goes into the
+ * context's inbox in the same transaction as the handler's effects, so a redelivery has no second
+ * effect. A failing handler is retried with exponential backoff; a message that still fails, or
+ * that does not match its schema (a poison message), goes to the context's dead letters with the
+ * reason, and delivery carries on with the next message.
+ */
+export class InboxConsumer<E extends EventDefinition> implements EventDelivery {
+  readonly consumer: string;
+  readonly eventKey: string;
+  private readonly logger: Logger;
+  private readonly policy: RetryPolicy;
+
+  constructor(
+    readonly context: string,
+    readonly definition: E,
+    private readonly handler: IntegrationEventHandler<E>,
+    private readonly uow: UnitOfWork,
+    private readonly retryOptions: ConsumerRetryOptions = DEFAULT_CONSUMER_RETRY,
+  ) {
+    this.consumer = `${context}:${definition.type}.v${definition.version}`;
+    this.eventKey = eventKey(definition);
+    this.logger = new Logger(`InboxConsumer(${this.consumer})`);
+    this.policy = retry(handleAll, {
+      maxAttempts: retryOptions.maxAttempts - 1,
+      backoff: new ExponentialBackoff({ initialDelay: retryOptions.initialDelayMs, maxDelay: retryOptions.maxDelayMs }),
+    });
+  }
+
+  async deliver(envelope: Envelope): Promise<void> {
+    const parsed = this.definition.schema.safeParse(envelope.payload);
+    if (envelope.version !== this.definition.version || !parsed.success) {
+      const reason =
+        envelope.version !== this.definition.version
+          ? `poison: version ${envelope.version} is not the v${this.definition.version} this consumer reads`
+          : `poison: payload does not match ${this.eventKey}: ${parsed.error?.issues
+              .map((i) => `${i.path.join('.') || '(root)'} ${i.message}`)
+              .join('; ')}`;
+      await this.deadLetter(envelope, reason, 1);
+      return;
+    }
+    let attempts = 0;
+    try {
+      await this.policy.execute(() => {
+        attempts += 1;
+        return this.processOnce({ ...envelope, payload: parsed.data } as Envelope<PayloadOf<E>>);
+      });
+    } catch (error) {
+      await this.deadLetter(envelope, `failed after ${attempts} attempts: ${describe(error)}`, attempts);
+    }
+  }
+
+  /** One attempt: false when the inbox already held the message (a duplicate delivery). */
+  async processOnce(envelope: Envelope<PayloadOf<E>>): Promise<boolean> {
+    return this.uow.transaction(async (manager) => {
+      const inserted: unknown[] = await manager.query(
+        'INSERT INTO inbox (message_id, consumer) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1',
+        [envelope.id, this.consumer],
+      );
+      if (inserted.length === 0) {
+        return false;
+      }
+      await this.handler.handle(envelope.payload, envelope);
+      return true;
+    });
+  }
+
+  private async deadLetter(envelope: Envelope, reason: string, attempts: number): Promise<void> {
+    this.logger.warn({ messageId: envelope.id, type: envelope.type, reason }, 'message moved to dead letters');
+    await this.uow.manager.query(
+      `INSERT INTO dead_letters (message_id, consumer, type, version, envelope, reason, attempts)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (message_id, consumer)
+       DO UPDATE SET reason = EXCLUDED.reason, attempts = dead_letters.attempts + EXCLUDED.attempts,
+                     failed_at = now(), replayed_at = NULL`,
+      [envelope.id, this.consumer, envelope.type, envelope.version, JSON.stringify(envelope), reason, attempts],
+    );
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

@@ -1,0 +1,102 @@
+import { Logger } from '@nestjs/common';
+import { ZodError, type z } from 'zod';
+import {
+  ContractError,
+  deadlineExceeded,
+  internalError,
+  invalidArgument,
+  unavailable,
+  type CallContext,
+  type Contract,
+} from '@contracts/kernel';
+import type { ContractImplementation, ContractTransport } from './contract-transport';
+import { withinDeadline } from './deadline';
+
+/**
+ * Calls a contract served in this process: a schema check of the request and the answer, the
+ * caller's deadline, and errors made typed. No serialization: the same objects are handed over.
+ */
+export class InProcessContractTransport implements ContractTransport {
+  readonly kind = 'in-process';
+  private readonly logger = new Logger('InProcessContractTransport');
+  private readonly served = new Map<string, ContractImplementation>();
+
+  serve(contract: Contract, implementation: ContractImplementation): void {
+    if (this.served.has(contract.name)) {
+      throw new Error(`${contract.name} is served twice in this process`);
+    }
+    for (const method of Object.keys(contract.methods)) {
+      if (typeof implementation[method] !== 'function') {
+        throw new Error(`the implementation of ${contract.name} lacks method ${method}`);
+      }
+    }
+    this.served.set(contract.name, implementation);
+  }
+
+  serves(contract: Contract): boolean {
+    return this.served.has(contract.name);
+  }
+
+  async unary(contract: Contract, method: string, ctx: CallContext, request: unknown): Promise<unknown> {
+    const [definition, implementation] = this.resolve(contract, method);
+    const what = `${contract.name}/${method}`;
+    const parsed = parseRequest(definition.request, request, what);
+    try {
+      const answer = await withinDeadline(ctx, what, Promise.resolve(implementation(ctx, parsed as never)));
+      return definition.response.parse(answer);
+    } catch (error) {
+      throw this.typed(error, what);
+    }
+  }
+
+  async *serverStream(contract: Contract, method: string, ctx: CallContext, request: unknown): AsyncIterable<unknown> {
+    const [definition, implementation] = this.resolve(contract, method);
+    const what = `${contract.name}/${method}`;
+    const parsed = parseRequest(definition.request, request, what);
+    try {
+      for await (const item of implementation(ctx, parsed as never) as AsyncIterable<unknown>) {
+        if (Date.now() > ctx.deadline) {
+          throw deadlineExceeded('deadline-exceeded', `${what}: stream passed the caller's deadline`);
+        }
+        yield definition.response.parse(item);
+      }
+    } catch (error) {
+      throw this.typed(error, what);
+    }
+  }
+
+  private resolve(contract: Contract, method: string) {
+    const implementation = this.served.get(contract.name);
+    if (!implementation) {
+      throw unavailable('contract-not-served', `${contract.name} is not served in this process`);
+    }
+    const definition = contract.methods[method];
+    if (!definition) {
+      throw invalidArgument('unknown-method', `${contract.name} has no method ${method}`);
+    }
+    const fn = implementation[method] as (ctx: CallContext, request: unknown) => unknown;
+    return [definition, fn.bind(implementation)] as const;
+  }
+
+  private typed(error: unknown, what: string): ContractError {
+    if (error instanceof ContractError) {
+      return error;
+    }
+    // Anything else is a bug on the serving side: log it whole here, hand the caller no internals.
+    this.logger.error({ err: error, call: what }, `${what} failed unexpectedly`);
+    if (error instanceof ZodError) {
+      return internalError('invalid-response', `${what} answered outside its contract`);
+    }
+    return internalError('internal-error', `${what} failed`);
+  }
+}
+
+function parseRequest(schema: z.ZodType, request: unknown, what: string): unknown {
+  const result = schema.safeParse(request);
+  if (!result.success) {
+    throw invalidArgument('invalid-request', `${what}: the request does not match the contract`, {
+      issues: result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
+    });
+  }
+  return result.data;
+}

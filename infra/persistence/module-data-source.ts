@@ -1,0 +1,40 @@
+import { DataSource, type EntitySchema, type MigrationInterface } from 'typeorm';
+
+export type EntityClass = Function | EntitySchema; // eslint-disable-line @typescript-eslint/no-unsafe-function-type -- TypeORM's own type for entity targets
+export type MigrationClass = new () => MigrationInterface;
+
+export interface ModuleDataSourceOptions {
+  readonly context: string;
+  readonly url: string;
+  readonly entities: readonly EntityClass[];
+  readonly migrations: readonly MigrationClass[];
+  readonly poolSize: number;
+}
+
+/**
+ * The DataSource of one bounded context: its own pool, its own role, its schema first on the
+ * search path, its own migrations table inside that schema. Migrations run at start-up, each in a
+ * transaction of its own.
+ */
+export async function openModuleDataSource(options: ModuleDataSourceOptions): Promise<DataSource> {
+  const dataSource = new DataSource({
+    type: 'postgres',
+    url: options.url,
+    schema: options.context,
+    entities: [...options.entities],
+    migrations: [...options.migrations],
+    migrationsTableName: 'schema_migrations',
+    migrationsTransactionMode: 'each',
+    synchronize: false,
+    logging: false,
+    applicationName: `ficus:${options.context}`,
+    extra: {
+      max: options.poolSize,
+      options: `-c search_path=${options.context}`,
+      connectionTimeoutMillis: 10_000,
+    },
+  });
+  await dataSource.initialize();
+  await dataSource.runMigrations({ transaction: 'each' });
+  return dataSource;
+}

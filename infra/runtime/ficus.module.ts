@@ -1,0 +1,130 @@
+import { Global, Module, type DynamicModule, type Provider } from '@nestjs/common';
+import type { Contract } from '@contracts/kernel';
+import {
+  ContractBus,
+  DEFAULT_CONSUMER_RETRY,
+  InProcessEventTransport,
+  Outbox,
+  type ConsumerRetryOptions,
+} from '@infra/messaging';
+import {
+  openModuleDataSource,
+  provisionContext,
+  UnitOfWork,
+  messagingTablesMigration,
+  type DatabaseConfig,
+  type EntityClass,
+  type MigrationClass,
+} from '@infra/persistence';
+import { DataSource } from 'typeorm';
+import { ContextRegistry } from './context-registry';
+import { ContextRuntime, type ContextOutboxOptions } from './context-runtime';
+
+export interface FicusRootOptions {
+  readonly database: DatabaseConfig;
+  readonly consumerRetry?: ConsumerRetryOptions;
+}
+
+export interface FicusContextOptions {
+  readonly context: string;
+  readonly entities: readonly EntityClass[];
+  readonly migrations: readonly MigrationClass[];
+  /** Contracts of other contexts this one calls; each becomes injectable by its token. */
+  readonly uses?: readonly Contract[];
+  /** Defaults to the standard `outbox` table that every context gets. */
+  readonly outbox?: ContextOutboxOptions;
+}
+
+export const FICUS_ROOT_OPTIONS = Symbol('FICUS_ROOT_OPTIONS');
+
+/** Clients of contracts, injectable by each contract's token. */
+export function contractClientProviders(contracts: readonly Contract[]): Provider[] {
+  return contracts.map((contract) => ({
+    provide: contract.token,
+    useFactory: (bus: ContractBus) => bus.client(contract),
+    inject: [ContractBus],
+  }));
+}
+
+/**
+ * The process: the contract bus, the in-process event transport and the registry of contexts.
+ * An app imports `FicusModule.forRoot()` once; each bounded-context module imports
+ * `FicusModule.forContext()` for its own data source, unit of work, outbox and contract clients.
+ */
+@Global()
+@Module({})
+export class FicusModule {
+  static forRoot(options: FicusRootOptions): DynamicModule {
+    return {
+      module: FicusModule,
+      global: true,
+      providers: [
+        { provide: FICUS_ROOT_OPTIONS, useValue: options },
+        ContractBus,
+        { provide: InProcessEventTransport, useFactory: () => new InProcessEventTransport() },
+        ContextRegistry,
+      ],
+      exports: [FICUS_ROOT_OPTIONS, ContractBus, InProcessEventTransport, ContextRegistry],
+    };
+  }
+
+  static forContext(options: FicusContextOptions): DynamicModule {
+    const usesStandardOutbox = options.outbox === undefined;
+    const outbox = options.outbox ?? { table: 'outbox' };
+    return {
+      module: FicusContextModule,
+      providers: [
+        {
+          provide: ContextRuntime,
+          useFactory: async (
+            root: FicusRootOptions,
+            bus: ContractBus,
+            events: InProcessEventTransport,
+            registry: ContextRegistry,
+          ) => {
+            const url = await provisionContext(root.database, options.context);
+            const dataSource = await openModuleDataSource({
+              context: options.context,
+              url,
+              entities: options.entities,
+              migrations: [messagingTablesMigration({ withOutbox: usesStandardOutbox }), ...options.migrations],
+              poolSize: root.database.poolSize,
+            });
+            const runtime = new ContextRuntime(
+              options.context,
+              dataSource,
+              url,
+              outbox,
+              bus,
+              events,
+              root.consumerRetry ?? DEFAULT_CONSUMER_RETRY,
+            );
+            registry.register(runtime);
+            return runtime;
+          },
+          inject: [FICUS_ROOT_OPTIONS, ContractBus, InProcessEventTransport, ContextRegistry],
+        },
+        { provide: DataSource, useFactory: (rt: ContextRuntime) => rt.dataSource, inject: [ContextRuntime] },
+        { provide: UnitOfWork, useFactory: (rt: ContextRuntime) => rt.uow, inject: [ContextRuntime] },
+        { provide: Outbox, useFactory: (rt: ContextRuntime) => rt.outbox, inject: [ContextRuntime] },
+        ...contractClientProviders(options.uses ?? []),
+      ],
+      exports: [ContextRuntime, DataSource, UnitOfWork, Outbox, ...(options.uses ?? []).map((c) => c.token)],
+    };
+  }
+
+  /** For an edge with no module inside: just clients of the contracts it calls. */
+  static clients(contracts: readonly Contract[]): DynamicModule {
+    return {
+      module: FicusClientsModule,
+      providers: contractClientProviders(contracts),
+      exports: contracts.map((c) => c.token),
+    };
+  }
+}
+
+@Module({})
+class FicusContextModule {}
+
+@Module({})
+class FicusClientsModule {}

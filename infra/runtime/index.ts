@@ -1,0 +1,4 @@
+export * from './context-registry';
+export * from './context-runtime';
+export * from './ficus.module';
+export * from './process-config';

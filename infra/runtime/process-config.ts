@@ -1,0 +1,72 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import {
+  contextUrlsFromEnv,
+  databaseOf,
+  DEFAULT_EMBEDDED_PORT,
+  startEmbeddedDatabase,
+  type DatabaseConfig,
+} from '@infra/persistence';
+
+const EnvSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  DATABASE_URL: z.url().optional(),
+  FICUS_DATA_DIR: z.string().default('.data'),
+  FICUS_EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65_535).default(DEFAULT_EMBEDDED_PORT),
+  FICUS_DB_ROLE_SECRET: z.string().min(16).optional(),
+  FICUS_DB_POOL_SIZE: z.coerce.number().int().min(2).max(100).default(6),
+});
+
+export type ProcessEnv = z.infer<typeof EnvSchema>;
+
+/** Reads the environment once, at start-up, and says clearly what is wrong with it. */
+export function readProcessEnv(env: NodeJS.ProcessEnv = process.env): ProcessEnv {
+  const result = EnvSchema.safeParse(env);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new Error(`invalid environment:\n${lines.join('\n')}`);
+  }
+  return result.data;
+}
+
+export interface ResolvedDatabase {
+  readonly config: DatabaseConfig;
+  /** Stops the embedded server when this process started it. */
+  stop(): Promise<void>;
+}
+
+/**
+ * `DATABASE_URL` (a role that may create roles and schemas) when set; otherwise the embedded
+ * PostgreSQL under `FICUS_DATA_DIR`, started on a port of its own.
+ */
+export async function resolveDatabase(env: ProcessEnv, log?: (line: string) => void): Promise<ResolvedDatabase> {
+  const contextUrls = contextUrlsFromEnv(process.env);
+  if (env.DATABASE_URL) {
+    const adminUrl = env.DATABASE_URL;
+    return {
+      config: {
+        adminUrl,
+        database: databaseOf(adminUrl),
+        contextUrls,
+        roleSecret: env.FICUS_DB_ROLE_SECRET ?? new URL(adminUrl).password ?? 'ficus-development-only',
+        poolSize: env.FICUS_DB_POOL_SIZE,
+      },
+      stop: async () => undefined,
+    };
+  }
+  const embedded = await startEmbeddedDatabase({
+    dataDir: resolve(env.FICUS_DATA_DIR, 'postgres'),
+    port: env.FICUS_EMBEDDED_PG_PORT,
+    log,
+  });
+  return {
+    config: {
+      adminUrl: embedded.adminUrl,
+      database: 'ficus',
+      contextUrls,
+      roleSecret: env.FICUS_DB_ROLE_SECRET ?? new URL(embedded.adminUrl).password,
+      poolSize: env.FICUS_DB_POOL_SIZE,
+    },
+    stop: () => embedded.stop(),
+  };
+}

@@ -1,0 +1,33 @@
+import { Module, type OnModuleInit } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { CatalogContract } from '@contracts/catalog';
+import { ContextRuntime, FicusModule } from '@infra/runtime';
+import { CatalogContractAdapter } from './application/catalog.contract-adapter';
+import { GetProductsHandler } from './application/get-products/get-products.handler';
+import { ListProductsHandler } from './application/list-products/list-products.handler';
+import { SeedDemoCatalogue } from './application/seed-demo-catalogue';
+import { CreateProducts1764000000100 } from './persistence/migrations/1764000000100-create-products';
+import { ProductEntity } from './persistence/product.entity';
+import { ProductRepository } from './persistence/product.repository';
+
+@Module({
+  imports: [
+    CqrsModule,
+    FicusModule.forContext({
+      context: 'catalog',
+      entities: [ProductEntity],
+      migrations: [CreateProducts1764000000100],
+    }),
+  ],
+  providers: [ProductRepository, ListProductsHandler, GetProductsHandler, CatalogContractAdapter, SeedDemoCatalogue],
+})
+export class CatalogModule implements OnModuleInit {
+  constructor(
+    private readonly runtime: ContextRuntime,
+    private readonly adapter: CatalogContractAdapter,
+  ) {}
+
+  onModuleInit(): void {
+    this.runtime.serve(CatalogContract, this.adapter);
+  }
+}

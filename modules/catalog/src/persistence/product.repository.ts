@@ -1,0 +1,45 @@
+import { Injectable } from '@nestjs/common';
+import { In } from 'typeorm';
+import { UnitOfWork } from '@infra/persistence';
+import type { Product } from '../domain/product';
+import { ProductEntity } from './product.entity';
+
+@Injectable()
+export class ProductRepository {
+  constructor(private readonly uow: UnitOfWork) {}
+
+  private get products() {
+    return this.uow.manager.getRepository(ProductEntity);
+  }
+
+  async page(page: number, pageSize: number): Promise<{ items: Product[]; total: number }> {
+    const [rows, total] = await this.products.findAndCount({
+      order: { sku: 'ASC' },
+      skip: (page - 1) * pageSize,
+      take: pageSize,
+    });
+    return { items: rows.map(toProduct), total };
+  }
+
+  async findBySkus(skus: readonly string[]): Promise<Product[]> {
+    const rows = await this.products.findBy({ sku: In([...skus]) });
+    return rows.map(toProduct);
+  }
+
+  async count(): Promise<number> {
+    return this.products.count();
+  }
+
+  async insertMissing(products: readonly Product[]): Promise<void> {
+    await this.products
+      .createQueryBuilder()
+      .insert()
+      .values(products.map((p) => ({ sku: p.sku, name: p.name, priceMinor: p.price.amountMinor, currency: p.price.currency })))
+      .orIgnore()
+      .execute();
+  }
+}
+
+function toProduct(row: ProductEntity): Product {
+  return { sku: row.sku, name: row.name, price: { amountMinor: row.priceMinor, currency: row.currency } };
+}

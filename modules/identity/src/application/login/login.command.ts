@@ -1,0 +1,16 @@
+import { Command } from '@nestjs/cqrs';
+
+export interface AccessToken {
+  readonly accessToken: string;
+  readonly tokenType: 'Bearer';
+  readonly expiresIn: number;
+}
+
+export class LoginCommand extends Command<AccessToken> {
+  constructor(
+    readonly email: string,
+    readonly password: string,
+  ) {
+    super();
+  }
+}

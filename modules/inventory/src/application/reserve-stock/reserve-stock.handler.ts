@@ -1,0 +1,52 @@
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { StockReservationFailed, StockReserved } from '@contracts/inventory';
+import { Outbox } from '@infra/messaging';
+import { UnitOfWork } from '@infra/persistence';
+import { mergeLines, planReservation } from '../../domain/reservation';
+import { StockRepository } from '../../persistence/stock.repository';
+import { StockChanges } from '../stock-changes';
+import { ReserveStockCommand, type ReservationResult } from './reserve-stock.command';
+
+/**
+ * Reserves an order's stock, all or nothing, once per order id: a second request for the same
+ * order answers what the first decided and changes nothing.
+ */
+@CommandHandler(ReserveStockCommand)
+export class ReserveStockHandler implements ICommandHandler<ReserveStockCommand, ReservationResult> {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly stock: StockRepository,
+    private readonly outbox: Outbox,
+    private readonly changes: StockChanges,
+  ) {}
+
+  async execute(command: ReserveStockCommand): Promise<ReservationResult> {
+    const lines = mergeLines(command.lines);
+    const { result, changed } = await this.uow.transaction(async () => {
+      if (!(await this.stock.claimReservation(command.orderId, lines))) {
+        const earlier = await this.stock.findReservation(command.orderId);
+        return {
+          result: { reserved: earlier?.status !== 'REJECTED', unavailableSkus: earlier?.unavailableSkus ?? [] },
+          changed: [],
+        };
+      }
+      const onHand = await this.stock.lockLevels(lines.map((line) => line.sku));
+      const plan = planReservation(lines, onHand);
+      if (plan.kind === 'reject') {
+        await this.stock.markRejected(command.orderId, plan.unavailableSkus);
+        await this.outbox.add(
+          StockReservationFailed.create(
+            { orderId: command.orderId, unavailableSkus: [...plan.unavailableSkus] },
+            command.origin,
+          ),
+        );
+        return { result: { reserved: false, unavailableSkus: [...plan.unavailableSkus] }, changed: [] };
+      }
+      await this.stock.save(plan.levels);
+      await this.outbox.add(StockReserved.create({ orderId: command.orderId, items: lines }, command.origin));
+      return { result: { reserved: true, unavailableSkus: [] }, changed: plan.levels };
+    });
+    this.changes.announce(changed);
+    return result;
+  }
+}

@@ -1,0 +1,50 @@
+import { Module, type OnModuleInit } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { InventoryContract } from '@contracts/inventory';
+import { OrderCreated } from '@contracts/ordering';
+import { PaymentFailed } from '@contracts/payments';
+import { ContextRuntime, FicusModule } from '@infra/runtime';
+import { CheckStockHandler } from './application/check-stock/check-stock.handler';
+import { InventoryContractAdapter } from './application/inventory.contract-adapter';
+import { ReserveStockOnOrderCreated } from './application/on-order-created/reserve-stock-on-order-created.handler';
+import { ReleaseStockOnPaymentFailed } from './application/on-payment-failed/release-stock-on-payment-failed.handler';
+import { ReleaseStockHandler } from './application/release-stock/release-stock.handler';
+import { ReserveStockHandler } from './application/reserve-stock/reserve-stock.handler';
+import { RestockHandler } from './application/restock/restock.handler';
+import { SeedDemoStock } from './application/seed-demo-stock';
+import { StockChanges } from './application/stock-changes';
+import { CreateStock1764000000200 } from './persistence/migrations/1764000000200-create-stock';
+import { StockRepository } from './persistence/stock.repository';
+
+@Module({
+  imports: [
+    CqrsModule,
+    FicusModule.forContext({ context: 'inventory', entities: [], migrations: [CreateStock1764000000200] }),
+  ],
+  providers: [
+    StockRepository,
+    StockChanges,
+    ReserveStockHandler,
+    ReleaseStockHandler,
+    RestockHandler,
+    CheckStockHandler,
+    InventoryContractAdapter,
+    ReserveStockOnOrderCreated,
+    ReleaseStockOnPaymentFailed,
+    SeedDemoStock,
+  ],
+})
+export class InventoryModule implements OnModuleInit {
+  constructor(
+    private readonly runtime: ContextRuntime,
+    private readonly adapter: InventoryContractAdapter,
+    private readonly onOrderCreated: ReserveStockOnOrderCreated,
+    private readonly onPaymentFailed: ReleaseStockOnPaymentFailed,
+  ) {}
+
+  onModuleInit(): void {
+    this.runtime.serve(InventoryContract, this.adapter);
+    this.runtime.consume(OrderCreated, this.onOrderCreated);
+    this.runtime.consume(PaymentFailed, this.onPaymentFailed);
+  }
+}

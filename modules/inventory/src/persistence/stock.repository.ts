@@ -1,0 +1,98 @@
+import { Injectable } from '@nestjs/common';
+import { UnitOfWork } from '@infra/persistence';
+import type { ReservationLine, StockOnHand } from '../domain/reservation';
+
+export interface ReservationRecord {
+  readonly orderId: string;
+  readonly status: 'RESERVED' | 'REJECTED' | 'RELEASED';
+  readonly lines: ReservationLine[];
+  readonly unavailableSkus: string[];
+}
+
+interface StockRow {
+  sku: string;
+  available: number;
+  reserved: number;
+}
+
+/** Stock and reservations, in plain SQL: row locks and conditional updates are the point here. */
+@Injectable()
+export class StockRepository {
+  constructor(private readonly uow: UnitOfWork) {}
+
+  async levels(skus: readonly string[]): Promise<StockOnHand[]> {
+    const rows = (await this.uow.manager.query(
+      'SELECT sku, available, reserved FROM stock WHERE sku = ANY($1::text[]) ORDER BY sku',
+      [[...skus]],
+    )) as StockRow[];
+    return rows.map((r) => ({ sku: r.sku, available: r.available, reserved: r.reserved }));
+  }
+
+  /** Locks the rows in sku order, so that concurrent reservations cannot deadlock. */
+  async lockLevels(skus: readonly string[]): Promise<StockOnHand[]> {
+    const rows = (await this.uow.manager.query(
+      'SELECT sku, available, reserved FROM stock WHERE sku = ANY($1::text[]) ORDER BY sku FOR UPDATE',
+      [[...skus]],
+    )) as StockRow[];
+    return rows.map((r) => ({ sku: r.sku, available: r.available, reserved: r.reserved }));
+  }
+
+  async save(levels: readonly StockOnHand[]): Promise<void> {
+    for (const level of levels) {
+      await this.uow.manager.query(
+        `INSERT INTO stock (sku, available, reserved) VALUES ($1, $2, $3)
+         ON CONFLICT (sku) DO UPDATE SET available = EXCLUDED.available, reserved = EXCLUDED.reserved, updated_at = now()`,
+        [level.sku, level.available, level.reserved],
+      );
+    }
+  }
+
+  async addAvailable(sku: string, quantity: number): Promise<StockOnHand> {
+    const [row] = (await this.uow.manager.query(
+      `INSERT INTO stock (sku, available, reserved) VALUES ($1, $2, 0)
+       ON CONFLICT (sku) DO UPDATE SET available = stock.available + EXCLUDED.available, updated_at = now()
+       RETURNING sku, available, reserved`,
+      [sku, quantity],
+    )) as StockRow[];
+    return row;
+  }
+
+  /** Claims the order id for a reservation; false when it was already claimed. */
+  async claimReservation(orderId: string, lines: readonly ReservationLine[]): Promise<boolean> {
+    const inserted = (await this.uow.manager.query(
+      `INSERT INTO reservations (order_id, status, lines) VALUES ($1, 'RESERVED', $2)
+       ON CONFLICT (order_id) DO NOTHING RETURNING order_id`,
+      [orderId, JSON.stringify(lines)],
+    )) as unknown[];
+    return inserted.length === 1;
+  }
+
+  async findReservation(orderId: string, options: { lock?: boolean } = {}): Promise<ReservationRecord | undefined> {
+    const [row] = (await this.uow.manager.query(
+      `SELECT order_id, status, lines, unavailable_skus FROM reservations WHERE order_id = $1 ${options.lock ? 'FOR UPDATE' : ''}`,
+      [orderId],
+    )) as Array<{ order_id: string; status: ReservationRecord['status']; lines: ReservationLine[]; unavailable_skus: string[] }>;
+    return row
+      ? { orderId: row.order_id, status: row.status, lines: row.lines, unavailableSkus: row.unavailable_skus }
+      : undefined;
+  }
+
+  async markRejected(orderId: string, unavailableSkus: readonly string[]): Promise<void> {
+    await this.uow.manager.query(
+      `UPDATE reservations SET status = 'REJECTED', unavailable_skus = $2 WHERE order_id = $1`,
+      [orderId, JSON.stringify(unavailableSkus)],
+    );
+  }
+
+  async markReleased(orderId: string): Promise<void> {
+    await this.uow.manager.query(
+      `UPDATE reservations SET status = 'RELEASED', released_at = now() WHERE order_id = $1`,
+      [orderId],
+    );
+  }
+
+  async isEmpty(): Promise<boolean> {
+    const rows = (await this.uow.manager.query('SELECT 1 FROM stock LIMIT 1')) as unknown[];
+    return rows.length === 0;
+  }
+}

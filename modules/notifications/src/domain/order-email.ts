@@ -1,0 +1,41 @@
+import { formatMoney, type Money } from '@contracts/kernel';
+
+export interface EmailMessage {
+  readonly to: string;
+  readonly subject: string;
+  readonly body: string;
+}
+
+/** What a customer reads when their order is confirmed. */
+export function orderConfirmedEmail(to: string, orderId: string, total: Money): EmailMessage {
+  return {
+    to,
+    subject: `Your order ${shortId(orderId)} is confirmed`,
+    body: `Thank you! Order ${orderId} is confirmed and paid (${formatMoney(total)}). It is on its way.`,
+  };
+}
+
+/** What a customer reads when their order could not be completed. */
+export function orderFailedEmail(to: string, orderId: string, reason: string): EmailMessage {
+  const why = reason.startsWith('out-of-stock')
+    ? 'some items are out of stock'
+    : reason === 'payment-failed'
+      ? 'the payment was declined'
+      : 'it could not be completed';
+  return {
+    to,
+    subject: `Your order ${shortId(orderId)} could not be placed`,
+    body: `We are sorry: order ${orderId} was not placed because ${why}. Nothing was charged.`,
+  };
+}
+
+function shortId(orderId: string): string {
+  return orderId.slice(0, 8);
+}
+
+/** The port a real mail service plugs into. */
+export interface EmailSender {
+  send(message: EmailMessage): Promise<void>;
+}
+
+export const EMAIL_SENDER = Symbol('EmailSender');

@@ -1,0 +1,71 @@
+import { Injectable } from '@nestjs/common';
+import type { NotificationView } from '@contracts/notifications';
+import { UnitOfWork } from '@infra/persistence';
+import type { EmailMessage } from '../domain/order-email';
+
+@Injectable()
+export class NotificationRepository {
+  constructor(private readonly uow: UnitOfWork) {}
+
+  async rememberRecipient(customerId: string, email: string): Promise<void> {
+    await this.uow.manager.query(
+      'INSERT INTO recipients (customer_id, email) VALUES ($1, $2) ON CONFLICT (customer_id) DO UPDATE SET email = EXCLUDED.email',
+      [customerId, email],
+    );
+  }
+
+  async emailOf(customerId: string): Promise<string | undefined> {
+    const [row] = (await this.uow.manager.query('SELECT email FROM recipients WHERE customer_id = $1', [customerId])) as Array<{
+      email: string;
+    }>;
+    return row?.email;
+  }
+
+  /** False when this order already got this kind of notification. */
+  async record(
+    id: string,
+    recipientId: string,
+    message: EmailMessage,
+    orderId: string,
+    kind: string,
+  ): Promise<boolean> {
+    const inserted = (await this.uow.manager.query(
+      `INSERT INTO notifications (id, recipient_id, channel, address, subject, body, order_id, kind)
+       VALUES ($1, $2, 'email', $3, $4, $5, $6, $7) ON CONFLICT (order_id, kind) DO NOTHING RETURNING id`,
+      [id, recipientId, message.to, message.subject, message.body, orderId, kind],
+    )) as unknown[];
+    return inserted.length === 1;
+  }
+
+  async list(recipientId: string | undefined, page: number, pageSize: number): Promise<{ items: NotificationView[]; total: number }> {
+    const where = recipientId ? 'WHERE recipient_id = $3' : '';
+    const params: unknown[] = [pageSize, (page - 1) * pageSize];
+    if (recipientId) params.push(recipientId);
+    const rows = (await this.uow.manager.query(
+      `SELECT *, count(*) OVER () AS total FROM notifications ${where} ORDER BY sent_at DESC, id LIMIT $1 OFFSET $2`,
+      params,
+    )) as Array<{
+      id: string;
+      recipient_id: string;
+      address: string;
+      subject: string;
+      body: string;
+      order_id: string | null;
+      sent_at: Date;
+      total: string;
+    }>;
+    return {
+      total: rows.length ? Number(rows[0].total) : 0,
+      items: rows.map((r) => ({
+        id: r.id,
+        recipientId: r.recipient_id,
+        channel: 'email' as const,
+        to: r.address,
+        subject: r.subject,
+        body: r.body,
+        orderId: r.order_id ?? undefined,
+        sentAt: r.sent_at.toISOString(),
+      })),
+    };
+  }
+}

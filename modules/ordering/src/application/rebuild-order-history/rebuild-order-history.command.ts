@@ -1,0 +1,3 @@
+import { Command } from '@nestjs/cqrs';
+
+export class RebuildOrderHistoryCommand extends Command<{ ordersProjected: number }> {}

@@ -1,0 +1,31 @@
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { UnitOfWork } from '@infra/persistence';
+import { OrderEventStore } from '../../persistence/order-event-store';
+import { OrderHistoryProjection } from '../../persistence/order-history.projection';
+import { RecordSagaStepCommand } from './record-saga-step.command';
+
+/**
+ * Loads the order, lets it record the step, appends what it recorded. Runs inside the inbox
+ * transaction of the event that reported the step; a concurrent append makes the transaction
+ * fail with a version conflict and the consumer's retry loads the order afresh.
+ */
+@CommandHandler(RecordSagaStepCommand)
+export class RecordSagaStepHandler implements ICommandHandler<RecordSagaStepCommand, void> {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly store: OrderEventStore,
+    private readonly history: OrderHistoryProjection,
+  ) {}
+
+  async execute(command: RecordSagaStepCommand): Promise<void> {
+    await this.uow.transaction(async () => {
+      const order = await this.store.load(command.orderId);
+      if (!order) {
+        throw new Error(`order ${command.orderId} is unknown to ordering`);
+      }
+      command.record(order);
+      const stored = await this.store.append(order, command.origin);
+      await this.history.project(order.id, stored);
+    });
+  }
+}

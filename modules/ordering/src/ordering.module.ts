@@ -1,0 +1,81 @@
+import { Module, type OnModuleInit } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { CatalogContract } from '@contracts/catalog';
+import { StockReleased, StockReservationFailed, StockReserved } from '@contracts/inventory';
+import { OrderConfirmed, OrderCreated, OrderFailed, OrderingContract } from '@contracts/ordering';
+import { PaymentCompleted, PaymentFailed } from '@contracts/payments';
+import { ShipmentCreated } from '@contracts/shipping';
+import { ContextRuntime, FicusModule } from '@infra/runtime';
+import { GetOrderHandler } from './application/get-order/get-order.handler';
+import { ListCustomerOrdersHandler } from './application/list-customer-orders/list-customer-orders.handler';
+import { OrderingContractAdapter } from './application/ordering.contract-adapter';
+import { PlaceOrderHandler } from './application/place-order/place-order.handler';
+import { RebuildOrderHistoryHandler } from './application/rebuild-order-history/rebuild-order-history.handler';
+import { RecordSagaStepHandler } from './application/record-saga-step/record-saga-step.handler';
+import {
+  OnPaymentCompleted,
+  OnPaymentFailed,
+  OnShipmentCreated,
+  OnStockReleased,
+  OnStockReservationFailed,
+  OnStockReserved,
+} from './application/saga-listeners/saga-listeners';
+import { IdempotencyKeys } from './persistence/idempotency-keys.repository';
+import { CreateOrderEventStore1764000000300 } from './persistence/migrations/1764000000300-create-order-event-store';
+import { ORDER_EVENTS_TABLE, OrderEventStore } from './persistence/order-event-store';
+import { OrderHistoryProjection } from './persistence/order-history.projection';
+
+/** Integration events that leave ordering; the other event types of an order stream stay inside. */
+const PUBLISHED = new Set([OrderCreated.type, OrderConfirmed.type, OrderFailed.type]);
+
+@Module({
+  imports: [
+    CqrsModule,
+    FicusModule.forContext({
+      context: 'ordering',
+      entities: [],
+      migrations: [CreateOrderEventStore1764000000300],
+      uses: [CatalogContract],
+      outbox: { table: ORDER_EVENTS_TABLE, publishes: (type) => PUBLISHED.has(type) },
+    }),
+  ],
+  providers: [
+    OrderEventStore,
+    OrderHistoryProjection,
+    IdempotencyKeys,
+    PlaceOrderHandler,
+    RecordSagaStepHandler,
+    GetOrderHandler,
+    ListCustomerOrdersHandler,
+    RebuildOrderHistoryHandler,
+    OrderingContractAdapter,
+    OnStockReserved,
+    OnStockReservationFailed,
+    OnStockReleased,
+    OnPaymentCompleted,
+    OnPaymentFailed,
+    OnShipmentCreated,
+  ],
+})
+export class OrderingModule implements OnModuleInit {
+  constructor(
+    private readonly runtime: ContextRuntime,
+    private readonly adapter: OrderingContractAdapter,
+    private readonly onStockReserved: OnStockReserved,
+    private readonly onStockReservationFailed: OnStockReservationFailed,
+    private readonly onStockReleased: OnStockReleased,
+    private readonly onPaymentCompleted: OnPaymentCompleted,
+    private readonly onPaymentFailed: OnPaymentFailed,
+    private readonly onShipmentCreated: OnShipmentCreated,
+  ) {}
+
+  onModuleInit(): void {
+    this.runtime.serve(OrderingContract, this.adapter);
+    this.runtime.consume(StockReserved, this.onStockReserved);
+    this.runtime.consume(StockReservationFailed, this.onStockReservationFailed);
+    this.runtime.consume(StockReleased, this.onStockReleased);
+    this.runtime.consume(PaymentCompleted, this.onPaymentCompleted);
+    this.runtime.consume(PaymentFailed, this.onPaymentFailed);
+    this.runtime.consume(ShipmentCreated, this.onShipmentCreated);
+  }
+}

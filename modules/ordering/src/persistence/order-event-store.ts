@@ -1,0 +1,107 @@
+import { Injectable } from '@nestjs/common';
+import { conflict, type EventOrigin, type Envelope } from '@contracts/kernel';
+import { writeOutboxRows } from '@infra/messaging';
+import { UnitOfWork } from '@infra/persistence';
+import { randomUUID } from 'node:crypto';
+import { Order } from '../domain/order';
+import type { OrderEvent, StoredOrderEvent } from '../domain/order-events';
+
+export const ORDER_EVENTS_TABLE = 'order_events';
+
+interface EventRow {
+  type: OrderEvent['type'];
+  payload: OrderEvent['data'];
+  stream_version: number;
+  occurred_at: Date;
+}
+
+/** Thrown when another writer appended to the stream first; the caller reloads and tries again. */
+export class StreamVersionConflict extends Error {
+  override readonly name = 'StreamVersionConflict';
+}
+
+/**
+ * Append-only streams of order events with optimistic concurrency: a writer appends at the
+ * version it loaded, and the unique (stream, version) key turns a lost race into a conflict
+ * instead of a fork.
+ */
+@Injectable()
+export class OrderEventStore {
+  constructor(private readonly uow: UnitOfWork) {}
+
+  async load(orderId: string): Promise<Order | undefined> {
+    const history = await this.history(orderId);
+    return history.length ? Order.fromHistory(history) : undefined;
+  }
+
+  async history(orderId: string): Promise<StoredOrderEvent[]> {
+    const rows = (await this.uow.manager.query(
+      `SELECT type, payload, stream_version, occurred_at FROM ${ORDER_EVENTS_TABLE}
+        WHERE aggregate_id = $1 ORDER BY stream_version`,
+      [orderId],
+    )) as EventRow[];
+    return rows.map((row) => ({
+      event: { type: row.type, data: row.payload } as OrderEvent,
+      version: row.stream_version,
+      occurredAt: row.occurred_at.toISOString(),
+    }));
+  }
+
+  /** Appends the order's new events; returns them as stored. Must run inside a transaction. */
+  async append(order: Order, origin: EventOrigin): Promise<StoredOrderEvent[]> {
+    const expected = order.version;
+    const pending = order.takePendingEvents();
+    const envelopes: Envelope[] = pending.map(({ event, occurredAt }) => ({
+      id: randomUUID(),
+      type: event.type,
+      version: 1,
+      occurredAt,
+      aggregateId: order.id,
+      correlationId: origin.correlationId,
+      causationId: origin.causationId,
+      traceparent: origin.traceparent,
+      payload: event.data,
+    }));
+    const versions = pending.map((_, i) => expected + i + 1);
+    try {
+      await writeOutboxRows(this.uow.manager, this.uow.context, ORDER_EVENTS_TABLE, envelopes, {
+        column: 'stream_version',
+        values: versions,
+      });
+    } catch (error) {
+      if ((error as { code?: string }).code === '23505') {
+        throw new StreamVersionConflict(`order ${order.id} changed since version ${expected}`);
+      }
+      throw error;
+    }
+    return pending.map(({ event, occurredAt }, i) => ({ event, occurredAt, version: versions[i] }));
+  }
+
+  /** Every stream, oldest first, for rebuilding read models. */
+  async *replayAll(batchSize = 500): AsyncIterable<{ orderId: string; stored: StoredOrderEvent }> {
+    let after = '0';
+    for (;;) {
+      const rows = (await this.uow.manager.query(
+        `SELECT seq, aggregate_id, type, payload, stream_version, occurred_at FROM ${ORDER_EVENTS_TABLE}
+          WHERE seq > $1 ORDER BY seq LIMIT $2`,
+        [after, batchSize],
+      )) as Array<EventRow & { seq: string; aggregate_id: string }>;
+      if (rows.length === 0) return;
+      for (const row of rows) {
+        yield {
+          orderId: row.aggregate_id,
+          stored: {
+            event: { type: row.type, data: row.payload } as OrderEvent,
+            version: row.stream_version,
+            occurredAt: row.occurred_at.toISOString(),
+          },
+        };
+      }
+      after = rows[rows.length - 1].seq;
+    }
+  }
+}
+
+export function orderConflict(orderId: string): Error {
+  return conflict('order-changed-concurrently', `order ${orderId} was changed concurrently; try again`);
+}

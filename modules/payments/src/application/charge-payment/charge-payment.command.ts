@@ -1,0 +1,11 @@
+import { Command } from '@nestjs/cqrs';
+import type { EventOrigin } from '@contracts/kernel';
+
+export class ChargePaymentCommand extends Command<void> {
+  constructor(
+    readonly orderId: string,
+    readonly origin: EventOrigin,
+  ) {
+    super();
+  }
+}

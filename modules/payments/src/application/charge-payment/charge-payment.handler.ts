@@ -1,0 +1,52 @@
+import { Inject } from '@nestjs/common';
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { PaymentCompleted, PaymentFailed } from '@contracts/payments';
+import { Outbox } from '@infra/messaging';
+import { UnitOfWork } from '@infra/persistence';
+import { settle } from '../../domain/payment';
+import { PAYMENT_PROVIDER, type PaymentProvider } from '../../domain/payment-provider';
+import { PaymentRepository } from '../../persistence/payment.repository';
+import { ChargePaymentCommand } from './charge-payment.command';
+
+/** Saga step: stock is reserved → charge the order, once (the order id is the provider's idempotency key). */
+@CommandHandler(ChargePaymentCommand)
+export class ChargePaymentHandler implements ICommandHandler<ChargePaymentCommand, void> {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly payments: PaymentRepository,
+    private readonly outbox: Outbox,
+    @Inject(PAYMENT_PROVIDER) private readonly provider: PaymentProvider,
+  ) {}
+
+  async execute(command: ChargePaymentCommand): Promise<void> {
+    await this.uow.transaction(async () => {
+      const payment = await this.payments.find(command.orderId, { lock: true });
+      if (!payment) {
+        // order-created and stock-reserved come from different relays; ours may be first. The
+        // consumer retries with backoff until the payment is known.
+        throw new Error(`payment of order ${command.orderId} is not opened yet`);
+      }
+      if (payment.status !== 'PENDING') {
+        return;
+      }
+      const outcome = await this.provider.charge({
+        idempotencyKey: `order:${payment.orderId}`,
+        amount: payment.amount,
+        token: payment.token,
+      });
+      const settled = settle(payment, outcome);
+      await this.payments.save(settled);
+      await this.outbox.add(
+        settled.status === 'COMPLETED'
+          ? PaymentCompleted.create(
+              { orderId: settled.orderId, amount: settled.amount, providerReference: settled.providerReference! },
+              command.origin,
+            )
+          : PaymentFailed.create(
+              { orderId: settled.orderId, amount: settled.amount, reason: settled.failureReason! },
+              command.origin,
+            ),
+      );
+    });
+  }
+}

@@ -1,0 +1,21 @@
+import type { Money } from '@contracts/kernel';
+
+/** The edge of the world: whoever actually moves the money. */
+export interface PaymentProvider {
+  /**
+   * Charges `amount` to the customer's `token`. Calling twice with the same idempotency key
+   * charges once and answers the same, as real providers promise.
+   */
+  charge(request: { idempotencyKey: string; amount: Money; token: string }): Promise<ChargeOutcome>;
+}
+
+export type ChargeOutcome =
+  | { readonly outcome: 'approved'; readonly reference: string }
+  | { readonly outcome: 'declined'; readonly reason: string };
+
+/** A provider that could not answer now; the charge is retried with the same idempotency key. */
+export class PaymentProviderUnavailable extends Error {
+  override readonly name = 'PaymentProviderUnavailable';
+}
+
+export const PAYMENT_PROVIDER = Symbol('PaymentProvider');

@@ -1,0 +1,51 @@
+import { Module, type OnModuleInit } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { DataSource } from 'typeorm';
+import { StockReserved } from '@contracts/inventory';
+import { OrderCreated } from '@contracts/ordering';
+import { PaymentsContract } from '@contracts/payments';
+import { ContextRuntime, FicusModule } from '@infra/runtime';
+import { ChargePaymentOnStockReserved } from './application/charge-payment/charge-payment-on-stock-reserved.handler';
+import { ChargePaymentHandler } from './application/charge-payment/charge-payment.handler';
+import { GetPaymentHandler } from './application/get-payment/get-payment.handler';
+import { OpenPaymentOnOrderCreated } from './application/open-payment/open-payment-on-order-created.handler';
+import { PaymentsContractAdapter } from './application/payments.contract-adapter';
+import { PAYMENT_PROVIDER } from './domain/payment-provider';
+import { CreatePayments1764000000400 } from './persistence/migrations/1764000000400-create-payments';
+import { PaymentRepository } from './persistence/payment.repository';
+import { FakePaymentProvider, fakeProviderOptionsFromEnv } from './provider/fake-payment.provider';
+
+@Module({
+  imports: [
+    CqrsModule,
+    FicusModule.forContext({ context: 'payments', entities: [], migrations: [CreatePayments1764000000400] }),
+  ],
+  providers: [
+    PaymentRepository,
+    {
+      // The only provider that ships; a real one implements the same PaymentProvider port.
+      provide: PAYMENT_PROVIDER,
+      useFactory: (dataSource: DataSource) => new FakePaymentProvider(dataSource, fakeProviderOptionsFromEnv(process.env)),
+      inject: [DataSource],
+    },
+    ChargePaymentHandler,
+    GetPaymentHandler,
+    PaymentsContractAdapter,
+    OpenPaymentOnOrderCreated,
+    ChargePaymentOnStockReserved,
+  ],
+})
+export class PaymentsModule implements OnModuleInit {
+  constructor(
+    private readonly runtime: ContextRuntime,
+    private readonly adapter: PaymentsContractAdapter,
+    private readonly onOrderCreated: OpenPaymentOnOrderCreated,
+    private readonly onStockReserved: ChargePaymentOnStockReserved,
+  ) {}
+
+  onModuleInit(): void {
+    this.runtime.serve(PaymentsContract, this.adapter);
+    this.runtime.consume(OrderCreated, this.onOrderCreated);
+    this.runtime.consume(StockReserved, this.onStockReserved);
+  }
+}

@@ -1,0 +1,78 @@
+import { Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { DataSource } from 'typeorm';
+import { type ChargeOutcome, type PaymentProvider, PaymentProviderUnavailable } from '../domain/payment-provider';
+
+export interface FakePaymentProviderOptions {
+  /** Share (0–1) of charge attempts that fail as "provider unavailable" and get retried. */
+  readonly failureRate: number;
+  /** Added to every charge, in milliseconds. */
+  readonly latencyMs: number;
+}
+
+export const DECLINED_TOKEN = 'tok_decline';
+
+export function fakeProviderOptionsFromEnv(env: NodeJS.ProcessEnv): FakePaymentProviderOptions {
+  const failureRate = Number(env.FICUS_FAKE_PAYMENT_FAILURE_RATE ?? 0);
+  const latencyMs = Number(env.FICUS_FAKE_PAYMENT_LATENCY_MS ?? 0);
+  if (!(failureRate >= 0 && failureRate <= 1)) {
+    throw new Error('FICUS_FAKE_PAYMENT_FAILURE_RATE must be a number from 0 to 1');
+  }
+  if (!(latencyMs >= 0)) {
+    throw new Error('FICUS_FAKE_PAYMENT_LATENCY_MS must be a number of milliseconds ≥ 0');
+  }
+  return { failureRate, latencyMs };
+}
+
+/**
+ * The payment provider that ships for development and tests. The token `tok_decline` is
+ * declined; any other is approved. Failures and latency are configurable. Like a real provider,
+ * it remembers each idempotency key, in its own ledger table, written outside the caller's
+ * transaction (a real provider's books do not roll back with ours), so a retried charge is never
+ * a second charge, and tests can count charges.
+ */
+export class FakePaymentProvider implements PaymentProvider {
+  private readonly logger = new Logger('FakePaymentProvider');
+
+  constructor(
+    private readonly ledger: DataSource,
+    private readonly options: FakePaymentProviderOptions,
+  ) {}
+
+  async charge(request: { idempotencyKey: string; amount: { amountMinor: number; currency: string }; token: string }): Promise<ChargeOutcome> {
+    if (this.options.latencyMs > 0) {
+      await sleep(this.options.latencyMs);
+    }
+    const [earlier] = (await this.ledger.query(
+      'SELECT outcome, reference, reason FROM fake_provider_charges WHERE idempotency_key = $1',
+      [request.idempotencyKey],
+    )) as Array<{ outcome: 'approved' | 'declined'; reference: string | null; reason: string | null }>;
+    if (earlier) {
+      return earlier.outcome === 'approved'
+        ? { outcome: 'approved', reference: earlier.reference! }
+        : { outcome: 'declined', reason: earlier.reason! };
+    }
+    if (Math.random() < this.options.failureRate) {
+      throw new PaymentProviderUnavailable('fake provider: simulated outage');
+    }
+    const outcome: ChargeOutcome =
+      request.token === DECLINED_TOKEN
+        ? { outcome: 'declined', reason: 'card-declined' }
+        : { outcome: 'approved', reference: `fake_ch_${randomUUID().replaceAll('-', '').slice(0, 20)}` };
+    await this.ledger.query(
+      `INSERT INTO fake_provider_charges (idempotency_key, amount_minor, currency, outcome, reference, reason)
+       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (idempotency_key) DO NOTHING`,
+      [
+        request.idempotencyKey,
+        request.amount.amountMinor,
+        request.amount.currency,
+        outcome.outcome,
+        outcome.outcome === 'approved' ? outcome.reference : null,
+        outcome.outcome === 'declined' ? outcome.reason : null,
+      ],
+    );
+    this.logger.debug({ idempotencyKey: request.idempotencyKey, outcome: outcome.outcome }, 'charge');
+    return outcome;
+  }
+}
