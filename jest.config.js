@@ -10,6 +10,12 @@ const { join } = require('node:path');
  */
 module.exports = {
   testEnvironment: 'node',
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+  setupFiles: ['<rootDir>/test/support/test-env.ts'],
+  testTimeout: 60_000,
+  // Two cores: two workers, each test file on its own database.
+  maxWorkers: 2,
   // Jest refuses a root that does not exist; modules/ may not yet.
   roots: ['test', 'modules'].filter((dir) => existsSync(join(__dirname, dir))).map((dir) => `<rootDir>/${dir}`),
   testMatch: ['<rootDir>/test/**/*.test.ts', '<rootDir>/modules/**/*.test.ts'],

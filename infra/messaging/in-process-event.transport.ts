@@ -9,7 +9,7 @@ export class InProcessEventTransport implements EventPublisher {
   readonly kind = 'in-process';
   private readonly consumers = new Map<string, EventDelivery[]>();
 
-  constructor(private readonly concurrency = 16) {}
+  constructor(private readonly concurrency = 8) {}
 
   subscribe(delivery: EventDelivery): void {
     const list = this.consumers.get(delivery.eventKey) ?? [];

@@ -43,7 +43,7 @@ export class ContextRuntime implements OnApplicationBootstrap, BeforeApplication
   constructor(
     readonly context: string,
     readonly dataSource: DataSource,
-    url: string,
+    readonly connectionUrl: string,
     outbox: ContextOutboxOptions,
     private readonly bus: ContractBus,
     private readonly events: InProcessEventTransport,
@@ -56,7 +56,7 @@ export class ContextRuntime implements OnApplicationBootstrap, BeforeApplication
     this.relay = new OutboxRelay({
       context,
       dataSource,
-      listenUrl: url,
+      listenUrl: connectionUrl,
       table: outbox.table,
       publisher: events,
       publishes: outbox.publishes,

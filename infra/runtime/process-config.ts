@@ -14,7 +14,7 @@ const EnvSchema = z.object({
   FICUS_DATA_DIR: z.string().default('.data'),
   FICUS_EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65_535).default(DEFAULT_EMBEDDED_PORT),
   FICUS_DB_ROLE_SECRET: z.string().min(16).optional(),
-  FICUS_DB_POOL_SIZE: z.coerce.number().int().min(2).max(100).default(6),
+  FICUS_DB_POOL_SIZE: z.coerce.number().int().min(3).max(100).default(10),
 });
 
 export type ProcessEnv = z.infer<typeof EnvSchema>;

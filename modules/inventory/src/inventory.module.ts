@@ -1,9 +1,13 @@
 import { Module, type OnModuleInit } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { InventoryContract } from '@contracts/inventory';
-import { OrderCreated } from '@contracts/ordering';
+import { OrderConfirmed, OrderCreated } from '@contracts/ordering';
 import { PaymentFailed } from '@contracts/payments';
 import { ContextRuntime, FicusModule } from '@infra/runtime';
+import {
+  CommitReservationHandler,
+  CommitReservationOnOrderConfirmed,
+} from './application/commit-reservation/commit-reservation.handler';
 import { CheckStockHandler } from './application/check-stock/check-stock.handler';
 import { InventoryContractAdapter } from './application/inventory.contract-adapter';
 import { ReserveStockOnOrderCreated } from './application/on-order-created/reserve-stock-on-order-created.handler';
@@ -28,6 +32,8 @@ import { StockRepository } from './persistence/stock.repository';
     ReleaseStockHandler,
     RestockHandler,
     CheckStockHandler,
+    CommitReservationHandler,
+    CommitReservationOnOrderConfirmed,
     InventoryContractAdapter,
     ReserveStockOnOrderCreated,
     ReleaseStockOnPaymentFailed,
@@ -40,11 +46,13 @@ export class InventoryModule implements OnModuleInit {
     private readonly adapter: InventoryContractAdapter,
     private readonly onOrderCreated: ReserveStockOnOrderCreated,
     private readonly onPaymentFailed: ReleaseStockOnPaymentFailed,
+    private readonly onOrderConfirmed: CommitReservationOnOrderConfirmed,
   ) {}
 
   onModuleInit(): void {
     this.runtime.serve(InventoryContract, this.adapter);
     this.runtime.consume(OrderCreated, this.onOrderCreated);
     this.runtime.consume(PaymentFailed, this.onPaymentFailed);
+    this.runtime.consume(OrderConfirmed, this.onOrderConfirmed);
   }
 }

@@ -1,6 +1,5 @@
 import { Module, type OnModuleInit } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import { DataSource } from 'typeorm';
 import { StockReserved } from '@contracts/inventory';
 import { OrderCreated } from '@contracts/ordering';
 import { PaymentsContract } from '@contracts/payments';
@@ -25,8 +24,9 @@ import { FakePaymentProvider, fakeProviderOptionsFromEnv } from './provider/fake
     {
       // The only provider that ships; a real one implements the same PaymentProvider port.
       provide: PAYMENT_PROVIDER,
-      useFactory: (dataSource: DataSource) => new FakePaymentProvider(dataSource, fakeProviderOptionsFromEnv(process.env)),
-      inject: [DataSource],
+      useFactory: (runtime: ContextRuntime) =>
+        new FakePaymentProvider(runtime.connectionUrl, fakeProviderOptionsFromEnv(process.env)),
+      inject: [ContextRuntime],
     },
     ChargePaymentHandler,
     GetPaymentHandler,

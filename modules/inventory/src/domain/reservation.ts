@@ -61,6 +61,15 @@ export function planRelease(lines: readonly ReservationLine[], onHand: readonly 
   });
 }
 
+/** What a confirmed order's reservation becomes: the goods leave, reserved goes down for good. */
+export function planCommit(lines: readonly ReservationLine[], onHand: readonly StockOnHand[]): StockOnHand[] {
+  const stock = new Map(onHand.map((level) => [level.sku, level]));
+  return mergeLines(lines).map((line) => {
+    const level = stock.get(line.sku) ?? { sku: line.sku, available: 0, reserved: line.quantity };
+    return { sku: line.sku, available: level.available, reserved: Math.max(0, level.reserved - line.quantity) };
+  });
+}
+
 /** The demo stock a first start seeds, for the demo catalogue's skus. */
 export const DEMO_STOCK: readonly StockOnHand[] = [
   { sku: 'FICUS-LYRATA', available: 40, reserved: 0 },

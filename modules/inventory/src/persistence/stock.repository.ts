@@ -4,7 +4,7 @@ import type { ReservationLine, StockOnHand } from '../domain/reservation';
 
 export interface ReservationRecord {
   readonly orderId: string;
-  readonly status: 'RESERVED' | 'REJECTED' | 'RELEASED';
+  readonly status: 'RESERVED' | 'REJECTED' | 'RELEASED' | 'COMMITTED';
   readonly lines: ReservationLine[];
   readonly unavailableSkus: string[];
 }
@@ -87,6 +87,13 @@ export class StockRepository {
   async markReleased(orderId: string): Promise<void> {
     await this.uow.manager.query(
       `UPDATE reservations SET status = 'RELEASED', released_at = now() WHERE order_id = $1`,
+      [orderId],
+    );
+  }
+
+  async markCommitted(orderId: string): Promise<void> {
+    await this.uow.manager.query(
+      `UPDATE reservations SET status = 'COMMITTED', committed_at = now() WHERE order_id = $1`,
       [orderId],
     );
   }

@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { DataSource } from 'typeorm';
+import { Pool } from 'pg';
+import type { OnApplicationShutdown } from '@nestjs/common';
 import { type ChargeOutcome, type PaymentProvider, PaymentProviderUnavailable } from '../domain/payment-provider';
 
 export interface FakePaymentProviderOptions {
@@ -31,23 +32,35 @@ export function fakeProviderOptionsFromEnv(env: NodeJS.ProcessEnv): FakePaymentP
  * it remembers each idempotency key, in its own ledger table, written outside the caller's
  * transaction (a real provider's books do not roll back with ours), so a retried charge is never
  * a second charge, and tests can count charges.
+ *
+ * The ledger has a small pool of its own: a charge runs while the caller holds a connection of
+ * the payments pool, and taking a second one from that same pool could wait forever under load.
  */
-export class FakePaymentProvider implements PaymentProvider {
+export class FakePaymentProvider implements PaymentProvider, OnApplicationShutdown {
   private readonly logger = new Logger('FakePaymentProvider');
+  private readonly ledger: Pool;
 
   constructor(
-    private readonly ledger: DataSource,
+    ledgerUrl: string,
     private readonly options: FakePaymentProviderOptions,
-  ) {}
+  ) {
+    this.ledger = new Pool({ connectionString: ledgerUrl, max: 4, options: '-c search_path=payments' });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.ledger.end();
+  }
 
   async charge(request: { idempotencyKey: string; amount: { amountMinor: number; currency: string }; token: string }): Promise<ChargeOutcome> {
     if (this.options.latencyMs > 0) {
       await sleep(this.options.latencyMs);
     }
-    const [earlier] = (await this.ledger.query(
-      'SELECT outcome, reference, reason FROM fake_provider_charges WHERE idempotency_key = $1',
-      [request.idempotencyKey],
-    )) as Array<{ outcome: 'approved' | 'declined'; reference: string | null; reason: string | null }>;
+    const [earlier] = (
+      await this.ledger.query(
+        'SELECT outcome, reference, reason FROM fake_provider_charges WHERE idempotency_key = $1',
+        [request.idempotencyKey],
+      )
+    ).rows as Array<{ outcome: 'approved' | 'declined'; reference: string | null; reason: string | null }>;
     if (earlier) {
       return earlier.outcome === 'approved'
         ? { outcome: 'approved', reference: earlier.reference! }

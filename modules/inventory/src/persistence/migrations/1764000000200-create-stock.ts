@@ -14,11 +14,12 @@ export class CreateStock1764000000200 implements MigrationInterface {
     await runner.query(`
       CREATE TABLE reservations (
         order_id uuid PRIMARY KEY,
-        status text NOT NULL CHECK (status IN ('RESERVED', 'REJECTED', 'RELEASED')),
+        status text NOT NULL CHECK (status IN ('RESERVED', 'REJECTED', 'RELEASED', 'COMMITTED')),
         lines jsonb NOT NULL,
         unavailable_skus jsonb NOT NULL DEFAULT '[]',
         created_at timestamptz NOT NULL DEFAULT now(),
-        released_at timestamptz
+        released_at timestamptz,
+        committed_at timestamptz
       )`);
   }
 

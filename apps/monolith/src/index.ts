@@ -1,0 +1,2 @@
+export { createMonolith } from './create-monolith';
+export { MonolithModule } from './monolith.module';

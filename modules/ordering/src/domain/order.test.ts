@@ -1,0 +1,288 @@
+import { Order, OrderRuleViolation } from './order';
+import type { OrderEventType, OrderLineData, StoredOrderEvent } from './order-events';
+
+const AT = '2025-01-01T10:00:00.000Z';
+const LATER = '2025-01-01T10:05:00.000Z';
+const eur = (amountMinor: number) => ({ amountMinor, currency: 'EUR' });
+
+const lines: OrderLineData[] = [
+  { sku: 'FICUS-LYRATA', quantity: 2, unitPrice: eur(3_900) },
+  { sku: 'SOIL-MIX', quantity: 3, unitPrice: eur(750) },
+];
+
+function placeOrder(items: OrderLineData[] = lines): Order {
+  return Order.place({ orderId: 'order-1', customerId: 'customer-1', items, paymentToken: 'tok_ok' }, AT);
+}
+
+/** A placed order whose order-created event is already stored, so pending holds only what follows. */
+function storedOrder(): Order {
+  const order = placeOrder();
+  order.takePendingEvents();
+  return order;
+}
+
+const typesOf = (order: Order): OrderEventType[] => order.takePendingEvents().map((pending) => pending.event.type);
+
+type Step = 'stock' | 'payment' | 'shipment';
+const record: Record<Step, (order: Order) => void> = {
+  stock: (order) => order.recordStockReserved(LATER),
+  payment: (order) => order.recordPaymentCompleted('psp-1', LATER),
+  shipment: (order) => order.recordShipmentCreated('FC-1234-5678-90', LATER),
+};
+
+function permutations<T>(items: readonly T[]): T[][] {
+  if (items.length <= 1) return [[...items]];
+  return items.flatMap((item, i) =>
+    permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest]),
+  );
+}
+
+describe('Order.place', () => {
+  it('computes the total from the lines and records order-created', () => {
+    const order = placeOrder();
+    expect(order.total).toEqual(eur(2 * 3_900 + 3 * 750));
+    expect(order.status).toBe('PENDING');
+    expect(order.id).toBe('order-1');
+    expect(order.customerId).toBe('customer-1');
+    expect(order.createdAt).toBe(AT);
+    const pending = order.takePendingEvents();
+    expect(pending).toHaveLength(1);
+    expect(pending[0]).toEqual({
+      occurredAt: AT,
+      event: {
+        type: 'ordering.order-created',
+        data: {
+          orderId: 'order-1',
+          customerId: 'customer-1',
+          items: lines,
+          total: eur(10_050),
+          paymentToken: 'tok_ok',
+        },
+      },
+    });
+    expect(order.version).toBe(0);
+  });
+
+  it('rejects lines priced in more than one currency', () => {
+    expect(() =>
+      placeOrder([
+        { sku: 'FICUS-LYRATA', quantity: 1, unitPrice: eur(3_900) },
+        { sku: 'SOIL-MIX', quantity: 1, unitPrice: { amountMinor: 750, currency: 'USD' } },
+      ]),
+    ).toThrow(OrderRuleViolation);
+  });
+
+  it('rejects an order without lines', () => {
+    expect(() => placeOrder([])).toThrow(OrderRuleViolation);
+  });
+});
+
+describe('Order saga', () => {
+  it.each(permutations<Step>(['stock', 'payment', 'shipment']))(
+    'confirms only once stock, payment and shipment are all in (arrival %s, %s, %s)',
+    (...arrival: Step[]) => {
+      const order = storedOrder();
+      const [first, second, third] = arrival;
+      record[first](order);
+      expect(order.status).toBe('PENDING');
+      record[second](order);
+      expect(order.status).toBe('PENDING');
+      record[third](order);
+      expect(order.status).toBe('CONFIRMED');
+      const types = typesOf(order);
+      expect(types).toHaveLength(4);
+      expect(types[3]).toBe('ordering.order-confirmed');
+      expect(types.filter((type) => type === 'ordering.order-confirmed')).toHaveLength(1);
+    },
+  );
+
+  it('the confirmation carries the customer and the total', () => {
+    const order = storedOrder();
+    record.stock(order);
+    record.payment(order);
+    record.shipment(order);
+    const confirmed = order.takePendingEvents().at(-1)!;
+    expect(confirmed.event).toEqual({
+      type: 'ordering.order-confirmed',
+      data: { orderId: 'order-1', customerId: 'customer-1', total: eur(10_050) },
+    });
+    expect(order.updatedAt).toBe(LATER);
+  });
+
+  it('fails at once when stock is unavailable, naming the skus', () => {
+    const order = storedOrder();
+    order.recordStockUnavailable(['LIMITED-POT', 'SOIL-MIX'], LATER);
+    expect(order.status).toBe('FAILED');
+    expect(order.failureReason).toMatch(/^out-of-stock/);
+    expect(order.failureReason).toContain('LIMITED-POT');
+    expect(typesOf(order)).toEqual(['ordering.stock-unavailable', 'ordering.order-failed']);
+  });
+
+  it('after a failed payment stays PENDING until stock is released, then FAILS with payment-failed', () => {
+    const order = storedOrder();
+    order.recordStockReserved(LATER);
+    order.recordPaymentFailed('card declined', LATER);
+    expect(order.status).toBe('PENDING');
+    order.recordStockReleased(LATER);
+    expect(order.status).toBe('FAILED');
+    expect(order.failureReason).toBe('payment-failed');
+    expect(typesOf(order)).toEqual([
+      'ordering.stock-reserved',
+      'ordering.payment-failed',
+      'ordering.stock-released',
+      'ordering.order-failed',
+    ]);
+  });
+
+  it('fails with payment-failed when the stock release arrives before the failed payment', () => {
+    const order = storedOrder();
+    order.recordStockReleased(LATER);
+    expect(order.status).toBe('PENDING');
+    order.recordPaymentFailed('card declined', LATER);
+    expect(order.status).toBe('FAILED');
+    expect(order.failureReason).toBe('payment-failed');
+    expect(typesOf(order)).toEqual(['ordering.stock-released', 'ordering.payment-failed', 'ordering.order-failed']);
+  });
+
+  it('treats a repeated step as a no-op', () => {
+    const order = storedOrder();
+    order.recordStockReserved(LATER);
+    order.recordPaymentCompleted('psp-1', LATER);
+    order.recordPaymentFailed('card declined', LATER);
+    order.takePendingEvents();
+
+    order.recordStockReserved(LATER);
+    order.recordPaymentCompleted('psp-2', LATER);
+    order.recordPaymentFailed('declined again', LATER);
+    expect(order.takePendingEvents()).toEqual([]);
+    expect(order.status).toBe('PENDING');
+
+    order.recordStockReleased(LATER);
+    expect(order.takePendingEvents()).toHaveLength(2);
+    order.recordStockReleased(LATER);
+    expect(order.takePendingEvents()).toEqual([]);
+  });
+
+  it('treats a repeated shipment as a no-op before the order is final', () => {
+    const order = storedOrder();
+    order.recordShipmentCreated('FC-1111-1111-11', LATER);
+    order.recordShipmentCreated('FC-2222-2222-22', LATER);
+    expect(typesOf(order)).toEqual(['ordering.shipment-created']);
+  });
+
+  it('records nothing more once confirmed', () => {
+    const order = storedOrder();
+    record.stock(order);
+    record.payment(order);
+    record.shipment(order);
+    order.takePendingEvents();
+    const version = order.currentVersion;
+
+    order.recordStockUnavailable(['SOIL-MIX'], LATER);
+    order.recordPaymentFailed('late failure', LATER);
+    order.recordStockReleased(LATER);
+    record.stock(order);
+    record.payment(order);
+    record.shipment(order);
+
+    expect(order.takePendingEvents()).toEqual([]);
+    expect(order.currentVersion).toBe(version);
+    expect(order.status).toBe('CONFIRMED');
+    expect(order.failureReason).toBeUndefined();
+  });
+
+  it('records nothing more once failed', () => {
+    const order = storedOrder();
+    order.recordStockUnavailable(['SOIL-MIX'], LATER);
+    order.takePendingEvents();
+
+    order.recordStockUnavailable(['FICUS-LYRATA'], LATER);
+    record.stock(order);
+    record.payment(order);
+    record.shipment(order);
+    order.recordPaymentFailed('x', LATER);
+    order.recordStockReleased(LATER);
+
+    expect(order.takePendingEvents()).toEqual([]);
+    expect(order.status).toBe('FAILED');
+    expect(order.failureReason).toBe('out-of-stock: SOIL-MIX');
+  });
+
+  it('counts pending events in currentVersion on top of the stored version', () => {
+    const order = placeOrder();
+    expect(order.version).toBe(0);
+    expect(order.currentVersion).toBe(1);
+    record.stock(order);
+    expect(order.currentVersion).toBe(2);
+  });
+});
+
+describe('Order.fromHistory', () => {
+  function historyOf(order: Order): StoredOrderEvent[] {
+    return order.takePendingEvents().map((pending, i) => ({ ...pending, version: i + 1 }));
+  }
+
+  it.each<[string, (order: Order) => void]>([
+    ['just placed', () => undefined],
+    ['part way', (order) => record.payment(order)],
+    [
+      'confirmed',
+      (order) => {
+        record.shipment(order);
+        record.stock(order);
+        record.payment(order);
+      },
+    ],
+    ['out of stock', (order) => order.recordStockUnavailable(['LIMITED-POT'], LATER)],
+    [
+      'payment failed',
+      (order) => {
+        order.recordPaymentFailed('declined', LATER);
+        order.recordStockReleased(LATER);
+      },
+    ],
+  ])('rebuilds the same state and version (%s)', (_name, steps) => {
+    const original = placeOrder();
+    steps(original);
+    const expectedVersion = original.currentVersion;
+    const history = historyOf(original);
+    expect(history).toHaveLength(expectedVersion);
+
+    const rebuilt = Order.fromHistory(history);
+    expect(rebuilt.version).toBe(expectedVersion);
+    expect(rebuilt.currentVersion).toBe(expectedVersion);
+    expect(rebuilt.status).toBe(original.status);
+    expect(rebuilt.failureReason).toBe(original.failureReason);
+    expect(rebuilt.total).toEqual(original.total);
+    expect(rebuilt.id).toBe(original.id);
+    expect(rebuilt.customerId).toBe(original.customerId);
+    expect(rebuilt.items).toEqual(original.items);
+    expect(rebuilt.createdAt).toBe(original.createdAt);
+    expect(rebuilt.updatedAt).toBe(original.updatedAt);
+    expect(rebuilt.takePendingEvents()).toEqual([]);
+  });
+
+  it('continues the saga where the history left off', () => {
+    const original = placeOrder();
+    record.stock(original);
+    record.payment(original);
+    const rebuilt = Order.fromHistory(historyOf(original));
+    rebuilt.recordPaymentCompleted('psp-again', LATER);
+    expect(rebuilt.takePendingEvents()).toEqual([]);
+    record.shipment(rebuilt);
+    expect(rebuilt.status).toBe('CONFIRMED');
+    expect(rebuilt.currentVersion).toBe(5);
+  });
+
+  it('rejects a stream that does not start with order-created', () => {
+    const order = storedOrder();
+    record.stock(order);
+    const history = historyOf(order);
+    expect(history[0].event.type).toBe('ordering.stock-reserved');
+    expect(() => Order.fromHistory(history)).toThrow(OrderRuleViolation);
+  });
+
+  it('rejects an empty stream', () => {
+    expect(() => Order.fromHistory([])).toThrow(OrderRuleViolation);
+  });
+});

@@ -1,0 +1,158 @@
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { InventoryContract, StockReserved } from '@contracts/inventory';
+import { ContractError, type Envelope } from '@contracts/kernel';
+import { OrderCreated } from '@contracts/ordering';
+import { InventoryModule } from '@modules/inventory';
+import { provisionContext } from '@infra/persistence';
+import { eventually } from '../support/eventually';
+import { callContext, startModule, type ModuleUnderTest } from '../support/module-harness';
+import { asAdmin } from '../support/test-database';
+
+describe('inventory, alone on its database', () => {
+  let inventory: ModuleUnderTest;
+  const api = () => inventory.client(InventoryContract);
+
+  beforeAll(async () => {
+    inventory = await startModule('inventory', InventoryModule);
+  });
+  afterAll(() => inventory?.close());
+
+  const restockNew = async (quantity: number) => {
+    const sku = `TEST-${randomUUID().slice(0, 8).toUpperCase()}`;
+    await api().restock(callContext(), { sku, quantity });
+    return sku;
+  };
+  const level = async (sku: string) => (await api().checkStock(callContext(), { skus: [sku] })).levels[0];
+
+  it('reserves all or nothing', async () => {
+    const plenty = await restockNew(5);
+    const scarce = await restockNew(1);
+    const orderId = randomUUID();
+    const answer = await api().reserveStock(callContext(), {
+      orderId,
+      items: [
+        { sku: plenty, quantity: 2 },
+        { sku: scarce, quantity: 2 },
+      ],
+    });
+    expect(answer).toEqual({ reserved: false, unavailableSkus: [scarce] });
+    expect(await level(plenty)).toEqual({ sku: plenty, available: 5, reserved: 0 });
+    expect(await level(scarce)).toEqual({ sku: scarce, available: 1, reserved: 0 });
+  });
+
+  it('reserves once per order id, however often asked, and releases once', async () => {
+    const sku = await restockNew(10);
+    const orderId = randomUUID();
+    const request = { orderId, items: [{ sku, quantity: 3 }] };
+    const answers = await Promise.all([1, 2, 3].map(() => api().reserveStock(callContext(), request)));
+    expect(answers).toEqual(Array(3).fill({ reserved: true, unavailableSkus: [] }));
+    expect(await level(sku)).toEqual({ sku, available: 7, reserved: 3 });
+
+    const releases = await Promise.all([1, 2].map(() => api().releaseStock(callContext(), { orderId, reason: 'test' })));
+    expect(releases.filter((r) => r.released)).toHaveLength(1);
+    expect(await level(sku)).toEqual({ sku, available: 10, reserved: 0 });
+  });
+
+  it('never lets stock go negative under 50 concurrent reservations for 10 units', async () => {
+    const sku = await restockNew(10);
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, () => api().reserveStock(callContext(), { orderId: randomUUID(), items: [{ sku, quantity: 1 }] })),
+    );
+    expect(answers.filter((a) => a.reserved)).toHaveLength(10);
+    expect(await level(sku)).toEqual({ sku, available: 0, reserved: 10 });
+  });
+
+  it('streams the current level, then each committed change (WatchStock)', async () => {
+    const sku = await restockNew(4);
+    const stream = api().watchStock(callContext(), { skus: [sku] })[Symbol.asyncIterator]();
+    const first = await stream.next();
+    expect(first.value).toMatchObject({ sku, available: 4, reserved: 0 });
+    await api().reserveStock(callContext(), { orderId: randomUUID(), items: [{ sku, quantity: 3 }] });
+    const second = await stream.next();
+    expect(second.value).toMatchObject({ sku, available: 1, reserved: 3 });
+    await stream.return?.();
+  });
+
+  it('answers a bad request with a typed error, not a crash', async () => {
+    await expect(api().reserveStock(callContext(), { orderId: 'not-a-uuid', items: [] })).rejects.toMatchObject({
+      kind: 'invalid-argument',
+      code: 'invalid-request',
+    });
+    await expect(api().checkStock(callContext(), { skus: [] })).rejects.toBeInstanceOf(ContractError);
+  });
+
+  it('reserves stock when an order is created, and announces it through its outbox', async () => {
+    const sku = await restockNew(2);
+    const orderId = randomUUID();
+    const created = OrderCreated.create(
+      {
+        orderId,
+        customerId: randomUUID(),
+        items: [{ sku, quantity: 2, unitPrice: { amountMinor: 100, currency: 'EUR' } }],
+        total: { amountMinor: 200, currency: 'EUR' },
+        paymentToken: 'tok_visa',
+      },
+      { correlationId: 'corr-1' },
+    );
+    await inventory.events.publish([created]);
+    expect(await level(sku)).toEqual({ sku, available: 0, reserved: 2 });
+    const [event] = await asAdmin<{ type: string; causation_id: string; correlation_id: string; payload: unknown }>(
+      inventory.database,
+      'SELECT type, causation_id, correlation_id, payload FROM inventory.outbox WHERE aggregate_id = $1',
+      [orderId],
+    );
+    expect(event).toEqual({
+      type: StockReserved.type,
+      causation_id: created.id,
+      correlation_id: 'corr-1',
+      payload: { orderId, items: [{ sku, quantity: 2 }] },
+    });
+    await eventually(
+      () => asAdmin<{ published_at: Date | null }>(inventory.database, 'SELECT published_at FROM inventory.outbox WHERE aggregate_id = $1', [orderId]),
+      { until: (rows) => rows[0]?.published_at !== null, what: 'the relay marks the row sent' },
+    );
+  });
+
+  it('moves a poison message to its dead letters and keeps going; replaying it unchanged fails again', async () => {
+    const poison: Envelope = { ...OrderCreated.create(validOrder('POISON-1'), { correlationId: 'c' }), payload: { orderId: 'nope' } };
+    const sku = await restockNew(1);
+    const next = OrderCreated.create(validOrder(sku), { correlationId: 'c' });
+    await inventory.events.publish([poison, next]);
+
+    const runtime = inventory.registry.get('inventory')!;
+    const letters = await runtime.deadLetters.list();
+    expect(letters).toEqual([
+      expect.objectContaining({ messageId: poison.id, reason: expect.stringMatching(/^poison: payload does not match/) }),
+    ]);
+    expect(await level(sku)).toEqual({ sku, available: 0, reserved: 1 });
+    expect(await runtime.deadLetters.replay(letters[0].id)).toBe('failed-again');
+    expect(await runtime.deadLetters.replay('999999')).toBe('not-found');
+  });
+
+  it("connects as a role that cannot read another context's schema", async () => {
+    const orderingUrl = await provisionContext(inventory.database, 'ordering');
+    const ordering = new Client({ connectionString: orderingUrl });
+    await ordering.connect();
+    await ordering.query('CREATE TABLE ordering.secrets (x int)');
+    await ordering.end();
+
+    const runtime = inventory.registry.get('inventory')!;
+    await expect(runtime.dataSource.query('SELECT * FROM ordering.secrets')).rejects.toThrow(
+      'permission denied for schema ordering',
+    );
+    await expect(runtime.dataSource.query('CREATE TABLE public.sneaky (x int)')).rejects.toThrow(
+      'permission denied for schema public',
+    );
+  });
+});
+
+function validOrder(sku: string) {
+  return {
+    orderId: randomUUID(),
+    customerId: randomUUID(),
+    items: [{ sku, quantity: 1, unitPrice: { amountMinor: 100, currency: 'EUR' } }],
+    total: { amountMinor: 100, currency: 'EUR' },
+    paymentToken: 'tok_visa',
+  };
+}

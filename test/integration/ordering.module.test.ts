@@ -1,0 +1,125 @@
+import { randomUUID } from 'node:crypto';
+import { CatalogContract, type CatalogApi } from '@contracts/catalog';
+import { StockReserved } from '@contracts/inventory';
+import { unavailable } from '@contracts/kernel';
+import { OrderingContract } from '@contracts/ordering';
+import { PaymentCompleted } from '@contracts/payments';
+import { ShipmentCreated } from '@contracts/shipping';
+import { OrderingModule } from '@modules/ordering';
+import { eventually } from '../support/eventually';
+import { callContext, startModule, type ModuleUnderTest } from '../support/module-harness';
+import { asAdmin } from '../support/test-database';
+
+/** The catalogue, faked at its contract: prices for two skus, and a switch to make it fail. */
+class FakeCatalog implements CatalogApi {
+  down = false;
+  private readonly products = [
+    { sku: 'FIG-A', name: 'Fig A', price: { amountMinor: 1_000, currency: 'EUR' } },
+    { sku: 'FIG-B', name: 'Fig B', price: { amountMinor: 250, currency: 'EUR' } },
+  ];
+  async listProducts() {
+    return { items: this.products, page: 1, pageSize: 20, total: this.products.length };
+  }
+  async getProducts(_ctx: unknown, request: { skus: string[] }) {
+    if (this.down) throw unavailable('catalog-down', 'the catalogue is down');
+    return {
+      products: this.products.filter((p) => request.skus.includes(p.sku)),
+      missingSkus: request.skus.filter((sku) => !this.products.some((p) => p.sku === sku)),
+    };
+  }
+  async getProduct(_ctx: unknown, request: { sku: string }) {
+    return this.products.find((p) => p.sku === request.sku)!;
+  }
+}
+
+describe('ordering, alone on its database, the catalogue faked at its contract', () => {
+  let ordering: ModuleUnderTest;
+  const catalog = new FakeCatalog();
+  const api = () => ordering.client(OrderingContract);
+
+  beforeAll(async () => {
+    ordering = await startModule('ordering', OrderingModule, [[CatalogContract, catalog]]);
+  });
+  afterAll(() => ordering?.close());
+
+  const place = () =>
+    api().placeOrder(callContext(), {
+      customerId: 'customer-1',
+      items: [
+        { sku: 'FIG-A', quantity: 2 },
+        { sku: 'FIG-B', quantity: 1 },
+      ],
+      paymentToken: 'tok_visa',
+    });
+
+  it('prices an order from the catalogue and stores it as the first event of its stream', async () => {
+    const { orderId } = await place();
+    const order = await api().getOrder(callContext(), { orderId });
+    expect(order).toMatchObject({ status: 'PENDING', total: { amountMinor: 2_250, currency: 'EUR' }, version: 1 });
+    const rows = await asAdmin<{ type: string; stream_version: number }>(
+      ordering.database,
+      'SELECT type, stream_version FROM ordering.order_events WHERE aggregate_id = $1',
+      [orderId],
+    );
+    expect(rows).toEqual([{ type: 'ordering.order-created', stream_version: 1 }]);
+  });
+
+  it('refuses unknown skus and stores nothing when the catalogue is down', async () => {
+    await expect(
+      api().placeOrder(callContext(), { customerId: 'c', items: [{ sku: 'NOPE-1', quantity: 1 }], paymentToken: 't' }),
+    ).rejects.toMatchObject({ kind: 'invalid-argument', code: 'unknown-sku' });
+    const before = await asAdmin<{ n: string }>(ordering.database, 'SELECT count(*) AS n FROM ordering.order_events');
+    catalog.down = true;
+    try {
+      await expect(place()).rejects.toMatchObject({ kind: 'unavailable', code: 'catalog-down' });
+    } finally {
+      catalog.down = false;
+    }
+    const after = await asAdmin<{ n: string }>(ordering.database, 'SELECT count(*) AS n FROM ordering.order_events');
+    expect(after).toEqual(before);
+  });
+
+  it('records saga steps arriving at once, in any order, as one gap-free stream that ends CONFIRMED', async () => {
+    const { orderId } = await place();
+    const origin = { correlationId: orderId };
+    // Three events for one order delivered concurrently: appends race at the same version, the
+    // losers hit the optimistic-concurrency check and their consumers retry on the fresh stream.
+    await Promise.all([
+      ordering.events.publish([ShipmentCreated.create({ orderId, shipmentId: randomUUID(), trackingNumber: 'FC-1' }, origin)]),
+      ordering.events.publish([PaymentCompleted.create({ orderId, amount: { amountMinor: 2_250, currency: 'EUR' }, providerReference: 'r' }, origin)]),
+      ordering.events.publish([StockReserved.create({ orderId, items: [{ sku: 'FIG-A', quantity: 2 }] }, origin)]),
+    ]);
+    const order = await api().getOrder(callContext(), { orderId });
+    expect(order.status).toBe('CONFIRMED');
+    const versions = await asAdmin<{ stream_version: number }>(
+      ordering.database,
+      'SELECT stream_version FROM ordering.order_events WHERE aggregate_id = $1 ORDER BY stream_version',
+      [orderId],
+    );
+    expect(versions.map((v) => v.stream_version)).toEqual([1, 2, 3, 4, 5]);
+    const history = await api().listCustomerOrders(callContext(), { customerId: 'customer-1' });
+    expect(history.items.find((i) => i.orderId === orderId)?.status).toBe('CONFIRMED');
+  });
+
+  it('publishes only its integration events; saga bookkeeping stays inside', async () => {
+    const delivered: Array<{ type: string; aggregateId: string }> = [];
+    for (const eventKey of ['ordering.order-created.v1', 'ordering.stock-reserved.v1']) {
+      ordering.events.subscribe({
+        consumer: `test:spy:${eventKey}`,
+        eventKey,
+        deliver: async (envelope) => void delivered.push({ type: envelope.type, aggregateId: envelope.aggregateId }),
+      });
+    }
+    const { orderId } = await place();
+    await ordering.events.publish([StockReserved.create({ orderId, items: [{ sku: 'FIG-A', quantity: 2 }] }, { correlationId: orderId })]);
+    await eventually(() => delivered, { until: (d) => d.some((e) => e.aggregateId === orderId) });
+    await ordering.registry.get('ordering')!.relay.flush();
+    expect(delivered.filter((e) => e.aggregateId === orderId)).toEqual([{ type: 'ordering.order-created', aggregateId: orderId }]);
+    const stored = await asAdmin<{ type: string }>(
+      ordering.database,
+      'SELECT type FROM ordering.order_events WHERE aggregate_id = $1 AND published_at IS NOT NULL ORDER BY stream_version',
+      [orderId],
+    );
+    expect(stored.map((r) => r.type)).toEqual(['ordering.order-created', 'ordering.stock-reserved']);
+  });
+});

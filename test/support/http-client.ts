@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import { eventually } from './eventually';
+
+export interface HttpAnswer<T = unknown> {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: T;
+}
+
+/** A small fetch wrapper for tests: JSON in, JSON (or text) out, status always visible. */
+export class ShopClient {
+  constructor(
+    readonly baseUrl: string,
+    private token?: string,
+  ) {}
+
+  get accessToken(): string | undefined {
+    return this.token;
+  }
+
+  /** The same caller against another running shop (tokens outlive a restart). */
+  at(baseUrl: string): ShopClient {
+    return new ShopClient(baseUrl, this.token);
+  }
+
+  withToken(token: string): ShopClient {
+    return new ShopClient(this.baseUrl, token);
+  }
+
+  async request<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    options: { body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+  ): Promise<HttpAnswer<T>> {
+    const headers: Record<string, string> = { ...options.headers };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    let body: string | undefined;
+    if (options.rawBody !== undefined) {
+      body = options.rawBody;
+      headers['content-type'] ??= 'application/json';
+    } else if (options.body !== undefined) {
+      body = JSON.stringify(options.body);
+      headers['content-type'] = 'application/json';
+    }
+    const response = await fetch(`${this.baseUrl}${path}`, { method, headers, body });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // not JSON: keep the text so the assertion shows it
+    }
+    return { status: response.status, headers: response.headers, body: parsed as T };
+  }
+
+  get<T = Record<string, unknown>>(path: string) {
+    return this.request<T>('GET', path);
+  }
+
+  post<T = Record<string, unknown>>(path: string, body?: unknown, headers?: Record<string, string>) {
+    return this.request<T>('POST', path, { body, headers });
+  }
+
+  /** Registers a new customer and returns a client that acts as them. */
+  async signUp(email = `customer-${randomUUID()}@example.com`, password = 'correct horse battery'): Promise<ShopClient & { customerId: string }> {
+    const registered = await this.post<{ customerId: string }>('/identity/register', { email, password });
+    if (registered.status !== 201) throw new Error(`register failed: ${registered.status} ${JSON.stringify(registered.body)}`);
+    const login = await this.post<{ accessToken: string }>('/identity/login', { email, password });
+    if (login.status !== 200) throw new Error(`login failed: ${login.status} ${JSON.stringify(login.body)}`);
+    return Object.assign(this.withToken(login.body.accessToken), { customerId: registered.body.customerId });
+  }
+
+  async placeOrder(items: Array<{ sku: string; quantity: number }>, paymentToken = 'tok_visa', headers?: Record<string, string>) {
+    return this.post<{ orderId: string; status: string; replayed: boolean }>('/orders', { items, paymentToken }, headers);
+  }
+
+  async stock(sku: string): Promise<{ sku: string; available: number; reserved: number }> {
+    const answer = await this.get<{ sku: string; available: number; reserved: number }>(`/inventory/stock/${sku}`);
+    if (answer.status !== 200) throw new Error(`stock of ${sku}: ${answer.status}`);
+    return answer.body;
+  }
+
+  /** Waits until the order has left PENDING; returns its final view. */
+  async finalOrder(orderId: string, timeoutMs = 20_000): Promise<{ id: string; status: string; failureReason?: string }> {
+    return eventually(
+      async () => {
+        const answer = await this.get<{ id: string; status: string; failureReason?: string }>(`/orders/${orderId}`);
+        if (answer.status !== 200) throw new Error(`GET /orders/${orderId}: ${answer.status}`);
+        return answer.body;
+      },
+      { until: (order) => order.status !== 'PENDING', timeoutMs, what: `order ${orderId} settles` },
+    );
+  }
+}

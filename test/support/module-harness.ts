@@ -1,0 +1,54 @@
+import type { DynamicModule, INestApplicationContext, Type } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { Test } from '@nestjs/testing';
+import type { Contract, ContractApi } from '@contracts/kernel';
+import { ContractBus, InProcessEventTransport, type ConsumerRetryOptions } from '@infra/messaging';
+import { ContextRegistry, FicusModule } from '@infra/runtime';
+import { freshDatabase } from './test-database';
+
+export interface ModuleUnderTest {
+  readonly app: INestApplicationContext;
+  readonly database: Awaited<ReturnType<typeof freshDatabase>>['config'];
+  readonly bus: ContractBus;
+  readonly events: InProcessEventTransport;
+  readonly registry: ContextRegistry;
+  client<C extends Contract>(contract: C): ContractApi<C>;
+  close(): Promise<void>;
+}
+
+/**
+ * One bounded-context module alone on a real database, its neighbours faked at the contract:
+ * `fakes` are served on the bus in place of the modules that really serve them.
+ */
+export async function startModule(
+  label: string,
+  module: Type | DynamicModule,
+  fakes: Array<[Contract, object]> = [],
+  options: { consumerRetry?: ConsumerRetryOptions } = {},
+): Promise<ModuleUnderTest> {
+  const fresh = await freshDatabase(label);
+  const testing = await Test.createTestingModule({
+    imports: [CqrsModule.forRoot(), FicusModule.forRoot({ database: fresh.config, consumerRetry: options.consumerRetry }), module],
+  }).compile();
+  const bus = testing.get(ContractBus);
+  for (const [contract, implementation] of fakes) {
+    bus.serve(contract, implementation as never);
+  }
+  const app = await testing.init();
+  return {
+    app,
+    database: fresh.config,
+    bus,
+    events: testing.get(InProcessEventTransport),
+    registry: testing.get(ContextRegistry),
+    client: (contract) => bus.client(contract),
+    close: async () => {
+      await app.close();
+      await fresh.drop();
+    },
+  };
+}
+
+export function callContext(budgetMs = 10_000) {
+  return { correlationId: `test-${Date.now()}`, deadline: Date.now() + budgetMs };
+}

@@ -1,0 +1,30 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { AddressInfo } from 'node:net';
+import { createMonolith } from '@apps/monolith';
+import type { DatabaseConfig } from '@infra/persistence';
+import { freshDatabase } from './test-database';
+
+export interface RunningShop {
+  readonly app: NestExpressApplication;
+  readonly baseUrl: string;
+  readonly database: DatabaseConfig;
+  close(): Promise<void>;
+}
+
+/** The whole shop as one process on a fresh database, listening on a free port. */
+export async function startShop(label: string, options: { database?: DatabaseConfig } = {}): Promise<RunningShop> {
+  const fresh = options.database ? undefined : await freshDatabase(label);
+  const database = options.database ?? fresh!.config;
+  const app = await createMonolith({ database });
+  await app.listen(0, '127.0.0.1');
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  return {
+    app,
+    baseUrl: `http://127.0.0.1:${port}`,
+    database,
+    close: async () => {
+      await app.close();
+      await fresh?.drop();
+    },
+  };
+}
