@@ -40,9 +40,13 @@ export class ContractBus {
       client[method] =
         definition.kind === 'unary'
           ? async (ctx: CallContext, request: unknown) => this.transportFor(contract).unary(contract, method, ctx, request)
-          : (ctx: CallContext, request: unknown) =>
-              this.transportFor(contract).serverStream(contract, method, ctx, request);
+          : (ctx: CallContext, request: unknown) => this.lazyStream(contract, method, ctx, request);
     }
     return Object.freeze(client) as ContractApi<C>;
+  }
+
+  /** Like a unary call's rejected promise, a stream with no route fails when it is read, not when it is made. */
+  private async *lazyStream(contract: Contract, method: string, ctx: CallContext, request: unknown): AsyncIterable<unknown> {
+    yield* this.transportFor(contract).serverStream(contract, method, ctx, request);
   }
 }

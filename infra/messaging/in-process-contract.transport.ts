@@ -42,7 +42,7 @@ export class InProcessContractTransport implements ContractTransport {
     const what = `${contract.name}/${method}`;
     const parsed = parseRequest(definition.request, request, what);
     try {
-      const answer = await withinDeadline(ctx, what, Promise.resolve(implementation(ctx, parsed as never)));
+      const answer = await withinDeadline(ctx, what, () => implementation(ctx, parsed as never));
       return definition.response.parse(answer);
     } catch (error) {
       throw this.typed(error, what);

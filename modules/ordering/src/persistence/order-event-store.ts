@@ -29,6 +29,16 @@ export class StreamVersionConflict extends Error {
 export class OrderEventStore {
   constructor(private readonly uow: UnitOfWork) {}
 
+  /**
+   * Makes concurrent writers of one stream take turns (until the transaction ends). Saga steps of
+   * one order arrive from several relays at once; without this they would mostly collide on the
+   * version check and retry with backoff. The version check stays the guarantee; this only makes
+   * collisions rare.
+   */
+  async lockStream(orderId: string): Promise<void> {
+    await this.uow.manager.query("SELECT pg_advisory_xact_lock(hashtext('ordering.order:' || $1))", [orderId]);
+  }
+
   async load(orderId: string): Promise<Order | undefined> {
     const history = await this.history(orderId);
     return history.length ? Order.fromHistory(history) : undefined;

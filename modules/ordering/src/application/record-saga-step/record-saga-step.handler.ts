@@ -19,6 +19,7 @@ export class RecordSagaStepHandler implements ICommandHandler<RecordSagaStepComm
 
   async execute(command: RecordSagaStepCommand): Promise<void> {
     await this.uow.transaction(async () => {
+      await this.store.lockStream(command.orderId);
       const order = await this.store.load(command.orderId);
       if (!order) {
         throw new Error(`order ${command.orderId} is unknown to ordering`);
