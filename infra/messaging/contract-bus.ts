@@ -39,7 +39,13 @@ export class ContractBus {
     for (const [method, definition] of Object.entries(contract.methods)) {
       client[method] =
         definition.kind === 'unary'
-          ? async (ctx: CallContext, request: unknown) => this.transportFor(contract).unary(contract, method, ctx, request)
+          ? (ctx: CallContext, request: unknown) => {
+              try {
+                return this.transportFor(contract).unary(contract, method, ctx, request);
+              } catch (error) {
+                return Promise.reject(error); // a missing route fails like any call: as a rejected promise
+              }
+            }
           : (ctx: CallContext, request: unknown) => this.lazyStream(contract, method, ctx, request);
     }
     return Object.freeze(client) as ContractApi<C>;

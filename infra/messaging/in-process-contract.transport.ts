@@ -8,6 +8,7 @@ import {
   unavailable,
   type CallContext,
   type Contract,
+  type ContractMethod,
 } from '@contracts/kernel';
 import type { ContractImplementation, ContractTransport } from './contract-transport';
 import { withinDeadline } from './deadline';
@@ -19,18 +20,26 @@ import { withinDeadline } from './deadline';
 export class InProcessContractTransport implements ContractTransport {
   readonly kind = 'in-process';
   private readonly logger = new Logger('InProcessContractTransport');
-  private readonly served = new Map<string, ContractImplementation>();
+  /** Per contract, per method: its definition and the implementation's function, bound once. */
+  private readonly served = new Map<string, Map<string, ServedMethod>>();
 
   serve(contract: Contract, implementation: ContractImplementation): void {
     if (this.served.has(contract.name)) {
       throw new Error(`${contract.name} is served twice in this process`);
     }
-    for (const method of Object.keys(contract.methods)) {
-      if (typeof implementation[method] !== 'function') {
+    const methods = new Map<string, ServedMethod>();
+    for (const [method, definition] of Object.entries(contract.methods)) {
+      const fn = implementation[method];
+      if (typeof fn !== 'function') {
         throw new Error(`the implementation of ${contract.name} lacks method ${method}`);
       }
+      methods.set(method, {
+        definition,
+        call: (fn as (ctx: CallContext, request: unknown) => unknown).bind(implementation),
+        what: `${contract.name}/${method}`,
+      });
     }
-    this.served.set(contract.name, implementation);
+    this.served.set(contract.name, methods);
   }
 
   serves(contract: Contract): boolean {
@@ -38,11 +47,10 @@ export class InProcessContractTransport implements ContractTransport {
   }
 
   async unary(contract: Contract, method: string, ctx: CallContext, request: unknown): Promise<unknown> {
-    const [definition, implementation] = this.resolve(contract, method);
-    const what = `${contract.name}/${method}`;
+    const { definition, call, what } = this.resolve(contract, method);
     const parsed = parseRequest(definition.request, request, what);
     try {
-      const answer = await withinDeadline(ctx, what, () => implementation(ctx, parsed as never));
+      const answer = await withinDeadline(ctx, what, () => call(ctx, parsed));
       return definition.response.parse(answer);
     } catch (error) {
       throw this.typed(error, what);
@@ -50,11 +58,10 @@ export class InProcessContractTransport implements ContractTransport {
   }
 
   async *serverStream(contract: Contract, method: string, ctx: CallContext, request: unknown): AsyncIterable<unknown> {
-    const [definition, implementation] = this.resolve(contract, method);
-    const what = `${contract.name}/${method}`;
+    const { definition, call, what } = this.resolve(contract, method);
     const parsed = parseRequest(definition.request, request, what);
     try {
-      for await (const item of implementation(ctx, parsed as never) as AsyncIterable<unknown>) {
+      for await (const item of call(ctx, parsed) as AsyncIterable<unknown>) {
         if (Date.now() > ctx.deadline) {
           throw deadlineExceeded('deadline-exceeded', `${what}: stream passed the caller's deadline`);
         }
@@ -65,17 +72,16 @@ export class InProcessContractTransport implements ContractTransport {
     }
   }
 
-  private resolve(contract: Contract, method: string) {
-    const implementation = this.served.get(contract.name);
-    if (!implementation) {
+  private resolve(contract: Contract, method: string): ServedMethod {
+    const methods = this.served.get(contract.name);
+    if (!methods) {
       throw unavailable('contract-not-served', `${contract.name} is not served in this process`);
     }
-    const definition = contract.methods[method];
-    if (!definition) {
+    const served = methods.get(method);
+    if (!served) {
       throw invalidArgument('unknown-method', `${contract.name} has no method ${method}`);
     }
-    const fn = implementation[method] as (ctx: CallContext, request: unknown) => unknown;
-    return [definition, fn.bind(implementation)] as const;
+    return served;
   }
 
   private typed(error: unknown, what: string): ContractError {
@@ -89,6 +95,12 @@ export class InProcessContractTransport implements ContractTransport {
     }
     return internalError('internal-error', `${what} failed`);
   }
+}
+
+interface ServedMethod {
+  readonly definition: ContractMethod;
+  readonly call: (ctx: CallContext, request: unknown) => unknown;
+  readonly what: string;
 }
 
 function parseRequest(schema: z.ZodType, request: unknown, what: string): unknown {
