@@ -1,7 +1,32 @@
-import { rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 
-/** `npm run reset`: wipes the embedded database (stop the shop first). */
-const dataDir = resolve(process.env.FICUS_DATA_DIR ?? '.data');
-rmSync(resolve(dataDir, 'postgres'), { recursive: true, force: true });
-process.stdout.write(`removed ${resolve(dataDir, 'postgres')}\n`);
+/**
+ * `npm run reset`: wipes the embedded database. Refuses while its server still runs (a shop that
+ * is up, or one killed without a chance to stop it): wiping under a live server corrupts nothing
+ * useful but leaves a confusing half-state.
+ */
+const dataDir = resolve(process.env.FICUS_DATA_DIR ?? '.data', 'postgres');
+const pidFile = resolve(dataDir, 'cluster', 'postmaster.pid');
+
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+if (existsSync(pidFile)) {
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  if (Number.isInteger(pid) && pid > 0 && running(pid)) {
+    process.stderr.write(
+      `the embedded PostgreSQL (pid ${pid}) still runs on ${dataDir}: stop the shop first ` +
+        `(Ctrl-C), or stop the server with: kill ${pid}\n`,
+    );
+    process.exit(1);
+  }
+}
+rmSync(dataDir, { recursive: true, force: true });
+process.stdout.write(`removed ${dataDir}\n`);

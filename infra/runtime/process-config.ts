@@ -14,6 +14,7 @@ const EnvSchema = z.object({
   FICUS_DATA_DIR: z.string().default('.data'),
   FICUS_EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65_535).default(DEFAULT_EMBEDDED_PORT),
   FICUS_DB_ROLE_SECRET: z.string().min(16).optional(),
+  FICUS_REQUEST_BUDGET_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   FICUS_DB_POOL_SIZE: z.coerce.number().int().min(3).max(100).default(10),
 });
 
@@ -48,7 +49,8 @@ export async function resolveDatabase(env: ProcessEnv, log?: (line: string) => v
         adminUrl,
         database: databaseOf(adminUrl),
         contextUrls,
-        roleSecret: env.FICUS_DB_ROLE_SECRET ?? new URL(adminUrl).password ?? 'ficus-development-only',
+        // A server without passwords (trust auth) leaves nothing to derive from: a fixed development value.
+        roleSecret: env.FICUS_DB_ROLE_SECRET ?? (decodeURIComponent(new URL(adminUrl).password) || 'ficus-development-only'),
         poolSize: env.FICUS_DB_POOL_SIZE,
       },
       stop: async () => undefined,

@@ -63,7 +63,10 @@ describe('bad input (monolith)', () => {
   it('the same Idempotency-Key with another body is refused, and with the same body replays the first answer', async () => {
     const key = randomUUID();
     const first = await customer.placeOrder([{ sku: 'SOIL-MIX', quantity: 1 }], 'tok_visa', { 'Idempotency-Key': key });
+    expect(first.body.status).toBe('PENDING');
+    await customer.finalOrder(first.body.orderId);
     const again = await customer.placeOrder([{ sku: 'SOIL-MIX', quantity: 1 }], 'tok_visa', { 'Idempotency-Key': key });
+    expect(again.body.status).toBe('CONFIRMED'); // the replay tells how the order stands now
     const other = await customer.placeOrder([{ sku: 'SOIL-MIX', quantity: 2 }], 'tok_visa', { 'Idempotency-Key': key });
     expect(first.status).toBe(202);
     expect(again.status).toBe(202);

@@ -2,13 +2,15 @@ import { Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import { randomUUID } from 'node:crypto';
 import type { CallContext, Caller } from '@contracts/kernel';
+import { readProcessEnv } from '@infra/runtime';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
 /** The call context of an HTTP request: its id (from X-Request-Id or new), caller and deadline. */
 @Injectable()
 export class RequestContexts {
-  readonly budgetMs = Number(process.env.FICUS_REQUEST_BUDGET_MS ?? 10_000);
+  /** How long the edge gives a request's contract calls (FICUS_REQUEST_BUDGET_MS, checked at start-up). */
+  readonly budgetMs = readProcessEnv().FICUS_REQUEST_BUDGET_MS;
 
   of(request: Request & { caller?: Caller }): CallContext {
     const requestId = requestIdOf(request);

@@ -51,7 +51,9 @@ export class OrdersController {
       paymentToken: order.paymentToken,
       idempotencyKey: key,
     });
-    return { orderId, status: 'PENDING', replayed, links: orderLinks(orderId) };
+    // A replay answers as the order stands now; a new order has only just started its saga.
+    const status = replayed ? (await this.ordering.getOrder(ctx, { orderId })).status : 'PENDING';
+    return { orderId, status, replayed, links: orderLinks(orderId) };
   }
 
   @Get('orders/:id')
