@@ -48,9 +48,19 @@ module.exports = {
       comment:
         'A contract imports an npm package other than zod. Contracts are shared by every deploy ' +
         'target and must stay framework-free: no Nest, no ORM. Express the shape with zod and keep ' +
-        'framework glue (tokens providers, decorators) in infra/ or in the module.',
-      from: { path: '^contracts/' },
+        'framework glue (tokens providers, decorators) in infra/ or in the module. Only the ' +
+        'protobuf codecs generated from the .proto files (contracts/generated) use @bufbuild/protobuf.',
+      from: { path: '^contracts/', pathNot: '^contracts/generated/' },
       to: { path: 'node_modules/', pathNot: 'node_modules/zod/' },
+    },
+    {
+      name: 'generated-contract-code-imports-more-than-protobuf',
+      severity: 'error',
+      comment:
+        'Generated contract code (buf generate, ts-proto with generic definitions) may use only ' +
+        '@bufbuild/protobuf: check buf.gen.yaml options (outputServices=generic-definitions).',
+      from: { path: '^contracts/generated/' },
+      to: { path: 'node_modules/', pathNot: 'node_modules/@bufbuild/protobuf/' },
     },
     {
       name: 'infra-imports-module-or-app',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CatalogServiceDefinition } from '../generated/catalog/catalog';
 import { defineContract, unary, type ContractApi } from '../kernel/contract';
 import { SkuSchema } from '../kernel/ids';
 import { MoneySchema } from '../kernel/money';
@@ -27,7 +28,7 @@ export const CatalogContract = defineContract('catalog', 'catalog.v1.CatalogServ
     { idempotent: true },
   ),
   getProduct: unary(z.object({ sku: SkuSchema }), ProductSchema, { idempotent: true }),
-});
+}, CatalogServiceDefinition);
 
 export type CatalogApi = ContractApi<typeof CatalogContract>;
 export const CATALOG = CatalogContract.token;

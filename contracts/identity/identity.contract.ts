@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { IdentityServiceDefinition } from '../generated/identity/identity';
 import { defineContract, unary, type ContractApi } from '../kernel/contract';
 import { EmailSchema, IdSchema } from '../kernel/ids';
 
@@ -18,7 +19,7 @@ export const IdentityContract = defineContract('identity', 'identity.v1.Identity
     { idempotent: false },
   ),
   getJwks: unary(z.object({}), z.object({ keys: z.array(JwkSchema) }), { idempotent: true }),
-});
+}, IdentityServiceDefinition);
 
 export type IdentityApi = ContractApi<typeof IdentityContract>;
 export const IDENTITY = IdentityContract.token;

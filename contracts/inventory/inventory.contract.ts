@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { InventoryServiceDefinition } from '../generated/inventory/inventory';
 import { defineContract, serverStream, unary, type ContractApi } from '../kernel/contract';
 import { IdSchema, SkuSchema } from '../kernel/ids';
 
@@ -38,7 +39,7 @@ export const InventoryContract = defineContract('inventory', 'inventory.v1.Inven
     { idempotent: false },
   ),
   watchStock: serverStream(z.object({ skus: z.array(SkuSchema).min(1).max(100) }), StockUpdateSchema),
-});
+}, InventoryServiceDefinition);
 
 export type InventoryApi = ContractApi<typeof InventoryContract>;
 export const INVENTORY = InventoryContract.token;

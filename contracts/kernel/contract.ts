@@ -42,6 +42,30 @@ export function serverStream<Req extends z.ZodType, Res extends z.ZodType>(
   return { kind: 'server-stream', request, response, idempotent: true };
 }
 
+/** A protobuf message's codec, as ts-proto generates it. */
+export interface WireCodec {
+  encode(message: never): { finish(): Uint8Array };
+  decode(input: Uint8Array): unknown;
+}
+
+export interface WireMethod {
+  /** The rpc's name in the .proto (PascalCase): the gRPC path is `/<fullName>/<name>`. */
+  readonly name: string;
+  readonly requestType: WireCodec;
+  readonly responseType: WireCodec;
+  readonly requestStream: boolean;
+  readonly responseStream: boolean;
+}
+
+/**
+ * The contract's service as generated from its .proto (ts-proto, generic definitions): how its
+ * messages look on the wire when a call crosses a process. Same method names as the contract.
+ */
+export interface WireService<M extends ContractMethods = ContractMethods> {
+  readonly fullName: string;
+  readonly methods: { readonly [K in keyof M]: WireMethod };
+}
+
 export interface Contract<M extends ContractMethods = ContractMethods> {
   /** Fully qualified service name, as in the .proto: `inventory.v1.InventoryService`. */
   readonly name: string;
@@ -50,10 +74,20 @@ export interface Contract<M extends ContractMethods = ContractMethods> {
   /** The injection token callers ask for. */
   readonly token: string;
   readonly methods: M;
+  /** The generated wire definition, for transports that serialize (gRPC). */
+  readonly wire?: WireService<M>;
 }
 
-export function defineContract<M extends ContractMethods>(context: string, name: string, methods: M): Contract<M> {
-  return { name, context, token: `contract:${name}`, methods };
+export function defineContract<M extends ContractMethods>(
+  context: string,
+  name: string,
+  methods: M,
+  wire?: WireService<M>,
+): Contract<M> {
+  if (wire && wire.fullName !== name) {
+    throw new Error(`contract ${name} was given the wire definition of ${wire.fullName}`);
+  }
+  return { name, context, token: `contract:${name}`, methods, wire };
 }
 
 type MethodSignature<M> =

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { NotificationsServiceDefinition } from '../generated/notifications/notifications';
 import { defineContract, unary, type ContractApi } from '../kernel/contract';
 import { IdSchema } from '../kernel/ids';
 
@@ -24,7 +25,7 @@ export const NotificationsContract = defineContract('notifications', 'notificati
     z.object({ items: z.array(NotificationViewSchema), total: z.number().int() }),
     { idempotent: true },
   ),
-});
+}, NotificationsServiceDefinition);
 
 export type NotificationsApi = ContractApi<typeof NotificationsContract>;
 export const NOTIFICATIONS = NotificationsContract.token;

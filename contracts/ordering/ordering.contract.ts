@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { OrderingServiceDefinition } from '../generated/ordering/ordering';
 import { defineContract, unary, type ContractApi } from '../kernel/contract';
 import { IdSchema, SkuSchema } from '../kernel/ids';
 import { MoneySchema } from '../kernel/money';
@@ -73,7 +74,7 @@ export const OrderingContract = defineContract('ordering', 'ordering.v1.Ordering
     { idempotent: true },
   ),
   rebuildOrderHistory: unary(z.object({}), z.object({ ordersProjected: z.number().int() }), { idempotent: true }),
-});
+}, OrderingServiceDefinition);
 
 export type OrderingApi = ContractApi<typeof OrderingContract>;
 export const ORDERING = OrderingContract.token;

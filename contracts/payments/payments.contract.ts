@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PaymentsServiceDefinition } from '../generated/payments/payments';
 import { defineContract, unary, type ContractApi } from '../kernel/contract';
 import { IdSchema } from '../kernel/ids';
 import { MoneySchema } from '../kernel/money';
@@ -15,7 +16,7 @@ export type PaymentView = z.infer<typeof PaymentViewSchema>;
 
 export const PaymentsContract = defineContract('payments', 'payments.v1.PaymentsService', {
   getPayment: unary(z.object({ orderId: IdSchema }), PaymentViewSchema, { idempotent: true }),
-});
+}, PaymentsServiceDefinition);
 
 export type PaymentsApi = ContractApi<typeof PaymentsContract>;
 export const PAYMENTS = PaymentsContract.token;

@@ -22,13 +22,17 @@ export interface ModuleUnderTest {
  */
 export async function startModule(
   label: string,
-  module: Type | DynamicModule,
+  module: Type | DynamicModule | Array<Type | DynamicModule>,
   fakes: Array<[Contract, object]> = [],
   options: { consumerRetry?: ConsumerRetryOptions } = {},
 ): Promise<ModuleUnderTest> {
   const fresh = await freshDatabase(label);
   const testing = await Test.createTestingModule({
-    imports: [CqrsModule.forRoot(), FicusModule.forRoot({ database: fresh.config, consumerRetry: options.consumerRetry }), module],
+    imports: [
+      CqrsModule.forRoot(),
+      FicusModule.forRoot({ database: fresh.config, consumerRetry: options.consumerRetry }),
+      ...(Array.isArray(module) ? module : [module]),
+    ],
   }).compile();
   const bus = testing.get(ContractBus);
   for (const [contract, implementation] of fakes) {

@@ -1,0 +1,144 @@
+import { Logger } from '@nestjs/common';
+import {
+  Server,
+  ServerCredentials,
+  type handleServerStreamingCall,
+  type handleUnaryCall,
+  type ServiceDefinition,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
+import { ContractError, internalError, type Contract } from '@contracts/kernel';
+import type { InProcessContractTransport } from '../in-process-contract.transport';
+import { contextOf } from './call-metadata';
+import { toServiceError } from './grpc-status';
+
+export interface GrpcServerOptions {
+  readonly host: string;
+  readonly port: number;
+  /** Defaults to plaintext on a private network; mutual TLS arrives with the security work. */
+  readonly credentials?: ServerCredentials;
+}
+
+const services = new WeakMap<Contract, ServiceDefinition>();
+
+/** A grpc-js service definition built from a contract's generated wire definition (once per contract). */
+export function grpcServiceOf(contract: Contract): ServiceDefinition {
+  const known = services.get(contract);
+  if (known) return known;
+  if (!contract.wire) {
+    throw new Error(`${contract.name} has no wire definition: generate it from its .proto (npm run proto:generate)`);
+  }
+  const service: Record<string, ServiceDefinition[string]> = {};
+  for (const [method, wire] of Object.entries(contract.wire.methods)) {
+    service[method] = {
+      path: `/${contract.wire.fullName}/${wire.name}`,
+      requestStream: false,
+      responseStream: wire.responseStream,
+      requestSerialize: (value: unknown) => Buffer.from(wire.requestType.encode(value as never).finish()),
+      requestDeserialize: (bytes: Buffer) => wire.requestType.decode(bytes),
+      responseSerialize: (value: unknown) => Buffer.from(wire.responseType.encode(value as never).finish()),
+      responseDeserialize: (bytes: Buffer) => wire.responseType.decode(bytes),
+    };
+  }
+  services.set(contract, service);
+  return service;
+}
+
+/**
+ * Serves contracts over gRPC: every call is handed to the in-process transport (the same schema
+ * check, deadline and typed errors as a call inside the process), with the caller's deadline and
+ * identity taken from the gRPC call. Typed errors go back as a status code plus a trailer that
+ * the ficus client turns into the very same error.
+ */
+export class GrpcContractServer {
+  private readonly logger = new Logger('GrpcContractServer');
+  private readonly server = new Server({ 'grpc.max_receive_message_length': 4 * 1024 * 1024 });
+  private boundPort?: number;
+
+  constructor(
+    private readonly local: InProcessContractTransport,
+    private readonly options: GrpcServerOptions,
+  ) {}
+
+  get port(): number | undefined {
+    return this.boundPort;
+  }
+
+  expose(contract: Contract): void {
+    const implementation: UntypedServiceImplementation = {};
+    for (const [method, definition] of Object.entries(contract.methods)) {
+      const what = `${contract.name}/${method}`;
+      implementation[method] =
+        definition.kind === 'unary'
+          ? this.unaryHandler(contract, method, what)
+          : this.streamHandler(contract, method, what);
+    }
+    this.server.addService(grpcServiceOf(contract), implementation);
+  }
+
+  async listen(): Promise<number> {
+    const address = `${this.options.host}:${this.options.port}`;
+    this.boundPort = await new Promise<number>((resolve, reject) =>
+      this.server.bindAsync(address, this.options.credentials ?? ServerCredentials.createInsecure(), (error, port) =>
+        error ? reject(error) : resolve(port),
+      ),
+    );
+    this.logger.log(`serving gRPC on ${this.options.host}:${this.boundPort}`);
+    return this.boundPort;
+  }
+
+  /** Stops taking calls, lets running ones finish for a moment, then cuts the rest. */
+  async close(graceMs = 5_000): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => {
+        this.server.forceShutdown();
+        resolve();
+      }, graceMs);
+      force.unref();
+      this.server.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+  }
+
+  private unaryHandler(contract: Contract, method: string, what: string): handleUnaryCall<unknown, unknown> {
+    return (call, callback) => {
+      const ctx = contextOf(call.metadata, call.getDeadline());
+      this.local.unary(contract, method, ctx, call.request).then(
+        (answer) => callback(null, answer),
+        (error: unknown) => callback(toServiceError(this.typed(error, what))),
+      );
+    };
+  }
+
+  private streamHandler(contract: Contract, method: string, what: string): handleServerStreamingCall<unknown, unknown> {
+    return (call) => {
+      const ctx = contextOf(call.metadata, call.getDeadline());
+      const iterator = this.local.serverStream(contract, method, ctx, call.request)[Symbol.asyncIterator]();
+      let cancelled = false;
+      call.on('cancelled', () => {
+        cancelled = true;
+        void iterator.return?.();
+      });
+      void (async () => {
+        try {
+          for (let next = await iterator.next(); !next.done && !cancelled; next = await iterator.next()) {
+            if (!call.write(next.value)) {
+              await new Promise((resolve) => call.once('drain', resolve));
+            }
+          }
+          if (!cancelled) call.end();
+        } catch (error) {
+          if (!cancelled) call.destroy(Object.assign(new Error(what), toServiceError(this.typed(error, what))));
+        }
+      })();
+    };
+  }
+
+  private typed(error: unknown, what: string): ContractError {
+    if (error instanceof ContractError) return error;
+    this.logger.error({ err: error, call: what }, `${what} failed unexpectedly`);
+    return internalError('internal-error', `${what} failed`);
+  }
+}

@@ -1,0 +1,65 @@
+import { Metadata, status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { ContractError, ERROR_KINDS, type ErrorKind } from '@contracts/kernel';
+
+/** How each typed contract error crosses gRPC: a status code for any gRPC peer, plus ficus's own trailer. */
+const STATUS_OF_KIND: Record<ErrorKind, GrpcStatus> = {
+  'invalid-argument': GrpcStatus.INVALID_ARGUMENT,
+  'not-found': GrpcStatus.NOT_FOUND,
+  conflict: GrpcStatus.ABORTED,
+  'failed-precondition': GrpcStatus.FAILED_PRECONDITION,
+  unauthenticated: GrpcStatus.UNAUTHENTICATED,
+  'permission-denied': GrpcStatus.PERMISSION_DENIED,
+  'resource-exhausted': GrpcStatus.RESOURCE_EXHAUSTED,
+  unavailable: GrpcStatus.UNAVAILABLE,
+  'deadline-exceeded': GrpcStatus.DEADLINE_EXCEEDED,
+  internal: GrpcStatus.INTERNAL,
+};
+
+const KIND_OF_STATUS = new Map<GrpcStatus, ErrorKind>([
+  [GrpcStatus.INVALID_ARGUMENT, 'invalid-argument'],
+  [GrpcStatus.OUT_OF_RANGE, 'invalid-argument'],
+  [GrpcStatus.NOT_FOUND, 'not-found'],
+  [GrpcStatus.ALREADY_EXISTS, 'conflict'],
+  [GrpcStatus.ABORTED, 'conflict'],
+  [GrpcStatus.FAILED_PRECONDITION, 'failed-precondition'],
+  [GrpcStatus.UNAUTHENTICATED, 'unauthenticated'],
+  [GrpcStatus.PERMISSION_DENIED, 'permission-denied'],
+  [GrpcStatus.RESOURCE_EXHAUSTED, 'resource-exhausted'],
+  [GrpcStatus.UNAVAILABLE, 'unavailable'],
+  [GrpcStatus.CANCELLED, 'unavailable'],
+  [GrpcStatus.DEADLINE_EXCEEDED, 'deadline-exceeded'],
+]);
+
+/** Trailer carrying the typed error whole (kind, code, message, details) as JSON. */
+export const ERROR_TRAILER = 'x-ficus-error';
+
+export function toServiceError(error: ContractError): Partial<ServiceError> {
+  const metadata = new Metadata();
+  metadata.set(ERROR_TRAILER, JSON.stringify(error.toJSON()));
+  return { code: STATUS_OF_KIND[error.kind], details: error.message, metadata };
+}
+
+/** The same typed error the serving side raised; a plain gRPC failure becomes the nearest kind. */
+export function fromServiceError(error: ServiceError, what: string): ContractError {
+  const trailer = error.metadata?.get(ERROR_TRAILER)[0];
+  if (typeof trailer === 'string') {
+    try {
+      const parsed = JSON.parse(trailer) as { kind: ErrorKind; code: string; message: string; details?: Record<string, unknown> };
+      if ((ERROR_KINDS as readonly string[]).includes(parsed.kind)) {
+        return ContractError.fromJSON(parsed);
+      }
+    } catch {
+      // fall through to the status code
+    }
+  }
+  const kind = KIND_OF_STATUS.get(error.code) ?? 'internal';
+  const code =
+    kind === 'unavailable'
+      ? 'upstream-unavailable'
+      : kind === 'deadline-exceeded'
+        ? 'deadline-exceeded'
+        : kind === 'internal'
+          ? 'internal-error'
+          : `grpc-${GrpcStatus[error.code]?.toLowerCase() ?? error.code}`;
+  return new ContractError(kind, code, `${what}: ${error.details || GrpcStatus[error.code]}`);
+}
