@@ -4,3 +4,4 @@ export * from './envelope';
 export * from './errors';
 export * from './ids';
 export * from './money';
+export * from './bounded-contexts';

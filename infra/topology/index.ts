@@ -1,0 +1,13 @@
+export { KNOWN_MODULES, type KnownModule } from './known-modules';
+export type { Environment } from './env-interpolation';
+export { type DeployTarget, type GrpcEndpoint, type HttpEndpoint, type KafkaSettings, type TargetDatabase, Topology } from './topology';
+export { formatIssue, TopologyError, type TopologyIssue } from './topology-error';
+export {
+  DEFAULT_DEADLINE_MS,
+  DEFAULT_PARTITIONS,
+  loadTopology,
+  parseTopology,
+  SHIPPED_TOPOLOGIES,
+  shippedTopologyPath,
+  type TopologyOptions,
+} from './topology-loader';

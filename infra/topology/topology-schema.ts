@@ -1,0 +1,112 @@
+import { z } from 'zod';
+
+/**
+ * The shape of a topology file. Rules that relate one part of the file to another (a module in
+ * exactly one target, an address for every called target, no port used twice) are checked by the
+ * loader, which can name both places involved; this schema checks each value on its own.
+ */
+
+export const NAME_PATTERN = /^[a-z][a-z0-9-]*$/;
+const NAME_RULE = 'must be lowercase letters, digits and "-", starting with a letter';
+
+const name = z.string().regex(NAME_PATTERN, { error: NAME_RULE });
+const host = z.string().min(1);
+const port = z.number().int().min(1).max(65_535);
+const positive = z.number().int().min(1);
+
+/** `[a:9092, b:9092]`, or `a:9092,b:9092` as one string (what a `${KAFKA_BROKERS}` gives). */
+const brokers = z.preprocess(
+  (value) => (typeof value === 'string' ? value.split(',').map((broker) => broker.trim()).filter(Boolean) : value),
+  z.array(z.string().regex(/^[^\s:,]+:\d{1,5}$/, { error: 'must be host:port, e.g. 127.0.0.1:9092' })).min(1),
+);
+
+const GrpcDefaults = z.strictObject({
+  host: host.optional(),
+  deadlineMs: positive.optional(),
+});
+
+const KafkaDefaults = z.strictObject({
+  brokers: brokers.optional(),
+  partitions: positive.optional(),
+});
+
+const Defaults = z.strictObject({
+  grpc: GrpcDefaults.optional(),
+  kafka: KafkaDefaults.optional(),
+});
+
+const Grpc = z.strictObject({
+  host: host.optional(),
+  port,
+  deadlineMs: positive.optional(),
+});
+
+const Http = z.strictObject({
+  host: host.optional(),
+  port,
+});
+
+const Database = z.strictObject({
+  url: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a PostgreSQL URL, e.g. postgres://user:password@host:5432/database' }).optional(),
+  name: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/, { error: 'must be a PostgreSQL database name: lowercase letters, digits and "_"' })
+    .max(63)
+    .optional(),
+});
+
+const Target = z.strictObject({
+  edge: z.boolean().optional(),
+  modules: z.array(z.string()).optional(),
+  grpc: Grpc.optional(),
+  http: Http,
+  database: Database.optional(),
+});
+
+const ContextSettings = z.strictObject({
+  kafka: z.strictObject({ partitions: positive }).optional(),
+});
+
+export const TopologyFileSchema = z.strictObject({
+  name,
+  defaults: Defaults.optional(),
+  contexts: z.record(z.string(), ContextSettings).optional(),
+  targets: z.record(z.string(), Target),
+});
+
+export type TopologyFile = z.infer<typeof TopologyFileSchema>;
+export type TargetFile = z.infer<typeof Target>;
+
+/** The keys a map at `path` may have, for "did you mean" hints on a typo. */
+export function allowedKeysAt(path: readonly PropertyKey[]): string[] {
+  let schema: z.ZodType | undefined = TopologyFileSchema;
+  for (const segment of path) {
+    schema = childOf(unwrap(schema), segment);
+    if (!schema) {
+      return [];
+    }
+  }
+  const object = unwrap(schema);
+  return object instanceof z.ZodObject ? Object.keys(object.shape) : [];
+}
+
+function unwrap(schema: z.ZodType | undefined): z.ZodType | undefined {
+  let current = schema;
+  while (current instanceof z.ZodOptional || current instanceof z.ZodPipe) {
+    current = current instanceof z.ZodOptional ? (current.unwrap() as z.ZodType) : (current.out as z.ZodType);
+  }
+  return current;
+}
+
+function childOf(schema: z.ZodType | undefined, segment: PropertyKey): z.ZodType | undefined {
+  if (schema instanceof z.ZodObject) {
+    return (schema.shape as Record<string, z.ZodType>)[String(segment)];
+  }
+  if (schema instanceof z.ZodRecord) {
+    return schema.valueType as z.ZodType;
+  }
+  if (schema instanceof z.ZodArray) {
+    return schema.element as z.ZodType;
+  }
+  return undefined;
+}

@@ -1,0 +1,130 @@
+/** Where other targets reach a target's modules. */
+export interface GrpcEndpoint {
+  readonly host: string;
+  readonly port: number;
+  /** Deadline of a call made to this target unless the caller's context has a nearer one. */
+  readonly deadlineMs: number;
+}
+
+/** The process's own HTTP listener: the public API on the edge, /health, /ready, /metrics on all. */
+export interface HttpEndpoint {
+  readonly host: string;
+  readonly port: number;
+}
+
+/**
+ * The database a target's modules use (each still in a schema of its own, as its own role):
+ * - `shared`: the database the process is pointed at (`DATABASE_URL` or the embedded one);
+ * - `name`: a database of that name on the same server;
+ * - `url`: a server and database of its own, used as is;
+ * - `none`: the target hosts no module (the bare HTTP edge) and stores nothing.
+ */
+export type TargetDatabase =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'shared' }
+  | { readonly kind: 'name'; readonly name: string }
+  | { readonly kind: 'url'; readonly url: string };
+
+/** One process to deploy: the modules it hosts, and whether it serves the public HTTP API. */
+export interface DeployTarget {
+  readonly name: string;
+  readonly edge: boolean;
+  readonly modules: readonly string[];
+  /** Absent only where no other process calls in: a single-target topology, or the bare edge. */
+  readonly grpc?: GrpcEndpoint;
+  readonly http: HttpEndpoint;
+  readonly database: TargetDatabase;
+}
+
+export interface KafkaSettings {
+  /** Empty in a single-target topology that names none: events then never leave the process. */
+  readonly brokers: readonly string[];
+  /** Partitions of the topic of each context (one topic per context). */
+  readonly partitions: Readonly<Record<string, number>>;
+}
+
+/**
+ * Where each bounded context runs: the only thing that differs between the monolith and split
+ * services. Built by the loader from a validated file, so its answers never contradict each other.
+ */
+export class Topology {
+  private readonly targetsByName: ReadonlyMap<string, DeployTarget>;
+  private readonly targetsByModule: ReadonlyMap<string, DeployTarget>;
+
+  constructor(
+    readonly name: string,
+    /** The file it was read from, for messages. */
+    readonly source: string,
+    /** In the order of the file. */
+    readonly targets: readonly DeployTarget[],
+    readonly kafka: KafkaSettings,
+  ) {
+    this.targetsByName = new Map(targets.map((target) => [target.name, target]));
+    this.targetsByModule = new Map(targets.flatMap((target) => target.modules.map((module) => [module, target] as const)));
+  }
+
+  /** All modules the topology places, in the order of the file. */
+  get modules(): readonly string[] {
+    return [...this.targetsByModule.keys()];
+  }
+
+  /** True when everything runs in one process: no call or event leaves it. */
+  get isSingleProcess(): boolean {
+    return this.targets.length === 1;
+  }
+
+  target(name: string): DeployTarget {
+    const target = this.targetsByName.get(name);
+    if (!target) {
+      throw new Error(`topology ${this.name} (${this.source}) has no target "${name}"; its targets: ${[...this.targetsByName.keys()].join(', ')}`);
+    }
+    return target;
+  }
+
+  targetOf(module: string): DeployTarget {
+    const target = this.targetsByModule.get(module);
+    if (!target) {
+      throw new Error(`topology ${this.name} (${this.source}) places no module "${module}"; its modules: ${this.modules.join(', ')}`);
+    }
+    return target;
+  }
+
+  modulesOf(target: string): readonly string[] {
+    return this.target(target).modules;
+  }
+
+  /** Whether a call from one module to the other stays in the process (no serialization, no network). */
+  isColocated(moduleA: string, moduleB: string): boolean {
+    return this.targetOf(moduleA) === this.targetOf(moduleB);
+  }
+
+  /** The target that serves the public HTTP API; a topology has exactly one. */
+  edgeTarget(): DeployTarget {
+    const edge = this.targets.find((target) => target.edge);
+    if (!edge) {
+      throw new Error(`topology ${this.name} (${this.source}) has no edge target`); // the loader forbids this
+    }
+    return edge;
+  }
+
+  /** Where other targets call `target`'s modules; an error for a target nobody may call. */
+  addressOf(target: string): GrpcEndpoint {
+    const grpc = this.target(target).grpc;
+    if (!grpc) {
+      throw new Error(
+        `target "${target}" of topology ${this.name} (${this.source}) has no gRPC address: ` +
+          (this.isSingleProcess ? 'it is the only process, so nothing calls it over the network' : 'it hosts no module'),
+      );
+    }
+    return grpc;
+  }
+
+  /** Partitions of the topic that carries `module`'s integration events. */
+  partitionsOf(module: string): number {
+    const partitions = this.kafka.partitions[module];
+    if (partitions === undefined) {
+      throw new Error(`topology ${this.name} (${this.source}) places no module "${module}"`);
+    }
+    return partitions;
+  }
+}
