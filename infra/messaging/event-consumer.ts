@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { ExponentialBackoff, handleAll, retry, type RetryPolicy } from 'cockatiel';
 import { eventKey, type Envelope, type EventDefinition, type PayloadOf } from '@contracts/kernel';
 import type { UnitOfWork } from '@infra/persistence';
-import type { EventDelivery } from './event-transport';
+import type { DeliveryOutcome, EventDelivery } from './event-transport';
 
 export interface IntegrationEventHandler<E extends EventDefinition> {
   /** Runs inside the consumer's inbox transaction: its writes and the inbox row commit together. */
@@ -46,7 +46,7 @@ export class InboxConsumer<E extends EventDefinition> implements EventDelivery {
     });
   }
 
-  async deliver(envelope: Envelope): Promise<void> {
+  async deliver(envelope: Envelope): Promise<DeliveryOutcome> {
     const parsed = this.definition.schema.safeParse(envelope.payload);
     if (envelope.version !== this.definition.version || !parsed.success) {
       const reason =
@@ -56,16 +56,19 @@ export class InboxConsumer<E extends EventDefinition> implements EventDelivery {
               .map((i) => `${i.path.join('.') || '(root)'} ${i.message}`)
               .join('; ')}`;
       await this.deadLetter(envelope, reason, 1);
-      return;
+      return { outcome: 'dead-lettered', reason };
     }
     let attempts = 0;
     try {
-      await this.policy.execute(() => {
+      const processed = await this.policy.execute(() => {
         attempts += 1;
         return this.processOnce({ ...envelope, payload: parsed.data } as Envelope<PayloadOf<E>>);
       });
+      return { outcome: processed ? 'processed' : 'duplicate' };
     } catch (error) {
-      await this.deadLetter(envelope, `failed after ${attempts} attempts: ${describe(error)}`, attempts);
+      const reason = `failed after ${attempts} attempts: ${describe(error)}`;
+      await this.deadLetter(envelope, reason, attempts);
+      return { outcome: 'dead-lettered', reason };
     }
   }
 

@@ -10,9 +10,18 @@ export interface EventPublisher {
   publish(envelopes: readonly Envelope[]): Promise<void>;
 }
 
-/** What a consumer does with one delivered envelope; it never throws for a bad message. */
+/** What became of one delivered envelope. */
+export type DeliveryOutcome =
+  | { readonly outcome: 'processed' | 'duplicate' }
+  | { readonly outcome: 'dead-lettered'; readonly reason: string };
+
+/**
+ * What a consumer does with one delivered envelope. It never throws for a bad message (that goes
+ * to dead letters); it throws only when it could not even record that, e.g. its database is down,
+ * and then the message must be delivered again.
+ */
 export interface EventDelivery {
   readonly consumer: string;
   readonly eventKey: string;
-  deliver(envelope: Envelope): Promise<void>;
+  deliver(envelope: Envelope): Promise<DeliveryOutcome | void>;
 }

@@ -8,3 +8,4 @@ export * from './in-process-contract.transport';
 export * from './in-process-event.transport';
 export * from './outbox';
 export * from './outbox-relay';
+export * from './fan-out.publisher';

@@ -9,7 +9,9 @@ import {
   Outbox,
   OutboxRelay,
   type ConsumerRetryOptions,
+  FanOutPublisher,
   type ContractImplementation,
+  type EventPublisher,
   type IntegrationEventHandler,
 } from '@infra/messaging';
 import { UnitOfWork } from '@infra/persistence';
@@ -48,6 +50,7 @@ export class ContextRuntime implements OnApplicationBootstrap, BeforeApplication
     private readonly bus: ContractBus,
     private readonly events: InProcessEventTransport,
     private readonly retry: ConsumerRetryOptions,
+    remotePublisher?: EventPublisher,
   ) {
     this.logger = new Logger(`Context(${context})`);
     this.uow = new UnitOfWork(context, dataSource);
@@ -58,7 +61,7 @@ export class ContextRuntime implements OnApplicationBootstrap, BeforeApplication
       dataSource,
       listenUrl: connectionUrl,
       table: outbox.table,
-      publisher: events,
+      publisher: remotePublisher ? new FanOutPublisher([events, remotePublisher]) : events,
       publishes: outbox.publishes,
     });
   }
@@ -74,6 +77,11 @@ export class ContextRuntime implements OnApplicationBootstrap, BeforeApplication
     const consumer = new InboxConsumer(this.context, definition, handler, this.uow, this.retry);
     this.consumers.set(consumer.consumer, consumer as unknown as InboxConsumer<EventDefinition>);
     this.events.subscribe(consumer);
+  }
+
+  /** The inbox consumers of this context, one per event type it handles. */
+  inboxConsumers(): ReadonlyArray<InboxConsumer<EventDefinition>> {
+    return [...this.consumers.values()];
   }
 
   async onApplicationBootstrap(): Promise<void> {

@@ -6,6 +6,7 @@ import {
   InProcessEventTransport,
   Outbox,
   type ConsumerRetryOptions,
+  type EventPublisher,
 } from '@infra/messaging';
 import {
   openModuleDataSource,
@@ -21,8 +22,14 @@ import { ContextRegistry } from './context-registry';
 import { ContextRuntime, type ContextOutboxOptions } from './context-runtime';
 
 export interface FicusRootOptions {
-  readonly database: DatabaseConfig;
+  /** Absent only in a process that hosts no context (the gateway). */
+  readonly database?: DatabaseConfig;
   readonly consumerRetry?: ConsumerRetryOptions;
+  /**
+   * Where events go besides this process's own subscribers: a broker, when other processes
+   * consume them (split and hybrid topologies). Absent in a single process.
+   */
+  readonly remotePublisher?: EventPublisher;
 }
 
 export interface FicusContextOptions {
@@ -82,6 +89,9 @@ export class FicusModule {
             events: InProcessEventTransport,
             registry: ContextRegistry,
           ) => {
+            if (!root.database) {
+              throw new Error(`${options.context} runs in this process, but the process was given no database`);
+            }
             const url = await provisionContext(root.database, options.context);
             const dataSource = await openModuleDataSource({
               context: options.context,
@@ -98,6 +108,7 @@ export class FicusModule {
               bus,
               events,
               root.consumerRetry ?? DEFAULT_CONSUMER_RETRY,
+              root.remotePublisher,
             );
             registry.register(runtime);
             return runtime;

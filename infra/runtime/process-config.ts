@@ -15,6 +15,8 @@ const EnvSchema = z.object({
   FICUS_EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65_535).default(DEFAULT_EMBEDDED_PORT),
   FICUS_DB_ROLE_SECRET: z.string().min(16).optional(),
   FICUS_REQUEST_BUDGET_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  FICUS_KAFKA_NAMESPACE: z.string().regex(/^[a-z][a-z0-9_-]{0,39}$/).default('ficus'),
+  FICUS_KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(5).default(1),
   FICUS_DB_POOL_SIZE: z.coerce.number().int().min(3).max(100).default(10),
 });
 

@@ -94,14 +94,12 @@ describe('shipped topologies', () => {
     expect(topology.partitionsOf('ordering')).toBe(6);
   });
 
-  it('split: DATABASE_URL_<CONTEXT> and KAFKA_BROKERS, when set, take over from the defaults', () => {
-    const topology = load('split', {
-      DATABASE_URL_INVENTORY: 'postgres://inventory:secret@db.internal:5432/stock',
-      KAFKA_BROKERS: 'kafka-0:9092, kafka-1:9092',
-    });
+  it('split: a database of its own per context, named with FICUS_DATABASE_PREFIX; KAFKA_BROKERS takes over', () => {
+    expect(load('split').targetOf('payments').database).toEqual({ kind: 'name', name: 'ficus_payments' });
+    const topology = load('split', { FICUS_DATABASE_PREFIX: 'staging', KAFKA_BROKERS: 'kafka-0:9092, kafka-1:9092' });
 
-    expect(topology.targetOf('inventory').database).toEqual({ kind: 'url', url: 'postgres://inventory:secret@db.internal:5432/stock' });
-    expect(topology.targetOf('payments').database).toEqual({ kind: 'name', name: 'ficus_payments' });
+    expect(topology.targetOf('inventory').database).toEqual({ kind: 'name', name: 'staging_inventory' });
+    expect(topology.targetOf('payments').database).toEqual({ kind: 'name', name: 'staging_payments' });
     expect(topology.kafka.brokers).toEqual(['kafka-0:9092', 'kafka-1:9092']);
   });
 

@@ -1,6 +1,4 @@
 import { Module } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
-import { TerminusModule } from '@nestjs/terminus';
 import { CatalogContract } from '@contracts/catalog';
 import { IdentityContract } from '@contracts/identity';
 import { InventoryContract } from '@contracts/inventory';
@@ -11,11 +9,11 @@ import { ShippingContract } from '@contracts/shipping';
 import { FicusModule } from '@infra/runtime';
 import { AccessTokenVerifier } from './auth/access-token.verifier';
 import { AuthGuard } from './auth/auth.guard';
-import { ProblemFilter } from './problem/problem.filter';
 import { RequestContexts } from './request-context';
 import { CatalogController } from './routes/catalog.controller';
 import { IdentityController } from './routes/identity.controller';
 import { NotificationsController } from './routes/notifications.controller';
+import { HealthModule } from './health.module';
 import { OperationsController } from './routes/operations.controller';
 import { OrdersController } from './routes/orders.controller';
 
@@ -25,7 +23,7 @@ import { OrdersController } from './routes/orders.controller';
  */
 @Module({
   imports: [
-    TerminusModule.forRoot({ logger: false }),
+    HealthModule,
     FicusModule.clients([
       CatalogContract,
       InventoryContract,
@@ -37,6 +35,6 @@ import { OrdersController } from './routes/orders.controller';
     ]),
   ],
   controllers: [IdentityController, CatalogController, OrdersController, NotificationsController, OperationsController],
-  providers: [RequestContexts, AccessTokenVerifier, AuthGuard, { provide: APP_FILTER, useClass: ProblemFilter }],
+  providers: [RequestContexts, AccessTokenVerifier, AuthGuard],
 })
 export class HttpEdgeModule {}

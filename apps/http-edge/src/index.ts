@@ -1,2 +1,3 @@
 export { HttpEdgeModule } from './http-edge.module';
 export { setUpHttpEdge } from './http-edge.setup';
+export { HealthModule } from './health.module';

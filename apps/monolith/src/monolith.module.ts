@@ -10,7 +10,7 @@ import { OrderingModule } from '@modules/ordering';
 import { PaymentsModule } from '@modules/payments';
 import { ShippingModule } from '@modules/shipping';
 import { FicusModule, type FicusRootOptions } from '@infra/runtime';
-import { loggerOptions } from './logger-options';
+import { loggerOptions } from '@infra/observability';
 
 /** Every bounded context and the HTTP edge, in one process. */
 @Module({})

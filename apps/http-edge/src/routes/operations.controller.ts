@@ -10,15 +10,12 @@ import { parseOr } from '../validation';
 
 const ReplayParams = z.object({ context: z.string().regex(/^[a-z]+$/), id: z.string().regex(/^\d{1,18}$/) });
 
-/** Liveness, readiness and the operator's routes (dead letters, read-model rebuild). */
+/** Liveness and readiness: every ficus process serves these, the edge and each service alike. */
 @Controller()
-@UseGuards(AuthGuard)
-export class OperationsController {
+export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly registry: ContextRegistry,
-    @Inject(ORDERING) private readonly ordering: OrderingApi,
-    private readonly contexts: RequestContexts,
   ) {}
 
   /** Liveness: the process answers. */
@@ -39,6 +36,20 @@ export class OperationsController {
       }),
     );
   }
+}
+
+/**
+ * The operator's routes: dead letters of the contexts in this process, the read-model rebuild.
+ * (In a split topology the edge hosts no context; dead letters are then read on each service.)
+ */
+@Controller()
+@UseGuards(AuthGuard)
+export class OperationsController {
+  constructor(
+    private readonly registry: ContextRegistry,
+    @Inject(ORDERING) private readonly ordering: OrderingApi,
+    private readonly contexts: RequestContexts,
+  ) {}
 
   @Get('admin/dead-letters')
   @RequireRoles('admin')

@@ -1,0 +1,32 @@
+import 'reflect-metadata';
+import { Command } from 'commander';
+import { pino } from 'pino';
+import { shippedTopologyPath } from '@infra/topology';
+import { runTarget } from './run-target';
+
+/**
+ * `ficus-service --target <name> [--topology <file>]`: one process of a topology. The topology
+ * file defaults to FICUS_TOPOLOGY, then to the shipped split.yaml.
+ */
+const program = new Command('ficus-service')
+  .description('run the modules of one deploy target of a ficus topology')
+  .requiredOption('-t, --target <name>', 'the deploy target to run (a name under targets: in the topology)')
+  .option('--topology <file>', 'topology YAML file', process.env.FICUS_TOPOLOGY ?? shippedTopologyPath('split'))
+  .parse();
+
+const { target, topology } = program.opts<{ target: string; topology: string }>();
+const log = pino({ level: process.env.LOG_LEVEL ?? 'info' });
+
+runTarget({ topologyPath: topology, target, log }).then(
+  (running) => {
+    const grpc = running.target.grpc && !running.topology.isSingleProcess ? `, gRPC ${running.target.grpc.port}` : '';
+    log.info(`ficus ${running.target.name} (${running.target.modules.join(', ') || 'edge'}) on HTTP ${running.target.http.port}${grpc}`);
+    const stop = () => void running.close().then(() => process.exit(0));
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  },
+  (error: unknown) => {
+    log.fatal({ err: error }, `ficus ${target} failed to start`);
+    process.exit(1);
+  },
+);

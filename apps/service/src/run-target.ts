@@ -1,0 +1,96 @@
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Kafka, logLevel } from 'kafkajs';
+import { Logger } from 'nestjs-pino';
+import type { Logger as PinoLogger } from 'pino';
+import { setUpHttpEdge } from '@apps/http-edge';
+import { BOUNDED_CONTEXTS } from '@contracts/kernel';
+import { KafkaEventPublisher, ensureTopics } from '@infra/messaging/kafka';
+import type { DatabaseConfig } from '@infra/persistence';
+import { ProcessWiring, readProcessEnv, resolveDatabase } from '@infra/runtime';
+import { loadTopology, type DeployTarget, type Topology } from '@infra/topology';
+import { CONTRACTS, MODULES } from './module-catalogue';
+import { ServiceModule } from './service.module';
+
+export interface RunningTarget {
+  readonly topology: Topology;
+  readonly target: DeployTarget;
+  readonly app: NestExpressApplication;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts one deploy target of a topology: its modules (or the public API, for the edge), its
+ * database, its gRPC server and routes to the others, its Kafka consumers. The same code for
+ * every target and every topology; only the YAML differs.
+ */
+export async function runTarget(options: { topologyPath: string; target: string; log: PinoLogger }): Promise<RunningTarget> {
+  const env = readProcessEnv();
+  const topology = loadTopology(options.topologyPath);
+  const target = topology.target(options.target);
+  const modules = target.modules.map((name) => MODULES[name]);
+
+  let database: DatabaseConfig | undefined;
+  let stopDatabase = async () => undefined as void;
+  if (target.modules.length > 0) {
+    const resolved = await resolveDatabase(env, (line) => options.log.debug({ component: 'embedded-postgres' }, line));
+    database = databaseOf(target, resolved.config);
+    stopDatabase = resolved.stop;
+  }
+
+  const kafka = topology.isSingleProcess
+    ? undefined
+    : new Kafka({ clientId: `ficus-${target.name}`, brokers: [...topology.kafka.brokers], logLevel: logLevel.ERROR });
+  if (kafka) {
+    await ensureTopics(kafka, {
+      contexts: BOUNDED_CONTEXTS,
+      partitionsOf: (context) => topology.partitionsOf(context),
+      replicationFactor: env.FICUS_KAFKA_REPLICATION_FACTOR,
+      namespace: env.FICUS_KAFKA_NAMESPACE,
+    });
+  }
+  const publisher = kafka ? new KafkaEventPublisher(kafka, env.FICUS_KAFKA_NAMESPACE) : undefined;
+
+  const app = await NestFactory.create<NestExpressApplication>(
+    ServiceModule.forTarget({ modules, edge: target.edge, root: { database, remotePublisher: publisher } }),
+    { bodyParser: false, bufferLogs: true },
+  );
+  app.useLogger(app.get(Logger));
+  setUpHttpEdge(app);
+  const wiring = new ProcessWiring(app, {
+    topology,
+    target: target.name,
+    contracts: CONTRACTS,
+    kafka,
+    kafkaNamespace: env.FICUS_KAFKA_NAMESPACE,
+  });
+  await app.init(); // modules serve their contracts while initialising, so routes come after
+  wiring.routeRemoteContracts();
+  await wiring.start();
+  await app.listen(target.http.port, target.http.host);
+  return {
+    topology,
+    target,
+    app,
+    close: async () => {
+      await wiring.stop();
+      await app.close();
+      await publisher?.close();
+      await stopDatabase();
+    },
+  };
+}
+
+/** Which database a target's contexts live in: the shared one, one of its own, or a given URL. */
+function databaseOf(target: DeployTarget, shared: DatabaseConfig): DatabaseConfig {
+  switch (target.database.kind) {
+    case 'name':
+      return { ...shared, database: target.database.name };
+    case 'url': {
+      const url = target.database.url;
+      return { ...shared, contextUrls: Object.fromEntries(target.modules.map((m) => [m, url])) };
+    }
+    default:
+      return shared;
+  }
+}

@@ -1,0 +1,23 @@
+import { Module, type DynamicModule, type Type } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { LoggerModule } from 'nestjs-pino';
+import { HealthModule, HttpEdgeModule } from '@apps/http-edge';
+import { loggerOptions } from '@infra/observability';
+import { FicusModule, type FicusRootOptions } from '@infra/runtime';
+
+/** The modules of one deploy target, and the public HTTP API when the target is the edge. */
+@Module({})
+export class ServiceModule {
+  static forTarget(options: { modules: readonly Type[]; edge: boolean; root: FicusRootOptions }): DynamicModule {
+    return {
+      module: ServiceModule,
+      imports: [
+        LoggerModule.forRoot(loggerOptions()),
+        CqrsModule.forRoot(),
+        FicusModule.forRoot(options.root),
+        ...options.modules,
+        options.edge ? HttpEdgeModule : HealthModule,
+      ],
+    };
+  }
+}

@@ -1,0 +1,78 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Command } from 'commander';
+import { startEmbeddedDatabase, DEFAULT_EMBEDDED_PORT, withDatabase } from '@infra/persistence';
+import { shippedTopologyPath } from '@infra/topology';
+import { launchTopology } from './topology-launcher';
+
+/**
+ * `npm run start:split` (or `-- --topology hybrid`): every process of a topology on this machine.
+ * Starts what they need first (the embedded PostgreSQL unless DATABASE_URL is set, the local
+ * Kafka broker unless KAFKA_BROKERS is set), waits until every process is ready, prints where
+ * each listens; Ctrl-C stops them all.
+ */
+const ROOT = resolve(__dirname, '../../..');
+const program = new Command('start-topology')
+  .description('run every deploy target of a ficus topology as its own process')
+  .option('--topology <name|file>', 'monolith, split, hybrid or a YAML file', 'split')
+  .parse();
+const { topology: chosen } = program.opts<{ topology: string }>();
+const topologyPath = existsSync(chosen) ? resolve(chosen) : shippedTopologyPath(chosen as Parameters<typeof shippedTopologyPath>[0]);
+
+function say(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+async function main(): Promise<void> {
+  const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
+  let stopDatabase = async () => undefined as void;
+  if (!env.DATABASE_URL) {
+    const dataDir = resolve(env.FICUS_DATA_DIR ?? '.data', 'postgres');
+    const port = Number(env.FICUS_EMBEDDED_PG_PORT ?? DEFAULT_EMBEDDED_PORT);
+    const database = await startEmbeddedDatabase({ dataDir, port });
+    env.DATABASE_URL = withDatabase(database.adminUrl, 'postgres');
+    stopDatabase = database.stop;
+    say(`PostgreSQL (embedded)  127.0.0.1:${port}, data in ${dataDir}`);
+  }
+  if (!env.KAFKA_BROKERS) {
+    const broker = spawnSync(process.execPath, ['-r', '@swc-node/register', 'infra/deploy/kafka/kafka-broker.ts', 'start'], {
+      cwd: ROOT,
+      stdio: 'inherit',
+      env,
+    });
+    if (broker.status !== 0) throw new Error('the local Kafka broker did not start (see above)');
+  }
+
+  say(`starting ${topologyPath} …`);
+  const launched = await launchTopology({
+    topologyPath,
+    env,
+    onOutput: (target, chunk) => process.stdout.write(chunk.replace(/^(?=.)/gm, `[${target}] `)),
+  });
+  say('');
+  for (const target of launched.topology.targets) {
+    const what = target.edge ? `public API${target.modules.length ? ` + ${target.modules.join(', ')}` : ''}` : target.modules.join(', ');
+    const grpc = target.grpc && !launched.topology.isSingleProcess ? `  gRPC :${target.grpc.port}` : '';
+    say(`  ${target.name.padEnd(14)} HTTP :${String(target.http.port).padEnd(5)}${grpc.padEnd(13)}  ${what}`);
+  }
+  say(`\nready: ${launched.edgeUrl} (Ctrl-C stops every process)`);
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    say('\nstopping …');
+    await launched.stop();
+    await stopDatabase();
+    say('stopped (the Kafka broker keeps running: npm run kafka:stop ends it)');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,95 @@
+import { Logger, type INestApplicationContext } from '@nestjs/common';
+import type { Kafka } from 'kafkajs';
+import type { Contract } from '@contracts/kernel';
+import { ContractBus, type EventDelivery } from '@infra/messaging';
+import { GrpcContractServer, GrpcContractTransport } from '@infra/messaging/grpc';
+import { KafkaEventConsumer } from '@infra/messaging/kafka';
+import type { Topology } from '@infra/topology';
+import { ContextRegistry } from './context-registry';
+
+export interface ProcessWiringOptions {
+  readonly topology: Topology;
+  /** The deploy target this process is. */
+  readonly target: string;
+  /** Every contract of the system; those served here are exposed, the others are routed. */
+  readonly contracts: readonly Contract[];
+  /** The broker, when the topology has more than one process. */
+  readonly kafka?: Kafka;
+  /** Prefix of topic and group names (FICUS_KAFKA_NAMESPACE). */
+  readonly kafkaNamespace?: string;
+}
+
+/**
+ * Connects one process of a topology to the others, by configuration only: contracts served here
+ * are exposed over gRPC at the target's address; contracts served elsewhere are routed to the
+ * target that serves them; each context here consumes, from Kafka, the events of contexts that
+ * run elsewhere (events of contexts that run here arrive in-process, as in the monolith).
+ * Module code sees none of it.
+ */
+export class ProcessWiring {
+  private readonly logger = new Logger('ProcessWiring');
+  private server?: GrpcContractServer;
+  private readonly clients = new Map<string, GrpcContractTransport>();
+  private readonly consumers: KafkaEventConsumer[] = [];
+
+  constructor(
+    private readonly app: INestApplicationContext,
+    private readonly options: ProcessWiringOptions,
+  ) {}
+
+  /** Routes contracts that run elsewhere. Call after the app initialised, before it takes traffic. */
+  routeRemoteContracts(): void {
+    const { topology, target, contracts } = this.options;
+    const bus = this.app.get(ContractBus);
+    for (const contract of contracts) {
+      if (bus.inProcess.serves(contract)) continue;
+      const serving = topology.targetOf(contract.context);
+      if (serving.name === target) {
+        throw new Error(`${contract.name}: its module ${contract.context} runs in ${target} but does not serve it`);
+      }
+      const { host, port } = topology.addressOf(serving.name);
+      const address = `${host}:${port}`;
+      let client = this.clients.get(address);
+      if (!client) {
+        client = new GrpcContractTransport({ address });
+        this.clients.set(address, client);
+      }
+      bus.route(contract, client);
+    }
+  }
+
+  /** Serves this process's contracts over gRPC and starts consuming remote events. */
+  async start(): Promise<void> {
+    const { topology, target, contracts, kafka } = this.options;
+    const bus = this.app.get(ContractBus);
+    const local = contracts.filter((contract) => bus.inProcess.serves(contract));
+    const deployTarget = topology.target(target);
+    if (local.length > 0 && deployTarget.grpc && !topology.isSingleProcess) {
+      this.server = new GrpcContractServer(bus.inProcess, { host: '0.0.0.0', port: deployTarget.grpc.port });
+      local.forEach((contract) => this.server!.expose(contract));
+      await this.server.listen();
+    }
+    if (kafka) {
+      for (const runtime of this.app.get(ContextRegistry).all()) {
+        const remote: EventDelivery[] = runtime
+          .inboxConsumers()
+          .filter((consumer) => topology.targetOf(consumer.definition.context).name !== target);
+        if (remote.length === 0) continue;
+        const consumer = new KafkaEventConsumer(kafka, {
+          context: runtime.context,
+          deliveries: remote,
+          namespace: this.options.kafkaNamespace,
+        });
+        await consumer.start();
+        this.consumers.push(consumer);
+        this.logger.log(`${runtime.context} consumes ${consumer.topics().join(', ')}`);
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.consumers.map((consumer) => consumer.stop()));
+    await this.server?.close();
+    this.clients.forEach((client) => client.close());
+  }
+}
