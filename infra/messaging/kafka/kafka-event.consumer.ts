@@ -39,6 +39,10 @@ export class KafkaEventConsumer {
     this.consumer = kafka.consumer({
       groupId: consumerGroupOf(options.context, this.namespace),
       allowAutoTopicCreation: false,
+      // A member that died without leaving (SIGKILL) holds its partitions until its session
+      // times out: 10 s rather than kafkajs's 30 s, so a restarted service resumes sooner.
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
     });
     this.deadLetters = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     for (const delivery of options.deliveries) {

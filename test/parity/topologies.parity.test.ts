@@ -1,0 +1,173 @@
+import type { Envelope } from '@contracts/kernel';
+import { eventually } from '../support/eventually';
+import { ShopClient } from '../support/http-client';
+import { startShopOn, type ShopOnTopology, type TopologyName } from '../support/topology-shop';
+
+/**
+ * The system scenarios, unchanged, on every topology: the monolith, hybrid (inventory and
+ * payments split out) and split (a process per context, a gateway, gRPC, Kafka, a database per
+ * service). Each topology must give the same results; the last test compares them.
+ */
+const TOPOLOGIES: TopologyName[] = ['monolith', 'hybrid', 'split'];
+const outcomes = new Map<TopologyName, Record<string, unknown>>();
+
+describe.each(TOPOLOGIES)('the shop on the %s topology', (topology) => {
+  let shop: ShopOnTopology;
+  let client: ShopClient;
+  let customer: ShopClient & { customerId: string };
+  const seen: Record<string, unknown> = {};
+
+  beforeAll(async () => {
+    shop = await startShopOn(topology);
+    client = new ShopClient(shop.baseUrl);
+    customer = await client.signUp();
+  }, 180_000);
+  afterAll(async () => {
+    outcomes.set(topology, seen);
+    await shop?.close();
+  }, 60_000);
+
+  const steps = async (orderId: string) =>
+    (await customer.get<{ steps: Array<{ step: string }> }>(`/orders/${orderId}/timeline`)).body.steps.map((s) => s.step);
+  const charges = async (orderId: string) =>
+    Number(
+      (await shop.query<{ n: string }>('payments', 'SELECT count(*) AS n FROM payments.fake_provider_charges WHERE idempotency_key = $1', [
+        `order:${orderId}`,
+      ]))[0].n,
+    );
+
+  it('happy path: CONFIRMED, and stock, payment, shipment, notification and read model agree', async () => {
+    const before = await client.stock('FICUS-ELASTICA');
+    const placed = await customer.placeOrder([{ sku: 'FICUS-ELASTICA', quantity: 3 }]);
+    const order = await customer.finalOrder(placed.body.orderId, 30_000);
+    const after = await eventually(() => client.stock('FICUS-ELASTICA'), { until: (s) => s.reserved === before.reserved });
+    const details = await customer.get<{ payment: { value: { status: string; amount: { amountMinor: number } } }; shipment: { available: boolean } }>(
+      `/orders/${order.id}/details`,
+    );
+    const history = await eventually(() => customer.get<{ items: Array<{ orderId: string; status: string }> }>('/customers/me/orders'), {
+      until: (h) => h.body.items.some((i) => i.orderId === order.id && i.status === 'CONFIRMED'),
+    });
+    await eventually(() => customer.get<{ items: Array<{ orderId: string }> }>('/notifications'), {
+      until: (n) => n.body.items.some((m) => m.orderId === order.id),
+    });
+    seen.happy = {
+      status: order.status,
+      steps: (await steps(order.id)).sort(),
+      stockTaken: before.available - after.available,
+      payment: details.body.payment.value.status,
+      paid: details.body.payment.value.amount.amountMinor,
+      shipped: details.body.shipment.available,
+      inHistory: history.body.items.some((i) => i.orderId === order.id),
+      charges: await charges(order.id),
+    };
+    expect(seen.happy).toEqual({
+      status: 'CONFIRMED',
+      steps: ['ORDER_CONFIRMED', 'ORDER_CREATED', 'PAYMENT_COMPLETED', 'SHIPMENT_CREATED', 'STOCK_RESERVED'],
+      stockTaken: 3,
+      payment: 'COMPLETED',
+      paid: 3 * 2_450,
+      shipped: true,
+      inHistory: true,
+      charges: 1,
+    });
+  });
+
+  it('declined payment: FAILED, stock back where it was, no shipment', async () => {
+    const before = await client.stock('FICUS-BENJAMINA');
+    const placed = await customer.placeOrder([{ sku: 'FICUS-BENJAMINA', quantity: 2 }], 'tok_decline');
+    const order = await customer.finalOrder(placed.body.orderId, 30_000);
+    const details = await customer.get<{ shipment: { available: boolean } }>(`/orders/${order.id}/details`);
+    seen.declined = {
+      status: order.status,
+      reason: order.failureReason,
+      steps: await steps(order.id),
+      stockAfter: await eventually(() => client.stock('FICUS-BENJAMINA'), { until: (s) => s.available === before.available }),
+      shipped: details.body.shipment.available,
+    };
+    expect(seen.declined).toEqual({
+      status: 'FAILED',
+      reason: 'payment-failed',
+      steps: ['ORDER_CREATED', 'STOCK_RESERVED', 'PAYMENT_FAILED', 'STOCK_RELEASED', 'ORDER_FAILED'],
+      stockAfter: before,
+      shipped: false,
+    });
+  });
+
+  it('out of stock: FAILED without a charge', async () => {
+    const before = await client.stock('FICUS-MICROCARPA');
+    const placed = await customer.placeOrder([{ sku: 'FICUS-MICROCARPA', quantity: before.available + 1 }]);
+    const order = await customer.finalOrder(placed.body.orderId, 30_000);
+    seen.outOfStock = { status: order.status, reason: order.failureReason, charges: await charges(order.id), stock: await client.stock('FICUS-MICROCARPA') };
+    expect(seen.outOfStock).toEqual({ status: 'FAILED', reason: 'out-of-stock: FICUS-MICROCARPA', charges: 0, stock: before });
+  });
+
+  it('50 concurrent orders for a stock of 10: exactly 10 CONFIRMED, stock 0, never negative', async () => {
+    expect(await client.stock('LIMITED-POT')).toEqual({ sku: 'LIMITED-POT', available: 10, reserved: 0 });
+    const placed = await Promise.all(Array.from({ length: 50 }, () => customer.placeOrder([{ sku: 'LIMITED-POT', quantity: 1 }])));
+    const finals = await Promise.all(placed.map((p) => customer.finalOrder(p.body.orderId, 90_000)));
+    const negatives = await shop.query('inventory', 'SELECT sku FROM inventory.stock WHERE available < 0 OR reserved < 0');
+    seen.concurrency = {
+      confirmed: finals.filter((o) => o.status === 'CONFIRMED').length,
+      failed: finals.filter((o) => o.status === 'FAILED').length,
+      stock: await eventually(() => client.stock('LIMITED-POT'), { until: (s) => s.reserved === 0 }),
+      negatives,
+    };
+    expect(seen.concurrency).toEqual({ confirmed: 10, failed: 40, stock: { sku: 'LIMITED-POT', available: 0, reserved: 0 }, negatives: [] });
+  }, 120_000);
+
+  it('the same event delivered three times: one effect', async () => {
+    const placed = await customer.placeOrder([{ sku: 'SOIL-MIX', quantity: 4 }]);
+    const order = await customer.finalOrder(placed.body.orderId, 30_000);
+    const stock = await eventually(() => client.stock('SOIL-MIX'), { until: (s) => s.reserved === 0 });
+    const [row] = await shop.query<Record<string, unknown>>(
+      'ordering',
+      `SELECT message_id, type, version, aggregate_id, correlation_id, payload, occurred_at
+         FROM ordering.order_events WHERE aggregate_id = $1 AND type = 'ordering.order-created'`,
+      [order.id],
+    );
+    const envelope: Envelope = {
+      id: row.message_id as string,
+      type: row.type as string,
+      version: row.version as number,
+      aggregateId: row.aggregate_id as string,
+      correlationId: row.correlation_id as string,
+      occurredAt: (row.occurred_at as Date).toISOString(),
+      payload: row.payload,
+    };
+    for (let i = 0; i < 3; i++) await shop.redeliver(envelope);
+    // the redeliveries have been processed (or absorbed) once the inbox saw them come back
+    await eventually(
+      () => shop.query<{ n: string }>('inventory', 'SELECT count(*) AS n FROM inventory.inbox WHERE message_id = $1', [envelope.id]),
+      { until: (rows) => Number(rows[0].n) === 1 },
+    );
+    seen.duplicates = {
+      stock: await client.stock('SOIL-MIX'),
+      charges: await charges(order.id),
+      reservations: Number(
+        (await shop.query<{ n: string }>('inventory', 'SELECT count(*) AS n FROM inventory.reservations WHERE order_id = $1', [order.id]))[0].n,
+      ),
+      stockReservedSteps: (await steps(order.id)).filter((s) => s === 'STOCK_RESERVED').length,
+    };
+    expect(seen.duplicates).toEqual({ stock, charges: 1, reservations: 1, stockReservedSteps: 1 });
+  });
+
+  if (topology !== 'monolith') {
+    it('a service SIGKILLed during an order and restarted: the order still ends, charged once', async () => {
+      const placed = await customer.placeOrder([{ sku: 'FICUS-LYRATA', quantity: 1 }]);
+      await shop.crashAndRestart!('payments');
+      const order = await customer.finalOrder(placed.body.orderId, 60_000);
+      expect(order.status).toBe('CONFIRMED'); // never stuck; and with a good card, confirmed
+      expect(await charges(order.id)).toBe(1);
+    }, 150_000);
+  }
+});
+
+describe('every topology', () => {
+  it('gave the same results', () => {
+    expect(outcomes.size).toBe(TOPOLOGIES.length);
+    const [first, ...others] = TOPOLOGIES.map((t) => ({ topology: t, outcome: outcomes.get(t) }));
+    for (const other of others) {
+      expect({ topology: other.topology, outcome: other.outcome }).toEqual({ topology: other.topology, outcome: first.outcome });
+    }
+  });
+});

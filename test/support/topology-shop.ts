@@ -1,0 +1,90 @@
+import { randomBytes } from 'node:crypto';
+import { Kafka, logLevel } from 'kafkajs';
+import type { Envelope } from '@contracts/kernel';
+import { launchTopology, type LaunchedTopology } from '@infra/deploy/local/topology-launcher';
+import { InProcessEventTransport } from '@infra/messaging';
+import { eventTopicOf, kafkaMessageOf } from '@infra/messaging/kafka';
+import { dropDatabase, withDatabase } from '@infra/persistence';
+import { shippedTopologyPath } from '@infra/topology';
+import { Client } from 'pg';
+import { startShop } from './shop';
+import { testAdminUrl } from './test-database';
+
+export type TopologyName = 'monolith' | 'hybrid' | 'split';
+
+/** The shop, on one topology, seen the way scenarios need it: its URL, its data, its events. */
+export interface ShopOnTopology {
+  readonly topology: TopologyName;
+  readonly baseUrl: string;
+  /** SQL as superuser in the database that holds `context`'s schema. */
+  query<T = Record<string, unknown>>(context: string, sql: string, params?: unknown[]): Promise<T[]>;
+  /** Delivers an envelope again the way this topology delivers events (in-process or Kafka). */
+  redeliver(envelope: Envelope): Promise<void>;
+  /** Crashes (SIGKILL) and restarts the process that hosts `context`; not possible in-process. */
+  crashAndRestart?(context: string, whileDown?: () => Promise<void>): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const KAFKA_BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((b) => b.trim());
+
+async function adminQuery<T>(database: string, sql: string, params: unknown[]): Promise<T[]> {
+  const client = new Client({ connectionString: withDatabase(testAdminUrl(), database) });
+  await client.connect();
+  try {
+    return (await client.query(sql, params)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+export async function startShopOn(topology: TopologyName): Promise<ShopOnTopology> {
+  if (topology === 'monolith') {
+    const shop = await startShop('parity_monolith');
+    return {
+      topology,
+      baseUrl: shop.baseUrl,
+      query: (_context, sql, params = []) => adminQuery(shop.database.database, sql, params),
+      redeliver: (envelope) => shop.app.get(InProcessEventTransport, { strict: false }).publish([envelope]),
+      close: () => shop.close(),
+    };
+  }
+
+  // Processes of their own, on databases and Kafka topics of their own (a fresh prefix), so that
+  // nothing of another run can reach them.
+  const prefix = `t${randomBytes(4).toString('hex')}`;
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: withDatabase(testAdminUrl(), 'postgres'),
+    FICUS_DB_ROLE_SECRET: 'ficus-test-role-secret',
+    FICUS_DATABASE_PREFIX: prefix,
+    FICUS_KAFKA_NAMESPACE: prefix,
+    KAFKA_BROKERS: KAFKA_BROKERS.join(','),
+    LOG_LEVEL: 'warn',
+    LOG_HTTP_REQUESTS: 'false',
+  };
+  const launched: LaunchedTopology = await launchTopology({ topologyPath: shippedTopologyPath(topology), env });
+  const databaseOf = (context: string) => `${prefix}_${launched.topology.targetOf(context).name}`;
+  const kafka = new Kafka({ clientId: `test-${prefix}`, brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING });
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  return {
+    topology,
+    baseUrl: launched.edgeUrl,
+    query: (context, sql, params = []) => adminQuery(databaseOf(context), sql, params),
+    redeliver: async (envelope) => {
+      await producer.send({ topic: eventTopicOf(envelope.type.split('.')[0], prefix), acks: -1, messages: [kafkaMessageOf(envelope)] });
+    },
+    crashAndRestart: async (context, whileDown) => {
+      const target = launched.topology.targetOf(context).name;
+      await launched.kill(target);
+      await whileDown?.();
+      await launched.restart(target);
+    },
+    close: async () => {
+      await producer.disconnect();
+      await launched.stop();
+      const databases = new Set(launched.topology.targets.filter((t) => t.modules.length > 0).map((t) => `${prefix}_${t.name}`));
+      for (const database of databases) await dropDatabase(testAdminUrl(), database);
+    },
+  };
+}
