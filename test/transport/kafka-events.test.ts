@@ -1,0 +1,142 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
+import { StockReserved } from '@contracts/inventory';
+import { OrderCreated } from '@contracts/ordering';
+import { PaymentsContract } from '@contracts/payments';
+import {
+  consumerGroupOf,
+  deadLetterTopicOf,
+  ensureTopics,
+  eventTopicOf,
+  HEADERS,
+  KafkaEventConsumer,
+  KafkaEventPublisher,
+} from '@infra/messaging/kafka';
+import { PaymentsModule } from '@modules/payments';
+import { eventually } from '../support/eventually';
+import { callContext, startModule, type ModuleUnderTest } from '../support/module-harness';
+import { KAFKA_BROKERS } from '../support/topology-shop';
+
+/**
+ * Payments consuming over Kafka: the ficus publisher and consumer on a real broker, the inbox on
+ * real PostgreSQL. Order of one aggregate kept, offsets committed after the inbox transaction,
+ * a poison record to the dead-letter topic with its reason, and the partition keeps going.
+ */
+describe('events over Kafka', () => {
+  const namespace = `kt${randomBytes(4).toString('hex')}`;
+  const kafka = new Kafka({ clientId: namespace, brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING });
+  let payments: ModuleUnderTest;
+  let consumer: KafkaEventConsumer;
+  let publisher: KafkaEventPublisher;
+
+  beforeAll(async () => {
+    await ensureTopics(kafka, {
+      contexts: ['ordering', 'inventory', 'payments'],
+      partitionsOf: () => 3,
+      replicationFactor: 1,
+      namespace,
+    }).catch((error: unknown) => {
+      throw new Error(`no Kafka broker answers at ${KAFKA_BROKERS.join(',')}: run npm run kafka:start first (${String(error)})`);
+    });
+    payments = await startModule('kafka_events', PaymentsModule, [], {
+      consumerRetry: { maxAttempts: 2, initialDelayMs: 5, maxDelayMs: 10 },
+    });
+    const runtime = payments.registry.get('payments')!;
+    consumer = new KafkaEventConsumer(kafka, { context: 'payments', deliveries: runtime.inboxConsumers(), namespace });
+    await consumer.start();
+    publisher = new KafkaEventPublisher(kafka, namespace);
+  }, 60_000);
+  afterAll(async () => {
+    await consumer?.stop();
+    await publisher?.close();
+    await payments?.close();
+  });
+
+  const order = (orderId: string) =>
+    OrderCreated.create(
+      {
+        orderId,
+        customerId: randomUUID(),
+        items: [{ sku: 'SOIL-MIX', quantity: 1, unitPrice: { amountMinor: 750, currency: 'EUR' } }],
+        total: { amountMinor: 750, currency: 'EUR' },
+        paymentToken: 'tok_visa',
+      },
+      { correlationId: orderId },
+    );
+
+  it('subscribes the topics of the contexts whose events it handles', () => {
+    expect(consumer.topics()).toEqual([eventTopicOf('inventory', namespace), eventTopicOf('ordering', namespace)]);
+  });
+
+  it('processes events published by the relay publisher, and commits after the inbox', async () => {
+    const orderId = randomUUID();
+    await publisher.publish([order(orderId)]);
+    await publisher.publish([StockReserved.create({ orderId, items: [{ sku: 'SOIL-MIX', quantity: 1 }] }, { correlationId: orderId })]);
+    const payment = await eventually(() => payments.client(PaymentsContract).getPayment(callContext(), { orderId }), {
+      until: (p) => p.status === 'COMPLETED',
+    });
+    expect(payment.amount).toEqual({ amountMinor: 750, currency: 'EUR' });
+
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const committed = await eventually(
+        async () => admin.fetchOffsets({ groupId: consumerGroupOf('payments', namespace), topics: [eventTopicOf('inventory', namespace)] }),
+        { until: (offsets) => offsets[0].partitions.some((p) => Number(p.offset) > 0) },
+      );
+      expect(committed[0].partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0)).toBeGreaterThanOrEqual(1);
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
+  it('sends a poison record to the dead-letter topic with its reason, and keeps consuming', async () => {
+    const dead: KafkaMessage[] = [];
+    const reader = kafka.consumer({ groupId: `${namespace}-dlq-reader`, maxWaitTimeInMs: 300 });
+    await reader.connect();
+    await reader.subscribe({ topic: deadLetterTopicOf('payments', namespace), fromBeginning: true });
+    await reader.run({ eachMessage: async ({ message }) => void dead.push(message) });
+    try {
+      const producer = kafka.producer();
+      await producer.connect();
+      const orderId = randomUUID();
+      // the same key as the good record after it: same partition, so "keeps going" is proven
+      await producer.send({ topic: eventTopicOf('ordering', namespace), messages: [{ key: orderId, value: '{"not": "an envelope"' }] });
+      await producer.disconnect();
+      await publisher.publish([order(orderId)]);
+
+      const letter = await eventually(() => dead, { until: (d) => d.length > 0, timeoutMs: 20_000 });
+      expect(letter[0].headers?.[HEADERS.deadLetterReason]?.toString()).toBe('poison: the record value is not JSON');
+      expect(letter[0].headers?.[HEADERS.originalTopic]?.toString()).toBe(eventTopicOf('ordering', namespace));
+      await eventually(() => payments.client(PaymentsContract).getPayment(callContext(), { orderId }), {
+        until: (p) => p.status === 'PENDING',
+        what: 'the record after the poison one is processed',
+      });
+    } finally {
+      await reader.disconnect();
+    }
+  });
+
+  it('sends a record its handler gave up on to the dead-letter topic, after the retries', async () => {
+    const dead: KafkaMessage[] = [];
+    const reader = kafka.consumer({ groupId: `${namespace}-dlq-reader-2`, maxWaitTimeInMs: 300 });
+    await reader.connect();
+    await reader.subscribe({ topic: deadLetterTopicOf('payments', namespace), fromBeginning: true });
+    await reader.run({ eachMessage: async ({ message }) => void dead.push(message) });
+    try {
+      const orderId = randomUUID(); // never created: payments has nothing to charge
+      const early = StockReserved.create({ orderId, items: [{ sku: 'SOIL-MIX', quantity: 1 }] }, { correlationId: orderId });
+      await publisher.publish([early]);
+      const letters = await eventually(() => dead.filter((m) => m.headers?.[HEADERS.messageId]?.toString() === early.id), {
+        until: (d) => d.length > 0,
+        timeoutMs: 20_000,
+      });
+      expect(letters[0].headers?.[HEADERS.deadLetterReason]?.toString()).toMatch(/^failed after 2 attempts: .*is not opened yet/);
+      expect(letters[0].headers?.[HEADERS.deadLetterConsumer]?.toString()).toBe('payments:inventory.stock-reserved.v1');
+      const runtime = payments.registry.get('payments')!;
+      expect((await runtime.deadLetters.list()).some((l) => l.messageId === early.id)).toBe(true);
+    } finally {
+      await reader.disconnect();
+    }
+  });
+});
