@@ -9,3 +9,4 @@ export * from './in-process-event.transport';
 export * from './outbox';
 export * from './outbox-relay';
 export * from './fan-out.publisher';
+export * from './nest-transport-strategies';

@@ -1,7 +1,7 @@
-import { Logger, type INestApplicationContext } from '@nestjs/common';
+import { Logger, type INestApplication } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
 import type { Contract } from '@contracts/kernel';
-import { ContractBus, type EventDelivery } from '@infra/messaging';
+import { ContractBus, FicusGrpcStrategy, FicusKafkaStrategy, type EventDelivery } from '@infra/messaging';
 import { GrpcContractServer, GrpcContractTransport } from '@infra/messaging/grpc';
 import { KafkaEventConsumer } from '@infra/messaging/kafka';
 import type { Topology } from '@infra/topology';
@@ -28,12 +28,10 @@ export interface ProcessWiringOptions {
  */
 export class ProcessWiring {
   private readonly logger = new Logger('ProcessWiring');
-  private server?: GrpcContractServer;
   private readonly clients = new Map<string, GrpcContractTransport>();
-  private readonly consumers: KafkaEventConsumer[] = [];
 
   constructor(
-    private readonly app: INestApplicationContext,
+    private readonly app: INestApplication,
     private readonly options: ProcessWiringOptions,
   ) {}
 
@@ -58,18 +56,22 @@ export class ProcessWiring {
     }
   }
 
-  /** Serves this process's contracts over gRPC and starts consuming remote events. */
+  /**
+   * Serves this process's contracts over gRPC and consumes remote events, both as Nest custom
+   * transporters of the app, started now and closed with it.
+   */
   async start(): Promise<void> {
     const { topology, target, contracts, kafka } = this.options;
     const bus = this.app.get(ContractBus);
     const local = contracts.filter((contract) => bus.inProcess.serves(contract));
     const deployTarget = topology.target(target);
     if (local.length > 0 && deployTarget.grpc && !topology.isSingleProcess) {
-      this.server = new GrpcContractServer(bus.inProcess, { host: '0.0.0.0', port: deployTarget.grpc.port });
-      local.forEach((contract) => this.server!.expose(contract));
-      await this.server.listen();
+      const server = new GrpcContractServer(bus.inProcess, { host: '0.0.0.0', port: deployTarget.grpc.port });
+      local.forEach((contract) => server.expose(contract));
+      this.app.connectMicroservice({ strategy: new FicusGrpcStrategy(server) });
     }
     if (kafka) {
+      const consumers: KafkaEventConsumer[] = [];
       for (const runtime of this.app.get(ContextRegistry).all()) {
         const remote: EventDelivery[] = runtime
           .inboxConsumers()
@@ -80,16 +82,16 @@ export class ProcessWiring {
           deliveries: remote,
           namespace: this.options.kafkaNamespace,
         });
-        await consumer.start();
-        this.consumers.push(consumer);
+        consumers.push(consumer);
         this.logger.log(`${runtime.context} consumes ${consumer.topics().join(', ')}`);
       }
+      if (consumers.length > 0) this.app.connectMicroservice({ strategy: new FicusKafkaStrategy(consumers) });
     }
+    await this.app.startAllMicroservices();
   }
 
-  async stop(): Promise<void> {
-    await Promise.all(this.consumers.map((consumer) => consumer.stop()));
-    await this.server?.close();
+  /** Closes the gRPC clients; the app's close() closes the transporters. */
+  stop(): void {
     this.clients.forEach((client) => client.close());
   }
 }

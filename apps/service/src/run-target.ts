@@ -73,8 +73,8 @@ export async function runTarget(options: { topologyPath: string; target: string;
     target,
     app,
     close: async () => {
-      await wiring.stop();
       await app.close();
+      wiring.stop();
       await publisher?.close();
       await stopDatabase();
     },
