@@ -4,6 +4,7 @@ import type { Contract } from '@contracts/kernel';
 import { ContractBus, FicusGrpcStrategy, FicusKafkaStrategy, type EventDelivery } from '@infra/messaging';
 import { GrpcContractServer, GrpcContractTransport } from '@infra/messaging/grpc';
 import { KafkaEventConsumer } from '@infra/messaging/kafka';
+import { ResilientTransport } from '@infra/resilience';
 import type { Topology } from '@infra/topology';
 import { ContextRegistry } from './context-registry';
 
@@ -29,6 +30,7 @@ export interface ProcessWiringOptions {
 export class ProcessWiring {
   private readonly logger = new Logger('ProcessWiring');
   private readonly clients = new Map<string, GrpcContractTransport>();
+  private readonly guarded = new Map<string, ResilientTransport>();
 
   constructor(
     private readonly app: INestApplication,
@@ -47,12 +49,16 @@ export class ProcessWiring {
       }
       const { host, port } = topology.addressOf(serving.name);
       const address = `${host}:${port}`;
-      let client = this.clients.get(address);
-      if (!client) {
-        client = new GrpcContractTransport({ address });
+      // One client, breaker and bulkhead per remote target: a failing target is held off as a
+      // whole, and cannot take the callers of other targets with it.
+      let guarded = this.guarded.get(serving.name);
+      if (!guarded) {
+        const client = new GrpcContractTransport({ address });
         this.clients.set(address, client);
+        guarded = new ResilientTransport(serving.name, client);
+        this.guarded.set(serving.name, guarded);
       }
-      bus.route(contract, client);
+      bus.route(contract, guarded);
     }
   }
 

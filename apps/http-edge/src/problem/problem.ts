@@ -53,7 +53,11 @@ export function problemOfContractError(error: ContractError): Problem {
   const issues = (error.details as { issues?: Problem['errors'] }).issues;
   // Internal errors carry no detail to the client: the log has it, keyed by the request id.
   const detail = status === 500 ? 'the request failed on our side' : error.message;
-  return problem(status, error.code, detail, issues ? { errors: issues } : {});
+  const retryAfter = (error.details as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+  return problem(status, error.code, detail, {
+    ...(issues ? { errors: issues } : {}),
+    ...(typeof retryAfter === 'number' ? { retryAfterSeconds: retryAfter } : {}),
+  });
 }
 
 /** An error the edge raises itself, before or after a contract call. */

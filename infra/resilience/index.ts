@@ -1,0 +1,4 @@
+export * from './circuit-breaker';
+export * from './clock';
+export * from './resilient.transport';
+export * from './retry-budget';

@@ -1,0 +1,114 @@
+import { Logger } from '@nestjs/common';
+import { bulkhead, BulkheadRejectedError, type BulkheadPolicy } from 'cockatiel';
+import {
+  ContractError,
+  deadlineExceeded,
+  unavailable,
+  type CallContext,
+  type Contract,
+} from '@contracts/kernel';
+import type { ContractTransport } from '@infra/messaging';
+import { CircuitBreaker, DEFAULT_BREAKER, type CircuitBreakerOptions } from './circuit-breaker';
+import { SYSTEM_CLOCK, type Clock } from './clock';
+import { DEFAULT_RETRY_BUDGET, RetryBudget, type RetryBudgetOptions } from './retry-budget';
+
+export interface RemoteCallPolicy {
+  /** Attempts beyond the first, for idempotent methods and retryable errors only. */
+  readonly retries: number;
+  /** Full-jitter exponential backoff: a random wait in [0, min(max, initial·2^attempt)]. */
+  readonly backoff: { readonly initialMs: number; readonly maxMs: number };
+  readonly bulkhead: { readonly maxConcurrent: number; readonly maxQueued: number };
+  readonly breaker: CircuitBreakerOptions;
+  readonly retryBudget: RetryBudgetOptions;
+}
+
+export const DEFAULT_REMOTE_POLICY: RemoteCallPolicy = {
+  retries: 2,
+  backoff: { initialMs: 50, maxMs: 1_000 },
+  bulkhead: { maxConcurrent: 64, maxQueued: 256 },
+  breaker: DEFAULT_BREAKER,
+  retryBudget: DEFAULT_RETRY_BUDGET,
+};
+
+/** Errors that say something about the target's health, as opposed to the request's. */
+function countsAgainstTarget(error: unknown): boolean {
+  return !(error instanceof ContractError) || error.kind === 'unavailable' || error.kind === 'deadline-exceeded' || error.kind === 'internal';
+}
+
+/**
+ * What protects a caller from one remote target: a bulkhead (so a slow target cannot take every
+ * caller with it), a circuit breaker (fail fast while it is down), and retries with full-jitter
+ * backoff for idempotent methods only, on retryable errors only, inside a retry budget and never
+ * past the caller's deadline. Wraps any remote transport; in-process calls keep only their
+ * deadline (a breaker there would only hide a bug).
+ */
+export class ResilientTransport implements ContractTransport {
+  readonly kind: string;
+  readonly breaker: CircuitBreaker;
+  private readonly bulkhead: BulkheadPolicy;
+  private readonly budget: RetryBudget;
+  private readonly logger: Logger;
+
+  constructor(
+    readonly target: string,
+    private readonly inner: ContractTransport,
+    private readonly policy: RemoteCallPolicy = DEFAULT_REMOTE_POLICY,
+    private readonly clock: Clock = SYSTEM_CLOCK,
+    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+    private readonly random: () => number = Math.random,
+  ) {
+    this.kind = `resilient(${inner.kind})`;
+    this.logger = new Logger(`ResilientTransport(${target})`);
+    this.breaker = new CircuitBreaker(target, policy.breaker, clock);
+    this.breaker.onTransition((t) => this.logger.warn({ target, from: t.from, to: t.to }, `circuit ${t.from} → ${t.to}`));
+    this.bulkhead = bulkhead(policy.bulkhead.maxConcurrent, policy.bulkhead.maxQueued);
+    this.budget = new RetryBudget(policy.retryBudget, clock);
+  }
+
+  get queued(): number {
+    return this.policy.bulkhead.maxQueued - this.bulkhead.queueSlots;
+  }
+
+  async unary(contract: Contract, method: string, ctx: CallContext, request: unknown): Promise<unknown> {
+    const idempotent = contract.methods[method]?.idempotent ?? false;
+    this.budget.recordCall();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.once(() => this.inner.unary(contract, method, ctx, request));
+      } catch (error) {
+        if (!this.mayRetry(error, idempotent, attempt, ctx)) throw error;
+        const wait = this.random() * Math.min(this.policy.backoff.maxMs, this.policy.backoff.initialMs * 2 ** attempt);
+        if (this.clock.now() + wait >= ctx.deadline) {
+          throw deadlineExceeded('deadline-exceeded', `${contract.name}/${method}: no time left to retry`);
+        }
+        await this.sleep(wait);
+      }
+    }
+  }
+
+  async *serverStream(contract: Contract, method: string, ctx: CallContext, request: unknown): AsyncIterable<unknown> {
+    if (this.breaker.state === 'open') {
+      await this.breaker.execute(() => Promise.resolve()); // throws the typed circuit-open error
+    }
+    yield* this.inner.serverStream(contract, method, ctx, request);
+  }
+
+  private async once<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await this.bulkhead.execute(() => this.breaker.execute(call, countsAgainstTarget));
+    } catch (error) {
+      if (error instanceof BulkheadRejectedError) {
+        throw unavailable('bulkhead-full', `${this.target} has too many calls waiting`, { retryAfterSeconds: 1 });
+      }
+      throw error;
+    }
+  }
+
+  private mayRetry(error: unknown, idempotent: boolean, attempt: number, ctx: CallContext): boolean {
+    if (!idempotent || attempt >= this.policy.retries) return false;
+    if (!(error instanceof ContractError) || !error.retryable) return false;
+    if (error.code === 'circuit-open' || error.code === 'bulkhead-full') return false;
+    if (this.clock.now() >= ctx.deadline) return false;
+    return this.budget.tryRetry();
+  }
+}

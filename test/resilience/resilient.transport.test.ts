@@ -1,0 +1,127 @@
+import { z } from 'zod';
+import { ContractError, defineContract, unary, unavailable, type CallContext } from '@contracts/kernel';
+import type { ContractTransport } from '@infra/messaging';
+import { DEFAULT_REMOTE_POLICY, ResilientTransport, type RemoteCallPolicy } from '@infra/resilience';
+
+const Contract = defineContract('remote', 'remote.v1.RemoteService', {
+  read: unary(z.object({}), z.object({ n: z.number() }), { idempotent: true }),
+  write: unary(z.object({}), z.object({ n: z.number() }), { idempotent: false }),
+});
+
+/** A remote target that answers from a script: each call takes the next outcome. */
+class ScriptedTarget implements ContractTransport {
+  readonly kind = 'scripted';
+  calls = 0;
+  constructor(private readonly outcome: (call: number) => Promise<unknown>) {}
+  unary(): Promise<unknown> {
+    this.calls += 1;
+    return this.outcome(this.calls);
+  }
+  // eslint-disable-next-line require-yield -- a stream that is never read in these tests
+  async *serverStream(): AsyncIterable<unknown> {
+    throw new Error('not used');
+  }
+}
+
+const now = { t: 0 };
+const clock = { now: () => now.t };
+const ctx = (budgetMs = 60_000): CallContext => ({ correlationId: 'c', deadline: now.t + budgetMs });
+const policy = (overrides: Partial<RemoteCallPolicy> = {}): RemoteCallPolicy => ({ ...DEFAULT_REMOTE_POLICY, ...overrides });
+const noSleep = async () => undefined;
+const down = () => Promise.reject(unavailable('upstream-unavailable', 'down'));
+
+describe('calls to a remote target', () => {
+  beforeEach(() => (now.t = 1_000_000));
+
+  it('retry an idempotent method on a retryable error, never more than 1 + retries times', async () => {
+    const target = new ScriptedTarget(down);
+    const transport = new ResilientTransport('t', target, policy({ retries: 2 }), clock, noSleep);
+    await expect(transport.unary(Contract, 'read', ctx(), {})).rejects.toMatchObject({ code: 'upstream-unavailable' });
+    expect(target.calls).toBe(3);
+  });
+
+  it('succeed when a retry does', async () => {
+    const target = new ScriptedTarget((call) => (call < 3 ? down() : Promise.resolve({ n: call })));
+    const transport = new ResilientTransport('t', target, policy({ retries: 2 }), clock, noSleep);
+    await expect(transport.unary(Contract, 'read', ctx(), {})).resolves.toEqual({ n: 3 });
+  });
+
+  it('never retry a method that is not idempotent', async () => {
+    const target = new ScriptedTarget(down);
+    const transport = new ResilientTransport('t', target, policy({ retries: 5 }), clock, noSleep);
+    await expect(transport.unary(Contract, 'write', ctx(), {})).rejects.toBeInstanceOf(ContractError);
+    expect(target.calls).toBe(1);
+  });
+
+  it('never retry an error that says the request is wrong, nor count it against the target', async () => {
+    const target = new ScriptedTarget(() => Promise.reject(new ContractError('not-found', 'nope', 'no such thing')));
+    const transport = new ResilientTransport('t', target, policy({ retries: 5 }), clock, noSleep);
+    for (let i = 0; i < 10; i++) await transport.unary(Contract, 'read', ctx(), {}).catch(() => undefined);
+    expect(target.calls).toBe(10);
+    expect(transport.breaker.state).toBe('closed');
+  });
+
+  it('wait with full jitter: a random share of the exponential step', async () => {
+    const waits: number[] = [];
+    const target = new ScriptedTarget(down);
+    const transport = new ResilientTransport(
+      't',
+      target,
+      policy({ retries: 3, backoff: { initialMs: 100, maxMs: 250 } }),
+      clock,
+      async (ms) => void waits.push(ms),
+      () => 0.5,
+    );
+    await transport.unary(Contract, 'read', ctx(), {}).catch(() => undefined);
+    expect(waits).toEqual([50, 100, 125]); // 0.5 × min(250, 100·2^attempt)
+  });
+
+  it('give up instead of retrying past the caller\'s deadline', async () => {
+    const target = new ScriptedTarget(down);
+    const transport = new ResilientTransport('t', target, policy({ retries: 3, backoff: { initialMs: 1_000, maxMs: 1_000 } }), clock, noSleep, () => 1);
+    await expect(transport.unary(Contract, 'read', ctx(500), {})).rejects.toMatchObject({ kind: 'deadline-exceeded' });
+    expect(target.calls).toBe(1);
+  });
+
+  it('stop retrying when the retry budget is spent', async () => {
+    const target = new ScriptedTarget(down);
+    const transport = new ResilientTransport(
+      't',
+      target,
+      policy({ retries: 2, retryBudget: { ratio: 0, minPerWindow: 1, windowMs: 10_000 }, breaker: { ...DEFAULT_REMOTE_POLICY.breaker, failuresToOpen: 100 } }),
+      clock,
+      noSleep,
+    );
+    for (let i = 0; i < 3; i++) await transport.unary(Contract, 'read', ctx(), {}).catch(() => undefined);
+    expect(target.calls).toBe(3 + 1); // three calls, one retry in all
+  });
+
+  it('open the breaker after 5 failures and then fail fast without calling', async () => {
+    const target = new ScriptedTarget(down);
+    const transport = new ResilientTransport('t', target, policy({ retries: 0 }), clock, noSleep);
+    for (let i = 0; i < 5; i++) await transport.unary(Contract, 'read', ctx(), {}).catch(() => undefined);
+    await expect(transport.unary(Contract, 'read', ctx(), {})).rejects.toMatchObject({
+      kind: 'unavailable',
+      code: 'circuit-open',
+      details: { retryAfterSeconds: 30 },
+    });
+    expect(target.calls).toBe(5);
+  });
+
+  it('hold at most 2 running + 2 queued calls; the next fails fast with bulkhead-full', async () => {
+    const releases: Array<() => void> = [];
+    const target = new ScriptedTarget(() => new Promise((resolve) => releases.push(() => resolve({ n: 1 }))));
+    const transport = new ResilientTransport('t', target, policy({ bulkhead: { maxConcurrent: 2, maxQueued: 2 } }), clock, noSleep);
+    const running = Array.from({ length: 4 }, () => transport.unary(Contract, 'read', ctx(), {}));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(target.calls).toBe(2);
+    expect(transport.queued).toBe(2);
+    await expect(transport.unary(Contract, 'read', ctx(), {})).rejects.toMatchObject({ kind: 'unavailable', code: 'bulkhead-full' });
+    while (releases.length) {
+      releases.shift()!();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await expect(Promise.all(running)).resolves.toHaveLength(4);
+    expect(target.calls).toBe(4);
+  });
+});
