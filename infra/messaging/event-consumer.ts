@@ -3,6 +3,7 @@ import { ExponentialBackoff, handleAll, retry, type RetryPolicy } from 'cockatie
 import { eventKey, type Envelope, type EventDefinition, type PayloadOf } from '@contracts/kernel';
 import type { UnitOfWork } from '@infra/persistence';
 import type { DeliveryOutcome, EventDelivery } from './event-transport';
+import { isTransientFailure } from './transient-failure';
 
 export interface IntegrationEventHandler<E extends EventDefinition> {
   /** Runs inside the consumer's inbox transaction: its writes and the inbox row commit together. */
@@ -22,7 +23,9 @@ export const DEFAULT_CONSUMER_RETRY: ConsumerRetryOptions = { maxAttempts: 8, in
  * context's inbox in the same transaction as the handler's effects, so a redelivery has no second
  * effect. A failing handler is retried with exponential backoff; a message that still fails, or
  * that does not match its schema (a poison message), goes to the context's dead letters with the
- * reason, and delivery carries on with the next message.
+ * reason, and delivery carries on with the next message. A failure that may pass by itself (the
+ * database or a provider briefly down, see isTransientFailure) is never dead-lettered: `deliver`
+ * throws, and the transport delivers the message again later.
  */
 export class InboxConsumer<E extends EventDefinition> implements EventDelivery {
   readonly consumer: string;
@@ -66,6 +69,10 @@ export class InboxConsumer<E extends EventDefinition> implements EventDelivery {
       });
       return { outcome: processed ? 'processed' : 'duplicate' };
     } catch (error) {
+      if (isTransientFailure(error)) {
+        this.logger.warn({ messageId: envelope.id, err: error }, 'transient failure; the message will come again');
+        throw error;
+      }
       const reason = `failed after ${attempts} attempts: ${describe(error)}`;
       await this.deadLetter(envelope, reason, attempts);
       return { outcome: 'dead-lettered', reason };

@@ -32,14 +32,21 @@ export class InProcessEventTransport implements EventPublisher {
       byAggregate.set(envelope.aggregateId, list);
     }
     const queues = [...byAggregate.values()];
+    let failure: { error: unknown } | undefined;
     const workers = Array.from({ length: Math.min(this.concurrency, queues.length) }, async () => {
-      for (let queue = queues.shift(); queue; queue = queues.shift()) {
+      for (let queue = queues.shift(); queue && !failure; queue = queues.shift()) {
         for (const envelope of queue) {
-          await this.deliver(envelope);
+          try {
+            await this.deliver(envelope);
+          } catch (error) {
+            failure ??= { error }; // the others stop taking new work; the batch is tried again
+            return;
+          }
         }
       }
     });
     await Promise.all(workers);
+    if (failure) throw failure.error;
   }
 
   private async deliver(envelope: Envelope): Promise<void> {

@@ -10,3 +10,4 @@ export * from './outbox';
 export * from './outbox-relay';
 export * from './fan-out.publisher';
 export * from './nest-transport-strategies';
+export * from './transient-failure';

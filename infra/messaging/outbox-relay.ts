@@ -133,13 +133,36 @@ export class OutboxRelay {
     const client = new Client({ connectionString: this.options.listenUrl });
     client.on('notification', () => this.wake());
     client.on('error', (error) => {
-      this.logger.warn({ err: error }, 'LISTEN connection lost; reconnecting');
+      this.logger.warn({ err: error }, 'LISTEN connection lost; reconnecting (the sweep covers the gap)');
       if (this.listener === client) this.listener = undefined;
-      if (!this.stopped) setTimeout(() => void this.listen().catch(() => undefined), 1_000).unref();
+      void client.end().catch(() => undefined);
+      this.relisten();
     });
-    await client.connect();
-    await client.query(`LISTEN ${outboxChannel(this.options.context)}`);
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${outboxChannel(this.options.context)}`);
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    if (this.stopped) {
+      await client.end().catch(() => undefined);
+      return;
+    }
     this.listener = client;
+  }
+
+  /** Reconnects the LISTEN connection with backoff until it works again or the relay stops. */
+  private relisten(attempt = 0): void {
+    if (this.stopped) return;
+    const delay = Math.min(10_000, 250 * 2 ** attempt);
+    setTimeout(() => {
+      if (this.stopped) return;
+      this.listen().then(
+        () => this.wake(),
+        () => this.relisten(attempt + 1),
+      );
+    }, delay).unref();
   }
 }
 

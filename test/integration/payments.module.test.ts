@@ -48,21 +48,38 @@ describe('payments, alone on its database', () => {
     expect(payment).toMatchObject({ status: 'FAILED', failureReason: 'card-declined' });
   });
 
-  it('retries a step that came too early, dead-letters it when patience runs out, and a replay completes it', async () => {
+  it('charges once both facts are in, whichever arrives first', async () => {
     const orderId = randomUUID();
-    const early = stockReserved(orderId);
-    await payments.events.publish([early]); // order-created has not arrived: nothing to charge yet
-
-    const runtime = payments.registry.get('payments')!;
-    const [letter] = (await runtime.deadLetters.list()).filter((l) => l.messageId === early.id);
-    expect(letter).toMatchObject({ attempts: 3, reason: expect.stringContaining('is not opened yet') });
-
+    await payments.events.publish([stockReserved(orderId)]); // inventory's relay was faster
+    await expect(payments.client(PaymentsContract).getPayment(callContext(), { orderId })).rejects.toMatchObject({
+      code: 'payment-not-found',
+    });
     await payments.events.publish([orderCreated(orderId)]);
-    expect(await runtime.deadLetters.replay(letter.id)).toBe('processed');
     const payment = await payments.client(PaymentsContract).getPayment(callContext(), { orderId });
     expect(payment.status).toBe('COMPLETED');
-    expect((await runtime.deadLetters.list()).some((l) => l.messageId === early.id)).toBe(false);
-    expect(await runtime.deadLetters.replay(letter.id)).toBe('already-processed');
+    const runtime = payments.registry.get('payments')!;
+    expect(await runtime.deadLetters.list()).toEqual([]);
+    const charges = await asAdmin<{ n: string }>(
+      payments.database,
+      'SELECT count(*) AS n FROM payments.fake_provider_charges WHERE idempotency_key = $1',
+      [`order:${orderId}`],
+    );
+    expect(Number(charges[0].n)).toBe(1);
+  });
+
+  it('charges once when both facts arrive at the same time', async () => {
+    const orderIds = Array.from({ length: 10 }, () => randomUUID());
+    await Promise.all(orderIds.flatMap((id) => [payments.events.publish([orderCreated(id)]), payments.events.publish([stockReserved(id)])]));
+    for (const orderId of orderIds) {
+      const payment = await payments.client(PaymentsContract).getPayment(callContext(), { orderId });
+      expect(payment.status).toBe('COMPLETED');
+    }
+    const charges = await asAdmin<{ n: string }>(
+      payments.database,
+      'SELECT count(*) AS n FROM payments.fake_provider_charges WHERE idempotency_key = ANY($1)',
+      [orderIds.map((id) => `order:${id}`)],
+    );
+    expect(Number(charges[0].n)).toBe(10);
   });
 
   it('answers not-found for an order it never heard of', async () => {

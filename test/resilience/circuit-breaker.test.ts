@@ -1,3 +1,4 @@
+import { problemOfContractError } from '@apps/http-edge';
 import { ContractError } from '@contracts/kernel';
 import { CircuitBreaker, type BreakerTransition } from '@infra/resilience/circuit-breaker';
 
@@ -100,8 +101,7 @@ describe('circuit breaker (5 failures open it, 30 s open, 2 successful probes cl
 });
 
 describe('at the HTTP edge', () => {
-  it('an open circuit or a full bulkhead is a 503 problem that says when to come back', async () => {
-    const { problemOfContractError } = await import('@apps/http-edge');
+  it('an open circuit or a full bulkhead is a 503 problem that says when to come back', () => {
     const problem = problemOfContractError(
       new ContractError('unavailable', 'circuit-open', 'payments is failing', { retryAfterSeconds: 20 }),
     );

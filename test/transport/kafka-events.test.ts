@@ -31,7 +31,7 @@ describe('events over Kafka', () => {
 
   beforeAll(async () => {
     await ensureTopics(kafka, {
-      contexts: ['ordering', 'inventory', 'payments'],
+      contexts: ['ordering', 'inventory', 'payments', 'notifications'],
       partitionsOf: () => 3,
       replicationFactor: 1,
       namespace,
@@ -117,25 +117,42 @@ describe('events over Kafka', () => {
     }
   });
 
-  it('sends a record its handler gave up on to the dead-letter topic, after the retries', async () => {
+  it('sends a record its consumer gave up on to the dead-letter topic, and keeps consuming', async () => {
     const dead: KafkaMessage[] = [];
     const reader = kafka.consumer({ groupId: `${namespace}-dlq-reader-2`, maxWaitTimeInMs: 300 });
     await reader.connect();
-    await reader.subscribe({ topic: deadLetterTopicOf('payments', namespace), fromBeginning: true });
+    await reader.subscribe({ topic: deadLetterTopicOf('notifications', namespace), fromBeginning: true });
     await reader.run({ eachMessage: async ({ message }) => void dead.push(message) });
+    // A consumer whose inbox gives up on every record (as an inbox consumer does after its retries).
+    const seen: string[] = [];
+    const givingUp = new KafkaEventConsumer(kafka, {
+      context: 'notifications',
+      namespace,
+      deliveries: [
+        {
+          consumer: 'notifications:ordering.order-created.v1',
+          eventKey: 'ordering.order-created.v1',
+          deliver: async (envelope) => {
+            seen.push(envelope.id);
+            return { outcome: 'dead-lettered', reason: 'failed after 8 attempts: Error: boom' };
+          },
+        },
+      ],
+    });
+    await givingUp.start();
     try {
-      const orderId = randomUUID(); // never created: payments has nothing to charge
-      const early = StockReserved.create({ orderId, items: [{ sku: 'SOIL-MIX', quantity: 1 }] }, { correlationId: orderId });
-      await publisher.publish([early]);
-      const letters = await eventually(() => dead.filter((m) => m.headers?.[HEADERS.messageId]?.toString() === early.id), {
-        until: (d) => d.length > 0,
+      const first = order(randomUUID());
+      const second = order(randomUUID());
+      await publisher.publish([first, second]);
+      const letters = await eventually(() => dead.filter((m) => [first.id, second.id].includes(m.headers?.[HEADERS.messageId]?.toString() ?? '')), {
+        until: (d) => d.length === 2,
         timeoutMs: 20_000,
       });
-      expect(letters[0].headers?.[HEADERS.deadLetterReason]?.toString()).toMatch(/^failed after 2 attempts: .*is not opened yet/);
-      expect(letters[0].headers?.[HEADERS.deadLetterConsumer]?.toString()).toBe('payments:inventory.stock-reserved.v1');
-      const runtime = payments.registry.get('payments')!;
-      expect((await runtime.deadLetters.list()).some((l) => l.messageId === early.id)).toBe(true);
+      expect(letters[0].headers?.[HEADERS.deadLetterReason]?.toString()).toBe('failed after 8 attempts: Error: boom');
+      expect(letters[0].headers?.[HEADERS.deadLetterConsumer]?.toString()).toBe('notifications:ordering.order-created.v1');
+      expect(seen).toEqual(expect.arrayContaining([first.id, second.id]));
     } finally {
+      await givingUp.stop();
       await reader.disconnect();
     }
   });

@@ -28,6 +28,8 @@ const KIND_OF_STATUS = new Map<GrpcStatus, ErrorKind>([
   [GrpcStatus.UNAVAILABLE, 'unavailable'],
   [GrpcStatus.CANCELLED, 'unavailable'],
   [GrpcStatus.DEADLINE_EXCEEDED, 'deadline-exceeded'],
+  // A method the serving process does not know yet: a newer caller than server (rolling deploy).
+  [GrpcStatus.UNIMPLEMENTED, 'failed-precondition'],
 ]);
 
 /** Trailer carrying the typed error whole (kind, code, message, details) as JSON. */
@@ -60,6 +62,8 @@ export function fromServiceError(error: ServiceError, what: string): ContractErr
         ? 'deadline-exceeded'
         : kind === 'internal'
           ? 'internal-error'
-          : `grpc-${GrpcStatus[error.code]?.toLowerCase() ?? error.code}`;
+          : error.code === GrpcStatus.UNIMPLEMENTED
+            ? 'method-not-implemented'
+            : `grpc-${GrpcStatus[error.code]?.toLowerCase() ?? error.code}`;
   return new ContractError(kind, code, `${what}: ${error.details || GrpcStatus[error.code]}`);
 }

@@ -11,13 +11,14 @@ import { OpenPaymentOnOrderCreated } from './application/open-payment/open-payme
 import { PaymentsContractAdapter } from './application/payments.contract-adapter';
 import { PAYMENT_PROVIDER } from './domain/payment-provider';
 import { CreatePayments1764000000400 } from './persistence/migrations/1764000000400-create-payments';
+import { LearnPaymentFactsInAnyOrder1764000000401 } from './persistence/migrations/1764000000401-learn-payment-facts-in-any-order';
 import { PaymentRepository } from './persistence/payment.repository';
 import { FakePaymentProvider, fakeProviderOptionsFromEnv } from './provider/fake-payment.provider';
 
 @Module({
   imports: [
     CqrsModule,
-    FicusModule.forContext({ context: 'payments', entities: [], migrations: [CreatePayments1764000000400] }),
+    FicusModule.forContext({ context: 'payments', entities: [], migrations: [CreatePayments1764000000400, LearnPaymentFactsInAnyOrder1764000000401] }),
   ],
   providers: [
     PaymentRepository,

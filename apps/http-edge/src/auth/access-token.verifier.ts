@@ -7,6 +7,8 @@ import { RequestContexts } from '../request-context';
 const ALLOWED_ALGORITHMS = ['ES256'];
 const CLOCK_TOLERANCE_SECONDS = 5;
 const JWKS_MAX_AGE_MS = 5 * 60_000;
+/** An unknown key id refreshes the keys at most this often: random kids must not hammer identity. */
+const UNKNOWN_KID_REFRESH_MS = 30_000;
 
 /**
  * Verifies access tokens against the keys identity publishes (its JWKS, fetched through the
@@ -16,6 +18,7 @@ const JWKS_MAX_AGE_MS = 5 * 60_000;
 @Injectable()
 export class AccessTokenVerifier {
   private jwks?: { keys: ReturnType<typeof createLocalJWKSet>; fetchedAt: number };
+  private fetching?: Promise<ReturnType<typeof createLocalJWKSet>>;
 
   constructor(
     @Inject(IDENTITY) private readonly identity: IdentityApi,
@@ -27,11 +30,13 @@ export class AccessTokenVerifier {
     if (!token) {
       throw unauthenticated('missing-token', 'this route needs a Bearer access token');
     }
+    const keys = await this.keys(false); // identity unreachable with no keys yet: 503, not 401
     try {
-      return await this.verifyWith(await this.keys(false), token);
+      return await this.verifyWith(keys, token);
     } catch (error) {
-      if (error instanceof errors.JWKSNoMatchingKey) {
-        return this.verifyWith(await this.keys(true), token).catch(() => {
+      if (error instanceof errors.JWKSNoMatchingKey && Date.now() - (this.jwks?.fetchedAt ?? 0) > UNKNOWN_KID_REFRESH_MS) {
+        const fresh = await this.keys(true).catch(() => keys);
+        return this.verifyWith(fresh, token).catch(() => {
           throw unauthenticated('invalid-token', 'the access token is not valid');
         });
       }
@@ -51,12 +56,28 @@ export class AccessTokenVerifier {
     return { subject: payload.sub!, roles };
   }
 
+  /**
+   * The cached keys, refreshed when stale (one fetch at a time). When identity cannot answer, the
+   * keys we had keep serving; with none at all the caller gets identity's error (a 503).
+   */
   private async keys(refresh: boolean): Promise<ReturnType<typeof createLocalJWKSet>> {
     if (!refresh && this.jwks && Date.now() - this.jwks.fetchedAt < JWKS_MAX_AGE_MS) {
       return this.jwks.keys;
     }
-    const jwks = await this.identity.getJwks(this.contexts.system(), {});
-    this.jwks = { keys: createLocalJWKSet(jwks as JSONWebKeySet), fetchedAt: Date.now() };
-    return this.jwks.keys;
+    this.fetching ??= this.identity
+      .getJwks(this.contexts.system(), {})
+      .then((jwks) => {
+        this.jwks = { keys: createLocalJWKSet(jwks as JSONWebKeySet), fetchedAt: Date.now() };
+        return this.jwks.keys;
+      })
+      .finally(() => {
+        this.fetching = undefined;
+      });
+    try {
+      return await this.fetching;
+    } catch (error) {
+      if (this.jwks) return this.jwks.keys;
+      throw error;
+    }
   }
 }

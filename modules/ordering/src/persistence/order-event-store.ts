@@ -18,6 +18,8 @@ interface EventRow {
 /** Thrown when another writer appended to the stream first; the caller reloads and tries again. */
 export class StreamVersionConflict extends Error {
   override readonly name = 'StreamVersionConflict';
+  /** Lost a race, not a bug: the step is tried again on the fresh stream. */
+  readonly transient = true;
 }
 
 /**

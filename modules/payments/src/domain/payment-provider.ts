@@ -16,6 +16,8 @@ export type ChargeOutcome =
 /** A provider that could not answer now; the charge is retried with the same idempotency key. */
 export class PaymentProviderUnavailable extends Error {
   override readonly name = 'PaymentProviderUnavailable';
+  /** May pass by itself: the message that needed the charge is delivered again, never dead-lettered. */
+  readonly transient = true;
 }
 
 export const PAYMENT_PROVIDER = Symbol('PaymentProvider');

@@ -1,12 +1,14 @@
 import { Injectable } from '@nestjs/common';
+import type { Money } from '@contracts/kernel';
 import { UnitOfWork } from '@infra/persistence';
 import type { Payment } from '../domain/payment';
 
 interface PaymentRow {
   order_id: string;
-  amount_minor: number;
-  currency: string;
-  token: string;
+  amount_minor: number | null;
+  currency: string | null;
+  token: string | null;
+  stock_reserved: boolean;
   status: Payment['status'];
   provider_reference: string | null;
   failure_reason: string | null;
@@ -17,11 +19,23 @@ interface PaymentRow {
 export class PaymentRepository {
   constructor(private readonly uow: UnitOfWork) {}
 
-  async open(payment: Payment): Promise<void> {
+  /** Records what the order costs and how it pays (once); the row may exist from stock-reserved. */
+  async learnPrice(orderId: string, amount: Money, token: string): Promise<void> {
     await this.uow.manager.query(
       `INSERT INTO payments (order_id, amount_minor, currency, token, status) VALUES ($1, $2, $3, $4, 'PENDING')
-       ON CONFLICT (order_id) DO NOTHING`,
-      [payment.orderId, payment.amount.amountMinor, payment.amount.currency, payment.token],
+       ON CONFLICT (order_id) DO UPDATE
+         SET amount_minor = EXCLUDED.amount_minor, currency = EXCLUDED.currency, token = EXCLUDED.token, updated_at = now()
+         WHERE payments.amount_minor IS NULL`,
+      [orderId, amount.amountMinor, amount.currency, token],
+    );
+  }
+
+  /** Records that the order's stock is reserved; the row may exist from order-created. */
+  async learnStockReserved(orderId: string): Promise<void> {
+    await this.uow.manager.query(
+      `INSERT INTO payments (order_id, status, stock_reserved) VALUES ($1, 'PENDING', true)
+       ON CONFLICT (order_id) DO UPDATE SET stock_reserved = true, updated_at = now()`,
+      [orderId],
     );
   }
 
@@ -33,8 +47,9 @@ export class PaymentRepository {
     if (!row) return undefined;
     return {
       orderId: row.order_id,
-      amount: { amountMinor: row.amount_minor, currency: row.currency },
-      token: row.token,
+      amount: row.amount_minor === null || row.currency === null ? undefined : { amountMinor: row.amount_minor, currency: row.currency },
+      token: row.token ?? undefined,
+      stockReserved: row.stock_reserved,
       status: row.status,
       providerReference: row.provider_reference ?? undefined,
       failureReason: row.failure_reason ?? undefined,

@@ -3,12 +3,12 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { PaymentCompleted, PaymentFailed } from '@contracts/payments';
 import { Outbox } from '@infra/messaging';
 import { UnitOfWork } from '@infra/persistence';
-import { settle } from '../../domain/payment';
+import { readyToCharge, settle } from '../../domain/payment';
 import { PAYMENT_PROVIDER, type PaymentProvider } from '../../domain/payment-provider';
 import { PaymentRepository } from '../../persistence/payment.repository';
 import { ChargePaymentCommand } from './charge-payment.command';
 
-/** Saga step: stock is reserved → charge the order, once (the order id is the provider's idempotency key). */
+/** Saga step: priced and stock reserved → charge the order, once (the order id is the provider's idempotency key). */
 @CommandHandler(ChargePaymentCommand)
 export class ChargePaymentHandler implements ICommandHandler<ChargePaymentCommand, void> {
   constructor(
@@ -21,12 +21,8 @@ export class ChargePaymentHandler implements ICommandHandler<ChargePaymentComman
   async execute(command: ChargePaymentCommand): Promise<void> {
     await this.uow.transaction(async () => {
       const payment = await this.payments.find(command.orderId, { lock: true });
-      if (!payment) {
-        // order-created and stock-reserved come from different relays; ours may be first. The
-        // consumer retries with backoff until the payment is known.
-        throw new Error(`payment of order ${command.orderId} is not opened yet`);
-      }
-      if (payment.status !== 'PENDING') {
+      // Charged by whichever of order-created and stock-reserved arrives second (any order).
+      if (!payment || !readyToCharge(payment)) {
         return;
       }
       const outcome = await this.provider.charge({

@@ -10,7 +10,7 @@ export class GetPaymentHandler implements IQueryHandler<GetPaymentQuery, Payment
 
   async execute(query: GetPaymentQuery): Promise<PaymentView> {
     const payment = await this.payments.find(query.orderId);
-    if (!payment) {
+    if (!payment?.amount) {
       throw notFound('payment-not-found', `no payment for order ${query.orderId}`);
     }
     return {
