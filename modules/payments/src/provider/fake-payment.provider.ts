@@ -45,6 +45,8 @@ export class FakePaymentProvider implements PaymentProvider, OnApplicationShutdo
     private readonly options: FakePaymentProviderOptions,
   ) {
     this.ledger = new Pool({ connectionString: ledgerUrl, max: 4, options: '-c search_path=payments' });
+    // An idle ledger connection cut by the server (a restart, a shutdown) must not crash the process.
+    this.ledger.on('error', (error) => this.logger.warn({ err: error }, 'ledger connection lost'));
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -1,0 +1,50 @@
+# syntax=docker/dockerfile:1
+#
+# One image for every ficus process; the command picks which (docs/adr/0013-one-image-for-every-process.md):
+#
+#   node dist/apps/monolith/src/main.js                       the whole shop (the default)
+#   node dist/apps/gateway/src/main.js                        the HTTP edge of a split topology
+#   node dist/apps/service/src/main.js --target inventory     one deploy target of a topology
+#
+# FICUS_TOPOLOGY (or --topology) names the topology file; the shipped ones are in
+# dist/infra/topology/. docker-compose.yml runs the split topology from this image.
+
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# npm 11, as on the development machines: it honours package.json's `allowScripts`, so that only
+# the approved install scripts run (npm 10, in the Node 20 image, runs every one).
+FROM ${NODE_IMAGE} AS npm
+ARG NPM_VERSION=11.19.1
+RUN npm install --global --no-audit --no-fund npm@${NPM_VERSION} && npm cache clean --force
+WORKDIR /app
+
+# TypeScript to JavaScript: tsc (type-checked), tsc-alias for the path aliases, topology YAMLs copied.
+FROM npm AS build
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY apps ./apps
+COPY modules ./modules
+COPY contracts ./contracts
+COPY infra ./infra
+RUN npm run build
+
+# Only what runs in production: no compiler, no test tools.
+FROM npm AS production-dependencies
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production
+# Used only when DATABASE_URL is unset and the process starts the embedded PostgreSQL itself.
+ENV FICUS_DATA_DIR=/var/lib/ficus
+WORKDIR /app
+RUN mkdir -p /var/lib/ficus && chown node:node /var/lib/ficus
+# Owned by root and read-only to the process: the code never writes next to itself.
+COPY package.json ./
+COPY --from=production-dependencies /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+# `node` (uid 1000) comes with the official image.
+USER node
+EXPOSE 3000
+CMD ["node", "dist/apps/monolith/src/main.js"]
