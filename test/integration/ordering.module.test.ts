@@ -13,6 +13,7 @@ import { asAdmin } from '../support/test-database';
 /** The catalogue, faked at its contract: prices for two skus, and a switch to make it fail. */
 class FakeCatalog implements CatalogApi {
   down = false;
+  slowMs = 0;
   private readonly products = [
     { sku: 'FIG-A', name: 'Fig A', price: { amountMinor: 1_000, currency: 'EUR' } },
     { sku: 'FIG-B', name: 'Fig B', price: { amountMinor: 250, currency: 'EUR' } },
@@ -22,6 +23,7 @@ class FakeCatalog implements CatalogApi {
   }
   async getProducts(_ctx: unknown, request: { skus: string[] }) {
     if (this.down) throw unavailable('catalog-down', 'the catalogue is down');
+    if (this.slowMs) await new Promise((resolve) => setTimeout(resolve, this.slowMs));
     return {
       products: this.products.filter((p) => request.skus.includes(p.sku)),
       missingSkus: request.skus.filter((sku) => !this.products.some((p) => p.sku === sku)),
@@ -75,6 +77,27 @@ describe('ordering, alone on its database, the catalogue faked at its contract',
     } finally {
       catalog.down = false;
     }
+    const after = await asAdmin<{ n: string }>(ordering.database, 'SELECT count(*) AS n FROM ordering.order_events');
+    expect(after).toEqual(before);
+  });
+
+  it('places nothing when the caller ran out of time before the order committed', async () => {
+    const before = await asAdmin<{ n: string }>(ordering.database, 'SELECT count(*) AS n FROM ordering.order_events');
+    catalog.slowMs = 80;
+    try {
+      await expect(
+        api().placeOrder(
+          { correlationId: 'late', deadline: Date.now() + 40 },
+          { customerId: 'c', items: [{ sku: 'FIG-A', quantity: 1 }], paymentToken: 't' },
+        ),
+      ).rejects.toMatchObject({ kind: 'deadline-exceeded' });
+    } finally {
+      catalog.slowMs = 0;
+    }
+    // the handler kept going after the caller gave up; it must not have committed
+    // Proving that nothing happened needs the abandoned handler to have finished: eventually() can
+    // only wait for something to appear, so this one wait is bounded and generous.
+    await new Promise((resolve) => setTimeout(resolve, 300));
     const after = await asAdmin<{ n: string }>(ordering.database, 'SELECT count(*) AS n FROM ordering.order_events');
     expect(after).toEqual(before);
   });

@@ -2,7 +2,7 @@ import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { createHash, randomUUID } from 'node:crypto';
 import { CATALOG, type CatalogApi } from '@contracts/catalog';
-import { childContext, failedPrecondition, invalidArgument } from '@contracts/kernel';
+import { childContext, deadlineExceeded, failedPrecondition, invalidArgument } from '@contracts/kernel';
 import { UnitOfWork } from '@infra/persistence';
 import { Order, OrderRuleViolation } from '../../domain/order';
 import { IdempotencyKeys } from '../../persistence/idempotency-keys.repository';
@@ -69,6 +69,10 @@ export class PlaceOrderHandler implements ICommandHandler<PlaceOrderCommand, { o
         traceparent: ctx.traceparent,
       });
       await this.history.project(order.id, stored);
+      // The caller has stopped waiting (and may retry): commit nothing it will never hear about.
+      if (Date.now() > ctx.deadline) {
+        throw deadlineExceeded('deadline-exceeded', 'the order was not placed: the request ran out of time');
+      }
       return { orderId: order.id, replayed: false };
     });
   }
