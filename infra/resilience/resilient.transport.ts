@@ -30,6 +30,14 @@ export const DEFAULT_REMOTE_POLICY: RemoteCallPolicy = {
   retryBudget: DEFAULT_RETRY_BUDGET,
 };
 
+/** Overrides for one contract method: its retries, and a cap on each attempt's time. */
+export interface MethodPolicy {
+  readonly retries?: number;
+  readonly timeoutMs?: number;
+}
+
+export type MethodPolicyOf = (contract: Contract, method: string) => MethodPolicy | undefined;
+
 /** Errors that say something about the target's health, as opposed to the request's. */
 function countsAgainstTarget(error: unknown): boolean {
   return !(error instanceof ContractError) || error.kind === 'unavailable' || error.kind === 'deadline-exceeded' || error.kind === 'internal';
@@ -56,6 +64,7 @@ export class ResilientTransport implements ContractTransport {
     private readonly clock: Clock = SYSTEM_CLOCK,
     private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
     private readonly random: () => number = Math.random,
+    private readonly methodPolicyOf: MethodPolicyOf = () => undefined,
   ) {
     this.kind = `resilient(${inner.kind})`;
     this.logger = new Logger(`ResilientTransport(${target})`);
@@ -71,12 +80,18 @@ export class ResilientTransport implements ContractTransport {
 
   async unary(contract: Contract, method: string, ctx: CallContext, request: unknown): Promise<unknown> {
     const idempotent = contract.methods[method]?.idempotent ?? false;
+    const overrides = this.methodPolicyOf(contract, method);
+    const retries = overrides?.retries ?? this.policy.retries;
     this.budget.recordCall();
     for (let attempt = 0; ; attempt++) {
+      // An attempt may be capped shorter than the caller's deadline, never longer.
+      const attemptCtx = overrides?.timeoutMs
+        ? { ...ctx, deadline: Math.min(ctx.deadline, this.clock.now() + overrides.timeoutMs) }
+        : ctx;
       try {
-        return await this.once(() => this.inner.unary(contract, method, ctx, request));
+        return await this.once(() => this.inner.unary(contract, method, attemptCtx, request));
       } catch (error) {
-        if (!this.mayRetry(error, idempotent, attempt, ctx)) throw error;
+        if (!this.mayRetry(error, idempotent, attempt, retries, ctx)) throw error;
         const wait = this.random() * Math.min(this.policy.backoff.maxMs, this.policy.backoff.initialMs * 2 ** attempt);
         if (this.clock.now() + wait >= ctx.deadline) {
           throw deadlineExceeded('deadline-exceeded', `${contract.name}/${method}: no time left to retry`);
@@ -104,8 +119,8 @@ export class ResilientTransport implements ContractTransport {
     }
   }
 
-  private mayRetry(error: unknown, idempotent: boolean, attempt: number, ctx: CallContext): boolean {
-    if (!idempotent || attempt >= this.policy.retries) return false;
+  private mayRetry(error: unknown, idempotent: boolean, attempt: number, retries: number, ctx: CallContext): boolean {
+    if (!idempotent || attempt >= retries) return false;
     if (!(error instanceof ContractError) || !error.retryable) return false;
     if (error.code === 'circuit-open' || error.code === 'bulkhead-full') return false;
     if (this.clock.now() >= ctx.deadline) return false;

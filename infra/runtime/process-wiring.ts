@@ -4,7 +4,7 @@ import type { Contract } from '@contracts/kernel';
 import { ContractBus, FicusGrpcStrategy, FicusKafkaStrategy, type EventDelivery } from '@infra/messaging';
 import { GrpcContractServer, GrpcContractTransport } from '@infra/messaging/grpc';
 import { KafkaEventConsumer } from '@infra/messaging/kafka';
-import { ResilientTransport } from '@infra/resilience';
+import { DEFAULT_REMOTE_POLICY, ResilientTransport, SYSTEM_CLOCK, type RemoteCallPolicy } from '@infra/resilience';
 import type { Topology } from '@infra/topology';
 import { ContextRegistry } from './context-registry';
 
@@ -55,11 +55,32 @@ export class ProcessWiring {
       if (!guarded) {
         const client = new GrpcContractTransport({ address });
         this.clients.set(address, client);
-        guarded = new ResilientTransport(serving.name, client);
+        guarded = new ResilientTransport(
+          serving.name,
+          client,
+          this.policyFor(serving.name),
+          SYSTEM_CLOCK,
+          undefined,
+          undefined,
+          (calledContract, method) => topology.resilience.methods[`${calledContract.context}.${method}`],
+        );
         this.guarded.set(serving.name, guarded);
       }
       bus.route(contract, guarded);
     }
+  }
+
+  /** ficus's defaults, then the topology's defaults, then what it says of calls to `target`. */
+  private policyFor(target: string): RemoteCallPolicy {
+    const { defaults, targets } = this.options.topology.resilience;
+    const forTarget = targets[target] ?? {};
+    return {
+      ...DEFAULT_REMOTE_POLICY,
+      retries: defaults.retries ?? DEFAULT_REMOTE_POLICY.retries,
+      backoff: defaults.backoff ?? DEFAULT_REMOTE_POLICY.backoff,
+      bulkhead: forTarget.bulkhead ?? defaults.bulkhead ?? DEFAULT_REMOTE_POLICY.bulkhead,
+      breaker: { ...DEFAULT_REMOTE_POLICY.breaker, ...defaults.breaker, ...forTarget.breaker },
+    };
   }
 
   /**

@@ -1,6 +1,11 @@
 export { KNOWN_MODULES, type KnownModule } from './known-modules';
 export type { Environment } from './env-interpolation';
-export { type DeployTarget, type GrpcEndpoint, type HttpEndpoint, type KafkaSettings, type TargetDatabase, Topology } from './topology';
+export {
+  type BreakerSettings,
+  type BulkheadSettings,
+  type MethodPolicySettings,
+  type ResilienceSettings,
+  type DeployTarget, type GrpcEndpoint, type HttpEndpoint, type KafkaSettings, type TargetDatabase, Topology } from './topology';
 export { formatIssue, TopologyError, type TopologyIssue } from './topology-error';
 export {
   DEFAULT_DEADLINE_MS,

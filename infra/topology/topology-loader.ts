@@ -390,7 +390,16 @@ function build(file: TopologyFile, source: string, known: readonly string[]): To
   const partitions = Object.fromEntries(
     known.map((module) => [module, file.contexts?.[module]?.kafka?.partitions ?? defaults.kafka?.partitions ?? DEFAULT_PARTITIONS]),
   );
-  return new Topology(file.name, source, targets, { brokers: defaults.kafka?.brokers ?? [], partitions });
+  const resilience = {
+    defaults: defaults.resilience ?? {},
+    targets: Object.fromEntries(names.map((name) => [name, file.targets[name].resilience ?? {}])),
+    methods: Object.fromEntries(
+      Object.entries(file.contexts ?? {}).flatMap(([context, settings]) =>
+        Object.entries(settings.resilience?.methods ?? {}).map(([method, policy]) => [`${context}.${method}`, policy]),
+      ),
+    ),
+  };
+  return new Topology(file.name, source, targets, { brokers: defaults.kafka?.brokers ?? [], partitions }, resilience);
 }
 
 function databaseOf(target: string, file: TargetFile, single: boolean): TargetDatabase {

@@ -30,9 +30,26 @@ const KafkaDefaults = z.strictObject({
   partitions: positive.optional(),
 });
 
+const Backoff = z.strictObject({ initialMs: positive, maxMs: positive });
+const Bulkhead = z.strictObject({ maxConcurrent: positive, maxQueued: z.number().int().min(0) });
+const Breaker = z.strictObject({ failuresToOpen: positive, openForMs: positive, successesToClose: positive });
+const Retries = z.number().int().min(0).max(10);
+
+/** How callers treat remote targets: see infra/resilience (ADR 0017). */
+const ResilienceDefaults = z.strictObject({
+  retries: Retries.optional(),
+  backoff: Backoff.optional(),
+  bulkhead: Bulkhead.optional(),
+  breaker: Breaker.optional(),
+});
+
+/** Per contract method of a context: its retries and a cap on each attempt's time. */
+const MethodPolicy = z.strictObject({ retries: Retries.optional(), timeoutMs: positive.optional() });
+
 const Defaults = z.strictObject({
   grpc: GrpcDefaults.optional(),
   kafka: KafkaDefaults.optional(),
+  resilience: ResilienceDefaults.optional(),
 });
 
 const Grpc = z.strictObject({
@@ -61,10 +78,13 @@ const Target = z.strictObject({
   grpc: Grpc.optional(),
   http: Http,
   database: Database.optional(),
+  /** Bulkhead and breaker for calls to this target (per target, never per method). */
+  resilience: z.strictObject({ bulkhead: Bulkhead.optional(), breaker: Breaker.optional() }).optional(),
 });
 
 const ContextSettings = z.strictObject({
   kafka: z.strictObject({ partitions: positive }).optional(),
+  resilience: z.strictObject({ methods: z.record(z.string(), MethodPolicy) }).optional(),
 });
 
 export const TopologyFileSchema = z.strictObject({

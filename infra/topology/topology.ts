@@ -43,6 +43,36 @@ export interface KafkaSettings {
   readonly partitions: Readonly<Record<string, number>>;
 }
 
+export interface BulkheadSettings {
+  readonly maxConcurrent: number;
+  readonly maxQueued: number;
+}
+
+export interface BreakerSettings {
+  readonly failuresToOpen: number;
+  readonly openForMs: number;
+  readonly successesToClose: number;
+}
+
+export interface MethodPolicySettings {
+  readonly retries?: number;
+  readonly timeoutMs?: number;
+}
+
+/** What the topology says of calls between processes; unset values take ficus's defaults. */
+export interface ResilienceSettings {
+  readonly defaults: {
+    readonly retries?: number;
+    readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+    readonly bulkhead?: BulkheadSettings;
+    readonly breaker?: BreakerSettings;
+  };
+  /** By target name: the bulkhead and breaker of calls to it. */
+  readonly targets: Readonly<Record<string, { readonly bulkhead?: BulkheadSettings; readonly breaker?: BreakerSettings }>>;
+  /** By `<context>.<method>`, e.g. `payments.getPayment`. */
+  readonly methods: Readonly<Record<string, MethodPolicySettings>>;
+}
+
 /**
  * Where each bounded context runs: the only thing that differs between the monolith and split
  * services. Built by the loader from a validated file, so its answers never contradict each other.
@@ -58,6 +88,7 @@ export class Topology {
     /** In the order of the file. */
     readonly targets: readonly DeployTarget[],
     readonly kafka: KafkaSettings,
+    readonly resilience: ResilienceSettings = { defaults: {}, targets: {}, methods: {} },
   ) {
     this.targetsByName = new Map(targets.map((target) => [target.name, target]));
     this.targetsByModule = new Map(targets.flatMap((target) => target.modules.map((module) => [module, target] as const)));

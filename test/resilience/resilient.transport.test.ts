@@ -125,3 +125,32 @@ describe('calls to a remote target', () => {
     expect(target.calls).toBe(4);
   });
 });
+
+describe('per-method policies from the topology', () => {
+  beforeEach(() => (now.t = 1_000_000));
+
+  it('a method may allow fewer retries than the default', async () => {
+    const target = new ScriptedTarget(down);
+    const transport = new ResilientTransport('t', target, policy({ retries: 3 }), clock, noSleep, Math.random, (_c, method) =>
+      method === 'read' ? { retries: 0 } : undefined,
+    );
+    await transport.unary(Contract, 'read', ctx(), {}).catch(() => undefined);
+    expect(target.calls).toBe(1);
+  });
+
+  it('a method\'s timeout caps each attempt\'s deadline, never extends the caller\'s', async () => {
+    const deadlines: number[] = [];
+    const target: ContractTransport = {
+      kind: 'spy',
+      unary: async (_c, _m, callCtx) => {
+        deadlines.push(callCtx.deadline);
+        return { n: 1 };
+      },
+      serverStream: () => (async function* () {})(),
+    };
+    const transport = new ResilientTransport('t', target, policy(), clock, noSleep, Math.random, () => ({ timeoutMs: 1_000 }));
+    await transport.unary(Contract, 'read', ctx(60_000), {});
+    await transport.unary(Contract, 'read', ctx(300), {});
+    expect(deadlines).toEqual([now.t + 1_000, now.t + 300]);
+  });
+});

@@ -274,7 +274,7 @@ describe('topology errors name the file, the line and what to fix', () => {
   it('an unknown key far from any known one lists the keys allowed there', () => {
     const text = yaml(...ONE_PROCESS, '    replicas: 3');
 
-    expect(errorsOf(text)).toEqual(['t.yaml:7:5: unknown key "replicas" in targets.app — remove it (allowed here: edge, modules, grpc, http, database)']);
+    expect(errorsOf(text)).toEqual(['t.yaml:7:5: unknown key "replicas" in targets.app — remove it (allowed here: edge, modules, grpc, http, database, resilience)']);
   });
 
   it('an unknown top-level key', () => {
@@ -534,5 +534,28 @@ describe('environment variables in values', () => {
         process.env.FICUS_TOPOLOGY_TEST_PORT = saved;
       }
     }
+  });
+});
+
+describe('resilience settings', () => {
+  it('split.yaml: defaults for every remote target, and an override for one method', () => {
+    const topology = load('split');
+    expect(topology.resilience.defaults).toMatchObject({ retries: 2, breaker: { failuresToOpen: 5, openForMs: 30_000, successesToClose: 2 } });
+    expect(topology.resilience.methods['payments.getPayment']).toEqual({ retries: 1, timeoutMs: 1_000 });
+    expect(topology.resilience.methods['inventory.checkStock']).toBeUndefined();
+  });
+
+  it('a per-target bulkhead, and a typo in a breaker setting named with its line', () => {
+    const ok = parseTopology(
+      ['name: t', 'targets:', '  app:', '    modules: [catalog, inventory, ordering, payments, shipping, identity, notifications]', '    edge: true', '    http: { port: 3000 }', '    resilience:', '      bulkhead: { maxConcurrent: 2, maxQueued: 2 }'].join('\n'),
+      't.yaml',
+    );
+    expect(ok.resilience.targets.app.bulkhead).toEqual({ maxConcurrent: 2, maxQueued: 2 });
+    expect(() =>
+      parseTopology(
+        ['name: t', 'defaults:', '  resilience:', '    breaker: { failuresToOpen: 5, openFor: 30000, successesToClose: 2 }', 'targets:', '  app:', '    modules: [catalog, inventory, ordering, payments, shipping, identity, notifications]', '    edge: true', '    http: { port: 3000 }'].join('\n'),
+        't.yaml',
+      ),
+    ).toThrow(/t\.yaml:4:\d+: .*openFor/);
   });
 });
