@@ -39,10 +39,14 @@ export class OrderingContractAdapter implements OrderingApi {
     return {
       orderId: order.id,
       status: order.status,
-      steps: history.map(({ event, occurredAt }) => {
-        const { orderId: _orderId, customerId: _customerId, paymentToken: _token, ...detail } = event.data as Record<string, unknown>;
-        return { step: TIMELINE_STEP[event.type], at: occurredAt, detail };
-      }),
+      // In the order the steps happened (facts from different contexts may arrive in another
+      // order); steps at the same instant keep the order they were recorded in.
+      steps: [...history]
+        .sort((a, b) => a.occurredAt.localeCompare(b.occurredAt) || a.version - b.version)
+        .map(({ event, occurredAt }) => {
+          const { orderId: _orderId, customerId: _customerId, paymentToken: _token, ...detail } = event.data as Record<string, unknown>;
+          return { step: TIMELINE_STEP[event.type], at: occurredAt, detail };
+        }),
     };
   }
 

@@ -286,3 +286,18 @@ describe('Order.fromHistory', () => {
     expect(() => Order.fromHistory([])).toThrow(OrderRuleViolation);
   });
 });
+
+describe('the outcome is stamped with the latest fact it depends on', () => {
+  it('when payment-failed (earlier) arrives after stock-released (later), order-failed takes the later time', () => {
+    const order = Order.place(
+      { orderId: 'o-1', customerId: 'c-1', items: [{ sku: 'A-1', quantity: 1, unitPrice: { amountMinor: 100, currency: 'EUR' } }], paymentToken: 't' },
+      '2026-01-01T00:00:00.000Z',
+    );
+    order.recordStockReserved('2026-01-01T00:00:01.000Z');
+    order.recordStockReleased('2026-01-01T00:00:03.000Z');
+    order.recordPaymentFailed('card-declined', '2026-01-01T00:00:02.000Z');
+    const failed = order.takePendingEvents().find((e) => e.event.type === 'ordering.order-failed');
+    expect(failed?.occurredAt).toBe('2026-01-01T00:00:03.000Z');
+    expect(order.updatedAt).toBe('2026-01-01T00:00:03.000Z');
+  });
+});

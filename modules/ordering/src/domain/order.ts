@@ -150,8 +150,13 @@ export class Order {
     return this.state.status !== 'PENDING';
   }
 
+  /**
+   * The order's outcome happens when its last fact does: facts may arrive out of order, so the
+   * outcome is stamped with the latest of them, never earlier than a fact it depends on.
+   */
   private decide(at: string): void {
     const s = this.state;
+    at = this.latestFactAt(at);
     if (s.paymentFailed && s.stockReleased) {
       this.fail('payment-failed', at);
     } else if (s.stockReserved && s.paymentCompleted && s.shipmentCreated) {
@@ -162,7 +167,12 @@ export class Order {
     }
   }
 
+  private latestFactAt(at: string): string {
+    return this.state.updatedAt > at ? this.state.updatedAt : at;
+  }
+
   private fail(reason: string, at: string): void {
+    at = this.latestFactAt(at);
     this.record({ type: 'ordering.order-failed', data: { orderId: this.id, customerId: this.customerId, reason } }, at);
   }
 
@@ -173,7 +183,7 @@ export class Order {
 
   private apply(event: OrderEvent, at: string): void {
     const s = this.state;
-    s.updatedAt = at;
+    if (at > s.updatedAt) s.updatedAt = at; // ISO-8601 UTC strings compare as times
     switch (event.type) {
       case 'ordering.order-created':
         s.id = event.data.orderId;
