@@ -9,6 +9,7 @@ import { ShippingContract } from '@contracts/shipping';
 import { FicusModule } from '@infra/runtime';
 import { AccessTokenVerifier } from './auth/access-token.verifier';
 import { AuthGuard } from './auth/auth.guard';
+import { LastKnownProductNames } from './fallbacks/product-names';
 import { RequestContexts } from './request-context';
 import { CatalogController } from './routes/catalog.controller';
 import { IdentityController } from './routes/identity.controller';
@@ -35,6 +36,6 @@ import { OrdersController } from './routes/orders.controller';
     ]),
   ],
   controllers: [IdentityController, CatalogController, OrdersController, NotificationsController, OperationsController],
-  providers: [RequestContexts, AccessTokenVerifier, AuthGuard],
+  providers: [RequestContexts, AccessTokenVerifier, AuthGuard, LastKnownProductNames],
 })
 export class HttpEdgeModule {}

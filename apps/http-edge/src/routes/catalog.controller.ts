@@ -5,6 +5,7 @@ import { CATALOG, type CatalogApi } from '@contracts/catalog';
 import { INVENTORY, type InventoryApi } from '@contracts/inventory';
 import { SkuSchema } from '@contracts/kernel';
 import { AuthGuard, RequireRoles } from '../auth/auth.guard';
+import { LastKnownProductNames } from '../fallbacks/product-names';
 import { RequestContexts } from '../request-context';
 import { parseOr } from '../validation';
 
@@ -12,6 +13,7 @@ export const PageQuery = z.object({
   page: z.coerce.number().int().min(1).max(10_000).default(1),
   pageSize: z.coerce.number().int().min(1).max(100).default(20),
 });
+const ProductsQuery = PageQuery.extend({ withStock: z.enum(['true', 'false']).optional() });
 const SkuParam = z.object({ sku: SkuSchema });
 const RestockBody = z.strictObject({ quantity: z.number().int().positive().max(1_000_000) });
 
@@ -22,11 +24,31 @@ export class CatalogController {
     @Inject(CATALOG) private readonly catalog: CatalogApi,
     @Inject(INVENTORY) private readonly inventory: InventoryApi,
     private readonly contexts: RequestContexts,
+    private readonly names: LastKnownProductNames,
   ) {}
 
+  /**
+   * A page of products. With `?withStock=true`, each carries its availability from inventory,
+   * fetched alongside; when inventory cannot answer, the page still comes, with stock "unknown".
+   */
   @Get('catalog/products')
-  products(@Req() request: Request, @Query() query: unknown) {
-    return this.catalog.listProducts(this.contexts.of(request), parseOr(PageQuery, query, 'query'));
+  async products(@Req() request: Request, @Query() query: unknown) {
+    const { withStock, ...page } = parseOr(ProductsQuery, query, 'query');
+    const ctx = this.contexts.of(request);
+    const products = await this.catalog.listProducts(ctx, page);
+    this.names.remember(products.items);
+    if (withStock !== 'true' || products.items.length === 0) return products;
+    const levels = await this.inventory
+      .checkStock(ctx, { skus: products.items.map((p) => p.sku) })
+      .then((answer) => new Map(answer.levels.map((level) => [level.sku, level.available])))
+      .catch(() => undefined);
+    return {
+      ...products,
+      items: products.items.map((product) => ({
+        ...product,
+        stock: levels ? { available: levels.get(product.sku) ?? 0 } : ('unknown' as const),
+      })),
+    };
   }
 
   @Get('catalog/products/:sku')

@@ -6,6 +6,7 @@ import { ORDERING, type OrderingApi, type OrderView } from '@contracts/ordering'
 import { PAYMENTS, type PaymentsApi } from '@contracts/payments';
 import { SHIPPING, type ShippingApi } from '@contracts/shipping';
 import { AuthGuard, RequireRoles, type AuthenticatedRequest } from '../auth/auth.guard';
+import { LastKnownProductNames } from '../fallbacks/product-names';
 import { problem, ProblemError } from '../problem/problem';
 import { RequestContexts } from '../request-context';
 import { parseOr } from '../validation';
@@ -32,6 +33,7 @@ export class OrdersController {
     @Inject(SHIPPING) private readonly shipping: ShippingApi,
     @Inject(CATALOG) private readonly catalog: CatalogApi,
     private readonly contexts: RequestContexts,
+    private readonly names: LastKnownProductNames,
   ) {}
 
   @Post('orders')
@@ -86,15 +88,16 @@ export class OrdersController {
       part(this.shipping.getShipment(ctx, { orderId: order.id })),
       part(this.catalog.getProducts(ctx, { skus: [...new Set(order.items.map((item) => item.sku))] })),
     ]);
-    const names = products.available ? new Map(products.value.products.map((p) => [p.sku, p.name])) : undefined;
+    if (products.available) this.names.remember(products.value.products);
     return {
       order: {
         ...order,
-        items: order.items.map((item) => ({ ...item, productName: names?.get(item.sku) ?? null })),
+        // From this answer, or the last names seen when the catalogue could not answer now.
+        items: order.items.map((item) => ({ ...item, productName: this.names.nameOf(item.sku) ?? null })),
       },
       payment,
       shipment,
-      products: products.available ? { available: true } : products,
+      products: products.available ? { available: true } : { ...products, fallback: 'last-known-names' },
     };
   }
 
