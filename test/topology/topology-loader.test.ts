@@ -77,8 +77,8 @@ describe('shipped topologies', () => {
       expect(target.edge).toBe(false);
       const address = topology.addressOf(target.name);
       expect(address).toEqual({ host: '127.0.0.1', port: expect.any(Number), deadlineMs: 5000 });
-      expect(address.port).toBeGreaterThanOrEqual(50051);
-      expect(address.port).toBeLessThanOrEqual(50059);
+      expect(address.port).toBeGreaterThanOrEqual(7051);
+      expect(address.port).toBeLessThanOrEqual(7059);
       expect(target.http.port).toBeGreaterThanOrEqual(3101);
       expect(target.http.port).toBeLessThanOrEqual(3109);
       grpcPorts.add(address.port);
