@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { ZodError, type z } from 'zod';
+import { ZodError } from 'zod';
 import {
   ContractError,
   deadlineExceeded,
@@ -12,6 +12,7 @@ import {
 } from '@contracts/kernel';
 import type { ContractImplementation, ContractTransport } from './contract-transport';
 import { withinDeadline } from './deadline';
+import { checkRequest } from './request-check';
 
 /**
  * Calls a contract served in this process: a schema check of the request and the answer, the
@@ -48,7 +49,7 @@ export class InProcessContractTransport implements ContractTransport {
 
   async unary(contract: Contract, method: string, ctx: CallContext, request: unknown): Promise<unknown> {
     const { definition, call, what } = this.resolve(contract, method);
-    const parsed = parseRequest(definition.request, request, what);
+    const parsed = checkRequest(definition.request, request, what);
     try {
       const answer = await withinDeadline(ctx, what, () => call(ctx, parsed));
       return definition.response.parse(answer);
@@ -59,7 +60,7 @@ export class InProcessContractTransport implements ContractTransport {
 
   async *serverStream(contract: Contract, method: string, ctx: CallContext, request: unknown): AsyncIterable<unknown> {
     const { definition, call, what } = this.resolve(contract, method);
-    const parsed = parseRequest(definition.request, request, what);
+    const parsed = checkRequest(definition.request, request, what);
     try {
       for await (const item of call(ctx, parsed) as AsyncIterable<unknown>) {
         if (Date.now() > ctx.deadline) {
@@ -101,14 +102,4 @@ interface ServedMethod {
   readonly definition: ContractMethod;
   readonly call: (ctx: CallContext, request: unknown) => unknown;
   readonly what: string;
-}
-
-function parseRequest(schema: z.ZodType, request: unknown, what: string): unknown {
-  const result = schema.safeParse(request);
-  if (!result.success) {
-    throw invalidArgument('invalid-request', `${what}: the request does not match the contract`, {
-      issues: result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
-    });
-  }
-  return result.data;
 }

@@ -5,8 +5,9 @@ import {
   type ChannelCredentials,
   type ServiceError,
 } from '@grpc/grpc-js';
-import { ContractError, invalidArgument, type CallContext, type Contract } from '@contracts/kernel';
+import { ContractError, type CallContext, type Contract } from '@contracts/kernel';
 import type { ContractTransport } from '../contract-transport';
+import { checkRequest } from '../request-check';
 import { metadataOf } from './call-metadata';
 import { grpcServiceOf } from './grpc-contract.server';
 import { fromServiceError } from './grpc-status';
@@ -89,14 +90,4 @@ export class GrpcContractTransport implements ContractTransport {
       stream.cancel();
     }
   }
-}
-
-function checkRequest(schema: Contract['methods'][string]['request'], request: unknown, what: string): unknown {
-  const result = schema.safeParse(request);
-  if (!result.success) {
-    throw invalidArgument('invalid-request', `${what}: the request does not match the contract`, {
-      issues: result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
-    });
-  }
-  return result.data;
 }
