@@ -1,11 +1,5 @@
 import { Module } from '@nestjs/common';
-import { CatalogContract } from '@contracts/catalog';
-import { IdentityContract } from '@contracts/identity';
-import { InventoryContract } from '@contracts/inventory';
-import { NotificationsContract } from '@contracts/notifications';
-import { OrderingContract } from '@contracts/ordering';
-import { PaymentsContract } from '@contracts/payments';
-import { ShippingContract } from '@contracts/shipping';
+import { ALL_CONTRACTS } from '@contracts/all-contracts';
 import { FicusModule } from '@infra/runtime';
 import { AccessTokenVerifier } from './auth/access-token.verifier';
 import { AuthGuard } from './auth/auth.guard';
@@ -25,15 +19,7 @@ import { OrdersController } from './routes/orders.controller';
 @Module({
   imports: [
     HealthModule,
-    FicusModule.clients([
-      CatalogContract,
-      InventoryContract,
-      OrderingContract,
-      PaymentsContract,
-      ShippingContract,
-      IdentityContract,
-      NotificationsContract,
-    ]),
+    FicusModule.clients(ALL_CONTRACTS),
   ],
   controllers: [IdentityController, CatalogController, OrdersController, NotificationsController, OperationsController],
   providers: [RequestContexts, AccessTokenVerifier, AuthGuard, LastKnownProductNames],

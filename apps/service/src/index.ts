@@ -1,2 +1,2 @@
 export { runTarget, type RunningTarget } from './run-target';
-export { CONTRACTS, MODULES } from './module-catalogue';
+export { MODULES } from './module-catalogue';

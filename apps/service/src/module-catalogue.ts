@@ -1,12 +1,4 @@
 import type { Type } from '@nestjs/common';
-import { CatalogContract } from '@contracts/catalog';
-import { IdentityContract } from '@contracts/identity';
-import { InventoryContract } from '@contracts/inventory';
-import type { Contract } from '@contracts/kernel';
-import { NotificationsContract } from '@contracts/notifications';
-import { OrderingContract } from '@contracts/ordering';
-import { PaymentsContract } from '@contracts/payments';
-import { ShippingContract } from '@contracts/shipping';
 import { CatalogModule } from '@modules/catalog';
 import { IdentityModule } from '@modules/identity';
 import { InventoryModule } from '@modules/inventory';
@@ -25,14 +17,3 @@ export const MODULES: Readonly<Record<string, Type>> = {
   identity: IdentityModule,
   notifications: NotificationsModule,
 };
-
-/** Every contract of the system: served where its module runs, routed everywhere else. */
-export const CONTRACTS: readonly Contract[] = [
-  CatalogContract,
-  InventoryContract,
-  OrderingContract,
-  PaymentsContract,
-  ShippingContract,
-  IdentityContract,
-  NotificationsContract,
-];

@@ -4,12 +4,13 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Logger } from 'nestjs-pino';
 import type { Logger as PinoLogger } from 'pino';
 import { setUpHttpEdge } from '@apps/http-edge';
+import { ALL_CONTRACTS } from '@contracts/all-contracts';
 import { BOUNDED_CONTEXTS } from '@contracts/kernel';
 import { KafkaEventPublisher, ensureTopics } from '@infra/messaging/kafka';
 import type { DatabaseConfig } from '@infra/persistence';
 import { ProcessWiring, readProcessEnv, resolveDatabase } from '@infra/runtime';
 import { loadTopology, type DeployTarget, type Topology } from '@infra/topology';
-import { CONTRACTS, MODULES } from './module-catalogue';
+import { MODULES } from './module-catalogue';
 import { ServiceModule } from './service.module';
 
 export interface RunningTarget {
@@ -60,7 +61,7 @@ export async function runTarget(options: { topologyPath: string; target: string;
   const wiring = new ProcessWiring(app, {
     topology,
     target: target.name,
-    contracts: CONTRACTS,
+    contracts: ALL_CONTRACTS,
     kafka,
     kafkaNamespace: env.FICUS_KAFKA_NAMESPACE,
   });
