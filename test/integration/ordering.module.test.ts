@@ -6,6 +6,8 @@ import { OrderingContract } from '@contracts/ordering';
 import { PaymentCompleted } from '@contracts/payments';
 import { ShipmentCreated } from '@contracts/shipping';
 import { OrderingModule } from '@modules/ordering';
+// The module's contract implementation, reached past its index on purpose (see the deadline test).
+import { OrderingContractAdapter } from '../../modules/ordering/src/application/ordering.contract-adapter';
 import { eventually } from '../support/eventually';
 import { callContext, startModule, type ModuleUnderTest } from '../support/module-harness';
 import { asAdmin } from '../support/test-database';
@@ -13,7 +15,7 @@ import { asAdmin } from '../support/test-database';
 /** The catalogue, faked at its contract: prices for two skus, and a switch to make it fail. */
 class FakeCatalog implements CatalogApi {
   down = false;
-  slowMs = 0;
+  afterAnswer?: () => void;
   private readonly products = [
     { sku: 'FIG-A', name: 'Fig A', price: { amountMinor: 1_000, currency: 'EUR' } },
     { sku: 'FIG-B', name: 'Fig B', price: { amountMinor: 250, currency: 'EUR' } },
@@ -23,11 +25,12 @@ class FakeCatalog implements CatalogApi {
   }
   async getProducts(_ctx: unknown, request: { skus: string[] }) {
     if (this.down) throw unavailable('catalog-down', 'the catalogue is down');
-    if (this.slowMs) await new Promise((resolve) => setTimeout(resolve, this.slowMs));
-    return {
+    const answer = {
       products: this.products.filter((p) => request.skus.includes(p.sku)),
       missingSkus: request.skus.filter((sku) => !this.products.some((p) => p.sku === sku)),
     };
+    this.afterAnswer?.();
+    return answer;
   }
   async getProduct(_ctx: unknown, request: { sku: string }) {
     return this.products.find((p) => p.sku === request.sku)!;
@@ -81,23 +84,24 @@ describe('ordering, alone on its database, the catalogue faked at its contract',
     expect(after).toEqual(before);
   });
 
-  it('places nothing when the caller ran out of time before the order committed', async () => {
+  it('places nothing when the caller runs out of time before the order commits', async () => {
     const before = await asAdmin<{ n: string }>(ordering.database, 'SELECT count(*) AS n FROM ordering.order_events');
-    catalog.slowMs = 80;
+    const deadline = Date.now() + 60_000;
+    const realNow = Date.now.bind(Date);
+    const clock = jest.spyOn(Date, 'now');
+    // The catalogue answers in time; by the moment the order would commit, the deadline is past.
+    catalog.afterAnswer = () => clock.mockImplementation(() => realNow() + 120_000);
     try {
+      // Through the module's own contract implementation, so the test awaits the handler itself
+      // (a caller through the bus would stop waiting at the deadline while the handler goes on).
+      const adapter = ordering.app.get(OrderingContractAdapter);
       await expect(
-        api().placeOrder(
-          { correlationId: 'late', deadline: Date.now() + 40 },
-          { customerId: 'c', items: [{ sku: 'FIG-A', quantity: 1 }], paymentToken: 't' },
-        ),
+        adapter.placeOrder({ correlationId: 'late', deadline }, { customerId: 'c', items: [{ sku: 'FIG-A', quantity: 1 }], paymentToken: 't' }),
       ).rejects.toMatchObject({ kind: 'deadline-exceeded' });
     } finally {
-      catalog.slowMs = 0;
+      catalog.afterAnswer = undefined;
+      clock.mockRestore();
     }
-    // the handler kept going after the caller gave up; it must not have committed
-    // Proving that nothing happened needs the abandoned handler to have finished: eventually() can
-    // only wait for something to appear, so this one wait is bounded and generous.
-    await new Promise((resolve) => setTimeout(resolve, 300));
     const after = await asAdmin<{ n: string }>(ordering.database, 'SELECT count(*) AS n FROM ordering.order_events');
     expect(after).toEqual(before);
   });
