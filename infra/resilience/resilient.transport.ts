@@ -8,6 +8,7 @@ import {
   type Contract,
 } from '@contracts/kernel';
 import type { ContractTransport } from '@infra/messaging';
+import { breakerTransitions, observeBreaker, remoteCallsRejected } from '@infra/observability';
 import { CircuitBreaker, DEFAULT_BREAKER, type CircuitBreakerOptions } from './circuit-breaker';
 import { SYSTEM_CLOCK, type Clock } from './clock';
 import { DEFAULT_RETRY_BUDGET, RetryBudget, type RetryBudgetOptions } from './retry-budget';
@@ -56,6 +57,7 @@ export class ResilientTransport implements ContractTransport {
   private readonly bulkhead: BulkheadPolicy;
   private readonly budget: RetryBudget;
   private readonly logger: Logger;
+  private readonly observed: { forget(): void };
 
   constructor(
     readonly target: string,
@@ -69,7 +71,11 @@ export class ResilientTransport implements ContractTransport {
     this.kind = `resilient(${inner.kind})`;
     this.logger = new Logger(`ResilientTransport(${target})`);
     this.breaker = new CircuitBreaker(target, policy.breaker, clock);
-    this.breaker.onTransition((t) => this.logger.warn({ target, from: t.from, to: t.to }, `circuit ${t.from} → ${t.to}`));
+    this.breaker.onTransition((t) => {
+      breakerTransitions.inc({ target, to: t.to });
+      this.logger.warn({ target, from: t.from, to: t.to }, `circuit ${t.from} → ${t.to}`);
+    });
+    this.observed = observeBreaker(this.breaker);
     this.bulkhead = bulkhead(policy.bulkhead.maxConcurrent, policy.bulkhead.maxQueued);
     this.budget = new RetryBudget(policy.retryBudget, clock);
   }
@@ -109,14 +115,28 @@ export class ResilientTransport implements ContractTransport {
   }
 
   private async once<T>(call: () => Promise<T>): Promise<T> {
+    let sent = false;
+    const send = () => {
+      sent = true;
+      return call();
+    };
     try {
-      return await this.bulkhead.execute(() => this.breaker.execute(call, countsAgainstTarget));
+      return await this.bulkhead.execute(() => this.breaker.execute(send, countsAgainstTarget));
     } catch (error) {
       if (error instanceof BulkheadRejectedError) {
+        remoteCallsRejected.inc({ target: this.target, reason: 'bulkhead-full' });
         throw unavailable('bulkhead-full', `${this.target} has too many calls waiting`, { retryAfterSeconds: 1 });
+      }
+      if (!sent && error instanceof ContractError && error.code === 'circuit-open') {
+        remoteCallsRejected.inc({ target: this.target, reason: 'circuit-open' });
       }
       throw error;
     }
+  }
+
+  /** Stops reporting this target's breaker (the process no longer calls it). */
+  close(): void {
+    this.observed.forget();
   }
 
   private mayRetry(error: unknown, idempotent: boolean, attempt: number, retries: number, ctx: CallContext): boolean {

@@ -18,6 +18,9 @@ const EnvSchema = z.object({
   FICUS_KAFKA_NAMESPACE: z.string().regex(/^[a-z][a-z0-9_-]{0,39}$/).default('ficus'),
   FICUS_KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(5).default(1),
   FICUS_DB_POOL_SIZE: z.coerce.number().int().min(3).max(100).default(10),
+  /** Admission control at the HTTP edge: requests served at once, and how many may wait. */
+  FICUS_HTTP_MAX_CONCURRENT: z.coerce.number().int().min(1).max(10_000).default(64),
+  FICUS_HTTP_MAX_QUEUED: z.coerce.number().int().min(0).max(100_000).default(128),
 });
 
 export type ProcessEnv = z.infer<typeof EnvSchema>;

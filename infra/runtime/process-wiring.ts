@@ -120,5 +120,6 @@ export class ProcessWiring {
   /** Closes the gRPC clients; the app's close() closes the transporters. */
   stop(): void {
     this.clients.forEach((client) => client.close());
+    this.guarded.forEach((transport) => transport.close());
   }
 }

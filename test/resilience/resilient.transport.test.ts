@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ContractError, defineContract, unary, unavailable, type CallContext } from '@contracts/kernel';
 import type { ContractTransport } from '@infra/messaging';
+import { processMetrics } from '@infra/observability';
 import { DEFAULT_REMOTE_POLICY, ResilientTransport, type RemoteCallPolicy } from '@infra/resilience';
 
 const Contract = defineContract('remote', 'remote.v1.RemoteService', {
@@ -152,5 +153,35 @@ describe('per-method policies from the topology', () => {
     await transport.unary(Contract, 'read', ctx(60_000), {});
     await transport.unary(Contract, 'read', ctx(300), {});
     expect(deadlines).toEqual([now.t + 1_000, now.t + 300]);
+  });
+});
+
+describe('the breaker of a remote target, as Prometheus scrapes it', () => {
+  beforeEach(() => (now.t = 1_000_000));
+
+  const scraped = async (target: string) => {
+    const text = await processMetrics.metrics();
+    const line = (name: string, labels: string) =>
+      text.split('\n').find((l) => l.startsWith(`${name}{${labels}}`))?.split(' ')[1];
+    return {
+      state: line('ficus_circuit_breaker_state', `target="${target}"`),
+      opened: line('ficus_circuit_breaker_transitions_total', `target="${target}",to="open"`),
+      rejected: line('ficus_remote_calls_rejected_total', `target="${target}",reason="circuit-open"`),
+    };
+  };
+
+  it('shows closed, then open with the transition and the calls held off, and is gone once closed', async () => {
+    const transport = new ResilientTransport('scraped', new ScriptedTarget(down), policy({ retries: 0 }), clock, noSleep);
+    expect(await scraped('scraped')).toEqual({ state: '0', opened: undefined, rejected: undefined });
+
+    for (let i = 0; i < 5; i++) await transport.unary(Contract, 'read', ctx(), {}).catch(() => undefined);
+    await expect(transport.unary(Contract, 'read', ctx(), {})).rejects.toMatchObject({ code: 'circuit-open' });
+    expect(await scraped('scraped')).toEqual({ state: '2', opened: '1', rejected: '1' });
+
+    now.t += 30_000; // open for 30 s, then half-open when next looked at
+    expect((await scraped('scraped')).state).toBe('1');
+
+    transport.close();
+    expect((await scraped('scraped')).state).toBeUndefined();
   });
 });

@@ -1,20 +1,29 @@
 import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
+import { readProcessEnv } from '@infra/runtime';
+import { admissionGate, type AdmissionLimits } from './admission/admission-gate';
 import { requestIdOf } from './request-context';
 
 export const BODY_LIMIT = '64kb';
 
 /**
- * What every HTTP edge sets up before it listens: a strict JSON body parser with a size limit,
- * the request id echoed back, and no framework banner.
+ * What every HTTP edge sets up before it listens: admission control (load shedding, first, so a
+ * shed request costs no parsing), a strict JSON body parser with a size limit, the request id
+ * echoed back, and no framework banner.
  */
-export function setUpHttpEdge(app: INestApplication): void {
+export function setUpHttpEdge(app: INestApplication, limits: AdmissionLimits = admissionLimitsFromEnv()): void {
   const express = app as NestExpressApplication;
   express.disable('x-powered-by');
+  express.use(admissionGate(limits));
   express.useBodyParser('json', { limit: BODY_LIMIT, strict: true, type: ['application/json', 'application/*+json'] });
   express.use((request: Request, response: Response, next: NextFunction) => {
     response.setHeader('X-Request-Id', requestIdOf(request));
     next();
   });
+}
+
+function admissionLimitsFromEnv(): AdmissionLimits {
+  const env = readProcessEnv();
+  return { maxConcurrent: env.FICUS_HTTP_MAX_CONCURRENT, maxQueued: env.FICUS_HTTP_MAX_QUEUED };
 }

@@ -1,8 +1,10 @@
-import { Controller, Get, Inject, Param, Post, Req, UseGuards } from '@nestjs/common';
+import { Controller, Get, Inject, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
+import type { Response } from 'express';
 import { HealthCheck, HealthCheckService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { z } from 'zod';
 import { notFound } from '@contracts/kernel';
 import { ORDERING, type OrderingApi } from '@contracts/ordering';
+import { processMetrics } from '@infra/observability';
 import { ContextRegistry } from '@infra/runtime';
 import { AuthGuard, RequireRoles, type AuthenticatedRequest } from '../auth/auth.guard';
 import { RequestContexts } from '../request-context';
@@ -35,6 +37,12 @@ export class HealthController {
         return { [report.context]: { status: report.ready ? 'up' : 'down', detail: report.detail } };
       }),
     );
+  }
+
+  /** Prometheus scrape: process metrics, breaker states, admission control. */
+  @Get('metrics')
+  async metrics(@Res() response: Response): Promise<void> {
+    response.type(processMetrics.contentType).send(await processMetrics.metrics());
   }
 }
 

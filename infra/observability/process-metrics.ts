@@ -1,0 +1,66 @@
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+
+/**
+ * The process's Prometheus registry, served at GET /metrics by every ficus process (edge and
+ * services alike). One registry per process: a process is what Prometheus scrapes.
+ */
+export const processMetrics = new Registry();
+collectDefaultMetrics({ register: processMetrics });
+
+/** Anything whose state is read at scrape time (a breaker turns half-open only when looked at). */
+export interface ObservedBreaker {
+  readonly name: string;
+  readonly state: 'closed' | 'open' | 'half-open';
+}
+
+const BREAKER_STATE_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const;
+const observedBreakers = new Set<ObservedBreaker>();
+
+new Gauge({
+  name: 'ficus_circuit_breaker_state',
+  help: 'Circuit breaker per remote target: 0 closed, 1 half-open, 2 open',
+  labelNames: ['target'],
+  registers: [processMetrics],
+  collect() {
+    this.reset();
+    for (const breaker of observedBreakers) this.set({ target: breaker.name }, BREAKER_STATE_VALUE[breaker.state]);
+  },
+});
+
+export const breakerTransitions = new Counter({
+  name: 'ficus_circuit_breaker_transitions_total',
+  help: 'Circuit breaker state changes per remote target, by the state entered',
+  labelNames: ['target', 'to'],
+  registers: [processMetrics],
+});
+
+export const remoteCallsRejected = new Counter({
+  name: 'ficus_remote_calls_rejected_total',
+  help: 'Calls to a remote target failed fast without being sent, by reason (circuit-open, bulkhead-full)',
+  labelNames: ['target', 'reason'],
+  registers: [processMetrics],
+});
+
+export const httpRequestsShed = new Counter({
+  name: 'ficus_http_requests_shed_total',
+  help: 'Public HTTP requests answered 503 by admission control because the process was at capacity',
+  registers: [processMetrics],
+});
+
+export const httpRequestsInFlight = new Gauge({
+  name: 'ficus_http_requests_in_flight',
+  help: 'Public HTTP requests admitted and not yet answered',
+  registers: [processMetrics],
+});
+
+export const httpRequestsQueued = new Gauge({
+  name: 'ficus_http_requests_queued',
+  help: 'Public HTTP requests waiting for admission',
+  registers: [processMetrics],
+});
+
+/** Exposes a breaker's state at /metrics until `forget` is called (when its transport closes). */
+export function observeBreaker(breaker: ObservedBreaker): { forget(): void } {
+  observedBreakers.add(breaker);
+  return { forget: () => observedBreakers.delete(breaker) };
+}

@@ -1,0 +1,79 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { admissionGate } from '@apps/http-edge';
+import { eventually } from '../support/eventually';
+
+/** An express app behind the gate whose /work requests finish only when the test lets them. */
+async function gatedServer(limits: { maxConcurrent: number; maxQueued: number }) {
+  const app = express();
+  const waiting: Array<() => void> = [];
+  let started = 0;
+  app.use(admissionGate(limits));
+  app.get('/work', (_request, response) => {
+    started += 1;
+    waiting.push(() => response.json({ done: true }));
+  });
+  app.get('/health', (_request, response) => response.json({ status: 'ok' }));
+  const server = app.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    base,
+    get started() {
+      return started;
+    },
+    release: () => waiting.splice(0).forEach((finish) => finish()),
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+describe('admission control at the edge', () => {
+  it('serves 2 at once, queues 2, and sheds the rest at once with 503, Retry-After and a problem body', async () => {
+    const server = await gatedServer({ maxConcurrent: 2, maxQueued: 2 });
+    try {
+      const answers = Array.from({ length: 6 }, () => fetch(`${server.base}/work`));
+      // The two shed requests answer while the four others are still held.
+      const settled = await Promise.race([Promise.all(answers), new Promise((r) => setImmediate(r, 'pending'))]);
+      expect(settled).toBe('pending');
+
+      await eventually(() => expect(server.started).toBe(2));
+      const health = await fetch(`${server.base}/health`);
+      expect(health.status).toBe(200); // probes pass the gate even when it is full
+
+      server.release(); // the first two finish; the two queued start
+      await eventually(() => expect(server.started).toBe(4));
+      server.release();
+
+      const responses = await Promise.all(answers);
+      const statuses = responses.map((r) => r.status).sort();
+      expect(statuses).toEqual([200, 200, 200, 200, 503, 503]);
+      const shed = responses.find((r) => r.status === 503)!;
+      expect(shed.headers.get('retry-after')).toBe('1');
+      expect(shed.headers.get('content-type')).toMatch(/application\/problem\+json/);
+      expect(await shed.json()).toMatchObject({ status: 503, code: 'overloaded', instance: '/work' });
+    } finally {
+      server.release();
+      await server.close();
+    }
+  });
+
+  it('admits again once the load is gone', async () => {
+    const server = await gatedServer({ maxConcurrent: 1, maxQueued: 0 });
+    try {
+      const first = fetch(`${server.base}/work`);
+      await eventually(() => expect(server.started).toBe(1));
+      expect((await fetch(`${server.base}/work`)).status).toBe(503);
+      server.release();
+      expect((await first).status).toBe(200);
+
+      const again = fetch(`${server.base}/work`);
+      await eventually(() => expect(server.started).toBe(2));
+      server.release();
+      expect((await again).status).toBe(200);
+    } finally {
+      server.release();
+      await server.close();
+    }
+  });
+});
