@@ -93,7 +93,7 @@ export class ProcessWiring {
     const local = contracts.filter((contract) => bus.inProcess.serves(contract));
     const deployTarget = topology.target(target);
     if (local.length > 0 && deployTarget.grpc && !topology.isSingleProcess) {
-      const server = new GrpcContractServer(bus.inProcess, { host: '0.0.0.0', port: deployTarget.grpc.port });
+      const server = new GrpcContractServer(bus.inProcess, { host: '0.0.0.0', port: deployTarget.grpc.listenPort });
       local.forEach((contract) => server.expose(contract));
       this.app.connectMicroservice({ strategy: new FicusGrpcStrategy(server) });
     }

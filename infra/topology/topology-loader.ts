@@ -266,9 +266,9 @@ function checkAcrossFields(document: TopologyDocument, value: unknown, known: re
         ),
       );
     }
-    const grpcPort = asPort(grpc?.port);
+    const grpcPort = asPort(grpc?.listenPort) ?? asPort(grpc?.port);
     if (grpcHost !== undefined && grpcPort !== undefined) {
-      listeners.push({ host: grpcHost, port: grpcPort, path: at('grpc', 'port') });
+      listeners.push({ host: grpcHost, port: grpcPort, path: at('grpc', grpc?.listenPort === undefined ? 'port' : 'listenPort') });
     }
     const http = asMap(target.http);
     const httpPort = asPort(http?.port);
@@ -375,6 +375,7 @@ function build(file: TopologyFile, source: string, known: readonly string[]): To
       ? {
           host: target.grpc.host ?? defaults.grpc?.host ?? LOCAL_HOST, // the checks guarantee one of the two
           port: target.grpc.port,
+          listenPort: target.grpc.listenPort ?? target.grpc.port,
           deadlineMs: target.grpc.deadlineMs ?? defaults.grpc?.deadlineMs ?? DEFAULT_DEADLINE_MS,
         }
       : undefined;

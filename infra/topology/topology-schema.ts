@@ -55,6 +55,8 @@ const Defaults = z.strictObject({
 const Grpc = z.strictObject({
   host: host.optional(),
   port,
+  /** Where the process listens, when callers reach it at host:port through something in between. */
+  listenPort: port.optional(),
   deadlineMs: positive.optional(),
 });
 

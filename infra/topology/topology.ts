@@ -1,7 +1,13 @@
 /** Where other targets reach a target's modules. */
 export interface GrpcEndpoint {
+  /** Where callers reach the target. */
   readonly host: string;
   readonly port: number;
+  /**
+   * Where the target's process listens: the same port, unless callers reach it through a proxy,
+   * a sidecar or a load balancer at host:port.
+   */
+  readonly listenPort: number;
   /** Deadline of a call made to this target unless the caller's context has a nearer one. */
   readonly deadlineMs: number;
 }

@@ -52,6 +52,12 @@ describe('when a customer places an order (monolith)', () => {
     expect(details.body.shipment.value.trackingNumber).toMatch(/^FC-\d{4}-\d{4}-\d{2}$/);
     expect(details.body.order.items[0].productName).toBe('Rubber plant');
 
+    const payment = await customer.get<{ orderId: string; status: string }>(`/orders/${orderId}/payment`);
+    expect(payment.status).toBe(200);
+    expect(payment.body).toMatchObject({ orderId, status: 'COMPLETED' });
+    const stranger = await new ShopClient(shop.baseUrl).signUp();
+    expect((await stranger.get(`/orders/${orderId}/payment`)).status).toBe(404);
+
     const history = await eventually(
       () => customer.get<{ items: Array<{ orderId: string; status: string }> }>('/customers/me/orders'),
       { until: (h) => h.body.items.some((i) => i.orderId === orderId && i.status === 'CONFIRMED') },

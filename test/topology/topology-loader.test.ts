@@ -76,7 +76,7 @@ describe('shipped topologies', () => {
       expect(topology.modulesOf(module)).toEqual([module]);
       expect(target.edge).toBe(false);
       const address = topology.addressOf(target.name);
-      expect(address).toEqual({ host: '127.0.0.1', port: expect.any(Number), deadlineMs: 5000 });
+      expect(address).toEqual({ host: '127.0.0.1', port: expect.any(Number), listenPort: address.port, deadlineMs: 5000 });
       expect(address.port).toBeGreaterThanOrEqual(7051);
       expect(address.port).toBeLessThanOrEqual(7059);
       expect(target.http.port).toBeGreaterThanOrEqual(3101);
@@ -260,6 +260,31 @@ describe('topology errors name the file, the line and what to fix', () => {
     const topology = parseTopology(text, 't.yaml', { env: {} });
 
     expect(topology.targetOf('ordering').http).toEqual({ host: 'core', port: 3000 });
+  });
+
+  it('callers dial host:port; the process listens on listenPort when something sits in between', () => {
+    const lines = [
+      'name: proxied',
+      'defaults:',
+      '  kafka: { brokers: [127.0.0.1:9092] }',
+      'targets:',
+      '  gateway:',
+      '    edge: true',
+      '    http: { port: 3000 }',
+      '  core:',
+      `    modules: [${ALL}]`,
+      '    grpc: { host: 127.0.0.1, port: 7250, listenPort: 7150 }',
+      '    http: { port: 3001 }',
+    ];
+
+    const topology = parseTopology(yaml(...lines), 't.yaml', { env: {} });
+    expect(topology.addressOf('core')).toMatchObject({ host: '127.0.0.1', port: 7250, listenPort: 7150 });
+
+    // The port the process listens on is the one that can clash.
+    const clash = yaml(...lines.map((line) => line.replace('listenPort: 7150', 'listenPort: 3001')));
+    expect(errorsOf(clash)).toEqual([
+      expect.stringMatching(/127\.0\.0\.1:3001 is used twice: targets\.core\.grpc\.listenPort .* and targets\.core\.http\.port/),
+    ]);
   });
 
   it('an unknown key, with the key it most likely meant', () => {

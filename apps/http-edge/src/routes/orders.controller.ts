@@ -75,6 +75,19 @@ export class OrdersController {
   }
 
   /**
+   * The order's payment alone, straight from payments: unlike the details page there is nothing
+   * to answer without it, so when payments cannot answer the caller gets 503 + Retry-After (or
+   * 504 when it answered too slowly).
+   */
+  @Get('orders/:id/payment')
+  @RequireRoles()
+  async payment(@Req() request: AuthenticatedRequest, @Param() params: unknown) {
+    const ctx = this.contexts.of(request);
+    const order = await this.ownedOrder(ctx, parseOr(OrderParam, params, 'path').id);
+    return this.payments.getPayment(ctx, { orderId: order.id });
+  }
+
+  /**
    * API composition: the order with its payment, shipment and product names, fetched in
    * parallel. A part whose context fails is marked unavailable; the rest still answers.
    */
@@ -132,6 +145,7 @@ function orderLinks(orderId: string) {
     self: `/orders/${orderId}`,
     timeline: `/orders/${orderId}/timeline`,
     details: `/orders/${orderId}/details`,
+    payment: `/orders/${orderId}/payment`,
   };
 }
 
