@@ -10,6 +10,9 @@ export const PaymentViewSchema = z.object({
   amount: MoneySchema,
   providerReference: z.string().optional(),
   failureReason: z.string().optional(),
+  /** Set once a captured payment was refunded (its order failed after the charge). */
+  refundReference: z.string().optional(),
+  refundedAt: z.iso.datetime({ offset: true }).optional(),
   updatedAt: z.iso.datetime({ offset: true }),
 });
 export type PaymentView = z.infer<typeof PaymentViewSchema>;

@@ -16,3 +16,20 @@ export const PaymentFailed = event(
   z.object({ orderId: IdSchema, amount: MoneySchema, reason: z.string() }),
   (p) => p.orderId,
 );
+
+/**
+ * A captured payment was given back, because its order failed after it was charged (a saga given
+ * up at its deadline). `providerReference` is the charge's, `refundReference` the refund's.
+ */
+export const PaymentRefunded = event(
+  'payments.payment-refunded',
+  1,
+  z.object({
+    orderId: IdSchema,
+    amount: MoneySchema,
+    providerReference: z.string(),
+    refundReference: z.string(),
+    reason: z.string(),
+  }),
+  (p) => p.orderId,
+);

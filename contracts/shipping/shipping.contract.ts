@@ -7,8 +7,10 @@ export const ShipmentViewSchema = z.object({
   shipmentId: IdSchema,
   orderId: IdSchema,
   trackingNumber: z.string(),
-  status: z.enum(['CREATED']),
+  /** CANCELLED: its order failed (the saga was given up) after the shipment was created. */
+  status: z.enum(['CREATED', 'CANCELLED']),
   createdAt: z.iso.datetime({ offset: true }),
+  cancelledAt: z.iso.datetime({ offset: true }).optional(),
 });
 export type ShipmentView = z.infer<typeof ShipmentViewSchema>;
 

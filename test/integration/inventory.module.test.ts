@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { InventoryContract, StockReserved } from '@contracts/inventory';
+import { InventoryContract, StockReleased, StockReserved } from '@contracts/inventory';
 import { ContractError, type Envelope } from '@contracts/kernel';
-import { OrderCreated } from '@contracts/ordering';
+import { OrderCreated, OrderFailed } from '@contracts/ordering';
+import { PaymentFailed } from '@contracts/payments';
 import { InventoryModule } from '@modules/inventory';
 import { provisionContext } from '@infra/persistence';
 import { eventually } from '../support/eventually';
@@ -128,6 +129,84 @@ describe('inventory, alone on its database', () => {
     expect(await level(sku)).toEqual({ sku, available: 0, reserved: 1 });
     expect(await runtime.deadLetters.replay(letters[0].id)).toBe('failed-again');
     expect(await runtime.deadLetters.replay('999999')).toBe('not-found');
+  });
+
+  describe('when an order fails (saga compensation)', () => {
+    const orderFailed = (orderId: string, reason = 'saga-deadline-exceeded: waiting for payment, shipment') =>
+      OrderFailed.create({ orderId, customerId: randomUUID(), reason }, { correlationId: orderId });
+    const eventsOf = async (orderId: string) =>
+      (
+        await asAdmin<{ type: string; payload: { reason?: string } }>(
+          inventory.database,
+          'SELECT type, payload FROM inventory.outbox WHERE aggregate_id = $1 ORDER BY seq',
+          [orderId],
+        )
+      ).map((row) => (row.type === StockReleased.type ? `${row.type} (${row.payload.reason})` : row.type));
+
+    it('gives back the stock the order still holds, once, and announces it once', async () => {
+      const sku = await restockNew(5);
+      const order = validOrder(sku);
+      await inventory.events.publish([OrderCreated.create({ ...order, items: [{ ...order.items[0], quantity: 3 }] }, { correlationId: 'c' })]);
+      expect(await level(sku)).toEqual({ sku, available: 2, reserved: 3 });
+
+      await inventory.events.publish([orderFailed(order.orderId)]);
+      // Delivered again under another message id (the inbox cannot tell): still one release.
+      await inventory.events.publish([orderFailed(order.orderId)]);
+
+      expect(await level(sku)).toEqual({ sku, available: 5, reserved: 0 });
+      expect(await eventsOf(order.orderId)).toEqual([
+        StockReserved.type,
+        `${StockReleased.type} (order-failed: saga-deadline-exceeded: waiting for payment, shipment)`,
+      ]);
+    });
+
+    it('has nothing to give back when the stock was already released after a failed payment', async () => {
+      const sku = await restockNew(2);
+      const order = validOrder(sku);
+      await inventory.events.publish([OrderCreated.create(order, { correlationId: 'c' })]);
+      await inventory.events.publish([
+        PaymentFailed.create({ orderId: order.orderId, amount: order.total, reason: 'card-declined' }, { correlationId: 'c' }),
+      ]);
+      await inventory.events.publish([orderFailed(order.orderId, 'payment-failed')]);
+      expect(await level(sku)).toEqual({ sku, available: 2, reserved: 0 });
+      expect(await eventsOf(order.orderId)).toEqual([StockReserved.type, `${StockReleased.type} (payment-failed)`]);
+    });
+
+    it('has nothing to give back when the order was out of stock', async () => {
+      const sku = await restockNew(1);
+      const order = validOrder(sku);
+      await inventory.events.publish([OrderCreated.create({ ...order, items: [{ ...order.items[0], quantity: 2 }] }, { correlationId: 'c' })]);
+      await inventory.events.publish([orderFailed(order.orderId, `out-of-stock: ${sku}`)]);
+      expect(await level(sku)).toEqual({ sku, available: 1, reserved: 0 });
+      expect(await eventsOf(order.orderId)).toEqual(['inventory.stock-reservation-failed']);
+    });
+
+    it('never reserves for an order whose failure arrived before its creation', async () => {
+      const sku = await restockNew(2);
+      const order = validOrder(sku);
+      await inventory.events.publish([orderFailed(order.orderId)]);
+      await inventory.events.publish([OrderCreated.create(order, { correlationId: 'c' })]);
+      expect(await level(sku)).toEqual({ sku, available: 2, reserved: 0 });
+      expect(await eventsOf(order.orderId)).toEqual([]);
+      expect(await api().reserveStock(callContext(), { orderId: order.orderId, items: [{ sku, quantity: 1 }] })).toEqual({
+        reserved: false,
+        unavailableSkus: [],
+      });
+      const letters = await inventory.registry.get('inventory')!.deadLetters.list();
+      expect(letters.filter((letter) => letter.envelope.aggregateId === order.orderId)).toEqual([]);
+    });
+
+    it('releases a reservation made at the same moment as the failure arrives', async () => {
+      const sku = await restockNew(20);
+      const orders = Array.from({ length: 10 }, () => validOrder(sku));
+      await Promise.all(
+        orders.flatMap((order) => [
+          inventory.events.publish([OrderCreated.create(order, { correlationId: 'c' })]),
+          inventory.events.publish([orderFailed(order.orderId)]),
+        ]),
+      );
+      expect(await level(sku)).toEqual({ sku, available: 20, reserved: 0 });
+    });
   });
 
   it("connects as a role that cannot read another context's schema", async () => {

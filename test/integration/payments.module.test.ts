@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { StockReserved } from '@contracts/inventory';
-import { OrderCreated } from '@contracts/ordering';
-import { PaymentsContract } from '@contracts/payments';
+import { OrderCreated, OrderFailed } from '@contracts/ordering';
+import { PaymentRefunded, PaymentsContract } from '@contracts/payments';
 import { PaymentsModule } from '@modules/payments';
 import { callContext, startModule, type ModuleUnderTest } from '../support/module-harness';
 import { asAdmin } from '../support/test-database';
@@ -80,6 +80,101 @@ describe('payments, alone on its database', () => {
       [orderIds.map((id) => `order:${id}`)],
     );
     expect(Number(charges[0].n)).toBe(10);
+  });
+
+  describe('when an order fails (saga compensation)', () => {
+    const orderFailed = (orderId: string) =>
+      OrderFailed.create(
+        { orderId, customerId: randomUUID(), reason: 'saga-deadline-exceeded: waiting for shipment' },
+        { correlationId: orderId },
+      );
+    const ledger = async (orderId: string) => {
+      const [row] = await asAdmin<{ charges: string; refunds: string }>(
+        payments.database,
+        `SELECT (SELECT count(*) FROM payments.fake_provider_charges WHERE idempotency_key = $1) AS charges,
+                (SELECT count(*) FROM payments.fake_provider_refunds WHERE idempotency_key = $2) AS refunds`,
+        [`order:${orderId}`, `refund:order:${orderId}`],
+      );
+      return { charges: Number(row.charges), refunds: Number(row.refunds) };
+    };
+    const eventsOf = async (orderId: string) =>
+      (await asAdmin<{ type: string }>(payments.database, 'SELECT type FROM payments.outbox WHERE aggregate_id = $1 ORDER BY seq', [orderId])).map(
+        (row) => row.type,
+      );
+
+    it('refunds a captured payment once, however often the failure arrives, and announces the refund', async () => {
+      const orderId = randomUUID();
+      await payments.events.publish([orderCreated(orderId)]);
+      await payments.events.publish([stockReserved(orderId)]);
+      const charged = await payments.client(PaymentsContract).getPayment(callContext(), { orderId });
+      expect(charged.status).toBe('COMPLETED');
+
+      await payments.events.publish([orderFailed(orderId)]);
+      await payments.events.publish([orderFailed(orderId)]); // another message id: the inbox cannot tell
+
+      expect(await ledger(orderId)).toEqual({ charges: 1, refunds: 1 });
+      const payment = await payments.client(PaymentsContract).getPayment(callContext(), { orderId });
+      expect(payment).toMatchObject({
+        status: 'COMPLETED',
+        providerReference: charged.providerReference,
+        refundReference: expect.stringMatching(/^fake_re_/),
+        refundedAt: expect.any(String),
+      });
+      expect(await eventsOf(orderId)).toEqual(['payments.payment-completed', PaymentRefunded.type]);
+      const [refunded] = await asAdmin<{ payload: unknown }>(
+        payments.database,
+        'SELECT payload FROM payments.outbox WHERE aggregate_id = $1 AND type = $2',
+        [orderId, PaymentRefunded.type],
+      );
+      expect(refunded.payload).toEqual({
+        orderId,
+        amount: { amountMinor: 1_500, currency: 'EUR' },
+        providerReference: charged.providerReference,
+        refundReference: payment.refundReference,
+        reason: 'order-failed: saga-deadline-exceeded: waiting for shipment',
+      });
+    });
+
+    it('never charges an order that failed before its stock was reserved', async () => {
+      const orderId = randomUUID();
+      await payments.events.publish([orderCreated(orderId)]);
+      await payments.events.publish([orderFailed(orderId)]);
+      await payments.events.publish([stockReserved(orderId)]);
+      const payment = await payments.client(PaymentsContract).getPayment(callContext(), { orderId });
+      expect(payment.status).toBe('PENDING');
+      expect(payment.refundReference).toBeUndefined();
+      expect(await ledger(orderId)).toEqual({ charges: 0, refunds: 0 });
+      expect(await eventsOf(orderId)).toEqual([]);
+    });
+
+    it('never charges an order whose failure arrived before anything else about it', async () => {
+      const orderId = randomUUID();
+      await payments.events.publish([orderFailed(orderId)]);
+      await payments.events.publish([stockReserved(orderId)]);
+      await payments.events.publish([orderCreated(orderId)]);
+      expect(await ledger(orderId)).toEqual({ charges: 0, refunds: 0 });
+      expect(await eventsOf(orderId)).toEqual([]);
+      expect(await payments.registry.get('payments')!.deadLetters.list()).toEqual([]);
+    });
+
+    it('refunds nothing when the payment was declined', async () => {
+      const orderId = randomUUID();
+      await payments.events.publish([orderCreated(orderId, 'tok_decline')]);
+      await payments.events.publish([stockReserved(orderId)]);
+      await payments.events.publish([orderFailed(orderId)]);
+      expect(await ledger(orderId)).toEqual({ charges: 1, refunds: 0 });
+      expect(await eventsOf(orderId)).toEqual(['payments.payment-failed']);
+    });
+
+    it('leaves no payment charged and not refunded when the failure races the charge', async () => {
+      const orderIds = Array.from({ length: 10 }, () => randomUUID());
+      await Promise.all(orderIds.map((id) => payments.events.publish([orderCreated(id)])));
+      await Promise.all(orderIds.flatMap((id) => [payments.events.publish([stockReserved(id)]), payments.events.publish([orderFailed(id)])]));
+      for (const orderId of orderIds) {
+        const { charges, refunds } = await ledger(orderId);
+        expect({ orderId, settled: charges === refunds && charges <= 1 }).toEqual({ orderId, settled: true });
+      }
+    });
   });
 
   it('answers not-found for an order it never heard of', async () => {

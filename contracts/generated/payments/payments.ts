@@ -16,7 +16,10 @@ export interface GetPaymentRequest {
   orderId: string;
 }
 
-/** status: PENDING, COMPLETED or FAILED. */
+/**
+ * status: PENDING, COMPLETED or FAILED; a COMPLETED payment whose order failed is refunded
+ * (refund_reference, refunded_at).
+ */
 export interface PaymentView {
   orderId: string;
   status: string;
@@ -24,6 +27,8 @@ export interface PaymentView {
   providerReference?: string | undefined;
   failureReason?: string | undefined;
   updatedAt: string;
+  refundReference?: string | undefined;
+  refundedAt?: string | undefined;
 }
 
 function createBaseGetPaymentRequest(): GetPaymentRequest {
@@ -80,6 +85,8 @@ function createBasePaymentView(): PaymentView {
     providerReference: undefined,
     failureReason: undefined,
     updatedAt: "",
+    refundReference: undefined,
+    refundedAt: undefined,
   };
 }
 
@@ -102,6 +109,12 @@ export const PaymentView: MessageFns<PaymentView> = {
     }
     if (message.updatedAt !== "") {
       writer.uint32(50).string(message.updatedAt);
+    }
+    if (message.refundReference !== undefined) {
+      writer.uint32(58).string(message.refundReference);
+    }
+    if (message.refundedAt !== undefined) {
+      writer.uint32(66).string(message.refundedAt);
     }
     return writer;
   },
@@ -165,6 +178,22 @@ export const PaymentView: MessageFns<PaymentView> = {
             }
 
             message.updatedAt = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.refundReference = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.refundedAt = reader.string();
             continue;
           }
         }

@@ -15,13 +15,14 @@ export interface GetShipmentRequest {
   orderId: string;
 }
 
-/** status: CREATED. */
+/** status: CREATED or CANCELLED (its order failed after the shipment was created). */
 export interface ShipmentView {
   shipmentId: string;
   orderId: string;
   trackingNumber: string;
   status: string;
   createdAt: string;
+  cancelledAt?: string | undefined;
 }
 
 function createBaseGetShipmentRequest(): GetShipmentRequest {
@@ -71,7 +72,7 @@ export const GetShipmentRequest: MessageFns<GetShipmentRequest> = {
 };
 
 function createBaseShipmentView(): ShipmentView {
-  return { shipmentId: "", orderId: "", trackingNumber: "", status: "", createdAt: "" };
+  return { shipmentId: "", orderId: "", trackingNumber: "", status: "", createdAt: "", cancelledAt: undefined };
 }
 
 export const ShipmentView: MessageFns<ShipmentView> = {
@@ -90,6 +91,9 @@ export const ShipmentView: MessageFns<ShipmentView> = {
     }
     if (message.createdAt !== "") {
       writer.uint32(42).string(message.createdAt);
+    }
+    if (message.cancelledAt !== undefined) {
+      writer.uint32(50).string(message.cancelledAt);
     }
     return writer;
   },
@@ -145,6 +149,14 @@ export const ShipmentView: MessageFns<ShipmentView> = {
             }
 
             message.createdAt = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.cancelledAt = reader.string();
             continue;
           }
         }

@@ -1,7 +1,7 @@
 import { Module, type OnModuleInit } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { InventoryContract } from '@contracts/inventory';
-import { OrderConfirmed, OrderCreated } from '@contracts/ordering';
+import { OrderConfirmed, OrderCreated, OrderFailed } from '@contracts/ordering';
 import { PaymentFailed } from '@contracts/payments';
 import { ContextRuntime, FicusModule } from '@infra/runtime';
 import {
@@ -11,6 +11,7 @@ import {
 import { CheckStockHandler } from './application/check-stock/check-stock.handler';
 import { InventoryContractAdapter } from './application/inventory.contract-adapter';
 import { ReserveStockOnOrderCreated } from './application/on-order-created/reserve-stock-on-order-created.handler';
+import { ReleaseStockOnOrderFailed } from './application/on-order-failed/release-stock-on-order-failed.handler';
 import { ReleaseStockOnPaymentFailed } from './application/on-payment-failed/release-stock-on-payment-failed.handler';
 import { ReleaseStockHandler } from './application/release-stock/release-stock.handler';
 import { ReserveStockHandler } from './application/reserve-stock/reserve-stock.handler';
@@ -18,12 +19,13 @@ import { RestockHandler } from './application/restock/restock.handler';
 import { SeedDemoStock } from './application/seed-demo-stock';
 import { StockChanges } from './application/stock-changes';
 import { CreateStock1764000000200 } from './persistence/migrations/1764000000200-create-stock';
+import { CancelledReservations1764000000201 } from './persistence/migrations/1764000000201-cancelled-reservations';
 import { StockRepository } from './persistence/stock.repository';
 
 @Module({
   imports: [
     CqrsModule,
-    FicusModule.forContext({ context: 'inventory', entities: [], migrations: [CreateStock1764000000200] }),
+    FicusModule.forContext({ context: 'inventory', entities: [], migrations: [CreateStock1764000000200, CancelledReservations1764000000201] }),
   ],
   providers: [
     StockRepository,
@@ -37,6 +39,7 @@ import { StockRepository } from './persistence/stock.repository';
     InventoryContractAdapter,
     ReserveStockOnOrderCreated,
     ReleaseStockOnPaymentFailed,
+    ReleaseStockOnOrderFailed,
     SeedDemoStock,
   ],
 })
@@ -47,6 +50,7 @@ export class InventoryModule implements OnModuleInit {
     private readonly onOrderCreated: ReserveStockOnOrderCreated,
     private readonly onPaymentFailed: ReleaseStockOnPaymentFailed,
     private readonly onOrderConfirmed: CommitReservationOnOrderConfirmed,
+    private readonly onOrderFailed: ReleaseStockOnOrderFailed,
   ) {}
 
   onModuleInit(): void {
@@ -54,5 +58,6 @@ export class InventoryModule implements OnModuleInit {
     this.runtime.consume(OrderCreated, this.onOrderCreated);
     this.runtime.consume(PaymentFailed, this.onPaymentFailed);
     this.runtime.consume(OrderConfirmed, this.onOrderConfirmed);
+    this.runtime.consume(OrderFailed, this.onOrderFailed);
   }
 }

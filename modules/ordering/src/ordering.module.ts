@@ -6,6 +6,9 @@ import { OrderConfirmed, OrderCreated, OrderFailed, OrderingContract } from '@co
 import { PaymentCompleted, PaymentFailed } from '@contracts/payments';
 import { ShipmentCreated } from '@contracts/shipping';
 import { ContextRuntime, FicusModule } from '@infra/runtime';
+import { ExpireOverdueOrdersHandler } from './application/expire-overdue-orders/expire-overdue-orders.handler';
+import { SAGA_DEADLINE_OPTIONS, sagaDeadlineFromEnv } from './application/expire-overdue-orders/saga-deadline.options';
+import { SagaDeadlineSweeper } from './application/expire-overdue-orders/saga-deadline.sweeper';
 import { GetOrderHandler } from './application/get-order/get-order.handler';
 import { ListCustomerOrdersHandler } from './application/list-customer-orders/list-customer-orders.handler';
 import { OrderingContractAdapter } from './application/ordering.contract-adapter';
@@ -22,6 +25,7 @@ import {
 } from './application/saga-listeners/saga-listeners';
 import { IdempotencyKeys } from './persistence/idempotency-keys.repository';
 import { CreateOrderEventStore1764000000300 } from './persistence/migrations/1764000000300-create-order-event-store';
+import { IndexPendingOrders1764000000301 } from './persistence/migrations/1764000000301-index-pending-orders';
 import { ORDER_EVENTS_TABLE, OrderEventStore } from './persistence/order-event-store';
 import { OrderHistoryProjection } from './persistence/order-history.projection';
 
@@ -34,7 +38,7 @@ const PUBLISHED = new Set([OrderCreated.type, OrderConfirmed.type, OrderFailed.t
     FicusModule.forContext({
       context: 'ordering',
       entities: [],
-      migrations: [CreateOrderEventStore1764000000300],
+      migrations: [CreateOrderEventStore1764000000300, IndexPendingOrders1764000000301],
       uses: [CatalogContract],
       outbox: { table: ORDER_EVENTS_TABLE, publishes: (type) => PUBLISHED.has(type) },
     }),
@@ -48,6 +52,9 @@ const PUBLISHED = new Set([OrderCreated.type, OrderConfirmed.type, OrderFailed.t
     GetOrderHandler,
     ListCustomerOrdersHandler,
     RebuildOrderHistoryHandler,
+    ExpireOverdueOrdersHandler,
+    { provide: SAGA_DEADLINE_OPTIONS, useFactory: () => sagaDeadlineFromEnv(process.env) },
+    SagaDeadlineSweeper,
     OrderingContractAdapter,
     OnStockReserved,
     OnStockReservationFailed,

@@ -1,26 +1,36 @@
 import { Module, type OnModuleInit } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
+import { OrderFailed } from '@contracts/ordering';
 import { PaymentCompleted } from '@contracts/payments';
 import { ShippingContract } from '@contracts/shipping';
 import { ContextRuntime, FicusModule } from '@infra/runtime';
+import { CancelShipmentOnOrderFailed } from './application/cancel-shipment/cancel-shipment-on-order-failed.handler';
+import { CancelShipmentHandler } from './application/cancel-shipment/cancel-shipment.handler';
 import { CreateShipmentOnPaymentCompleted } from './application/create-shipment/create-shipment-on-payment-completed.handler';
 import { CreateShipmentHandler } from './application/create-shipment/create-shipment.handler';
 import { GetShipmentHandler } from './application/get-shipment/get-shipment.handler';
 import { ShippingContractAdapter } from './application/shipping.contract-adapter';
 import { CreateShipments1764000000500 } from './persistence/migrations/1764000000500-create-shipments';
+import { CancelShipmentsOfFailedOrders1764000000501 } from './persistence/migrations/1764000000501-cancel-shipments-of-failed-orders';
 import { ShipmentRepository } from './persistence/shipment.repository';
 
 @Module({
   imports: [
     CqrsModule,
-    FicusModule.forContext({ context: 'shipping', entities: [], migrations: [CreateShipments1764000000500] }),
+    FicusModule.forContext({
+      context: 'shipping',
+      entities: [],
+      migrations: [CreateShipments1764000000500, CancelShipmentsOfFailedOrders1764000000501],
+    }),
   ],
   providers: [
     ShipmentRepository,
     CreateShipmentHandler,
+    CancelShipmentHandler,
     GetShipmentHandler,
     ShippingContractAdapter,
     CreateShipmentOnPaymentCompleted,
+    CancelShipmentOnOrderFailed,
   ],
 })
 export class ShippingModule implements OnModuleInit {
@@ -28,10 +38,12 @@ export class ShippingModule implements OnModuleInit {
     private readonly runtime: ContextRuntime,
     private readonly adapter: ShippingContractAdapter,
     private readonly onPaymentCompleted: CreateShipmentOnPaymentCompleted,
+    private readonly onOrderFailed: CancelShipmentOnOrderFailed,
   ) {}
 
   onModuleInit(): void {
     this.runtime.serve(ShippingContract, this.adapter);
     this.runtime.consume(PaymentCompleted, this.onPaymentCompleted);
+    this.runtime.consume(OrderFailed, this.onOrderFailed);
   }
 }

@@ -4,7 +4,7 @@ import type { ReservationLine, StockOnHand } from '../domain/reservation';
 
 export interface ReservationRecord {
   readonly orderId: string;
-  readonly status: 'RESERVED' | 'REJECTED' | 'RELEASED' | 'COMMITTED';
+  readonly status: 'RESERVED' | 'REJECTED' | 'RELEASED' | 'COMMITTED' | 'CANCELLED';
   readonly lines: ReservationLine[];
   readonly unavailableSkus: string[];
 }
@@ -63,6 +63,19 @@ export class StockRepository {
       `INSERT INTO reservations (order_id, status, lines) VALUES ($1, 'RESERVED', $2)
        ON CONFLICT (order_id) DO NOTHING RETURNING order_id`,
       [orderId, JSON.stringify(lines)],
+    )) as unknown[];
+    return inserted.length === 1;
+  }
+
+  /**
+   * Claims the order id for an order that failed before it reserved anything; false when it was
+   * already claimed (reserved, rejected, or cancelled before).
+   */
+  async claimCancelled(orderId: string): Promise<boolean> {
+    const inserted = (await this.uow.manager.query(
+      `INSERT INTO reservations (order_id, status, lines, cancelled_at) VALUES ($1, 'CANCELLED', '[]', now())
+       ON CONFLICT (order_id) DO NOTHING RETURNING order_id`,
+      [orderId],
     )) as unknown[];
     return inserted.length === 1;
   }

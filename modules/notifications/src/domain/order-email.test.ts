@@ -16,6 +16,7 @@ describe('orderFailedEmail', () => {
   it.each([
     ['out-of-stock: LIMITED-POT', 'some items are out of stock'],
     ['payment-failed', 'the payment was declined'],
+    ['saga-deadline-exceeded: waiting for payment, shipment', 'it took too long to complete'],
     ['something else', 'it could not be completed'],
   ])('explains the reason %p', (reason, explanation) => {
     const email = orderFailedEmail('ana@example.com', ORDER_ID, reason);
@@ -23,5 +24,11 @@ describe('orderFailedEmail', () => {
     expect(email.subject).toBe('Your order 0c9a1f2e could not be placed');
     expect(email.body).toContain(`because ${explanation}.`);
     expect(email.body).toContain(ORDER_ID);
+  });
+
+  it('promises a refund, not "nothing charged", when the saga was given up at its deadline', () => {
+    const email = orderFailedEmail('ana@example.com', ORDER_ID, 'saga-deadline-exceeded: waiting for shipment');
+    expect(email.body).toContain('Any amount charged is refunded.');
+    expect(email.body).not.toContain('Nothing was charged');
   });
 });

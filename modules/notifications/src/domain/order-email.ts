@@ -21,11 +21,15 @@ export function orderFailedEmail(to: string, orderId: string, reason: string): E
     ? 'some items are out of stock'
     : reason === 'payment-failed'
       ? 'the payment was declined'
-      : 'it could not be completed';
+      : reason.startsWith('saga-deadline-exceeded')
+        ? 'it took too long to complete'
+        : 'it could not be completed';
+  // A saga given up at its deadline may have charged the order already: payments refunds it.
+  const money = reason.startsWith('saga-deadline-exceeded') ? 'Any amount charged is refunded.' : 'Nothing was charged.';
   return {
     to,
     subject: `Your order ${shortId(orderId)} could not be placed`,
-    body: `We are sorry: order ${orderId} was not placed because ${why}. Nothing was charged.`,
+    body: `We are sorry: order ${orderId} was not placed because ${why}. ${money}`,
   };
 }
 

@@ -1,4 +1,4 @@
-import { Order, OrderRuleViolation } from './order';
+import { Order, OrderRuleViolation, SAGA_DEADLINE_EXCEEDED } from './order';
 import type { OrderEventType, OrderLineData, StoredOrderEvent } from './order-events';
 
 const AT = '2025-01-01T10:00:00.000Z';
@@ -214,6 +214,116 @@ describe('Order saga', () => {
     expect(order.currentVersion).toBe(1);
     record.stock(order);
     expect(order.currentVersion).toBe(2);
+  });
+});
+
+describe('Order.expire (the saga ran past its deadline)', () => {
+  const EXPIRED_AT = '2025-01-01T10:15:00.000Z';
+
+  it.each<[string, (order: Order) => void, string]>([
+    ['nothing heard yet', () => undefined, 'stock, payment, shipment'],
+    ['stock reserved', (order) => record.stock(order), 'payment, shipment'],
+    [
+      'stock reserved and paid',
+      (order) => {
+        record.stock(order);
+        record.payment(order);
+      },
+      'shipment',
+    ],
+    [
+      'paid and shipped, stock not heard of',
+      (order) => {
+        record.payment(order);
+        record.shipment(order);
+      },
+      'stock',
+    ],
+    ['payment failed, stock not back yet', (order) => order.recordPaymentFailed('card declined', LATER), 'stock release'],
+  ])('fails the order naming what it was waiting for (%s)', (_name, steps, missing) => {
+    const order = storedOrder();
+    steps(order);
+    order.takePendingEvents();
+
+    order.expire(EXPIRED_AT);
+
+    expect(order.status).toBe('FAILED');
+    expect(order.failureReason).toBe(`${SAGA_DEADLINE_EXCEEDED}: waiting for ${missing}`);
+    expect(order.takePendingEvents()).toEqual([
+      {
+        occurredAt: EXPIRED_AT,
+        event: {
+          type: 'ordering.order-failed',
+          data: { orderId: 'order-1', customerId: 'customer-1', reason: `${SAGA_DEADLINE_EXCEEDED}: waiting for ${missing}` },
+        },
+      },
+    ]);
+  });
+
+  it('is a no-op on a confirmed order', () => {
+    const order = storedOrder();
+    record.stock(order);
+    record.payment(order);
+    record.shipment(order);
+    order.takePendingEvents();
+    order.expire(EXPIRED_AT);
+    expect(order.takePendingEvents()).toEqual([]);
+    expect(order.status).toBe('CONFIRMED');
+    expect(order.failureReason).toBeUndefined();
+  });
+
+  it('is a no-op on an order that failed for another reason', () => {
+    const order = storedOrder();
+    order.recordStockUnavailable(['SOIL-MIX'], LATER);
+    order.takePendingEvents();
+    order.expire(EXPIRED_AT);
+    expect(order.takePendingEvents()).toEqual([]);
+    expect(order.failureReason).toBe('out-of-stock: SOIL-MIX');
+  });
+
+  it('is a no-op the second time (a second sweep, a second replica)', () => {
+    const order = storedOrder();
+    order.expire(EXPIRED_AT);
+    const version = order.currentVersion;
+    order.expire('2025-01-01T10:20:00.000Z');
+    expect(order.currentVersion).toBe(version);
+    expect(order.takePendingEvents()).toHaveLength(1);
+  });
+
+  it('ignores facts that arrive after it expired', () => {
+    const order = storedOrder();
+    order.expire(EXPIRED_AT);
+    order.takePendingEvents();
+    record.stock(order);
+    record.payment(order);
+    record.shipment(order);
+    order.recordStockReleased(LATER);
+    expect(order.takePendingEvents()).toEqual([]);
+    expect(order.status).toBe('FAILED');
+    expect(order.failureReason).toBe(`${SAGA_DEADLINE_EXCEEDED}: waiting for stock, payment, shipment`);
+  });
+
+  it('is never stamped before the last fact it follows', () => {
+    const order = storedOrder();
+    order.recordStockReserved('2025-01-01T10:20:00.000Z'); // a context whose clock runs ahead
+    order.takePendingEvents();
+    order.expire(EXPIRED_AT);
+    expect(order.takePendingEvents()[0].occurredAt).toBe('2025-01-01T10:20:00.000Z');
+  });
+
+  it('survives a rebuild from its history', () => {
+    const order = storedOrder();
+    record.stock(order);
+    order.expire(EXPIRED_AT);
+    const history: StoredOrderEvent[] = [
+      { event: placeOrder().takePendingEvents()[0].event, occurredAt: AT, version: 1 },
+      ...order.takePendingEvents().map((pending, i) => ({ ...pending, version: i + 2 })),
+    ];
+    const rebuilt = Order.fromHistory(history);
+    expect(rebuilt.status).toBe('FAILED');
+    expect(rebuilt.failureReason).toBe(`${SAGA_DEADLINE_EXCEEDED}: waiting for payment, shipment`);
+    rebuilt.expire('2025-01-01T11:00:00.000Z');
+    expect(rebuilt.takePendingEvents()).toEqual([]);
   });
 });
 

@@ -3,6 +3,9 @@ import type { OrderEvent, OrderLineData, StoredOrderEvent } from './order-events
 
 export type OrderStatus = 'PENDING' | 'CONFIRMED' | 'FAILED';
 
+/** How the failure reason of an order whose saga ran out of time begins. */
+export const SAGA_DEADLINE_EXCEEDED = 'saga-deadline-exceeded';
+
 export class OrderRuleViolation extends Error {
   override readonly name = 'OrderRuleViolation';
 }
@@ -19,7 +22,8 @@ interface PendingEvent {
  * The saga is choreographed, and other contexts' events can arrive in any order (inventory's and
  * payments' relays run independently), so the order keeps what it has learned as facts and
  * decides from the set: CONFIRMED once stock, payment and shipment are all in; FAILED at once when
- * stock was unavailable, or once a failed payment's stock has been given back.
+ * stock was unavailable, once a failed payment's stock has been given back, or when the saga has
+ * run past its deadline (`expire`).
  */
 export class Order {
   private state = {
@@ -144,6 +148,32 @@ export class Order {
     if (this.state.shipmentCreated || this.isFinal) return;
     this.record({ type: 'ordering.shipment-created', data: { orderId: this.id, trackingNumber } }, at);
     this.decide(at);
+  }
+
+  /**
+   * The saga ran out of time: the order fails, and its reason names the facts it was still
+   * waiting for (`saga-deadline-exceeded: waiting for payment, shipment`). The other contexts
+   * compensate on order-failed. A final order stays as it is, so a second sweep (or a second
+   * replica sweeping the same order) records nothing.
+   */
+  expire(at: string): void {
+    if (this.isFinal) return;
+    this.fail(`${SAGA_DEADLINE_EXCEEDED}: waiting for ${this.missingFacts().join(', ')}`, at);
+  }
+
+  /** What the saga still needs to reach an outcome, in saga order. */
+  private missingFacts(): string[] {
+    const s = this.state;
+    if (s.paymentFailed) {
+      // A failed payment ends the order once its stock is back; nothing else matters any more.
+      return ['stock release'];
+    }
+    const missing: Array<[boolean, string]> = [
+      [s.stockReserved, 'stock'],
+      [s.paymentCompleted, 'payment'],
+      [s.shipmentCreated, 'shipment'],
+    ];
+    return missing.filter(([known]) => !known).map(([, fact]) => fact);
   }
 
   private get isFinal(): boolean {

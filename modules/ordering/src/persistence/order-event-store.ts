@@ -41,6 +41,29 @@ export class OrderEventStore {
     await this.uow.manager.query("SELECT pg_advisory_xact_lock(hashtext('ordering.order:' || $1))", [orderId]);
   }
 
+  /**
+   * The same lock as `lockStream`, without waiting: false when another writer holds it now. For
+   * work that can as well be done later (the saga deadline sweep).
+   */
+  async tryLockStream(orderId: string): Promise<boolean> {
+    const [row] = (await this.uow.manager.query(
+      "SELECT pg_try_advisory_xact_lock(hashtext('ordering.order:' || $1)) AS locked",
+      [orderId],
+    )) as Array<{ locked: boolean }>;
+    return row.locked;
+  }
+
+  /** The origin of the order's saga (its order-created): what events ordering adds on its own continue. */
+  async sagaOrigin(orderId: string): Promise<EventOrigin> {
+    const [row] = (await this.uow.manager.query(
+      `SELECT message_id, correlation_id, traceparent FROM ${ORDER_EVENTS_TABLE} WHERE aggregate_id = $1 AND stream_version = 1`,
+      [orderId],
+    )) as Array<{ message_id: string; correlation_id: string; traceparent: string | null }>;
+    return row
+      ? { correlationId: row.correlation_id, causationId: row.message_id, traceparent: row.traceparent ?? undefined }
+      : { correlationId: orderId };
+  }
+
   async load(orderId: string): Promise<Order | undefined> {
     const history = await this.history(orderId);
     return history.length ? Order.fromHistory(history) : undefined;

@@ -55,6 +55,15 @@ export class OrderHistoryProjection {
     }
   }
 
+  /** Orders still PENDING that were placed before `placedBefore`, oldest first. */
+  async pendingPlacedBefore(placedBefore: Date, limit: number): Promise<string[]> {
+    const rows = (await this.uow.manager.query(
+      `SELECT order_id FROM order_history WHERE status = 'PENDING' AND created_at < $1 ORDER BY created_at LIMIT $2`,
+      [placedBefore.toISOString(), limit],
+    )) as Array<{ order_id: string }>;
+    return rows.map((row) => row.order_id);
+  }
+
   async forCustomer(customerId: string, page: number, pageSize: number): Promise<{ items: OrderHistoryRow[]; total: number }> {
     const rows = (await this.uow.manager.query(
       `SELECT order_id, status, total_minor, currency, item_count, created_at, updated_at, count(*) OVER () AS total

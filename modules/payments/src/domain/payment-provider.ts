@@ -7,6 +7,16 @@ export interface PaymentProvider {
    * charges once and answers the same, as real providers promise.
    */
   charge(request: { idempotencyKey: string; amount: Money; token: string }): Promise<ChargeOutcome>;
+
+  /**
+   * Gives back `amount` of an approved charge (`chargeReference`). Idempotent like `charge`: the
+   * same key refunds once and answers the same refund reference.
+   */
+  refund(request: { idempotencyKey: string; chargeReference: string; amount: Money }): Promise<RefundOutcome>;
+}
+
+export interface RefundOutcome {
+  readonly reference: string;
 }
 
 export type ChargeOutcome =

@@ -6,7 +6,9 @@ export type PaymentStatus = 'PENDING' | 'COMPLETED' | 'FAILED';
 /**
  * A payment learns two facts from two contexts, in either order: what the order costs and how
  * it pays (ordering's order-created) and that its stock is reserved (inventory's stock-reserved).
- * It is charged once both are known, by whichever arrives second.
+ * It is charged once both are known, by whichever arrives second, unless its order has failed
+ * by then (a third fact, order-failed, that may come before either); a charged payment whose
+ * order fails is refunded.
  */
 export interface Payment {
   readonly orderId: string;
@@ -16,13 +18,45 @@ export interface Payment {
   readonly status: PaymentStatus;
   readonly providerReference?: string;
   readonly failureReason?: string;
+  /** Its order failed (ordering's order-failed): it is never charged from now on, and refunded if it was. */
+  readonly orderFailed: boolean;
+  readonly refundReference?: string;
+  readonly refundedAt?: string;
 }
 
 export type ChargeablePayment = Payment & { readonly amount: Money; readonly token: string };
+export type RefundablePayment = Payment & { readonly amount: Money; readonly providerReference: string };
 
-/** Whether the payment may be charged now: pending, priced, and its stock reserved. */
+/** Whether the payment may be charged now: pending, priced, its stock reserved, its order not failed. */
 export function readyToCharge(payment: Payment): payment is ChargeablePayment {
-  return payment.status === 'PENDING' && payment.stockReserved && payment.amount !== undefined && payment.token !== undefined;
+  return (
+    payment.status === 'PENDING' &&
+    !payment.orderFailed &&
+    payment.stockReserved &&
+    payment.amount !== undefined &&
+    payment.token !== undefined
+  );
+}
+
+/**
+ * Whether the payment must be given back: it was captured and its order then failed (a saga given
+ * up at its deadline while the charge was under way or done). Refunded once.
+ */
+export function needsRefund(payment: Payment): payment is RefundablePayment {
+  return (
+    payment.orderFailed &&
+    payment.status === 'COMPLETED' &&
+    payment.refundReference === undefined &&
+    payment.amount !== undefined &&
+    payment.providerReference !== undefined
+  );
+}
+
+export function refunded<P extends Payment>(payment: P, refundReference: string, at: string): P {
+  if (!needsRefund(payment)) {
+    throw new RangeError(`payment of order ${payment.orderId} is not one to refund`);
+  }
+  return { ...payment, refundReference, refundedAt: at };
 }
 
 /** A payment is charged at most once: only a pending payment moves, and only forward. */

@@ -12,6 +12,9 @@ interface PaymentRow {
   status: Payment['status'];
   provider_reference: string | null;
   failure_reason: string | null;
+  order_failed: boolean;
+  refund_reference: string | null;
+  refunded_at: Date | null;
   updated_at: Date;
 }
 
@@ -39,6 +42,15 @@ export class PaymentRepository {
     );
   }
 
+  /** Records that the order failed; the row may exist from either of the other facts, or not yet. */
+  async learnOrderFailed(orderId: string): Promise<void> {
+    await this.uow.manager.query(
+      `INSERT INTO payments (order_id, status, order_failed) VALUES ($1, 'PENDING', true)
+       ON CONFLICT (order_id) DO UPDATE SET order_failed = true, updated_at = now() WHERE NOT payments.order_failed`,
+      [orderId],
+    );
+  }
+
   async find(orderId: string, options: { lock?: boolean } = {}): Promise<(Payment & { updatedAt: string }) | undefined> {
     const [row] = (await this.uow.manager.query(
       `SELECT * FROM payments WHERE order_id = $1 ${options.lock ? 'FOR UPDATE' : ''}`,
@@ -53,14 +65,26 @@ export class PaymentRepository {
       status: row.status,
       providerReference: row.provider_reference ?? undefined,
       failureReason: row.failure_reason ?? undefined,
+      orderFailed: row.order_failed,
+      refundReference: row.refund_reference ?? undefined,
+      refundedAt: row.refunded_at?.toISOString(),
       updatedAt: row.updated_at.toISOString(),
     };
   }
 
   async save(payment: Payment): Promise<void> {
     await this.uow.manager.query(
-      `UPDATE payments SET status = $2, provider_reference = $3, failure_reason = $4, updated_at = now() WHERE order_id = $1`,
-      [payment.orderId, payment.status, payment.providerReference ?? null, payment.failureReason ?? null],
+      `UPDATE payments SET status = $2, provider_reference = $3, failure_reason = $4, refund_reference = $5, refunded_at = $6,
+              updated_at = now()
+        WHERE order_id = $1`,
+      [
+        payment.orderId,
+        payment.status,
+        payment.providerReference ?? null,
+        payment.failureReason ?? null,
+        payment.refundReference ?? null,
+        payment.refundedAt ?? null,
+      ],
     );
   }
 }

@@ -3,12 +3,12 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'pg';
 import type { OnApplicationShutdown } from '@nestjs/common';
-import { type ChargeOutcome, type PaymentProvider, PaymentProviderUnavailable } from '../domain/payment-provider';
+import { type ChargeOutcome, type PaymentProvider, PaymentProviderUnavailable, type RefundOutcome } from '../domain/payment-provider';
 
 export interface FakePaymentProviderOptions {
-  /** Share (0–1) of charge attempts that fail as "provider unavailable" and get retried. */
+  /** Share (0–1) of calls (charges, refunds) that fail as "provider unavailable" and get retried. */
   readonly failureRate: number;
-  /** Added to every charge, in milliseconds. */
+  /** Added to every call (charge or refund), in milliseconds. */
   readonly latencyMs: number;
 }
 
@@ -29,9 +29,10 @@ export function fakeProviderOptionsFromEnv(env: NodeJS.ProcessEnv): FakePaymentP
 /**
  * The payment provider that ships for development and tests. The token `tok_decline` is
  * declined; any other is approved. Failures and latency are configurable. Like a real provider,
- * it remembers each idempotency key, in its own ledger table, written outside the caller's
- * transaction (a real provider's books do not roll back with ours), so a retried charge is never
- * a second charge, and tests can count charges.
+ * it remembers each idempotency key, in its own ledger tables (charges, refunds), written outside
+ * the caller's transaction (a real provider's books do not roll back with ours), so a retried
+ * charge is never a second charge, a retried refund never a second refund, and tests can count
+ * both.
  *
  * The ledger has a small pool of its own: a charge runs while the caller holds a connection of
  * the payments pool, and taking a second one from that same pool could wait forever under load.
@@ -89,5 +90,46 @@ export class FakePaymentProvider implements PaymentProvider, OnApplicationShutdo
     );
     this.logger.debug({ idempotencyKey: request.idempotencyKey, outcome: outcome.outcome }, 'charge');
     return outcome;
+  }
+
+  async refund(request: { idempotencyKey: string; chargeReference: string; amount: { amountMinor: number; currency: string } }): Promise<RefundOutcome> {
+    if (this.options.latencyMs > 0) {
+      await sleep(this.options.latencyMs);
+    }
+    const [earlier] = (
+      await this.ledger.query('SELECT reference FROM fake_provider_refunds WHERE idempotency_key = $1', [request.idempotencyKey])
+    ).rows as Array<{ reference: string }>;
+    if (earlier) {
+      return { reference: earlier.reference };
+    }
+    if (Math.random() < this.options.failureRate) {
+      throw new PaymentProviderUnavailable('fake provider: simulated outage');
+    }
+    const [charge] = (
+      await this.ledger.query(
+        "SELECT amount_minor, currency FROM fake_provider_charges WHERE reference = $1 AND outcome = 'approved'",
+        [request.chargeReference],
+      )
+    ).rows as Array<{ amount_minor: number; currency: string }>;
+    // A real provider refuses to give back what it never took, or more than it took.
+    if (!charge) {
+      throw new Error(`fake provider: no approved charge ${request.chargeReference} to refund`);
+    }
+    if (charge.currency !== request.amount.currency || request.amount.amountMinor > charge.amount_minor) {
+      throw new Error(`fake provider: cannot refund more than charge ${request.chargeReference} took`);
+    }
+    const reference = `fake_re_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
+    // Two refunds racing on one key: the first one's reference is the answer for both.
+    const [stored] = (
+      await this.ledger.query(
+        `INSERT INTO fake_provider_refunds (idempotency_key, charge_reference, amount_minor, currency, reference)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (idempotency_key) DO UPDATE SET idempotency_key = EXCLUDED.idempotency_key
+         RETURNING reference`,
+        [request.idempotencyKey, request.chargeReference, request.amount.amountMinor, request.amount.currency, reference],
+      )
+    ).rows as Array<{ reference: string }>;
+    this.logger.debug({ idempotencyKey: request.idempotencyKey }, 'refund');
+    return { reference: stored.reference };
   }
 }

@@ -4,8 +4,10 @@ export interface Shipment {
   readonly shipmentId: string;
   readonly orderId: string;
   readonly trackingNumber: string;
-  readonly status: 'CREATED';
+  /** CANCELLED: its order failed after the shipment was created; nothing leaves the warehouse. */
+  readonly status: 'CREATED' | 'CANCELLED';
   readonly createdAt: string;
+  readonly cancelledAt?: string;
 }
 
 /** Tracking numbers look like FC-1234-5678-90: short enough to read out on the phone. */

@@ -21,8 +21,9 @@ export class ShipmentRepository {
       shipment_id: string;
       order_id: string;
       tracking_number: string;
-      status: 'CREATED';
+      status: Shipment['status'];
       created_at: Date;
+      cancelled_at: Date | null;
     }>;
     return row
       ? {
@@ -31,7 +32,38 @@ export class ShipmentRepository {
           trackingNumber: row.tracking_number,
           status: row.status,
           createdAt: row.created_at.toISOString(),
+          cancelledAt: row.cancelled_at?.toISOString(),
         }
       : undefined;
+  }
+
+  /**
+   * Makes the shipping decisions about one order take turns (until the transaction ends): a
+   * shipment being created and the order's cancellation must each see the other.
+   */
+  async lockOrder(orderId: string): Promise<void> {
+    await this.uow.manager.query("SELECT pg_advisory_xact_lock(hashtext('shipping.order:' || $1))", [orderId]);
+  }
+
+  /** Remembers that the order failed (once): it gets no shipment from now on. */
+  async recordOrderCancelled(orderId: string, reason: string): Promise<void> {
+    await this.uow.manager.query(
+      'INSERT INTO cancelled_orders (order_id, reason) VALUES ($1, $2) ON CONFLICT (order_id) DO NOTHING',
+      [orderId, reason],
+    );
+  }
+
+  async isOrderCancelled(orderId: string): Promise<boolean> {
+    const rows = (await this.uow.manager.query('SELECT 1 FROM cancelled_orders WHERE order_id = $1', [orderId])) as unknown[];
+    return rows.length > 0;
+  }
+
+  /** Cancels the order's shipment if it has a live one; true when it did. */
+  async cancelForOrder(orderId: string): Promise<boolean> {
+    const cancelled = (await this.uow.manager.query(
+      `UPDATE shipments SET status = 'CANCELLED', cancelled_at = now() WHERE order_id = $1 AND status = 'CREATED' RETURNING shipment_id`,
+      [orderId],
+    )) as unknown[];
+    return cancelled.length === 1;
   }
 }

@@ -7,7 +7,7 @@ import { StockRepository } from '../../persistence/stock.repository';
 import { StockChanges } from '../stock-changes';
 import { ReleaseStockCommand } from './release-stock.command';
 
-/** The saga's compensation: gives an order's reserved stock back, once. */
+/** The saga's compensation: gives an order's reserved stock back, once; announces it only when it did. */
 @CommandHandler(ReleaseStockCommand)
 export class ReleaseStockHandler implements ICommandHandler<ReleaseStockCommand, { released: boolean }> {
   constructor(
@@ -19,7 +19,14 @@ export class ReleaseStockHandler implements ICommandHandler<ReleaseStockCommand,
 
   async execute(command: ReleaseStockCommand): Promise<{ released: boolean }> {
     const changed = await this.uow.transaction(async () => {
-      const reservation = await this.stock.findReservation(command.orderId, { lock: true });
+      let reservation = await this.stock.findReservation(command.orderId, { lock: true });
+      if (!reservation && command.options.orderCancelled) {
+        if (await this.stock.claimCancelled(command.orderId)) {
+          return undefined; // nothing reserved, and now nothing ever will be
+        }
+        // A reservation made at the same moment claimed the order first: release that one.
+        reservation = await this.stock.findReservation(command.orderId, { lock: true });
+      }
       if (reservation?.status !== 'RESERVED') {
         return undefined;
       }

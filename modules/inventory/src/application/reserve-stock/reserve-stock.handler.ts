@@ -9,7 +9,8 @@ import { ReserveStockCommand, type ReservationResult } from './reserve-stock.com
 
 /**
  * Reserves an order's stock, all or nothing, once per order id: a second request for the same
- * order answers what the first decided and changes nothing.
+ * order answers what the first decided and changes nothing. An order that failed before its
+ * stock was reserved (marked CANCELLED) is never reserved.
  */
 @CommandHandler(ReserveStockCommand)
 export class ReserveStockHandler implements ICommandHandler<ReserveStockCommand, ReservationResult> {
@@ -24,9 +25,13 @@ export class ReserveStockHandler implements ICommandHandler<ReserveStockCommand,
     const lines = mergeLines(command.lines);
     const { result, changed } = await this.uow.transaction(async () => {
       if (!(await this.stock.claimReservation(command.orderId, lines))) {
+        // Answers what was decided first; an order that failed before reserving never reserves.
         const earlier = await this.stock.findReservation(command.orderId);
         return {
-          result: { reserved: earlier?.status !== 'REJECTED', unavailableSkus: earlier?.unavailableSkus ?? [] },
+          result: {
+            reserved: earlier?.status !== 'REJECTED' && earlier?.status !== 'CANCELLED',
+            unavailableSkus: earlier?.unavailableSkus ?? [],
+          },
           changed: [],
         };
       }

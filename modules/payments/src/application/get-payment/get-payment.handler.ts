@@ -19,6 +19,8 @@ export class GetPaymentHandler implements IQueryHandler<GetPaymentQuery, Payment
       amount: payment.amount,
       providerReference: payment.providerReference,
       failureReason: payment.failureReason,
+      refundReference: payment.refundReference,
+      refundedAt: payment.refundedAt,
       updatedAt: payment.updatedAt,
     };
   }

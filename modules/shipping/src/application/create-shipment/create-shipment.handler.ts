@@ -7,7 +7,7 @@ import { newTrackingNumber } from '../../domain/shipment';
 import { ShipmentRepository } from '../../persistence/shipment.repository';
 import { CreateShipmentCommand } from './create-shipment.command';
 
-/** Saga step: the order is paid → one shipment with a tracking number. */
+/** Saga step: the order is paid → one shipment with a tracking number, unless the order has failed. */
 @CommandHandler(CreateShipmentCommand)
 export class CreateShipmentHandler implements ICommandHandler<CreateShipmentCommand, void> {
   constructor(
@@ -18,6 +18,11 @@ export class CreateShipmentHandler implements ICommandHandler<CreateShipmentComm
 
   async execute(command: CreateShipmentCommand): Promise<void> {
     await this.uow.transaction(async () => {
+      await this.shipments.lockOrder(command.orderId);
+      // The order failed before its payment reached us (relays of different contexts): no shipment.
+      if (await this.shipments.isOrderCancelled(command.orderId)) {
+        return;
+      }
       const shipment = {
         shipmentId: randomUUID(),
         orderId: command.orderId,

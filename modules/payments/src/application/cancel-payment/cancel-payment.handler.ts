@@ -1,0 +1,56 @@
+import { Inject } from '@nestjs/common';
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { PaymentRefunded } from '@contracts/payments';
+import { Outbox } from '@infra/messaging';
+import { UnitOfWork } from '@infra/persistence';
+import { needsRefund, refunded } from '../../domain/payment';
+import { PAYMENT_PROVIDER, type PaymentProvider } from '../../domain/payment-provider';
+import { PaymentRepository } from '../../persistence/payment.repository';
+import { CancelPaymentCommand } from './cancel-payment.command';
+
+/**
+ * Saga compensation: the order failed. The payment learns it first, under the row's lock, so a
+ * charge that has not happened yet never will (whichever fact would have made it chargeable comes
+ * later); a charge under way holds that lock, finishes first, and is then refunded. A captured
+ * payment is refunded once: the provider's idempotency key is the order's, and a refund already
+ * recorded is not made again.
+ */
+@CommandHandler(CancelPaymentCommand)
+export class CancelPaymentHandler implements ICommandHandler<CancelPaymentCommand, { refunded: boolean }> {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly payments: PaymentRepository,
+    private readonly outbox: Outbox,
+    @Inject(PAYMENT_PROVIDER) private readonly provider: PaymentProvider,
+  ) {}
+
+  async execute(command: CancelPaymentCommand): Promise<{ refunded: boolean }> {
+    return this.uow.transaction(async () => {
+      await this.payments.learnOrderFailed(command.orderId);
+      const payment = await this.payments.find(command.orderId, { lock: true });
+      if (!payment || !needsRefund(payment)) {
+        return { refunded: false };
+      }
+      const refund = await this.provider.refund({
+        idempotencyKey: `refund:order:${payment.orderId}`,
+        chargeReference: payment.providerReference,
+        amount: payment.amount,
+      });
+      const done = refunded(payment, refund.reference, new Date().toISOString());
+      await this.payments.save(done);
+      await this.outbox.add(
+        PaymentRefunded.create(
+          {
+            orderId: done.orderId,
+            amount: done.amount,
+            providerReference: done.providerReference,
+            refundReference: refund.reference,
+            reason: command.reason,
+          },
+          command.origin,
+        ),
+      );
+      return { refunded: true };
+    });
+  }
+}
