@@ -13,6 +13,7 @@ import {
 import type { ContractImplementation, ContractTransport } from './contract-transport';
 import { withinDeadline } from './deadline';
 import { checkRequest } from './request-check';
+import { isTransientFailure } from './transient-failure';
 
 /**
  * Calls a contract served in this process: a schema check of the request and the answer, the
@@ -88,6 +89,11 @@ export class InProcessContractTransport implements ContractTransport {
   private typed(error: unknown, what: string): ContractError {
     if (error instanceof ContractError) {
       return error;
+    }
+    // The database (or another resource) failed for now, not for good: the caller may retry.
+    if (isTransientFailure(error)) {
+      this.logger.warn({ err: error, call: what }, `${what} failed for now`);
+      return unavailable('temporarily-unavailable', `${what} could not complete now; retry shortly`, { retryAfterSeconds: 1 });
     }
     // Anything else is a bug on the serving side: log it whole here, hand the caller no internals.
     this.logger.error({ err: error, call: what }, `${what} failed unexpectedly`);

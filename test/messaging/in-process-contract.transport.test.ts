@@ -161,6 +161,18 @@ describe('in-process contract calls: unary', () => {
     expect(loggedErrors).toHaveBeenCalledWith(expect.objectContaining({ err: bug }), expect.any(String));
   });
 
+  it('turns a transient failure (a lost database connection) into unavailable with a retry-after, without its message', async () => {
+    const lost = Object.assign(new Error('read ECONNRESET 10.0.0.7:5432'), { code: 'ECONNRESET' });
+    const { client } = servedEcho({
+      echo: async () => {
+        throw lost;
+      },
+    });
+    const error = await contractErrorOf(client.echo(context(), { text: 'fig' }));
+    expect(error).toMatchObject({ kind: 'unavailable', code: 'temporarily-unavailable', retryable: true, details: { retryAfterSeconds: 1 } });
+    expect(error.message).not.toContain('10.0.0.7');
+  });
+
   it('treats a synchronous throw like a rejected promise', async () => {
     const { client } = servedEcho({
       echo: () => {
