@@ -55,7 +55,7 @@ export default defineConfig(
     languageOptions: { globals: nodeGlobals },
   },
   {
-    files: ['**/*.cjs', 'jest.config.js'],
+    files: ['**/*.cjs', 'jest.config.js', 'jest.faults.config.js'],
     languageOptions: { sourceType: 'commonjs', globals: commonJsGlobals },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },

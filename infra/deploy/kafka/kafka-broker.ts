@@ -16,7 +16,11 @@ import { Kafka, logLevel } from 'kafkajs';
  * stop: ends the broker that start left in the pid file.
  *
  * Environment: FICUS_KAFKA_PORT (9092), FICUS_KAFKA_CONTROLLER_PORT (port + 1), FICUS_DATA_DIR
- * (.data, relative to the project root), FICUS_KAFKA_START_TIMEOUT_MS (90 000).
+ * (.data, relative to the project root), FICUS_KAFKA_START_TIMEOUT_MS (90 000);
+ * FICUS_KAFKA_INSTANCE (kafka): the folder under the data dir for this broker's data, pid and log,
+ * so a second broker can run beside the first (the jars stay shared in <data>/kafka/libs);
+ * FICUS_KAFKA_ADVERTISED (127.0.0.1:<port>): the host:port clients are told to connect to, when
+ * they reach the broker through something in between (the fault suite's proxy).
  */
 
 const host = '127.0.0.1';
@@ -24,10 +28,22 @@ const projectRoot = resolve(__dirname, '..', '..', '..');
 const pomFile = join(__dirname, 'pom.xml');
 const port = portFromEnv('FICUS_KAFKA_PORT', 9092);
 const controllerPort = portFromEnv('FICUS_KAFKA_CONTROLLER_PORT', port + 1);
-const kafkaDir = join(resolve(projectRoot, process.env.FICUS_DATA_DIR ?? '.data'), 'kafka');
+const dataDir = resolve(projectRoot, process.env.FICUS_DATA_DIR ?? '.data');
+const instance = process.env.FICUS_KAFKA_INSTANCE || 'kafka';
+if (!/^[a-z][a-z0-9-]*$/.test(instance)) {
+  process.stderr.write(`kafka: FICUS_KAFKA_INSTANCE=${instance} must be lowercase letters, digits and "-"\n`);
+  process.exit(1);
+}
+const kafkaDir = join(dataDir, instance);
+const advertised = process.env.FICUS_KAFKA_ADVERTISED || `${host}:${port}`;
+if (!/^[^\s:,]+:\d{1,5}$/.test(advertised)) {
+  process.stderr.write(`kafka: FICUS_KAFKA_ADVERTISED=${advertised} must be host:port\n`);
+  process.exit(1);
+}
 const paths = {
-  libs: join(kafkaDir, 'libs'),
-  libsPartial: join(kafkaDir, 'libs.partial'),
+  // Every instance uses the same jars, fetched once.
+  libs: join(dataDir, 'kafka', 'libs'),
+  libsPartial: join(dataDir, 'kafka', 'libs.partial'),
   data: join(kafkaDir, 'data'),
   serverProperties: join(kafkaDir, 'server.properties'),
   log4jProperties: join(kafkaDir, 'log4j.properties'),
@@ -184,7 +200,7 @@ function writeConfiguration(): void {
     'node.id': '1',
     'controller.quorum.voters': `1@${host}:${controllerPort}`,
     listeners: `PLAINTEXT://${host}:${port},CONTROLLER://${host}:${controllerPort}`,
-    'advertised.listeners': `PLAINTEXT://${host}:${port}`,
+    'advertised.listeners': `PLAINTEXT://${advertised}`,
     'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
     'controller.listener.names': 'CONTROLLER',
     'inter.broker.listener.name': 'PLAINTEXT',
@@ -347,6 +363,7 @@ async function start(): Promise<void> {
   const version = kafkaVersion();
   checkJava();
   mkdirSync(kafkaDir, { recursive: true });
+  mkdirSync(join(dataDir, 'kafka'), { recursive: true });
   ensureJars(version);
   await ensurePortFree(port, 'FICUS_KAFKA_PORT');
   await ensurePortFree(controllerPort, 'FICUS_KAFKA_CONTROLLER_PORT');

@@ -25,7 +25,10 @@ export interface LaunchedTopology {
   readonly edgeUrl: string;
   /** SIGKILL one process, like a crash; `restart` brings it back. */
   kill(target: string): Promise<void>;
-  restart(target: string): Promise<void>;
+  /** Starts a target again (after kill or stop), with `env` added to the launch environment. */
+  restart(target: string, env?: NodeJS.ProcessEnv): Promise<void>;
+  /** Stops one target the way an orchestrator does: SIGTERM, then SIGKILL after a grace period. */
+  stopTarget(target: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -39,11 +42,11 @@ export async function launchTopology(options: LaunchOptions): Promise<LaunchedTo
   const processes = new Map<string, LaunchedProcess>();
   const ordered = [...topology.targets].sort((a, b) => Number(a.edge) - Number(b.edge));
 
-  const spawnTarget = async (target: DeployTarget): Promise<void> => {
+  const spawnTarget = async (target: DeployTarget, extraEnv: NodeJS.ProcessEnv = {}): Promise<void> => {
     const child = spawn(
       process.execPath,
       ['-r', '@swc-node/register', 'apps/service/src/main.ts', '--target', target.name, '--topology', options.topologyPath],
-      { cwd: ROOT, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] },
+      { cwd: ROOT, env: { ...options.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const launched: LaunchedProcess = { target, child, output: '' };
     processes.set(target.name, launched);
@@ -59,8 +62,8 @@ export async function launchTopology(options: LaunchOptions): Promise<LaunchedTo
 
   try {
     // Services may start side by side; the edge needs them (its first calls fetch identity's keys).
-    await Promise.all(ordered.filter((t) => !t.edge).map(spawnTarget));
-    await Promise.all(ordered.filter((t) => t.edge).map(spawnTarget));
+    await Promise.all(ordered.filter((t) => !t.edge).map((t) => spawnTarget(t)));
+    await Promise.all(ordered.filter((t) => t.edge).map((t) => spawnTarget(t)));
   } catch (error) {
     await Promise.all([...processes.values()].map((p) => stopProcess(p.child, 'SIGKILL')));
     throw error;
@@ -72,7 +75,8 @@ export async function launchTopology(options: LaunchOptions): Promise<LaunchedTo
     processes,
     edgeUrl: `http://127.0.0.1:${edge.http.port}`,
     kill: async (name) => stopProcess(processes.get(name)!.child, 'SIGKILL'),
-    restart: async (name) => spawnTarget(topology.target(name)),
+    restart: async (name, env) => spawnTarget(topology.target(name), env),
+    stopTarget: async (name) => stopProcess(processes.get(name)!.child, 'SIGTERM'),
     stop: async () => {
       await Promise.all(ordered.filter((t) => t.edge).map((t) => stopProcess(processes.get(t.name)!.child, 'SIGTERM')));
       await Promise.all(ordered.filter((t) => !t.edge).map((t) => stopProcess(processes.get(t.name)!.child, 'SIGTERM')));
