@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { benchContractCall } from './contract-call.bench';
 import { benchGrpc } from './grpc.bench';
+import { benchLoadShedding } from './load-shedding.bench';
 import { line } from './measure';
 import { benchOrderThroughput } from './order-throughput.bench';
 import { benchOutboxLatency } from './outbox-latency.bench';
@@ -13,7 +14,7 @@ async function main(): Promise<void> {
   process.env.LOG_HTTP_REQUESTS ??= 'false';
   line(`ficus benchmarks — node ${process.version}, ${new Date().toISOString()}`);
   line('ratios are measured side by side in one run; absolute times wander on shared machines\n');
-  const only = process.argv[2]; // `npm run bench -- <name>` runs one: contract, orders, grpc, relay, outbox-latency, split
+  const only = process.argv[2]; // `npm run bench -- <name>` runs one: contract, orders, grpc, relay, outbox-latency, split, load
   if (!only || only === 'contract') await benchContractCall();
   line('');
   if (!only || only === 'orders') await benchOrderThroughput();
@@ -23,6 +24,7 @@ async function main(): Promise<void> {
     ['relay', benchRelay],
     ['outbox-latency', benchOutboxLatency],
     ['split', benchSplit],
+    ['load', benchLoadShedding],
   ] as const) {
     if (only && only !== name) continue;
     line('');
