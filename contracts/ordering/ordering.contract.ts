@@ -61,7 +61,13 @@ export const OrderingContract = defineContract('ordering', 'ordering.v1.Ordering
   getOrder: unary(z.object({ orderId: IdSchema }), OrderViewSchema, { idempotent: true }),
   getTimeline: unary(
     z.object({ orderId: IdSchema }),
-    z.object({ orderId: IdSchema, status: OrderStatusSchema, steps: z.array(TimelineStepSchema) }),
+    z.object({
+      orderId: IdSchema,
+      status: OrderStatusSchema,
+      steps: z.array(TimelineStepSchema),
+      /** The trace of the order's saga (W3C trace id), to look it up in the tracing backend. */
+      traceId: z.string().regex(/^[\da-f]{32}$/).optional(),
+    }),
     { idempotent: true },
   ),
   listCustomerOrders: unary(

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { unavailable, type CallContext, type Contract, type ContractApi } from '@contracts/kernel';
+import { ContractError, unavailable, type CallContext, type Contract, type ContractApi } from '@contracts/kernel';
+import { contractCallDuration, contractCalls, inSpan, SpanKind } from '@infra/observability';
 import type { ContractImplementation, ContractTransport } from './contract-transport';
 import { InProcessContractTransport } from './in-process-contract.transport';
 
@@ -39,16 +40,34 @@ export class ContractBus {
     for (const [method, definition] of Object.entries(contract.methods)) {
       client[method] =
         definition.kind === 'unary'
-          ? (ctx: CallContext, request: unknown) => {
-              try {
-                return this.transportFor(contract).unary(contract, method, ctx, request);
-              } catch (error) {
-                return Promise.reject(error); // a missing route fails like any call: as a rejected promise
-              }
-            }
+          ? (ctx: CallContext, request: unknown) => this.call(contract, method, ctx, request)
           : (ctx: CallContext, request: unknown) => this.lazyStream(contract, method, ctx, request);
     }
     return Object.freeze(client) as ContractApi<C>;
+  }
+
+  /**
+   * One unary call, measured and traced alike whatever carries it: a client span (the serving
+   * side adds its server span, in-process as over gRPC), its duration and its outcome.
+   */
+  private async call(contract: Contract, method: string, ctx: CallContext, request: unknown): Promise<unknown> {
+    const transport = this.transportFor(contract);
+    const remote = transport !== this.inProcess;
+    const started = performance.now();
+    let outcome = 'ok';
+    try {
+      return await inSpan(
+        `${contract.name}/${method}`,
+        { kind: remote ? SpanKind.CLIENT : SpanKind.INTERNAL, parent: ctx.traceparent, attributes: { 'rpc.service': contract.name, 'rpc.method': method, 'ficus.transport': transport.kind } },
+        (traceparent) => transport.unary(contract, method, { ...ctx, traceparent }, request),
+      );
+    } catch (error) {
+      outcome = error instanceof ContractError ? error.kind : 'internal';
+      throw error;
+    } finally {
+      contractCalls.inc({ contract: contract.name, method, outcome });
+      contractCallDuration.observe({ contract: contract.name, method, transport: remote ? 'remote' : 'in-process' }, (performance.now() - started) / 1_000);
+    }
   }
 
   /** Like a unary call's rejected promise, a stream with no route fails when it is read, not when it is made. */

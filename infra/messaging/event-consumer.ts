@@ -1,6 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { ExponentialBackoff, handleAll, retry, type RetryPolicy } from 'cockatiel';
+import { SpanStatusCode } from '@opentelemetry/api';
 import { eventKey, type Envelope, type EventDefinition, type PayloadOf } from '@contracts/kernel';
+import { inSpan, SpanKind } from '@infra/observability';
 import type { UnitOfWork } from '@infra/persistence';
 import type { DeliveryOutcome, EventDelivery } from './event-transport';
 import { isTransientFailure } from './transient-failure';
@@ -49,7 +51,24 @@ export class InboxConsumer<E extends EventDefinition> implements EventDelivery {
     });
   }
 
+  /**
+   * Handles one delivery in a consumer span, child of the publish span that sent it; the handler
+   * sees the envelope with the consumer span's traceparent, so what it causes hangs below.
+   */
   async deliver(envelope: Envelope): Promise<DeliveryOutcome> {
+    return inSpan(
+      `process ${envelope.type}`,
+      { kind: SpanKind.CONSUMER, parent: envelope.traceparent, attributes: { 'ficus.consumer': this.consumer, 'messaging.message.id': envelope.id } },
+      async (traceparent, span) => {
+        const delivered = await this.deliverOnce({ ...envelope, traceparent });
+        span.setAttribute('ficus.outcome', delivered.outcome);
+        if (delivered.outcome === 'dead-lettered') span.setStatus({ code: SpanStatusCode.ERROR, message: delivered.reason });
+        return delivered;
+      },
+    );
+  }
+
+  private async deliverOnce(envelope: Envelope): Promise<DeliveryOutcome> {
     const parsed = this.definition.schema.safeParse(envelope.payload);
     if (envelope.version !== this.definition.version || !parsed.success) {
       const reason =

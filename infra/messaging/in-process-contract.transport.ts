@@ -12,6 +12,7 @@ import {
 } from '@contracts/kernel';
 import type { ContractImplementation, ContractTransport } from './contract-transport';
 import { withinDeadline } from './deadline';
+import { inSpan, SpanKind } from '@infra/observability';
 import { checkRequest } from './request-check';
 import { isTransientFailure } from './transient-failure';
 
@@ -51,12 +52,15 @@ export class InProcessContractTransport implements ContractTransport {
   async unary(contract: Contract, method: string, ctx: CallContext, request: unknown): Promise<unknown> {
     const { definition, call, what } = this.resolve(contract, method);
     const parsed = checkRequest(definition.request, request, what);
-    try {
-      const answer = await withinDeadline(ctx, what, () => call(ctx, parsed));
-      return definition.response.parse(answer);
-    } catch (error) {
-      throw this.typed(error, what);
-    }
+    // The serving side's span, in one process as behind gRPC (whose server calls this).
+    return inSpan(what, { kind: SpanKind.SERVER, parent: ctx.traceparent, attributes: { 'rpc.service': contract.name, 'rpc.method': method } }, async (traceparent) => {
+      try {
+        const answer = await withinDeadline(ctx, what, () => call({ ...ctx, traceparent }, parsed));
+        return definition.response.parse(answer);
+      } catch (error) {
+        throw this.typed(error, what);
+      }
+    });
   }
 
   async *serverStream(contract: Contract, method: string, ctx: CallContext, request: unknown): AsyncIterable<unknown> {

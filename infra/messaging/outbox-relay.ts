@@ -1,7 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
+import { SpanStatusCode } from '@opentelemetry/api';
 import type { Envelope } from '@contracts/kernel';
+import { SpanKind, startSpan } from '@infra/observability';
 import type { EventPublisher } from './event-transport';
 import { outboxChannel } from './outbox';
 
@@ -123,8 +125,26 @@ export class OutboxRelay {
         [this.options.batchSize ?? 200],
       )) as OutboxRow[];
       if (rows.length === 0) return 0;
-      const envelopes = rows.filter((row) => publishes?.(row.type) ?? true).map(toEnvelope);
-      await publisher.publish(envelopes);
+      // A publish span per event, child of its outbox span; consumers hang below it.
+      const published = rows
+        .filter((row) => publishes?.(row.type) ?? true)
+        .map(toEnvelope)
+        .map((envelope) => {
+          const { span, traceparent } = startSpan(`publish ${envelope.type}`, {
+            kind: SpanKind.PRODUCER,
+            parent: envelope.traceparent,
+            attributes: { 'ficus.context': context, 'messaging.message.id': envelope.id },
+          });
+          return { span, envelope: { ...envelope, traceparent } };
+        });
+      try {
+        await publisher.publish(published.map((p) => p.envelope));
+      } catch (error) {
+        published.forEach(({ span }) => span.setStatus({ code: SpanStatusCode.ERROR, message: String(error) }));
+        throw error;
+      } finally {
+        published.forEach(({ span }) => span.end());
+      }
       await manager.query(`UPDATE ${table} SET published_at = now() WHERE seq = ANY($1::bigint[])`, [
         rows.map((row) => row.seq),
       ]);

@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { Envelope } from '@contracts/kernel';
+import { SpanKind, startSpan } from '@infra/observability';
 import type { UnitOfWork } from '@infra/persistence';
 
 export function outboxChannel(context: string): string {
@@ -48,6 +49,11 @@ export async function writeOutboxRows(
     'occurred_at',
   ];
   if (extra) columns.push(extra.column);
+  // A span per event written, child of what caused it; the row keeps the span's traceparent, so
+  // the publish and every consumer hang below it in the trace.
+  const spans = envelopes.map((e) =>
+    startSpan(`outbox ${e.type}`, { kind: SpanKind.PRODUCER, parent: e.traceparent, attributes: { 'ficus.context': context, 'messaging.message.id': e.id } }),
+  );
   const params: unknown[] = [];
   const rows = envelopes.map((e, i) => {
     const values: unknown[] = [
@@ -57,7 +63,7 @@ export async function writeOutboxRows(
       e.aggregateId,
       e.correlationId,
       e.causationId ?? null,
-      e.traceparent ?? null,
+      spans[i].traceparent ?? null,
       JSON.stringify(e.payload),
       e.occurredAt,
     ];
@@ -68,6 +74,10 @@ export async function writeOutboxRows(
     });
     return `(${placeholders.join(', ')})`;
   });
-  await manager.query(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ${rows.join(', ')}`, params);
-  await manager.query('SELECT pg_notify($1, $2)', [outboxChannel(context), table]);
+  try {
+    await manager.query(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ${rows.join(', ')}`, params);
+    await manager.query('SELECT pg_notify($1, $2)', [outboxChannel(context), table]);
+  } finally {
+    spans.forEach(({ span }) => span.end());
+  }
 }

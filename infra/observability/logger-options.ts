@@ -1,11 +1,16 @@
 import type { IncomingMessage } from 'node:http';
 import type { Params } from 'nestjs-pino';
+import { activeTraceIds } from './tracing';
 
-/** JSON logs (pino); secrets never reach them. LOG_LEVEL sets the level (info by default). */
+/**
+ * JSON logs (pino); secrets never reach them. LOG_LEVEL sets the level (info by default). Every
+ * line written inside a span carries its trace_id and span_id.
+ */
 export function loggerOptions(): Params {
   return {
     pinoHttp: {
       level: process.env.LOG_LEVEL ?? 'info',
+      mixin: () => activeTraceIds() ?? {},
       genReqId: (request: IncomingMessage) => String(request.headers['x-request-id'] ?? ''),
       redact: {
         paths: ['req.headers.authorization', 'req.headers.cookie', 'password', '*.password', 'accessToken', '*.accessToken'],

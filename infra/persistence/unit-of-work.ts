@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { inChildSpan, SpanKind } from '@infra/observability';
 import type { DataSource, EntityManager } from 'typeorm';
 
 /**
@@ -28,6 +29,8 @@ export class UnitOfWork {
     if (open) {
       return work(open);
     }
-    return this.dataSource.transaction((manager) => this.current.run(manager, () => work(manager)));
+    return inChildSpan(`transaction ${this.context}`, SpanKind.CLIENT, { 'db.system.name': 'postgresql', 'ficus.context': this.context }, () =>
+      this.dataSource.transaction((manager) => this.current.run(manager, () => work(manager))),
+    );
   }
 }

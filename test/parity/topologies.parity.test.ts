@@ -1,6 +1,9 @@
 import type { Envelope } from '@contracts/kernel';
 import { eventually } from '../support/eventually';
 import { ShopClient } from '../support/http-client';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
+import { startTracing, type TracingHandle } from '@infra/observability';
+import { startOtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver';
 import { startShopOn, type ShopOnTopology, type TopologyName } from '../support/topology-shop';
 
 /**
@@ -16,15 +19,37 @@ describe.each(TOPOLOGIES)('the shop on the %s topology', (topology) => {
   let client: ShopClient;
   let customer: ShopClient & { customerId: string };
   const seen: Record<string, unknown> = {};
+  // Every process exports its spans (OTLP) to one receiver, as to a collector; the monolith runs
+  // in this process, where an in-memory exporter reads them (Jest's sandbox keeps the OTLP
+  // exporter from sending).
+  let receiver: Awaited<ReturnType<typeof startOtlpReceiver>>;
+  let tracing: TracingHandle | undefined;
+  const memory = new InMemorySpanExporter();
+  const exportedSpans = (): ReceivedSpan[] =>
+    topology === 'monolith'
+      ? memory.getFinishedSpans().map((s) => ({
+          traceId: s.spanContext().traceId,
+          spanId: s.spanContext().spanId,
+          parentSpanId: s.parentSpanContext?.spanId,
+          name: s.name,
+          kind: s.kind,
+          service: 'ficus-monolith',
+        }))
+      : receiver.spans;
 
   beforeAll(async () => {
-    shop = await startShopOn(topology);
+    receiver = await startOtlpReceiver();
+    const otel = { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '100' };
+    if (topology === 'monolith') tracing = startTracing('ficus-monolith', {}, memory);
+    shop = await startShopOn(topology, otel);
     client = new ShopClient(shop.baseUrl);
     customer = await client.signUp();
   }, 180_000);
   afterAll(async () => {
     outcomes.set(topology, seen);
     await shop?.close();
+    await tracing?.shutdown();
+    await receiver?.close();
   }, 60_000);
 
   const steps = async (orderId: string) =>
@@ -149,6 +174,29 @@ describe.each(TOPOLOGIES)('the shop on the %s topology', (topology) => {
       stockReservedSteps: (await steps(order.id)).filter((s) => s === 'STOCK_RESERVED').length,
     };
     expect(seen.duplicates).toEqual({ stock, charges: 1, reservations: 1, stockReservedSteps: 1 });
+  });
+
+  it('one order, one trace: its saga is a tree under POST /orders, of the same shape on every topology', async () => {
+    const placed = await customer.placeOrder([{ sku: 'FICUS-BENJAMINA', quantity: 1 }]);
+    expect((await customer.finalOrder(placed.body.orderId)).status).toBe('CONFIRMED');
+    const { traceId } = (await customer.get<{ traceId: string }>(`/orders/${placed.body.orderId}/timeline`)).body;
+    expect(traceId).toMatch(/^[\da-f]{32}$/);
+
+    // Processes export in batches: wait until the last steps are in (inventory and notifications
+    // both consume order-confirmed) and every span's parent too.
+    const orphansOf = (spans: ReceivedSpan[]) => {
+      const ids = new Set(spans.map((s) => s.spanId));
+      return spans.filter((s) => !s.parentSpanId || !ids.has(s.parentSpanId)).map((s) => s.name);
+    };
+    const spans = await eventually(() => exportedSpans().filter((s) => s.traceId === traceId), {
+      until: (found) => found.filter((s) => s.name === 'process ordering.order-confirmed').length === 2 && orphansOf(found).length === 1,
+      timeoutMs: 30_000,
+      what: 'every process exported its spans of the order',
+    });
+    expect(orphansOf(spans)).toEqual(['POST /orders']);
+    const services = new Set(spans.map((s) => s.service));
+    if (topology === 'split') expect(services.size).toBeGreaterThanOrEqual(4); // gateway, ordering, inventory, payments, shipping, ...
+    seen.traceShape = [...new Set(spans.map((s) => s.name))].sort();
   });
 
   if (topology !== 'monolith') {

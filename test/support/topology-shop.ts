@@ -37,7 +37,7 @@ async function adminQuery<T>(database: string, sql: string, params: unknown[]): 
   }
 }
 
-export async function startShopOn(topology: TopologyName): Promise<ShopOnTopology> {
+export async function startShopOn(topology: TopologyName, extraEnv: NodeJS.ProcessEnv = {}): Promise<ShopOnTopology> {
   if (topology === 'monolith') {
     const shop = await startShop('parity_monolith');
     return {
@@ -61,6 +61,7 @@ export async function startShopOn(topology: TopologyName): Promise<ShopOnTopolog
     KAFKA_BROKERS: KAFKA_BROKERS.join(','),
     LOG_LEVEL: 'warn',
     LOG_HTTP_REQUESTS: 'false',
+    ...extraEnv,
   };
   const launched: LaunchedTopology = await launchTopology({ topologyPath: shippedTopologyPath(topology), env });
   const databaseOf = (context: string) => `${prefix}_${launched.topology.targetOf(context).name}`;

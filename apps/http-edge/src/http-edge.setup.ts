@@ -4,17 +4,19 @@ import type { NextFunction, Request, Response } from 'express';
 import { readProcessEnv } from '@infra/runtime';
 import { admissionGate, type AdmissionLimits } from './admission/admission-gate';
 import { requestIdOf } from './request-context';
+import { httpTelemetry } from './telemetry/http-telemetry';
 
 export const BODY_LIMIT = '64kb';
 
 /**
- * What every HTTP edge sets up before it listens: admission control (load shedding, first, so a
+ * What every HTTP edge sets up before it listens: its server span and RED metrics, admission control (load shedding, first, so a
  * shed request costs no parsing), a strict JSON body parser with a size limit, the request id
  * echoed back, and no framework banner.
  */
 export function setUpHttpEdge(app: INestApplication, limits: AdmissionLimits = admissionLimitsFromEnv()): void {
   const express = app as NestExpressApplication;
   express.disable('x-powered-by');
+  express.use(httpTelemetry());
   express.use(admissionGate(limits));
   express.useBodyParser('json', { limit: BODY_LIMIT, strict: true, type: ['application/json', 'application/*+json'] });
   express.use((request: Request, response: Response, next: NextFunction) => {

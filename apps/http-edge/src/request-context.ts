@@ -3,10 +3,9 @@ import type { Request } from 'express';
 import { randomUUID } from 'node:crypto';
 import type { CallContext, Caller } from '@contracts/kernel';
 import { readProcessEnv } from '@infra/runtime';
+import { requestTraceparent } from './telemetry/http-telemetry';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
-/** W3C trace context; anything else a client sends is dropped, never passed on. */
-const TRACEPARENT = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/;
 
 /** The call context of an HTTP request: its id (from X-Request-Id or new), caller and deadline. */
 @Injectable()
@@ -21,7 +20,7 @@ export class RequestContexts {
       correlationId: requestId,
       deadline: Date.now() + this.budgetMs,
       caller: request.caller,
-      traceparent: traceparentOf(request),
+      traceparent: requestTraceparent(request),
     };
   }
 
@@ -39,9 +38,4 @@ export function requestIdOf(request: Request): string {
   const generated = randomUUID();
   request.headers['x-request-id'] = generated;
   return generated;
-}
-
-function traceparentOf(request: Request): string | undefined {
-  const given = request.headers.traceparent;
-  return typeof given === 'string' && TRACEPARENT.test(given) ? given : undefined;
 }

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { pino } from 'pino';
+import { startTracing } from '@infra/observability';
 import { readProcessEnv, resolveDatabase } from '@infra/runtime';
 import { createMonolith } from './create-monolith';
 
@@ -9,6 +10,7 @@ import { createMonolith } from './create-monolith';
  */
 async function main(): Promise<void> {
   const log = pino({ level: process.env.LOG_LEVEL ?? 'info' });
+  const tracing = startTracing('ficus-monolith');
   const env = readProcessEnv();
   const database = await resolveDatabase(env, (line) => log.debug({ component: 'embedded-postgres' }, line));
   const app = await createMonolith({ database: database.config });
@@ -16,6 +18,7 @@ async function main(): Promise<void> {
   log.info(`ficus monolith listening on http://localhost:${env.PORT} (try GET /catalog/products)`);
   const stop = async () => {
     await app.close();
+    await tracing?.shutdown(); // exports the spans still buffered
     await database.stop();
     process.exit(0);
   };

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Command } from 'commander';
 import { pino } from 'pino';
+import { startTracing } from '@infra/observability';
 import { shippedTopologyPath } from '@infra/topology';
 import { runTarget } from './run-target';
 
@@ -16,12 +17,17 @@ const program = new Command('ficus-service')
 
 const { target, topology } = program.opts<{ target: string; topology: string }>();
 const log = pino({ level: process.env.LOG_LEVEL ?? 'info' });
+const tracing = startTracing(`ficus-${target}`);
 
 runTarget({ topologyPath: topology, target, log }).then(
   (running) => {
     const grpc = running.target.grpc && !running.topology.isSingleProcess ? `, gRPC ${running.target.grpc.port}` : '';
     log.info(`ficus ${running.target.name} (${running.target.modules.join(', ') || 'edge'}) on HTTP ${running.target.http.port}${grpc}`);
-    const stop = () => void running.close().then(() => process.exit(0));
+    const stop = () =>
+      void running
+        .close()
+        .then(() => tracing?.shutdown()) // exports the spans still buffered
+        .then(() => process.exit(0));
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   },

@@ -67,6 +67,7 @@ export interface GetTimelineResponse {
   orderId: string;
   status: string;
   steps: TimelineStep[];
+  traceId?: string | undefined;
 }
 
 export interface ListCustomerOrdersRequest {
@@ -662,7 +663,7 @@ export const TimelineStep: MessageFns<TimelineStep> = {
 };
 
 function createBaseGetTimelineResponse(): GetTimelineResponse {
-  return { orderId: "", status: "", steps: [] };
+  return { orderId: "", status: "", steps: [], traceId: undefined };
 }
 
 export const GetTimelineResponse: MessageFns<GetTimelineResponse> = {
@@ -675,6 +676,9 @@ export const GetTimelineResponse: MessageFns<GetTimelineResponse> = {
     }
     for (const v of message.steps) {
       TimelineStep.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.traceId !== undefined) {
+      writer.uint32(34).string(message.traceId);
     }
     return writer;
   },
@@ -714,6 +718,14 @@ export const GetTimelineResponse: MessageFns<GetTimelineResponse> = {
             }
 
             message.steps.push(TimelineStep.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.traceId = reader.string();
             continue;
           }
         }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import type { CallContext } from '@contracts/kernel';
 import type { OrderingApi, OrderView } from '@contracts/ordering';
+import { traceIdOf } from '@infra/observability';
 import { TIMELINE_STEP } from '../domain/order-events';
 import { GetOrderQuery } from './get-order/get-order.query';
 import { ListCustomerOrdersQuery } from './list-customer-orders/list-customer-orders.query';
@@ -35,10 +36,11 @@ export class OrderingContractAdapter implements OrderingApi {
   }
 
   async getTimeline(_ctx: CallContext, request: { orderId: string }) {
-    const { order, history } = await this.queries.execute(new GetOrderQuery(request.orderId));
+    const { order, history, sagaTraceparent } = await this.queries.execute(new GetOrderQuery(request.orderId));
     return {
       orderId: order.id,
       status: order.status,
+      traceId: traceIdOf(sagaTraceparent),
       // In the order the steps happened (facts from different contexts may arrive in another
       // order); steps at the same instant keep the order they were recorded in.
       steps: [...history]

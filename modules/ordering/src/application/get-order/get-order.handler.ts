@@ -13,6 +13,7 @@ export class GetOrderHandler implements IQueryHandler<GetOrderQuery, OrderWithHi
     if (history.length === 0) {
       throw notFound('order-not-found', `no order ${query.orderId}`, { orderId: query.orderId });
     }
-    return { order: Order.fromHistory(history), history };
+    const { traceparent } = await this.store.sagaOrigin(query.orderId);
+    return { order: Order.fromHistory(history), history, sagaTraceparent: traceparent };
   }
 }

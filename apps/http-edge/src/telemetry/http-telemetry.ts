@@ -1,0 +1,43 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { context, SpanStatusCode } from '@opentelemetry/api';
+import { httpRequestDuration, httpRequests, SpanKind, startSpan } from '@infra/observability';
+
+/** W3C trace context; anything else a client sends is dropped, never passed on. */
+const TRACEPARENT = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/;
+
+type TracedRequest = Request & { ficusTraceparent?: string };
+
+/**
+ * The server span and the RED metrics of every HTTP request: the span is the child of the
+ * caller's `traceparent` (or starts the trace), everything the request does runs inside it, and
+ * its traceparent is what the request's contract calls carry on. Route patterns (`/orders/:id`)
+ * name spans and label metrics; requests that matched no route are `unmatched`.
+ */
+export function httpTelemetry(): RequestHandler {
+  return (request: TracedRequest, response: Response, next: NextFunction) => {
+    const started = performance.now();
+    const given = request.headers.traceparent;
+    const { span, traceparent, context: active } = startSpan(request.method, {
+      kind: SpanKind.SERVER,
+      parent: typeof given === 'string' && TRACEPARENT.test(given) ? given : undefined,
+      attributes: { 'http.request.method': request.method, 'url.path': request.path },
+    });
+    request.ficusTraceparent = traceparent;
+    response.once('close', () => {
+      const route = request.route?.path ? `${request.baseUrl}${String(request.route.path)}` : 'unmatched';
+      const status = String(response.statusCode);
+      span.updateName(`${request.method} ${route}`);
+      span.setAttributes({ 'http.route': route, 'http.response.status_code': response.statusCode });
+      if (response.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+      httpRequests.inc({ route, method: request.method, status });
+      httpRequestDuration.observe({ route, method: request.method, status }, (performance.now() - started) / 1_000);
+    });
+    context.with(active, next);
+  };
+}
+
+/** The traceparent a request's contract calls carry: its server span's. */
+export function requestTraceparent(request: Request): string | undefined {
+  return (request as TracedRequest).ficusTraceparent;
+}

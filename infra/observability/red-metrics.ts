@@ -1,0 +1,41 @@
+import { Counter, Histogram } from 'prom-client';
+import { processMetrics } from './process-metrics';
+
+/**
+ * RED (rate, errors, duration) for what a process serves and calls: every public HTTP route, and
+ * every contract method it calls (in-process or remote alike, so both modes are measured the
+ * same way). Routes are labelled by their pattern (`/orders/:id`), never by the raw path, to keep
+ * the number of series bounded.
+ */
+
+const SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export const httpRequests = new Counter({
+  name: 'ficus_http_requests_total',
+  help: 'HTTP requests answered, by route pattern, method and status',
+  labelNames: ['route', 'method', 'status'],
+  registers: [processMetrics],
+});
+
+export const httpRequestDuration = new Histogram({
+  name: 'ficus_http_request_duration_seconds',
+  help: 'Time to answer an HTTP request, by route pattern, method and status',
+  labelNames: ['route', 'method', 'status'],
+  buckets: SECONDS,
+  registers: [processMetrics],
+});
+
+export const contractCalls = new Counter({
+  name: 'ficus_contract_calls_total',
+  help: 'Contract calls made, by contract, method and outcome (ok, or the error kind)',
+  labelNames: ['contract', 'method', 'outcome'],
+  registers: [processMetrics],
+});
+
+export const contractCallDuration = new Histogram({
+  name: 'ficus_contract_call_duration_seconds',
+  help: 'Time of a contract call as its caller sees it, by contract, method and transport',
+  labelNames: ['contract', 'method', 'transport'],
+  buckets: SECONDS,
+  registers: [processMetrics],
+});

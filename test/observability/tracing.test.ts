@@ -1,0 +1,98 @@
+import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import { SpanKind } from '@opentelemetry/api';
+import { startTracing, type TracingHandle } from '@infra/observability';
+import { eventually } from '../support/eventually';
+import { ShopClient } from '../support/http-client';
+import { startShop, type RunningShop } from '../support/shop';
+
+/** The spans of one trace as a tree check: one root, and every other span's parent is in it. */
+function treeOf(spans: readonly ReadableSpan[], traceId: string) {
+  const inTrace = spans.filter((s) => s.spanContext().traceId === traceId);
+  const ids = new Set(inTrace.map((s) => s.spanContext().spanId));
+  const parentOf = (s: ReadableSpan) => s.parentSpanContext?.spanId;
+  return {
+    spans: inTrace,
+    names: new Set(inTrace.map((s) => s.name)),
+    roots: inTrace.filter((s) => !parentOf(s) || !ids.has(parentOf(s)!)),
+    byName: (name: string) => inTrace.filter((s) => s.name === name),
+    parentName: (s: ReadableSpan) => inTrace.find((p) => p.spanContext().spanId === parentOf(s))?.name,
+  };
+}
+
+describe('one trace per order (monolith, in-memory exporter)', () => {
+  const exporter = new InMemorySpanExporter();
+  let tracing: TracingHandle | undefined;
+  let shop: RunningShop;
+
+  beforeAll(async () => {
+    tracing = startTracing('ficus-test', {}, exporter);
+    shop = await startShop('tracing');
+  });
+  afterAll(async () => {
+    await shop?.close();
+    await tracing?.shutdown();
+  });
+
+  it('POST /orders and its whole saga are one trace, a tree with no orphan span, and the timeline names it', async () => {
+    const customer = await new ShopClient(shop.baseUrl).signUp();
+    exporter.reset();
+    const placed = await customer.placeOrder([{ sku: 'FICUS-LYRATA', quantity: 1 }]);
+    expect((await customer.finalOrder(placed.body.orderId)).status).toBe('CONFIRMED');
+
+    const post = exporter.getFinishedSpans().find((s) => s.name === 'POST /orders');
+    expect(post).toBeDefined();
+    const traceId = post!.spanContext().traceId;
+    // The saga ends when inventory and notifications have both taken order-confirmed; a span is
+    // exported when it ends, its parent a little later: wait for the tree to be whole.
+    const tree = await eventually(() => treeOf(exporter.getFinishedSpans(), traceId), {
+      until: (t) => t.byName('process ordering.order-confirmed').length === 2 && t.roots.length === 1,
+      what: 'the saga spans are exported',
+    });
+
+    expect(tree.roots.map((s) => s.name)).toEqual(['POST /orders']);
+    expect(post!.kind).toBe(SpanKind.SERVER);
+    for (const name of [
+      'ordering.v1.OrderingService/placeOrder',
+      'outbox ordering.order-created',
+      'publish ordering.order-created',
+      'process ordering.order-created',
+      'process inventory.stock-reserved',
+      'process payments.payment-completed',
+      'process shipping.shipment-created',
+      'transaction ordering',
+      'transaction inventory',
+    ]) {
+      expect(tree.names).toContain(name);
+    }
+    // The contract call has a client side and a serving side, in one process as over gRPC.
+    const placeOrder = tree.byName('ordering.v1.OrderingService/placeOrder');
+    expect(placeOrder.map((s) => s.kind).sort()).toEqual([SpanKind.INTERNAL, SpanKind.SERVER].sort());
+    // Each consumer hangs below the publish of what it consumes.
+    for (const consumed of tree.spans.filter((s) => s.name.startsWith('process '))) {
+      expect(tree.parentName(consumed)).toBe(consumed.name.replace(/^process /, 'publish '));
+    }
+
+    const timeline = await customer.get<{ traceId: string }>(`/orders/${placed.body.orderId}/timeline`);
+    expect(timeline.body.traceId).toBe(traceId);
+  });
+
+  it('continues the trace a caller sends in traceparent, and starts none from a malformed one', async () => {
+    const customer = await new ShopClient(shop.baseUrl).signUp();
+    exporter.reset();
+    const callerTrace = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const callerSpan = '00f067aa0ba902b7';
+    expect((await customer.get('/customers/me/orders')).status).toBe(200);
+    const traced = await customer.request('GET', '/customers/me/orders', { headers: { traceparent: `00-${callerTrace}-${callerSpan}-01` } });
+    expect(traced.status).toBe(200);
+    const bogus = await customer.request('GET', '/customers/me/orders', { headers: { traceparent: 'not-a-traceparent' } });
+    expect(bogus.status).toBe(200);
+
+    const spans = await eventually(() => exporter.getFinishedSpans().filter((s) => s.name === 'GET /customers/me/orders'), {
+      until: (found) => found.length === 3,
+    });
+    const continued = spans.filter((s) => s.spanContext().traceId === callerTrace);
+    expect(continued).toHaveLength(1);
+    expect(continued[0].parentSpanContext?.spanId).toBe(callerSpan);
+    expect(spans.filter((s) => !s.parentSpanContext)).toHaveLength(2); // the plain one and the malformed one start their own
+  });
+});
