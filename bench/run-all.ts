@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { benchContractCall } from './contract-call.bench';
 import { benchGrpc } from './grpc.bench';
 import { benchLoadShedding } from './load-shedding.bench';
+import { benchObservability } from './observability.bench';
 import { line } from './measure';
 import { benchOrderThroughput } from './order-throughput.bench';
 import { benchOutboxLatency } from './outbox-latency.bench';
@@ -14,7 +15,7 @@ async function main(): Promise<void> {
   process.env.LOG_HTTP_REQUESTS ??= 'false';
   line(`ficus benchmarks — node ${process.version}, ${new Date().toISOString()}`);
   line('ratios are measured side by side in one run; absolute times wander on shared machines\n');
-  const only = process.argv[2]; // `npm run bench -- <name>` runs one: contract, orders, grpc, relay, outbox-latency, split, load
+  const only = process.argv[2]; // `npm run bench -- <name>` runs one: contract, orders, grpc, relay, outbox-latency, split, load, observability
   if (!only || only === 'contract') await benchContractCall();
   line('');
   if (!only || only === 'orders') await benchOrderThroughput();
@@ -25,6 +26,7 @@ async function main(): Promise<void> {
     ['outbox-latency', benchOutboxLatency],
     ['split', benchSplit],
     ['load', benchLoadShedding],
+    ['observability', benchObservability],
   ] as const) {
     if (only && only !== name) continue;
     line('');
