@@ -8,7 +8,7 @@ import {
   type Contract,
 } from '@contracts/kernel';
 import type { ContractTransport } from '@infra/messaging';
-import { breakerTransitions, observeBreaker, remoteCallsRejected } from '@infra/observability';
+import { breakerTransitions, observeBreaker, observeBulkhead, remoteCallsRejected } from '@infra/observability';
 import { CircuitBreaker, DEFAULT_BREAKER, type CircuitBreakerOptions } from './circuit-breaker';
 import { SYSTEM_CLOCK, type Clock } from './clock';
 import { DEFAULT_RETRY_BUDGET, RetryBudget, type RetryBudgetOptions } from './retry-budget';
@@ -57,7 +57,7 @@ export class ResilientTransport implements ContractTransport {
   private readonly bulkhead: BulkheadPolicy;
   private readonly budget: RetryBudget;
   private readonly logger: Logger;
-  private readonly observed: { forget(): void };
+  private readonly observed: Array<{ forget(): void }>;
 
   constructor(
     readonly target: string,
@@ -75,13 +75,19 @@ export class ResilientTransport implements ContractTransport {
       breakerTransitions.inc({ target, to: t.to });
       this.logger.warn({ target, from: t.from, to: t.to }, `circuit ${t.from} → ${t.to}`);
     });
-    this.observed = observeBreaker(this.breaker);
     this.bulkhead = bulkhead(policy.bulkhead.maxConcurrent, policy.bulkhead.maxQueued);
     this.budget = new RetryBudget(policy.retryBudget, clock);
+    this.observed = [observeBreaker(this.breaker), observeBulkhead(this)];
   }
 
+  /** Calls to the target waiting for a bulkhead slot. */
   get queued(): number {
     return this.policy.bulkhead.maxQueued - this.bulkhead.queueSlots;
+  }
+
+  /** Calls to the target under way (bulkhead slots taken). */
+  get active(): number {
+    return this.policy.bulkhead.maxConcurrent - this.bulkhead.executionSlots;
   }
 
   async unary(contract: Contract, method: string, ctx: CallContext, request: unknown): Promise<unknown> {
@@ -134,9 +140,9 @@ export class ResilientTransport implements ContractTransport {
     }
   }
 
-  /** Stops reporting this target's breaker (the process no longer calls it). */
+  /** Stops reporting this target's breaker and bulkhead (the process no longer calls it). */
   close(): void {
-    this.observed.forget();
+    this.observed.forEach((observed) => observed.forget());
   }
 
   private mayRetry(error: unknown, idempotent: boolean, attempt: number, retries: number, ctx: CallContext): boolean {

@@ -1,4 +1,5 @@
 import { Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { Contract, ContractApi, EventDefinition } from '@contracts/kernel';
 import {
@@ -14,6 +15,7 @@ import {
   type EventPublisher,
   type IntegrationEventHandler,
 } from '@infra/messaging';
+import { deadLettersGauge, dbPoolConnectionsGauge, outboxBacklogGauge, outboxOldestAgeGauge, sharedRead, type Observation } from '@infra/observability';
 import { UnitOfWork } from '@infra/persistence';
 
 export interface ContextOutboxOptions {
@@ -21,6 +23,23 @@ export interface ContextOutboxOptions {
   readonly table: string;
   /** Event types that leave the context; the rest are private to it. */
   readonly publishes?: (type: string) => boolean;
+}
+
+/** A context's messaging state, as /metrics shows it. */
+export interface MessagingBacklog {
+  /** Outbox rows not yet published. */
+  readonly outbox: number;
+  /** Age of the oldest of them, 0 when there is none. */
+  readonly oldestUnpublishedSeconds: number;
+  /** Dead letters not yet replayed. */
+  readonly deadLetters: number;
+}
+
+/** The context's database pool now (pg's Pool counters). */
+export interface PoolUsage {
+  readonly total: number;
+  readonly idle: number;
+  readonly waiting: number;
 }
 
 export interface ReadinessReport {
@@ -39,8 +58,11 @@ export class ContextRuntime implements OnApplicationBootstrap, BeforeApplication
   readonly outbox: Outbox;
   readonly deadLetters: DeadLetters;
   readonly relay: OutboxRelay;
+  /** The table the relay reads: `outbox`, or the event store that doubles as it. */
+  readonly outboxTable: string;
   private readonly consumers = new Map<string, InboxConsumer<EventDefinition>>();
   private readonly logger: Logger;
+  private observations: Observation[] = [];
 
   constructor(
     readonly context: string,
@@ -53,6 +75,7 @@ export class ContextRuntime implements OnApplicationBootstrap, BeforeApplication
     remotePublisher?: EventPublisher,
   ) {
     this.logger = new Logger(`Context(${context})`);
+    this.outboxTable = outbox.table;
     this.uow = new UnitOfWork(context, dataSource);
     this.outbox = new Outbox(this.uow, outbox.table);
     this.deadLetters = new DeadLetters(this.uow, this.consumers);
@@ -86,10 +109,63 @@ export class ContextRuntime implements OnApplicationBootstrap, BeforeApplication
 
   async onApplicationBootstrap(): Promise<void> {
     await this.relay.start();
+    this.observeMetrics();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    this.observations.forEach((observation) => observation.forget());
+    this.observations = [];
     await this.relay.stop();
+  }
+
+  /**
+   * Unpublished outbox rows and unreplayed dead letters, in one round trip. Both counts use
+   * partial indexes (`published_at IS NULL` on every outbox; dead letters stay few), so a scrape
+   * every 15 s costs next to nothing.
+   */
+  async messagingBacklog(): Promise<MessagingBacklog> {
+    const table = this.dataSource.driver.escape(this.outboxTable);
+    const [row] = (await this.dataSource.query(
+      `SELECT o.backlog, o.oldest, d.dead_letters
+         FROM (SELECT count(*)::int AS backlog,
+                      COALESCE(EXTRACT(EPOCH FROM now() - min(occurred_at)), 0)::float8 AS oldest
+                 FROM ${table} WHERE published_at IS NULL) o,
+              (SELECT count(*)::int AS dead_letters FROM dead_letters WHERE replayed_at IS NULL) d`,
+    )) as Array<{ backlog: number; oldest: number; dead_letters: number }>;
+    return { outbox: row.backlog, oldestUnpublishedSeconds: Math.max(0, row.oldest), deadLetters: row.dead_letters };
+  }
+
+  /** The connections of this context's pool, or nothing when the data source is closed. */
+  poolUsage(): PoolUsage | undefined {
+    // TypeORM's PostgreSQL driver keeps its pg Pool as `master` (no replicas are configured).
+    const pool = (this.dataSource.driver as unknown as { master?: Pool }).master;
+    if (!this.dataSource.isInitialized || !pool) return undefined;
+    return { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount };
+  }
+
+  private observeMetrics(): void {
+    const context = this.context;
+    // One read per scrape for all four gauges. The pool is looked at before the backlog query
+    // takes a connection from it, so that the scrape does not count itself as a waiting caller.
+    const snapshot = sharedRead(async () => {
+      const pool = this.poolUsage();
+      const backlog = await this.messagingBacklog().catch(() => undefined);
+      return { pool, backlog };
+    });
+    const fromBacklog = (value: (backlog: MessagingBacklog) => number) => async () => {
+      const { backlog } = await snapshot();
+      return backlog ? [{ labels: { context }, value: value(backlog) }] : [];
+    };
+    this.observations = [
+      outboxBacklogGauge.observe(fromBacklog((backlog) => backlog.outbox)),
+      outboxOldestAgeGauge.observe(fromBacklog((backlog) => backlog.oldestUnpublishedSeconds)),
+      deadLettersGauge.observe(fromBacklog((backlog) => backlog.deadLetters)),
+      dbPoolConnectionsGauge.observe(async () => {
+        const { pool } = await snapshot();
+        if (!pool) return [];
+        return (['total', 'idle', 'waiting'] as const).map((state) => ({ labels: { context, state }, value: pool[state] }));
+      }),
+    ];
   }
 
   async onApplicationShutdown(): Promise<void> {

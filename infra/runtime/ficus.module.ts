@@ -18,8 +18,10 @@ import {
   type MigrationClass,
 } from '@infra/persistence';
 import { DataSource } from 'typeorm';
+import { CalledContracts } from './called-contracts';
 import { ContextRegistry } from './context-registry';
 import { ContextRuntime, type ContextOutboxOptions } from './context-runtime';
+import { ProcessReadiness } from './process-readiness';
 
 export interface FicusRootOptions {
   /** Absent only in a process that hosts no context (the gateway). */
@@ -48,8 +50,11 @@ export const FICUS_ROOT_OPTIONS = Symbol('FICUS_ROOT_OPTIONS');
 export function contractClientProviders(contracts: readonly Contract[]): Provider[] {
   return contracts.map((contract) => ({
     provide: contract.token,
-    useFactory: (bus: ContractBus) => bus.client(contract),
-    inject: [ContractBus],
+    useFactory: (bus: ContractBus, called: CalledContracts) => {
+      called.record(contract);
+      return bus.client(contract);
+    },
+    inject: [ContractBus, CalledContracts],
   }));
 }
 
@@ -70,8 +75,10 @@ export class FicusModule {
         ContractBus,
         { provide: InProcessEventTransport, useFactory: () => new InProcessEventTransport() },
         ContextRegistry,
+        ProcessReadiness,
+        CalledContracts,
       ],
-      exports: [FICUS_ROOT_OPTIONS, ContractBus, InProcessEventTransport, ContextRegistry],
+      exports: [FICUS_ROOT_OPTIONS, ContractBus, InProcessEventTransport, ContextRegistry, ProcessReadiness, CalledContracts],
     };
   }
 

@@ -1,12 +1,17 @@
 import { Logger, type INestApplication } from '@nestjs/common';
-import type { Kafka } from 'kafkajs';
+import { Kafka, logLevel } from 'kafkajs';
 import type { Contract } from '@contracts/kernel';
 import { ContractBus, FicusGrpcStrategy, FicusKafkaStrategy, type EventDelivery } from '@infra/messaging';
 import { GrpcContractServer, GrpcContractTransport } from '@infra/messaging/grpc';
-import { KafkaEventConsumer } from '@infra/messaging/kafka';
+import { consumerGroupOf, KafkaEventConsumer } from '@infra/messaging/kafka';
+import { KafkaLagCollector, type ConsumedTopics } from '@infra/observability';
 import { DEFAULT_REMOTE_POLICY, ResilientTransport, SYSTEM_CLOCK, type RemoteCallPolicy } from '@infra/resilience';
 import type { Topology } from '@infra/topology';
+import { CalledContracts } from './called-contracts';
 import { ContextRegistry } from './context-registry';
+import { GrpcPeerProbe } from './grpc-peer.probe';
+import { KafkaBrokerProbe } from './kafka-broker.probe';
+import { ProcessReadiness } from './process-readiness';
 
 export interface ProcessWiringOptions {
   readonly topology: Topology;
@@ -31,6 +36,9 @@ export class ProcessWiring {
   private readonly logger = new Logger('ProcessWiring');
   private readonly clients = new Map<string, GrpcContractTransport>();
   private readonly guarded = new Map<string, ResilientTransport>();
+  private readonly peers = new Map<string, GrpcPeerProbe>();
+  private readonly readinessChecks: Array<{ forget(): void }> = [];
+  private lag?: KafkaLagCollector;
 
   constructor(
     private readonly app: INestApplication,
@@ -41,6 +49,7 @@ export class ProcessWiring {
   routeRemoteContracts(): void {
     const { topology, target, contracts } = this.options;
     const bus = this.app.get(ContractBus);
+    const called = this.app.get(CalledContracts);
     for (const contract of contracts) {
       if (bus.inProcess.serves(contract)) continue;
       const serving = topology.targetOf(contract.context);
@@ -67,6 +76,12 @@ export class ProcessWiring {
         this.guarded.set(serving.name, guarded);
       }
       bus.route(contract, guarded);
+      // A peer is a target this process calls, not every target the bus could route to.
+      if (called.has(contract) && !this.peers.has(serving.name)) {
+        const peer = new GrpcPeerProbe(serving.name, address);
+        this.peers.set(serving.name, peer);
+        this.readinessChecks.push(this.app.get(ProcessReadiness).add(peer));
+      }
     }
   }
 
@@ -98,8 +113,16 @@ export class ProcessWiring {
       this.app.connectMicroservice({ strategy: new FicusGrpcStrategy(server) });
     }
     if (kafka) {
+      const runtimes = this.app.get(ContextRegistry).all();
+      // The broker is this process's own dependency when its contexts publish or consume through
+      // it; an edge that hosts no context never uses it after start-up, so it does not report it.
+      if (runtimes.length > 0) {
+        const probe = new KafkaBrokerProbe({ brokers: topology.kafka.brokers, clientId: `ficus-${target}-readiness` });
+        this.readinessChecks.push(this.app.get(ProcessReadiness).add(probe));
+      }
       const consumers: KafkaEventConsumer[] = [];
-      for (const runtime of this.app.get(ContextRegistry).all()) {
+      const groups: ConsumedTopics[] = [];
+      for (const runtime of runtimes) {
         const remote: EventDelivery[] = runtime
           .inboxConsumers()
           .filter((consumer) => topology.targetOf(consumer.definition.context).name !== target);
@@ -110,16 +133,33 @@ export class ProcessWiring {
           namespace: this.options.kafkaNamespace,
         });
         consumers.push(consumer);
+        groups.push({ group: consumerGroupOf(runtime.context, this.options.kafkaNamespace), topics: consumer.topics() });
         this.logger.log(`${runtime.context} consumes ${consumer.topics().join(', ')}`);
       }
-      if (consumers.length > 0) this.app.connectMicroservice({ strategy: new FicusKafkaStrategy(consumers) });
+      if (consumers.length > 0) {
+        this.app.connectMicroservice({ strategy: new FicusKafkaStrategy(consumers) });
+        // A client of its own, without kafkajs's retries: a scrape gives up at once when the broker
+        // is away, rather than leaving a connection retrying for half a minute behind every scrape.
+        const metricsClient = new Kafka({
+          clientId: `ficus-${target}-metrics`,
+          brokers: [...topology.kafka.brokers],
+          connectionTimeout: 1_000,
+          requestTimeout: 2_000,
+          retry: { retries: 0 },
+          logLevel: logLevel.NOTHING,
+        });
+        this.lag = new KafkaLagCollector(metricsClient, groups);
+      }
     }
     await this.app.startAllMicroservices();
   }
 
-  /** Closes the gRPC clients; the app's close() closes the transporters. */
+  /** Closes the gRPC clients, probes and lag reads; the app's close() closes the transporters. */
   stop(): void {
     this.clients.forEach((client) => client.close());
     this.guarded.forEach((transport) => transport.close());
+    this.readinessChecks.forEach((check) => check.forget());
+    this.peers.forEach((peer) => peer.close());
+    void this.lag?.close();
   }
 }

@@ -185,3 +185,39 @@ describe('the breaker of a remote target, as Prometheus scrapes it', () => {
     expect((await scraped('scraped')).state).toBeUndefined();
   });
 });
+
+describe('the bulkhead of a remote target, as Prometheus scrapes it', () => {
+  const scraped = async (target: string) => {
+    const text = await processMetrics.metrics();
+    const line = (name: string) => text.split('\n').find((l) => l.startsWith(`${name}{target="${target}"}`))?.split(' ')[1];
+    return { active: line('ficus_bulkhead_active'), queued: line('ficus_bulkhead_queued') };
+  };
+
+  it('shows the calls under way and waiting, and is gone once its transport closes', async () => {
+    let open = () => undefined as void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const slow = new ScriptedTarget(async () => {
+      await gate;
+      return { n: 1 };
+    });
+    const transport = new ResilientTransport(
+      'bulkheaded',
+      slow,
+      policy({ retries: 0, bulkhead: { maxConcurrent: 1, maxQueued: 2 } }),
+      clock,
+      noSleep,
+    );
+    expect(await scraped('bulkheaded')).toEqual({ active: '0', queued: '0' });
+
+    const calls = [1, 2, 3].map(() => transport.unary(Contract, 'read', ctx(), {}));
+    expect({ active: transport.active, queued: transport.queued }).toEqual({ active: 1, queued: 2 });
+    expect(await scraped('bulkheaded')).toEqual({ active: '1', queued: '2' });
+
+    open();
+    await Promise.all(calls);
+    expect(await scraped('bulkheaded')).toEqual({ active: '0', queued: '0' });
+
+    transport.close();
+    expect(await scraped('bulkheaded')).toEqual({ active: undefined, queued: undefined });
+  });
+});

@@ -12,6 +12,7 @@ import { SagaDeadlineSweeper } from './application/expire-overdue-orders/saga-de
 import { GetOrderHandler } from './application/get-order/get-order.handler';
 import { ListCustomerOrdersHandler } from './application/list-customer-orders/list-customer-orders.handler';
 import { OrderingContractAdapter } from './application/ordering.contract-adapter';
+import { OrdersByStatusGauge } from './application/orders-by-status/orders-by-status.gauge';
 import { PlaceOrderHandler } from './application/place-order/place-order.handler';
 import { RebuildOrderHistoryHandler } from './application/rebuild-order-history/rebuild-order-history.handler';
 import { RecordSagaStepHandler } from './application/record-saga-step/record-saga-step.handler';
@@ -55,6 +56,7 @@ const PUBLISHED = new Set([OrderCreated.type, OrderConfirmed.type, OrderFailed.t
     ExpireOverdueOrdersHandler,
     { provide: SAGA_DEADLINE_OPTIONS, useFactory: () => sagaDeadlineFromEnv(process.env) },
     SagaDeadlineSweeper,
+    OrdersByStatusGauge,
     OrderingContractAdapter,
     OnStockReserved,
     OnStockReservationFailed,

@@ -1,12 +1,13 @@
-import { Controller, Get, Inject, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { Controller, Get, Inject, Param, Post, Req, Res, ServiceUnavailableException, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
-import { HealthCheck, HealthCheckService, type HealthIndicatorResult } from '@nestjs/terminus';
+import { HealthCheck, HealthCheckService, type HealthCheckResult, type HealthIndicatorResult } from '@nestjs/terminus';
 import { z } from 'zod';
 import { notFound } from '@contracts/kernel';
 import { ORDERING, type OrderingApi } from '@contracts/ordering';
 import { processMetrics } from '@infra/observability';
-import { ContextRegistry } from '@infra/runtime';
+import { ContextRegistry, ProcessReadiness, type DependencyCheck } from '@infra/runtime';
 import { AuthGuard, RequireRoles, type AuthenticatedRequest } from '../auth/auth.guard';
+import { problem, ProblemError } from '../problem/problem';
 import { RequestContexts } from '../request-context';
 import { parseOr } from '../validation';
 
@@ -18,6 +19,7 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly registry: ContextRegistry,
+    private readonly dependencies: ProcessReadiness,
   ) {}
 
   /** Liveness: the process answers. */
@@ -27,16 +29,39 @@ export class HealthController {
     return this.health.check([async (): Promise<HealthIndicatorResult> => ({ process: { status: 'up', pid: process.pid } })]);
   }
 
-  /** Readiness: every context in this process reaches its database with its migrations applied. */
+  /**
+   * Readiness: every context in this process reaches its database with its migrations applied,
+   * and, in split mode, the broker answers at its configured address. The gRPC peers this process
+   * calls are reported too (`peer:<target>`), but a peer that is down does not make this process
+   * unready: taking it out of rotation would not bring the peer back, and unready callers would
+   * cascade one outage into all of them, while the breakers already answer fast (docs/adr/0020).
+   * Not ready is 503 problem+json with every indicator, so the operator sees which one failed.
+   */
   @Get('ready')
   @HealthCheck()
-  ready() {
-    return this.health.check(
-      this.registry.all().map((runtime) => async (): Promise<HealthIndicatorResult> => {
-        const report = await runtime.readiness();
-        return { [report.context]: { status: report.ready ? 'up' : 'down', detail: report.detail } };
-      }),
-    );
+  async ready(): Promise<HealthCheckResult> {
+    const dependencies = this.dependencies.all();
+    const reportedOnly = new Set(dependencies.filter((d) => !d.gatesReadiness).map((d) => d.name));
+    const result = await this.health
+      .check([
+        ...this.registry.all().map((runtime) => async (): Promise<HealthIndicatorResult> => {
+          const report = await runtime.readiness();
+          return { [report.context]: { status: report.ready ? 'up' : 'down', detail: report.detail } };
+        }),
+        ...dependencies.map((dependency) => () => indicatorOf(dependency)),
+      ])
+      .catch((error: unknown) => {
+        if (error instanceof ServiceUnavailableException) return error.getResponse() as HealthCheckResult;
+        throw error;
+      });
+    const blocking = Object.keys(result.error ?? {}).filter((name) => !reportedOnly.has(name));
+    if (result.status === 'shutting_down' || blocking.length > 0) {
+      const what = result.status === 'shutting_down' ? 'shutting down' : blocking.join(', ');
+      throw new ProblemError(
+        problem(503, 'not-ready', `not ready: ${what}`, { info: result.info, error: result.error, details: result.details }),
+      );
+    }
+    return { ...result, status: 'ok' };
   }
 
   /** Prometheus scrape: process metrics, breaker states, admission control. */
@@ -44,6 +69,11 @@ export class HealthController {
   async metrics(@Res() response: Response): Promise<void> {
     response.type(processMetrics.contentType).send(await processMetrics.metrics());
   }
+}
+
+async function indicatorOf(dependency: DependencyCheck): Promise<HealthIndicatorResult> {
+  const { up, detail } = await dependency.check();
+  return { [dependency.name]: { status: up ? 'up' : 'down', detail, gatesReadiness: dependency.gatesReadiness } };
 }
 
 /**

@@ -103,4 +103,13 @@ export class OrderHistoryProjection {
   async clear(): Promise<void> {
     await this.uow.manager.query('TRUNCATE order_history');
   }
+
+  /** How many orders are in each status now (statuses with none are absent). */
+  async countByStatus(): Promise<Partial<Record<OrderHistoryRow['status'], number>>> {
+    const rows = (await this.uow.manager.query('SELECT status, count(*)::int AS n FROM order_history GROUP BY status')) as Array<{
+      status: OrderHistoryRow['status'];
+      n: number;
+    }>;
+    return Object.fromEntries(rows.map((row) => [row.status, row.n]));
+  }
 }

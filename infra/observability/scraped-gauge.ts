@@ -1,0 +1,86 @@
+import { Gauge } from 'prom-client';
+import { processMetrics } from './process-metrics';
+
+export interface GaugeSample<L extends string> {
+  readonly labels: Partial<Record<L, string>>;
+  readonly value: number;
+}
+
+/** Reads the current state of one thing (a context, a remote target, a consumer group). */
+export type GaugeSource<L extends string> = () => readonly GaugeSample<L>[] | Promise<readonly GaugeSample<L>[]>;
+
+export interface Observation {
+  /** Stops reporting the source (its context or transport closed). */
+  forget(): void;
+}
+
+/** The most a scrape waits for one source; a source that takes longer reports nothing this time. */
+export const SCRAPE_SOURCE_TIMEOUT_MS = 2_000;
+
+/**
+ * A gauge of state, read from its sources when Prometheus scrapes and never kept up to date in
+ * between: the backlog of an outbox or a pool's connections cost nothing until someone looks.
+ * Sources come and go with what they observe (a process may hold several apps in tests). A source
+ * that fails or is slow reports nothing rather than a stale or invented value, and a scrape never
+ * waits longer than SCRAPE_SOURCE_TIMEOUT_MS for it.
+ */
+export class ScrapedGauge<L extends string> {
+  private readonly sources = new Set<GaugeSource<L>>();
+
+  constructor(options: { name: string; help: string; labelNames: readonly L[]; timeoutMs?: number }) {
+    const sources = this.sources;
+    const timeoutMs = options.timeoutMs ?? SCRAPE_SOURCE_TIMEOUT_MS;
+    new Gauge<L>({
+      name: options.name,
+      help: options.help,
+      labelNames: options.labelNames,
+      registers: [processMetrics],
+      async collect() {
+        const read = await Promise.all([...sources].map((source) => withinTime(source, timeoutMs)));
+        this.reset(); // after the reads, so that two scrapes at once cannot interleave their values
+        for (const samples of read) {
+          for (const sample of samples) this.set(sample.labels, sample.value);
+        }
+      },
+    });
+  }
+
+  observe(source: GaugeSource<L>): Observation {
+    this.sources.add(source);
+    return { forget: () => this.sources.delete(source) };
+  }
+}
+
+async function withinTime<L extends string>(source: GaugeSource<L>, timeoutMs: number): Promise<readonly GaugeSample<L>[]> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<readonly GaugeSample<L>[]>((resolve) => {
+    timer = setTimeout(() => resolve([]), timeoutMs);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([Promise.resolve().then(source), late]);
+  } catch {
+    return [];
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * One read shared by everything that asks within `ttlMs`: several gauges of one scrape (an
+ * outbox's backlog and its oldest age) cost one query, and concurrent scrapes share it too.
+ */
+export function sharedRead<T>(read: () => Promise<T>, ttlMs = 1_000): () => Promise<T> {
+  let last: { at: number; value: Promise<T> } | undefined;
+  return () => {
+    const now = Date.now();
+    if (!last || now - last.at > ttlMs) {
+      const value = read();
+      last = { at: now, value };
+      value.catch(() => {
+        if (last?.value === value) last = undefined; // a failure is not remembered
+      });
+    }
+    return last.value;
+  };
+}

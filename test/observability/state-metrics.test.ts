@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto';
+import { ContextRegistry } from '@infra/runtime';
+import { eventually } from '../support/eventually';
+import { ShopClient } from '../support/http-client';
+import { scrapeMetrics } from '../support/metrics-scrape';
+import { startShop, type RunningShop } from '../support/shop';
+import { asAdmin } from '../support/test-database';
+
+/** The state metrics of the monolith's /metrics, against what its tables and pools really hold. */
+describe('state read at scrape time (monolith)', () => {
+  let shop: RunningShop;
+  const value = async (name: string, labels: Record<string, string>) => {
+    const found = (await scrapeMetrics(shop.baseUrl)).find(name, labels);
+    if (found.length !== 1) throw new Error(`${name}${JSON.stringify(labels)}: ${found.length} samples`);
+    return found[0].value;
+  };
+
+  beforeAll(async () => {
+    shop = await startShop('state_metrics');
+  });
+  afterAll(() => shop?.close());
+
+  it('counts unpublished outbox rows and the age of the oldest, until the relay publishes them', async () => {
+    const catalog = shop.app.get(ContextRegistry).get('catalog')!;
+    expect(await value('ficus_outbox_backlog', { context: 'catalog' })).toBe(0);
+    expect(await value('ficus_outbox_oldest_age_seconds', { context: 'catalog' })).toBe(0);
+
+    await catalog.relay.stop();
+    for (const ageSeconds of [90, 5]) {
+      await asAdmin(
+        shop.database,
+        `INSERT INTO catalog.outbox (message_id, type, version, aggregate_id, correlation_id, payload, occurred_at)
+         VALUES ($1, 'catalog.metrics-probe', 1, 'probe', 'probe', '{}', now() - make_interval(secs => $2))`,
+        [randomUUID(), ageSeconds],
+      );
+    }
+    await eventually(() => value('ficus_outbox_backlog', { context: 'catalog' }), { until: (n) => n === 2 });
+    const age = await value('ficus_outbox_oldest_age_seconds', { context: 'catalog' });
+    expect(age).toBeGreaterThanOrEqual(90);
+    expect(age).toBeLessThan(120);
+
+    await catalog.relay.start();
+    await eventually(() => value('ficus_outbox_backlog', { context: 'catalog' }), { until: (n) => n === 0 });
+    expect(await value('ficus_outbox_oldest_age_seconds', { context: 'catalog' })).toBe(0);
+  });
+
+  it("counts ordering's event store as its outbox", async () => {
+    expect(await value('ficus_outbox_backlog', { context: 'ordering' })).toBe(0);
+  });
+
+  it('counts dead letters until they are replayed', async () => {
+    const [{ id }] = await asAdmin<{ id: string }>(
+      shop.database,
+      `INSERT INTO shipping.dead_letters (message_id, consumer, type, version, envelope, reason, attempts)
+       VALUES ($1, 'shipping:probe.v1', 'probe', 1, '{}', 'metrics test', 1) RETURNING id`,
+      [randomUUID()],
+    );
+    await eventually(() => value('ficus_dead_letters', { context: 'shipping' }), { until: (n) => n === 1 });
+    await asAdmin(shop.database, 'UPDATE shipping.dead_letters SET replayed_at = now() WHERE id = $1', [id]);
+    await eventually(() => value('ficus_dead_letters', { context: 'shipping' }), { until: (n) => n === 0 });
+  });
+
+  it('counts orders per saga state, every state shown from zero', async () => {
+    const before = {
+      PENDING: await value('ficus_orders', { status: 'PENDING' }),
+      CONFIRMED: await value('ficus_orders', { status: 'CONFIRMED' }),
+      FAILED: await value('ficus_orders', { status: 'FAILED' }),
+    };
+    const customer = await new ShopClient(shop.baseUrl).signUp();
+    const confirmed = await customer.placeOrder([{ sku: 'FICUS-ELASTICA', quantity: 1 }]);
+    const declined = await customer.placeOrder([{ sku: 'FICUS-ELASTICA', quantity: 1 }], 'tok_decline');
+    await customer.finalOrder(confirmed.body.orderId);
+    await customer.finalOrder(declined.body.orderId);
+    await eventually(
+      async () => ({
+        PENDING: await value('ficus_orders', { status: 'PENDING' }),
+        CONFIRMED: await value('ficus_orders', { status: 'CONFIRMED' }),
+        FAILED: await value('ficus_orders', { status: 'FAILED' }),
+      }),
+      { until: (now) => now.PENDING === before.PENDING && now.CONFIRMED === before.CONFIRMED + 1 && now.FAILED === before.FAILED + 1 },
+    );
+  });
+
+  it("shows each context's database pool: open, idle and waiting connections", async () => {
+    const scrape = await scrapeMetrics(shop.baseUrl);
+    for (const context of ['catalog', 'inventory', 'ordering', 'payments', 'shipping', 'identity', 'notifications']) {
+      const [total, idle, waiting] = ['total', 'idle', 'waiting'].map((state) => scrape.find('ficus_db_pool_connections', { context, state }));
+      expect([total.length, idle.length, waiting.length]).toEqual([1, 1, 1]);
+      expect(total[0].value).toBeGreaterThanOrEqual(1);
+      expect(total[0].value).toBeLessThanOrEqual(10); // FICUS_DB_POOL_SIZE of the tests
+      expect(idle[0].value).toBeLessThanOrEqual(total[0].value);
+      expect(waiting[0].value).toBe(0); // at rest; the scrape does not count itself
+    }
+  });
+});
