@@ -12,7 +12,7 @@ import {
 } from '@contracts/kernel';
 import type { ContractImplementation, ContractTransport } from './contract-transport';
 import { withinDeadline } from './deadline';
-import { inSpan, SpanKind } from '@infra/observability';
+import { inSpan, orderIdIn, SpanKind, withLogFields } from '@infra/observability';
 import { checkRequest } from './request-check';
 import { isTransientFailure } from './transient-failure';
 
@@ -55,7 +55,8 @@ export class InProcessContractTransport implements ContractTransport {
     // The serving side's span, in one process as behind gRPC (whose server calls this).
     return inSpan(what, { kind: SpanKind.SERVER, parent: ctx.traceparent, attributes: { 'rpc.service': contract.name, 'rpc.method': method } }, async (traceparent) => {
       try {
-        const answer = await withinDeadline(ctx, what, () => call({ ...ctx, traceparent }, parsed));
+        const served = () => call({ ...ctx, traceparent }, parsed);
+        const answer = await withinDeadline(ctx, what, () => withLogFields({ module: contract.context, order_id: orderIdIn(parsed) }, served));
         return definition.response.parse(answer);
       } catch (error) {
         throw this.typed(error, what);

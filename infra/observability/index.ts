@@ -7,3 +7,4 @@ export * from './scraped-gauge';
 export * from './context-metrics';
 export * from './bulkhead-metrics';
 export * from './kafka-lag.collector';
+export * from './log-fields';

@@ -30,7 +30,7 @@ describe('logs of the shop process', () => {
     await database?.drop();
   });
 
-  it('are JSON lines, a request line carries its trace and span ids and request id, and no secret is ever written', async () => {
+  it('are JSON lines; a request line carries its trace, span and request ids; work for an event its module and order; no secret is ever written', async () => {
     const password = 'hunter2-very-secret-password';
     const customer = await new ShopClient(shop!.baseUrl).signUp(undefined, password);
     const traceId = '0af7651916cd43dd8448eb211c80319c';
@@ -47,6 +47,15 @@ describe('logs of the shop process', () => {
     });
     expect(line).toMatchObject({ trace_id: traceId, span_id: expect.stringMatching(/^[\da-f]{16}$/) });
     expect(line!.span_id).not.toBe('b7ad6b7169203331'); // the server's own span, child of the caller's
+
+    // Work done for an event names its module and the order it is about: the confirmation email.
+    const placed = await customer.placeOrder([{ sku: 'FICUS-LYRATA', quantity: 1 }]);
+    expect((await customer.finalOrder(placed.body.orderId)).status).toBe('CONFIRMED');
+    const email = await eventually(() => logLines(shop!.output()).find((l) => l.msg === 'email sent' && l.order_id === placed.body.orderId), {
+      until: (found) => found !== undefined,
+      what: 'the email is logged',
+    });
+    expect(email).toMatchObject({ module: 'notifications', trace_id: expect.stringMatching(/^[\da-f]{32}$/) });
 
     const output = shop!.output();
     expect(output).not.toContain(password);
