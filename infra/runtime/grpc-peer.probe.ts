@@ -1,4 +1,4 @@
-import { Client, credentials, Metadata, status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { Client, credentials, Metadata, status as GrpcStatus, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
 import { sharedRead } from '@infra/observability';
 import type { DependencyCheck, DependencyStatus } from './process-readiness';
 
@@ -25,9 +25,10 @@ export class GrpcPeerProbe implements DependencyCheck {
     readonly target: string,
     readonly address: string,
     private readonly deadlineMs = 1_000,
+    channelCredentials: ChannelCredentials = credentials.createInsecure(),
   ) {
     this.name = `peer:${target}`;
-    this.client = new Client(address, credentials.createInsecure(), {
+    this.client = new Client(address, channelCredentials, {
       // Notice a peer that came back within a second or two, not after grpc's 2-minute backoff.
       'grpc.initial_reconnect_backoff_ms': 200,
       'grpc.max_reconnect_backoff_ms': 1_000,

@@ -2,7 +2,7 @@ import { Logger, type INestApplication } from '@nestjs/common';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Contract } from '@contracts/kernel';
 import { ContractBus, FicusGrpcStrategy, FicusKafkaStrategy, type EventDelivery } from '@infra/messaging';
-import { GrpcContractServer, GrpcContractTransport } from '@infra/messaging/grpc';
+import { channelCredentialsOf, GrpcContractServer, GrpcContractTransport, type GrpcTls } from '@infra/messaging/grpc';
 import { consumerGroupOf, KafkaEventConsumer } from '@infra/messaging/kafka';
 import { KafkaLagCollector, type ConsumedTopics } from '@infra/observability';
 import { DEFAULT_REMOTE_POLICY, ResilientTransport, SYSTEM_CLOCK, type RemoteCallPolicy } from '@infra/resilience';
@@ -23,6 +23,11 @@ export interface ProcessWiringOptions {
   readonly kafka?: Kafka;
   /** Prefix of topic and group names (FICUS_KAFKA_NAMESPACE). */
   readonly kafkaNamespace?: string;
+  /**
+   * Mutual TLS for gRPC (FICUS_GRPC_TLS_DIR): this process's certificate on both ends, the CA's
+   * on the other, and the topology's `callers` checked against the caller's certificate.
+   */
+  readonly tls?: GrpcTls;
 }
 
 /**
@@ -62,7 +67,7 @@ export class ProcessWiring {
       // whole, and cannot take the callers of other targets with it.
       let guarded = this.guarded.get(serving.name);
       if (!guarded) {
-        const client = new GrpcContractTransport({ address });
+        const client = new GrpcContractTransport({ address, credentials: this.options.tls && channelCredentialsOf(this.options.tls) });
         this.clients.set(address, client);
         guarded = new ResilientTransport(
           serving.name,
@@ -78,7 +83,7 @@ export class ProcessWiring {
       bus.route(contract, guarded);
       // A peer is a target this process calls, not every target the bus could route to.
       if (called.has(contract) && !this.peers.has(serving.name)) {
-        const peer = new GrpcPeerProbe(serving.name, address);
+        const peer = new GrpcPeerProbe(serving.name, address, undefined, this.options.tls && channelCredentialsOf(this.options.tls));
         this.peers.set(serving.name, peer);
         this.readinessChecks.push(this.app.get(ProcessReadiness).add(peer));
       }
@@ -108,7 +113,12 @@ export class ProcessWiring {
     const local = contracts.filter((contract) => bus.inProcess.serves(contract));
     const deployTarget = topology.target(target);
     if (local.length > 0 && deployTarget.grpc && !topology.isSingleProcess) {
-      const server = new GrpcContractServer(bus.inProcess, { host: '0.0.0.0', port: deployTarget.grpc.listenPort });
+      const server = new GrpcContractServer(bus.inProcess, {
+        host: '0.0.0.0',
+        port: deployTarget.grpc.listenPort,
+        tls: this.options.tls,
+        authorize: (caller, contract) => topology.mayCall(caller, contract.context),
+      });
       local.forEach((contract) => server.expose(contract));
       this.app.connectMicroservice({ strategy: new FicusGrpcStrategy(server) });
     }

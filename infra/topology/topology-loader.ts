@@ -314,6 +314,13 @@ function checkAcrossFields(document: TopologyDocument, value: unknown, known: re
       const fix = suggestion ? `did you mean "${suggestion}"?` : `the modules are: ${known.join(', ')}`;
       issues.push(document.issueAt(['contexts', module], `contexts.${module}: "${module}" is not a ficus module — ${fix}`, 'key'));
     }
+    const callers = asMap(contexts?.[module])?.callers;
+    (Array.isArray(callers) ? callers : []).forEach((caller, index) => {
+      if (caller === 'edge' || knownSet.has(String(caller))) return;
+      const suggestion = closestName(String(caller), [...known, 'edge']);
+      const fix = suggestion ? `did you mean "${suggestion}"?` : `callers are "edge" or modules: ${known.join(', ')}`;
+      issues.push(document.issueAt(['contexts', module, 'callers', index], `contexts.${module}.callers: "${String(caller)}" is neither "edge" nor a ficus module — ${fix}`));
+    });
   }
 
   if (multiTarget && asMap(defaults?.kafka)?.brokers === undefined) {
@@ -400,7 +407,10 @@ function build(file: TopologyFile, source: string, known: readonly string[]): To
       ),
     ),
   };
-  return new Topology(file.name, source, targets, { brokers: defaults.kafka?.brokers ?? [], partitions }, resilience);
+  const callers = Object.fromEntries(
+    Object.entries(file.contexts ?? {}).flatMap(([context, settings]) => (settings.callers ? [[context, settings.callers]] : [])),
+  );
+  return new Topology(file.name, source, targets, { brokers: defaults.kafka?.brokers ?? [], partitions }, resilience, callers);
 }
 
 function databaseOf(target: string, file: TargetFile, single: boolean): TargetDatabase {

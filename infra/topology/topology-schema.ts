@@ -86,6 +86,11 @@ const Target = z.strictObject({
 
 const ContextSettings = z.strictObject({
   kafka: z.strictObject({ partitions: positive }).optional(),
+  /**
+   * Who may call this context's contracts over gRPC (checked under mutual TLS): `edge` (the
+   * public API), or modules whose process may call it. Unset: any process of the topology.
+   */
+  callers: z.array(z.string()).optional(),
   resilience: z.strictObject({ methods: z.record(z.string(), MethodPolicy) }).optional(),
 });
 

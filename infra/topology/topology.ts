@@ -95,6 +95,8 @@ export class Topology {
     readonly targets: readonly DeployTarget[],
     readonly kafka: KafkaSettings,
     readonly resilience: ResilienceSettings = { defaults: {}, targets: {}, methods: {} },
+    /** By context: who may call it (`edge` or module names); absent: any process of the topology. */
+    readonly callers: Readonly<Record<string, readonly string[]>> = {},
   ) {
     this.targetsByName = new Map(targets.map((target) => [target.name, target]));
     this.targetsByModule = new Map(targets.flatMap((target) => target.modules.map((module) => [module, target] as const)));
@@ -124,6 +126,19 @@ export class Topology {
       throw new Error(`topology ${this.name} (${this.source}) places no module "${module}"; its modules: ${this.modules.join(', ')}`);
     }
     return target;
+  }
+
+  /**
+   * Whether the process of `callerTarget` may call the contracts of `context`: the edge when
+   * `edge` is listed, any process that hosts a listed module; everyone of this topology when the
+   * context lists no callers; never a process the topology does not know.
+   */
+  mayCall(callerTarget: string | undefined, context: string): boolean {
+    const caller = callerTarget === undefined ? undefined : this.targetsByName.get(callerTarget);
+    if (!caller) return false;
+    const allowed = this.callers[context];
+    if (!allowed) return true;
+    return (caller.edge && allowed.includes('edge')) || caller.modules.some((module) => allowed.includes(module));
   }
 
   modulesOf(target: string): readonly string[] {

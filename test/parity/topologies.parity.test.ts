@@ -2,6 +2,9 @@ import type { Envelope } from '@contracts/kernel';
 import { eventually } from '../support/eventually';
 import { ShopClient } from '../support/http-client';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
+import { InventoryContract } from '@contracts/inventory';
+import { GrpcContractTransport } from '@infra/messaging/grpc';
+import { loadTopology, shippedTopologyPath } from '@infra/topology';
 import { startTracing, type TracingHandle } from '@infra/observability';
 import { startOtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver';
 import { startShopOn, type ShopOnTopology, type TopologyName } from '../support/topology-shop';
@@ -200,6 +203,19 @@ describe.each(TOPOLOGIES)('the shop on the %s topology', (topology) => {
   });
 
   if (topology !== 'monolith') {
+    it('services take gRPC only with a client certificate from the CA (mutual TLS)', async () => {
+      const { host, port } = loadTopology(shippedTopologyPath(topology), { env: process.env }).addressOf('inventory');
+      const plaintext = new GrpcContractTransport({ address: `${host}:${port}` });
+      try {
+        const refused = await plaintext
+          .unary(InventoryContract, 'checkStock', { correlationId: 'no-cert', deadline: Date.now() + 2_000 }, { skus: ['SOIL-MIX'] })
+          .catch((error: unknown) => error);
+        expect(refused).toMatchObject({ kind: 'unavailable' }); // no handshake, no call
+      } finally {
+        plaintext.close();
+      }
+    });
+
     it('a service SIGKILLed during an order and restarted: the order still ends, charged once', async () => {
       const placed = await customer.placeOrder([{ sku: 'FICUS-LYRATA', quantity: 1 }]);
       await shop.crashAndRestart!('payments');

@@ -1,11 +1,15 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Envelope } from '@contracts/kernel';
 import { launchTopology, type LaunchedTopology } from '@infra/deploy/local/topology-launcher';
 import { InProcessEventTransport } from '@infra/messaging';
 import { eventTopicOf, kafkaMessageOf } from '@infra/messaging/kafka';
 import { dropDatabase, withDatabase } from '@infra/persistence';
-import { shippedTopologyPath } from '@infra/topology';
+import { loadTopology, shippedTopologyPath } from '@infra/topology';
+import { issueLocalCertificates } from '@infra/deploy/certs/local-ca';
 import { Client } from 'pg';
 import { startShop } from './shop';
 import { testAdminUrl } from './test-database';
@@ -52,6 +56,8 @@ export async function startShopOn(topology: TopologyName, extraEnv: NodeJS.Proce
   // Processes of their own, on databases and Kafka topics of their own (a fresh prefix), so that
   // nothing of another run can reach them.
   const prefix = `t${randomBytes(4).toString('hex')}`;
+  const certificates = mkdtempSync(join(tmpdir(), 'ficus-certs-'));
+  await issueLocalCertificates(certificates, loadTopology(shippedTopologyPath(topology), { env: process.env }).targets.map((t) => t.name));
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     DATABASE_URL: withDatabase(testAdminUrl(), 'postgres'),
@@ -61,6 +67,8 @@ export async function startShopOn(topology: TopologyName, extraEnv: NodeJS.Proce
     KAFKA_BROKERS: KAFKA_BROKERS.join(','),
     LOG_LEVEL: 'warn',
     LOG_HTTP_REQUESTS: 'false',
+    // Between the processes, gRPC with mutual TLS and the topology's allow-list, as shipped.
+    FICUS_GRPC_TLS_DIR: certificates,
     ...extraEnv,
   };
   const launched: LaunchedTopology = await launchTopology({ topologyPath: shippedTopologyPath(topology), env });
@@ -86,6 +94,7 @@ export async function startShopOn(topology: TopologyName, extraEnv: NodeJS.Proce
       await launched.stop();
       const databases = new Set(launched.topology.targets.filter((t) => t.modules.length > 0).map((t) => `${prefix}_${t.name}`));
       for (const database of databases) await dropDatabase(testAdminUrl(), database);
+      rmSync(certificates, { recursive: true, force: true });
     },
   };
 }

@@ -287,6 +287,34 @@ describe('topology errors name the file, the line and what to fix', () => {
     ]);
   });
 
+  it('who may call a context: the edge, hosts of listed modules, nobody unknown; a typo in callers is named', () => {
+    const split = loadTopology(shippedTopologyPath('split'), { env: {} });
+    expect(split.mayCall('gateway', 'catalog')).toBe(true);
+    expect(split.mayCall('ordering', 'catalog')).toBe(true);
+    expect(split.mayCall('shipping', 'catalog')).toBe(false);
+    expect(split.mayCall('ordering', 'payments')).toBe(false);
+    expect(split.mayCall('gateway', 'payments')).toBe(true);
+    expect(split.mayCall(undefined, 'catalog')).toBe(false);
+    expect(split.mayCall('intruder', 'catalog')).toBe(false);
+
+    const text = yaml(
+      'name: t',
+      'defaults:',
+      '  kafka: { brokers: [127.0.0.1:9092] }',
+      'contexts:',
+      '  catalog: { callers: [edge, orderin] }',
+      'targets:',
+      '  gateway:',
+      '    edge: true',
+      '    http: { port: 3000 }',
+      '  core:',
+      `    modules: [${ALL}]`,
+      '    grpc: { host: 127.0.0.1, port: 7050 }',
+      '    http: { port: 3001 }',
+    );
+    expect(errorsOf(text)).toEqual([expect.stringContaining('contexts.catalog.callers: "orderin" is neither "edge" nor a ficus module — did you mean "ordering"?')]);
+  });
+
   it('an unknown key, with the key it most likely meant', () => {
     const text = yaml(...ONE_PROCESS.slice(0, 4), `    modles: [${ALL}]`, ONE_PROCESS[5]);
 

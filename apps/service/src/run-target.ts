@@ -6,6 +6,7 @@ import type { Logger as PinoLogger } from 'pino';
 import { setUpHttpEdge } from '@apps/http-edge';
 import { ALL_CONTRACTS } from '@contracts/all-contracts';
 import { BOUNDED_CONTEXTS } from '@contracts/kernel';
+import { loadGrpcTls } from '@infra/messaging/grpc';
 import { KafkaEventPublisher, ensureTopics } from '@infra/messaging/kafka';
 import type { DatabaseConfig } from '@infra/persistence';
 import { ProcessWiring, readProcessEnv, resolveDatabase } from '@infra/runtime';
@@ -33,9 +34,11 @@ export async function runTarget(options: { topologyPath: string; target: string;
 
   let database: DatabaseConfig | undefined;
   let stopDatabase = async () => undefined as void;
-  if (target.modules.length > 0) {
+  // The bare edge stores its rate-limit counters (ADR 0022) in a database of its own, which every
+  // gateway replica shares: <prefix>_edge on the shared server, or DATABASE_URL_EDGE.
+  if (target.modules.length > 0 || target.edge) {
     const resolved = await resolveDatabase(env, (line) => options.log.debug({ component: 'embedded-postgres' }, line));
-    database = databaseOf(target, resolved.config);
+    database = target.modules.length > 0 ? databaseOf(target, resolved.config) : edgeDatabaseOf(resolved.config);
     stopDatabase = resolved.stop;
   }
 
@@ -64,6 +67,7 @@ export async function runTarget(options: { topologyPath: string; target: string;
     contracts: ALL_CONTRACTS,
     kafka,
     kafkaNamespace: env.FICUS_KAFKA_NAMESPACE,
+    tls: env.FICUS_GRPC_TLS_DIR && !topology.isSingleProcess ? loadGrpcTls(env.FICUS_GRPC_TLS_DIR, target.name) : undefined,
   });
   await app.init(); // modules serve their contracts while initialising, so routes come after
   wiring.routeRemoteContracts();
@@ -94,4 +98,9 @@ function databaseOf(target: DeployTarget, shared: DatabaseConfig): DatabaseConfi
     default:
       return shared;
   }
+}
+
+/** Where a gateway that hosts no module keeps what it stores. */
+function edgeDatabaseOf(shared: DatabaseConfig): DatabaseConfig {
+  return { ...shared, database: `${process.env.FICUS_DATABASE_PREFIX ?? 'ficus'}_edge` };
 }

@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { startEmbeddedDatabase, DEFAULT_EMBEDDED_PORT, withDatabase } from '@infra/persistence';
-import { shippedTopologyPath } from '@infra/topology';
+import { loadTopology, shippedTopologyPath } from '@infra/topology';
+import { issueLocalCertificates } from '../certs/local-ca';
 import { launchTopology } from './topology-launcher';
 
 /**
@@ -42,6 +43,21 @@ async function main(): Promise<void> {
       env,
     });
     if (broker.status !== 0) throw new Error('the local Kafka broker did not start (see above)');
+  }
+
+  // Mutual TLS between the processes, with the local CA (`npm run certs`) unless told otherwise;
+  // FICUS_GRPC_TLS_DIR= (empty) runs plaintext gRPC.
+  if (env.FICUS_GRPC_TLS_DIR === undefined) {
+    const dir = resolve(env.FICUS_DATA_DIR ?? '.data', 'certs');
+    const topology = loadTopology(topologyPath, { env });
+    if (!topology.targets.every((t) => existsSync(resolve(dir, `${t.name}.crt`)))) {
+      const hosts = ['localhost', '127.0.0.1', ...topology.targets.flatMap((t) => (t.grpc ? [t.grpc.host] : []))];
+      await issueLocalCertificates(dir, topology.targets.map((t) => t.name), [...new Set(hosts)]);
+    }
+    env.FICUS_GRPC_TLS_DIR = dir;
+    say(`gRPC mutual TLS       certificates in ${dir}`);
+  } else if (env.FICUS_GRPC_TLS_DIR === '') {
+    delete env.FICUS_GRPC_TLS_DIR;
   }
 
   say(`starting ${topologyPath} …`);

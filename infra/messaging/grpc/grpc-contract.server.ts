@@ -11,12 +11,18 @@ import { ContractError, internalError, type Contract } from '@contracts/kernel';
 import type { InProcessContractTransport } from '../in-process-contract.transport';
 import { contextOf } from './call-metadata';
 import { toServiceError } from './grpc-status';
+import { serverCredentialsOf, targetOfPeer, type GrpcTls } from './grpc-tls';
 
 export interface GrpcServerOptions {
   readonly host: string;
   readonly port: number;
-  /** Defaults to plaintext on a private network; mutual TLS arrives with the security work. */
-  readonly credentials?: ServerCredentials;
+  /** Mutual TLS: only peers with a certificate from this CA get through the handshake. */
+  readonly tls?: GrpcTls;
+  /**
+   * With mutual TLS, whether the deploy target a caller's certificate names (undefined: none)
+   * may call this contract; refused calls answer PERMISSION_DENIED.
+   */
+  readonly authorize?: (callerTarget: string | undefined, contract: Contract) => boolean;
 }
 
 const services = new WeakMap<Contract, ServiceDefinition>();
@@ -79,7 +85,7 @@ export class GrpcContractServer {
   async listen(): Promise<number> {
     const address = `${this.options.host}:${this.options.port}`;
     this.boundPort = await new Promise<number>((resolve, reject) =>
-      this.server.bindAsync(address, this.options.credentials ?? ServerCredentials.createInsecure(), (error, port) =>
+      this.server.bindAsync(address, this.options.tls ? serverCredentialsOf(this.options.tls) : ServerCredentials.createInsecure(), (error, port) =>
         error ? reject(error) : resolve(port),
       ),
     );
@@ -104,6 +110,8 @@ export class GrpcContractServer {
 
   private unaryHandler(contract: Contract, method: string, what: string): handleUnaryCall<unknown, unknown> {
     return (call, callback) => {
+      const refused = this.refusal(call, contract);
+      if (refused) return callback(toServiceError(refused));
       const ctx = contextOf(call.metadata, call.getDeadline());
       this.local.unary(contract, method, ctx, call.request).then(
         (answer) => callback(null, answer),
@@ -114,6 +122,11 @@ export class GrpcContractServer {
 
   private streamHandler(contract: Contract, method: string, what: string): handleServerStreamingCall<unknown, unknown> {
     return (call) => {
+      const refused = this.refusal(call, contract);
+      if (refused) {
+        call.destroy(Object.assign(new Error(what), toServiceError(refused)));
+        return;
+      }
       const ctx = contextOf(call.metadata, call.getDeadline());
       const iterator = this.local.serverStream(contract, method, ctx, call.request)[Symbol.asyncIterator]();
       let cancelled = false;
@@ -134,6 +147,15 @@ export class GrpcContractServer {
         }
       })();
     };
+  }
+
+  /** Under mutual TLS, a caller whose certificate's target may not call this contract is refused. */
+  private refusal(call: { getAuthContext(): { sslPeerCertificate?: { subjectaltname?: string } } | null }, contract: Contract): ContractError | undefined {
+    if (!this.options.tls || !this.options.authorize) return undefined;
+    const caller = targetOfPeer(call.getAuthContext()?.sslPeerCertificate?.subjectaltname);
+    if (this.options.authorize(caller, contract)) return undefined;
+    this.logger.warn({ caller: caller ?? 'unknown', contract: contract.name }, 'gRPC call refused: caller not allowed');
+    return new ContractError('permission-denied', 'caller-not-allowed', `${caller ?? 'this caller'} may not call ${contract.name}`);
   }
 
   private typed(error: unknown, what: string): ContractError {

@@ -1,0 +1,77 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { credentials } from '@grpc/grpc-js';
+import { CatalogContract } from '@contracts/catalog';
+import { ContractError, type CallContext } from '@contracts/kernel';
+import { issueLocalCertificates } from '@infra/deploy/certs/local-ca';
+import { InProcessContractTransport } from '@infra/messaging';
+import { channelCredentialsOf, GrpcContractServer, GrpcContractTransport, loadGrpcTls, type GrpcTls } from '@infra/messaging/grpc';
+
+const ctx = (): CallContext => ({ correlationId: 'mtls-test', deadline: Date.now() + 3_000 });
+const product = { sku: 'FICUS-LYRATA', name: 'Fiddle-leaf fig', price: { amountMinor: 3900, currency: 'EUR' } };
+
+/**
+ * gRPC between ficus processes under mutual TLS: the server takes only callers with a certificate
+ * from the local CA, and of those only the targets the topology allows (here: the gateway).
+ */
+describe('gRPC with mutual TLS', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ficus-mtls-'));
+  const strangerDir = mkdtempSync(join(tmpdir(), 'ficus-mtls-stranger-'));
+  let server: GrpcContractServer;
+  let address: string;
+  const clients: GrpcContractTransport[] = [];
+  const client = (options: ConstructorParameters<typeof GrpcContractTransport>[0]) => {
+    const made = new GrpcContractTransport(options);
+    clients.push(made);
+    return made;
+  };
+  const call = (transport: GrpcContractTransport) => transport.unary(CatalogContract, 'getProduct', ctx(), { sku: product.sku });
+
+  beforeAll(async () => {
+    await issueLocalCertificates(dir, ['catalog', 'gateway', 'shipping']);
+    await issueLocalCertificates(strangerDir, ['gateway']); // same names, another CA
+    const local = new InProcessContractTransport();
+    local.serve(CatalogContract, {
+      listProducts: async () => ({ items: [product], page: 1, pageSize: 1, total: 1 }),
+      getProducts: async () => ({ products: [product], missingSkus: [] }),
+      getProduct: async () => product,
+    });
+    server = new GrpcContractServer(local, {
+      host: '127.0.0.1',
+      port: 0,
+      tls: loadGrpcTls(dir, 'catalog'),
+      authorize: (caller) => caller === 'gateway',
+    });
+    server.expose(CatalogContract);
+    address = `127.0.0.1:${await server.listen()}`;
+  });
+  afterAll(async () => {
+    clients.forEach((c) => c.close());
+    await server.close(0);
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(strangerDir, { recursive: true, force: true });
+  });
+
+  it('answers an allowed target that presents its certificate', async () => {
+    const gateway = client({ address, credentials: channelCredentialsOf(loadGrpcTls(dir, 'gateway')) });
+    await expect(call(gateway)).resolves.toEqual(product);
+  });
+
+  it('refuses a target the allow-list does not name, with permission-denied', async () => {
+    const shipping = client({ address, credentials: channelCredentialsOf(loadGrpcTls(dir, 'shipping')) });
+    const error = await call(shipping).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ContractError);
+    expect(error).toMatchObject({ kind: 'permission-denied', code: 'caller-not-allowed' });
+  });
+
+  it('refuses a plaintext caller, a caller without a certificate, and one whose certificate another CA signed', async () => {
+    const tls = loadGrpcTls(dir, 'gateway');
+    const stranger: GrpcTls = { ...loadGrpcTls(strangerDir, 'gateway'), ca: tls.ca }; // trusts our CA, but is not trusted by it
+    for (const credentialsOfCaller of [credentials.createInsecure(), credentials.createSsl(tls.ca), channelCredentialsOf(stranger)]) {
+      const error = await call(client({ address, credentials: credentialsOfCaller })).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ContractError);
+      expect((error as ContractError).kind).toBe('unavailable'); // the handshake fails: no call reaches the server
+    }
+  });
+});
