@@ -14,7 +14,13 @@ export const IdentityContract = defineContract('identity', 'identity.v1.Identity
     { idempotent: false },
   ),
   login: unary(
-    z.object({ email: z.string().max(254), password: z.string().max(256) }),
+    z.object({
+      email: z.string().max(254),
+      password: z.string().max(256),
+      // Where the attempt came from, as the edge saw it: failed logins are throttled per account
+      // and address. Empty when unknown (proto3 sends '' for an absent string).
+      clientAddress: z.string().max(100).optional(),
+    }),
     z.object({ accessToken: z.string(), tokenType: z.literal('Bearer'), expiresIn: z.number().int() }),
     { idempotent: false },
   ),
@@ -27,3 +33,27 @@ export const IDENTITY = IdentityContract.token;
 /** Claims identity puts in an access token; the edge verifies them against the JWKS. */
 export const ACCESS_TOKEN_ISSUER = 'ficus-identity';
 export const ACCESS_TOKEN_AUDIENCE = 'ficus-api';
+
+/**
+ * The `typ` header of an access token (RFC 9068): the edge accepts no other JWT as one, so an ID
+ * token or any other JWT signed with the same keys cannot pass for an access token.
+ */
+export const ACCESS_TOKEN_TYPE = 'at+jwt';
+
+const AccessTokenClaimsEnv = z.object({
+  FICUS_JWT_ISSUER: z.string().trim().min(1).max(200).default(ACCESS_TOKEN_ISSUER),
+  FICUS_JWT_AUDIENCE: z.string().trim().min(1).max(200).default(ACCESS_TOKEN_AUDIENCE),
+});
+
+/**
+ * The `iss` identity signs and the `aud` it addresses, from FICUS_JWT_ISSUER and
+ * FICUS_JWT_AUDIENCE. Identity and the edge read the same variables, in one process or in two,
+ * so a token is accepted only where it was meant to go.
+ */
+export function accessTokenClaims(env: Readonly<Record<string, string | undefined>>): { issuer: string; audience: string } {
+  const result = AccessTokenClaimsEnv.safeParse(env);
+  if (!result.success) {
+    throw new Error(`invalid environment: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  return { issuer: result.data.FICUS_JWT_ISSUER, audience: result.data.FICUS_JWT_AUDIENCE };
+}

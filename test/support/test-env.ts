@@ -1,3 +1,8 @@
 // Tests read their own assertions, not the shop's request logs.
 process.env.LOG_LEVEL ??= 'warn';
 process.env.LOG_HTTP_REQUESTS ??= 'false';
+// Suites fire bursts from one client on purpose (load shedding, parity); the rate limit tests set
+// their own small limits.
+process.env.FICUS_RATE_LIMIT_DEFAULT ??= '1000000/60s';
+process.env.FICUS_RATE_LIMIT_ORDERS ??= '1000000/60s';
+process.env.FICUS_RATE_LIMIT_IDENTITY ??= '1000000/60s';

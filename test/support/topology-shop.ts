@@ -92,7 +92,8 @@ export async function startShopOn(topology: TopologyName, extraEnv: NodeJS.Proce
     close: async () => {
       await producer.disconnect();
       await launched.stop();
-      const databases = new Set(launched.topology.targets.filter((t) => t.modules.length > 0).map((t) => `${prefix}_${t.name}`));
+      // Each target's own, and the edge's (its shared rate-limit counters).
+      const databases = new Set([...launched.topology.targets.filter((t) => t.modules.length > 0).map((t) => `${prefix}_${t.name}`), `${prefix}_edge`]);
       for (const database of databases) await dropDatabase(testAdminUrl(), database);
       rmSync(certificates, { recursive: true, force: true });
     },

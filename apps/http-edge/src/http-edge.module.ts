@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Module, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { ALL_CONTRACTS } from '@contracts/all-contracts';
 import { FicusModule } from '@infra/runtime';
 import { AccessTokenVerifier } from './auth/access-token.verifier';
@@ -11,6 +11,8 @@ import { NotificationsController } from './routes/notifications.controller';
 import { HealthModule } from './health.module';
 import { OperationsController } from './routes/operations.controller';
 import { OrdersController } from './routes/orders.controller';
+import { RateLimitMiddleware } from './rate-limit/rate-limit.middleware';
+import { rateLimiterProvider } from './rate-limit/rate-limiter';
 
 /**
  * The public HTTP API: routes that call contracts, never modules. The monolith composes it with
@@ -22,6 +24,11 @@ import { OrdersController } from './routes/orders.controller';
     FicusModule.clients(ALL_CONTRACTS),
   ],
   controllers: [IdentityController, CatalogController, OrdersController, NotificationsController, OperationsController],
-  providers: [RequestContexts, AccessTokenVerifier, AuthGuard, LastKnownProductNames],
+  providers: [RequestContexts, AccessTokenVerifier, AuthGuard, LastKnownProductNames, rateLimiterProvider],
 })
-export class HttpEdgeModule {}
+export class HttpEdgeModule implements NestModule {
+  /** Every request, unknown routes included (probing them costs a client its budget too). */
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(RateLimitMiddleware).forRoutes({ path: '{*path}', method: RequestMethod.ALL });
+  }
+}

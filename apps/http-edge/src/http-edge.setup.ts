@@ -1,9 +1,11 @@
 import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
+import helmet from 'helmet';
 import { readProcessEnv } from '@infra/runtime';
 import { admissionGate, type AdmissionLimits } from './admission/admission-gate';
 import { requestIdOf } from './request-context';
+import { applyCorsAllowList, corsOriginsFromEnv } from './security/cors-allow-list';
 import { httpTelemetry } from './telemetry/http-telemetry';
 
 export const BODY_LIMIT = '64kb';
@@ -18,6 +20,8 @@ export function setUpHttpEdge(app: INestApplication, limits: AdmissionLimits = a
   express.disable('x-powered-by');
   express.use(httpTelemetry());
   express.use(admissionGate(limits));
+  express.use(helmet()); // security headers (docs/security.md); after the gate, before any parsing
+  applyCorsAllowList(express, corsOriginsFromEnv()); // FICUS_CORS_ORIGINS; none: no CORS headers
   express.useBodyParser('json', { limit: BODY_LIMIT, strict: true, type: ['application/json', 'application/*+json'] });
   express.use((request: Request, response: Response, next: NextFunction) => {
     response.setHeader('X-Request-Id', requestIdOf(request));

@@ -24,6 +24,8 @@ export interface RegisterResponse {
 export interface LoginRequest {
   email: string;
   password: string;
+  /** The caller's network address as the edge saw it; failed logins are throttled per account and address. */
+  clientAddress: string;
 }
 
 export interface LoginResponse {
@@ -144,7 +146,7 @@ export const RegisterResponse: MessageFns<RegisterResponse> = {
 };
 
 function createBaseLoginRequest(): LoginRequest {
-  return { email: "", password: "" };
+  return { email: "", password: "", clientAddress: "" };
 }
 
 export const LoginRequest: MessageFns<LoginRequest> = {
@@ -154,6 +156,9 @@ export const LoginRequest: MessageFns<LoginRequest> = {
     }
     if (message.password !== "") {
       writer.uint32(18).string(message.password);
+    }
+    if (message.clientAddress !== "") {
+      writer.uint32(26).string(message.clientAddress);
     }
     return writer;
   },
@@ -185,6 +190,14 @@ export const LoginRequest: MessageFns<LoginRequest> = {
             }
 
             message.password = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.clientAddress = reader.string();
             continue;
           }
         }

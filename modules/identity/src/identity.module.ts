@@ -8,14 +8,16 @@ import { PasswordHasher } from './application/password-hasher';
 import { RegisterCustomerHandler } from './application/register/register-customer.handler';
 import { SigningKeys } from './application/signing-keys/signing-keys';
 import { CustomerRepository } from './persistence/customer.repository';
+import { LoginThrottleRepository } from './persistence/login-throttle.repository';
 import { CreateIdentity1764000000600 } from './persistence/migrations/1764000000600-create-identity';
+import { CreateLoginThrottle1764000000601 } from './persistence/migrations/1764000000601-create-login-throttle';
 
 @Module({
   imports: [
     CqrsModule,
-    FicusModule.forContext({ context: 'identity', entities: [], migrations: [CreateIdentity1764000000600] }),
+    FicusModule.forContext({ context: 'identity', entities: [], migrations: [CreateIdentity1764000000600, CreateLoginThrottle1764000000601] }),
   ],
-  providers: [CustomerRepository, PasswordHasher, SigningKeys, RegisterCustomerHandler, LoginHandler, IdentityContractAdapter],
+  providers: [CustomerRepository, LoginThrottleRepository, PasswordHasher, SigningKeys, RegisterCustomerHandler, LoginHandler, IdentityContractAdapter],
 })
 export class IdentityModule implements OnModuleInit {
   constructor(

@@ -13,6 +13,8 @@ import { GetOrderHandler } from './application/get-order/get-order.handler';
 import { ListCustomerOrdersHandler } from './application/list-customer-orders/list-customer-orders.handler';
 import { OrderingContractAdapter } from './application/ordering.contract-adapter';
 import { OrdersByStatusGauge } from './application/orders-by-status/orders-by-status.gauge';
+import { ExpiredIdempotencyKeysSweeper } from './application/place-order/expired-idempotency-keys.sweeper';
+import { IDEMPOTENCY_OPTIONS, idempotencyFromEnv } from './application/place-order/idempotency.options';
 import { PlaceOrderHandler } from './application/place-order/place-order.handler';
 import { RebuildOrderHistoryHandler } from './application/rebuild-order-history/rebuild-order-history.handler';
 import { RecordSagaStepHandler } from './application/record-saga-step/record-saga-step.handler';
@@ -27,6 +29,7 @@ import {
 import { IdempotencyKeys } from './persistence/idempotency-keys.repository';
 import { CreateOrderEventStore1764000000300 } from './persistence/migrations/1764000000300-create-order-event-store';
 import { IndexPendingOrders1764000000301 } from './persistence/migrations/1764000000301-index-pending-orders';
+import { ExpireIdempotencyKeys1764000000302 } from './persistence/migrations/1764000000302-expire-idempotency-keys';
 import { ORDER_EVENTS_TABLE, OrderEventStore } from './persistence/order-event-store';
 import { OrderHistoryProjection } from './persistence/order-history.projection';
 
@@ -39,7 +42,7 @@ const PUBLISHED = new Set([OrderCreated.type, OrderConfirmed.type, OrderFailed.t
     FicusModule.forContext({
       context: 'ordering',
       entities: [],
-      migrations: [CreateOrderEventStore1764000000300, IndexPendingOrders1764000000301],
+      migrations: [CreateOrderEventStore1764000000300, IndexPendingOrders1764000000301, ExpireIdempotencyKeys1764000000302],
       uses: [CatalogContract],
       outbox: { table: ORDER_EVENTS_TABLE, publishes: (type) => PUBLISHED.has(type) },
     }),
@@ -47,7 +50,9 @@ const PUBLISHED = new Set([OrderCreated.type, OrderConfirmed.type, OrderFailed.t
   providers: [
     OrderEventStore,
     OrderHistoryProjection,
+    { provide: IDEMPOTENCY_OPTIONS, useFactory: () => idempotencyFromEnv(process.env) },
     IdempotencyKeys,
+    ExpiredIdempotencyKeysSweeper,
     PlaceOrderHandler,
     RecordSagaStepHandler,
     GetOrderHandler,

@@ -1,11 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createLocalJWKSet, errors, jwtVerify, type JSONWebKeySet } from 'jose';
-import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER, IDENTITY, type IdentityApi } from '@contracts/identity';
+import { ACCESS_TOKEN_TYPE, accessTokenClaims, IDENTITY, type IdentityApi } from '@contracts/identity';
 import { unauthenticated, type Caller } from '@contracts/kernel';
 import { RequestContexts } from '../request-context';
 
+/** What identity signs with, and nothing else: never `none`, never an HMAC (RFC 8725 §3.1). */
 const ALLOWED_ALGORITHMS = ['ES256'];
-const CLOCK_TOLERANCE_SECONDS = 5;
+/** Allowed drift between identity's clock and ours, for `exp`, `nbf` and `iat`. */
+const CLOCK_TOLERANCE_SECONDS = 30;
+/**
+ * Identity's access tokens live 15 minutes: one issued (`iat`) longer ago than this, or in the
+ * future, was not issued as one, whatever its `exp` says.
+ */
+const MAX_TOKEN_AGE = '1h';
 const JWKS_MAX_AGE_MS = 5 * 60_000;
 /** An unknown key id refreshes the keys at most this often: random kids must not hammer identity. */
 const UNKNOWN_KID_REFRESH_MS = 30_000;
@@ -13,12 +20,15 @@ const UNKNOWN_KID_REFRESH_MS = 30_000;
 /**
  * Verifies access tokens against the keys identity publishes (its JWKS, fetched through the
  * identity contract and cached; an unknown key id refreshes it once, so rotation needs no restart).
- * Only ES256 is accepted: `none` and HMAC tokens cannot pass, whatever their header says.
+ * Per RFC 8725: only ES256 is accepted (`none` and HMAC tokens cannot pass, whatever their header
+ * says); `typ` must be `at+jwt`; `iss` and `aud` must be the configured ones (FICUS_JWT_ISSUER,
+ * FICUS_JWT_AUDIENCE); `exp`, `nbf` and `iat` are required and checked with 30 s of clock skew.
  */
 @Injectable()
 export class AccessTokenVerifier {
   private jwks?: { keys: ReturnType<typeof createLocalJWKSet>; fetchedAt: number };
   private fetching?: Promise<ReturnType<typeof createLocalJWKSet>>;
+  private readonly claims = accessTokenClaims(process.env);
 
   constructor(
     @Inject(IDENTITY) private readonly identity: IdentityApi,
@@ -47,13 +57,18 @@ export class AccessTokenVerifier {
   private async verifyWith(keys: ReturnType<typeof createLocalJWKSet>, token: string): Promise<Caller> {
     const { payload } = await jwtVerify(token, keys, {
       algorithms: ALLOWED_ALGORITHMS,
-      issuer: ACCESS_TOKEN_ISSUER,
-      audience: ACCESS_TOKEN_AUDIENCE,
+      typ: ACCESS_TOKEN_TYPE,
+      issuer: this.claims.issuer,
+      audience: this.claims.audience,
       clockTolerance: CLOCK_TOLERANCE_SECONDS,
-      requiredClaims: ['sub', 'exp', 'iat'],
+      maxTokenAge: MAX_TOKEN_AGE,
+      requiredClaims: ['sub', 'exp', 'nbf', 'iat'],
     });
+    if (typeof payload.sub !== 'string' || payload.sub.length === 0) {
+      throw new errors.JWTClaimValidationFailed('"sub" claim must be a non-empty string', payload, 'sub', 'check_failed');
+    }
     const roles = Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === 'string') : [];
-    return { subject: payload.sub!, roles };
+    return { subject: payload.sub, roles };
   }
 
   /**

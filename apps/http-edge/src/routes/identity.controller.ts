@@ -25,7 +25,10 @@ export class IdentityController {
   @Post('identity/login')
   @HttpCode(200)
   login(@Req() request: Request, @Body() body: unknown) {
-    return this.identity.login(this.contexts.of(request), parseOr(LoginBody, body, 'body'));
+    const credentials = parseOr(LoginBody, body, 'body');
+    // The socket's address (no 'trust proxy': a forwarded-for header is the caller's to forge).
+    const clientAddress = (request.socket.remoteAddress ?? '').slice(0, 100) || undefined;
+    return this.identity.login(this.contexts.of(request), { ...credentials, clientAddress });
   }
 
   /** The public keys access tokens are signed with, for anyone who verifies them. */

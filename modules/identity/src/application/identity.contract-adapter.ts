@@ -23,8 +23,8 @@ export class IdentityContractAdapter implements IdentityApi {
     );
   }
 
-  login(_ctx: CallContext, request: { email: string; password: string }) {
-    return this.commands.execute(new LoginCommand(request.email, request.password));
+  login(_ctx: CallContext, request: { email: string; password: string; clientAddress?: string }) {
+    return this.commands.execute(new LoginCommand(request.email, request.password, request.clientAddress || undefined));
   }
 
   async getJwks() {

@@ -10,6 +10,8 @@ export class LoginCommand extends Command<AccessToken> {
   constructor(
     readonly email: string,
     readonly password: string,
+    /** The caller's address as the edge saw it, for throttling; undefined when unknown. */
+    readonly clientAddress?: string,
   ) {
     super();
   }

@@ -1,0 +1,74 @@
+import { Injectable, type NestMiddleware } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+import { AccessTokenVerifier } from '../auth/access-token.verifier';
+import { problem } from '../problem/problem';
+import { RateLimiter, type RateLimitVerdict } from './rate-limiter';
+
+/** Probes and scrapes answer whatever a client did before: orchestrators depend on them. */
+const NEVER_LIMITED = /^\/(health|ready|metrics)(\/|$)/;
+
+/**
+ * Rate limiting at the edge: each client (the token's subject when it carries a valid one, else
+ * its IP address) gets a counter per rule and route. Past the limit it gets 429 problem+json
+ * with Retry-After; every counted answer carries the RateLimit headers of the IETF draft
+ * (draft-ietf-httpapi-ratelimit-headers), so a well-behaved client can slow down before that.
+ * This is not the admission gate: that one sheds load for everybody (503), this one stops one
+ * client taking more than its share (429).
+ */
+@Injectable()
+export class RateLimitMiddleware implements NestMiddleware {
+  constructor(
+    private readonly limiter: RateLimiter,
+    private readonly verifier: AccessTokenVerifier,
+  ) {}
+
+  async use(request: Request, response: Response, next: NextFunction): Promise<void> {
+    const path = (request.originalUrl ?? request.url).split('?')[0];
+    if (!this.limiter.settings.enabled || NEVER_LIMITED.test(path)) {
+      next();
+      return;
+    }
+    const rule = this.limiter.ruleFor(request.method, path);
+    const verdict = await this.limiter.check(rule, routeOf(request.method, path, rule.name), await this.clientOf(request));
+    if (!verdict) {
+      next();
+      return;
+    }
+    setRateLimitHeaders(response, verdict);
+    if (verdict.allowed) {
+      next();
+      return;
+    }
+    const detail = `more than ${verdict.rule.limit} requests in ${verdict.rule.windowSeconds} s; retry in ${verdict.resetSeconds} s`;
+    const body = problem(429, 'rate-limited', detail, { instance: request.originalUrl, retryAfterSeconds: verdict.resetSeconds });
+    response.setHeader('Retry-After', String(verdict.resetSeconds));
+    response.status(429).type('application/problem+json').send(JSON.stringify(body));
+  }
+
+  /** A token that does not verify counts as no token: forging one must not buy a fresh counter. */
+  private async clientOf(request: Request): Promise<string> {
+    if (request.headers.authorization) {
+      const caller = await this.verifier.verify(request.headers.authorization).catch(() => undefined);
+      if (caller) return `sub:${caller.subject}`;
+    }
+    return `ip:${request.ip ?? request.socket.remoteAddress ?? 'unknown'}`;
+  }
+}
+
+/**
+ * The route a counter belongs to. The strict rules count each of their routes apart
+ * (`POST /identity/login`); the default rule counts a group of routes (`GET /orders` covers
+ * `/orders/:id/…`), so that ids in paths cannot mint counters.
+ */
+function routeOf(method: string, path: string, rule: string): string {
+  const segments = path.split('/').filter(Boolean);
+  const kept = rule === 'default' ? segments.slice(0, 1) : segments.slice(0, 2);
+  return `${method} /${kept.join('/')}`.slice(0, 120);
+}
+
+function setRateLimitHeaders(response: Response, verdict: RateLimitVerdict): void {
+  response.setHeader('RateLimit-Limit', String(verdict.rule.limit));
+  response.setHeader('RateLimit-Remaining', String(verdict.remaining));
+  response.setHeader('RateLimit-Reset', String(verdict.resetSeconds));
+  response.setHeader('RateLimit-Policy', `${verdict.rule.limit};w=${verdict.rule.windowSeconds}`);
+}

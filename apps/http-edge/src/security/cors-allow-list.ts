@@ -1,0 +1,35 @@
+import type { INestApplication } from '@nestjs/common';
+
+/**
+ * The browser origins allowed to call the API, from FICUS_CORS_ORIGINS (comma-separated, each
+ * `scheme://host[:port]`). Empty by default: no CORS headers at all, so only same-origin pages and
+ * non-browser clients use the API. `*` is refused: the list is an allow-list or nothing.
+ */
+export function corsOriginsFromEnv(value: string | undefined = process.env.FICUS_CORS_ORIGINS): string[] {
+  const entries = (value ?? '').split(',').map((entry) => entry.trim()).filter((entry) => entry.length > 0);
+  return entries.map((entry) => {
+    const origin = URL.canParse(entry) ? new URL(entry) : undefined;
+    const exact = origin && /^https?:$/.test(origin.protocol) && /^([a-z0-9-]+\.)*[a-z0-9-]+$|^\[[0-9a-f:.]+\]$/i.test(origin.hostname);
+    if (!origin || !exact || origin.origin !== entry.replace(/\/$/, '')) {
+      throw new Error(`invalid environment: FICUS_CORS_ORIGINS: "${entry}" is not an origin like https://shop.example.com`);
+    }
+    return origin.origin;
+  });
+}
+
+/**
+ * Answers CORS for the listed origins only: a listed origin gets Access-Control-Allow-Origin
+ * (its own, never `*`), any other none. No credentials: the API authenticates with a Bearer
+ * header, never cookies.
+ */
+export function applyCorsAllowList(app: INestApplication, origins: readonly string[]): void {
+  if (origins.length === 0) return;
+  app.enableCors({
+    origin: [...origins],
+    methods: ['GET', 'POST'],
+    allowedHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-request-id'],
+    exposedHeaders: ['x-request-id', 'retry-after', 'ratelimit', 'ratelimit-policy'],
+    credentials: false,
+    maxAge: 600,
+  });
+}

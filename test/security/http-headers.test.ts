@@ -1,0 +1,84 @@
+import { corsOriginsFromEnv } from '../../apps/http-edge/src/security/cors-allow-list';
+import { ShopClient } from '../support/http-client';
+import { startShop, type RunningShop } from '../support/shop';
+
+const LISTED = 'https://shop.example.com';
+
+/** Security headers (helmet) on every answer, and CORS for the configured origins only. */
+describe('security headers and CORS (monolith)', () => {
+  let shop: RunningShop;
+  let client: ShopClient;
+  const before = process.env.FICUS_CORS_ORIGINS;
+
+  beforeAll(async () => {
+    process.env.FICUS_CORS_ORIGINS = `${LISTED}, http://localhost:5173`;
+    try {
+      shop = await startShop('http_headers');
+    } finally {
+      // The edge reads it at set-up; other test files in this worker must not inherit it.
+      if (before === undefined) delete process.env.FICUS_CORS_ORIGINS;
+      else process.env.FICUS_CORS_ORIGINS = before;
+    }
+    client = new ShopClient(shop.baseUrl);
+  });
+  afterAll(() => shop?.close());
+
+  it('gives a listed origin Access-Control-Allow-Origin, its own and never *', async () => {
+    const answer = await client.request('GET', '/catalog/products', { headers: { origin: LISTED } });
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('access-control-allow-origin')).toBe(LISTED);
+    expect(answer.headers.get('access-control-allow-credentials')).toBeNull();
+    expect(answer.headers.get('access-control-expose-headers')).toContain('x-request-id');
+  });
+
+  it('answers a listed origin’s preflight with the methods and headers the API takes', async () => {
+    const answer = await client.request('OPTIONS', '/orders', {
+      headers: { origin: LISTED, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type, idempotency-key' },
+    });
+    expect(answer.status).toBe(204);
+    expect(answer.headers.get('access-control-allow-origin')).toBe(LISTED);
+    expect(answer.headers.get('access-control-allow-methods')).toContain('POST');
+    expect(answer.headers.get('access-control-allow-headers')).toContain('authorization');
+  });
+
+  it('gives an unlisted origin no CORS header, on a request or a preflight', async () => {
+    const evil = 'https://evil.example.com';
+    const answer = await client.request('GET', '/catalog/products', { headers: { origin: evil } });
+    expect(answer.headers.get('access-control-allow-origin')).toBeNull();
+    const preflight = await client.request('OPTIONS', '/orders', { headers: { origin: evil, 'access-control-request-method': 'POST' } });
+    expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it.each([
+    ['an answer', '/catalog/products'],
+    ['a problem', '/no/such/route'],
+  ])('sets helmet’s security headers on %s', async (_what, path) => {
+    const answer = await client.get(path);
+    const headers = Object.fromEntries(answer.headers.entries());
+    expect(headers).toMatchObject({
+      'content-security-policy': expect.stringContaining("default-src 'self'"),
+      'strict-transport-security': expect.stringContaining('max-age='),
+      'x-content-type-options': 'nosniff',
+      'x-frame-options': 'SAMEORIGIN',
+      'referrer-policy': 'no-referrer',
+      'cross-origin-opener-policy': 'same-origin',
+      'cross-origin-resource-policy': 'same-origin',
+    });
+    expect(headers['x-powered-by']).toBeUndefined();
+  });
+});
+
+describe('FICUS_CORS_ORIGINS', () => {
+  it('is empty by default: no CORS at all', () => {
+    expect(corsOriginsFromEnv(undefined)).toEqual([]);
+    expect(corsOriginsFromEnv(' , ')).toEqual([]);
+  });
+
+  it('takes origins, trimmed, a trailing slash forgiven', () => {
+    expect(corsOriginsFromEnv('https://a.example.com, http://localhost:5173/')).toEqual(['https://a.example.com', 'http://localhost:5173']);
+  });
+
+  it.each(['*', 'a.example.com', 'https://a.example.com/path', 'ftp://a.example.com', 'https://*.example.com'])('refuses %s', (entry) => {
+    expect(() => corsOriginsFromEnv(entry)).toThrow(/FICUS_CORS_ORIGINS/);
+  });
+});

@@ -1,0 +1,136 @@
+import { eventually } from '../support/eventually';
+import { ShopClient, type HttpAnswer } from '../support/http-client';
+import { startShop, type RunningShop } from '../support/shop';
+import { asAdmin, freshDatabase } from '../support/test-database';
+
+const LIMITS = {
+  FICUS_RATE_LIMIT_DEFAULT: '6/2s',
+  FICUS_RATE_LIMIT_ORDERS: '3/60s',
+  FICUS_RATE_LIMIT_IDENTITY: '8/60s',
+};
+
+/** Fixed windows start on the database clock's multiples of the window: keep a test inside one. */
+async function awaitRoomInWindow(windowSeconds: number, neededSeconds: number): Promise<void> {
+  const intoWindow = (Date.now() / 1000) % windowSeconds;
+  if (windowSeconds - intoWindow < neededSeconds) {
+    await new Promise((resolve) => setTimeout(resolve, (windowSeconds - intoWindow + 0.2) * 1000));
+  }
+}
+
+function expectRateLimitHeaders(answer: HttpAnswer, limit: number) {
+  expect(answer.headers.get('ratelimit-limit')).toBe(String(limit));
+  expect(Number(answer.headers.get('ratelimit-remaining'))).toBeGreaterThanOrEqual(0);
+  expect(Number(answer.headers.get('ratelimit-reset'))).toBeGreaterThanOrEqual(1);
+}
+
+describe('rate limits at the edge, shared by replicas through PostgreSQL', () => {
+  let database: Awaited<ReturnType<typeof freshDatabase>>;
+  let first: RunningShop;
+  let second: RunningShop;
+  const saved: Record<string, string | undefined> = {};
+  let ada: ShopClient;
+  let bob: ShopClient;
+
+  beforeAll(async () => {
+    for (const [name, value] of Object.entries(LIMITS)) {
+      saved[name] = process.env[name];
+      process.env[name] = value;
+    }
+    database = await freshDatabase('rate_limits');
+    // Two edges on one database, as two gateway replicas behind a load balancer.
+    first = await startShop('rate_limits', { database: database.config });
+    second = await startShop('rate_limits', { database: database.config });
+    // Before the first test spends this address's sign-up budget.
+    const anonymous = new ShopClient(first.baseUrl);
+    ada = await anonymous.signUp();
+    bob = await anonymous.signUp();
+  });
+  afterAll(async () => {
+    await first?.close();
+    await second?.close();
+    await database?.drop();
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  });
+
+  it('when one client goes past the limit across two replicas, then it gets 429 problem+json with Retry-After and RateLimit headers', async () => {
+    await awaitRoomInWindow(60, 10);
+    const replicas = [new ShopClient(first.baseUrl), new ShopClient(second.baseUrl)];
+    // Sign-ups the edge refuses (422): identity's own throttle of failed logins stays out of it.
+    const signUp = (n: number) => replicas[n % 2].post('/identity/register', { email: 'not an email', password: 'short' });
+
+    const opening = await signUp(0);
+    expect(opening.status).toBe(422);
+    expectRateLimitHeaders(opening, 8);
+    const left = Number(opening.headers.get('ratelimit-remaining'));
+    for (let n = 1; n <= left; n++) {
+      const answer = await signUp(n);
+      expect(answer.status).toBe(422);
+      // One counter for both replicas: each answer, whichever replica gave it, has one less left.
+      expect(answer.headers.get('ratelimit-remaining')).toBe(String(left - n));
+    }
+    for (const replica of [0, 1]) {
+      const refused = await signUp(replica);
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(refused.body).toMatchObject({ status: 429, code: 'rate-limited', type: 'https://ficus.dev/problems/rate-limited' });
+      const retryAfter = Number(refused.headers.get('retry-after'));
+      expect(retryAfter).toBeGreaterThanOrEqual(1);
+      expect(retryAfter).toBeLessThanOrEqual(60);
+      expectRateLimitHeaders(refused, 8);
+      expect(refused.headers.get('ratelimit-remaining')).toBe('0');
+      expect(refused.headers.get('ratelimit-reset')).toBe(String(retryAfter));
+    }
+    // The counters are rows of the edge's own schema, not of any bounded context's.
+    const rows = await asAdmin<{ bucket: string }>(database.config, 'SELECT bucket FROM edge.rate_limit_windows');
+    expect(rows.map((row) => row.bucket)).toContain('identity|POST /identity/register|ip:127.0.0.1');
+  });
+
+  it('when requests race on both replicas at once, then exactly the limit gets through', async () => {
+    await awaitRoomInWindow(2, 1.5);
+    const replicas = [new ShopClient(first.baseUrl), new ShopClient(second.baseUrl)];
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, n) => replicas[n % 2].get('/.well-known/jwks.json')));
+    expect(answers.filter((answer) => answer.status === 200)).toHaveLength(6);
+    expect(answers.filter((answer) => answer.status === 429)).toHaveLength(14);
+  });
+
+  it('when a signed-in customer places too many orders, then only they are limited, and only on that route', async () => {
+    await awaitRoomInWindow(60, 10);
+    const item = [{ sku: 'FICUS-LYRATA', quantity: 1 }];
+
+    const placed = [await ada.placeOrder(item), await ada.at(second.baseUrl).placeOrder(item), await ada.placeOrder(item)];
+    expect(placed.map((answer) => answer.status)).toEqual([202, 202, 202]);
+    const refused = await ada.at(second.baseUrl).placeOrder(item);
+    expect(refused.status).toBe(429);
+    expect(refused.body).toMatchObject({ code: 'rate-limited' });
+
+    // Bob comes from the same address, but his token makes him another client.
+    expect((await bob.placeOrder(item)).status).toBe(202);
+    // Ada's reads count apart from her orders.
+    expect((await ada.get('/customers/me/orders')).status).toBe(200);
+  });
+
+  it('when the window ends, then the client may come back; probes and scrapes are never limited', async () => {
+    const client = new ShopClient(first.baseUrl);
+    const refused = await eventually(() => client.get('/catalog/products?pageSize=1'), {
+      until: (answer) => answer.status === 429,
+      intervalMs: 1,
+      what: 'the default limit is reached',
+    });
+    expect(refused.headers.get('ratelimit-limit')).toBe('6');
+    await eventually(() => client.get('/catalog/products?pageSize=1'), {
+      until: (answer) => answer.status === 200,
+      intervalMs: 200,
+      timeoutMs: 5_000,
+      what: 'the next window admits the client again',
+    });
+
+    const probes = await Promise.all(
+      Array.from({ length: 20 }, (_, n) => client.get(['/health', '/ready', '/metrics'][n % 3])),
+    );
+    expect(probes.map((answer) => answer.status)).toEqual(probes.map(() => 200));
+    expect(probes.every((answer) => answer.headers.get('ratelimit-limit') === null)).toBe(true);
+  });
+});
