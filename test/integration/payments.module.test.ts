@@ -157,6 +157,26 @@ describe('payments, alone on its database', () => {
       expect(await payments.registry.get('payments')!.deadLetters.list()).toEqual([]);
     });
 
+    it('refunds a charge the provider made but whose answer we lost, when the order fails', async () => {
+      const orderId = randomUUID();
+      await payments.events.publish([orderCreated(orderId)]); // priced, stock not yet reserved: PENDING
+      // The provider charged (its ledger says so) but our transaction rolled back: nothing recorded.
+      await asAdmin(
+        payments.database,
+        `INSERT INTO payments.fake_provider_charges (idempotency_key, amount_minor, currency, outcome, reference)
+         VALUES ($1, 1500, 'EUR', 'approved', 'fake_ch_lost_answer')`,
+        [`order:${orderId}`],
+      );
+      expect((await payments.client(PaymentsContract).getPayment(callContext(), { orderId })).status).toBe('PENDING');
+
+      await payments.events.publish([orderFailed(orderId)]);
+
+      expect(await ledger(orderId)).toEqual({ charges: 1, refunds: 1 });
+      const payment = await payments.client(PaymentsContract).getPayment(callContext(), { orderId });
+      expect(payment).toMatchObject({ status: 'COMPLETED', providerReference: 'fake_ch_lost_answer', refundReference: expect.stringMatching(/^fake_re_/) });
+      expect(await eventsOf(orderId)).toEqual([PaymentRefunded.type]);
+    });
+
     it('refunds nothing when the payment was declined', async () => {
       const orderId = randomUUID();
       await payments.events.publish([orderCreated(orderId, 'tok_decline')]);

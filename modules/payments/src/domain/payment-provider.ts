@@ -13,6 +13,13 @@ export interface PaymentProvider {
    * same key refunds once and answers the same refund reference.
    */
   refund(request: { idempotencyKey: string; chargeReference: string; amount: Money }): Promise<RefundOutcome>;
+
+  /**
+   * What became of the charge made with `idempotencyKey`, if one was made: the provider's answer
+   * when ours was lost (a timeout, or our transaction rolled back after the charge), as real
+   * providers let one look a payment up by its idempotency key.
+   */
+  findCharge(idempotencyKey: string): Promise<ChargeOutcome | undefined>;
 }
 
 export interface RefundOutcome {

@@ -58,17 +58,8 @@ export class FakePaymentProvider implements PaymentProvider, OnApplicationShutdo
     if (this.options.latencyMs > 0) {
       await sleep(this.options.latencyMs);
     }
-    const [earlier] = (
-      await this.ledger.query(
-        'SELECT outcome, reference, reason FROM fake_provider_charges WHERE idempotency_key = $1',
-        [request.idempotencyKey],
-      )
-    ).rows as Array<{ outcome: 'approved' | 'declined'; reference: string | null; reason: string | null }>;
-    if (earlier) {
-      return earlier.outcome === 'approved'
-        ? { outcome: 'approved', reference: earlier.reference! }
-        : { outcome: 'declined', reason: earlier.reason! };
-    }
+    const earlier = await this.findCharge(request.idempotencyKey);
+    if (earlier) return earlier;
     if (Math.random() < this.options.failureRate) {
       throw new PaymentProviderUnavailable('fake provider: simulated outage');
     }
@@ -90,6 +81,14 @@ export class FakePaymentProvider implements PaymentProvider, OnApplicationShutdo
     );
     this.logger.debug({ idempotencyKey: request.idempotencyKey, outcome: outcome.outcome }, 'charge');
     return outcome;
+  }
+
+  async findCharge(idempotencyKey: string): Promise<ChargeOutcome | undefined> {
+    const [earlier] = (
+      await this.ledger.query('SELECT outcome, reference, reason FROM fake_provider_charges WHERE idempotency_key = $1', [idempotencyKey])
+    ).rows as Array<{ outcome: 'approved' | 'declined'; reference: string | null; reason: string | null }>;
+    if (!earlier) return undefined;
+    return earlier.outcome === 'approved' ? { outcome: 'approved', reference: earlier.reference! } : { outcome: 'declined', reason: earlier.reason! };
   }
 
   async refund(request: { idempotencyKey: string; chargeReference: string; amount: { amountMinor: number; currency: string } }): Promise<RefundOutcome> {

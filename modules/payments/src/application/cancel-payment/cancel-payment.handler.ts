@@ -3,7 +3,7 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { PaymentRefunded } from '@contracts/payments';
 import { Outbox } from '@infra/messaging';
 import { UnitOfWork } from '@infra/persistence';
-import { needsRefund, refunded } from '../../domain/payment';
+import { needsRefund, refunded, settle } from '../../domain/payment';
 import { PAYMENT_PROVIDER, type PaymentProvider } from '../../domain/payment-provider';
 import { PaymentRepository } from '../../persistence/payment.repository';
 import { CancelPaymentCommand } from './cancel-payment.command';
@@ -27,7 +27,14 @@ export class CancelPaymentHandler implements ICommandHandler<CancelPaymentComman
   async execute(command: CancelPaymentCommand): Promise<{ refunded: boolean }> {
     return this.uow.transaction(async () => {
       await this.payments.learnOrderFailed(command.orderId);
-      const payment = await this.payments.find(command.orderId, { lock: true });
+      let payment = await this.payments.find(command.orderId, { lock: true });
+      // A charge may have gone through although we never recorded it (the provider answered after
+      // our deadline, or our transaction rolled back after the charge): ask the provider, so the
+      // money is given back rather than kept for an order that failed.
+      if (payment?.status === 'PENDING' && payment.amount !== undefined) {
+        const lost = await this.provider.findCharge(`order:${payment.orderId}`);
+        if (lost?.outcome === 'approved') payment = settle(payment, lost);
+      }
       if (!payment || !needsRefund(payment)) {
         return { refunded: false };
       }
