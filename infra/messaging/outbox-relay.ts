@@ -126,17 +126,15 @@ export class OutboxRelay {
       )) as OutboxRow[];
       if (rows.length === 0) return 0;
       // A publish span per event, child of its outbox span; consumers hang below it.
-      const published = rows
-        .filter((row) => publishes?.(row.type) ?? true)
-        .map(toEnvelope)
-        .map((envelope) => {
-          const { span, traceparent } = startSpan(`publish ${envelope.type}`, {
-            kind: SpanKind.PRODUCER,
-            parent: envelope.traceparent,
-            attributes: { 'ficus.context': context, 'messaging.message.id': envelope.id },
-          });
-          return { span, envelope: { ...envelope, traceparent } };
+      const envelopes = rows.filter((row) => publishes?.(row.type) ?? true).map(toEnvelope); // may throw: no span started yet
+      const published = envelopes.map((envelope) => {
+        const { span, traceparent } = startSpan(`publish ${envelope.type}`, {
+          kind: SpanKind.PRODUCER,
+          parent: envelope.traceparent,
+          attributes: { 'ficus.context': context, 'messaging.message.id': envelope.id },
         });
+        return { span, envelope: { ...envelope, traceparent } };
+      });
       try {
         await publisher.publish(published.map((p) => p.envelope));
       } catch (error) {

@@ -54,27 +54,27 @@ export async function writeOutboxRows(
   const spans = envelopes.map((e) =>
     startSpan(`outbox ${e.type}`, { kind: SpanKind.PRODUCER, parent: e.traceparent, attributes: { 'ficus.context': context, 'messaging.message.id': e.id } }),
   );
-  const params: unknown[] = [];
-  const rows = envelopes.map((e, i) => {
-    const values: unknown[] = [
-      e.id,
-      e.type,
-      e.version,
-      e.aggregateId,
-      e.correlationId,
-      e.causationId ?? null,
-      spans[i].traceparent ?? null,
-      JSON.stringify(e.payload),
-      e.occurredAt,
-    ];
-    if (extra) values.push(extra.values[i]);
-    const placeholders = values.map((value) => {
-      params.push(value);
-      return `$${params.length}`;
-    });
-    return `(${placeholders.join(', ')})`;
-  });
   try {
+    const params: unknown[] = [];
+    const rows = envelopes.map((e, i) => {
+      const values: unknown[] = [
+        e.id,
+        e.type,
+        e.version,
+        e.aggregateId,
+        e.correlationId,
+        e.causationId ?? null,
+        spans[i].traceparent ?? null,
+        JSON.stringify(e.payload),
+        e.occurredAt,
+      ];
+      if (extra) values.push(extra.values[i]);
+      const placeholders = values.map((value) => {
+        params.push(value);
+        return `$${params.length}`;
+      });
+      return `(${placeholders.join(', ')})`;
+    });
     await manager.query(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ${rows.join(', ')}`, params);
     await manager.query('SELECT pg_notify($1, $2)', [outboxChannel(context), table]);
   } finally {

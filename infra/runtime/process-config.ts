@@ -20,7 +20,7 @@ const EnvSchema = z.object({
   FICUS_DB_POOL_SIZE: z.coerce.number().int().min(3).max(100).default(10),
   /** Admission control at the HTTP edge: requests served at once, and how many may wait. */
   /** Split mode: gRPC between processes with mutual TLS, certificates from this folder (npm run certs). */
-  FICUS_GRPC_TLS_DIR: z.string().min(1).optional(),
+  FICUS_GRPC_TLS_DIR: z.preprocess((value) => (value === '' ? undefined : value), z.string().min(1).optional()),
   FICUS_HTTP_MAX_CONCURRENT: z.coerce.number().int().min(1).max(10_000).default(64),
   FICUS_HTTP_MAX_QUEUED: z.coerce.number().int().min(0).max(100_000).default(128),
 });

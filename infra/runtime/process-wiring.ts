@@ -113,6 +113,11 @@ export class ProcessWiring {
     const local = contracts.filter((contract) => bus.inProcess.serves(contract));
     const deployTarget = topology.target(target);
     if (local.length > 0 && deployTarget.grpc && !topology.isSingleProcess) {
+      if (!this.options.tls && local.some((contract) => topology.callers[contract.context])) {
+        this.logger.warn(
+          `gRPC without mutual TLS (FICUS_GRPC_TLS_DIR unset): the topology's callers allow-list cannot be checked, and any client on the network can call ${target}`,
+        );
+      }
       const server = new GrpcContractServer(bus.inProcess, {
         host: '0.0.0.0',
         port: deployTarget.grpc.listenPort,

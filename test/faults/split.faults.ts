@@ -47,10 +47,19 @@ describe('the split shop under faults', () => {
   /** A scenario: a new customer, the books before, the fault, then the audit of that customer's orders. */
   async function scenario(name: string, run: (customer: ShopClient & { customerId: string }) => Promise<number[]>, timeoutMs?: number) {
     const customer = await new ShopClient(split.baseUrl).signUp();
+    // Every order the shop accepted (202) must be found by the audit.
+    const acceptedIds: string[] = [];
+    const placeOrder = customer.placeOrder.bind(customer);
+    customer.placeOrder = async (...args) => {
+      const answer = await placeOrder(...args);
+      if (answer.status === 202) acceptedIds.push(answer.body.orderId);
+      return answer;
+    };
     const stockBefore = await stockLevel(split, SKU);
     const deadLettersBefore = await deadLetterCount(split);
     const answers = await run(customer);
-    const report = await auditOrders(split, { scenario: name, customerId: customer.customerId, sku: SKU, stockBefore, deadLettersBefore, answers, timeoutMs });
+    const report = await auditOrders(split, { scenario: name, customerId: customer.customerId, sku: SKU, stockBefore, deadLettersBefore, answers, acceptedIds, timeoutMs });
+    expect(acceptedIds.length).toBe(answers.filter((status) => status === 202).length);
     reports.push(report);
     expect(report.problems).toEqual([]);
     expect(report).toMatchObject({ stuck: 0, lost: 0, duplicated: 0 });
@@ -217,6 +226,14 @@ describe('the split shop under faults', () => {
         expect(order.failureReason).toMatch(/^saga-deadline-exceeded/);
       }
       await split.launched.restart('shipping');
+      // Shipping, back, learns each failure and ships nothing (checked by the audit once it has).
+      await eventually(() => split.query<{ n: string }>('shipping', 'SELECT count(*) AS n FROM shipping.cancelled_orders WHERE order_id = ANY($1::uuid[])', [ids]), {
+        until: ([row]) => Number(row.n) === ids.length,
+        timeoutMs: 60_000,
+        what: 'shipping learned every failure',
+      });
+      const [refunds] = await split.query<{ n: string }>('payments', 'SELECT count(*) AS n FROM payments.fake_provider_refunds WHERE idempotency_key = ANY($1)', [ids.map((id) => `refund:order:${id}`)]);
+      expect(Number(refunds.n)).toBe(ids.length); // paid, then given back
       await split.launched.stopTarget('ordering');
       await split.launched.restart('ordering');
       return answers;

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
 import { CatalogContract } from '@contracts/catalog';
+import { InventoryContract } from '@contracts/inventory';
 import { ContractError, type CallContext } from '@contracts/kernel';
 import { issueLocalCertificates } from '@infra/deploy/certs/local-ca';
 import { InProcessContractTransport } from '@infra/messaging';
@@ -30,6 +31,8 @@ describe('gRPC with mutual TLS', () => {
 
   beforeAll(async () => {
     await issueLocalCertificates(dir, ['catalog', 'gateway', 'shipping']);
+    // A certificate of our CA for "mimic", with a DNS name that reads like gateway's SPIFFE ID in text.
+    await issueLocalCertificates(dir, ['mimic'], ['127.0.0.1', 'x, URI:spiffe://ficus.local/target/gateway']);
     await issueLocalCertificates(strangerDir, ['gateway']); // same names, another CA
     const local = new InProcessContractTransport();
     local.serve(CatalogContract, {
@@ -43,7 +46,22 @@ describe('gRPC with mutual TLS', () => {
       tls: loadGrpcTls(dir, 'catalog'),
       authorize: (caller) => caller === 'gateway',
     });
+    // Inventory's WatchStock, a server stream: refusals must reach a streaming caller too.
+    local.serve(
+      InventoryContract,
+      new Proxy({} as Record<string, unknown>, {
+        get: (_target, method) =>
+          method === 'watchStock'
+            ? async function* () {
+                yield { sku: product.sku, available: 1, reserved: 0 };
+              }
+            : async () => {
+                throw new Error(`${String(method)} is not used here`);
+              },
+      }) as never,
+    );
     server.expose(CatalogContract);
+    server.expose(InventoryContract);
     address = `127.0.0.1:${await server.listen()}`;
   });
   afterAll(async () => {
@@ -62,6 +80,21 @@ describe('gRPC with mutual TLS', () => {
     const shipping = client({ address, credentials: channelCredentialsOf(loadGrpcTls(dir, 'shipping')) });
     const error = await call(shipping).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ContractError);
+    expect(error).toMatchObject({ kind: 'permission-denied', code: 'caller-not-allowed' });
+  });
+
+  it('reads the caller from the URI names of its certificate, not from their text: a look-alike DNS name is refused', async () => {
+    const mimic = client({ address, credentials: channelCredentialsOf(loadGrpcTls(dir, 'mimic')) });
+    await expect(call(mimic)).rejects.toMatchObject({ kind: 'permission-denied' });
+  });
+
+  it('refuses a streaming call from a target not on the list with permission-denied, at once', async () => {
+    const shipping = client({ address, credentials: channelCredentialsOf(loadGrpcTls(dir, 'shipping')) });
+    const stream = shipping.serverStream(InventoryContract, 'watchStock', { correlationId: 'mtls-stream', deadline: Date.now() + 60_000 }, { skus: [product.sku] });
+    const error = await (async () => {
+      for await (const _level of stream) return 'an item came through';
+      return 'the stream ended without a status';
+    })().catch((e: unknown) => e);
     expect(error).toMatchObject({ kind: 'permission-denied', code: 'caller-not-allowed' });
   });
 

@@ -1,6 +1,7 @@
 import 'reflect-metadata'; // @peculiar/x509 resolves its ASN.1 providers with tsyringe
 import { webcrypto } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
 
@@ -74,7 +75,7 @@ export async function issueLocalCertificates(dir: string, targets: readonly stri
     const names: x509.JsonGeneralName[] = [
       { type: 'url', value: spiffeIdOf(target) },
       { type: 'dns', value: target },
-      ...hosts.map((host): x509.JsonGeneralName => (/^[\d.]+$|:/.test(host) ? { type: 'ip', value: host } : { type: 'dns', value: host })),
+      ...hosts.map((host): x509.JsonGeneralName => (isIP(host) ? { type: 'ip', value: host } : { type: 'dns', value: host })),
     ];
     const cert = await x509.X509CertificateGenerator.create({
       subject: `CN=${target}`,

@@ -124,7 +124,8 @@ export class GrpcContractServer {
     return (call) => {
       const refused = this.refusal(call, contract);
       if (refused) {
-        call.destroy(Object.assign(new Error(what), toServiceError(refused)));
+        // 'error' (not destroy) is how grpc-js ends a server stream with a status the caller sees.
+        call.emit('error', Object.assign(new Error(what), toServiceError(refused)));
         return;
       }
       const ctx = contextOf(call.metadata, call.getDeadline());
@@ -143,16 +144,16 @@ export class GrpcContractServer {
           }
           if (!cancelled) call.end();
         } catch (error) {
-          if (!cancelled) call.destroy(Object.assign(new Error(what), toServiceError(this.typed(error, what))));
+          if (!cancelled) call.emit('error', Object.assign(new Error(what), toServiceError(this.typed(error, what))));
         }
       })();
     };
   }
 
   /** Under mutual TLS, a caller whose certificate's target may not call this contract is refused. */
-  private refusal(call: { getAuthContext(): { sslPeerCertificate?: { subjectaltname?: string } } | null }, contract: Contract): ContractError | undefined {
+  private refusal(call: { getAuthContext(): { sslPeerCertificate?: { raw?: Buffer } } | null }, contract: Contract): ContractError | undefined {
     if (!this.options.tls || !this.options.authorize) return undefined;
-    const caller = targetOfPeer(call.getAuthContext()?.sslPeerCertificate?.subjectaltname);
+    const caller = targetOfPeer(call.getAuthContext()?.sslPeerCertificate);
     if (this.options.authorize(caller, contract)) return undefined;
     this.logger.warn({ caller: caller ?? 'unknown', contract: contract.name }, 'gRPC call refused: caller not allowed');
     return new ContractError('permission-denied', 'caller-not-allowed', `${caller ?? 'this caller'} may not call ${contract.name}`);

@@ -1,6 +1,8 @@
+import 'reflect-metadata'; // @peculiar/x509 resolves its ASN.1 providers with tsyringe
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { credentials, ServerCredentials, type ChannelCredentials } from '@grpc/grpc-js';
+import * as x509 from '@peculiar/x509';
 
 /** The material of one process for mutual TLS: the CA it trusts, its certificate and key. */
 export interface GrpcTls {
@@ -31,9 +33,16 @@ export function channelCredentialsOf(tls: GrpcTls): ChannelCredentials {
   return credentials.createSsl(tls.ca, tls.key, tls.cert);
 }
 
-const SPIFFE_TARGET = /URI:spiffe:\/\/ficus\.local\/target\/([a-z][a-z0-9-]*)(?:,|$)/;
+const SPIFFE_TARGET = /^spiffe:\/\/ficus\.local\/target\/([a-z][a-z0-9-]*)$/;
 
-/** The deploy target a verified peer certificate speaks for (its SPIFFE ID), if any. */
-export function targetOfPeer(subjectAltName: string | undefined): string | undefined {
-  return subjectAltName ? SPIFFE_TARGET.exec(subjectAltName)?.[1] : undefined;
+/**
+ * The deploy target a verified peer certificate speaks for: its one SPIFFE ID of our trust
+ * domain, read from the certificate's URI names (parsed from DER, never from the text form, in
+ * which a DNS name can imitate a URI). No such ID, or more than one, speaks for nobody.
+ */
+export function targetOfPeer(certificate: { raw?: Buffer } | undefined): string | undefined {
+  if (!certificate?.raw) return undefined;
+  const names = new x509.X509Certificate(certificate.raw).getExtension(x509.SubjectAlternativeNameExtension)?.names.toJSON() ?? [];
+  const ids = names.filter((name) => name.type === 'url' && name.value.startsWith('spiffe://ficus.local/'));
+  return ids.length === 1 ? SPIFFE_TARGET.exec(ids[0].value)?.[1] : undefined;
 }

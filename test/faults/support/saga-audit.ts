@@ -93,6 +93,25 @@ async function snapshot(split: FaultySplit, customerId: string, sku: string, sto
       [ids.map((id) => `order:${id}`)],
     ),
   );
+  const refunds = byId(
+    await split.query<{ order_id: string }>(
+      'payments',
+      `SELECT substring(idempotency_key from 14) AS order_id FROM payments.fake_provider_refunds WHERE idempotency_key = ANY($1)`,
+      [ids.map((id) => `refund:order:${id}`)],
+    ),
+  );
+  // What each order's saga published, counted: a second payment-completed or shipment-created
+  // would be a duplicated effect that unique keys elsewhere might hide.
+  const published = new Map<string, number>();
+  for (const [context, table] of [['payments', 'payments.outbox'], ['shipping', 'shipping.outbox'], ['inventory', 'inventory.outbox']] as const) {
+    for (const row of await split.query<{ order_id: string; type: string; n: string }>(
+      context,
+      `SELECT payload->>'orderId' AS order_id, type, count(*) AS n FROM ${table} WHERE payload->>'orderId' = ANY($1) GROUP BY 1, 2`,
+      [ids],
+    )) {
+      published.set(`${row.order_id} ${row.type}`, Number(row.n));
+    }
+  }
   const shipments = byId(await split.query<{ order_id: string; status: string }>('shipping', 'SELECT order_id::text, status FROM shipping.shipments WHERE order_id = ANY($1::uuid[])', [ids]));
   const notifications = byId(
     await split.query<{ order_id: string; kind: string }>('notifications', 'SELECT order_id::text, kind FROM notifications.notifications WHERE order_id = ANY($1::uuid[])', [ids]),
@@ -110,6 +129,12 @@ async function snapshot(split: FaultySplit, customerId: string, sku: string, sto
     const shipment = shipments.get(id)?.[0]?.status;
     const kinds = (notifications.get(id) ?? []).map((n) => n.kind);
     if (captures.length > 1) duplicated.push(`${id}: charged ${captures.length} times`);
+    for (const type of ['payments.payment-completed', 'payments.payment-refunded', 'shipping.shipment-created', 'inventory.stock-reserved']) {
+      const n = published.get(`${id} ${type}`) ?? 0;
+      if (n > 1) duplicated.push(`${id}: ${type} published ${n} times`);
+    }
+    // The provider's books, not ours: an approved charge of a failed order must have its refund.
+    const keptMoney = captures.length > 0 && (refunds.get(id) ?? []).length === 0;
     if ((shipments.get(id) ?? []).length > 1) duplicated.push(`${id}: ${shipments.get(id)!.length} shipments`);
     if (outcome === 'CONFIRMED') {
       if (reservation !== 'COMMITTED') miss(`confirmed, stock ${reservation ?? 'never reserved'}`);
@@ -120,6 +145,7 @@ async function snapshot(split: FaultySplit, customerId: string, sku: string, sto
     } else if (outcome === 'FAILED') {
       if (reservation === 'RESERVED' || reservation === 'COMMITTED') miss(`failed, stock still ${reservation}`);
       if (payment?.status === 'COMPLETED' && !payment.refunded) miss('failed, payment kept');
+      if (keptMoney) miss('failed, the provider charged and never refunded');
       if (shipment && shipment !== 'CANCELLED') miss(`failed, shipment ${shipment}`);
       if (!kinds.includes('order-failed')) miss('failed, no failure email');
       if (history.get(id)?.[0]?.status !== 'FAILED') miss(`failed, read model says ${history.get(id)?.[0]?.status ?? 'nothing'}`);
@@ -159,6 +185,8 @@ export async function auditOrders(
     stockBefore: StockLevel;
     deadLettersBefore: number;
     answers: readonly number[];
+    /** The order ids of the 202 answers: each must exist. */
+    acceptedIds?: readonly string[];
     timeoutMs?: number;
   },
 ): Promise<ScenarioReport> {
@@ -177,6 +205,9 @@ export async function auditOrders(
     // The report below says what did not settle.
   }
   const final = last ?? (await snapshot(split, input.customerId, input.sku, input.stockBefore, input.deadLettersBefore));
+  const known = new Set(final.orders.map((o) => o.id));
+  const vanished = (input.acceptedIds ?? []).filter((id) => !known.has(id));
+  if (vanished.length > 0) final.lost.push(...vanished.map((id) => `${id}: answered 202, but no such order`));
   const refused: Record<string, number> = {};
   for (const status of input.answers.filter((s) => s !== 202)) refused[status] = (refused[status] ?? 0) + 1;
   return {

@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { bulkhead, BulkheadRejectedError } from 'cockatiel';
 import { httpRequestsInFlight, httpRequestsQueued, httpRequestsShed } from '@infra/observability';
@@ -32,6 +33,10 @@ export function admissionGate(limits: AdmissionLimits): RequestHandler {
       next();
       return;
     }
+    // A queued request is started by the bulkhead when another finishes: bind it to its own async
+    // context, so that its logs and spans can never belong to the request that freed the slot
+    // (defensive: a review reproduced the leak with cockatiel alone, not through HTTP).
+    const proceed = AsyncResource.bind(() => next());
     const served = gate.execute(
       () =>
         new Promise<void>((done) => {
@@ -42,7 +47,7 @@ export function admissionGate(limits: AdmissionLimits): RequestHandler {
             return;
           }
           response.once('close', () => done());
-          next();
+          proceed();
         }),
     );
     measure();
