@@ -68,18 +68,27 @@ async function withinTime<L extends string>(source: GaugeSource<L>, timeoutMs: n
 
 /**
  * One read shared by everything that asks within `ttlMs`: several gauges of one scrape (an
- * outbox's backlog and its oldest age) cost one query, and concurrent scrapes share it too.
+ * outbox's backlog and its oldest age) cost one query, and concurrent scrapes share it too. A
+ * read still running is shared however old it is: a slow database never gets a second one piled
+ * on top by the next scrape.
  */
 export function sharedRead<T>(read: () => Promise<T>, ttlMs = 1_000): () => Promise<T> {
-  let last: { at: number; value: Promise<T> } | undefined;
+  let last: { at: number; value: Promise<T>; settled: boolean } | undefined;
   return () => {
     const now = Date.now();
-    if (!last || now - last.at > ttlMs) {
+    if (!last || (last.settled && now - last.at > ttlMs)) {
       const value = read();
-      last = { at: now, value };
-      value.catch(() => {
-        if (last?.value === value) last = undefined; // a failure is not remembered
-      });
+      const entry = { at: now, value, settled: false };
+      last = entry;
+      value.then(
+        () => {
+          entry.settled = true;
+          entry.at = Date.now();
+        },
+        () => {
+          if (last === entry) last = undefined; // a failure is not remembered
+        },
+      );
     }
     return last.value;
   };
