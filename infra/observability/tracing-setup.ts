@@ -1,5 +1,6 @@
 import { context, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { setTracingRecording } from './tracing';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -49,9 +50,11 @@ export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = proce
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   trace.setGlobalTracerProvider(provider);
+  setTracingRecording(true);
   return {
     exporting,
     shutdown: async () => {
+      setTracingRecording(false);
       await provider.shutdown();
       trace.disable();
       context.disable();

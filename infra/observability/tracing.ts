@@ -1,6 +1,7 @@
 import {
   context,
   defaultTextMapGetter,
+  INVALID_SPAN_CONTEXT,
   defaultTextMapSetter,
   ROOT_CONTEXT,
   SpanKind,
@@ -25,6 +26,16 @@ export { SpanKind };
 
 const propagator = new W3CTraceContextPropagator();
 const tracer = () => trace.getTracer('ficus');
+
+/**
+ * Whether a tracer provider records spans in this process (startTracing). Without one, the seams
+ * skip the span machinery entirely and hand the incoming traceparent on unchanged: a contract call
+ * on the hot path pays nothing for tracing that is off.
+ */
+let recording = false;
+export function setTracingRecording(on: boolean): void {
+  recording = on;
+}
 
 /** The context a `traceparent` describes (or none: a new trace starts there). */
 export function contextOfTraceparent(traceparent: string | undefined): Context {
@@ -54,6 +65,7 @@ export interface SpanOptions {
  * hand on downstream. A thrown error marks the span failed and is rethrown.
  */
 export async function inSpan<T>(name: string, options: SpanOptions, work: (traceparent: string | undefined, span: Span) => Promise<T>): Promise<T> {
+  if (!recording) return work(options.parent, trace.wrapSpanContext(INVALID_SPAN_CONTEXT));
   const parent = contextOfTraceparent(options.parent);
   const span = tracer().startSpan(name, { kind: options.kind, attributes: options.attributes }, parent);
   const active = trace.setSpan(parent, span);
@@ -70,6 +82,7 @@ export async function inSpan<T>(name: string, options: SpanOptions, work: (trace
 
 /** Runs `work` in a new span, child of whatever span is active here (a database transaction). */
 export async function inChildSpan<T>(name: string, kind: SpanKind, attributes: Attributes, work: () => Promise<T>): Promise<T> {
+  if (!recording) return work();
   const parent = context.active();
   if (!trace.getSpan(parent)) return work(); // nothing to hang it on: no trace of its own for it
   const span = tracer().startSpan(name, { kind, attributes }, parent);
@@ -85,6 +98,7 @@ export async function inChildSpan<T>(name: string, kind: SpanKind, attributes: A
 
 /** Starts a span that the caller ends (HTTP requests end when the response does). */
 export function startSpan(name: string, options: SpanOptions): { span: Span; traceparent: string | undefined; context: Context } {
+  if (!recording) return { span: trace.wrapSpanContext(INVALID_SPAN_CONTEXT), traceparent: options.parent, context: context.active() };
   const parent = contextOfTraceparent(options.parent);
   const span = tracer().startSpan(name, { kind: options.kind, attributes: options.attributes }, parent);
   const active = trace.setSpan(parent, span);
