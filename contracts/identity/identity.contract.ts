@@ -7,6 +7,18 @@ export const PasswordSchema = z.string().min(8, 'a password has at least 8 chara
 
 export const JwkSchema = z.looseObject({ kty: z.string(), kid: z.string(), alg: z.string() });
 
+/** An opaque refresh token as identity hands it out (256 random bits, base64url); bounded for parsing only. */
+export const RefreshTokenSchema = z.string().max(512);
+
+/** What a refresh answers: a short-lived access token and the refresh token that gets the next one. */
+const TokensSchema = z.object({
+  accessToken: z.string(),
+  tokenType: z.literal('Bearer'),
+  expiresIn: z.number().int(),
+  refreshToken: z.string(),
+  refreshExpiresIn: z.number().int(),
+});
+
 export const IdentityContract = defineContract('identity', 'identity.v1.IdentityService', {
   register: unary(
     z.object({ email: EmailSchema, password: PasswordSchema }),
@@ -21,10 +33,17 @@ export const IdentityContract = defineContract('identity', 'identity.v1.Identity
       // and address. Empty when unknown (proto3 sends '' for an absent string).
       clientAddress: z.string().max(100).optional(),
     }),
-    z.object({ accessToken: z.string(), tokenType: z.literal('Bearer'), expiresIn: z.number().int() }),
+    // The refresh token came after the first release of login: optional, because older identities never send it.
+    TokensSchema.extend({ refreshToken: z.string().optional(), refreshExpiresIn: z.number().int().optional() }),
     { idempotent: false },
   ),
+  /** Trades a refresh token for new tokens; the one presented is used up (rotation). */
+  refresh: unary(z.object({ refreshToken: RefreshTokenSchema }), TokensSchema, { idempotent: false }),
+  /** Revokes the refresh token's whole family: every token rotated from the same login. */
+  logout: unary(z.object({ refreshToken: RefreshTokenSchema }), z.object({}), { idempotent: true }),
   getJwks: unary(z.object({}), z.object({ keys: z.array(JwkSchema) }), { idempotent: true }),
+  /** Admins only: a new signing key signs from now on; the replaced one stays in the JWKS for the overlap. */
+  rotateSigningKey: unary(z.object({}), z.object({ kid: z.string() }), { idempotent: false }),
 }, IdentityServiceDefinition);
 
 export type IdentityApi = ContractApi<typeof IdentityContract>;

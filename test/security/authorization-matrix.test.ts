@@ -56,6 +56,9 @@ describe('authorization matrix (monolith)', () => {
   let orderId: string;
   const customerEmail = `owner-${randomUUID()}@example.com`;
   const credentials = { email: `signin-${randomUUID()}@example.com`, password: 'correct horse battery' };
+  /** Refresh tokens of separate sign-ins: each case of the refresh and logout routes uses one up. */
+  const refreshTokens: string[] = [];
+  const freshRefreshToken = () => ({ refreshToken: refreshTokens.shift() });
 
   beforeAll(async () => {
     shop = await startShop('authorization_matrix');
@@ -71,6 +74,9 @@ describe('authorization matrix (monolith)', () => {
     const adminLogin = await anonymous.post<{ accessToken: string }>('/identity/login', { email: adminEmail, password: 'admin password here' });
     clients.admin = anonymous.withToken(adminLogin.body.accessToken);
     await anonymous.signUp(credentials.email, credentials.password);
+    for (let signIn = 0; signIn < 2 * ROLES.length; signIn += 1) {
+      refreshTokens.push((await anonymous.post<{ refreshToken: string }>('/identity/login', credentials)).body.refreshToken);
+    }
     const placed = await clients.customer.placeOrder([{ sku: 'FICUS-LYRATA', quantity: 1 }]);
     orderId = placed.body.orderId;
     await clients.customer.finalOrder(orderId);
@@ -84,6 +90,8 @@ describe('authorization matrix (monolith)', () => {
     { method: 'POST', route: 'inventory/stock/:sku/restock', path: () => '/inventory/stock/FICUS-LYRATA/restock', body: () => ({ quantity: 1 }), expected: adminOnly(201) },
     { method: 'POST', route: 'identity/register', path: () => '/identity/register', body: () => ({ email: `new-${randomUUID()}@example.com`, password: 'long enough pw' }), expected: anyone(201) },
     { method: 'POST', route: 'identity/login', path: () => '/identity/login', body: () => credentials, expected: anyone(200) },
+    { method: 'POST', route: 'identity/token', path: () => '/identity/token', body: freshRefreshToken, expected: anyone(200) },
+    { method: 'POST', route: 'identity/logout', path: () => '/identity/logout', body: freshRefreshToken, expected: anyone(204) },
     { method: 'GET', route: '.well-known/jwks.json', path: () => '/.well-known/jwks.json', expected: anyone(200) },
     { method: 'POST', route: 'orders', path: () => '/orders', body: () => ({ items: [{ sku: 'SOIL-MIX', quantity: 1 }], paymentToken: 'tok_visa' }), expected: signedIn(202) },
     { method: 'GET', route: 'orders/:id', path: () => `/orders/${orderId}`, expected: ownerOrAdmin },
@@ -98,6 +106,8 @@ describe('authorization matrix (monolith)', () => {
     { method: 'GET', route: 'admin/dead-letters', path: () => '/admin/dead-letters', expected: adminOnly(200) },
     // No such dead letter: the admin is let through and told so; everyone else never gets that far.
     { method: 'POST', route: 'admin/dead-letters/:context/:id/replay', path: () => '/admin/dead-letters/ordering/999999/replay', expected: adminOnly(404) },
+    // Rotating mid-matrix is part of the test: the tokens of every later case were signed before it.
+    { method: 'POST', route: 'admin/keys/rotate', path: () => '/admin/keys/rotate', expected: adminOnly(201) },
     { method: 'POST', route: 'admin/order-history/rebuild', path: () => '/admin/order-history/rebuild', expected: adminOnly(201) },
   ];
 

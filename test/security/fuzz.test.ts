@@ -15,7 +15,7 @@ import { asAdmin } from '../support/test-database';
 interface Route {
   readonly method: 'GET' | 'POST';
   readonly path: string; // with :params
-  readonly body?: 'order' | 'credentials' | 'restock' | 'none';
+  readonly body?: 'order' | 'credentials' | 'refresh' | 'restock' | 'none';
 }
 
 const ROUTES: readonly Route[] = [
@@ -25,6 +25,8 @@ const ROUTES: readonly Route[] = [
   { method: 'POST', path: '/inventory/stock/:sku/restock', body: 'restock' },
   { method: 'POST', path: '/identity/register', body: 'credentials' },
   { method: 'POST', path: '/identity/login', body: 'credentials' },
+  { method: 'POST', path: '/identity/token', body: 'refresh' },
+  { method: 'POST', path: '/identity/logout', body: 'refresh' },
   { method: 'GET', path: '/.well-known/jwks.json' },
   { method: 'POST', path: '/orders', body: 'order' },
   { method: 'GET', path: '/orders/:id' },
@@ -39,6 +41,7 @@ const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/admin/dead-letters' },
   { method: 'POST', path: '/admin/dead-letters/:context/:id/replay', body: 'none' },
   { method: 'POST', path: '/admin/order-history/rebuild', body: 'none' },
+  { method: 'POST', path: '/admin/keys/rotate', body: 'none' },
 ];
 
 /** What a body must never show: stack frames, file paths, driver and runtime error names. */
@@ -70,6 +73,8 @@ const shapedBody = (kind: Route['body']): fc.Arbitrary<unknown> => {
       );
     case 'credentials':
       return fc.record({ email: fc.oneof(fc.emailAddress(), anything), password: anything }, { requiredKeys: [] });
+    case 'refresh':
+      return fc.record({ refreshToken: anything }, { requiredKeys: [] });
     case 'restock':
       return fc.record({ quantity: anything }, { requiredKeys: [] });
     default:

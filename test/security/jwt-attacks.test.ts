@@ -167,6 +167,14 @@ describe('JWT attacks on the edge (monolith)', () => {
     expectRefused(await anonymous.withToken(token).post('/admin/order-history/rebuild'));
   });
 
+  it('refuses a revoked refresh token: 401 problem+json invalid-refresh-token', async () => {
+    const email = `revoked-${randomUUID()}@example.com`;
+    await anonymous.signUp(email, 'correct horse battery');
+    const login = await anonymous.post<{ refreshToken: string }>('/identity/login', { email, password: 'correct horse battery' });
+    expect((await anonymous.post('/identity/logout', { refreshToken: login.body.refreshToken })).status).toBe(204);
+    expectRefused(await anonymous.post('/identity/token', { refreshToken: login.body.refreshToken }), 'invalid-refresh-token');
+  });
+
   it.each([
     ['no Authorization header', undefined],
     ['an empty Bearer', 'Bearer '],

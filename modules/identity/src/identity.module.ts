@@ -1,31 +1,71 @@
-import { Module, type OnModuleInit } from '@nestjs/common';
+import { Logger, Module, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { IdentityContract } from '@contracts/identity';
 import { ContextRuntime, FicusModule } from '@infra/runtime';
 import { IdentityContractAdapter } from './application/identity.contract-adapter';
 import { LoginHandler } from './application/login/login.handler';
+import { LogoutHandler } from './application/logout/logout.handler';
 import { PasswordHasher } from './application/password-hasher';
+import { RefreshTokensHandler } from './application/refresh/refresh-tokens.handler';
 import { RegisterCustomerHandler } from './application/register/register-customer.handler';
 import { SigningKeys } from './application/signing-keys/signing-keys';
+import { TokenIssuer } from './application/tokens/token-issuer';
+import { TOKEN_OPTIONS, tokenOptionsFromEnv } from './application/tokens/token.options';
 import { CustomerRepository } from './persistence/customer.repository';
 import { LoginThrottleRepository } from './persistence/login-throttle.repository';
+import { RefreshTokenRepository } from './persistence/refresh-token.repository';
 import { CreateIdentity1764000000600 } from './persistence/migrations/1764000000600-create-identity';
 import { CreateLoginThrottle1764000000601 } from './persistence/migrations/1764000000601-create-login-throttle';
+import { CreateRefreshTokens1764000000602 } from './persistence/migrations/1764000000602-create-refresh-tokens';
+import { SigningKeyActivation1764000000603 } from './persistence/migrations/1764000000603-signing-key-activation';
 
 @Module({
   imports: [
     CqrsModule,
-    FicusModule.forContext({ context: 'identity', entities: [], migrations: [CreateIdentity1764000000600, CreateLoginThrottle1764000000601] }),
+    FicusModule.forContext({
+      context: 'identity',
+      entities: [],
+      migrations: [
+        CreateIdentity1764000000600,
+        CreateLoginThrottle1764000000601,
+        CreateRefreshTokens1764000000602,
+        SigningKeyActivation1764000000603,
+      ],
+    }),
   ],
-  providers: [CustomerRepository, LoginThrottleRepository, PasswordHasher, SigningKeys, RegisterCustomerHandler, LoginHandler, IdentityContractAdapter],
+  providers: [
+    { provide: TOKEN_OPTIONS, useFactory: () => tokenOptionsFromEnv(process.env) },
+    CustomerRepository,
+    LoginThrottleRepository,
+    RefreshTokenRepository,
+    PasswordHasher,
+    SigningKeys,
+    TokenIssuer,
+    RegisterCustomerHandler,
+    LoginHandler,
+    RefreshTokensHandler,
+    LogoutHandler,
+    IdentityContractAdapter,
+  ],
 })
-export class IdentityModule implements OnModuleInit {
+export class IdentityModule implements OnModuleInit, OnApplicationBootstrap {
   constructor(
     private readonly runtime: ContextRuntime,
     private readonly adapter: IdentityContractAdapter,
+    private readonly keys: SigningKeys,
   ) {}
 
   onModuleInit(): void {
     this.runtime.serve(IdentityContract, this.adapter);
+  }
+
+  /**
+   * Loads the signing key at start-up, replacing it when older than FICUS_SIGNING_KEY_ROTATE_DAYS.
+   * A failure only delays that to the first sign-in: identity must not refuse to start for it.
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.keys.signingKey().catch((error: unknown) => {
+      new Logger('identity').warn(`signing key not loaded at start-up: ${error instanceof Error ? error.message : String(error)}`);
+    });
   }
 }

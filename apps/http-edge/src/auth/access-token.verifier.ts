@@ -14,7 +14,11 @@ const CLOCK_TOLERANCE_SECONDS = 30;
  */
 const MAX_TOKEN_AGE = '1h';
 const JWKS_MAX_AGE_MS = 5 * 60_000;
-/** An unknown key id refreshes the keys at most this often: random kids must not hammer identity. */
+/**
+ * An unknown key id refreshes the keys at most this often: random kids must not hammer identity.
+ * Counted from the last refresh an unknown kid caused, not from the last fetch, so an edge that
+ * fetched the keys a moment before identity rotated still learns the new key at its first token.
+ */
 const UNKNOWN_KID_REFRESH_MS = 30_000;
 
 /**
@@ -28,6 +32,7 @@ const UNKNOWN_KID_REFRESH_MS = 30_000;
 export class AccessTokenVerifier {
   private jwks?: { keys: ReturnType<typeof createLocalJWKSet>; fetchedAt: number };
   private fetching?: Promise<ReturnType<typeof createLocalJWKSet>>;
+  private lastUnknownKidRefresh = 0;
   private readonly claims = accessTokenClaims(process.env);
 
   constructor(
@@ -44,7 +49,8 @@ export class AccessTokenVerifier {
     try {
       return await this.verifyWith(keys, token);
     } catch (error) {
-      if (error instanceof errors.JWKSNoMatchingKey && Date.now() - (this.jwks?.fetchedAt ?? 0) > UNKNOWN_KID_REFRESH_MS) {
+      if (error instanceof errors.JWKSNoMatchingKey && Date.now() - this.lastUnknownKidRefresh > UNKNOWN_KID_REFRESH_MS) {
+        this.lastUnknownKidRefresh = Date.now();
         const fresh = await this.keys(true).catch(() => keys);
         return this.verifyWith(fresh, token).catch(() => {
           throw unauthenticated('invalid-token', 'the access token is not valid');
@@ -52,6 +58,11 @@ export class AccessTokenVerifier {
       }
       throw unauthenticated('invalid-token', 'the access token is not valid');
     }
+  }
+
+  /** Fetches the keys now, say after this edge asked identity to rotate; the old ones serve if that fails. */
+  async refreshKeys(): Promise<void> {
+    await this.keys(true).catch(() => undefined);
   }
 
   private async verifyWith(keys: ReturnType<typeof createLocalJWKSet>, token: string): Promise<Caller> {

@@ -1,13 +1,14 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, Req } from '@nestjs/common';
 import type { Request } from 'express';
 import { z } from 'zod';
-import { IDENTITY, PasswordSchema, type IdentityApi } from '@contracts/identity';
+import { IDENTITY, PasswordSchema, RefreshTokenSchema, type IdentityApi } from '@contracts/identity';
 import { EmailSchema } from '@contracts/kernel';
 import { RequestContexts } from '../request-context';
 import { parseOr } from '../validation';
 
 const RegisterBody = z.strictObject({ email: EmailSchema, password: PasswordSchema });
 const LoginBody = z.strictObject({ email: z.string().min(1).max(254), password: z.string().min(1).max(256) });
+const RefreshTokenBody = z.strictObject({ refreshToken: RefreshTokenSchema.min(1) });
 
 @Controller()
 export class IdentityController {
@@ -29,6 +30,20 @@ export class IdentityController {
     // The socket's address (no 'trust proxy': a forwarded-for header is the caller's to forge).
     const clientAddress = (request.socket.remoteAddress ?? '').slice(0, 100) || undefined;
     return this.identity.login(this.contexts.of(request), { ...credentials, clientAddress });
+  }
+
+  /** New tokens for a refresh token, which is used up: presenting it again revokes its family. */
+  @Post('identity/token')
+  @HttpCode(200)
+  token(@Req() request: Request, @Body() body: unknown) {
+    return this.identity.refresh(this.contexts.of(request), parseOr(RefreshTokenBody, body, 'body'));
+  }
+
+  /** Ends the sign-in the refresh token belongs to (its whole family). */
+  @Post('identity/logout')
+  @HttpCode(204)
+  async logout(@Req() request: Request, @Body() body: unknown): Promise<void> {
+    await this.identity.logout(this.contexts.of(request), parseOr(RefreshTokenBody, body, 'body'));
   }
 
   /** The public keys access tokens are signed with, for anyone who verifies them. */

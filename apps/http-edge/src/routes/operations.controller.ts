@@ -3,9 +3,11 @@ import type { Response } from 'express';
 import { HealthCheck, HealthCheckService, type HealthCheckResult, type HealthIndicatorResult } from '@nestjs/terminus';
 import { z } from 'zod';
 import { notFound } from '@contracts/kernel';
+import { IDENTITY, type IdentityApi } from '@contracts/identity';
 import { ORDERING, type OrderingApi } from '@contracts/ordering';
 import { processMetrics } from '@infra/observability';
 import { ContextRegistry, ProcessReadiness, type DependencyCheck } from '@infra/runtime';
+import { AccessTokenVerifier } from '../auth/access-token.verifier';
 import { AuthGuard, RequireRoles, type AuthenticatedRequest } from '../auth/auth.guard';
 import { problem, ProblemError } from '../problem/problem';
 import { RequestContexts } from '../request-context';
@@ -86,7 +88,9 @@ export class OperationsController {
   constructor(
     private readonly registry: ContextRegistry,
     @Inject(ORDERING) private readonly ordering: OrderingApi,
+    @Inject(IDENTITY) private readonly identity: IdentityApi,
     private readonly contexts: RequestContexts,
+    private readonly verifier: AccessTokenVerifier,
   ) {}
 
   @Get('admin/dead-letters')
@@ -106,6 +110,16 @@ export class OperationsController {
       throw notFound('dead-letter-not-found', `no dead letter ${id} in ${context}`);
     }
     return { outcome };
+  }
+
+  /** A new signing key now (say, after a suspected leak); tokens of the old one verify for the overlap. */
+  @Post('admin/keys/rotate')
+  @RequireRoles('admin')
+  async rotateSigningKey(@Req() request: AuthenticatedRequest) {
+    const rotated = await this.identity.rotateSigningKey(this.contexts.of(request), {});
+    // This edge knows the new key at once; other replicas learn it from the first token naming it.
+    await this.verifier.refreshKeys();
+    return rotated;
   }
 
   @Post('admin/order-history/rebuild')

@@ -1,8 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import type { IdentityApi } from '@contracts/identity';
-import type { CallContext } from '@contracts/kernel';
+import { permissionDenied, type CallContext } from '@contracts/kernel';
 import { LoginCommand } from './login/login.command';
+import { LogoutCommand } from './logout/logout.command';
+import { RefreshTokensCommand } from './refresh/refresh-tokens.command';
 import { RegisterCustomerCommand } from './register/register-customer.command';
 import { SigningKeys } from './signing-keys/signing-keys';
 
@@ -27,7 +29,23 @@ export class IdentityContractAdapter implements IdentityApi {
     return this.commands.execute(new LoginCommand(request.email, request.password, request.clientAddress || undefined));
   }
 
+  refresh(_ctx: CallContext, request: { refreshToken: string }) {
+    return this.commands.execute(new RefreshTokensCommand(request.refreshToken));
+  }
+
+  logout(_ctx: CallContext, request: { refreshToken: string }) {
+    return this.commands.execute(new LogoutCommand(request.refreshToken));
+  }
+
   async getJwks() {
     return { keys: (await this.keys.publicKeys()) as Array<{ kty: string; kid: string; alg: string }> };
+  }
+
+  /** The edge lets only admins here; identity checks again, so no other caller can rotate. */
+  rotateSigningKey(ctx: CallContext) {
+    if (!ctx.caller?.roles.includes('admin')) {
+      throw permissionDenied('forbidden', 'only an admin may rotate the signing key');
+    }
+    return this.keys.rotate();
   }
 }

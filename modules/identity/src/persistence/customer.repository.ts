@@ -32,4 +32,14 @@ export class CustomerRepository {
       ? { customerId: row.customer_id, email: row.email, passwordHash: row.password_hash, roles: row.roles }
       : undefined;
   }
+
+  async byId(customerId: string): Promise<CustomerAccount | undefined> {
+    const [row] = (await this.uow.manager.query(
+      'SELECT customer_id, email, password_hash, roles FROM customers WHERE customer_id = $1',
+      [customerId],
+    )) as Array<{ customer_id: string; email: string; password_hash: string; roles: Role[] }>;
+    return row
+      ? { customerId: row.customer_id, email: row.email, passwordHash: row.password_hash, roles: row.roles }
+      : undefined;
+  }
 }

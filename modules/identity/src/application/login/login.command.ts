@@ -1,12 +1,7 @@
 import { Command } from '@nestjs/cqrs';
+import type { IssuedTokens } from '../tokens/token-issuer';
 
-export interface AccessToken {
-  readonly accessToken: string;
-  readonly tokenType: 'Bearer';
-  readonly expiresIn: number;
-}
-
-export class LoginCommand extends Command<AccessToken> {
+export class LoginCommand extends Command<IssuedTokens> {
   constructor(
     readonly email: string,
     readonly password: string,

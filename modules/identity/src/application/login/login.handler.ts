@@ -1,16 +1,12 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { SignJWT } from 'jose';
-import { ACCESS_TOKEN_TYPE, accessTokenClaims } from '@contracts/identity';
 import { ContractError, unauthenticated } from '@contracts/kernel';
 import { normalizeEmail } from '../../domain/credentials';
 import { DEFAULT_LOGIN_THROTTLE, loginThrottleKeys } from '../../domain/login-throttle-policy';
 import { CustomerRepository } from '../../persistence/customer.repository';
 import { LoginThrottleRepository } from '../../persistence/login-throttle.repository';
 import { PasswordHasher } from '../password-hasher';
-import { SIGNING_ALGORITHM, SigningKeys } from '../signing-keys/signing-keys';
-import { LoginCommand, type AccessToken } from './login.command';
-
-export const ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
+import { TokenIssuer, type IssuedTokens } from '../tokens/token-issuer';
+import { LoginCommand } from './login.command';
 
 /**
  * Unknown email and wrong password get the same answer after the same work (an argon2 verify
@@ -19,17 +15,15 @@ export const ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
  * or not, so the throttle tells nothing about accounts either.
  */
 @CommandHandler(LoginCommand)
-export class LoginHandler implements ICommandHandler<LoginCommand, AccessToken> {
-  private readonly claims = accessTokenClaims(process.env);
-
+export class LoginHandler implements ICommandHandler<LoginCommand, IssuedTokens> {
   constructor(
     private readonly customers: CustomerRepository,
     private readonly hasher: PasswordHasher,
-    private readonly keys: SigningKeys,
+    private readonly issuer: TokenIssuer,
     private readonly throttle: LoginThrottleRepository,
   ) {}
 
-  async execute(command: LoginCommand): Promise<AccessToken> {
+  async execute(command: LoginCommand): Promise<IssuedTokens> {
     const email = normalizeEmail(command.email);
     const throttleKeys = loginThrottleKeys(email, command.clientAddress);
     const throttled = await this.throttle.countAttempt(throttleKeys, DEFAULT_LOGIN_THROTTLE);
@@ -43,16 +37,6 @@ export class LoginHandler implements ICommandHandler<LoginCommand, AccessToken> 
       throw unauthenticated('invalid-credentials', 'email or password is wrong');
     }
     await this.throttle.succeeded(throttleKeys);
-    const key = await this.keys.signingKey();
-    const accessToken = await new SignJWT({ roles: account.roles })
-      .setProtectedHeader({ alg: SIGNING_ALGORITHM, kid: key.kid, typ: ACCESS_TOKEN_TYPE })
-      .setSubject(account.customerId)
-      .setIssuer(this.claims.issuer)
-      .setAudience(this.claims.audience)
-      .setIssuedAt()
-      .setNotBefore('0s')
-      .setExpirationTime(`${ACCESS_TOKEN_TTL_SECONDS}s`)
-      .sign(key.privateKey);
-    return { accessToken, tokenType: 'Bearer', expiresIn: ACCESS_TOKEN_TTL_SECONDS };
+    return this.issuer.issue(account);
   }
 }

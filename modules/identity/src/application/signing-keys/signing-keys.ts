@@ -1,9 +1,25 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, importJWK, type JWK, type KeyLike } from 'jose';
 import { UnitOfWork } from '@infra/persistence';
+import { TOKEN_OPTIONS, type TokenOptions } from '../tokens/token.options';
 
 export const SIGNING_ALGORITHM = 'ES256';
+
+/** How long a replica signs with the key it loaded before it looks again (another replica may have rotated). */
+const RELOAD_AFTER_MS = 60_000;
+/**
+ * How long a replaced key stays in the JWKS after its successor took over. Tokens it signed live
+ * 15 minutes (+ 30 s of skew at the edge), and a replica may sign with it for another minute before
+ * it reloads; the edge refuses any access token issued more than an hour ago whatever its `exp`,
+ * so an hour covers every token the old key can still have out there.
+ */
+export const RETIRE_REPLACED_KEY_AFTER_SECONDS = 60 * 60;
+/**
+ * A key replaced on schedule is published this long before it signs: twice the 5 minutes an edge
+ * caches the JWKS, so every edge knows it before the first token it signs arrives.
+ */
+export const PUBLISH_BEFORE_SIGNING_SECONDS = 10 * 60;
 
 export interface SigningKey {
   readonly kid: string;
@@ -12,48 +28,102 @@ export interface SigningKey {
 
 /**
  * Identity's token signing keys, kept in its schema so tokens stay valid across restarts and
- * replicas. The JWKS publishes every key not retired, so a rotated-out key still verifies.
+ * replicas. The newest active key signs. One older than FICUS_SIGNING_KEY_ROTATE_DAYS gets a
+ * successor when it is next loaded (at start-up, then every minute): published in the JWKS at once,
+ * signing 10 minutes later, when every edge has it. An admin's rotation signs at once (a suspected
+ * leak does not wait); edges then learn the key from the first token that names it. The JWKS
+ * publishes every key not retired, so tokens of a replaced key verify until it retires, an hour
+ * after its successor took over.
  */
 @Injectable()
 export class SigningKeys {
-  private current?: Promise<SigningKey>;
+  private current?: { key: Promise<SigningKey>; loadedAt: number };
 
-  constructor(private readonly uow: UnitOfWork) {}
+  constructor(
+    private readonly uow: UnitOfWork,
+    @Inject(TOKEN_OPTIONS) private readonly options: TokenOptions,
+  ) {}
 
   signingKey(): Promise<SigningKey> {
-    this.current ??= this.loadOrCreate().catch((error: unknown) => {
-      this.current = undefined;
-      throw error;
-    });
-    return this.current;
+    if (!this.current || Date.now() - this.current.loadedAt > RELOAD_AFTER_MS) {
+      this.remember(this.loadOrRotate(false));
+    }
+    return this.current!.key;
+  }
+
+  /** Replaces the signing key now; the replaced one stays published for the overlap. */
+  async rotate(): Promise<{ kid: string }> {
+    const key = this.loadOrRotate(true);
+    this.remember(key);
+    return { kid: (await key).kid };
   }
 
   async publicKeys(): Promise<JWK[]> {
     await this.signingKey();
     const rows = (await this.uow.manager.query(
-      'SELECT public_jwk FROM signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC',
+      'SELECT public_jwk FROM signing_keys WHERE retired_at IS NULL ORDER BY active_from DESC',
     )) as Array<{ public_jwk: JWK }>;
     return rows.map((row) => row.public_jwk);
   }
 
-  private async loadOrCreate(): Promise<SigningKey> {
+  private remember(key: Promise<SigningKey>): void {
+    const entry = {
+      key: key.catch((error: unknown) => {
+        if (this.current === entry) this.current = undefined;
+        throw error;
+      }),
+      loadedAt: Date.now(),
+    };
+    entry.key.catch(() => undefined); // each caller gets the failure; none left unhandled
+    this.current = entry;
+  }
+
+  /**
+   * Under a table lock (one replica at a time): the newest active key, after adding a successor
+   * when there is none, it is due (published ahead, unless one is pending already), or `force`
+   * (active at once). Keys replaced longer ago than the overlap retire.
+   */
+  private async loadOrRotate(force: boolean): Promise<SigningKey> {
     return this.uow.transaction(async (manager) => {
       await manager.query('LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE');
       const [row] = (await manager.query(
-        'SELECT kid, private_jwk FROM signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC LIMIT 1',
-      )) as Array<{ kid: string; private_jwk: JWK }>;
-      if (row) {
-        return { kid: row.kid, privateKey: await importJWK(row.private_jwk, SIGNING_ALGORITHM) };
+        `SELECT kid, private_jwk,
+           active_from < now() - make_interval(days => $1) AS due,
+           EXISTS (SELECT 1 FROM signing_keys WHERE retired_at IS NULL AND active_from > now()) AS successor_pending
+         FROM signing_keys WHERE retired_at IS NULL AND active_from <= now() ORDER BY active_from DESC LIMIT 1`,
+        [this.options.signingKeyRotateDays],
+      )) as Array<{ kid: string; private_jwk: JWK; due: boolean; successor_pending: boolean }>;
+      let key: SigningKey;
+      if (!row || force) {
+        key = await this.create(0);
+      } else {
+        if (row.due && !row.successor_pending) await this.create(PUBLISH_BEFORE_SIGNING_SECONDS);
+        key = { kid: row.kid, privateKey: await importJWK(row.private_jwk, SIGNING_ALGORITHM) };
       }
-      const kid = randomUUID();
-      const { privateKey, publicKey } = await generateKeyPair(SIGNING_ALGORITHM, { extractable: true });
-      const privateJwk = { ...(await exportJWK(privateKey)), kid, alg: SIGNING_ALGORITHM };
-      const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: SIGNING_ALGORITHM, use: 'sig' };
       await manager.query(
-        'INSERT INTO signing_keys (kid, algorithm, private_jwk, public_jwk) VALUES ($1, $2, $3, $4)',
-        [kid, SIGNING_ALGORITHM, JSON.stringify(privateJwk), JSON.stringify(publicJwk)],
+        `UPDATE signing_keys k SET retired_at = now()
+         WHERE k.retired_at IS NULL AND EXISTS (
+           SELECT 1 FROM signing_keys newer
+           WHERE newer.active_from > k.active_from AND newer.active_from < now() - make_interval(secs => $1))`,
+        [RETIRE_REPLACED_KEY_AFTER_SECONDS],
       );
-      return { kid, privateKey };
+      return key;
     });
+  }
+
+  /** A new key, signing `activeInSeconds` from now. */
+  private async create(activeInSeconds: number): Promise<SigningKey> {
+    const kid = randomUUID();
+    const { privateKey, publicKey } = await generateKeyPair(SIGNING_ALGORITHM, { extractable: true });
+    const privateJwk = { ...(await exportJWK(privateKey)), kid, alg: SIGNING_ALGORITHM };
+    const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: SIGNING_ALGORITHM, use: 'sig' };
+    // Called inside loadOrRotate's transaction, so the manager is its. clock_timestamp(), not
+    // now(): two rotations within one instant of transaction time must still order.
+    await this.uow.manager.query(
+      `INSERT INTO signing_keys (kid, algorithm, private_jwk, public_jwk, created_at, active_from)
+       VALUES ($1, $2, $3, $4, clock_timestamp(), clock_timestamp() + make_interval(secs => $5))`,
+      [kid, SIGNING_ALGORITHM, JSON.stringify(privateJwk), JSON.stringify(publicJwk), activeInSeconds],
+    );
+    return { kid, privateKey };
   }
 }
