@@ -33,6 +33,8 @@ describe('load shedding at the edge (monolith process)', () => {
     const shed = burst.filter((answer) => answer.status === 503);
     for (const answer of shed) {
       expect(answer.headers.get('retry-after')).toBe('1');
+      expect(answer.headers.get('x-request-id')).toBeTruthy(); // shed answers carry what every answer does
+      expect(answer.headers.get('x-content-type-options')).toBe('nosniff');
       expect(answer.body).toMatchObject({ status: 503, code: 'overloaded' });
     }
 

@@ -25,7 +25,9 @@ export function httpTelemetry(): RequestHandler {
     request.ficusTraceparent = traceparent;
     response.once('close', () => {
       const route = request.route?.path ? `${request.baseUrl}${String(request.route.path)}` : 'unmatched';
-      const status = String(response.statusCode);
+      // A client that went away before the answer was sent is counted as such, not as the 200 the
+      // response object still holds.
+      const status = response.writableFinished ? String(response.statusCode) : 'aborted';
       span.updateName(`${request.method} ${route}`);
       span.setAttributes({ 'http.route': route, 'http.response.status_code': response.statusCode });
       if (response.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
