@@ -67,7 +67,7 @@ export class ProcessWiring {
       // whole, and cannot take the callers of other targets with it.
       let guarded = this.guarded.get(serving.name);
       if (!guarded) {
-        const client = new GrpcContractTransport({ address, credentials: this.options.tls && channelCredentialsOf(this.options.tls) });
+        const client = new GrpcContractTransport({ address, credentials: this.options.tls && channelCredentialsOf(this.options.tls, serving.name) });
         this.clients.set(address, client);
         guarded = new ResilientTransport(
           serving.name,
@@ -83,7 +83,7 @@ export class ProcessWiring {
       bus.route(contract, guarded);
       // A peer is a target this process calls, not every target the bus could route to.
       if (called.has(contract) && !this.peers.has(serving.name)) {
-        const peer = new GrpcPeerProbe(serving.name, address, undefined, this.options.tls && channelCredentialsOf(this.options.tls));
+        const peer = new GrpcPeerProbe(serving.name, address, undefined, this.options.tls && channelCredentialsOf(this.options.tls, serving.name));
         this.peers.set(serving.name, peer);
         this.readinessChecks.push(this.app.get(ProcessReadiness).add(peer));
       }

@@ -76,6 +76,14 @@ describe('gRPC with mutual TLS', () => {
     await expect(call(gateway)).resolves.toEqual(product);
   });
 
+  it('a caller that expects another target than the one that answers refuses the server', async () => {
+    const tls = loadGrpcTls(dir, 'gateway');
+    const expectingCatalog = client({ address, credentials: channelCredentialsOf(tls, 'catalog') });
+    await expect(call(expectingCatalog)).resolves.toEqual(product);
+    const expectingPayments = client({ address, credentials: channelCredentialsOf(tls, 'payments') }); // catalog answers at this address
+    await expect(call(expectingPayments)).rejects.toMatchObject({ kind: 'unavailable' });
+  });
+
   it('refuses a target the allow-list does not name, with permission-denied', async () => {
     const shipping = client({ address, credentials: channelCredentialsOf(loadGrpcTls(dir, 'shipping')) });
     const error = await call(shipping).catch((e: unknown) => e);

@@ -1,5 +1,6 @@
 import 'reflect-metadata'; // @peculiar/x509 resolves its ASN.1 providers with tsyringe
 import { readFileSync } from 'node:fs';
+import { checkServerIdentity } from 'node:tls';
 import { join } from 'node:path';
 import { credentials, ServerCredentials, type ChannelCredentials } from '@grpc/grpc-js';
 import * as x509 from '@peculiar/x509';
@@ -28,9 +29,23 @@ export function serverCredentialsOf(tls: GrpcTls): ServerCredentials {
   return ServerCredentials.createSsl(tls.ca, [{ cert_chain: tls.cert, private_key: tls.key }], true);
 }
 
-/** A client that presents its certificate and accepts only servers the CA signed for the address. */
-export function channelCredentialsOf(tls: GrpcTls): ChannelCredentials {
-  return credentials.createSsl(tls.ca, tls.key, tls.cert);
+/**
+ * A client that presents its certificate and accepts only a server the CA signed for the address
+ * and, given `expectedTarget`, only the one whose certificate names that target: another
+ * workload of the same CA on the same host cannot pose as it.
+ */
+export function channelCredentialsOf(tls: GrpcTls, expectedTarget?: string): ChannelCredentials {
+  return credentials.createSsl(tls.ca, tls.key, tls.cert, {
+    checkServerIdentity: (hostname, certificate) => {
+      const hostError = checkServerIdentity(hostname, certificate);
+      if (hostError) return hostError;
+      const served = targetOfPeer(certificate);
+      if (expectedTarget !== undefined && served !== expectedTarget) {
+        return new Error(`mutual TLS: ${hostname} presented the certificate of ${served ?? 'no ficus target'}, not of ${expectedTarget}`);
+      }
+      return undefined;
+    },
+  });
 }
 
 const SPIFFE_TARGET = /^spiffe:\/\/ficus\.local\/target\/([a-z][a-z0-9-]*)$/;
