@@ -1,6 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
+import { z } from 'zod';
 import { StockReserved } from '@contracts/inventory';
+import { event } from '@contracts/kernel';
 import { OrderCreated } from '@contracts/ordering';
 import { PaymentsContract } from '@contracts/payments';
 import {
@@ -154,6 +156,40 @@ describe('events over Kafka', () => {
     } finally {
       await givingUp.stop();
       await reader.disconnect();
+    }
+  });
+
+  it('v1 and v2 of one event side by side: each consumer gets the version it reads, and nothing is dead-lettered', async () => {
+    // The rollout of a breaking change: the producer publishes v2 beside v1 until no one reads v1.
+    const OrderCreatedV2 = event('ordering.order-created', 2, z.object({ orderId: z.uuid(), lines: z.array(z.object({ sku: z.string(), quantity: z.number() })) }), (p) => p.orderId);
+    const seen: Array<{ consumer: string; version: number; orderId: string }> = [];
+    const reading = (version: number) => ({
+      consumer: `inventory:ordering.order-created.v${version}`,
+      eventKey: `ordering.order-created.v${version}`,
+      deliver: async (envelope: { version: number; payload: unknown }) => {
+        seen.push({ consumer: `v${version} reader`, version: envelope.version, orderId: (envelope.payload as { orderId: string }).orderId });
+        return { outcome: 'processed' as const };
+      },
+    });
+    const both = new KafkaEventConsumer(kafka, { context: 'inventory', namespace, deliveries: [reading(1), reading(2)] });
+    await both.start();
+    try {
+      const orderId = randomUUID();
+      const v1 = order(orderId);
+      const v2 = OrderCreatedV2.create({ orderId, lines: [{ sku: 'SOIL-MIX', quantity: 1 }] }, { correlationId: orderId });
+      await publisher.publish([v1, v2]);
+      await eventually(() => seen.filter((s) => s.orderId === orderId), { until: (found) => found.length === 2, timeoutMs: 20_000 });
+      expect(seen.filter((s) => s.orderId === orderId).sort((a, b) => a.version - b.version)).toEqual([
+        { consumer: 'v1 reader', version: 1, orderId },
+        { consumer: 'v2 reader', version: 2, orderId },
+      ]);
+      // Payments reads v1 only: it charged once from v1 and did not take v2 for poison.
+      await eventually(() => payments.client(PaymentsContract).getPayment(callContext(), { orderId }));
+      expect(await payments.registry.get('payments')!.deadLetters.list()).toEqual(
+        expect.not.arrayContaining([expect.objectContaining({ messageId: v2.id })]),
+      );
+    } finally {
+      await both.stop();
     }
   });
 });
