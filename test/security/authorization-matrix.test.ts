@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { RequestMethod, type Type } from '@nestjs/common';
+import { DocsController } from '../../apps/http-edge/src/openapi/docs.controller';
 import { CatalogController } from '../../apps/http-edge/src/routes/catalog.controller';
 import { IdentityController } from '../../apps/http-edge/src/routes/identity.controller';
 import { NotificationsController } from '../../apps/http-edge/src/routes/notifications.controller';
@@ -32,7 +33,7 @@ interface Route {
 
 /** Every route of the public API, read from the controllers' own metadata. */
 function declaredRoutes(): string[] {
-  const controllers: Type[] = [IdentityController, CatalogController, OrdersController, NotificationsController, OperationsController, HealthController];
+  const controllers: Type[] = [IdentityController, CatalogController, OrdersController, NotificationsController, OperationsController, HealthController, DocsController];
   return controllers.flatMap((controller) => {
     const prefix = (Reflect.getMetadata(PATH_METADATA, controller) as string | undefined) ?? '/';
     return Object.getOwnPropertyNames(controller.prototype)
@@ -103,6 +104,8 @@ describe('authorization matrix (monolith)', () => {
     { method: 'GET', route: 'health', path: () => '/health', expected: anyone(200) },
     { method: 'GET', route: 'ready', path: () => '/ready', expected: anyone(200) },
     { method: 'GET', route: 'metrics', path: () => '/metrics', expected: anyone(200) },
+    { method: 'GET', route: 'docs', path: () => '/docs', expected: anyone(200) },
+    { method: 'GET', route: 'docs/openapi.json', path: () => '/docs/openapi.json', expected: anyone(200) },
     { method: 'GET', route: 'admin/dead-letters', path: () => '/admin/dead-letters', expected: adminOnly(200) },
     // No such dead letter: the admin is let through and told so; everyone else never gets that far.
     { method: 'POST', route: 'admin/dead-letters/:context/:id/replay', path: () => '/admin/dead-letters/ordering/999999/replay', expected: adminOnly(404) },

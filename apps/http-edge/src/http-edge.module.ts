@@ -11,6 +11,7 @@ import { NotificationsController } from './routes/notifications.controller';
 import { HealthModule } from './health.module';
 import { OperationsController } from './routes/operations.controller';
 import { OrdersController } from './routes/orders.controller';
+import { DocsController } from './openapi/docs.controller';
 import { RateLimitMiddleware } from './rate-limit/rate-limit.middleware';
 import { rateLimiterProvider } from './rate-limit/rate-limiter';
 
@@ -23,7 +24,7 @@ import { rateLimiterProvider } from './rate-limit/rate-limiter';
     HealthModule,
     FicusModule.clients(ALL_CONTRACTS),
   ],
-  controllers: [IdentityController, CatalogController, OrdersController, NotificationsController, OperationsController],
+  controllers: [IdentityController, CatalogController, OrdersController, NotificationsController, OperationsController, DocsController],
   providers: [RequestContexts, AccessTokenVerifier, AuthGuard, LastKnownProductNames, rateLimiterProvider],
 })
 export class HttpEdgeModule implements NestModule {

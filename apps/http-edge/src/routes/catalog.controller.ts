@@ -13,9 +13,9 @@ export const PageQuery = z.object({
   page: z.coerce.number().int().min(1).max(10_000).default(1),
   pageSize: z.coerce.number().int().min(1).max(100).default(20),
 });
-const ProductsQuery = PageQuery.extend({ withStock: z.enum(['true', 'false']).optional() });
-const SkuParam = z.object({ sku: SkuSchema });
-const RestockBody = z.strictObject({ quantity: z.number().int().positive().max(1_000_000) });
+export const ProductsQuery = PageQuery.extend({ withStock: z.enum(['true', 'false']).optional() });
+export const SkuParam = z.object({ sku: SkuSchema });
+export const RestockBody = z.strictObject({ quantity: z.number().int().positive().max(1_000_000) });
 
 @Controller()
 @UseGuards(AuthGuard)

@@ -6,9 +6,9 @@ import { EmailSchema } from '@contracts/kernel';
 import { RequestContexts } from '../request-context';
 import { parseOr } from '../validation';
 
-const RegisterBody = z.strictObject({ email: EmailSchema, password: PasswordSchema });
-const LoginBody = z.strictObject({ email: z.string().min(1).max(254), password: z.string().min(1).max(256) });
-const RefreshTokenBody = z.strictObject({ refreshToken: RefreshTokenSchema.min(1) });
+export const RegisterBody = z.strictObject({ email: EmailSchema, password: PasswordSchema });
+export const LoginBody = z.strictObject({ email: z.string().min(1).max(254), password: z.string().min(1).max(256) });
+export const RefreshTokenBody = z.strictObject({ refreshToken: RefreshTokenSchema.min(1) });
 
 @Controller()
 export class IdentityController {

@@ -6,7 +6,7 @@ import { RequestContexts } from '../request-context';
 import { parseOr } from '../validation';
 import { PageQuery } from './catalog.controller';
 
-const NotificationsQuery = PageQuery.extend({ all: z.enum(['true', 'false']).optional() });
+export const NotificationsQuery = PageQuery.extend({ all: z.enum(['true', 'false']).optional() });
 
 @Controller()
 @UseGuards(AuthGuard)

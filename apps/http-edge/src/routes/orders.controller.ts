@@ -12,15 +12,15 @@ import { RequestContexts } from '../request-context';
 import { parseOr } from '../validation';
 import { PageQuery } from './catalog.controller';
 
-const PlaceOrderBody = z.strictObject({
+export const PlaceOrderBody = z.strictObject({
   items: z
     .array(z.strictObject({ sku: SkuSchema, quantity: z.number().int().positive().max(1_000) }))
     .min(1)
     .max(50),
   paymentToken: z.string().min(1).max(200),
 });
-const OrderParam = z.object({ id: IdSchema });
-const IdempotencyKey = z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
+export const OrderParam = z.object({ id: IdSchema });
+export const IdempotencyKey = z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
 
 type Part<T> = { available: true; value: T } | { available: false; reason: string };
 

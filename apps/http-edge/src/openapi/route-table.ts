@@ -1,0 +1,163 @@
+import { z } from 'zod';
+import { CatalogContract, ProductSchema } from '@contracts/catalog';
+import { IdentityContract } from '@contracts/identity';
+import { InventoryContract, StockLevelSchema } from '@contracts/inventory';
+import { NotificationsContract } from '@contracts/notifications';
+import { OrderingContract, OrderStatusSchema, OrderViewSchema } from '@contracts/ordering';
+import { PaymentsContract, PaymentViewSchema } from '@contracts/payments';
+import { ShippingContract } from '@contracts/shipping';
+import { ProductsQuery, RestockBody, SkuParam, PageQuery } from '../routes/catalog.controller';
+import { LoginBody, RefreshTokenBody, RegisterBody } from '../routes/identity.controller';
+import { NotificationsQuery } from '../routes/notifications.controller';
+import { ReplayParams } from '../routes/operations.controller';
+import { IdempotencyKey, OrderParam, PlaceOrderBody } from '../routes/orders.controller';
+
+/** Who may call a route: anyone, any signed-in caller (bearer token), or an admin's token. */
+export type RouteAuth = 'none' | 'bearer' | 'admin';
+
+export interface DocumentedRoute {
+  readonly method: 'GET' | 'POST';
+  /** As declared on the controller (`orders/:id`), so a test can match it to the metadata. */
+  readonly route: string;
+  readonly summary: string;
+  readonly auth: RouteAuth;
+  readonly params?: z.ZodObject;
+  readonly query?: z.ZodObject;
+  readonly headers?: Readonly<Record<string, z.ZodType>>;
+  readonly body?: z.ZodType;
+  readonly success: { readonly status: number; readonly schema?: z.ZodType; readonly contentType?: string };
+  /** Besides 429 and 500, which any route may answer. */
+  readonly errors: readonly number[];
+}
+
+/** An order answer links its other views, so a client need not build paths itself. */
+const OrderLinks = z.object({ self: z.string(), timeline: z.string(), details: z.string(), payment: z.string() });
+const Part = <T extends z.ZodType>(value: T) =>
+  z.union([z.object({ available: z.literal(true), value }), z.object({ available: z.literal(false), reason: z.string() })]);
+const Health = z.looseObject({ status: z.string() });
+
+/**
+ * Every public route with the schemas its controller parses and the contract answer it returns.
+ * The OpenAPI document is generated from this table; a test holds it equal to the controllers.
+ */
+export const ROUTE_TABLE: readonly DocumentedRoute[] = [
+  {
+    method: 'GET', route: 'catalog/products', summary: 'A page of products, optionally with stock per product', auth: 'none',
+    query: ProductsQuery,
+    success: {
+      status: 200,
+      schema: CatalogContract.methods.listProducts.response.extend({
+        items: z.array(ProductSchema.extend({
+          stock: z.union([z.object({ available: z.number().int() }), z.literal('unknown')]).optional(),
+        })),
+      }),
+    },
+    errors: [400],
+  },
+  {
+    method: 'GET', route: 'catalog/products/:sku', summary: 'One product of the catalogue', auth: 'none',
+    params: SkuParam, success: { status: 200, schema: CatalogContract.methods.getProduct.response }, errors: [400, 404],
+  },
+  {
+    method: 'GET', route: 'inventory/stock/:sku', summary: 'Stock of a product', auth: 'none',
+    params: SkuParam, success: { status: 200, schema: StockLevelSchema }, errors: [400, 404],
+  },
+  {
+    method: 'POST', route: 'inventory/stock/:sku/restock', summary: 'Add stock of a product', auth: 'admin',
+    params: SkuParam, body: RestockBody, success: { status: 201, schema: InventoryContract.methods.restock.response },
+    errors: [400, 401, 403, 404, 422],
+  },
+  {
+    method: 'POST', route: 'identity/register', summary: 'Create a customer account', auth: 'none',
+    body: RegisterBody, success: { status: 201, schema: IdentityContract.methods.register.response }, errors: [409, 422],
+  },
+  {
+    method: 'POST', route: 'identity/login', summary: 'Sign in: an access token and a refresh token', auth: 'none',
+    body: LoginBody, success: { status: 200, schema: IdentityContract.methods.login.response }, errors: [401, 422],
+  },
+  {
+    method: 'POST', route: 'identity/token', summary: 'Trade a refresh token (used up) for new tokens', auth: 'none',
+    body: RefreshTokenBody, success: { status: 200, schema: IdentityContract.methods.refresh.response }, errors: [401, 422],
+  },
+  {
+    method: 'POST', route: 'identity/logout', summary: 'End the sign-in a refresh token belongs to', auth: 'none',
+    body: RefreshTokenBody, success: { status: 204 }, errors: [422],
+  },
+  {
+    method: 'GET', route: '.well-known/jwks.json', summary: 'Public keys that sign access tokens', auth: 'none',
+    success: { status: 200, schema: IdentityContract.methods.getJwks.response }, errors: [],
+  },
+  {
+    method: 'POST', route: 'orders', summary: 'Place an order (its saga runs after the answer)', auth: 'bearer',
+    headers: { 'Idempotency-Key': IdempotencyKey }, body: PlaceOrderBody,
+    success: {
+      status: 202,
+      schema: OrderingContract.methods.placeOrder.response.extend({ status: OrderStatusSchema, links: OrderLinks }),
+    },
+    errors: [400, 401, 409, 422],
+  },
+  {
+    method: 'GET', route: 'orders/:id', summary: 'An order of the caller (admins: any order)', auth: 'bearer',
+    params: OrderParam, success: { status: 200, schema: OrderViewSchema }, errors: [400, 401, 404],
+  },
+  {
+    method: 'GET', route: 'orders/:id/timeline', summary: "The steps of an order's saga", auth: 'bearer',
+    params: OrderParam, success: { status: 200, schema: OrderingContract.methods.getTimeline.response }, errors: [400, 401, 404],
+  },
+  {
+    method: 'GET', route: 'orders/:id/payment', summary: 'The payment of an order', auth: 'bearer',
+    params: OrderParam, success: { status: 200, schema: PaymentViewSchema }, errors: [400, 401, 404, 503, 504],
+  },
+  {
+    method: 'GET', route: 'orders/:id/details', summary: 'An order with its payment, shipment and product names', auth: 'bearer',
+    params: OrderParam,
+    success: {
+      status: 200,
+      schema: z.object({
+        order: OrderViewSchema.extend({ items: z.array(z.looseObject({ sku: z.string(), productName: z.string().nullable() })) }),
+        payment: Part(PaymentsContract.methods.getPayment.response),
+        shipment: Part(ShippingContract.methods.getShipment.response),
+        products: z.looseObject({ available: z.boolean() }),
+      }),
+    },
+    errors: [400, 401, 404],
+  },
+  {
+    method: 'GET', route: 'customers/me/orders', summary: "A page of the caller's orders", auth: 'bearer',
+    query: PageQuery, success: { status: 200, schema: OrderingContract.methods.listCustomerOrders.response }, errors: [400, 401],
+  },
+  {
+    method: 'GET', route: 'notifications', summary: "The caller's notifications (admins: everyone's with all=true)", auth: 'bearer',
+    query: NotificationsQuery, success: { status: 200, schema: NotificationsContract.methods.listNotifications.response }, errors: [400, 401],
+  },
+  { method: 'GET', route: 'health', summary: 'Liveness', auth: 'none', success: { status: 200, schema: Health }, errors: [] },
+  { method: 'GET', route: 'ready', summary: 'Readiness of every context in this process', auth: 'none', success: { status: 200, schema: Health }, errors: [503] },
+  {
+    method: 'GET', route: 'metrics', summary: 'Prometheus metrics', auth: 'none',
+    success: { status: 200, schema: z.string(), contentType: 'text/plain' }, errors: [],
+  },
+  {
+    method: 'GET', route: 'admin/dead-letters', summary: 'Dead letters of the contexts in this process', auth: 'admin',
+    success: { status: 200, schema: z.object({ items: z.array(z.looseObject({})) }) }, errors: [401, 403],
+  },
+  {
+    method: 'POST', route: 'admin/dead-letters/:context/:id/replay', summary: 'Replay a dead letter', auth: 'admin',
+    params: ReplayParams, success: { status: 201, schema: z.object({ outcome: z.string() }) }, errors: [400, 401, 403, 404],
+  },
+  {
+    method: 'POST', route: 'admin/keys/rotate', summary: 'Sign with a new key now', auth: 'admin',
+    success: { status: 201, schema: IdentityContract.methods.rotateSigningKey.response }, errors: [401, 403],
+  },
+  {
+    method: 'POST', route: 'admin/order-history/rebuild', summary: 'Rebuild the order-history read model', auth: 'admin',
+    success: { status: 201, schema: OrderingContract.methods.rebuildOrderHistory.response }, errors: [401, 403],
+  },
+  {
+    method: 'GET', route: 'docs', summary: 'This API, as a page listing its operations', auth: 'none',
+    success: { status: 200, schema: z.string(), contentType: 'text/html' }, errors: [],
+  },
+  {
+    method: 'GET', route: 'docs/openapi.json', summary: 'This API, as an OpenAPI 3.1 document', auth: 'none',
+    success: { status: 200, schema: z.looseObject({ openapi: z.string() }) }, errors: [],
+  },
+];
