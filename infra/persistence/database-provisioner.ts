@@ -18,6 +18,29 @@ function ident(name: string): string {
  * another context's tables: PostgreSQL itself answers "permission denied for schema ...".
  * Returns the URL the context connects with.
  */
+/**
+ * Creates the role, or sets its password when it exists. Roles belong to the whole server while
+ * the advisory lock above holds only within one database, so processes provisioning other
+ * databases of the same server (tests, split services) may race on the same role: a role created
+ * meanwhile, or updated at the same moment, is simply tried again.
+ */
+async function ensureRole(admin: Client, role: string, password: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const exists = await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
+      const verb = exists.rowCount ? 'ALTER' : 'CREATE';
+      // Passwords cannot be bound parameters in DDL; this one is base64url, so it quotes safely.
+      await admin.query(`${verb} ROLE ${ident(role)} LOGIN PASSWORD '${password}'`);
+      return;
+    } catch (error) {
+      const e = error as { code?: string; message?: string };
+      const raced = e.code === '42710' || /tuple concurrently updated/.test(e.message ?? '');
+      if (!raced || attempt >= 5) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 25 * attempt));
+    }
+  }
+}
+
 export async function provisionContext(config: DatabaseConfig, context: string): Promise<string> {
   const explicit = config.contextUrls[context];
   if (explicit) {
@@ -29,11 +52,7 @@ export async function provisionContext(config: DatabaseConfig, context: string):
   try {
     await admin.query('SELECT pg_advisory_lock($1)', [PROVISIONING_LOCK]);
     const role = roleName(context);
-    const password = rolePassword(config, context);
-    const exists = await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
-    const verb = exists.rowCount ? 'ALTER' : 'CREATE';
-    // Passwords cannot be bound parameters in DDL; this one is base64url, so it quotes safely.
-    await admin.query(`${verb} ROLE ${ident(role)} LOGIN PASSWORD '${password}'`);
+    await ensureRole(admin, role, rolePassword(config, context));
     await admin.query(`CREATE SCHEMA IF NOT EXISTS ${ident(context)} AUTHORIZATION ${ident(role)}`);
     await admin.query('REVOKE ALL ON SCHEMA public FROM PUBLIC');
   } finally {
