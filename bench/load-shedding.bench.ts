@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
-import { Client } from 'pg';
 import { ensureDatabase } from '@infra/persistence';
 import { startShopProcess, type ShopProcess } from '../test/support/shop-process';
 import { startBenchDatabase } from './bench-database';
+import { plentyOfStock, signUp } from './bench-shop';
 import { line, percentile, writeResult } from './measure';
 
 const SKU = 'SOIL-MIX';
@@ -38,10 +37,10 @@ export async function benchLoadShedding(): Promise<Record<string, unknown>> {
     shops.push(gated);
     const open = await startShopProcess(config('ficus_load_open'), { LOG_HTTP_REQUESTS: 'false', FICUS_HTTP_MAX_CONCURRENT: '10000', FICUS_HTTP_MAX_QUEUED: '100000' });
     shops.push(open);
-    for (const name of ['ficus_load', 'ficus_load_open']) await plentyOfStock(database.urlOf(name));
+    for (const name of ['ficus_load', 'ficus_load_open']) await plentyOfStock(database.urlOf(name), SKU);
 
-    const gatedToken = await signUp(gated.baseUrl);
-    const openToken = await signUp(open.baseUrl);
+    const gatedToken = (await signUp(gated.baseUrl)).token;
+    const openToken = (await signUp(open.baseUrl)).token;
     const capacity = await measure(gated.baseUrl, gatedToken, 'capacity (closed loop, 32 connections)', { connections: 32 });
     const levels: LevelResult[] = [capacity];
     for (const factor of [1, 2, 4]) {
@@ -74,26 +73,6 @@ export async function benchLoadShedding(): Promise<Record<string, unknown>> {
     for (const shop of shops) await shop.stop();
     await database.stop();
   }
-}
-
-async function plentyOfStock(url: string): Promise<void> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query('UPDATE inventory.stock SET available = 100000000 WHERE sku = $1', [SKU]);
-  } finally {
-    await client.end();
-  }
-}
-
-async function signUp(baseUrl: string): Promise<string> {
-  const email = `load-${randomUUID()}@example.com`;
-  const password = 'correct horse battery';
-  const post = (path: string, body: unknown) =>
-    fetch(`${baseUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  await post('/identity/register', { email, password });
-  const login = (await (await post('/identity/login', { email, password })).json()) as { accessToken: string };
-  return login.accessToken;
 }
 
 async function measure(

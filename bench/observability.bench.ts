@@ -1,10 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
-import { Client } from 'pg';
 import { ensureDatabase } from '@infra/persistence';
 import { startOtlpReceiver } from '../test/support/otlp-receiver';
 import { startShopProcess, type ShopProcess } from '../test/support/shop-process';
 import { startBenchDatabase } from './bench-database';
+import { plentyOfStock, signUp } from './bench-shop';
 import { line, median, writeResult } from './measure';
 
 const SKU = 'SOIL-MIX';
@@ -32,8 +31,8 @@ export async function benchObservability(): Promise<Record<string, unknown>> {
     shops.push(on);
     const off = await startShopProcess(config('ficus_obs_off'), { LOG_HTTP_REQUESTS: 'false', OTEL_SDK_DISABLED: 'true' });
     shops.push(off);
-    for (const name of ['ficus_obs_on', 'ficus_obs_off']) await plentyOfStock(database.urlOf(name));
-    const tokens = { on: await signUp(on.baseUrl), off: await signUp(off.baseUrl) };
+    for (const name of ['ficus_obs_on', 'ficus_obs_off']) await plentyOfStock(database.urlOf(name), SKU);
+    const tokens = { on: (await signUp(on.baseUrl)).token, off: (await signUp(off.baseUrl)).token };
 
     const rounds = { on: [] as number[], off: [] as number[] };
     for (let round = 0; round < ROUNDS; round++) {
@@ -80,23 +79,4 @@ async function ordersPerSecond(baseUrl: string, token: string): Promise<number> 
     duration: SECONDS,
   });
   return result['2xx'] / SECONDS;
-}
-
-async function plentyOfStock(url: string): Promise<void> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query('UPDATE inventory.stock SET available = 100000000 WHERE sku = $1', [SKU]);
-  } finally {
-    await client.end();
-  }
-}
-
-async function signUp(baseUrl: string): Promise<string> {
-  const email = `obs-${randomUUID()}@example.com`;
-  const password = 'correct horse battery';
-  const post = (path: string, body: unknown) =>
-    fetch(`${baseUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  await post('/identity/register', { email, password });
-  return ((await (await post('/identity/login', { email, password })).json()) as { accessToken: string }).accessToken;
 }

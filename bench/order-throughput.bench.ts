@@ -9,6 +9,7 @@ import { InventoryContract } from '@contracts/inventory';
 import { OrderConfirmed } from '@contracts/ordering';
 import { ContractBus, InProcessEventTransport } from '@infra/messaging';
 import { ensureDatabase, startEmbeddedDatabase, withDatabase, type DatabaseConfig } from '@infra/persistence';
+import { post, signUp } from './bench-shop';
 import { line, median, percentile, writeResult } from './measure';
 
 const SKU = 'FICUS-PUMILA';
@@ -110,24 +111,6 @@ export async function benchOrderThroughput(): Promise<Record<string, unknown>> {
     await server.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
-}
-
-async function signUp(baseUrl: string): Promise<{ token: string; customerId: string }> {
-  const email = `bench-${randomUUID()}@example.com`;
-  const password = 'benchmark password';
-  const registered = (await post(baseUrl, '/identity/register', { email, password })) as { customerId: string };
-  const login = (await post(baseUrl, '/identity/login', { email, password })) as { accessToken: string };
-  return { token: login.accessToken, customerId: registered.customerId };
-}
-
-async function post(baseUrl: string, path: string, body: unknown, token?: string): Promise<unknown> {
-  const response = await fetch(`${baseUrl}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body),
-  });
-  if (response.status >= 300) throw new Error(`${path}: ${response.status} ${await response.text()}`);
-  return response.json();
 }
 
 async function ficusRound(

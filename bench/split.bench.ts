@@ -10,6 +10,7 @@ import { ensureDatabase } from '@infra/persistence';
 import { shippedTopologyPath } from '@infra/topology';
 import { startBenchDatabase } from './bench-database';
 import { BENCH_KAFKA_BROKERS, benchKafka, dropNamespace } from './bench-kafka';
+import { post, signUp } from './bench-shop';
 import { line, median, percentile, writeResult } from './measure';
 import { childrenOf, seconds, ticksOf, type ProcessTicks } from './process-cpu';
 
@@ -22,7 +23,6 @@ const WARM_UP_ORDERS = 30;
 /** Orders of the paced phase, at half the lower throughput measured: latency without a backlog. */
 const PACED_ORDERS = 60;
 const IDLE_MS = 5_000;
-const PASSWORD = 'benchmark password';
 /** Waiting for confirmations (or the orders' last effects) stops after this long without progress. */
 const STALL_MS = 20_000;
 
@@ -132,7 +132,7 @@ export async function benchSplit(): Promise<Record<string, unknown>> {
         },
       };
       shops.push(shop);
-      shop.token = await signUp(launched.edgeUrl, adminEmail);
+      shop.token = (await signUp(launched.edgeUrl, adminEmail)).token;
       await post(launched.edgeUrl, `/inventory/stock/${SKU}/restock`, { quantity: 1_000_000 }, shop.token);
       return shop;
     };
@@ -523,21 +523,6 @@ function withoutContextUrls(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(env).filter(([key]) => !/^DATABASE_URL_/.test(key)));
 }
 
-async function signUp(baseUrl: string, email: string): Promise<string> {
-  await post(baseUrl, '/identity/register', { email, password: PASSWORD });
-  const login = (await post(baseUrl, '/identity/login', { email, password: PASSWORD })) as { accessToken: string };
-  return login.accessToken;
-}
-
-async function post(baseUrl: string, path: string, body: unknown, token?: string): Promise<unknown> {
-  const response = await fetch(`${baseUrl}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body),
-  });
-  if (response.status >= 300) throw new Error(`${path}: ${response.status} ${await response.text()}`);
-  return response.json();
-}
 
 async function pool(count: number, concurrency: number, work: () => Promise<void>): Promise<void> {
   let next = 0;

@@ -10,9 +10,8 @@ import { eventTopicOf, kafkaMessageOf } from '@infra/messaging/kafka';
 import { dropDatabase, withDatabase } from '@infra/persistence';
 import { loadTopology, shippedTopologyPath } from '@infra/topology';
 import { issueLocalCertificates } from '@infra/deploy/certs/local-ca';
-import { Client } from 'pg';
 import { startShop } from './shop';
-import { testAdminUrl } from './test-database';
+import { asAdmin, testAdminUrl } from './test-database';
 
 export type TopologyName = 'monolith' | 'hybrid' | 'split';
 
@@ -31,23 +30,13 @@ export interface ShopOnTopology {
 
 export const KAFKA_BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((b) => b.trim());
 
-async function adminQuery<T>(database: string, sql: string, params: unknown[]): Promise<T[]> {
-  const client = new Client({ connectionString: withDatabase(testAdminUrl(), database) });
-  await client.connect();
-  try {
-    return (await client.query(sql, params)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
-
 export async function startShopOn(topology: TopologyName, extraEnv: NodeJS.ProcessEnv = {}): Promise<ShopOnTopology> {
   if (topology === 'monolith') {
     const shop = await startShop('parity_monolith');
     return {
       topology,
       baseUrl: shop.baseUrl,
-      query: (_context, sql, params = []) => adminQuery(shop.database.database, sql, params),
+      query: (_context, sql, params = []) => asAdmin(shop.database, sql, params),
       redeliver: (envelope) => shop.app.get(InProcessEventTransport, { strict: false }).publish([envelope]),
       close: () => shop.close(),
     };
@@ -79,7 +68,7 @@ export async function startShopOn(topology: TopologyName, extraEnv: NodeJS.Proce
   return {
     topology,
     baseUrl: launched.edgeUrl,
-    query: (context, sql, params = []) => adminQuery(databaseOf(context), sql, params),
+    query: (context, sql, params = []) => asAdmin({ adminUrl: testAdminUrl(), database: databaseOf(context) }, sql, params),
     redeliver: async (envelope) => {
       await producer.send({ topic: eventTopicOf(envelope.type.split('.')[0], prefix), acks: -1, messages: [kafkaMessageOf(envelope)] });
     },

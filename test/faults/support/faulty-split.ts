@@ -6,10 +6,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BOUNDED_CONTEXTS } from '@contracts/kernel';
 import { launchTopology, type LaunchedTopology } from '@infra/deploy/local/topology-launcher';
-import { dropDatabase, withDatabase } from '@infra/persistence';
-import { Client } from 'pg';
+import { dropDatabase } from '@infra/persistence';
 import { FaultProxy } from '../../support/fault-proxy';
-import { testAdminUrl } from '../../support/test-database';
+import { asAdmin, testAdminUrl } from '../../support/test-database';
 
 const ROOT = resolve(__dirname, '../../..');
 
@@ -107,16 +106,6 @@ async function brokerCommand(command: 'start' | 'stop'): Promise<void> {
   if (code !== 0) throw new Error(`kafka-broker ${command} failed:\n${output}`);
 }
 
-async function adminQuery<T>(database: string, sql: string, params: unknown[]): Promise<T[]> {
-  const client = new Client({ connectionString: withDatabase(testAdminUrl(), database) });
-  await client.connect();
-  try {
-    return (await client.query(sql, params)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
-
 export async function startFaultySplit(env: NodeJS.ProcessEnv = {}): Promise<FaultySplit> {
   // Whatever started before a failure is undone, so that a failed start holds no port.
   const undo: Array<() => Promise<unknown>> = [];
@@ -179,7 +168,7 @@ export async function startFaultySplit(env: NodeJS.ProcessEnv = {}): Promise<Fau
       postgres,
       namespace: prefix,
       broker: { stop: () => brokerCommand('stop'), start: () => brokerCommand('start') },
-      query: (context, sql, params = []) => adminQuery(`${prefix}_${context}`, sql, params),
+      query: (context, sql, params = []) => asAdmin({ adminUrl: testAdminUrl(), database: `${prefix}_${context}` }, sql, params),
       scrape: async (target) => {
         const port = target === 'gateway' ? GATEWAY_HTTP_PORT : SERVICES.find((s) => s.context === target)!.httpPort;
         return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
