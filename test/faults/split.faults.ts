@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { eventually } from '../support/eventually';
 import { ShopClient } from '../support/http-client';
+import { parseExposition } from '../support/metrics-scrape';
 import { startFaultySplit, type FaultySplit } from './support/faulty-split';
 import { placeOrders } from './support/order-load';
 import { auditOrders, deadLetterCount, reportTable, stockLevel, type ScenarioReport } from './support/saga-audit';
@@ -20,9 +21,8 @@ const BROKER_DOWN_MS = Number(process.env.FICUS_FAULTS_BROKER_DOWN_MS ?? 60_000)
 
 type OrderView = { id: string; status: string; failureReason?: string };
 
-function metricValue(scrape: string, series: string): number | undefined {
-  const line = scrape.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.split(' ')[1]);
+function metricValue(scrape: string, name: string, labels: Record<string, string>): number | undefined {
+  return parseExposition(scrape).find(name, labels)[0]?.value;
 }
 
 describe('the split shop under faults', () => {
@@ -85,7 +85,7 @@ describe('the split shop under faults', () => {
       expect(answers[0]).toMatchObject({ status: 504, code: 'deadline-exceeded' });
       expect(answers.at(-1)).toMatchObject({ status: 503, code: 'circuit-open' });
       expect(Number(answers.at(-1)!.retryAfter)).toBeGreaterThanOrEqual(1);
-      expect(metricValue(await split.scrape('gateway'), 'ficus_circuit_breaker_state{target="payments"}')).toBe(2);
+      expect(metricValue(await split.scrape('gateway'), 'ficus_circuit_breaker_state', { target: 'payments' })).toBe(2);
 
       // Orders still go through: the saga reaches payments by events, not by this call.
       const during = await placeOrders(customer, { count: 5, sku: SKU, concurrency: 1 }).done;
@@ -95,7 +95,7 @@ describe('the split shop under faults', () => {
       await eventually(
         async () => {
           const answer = await customer.get(`/orders/${orderId}/payment`);
-          return { status: answer.status, breaker: metricValue(await split.scrape('gateway'), 'ficus_circuit_breaker_state{target="payments"}') };
+          return { status: answer.status, breaker: metricValue(await split.scrape('gateway'), 'ficus_circuit_breaker_state', { target: 'payments' }) };
         },
         { until: (seen) => seen.status === 200 && seen.breaker === 0, timeoutMs: 30_000, intervalMs: 250, what: 'payments answers and the breaker closes' },
       );
@@ -122,7 +122,7 @@ describe('the split shop under faults', () => {
       expect(new Set(detailAnswers.map((a) => a.status))).toEqual(new Set([200]));
       const reasons = new Set(detailAnswers.map((a) => a.body.shipment.reason));
       expect(reasons.has('bulkhead-full')).toBe(true);
-      expect(metricValue(await split.scrape('gateway'), 'ficus_remote_calls_rejected_total{target="shipping",reason="bulkhead-full"}')).toBeGreaterThan(0);
+      expect(metricValue(await split.scrape('gateway'), 'ficus_remote_calls_rejected_total', { target: 'shipping', reason: 'bulkhead-full' })).toBeGreaterThan(0);
       await eventually(() => customer.get<{ shipment: { available: boolean } }>(`/orders/${placed.body.orderId}/details`), {
         until: (a) => a.body.shipment.available,
         timeoutMs: 30_000,

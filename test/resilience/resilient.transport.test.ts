@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ContractError, defineContract, unary, unavailable, type CallContext } from '@contracts/kernel';
 import type { ContractTransport } from '@infra/messaging';
 import { processMetrics } from '@infra/observability';
+import { parseExposition } from '../support/metrics-scrape';
 import { DEFAULT_REMOTE_POLICY, ResilientTransport, type RemoteCallPolicy } from '@infra/resilience';
 
 const Contract = defineContract('remote', 'remote.v1.RemoteService', {
@@ -156,17 +157,24 @@ describe('per-method policies from the topology', () => {
   });
 });
 
+/** One scrape of this process; reads a sample of `target` as it is written (a string), if there is one. */
+async function sampleReader(target: string): Promise<(name: string, labels?: Record<string, string>) => string | undefined> {
+  const scrape = parseExposition(await processMetrics.metrics());
+  return (name, labels = {}) => {
+    const value = scrape.find(name, { target, ...labels })[0]?.value;
+    return value === undefined ? undefined : String(value);
+  };
+}
+
 describe('the breaker of a remote target, as Prometheus scrapes it', () => {
   beforeEach(() => (now.t = 1_000_000));
 
   const scraped = async (target: string) => {
-    const text = await processMetrics.metrics();
-    const line = (name: string, labels: string) =>
-      text.split('\n').find((l) => l.startsWith(`${name}{${labels}}`))?.split(' ')[1];
+    const value = await sampleReader(target);
     return {
-      state: line('ficus_circuit_breaker_state', `target="${target}"`),
-      opened: line('ficus_circuit_breaker_transitions_total', `target="${target}",to="open"`),
-      rejected: line('ficus_remote_calls_rejected_total', `target="${target}",reason="circuit-open"`),
+      state: value('ficus_circuit_breaker_state'),
+      opened: value('ficus_circuit_breaker_transitions_total', { to: 'open' }),
+      rejected: value('ficus_remote_calls_rejected_total', { reason: 'circuit-open' }),
     };
   };
 
@@ -188,9 +196,8 @@ describe('the breaker of a remote target, as Prometheus scrapes it', () => {
 
 describe('the bulkhead of a remote target, as Prometheus scrapes it', () => {
   const scraped = async (target: string) => {
-    const text = await processMetrics.metrics();
-    const line = (name: string) => text.split('\n').find((l) => l.startsWith(`${name}{target="${target}"}`))?.split(' ')[1];
-    return { active: line('ficus_bulkhead_active'), queued: line('ficus_bulkhead_queued') };
+    const value = await sampleReader(target);
+    return { active: value('ficus_bulkhead_active'), queued: value('ficus_bulkhead_queued') };
   };
 
   it('shows the calls under way and waiting, and is gone once its transport closes', async () => {

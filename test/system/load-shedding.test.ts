@@ -1,13 +1,13 @@
 import { ShopClient } from '../support/http-client';
+import { parseExposition } from '../support/metrics-scrape';
 import { startShopProcess, type ShopProcess } from '../support/shop-process';
 import { freshDatabase } from '../support/test-database';
 
 /** Sums a counter's samples in a Prometheus text scrape. */
 function counter(scrape: string, name: string): number {
-  return scrape
-    .split('\n')
-    .filter((line) => line.startsWith(`${name} `) || line.startsWith(`${name}{`))
-    .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
+  return parseExposition(scrape)
+    .find(name)
+    .reduce((sum, sample) => sum + sample.value, 0);
 }
 
 describe('load shedding at the edge (monolith process)', () => {
