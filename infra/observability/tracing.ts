@@ -65,12 +65,10 @@ export interface SpanOptions {
  * hand on downstream. A thrown error marks the span failed and is rethrown.
  */
 export async function inSpan<T>(name: string, options: SpanOptions, work: (traceparent: string | undefined, span: Span) => Promise<T>): Promise<T> {
-  if (!recording) return work(options.parent, trace.wrapSpanContext(INVALID_SPAN_CONTEXT));
-  const parent = contextOfTraceparent(options.parent);
-  const span = tracer().startSpan(name, { kind: options.kind, attributes: options.attributes }, parent);
-  const active = trace.setSpan(parent, span);
+  const { span, traceparent, context: active } = startSpan(name, options);
+  if (!recording) return work(traceparent, span);
   try {
-    return await context.with(active, () => work(traceparentOfContext(active) ?? options.parent, span));
+    return await context.with(active, () => work(traceparent, span));
   } catch (error) {
     span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(error) });
     span.recordException(error instanceof Error ? error : new Error(errorMessage(error)));
