@@ -34,7 +34,8 @@ async function ensureRole(admin: Client, role: string, password: string): Promis
       return;
     } catch (error) {
       const e = error as { code?: string; message?: string };
-      const raced = e.code === '42710' || /tuple concurrently updated/.test(e.message ?? '');
+      // 42710: created meanwhile; 23505: created at the same moment (both passed the check above).
+      const raced = e.code === '42710' || e.code === '23505' || /tuple concurrently updated/.test(e.message ?? '');
       if (!raced || attempt >= 5) throw error;
       await new Promise((resolve) => setTimeout(resolve, 25 * attempt));
     }
