@@ -13,6 +13,20 @@ export interface TopicPlan {
  * counts; topics that exist already are left as they are. Brokers never auto-create ficus topics.
  */
 export async function ensureTopics(kafka: Kafka, plan: TopicPlan): Promise<string[]> {
+  // Processes of one topology start side by side and may create the same topics at once; the
+  // broker then answers metadata for a topic it is still creating with a retriable error (unknown
+  // topic-partition). Looking again a moment later finds the topics there.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await createMissingTopics(kafka, plan);
+    } catch (error) {
+      if ((error as { retriable?: boolean }).retriable !== true || attempt >= 5) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
+    }
+  }
+}
+
+async function createMissingTopics(kafka: Kafka, plan: TopicPlan): Promise<string[]> {
   const admin = kafka.admin();
   await admin.connect();
   try {
