@@ -20,12 +20,23 @@ import { SeedDemoStock } from './application/seed-demo-stock';
 import { StockChanges } from './application/stock-changes';
 import { CreateStock1764000000200 } from './persistence/migrations/1764000000200-create-stock';
 import { CancelledReservations1764000000201 } from './persistence/migrations/1764000000201-cancelled-reservations';
+import { AddStockOnHand1764000000202 } from './persistence/migrations/1764000000202-add-stock-on-hand';
+import { BackfillStockOnHand1764000000203 } from './persistence/migrations/1764000000203-backfill-stock-on-hand';
 import { StockRepository } from './persistence/stock.repository';
 
 @Module({
   imports: [
     CqrsModule,
-    FicusModule.forContext({ context: 'inventory', entities: [], migrations: [CreateStock1764000000200, CancelledReservations1764000000201] }),
+    FicusModule.forContext({
+      context: 'inventory',
+      entities: [],
+      migrations: [
+        CreateStock1764000000200,
+        CancelledReservations1764000000201,
+        AddStockOnHand1764000000202,
+        BackfillStockOnHand1764000000203,
+      ],
+    }),
   ],
   providers: [
     StockRepository,

@@ -15,6 +15,15 @@ interface StockRow {
   reserved: number;
 }
 
+/**
+ * What stands on the shelf, reserved goods included; what is available is `on_hand - reserved`.
+ * A row that no one wrote since AddStockOnHand1764000000202 has no `on_hand` until
+ * BackfillStockOnHand1764000000203 has run: for it, the previous release's `available` plus
+ * `reserved`. Read through to_jsonb so that the query still runs once the contract step has dropped
+ * `available` (docs/expand-contract.md); remove the fallback in the release after that step.
+ */
+const ON_HAND = `COALESCE(stock.on_hand, (to_jsonb(stock) ->> 'available')::integer + stock.reserved)`;
+
 /** Stock and reservations, in plain SQL: row locks and conditional updates are the point here. */
 @Injectable()
 export class StockRepository {
@@ -22,7 +31,7 @@ export class StockRepository {
 
   async levels(skus: readonly string[]): Promise<StockOnHand[]> {
     const rows = (await this.uow.manager.query(
-      'SELECT sku, available, reserved FROM stock WHERE sku = ANY($1::text[]) ORDER BY sku',
+      `SELECT sku, ${ON_HAND} - reserved AS available, reserved FROM stock WHERE sku = ANY($1::text[]) ORDER BY sku`,
       [[...skus]],
     )) as StockRow[];
     return rows.map((r) => ({ sku: r.sku, available: r.available, reserved: r.reserved }));
@@ -31,7 +40,7 @@ export class StockRepository {
   /** Locks the rows in sku order, so that concurrent reservations cannot deadlock. */
   async lockLevels(skus: readonly string[]): Promise<StockOnHand[]> {
     const rows = (await this.uow.manager.query(
-      'SELECT sku, available, reserved FROM stock WHERE sku = ANY($1::text[]) ORDER BY sku FOR UPDATE',
+      `SELECT sku, ${ON_HAND} - reserved AS available, reserved FROM stock WHERE sku = ANY($1::text[]) ORDER BY sku FOR UPDATE`,
       [[...skus]],
     )) as StockRow[];
     return rows.map((r) => ({ sku: r.sku, available: r.available, reserved: r.reserved }));
@@ -40,18 +49,18 @@ export class StockRepository {
   async save(levels: readonly StockOnHand[]): Promise<void> {
     for (const level of levels) {
       await this.uow.manager.query(
-        `INSERT INTO stock (sku, available, reserved) VALUES ($1, $2, $3)
-         ON CONFLICT (sku) DO UPDATE SET available = EXCLUDED.available, reserved = EXCLUDED.reserved, updated_at = now()`,
-        [level.sku, level.available, level.reserved],
+        `INSERT INTO stock (sku, on_hand, reserved) VALUES ($1, $2, $3)
+         ON CONFLICT (sku) DO UPDATE SET on_hand = EXCLUDED.on_hand, reserved = EXCLUDED.reserved, updated_at = now()`,
+        [level.sku, level.available + level.reserved, level.reserved],
       );
     }
   }
 
   async addAvailable(sku: string, quantity: number): Promise<StockOnHand> {
     const [row] = (await this.uow.manager.query(
-      `INSERT INTO stock (sku, available, reserved) VALUES ($1, $2, 0)
-       ON CONFLICT (sku) DO UPDATE SET available = stock.available + EXCLUDED.available, updated_at = now()
-       RETURNING sku, available, reserved`,
+      `INSERT INTO stock (sku, on_hand, reserved) VALUES ($1, $2, 0)
+       ON CONFLICT (sku) DO UPDATE SET on_hand = ${ON_HAND} + EXCLUDED.on_hand, updated_at = now()
+       RETURNING sku, on_hand - reserved AS available, reserved`,
       [sku, quantity],
     )) as StockRow[];
     return row;
