@@ -1,5 +1,6 @@
 import { Global, Module, type DynamicModule, type Provider } from '@nestjs/common';
 import type { Contract } from '@contracts/kernel';
+import { FlagsModule } from '@infra/flags';
 import {
   ContractBus,
   DEFAULT_CONSUMER_RETRY,
@@ -70,6 +71,8 @@ export class FicusModule {
     return {
       module: FicusModule,
       global: true,
+      // Feature flags (ADR 0028) live in the process's own database, so every process has them.
+      imports: [FlagsModule.forRoot({ database: options.database })],
       providers: [
         { provide: FICUS_ROOT_OPTIONS, useValue: options },
         ContractBus,

@@ -2,6 +2,7 @@ import { Module, type OnModuleInit } from '@nestjs/common';
 import { CustomerRegistered } from '@contracts/identity';
 import { NotificationsContract } from '@contracts/notifications';
 import { OrderConfirmed, OrderFailed } from '@contracts/ordering';
+import { FlagsModule } from '@infra/flags';
 import { ContextRuntime, FicusModule } from '@infra/runtime';
 import { NotificationsContractAdapter } from './application/notifications.contract-adapter';
 import {
@@ -9,6 +10,7 @@ import {
   NotifyOnOrderFailed,
   OrderNotifier,
 } from './application/notify-customer/notify-customer.handlers';
+import { NEW_CONFIRMATION_EMAIL } from './application/notify-customer/new-confirmation-email.flag';
 import { RememberRecipientOnCustomerRegistered } from './application/remember-recipient/remember-recipient.handler';
 import { EMAIL_SENDER } from './domain/order-email';
 import { CreateNotifications1764000000700 } from './persistence/migrations/1764000000700-create-notifications';
@@ -19,6 +21,7 @@ import { LogEmailSender } from './sender/log-email.sender';
 @Module({
   imports: [
     FicusModule.forContext({ context: 'notifications', entities: [], migrations: [CreateNotifications1764000000700] }),
+    FlagsModule.forFeature([NEW_CONFIRMATION_EMAIL]),
   ],
   providers: [
     NotificationRepository,

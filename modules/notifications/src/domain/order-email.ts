@@ -15,6 +15,20 @@ export function orderConfirmedEmail(to: string, orderId: string, total: Money): 
   };
 }
 
+/**
+ * The rewritten confirmation, behind the release toggle notifications.new-confirmation-email:
+ * it tells the customer what happens next instead of only that it happened.
+ */
+export function orderConfirmedEmailWhatNext(to: string, orderId: string, total: Money): EmailMessage {
+  return {
+    to,
+    subject: `Order ${shortId(orderId)} confirmed: your plants are being packed`,
+    body:
+      `Thank you! We have your payment of ${formatMoney(total)} for order ${orderId}, and your plants are being packed. ` +
+      'The tracking number shows in your order details as soon as the parcel leaves.',
+  };
+}
+
 /** What a customer reads when their order could not be completed. */
 export function orderFailedEmail(to: string, orderId: string, reason: string): EmailMessage {
   const why = reason.startsWith('out-of-stock')

@@ -2,9 +2,18 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { PayloadOf } from '@contracts/kernel';
 import type { OrderConfirmed, OrderFailed } from '@contracts/ordering';
+import { Flags } from '@infra/flags';
 import type { IntegrationEventHandler } from '@infra/messaging';
-import { EMAIL_SENDER, orderConfirmedEmail, orderFailedEmail, type EmailMessage, type EmailSender } from '../../domain/order-email';
+import {
+  EMAIL_SENDER,
+  orderConfirmedEmail,
+  orderConfirmedEmailWhatNext,
+  orderFailedEmail,
+  type EmailMessage,
+  type EmailSender,
+} from '../../domain/order-email';
 import { NotificationRepository } from '../../persistence/notification.repository';
+import { NEW_CONFIRMATION_EMAIL } from './new-confirmation-email.flag';
 
 /** Records the email and sends it; once per order and kind, however often the event arrives. */
 @Injectable()
@@ -29,12 +38,15 @@ export class OrderNotifier {
 
 @Injectable()
 export class NotifyOnOrderConfirmed implements IntegrationEventHandler<typeof OrderConfirmed> {
-  constructor(private readonly notifier: OrderNotifier) {}
+  constructor(
+    private readonly notifier: OrderNotifier,
+    private readonly flags: Flags,
+  ) {}
 
   handle(order: PayloadOf<typeof OrderConfirmed>): Promise<void> {
-    return this.notifier.notify(order.customerId, order.orderId, 'order-confirmed', (to) =>
-      orderConfirmedEmail(to, order.orderId, order.total),
-    );
+    // Per customer, so that one customer reads one wording throughout a gradual rollout.
+    const compose = this.flags.isOn(NEW_CONFIRMATION_EMAIL, order.customerId) ? orderConfirmedEmailWhatNext : orderConfirmedEmail;
+    return this.notifier.notify(order.customerId, order.orderId, 'order-confirmed', (to) => compose(to, order.orderId, order.total));
   }
 }
 

@@ -1,0 +1,64 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, CommanderError } from 'commander';
+import { CliError, processIo, type CliCommand, type CliIo } from './cli-command';
+
+const COMMANDS_DIR = join(__dirname, 'commands');
+const COMMAND_FILE = /^[a-z][a-z0-9-]*\.command\.(ts|js)$/;
+
+/**
+ * The commands of `ficus`: every `commands/<name>.command.ts`, each exporting `command`. Found on
+ * disk rather than listed here, so that a new command is a new file and nothing else.
+ */
+export function discoverCommands(dir = COMMANDS_DIR): CliCommand[] {
+  return readdirSync(dir)
+    .filter((file) => COMMAND_FILE.test(file))
+    .sort()
+    .map((file) => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- the file name is only known at run time
+      const loaded = require(join(dir, file)) as { command?: CliCommand };
+      if (typeof loaded.command?.register !== 'function') {
+        throw new Error(`apps/cli/src/commands/${file} exports no \`command\` (a CliCommand): export const command: CliCommand = { name, register }`);
+      }
+      return loaded.command;
+    });
+}
+
+export function buildProgram(io: CliIo = processIo, commands: readonly CliCommand[] = discoverCommands()): Command {
+  const program = new Command('ficus')
+    .description('ficus: run bounded-context modules as one process or as split services, and move between the two one context at a time')
+    .configureOutput({ writeOut: (text) => io.out(text), writeErr: (text) => io.err(text) })
+    .exitOverride()
+    .showHelpAfterError('(add --help for usage)')
+    .addHelpText(
+      'after',
+      `
+Each command explains itself: ficus <command> --help, ficus <command> <subcommand> --help.
+Run from the repository (npx ficus …); the database and topology options of a command say
+which deployment it acts on.`,
+    );
+  for (const command of commands) {
+    command.register(program, io);
+  }
+  return program;
+}
+
+/** Runs `ficus` with `argv` (the user's words, without node and the script); resolves to the exit code. */
+export async function run(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander has written its message (or the help) already.
+      return error.exitCode;
+    }
+    if (error instanceof CliError) {
+      if (error.message) io.err(`ficus: ${error.message}\n`);
+      return error.exitCode;
+    }
+    io.err(`ficus: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,59 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { discoverCommands } from '../../apps/cli/src/main';
+import { ficus } from './flags-cli';
+
+const ROOT = join(__dirname, '../..');
+
+describe('the ficus command', () => {
+  it('finds every command file under apps/cli/src/commands, each under a name of its own', () => {
+    const names = discoverCommands().map((command) => command.name);
+    expect(names).toEqual(expect.arrayContaining(['contracts', 'flags', 'migrations']));
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  it.each([
+    [[], /Commands:\n(.|\n)*contracts(.|\n)*flags(.|\n)*migrations/],
+    [['flags'], /on for a percentage of subjects(.|\n)*append-only log(.|\n)*Examples:/],
+    [['flags', 'list'], /--database-url <url>(.|\n)*--topology <file>(.|\n)*--target <name>(.|\n)*--json(.|\n)*embedded PostgreSQL/],
+    [['flags', 'set'], /<name>(.|\n)*on \| off \| 0-100(.|\n)*--by <who>(.|\n)*--reason <text>(.|\n)*--force/],
+    [['flags', 'history'], /change log of a flag(.|\n)*--limit <n>/],
+    [['contracts', 'check'], /incompatibly with the released\s+contracts(.|\n)*--release(.|\n)*new\s+version/],
+    [['migrations', 'lint'], /expand\s+step|expand-contract|would break the release(.|\n)*--release/],
+  ])('explains `ficus %s --help`', async (words, expected) => {
+    const help = await ficus([...words, '--help']);
+    expect(help.code).toBe(0);
+    expect(help.out).toMatch(expected);
+  });
+
+  it('says what is wrong with a mistyped command, and fails', async () => {
+    const wrong = await ficus(['flags', 'lst']);
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.err).toMatch(/unknown command 'lst'/);
+  });
+
+  it('runs the migration linter as `ficus migrations lint`', async () => {
+    const lint = await ficus(['migrations', 'lint']);
+    expect(lint).toMatchObject({ code: 0, err: '' });
+    expect(lint.out).toMatch(/^migrations: expand-contract safe/);
+  });
+
+  it('runs the contract compatibility check as `ficus contracts check`', async () => {
+    const check = await ficus(['contracts', 'check']);
+    expect(check).toMatchObject({ code: 0, err: '' });
+    expect(check.out).toBe('contracts: compatible with the released versions\n');
+  });
+
+  it('refuses --target without a topology, before touching any database', async () => {
+    const { FICUS_TOPOLOGY: _ignored, ...env } = process.env;
+    const result = await ficus(['flags', 'list', '--target', 'shipping'], env);
+    expect(result.code).toBe(1);
+    expect(result.err).toMatch(/--target needs a topology/);
+  });
+
+  it('works as `npx ficus` from the repository, through the bin shim', () => {
+    const result = spawnSync('npx', ['--no-install', 'ficus', 'flags', 'set', '--help'], { cwd: join(ROOT, 'apps'), encoding: 'utf8', timeout: 60_000 });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/^Usage: ficus flags set \[options\] <name> <state\.\.\.>/);
+  });
+});
