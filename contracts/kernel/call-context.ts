@@ -19,6 +19,12 @@ export interface CallContext {
   readonly traceparent?: string;
   /** The end user on whose behalf the call is made, when there is one. */
   readonly caller?: Caller;
+  /**
+   * The end user's access token as the edge received it, relayed with calls to other processes:
+   * a service there verifies it against identity's keys and takes the caller from it, never from
+   * plain metadata. Never logged.
+   */
+  readonly credential?: string;
   readonly requestId?: string;
 }
 

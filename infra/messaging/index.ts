@@ -11,3 +11,4 @@ export * from './outbox-relay';
 export * from './fan-out.publisher';
 export * from './nest-transport-strategies';
 export * from './transient-failure';
+export * from './weighted-contract.transport';

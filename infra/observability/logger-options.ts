@@ -15,7 +15,7 @@ export function loggerOptions(): Params {
       mixin: () => ({ ...activeTraceIds(), ...currentLogFields() }),
       genReqId: (request: IncomingMessage) => String(request.headers['x-request-id'] ?? ''),
       redact: {
-        paths: ['req.headers.authorization', 'req.headers.cookie', 'password', '*.password', 'accessToken', '*.accessToken', 'refreshToken', '*.refreshToken'],
+        paths: ['req.headers.authorization', 'req.headers.cookie', 'password', '*.password', 'accessToken', '*.accessToken', 'refreshToken', '*.refreshToken', 'credential', '*.credential'],
         censor: '[redacted]',
       },
       autoLogging: process.env.LOG_HTTP_REQUESTS !== 'false',

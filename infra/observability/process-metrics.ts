@@ -64,3 +64,14 @@ export function observeBreaker(breaker: ObservedBreaker): { forget(): void } {
   observedBreakers.add(breaker);
   return { forget: () => observedBreakers.delete(breaker) };
 }
+
+/**
+ * Contract calls a caller sent to each version of a target it splits traffic for (a canary, or
+ * an extracted service beside its in-process copy): the share each version really took.
+ */
+export const routedCalls = new Counter({
+  name: 'ficus_routed_calls_total',
+  help: 'Contract calls by the version of the target they were routed to (stable, canary, in-process, extracted)',
+  labelNames: ['target', 'version'],
+  registers: [processMetrics],
+});

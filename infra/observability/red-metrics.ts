@@ -32,6 +32,14 @@ export const contractCalls = new Counter({
   registers: [processMetrics],
 });
 
+/** The serving side's count: calls this process answered over the network, whoever made them. */
+export const contractCallsServed = new Counter({
+  name: 'ficus_contract_calls_served_total',
+  help: 'Contract calls served over gRPC, by contract, method and outcome (ok, or the error kind)',
+  labelNames: ['contract', 'method', 'outcome'],
+  registers: [processMetrics],
+});
+
 export const contractCallDuration = new Histogram({
   name: 'ficus_contract_call_duration_seconds',
   help: 'Time of a contract call as its caller sees it, by contract, method and transport',

@@ -1,11 +1,14 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { sharedRead } from '@infra/observability';
+import type { KafkaCredentials } from '@infra/messaging/kafka';
 import type { DependencyCheck, DependencyStatus } from './process-readiness';
 
 export interface KafkaBrokerProbeOptions {
   /** The bootstrap brokers, exactly as the process's clients are configured with them. */
   readonly brokers: readonly string[];
   readonly clientId?: string;
+  /** The process's broker credentials (TLS, SASL), as its other clients use them. */
+  readonly credentials?: KafkaCredentials;
   /** Connecting and asking each take at most this long. */
   readonly timeoutMs?: number;
   /** One answer serves every /ready within this time. */
@@ -41,6 +44,7 @@ export class KafkaBrokerProbe implements DependencyCheck {
       // Each bootstrap broker once; one that answers is enough.
       retry: { retries: this.options.brokers.length - 1, initialRetryTime: 50, maxRetryTime: 100 },
       logLevel: logLevel.NOTHING,
+      ...this.options.credentials,
     });
     const admin = kafka.admin();
     const asked = (async (): Promise<DependencyStatus> => {

@@ -18,9 +18,19 @@ const EnvSchema = z.object({
   FICUS_KAFKA_NAMESPACE: z.string().regex(/^[a-z][a-z0-9_-]{0,39}$/).default('ficus'),
   FICUS_KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(5).default(1),
   FICUS_DB_POOL_SIZE: z.coerce.number().int().min(3).max(100).default(10),
-  /** Admission control at the HTTP edge: requests served at once, and how many may wait. */
   /** Split mode: gRPC between processes with mutual TLS, certificates from this folder (npm run certs). */
   FICUS_GRPC_TLS_DIR: z.preprocess((value) => (value === '' ? undefined : value), z.string().min(1).optional()),
+  /** Split mode: where services fetch identity's public keys (default: the process hosting identity). */
+  FICUS_JWKS_URL: z.preprocess((value) => (value === '' ? undefined : value), z.url({ protocol: /^https?$/ }).optional()),
+  /** The application ficus replaces: what the edge does not serve is proxied there (the topology's edge `legacy` wins). */
+  FICUS_LEGACY_URL: z.preprocess((value) => (value === '' ? undefined : value), z.url({ protocol: /^https?$/ }).optional()),
+  /** Path prefixes sent to the legacy application even where ficus has a route, comma-separated. */
+  FICUS_LEGACY_ROUTES: z
+    .string()
+    .default('')
+    .transform((value) => value.split(',').map((prefix) => prefix.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^\//, { error: 'each prefix starts with "/"' }))),
+  /** Admission control at the HTTP edge: requests served at once, and how many may wait. */
   FICUS_HTTP_MAX_CONCURRENT: z.coerce.number().int().min(1).max(10_000).default(64),
   FICUS_HTTP_MAX_QUEUED: z.coerce.number().int().min(0).max(100_000).default(128),
 });

@@ -1,9 +1,17 @@
 import { Logger, type INestApplication } from '@nestjs/common';
 import { Kafka, logLevel } from 'kafkajs';
-import type { Contract } from '@contracts/kernel';
-import { ContractBus, FicusGrpcStrategy, FicusKafkaStrategy, type EventDelivery } from '@infra/messaging';
-import { channelCredentialsOf, GrpcContractServer, GrpcContractTransport, type GrpcTls } from '@infra/messaging/grpc';
-import { consumerGroupOf, KafkaEventConsumer } from '@infra/messaging/kafka';
+import type { Caller, Contract } from '@contracts/kernel';
+import { ContractBus, FicusGrpcStrategy, FicusKafkaStrategy, WeightedContractTransport, type ContractTransport, type EventDelivery } from '@infra/messaging';
+import {
+  BalancedContractTransport,
+  channelCredentialsOf,
+  GrpcContractServer,
+  GrpcContractTransport,
+  type EndpointSources,
+  type GrpcTls,
+} from '@infra/messaging/grpc';
+import { defineFlag, FlagDeclarations, Flags, type FlagState } from '@infra/flags';
+import { consumerGroupOf, KafkaEventConsumer, type KafkaCredentials } from '@infra/messaging/kafka';
 import { KafkaLagCollector, type ConsumedTopics } from '@infra/observability';
 import { DEFAULT_REMOTE_POLICY, ResilientTransport, SYSTEM_CLOCK, type RemoteCallPolicy } from '@infra/resilience';
 import type { Topology } from '@infra/topology';
@@ -23,11 +31,20 @@ export interface ProcessWiringOptions {
   readonly kafka?: Kafka;
   /** Prefix of topic and group names (FICUS_KAFKA_NAMESPACE). */
   readonly kafkaNamespace?: string;
+  /** The process's broker credentials, for the clients made here (readiness, lag). */
+  readonly kafkaCredentials?: KafkaCredentials;
   /**
    * Mutual TLS for gRPC (FICUS_GRPC_TLS_DIR): this process's certificate on both ends, the CA's
    * on the other, and the topology's `callers` checked against the caller's certificate.
    */
   readonly tls?: GrpcTls;
+  /** Where the instances of targets the topology finds through the registry are (ADR 0030). */
+  readonly discovery?: EndpointSources;
+  /**
+   * Who the end user of a served call is, from the access token the edge relays with it
+   * (ADR 0031). Unset: served calls have no end user.
+   */
+  readonly verifyCaller?: (credential: string) => Promise<Caller>;
 }
 
 /**
@@ -39,9 +56,10 @@ export interface ProcessWiringOptions {
  */
 export class ProcessWiring {
   private readonly logger = new Logger('ProcessWiring');
-  private readonly clients = new Map<string, GrpcContractTransport>();
-  private readonly guarded = new Map<string, ResilientTransport>();
-  private readonly peers = new Map<string, GrpcPeerProbe>();
+  private readonly clients = new Map<string, { close(): void }>();
+  private readonly guarded: ResilientTransport[] = [];
+  private readonly routes = new Map<string, ContractTransport>();
+  private readonly peers = new Map<string, { close(): void }>();
   private readonly readinessChecks: Array<{ forget(): void }> = [];
   private lag?: KafkaLagCollector;
 
@@ -49,6 +67,27 @@ export class ProcessWiring {
     private readonly app: INestApplication,
     private readonly options: ProcessWiringOptions,
   ) {}
+
+  /**
+   * Declares the flag that holds the share of each canary this process calls
+   * (`route.<target>.canary`, default the topology's percent), so `ficus flags set` can move
+   * traffic at run time: `on` sends every call to the canary, `off` none. Call before app.init().
+   */
+  declareRouteFlags(): void {
+    const { topology, target } = this.options;
+    const declarations = this.app.get(FlagDeclarations);
+    declarations.add(
+      topology.targets
+        .filter((serving) => serving.canary && serving.name !== target)
+        .map((serving) =>
+          defineFlag({
+            name: routeFlagOf(serving.name),
+            default: serving.canary!.percent,
+            description: `share of calls to ${serving.name} that go to its canary (topology default ${serving.canary!.percent} %)`,
+          }),
+        ),
+    );
+  }
 
   /** Routes contracts that run elsewhere. Call after the app initialised, before it takes traffic. */
   routeRemoteContracts(): void {
@@ -63,31 +102,77 @@ export class ProcessWiring {
       }
       const { host, port } = topology.addressOf(serving.name);
       const address = `${host}:${port}`;
+      const discovered = topology.discoveryOf(serving.name) === 'registry';
       // One client, breaker and bulkhead per remote target: a failing target is held off as a
       // whole, and cannot take the callers of other targets with it.
-      let guarded = this.guarded.get(serving.name);
-      if (!guarded) {
-        const client = new GrpcContractTransport({ address, credentials: this.options.tls && channelCredentialsOf(this.options.tls, serving.name) });
-        this.clients.set(address, client);
-        guarded = new ResilientTransport(
-          serving.name,
-          client,
-          this.policyFor(serving.name),
-          SYSTEM_CLOCK,
-          undefined,
-          undefined,
-          (calledContract, method) => topology.resilience.methods[`${calledContract.context}.${method}`],
-        );
-        this.guarded.set(serving.name, guarded);
+      let route = this.routes.get(serving.name);
+      if (!route) {
+        const credentials = this.options.tls && channelCredentialsOf(this.options.tls, serving.name);
+        // A registry-discovered target: a channel per live instance, balanced (ADR 0030).
+        const client = discovered
+          ? new BalancedContractTransport({
+              target: serving.name,
+              source: this.requireDiscovery(serving.name).sourceOf(serving.name),
+              connect: (endpoint) => new GrpcContractTransport({ address: endpoint.address, credentials }),
+            })
+          : new GrpcContractTransport({ address, credentials });
+        this.clients.set(discovered ? `registry:${serving.name}` : address, client);
+        route = this.guard(serving.name, serving.name, client);
+        // A second version of the target beside the first takes its share of the calls, each
+        // version behind a breaker of its own (ADR 0032).
+        const canary = serving.canary;
+        if (canary) {
+          const flags = this.app.get(Flags);
+          const flag = routeFlagOf(serving.name);
+          const canaryAddress = `${canary.grpc.host}:${canary.grpc.port}`;
+          const canaryClient = new GrpcContractTransport({ address: canaryAddress, credentials });
+          this.clients.set(canaryAddress, canaryClient);
+          route = new WeightedContractTransport({
+            target: serving.name,
+            primary: { name: 'stable', transport: route },
+            secondary: { name: 'canary', transport: this.guard(`${serving.name}-canary`, serving.name, canaryClient) },
+            percent: () => shareOf(flags.state(flag)),
+            stickyPerCaller: canary.sticky === 'caller',
+          });
+        }
+        this.routes.set(serving.name, route);
       }
-      bus.route(contract, guarded);
+      bus.route(contract, route);
       // A peer is a target this process calls, not every target the bus could route to.
       if (called.has(contract) && !this.peers.has(serving.name)) {
-        const peer = new GrpcPeerProbe(serving.name, address, undefined, this.options.tls && channelCredentialsOf(this.options.tls, serving.name));
+        const balanced = this.clients.get(`registry:${serving.name}`);
+        // A discovered target's balancer reports its instances itself; one address says little there.
+        const peer =
+          balanced instanceof BalancedContractTransport
+            ? balanced
+            : new GrpcPeerProbe(serving.name, address, undefined, this.options.tls && channelCredentialsOf(this.options.tls, serving.name));
         this.peers.set(serving.name, peer);
         this.readinessChecks.push(this.app.get(ProcessReadiness).add(peer));
       }
     }
+  }
+
+  private requireDiscovery(target: string): EndpointSources {
+    if (!this.options.discovery) {
+      throw new Error(`${target} is found through the registry (topology discovery: registry), but this process has no registry watcher`);
+    }
+    return this.options.discovery;
+  }
+
+  /** Breaker, bulkhead, retries and deadlines around one client of a target (`name` labels its metrics). */
+  private guard(name: string, target: string, client: ContractTransport): ResilientTransport {
+    const { topology } = this.options;
+    const guarded = new ResilientTransport(
+      name,
+      client,
+      this.policyFor(target),
+      SYSTEM_CLOCK,
+      undefined,
+      undefined,
+      (calledContract, method) => topology.resilience.methods[`${calledContract.context}.${method}`],
+    );
+    this.guarded.push(guarded);
+    return guarded;
   }
 
   /** ficus's defaults, then the topology's defaults, then what it says of calls to `target`. */
@@ -123,6 +208,7 @@ export class ProcessWiring {
         port: deployTarget.grpc.listenPort,
         tls: this.options.tls,
         authorize: (caller, contract) => topology.mayCall(caller, contract.context),
+        verifyCaller: this.options.verifyCaller,
       });
       local.forEach((contract) => server.expose(contract));
       this.app.connectMicroservice({ strategy: new FicusGrpcStrategy(server) });
@@ -132,7 +218,11 @@ export class ProcessWiring {
       // The broker is this process's own dependency when its contexts publish or consume through
       // it; an edge that hosts no context never uses it after start-up, so it does not report it.
       if (runtimes.length > 0) {
-        const probe = new KafkaBrokerProbe({ brokers: topology.kafka.brokers, clientId: `ficus-${target}-readiness` });
+        const probe = new KafkaBrokerProbe({
+          brokers: topology.kafka.brokers,
+          clientId: `ficus-${target}-readiness`,
+          credentials: this.options.kafkaCredentials,
+        });
         this.readinessChecks.push(this.app.get(ProcessReadiness).add(probe));
       }
       const consumers: KafkaEventConsumer[] = [];
@@ -162,6 +252,7 @@ export class ProcessWiring {
           requestTimeout: 2_000,
           retry: { retries: 0 },
           logLevel: logLevel.NOTHING,
+          ...this.options.kafkaCredentials,
         });
         this.lag = new KafkaLagCollector(metricsClient, groups);
       }
@@ -177,4 +268,14 @@ export class ProcessWiring {
     this.peers.forEach((peer) => peer.close());
     void this.lag?.close();
   }
+}
+
+/** The flag that holds the share of calls a target's canary takes. */
+export function routeFlagOf(target: string): string {
+  return `route.${target}.canary`;
+}
+
+/** A route's share from its flag: on is every call, off none, a percentage its share. */
+function shareOf(state: FlagState): number {
+  return state.kind === 'on' ? 100 : state.kind === 'off' ? 0 : state.percent;
 }

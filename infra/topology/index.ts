@@ -3,8 +3,12 @@ export type { Environment } from './env-interpolation';
 export {
   type BreakerSettings,
   type BulkheadSettings,
+  DEFAULT_DISCOVERY,
+  type DiscoverySettings,
   type MethodPolicySettings,
   type ResilienceSettings,
+  type CanaryRoute,
+  type LegacyUpstream,
   type DeployTarget, type GrpcEndpoint, type HttpEndpoint, type KafkaSettings, type TargetDatabase, Topology } from './topology';
 export { formatIssue, TopologyError, type TopologyIssue } from './topology-error';
 export {

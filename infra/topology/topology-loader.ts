@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { closestName } from './closest-name';
 import type { Environment } from './env-interpolation';
 import { KNOWN_MODULES } from './known-modules';
-import { type DeployTarget, type TargetDatabase, Topology } from './topology';
+import { DEFAULT_DISCOVERY, type DeployTarget, type TargetDatabase, Topology } from './topology';
 import { TopologyDocument, type ValuePath } from './topology-document';
 import { TopologyError, type TopologyIssue } from './topology-error';
 import { allowedKeysAt, NAME_PATTERN, type TargetFile, type TopologyFile, TopologyFileSchema } from './topology-schema';
@@ -253,6 +253,13 @@ function checkAcrossFields(document: TopologyDocument, value: unknown, known: re
       );
     }
 
+    if (target.canary !== undefined && (hosted === 0 || target.grpc === undefined)) {
+      issues.push(document.issueAt(at('canary'), `target "${name}" has a canary but no modules served over gRPC — a canary is a second version of a target that other processes call`, 'key'));
+    }
+    if (target.legacy !== undefined && !edge) {
+      issues.push(document.issueAt(at('legacy'), `target "${name}" has a legacy upstream but is not the edge — only the edge proxies HTTP; move it to the target with "edge: true"`, 'key'));
+    }
+
     const grpc = asMap(target.grpc);
     const grpcHost = asString(grpc?.host) ?? defaultGrpcHost;
     if (grpc && grpcHost === undefined) {
@@ -321,6 +328,15 @@ function checkAcrossFields(document: TopologyDocument, value: unknown, known: re
       const fix = suggestion ? `did you mean "${suggestion}"?` : `callers are "edge" or modules: ${known.join(', ')}`;
       issues.push(document.issueAt(['contexts', module, 'callers', index], `contexts.${module}.callers: "${String(caller)}" is neither "edge" nor a ficus module — ${fix}`));
     });
+  }
+
+  // An entry must outlive a missed heartbeat or two, or a live instance flickers out of the registry.
+  const discovery = asMap(defaults?.discovery);
+  const heartbeatMs = typeof discovery?.heartbeatMs === 'number' ? discovery.heartbeatMs : DEFAULT_DISCOVERY.heartbeatMs;
+  const ttlMs = typeof discovery?.ttlMs === 'number' ? discovery.ttlMs : DEFAULT_DISCOVERY.ttlMs;
+  if (ttlMs < 2 * heartbeatMs) {
+    const path = discovery?.ttlMs === undefined ? ['defaults', 'discovery', 'heartbeatMs'] : ['defaults', 'discovery', 'ttlMs'];
+    issues.push(document.issueAt(path, `defaults.discovery: ttlMs (${ttlMs}) must be at least twice heartbeatMs (${heartbeatMs}), or a live instance drops out of the registry after one late heartbeat`));
   }
 
   if (multiTarget && asMap(defaults?.kafka)?.brokers === undefined) {
@@ -393,6 +409,16 @@ function build(file: TopologyFile, source: string, known: readonly string[]): To
       grpc,
       http: { host: target.http.host ?? grpc?.host ?? LOCAL_HOST, port: target.http.port },
       database: databaseOf(name, target, single),
+      canary:
+        target.canary && grpc
+          ? {
+              grpc: { ...grpc, host: target.canary.grpc.host ?? grpc.host, port: target.canary.grpc.port, listenPort: target.canary.grpc.port },
+              http: { host: target.http.host ?? target.canary.grpc.host ?? grpc.host, port: target.canary.http.port },
+              percent: target.canary.percent,
+              sticky: target.canary.sticky ?? 'none',
+            }
+          : undefined,
+      legacy: target.legacy ? { url: target.legacy.url, routes: target.legacy.routes ?? [] } : undefined,
     };
   });
   const partitions = Object.fromEntries(
@@ -410,7 +436,13 @@ function build(file: TopologyFile, source: string, known: readonly string[]): To
   const callers = Object.fromEntries(
     Object.entries(file.contexts ?? {}).flatMap(([context, settings]) => (settings.callers ? [[context, settings.callers]] : [])),
   );
-  return new Topology(file.name, source, targets, { brokers: defaults.kafka?.brokers ?? [], partitions }, resilience, callers);
+  const discoveryMode = defaults.discovery?.mode ?? 'static';
+  const discovery = {
+    heartbeatMs: defaults.discovery?.heartbeatMs ?? DEFAULT_DISCOVERY.heartbeatMs,
+    ttlMs: defaults.discovery?.ttlMs ?? DEFAULT_DISCOVERY.ttlMs,
+    registryTargets: names.filter((name) => file.targets[name].grpc && (file.targets[name].grpc?.discovery ?? discoveryMode) === 'registry'),
+  };
+  return new Topology(file.name, source, targets, { brokers: defaults.kafka?.brokers ?? [], partitions }, resilience, callers, discovery);
 }
 
 function databaseOf(target: string, file: TargetFile, single: boolean): TargetDatabase {

@@ -35,6 +35,19 @@ const Bulkhead = z.strictObject({ maxConcurrent: positive, maxQueued: z.number()
 const Breaker = z.strictObject({ failuresToOpen: positive, openForMs: positive, successesToClose: positive });
 const Retries = z.number().int().min(0).max(10);
 
+/**
+ * Service discovery (docs/discovery.md, ADR 0030): `static` dials the address written here (in
+ * Kubernetes, the Service's DNS name); `registry` dials the live instances that registered
+ * themselves in the registry, balancing over them. Default static.
+ */
+const DiscoveryMode = z.enum(['static', 'registry']);
+const DiscoveryDefaults = z.strictObject({
+  mode: DiscoveryMode.optional(),
+  /** How often an instance renews its entry, and after how long without renewal it is gone. */
+  heartbeatMs: positive.optional(),
+  ttlMs: positive.optional(),
+});
+
 /** How callers treat remote targets: see infra/resilience (ADR 0017). */
 const ResilienceDefaults = z.strictObject({
   retries: Retries.optional(),
@@ -50,6 +63,7 @@ const Defaults = z.strictObject({
   grpc: GrpcDefaults.optional(),
   kafka: KafkaDefaults.optional(),
   resilience: ResilienceDefaults.optional(),
+  discovery: DiscoveryDefaults.optional(),
 });
 
 const Grpc = z.strictObject({
@@ -58,6 +72,7 @@ const Grpc = z.strictObject({
   /** Where the process listens, when callers reach it at host:port through something in between. */
   listenPort: port.optional(),
   deadlineMs: positive.optional(),
+  discovery: DiscoveryMode.optional(),
 });
 
 const Http = z.strictObject({
@@ -74,6 +89,28 @@ const Database = z.strictObject({
     .optional(),
 });
 
+/**
+ * A second version of a target beside the first (same modules, same database), on ports of its
+ * own: callers send it `percent` of their calls to the target — 0 or 100 is blue/green, anything
+ * between a canary. `sticky: caller` keeps one end user on one version.
+ */
+const Canary = z.strictObject({
+  grpc: z.strictObject({ host: host.optional(), port }),
+  http: z.strictObject({ port }),
+  percent: z.number().int().min(0).max(100),
+  sticky: z.enum(['caller', 'none']).optional(),
+});
+
+/**
+ * The edge's legacy upstream, the strangler fig's first step: the HTTP application ficus replaces.
+ * Requests ficus has no route for, and those under `routes` (path prefixes ficus should not serve
+ * yet), are proxied to it.
+ */
+const Legacy = z.strictObject({
+  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. http://legacy-shop:8080' }),
+  routes: z.array(z.string().regex(/^\/[^\s]*$/, { error: 'must be a path prefix starting with "/"' })).optional(),
+});
+
 const Target = z.strictObject({
   edge: z.boolean().optional(),
   modules: z.array(z.string()).optional(),
@@ -82,6 +119,8 @@ const Target = z.strictObject({
   database: Database.optional(),
   /** Bulkhead and breaker for calls to this target (per target, never per method). */
   resilience: z.strictObject({ bulkhead: Bulkhead.optional(), breaker: Breaker.optional() }).optional(),
+  canary: Canary.optional(),
+  legacy: Legacy.optional(),
 });
 
 const ContextSettings = z.strictObject({

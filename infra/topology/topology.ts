@@ -31,6 +31,21 @@ export type TargetDatabase =
   | { readonly kind: 'name'; readonly name: string }
   | { readonly kind: 'url'; readonly url: string };
 
+/** A second version of a target, its share of calls, and whether one end user stays on one version. */
+export interface CanaryRoute {
+  readonly grpc: GrpcEndpoint;
+  readonly http: HttpEndpoint;
+  readonly percent: number;
+  readonly sticky: 'caller' | 'none';
+}
+
+/** The HTTP application the edge proxies what ficus does not serve (yet) to. */
+export interface LegacyUpstream {
+  readonly url: string;
+  /** Path prefixes proxied even where ficus has a route: contexts not yet moved. */
+  readonly routes: readonly string[];
+}
+
 /** One process to deploy: the modules it hosts, and whether it serves the public HTTP API. */
 export interface DeployTarget {
   readonly name: string;
@@ -40,6 +55,10 @@ export interface DeployTarget {
   readonly grpc?: GrpcEndpoint;
   readonly http: HttpEndpoint;
   readonly database: TargetDatabase;
+  /** A second version beside this one, taking a share of the calls (blue/green, canary). */
+  readonly canary?: CanaryRoute;
+  /** On the edge: the application ficus is replacing, for the routes it does not serve. */
+  readonly legacy?: LegacyUpstream;
 }
 
 export interface KafkaSettings {
@@ -80,6 +99,20 @@ export interface ResilienceSettings {
 }
 
 /**
+ * How callers find a target's instances (docs/discovery.md, ADR 0030): `static` dials its address
+ * from the topology (in Kubernetes, the Service's DNS name); `registry` dials the instances that
+ * registered themselves and renew their entry every `heartbeatMs`, until `ttlMs` without renewal.
+ */
+export interface DiscoverySettings {
+  readonly heartbeatMs: number;
+  readonly ttlMs: number;
+  /** The targets found through the registry; every other target is dialled at its static address. */
+  readonly registryTargets: readonly string[];
+}
+
+export const DEFAULT_DISCOVERY: DiscoverySettings = { heartbeatMs: 2_000, ttlMs: 6_000, registryTargets: [] };
+
+/**
  * Where each bounded context runs: the only thing that differs between the monolith and split
  * services. Built by the loader from a validated file, so its answers never contradict each other.
  */
@@ -97,6 +130,7 @@ export class Topology {
     readonly resilience: ResilienceSettings = { defaults: {}, targets: {}, methods: {} },
     /** By context: who may call it (`edge` or module names); absent: any process of the topology. */
     readonly callers: Readonly<Record<string, readonly string[]>> = {},
+    readonly discovery: DiscoverySettings = DEFAULT_DISCOVERY,
   ) {
     this.targetsByName = new Map(targets.map((target) => [target.name, target]));
     this.targetsByModule = new Map(targets.flatMap((target) => target.modules.map((module) => [module, target] as const)));
@@ -169,6 +203,17 @@ export class Topology {
       );
     }
     return grpc;
+  }
+
+  /** How callers find `target`: at its address in this file, or in the registry. */
+  discoveryOf(target: string): 'static' | 'registry' {
+    return !this.isSingleProcess && this.discovery.registryTargets.includes(this.target(target).name) ? 'registry' : 'static';
+  }
+
+  /** The same topology with one target changed (a second instance on other ports, say). */
+  withTarget(name: string, change: (target: DeployTarget) => DeployTarget): Topology {
+    const targets = this.targets.map((target) => (target.name === this.target(name).name ? change(target) : target));
+    return new Topology(this.name, this.source, targets, this.kafka, this.resilience, this.callers, this.discovery);
   }
 
   /** Partitions of the topic that carries `module`'s integration events. */

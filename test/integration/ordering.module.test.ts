@@ -69,6 +69,22 @@ describe('ordering, alone on its database, the catalogue faked at its contract',
     expect(rows).toEqual([{ type: 'ordering.order-created', stream_version: 1 }]);
   });
 
+  it('shows an order only to its customer or an admin, checking the caller itself', async () => {
+    const { orderId } = await place(); // placed for customer-1
+    const as = (subject: string, roles: string[]) => ({ ...callContext(), caller: { subject, roles } });
+    await expect(api().getOrder(as('customer-1', ['customer']), { orderId })).resolves.toMatchObject({ id: orderId });
+    await expect(api().getOrder(as('ops', ['admin']), { orderId })).resolves.toMatchObject({ id: orderId });
+    // Another customer: the same answer as for an id that does not exist.
+    await expect(api().getOrder(as('customer-2', ['customer']), { orderId })).rejects.toMatchObject({ kind: 'not-found', code: 'order-not-found' });
+    await expect(api().getTimeline(as('customer-2', ['customer']), { orderId })).rejects.toMatchObject({ kind: 'not-found' });
+    await expect(api().listCustomerOrders(as('customer-2', ['customer']), { customerId: 'customer-1' })).rejects.toMatchObject({
+      kind: 'permission-denied',
+    });
+    await expect(
+      api().placeOrder(as('customer-2', ['customer']), { customerId: 'customer-1', items: [{ sku: 'FIG-A', quantity: 1 }], paymentToken: 'tok_visa' }),
+    ).rejects.toMatchObject({ kind: 'permission-denied', code: 'not-this-customer' });
+  });
+
   it('refuses unknown skus and stores nothing when the catalogue is down', async () => {
     await expect(
       api().placeOrder(callContext(), { customerId: 'c', items: [{ sku: 'NOPE-1', quantity: 1 }], paymentToken: 't' }),

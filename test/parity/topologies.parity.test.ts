@@ -3,7 +3,8 @@ import { eventually } from '../support/eventually';
 import { ShopClient } from '../support/http-client';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
 import { InventoryContract } from '@contracts/inventory';
-import { GrpcContractTransport } from '@infra/messaging/grpc';
+import { OrderingContract } from '@contracts/ordering';
+import { channelCredentialsOf, GrpcContractTransport, loadGrpcTls } from '@infra/messaging/grpc';
 import { loadTopology, shippedTopologyPath } from '@infra/topology';
 import { startTracing, type TracingHandle } from '@infra/observability';
 import { startOtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver';
@@ -213,6 +214,31 @@ describe.each(TOPOLOGIES)('the shop on the %s topology', (topology) => {
         expect(refused).toMatchObject({ kind: 'unavailable' }); // no handshake, no call
       } finally {
         plaintext.close();
+      }
+    });
+
+    it('ordering checks the end user the edge relays, itself: another customer gets 404 even past the edge', async () => {
+      const placed = await customer.placeOrder([{ sku: 'SOIL-MIX', quantity: 1 }]);
+      const other = await client.signUp();
+      // As the edge would call, with its certificate, but with another customer's token.
+      const shipped = loadTopology(shippedTopologyPath(topology), { env: process.env });
+      const serving = shipped.targetOf('ordering').name;
+      const { host, port } = shipped.addressOf(serving);
+      const asGateway = new GrpcContractTransport({
+        address: `${host}:${port}`,
+        credentials: channelCredentialsOf(loadGrpcTls(shop.certificates!, shipped.edgeTarget().name), serving),
+      });
+      const call = (credential: string | undefined, caller?: { subject: string; roles: string[] }) =>
+        asGateway.unary(OrderingContract, 'getOrder', { correlationId: 'relay', deadline: Date.now() + 5_000, credential, caller }, { orderId: placed.body.orderId });
+      try {
+        await expect(call(customer.accessToken)).resolves.toMatchObject({ id: placed.body.orderId, customerId: customer.customerId });
+        await expect(call(other.accessToken)).rejects.toMatchObject({ kind: 'not-found', code: 'order-not-found' });
+        // A caller claimed without a token never reaches ordering: the other customer's claim to
+        // be the owner is not what ordering sees.
+        await expect(call(other.accessToken, { subject: customer.customerId, roles: ['admin'] })).rejects.toMatchObject({ kind: 'not-found' });
+        await expect(call('not.a.token')).rejects.toMatchObject({ kind: 'unauthenticated' });
+      } finally {
+        asGateway.close();
       }
     });
 

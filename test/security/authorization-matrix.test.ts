@@ -1,16 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
-import { RequestMethod, type Type } from '@nestjs/common';
-import { DocsController } from '../../apps/http-edge/src/openapi/docs.controller';
-import { CatalogController } from '../../apps/http-edge/src/routes/catalog.controller';
-import { IdentityController } from '../../apps/http-edge/src/routes/identity.controller';
-import { NotificationsController } from '../../apps/http-edge/src/routes/notifications.controller';
-import { HealthController, OperationsController } from '../../apps/http-edge/src/routes/operations.controller';
-import { OrdersController } from '../../apps/http-edge/src/routes/orders.controller';
+import { RequestMethod } from '@nestjs/common';
 import { eventually } from '../support/eventually';
 import { ShopClient, type HttpAnswer } from '../support/http-client';
 import { startShop, type RunningShop } from '../support/shop';
 import { asAdmin } from '../support/test-database';
+import { edgeControllers } from '../support/edge-controllers';
 
 const ROLES = ['anonymous', 'customer', 'otherCustomer', 'admin'] as const;
 type Role = (typeof ROLES)[number];
@@ -33,7 +28,7 @@ interface Route {
 
 /** Every route of the public API, read from the controllers' own metadata. */
 function declaredRoutes(): string[] {
-  const controllers: Type[] = [IdentityController, CatalogController, OrdersController, NotificationsController, OperationsController, HealthController, DocsController];
+  const controllers = edgeControllers();
   return controllers.flatMap((controller) => {
     const prefix = (Reflect.getMetadata(PATH_METADATA, controller) as string | undefined) ?? '/';
     return Object.getOwnPropertyNames(controller.prototype)

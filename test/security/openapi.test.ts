@@ -1,19 +1,14 @@
 import { HTTP_CODE_METADATA, METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
-import { RequestMethod, type Type } from '@nestjs/common';
-import { DocsController } from '../../apps/http-edge/src/openapi/docs.controller';
-import { CatalogController } from '../../apps/http-edge/src/routes/catalog.controller';
-import { IdentityController } from '../../apps/http-edge/src/routes/identity.controller';
-import { NotificationsController } from '../../apps/http-edge/src/routes/notifications.controller';
-import { HealthController, OperationsController } from '../../apps/http-edge/src/routes/operations.controller';
-import { OrdersController } from '../../apps/http-edge/src/routes/orders.controller';
+import { RequestMethod } from '@nestjs/common';
 import { ShopClient } from '../support/http-client';
 import { startShop, type RunningShop } from '../support/shop';
+import { edgeControllers } from '../support/edge-controllers';
 
 type Json = Record<string, unknown>;
 
 /** Every route the controllers declare, as `GET /orders/{id}` with the status it answers on success. */
 function declaredOperations(): Map<string, number> {
-  const controllers: Type[] = [IdentityController, CatalogController, OrdersController, NotificationsController, OperationsController, HealthController, DocsController];
+  const controllers = edgeControllers();
   return new Map(controllers.flatMap((controller) => {
     const prefix = (Reflect.getMetadata(PATH_METADATA, controller) as string | undefined) ?? '/';
     return Object.getOwnPropertyNames(controller.prototype)

@@ -19,6 +19,8 @@ export type TopologyName = 'monolith' | 'hybrid' | 'split';
 export interface ShopOnTopology {
   readonly topology: TopologyName;
   readonly baseUrl: string;
+  /** Split topologies: the folder of every target's certificate (mutual TLS), as `npm run certs` writes it. */
+  readonly certificates?: string;
   /** SQL as superuser in the database that holds `context`'s schema. */
   query<T = Record<string, unknown>>(context: string, sql: string, params?: unknown[]): Promise<T[]>;
   /** Delivers an envelope again the way this topology delivers events (in-process or Kafka). */
@@ -68,6 +70,7 @@ export async function startShopOn(topology: TopologyName, extraEnv: NodeJS.Proce
   return {
     topology,
     baseUrl: launched.edgeUrl,
+    certificates,
     query: (context, sql, params = []) => asAdmin({ adminUrl: testAdminUrl(), database: databaseOf(context) }, sql, params),
     redeliver: async (envelope) => {
       await producer.send({ topic: eventTopicOf(envelope.type.split('.')[0], prefix), acks: -1, messages: [kafkaMessageOf(envelope)] });

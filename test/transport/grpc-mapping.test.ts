@@ -3,16 +3,23 @@ import { ContractError, ERROR_KINDS, type CallContext } from '@contracts/kernel'
 import { contextOf, fromServiceError, metadataOf, toServiceError } from '@infra/messaging/grpc';
 
 describe('the call context over gRPC metadata', () => {
-  it('arrives whole: story ids, trace context, caller, and the deadline as gRPC carries it', () => {
+  it('arrives whole: story ids, trace context, the end user\'s token, and the deadline as gRPC carries it', () => {
     const ctx: CallContext = {
       deadline: Date.now() + 1_234,
       correlationId: 'corr',
       causationId: 'cause',
       requestId: 'req',
       traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
-      caller: { subject: 'customer-1', roles: ['customer'] },
+      credential: 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJjdXN0b21lci0xIn0.c2lnbmF0dXJl',
     };
     expect(contextOf(metadataOf(ctx), new Date(ctx.deadline))).toEqual(ctx);
+  });
+
+  it('never carries the caller as plain data: the server takes it from the verified token alone (ADR 0031)', () => {
+    const ctx: CallContext = { deadline: Date.now() + 1_000, correlationId: 'corr', caller: { subject: 'customer-1', roles: ['admin'] } };
+    const metadata = metadataOf(ctx);
+    expect(metadata.get('x-ficus-caller')).toEqual([]);
+    expect(contextOf(metadata, new Date(ctx.deadline)).caller).toBeUndefined();
   });
 
   it('gives a call without a deadline the default budget, and ignores a caller that is not one', () => {

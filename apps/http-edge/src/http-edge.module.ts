@@ -7,6 +7,7 @@ import { LastKnownProductNames } from './fallbacks/product-names';
 import { RequestContexts } from './request-context';
 import { CatalogController } from './routes/catalog.controller';
 import { IdentityController } from './routes/identity.controller';
+import { JwksController } from './routes/jwks.controller';
 import { NotificationsController } from './routes/notifications.controller';
 import { HealthModule } from './health.module';
 import { OperationsController } from './routes/operations.controller';
@@ -24,7 +25,7 @@ import { rateLimiterProvider } from './rate-limit/rate-limiter';
     HealthModule,
     FicusModule.clients(ALL_CONTRACTS),
   ],
-  controllers: [IdentityController, CatalogController, OrdersController, NotificationsController, OperationsController, DocsController],
+  controllers: [IdentityController, JwksController, CatalogController, OrdersController, NotificationsController, OperationsController, DocsController],
   providers: [RequestContexts, AccessTokenVerifier, AuthGuard, LastKnownProductNames, rateLimiterProvider],
 })
 export class HttpEdgeModule implements NestModule {

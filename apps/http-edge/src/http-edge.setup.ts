@@ -3,8 +3,10 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 import { readProcessEnv } from '@infra/runtime';
+import type { LegacyUpstream } from '@infra/topology';
 import { admissionGate, type AdmissionLimits } from './admission/admission-gate';
 import { requestIdOf } from './request-context';
+import { legacyUpstream } from './routing/legacy-upstream';
 import { applyCorsAllowList, corsOriginsFromEnv } from './security/cors-allow-list';
 import { httpTelemetry } from './telemetry/http-telemetry';
 
@@ -14,10 +16,16 @@ export const BODY_LIMIT = '64kb';
  * What every HTTP edge sets up before it listens, in this order: the request id echoed back,
  * security headers (helmet) and the CORS allow-list — first, so that even a shed request's 503
  * carries them and a browser may read its Retry-After —, the server span and RED metrics, admission
- * control (load shedding, before any parsing, so a shed request costs almost nothing), then a
- * strict JSON body parser with a size limit; and no framework banner.
+ * control (load shedding, before any parsing, so a shed request costs almost nothing), the legacy
+ * upstream when there is one (what ficus does not serve streams on to the old application), then
+ * a strict JSON body parser with a size limit; and no framework banner.
  */
-export function setUpHttpEdge(app: INestApplication, limits: AdmissionLimits = admissionLimitsFromEnv()): void {
+export function setUpHttpEdge(
+  app: INestApplication,
+  /** `legacy`: the topology's legacy upstream; unset, FICUS_LEGACY_URL's; null, none (a process that is not the edge). */
+  options: { limits?: AdmissionLimits; legacy?: LegacyUpstream | null } = {},
+): void {
+  const limits = options.limits ?? admissionLimitsFromEnv();
   const express = app as NestExpressApplication;
   express.disable('x-powered-by');
   express.use((request: Request, response: Response, next: NextFunction) => {
@@ -28,7 +36,15 @@ export function setUpHttpEdge(app: INestApplication, limits: AdmissionLimits = a
   applyCorsAllowList(express, corsOriginsFromEnv()); // FICUS_CORS_ORIGINS; none: no CORS headers
   express.use(httpTelemetry());
   express.use(admissionGate(limits));
+  const legacy = options.legacy === undefined ? legacyUpstreamFromEnv() : options.legacy;
+  if (legacy) express.use(legacyUpstream(legacy));
   express.useBodyParser('json', { limit: BODY_LIMIT, strict: true, type: ['application/json', 'application/*+json'] });
+}
+
+/** FICUS_LEGACY_URL (and FICUS_LEGACY_ROUTES, comma-separated prefixes), for an edge without a topology file. */
+function legacyUpstreamFromEnv(): LegacyUpstream | undefined {
+  const env = readProcessEnv();
+  return env.FICUS_LEGACY_URL ? { url: env.FICUS_LEGACY_URL, routes: env.FICUS_LEGACY_ROUTES } : undefined;
 }
 
 function admissionLimitsFromEnv(): AdmissionLimits {

@@ -3,3 +3,4 @@ export { setUpHttpEdge } from './http-edge.setup';
 export { HealthModule } from './health.module';
 export { problemOfContractError, type Problem } from './problem/problem';
 export { admissionGate, type AdmissionLimits } from './admission/admission-gate';
+export { JwksModule } from './routes/jwks.controller';

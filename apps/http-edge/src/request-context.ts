@@ -20,6 +20,8 @@ export class RequestContexts {
       correlationId: requestId,
       deadline: Date.now() + this.budgetMs,
       caller: request.caller,
+      // Relayed only once the guard verified it: a service in another process verifies it again.
+      credential: request.caller ? bearerTokenOf(request) : undefined,
       traceparent: requestTraceparent(request),
     };
   }
@@ -38,4 +40,8 @@ export function requestIdOf(request: Request): string {
   const generated = randomUUID();
   request.headers['x-request-id'] = generated;
   return generated;
+}
+
+export function bearerTokenOf(request: Request): string | undefined {
+  return /^Bearer ([A-Za-z0-9_\-.]+)$/.exec(request.headers.authorization ?? '')?.[1];
 }

@@ -13,13 +13,15 @@ const program = new Command('ficus-service')
   .description('run the modules of one deploy target of a ficus topology')
   .requiredOption('-t, --target <name>', 'the deploy target to run (a name under targets: in the topology)')
   .option('--topology <file>', 'topology YAML file', process.env.FICUS_TOPOLOGY ?? shippedTopologyPath('split'))
+  .option('--instance <id>', 'this instance\'s id in the service registry (default FICUS_INSTANCE_ID, then <hostname>-<pid>)')
+  .option('--canary', 'run the second version of the target, on the ports of its canary: in the topology (blue/green, canary)')
   .parse();
 
-const { target, topology } = program.opts<{ target: string; topology: string }>();
+const { target, topology, instance, canary } = program.opts<{ target: string; topology: string; instance?: string; canary?: boolean }>();
 const log = pino({ level: process.env.LOG_LEVEL ?? 'info' });
 const tracing = startTracing(`ficus-${target}`);
 
-runTarget({ topologyPath: topology, target, log }).then(
+runTarget({ topologyPath: topology, target, log, instance, canary }).then(
   (running) => {
     const grpc = running.target.grpc && !running.topology.isSingleProcess ? `, gRPC ${running.target.grpc.port}` : '';
     log.info(`ficus ${running.target.name} (${running.target.modules.join(', ') || 'edge'}) on HTTP ${running.target.http.port}${grpc}`);

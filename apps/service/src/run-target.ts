@@ -5,11 +5,14 @@ import { Logger } from 'nestjs-pino';
 import type { Logger as PinoLogger } from 'pino';
 import { setUpHttpEdge } from '@apps/http-edge';
 import { ALL_CONTRACTS } from '@contracts/all-contracts';
+import { ACCESS_TOKEN_TYPE, accessTokenClaims } from '@contracts/identity';
 import { BOUNDED_CONTEXTS } from '@contracts/kernel';
+import { readInstanceSettings, startProcessDiscovery, withInstancePorts } from '@infra/discovery';
 import { loadGrpcTls } from '@infra/messaging/grpc';
-import { KafkaEventPublisher, ensureTopics } from '@infra/messaging/kafka';
+import { KafkaEventPublisher, ensureTopics, kafkaCredentialsOf } from '@infra/messaging/kafka';
 import type { DatabaseConfig } from '@infra/persistence';
 import { ProcessWiring, readProcessEnv, resolveDatabase } from '@infra/runtime';
+import { remoteCallerVerifier } from '@infra/security';
 import { loadTopology, type DeployTarget, type Topology } from '@infra/topology';
 import { MODULES } from './module-catalogue';
 import { ServiceModule } from './service.module';
@@ -26,9 +29,19 @@ export interface RunningTarget {
  * database, its gRPC server and routes to the others, its Kafka consumers. The same code for
  * every target and every topology; only the YAML differs.
  */
-export async function runTarget(options: { topologyPath: string; target: string; log: PinoLogger }): Promise<RunningTarget> {
+export async function runTarget(options: {
+  topologyPath: string;
+  target: string;
+  log: PinoLogger;
+  instance?: string;
+  /** Run the target's second version, on the ports its `canary:` names (ADR 0032). */
+  canary?: boolean;
+}): Promise<RunningTarget> {
   const env = readProcessEnv();
-  const topology = loadTopology(options.topologyPath);
+  // A second instance of a target runs on ports of its own (FICUS_GRPC_PORT, FICUS_HTTP_PORT).
+  const instance = readInstanceSettings(process.env, { instance: options.instance });
+  const loaded = loadTopology(options.topologyPath);
+  const topology = withInstancePorts(options.canary ? asCanary(loaded, options.target) : loaded, options.target, instance);
   const target = topology.target(options.target);
   const modules = target.modules.map((name) => MODULES[name]);
 
@@ -42,9 +55,13 @@ export async function runTarget(options: { topologyPath: string; target: string;
     stopDatabase = resolved.stop;
   }
 
+  // The registry, when the topology finds any target through it (ADR 0030); nothing otherwise.
+  const discovery = await startProcessDiscovery({ topology, target: target.name, database, instance });
+
+  const kafkaCredentials = kafkaCredentialsOf(process.env);
   const kafka = topology.isSingleProcess
     ? undefined
-    : new Kafka({ clientId: `ficus-${target.name}`, brokers: [...topology.kafka.brokers], logLevel: logLevel.ERROR });
+    : new Kafka({ clientId: `ficus-${target.name}`, brokers: [...topology.kafka.brokers], logLevel: logLevel.ERROR, ...kafkaCredentials });
   if (kafka) {
     await ensureTopics(kafka, {
       contexts: BOUNDED_CONTEXTS,
@@ -56,30 +73,42 @@ export async function runTarget(options: { topologyPath: string; target: string;
   const publisher = kafka ? new KafkaEventPublisher(kafka, env.FICUS_KAFKA_NAMESPACE) : undefined;
 
   const app = await NestFactory.create<NestExpressApplication>(
-    ServiceModule.forTarget({ modules, edge: target.edge, root: { database, remotePublisher: publisher } }),
+    ServiceModule.forTarget({
+      modules,
+      edge: target.edge,
+      servesJwks: target.modules.includes('identity'),
+      root: { database, remotePublisher: publisher },
+    }),
     { bodyParser: false, bufferLogs: true },
   );
   app.useLogger(app.get(Logger));
-  setUpHttpEdge(app);
+  setUpHttpEdge(app, { legacy: target.edge ? target.legacy : null });
   const wiring = new ProcessWiring(app, {
     topology,
     target: target.name,
     contracts: ALL_CONTRACTS,
     kafka,
     kafkaNamespace: env.FICUS_KAFKA_NAMESPACE,
+    kafkaCredentials,
+    discovery: discovery?.watcher,
     tls: env.FICUS_GRPC_TLS_DIR && !topology.isSingleProcess ? loadGrpcTls(env.FICUS_GRPC_TLS_DIR, target.name) : undefined,
+    verifyCaller: topology.isSingleProcess ? undefined : remoteCallerVerifier(jwksUrlOf(topology, env.FICUS_JWKS_URL), { type: ACCESS_TOKEN_TYPE, ...accessTokenClaims(process.env) }),
   });
+  wiring.declareRouteFlags();
   await app.init(); // modules serve their contracts while initialising, so routes come after
   wiring.routeRemoteContracts();
   await wiring.start();
   await app.listen(target.http.port, target.http.host);
+  await discovery?.join(); // only now that it serves
   return {
     topology,
     target,
     app,
     close: async () => {
+      await discovery?.leave(); // callers stop sending here before the server closes
       await app.close();
       wiring.stop();
+      await discovery?.close();
       await publisher?.close();
       await stopDatabase();
     },
@@ -98,6 +127,27 @@ function databaseOf(target: DeployTarget, shared: DatabaseConfig): DatabaseConfi
     default:
       return shared;
   }
+}
+
+/** The topology as the canary of `target` sees it: the target at its canary's ports. */
+function asCanary(topology: Topology, target: string): Topology {
+  const canary = topology.target(target).canary;
+  if (!canary) {
+    throw new Error(`target "${target}" has no canary: in ${topology.source} — add canary: { grpc: { port }, http: { port }, percent } to run a second version`);
+  }
+  return topology.withTarget(target, (deployTarget) => ({ ...deployTarget, grpc: canary.grpc, http: canary.http, canary: undefined }));
+}
+
+/**
+ * Where the services of a topology fetch the keys that verify a relayed access token: the JWKS
+ * route of the process that hosts identity (FICUS_JWKS_URL names another, say a Kubernetes
+ * Service). Its gRPC host is the name other processes reach it by.
+ */
+function jwksUrlOf(topology: Topology, given: string | undefined): URL {
+  if (given) return new URL(given);
+  const identity = topology.targetOf('identity');
+  const host = identity.grpc?.host ?? identity.http.host ?? '127.0.0.1';
+  return new URL(`http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${identity.http.port}/.well-known/jwks.json`);
 }
 
 /** Where a gateway that hosts no module keeps what it stores. */

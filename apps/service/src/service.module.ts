@@ -1,14 +1,15 @@
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { LoggerModule } from 'nestjs-pino';
-import { HealthModule, HttpEdgeModule } from '@apps/http-edge';
+import { HealthModule, HttpEdgeModule, JwksModule } from '@apps/http-edge';
 import { loggerOptions } from '@infra/observability';
 import { FicusModule, type FicusRootOptions } from '@infra/runtime';
 
 /** The modules of one deploy target, and the public HTTP API when the target is the edge. */
 @Module({})
 export class ServiceModule {
-  static forTarget(options: { modules: readonly Type[]; edge: boolean; root: FicusRootOptions }): DynamicModule {
+  /** `servesJwks`: the target hosts identity but not the public API, and publishes its keys itself. */
+  static forTarget(options: { modules: readonly Type[]; edge: boolean; servesJwks?: boolean; root: FicusRootOptions }): DynamicModule {
     return {
       module: ServiceModule,
       imports: [
@@ -17,6 +18,7 @@ export class ServiceModule {
         FicusModule.forRoot(options.root),
         ...options.modules,
         options.edge ? HttpEdgeModule : HealthModule,
+        ...(options.servesJwks && !options.edge ? [JwksModule] : []),
       ],
     };
   }

@@ -7,7 +7,8 @@ import {
   type ServiceDefinition,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
-import { ContractError, internalError, type Contract } from '@contracts/kernel';
+import { ContractError, internalError, unauthenticated, type CallContext, type Caller, type Contract } from '@contracts/kernel';
+import { contractCallsServed } from '@infra/observability';
 import type { InProcessContractTransport } from '../in-process-contract.transport';
 import { contextOf } from './call-metadata';
 import { toServiceError } from './grpc-status';
@@ -23,6 +24,11 @@ export interface GrpcServerOptions {
    * may call this contract; refused calls answer PERMISSION_DENIED.
    */
   readonly authorize?: (callerTarget: string | undefined, contract: Contract) => boolean;
+  /**
+   * Who the end user of a call is, from the access token relayed in its metadata (rejects when
+   * the token is not valid). Unset: calls are served without an end user, whatever they carry.
+   */
+  readonly verifyCaller?: (credential: string) => Promise<Caller>;
 }
 
 const services = new WeakMap<Contract, ServiceDefinition>();
@@ -112,11 +118,19 @@ export class GrpcContractServer {
     return (call, callback) => {
       const refused = this.refusal(call, contract);
       if (refused) return callback(toServiceError(refused));
-      const ctx = contextOf(call.metadata, call.getDeadline());
-      this.local.unary(contract, method, ctx, call.request).then(
-        (answer) => callback(null, answer),
-        (error: unknown) => callback(toServiceError(this.typed(error, what))),
-      );
+      this.callContext(contextOf(call.metadata, call.getDeadline()))
+        .then((ctx) => this.local.unary(contract, method, ctx, call.request))
+        .then(
+          (answer) => {
+            contractCallsServed.inc({ contract: contract.name, method, outcome: 'ok' });
+            callback(null, answer);
+          },
+          (error: unknown) => {
+            const typed = this.typed(error, what);
+            contractCallsServed.inc({ contract: contract.name, method, outcome: typed.kind });
+            callback(toServiceError(typed));
+          },
+        );
     };
   }
 
@@ -128,26 +142,47 @@ export class GrpcContractServer {
         call.emit('error', Object.assign(new Error(what), toServiceError(refused)));
         return;
       }
-      const ctx = contextOf(call.metadata, call.getDeadline());
-      const iterator = this.local.serverStream(contract, method, ctx, call.request)[Symbol.asyncIterator]();
       let cancelled = false;
+      let iterator: AsyncIterator<unknown> | undefined;
       call.on('cancelled', () => {
         cancelled = true;
-        void iterator.return?.();
+        void iterator?.return?.();
       });
       void (async () => {
         try {
+          const ctx = await this.callContext(contextOf(call.metadata, call.getDeadline()));
+          iterator = this.local.serverStream(contract, method, ctx, call.request)[Symbol.asyncIterator]();
           for (let next = await iterator.next(); !next.done && !cancelled; next = await iterator.next()) {
             if (!call.write(next.value)) {
               await new Promise((resolve) => call.once('drain', resolve));
             }
           }
           if (!cancelled) call.end();
+          contractCallsServed.inc({ contract: contract.name, method, outcome: cancelled ? 'cancelled' : 'ok' });
         } catch (error) {
-          if (!cancelled) call.emit('error', Object.assign(new Error(what), toServiceError(this.typed(error, what))));
+          const typed = this.typed(error, what);
+          contractCallsServed.inc({ contract: contract.name, method, outcome: typed.kind });
+          if (!cancelled) call.emit('error', Object.assign(new Error(what), toServiceError(typed)));
         }
       })();
     };
+  }
+
+  /**
+   * The call's end user, verified from its relayed token; a token that does not verify fails the
+   * call as unauthenticated rather than serving it as nobody's.
+   */
+  private async callContext(received: CallContext): Promise<CallContext> {
+    const { credential } = received;
+    if (!credential || !this.options.verifyCaller) return { ...received, credential: undefined };
+    let caller: Caller;
+    try {
+      caller = await this.options.verifyCaller(credential);
+    } catch (error) {
+      this.logger.warn({ reason: error instanceof Error ? error.message : String(error) }, 'gRPC call refused: the relayed access token is not valid');
+      throw unauthenticated('invalid-token', 'the relayed access token is not valid');
+    }
+    return { ...received, caller };
   }
 
   /** Under mutual TLS, a caller whose certificate's target may not call this contract is refused. */

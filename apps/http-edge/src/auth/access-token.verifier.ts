@@ -1,18 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { createLocalJWKSet, errors, jwtVerify, type JSONWebKeySet } from 'jose';
+import { createLocalJWKSet, errors, type JSONWebKeySet } from 'jose';
 import { ACCESS_TOKEN_TYPE, accessTokenClaims, IDENTITY, type IdentityApi } from '@contracts/identity';
 import { unauthenticated, type Caller } from '@contracts/kernel';
+import { verifyAccessToken } from '@infra/security';
 import { RequestContexts } from '../request-context';
 
-/** What identity signs with, and nothing else: never `none`, never an HMAC (RFC 8725 §3.1). */
-const ALLOWED_ALGORITHMS = ['ES256'];
-/** Allowed drift between identity's clock and ours, for `exp`, `nbf` and `iat`. */
-const CLOCK_TOLERANCE_SECONDS = 30;
-/**
- * Identity's access tokens live 15 minutes: one issued (`iat`) longer ago than this, or in the
- * future, was not issued as one, whatever its `exp` says.
- */
-const MAX_TOKEN_AGE = '1h';
 const JWKS_MAX_AGE_MS = 5 * 60_000;
 /**
  * An unknown key id refreshes the keys at most this often: random kids must not hammer identity.
@@ -65,21 +57,8 @@ export class AccessTokenVerifier {
     await this.keys(true).catch(() => undefined);
   }
 
-  private async verifyWith(keys: ReturnType<typeof createLocalJWKSet>, token: string): Promise<Caller> {
-    const { payload } = await jwtVerify(token, keys, {
-      algorithms: ALLOWED_ALGORITHMS,
-      typ: ACCESS_TOKEN_TYPE,
-      issuer: this.claims.issuer,
-      audience: this.claims.audience,
-      clockTolerance: CLOCK_TOLERANCE_SECONDS,
-      maxTokenAge: MAX_TOKEN_AGE,
-      requiredClaims: ['sub', 'exp', 'nbf', 'iat'],
-    });
-    if (typeof payload.sub !== 'string' || payload.sub.length === 0) {
-      throw new errors.JWTClaimValidationFailed('"sub" claim must be a non-empty string', payload, 'sub', 'check_failed');
-    }
-    const roles = Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === 'string') : [];
-    return { subject: payload.sub, roles };
+  private verifyWith(keys: ReturnType<typeof createLocalJWKSet>, token: string): Promise<Caller> {
+    return verifyAccessToken(token, keys, { type: ACCESS_TOKEN_TYPE, ...this.claims });
   }
 
   /**

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Inject, Post, Req } from '@nestjs/common';
+import { Body, Controller, HttpCode, Inject, Post, Req } from '@nestjs/common';
 import type { Request } from 'express';
 import { z } from 'zod';
 import { IDENTITY, PasswordSchema, RefreshTokenSchema, type IdentityApi } from '@contracts/identity';
@@ -44,11 +44,5 @@ export class IdentityController {
   @HttpCode(204)
   async logout(@Req() request: Request, @Body() body: unknown): Promise<void> {
     await this.identity.logout(this.contexts.of(request), parseOr(RefreshTokenBody, body, 'body'));
-  }
-
-  /** The public keys access tokens are signed with, for anyone who verifies them. */
-  @Get('.well-known/jwks.json')
-  jwks(@Req() request: Request) {
-    return this.identity.getJwks(this.contexts.of(request), {});
   }
 }

@@ -5,6 +5,7 @@ import type { OrderingApi, OrderView } from '@contracts/ordering';
 import { traceIdOf } from '@infra/observability';
 import { TIMELINE_STEP } from '../domain/order-events';
 import { GetOrderQuery } from './get-order/get-order.query';
+import { assertActsFor, assertMayRead } from './order-access';
 import { ListCustomerOrdersQuery } from './list-customer-orders/list-customer-orders.query';
 import { PlaceOrderCommand, type PlaceOrderInput } from './place-order/place-order.command';
 import { RebuildOrderHistoryCommand } from './rebuild-order-history/rebuild-order-history.command';
@@ -16,12 +17,14 @@ export class OrderingContractAdapter implements OrderingApi {
     private readonly queries: QueryBus,
   ) {}
 
-  placeOrder(ctx: CallContext, request: PlaceOrderInput) {
+  async placeOrder(ctx: CallContext, request: PlaceOrderInput) {
+    assertActsFor(ctx, request.customerId);
     return this.commands.execute(new PlaceOrderCommand(ctx, request));
   }
 
-  async getOrder(_ctx: CallContext, request: { orderId: string }): Promise<OrderView> {
+  async getOrder(ctx: CallContext, request: { orderId: string }): Promise<OrderView> {
     const { order, history } = await this.queries.execute(new GetOrderQuery(request.orderId));
+    assertMayRead(ctx, order);
     return {
       id: order.id,
       customerId: order.customerId,
@@ -35,8 +38,9 @@ export class OrderingContractAdapter implements OrderingApi {
     };
   }
 
-  async getTimeline(_ctx: CallContext, request: { orderId: string }) {
+  async getTimeline(ctx: CallContext, request: { orderId: string }) {
     const { order, history, sagaTraceparent } = await this.queries.execute(new GetOrderQuery(request.orderId));
+    assertMayRead(ctx, order);
     return {
       orderId: order.id,
       status: order.status,
@@ -52,7 +56,8 @@ export class OrderingContractAdapter implements OrderingApi {
     };
   }
 
-  listCustomerOrders(_ctx: CallContext, request: { customerId: string; page?: number; pageSize?: number }) {
+  async listCustomerOrders(ctx: CallContext, request: { customerId: string; page?: number; pageSize?: number }) {
+    assertActsFor(ctx, request.customerId);
     return this.queries.execute(
       new ListCustomerOrdersQuery(request.customerId, request.page ?? 1, request.pageSize ?? 20),
     );

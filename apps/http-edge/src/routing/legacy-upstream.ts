@@ -1,0 +1,86 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { Logger } from '@nestjs/common';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { createProxyMiddleware, debugProxyErrorsPlugin, proxyEventsPlugin } from 'http-proxy-middleware';
+import type { LegacyUpstream } from '@infra/topology';
+import { ROUTE_TABLE } from '../openapi/route-table';
+import { problem } from '../problem/problem';
+
+/** How long the legacy application may take to answer before the client gets a 502. */
+const LEGACY_TIMEOUT_MS = 30_000;
+
+/**
+ * The strangler fig's first step: ficus stands in front of the application it replaces, serves
+ * the routes its contexts already own, and proxies everything else to the old application —
+ * requests for which ficus has no route (method and path), and those under `routes`, prefixes of
+ * routes ficus has but should not serve yet. Moving a route over is deleting its prefix here.
+ *
+ * Proxied requests keep their method, path, query, headers and body (this runs before the body
+ * parser, so the body streams through untouched), plus X-Forwarded-* and the request id. When
+ * the legacy application cannot be reached, or takes too long, the client gets a 502 problem.
+ */
+export function legacyUpstream(legacy: LegacyUpstream): RequestHandler {
+  const logger = new Logger('LegacyUpstream');
+  const servedByFicus = ficusRouteMatcher();
+  const proxy = createProxyMiddleware({
+    target: legacy.url,
+    changeOrigin: true,
+    xfwd: true,
+    proxyTimeout: LEGACY_TIMEOUT_MS,
+    // Without the default plain-text error answer and console logger: errors answer a problem
+    // body (below), and logging goes through the process's logger.
+    ejectPlugins: true,
+    plugins: [debugProxyErrorsPlugin, proxyEventsPlugin],
+    on: {
+      error: (error, request, target) => {
+        logger.warn({ err: error, path: (request as Request).originalUrl }, 'the legacy upstream did not answer');
+        // A plain socket (an upgrade) has no status to answer with.
+        if (typeof (target as Partial<ServerResponse>).setHeader !== 'function') {
+          (target as Socket).destroy();
+          return;
+        }
+        const response = target as ServerResponse<IncomingMessage>;
+        if (response.headersSent) {
+          response.destroy();
+          return;
+        }
+        const body = problem(502, 'legacy-upstream-unavailable', 'the application behind this route did not answer', {
+          instance: (request as Request).originalUrl,
+        });
+        response.statusCode = 502;
+        response.setHeader('content-type', 'application/problem+json');
+        response.end(JSON.stringify(body));
+      },
+    },
+  });
+  return (request: Request, response: Response, next: NextFunction) => {
+    const path = request.path;
+    const toLegacy = legacy.routes.some((prefix) => isUnder(path, prefix)) || !servedByFicus(request.method, path);
+    if (!toLegacy) return next();
+    response.setHeader('X-Ficus-Upstream', 'legacy');
+    void proxy(request, response, next);
+  };
+}
+
+/** Whether `path` is `prefix` or below it (`/reviews` covers `/reviews/7`, not `/reviewsx`). */
+function isUnder(path: string, prefix: string): boolean {
+  const base = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
+  return path === base || path.startsWith(`${base}/`);
+}
+
+/** Whether ficus has a route for a method and path: every route of the route table. */
+function ficusRouteMatcher(): (method: string, path: string) => boolean {
+  const routes = ROUTE_TABLE.map((route) => ({
+    method: route.method,
+    pattern: new RegExp(`^/${route.route.split('/').map((segment) => (segment.startsWith(':') ? '[^/]+' : escape(segment))).join('/')}/?$`),
+  }));
+  return (method, path) => {
+    const asked = method === 'HEAD' ? 'GET' : method;
+    return routes.some((route) => route.method === asked && route.pattern.test(path));
+  };
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,55 @@
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import type { Topology } from '@infra/topology';
+
+/**
+ * What tells one instance of a target from another of the same target: its id in the registry,
+ * and the ports it listens on when it does not use the topology's (a second instance on the same
+ * machine). Read from the `--instance` flag and the environment.
+ */
+export interface InstanceSettings {
+  readonly instanceId: string;
+  readonly grpcPort?: number;
+  readonly httpPort?: number;
+  /** The host callers dial this instance at, when it is not the topology's (another machine). */
+  readonly advertiseHost?: string;
+}
+
+const port = z.coerce.number().int().min(1).max(65_535).optional();
+const blankIsUnset = (value: unknown) => (value === '' ? undefined : value);
+
+const InstanceEnv = z.object({
+  FICUS_INSTANCE_ID: z.preprocess(blankIsUnset, z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/).optional()),
+  FICUS_GRPC_PORT: z.preprocess(blankIsUnset, port),
+  FICUS_HTTP_PORT: z.preprocess(blankIsUnset, port),
+  FICUS_ADVERTISE_HOST: z.preprocess(blankIsUnset, z.string().min(1).optional()),
+});
+
+/** `--instance <id>` wins over FICUS_INSTANCE_ID; without either, `<hostname>-<pid>` (a pod's name in Kubernetes). */
+export function readInstanceSettings(env: NodeJS.ProcessEnv = process.env, flags: { instance?: string } = {}): InstanceSettings {
+  const parsed = InstanceEnv.safeParse({ ...env, FICUS_INSTANCE_ID: flags.instance ?? env.FICUS_INSTANCE_ID });
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new Error(`invalid instance settings (--instance, FICUS_INSTANCE_ID, FICUS_GRPC_PORT, FICUS_HTTP_PORT, FICUS_ADVERTISE_HOST):\n${lines.join('\n')}`);
+  }
+  const { FICUS_INSTANCE_ID, FICUS_GRPC_PORT, FICUS_HTTP_PORT, FICUS_ADVERTISE_HOST } = parsed.data;
+  return {
+    instanceId: FICUS_INSTANCE_ID ?? `${hostname()}-${process.pid}`,
+    grpcPort: FICUS_GRPC_PORT,
+    httpPort: FICUS_HTTP_PORT,
+    advertiseHost: FICUS_ADVERTISE_HOST,
+  };
+}
+
+/**
+ * The topology as this instance sees it: its own target listening (and reached) on the ports it
+ * was given. Other targets are untouched, and so is what other processes read from the file.
+ */
+export function withInstancePorts(topology: Topology, target: string, settings: InstanceSettings): Topology {
+  if (settings.grpcPort === undefined && settings.httpPort === undefined) return topology;
+  return topology.withTarget(target, (deployTarget) => ({
+    ...deployTarget,
+    grpc: deployTarget.grpc && settings.grpcPort !== undefined ? { ...deployTarget.grpc, port: settings.grpcPort, listenPort: settings.grpcPort } : deployTarget.grpc,
+    http: settings.httpPort !== undefined ? { ...deployTarget.http, port: settings.httpPort } : deployTarget.http,
+  }));
+}

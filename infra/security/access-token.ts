@@ -1,0 +1,52 @@
+import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import type { Caller } from '@contracts/kernel';
+
+/** What identity signs with, and nothing else: never `none`, never an HMAC (RFC 8725 §3.1). */
+export const ACCESS_TOKEN_ALGORITHMS = ['ES256'];
+/** Allowed drift between identity's clock and ours, for `exp`, `nbf` and `iat`. */
+const CLOCK_TOLERANCE_SECONDS = 30;
+/**
+ * Identity's access tokens live 15 minutes: one issued (`iat`) longer ago than this, or in the
+ * future, was not issued as one, whatever its `exp` says.
+ */
+const MAX_TOKEN_AGE = '1h';
+
+/** The claims an access token must carry to be one of ours. */
+export interface AccessTokenRules {
+  readonly type: string;
+  readonly issuer: string;
+  readonly audience: string;
+}
+
+/**
+ * Verifies an access token per RFC 8725 and returns the end user it names: only ES256 (`none`
+ * and HMAC tokens cannot pass, whatever their header says), the given `typ`, `iss` and `aud`,
+ * `exp`, `nbf` and `iat` required and checked with 30 s of clock skew. Throws jose's errors.
+ */
+export async function verifyAccessToken(token: string, keys: JWTVerifyGetKey, rules: AccessTokenRules): Promise<Caller> {
+  const { payload } = await jwtVerify(token, keys, {
+    algorithms: ACCESS_TOKEN_ALGORITHMS,
+    typ: rules.type,
+    issuer: rules.issuer,
+    audience: rules.audience,
+    clockTolerance: CLOCK_TOLERANCE_SECONDS,
+    maxTokenAge: MAX_TOKEN_AGE,
+    requiredClaims: ['sub', 'exp', 'nbf', 'iat'],
+  });
+  if (typeof payload.sub !== 'string' || payload.sub.length === 0) {
+    throw new errors.JWTClaimValidationFailed('"sub" claim must be a non-empty string', payload, 'sub', 'check_failed');
+  }
+  const roles = Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === 'string') : [];
+  return { subject: payload.sub, roles };
+}
+
+/**
+ * How a service in another process than the edge learns who the end user is: from the access
+ * token the edge relays with the call, verified against the keys identity publishes at its
+ * `/.well-known/jwks.json` (jose caches them, and an unknown key id fetches them again at most
+ * every 30 s, so a rotation needs no restart). A plain claim in metadata is never believed.
+ */
+export function remoteCallerVerifier(jwksUrl: URL, rules: AccessTokenRules): (token: string) => Promise<Caller> {
+  const keys = createRemoteJWKSet(jwksUrl, { timeoutDuration: 2_000, cooldownDuration: 30_000, cacheMaxAge: 5 * 60_000 });
+  return (token) => verifyAccessToken(token, keys, rules);
+}

@@ -1,0 +1,27 @@
+import { notFound, permissionDenied, type CallContext } from '@contracts/kernel';
+
+/**
+ * Ordering checks who may see and place which orders itself, from the end user the call carries
+ * (verified from the relayed access token when the call crossed a process, ADR 0031), so a
+ * request that reached ordering past the edge's checks still sees only its own orders. A call
+ * with no end user is a service acting on its own authority (a saga step, a read model rebuild),
+ * which mutual TLS and the topology's callers already limit.
+ */
+export function actsForCustomer(ctx: CallContext, customerId: string): boolean {
+  const caller = ctx.caller;
+  return !caller || caller.roles.includes('admin') || caller.subject === customerId;
+}
+
+/** Another customer's order answers exactly as a missing one, so ids cannot be probed. */
+export function assertMayRead(ctx: CallContext, order: { id: string; customerId: string }): void {
+  if (!actsForCustomer(ctx, order.customerId)) {
+    throw notFound('order-not-found', `no order ${order.id}`, { orderId: order.id });
+  }
+}
+
+/** Placing or listing orders for another customer is refused outright. */
+export function assertActsFor(ctx: CallContext, customerId: string): void {
+  if (!actsForCustomer(ctx, customerId)) {
+    throw permissionDenied('not-this-customer', 'a customer may act only on their own orders');
+  }
+}

@@ -1,0 +1,71 @@
+import { CatalogContract } from '@contracts/catalog';
+import type { CallContext } from '@contracts/kernel';
+import { InProcessContractTransport, WeightedContractTransport } from '@infra/messaging';
+import { processMetrics } from '@infra/observability';
+import { parseExposition } from '../support/metrics-scrape';
+
+/** A version of the catalogue that names itself in every answer. */
+function version(name: string) {
+  const transport = new InProcessContractTransport();
+  const product = { sku: 'FIG', name, price: { amountMinor: 100, currency: 'EUR' } };
+  transport.serve(CatalogContract, {
+    listProducts: async () => ({ items: [product], page: 1, pageSize: 1, total: 1 }),
+    getProducts: async () => ({ products: [product], missingSkus: [] }),
+    getProduct: async () => product,
+  });
+  return { name, transport };
+}
+
+const ctx = (subject?: string): CallContext => ({
+  correlationId: 'weighted',
+  deadline: Date.now() + 5_000,
+  caller: subject ? { subject, roles: ['customer'] } : undefined,
+});
+
+/** Blue/green and canary between two versions of a target, as callers route them. */
+describe('a weighted route between two versions of a target', () => {
+  let percent = 0;
+  const route = (target: string, sticky: boolean) =>
+    new WeightedContractTransport({ target, primary: version('stable'), secondary: version('canary'), percent: () => percent, stickyPerCaller: sticky });
+  const answeredBy = async (transport: WeightedContractTransport, context: CallContext) =>
+    ((await transport.unary(CatalogContract, 'getProduct', context, { sku: 'FIG' })) as { name: string }).name;
+
+  it('is blue/green at 0 and 100: every call to one version', async () => {
+    const transport = route('blue-green', false);
+    percent = 0;
+    for (let i = 0; i < 50; i++) expect(await answeredBy(transport, ctx(`u${i}`))).toBe('stable');
+    percent = 100;
+    for (let i = 0; i < 50; i++) expect(await answeredBy(transport, ctx(`u${i}`))).toBe('canary');
+  });
+
+  it('sends the canary its share of calls, read at every call, and counts where each went', async () => {
+    const transport = route('canary-share', false);
+    percent = 20;
+    const answers = await Promise.all(Array.from({ length: 4_000 }, () => answeredBy(transport, ctx())));
+    const share = (answers.filter((a) => a === 'canary').length / answers.length) * 100;
+    expect(share).toBeGreaterThan(17); // 20 % ± about 4.7 standard deviations
+    expect(share).toBeLessThan(23);
+    const samples = parseExposition(await processMetrics.metrics()).find('ficus_routed_calls_total', { target: 'canary-share' });
+    const counted = Object.fromEntries(samples.map((s) => [s.labels.version, s.value]));
+    expect(counted).toEqual({ stable: answers.filter((a) => a === 'stable').length, canary: answers.filter((a) => a === 'canary').length });
+  });
+
+  it('keeps one end user on one version, and raising the share only moves users over', async () => {
+    const transport = route('sticky', true);
+    const users = Array.from({ length: 500 }, (_, i) => `customer-${i}`);
+    percent = 10;
+    const at10 = new Map<string, string>();
+    for (const user of users) {
+      const first = await answeredBy(transport, ctx(user));
+      for (let again = 0; again < 3; again++) expect(await answeredBy(transport, ctx(user))).toBe(first);
+      at10.set(user, first);
+    }
+    percent = 50;
+    for (const user of users) {
+      if (at10.get(user) === 'canary') expect(await answeredBy(transport, ctx(user))).toBe('canary');
+    }
+    const onCanaryAt10 = [...at10.values()].filter((v) => v === 'canary').length;
+    expect(onCanaryAt10).toBeGreaterThan(25); // about 50 of 500
+    expect(onCanaryAt10).toBeLessThan(80);
+  });
+});

@@ -1,0 +1,98 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { startShop, type RunningShop } from '../support/shop';
+
+interface SeenRequest {
+  method: string;
+  url: string;
+  body: string;
+  headers: IncomingMessage['headers'];
+}
+
+/**
+ * The strangler fig's first step: ficus in front of the application it replaces. Routes ficus
+ * serves are its own; everything else — unknown paths and methods, and prefixes configured as not
+ * moved yet — goes to the legacy application with its method, path, query, headers and body.
+ */
+describe('the edge in front of a legacy application', () => {
+  let legacy: Server;
+  let shop: RunningShop;
+  const seen: SeenRequest[] = [];
+
+  beforeAll(async () => {
+    legacy = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        seen.push({ method: request.method!, url: request.url!, body, headers: request.headers });
+        response.setHeader('content-type', 'application/json');
+        response.setHeader('x-served-by', 'legacy-shop');
+        response.statusCode = request.url?.startsWith('/missing') ? 404 : 200;
+        response.end(JSON.stringify({ legacy: true, method: request.method, url: request.url }));
+      });
+    });
+    await new Promise<void>((resolve) => legacy.listen(0, '127.0.0.1', resolve));
+    process.env.FICUS_LEGACY_URL = `http://127.0.0.1:${(legacy.address() as AddressInfo).port}`;
+    process.env.FICUS_LEGACY_ROUTES = '/notifications';
+    shop = await startShop('legacy_upstream');
+  });
+  afterAll(async () => {
+    delete process.env.FICUS_LEGACY_URL;
+    delete process.env.FICUS_LEGACY_ROUTES;
+    await shop?.close();
+    await new Promise((resolve) => legacy.close(resolve));
+  });
+
+  const lastSeen = () => seen[seen.length - 1];
+
+  it('serves its own routes itself', async () => {
+    const before = seen.length;
+    const response = await fetch(`${shop.baseUrl}/catalog/products?page=1`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('x-ficus-upstream')).toBeNull();
+    expect(((await response.json()) as { items: unknown[] }).items.length).toBeGreaterThan(0);
+    expect(seen.length).toBe(before);
+  });
+
+  it('proxies a route ficus does not have, with its query, headers and body', async () => {
+    const response = await fetch(`${shop.baseUrl}/reviews/FICUS-LYRATA?sort=new`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'legacy-req-1', authorization: 'Bearer legacy-session' },
+      body: JSON.stringify({ stars: 5, text: 'grows fast — ünïcode kept' }),
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('x-served-by')).toBe('legacy-shop');
+    expect(response.headers.get('x-ficus-upstream')).toBe('legacy');
+    expect(lastSeen()).toMatchObject({ method: 'POST', url: '/reviews/FICUS-LYRATA?sort=new', body: JSON.stringify({ stars: 5, text: 'grows fast — ünïcode kept' }) });
+    expect(lastSeen().headers).toMatchObject({ 'x-request-id': 'legacy-req-1', authorization: 'Bearer legacy-session' });
+    expect(lastSeen().headers['x-forwarded-for']).toBeDefined();
+  });
+
+  it('proxies a method ficus does not serve on a path it does', async () => {
+    const response = await fetch(`${shop.baseUrl}/catalog/products/FICUS-LYRATA`, { method: 'DELETE' });
+    expect(response.status).toBe(200);
+    expect(lastSeen()).toMatchObject({ method: 'DELETE', url: '/catalog/products/FICUS-LYRATA' });
+  });
+
+  it('proxies a prefix configured as not moved yet, although ficus has the route', async () => {
+    const response = await fetch(`${shop.baseUrl}/notifications`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ legacy: true, url: '/notifications' });
+  });
+
+  it("passes the legacy application's own answers through, errors included", async () => {
+    const response = await fetch(`${shop.baseUrl}/missing/page`);
+    expect(response.status).toBe(404);
+    expect(await response.json()).toMatchObject({ legacy: true });
+  });
+
+  it('answers 502 with a problem body when the legacy application is down, and keeps serving its own routes', async () => {
+    await new Promise((resolve) => legacy.close(resolve));
+    legacy.closeAllConnections();
+    const response = await fetch(`${shop.baseUrl}/reviews/FICUS-LYRATA`);
+    expect(response.status).toBe(502);
+    expect(response.headers.get('content-type')).toContain('application/problem+json');
+    expect(await response.json()).toMatchObject({ status: 502, code: 'legacy-upstream-unavailable' });
+    expect((await fetch(`${shop.baseUrl}/catalog/products`)).status).toBe(200);
+  });
+});
