@@ -14,6 +14,7 @@ import { InProcessContractTransport } from './in-process-contract.transport';
 export class ContractBus {
   readonly inProcess = new InProcessContractTransport();
   private readonly remote = new Map<string, ContractTransport>();
+  private readonly diverted = new Map<string, ContractTransport>();
   private readonly meters = new Map<string, { record(seconds: number): void }>();
 
   serve(contract: Contract, implementation: ContractImplementation): void {
@@ -25,7 +26,20 @@ export class ContractBus {
     this.remote.set(contract.name, transport);
   }
 
+  /**
+   * Sends this process's own calls of a contract it serves through `transport` instead (which
+   * holds the in-process path itself): a share shifted to another process during an extraction.
+   * Calls that arrive from other processes are still served in-process.
+   */
+  divert(contract: Contract, transport: ContractTransport): void {
+    this.diverted.set(contract.name, transport);
+  }
+
   transportFor(contract: Contract): ContractTransport {
+    const diverted = this.diverted.get(contract.name);
+    if (diverted) {
+      return diverted;
+    }
     if (this.inProcess.serves(contract)) {
       return this.inProcess;
     }

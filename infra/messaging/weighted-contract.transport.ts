@@ -1,4 +1,4 @@
-import type { CallContext, Contract } from '@contracts/kernel';
+import { ContractError, type CallContext, type Contract } from '@contracts/kernel';
 import { bucketOf } from '@infra/flags/bucketing';
 import { routedCalls } from '@infra/observability';
 import type { ContractTransport } from './contract-transport';
@@ -19,6 +19,11 @@ export interface WeightedRouteOptions {
   readonly percent: () => number;
   /** One end user always reaches the same version (their bucket, below the share or not). */
   readonly stickyPerCaller: boolean;
+  /**
+   * Per call, what keeps it on one version, read before `stickyPerCaller`: an aggregate id, so that
+   * every call about one order or one product goes to the same copy. Undefined: not sticky.
+   */
+  readonly stickyKey?: (ctx: CallContext, request: unknown) => string | undefined;
 }
 
 /**
@@ -33,22 +38,32 @@ export class WeightedContractTransport implements ContractTransport {
 
   constructor(private readonly options: WeightedRouteOptions) {}
 
-  unary(contract: Contract, method: string, ctx: CallContext, request: unknown): Promise<unknown> {
-    return this.versionFor(ctx).transport.unary(contract, method, ctx, request);
+  async unary(contract: Contract, method: string, ctx: CallContext, request: unknown): Promise<unknown> {
+    const version = this.versionFor(ctx, request);
+    try {
+      const answer = await version.transport.unary(contract, method, ctx, request);
+      routedCalls.inc({ target: this.options.target, version: version.name, outcome: 'ok' });
+      return answer;
+    } catch (error) {
+      routedCalls.inc({ target: this.options.target, version: version.name, outcome: error instanceof ContractError ? error.kind : 'internal' });
+      throw error;
+    }
   }
 
   serverStream(contract: Contract, method: string, ctx: CallContext, request: unknown): AsyncIterable<unknown> {
-    return this.versionFor(ctx).transport.serverStream(contract, method, ctx, request);
+    const version = this.versionFor(ctx, request);
+    routedCalls.inc({ target: this.options.target, version: version.name, outcome: 'stream' });
+    return version.transport.serverStream(contract, method, ctx, request);
   }
 
   /** The version this call goes to. */
-  versionFor(ctx: CallContext): RouteVersion {
+  versionFor(ctx: CallContext, request?: unknown): RouteVersion {
     const { primary, secondary, target } = this.options;
     const percent = Math.min(100, Math.max(0, this.options.percent()));
-    const subject = this.options.stickyPerCaller ? ctx.caller?.subject : undefined;
-    const bucket = subject === undefined ? Math.random() * 100 : bucketOf(`route:${target}`, subject);
-    const chosen = bucket < percent ? secondary : primary;
-    routedCalls.inc({ target, version: chosen.name });
-    return chosen;
+    if (percent <= 0) return primary;
+    if (percent >= 100) return secondary;
+    const key = this.options.stickyKey?.(ctx, request) ?? (this.options.stickyPerCaller ? ctx.caller?.subject : undefined);
+    const bucket = key === undefined ? Math.random() * 100 : bucketOf(`route:${target}`, key);
+    return bucket < percent ? secondary : primary;
   }
 }

@@ -71,7 +71,15 @@ export function observeBreaker(breaker: ObservedBreaker): { forget(): void } {
  */
 export const routedCalls = new Counter({
   name: 'ficus_routed_calls_total',
-  help: 'Contract calls by the version of the target they were routed to (stable, canary, in-process, extracted)',
-  labelNames: ['target', 'version'],
+  help: 'Contract calls by the version of the target they were routed to (stable, canary, in-process, extracted) and outcome',
+  labelNames: ['target', 'version', 'outcome'],
+  registers: [processMetrics],
+});
+
+/** Shadowed calls during an extraction: the extracted copy answered the same (match), differently, or failed. */
+export const shadowComparisons = new Counter({
+  name: 'ficus_shadow_comparisons_total',
+  help: 'Reads served in-process and also asked of the extracted service, by context and outcome (match, mismatch, error)',
+  labelNames: ['context', 'outcome'],
   registers: [processMetrics],
 });

@@ -73,6 +73,11 @@ export class ContextRuntime implements OnApplicationBootstrap, BeforeApplication
     private readonly events: InProcessEventTransport,
     private readonly retry: ConsumerRetryOptions,
     remotePublisher?: EventPublisher,
+    /**
+     * The context runs here only to serve calls shifted to it while it is extracted: its owner
+     * relays its outbox and consumes its events, so this copy starts no relay (ADR 0034).
+     */
+    readonly servesCallsOnly = false,
   ) {
     this.logger = new Logger(`Context(${context})`);
     this.outboxTable = outbox.table;
@@ -108,7 +113,7 @@ export class ContextRuntime implements OnApplicationBootstrap, BeforeApplication
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.relay.start();
+    if (!this.servesCallsOnly) await this.relay.start();
     this.observeMetrics();
   }
 

@@ -33,6 +33,11 @@ export interface FicusRootOptions {
    * consume them (split and hybrid topologies). Absent in a single process.
    */
   readonly remotePublisher?: EventPublisher;
+  /**
+   * Contexts this process runs only to serve the calls shifted to it while they are extracted
+   * (`extractedFrom` in the topology): no outbox relay, no consumers; their owner keeps both.
+   */
+  readonly callsOnly?: readonly string[];
 }
 
 export interface FicusContextOptions {
@@ -119,6 +124,7 @@ export class FicusModule {
               events,
               root.consumerRetry ?? DEFAULT_CONSUMER_RETRY,
               root.remotePublisher,
+              root.callsOnly?.includes(options.context) ?? false,
             );
             registry.register(runtime);
             return runtime;

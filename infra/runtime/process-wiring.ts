@@ -10,11 +10,13 @@ import {
   type EndpointSources,
   type GrpcTls,
 } from '@infra/messaging/grpc';
-import { defineFlag, FlagDeclarations, Flags, type FlagState } from '@infra/flags';
+import { extractionFlags, aggregateIdOf, shadowFlagOf, shareOf, ShadowingContractTransport, ShadowRecorder, ShadowStore, shiftFlagOf, stickyFlagOf } from '@infra/extraction';
+import { defineFlag, FlagDeclarations, Flags } from '@infra/flags';
 import { consumerGroupOf, KafkaEventConsumer, type KafkaCredentials } from '@infra/messaging/kafka';
 import { KafkaLagCollector, type ConsumedTopics } from '@infra/observability';
 import { DEFAULT_REMOTE_POLICY, ResilientTransport, SYSTEM_CLOCK, type RemoteCallPolicy } from '@infra/resilience';
-import type { Topology } from '@infra/topology';
+import type { DeployTarget, Topology } from '@infra/topology';
+import type { DatabaseConfig } from '@infra/persistence';
 import { CalledContracts } from './called-contracts';
 import { ContextRegistry } from './context-registry';
 import { GrpcPeerProbe } from './grpc-peer.probe';
@@ -62,6 +64,8 @@ export class ProcessWiring {
   private readonly peers = new Map<string, { close(): void }>();
   private readonly readinessChecks: Array<{ forget(): void }> = [];
   private lag?: KafkaLagCollector;
+  private shadowStore?: ShadowStore;
+  private shadowRecorder?: ShadowRecorder;
 
   constructor(
     private readonly app: INestApplication,
@@ -87,6 +91,53 @@ export class ProcessWiring {
           }),
         ),
     );
+    for (const { context, extracted } of this.extractionsOwnedHere()) declarations.add(extractionFlags(context, extracted.name));
+  }
+
+  /** Contexts this process owns that are being extracted into another target (`ficus extract`). */
+  private extractionsOwnedHere(): Array<{ context: string; extracted: DeployTarget }> {
+    const { topology, target } = this.options;
+    const here = topology.target(target);
+    if (here.extractedFrom) return [];
+    return here.modules.flatMap((context) => {
+      const extracted = topology.extractionOf(context);
+      return extracted ? [{ context, extracted }] : [];
+    });
+  }
+
+  /**
+   * The strangler step at run time (ADR 0034): this process's own calls of a context being
+   * extracted go in-process or to the extracted copy by the share in `shift.<context>`, sticky
+   * per aggregate when `shift.<context>.sticky` is on; while `shadow.<context>` is on, reads
+   * served in-process are also asked of the extracted copy and compared. Call after
+   * routeRemoteContracts(); `database` holds the shadow results.
+   */
+  async divertExtractedContracts(database: DatabaseConfig | undefined): Promise<void> {
+    const extractions = this.extractionsOwnedHere();
+    if (extractions.length === 0) return;
+    if (!database) throw new Error('a process that owns contexts being extracted needs its database for the shadow results');
+    const bus = this.app.get(ContractBus);
+    const flags = this.app.get(Flags);
+    this.shadowStore = await ShadowStore.open(database);
+    const recorder = (this.shadowRecorder = new ShadowRecorder(this.shadowStore));
+    for (const { context, extracted } of extractions) {
+      const { host, port } = this.options.topology.addressOf(extracted.name);
+      const address = `${host}:${port}`;
+      const client = new GrpcContractTransport({ address, credentials: this.options.tls && channelCredentialsOf(this.options.tls, extracted.name) });
+      this.clients.set(address, client);
+      const remote = this.guard(extracted.name, extracted.name, client);
+      const inProcess = new ShadowingContractTransport(bus.inProcess, remote, { context, enabled: () => flags.isOn(shadowFlagOf(context)), recorder });
+      const route = new WeightedContractTransport({
+        target: extracted.name,
+        primary: { name: 'in-process', transport: inProcess },
+        secondary: { name: 'extracted', transport: remote },
+        percent: () => shareOf(flags.state(shiftFlagOf(context))),
+        stickyPerCaller: false,
+        stickyKey: (_ctx, request) => (flags.isOn(stickyFlagOf(context)) ? aggregateIdOf(request) : undefined),
+      });
+      for (const contract of this.options.contracts.filter((c) => c.context === context)) bus.divert(contract, route);
+      this.logger.log(`${context} is being extracted into ${extracted.name}: calls shifted by flag ${shiftFlagOf(context)}, shadowed by ${shadowFlagOf(context)}`);
+    }
   }
 
   /** Routes contracts that run elsewhere. Call after the app initialised, before it takes traffic. */
@@ -228,6 +279,7 @@ export class ProcessWiring {
       const consumers: KafkaEventConsumer[] = [];
       const groups: ConsumedTopics[] = [];
       for (const runtime of runtimes) {
+        if (runtime.servesCallsOnly) continue; // its owner consumes its events while it is extracted
         const remote: EventDelivery[] = runtime
           .inboxConsumers()
           .filter((consumer) => topology.targetOf(consumer.definition.context).name !== target);
@@ -267,15 +319,11 @@ export class ProcessWiring {
     this.readinessChecks.forEach((check) => check.forget());
     this.peers.forEach((peer) => peer.close());
     void this.lag?.close();
+    void this.shadowRecorder?.close().then(() => this.shadowStore?.close());
   }
 }
 
 /** The flag that holds the share of calls a target's canary takes. */
 export function routeFlagOf(target: string): string {
   return `route.${target}.canary`;
-}
-
-/** A route's share from its flag: on is every call, off none, a percentage its share. */
-function shareOf(state: FlagState): number {
-  return state.kind === 'on' ? 100 : state.kind === 'off' ? 0 : state.percent;
 }

@@ -226,6 +226,8 @@ function checkAcrossFields(document: TopologyDocument, value: unknown, known: re
         issues.push(document.issueAt(at('modules', index), `module "${module}" is not a ficus module — ${fix}`));
         return;
       }
+      // An extraction in progress runs its modules beside their owner: checked below, not placed.
+      if (typeof target.extractedFrom === 'string') return;
       const first = placements.get(module);
       if (!first) {
         placements.set(module, { target: name, path: at('modules', index) });
@@ -255,6 +257,25 @@ function checkAcrossFields(document: TopologyDocument, value: unknown, known: re
 
     if (target.canary !== undefined && (hosted === 0 || target.grpc === undefined)) {
       issues.push(document.issueAt(at('canary'), `target "${name}" has a canary but no modules served over gRPC — a canary is a second version of a target that other processes call`, 'key'));
+    }
+    if (typeof target.extractedFrom === 'string') {
+      const from = asMap(targets[target.extractedFrom]);
+      const fromModules = asList(from?.modules) ?? [];
+      if (!from || target.extractedFrom === name || from.extractedFrom !== undefined) {
+        issues.push(document.issueAt(at('extractedFrom'), `target "${name}" is extracted from "${target.extractedFrom}", which is no target hosting modules of its own — name the target that runs them now`));
+      } else {
+        modules.forEach((module, index) => {
+          if (typeof module === 'string' && !fromModules.includes(module)) {
+            issues.push(document.issueAt(at('modules', index), `module "${module}" is being extracted from "${target.extractedFrom}", which does not host it — list it there until \`ficus retire\``));
+          }
+        });
+      }
+      if (target.grpc === undefined) {
+        issues.push(document.issueAt(at(), `target "${name}" is extracted from "${target.extractedFrom}" but has no grpc: port — calls are shifted to it over gRPC`, 'key'));
+      }
+      if (target.edge === true) {
+        issues.push(document.issueAt(at('edge'), `target "${name}" is being extracted and cannot be the edge too`));
+      }
     }
     if (target.legacy !== undefined && !edge) {
       issues.push(document.issueAt(at('legacy'), `target "${name}" has a legacy upstream but is not the edge — only the edge proxies HTTP; move it to the target with "edge: true"`, 'key'));
@@ -339,7 +360,9 @@ function checkAcrossFields(document: TopologyDocument, value: unknown, known: re
     issues.push(document.issueAt(path, `defaults.discovery: ttlMs (${ttlMs}) must be at least twice heartbeatMs (${heartbeatMs}), or a live instance drops out of the registry after one late heartbeat`));
   }
 
-  if (multiTarget && asMap(defaults?.kafka)?.brokers === undefined) {
+  // Events cross targets only between owners: a target being extracted serves calls alone.
+  const owners = names.filter((name) => asMap(targets[name])?.extractedFrom === undefined);
+  if (owners.length > 1 && asMap(defaults?.kafka)?.brokers === undefined) {
     issues.push(
       document.issueAt(
         ['defaults', 'kafka', 'brokers'],
@@ -391,7 +414,9 @@ function normalizeHost(host: string): string {
 function build(file: TopologyFile, source: string, known: readonly string[]): Topology {
   const defaults = file.defaults ?? {};
   const names = Object.keys(file.targets);
-  const single = names.length === 1;
+  // A target being extracted is no owner: beside one owner, the owner keeps the shared database.
+  const owners = names.filter((name) => !file.targets[name].extractedFrom);
+  const single = owners.length === 1;
   const targets: DeployTarget[] = names.map((name) => {
     const target = file.targets[name];
     const grpc = target.grpc
@@ -408,7 +433,8 @@ function build(file: TopologyFile, source: string, known: readonly string[]): To
       modules: target.modules ?? [],
       grpc,
       http: { host: target.http.host ?? grpc?.host ?? LOCAL_HOST, port: target.http.port },
-      database: databaseOf(name, target, single),
+      // While extracted, a target works on its owner's data: one copy of each table, two servers of it.
+      database: databaseOf(name, target.extractedFrom && !target.database ? file.targets[target.extractedFrom] ?? target : target, single, target.extractedFrom),
       canary:
         target.canary && grpc
           ? {
@@ -419,6 +445,7 @@ function build(file: TopologyFile, source: string, known: readonly string[]): To
             }
           : undefined,
       legacy: target.legacy ? { url: target.legacy.url, routes: target.legacy.routes ?? [] } : undefined,
+      extractedFrom: target.extractedFrom,
     };
   });
   const partitions = Object.fromEntries(
@@ -445,18 +472,22 @@ function build(file: TopologyFile, source: string, known: readonly string[]): To
   return new Topology(file.name, source, targets, { brokers: defaults.kafka?.brokers ?? [], partitions }, resilience, callers, discovery);
 }
 
-function databaseOf(target: string, file: TargetFile, single: boolean): TargetDatabase {
+function databaseOf(target: string, file: TargetFile, single: boolean, extractedFrom?: string): TargetDatabase {
   if (file.database?.url) {
     return { kind: 'url', url: file.database.url };
   }
   if (file.database?.name) {
     return { kind: 'name', name: file.database.name };
   }
+  if (file.database?.shared) {
+    return { kind: 'shared' };
+  }
   if ((file.modules ?? []).length === 0) {
     return { kind: 'none' };
   }
   // One process shares one database (a schema per module); split processes get one each.
-  return single ? { kind: 'shared' } : { kind: 'name', name: `ficus_${target.replace(/-/g, '_')}` };
+  const owner = extractedFrom ?? target;
+  return single ? { kind: 'shared' } : { kind: 'name', name: `ficus_${owner.replace(/-/g, '_')}` };
 }
 
 function sorted(issues: readonly TopologyIssue[]): TopologyIssue[] {

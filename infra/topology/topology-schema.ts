@@ -87,6 +87,11 @@ const Database = z.strictObject({
     .regex(/^[a-z_][a-z0-9_]*$/, { error: 'must be a PostgreSQL database name: lowercase letters, digits and "_"' })
     .max(63)
     .optional(),
+  /**
+   * The database the process is pointed at (DATABASE_URL, or the embedded one), as a lone
+   * target has: how a context retired from the monolith keeps its data where it is.
+   */
+  shared: z.literal(true).optional(),
 });
 
 /**
@@ -121,6 +126,12 @@ const Target = z.strictObject({
   resilience: z.strictObject({ bulkhead: Bulkhead.optional(), breaker: Breaker.optional() }).optional(),
   canary: Canary.optional(),
   legacy: Legacy.optional(),
+  /**
+   * A strangler step in progress (`ficus extract`): this target runs modules that the named
+   * target still hosts, on that target's database, serving only the calls shifted to it; the
+   * named target keeps their events and their data until `ficus retire`.
+   */
+  extractedFrom: name.optional(),
 });
 
 const ContextSettings = z.strictObject({

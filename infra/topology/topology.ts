@@ -59,6 +59,11 @@ export interface DeployTarget {
   readonly canary?: CanaryRoute;
   /** On the edge: the application ficus is replacing, for the routes it does not serve. */
   readonly legacy?: LegacyUpstream;
+  /**
+   * Set while a strangler step is in progress: the target whose modules this one runs beside it.
+   * That target still owns them (their events, their data); this one serves the calls shifted to it.
+   */
+  readonly extractedFrom?: string;
 }
 
 export interface KafkaSettings {
@@ -133,7 +138,14 @@ export class Topology {
     readonly discovery: DiscoverySettings = DEFAULT_DISCOVERY,
   ) {
     this.targetsByName = new Map(targets.map((target) => [target.name, target]));
-    this.targetsByModule = new Map(targets.flatMap((target) => target.modules.map((module) => [module, target] as const)));
+    this.targetsByModule = new Map(
+      targets.filter((target) => !target.extractedFrom).flatMap((target) => target.modules.map((module) => [module, target] as const)),
+    );
+  }
+
+  /** The target a module is being extracted into (`ficus extract`), while its owner still hosts it. */
+  extractionOf(module: string): DeployTarget | undefined {
+    return this.targets.find((target) => target.extractedFrom && target.modules.includes(module));
   }
 
   /** All modules the topology places, in the order of the file. */

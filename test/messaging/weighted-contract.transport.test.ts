@@ -45,7 +45,7 @@ describe('a weighted route between two versions of a target', () => {
     const share = (answers.filter((a) => a === 'canary').length / answers.length) * 100;
     expect(share).toBeGreaterThan(17); // 20 % ± about 4.7 standard deviations
     expect(share).toBeLessThan(23);
-    const samples = parseExposition(await processMetrics.metrics()).find('ficus_routed_calls_total', { target: 'canary-share' });
+    const samples = parseExposition(await processMetrics.metrics()).find('ficus_routed_calls_total', { target: 'canary-share', outcome: 'ok' });
     const counted = Object.fromEntries(samples.map((s) => [s.labels.version, s.value]));
     expect(counted).toEqual({ stable: answers.filter((a) => a === 'stable').length, canary: answers.filter((a) => a === 'canary').length });
   });

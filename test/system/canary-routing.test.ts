@@ -86,7 +86,7 @@ it('sends the canary its share of the calls, and each version serves what it was
 
   const routed = Object.fromEntries(
     parseExposition(await (await fetch(`http://127.0.0.1:${CORE.http}/metrics`)).text())
-      .find('ficus_routed_calls_total', { target: 'inventory' })
+      .find('ficus_routed_calls_total', { target: 'inventory', outcome: 'ok' })
       .map((s) => [s.labels.version, s.value]),
   );
   expect(routed.stable + routed.canary).toBe(calls);

@@ -85,7 +85,7 @@ export async function openDeploymentDatabase(selection: DeploymentSelection, env
   };
 }
 
-function topologyPathOf(topology: string | undefined): string | undefined {
+export function topologyPathOf(topology: string | undefined): string | undefined {
   if (!topology) return undefined;
   return (SHIPPED_TOPOLOGIES as readonly string[]).includes(topology)
     ? shippedTopologyPath(topology as (typeof SHIPPED_TOPOLOGIES)[number])

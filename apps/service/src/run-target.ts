@@ -59,7 +59,8 @@ export async function runTarget(options: {
   const discovery = await startProcessDiscovery({ topology, target: target.name, database, instance });
 
   const kafkaCredentials = kafkaCredentialsOf(process.env);
-  const kafka = topology.isSingleProcess
+  // No broker in a topology whose only other target is an extraction in progress: no event leaves.
+  const kafka = topology.isSingleProcess || topology.kafka.brokers.length === 0
     ? undefined
     : new Kafka({ clientId: `ficus-${target.name}`, brokers: [...topology.kafka.brokers], logLevel: logLevel.ERROR, ...kafkaCredentials });
   if (kafka) {
@@ -77,7 +78,7 @@ export async function runTarget(options: {
       modules,
       edge: target.edge,
       servesJwks: target.modules.includes('identity'),
-      root: { database, remotePublisher: publisher },
+      root: { database, remotePublisher: publisher, callsOnly: target.extractedFrom ? target.modules : [] },
     }),
     { bodyParser: false, bufferLogs: true },
   );
@@ -97,6 +98,7 @@ export async function runTarget(options: {
   wiring.declareRouteFlags();
   await app.init(); // modules serve their contracts while initialising, so routes come after
   wiring.routeRemoteContracts();
+  await wiring.divertExtractedContracts(database);
   await wiring.start();
   await app.listen(target.http.port, target.http.host);
   await discovery?.join(); // only now that it serves

@@ -257,7 +257,7 @@ function changeJson(change: FlagChange) {
 }
 
 /** Who changes a flag: FICUS_ACTOR, else the login name (USER, else the passwd entry) at this host. */
-function actor(env: NodeJS.ProcessEnv): string {
+export function actor(env: NodeJS.ProcessEnv): string {
   if (env.FICUS_ACTOR?.trim()) return env.FICUS_ACTOR.trim();
   let user = env.USER ?? env.USERNAME;
   if (!user) {
