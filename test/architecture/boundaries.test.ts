@@ -1,44 +1,18 @@
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { cruiseBoundaries, packageRelative, type CruiseReport, type CruiseViolation } from '@infra/module-graph/boundary-cruise';
+import { checkModuleSources } from '@infra/module-graph/source-checks';
+import { contextsOf, readSourceTree } from '@infra/module-graph/source-tree';
 
 /**
  * The boundaries of DESIGN "The one rule", checked on the real tree, and each rule proven to fire
- * on a planted violation (a rule that never fires passes forever).
+ * on a planted violation (a rule that never fires passes forever). The cruise and the source
+ * checks live in infra/module-graph, shared with `ficus verify`.
  */
-
-interface Violation {
-  rule: string;
-  severity: string;
-  from: string;
-  to: string;
-  cycle?: string[];
-  comment: string;
-}
-
-interface CruiseReport {
-  cruised: number;
-  violations: Violation[];
-}
 
 const repositoryRoot = resolve(__dirname, '../..');
 const fixtureRoot = join(repositoryRoot, 'test/fixtures/boundary-violations');
-const runner = join(__dirname, 'cruise-boundaries.mjs');
-const layers = ['apps', 'modules', 'contracts', 'infra'];
 
-/** dependency-cruiser is ESM-only; see cruise-boundaries.mjs for why it runs in a child process. */
-async function cruiseBoundaries(baseDir: string): Promise<CruiseReport> {
-  const roots = layers.filter((layer) => existsSync(join(baseDir, layer)));
-  const request = JSON.stringify({ baseDir, tsConfig: 'tsconfig.json', roots });
-  const { stdout } = await promisify(execFile)(process.execPath, [runner, request], {
-    cwd: repositoryRoot,
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  return JSON.parse(stdout) as CruiseReport;
-}
-
-function describeViolations(violations: Violation[]): string {
+function describeViolations(violations: readonly CruiseViolation[]): string {
   return violations
     .map(({ rule, from, to, cycle, comment }) => {
       const edge = cycle ? [from, ...cycle].join(' → ') : `${from} → ${to}`;
@@ -48,8 +22,8 @@ function describeViolations(violations: Violation[]): string {
 }
 
 /** A package's resolved path differs by install layout; compare from its node_modules/ on. */
-function edgeOf({ rule, from, to }: Violation): string {
-  return `${rule}: ${from} → ${to.replace(/^.*?node_modules\//, 'node_modules/')}`;
+function edgeOf({ rule, from, to }: CruiseViolation): string {
+  return `${rule}: ${from} → ${packageRelative(to)}`;
 }
 
 describe('module boundaries', () => {
@@ -106,6 +80,28 @@ describe('module boundaries', () => {
 
       expect(violations.map(edgeOf).sort()).toEqual([...planted].sort());
       expect(violations.every(({ severity }) => severity === 'error')).toBe(true);
+    });
+  });
+
+  describe("ficus's own source checks (what module code does, not what it imports)", () => {
+    it('hold on the real modules', () => {
+      const files = readSourceTree(repositoryRoot, ['modules']);
+
+      expect(files.length).toBeGreaterThan(50);
+      expect(checkModuleSources(files, contextsOf(files))).toEqual([]);
+    });
+
+    it('fire on each planted violation, and only on those', () => {
+      const files = readSourceTree(fixtureRoot, ['modules']);
+      const found = checkModuleSources(files, contextsOf(files)).map(({ rule, file, line }) => `${rule}: ${file}:${line}`);
+
+      expect(found).toEqual([
+        'module-uses-other-context-role: modules/alpha/src/alpha.module.ts:4',
+        'event-published-outside-outbox: modules/alpha/src/application/publish-directly.ts:2',
+        'event-published-outside-outbox: modules/alpha/src/application/publish-directly.ts:7',
+        'sql-touches-other-schema: modules/alpha/src/persistence/beta-items.repository.ts:4',
+        'entity-in-other-schema: modules/alpha/src/persistence/beta-items.repository.ts:12',
+      ]);
     });
   });
 });

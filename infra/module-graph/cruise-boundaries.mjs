@@ -1,15 +1,18 @@
 /**
- * Cruises a tree with the repository's boundary rules through dependency-cruiser's JS API and
- * prints the violations as JSON on stdout.
+ * Cruises a tree with the repository's boundary rules (.dependency-cruiser.cjs) through
+ * dependency-cruiser's JS API and prints the violations as JSON on stdout. Used by `ficus verify`
+ * and by test/architecture/boundaries.test.ts, both through boundary-cruise.ts.
  *
  * Why a separate process: dependency-cruiser 17 is ESM-only (its package exports only an
  * `import` condition) and Jest on Node 20 can load ESM only with --experimental-vm-modules
- * (require(esm) in Jest needs Node 24.9+). A child process keeps `npx jest` flag-free.
+ * (require(esm) in Jest needs Node 24.9+). A child process keeps `npx jest` flag-free and the
+ * CLI CommonJS.
  *
- * Usage: node cruise-boundaries.mjs '{"baseDir": "...", "tsConfig": "...", "roots": ["apps", ...]}'
+ * Usage: node cruise-boundaries.mjs '{"baseDir": "...", "tsConfig": "...", "roots": ["apps", ...], "config": "..."}'
  *   baseDir   folder the rule paths (`^modules/...`) are relative to
  *   tsConfig  tsconfig whose `paths` resolve the aliases (absolute or relative to baseDir)
  *   roots     folders to cruise, relative to baseDir
+ *   config    the dependency-cruiser configuration (default: this repository's)
  */
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,13 +21,12 @@ import extractDepcruiseOptions from 'dependency-cruiser/config-utl/extract-depcr
 import extractTSConfig from 'dependency-cruiser/config-utl/extract-ts-config';
 
 const repositoryRoot = resolve(fileURLToPath(import.meta.url), '../../..');
-const configFile = resolve(repositoryRoot, '.dependency-cruiser.cjs');
 
-/** @param {{ baseDir: string, tsConfig: string, roots: string[] }} request */
-async function cruiseBoundaries({ baseDir, tsConfig, roots }) {
+/** @param {{ baseDir: string, tsConfig: string, roots: string[], config?: string }} request */
+async function cruiseBoundaries({ baseDir, tsConfig, roots, config }) {
   const tsConfigFile = resolve(baseDir, tsConfig);
   /** @type {import('dependency-cruiser').ICruiseOptions} */
-  const options = await extractDepcruiseOptions(configFile);
+  const options = await extractDepcruiseOptions(config ?? resolve(repositoryRoot, '.dependency-cruiser.cjs'));
   options.baseDir = baseDir;
   options.outputType = 'json';
   options.tsConfig = { fileName: tsConfigFile };
@@ -33,6 +35,13 @@ async function cruiseBoundaries({ baseDir, tsConfig, roots }) {
   /** @type {import('dependency-cruiser').ICruiseResult} */
   const result = typeof output === 'string' ? JSON.parse(output) : output;
 
+  // What the source wrote for each edge (`@contracts/beta`, `../x`): the line is found by it.
+  const specifiers = new Map();
+  for (const module of result.modules) {
+    for (const dependency of module.dependencies) {
+      specifiers.set(`${module.source}\u0000${dependency.resolved}`, dependency.module);
+    }
+  }
   const comments = new Map((options.ruleSet?.forbidden ?? []).map((rule) => [rule.name, rule.comment]));
   return {
     cruised: result.summary.totalCruised,
@@ -41,6 +50,7 @@ async function cruiseBoundaries({ baseDir, tsConfig, roots }) {
       severity: violation.rule.severity,
       from: violation.from,
       to: violation.to,
+      specifier: specifiers.get(`${violation.from}\u0000${violation.to}`) ?? violation.to,
       cycle: violation.cycle?.map((step) => step.name),
       comment: comments.get(violation.rule.name) ?? '',
     })),
