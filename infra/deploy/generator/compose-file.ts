@@ -109,6 +109,23 @@ export function composeFileText({ topology, source, kafkaVersion, nodeImage }: C
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * One target's service as composeFileText writes it under `services:`, on its own: what `ficus
+ * extract` writes for a new target. A fragment to paste into a compose file this generator wrote
+ * (it uses that file's `x-ficus-process` anchor), so its header says what else the file needs.
+ */
+export function composeServiceText(target: DeployTarget, source: string): string {
+  return [
+    `# The compose service of target "${target.name}" of ${source}, as \`npm run deploy:generate\` writes it.`,
+    '# Paste it under `services:` of a docker-compose.yml that the generator wrote (it uses that',
+    `# file's x-ficus-process anchor), add \`${tlsVolumeOf(target.name)}:\` under \`volumes:\` and ${target.name} to the`,
+    '# targets of the grpc-certs service, and have every ficus service read this topology with compose',
+    '# addresses (FICUS_TOPOLOGY; gRPC hosts are the service names, as in infra/topology/compose.yaml).',
+    ...ficusService(target),
+    '',
+  ].join('\n');
+}
+
 function tlsVolumeOf(target: string): string {
   return `grpc-tls-${target}`;
 }

@@ -3,10 +3,11 @@
  * compose file and the Kubernetes objects of every target. Pure functions from topology to files;
  * `writeGeneratedFiles` is the only one that touches the disk.
  */
-export { composeFileText, composeTopologyProblems, type ComposeInputs } from './compose-file';
+export { composeFileText, composeServiceText, composeTopologyProblems, type ComposeInputs } from './compose-file';
 export { type CanaryOptions, DEFAULT_DEPLOY_OPTIONS, type DeployOptions, deployOptions } from './deploy-options';
 export { type GeneratedFile, type KubernetesGeneration, KUSTOMIZATION_FILE, kafkaVersionOf, kubernetesFiles, nodeImageOf, writeGeneratedFiles } from './deploy-files';
 export {
+  credentialsOf,
   environmentOf,
   ISTIO_NETWORKING_API,
   type KubernetesObject,

@@ -173,6 +173,17 @@ export function kubernetesObjectsForTarget(input: TopologySource, targetName: st
   return objects;
 }
 
+/**
+ * The Secret a target's processes read their credentials from: its own, except while it is being
+ * extracted (`ficus extract`). It then works on its owner's database, as its owner's roles: the
+ * same DATABASE_URL and the same FICUS_DB_ROLE_SECRET, or starting it would set the context's role
+ * to another password under the owner's feet (provisioning sets the password of an existing role).
+ * Its gRPC certificate stays its own: callers check that they reach the target they meant.
+ */
+export function credentialsOf(target: DeployTarget): string {
+  return namesOf(target.extractedFrom ?? target.name).credentials;
+}
+
 function hasCanary(target: string, options: DeployOptions): boolean {
   const { canary } = options;
   const chosen = canary.targets === undefined || canary.targets.includes(target);
@@ -185,8 +196,9 @@ function deploymentOf(topology: Topology, target: DeployTarget, track: Track, op
   const tls = tlsFilesOf(target.name);
   const image = track === 'canary' ? (options.canary.image ?? options.image) : options.image;
   const httpGet = (path: string) => ({ path, port: target.http.port, scheme: 'HTTP' as const });
+  const credentials = credentialsOf(target);
   // Every secret comes by reference; the generator never sees a value.
-  const secret = (key: string) => ({ name: key, valueFrom: { secretKeyRef: { name: names.credentials, key } } });
+  const secret = (key: string) => ({ name: key, valueFrom: { secretKeyRef: { name: credentials, key } } });
   const contextUrls = target.database.kind === 'url' ? target.modules.map((module) => secret(contextUrlVariable(module))) : [];
   const multiProcess = !topology.isSingleProcess;
 
@@ -226,7 +238,7 @@ function deploymentOf(topology: Topology, target: DeployTarget, track: Track, op
                 { name: 'http', containerPort: target.http.port, protocol: 'TCP' },
                 ...(target.grpc ? [{ name: 'grpc', containerPort: target.grpc.listenPort, protocol: 'TCP' as const }] : []),
               ],
-              envFrom: [{ configMapRef: { name: names.config } }, { secretRef: { name: names.credentials } }],
+              envFrom: [{ configMapRef: { name: names.config } }, { secretRef: { name: credentials } }],
               // Named once more so that a Secret without it fails the pod's start instead of the
               // process silently starting an embedded PostgreSQL.
               env: [secret('DATABASE_URL'), ...contextUrls],
