@@ -41,7 +41,8 @@ export const IdentityContract = defineContract('identity', 'identity.v1.Identity
   refresh: unary(z.object({ refreshToken: RefreshTokenSchema }), TokensSchema, { idempotent: false }),
   /** Revokes the refresh token's whole family: every token rotated from the same login. */
   logout: unary(z.object({ refreshToken: RefreshTokenSchema }), z.object({}), { idempotent: true }),
-  getJwks: unary(z.object({}), z.object({ keys: z.array(JwkSchema) }), { idempotent: true }),
+  // Every service verifies the access tokens the edge relays (ADR 0031): the keys are open to all.
+  getJwks: unary(z.object({}), z.object({ keys: z.array(JwkSchema) }), { idempotent: true, openToServices: true }),
   /** Admins only: a new signing key signs from now on; the replaced one stays in the JWKS for the overlap. */
   rotateSigningKey: unary(z.object({}), z.object({ kid: z.string() }), { idempotent: false }),
 }, IdentityServiceDefinition);

@@ -15,6 +15,11 @@ export interface UnaryMethod<Req extends z.ZodType = z.ZodType, Res extends z.Zo
   readonly response: Res;
   /** Safe to call twice with the same request: transports may retry it. */
   readonly idempotent: boolean;
+  /**
+   * Any process of the system may call it, whatever the topology's `callers` of the context say:
+   * public data every service needs (identity's signing keys). Still only under mutual TLS.
+   */
+  readonly openToServices?: boolean;
 }
 
 export interface ServerStreamMethod<Req extends z.ZodType = z.ZodType, Res extends z.ZodType = z.ZodType> {
@@ -30,9 +35,9 @@ export type ContractMethods = Record<string, ContractMethod>;
 export function unary<Req extends z.ZodType, Res extends z.ZodType>(
   request: Req,
   response: Res,
-  options: { idempotent: boolean },
+  options: { idempotent: boolean; openToServices?: boolean },
 ): UnaryMethod<Req, Res> {
-  return { kind: 'unary', request, response, idempotent: options.idempotent };
+  return { kind: 'unary', request, response, idempotent: options.idempotent, ...(options.openToServices ? { openToServices: true } : {}) };
 }
 
 export function serverStream<Req extends z.ZodType, Res extends z.ZodType>(

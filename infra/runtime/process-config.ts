@@ -20,8 +20,6 @@ const EnvSchema = z.object({
   FICUS_DB_POOL_SIZE: z.coerce.number().int().min(3).max(100).default(10),
   /** Split mode: gRPC between processes with mutual TLS, certificates from this folder (npm run certs). */
   FICUS_GRPC_TLS_DIR: z.preprocess((value) => (value === '' ? undefined : value), z.string().min(1).optional()),
-  /** Split mode: where services fetch identity's public keys (default: the process hosting identity). */
-  FICUS_JWKS_URL: z.preprocess((value) => (value === '' ? undefined : value), z.url({ protocol: /^https?$/ }).optional()),
   /** The application ficus replaces: what the edge does not serve is proxied there (the topology's edge `legacy` wins). */
   FICUS_LEGACY_URL: z.preprocess((value) => (value === '' ? undefined : value), z.url({ protocol: /^https?$/ }).optional()),
   /** Path prefixes sent to the legacy application even where ficus has a route, comma-separated. */

@@ -126,7 +126,10 @@ export class ProcessWiring {
       const client = new GrpcContractTransport({ address, credentials: this.options.tls && channelCredentialsOf(this.options.tls, extracted.name) });
       this.clients.set(address, client);
       const remote = this.guard(extracted.name, extracted.name, client);
-      const inProcess = new ShadowingContractTransport(bus.inProcess, remote, { context, enabled: () => flags.isOn(shadowFlagOf(context)), recorder });
+      // Shadow calls behind a breaker and bulkhead of their own: a burst of them never takes the
+      // capacity, nor opens the breaker, of the calls really shifted there.
+      const shadow = this.guard(`${extracted.name}-shadow`, extracted.name, client);
+      const inProcess = new ShadowingContractTransport(bus.inProcess, shadow, { context, enabled: () => flags.isOn(shadowFlagOf(context)), recorder });
       const route = new WeightedContractTransport({
         target: extracted.name,
         primary: { name: 'in-process', transport: inProcess },
@@ -258,7 +261,8 @@ export class ProcessWiring {
         host: '0.0.0.0',
         port: deployTarget.grpc.listenPort,
         tls: this.options.tls,
-        authorize: (caller, contract) => topology.mayCall(caller, contract.context),
+        authorize: (caller, contract, method) =>
+          topology.mayCall(caller, contract.context) || (contract.methods[method]?.kind === 'unary' && contract.methods[method].openToServices === true && topology.knows(caller)),
         verifyCaller: this.options.verifyCaller,
       });
       local.forEach((contract) => server.expose(contract));
@@ -313,13 +317,15 @@ export class ProcessWiring {
   }
 
   /** Closes the gRPC clients, probes and lag reads; the app's close() closes the transporters. */
-  stop(): void {
+  async stop(): Promise<void> {
+    // Shadow comparisons under way finish and their counts are written before the clients close.
+    await this.shadowRecorder?.close();
+    await this.shadowStore?.close();
     this.clients.forEach((client) => client.close());
     this.guarded.forEach((transport) => transport.close());
     this.readinessChecks.forEach((check) => check.forget());
     this.peers.forEach((peer) => peer.close());
     void this.lag?.close();
-    void this.shadowRecorder?.close().then(() => this.shadowStore?.close());
   }
 }
 

@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type { Caller } from '@contracts/kernel';
 
 /** What identity signs with, and nothing else: never `none`, never an HMAC (RFC 8725 §3.1). */
@@ -38,15 +38,4 @@ export async function verifyAccessToken(token: string, keys: JWTVerifyGetKey, ru
   }
   const roles = Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === 'string') : [];
   return { subject: payload.sub, roles };
-}
-
-/**
- * How a service in another process than the edge learns who the end user is: from the access
- * token the edge relays with the call, verified against the keys identity publishes at its
- * `/.well-known/jwks.json` (jose caches them, and an unknown key id fetches them again at most
- * every 30 s, so a rotation needs no restart). A plain claim in metadata is never believed.
- */
-export function remoteCallerVerifier(jwksUrl: URL, rules: AccessTokenRules): (token: string) => Promise<Caller> {
-  const keys = createRemoteJWKSet(jwksUrl, { timeoutDuration: 2_000, cooldownDuration: 30_000, cacheMaxAge: 5 * 60_000 });
-  return (token) => verifyAccessToken(token, keys, rules);
 }

@@ -1,1 +1,1 @@
-export { ACCESS_TOKEN_ALGORITHMS, remoteCallerVerifier, verifyAccessToken, type AccessTokenRules } from './access-token';
+export { ACCESS_TOKEN_ALGORITHMS, verifyAccessToken, type AccessTokenRules } from './access-token';

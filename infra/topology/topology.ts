@@ -174,6 +174,11 @@ export class Topology {
     return target;
   }
 
+  /** Whether `target` is a process of this topology. */
+  knows(target: string | undefined): boolean {
+    return target !== undefined && this.targetsByName.has(target);
+  }
+
   /**
    * Whether the process of `callerTarget` may call the contracts of `context`: the edge when
    * `edge` is listed, any process that hosts a listed module; everyone of this topology when the

@@ -10,7 +10,7 @@ import { OrderingModule } from '@modules/ordering';
 // instead of waiting for the deadline to pass.
 import { SagaDeadlineSweeper } from '../../modules/ordering/src/application/expire-overdue-orders/saga-deadline.sweeper';
 import { eventually } from '../support/eventually';
-import { callContext, startModule, type ModuleUnderTest } from '../support/module-harness';
+import { asCustomer, startModule, type ModuleUnderTest } from '../support/module-harness';
 import { asAdmin } from '../support/test-database';
 
 const DEADLINE_MS = 1_000;
@@ -53,7 +53,7 @@ describe('ordering: a saga past its deadline fails the order (the catalogue fake
 
   const place = async () =>
     (
-      await api().placeOrder(callContext(), {
+      await api().placeOrder(asCustomer('customer-1'), {
         customerId: 'customer-1',
         items: [{ sku: 'FIG-A', quantity: 1 }],
         paymentToken: 'tok_visa',
@@ -77,17 +77,17 @@ describe('ordering: a saga past its deadline fails the order (the catalogue fake
     await ordering.events.publish([stockReserved(orderId)]);
 
     // The module's own timer: the order is overdue one sweep interval after its deadline at most.
-    const order = await eventually(() => api().getOrder(callContext(), { orderId }), {
+    const order = await eventually(() => api().getOrder(asCustomer('customer-1'), { orderId }), {
       until: (o) => o.status !== 'PENDING',
       what: 'the sweeper fails the order',
     });
     expect(order).toMatchObject({ status: 'FAILED', failureReason: 'saga-deadline-exceeded: waiting for payment, shipment' });
 
-    const timeline = await api().getTimeline(callContext(), { orderId });
+    const timeline = await api().getTimeline(asCustomer('customer-1'), { orderId });
     expect(timeline.steps.map((s) => s.step)).toEqual(['ORDER_CREATED', 'STOCK_RESERVED', 'ORDER_FAILED']);
     expect(timeline.steps[2].detail).toEqual({ reason: 'saga-deadline-exceeded: waiting for payment, shipment' });
 
-    const history = await api().listCustomerOrders(callContext(), { customerId: 'customer-1' });
+    const history = await api().listCustomerOrders(asCustomer('customer-1'), { customerId: 'customer-1' });
     expect(history.items.find((i) => i.orderId === orderId)?.status).toBe('FAILED');
 
     const [created] = await streamOf(orderId);
@@ -100,11 +100,11 @@ describe('ordering: a saga past its deadline fails the order (the catalogue fake
   it('ignores the facts that arrive after the order expired', async () => {
     const orderId = await place();
     await sweepLater();
-    expect((await api().getOrder(callContext(), { orderId })).status).toBe('FAILED');
+    expect((await api().getOrder(asCustomer('customer-1'), { orderId })).status).toBe('FAILED');
     await ordering.events.publish([paymentCompleted(orderId)]);
     await ordering.events.publish([stockReserved(orderId)]);
     await ordering.events.publish([shipmentCreated(orderId)]);
-    const order = await api().getOrder(callContext(), { orderId });
+    const order = await api().getOrder(asCustomer('customer-1'), { orderId });
     expect(order).toMatchObject({ status: 'FAILED', failureReason: 'saga-deadline-exceeded: waiting for stock, payment, shipment' });
     expect((await streamOf(orderId)).map((e) => e.type)).toEqual(['ordering.order-created', 'ordering.order-failed']);
     expect(await ordering.registry.get('ordering')!.deadLetters.list()).toEqual([]);
@@ -115,7 +115,7 @@ describe('ordering: a saga past its deadline fails the order (the catalogue fake
     await ordering.events.publish([stockReserved(orderId)]);
     await ordering.events.publish([paymentCompleted(orderId)]);
     await ordering.events.publish([shipmentCreated(orderId)]);
-    expect((await api().getOrder(callContext(), { orderId })).status).toBe('CONFIRMED');
+    expect((await api().getOrder(asCustomer('customer-1'), { orderId })).status).toBe('CONFIRMED');
     expect(await sweepLater()).not.toContain(orderId);
     expect((await streamOf(orderId)).map((e) => e.type).at(-1)).toBe('ordering.order-confirmed');
   });

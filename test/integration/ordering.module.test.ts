@@ -9,7 +9,7 @@ import { OrderingModule } from '@modules/ordering';
 // The module's contract implementation, reached past its index on purpose (see the deadline test).
 import { OrderingContractAdapter } from '../../modules/ordering/src/application/ordering.contract-adapter';
 import { eventually } from '../support/eventually';
-import { callContext, startModule, type ModuleUnderTest } from '../support/module-harness';
+import { asCustomer, callContext, startModule, type ModuleUnderTest } from '../support/module-harness';
 import { asAdmin } from '../support/test-database';
 
 /** The catalogue, faked at its contract: prices for two skus, and a switch to make it fail. */
@@ -48,7 +48,7 @@ describe('ordering, alone on its database, the catalogue faked at its contract',
   afterAll(() => ordering?.close());
 
   const place = () =>
-    api().placeOrder(callContext(), {
+    api().placeOrder(asCustomer('customer-1'), {
       customerId: 'customer-1',
       items: [
         { sku: 'FIG-A', quantity: 2 },
@@ -59,7 +59,7 @@ describe('ordering, alone on its database, the catalogue faked at its contract',
 
   it('prices an order from the catalogue and stores it as the first event of its stream', async () => {
     const { orderId } = await place();
-    const order = await api().getOrder(callContext(), { orderId });
+    const order = await api().getOrder(asCustomer('customer-1'), { orderId });
     expect(order).toMatchObject({ status: 'PENDING', total: { amountMinor: 2_250, currency: 'EUR' }, version: 1 });
     const rows = await asAdmin<{ type: string; stream_version: number }>(
       ordering.database,
@@ -83,11 +83,14 @@ describe('ordering, alone on its database, the catalogue faked at its contract',
     await expect(
       api().placeOrder(as('customer-2', ['customer']), { customerId: 'customer-1', items: [{ sku: 'FIG-A', quantity: 1 }], paymentToken: 'tok_visa' }),
     ).rejects.toMatchObject({ kind: 'permission-denied', code: 'not-this-customer' });
+    // No end user at all — a process that dropped the token — is refused, not trusted.
+    await expect(api().getOrder(callContext(), { orderId })).rejects.toMatchObject({ kind: 'unauthenticated', code: 'end-user-required' });
+    await expect(api().listCustomerOrders(callContext(), { customerId: 'customer-1' })).rejects.toMatchObject({ kind: 'unauthenticated' });
   });
 
   it('refuses unknown skus and stores nothing when the catalogue is down', async () => {
     await expect(
-      api().placeOrder(callContext(), { customerId: 'c', items: [{ sku: 'NOPE-1', quantity: 1 }], paymentToken: 't' }),
+      api().placeOrder(asCustomer('c'), { customerId: 'c', items: [{ sku: 'NOPE-1', quantity: 1 }], paymentToken: 't' }),
     ).rejects.toMatchObject({ kind: 'invalid-argument', code: 'unknown-sku' });
     const before = await asAdmin<{ n: string }>(ordering.database, 'SELECT count(*) AS n FROM ordering.order_events');
     catalog.down = true;
@@ -112,7 +115,7 @@ describe('ordering, alone on its database, the catalogue faked at its contract',
       // (a caller through the bus would stop waiting at the deadline while the handler goes on).
       const adapter = ordering.app.get(OrderingContractAdapter);
       await expect(
-        adapter.placeOrder({ correlationId: 'late', deadline }, { customerId: 'c', items: [{ sku: 'FIG-A', quantity: 1 }], paymentToken: 't' }),
+        adapter.placeOrder({ correlationId: 'late', deadline, caller: { subject: 'c', roles: ['customer'] } }, { customerId: 'c', items: [{ sku: 'FIG-A', quantity: 1 }], paymentToken: 't' }),
       ).rejects.toMatchObject({ kind: 'deadline-exceeded' });
     } finally {
       catalog.afterAnswer = undefined;
@@ -132,7 +135,7 @@ describe('ordering, alone on its database, the catalogue faked at its contract',
       ordering.events.publish([PaymentCompleted.create({ orderId, amount: { amountMinor: 2_250, currency: 'EUR' }, providerReference: 'r' }, origin)]),
       ordering.events.publish([StockReserved.create({ orderId, items: [{ sku: 'FIG-A', quantity: 2 }] }, origin)]),
     ]);
-    const order = await api().getOrder(callContext(), { orderId });
+    const order = await api().getOrder(asCustomer('customer-1'), { orderId });
     expect(order.status).toBe('CONFIRMED');
     const versions = await asAdmin<{ stream_version: number }>(
       ordering.database,
@@ -140,7 +143,7 @@ describe('ordering, alone on its database, the catalogue faked at its contract',
       [orderId],
     );
     expect(versions.map((v) => v.stream_version)).toEqual([1, 2, 3, 4, 5]);
-    const history = await api().listCustomerOrders(callContext(), { customerId: 'customer-1' });
+    const history = await api().listCustomerOrders(asCustomer('customer-1'), { customerId: 'customer-1' });
     expect(history.items.find((i) => i.orderId === orderId)?.status).toBe('CONFIRMED');
   });
 

@@ -18,7 +18,7 @@ import { OrderingModule } from '@modules/ordering';
 import { PaymentsModule } from '@modules/payments';
 import { ShippingModule } from '@modules/shipping';
 import { eventually } from '../support/eventually';
-import { callContext, startModule, type ModuleUnderTest } from '../support/module-harness';
+import { asCustomer, callContext, startModule, type ModuleUnderTest } from '../support/module-harness';
 import { asAdmin } from '../support/test-database';
 import { describeEvent } from './support/consumed-events';
 import { GET_PRODUCTS } from './support/contract-methods';
@@ -58,7 +58,7 @@ beforeAll(async () => {
     password: 'correct horse battery',
   }));
   const place = async (quantity: number, paymentToken: string) =>
-    (await shop.client(OrderingContract).placeOrder(callContext(), { customerId, items: [{ sku: 'FICUS-LYRATA', quantity }], paymentToken })).orderId;
+    (await shop.client(OrderingContract).placeOrder(asCustomer(customerId), { customerId, items: [{ sku: 'FICUS-LYRATA', quantity }], paymentToken })).orderId;
   orders.confirmed = await place(1, 'tok_visa');
   orders.declined = await place(1, 'tok_decline');
   orders.outOfStock = await place(1_000, 'tok_visa');

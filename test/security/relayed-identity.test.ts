@@ -1,29 +1,30 @@
-import { createServer, type Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type JWK, type KeyLike } from 'jose';
 import { CatalogContract } from '@contracts/catalog';
 import { ContractError, type CallContext } from '@contracts/kernel';
 import { InProcessContractTransport } from '@infra/messaging';
 import { GrpcContractServer, GrpcContractTransport, grpcServiceOf } from '@infra/messaging/grpc';
-import { remoteCallerVerifier } from '@infra/security';
+import { AccessTokenVerifier, RequestContexts } from '@apps/http-edge';
+import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER, type IdentityApi } from '@contracts/identity';
 
-const RULES = { type: 'at+jwt', issuer: 'https://ficus.test/identity', audience: 'ficus-shop' };
+const RULES = { issuer: ACCESS_TOKEN_ISSUER, audience: ACCESS_TOKEN_AUDIENCE };
 const ctx = (extra: Partial<CallContext> = {}): CallContext => ({ correlationId: 'relay-test', deadline: Date.now() + 3_000, ...extra });
 
 /**
  * The end user crosses a process as the access token the edge received, and the serving process
- * takes the caller from that token alone, verified against the keys identity publishes at its
- * JWKS URL (here a real HTTP server): a caller claimed in plain metadata is never believed, and a
- * token that does not verify fails the call instead of serving it as nobody's.
+ * takes the caller from that token alone, verified as the edge verifies it, against the keys
+ * identity publishes (its contract's getJwks, faked here at the contract): a caller claimed in
+ * plain metadata is never believed, a token that does not verify fails the call instead of
+ * serving it as nobody's, and identity out of reach is `unavailable`, not a bad token.
  */
 describe('the end user relayed between services, signed', () => {
   let signingKey: KeyLike;
-  let jwksServer: HttpServer;
+  let identityDown = false;
   let server: GrpcContractServer;
   let client: GrpcContractTransport;
   let raw: Client;
   let jwksFetches = 0;
+  let verifier: AccessTokenVerifier;
 
   const token = (claims: { sub?: string; roles?: string[] } = {}, key: KeyLike = signingKey, kid = 'key-1', expiresIn = '5m') =>
     new SignJWT({ roles: claims.roles ?? ['customer'] })
@@ -43,13 +44,14 @@ describe('the end user relayed between services, signed', () => {
     const pair = await generateKeyPair('ES256');
     signingKey = pair.privateKey;
     const published: JWK = { ...(await exportJWK(pair.publicKey)), kid: 'key-1', alg: 'ES256', use: 'sig' };
-    jwksServer = createServer((_request, response) => {
-      jwksFetches += 1;
-      response.setHeader('content-type', 'application/json');
-      response.end(JSON.stringify({ keys: [published] }));
-    });
-    await new Promise<void>((resolve) => jwksServer.listen(0, '127.0.0.1', resolve));
-    const jwksUrl = new URL(`http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/.well-known/jwks.json`);
+    const identity = {
+      getJwks: async () => {
+        jwksFetches += 1;
+        if (identityDown) throw new ContractError('unavailable', 'upstream-unavailable', 'identity did not answer');
+        return { keys: [published] };
+      },
+    } as unknown as IdentityApi;
+    verifier = new AccessTokenVerifier(identity, new RequestContexts());
 
     const local = new InProcessContractTransport();
     local.serve(CatalogContract, {
@@ -61,7 +63,7 @@ describe('the end user relayed between services, signed', () => {
         price: { amountMinor: 100, currency: 'EUR' },
       }),
     });
-    server = new GrpcContractServer(local, { host: '127.0.0.1', port: 0, verifyCaller: remoteCallerVerifier(jwksUrl, RULES) });
+    server = new GrpcContractServer(local, { host: '127.0.0.1', port: 0, verifyCaller: (credential) => verifier.verify(`Bearer ${credential}`) });
     server.expose(CatalogContract);
     const address = `127.0.0.1:${await server.listen()}`;
     client = new GrpcContractTransport({ address });
@@ -71,7 +73,6 @@ describe('the end user relayed between services, signed', () => {
     client.close();
     raw.close();
     await server.close(0);
-    await new Promise((resolve) => jwksServer.close(resolve));
   });
 
   it('serves the call as the user the relayed token names, with its roles', async () => {
@@ -94,6 +95,31 @@ describe('the end user relayed between services, signed', () => {
       ),
     );
     expect(answer.name).toBe('nobody');
+  });
+
+  it('answers unavailable, not unauthenticated, when identity cannot give its keys at all', async () => {
+    const cold = new AccessTokenVerifier({ getJwks: async () => { throw new ContractError('unavailable', 'upstream-unavailable', 'identity did not answer'); } } as unknown as IdentityApi, new RequestContexts());
+    const local = new InProcessContractTransport();
+    local.serve(CatalogContract, { listProducts: async () => ({}), getProducts: async () => ({}), getProduct: async () => ({}) } as never);
+    const lonely = new GrpcContractServer(local, { host: '127.0.0.1', port: 0, verifyCaller: (credential) => cold.verify(`Bearer ${credential}`) });
+    lonely.expose(CatalogContract);
+    const lonelyClient = new GrpcContractTransport({ address: `127.0.0.1:${await lonely.listen()}` });
+    try {
+      const refused = await lonelyClient.unary(CatalogContract, 'getProduct', ctx({ credential: await token() }), { sku: 'FIG' }).catch((error: unknown) => error);
+      expect(refused).toMatchObject({ kind: 'unavailable' });
+    } finally {
+      lonelyClient.close();
+      await lonely.close(0);
+    }
+  });
+
+  it('keeps verifying with the keys it has while identity is away', async () => {
+    identityDown = true;
+    try {
+      await expect(seenBy(ctx({ credential: await token({ sub: 'customer-9' }) }))).resolves.toBe('customer-9 as customer');
+    } finally {
+      identityDown = false;
+    }
   });
 
   it.each([

@@ -56,3 +56,8 @@ export async function startModule(
 export function callContext(budgetMs = 10_000) {
   return { correlationId: `test-${Date.now()}`, deadline: Date.now() + budgetMs };
 }
+
+/** A call made on behalf of a signed-in customer, as the edge makes it. */
+export function asCustomer(customerId: string, budgetMs = 10_000) {
+  return { ...callContext(budgetMs), caller: { subject: customerId, roles: ['customer'] } };
+}

@@ -327,7 +327,7 @@ describe('topology errors name the file, the line and what to fix', () => {
   it('an unknown key far from any known one lists the keys allowed there', () => {
     const text = yaml(...ONE_PROCESS, '    replicas: 3');
 
-    expect(errorsOf(text)).toEqual(['t.yaml:7:5: unknown key "replicas" in targets.app — remove it (allowed here: edge, modules, grpc, http, database, resilience, canary, legacy)']);
+    expect(errorsOf(text)).toEqual(['t.yaml:7:5: unknown key "replicas" in targets.app — remove it (allowed here: edge, modules, grpc, http, database, resilience, canary, legacy, extractedFrom)']);
   });
 
   it('an unknown top-level key', () => {

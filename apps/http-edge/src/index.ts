@@ -4,3 +4,5 @@ export { HealthModule } from './health.module';
 export { problemOfContractError, type Problem } from './problem/problem';
 export { admissionGate, type AdmissionLimits } from './admission/admission-gate';
 export { JwksModule } from './routes/jwks.controller';
+export { AccessTokenVerifier } from './auth/access-token.verifier';
+export { RequestContexts } from './request-context';

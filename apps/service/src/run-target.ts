@@ -3,16 +3,16 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Kafka, logLevel } from 'kafkajs';
 import { Logger } from 'nestjs-pino';
 import type { Logger as PinoLogger } from 'pino';
-import { setUpHttpEdge } from '@apps/http-edge';
+import { AccessTokenVerifier, RequestContexts, setUpHttpEdge } from '@apps/http-edge';
 import { ALL_CONTRACTS } from '@contracts/all-contracts';
-import { ACCESS_TOKEN_TYPE, accessTokenClaims } from '@contracts/identity';
-import { BOUNDED_CONTEXTS } from '@contracts/kernel';
+import { IdentityContract } from '@contracts/identity';
+import { BOUNDED_CONTEXTS, type Caller } from '@contracts/kernel';
 import { readInstanceSettings, startProcessDiscovery, withInstancePorts } from '@infra/discovery';
 import { loadGrpcTls } from '@infra/messaging/grpc';
 import { KafkaEventPublisher, ensureTopics, kafkaCredentialsOf } from '@infra/messaging/kafka';
 import type { DatabaseConfig } from '@infra/persistence';
+import { ContractBus } from '@infra/messaging';
 import { ProcessWiring, readProcessEnv, resolveDatabase } from '@infra/runtime';
-import { remoteCallerVerifier } from '@infra/security';
 import { loadTopology, type DeployTarget, type Topology } from '@infra/topology';
 import { MODULES } from './module-catalogue';
 import { ServiceModule } from './service.module';
@@ -93,7 +93,11 @@ export async function runTarget(options: {
     kafkaCredentials,
     discovery: discovery?.watcher,
     tls: env.FICUS_GRPC_TLS_DIR && !topology.isSingleProcess ? loadGrpcTls(env.FICUS_GRPC_TLS_DIR, target.name) : undefined,
-    verifyCaller: topology.isSingleProcess ? undefined : remoteCallerVerifier(jwksUrlOf(topology, env.FICUS_JWKS_URL), { type: ACCESS_TOKEN_TYPE, ...accessTokenClaims(process.env) }),
+    // The end user of a served call, from the token the edge relays (ADR 0031): verified as the
+    // edge verifies it, against identity's keys fetched through the identity contract (over mTLS
+    // when identity runs elsewhere; its getJwks is open to every service), cached, kept when
+    // identity is away. Made at the first call, once the bus routes identity.
+    verifyCaller: topology.isSingleProcess ? undefined : lazyCallerVerifier(() => app),
   });
   wiring.declareRouteFlags();
   await app.init(); // modules serve their contracts while initialising, so routes come after
@@ -101,7 +105,9 @@ export async function runTarget(options: {
   await wiring.divertExtractedContracts(database);
   await wiring.start();
   await app.listen(target.http.port, target.http.host);
-  await discovery?.join(); // only now that it serves
+  // Only now that it serves. A canary does not join as its target: callers reach it through the
+  // canary route and its share alone, never through the stable pool.
+  if (!options.canary) await discovery?.join();
   return {
     topology,
     target,
@@ -109,7 +115,7 @@ export async function runTarget(options: {
     close: async () => {
       await discovery?.leave(); // callers stop sending here before the server closes
       await app.close();
-      wiring.stop();
+      await wiring.stop();
       await discovery?.close();
       await publisher?.close();
       await stopDatabase();
@@ -140,16 +146,12 @@ function asCanary(topology: Topology, target: string): Topology {
   return topology.withTarget(target, (deployTarget) => ({ ...deployTarget, grpc: canary.grpc, http: canary.http, canary: undefined }));
 }
 
-/**
- * Where the services of a topology fetch the keys that verify a relayed access token: the JWKS
- * route of the process that hosts identity (FICUS_JWKS_URL names another, say a Kubernetes
- * Service). Its gRPC host is the name other processes reach it by.
- */
-function jwksUrlOf(topology: Topology, given: string | undefined): URL {
-  if (given) return new URL(given);
-  const identity = topology.targetOf('identity');
-  const host = identity.grpc?.host ?? identity.http.host ?? '127.0.0.1';
-  return new URL(`http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${identity.http.port}/.well-known/jwks.json`);
+function lazyCallerVerifier(app: () => NestExpressApplication): (credential: string) => Promise<Caller> {
+  let verifier: AccessTokenVerifier | undefined;
+  return (credential) => {
+    verifier ??= new AccessTokenVerifier(app().get(ContractBus).client(IdentityContract), new RequestContexts());
+    return verifier.verify(`Bearer ${credential}`);
+  };
 }
 
 /** Where a gateway that hosts no module keeps what it stores. */

@@ -23,7 +23,7 @@ export interface GrpcServerOptions {
    * With mutual TLS, whether the deploy target a caller's certificate names (undefined: none)
    * may call this contract; refused calls answer PERMISSION_DENIED.
    */
-  readonly authorize?: (callerTarget: string | undefined, contract: Contract) => boolean;
+  readonly authorize?: (callerTarget: string | undefined, contract: Contract, method: string) => boolean;
   /**
    * Who the end user of a call is, from the access token relayed in its metadata (rejects when
    * the token is not valid). Unset: calls are served without an end user, whatever they carry.
@@ -116,7 +116,7 @@ export class GrpcContractServer {
 
   private unaryHandler(contract: Contract, method: string, what: string): handleUnaryCall<unknown, unknown> {
     return (call, callback) => {
-      const refused = this.refusal(call, contract);
+      const refused = this.refusal(call, contract, method);
       if (refused) return callback(toServiceError(refused));
       this.callContext(contextOf(call.metadata, call.getDeadline()))
         .then((ctx) => this.local.unary(contract, method, ctx, call.request))
@@ -136,7 +136,7 @@ export class GrpcContractServer {
 
   private streamHandler(contract: Contract, method: string, what: string): handleServerStreamingCall<unknown, unknown> {
     return (call) => {
-      const refused = this.refusal(call, contract);
+      const refused = this.refusal(call, contract, method);
       if (refused) {
         // 'error' (not destroy) is how grpc-js ends a server stream with a status the caller sees.
         call.emit('error', Object.assign(new Error(what), toServiceError(refused)));
@@ -179,6 +179,9 @@ export class GrpcContractServer {
     try {
       caller = await this.options.verifyCaller(credential);
     } catch (error) {
+      // The verifier's own answer when it has one: identity's keys out of reach is `unavailable`
+      // (retry later), not a bad token that would sign the user out.
+      if (error instanceof ContractError && error.kind !== 'unauthenticated') throw error;
       this.logger.warn({ reason: error instanceof Error ? error.message : String(error) }, 'gRPC call refused: the relayed access token is not valid');
       throw unauthenticated('invalid-token', 'the relayed access token is not valid');
     }
@@ -186,10 +189,10 @@ export class GrpcContractServer {
   }
 
   /** Under mutual TLS, a caller whose certificate's target may not call this contract is refused. */
-  private refusal(call: { getAuthContext(): { sslPeerCertificate?: { raw?: Buffer } } | null }, contract: Contract): ContractError | undefined {
+  private refusal(call: { getAuthContext(): { sslPeerCertificate?: { raw?: Buffer } } | null }, contract: Contract, method: string): ContractError | undefined {
     if (!this.options.tls || !this.options.authorize) return undefined;
     const caller = targetOfPeer(call.getAuthContext()?.sslPeerCertificate);
-    if (this.options.authorize(caller, contract)) return undefined;
+    if (this.options.authorize(caller, contract, method)) return undefined;
     this.logger.warn({ caller: caller ?? 'unknown', contract: contract.name }, 'gRPC call refused: caller not allowed');
     return new ContractError('permission-denied', 'caller-not-allowed', `${caller ?? 'this caller'} may not call ${contract.name}`);
   }

@@ -17,7 +17,9 @@ const LEGACY_TIMEOUT_MS = 30_000;
  * routes ficus has but should not serve yet. Moving a route over is deleting its prefix here.
  *
  * Proxied requests keep their method, path, query, headers and body (this runs before the body
- * parser, so the body streams through untouched), plus X-Forwarded-* and the request id. When
+ * parser, so the body streams through untouched), plus the request id and X-Forwarded-* set by
+ * the edge (a client's own are dropped); answers come back with the legacy application's headers,
+ * not the edge's security headers. When
  * the legacy application cannot be reached, or takes too long, the client gets a 502 problem.
  */
 export function legacyUpstream(legacy: LegacyUpstream): RequestHandler {
@@ -58,7 +60,12 @@ export function legacyUpstream(legacy: LegacyUpstream): RequestHandler {
     const path = request.path;
     const toLegacy = legacy.routes.some((prefix) => isUnder(path, prefix)) || !servedByFicus(request.method, path);
     if (!toLegacy) return next();
+    // The legacy application's answer comes back as it sends it: the headers the edge set so far
+    // for its own answers (helmet's, CORS) go, the request id stays.
+    for (const name of response.getHeaderNames()) if (name !== 'x-request-id') response.removeHeader(name);
     response.setHeader('X-Ficus-Upstream', 'legacy');
+    // The edge trusts no X-Forwarded-* a client sends (docs/security.md): it sets them itself.
+    for (const name of ['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'forwarded']) delete request.headers[name];
     void proxy(request, response, next);
   };
 }

@@ -1,15 +1,18 @@
-import { notFound, permissionDenied, type CallContext } from '@contracts/kernel';
+import { notFound, permissionDenied, unauthenticated, type CallContext } from '@contracts/kernel';
 
 /**
  * Ordering checks who may see and place which orders itself, from the end user the call carries
  * (verified from the relayed access token when the call crossed a process, ADR 0031), so a
- * request that reached ordering past the edge's checks still sees only its own orders. A call
- * with no end user is a service acting on its own authority (a saga step, a read model rebuild),
- * which mutual TLS and the topology's callers already limit.
+ * request that reached ordering past the edge's checks still sees only its own orders. Every
+ * method of these acts for an end user: a call without one is refused, wherever it comes from —
+ * a process that drops the token gains nothing.
  */
 export function actsForCustomer(ctx: CallContext, customerId: string): boolean {
   const caller = ctx.caller;
-  return !caller || caller.roles.includes('admin') || caller.subject === customerId;
+  if (!caller) {
+    throw unauthenticated('end-user-required', 'orders are placed and read on behalf of a signed-in customer');
+  }
+  return caller.roles.includes('admin') || caller.subject === customerId;
 }
 
 /** Another customer's order answers exactly as a missing one, so ids cannot be probed. */
