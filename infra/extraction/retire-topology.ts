@@ -2,9 +2,11 @@ import { isMap, isSeq, parseDocument, type YAMLMap } from 'yaml';
 
 /**
  * The topology after `ficus retire <context>`: the owner no longer hosts the context, and the
- * extracted target owns it — its events, its consumers, its relay. Its data stays where it is
- * (both targets keep the database they shared, written `database: { shared: true }`, since with
- * two owners a target without one would get a database of its own); moving it is a later step.
+ * extracted target owns it — its events, its consumers, its relay. Its data stays where it is:
+ * both targets keep the database they shared, written out on both (the owner's `database:` as it
+ * was, or `shared: true` for a lone owner on the process's database, or its implicit
+ * `ficus_<owner>`), since with two owners a target without one gets a database of its own.
+ * Moving the data is a later step.
  * Events now cross targets, so a topology without brokers gets the usual default. Comments and
  * order of the file are kept.
  */
@@ -31,9 +33,15 @@ export function retiredTopology(text: string, context: string): string {
     const index = ownerModules.items.findIndex((item) => scalarText(item) === context);
     if (index >= 0) ownerModules.items.splice(index, 1);
   }
-  for (const target of [owner, extracted.map]) {
-    if (target.get('database') === undefined) target.set('database', document.createNode({ shared: true }, { flow: true }));
-  }
+  // The database the extracted copy worked on is its owner's, whatever the owner's was: written
+  // out on both, since an owner without one in a topology of two owners gets ficus_<target>.
+  const owners = targets.items.filter((pair) => isMap(pair.value) && pair.value.get('extractedFrom') === undefined).length;
+  const ownerDatabase = owner.get('database');
+  const effective = ownerDatabase !== undefined
+    ? document.createNode((ownerDatabase as YAMLMap).toJSON(), { flow: true })
+    : document.createNode(owners === 1 ? { shared: true } : { name: `ficus_${ownerName.replace(/-/g, '_')}` }, { flow: true });
+  if (ownerDatabase === undefined) owner.set('database', effective);
+  if (extracted.map.get('database') === undefined) extracted.map.set('database', document.createNode((effective as YAMLMap).toJSON(), { flow: true }));
   extracted.map.delete('extractedFrom');
   if (document.getIn(['defaults', 'kafka', 'brokers']) === undefined) {
     document.setIn(['defaults', 'kafka', 'brokers'], '${KAFKA_BROKERS:-127.0.0.1:9092}');

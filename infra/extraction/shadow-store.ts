@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { ExtractionTables1764000003000 } from '@infra/persistence/extraction-tables.migration';
+import { ExtractionTables1764000003000, ShadowInconclusive1764000003001 } from '@infra/persistence/extraction-tables.migration';
 import { openModuleDataSource, provisionContext, type DatabaseConfig } from '@infra/persistence';
 
 export const EXTRACTION_SCHEMA = 'extraction';
@@ -15,10 +15,15 @@ export interface ShadowMismatch {
   readonly at?: Date;
 }
 
-export interface ShadowTally {
+export interface ShadowCounts {
   readonly matches: number;
   readonly mismatches: number;
   readonly errors: number;
+  /** Answers that differed while the data changed under them: neither a match nor a mismatch. */
+  readonly inconclusive: number;
+}
+
+export interface ShadowTally extends ShadowCounts {
   /** The first and last minute with a comparison in the window. */
   readonly since?: Date;
   readonly until?: Date;
@@ -34,7 +39,7 @@ export class ShadowStore {
       context: EXTRACTION_SCHEMA,
       url,
       entities: [],
-      migrations: [ExtractionTables1764000003000],
+      migrations: [ExtractionTables1764000003000, ShadowInconclusive1764000003001],
       poolSize: Math.min(2, database.poolSize),
     });
     return new ShadowStore(dataSource);
@@ -45,12 +50,13 @@ export class ShadowStore {
   }
 
   /** Adds counts to a minute's tally (one upsert per context and minute). */
-  async add(context: string, minute: Date, counts: { matches: number; mismatches: number; errors: number }): Promise<void> {
+  async add(context: string, minute: Date, counts: ShadowCounts): Promise<void> {
     await this.dataSource.query(
-      `INSERT INTO shadow_tallies (context, minute, matches, mismatches, errors) VALUES ($1, $2, $3, $4, $5)
+      `INSERT INTO shadow_tallies (context, minute, matches, mismatches, errors, inconclusive) VALUES ($1, $2, $3, $4, $5, $6)
        ON CONFLICT (context, minute) DO UPDATE SET matches = shadow_tallies.matches + EXCLUDED.matches,
-         mismatches = shadow_tallies.mismatches + EXCLUDED.mismatches, errors = shadow_tallies.errors + EXCLUDED.errors`,
-      [context, minute, counts.matches, counts.mismatches, counts.errors],
+         mismatches = shadow_tallies.mismatches + EXCLUDED.mismatches, errors = shadow_tallies.errors + EXCLUDED.errors,
+         inconclusive = shadow_tallies.inconclusive + EXCLUDED.inconclusive`,
+      [context, minute, counts.matches, counts.mismatches, counts.errors, counts.inconclusive],
     );
   }
 
@@ -65,11 +71,12 @@ export class ShadowStore {
   async tally(context: string, since?: Date): Promise<ShadowTally> {
     const [row] = (await this.dataSource.query(
       `SELECT coalesce(sum(matches), 0)::int AS matches, coalesce(sum(mismatches), 0)::int AS mismatches,
-              coalesce(sum(errors), 0)::int AS errors, min(minute) AS since, max(minute) AS until
+              coalesce(sum(errors), 0)::int AS errors, coalesce(sum(inconclusive), 0)::int AS inconclusive,
+              min(minute) AS since, max(minute) AS until
          FROM shadow_tallies WHERE context = $1 AND ($2::timestamptz IS NULL OR minute >= $2)`,
       [context, since ?? null],
-    )) as Array<{ matches: number; mismatches: number; errors: number; since: Date | null; until: Date | null }>;
-    return { matches: row.matches, mismatches: row.mismatches, errors: row.errors, since: row.since ?? undefined, until: row.until ?? undefined };
+    )) as Array<ShadowCounts & { since: Date | null; until: Date | null }>;
+    return { matches: row.matches, mismatches: row.mismatches, errors: row.errors, inconclusive: row.inconclusive, since: row.since ?? undefined, until: row.until ?? undefined };
   }
 
   async mismatches(context: string, limit = 20): Promise<ShadowMismatch[]> {

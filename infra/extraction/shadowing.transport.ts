@@ -5,6 +5,8 @@ import type { ContractTransport } from '@infra/messaging';
 import { shadowComparisons } from '@infra/observability';
 import type { ShadowStore } from './shadow-store';
 
+export type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
+
 /**
  * Which calls are shadowed: reads only. A contract marks a method `idempotent`, which a command
  * with a key can be too, so the name must also say it reads; a write is never sent twice.
@@ -21,7 +23,7 @@ export interface ShadowingOptions {
   /** Read at every call: the `shadow.<context>` flag. */
   readonly enabled: () => boolean;
   readonly recorder: ShadowRecorder;
-  /** Shadow calls in flight at most; past it a call is not shadowed (the in-process answer never waits). */
+  /** Shadowed calls in flight at most (from the in-process call to the comparison); past it a call is not shadowed. */
   readonly maxInFlight?: number;
 }
 
@@ -46,13 +48,16 @@ export class ShadowingContractTransport implements ContractTransport {
   async unary(contract: Contract, method: string, ctx: CallContext, request: unknown): Promise<unknown> {
     const shadowed = this.options.enabled() && isShadowable(contract, method) && this.inFlight < (this.options.maxInFlight ?? 32);
     if (!shadowed) return this.primary.unary(contract, method, ctx, request);
+    this.inFlight += 1; // the slot is taken now, so a burst cannot pass the check all at once
     const asked = Date.now();
     const primary = await settle(this.primary.unary(contract, method, ctx, request));
-    this.inFlight += 1;
     // The same budget the caller gave, counted from now: a slow extracted copy cannot hold this process.
     const shadowCtx: CallContext = { ...ctx, deadline: Date.now() + Math.max(100, ctx.deadline - asked) };
+    // Asked again in-process when the answers differ: if that answer moved too, the data changed
+    // between the two reads (a reservation, say) and the difference proves nothing.
+    const askAgain = () => settle(this.primary.unary(contract, method, { ...ctx, deadline: Date.now() + Math.max(100, ctx.deadline - asked) }, request));
     void settle(this.shadow.unary(contract, method, shadowCtx, request))
-      .then((extracted) => this.options.recorder.compare(this.options.context, `${contract.name}/${method}`, request, primary, extracted))
+      .then((extracted) => this.options.recorder.compare(this.options.context, `${contract.name}/${method}`, request, primary, extracted, askAgain))
       .finally(() => {
         this.inFlight -= 1;
       });
@@ -65,13 +70,19 @@ export class ShadowingContractTransport implements ContractTransport {
   }
 }
 
-type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 function settle(promise: Promise<unknown>): Promise<Settled> {
   return promise.then(
     (value) => ({ ok: true as const, value }),
     (error: unknown) => ({ ok: false as const, error }),
   );
+}
+
+/** Same answer (or the same failure): a match; the extracted copy failing alone: an error; else a mismatch. */
+function outcomeOf(inProcess: Settled, extracted: Settled): 'match' | 'mismatch' | 'error' {
+  if (inProcess.ok && extracted.ok) return isDeepStrictEqual(normalized(inProcess.value), normalized(extracted.value)) ? 'match' : 'mismatch';
+  if (!inProcess.ok && !extracted.ok) return isDeepStrictEqual(failureOf(inProcess.error), failureOf(extracted.error)) ? 'match' : 'mismatch';
+  return extracted.ok ? 'mismatch' : 'error';
 }
 
 function failureOf(error: unknown): { kind: string; code: string } {
@@ -84,33 +95,41 @@ function failureOf(error: unknown): { kind: string; code: string } {
  */
 export class ShadowRecorder {
   private readonly logger = new Logger('Shadow');
-  private pending = new Map<string, { matches: number; mismatches: number; errors: number }>();
+  private pending = new Map<string, { matches: number; mismatches: number; errors: number; inconclusive: number }>();
   private readonly timer: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
+  private readonly comparing = new Set<Promise<void>>();
 
   constructor(private readonly store: ShadowStore, flushEveryMs = 1_000) {
     this.timer = setInterval(() => void this.flush(), flushEveryMs);
     this.timer.unref();
   }
 
-  compare(context: string, call: string, request: unknown, inProcess: Settled, extracted: Settled): void {
-    let outcome: 'match' | 'mismatch' | 'error';
-    if (inProcess.ok && extracted.ok) {
-      outcome = isDeepStrictEqual(normalized(inProcess.value), normalized(extracted.value)) ? 'match' : 'mismatch';
-    } else if (!inProcess.ok && !extracted.ok) {
-      outcome = isDeepStrictEqual(failureOf(inProcess.error), failureOf(extracted.error)) ? 'match' : 'mismatch';
-    } else {
-      outcome = extracted.ok ? 'mismatch' : 'error';
+  /**
+   * Counts one comparison. A difference is checked once more against a fresh in-process answer
+   * (`askAgain`): when that one differs from the first, the data moved between the reads and the
+   * comparison is inconclusive, not a mismatch.
+   */
+  compare(context: string, call: string, request: unknown, inProcess: Settled, extracted: Settled, askAgain?: () => Promise<Settled>): Promise<void> {
+    const comparing = this.compareNow(context, call, request, inProcess, extracted, askAgain);
+    this.comparing.add(comparing);
+    return comparing.finally(() => this.comparing.delete(comparing));
+  }
+
+  private async compareNow(context: string, call: string, request: unknown, inProcess: Settled, extracted: Settled, askAgain?: () => Promise<Settled>): Promise<void> {
+    let outcome: 'match' | 'mismatch' | 'error' | 'inconclusive' = outcomeOf(inProcess, extracted);
+    if (outcome === 'mismatch' && askAgain) {
+      const again = await askAgain();
+      if (outcomeOf(inProcess, again) !== 'match') outcome = 'inconclusive';
     }
     shadowComparisons.inc({ context, outcome });
-    const counts = this.pending.get(context) ?? { matches: 0, mismatches: 0, errors: 0 };
-    if (outcome === 'match') counts.matches += 1;
-    else if (outcome === 'mismatch') counts.mismatches += 1;
-    else counts.errors += 1;
+    const counts = this.pending.get(context) ?? { matches: 0, mismatches: 0, errors: 0, inconclusive: 0 };
+    const key = ({ match: 'matches', mismatch: 'mismatches', error: 'errors', inconclusive: 'inconclusive' } as const)[outcome];
+    counts[key] += 1;
     this.pending.set(context, counts);
     if (outcome === 'mismatch') {
       const answer = (settled: Settled) => (settled.ok ? settled.value : { error: failureOf(settled.error) });
-      this.store
+      await this.store
         .recordMismatch({ context, call, request, inProcess: answer(inProcess), extracted: answer(extracted) })
         .catch((error: unknown) => this.logger.warn({ err: error, context }, 'could not record a shadow mismatch'));
     }
@@ -129,8 +148,10 @@ export class ShadowRecorder {
     return this.flushing;
   }
 
+  /** Waits for the comparisons under way, then writes what they counted. */
   async close(): Promise<void> {
     clearInterval(this.timer);
+    await Promise.allSettled([...this.comparing]);
     await this.flush();
   }
 }

@@ -36,12 +36,16 @@ describe('the ficus command', () => {
     const lint = await ficus(['migrations', 'lint']);
     expect(lint).toMatchObject({ code: 0, err: '' });
     expect(lint.out).toMatch(/^migrations: expand-contract safe/);
+    const json = await ficus(['migrations', 'lint', '--json']);
+    expect(JSON.parse(json.out)).toMatchObject({ ok: true, problems: [] });
   });
 
   it('runs the contract compatibility check as `ficus contracts check`', async () => {
     const check = await ficus(['contracts', 'check']);
     expect(check).toMatchObject({ code: 0, err: '' });
     expect(check.out).toBe('contracts: compatible with the released versions\n');
+    const json = await ficus(['contracts', 'check', '--json']);
+    expect(JSON.parse(json.out)).toEqual({ ok: true, problems: [] });
   });
 
   it('refuses --target without a topology, before touching any database', async () => {

@@ -10,7 +10,7 @@ import { processIo, type CliIo } from './cli-command';
  * unless made as a new version beside the old). With `release`, records the current contracts as
  * the release instead. Returns the exit code.
  */
-export function contractsCheck(options: { release: boolean }, io: CliIo = processIo): number {
+export function contractsCheck(options: { release: boolean; json?: boolean }, io: CliIo = processIo): number {
   if (options.release) {
     release(ALL_CONTRACTS, ALL_EVENTS);
     io.out(`contracts: recorded ${ALL_EVENTS.length} events, ${ALL_CONTRACTS.length} contracts and their .proto files as released in ${relative(process.cwd(), RELEASED_DIR)}\n`);
@@ -22,6 +22,10 @@ export function contractsCheck(options: { release: boolean }, io: CliIo = proces
     return 1;
   }
   const problems = check(ALL_CONTRACTS, ALL_EVENTS, released);
+  if (options.json) {
+    io.out(`${JSON.stringify({ ok: problems.length === 0, problems }, null, 2)}\n`);
+    return problems.length === 0 ? 0 : 1;
+  }
   if (problems.length > 0) {
     io.err(`contracts: ${problems.length} breaking change(s) against the released contracts:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
     io.err('Make the change additive, or publish a new version (.v2) and keep serving the old one.\n');

@@ -9,7 +9,7 @@ import { processIo, type CliIo } from './cli-command';
  * released migration was edited or deleted. With `release`, records the current migrations as
  * released, after the release has shipped. See docs/expand-contract.md. Returns the exit code.
  */
-export function migrationsLint(options: { release: boolean }, io: CliIo = processIo): number {
+export function migrationsLint(options: { release: boolean; json?: boolean }, io: CliIo = processIo): number {
   try {
     const released = readReleased();
     const where = relative(process.cwd(), RELEASED_FILE);
@@ -21,6 +21,10 @@ export function migrationsLint(options: { release: boolean }, io: CliIo = proces
       return 0;
     }
     const problems = lintMigrations(released);
+    if (options.json) {
+      io.out(`${JSON.stringify({ ok: problems.length === 0, released: Object.keys(released.migrations).length, problems: problems.map(formatProblem) }, null, 2)}\n`);
+      return problems.length === 0 ? 0 : 1;
+    }
     if (problems.length > 0) {
       io.err(`migrations: ${problems.length} problem(s):\n${problems.map((p) => `  - ${formatProblem(p)}`).join('\n')}\n`);
       return 1;

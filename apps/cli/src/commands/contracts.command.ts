@@ -10,6 +10,7 @@ export const command: CliCommand = {
     contracts
       .command('check')
       .description('fail when a message schema or a .proto changed incompatibly with the released contracts')
+      .option('--json', 'print the result as JSON: { ok, problems }')
       .option('--release', 'record the current contracts as the release instead of checking them (after a release shipped)')
       .addHelpText(
         'after',
@@ -18,8 +19,8 @@ Additions pass: a new optional field, a new method, a new event. A removed or re
 changed type or a reused protobuf field number fails, naming the field, unless it is made as a
 new version (order-placed.v2) beside the old one. Also: npm run contracts:check.`,
       )
-      .action((options: { release?: boolean }) => {
-        const code = contractsCheck({ release: options.release === true }, io);
+      .action((options: { release?: boolean; json?: boolean }) => {
+        const code = contractsCheck({ release: options.release === true, json: options.json === true }, io);
         if (code !== 0) throw new CliError('', code);
       });
   },

@@ -8,6 +8,7 @@ export const command: CliCommand = {
     migrations
       .command('lint')
       .description('fail when a migration would break the release still running while it runs')
+      .option('--json', 'print the result as JSON: { ok, problems }')
       .option('--release', 'record the current migrations as released instead of checking them (after a release shipped)')
       .addHelpText(
         'after',
@@ -18,8 +19,8 @@ expand; a released migration may not be edited or deleted. Each problem names fi
 statement. Released migrations are listed in infra/migration-lint/released-migrations.json.
 See docs/expand-contract.md. Also: npm run migrations:lint.`,
       )
-      .action((options: { release?: boolean }) => {
-        const code = migrationsLint({ release: options.release === true }, io);
+      .action((options: { release?: boolean; json?: boolean }) => {
+        const code = migrationsLint({ release: options.release === true, json: options.json === true }, io);
         if (code !== 0) throw new CliError('', code);
       });
   },

@@ -24,7 +24,8 @@ Only reads are shadowed (idempotent methods named get…, list…, check…, fin
 never sent twice. The caller always gets the in-process answer, never slower; the extracted
 service gets the same request with the same budget. A match is the same answer (or the same
 error); a mismatch is kept with the request and both answers; an error is the extracted copy
-failing alone.
+failing alone. A difference is checked once more in-process: if that answer moved too, the data
+changed between the reads, and the comparison counts as inconclusive, neither way.
 ${EXTRACTION_STORE_HELP}
 
 Examples:
@@ -47,7 +48,7 @@ Examples:
 
 export interface ShadowReport extends ShadowTally {
   readonly context: string;
-  /** matches / (matches + mismatches + errors), in percent; undefined before the first comparison. */
+  /** matches / (matches + mismatches + errors), in percent (inconclusive ones left out); undefined before the first comparison. */
   readonly matchRate?: number;
   readonly mismatchSamples: ShadowMismatch[];
 }
@@ -64,7 +65,8 @@ async function report(context: string | undefined, options: ExtractionOptions & 
   if (sinceMinutes !== undefined && !(sinceMinutes > 0)) throw new CliError('--since is a number of minutes', 2);
   const contexts = context ? [context] : extractingContexts(options, io);
   if (contexts.length === 0) throw new CliError('which context? give one, or a --topology with an extraction in progress', 2);
-  await withExtractionStores(context, options, io, async ({ shadows }) => {
+  // Every context being extracted from one owner shares its store: the first one finds it.
+  await withExtractionStores(contexts[0], options, io, async ({ shadows }) => {
     const reports = await Promise.all(contexts.map((c) => shadowReportOf(shadows, c, sinceMinutes, Number(options.limit))));
     if (options.json) {
       io.out(`${JSON.stringify(reports, null, 2)}\n`);
@@ -75,7 +77,7 @@ async function report(context: string | undefined, options: ExtractionOptions & 
       io.out(
         total === 0
           ? `${r.context}: no shadowed call yet\n`
-          : `${r.context}: ${r.matchRate!.toFixed(2)} % match — ${r.matches} matches, ${r.mismatches} mismatches, ${r.errors} errors of ${total} reads, ${r.since!.toISOString()} to ${r.until!.toISOString()}\n`,
+          : `${r.context}: ${r.matchRate!.toFixed(2)} % match — ${r.matches} matches, ${r.mismatches} mismatches, ${r.errors} errors of ${total} reads (${r.inconclusive} more inconclusive: the data changed between the two reads), ${r.since!.toISOString()} to ${r.until!.toISOString()}\n`,
       );
       for (const m of r.mismatchSamples) {
         io.out(`  ${m.at?.toISOString()} ${m.call} ${JSON.stringify(m.request)}\n    in-process: ${JSON.stringify(m.inProcess)}\n    extracted:  ${JSON.stringify(m.extracted)}\n`);

@@ -16,7 +16,7 @@ export const command: CliCommand = {
       .argument('<context>', 'the context being extracted, e.g. inventory')
       .argument('<percent>', '0-100: the share of calls the extracted service takes')
       .option('--sticky', 'keep every call about one aggregate (an order, a product) on one copy')
-      .option('--no-sticky', 'place each call on its own (the default)')
+      .option('--no-sticky', 'place each call on its own again (stickiness is kept from the last shift otherwise; off at first)')
       .option('--by <who>', 'who makes the change, for the log (default: FICUS_ACTOR, else user@host)')
       .option('--reason <text>', 'why, for the log')
       .addHelpText(
@@ -43,8 +43,11 @@ Examples:
           const by = options.by ?? actor(io.env);
           const state = percent === 0 ? FLAG_OFF : percent === 100 ? FLAG_ON : percentState(percent);
           const change = await flags.set(shiftFlagOf(context), state, by, options.reason ?? `ficus shift ${context} ${percent}`);
-          const sticky = options.sticky === true;
-          await flags.set(stickyFlagOf(context), sticky ? FLAG_ON : FLAG_OFF, by, sticky ? 'sticky per aggregate' : 'each call on its own');
+          // Stickiness changes only when asked (--sticky / --no-sticky); a new share keeps it.
+          if (options.sticky !== undefined) {
+            await flags.set(stickyFlagOf(context), options.sticky ? FLAG_ON : FLAG_OFF, by, options.sticky ? 'sticky per aggregate' : 'each call on its own');
+          }
+          const sticky = options.sticky ?? (await flags.states()).some((s) => s.name === stickyFlagOf(context) && s.state.kind === 'on');
           const result = { context, percent, sticky, from: change.from ? formatFlagState(change.from) : null, at: change.at.toISOString() };
           if (options.json) {
             io.out(`${JSON.stringify(result, null, 2)}\n`);

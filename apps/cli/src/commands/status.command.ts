@@ -73,7 +73,17 @@ results, and each process's /metrics. The next step is safe when:
         for (const context of contexts) {
           extractions.push(
             await withExtractionStores(context, options, io, async ({ flags, shadows }) =>
-              extractionState(topology, context, await flags.states(), await flags.history(shiftFlagOf(context), 1), await shadowReportOf(shadows, context), processes, limits),
+              extractionState(
+                topology,
+                context,
+                await flags.states(),
+                await flags.history(shiftFlagOf(context), 1),
+                (await flags.history(shadowFlagOf(context), 1)).find((change) => change.to.kind === 'on')?.at,
+                // The window's results only: a mismatch fixed a week ago no longer holds the step back.
+                await shadowReportOf(shadows, context, limits.shadowWindowMinutes > 0 ? limits.shadowWindowMinutes : undefined),
+                processes,
+                limits,
+              ),
             ),
           );
         }
@@ -95,6 +105,8 @@ function extractionState(
   context: string,
   states: StoredFlag[],
   lastShift: Array<{ to: FlagState; at: Date }>,
+  /** When shadowing was last turned on (undefined: it is off, or never was). */
+  shadowOnSince: Date | undefined,
   shadowReport: ShadowReport,
   processes: ProcessState[],
   limits: typeof DEFAULTS,
@@ -115,7 +127,7 @@ function extractionState(
   const next = ((): ExtractionState['next'] => {
     if (shift === 0) {
       if (!shadow) return { safe: true, step: `ficus shadow ${context} on`, why: `start ${extracted}, then compare its answers with the in-process ones` };
-      const ranMinutes = shadowReport.since ? (Date.now() - shadowReport.since.getTime()) / 60_000 : 0;
+      const ranMinutes = shadowOnSince ? (Date.now() - shadowOnSince.getTime()) / 60_000 : 0;
       const shadowErrorRate = shadowTotal > 0 ? (shadowReport.errors / shadowTotal) * 100 : 0;
       const problems = [
         ranMinutes < limits.shadowWindowMinutes && `shadowing has run ${ranMinutes.toFixed(0)} of ${limits.shadowWindowMinutes} minutes`,
@@ -127,6 +139,8 @@ function extractionState(
         ? { safe: true, step: `ficus shift ${context} 10`, why: `${(shadowReport.matchRate ?? 0).toFixed(2)} % of ${shadowTotal} reads matched over ${ranMinutes.toFixed(0)} minutes, errors no worse than in-process` }
         : { safe: false, step: `keep shadowing ${context}`, why: problems.join('; ') };
     }
+    const worse = (errorRates.extracted ?? 0) > (errorRates.inProcess ?? 0);
+    if (worse) return { safe: false, step: `ficus shift ${context} 0`, why: `the extracted copy fails ${(errorRates.extracted ?? 0).toFixed(2)} % of calls, in-process ${(errorRates.inProcess ?? 0).toFixed(2)} %: roll back and look` };
     if (shift >= 100) {
       const since = lastShift[0]?.at;
       const held = since ? (Date.now() - since.getTime()) / 60_000 : 0;
@@ -135,12 +149,10 @@ function extractionState(
         : { safe: false, step: `wait, then ficus retire ${context}`, why: `at 100 % for ${held.toFixed(0)} of ${limits.retireAfterMinutes} minutes` };
     }
     const served = routed[`${extracted}/extracted`]?.calls ?? 0;
-    const worse = (errorRates.extracted ?? 0) > (errorRates.inProcess ?? 0);
     const nextShare = SHIFT_STEPS.find((step) => step > shift) ?? 100;
-    if (worse) return { safe: false, step: `ficus shift ${context} 0`, why: `the extracted copy fails ${(errorRates.extracted ?? 0).toFixed(2)} % of calls, in-process ${(errorRates.inProcess ?? 0).toFixed(2)} %: roll back and look` };
     return served >= limits.minShiftedCalls
-      ? { safe: true, step: `ficus shift ${context} ${nextShare}`, why: `${served} calls served by ${extracted} at ${shift} %, error rate no worse than in-process` }
-      : { safe: false, step: `hold ${context} at ${shift} %`, why: `${served} of ${limits.minShiftedCalls} calls served by ${extracted} at this share so far` };
+      ? { safe: true, step: `ficus shift ${context} ${nextShare}`, why: `${served} calls served by ${extracted} so far (now at ${shift} %), error rate no worse than in-process` }
+      : { safe: false, step: `hold ${context} at ${shift} %`, why: `${served} of ${limits.minShiftedCalls} calls served by ${extracted} so far` };
   })();
   return { context, owner, extracted, shift, sticky, shadow, shadowReport, errorRates, next };
 }
