@@ -1,6 +1,7 @@
 import { CatalogContract } from '@contracts/catalog';
 import type { CallContext } from '@contracts/kernel';
 import { InProcessContractTransport, WeightedContractTransport } from '@infra/messaging';
+import { aggregateIdOf } from '@infra/extraction';
 import { processMetrics } from '@infra/observability';
 import { parseExposition } from '../support/metrics-scrape';
 
@@ -67,5 +68,39 @@ describe('a weighted route between two versions of a target', () => {
     const onCanaryAt10 = [...at10.values()].filter((v) => v === 'canary').length;
     expect(onCanaryAt10).toBeGreaterThan(25); // about 50 of 500
     expect(onCanaryAt10).toBeLessThan(80);
+  });
+});
+
+describe('a shift sticky per aggregate (ficus shift --sticky)', () => {
+  it('keeps every call about one aggregate on one copy, whoever makes it', async () => {
+    const transport = new WeightedContractTransport({
+      target: 'sticky-aggregate',
+      primary: version('in-process'),
+      secondary: version('extracted'),
+      percent: () => 50,
+      stickyPerCaller: false,
+      stickyKey: (_ctx, request) => aggregateIdOf(request),
+    });
+    const copies = new Map<string, Set<string>>();
+    for (let round = 0; round < 4; round++) {
+      for (let i = 0; i < 200; i++) {
+        const sku = `SKU-${i}`;
+        const answer = (await transport.unary(CatalogContract, 'getProduct', ctx(`anyone-${round}`), { sku })) as { name: string };
+        copies.set(sku, (copies.get(sku) ?? new Set()).add(answer.name));
+      }
+    }
+    expect([...copies.values()].every((seen) => seen.size === 1)).toBe(true); // one copy per sku, every round
+    const extracted = [...copies.values()].filter((seen) => seen.has('extracted')).length;
+    expect(extracted).toBeGreaterThan(70); // about half of 200
+    expect(extracted).toBeLessThan(130);
+  });
+
+  it('finds the aggregate a request is about', () => {
+    expect(aggregateIdOf({ orderId: 'o-1', sku: 's' })).toBe('o-1');
+    expect(aggregateIdOf({ sku: 'FIG' })).toBe('FIG');
+    expect(aggregateIdOf({ skus: ['FIG', 'OAK'] })).toBe('FIG');
+    expect(aggregateIdOf({ items: [{ sku: 'OAK', quantity: 1 }] })).toBe('OAK');
+    expect(aggregateIdOf({ page: 1 })).toBeUndefined();
+    expect(aggregateIdOf(undefined)).toBeUndefined();
   });
 });
