@@ -33,6 +33,16 @@ export function buildProgram(io: CliIo = processIo, commands: readonly CliComman
     .addHelpText(
       'after',
       `
+The migration, one context at a time (docs/migration-guide.md); ficus status says when each
+next step is safe:
+  1. ficus verify              the modules keep their boundaries
+  2. ficus graph               who calls whom and which events flow, with rates
+  3. ficus plan                which context to extract first, and why
+  4. ficus extract <context>   a new target beside the monolith, and its deploy files
+  5. ficus shadow <context> on reads also asked of the new service, answers compared
+  6. ficus shift <context> N   N % of calls to the new service (10, 50, 100; 0 rolls back)
+  7. ficus retire <context>    the monolith stops hosting it
+
 Each command explains itself: ficus <command> --help, ficus <command> <subcommand> --help.
 Run from the repository (npx ficus …); the database and topology options of a command say
 which deployment it acts on.`,
