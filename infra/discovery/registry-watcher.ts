@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { Client } from 'pg';
+import { ChannelListener } from '@infra/persistence';
 import type { BalancedEndpoint, EndpointSource, EndpointSources } from '@infra/messaging/grpc';
 import { DISCOVERY_CHANNEL, type ServiceInstance, type ServiceRegistry } from './service-registry';
 
@@ -40,7 +40,7 @@ class WatchedTarget implements EndpointSource {
 export class RegistryWatcher implements EndpointSources {
   private readonly logger = new Logger('RegistryWatcher');
   private readonly watched: ReadonlyMap<string, WatchedTarget>;
-  private listener?: Client;
+  private listener?: ChannelListener;
   private timer?: NodeJS.Timeout;
   private reading?: Promise<void>;
   private readAgain = false;
@@ -57,7 +57,17 @@ export class RegistryWatcher implements EndpointSources {
   /** Reads the registry once (the first calls already have instances), then keeps watching. */
   async start(): Promise<void> {
     await this.readNow();
-    await this.listen().catch(() => this.relisten());
+    this.listener = new ChannelListener({
+      url: this.registry.url,
+      channel: DISCOVERY_CHANNEL,
+      logger: this.logger,
+      gapCoveredBy: 'the periodic read',
+      onNotification: (payload) => {
+        if (payload === undefined || this.watched.has(payload)) void this.refresh();
+      },
+      onReconnected: () => void this.refresh(),
+    });
+    await this.listener.start().catch(() => this.listener?.reconnect());
     this.timer = setInterval(() => void this.refresh(), this.options.refreshMs);
     this.timer.unref();
   }
@@ -90,7 +100,7 @@ export class RegistryWatcher implements EndpointSources {
     this.stopped = true;
     clearInterval(this.timer);
     await this.reading;
-    await this.listener?.end().catch(() => undefined);
+    await this.listener?.stop();
     this.listener = undefined;
   }
 
@@ -99,43 +109,6 @@ export class RegistryWatcher implements EndpointSources {
     for (const [target, watched] of this.watched) {
       watched.set(live.filter((instance) => instance.target === target).map(endpointOf));
     }
-  }
-
-  private async listen(): Promise<void> {
-    const client = new Client({ connectionString: this.registry.url });
-    client.on('notification', (message) => {
-      if (message.payload === undefined || this.watched.has(message.payload)) void this.refresh();
-    });
-    client.on('error', (error) => {
-      this.logger.warn({ err: error }, 'registry LISTEN connection lost; reconnecting (the periodic read covers the gap)');
-      if (this.listener === client) this.listener = undefined;
-      void client.end().catch(() => undefined);
-      this.relisten();
-    });
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${DISCOVERY_CHANNEL}`);
-    } catch (error) {
-      await client.end().catch(() => undefined);
-      throw error;
-    }
-    if (this.stopped) {
-      await client.end().catch(() => undefined);
-      return;
-    }
-    this.listener = client;
-  }
-
-  private relisten(attempt = 0): void {
-    if (this.stopped) return;
-    const delay = Math.min(10_000, 250 * 2 ** attempt);
-    setTimeout(() => {
-      if (this.stopped) return;
-      this.listen().then(
-        () => void this.refresh(),
-        () => this.relisten(attempt + 1),
-      );
-    }, delay).unref();
   }
 }
 

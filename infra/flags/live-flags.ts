@@ -1,5 +1,5 @@
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { Client } from 'pg';
+import { ChannelListener } from '@infra/persistence';
 import type { FlagDeclarations } from './flag-definition';
 import { formatFlagState, type FlagState } from './flag-state';
 import { FLAGS_CHANNEL, type PostgresFlagStore, type StoredFlag } from './flag-store';
@@ -20,7 +20,7 @@ export interface LiveFlagsOptions {
  */
 export class LiveFlags extends SnapshotFlags implements OnApplicationBootstrap, OnApplicationShutdown {
   private seen = new Map<string, StoredFlag>();
-  private listener?: Client;
+  private listener?: ChannelListener;
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private again = false;
@@ -37,7 +37,16 @@ export class LiveFlags extends SnapshotFlags implements OnApplicationBootstrap, 
   /** Reads the store once and starts following it. */
   async start(): Promise<void> {
     this.stopped = false;
-    await this.listen(); // before the first read: a change committed in between still wakes us
+    this.listener = new ChannelListener({
+      url: this.store.connectionUrl,
+      channel: FLAGS_CHANNEL,
+      applicationName: 'ficus:flags-listen',
+      logger: this.logger,
+      gapCoveredBy: 'the periodic re-read',
+      onNotification: () => void this.refresh(),
+      onReconnected: () => void this.refresh(),
+    });
+    await this.listener.start(); // before the first read: a change committed in between still wakes us
     await this.reload(false);
     this.timer = setInterval(() => this.refresh(), this.options.refreshMs);
     this.timer.unref();
@@ -61,9 +70,8 @@ export class LiveFlags extends SnapshotFlags implements OnApplicationBootstrap, 
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     await this.running;
-    const listener = this.listener;
+    await this.listener?.stop();
     this.listener = undefined;
-    await listener?.end().catch(() => undefined);
     await this.store.close();
   }
 
@@ -106,40 +114,5 @@ export class LiveFlags extends SnapshotFlags implements OnApplicationBootstrap, 
       { flag: row.name, from, to: formatFlagState(row.state), by: row.updatedBy, changeId: row.changeId },
       `flag ${row.name} changed: ${from} → ${formatFlagState(row.state)} (by ${row.updatedBy})`,
     );
-  }
-
-  private async listen(): Promise<void> {
-    const client = new Client({ connectionString: this.store.connectionUrl, application_name: 'ficus:flags-listen' });
-    client.on('notification', () => void this.refresh());
-    client.on('error', (error) => {
-      this.logger.warn({ err: error }, 'flags LISTEN connection lost; reconnecting (the periodic re-read covers the gap)');
-      if (this.listener === client) this.listener = undefined;
-      void client.end().catch(() => undefined);
-      this.relisten();
-    });
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${FLAGS_CHANNEL}`);
-    } catch (error) {
-      await client.end().catch(() => undefined);
-      throw error;
-    }
-    if (this.stopped) {
-      await client.end().catch(() => undefined);
-      return;
-    }
-    this.listener = client;
-  }
-
-  private relisten(attempt = 0): void {
-    if (this.stopped) return;
-    const delay = Math.min(10_000, 250 * 2 ** attempt);
-    setTimeout(() => {
-      if (this.stopped) return;
-      this.listen().then(
-        () => void this.refresh(),
-        () => this.relisten(attempt + 1),
-      );
-    }, delay).unref();
   }
 }

@@ -1,9 +1,9 @@
 import { Logger } from '@nestjs/common';
-import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { SpanStatusCode } from '@opentelemetry/api';
 import type { Envelope } from '@contracts/kernel';
 import { SpanKind, startSpan } from '@infra/observability';
+import { ChannelListener } from '@infra/persistence';
 import type { EventPublisher } from './event-transport';
 import { outboxChannel } from './outbox';
 
@@ -45,7 +45,7 @@ interface OutboxRow {
  */
 export class OutboxRelay {
   private readonly logger: Logger;
-  private listener?: Client;
+  private listener?: ChannelListener;
   private sweep?: NodeJS.Timeout;
   private running?: Promise<void>;
   private wakeAgain = false;
@@ -58,7 +58,15 @@ export class OutboxRelay {
 
   async start(): Promise<void> {
     this.stopped = false;
-    await this.listen();
+    this.listener = new ChannelListener({
+      url: this.options.listenUrl,
+      channel: outboxChannel(this.options.context),
+      logger: this.logger,
+      gapCoveredBy: 'the sweep',
+      onNotification: () => this.wake(),
+      onReconnected: () => this.wake(),
+    });
+    await this.listener.start();
     this.sweep = setInterval(() => this.wake(), this.options.sweepIntervalMs ?? 1_000);
     this.sweep.unref();
     this.wake();
@@ -68,9 +76,8 @@ export class OutboxRelay {
     this.stopped = true;
     if (this.sweep) clearInterval(this.sweep);
     await this.running;
-    const listener = this.listener;
+    await this.listener?.stop();
     this.listener = undefined;
-    await listener?.end().catch(() => undefined);
   }
 
   /** Relays until the outbox is empty; wake-ups during a run make it look again. */
@@ -148,42 +155,6 @@ export class OutboxRelay {
       ]);
       return rows.length;
     });
-  }
-
-  private async listen(): Promise<void> {
-    const client = new Client({ connectionString: this.options.listenUrl });
-    client.on('notification', () => this.wake());
-    client.on('error', (error) => {
-      this.logger.warn({ err: error }, 'LISTEN connection lost; reconnecting (the sweep covers the gap)');
-      if (this.listener === client) this.listener = undefined;
-      void client.end().catch(() => undefined);
-      this.relisten();
-    });
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${outboxChannel(this.options.context)}`);
-    } catch (error) {
-      await client.end().catch(() => undefined);
-      throw error;
-    }
-    if (this.stopped) {
-      await client.end().catch(() => undefined);
-      return;
-    }
-    this.listener = client;
-  }
-
-  /** Reconnects the LISTEN connection with backoff until it works again or the relay stops. */
-  private relisten(attempt = 0): void {
-    if (this.stopped) return;
-    const delay = Math.min(10_000, 250 * 2 ** attempt);
-    setTimeout(() => {
-      if (this.stopped) return;
-      this.listen().then(
-        () => this.wake(),
-        () => this.relisten(attempt + 1),
-      );
-    }, delay).unref();
   }
 }
 

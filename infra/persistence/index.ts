@@ -4,3 +4,4 @@ export * from './embedded-database';
 export * from './messaging-tables.migration';
 export * from './module-data-source';
 export * from './unit-of-work';
+export * from './channel-listener';
