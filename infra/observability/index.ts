@@ -8,3 +8,4 @@ export * from './context-metrics';
 export * from './bulkhead-metrics';
 export * from './kafka-lag.collector';
 export * from './log-fields';
+export * from './metrics-exposition';

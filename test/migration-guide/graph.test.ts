@@ -6,10 +6,10 @@ import {
   buildModuleGraph,
   consumerLag,
   countCalls,
-  parseExposition,
   type ModuleGraph,
   type SourceFile,
 } from '@infra/module-graph';
+import { parseExposition } from '@infra/observability';
 import { ficus } from '../flags/flags-cli';
 
 /** `ficus graph` (docs/migration-guide.md, step 2): the module graph from the source, as text, Mermaid, JSON and pictures. */

@@ -1,9 +1,6 @@
-/** One sample of a Prometheus text exposition: `name{label="value",…} 12`. */
-export interface MetricSample {
-  readonly name: string;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly value: number;
-}
+import { parseExposition as parseSamples, type MetricSample } from '@infra/observability';
+
+export type { MetricSample };
 
 export interface Scrape {
   /** Every metric family declared (`# TYPE name type`), sampled or not. */
@@ -16,20 +13,11 @@ export interface Scrape {
 /** Reads a Prometheus text exposition (what GET /metrics answers). */
 export function parseExposition(text: string): Scrape {
   const types = new Map<string, string>();
-  const samples: MetricSample[] = [];
   for (const line of text.split('\n')) {
     const type = /^# TYPE (\S+) (\S+)$/.exec(line);
-    if (type) {
-      types.set(type[1], type[2]);
-      continue;
-    }
-    if (line === '' || line.startsWith('#')) continue;
-    const sample = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)/.exec(line);
-    if (!sample) continue;
-    const labels: Record<string, string> = {};
-    for (const [, key, value] of (sample[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[key] = value;
-    samples.push({ name: sample[1], labels, value: Number(sample[3]) });
+    if (type) types.set(type[1], type[2]);
   }
+  const samples = parseSamples(text);
   return {
     types,
     samples,

@@ -1,4 +1,5 @@
 import type { FlagState, StoredFlag } from '@infra/flags';
+import { parseExposition } from '@infra/observability';
 import { shadowFlagOf, shareOf, shiftFlagOf, stickyFlagOf } from '@infra/extraction';
 import type { DeployTarget, Topology } from '@infra/topology';
 import { CliError, type CliCommand, type CliIo } from '../cli-command';
@@ -171,7 +172,7 @@ async function processState(target: DeployTarget): Promise<ProcessState> {
     const outboxBacklog: Record<string, number> = {};
     const routed: Record<string, { calls: number; errors: number }> = {};
     let consumerLag = 0;
-    for (const { name, labels, value } of samples(metrics)) {
+    for (const { name, labels, value } of parseExposition(metrics)) {
       if (name === 'ficus_circuit_breaker_state') breakers[labels.target] = ['closed', 'half-open', 'open'][value] ?? String(value);
       else if (name === 'ficus_outbox_backlog') outboxBacklog[labels.context] = value;
       else if (name === 'ficus_consumer_lag') consumerLag += value;
@@ -186,18 +187,6 @@ async function processState(target: DeployTarget): Promise<ProcessState> {
   } catch {
     return { ...empty, ready: 'unreachable' };
   }
-}
-
-function samples(text: string): Array<{ name: string; labels: Record<string, string>; value: number }> {
-  const out: Array<{ name: string; labels: Record<string, string>; value: number }> = [];
-  for (const line of text.split('\n')) {
-    const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)/.exec(line);
-    if (!match || line.startsWith('#')) continue;
-    const labels: Record<string, string> = {};
-    for (const [, key, value] of (match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[key] = value;
-    out.push({ name: match[1], labels, value: Number(match[3]) });
-  }
-  return out;
 }
 
 function printStatus(io: CliIo, topology: Topology, processes: ProcessState[], extractions: ExtractionState[], next: ExtractionState['next'][]): void {
