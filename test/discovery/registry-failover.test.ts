@@ -149,5 +149,5 @@ it('balances over two inventory instances, loses one to SIGKILL without a failed
   a.child.kill('SIGTERM');
   await a.exited;
   expect(await liveInstances(60_000)).toEqual(['inventory-b']);
-  expect(a.output).not.toMatch(/heartbeat failed/);
+  expect(a.launched.output).not.toMatch(/heartbeat failed/);
 }, 300_000);

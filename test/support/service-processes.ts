@@ -1,20 +1,19 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { startServiceProcess, waitReady, type LaunchedProcess } from '@infra/deploy/local/topology-launcher';
 import { withDatabase } from '@infra/persistence';
-import { eventually } from './eventually';
+import { loadTopology } from '@infra/topology';
 import { testAdminUrl } from './test-database';
-
-const ROOT = resolve(__dirname, '../..');
 
 export interface StartedService {
   readonly child: ChildProcess;
-  output: string;
+  readonly launched: LaunchedProcess;
   readonly exited: Promise<void>;
 }
 
 /**
- * Real `ficus-service` processes of one test topology, each a child process on the test's
- * PostgreSQL server and Kafka broker, under a prefix of its own. `kill()` ends whatever is left.
+ * Real `ficus-service` processes of one test topology (the launcher's, one at a time, with their
+ * own arguments: a second instance, a canary, another topology file), each on the test's
+ * PostgreSQL server and Kafka broker. `kill()` ends whatever is left.
  */
 export class ServiceProcesses {
   private readonly started: StartedService[] = [];
@@ -24,9 +23,13 @@ export class ServiceProcesses {
     private readonly env: NodeJS.ProcessEnv,
   ) {}
 
+  /** `args` may name another `--topology`; the last one given wins. */
   start(target: string, env: NodeJS.ProcessEnv = {}, args: string[] = []): StartedService {
-    const child = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/service/src/main.ts', '--target', target, '--topology', this.topologyPath, ...args], {
-      cwd: ROOT,
+    const topologyPath = args.includes('--topology') ? args[args.lastIndexOf('--topology') + 1] : this.topologyPath;
+    const launched = startServiceProcess({
+      topologyPath,
+      target: loadTopology(topologyPath, { env: { ...process.env, ...this.env, ...env } }).target(target),
+      args: args.filter((_, i) => args[i] !== '--topology' && args[i - 1] !== '--topology'),
       env: {
         ...process.env,
         DATABASE_URL: withDatabase(testAdminUrl(), 'postgres'),
@@ -36,26 +39,15 @@ export class ServiceProcesses {
         ...this.env,
         ...env,
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const started: StartedService = { child, output: '', exited: new Promise((r) => child.once('exit', () => r())) };
-    const collect = (chunk: Buffer) => (started.output = (started.output + chunk.toString()).slice(-50_000));
-    child.stdout?.on('data', collect);
-    child.stderr?.on('data', collect);
+    const started: StartedService = { child: launched.child, launched, exited: new Promise((r) => launched.child.once('exit', () => r())) };
     this.started.push(started);
     return started;
   }
 
   /** Waits until the process answers /ready with 200; fails with its output if it exits first. */
-  async ready(started: StartedService, httpPort: number): Promise<void> {
-    await eventually(
-      async () => {
-        if (started.child.exitCode !== null) throw new Error(`exited with ${started.child.exitCode}:\n${started.output.slice(-4_000)}`);
-        const answer = await fetch(`http://127.0.0.1:${httpPort}/ready`);
-        if (answer.status !== 200) throw new Error(`not ready: ${answer.status} ${await answer.text()}`);
-      },
-      { timeoutMs: 120_000, intervalMs: 250, what: `ready on ${httpPort}` },
-    );
+  ready(started: StartedService, httpPort: number): Promise<void> {
+    return waitReady(started.launched, httpPort, 120_000);
   }
 
   async kill(): Promise<void> {

@@ -43,21 +43,9 @@ export async function launchTopology(options: LaunchOptions): Promise<LaunchedTo
   const ordered = [...topology.targets].sort((a, b) => Number(a.edge) - Number(b.edge));
 
   const spawnTarget = async (target: DeployTarget, extraEnv: NodeJS.ProcessEnv = {}): Promise<void> => {
-    const child = spawn(
-      process.execPath,
-      ['-r', '@swc-node/register', 'apps/service/src/main.ts', '--target', target.name, '--topology', options.topologyPath],
-      { cwd: ROOT, env: { ...options.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    const launched: LaunchedProcess = { target, child, output: '' };
+    const launched = startServiceProcess({ topologyPath: options.topologyPath, target, env: { ...options.env, ...extraEnv }, onOutput: options.onOutput });
     processes.set(target.name, launched);
-    const collect = (chunk: Buffer) => {
-      const text = chunk.toString();
-      launched.output = (launched.output + text).slice(-200_000);
-      options.onOutput?.(target.name, text);
-    };
-    child.stdout?.on('data', collect);
-    child.stderr?.on('data', collect);
-    await waitReady(target, launched, options.readyTimeoutMs ?? 90_000);
+    await waitReady(launched, target.http.port, options.readyTimeoutMs ?? 90_000);
   };
 
   try {
@@ -84,8 +72,38 @@ export async function launchTopology(options: LaunchOptions): Promise<LaunchedTo
   };
 }
 
-async function waitReady(target: DeployTarget, launched: LaunchedProcess, timeoutMs: number): Promise<void> {
-  const url = `http://127.0.0.1:${target.http.port}/ready`;
+/**
+ * One `apps/service` process of a topology's target, its output collected (the last 200 kB) and
+ * passed on. `args` adds to its command line (`--instance`, `--canary`).
+ */
+export function startServiceProcess(options: {
+  readonly topologyPath: string;
+  readonly target: DeployTarget;
+  readonly env: NodeJS.ProcessEnv;
+  readonly args?: readonly string[];
+  readonly onOutput?: (target: string, chunk: string) => void;
+}): LaunchedProcess {
+  const { target } = options;
+  const child = spawn(
+    process.execPath,
+    ['-r', '@swc-node/register', 'apps/service/src/main.ts', '--target', target.name, '--topology', options.topologyPath, ...(options.args ?? [])],
+    { cwd: ROOT, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const launched: LaunchedProcess = { target, child, output: '' };
+  const collect = (chunk: Buffer) => {
+    const text = chunk.toString();
+    launched.output = (launched.output + text).slice(-200_000);
+    options.onOutput?.(target.name, text);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  return launched;
+}
+
+/** Waits until the process answers /ready on `httpPort` with 200; fails with its output if it exits first. */
+export async function waitReady(launched: LaunchedProcess, httpPort: number, timeoutMs: number): Promise<void> {
+  const url = `http://127.0.0.1:${httpPort}/ready`;
+  const { target } = launched;
   const started = Date.now();
   for (;;) {
     if (launched.child.exitCode !== null) {
