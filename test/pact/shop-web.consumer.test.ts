@@ -1,4 +1,5 @@
 import { MatchersV3, PactV4 } from '@pact-foundation/pact';
+import { recordedByMockServer } from './support/mock-server';
 import { compareWithCommitted, freshPactDir, HTTP_EDGE, SHOP_WEB } from './support/pact-files';
 import { ShopWebClient } from './support/shop-web.client';
 import { PASSWORD, SHOP_STATES } from './support/shop-web.states';
@@ -38,11 +39,11 @@ describe('shop-web → the HTTP edge', () => {
           total: integer(8),
         }),
       )
-      .executeTest(async (mock) => {
+      .executeTest(recordedByMockServer(async (mock) => {
         const page = await new ShopWebClient(mock.url).products(2);
         expect(page.items[0]).toEqual({ sku: 'FICUS-LYRATA', name: 'Fiddle-leaf fig', price: { amountMinor: 3_900, currency: 'EUR' } });
         expect(page.total).toBe(8);
-      });
+      }));
   });
 
   it('signs up', async () => {
@@ -54,9 +55,9 @@ describe('shop-web → the HTTP edge', () => {
         b.headers({ 'content-type': 'application/json' }).jsonBody({ email: fromProviderState('${email}', 'ada@example.com'), password: PASSWORD }),
       )
       .willRespondWith(201, (b) => b.headers(json).jsonBody({ customerId: uuid('fa657122-3c1b-4b8e-9d3e-0a5c2b7d9e10') }))
-      .executeTest(async (mock) => {
+      .executeTest(recordedByMockServer(async (mock) => {
         expect(await new ShopWebClient(mock.url).signUp('ada@example.com', PASSWORD)).toEqual({ customerId: 'fa657122-3c1b-4b8e-9d3e-0a5c2b7d9e10' });
-      });
+      }));
   });
 
   it('signs in and keeps the bearer token', async () => {
@@ -68,9 +69,9 @@ describe('shop-web → the HTTP edge', () => {
         b.headers({ 'content-type': 'application/json' }).jsonBody({ email: fromProviderState('${email}', 'ada@example.com'), password: PASSWORD }),
       )
       .willRespondWith(200, (b) => b.headers(json).jsonBody({ accessToken: like(TOKEN), tokenType: 'Bearer', expiresIn: integer(900) }))
-      .executeTest(async (mock) => {
+      .executeTest(recordedByMockServer(async (mock) => {
         expect(await new ShopWebClient(mock.url).signIn('ada@example.com', PASSWORD)).toBe(TOKEN);
-      });
+      }));
   });
 
   it('places an order', async () => {
@@ -84,10 +85,10 @@ describe('shop-web → the HTTP edge', () => {
           .jsonBody({ items: [{ sku: 'FICUS-LYRATA', quantity: 2 }], paymentToken: 'tok_visa' }),
       )
       .willRespondWith(202, (b) => b.headers(json).jsonBody({ orderId: uuid(ORDER_ID), status: status('PENDING') }))
-      .executeTest(async (mock) => {
+      .executeTest(recordedByMockServer(async (mock) => {
         const placed = await new ShopWebClient(mock.url).placeOrder(TOKEN, [{ sku: 'FICUS-LYRATA', quantity: 2 }], 'tok_visa');
         expect(placed).toEqual({ orderId: ORDER_ID, status: 'PENDING' });
-      });
+      }));
   });
 
   it('reads the order', async () => {
@@ -104,7 +105,7 @@ describe('shop-web → the HTTP edge', () => {
           total: money(7_800),
         }),
       )
-      .executeTest(async (mock) => {
+      .executeTest(recordedByMockServer(async (mock) => {
         const order = await new ShopWebClient(mock.url).order(TOKEN, ORDER_ID);
         expect(order).toEqual({
           id: ORDER_ID,
@@ -112,7 +113,7 @@ describe('shop-web → the HTTP edge', () => {
           items: [{ sku: 'FICUS-LYRATA', quantity: 2, unitPrice: { amountMinor: 3_900, currency: 'EUR' } }],
           total: { amountMinor: 7_800, currency: 'EUR' },
         });
-      });
+      }));
   });
 
   it('follows the order on its timeline', async () => {
@@ -128,11 +129,11 @@ describe('shop-web → the HTTP edge', () => {
           steps: eachLike({ step: like('ORDER_CREATED'), at: regex('^\\d{4}-\\d{2}-\\d{2}T[\\d:.]+(Z|[+-]\\d{2}:\\d{2})$', '2026-11-25T12:17:56.321Z') }),
         }),
       )
-      .executeTest(async (mock) => {
+      .executeTest(recordedByMockServer(async (mock) => {
         const timeline = await new ShopWebClient(mock.url).timeline(TOKEN, ORDER_ID);
         expect(timeline.steps[0].step).toBe('ORDER_CREATED');
         expect(timeline.orderId).toBe(ORDER_ID);
-      });
+      }));
   });
 
   it('the committed pact is the one this test writes', () => {
