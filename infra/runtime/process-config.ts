@@ -74,6 +74,7 @@ export async function resolveDatabase(env: ProcessEnv, log?: (line: string) => v
   const embedded = await startEmbeddedDatabase({
     dataDir: resolve(env.FICUS_DATA_DIR, 'postgres'),
     port: env.FICUS_EMBEDDED_PG_PORT,
+    portSetting: 'FICUS_EMBEDDED_PG_PORT',
     log,
   });
   return {

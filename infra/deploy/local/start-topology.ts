@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   if (!env.DATABASE_URL) {
     const dataDir = resolve(env.FICUS_DATA_DIR ?? '.data', 'postgres');
     const port = Number(env.FICUS_EMBEDDED_PG_PORT ?? DEFAULT_EMBEDDED_PORT);
-    const database = await startEmbeddedDatabase({ dataDir, port });
+    const database = await startEmbeddedDatabase({ dataDir, port, portSetting: 'FICUS_EMBEDDED_PG_PORT' });
     env.DATABASE_URL = withDatabase(database.adminUrl, 'postgres');
     stopDatabase = database.stop;
     say(`PostgreSQL (embedded)  127.0.0.1:${port}, data in ${dataDir}`);
