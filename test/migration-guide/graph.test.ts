@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -170,19 +170,23 @@ describe('ficus graph on the repository', () => {
 
   it('svg and png: pictures rendered from DOT (Graphviz in WebAssembly, then resvg)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ficus-graph-'));
-    const svgFile = join(dir, 'graph.svg');
-    const pngFile = join(dir, 'graph.png');
+    try {
+      const svgFile = join(dir, 'graph.svg');
+      const pngFile = join(dir, 'graph.png');
 
-    const svg = await ficus(['graph', '--format', 'svg', '--out', svgFile]);
-    const png = await ficus(['graph', '--format', 'png', '--out', pngFile, '--topology', 'split']);
+      const svg = await ficus(['graph', '--format', 'svg', '--out', svgFile]);
+      const png = await ficus(['graph', '--format', 'png', '--out', pngFile, '--topology', 'split']);
 
-    expect([svg.code, png.code]).toEqual([0, 0]);
-    expect(svg.out).toBe(`wrote the module graph as svg to ${svgFile}\n`);
-    const picture = readFileSync(svgFile, 'utf8');
-    expect(picture.startsWith('<svg')).toBe(true);
-    expect(picture).toContain('getProducts');
-    expect(picture).toContain('order&#45;created.v1'); // Graphviz escapes the hyphen
-    expect(readFileSync(pngFile).subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+      expect([svg.code, png.code]).toEqual([0, 0]);
+      expect(svg.out).toBe(`wrote the module graph as svg to ${svgFile}\n`);
+      const picture = readFileSync(svgFile, 'utf8');
+      expect(picture.startsWith('<svg')).toBe(true);
+      expect(picture).toContain('getProducts');
+      expect(picture).toContain('order&#45;created.v1'); // Graphviz escapes the hyphen
+      expect(readFileSync(pngFile).subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses an unknown format, and png without a file', async () => {
