@@ -1,33 +1,40 @@
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-
-export const BENCH_KAFKA_BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((b) => b.trim());
+import { leaseBroker, type BrokerLease } from '@infra/deploy/kafka/local-broker';
 
 /** A namespace of topics and groups that no other run uses (`FICUS_KAFKA_NAMESPACE` syntax). */
 export function freshNamespace(label: string): string {
   return `bench${label}${randomBytes(4).toString('hex')}`;
 }
 
+let lease: BrokerLease | undefined;
+
 /**
- * A kafkajs client of the bench's broker. With KAFKA_BROKERS unset, the local broker is started
- * first if it does not answer (`npm run kafka:start`, which leaves a running one alone); it is
- * left running afterwards, as the project's other users expect.
+ * A kafkajs client of the benchmarks' broker. The first benchmark that needs one leases it for the
+ * whole run: KAFKA_BROKERS, or the local broker, started when none answers and then stopped by
+ * releaseBenchBroker() at the end of the run, so a benchmark leaves nothing running behind it.
  */
 export async function benchKafka(clientId: string): Promise<Kafka> {
-  const kafka = new Kafka({ clientId, brokers: BENCH_KAFKA_BROKERS, logLevel: logLevel.ERROR, connectionTimeout: 3_000 });
-  if (!(await answers(kafka)) && !process.env.KAFKA_BROKERS) {
-    const started = spawnSync(process.execPath, ['-r', '@swc-node/register', 'infra/deploy/kafka/kafka-broker.ts', 'start'], {
-      cwd: resolve(__dirname, '..'),
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
-    if (started.status !== 0) throw new Error('the local Kafka broker did not start (npm run kafka:start; see above)');
-  }
+  lease ??= await leaseBroker();
+  // A fresh broker answers its first requests with retriable errors (coordinator loading, topic not
+  // yet hosted) that kafkajs retries but logs as errors; what really fails is thrown.
+  const kafka = new Kafka({ clientId, brokers: [...lease.brokers], logLevel: logLevel.NOTHING, connectionTimeout: 3_000 });
   if (!(await answers(kafka))) {
-    throw new Error(`no Kafka broker answers at ${BENCH_KAFKA_BROKERS.join(',')}: run npm run kafka:start, or point KAFKA_BROKERS at one`);
+    throw new Error(`no Kafka broker answers at ${lease.brokers.join(',')}: run npm run kafka:start, or point KAFKA_BROKERS at one`);
   }
   return kafka;
+}
+
+/** host:port of the leased broker (benchKafka first). */
+export function benchKafkaBrokers(): readonly string[] {
+  if (!lease) throw new Error('benchKafka() leases the broker first');
+  return lease.brokers;
+}
+
+/** Stops the local broker if the benchmarks started it; a broker someone else runs is left alone. */
+export function releaseBenchBroker(): void {
+  lease?.release();
+  lease = undefined;
 }
 
 async function answers(kafka: Kafka): Promise<boolean> {

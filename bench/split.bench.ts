@@ -9,7 +9,7 @@ import { launchTopology, type LaunchedTopology } from '@infra/deploy/local/topol
 import { ensureDatabase } from '@infra/persistence';
 import { shippedTopologyPath } from '@infra/topology';
 import { startBenchDatabase } from './bench-database';
-import { BENCH_KAFKA_BROKERS, benchKafka, dropNamespace } from './bench-kafka';
+import { benchKafka, benchKafkaBrokers, dropNamespace } from './bench-kafka';
 import { post, signUp } from './bench-shop';
 import { line, median, percentile, writeResult } from './measure';
 import { childrenOf, seconds, ticksOf, type ProcessTicks } from './process-cpu';
@@ -90,7 +90,7 @@ export async function benchSplit(): Promise<Record<string, unknown>> {
       FICUS_DB_ROLE_SECRET: 'ficus-bench-role-secret',
       FICUS_DATABASE_PREFIX: prefix,
       FICUS_KAFKA_NAMESPACE: prefix,
-      KAFKA_BROKERS: BENCH_KAFKA_BROKERS.join(','),
+      KAFKA_BROKERS: benchKafkaBrokers().join(','),
       FICUS_ADMIN_EMAILS: adminEmail,
       LOG_LEVEL: 'warn',
       LOG_HTTP_REQUESTS: 'false',
