@@ -51,7 +51,7 @@ export async function openScratchOutbox(database: BenchDatabase, name: string, s
     synchronize: false,
     logging: false,
     applicationName: `ficus-bench:${schema}`,
-    extra: { max: 10, options: `-c search_path=${schema}` },
+    extra: { pipeline: true, max: 10, options: `-c search_path=${schema}` },
   });
   await dataSource.initialize();
   await dataSource.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);

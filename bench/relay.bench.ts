@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Producer } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import type { Envelope } from '@contracts/kernel';
-import { OutboxRelay, writeOutboxRows, type EventPublisher } from '@infra/messaging';
+import { OutboxRelay, outboxInsert, type EventPublisher } from '@infra/messaging';
 import { ensureTopics, eventTopicOf, kafkaMessageOf, KafkaEventPublisher } from '@infra/messaging/kafka';
 import { openScratchOutbox, startBenchDatabase } from './bench-database';
 import { benchKafka, dropNamespace, freshNamespace } from './bench-kafka';
@@ -38,7 +38,8 @@ function envelopes(count: number): Envelope[] {
 /** Commits `rows` into the outbox as a burst of transactions (not timed). */
 async function fillOutbox(dataSource: DataSource, rows: readonly Envelope[]): Promise<void> {
   for (let i = 0; i < rows.length; i += 500) {
-    await dataSource.transaction((manager) => writeOutboxRows(manager, CONTEXT, 'outbox', rows.slice(i, i + 500)));
+    const { sql, params } = outboxInsert(CONTEXT, 'outbox', rows.slice(i, i + 500));
+    await dataSource.query(sql, params);
   }
 }
 

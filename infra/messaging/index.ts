@@ -7,6 +7,7 @@ export * from './event-transport';
 export * from './in-process-contract.transport';
 export * from './in-process-event.transport';
 export * from './outbox';
+export * from './outbox-dispatcher';
 export * from './outbox-relay';
 export * from './fan-out.publisher';
 export * from './nest-transport-strategies';

@@ -3,7 +3,7 @@ import type { DataSource } from 'typeorm';
 import { SpanStatusCode } from '@opentelemetry/api';
 import type { Envelope } from '@contracts/kernel';
 import { SpanKind, startSpan } from '@infra/observability';
-import { ChannelListener } from '@infra/persistence';
+import { ChannelListener, inPipelinedTransaction, poolOf } from '@infra/persistence';
 import type { EventPublisher } from './event-transport';
 import { outboxChannel } from './outbox';
 
@@ -17,8 +17,21 @@ export interface OutboxRelayOptions {
   /** Which event types leave the context; rows of other types are only marked sent. */
   readonly publishes?: (type: string) => boolean;
   readonly batchSize?: number;
-  /** A safety sweep for a wake-up that was lost (e.g. while the LISTEN connection reconnected). */
+  /**
+   * How often to look for rows nobody delivered: a process that crashed between a commit and its
+   * delivery, a delivery that failed, a wake-up lost while the LISTEN connection reconnected.
+   */
   readonly sweepIntervalMs?: number;
+  /**
+   * Rows this process is delivering right now (OutboxDispatcher): the relay leaves them alone.
+   * Unset: the relay delivers every row itself.
+   */
+  readonly inFlight?: () => readonly string[];
+  /**
+   * A periodic sweep takes only rows older than this: younger ones are most likely being
+   * delivered by the process that wrote them (another replica's dispatcher).
+   */
+  readonly sweepGraceMs?: number;
 }
 
 interface OutboxRow {
@@ -35,8 +48,10 @@ interface OutboxRow {
 }
 
 /**
- * Moves committed outbox rows to the event transport. It is woken by NOTIFY at commit, so a saga
- * step costs milliseconds, and sweeps now and then for anything a lost wake-up left behind.
+ * Moves committed outbox rows that no dispatcher delivered to the event transport: what a process
+ * could not deliver right after its commit (too many under way, a failure), what a crash left
+ * behind, and what a copy that only serves calls wrote (it NOTIFYs, ADR 0034). It is woken by
+ * NOTIFY, by its own process's dispatcher, and by a periodic sweep.
  *
  * Rows are claimed with FOR UPDATE SKIP LOCKED inside a transaction that also takes a
  * transaction-level advisory lock for the context: several replicas of a context may run relays,
@@ -49,6 +64,8 @@ export class OutboxRelay {
   private sweep?: NodeJS.Timeout;
   private running?: Promise<void>;
   private wakeAgain = false;
+  /** The next drain takes young rows too (a wake-up, not the periodic sweep). */
+  private urgent = false;
   private stopped = true;
   private failures = 0;
 
@@ -67,9 +84,9 @@ export class OutboxRelay {
       onReconnected: () => this.wake(),
     });
     await this.listener.start();
-    this.sweep = setInterval(() => this.wake(), this.options.sweepIntervalMs ?? 1_000);
+    this.sweep = setInterval(() => this.wake({ sweep: true }), this.options.sweepIntervalMs ?? 5_000);
     this.sweep.unref();
-    this.wake();
+    this.wake(); // what the last run of this context left behind
   }
 
   async stop(): Promise<void> {
@@ -80,9 +97,13 @@ export class OutboxRelay {
     this.listener = undefined;
   }
 
-  /** Relays until the outbox is empty; wake-ups during a run make it look again. */
-  wake(): void {
+  /**
+   * Relays until the outbox is empty; wake-ups during a run make it look again. A periodic sweep
+   * (`sweep`) takes only rows older than the grace; any other wake-up takes every row.
+   */
+  wake(options: { sweep?: boolean } = {}): void {
     if (this.stopped) return;
+    if (!options.sweep) this.urgent = true;
     if (this.running) {
       this.wakeAgain = true;
       return;
@@ -103,7 +124,9 @@ export class OutboxRelay {
     try {
       do {
         this.wakeAgain = false;
-        while (!this.stopped && (await this.relayBatch()) > 0) {
+        const graceMs = this.urgent ? 0 : (this.options.sweepGraceMs ?? 5_000);
+        this.urgent = false;
+        while (!this.stopped && (await this.relayBatch(graceMs)) > 0) {
           this.failures = 0;
         }
       } while (this.wakeAgain && !this.stopped);
@@ -115,21 +138,27 @@ export class OutboxRelay {
     }
   }
 
-  private async relayBatch(): Promise<number> {
+  /**
+   * One claimed batch, in two round trips: BEGIN, asynchronous commit, the context's advisory lock
+   * and the claim leave together; the mark and the COMMIT together. Rows the dispatcher of this
+   * process is delivering are left alone, and so, with a grace, are rows too young to be lost.
+   */
+  private async relayBatch(graceMs = 0): Promise<number> {
     const { dataSource, table, publisher, publishes, context } = this.options;
     if (!dataSource.isInitialized) return 0;
-    return dataSource.transaction(async (manager) => {
+    return inPipelinedTransaction(poolOf(dataSource), async (transaction) => {
       // Marking rows sent need not wait for the disk: if a crash loses the mark, the rows are
       // sent again and consumers' inboxes absorb them. This saves an fsync per batch.
-      await manager.query('SET LOCAL synchronous_commit TO off');
-      const [{ locked }] = (await manager.query('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked', [
-        `${outboxChannel(context)}:${table}`,
-      ])) as Array<{ locked: boolean }>;
-      if (!locked) return 0;
-      const rows = (await manager.query(
-        `SELECT seq, message_id, type, version, aggregate_id, correlation_id, causation_id, traceparent, payload, occurred_at
-           FROM ${table} WHERE published_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`,
-        [this.options.batchSize ?? 200],
+      transaction.defer('SET LOCAL synchronous_commit TO off');
+      const rows = (await transaction.query(
+        `WITH relay AS (SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked)
+         SELECT seq, message_id, type, version, aggregate_id, correlation_id, causation_id, traceparent, payload, occurred_at
+           FROM ${table}, relay
+          WHERE relay.locked AND published_at IS NULL
+            AND message_id <> ALL($3::uuid[])
+            AND ($4::float8 = 0 OR occurred_at < now() - make_interval(secs => $4::float8 / 1000))
+          ORDER BY seq LIMIT $2 FOR UPDATE OF ${table} SKIP LOCKED`,
+        [`${outboxChannel(context)}:${table}`, this.options.batchSize ?? 200, [...(this.options.inFlight?.() ?? [])], graceMs],
       )) as OutboxRow[];
       if (rows.length === 0) return 0;
       // A publish span per event, child of its outbox span; consumers hang below it.
@@ -150,9 +179,7 @@ export class OutboxRelay {
       } finally {
         published.forEach(({ span }) => span.end());
       }
-      await manager.query(`UPDATE ${table} SET published_at = now() WHERE seq = ANY($1::bigint[])`, [
-        rows.map((row) => row.seq),
-      ]);
+      transaction.defer(`UPDATE ${table} SET published_at = now() WHERE seq = ANY($1::bigint[])`, [rows.map((row) => row.seq)]);
       return rows.length;
     });
   }

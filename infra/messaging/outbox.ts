@@ -1,4 +1,3 @@
-import type { EntityManager } from 'typeorm';
 import type { Envelope } from '@contracts/kernel';
 import { SpanKind, startSpan } from '@infra/observability';
 import type { UnitOfWork } from '@infra/persistence';
@@ -7,77 +6,108 @@ export function outboxChannel(context: string): string {
   return `ficus_outbox_${context}`;
 }
 
+export interface OutboxOptions {
+  /** `outbox`, or the event store that doubles as it. */
+  readonly table?: string;
+  /** Event types that leave the context; the others are written as already sent. */
+  readonly publishes?: (type: string) => boolean;
+  /** Hands what a transaction committed on to its subscribers, after the commit. */
+  readonly onCommitted?: (envelopes: readonly Envelope[]) => void;
+  /**
+   * Wake the relay of whichever process relays this outbox (NOTIFY at commit): for a copy that
+   * serves calls on its owner's data and does not deliver its events itself (ADR 0034).
+   */
+  readonly notifyRelay?: boolean;
+}
+
 /**
  * Writes integration events into a context's outbox, inside the transaction that made the change.
  * Refuses to write outside one: an event that could commit without its cause, or its cause
- * without it, is the bug the outbox exists to prevent. The NOTIFY fires at commit and wakes the
- * relay at once, in this process or another.
+ * without it, is the bug the outbox exists to prevent. After the commit the events go straight
+ * to the process's dispatcher (OutboxDispatcher); the relay sends what it could not.
  */
 export class Outbox {
+  readonly table: string;
+
   constructor(
     private readonly uow: UnitOfWork,
-    private readonly table = 'outbox',
-  ) {}
+    private readonly options: OutboxOptions = {},
+  ) {
+    this.table = options.table ?? 'outbox';
+  }
 
-  async add(...envelopes: Envelope[]): Promise<void> {
+  /**
+   * Adds events to the open transaction. The row is written with the transaction's next statement
+   * or its COMMIT (a deferred write): no round trip of its own.
+   */
+  add(...envelopes: Envelope[]): Promise<void> {
+    try {
+      this.write(envelopes, undefined, 'defer');
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  /**
+   * Adds events at once, with one more column per row (ordering's stream version), so that a
+   * unique violation on it fails this call: an event store's optimistic concurrency.
+   */
+  async append(envelopes: readonly Envelope[], extra: { column: string; values: readonly unknown[] }): Promise<void> {
+    await this.write(envelopes, extra, 'now');
+  }
+
+  private write(envelopes: readonly Envelope[], extra: { column: string; values: readonly unknown[] } | undefined, when: 'now' | 'defer'): Promise<unknown> {
     if (!this.uow.inTransaction) {
       throw new Error(`${this.uow.context}: events go into the outbox only inside a transaction`);
     }
-    await writeOutboxRows(this.uow.manager, this.uow.context, this.table, envelopes);
+    if (envelopes.length === 0) return Promise.resolve();
+    const { sql, params, traced } = outboxInsert(this.uow.context, this.table, envelopes, this.options.publishes, extra);
+    const leaving = traced.filter((envelope) => this.options.publishes?.(envelope.type) ?? true);
+    if (this.options.notifyRelay) this.uow.defer('SELECT pg_notify($1, $2)', [outboxChannel(this.uow.context), this.table]);
+    const onCommitted = this.options.onCommitted;
+    if (onCommitted && leaving.length > 0) this.uow.afterCommit(() => onCommitted(leaving));
+    if (when === 'defer') {
+      this.uow.defer(sql, params);
+      return Promise.resolve();
+    }
+    return this.uow.manager.query(sql, params);
   }
 }
 
-export async function writeOutboxRows(
-  manager: EntityManager,
+/**
+ * The INSERT of outbox rows, and the envelopes as written: each with the traceparent of its
+ * `outbox` span (child of what caused it), so the publish and every consumer hang below it. Rows
+ * of types that never leave the context are written as sent already.
+ */
+export function outboxInsert(
   context: string,
   table: string,
   envelopes: readonly Envelope[],
+  publishes?: (type: string) => boolean,
   extra?: { column: string; values: readonly unknown[] },
-): Promise<void> {
-  if (envelopes.length === 0) {
-    return;
-  }
-  const columns = [
-    'message_id',
-    'type',
-    'version',
-    'aggregate_id',
-    'correlation_id',
-    'causation_id',
-    'traceparent',
-    'payload',
-    'occurred_at',
-  ];
+): { sql: string; params: unknown[]; traced: Envelope[] } {
+  const columns = ['message_id', 'type', 'version', 'aggregate_id', 'correlation_id', 'causation_id', 'traceparent', 'payload', 'occurred_at'];
   if (extra) columns.push(extra.column);
-  // A span per event written, child of what caused it; the row keeps the span's traceparent, so
-  // the publish and every consumer hang below it in the trace.
-  const spans = envelopes.map((e) =>
-    startSpan(`outbox ${e.type}`, { kind: SpanKind.PRODUCER, parent: e.traceparent, attributes: { 'ficus.context': context, 'messaging.message.id': e.id } }),
-  );
-  try {
-    const params: unknown[] = [];
-    const rows = envelopes.map((e, i) => {
-      const values: unknown[] = [
-        e.id,
-        e.type,
-        e.version,
-        e.aggregateId,
-        e.correlationId,
-        e.causationId ?? null,
-        spans[i].traceparent ?? null,
-        JSON.stringify(e.payload),
-        e.occurredAt,
-      ];
-      if (extra) values.push(extra.values[i]);
-      const placeholders = values.map((value) => {
-        params.push(value);
-        return `$${params.length}`;
-      });
-      return `(${placeholders.join(', ')})`;
+  columns.push('published_at');
+  const params: unknown[] = [];
+  const traced: Envelope[] = [];
+  const rows = envelopes.map((e, i) => {
+    const { span, traceparent } = startSpan(`outbox ${e.type}`, {
+      kind: SpanKind.PRODUCER,
+      parent: e.traceparent,
+      attributes: { 'ficus.context': context, 'messaging.message.id': e.id },
     });
-    await manager.query(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ${rows.join(', ')}`, params);
-    await manager.query('SELECT pg_notify($1, $2)', [outboxChannel(context), table]);
-  } finally {
-    spans.forEach(({ span }) => span.end());
-  }
+    span.end();
+    traced.push({ ...e, traceparent: traceparent ?? undefined });
+    const values: unknown[] = [e.id, e.type, e.version, e.aggregateId, e.correlationId, e.causationId ?? null, traceparent ?? null, JSON.stringify(e.payload), e.occurredAt];
+    if (extra) values.push(extra.values[i]);
+    const placeholders = values.map((value) => {
+      params.push(value);
+      return `$${params.length}`;
+    });
+    placeholders.push((publishes?.(e.type) ?? true) ? 'NULL' : 'now()');
+    return `(${placeholders.join(', ')})`;
+  });
+  return { sql: `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${rows.join(', ')}`, params, traced };
 }

@@ -29,6 +29,10 @@ export async function openModuleDataSource(options: ModuleDataSourceOptions): Pr
     logging: false,
     applicationName: `ficus:${options.context}`,
     extra: {
+      // node-postgres's pipeline mode: a transaction sends statements without waiting for the
+      // answers to those before (PipelinedTransaction); code that awaits each statement in turn
+      // (TypeORM's migrations, single queries) works as before.
+      pipeline: true,
       max: options.poolSize,
       options: `-c search_path=${options.context}`,
       connectionTimeoutMillis: 10_000,

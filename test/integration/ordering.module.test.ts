@@ -159,7 +159,7 @@ describe('ordering, alone on its database, the catalogue faked at its contract',
     const { orderId } = await place();
     await ordering.events.publish([StockReserved.create({ orderId, items: [{ sku: 'FIG-A', quantity: 2 }] }, { correlationId: orderId })]);
     await eventually(() => delivered, { until: (d) => d.some((e) => e.aggregateId === orderId) });
-    await ordering.registry.get('ordering')!.relay.flush();
+    await ordering.registry.get('ordering')!.flushOutbox();
     expect(delivered.filter((e) => e.aggregateId === orderId)).toEqual([{ type: 'ordering.order-created', aggregateId: orderId }]);
     const stored = await asAdmin<{ type: string }>(
       ordering.database,

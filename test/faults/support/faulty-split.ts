@@ -139,6 +139,7 @@ export async function startFaultySplit(env: NodeJS.ProcessEnv = {}): Promise<Fau
     });
     const throughProxy = new URL(admin);
     throughProxy.port = String(postgres.port);
+    throughProxy.searchParams.delete('host'); // the proxy is on the TCP path, not the server's Unix socket
     throughProxy.pathname = '/postgres';
     const launched = await launchTopology({
       topologyPath,

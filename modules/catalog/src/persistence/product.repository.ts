@@ -8,8 +8,9 @@ import { ProductEntity } from './product.entity';
 export class ProductRepository {
   constructor(private readonly uow: UnitOfWork) {}
 
+  /** Catalogue reads and the seed run outside any transaction: TypeORM's repository on the pool. */
   private get products() {
-    return this.uow.manager.getRepository(ProductEntity);
+    return this.uow.dataSource.getRepository(ProductEntity);
   }
 
   async page(page: number, pageSize: number): Promise<{ items: Product[]; total: number }> {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { conflict, type EventOrigin, type Envelope } from '@contracts/kernel';
-import { writeOutboxRows } from '@infra/messaging';
+import { Outbox } from '@infra/messaging';
 import { UnitOfWork } from '@infra/persistence';
 import { randomUUID } from 'node:crypto';
 import { Order } from '../domain/order';
@@ -29,7 +29,11 @@ export class StreamVersionConflict extends Error {
  */
 @Injectable()
 export class OrderEventStore {
-  constructor(private readonly uow: UnitOfWork) {}
+  constructor(
+    private readonly uow: UnitOfWork,
+    /** The event store is the context's outbox: appending an event is publishing it. */
+    private readonly outbox: Outbox,
+  ) {}
 
   /**
    * Makes concurrent writers of one stream take turns (until the transaction ends). Saga steps of
@@ -99,10 +103,7 @@ export class OrderEventStore {
     }));
     const versions = pending.map((_, i) => expected + i + 1);
     try {
-      await writeOutboxRows(this.uow.manager, this.uow.context, ORDER_EVENTS_TABLE, envelopes, {
-        column: 'stream_version',
-        values: versions,
-      });
+      await this.outbox.append(envelopes, { column: 'stream_version', values: versions });
     } catch (error) {
       if ((error as { code?: string }).code === '23505') {
         throw new StreamVersionConflict(`order ${order.id} changed since version ${expected}`);
