@@ -48,7 +48,7 @@ export class StockRepository {
 
   async save(levels: readonly StockOnHand[]): Promise<void> {
     for (const level of levels) {
-      await this.uow.manager.query(
+      await this.uow.defer(
         `INSERT INTO stock (sku, on_hand, reserved) VALUES ($1, $2, $3)
          ON CONFLICT (sku) DO UPDATE SET on_hand = EXCLUDED.on_hand, reserved = EXCLUDED.reserved, updated_at = now()`,
         [level.sku, level.available + level.reserved, level.reserved],
@@ -100,21 +100,21 @@ export class StockRepository {
   }
 
   async markRejected(orderId: string, unavailableSkus: readonly string[]): Promise<void> {
-    await this.uow.manager.query(
+    await this.uow.defer(
       `UPDATE reservations SET status = 'REJECTED', unavailable_skus = $2 WHERE order_id = $1`,
       [orderId, JSON.stringify(unavailableSkus)],
     );
   }
 
   async markReleased(orderId: string): Promise<void> {
-    await this.uow.manager.query(
+    await this.uow.defer(
       `UPDATE reservations SET status = 'RELEASED', released_at = now() WHERE order_id = $1`,
       [orderId],
     );
   }
 
   async markCommitted(orderId: string): Promise<void> {
-    await this.uow.manager.query(
+    await this.uow.defer(
       `UPDATE reservations SET status = 'COMMITTED', committed_at = now() WHERE order_id = $1`,
       [orderId],
     );

@@ -49,7 +49,7 @@ export class IdempotencyKeys {
 
   /** In the order's transaction: from now on the key replays this order. */
   async complete(customerId: string, key: string, orderId: string): Promise<void> {
-    await this.uow.manager.query(
+    await this.uow.defer(
       'UPDATE order_idempotency_keys SET completed_at = now(), held_until = NULL WHERE customer_id = $1 AND idempotency_key = $2 AND order_id = $3',
       [customerId, key, orderId],
     );

@@ -23,7 +23,7 @@ export class OrderHistoryProjection {
     for (const { event, version, occurredAt } of events) {
       switch (event.type) {
         case 'ordering.order-created':
-          await this.uow.manager.query(
+          await this.uow.defer(
             `INSERT INTO order_history (order_id, customer_id, status, total_minor, currency, item_count, created_at, updated_at, last_version)
              VALUES ($1, $2, 'PENDING', $3, $4, $5, $6, $6, $7)
              ON CONFLICT (order_id) DO NOTHING`,
@@ -40,14 +40,14 @@ export class OrderHistoryProjection {
           break;
         case 'ordering.order-confirmed':
         case 'ordering.order-failed':
-          await this.uow.manager.query(
+          await this.uow.defer(
             `UPDATE order_history SET status = $2, updated_at = $3, last_version = $4
               WHERE order_id = $1 AND last_version < $4`,
             [orderId, event.type === 'ordering.order-confirmed' ? 'CONFIRMED' : 'FAILED', occurredAt, version],
           );
           break;
         default:
-          await this.uow.manager.query(
+          await this.uow.defer(
             'UPDATE order_history SET updated_at = $2, last_version = $3 WHERE order_id = $1 AND last_version < $3',
             [orderId, occurredAt, version],
           );

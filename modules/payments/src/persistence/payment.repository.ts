@@ -24,7 +24,7 @@ export class PaymentRepository {
 
   /** Records what the order costs and how it pays (once); the row may exist from stock-reserved. */
   async learnPrice(orderId: string, amount: Money, token: string): Promise<void> {
-    await this.uow.manager.query(
+    await this.uow.defer(
       `INSERT INTO payments (order_id, amount_minor, currency, token, status) VALUES ($1, $2, $3, $4, 'PENDING')
        ON CONFLICT (order_id) DO UPDATE
          SET amount_minor = EXCLUDED.amount_minor, currency = EXCLUDED.currency, token = EXCLUDED.token, updated_at = now()
@@ -35,7 +35,7 @@ export class PaymentRepository {
 
   /** Records that the order's stock is reserved; the row may exist from order-created. */
   async learnStockReserved(orderId: string): Promise<void> {
-    await this.uow.manager.query(
+    await this.uow.defer(
       `INSERT INTO payments (order_id, status, stock_reserved) VALUES ($1, 'PENDING', true)
        ON CONFLICT (order_id) DO UPDATE SET stock_reserved = true, updated_at = now()`,
       [orderId],
@@ -44,7 +44,7 @@ export class PaymentRepository {
 
   /** Records that the order failed; the row may exist from either of the other facts, or not yet. */
   async learnOrderFailed(orderId: string): Promise<void> {
-    await this.uow.manager.query(
+    await this.uow.defer(
       `INSERT INTO payments (order_id, status, order_failed) VALUES ($1, 'PENDING', true)
        ON CONFLICT (order_id) DO UPDATE SET order_failed = true, updated_at = now() WHERE NOT payments.order_failed`,
       [orderId],
@@ -73,7 +73,7 @@ export class PaymentRepository {
   }
 
   async save(payment: Payment): Promise<void> {
-    await this.uow.manager.query(
+    await this.uow.defer(
       `UPDATE payments SET status = $2, provider_reference = $3, failure_reason = $4, refund_reference = $5, refunded_at = $6,
               updated_at = now()
         WHERE order_id = $1`,

@@ -47,7 +47,7 @@ export class ShipmentRepository {
 
   /** Remembers that the order failed (once): it gets no shipment from now on. */
   async recordOrderCancelled(orderId: string, reason: string): Promise<void> {
-    await this.uow.manager.query(
+    await this.uow.defer(
       'INSERT INTO cancelled_orders (order_id, reason) VALUES ($1, $2) ON CONFLICT (order_id) DO NOTHING',
       [orderId, reason],
     );

@@ -24,7 +24,13 @@ export class ReserveStockHandler implements ICommandHandler<ReserveStockCommand,
   async execute(command: ReserveStockCommand): Promise<ReservationResult> {
     const lines = mergeLines(command.lines);
     const { result, changed } = await this.uow.transaction(async () => {
-      if (!(await this.stock.claimReservation(command.orderId, lines))) {
+      // Claim and row locks are sent together (ADR 0036); a second request for the order takes the
+      // locks for nothing and answers from the first claim.
+      const [claimed, onHand] = await Promise.all([
+        this.stock.claimReservation(command.orderId, lines),
+        this.stock.lockLevels(lines.map((line) => line.sku)),
+      ]);
+      if (!claimed) {
         // Answers what was decided first; an order that failed before reserving never reserves.
         const earlier = await this.stock.findReservation(command.orderId);
         return {
@@ -35,7 +41,6 @@ export class ReserveStockHandler implements ICommandHandler<ReserveStockCommand,
           changed: [],
         };
       }
-      const onHand = await this.stock.lockLevels(lines.map((line) => line.sku));
       const plan = planReservation(lines, onHand);
       if (plan.kind === 'reject') {
         await this.stock.markRejected(command.orderId, plan.unavailableSkus);

@@ -19,8 +19,9 @@ export class RecordSagaStepHandler implements ICommandHandler<RecordSagaStepComm
 
   async execute(command: RecordSagaStepCommand): Promise<void> {
     await this.uow.transaction(async () => {
-      await this.store.lockStream(command.orderId);
-      const order = await this.store.load(command.orderId);
+      // Sent together, run in turn: the load starts once the lock is held and sees every append
+      // made before it (one round trip instead of two; ADR 0036).
+      const [, order] = await Promise.all([this.store.lockStream(command.orderId), this.store.load(command.orderId)]);
       if (!order) {
         throw new Error(`order ${command.orderId} is unknown to ordering`);
       }

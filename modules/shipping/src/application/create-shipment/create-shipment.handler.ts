@@ -18,9 +18,10 @@ export class CreateShipmentHandler implements ICommandHandler<CreateShipmentComm
 
   async execute(command: CreateShipmentCommand): Promise<void> {
     await this.uow.transaction(async () => {
-      await this.shipments.lockOrder(command.orderId);
+      // Sent together, run in turn: the check runs once the lock is held (ADR 0036).
+      const [, cancelled] = await Promise.all([this.shipments.lockOrder(command.orderId), this.shipments.isOrderCancelled(command.orderId)]);
       // The order failed before its payment reached us (relays of different contexts): no shipment.
-      if (await this.shipments.isOrderCancelled(command.orderId)) {
+      if (cancelled) {
         return;
       }
       const shipment = {
