@@ -42,7 +42,7 @@ export class Outbox {
    */
   add(...envelopes: Envelope[]): Promise<void> {
     try {
-      this.write(envelopes, undefined, 'defer');
+      this.write(envelopes, undefined);
       return Promise.resolve();
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
@@ -50,28 +50,25 @@ export class Outbox {
   }
 
   /**
-   * Adds events at once, with one more column per row (ordering's stream version), so that a
-   * unique violation on it fails this call: an event store's optimistic concurrency.
+   * Adds events with one more column per row (ordering's stream version), as a deferred write too.
+   * A failure of the rows (a unique violation on the version: an event store's optimistic
+   * concurrency) fails the transaction with `onError`'s error, at its next statement or COMMIT.
    */
-  async append(envelopes: readonly Envelope[], extra: { column: string; values: readonly unknown[] }): Promise<void> {
-    await this.write(envelopes, extra, 'now');
+  append(envelopes: readonly Envelope[], extra: { column: string; values: readonly unknown[] }, onError?: (error: unknown) => unknown): void {
+    this.write(envelopes, extra, onError);
   }
 
-  private write(envelopes: readonly Envelope[], extra: { column: string; values: readonly unknown[] } | undefined, when: 'now' | 'defer'): Promise<unknown> {
+  private write(envelopes: readonly Envelope[], extra: { column: string; values: readonly unknown[] } | undefined, onError?: (error: unknown) => unknown): void {
     if (!this.uow.inTransaction) {
       throw new Error(`${this.uow.context}: events go into the outbox only inside a transaction`);
     }
-    if (envelopes.length === 0) return Promise.resolve();
+    if (envelopes.length === 0) return;
     const { sql, params, traced } = outboxInsert(this.uow.context, this.table, envelopes, this.options.publishes, extra);
     const leaving = traced.filter((envelope) => this.options.publishes?.(envelope.type) ?? true);
     if (this.options.notifyRelay) this.uow.defer('SELECT pg_notify($1, $2)', [outboxChannel(this.uow.context), this.table]);
     const onCommitted = this.options.onCommitted;
     if (onCommitted && leaving.length > 0) this.uow.afterCommit(() => onCommitted(leaving));
-    if (when === 'defer') {
-      this.uow.defer(sql, params);
-      return Promise.resolve();
-    }
-    return this.uow.manager.query(sql, params);
+    void this.uow.defer(sql, params, { onError });
   }
 }
 

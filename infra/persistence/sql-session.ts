@@ -11,9 +11,16 @@ export interface SqlExecutor {
   query<T = any>(sql: string, params?: readonly unknown[]): Promise<T>;
 }
 
+/** What becomes of a deferred statement's failure. */
+export interface DeferredOptions {
+  /** Turns the statement's failure into the error the transaction fails with (a version conflict). */
+  readonly onError?: (error: unknown) => unknown;
+}
+
 /** A statement sent in a pipeline, with what became of it. */
 interface Sent {
   readonly result: Promise<QueryResult>;
+  readonly options?: DeferredOptions;
 }
 
 /**
@@ -23,19 +30,21 @@ interface Sent {
  * itself, so a transaction sends as few as it can:
  *
  * - BEGIN is not sent on its own: it leaves with the first statement.
- * - Statements whose answers nobody waits for (`defer`: an outbox row, a read model's update) wait
- *   and leave with the next statement, or with the COMMIT.
+ * - Statements whose answers nobody waits for (`defer`: an outbox row, a read model's update)
+ *   wait and leave with the next statement, or with the COMMIT.
  * - Statements issued in the same tick (`Promise.all([lock, load])`) leave in one write.
  *
  * PostgreSQL runs pipelined statements one after the other, in order, each with the snapshot of
- * its own start, so a lock followed by a read sees what the lock waited for. After a failure the
- * server refuses the rest of the transaction; the first failure is the one reported.
+ * its own start, so a lock followed by a read sees what the lock waited for. The answers come back
+ * in that order too, and a statement's answer is handed back only once everything sent before it
+ * has succeeded. After a failure the server refuses the rest of the transaction; the first failure
+ * is the one reported.
  */
 export class PipelinedTransaction implements SqlExecutor {
   private begun = false;
   private finished = false;
-  private readonly deferred: Array<{ sql: string; params?: readonly unknown[] }> = [];
-  private failure?: unknown;
+  private readonly deferred: Array<{ sql: string; params?: readonly unknown[]; options?: DeferredOptions }> = [];
+  private failure?: { error: unknown };
   private corked = false;
   private readonly afterCommit: Array<() => void> = [];
 
@@ -56,11 +65,12 @@ export class PipelinedTransaction implements SqlExecutor {
 
   /**
    * Queues a statement whose answer nobody waits for; it leaves with the next statement or the
-   * COMMIT, in the same round trip. Should it fail, the transaction fails with its error.
+   * COMMIT, in the same round trip. Should it fail, the transaction fails with its error (or
+   * `options.onError`'s).
    */
-  defer(sql: string, params?: readonly unknown[]): void {
+  defer(sql: string, params?: readonly unknown[], options?: DeferredOptions): void {
     this.assertOpen();
-    this.deferred.push({ sql, params });
+    this.deferred.push({ sql, params, options });
   }
 
   /** Runs `callback` once the transaction has committed; never after a rollback. */
@@ -101,12 +111,12 @@ export class PipelinedTransaction implements SqlExecutor {
       this.begun = true;
       sent.push(this.send('BEGIN'));
     }
-    for (const { sql, params } of this.deferred.splice(0)) sent.push(this.send(sql, params));
+    for (const { sql, params, options } of this.deferred.splice(0)) sent.push(this.send(sql, params, options));
     return sent;
   }
 
   /** Hands one statement to pg, which writes it at once; statements of the same tick share a write. */
-  private send(sql: string, params?: readonly unknown[]): Sent {
+  private send(sql: string, params?: readonly unknown[], options?: DeferredOptions): Sent {
     const stream = (this.client as unknown as { connection: { stream: { cork(): void; uncork(): void } } }).connection.stream;
     if (!this.corked) {
       this.corked = true;
@@ -118,24 +128,24 @@ export class PipelinedTransaction implements SqlExecutor {
     }
     const result = this.client.query({ text: sql, values: params as unknown[] | undefined });
     result.catch(() => undefined); // observed in settle() or by the caller; never unhandled
-    return { result };
+    return { result, options };
   }
 
   /** Waits for statements sent before; throws the first failure among them. */
   private async settle(sent: Sent[]): Promise<void> {
-    for (const { result } of sent) {
+    for (const { result, options } of sent) {
       try {
         await result;
       } catch (error) {
-        throw this.fail(error);
+        throw this.fail(options?.onError ? options.onError(error) : error);
       }
     }
   }
 
   /** The transaction's first failure: what later statements fail with is only its echo. */
   private fail(error: unknown): unknown {
-    this.failure ??= error;
-    return this.failure;
+    this.failure ??= { error };
+    return this.failure.error;
   }
 
   private assertOpen(): void {

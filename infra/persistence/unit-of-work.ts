@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import { inChildSpan, SpanKind } from '@infra/observability';
-import { inPipelinedTransaction, PoolExecutor, type PipelinedTransaction, type SqlExecutor } from './sql-session';
+import { inPipelinedTransaction, PoolExecutor, type DeferredOptions, type PipelinedTransaction, type SqlExecutor } from './sql-session';
 
 /**
  * One bounded context's transaction scope. Code inside `transaction()` (a command handler, an
@@ -33,13 +33,20 @@ export class UnitOfWork {
 
   /**
    * A write whose answer nobody reads. Inside a transaction it is queued and travels with the
-   * transaction's next statement, or with its COMMIT (should it fail, the transaction fails with
-   * its error); outside one it runs at once.
+   * transaction's next statement, or with its COMMIT; should it fail, the transaction fails with
+   * its error (or `options.onError`'s). Outside a transaction it runs at once.
    */
-  async defer(sql: string, params?: readonly unknown[]): Promise<void> {
+  async defer(sql: string, params?: readonly unknown[], options: DeferredOptions = {}): Promise<void> {
     const open = this.current.getStore();
-    if (open) open.defer(sql, params);
-    else await this.outside.query(sql, params);
+    if (open) {
+      open.defer(sql, params, options);
+      return;
+    }
+    try {
+      await this.outside.query(sql, params);
+    } catch (error) {
+      throw options.onError ? options.onError(error) : error;
+    }
   }
 
   /** Runs `callback` after the open transaction commits (never after a rollback). */

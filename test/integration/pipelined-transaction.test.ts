@@ -92,6 +92,15 @@ describe('pipelined transactions', () => {
     expect((await pool.query('SELECT text FROM notes ORDER BY id')).rows.map((r) => r.text)).toEqual(['taken']);
   });
 
+  it("a deferred write's failure can be turned into the caller's own error (an event store's version conflict)", async () => {
+    await pool.query("INSERT INTO notes (text) VALUES ('v1')");
+    class Conflict extends Error {}
+    const attempt = inPipelinedTransaction(pool, async (tx) => {
+      tx.defer('INSERT INTO notes (text) VALUES ($1)', ['v1'], { onError: (error) => ((error as { code?: string }).code === '23505' ? new Conflict('lost the race') : error) });
+    });
+    await expect(attempt).rejects.toBeInstanceOf(Conflict);
+  });
+
   it('a failure at COMMIT time (a deferred write) is reported, and after-commit work does not run', async () => {
     await pool.query("INSERT INTO notes (text) VALUES ('taken')");
     const committed: string[] = [];

@@ -86,8 +86,11 @@ export class OrderEventStore {
     }));
   }
 
-  /** Appends the order's new events; returns them as stored. Must run inside a transaction. */
-  async append(order: Order, origin: EventOrigin): Promise<StoredOrderEvent[]> {
+  /**
+   * Appends the order's new events; returns them as stored. Must run inside a transaction; the rows
+   * leave with the transaction's next statement or its COMMIT.
+   */
+  append(order: Order, origin: EventOrigin): StoredOrderEvent[] {
     const expected = order.version;
     const pending = order.takePendingEvents();
     const envelopes: Envelope[] = pending.map(({ event, occurredAt }) => ({
@@ -102,14 +105,11 @@ export class OrderEventStore {
       payload: event.data,
     }));
     const versions = pending.map((_, i) => expected + i + 1);
-    try {
-      await this.outbox.append(envelopes, { column: 'stream_version', values: versions });
-    } catch (error) {
-      if ((error as { code?: string }).code === '23505') {
-        throw new StreamVersionConflict(`order ${order.id} changed since version ${expected}`);
-      }
-      throw error;
-    }
+    // A deferred write (ADR 0036): a concurrent append at the same version fails the transaction
+    // at its next statement or COMMIT, as a conflict the caller retries on the fresh stream.
+    this.outbox.append(envelopes, { column: 'stream_version', values: versions }, (error) =>
+      (error as { code?: string }).code === '23505' ? new StreamVersionConflict(`order ${order.id} changed since version ${expected}`) : error,
+    );
     return pending.map(({ event, occurredAt }, i) => ({ event, occurredAt, version: versions[i] }));
   }
 

@@ -46,7 +46,7 @@ export class ExpireOverdueOrdersHandler implements ICommandHandler<ExpireOverdue
       if (!order) return false;
       order.expire(now.toISOString());
       // Continues the saga's correlation and trace, so the compensation it starts is seen with the order.
-      const stored = await this.store.append(order, await this.store.sagaOrigin(orderId));
+      const stored = this.store.append(order, await this.store.sagaOrigin(orderId));
       await this.history.project(order.id, stored);
       return stored.length > 0;
     });

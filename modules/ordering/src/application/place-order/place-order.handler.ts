@@ -73,7 +73,7 @@ export class PlaceOrderHandler implements ICommandHandler<PlaceOrderCommand, { o
     }
 
     return this.uow.transaction(async () => {
-      const stored = await this.store.append(order, {
+      const stored = this.store.append(order, {
         correlationId: ctx.correlationId,
         causationId: ctx.causationId,
         traceparent: ctx.traceparent,

@@ -26,7 +26,7 @@ export class RecordSagaStepHandler implements ICommandHandler<RecordSagaStepComm
         throw new Error(`order ${command.orderId} is unknown to ordering`);
       }
       command.record(order);
-      const stored = await this.store.append(order, command.origin);
+      const stored = this.store.append(order, command.origin);
       await this.history.project(order.id, stored);
     });
   }
