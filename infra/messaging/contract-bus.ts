@@ -1,8 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { ContractError, unavailable, type CallContext, type Contract, type ContractApi } from '@contracts/kernel';
-import { contractCallDuration, contractCalls, inSpan, SpanKind } from '@infra/observability';
+import { contractCallDuration, contractCalls, inSpan, SpanKind, tracingRecords } from '@infra/observability';
 import type { ContractImplementation, ContractTransport } from './contract-transport';
 import { InProcessContractTransport } from './in-process-contract.transport';
+
+/** The call and duration series of one contract method over one kind of transport. */
+interface Meters {
+  record(outcome: string, seconds: number): void;
+}
 
 /**
  * The seam between modules. A module serves its contract here; a caller asks for a client of a
@@ -15,7 +20,6 @@ export class ContractBus {
   readonly inProcess = new InProcessContractTransport();
   private readonly remote = new Map<string, ContractTransport>();
   private readonly diverted = new Map<string, ContractTransport>();
-  private readonly meters = new Map<string, { record(seconds: number): void }>();
 
   serve(contract: Contract, implementation: ContractImplementation): void {
     this.inProcess.serve(contract, implementation);
@@ -53,56 +57,76 @@ export class ContractBus {
   client<C extends Contract>(contract: C): ContractApi<C> {
     const client: Record<string, unknown> = {};
     for (const [method, definition] of Object.entries(contract.methods)) {
-      client[method] =
-        definition.kind === 'unary'
-          ? (ctx: CallContext, request: unknown) => this.call(contract, method, ctx, request)
-          : (ctx: CallContext, request: unknown) => this.lazyStream(contract, method, ctx, request);
+      if (definition.kind === 'unary') {
+        const meters = { local: this.metersOf(contract, method, false), remote: this.metersOf(contract, method, true) };
+        client[method] = (ctx: CallContext, request: unknown) => this.call(contract, method, ctx, request, meters);
+      } else {
+        client[method] = (ctx: CallContext, request: unknown) => this.lazyStream(contract, method, ctx, request);
+      }
     }
     return Object.freeze(client) as ContractApi<C>;
   }
 
   /**
-   * One unary call, measured and traced alike whatever carries it: a client span (the serving
-   * side adds its server span, in-process as over gRPC), its duration and its outcome.
+   * One unary call, measured and traced alike whatever carries it: a client span when spans are
+   * recorded (the serving side adds its server span, in-process as over gRPC), its duration and
+   * its outcome.
    */
-  private async call(contract: Contract, method: string, ctx: CallContext, request: unknown): Promise<unknown> {
-    const transport = this.transportFor(contract);
-    const remote = transport !== this.inProcess;
-    const started = performance.now();
-    let outcome = 'ok';
+  private call(contract: Contract, method: string, ctx: CallContext, request: unknown, meters: { local: Meters; remote: Meters }): Promise<unknown> {
+    let transport: ContractTransport;
     try {
-      return await inSpan(
-        `${contract.name}/${method}`,
-        { kind: remote ? SpanKind.CLIENT : SpanKind.INTERNAL, parent: ctx.traceparent, attributes: { 'rpc.service': contract.name, 'rpc.method': method, 'ficus.transport': transport.kind } },
-        (traceparent) => transport.unary(contract, method, { ...ctx, traceparent }, request),
-      );
+      transport = this.transportFor(contract);
     } catch (error) {
-      outcome = error instanceof ContractError ? error.kind : 'internal';
-      throw error;
-    } finally {
-      this.meterOf(contract.name, method, outcome, remote ? 'remote' : 'in-process').record((performance.now() - started) / 1_000);
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
+    const remote = transport !== this.inProcess;
+    const meter = remote ? meters.remote : meters.local;
+    const started = performance.now();
+    const sent = tracingRecords()
+      ? inSpan(
+          `${contract.name}/${method}`,
+          { kind: remote ? SpanKind.CLIENT : SpanKind.INTERNAL, parent: ctx.traceparent, attributes: { 'rpc.service': contract.name, 'rpc.method': method, 'ficus.transport': transport.kind } },
+          (traceparent) => transport.unary(contract, method, { ...ctx, traceparent }, request),
+        )
+      : transport.unary(contract, method, ctx, request);
+    return sent.then(
+      (answer) => {
+        meter.record('ok', (performance.now() - started) / 1_000);
+        return answer;
+      },
+      (error: unknown) => {
+        meter.record(error instanceof ContractError ? error.kind : 'internal', (performance.now() - started) / 1_000);
+        throw error;
+      },
+    );
   }
 
   /**
-   * The labelled series of one contract method, looked up once: resolving labels on every call
-   * costs more than the in-process call itself.
+   * The labelled series of one contract method, looked up once, when its client is made: resolving
+   * labels on every call costs more than the in-process call itself.
    */
-  private meterOf(contract: string, method: string, outcome: string, transport: string): { record(seconds: number): void } {
-    const key = `${contract}\u0000${method}\u0000${outcome}\u0000${transport}`;
-    let meter = this.meters.get(key);
-    if (!meter) {
-      const calls = contractCalls.labels({ contract, method, outcome });
-      const duration = contractCallDuration.labels({ contract, method, transport });
-      meter = {
-        record: (seconds) => {
-          calls.inc();
-          duration.observe(seconds);
-        },
-      };
-      this.meters.set(key, meter);
-    }
-    return meter;
+  private metersOf(contract: Contract, method: string, remote: boolean): Meters {
+    const labels = { contract: contract.name, method };
+    let duration: { observe(seconds: number): void } | undefined;
+    let ok: { inc(): void } | undefined;
+    const failures = new Map<string, { inc(): void }>();
+    return {
+      record: (outcome, seconds) => {
+        duration ??= contractCallDuration.series({ ...labels, transport: remote ? 'remote' : 'in-process' });
+        duration.observe(seconds);
+        if (outcome === 'ok') {
+          ok ??= contractCalls.series({ ...labels, outcome });
+          ok.inc();
+          return;
+        }
+        let calls = failures.get(outcome);
+        if (!calls) {
+          calls = contractCalls.series({ ...labels, outcome });
+          failures.set(outcome, calls);
+        }
+        calls.inc();
+      },
+    };
   }
 
   /** Like a unary call's rejected promise, a stream with no route fails when it is read, not when it is made. */

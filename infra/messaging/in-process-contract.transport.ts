@@ -12,7 +12,7 @@ import {
 } from '@contracts/kernel';
 import type { ContractImplementation, ContractTransport } from './contract-transport';
 import { withinDeadline } from './deadline';
-import { inSpan, orderIdIn, SpanKind, withLogFields } from '@infra/observability';
+import { inSpan, orderIdIn, SpanKind, traceIdsOf, tracingRecords, withLogFields } from '@infra/observability';
 import { checkRequest } from './request-check';
 import { isTransientFailure } from './transient-failure';
 
@@ -49,19 +49,48 @@ export class InProcessContractTransport implements ContractTransport {
     return this.served.has(contract.name);
   }
 
-  async unary(contract: Contract, method: string, ctx: CallContext, request: unknown): Promise<unknown> {
-    const { definition, call, what } = this.resolve(contract, method);
-    const parsed = checkRequest(definition.request, request, what);
+  /**
+   * A call made inside this process. Its request and answer are checked and its deadline held as
+   * for any call; it opens no log scope of its own (its lines carry its caller's), and it makes a
+   * span only when spans are recorded (tracing.ts).
+   */
+  unary(contract: Contract, method: string, ctx: CallContext, request: unknown): Promise<unknown> {
+    let served: ServedMethod;
+    let parsed: unknown;
+    try {
+      served = this.resolve(contract, method);
+      parsed = checkRequest(served.definition.request, request, served.what);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    if (!tracingRecords()) return this.run(served, ctx, parsed);
     // The serving side's span, in one process as behind gRPC (whose server calls this).
-    return inSpan(what, { kind: SpanKind.SERVER, parent: ctx.traceparent, attributes: { 'rpc.service': contract.name, 'rpc.method': method } }, async (traceparent) => {
-      try {
-        const served = () => call({ ...ctx, traceparent }, parsed);
-        const answer = await withinDeadline(ctx, what, () => withLogFields({ module: contract.context, order_id: orderIdIn(parsed) }, served));
-        return definition.response.parse(answer);
-      } catch (error) {
-        throw this.typed(error, what);
-      }
-    });
+    return inSpan(served.what, { kind: SpanKind.SERVER, parent: ctx.traceparent, attributes: { 'rpc.service': contract.name, 'rpc.method': method } }, (traceparent) =>
+      this.run(served, { ...ctx, traceparent }, parsed),
+    );
+  }
+
+  /**
+   * A call that came from another process (GrpcContractServer): the same as `unary`, and the work
+   * enters the process here, so it has a span of its own and its log lines name the serving module
+   * and the order the request is about.
+   */
+  async unaryFromAnotherProcess(contract: Contract, method: string, ctx: CallContext, request: unknown): Promise<unknown> {
+    const served = this.resolve(contract, method);
+    const parsed = checkRequest(served.definition.request, request, served.what);
+    const attributes = { 'rpc.service': contract.name, 'rpc.method': method };
+    return inSpan(served.what, { kind: SpanKind.SERVER, parent: ctx.traceparent, attributes, entry: true }, (traceparent) =>
+      withLogFields({ module: contract.context, order_id: orderIdIn(parsed), ...traceIdsOf(traceparent) }, () => this.run(served, { ...ctx, traceparent }, parsed)),
+    );
+  }
+
+  private async run(served: ServedMethod, ctx: CallContext, parsed: unknown): Promise<unknown> {
+    try {
+      const answer = await withinDeadline(ctx, served.what, () => served.call(ctx, parsed));
+      return served.definition.response.parse(answer);
+    } catch (error) {
+      throw this.typed(error, served.what);
+    }
   }
 
   async *serverStream(contract: Contract, method: string, ctx: CallContext, request: unknown): AsyncIterable<unknown> {

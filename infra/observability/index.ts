@@ -3,6 +3,7 @@ export * from './process-metrics';
 export * from './tracing';
 export * from './tracing-setup';
 export * from './red-metrics';
+export * from './series-metrics';
 export * from './scraped-gauge';
 export * from './context-metrics';
 export * from './bulkhead-metrics';

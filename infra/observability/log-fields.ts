@@ -8,6 +8,9 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 export interface LogFields {
   readonly module?: string;
   readonly order_id?: string;
+  /** The work's trace, when no span is recorded to read it from (tracing.ts, `propagate` mode). */
+  readonly trace_id?: string;
+  readonly span_id?: string;
 }
 
 const scope = new AsyncLocalStorage<LogFields>();

@@ -1,5 +1,6 @@
 import { Counter, Histogram } from 'prom-client';
 import { processMetrics } from './process-metrics';
+import { SeriesCounter, SeriesHistogram } from './series-metrics';
 
 /**
  * RED (rate, errors, duration) for what a process serves and calls: every public HTTP route, and
@@ -25,7 +26,9 @@ export const httpRequestDuration = new Histogram({
   registers: [processMetrics],
 });
 
-export const contractCalls = new Counter({
+// The two series of every contract call are looked up once per method and outcome (SeriesCounter,
+// SeriesHistogram): prom-client's own metrics hash their labels on every observation.
+export const contractCalls = new SeriesCounter({
   name: 'ficus_contract_calls_total',
   help: 'Contract calls made, by contract, method and outcome (ok, or the error kind)',
   labelNames: ['contract', 'method', 'outcome'],
@@ -40,7 +43,7 @@ export const contractCallsServed = new Counter({
   registers: [processMetrics],
 });
 
-export const contractCallDuration = new Histogram({
+export const contractCallDuration = new SeriesHistogram({
   name: 'ficus_contract_call_duration_seconds',
   help: 'Time of a contract call as its caller sees it, by contract, method and transport',
   labelNames: ['contract', 'method', 'transport'],

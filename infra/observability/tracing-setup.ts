@@ -1,6 +1,6 @@
 import { context, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { setTracingRecording } from './tracing';
+import { setTracingMode } from './tracing';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -23,8 +23,10 @@ export interface TracingHandle {
  * OTEL_SDK_DISABLED=true turns tracing off; OTEL_TRACES_EXPORTER is `otlp`, `console` or `none`
  * (unset: `otlp` when OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set,
  * else `none`, so a laptop without a collector logs no export errors); OTEL_SERVICE_NAME
- * overrides the service name (`ficus-<target>`); OTEL_BSP_SCHEDULE_DELAY the export interval. With `none`, spans are still made: their ids
- * are in every log line and in each order's timeline.
+ * overrides the service name (`ficus-<target>`); OTEL_BSP_SCHEDULE_DELAY the export interval.
+ * With `none` no span is made, since none would ever be seen, but trace context still travels:
+ * each HTTP request, call from another process and delivered event gets ids of its own, which are
+ * in every log line and in each order's timeline (tracing.ts, `propagate` mode).
  */
 export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = process.env, exporterOverride?: SpanExporter): TracingHandle | undefined {
   if (env.OTEL_SDK_DISABLED === 'true') return undefined;
@@ -43,6 +45,17 @@ export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = proce
   else if (exporting === 'console') processors.push(new SimpleSpanProcessor({ exporter: new ConsoleSpanExporter() }));
   else if (exporting !== 'none') throw new Error(`OTEL_TRACES_EXPORTER=${configured}: ficus supports otlp, console and none`);
 
+  // Nothing would ever see a span: make none, carry trace ids only (tracing.ts, `propagate`).
+  if (processors.length === 0) {
+    setTracingMode('propagate');
+    return {
+      exporting,
+      shutdown: async () => {
+        setTracingMode('off');
+      },
+    };
+  }
+
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME || serviceName }),
     spanProcessors: processors,
@@ -50,11 +63,11 @@ export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = proce
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   trace.setGlobalTracerProvider(provider);
-  setTracingRecording(true);
+  setTracingMode('record');
   return {
     exporting,
     shutdown: async () => {
-      setTracingRecording(false);
+      setTracingMode('off');
       await provider.shutdown();
       trace.disable();
       context.disable();

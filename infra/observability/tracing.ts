@@ -18,8 +18,15 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
  * consume). ficus carries trace context itself, as a W3C `traceparent` in every call context
  * and every envelope, so a span's parent is always explicit: the traceparent that came in. The
  * same spans are made in one process and split, so both modes show one trace of the same shape.
- * Without a tracer provider (tracing-setup.ts) every span is a no-op and the traceparent passes
- * through unchanged.
+ *
+ * Three modes (tracing-setup.ts sets them):
+ * - `record`: an exporter takes the spans; every seam makes one (OpenTelemetry SDK).
+ * - `propagate` (as shipped, no exporter set): spans nobody would ever see are not made. Only
+ *   where work enters a process (`entry`: an HTTP request, a call from another process, an event
+ *   delivered) does it get a span id of its own, drawn here without the SDK; everything within
+ *   carries that traceparent on. Trace ids still reach every log line, every envelope and every
+ *   order's timeline.
+ * - `off` (OTEL_SDK_DISABLED=true, or no setup at all): traceparents pass through unchanged.
  */
 
 export { SpanKind };
@@ -27,14 +34,19 @@ export { SpanKind };
 const propagator = new W3CTraceContextPropagator();
 const tracer = () => trace.getTracer('ficus');
 
-/**
- * Whether a tracer provider records spans in this process (startTracing). Without one, the seams
- * skip the span machinery entirely and hand the incoming traceparent on unchanged: a contract call
- * on the hot path pays nothing for tracing that is off.
- */
+export type TracingMode = 'off' | 'propagate' | 'record';
+
+let mode: TracingMode = 'off';
 let recording = false;
-export function setTracingRecording(on: boolean): void {
-  recording = on;
+
+export function setTracingMode(next: TracingMode): void {
+  mode = next;
+  recording = next === 'record';
+}
+
+/** Whether spans are recorded for an exporter: seams that only make spans skip their work otherwise. */
+export function tracingRecords(): boolean {
+  return recording;
 }
 
 /** The context a `traceparent` describes (or none: a new trace starts there). */
@@ -58,6 +70,11 @@ export interface SpanOptions {
   /** The parent, as it travelled; undefined starts a new trace. */
   readonly parent: string | undefined;
   readonly attributes?: Attributes;
+  /**
+   * Work enters the process here (an HTTP request, a call from another process, an event
+   * delivered): in `propagate` mode too it gets a span id of its own, for the log lines it writes.
+   */
+  readonly entry?: boolean;
 }
 
 /**
@@ -94,20 +111,52 @@ export async function inChildSpan<T>(name: string, kind: SpanKind, attributes: A
   }
 }
 
+const NO_SPAN = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
 /** Starts a span that the caller ends (HTTP requests end when the response does). */
 export function startSpan(name: string, options: SpanOptions): { span: Span; traceparent: string | undefined; context: Context } {
-  if (!recording) return { span: trace.wrapSpanContext(INVALID_SPAN_CONTEXT), traceparent: options.parent, context: context.active() };
+  if (!recording) {
+    const traceparent = mode === 'propagate' && options.entry ? childTraceparent(options.parent) : options.parent;
+    return { span: NO_SPAN, traceparent, context: ROOT_CONTEXT };
+  }
   const parent = contextOfTraceparent(options.parent);
   const span = tracer().startSpan(name, { kind: options.kind, attributes: options.attributes }, parent);
   const active = trace.setSpan(parent, span);
   return { span, traceparent: traceparentOfContext(active) ?? options.parent, context: active };
 }
 
-/** Trace and span ids of the active span, for log lines. */
+/** Trace and span ids of the active span, for log lines (`record` mode; see traceIdsOf otherwise). */
 export function activeTraceIds(): { trace_id: string; span_id: string } | undefined {
+  if (!recording) return undefined;
   const spanContext = trace.getActiveSpan()?.spanContext();
   if (!spanContext || !trace.isSpanContextValid(spanContext)) return undefined;
   return { trace_id: spanContext.traceId, span_id: spanContext.spanId };
+}
+
+/**
+ * Trace and span ids of a traceparent, for the log lines of work that entered the process with it
+ * when no span is recorded (`propagate` mode); nothing otherwise (`record` mode reads the active span).
+ */
+export function traceIdsOf(traceparent: string | undefined): { trace_id?: string; span_id?: string } {
+  if (recording || !traceparent) return {};
+  const match = TRACEPARENT.exec(traceparent);
+  return match ? { trace_id: match[1], span_id: match[2] } : {};
+}
+
+const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-([\da-f]{16})-[\da-f]{2}$/;
+const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+
+/** Random hex of `bytes` bytes, not all zero (a W3C id); Math.random, as OpenTelemetry's id generator draws them. */
+function randomId(bytes: number): string {
+  let id = '';
+  for (let i = 0; i < bytes; i++) id += HEX[(Math.random() * 256) | 0];
+  return /^0+$/.test(id) ? randomId(bytes) : id;
+}
+
+/** A traceparent for a new span: child of `parent` (same trace) or the root of a new trace. */
+function childTraceparent(parent: string | undefined): string {
+  const match = parent ? /^([\da-f]{2})-([\da-f]{32})-[\da-f]{16}-([\da-f]{2})$/.exec(parent) : null;
+  return match ? `${match[1]}-${match[2]}-${randomId(8)}-${match[3]}` : `00-${randomId(16)}-${randomId(8)}-01`;
 }
 
 function errorMessage(error: unknown): string {

@@ -1,6 +1,6 @@
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { SpanKind } from '@opentelemetry/api';
-import { startTracing, type TracingHandle } from '@infra/observability';
+import { startTracing, tracingRecords, type TracingHandle } from '@infra/observability';
 import { eventually } from '../support/eventually';
 import { ShopClient } from '../support/http-client';
 import { startShop, type RunningShop } from '../support/shop';
@@ -94,5 +94,43 @@ describe('one trace per order (monolith, in-memory exporter)', () => {
     expect(continued).toHaveLength(1);
     expect(continued[0].parentSpanContext?.spanId).toBe(callerSpan);
     expect(spans.filter((s) => !s.parentSpanContext)).toHaveLength(2); // the plain one and the malformed one start their own
+  });
+});
+
+describe('no exporter configured (as shipped): trace context without spans', () => {
+  let tracing: TracingHandle | undefined;
+  let shop: RunningShop;
+
+  beforeAll(async () => {
+    tracing = startTracing('ficus-test', { OTEL_TRACES_EXPORTER: 'none' });
+    shop = await startShop('tracing_propagate');
+  });
+  afterAll(async () => {
+    await shop?.close();
+    await tracing?.shutdown();
+  });
+
+  it('makes no span, yet every order still carries one trace id, the caller\'s when it sent one', async () => {
+    expect(tracingRecords()).toBe(false);
+    const customer = await new ShopClient(shop.baseUrl).signUp();
+    const callerTrace = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const placed = await customer.request<{ orderId: string }>('POST', '/orders', {
+      body: { items: [{ sku: 'FICUS-LYRATA', quantity: 1 }], paymentToken: 'tok_visa' },
+      headers: { traceparent: `00-${callerTrace}-00f067aa0ba902b7-01` },
+    });
+    expect(placed.status).toBe(202);
+    expect((await customer.finalOrder(placed.body.orderId)).status).toBe('CONFIRMED');
+    const traced = await customer.get<{ traceId: string }>(`/orders/${placed.body.orderId}/timeline`);
+    expect(traced.body.traceId).toBe(callerTrace);
+
+    // Without a traceparent the request starts a trace of its own, a fresh id per order.
+    const first = await customer.placeOrder([{ sku: 'FICUS-LYRATA', quantity: 1 }]);
+    const second = await customer.placeOrder([{ sku: 'FICUS-LYRATA', quantity: 1 }]);
+    const ids = await Promise.all(
+      [first, second].map(async (order) => (await customer.get<{ traceId: string }>(`/orders/${order.body.orderId}/timeline`)).body.traceId),
+    );
+    expect(ids[0]).toMatch(/^[\da-f]{32}$/);
+    expect(ids[1]).toMatch(/^[\da-f]{32}$/);
+    expect(ids[0]).not.toBe(ids[1]);
   });
 });

@@ -119,7 +119,7 @@ export class GrpcContractServer {
       const refused = this.refusal(call, contract, method);
       if (refused) return callback(toServiceError(refused));
       this.callContext(contextOf(call.metadata, call.getDeadline()))
-        .then((ctx) => this.local.unary(contract, method, ctx, call.request))
+        .then((ctx) => this.local.unaryFromAnotherProcess(contract, method, ctx, call.request))
         .then(
           (answer) => {
             contractCallsServed.inc({ contract: contract.name, method, outcome: 'ok' });

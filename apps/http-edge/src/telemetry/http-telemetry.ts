@@ -1,6 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { context, SpanStatusCode } from '@opentelemetry/api';
-import { httpRequestDuration, httpRequests, SpanKind, startSpan } from '@infra/observability';
+import { httpRequestDuration, httpRequests, SpanKind, startSpan, traceIdsOf, tracingRecords, withLogFields } from '@infra/observability';
 
 /** W3C trace context; anything else a client sends is dropped, never passed on. */
 const TRACEPARENT = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/;
@@ -21,6 +21,7 @@ export function httpTelemetry(): RequestHandler {
       kind: SpanKind.SERVER,
       parent: typeof given === 'string' && TRACEPARENT.test(given) ? given : undefined,
       attributes: { 'http.request.method': request.method, 'url.path': request.path },
+      entry: true,
     });
     request.ficusTraceparent = traceparent;
     response.once('close', () => {
@@ -35,7 +36,9 @@ export function httpTelemetry(): RequestHandler {
       httpRequests.inc({ route, method: request.method, status });
       httpRequestDuration.observe({ route, method: request.method, status }, (performance.now() - started) / 1_000);
     });
-    context.with(active, next);
+    // Recorded spans are found through the active context; otherwise the request's lines carry its ids as fields.
+    if (tracingRecords()) context.with(active, next);
+    else withLogFields(traceIdsOf(traceparent), next);
   };
 }
 
