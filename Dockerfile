@@ -21,6 +21,8 @@ WORKDIR /app
 # TypeScript to JavaScript: tsc (type-checked), tsc-alias for the path aliases, topology YAMLs copied.
 FROM npm AS build
 COPY package.json package-lock.json ./
+# Fixes to dependencies, applied by patch-package at postinstall (patches/README.md).
+COPY patches ./patches
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY apps ./apps
@@ -32,6 +34,7 @@ RUN npm run build
 # Only what runs in production: no compiler, no test tools.
 FROM npm AS production-dependencies
 COPY package.json package-lock.json ./
+COPY patches ./patches
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 FROM ${NODE_IMAGE} AS runtime
