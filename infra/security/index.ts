@@ -1,1 +1,1 @@
-export { ACCESS_TOKEN_ALGORITHMS, verifyAccessToken, type AccessTokenRules } from './access-token';
+export { ACCESS_TOKEN_ALGORITHMS, verifyAccessToken, verifyAccessTokenFully, VerifiedTokens, type AccessTokenRules, type VerifiedAccessToken } from './access-token';

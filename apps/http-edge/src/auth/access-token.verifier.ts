@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { createLocalJWKSet, errors, type JSONWebKeySet } from 'jose';
 import { ACCESS_TOKEN_TYPE, accessTokenClaims, IDENTITY, type IdentityApi } from '@contracts/identity';
 import { unauthenticated, type Caller } from '@contracts/kernel';
-import { verifyAccessToken } from '@infra/security';
+import { verifyAccessTokenFully, VerifiedTokens } from '@infra/security';
 import { RequestContexts } from '../request-context';
 
 const JWKS_MAX_AGE_MS = 5 * 60_000;
@@ -26,6 +26,8 @@ export class AccessTokenVerifier {
   private fetching?: Promise<ReturnType<typeof createLocalJWKSet>>;
   private lastUnknownKidRefresh = 0;
   private readonly claims = accessTokenClaims(process.env);
+  /** Tokens verified before, until they expire (the rate limiter and the guard ask for the same one). */
+  private readonly verified = new VerifiedTokens();
 
   constructor(
     @Inject(IDENTITY) private readonly identity: IdentityApi,
@@ -37,6 +39,8 @@ export class AccessTokenVerifier {
     if (!token) {
       throw unauthenticated('missing-token', 'this route needs a Bearer access token');
     }
+    const known = this.verified.get(token);
+    if (known) return known;
     const keys = await this.keys(false); // identity unreachable with no keys yet: 503, not 401
     try {
       return await this.verifyWith(keys, token);
@@ -57,8 +61,10 @@ export class AccessTokenVerifier {
     await this.keys(true).catch(() => undefined);
   }
 
-  private verifyWith(keys: ReturnType<typeof createLocalJWKSet>, token: string): Promise<Caller> {
-    return verifyAccessToken(token, keys, { type: ACCESS_TOKEN_TYPE, ...this.claims });
+  private async verifyWith(keys: ReturnType<typeof createLocalJWKSet>, token: string): Promise<Caller> {
+    const verified = await verifyAccessTokenFully(token, keys, { type: ACCESS_TOKEN_TYPE, ...this.claims });
+    this.verified.remember(token, verified);
+    return verified.caller;
   }
 
   /**
@@ -73,6 +79,8 @@ export class AccessTokenVerifier {
       .getJwks(this.contexts.system(), {})
       .then((jwks) => {
         this.jwks = { keys: createLocalJWKSet(jwks as JSONWebKeySet), fetchedAt: Date.now() };
+        // A key identity no longer publishes vouches for no token from now on.
+        this.verified.keepOnly(new Set(jwks.keys.map((key) => key.kid)));
         return this.jwks.keys;
       })
       .finally(() => {
