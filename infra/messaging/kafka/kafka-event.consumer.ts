@@ -61,12 +61,28 @@ export class KafkaEventConsumer {
     await this.deadLetters.connect();
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.topics(), fromBeginning: true });
+    // A batch at a time per partition, in order: each record goes through the inbox, and the
+    // offsets of what was processed are committed once per batch (after the inbox transactions),
+    // not once per record: under load a batch holds many, and each commit is a round trip to the
+    // broker. A failure that must see the record again (the database down) commits what came
+    // before it and rethrows, so the partition resumes at that record.
     await this.consumer.run({
       autoCommit: false,
+      eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 3,
-      eachMessage: async ({ topic, partition, message }) => {
-        await this.handle(topic, message);
-        await this.consumer.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        let next: string | undefined;
+        try {
+          for (const message of batch.messages) {
+            if (!isRunning() || isStale()) break;
+            await this.handle(batch.topic, message);
+            resolveOffset(message.offset);
+            next = (BigInt(message.offset) + 1n).toString();
+            await heartbeat();
+          }
+        } finally {
+          if (next !== undefined) await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+        }
       },
     });
   }
