@@ -9,6 +9,11 @@ export interface ModuleDataSourceOptions {
   readonly entities: readonly EntityClass[];
   readonly migrations: readonly MigrationClass[];
   readonly poolSize: number;
+  /**
+   * Commit without waiting for the disk: for data whose last seconds may be lost in a crash (the
+   * edge's rate-limit counters), never for a context's own.
+   */
+  readonly asynchronousCommit?: boolean;
 }
 
 /**
@@ -34,7 +39,7 @@ export async function openModuleDataSource(options: ModuleDataSourceOptions): Pr
       // (TypeORM's migrations, single queries) works as before.
       pipeline: true,
       max: options.poolSize,
-      options: `-c search_path=${options.context}`,
+      options: `-c search_path=${options.context}${options.asynchronousCommit ? ' -c synchronous_commit=off' : ''}`,
       connectionTimeoutMillis: 10_000,
     },
   });

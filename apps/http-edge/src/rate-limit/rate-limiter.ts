@@ -76,6 +76,9 @@ export const rateLimiterProvider = {
       entities: [],
       migrations: [CreateRateLimitWindows1764000002200],
       poolSize: Math.min(EDGE_POOL_SIZE, root.database.poolSize),
+      // A counter is written on every request; one lost in a crash loosens a limit by a request
+      // for one window, so no request waits for the disk (ADR 0022).
+      asynchronousCommit: true,
     });
     return new RateLimiter(settings, new PostgresRateLimitStore(dataSource));
   },
