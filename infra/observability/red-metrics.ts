@@ -36,7 +36,7 @@ export const contractCalls = new SeriesCounter({
 });
 
 /** The serving side's count: calls this process answered over the network, whoever made them. */
-export const contractCallsServed = new Counter({
+export const contractCallsServed = new SeriesCounter({
   name: 'ficus_contract_calls_served_total',
   help: 'Contract calls served over gRPC, by contract, method and outcome (ok, or the error kind)',
   labelNames: ['contract', 'method', 'outcome'],

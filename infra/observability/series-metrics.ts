@@ -37,6 +37,24 @@ export class SeriesCounter {
     };
   }
 
+  /**
+   * The series of `fixed` labels, by the value of one more label resolved at each count (an
+   * outcome): `of(value)` looks the value's series up once and then hands the same one out.
+   */
+  seriesBy(fixed: Labels, label: string): { of(value: string): { inc(by?: number): void } } {
+    const known = new Map<string, { inc(by?: number): void }>();
+    return {
+      of: (value) => {
+        let series = known.get(value);
+        if (!series) {
+          series = this.series({ ...fixed, [label]: value });
+          known.set(value, series);
+        }
+        return series;
+      },
+    };
+  }
+
   get() {
     return {
       name: this.name,

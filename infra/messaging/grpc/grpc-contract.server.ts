@@ -115,6 +115,7 @@ export class GrpcContractServer {
   }
 
   private unaryHandler(contract: Contract, method: string, what: string): handleUnaryCall<unknown, unknown> {
+    const served = contractCallsServed.seriesBy({ contract: contract.name, method }, 'outcome');
     return (call, callback) => {
       const refused = this.refusal(call, contract, method);
       if (refused) return callback(toServiceError(refused));
@@ -122,12 +123,12 @@ export class GrpcContractServer {
         .then((ctx) => this.local.unaryFromAnotherProcess(contract, method, ctx, call.request))
         .then(
           (answer) => {
-            contractCallsServed.inc({ contract: contract.name, method, outcome: 'ok' });
+            served.of('ok').inc();
             callback(null, answer);
           },
           (error: unknown) => {
             const typed = this.typed(error, what);
-            contractCallsServed.inc({ contract: contract.name, method, outcome: typed.kind });
+            served.of(typed.kind).inc();
             callback(toServiceError(typed));
           },
         );
@@ -135,6 +136,7 @@ export class GrpcContractServer {
   }
 
   private streamHandler(contract: Contract, method: string, what: string): handleServerStreamingCall<unknown, unknown> {
+    const served = contractCallsServed.seriesBy({ contract: contract.name, method }, 'outcome');
     return (call) => {
       const refused = this.refusal(call, contract, method);
       if (refused) {
@@ -158,10 +160,10 @@ export class GrpcContractServer {
             }
           }
           if (!cancelled) call.end();
-          contractCallsServed.inc({ contract: contract.name, method, outcome: cancelled ? 'cancelled' : 'ok' });
+          served.of(cancelled ? 'cancelled' : 'ok').inc();
         } catch (error) {
           const typed = this.typed(error, what);
-          contractCallsServed.inc({ contract: contract.name, method, outcome: typed.kind });
+          served.of(typed.kind).inc();
           if (!cancelled) call.emit('error', Object.assign(new Error(what), toServiceError(typed)));
         }
       })();
