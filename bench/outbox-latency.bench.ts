@@ -93,10 +93,15 @@ export async function benchOutboxLatency(): Promise<Record<string, unknown>> {
     consumer = new KafkaEventConsumer(kafka, { context: SINK, deliveries: [delivery(`${REMOTE}.tick.v1`)], namespace });
     await consumer.start();
 
+    /** The instant the COMMIT was answered: the dispatcher hands the event on at that very moment. */
     const commit = async (producer: ProducingContext, n: number): Promise<[string, number]> => {
       const envelope = tick(producer.context, n);
-      await producer.uow.transaction(() => producer.outbox.add(envelope));
-      return [envelope.id, performance.now()];
+      let committedAt = 0;
+      await producer.uow.transaction(async () => {
+        producer.uow.afterCommit(() => (committedAt = performance.now())); // registered first, runs first
+        await producer.outbox.add(envelope);
+      });
+      return [envelope.id, committedAt];
     };
     const waitDelivered = async (ids: readonly string[], timeoutMs: number) => {
       const started = Date.now();

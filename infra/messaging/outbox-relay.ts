@@ -115,8 +115,8 @@ export class OutboxRelay {
 
   /** Relays what is pending now; resolves when the outbox is empty. For tests and benchmarks. */
   async flush(): Promise<void> {
-    while ((await this.relayBatch()) > 0) {
-      // keep going until a batch comes back empty
+    while ((await this.relayBatches()) > 0) {
+      // keep going until a transaction finds nothing
     }
   }
 
@@ -126,7 +126,7 @@ export class OutboxRelay {
         this.wakeAgain = false;
         const graceMs = this.urgent ? 0 : (this.options.sweepGraceMs ?? 5_000);
         this.urgent = false;
-        while (!this.stopped && (await this.relayBatch(graceMs)) > 0) {
+        while (!this.stopped && (await this.relayBatches(graceMs)) > 0) {
           this.failures = 0;
         }
       } while (this.wakeAgain && !this.stopped);
@@ -139,51 +139,74 @@ export class OutboxRelay {
   }
 
   /**
-   * One claimed batch, in two round trips: BEGIN, asynchronous commit, the context's advisory lock
-   * and the claim leave together; the mark and the COMMIT together. Rows the dispatcher of this
-   * process is delivering are left alone, and so, with a grace, are rows too young to be lost.
+   * Claims and publishes batches in one transaction, up to BATCHES_PER_TRANSACTION of them, and
+   * returns how many rows it relayed. The claim of the next batch goes to PostgreSQL while the
+   * current one is on its way to the broker, and each mark travels with the next claim (or the
+   * COMMIT): draining a backlog runs at the broker's pace, not at the sum of both round trips.
+   * Batches are published one after the other, in `seq` order. The transaction holds the context's
+   * advisory lock, so one relay at a time relays; rows this process's dispatcher has under way are
+   * left alone, and so, with a grace, are rows too young to be lost.
    */
-  private async relayBatch(graceMs = 0): Promise<number> {
-    const { dataSource, table, publisher, publishes, context } = this.options;
+  private async relayBatches(graceMs = 0): Promise<number> {
+    const { dataSource, table, context } = this.options;
     if (!dataSource.isInitialized) return 0;
     return inPipelinedTransaction(poolOf(dataSource), async (transaction) => {
       // Marking rows sent need not wait for the disk: if a crash loses the mark, the rows are
-      // sent again and consumers' inboxes absorb them. This saves an fsync per batch.
+      // sent again and consumers' inboxes absorb them. This saves an fsync per transaction.
       transaction.defer('SET LOCAL synchronous_commit TO off');
-      const rows = (await transaction.query(
-        `WITH relay AS (SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked)
-         SELECT seq, message_id, type, version, aggregate_id, correlation_id, causation_id, traceparent, payload, occurred_at
-           FROM ${table}, relay
-          WHERE relay.locked AND published_at IS NULL
-            AND message_id <> ALL($3::uuid[])
-            AND ($4::float8 = 0 OR occurred_at < now() - make_interval(secs => $4::float8 / 1000))
-          ORDER BY seq LIMIT $2 FOR UPDATE OF ${table} SKIP LOCKED`,
-        [`${outboxChannel(context)}:${table}`, this.options.batchSize ?? 200, [...(this.options.inFlight?.() ?? [])], graceMs],
-      )) as OutboxRow[];
-      if (rows.length === 0) return 0;
-      // A publish span per event, child of its outbox span; consumers hang below it.
-      const envelopes = rows.filter((row) => publishes?.(row.type) ?? true).map(toEnvelope); // may throw: no span started yet
-      const published = envelopes.map((envelope) => {
-        const { span, traceparent } = startSpan(`publish ${envelope.type}`, {
-          kind: SpanKind.PRODUCER,
-          parent: envelope.traceparent,
-          attributes: { 'ficus.context': context, 'messaging.message.id': envelope.id },
-        });
-        return { span, envelope: { ...envelope, traceparent } };
-      });
-      try {
-        await publisher.publish(published.map((p) => p.envelope));
-      } catch (error) {
-        published.forEach(({ span }) => span.setStatus({ code: SpanStatusCode.ERROR, message: String(error) }));
-        throw error;
-      } finally {
-        published.forEach(({ span }) => span.end());
+      const batchSize = this.options.batchSize ?? 200;
+      const inFlight = [...(this.options.inFlight?.() ?? [])];
+      const claim = (afterSeq: string) =>
+        transaction.query(
+          `WITH relay AS (SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked)
+           SELECT seq, message_id, type, version, aggregate_id, correlation_id, causation_id, traceparent, payload, occurred_at
+             FROM ${table}, relay
+            WHERE relay.locked AND published_at IS NULL AND seq > $5::bigint
+              AND message_id <> ALL($3::uuid[])
+              AND ($4::float8 = 0 OR occurred_at < now() - make_interval(secs => $4::float8 / 1000))
+            ORDER BY seq LIMIT $2 FOR UPDATE OF ${table} SKIP LOCKED`,
+          [`${outboxChannel(context)}:${table}`, batchSize, inFlight, graceMs, afterSeq],
+        ) as Promise<OutboxRow[]>;
+      let relayed = 0;
+      let batch = await claim('0');
+      for (let batches = 1; batch.length > 0; batches++) {
+        const last = batch[batch.length - 1].seq;
+        const next = batch.length === batchSize && batches < BATCHES_PER_TRANSACTION ? claim(last) : Promise.resolve([] as OutboxRow[]);
+        next.catch(() => undefined); // a failed claim fails the transaction below, once
+        await this.publish(batch);
+        transaction.defer(`UPDATE ${table} SET published_at = now() WHERE seq = ANY($1::bigint[])`, [batch.map((row) => row.seq)]);
+        relayed += batch.length;
+        batch = await next;
       }
-      transaction.defer(`UPDATE ${table} SET published_at = now() WHERE seq = ANY($1::bigint[])`, [rows.map((row) => row.seq)]);
-      return rows.length;
+      return relayed;
     });
   }
+
+  /** One claimed batch to the publisher, a publish span per event (child of its outbox span). */
+  private async publish(rows: readonly OutboxRow[]): Promise<void> {
+    const { publisher, publishes, context } = this.options;
+    const envelopes = rows.filter((row) => publishes?.(row.type) ?? true).map(toEnvelope); // may throw: no span started yet
+    const published = envelopes.map((envelope) => {
+      const { span, traceparent } = startSpan(`publish ${envelope.type}`, {
+        kind: SpanKind.PRODUCER,
+        parent: envelope.traceparent,
+        attributes: { 'ficus.context': context, 'messaging.message.id': envelope.id },
+      });
+      return { span, envelope: { ...envelope, traceparent } };
+    });
+    try {
+      await publisher.publish(published.map((p) => p.envelope));
+    } catch (error) {
+      published.forEach(({ span }) => span.setStatus({ code: SpanStatusCode.ERROR, message: String(error) }));
+      throw error;
+    } finally {
+      published.forEach(({ span }) => span.end());
+    }
+  }
 }
+
+/** Batches one relay transaction takes at most: its row locks and marks then commit, and progress shows. */
+const BATCHES_PER_TRANSACTION = 25;
 
 function toEnvelope(row: OutboxRow): Envelope {
   return {
