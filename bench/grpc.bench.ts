@@ -15,10 +15,11 @@ import type { CallContext } from '@contracts/kernel';
 import { ContractBus, type ContractImplementation } from '@infra/messaging';
 import { GrpcContractServer, GrpcContractTransport } from '@infra/messaging/grpc';
 import { line, median, percentile, sideBySide, writeResult } from './measure';
+import { scaled } from './bench-scale';
 
-const CALLS_PER_ROUND = 1_000;
-const ROUNDS = 15;
-const WARM_UP_CALLS = 2_000;
+const CALLS_PER_ROUND = scaled(1_000, 100);
+const ROUNDS = scaled(15, 3);
+const WARM_UP_CALLS = scaled(2_000, 100);
 const REQUEST = { skus: ['FICUS-PUMILA', 'SOIL-MIX'] };
 
 /** The trivial work both servers do: a stock level per asked sku. */

@@ -4,9 +4,10 @@ import { startShopProcess, type ShopProcess } from '../test/support/shop-process
 import { startBenchDatabase } from './bench-database';
 import { plentyOfStock, signUp } from './bench-shop';
 import { line, percentile, writeResult } from './measure';
+import { scaled } from './bench-scale';
 
 const SKU = 'SOIL-MIX';
-const SECONDS = 10;
+const SECONDS = scaled(10, 2);
 
 interface LevelResult {
   readonly level: string;

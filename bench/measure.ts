@@ -1,5 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SMOKE } from './bench-scale';
 
 /** Nanoseconds per operation of `op`, run `iterations` times back to back. */
 export async function nsPerOp(op: () => Promise<unknown>, iterations: number): Promise<number> {
@@ -46,8 +48,13 @@ export async function sideBySide(
   return { a: ma, b: mb, ratio: ma / mb, roundsA, roundsB };
 }
 
+/**
+ * Writes a benchmark's figures to bench/results/<name>.json, which docs/performance.md and its
+ * charts read. A smoke run (bench-scale.ts) writes them to the system's temp folder instead: its
+ * small counts must not replace the figures of a full run.
+ */
 export function writeResult(name: string, result: Record<string, unknown>): string {
-  const dir = join(__dirname, 'results');
+  const dir = SMOKE ? join(tmpdir(), 'ficus-bench-smoke') : join(__dirname, 'results');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${name}.json`);
   writeFileSync(

@@ -5,10 +5,11 @@ import { startShopProcess, type ShopProcess } from '../test/support/shop-process
 import { startBenchDatabase } from './bench-database';
 import { plentyOfStock, signUp } from './bench-shop';
 import { line, median, writeResult } from './measure';
+import { scaled } from './bench-scale';
 
 const SKU = 'SOIL-MIX';
-const SECONDS = 8;
-const ROUNDS = 4;
+const SECONDS = scaled(8, 2);
+const ROUNDS = scaled(4, 2);
 
 /**
  * (10) The cost of observability: POST /orders per second, closed loop (16 connections), on two

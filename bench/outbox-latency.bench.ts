@@ -6,11 +6,12 @@ import { UnitOfWork } from '@infra/persistence';
 import { openScratchOutbox, startBenchDatabase, type BenchDatabase } from './bench-database';
 import { benchKafka, dropNamespace, freshNamespace } from './bench-kafka';
 import { line, percentile, writeResult } from './measure';
+import { scaled } from './bench-scale';
 
-const EVENTS = 200;
+const EVENTS = scaled(200, 20);
 const GAP_MS = 10;
 /** The events of each path come in rounds that alternate (a, b, b, a), so noise hits both alike. */
-const ROUNDS_PER_PATH = 4;
+const ROUNDS_PER_PATH = scaled(4, 2);
 const LOCAL = 'benchlocal';
 const REMOTE = 'benchkafka';
 const SINK = 'benchsink';
@@ -130,10 +131,10 @@ export async function benchOutboxLatency(): Promise<Record<string, unknown>> {
     };
 
     // warm up both paths; over Kafka this also waits for the consumer group to get its partitions
-    await pacedRound(local, 20);
+    await pacedRound(local, scaled(20, 5));
     const [firstId] = await commit(remote, -1);
     await waitDelivered([firstId], 60_000);
-    await pacedRound(remote, 20);
+    await pacedRound(remote, scaled(20, 5));
 
     const inProcess: number[] = [];
     const overKafka: number[] = [];

@@ -7,10 +7,11 @@ import { ensureTopics, eventTopicOf, kafkaMessageOf, KafkaEventPublisher } from 
 import { openScratchOutbox, startBenchDatabase } from './bench-database';
 import { benchKafka, dropNamespace, freshNamespace } from './bench-kafka';
 import { line, median, sideBySide, writeResult } from './measure';
+import { scaled } from './bench-scale';
 
-const RECORDS = 5_000;
+const RECORDS = scaled(5_000, 400);
 const BATCH = 200;
-const ROUNDS = 5;
+const ROUNDS = scaled(5, 1);
 const CONTEXT = 'bench';
 
 /** Envelopes shaped like the shop's (an order line, a total), one aggregate each. */
@@ -115,8 +116,8 @@ export async function benchRelay(): Promise<Record<string, unknown>> {
     };
 
     // warm up: connections, JIT, the topic's partition leaders
-    await relayRound(1_000);
-    await rawRound(1_000);
+    await relayRound(scaled(1_000, 200));
+    await rawRound(scaled(1_000, 200));
     publishShares.length = 0;
     const result = await sideBySide(
       () => relayRound(RECORDS),

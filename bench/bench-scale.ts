@@ -1,0 +1,25 @@
+/**
+ * How big the benchmarks run. `npm run bench` runs them full size; `npm run bench -- --smoke`
+ * (FICUS_BENCH_SMOKE=1, what `.ci/run` runs) runs each with small counts, so that every benchmark
+ * runs in CI and none can rot unnoticed: its figures mean little, and no aim is checked.
+ */
+export const SMOKE = process.env.FICUS_BENCH_SMOKE === '1';
+
+function scaled(full: number, smoke: number): number {
+  return SMOKE ? smoke : full;
+}
+
+/** Orders per measured round, posted CONCURRENCY at a time. */
+export const ORDERS_PER_ROUND = scaled(200, 24);
+export const CONCURRENCY = 16;
+/** Measured rounds per topology (they alternate). */
+export const ROUNDS = scaled(2, 1);
+export const WARM_UP_ORDERS = scaled(30, 4);
+/** Orders posted at a steady rate, for latency without a backlog. */
+export const PACED_ORDERS = scaled(60, 8);
+/** Orders placed one at a time, each after the one before ended. */
+export const ONE_AT_A_TIME_ORDERS = scaled(40, 5);
+/** Reads per measured round of the read benchmark. */
+export const READS = scaled(400, 40);
+
+export { scaled };

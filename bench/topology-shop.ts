@@ -1,0 +1,505 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Client } from 'pg';
+import { OrderConfirmed, OrderFailed } from '@contracts/ordering';
+import { issueLocalCertificates } from '@infra/deploy/certs/local-ca';
+import { launchTopology, type LaunchedTopology } from '@infra/deploy/local/topology-launcher';
+import { ensureDatabase } from '@infra/persistence';
+import { loadTopology, shippedTopologyPath } from '@infra/topology';
+import { startBenchDatabase, type BenchDatabase } from './bench-database';
+import { benchKafka, benchKafkaBrokers, dropNamespace } from './bench-kafka';
+import { post, signUp } from './bench-shop';
+import { line } from './measure';
+import { childrenOf, seconds, ticksOf, type ProcessTicks } from './process-cpu';
+
+/**
+ * The shop as real processes for a benchmark (launchTopology, from copies of the shipped topology
+ * files on free ports), on an embedded PostgreSQL of the bench's own, and what the benchmarks
+ * measure of it: orders posted through POST /orders and their confirmations, and the CPU of every
+ * process, of PostgreSQL (per database) and of the Kafka broker, from /proc.
+ */
+
+export const SKU = 'FICUS-PUMILA';
+/** Waiting for confirmations (or the orders' last effects) stops after this long without progress. */
+const STALL_MS = 20_000;
+
+export type TopologyName = 'monolith' | 'split';
+
+/** One topology running as processes, seen the way the bench needs it. */
+export interface Shop {
+  readonly name: TopologyName;
+  readonly launched: LaunchedTopology;
+  /** The databases its contexts keep their data in. */
+  readonly databases: ReadonlySet<string>;
+  token: string;
+  /** SQL as superuser in the database that holds `context`'s schema. */
+  query<T>(context: string, sql: string, params: unknown[]): Promise<T[]>;
+}
+
+export interface RoundResult {
+  readonly posted: number;
+  /** Orders confirmed in time (an order whose saga stalls is given up on after STALL_MS without progress). */
+  readonly confirmed: number;
+  readonly failed: number;
+  readonly ordersPerSecond: number;
+  readonly latenciesMs: number[];
+  readonly cpuTicks: {
+    readonly ficus: number;
+    /** `ficus`, process by process (deploy target name). */
+    readonly byTarget: Readonly<Record<string, number>>;
+    readonly postgres: number;
+    readonly broker?: number;
+    /** The other topology's processes, idle meanwhile. */
+    readonly neighbour: number;
+  };
+}
+
+
+/** Where shops run for one benchmark: its database, its Kafka namespace, its admin. */
+export class ShopBench {
+  readonly prefix = `bshop${randomBytes(4).toString('hex')}`;
+  private readonly shops: Shop[] = [];
+  private readonly clients: Client[] = [];
+  private readonly topologyDir = mkdtempSync(join(tmpdir(), 'ficus-bench-topologies-'));
+  private kafka?: Awaited<ReturnType<typeof benchKafka>>;
+
+  private constructor(
+    readonly database: BenchDatabase,
+    readonly postgres: PostgresCpu,
+    private readonly stats: Client,
+  ) {
+    this.clients.push(stats);
+  }
+
+  /** An embedded PostgreSQL of the bench's own, on `port`. */
+  static async open(label: string, port: number): Promise<ShopBench> {
+    const database = await startBenchDatabase(label, port);
+    try {
+      const stats = new Client({ connectionString: database.urlOf('postgres') });
+      await stats.connect();
+      return new ShopBench(database, await PostgresCpu.of(stats), stats);
+    } catch (error) {
+      await database.stop();
+      throw error;
+    }
+  }
+
+  private get adminEmail(): string {
+    return `bench-admin-${this.prefix}@example.com`;
+  }
+
+  /**
+   * Launches `name` (monolith.yaml or split.yaml) as processes and signs a customer up; split
+   * leases the benchmarks' Kafka broker first. Plenty of SKU is stocked.
+   */
+  async start(name: TopologyName, options: { monolithDatabase?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Shop> {
+    const env: NodeJS.ProcessEnv = {
+      ...withoutContextUrls(process.env),
+      FICUS_DB_ROLE_SECRET: 'ficus-bench-role-secret',
+      FICUS_DATABASE_PREFIX: this.prefix,
+      FICUS_KAFKA_NAMESPACE: this.prefix,
+      FICUS_ADMIN_EMAILS: this.adminEmail,
+      LOG_LEVEL: 'warn',
+      LOG_HTTP_REQUESTS: 'false',
+      ...options.env,
+    };
+    if (name === 'split') {
+      this.kafka ??= await benchKafka(`ficus-bench-${this.prefix}`);
+      env.KAFKA_BROKERS = benchKafkaBrokers().join(',');
+    }
+    const topologyPath = await onFreePorts(name, this.topologyDir);
+    if (name === 'split' && env.FICUS_GRPC_PLAINTEXT !== 'loopback') {
+      // As shipped (`npm run start:split`): gRPC with mutual TLS and the callers allow-list.
+      const certificates = join(this.topologyDir, 'certs');
+      await issueLocalCertificates(certificates, loadTopology(topologyPath, { env }).targets.map((target) => target.name));
+      env.FICUS_GRPC_TLS_DIR ??= certificates;
+    }
+    // The monolith target names no database: it uses DATABASE_URL's, which must exist.
+    const monolithDatabase = options.monolithDatabase ?? `${this.prefix}_monolith`;
+    if (name === 'monolith') await ensureDatabase(this.database.adminUrl, monolithDatabase);
+    const launched = await launchTopology({
+      topologyPath,
+      env: { ...env, DATABASE_URL: this.database.urlOf(name === 'monolith' ? monolithDatabase : 'postgres') },
+      readyTimeoutMs: 180_000,
+    });
+    const databaseOf = (context: string) => {
+      const target = launched.topology.targetOf(context);
+      return target.database.kind === 'name' ? target.database.name : monolithDatabase;
+    };
+    const byDatabase = new Map<string, Promise<Client>>();
+    const shop: Shop = {
+      name,
+      launched,
+      databases: new Set(launched.topology.modules.map(databaseOf)),
+      token: '',
+      query: async (context, sql, params) => {
+        const db = databaseOf(context);
+        if (!byDatabase.has(db)) byDatabase.set(db, this.connect(db));
+        const client = await byDatabase.get(db)!;
+        this.postgres.exclude(client);
+        return (await client.query(sql, params)).rows;
+      },
+    };
+    this.shops.push(shop);
+    shop.token = (await signUp(launched.edgeUrl, this.adminEmail)).token;
+    await post(launched.edgeUrl, `/inventory/stock/${SKU}/restock`, { quantity: 1_000_000 }, shop.token);
+    return shop;
+  }
+
+  /** Prints the last output of every process (after a failure). */
+  printOutputs(): void {
+    for (const shop of this.shops) {
+      for (const [target, launched] of shop.launched.processes) {
+        if (launched.output.trim()) line(`--- ${shop.name}/${target} (last output) ---\n${launched.output.slice(-1_000)}`);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const shop of this.shops) await shop.launched.stop();
+    for (const client of this.clients) await client.end().catch(() => undefined);
+    if (this.kafka) await dropNamespace(this.kafka, this.prefix).catch((error: unknown) => line(`    (could not delete the bench's Kafka topics: ${String(error)})`));
+    await this.database.stop();
+    rmSync(this.topologyDir, { recursive: true, force: true });
+  }
+
+  private async connect(name: string): Promise<Client> {
+    const client = new Client({ connectionString: this.database.urlOf(name) });
+    await client.connect();
+    this.clients.push(client);
+    return client;
+  }
+}
+
+/**
+ * Posts `orders` orders — CONCURRENCY at a time (a closed loop: a backlog builds when the shop
+ * confirms slower than it accepts), or at a steady rate (an open loop) — and waits until they are
+ * confirmed and their effects are in. The other topology's processes are measured too: they idle
+ * meanwhile, and their CPU says what running both side by side costs the measured one.
+ */
+export async function round(
+  shop: Shop,
+  orders: number,
+  postgres: PostgresCpu,
+  arrival: { readonly perSecond: number } | { readonly concurrency: number } | { readonly oneAtATime: true } = { concurrency: 16 },
+  neighbour?: Shop,
+): Promise<RoundResult> {
+  const ficusPids = [...shop.launched.processes.values()].map((p) => p.child.pid!);
+  const neighbourPids = [...(neighbour?.launched.processes.values() ?? [])].map((p) => p.child.pid!);
+  const broker = kafkaBrokerPid();
+  const before = {
+    ficus: ficusPids.map(ticksOf),
+    neighbour: neighbourPids.map(ticksOf),
+    postgres: await postgres.snapshot(),
+    broker: broker && ticksOf(broker),
+  };
+  const baseUrl = shop.launched.edgeUrl;
+  const postedAt = new Map<string, number>();
+  const placeOrder = async () => {
+    const at = Date.now();
+    const { orderId } = (await post(baseUrl, '/orders', { items: [{ sku: SKU, quantity: 1 }], paymentToken: 'tok_visa' }, shop.token)) as {
+      orderId: string;
+    };
+    postedAt.set(orderId, at);
+  };
+  const started = Date.now();
+  if ('concurrency' in arrival) {
+    const { concurrency } = arrival;
+    await pool(orders, concurrency, placeOrder);
+  } else if ('oneAtATime' in arrival) {
+    // One saga at a time: the next order is posted once this one has an outcome.
+    for (let i = 0; i < orders; i++) {
+      await placeOrder();
+      const orderId = [...postedAt.keys()].at(-1)!;
+      await settled(shop, orderId);
+    }
+  } else {
+    const posts: Array<Promise<void>> = [];
+    for (let i = 0; i < orders; i++) {
+      await sleep(Math.max(0, started + (i * 1_000) / arrival.perSecond - Date.now()));
+      posts.push(placeOrder());
+    }
+    await Promise.all(posts);
+  }
+  const ids = [...postedAt.keys()];
+  const { confirmedAt, failed } = await outcomes(shop, ids);
+  const confirmed = ids.filter((id) => confirmedAt.has(id));
+  await effectsIn(shop, confirmed);
+  const after = {
+    ficus: ficusPids.map(ticksOf),
+    neighbour: neighbourPids.map(ticksOf),
+    postgres: await postgres.snapshot(),
+    broker: broker && ticksOf(broker),
+  };
+
+  let ficus = 0;
+  const byTarget: Record<string, number> = {};
+  const targets = [...shop.launched.processes.keys()];
+  for (const [i, pid] of ficusPids.entries()) {
+    if (!before.ficus[i] || !after.ficus[i]) throw new Error(`${shop.name}: process ${pid} is gone`);
+    const used = after.ficus[i].own - before.ficus[i].own;
+    ficus += used;
+    byTarget[targets[i]] = used;
+  }
+  if (confirmed.length === 0) throw new Error(`${shop.name}: none of ${ids.length} orders was confirmed`);
+  const last = Math.max(...confirmed.map((id) => confirmedAt.get(id)!));
+  return {
+    posted: ids.length,
+    confirmed: confirmed.length,
+    failed,
+    ordersPerSecond: confirmed.length / ((last - started) / 1_000),
+    latenciesMs: confirmed.map((id) => confirmedAt.get(id)! - postedAt.get(id)!),
+    cpuTicks: {
+      ficus,
+      byTarget,
+      postgres: postgres.ticksBetween(before.postgres, after.postgres, shop.databases),
+      broker: before.broker && after.broker ? after.broker.own - before.broker.own : undefined,
+      neighbour: neighbourPids.reduce((sum, _pid, i) => sum + (after.neighbour[i]?.own ?? 0) - (before.neighbour[i]?.own ?? 0), 0),
+    },
+  };
+}
+
+/** What reads of one path cost: wall time per read and CPU (ticks) of the topology and PostgreSQL. */
+export interface ReadResult {
+  readonly reads: number;
+  readonly latenciesMs: number[];
+  readonly cpuTicks: { readonly ficus: number; readonly postgres: number };
+}
+
+/** `reads` GETs of `path` through the shop's public edge, `concurrency` at a time, all answered 200. */
+export async function readRound(shop: Shop, path: string, reads: number, postgres: PostgresCpu, concurrency = 8): Promise<ReadResult> {
+  const pids = [...shop.launched.processes.values()].map((p) => p.child.pid!);
+  const before = { ficus: pids.map(ticksOf), postgres: await postgres.snapshot() };
+  const latenciesMs: number[] = [];
+  await pool(reads, concurrency, async () => {
+    const at = performance.now();
+    const answer = await fetch(`${shop.launched.edgeUrl}${path}`, { headers: { authorization: `Bearer ${shop.token}` } });
+    await answer.arrayBuffer();
+    if (answer.status !== 200) throw new Error(`GET ${path}: ${answer.status}`);
+    latenciesMs.push(performance.now() - at);
+  });
+  const after = { ficus: pids.map(ticksOf), postgres: await postgres.snapshot() };
+  const ficus = pids.reduce((sum, _pid, i) => sum + (after.ficus[i]?.own ?? 0) - (before.ficus[i]?.own ?? 0), 0);
+  return { reads, latenciesMs, cpuTicks: { ficus, postgres: postgres.ticksBetween(before.postgres, after.postgres, shop.databases) } };
+}
+
+/** Places one order and waits until it ended; its id. */
+export async function placeOne(shop: Shop): Promise<string> {
+  const { orderId } = (await post(shop.launched.edgeUrl, '/orders', { items: [{ sku: SKU, quantity: 1 }], paymentToken: 'tok_visa' }, shop.token)) as {
+    orderId: string;
+  };
+  await settled(shop, orderId);
+  return orderId;
+}
+
+/** Waits (polling closely, so that pacing adds little) until `orderId` is CONFIRMED or FAILED. */
+async function settled(shop: Shop, orderId: string): Promise<void> {
+  const started = Date.now();
+  while (Date.now() - started < STALL_MS) {
+    const rows = await shop.query<{ n: number }>(
+      'ordering',
+      'SELECT count(*)::int AS n FROM ordering.order_events WHERE aggregate_id = $1 AND type = ANY($2::text[])',
+      [orderId, [OrderConfirmed.type, OrderFailed.type]],
+    );
+    if (rows[0].n > 0) return;
+    await sleep(2);
+  }
+}
+
+/** Cores the topology's processes use with nothing to do (relay sweeps, heartbeats, polls), over IDLE_MS. */
+export async function idleCores(shop: Shop, ms = 5_000): Promise<number> {
+  const pids = [...shop.launched.processes.values()].map((p) => p.child.pid!);
+  const before = pids.map(ticksOf);
+  const started = performance.now();
+  await sleep(ms);
+  const used = pids.reduce((sum, pid, i) => sum + (ticksOf(pid)?.own ?? 0) - (before[i]?.own ?? 0), 0);
+  return Math.round((seconds(used) / ((performance.now() - started) / 1_000)) * 1_000) / 1_000;
+}
+
+/**
+ * When each order was confirmed (its order-confirmed event's occurred_at, epoch ms), and how many
+ * failed. Waits until every order has an outcome, or until none has come for STALL_MS: an order
+ * whose saga is stuck (a message dead-lettered on the way) is counted as unconfirmed, not waited
+ * for without end.
+ */
+async function outcomes(shop: Shop, ids: readonly string[]): Promise<{ confirmedAt: Map<string, number>; failed: number }> {
+  const confirmedAt = new Map<string, number>();
+  let failed = 0;
+  let progressAt = Date.now();
+  while (confirmedAt.size + failed < ids.length && Date.now() - progressAt < STALL_MS) {
+    await sleep(100);
+    const pending = ids.filter((id) => !confirmedAt.has(id));
+    const rows = await shop.query<{ aggregate_id: string; type: string; occurred_at: Date }>(
+      'ordering',
+      'SELECT aggregate_id, type, occurred_at FROM ordering.order_events WHERE aggregate_id = ANY($1::text[]) AND type = ANY($2::text[])',
+      [pending, [OrderConfirmed.type, OrderFailed.type]],
+    );
+    const failedNow = rows.filter((row) => row.type === OrderFailed.type).length;
+    for (const row of rows) {
+      if (row.type === OrderConfirmed.type) confirmedAt.set(row.aggregate_id, row.occurred_at.getTime());
+    }
+    if (rows.length - failedNow > 0 || failedNow !== failed) progressAt = Date.now();
+    failed = failedNow;
+  }
+  return { confirmedAt, failed };
+}
+
+/**
+ * The confirmed orders' last effects: reservation committed (inventory), email recorded
+ * (notifications). Gives up, like `outcomes`, after STALL_MS without progress.
+ */
+async function effectsIn(shop: Shop, ids: readonly string[]): Promise<void> {
+  let progressAt = Date.now();
+  let seen = -1;
+  while (Date.now() - progressAt < STALL_MS) {
+    const [[reserved], [notified]] = await Promise.all([
+      shop.query<{ n: number }>('inventory', `SELECT count(*)::int AS n FROM inventory.reservations WHERE status = 'COMMITTED' AND order_id = ANY($1::uuid[])`, [ids]),
+      shop.query<{ n: number }>('notifications', `SELECT count(*)::int AS n FROM notifications.notifications WHERE kind = 'order-confirmed' AND order_id = ANY($1::uuid[])`, [ids]),
+    ]);
+    if (reserved.n === ids.length && notified.n === ids.length) return;
+    if (reserved.n + notified.n !== seen) progressAt = Date.now();
+    seen = reserved.n + notified.n;
+    await sleep(100);
+  }
+}
+
+/** Messages the topology's consumers gave up on (all contexts' dead letters). */
+export async function deadLetters(shop: Shop): Promise<number> {
+  let total = 0;
+  for (const context of shop.launched.topology.modules) {
+    const [row] = await shop.query<{ n: number }>(context, `SELECT count(*)::int AS n FROM ${context}.dead_letters`, []);
+    total += row.n;
+  }
+  return total;
+}
+
+interface PostgresSnapshot {
+  readonly postmaster: ProcessTicks;
+  readonly processes: ReadonlyMap<number, ProcessTicks>;
+  /** Client backends and the database each is connected to. */
+  readonly clients: ReadonlyMap<number, string | null>;
+}
+
+/**
+ * PostgreSQL's CPU, attributed: the backends connected to a topology's databases, plus what the
+ * server does for everyone (postmaster, checkpointer, WAL writer, autovacuum, backends that came
+ * and went), read from /proc of the postmaster and its children. The bench's own connections
+ * (its polling) and the other topology's idle connections are left out.
+ */
+export class PostgresCpu {
+  private readonly excluded = new Set<number>();
+
+  private constructor(
+    private readonly stats: Client,
+    private readonly postmaster: number,
+  ) {}
+
+  static async of(stats: Client): Promise<PostgresCpu> {
+    const { rows } = await stats.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    const backend = ticksOf(rows[0].pid);
+    if (!backend) throw new Error('cannot read /proc of the PostgreSQL backend');
+    const cpu = new PostgresCpu(stats, backend.ppid);
+    cpu.excluded.add(rows[0].pid);
+    return cpu;
+  }
+
+  exclude(client: Client): void {
+    const pid = (client as unknown as { processID?: number }).processID;
+    if (pid) this.excluded.add(pid);
+  }
+
+  async snapshot(): Promise<PostgresSnapshot> {
+    const processes = new Map<number, ProcessTicks>();
+    for (const pid of childrenOf(this.postmaster)) {
+      const ticks = ticksOf(pid);
+      if (ticks) processes.set(pid, ticks);
+    }
+    const { rows } = await this.stats.query<{ pid: number; datname: string | null }>(
+      `SELECT pid, datname FROM pg_stat_activity WHERE backend_type = 'client backend'`,
+    );
+    const postmaster = ticksOf(this.postmaster);
+    if (!postmaster) throw new Error('the PostgreSQL server is gone');
+    return { postmaster, processes, clients: new Map(rows.map((r) => [r.pid, r.datname])) };
+  }
+
+  ticksBetween(before: PostgresSnapshot, after: PostgresSnapshot, databases: ReadonlySet<string>): number {
+    // children that exited in between were reaped into the postmaster's cutime/cstime, with their
+    // whole life: take back what they had used before the window
+    let total = after.postmaster.own - before.postmaster.own + (after.postmaster.reaped - before.postmaster.reaped);
+    for (const [pid, ticks] of before.processes) {
+      if (!after.processes.has(pid)) total -= ticks.own;
+    }
+    for (const [pid, ticks] of after.processes) {
+      if (this.excluded.has(pid)) continue;
+      const isClient = after.clients.has(pid) || before.clients.has(pid);
+      const datname = after.clients.get(pid) ?? before.clients.get(pid);
+      if (isClient && !(datname && databases.has(datname))) continue;
+      total += ticks.own - (before.processes.get(pid)?.own ?? 0);
+    }
+    return total;
+  }
+}
+
+/** The local broker's pid (npm run kafka:start's pid file), when the bench's broker is that one. */
+export function kafkaBrokerPid(): number | undefined {
+  if (process.env.KAFKA_BROKERS) return undefined;
+  const file = resolve(__dirname, '..', process.env.FICUS_DATA_DIR ?? '.data', 'kafka', 'broker.pid');
+  if (!existsSync(file)) return undefined;
+  const pid = Number(readFileSync(file, 'utf8').trim());
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('kafka.Kafka') ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A copy of a shipped topology with every port replaced by a free one: the shipped files use
+ * fixed ports (3000, 3101…, 50051…) that `npm start`, the test suite and the other topology of
+ * this bench use too. Nothing else of the file changes.
+ */
+async function onFreePorts(name: TopologyName, dir: string): Promise<string> {
+  const text = readFileSync(shippedTopologyPath(name), 'utf8');
+  const ports = await Promise.all(Array.from(text.matchAll(/port: \d+/g), () => freePort()));
+  let i = 0;
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(file, text.replace(/port: \d+/g, () => `port: ${ports[i++]}`));
+  return file;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** The environment without DATABASE_URL_<CONTEXT> overrides a developer may have set. */
+function withoutContextUrls(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([key]) => !/^DATABASE_URL_/.test(key)));
+}
+
+
+async function pool(count: number, concurrency: number, work: () => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        next += 1;
+        await work();
+      }
+    }),
+  );
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
