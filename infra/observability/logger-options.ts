@@ -1,10 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import type { Params } from 'nestjs-pino';
+import { stdSerializers } from 'pino';
 import { currentLogFields } from './log-fields';
 import { activeTraceIds } from './tracing';
 
 /**
- * JSON logs (pino); secrets never reach them. LOG_LEVEL sets the level (info by default). Every
+ * JSON logs (pino); secrets never reach them: no authorization header, cookie, password or token
+ * field, no query string of a request (`?access_token=`), and no values of a failed query (its
+ * parameters are an order's lines and card token, PostgreSQL's `detail` repeats a key's value). LOG_LEVEL sets the level (info by default). Every
  * line written inside a span carries its trace_id and span_id, and inside a served call or a
  * delivered event its module and, when it names one, its order_id.
  */
@@ -14,6 +17,7 @@ export function loggerOptions(): Params {
       level: process.env.LOG_LEVEL ?? 'info',
       mixin: () => ({ ...activeTraceIds(), ...currentLogFields() }),
       genReqId: (request: IncomingMessage) => String(request.headers['x-request-id'] ?? ''),
+      serializers: { req: withoutQuery, err: withoutValues },
       redact: {
         paths: ['req.headers.authorization', 'req.headers.cookie', 'password', '*.password', 'accessToken', '*.accessToken', 'refreshToken', '*.refreshToken', 'credential', '*.credential'],
         censor: '[redacted]',
@@ -21,4 +25,36 @@ export function loggerOptions(): Params {
       autoLogging: process.env.LOG_HTTP_REQUESTS !== 'false',
     },
   };
+}
+
+interface SerializedRequest {
+  url?: string;
+  query?: unknown;
+  params?: unknown;
+  [field: string]: unknown;
+}
+
+function withoutQuery(request: SerializedRequest): SerializedRequest {
+  const { query: _query, params: _params, ...rest } = request;
+  return { ...rest, url: typeof rest.url === 'string' ? rest.url.split('?', 1)[0] : rest.url };
+}
+
+/** Fields of TypeORM's QueryFailedError and of node-postgres' DatabaseError that carry row values. */
+const VALUE_FIELDS = ['parameters', 'detail', 'where', 'internalQuery'] as const;
+
+export function withoutValues(error: unknown): unknown {
+  const serialized: unknown = error instanceof Error ? stdSerializers.err(error) : error;
+  return stripValues(serialized, 0);
+}
+
+function stripValues(value: unknown, depth: number): unknown {
+  if (typeof value !== 'object' || value === null || depth > 3) return value;
+  const copy: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+  for (const field of VALUE_FIELDS) {
+    if (field in copy) copy[field] = '[redacted]';
+  }
+  for (const nested of ['driverError', 'cause'] as const) {
+    if (nested in copy) copy[nested] = stripValues(copy[nested], depth + 1);
+  }
+  return copy;
 }

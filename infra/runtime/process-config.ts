@@ -20,6 +20,12 @@ const EnvSchema = z.object({
   FICUS_DB_POOL_SIZE: z.coerce.number().int().min(3).max(100).default(10),
   /** Split mode: gRPC between processes with mutual TLS, certificates from this folder (npm run certs). */
   FICUS_GRPC_TLS_DIR: z.preprocess((value) => (value === '' ? undefined : value), z.string().min(1).optional()),
+  /**
+   * Split mode without mutual TLS, asked for by name: plain-text gRPC, served on 127.0.0.1 only,
+   * for a split shop tried on one machine. Without it (or FICUS_GRPC_TLS_DIR) a split process
+   * refuses to start: plain text on the network would carry end users' tokens to anyone listening.
+   */
+  FICUS_GRPC_PLAINTEXT: z.preprocess((value) => (value === '' ? undefined : value), z.literal('loopback', { error: 'the only plain-text mode is "loopback"' }).optional()),
   /** The application ficus replaces: what the edge does not serve is proxied there (the topology's edge `legacy` wins). */
   FICUS_LEGACY_URL: z.preprocess((value) => (value === '' ? undefined : value), z.url({ protocol: /^https?$/ }).optional()),
   /** Path prefixes sent to the legacy application even where ficus has a route, comma-separated. */

@@ -252,13 +252,15 @@ export class ProcessWiring {
     const local = contracts.filter((contract) => bus.inProcess.serves(contract));
     const deployTarget = topology.target(target);
     if (local.length > 0 && deployTarget.grpc && !topology.isSingleProcess) {
-      if (!this.options.tls && local.some((contract) => topology.callers[contract.context])) {
+      // Without TLS only by name (FICUS_GRPC_PLAINTEXT=loopback, checked by runTarget): no
+      // certificate names the caller, so only this machine may reach the server at all.
+      if (!this.options.tls) {
         this.logger.warn(
-          `gRPC without mutual TLS (FICUS_GRPC_TLS_DIR unset): the topology's callers allow-list cannot be checked, and any client on the network can call ${target}`,
+          `gRPC in plain text on 127.0.0.1 (FICUS_GRPC_PLAINTEXT=loopback): the topology's callers allow-list cannot be checked; any process on this machine can call ${target}`,
         );
       }
       const server = new GrpcContractServer(bus.inProcess, {
-        host: '0.0.0.0',
+        host: this.options.tls ? '0.0.0.0' : '127.0.0.1',
         port: deployTarget.grpc.listenPort,
         tls: this.options.tls,
         authorize: (caller, contract, method) =>

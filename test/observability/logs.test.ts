@@ -40,6 +40,9 @@ describe('logs of the shop process', () => {
     expect(answer.status).toBe(200);
     // A failing request is logged with its details (a 404 for an unknown order).
     await customer.get('/orders/00000000-0000-4000-8000-000000000000');
+    // A token in a query string (a client's mistake, or a link someone shared) is never written.
+    const queryToken = `query-token-${Date.now()}`;
+    await customer.get(`/customers/me/orders?access_token=${queryToken}`);
 
     const line = await eventually(() => logLines(shop!.output()).find((l) => (l.req as { id?: string } | undefined)?.id === 'logs-test-request'), {
       until: (found) => found !== undefined,
@@ -60,6 +63,7 @@ describe('logs of the shop process', () => {
     const output = shop!.output();
     expect(output).not.toContain(password);
     expect(output).not.toContain(customer.accessToken!);
+    expect(output).not.toContain(queryToken);
     expect(output).toContain('[redacted]'); // the Authorization header was there, and is censored
   });
 });

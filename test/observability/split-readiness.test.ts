@@ -10,6 +10,7 @@ import { scrapeMetrics } from '../support/metrics-scrape';
 import { freePort } from '../support/shop-process';
 import { testAdminUrl } from '../support/test-database';
 import { KAFKA_BROKERS } from '../support/topology-shop';
+import { listenersOn } from '../support/listeners';
 
 /**
  * Readiness of split processes, for real: two processes (an edge with six contexts, and
@@ -24,11 +25,13 @@ describe('readiness of split processes', () => {
   let proxy: FaultProxy;
   let launched: LaunchedTopology;
   let urls: { core: string; inventory: string };
+  let grpcPorts: number[];
 
   beforeAll(async () => {
     const [host, port] = KAFKA_BROKERS[0].split(':');
     proxy = await FaultProxy.start({ host, port: Number(port) });
     const [coreGrpc, coreHttp, inventoryGrpc, inventoryHttp] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    grpcPorts = [coreGrpc, inventoryGrpc];
     const topologyPath = join(folder, 'readiness.yaml');
     writeFileSync(
       topologyPath,
@@ -61,6 +64,7 @@ targets:
         KAFKA_BROKERS: `127.0.0.1:${proxy.port}`,
         LOG_LEVEL: 'warn',
         LOG_HTTP_REQUESTS: 'false',
+        FICUS_GRPC_PLAINTEXT: 'loopback',
       },
     });
     urls = { core: `http://127.0.0.1:${coreHttp}`, inventory: `http://127.0.0.1:${inventoryHttp}` };
@@ -77,6 +81,10 @@ targets:
     const answer = await fetch(`${url}/ready`);
     return { status: answer.status, body: (await answer.json()) as { error?: Record<string, { status: string }>; details?: Record<string, { status: string; gatesReadiness?: boolean }> } };
   };
+
+  it('serves gRPC on loopback only: plain text was asked for by name (FICUS_GRPC_PLAINTEXT=loopback)', () => {
+    for (const port of grpcPorts) expect({ port, listeners: listenersOn(port) }).toEqual({ port, listeners: ['127.0.0.1'] });
+  });
 
   it('reports the broker and the peers it calls, each as an indicator', async () => {
     const core = await ready(urls.core);

@@ -1,5 +1,5 @@
 import { eventually } from '../support/eventually';
-import { ShopClient, type HttpAnswer } from '../support/http-client';
+import { rawRequest, ShopClient, type HttpAnswer } from '../support/http-client';
 import { startShop, type RunningShop } from '../support/shop';
 import { asAdmin, freshDatabase } from '../support/test-database';
 
@@ -30,6 +30,7 @@ describe('rate limits at the edge, shared by replicas through PostgreSQL', () =>
   const saved: Record<string, string | undefined> = {};
   let ada: ShopClient;
   let bob: ShopClient;
+  let cy: ShopClient & { customerId: string };
 
   beforeAll(async () => {
     for (const [name, value] of Object.entries(LIMITS)) {
@@ -44,6 +45,7 @@ describe('rate limits at the edge, shared by replicas through PostgreSQL', () =>
     const anonymous = new ShopClient(first.baseUrl);
     ada = await anonymous.signUp();
     bob = await anonymous.signUp();
+    cy = await anonymous.signUp();
   });
   afterAll(async () => {
     await first?.close();
@@ -110,6 +112,30 @@ describe('rate limits at the edge, shared by replicas through PostgreSQL', () =>
     expect((await bob.placeOrder(item)).status).toBe(202);
     // Ada's reads count apart from her orders.
     expect((await ada.get('/customers/me/orders')).status).toBe(200);
+  });
+
+  it('when a customer spells the orders path another way, then it is the same counter or no route: never a fresh counter', async () => {
+    await awaitRoomInWindow(60, 10);
+    const body = JSON.stringify({ items: [{ sku: 'FICUS-LYRATA', quantity: 1 }], paymentToken: 'tok_visa' });
+    const post = (target: string) => rawRequest(first.baseUrl, 'POST', target, { body, token: cy.accessToken });
+
+    // Spellings of /orders itself: served, and each counted on /orders's one counter.
+    const served = [await post('/orders/'), await post('//orders'), await post('/%6Frders?utm=x')];
+    expect(served.map((answer) => answer.status)).toEqual([202, 202, 202]);
+    expect(served.map((answer) => answer.headers.get('ratelimit-remaining'))).toEqual(['2', '1', '0']);
+    // Other letter cases are no route (routing is case-sensitive); dot segments and encoded
+    // slashes are no path at all. None of them is served, none touches /orders's counter.
+    const others: Record<string, number> = {};
+    for (const target of ['/Orders', '/ORDERS', '/orders/.', '/./orders', '/%2forders', '/orders%2F', '/orders%00']) {
+      const answer = await post(target);
+      others[target] = answer.status;
+      expect({ target, type: answer.headers.get('content-type'), body: answer.body }).toMatchObject({ type: expect.stringMatching(/^application\/problem\+json/) as string });
+    }
+    expect(others).toEqual({ '/Orders': 404, '/ORDERS': 404, '/orders/.': 400, '/./orders': 400, '/%2forders': 400, '/orders%2F': 400, '/orders%00': 400 });
+    expect((await post('/orders')).status).toBe(429);
+    // Counters of cy: /orders's, and one for every path the edge does not serve, whatever its spelling.
+    const rows = await asAdmin<{ bucket: string }>(database.config, 'SELECT bucket FROM edge.rate_limit_windows WHERE bucket LIKE $1', [`%|sub:${cy.customerId}`]);
+    expect(rows.map((row) => row.bucket).sort()).toEqual([`default|POST (no route)|sub:${cy.customerId}`, `orders|POST /orders|sub:${cy.customerId}`]);
   });
 
   it('when the window ends, then the client may come back; probes and scrapes are never limited', async () => {

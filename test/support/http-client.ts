@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { eventually } from './eventually';
 
 export interface HttpAnswer<T = unknown> {
@@ -91,4 +92,46 @@ export class ShopClient {
       { until: (order) => order.status !== 'PENDING', timeoutMs, what: `order ${orderId} settles` },
     );
   }
+}
+
+/**
+ * One request with its target sent byte for byte (fetch and URL normalise `//`, `%2e` and dot
+ * segments away before they leave), for tests of how the edge reads odd paths and bodies.
+ */
+export function rawRequest(
+  baseUrl: string,
+  method: string,
+  target: string,
+  options: { headers?: Record<string, string>; body?: Buffer | string; token?: string } = {},
+): Promise<HttpAnswer> {
+  const { hostname, port } = new URL(baseUrl);
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  if (options.body !== undefined) {
+    headers['content-type'] ??= 'application/json';
+    headers['content-length'] = String(Buffer.byteLength(options.body));
+  }
+  return new Promise((resolve, reject) => {
+    const request = httpRequest({ host: hostname, port, method, path: target, headers }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let body: unknown = text;
+        try {
+          body = text ? JSON.parse(text) : undefined;
+        } catch {
+          // not JSON: keep the text so the assertion shows it
+        }
+        const answerHeaders = new Headers();
+        for (const [name, value] of Object.entries(response.headers)) {
+          if (value !== undefined) answerHeaders.set(name, Array.isArray(value) ? value.join(', ') : value);
+        }
+        resolve({ status: response.statusCode ?? 0, headers: answerHeaders, body });
+      });
+      response.on('error', reject);
+    });
+    request.on('error', reject);
+    request.end(options.body);
+  });
 }

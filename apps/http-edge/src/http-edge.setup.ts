@@ -1,24 +1,40 @@
 import type { INestApplication } from '@nestjs/common';
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import type { NextFunction, Request, Response } from 'express';
+import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import { readProcessEnv } from '@infra/runtime';
 import type { LegacyUpstream } from '@infra/topology';
 import { admissionGate, type AdmissionLimits } from './admission/admission-gate';
 import { requestIdOf } from './request-context';
+import { canonicalPaths } from './routing/canonical-path';
 import { legacyUpstream } from './routing/legacy-upstream';
 import { applyCorsAllowList, corsOriginsFromEnv } from './security/cors-allow-list';
 import { httpTelemetry } from './telemetry/http-telemetry';
+import { wellFormedBodies } from './validation';
 
 export const BODY_LIMIT = '64kb';
 
 /**
+ * The Express application an edge is made on: routes match case-sensitively, so `/Orders` is no
+ * route rather than `/orders` under another spelling (see `canonicalPaths`). Express reads the
+ * setting once, when it makes its router, which Nest's adapter does as it is constructed: so it
+ * is set here, before, and `setUpHttpEdge` refuses an app made otherwise.
+ */
+export function httpEdgeAdapter(): ExpressAdapter {
+  const app: Express = express();
+  app.set('case sensitive routing', true);
+  return new ExpressAdapter(app);
+}
+
+/**
  * What every HTTP edge sets up before it listens, in this order: the request id echoed back,
  * security headers (helmet) and the CORS allow-list — first, so that even a shed request's 503
- * carries them and a browser may read its Retry-After —, the server span and RED metrics, admission
+ * carries them and a browser may read its Retry-After —, one spelling of the path (routing is
+ * case-sensitive, see `canonicalPaths`), the server span and RED metrics, admission
  * control (load shedding, before any parsing, so a shed request costs almost nothing), the legacy
  * upstream when there is one (what ficus does not serve streams on to the old application), then
- * a strict JSON body parser with a size limit; and no framework banner.
+ * a strict JSON body parser with a size limit that refuses NUL and broken Unicode in any string;
+ * and no framework banner.
  */
 export function setUpHttpEdge(
   app: INestApplication,
@@ -27,6 +43,11 @@ export function setUpHttpEdge(
 ): void {
   const limits = options.limits ?? admissionLimitsFromEnv();
   const express = app as NestExpressApplication;
+  // Nest reads the same field (ExpressAdapter.getRouteMatchingOptions); Express's types omit it.
+  const router = (express.getHttpAdapter().getInstance() as Express).router as { caseSensitive?: boolean };
+  if (router.caseSensitive !== true) {
+    throw new Error('an HTTP edge routes case-sensitively: create its app with NestFactory.create(module, httpEdgeAdapter(), …)');
+  }
   express.disable('x-powered-by');
   express.use((request: Request, response: Response, next: NextFunction) => {
     response.setHeader('X-Request-Id', requestIdOf(request));
@@ -34,11 +55,13 @@ export function setUpHttpEdge(
   });
   express.use(helmet()); // security headers (docs/security.md)
   applyCorsAllowList(express, corsOriginsFromEnv()); // FICUS_CORS_ORIGINS; none: no CORS headers
+  express.use(canonicalPaths());
   express.use(httpTelemetry());
   express.use(admissionGate(limits));
   const legacy = options.legacy === undefined ? legacyUpstreamFromEnv() : options.legacy;
   if (legacy) express.use(legacyUpstream(legacy));
   express.useBodyParser('json', { limit: BODY_LIMIT, strict: true, type: ['application/json', 'application/*+json'] });
+  express.use(wellFormedBodies());
 }
 
 /** FICUS_LEGACY_URL (and FICUS_LEGACY_ROUTES, comma-separated prefixes), for an edge without a topology file. */

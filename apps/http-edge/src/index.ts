@@ -1,5 +1,5 @@
 export { HttpEdgeModule } from './http-edge.module';
-export { setUpHttpEdge } from './http-edge.setup';
+export { httpEdgeAdapter, setUpHttpEdge } from './http-edge.setup';
 export { HealthModule } from './health.module';
 export { problemOfContractError, type Problem } from './problem/problem';
 export { admissionGate, type AdmissionLimits } from './admission/admission-gate';

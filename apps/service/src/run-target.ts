@@ -3,7 +3,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Kafka, logLevel } from 'kafkajs';
 import { Logger } from 'nestjs-pino';
 import type { Logger as PinoLogger } from 'pino';
-import { AccessTokenVerifier, RequestContexts, setUpHttpEdge } from '@apps/http-edge';
+import { AccessTokenVerifier, httpEdgeAdapter, RequestContexts, setUpHttpEdge } from '@apps/http-edge';
 import { ALL_CONTRACTS } from '@contracts/all-contracts';
 import { IdentityContract } from '@contracts/identity';
 import { BOUNDED_CONTEXTS, type Caller } from '@contracts/kernel';
@@ -43,6 +43,12 @@ export async function runTarget(options: {
   const loaded = loadTopology(options.topologyPath);
   const topology = withInstancePorts(options.canary ? asCanary(loaded, options.target) : loaded, options.target, instance);
   const target = topology.target(options.target);
+  if (!topology.isSingleProcess && !env.FICUS_GRPC_TLS_DIR && env.FICUS_GRPC_PLAINTEXT !== 'loopback') {
+    throw new Error(
+      `${target.name}: gRPC between processes needs mutual TLS. Set FICUS_GRPC_TLS_DIR to the certificates (\`npm run certs\` makes them), ` +
+        'or FICUS_GRPC_PLAINTEXT=loopback to try the split shop on one machine (plain text, served on 127.0.0.1 only)',
+    );
+  }
   const modules = target.modules.map((name) => MODULES[name]);
 
   let database: DatabaseConfig | undefined;
@@ -80,6 +86,7 @@ export async function runTarget(options: {
       servesJwks: target.modules.includes('identity'),
       root: { database, remotePublisher: publisher, callsOnly: target.extractedFrom ? target.modules : [] },
     }),
+    httpEdgeAdapter(),
     { bodyParser: false, bufferLogs: true },
   );
   app.useLogger(app.get(Logger));

@@ -45,9 +45,12 @@ async function main(): Promise<void> {
     if (broker.status !== 0) throw new Error('the local Kafka broker did not start (see above)');
   }
 
-  // Mutual TLS between the processes, with the local CA (`npm run certs`) unless told otherwise;
-  // FICUS_GRPC_TLS_DIR= (empty) runs plaintext gRPC.
-  if (env.FICUS_GRPC_TLS_DIR === undefined) {
+  // Mutual TLS between the processes, with the local CA (`npm run certs`), unless plain text on
+  // loopback is asked for by name (FICUS_GRPC_PLAINTEXT=loopback).
+  if (env.FICUS_GRPC_PLAINTEXT === 'loopback' && !env.FICUS_GRPC_TLS_DIR) {
+    delete env.FICUS_GRPC_TLS_DIR;
+    say('gRPC in plain text   on 127.0.0.1 only (FICUS_GRPC_PLAINTEXT=loopback)');
+  } else if (!env.FICUS_GRPC_TLS_DIR) {
     const dir = resolve(env.FICUS_DATA_DIR ?? '.data', 'certs');
     const topology = loadTopology(topologyPath, { env });
     if (!topology.targets.every((t) => existsSync(resolve(dir, `${t.name}.crt`)))) {
@@ -56,8 +59,6 @@ async function main(): Promise<void> {
     }
     env.FICUS_GRPC_TLS_DIR = dir;
     say(`gRPC mutual TLS       certificates in ${dir}`);
-  } else if (env.FICUS_GRPC_TLS_DIR === '') {
-    delete env.FICUS_GRPC_TLS_DIR;
   }
 
   say(`starting ${topologyPath} …`);

@@ -152,6 +152,8 @@ export async function startFaultySplit(env: NodeJS.ProcessEnv = {}): Promise<Fau
         KAFKA_BROKERS: `127.0.0.1:${BROKER.advertisedPort}`,
         LOG_LEVEL: 'warn',
         LOG_HTTP_REQUESTS: 'false',
+        // Plain text through the fault proxies (which cut and delay bytes, not TLS records).
+        FICUS_GRPC_PLAINTEXT: 'loopback',
         // The scenarios send bursts on purpose; the gateway's own shedding is not what they test.
         FICUS_HTTP_MAX_CONCURRENT: '256',
         FICUS_HTTP_MAX_QUEUED: '1024',

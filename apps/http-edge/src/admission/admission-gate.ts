@@ -3,6 +3,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { bulkhead, BulkheadRejectedError } from 'cockatiel';
 import { httpRequestsInFlight, httpRequestsQueued, httpRequestsShed } from '@infra/observability';
 import { problem } from '../problem/problem';
+import { publicPathOf } from '../routing/canonical-path';
 
 export interface AdmissionLimits {
   /** Requests served at once; the rest wait in the queue. */
@@ -58,7 +59,7 @@ export function admissionGate(limits: AdmissionLimits): RequestHandler {
         return;
       }
       httpRequestsShed.inc();
-      const body = problem(503, 'overloaded', 'the service is at capacity; retry shortly', { instance: request.originalUrl });
+      const body = problem(503, 'overloaded', 'the service is at capacity; retry shortly', { instance: publicPathOf(request) });
       response.setHeader('Retry-After', '1');
       response.status(503).type('application/problem+json').send(JSON.stringify(body));
     });

@@ -12,8 +12,11 @@ export interface OpenApiDocument {
 }
 
 const PROBLEM_REF = { $ref: '#/components/schemas/Problem' };
-/** Any route may be rate limited or fail on our side. */
-const ALWAYS = [429, 500];
+/**
+ * Any route may get a request it cannot read (400: a malformed path or query string, NUL or
+ * broken Unicode in a body, a body that does not inflate), be rate limited, or fail on our side.
+ */
+const ALWAYS = [400, 429, 500];
 
 /** RFC 9457, with ficus's stable `code` and, for validation failures, the fields at fault. */
 const PROBLEM_SCHEMA: JsonSchema = {

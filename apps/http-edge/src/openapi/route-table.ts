@@ -26,7 +26,7 @@ export interface DocumentedRoute {
   readonly headers?: Readonly<Record<string, z.ZodType>>;
   readonly body?: z.ZodType;
   readonly success: { readonly status: number; readonly schema?: z.ZodType; readonly contentType?: string };
-  /** Besides 429 and 500, which any route may answer. */
+  /** Besides 400, 429 and 500, which any route may answer (openapi-document.ts). */
   readonly errors: readonly number[];
 }
 

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { ContractError } from '@contracts/kernel';
+import { publicPathOf } from '../routing/canonical-path';
 import { problem, problemOfContractError, ProblemError, type Problem } from './problem';
 
 /**
@@ -17,10 +18,11 @@ export class ProblemFilter implements ExceptionFilter {
     const request = http.getRequest<Request>();
     const response = http.getResponse<Response>();
     const body = this.toProblem(error, request);
-    body.instance = request.originalUrl;
+    // The path only: a query string may hold what must not be echoed (`?access_token=`).
+    body.instance = publicPathOf(request);
     const requestId = request.headers['x-request-id'];
     if (body.status >= 500) {
-      this.logger.error({ err: error, requestId, path: request.originalUrl }, 'request failed');
+      this.logger.error({ err: error, requestId, path: body.instance }, 'request failed');
     }
     if (body.status === 503 || body.status === 429) {
       response.setHeader('Retry-After', String(body.retryAfterSeconds ?? 1));
@@ -42,7 +44,7 @@ export class ProblemFilter implements ExceptionFilter {
       }
       return problem(status, `http-${status}`, error.message);
     }
-    const bodyError = error as { type?: string; status?: number };
+    const bodyError = error as { type?: string; status?: unknown; expose?: unknown };
     switch (bodyError.type) {
       case 'entity.parse.failed':
         return problem(400, 'malformed-json', 'the request body is not valid JSON');
@@ -52,6 +54,11 @@ export class ProblemFilter implements ExceptionFilter {
       case 'charset.unsupported':
         return problem(415, 'unsupported-encoding', 'the request body encoding is not supported');
       default:
+        // The body parser's other refusals (a gzip or br body that does not inflate, a body cut
+        // short) are the client's: http-errors marks them `expose` with their 4xx status.
+        if (bodyError.expose === true && typeof bodyError.status === 'number' && bodyError.status >= 400 && bodyError.status < 500) {
+          return problem(bodyError.status, 'malformed-request', 'the request could not be read');
+        }
         return problem(500, 'internal-error', 'the request failed on our side');
     }
   }

@@ -58,7 +58,7 @@ export function rateLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): RateLim
   return {
     enabled: settings.FICUS_RATE_LIMIT === 'on',
     rules: [
-      { name: 'orders', method: 'POST', path: /^\/orders\/?$/, ...settings.FICUS_RATE_LIMIT_ORDERS },
+      { name: 'orders', method: 'POST', path: /^\/orders$/, ...settings.FICUS_RATE_LIMIT_ORDERS },
       { name: 'identity', method: 'POST', path: /^\/identity\//, ...settings.FICUS_RATE_LIMIT_IDENTITY },
       { name: 'default', ...settings.FICUS_RATE_LIMIT_DEFAULT },
     ],

@@ -1,7 +1,9 @@
 import { Injectable, type NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { AccessTokenVerifier } from '../auth/access-token.verifier';
+import { ROUTE_TABLE } from '../openapi/route-table';
 import { problem } from '../problem/problem';
+import { publicPathOf } from '../routing/canonical-path';
 import { RateLimiter, type RateLimitVerdict } from './rate-limiter';
 
 /** Probes and scrapes answer whatever a client did before: orchestrators depend on them. */
@@ -23,13 +25,16 @@ export class RateLimitMiddleware implements NestMiddleware {
   ) {}
 
   async use(request: Request, response: Response, next: NextFunction): Promise<void> {
-    const path = (request.originalUrl ?? request.url).split('?')[0];
+    // Canonical (canonicalPaths ran first), so another spelling of a route is this route or a 404.
+    const path = publicPathOf(request);
     if (!this.limiter.settings.enabled || NEVER_LIMITED.test(path)) {
       next();
       return;
     }
-    const rule = this.limiter.ruleFor(request.method, path);
-    const verdict = await this.limiter.check(rule, routeOf(request.method, path, rule.name), await this.clientOf(request));
+    // HEAD is served by the GET route: one counter for both.
+    const method = request.method === 'HEAD' ? 'GET' : request.method;
+    const rule = this.limiter.ruleFor(method, path);
+    const verdict = await this.limiter.check(rule, routeOf(method, path, rule.name), await this.clientOf(request));
     if (!verdict) {
       next();
       return;
@@ -40,7 +45,7 @@ export class RateLimitMiddleware implements NestMiddleware {
       return;
     }
     const detail = `more than ${verdict.rule.limit} requests in ${verdict.rule.windowSeconds} s; retry in ${verdict.resetSeconds} s`;
-    const body = problem(429, 'rate-limited', detail, { instance: request.originalUrl, retryAfterSeconds: verdict.resetSeconds });
+    const body = problem(429, 'rate-limited', detail, { instance: path, retryAfterSeconds: verdict.resetSeconds });
     response.setHeader('Retry-After', String(verdict.resetSeconds));
     response.status(429).type('application/problem+json').send(JSON.stringify(body));
   }
@@ -55,12 +60,17 @@ export class RateLimitMiddleware implements NestMiddleware {
   }
 }
 
+/** Every route the edge serves, as a pattern over canonical paths (`orders/:id` → `^/orders/[^/]+$`). */
+const ROUTES = ROUTE_TABLE.map((route) => new RegExp(`^/${route.route.split('/').map((part) => (part.startsWith(':') ? '[^/]+' : part.replace(/[.]/g, '\\.'))).join('/')}$`));
+
 /**
  * The route a counter belongs to. The strict rules count each of their routes apart
  * (`POST /identity/login`); the default rule counts a group of routes (`GET /orders` covers
- * `/orders/:id/…`), so that ids in paths cannot mint counters.
+ * `/orders/:id/…`), so that ids in paths cannot mint counters. Nor can paths the edge does not
+ * serve: all of them are one counter, `(no route)`, whatever their spelling.
  */
 function routeOf(method: string, path: string, rule: string): string {
+  if (!ROUTES.some((route) => route.test(path))) return `${method} (no route)`;
   const segments = path.split('/').filter(Boolean);
   const kept = rule === 'default' ? segments.slice(0, 1) : segments.slice(0, 2);
   return `${method} /${kept.join('/')}`.slice(0, 120);

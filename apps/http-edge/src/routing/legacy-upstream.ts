@@ -6,6 +6,7 @@ import { createProxyMiddleware, debugProxyErrorsPlugin, proxyEventsPlugin } from
 import type { LegacyUpstream } from '@infra/topology';
 import { ROUTE_TABLE } from '../openapi/route-table';
 import { problem } from '../problem/problem';
+import { publicPathOf } from './canonical-path';
 
 /** How long the legacy application may take to answer before the client gets a 502. */
 const LEGACY_TIMEOUT_MS = 30_000;
@@ -36,7 +37,7 @@ export function legacyUpstream(legacy: LegacyUpstream): RequestHandler {
     plugins: [debugProxyErrorsPlugin, proxyEventsPlugin],
     on: {
       error: (error, request, target) => {
-        logger.warn({ err: error, path: (request as Request).originalUrl }, 'the legacy upstream did not answer');
+        logger.warn({ err: error, path: publicPathOf(request as Request) }, 'the legacy upstream did not answer');
         // A plain socket (an upgrade) has no status to answer with.
         if (typeof (target as Partial<ServerResponse>).setHeader !== 'function') {
           (target as Socket).destroy();
@@ -48,7 +49,7 @@ export function legacyUpstream(legacy: LegacyUpstream): RequestHandler {
           return;
         }
         const body = problem(502, 'legacy-upstream-unavailable', 'the application behind this route did not answer', {
-          instance: (request as Request).originalUrl,
+          instance: publicPathOf(request as Request),
         });
         response.statusCode = 502;
         response.setHeader('content-type', 'application/problem+json');

@@ -1,0 +1,87 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { problem } from '../problem/problem';
+
+/**
+ * One spelling of every path. The router, the rate limits, the metrics and the logs all see the
+ * path this gives a request, so no other spelling of it (`/orders/`, `//orders`, `/%6Frders`) is
+ * served under a counter of its own. What it does, after RFC 3986 §6.2.2:
+ *
+ * - percent-encoding is decoded and written again one way (`%6F` is `o`, `%c3%a9` is `%C3%A9`);
+ * - empty segments and a trailing slash go (`//orders/` is `/orders`);
+ * - a segment that is `.` or `..`, decodes to `/` or `\`, holds a control character (NUL
+ *   included) or is not UTF-8 is refused: 400 `malformed-path`, before anything else runs.
+ *
+ * Letter case is kept: the edge routes case-sensitively (set in `setUpHttpEdge`), so `/Orders` is
+ * a 404, not `/orders` under another counter. The query string is checked alike (each name and
+ * value must decode to UTF-8 without control characters), but left as sent for the query parser.
+ */
+export function canonicalPaths(): RequestHandler {
+  return (request: Request, response: Response, next: NextFunction) => {
+    const target = requestTarget(request.url);
+    const path = target === undefined ? undefined : canonicalPath(target.path);
+    if (path === undefined || !target || !wellFormedQuery(target.query)) {
+      const body = problem(400, 'malformed-path', 'the request path or query string is not well formed');
+      response.status(400).type('application/problem+json').send(JSON.stringify(body));
+      return;
+    }
+    const url = target.query === '' ? path : `${path}?${target.query}`;
+    request.url = url;
+    request.originalUrl = url;
+    next();
+  };
+}
+
+/** The path of a request as a problem's `instance` or a log shows it: never its query string. */
+export function publicPathOf(request: Request): string {
+  return (request.originalUrl ?? request.url).split('?', 1)[0];
+}
+
+/** Origin form (`/a?b`) or absolute form (`http://host/a?b`, RFC 9112 §3.2.2); nothing else. */
+function requestTarget(url: string): { path: string; query: string } | undefined {
+  let target = url;
+  if (!target.startsWith('/')) {
+    const scheme = /^https?:\/\/[^/?#]*/i.exec(target);
+    if (!scheme) return undefined;
+    target = target.slice(scheme[0].length) || '/';
+    if (!target.startsWith('/')) target = `/${target}`;
+  }
+  if (target.includes('#')) return undefined;
+  const mark = target.indexOf('?');
+  return mark < 0 ? { path: target, query: '' } : { path: target.slice(0, mark), query: target.slice(mark + 1) };
+}
+
+// C0 controls, DEL and C1 controls: never part of a path or a query value a shop accepts.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** The canonical spelling of a path, or undefined when it has none (see `canonicalPaths`). */
+export function canonicalPath(path: string): string | undefined {
+  const segments: string[] = [];
+  for (const raw of path.split('/')) {
+    if (raw === '') continue;
+    const segment = decoded(raw);
+    if (segment === undefined || segment === '.' || segment === '..' || /[/\\]/.test(segment) || CONTROL.test(segment)) {
+      return undefined;
+    }
+    segments.push(encodeURIComponent(segment));
+  }
+  return `/${segments.join('/')}`;
+}
+
+function wellFormedQuery(query: string): boolean {
+  if (query === '') return true;
+  return query.split('&').every((pair) => {
+    const text = decoded(pair.replaceAll('+', ' '));
+    return text !== undefined && !CONTROL.test(text);
+  });
+}
+
+/** decodeURIComponent, or undefined for a bad escape or bytes that are not UTF-8 (lone surrogates included). */
+function decoded(text: string): string | undefined {
+  if (!text.includes('%')) return text;
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
+}
