@@ -75,6 +75,12 @@ export interface SpanOptions {
    * delivered): in `propagate` mode too it gets a span id of its own, for the log lines it writes.
    */
   readonly entry?: boolean;
+  /**
+   * A context the span is linked to, not a child of: what a client outside the system sent. Its
+   * trace is not continued (a client must not choose the trace ids, nor the sampling, of our
+   * work), but a recorded span keeps the link to it.
+   */
+  readonly link?: string;
 }
 
 /**
@@ -120,7 +126,9 @@ export function startSpan(name: string, options: SpanOptions): { span: Span; tra
     return { span: NO_SPAN, traceparent, context: ROOT_CONTEXT };
   }
   const parent = contextOfTraceparent(options.parent);
-  const span = tracer().startSpan(name, { kind: options.kind, attributes: options.attributes }, parent);
+  const linked = options.link ? trace.getSpanContext(contextOfTraceparent(options.link)) : undefined;
+  const links = linked && trace.isSpanContextValid(linked) ? [{ context: linked }] : undefined;
+  const span = tracer().startSpan(name, { kind: options.kind, attributes: options.attributes, links }, parent);
   const active = trace.setSpan(parent, span);
   return { span, traceparent: traceparentOfContext(active) ?? options.parent, context: active };
 }

@@ -3,18 +3,27 @@ import { StockReserved } from '@contracts/inventory';
 import { OrderCreated, OrderFailed } from '@contracts/ordering';
 import { PaymentRefunded, PaymentsContract } from '@contracts/payments';
 import { PaymentsModule } from '@modules/payments';
+import { PAYMENT_PROVIDER, PaymentProviderUnavailable, type PaymentProvider } from '../../modules/payments/src/domain/payment-provider';
 import { callContext, startModule, type ModuleUnderTest } from '../support/module-harness';
 import { asAdmin } from '../support/test-database';
 
+const SLOW_MS = 300;
+
 describe('payments, alone on its database', () => {
   let payments: ModuleUnderTest;
+  const savedSlow = process.env.FICUS_FAKE_PAYMENT_SLOW_MS;
 
   beforeAll(async () => {
+    process.env.FICUS_FAKE_PAYMENT_SLOW_MS = String(SLOW_MS);
     payments = await startModule('payments', PaymentsModule, [], {
       consumerRetry: { maxAttempts: 3, initialDelayMs: 5, maxDelayMs: 20 },
     });
   });
-  afterAll(() => payments?.close());
+  afterAll(async () => {
+    await payments?.close();
+    if (savedSlow === undefined) delete process.env.FICUS_FAKE_PAYMENT_SLOW_MS;
+    else process.env.FICUS_FAKE_PAYMENT_SLOW_MS = savedSlow;
+  });
 
   const orderCreated = (orderId: string, paymentToken = 'tok_visa') =>
     OrderCreated.create(
@@ -46,6 +55,36 @@ describe('payments, alone on its database', () => {
     await payments.events.publish([stockReserved(orderId)]);
     const payment = await payments.client(PaymentsContract).getPayment(callContext(), { orderId });
     expect(payment).toMatchObject({ status: 'FAILED', failureReason: 'card-declined' });
+  });
+
+  it.each([
+    ['tok_visa', 'COMPLETED', undefined],
+    ['tok_mastercard', 'COMPLETED', undefined],
+    ['tok_insufficient_funds', 'FAILED', 'insufficient-funds'],
+    // Not a test card: refused as a real provider refuses a token it never issued.
+    ['x', 'FAILED', 'invalid-token'],
+    ['TOK_DECLINE', 'FAILED', 'invalid-token'],
+    ['tok_decline ', 'FAILED', 'invalid-token'],
+    ['TOK_VISA', 'FAILED', 'invalid-token'],
+    ['__proto__', 'FAILED', 'invalid-token'],
+    ['constructor', 'FAILED', 'invalid-token'],
+  ])('answers the token %j as its test mode documents: %s %s', async (token, status, failureReason) => {
+    const orderId = randomUUID();
+    await payments.events.publish([orderCreated(orderId, token)]);
+    await payments.events.publish([stockReserved(orderId)]);
+    const payment = await payments.client(PaymentsContract).getPayment(callContext(), { orderId });
+    expect({ status: payment.status, failureReason: payment.failureReason }).toEqual({ status, failureReason });
+  });
+
+  it('finds the provider unavailable for tok_provider_error, every time, and approves tok_slow after its delay', async () => {
+    const provider = payments.app.get<PaymentProvider>(PAYMENT_PROVIDER);
+    const amount = { amountMinor: 100, currency: 'EUR' };
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      await expect(provider.charge({ idempotencyKey: `order:${randomUUID()}`, amount, token: 'tok_provider_error' })).rejects.toBeInstanceOf(PaymentProviderUnavailable);
+    }
+    const started = Date.now();
+    await expect(provider.charge({ idempotencyKey: `order:${randomUUID()}`, amount, token: 'tok_slow' })).resolves.toMatchObject({ outcome: 'approved' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(SLOW_MS - 10); // its behaviour, not a speed: a timer may fire a tick early
   });
 
   it('charges once both facts are in, whichever arrives first', async () => {

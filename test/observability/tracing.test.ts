@@ -76,7 +76,7 @@ describe('one trace per order (monolith, in-memory exporter)', () => {
     expect(timeline.body.traceId).toBe(traceId);
   });
 
-  it('continues the trace a caller sends in traceparent, and starts none from a malformed one', async () => {
+  it("does not continue a client's traceparent: the request starts its own trace and links the client's; a malformed one is dropped", async () => {
     const customer = await new ShopClient(shop.baseUrl).signUp();
     exporter.reset();
     const callerTrace = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -90,10 +90,29 @@ describe('one trace per order (monolith, in-memory exporter)', () => {
     const spans = await eventually(() => exporter.getFinishedSpans().filter((s) => s.name === 'GET /customers/me/orders'), {
       until: (found) => found.length === 3,
     });
-    const continued = spans.filter((s) => s.spanContext().traceId === callerTrace);
-    expect(continued).toHaveLength(1);
-    expect(continued[0].parentSpanContext?.spanId).toBe(callerSpan);
-    expect(spans.filter((s) => !s.parentSpanContext)).toHaveLength(2); // the plain one and the malformed one start their own
+    expect(spans.filter((s) => s.spanContext().traceId === callerTrace)).toEqual([]);
+    expect(spans.filter((s) => s.parentSpanContext)).toEqual([]); // all three are roots
+    const linked = spans.filter((s) => s.links.length > 0);
+    expect(linked.map((s) => s.links.map((l) => [l.context.traceId, l.context.spanId]))).toEqual([[[callerTrace, callerSpan]]]);
+  });
+
+  it('continues it when FICUS_HTTP_TRACEPARENT=continue says a trusted proxy in front sets it', async () => {
+    process.env.FICUS_HTTP_TRACEPARENT = 'continue';
+    const trusting = await startShop('tracing_continue').finally(() => delete process.env.FICUS_HTTP_TRACEPARENT);
+    try {
+      const customer = await new ShopClient(trusting.baseUrl).signUp();
+      exporter.reset();
+      const callerTrace = '5bf92f3577b34da6a3ce929d0e0e4737';
+      const traced = await customer.request('GET', '/customers/me/orders', { headers: { traceparent: `00-${callerTrace}-00f067aa0ba902b7-01` } });
+      expect(traced.status).toBe(200);
+      const spans = await eventually(() => exporter.getFinishedSpans().filter((s) => s.name === 'GET /customers/me/orders'), {
+        until: (found) => found.length === 1,
+      });
+      expect(spans[0].spanContext().traceId).toBe(callerTrace);
+      expect(spans[0].parentSpanContext?.spanId).toBe('00f067aa0ba902b7');
+    } finally {
+      await trusting.close();
+    }
   });
 });
 
@@ -110,7 +129,7 @@ describe('no exporter configured (as shipped): trace context without spans', () 
     await tracing?.shutdown();
   });
 
-  it('makes no span, yet every order still carries one trace id, the caller\'s when it sent one', async () => {
+  it("makes no span, yet every order still carries one trace id of its own, never the client's", async () => {
     expect(tracingRecords()).toBe(false);
     const customer = await new ShopClient(shop.baseUrl).signUp();
     const callerTrace = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -121,7 +140,8 @@ describe('no exporter configured (as shipped): trace context without spans', () 
     expect(placed.status).toBe(202);
     expect((await customer.finalOrder(placed.body.orderId)).status).toBe('CONFIRMED');
     const traced = await customer.get<{ traceId: string }>(`/orders/${placed.body.orderId}/timeline`);
-    expect(traced.body.traceId).toBe(callerTrace);
+    expect(traced.body.traceId).toMatch(/^[\da-f]{32}$/);
+    expect(traced.body.traceId).not.toBe(callerTrace);
 
     // Without a traceparent the request starts a trace of its own, a fresh id per order.
     const first = await customer.placeOrder([{ sku: 'FICUS-LYRATA', quantity: 1 }]);

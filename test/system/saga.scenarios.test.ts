@@ -56,6 +56,21 @@ describe('the order saga (monolith)', () => {
     });
   });
 
+  it.each(['x', 'TOK_DECLINE', 'tok_decline ', 'tok_visa\t'])(
+    'when the card token is none the provider issued (%j), then the payment is refused as invalid and the order FAILED, nothing shipped',
+    async (token) => {
+      const placed = await customer.placeOrder([{ sku: 'FICUS-BENJAMINA', quantity: 1 }], token);
+      expect(placed.status).toBe(202);
+      const order = await customer.finalOrder(placed.body.orderId);
+      expect(order).toMatchObject({ status: 'FAILED', failureReason: 'payment-failed' });
+      const details = await customer.get<{ shipment: { available: boolean; reason: string }; payment: { value: { status: string; failureReason: string } } }>(
+        `/orders/${order.id}/details`,
+      );
+      expect(details.body.payment.value).toMatchObject({ status: 'FAILED', failureReason: 'invalid-token' });
+      expect(details.body.shipment).toEqual({ available: false, reason: 'shipment-not-found' });
+    },
+  );
+
   it('when an item is out of stock, then the order FAILED without any charge', async () => {
     const before = await client.stock('FICUS-MICROCARPA');
     const placed = await customer.placeOrder([

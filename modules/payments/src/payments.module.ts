@@ -16,7 +16,7 @@ import { CreatePayments1764000000400 } from './persistence/migrations/1764000000
 import { LearnPaymentFactsInAnyOrder1764000000401 } from './persistence/migrations/1764000000401-learn-payment-facts-in-any-order';
 import { RefundPaymentsOfFailedOrders1764000000402 } from './persistence/migrations/1764000000402-refund-payments-of-failed-orders';
 import { PaymentRepository } from './persistence/payment.repository';
-import { FakePaymentProvider, fakeProviderOptionsFromEnv } from './provider/fake-payment.provider';
+import { paymentProviderOf } from './provider/payment-providers';
 
 @Module({
   imports: [
@@ -34,10 +34,9 @@ import { FakePaymentProvider, fakeProviderOptionsFromEnv } from './provider/fake
   providers: [
     PaymentRepository,
     {
-      // The only provider that ships; a real one implements the same PaymentProvider port.
+      // FICUS_PAYMENT_PROVIDER's (the fake unless set); a real one implements the same port.
       provide: PAYMENT_PROVIDER,
-      useFactory: (runtime: ContextRuntime) =>
-        new FakePaymentProvider(runtime.connectionUrl, fakeProviderOptionsFromEnv(process.env)),
+      useFactory: (runtime: ContextRuntime) => paymentProviderOf({ env: process.env, connectionUrl: runtime.connectionUrl }),
       inject: [ContextRuntime],
     },
     ChargePaymentHandler,

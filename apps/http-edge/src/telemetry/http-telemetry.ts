@@ -8,18 +8,23 @@ const TRACEPARENT = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/;
 type TracedRequest = Request & { ficusTraceparent?: string };
 
 /**
- * The server span and the RED metrics of every HTTP request: the span is the child of the
- * caller's `traceparent` (or starts the trace), everything the request does runs inside it, and
- * its traceparent is what the request's contract calls carry on. Route patterns (`/orders/:id`)
- * name spans and label metrics; requests that matched no route are `unmatched`.
+ * The server span and the RED metrics of every HTTP request: the span starts a trace of its own,
+ * everything the request does runs inside it, and its traceparent is what the request's contract
+ * calls carry on. A client's `traceparent` is not trusted (the edge is a trust boundary: a client
+ * must not pick our trace ids or sampling): the span only links to it, unless
+ * `FICUS_HTTP_TRACEPARENT=continue` says a trusted proxy in front sets it. Route patterns
+ * (`/orders/:id`) name spans and label metrics; requests that matched no route are `unmatched`.
  */
-export function httpTelemetry(): RequestHandler {
+export function httpTelemetry(env: NodeJS.ProcessEnv = process.env): RequestHandler {
+  const continueClientTraces = traceparentPolicyOf(env) === 'continue';
   return (request: TracedRequest, response: Response, next: NextFunction) => {
     const started = performance.now();
     const given = request.headers.traceparent;
+    const client = typeof given === 'string' && TRACEPARENT.test(given) ? given : undefined;
     const { span, traceparent, context: active } = startSpan(request.method, {
       kind: SpanKind.SERVER,
-      parent: typeof given === 'string' && TRACEPARENT.test(given) ? given : undefined,
+      parent: continueClientTraces ? client : undefined,
+      link: continueClientTraces ? undefined : client,
       attributes: { 'http.request.method': request.method, 'url.path': request.path },
       entry: true,
     });
@@ -40,6 +45,14 @@ export function httpTelemetry(): RequestHandler {
     if (tracingRecords()) context.with(active, next);
     else withLogFields(traceIdsOf(traceparent), next);
   };
+}
+
+function traceparentPolicyOf(env: NodeJS.ProcessEnv): 'link' | 'continue' {
+  const value = env.FICUS_HTTP_TRACEPARENT ?? 'link';
+  if (value !== 'link' && value !== 'continue') {
+    throw new Error(`FICUS_HTTP_TRACEPARENT must be "link" (the default) or "continue", not "${value}"`);
+  }
+  return value;
 }
 
 /** The traceparent a request's contract calls carry: its server span's. */

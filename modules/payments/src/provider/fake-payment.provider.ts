@@ -10,29 +10,59 @@ export interface FakePaymentProviderOptions {
   readonly failureRate: number;
   /** Added to every call (charge or refund), in milliseconds. */
   readonly latencyMs: number;
+  /** How long `tok_slow` takes to answer, in milliseconds. */
+  readonly slowMs: number;
 }
 
-export const DECLINED_TOKEN = 'tok_decline';
+/** What the fake does with a test token, as a real provider's test mode documents its own. */
+export type TestTokenBehaviour =
+  | { readonly outcome: 'approved' }
+  | { readonly outcome: 'declined'; readonly reason: string }
+  | { readonly outcome: 'unavailable' }
+  | { readonly outcome: 'slow' };
+
+/**
+ * The test tokens the fake provider knows (docs/payments.md). The match is exact: `TOK_VISA`,
+ * `tok_visa ` or any other string is not a card the fake knows, and is declined as
+ * `invalid-token`, as a real provider refuses a token it never issued.
+ */
+export const TEST_TOKENS: Readonly<Record<string, TestTokenBehaviour>> = {
+  tok_visa: { outcome: 'approved' },
+  tok_mastercard: { outcome: 'approved' },
+  tok_decline: { outcome: 'declined', reason: 'card-declined' },
+  tok_insufficient_funds: { outcome: 'declined', reason: 'insufficient-funds' },
+  /** The provider cannot answer, every time: the charge is retried until the saga's deadline fails the order. */
+  tok_provider_error: { outcome: 'unavailable' },
+  /** Approved after `FICUS_FAKE_PAYMENT_SLOW_MS` (2 s by default). */
+  tok_slow: { outcome: 'slow' },
+};
+
+export const INVALID_TOKEN_REASON = 'invalid-token';
 
 export function fakeProviderOptionsFromEnv(env: NodeJS.ProcessEnv): FakePaymentProviderOptions {
   const failureRate = Number(env.FICUS_FAKE_PAYMENT_FAILURE_RATE ?? 0);
   const latencyMs = Number(env.FICUS_FAKE_PAYMENT_LATENCY_MS ?? 0);
+  const slowMs = Number(env.FICUS_FAKE_PAYMENT_SLOW_MS ?? 2_000);
   if (!(failureRate >= 0 && failureRate <= 1)) {
     throw new Error('FICUS_FAKE_PAYMENT_FAILURE_RATE must be a number from 0 to 1');
   }
   if (!(latencyMs >= 0)) {
     throw new Error('FICUS_FAKE_PAYMENT_LATENCY_MS must be a number of milliseconds ≥ 0');
   }
-  return { failureRate, latencyMs };
+  if (!(slowMs >= 0)) {
+    throw new Error('FICUS_FAKE_PAYMENT_SLOW_MS must be a number of milliseconds ≥ 0');
+  }
+  return { failureRate, latencyMs, slowMs };
 }
 
 /**
- * The payment provider that ships for development and tests. The token `tok_decline` is
- * declined; any other is approved. Failures and latency are configurable. Like a real provider,
- * it remembers each idempotency key, in its own ledger tables (charges, refunds), written outside
+ * The payment provider that ships for development and tests. Like a real provider's test mode, it
+ * knows a documented set of test tokens, each with its outcome (`TEST_TOKENS`), and declines any
+ * other as `invalid-token`. Failures and latency are configurable. Like a real provider, it
+ * remembers each idempotency key, in its own ledger tables (charges, refunds), written outside
  * the caller's transaction (a real provider's books do not roll back with ours), so a retried
  * charge is never a second charge, a retried refund never a second refund, and tests can count
- * both.
+ * both. It keeps no token: its ledger has the outcome, never the card.
  *
  * The ledger has a small pool of its own: a charge runs while the caller holds a connection of
  * the payments pool, and taking a second one from that same pool could wait forever under load.
@@ -63,10 +93,7 @@ export class FakePaymentProvider implements PaymentProvider, OnApplicationShutdo
     if (Math.random() < this.options.failureRate) {
       throw new PaymentProviderUnavailable('fake provider: simulated outage');
     }
-    const outcome: ChargeOutcome =
-      request.token === DECLINED_TOKEN
-        ? { outcome: 'declined', reason: 'card-declined' }
-        : { outcome: 'approved', reference: `fake_ch_${randomUUID().replaceAll('-', '').slice(0, 20)}` };
+    const outcome = await this.answerFor(request.token);
     await this.ledger.query(
       `INSERT INTO fake_provider_charges (idempotency_key, amount_minor, currency, outcome, reference, reason)
        VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (idempotency_key) DO NOTHING`,
@@ -81,6 +108,28 @@ export class FakePaymentProvider implements PaymentProvider, OnApplicationShutdo
     );
     this.logger.debug({ idempotencyKey: request.idempotencyKey, outcome: outcome.outcome }, 'charge');
     return outcome;
+  }
+
+  /** What the provider answers for a token (Object.hasOwn: `__proto__` or `constructor` is no test card). */
+  private async answerFor(token: string): Promise<ChargeOutcome> {
+    const behaviour = Object.hasOwn(TEST_TOKENS, token) ? TEST_TOKENS[token] : undefined;
+    switch (behaviour?.outcome) {
+      case undefined:
+        return { outcome: 'declined', reason: INVALID_TOKEN_REASON };
+      case 'declined':
+        return { outcome: 'declined', reason: behaviour.reason };
+      case 'unavailable':
+        throw new PaymentProviderUnavailable('fake provider: tok_provider_error always finds the provider unavailable');
+      case 'slow':
+        await sleep(this.options.slowMs);
+        return this.approved();
+      case 'approved':
+        return this.approved();
+    }
+  }
+
+  private approved(): ChargeOutcome {
+    return { outcome: 'approved', reference: `fake_ch_${randomUUID().replaceAll('-', '').slice(0, 20)}` };
   }
 
   async findCharge(idempotencyKey: string): Promise<ChargeOutcome | undefined> {

@@ -1,0 +1,37 @@
+import type { PaymentProvider } from '../domain/payment-provider';
+import { FakePaymentProvider, fakeProviderOptionsFromEnv } from './fake-payment.provider';
+
+/** What a provider is made from: the process's environment and, for one that keeps books here, the context's database. */
+export interface ProviderSettings {
+  readonly env: NodeJS.ProcessEnv;
+  readonly connectionUrl: string;
+}
+
+/**
+ * The payment providers this build knows, by the name `FICUS_PAYMENT_PROVIDER` gives (`fake`
+ * unless set). A real provider (a card processor's SDK behind the `PaymentProvider` port) is one
+ * more entry here and its own file beside the fake: nothing else of payments changes
+ * (docs/payments.md).
+ */
+export const PAYMENT_PROVIDERS: Readonly<Record<string, (settings: ProviderSettings) => PaymentProvider>> = {
+  fake: ({ env, connectionUrl }) => new FakePaymentProvider(connectionUrl, fakeProviderOptionsFromEnv(env)),
+};
+
+/**
+ * The provider the environment names. The fake never takes real money, so it must never be
+ * what a production shop charges with by mistake: with `NODE_ENV=production` it refuses to start
+ * unless `FICUS_FAKE_PAYMENTS=allow-in-production` says someone meant it (a demo).
+ */
+export function paymentProviderOf(settings: ProviderSettings): PaymentProvider {
+  const name = settings.env.FICUS_PAYMENT_PROVIDER || 'fake';
+  if (!Object.hasOwn(PAYMENT_PROVIDERS, name)) {
+    throw new Error(`FICUS_PAYMENT_PROVIDER=${name} is no provider of this build; it knows ${Object.keys(PAYMENT_PROVIDERS).join(', ')}`);
+  }
+  if (name === 'fake' && settings.env.NODE_ENV === 'production' && settings.env.FICUS_FAKE_PAYMENTS !== 'allow-in-production') {
+    throw new Error(
+      'the fake payment provider does not run with NODE_ENV=production: it approves test tokens and takes no money. ' +
+        'Plug a real provider (docs/payments.md), or set FICUS_FAKE_PAYMENTS=allow-in-production for a demo',
+    );
+  }
+  return PAYMENT_PROVIDERS[name](settings);
+}
