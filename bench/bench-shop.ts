@@ -13,12 +13,18 @@ export async function post(baseUrl: string, path: string, body: unknown, token?:
   return response.json();
 }
 
+const PASSWORD = 'benchmark password';
+
 /** Registers a customer (a new email unless one is given) and logs them in. */
 export async function signUp(baseUrl: string, email = `bench-${randomUUID()}@example.com`): Promise<{ token: string; customerId: string }> {
-  const password = 'benchmark password';
-  const registered = (await post(baseUrl, '/identity/register', { email, password })) as { customerId: string };
-  const login = (await post(baseUrl, '/identity/login', { email, password })) as { accessToken: string };
-  return { token: login.accessToken, customerId: registered.customerId };
+  const registered = (await post(baseUrl, '/identity/register', { email, password: PASSWORD })) as { customerId: string };
+  return { token: (await signIn(baseUrl, email)).token, customerId: registered.customerId };
+}
+
+/** Signs a customer signed up by `signUp` in again (after a role change, say). */
+export async function signIn(baseUrl: string, email: string): Promise<{ token: string }> {
+  const login = (await post(baseUrl, '/identity/login', { email, password: PASSWORD })) as { accessToken: string };
+  return { token: login.accessToken };
 }
 
 /** So much of `sku` that no benchmark runs out: straight in the database at `url` (superuser). */

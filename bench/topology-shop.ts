@@ -11,7 +11,7 @@ import { ensureDatabase } from '@infra/persistence';
 import { loadTopology, shippedTopologyPath } from '@infra/topology';
 import { startBenchDatabase, type BenchDatabase } from './bench-database';
 import { benchKafka, benchKafkaBrokers, dropNamespace } from './bench-kafka';
-import { post, signUp } from './bench-shop';
+import { post, signIn, signUp } from './bench-shop';
 import { line } from './measure';
 import { childrenOf, seconds, ticksOf, type ProcessTicks } from './process-cpu';
 
@@ -101,7 +101,6 @@ export class ShopBench {
       FICUS_DB_ROLE_SECRET: 'ficus-bench-role-secret',
       FICUS_DATABASE_PREFIX: this.prefix,
       FICUS_KAFKA_NAMESPACE: this.prefix,
-      FICUS_ADMIN_EMAILS: this.adminEmail,
       LOG_LEVEL: 'warn',
       LOG_HTTP_REQUESTS: 'false',
       ...options.env,
@@ -144,7 +143,11 @@ export class ShopBench {
       },
     };
     this.shops.push(shop);
-    shop.token = (await signUp(launched.edgeUrl, this.adminEmail)).token;
+    // The bench's admin, made as an operator makes one (`ficus admins grant` changes this row): its
+    // next sign-in carries the role.
+    await signUp(launched.edgeUrl, this.adminEmail);
+    await shop.query('identity', "UPDATE identity.customers SET roles = ARRAY['customer', 'admin'] WHERE email = $1", [this.adminEmail]);
+    shop.token = (await signIn(launched.edgeUrl, this.adminEmail)).token;
     await post(launched.edgeUrl, `/inventory/stock/${SKU}/restock`, { quantity: 1_000_000 }, shop.token);
     return shop;
   }

@@ -19,6 +19,9 @@ const TokensSchema = z.object({
   refreshExpiresIn: z.number().int(),
 });
 
+/** An account and its roles after an admin role change; `changed` is false when it already was so. */
+const AdminRoleChangeSchema = z.object({ customerId: IdSchema, email: z.string(), roles: z.array(z.string()), changed: z.boolean() });
+
 export const IdentityContract = defineContract('identity', 'identity.v1.IdentityService', {
   register: unary(
     z.object({ email: EmailSchema, password: PasswordSchema }),
@@ -45,6 +48,12 @@ export const IdentityContract = defineContract('identity', 'identity.v1.Identity
   getJwks: unary(z.object({}), z.object({ keys: z.array(JwkSchema) }), { idempotent: true, openToServices: true }),
   /** Admins only: a new signing key signs from now on; the replaced one stays in the JWKS for the overlap. */
   rotateSigningKey: unary(z.object({}), z.object({ kid: z.string() }), { idempotent: false }),
+  /** Admins only (an operator's `ficus admins grant` among them): audited in identity.role_changes. */
+  grantAdmin: unary(z.object({ email: EmailSchema }), AdminRoleChangeSchema, { idempotent: true }),
+  /** Admins only; never the last admin's role. Audited like grantAdmin. */
+  revokeAdmin: unary(z.object({ email: EmailSchema }), AdminRoleChangeSchema, { idempotent: true }),
+  /** Admins only: who holds the admin role. */
+  listAdmins: unary(z.object({}), z.object({ items: z.array(z.object({ customerId: IdSchema, email: z.string() })) }), { idempotent: true }),
 }, IdentityServiceDefinition);
 
 export type IdentityApi = ContractApi<typeof IdentityContract>;

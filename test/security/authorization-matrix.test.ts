@@ -64,8 +64,8 @@ describe('authorization matrix (monolith)', () => {
     clients.otherCustomer = await anonymous.signUp();
     const adminEmail = `admin-${randomUUID()}@example.com`;
     const admin = await anonymous.signUp(adminEmail, 'admin password here');
-    // Roles are set at registration from FICUS_ADMIN_EMAILS; promoting in the table keeps the
-    // process environment of this worker untouched. The next login carries the role.
+    // An operator grants the role (`ficus admins grant`, test/security/admins.test.ts); promoting
+    // in the table is the same row change, without booting the CLI. The next login carries it.
     await asAdmin(shop.database, `UPDATE identity.customers SET roles = ARRAY['customer', 'admin'] WHERE customer_id = $1`, [admin.customerId]);
     const adminLogin = await anonymous.post<{ accessToken: string }>('/identity/login', { email: adminEmail, password: 'admin password here' });
     clients.admin = anonymous.withToken(adminLogin.body.accessToken);

@@ -79,7 +79,6 @@ export function composeFileText({ topology, source, kafkaVersion, nodeImage }: C
     `    KAFKA_BROKERS: ${topology.kafka.brokers.join(',')}`,
     `    FICUS_TOPOLOGY: /app/dist/${source}`,
     `    FICUS_GRPC_TLS_DIR: ${TLS_DIR} # mutual TLS between the processes; the grpc-certs service fills it`,
-    '    FICUS_ADMIN_EMAILS: ${FICUS_ADMIN_EMAILS:-}',
     '    LOG_LEVEL: ${LOG_LEVEL:-info}',
     '  depends_on: &ficus-infrastructure',
     '    postgres:',

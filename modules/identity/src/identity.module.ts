@@ -2,6 +2,7 @@ import { Logger, Module, type OnApplicationBootstrap, type OnModuleInit } from '
 import { CqrsModule } from '@nestjs/cqrs';
 import { IdentityContract } from '@contracts/identity';
 import { ContextRuntime, FicusModule } from '@infra/runtime';
+import { ChangeAdminRoleHandler } from './application/admins/change-admin-role.handler';
 import { IdentityContractAdapter } from './application/identity.contract-adapter';
 import { LoginHandler } from './application/login/login.handler';
 import { LogoutHandler } from './application/logout/logout.handler';
@@ -18,6 +19,7 @@ import { CreateIdentity1764000000600 } from './persistence/migrations/1764000000
 import { CreateLoginThrottle1764000000601 } from './persistence/migrations/1764000000601-create-login-throttle';
 import { CreateRefreshTokens1764000000602 } from './persistence/migrations/1764000000602-create-refresh-tokens';
 import { SigningKeyActivation1764000000603 } from './persistence/migrations/1764000000603-signing-key-activation';
+import { CreateRoleChanges1764000000604 } from './persistence/migrations/1764000000604-create-role-changes';
 
 @Module({
   imports: [
@@ -30,6 +32,7 @@ import { SigningKeyActivation1764000000603 } from './persistence/migrations/1764
         CreateLoginThrottle1764000000601,
         CreateRefreshTokens1764000000602,
         SigningKeyActivation1764000000603,
+        CreateRoleChanges1764000000604,
       ],
     }),
   ],
@@ -45,6 +48,7 @@ import { SigningKeyActivation1764000000603 } from './persistence/migrations/1764
     LoginHandler,
     RefreshTokensHandler,
     LogoutHandler,
+    ChangeAdminRoleHandler,
     IdentityContractAdapter,
   ],
 })
@@ -57,6 +61,11 @@ export class IdentityModule implements OnModuleInit, OnApplicationBootstrap {
 
   onModuleInit(): void {
     this.runtime.serve(IdentityContract, this.adapter);
+    if (process.env.FICUS_ADMIN_EMAILS) {
+      new Logger('identity').warn(
+        'FICUS_ADMIN_EMAILS is ignored: registering never makes an admin (anyone could register first with a listed address). Grant the role with `npx ficus admins grant <email>`',
+      );
+    }
   }
 
   /**

@@ -2,17 +2,20 @@ import { Injectable } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import type { IdentityApi } from '@contracts/identity';
 import { permissionDenied, type CallContext } from '@contracts/kernel';
+import { ChangeAdminRoleCommand } from './admins/change-admin-role.command';
 import { LoginCommand } from './login/login.command';
 import { LogoutCommand } from './logout/logout.command';
 import { RefreshTokensCommand } from './refresh/refresh-tokens.command';
 import { RegisterCustomerCommand } from './register/register-customer.command';
 import { SigningKeys } from './signing-keys/signing-keys';
+import { CustomerRepository } from '../persistence/customer.repository';
 
 @Injectable()
 export class IdentityContractAdapter implements IdentityApi {
   constructor(
     private readonly commands: CommandBus,
     private readonly keys: SigningKeys,
+    private readonly customers: CustomerRepository,
   ) {}
 
   register(ctx: CallContext, request: { email: string; password: string }) {
@@ -48,4 +51,25 @@ export class IdentityContractAdapter implements IdentityApi {
     }
     return this.keys.rotate();
   }
+
+  grantAdmin(ctx: CallContext, request: { email: string }) {
+    return this.commands.execute(new ChangeAdminRoleCommand(request.email, 'grant', adminOf(ctx, 'grant the admin role')));
+  }
+
+  revokeAdmin(ctx: CallContext, request: { email: string }) {
+    return this.commands.execute(new ChangeAdminRoleCommand(request.email, 'revoke', adminOf(ctx, 'revoke the admin role')));
+  }
+
+  async listAdmins(ctx: CallContext) {
+    adminOf(ctx, 'list the admins');
+    return { items: await this.customers.withRole('admin') };
+  }
+}
+
+/** The admin asking (their subject, for the audit); anyone else is refused, whatever the edge let through. */
+function adminOf(ctx: CallContext, what: string): string {
+  if (!ctx.caller?.roles.includes('admin')) {
+    throw permissionDenied('forbidden', `only an admin may ${what}`);
+  }
+  return ctx.caller.subject;
 }

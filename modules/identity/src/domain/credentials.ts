@@ -6,16 +6,10 @@ export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
-/** Accounts whose email an operator listed in FICUS_ADMIN_EMAILS are admins; everyone is a customer. */
-export function rolesFor(email: string, adminEmails: ReadonlySet<string>): Role[] {
-  return adminEmails.has(normalizeEmail(email)) ? ['customer', 'admin'] : ['customer'];
-}
-
-export function parseAdminEmails(value: string | undefined): Set<string> {
-  return new Set(
-    (value ?? '')
-      .split(',')
-      .map((email) => normalizeEmail(email))
-      .filter((email) => email.length > 0),
-  );
+/**
+ * The roles of a new account: a customer, whatever the registrant claims. An account becomes an
+ * admin only when an admin (or an operator, `ficus admins grant`) says so (issue 15).
+ */
+export function rolesOfNewAccount(): Role[] {
+  return ['customer'];
 }

@@ -4,15 +4,13 @@ import { CustomerRegistered } from '@contracts/identity';
 import { conflict } from '@contracts/kernel';
 import { Outbox } from '@infra/messaging';
 import { UnitOfWork } from '@infra/persistence';
-import { normalizeEmail, parseAdminEmails, rolesFor } from '../../domain/credentials';
+import { normalizeEmail, rolesOfNewAccount } from '../../domain/credentials';
 import { CustomerRepository } from '../../persistence/customer.repository';
 import { PasswordHasher } from '../password-hasher';
 import { RegisterCustomerCommand } from './register-customer.command';
 
 @CommandHandler(RegisterCustomerCommand)
 export class RegisterCustomerHandler implements ICommandHandler<RegisterCustomerCommand, { customerId: string }> {
-  private readonly adminEmails = parseAdminEmails(process.env.FICUS_ADMIN_EMAILS);
-
   constructor(
     private readonly uow: UnitOfWork,
     private readonly customers: CustomerRepository,
@@ -29,7 +27,7 @@ export class RegisterCustomerHandler implements ICommandHandler<RegisterCustomer
         customerId,
         email,
         passwordHash,
-        roles: rolesFor(email, this.adminEmails),
+        roles: rolesOfNewAccount(),
       });
       if (!inserted) {
         throw conflict('email-taken', 'an account with this email exists already');
