@@ -16,7 +16,12 @@ export async function startShop(label: string, options: { database?: DatabaseCon
   const fresh = options.database ? undefined : await freshDatabase(label);
   const database = options.database ?? fresh!.config;
   const app = await createMonolith({ database });
-  await app.listen(0, '127.0.0.1');
+  // A start that fails half-way (a bootstrap hook refusing) must not leave relays running.
+  await app.listen(0, '127.0.0.1').catch(async (error: unknown) => {
+    await app.close().catch(() => undefined);
+    await fresh?.drop();
+    throw error;
+  });
   const { port } = app.getHttpServer().address() as AddressInfo;
   return {
     app,

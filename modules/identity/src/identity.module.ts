@@ -2,6 +2,7 @@ import { Logger, Module, type OnApplicationBootstrap, type OnModuleInit } from '
 import { CqrsModule } from '@nestjs/cqrs';
 import { IdentityContract } from '@contracts/identity';
 import { ContextRuntime, FicusModule } from '@infra/runtime';
+import { KeyEncryption, KeyEncryptionError } from '@infra/security';
 import { ChangeAdminRoleHandler } from './application/admins/change-admin-role.handler';
 import { IdentityContractAdapter } from './application/identity.contract-adapter';
 import { LoginHandler } from './application/login/login.handler';
@@ -9,7 +10,7 @@ import { LogoutHandler } from './application/logout/logout.handler';
 import { PasswordHasher } from './application/password-hasher';
 import { RefreshTokensHandler } from './application/refresh/refresh-tokens.handler';
 import { RegisterCustomerHandler } from './application/register/register-customer.handler';
-import { SigningKeys } from './application/signing-keys/signing-keys';
+import { KEY_ENCRYPTION, SigningKeys } from './application/signing-keys/signing-keys';
 import { TokenIssuer } from './application/tokens/token-issuer';
 import { TOKEN_OPTIONS, tokenOptionsFromEnv } from './application/tokens/token.options';
 import { CustomerRepository } from './persistence/customer.repository';
@@ -20,6 +21,7 @@ import { CreateLoginThrottle1764000000601 } from './persistence/migrations/17640
 import { CreateRefreshTokens1764000000602 } from './persistence/migrations/1764000000602-create-refresh-tokens';
 import { SigningKeyActivation1764000000603 } from './persistence/migrations/1764000000603-signing-key-activation';
 import { CreateRoleChanges1764000000604 } from './persistence/migrations/1764000000604-create-role-changes';
+import { SealedSigningKeys1764000000605 } from './persistence/migrations/1764000000605-sealed-signing-keys';
 
 @Module({
   imports: [
@@ -33,11 +35,14 @@ import { CreateRoleChanges1764000000604 } from './persistence/migrations/1764000
         CreateRefreshTokens1764000000602,
         SigningKeyActivation1764000000603,
         CreateRoleChanges1764000000604,
+        SealedSigningKeys1764000000605,
       ],
     }),
   ],
   providers: [
     { provide: TOKEN_OPTIONS, useFactory: () => tokenOptionsFromEnv(process.env) },
+    // Refuses to start with NODE_ENV=production and no FICUS_KEY_ENCRYPTION_KEYS.
+    { provide: KEY_ENCRYPTION, useFactory: () => KeyEncryption.fromEnv(process.env) },
     CustomerRepository,
     LoginThrottleRepository,
     RefreshTokenRepository,
@@ -74,6 +79,8 @@ export class IdentityModule implements OnModuleInit, OnApplicationBootstrap {
    */
   async onApplicationBootstrap(): Promise<void> {
     await this.keys.signingKey().catch((error: unknown) => {
+      // Keys this process cannot open are a configuration to fix, not an outage to wait out.
+      if (error instanceof KeyEncryptionError) throw new Error(`identity cannot open its signing keys: ${error.message}`);
       new Logger('identity').warn(`signing key not loaded at start-up: ${error instanceof Error ? error.message : String(error)}`);
     });
   }

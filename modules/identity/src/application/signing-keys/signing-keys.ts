@@ -2,7 +2,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, importJWK, type JWK, type KeyLike } from 'jose';
 import { UnitOfWork } from '@infra/persistence';
+import { KeyEncryption } from '@infra/security';
 import { TOKEN_OPTIONS, type TokenOptions } from '../tokens/token.options';
+
+/** Identity's key-encryption keys (FICUS_KEY_ENCRYPTION_KEYS), made once at start-up. */
+export const KEY_ENCRYPTION = Symbol('KeyEncryption');
 
 export const SIGNING_ALGORITHM = 'ES256';
 
@@ -34,6 +38,11 @@ export interface SigningKey {
  * leak does not wait); edges then learn the key from the first token that names it. The JWKS
  * publishes every key not retired, so tokens of a replaced key verify until it retires, an hour
  * after its successor took over.
+ *
+ * Private halves are stored sealed with the key-encryption key (`KeyEncryption`, bound to the
+ * key's kid), never in plain text: a copy of the table signs nothing. Each load (under the table
+ * lock) seals again what an older key-encryption key or an older version left, and a retired key
+ * loses its private half, which nothing needs any more.
  */
 @Injectable()
 export class SigningKeys {
@@ -42,6 +51,7 @@ export class SigningKeys {
   constructor(
     private readonly uow: UnitOfWork,
     @Inject(TOKEN_OPTIONS) private readonly options: TokenOptions,
+    @Inject(KEY_ENCRYPTION) private readonly encryption: KeyEncryption,
   ) {}
 
   signingKey(): Promise<SigningKey> {
@@ -86,19 +96,21 @@ export class SigningKeys {
   private async loadOrRotate(force: boolean): Promise<SigningKey> {
     return this.uow.transaction(async (manager) => {
       await manager.query('LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE');
+      await this.sealAgain();
       const [row] = (await manager.query(
-        `SELECT kid, private_jwk,
+        `SELECT kid, private_jwk_sealed,
            active_from < now() - make_interval(days => $1) AS due,
            EXISTS (SELECT 1 FROM signing_keys WHERE retired_at IS NULL AND active_from > now()) AS successor_pending
          FROM signing_keys WHERE retired_at IS NULL AND active_from <= now() ORDER BY active_from DESC LIMIT 1`,
         [this.options.signingKeyRotateDays],
-      )) as Array<{ kid: string; private_jwk: JWK; due: boolean; successor_pending: boolean }>;
+      )) as Array<{ kid: string; private_jwk_sealed: string; due: boolean; successor_pending: boolean }>;
       let key: SigningKey;
       if (!row || force) {
         key = await this.create(0);
       } else {
         if (row.due && !row.successor_pending) await this.create(PUBLISH_BEFORE_SIGNING_SECONDS);
-        key = { kid: row.kid, privateKey: await importJWK(row.private_jwk, SIGNING_ALGORITHM) };
+        const privateJwk = JSON.parse(this.encryption.open(row.private_jwk_sealed, row.kid)) as JWK;
+        key = { kid: row.kid, privateKey: await importJWK(privateJwk, SIGNING_ALGORITHM) };
       }
       await manager.query(
         `UPDATE signing_keys k SET retired_at = now()
@@ -107,8 +119,28 @@ export class SigningKeys {
            WHERE newer.active_from > k.active_from AND newer.active_from < now() - make_interval(secs => $1))`,
         [RETIRE_REPLACED_KEY_AFTER_SECONDS],
       );
+      await manager.query('UPDATE signing_keys SET private_jwk = NULL, private_jwk_sealed = NULL WHERE retired_at IS NOT NULL AND (private_jwk IS NOT NULL OR private_jwk_sealed IS NOT NULL)');
       return key;
     });
+  }
+
+  /**
+   * Seals the private halves still in plain text (stored before keys were sealed) or sealed with
+   * a key-encryption key other than the current one (being rotated out). Inside loadOrRotate's
+   * transaction, under its lock.
+   */
+  private async sealAgain(): Promise<void> {
+    const rows = (await this.uow.manager.query(
+      'SELECT kid, private_jwk, private_jwk_sealed FROM signing_keys WHERE retired_at IS NULL AND (private_jwk IS NOT NULL OR private_jwk_sealed IS NOT NULL)',
+    )) as Array<{ kid: string; private_jwk: JWK | null; private_jwk_sealed: string | null }>;
+    for (const row of rows) {
+      if (row.private_jwk === null && row.private_jwk_sealed !== null && !this.encryption.needsResealing(row.private_jwk_sealed)) continue;
+      const plain = row.private_jwk !== null ? JSON.stringify(row.private_jwk) : this.encryption.open(row.private_jwk_sealed!, row.kid);
+      await this.uow.manager.query('UPDATE signing_keys SET private_jwk = NULL, private_jwk_sealed = $2 WHERE kid = $1', [
+        row.kid,
+        this.encryption.seal(plain, row.kid),
+      ]);
+    }
   }
 
   /** A new key, signing `activeInSeconds` from now. */
@@ -120,9 +152,9 @@ export class SigningKeys {
     // Called inside loadOrRotate's transaction, so the manager is its. clock_timestamp(), not
     // now(): two rotations within one instant of transaction time must still order.
     await this.uow.manager.query(
-      `INSERT INTO signing_keys (kid, algorithm, private_jwk, public_jwk, created_at, active_from)
+      `INSERT INTO signing_keys (kid, algorithm, private_jwk_sealed, public_jwk, created_at, active_from)
        VALUES ($1, $2, $3, $4, clock_timestamp(), clock_timestamp() + make_interval(secs => $5))`,
-      [kid, SIGNING_ALGORITHM, JSON.stringify(privateJwk), JSON.stringify(publicJwk), activeInSeconds],
+      [kid, SIGNING_ALGORITHM, this.encryption.seal(JSON.stringify(privateJwk), kid), JSON.stringify(publicJwk), activeInSeconds],
     );
     return { kid, privateKey };
   }
