@@ -68,6 +68,36 @@ export function observeBreaker(breaker: ObservedBreaker): { forget(): void } {
   return { forget: () => observedBreakers.delete(breaker) };
 }
 
+/** A target reached through the registry: its instances now, by whether calls go to them. */
+export interface ObservedPeer {
+  readonly target: string;
+  instances(): ReadonlyArray<{ readonly ejected: boolean }>;
+}
+
+const observedPeers = new Set<ObservedPeer>();
+
+new Gauge({
+  name: 'ficus_peer_instances',
+  help: 'Live instances of each target this process balances over (service registry), by state: serving or ejected',
+  labelNames: ['target', 'state'],
+  registers: [processMetrics],
+  collect() {
+    this.reset();
+    for (const peer of observedPeers) {
+      const instances = peer.instances();
+      const ejected = instances.filter((i) => i.ejected).length;
+      this.set({ target: peer.target, state: 'serving' }, instances.length - ejected);
+      this.set({ target: peer.target, state: 'ejected' }, ejected);
+    }
+  },
+});
+
+/** Exposes a balanced target's instance counts at /metrics until `forget` is called (when its transport closes). */
+export function observePeer(peer: ObservedPeer): { forget(): void } {
+  observedPeers.add(peer);
+  return { forget: () => observedPeers.delete(peer) };
+}
+
 /**
  * Contract calls a caller sent to each version of a target it splits traffic for (a canary, or
  * an extracted service beside its in-process copy): the share each version really took.

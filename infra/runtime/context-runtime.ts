@@ -210,14 +210,42 @@ export class ContextRuntime implements OnApplicationBootstrap, BeforeApplication
     }
   }
 
-  async readiness(): Promise<ReadinessReport> {
+  /**
+   * Whether this context reaches its database with its migrations applied. One answer serves
+   * every /ready within a second, and concurrent ones share the probe in flight: a burst of
+   * probes is one `SELECT 1`, not one each. Applied migrations stay applied, so they are checked
+   * until they are, then no more. A probe gives up after a second (a pool with no free
+   * connection, a server that does not answer). What went wrong goes to the log, not the answer.
+   */
+  readonly readiness: () => Promise<ReadinessReport> = sharedRead(() => this.probeReadiness(), READINESS_SHARED_MS);
+  private migrationsApplied = false;
+
+  private async probeReadiness(): Promise<ReadinessReport> {
     try {
-      await this.dataSource.query('SELECT 1');
-      const pending = await this.dataSource.showMigrations();
-      return { context: this.context, ready: !pending, detail: pending ? 'migrations pending' : 'up' };
+      await withinTime(this.dataSource.query('SELECT 1'), READINESS_TIMEOUT_MS);
+      if (!this.migrationsApplied) {
+        if (await withinTime(this.dataSource.showMigrations(), READINESS_TIMEOUT_MS)) {
+          return { context: this.context, ready: false, detail: 'migrations pending' };
+        }
+        this.migrationsApplied = true;
+      }
+      return { context: this.context, ready: true, detail: 'up' };
     } catch (error) {
       this.logger.warn({ err: error }, 'not ready');
-      return { context: this.context, ready: false, detail: error instanceof Error ? error.message : String(error) };
+      return { context: this.context, ready: false, detail: 'the database does not answer' };
     }
   }
+}
+
+const READINESS_SHARED_MS = 1_000;
+const READINESS_TIMEOUT_MS = 1_000;
+
+/** `work`, or a rejection once `ms` have passed (the work itself goes on and is ignored). */
+function withinTime<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  work.catch(() => undefined); // a late failure after the timeout is not unhandled
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

@@ -108,9 +108,9 @@ it('balances over two inventory instances, loses one to SIGKILL without a failed
   const before = await servedBy();
   expect(before['inventory-a']).toBeGreaterThan(0);
   expect(before['inventory-b']).toBeGreaterThan(0);
-  const ready200 = (await (await fetch(`http://127.0.0.1:${CORE.http}/ready`)).text());
-  expect(ready200).toMatch(/peer:inventory/);
-  expect(ready200).toMatch(/2 of 2 instances/);
+  const metrics = () => fetch(`http://127.0.0.1:${CORE.http}/metrics`).then((answer) => answer.text());
+  expect(await (await fetch(`http://127.0.0.1:${CORE.http}/ready`)).text()).toMatch(/peer:inventory/);
+  expect(await metrics()).toMatch(/ficus_peer_instances\{target="inventory",state="serving"\} 2/);
 
   // Calls keep coming, four at a time, while instance b is killed.
   const results: Array<{ status: number; at: number }> = [];
@@ -142,7 +142,7 @@ it('balances over two inventory instances, loses one to SIGKILL without a failed
   expect(results.filter((r) => r.status !== 200)).toEqual([]); // every call, including those in flight at the kill
   const after = await servedBy();
   expect(after['inventory-a']).toBeGreaterThanOrEqual(before['inventory-a'] + afterKill.length);
-  await eventually(async () => (await fetch(`http://127.0.0.1:${CORE.http}/ready`)).text(), { until: (text) => /1 of 1 instances/.test(text), timeoutMs: 10_000 });
+  await eventually(metrics, { until: (text) => /ficus_peer_instances\{target="inventory",state="serving"\} 1\n/.test(text), timeoutMs: 10_000 });
 
   // A graceful stop leaves at once: under a TTL of a minute, only a deleted entry is missing.
   expect(await liveInstances(60_000)).toEqual(['inventory-a', 'inventory-b']);

@@ -3,9 +3,10 @@ import { NestFactory } from '@nestjs/core';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import type { AddressInfo } from 'node:net';
 import { HealthModule } from '@apps/http-edge';
-import { FicusModule, GrpcPeerProbe, KafkaBrokerProbe, ProcessReadiness, type DependencyStatus } from '@infra/runtime';
+import { ContextRegistry, FicusModule, GrpcPeerProbe, KafkaBrokerProbe, ProcessReadiness, type DependencyStatus } from '@infra/runtime';
 import { eventually } from '../support/eventually';
 import { FaultProxy } from '../support/fault-proxy';
+import { startShop, type RunningShop } from '../support/shop';
 import { KAFKA_BROKERS } from '../support/topology-shop';
 
 const [brokerHost, brokerPort] = KAFKA_BROKERS[0].split(':');
@@ -139,7 +140,9 @@ describe('GET /ready with dependencies besides the databases', () => {
     peer.status = { up: false, detail: 'UNAVAILABLE' };
     const answer = await ready();
     expect(answer.status).toBe(200);
-    expect(answer.body).toMatchObject({ status: 'ok', error: { 'peer:payments': { status: 'down', detail: 'UNAVAILABLE' } } });
+    expect(answer.body).toMatchObject({ status: 'ok', error: { 'peer:payments': { status: 'down', gatesReadiness: false } } });
+    // Why is for the log: anyone can read /ready.
+    expect(JSON.stringify(answer.body)).not.toContain('UNAVAILABLE');
     peer.status = { up: true, detail: 'up' };
   });
 
@@ -152,10 +155,36 @@ describe('GET /ready with dependencies besides the databases', () => {
       status: 503,
       code: 'not-ready',
       detail: 'not ready: kafka',
-      error: { kafka: { status: 'down', detail: 'broker not reachable' } },
+      error: { kafka: { status: 'down', gatesReadiness: true } },
       details: { 'peer:payments': { status: 'up' } },
     });
+    expect(JSON.stringify(answer.body)).not.toContain('broker not reachable');
     broker.status = { up: true, detail: 'up' };
     expect((await ready()).status).toBe(200);
+  });
+});
+
+describe('GET /ready under a burst (monolith)', () => {
+  let shop: RunningShop;
+
+  beforeAll(async () => {
+    shop = await startShop('ready_burst');
+  });
+  afterAll(() => shop?.close());
+
+  it('costs each database one probe however many ask at once, and checks applied migrations once', async () => {
+    const runtimes = shop.app.get(ContextRegistry).all();
+    expect((await fetch(`${shop.baseUrl}/ready`)).status).toBe(200); // migrations found applied
+    const queries = runtimes.map((runtime) => jest.spyOn(runtime.dataSource, 'query'));
+    const migrations = runtimes.map((runtime) => jest.spyOn(runtime.dataSource, 'showMigrations'));
+    try {
+      const answers = await Promise.all(Array.from({ length: 100 }, () => fetch(`${shop.baseUrl}/ready`).then((answer) => answer.status)));
+      expect(answers.every((status) => status === 200)).toBe(true);
+      // Shared: one probe per second of the burst at most, not one per request (100 before).
+      for (const spy of queries) expect(spy.mock.calls.length).toBeLessThanOrEqual(10);
+      for (const spy of migrations) expect(spy).not.toHaveBeenCalled();
+    } finally {
+      [...queries, ...migrations].forEach((spy) => spy.mockRestore());
+    }
   });
 });

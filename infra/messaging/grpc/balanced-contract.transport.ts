@@ -1,6 +1,6 @@
 import { Counter } from 'prom-client';
 import { ContractError, unavailable, type CallContext, type Contract } from '@contracts/kernel';
-import { processMetrics } from '@infra/observability';
+import { observePeer, processMetrics } from '@infra/observability';
 import type { ContractTransport } from '../contract-transport';
 
 /** One instance of a target, as discovery reports it. */
@@ -99,6 +99,7 @@ export class BalancedContractTransport implements ClosableTransport {
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly unsubscribe: () => void;
+  private readonly observed: { forget(): void };
   private closed = false;
 
   constructor(private readonly options: BalancedTransportOptions) {
@@ -108,6 +109,7 @@ export class BalancedContractTransport implements ClosableTransport {
     this.random = options.random ?? Math.random;
     this.update(options.source.current());
     this.unsubscribe = options.source.subscribe((endpoints) => this.update(endpoints));
+    this.observed = observePeer({ target: options.target, instances: () => this.snapshot() });
   }
 
   /** The instances balanced over now, and whether each is ejected. */
@@ -181,6 +183,7 @@ export class BalancedContractTransport implements ClosableTransport {
 
   close(): void {
     this.closed = true;
+    this.observed.forget();
     this.unsubscribe();
     this.instances.forEach((instance) => instance.transport.close());
     this.instances.clear();

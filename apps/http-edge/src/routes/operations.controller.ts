@@ -1,4 +1,4 @@
-import { Controller, Get, Inject, Param, Post, Req, Res, ServiceUnavailableException, UseGuards } from '@nestjs/common';
+import { Controller, Get, Inject, Logger, Param, Post, Req, Res, ServiceUnavailableException, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
 import { HealthCheck, HealthCheckService, type HealthCheckResult, type HealthIndicatorResult } from '@nestjs/terminus';
 import { z } from 'zod';
@@ -18,6 +18,8 @@ export const ReplayParams = z.object({ context: z.string().regex(/^[a-z]+$/), id
 /** Liveness and readiness: every ficus process serves these, the edge and each service alike. */
 @Controller()
 export class HealthController {
+  private readonly logger = new Logger('Readiness');
+
   constructor(
     private readonly health: HealthCheckService,
     private readonly registry: ContextRegistry,
@@ -37,7 +39,10 @@ export class HealthController {
    * calls are reported too (`peer:<target>`), but a peer that is down does not make this process
    * unready: taking it out of rotation would not bring the peer back, and unready callers would
    * cascade one outage into all of them, while the breakers already answer fast (docs/adr/0020).
-   * Not ready is 503 problem+json with every indicator, so the operator sees which one failed.
+   * Not ready is 503 problem+json with every indicator's status, so the operator sees which one
+   * failed; why it failed (an error's text, an address) is in the log, never in the answer, which
+   * anyone can read (issue 15). Each context's answer is shared for a second (ContextRuntime), so
+   * a burst of probes costs the databases one query each.
    */
   @Get('ready')
   @HealthCheck()
@@ -57,13 +62,15 @@ export class HealthController {
         throw error;
       });
     const blocking = Object.keys(result.error ?? {}).filter((name) => !reportedOnly.has(name));
+    for (const [name, indicator] of Object.entries(result.error ?? {})) {
+      this.logger.warn({ indicator: name, detail: (indicator as { detail?: unknown }).detail }, 'readiness indicator down');
+    }
+    const shown = { info: withoutDetails(result.info), error: withoutDetails(result.error), details: withoutDetails(result.details) };
     if (result.status === 'shutting_down' || blocking.length > 0) {
       const what = result.status === 'shutting_down' ? 'shutting down' : blocking.join(', ');
-      throw new ProblemError(
-        problem(503, 'not-ready', `not ready: ${what}`, { info: result.info, error: result.error, details: result.details }),
-      );
+      throw new ProblemError(problem(503, 'not-ready', `not ready: ${what}`, shown));
     }
-    return { ...result, status: 'ok' };
+    return { ...result, ...shown, status: 'ok' } as HealthCheckResult;
   }
 
   /** Prometheus scrape: process metrics, breaker states, admission control. */
@@ -71,6 +78,18 @@ export class HealthController {
   async metrics(@Res() response: Response): Promise<void> {
     response.type(processMetrics.contentType).send(await processMetrics.metrics());
   }
+}
+
+/** Indicators with their status (and whether they gate), not why: that is for the log. */
+function withoutDetails(indicators: Partial<HealthIndicatorResult> | undefined): Record<string, { status: string; gatesReadiness?: boolean }> | undefined {
+  if (!indicators) return undefined;
+  return Object.fromEntries(
+    Object.entries(indicators).flatMap(([name, indicator]) => {
+      if (!indicator) return [];
+      const gatesReadiness = (indicator as { gatesReadiness?: boolean }).gatesReadiness;
+      return [[name, gatesReadiness === undefined ? { status: indicator.status } : { status: indicator.status, gatesReadiness }]];
+    }),
+  );
 }
 
 async function indicatorOf(dependency: DependencyCheck): Promise<HealthIndicatorResult> {
