@@ -24,8 +24,10 @@ const DEVELOPMENT_KEK: Kek = { id: 'development', key: createHash('sha256').upda
  * `FICUS_KEY_ENCRYPTION_KEYS` lists the keys as `<id>:<32 bytes in base64>`, comma-separated;
  * the first seals, all of them open, so a key is rotated by putting a new one first and dropping
  * the old one once everything was sealed again (`needsResealing`). With `NODE_ENV=production`
- * the variable is required; otherwise a fixed development key (not a secret) stands in. A sealed
- * value reads `kek1:<key id>:<iv>:<tag>:<ciphertext>` (base64url).
+ * the variable is required; otherwise a fixed development key (not a secret) stands in, and it
+ * still opens what it sealed once real keys are set, so a development database moves over to
+ * them (never in production: what that key sealed is as good as plain text). A sealed value
+ * reads `kek1:<key id>:<iv>:<tag>:<ciphertext>` (base64url).
  */
 export class KeyEncryption {
   private constructor(private readonly keys: readonly Kek[]) {}
@@ -50,7 +52,8 @@ export class KeyEncryption {
       return { id, key };
     });
     if (new Set(keys.map((k) => k.id)).size !== keys.length) throw new Error('FICUS_KEY_ENCRYPTION_KEYS names one key id twice');
-    return new KeyEncryption(keys);
+    if (keys.some((k) => k.id === DEVELOPMENT_KEK.id)) throw new Error(`FICUS_KEY_ENCRYPTION_KEYS: the key id "${DEVELOPMENT_KEK.id}" is reserved`);
+    return new KeyEncryption(env.NODE_ENV === 'production' ? keys : [...keys, DEVELOPMENT_KEK]);
   }
 
   /** Whether values are sealed with the development key (no FICUS_KEY_ENCRYPTION_KEYS). */

@@ -30,8 +30,18 @@ describe('key-encryption keys (FICUS_KEY_ENCRYPTION_KEYS)', () => {
     expect(rotated.needsResealing(rotated.seal('value', 'row'))).toBe(false);
   });
 
+  it('outside production, what the development key sealed still opens once real keys are set (and is due to be sealed again); in production it does not', () => {
+    const sealed = KeyEncryption.fromEnv({}).seal('value', 'row');
+    const real = kek('k1');
+    const development = KeyEncryption.fromEnv({ FICUS_KEY_ENCRYPTION_KEYS: real });
+    expect(development.open(sealed, 'row')).toBe('value');
+    expect(development.needsResealing(sealed)).toBe(true);
+    expect(() => KeyEncryption.fromEnv({ FICUS_KEY_ENCRYPTION_KEYS: real, NODE_ENV: 'production' }).open(sealed, 'row')).toThrow(KeyEncryptionError);
+  });
+
   it('are required with NODE_ENV=production, and must be well formed', () => {
     expect(() => KeyEncryption.fromEnv({ NODE_ENV: 'production' })).toThrow(/FICUS_KEY_ENCRYPTION_KEYS is required with NODE_ENV=production/);
+    expect(() => KeyEncryption.fromEnv({ FICUS_KEY_ENCRYPTION_KEYS: `development:${randomBytes(32).toString('base64')}` })).toThrow(/reserved/);
     expect(KeyEncryption.fromEnv({}).usesDevelopmentKey).toBe(true);
     for (const bad of ['k1', 'k1:', `k1:${randomBytes(16).toString('base64')}`, `bad id:${randomBytes(32).toString('base64')}`, `${kek('a')},${kek('a')}`.replace(/a:[^,]*$/, `a:${randomBytes(32).toString('base64')}`)]) {
       expect(() => KeyEncryption.fromEnv({ FICUS_KEY_ENCRYPTION_KEYS: bad })).toThrow(/FICUS_KEY_ENCRYPTION_KEYS/);
