@@ -1,6 +1,7 @@
 import { createPublicKey, randomUUID } from 'node:crypto';
 import { base64url, exportJWK, generateKeyPair, importJWK, SignJWT, UnsecuredJWT, type JWK, type KeyLike } from 'jose';
 import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER, ACCESS_TOKEN_TYPE } from '@contracts/identity';
+import { KeyEncryption } from '@infra/security';
 import { ShopClient, type HttpAnswer } from '../support/http-client';
 import { startShop, type RunningShop } from '../support/shop';
 import { asAdmin } from '../support/test-database';
@@ -24,11 +25,13 @@ describe('JWT attacks on the edge (monolith)', () => {
     anonymous = new ShopClient(shop.baseUrl);
     customer = await anonymous.signUp();
     other = await anonymous.signUp();
-    const [row] = await asAdmin<{ kid: string; private_jwk: JWK }>(
+    // The key identity signs with, opened as identity opens it (sealed at rest, this environment's key-encryption keys).
+    const [row] = await asAdmin<{ kid: string; private_jwk_sealed: string }>(
       shop.database,
-      'SELECT kid, private_jwk FROM identity.signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC LIMIT 1',
+      'SELECT kid, private_jwk_sealed FROM identity.signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC LIMIT 1',
     );
-    realKey = { kid: row!.kid, privateKey: (await importJWK(row!.private_jwk, 'ES256')) as KeyLike };
+    const privateJwk = JSON.parse(KeyEncryption.fromEnv(process.env).open(row!.private_jwk_sealed, row!.kid)) as JWK;
+    realKey = { kid: row!.kid, privateKey: (await importJWK(privateJwk, 'ES256')) as KeyLike };
     const jwks = await anonymous.get<{ keys: JWK[] }>('/.well-known/jwks.json');
     publicJwk = jwks.body.keys.find((key) => key.kid === row!.kid)!;
   });
@@ -212,7 +215,7 @@ describe('issuer and audience from the environment', () => {
     expect(claims).toMatchObject({ iss: 'https://id.shop.example.com', aud: 'https://api.shop.example.com' });
     expect((await customer.get('/customers/me/orders')).status).toBe(200);
 
-    const [row] = await asAdmin<{ kid: string; private_jwk: JWK }>(shop.database, 'SELECT kid, private_jwk FROM identity.signing_keys LIMIT 1');
+    const [row] = await asAdmin<{ kid: string; private_jwk_sealed: string }>(shop.database, 'SELECT kid, private_jwk_sealed FROM identity.signing_keys LIMIT 1');
     const now = Math.floor(Date.now() / 1000);
     const withDefaults = await new SignJWT({ roles: ['customer'] })
       .setProtectedHeader({ alg: 'ES256', kid: row!.kid, typ: ACCESS_TOKEN_TYPE })
@@ -222,7 +225,7 @@ describe('issuer and audience from the environment', () => {
       .setIssuedAt(now)
       .setNotBefore(now)
       .setExpirationTime(now + 600)
-      .sign(await importJWK(row!.private_jwk, 'ES256'));
+      .sign(await importJWK(JSON.parse(KeyEncryption.fromEnv(process.env).open(row!.private_jwk_sealed, row!.kid)) as JWK, 'ES256'));
     expect((await anonymous.withToken(withDefaults).get('/customers/me/orders')).status).toBe(401);
   });
 });
