@@ -40,6 +40,8 @@ export const IdentityContract = defineContract('identity', 'identity.v1.Identity
     TokensSchema.extend({ refreshToken: z.string().optional(), refreshExpiresIn: z.number().int().optional() }),
     { idempotent: false },
   ),
+  /** Proves the mailbox: the token mailed at registration, used up; unknown, used or expired tokens are one error. */
+  confirmEmail: unary(z.object({ token: z.string().min(1).max(512) }), z.object({ customerId: IdSchema }), { idempotent: false }),
   /** Trades a refresh token for new tokens; the one presented is used up (rotation). */
   refresh: unary(z.object({ refreshToken: RefreshTokenSchema }), TokensSchema, { idempotent: false }),
   /** Revokes the refresh token's whole family: every token rotated from the same login. */

@@ -25,6 +25,15 @@ export const NotificationsContract = defineContract('notifications', 'notificati
     z.object({ items: z.array(NotificationViewSchema), total: z.number().int() }),
     { idempotent: true },
   ),
+  /**
+   * Development only (refused with NODE_ENV=production): what the shop mailed to `to`, newest
+   * first, as Phoenix's dev mailbox shows it. Behind `GET /dev/mailbox`.
+   */
+  mailbox: unary(
+    z.object({ to: z.string().min(1).max(254) }),
+    z.object({ items: z.array(z.object({ subject: z.string(), text: z.string(), kind: z.string(), sentAt: z.iso.datetime({ offset: true }) })) }),
+    { idempotent: true },
+  ),
 }, NotificationsServiceDefinition);
 
 export type NotificationsApi = ContractApi<typeof NotificationsContract>;

@@ -5,6 +5,7 @@ import { createMonolith } from '@apps/monolith';
 import { freshDatabase } from '../support/test-database';
 import { fieldDroppingProxy, listenInPactRange, listenServer } from './support/http-servers';
 import { committedPactsOf, HTTP_EDGE } from './support/pact-files';
+import { ShopClient } from '../support/http-client';
 import { ShopWebClient } from './support/shop-web.client';
 import { PASSWORD, SHOP_STATES } from './support/shop-web.states';
 import { verifyPacts } from './support/verify';
@@ -40,7 +41,7 @@ const newEmail = () => `shop-web-${randomUUID().slice(0, 12)}@example.com`;
 async function signedIn(): Promise<ShopWebClient> {
   const shop = new ShopWebClient(baseUrl);
   const email = newEmail();
-  await shop.signUp(email, PASSWORD);
+  await new ShopClient(baseUrl).signUp(email, PASSWORD); // registers and confirms the mailbox, as a customer would
   token = await shop.signIn(email, PASSWORD);
   return shop;
 }
@@ -54,7 +55,7 @@ const stateHandlers = {
   [SHOP_STATES.newEmail]: async () => ({ email: newEmail() }),
   [SHOP_STATES.registered]: async () => {
     const email = newEmail();
-    await new ShopWebClient(baseUrl).signUp(email, PASSWORD);
+    await new ShopClient(baseUrl).signUp(email, PASSWORD);
     return { email };
   },
   [SHOP_STATES.signedIn]: async () => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, credentials, type ServiceError } from '@grpc/grpc-js';
 import type { MessageDescriptor } from '@pact-foundation/pact';
 import { CatalogContract } from '@contracts/catalog';
-import { CustomerRegistered, IdentityContract } from '@contracts/identity';
+import { CustomerRegistered, EmailConfirmationRequested, IdentityContract, RegistrationAttempted } from '@contracts/identity';
 import { StockReleased, StockReservationFailed, StockReserved } from '@contracts/inventory';
 import { ALL_EVENTS } from '@contracts/all-contracts';
 import type { EventDefinition } from '@contracts/kernel';
@@ -53,10 +53,11 @@ beforeAll(async () => {
   grpc.expose(CatalogContract);
   grpcClient = new Client(`127.0.0.1:${await grpc.listen()}`, credentials.createInsecure());
 
-  ({ customerId } = await shop.client(IdentityContract).register(callContext(), {
-    email: `pact-${randomUUID().slice(0, 8)}@example.com`,
-    password: 'correct horse battery',
-  }));
+  const email = `pact-${randomUUID().slice(0, 8)}@example.com`;
+  ({ customerId } = await shop.client(IdentityContract).register(callContext(), { email, password: 'correct horse battery' }));
+  // Confirmed (as its link would), then registered again: identity tells the owner (registration-attempted).
+  await asAdmin(shop.database, 'UPDATE identity.customers SET email_confirmed_at = now() WHERE customer_id = $1', [customerId]);
+  await shop.client(IdentityContract).register(callContext(), { email, password: 'another password here' });
   const place = async (quantity: number, paymentToken: string) =>
     (await shop.client(OrderingContract).placeOrder(asCustomer(customerId), { customerId, items: [{ sku: 'FICUS-LYRATA', quantity }], paymentToken })).orderId;
   orders.confirmed = await place(1, 'tok_visa');
@@ -73,6 +74,8 @@ afterAll(async () => {
 /** Which of the orders (or the sign-up) makes the provider write each event. */
 const AGGREGATE_OF: Record<string, () => string> = {
   [describeEvent(CustomerRegistered)]: () => customerId,
+  [describeEvent(EmailConfirmationRequested)]: () => customerId,
+  [describeEvent(RegistrationAttempted)]: () => customerId,
   [describeEvent(OrderCreated)]: () => orders.confirmed,
   [describeEvent(OrderConfirmed)]: () => orders.confirmed,
   [describeEvent(OrderFailed)]: () => orders.declined,

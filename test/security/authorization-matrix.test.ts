@@ -84,7 +84,11 @@ describe('authorization matrix (monolith)', () => {
     { method: 'GET', route: 'catalog/products/:sku', path: () => '/catalog/products/FICUS-LYRATA', expected: anyone(200) },
     { method: 'GET', route: 'inventory/stock/:sku', path: () => '/inventory/stock/FICUS-LYRATA', expected: anyone(200) },
     { method: 'POST', route: 'inventory/stock/:sku/restock', path: () => '/inventory/stock/FICUS-LYRATA/restock', body: () => ({ quantity: 1 }), expected: adminOnly(201) },
-    { method: 'POST', route: 'identity/register', path: () => '/identity/register', body: () => ({ email: `new-${randomUUID()}@example.com`, password: 'long enough pw' }), expected: anyone(201) },
+    { method: 'POST', route: 'identity/register', path: () => '/identity/register', body: () => ({ email: `new-${randomUUID()}@example.com`, password: 'long enough pw' }), expected: anyone(202) },
+    // A token nobody was mailed: anyone may try, and gets the same refusal.
+    { method: 'POST', route: 'identity/confirm', path: () => '/identity/confirm', body: () => ({ token: `bogus-${randomUUID()}` }), expected: anyone(422) },
+    { method: 'GET', route: 'identity/confirm', path: () => `/identity/confirm?token=bogus-${randomUUID()}`, expected: anyone(422) },
+    { method: 'GET', route: 'dev/mailbox', path: () => `/dev/mailbox?to=${encodeURIComponent(customerEmail)}`, expected: anyone(200) },
     { method: 'POST', route: 'identity/login', path: () => '/identity/login', body: () => credentials, expected: anyone(200) },
     { method: 'POST', route: 'identity/token', path: () => '/identity/token', body: freshRefreshToken, expected: anyone(200) },
     { method: 'POST', route: 'identity/logout', path: () => '/identity/logout', body: freshRefreshToken, expected: anyone(204) },

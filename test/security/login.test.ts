@@ -25,7 +25,7 @@ describe('passwords and login (monolith)', () => {
 
   it('stores argon2id hashes with m ≥ 19 MiB, t ≥ 2, p = 1', async () => {
     const address = email();
-    expect((await anonymous.post('/identity/register', { email: address, password: PASSWORD })).status).toBe(201);
+    expect((await anonymous.post('/identity/register', { email: address, password: PASSWORD })).status).toBe(202);
     const [row] = await asAdmin<{ password_hash: string }>(shop.database, 'SELECT password_hash FROM identity.customers WHERE email = $1', [address]);
     const match = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/.exec(row!.password_hash);
     expect(match).not.toBeNull();

@@ -31,11 +31,12 @@ describe('refresh tokens (monolith)', () => {
   /** A new customer's first sign-in. */
   async function signIn(): Promise<Tokens & { customerId: string; email: string }> {
     const email = `refresh-${randomUUID()}@example.com`;
-    const registered = await anonymous.post<{ customerId: string }>('/identity/register', { email, password: PASSWORD });
-    expect(registered.status).toBe(201);
+    const registered = await anonymous.post('/identity/register', { email, password: PASSWORD });
+    expect(registered.status).toBe(202);
+    const customerId = await anonymous.confirmEmail(email);
     const login = await anonymous.post<Tokens>('/identity/login', { email, password: PASSWORD });
     expect(login.status).toBe(200);
-    return { ...login.body, customerId: registered.body.customerId, email };
+    return { ...login.body, customerId, email };
   }
   const refresh = (refreshToken: unknown) => anonymous.post<Tokens>('/identity/token', { refreshToken });
   const logout = (refreshToken: unknown) => anonymous.post('/identity/logout', { refreshToken });

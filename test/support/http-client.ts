@@ -62,13 +62,33 @@ export class ShopClient {
     return this.request<T>('POST', path, { body, headers });
   }
 
-  /** Registers a new customer and returns a client that acts as them. */
+  /** Registers a new customer, confirms their address as they would (the mailed link), and returns a client that acts as them. */
   async signUp(email = `customer-${randomUUID()}@example.com`, password = 'correct horse battery'): Promise<ShopClient & { customerId: string }> {
-    const registered = await this.post<{ customerId: string }>('/identity/register', { email, password });
-    if (registered.status !== 201) throw new Error(`register failed: ${registered.status} ${JSON.stringify(registered.body)}`);
+    const registered = await this.post('/identity/register', { email, password });
+    if (registered.status !== 202) throw new Error(`register failed: ${registered.status} ${JSON.stringify(registered.body)}`);
+    const customerId = await this.confirmEmail(email);
     const login = await this.post<{ accessToken: string }>('/identity/login', { email, password });
     if (login.status !== 200) throw new Error(`login failed: ${login.status} ${JSON.stringify(login.body)}`);
-    return Object.assign(this.withToken(login.body.accessToken), { customerId: registered.body.customerId });
+    return Object.assign(this.withToken(login.body.accessToken), { customerId });
+  }
+
+  /** The token of the newest confirmation email to `email`, read from the development mailbox (it arrives through an event: polled). */
+  async confirmationToken(email: string): Promise<string> {
+    return eventually(
+      async () => {
+        const box = await new ShopClient(this.baseUrl).get<{ items?: Array<{ kind: string; text: string }> }>(`/dev/mailbox?to=${encodeURIComponent(email)}`);
+        const mail = box.body.items?.find((item) => item.kind === 'email-confirmation');
+        return mail ? /\/identity\/confirm\?token=([A-Za-z0-9_-]+)/.exec(mail.text)?.[1] : undefined;
+      },
+      { until: (token) => token !== undefined, what: `the confirmation email to ${email}` },
+    ) as Promise<string>;
+  }
+
+  /** Follows the confirmation link mailed to `email`; the account's id. */
+  async confirmEmail(email: string): Promise<string> {
+    const confirmed = await this.post<{ customerId: string }>('/identity/confirm', { token: await this.confirmationToken(email) });
+    if (confirmed.status !== 200) throw new Error(`confirm failed: ${confirmed.status} ${JSON.stringify(confirmed.body)}`);
+    return confirmed.body.customerId;
   }
 
   async placeOrder(items: Array<{ sku: string; quantity: number }>, paymentToken = 'tok_visa', headers?: Record<string, string>) {

@@ -43,7 +43,7 @@ describe('bad input (monolith)', () => {
     ['product page size 1000', () => anonymous.get('/catalog/products?pageSize=1000'), 400, 'invalid-query'],
     ['register with a bad email', () => anonymous.post('/identity/register', { email: 'nope', password: 'long enough pw' }), 422, 'validation-failed'],
     ['register with a short password', () => anonymous.post('/identity/register', { email: 'a@example.com', password: 'short' }), 422, 'validation-failed'],
-    ['register an email twice', () => anonymous.post('/identity/register', { email: 'taken@example.com', password: 'another password' }), 409, 'email-taken'],
+    ['confirm with a token nobody was mailed', () => anonymous.post('/identity/confirm', { token: 'not-a-token-anyone-was-sent' }), 422, 'invalid-confirmation-token'],
     ['login with a wrong password', () => anonymous.post('/identity/login', { email: 'taken@example.com', password: 'wrong password' }), 401, 'invalid-credentials'],
     ['login as nobody', () => anonymous.post('/identity/login', { email: 'nobody@example.com', password: 'whatever it is' }), 401, 'invalid-credentials'],
     ['restock as a customer', () => customer.post('/inventory/stock/SOIL-MIX/restock', { quantity: 5 }), 403, 'forbidden'],

@@ -6,6 +6,7 @@ import { AuthGuard } from './auth/auth.guard';
 import { LastKnownProductNames } from './fallbacks/product-names';
 import { RequestContexts } from './request-context';
 import { CatalogController } from './routes/catalog.controller';
+import { DevMailboxController } from './routes/dev-mailbox.controller';
 import { IdentityController } from './routes/identity.controller';
 import { JwksController } from './routes/jwks.controller';
 import { NotificationsController } from './routes/notifications.controller';
@@ -25,7 +26,16 @@ import { rateLimiterProvider } from './rate-limit/rate-limiter';
     HealthModule,
     FicusModule.clients(ALL_CONTRACTS),
   ],
-  controllers: [IdentityController, JwksController, CatalogController, OrdersController, NotificationsController, OperationsController, DocsController],
+  controllers: [
+    IdentityController,
+    JwksController,
+    CatalogController,
+    OrdersController,
+    NotificationsController,
+    OperationsController,
+    DocsController,
+    DevMailboxController,
+  ],
   providers: [RequestContexts, AccessTokenVerifier, AuthGuard, LastKnownProductNames, rateLimiterProvider],
 })
 export class HttpEdgeModule implements NestModule {

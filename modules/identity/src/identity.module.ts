@@ -4,6 +4,7 @@ import { IdentityContract } from '@contracts/identity';
 import { ContextRuntime, FicusModule } from '@infra/runtime';
 import { KeyEncryption, KeyEncryptionError } from '@infra/security';
 import { ChangeAdminRoleHandler } from './application/admins/change-admin-role.handler';
+import { ConfirmEmailHandler } from './application/confirm-email/confirm-email.handler';
 import { IdentityContractAdapter } from './application/identity.contract-adapter';
 import { LoginHandler } from './application/login/login.handler';
 import { LogoutHandler } from './application/logout/logout.handler';
@@ -22,6 +23,7 @@ import { CreateRefreshTokens1764000000602 } from './persistence/migrations/17640
 import { SigningKeyActivation1764000000603 } from './persistence/migrations/1764000000603-signing-key-activation';
 import { CreateRoleChanges1764000000604 } from './persistence/migrations/1764000000604-create-role-changes';
 import { SealedSigningKeys1764000000605 } from './persistence/migrations/1764000000605-sealed-signing-keys';
+import { EmailConfirmation1764000000606 } from './persistence/migrations/1764000000606-email-confirmation';
 
 @Module({
   imports: [
@@ -36,6 +38,7 @@ import { SealedSigningKeys1764000000605 } from './persistence/migrations/1764000
         SigningKeyActivation1764000000603,
         CreateRoleChanges1764000000604,
         SealedSigningKeys1764000000605,
+        EmailConfirmation1764000000606,
       ],
     }),
   ],
@@ -54,6 +57,7 @@ import { SealedSigningKeys1764000000605 } from './persistence/migrations/1764000
     RefreshTokensHandler,
     LogoutHandler,
     ChangeAdminRoleHandler,
+    ConfirmEmailHandler,
     IdentityContractAdapter,
   ],
 })

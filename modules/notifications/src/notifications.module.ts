@@ -1,9 +1,11 @@
 import { Module, type OnModuleInit } from '@nestjs/common';
-import { CustomerRegistered } from '@contracts/identity';
+import { CustomerRegistered, EmailConfirmationRequested, RegistrationAttempted } from '@contracts/identity';
 import { NotificationsContract } from '@contracts/notifications';
 import { OrderConfirmed, OrderFailed } from '@contracts/ordering';
 import { FlagsModule } from '@infra/flags';
 import { ContextRuntime, FicusModule } from '@infra/runtime';
+import { SendConfirmationOnEmailConfirmationRequested } from './application/account-email/send-confirmation-on-email-confirmation-requested.handler';
+import { WarnOwnerOnRegistrationAttempted } from './application/account-email/warn-owner-on-registration-attempted.handler';
 import { NotificationsContractAdapter } from './application/notifications.contract-adapter';
 import {
   NotifyOnOrderConfirmed,
@@ -30,6 +32,8 @@ import { LogEmailSender } from './sender/log-email.sender';
     NotifyOnOrderConfirmed,
     NotifyOnOrderFailed,
     RememberRecipientOnCustomerRegistered,
+    SendConfirmationOnEmailConfirmationRequested,
+    WarnOwnerOnRegistrationAttempted,
     NotificationsContractAdapter,
   ],
 })
@@ -40,6 +44,8 @@ export class NotificationsModule implements OnModuleInit {
     private readonly onCustomerRegistered: RememberRecipientOnCustomerRegistered,
     private readonly onOrderConfirmed: NotifyOnOrderConfirmed,
     private readonly onOrderFailed: NotifyOnOrderFailed,
+    private readonly onConfirmationRequested: SendConfirmationOnEmailConfirmationRequested,
+    private readonly onRegistrationAttempted: WarnOwnerOnRegistrationAttempted,
   ) {}
 
   onModuleInit(): void {
@@ -47,5 +53,7 @@ export class NotificationsModule implements OnModuleInit {
     this.runtime.consume(CustomerRegistered, this.onCustomerRegistered);
     this.runtime.consume(OrderConfirmed, this.onOrderConfirmed);
     this.runtime.consume(OrderFailed, this.onOrderFailed);
+    this.runtime.consume(EmailConfirmationRequested, this.onConfirmationRequested);
+    this.runtime.consume(RegistrationAttempted, this.onRegistrationAttempted);
   }
 }

@@ -1,5 +1,5 @@
 import { MatchersV3 } from '@pact-foundation/pact';
-import { CustomerRegistered } from '@contracts/identity';
+import { CustomerRegistered, EmailConfirmationRequested, RegistrationAttempted } from '@contracts/identity';
 import { StockReleased, StockReservationFailed, StockReserved } from '@contracts/inventory';
 import { eventKey, type EventDefinition } from '@contracts/kernel';
 import { OrderConfirmed, OrderCreated, OrderFailed } from '@contracts/ordering';
@@ -43,6 +43,8 @@ export const CONSUMED_EVENTS: readonly ConsumedEvent[] = [
   { consumer: 'shipping', definition: PaymentCompleted, reads: ['orderId'] },
   { consumer: 'shipping', definition: OrderFailed, reads: ['orderId', 'reason'] },
   { consumer: 'notifications', definition: CustomerRegistered, reads: ['customerId', 'email'] },
+  { consumer: 'notifications', definition: EmailConfirmationRequested, reads: ['customerId', 'email', 'token', 'expiresAt'] },
+  { consumer: 'notifications', definition: RegistrationAttempted, reads: ['customerId', 'email'] },
   { consumer: 'notifications', definition: OrderConfirmed, reads: ['customerId', 'orderId', 'total'] },
   { consumer: 'notifications', definition: OrderFailed, reads: ['customerId', 'orderId', 'reason'] },
 ];
@@ -85,6 +87,16 @@ const BODIES: Record<string, () => unknown> = {
     trackingNumber: like('FC-5370-3205-77'),
   }),
   [eventKey(CustomerRegistered)]: () => ({
+    customerId: uuid('fa657122-3c1b-4b8e-9d3e-0a5c2b7d9e10'),
+    email: regex('^[^@\\s]+@[^@\\s]+$', 'ada@example.com'),
+  }),
+  [eventKey(EmailConfirmationRequested)]: () => ({
+    customerId: uuid('fa657122-3c1b-4b8e-9d3e-0a5c2b7d9e10'),
+    email: regex('^[^@\\s]+@[^@\\s]+$', 'ada@example.com'),
+    token: regex('^[A-Za-z0-9_-]{32,128}$', 'q3Jb6yK0c2m0n1X2c3V4b5N6m7Q8w9E0r1T2y3U4i5O'),
+    expiresAt: regex('^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$', '2026-12-04T16:00:00.000Z'),
+  }),
+  [eventKey(RegistrationAttempted)]: () => ({
     customerId: uuid('fa657122-3c1b-4b8e-9d3e-0a5c2b7d9e10'),
     email: regex('^[^@\\s]+@[^@\\s]+$', 'ada@example.com'),
   }),

@@ -15,7 +15,8 @@ export class ShopWebClient {
     return this.call('GET', `/catalog/products?pageSize=${pageSize}`);
   }
 
-  async signUp(email: string, password: string): Promise<{ customerId: string }> {
+  /** The same answer for a new and a known address; the account signs in once its mailbox is confirmed. */
+  async signUp(email: string, password: string): Promise<{ status: string; detail: string }> {
     return this.call('POST', '/identity/register', { body: { email, password } });
   }
 

@@ -7,7 +7,8 @@ import { OrderingContract, OrderStatusSchema, OrderViewSchema } from '@contracts
 import { PaymentsContract, PaymentViewSchema } from '@contracts/payments';
 import { ShippingContract } from '@contracts/shipping';
 import { ProductsQuery, RestockBody, SkuParam, PageQuery } from '../routes/catalog.controller';
-import { LoginBody, RefreshTokenBody, RegisterBody } from '../routes/identity.controller';
+import { MailboxQuery } from '../routes/dev-mailbox.controller';
+import { ConfirmBody, ConfirmQuery, LoginBody, RefreshTokenBody, RegisterBody } from '../routes/identity.controller';
 import { NotificationsQuery } from '../routes/notifications.controller';
 import { ReplayParams } from '../routes/operations.controller';
 import { IdempotencyKey, OrderParam, PlaceOrderBody } from '../routes/orders.controller';
@@ -68,12 +69,20 @@ export const ROUTE_TABLE: readonly DocumentedRoute[] = [
     errors: [400, 401, 403, 404, 422],
   },
   {
-    method: 'POST', route: 'identity/register', summary: 'Create a customer account', auth: 'none',
-    body: RegisterBody, success: { status: 201, schema: IdentityContract.methods.register.response }, errors: [409, 422],
+    method: 'POST', route: 'identity/register', summary: 'Create a customer account; the same answer for a known address (its owner is mailed)', auth: 'none',
+    body: RegisterBody, success: { status: 202, schema: z.object({ status: z.literal('confirmation-sent'), detail: z.string() }) }, errors: [422],
   },
   {
-    method: 'POST', route: 'identity/login', summary: 'Sign in: an access token and a refresh token', auth: 'none',
-    body: LoginBody, success: { status: 200, schema: IdentityContract.methods.login.response }, errors: [401, 422],
+    method: 'POST', route: 'identity/confirm', summary: 'Confirm the email address with the mailed token (single use)', auth: 'none',
+    body: ConfirmBody, success: { status: 200, schema: IdentityContract.methods.confirmEmail.response }, errors: [422],
+  },
+  {
+    method: 'GET', route: 'identity/confirm', summary: 'The link of the confirmation email: confirms as the POST does', auth: 'none',
+    query: ConfirmQuery, success: { status: 200, schema: IdentityContract.methods.confirmEmail.response }, errors: [422],
+  },
+  {
+    method: 'POST', route: 'identity/login', summary: 'Sign in: an access token and a refresh token (403 until the email is confirmed)', auth: 'none',
+    body: LoginBody, success: { status: 200, schema: IdentityContract.methods.login.response }, errors: [401, 403, 422],
   },
   {
     method: 'POST', route: 'identity/token', summary: 'Trade a refresh token (used up) for new tokens', auth: 'none',
@@ -129,6 +138,10 @@ export const ROUTE_TABLE: readonly DocumentedRoute[] = [
   {
     method: 'GET', route: 'notifications', summary: "The caller's notifications (admins: everyone's with all=true)", auth: 'bearer',
     query: NotificationsQuery, success: { status: 200, schema: NotificationsContract.methods.listNotifications.response }, errors: [400, 401],
+  },
+  {
+    method: 'GET', route: 'dev/mailbox', summary: 'Development only (no such route with NODE_ENV=production): what the shop mailed to an address', auth: 'none',
+    query: MailboxQuery, success: { status: 200, schema: NotificationsContract.methods.mailbox.response }, errors: [404],
   },
   { method: 'GET', route: 'health', summary: 'Liveness', auth: 'none', success: { status: 200, schema: Health }, errors: [] },
   { method: 'GET', route: 'ready', summary: 'Readiness of every context in this process', auth: 'none', success: { status: 200, schema: Health }, errors: [503] },

@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Inject, Post, Req } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Post, Query, Req } from '@nestjs/common';
 import type { Request } from 'express';
 import { z } from 'zod';
 import { IDENTITY, PasswordSchema, RefreshTokenSchema, type IdentityApi } from '@contracts/identity';
@@ -9,6 +9,14 @@ import { parseOr } from '../validation';
 export const RegisterBody = z.strictObject({ email: EmailSchema, password: PasswordSchema });
 export const LoginBody = z.strictObject({ email: z.string().min(1).max(254), password: z.string().min(1).max(256) });
 export const RefreshTokenBody = z.strictObject({ refreshToken: RefreshTokenSchema.min(1) });
+export const ConfirmBody = z.strictObject({ token: z.string().min(1).max(512) });
+export const ConfirmQuery = z.strictObject({ token: z.string().min(1).max(512) });
+
+/** The answer to every registration, new address or known: registration tells no one which addresses have accounts. */
+export const REGISTRATION_ACCEPTED = {
+  status: 'confirmation-sent',
+  detail: 'check your mailbox: follow the link we sent to confirm the address, then sign in',
+} as const;
 
 @Controller()
 export class IdentityController {
@@ -17,10 +25,28 @@ export class IdentityController {
     private readonly contexts: RequestContexts,
   ) {}
 
+  /**
+   * 202 and the same body whether the address is new or has an account (the owner of a known one
+   * is told by mail instead); the account signs in once its mailbox is confirmed.
+   */
   @Post('identity/register')
-  @HttpCode(201)
-  register(@Req() request: Request, @Body() body: unknown) {
-    return this.identity.register(this.contexts.of(request), parseOr(RegisterBody, body, 'body'));
+  @HttpCode(202)
+  async register(@Req() request: Request, @Body() body: unknown) {
+    await this.identity.register(this.contexts.of(request), parseOr(RegisterBody, body, 'body'));
+    return REGISTRATION_ACCEPTED;
+  }
+
+  /** The mailed token comes back (the API's way); single use. */
+  @Post('identity/confirm')
+  @HttpCode(200)
+  confirm(@Req() request: Request, @Body() body: unknown) {
+    return this.identity.confirmEmail(this.contexts.of(request), parseOr(ConfirmBody, body, 'body'));
+  }
+
+  /** The link in the confirmation email, followed from a mail client. */
+  @Get('identity/confirm')
+  confirmFromLink(@Req() request: Request, @Query() query: unknown) {
+    return this.identity.confirmEmail(this.contexts.of(request), parseOr(ConfirmQuery, query, 'query'));
   }
 
   @Post('identity/login')

@@ -3,6 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import type { IdentityApi } from '@contracts/identity';
 import { permissionDenied, type CallContext } from '@contracts/kernel';
 import { ChangeAdminRoleCommand } from './admins/change-admin-role.command';
+import { ConfirmEmailCommand } from './confirm-email/confirm-email.command';
 import { LoginCommand } from './login/login.command';
 import { LogoutCommand } from './logout/logout.command';
 import { RefreshTokensCommand } from './refresh/refresh-tokens.command';
@@ -26,6 +27,10 @@ export class IdentityContractAdapter implements IdentityApi {
         traceparent: ctx.traceparent,
       }),
     );
+  }
+
+  confirmEmail(_ctx: CallContext, request: { token: string }) {
+    return this.commands.execute(new ConfirmEmailCommand(request.token));
   }
 
   login(_ctx: CallContext, request: { email: string; password: string; clientAddress?: string }) {

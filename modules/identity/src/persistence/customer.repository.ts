@@ -7,6 +7,8 @@ export interface CustomerAccount {
   readonly email: string;
   readonly passwordHash: string;
   readonly roles: Role[];
+  /** When the account proved its mailbox; unset until then (it cannot sign in). */
+  readonly emailConfirmedAt?: Date | null;
 }
 
 @Injectable()
@@ -25,11 +27,11 @@ export class CustomerRepository {
 
   async byEmail(email: string): Promise<CustomerAccount | undefined> {
     const [row] = (await this.uow.manager.query(
-      'SELECT customer_id, email, password_hash, roles FROM customers WHERE email = $1',
+      'SELECT customer_id, email, password_hash, roles, email_confirmed_at FROM customers WHERE email = $1',
       [email],
-    )) as Array<{ customer_id: string; email: string; password_hash: string; roles: Role[] }>;
+    )) as Array<{ customer_id: string; email: string; password_hash: string; roles: Role[]; email_confirmed_at: Date | null }>;
     return row
-      ? { customerId: row.customer_id, email: row.email, passwordHash: row.password_hash, roles: row.roles }
+      ? { customerId: row.customer_id, email: row.email, passwordHash: row.password_hash, roles: row.roles, emailConfirmedAt: row.email_confirmed_at }
       : undefined;
   }
 
@@ -72,5 +74,30 @@ export class CustomerRepository {
       change.change,
       change.actor,
     ]);
+  }
+
+  /** Stores a confirmation token's hash for the account, valid for `ttlHours`. */
+  async addConfirmation(customerId: string, tokenHash: string, ttlHours: number): Promise<Date> {
+    const [row] = (await this.uow.manager.query(
+      `INSERT INTO email_confirmations (token_hash, customer_id, expires_at) VALUES ($1, $2, now() + make_interval(hours => $3)) RETURNING expires_at`,
+      [tokenHash, customerId, ttlHours],
+    )) as Array<{ expires_at: Date }>;
+    return row.expires_at;
+  }
+
+  /** Uses the token up and confirms its account; the account's id, or undefined for a token unknown, used or expired. */
+  async confirm(tokenHash: string): Promise<string | undefined> {
+    const [row] = (await this.uow.manager.query(
+      // A CTE, so the answer is the rows (an UPDATE's comes back as [rows, count]).
+      `WITH used AS (
+         UPDATE email_confirmations SET used_at = now()
+         WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()
+         RETURNING customer_id)
+       SELECT customer_id FROM used`,
+      [tokenHash],
+    )) as Array<{ customer_id: string }>;
+    if (!row) return undefined;
+    await this.uow.manager.query('UPDATE customers SET email_confirmed_at = coalesce(email_confirmed_at, now()) WHERE customer_id = $1', [row.customer_id]);
+    return row.customer_id;
   }
 }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { CallContext } from '@contracts/kernel';
+import { notFound, type CallContext } from '@contracts/kernel';
 import type { NotificationsApi } from '@contracts/notifications';
 import { NotificationRepository } from '../persistence/notification.repository';
 
@@ -9,5 +9,11 @@ export class NotificationsContractAdapter implements NotificationsApi {
 
   listNotifications(_ctx: CallContext, request: { recipientId?: string; page?: number; pageSize?: number }) {
     return this.notifications.list(request.recipientId, request.page ?? 1, request.pageSize ?? 20);
+  }
+
+  /** Development only: with NODE_ENV=production there is no mailbox to read, as if the method did not exist. */
+  async mailbox(_ctx: CallContext, request: { to: string }) {
+    if (process.env.NODE_ENV === 'production') throw notFound('mailbox-not-found', 'there is no development mailbox in production');
+    return { items: await this.notifications.mailbox(request.to) };
   }
 }

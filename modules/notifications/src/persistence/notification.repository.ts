@@ -21,12 +21,12 @@ export class NotificationRepository {
     return row?.email;
   }
 
-  /** False when this order already got this kind of notification. */
+  /** False when this order already got this kind of notification (account emails, without an order, are always new). */
   async record(
     id: string,
     recipientId: string,
     message: EmailMessage,
-    orderId: string,
+    orderId: string | null,
     kind: string,
   ): Promise<boolean> {
     const inserted = (await this.uow.manager.query(
@@ -35,6 +35,15 @@ export class NotificationRepository {
       [id, recipientId, message.to, message.subject, message.body, orderId, kind],
     )) as unknown[];
     return inserted.length === 1;
+  }
+
+  /** What was mailed to `address`, newest first (the development mailbox). */
+  async mailbox(address: string): Promise<Array<{ subject: string; text: string; kind: string; sentAt: string }>> {
+    const rows = (await this.uow.manager.query(
+      'SELECT subject, body, kind, sent_at FROM notifications WHERE address = $1 ORDER BY sent_at DESC, id LIMIT 50',
+      [address.trim().toLowerCase()],
+    )) as Array<{ subject: string; body: string; kind: string; sent_at: Date }>;
+    return rows.map((r) => ({ subject: r.subject, text: r.body, kind: r.kind, sentAt: r.sent_at.toISOString() }));
   }
 
   async list(recipientId: string | undefined, page: number, pageSize: number): Promise<{ items: NotificationView[]; total: number }> {

@@ -1,5 +1,5 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { ContractError, unauthenticated } from '@contracts/kernel';
+import { ContractError, permissionDenied, unauthenticated } from '@contracts/kernel';
 import { normalizeEmail } from '../../domain/credentials';
 import { DEFAULT_LOGIN_THROTTLE, loginThrottleKeys } from '../../domain/login-throttle-policy';
 import { CustomerRepository } from '../../persistence/customer.repository';
@@ -12,7 +12,8 @@ import { LoginCommand } from './login.command';
  * Unknown email and wrong password get the same answer after the same work (an argon2 verify
  * against a decoy hash). Attempts are throttled per account and address, and per address, before
  * any password is checked; a throttled caller gets 429 with Retry-After whether the email exists
- * or not, so the throttle tells nothing about accounts either.
+ * or not, so the throttle tells nothing about accounts either. An account whose mailbox is not
+ * confirmed yet is refused (403 `email-not-confirmed`) once its password was right.
  */
 @CommandHandler(LoginCommand)
 export class LoginHandler implements ICommandHandler<LoginCommand, IssuedTokens> {
@@ -35,6 +36,10 @@ export class LoginHandler implements ICommandHandler<LoginCommand, IssuedTokens>
     const account = await this.customers.byEmail(email);
     if (!(await this.hasher.verify(account?.passwordHash, command.password)) || !account) {
       throw unauthenticated('invalid-credentials', 'email or password is wrong');
+    }
+    // After the password: only whoever knows it learns that the address is not confirmed yet.
+    if (!account.emailConfirmedAt) {
+      throw permissionDenied('email-not-confirmed', 'confirm your email address first: follow the link we mailed you (registering again mails a new one)');
     }
     await this.throttle.succeeded(throttleKeys);
     return this.issuer.issue(account);

@@ -1,7 +1,7 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { randomUUID } from 'node:crypto';
-import { CustomerRegistered } from '@contracts/identity';
-import { conflict } from '@contracts/kernel';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { CustomerRegistered, EmailConfirmationRequested, RegistrationAttempted } from '@contracts/identity';
+import type { EventOrigin } from '@contracts/kernel';
 import { Outbox } from '@infra/messaging';
 import { UnitOfWork } from '@infra/persistence';
 import { normalizeEmail, rolesOfNewAccount } from '../../domain/credentials';
@@ -9,6 +9,21 @@ import { CustomerRepository } from '../../persistence/customer.repository';
 import { PasswordHasher } from '../password-hasher';
 import { RegisterCustomerCommand } from './register-customer.command';
 
+/** How long a confirmation link works. */
+export const CONFIRMATION_TTL_HOURS = 24;
+
+/** A confirmation token as identity stores it: its SHA-256, never the token. */
+export function confirmationTokenHash(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/**
+ * Registers an account that must prove its mailbox before it signs in: a single-use token goes
+ * to notifications, which mails the link (`identity.email-confirmation-requested`). The answer
+ * does not say whether the address had an account (the edge shows none of it): an address
+ * registered before and not yet confirmed gets a new link, a confirmed one's owner is told that
+ * someone tried (`identity.registration-attempted`), and the same argon2 work is done either way.
+ */
 @CommandHandler(RegisterCustomerCommand)
 export class RegisterCustomerHandler implements ICommandHandler<RegisterCustomerCommand, { customerId: string }> {
   constructor(
@@ -23,17 +38,24 @@ export class RegisterCustomerHandler implements ICommandHandler<RegisterCustomer
     const passwordHash = await this.hasher.hash(command.password);
     const customerId = randomUUID();
     return this.uow.transaction(async () => {
-      const inserted = await this.customers.insert({
-        customerId,
-        email,
-        passwordHash,
-        roles: rolesOfNewAccount(),
-      });
-      if (!inserted) {
-        throw conflict('email-taken', 'an account with this email exists already');
+      if (await this.customers.insert({ customerId, email, passwordHash, roles: rolesOfNewAccount() })) {
+        await this.outbox.add(CustomerRegistered.create({ customerId, email }, command.origin));
+        await this.requestConfirmation(customerId, email, command.origin);
+        return { customerId };
       }
-      await this.outbox.add(CustomerRegistered.create({ customerId, email }, command.origin));
-      return { customerId };
+      const existing = (await this.customers.byEmail(email))!;
+      if (existing.emailConfirmedAt) {
+        await this.outbox.add(RegistrationAttempted.create({ customerId: existing.customerId, email }, command.origin));
+      } else {
+        await this.requestConfirmation(existing.customerId, email, command.origin);
+      }
+      return { customerId: existing.customerId };
     });
+  }
+
+  private async requestConfirmation(customerId: string, email: string, origin: EventOrigin): Promise<void> {
+    const token = randomBytes(32).toString('base64url');
+    const expiresAt = await this.customers.addConfirmation(customerId, confirmationTokenHash(token), CONFIRMATION_TTL_HOURS);
+    await this.outbox.add(EmailConfirmationRequested.create({ customerId, email, token, expiresAt: expiresAt.toISOString() }, origin));
   }
 }

@@ -1,0 +1,30 @@
+import { Controller, Get, Inject, Query, Req } from '@nestjs/common';
+import type { Request } from 'express';
+import { z } from 'zod';
+import { NOTIFICATIONS, type NotificationsApi } from '@contracts/notifications';
+import { problem, ProblemError } from '../problem/problem';
+import { RequestContexts } from '../request-context';
+import { parseOr } from '../validation';
+
+export const MailboxQuery = z.strictObject({ to: z.string().min(1).max(254) });
+
+/**
+ * What the shop mailed to an address, as Phoenix's dev mailbox shows it: in development the
+ * confirmation link is read here. With NODE_ENV=production the route does not exist (the same
+ * 404 as any unknown route), and notifications refuses the call too.
+ */
+@Controller()
+export class DevMailboxController {
+  constructor(
+    @Inject(NOTIFICATIONS) private readonly notifications: NotificationsApi,
+    private readonly contexts: RequestContexts,
+  ) {}
+
+  @Get('dev/mailbox')
+  mailbox(@Req() request: Request, @Query() query: unknown) {
+    if (process.env.NODE_ENV === 'production') {
+      throw new ProblemError(problem(404, 'route-not-found', `no route ${request.method} ${request.path}`));
+    }
+    return this.notifications.mailbox(this.contexts.of(request), parseOr(MailboxQuery, query, 'query'));
+  }
+}
