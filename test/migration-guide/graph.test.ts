@@ -144,7 +144,11 @@ describe('ficus graph on the repository', () => {
       'ordering.order-created.v1',
       'ordering.order-failed.v1',
     ]);
-    expect(graph.async.find((edge) => edge.from === 'identity' && edge.to === 'notifications')?.events).toEqual(['identity.customer-registered.v1']);
+    expect(graph.async.find((edge) => edge.from === 'identity' && edge.to === 'notifications')?.events).toEqual([
+      'identity.customer-registered.v1',
+      'identity.email-confirmation-requested.v1',
+      'identity.registration-attempted.v1',
+    ]);
     expect(graph.async.some((edge) => edge.to === 'catalog' || edge.from === 'notifications')).toBe(false);
   });
 
