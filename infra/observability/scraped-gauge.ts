@@ -36,7 +36,7 @@ export class ScrapedGauge<L extends string> {
       labelNames: options.labelNames,
       registers: [processMetrics],
       async collect() {
-        const read = await Promise.all([...sources].map((source) => withinTime(source, timeoutMs)));
+        const read = await Promise.all([...sources].map((source) => samplesWithinTime(source, timeoutMs)));
         this.reset(); // after the reads, so that two scrapes at once cannot interleave their values
         for (const samples of read) {
           for (const sample of samples) this.set(sample.labels, sample.value);
@@ -51,19 +51,20 @@ export class ScrapedGauge<L extends string> {
   }
 }
 
-async function withinTime<L extends string>(source: GaugeSource<L>, timeoutMs: number): Promise<readonly GaugeSample<L>[]> {
+/** A source's samples, or none when it fails or takes longer than `timeoutMs`. */
+function samplesWithinTime<L extends string>(source: GaugeSource<L>, timeoutMs: number): Promise<readonly GaugeSample<L>[]> {
+  return withinTime(Promise.resolve().then(source), timeoutMs).catch(() => []);
+}
+
+/** `work`, or a rejection once `ms` have passed (the work itself goes on, and its late failure is ignored). */
+export function withinTime<T>(work: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<readonly GaugeSample<L>[]>((resolve) => {
-    timer = setTimeout(() => resolve([]), timeoutMs);
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
     timer.unref();
   });
-  try {
-    return await Promise.race([Promise.resolve().then(source), late]);
-  } catch {
-    return [];
-  } finally {
-    clearTimeout(timer);
-  }
+  work.catch(() => undefined);
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 /**

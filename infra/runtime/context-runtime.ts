@@ -16,7 +16,7 @@ import {
   type EventPublisher,
   type IntegrationEventHandler,
 } from '@infra/messaging';
-import { deadLettersGauge, dbPoolConnectionsGauge, outboxBacklogGauge, outboxOldestAgeGauge, sharedRead, type Observation } from '@infra/observability';
+import { deadLettersGauge, dbPoolConnectionsGauge, outboxBacklogGauge, outboxOldestAgeGauge, sharedRead, withinTime, type Observation } from '@infra/observability';
 import { UnitOfWork } from '@infra/persistence';
 
 export interface ContextOutboxOptions {
@@ -239,13 +239,3 @@ export class ContextRuntime implements OnApplicationBootstrap, BeforeApplication
 
 const READINESS_SHARED_MS = 1_000;
 const READINESS_TIMEOUT_MS = 1_000;
-
-/** `work`, or a rejection once `ms` have passed (the work itself goes on and is ignored). */
-function withinTime<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  work.catch(() => undefined); // a late failure after the timeout is not unhandled
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}

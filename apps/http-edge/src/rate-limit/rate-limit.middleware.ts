@@ -1,9 +1,9 @@
 import { Injectable, type NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { AccessTokenVerifier } from '../auth/access-token.verifier';
-import { ROUTE_TABLE } from '../openapi/route-table';
 import { problem } from '../problem/problem';
 import { publicPathOf } from '../routing/canonical-path';
+import { servesPath } from '../routing/served-routes';
 import { RateLimiter, type RateLimitVerdict } from './rate-limiter';
 
 /** Probes and scrapes answer whatever a client did before: orchestrators depend on them. */
@@ -60,9 +60,6 @@ export class RateLimitMiddleware implements NestMiddleware {
   }
 }
 
-/** Every route the edge serves, as a pattern over canonical paths (`orders/:id` → `^/orders/[^/]+$`). */
-const ROUTES = ROUTE_TABLE.map((route) => new RegExp(`^/${route.route.split('/').map((part) => (part.startsWith(':') ? '[^/]+' : part.replace(/[.]/g, '\\.'))).join('/')}$`));
-
 /**
  * The route a counter belongs to. The strict rules count each of their routes apart
  * (`POST /identity/login`); the default rule counts a group of routes (`GET /orders` covers
@@ -70,7 +67,7 @@ const ROUTES = ROUTE_TABLE.map((route) => new RegExp(`^/${route.route.split('/')
  * serve: all of them are one counter, `(no route)`, whatever their spelling.
  */
 function routeOf(method: string, path: string, rule: string): string {
-  if (!ROUTES.some((route) => route.test(path))) return `${method} (no route)`;
+  if (!servesPath(path)) return `${method} (no route)`;
   const segments = path.split('/').filter(Boolean);
   const kept = rule === 'default' ? segments.slice(0, 1) : segments.slice(0, 2);
   return `${method} /${kept.join('/')}`.slice(0, 120);

@@ -4,9 +4,9 @@ import { Logger } from '@nestjs/common';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { createProxyMiddleware, debugProxyErrorsPlugin, proxyEventsPlugin } from 'http-proxy-middleware';
 import type { LegacyUpstream } from '@infra/topology';
-import { ROUTE_TABLE } from '../openapi/route-table';
 import { problem } from '../problem/problem';
 import { publicPathOf } from './canonical-path';
+import { servesRoute } from './served-routes';
 
 /** How long the legacy application may take to answer before the client gets a 502. */
 const LEGACY_TIMEOUT_MS = 30_000;
@@ -25,7 +25,6 @@ const LEGACY_TIMEOUT_MS = 30_000;
  */
 export function legacyUpstream(legacy: LegacyUpstream): RequestHandler {
   const logger = new Logger('LegacyUpstream');
-  const servedByFicus = ficusRouteMatcher();
   const proxy = createProxyMiddleware({
     target: legacy.url,
     changeOrigin: true,
@@ -59,7 +58,7 @@ export function legacyUpstream(legacy: LegacyUpstream): RequestHandler {
   });
   return (request: Request, response: Response, next: NextFunction) => {
     const path = request.path;
-    const toLegacy = legacy.routes.some((prefix) => isUnder(path, prefix)) || !servedByFicus(request.method, path);
+    const toLegacy = legacy.routes.some((prefix) => isUnder(path, prefix)) || !servesRoute(request.method, path);
     if (!toLegacy) return next();
     // The legacy application's answer comes back as it sends it: the headers the edge set so far
     // for its own answers (helmet's, CORS) go, the request id stays.
@@ -78,17 +77,3 @@ function isUnder(path: string, prefix: string): boolean {
 }
 
 /** Whether ficus has a route for a method and path: every route of the route table. */
-function ficusRouteMatcher(): (method: string, path: string) => boolean {
-  const routes = ROUTE_TABLE.map((route) => ({
-    method: route.method,
-    pattern: new RegExp(`^/${route.route.split('/').map((segment) => (segment.startsWith(':') ? '[^/]+' : escape(segment))).join('/')}/?$`),
-  }));
-  return (method, path) => {
-    const asked = method === 'HEAD' ? 'GET' : method;
-    return routes.some((route) => route.method === asked && route.pattern.test(path));
-  };
-}
-
-function escape(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}

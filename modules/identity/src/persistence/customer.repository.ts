@@ -25,34 +25,22 @@ export class CustomerRepository {
     return inserted.length === 1;
   }
 
-  async byEmail(email: string): Promise<CustomerAccount | undefined> {
+  /** With `lock`, the account's row stays locked until the transaction ends. */
+  byEmail(email: string, options: { lock?: boolean } = {}): Promise<CustomerAccount | undefined> {
+    return this.one('email = $1', email, options.lock);
+  }
+
+  byId(customerId: string): Promise<CustomerAccount | undefined> {
+    return this.one('customer_id = $1', customerId);
+  }
+
+  private async one(where: string, value: string, lock = false): Promise<CustomerAccount | undefined> {
     const [row] = (await this.uow.manager.query(
-      'SELECT customer_id, email, password_hash, roles, email_confirmed_at FROM customers WHERE email = $1',
-      [email],
+      `SELECT customer_id, email, password_hash, roles, email_confirmed_at FROM customers WHERE ${where}${lock ? ' FOR UPDATE' : ''}`,
+      [value],
     )) as Array<{ customer_id: string; email: string; password_hash: string; roles: Role[]; email_confirmed_at: Date | null }>;
     return row
       ? { customerId: row.customer_id, email: row.email, passwordHash: row.password_hash, roles: row.roles, emailConfirmedAt: row.email_confirmed_at }
-      : undefined;
-  }
-
-  async byId(customerId: string): Promise<CustomerAccount | undefined> {
-    const [row] = (await this.uow.manager.query(
-      'SELECT customer_id, email, password_hash, roles FROM customers WHERE customer_id = $1',
-      [customerId],
-    )) as Array<{ customer_id: string; email: string; password_hash: string; roles: Role[] }>;
-    return row
-      ? { customerId: row.customer_id, email: row.email, passwordHash: row.password_hash, roles: row.roles }
-      : undefined;
-  }
-
-  /** The account with this email, its row locked until the transaction ends. */
-  async lockByEmail(email: string): Promise<CustomerAccount | undefined> {
-    const [row] = (await this.uow.manager.query(
-      'SELECT customer_id, email, password_hash, roles FROM customers WHERE email = $1 FOR UPDATE',
-      [email],
-    )) as Array<{ customer_id: string; email: string; password_hash: string; roles: Role[] }>;
-    return row
-      ? { customerId: row.customer_id, email: row.email, passwordHash: row.password_hash, roles: row.roles }
       : undefined;
   }
 

@@ -22,7 +22,7 @@ export class ChangeAdminRoleHandler implements ICommandHandler<ChangeAdminRoleCo
   execute(command: ChangeAdminRoleCommand): Promise<AdminRoleChange> {
     return this.uow.transaction(async () => {
       const admins = command.change === 'revoke' ? await this.customers.withRole('admin', { lock: true }) : [];
-      const account = await this.customers.lockByEmail(normalizeEmail(command.email));
+      const account = await this.customers.byEmail(normalizeEmail(command.email), { lock: true });
       if (!account) throw notFound('account-not-found', `no account has the email ${command.email}`);
       const isAdmin = account.roles.includes('admin');
       const unchanged = { customerId: account.customerId, email: account.email, roles: account.roles, changed: false };
