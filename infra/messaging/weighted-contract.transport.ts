@@ -30,11 +30,16 @@ export interface WeightedRouteOptions {
  * Sends each call to one of two versions of a target: blue/green at 0 or 100, a canary anywhere
  * between. Sticky routing buckets the end user the way feature flags do (infra/flags), so raising
  * the share only moves more users over, never back; a call with no end user, or a route that is
- * not sticky, is placed at random in proportion. Streams go where their call went. Each version
+ * not sticky, is placed in exact proportion (each call adds the share to a credit, and a full 100
+ * sends one to the second version: at 50 % every other call, at 10 % every tenth), so what the
+ * metrics show a shift took is what it was set to, not a sample of it. Streams go where their call went. Each version
  * is its own transport, with its own resilience and breaker, so a failing canary opens its own.
  */
 export class WeightedContractTransport implements ContractTransport {
   readonly kind = 'weighted';
+
+  /** Share earned towards the next non-sticky call to the second version; starts anywhere, so replicas do not move in step. */
+  private credit = Math.random() * 100;
 
   constructor(private readonly options: WeightedRouteOptions) {}
 
@@ -63,7 +68,10 @@ export class WeightedContractTransport implements ContractTransport {
     if (percent <= 0) return primary;
     if (percent >= 100) return secondary;
     const key = this.options.stickyKey?.(ctx, request) ?? (this.options.stickyPerCaller ? ctx.caller?.subject : undefined);
-    const bucket = key === undefined ? Math.random() * 100 : bucketOf(`route:${target}`, key);
-    return bucket < percent ? secondary : primary;
+    if (key !== undefined) return bucketOf(`route:${target}`, key) < percent ? secondary : primary;
+    this.credit += percent;
+    if (this.credit < 100) return primary;
+    this.credit -= 100;
+    return secondary;
   }
 }

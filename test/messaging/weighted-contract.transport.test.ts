@@ -39,6 +39,17 @@ describe('a weighted route between two versions of a target', () => {
     for (let i = 0; i < 50; i++) expect(await answeredBy(transport, ctx(`u${i}`))).toBe('canary');
   });
 
+  it('places calls with no sticky key in exact proportion: every run, any window, within one call', async () => {
+    const transport = route('exact-share', false);
+    for (const share of [50, 10, 33]) {
+      percent = share;
+      const versions = [];
+      for (let i = 0; i < 300; i++) versions.push(transport.versionFor(ctx()).name);
+      const canary = versions.filter((name) => name === 'canary').length;
+      expect({ share, canary: Math.abs(canary - 3 * share) <= 1 }).toEqual({ share, canary: true });
+    }
+  });
+
   it('sends the canary its share of calls, read at every call, and counts where each went', async () => {
     const transport = route('canary-share', false);
     percent = 20;
