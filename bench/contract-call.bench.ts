@@ -39,7 +39,8 @@ const BenchContract = defineContract('bench', 'bench.v1.BenchService', {
       items: z.array(z.object({ sku: z.string().min(1), quantity: z.number().int().positive() })).min(1),
     }),
     z.object({ reserved: z.boolean(), lines: z.number().int() }),
-    { idempotent: true },
+    // As a saga step is declared: a named service only, so the bench pays the access check.
+    { idempotent: true, access: { services: ['ordering'] } },
   ),
 });
 
@@ -60,7 +61,7 @@ export async function benchContractCall(): Promise<Record<string, unknown>> {
   const commands = app.get(CommandBus);
   const bus = new ContractBus();
   bus.serve(BenchContract, app.get(BenchAdapter));
-  const client = bus.client(BenchContract);
+  const client = bus.client(BenchContract, 'ordering');
 
   const request = {
     orderId: '6f1c1f0e-3b1a-4d8e-9a61-2f7b7c2a9d10',

@@ -20,14 +20,14 @@ export const CatalogContract = defineContract('catalog', 'catalog.v1.CatalogServ
   listProducts: unary(
     PageRequestSchema,
     z.object({ items: z.array(ProductSchema), page: z.number().int(), pageSize: z.number().int(), total: z.number().int() }),
-    { idempotent: true },
+    { idempotent: true, access: { anyone: true } },
   ),
   getProducts: unary(
     z.object({ skus: z.array(SkuSchema).min(1).max(100) }),
     z.object({ products: z.array(ProductSchema), missingSkus: z.array(z.string()) }),
-    { idempotent: true },
+    { idempotent: true, access: { anyone: true } },
   ),
-  getProduct: unary(z.object({ sku: SkuSchema }), ProductSchema, { idempotent: true }),
+  getProduct: unary(z.object({ sku: SkuSchema }), ProductSchema, { idempotent: true, access: { anyone: true } }),
 }, CatalogServiceDefinition);
 
 export type CatalogApi = ContractApi<typeof CatalogContract>;

@@ -26,7 +26,7 @@ export const IdentityContract = defineContract('identity', 'identity.v1.Identity
   register: unary(
     z.object({ email: EmailSchema, password: PasswordSchema }),
     z.object({ customerId: IdSchema }),
-    { idempotent: false },
+    { idempotent: false, access: { anyone: true } },
   ),
   login: unary(
     z.object({
@@ -38,24 +38,24 @@ export const IdentityContract = defineContract('identity', 'identity.v1.Identity
     }),
     // The refresh token came after the first release of login: optional, because older identities never send it.
     TokensSchema.extend({ refreshToken: z.string().optional(), refreshExpiresIn: z.number().int().optional() }),
-    { idempotent: false },
+    { idempotent: false, access: { anyone: true } },
   ),
   /** Proves the mailbox: the token mailed at registration, used up; unknown, used or expired tokens are one error. */
-  confirmEmail: unary(z.object({ token: z.string().min(1).max(512) }), z.object({ customerId: IdSchema }), { idempotent: false }),
+  confirmEmail: unary(z.object({ token: z.string().min(1).max(512) }), z.object({ customerId: IdSchema }), { idempotent: false, access: { anyone: true } }),
   /** Trades a refresh token for new tokens; the one presented is used up (rotation). */
-  refresh: unary(z.object({ refreshToken: RefreshTokenSchema }), TokensSchema, { idempotent: false }),
+  refresh: unary(z.object({ refreshToken: RefreshTokenSchema }), TokensSchema, { idempotent: false, access: { anyone: true } }),
   /** Revokes the refresh token's whole family: every token rotated from the same login. */
-  logout: unary(z.object({ refreshToken: RefreshTokenSchema }), z.object({}), { idempotent: true }),
+  logout: unary(z.object({ refreshToken: RefreshTokenSchema }), z.object({}), { idempotent: true, access: { anyone: true } }),
   // Every service verifies the access tokens the edge relays (ADR 0031): the keys are open to all.
-  getJwks: unary(z.object({}), z.object({ keys: z.array(JwkSchema) }), { idempotent: true, openToServices: true }),
+  getJwks: unary(z.object({}), z.object({ keys: z.array(JwkSchema) }), { idempotent: true, access: { anyone: true }, openToServices: true }),
   /** Admins only: a new signing key signs from now on; the replaced one stays in the JWKS for the overlap. */
-  rotateSigningKey: unary(z.object({}), z.object({ kid: z.string() }), { idempotent: false }),
+  rotateSigningKey: unary(z.object({}), z.object({ kid: z.string() }), { idempotent: false, access: { roles: ['admin'] } }),
   /** Admins only (an operator's `ficus admins grant` among them): audited in identity.role_changes. */
-  grantAdmin: unary(z.object({ email: EmailSchema }), AdminRoleChangeSchema, { idempotent: true }),
+  grantAdmin: unary(z.object({ email: EmailSchema }), AdminRoleChangeSchema, { idempotent: true, access: { roles: ['admin'] } }),
   /** Admins only; never the last admin's role. Audited like grantAdmin. */
-  revokeAdmin: unary(z.object({ email: EmailSchema }), AdminRoleChangeSchema, { idempotent: true }),
+  revokeAdmin: unary(z.object({ email: EmailSchema }), AdminRoleChangeSchema, { idempotent: true, access: { roles: ['admin'] } }),
   /** Admins only: who holds the admin role. */
-  listAdmins: unary(z.object({}), z.object({ items: z.array(z.object({ customerId: IdSchema, email: z.string() })) }), { idempotent: true }),
+  listAdmins: unary(z.object({}), z.object({ items: z.array(z.object({ customerId: IdSchema, email: z.string() })) }), { idempotent: true, access: { roles: ['admin'] } }),
 }, IdentityServiceDefinition);
 
 export type IdentityApi = ContractApi<typeof IdentityContract>;

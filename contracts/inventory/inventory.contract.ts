@@ -21,24 +21,25 @@ export const InventoryContract = defineContract('inventory', 'inventory.v1.Inven
   checkStock: unary(
     z.object({ skus: z.array(SkuSchema).min(1).max(100) }),
     z.object({ levels: z.array(StockLevelSchema) }),
-    { idempotent: true },
+    { idempotent: true, access: { anyone: true } },
   ),
   reserveStock: unary(
     z.object({ orderId: IdSchema, items: z.array(StockLineSchema).min(1).max(50) }),
     z.object({ reserved: z.boolean(), unavailableSkus: z.array(z.string()) }),
-    { idempotent: true },
+    // The order saga's steps: ordering's, never an end user's to call.
+    { idempotent: true, access: { services: ['ordering'] } },
   ),
   releaseStock: unary(
     z.object({ orderId: IdSchema, reason: z.string().max(200) }),
     z.object({ released: z.boolean() }),
-    { idempotent: true },
+    { idempotent: true, access: { services: ['ordering'] } },
   ),
   restock: unary(
     z.object({ sku: SkuSchema, quantity: z.number().int().positive().max(1_000_000) }),
     StockLevelSchema,
-    { idempotent: false },
+    { idempotent: false, access: { roles: ['admin'] } },
   ),
-  watchStock: serverStream(z.object({ skus: z.array(SkuSchema).min(1).max(100) }), StockUpdateSchema),
+  watchStock: serverStream(z.object({ skus: z.array(SkuSchema).min(1).max(100) }), StockUpdateSchema, { access: { anyone: true } }),
 }, InventoryServiceDefinition);
 
 export type InventoryApi = ContractApi<typeof InventoryContract>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { CallingService } from './method-access';
 
 /**
  * What travels with every contract call, first argument of every method: who calls, on behalf of
@@ -25,6 +26,12 @@ export interface CallContext {
    * plain metadata. Never logged.
    */
   readonly credential?: string;
+  /**
+   * The service making this call: stamped by the contract client of the calling module (or the
+   * edge, or the operator's command), and behind gRPC taken only when the caller's certificate
+   * names a process that hosts it. Never set by hand: a module's client overwrites it.
+   */
+  readonly service?: CallingService;
   readonly requestId?: string;
 }
 

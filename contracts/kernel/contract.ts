@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { CallContext } from './call-context';
 import type { Envelope, EventOrigin } from './envelope';
+import type { MethodAccess } from './method-access';
 
 /**
  * How a bounded context describes what others may know of it: its methods (request and response
@@ -15,6 +16,8 @@ export interface UnaryMethod<Req extends z.ZodType = z.ZodType, Res extends z.Zo
   readonly response: Res;
   /** Safe to call twice with the same request: transports may retry it. */
   readonly idempotent: boolean;
+  /** Who may call it (method-access.ts): checked by the serving side in every topology. */
+  readonly access: MethodAccess;
   /**
    * Any process of the system may call it, whatever the topology's `callers` of the context say:
    * public data every service needs (identity's signing keys). Still only under mutual TLS.
@@ -27,6 +30,7 @@ export interface ServerStreamMethod<Req extends z.ZodType = z.ZodType, Res exten
   readonly request: Req;
   readonly response: Res;
   readonly idempotent: boolean;
+  readonly access: MethodAccess;
 }
 
 export type ContractMethod = UnaryMethod | ServerStreamMethod;
@@ -35,16 +39,18 @@ export type ContractMethods = Record<string, ContractMethod>;
 export function unary<Req extends z.ZodType, Res extends z.ZodType>(
   request: Req,
   response: Res,
-  options: { idempotent: boolean; openToServices?: boolean },
+  options: { idempotent: boolean; access: MethodAccess; openToServices?: boolean },
 ): UnaryMethod<Req, Res> {
-  return { kind: 'unary', request, response, idempotent: options.idempotent, ...(options.openToServices ? { openToServices: true } : {}) };
+  const { idempotent, access, openToServices } = options;
+  return { kind: 'unary', request, response, idempotent, access, ...(openToServices ? { openToServices: true } : {}) };
 }
 
 export function serverStream<Req extends z.ZodType, Res extends z.ZodType>(
   request: Req,
   response: Res,
+  options: { access: MethodAccess },
 ): ServerStreamMethod<Req, Res> {
-  return { kind: 'server-stream', request, response, idempotent: true };
+  return { kind: 'server-stream', request, response, idempotent: true, access: options.access };
 }
 
 /** A protobuf message's codec, as ts-proto generates it. */

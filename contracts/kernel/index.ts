@@ -5,3 +5,4 @@ export * from './errors';
 export * from './ids';
 export * from './money';
 export * from './bounded-contexts';
+export * from './method-access';

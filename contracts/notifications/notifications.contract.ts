@@ -23,7 +23,8 @@ export const NotificationsContract = defineContract('notifications', 'notificati
       pageSize: z.number().int().min(1).max(100).default(20),
     }),
     z.object({ items: z.array(NotificationViewSchema), total: z.number().int() }),
-    { idempotent: true },
+    // A recipient's own (an admin's: anyone's, or everyone's without a recipient).
+    { idempotent: true, access: { owner: true } },
   ),
   /**
    * Development only (refused with NODE_ENV=production): what the shop mailed to `to`, newest
@@ -32,7 +33,7 @@ export const NotificationsContract = defineContract('notifications', 'notificati
   mailbox: unary(
     z.object({ to: z.string().min(1).max(254) }),
     z.object({ items: z.array(z.object({ subject: z.string(), text: z.string(), kind: z.string(), sentAt: z.iso.datetime({ offset: true }) })) }),
-    { idempotent: true },
+    { idempotent: true, access: { services: ['edge'] } },
   ),
 }, NotificationsServiceDefinition);
 

@@ -57,8 +57,9 @@ export const PlaceOrderRequestSchema = z.object({
 export const OrderingContract = defineContract('ordering', 'ordering.v1.OrderingService', {
   placeOrder: unary(PlaceOrderRequestSchema, z.object({ orderId: IdSchema, replayed: z.boolean() }), {
     idempotent: false,
+    access: { owner: true },
   }),
-  getOrder: unary(z.object({ orderId: IdSchema }), OrderViewSchema, { idempotent: true }),
+  getOrder: unary(z.object({ orderId: IdSchema }), OrderViewSchema, { idempotent: true, access: { owner: true } }),
   getTimeline: unary(
     z.object({ orderId: IdSchema }),
     z.object({
@@ -68,7 +69,7 @@ export const OrderingContract = defineContract('ordering', 'ordering.v1.Ordering
       /** The trace of the order's saga (W3C trace id), to look it up in the tracing backend. */
       traceId: z.string().regex(/^[\da-f]{32}$/).optional(),
     }),
-    { idempotent: true },
+    { idempotent: true, access: { owner: true } },
   ),
   listCustomerOrders: unary(
     z.object({
@@ -77,9 +78,9 @@ export const OrderingContract = defineContract('ordering', 'ordering.v1.Ordering
       pageSize: z.number().int().min(1).max(100).default(20),
     }),
     z.object({ items: z.array(OrderSummarySchema), total: z.number().int() }),
-    { idempotent: true },
+    { idempotent: true, access: { owner: true } },
   ),
-  rebuildOrderHistory: unary(z.object({}), z.object({ ordersProjected: z.number().int() }), { idempotent: true }),
+  rebuildOrderHistory: unary(z.object({}), z.object({ ordersProjected: z.number().int() }), { idempotent: true, access: { roles: ['admin'] } }),
 }, OrderingServiceDefinition);
 
 export type OrderingApi = ContractApi<typeof OrderingContract>;

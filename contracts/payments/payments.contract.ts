@@ -18,7 +18,7 @@ export const PaymentViewSchema = z.object({
 export type PaymentView = z.infer<typeof PaymentViewSchema>;
 
 export const PaymentsContract = defineContract('payments', 'payments.v1.PaymentsService', {
-  getPayment: unary(z.object({ orderId: IdSchema }), PaymentViewSchema, { idempotent: true }),
+  getPayment: unary(z.object({ orderId: IdSchema }), PaymentViewSchema, { idempotent: true, access: { owner: true } }),
 }, PaymentsServiceDefinition);
 
 export type PaymentsApi = ContractApi<typeof PaymentsContract>;

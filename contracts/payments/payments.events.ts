@@ -6,7 +6,13 @@ import { MoneySchema } from '../kernel/money';
 export const PaymentCompleted = event(
   'payments.payment-completed',
   1,
-  z.object({ orderId: IdSchema, amount: MoneySchema, providerReference: z.string() }),
+  z.object({
+    orderId: IdSchema,
+    /** Whose order it paid, so that shipping shows its shipment to them alone; absent from older events. */
+    customerId: z.string().optional(),
+    amount: MoneySchema,
+    providerReference: z.string(),
+  }),
   (p) => p.orderId,
 );
 

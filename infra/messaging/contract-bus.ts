@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ContractError, unavailable, type CallContext, type Contract, type ContractApi } from '@contracts/kernel';
+import { ContractError, unavailable, type CallContext, type CallingService, type Contract, type ContractApi } from '@contracts/kernel';
 import { contractCallDuration, contractCalls, inSpan, SpanKind, tracingRecords } from '@infra/observability';
 import type { ContractImplementation, ContractTransport } from './contract-transport';
 import { InProcessContractTransport } from './in-process-contract.transport';
@@ -54,14 +54,21 @@ export class ContractBus {
     return remote;
   }
 
-  client<C extends Contract>(contract: C): ContractApi<C> {
+  /**
+   * A client of `contract` for the service `from` (the calling module, the edge, the operator):
+   * every call it makes says so in its context, whatever the context handed in claimed, and the
+   * serving side checks the method's declared access against it (method-access.ts). A client
+   * made without `from` calls as no service: only methods open to anyone or to its end user.
+   */
+  client<C extends Contract>(contract: C, from?: CallingService): ContractApi<C> {
     const client: Record<string, unknown> = {};
+    const as = (ctx: CallContext): CallContext => (ctx.service === from ? ctx : { ...ctx, service: from });
     for (const [method, definition] of Object.entries(contract.methods)) {
       if (definition.kind === 'unary') {
         const meters = { local: this.metersOf(contract, method, false), remote: this.metersOf(contract, method, true) };
-        client[method] = (ctx: CallContext, request: unknown) => this.call(contract, method, ctx, request, meters);
+        client[method] = (ctx: CallContext, request: unknown) => this.call(contract, method, as(ctx), request, meters);
       } else {
-        client[method] = (ctx: CallContext, request: unknown) => this.lazyStream(contract, method, ctx, request);
+        client[method] = (ctx: CallContext, request: unknown) => this.lazyStream(contract, method, as(ctx), request);
       }
     }
     return Object.freeze(client) as ContractApi<C>;

@@ -6,6 +6,7 @@ import {
   internalError,
   invalidArgument,
   unavailable,
+  accessCheckOf,
   type CallContext,
   type Contract,
   type ContractMethod,
@@ -36,10 +37,12 @@ export class InProcessContractTransport implements ContractTransport {
       if (typeof fn !== 'function') {
         throw new Error(`the implementation of ${contract.name} lacks method ${method}`);
       }
+      const what = `${contract.name}/${method}`;
       methods.set(method, {
         definition,
         call: (fn as (ctx: CallContext, request: unknown) => unknown).bind(implementation),
-        what: `${contract.name}/${method}`,
+        what,
+        refusal: accessCheckOf(definition.access, what),
       });
     }
     this.served.set(contract.name, methods);
@@ -58,7 +61,7 @@ export class InProcessContractTransport implements ContractTransport {
     let served: ServedMethod;
     let parsed: unknown;
     try {
-      served = this.resolve(contract, method);
+      served = this.resolve(contract, method, ctx);
       parsed = checkRequest(served.definition.request, request, served.what);
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
@@ -76,7 +79,7 @@ export class InProcessContractTransport implements ContractTransport {
    * and the order the request is about.
    */
   async unaryFromAnotherProcess(contract: Contract, method: string, ctx: CallContext, request: unknown): Promise<unknown> {
-    const served = this.resolve(contract, method);
+    const served = this.resolve(contract, method, ctx);
     const parsed = checkRequest(served.definition.request, request, served.what);
     const attributes = { 'rpc.service': contract.name, 'rpc.method': method };
     return inSpan(served.what, { kind: SpanKind.SERVER, parent: ctx.traceparent, attributes, entry: true }, (traceparent) =>
@@ -94,7 +97,7 @@ export class InProcessContractTransport implements ContractTransport {
   }
 
   async *serverStream(contract: Contract, method: string, ctx: CallContext, request: unknown): AsyncIterable<unknown> {
-    const { definition, call, what } = this.resolve(contract, method);
+    const { definition, call, what } = this.resolve(contract, method, ctx);
     const parsed = checkRequest(definition.request, request, what);
     try {
       for await (const item of call(ctx, parsed) as AsyncIterable<unknown>) {
@@ -108,7 +111,8 @@ export class InProcessContractTransport implements ContractTransport {
     }
   }
 
-  private resolve(contract: Contract, method: string): ServedMethod {
+  /** The served method, once the call's service or end user is one its declared access lets in. */
+  private resolve(contract: Contract, method: string, ctx: CallContext): ServedMethod {
     const methods = this.served.get(contract.name);
     if (!methods) {
       throw unavailable('contract-not-served', `${contract.name} is not served in this process`);
@@ -117,6 +121,8 @@ export class InProcessContractTransport implements ContractTransport {
     if (!served) {
       throw invalidArgument('unknown-method', `${contract.name} has no method ${method}`);
     }
+    const refused = served.refusal?.(ctx);
+    if (refused) throw refused;
     return served;
   }
 
@@ -142,4 +148,6 @@ interface ServedMethod {
   readonly definition: ContractMethod;
   readonly call: (ctx: CallContext, request: unknown) => unknown;
   readonly what: string;
+  /** Undefined for a method open to anyone: no check on its calls at all. */
+  readonly refusal?: (ctx: CallContext) => ContractError | undefined;
 }

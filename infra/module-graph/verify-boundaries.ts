@@ -1,4 +1,5 @@
 import { cruiseBoundaries, toBoundaryViolation } from './boundary-cruise';
+import { checkContractAccess } from './contract-access-checks';
 import { checkModuleSources, type BoundaryViolation } from './source-checks';
 import { contextsOf, readSourceTree } from './source-tree';
 
@@ -19,7 +20,8 @@ export interface VerifyProgress {
 /**
  * Every boundary check of ficus on a tree: the import rules of .dependency-cruiser.cjs, then the
  * checks on what module code does (SQL on other schemas, entities in other schemas, roles,
- * events that skip the outbox). Sorted by file and line.
+ * events that skip the outbox), then that every contract method says who may call it. Sorted by
+ * file and line.
  */
 export async function verifyBoundaries(root: string, progress: VerifyProgress = { step: () => undefined }): Promise<VerifyReport> {
   progress.step('imports: dependency-cruiser with .dependency-cruiser.cjs on apps, modules, contracts, infra');
@@ -27,7 +29,12 @@ export async function verifyBoundaries(root: string, progress: VerifyProgress = 
   progress.step('modules: SQL and entity schemas, roles, events outside the outbox');
   const files = readSourceTree(root, ['modules']);
   const contexts = contextsOf(files);
-  const violations = [...cruise.violations.map((violation) => toBoundaryViolation(root, violation)), ...checkModuleSources(files, contexts)];
+  progress.step('contracts: every method declares who may call it');
+  const violations = [
+    ...cruise.violations.map((violation) => toBoundaryViolation(root, violation)),
+    ...checkModuleSources(files, contexts),
+    ...checkContractAccess(readSourceTree(root, ['contracts'])),
+  ];
   violations.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.rule.localeCompare(b.rule));
   return { root, cruised: cruise.cruised, moduleFiles: files.length, contexts, violations };
 }

@@ -1,5 +1,5 @@
 import { Global, Module, type DynamicModule, type Provider } from '@nestjs/common';
-import type { Contract } from '@contracts/kernel';
+import type { BoundedContext, CallingService, Contract } from '@contracts/kernel';
 import { FlagsModule } from '@infra/flags';
 import {
   ContractBus,
@@ -41,7 +41,7 @@ export interface FicusRootOptions {
 }
 
 export interface FicusContextOptions {
-  readonly context: string;
+  readonly context: BoundedContext;
   readonly entities: readonly EntityClass[];
   readonly migrations: readonly MigrationClass[];
   /** Contracts of other contexts this one calls; each becomes injectable by its token. */
@@ -52,13 +52,13 @@ export interface FicusContextOptions {
 
 export const FICUS_ROOT_OPTIONS = Symbol('FICUS_ROOT_OPTIONS');
 
-/** Clients of contracts, injectable by each contract's token. */
-export function contractClientProviders(contracts: readonly Contract[]): Provider[] {
+/** Clients of contracts for the service `from`, injectable by each contract's token. */
+export function contractClientProviders(contracts: readonly Contract[], from: CallingService): Provider[] {
   return contracts.map((contract) => ({
     provide: contract.token,
     useFactory: (bus: ContractBus, called: CalledContracts) => {
       called.record(contract);
-      return bus.client(contract);
+      return bus.client(contract, from);
     },
     inject: [ContractBus, CalledContracts],
   }));
@@ -134,17 +134,17 @@ export class FicusModule {
         { provide: DataSource, useFactory: (rt: ContextRuntime) => rt.dataSource, inject: [ContextRuntime] },
         { provide: UnitOfWork, useFactory: (rt: ContextRuntime) => rt.uow, inject: [ContextRuntime] },
         { provide: Outbox, useFactory: (rt: ContextRuntime) => rt.outbox, inject: [ContextRuntime] },
-        ...contractClientProviders(options.uses ?? []),
+        ...contractClientProviders(options.uses ?? [], options.context),
       ],
       exports: [ContextRuntime, DataSource, UnitOfWork, Outbox, ...(options.uses ?? []).map((c) => c.token)],
     };
   }
 
-  /** For an edge with no module inside: just clients of the contracts it calls. */
+  /** For an edge with no module inside: just clients of the contracts it calls, as the edge. */
   static clients(contracts: readonly Contract[]): DynamicModule {
     return {
       module: FicusClientsModule,
-      providers: contractClientProviders(contracts),
+      providers: contractClientProviders(contracts, 'edge'),
       exports: contracts.map((c) => c.token),
     };
   }

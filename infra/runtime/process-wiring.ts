@@ -265,6 +265,7 @@ export class ProcessWiring {
         tls: this.options.tls,
         authorize: (caller, contract, method) =>
           topology.mayCall(caller, contract.context) || (contract.methods[method]?.kind === 'unary' && contract.methods[method].openToServices === true && topology.knows(caller)),
+        vouch: (caller, service) => topology.hosts(caller, service),
         verifyCaller: this.options.verifyCaller,
       });
       local.forEach((contract) => server.expose(contract));

@@ -192,6 +192,13 @@ export class Topology {
     return (caller.edge && allowed.includes('edge')) || caller.modules.some((module) => allowed.includes(module));
   }
 
+  /** Whether the process of `target` hosts `service`: one of its modules, or the edge. */
+  hosts(target: string | undefined, service: string): boolean {
+    const host = target === undefined ? undefined : this.targetsByName.get(target);
+    if (!host) return false;
+    return service === 'edge' ? host.edge : host.modules.includes(service);
+  }
+
   modulesOf(target: string): readonly string[] {
     return this.target(target).modules;
   }

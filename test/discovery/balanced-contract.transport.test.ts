@@ -13,8 +13,8 @@ import {
  */
 
 const Echo = defineContract('echo', 'echo.v1.EchoService', {
-  read: unary(z.object({ n: z.number() }), z.object({ by: z.string() }), { idempotent: true }),
-  write: unary(z.object({ n: z.number() }), z.object({ by: z.string() }), { idempotent: false }),
+  read: unary(z.object({ n: z.number() }), z.object({ by: z.string() }), { idempotent: true, access: { anyone: true } }),
+  write: unary(z.object({ n: z.number() }), z.object({ by: z.string() }), { idempotent: false, access: { anyone: true } }),
 }) as unknown as Contract;
 
 const NEVER_SENT = () => new ContractError('unavailable', 'upstream-unavailable', 'echo.v1.EchoService/read: No connection established. Last error: connect ECONNREFUSED');

@@ -6,7 +6,7 @@ import { Flags, formatFlagState, holdsFor, parseFlagState, percentState } from '
 import { withDatabase } from '@infra/persistence';
 import { NotificationsModule } from '@modules/notifications';
 import { eventually } from '../support/eventually';
-import { callContext, startModule, type ModuleUnderTest } from '../support/module-harness';
+import { asCustomer, startModule, type ModuleUnderTest } from '../support/module-harness';
 import { ficus } from './flags-cli';
 
 /** The shop's release toggle: notifications reads it per customer, through Flags alone. */
@@ -36,7 +36,7 @@ describe('notifications.new-confirmation-email, switched at run time', () => {
     await notifications.events.publish([
       OrderConfirmed.create({ orderId, customerId, total: { amountMinor: 2_990, currency: 'EUR' } }, { correlationId: orderId }),
     ]);
-    const { items } = await notifications.client(NotificationsContract).listNotifications(callContext(), { recipientId: customerId, pageSize: 100 });
+    const { items } = await notifications.client(NotificationsContract).listNotifications(asCustomer(customerId), { recipientId: customerId, pageSize: 100 });
     return items.find((item) => item.orderId === orderId)!.subject;
   };
   const setFlag = async (state: string) => {

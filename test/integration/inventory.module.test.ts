@@ -7,12 +7,13 @@ import { PaymentFailed } from '@contracts/payments';
 import { InventoryModule } from '@modules/inventory';
 import { provisionContext } from '@infra/persistence';
 import { eventually } from '../support/eventually';
-import { callContext, startModule, type ModuleUnderTest } from '../support/module-harness';
+import { asAdminUser, callContext, startModule, type ModuleUnderTest } from '../support/module-harness';
 import { asAdmin } from '../support/test-database';
 
 describe('inventory, alone on its database', () => {
   let inventory: ModuleUnderTest;
-  const api = () => inventory.client(InventoryContract);
+  // Called as the order saga's owner: reserving and releasing are ordering's steps, nobody else's.
+  const api = () => inventory.client(InventoryContract, 'ordering');
 
   beforeAll(async () => {
     inventory = await startModule('inventory', InventoryModule);
@@ -21,7 +22,7 @@ describe('inventory, alone on its database', () => {
 
   const restockNew = async (quantity: number) => {
     const sku = `TEST-${randomUUID().slice(0, 8).toUpperCase()}`;
-    await api().restock(callContext(), { sku, quantity });
+    await api().restock(asAdminUser(), { sku, quantity });
     return sku;
   };
   const level = async (sku: string) => (await api().checkStock(callContext(), { skus: [sku] })).levels[0];

@@ -4,7 +4,7 @@ import { OrderCreated, OrderFailed } from '@contracts/ordering';
 import { PaymentRefunded, PaymentsContract } from '@contracts/payments';
 import { PaymentsModule } from '@modules/payments';
 import { PAYMENT_PROVIDER, PaymentProviderUnavailable, type PaymentProvider } from '../../modules/payments/src/domain/payment-provider';
-import { callContext, startModule, type ModuleUnderTest } from '../support/module-harness';
+import { asAdminUser, asCustomer, callContext, startModule, type ModuleUnderTest } from '../support/module-harness';
 import { asAdmin } from '../support/test-database';
 
 const SLOW_MS = 300;
@@ -25,11 +25,11 @@ describe('payments, alone on its database', () => {
     else process.env.FICUS_FAKE_PAYMENT_SLOW_MS = savedSlow;
   });
 
-  const orderCreated = (orderId: string, paymentToken = 'tok_visa') =>
+  const orderCreated = (orderId: string, paymentToken = 'tok_visa', customerId = randomUUID()) =>
     OrderCreated.create(
       {
         orderId,
-        customerId: randomUUID(),
+        customerId,
         items: [{ sku: 'SOIL-MIX', quantity: 2, unitPrice: { amountMinor: 750, currency: 'EUR' } }],
         total: { amountMinor: 1_500, currency: 'EUR' },
         paymentToken,
@@ -43,7 +43,7 @@ describe('payments, alone on its database', () => {
     const orderId = randomUUID();
     await payments.events.publish([orderCreated(orderId)]);
     await payments.events.publish([stockReserved(orderId)]);
-    const payment = await payments.client(PaymentsContract).getPayment(callContext(), { orderId });
+    const payment = await payments.client(PaymentsContract).getPayment(asAdminUser(), { orderId });
     expect(payment).toMatchObject({ orderId, status: 'COMPLETED', amount: { amountMinor: 1_500, currency: 'EUR' } });
     const events = await asAdmin<{ type: string }>(payments.database, 'SELECT type FROM payments.outbox WHERE aggregate_id = $1', [orderId]);
     expect(events.map((e) => e.type)).toEqual(['payments.payment-completed']);
@@ -53,7 +53,7 @@ describe('payments, alone on its database', () => {
     const orderId = randomUUID();
     await payments.events.publish([orderCreated(orderId, 'tok_decline')]);
     await payments.events.publish([stockReserved(orderId)]);
-    const payment = await payments.client(PaymentsContract).getPayment(callContext(), { orderId });
+    const payment = await payments.client(PaymentsContract).getPayment(asAdminUser(), { orderId });
     expect(payment).toMatchObject({ status: 'FAILED', failureReason: 'card-declined' });
   });
 
@@ -72,7 +72,7 @@ describe('payments, alone on its database', () => {
     const orderId = randomUUID();
     await payments.events.publish([orderCreated(orderId, token)]);
     await payments.events.publish([stockReserved(orderId)]);
-    const payment = await payments.client(PaymentsContract).getPayment(callContext(), { orderId });
+    const payment = await payments.client(PaymentsContract).getPayment(asAdminUser(), { orderId });
     expect({ status: payment.status, failureReason: payment.failureReason }).toEqual({ status, failureReason });
   });
 
@@ -90,11 +90,11 @@ describe('payments, alone on its database', () => {
   it('charges once both facts are in, whichever arrives first', async () => {
     const orderId = randomUUID();
     await payments.events.publish([stockReserved(orderId)]); // inventory's relay was faster
-    await expect(payments.client(PaymentsContract).getPayment(callContext(), { orderId })).rejects.toMatchObject({
+    await expect(payments.client(PaymentsContract).getPayment(asAdminUser(), { orderId })).rejects.toMatchObject({
       code: 'payment-not-found',
     });
     await payments.events.publish([orderCreated(orderId)]);
-    const payment = await payments.client(PaymentsContract).getPayment(callContext(), { orderId });
+    const payment = await payments.client(PaymentsContract).getPayment(asAdminUser(), { orderId });
     expect(payment.status).toBe('COMPLETED');
     const runtime = payments.registry.get('payments')!;
     expect(await runtime.deadLetters.list()).toEqual([]);
@@ -110,7 +110,7 @@ describe('payments, alone on its database', () => {
     const orderIds = Array.from({ length: 10 }, () => randomUUID());
     await Promise.all(orderIds.flatMap((id) => [payments.events.publish([orderCreated(id)]), payments.events.publish([stockReserved(id)])]));
     for (const orderId of orderIds) {
-      const payment = await payments.client(PaymentsContract).getPayment(callContext(), { orderId });
+      const payment = await payments.client(PaymentsContract).getPayment(asAdminUser(), { orderId });
       expect(payment.status).toBe('COMPLETED');
     }
     const charges = await asAdmin<{ n: string }>(
@@ -145,14 +145,14 @@ describe('payments, alone on its database', () => {
       const orderId = randomUUID();
       await payments.events.publish([orderCreated(orderId)]);
       await payments.events.publish([stockReserved(orderId)]);
-      const charged = await payments.client(PaymentsContract).getPayment(callContext(), { orderId });
+      const charged = await payments.client(PaymentsContract).getPayment(asAdminUser(), { orderId });
       expect(charged.status).toBe('COMPLETED');
 
       await payments.events.publish([orderFailed(orderId)]);
       await payments.events.publish([orderFailed(orderId)]); // another message id: the inbox cannot tell
 
       expect(await ledger(orderId)).toEqual({ charges: 1, refunds: 1 });
-      const payment = await payments.client(PaymentsContract).getPayment(callContext(), { orderId });
+      const payment = await payments.client(PaymentsContract).getPayment(asAdminUser(), { orderId });
       expect(payment).toMatchObject({
         status: 'COMPLETED',
         providerReference: charged.providerReference,
@@ -179,7 +179,7 @@ describe('payments, alone on its database', () => {
       await payments.events.publish([orderCreated(orderId)]);
       await payments.events.publish([orderFailed(orderId)]);
       await payments.events.publish([stockReserved(orderId)]);
-      const payment = await payments.client(PaymentsContract).getPayment(callContext(), { orderId });
+      const payment = await payments.client(PaymentsContract).getPayment(asAdminUser(), { orderId });
       expect(payment.status).toBe('PENDING');
       expect(payment.refundReference).toBeUndefined();
       expect(await ledger(orderId)).toEqual({ charges: 0, refunds: 0 });
@@ -206,12 +206,12 @@ describe('payments, alone on its database', () => {
          VALUES ($1, 1500, 'EUR', 'approved', 'fake_ch_lost_answer')`,
         [`order:${orderId}`],
       );
-      expect((await payments.client(PaymentsContract).getPayment(callContext(), { orderId })).status).toBe('PENDING');
+      expect((await payments.client(PaymentsContract).getPayment(asAdminUser(), { orderId })).status).toBe('PENDING');
 
       await payments.events.publish([orderFailed(orderId)]);
 
       expect(await ledger(orderId)).toEqual({ charges: 1, refunds: 1 });
-      const payment = await payments.client(PaymentsContract).getPayment(callContext(), { orderId });
+      const payment = await payments.client(PaymentsContract).getPayment(asAdminUser(), { orderId });
       expect(payment).toMatchObject({ status: 'COMPLETED', providerReference: 'fake_ch_lost_answer', refundReference: expect.stringMatching(/^fake_re_/) });
       expect(await eventsOf(orderId)).toEqual([PaymentRefunded.type]);
     });
@@ -236,8 +236,26 @@ describe('payments, alone on its database', () => {
     });
   });
 
+  it("shows a payment to its customer and to admins only, and names the customer to shipping", async () => {
+    const orderId = randomUUID();
+    const customerId = randomUUID();
+    await payments.events.publish([orderCreated(orderId, 'tok_visa', customerId)]);
+    await payments.events.publish([stockReserved(orderId)]);
+    const api = payments.client(PaymentsContract);
+
+    expect(await api.getPayment(asCustomer(customerId), { orderId })).toMatchObject({ orderId, status: 'COMPLETED' });
+    await expect(api.getPayment(asCustomer(randomUUID()), { orderId })).rejects.toMatchObject({ kind: 'not-found', code: 'payment-not-found' });
+    await expect(api.getPayment(callContext(), { orderId })).rejects.toMatchObject({ kind: 'unauthenticated', code: 'end-user-required' });
+    const [completed] = await asAdmin<{ payload: { customerId?: string } }>(
+      payments.database,
+      "SELECT payload FROM payments.outbox WHERE aggregate_id = $1 AND type = 'payments.payment-completed'",
+      [orderId],
+    );
+    expect(completed.payload.customerId).toBe(customerId);
+  });
+
   it('answers not-found for an order it never heard of', async () => {
-    await expect(payments.client(PaymentsContract).getPayment(callContext(), { orderId: randomUUID() })).rejects.toMatchObject({
+    await expect(payments.client(PaymentsContract).getPayment(asAdminUser(), { orderId: randomUUID() })).rejects.toMatchObject({
       kind: 'not-found',
       code: 'payment-not-found',
     });

@@ -3,7 +3,7 @@ import { OrderFailed } from '@contracts/ordering';
 import { PaymentCompleted } from '@contracts/payments';
 import { ShipmentCreated, ShippingContract } from '@contracts/shipping';
 import { ShippingModule } from '@modules/shipping';
-import { callContext, startModule, type ModuleUnderTest } from '../support/module-harness';
+import { asAdminUser, asCustomer, callContext, startModule, type ModuleUnderTest } from '../support/module-harness';
 import { asAdmin } from '../support/test-database';
 
 describe('shipping, alone on its database', () => {
@@ -15,9 +15,10 @@ describe('shipping, alone on its database', () => {
   });
   afterAll(() => shipping?.close());
 
+  const customerId = randomUUID();
   const paymentCompleted = (orderId: string) =>
     PaymentCompleted.create(
-      { orderId, amount: { amountMinor: 1_500, currency: 'EUR' }, providerReference: 'fake_ch_1' },
+      { orderId, customerId, amount: { amountMinor: 1_500, currency: 'EUR' }, providerReference: 'fake_ch_1' },
       { correlationId: orderId },
     );
   const orderFailed = (orderId: string) =>
@@ -34,7 +35,7 @@ describe('shipping, alone on its database', () => {
     const orderId = randomUUID();
     await shipping.events.publish([paymentCompleted(orderId)]);
     await shipping.events.publish([paymentCompleted(orderId)]);
-    const shipment = await api().getShipment(callContext(), { orderId });
+    const shipment = await api().getShipment(asCustomer(customerId), { orderId });
     expect(shipment).toMatchObject({ orderId, status: 'CREATED', trackingNumber: expect.stringMatching(/^FC-/) });
     expect(shipment.cancelledAt).toBeUndefined();
     expect(await eventsOf(orderId)).toEqual([ShipmentCreated.type]);
@@ -45,15 +46,25 @@ describe('shipping, alone on its database', () => {
     await shipping.events.publish([paymentCompleted(orderId)]);
     await shipping.events.publish([orderFailed(orderId)]);
     await shipping.events.publish([orderFailed(orderId)]); // another message id: the inbox cannot tell
-    const shipment = await api().getShipment(callContext(), { orderId });
+    const shipment = await api().getShipment(asCustomer(customerId), { orderId });
     expect(shipment).toMatchObject({ orderId, status: 'CANCELLED', cancelledAt: expect.any(String) });
+  });
+
+  it("shows a shipment to its customer and to admins only: another customer's answers as a missing one", async () => {
+    const orderId = randomUUID();
+    await shipping.events.publish([paymentCompleted(orderId)]);
+
+    await expect(api().getShipment(asCustomer(randomUUID()), { orderId })).rejects.toMatchObject({ code: 'shipment-not-found' });
+    await expect(api().getShipment(callContext(), { orderId })).rejects.toMatchObject({ kind: 'unauthenticated', code: 'end-user-required' });
+    expect(await api().getShipment(asAdminUser(), { orderId })).toMatchObject({ orderId, status: 'CREATED' });
+    expect(await api().getShipment(asCustomer(customerId), { orderId })).not.toHaveProperty('customerId');
   });
 
   it('creates no shipment when the failure arrives before the payment', async () => {
     const orderId = randomUUID();
     await shipping.events.publish([orderFailed(orderId)]);
     await shipping.events.publish([paymentCompleted(orderId)]);
-    await expect(api().getShipment(callContext(), { orderId })).rejects.toMatchObject({ code: 'shipment-not-found' });
+    await expect(api().getShipment(asCustomer(customerId), { orderId })).rejects.toMatchObject({ code: 'shipment-not-found' });
     expect(await eventsOf(orderId)).toEqual([]);
     expect(await shipping.registry.get('shipping')!.deadLetters.list()).toEqual([]);
   });

@@ -18,11 +18,12 @@ const EchoContract = defineContract('echo', 'echo.v1.EchoService', {
   echo: unary(
     z.object({ text: z.string().trim().min(1) }),
     z.object({ text: z.string(), length: z.number().int().nonnegative() }),
-    { idempotent: true },
+    { idempotent: true, access: { anyone: true } },
   ),
   count: serverStream(
     z.object({ upTo: z.number().int().positive().max(10) }),
     z.object({ n: z.number().int().positive(), label: z.string().default('item') }),
+    { access: { anyone: true } },
   ),
 });
 type EchoApi = ContractApi<typeof EchoContract>;

@@ -54,6 +54,9 @@ describe('ficus verify', () => {
           'modules/alpha/src/alpha.module.ts:4: module-uses-other-context-role',
           'modules/alpha/src/application/publish-directly.ts:2: event-published-outside-outbox',
           'modules/alpha/src/application/publish-directly.ts:7: event-published-outside-outbox',
+          // every contract method says who may call it
+          'contracts/beta/beta.contract.ts:9: contract-method-without-access',
+          'contracts/beta/beta.contract.ts:11: contract-method-without-access',
         ]),
       );
       expect(out).toContain(`${lines.length} boundary violation(s) in ${fixtureRoot}`);
@@ -65,7 +68,7 @@ describe('ficus verify', () => {
 
       expect(code).toBe(1);
       expect(report.ok).toBe(false);
-      expect(report.violations).toHaveLength(19);
+      expect(report.violations).toHaveLength(21);
       expect(report.violations.find((v) => v.rule === 'sql-touches-other-schema')).toEqual({
         rule: 'sql-touches-other-schema',
         file: 'modules/alpha/src/persistence/beta-items.repository.ts',

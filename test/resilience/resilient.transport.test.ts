@@ -6,8 +6,8 @@ import { parseExposition } from '../support/metrics-scrape';
 import { DEFAULT_REMOTE_POLICY, ResilientTransport, type RemoteCallPolicy } from '@infra/resilience';
 
 const Contract = defineContract('remote', 'remote.v1.RemoteService', {
-  read: unary(z.object({}), z.object({ n: z.number() }), { idempotent: true }),
-  write: unary(z.object({}), z.object({ n: z.number() }), { idempotent: false }),
+  read: unary(z.object({}), z.object({ n: z.number() }), { idempotent: true, access: { anyone: true } }),
+  write: unary(z.object({}), z.object({ n: z.number() }), { idempotent: false, access: { anyone: true } }),
 });
 
 /** A remote target that answers from a script: each call takes the next outcome. */

@@ -86,9 +86,14 @@ describe('admins are made by an operator or an admin, never by registering', () 
     const customer = await new ShopClient(shop.baseUrl).signUp();
     const identity = shop.app.get(ContractBus).client(IdentityContract);
     const as = (caller?: { subject: string; roles: string[] }) => ({ correlationId: 'admins-test', deadline: Date.now() + 5_000, caller });
-    for (const caller of [undefined, { subject: customer.customerId, roles: ['customer'] }]) {
-      await expect(identity.grantAdmin(as(caller), { email: `x-${randomUUID()}@example.com` })).rejects.toMatchObject({ kind: 'permission-denied' });
-      await expect(identity.listAdmins(as(caller), {})).rejects.toMatchObject({ kind: 'permission-denied' });
+    // No end user at all is unauthenticated (ADR 0038: the method is an admin's); a customer is denied.
+    const refusals: Array<[{ subject: string; roles: string[] } | undefined, string]> = [
+      [undefined, 'unauthenticated'],
+      [{ subject: customer.customerId, roles: ['customer'] }, 'permission-denied'],
+    ];
+    for (const [caller, kind] of refusals) {
+      await expect(identity.grantAdmin(as(caller), { email: `x-${randomUUID()}@example.com` })).rejects.toMatchObject({ kind });
+      await expect(identity.listAdmins(as(caller), {})).rejects.toMatchObject({ kind });
     }
   });
 });

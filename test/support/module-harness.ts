@@ -1,7 +1,7 @@
 import type { DynamicModule, INestApplicationContext, Type } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { Test } from '@nestjs/testing';
-import type { Contract, ContractApi } from '@contracts/kernel';
+import type { CallingService, Contract, ContractApi } from '@contracts/kernel';
 import { ContractBus, InProcessEventTransport, type ConsumerRetryOptions } from '@infra/messaging';
 import { ContextRegistry, FicusModule } from '@infra/runtime';
 import { freshDatabase } from './test-database';
@@ -12,7 +12,7 @@ export interface ModuleUnderTest {
   readonly bus: ContractBus;
   readonly events: InProcessEventTransport;
   readonly registry: ContextRegistry;
-  client<C extends Contract>(contract: C): ContractApi<C>;
+  client<C extends Contract>(contract: C, from?: CallingService): ContractApi<C>;
   close(): Promise<void>;
 }
 
@@ -45,7 +45,7 @@ export async function startModule(
     bus,
     events: testing.get(InProcessEventTransport),
     registry: testing.get(ContextRegistry),
-    client: (contract) => bus.client(contract),
+    client: (contract, from) => bus.client(contract, from),
     close: async () => {
       await app.close();
       await fresh.drop();
@@ -55,6 +55,11 @@ export async function startModule(
 
 export function callContext(budgetMs = 10_000) {
   return { correlationId: `test-${Date.now()}`, deadline: Date.now() + budgetMs };
+}
+
+/** A call made on behalf of an admin, as the edge makes it for an admin's request. */
+export function asAdminUser(budgetMs = 10_000) {
+  return { ...callContext(budgetMs), caller: { subject: 'test-admin', roles: ['admin'] } };
 }
 
 /** A call made on behalf of a signed-in customer, as the edge makes it. */

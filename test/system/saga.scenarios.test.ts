@@ -159,7 +159,7 @@ describe('the order saga (monolith)', () => {
     expect(admin.length).toBeGreaterThan(10);
     await asAdmin(shop.database, "UPDATE ordering.order_history SET status = 'PENDING'");
     const ordering = shop.app.get(ContractBus, { strict: false }).client(OrderingContract);
-    const rebuilt = await ordering.rebuildOrderHistory({ correlationId: 'rebuild', deadline: Date.now() + 30_000 }, {});
+    const rebuilt = await ordering.rebuildOrderHistory({ correlationId: 'rebuild', deadline: Date.now() + 30_000, caller: { subject: 'test-admin', roles: ['admin'] } }, {});
     expect(rebuilt.ordersProjected).toBe(admin.length);
     const after = await asAdmin(shop.database, 'SELECT order_id, customer_id, status FROM ordering.order_history ORDER BY order_id');
     expect(after).toEqual(admin);

@@ -16,7 +16,7 @@ import {
 } from '@infra/messaging/kafka';
 import { PaymentsModule } from '@modules/payments';
 import { eventually } from '../support/eventually';
-import { callContext, startModule, type ModuleUnderTest } from '../support/module-harness';
+import { asAdminUser, startModule, type ModuleUnderTest } from '../support/module-harness';
 import { KAFKA_BROKERS } from '../support/topology-shop';
 
 /**
@@ -74,7 +74,7 @@ describe('events over Kafka', () => {
     const orderId = randomUUID();
     await publisher.publish([order(orderId)]);
     await publisher.publish([StockReserved.create({ orderId, items: [{ sku: 'SOIL-MIX', quantity: 1 }] }, { correlationId: orderId })]);
-    const payment = await eventually(() => payments.client(PaymentsContract).getPayment(callContext(), { orderId }), {
+    const payment = await eventually(() => payments.client(PaymentsContract).getPayment(asAdminUser(), { orderId }), {
       until: (p) => p.status === 'COMPLETED',
     });
     expect(payment.amount).toEqual({ amountMinor: 750, currency: 'EUR' });
@@ -110,7 +110,7 @@ describe('events over Kafka', () => {
       const letter = await eventually(() => dead, { until: (d) => d.length > 0, timeoutMs: 20_000 });
       expect(letter[0].headers?.[HEADERS.deadLetterReason]?.toString()).toBe('poison: the record value is not JSON');
       expect(letter[0].headers?.[HEADERS.originalTopic]?.toString()).toBe(eventTopicOf('ordering', namespace));
-      await eventually(() => payments.client(PaymentsContract).getPayment(callContext(), { orderId }), {
+      await eventually(() => payments.client(PaymentsContract).getPayment(asAdminUser(), { orderId }), {
         until: (p) => p.status === 'PENDING',
         what: 'the record after the poison one is processed',
       });
@@ -184,7 +184,7 @@ describe('events over Kafka', () => {
         { consumer: 'v2 reader', version: 2, orderId },
       ]);
       // Payments reads v1 only: it charged once from v1 and did not take v2 for poison.
-      await eventually(() => payments.client(PaymentsContract).getPayment(callContext(), { orderId }));
+      await eventually(() => payments.client(PaymentsContract).getPayment(asAdminUser(), { orderId }));
       expect(await payments.registry.get('payments')!.deadLetters.list()).toEqual(
         expect.not.arrayContaining([expect.objectContaining({ messageId: v2.id })]),
       );

@@ -1,5 +1,5 @@
 import { Metadata } from '@grpc/grpc-js';
-import { DEFAULT_CALL_BUDGET_MS, type CallContext } from '@contracts/kernel';
+import { BOUNDED_CONTEXTS, DEFAULT_CALL_BUDGET_MS, type CallContext, type CallingService } from '@contracts/kernel';
 
 /**
  * The call context as gRPC metadata; the deadline travels as gRPC's own deadline. The end user
@@ -13,7 +13,20 @@ export function metadataOf(ctx: CallContext): Metadata {
   if (ctx.requestId) metadata.set('x-request-id', ctx.requestId);
   if (ctx.traceparent) metadata.set('traceparent', ctx.traceparent);
   if (ctx.credential) metadata.set('authorization', `Bearer ${ctx.credential}`);
+  if (ctx.service) metadata.set('x-ficus-service', ctx.service);
   return metadata;
+}
+
+const CALLING_SERVICES: ReadonlySet<string> = new Set<CallingService>([...BOUNDED_CONTEXTS, 'edge', 'operator']);
+
+/**
+ * The service the caller says it calls as: a claim only, which the server takes when the caller's
+ * certificate names a process hosting that service (GrpcContractServer). Not part of `contextOf`,
+ * so no code path can take it unchecked.
+ */
+export function claimedServiceOf(metadata: Metadata): CallingService | undefined {
+  const claimed = text(metadata, 'x-ficus-service');
+  return claimed !== undefined && CALLING_SERVICES.has(claimed) ? (claimed as CallingService) : undefined;
 }
 
 function text(metadata: Metadata, key: string): string | undefined {

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import {
+  type Metadata,
   Server,
   ServerCredentials,
   type handleServerStreamingCall,
@@ -7,10 +8,10 @@ import {
   type ServiceDefinition,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
-import { ContractError, internalError, unauthenticated, type CallContext, type Caller, type Contract } from '@contracts/kernel';
+import { ContractError, internalError, unauthenticated, type CallContext, type Caller, type CallingService, type Contract } from '@contracts/kernel';
 import { contractCallsServed } from '@infra/observability';
 import type { InProcessContractTransport } from '../in-process-contract.transport';
-import { contextOf } from './call-metadata';
+import { claimedServiceOf, contextOf } from './call-metadata';
 import { toServiceError } from './grpc-status';
 import { serverCredentialsOf, targetOfPeer, type GrpcTls } from './grpc-tls';
 
@@ -24,6 +25,12 @@ export interface GrpcServerOptions {
    * may call this contract; refused calls answer PERMISSION_DENIED.
    */
   readonly authorize?: (callerTarget: string | undefined, contract: Contract, method: string) => boolean;
+  /**
+   * With mutual TLS, whether the deploy target a caller's certificate names hosts the service it
+   * claims to call as (x-ficus-service); a claim not vouched for is dropped, and the call is served
+   * as no service. Without TLS (loopback only, insecure by name) the claim is taken as it comes.
+   */
+  readonly vouch?: (callerTarget: string | undefined, service: CallingService) => boolean;
   /**
    * Who the end user of a call is, from the access token relayed in its metadata (rejects when
    * the token is not valid). Unset: calls are served without an end user, whatever they carry.
@@ -119,7 +126,7 @@ export class GrpcContractServer {
     return (call, callback) => {
       const refused = this.refusal(call, contract, method);
       if (refused) return callback(toServiceError(refused));
-      this.callContext(contextOf(call.metadata, call.getDeadline()))
+      this.callContext(contextOf(call.metadata, call.getDeadline()), this.serviceOf(call))
         .then((ctx) => this.local.unaryFromAnotherProcess(contract, method, ctx, call.request))
         .then(
           (answer) => {
@@ -152,7 +159,7 @@ export class GrpcContractServer {
       });
       void (async () => {
         try {
-          const ctx = await this.callContext(contextOf(call.metadata, call.getDeadline()));
+          const ctx = await this.callContext(contextOf(call.metadata, call.getDeadline()), this.serviceOf(call));
           iterator = this.local.serverStream(contract, method, ctx, call.request)[Symbol.asyncIterator]();
           for (let next = await iterator.next(); !next.done && !cancelled; next = await iterator.next()) {
             if (!call.write(next.value)) {
@@ -174,7 +181,8 @@ export class GrpcContractServer {
    * The call's end user, verified from its relayed token; a token that does not verify fails the
    * call as unauthenticated rather than serving it as nobody's.
    */
-  private async callContext(received: CallContext): Promise<CallContext> {
+  private async callContext(context: CallContext, service: CallingService | undefined): Promise<CallContext> {
+    const received = service === undefined ? context : { ...context, service };
     const { credential } = received;
     if (!credential || !this.options.verifyCaller) return { ...received, credential: undefined };
     let caller: Caller;
@@ -188,6 +196,16 @@ export class GrpcContractServer {
       throw unauthenticated('invalid-token', 'the relayed access token is not valid');
     }
     return { ...received, caller };
+  }
+
+  /** The service the caller calls as, when its certificate vouches for it (or there is no TLS at all). */
+  private serviceOf(call: { metadata: Metadata; getAuthContext(): { sslPeerCertificate?: { raw?: Buffer } } | null }): CallingService | undefined {
+    const claimed = claimedServiceOf(call.metadata);
+    if (claimed === undefined || !this.options.tls) return claimed;
+    const caller = targetOfPeer(call.getAuthContext()?.sslPeerCertificate);
+    if (this.options.vouch?.(caller, claimed)) return claimed;
+    this.logger.warn({ caller: caller ?? 'unknown', claimed }, 'gRPC call claims a service its certificate does not host: served as no service');
+    return undefined;
   }
 
   /** Under mutual TLS, a caller whose certificate's target may not call this contract is refused. */

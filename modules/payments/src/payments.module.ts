@@ -15,6 +15,7 @@ import { PAYMENT_PROVIDER } from './domain/payment-provider';
 import { CreatePayments1764000000400 } from './persistence/migrations/1764000000400-create-payments';
 import { LearnPaymentFactsInAnyOrder1764000000401 } from './persistence/migrations/1764000000401-learn-payment-facts-in-any-order';
 import { RefundPaymentsOfFailedOrders1764000000402 } from './persistence/migrations/1764000000402-refund-payments-of-failed-orders';
+import { RememberWhosePaymentItIs1764000000420 } from './persistence/migrations/1764000000420-remember-whose-payment-it-is';
 import { PaymentRepository } from './persistence/payment.repository';
 import { paymentProviderOf } from './provider/payment-providers';
 
@@ -28,6 +29,7 @@ import { paymentProviderOf } from './provider/payment-providers';
         CreatePayments1764000000400,
         LearnPaymentFactsInAnyOrder1764000000401,
         RefundPaymentsOfFailedOrders1764000000402,
+        RememberWhosePaymentItIs1764000000420,
       ],
     }),
   ],

@@ -12,6 +12,7 @@ import { GetShipmentHandler } from './application/get-shipment/get-shipment.hand
 import { ShippingContractAdapter } from './application/shipping.contract-adapter';
 import { CreateShipments1764000000500 } from './persistence/migrations/1764000000500-create-shipments';
 import { CancelShipmentsOfFailedOrders1764000000501 } from './persistence/migrations/1764000000501-cancel-shipments-of-failed-orders';
+import { RememberWhoseShipmentItIs1764000000520 } from './persistence/migrations/1764000000520-remember-whose-shipment-it-is';
 import { ShipmentRepository } from './persistence/shipment.repository';
 
 @Module({
@@ -20,7 +21,7 @@ import { ShipmentRepository } from './persistence/shipment.repository';
     FicusModule.forContext({
       context: 'shipping',
       entities: [],
-      migrations: [CreateShipments1764000000500, CancelShipmentsOfFailedOrders1764000000501],
+      migrations: [CreateShipments1764000000500, CancelShipmentsOfFailedOrders1764000000501, RememberWhoseShipmentItIs1764000000520],
     }),
   ],
   providers: [

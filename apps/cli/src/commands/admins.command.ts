@@ -111,7 +111,7 @@ async function withIdentity(options: AdminsOptions, io: CliIo, work: (identity: 
       },
     );
     try {
-      const identity = app.get(ContractBus).client(IdentityContract);
+      const identity = app.get(ContractBus).client(IdentityContract, 'operator');
       const ctx: CallContext = {
         correlationId: `ficus-admins-${Date.now()}`,
         deadline: Date.now() + 30_000,

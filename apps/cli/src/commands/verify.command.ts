@@ -21,7 +21,7 @@ Runs the dependency-cruiser rules of .dependency-cruiser.cjs (modules import eac
 through contracts, contracts import no implementation, infra has no business words, domain
 code no framework) and ficus's own checks on module code (SQL or entities on another
 context's schema, a module declaring another context's role, events published around the
-outbox). Each violation prints as
+outbox), and that every contract method declares who may call it. Each violation prints as
 
   file:line: rule — what is wrong — the fix
 

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { notFound, type CallContext } from '@contracts/kernel';
+import { mayActFor, notFound, permissionDenied, type CallContext } from '@contracts/kernel';
 import type { NotificationsApi } from '@contracts/notifications';
 import { NotificationRepository } from '../persistence/notification.repository';
 
@@ -7,7 +7,12 @@ import { NotificationRepository } from '../persistence/notification.repository';
 export class NotificationsContractAdapter implements NotificationsApi {
   constructor(private readonly notifications: NotificationRepository) {}
 
-  listNotifications(_ctx: CallContext, request: { recipientId?: string; page?: number; pageSize?: number }) {
+  /** A recipient's own; an admin's: anyone's, or everyone's when no recipient is named. */
+  listNotifications(ctx: CallContext, request: { recipientId?: string; page?: number; pageSize?: number }) {
+    const everyone = request.recipientId === undefined;
+    if (everyone ? !ctx.caller?.roles.includes('admin') : !mayActFor(ctx, request.recipientId)) {
+      throw permissionDenied('not-this-recipient', 'a customer may read only their own notifications');
+    }
     return this.notifications.list(request.recipientId, request.page ?? 1, request.pageSize ?? 20);
   }
 

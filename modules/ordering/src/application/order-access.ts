@@ -1,4 +1,4 @@
-import { notFound, permissionDenied, unauthenticated, type CallContext } from '@contracts/kernel';
+import { mayActFor, notFound, permissionDenied, unauthenticated, type CallContext } from '@contracts/kernel';
 
 /**
  * Ordering checks who may see and place which orders itself, from the end user the call carries
@@ -8,11 +8,10 @@ import { notFound, permissionDenied, unauthenticated, type CallContext } from '@
  * a process that drops the token gains nothing.
  */
 export function actsForCustomer(ctx: CallContext, customerId: string): boolean {
-  const caller = ctx.caller;
-  if (!caller) {
+  if (!ctx.caller) {
     throw unauthenticated('end-user-required', 'orders are placed and read on behalf of a signed-in customer');
   }
-  return caller.roles.includes('admin') || caller.subject === customerId;
+  return mayActFor(ctx, customerId);
 }
 
 /** Another customer's order answers exactly as a missing one, so ids cannot be probed. */

@@ -8,7 +8,7 @@ import { GetPaymentQuery } from './get-payment/get-payment.query';
 export class PaymentsContractAdapter implements PaymentsApi {
   constructor(private readonly queries: QueryBus) {}
 
-  getPayment(_ctx: CallContext, request: { orderId: string }) {
-    return this.queries.execute(new GetPaymentQuery(request.orderId));
+  getPayment(ctx: CallContext, request: { orderId: string }) {
+    return this.queries.execute(new GetPaymentQuery(request.orderId, ctx));
   }
 }

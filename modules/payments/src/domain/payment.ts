@@ -12,6 +12,8 @@ export type PaymentStatus = 'PENDING' | 'COMPLETED' | 'FAILED';
  */
 export interface Payment {
   readonly orderId: string;
+  /** Whose order it pays (unknown for payments opened before it was recorded): who may read it. */
+  readonly customerId?: string;
   readonly amount?: Money;
   readonly token?: string;
   readonly stockReserved: boolean;

@@ -5,6 +5,7 @@ import type { Payment } from '../domain/payment';
 
 interface PaymentRow {
   order_id: string;
+  customer_id: string | null;
   amount_minor: number | null;
   currency: string | null;
   token: string | null;
@@ -22,14 +23,15 @@ interface PaymentRow {
 export class PaymentRepository {
   constructor(private readonly uow: UnitOfWork) {}
 
-  /** Records what the order costs and how it pays (once); the row may exist from stock-reserved. */
-  async learnPrice(orderId: string, amount: Money, token: string): Promise<void> {
+  /** Records whose order it is, what it costs and how it pays (once); the row may exist from stock-reserved. */
+  async learnPrice(orderId: string, customerId: string, amount: Money, token: string): Promise<void> {
     await this.uow.defer(
-      `INSERT INTO payments (order_id, amount_minor, currency, token, status) VALUES ($1, $2, $3, $4, 'PENDING')
+      `INSERT INTO payments (order_id, customer_id, amount_minor, currency, token, status) VALUES ($1, $2, $3, $4, $5, 'PENDING')
        ON CONFLICT (order_id) DO UPDATE
-         SET amount_minor = EXCLUDED.amount_minor, currency = EXCLUDED.currency, token = EXCLUDED.token, updated_at = now()
+         SET customer_id = EXCLUDED.customer_id, amount_minor = EXCLUDED.amount_minor, currency = EXCLUDED.currency,
+             token = EXCLUDED.token, updated_at = now()
          WHERE payments.amount_minor IS NULL`,
-      [orderId, amount.amountMinor, amount.currency, token],
+      [orderId, customerId, amount.amountMinor, amount.currency, token],
     );
   }
 
@@ -59,6 +61,7 @@ export class PaymentRepository {
     if (!row) return undefined;
     return {
       orderId: row.order_id,
+      customerId: row.customer_id ?? undefined,
       amount: row.amount_minor === null || row.currency === null ? undefined : { amountMinor: row.amount_minor, currency: row.currency },
       token: row.token ?? undefined,
       stockReserved: row.stock_reserved,

@@ -3,6 +3,8 @@ import { randomInt } from 'node:crypto';
 export interface Shipment {
   readonly shipmentId: string;
   readonly orderId: string;
+  /** Whose order it ships (unknown for shipments from before it was recorded): who may read it. */
+  readonly customerId?: string;
   readonly trackingNumber: string;
   /** CANCELLED: its order failed after the shipment was created; nothing leaves the warehouse. */
   readonly status: 'CREATED' | 'CANCELLED';

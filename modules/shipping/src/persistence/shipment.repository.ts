@@ -9,9 +9,9 @@ export class ShipmentRepository {
   /** False when the order already has a shipment. */
   async insert(shipment: Shipment): Promise<boolean> {
     const inserted = (await this.uow.manager.query(
-      `INSERT INTO shipments (shipment_id, order_id, tracking_number, status, created_at) VALUES ($1, $2, $3, $4, $5)
+      `INSERT INTO shipments (shipment_id, order_id, customer_id, tracking_number, status, created_at) VALUES ($1, $2, $3, $4, $5, $6)
        ON CONFLICT (order_id) DO NOTHING RETURNING shipment_id`,
-      [shipment.shipmentId, shipment.orderId, shipment.trackingNumber, shipment.status, shipment.createdAt],
+      [shipment.shipmentId, shipment.orderId, shipment.customerId ?? null, shipment.trackingNumber, shipment.status, shipment.createdAt],
     )) as unknown[];
     return inserted.length === 1;
   }
@@ -20,6 +20,7 @@ export class ShipmentRepository {
     const [row] = (await this.uow.manager.query('SELECT * FROM shipments WHERE order_id = $1', [orderId])) as Array<{
       shipment_id: string;
       order_id: string;
+      customer_id: string | null;
       tracking_number: string;
       status: Shipment['status'];
       created_at: Date;
@@ -29,6 +30,7 @@ export class ShipmentRepository {
       ? {
           shipmentId: row.shipment_id,
           orderId: row.order_id,
+          customerId: row.customer_id ?? undefined,
           trackingNumber: row.tracking_number,
           status: row.status,
           createdAt: row.created_at.toISOString(),

@@ -35,7 +35,7 @@ export class ChargePaymentHandler implements ICommandHandler<ChargePaymentComman
       await this.outbox.add(
         settled.status === 'COMPLETED'
           ? PaymentCompleted.create(
-              { orderId: settled.orderId, amount: settled.amount, providerReference: settled.providerReference! },
+              { orderId: settled.orderId, customerId: settled.customerId, amount: settled.amount, providerReference: settled.providerReference! },
               command.origin,
             )
           : PaymentFailed.create(

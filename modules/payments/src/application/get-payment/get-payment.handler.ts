@@ -1,5 +1,5 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { notFound } from '@contracts/kernel';
+import { mayActFor, notFound } from '@contracts/kernel';
 import type { PaymentView } from '@contracts/payments';
 import { PaymentRepository } from '../../persistence/payment.repository';
 import { GetPaymentQuery } from './get-payment.query';
@@ -10,7 +10,8 @@ export class GetPaymentHandler implements IQueryHandler<GetPaymentQuery, Payment
 
   async execute(query: GetPaymentQuery): Promise<PaymentView> {
     const payment = await this.payments.find(query.orderId);
-    if (!payment?.amount) {
+    // Another customer's payment answers as a missing one, so order ids cannot be probed.
+    if (!payment?.amount || !mayActFor(query.viewer, payment.customerId)) {
       throw notFound('payment-not-found', `no payment for order ${query.orderId}`);
     }
     return {

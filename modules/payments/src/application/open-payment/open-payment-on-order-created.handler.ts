@@ -15,7 +15,7 @@ export class OpenPaymentOnOrderCreated implements IntegrationEventHandler<typeof
   ) {}
 
   async handle(order: PayloadOf<typeof OrderCreated>, envelope: Envelope): Promise<void> {
-    await this.payments.learnPrice(order.orderId, order.total, order.paymentToken);
+    await this.payments.learnPrice(order.orderId, order.customerId, order.total, order.paymentToken);
     await this.commands.execute(new ChargePaymentCommand(order.orderId, causedBy(envelope)));
   }
 }

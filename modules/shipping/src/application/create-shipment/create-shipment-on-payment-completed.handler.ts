@@ -10,6 +10,6 @@ export class CreateShipmentOnPaymentCompleted implements IntegrationEventHandler
   constructor(private readonly commands: CommandBus) {}
 
   async handle(payment: PayloadOf<typeof PaymentCompleted>, envelope: Envelope): Promise<void> {
-    await this.commands.execute(new CreateShipmentCommand(payment.orderId, causedBy(envelope)));
+    await this.commands.execute(new CreateShipmentCommand(payment.orderId, payment.customerId, causedBy(envelope)));
   }
 }

@@ -27,6 +27,7 @@ export class CreateShipmentHandler implements ICommandHandler<CreateShipmentComm
       const shipment = {
         shipmentId: randomUUID(),
         orderId: command.orderId,
+        customerId: command.customerId,
         trackingNumber: newTrackingNumber(),
         status: 'CREATED' as const,
         createdAt: new Date().toISOString(),
