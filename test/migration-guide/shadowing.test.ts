@@ -74,8 +74,9 @@ describe('shadowing the extracted copy of a context', () => {
     expect(isShadowable(InventoryContract, 'reserveStock')).toBe(false);
     expect(isShadowable(InventoryContract, 'restock')).toBe(false);
     const { shadowing, extracted } = setUp('writes');
-    await shadowing.unary(InventoryContract, 'reserveStock', ctx(), { orderId: '00000000-0000-4000-8000-000000000001', items: [{ sku: 'FIG', quantity: 1 }] });
-    await shadowing.unary(InventoryContract, 'restock', ctx(), { sku: 'FIG', quantity: 1 });
+    // As their callers make them (ADR 0038): the saga's step as ordering, the restock as an admin.
+    await shadowing.unary(InventoryContract, 'reserveStock', { ...ctx(), service: 'ordering' }, { orderId: '00000000-0000-4000-8000-000000000001', items: [{ sku: 'FIG', quantity: 1 }] });
+    await shadowing.unary(InventoryContract, 'restock', { ...ctx(), caller: { subject: 'admin-1', roles: ['admin'] } }, { sku: 'FIG', quantity: 1 });
     expect(extracted.asked).toEqual([]);
   });
 
