@@ -49,5 +49,6 @@ COPY --from=production-dependencies /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 # `node` (uid 1000) comes with the official image.
 USER node
-EXPOSE 3000
+# 3000: the public API; 4000: operations (/health, /ready, /metrics), not to be published
+EXPOSE 3000 4000
 CMD ["node", "dist/apps/monolith/src/main.js"]

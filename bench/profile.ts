@@ -69,7 +69,8 @@ async function main(): Promise<void> {
     shop.stdout?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
     shop.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
     const base = `http://127.0.0.1:${port}`;
-    await ready(base, shop, () => output);
+    // /ready is on the operations port: http.port + 1000 for split's gateway and for the monolith's PORT alike.
+    await ready(`http://127.0.0.1:${port + 1000}`, shop, () => output);
     const { token } = await signUp(base);
     await plentyOf(database.urlOf(topology === 'split' ? `${namespace}_inventory` : 'postgres'));
 

@@ -60,7 +60,7 @@ export async function startProcessDiscovery(options: ProcessDiscoveryOptions): P
             target,
             instanceId: instance.instanceId,
             grpcAddress: `${instance.advertiseHost ?? own.grpc.host}:${own.grpc.port}`,
-            httpAddress: `${instance.advertiseHost ?? own.http.host}:${own.http.port}`,
+            httpAddress: `${instance.advertiseHost ?? own.operations.host}:${own.operations.port}`,
           },
           heartbeatMs,
         )

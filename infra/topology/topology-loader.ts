@@ -18,6 +18,8 @@ export interface TopologyOptions {
 
 export const DEFAULT_DEADLINE_MS = 5000;
 export const DEFAULT_PARTITIONS = 6;
+/** The edge's operations port, unless its topology names one: its public port + 1000 (3000 → 4000). */
+export const DEFAULT_OPERATIONS_PORT_OFFSET = 1000;
 /** The files shipped next to this loader: `monolith`, `split`, `hybrid`. */
 export const SHIPPED_TOPOLOGIES = ['monolith', 'split', 'hybrid'] as const;
 
@@ -115,7 +117,7 @@ function hintForMissing(path: ValuePath): string {
     case 'targets':
       return 'add "targets:" with one entry per process (see infra/topology/README.md)';
     case 'http':
-      return 'add "http: { port: <number> }" (the process\'s /health, /ready, /metrics, and the public API on the edge)';
+      return 'add "http: { port: <number> }" (the public API on the edge, with /health, /ready, /metrics on its operations port; /health, /ready, /metrics elsewhere)';
     case 'port':
       return 'add "port: <number>"';
     default:
@@ -300,8 +302,27 @@ function checkAcrossFields(document: TopologyDocument, value: unknown, known: re
     }
     const http = asMap(target.http);
     const httpPort = asPort(http?.port);
+    const httpHost = asString(http?.host) ?? grpcHost ?? LOCAL_HOST;
     if (httpPort !== undefined) {
-      listeners.push({ host: asString(http?.host) ?? grpcHost ?? LOCAL_HOST, port: httpPort, path: at('http', 'port') });
+      listeners.push({ host: httpHost, port: httpPort, path: at('http', 'port') });
+    }
+    if (http?.operationsPort !== undefined && target.edge !== true) {
+      issues.push(
+        document.issueAt(
+          at('http', 'operationsPort'),
+          `target "${name}" serves no public API, so its http port already serves only /health, /ready and /metrics — remove "operationsPort" (only the edge has one beside its public port)`,
+          'key',
+        ),
+      );
+    } else if (httpPort !== undefined && target.edge === true) {
+      const operationsPort = asPort(http?.operationsPort) ?? httpPort + DEFAULT_OPERATIONS_PORT_OFFSET;
+      const derived = http?.operationsPort === undefined;
+      listeners.push({
+        host: httpHost,
+        port: operationsPort,
+        path: at('http', derived ? 'port' : 'operationsPort'),
+        ...(derived ? { label: `targets.${name}.http.port + ${DEFAULT_OPERATIONS_PORT_OFFSET} (its operations port; set http.operationsPort to choose another)` } : {}),
+      });
     }
 
     const database = asMap(target.database);
@@ -380,6 +401,8 @@ interface Listener {
   readonly host: string;
   readonly port: number;
   readonly path: ValuePath;
+  /** How to name it when its path alone would mislead: the edge's operations port, derived from http.port. */
+  readonly label?: string;
 }
 
 /** Two listeners on one host and port cannot both start; `localhost` is `127.0.0.1`. */
@@ -397,7 +420,7 @@ function portClashes(document: TopologyDocument, listeners: readonly Listener[])
     issues.push(
       document.issueAt(
         listener.path,
-        `${key} is used twice: ${first.path.join('.')} (line ${document.lineOf(first.path)}) and ${listener.path.join('.')} (line ${document.lineOf(listener.path)}) — give one of them another port`,
+        `${key} is used twice: ${first.label ?? first.path.join('.')} (line ${document.lineOf(first.path)}) and ${listener.label ?? listener.path.join('.')} (line ${document.lineOf(listener.path)}) — give one of them another port`,
       ),
     );
   }
@@ -427,12 +450,14 @@ function build(file: TopologyFile, source: string, known: readonly string[]): To
           deadlineMs: target.grpc.deadlineMs ?? defaults.grpc?.deadlineMs ?? DEFAULT_DEADLINE_MS,
         }
       : undefined;
+    const http = { host: target.http.host ?? grpc?.host ?? LOCAL_HOST, port: target.http.port };
     return {
       name,
       edge: target.edge ?? false,
       modules: target.modules ?? [],
       grpc,
-      http: { host: target.http.host ?? grpc?.host ?? LOCAL_HOST, port: target.http.port },
+      http,
+      operations: target.edge ? { host: http.host, port: operationsPortOf(target.http) } : http,
       // While extracted, a target works on its owner's data: one copy of each table, two servers of it.
       database: databaseOf(name, target.extractedFrom && !target.database ? file.targets[target.extractedFrom] ?? target : target, single, target.extractedFrom),
       canary:
@@ -470,6 +495,11 @@ function build(file: TopologyFile, source: string, known: readonly string[]): To
     registryTargets: names.filter((name) => file.targets[name].grpc && (file.targets[name].grpc?.discovery ?? discoveryMode) === 'registry'),
   };
   return new Topology(file.name, source, targets, { brokers: defaults.kafka?.brokers ?? [], partitions }, resilience, callers, discovery);
+}
+
+/** Where the edge serves /health, /ready and /metrics: its `operationsPort`, or its public port + 1000. */
+function operationsPortOf(http: { port: number; operationsPort?: number }): number {
+  return http.operationsPort ?? http.port + DEFAULT_OPERATIONS_PORT_OFFSET;
 }
 
 function databaseOf(target: string, file: TargetFile, single: boolean, extractedFrom?: string): TargetDatabase {

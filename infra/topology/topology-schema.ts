@@ -78,6 +78,11 @@ const Grpc = z.strictObject({
 const Http = z.strictObject({
   host: host.optional(),
   port,
+  /**
+   * The edge's operations port: /health, /ready and /metrics, kept off the public API (default:
+   * `port` + 1000). Other targets serve no public API, so their one port is their operations port.
+   */
+  operationsPort: port.optional(),
 });
 
 const Database = z.strictObject({

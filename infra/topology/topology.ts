@@ -12,7 +12,7 @@ export interface GrpcEndpoint {
   readonly deadlineMs: number;
 }
 
-/** The process's own HTTP listener: the public API on the edge, /health, /ready, /metrics on all. */
+/** An HTTP listener of the process: the public API on the edge, or /health, /ready and /metrics. */
 export interface HttpEndpoint {
   readonly host: string;
   readonly port: number;
@@ -54,6 +54,11 @@ export interface DeployTarget {
   /** Absent only where no other process calls in: a single-target topology, or the bare edge. */
   readonly grpc?: GrpcEndpoint;
   readonly http: HttpEndpoint;
+  /**
+   * Where its operators reach it: /health, /ready, /metrics. The edge's own port beside the
+   * public API (`http.operationsPort`); any other target's `http` itself, which serves nothing else.
+   */
+  readonly operations: HttpEndpoint;
   readonly database: TargetDatabase;
   /** A second version beside this one, taking a share of the calls (blue/green, canary). */
   readonly canary?: CanaryRoute;

@@ -66,7 +66,7 @@ function topologyOf(name: string): Topology {
 
 /** A topology's targets with their addresses' hosts left out: what must not differ between files. */
 function withoutHosts(topology: Topology): unknown[] {
-  return topology.targets.map((t) => ({ ...t, grpc: t.grpc && { ...t.grpc, host: undefined }, http: { ...t.http, host: undefined } }));
+  return topology.targets.map((t) => ({ ...t, grpc: t.grpc && { ...t.grpc, host: undefined }, http: { ...t.http, host: undefined }, operations: { ...t.operations, host: undefined } }));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -187,7 +187,8 @@ describe('docker-compose.yml runs the split topology', () => {
     const edge = split.edgeTarget();
     // Fails when the published port maps to another container port than the edge's HTTP port.
     expect(service(edge.name).ports).toEqual([`${edge.http.port}:${edge.http.port}`]);
-    expect(healthPortOf(edge.name)).toBe(edge.http.port);
+    // Fails when the edge's health check asks its public port: readiness is on its operations port alone.
+    expect(healthPortOf(edge.name)).toBe(edge.operations.port);
     // Fails when another ficus service is published on the host: only the edge is public.
     for (const [name, ficus] of ficusServices) if (name !== edge.name) expect(ficus.ports).toBeUndefined();
   });

@@ -140,7 +140,8 @@ describe('Kubernetes objects agree with the topology', () => {
     // What a pod's environment holds: its ConfigMap (the Secret holds no topology variable).
     const env = (named(objects, 'ConfigMap', 'catalog-config') as unknown as { data: Record<string, string> }).data;
     const inPods = parseTopology(text, 'topology.yaml', { env });
-    const withoutHosts = (t: Topology) => t.targets.map((target) => ({ ...target, grpc: target.grpc && { ...target.grpc, host: '' }, http: { ...target.http, host: '' } }));
+    const withoutHosts = (t: Topology) =>
+      t.targets.map((target) => ({ ...target, grpc: target.grpc && { ...target.grpc, host: '' }, http: { ...target.http, host: '' }, operations: { ...target.operations, host: '' } }));
     // Fails when the generated topology moves a module, changes a port, a database, a deadline,
     // partitions, resilience or callers relative to the source.
     expect(withoutHosts(inPods)).toEqual(withoutHosts(topology));

@@ -21,7 +21,7 @@ import { testAdminUrl } from '../support/test-database';
 const BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 const HEARTBEAT_MS = 500;
 const TTL_MS = 2_000;
-const CORE = { grpc: 7601, http: 3601 };
+const CORE = { grpc: 7601, http: 3601, operations: 3701 };
 const INVENTORY_A = { grpc: 7602, http: 3602 };
 const INVENTORY_B = { grpc: 7603, http: 3603 };
 
@@ -36,7 +36,7 @@ targets:
     edge: true
     modules: [catalog, ordering, payments, shipping, identity, notifications]
     grpc: { port: ${CORE.grpc} }
-    http: { port: ${CORE.http} }
+    http: { port: ${CORE.http}, operationsPort: ${CORE.operations} }
   inventory:
     modules: [inventory]
     grpc: { port: ${INVENTORY_A.grpc}, discovery: registry }
@@ -57,7 +57,7 @@ const ready = (started: StartedService, httpPort: number) => services.ready(star
 let registry: ServiceRegistry;
 
 async function servedBy(): Promise<Record<string, number>> {
-  const scrape = parseExposition(await (await fetch(`http://127.0.0.1:${CORE.http}/metrics`)).text());
+  const scrape = parseExposition(await (await fetch(`http://127.0.0.1:${CORE.operations}/metrics`)).text());
   const counts: Record<string, number> = {};
   for (const sample of scrape.find('ficus_balanced_calls_total', { target: 'inventory', outcome: 'ok' })) counts[sample.labels.instance] = sample.value;
   return counts;
@@ -89,7 +89,7 @@ it('balances over two inventory instances, loses one to SIGKILL without a failed
   await ready(b, INVENTORY_B.http);
   expect(await liveInstances()).toEqual(['inventory-a', 'inventory-b']);
   const core = start('core', {});
-  await ready(core, CORE.http);
+  await ready(core, CORE.operations);
 
   const products = (await (await fetch(`http://127.0.0.1:${CORE.http}/catalog/products?pageSize=5`)).json()) as { items: Array<{ sku: string }> };
   const skus = products.items.map((p) => p.sku);
@@ -108,8 +108,8 @@ it('balances over two inventory instances, loses one to SIGKILL without a failed
   const before = await servedBy();
   expect(before['inventory-a']).toBeGreaterThan(0);
   expect(before['inventory-b']).toBeGreaterThan(0);
-  const metrics = () => fetch(`http://127.0.0.1:${CORE.http}/metrics`).then((answer) => answer.text());
-  expect(await (await fetch(`http://127.0.0.1:${CORE.http}/ready`)).text()).toMatch(/peer:inventory/);
+  const metrics = () => fetch(`http://127.0.0.1:${CORE.operations}/metrics`).then((answer) => answer.text());
+  expect(await (await fetch(`http://127.0.0.1:${CORE.operations}/ready`)).text()).toMatch(/peer:inventory/);
   expect(await metrics()).toMatch(/ficus_peer_instances\{target="inventory",state="serving"\} 2/);
 
   // Calls keep coming, four at a time, while instance b is killed.

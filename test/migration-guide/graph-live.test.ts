@@ -24,11 +24,11 @@ describe('ficus graph and plan with the metrics of a running monolith', () => {
   afterAll(() => shop?.close());
 
   it('graph --json: the order’s price lookup is counted on ordering → catalog', async () => {
-    const { code, out } = await ficus(['graph', '--json', '--metrics', shop.baseUrl, '--sample-seconds', '0']);
+    const { code, out } = await ficus(['graph', '--json', '--metrics', shop.operationsUrl, '--sample-seconds', '0']);
     const graph = JSON.parse(out) as { calls: CallRates };
 
     expect(code).toBe(0);
-    expect(graph.calls.sources).toEqual([shop.baseUrl]);
+    expect(graph.calls.sources).toEqual([shop.operationsUrl]);
     // ordering prices the order through catalog.getProducts; the edge's order details call it too,
     // and the metric has no caller label: so the count is marked shared.
     expect(graph.calls.edges['ordering→catalog']).toMatchObject({ attribution: 'shared', errors: 0 });
@@ -38,12 +38,12 @@ describe('ficus graph and plan with the metrics of a running monolith', () => {
   });
 
   it('graph text: the edge line carries its count', async () => {
-    const { code, out } = await ficus(['graph', '--metrics', `${shop.baseUrl}/metrics`, '--sample-seconds', '0']);
+    const { code, out } = await ficus(['graph', '--metrics', `${shop.operationsUrl}/metrics`, '--sample-seconds', '0']);
 
     expect(code).toBe(0);
     expect(out).toMatch(/ordering → catalog +catalog\.v1\.CatalogService: getProducts {2}\[\d+ calls?, shared\]\n/);
     expect(out).toMatch(/edge → ordering .*\[\d+ calls?\]\n/);
-    expect(out).toContain(`calls: ficus_contract_calls_total from ${shop.baseUrl}/metrics, totals since start`);
+    expect(out).toContain(`calls: ficus_contract_calls_total from ${shop.operationsUrl}/metrics, totals since start`);
   });
 
   it('a rate: calls per second between two scrapes with an order placed in between', async () => {
@@ -59,7 +59,7 @@ describe('ficus graph and plan with the metrics of a running monolith', () => {
       return text;
     };
 
-    const rates = await sampleCallRates(graph, [shop.baseUrl], 0.5, scrapeThenOrder);
+    const rates = await sampleCallRates(graph, [shop.operationsUrl], 0.5, scrapeThenOrder);
 
     expect(scrapes).toBe(2);
     expect(rates.edges['edge→ordering'].perSecond).toBeGreaterThan(0);
@@ -69,7 +69,7 @@ describe('ficus graph and plan with the metrics of a running monolith', () => {
 
   it('plan --json weighs the measured calls and each schema’s size', async () => {
     const databaseUrl = withDatabase(shop.database.adminUrl, shop.database.database);
-    const { code, out, err } = await ficus(['plan', '--json', '--metrics', shop.baseUrl, '--sample-seconds', '0', '--database-url', databaseUrl]);
+    const { code, out, err } = await ficus(['plan', '--json', '--metrics', shop.operationsUrl, '--sample-seconds', '0', '--database-url', databaseUrl]);
     const plan = JSON.parse(out) as ExtractionPlan;
 
     expect({ code, err }).toEqual({ code: 0, err: '' });

@@ -19,7 +19,7 @@ import { asAdmin, freshDatabase } from '../support/test-database';
  * took, measured from the owner's metrics, is within ±3 points of the setting.
  */
 const BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
-const MONOLITH = { grpc: 7631, http: 3631 };
+const MONOLITH = { grpc: 7631, http: 3631, operations: 3731 };
 const INVENTORY = { grpc: 7632, http: 3632 };
 const SKU = 'FICUS-LYRATA';
 
@@ -34,9 +34,10 @@ let shop: ShopClient;
 const placed: Array<{ id: string; by: ShopClient }> = [];
 
 const run = (argv: string[]) => ficus(argv, env);
-const start = async (target: string, topology: string, port: number): Promise<StartedService> => {
+/** Starts a target and waits for its /ready on `operationsPort` (the edge's own; another target's HTTP port). */
+const start = async (target: string, topology: string, operationsPort: number): Promise<StartedService> => {
   const started = services.start(target, {}, ['--topology', topology]);
-  await services.ready(started, port);
+  await services.ready(started, operationsPort);
   return started;
 };
 const stop = async (started: StartedService) => {
@@ -46,7 +47,7 @@ const stop = async (started: StartedService) => {
 
 /** Inventory calls the monolith routed, by version, from its metrics. */
 async function routed(): Promise<{ inProcess: number; extracted: number }> {
-  const scrape = parseExposition(await (await fetch(`http://127.0.0.1:${MONOLITH.http}/metrics`)).text());
+  const scrape = parseExposition(await (await fetch(`http://127.0.0.1:${MONOLITH.operations}/metrics`)).text());
   const count = (version: string) => scrape.find('ficus_routed_calls_total', { target: 'inventory', version }).reduce((sum, s) => sum + s.value, 0);
   return { inProcess: count('in-process'), extracted: count('extracted') };
 }
@@ -112,7 +113,7 @@ targets:
     edge: true
     modules: [catalog, inventory, ordering, payments, shipping, identity, notifications]
     grpc: { port: ${MONOLITH.grpc} }
-    http: { port: ${MONOLITH.http} }
+    http: { port: ${MONOLITH.http}, operationsPort: ${MONOLITH.operations} }
 `,
   );
   env = {
@@ -136,7 +137,7 @@ afterAll(async () => {
 
 it('moves inventory out of the monolith step by step, losing, failing and double-charging no order', async () => {
   // The monolith, running and under load.
-  let monolith = await start('monolith', startTopology, MONOLITH.http);
+  let monolith = await start('monolith', startTopology, MONOLITH.operations);
   await asAdmin(database.config, 'UPDATE inventory.stock SET available = 100000000 WHERE sku = $1', [SKU]);
   await load(100);
 
@@ -158,7 +159,7 @@ it('moves inventory out of the monolith step by step, losing, failing and double
 
   // The owner restarts with the new topology, the extracted service starts on the same data.
   await stop(monolith);
-  monolith = await start('monolith', extractingTopology, MONOLITH.http);
+  monolith = await start('monolith', extractingTopology, MONOLITH.operations);
   let inventory = await start('inventory', extractingTopology, INVENTORY.http);
   await load(100);
   const statusArgs = ['--topology', extractingTopology, '--shadow-window', '0', '--min-shadowed', '50', '--min-shifted', '50', '--retire-after', '0', '--json'];
@@ -195,7 +196,7 @@ it('moves inventory out of the monolith step by step, losing, failing and double
   expect(retired.targetOf('inventory').name).toBe('inventory');
   await stop(inventory);
   await stop(monolith);
-  monolith = await start('monolith', extractingTopology, MONOLITH.http);
+  monolith = await start('monolith', extractingTopology, MONOLITH.operations);
   inventory = await start('inventory', extractingTopology, INVENTORY.http);
   await load(100, 6);
   await noOrderLostFailedOrChargedTwice();

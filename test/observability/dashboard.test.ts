@@ -108,7 +108,7 @@ describe('the Grafana dashboard (infra/observability/grafana/ficus-dashboard.jso
     const client = new ShopClient(shop.baseUrl);
     expect((await client.get('/catalog/products?pageSize=2')).status).toBe(200);
     expect((await client.get('/catalog/products/NO-SUCH-SKU')).status).toBe(404);
-    scrape = await scrapeMetrics(shop.baseUrl);
+    scrape = await scrapeMetrics(shop.operationsUrl);
   });
   afterAll(() => shop?.close());
 
@@ -153,12 +153,12 @@ describe('the Prometheus scrape configuration (infra/observability/prometheus/pr
   const config = parse(read('infra/observability/prometheus/prometheus.yml')) as { scrape_configs: ScrapeConfig[] };
   const split = loadTopology(shippedTopologyPath('split'), { env: {} });
 
-  it('has one job per process of the split topology, scraping its HTTP port at /metrics', () => {
+  it('has one job per process of the split topology, scraping its operations port at /metrics', () => {
     const jobs = Object.fromEntries(
       config.scrape_configs.map((job) => [job.job_name, { path: job.metrics_path ?? '/metrics', targets: job.static_configs.flatMap((s) => s.targets) }]),
     );
     const expected = Object.fromEntries(
-      split.targets.map((target) => [target.name, { path: '/metrics', targets: [`${target.http.host}:${target.http.port}`] }]),
+      split.targets.map((target) => [target.name, { path: '/metrics', targets: [`${target.operations.host}:${target.operations.port}`] }]),
     );
     expect(jobs).toEqual(expected);
   });

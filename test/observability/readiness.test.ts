@@ -174,11 +174,11 @@ describe('GET /ready under a burst (monolith)', () => {
 
   it('costs each database one probe however many ask at once, and checks applied migrations once', async () => {
     const runtimes = shop.app.get(ContextRegistry).all();
-    expect((await fetch(`${shop.baseUrl}/ready`)).status).toBe(200); // migrations found applied
+    expect((await fetch(`${shop.operationsUrl}/ready`)).status).toBe(200); // migrations found applied
     const queries = runtimes.map((runtime) => jest.spyOn(runtime.dataSource, 'query'));
     const migrations = runtimes.map((runtime) => jest.spyOn(runtime.dataSource, 'showMigrations'));
     try {
-      const answers = await Promise.all(Array.from({ length: 100 }, () => fetch(`${shop.baseUrl}/ready`).then((answer) => answer.status)));
+      const answers = await Promise.all(Array.from({ length: 100 }, () => fetch(`${shop.operationsUrl}/ready`).then((answer) => answer.status)));
       expect(answers.every((status) => status === 200)).toBe(true);
       // Shared: one probe per second of the burst at most, not one per request (100 before).
       for (const spy of queries) expect(spy.mock.calls.length).toBeLessThanOrEqual(10);

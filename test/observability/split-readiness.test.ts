@@ -30,7 +30,7 @@ describe('readiness of split processes', () => {
   beforeAll(async () => {
     const [host, port] = KAFKA_BROKERS[0].split(':');
     proxy = await FaultProxy.start({ host, port: Number(port) });
-    const [coreGrpc, coreHttp, inventoryGrpc, inventoryHttp] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const [coreGrpc, coreHttp, coreOperations, inventoryGrpc, inventoryHttp] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
     grpcPorts = [coreGrpc, inventoryGrpc];
     const topologyPath = join(folder, 'readiness.yaml');
     writeFileSync(
@@ -44,7 +44,7 @@ targets:
     edge: true
     modules: [catalog, ordering, payments, shipping, identity, notifications]
     grpc: { port: ${coreGrpc} }
-    http: { port: ${coreHttp} }
+    http: { port: ${coreHttp}, operationsPort: ${coreOperations} }
     database: { name: "\${FICUS_DATABASE_PREFIX}_core" }
   inventory:
     modules: [inventory]
@@ -67,7 +67,7 @@ targets:
         FICUS_GRPC_PLAINTEXT: 'loopback',
       },
     });
-    urls = { core: `http://127.0.0.1:${coreHttp}`, inventory: `http://127.0.0.1:${inventoryHttp}` };
+    urls = { core: `http://127.0.0.1:${coreOperations}`, inventory: `http://127.0.0.1:${inventoryHttp}` };
   }, 120_000);
 
   afterAll(async () => {

@@ -10,7 +10,7 @@ import { asAdmin } from '../support/test-database';
 describe('state read at scrape time (monolith)', () => {
   let shop: RunningShop;
   const value = async (name: string, labels: Record<string, string>) => {
-    const found = (await scrapeMetrics(shop.baseUrl)).find(name, labels);
+    const found = (await scrapeMetrics(shop.operationsUrl)).find(name, labels);
     if (found.length !== 1) throw new Error(`${name}${JSON.stringify(labels)}: ${found.length} samples`);
     return found[0].value;
   };
@@ -82,7 +82,7 @@ describe('state read at scrape time (monolith)', () => {
   });
 
   it("shows each context's database pool: open, idle and waiting connections", async () => {
-    const scrape = await scrapeMetrics(shop.baseUrl);
+    const scrape = await scrapeMetrics(shop.operationsUrl);
     for (const context of ['catalog', 'inventory', 'ordering', 'payments', 'shipping', 'identity', 'notifications']) {
       const [total, idle, waiting] = ['total', 'idle', 'waiting'].map((state) => scrape.find('ficus_db_pool_connections', { context, state }));
       expect([total.length, idle.length, waiting.length]).toEqual([1, 1, 1]);

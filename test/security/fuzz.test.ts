@@ -39,8 +39,6 @@ const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/customers/me/orders' },
   { method: 'GET', path: '/notifications' },
   { method: 'GET', path: '/health' },
-  { method: 'GET', path: '/ready' },
-  { method: 'GET', path: '/metrics' },
   { method: 'GET', path: '/admin/dead-letters' },
   { method: 'POST', path: '/admin/dead-letters/:context/:id/replay', body: 'none' },
   { method: 'POST', path: '/admin/order-history/rebuild', body: 'none' },

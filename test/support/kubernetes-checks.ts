@@ -124,7 +124,8 @@ export function topologyProblems(topology: Topology, objects: readonly Kubernete
     const probe = (which: 'livenessProbe' | 'readinessProbe', path: string) => {
       const get = container[which]?.httpGet;
       const port = typeof get?.port === 'string' ? containerPort(get.port) : get?.port;
-      if (get?.path !== path || port !== target.http.port) problem(`${target.name}: ${which} asks ${get?.path} on ${port}, not ${path} on ${target.http.port}`);
+      // The operations port: the edge's own beside its public API, any other target's HTTP port.
+      if (get?.path !== path || port !== target.operations.port) problem(`${target.name}: ${which} asks ${get?.path} on ${port}, not ${path} on ${target.operations.port}`);
     };
     probe('livenessProbe', '/health');
     probe('readinessProbe', '/ready');

@@ -45,9 +45,9 @@ export class ServiceProcesses {
     return started;
   }
 
-  /** Waits until the process answers /ready with 200; fails with its output if it exits first. */
-  ready(started: StartedService, httpPort: number): Promise<void> {
-    return waitReady(started.launched, httpPort, 120_000);
+  /** Waits until the process answers /ready (on its operations port) with 200; fails with its output if it exits first. */
+  ready(started: StartedService, operationsPort: number): Promise<void> {
+    return waitReady(started.launched, operationsPort, 120_000);
   }
 
   async kill(): Promise<void> {

@@ -19,6 +19,8 @@ export async function freePort(): Promise<number> {
 
 export interface ShopProcess {
   readonly baseUrl: string;
+  /** Its operations port: /health, /ready and /metrics. */
+  readonly operationsUrl: string;
   readonly child: ChildProcess;
   output(): string;
   /** SIGKILL: no shutdown hook runs, exactly like a crash. */
@@ -29,12 +31,14 @@ export interface ShopProcess {
 /** `npm start` as a real child process, on the given test database, the way a user runs it. */
 export async function startShopProcess(database: DatabaseConfig, env: Record<string, string> = {}): Promise<ShopProcess> {
   const port = await freePort();
+  const operationsPort = await freePort();
   const root = resolve(__dirname, '../..');
   const child = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/monolith/src/main.ts'], {
     cwd: root,
     env: {
       ...process.env,
       PORT: String(port),
+      FICUS_OPERATIONS_PORT: String(operationsPort),
       DATABASE_URL: withDatabase(database.adminUrl, database.database),
       FICUS_DB_ROLE_SECRET: database.roleSecret,
       LOG_LEVEL: 'warn',
@@ -47,16 +51,18 @@ export async function startShopProcess(database: DatabaseConfig, env: Record<str
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
   const baseUrl = `http://127.0.0.1:${port}`;
+  const operationsUrl = `http://127.0.0.1:${operationsPort}`;
   await eventually(
     async () => {
       if (child.exitCode !== null) throw new Error(`the shop exited with ${child.exitCode}:\n${output}`);
-      const answer = await fetch(`${baseUrl}/ready`);
+      const answer = await fetch(`${operationsUrl}/ready`);
       if (answer.status !== 200) throw new Error(`not ready: ${answer.status}`);
     },
     { timeoutMs: 60_000, intervalMs: 200, what: 'shop process ready' },
   );
   return {
     baseUrl,
+    operationsUrl,
     child,
     output: () => output,
     kill: async () => {

@@ -1,5 +1,6 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { AddressInfo } from 'node:net';
+import { serveOperations } from '@apps/http-edge';
 import { createMonolith } from '@apps/monolith';
 import type { DatabaseConfig } from '@infra/persistence';
 import { freshDatabase } from './test-database';
@@ -7,6 +8,8 @@ import { freshDatabase } from './test-database';
 export interface RunningShop {
   readonly app: NestExpressApplication;
   readonly baseUrl: string;
+  /** Its operations port: /health, /ready and /metrics (the public port answers only /health). */
+  readonly operationsUrl: string;
   readonly database: DatabaseConfig;
   close(): Promise<void>;
 }
@@ -23,11 +26,14 @@ export async function startShop(label: string, options: { database?: DatabaseCon
     throw error;
   });
   const { port } = app.getHttpServer().address() as AddressInfo;
+  const operations = await serveOperations(app, { host: '127.0.0.1', port: 0 });
   return {
     app,
     baseUrl: `http://127.0.0.1:${port}`,
+    operationsUrl: operations.url,
     database,
     close: async () => {
+      await operations.close();
       await app.close();
       await fresh?.drop();
     },

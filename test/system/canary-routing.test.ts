@@ -16,7 +16,7 @@ import { testAdminUrl } from '../support/test-database';
  * canary its configured share of inventory calls, each version serving what it was sent.
  */
 const BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
-const CORE = { grpc: 7611, http: 3611 };
+const CORE = { grpc: 7611, http: 3611, operations: 3711 };
 const STABLE = { grpc: 7612, http: 3612 };
 const CANARY = { grpc: 7613, http: 3613 };
 const PERCENT = 25;
@@ -49,7 +49,7 @@ targets:
     edge: true
     modules: [catalog, ordering, payments, shipping, identity, notifications]
     grpc: { port: ${CORE.grpc} }
-    http: { port: ${CORE.http} }
+    http: { port: ${CORE.http}, operationsPort: ${CORE.operations} }
     database: { name: ${prefix}_core }
   inventory:
     modules: [inventory]
@@ -74,7 +74,7 @@ it('sends the canary its share of the calls, and each version serves what it was
   const canary = services.start('inventory', {}, ['--canary']);
   await services.ready(canary, CANARY.http);
   const core = services.start('core');
-  await services.ready(core, CORE.http);
+  await services.ready(core, CORE.operations);
 
   const products = (await (await fetch(`http://127.0.0.1:${CORE.http}/catalog/products?pageSize=5`)).json()) as { items: Array<{ sku: string }> };
   const sku = products.items[0].sku;
@@ -85,7 +85,7 @@ it('sends the canary its share of the calls, and each version serves what it was
   }
 
   const routed = Object.fromEntries(
-    parseExposition(await (await fetch(`http://127.0.0.1:${CORE.http}/metrics`)).text())
+    parseExposition(await (await fetch(`http://127.0.0.1:${CORE.operations}/metrics`)).text())
       .find('ficus_routed_calls_total', { target: 'inventory', outcome: 'ok' })
       .map((s) => [s.labels.version, s.value]),
   );

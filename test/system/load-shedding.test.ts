@@ -40,7 +40,7 @@ describe('load shedding at the edge (monolith process)', () => {
 
     // Probes and scrapes are never shed; the scrape counts exactly the requests shed.
     expect((await customer.get('/health')).status).toBe(200);
-    const metrics = await fetch(`${shop!.baseUrl}/metrics`);
+    const metrics = await fetch(`${shop!.operationsUrl}/metrics`);
     expect(metrics.headers.get('content-type')).toMatch(/^text\/plain/);
     expect(counter(await metrics.text(), 'ficus_http_requests_shed_total')).toBe(shed.length);
 

@@ -363,7 +363,7 @@ describe('topology errors name the file, the line and what to fix', () => {
 
     expect(errorsOf(text)).toEqual([
       `t.yaml:2:1: modules ${ALL.split(', ').map((module) => `"${module}"`).join(', ')} run in no target — add each to the modules of one target`,
-      't.yaml:3:3: targets.app.http is missing — add "http: { port: <number> }" (the process\'s /health, /ready, /metrics, and the public API on the edge)',
+      't.yaml:3:3: targets.app.http is missing — add "http: { port: <number> }" (the public API on the edge, with /health, /ready, /metrics on its operations port; /health, /ready, /metrics elsewhere)',
       `t.yaml:5:14: targets.app.modules must be a list ([a, b] or one "- item" per line), not "${ALL}"`,
     ]);
   });
@@ -500,7 +500,7 @@ describe('topology errors name the file, the line and what to fix', () => {
     expect((error as TopologyError).message).toBe(
       [
         'split.yaml:5:1: module "payments" runs in no target — add it to the modules of one target',
-        'split.yaml:13:3: targets.inventory.http is missing — add "http: { port: <number> }" (the process\'s /health, /ready, /metrics, and the public API on the edge)',
+        'split.yaml:13:3: targets.inventory.http is missing — add "http: { port: <number> }" (the public API on the edge, with /health, /ready, /metrics on its operations port; /health, /ready, /metrics elsewhere)',
         'split.yaml:14:15: module "inventry" is not a ficus module — did you mean "inventory"?',
         'split.yaml:15:19: 127.0.0.1:50050 is used twice: targets.core.grpc.port (line 11) and targets.inventory.grpc.port (line 15) — give one of them another port',
         'split.yaml:16:5: unknown key "htp" in targets.inventory — did you mean "http"?',

@@ -1,4 +1,5 @@
 import { Module, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { ALL_CONTRACTS } from '@contracts/all-contracts';
 import { FicusModule } from '@infra/runtime';
 import { AccessTokenVerifier } from './auth/access-token.verifier';
@@ -10,7 +11,8 @@ import { DevMailboxController } from './routes/dev-mailbox.controller';
 import { IdentityController } from './routes/identity.controller';
 import { JwksController } from './routes/jwks.controller';
 import { NotificationsController } from './routes/notifications.controller';
-import { HealthModule } from './health.module';
+import { LivenessController, ProcessHealthModule } from './health.module';
+import { ProblemFilter } from './problem/problem.filter';
 import { OperationsController } from './routes/operations.controller';
 import { OrdersController } from './routes/orders.controller';
 import { DocsController } from './openapi/docs.controller';
@@ -22,11 +24,10 @@ import { rateLimiterProvider } from './rate-limit/rate-limiter';
  * every module in one process; the gateway composes it alone, and the same calls then travel.
  */
 @Module({
-  imports: [
-    HealthModule,
-    FicusModule.clients(ALL_CONTRACTS),
-  ],
+  // Readiness and metrics are served on the process's operations port (serveOperations), not here.
+  imports: [ProcessHealthModule, FicusModule.clients(ALL_CONTRACTS)],
   controllers: [
+    LivenessController,
     IdentityController,
     JwksController,
     CatalogController,
@@ -36,7 +37,7 @@ import { rateLimiterProvider } from './rate-limit/rate-limiter';
     DocsController,
     DevMailboxController,
   ],
-  providers: [RequestContexts, AccessTokenVerifier, AuthGuard, LastKnownProductNames, rateLimiterProvider],
+  providers: [{ provide: APP_FILTER, useClass: ProblemFilter }, RequestContexts, AccessTokenVerifier, AuthGuard, LastKnownProductNames, rateLimiterProvider],
 })
 export class HttpEdgeModule implements NestModule {
   /** Every request, unknown routes included (probing them costs a client its budget too). */

@@ -24,7 +24,8 @@ const tracing = startTracing(`ficus-${target}`);
 runTarget({ topologyPath: topology, target, log, instance, canary }).then(
   (running) => {
     const grpc = running.target.grpc && !running.topology.isSingleProcess ? `, gRPC ${running.target.grpc.port}` : '';
-    log.info(`ficus ${running.target.name} (${running.target.modules.join(', ') || 'edge'}) on HTTP ${running.target.http.port}${grpc}`);
+    const operations = running.target.edge ? `, operations (/ready, /metrics) ${running.target.operations.port}` : '';
+    log.info(`ficus ${running.target.name} (${running.target.modules.join(', ') || 'edge'}) on HTTP ${running.target.http.port}${grpc}${operations}`);
     const stop = () =>
       void running
         .close()

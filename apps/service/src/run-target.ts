@@ -3,7 +3,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Kafka, logLevel } from 'kafkajs';
 import { Logger } from 'nestjs-pino';
 import type { Logger as PinoLogger } from 'pino';
-import { AccessTokenVerifier, httpEdgeAdapter, RequestContexts, setUpHttpEdge } from '@apps/http-edge';
+import { AccessTokenVerifier, httpEdgeAdapter, RequestContexts, serveOperations, setUpHttpEdge } from '@apps/http-edge';
 import { ALL_CONTRACTS } from '@contracts/all-contracts';
 import { IdentityContract } from '@contracts/identity';
 import { BOUNDED_CONTEXTS, type Caller } from '@contracts/kernel';
@@ -112,6 +112,8 @@ export async function runTarget(options: {
   await wiring.divertExtractedContracts(database);
   await wiring.start();
   await app.listen(target.http.port, target.http.host);
+  // The edge's probes and scrapes on a port of their own; another target's one port is its operations port.
+  const operations = target.edge ? await serveOperations(app, target.operations) : undefined;
   // Only now that it serves. A canary does not join as its target: callers reach it through the
   // canary route and its share alone, never through the stable pool.
   if (!options.canary) await discovery?.join();
@@ -121,6 +123,7 @@ export async function runTarget(options: {
     app,
     close: async () => {
       await discovery?.leave(); // callers stop sending here before the server closes
+      await operations?.close();
       await app.close();
       await wiring.stop();
       await discovery?.close();
@@ -150,7 +153,13 @@ function asCanary(topology: Topology, target: string): Topology {
   if (!canary) {
     throw new Error(`target "${target}" has no canary: in ${topology.source} — add canary: { grpc: { port }, http: { port }, percent } to run a second version`);
   }
-  return topology.withTarget(target, (deployTarget) => ({ ...deployTarget, grpc: canary.grpc, http: canary.http, canary: undefined }));
+  return topology.withTarget(target, (deployTarget) => ({
+    ...deployTarget,
+    grpc: canary.grpc,
+    http: canary.http,
+    operations: deployTarget.edge ? deployTarget.operations : canary.http,
+    canary: undefined,
+  }));
 }
 
 function lazyCallerVerifier(app: () => NestExpressApplication): (credential: string) => Promise<Caller> {

@@ -136,7 +136,8 @@ function tlsVolumeOf(target: string): string {
 function ficusService(target: DeployTarget, dependsOn: readonly DeployTarget[] = []): string[] {
   const lines = [`  ${target.name}:`, '    <<: *ficus-process', `    command: [${commandOf(target).map(q).join(', ')}]`];
   if (target.edge) {
-    lines.push('    ports:', `      - "${target.http.port}:${target.http.port}"`);
+    // The public API only: its operations port stays on the compose network (Prometheus, health checks).
+    lines.push('    ports:', `      - "${target.http.port}:${target.http.port}"`, `    expose: [${q(target.operations.port)}] # operations: /health, /ready, /metrics`);
   } else {
     const exposed = [...(target.grpc ? [target.grpc.listenPort] : []), target.http.port];
     lines.push(`    expose: [${exposed.map(q).join(', ')}] # ${target.grpc ? 'gRPC, HTTP' : 'HTTP'}`);
@@ -147,7 +148,7 @@ function ficusService(target: DeployTarget, dependsOn: readonly DeployTarget[] =
   }
   lines.push(
     '    healthcheck:',
-    `      test: ["CMD", "node", "-e", "fetch('http://127.0.0.1:${target.http.port}/ready').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]`,
+    `      test: ["CMD", "node", "-e", "fetch('http://127.0.0.1:${target.operations.port}/ready').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]`,
     '      interval: 5s',
     '      timeout: 3s',
     '      retries: 30',

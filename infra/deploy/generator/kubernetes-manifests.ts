@@ -195,7 +195,8 @@ function deploymentOf(topology: Topology, target: DeployTarget, track: Track, op
   const selector = selectorOf(target.name, track);
   const tls = tlsFilesOf(target.name);
   const image = track === 'canary' ? (options.canary.image ?? options.image) : options.image;
-  const httpGet = (path: string) => ({ path, port: target.http.port, scheme: 'HTTP' as const });
+  // Probes ask the operations port: the edge's own beside its public API, any other target's HTTP port.
+  const httpGet = (path: string) => ({ path, port: target.operations.port, scheme: 'HTTP' as const });
   const credentials = credentialsOf(target);
   // Every secret comes by reference; the generator never sees a value.
   const secret = (key: string) => ({ name: key, valueFrom: { secretKeyRef: { name: credentials, key } } });
@@ -236,6 +237,8 @@ function deploymentOf(topology: Topology, target: DeployTarget, track: Track, op
               command: commandOf(target),
               ports: [
                 { name: 'http', containerPort: target.http.port, protocol: 'TCP' },
+                // Probes and Prometheus only: no Service, Ingress or Gateway routes to it.
+                ...(target.operations.port !== target.http.port ? [{ name: 'ops', containerPort: target.operations.port, protocol: 'TCP' as const }] : []),
                 ...(target.grpc ? [{ name: 'grpc', containerPort: target.grpc.listenPort, protocol: 'TCP' as const }] : []),
               ],
               envFrom: [{ configMapRef: { name: names.config } }, { secretRef: { name: credentials } }],

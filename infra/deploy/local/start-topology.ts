@@ -69,7 +69,8 @@ async function main(): Promise<void> {
   });
   say('');
   for (const target of launched.topology.targets) {
-    const what = target.edge ? `public API${target.modules.length ? ` + ${target.modules.join(', ')}` : ''}` : target.modules.join(', ');
+    const operations = target.edge ? ` (/ready, /metrics on :${target.operations.port})` : '';
+    const what = target.edge ? `public API${target.modules.length ? ` + ${target.modules.join(', ')}` : ''}${operations}` : target.modules.join(', ');
     const grpc = target.grpc && !launched.topology.isSingleProcess ? `  gRPC :${target.grpc.port}` : '';
     say(`  ${target.name.padEnd(14)} HTTP :${String(target.http.port).padEnd(5)}${grpc.padEnd(13)}  ${what}`);
   }

@@ -23,6 +23,8 @@ export interface LaunchedTopology {
   readonly topology: Topology;
   readonly processes: ReadonlyMap<string, LaunchedProcess>;
   readonly edgeUrl: string;
+  /** Where a target answers /health, /ready and /metrics: the edge's operations port, any other's HTTP port. */
+  operationsUrlOf(target: string): string;
   /** SIGKILL one process, like a crash; `restart` brings it back. */
   kill(target: string): Promise<void>;
   /** Starts a target again (after kill or stop), with `env` added to the launch environment. */
@@ -45,7 +47,7 @@ export async function launchTopology(options: LaunchOptions): Promise<LaunchedTo
   const spawnTarget = async (target: DeployTarget, extraEnv: NodeJS.ProcessEnv = {}): Promise<void> => {
     const launched = startServiceProcess({ topologyPath: options.topologyPath, target, env: { ...options.env, ...extraEnv }, onOutput: options.onOutput });
     processes.set(target.name, launched);
-    await waitReady(launched, target.http.port, options.readyTimeoutMs ?? 90_000);
+    await waitReady(launched, target.operations.port, options.readyTimeoutMs ?? 90_000);
   };
 
   try {
@@ -62,6 +64,7 @@ export async function launchTopology(options: LaunchOptions): Promise<LaunchedTo
     topology,
     processes,
     edgeUrl: `http://127.0.0.1:${edge.http.port}`,
+    operationsUrlOf: (name) => `http://127.0.0.1:${topology.target(name).operations.port}`,
     kill: async (name) => stopProcess(processes.get(name)!.child, 'SIGKILL'),
     restart: async (name, env) => spawnTarget(topology.target(name), env),
     stopTarget: async (name) => stopProcess(processes.get(name)!.child, 'SIGTERM'),
@@ -100,9 +103,9 @@ export function startServiceProcess(options: {
   return launched;
 }
 
-/** Waits until the process answers /ready on `httpPort` with 200; fails with its output if it exits first. */
-export async function waitReady(launched: LaunchedProcess, httpPort: number, timeoutMs: number): Promise<void> {
-  const url = `http://127.0.0.1:${httpPort}/ready`;
+/** Waits until the process answers /ready on its operations port with 200; fails with its output if it exits first. */
+export async function waitReady(launched: LaunchedProcess, operationsPort: number, timeoutMs: number): Promise<void> {
+  const url = `http://127.0.0.1:${operationsPort}/ready`;
   const { target } = launched;
   const started = Date.now();
   for (;;) {

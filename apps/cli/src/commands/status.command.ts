@@ -160,8 +160,9 @@ function extractionState(
 
 /** One process's state from its /metrics and /ready; unreachable processes say so. */
 async function processState(target: DeployTarget): Promise<ProcessState> {
-  const host = target.grpc?.host ?? (target.http.host === '0.0.0.0' ? '127.0.0.1' : target.http.host);
-  const base = `http://${host}:${target.http.port}`;
+  // Its operations port: the edge's own beside the public API, any other target's one HTTP port.
+  const host = target.grpc?.host ?? (target.operations.host === '0.0.0.0' ? '127.0.0.1' : target.operations.host);
+  const base = `http://${host}:${target.operations.port}`;
   const empty = { target: target.name, modules: target.modules, extractedFrom: target.extractedFrom, breakers: {}, outboxBacklog: {}, consumerLag: 0, routed: {} };
   try {
     const [ready, metrics] = await Promise.all([

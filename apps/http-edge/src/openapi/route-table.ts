@@ -144,11 +144,7 @@ export const ROUTE_TABLE: readonly DocumentedRoute[] = [
     query: MailboxQuery, success: { status: 200, schema: NotificationsContract.methods.mailbox.response }, errors: [404],
   },
   { method: 'GET', route: 'health', summary: 'Liveness', auth: 'none', success: { status: 200, schema: Health }, errors: [] },
-  { method: 'GET', route: 'ready', summary: 'Readiness of every context in this process', auth: 'none', success: { status: 200, schema: Health }, errors: [503] },
-  {
-    method: 'GET', route: 'metrics', summary: 'Prometheus metrics', auth: 'none',
-    success: { status: 200, schema: z.string(), contentType: 'text/plain' }, errors: [],
-  },
+  // /ready and /metrics are on the operations port (docs/observability.md), not in the public API.
   {
     method: 'GET', route: 'admin/dead-letters', summary: 'Dead letters of the contexts in this process', auth: 'admin',
     success: { status: 200, schema: z.object({ items: z.array(z.looseObject({})) }) }, errors: [401, 403],

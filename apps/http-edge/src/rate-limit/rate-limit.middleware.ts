@@ -6,8 +6,11 @@ import { publicPathOf } from '../routing/canonical-path';
 import { servesPath } from '../routing/served-routes';
 import { RateLimiter, type RateLimitVerdict } from './rate-limiter';
 
-/** Probes and scrapes answer whatever a client did before: orchestrators depend on them. */
-const NEVER_LIMITED = /^\/(health|ready|metrics)(\/|$)/;
+/**
+ * The public liveness answer, whatever a client did before: load balancers depend on it. Readiness
+ * and metrics are not on the public port at all (the operations port serves them, unlimited).
+ */
+const NEVER_LIMITED = /^\/health(\/|$)/;
 
 /**
  * Rate limiting at the edge: each client (the token's subject when it carries a valid one, else
