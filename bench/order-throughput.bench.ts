@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import { ensureDatabase, inPipelinedTransaction, type PipelinedTransaction } from '@infra/persistence';
+import { KeyEncryption } from '@infra/security';
 import { CONCURRENCY, ONE_AT_A_TIME_ORDERS, ORDERS_PER_ROUND, PACED_ORDERS, ROUNDS, WARM_UP_ORDERS } from './bench-scale';
 import { line, median, percentile, writeResult } from './measure';
 import { seconds, ticksOf } from './process-cpu';
@@ -140,6 +141,8 @@ async function rawRound(raw: Pool, customerId: string, orders: number, postgres:
 }
 
 const EVENT_COLUMNS = 'message_id, type, version, aggregate_id, correlation_id, causation_id, traceparent, payload, occurred_at, published_at';
+/** A card token as the vault stores it (sealing costs microseconds of the client's CPU; the bare saga skips it). */
+const SEALED_TOKEN = KeyEncryption.fromEnv({}).seal('tok_visa', 'payments.payment_methods:bench');
 
 /**
  * One order's saga as ficus's contexts write it (their statements, grouped in their transactions,
@@ -153,11 +156,17 @@ async function rawSaga(raw: Pool, customerId: string): Promise<void> {
   const total = { amountMinor: 1_290, currency: 'EUR' };
   const sent: string[] = [];
   /** An event row, as Outbox writes it; private ordering events are written as sent. */
-  const event = (tx: PipelinedTransaction, table: string, type: string, payload: unknown, extra: { version?: number; private?: boolean } = {}) => {
+  const event = (
+    tx: PipelinedTransaction,
+    table: string,
+    type: string,
+    payload: unknown,
+    extra: { version?: number; private?: boolean; eventVersion?: number } = {},
+  ) => {
     const id = randomUUID();
     if (!extra.private) sent.push(`${table}|${id}`);
     const columns = extra.version === undefined ? EVENT_COLUMNS : `${EVENT_COLUMNS}, stream_version`;
-    const values = [id, type, 1, orderId, orderId, randomUUID(), null, JSON.stringify(payload), at()];
+    const values = [id, type, extra.eventVersion ?? 1, orderId, orderId, randomUUID(), null, JSON.stringify(payload), at()];
     const placeholders = `$1, $2, $3, $4, $5, $6, $7, $8, $9, ${extra.private ? 'now()' : 'NULL'}${extra.version === undefined ? '' : ', $10'}`;
     tx.defer(`INSERT INTO ${table} (${columns}) VALUES (${placeholders})`, extra.version === undefined ? values : [...values, extra.version]);
   };
@@ -179,10 +188,12 @@ async function rawSaga(raw: Pool, customerId: string): Promise<void> {
       }
     });
 
-  // placing: the price, then the order's stream and its history row
+  // the edge has payments hold the card (ADR 0037); placing: the price, then the order's stream and its history row
+  const paymentMethodId = randomUUID();
+  await raw.query('INSERT INTO payments.payment_methods (id, customer_id, sealed_token) VALUES ($1, $2, $3)', [paymentMethodId, customerId, SEALED_TOKEN]);
   await raw.query('SELECT sku, name, price_minor, currency FROM catalog.products WHERE sku = ANY($1::text[])', [[SKU]]);
   await inPipelinedTransaction(raw, async (tx) => {
-    event(tx, 'ordering.order_events', 'ordering.order-created', { orderId, customerId, items: JSON.parse(lines), total }, { version: 1 });
+    event(tx, 'ordering.order_events', 'ordering.order-created', { orderId, customerId, items: JSON.parse(lines), total, paymentMethodId }, { version: 1, eventVersion: 2 });
     tx.defer(
       `INSERT INTO ordering.order_history (order_id, customer_id, status, total_minor, currency, item_count, created_at, updated_at, last_version)
        VALUES ($1, $2, 'PENDING', 1290, 'EUR', 1, now(), now(), 1) ON CONFLICT (order_id) DO NOTHING`,
@@ -198,21 +209,27 @@ async function rawSaga(raw: Pool, customerId: string): Promise<void> {
     tx.defer('INSERT INTO inventory.stock (sku, on_hand, reserved) VALUES ($1, 100000000, 1) ON CONFLICT (sku) DO UPDATE SET reserved = stock.reserved + 1, updated_at = now()', [SKU]);
     event(tx, 'inventory.outbox', 'inventory.stock-reserved', { orderId, items: JSON.parse(lines) });
   });
-  // payments learns the price, then the reservation, and charges
+  // payments learns the price and the payment method the order takes, then the reservation, and charges
   await consume('payments', async (tx) => {
-    tx.defer(`INSERT INTO payments.payments (order_id, amount_minor, currency, token, status) VALUES ($1, 1290, 'EUR', 'tok_visa', 'PENDING') ON CONFLICT (order_id) DO NOTHING`, [orderId]);
+    tx.defer('UPDATE payments.payment_methods SET order_id = $1 WHERE id = $3 AND customer_id = $2 AND order_id IS NULL AND sealed_token IS NOT NULL', [orderId, customerId, paymentMethodId]);
+    tx.defer(
+      `INSERT INTO payments.payments (order_id, amount_minor, currency, payment_method_id, status) VALUES ($1, 1290, 'EUR', $2, 'PENDING') ON CONFLICT (order_id) DO NOTHING`,
+      [orderId, paymentMethodId],
+    );
     await tx.query('SELECT * FROM payments.payments WHERE order_id = $1 FOR UPDATE', [orderId]);
   });
   await recordStep([['ordering.stock-reserved', 2]]);
   await consume('payments', async (tx) => {
     tx.defer(`UPDATE payments.payments SET stock_reserved = true, updated_at = now() WHERE order_id = $1`, [orderId]);
     await tx.query('SELECT * FROM payments.payments WHERE order_id = $1 FOR UPDATE', [orderId]);
+    await tx.query('SELECT sealed_token FROM payments.payment_methods WHERE id = $1 AND order_id = $2 AND sealed_token IS NOT NULL', [paymentMethodId, orderId]);
     await raw.query('SELECT outcome, reference, reason FROM payments.fake_provider_charges WHERE idempotency_key = $1', [`order:${orderId}`]);
     await raw.query(
       `INSERT INTO payments.fake_provider_charges (idempotency_key, amount_minor, currency, outcome, reference) VALUES ($1, 1290, 'EUR', 'approved', 'ref') ON CONFLICT DO NOTHING`,
       [`order:${orderId}`],
     );
-    tx.defer(`UPDATE payments.payments SET status = 'COMPLETED', provider_reference = 'ref', updated_at = now() WHERE order_id = $1`, [orderId]);
+    tx.defer(`UPDATE payments.payments SET status = 'COMPLETED', provider_reference = 'ref', token = NULL, updated_at = now() WHERE order_id = $1`, [orderId]);
+    tx.defer('UPDATE payments.payment_methods SET sealed_token = NULL WHERE order_id = $1 AND sealed_token IS NOT NULL', [orderId]);
     event(tx, 'payments.outbox', 'payments.payment-completed', { orderId, amount: total, providerReference: 'ref' });
   });
   await recordStep([['ordering.payment-completed', 3]]);

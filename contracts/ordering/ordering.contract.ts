@@ -54,11 +54,29 @@ export const PlaceOrderRequestSchema = z.object({
   idempotencyKey: z.string().min(1).max(200).optional(),
 });
 
+/** The order as `placeOrderWithPaymentMethod` takes it: a payment method payments holds, never a card token. */
+export const PlaceOrderWithPaymentMethodRequestSchema = PlaceOrderRequestSchema.omit({ paymentToken: true }).extend({
+  /** What payments.holdPaymentMethod answered for the customer's card token. */
+  paymentMethodId: IdSchema,
+  /** That answer's fingerprint: with an idempotency key, a retry with the same card is the same request. */
+  paymentFingerprint: z.string().min(1).max(100).optional(),
+});
+
 export const OrderingContract = defineContract('ordering', 'ordering.v1.OrderingService', {
   placeOrder: unary(PlaceOrderRequestSchema, z.object({ orderId: IdSchema, replayed: z.boolean() }), {
     idempotent: false,
     access: { owner: true },
   }),
+  /**
+   * Places an order paid with a payment method that payments holds: no card token reaches ordering
+   * nor its events. `placeOrder` above carries the token itself; it is served for callers of the
+   * release before this one only, until none is left (ADR 0037).
+   */
+  placeOrderWithPaymentMethod: unary(
+    PlaceOrderWithPaymentMethodRequestSchema,
+    z.object({ orderId: IdSchema, replayed: z.boolean() }),
+    { idempotent: false, access: { owner: true } },
+  ),
   getOrder: unary(z.object({ orderId: IdSchema }), OrderViewSchema, { idempotent: true, access: { owner: true } }),
   getTimeline: unary(
     z.object({ orderId: IdSchema }),

@@ -4,6 +4,11 @@ import { IdSchema } from '../kernel/ids';
 import { MoneySchema } from '../kernel/money';
 import { OrderLineSchema } from './ordering.contract';
 
+/**
+ * v1 carries the card token itself, to every consumer and over Kafka. No longer published by
+ * orders placed through `placeOrderWithPaymentMethod`; consumed still for what an outbox or a
+ * topic held at the upgrade, and published for callers of the released `placeOrder` (ADR 0037).
+ */
 export const OrderCreated = event(
   'ordering.order-created',
   1,
@@ -14,6 +19,21 @@ export const OrderCreated = event(
     total: MoneySchema,
     /** An opaque token of the payment provider, never card data. */
     paymentToken: z.string(),
+  }),
+  (p) => p.orderId,
+);
+
+/** v2: the order pays with a payment method payments holds for its customer; no card token travels. */
+export const OrderCreatedV2 = event(
+  'ordering.order-created',
+  2,
+  z.object({
+    orderId: IdSchema,
+    customerId: z.string(),
+    items: z.array(OrderLineSchema),
+    total: MoneySchema,
+    /** payments.holdPaymentMethod's id: it pays for this order of this customer only. */
+    paymentMethodId: IdSchema,
   }),
   (p) => p.orderId,
 );

@@ -17,8 +17,27 @@ export const PaymentViewSchema = z.object({
 });
 export type PaymentView = z.infer<typeof PaymentViewSchema>;
 
+/** A card token of the payment provider, handed to payments alone (ADR 0037). */
+export const HoldPaymentMethodRequestSchema = z.object({
+  token: z.string().min(1).max(200),
+  /** Whose card it is: the caller's own unless omitted; only an admin holds one for another customer. */
+  customerId: z.string().min(1).optional(),
+});
+
+export const HeldPaymentMethodSchema = z.object({
+  /** Pays for one order of that customer; the token itself never comes back. */
+  paymentMethodId: IdSchema,
+  /** The same for the same token of the same customer, and nothing else: tells a retried order from another. */
+  fingerprint: z.string().min(1).max(100),
+});
+
 export const PaymentsContract = defineContract('payments', 'payments.v1.PaymentsService', {
   getPayment: unary(z.object({ orderId: IdSchema }), PaymentViewSchema, { idempotent: true, access: { owner: true } }),
+  /**
+   * Keeps a card token sealed in payments' vault and answers an id for it (each call a new one).
+   * The end user's own card; an admin's for anyone (customer-access.ts).
+   */
+  holdPaymentMethod: unary(HoldPaymentMethodRequestSchema, HeldPaymentMethodSchema, { idempotent: false, access: { owner: true } }),
 }, PaymentsServiceDefinition);
 
 export type PaymentsApi = ContractApi<typeof PaymentsContract>;

@@ -4,10 +4,13 @@ import { stdSerializers } from 'pino';
 import { currentLogFields } from './log-fields';
 import { activeTraceIds } from './tracing';
 
+/** Every spelling of a card token's field in ficus; `token` covers identity's mailed confirmation token too. */
+export const CARD_TOKEN_FIELDS = ['paymentToken', 'payment_token', 'token'] as const;
+
 /**
  * JSON logs (pino); secrets never reach them: no authorization header, cookie, password or token
- * field, no query string of a request (`?access_token=`), and no values of a failed query (its
- * parameters are an order's lines and card token, PostgreSQL's `detail` repeats a key's value). LOG_LEVEL sets the level (info by default). Every
+ * field (card tokens in every spelling, up to two levels deep), no query string of a request
+ * (`?access_token=`), and no values of a failed query (its parameters are an order's lines and card token, PostgreSQL's `detail` repeats a key's value). LOG_LEVEL sets the level (info by default). Every
  * line written inside a span carries its trace_id and span_id, and inside a served call or a
  * delivered event its module and, when it names one, its order_id.
  */
@@ -19,7 +22,14 @@ export function loggerOptions(): Params {
       genReqId: (request: IncomingMessage) => String(request.headers['x-request-id'] ?? ''),
       serializers: { req: withoutQuery, err: withoutValues },
       redact: {
-        paths: ['req.headers.authorization', 'req.headers.cookie', 'password', '*.password', 'accessToken', '*.accessToken', 'refreshToken', '*.refreshToken', 'credential', '*.credential'],
+        paths: [
+          'req.headers.authorization',
+          'req.headers.cookie',
+          ...['password', 'accessToken', 'refreshToken', 'credential'].flatMap((field) => [field, `*.${field}`]),
+          // Card tokens, as the contracts (paymentToken, token), the .proto and SQL (payment_token,
+          // token) spell them, also inside an event's payload or a call's request.
+          ...CARD_TOKEN_FIELDS.flatMap((field) => [field, `*.${field}`, `*.*.${field}`]),
+        ],
         censor: '[redacted]',
       },
       autoLogging: process.env.LOG_HTTP_REQUESTS !== 'false',

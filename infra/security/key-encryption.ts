@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 
 /** A key-encryption key and the id that names it in what it sealed. */
 interface Kek {
@@ -17,7 +17,7 @@ const KEK_ID = /^[A-Za-z0-9_-]{1,32}$/;
 const DEVELOPMENT_KEK: Kek = { id: 'development', key: createHash('sha256').update('ficus development key-encryption key: not a secret').digest() };
 
 /**
- * Secrets at rest (identity's private signing keys; card tokens next) sealed with a
+ * Secrets at rest (identity's private signing keys, payments' card tokens) sealed with a
  * key-encryption key from the environment: AES-256-GCM, a fresh 96-bit IV per value, and the
  * row's identity as additional data, so a sealed value copied to another row does not open.
  *
@@ -30,6 +30,8 @@ const DEVELOPMENT_KEK: Kek = { id: 'development', key: createHash('sha256').upda
  * reads `kek1:<key id>:<iv>:<tag>:<ciphertext>` (base64url).
  */
 export class KeyEncryption {
+  private fingerprintKey?: Buffer;
+
   private constructor(private readonly keys: readonly Kek[]) {}
 
   static fromEnv(env: NodeJS.ProcessEnv): KeyEncryption {
@@ -85,6 +87,17 @@ export class KeyEncryption {
     } catch {
       throw new KeyEncryptionError(`a value sealed with key "${id}" does not open: tampered with, or moved from another row`);
     }
+  }
+
+  /**
+   * A keyed fingerprint of a secret: HMAC-SHA-256 of the value and what it belongs to, under a key
+   * derived (HKDF) from the one that seals. Equal for the same value of the same owner, and unlike
+   * a plain hash it cannot be matched against guesses (a test card token is a short word) without
+   * the key. A new sealing key gives new fingerprints.
+   */
+  fingerprint(value: string, boundTo: string): string {
+    this.fingerprintKey ??= Buffer.from(hkdfSync('sha256', this.keys[0].key, Buffer.alloc(0), 'ficus fingerprint v1', 32));
+    return createHmac('sha256', this.fingerprintKey).update(JSON.stringify([boundTo, value])).digest('base64url');
   }
 
   /** Sealed with a key other than the first (the one that seals now): to be sealed again. */

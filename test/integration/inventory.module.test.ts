@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { InventoryContract, StockReleased, StockReserved } from '@contracts/inventory';
 import { ContractError, type Envelope } from '@contracts/kernel';
-import { OrderCreated, OrderFailed } from '@contracts/ordering';
+import { OrderCreated, OrderCreatedV2, OrderFailed } from '@contracts/ordering';
 import { PaymentFailed } from '@contracts/payments';
 import { InventoryModule } from '@modules/inventory';
 import { provisionContext } from '@infra/persistence';
@@ -84,16 +84,25 @@ describe('inventory, alone on its database', () => {
     await expect(api().checkStock(callContext(), { skus: [] })).rejects.toBeInstanceOf(ContractError);
   });
 
+  it('reserves stock for an order-created v1 too (what an outbox or a topic held when v2 came)', async () => {
+    const sku = await restockNew(1);
+    const { paymentMethodId: _v2, ...order } = validOrder(sku);
+    const v1 = OrderCreated.create({ ...order, paymentToken: 'tok_visa' }, { correlationId: 'corr-v1' });
+    await inventory.events.publish([v1]);
+    expect(await level(sku)).toEqual({ sku, available: 0, reserved: 1 });
+    expect((await inventory.registry.get('inventory')!.deadLetters.list()).map((letter) => letter.messageId)).not.toContain(v1.id);
+  });
+
   it('reserves stock when an order is created, and announces it through its outbox', async () => {
     const sku = await restockNew(2);
     const orderId = randomUUID();
-    const created = OrderCreated.create(
+    const created = OrderCreatedV2.create(
       {
         orderId,
         customerId: randomUUID(),
         items: [{ sku, quantity: 2, unitPrice: { amountMinor: 100, currency: 'EUR' } }],
         total: { amountMinor: 200, currency: 'EUR' },
-        paymentToken: 'tok_visa',
+        paymentMethodId: randomUUID(),
       },
       { correlationId: 'corr-1' },
     );
@@ -117,9 +126,9 @@ describe('inventory, alone on its database', () => {
   });
 
   it('moves a poison message to its dead letters and keeps going; replaying it unchanged fails again', async () => {
-    const poison: Envelope = { ...OrderCreated.create(validOrder('POISON-1'), { correlationId: 'c' }), payload: { orderId: 'nope' } };
+    const poison: Envelope = { ...OrderCreatedV2.create(validOrder('POISON-1'), { correlationId: 'c' }), payload: { orderId: 'nope' } };
     const sku = await restockNew(1);
-    const next = OrderCreated.create(validOrder(sku), { correlationId: 'c' });
+    const next = OrderCreatedV2.create(validOrder(sku), { correlationId: 'c' });
     await inventory.events.publish([poison, next]);
 
     const runtime = inventory.registry.get('inventory')!;
@@ -147,7 +156,7 @@ describe('inventory, alone on its database', () => {
     it('gives back the stock the order still holds, once, and announces it once', async () => {
       const sku = await restockNew(5);
       const order = validOrder(sku);
-      await inventory.events.publish([OrderCreated.create({ ...order, items: [{ ...order.items[0], quantity: 3 }] }, { correlationId: 'c' })]);
+      await inventory.events.publish([OrderCreatedV2.create({ ...order, items: [{ ...order.items[0], quantity: 3 }] }, { correlationId: 'c' })]);
       expect(await level(sku)).toEqual({ sku, available: 2, reserved: 3 });
 
       await inventory.events.publish([orderFailed(order.orderId)]);
@@ -164,7 +173,7 @@ describe('inventory, alone on its database', () => {
     it('has nothing to give back when the stock was already released after a failed payment', async () => {
       const sku = await restockNew(2);
       const order = validOrder(sku);
-      await inventory.events.publish([OrderCreated.create(order, { correlationId: 'c' })]);
+      await inventory.events.publish([OrderCreatedV2.create(order, { correlationId: 'c' })]);
       await inventory.events.publish([
         PaymentFailed.create({ orderId: order.orderId, amount: order.total, reason: 'card-declined' }, { correlationId: 'c' }),
       ]);
@@ -176,7 +185,7 @@ describe('inventory, alone on its database', () => {
     it('has nothing to give back when the order was out of stock', async () => {
       const sku = await restockNew(1);
       const order = validOrder(sku);
-      await inventory.events.publish([OrderCreated.create({ ...order, items: [{ ...order.items[0], quantity: 2 }] }, { correlationId: 'c' })]);
+      await inventory.events.publish([OrderCreatedV2.create({ ...order, items: [{ ...order.items[0], quantity: 2 }] }, { correlationId: 'c' })]);
       await inventory.events.publish([orderFailed(order.orderId, `out-of-stock: ${sku}`)]);
       expect(await level(sku)).toEqual({ sku, available: 1, reserved: 0 });
       expect(await eventsOf(order.orderId)).toEqual(['inventory.stock-reservation-failed']);
@@ -186,7 +195,7 @@ describe('inventory, alone on its database', () => {
       const sku = await restockNew(2);
       const order = validOrder(sku);
       await inventory.events.publish([orderFailed(order.orderId)]);
-      await inventory.events.publish([OrderCreated.create(order, { correlationId: 'c' })]);
+      await inventory.events.publish([OrderCreatedV2.create(order, { correlationId: 'c' })]);
       expect(await level(sku)).toEqual({ sku, available: 2, reserved: 0 });
       expect(await eventsOf(order.orderId)).toEqual([]);
       expect(await api().reserveStock(callContext(), { orderId: order.orderId, items: [{ sku, quantity: 1 }] })).toEqual({
@@ -202,7 +211,7 @@ describe('inventory, alone on its database', () => {
       const orders = Array.from({ length: 10 }, () => validOrder(sku));
       await Promise.all(
         orders.flatMap((order) => [
-          inventory.events.publish([OrderCreated.create(order, { correlationId: 'c' })]),
+          inventory.events.publish([OrderCreatedV2.create(order, { correlationId: 'c' })]),
           inventory.events.publish([orderFailed(order.orderId)]),
         ]),
       );
@@ -233,6 +242,6 @@ function validOrder(sku: string) {
     customerId: randomUUID(),
     items: [{ sku, quantity: 1, unitPrice: { amountMinor: 100, currency: 'EUR' } }],
     total: { amountMinor: 100, currency: 'EUR' },
-    paymentToken: 'tok_visa',
+    paymentMethodId: randomUUID(),
   };
 }

@@ -53,10 +53,10 @@ describe('ordering: a saga past its deadline fails the order (the catalogue fake
 
   const place = async () =>
     (
-      await api().placeOrder(asCustomer('customer-1'), {
+      await api().placeOrderWithPaymentMethod(asCustomer('customer-1'), {
         customerId: 'customer-1',
         items: [{ sku: 'FIG-A', quantity: 1 }],
-        paymentToken: 'tok_visa',
+        paymentMethodId: randomUUID(),
       })
     ).orderId;
   const origin = (orderId: string) => ({ correlationId: orderId });

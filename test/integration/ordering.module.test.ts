@@ -47,26 +47,52 @@ describe('ordering, alone on its database, the catalogue faked at its contract',
   });
   afterAll(() => ordering?.close());
 
-  const place = () =>
-    api().placeOrder(asCustomer('customer-1'), {
-      customerId: 'customer-1',
-      items: [
-        { sku: 'FIG-A', quantity: 2 },
-        { sku: 'FIG-B', quantity: 1 },
-      ],
-      paymentToken: 'tok_visa',
-    });
-
-  it('prices an order from the catalogue and stores it as the first event of its stream', async () => {
-    const { orderId } = await place();
-    const order = await api().getOrder(asCustomer('customer-1'), { orderId });
-    expect(order).toMatchObject({ status: 'PENDING', total: { amountMinor: 2_250, currency: 'EUR' }, version: 1 });
-    const rows = await asAdmin<{ type: string; stream_version: number }>(
+  // Payments holds the card; ordering takes the payment method's id as it comes (payments checks it).
+  const items = [
+    { sku: 'FIG-A', quantity: 2 },
+    { sku: 'FIG-B', quantity: 1 },
+  ];
+  const place = (paymentMethodId: string = randomUUID()) =>
+    api().placeOrderWithPaymentMethod(asCustomer('customer-1'), { customerId: 'customer-1', items, paymentMethodId });
+  const storedEvents = (orderId: string) =>
+    asAdmin<{ type: string; version: number; stream_version: number; payload: Record<string, unknown> }>(
       ordering.database,
-      'SELECT type, stream_version FROM ordering.order_events WHERE aggregate_id = $1',
+      'SELECT type, version, stream_version, payload FROM ordering.order_events WHERE aggregate_id = $1 ORDER BY stream_version',
       [orderId],
     );
-    expect(rows).toEqual([{ type: 'ordering.order-created', stream_version: 1 }]);
+
+  it('prices an order from the catalogue and stores it as the first event of its stream, order-created v2 naming its payment method', async () => {
+    const paymentMethodId = randomUUID();
+    const { orderId } = await place(paymentMethodId);
+    const order = await api().getOrder(asCustomer('customer-1'), { orderId });
+    expect(order).toMatchObject({ status: 'PENDING', total: { amountMinor: 2_250, currency: 'EUR' }, version: 1 });
+    const rows = await storedEvents(orderId);
+    expect(rows.map(({ type, version, stream_version }) => ({ type, version, stream_version }))).toEqual([
+      { type: 'ordering.order-created', version: 2, stream_version: 1 },
+    ]);
+    expect(rows[0].payload).toEqual({ orderId, customerId: 'customer-1', items: expect.any(Array), total: { amountMinor: 2_250, currency: 'EUR' }, paymentMethodId });
+  });
+
+  it("still places an order through the released placeOrder, for the previous release's callers: order-created v1, as that release stored it", async () => {
+    const { orderId } = await api().placeOrder(asCustomer('customer-1'), { customerId: 'customer-1', items, paymentToken: 'tok_visa' });
+    const [created] = await storedEvents(orderId);
+    expect({ type: created.type, version: created.version, paymentToken: created.payload.paymentToken }).toEqual({
+      type: 'ordering.order-created',
+      version: 1,
+      paymentToken: 'tok_visa',
+    });
+    // The timeline shows the lines and the total, never how the order pays.
+    const timeline = await api().getTimeline(asCustomer('customer-1'), { orderId });
+    expect(timeline.steps[0]).toEqual({ step: 'ORDER_CREATED', at: expect.any(String), detail: { items: expect.any(Array), total: { amountMinor: 2_250, currency: 'EUR' } } });
+  });
+
+  it('with an Idempotency-Key, the same lines and card (a new payment-method id, the same fingerprint) replay the order; another card is another request', async () => {
+    const key = randomUUID();
+    const withCard = (paymentFingerprint: string) =>
+      api().placeOrderWithPaymentMethod(asCustomer('customer-1'), { customerId: 'customer-1', items, paymentMethodId: randomUUID(), paymentFingerprint, idempotencyKey: key });
+    const first = await withCard('card-a');
+    await expect(withCard('card-a')).resolves.toEqual({ orderId: first.orderId, replayed: true });
+    await expect(withCard('card-b')).rejects.toMatchObject({ kind: 'failed-precondition', code: 'idempotency-key-reused' });
   });
 
   it('shows an order only to its customer or an admin, checking the caller itself', async () => {
@@ -83,6 +109,9 @@ describe('ordering, alone on its database, the catalogue faked at its contract',
     await expect(
       api().placeOrder(as('customer-2', ['customer']), { customerId: 'customer-1', items: [{ sku: 'FIG-A', quantity: 1 }], paymentToken: 'tok_visa' }),
     ).rejects.toMatchObject({ kind: 'permission-denied', code: 'not-this-customer' });
+    await expect(
+      api().placeOrderWithPaymentMethod(as('customer-2', ['customer']), { customerId: 'customer-1', items: [{ sku: 'FIG-A', quantity: 1 }], paymentMethodId: randomUUID() }),
+    ).rejects.toMatchObject({ kind: 'permission-denied', code: 'not-this-customer' });
     // No end user at all — a process that dropped the token — is refused, not trusted.
     await expect(api().getOrder(callContext(), { orderId })).rejects.toMatchObject({ kind: 'unauthenticated', code: 'end-user-required' });
     await expect(api().listCustomerOrders(callContext(), { customerId: 'customer-1' })).rejects.toMatchObject({ kind: 'unauthenticated' });
@@ -90,7 +119,7 @@ describe('ordering, alone on its database, the catalogue faked at its contract',
 
   it('refuses unknown skus and stores nothing when the catalogue is down', async () => {
     await expect(
-      api().placeOrder(asCustomer('c'), { customerId: 'c', items: [{ sku: 'NOPE-1', quantity: 1 }], paymentToken: 't' }),
+      api().placeOrderWithPaymentMethod(asCustomer('c'), { customerId: 'c', items: [{ sku: 'NOPE-1', quantity: 1 }], paymentMethodId: randomUUID() }),
     ).rejects.toMatchObject({ kind: 'invalid-argument', code: 'unknown-sku' });
     const before = await asAdmin<{ n: string }>(ordering.database, 'SELECT count(*) AS n FROM ordering.order_events');
     catalog.down = true;
@@ -115,7 +144,10 @@ describe('ordering, alone on its database, the catalogue faked at its contract',
       // (a caller through the bus would stop waiting at the deadline while the handler goes on).
       const adapter = ordering.app.get(OrderingContractAdapter);
       await expect(
-        adapter.placeOrder({ correlationId: 'late', deadline, caller: { subject: 'c', roles: ['customer'] } }, { customerId: 'c', items: [{ sku: 'FIG-A', quantity: 1 }], paymentToken: 't' }),
+        adapter.placeOrderWithPaymentMethod(
+          { correlationId: 'late', deadline, caller: { subject: 'c', roles: ['customer'] } },
+          { customerId: 'c', items: [{ sku: 'FIG-A', quantity: 1 }], paymentMethodId: randomUUID() },
+        ),
       ).rejects.toMatchObject({ kind: 'deadline-exceeded' });
     } finally {
       catalog.afterAnswer = undefined;
@@ -149,7 +181,7 @@ describe('ordering, alone on its database, the catalogue faked at its contract',
 
   it('publishes only its integration events; saga bookkeeping stays inside', async () => {
     const delivered: Array<{ type: string; aggregateId: string }> = [];
-    for (const eventKey of ['ordering.order-created.v1', 'ordering.stock-reserved.v1']) {
+    for (const eventKey of ['ordering.order-created.v2', 'ordering.stock-reserved.v1']) {
       ordering.events.subscribe({
         consumer: `test:spy:${eventKey}`,
         eventKey,

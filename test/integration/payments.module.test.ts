@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { StockReserved } from '@contracts/inventory';
-import { OrderCreated, OrderFailed } from '@contracts/ordering';
+import { OrderCreated, OrderCreatedV2, OrderFailed } from '@contracts/ordering';
 import { PaymentRefunded, PaymentsContract } from '@contracts/payments';
 import { PaymentsModule } from '@modules/payments';
 import { PAYMENT_PROVIDER, PaymentProviderUnavailable, type PaymentProvider } from '../../modules/payments/src/domain/payment-provider';
+import { PaymentMethodVault } from '../../modules/payments/src/persistence/payment-method.vault';
 import { asAdminUser, asCustomer, callContext, startModule, type ModuleUnderTest } from '../support/module-harness';
 import { asAdmin } from '../support/test-database';
 
@@ -25,23 +26,26 @@ describe('payments, alone on its database', () => {
     else process.env.FICUS_FAKE_PAYMENT_SLOW_MS = savedSlow;
   });
 
-  const orderCreated = (orderId: string, paymentToken = 'tok_visa', customerId = randomUUID()) =>
-    OrderCreated.create(
-      {
-        orderId,
-        customerId,
-        items: [{ sku: 'SOIL-MIX', quantity: 2, unitPrice: { amountMinor: 750, currency: 'EUR' } }],
-        total: { amountMinor: 1_500, currency: 'EUR' },
-        paymentToken,
-      },
-      { correlationId: orderId },
-    );
+  const order = (orderId: string, customerId: string) => ({
+    orderId,
+    customerId,
+    items: [{ sku: 'SOIL-MIX', quantity: 2, unitPrice: { amountMinor: 750, currency: 'EUR' } }],
+    total: { amountMinor: 1_500, currency: 'EUR' },
+  });
+  /** As an order is placed: the customer's card held first (as the edge does), then order-created v2 naming it. */
+  const orderCreated = async (orderId: string, paymentToken = 'tok_visa', customerId: string = randomUUID()) => {
+    const { paymentMethodId } = await payments.client(PaymentsContract).holdPaymentMethod(asCustomer(customerId), { token: paymentToken });
+    return OrderCreatedV2.create({ ...order(orderId, customerId), paymentMethodId }, { correlationId: orderId });
+  };
+  /** What an outbox or a topic held when the vault came: the token in the event itself. */
+  const orderCreatedV1 = (orderId: string, paymentToken = 'tok_visa', customerId: string = randomUUID()) =>
+    OrderCreated.create({ ...order(orderId, customerId), paymentToken }, { correlationId: orderId });
   const stockReserved = (orderId: string) =>
     StockReserved.create({ orderId, items: [{ sku: 'SOIL-MIX', quantity: 2 }] }, { correlationId: orderId });
 
   it('charges an order once its stock is reserved, and announces the payment', async () => {
     const orderId = randomUUID();
-    await payments.events.publish([orderCreated(orderId)]);
+    await payments.events.publish([await orderCreated(orderId)]);
     await payments.events.publish([stockReserved(orderId)]);
     const payment = await payments.client(PaymentsContract).getPayment(asAdminUser(), { orderId });
     expect(payment).toMatchObject({ orderId, status: 'COMPLETED', amount: { amountMinor: 1_500, currency: 'EUR' } });
@@ -51,7 +55,7 @@ describe('payments, alone on its database', () => {
 
   it('declines tok_decline and announces the failure', async () => {
     const orderId = randomUUID();
-    await payments.events.publish([orderCreated(orderId, 'tok_decline')]);
+    await payments.events.publish([await orderCreated(orderId, 'tok_decline')]);
     await payments.events.publish([stockReserved(orderId)]);
     const payment = await payments.client(PaymentsContract).getPayment(asAdminUser(), { orderId });
     expect(payment).toMatchObject({ status: 'FAILED', failureReason: 'card-declined' });
@@ -70,7 +74,7 @@ describe('payments, alone on its database', () => {
     ['constructor', 'FAILED', 'invalid-token'],
   ])('answers the token %j as its test mode documents: %s %s', async (token, status, failureReason) => {
     const orderId = randomUUID();
-    await payments.events.publish([orderCreated(orderId, token)]);
+    await payments.events.publish([await orderCreated(orderId, token)]);
     await payments.events.publish([stockReserved(orderId)]);
     const payment = await payments.client(PaymentsContract).getPayment(asAdminUser(), { orderId });
     expect({ status: payment.status, failureReason: payment.failureReason }).toEqual({ status, failureReason });
@@ -93,7 +97,7 @@ describe('payments, alone on its database', () => {
     await expect(payments.client(PaymentsContract).getPayment(asAdminUser(), { orderId })).rejects.toMatchObject({
       code: 'payment-not-found',
     });
-    await payments.events.publish([orderCreated(orderId)]);
+    await payments.events.publish([await orderCreated(orderId)]);
     const payment = await payments.client(PaymentsContract).getPayment(asAdminUser(), { orderId });
     expect(payment.status).toBe('COMPLETED');
     const runtime = payments.registry.get('payments')!;
@@ -108,7 +112,8 @@ describe('payments, alone on its database', () => {
 
   it('charges once when both facts arrive at the same time', async () => {
     const orderIds = Array.from({ length: 10 }, () => randomUUID());
-    await Promise.all(orderIds.flatMap((id) => [payments.events.publish([orderCreated(id)]), payments.events.publish([stockReserved(id)])]));
+    const created = await Promise.all(orderIds.map((id) => orderCreated(id)));
+    await Promise.all(orderIds.flatMap((id, i) => [payments.events.publish([created[i]]), payments.events.publish([stockReserved(id)])]));
     for (const orderId of orderIds) {
       const payment = await payments.client(PaymentsContract).getPayment(asAdminUser(), { orderId });
       expect(payment.status).toBe('COMPLETED');
@@ -143,7 +148,7 @@ describe('payments, alone on its database', () => {
 
     it('refunds a captured payment once, however often the failure arrives, and announces the refund', async () => {
       const orderId = randomUUID();
-      await payments.events.publish([orderCreated(orderId)]);
+      await payments.events.publish([await orderCreated(orderId)]);
       await payments.events.publish([stockReserved(orderId)]);
       const charged = await payments.client(PaymentsContract).getPayment(asAdminUser(), { orderId });
       expect(charged.status).toBe('COMPLETED');
@@ -176,7 +181,7 @@ describe('payments, alone on its database', () => {
 
     it('never charges an order that failed before its stock was reserved', async () => {
       const orderId = randomUUID();
-      await payments.events.publish([orderCreated(orderId)]);
+      await payments.events.publish([await orderCreated(orderId)]);
       await payments.events.publish([orderFailed(orderId)]);
       await payments.events.publish([stockReserved(orderId)]);
       const payment = await payments.client(PaymentsContract).getPayment(asAdminUser(), { orderId });
@@ -190,7 +195,7 @@ describe('payments, alone on its database', () => {
       const orderId = randomUUID();
       await payments.events.publish([orderFailed(orderId)]);
       await payments.events.publish([stockReserved(orderId)]);
-      await payments.events.publish([orderCreated(orderId)]);
+      await payments.events.publish([await orderCreated(orderId)]);
       expect(await ledger(orderId)).toEqual({ charges: 0, refunds: 0 });
       expect(await eventsOf(orderId)).toEqual([]);
       expect(await payments.registry.get('payments')!.deadLetters.list()).toEqual([]);
@@ -198,7 +203,7 @@ describe('payments, alone on its database', () => {
 
     it('refunds a charge the provider made but whose answer we lost, when the order fails', async () => {
       const orderId = randomUUID();
-      await payments.events.publish([orderCreated(orderId)]); // priced, stock not yet reserved: PENDING
+      await payments.events.publish([await orderCreated(orderId)]); // priced, stock not yet reserved: PENDING
       // The provider charged (its ledger says so) but our transaction rolled back: nothing recorded.
       await asAdmin(
         payments.database,
@@ -218,7 +223,7 @@ describe('payments, alone on its database', () => {
 
     it('refunds nothing when the payment was declined', async () => {
       const orderId = randomUUID();
-      await payments.events.publish([orderCreated(orderId, 'tok_decline')]);
+      await payments.events.publish([await orderCreated(orderId, 'tok_decline')]);
       await payments.events.publish([stockReserved(orderId)]);
       await payments.events.publish([orderFailed(orderId)]);
       expect(await ledger(orderId)).toEqual({ charges: 1, refunds: 0 });
@@ -227,7 +232,7 @@ describe('payments, alone on its database', () => {
 
     it('leaves no payment charged and not refunded when the failure races the charge', async () => {
       const orderIds = Array.from({ length: 10 }, () => randomUUID());
-      await Promise.all(orderIds.map((id) => payments.events.publish([orderCreated(id)])));
+      await Promise.all(orderIds.map(async (id) => payments.events.publish([await orderCreated(id)])));
       await Promise.all(orderIds.flatMap((id) => [payments.events.publish([stockReserved(id)]), payments.events.publish([orderFailed(id)])]));
       for (const orderId of orderIds) {
         const { charges, refunds } = await ledger(orderId);
@@ -236,22 +241,140 @@ describe('payments, alone on its database', () => {
     });
   });
 
-  it("shows a payment to its customer and to admins only, and names the customer to shipping", async () => {
-    const orderId = randomUUID();
-    const customerId = randomUUID();
-    await payments.events.publish([orderCreated(orderId, 'tok_visa', customerId)]);
-    await payments.events.publish([stockReserved(orderId)]);
-    const api = payments.client(PaymentsContract);
+  describe('the vault of card tokens (ADR 0037)', () => {
+    const hold = (customerId: string, token: string) => payments.client(PaymentsContract).holdPaymentMethod(asCustomer(customerId), { token });
+    const vaultRow = async (paymentMethodId: string) =>
+      (
+        await asAdmin<{ customer_id: string; sealed_token: string | null; order_id: string | null }>(
+          payments.database,
+          'SELECT customer_id, sealed_token, order_id FROM payments.payment_methods WHERE id = $1',
+          [paymentMethodId],
+        )
+      )[0];
+    const charges = async (orderId: string) =>
+      Number(
+        (await asAdmin<{ n: string }>(payments.database, 'SELECT count(*) AS n FROM payments.fake_provider_charges WHERE idempotency_key = $1', [`order:${orderId}`]))[0].n,
+      );
+    const paidWith = (orderId: string, customerId: string, paymentMethodId: string) =>
+      payments.events.publish([OrderCreatedV2.create({ ...order(orderId, customerId), paymentMethodId }, { correlationId: orderId }), stockReserved(orderId)]);
+    const paymentOf = (orderId: string) => payments.client(PaymentsContract).getPayment(asAdminUser(), { orderId });
 
-    expect(await api.getPayment(asCustomer(customerId), { orderId })).toMatchObject({ orderId, status: 'COMPLETED' });
-    await expect(api.getPayment(asCustomer(randomUUID()), { orderId })).rejects.toMatchObject({ kind: 'not-found', code: 'payment-not-found' });
-    await expect(api.getPayment(callContext(), { orderId })).rejects.toMatchObject({ kind: 'unauthenticated', code: 'end-user-required' });
-    const [completed] = await asAdmin<{ payload: { customerId?: string } }>(
-      payments.database,
-      "SELECT payload FROM payments.outbox WHERE aggregate_id = $1 AND type = 'payments.payment-completed'",
-      [orderId],
-    );
-    expect(completed.payload.customerId).toBe(customerId);
+    it('holds a token for the calling customer, sealed, under a new id each time; the answer never carries the token', async () => {
+      const customerId = randomUUID();
+      const held = await hold(customerId, 'tok_visa');
+      expect(held).toEqual({ paymentMethodId: expect.stringMatching(/^[\da-f-]{36}$/), fingerprint: expect.any(String) });
+      expect(JSON.stringify(held)).not.toContain('tok_visa');
+      const row = await vaultRow(held.paymentMethodId);
+      expect(row).toMatchObject({ customer_id: customerId, order_id: null, sealed_token: expect.stringMatching(/^kek1:/) });
+      expect(row.sealed_token).not.toContain('tok_visa');
+
+      // The fingerprint tells the same card of the same customer, and nothing more.
+      const again = await hold(customerId, 'tok_visa');
+      expect(again.paymentMethodId).not.toBe(held.paymentMethodId);
+      expect(again.fingerprint).toBe(held.fingerprint);
+      expect((await hold(customerId, 'tok_mastercard')).fingerprint).not.toBe(held.fingerprint);
+      expect((await hold(randomUUID(), 'tok_visa')).fingerprint).not.toBe(held.fingerprint);
+    });
+
+    it('holds only for a signed-in customer, for themselves; an admin for anyone', async () => {
+      const client = payments.client(PaymentsContract);
+      await expect(client.holdPaymentMethod(callContext(), { token: 'tok_visa' })).rejects.toMatchObject({ kind: 'unauthenticated', code: 'end-user-required' });
+      await expect(client.holdPaymentMethod(asCustomer('customer-a'), { token: 'tok_visa', customerId: 'customer-b' })).rejects.toMatchObject({
+        kind: 'permission-denied',
+        code: 'not-this-customer',
+      });
+      const byAdmin = await client.holdPaymentMethod({ ...callContext(), caller: { subject: 'ops', roles: ['admin'] } }, { token: 'tok_visa', customerId: 'customer-b' });
+      expect((await vaultRow(byAdmin.paymentMethodId)).customer_id).toBe('customer-b');
+    });
+
+    it('charges an order with the token its payment method holds, then erases the token', async () => {
+      const orderId = randomUUID();
+      const customerId = randomUUID();
+      const { paymentMethodId } = await hold(customerId, 'tok_visa');
+      await paidWith(orderId, customerId, paymentMethodId);
+      expect(await paymentOf(orderId)).toMatchObject({ status: 'COMPLETED', providerReference: expect.stringMatching(/^fake_ch_/) });
+      expect(await vaultRow(paymentMethodId)).toMatchObject({ order_id: orderId, sealed_token: null });
+    });
+
+    it("declines an order that names another customer's payment method, without asking the provider; its owner still pays with it", async () => {
+      const owner = randomUUID();
+      const { paymentMethodId } = await hold(owner, 'tok_visa');
+      const theirs = randomUUID();
+      await paidWith(theirs, randomUUID(), paymentMethodId);
+      expect(await paymentOf(theirs)).toMatchObject({ status: 'FAILED', failureReason: 'invalid-payment-method' });
+      expect(await charges(theirs)).toBe(0);
+      expect(await vaultRow(paymentMethodId)).toMatchObject({ order_id: null, sealed_token: expect.stringMatching(/^kek1:/) });
+
+      const mine = randomUUID();
+      await paidWith(mine, owner, paymentMethodId);
+      expect(await paymentOf(mine)).toMatchObject({ status: 'COMPLETED' });
+    });
+
+    it('lets a payment method pay for one order only, and declines one it never held', async () => {
+      const customerId = randomUUID();
+      const { paymentMethodId } = await hold(customerId, 'tok_visa');
+      const [first, second, unknown] = [randomUUID(), randomUUID(), randomUUID()];
+      await paidWith(first, customerId, paymentMethodId);
+      await paidWith(second, customerId, paymentMethodId);
+      await paidWith(unknown, customerId, randomUUID());
+      expect((await paymentOf(first)).status).toBe('COMPLETED');
+      for (const orderId of [second, unknown]) {
+        expect(await paymentOf(orderId)).toMatchObject({ status: 'FAILED', failureReason: 'invalid-payment-method' });
+        expect(await charges(orderId)).toBe(0);
+      }
+    });
+
+    it('erases the token of an order that failed before it was charged, whichever came first', async () => {
+      const failure = (orderId: string) => OrderFailed.create({ orderId, customerId: randomUUID(), reason: 'out-of-stock: SOIL-MIX' }, { correlationId: orderId });
+      for (const failedFirst of [false, true]) {
+        const orderId = randomUUID();
+        const created = await orderCreated(orderId);
+        await payments.events.publish(failedFirst ? [failure(orderId), created] : [created, failure(orderId)]);
+        expect(await vaultRow(created.payload.paymentMethodId)).toMatchObject({ order_id: orderId, sealed_token: null });
+        expect(await charges(orderId)).toBe(0);
+      }
+    });
+
+    it('charges an order-created v1 (what an outbox or a topic held at the upgrade): its token goes into the vault, never into the payment', async () => {
+      const orderId = randomUUID();
+      await payments.events.publish([orderCreatedV1(orderId, 'tok_visa')]);
+      const [pending] = await asAdmin<{ token: string | null; payment_method_id: string }>(
+        payments.database,
+        'SELECT token, payment_method_id FROM payments.payments WHERE order_id = $1',
+        [orderId],
+      );
+      expect(pending.token).toBeNull();
+      expect(await vaultRow(pending.payment_method_id)).toMatchObject({ order_id: orderId, sealed_token: expect.stringMatching(/^kek1:/) });
+
+      await payments.events.publish([stockReserved(orderId)]);
+      expect((await paymentOf(orderId)).status).toBe('COMPLETED');
+      expect(await vaultRow(pending.payment_method_id)).toMatchObject({ sealed_token: null });
+      const declined = randomUUID();
+      await payments.events.publish([orderCreatedV1(declined, 'tok_decline'), stockReserved(declined)]);
+      expect(await paymentOf(declined)).toMatchObject({ status: 'FAILED', failureReason: 'card-declined' });
+    });
+
+    it('charges a payment that the previous release opened with the token in plain text, and erases that token', async () => {
+      const orderId = randomUUID();
+      await asAdmin(
+        payments.database,
+        "INSERT INTO payments.payments (order_id, amount_minor, currency, token, status) VALUES ($1, 1500, 'EUR', 'tok_visa', 'PENDING')",
+        [orderId],
+      );
+      await payments.events.publish([stockReserved(orderId)]);
+      expect((await paymentOf(orderId)).status).toBe('COMPLETED');
+      const [row] = await asAdmin<{ token: string | null }>(payments.database, 'SELECT token FROM payments.payments WHERE order_id = $1', [orderId]);
+      expect(row.token).toBeNull();
+    });
+
+    it('erases payment methods that no order took within a day', async () => {
+      const stale = await hold(randomUUID(), 'tok_visa');
+      const fresh = await hold(randomUUID(), 'tok_visa');
+      await asAdmin(payments.database, "UPDATE payments.payment_methods SET held_at = now() - interval '25 hours' WHERE id = $1", [stale.paymentMethodId]);
+      await payments.app.get(PaymentMethodVault).eraseUnused();
+      expect(await vaultRow(stale.paymentMethodId)).toBeUndefined();
+      expect(await vaultRow(fresh.paymentMethodId)).toBeDefined();
+    });
   });
 
   it('answers not-found for an order it never heard of', async () => {

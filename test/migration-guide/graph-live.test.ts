@@ -33,7 +33,8 @@ describe('ficus graph and plan with the metrics of a running monolith', () => {
     // and the metric has no caller label: so the count is marked shared.
     expect(graph.calls.edges['ordering→catalog']).toMatchObject({ attribution: 'shared', errors: 0 });
     expect(graph.calls.edges['ordering→catalog'].total).toBeGreaterThanOrEqual(1);
-    expect(graph.calls.edges['edge→ordering'].byMethod.placeOrder).toBe(1);
+    expect(graph.calls.edges['edge→ordering'].byMethod.placeOrderWithPaymentMethod).toBe(1);
+    expect(graph.calls.edges['edge→payments'].byMethod.holdPaymentMethod).toBe(1);
     expect(graph.calls.edges['edge→identity'].byMethod).toMatchObject({ register: 1, login: 1 });
   });
 

@@ -142,6 +142,7 @@ describe('ficus graph on the repository', () => {
     expect(graph.async.find((edge) => edge.from === 'ordering' && edge.to === 'inventory')?.events).toEqual([
       'ordering.order-confirmed.v1',
       'ordering.order-created.v1',
+      'ordering.order-created.v2',
       'ordering.order-failed.v1',
     ]);
     expect(graph.async.find((edge) => edge.from === 'identity' && edge.to === 'notifications')?.events).toEqual([
@@ -158,7 +159,7 @@ describe('ficus graph on the repository', () => {
     expect(code).toBe(0);
     expect(out).toMatch(/^module graph: 7 contexts, 8 sync edges \(contract calls\), 11 async edges \(events\)/);
     expect(out).toMatch(/ordering → catalog +catalog\.v1\.CatalogService: getProducts\n/);
-    expect(out).toMatch(/ordering ⇢ inventory +ordering\.order-confirmed\.v1, ordering\.order-created\.v1, ordering\.order-failed\.v1\n/);
+    expect(out).toMatch(/ordering ⇢ inventory +ordering\.order-confirmed\.v1, ordering\.order-created\.v1, ordering\.order-created\.v2, ordering\.order-failed\.v1\n/);
     expect(err).toContain('ficus graph: reading modules, contracts, apps/http-edge/src…');
   });
 
@@ -168,7 +169,7 @@ describe('ficus graph on the repository', () => {
     expect(code).toBe(0);
     expect(out.split('\n')[0]).toBe('flowchart LR');
     expect(out).toContain('  ordering -- "getProducts" --> catalog\n');
-    expect(out).toContain('  ordering -. "order-confirmed.v1, order-created.v1, order-failed.v1" .-> inventory\n');
+    expect(out).toContain('  ordering -. "order-confirmed.v1, order-created.v1, order-created.v2, order-failed.v1" .-> inventory\n');
     expect(out).toContain('  subgraph target_inventory["target inventory"]\n    inventory[inventory]\n  end\n');
   });
 

@@ -30,3 +30,13 @@ describe('log redaction', () => {
     expect(output).not.toContain('tok_secret_4242');
   });
 });
+
+describe('card tokens never reach a log line', () => {
+  it.each(['paymentToken', 'payment_token', 'token'])('%s is redacted at the top, in an object and in an object within one (an event payload in an envelope)', (field) => {
+    const output = written((logger) =>
+      logger.warn({ [field]: 'tok_top_4242', request: { [field]: 'tok_nested_4242' }, envelope: { payload: { [field]: 'tok_deep_4242' } } }, 'a message'),
+    );
+    expect(output).not.toMatch(/tok_\w+_4242/);
+    expect(output.match(/\[redacted\]/g)).toHaveLength(3);
+  });
+});

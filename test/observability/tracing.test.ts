@@ -52,7 +52,8 @@ describe('one trace per order (monolith, in-memory exporter)', () => {
     expect(tree.roots.map((s) => s.name)).toEqual(['POST /orders']);
     expect(post!.kind).toBe(SpanKind.SERVER);
     for (const name of [
-      'ordering.v1.OrderingService/placeOrder',
+      'payments.v1.PaymentsService/holdPaymentMethod',
+      'ordering.v1.OrderingService/placeOrderWithPaymentMethod',
       'outbox ordering.order-created',
       'publish ordering.order-created',
       'process ordering.order-created',
@@ -65,7 +66,7 @@ describe('one trace per order (monolith, in-memory exporter)', () => {
       expect(tree.names).toContain(name);
     }
     // The contract call has a client side and a serving side, in one process as over gRPC.
-    const placeOrder = tree.byName('ordering.v1.OrderingService/placeOrder');
+    const placeOrder = tree.byName('ordering.v1.OrderingService/placeOrderWithPaymentMethod');
     expect(placeOrder.map((s) => s.kind).sort()).toEqual([SpanKind.INTERNAL, SpanKind.SERVER].sort());
     // Each consumer hangs below the publish of what it consumes.
     for (const consumed of tree.spans.filter((s) => s.name.startsWith('process '))) {

@@ -6,8 +6,8 @@ import { CustomerRegistered, EmailConfirmationRequested, IdentityContract, Regis
 import { StockReleased, StockReservationFailed, StockReserved } from '@contracts/inventory';
 import { ALL_EVENTS } from '@contracts/all-contracts';
 import type { EventDefinition } from '@contracts/kernel';
-import { OrderConfirmed, OrderCreated, OrderFailed, OrderingContract } from '@contracts/ordering';
-import { PaymentCompleted, PaymentFailed } from '@contracts/payments';
+import { OrderConfirmed, OrderCreated, OrderCreatedV2, OrderFailed, OrderingContract } from '@contracts/ordering';
+import { PaymentCompleted, PaymentFailed, PaymentsContract } from '@contracts/payments';
 import { ShipmentCreated } from '@contracts/shipping';
 import { GrpcContractServer, grpcServiceOf, metadataOf } from '@infra/messaging/grpc';
 import { CatalogModule } from '@modules/catalog';
@@ -39,7 +39,7 @@ import { producedEvent, verifyPacts } from './support/verify';
 let shop: ModuleUnderTest;
 let grpc: GrpcContractServer;
 let grpcClient: Client;
-const orders = { confirmed: '', declined: '', outOfStock: '' };
+const orders = { confirmed: '', declined: '', outOfStock: '', placedAsTheReleasedEdgeDoes: '' };
 let customerId = '';
 
 beforeAll(async () => {
@@ -58,11 +58,19 @@ beforeAll(async () => {
   // Confirmed (as its link would), then registered again: identity tells the owner (registration-attempted).
   await asAdmin(shop.database, 'UPDATE identity.customers SET email_confirmed_at = now() WHERE customer_id = $1', [customerId]);
   await shop.client(IdentityContract).register(callContext(), { email, password: 'another password here' });
-  const place = async (quantity: number, paymentToken: string) =>
-    (await shop.client(OrderingContract).placeOrder(asCustomer(customerId), { customerId, items: [{ sku: 'FICUS-LYRATA', quantity }], paymentToken })).orderId;
+  // As the edge places an order: the card held by payments, the order paid with its id.
+  const place = async (quantity: number, paymentToken: string) => {
+    const held = await shop.client(PaymentsContract).holdPaymentMethod(asCustomer(customerId), { token: paymentToken });
+    const order = { customerId, items: [{ sku: 'FICUS-LYRATA', quantity }], paymentMethodId: held.paymentMethodId };
+    return (await shop.client(OrderingContract).placeOrderWithPaymentMethod(asCustomer(customerId), order)).orderId;
+  };
   orders.confirmed = await place(1, 'tok_visa');
   orders.declined = await place(1, 'tok_decline');
   orders.outOfStock = await place(1_000, 'tok_visa');
+  // As the released edge still does during the rollout: order-created v1 (ADR 0037).
+  orders.placedAsTheReleasedEdgeDoes = (
+    await shop.client(OrderingContract).placeOrder(asCustomer(customerId), { customerId, items: [{ sku: 'FICUS-LYRATA', quantity: 1 }], paymentToken: 'tok_visa' })
+  ).orderId;
 });
 
 afterAll(async () => {
@@ -76,7 +84,8 @@ const AGGREGATE_OF: Record<string, () => string> = {
   [describeEvent(CustomerRegistered)]: () => customerId,
   [describeEvent(EmailConfirmationRequested)]: () => customerId,
   [describeEvent(RegistrationAttempted)]: () => customerId,
-  [describeEvent(OrderCreated)]: () => orders.confirmed,
+  [describeEvent(OrderCreatedV2)]: () => orders.confirmed,
+  [describeEvent(OrderCreated)]: () => orders.placedAsTheReleasedEdgeDoes,
   [describeEvent(OrderConfirmed)]: () => orders.confirmed,
   [describeEvent(OrderFailed)]: () => orders.declined,
   [describeEvent(StockReserved)]: () => orders.confirmed,
@@ -95,8 +104,8 @@ async function fromOutbox(definition: EventDefinition) {
     () =>
       asAdmin<{ type: string; version: number; payload: unknown }>(
         shop.database,
-        `SELECT type, version, payload FROM ${table} WHERE aggregate_id = $1 AND type = $2 ORDER BY seq LIMIT 1`,
-        [aggregateId, definition.type],
+        `SELECT type, version, payload FROM ${table} WHERE aggregate_id = $1 AND type = $2 AND version = $3 ORDER BY seq LIMIT 1`,
+        [aggregateId, definition.type, definition.version],
       ),
     { until: (rows) => rows.length === 1, what: `${describeEvent(definition)} in ${table}` },
   );

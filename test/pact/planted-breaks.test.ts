@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { CatalogContract } from '@contracts/catalog';
 import { event, type EventDefinition } from '@contracts/kernel';
-import { OrderConfirmed, OrderCreated, OrderFailed } from '@contracts/ordering';
+import { OrderConfirmed, OrderCreated, OrderCreatedV2, OrderFailed } from '@contracts/ordering';
 import { grpcServiceOf } from '@infra/messaging/grpc';
 import { describeEvent } from './support/consumed-events';
 import { GET_PRODUCTS } from './support/contract-methods';
@@ -22,49 +22,53 @@ import { builtEvent, verifyPacts } from './support/verify';
 const customerId = '2b0c9e43-3a5e-4d8e-9a0c-6f1e2d3c4b5a';
 const orderId = 'a3b1c2d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d';
 const money = { amountMinor: 7_800, currency: 'EUR' };
-const orderCreatedPayload = {
+const orderPayload = {
   orderId,
   customerId,
   items: [{ sku: 'FICUS-LYRATA', quantity: 2, unitPrice: { amountMinor: 3_900, currency: 'EUR' } }],
   total: money,
-  paymentToken: 'tok_visa',
 };
+const orderCreatedPayload = { ...orderPayload, paymentMethodId: 'c0f1e2d3-4b5a-4968-8776-a5b4c3d2e1f0' };
 
-/** ordering as a provider of inventory's pact, with OrderCreated built from `orderCreated`. */
+/**
+ * ordering as a provider of inventory's pact, with order-created v2 (what every order publishes)
+ * built from `orderCreated`; v1, which inventory reads too during the rollout, as it is.
+ */
 function orderingFor(orderCreated: EventDefinition) {
   return {
-    [describeEvent(OrderCreated)]: () => builtEvent(orderCreated, orderCreatedPayload as never),
+    [describeEvent(OrderCreatedV2)]: () => builtEvent(orderCreated, orderCreatedPayload as never),
+    [describeEvent(OrderCreated)]: () => builtEvent(OrderCreated, { ...orderPayload, paymentToken: 'tok_visa' }),
     [describeEvent(OrderConfirmed)]: () => builtEvent(OrderConfirmed, { orderId, customerId, total: money }),
     [describeEvent(OrderFailed)]: () => builtEvent(OrderFailed, { orderId, customerId, reason: 'payment-failed' }),
   };
 }
 
 const inventoryPact = [committedPactPath(participant('inventory'), participant('ordering'))];
-const orderCreatedShape = (OrderCreated.schema as z.ZodObject).shape;
+const orderCreatedShape = (OrderCreatedV2.schema as z.ZodObject).shape;
 
 describe('a planted break in an event fails the provider verification', () => {
   it('control: ordering as it is passes inventory\'s pact', async () => {
-    await expect(verifyPacts({ provider: participant('ordering'), pactUrls: inventoryPact, messageProviders: orderingFor(OrderCreated) })).resolves.toBeTruthy();
+    await expect(verifyPacts({ provider: participant('ordering'), pactUrls: inventoryPact, messageProviders: orderingFor(OrderCreatedV2) })).resolves.toBeTruthy();
   });
 
   it('an added field is no break: order-created with a new optional field still passes', async () => {
-    const extended = event(OrderCreated.type, OrderCreated.version, (OrderCreated.schema as z.ZodObject).extend({ giftNote: z.string().optional() }), (p) => String(p.orderId));
+    const extended = event(OrderCreatedV2.type, OrderCreatedV2.version, (OrderCreatedV2.schema as z.ZodObject).extend({ giftNote: z.string().optional() }), (p) => String(p.orderId));
     const messageProviders = {
-      ...orderingFor(OrderCreated),
-      [describeEvent(OrderCreated)]: () => builtEvent(extended, { ...orderCreatedPayload, giftNote: 'Happy birthday' } as never),
+      ...orderingFor(OrderCreatedV2),
+      [describeEvent(OrderCreatedV2)]: () => builtEvent(extended, { ...orderCreatedPayload, giftNote: 'Happy birthday' } as never),
     };
     await expect(verifyPacts({ provider: participant('ordering'), pactUrls: inventoryPact, messageProviders })).resolves.toBeTruthy();
   });
 
   it('order-created without "items" fails, naming the field', async () => {
     const { items: _removed, ...rest } = orderCreatedShape;
-    const withoutItems = event(OrderCreated.type, OrderCreated.version, z.object(rest), (p) => String(p.orderId));
+    const withoutItems = event(OrderCreatedV2.type, OrderCreatedV2.version, z.object(rest), (p) => String(p.orderId));
     const verification = verifyPacts({ provider: participant('ordering'), pactUrls: inventoryPact, messageProviders: orderingFor(withoutItems) });
     await expect(verification).rejects.toThrow(/missing the following keys: items/);
   });
 
   it('order-created renamed to order-placed fails on the event type', async () => {
-    const renamed = event('ordering.order-placed', OrderCreated.version, OrderCreated.schema, (p) => p.orderId);
+    const renamed = event('ordering.order-placed', OrderCreatedV2.version, OrderCreatedV2.schema, (p) => p.orderId);
     const verification = verifyPacts({ provider: participant('ordering'), pactUrls: inventoryPact, messageProviders: orderingFor(renamed) });
     await expect(verification).rejects.toThrow(/Expected metadata key 'type' to have value '\\?"ordering\.order-created\\?"' but was '\\?"ordering\.order-placed/);
   });

@@ -21,6 +21,19 @@ describe('key-encryption keys (FICUS_KEY_ENCRYPTION_KEYS)', () => {
     expect(() => KeyEncryption.fromEnv({ FICUS_KEY_ENCRYPTION_KEYS: kek('other') }).open(sealed, 'kid-1')).toThrow(/"k1", which FICUS_KEY_ENCRYPTION_KEYS does not list/);
   });
 
+  it('fingerprint: equal for the same value of the same owner only, keyed (another key, another fingerprint), never the value', () => {
+    const first = kek('k1');
+    const encryption = KeyEncryption.fromEnv({ FICUS_KEY_ENCRYPTION_KEYS: first });
+    const print = encryption.fingerprint('tok_visa', 'customer:a');
+    expect(print).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(print).not.toContain('tok_visa');
+    expect(KeyEncryption.fromEnv({ FICUS_KEY_ENCRYPTION_KEYS: first }).fingerprint('tok_visa', 'customer:a')).toBe(print);
+    expect(encryption.fingerprint('tok_mastercard', 'customer:a')).not.toBe(print);
+    expect(encryption.fingerprint('tok_visa', 'customer:b')).not.toBe(print);
+    // Not a plain hash anyone can recompute from a guessed token: it takes the key.
+    expect(KeyEncryption.fromEnv({ FICUS_KEY_ENCRYPTION_KEYS: kek('k2') }).fingerprint('tok_visa', 'customer:a')).not.toBe(print);
+  });
+
   it('rotate: a new key first seals, the old one still opens, and what it sealed is due to be sealed again', () => {
     const old = kek('old');
     const sealed = KeyEncryption.fromEnv({ FICUS_KEY_ENCRYPTION_KEYS: old }).seal('value', 'row');

@@ -1,9 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
-import { z } from 'zod';
 import { StockReserved } from '@contracts/inventory';
-import { event } from '@contracts/kernel';
-import { OrderCreated } from '@contracts/ordering';
+import { OrderCreated, OrderCreatedV2 } from '@contracts/ordering';
 import { PaymentsContract } from '@contracts/payments';
 import {
   consumerGroupOf,
@@ -16,7 +14,8 @@ import {
 } from '@infra/messaging/kafka';
 import { PaymentsModule } from '@modules/payments';
 import { eventually } from '../support/eventually';
-import { asAdminUser, startModule, type ModuleUnderTest } from '../support/module-harness';
+import { asAdminUser, asCustomer, startModule, type ModuleUnderTest } from '../support/module-harness';
+import { asAdmin } from '../support/test-database';
 import { KAFKA_BROKERS } from '../support/topology-shop';
 
 /**
@@ -54,17 +53,20 @@ describe('events over Kafka', () => {
     await payments?.close();
   });
 
-  const order = (orderId: string) =>
-    OrderCreated.create(
-      {
-        orderId,
-        customerId: randomUUID(),
-        items: [{ sku: 'SOIL-MIX', quantity: 1, unitPrice: { amountMinor: 750, currency: 'EUR' } }],
-        total: { amountMinor: 750, currency: 'EUR' },
-        paymentToken: 'tok_visa',
-      },
-      { correlationId: orderId },
-    );
+  const orderOf = (orderId: string, customerId: string) => ({
+    orderId,
+    customerId,
+    items: [{ sku: 'SOIL-MIX', quantity: 1, unitPrice: { amountMinor: 750, currency: 'EUR' } }],
+    total: { amountMinor: 750, currency: 'EUR' },
+  });
+  /** order-created as ordering publishes it: naming the payment method payments holds for the customer's card. */
+  const order = async (orderId: string) => {
+    const customerId = randomUUID();
+    const { paymentMethodId } = await payments.client(PaymentsContract).holdPaymentMethod(asCustomer(customerId), { token: 'tok_visa' });
+    return OrderCreatedV2.create({ ...orderOf(orderId, customerId), paymentMethodId }, { correlationId: orderId });
+  };
+  /** order-created v1, with the token in it, as a topic may still hold from before v2. */
+  const orderV1 = (orderId: string) => OrderCreated.create({ ...orderOf(orderId, randomUUID()), paymentToken: 'tok_visa' }, { correlationId: orderId });
 
   it('subscribes the topics of the contexts whose events it handles', () => {
     expect(consumer.topics()).toEqual([eventTopicOf('inventory', namespace), eventTopicOf('ordering', namespace)]);
@@ -72,7 +74,7 @@ describe('events over Kafka', () => {
 
   it('processes events published by the relay publisher, and commits after the inbox', async () => {
     const orderId = randomUUID();
-    await publisher.publish([order(orderId)]);
+    await publisher.publish([await order(orderId)]);
     await publisher.publish([StockReserved.create({ orderId, items: [{ sku: 'SOIL-MIX', quantity: 1 }] }, { correlationId: orderId })]);
     const payment = await eventually(() => payments.client(PaymentsContract).getPayment(asAdminUser(), { orderId }), {
       until: (p) => p.status === 'COMPLETED',
@@ -105,7 +107,7 @@ describe('events over Kafka', () => {
       // the same key as the good record after it: same partition, so "keeps going" is proven
       await producer.send({ topic: eventTopicOf('ordering', namespace), messages: [{ key: orderId, value: '{"not": "an envelope"' }] });
       await producer.disconnect();
-      await publisher.publish([order(orderId)]);
+      await publisher.publish([await order(orderId)]);
 
       const letter = await eventually(() => dead, { until: (d) => d.length > 0, timeoutMs: 20_000 });
       expect(letter[0].headers?.[HEADERS.deadLetterReason]?.toString()).toBe('poison: the record value is not JSON');
@@ -143,8 +145,8 @@ describe('events over Kafka', () => {
     });
     await givingUp.start();
     try {
-      const first = order(randomUUID());
-      const second = order(randomUUID());
+      const first = orderV1(randomUUID());
+      const second = orderV1(randomUUID());
       await publisher.publish([first, second]);
       const letters = await eventually(() => dead.filter((m) => [first.id, second.id].includes(m.headers?.[HEADERS.messageId]?.toString() ?? '')), {
         until: (d) => d.length === 2,
@@ -160,8 +162,7 @@ describe('events over Kafka', () => {
   });
 
   it('v1 and v2 of one event side by side: each consumer gets the version it reads, and nothing is dead-lettered', async () => {
-    // The rollout of a breaking change: the producer publishes v2 beside v1 until no one reads v1.
-    const OrderCreatedV2 = event('ordering.order-created', 2, z.object({ orderId: z.uuid(), lines: z.array(z.object({ sku: z.string(), quantity: z.number() })) }), (p) => p.orderId);
+    // The rollout of a breaking change: v1 records still on the topic beside v2 (ADR 0037).
     const seen: Array<{ consumer: string; version: number; orderId: string }> = [];
     const reading = (version: number) => ({
       consumer: `inventory:ordering.order-created.v${version}`,
@@ -175,19 +176,24 @@ describe('events over Kafka', () => {
     await both.start();
     try {
       const orderId = randomUUID();
-      const v1 = order(orderId);
-      const v2 = OrderCreatedV2.create({ orderId, lines: [{ sku: 'SOIL-MIX', quantity: 1 }] }, { correlationId: orderId });
+      const v1 = orderV1(orderId);
+      const v2 = OrderCreatedV2.create({ ...orderOf(orderId, randomUUID()), paymentMethodId: randomUUID() }, { correlationId: orderId });
       await publisher.publish([v1, v2]);
       await eventually(() => seen.filter((s) => s.orderId === orderId), { until: (found) => found.length === 2, timeoutMs: 20_000 });
       expect(seen.filter((s) => s.orderId === orderId).sort((a, b) => a.version - b.version)).toEqual([
         { consumer: 'v1 reader', version: 1, orderId },
         { consumer: 'v2 reader', version: 2, orderId },
       ]);
-      // Payments reads v1 only: it charged once from v1 and did not take v2 for poison.
+      // Payments reads both versions: it processed each (its inbox has both) and took neither for poison.
       await eventually(() => payments.client(PaymentsContract).getPayment(asAdminUser(), { orderId }));
-      expect(await payments.registry.get('payments')!.deadLetters.list()).toEqual(
-        expect.not.arrayContaining([expect.objectContaining({ messageId: v2.id })]),
+      const processed = await eventually(
+        () => asAdmin<{ consumer: string }>(payments.database, 'SELECT consumer FROM payments.inbox WHERE message_id = ANY($1) ORDER BY consumer', [[v1.id, v2.id]]),
+        { until: (rows) => rows.length === 2 },
       );
+      expect(processed.map((row) => row.consumer)).toEqual(['payments:ordering.order-created.v1', 'payments:ordering.order-created.v2']);
+      const letters = (await payments.registry.get('payments')!.deadLetters.list()).map((letter) => letter.messageId);
+      expect(letters).not.toContain(v1.id);
+      expect(letters).not.toContain(v2.id);
     } finally {
       await both.stop();
     }

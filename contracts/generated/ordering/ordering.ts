@@ -31,6 +31,14 @@ export interface PlaceOrderRequest {
   idempotencyKey?: string | undefined;
 }
 
+export interface PlaceOrderWithPaymentMethodRequest {
+  customerId: string;
+  items: OrderItem[];
+  paymentMethodId: string;
+  paymentFingerprint?: string | undefined;
+  idempotencyKey?: string | undefined;
+}
+
 export interface PlaceOrderResponse {
   orderId: string;
   replayed: boolean;
@@ -282,6 +290,96 @@ export const PlaceOrderRequest: MessageFns<PlaceOrderRequest> = {
           }
           case 4: {
             if (tag !== 34) {
+              break;
+            }
+
+            message.idempotencyKey = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBasePlaceOrderWithPaymentMethodRequest(): PlaceOrderWithPaymentMethodRequest {
+  return { customerId: "", items: [], paymentMethodId: "", paymentFingerprint: undefined, idempotencyKey: undefined };
+}
+
+export const PlaceOrderWithPaymentMethodRequest: MessageFns<PlaceOrderWithPaymentMethodRequest> = {
+  encode(message: PlaceOrderWithPaymentMethodRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.customerId !== "") {
+      writer.uint32(10).string(message.customerId);
+    }
+    for (const v of message.items) {
+      OrderItem.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.paymentMethodId !== "") {
+      writer.uint32(26).string(message.paymentMethodId);
+    }
+    if (message.paymentFingerprint !== undefined) {
+      writer.uint32(34).string(message.paymentFingerprint);
+    }
+    if (message.idempotencyKey !== undefined) {
+      writer.uint32(42).string(message.idempotencyKey);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PlaceOrderWithPaymentMethodRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePlaceOrderWithPaymentMethodRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.customerId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.items.push(OrderItem.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.paymentMethodId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.paymentFingerprint = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
               break;
             }
 
@@ -1057,6 +1155,15 @@ export const OrderingServiceDefinition = {
     placeOrder: {
       name: "PlaceOrder",
       requestType: PlaceOrderRequest as typeof PlaceOrderRequest,
+      requestStream: false,
+      responseType: PlaceOrderResponse as typeof PlaceOrderResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** Paid with a payment method payments holds (payments.v1 HoldPaymentMethod): no card token. */
+    placeOrderWithPaymentMethod: {
+      name: "PlaceOrderWithPaymentMethod",
+      requestType: PlaceOrderWithPaymentMethodRequest as typeof PlaceOrderWithPaymentMethodRequest,
       requestStream: false,
       responseType: PlaceOrderResponse as typeof PlaceOrderResponse,
       responseStream: false,

@@ -31,6 +31,20 @@ export interface PaymentView {
   refundedAt?: string | undefined;
 }
 
+export interface HoldPaymentMethodRequest {
+  token: string;
+  customerId?: string | undefined;
+}
+
+/**
+ * The token never comes back: an id for one order, and a fingerprint that is the same for the
+ * same token of the same customer.
+ */
+export interface HoldPaymentMethodResponse {
+  paymentMethodId: string;
+  fingerprint: string;
+}
+
 function createBaseGetPaymentRequest(): GetPaymentRequest {
   return { orderId: "" };
 }
@@ -209,6 +223,120 @@ export const PaymentView: MessageFns<PaymentView> = {
   },
 };
 
+function createBaseHoldPaymentMethodRequest(): HoldPaymentMethodRequest {
+  return { token: "", customerId: undefined };
+}
+
+export const HoldPaymentMethodRequest: MessageFns<HoldPaymentMethodRequest> = {
+  encode(message: HoldPaymentMethodRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.token !== "") {
+      writer.uint32(10).string(message.token);
+    }
+    if (message.customerId !== undefined) {
+      writer.uint32(18).string(message.customerId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HoldPaymentMethodRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHoldPaymentMethodRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.token = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.customerId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseHoldPaymentMethodResponse(): HoldPaymentMethodResponse {
+  return { paymentMethodId: "", fingerprint: "" };
+}
+
+export const HoldPaymentMethodResponse: MessageFns<HoldPaymentMethodResponse> = {
+  encode(message: HoldPaymentMethodResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.paymentMethodId !== "") {
+      writer.uint32(10).string(message.paymentMethodId);
+    }
+    if (message.fingerprint !== "") {
+      writer.uint32(18).string(message.fingerprint);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HoldPaymentMethodResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHoldPaymentMethodResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.paymentMethodId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.fingerprint = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
 /** Mirrored by payments.contract.ts. */
 export type PaymentsServiceDefinition = typeof PaymentsServiceDefinition;
 export const PaymentsServiceDefinition = {
@@ -220,6 +348,15 @@ export const PaymentsServiceDefinition = {
       requestType: GetPaymentRequest as typeof GetPaymentRequest,
       requestStream: false,
       responseType: PaymentView as typeof PaymentView,
+      responseStream: false,
+      options: {},
+    },
+    /** Keeps a card token sealed in payments' vault; answers an id that pays for one order. */
+    holdPaymentMethod: {
+      name: "HoldPaymentMethod",
+      requestType: HoldPaymentMethodRequest as typeof HoldPaymentMethodRequest,
+      requestStream: false,
+      responseType: HoldPaymentMethodResponse as typeof HoldPaymentMethodResponse,
       responseStream: false,
       options: {},
     },

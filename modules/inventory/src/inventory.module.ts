@@ -1,7 +1,7 @@
 import { Module, type OnModuleInit } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { InventoryContract } from '@contracts/inventory';
-import { OrderConfirmed, OrderCreated, OrderFailed } from '@contracts/ordering';
+import { OrderConfirmed, OrderCreated, OrderCreatedV2, OrderFailed } from '@contracts/ordering';
 import { PaymentFailed } from '@contracts/payments';
 import { ContextRuntime, FicusModule } from '@infra/runtime';
 import {
@@ -66,6 +66,7 @@ export class InventoryModule implements OnModuleInit {
 
   onModuleInit(): void {
     this.runtime.serve(InventoryContract, this.adapter);
+    this.runtime.consume(OrderCreatedV2, this.onOrderCreated);
     this.runtime.consume(OrderCreated, this.onOrderCreated);
     this.runtime.consume(PaymentFailed, this.onPaymentFailed);
     this.runtime.consume(OrderConfirmed, this.onOrderConfirmed);

@@ -30,6 +30,7 @@ import { IdempotencyKeys } from './persistence/idempotency-keys.repository';
 import { CreateOrderEventStore1764000000300 } from './persistence/migrations/1764000000300-create-order-event-store';
 import { IndexPendingOrders1764000000301 } from './persistence/migrations/1764000000301-index-pending-orders';
 import { ExpireIdempotencyKeys1764000000302 } from './persistence/migrations/1764000000302-expire-idempotency-keys';
+import { ScrubCardTokens1764000000303 } from './persistence/migrations/1764000000303-scrub-card-tokens';
 import { ORDER_EVENTS_TABLE, OrderEventStore } from './persistence/order-event-store';
 import { OrderHistoryProjection } from './persistence/order-history.projection';
 
@@ -42,7 +43,12 @@ const PUBLISHED = new Set([OrderCreated.type, OrderConfirmed.type, OrderFailed.t
     FicusModule.forContext({
       context: 'ordering',
       entities: [],
-      migrations: [CreateOrderEventStore1764000000300, IndexPendingOrders1764000000301, ExpireIdempotencyKeys1764000000302],
+      migrations: [
+        CreateOrderEventStore1764000000300,
+        IndexPendingOrders1764000000301,
+        ExpireIdempotencyKeys1764000000302,
+        ScrubCardTokens1764000000303,
+      ],
       uses: [CatalogContract],
       outbox: { table: ORDER_EVENTS_TABLE, publishes: (type) => PUBLISHED.has(type) },
     }),

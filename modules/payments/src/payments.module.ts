@@ -1,21 +1,28 @@
 import { Module, type OnModuleInit } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { StockReserved } from '@contracts/inventory';
-import { OrderCreated, OrderFailed } from '@contracts/ordering';
+import { OrderCreated, OrderCreatedV2, OrderFailed } from '@contracts/ordering';
 import { PaymentsContract } from '@contracts/payments';
 import { ContextRuntime, FicusModule } from '@infra/runtime';
+import { KeyEncryption } from '@infra/security';
 import { CancelPaymentOnOrderFailed } from './application/cancel-payment/cancel-payment-on-order-failed.handler';
 import { CancelPaymentHandler } from './application/cancel-payment/cancel-payment.handler';
 import { ChargePaymentOnStockReserved } from './application/charge-payment/charge-payment-on-stock-reserved.handler';
 import { ChargePaymentHandler } from './application/charge-payment/charge-payment.handler';
 import { GetPaymentHandler } from './application/get-payment/get-payment.handler';
+import { HoldPaymentMethodHandler } from './application/hold-payment-method/hold-payment-method.handler';
+import { UnusedPaymentMethodsSweeper } from './application/hold-payment-method/unused-payment-methods.sweeper';
+import { OpenPaymentOnOrderCreatedV1 } from './application/open-payment/open-payment-on-order-created-v1.handler';
 import { OpenPaymentOnOrderCreated } from './application/open-payment/open-payment-on-order-created.handler';
 import { PaymentsContractAdapter } from './application/payments.contract-adapter';
 import { PAYMENT_PROVIDER } from './domain/payment-provider';
 import { CreatePayments1764000000400 } from './persistence/migrations/1764000000400-create-payments';
 import { LearnPaymentFactsInAnyOrder1764000000401 } from './persistence/migrations/1764000000401-learn-payment-facts-in-any-order';
 import { RefundPaymentsOfFailedOrders1764000000402 } from './persistence/migrations/1764000000402-refund-payments-of-failed-orders';
+import { VaultPaymentMethods1764000000403 } from './persistence/migrations/1764000000403-vault-payment-methods';
+import { ErasePlainCardTokens1764000000404 } from './persistence/migrations/1764000000404-erase-plain-card-tokens';
 import { RememberWhosePaymentItIs1764000000420 } from './persistence/migrations/1764000000420-remember-whose-payment-it-is';
+import { KEY_ENCRYPTION, PaymentMethodVault } from './persistence/payment-method.vault';
 import { PaymentRepository } from './persistence/payment.repository';
 import { paymentProviderOf } from './provider/payment-providers';
 
@@ -29,12 +36,19 @@ import { paymentProviderOf } from './provider/payment-providers';
         CreatePayments1764000000400,
         LearnPaymentFactsInAnyOrder1764000000401,
         RefundPaymentsOfFailedOrders1764000000402,
+        VaultPaymentMethods1764000000403,
+        ErasePlainCardTokens1764000000404,
         RememberWhosePaymentItIs1764000000420,
       ],
     }),
   ],
   providers: [
     PaymentRepository,
+    // The vault's key: refuses to start with NODE_ENV=production and no FICUS_KEY_ENCRYPTION_KEYS.
+    { provide: KEY_ENCRYPTION, useFactory: () => KeyEncryption.fromEnv(process.env) },
+    PaymentMethodVault,
+    HoldPaymentMethodHandler,
+    UnusedPaymentMethodsSweeper,
     {
       // FICUS_PAYMENT_PROVIDER's (the fake unless set); a real one implements the same port.
       provide: PAYMENT_PROVIDER,
@@ -46,6 +60,7 @@ import { paymentProviderOf } from './provider/payment-providers';
     GetPaymentHandler,
     PaymentsContractAdapter,
     OpenPaymentOnOrderCreated,
+    OpenPaymentOnOrderCreatedV1,
     ChargePaymentOnStockReserved,
     CancelPaymentOnOrderFailed,
   ],
@@ -55,13 +70,15 @@ export class PaymentsModule implements OnModuleInit {
     private readonly runtime: ContextRuntime,
     private readonly adapter: PaymentsContractAdapter,
     private readonly onOrderCreated: OpenPaymentOnOrderCreated,
+    private readonly onOrderCreatedV1: OpenPaymentOnOrderCreatedV1,
     private readonly onStockReserved: ChargePaymentOnStockReserved,
     private readonly onOrderFailed: CancelPaymentOnOrderFailed,
   ) {}
 
   onModuleInit(): void {
     this.runtime.serve(PaymentsContract, this.adapter);
-    this.runtime.consume(OrderCreated, this.onOrderCreated);
+    this.runtime.consume(OrderCreatedV2, this.onOrderCreated);
+    this.runtime.consume(OrderCreated, this.onOrderCreatedV1);
     this.runtime.consume(StockReserved, this.onStockReserved);
     this.runtime.consume(OrderFailed, this.onOrderFailed);
   }

@@ -2,7 +2,7 @@ import { MatchersV3 } from '@pact-foundation/pact';
 import { CustomerRegistered, EmailConfirmationRequested, RegistrationAttempted } from '@contracts/identity';
 import { StockReleased, StockReservationFailed, StockReserved } from '@contracts/inventory';
 import { eventKey, type EventDefinition } from '@contracts/kernel';
-import { OrderConfirmed, OrderCreated, OrderFailed } from '@contracts/ordering';
+import { OrderConfirmed, OrderCreated, OrderCreatedV2, OrderFailed } from '@contracts/ordering';
 import { PaymentCompleted, PaymentFailed } from '@contracts/payments';
 import { ShipmentCreated } from '@contracts/shipping';
 
@@ -27,6 +27,7 @@ export interface ConsumedEvent {
 
 /** The same list as the modules' `runtime.consume(...)` calls; consumed-events.test.ts holds it to them. */
 export const CONSUMED_EVENTS: readonly ConsumedEvent[] = [
+  { consumer: 'inventory', definition: OrderCreatedV2, reads: ['orderId', 'items[].sku', 'items[].quantity'] },
   { consumer: 'inventory', definition: OrderCreated, reads: ['orderId', 'items[].sku', 'items[].quantity'] },
   { consumer: 'inventory', definition: PaymentFailed, reads: ['orderId'] },
   { consumer: 'inventory', definition: OrderConfirmed, reads: ['orderId'] },
@@ -37,7 +38,8 @@ export const CONSUMED_EVENTS: readonly ConsumedEvent[] = [
   { consumer: 'ordering', definition: PaymentCompleted, reads: ['orderId', 'providerReference'] },
   { consumer: 'ordering', definition: PaymentFailed, reads: ['orderId', 'reason'] },
   { consumer: 'ordering', definition: ShipmentCreated, reads: ['orderId', 'trackingNumber'] },
-  { consumer: 'payments', definition: OrderCreated, reads: ['orderId', 'total', 'paymentToken'] },
+  { consumer: 'payments', definition: OrderCreatedV2, reads: ['orderId', 'customerId', 'total', 'paymentMethodId'] },
+  { consumer: 'payments', definition: OrderCreated, reads: ['orderId', 'customerId', 'total', 'paymentToken'] },
   { consumer: 'payments', definition: StockReserved, reads: ['orderId'] },
   { consumer: 'payments', definition: OrderFailed, reads: ['orderId', 'reason'] },
   { consumer: 'shipping', definition: PaymentCompleted, reads: ['orderId'] },
@@ -73,6 +75,13 @@ const BODIES: Record<string, () => unknown> = {
     items: eachLike({ sku: sku(), quantity: integer(2), unitPrice: money(3_900) }),
     total: money(7_800),
     paymentToken: like('tok_visa'),
+  }),
+  [eventKey(OrderCreatedV2)]: () => ({
+    orderId: orderId(),
+    customerId: customerId(),
+    items: eachLike({ sku: sku(), quantity: integer(2), unitPrice: money(3_900) }),
+    total: money(7_800),
+    paymentMethodId: uuid('5f0c2b1e-8d7a-4c3b-9e2f-1a0b9c8d7e6f'),
   }),
   [eventKey(OrderConfirmed)]: () => ({ orderId: orderId(), customerId: customerId(), total: money(7_800) }),
   [eventKey(OrderFailed)]: () => ({ orderId: orderId(), customerId: customerId(), reason: like('payment-failed') }),

@@ -101,7 +101,7 @@ export const ROUTE_TABLE: readonly DocumentedRoute[] = [
     headers: { 'Idempotency-Key': IdempotencyKey }, body: PlaceOrderBody,
     success: {
       status: 202,
-      schema: OrderingContract.methods.placeOrder.response.extend({ status: OrderStatusSchema, links: OrderLinks }),
+      schema: OrderingContract.methods.placeOrderWithPaymentMethod.response.extend({ status: OrderStatusSchema, links: OrderLinks }),
     },
     errors: [400, 401, 409, 422],
   },

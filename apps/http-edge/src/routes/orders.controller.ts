@@ -47,10 +47,14 @@ export class OrdersController {
     const ctx = this.contexts.of(request);
     const order = parseOr(PlaceOrderBody, body, 'body');
     const key = idempotencyKey === undefined ? undefined : parseIdempotencyKey(idempotencyKey);
-    const { orderId, replayed } = await this.ordering.placeOrder(ctx, {
+    // The card token goes to payments and nowhere else; ordering and its events see only the id
+    // of the payment method payments holds for it (ADR 0037).
+    const held = await this.payments.holdPaymentMethod(ctx, { token: order.paymentToken });
+    const { orderId, replayed } = await this.ordering.placeOrderWithPaymentMethod(ctx, {
       customerId: ctx.caller!.subject,
       items: order.items,
-      paymentToken: order.paymentToken,
+      paymentMethodId: held.paymentMethodId,
+      paymentFingerprint: held.fingerprint,
       idempotencyKey: key,
     });
     // A replay answers as the order stands now; a new order has only just started its saga.

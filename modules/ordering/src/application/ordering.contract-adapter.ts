@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import type { CallContext } from '@contracts/kernel';
-import type { OrderingApi, OrderView } from '@contracts/ordering';
+import type { CallContext, RequestOf } from '@contracts/kernel';
+import type { OrderingApi, OrderingContract, OrderView } from '@contracts/ordering';
 import { traceIdOf } from '@infra/observability';
-import { TIMELINE_STEP } from '../domain/order-events';
+import { TIMELINE_STEP, type OrderEvent } from '../domain/order-events';
 import { GetOrderQuery } from './get-order/get-order.query';
 import { assertActsFor, assertMayRead } from './order-access';
 import { ListCustomerOrdersQuery } from './list-customer-orders/list-customer-orders.query';
-import { PlaceOrderCommand, type PlaceOrderInput } from './place-order/place-order.command';
+import { PlaceOrderCommand } from './place-order/place-order.command';
 import { RebuildOrderHistoryCommand } from './rebuild-order-history/rebuild-order-history.command';
 
 @Injectable()
@@ -17,9 +17,17 @@ export class OrderingContractAdapter implements OrderingApi {
     private readonly queries: QueryBus,
   ) {}
 
-  async placeOrder(ctx: CallContext, request: PlaceOrderInput) {
+  /** The released way, with the card token itself: served for callers of that release until none is left (ADR 0037). */
+  async placeOrder(ctx: CallContext, request: RequestOf<typeof OrderingContract, 'placeOrder'>) {
     assertActsFor(ctx, request.customerId);
-    return this.commands.execute(new PlaceOrderCommand(ctx, request));
+    const { paymentToken, ...order } = request;
+    return this.commands.execute(new PlaceOrderCommand(ctx, { ...order, payment: { paymentToken } }));
+  }
+
+  async placeOrderWithPaymentMethod(ctx: CallContext, request: RequestOf<typeof OrderingContract, 'placeOrderWithPaymentMethod'>) {
+    assertActsFor(ctx, request.customerId);
+    const { paymentMethodId, paymentFingerprint, ...order } = request;
+    return this.commands.execute(new PlaceOrderCommand(ctx, { ...order, payment: { paymentMethodId, fingerprint: paymentFingerprint } }));
   }
 
   async getOrder(ctx: CallContext, request: { orderId: string }): Promise<OrderView> {
@@ -49,10 +57,7 @@ export class OrderingContractAdapter implements OrderingApi {
       // order); steps at the same instant keep the order they were recorded in.
       steps: [...history]
         .sort((a, b) => a.occurredAt.localeCompare(b.occurredAt) || a.version - b.version)
-        .map(({ event, occurredAt }) => {
-          const { orderId: _orderId, customerId: _customerId, paymentToken: _token, ...detail } = event.data as Record<string, unknown>;
-          return { step: TIMELINE_STEP[event.type], at: occurredAt, detail };
-        }),
+        .map(({ event, occurredAt }) => ({ step: TIMELINE_STEP[event.type], at: occurredAt, detail: timelineDetail(event) })),
     };
   }
 
@@ -66,4 +71,15 @@ export class OrderingContractAdapter implements OrderingApi {
   rebuildOrderHistory() {
     return this.commands.execute(new RebuildOrderHistoryCommand());
   }
+}
+
+/**
+ * What a step shows beyond its name: never the order's and customer's ids (the page has them),
+ * and of order-created its lines and total only, so neither a card token (v1, before migration
+ * 303) nor a payment-method id is ever shown, whatever else that event comes to carry.
+ */
+function timelineDetail(event: OrderEvent): Record<string, unknown> {
+  if (event.type === 'ordering.order-created') return { items: event.data.items, total: event.data.total };
+  const { orderId: _orderId, customerId: _customerId, ...detail } = event.data as Record<string, unknown>;
+  return detail;
 }

@@ -11,17 +11,27 @@ export interface OrderLineData {
   readonly unitPrice: Money;
 }
 
+/**
+ * How an order pays: a payment method that payments holds for its customer, or, from callers of
+ * the released `placeOrder` until none is left, the card token itself (ADR 0037).
+ */
+export type OrderPayment = { readonly paymentMethodId: string } | { readonly paymentToken: string };
+
+interface OrderCreatedData {
+  orderId: string;
+  customerId: string;
+  items: OrderLineData[];
+  total: Money;
+}
+
+/**
+ * order-created is stored in the version of the integration event it is published as: v2 names
+ * the payment method, v1 carried the token (gone from published v1 events, migration 303). Every
+ * other event of a stream is stored as version 1.
+ */
 export type OrderEvent =
-  | {
-      readonly type: 'ordering.order-created';
-      readonly data: {
-        orderId: string;
-        customerId: string;
-        items: OrderLineData[];
-        total: Money;
-        paymentToken: string;
-      };
-    }
+  | { readonly type: 'ordering.order-created'; readonly version: 2; readonly data: OrderCreatedData & { paymentMethodId: string } }
+  | { readonly type: 'ordering.order-created'; readonly version: 1; readonly data: OrderCreatedData & { paymentToken?: string } }
   | { readonly type: 'ordering.stock-reserved'; readonly data: { orderId: string } }
   | { readonly type: 'ordering.stock-unavailable'; readonly data: { orderId: string; unavailableSkus: string[] } }
   | { readonly type: 'ordering.payment-completed'; readonly data: { orderId: string; providerReference: string } }

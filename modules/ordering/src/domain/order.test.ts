@@ -4,6 +4,7 @@ import type { OrderEventType, OrderLineData, StoredOrderEvent } from './order-ev
 const AT = '2025-01-01T10:00:00.000Z';
 const LATER = '2025-01-01T10:05:00.000Z';
 const eur = (amountMinor: number) => ({ amountMinor, currency: 'EUR' });
+const PAYMENT_METHOD = '5f0c2b1e-8d7a-4c3b-9e2f-1a0b9c8d7e6f';
 
 const lines: OrderLineData[] = [
   { sku: 'FICUS-LYRATA', quantity: 2, unitPrice: eur(3_900) },
@@ -11,7 +12,7 @@ const lines: OrderLineData[] = [
 ];
 
 function placeOrder(items: OrderLineData[] = lines): Order {
-  return Order.place({ orderId: 'order-1', customerId: 'customer-1', items, paymentToken: 'tok_ok' }, AT);
+  return Order.place({ orderId: 'order-1', customerId: 'customer-1', items, payment: { paymentMethodId: PAYMENT_METHOD } }, AT);
 }
 
 /** A placed order whose order-created event is already stored, so pending holds only what follows. */
@@ -51,16 +52,38 @@ describe('Order.place', () => {
       occurredAt: AT,
       event: {
         type: 'ordering.order-created',
+        version: 2,
         data: {
           orderId: 'order-1',
           customerId: 'customer-1',
           items: lines,
           total: eur(10_050),
-          paymentToken: 'tok_ok',
+          paymentMethodId: PAYMENT_METHOD,
         },
       },
     });
     expect(order.version).toBe(0);
+  });
+
+  it('records order-created v1 with the token only when handed one (callers of the released placeOrder)', () => {
+    const order = Order.place({ orderId: 'order-1', customerId: 'customer-1', items: lines, payment: { paymentToken: 'tok_ok' } }, AT);
+    const [created] = order.takePendingEvents();
+    expect(created.event).toEqual({
+      type: 'ordering.order-created',
+      version: 1,
+      data: { orderId: 'order-1', customerId: 'customer-1', items: lines, total: eur(10_050), paymentToken: 'tok_ok' },
+    });
+  });
+
+  it('rebuilds from a v1 order-created whose token was scrubbed', () => {
+    const order = Order.fromHistory([
+      {
+        event: { type: 'ordering.order-created', version: 1, data: { orderId: 'order-1', customerId: 'customer-1', items: lines, total: eur(10_050) } },
+        version: 1,
+        occurredAt: AT,
+      },
+    ]);
+    expect({ id: order.id, total: order.total, status: order.status }).toEqual({ id: 'order-1', total: eur(10_050), status: 'PENDING' });
   });
 
   it('rejects lines priced in more than one currency', () => {
@@ -400,7 +423,7 @@ describe('Order.fromHistory', () => {
 describe('the outcome is stamped with the latest fact it depends on', () => {
   it('when payment-failed (earlier) arrives after stock-released (later), order-failed takes the later time', () => {
     const order = Order.place(
-      { orderId: 'o-1', customerId: 'c-1', items: [{ sku: 'A-1', quantity: 1, unitPrice: { amountMinor: 100, currency: 'EUR' } }], paymentToken: 't' },
+      { orderId: 'o-1', customerId: 'c-1', items: [{ sku: 'A-1', quantity: 1, unitPrice: { amountMinor: 100, currency: 'EUR' } }], payment: { paymentMethodId: PAYMENT_METHOD } },
       '2026-01-01T00:00:00.000Z',
     );
     order.recordStockReserved('2026-01-01T00:00:01.000Z');

@@ -1,5 +1,5 @@
 import { addMoney, multiplyMoney, type Money } from '@contracts/kernel';
-import type { OrderEvent, OrderLineData, StoredOrderEvent } from './order-events';
+import type { OrderEvent, OrderLineData, OrderPayment, StoredOrderEvent } from './order-events';
 
 export type OrderStatus = 'PENDING' | 'CONFIRMED' | 'FAILED';
 
@@ -47,7 +47,7 @@ export class Order {
   private constructor() {}
 
   static place(
-    input: { orderId: string; customerId: string; items: OrderLineData[]; paymentToken: string },
+    input: { orderId: string; customerId: string; items: OrderLineData[]; payment: OrderPayment },
     at: string,
   ): Order {
     if (input.items.length === 0) {
@@ -60,8 +60,14 @@ export class Order {
     const total = input.items
       .map((item) => multiplyMoney(item.unitPrice, item.quantity))
       .reduce((sum, line) => addMoney(sum, line));
+    const { payment, ...created } = input;
     const order = new Order();
-    order.record({ type: 'ordering.order-created', data: { ...input, total } }, at);
+    order.record(
+      'paymentMethodId' in payment
+        ? { type: 'ordering.order-created', version: 2, data: { ...created, total, paymentMethodId: payment.paymentMethodId } }
+        : { type: 'ordering.order-created', version: 1, data: { ...created, total, paymentToken: payment.paymentToken } },
+      at,
+    );
     return order;
   }
 

@@ -10,9 +10,15 @@ export const ORDER_EVENTS_TABLE = 'order_events';
 
 interface EventRow {
   type: OrderEvent['type'];
+  version: number;
   payload: OrderEvent['data'];
   stream_version: number;
   occurred_at: Date;
+}
+
+/** An event as read from its row: order-created comes in the version it was stored as. */
+function eventOf(row: EventRow): OrderEvent {
+  return { type: row.type, version: row.version, data: row.payload } as OrderEvent;
 }
 
 /** Thrown when another writer appended to the stream first; the caller reloads and tries again. */
@@ -75,12 +81,12 @@ export class OrderEventStore {
 
   async history(orderId: string): Promise<StoredOrderEvent[]> {
     const rows = (await this.uow.manager.query(
-      `SELECT type, payload, stream_version, occurred_at FROM ${ORDER_EVENTS_TABLE}
+      `SELECT type, version, payload, stream_version, occurred_at FROM ${ORDER_EVENTS_TABLE}
         WHERE aggregate_id = $1 ORDER BY stream_version`,
       [orderId],
     )) as EventRow[];
     return rows.map((row) => ({
-      event: { type: row.type, data: row.payload } as OrderEvent,
+      event: eventOf(row),
       version: row.stream_version,
       occurredAt: row.occurred_at.toISOString(),
     }));
@@ -96,7 +102,7 @@ export class OrderEventStore {
     const envelopes: Envelope[] = pending.map(({ event, occurredAt }) => ({
       id: randomUUID(),
       type: event.type,
-      version: 1,
+      version: event.type === 'ordering.order-created' ? event.version : 1,
       occurredAt,
       aggregateId: order.id,
       correlationId: origin.correlationId,
@@ -118,7 +124,7 @@ export class OrderEventStore {
     let after = '0';
     for (;;) {
       const rows = (await this.uow.manager.query(
-        `SELECT seq, aggregate_id, type, payload, stream_version, occurred_at FROM ${ORDER_EVENTS_TABLE}
+        `SELECT seq, aggregate_id, type, version, payload, stream_version, occurred_at FROM ${ORDER_EVENTS_TABLE}
           WHERE seq > $1 ORDER BY seq LIMIT $2`,
         [after, batchSize],
       )) as Array<EventRow & { seq: string; aggregate_id: string }>;
@@ -127,7 +133,7 @@ export class OrderEventStore {
         yield {
           orderId: row.aggregate_id,
           stored: {
-            event: { type: row.type, data: row.payload } as OrderEvent,
+            event: eventOf(row),
             version: row.stream_version,
             occurredAt: row.occurred_at.toISOString(),
           },

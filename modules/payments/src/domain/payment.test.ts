@@ -5,7 +5,7 @@ const eur = (amountMinor: number) => ({ amountMinor, currency: 'EUR' });
 const pending: Payment = {
   orderId: 'order-1',
   amount: eur(1_500),
-  token: 'tok_visa',
+  paymentMethodId: '5f0c2b1e-8d7a-4c3b-9e2f-1a0b9c8d7e6f',
   stockReserved: true,
   status: 'PENDING',
   orderFailed: false,
@@ -15,7 +15,12 @@ describe('readyToCharge', () => {
   it('once priced and its stock reserved', () => {
     expect(readyToCharge(pending)).toBe(true);
     expect(readyToCharge({ ...pending, stockReserved: false })).toBe(false);
-    expect(readyToCharge({ ...pending, amount: undefined, token: undefined })).toBe(false);
+    expect(readyToCharge({ ...pending, amount: undefined })).toBe(false);
+    expect(readyToCharge({ ...pending, paymentMethodId: undefined })).toBe(false);
+  });
+
+  it('with a token an earlier release kept instead of a payment method', () => {
+    expect(readyToCharge({ ...pending, paymentMethodId: undefined, token: 'tok_visa' })).toBe(true);
   });
 
   it('never once its order has failed, whatever else it knows', () => {

@@ -15,6 +15,9 @@ export interface Payment {
   /** Whose order it pays (unknown for payments opened before it was recorded): who may read it. */
   readonly customerId?: string;
   readonly amount?: Money;
+  /** How it pays: a payment method of the vault, taken by this order (ADR 0037). */
+  readonly paymentMethodId?: string;
+  /** Or a card token that a release before the vault kept in plain text; charged from, then erased. */
   readonly token?: string;
   readonly stockReserved: boolean;
   readonly status: PaymentStatus;
@@ -26,19 +29,26 @@ export interface Payment {
   readonly refundedAt?: string;
 }
 
-export type ChargeablePayment = Payment & { readonly amount: Money; readonly token: string };
+export type ChargeablePayment = Payment & { readonly amount: Money };
 export type RefundablePayment = Payment & { readonly amount: Money; readonly providerReference: string };
 
-/** Whether the payment may be charged now: pending, priced, its stock reserved, its order not failed. */
+/** Whether the payment may be charged now: pending, priced and told how it pays, its stock reserved, its order not failed. */
 export function readyToCharge(payment: Payment): payment is ChargeablePayment {
   return (
     payment.status === 'PENDING' &&
     !payment.orderFailed &&
     payment.stockReserved &&
     payment.amount !== undefined &&
-    payment.token !== undefined
+    (payment.paymentMethodId !== undefined || payment.token !== undefined)
   );
 }
+
+/**
+ * Why a charge is declined without asking the provider: the order named a payment method it could
+ * not take (unknown, another customer's, taken by another order, or erased). One reason for all,
+ * so an id cannot be probed for whose it is.
+ */
+export const INVALID_PAYMENT_METHOD = 'invalid-payment-method';
 
 /**
  * Whether the payment must be given back: it was captured and its order then failed (a saga given

@@ -8,6 +8,7 @@ interface PaymentRow {
   customer_id: string | null;
   amount_minor: number | null;
   currency: string | null;
+  payment_method_id: string | null;
   token: string | null;
   stock_reserved: boolean;
   status: Payment['status'];
@@ -23,15 +24,15 @@ interface PaymentRow {
 export class PaymentRepository {
   constructor(private readonly uow: UnitOfWork) {}
 
-  /** Records whose order it is, what it costs and how it pays (once); the row may exist from stock-reserved. */
-  async learnPrice(orderId: string, customerId: string, amount: Money, token: string): Promise<void> {
+  /** Records whose order it is, what it costs and the payment method it pays with (once); the row may exist from stock-reserved. */
+  async learnPrice(orderId: string, customerId: string, amount: Money, paymentMethodId: string): Promise<void> {
     await this.uow.defer(
-      `INSERT INTO payments (order_id, customer_id, amount_minor, currency, token, status) VALUES ($1, $2, $3, $4, $5, 'PENDING')
+      `INSERT INTO payments (order_id, customer_id, amount_minor, currency, payment_method_id, status) VALUES ($1, $2, $3, $4, $5, 'PENDING')
        ON CONFLICT (order_id) DO UPDATE
          SET customer_id = EXCLUDED.customer_id, amount_minor = EXCLUDED.amount_minor, currency = EXCLUDED.currency,
-             token = EXCLUDED.token, updated_at = now()
+             payment_method_id = EXCLUDED.payment_method_id, updated_at = now()
          WHERE payments.amount_minor IS NULL`,
-      [orderId, customerId, amount.amountMinor, amount.currency, token],
+      [orderId, customerId, amount.amountMinor, amount.currency, paymentMethodId],
     );
   }
 
@@ -44,11 +45,14 @@ export class PaymentRepository {
     );
   }
 
-  /** Records that the order failed; the row may exist from either of the other facts, or not yet. */
+  /**
+   * Records that the order failed; the row may exist from either of the other facts, or not yet.
+   * A token an earlier release kept in plain text goes: a failed order is never charged.
+   */
   async learnOrderFailed(orderId: string): Promise<void> {
     await this.uow.defer(
       `INSERT INTO payments (order_id, status, order_failed) VALUES ($1, 'PENDING', true)
-       ON CONFLICT (order_id) DO UPDATE SET order_failed = true, updated_at = now() WHERE NOT payments.order_failed`,
+       ON CONFLICT (order_id) DO UPDATE SET order_failed = true, token = NULL, updated_at = now() WHERE NOT payments.order_failed`,
       [orderId],
     );
   }
@@ -63,6 +67,7 @@ export class PaymentRepository {
       orderId: row.order_id,
       customerId: row.customer_id ?? undefined,
       amount: row.amount_minor === null || row.currency === null ? undefined : { amountMinor: row.amount_minor, currency: row.currency },
+      paymentMethodId: row.payment_method_id ?? undefined,
       token: row.token ?? undefined,
       stockReserved: row.stock_reserved,
       status: row.status,
@@ -75,10 +80,11 @@ export class PaymentRepository {
     };
   }
 
+  /** Saves a settled (or refunded) payment; a token an earlier release kept in plain text goes, as nothing charges it again. */
   async save(payment: Payment): Promise<void> {
     await this.uow.defer(
       `UPDATE payments SET status = $2, provider_reference = $3, failure_reason = $4, refund_reference = $5, refunded_at = $6,
-              updated_at = now()
+              token = NULL, updated_at = now()
         WHERE order_id = $1`,
       [
         payment.orderId,

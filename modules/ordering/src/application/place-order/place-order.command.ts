@@ -4,7 +4,11 @@ import type { CallContext } from '@contracts/kernel';
 export interface PlaceOrderInput {
   readonly customerId: string;
   readonly items: ReadonlyArray<{ sku: string; quantity: number }>;
-  readonly paymentToken: string;
+  /**
+   * A payment method payments holds, with payments' fingerprint of its card (what tells a retry
+   * from another request); or, from callers of the released placeOrder only, the card token.
+   */
+  readonly payment: { readonly paymentMethodId: string; readonly fingerprint?: string } | { readonly paymentToken: string };
   readonly idempotencyKey?: string;
 }
 

@@ -61,7 +61,11 @@ export class PlaceOrderHandler implements ICommandHandler<PlaceOrderCommand, { o
           orderId,
           customerId: input.customerId,
           items: input.items.map((item) => ({ sku: item.sku, quantity: item.quantity, unitPrice: prices.get(item.sku)! })),
-          paymentToken: input.paymentToken,
+          // The fingerprint only tells retries apart: it stays out of the order and its events.
+          payment:
+            'paymentToken' in input.payment
+              ? { paymentToken: input.payment.paymentToken }
+              : { paymentMethodId: input.payment.paymentMethodId },
         },
         new Date().toISOString(),
       );
@@ -102,10 +106,20 @@ function answerAsEarlier(holder: StoredIdempotencyKey, requestHash: string) {
   return { orderId: holder.orderId, replayed: true };
 }
 
+/**
+ * What makes two requests the same: their lines, and the same card. A retry through the edge
+ * holds its card again under a new payment-method id, so the card is payments' fingerprint of it
+ * (keyed: unlike a plain hash of a token, nothing here tells which token it was); without one,
+ * the id itself. The released placeOrder's requests hash as that release hashed them.
+ */
 function hashRequest(input: PlaceOrderInput): string {
-  const canonical = JSON.stringify({
-    items: input.items.map((item) => [item.sku, item.quantity]),
-    paymentToken: input.paymentToken,
-  });
-  return createHash('sha256').update(canonical).digest('hex');
+  const items = input.items.map((item) => [item.sku, item.quantity]);
+  const payment = input.payment;
+  const canonical =
+    'paymentToken' in payment
+      ? { items, paymentToken: payment.paymentToken }
+      : payment.fingerprint !== undefined
+        ? { items, paymentFingerprint: payment.fingerprint }
+        : { items, paymentMethodId: payment.paymentMethodId };
+  return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
 }

@@ -5,6 +5,7 @@ import { Outbox } from '@infra/messaging';
 import { UnitOfWork } from '@infra/persistence';
 import { needsRefund, refunded, settle } from '../../domain/payment';
 import { PAYMENT_PROVIDER, type PaymentProvider } from '../../domain/payment-provider';
+import { PaymentMethodVault } from '../../persistence/payment-method.vault';
 import { PaymentRepository } from '../../persistence/payment.repository';
 import { CancelPaymentCommand } from './cancel-payment.command';
 
@@ -21,12 +22,15 @@ export class CancelPaymentHandler implements ICommandHandler<CancelPaymentComman
     private readonly uow: UnitOfWork,
     private readonly payments: PaymentRepository,
     private readonly outbox: Outbox,
+    private readonly vault: PaymentMethodVault,
     @Inject(PAYMENT_PROVIDER) private readonly provider: PaymentProvider,
   ) {}
 
   async execute(command: CancelPaymentCommand): Promise<{ refunded: boolean }> {
     return this.uow.transaction(async () => {
       await this.payments.learnOrderFailed(command.orderId);
+      // Never charged from now on: its card token goes (ChargePaymentHandler erases one that comes later).
+      await this.vault.eraseTokenOf(command.orderId);
       let payment = await this.payments.find(command.orderId, { lock: true });
       // A charge may have gone through although we never recorded it (the provider answered after
       // our deadline, or our transaction rolled back after the charge): ask the provider, so the
