@@ -5,6 +5,29 @@ export function callerStoppedWaiting(what: string): ContractError {
   return cancelled('cancelled', `${what}: the caller stopped waiting`);
 }
 
+/** Per signal, what its calls in flight do when it aborts: one listener on the signal serves them all. */
+const inFlight = new WeakMap<AbortSignal, Set<() => void>>();
+
+/**
+ * Calls `stop` when `signal` (not aborted yet) aborts; the returned function stops watching. Each
+ * signal gets one listener, on its first call, which serves every call it carries; later calls
+ * only join a set. An EventTarget listener added and removed per call cost more (measured on the
+ * deadline and signal check of an in-process call: +1.2–3 µs a call with a signal, against
+ * +0.7–1.2 µs so).
+ */
+export function onCallerAbort(signal: AbortSignal, stop: () => void): () => void {
+  let stops = inFlight.get(signal);
+  if (!stops) {
+    const watched = new Set<() => void>();
+    signal.addEventListener('abort', () => watched.forEach((each) => each()), { once: true });
+    inFlight.set(signal, watched);
+    stops = watched;
+  }
+  stops.add(stop);
+  const set = stops;
+  return () => set.delete(stop);
+}
+
 /** Per signal, the work its calls were still doing when it aborted. */
 const leftRunning = new WeakMap<AbortSignal, Array<Promise<unknown>>>();
 

@@ -1,5 +1,5 @@
 import { deadlineExceeded, type CallContext } from '@contracts/kernel';
-import { callerStoppedWaiting, leaveRunning } from './caller-abort';
+import { callerStoppedWaiting, leaveRunning, onCallerAbort } from './caller-abort';
 
 /** setTimeout's own ceiling (about 24.8 days); a longer wait would fire at once. */
 const LONGEST_TIMER_MS = 2 ** 31 - 1;
@@ -65,18 +65,17 @@ export function whileCallerWaits<T>(ctx: CallContext, what: string, start: () =>
     let stopWatching = onDeadline(ctx.deadline, () =>
       reject(deadlineExceeded('deadline-exceeded', `${what}: no answer within ${left} ms`)),
     );
-    // Only a call that carries a signal pays for a listener: most calls (events, sagas) have none.
+    // Only a call that carries a signal watches it: most calls (events, sagas) have none.
     if (signal) {
       const stopDeadline = stopWatching;
-      const abandon = () => {
+      const stopAbortWatch = onCallerAbort(signal, () => {
         stopDeadline();
         leaveRunning(signal, work);
         reject(callerStoppedWaiting(what));
-      };
-      signal.addEventListener('abort', abandon, { once: true });
+      });
       stopWatching = () => {
         stopDeadline();
-        signal.removeEventListener('abort', abandon);
+        stopAbortWatch();
       };
     }
     work.then(

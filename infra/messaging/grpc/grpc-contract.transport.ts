@@ -6,7 +6,7 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import { ContractError, type CallContext, type Contract } from '@contracts/kernel';
-import { callerStoppedWaiting } from '../caller-abort';
+import { callerStoppedWaiting, onCallerAbort } from '../caller-abort';
 import type { ContractTransport } from '../contract-transport';
 import { checkRequest } from '../request-check';
 import { metadataOf } from './call-metadata';
@@ -48,7 +48,7 @@ export class GrpcContractTransport implements ContractTransport {
     return new Promise((resolve, reject) => {
       const parsed = checkRequest(definition.request, request, what); // a throw here rejects the promise
       if (signal?.aborted) return reject(callerStoppedWaiting(what)); // nothing is sent
-      let cancel: (() => void) | undefined;
+      let stopWatching: (() => void) | undefined;
       const call = this.client.makeUnaryRequest(
         service.path,
         service.requestSerialize,
@@ -57,7 +57,7 @@ export class GrpcContractTransport implements ContractTransport {
         metadataOf(ctx),
         { deadline: ctx.deadline },
         (error: ServiceError | null, answer?: unknown) => {
-          if (cancel) signal?.removeEventListener('abort', cancel);
+          stopWatching?.();
           if (error) return reject(fromServiceError(error, what));
           const checked = definition.response.safeParse(answer);
           if (!checked.success) {
@@ -69,11 +69,10 @@ export class GrpcContractTransport implements ContractTransport {
       if (signal) {
         // The caller is told at once, without waiting for the CANCELLED status (which a server
         // may also send for reasons of its own).
-        cancel = () => {
+        stopWatching = onCallerAbort(signal, () => {
           call.cancel();
           reject(callerStoppedWaiting(what));
-        };
-        signal.addEventListener('abort', cancel, { once: true });
+        });
       }
     });
   }
@@ -93,8 +92,7 @@ export class GrpcContractTransport implements ContractTransport {
       metadataOf(ctx),
       { deadline: ctx.deadline },
     );
-    const cancel = signal ? () => stream.cancel() : undefined;
-    if (cancel) signal?.addEventListener('abort', cancel, { once: true });
+    const stopWatching = signal ? onCallerAbort(signal, () => stream.cancel()) : undefined;
     try {
       for await (const item of stream as AsyncIterable<unknown>) {
         yield definition.response.parse(item);
@@ -107,7 +105,7 @@ export class GrpcContractTransport implements ContractTransport {
       }
       throw error;
     } finally {
-      if (cancel) signal?.removeEventListener('abort', cancel);
+      stopWatching?.();
       stream.cancel();
     }
   }
