@@ -214,7 +214,8 @@ export class GrpcContractServer {
  * The served call's abort signal. grpc-js reports a caller's cancellation (and the call's deadline
  * passing) as 'cancelled', which in one process would be the caller's own signal aborting: the
  * implementation then stops waiting and starts nothing new. It also emits 'cancelled' once any
- * status has been sent, so the handler stops listening as it answers.
+ * status has been sent, so the handler stops listening as it answers. A signal costs about 6 µs to
+ * make on Node 20 (0.1–0.2 µs on Node 24), a few per cent of a served call there.
  */
 class CallerCancellation {
   private readonly abort = new AbortController();
