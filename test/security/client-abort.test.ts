@@ -8,7 +8,8 @@ import { z } from 'zod';
 import { HealthModule, httpEdgeAdapter, RequestContexts, setUpHttpEdge } from '@apps/http-edge';
 import { InventoryContract, type InventoryApi, type StockUpdate } from '@contracts/inventory';
 import { childContext, ContractError, defineContract, serverStream, unary, type CallContext } from '@contracts/kernel';
-import { ContractBus, workLeftRunning } from '@infra/messaging';
+import { ShadowingContractTransport, type Settled, type ShadowRecorder } from '@infra/extraction';
+import { ContractBus, InProcessContractTransport, workLeftRunning } from '@infra/messaging';
 import { GrpcContractServer, GrpcContractTransport, metadataOf } from '@infra/messaging/grpc';
 import { FicusModule } from '@infra/runtime';
 import { eventually } from '../support/eventually';
@@ -294,5 +295,69 @@ describe('a contract call whose caller has stopped waiting', () => {
       const plain: CallContext = { correlationId: 'c', deadline: Date.now() + 1_000, requestId: 'r' };
       expect(metadataOf({ ...plain, signal: new AbortController().signal }).toJSON()).toEqual(metadataOf(plain).toJSON());
     });
+  });
+});
+
+describe('a shadowed read (extraction) whose caller leaves', () => {
+  /** Inventory's checkStock, answering when released, in-process and in its extracted copy. */
+  function copy() {
+    const waiting: Array<() => void> = [];
+    let asked = 0;
+    const transport = new InProcessContractTransport();
+    const inventory: InventoryApi = {
+      checkStock: async (_ctx, request) => {
+        asked += 1;
+        await new Promise<void>((release) => waiting.push(release));
+        return { levels: request.skus.map((sku) => ({ sku, available: 1, reserved: 0 })) };
+      },
+      reserveStock: async () => ({ reserved: true, unavailableSkus: [] }),
+      releaseStock: async () => ({ released: true }),
+      restock: async (_ctx, request) => ({ sku: request.sku, available: request.quantity, reserved: 0 }),
+      watchStock: async function* () {},
+    };
+    transport.serve(InventoryContract, inventory);
+    return { transport, release: () => waiting.splice(0).forEach((release) => release()), asked: () => asked, waiting: () => waiting.length };
+  }
+  const comparisons: Array<{ inProcess: Settled; extracted: Settled }> = [];
+  const recorder = { compare: (_c: string, _m: string, _r: unknown, inProcess: Settled, extracted: Settled) => (comparisons.push({ inProcess, extracted }), Promise.resolve()) } as unknown as ShadowRecorder;
+  beforeEach(() => comparisons.splice(0));
+
+  it('compares nothing when the caller left during the in-process half, and asks the copy nothing', async () => {
+    const inProcess = copy();
+    const extracted = copy();
+    const shadowing = new ShadowingContractTransport(inProcess.transport, extracted.transport, { context: 'inventory', enabled: () => true, recorder, maxInFlight: 1 });
+    const abort = new AbortController();
+    const call = shadowing.unary(InventoryContract, 'checkStock', { correlationId: 's', deadline: Date.now() + 30_000, signal: abort.signal }, { skus: ['FIG'] });
+    await eventually(() => expect(inProcess.waiting()).toBe(1));
+    abort.abort();
+    await expect(call).rejects.toMatchObject({ kind: 'cancelled' });
+    inProcess.release();
+    expect(extracted.asked()).toBe(0);
+    expect(comparisons).toEqual([]);
+
+    // Its shadowing slot is free again: the next read is shadowed.
+    const next = shadowing.unary(InventoryContract, 'checkStock', { correlationId: 's', deadline: Date.now() + 30_000 }, { skus: ['FIG'] });
+    await eventually(() => expect(inProcess.waiting()).toBe(1));
+    inProcess.release();
+    await next;
+    await eventually(() => expect(extracted.waiting()).toBe(1));
+    extracted.release();
+    await eventually(() => expect(comparisons).toHaveLength(1));
+  });
+
+  it('lets the extracted half finish when the caller leaves after its answer, so its leaving never counts as the copy\'s error', async () => {
+    const inProcess = copy();
+    const extracted = copy();
+    const shadowing = new ShadowingContractTransport(inProcess.transport, extracted.transport, { context: 'inventory', enabled: () => true, recorder });
+    const abort = new AbortController();
+    const call = shadowing.unary(InventoryContract, 'checkStock', { correlationId: 's', deadline: Date.now() + 30_000, signal: abort.signal }, { skus: ['FIG'] });
+    await eventually(() => expect(inProcess.waiting()).toBe(1));
+    inProcess.release();
+    await call;
+    await eventually(() => expect(extracted.waiting()).toBe(1));
+    abort.abort(); // the caller goes on to another call and leaves during it
+    extracted.release();
+    await eventually(() => expect(comparisons).toHaveLength(1));
+    expect(comparisons[0].extracted.ok).toBe(true);
   });
 });
