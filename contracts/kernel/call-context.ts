@@ -3,7 +3,8 @@ import type { CallingService } from './method-access';
 
 /**
  * What travels with every contract call, first argument of every method: who calls, on behalf of
- * whom, until when, and as part of which story. Plain data, so it crosses a process as metadata.
+ * whom, until when, and as part of which story. Plain data, so it crosses a process as metadata;
+ * its one exception, the abort signal, crosses as gRPC's own cancellation.
  */
 export const CallerSchema = z.object({
   subject: z.string().min(1),
@@ -33,6 +34,13 @@ export interface CallContext {
    */
   readonly service?: CallingService;
   readonly requestId?: string;
+  /**
+   * Aborts when the caller no longer wants the answer: the HTTP client went away, the gRPC caller
+   * cancelled. Transports then stop waiting and start nothing more for the call; a step already
+   * under way (a transaction) ends as it would have, and what committed stays committed. Never
+   * written into metadata: gRPC carries it as the call's cancellation.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export const DEFAULT_CALL_BUDGET_MS = 5_000;
@@ -41,8 +49,13 @@ export function remainingMs(ctx: CallContext, now = Date.now()): number {
   return ctx.deadline - now;
 }
 
-/** A context for a call that a sub-step of `parent` makes: same story, a deadline never later. */
+/**
+ * A context for a call that a sub-step of `parent` makes: same story, a deadline never later, and
+ * aborted whenever the parent is (a signal of its own is added to the parent's, never swapped for it).
+ */
 export function childContext(parent: CallContext, overrides: Partial<CallContext> = {}): CallContext {
   const deadline = Math.min(parent.deadline, overrides.deadline ?? parent.deadline);
-  return { ...parent, ...overrides, deadline };
+  const own = overrides.signal;
+  const signal = own && parent.signal && own !== parent.signal ? AbortSignal.any([parent.signal, own]) : (own ?? parent.signal);
+  return { ...parent, ...overrides, deadline, signal };
 }

@@ -13,6 +13,8 @@ export const ERROR_KINDS = [
   'resource-exhausted',
   'unavailable',
   'deadline-exceeded',
+  /** The caller stopped waiting (its call context's signal aborted): nobody reads the answer. */
+  'cancelled',
   'internal',
 ] as const;
 export type ErrorKind = (typeof ERROR_KINDS)[number];
@@ -67,5 +69,7 @@ export const unavailable = (code: string, message: string, details?: ContractErr
   new ContractError('unavailable', code, message, details);
 export const deadlineExceeded = (code: string, message: string, details?: ContractErrorDetails): ContractError =>
   new ContractError('deadline-exceeded', code, message, details);
+export const cancelled = (code: string, message: string, details?: ContractErrorDetails): ContractError =>
+  new ContractError('cancelled', code, message, details);
 export const internalError = (code: string, message: string, details?: ContractErrorDetails): ContractError =>
   new ContractError('internal', code, message, details);

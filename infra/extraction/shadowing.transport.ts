@@ -51,11 +51,20 @@ export class ShadowingContractTransport implements ContractTransport {
     this.inFlight += 1; // the slot is taken now, so a burst cannot pass the check all at once
     const asked = Date.now();
     const primary = await settle(this.primary.unary(contract, method, ctx, request));
+    // A caller that left while the in-process half ran leaves nothing to compare (that half was
+    // cut short); once asked, the extracted copy's half is this process's own, which the caller's
+    // leaving must not cut short and count as the copy's error: it goes without the signal.
+    const { signal: callerSignal, ...compared } = ctx;
+    if (callerSignal?.aborted) {
+      this.inFlight -= 1;
+      if (primary.ok) return primary.value;
+      throw primary.error;
+    }
     // The same budget the caller gave, counted from now: a slow extracted copy cannot hold this process.
-    const shadowCtx: CallContext = { ...ctx, deadline: Date.now() + Math.max(100, ctx.deadline - asked) };
+    const shadowCtx: CallContext = { ...compared, deadline: Date.now() + Math.max(100, ctx.deadline - asked) };
     // Asked again in-process when the answers differ: if that answer moved too, the data changed
     // between the two reads (a reservation, say) and the difference proves nothing.
-    const askAgain = () => settle(this.primary.unary(contract, method, { ...ctx, deadline: Date.now() + Math.max(100, ctx.deadline - asked) }, request));
+    const askAgain = () => settle(this.primary.unary(contract, method, { ...compared, deadline: Date.now() + Math.max(100, ctx.deadline - asked) }, request));
     void settle(this.shadow.unary(contract, method, shadowCtx, request))
       .then((extracted) => this.options.recorder.compare(this.options.context, `${contract.name}/${method}`, request, primary, extracted, askAgain))
       .finally(() => {

@@ -1,4 +1,5 @@
 import { deadlineExceeded, type CallContext } from '@contracts/kernel';
+import { callerStoppedWaiting, leaveRunning, onCallerAbort } from './caller-abort';
 
 /** setTimeout's own ceiling (about 24.8 days); a longer wait would fire at once. */
 const LONGEST_TIMER_MS = 2 ** 31 - 1;
@@ -40,13 +41,19 @@ export function onDeadline(deadline: number, expire: () => void): () => void {
 }
 
 /**
- * Starts `work` only while the caller still waits (a call past its deadline must have no effect:
- * the caller may retry it), then settles with it or rejects with deadline-exceeded, whichever is first.
+ * Starts `work` only while the caller still waits (a call past its deadline, or whose signal has
+ * aborted, must have no effect: the caller may retry it), then settles with it, or rejects with
+ * deadline-exceeded or cancelled as soon as the caller stops waiting, whichever is first. Work the
+ * caller stopped waiting for goes on to the end of its step (see `leaveRunning`).
  */
-export function withinDeadline<T>(ctx: CallContext, what: string, start: () => T | Promise<T>): Promise<T> {
+export function whileCallerWaits<T>(ctx: CallContext, what: string, start: () => T | Promise<T>): Promise<T> {
   const left = ctx.deadline - Date.now();
   if (left <= 0) {
     return Promise.reject(deadlineExceeded('deadline-exceeded', `${what}: the caller's deadline had passed`));
+  }
+  const { signal } = ctx;
+  if (signal?.aborted) {
+    return Promise.reject(callerStoppedWaiting(what));
   }
   let work: Promise<T>;
   try {
@@ -55,16 +62,29 @@ export function withinDeadline<T>(ctx: CallContext, what: string, start: () => T
     return Promise.reject(error instanceof Error ? error : new Error(String(error)));
   }
   return new Promise<T>((resolve, reject) => {
-    const cancel = onDeadline(ctx.deadline, () =>
+    let stopWatching = onDeadline(ctx.deadline, () =>
       reject(deadlineExceeded('deadline-exceeded', `${what}: no answer within ${left} ms`)),
     );
+    // Only a call that carries a signal watches it: most calls (events, sagas) have none.
+    if (signal) {
+      const stopDeadline = stopWatching;
+      const stopAbortWatch = onCallerAbort(signal, () => {
+        stopDeadline();
+        leaveRunning(signal, work);
+        reject(callerStoppedWaiting(what));
+      });
+      stopWatching = () => {
+        stopDeadline();
+        stopAbortWatch();
+      };
+    }
     work.then(
       (value) => {
-        cancel();
+        stopWatching();
         resolve(value);
       },
       (error: unknown) => {
-        cancel();
+        stopWatching();
         reject(error instanceof Error ? error : new Error(String(error)));
       },
     );

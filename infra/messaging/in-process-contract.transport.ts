@@ -12,14 +12,16 @@ import {
   type ContractMethod,
 } from '@contracts/kernel';
 import type { ContractImplementation, ContractTransport } from './contract-transport';
-import { withinDeadline } from './deadline';
+import { callerStoppedWaiting } from './caller-abort';
+import { whileCallerWaits } from './deadline';
 import { inSpan, orderIdIn, SpanKind, traceIdsOf, tracingRecords, withLogFields } from '@infra/observability';
 import { checkRequest } from './request-check';
 import { isTransientFailure } from './transient-failure';
 
 /**
  * Calls a contract served in this process: a schema check of the request and the answer, the
- * caller's deadline, and errors made typed. No serialization: the same objects are handed over.
+ * caller's deadline and abort signal, and errors made typed. No serialization: the same objects
+ * are handed over.
  */
 export class InProcessContractTransport implements ContractTransport {
   readonly kind = 'in-process';
@@ -89,7 +91,7 @@ export class InProcessContractTransport implements ContractTransport {
 
   private async run(served: ServedMethod, ctx: CallContext, parsed: unknown): Promise<unknown> {
     try {
-      const answer = await withinDeadline(ctx, served.what, () => served.call(ctx, parsed));
+      const answer = await whileCallerWaits(ctx, served.what, () => served.call(ctx, parsed));
       return served.definition.response.parse(answer);
     } catch (error) {
       throw this.typed(error, served.what);
@@ -99,11 +101,15 @@ export class InProcessContractTransport implements ContractTransport {
   async *serverStream(contract: Contract, method: string, ctx: CallContext, request: unknown): AsyncIterable<unknown> {
     const { definition, call, what } = this.resolve(contract, method, ctx);
     const parsed = checkRequest(definition.request, request, what);
+    if (ctx.signal?.aborted) throw callerStoppedWaiting(what); // the implementation is not entered
     try {
+      // Checked between items; an implementation that waits for its next one (watchStock) stops
+      // on the signal itself.
       for await (const item of call(ctx, parsed) as AsyncIterable<unknown>) {
         if (Date.now() > ctx.deadline) {
           throw deadlineExceeded('deadline-exceeded', `${what}: stream passed the caller's deadline`);
         }
+        if (ctx.signal?.aborted) throw callerStoppedWaiting(what);
         yield definition.response.parse(item);
       }
     } catch (error) {

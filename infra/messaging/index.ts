@@ -1,3 +1,4 @@
+export * from './caller-abort';
 export * from './contract-bus';
 export * from './contract-transport';
 export * from './dead-letters';

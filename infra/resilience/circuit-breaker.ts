@@ -60,8 +60,14 @@ export class CircuitBreaker {
     this.listeners.push(listener);
   }
 
-  /** Runs `call` unless the circuit is open; records how it went. */
-  async execute<T>(call: () => Promise<T>, isFailure: (error: unknown) => boolean = () => true): Promise<T> {
+  /**
+   * Runs `call` unless the circuit is open; records how it went. `isFailure` says whether an error
+   * speaks of the target's health (true) or of the request's, the target having answered (false,
+   * a success); undefined when it says nothing of the target, because the caller left before any
+   * answer: that is recorded as neither, or a client that aborts its calls would keep the circuit
+   * closed.
+   */
+  async execute<T>(call: () => Promise<T>, isFailure: (error: unknown) => boolean | undefined = () => true): Promise<T> {
     const state = this.state;
     if (state === 'open' || (state === 'half-open' && this.probesInFlight >= this.options.halfOpenProbes)) {
       throw this.openError();
@@ -73,8 +79,9 @@ export class CircuitBreaker {
       this.recordSuccess();
       return result;
     } catch (error) {
-      if (isFailure(error)) this.recordFailure();
-      else this.recordSuccess();
+      const failed = isFailure(error);
+      if (failed === true) this.recordFailure();
+      else if (failed === false) this.recordSuccess();
       throw error;
     } finally {
       if (probing) this.probesInFlight -= 1;

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { bulkhead, BulkheadRejectedError, type BulkheadPolicy } from 'cockatiel';
+import { bulkhead, BulkheadRejectedError, TaskCancelledError, type BulkheadPolicy } from 'cockatiel';
 import {
   ContractError,
   deadlineExceeded,
@@ -7,7 +7,7 @@ import {
   type CallContext,
   type Contract,
 } from '@contracts/kernel';
-import type { ContractTransport } from '@infra/messaging';
+import { callerStoppedWaiting, type ContractTransport } from '@infra/messaging';
 import { breakerTransitions, observeBreaker, observeBulkhead, remoteCallsRejected } from '@infra/observability';
 import { CircuitBreaker, DEFAULT_BREAKER, type CircuitBreakerOptions } from './circuit-breaker';
 import { SYSTEM_CLOCK, type Clock } from './clock';
@@ -39,8 +39,12 @@ export interface MethodPolicy {
 
 export type MethodPolicyOf = (contract: Contract, method: string) => MethodPolicy | undefined;
 
-/** Errors that say something about the target's health, as opposed to the request's. */
-function countsAgainstTarget(error: unknown): boolean {
+/**
+ * Errors that say something about the target's health, as opposed to the request's; a call its
+ * caller cancelled says nothing either way (undefined).
+ */
+function countsAgainstTarget(error: unknown): boolean | undefined {
+  if (error instanceof ContractError && error.kind === 'cancelled') return undefined;
   return !(error instanceof ContractError) || error.kind === 'unavailable' || error.kind === 'deadline-exceeded' || error.kind === 'internal';
 }
 
@@ -101,7 +105,7 @@ export class ResilientTransport implements ContractTransport {
         ? { ...ctx, deadline: Math.min(ctx.deadline, this.clock.now() + overrides.timeoutMs) }
         : ctx;
       try {
-        return await this.once(() => this.inner.unary(contract, method, attemptCtx, request));
+        return await this.once(() => this.inner.unary(contract, method, attemptCtx, request), ctx.signal, `${contract.name}/${method}`);
       } catch (error) {
         if (!this.mayRetry(error, idempotent, attempt, retries, ctx)) throw error;
         const wait = this.random() * Math.min(this.policy.backoff.maxMs, this.policy.backoff.initialMs * 2 ** attempt);
@@ -120,15 +124,18 @@ export class ResilientTransport implements ContractTransport {
     yield* this.inner.serverStream(contract, method, ctx, request);
   }
 
-  private async once<T>(call: () => Promise<T>): Promise<T> {
+  /** One attempt; one that waited in the bulkhead's queue is not sent once its caller has left. */
+  private async once<T>(call: () => Promise<T>, signal: AbortSignal | undefined, what: string): Promise<T> {
     let sent = false;
     const send = () => {
       sent = true;
       return call();
     };
     try {
-      return await this.bulkhead.execute(() => this.breaker.execute(send, countsAgainstTarget));
+      return await this.bulkhead.execute(() => this.breaker.execute(send, countsAgainstTarget), signal);
     } catch (error) {
+      // instanceof, not cockatiel's isTaskCancelledError: in 3.2 that one matches BulkheadRejectedError.
+      if (error instanceof TaskCancelledError) throw callerStoppedWaiting(what);
       if (error instanceof BulkheadRejectedError) {
         remoteCallsRejected.inc({ target: this.target, reason: 'bulkhead-full' });
         throw unavailable('bulkhead-full', `${this.target} has too many calls waiting`, { retryAfterSeconds: 1 });
@@ -146,7 +153,7 @@ export class ResilientTransport implements ContractTransport {
   }
 
   private mayRetry(error: unknown, idempotent: boolean, attempt: number, retries: number, ctx: CallContext): boolean {
-    if (!idempotent || attempt >= retries) return false;
+    if (!idempotent || attempt >= retries || ctx.signal?.aborted) return false;
     if (!(error instanceof ContractError) || !error.retryable) return false;
     if (error.code === 'circuit-open' || error.code === 'bulkhead-full') return false;
     if (this.clock.now() >= ctx.deadline) return false;

@@ -1,19 +1,21 @@
 import { once } from 'node:events';
+import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { admissionGate } from '@apps/http-edge';
 import { eventually } from '../support/eventually';
 
 /** An express app behind the gate whose /work requests finish only when the test lets them. */
-async function gatedServer(limits: { maxConcurrent: number; maxQueued: number }) {
+async function gatedServer(limits: { maxConcurrent: number; maxQueued: number }, abortedHoldMs = 10_000) {
   const app = express();
   const waiting: Array<() => void> = [];
   let started = 0;
-  app.use(admissionGate(limits));
+  app.use(admissionGate({ ...limits, abortedHoldMs }));
   app.get('/work', (_request, response) => {
     started += 1;
     waiting.push(() => response.json({ done: true }));
   });
+  app.get('/quick', (_request, response) => response.json({ done: true }));
   app.get('/health', (_request, response) => response.json({ status: 'ok' }));
   const server = app.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -71,6 +73,20 @@ describe('admission control at the edge', () => {
       await eventually(() => expect(server.started).toBe(2));
       server.release();
       expect((await again).status).toBe(200);
+    } finally {
+      server.release();
+      await server.close();
+    }
+  });
+
+  it('frees the slot of a request whose client left on a path that never answers, after abortedHoldMs', async () => {
+    const server = await gatedServer({ maxConcurrent: 1, maxQueued: 0 }, 100);
+    try {
+      const abandoned = httpRequest(`${server.base}/work`).on('error', () => undefined);
+      abandoned.end();
+      await eventually(() => expect(server.started).toBe(1));
+      abandoned.destroy(); // and /work never answers it
+      await eventually(async () => expect((await fetch(`${server.base}/quick`)).status).toBe(200));
     } finally {
       server.release();
       await server.close();

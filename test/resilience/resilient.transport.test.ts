@@ -126,6 +126,36 @@ describe('calls to a remote target', () => {
     await expect(Promise.all(running)).resolves.toHaveLength(4);
     expect(target.calls).toBe(4);
   });
+  it('count a call its caller cancelled neither for nor against the target, so aborting clients keep no circuit closed', async () => {
+    const cancelledByCaller = () => Promise.reject(new ContractError('cancelled', 'cancelled', 'the caller stopped waiting'));
+    const target = new ScriptedTarget((call) => (call % 2 === 0 ? cancelledByCaller() : down()));
+    const transport = new ResilientTransport('t', target, policy({ retries: 0 }), clock, noSleep);
+    for (let i = 0; i < 9; i++) await transport.unary(Contract, 'read', ctx(), {}).catch(() => undefined);
+    expect(transport.breaker.state).toBe('open'); // 5 failures, 4 cancellations between them
+  });
+
+  it('send no queued attempt, nor retry, once the caller has left', async () => {
+    const releases: Array<() => void> = [];
+    const target = new ScriptedTarget(() => new Promise((resolve) => releases.push(() => resolve({ n: 1 }))));
+    const transport = new ResilientTransport('t', target, policy({ bulkhead: { maxConcurrent: 1, maxQueued: 1 } }), clock, noSleep);
+    const running = transport.unary(Contract, 'read', ctx(), {});
+    const abort = new AbortController();
+    const queued = transport.unary(Contract, 'read', { ...ctx(), signal: abort.signal }, {});
+    abort.abort();
+    releases.shift()!();
+    await expect(running).resolves.toEqual({ n: 1 });
+    await expect(queued).rejects.toMatchObject({ kind: 'cancelled' });
+    expect(target.calls).toBe(1);
+
+    const leaving = new AbortController();
+    const failing = new ScriptedTarget(() => {
+      leaving.abort(); // the caller leaves while the attempt fails
+      return down();
+    });
+    const retrying = new ResilientTransport('t2', failing, policy({ retries: 2 }), clock, noSleep);
+    await expect(retrying.unary(Contract, 'read', { ...ctx(), signal: leaving.signal }, {})).rejects.toMatchObject({ code: 'upstream-unavailable' });
+    expect(failing.calls).toBe(1);
+  });
 });
 
 describe('per-method policies from the topology', () => {

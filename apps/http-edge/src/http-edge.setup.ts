@@ -72,5 +72,5 @@ function legacyUpstreamFromEnv(): LegacyUpstream | undefined {
 
 function admissionLimitsFromEnv(): AdmissionLimits {
   const env = readProcessEnv();
-  return { maxConcurrent: env.FICUS_HTTP_MAX_CONCURRENT, maxQueued: env.FICUS_HTTP_MAX_QUEUED };
+  return { maxConcurrent: env.FICUS_HTTP_MAX_CONCURRENT, maxQueued: env.FICUS_HTTP_MAX_QUEUED, abortedHoldMs: env.FICUS_REQUEST_BUDGET_MS };
 }

@@ -3,11 +3,15 @@ import type { Request } from 'express';
 import { randomUUID } from 'node:crypto';
 import type { CallContext, Caller } from '@contracts/kernel';
 import { readProcessEnv } from '@infra/runtime';
+import { requestSignal } from './admission/admission-gate';
 import { requestTraceparent } from './telemetry/http-telemetry';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
-/** The call context of an HTTP request: its id (from X-Request-Id or new), caller and deadline. */
+/**
+ * The call context of an HTTP request: its id (from X-Request-Id or new), caller, deadline, and
+ * the signal that aborts when its client goes away.
+ */
 @Injectable()
 export class RequestContexts {
   /** How long the edge gives a request's contract calls (FICUS_REQUEST_BUDGET_MS, checked at start-up). */
@@ -23,10 +27,14 @@ export class RequestContexts {
       // Relayed only once the guard verified it: a service in another process verifies it again.
       credential: request.caller ? bearerTokenOf(request) : undefined,
       traceparent: requestTraceparent(request),
+      signal: requestSignal(request),
     };
   }
 
-  /** For calls the edge makes on its own behalf (fetching keys). */
+  /**
+   * For calls the edge makes on its own behalf (fetching keys). No signal: what they fetch is
+   * shared by every request, so no one client's leaving may cancel it.
+   */
   system(): CallContext {
     return { correlationId: randomUUID(), deadline: Date.now() + this.budgetMs };
   }

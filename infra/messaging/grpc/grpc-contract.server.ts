@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import { Logger } from '@nestjs/common';
 import {
   type Metadata,
@@ -66,7 +67,7 @@ export function grpcServiceOf(contract: Contract): ServiceDefinition {
 /**
  * Serves contracts over gRPC: every call is handed to the in-process transport (the same schema
  * check, deadline and typed errors as a call inside the process), with the caller's deadline and
- * identity taken from the gRPC call. Typed errors go back as a status code plus a trailer that
+ * identity taken from the gRPC call, and a signal that aborts when the caller cancels it. Typed errors go back as a status code plus a trailer that
  * the ficus client turns into the very same error.
  */
 export class GrpcContractServer {
@@ -126,16 +127,19 @@ export class GrpcContractServer {
     return (call, callback) => {
       const refused = this.refusal(call, contract, method);
       if (refused) return callback(toServiceError(refused));
-      this.callContext(contextOf(call.metadata, call.getDeadline()), this.serviceOf(call))
+      const cancellation = new CallerCancellation(call);
+      this.callContext(contextOf(call.metadata, call.getDeadline()), this.serviceOf(call), cancellation.signal)
         .then((ctx) => this.local.unaryFromAnotherProcess(contract, method, ctx, call.request))
         .then(
           (answer) => {
             served.of('ok').inc();
+            cancellation.answering();
             callback(null, answer);
           },
           (error: unknown) => {
             const typed = this.typed(error, what);
             served.of(typed.kind).inc();
+            cancellation.answering();
             callback(toServiceError(typed));
           },
         );
@@ -151,27 +155,27 @@ export class GrpcContractServer {
         call.emit('error', Object.assign(new Error(what), toServiceError(refused)));
         return;
       }
-      let cancelled = false;
+      const cancellation = new CallerCancellation(call);
+      const { signal } = cancellation;
       let iterator: AsyncIterator<unknown> | undefined;
-      call.on('cancelled', () => {
-        cancelled = true;
-        void iterator?.return?.();
-      });
+      signal.addEventListener('abort', () => void iterator?.return?.(), { once: true });
       void (async () => {
         try {
-          const ctx = await this.callContext(contextOf(call.metadata, call.getDeadline()), this.serviceOf(call));
+          const ctx = await this.callContext(contextOf(call.metadata, call.getDeadline()), this.serviceOf(call), signal);
           iterator = this.local.serverStream(contract, method, ctx, call.request)[Symbol.asyncIterator]();
-          for (let next = await iterator.next(); !next.done && !cancelled; next = await iterator.next()) {
+          for (let next = await iterator.next(); !next.done && !signal.aborted; next = await iterator.next()) {
             if (!call.write(next.value)) {
               await new Promise((resolve) => call.once('drain', resolve));
             }
           }
-          if (!cancelled) call.end();
-          served.of(cancelled ? 'cancelled' : 'ok').inc();
+          cancellation.answering();
+          if (!signal.aborted) call.end();
+          served.of(signal.aborted ? 'cancelled' : 'ok').inc();
         } catch (error) {
           const typed = this.typed(error, what);
           served.of(typed.kind).inc();
-          if (!cancelled) call.emit('error', Object.assign(new Error(what), toServiceError(typed)));
+          cancellation.answering();
+          if (!signal.aborted) call.emit('error', Object.assign(new Error(what), toServiceError(typed)));
         }
       })();
     };
@@ -181,10 +185,10 @@ export class GrpcContractServer {
    * The call's end user, verified from its relayed token; a token that does not verify fails the
    * call as unauthenticated rather than serving it as nobody's.
    */
-  private async callContext(context: CallContext, service: CallingService | undefined): Promise<CallContext> {
+  private async callContext(context: CallContext, service: CallingService | undefined, signal: AbortSignal): Promise<CallContext> {
     const received = service === undefined ? context : { ...context, service };
     const { credential } = received;
-    if (!credential || !this.options.verifyCaller) return { ...received, credential: undefined };
+    if (!credential || !this.options.verifyCaller) return { ...received, credential: undefined, signal };
     let caller: Caller;
     try {
       caller = await this.options.verifyCaller(credential);
@@ -195,7 +199,7 @@ export class GrpcContractServer {
       this.logger.warn({ reason: error instanceof Error ? error.message : String(error) }, 'gRPC call refused: the relayed access token is not valid');
       throw unauthenticated('invalid-token', 'the relayed access token is not valid');
     }
-    return { ...received, caller };
+    return { ...received, caller, signal };
   }
 
   /** The service the caller calls as, when its certificate vouches for it (or there is no TLS at all). */
@@ -221,5 +225,26 @@ export class GrpcContractServer {
     if (error instanceof ContractError) return error;
     this.logger.error({ err: error, call: what }, `${what} failed unexpectedly`);
     return internalError('internal-error', `${what} failed`);
+  }
+}
+
+/**
+ * The served call's abort signal. grpc-js reports a caller's cancellation (and the call's deadline
+ * passing) as 'cancelled', which in one process would be the caller's own signal aborting: the
+ * implementation then stops waiting and starts nothing new. It also emits 'cancelled' once any
+ * status has been sent, so the handler stops listening as it answers. A signal costs about 6 µs to
+ * make on Node 20 (0.1–0.2 µs on Node 24), a few per cent of a served call there.
+ */
+class CallerCancellation {
+  private readonly abort = new AbortController();
+  readonly signal = this.abort.signal;
+  private readonly cancelled = () => this.abort.abort();
+
+  constructor(private readonly call: EventEmitter) {
+    call.once('cancelled', this.cancelled);
+  }
+
+  answering(): void {
+    this.call.off('cancelled', this.cancelled);
   }
 }

@@ -6,6 +6,7 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import { ContractError, type CallContext, type Contract } from '@contracts/kernel';
+import { callerStoppedWaiting, onCallerAbort } from '../caller-abort';
 import type { ContractTransport } from '../contract-transport';
 import { checkRequest } from '../request-check';
 import { metadataOf } from './call-metadata';
@@ -21,8 +22,9 @@ export interface GrpcClientOptions {
 /**
  * Calls a contract served by another process over gRPC. The request is checked against the
  * contract before it leaves (a bad request fails here exactly as it would in-process), the
- * caller's deadline becomes the gRPC deadline, the call context rides in metadata, and a failure
- * comes back as the same typed error the serving side raised.
+ * caller's deadline becomes the gRPC deadline, its abort signal cancels the call (the serving
+ * side's handler sees its own signal abort), the rest of the call context rides in metadata, and
+ * a failure comes back as the same typed error the serving side raised.
  */
 export class GrpcContractTransport implements ContractTransport {
   readonly kind = 'grpc';
@@ -42,9 +44,12 @@ export class GrpcContractTransport implements ContractTransport {
     const definition = contract.methods[method];
     const service = grpcServiceOf(contract)[method];
     const what = `${contract.name}/${method}`;
+    const { signal } = ctx;
     return new Promise((resolve, reject) => {
       const parsed = checkRequest(definition.request, request, what); // a throw here rejects the promise
-      this.client.makeUnaryRequest(
+      if (signal?.aborted) return reject(callerStoppedWaiting(what)); // nothing is sent
+      let stopWatching: (() => void) | undefined;
+      const call = this.client.makeUnaryRequest(
         service.path,
         service.requestSerialize,
         service.responseDeserialize,
@@ -52,6 +57,7 @@ export class GrpcContractTransport implements ContractTransport {
         metadataOf(ctx),
         { deadline: ctx.deadline },
         (error: ServiceError | null, answer?: unknown) => {
+          stopWatching?.();
           if (error) return reject(fromServiceError(error, what));
           const checked = definition.response.safeParse(answer);
           if (!checked.success) {
@@ -60,6 +66,14 @@ export class GrpcContractTransport implements ContractTransport {
           resolve(checked.data);
         },
       );
+      if (signal) {
+        // The caller is told at once, without waiting for the CANCELLED status (which a server
+        // may also send for reasons of its own).
+        stopWatching = onCallerAbort(signal, () => {
+          call.cancel();
+          reject(callerStoppedWaiting(what));
+        });
+      }
     });
   }
 
@@ -68,6 +82,8 @@ export class GrpcContractTransport implements ContractTransport {
     const service = grpcServiceOf(contract)[method];
     const what = `${contract.name}/${method}`;
     const parsed = checkRequest(definition.request, request, what);
+    const { signal } = ctx;
+    if (signal?.aborted) throw callerStoppedWaiting(what); // nothing is sent
     const stream = this.client.makeServerStreamRequest(
       service.path,
       service.requestSerialize,
@@ -76,17 +92,20 @@ export class GrpcContractTransport implements ContractTransport {
       metadataOf(ctx),
       { deadline: ctx.deadline },
     );
+    const stopWatching = signal ? onCallerAbort(signal, () => stream.cancel()) : undefined;
     try {
       for await (const item of stream as AsyncIterable<unknown>) {
         yield definition.response.parse(item);
       }
     } catch (error) {
+      if (signal?.aborted) throw callerStoppedWaiting(what);
       const serviceError = error as ServiceError;
       if (typeof serviceError.code === 'number' && serviceError.code !== GrpcStatus.OK) {
         throw fromServiceError(serviceError, what);
       }
       throw error;
     } finally {
+      stopWatching?.();
       stream.cancel();
     }
   }

@@ -12,6 +12,7 @@ const STATUS_OF_KIND: Record<ErrorKind, GrpcStatus> = {
   'resource-exhausted': GrpcStatus.RESOURCE_EXHAUSTED,
   unavailable: GrpcStatus.UNAVAILABLE,
   'deadline-exceeded': GrpcStatus.DEADLINE_EXCEEDED,
+  cancelled: GrpcStatus.CANCELLED,
   internal: GrpcStatus.INTERNAL,
 };
 
@@ -26,6 +27,8 @@ const KIND_OF_STATUS = new Map<GrpcStatus, ErrorKind>([
   [GrpcStatus.PERMISSION_DENIED, 'permission-denied'],
   [GrpcStatus.RESOURCE_EXHAUSTED, 'resource-exhausted'],
   [GrpcStatus.UNAVAILABLE, 'unavailable'],
+  // A cancellation this caller did not ask for (its own abort never waits for the status: the
+  // transport rejects as `cancelled` at once) is the server's or the connection's: retry later.
   [GrpcStatus.CANCELLED, 'unavailable'],
   [GrpcStatus.DEADLINE_EXCEEDED, 'deadline-exceeded'],
   // A method the serving process does not know yet: a newer caller than server (rolling deploy).

@@ -1,6 +1,7 @@
 import { AsyncResource } from 'node:async_hooks';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { bulkhead, BulkheadRejectedError } from 'cockatiel';
+import { workLeftRunning } from '@infra/messaging';
 import { httpRequestsInFlight, httpRequestsQueued, httpRequestsShed } from '@infra/observability';
 import { problem } from '../problem/problem';
 import { publicPathOf } from '../routing/canonical-path';
@@ -10,10 +11,18 @@ export interface AdmissionLimits {
   readonly maxConcurrent: number;
   /** Requests that may wait; beyond that a request is shed at once with 503 + Retry-After. */
   readonly maxQueued: number;
+  /**
+   * The longest a request whose client went away keeps its slot while its work ends: the request
+   * budget (FICUS_REQUEST_BUDGET_MS), by when its contract calls have given up, as they would
+   * have for a client that waited. It bounds a path that never answers once its client has gone.
+   */
+  readonly abortedHoldMs: number;
 }
 
 /** Probes and scrapes must answer even when the process is saturated: that is when they matter. */
 const ALWAYS_ADMITTED = /^\/(health|ready|metrics)(\/|$)/;
+
+type AdmittedRequest = Request & { ficusSignal?: AbortSignal };
 
 /**
  * Load shedding at the edge. Past its capacity a process that keeps accepting work only makes
@@ -21,6 +30,11 @@ const ALWAYS_ADMITTED = /^\/(health|ready|metrics)(\/|$)/;
  * lets `maxQueued` more wait, and answers the rest at once with 503 + Retry-After, which costs
  * almost nothing. The queue is short on purpose: it absorbs bursts, and bounds how long an
  * admitted request waits, so admitted requests keep their latency under overload.
+ *
+ * A slot is held until the request's work has ended, not until its socket closed: a client that
+ * goes away aborts the request's signal (`requestSignal`, in every call context of the request),
+ * and the slot stays taken until the work it started has ended. Otherwise a client that opens and
+ * aborts requests would keep more work in flight than the gate admits.
  */
 export function admissionGate(limits: AdmissionLimits): RequestHandler {
   const gate = bulkhead(limits.maxConcurrent, limits.maxQueued);
@@ -29,7 +43,7 @@ export function admissionGate(limits: AdmissionLimits): RequestHandler {
     httpRequestsQueued.set(limits.maxQueued - gate.queueSlots);
   };
 
-  return (request: Request, response: Response, next: NextFunction) => {
+  return (request: AdmittedRequest, response: Response, next: NextFunction) => {
     if (ALWAYS_ADMITTED.test(request.path)) {
       next();
       return;
@@ -47,7 +61,18 @@ export function admissionGate(limits: AdmissionLimits): RequestHandler {
             done();
             return;
           }
-          response.once('close', () => done());
+          const abort = new AbortController();
+          request.ficusSignal = abort.signal;
+          response.once('close', () => {
+            if (response.writableFinished) {
+              done();
+              return;
+            }
+            // The client went away before its answer: its calls stop waiting and start nothing
+            // new, and the slot is free once what they had under way has ended.
+            abort.abort();
+            void workEnded(response, abort.signal, limits.abortedHoldMs).then(done);
+          });
           proceed();
         }),
     );
@@ -64,4 +89,45 @@ export function admissionGate(limits: AdmissionLimits): RequestHandler {
       response.status(503).type('application/problem+json').send(JSON.stringify(body));
     });
   };
+}
+
+/**
+ * Aborts once the request's client has gone away before its answer was sent; in every call
+ * context the edge makes for the request. Undefined for requests the gate does not hold
+ * (`/health`, `/ready`, `/metrics`).
+ */
+export function requestSignal(request: Request): AbortSignal | undefined {
+  return (request as AdmittedRequest).ficusSignal;
+}
+
+/**
+ * Settles when the work of a request whose client went away has ended: the application has
+ * answered it, into the closed socket (Nest does once the handler's promise settled, the problem
+ * filter once it failed, a middleware once it refused), and the contract calls that stopped
+ * waiting at the abort have settled too (`workLeftRunning`); or, should either never happen,
+ * after `atMostMs`.
+ */
+function workEnded(response: Response, signal: AbortSignal, atMostMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const atMost = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, atMostMs);
+    timer.unref(); // a slot of a process that is stopping frees nothing worth waiting for
+  });
+  return Promise.race([Promise.all([answered(response), workLeftRunning(signal)]), atMost]).then(() => clearTimeout(timer));
+}
+
+/**
+ * Resolves once `response.end()` has been called. Node emits nothing for an end() on a response
+ * whose socket is gone ('finish' never comes), so end() itself is watched, on this response only
+ * and only once its client has left.
+ */
+function answered(response: Response): Promise<void> {
+  if (response.writableEnded) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const end = response.end;
+    response.end = function (this: Response, ...args: Parameters<Response['end']>) {
+      resolve();
+      return end.apply(this, args);
+    } as Response['end'];
+  });
 }

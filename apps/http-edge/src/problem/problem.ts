@@ -24,6 +24,9 @@ const STATUS_OF_KIND: Record<ErrorKind, number> = {
   'resource-exhausted': 429,
   unavailable: 503,
   'deadline-exceeded': 504,
+  // nginx's "client closed request": the client went away, so it never reads this status; the
+  // edge's logs and metrics do (as `aborted`), and it is no server error.
+  cancelled: 499,
   internal: 500,
 };
 
@@ -38,6 +41,7 @@ const TITLES: Record<number, string> = {
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
   429: 'Too Many Requests',
+  499: 'Client Closed Request',
   500: 'Internal Server Error',
   502: 'Bad Gateway',
   503: 'Service Unavailable',

@@ -36,11 +36,16 @@ export class InventoryContractAdapter implements InventoryApi {
     return this.commands.execute(new RestockCommand(request.sku, request.quantity));
   }
 
-  /** The current level of each sku first, then every committed change, until the deadline. */
+  /**
+   * The current level of each sku first, then every committed change, until the deadline or until
+   * the caller goes away (its signal aborts): a watch nobody reads must not wait on.
+   */
   async *watchStock(ctx: CallContext, request: { skus: string[] }): AsyncIterable<StockUpdate> {
     const skus = new Set(request.skus);
     const stop = new AbortController();
-    const timer = setTimeout(() => stop.abort(), Math.max(0, ctx.deadline - Date.now()));
+    const stopNow = () => stop.abort();
+    const timer = setTimeout(stopNow, Math.max(0, ctx.deadline - Date.now()));
+    ctx.signal?.addEventListener('abort', stopNow, { once: true });
     const changes = this.changes.watch(skus, stop.signal);
     try {
       const now = new Date().toISOString();
@@ -50,6 +55,7 @@ export class InventoryContractAdapter implements InventoryApi {
       yield* changes;
     } finally {
       clearTimeout(timer);
+      ctx.signal?.removeEventListener('abort', stopNow);
       stop.abort();
     }
   }
