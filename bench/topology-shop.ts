@@ -466,10 +466,11 @@ export function kafkaBrokerPid(): number | undefined {
  */
 async function onFreePorts(name: TopologyName, dir: string): Promise<string> {
   const text = readFileSync(shippedTopologyPath(name), 'utf8');
-  const ports = await Promise.all(Array.from(text.matchAll(/port: \d+/g), () => freePort()));
+  // Every listener: `port:` and the edge's `operationsPort:`.
+  const ports = await Promise.all(Array.from(text.matchAll(/(port|Port): \d+/g), () => freePort()));
   let i = 0;
   const file = join(dir, `${name}.yaml`);
-  writeFileSync(file, text.replace(/port: \d+/g, () => `port: ${ports[i++]}`));
+  writeFileSync(file, text.replace(/(port|Port): \d+/g, (_match, key: string) => `${key}: ${ports[i++]}`));
   return file;
 }
 
