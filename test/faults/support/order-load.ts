@@ -16,7 +16,19 @@ export interface OrderLoad {
  */
 export function placeOrders(
   customer: ShopClient,
-  options: { count: number; sku: string; concurrency?: number; quantity?: number; spacingMs?: number },
+  options: {
+    count: number;
+    sku: string;
+    concurrency?: number;
+    quantity?: number;
+    spacingMs?: number;
+    /**
+     * Sends an order refused with 503 again, as a client honouring the answer does (twice a
+     * second, for a minute at most) before it counts as answered: a load that outlasts an outage
+     * instead of spending its orders on it.
+     */
+    retryRefused?: boolean;
+  },
 ): OrderLoad {
   const answers: number[] = [];
   let next = 0;
@@ -24,7 +36,12 @@ export function placeOrders(
     while (next < options.count) {
       next += 1;
       const started = Date.now();
-      const answer = await customer.placeOrder([{ sku: options.sku, quantity: options.quantity ?? 1 }]).catch(() => ({ status: 0 }));
+      const place = () => customer.placeOrder([{ sku: options.sku, quantity: options.quantity ?? 1 }]).catch(() => ({ status: 0 }));
+      let answer = await place();
+      for (let retry = 0; options.retryRefused && answer.status === 503 && retry < 120; retry++) {
+        await new Promise((r) => setTimeout(r, 500)); // a client's pause before it asks again, not a wait for a condition
+        answer = await place();
+      }
       answers.push(answer.status);
       const pause = (options.spacingMs ?? 0) - (Date.now() - started);
       if (pause > 0) await new Promise((r) => setTimeout(r, pause)); // pacing of the load, not a wait for a condition
