@@ -40,7 +40,7 @@ export async function benchObservability(): Promise<Record<string, unknown>> {
       const order = round % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const);
       for (const which of order) {
         const shop = which === 'on' ? on : off;
-        const scraping = which === 'on' ? setInterval(() => void fetch(`${shop.operationsUrl}/metrics`).then((r) => r.text()), 1_000) : undefined;
+        const scraping = which === 'on' ? setInterval(() => void fetch(`${shop.operationsUrl}/metrics`).then((r) => r.text()).catch(() => undefined), 1_000) : undefined;
         try {
           rounds[which].push(await ordersPerSecond(shop.baseUrl, tokens[which]));
         } finally {

@@ -66,10 +66,16 @@ export async function serveOperations(app: INestApplicationContext, endpoint: Op
   return {
     port,
     url: `http://${host}:${port}`,
+    // A probe or a scrape under way gets its answer; whatever is still open a second later is cut.
     close: () =>
       new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
+        const cut = setTimeout(() => server.closeAllConnections(), 1_000);
+        cut.unref();
+        server.close(() => {
+          clearTimeout(cut);
+          resolve();
+        });
+        server.closeIdleConnections();
       }),
   };
 }
