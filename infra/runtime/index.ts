@@ -7,3 +7,4 @@ export * from './kafka-broker.probe';
 export * from './process-config';
 export * from './process-readiness';
 export * from './process-wiring';
+export * from './periodic-sweep';
