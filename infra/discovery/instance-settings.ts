@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import type { Topology } from '@infra/topology';
+import { DEFAULT_OPERATIONS_PORT_OFFSET, type Topology } from '@infra/topology';
 
 /**
  * What tells one instance of a target from another of the same target: its id in the registry,
@@ -11,17 +11,25 @@ export interface InstanceSettings {
   readonly instanceId: string;
   readonly grpcPort?: number;
   readonly httpPort?: number;
+  /** An edge's operations port (/health, /ready, /metrics); unset, its HTTP port + 1000 when that was given. */
+  readonly operationsPort?: number;
+  /** `PORT`, the conventional name, honoured by a topology of one process only (every split process would share it). */
+  readonly conventionalPort?: number;
   /** The host callers dial this instance at, when it is not the topology's (another machine). */
   readonly advertiseHost?: string;
 }
 
 const port = z.coerce.number().int().min(1).max(65_535).optional();
+/** A listener's port; 0 takes a free one (a test, two shops on one machine). */
+const listenPort = z.coerce.number().int().min(0).max(65_535).optional();
 const blankIsUnset = (value: unknown) => (value === '' ? undefined : value);
 
 const InstanceEnv = z.object({
   FICUS_INSTANCE_ID: z.preprocess(blankIsUnset, z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/).optional()),
   FICUS_GRPC_PORT: z.preprocess(blankIsUnset, port),
-  FICUS_HTTP_PORT: z.preprocess(blankIsUnset, port),
+  FICUS_HTTP_PORT: z.preprocess(blankIsUnset, listenPort),
+  FICUS_OPERATIONS_PORT: z.preprocess(blankIsUnset, listenPort),
+  PORT: z.preprocess(blankIsUnset, listenPort),
   FICUS_ADVERTISE_HOST: z.preprocess(blankIsUnset, z.string().min(1).optional()),
 });
 
@@ -30,13 +38,15 @@ export function readInstanceSettings(env: NodeJS.ProcessEnv = process.env, flags
   const parsed = InstanceEnv.safeParse({ ...env, FICUS_INSTANCE_ID: flags.instance ?? env.FICUS_INSTANCE_ID });
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
-    throw new Error(`invalid instance settings (--instance, FICUS_INSTANCE_ID, FICUS_GRPC_PORT, FICUS_HTTP_PORT, FICUS_ADVERTISE_HOST):\n${lines.join('\n')}`);
+    throw new Error(`invalid instance settings (--instance, FICUS_INSTANCE_ID, FICUS_GRPC_PORT, FICUS_HTTP_PORT, FICUS_OPERATIONS_PORT, PORT, FICUS_ADVERTISE_HOST):\n${lines.join('\n')}`);
   }
-  const { FICUS_INSTANCE_ID, FICUS_GRPC_PORT, FICUS_HTTP_PORT, FICUS_ADVERTISE_HOST } = parsed.data;
+  const { FICUS_INSTANCE_ID, FICUS_GRPC_PORT, FICUS_HTTP_PORT, FICUS_OPERATIONS_PORT, PORT, FICUS_ADVERTISE_HOST } = parsed.data;
   return {
     instanceId: FICUS_INSTANCE_ID ?? `${hostname()}-${process.pid}`,
     grpcPort: FICUS_GRPC_PORT,
     httpPort: FICUS_HTTP_PORT,
+    operationsPort: FICUS_OPERATIONS_PORT,
+    conventionalPort: PORT,
     advertiseHost: FICUS_ADVERTISE_HOST,
   };
 }
@@ -46,10 +56,17 @@ export function readInstanceSettings(env: NodeJS.ProcessEnv = process.env, flags
  * was given. Other targets are untouched, and so is what other processes read from the file.
  */
 export function withInstancePorts(topology: Topology, target: string, settings: InstanceSettings): Topology {
-  if (settings.grpcPort === undefined && settings.httpPort === undefined) return topology;
-  return topology.withTarget(target, (deployTarget) => ({
-    ...deployTarget,
-    grpc: deployTarget.grpc && settings.grpcPort !== undefined ? { ...deployTarget.grpc, port: settings.grpcPort, listenPort: settings.grpcPort } : deployTarget.grpc,
-    http: settings.httpPort !== undefined ? { ...deployTarget.http, port: settings.httpPort } : deployTarget.http,
-  }));
+  const httpPort = settings.httpPort ?? (topology.isSingleProcess ? settings.conventionalPort : undefined);
+  const operationsPort = settings.operationsPort ?? (httpPort === undefined || httpPort === 0 ? httpPort : httpPort + DEFAULT_OPERATIONS_PORT_OFFSET);
+  if (settings.grpcPort === undefined && httpPort === undefined && operationsPort === undefined) return topology;
+  return topology.withTarget(target, (deployTarget) => {
+    const http = httpPort !== undefined ? { ...deployTarget.http, port: httpPort } : deployTarget.http;
+    return {
+      ...deployTarget,
+      grpc: deployTarget.grpc && settings.grpcPort !== undefined ? { ...deployTarget.grpc, port: settings.grpcPort, listenPort: settings.grpcPort } : deployTarget.grpc,
+      http,
+      // The edge's operations port beside its public one; any other target's one port serves them.
+      operations: deployTarget.edge ? (operationsPort !== undefined ? { ...deployTarget.operations, port: operationsPort } : deployTarget.operations) : http,
+    };
+  });
 }

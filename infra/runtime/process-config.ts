@@ -9,12 +9,6 @@ import {
 } from '@infra/persistence';
 
 const EnvSchema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
-  /**
-   * The monolith's operations port: /health, /ready and /metrics, off the public API (issue 15).
-   * Default PORT + 1000 (4000); 0 picks a free one. A topology's edge names its own (http.operationsPort).
-   */
-  FICUS_OPERATIONS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
   DATABASE_URL: z.url().optional(),
   FICUS_DATA_DIR: z.string().default('.data'),
   FICUS_EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65_535).default(DEFAULT_EMBEDDED_PORT),

@@ -13,6 +13,7 @@ export {
 export { formatIssue, TopologyError, type TopologyIssue } from './topology-error';
 export {
   DEFAULT_DEADLINE_MS,
+  DEFAULT_OPERATIONS_PORT_OFFSET,
   DEFAULT_PARTITIONS,
   loadTopology,
   parseTopology,

@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ALL_CONTRACTS, ALL_EVENTS } from '@contracts/all-contracts';
+import { ALL_CONTRACTS, ALL_EVENTS } from '@contracts/contexts';
 import { event, type EventDefinition } from '@contracts/kernel';
 import { OrderCreated, OrderFailed } from '@contracts/ordering';
 import { PaymentsContract } from '@contracts/payments';

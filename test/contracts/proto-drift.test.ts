@@ -1,23 +1,8 @@
-import { CatalogContract } from '@contracts/catalog';
-import { IdentityContract } from '@contracts/identity';
-import { InventoryContract } from '@contracts/inventory';
-import type { Contract } from '@contracts/kernel';
-import { NotificationsContract } from '@contracts/notifications';
-import { OrderingContract } from '@contracts/ordering';
-import { PaymentsContract } from '@contracts/payments';
-import { ShippingContract } from '@contracts/shipping';
+import { CONTEXT_CONTRACTS } from '@contracts/contexts';
 import { loadContractProto, serviceDrift } from '../support/proto-drift';
 
 /** Every context's .proto (the source of truth on the wire) and its TypeScript contract agree. */
-const CONTRACTS: Array<[string, Contract]> = [
-  ['catalog/catalog.proto', CatalogContract],
-  ['inventory/inventory.proto', InventoryContract],
-  ['ordering/ordering.proto', OrderingContract],
-  ['payments/payments.proto', PaymentsContract],
-  ['shipping/shipping.proto', ShippingContract],
-  ['identity/identity.proto', IdentityContract],
-  ['notifications/notifications.proto', NotificationsContract],
-];
+const CONTRACTS = Object.values(CONTEXT_CONTRACTS).map((entry) => [entry.proto, entry.contract] as const);
 
 describe.each(CONTRACTS)('%s', (proto, contract) => {
   it(`has the same rpcs, streaming and fields as ${contract.name}`, () => {

@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { BOUNDED_CONTEXTS } from '@contracts/kernel';
 import {
   formatProblem,
   lintMigrations,
@@ -69,7 +70,7 @@ describe('the real migrations', () => {
   it('include every context and the messaging tables', () => {
     const files = migrationFiles();
     expect(files).toContain('infra/persistence/messaging-tables.migration.ts');
-    for (const context of ['catalog', 'identity', 'inventory', 'notifications', 'ordering', 'payments', 'shipping']) {
+    for (const context of BOUNDED_CONTEXTS) {
       expect(files.some((file) => file.startsWith(`modules/${context}/src/persistence/migrations/`))).toBe(true);
     }
   });

@@ -113,4 +113,26 @@ describe('instance settings', () => {
     expect(topology.target('inventory').grpc?.port).toBe(7602); // the original is untouched
     expect(withInstancePorts(topology, 'inventory', { instanceId: 'a' })).toBe(topology);
   });
+
+  it("moves a target's /health, /ready and /metrics with it: the edge's operations port to its HTTP port + 1000 unless given, another target's to its one port", () => {
+    const topology = parseTopology(TWO_TARGETS([]), 't.yaml', { env: {} });
+    const edge = (settings: NodeJS.ProcessEnv) => withInstancePorts(topology, 'core', readInstanceSettings(settings)).target('core');
+    expect(edge({ FICUS_HTTP_PORT: '3611' }).operations.port).toBe(4611);
+    expect(edge({ FICUS_HTTP_PORT: '3611', FICUS_OPERATIONS_PORT: '4999' }).operations.port).toBe(4999);
+    expect(edge({ FICUS_HTTP_PORT: '0' }).operations.port).toBe(0); // a free one, not 1000
+    expect(edge({ FICUS_OPERATIONS_PORT: '4998' })).toMatchObject({ http: { port: 3601 }, operations: { port: 4998 } });
+    const inventory = withInstancePorts(topology, 'inventory', readInstanceSettings({ FICUS_HTTP_PORT: '3612' })).target('inventory');
+    expect(inventory.operations).toEqual(inventory.http);
+    expect(inventory.http.port).toBe(3612);
+  });
+
+  it('honours PORT, the conventional name, in a topology of one process only: split processes would all take the same port', () => {
+    const monolith = loadTopology(shippedTopologyPath('monolith'), { env: {} });
+    const moved = withInstancePorts(monolith, 'monolith', readInstanceSettings({ PORT: '3100' })).target('monolith');
+    expect([moved.http.port, moved.operations.port]).toEqual([3100, 4100]);
+    expect(withInstancePorts(monolith, 'monolith', readInstanceSettings({ PORT: '3100', FICUS_HTTP_PORT: '3200' })).target('monolith').http.port).toBe(3200);
+    const split = parseTopology(TWO_TARGETS([]), 't.yaml', { env: {} });
+    expect(withInstancePorts(split, 'core', readInstanceSettings({ PORT: '3100' }))).toBe(split);
+    expect(() => readInstanceSettings({ PORT: 'eighty' })).toThrow(/PORT/);
+  });
 });

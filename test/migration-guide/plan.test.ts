@@ -1,3 +1,4 @@
+import { BOUNDED_CONTEXTS } from '@contracts/kernel';
 import { planExtraction, PLAN_WEIGHTS, type ExtractionPlan, type ModuleGraph } from '@infra/module-graph';
 import { ficus } from '../flags/flags-cli';
 
@@ -17,7 +18,7 @@ describe('ficus plan on the repository', () => {
   it('ranks every context of the monolith, each with a score and every factor explained', () => {
     expect(plan.topology).toBe('monolith');
     expect(plan.from).toBe('monolith');
-    expect(plan.ranking.map((entry) => entry.context).sort()).toEqual(['catalog', 'identity', 'inventory', 'notifications', 'ordering', 'payments', 'shipping']);
+    expect(plan.ranking.map((entry) => entry.context).sort()).toEqual([...BOUNDED_CONTEXTS].sort());
     expect(plan.ranking.map((entry) => entry.rank)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     for (const entry of plan.ranking) {
       expect(entry.factors.map((factor) => factor.factor)).toEqual(FACTORS);

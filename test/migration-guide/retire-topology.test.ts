@@ -11,7 +11,7 @@ const load = (text: string) => parseTopology(text, 't.yaml', { env });
  */
 describe('the topology after ficus retire', () => {
   it('from the monolith: both stay on the process database', () => {
-    const extracting = `${readFileSync(shippedTopologyPath('monolith'), 'utf8').replace('    http: { port: 3000,', '    grpc: { port: 7050 }\n    http: { port: 3000,')}  inventory:\n    modules: [inventory]\n    extractedFrom: monolith\n    grpc: { port: 7052 }\n    http: { port: 3102 }\ndefaults:\n  grpc: { host: 127.0.0.1 }\n`;
+    const extracting = `${readFileSync(shippedTopologyPath('monolith'), 'utf8').replace('    http: {', '    grpc: { port: 7050 }\n    http: {')}  inventory:\n    modules: [inventory]\n    extractedFrom: monolith\n    grpc: { port: 7052 }\n    http: { port: 3102 }\ndefaults:\n  grpc: { host: 127.0.0.1 }\n`;
     const before = load(extracting);
     expect(before.target('inventory').database).toEqual(before.target('monolith').database);
     const after = load(retiredTopology(extracting, 'inventory'));

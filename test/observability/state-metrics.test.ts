@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { BOUNDED_CONTEXTS } from '@contracts/kernel';
 import { ContextRegistry } from '@infra/runtime';
 import { eventually } from '../support/eventually';
 import { ShopClient } from '../support/http-client';
@@ -83,7 +84,7 @@ describe('state read at scrape time (monolith)', () => {
 
   it("shows each context's database pool: open, idle and waiting connections", async () => {
     const scrape = await scrapeMetrics(shop.operationsUrl);
-    for (const context of ['catalog', 'inventory', 'ordering', 'payments', 'shipping', 'identity', 'notifications']) {
+    for (const context of BOUNDED_CONTEXTS) {
       const [total, idle, waiting] = ['total', 'idle', 'waiting'].map((state) => scrape.find('ficus_db_pool_connections', { context, state }));
       expect([total.length, idle.length, waiting.length]).toEqual([1, 1, 1]);
       expect(total[0].value).toBeGreaterThanOrEqual(1);

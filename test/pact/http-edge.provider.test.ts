@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import { createMonolith } from '@apps/monolith';
-import { freshDatabase } from '../support/test-database';
+import { startShop, type RunningShop } from '../support/shop';
 import { fieldDroppingProxy, listenInPactRange, listenServer } from './support/http-servers';
 import { committedPactsOf, HTTP_EDGE } from './support/pact-files';
 import { ShopClient } from '../support/http-client';
@@ -18,22 +16,17 @@ import { verifyPacts } from './support/verify';
  * token of the customer the state signed in.
  */
 
-let app: NestExpressApplication;
-let dropDatabase: () => Promise<void>;
+let shop: RunningShop | undefined;
 let baseUrl = '';
 let token = '';
 
 beforeAll(async () => {
-  const fresh = await freshDatabase('pact_http_edge');
-  dropDatabase = fresh.drop;
-  app = await createMonolith({ database: fresh.config });
-  const port = await listenInPactRange((p) => app.listen(p, '127.0.0.1'));
-  baseUrl = `http://127.0.0.1:${port}`;
+  await listenInPactRange(async (port) => (shop = await startShop('pact_http_edge', { port })));
+  baseUrl = shop!.baseUrl;
 });
 
 afterAll(async () => {
-  await app?.close();
-  await dropDatabase?.();
+  await shop?.close();
 });
 
 const newEmail = () => `shop-web-${randomUUID().slice(0, 12)}@example.com`;

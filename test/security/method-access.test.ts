@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ALL_CONTRACTS } from '@contracts/all-contracts';
+import { ALL_CONTRACTS } from '@contracts/contexts';
 import { CatalogContract } from '@contracts/catalog';
 import { InventoryContract } from '@contracts/inventory';
 import { accessDeclarationProblem, type CallContext, type CallingService, type Contract } from '@contracts/kernel';

@@ -1,7 +1,7 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import type { AddressInfo } from 'node:net';
-import { serveOperations } from '@apps/http-edge';
-import { createMonolith } from '@apps/monolith';
+import { pino } from 'pino';
+import { runTarget } from '@apps/service';
+import { loadTopology, shippedTopologyPath, type Topology } from '@infra/topology';
 import type { DatabaseConfig } from '@infra/persistence';
 import { freshDatabase } from './test-database';
 
@@ -14,28 +14,35 @@ export interface RunningShop {
   close(): Promise<void>;
 }
 
-/** The whole shop as one process on a fresh database, listening on a free port. */
-export async function startShop(label: string, options: { database?: DatabaseConfig } = {}): Promise<RunningShop> {
+/**
+ * The whole shop as one process on a fresh database, listening on free ports: the shipped
+ * monolith.yaml run by `runTarget`, as `npm start` runs it, on loopback.
+ */
+export async function startShop(label: string, options: { database?: DatabaseConfig; port?: number } = {}): Promise<RunningShop> {
   const fresh = options.database ? undefined : await freshDatabase(label);
   const database = options.database ?? fresh!.config;
-  const app = await createMonolith({ database });
-  // A start that fails half-way (a bootstrap hook refusing) must not leave relays running.
-  await app.listen(0, '127.0.0.1').catch(async (error: unknown) => {
-    await app.close().catch(() => undefined);
+  const running = await runTarget({ topology: monolithOnFreePorts(options.port), log: pino({ level: 'silent' }), database }).catch(async (error: unknown) => {
     await fresh?.drop();
     throw error;
   });
-  const { port } = app.getHttpServer().address() as AddressInfo;
-  const operations = await serveOperations(app, { host: '127.0.0.1', port: 0 });
   return {
-    app,
-    baseUrl: `http://127.0.0.1:${port}`,
-    operationsUrl: operations.url,
+    app: running.app,
+    baseUrl: running.url,
+    operationsUrl: running.operationsUrl,
     database,
     close: async () => {
-      await operations.close();
-      await app.close();
+      await running.close();
       await fresh?.drop();
     },
   };
+}
+
+/** The shipped monolith.yaml on 127.0.0.1, its public port `port` (default a free one), its operations port a free one. */
+export function monolithOnFreePorts(port = 0): Topology {
+  const topology = loadTopology(shippedTopologyPath('monolith'));
+  return topology.withTarget('monolith', (target) => ({
+    ...target,
+    http: { host: '127.0.0.1', port },
+    operations: { host: '127.0.0.1', port: 0 },
+  }));
 }

@@ -25,7 +25,7 @@ function errorsOf(text: string, env: Environment = {}): string[] {
   throw new Error('expected the topology to be rejected');
 }
 
-const ALL = 'catalog, inventory, ordering, payments, shipping, identity, notifications';
+const ALL = KNOWN_MODULES.join(', ');
 
 /** A correct one-process topology to break line by line. */
 const ONE_PROCESS = [

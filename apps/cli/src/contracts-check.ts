@@ -1,5 +1,5 @@
 import { relative } from 'node:path';
-import { ALL_CONTRACTS, ALL_EVENTS } from '@contracts/all-contracts';
+import { ALL_CONTRACTS, ALL_EVENTS } from '@contracts/contexts';
 import { check, release, releasedSnapshot, RELEASED_DIR } from '@infra/compatibility/contracts-check';
 import { processIo, type CliIo } from './cli-command';
 

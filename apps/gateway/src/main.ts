@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import { Command } from 'commander';
-import { pino } from 'pino';
-import { runTarget } from '@apps/service';
+import { runProcess } from '@apps/service';
 import { loadTopology, shippedTopologyPath } from '@infra/topology';
 
 /**
@@ -14,18 +13,9 @@ const program = new Command('ficus-gateway')
   .parse();
 
 const { topology } = program.opts<{ topology: string }>();
-const log = pino({ level: process.env.LOG_LEVEL ?? 'info' });
-const edge = loadTopology(topology).edgeTarget();
 
-runTarget({ topologyPath: topology, target: edge.name, log }).then(
-  (running) => {
-    log.info(`ficus gateway on http://localhost:${running.target.http.port}`);
-    const stop = () => void running.close().then(() => process.exit(0));
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  },
-  (error: unknown) => {
-    log.fatal({ err: error }, 'ficus gateway failed to start');
-    process.exit(1);
-  },
-);
+runProcess({
+  topology,
+  target: loadTopology(topology).edgeTarget().name,
+  announce: (running) => `ficus gateway on ${running.url}; /ready and /metrics on ${running.operationsUrl}`,
+});

@@ -1,36 +1,15 @@
 import 'reflect-metadata';
-import { pino } from 'pino';
-import { startTracing } from '@infra/observability';
-import { serveOperations } from '@apps/http-edge';
-import { readProcessEnv, resolveDatabase } from '@infra/runtime';
-import { createMonolith } from './create-monolith';
+import { runProcess } from '@apps/service';
+import { shippedTopologyPath } from '@infra/topology';
 
 /**
- * `npm start`: the whole shop in one process. Without DATABASE_URL it starts the embedded
- * PostgreSQL under .data/ first; the first start migrates every context and seeds demo data.
+ * `npm start`: the whole shop in one process, which is the shipped monolith.yaml run as any
+ * target of any topology is. Without DATABASE_URL it starts the embedded PostgreSQL under .data/
+ * first; the first start migrates every context and seeds demo data. PORT (or FICUS_HTTP_PORT)
+ * and FICUS_OPERATIONS_PORT move its two ports.
  */
-async function main(): Promise<void> {
-  const log = pino({ level: process.env.LOG_LEVEL ?? 'info' });
-  const tracing = startTracing('ficus-monolith');
-  const env = readProcessEnv();
-  const database = await resolveDatabase(env, (line) => log.debug({ component: 'embedded-postgres' }, line));
-  const app = await createMonolith({ database: database.config });
-  await app.listen(env.PORT, '0.0.0.0');
-  // Probes and scrapes on a port of their own, which a deployment keeps off the public network.
-  const operations = await serveOperations(app, { host: '0.0.0.0', port: env.FICUS_OPERATIONS_PORT ?? (env.PORT === 0 ? 0 : env.PORT + 1000) });
-  log.info(`ficus monolith listening on http://localhost:${env.PORT} (try GET /catalog/products); /ready and /metrics on port ${operations.port}`);
-  const stop = async () => {
-    await operations.close();
-    await app.close();
-    await tracing?.shutdown(); // exports the spans still buffered
-    await database.stop();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
-}
-
-main().catch((error: unknown) => {
-  pino().fatal({ err: error }, 'ficus monolith failed to start');
-  process.exit(1);
+runProcess({
+  topology: shippedTopologyPath('monolith'),
+  target: 'monolith',
+  announce: (running) => `ficus monolith listening on ${running.url} (try GET /catalog/products); /ready and /metrics on ${running.operationsUrl}`,
 });

@@ -1,2 +1,3 @@
-export { runTarget, type RunningTarget } from './run-target';
-export { MODULES } from './module-catalogue';
+export { runTarget, type RunningTarget, type RunTargetOptions } from './run-target';
+export { runProcess } from './run-process';
+export { MODULES, moduleOf } from './module-catalogue';

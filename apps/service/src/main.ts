@@ -1,9 +1,7 @@
 import 'reflect-metadata';
 import { Command } from 'commander';
-import { pino } from 'pino';
-import { startTracing } from '@infra/observability';
 import { shippedTopologyPath } from '@infra/topology';
-import { runTarget } from './run-target';
+import { runProcess } from './run-process';
 
 /**
  * `ficus-service --target <name> [--topology <file>]`: one process of a topology. The topology
@@ -18,24 +16,15 @@ const program = new Command('ficus-service')
   .parse();
 
 const { target, topology, instance, canary } = program.opts<{ target: string; topology: string; instance?: string; canary?: boolean }>();
-const log = pino({ level: process.env.LOG_LEVEL ?? 'info' });
-const tracing = startTracing(`ficus-${target}`);
 
-runTarget({ topologyPath: topology, target, log, instance, canary }).then(
-  (running) => {
+runProcess({
+  topology,
+  target,
+  instance,
+  canary,
+  announce: (running) => {
     const grpc = running.target.grpc && !running.topology.isSingleProcess ? `, gRPC ${running.target.grpc.port}` : '';
     const operations = running.target.edge ? `, operations (/ready, /metrics) ${running.target.operations.port}` : '';
-    log.info(`ficus ${running.target.name} (${running.target.modules.join(', ') || 'edge'}) on HTTP ${running.target.http.port}${grpc}${operations}`);
-    const stop = () =>
-      void running
-        .close()
-        .then(() => tracing?.shutdown()) // exports the spans still buffered
-        .then(() => process.exit(0));
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    return `ficus ${running.target.name} (${running.target.modules.join(', ') || 'edge'}) on HTTP ${running.target.http.port}${grpc}${operations}`;
   },
-  (error: unknown) => {
-    log.fatal({ err: error }, `ficus ${target} failed to start`);
-    process.exit(1);
-  },
-);
+});

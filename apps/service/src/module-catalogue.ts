@@ -1,4 +1,5 @@
 import type { Type } from '@nestjs/common';
+import type { BoundedContext } from '@contracts/kernel';
 import { CatalogModule } from '@modules/catalog';
 import { IdentityModule } from '@modules/identity';
 import { InventoryModule } from '@modules/inventory';
@@ -7,8 +8,8 @@ import { OrderingModule } from '@modules/ordering';
 import { PaymentsModule } from '@modules/payments';
 import { ShippingModule } from '@modules/shipping';
 
-/** Every bounded-context module, by the name topologies use. */
-export const MODULES: Readonly<Record<string, Type>> = {
+/** Every bounded-context module, by the name topologies use: a context missing here does not compile. */
+export const MODULES: { readonly [C in BoundedContext]: Type } = {
   catalog: CatalogModule,
   inventory: InventoryModule,
   ordering: OrderingModule,
@@ -17,3 +18,10 @@ export const MODULES: Readonly<Record<string, Type>> = {
   identity: IdentityModule,
   notifications: NotificationsModule,
 };
+
+/** The module of a context a topology places; a name it does not know is an error that says so. */
+export function moduleOf(context: string): Type {
+  const module = (MODULES as Readonly<Record<string, Type | undefined>>)[context];
+  if (!module) throw new Error(`no bounded-context module is called "${context}"; the modules: ${Object.keys(MODULES).join(', ')}`);
+  return module;
+}

@@ -1,10 +1,11 @@
+import type { AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Kafka, logLevel } from 'kafkajs';
 import { Logger } from 'nestjs-pino';
 import type { Logger as PinoLogger } from 'pino';
 import { AccessTokenVerifier, httpEdgeAdapter, RequestContexts, serveOperations, setUpHttpEdge } from '@apps/http-edge';
-import { ALL_CONTRACTS } from '@contracts/all-contracts';
+import { ALL_CONTRACTS } from '@contracts/contexts';
 import { IdentityContract } from '@contracts/identity';
 import { BOUNDED_CONTEXTS, type Caller } from '@contracts/kernel';
 import { readInstanceSettings, startProcessDiscovery, withInstancePorts } from '@infra/discovery';
@@ -14,49 +15,65 @@ import type { DatabaseConfig } from '@infra/persistence';
 import { ContractBus } from '@infra/messaging';
 import { ProcessWiring, readProcessEnv, resolveDatabase } from '@infra/runtime';
 import { loadTopology, type DeployTarget, type Topology } from '@infra/topology';
-import { MODULES } from './module-catalogue';
+import { moduleOf } from './module-catalogue';
 import { ServiceModule } from './service.module';
 
 export interface RunningTarget {
   readonly topology: Topology;
   readonly target: DeployTarget;
   readonly app: NestExpressApplication;
+  /** Where its HTTP listener answers (the public API on the edge), with the port it really took. */
+  readonly url: string;
+  /** Where /health, /ready and /metrics answer: the edge's operations port, another target's one port. */
+  readonly operationsUrl: string;
   close(): Promise<void>;
+}
+
+export interface RunTargetOptions {
+  /** A topology file, or one already loaded (a test places it on ports of its own). */
+  readonly topology: string | Topology;
+  /** The deploy target to run; a topology of one target needs none. */
+  readonly target?: string;
+  readonly log: PinoLogger;
+  readonly instance?: string;
+  /** Run the target's second version, on the ports its `canary:` names (ADR 0032). */
+  readonly canary?: boolean;
+  /**
+   * The server the target's databases live on. Unset: DATABASE_URL, or the embedded PostgreSQL
+   * (started here, stopped on close).
+   */
+  readonly database?: DatabaseConfig;
 }
 
 /**
  * Starts one deploy target of a topology: its modules (or the public API, for the edge), its
  * database, its gRPC server and routes to the others, its Kafka consumers. The same code for
- * every target and every topology; only the YAML differs.
+ * every target and every topology, the monolith's one process included; only the YAML differs.
  */
-export async function runTarget(options: {
-  topologyPath: string;
-  target: string;
-  log: PinoLogger;
-  instance?: string;
-  /** Run the target's second version, on the ports its `canary:` names (ADR 0032). */
-  canary?: boolean;
-}): Promise<RunningTarget> {
+export async function runTarget(options: RunTargetOptions): Promise<RunningTarget> {
   const env = readProcessEnv();
   // A second instance of a target runs on ports of its own (FICUS_GRPC_PORT, FICUS_HTTP_PORT).
   const instance = readInstanceSettings(process.env, { instance: options.instance });
-  const loaded = loadTopology(options.topologyPath);
-  const topology = withInstancePorts(options.canary ? asCanary(loaded, options.target) : loaded, options.target, instance);
-  const target = topology.target(options.target);
+  const loaded = typeof options.topology === 'string' ? loadTopology(options.topology) : options.topology;
+  const targetName = options.target ?? onlyTargetOf(loaded);
+  const topology = withInstancePorts(options.canary ? asCanary(loaded, targetName) : loaded, targetName, instance);
+  const target = topology.target(targetName);
   if (!topology.isSingleProcess && !env.FICUS_GRPC_TLS_DIR && env.FICUS_GRPC_PLAINTEXT !== 'loopback') {
     throw new Error(
       `${target.name}: gRPC between processes needs mutual TLS. Set FICUS_GRPC_TLS_DIR to the certificates (\`npm run certs\` makes them), ` +
         'or FICUS_GRPC_PLAINTEXT=loopback to try the split shop on one machine (plain text, served on 127.0.0.1 only)',
     );
   }
-  const modules = target.modules.map((name) => MODULES[name]);
+  const modules = target.modules.map(moduleOf);
 
   let database: DatabaseConfig | undefined;
   let stopDatabase = async () => undefined as void;
   // The bare edge stores its rate-limit counters (ADR 0022) in a database of its own, which every
   // gateway replica shares: <prefix>_edge on the shared server, or DATABASE_URL_EDGE.
   if (target.modules.length > 0 || target.edge) {
-    const resolved = await resolveDatabase(env, (line) => options.log.debug({ component: 'embedded-postgres' }, line));
+    const resolved = options.database
+      ? { config: options.database, stop: async () => undefined }
+      : await resolveDatabase(env, (line) => options.log.debug({ component: 'embedded-postgres' }, line));
     database = target.modules.length > 0 ? databaseOf(target, resolved.config) : edgeDatabaseOf(resolved.config);
     stopDatabase = resolved.stop;
   }
@@ -106,14 +123,26 @@ export async function runTarget(options: {
     // identity is away. Made at the first call, once the bus routes identity.
     verifyCaller: topology.isSingleProcess ? undefined : lazyCallerVerifier(() => app),
   });
-  wiring.declareRouteFlags();
-  await app.init(); // modules serve their contracts while initialising, so routes come after
-  wiring.routeRemoteContracts();
-  await wiring.divertExtractedContracts(database);
-  await wiring.start();
-  await app.listen(target.http.port, target.http.host);
-  // The edge's probes and scrapes on a port of their own; another target's one port is its operations port.
-  const operations = target.edge ? await serveOperations(app, target.operations) : undefined;
+  // A start that fails half-way (a bootstrap hook refusing, a port taken) leaves nothing running.
+  let operations: Awaited<ReturnType<typeof serveOperations>> | undefined;
+  try {
+    wiring.declareRouteFlags();
+    await app.init(); // modules serve their contracts while initialising, so routes come after
+    wiring.routeRemoteContracts();
+    await wiring.divertExtractedContracts(database);
+    await wiring.start();
+    await app.listen(target.http.port, target.http.host);
+    // The edge's probes and scrapes on a port of their own; another target's one port is its operations port.
+    operations = target.edge ? await serveOperations(app, target.operations) : undefined;
+  } catch (error) {
+    await app.close().catch(() => undefined);
+    await wiring.stop();
+    await discovery?.close();
+    await publisher?.close();
+    await stopDatabase();
+    throw error;
+  }
+  const url = urlOf(app.getHttpServer().address() as AddressInfo);
   // Only now that it serves. A canary does not join as its target: callers reach it through the
   // canary route and its share alone, never through the stable pool.
   if (!options.canary) await discovery?.join();
@@ -121,6 +150,8 @@ export async function runTarget(options: {
     topology,
     target,
     app,
+    url,
+    operationsUrl: operations?.url ?? url,
     close: async () => {
       await discovery?.leave(); // callers stop sending here before the server closes
       await operations?.close();
@@ -131,6 +162,21 @@ export async function runTarget(options: {
       await stopDatabase();
     },
   };
+}
+
+/** The one target of a topology that has one; with more, the caller must say which. */
+function onlyTargetOf(topology: Topology): string {
+  const [only, ...others] = topology.targets;
+  if (!only || others.length > 0) {
+    throw new Error(`${topology.source} has ${topology.targets.length} targets (${topology.targets.map((t) => t.name).join(', ')}): say which one to run (--target)`);
+  }
+  return only.name;
+}
+
+/** A listener's address as a URL callers on this machine can use (a wildcard bind is reached on loopback). */
+function urlOf(address: AddressInfo): string {
+  const host = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${host}:${address.port}`;
 }
 
 /** Which database a target's contexts live in: the shared one, one of its own, or a given URL. */

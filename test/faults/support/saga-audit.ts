@@ -1,3 +1,4 @@
+import { BOUNDED_CONTEXTS } from '@contracts/kernel';
 import { eventually } from '../../support/eventually';
 import type { FaultySplit, ServiceName } from './faulty-split';
 
@@ -26,7 +27,7 @@ export interface StockLevel {
   readonly reserved: number;
 }
 
-const MESSAGING_CONTEXTS: readonly ServiceName[] = ['catalog', 'inventory', 'ordering', 'payments', 'shipping', 'identity', 'notifications'];
+const MESSAGING_CONTEXTS: readonly ServiceName[] = BOUNDED_CONTEXTS;
 
 export async function stockLevel(split: FaultySplit, sku: string): Promise<StockLevel> {
   const [row] = await split.query<StockLevel>('inventory', 'SELECT available, reserved FROM inventory.stock WHERE sku = $1', [sku]);

@@ -1,2 +1,0 @@
-export { createMonolith } from './create-monolith';
-export { MonolithModule } from './monolith.module';

@@ -1,0 +1,29 @@
+import { pino } from 'pino';
+import { startTracing } from '@infra/observability';
+import { runTarget, type RunningTarget, type RunTargetOptions } from './run-target';
+
+/**
+ * One deploy target as this process's whole life: tracing under `ficus-<target>`, the target run,
+ * one line saying where it answers, and a clean stop on SIGINT or SIGTERM (exit 1 if it cannot
+ * start). `npm start`, the services and the gateway are each this, with a different topology.
+ */
+export function runProcess(options: Omit<RunTargetOptions, 'log'> & { readonly target: string; readonly announce: (running: RunningTarget) => string }): void {
+  const log = pino({ level: process.env.LOG_LEVEL ?? 'info' });
+  const tracing = startTracing(`ficus-${options.target}`);
+  runTarget({ ...options, log }).then(
+    (running) => {
+      log.info(options.announce(running));
+      const stop = () =>
+        void running
+          .close()
+          .then(() => tracing?.shutdown()) // exports the spans still buffered
+          .then(() => process.exit(0));
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    },
+    (error: unknown) => {
+      log.fatal({ err: error }, `ficus ${options.target} failed to start`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,54 @@
+import * as catalog from './catalog';
+import { CatalogContract } from './catalog';
+import * as identity from './identity';
+import { IdentityContract } from './identity';
+import * as inventory from './inventory';
+import { InventoryContract } from './inventory';
+import type { BoundedContext, Contract, EventDefinition } from './kernel';
+import * as notifications from './notifications';
+import { NotificationsContract } from './notifications';
+import * as ordering from './ordering';
+import { OrderingContract } from './ordering';
+import * as payments from './payments';
+import { PaymentsContract } from './payments';
+import * as shipping from './shipping';
+import { ShippingContract } from './shipping';
+
+/** What the contracts say of one bounded context: the contract it serves and the events it publishes. */
+export interface ContextContracts {
+  readonly contract: Contract;
+  /** Every integration event its contract package exports. */
+  readonly events: readonly EventDefinition[];
+  /** Its `.proto`, relative to `contracts/`. */
+  readonly proto: string;
+}
+
+/**
+ * Every bounded context's contracts, keyed by its name: a context listed in `BOUNDED_CONTEXTS`
+ * and missing here does not compile. The lists below, and the tests' lists, derive from it.
+ */
+export const CONTEXT_CONTRACTS: { readonly [C in BoundedContext]: ContextContracts } = {
+  catalog: contractsOf('catalog', CatalogContract, catalog),
+  inventory: contractsOf('inventory', InventoryContract, inventory),
+  ordering: contractsOf('ordering', OrderingContract, ordering),
+  payments: contractsOf('payments', PaymentsContract, payments),
+  shipping: contractsOf('shipping', ShippingContract, shipping),
+  identity: contractsOf('identity', IdentityContract, identity),
+  notifications: contractsOf('notifications', NotificationsContract, notifications),
+};
+
+/** Every contract of the system: what the edge calls, and what each process serves or routes. */
+export const ALL_CONTRACTS: readonly Contract[] = Object.values(CONTEXT_CONTRACTS).map((entry) => entry.contract);
+
+/** Every integration event of the system, as each context's contract package exports it. */
+export const ALL_EVENTS: readonly EventDefinition[] = Object.values(CONTEXT_CONTRACTS).flatMap((entry) => entry.events);
+
+function contractsOf(context: BoundedContext, contract: Contract, contractPackage: Record<string, unknown>): ContextContracts {
+  if (contract.context !== context) throw new Error(`the contract ${contract.name} is served by "${contract.context}", listed under "${context}"`);
+  return { contract, events: Object.values(contractPackage).filter(isEvent), proto: `${context}/${context}.proto` };
+}
+
+function isEvent(value: unknown): value is EventDefinition {
+  const candidate = value as Partial<EventDefinition> | null;
+  return typeof candidate?.type === 'string' && typeof candidate.version === 'number' && typeof candidate.aggregateIdOf === 'function';
+}
