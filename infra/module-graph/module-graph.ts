@@ -57,8 +57,9 @@ export const GRAPH_SOURCE_FOLDERS = ['modules', 'contracts', 'apps/http-edge/src
  * - a sync edge where a module (or the HTTP edge) holds a client of another context's contract:
  *   `FicusModule.forContext({ uses: [XContract] })` or `@Inject(X_TOKEN)`, with the methods it
  *   calls on that client;
- * - an async edge where a module consumes (`runtime.consume(Event, …)`) an event whose type is
- *   prefixed by another context: the producer.
+ * - an async edge where a module declares it consumes an event whose type is prefixed by another
+ *   context, the producer: `forContext({ consumes: [[Event, Handler], …] })`; what it serves
+ *   comes from `forContext({ serves: [Contract, Implementation] })`.
  */
 export function buildModuleGraph(files: readonly SourceFile[]): ModuleGraph {
   const catalogue = ContractCatalogue.read(files);
@@ -89,29 +90,35 @@ export function buildModuleGraph(files: readonly SourceFile[]): ModuleGraph {
       if (ts.isCallExpression(node)) {
         const path = calleePath(node);
         const last = path?.[path.length - 1];
-        const site = { file: file.path, line: source.lineOf(node) };
         if (last === 'forContext' && node.arguments[0] && ts.isObjectLiteralExpression(node.arguments[0])) {
-          const uses = propertyOf(node.arguments[0], 'uses');
+          const declared = node.arguments[0];
+          const uses = propertyOf(declared, 'uses');
           if (uses && ts.isArrayLiteralExpression(uses)) {
             for (const element of uses.elements) {
               const used = resolve(element);
               if (used && used.kind !== 'event') addSync(owner, used.contract, [], { file: file.path, line: source.lineOf(element) });
             }
           }
-        } else if (last === 'consume') {
-          const consumed = resolve(node.arguments[0]);
-          if (consumed?.kind === 'event' && consumed.event.context !== owner) {
-            const key = eventKeyOf(consumed.event);
-            consumes.get(owner)?.add(key);
-            const edgeKey = `${consumed.event.context}→${owner}`;
-            const edge = async.get(edgeKey) ?? { from: consumed.event.context, to: owner, events: new Set<string>(), sites: [] };
-            edge.events.add(key);
-            edge.sites.push(site);
-            async.set(edgeKey, edge);
+          // serves: [Contract, Implementation]
+          const served = firstOf(propertyOf(declared, 'serves'));
+          const servedContract = served && resolve(served);
+          if (servedContract && servedContract.kind !== 'event') serves.get(owner)?.add(servedContract.contract.name);
+          // consumes: [[Event, Handler], …]
+          const consumed = propertyOf(declared, 'consumes');
+          if (consumed && ts.isArrayLiteralExpression(consumed)) {
+            for (const pair of consumed.elements) {
+              const event = resolve(firstOf(pair));
+              if (event?.kind === 'event' && event.event.context !== owner) {
+                const key = eventKeyOf(event.event);
+                consumes.get(owner)?.add(key);
+                const edgeKey = `${event.event.context}→${owner}`;
+                const edge = async.get(edgeKey) ?? { from: event.event.context, to: owner, events: new Set<string>(), sites: [] };
+                edge.events.add(key);
+                edge.sites.push({ file: file.path, line: source.lineOf(pair) });
+                async.set(edgeKey, edge);
+              }
+            }
           }
-        } else if (last === 'serve') {
-          const served = resolve(node.arguments[0]);
-          if (served && served.kind !== 'event') serves.get(owner)?.add(served.contract.name);
         } else if (path && path.length === 3 && path[0] === 'this') {
           calls.push({ client: path[1], method: path[2] });
         }
@@ -172,6 +179,11 @@ function resolveContractExport(source: ParsedSource, catalogue: ContractCatalogu
   if (!ts.isIdentifier(node)) return undefined;
   const imported = source.contractImports.get(node.text);
   return imported ? catalogue.lookup(imported.context, imported.exported) : undefined;
+}
+
+/** The first element of an array literal (`[Contract, Adapter]`, `[Event, Handler]`). */
+function firstOf(node: ts.Expression | undefined): ts.Expression | undefined {
+  return node && ts.isArrayLiteralExpression(node) ? node.elements[0] : undefined;
 }
 
 function uniqueSites(sites: readonly SourceSite[]): SourceSite[] {

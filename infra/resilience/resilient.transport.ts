@@ -48,6 +48,21 @@ function countsAgainstTarget(error: unknown): boolean | undefined {
   return !(error instanceof ContractError) || error.kind === 'unavailable' || error.kind === 'deadline-exceeded' || error.kind === 'internal';
 }
 
+export interface ResilientTransportOptions {
+  /** The remote target it guards; labels its metrics and logs (`<target>-canary`, `<target>-shadow` for a second guard). */
+  readonly target: string;
+  /** The client it guards. */
+  readonly inner: ContractTransport;
+  readonly policy?: RemoteCallPolicy;
+  readonly clock?: Clock;
+  /** How a backoff waits; tests pass one that does not. */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** The jitter's dice. */
+  readonly random?: () => number;
+  /** A method's own timeout and retries, where the topology gives them. */
+  readonly methodPolicyOf?: MethodPolicyOf;
+}
+
 /**
  * What protects a caller from one remote target: a bulkhead (so a slow target cannot take every
  * caller with it), a circuit breaker (fail fast while it is down), and retries with full-jitter
@@ -63,15 +78,23 @@ export class ResilientTransport implements ContractTransport {
   private readonly logger: Logger;
   private readonly observed: Array<{ forget(): void }>;
 
-  constructor(
-    readonly target: string,
-    private readonly inner: ContractTransport,
-    private readonly policy: RemoteCallPolicy = DEFAULT_REMOTE_POLICY,
-    private readonly clock: Clock = SYSTEM_CLOCK,
-    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
-    private readonly random: () => number = Math.random,
-    private readonly methodPolicyOf: MethodPolicyOf = () => undefined,
-  ) {
+  readonly target: string;
+  private readonly inner: ContractTransport;
+  private readonly policy: RemoteCallPolicy;
+  private readonly clock: Clock;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
+  private readonly methodPolicyOf: MethodPolicyOf;
+
+  constructor(options: ResilientTransportOptions) {
+    const { target, inner } = options;
+    const policy = (this.policy = options.policy ?? DEFAULT_REMOTE_POLICY);
+    const clock = (this.clock = options.clock ?? SYSTEM_CLOCK);
+    this.target = target;
+    this.inner = inner;
+    this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.random = options.random ?? Math.random;
+    this.methodPolicyOf = options.methodPolicyOf ?? (() => undefined);
     this.kind = `resilient(${inner.kind})`;
     this.logger = new Logger(`ResilientTransport(${target})`);
     this.breaker = new CircuitBreaker(target, policy.breaker, clock);

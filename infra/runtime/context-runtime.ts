@@ -49,10 +49,24 @@ export interface ReadinessReport {
   readonly detail: string;
 }
 
+export interface ContextRuntimeOptions {
+  readonly context: string;
+  readonly dataSource: DataSource;
+  readonly connectionUrl: string;
+  readonly outbox: ContextOutboxOptions;
+  readonly bus: ContractBus;
+  readonly events: InProcessEventTransport;
+  readonly retry: ConsumerRetryOptions;
+  /** Where events go besides this process's subscribers (a broker, when other processes consume them). */
+  readonly remotePublisher?: EventPublisher;
+  /** Runs only to serve calls shifted to it while extracted (ADR 0034): no relay, no consumers. */
+  readonly servesCallsOnly?: boolean;
+}
+
 /**
  * Everything one bounded context runs on in this process: its data source and unit of work, its
- * outbox and relay, its inbox consumers and dead letters, and its registrations on the bus. A
- * module wires its contract implementation and event handlers here in `onModuleInit`.
+ * outbox and relay, its inbox consumers and dead letters, and its registrations on the bus. What a
+ * module declares in `FicusModule.forContext` (serves, consumes) is wired here by `ContextWiring`.
  */
 export class ContextRuntime implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   readonly uow: UnitOfWork;
@@ -67,21 +81,29 @@ export class ContextRuntime implements OnApplicationBootstrap, BeforeApplication
   private readonly logger: Logger;
   private observations: Observation[] = [];
 
-  constructor(
-    readonly context: string,
-    readonly dataSource: DataSource,
-    readonly connectionUrl: string,
-    outbox: ContextOutboxOptions,
-    private readonly bus: ContractBus,
-    private readonly events: InProcessEventTransport,
-    private readonly retry: ConsumerRetryOptions,
-    remotePublisher?: EventPublisher,
-    /**
-     * The context runs here only to serve calls shifted to it while it is extracted: its owner
-     * relays its outbox and consumes its events, so this copy starts no relay (ADR 0034).
-     */
-    readonly servesCallsOnly = false,
-  ) {
+  readonly context: string;
+  readonly dataSource: DataSource;
+  /** The context's own connection URL (its role), for LISTEN and for adapters that open their own connections. */
+  readonly connectionUrl: string;
+  /**
+   * The context runs here only to serve calls shifted to it while it is extracted: its owner
+   * relays its outbox and consumes its events, so this copy starts no relay (ADR 0034).
+   */
+  readonly servesCallsOnly: boolean;
+  private readonly bus: ContractBus;
+  private readonly events: InProcessEventTransport;
+  private readonly retry: ConsumerRetryOptions;
+
+  constructor(options: ContextRuntimeOptions) {
+    const { context, dataSource, connectionUrl, outbox, events, remotePublisher } = options;
+    const servesCallsOnly = options.servesCallsOnly ?? false;
+    this.context = context;
+    this.dataSource = dataSource;
+    this.connectionUrl = connectionUrl;
+    this.servesCallsOnly = servesCallsOnly;
+    this.bus = options.bus;
+    this.events = events;
+    this.retry = options.retry;
     this.logger = new Logger(`Context(${context})`);
     this.outboxTable = outbox.table;
     this.uow = new UnitOfWork(context, dataSource);

@@ -1,5 +1,6 @@
 import { Global, Module, type DynamicModule, type Provider } from '@nestjs/common';
-import type { BoundedContext, CallingService, Contract } from '@contracts/kernel';
+import { ModuleRef } from '@nestjs/core';
+import type { BoundedContext, CallingService, Contract, EventDefinition } from '@contracts/kernel';
 import { FlagsModule } from '@infra/flags';
 import {
   ContractBus,
@@ -22,6 +23,7 @@ import { DataSource } from 'typeorm';
 import { CalledContracts } from './called-contracts';
 import { ContextRegistry } from './context-registry';
 import { ContextRuntime, type ContextOutboxOptions } from './context-runtime';
+import { ContextWiring, type Consumption, type Consumptions, type Serving } from './context-wiring';
 import { ProcessReadiness } from './process-readiness';
 
 export interface FicusRootOptions {
@@ -40,7 +42,7 @@ export interface FicusRootOptions {
   readonly callsOnly?: readonly string[];
 }
 
-export interface FicusContextOptions {
+export interface FicusContextOptions<C extends Contract = Contract, T extends readonly EventDefinition[] = readonly EventDefinition[]> {
   readonly context: BoundedContext;
   readonly entities: readonly EntityClass[];
   readonly migrations: readonly MigrationClass[];
@@ -48,9 +50,27 @@ export interface FicusContextOptions {
   readonly uses?: readonly Contract[];
   /** Defaults to the standard `outbox` table that every context gets. */
   readonly outbox?: ContextOutboxOptions;
+  /** The context's own contract, and the provider of its module that implements it. */
+  readonly serves?: Serving<C>;
+  /**
+   * The events it consumes, each with the provider of its module that handles it (one handler a
+   * file, `<what>-on-<event>.handler.ts`): `[[StockReserved, ChargePaymentOnStockReserved], …]`.
+   * Read by the runtime, which makes an inbox consumer for each, and by `ficus graph`.
+   */
+  readonly consumes?: Consumptions<T>;
 }
 
 export const FICUS_ROOT_OPTIONS = Symbol('FICUS_ROOT_OPTIONS');
+
+const DECLARED = new Map<BoundedContext, FicusContextOptions>();
+
+/**
+ * What each context module loaded so far declared in `forContext` (what it serves, consumes and
+ * uses), by context: for checks and tools that read the declarations rather than the source.
+ */
+export function declaredContexts(): ReadonlyMap<BoundedContext, FicusContextOptions> {
+  return DECLARED;
+}
 
 /** Clients of contracts for the service `from`, injectable by each contract's token. */
 export function contractClientProviders(contracts: readonly Contract[], from: CallingService): Provider[] {
@@ -90,7 +110,8 @@ export class FicusModule {
     };
   }
 
-  static forContext(options: FicusContextOptions): DynamicModule {
+  static forContext<C extends Contract, const T extends readonly EventDefinition[]>(options: FicusContextOptions<C, T>): DynamicModule {
+    DECLARED.set(options.context, options as unknown as FicusContextOptions);
     const usesStandardOutbox = options.outbox === undefined;
     const outbox = options.outbox ?? { table: 'outbox' };
     return {
@@ -115,17 +136,17 @@ export class FicusModule {
               migrations: [messagingTablesMigration({ withOutbox: usesStandardOutbox }), ...options.migrations],
               poolSize: root.database.poolSize,
             });
-            const runtime = new ContextRuntime(
-              options.context,
+            const runtime = new ContextRuntime({
+              context: options.context,
               dataSource,
-              url,
+              connectionUrl: url,
               outbox,
               bus,
               events,
-              root.consumerRetry ?? DEFAULT_CONSUMER_RETRY,
-              root.remotePublisher,
-              root.callsOnly?.includes(options.context) ?? false,
-            );
+              retry: root.consumerRetry ?? DEFAULT_CONSUMER_RETRY,
+              remotePublisher: root.remotePublisher,
+              servesCallsOnly: root.callsOnly?.includes(options.context) ?? false,
+            });
             registry.register(runtime);
             return runtime;
           },
@@ -135,6 +156,12 @@ export class FicusModule {
         { provide: UnitOfWork, useFactory: (rt: ContextRuntime) => rt.uow, inject: [ContextRuntime] },
         { provide: Outbox, useFactory: (rt: ContextRuntime) => rt.outbox, inject: [ContextRuntime] },
         ...contractClientProviders(options.uses ?? [], options.context),
+        {
+          provide: ContextWiring,
+          useFactory: (runtime: ContextRuntime, modules: ModuleRef) =>
+            new ContextWiring(runtime, modules, { serves: options.serves as Serving | undefined, consumes: options.consumes as readonly Consumption[] | undefined }),
+          inject: [ContextRuntime, ModuleRef],
+        },
       ],
       exports: [ContextRuntime, DataSource, UnitOfWork, Outbox, ...(options.uses ?? []).map((c) => c.token)],
     };

@@ -1,6 +1,7 @@
 export * from './called-contracts';
 export * from './context-registry';
 export * from './context-runtime';
+export * from './context-wiring';
 export * from './ficus.module';
 export * from './grpc-peer.probe';
 export * from './kafka-broker.probe';

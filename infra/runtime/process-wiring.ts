@@ -216,15 +216,7 @@ export class ProcessWiring {
   /** Breaker, bulkhead, retries and deadlines around one client of a target (`name` labels its metrics). */
   private guard(name: string, target: string, client: ContractTransport): ResilientTransport {
     const { topology } = this.options;
-    const guarded = new ResilientTransport(
-      name,
-      client,
-      this.policyFor(target),
-      SYSTEM_CLOCK,
-      undefined,
-      undefined,
-      (calledContract, method) => topology.resilience.methods[`${calledContract.context}.${method}`],
-    );
+    const guarded = new ResilientTransport({ target: name, inner: client, policy: this.policyFor(target), clock: SYSTEM_CLOCK, methodPolicyOf: (calledContract, method) => topology.resilience.methods[`${calledContract.context}.${method}`] });
     this.guarded.push(guarded);
     return guarded;
   }

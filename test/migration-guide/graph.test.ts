@@ -31,13 +31,11 @@ export const STOCK = StockContract.token;`,
       path: 'modules/sales/src/sales.module.ts',
       text: `import { StockContract as Stock, StockLow } from '@contracts/stock';
 import { SalesContract } from '@contracts/sales';
-@Module({ imports: [FicusModule.forContext({ context: 'sales', uses: [Stock] })] })
-export class SalesModule {
-  onModuleInit() {
-    this.runtime.serve(SalesContract, this.adapter);
-    this.runtime.consume(StockLow, this.onLow);
-  }
-}`,
+@Module({ imports: [FicusModule.forContext({ context: 'sales', uses: [Stock], serves: [SalesContract, SalesAdapter],
+  consumes: [
+    [StockLow, ReorderOnStockLow],
+  ] })] })
+export class SalesModule {}`,
     },
     {
       path: 'modules/sales/src/application/sell.handler.ts',
@@ -51,7 +49,7 @@ export class SellHandler {
   }
 }`,
     },
-    { path: 'modules/stock/src/stock.module.ts', text: `import { StockContract } from '@contracts/stock';\nthis.runtime.serve(StockContract, adapter);` },
+    { path: 'modules/stock/src/stock.module.ts', text: `import { StockContract } from '@contracts/stock';\nFicusModule.forContext({ context: 'stock', serves: [StockContract, StockAdapter] });` },
   ];
 
   it('has a sync edge per contract held (forContext uses, @Inject of its token) with the methods called on the client', () => {
@@ -74,7 +72,7 @@ export class SellHandler {
   it("has an async edge from an event's producer (its type's prefix) to its consumer, and what each node serves and consumes", () => {
     const graph = buildModuleGraph(files);
 
-    expect(graph.async).toEqual([{ from: 'stock', to: 'sales', events: ['stock.stock-low.v2'], sites: [{ file: 'modules/sales/src/sales.module.ts', line: 7 }] }]);
+    expect(graph.async).toEqual([{ from: 'stock', to: 'sales', events: ['stock.stock-low.v2'], sites: [{ file: 'modules/sales/src/sales.module.ts', line: 5 }] }]);
     expect(graph.contexts).toEqual([
       { name: 'sales', serves: ['sales.v1.SalesService'], publishes: [], consumes: ['stock.stock-low.v2'] },
       { name: 'stock', serves: ['stock.v1.StockService'], publishes: ['stock.stock-low.v2'], consumes: [] },

@@ -1,7 +1,7 @@
-import { Module, type OnModuleInit } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { CatalogContract } from '@contracts/catalog';
-import { ContextRuntime, FicusModule } from '@infra/runtime';
+import { FicusModule } from '@infra/runtime';
 import { CatalogContractAdapter } from './application/catalog.contract-adapter';
 import { GetProductsHandler } from './application/get-products/get-products.handler';
 import { ListProductsHandler } from './application/list-products/list-products.handler';
@@ -17,17 +17,9 @@ import { ProductRepository } from './persistence/product.repository';
       context: 'catalog',
       entities: [ProductEntity],
       migrations: [CreateProducts1764000000100],
+      serves: [CatalogContract, CatalogContractAdapter],
     }),
   ],
   providers: [ProductRepository, ListProductsHandler, GetProductsHandler, CatalogContractAdapter, SeedDemoCatalogue],
 })
-export class CatalogModule implements OnModuleInit {
-  constructor(
-    private readonly runtime: ContextRuntime,
-    private readonly adapter: CatalogContractAdapter,
-  ) {}
-
-  onModuleInit(): void {
-    this.runtime.serve(CatalogContract, this.adapter);
-  }
-}
+export class CatalogModule {}

@@ -1,7 +1,7 @@
 import { Logger, Module, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { IdentityContract } from '@contracts/identity';
-import { ContextRuntime, FicusModule } from '@infra/runtime';
+import { FicusModule } from '@infra/runtime';
 import { KeyEncryption, KeyEncryptionError } from '@infra/security';
 import { ChangeAdminRoleHandler } from './application/admins/change-admin-role.handler';
 import { ConfirmEmailHandler } from './application/confirm-email/confirm-email.handler';
@@ -40,6 +40,7 @@ import { EmailConfirmation1764000000606 } from './persistence/migrations/1764000
         SealedSigningKeys1764000000605,
         EmailConfirmation1764000000606,
       ],
+      serves: [IdentityContract, IdentityContractAdapter],
     }),
   ],
   providers: [
@@ -62,14 +63,9 @@ import { EmailConfirmation1764000000606 } from './persistence/migrations/1764000
   ],
 })
 export class IdentityModule implements OnModuleInit, OnApplicationBootstrap {
-  constructor(
-    private readonly runtime: ContextRuntime,
-    private readonly adapter: IdentityContractAdapter,
-    private readonly keys: SigningKeys,
-  ) {}
+  constructor(private readonly keys: SigningKeys) {}
 
   onModuleInit(): void {
-    this.runtime.serve(IdentityContract, this.adapter);
     if (process.env.FICUS_ADMIN_EMAILS) {
       new Logger('identity').warn(
         'FICUS_ADMIN_EMAILS is ignored: registering never makes an admin (anyone could register first with a listed address). Grant the role with `npx ficus admins grant <email>`',

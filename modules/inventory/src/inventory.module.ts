@@ -1,13 +1,11 @@
-import { Module, type OnModuleInit } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { InventoryContract } from '@contracts/inventory';
 import { OrderConfirmed, OrderCreated, OrderCreatedV2, OrderFailed } from '@contracts/ordering';
 import { PaymentFailed } from '@contracts/payments';
-import { ContextRuntime, FicusModule } from '@infra/runtime';
-import {
-  CommitReservationHandler,
-  CommitReservationOnOrderConfirmed,
-} from './application/commit-reservation/commit-reservation.handler';
+import { FicusModule } from '@infra/runtime';
+import { CommitReservationOnOrderConfirmed } from './application/commit-reservation/commit-reservation-on-order-confirmed.handler';
+import { CommitReservationHandler } from './application/commit-reservation/commit-reservation.handler';
 import { CheckStockHandler } from './application/check-stock/check-stock.handler';
 import { InventoryContractAdapter } from './application/inventory.contract-adapter';
 import { ReserveStockOnOrderCreated } from './application/on-order-created/reserve-stock-on-order-created.handler';
@@ -36,6 +34,14 @@ import { StockRepository } from './persistence/stock.repository';
         AddStockOnHand1764000000202,
         BackfillStockOnHand1764000000203,
       ],
+      serves: [InventoryContract, InventoryContractAdapter],
+      consumes: [
+        [OrderCreatedV2, ReserveStockOnOrderCreated],
+        [OrderCreated, ReserveStockOnOrderCreated],
+        [PaymentFailed, ReleaseStockOnPaymentFailed],
+        [OrderConfirmed, CommitReservationOnOrderConfirmed],
+        [OrderFailed, ReleaseStockOnOrderFailed],
+      ],
     }),
   ],
   providers: [
@@ -54,22 +60,4 @@ import { StockRepository } from './persistence/stock.repository';
     SeedDemoStock,
   ],
 })
-export class InventoryModule implements OnModuleInit {
-  constructor(
-    private readonly runtime: ContextRuntime,
-    private readonly adapter: InventoryContractAdapter,
-    private readonly onOrderCreated: ReserveStockOnOrderCreated,
-    private readonly onPaymentFailed: ReleaseStockOnPaymentFailed,
-    private readonly onOrderConfirmed: CommitReservationOnOrderConfirmed,
-    private readonly onOrderFailed: ReleaseStockOnOrderFailed,
-  ) {}
-
-  onModuleInit(): void {
-    this.runtime.serve(InventoryContract, this.adapter);
-    this.runtime.consume(OrderCreatedV2, this.onOrderCreated);
-    this.runtime.consume(OrderCreated, this.onOrderCreated);
-    this.runtime.consume(PaymentFailed, this.onPaymentFailed);
-    this.runtime.consume(OrderConfirmed, this.onOrderConfirmed);
-    this.runtime.consume(OrderFailed, this.onOrderFailed);
-  }
-}
+export class InventoryModule {}

@@ -1,19 +1,17 @@
-import { Module, type OnModuleInit } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { CustomerRegistered, EmailConfirmationRequested, RegistrationAttempted } from '@contracts/identity';
 import { NotificationsContract } from '@contracts/notifications';
 import { OrderConfirmed, OrderFailed } from '@contracts/ordering';
 import { FlagsModule } from '@infra/flags';
-import { ContextRuntime, FicusModule } from '@infra/runtime';
+import { FicusModule } from '@infra/runtime';
 import { SendConfirmationOnEmailConfirmationRequested } from './application/account-email/send-confirmation-on-email-confirmation-requested.handler';
 import { WarnOwnerOnRegistrationAttempted } from './application/account-email/warn-owner-on-registration-attempted.handler';
 import { NotificationsContractAdapter } from './application/notifications.contract-adapter';
-import {
-  NotifyOnOrderConfirmed,
-  NotifyOnOrderFailed,
-  OrderNotifier,
-} from './application/notify-customer/notify-customer.handlers';
 import { NEW_CONFIRMATION_EMAIL } from './application/notify-customer/new-confirmation-email.flag';
-import { RememberRecipientOnCustomerRegistered } from './application/remember-recipient/remember-recipient.handler';
+import { NotifyOnOrderConfirmed } from './application/notify-customer/notify-on-order-confirmed.handler';
+import { NotifyOnOrderFailed } from './application/notify-customer/notify-on-order-failed.handler';
+import { OrderNotifier } from './application/notify-customer/order-notifier';
+import { RememberRecipientOnCustomerRegistered } from './application/remember-recipient/remember-recipient-on-customer-registered.handler';
 import { EMAIL_SENDER } from './domain/order-email';
 import { CreateNotifications1764000000700 } from './persistence/migrations/1764000000700-create-notifications';
 import { NotificationRepository } from './persistence/notification.repository';
@@ -22,7 +20,19 @@ import { LogEmailSender } from './sender/log-email.sender';
 /** Small enough that it needs no private command bus: handlers call the repository directly. */
 @Module({
   imports: [
-    FicusModule.forContext({ context: 'notifications', entities: [], migrations: [CreateNotifications1764000000700] }),
+    FicusModule.forContext({
+      context: 'notifications',
+      entities: [],
+      migrations: [CreateNotifications1764000000700],
+      serves: [NotificationsContract, NotificationsContractAdapter],
+      consumes: [
+        [CustomerRegistered, RememberRecipientOnCustomerRegistered],
+        [OrderConfirmed, NotifyOnOrderConfirmed],
+        [OrderFailed, NotifyOnOrderFailed],
+        [EmailConfirmationRequested, SendConfirmationOnEmailConfirmationRequested],
+        [RegistrationAttempted, WarnOwnerOnRegistrationAttempted],
+      ],
+    }),
     FlagsModule.forFeature([NEW_CONFIRMATION_EMAIL]),
   ],
   providers: [
@@ -37,23 +47,4 @@ import { LogEmailSender } from './sender/log-email.sender';
     NotificationsContractAdapter,
   ],
 })
-export class NotificationsModule implements OnModuleInit {
-  constructor(
-    private readonly runtime: ContextRuntime,
-    private readonly adapter: NotificationsContractAdapter,
-    private readonly onCustomerRegistered: RememberRecipientOnCustomerRegistered,
-    private readonly onOrderConfirmed: NotifyOnOrderConfirmed,
-    private readonly onOrderFailed: NotifyOnOrderFailed,
-    private readonly onConfirmationRequested: SendConfirmationOnEmailConfirmationRequested,
-    private readonly onRegistrationAttempted: WarnOwnerOnRegistrationAttempted,
-  ) {}
-
-  onModuleInit(): void {
-    this.runtime.serve(NotificationsContract, this.adapter);
-    this.runtime.consume(CustomerRegistered, this.onCustomerRegistered);
-    this.runtime.consume(OrderConfirmed, this.onOrderConfirmed);
-    this.runtime.consume(OrderFailed, this.onOrderFailed);
-    this.runtime.consume(EmailConfirmationRequested, this.onConfirmationRequested);
-    this.runtime.consume(RegistrationAttempted, this.onRegistrationAttempted);
-  }
-}
+export class NotificationsModule {}

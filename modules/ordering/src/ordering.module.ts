@@ -1,11 +1,11 @@
-import { Module, type OnModuleInit } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { CatalogContract } from '@contracts/catalog';
 import { StockReleased, StockReservationFailed, StockReserved } from '@contracts/inventory';
 import { OrderConfirmed, OrderCreated, OrderFailed, OrderingContract } from '@contracts/ordering';
 import { PaymentCompleted, PaymentFailed } from '@contracts/payments';
 import { ShipmentCreated } from '@contracts/shipping';
-import { ContextRuntime, FicusModule } from '@infra/runtime';
+import { FicusModule } from '@infra/runtime';
 import { ExpireOverdueOrdersHandler } from './application/expire-overdue-orders/expire-overdue-orders.handler';
 import { SAGA_DEADLINE_OPTIONS, sagaDeadlineFromEnv } from './application/expire-overdue-orders/saga-deadline.options';
 import { SagaDeadlineSweeper } from './application/expire-overdue-orders/saga-deadline.sweeper';
@@ -18,14 +18,12 @@ import { IDEMPOTENCY_OPTIONS, idempotencyFromEnv } from './application/place-ord
 import { PlaceOrderHandler } from './application/place-order/place-order.handler';
 import { RebuildOrderHistoryHandler } from './application/rebuild-order-history/rebuild-order-history.handler';
 import { RecordSagaStepHandler } from './application/record-saga-step/record-saga-step.handler';
-import {
-  OnPaymentCompleted,
-  OnPaymentFailed,
-  OnShipmentCreated,
-  OnStockReleased,
-  OnStockReservationFailed,
-  OnStockReserved,
-} from './application/saga-listeners/saga-listeners';
+import { RecordSagaStepOnPaymentCompleted } from './application/record-saga-step/record-saga-step-on-payment-completed.handler';
+import { RecordSagaStepOnPaymentFailed } from './application/record-saga-step/record-saga-step-on-payment-failed.handler';
+import { RecordSagaStepOnShipmentCreated } from './application/record-saga-step/record-saga-step-on-shipment-created.handler';
+import { RecordSagaStepOnStockReleased } from './application/record-saga-step/record-saga-step-on-stock-released.handler';
+import { RecordSagaStepOnStockReservationFailed } from './application/record-saga-step/record-saga-step-on-stock-reservation-failed.handler';
+import { RecordSagaStepOnStockReserved } from './application/record-saga-step/record-saga-step-on-stock-reserved.handler';
 import { IdempotencyKeys } from './persistence/idempotency-keys.repository';
 import { CreateOrderEventStore1764000000300 } from './persistence/migrations/1764000000300-create-order-event-store';
 import { IndexPendingOrders1764000000301 } from './persistence/migrations/1764000000301-index-pending-orders';
@@ -51,6 +49,15 @@ const PUBLISHED = new Set([OrderCreated.type, OrderConfirmed.type, OrderFailed.t
       ],
       uses: [CatalogContract],
       outbox: { table: ORDER_EVENTS_TABLE, publishes: (type) => PUBLISHED.has(type) },
+      serves: [OrderingContract, OrderingContractAdapter],
+      consumes: [
+        [StockReserved, RecordSagaStepOnStockReserved],
+        [StockReservationFailed, RecordSagaStepOnStockReservationFailed],
+        [StockReleased, RecordSagaStepOnStockReleased],
+        [PaymentCompleted, RecordSagaStepOnPaymentCompleted],
+        [PaymentFailed, RecordSagaStepOnPaymentFailed],
+        [ShipmentCreated, RecordSagaStepOnShipmentCreated],
+      ],
     }),
   ],
   providers: [
@@ -69,33 +76,12 @@ const PUBLISHED = new Set([OrderCreated.type, OrderConfirmed.type, OrderFailed.t
     SagaDeadlineSweeper,
     OrdersByStatusGauge,
     OrderingContractAdapter,
-    OnStockReserved,
-    OnStockReservationFailed,
-    OnStockReleased,
-    OnPaymentCompleted,
-    OnPaymentFailed,
-    OnShipmentCreated,
+    RecordSagaStepOnStockReserved,
+    RecordSagaStepOnStockReservationFailed,
+    RecordSagaStepOnStockReleased,
+    RecordSagaStepOnPaymentCompleted,
+    RecordSagaStepOnPaymentFailed,
+    RecordSagaStepOnShipmentCreated,
   ],
 })
-export class OrderingModule implements OnModuleInit {
-  constructor(
-    private readonly runtime: ContextRuntime,
-    private readonly adapter: OrderingContractAdapter,
-    private readonly onStockReserved: OnStockReserved,
-    private readonly onStockReservationFailed: OnStockReservationFailed,
-    private readonly onStockReleased: OnStockReleased,
-    private readonly onPaymentCompleted: OnPaymentCompleted,
-    private readonly onPaymentFailed: OnPaymentFailed,
-    private readonly onShipmentCreated: OnShipmentCreated,
-  ) {}
-
-  onModuleInit(): void {
-    this.runtime.serve(OrderingContract, this.adapter);
-    this.runtime.consume(StockReserved, this.onStockReserved);
-    this.runtime.consume(StockReservationFailed, this.onStockReservationFailed);
-    this.runtime.consume(StockReleased, this.onStockReleased);
-    this.runtime.consume(PaymentCompleted, this.onPaymentCompleted);
-    this.runtime.consume(PaymentFailed, this.onPaymentFailed);
-    this.runtime.consume(ShipmentCreated, this.onShipmentCreated);
-  }
-}
+export class OrderingModule {}

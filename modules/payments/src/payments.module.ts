@@ -1,4 +1,4 @@
-import { Module, type OnModuleInit } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { StockReserved } from '@contracts/inventory';
 import { OrderCreated, OrderCreatedV2, OrderFailed } from '@contracts/ordering';
@@ -40,6 +40,13 @@ import { paymentProviderOf } from './provider/payment-providers';
         ErasePlainCardTokens1764000000404,
         RememberWhosePaymentItIs1764000000420,
       ],
+      serves: [PaymentsContract, PaymentsContractAdapter],
+      consumes: [
+        [OrderCreatedV2, OpenPaymentOnOrderCreated],
+        [OrderCreated, OpenPaymentOnOrderCreatedV1],
+        [StockReserved, ChargePaymentOnStockReserved],
+        [OrderFailed, CancelPaymentOnOrderFailed],
+      ],
     }),
   ],
   providers: [
@@ -65,21 +72,4 @@ import { paymentProviderOf } from './provider/payment-providers';
     CancelPaymentOnOrderFailed,
   ],
 })
-export class PaymentsModule implements OnModuleInit {
-  constructor(
-    private readonly runtime: ContextRuntime,
-    private readonly adapter: PaymentsContractAdapter,
-    private readonly onOrderCreated: OpenPaymentOnOrderCreated,
-    private readonly onOrderCreatedV1: OpenPaymentOnOrderCreatedV1,
-    private readonly onStockReserved: ChargePaymentOnStockReserved,
-    private readonly onOrderFailed: CancelPaymentOnOrderFailed,
-  ) {}
-
-  onModuleInit(): void {
-    this.runtime.serve(PaymentsContract, this.adapter);
-    this.runtime.consume(OrderCreatedV2, this.onOrderCreated);
-    this.runtime.consume(OrderCreated, this.onOrderCreatedV1);
-    this.runtime.consume(StockReserved, this.onStockReserved);
-    this.runtime.consume(OrderFailed, this.onOrderFailed);
-  }
-}
+export class PaymentsModule {}

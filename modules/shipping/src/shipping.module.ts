@@ -1,9 +1,9 @@
-import { Module, type OnModuleInit } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { OrderFailed } from '@contracts/ordering';
 import { PaymentCompleted } from '@contracts/payments';
 import { ShippingContract } from '@contracts/shipping';
-import { ContextRuntime, FicusModule } from '@infra/runtime';
+import { FicusModule } from '@infra/runtime';
 import { CancelShipmentOnOrderFailed } from './application/cancel-shipment/cancel-shipment-on-order-failed.handler';
 import { CancelShipmentHandler } from './application/cancel-shipment/cancel-shipment.handler';
 import { CreateShipmentOnPaymentCompleted } from './application/create-shipment/create-shipment-on-payment-completed.handler';
@@ -22,6 +22,11 @@ import { ShipmentRepository } from './persistence/shipment.repository';
       context: 'shipping',
       entities: [],
       migrations: [CreateShipments1764000000500, CancelShipmentsOfFailedOrders1764000000501, RememberWhoseShipmentItIs1764000000520],
+      serves: [ShippingContract, ShippingContractAdapter],
+      consumes: [
+        [PaymentCompleted, CreateShipmentOnPaymentCompleted],
+        [OrderFailed, CancelShipmentOnOrderFailed],
+      ],
     }),
   ],
   providers: [
@@ -34,17 +39,4 @@ import { ShipmentRepository } from './persistence/shipment.repository';
     CancelShipmentOnOrderFailed,
   ],
 })
-export class ShippingModule implements OnModuleInit {
-  constructor(
-    private readonly runtime: ContextRuntime,
-    private readonly adapter: ShippingContractAdapter,
-    private readonly onPaymentCompleted: CreateShipmentOnPaymentCompleted,
-    private readonly onOrderFailed: CancelShipmentOnOrderFailed,
-  ) {}
-
-  onModuleInit(): void {
-    this.runtime.serve(ShippingContract, this.adapter);
-    this.runtime.consume(PaymentCompleted, this.onPaymentCompleted);
-    this.runtime.consume(OrderFailed, this.onOrderFailed);
-  }
-}
+export class ShippingModule {}

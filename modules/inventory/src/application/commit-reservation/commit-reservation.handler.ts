@@ -1,8 +1,4 @@
-import { Injectable } from '@nestjs/common';
-import { CommandBus, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import type { PayloadOf } from '@contracts/kernel';
-import type { OrderConfirmed } from '@contracts/ordering';
-import type { IntegrationEventHandler } from '@infra/messaging';
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { UnitOfWork } from '@infra/persistence';
 import { planCommit } from '../../domain/reservation';
 import { StockRepository } from '../../persistence/stock.repository';
@@ -29,14 +25,5 @@ export class CommitReservationHandler implements ICommandHandler<CommitReservati
     });
     if (changed) this.changes.announce(changed);
     return { committed: changed !== undefined };
-  }
-}
-
-@Injectable()
-export class CommitReservationOnOrderConfirmed implements IntegrationEventHandler<typeof OrderConfirmed> {
-  constructor(private readonly commands: CommandBus) {}
-
-  async handle(order: PayloadOf<typeof OrderConfirmed>): Promise<void> {
-    await this.commands.execute(new CommitReservationCommand(order.orderId));
   }
 }
