@@ -33,6 +33,17 @@ module.exports = {
       to: { path: '^apps/' },
     },
     {
+      name: 'module-reaches-deployment',
+      severity: 'error',
+      comment:
+        'An import path from a module leads to infra/topology or infra/host (barrels included). ' +
+        'Modules are written once and run in any topology; only the host side (apps/, infra/host) ' +
+        'knows where they run. Import the module-facing runtime (@infra/runtime) and keep what it ' +
+        'exports free of the host side: move process wiring, topology and servers to infra/host.',
+      from: { path: '^modules/' },
+      to: { path: '^infra/(topology|host)/', reachable: true },
+    },
+    {
       name: 'contract-imports-implementation',
       severity: 'error',
       comment:

@@ -25,9 +25,9 @@ export const CatalogContract = defineContract('catalog', 'catalog.v1.CatalogServ
   getProducts: unary(
     z.object({ skus: z.array(SkuSchema).min(1).max(100) }),
     z.object({ products: z.array(ProductSchema), missingSkus: z.array(z.string()) }),
-    { idempotent: true, access: { anyone: true } },
+    { idempotent: true, access: { anyone: true }, aggregate: { type: 'product', of: (r) => r.skus[0] } },
   ),
-  getProduct: unary(z.object({ sku: SkuSchema }), ProductSchema, { idempotent: true, access: { anyone: true } }),
+  getProduct: unary(z.object({ sku: SkuSchema }), ProductSchema, { idempotent: true, access: { anyone: true }, aggregate: { type: 'product', of: (r) => r.sku } }),
 }, CatalogServiceDefinition);
 
 export type CatalogApi = ContractApi<typeof CatalogContract>;

@@ -7,6 +7,7 @@ export const CustomerRegistered = event(
   1,
   z.object({ customerId: IdSchema, email: EmailSchema }),
   (p) => p.customerId,
+  'customer',
 );
 
 /**
@@ -19,6 +20,7 @@ export const EmailConfirmationRequested = event(
   1,
   z.object({ customerId: IdSchema, email: EmailSchema, token: z.string().min(32).max(128), expiresAt: z.iso.datetime({ offset: true }) }),
   (p) => p.customerId,
+  'customer',
 );
 
 /**
@@ -30,4 +32,5 @@ export const RegistrationAttempted = event(
   1,
   z.object({ customerId: IdSchema, email: EmailSchema }),
   (p) => p.customerId,
+  'customer',
 );

@@ -8,6 +8,7 @@ export const StockReserved = event(
   1,
   z.object({ orderId: IdSchema, items: z.array(StockLineSchema) }),
   (p) => p.orderId,
+  'order',
 );
 
 export const StockReservationFailed = event(
@@ -15,6 +16,7 @@ export const StockReservationFailed = event(
   1,
   z.object({ orderId: IdSchema, unavailableSkus: z.array(z.string()) }),
   (p) => p.orderId,
+  'order',
 );
 
 export const StockReleased = event(
@@ -22,4 +24,5 @@ export const StockReleased = event(
   1,
   z.object({ orderId: IdSchema, items: z.array(StockLineSchema), reason: z.string() }),
   (p) => p.orderId,
+  'order',
 );

@@ -10,6 +10,16 @@ import type { MethodAccess } from './method-access';
  * interface callers code against is derived from these schemas, so it cannot drift from them.
  */
 
+/**
+ * The aggregate a call is about, as its method declares it: its type (`order`, `product`) and how
+ * to read its id from a request. Logs carry it as `<type>_id`; a shift to an extracted context
+ * keeps an aggregate's calls on one side (sticky). Infra reads only this, never field names.
+ */
+export interface AggregateKey<Req = unknown> {
+  readonly type: string;
+  readonly of: (request: Req) => string | undefined;
+}
+
 export interface UnaryMethod<Req extends z.ZodType = z.ZodType, Res extends z.ZodType = z.ZodType> {
   readonly kind: 'unary';
   readonly request: Req;
@@ -18,6 +28,8 @@ export interface UnaryMethod<Req extends z.ZodType = z.ZodType, Res extends z.Zo
   readonly idempotent: boolean;
   /** Who may call it (method-access.ts): checked by the serving side in every topology. */
   readonly access: MethodAccess;
+  /** The aggregate a call is about, when it is about one. */
+  readonly aggregate?: AggregateKey<z.output<Req>>;
   /**
    * Any process of the system may call it, whatever the topology's `callers` of the context say:
    * public data every service needs (identity's signing keys). Still only under mutual TLS.
@@ -31,6 +43,7 @@ export interface ServerStreamMethod<Req extends z.ZodType = z.ZodType, Res exten
   readonly response: Res;
   readonly idempotent: boolean;
   readonly access: MethodAccess;
+  readonly aggregate?: AggregateKey<z.output<Req>>;
 }
 
 export type ContractMethod = UnaryMethod | ServerStreamMethod;
@@ -39,18 +52,25 @@ export type ContractMethods = Record<string, ContractMethod>;
 export function unary<Req extends z.ZodType, Res extends z.ZodType>(
   request: Req,
   response: Res,
-  options: { idempotent: boolean; access: MethodAccess; openToServices?: boolean },
+  options: { idempotent: boolean; access: MethodAccess; openToServices?: boolean; aggregate?: AggregateKey<z.output<Req>> },
 ): UnaryMethod<Req, Res> {
-  const { idempotent, access, openToServices } = options;
-  return { kind: 'unary', request, response, idempotent, access, ...(openToServices ? { openToServices: true } : {}) };
+  const { idempotent, access, openToServices, aggregate } = options;
+  return { kind: 'unary', request, response, idempotent, access, ...(openToServices ? { openToServices: true } : {}), ...(aggregate ? { aggregate } : {}) };
 }
 
 export function serverStream<Req extends z.ZodType, Res extends z.ZodType>(
   request: Req,
   response: Res,
-  options: { access: MethodAccess },
+  options: { access: MethodAccess; aggregate?: AggregateKey<z.output<Req>> },
 ): ServerStreamMethod<Req, Res> {
-  return { kind: 'server-stream', request, response, idempotent: true, access: options.access };
+  return { kind: 'server-stream', request, response, idempotent: true, access: options.access, ...(options.aggregate ? { aggregate: options.aggregate } : {}) };
+}
+
+/** `<type>_id: <id>` of the aggregate a method's request is about, for log lines; empty when none. */
+export function aggregateFieldsOf(method: ContractMethod | undefined, request: unknown): Record<string, string> {
+  const key = method?.aggregate;
+  const id = key?.of(request as never);
+  return key && id ? { [`${key.type}_id`]: id } : {};
 }
 
 /** A protobuf message's codec, as ts-proto generates it. */
@@ -121,17 +141,25 @@ export interface EventDefinition<S extends z.ZodType = z.ZodType> {
   readonly context: string;
   readonly schema: S;
   readonly aggregateIdOf: (payload: z.output<S>) => string;
+  /** The type of that aggregate (`order`, `customer`): logs carry its id as `<type>_id`. */
+  readonly aggregate?: string;
   /** Wraps a payload into a new envelope. */
   create(payload: z.input<S>, origin: EventOrigin): Envelope<z.output<S>>;
 }
 
 export type PayloadOf<E extends EventDefinition> = z.output<E['schema']>;
 
+/** `<type>_id: <id>` of the aggregate an event is about, for log lines; empty when it names no type. */
+export function eventAggregateFieldsOf(definition: EventDefinition, payload: unknown): Record<string, string> {
+  return definition.aggregate ? { [`${definition.aggregate}_id`]: definition.aggregateIdOf(payload) } : {};
+}
+
 export function event<S extends z.ZodType>(
   type: string,
   version: number,
   schema: S,
   aggregateIdOf: (payload: z.output<S>) => string,
+  aggregate?: string,
 ): EventDefinition<S> {
   const context = type.split('.')[0];
   return {
@@ -140,6 +168,7 @@ export function event<S extends z.ZodType>(
     context,
     schema,
     aggregateIdOf,
+    ...(aggregate ? { aggregate } : {}),
     create(payload, origin) {
       const parsed = schema.parse(payload);
       return {

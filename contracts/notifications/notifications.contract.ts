@@ -24,7 +24,7 @@ export const NotificationsContract = defineContract('notifications', 'notificati
     }),
     z.object({ items: z.array(NotificationViewSchema), total: z.number().int() }),
     // A recipient's own (an admin's: anyone's, or everyone's without a recipient).
-    { idempotent: true, access: { owner: true } },
+    { idempotent: true, access: { owner: true }, aggregate: { type: 'customer', of: (r) => r.recipientId } },
   ),
   /**
    * Development only (refused with NODE_ENV=production): what the shop mailed to `to`, newest

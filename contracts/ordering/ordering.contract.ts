@@ -66,6 +66,7 @@ export const OrderingContract = defineContract('ordering', 'ordering.v1.Ordering
   placeOrder: unary(PlaceOrderRequestSchema, z.object({ orderId: IdSchema, replayed: z.boolean() }), {
     idempotent: false,
     access: { owner: true },
+    aggregate: { type: 'customer', of: (r) => r.customerId },
   }),
   /**
    * Places an order paid with a payment method that payments holds: no card token reaches ordering
@@ -75,9 +76,9 @@ export const OrderingContract = defineContract('ordering', 'ordering.v1.Ordering
   placeOrderWithPaymentMethod: unary(
     PlaceOrderWithPaymentMethodRequestSchema,
     z.object({ orderId: IdSchema, replayed: z.boolean() }),
-    { idempotent: false, access: { owner: true } },
+    { idempotent: false, access: { owner: true }, aggregate: { type: 'customer', of: (r) => r.customerId } },
   ),
-  getOrder: unary(z.object({ orderId: IdSchema }), OrderViewSchema, { idempotent: true, access: { owner: true } }),
+  getOrder: unary(z.object({ orderId: IdSchema }), OrderViewSchema, { idempotent: true, access: { owner: true }, aggregate: { type: 'order', of: (r) => r.orderId } }),
   getTimeline: unary(
     z.object({ orderId: IdSchema }),
     z.object({
@@ -87,7 +88,7 @@ export const OrderingContract = defineContract('ordering', 'ordering.v1.Ordering
       /** The trace of the order's saga (W3C trace id), to look it up in the tracing backend. */
       traceId: z.string().regex(/^[\da-f]{32}$/).optional(),
     }),
-    { idempotent: true, access: { owner: true } },
+    { idempotent: true, access: { owner: true }, aggregate: { type: 'order', of: (r) => r.orderId } },
   ),
   listCustomerOrders: unary(
     z.object({
@@ -96,7 +97,7 @@ export const OrderingContract = defineContract('ordering', 'ordering.v1.Ordering
       pageSize: z.number().int().min(1).max(100).default(20),
     }),
     z.object({ items: z.array(OrderSummarySchema), total: z.number().int() }),
-    { idempotent: true, access: { owner: true } },
+    { idempotent: true, access: { owner: true }, aggregate: { type: 'customer', of: (r) => r.customerId } },
   ),
   rebuildOrderHistory: unary(z.object({}), z.object({ ordersProjected: z.number().int() }), { idempotent: true, access: { roles: ['admin'] } }),
 }, OrderingServiceDefinition);

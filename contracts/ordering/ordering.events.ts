@@ -21,6 +21,7 @@ export const OrderCreated = event(
     paymentToken: z.string(),
   }),
   (p) => p.orderId,
+  'order',
 );
 
 /** v2: the order pays with a payment method payments holds for its customer; no card token travels. */
@@ -36,6 +37,7 @@ export const OrderCreatedV2 = event(
     paymentMethodId: IdSchema,
   }),
   (p) => p.orderId,
+  'order',
 );
 
 export const OrderConfirmed = event(
@@ -43,6 +45,7 @@ export const OrderConfirmed = event(
   1,
   z.object({ orderId: IdSchema, customerId: z.string(), total: MoneySchema }),
   (p) => p.orderId,
+  'order',
 );
 
 export const OrderFailed = event(
@@ -50,4 +53,5 @@ export const OrderFailed = event(
   1,
   z.object({ orderId: IdSchema, customerId: z.string(), reason: z.string() }),
   (p) => p.orderId,
+  'order',
 );

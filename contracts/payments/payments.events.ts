@@ -14,6 +14,7 @@ export const PaymentCompleted = event(
     providerReference: z.string(),
   }),
   (p) => p.orderId,
+  'order',
 );
 
 export const PaymentFailed = event(
@@ -21,6 +22,7 @@ export const PaymentFailed = event(
   1,
   z.object({ orderId: IdSchema, amount: MoneySchema, reason: z.string() }),
   (p) => p.orderId,
+  'order',
 );
 
 /**
@@ -38,4 +40,5 @@ export const PaymentRefunded = event(
     reason: z.string(),
   }),
   (p) => p.orderId,
+  'order',
 );

@@ -7,4 +7,5 @@ export const ShipmentCreated = event(
   1,
   z.object({ orderId: IdSchema, shipmentId: IdSchema, trackingNumber: z.string() }),
   (p) => p.orderId,
+  'order',
 );

@@ -1,3 +1,4 @@
+import type { Contract } from '@contracts/kernel';
 import { defineFlag, type FlagDefinition, type FlagState } from '@infra/flags';
 
 /**
@@ -25,20 +26,12 @@ export function shareOf(state: FlagState): number {
 }
 
 /**
- * The aggregate a request is about, for sticky shifting: its order, product or customer id —
- * the first of these fields it has (a list of skus counts by its first). Undefined: none.
+ * The aggregate a request is about, for sticky shifting, as its contract method declares it
+ * (`aggregate: { type, of }`). Undefined: the method is about no one aggregate, or the request
+ * names none.
  */
-export function aggregateIdOf(request: unknown): string | undefined {
-  if (typeof request !== 'object' || request === null) return undefined;
-  const fields = request as Record<string, unknown>;
-  for (const name of ['orderId', 'sku', 'customerId', 'id']) {
-    if (typeof fields[name] === 'string' && fields[name]) return fields[name];
-  }
-  const list = fields.skus ?? fields.items;
-  if (Array.isArray(list) && list.length > 0) {
-    const first: unknown = list[0];
-    if (typeof first === 'string') return first;
-    if (typeof first === 'object' && first !== null && typeof (first as { sku?: unknown }).sku === 'string') return (first as { sku: string }).sku;
-  }
-  return undefined;
+export function aggregateIdOf(contract: Contract, method: string, request: unknown): string | undefined {
+  const key = contract.methods[method]?.aggregate;
+  if (!key || typeof request !== 'object' || request === null) return undefined;
+  return key.of(request as never) || undefined;
 }

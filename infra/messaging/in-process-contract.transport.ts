@@ -7,6 +7,7 @@ import {
   invalidArgument,
   unavailable,
   accessCheckOf,
+  aggregateFieldsOf,
   type CallContext,
   type Contract,
   type ContractMethod,
@@ -14,7 +15,7 @@ import {
 import type { ContractImplementation, ContractTransport } from './contract-transport';
 import { callerStoppedWaiting } from './caller-abort';
 import { whileCallerWaits } from './deadline';
-import { inSpan, orderIdIn, SpanKind, traceIdsOf, tracingRecords, withLogFields } from '@infra/observability';
+import { inSpan, SpanKind, traceIdsOf, tracingRecords, withLogFields } from '@infra/observability';
 import { checkRequest } from './request-check';
 import { isTransientFailure } from './transient-failure';
 
@@ -78,14 +79,16 @@ export class InProcessContractTransport implements ContractTransport {
   /**
    * A call that came from another process (GrpcContractServer): the same as `unary`, and the work
    * enters the process here, so it has a span of its own and its log lines name the serving module
-   * and the order the request is about.
+   * and the aggregate the request is about (`<type>_id`, as the method declares it).
    */
   async unaryFromAnotherProcess(contract: Contract, method: string, ctx: CallContext, request: unknown): Promise<unknown> {
     const served = this.resolve(contract, method, ctx);
     const parsed = checkRequest(served.definition.request, request, served.what);
     const attributes = { 'rpc.service': contract.name, 'rpc.method': method };
     return inSpan(served.what, { kind: SpanKind.SERVER, parent: ctx.traceparent, attributes, entry: true }, (traceparent) =>
-      withLogFields({ module: contract.context, order_id: orderIdIn(parsed), ...traceIdsOf(traceparent) }, () => this.run(served, { ...ctx, traceparent }, parsed)),
+      withLogFields({ module: contract.context, ...aggregateFieldsOf(served.definition, parsed), ...traceIdsOf(traceparent) }, () =>
+        this.run(served, { ...ctx, traceparent }, parsed),
+      ),
     );
   }
 

@@ -20,10 +20,11 @@ export interface WeightedRouteOptions {
   /** One end user always reaches the same version (their bucket, below the share or not). */
   readonly stickyPerCaller: boolean;
   /**
-   * Per call, what keeps it on one version, read before `stickyPerCaller`: an aggregate id, so that
-   * every call about one order or one product goes to the same copy. Undefined: not sticky.
+   * Per call, what keeps it on one version, read before `stickyPerCaller`: an aggregate id (as the
+   * method declares it, `aggregateIdOf`), so that every call about one order or one product goes to
+   * the same copy. Undefined: not sticky.
    */
-  readonly stickyKey?: (ctx: CallContext, request: unknown) => string | undefined;
+  readonly stickyKey?: (ctx: CallContext, contract: Contract, method: string, request: unknown) => string | undefined;
 }
 
 /**
@@ -44,7 +45,7 @@ export class WeightedContractTransport implements ContractTransport {
   constructor(private readonly options: WeightedRouteOptions) {}
 
   async unary(contract: Contract, method: string, ctx: CallContext, request: unknown): Promise<unknown> {
-    const version = this.versionFor(ctx, request);
+    const version = this.versionFor(ctx, contract, method, request);
     try {
       const answer = await version.transport.unary(contract, method, ctx, request);
       routedCalls.inc({ target: this.options.target, version: version.name, outcome: 'ok' });
@@ -56,18 +57,18 @@ export class WeightedContractTransport implements ContractTransport {
   }
 
   serverStream(contract: Contract, method: string, ctx: CallContext, request: unknown): AsyncIterable<unknown> {
-    const version = this.versionFor(ctx, request);
+    const version = this.versionFor(ctx, contract, method, request);
     routedCalls.inc({ target: this.options.target, version: version.name, outcome: 'stream' });
     return version.transport.serverStream(contract, method, ctx, request);
   }
 
   /** The version this call goes to. */
-  versionFor(ctx: CallContext, request?: unknown): RouteVersion {
+  versionFor(ctx: CallContext, contract?: Contract, method?: string, request?: unknown): RouteVersion {
     const { primary, secondary, target } = this.options;
     const percent = Math.min(100, Math.max(0, this.options.percent()));
     if (percent <= 0) return primary;
     if (percent >= 100) return secondary;
-    const key = this.options.stickyKey?.(ctx, request) ?? (this.options.stickyPerCaller ? ctx.caller?.subject : undefined);
+    const key = (contract && method ? this.options.stickyKey?.(ctx, contract, method, request) : undefined) ?? (this.options.stickyPerCaller ? ctx.caller?.subject : undefined);
     if (key !== undefined) return bucketOf(`route:${target}`, key) < percent ? secondary : primary;
     this.credit += percent;
     if (this.credit < 100) return primary;

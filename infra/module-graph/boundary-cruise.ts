@@ -15,6 +15,8 @@ export interface CruiseViolation {
   /** What the source wrote (`@modules/beta`, `../../x`). */
   readonly specifier: string;
   readonly cycle?: readonly string[];
+  /** A reachable rule's path from `from` to `to`, hop by hop. */
+  readonly via?: readonly string[];
   /** The rule's comment: what is wrong, then how to fix it. */
   readonly comment: string;
 }
@@ -55,7 +57,8 @@ export async function cruiseBoundaries(root: string): Promise<CruiseReport> {
  * in the importing file), the comment's first sentence as the problem and the rest as the fix.
  */
 export function toBoundaryViolation(root: string, violation: CruiseViolation): BoundaryViolation {
-  const edge = violation.cycle?.length ? [violation.from, ...violation.cycle].join(' → ') : `${violation.from} → ${packageRelative(violation.to)}`;
+  const path = violation.cycle?.length ? violation.cycle : violation.via?.length ? violation.via : [packageRelative(violation.to)];
+  const edge = [violation.from, ...path].join(' → ');
   const [what, ...rest] = violation.comment.split(/(?<=\.) /);
   return {
     rule: violation.rule,

@@ -50,8 +50,10 @@ async function cruiseBoundaries({ baseDir, tsConfig, roots, config }) {
       severity: violation.rule.severity,
       from: violation.from,
       to: violation.to,
-      specifier: specifiers.get(`${violation.from}\u0000${violation.to}`) ?? violation.to,
+      // A reachable rule's path starts with the file's own import of the first hop: its line is that import's.
+      specifier: specifiers.get(`${violation.from}\u0000${violation.via?.[0]?.name ?? violation.to}`) ?? violation.to,
       cycle: violation.cycle?.map((step) => step.name),
+      via: violation.via?.map((step) => step.name),
       comment: comments.get(violation.rule.name) ?? '',
     })),
   };

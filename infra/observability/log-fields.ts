@@ -2,12 +2,14 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 
 /**
  * Fields every log line written inside a scope carries, besides the trace ids: what the work is
- * about (`order_id`) and which module does it (`module`). Set where a piece of work starts (a
- * contract call served, an event delivered); read by the pino mixin (logger-options.ts).
+ * about (`<type>_id` of the aggregate its contract method or event declares: `order_id`,
+ * `product_id`, `customer_id`) and which module does it (`module`). Set where a piece of work
+ * starts (a contract call served, an event delivered); read by the pino mixin (logger-options.ts).
  */
 export interface LogFields {
   readonly module?: string;
-  readonly order_id?: string;
+  /** The aggregate the work is about: `order_id`, `product_id`, … */
+  readonly [aggregateId: `${string}_id`]: string | undefined;
   /** The work's trace, when no span is recorded to read it from (tracing.ts, `propagate` mode). */
   readonly trace_id?: string;
   readonly span_id?: string;
@@ -23,8 +25,3 @@ export function currentLogFields(): LogFields {
   return scope.getStore() ?? {};
 }
 
-/** The order a message or a request is about, when it names one. */
-export function orderIdIn(value: unknown): string | undefined {
-  const orderId = (value as { orderId?: unknown } | null | undefined)?.orderId;
-  return typeof orderId === 'string' ? orderId : undefined;
-}

@@ -56,6 +56,7 @@ describe('module boundaries', () => {
       'module-imports-other-module: modules/alpha/src/application/x.ts → modules/beta/src/internal.ts',
       'module-imports-other-module: modules/alpha/src/application/x.ts → modules/beta/src/index.ts',
       'module-imports-app: modules/alpha/src/application/uses-app.ts → apps/web/src/main.ts',
+      'module-reaches-deployment: modules/alpha/src/application/wired.ts → infra/topology/topology.ts',
       'contract-imports-implementation: contracts/beta/index.ts → modules/beta/src/internal.ts',
       'contract-imports-package-other-than-zod: contracts/beta/index.ts → node_modules/@nestjs/common/index.js',
       'infra-imports-module-or-app: infra/bus/bus.ts → modules/beta/src/index.ts',

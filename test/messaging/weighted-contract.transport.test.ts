@@ -1,5 +1,7 @@
 import { CatalogContract } from '@contracts/catalog';
+import { InventoryContract } from '@contracts/inventory';
 import type { CallContext } from '@contracts/kernel';
+import { OrderingContract } from '@contracts/ordering';
 import { InProcessContractTransport, WeightedContractTransport } from '@infra/messaging';
 import { aggregateIdOf } from '@infra/extraction';
 import { processMetrics } from '@infra/observability';
@@ -90,7 +92,7 @@ describe('a shift sticky per aggregate (ficus shift --sticky)', () => {
       secondary: version('extracted'),
       percent: () => 50,
       stickyPerCaller: false,
-      stickyKey: (_ctx, request) => aggregateIdOf(request),
+      stickyKey: (_ctx, contract, method, request) => aggregateIdOf(contract, method, request),
     });
     const copies = new Map<string, Set<string>>();
     for (let round = 0; round < 4; round++) {
@@ -106,12 +108,13 @@ describe('a shift sticky per aggregate (ficus shift --sticky)', () => {
     expect(extracted).toBeLessThan(130);
   });
 
-  it('finds the aggregate a request is about', () => {
-    expect(aggregateIdOf({ orderId: 'o-1', sku: 's' })).toBe('o-1');
-    expect(aggregateIdOf({ sku: 'FIG' })).toBe('FIG');
-    expect(aggregateIdOf({ skus: ['FIG', 'OAK'] })).toBe('FIG');
-    expect(aggregateIdOf({ items: [{ sku: 'OAK', quantity: 1 }] })).toBe('OAK');
-    expect(aggregateIdOf({ page: 1 })).toBeUndefined();
-    expect(aggregateIdOf(undefined)).toBeUndefined();
+  it('finds the aggregate a request is about as its method declares it, and none where it declares none', () => {
+    expect(aggregateIdOf(OrderingContract, 'getOrder', { orderId: 'o-1' })).toBe('o-1');
+    expect(aggregateIdOf(CatalogContract, 'getProduct', { sku: 'FIG' })).toBe('FIG');
+    expect(aggregateIdOf(InventoryContract, 'checkStock', { skus: ['FIG', 'OAK'] })).toBe('FIG');
+    expect(aggregateIdOf(OrderingContract, 'placeOrder', { customerId: 'c-1', items: [{ sku: 'OAK', quantity: 1 }] })).toBe('c-1');
+    expect(aggregateIdOf(CatalogContract, 'listProducts', { page: 1 })).toBeUndefined();
+    expect(aggregateIdOf(CatalogContract, 'getProduct', undefined)).toBeUndefined();
+    expect(aggregateIdOf(CatalogContract, 'noSuchMethod', { sku: 'FIG' })).toBeUndefined();
   });
 });

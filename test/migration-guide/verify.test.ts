@@ -50,6 +50,7 @@ describe('ficus verify', () => {
           'contracts/beta/index.ts:2: contract-imports-implementation',
           'infra/bus/bus.ts:2: infra-imports-business-contract',
           'modules/beta/src/lost.ts:2: import-unresolvable',
+          'modules/alpha/src/application/wired.ts:2: module-reaches-deployment',
           // ficus's own checks on module code
           'modules/alpha/src/persistence/beta-items.repository.ts:4: sql-touches-other-schema',
           'modules/alpha/src/persistence/beta-items.repository.ts:12: entity-in-other-schema',
@@ -70,7 +71,7 @@ describe('ficus verify', () => {
 
       expect(code).toBe(1);
       expect(report.ok).toBe(false);
-      expect(report.violations).toHaveLength(21);
+      expect(report.violations).toHaveLength(22);
       expect(report.violations.find((v) => v.rule === 'sql-touches-other-schema')).toEqual({
         rule: 'sql-touches-other-schema',
         file: 'modules/alpha/src/persistence/beta-items.repository.ts',

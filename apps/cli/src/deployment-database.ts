@@ -1,5 +1,5 @@
 import { databaseOf, type DatabaseConfig } from '@infra/persistence';
-import { readProcessEnv, resolveDatabase } from '@infra/runtime';
+import { readProcessEnv, resolveDatabase } from '@infra/host';
 import { loadTopology, SHIPPED_TOPOLOGIES, shippedTopologyPath, type DeployTarget } from '@infra/topology';
 import { CliError } from './cli-command';
 

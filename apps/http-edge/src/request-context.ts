@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import { randomUUID } from 'node:crypto';
 import type { CallContext, Caller } from '@contracts/kernel';
-import { readProcessEnv } from '@infra/runtime';
+import { readProcessEnv } from '@infra/host';
 import { requestSignal } from './admission/admission-gate';
 import { requestTraceparent } from './telemetry/http-telemetry';
 

@@ -13,7 +13,7 @@ import { loadGrpcTls } from '@infra/messaging/grpc';
 import { KafkaEventPublisher, ensureTopics, kafkaCredentialsOf } from '@infra/messaging/kafka';
 import type { DatabaseConfig } from '@infra/persistence';
 import { ContractBus } from '@infra/messaging';
-import { ProcessWiring, readProcessEnv, resolveDatabase } from '@infra/runtime';
+import { ProcessWiring, readProcessEnv, resolveDatabase } from '@infra/host';
 import { loadTopology, type DeployTarget, type Topology } from '@infra/topology';
 import { moduleOf } from './module-catalogue';
 import { ServiceModule } from './service.module';
@@ -126,7 +126,7 @@ export async function runTarget(options: RunTargetOptions): Promise<RunningTarge
   // A start that fails half-way (a bootstrap hook refusing, a port taken) leaves nothing running.
   let operations: Awaited<ReturnType<typeof serveOperations>> | undefined;
   try {
-    wiring.declareRouteFlags();
+    wiring.declareFlags();
     await app.init(); // modules serve their contracts while initialising, so routes come after
     wiring.routeRemoteContracts();
     await wiring.divertExtractedContracts(database);

@@ -1,7 +1,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { sharedRead } from '@infra/observability';
 import type { KafkaCredentials } from '@infra/messaging/kafka';
-import type { DependencyCheck, DependencyStatus } from './process-readiness';
+import type { DependencyCheck, DependencyStatus } from '@infra/runtime';
 
 export interface KafkaBrokerProbeOptions {
   /** The bootstrap brokers, exactly as the process's clients are configured with them. */

@@ -1,6 +1,6 @@
 import { Client, credentials, Metadata, status as GrpcStatus, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
 import { sharedRead } from '@infra/observability';
-import type { DependencyCheck, DependencyStatus } from './process-readiness';
+import type { DependencyCheck, DependencyStatus } from '@infra/runtime';
 
 /**
  * Asked of a peer to see that it answers gRPC. No ficus process serves the standard health
