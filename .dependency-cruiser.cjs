@@ -108,7 +108,7 @@ module.exports = {
       comment:
         'A domain file imports Nest, TypeORM, pg or infra/. The domain is plain TypeScript so ' +
         'that its unit tests need no Nest and no database: move the framework code to ' +
-        "application/ or persistence/ and have it call the domain (map entities to aggregates there).",
+        'application/ or persistence/ and have it call the domain (map entities to aggregates there).',
       from: { path: '^modules/[^/]+/src/domain/' },
       to: {
         path: ['node_modules/(@types/)?(@nestjs/|typeorm/|pg/)', '^infra/'],

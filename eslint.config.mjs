@@ -21,7 +21,15 @@ const commonJsGlobals = { module: 'writable', require: 'readonly', __dirname: 'r
 
 export default defineConfig(
   {
-    ignores: ['**/node_modules/', '**/dist/', '.data/', 'coverage/', 'test/fixtures/', 'bench/results/', 'contracts/generated/'],
+    ignores: [
+      '**/node_modules/',
+      '**/dist/',
+      '.data/',
+      'coverage/',
+      'test/fixtures/',
+      'bench/results/',
+      'contracts/generated/',
+    ],
   },
   js.configs.recommended,
   tseslint.configs.recommended,

@@ -41,7 +41,11 @@ export async function startBenchDatabase(label: string, port: number): Promise<B
  * same partial index), in schema `schema`, and a DataSource whose search path starts there: what
  * the relay of a context reads, without the rest of a module around it.
  */
-export async function openScratchOutbox(database: BenchDatabase, name: string, schema: string): Promise<{ dataSource: DataSource; url: string }> {
+export async function openScratchOutbox(
+  database: BenchDatabase,
+  name: string,
+  schema: string,
+): Promise<{ dataSource: DataSource; url: string }> {
   await ensureDatabase(database.adminUrl, name);
   const url = database.urlOf(name);
   const dataSource = new DataSource({
@@ -56,6 +60,8 @@ export async function openScratchOutbox(database: BenchDatabase, name: string, s
   await dataSource.initialize();
   await dataSource.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
   await dataSource.query(`CREATE TABLE IF NOT EXISTS ${schema}.outbox (${OUTBOX_COLUMNS_SQL})`);
-  await dataSource.query(`CREATE INDEX IF NOT EXISTS outbox_unpublished ON ${schema}.outbox (seq) WHERE published_at IS NULL`);
+  await dataSource.query(
+    `CREATE INDEX IF NOT EXISTS outbox_unpublished ON ${schema}.outbox (seq) WHERE published_at IS NULL`,
+  );
   return { dataSource, url };
 }

@@ -18,9 +18,16 @@ export async function benchKafka(clientId: string): Promise<Kafka> {
   lease ??= await leaseBroker();
   // A fresh broker answers its first requests with retriable errors (coordinator loading, topic not
   // yet hosted) that kafkajs retries but logs as errors; what really fails is thrown.
-  const kafka = new Kafka({ clientId, brokers: [...lease.brokers], logLevel: logLevel.NOTHING, connectionTimeout: 3_000 });
+  const kafka = new Kafka({
+    clientId,
+    brokers: [...lease.brokers],
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 3_000,
+  });
   if (!(await answers(kafka))) {
-    throw new Error(`no Kafka broker answers at ${lease.brokers.join(',')}: run npm run kafka:start, or point KAFKA_BROKERS at one`);
+    throw new Error(
+      `no Kafka broker answers at ${lease.brokers.join(',')}: run npm run kafka:start, or point KAFKA_BROKERS at one`,
+    );
   }
   return kafka;
 }

@@ -16,13 +16,20 @@ export async function post(baseUrl: string, path: string, body: unknown, token?:
 const PASSWORD = 'benchmark password';
 
 /** Registers a customer (a new email unless one is given), confirms the address from the development mailbox, and logs them in. */
-export async function signUp(baseUrl: string, email = `bench-${randomUUID()}@example.com`): Promise<{ token: string; customerId: string }> {
+export async function signUp(
+  baseUrl: string,
+  email = `bench-${randomUUID()}@example.com`,
+): Promise<{ token: string; customerId: string }> {
   await post(baseUrl, '/identity/register', { email, password: PASSWORD });
   let token: string | undefined;
   for (const started = Date.now(); !token; await new Promise((resolve) => setTimeout(resolve, 20))) {
     if (Date.now() - started > 30_000) throw new Error(`no confirmation email to ${email} within 30 s`);
-    const box = (await (await fetch(`${baseUrl}/dev/mailbox?to=${encodeURIComponent(email)}`)).json()) as { items?: Array<{ kind: string; text: string }> };
-    token = /\/identity\/confirm\?token=([A-Za-z0-9_-]+)/.exec(box.items?.find((item) => item.kind === 'email-confirmation')?.text ?? '')?.[1];
+    const box = (await (await fetch(`${baseUrl}/dev/mailbox?to=${encodeURIComponent(email)}`)).json()) as {
+      items?: Array<{ kind: string; text: string }>;
+    };
+    token = /\/identity\/confirm\?token=([A-Za-z0-9_-]+)/.exec(
+      box.items?.find((item) => item.kind === 'email-confirmation')?.text ?? '',
+    )?.[1];
   }
   const { customerId } = (await post(baseUrl, '/identity/confirm', { token })) as { customerId: string };
   return { token: (await signIn(baseUrl, email)).token, customerId };

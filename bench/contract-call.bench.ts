@@ -98,7 +98,9 @@ export async function benchContractCall(): Promise<Record<string, unknown>> {
   line(`      ficus bus    ${(asShipped.a / 1_000).toFixed(2)} µs/call (median of ${rounds} rounds × ${iterations})`);
   line(`      CommandBus   ${(asShipped.b / 1_000).toFixed(2)} µs/call`);
   line(`      ratio        ${asShipped.ratio.toFixed(2)}×   (aim ≤ ${CONTRACT_CALL_AIM}×)`);
-  line(`    with an exporter taking every span: ficus bus ${(withExporter.a / 1_000).toFixed(2)} µs/call, ${withExporter.ratio.toFixed(2)}×`);
+  line(
+    `    with an exporter taking every span: ficus bus ${(withExporter.a / 1_000).toFixed(2)} µs/call, ${withExporter.ratio.toFixed(2)}×`,
+  );
   const figures = {
     ficusBusNsPerCall: Math.round(asShipped.a),
     commandBusNsPerCall: Math.round(asShipped.b),

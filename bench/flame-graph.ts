@@ -62,8 +62,17 @@ export function flameFrames(profile: CpuProfile, minShare = 0.002): Frame[] {
       const share = total(id) / busyTotal;
       if (share < minShare) continue;
       const { functionName, url, lineNumber } = byId.get(id)!.callFrame;
-      const where = url ? ` ${url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*?\/(infra|modules|apps|contracts)\//, '$1/')}:${lineNumber + 1}` : '';
-      frames.push({ name: `${functionName || '(anonymous)'}${where}`, kind: kindOf(url, functionName), depth, start: offset, end: offset + share, share });
+      const where = url
+        ? ` ${url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*?\/(infra|modules|apps|contracts)\//, '$1/')}:${lineNumber + 1}`
+        : '';
+      frames.push({
+        name: `${functionName || '(anonymous)'}${where}`,
+        kind: kindOf(url, functionName),
+        depth,
+        start: offset,
+        end: offset + share,
+        share,
+      });
       place(byId.get(id)!.children ?? [], depth + 1, offset);
       offset += share;
     }
@@ -72,8 +81,32 @@ export function flameFrames(profile: CpuProfile, minShare = 0.002): Frame[] {
   return frames;
 }
 
-const KINDS = ['ficus infra', 'ficus modules', 'ficus apps', 'ficus contracts', 'pg, typeorm', 'kafkajs', 'grpc-js, http2', 'other packages', 'node internals', 'native (system calls, V8)', 'garbage collector'];
-const COLORS = ['#2a9d8f', '#52b788', '#95d5b2', '#b7e4c7', '#e9c46a', '#f4a261', '#e76f51', '#d62828', '#8d99ae', '#6d6875', '#b5838d'];
+const KINDS = [
+  'ficus infra',
+  'ficus modules',
+  'ficus apps',
+  'ficus contracts',
+  'pg, typeorm',
+  'kafkajs',
+  'grpc-js, http2',
+  'other packages',
+  'node internals',
+  'native (system calls, V8)',
+  'garbage collector',
+];
+const COLORS = [
+  '#2a9d8f',
+  '#52b788',
+  '#95d5b2',
+  '#b7e4c7',
+  '#e9c46a',
+  '#f4a261',
+  '#e76f51',
+  '#d62828',
+  '#8d99ae',
+  '#6d6875',
+  '#b5838d',
+];
 
 /** A flame graph of `profile` as SVG: every busy call path, root at the bottom, colored by where its code lives. */
 export async function flameGraphSvg(profile: CpuProfile, title: string): Promise<string> {
@@ -85,9 +118,20 @@ export async function flameGraphSvg(profile: CpuProfile, title: string): Promise
     title: { text: title, font: 'Helvetica, Arial, sans-serif' },
     width: 1100,
     height: depth * rowHeight,
-    data: { values: frames.map((frame) => ({ ...frame, label: frame.share > 0.04 ? frame.name.slice(0, Math.floor(frame.share * 160)) : '', percent: `${(frame.share * 100).toFixed(1)} %` })) },
+    data: {
+      values: frames.map((frame) => ({
+        ...frame,
+        label: frame.share > 0.04 ? frame.name.slice(0, Math.floor(frame.share * 160)) : '',
+        percent: `${(frame.share * 100).toFixed(1)} %`,
+      })),
+    },
     encoding: {
-      x: { field: 'start', type: 'quantitative', scale: { domain: [0, 1] }, axis: { format: '%', title: 'share of the process\'s busy samples' } },
+      x: {
+        field: 'start',
+        type: 'quantitative',
+        scale: { domain: [0, 1] },
+        axis: { format: '%', title: "share of the process's busy samples" },
+      },
       y: { field: 'depth', type: 'ordinal', sort: 'descending', axis: null },
     },
     layer: [
@@ -95,11 +139,19 @@ export async function flameGraphSvg(profile: CpuProfile, title: string): Promise
         mark: { type: 'bar', stroke: 'white', strokeWidth: 0.5 },
         encoding: {
           x2: { field: 'end' },
-          color: { field: 'kind', type: 'nominal', scale: { domain: KINDS, range: COLORS }, legend: { title: null, orient: 'bottom', columns: 4 } },
+          color: {
+            field: 'kind',
+            type: 'nominal',
+            scale: { domain: KINDS, range: COLORS },
+            legend: { title: null, orient: 'bottom', columns: 4 },
+          },
           tooltip: [{ field: 'name' }, { field: 'percent' }],
         },
       },
-      { mark: { type: 'text', align: 'left', dx: 2, fontSize: 9, font: 'Helvetica, Arial, sans-serif' }, encoding: { text: { field: 'label' } } },
+      {
+        mark: { type: 'text', align: 'left', dx: 2, fontSize: 9, font: 'Helvetica, Arial, sans-serif' },
+        encoding: { text: { field: 'label' } },
+      },
     ],
   };
   const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: 'none' });

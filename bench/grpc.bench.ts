@@ -9,7 +9,11 @@ import {
   type ServiceDefinition,
   type ServiceError,
 } from '@grpc/grpc-js';
-import { CheckStockRequest, CheckStockResponse, InventoryServiceDefinition } from '@contracts/generated/inventory/inventory';
+import {
+  CheckStockRequest,
+  CheckStockResponse,
+  InventoryServiceDefinition,
+} from '@contracts/generated/inventory/inventory';
 import { InventoryContract, type InventoryApi } from '@contracts/inventory';
 import type { CallContext } from '@contracts/kernel';
 import { ContractBus, type ContractImplementation } from '@infra/messaging';
@@ -96,7 +100,9 @@ export async function benchGrpc(): Promise<Record<string, unknown>> {
     callback(null, levelsOf(call.request.skus));
   rawServer.addService({ checkStock: method } as ServiceDefinition, { checkStock });
   const rawPort = await new Promise<number>((resolve, reject) =>
-    rawServer.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port))),
+    rawServer.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, port) =>
+      error ? reject(error) : resolve(port),
+    ),
   );
   const rawClient = new Client(`127.0.0.1:${rawPort}`, credentials.createInsecure());
 
@@ -165,10 +171,16 @@ export async function benchGrpc(): Promise<Record<string, unknown>> {
     };
     line('(4) a contract call over gRPC on loopback: ficus client → GrpcContractServer → trivial implementation,');
     line('    vs grpc-js directly with the same generated codecs (both in this process, sequential calls)');
-    line(`    ficus          ${figures.ficusUsPerCall} µs/call (median of ${ROUNDS} rounds × ${CALLS_PER_ROUND})   p50 ${figures.latencyUs.ficus.p50} µs   p99 ${figures.latencyUs.ficus.p99} µs`);
-    line(`    raw grpc-js    ${figures.rawGrpcJsUsPerCall} µs/call                            p50 ${figures.latencyUs.rawGrpcJs.p50} µs   p99 ${figures.latencyUs.rawGrpcJs.p99} µs`);
+    line(
+      `    ficus          ${figures.ficusUsPerCall} µs/call (median of ${ROUNDS} rounds × ${CALLS_PER_ROUND})   p50 ${figures.latencyUs.ficus.p50} µs   p99 ${figures.latencyUs.ficus.p99} µs`,
+    );
+    line(
+      `    raw grpc-js    ${figures.rawGrpcJsUsPerCall} µs/call                            p50 ${figures.latencyUs.rawGrpcJs.p50} µs   p99 ${figures.latencyUs.rawGrpcJs.p99} µs`,
+    );
     line(`    ratio          ${figures.ratio}×   (aim ≤ 1.10)`);
-    line(`    CPU per call   ficus ${figures.cpuUsPerCall.ficus} µs, raw ${figures.cpuUsPerCall.rawGrpcJs} µs (client + server) → ${figures.cpuUsPerCall.ratio}×`);
+    line(
+      `    CPU per call   ficus ${figures.cpuUsPerCall.ficus} µs, raw ${figures.cpuUsPerCall.rawGrpcJs} µs (client + server) → ${figures.cpuUsPerCall.ratio}×`,
+    );
     writeResult('grpc', figures);
     return figures;
   } finally {

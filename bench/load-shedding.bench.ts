@@ -31,29 +31,52 @@ export async function benchLoadShedding(): Promise<Record<string, unknown>> {
   const database = await startBenchDatabase('load', Number(process.env.FICUS_BENCH_LOAD_PG_PORT ?? 54379));
   const shops: ShopProcess[] = [];
   try {
-    const config = (name: string) => ({ adminUrl: database.adminUrl, database: name, contextUrls: {}, roleSecret: 'ficus-bench-role-secret', poolSize: 10 });
+    const config = (name: string) => ({
+      adminUrl: database.adminUrl,
+      database: name,
+      contextUrls: {},
+      roleSecret: 'ficus-bench-role-secret',
+      poolSize: 10,
+    });
     await ensureDatabase(database.adminUrl, 'ficus_load');
     await ensureDatabase(database.adminUrl, 'ficus_load_open');
     const gated = await startShopProcess(config('ficus_load'), { LOG_HTTP_REQUESTS: 'false' });
     shops.push(gated);
-    const open = await startShopProcess(config('ficus_load_open'), { LOG_HTTP_REQUESTS: 'false', FICUS_HTTP_MAX_CONCURRENT: '10000', FICUS_HTTP_MAX_QUEUED: '100000' });
+    const open = await startShopProcess(config('ficus_load_open'), {
+      LOG_HTTP_REQUESTS: 'false',
+      FICUS_HTTP_MAX_CONCURRENT: '10000',
+      FICUS_HTTP_MAX_QUEUED: '100000',
+    });
     shops.push(open);
     for (const name of ['ficus_load', 'ficus_load_open']) await plentyOfStock(database.urlOf(name), SKU);
 
     const gatedToken = (await signUp(gated.baseUrl)).token;
     const openToken = (await signUp(open.baseUrl)).token;
-    const capacity = await measure(gated.baseUrl, gatedToken, 'capacity (closed loop, 32 connections)', { connections: 32 });
+    const capacity = await measure(gated.baseUrl, gatedToken, 'capacity (closed loop, 32 connections)', {
+      connections: 32,
+    });
     const levels: LevelResult[] = [capacity];
     for (const factor of [1, 2, 4]) {
       const rate = Math.round(capacity.admittedPerSecond * factor);
-      levels.push(await measure(gated.baseUrl, gatedToken, `${factor}× capacity`, { connections: Math.min(1_000, Math.max(32, rate)), overallRate: rate }));
+      levels.push(
+        await measure(gated.baseUrl, gatedToken, `${factor}× capacity`, {
+          connections: Math.min(1_000, Math.max(32, rate)),
+          overallRate: rate,
+        }),
+      );
     }
     const rate4 = Math.round(capacity.admittedPerSecond * 4);
-    const ungated = await measure(open.baseUrl, openToken, '4× capacity, gate wide open', { connections: Math.min(1_000, Math.max(32, rate4)), overallRate: rate4 });
+    const ungated = await measure(open.baseUrl, openToken, '4× capacity, gate wide open', {
+      connections: Math.min(1_000, Math.max(32, rate4)),
+      overallRate: rate4,
+    });
 
     line('(9) load shedding: POST /orders on the monolith, admission gate at its defaults (64 at once, 128 waiting)');
     for (const r of [...levels, ungated]) {
-      const other = Object.entries(r.otherAnswers).map(([k, n]) => `${n}×${k}`).join(' ') || 'none';
+      const other =
+        Object.entries(r.otherAnswers)
+          .map(([k, n]) => `${n}×${k}`)
+          .join(' ') || 'none';
       line(
         `    ${r.level.padEnd(40)} offered ${String(r.offeredPerSecond).padStart(5)}/s  admitted ${String(r.admittedPerSecond).padStart(5)}/s  ` +
           `shed ${String(r.shedPerSecond).padStart(5)}/s  admitted p50 ${String(r.admittedP50Ms).padStart(5)} ms p99 ${String(r.admittedP99Ms).padStart(5)} ms  other: ${other}`,
@@ -67,7 +90,9 @@ export async function benchLoadShedding(): Promise<Record<string, unknown>> {
       admittedP99At4xGatedOverOpen: round2(at4.admittedP99Ms / Math.max(1, ungated.admittedP99Ms)),
     };
     line(`    admitted throughput at 4× / capacity: ${figures.admittedAt4xOverCapacity} (aim ≥ 0.8: no collapse)`);
-    line(`    admitted p99 at 4×, gate on / gate wide open: ${figures.admittedP99At4xGatedOverOpen} (below 1: shedding keeps latency)`);
+    line(
+      `    admitted p99 at 4×, gate on / gate wide open: ${figures.admittedP99At4xGatedOverOpen} (below 1: shedding keeps latency)`,
+    );
     line(`    → ${writeResult('load-shedding', figures)}`);
     return figures;
   } finally {

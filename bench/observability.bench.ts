@@ -22,7 +22,13 @@ export async function benchObservability(): Promise<Record<string, unknown>> {
   const receiver = await startOtlpReceiver();
   const shops: ShopProcess[] = [];
   try {
-    const config = (name: string) => ({ adminUrl: database.adminUrl, database: name, contextUrls: {}, roleSecret: 'ficus-bench-role-secret', poolSize: 10 });
+    const config = (name: string) => ({
+      adminUrl: database.adminUrl,
+      database: name,
+      contextUrls: {},
+      roleSecret: 'ficus-bench-role-secret',
+      poolSize: 10,
+    });
     for (const name of ['ficus_obs_on', 'ficus_obs_off']) await ensureDatabase(database.adminUrl, name);
     const on = await startShopProcess(config('ficus_obs_on'), {
       LOG_HTTP_REQUESTS: 'false',
@@ -30,7 +36,10 @@ export async function benchObservability(): Promise<Record<string, unknown>> {
       OTEL_BSP_SCHEDULE_DELAY: '1000',
     });
     shops.push(on);
-    const off = await startShopProcess(config('ficus_obs_off'), { LOG_HTTP_REQUESTS: 'false', OTEL_SDK_DISABLED: 'true' });
+    const off = await startShopProcess(config('ficus_obs_off'), {
+      LOG_HTTP_REQUESTS: 'false',
+      OTEL_SDK_DISABLED: 'true',
+    });
     shops.push(off);
     for (const name of ['ficus_obs_on', 'ficus_obs_off']) await plentyOfStock(database.urlOf(name), SKU);
     const tokens = { on: (await signUp(on.baseUrl)).token, off: (await signUp(off.baseUrl)).token };
@@ -40,7 +49,16 @@ export async function benchObservability(): Promise<Record<string, unknown>> {
       const order = round % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const);
       for (const which of order) {
         const shop = which === 'on' ? on : off;
-        const scraping = which === 'on' ? setInterval(() => void fetch(`${shop.operationsUrl}/metrics`).then((r) => r.text()).catch(() => undefined), 1_000) : undefined;
+        const scraping =
+          which === 'on'
+            ? setInterval(
+                () =>
+                  void fetch(`${shop.operationsUrl}/metrics`)
+                    .then((r) => r.text())
+                    .catch(() => undefined),
+                1_000,
+              )
+            : undefined;
         try {
           rounds[which].push(await ordersPerSecond(shop.baseUrl, tokens[which]));
         } finally {
@@ -59,7 +77,9 @@ export async function benchObservability(): Promise<Record<string, unknown>> {
       roundsOff: rounds.off.map(Math.round),
     };
     line('(10) observability on vs off: POST /orders per second on the monolith, closed loop, 16 connections');
-    line(`    tracing exported + /metrics scraped every 1 s: ${figures.onPerSecond}/s   tracing off, never scraped: ${figures.offPerSecond}/s`);
+    line(
+      `    tracing exported + /metrics scraped every 1 s: ${figures.onPerSecond}/s   tracing off, never scraped: ${figures.offPerSecond}/s`,
+    );
     line(`    ratio on/off: ${figures.ratio} (aim ≥ 0.85); ${figures.spansExported} spans exported`);
     line(`    → ${writeResult('observability', figures)}`);
     return figures;

@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import { ensureDatabase, inPipelinedTransaction, type PipelinedTransaction } from '@infra/persistence';
 import { KeyEncryption } from '@infra/security';
-import { CONCURRENCY, ONE_AT_A_TIME_ORDERS, ORDERS_PER_ROUND, PACED_ORDERS, ROUNDS, WARM_UP_ORDERS } from './bench-scale';
+import {
+  CONCURRENCY,
+  ONE_AT_A_TIME_ORDERS,
+  ORDERS_PER_ROUND,
+  PACED_ORDERS,
+  ROUNDS,
+  WARM_UP_ORDERS,
+} from './bench-scale';
 import { line, median, percentile, writeResult } from './measure';
 import { seconds, ticksOf } from './process-cpu';
 import { round, ShopBench, SKU, type RoundResult } from './topology-shop';
@@ -38,9 +45,16 @@ export async function benchOrderThroughput(): Promise<Record<string, unknown>> {
     await ensureDatabase(bench.database.adminUrl, rawDatabase);
     const migrator = await bench.start('monolith', { monolithDatabase: rawDatabase });
     await migrator.launched.stop();
-    raw = new Pool({ connectionString: bench.database.urlOf(rawDatabase), max: CONCURRENCY + 4, pipeline: true } as never);
+    raw = new Pool({
+      connectionString: bench.database.urlOf(rawDatabase),
+      max: CONCURRENCY + 4,
+      pipeline: true,
+    } as never);
     const customerId = randomUUID();
-    await raw.query('INSERT INTO notifications.recipients (customer_id, email) VALUES ($1, $2)', [customerId, 'bench@example.com']);
+    await raw.query('INSERT INTO notifications.recipients (customer_id, email) VALUES ($1, $2)', [
+      customerId,
+      'bench@example.com',
+    ]);
     await raw.query('UPDATE inventory.stock SET on_hand = 100000000, reserved = 0 WHERE sku = $1', [SKU]);
 
     await round(monolith, WARM_UP_ORDERS, postgres, { concurrency: CONCURRENCY });
@@ -85,23 +99,44 @@ export async function benchOrderThroughput(): Promise<Record<string, unknown>> {
         },
       },
       latencyMs: {
-        oneAtATime: { p50: round1(percentile(oneAtATime.latenciesMs, 50)), p99: round1(percentile(oneAtATime.latenciesMs, 99)) },
-        halfCapacity: { ordersPerSecond: round1(halfRate), p50: round1(percentile(paced.latenciesMs, 50)), p99: round1(percentile(paced.latenciesMs, 99)) },
-        saturated: { concurrency: CONCURRENCY, p50: round1(percentile(saturated, 50)), p99: round1(percentile(saturated, 99)) },
+        oneAtATime: {
+          p50: round1(percentile(oneAtATime.latenciesMs, 50)),
+          p99: round1(percentile(oneAtATime.latenciesMs, 99)),
+        },
+        halfCapacity: {
+          ordersPerSecond: round1(halfRate),
+          p50: round1(percentile(paced.latenciesMs, 50)),
+          p99: round1(percentile(paced.latenciesMs, 99)),
+        },
+        saturated: {
+          concurrency: CONCURRENCY,
+          p50: round1(percentile(saturated, 50)),
+          p99: round1(percentile(saturated, 99)),
+        },
       },
       aims: ORDER_AIMS,
     };
-    line('(2) orders CONFIRMED per second: the monolith as a process vs the saga\'s SQL issued bare with pg (pipelined like ficus)');
-    line(`    ficus monolith   ${figures.ficusConfirmedPerSecond} orders/s (HTTP in, saga through outbox, dispatcher and inboxes; aim ≥ ${ORDER_AIMS.confirmedPerSecond})`);
+    line(
+      "(2) orders CONFIRMED per second: the monolith as a process vs the saga's SQL issued bare with pg (pipelined like ficus)",
+    );
+    line(
+      `    ficus monolith   ${figures.ficusConfirmedPerSecond} orders/s (HTTP in, saga through outbox, dispatcher and inboxes; aim ≥ ${ORDER_AIMS.confirmedPerSecond})`,
+    );
     line(`    raw pg           ${figures.rawPgSagaOrdersPerSecond} orders/s (the same transactions, no framework)`);
     line(`    ratio            ${figures.ratio}   (aim ≥ ${ORDER_AIMS.ratioToBareSql})`);
     line(
       `    CPU per order    ficus ${figures.cpuMsPerOrder.ficus.process} ms + PostgreSQL ${figures.cpuMsPerOrder.ficus.postgres} ms; raw pg ${figures.cpuMsPerOrder.rawPg.process} ms + PostgreSQL ${figures.cpuMsPerOrder.rawPg.postgres} ms`,
     );
     line('(3) POST /orders → CONFIRMED latency on the monolith');
-    line(`    one at a time    p50 ${figures.latencyMs.oneAtATime.p50} ms   p99 ${figures.latencyMs.oneAtATime.p99} ms   (aim p50 ≤ ${ORDER_AIMS.oneAtATimeMs.p50}, p99 ≤ ${ORDER_AIMS.oneAtATimeMs.p99})`);
-    line(`    at half capacity (${figures.latencyMs.halfCapacity.ordersPerSecond}/s) p50 ${figures.latencyMs.halfCapacity.p50} ms   p99 ${figures.latencyMs.halfCapacity.p99} ms`);
-    line(`    saturated (${CONCURRENCY} posting at once, a backlog builds) p50 ${figures.latencyMs.saturated.p50} ms   p99 ${figures.latencyMs.saturated.p99} ms`);
+    line(
+      `    one at a time    p50 ${figures.latencyMs.oneAtATime.p50} ms   p99 ${figures.latencyMs.oneAtATime.p99} ms   (aim p50 ≤ ${ORDER_AIMS.oneAtATimeMs.p50}, p99 ≤ ${ORDER_AIMS.oneAtATimeMs.p99})`,
+    );
+    line(
+      `    at half capacity (${figures.latencyMs.halfCapacity.ordersPerSecond}/s) p50 ${figures.latencyMs.halfCapacity.p50} ms   p99 ${figures.latencyMs.halfCapacity.p99} ms`,
+    );
+    line(
+      `    saturated (${CONCURRENCY} posting at once, a backlog builds) p50 ${figures.latencyMs.saturated.p50} ms   p99 ${figures.latencyMs.saturated.p99} ms`,
+    );
     writeResult('order-throughput', figures);
     return figures;
   } catch (error) {
@@ -119,7 +154,13 @@ interface RawRound {
   readonly cpuTicks: { readonly client: number; readonly postgres: number };
 }
 
-async function rawRound(raw: Pool, customerId: string, orders: number, postgres: ShopBench['postgres'], database: string): Promise<RawRound> {
+async function rawRound(
+  raw: Pool,
+  customerId: string,
+  orders: number,
+  postgres: ShopBench['postgres'],
+  database: string,
+): Promise<RawRound> {
   const before = { client: ticksOf(process.pid)!.own, postgres: await postgres.snapshot() };
   const started = performance.now();
   let next = 0;
@@ -136,11 +177,15 @@ async function rawRound(raw: Pool, customerId: string, orders: number, postgres:
   return {
     orders,
     ordersPerSecond: orders / (elapsed / 1_000),
-    cpuTicks: { client: after.client - before.client, postgres: postgres.ticksBetween(before.postgres, after.postgres, new Set([database])) },
+    cpuTicks: {
+      client: after.client - before.client,
+      postgres: postgres.ticksBetween(before.postgres, after.postgres, new Set([database])),
+    },
   };
 }
 
-const EVENT_COLUMNS = 'message_id, type, version, aggregate_id, correlation_id, causation_id, traceparent, payload, occurred_at, published_at';
+const EVENT_COLUMNS =
+  'message_id, type, version, aggregate_id, correlation_id, causation_id, traceparent, payload, occurred_at, published_at';
 /** A card token as the vault stores it (sealing costs microseconds of the client's CPU; the bare saga skips it). */
 const SEALED_TOKEN = KeyEncryption.fromEnv({}).seal('tok_visa', 'payments.payment_methods:bench');
 
@@ -166,34 +211,72 @@ async function rawSaga(raw: Pool, customerId: string): Promise<void> {
     const id = randomUUID();
     if (!extra.private) sent.push(`${table}|${id}`);
     const columns = extra.version === undefined ? EVENT_COLUMNS : `${EVENT_COLUMNS}, stream_version`;
-    const values = [id, type, extra.eventVersion ?? 1, orderId, orderId, randomUUID(), null, JSON.stringify(payload), at()];
+    const values = [
+      id,
+      type,
+      extra.eventVersion ?? 1,
+      orderId,
+      orderId,
+      randomUUID(),
+      null,
+      JSON.stringify(payload),
+      at(),
+    ];
     const placeholders = `$1, $2, $3, $4, $5, $6, $7, $8, $9, ${extra.private ? 'now()' : 'NULL'}${extra.version === undefined ? '' : ', $10'}`;
-    tx.defer(`INSERT INTO ${table} (${columns}) VALUES (${placeholders})`, extra.version === undefined ? values : [...values, extra.version]);
+    tx.defer(
+      `INSERT INTO ${table} (${columns}) VALUES (${placeholders})`,
+      extra.version === undefined ? values : [...values, extra.version],
+    );
   };
   /** A consumer's transaction: BEGIN and the inbox row leave together, the handler follows. */
   const consume = (schema: string, work: (tx: PipelinedTransaction) => Promise<void>) =>
     inPipelinedTransaction(raw, async (tx) => {
-      await tx.query(`INSERT INTO ${schema}.inbox (message_id, consumer) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1`, [randomUUID(), `${schema}:bench`]);
+      await tx.query(
+        `INSERT INTO ${schema}.inbox (message_id, consumer) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1`,
+        [randomUUID(), `${schema}:bench`],
+      );
       await work(tx);
     });
   const recordStep = (types: Array<[string, number]>) =>
     consume('ordering', async (tx) => {
       await Promise.all([
         tx.query("SELECT pg_advisory_xact_lock(hashtext('ordering.order:' || $1))", [orderId]),
-        tx.query('SELECT type, payload, stream_version, occurred_at FROM ordering.order_events WHERE aggregate_id = $1 ORDER BY stream_version', [orderId]),
+        tx.query(
+          'SELECT type, payload, stream_version, occurred_at FROM ordering.order_events WHERE aggregate_id = $1 ORDER BY stream_version',
+          [orderId],
+        ),
       ]);
       for (const [type, version] of types) {
-        event(tx, 'ordering.order_events', type, { orderId }, { version, private: type !== 'ordering.order-confirmed' });
-        tx.defer('UPDATE ordering.order_history SET updated_at = now(), last_version = $2 WHERE order_id = $1 AND last_version < $2', [orderId, version]);
+        event(
+          tx,
+          'ordering.order_events',
+          type,
+          { orderId },
+          { version, private: type !== 'ordering.order-confirmed' },
+        );
+        tx.defer(
+          'UPDATE ordering.order_history SET updated_at = now(), last_version = $2 WHERE order_id = $1 AND last_version < $2',
+          [orderId, version],
+        );
       }
     });
 
   // the edge has payments hold the card (ADR 0037); placing: the price, then the order's stream and its history row
   const paymentMethodId = randomUUID();
-  await raw.query('INSERT INTO payments.payment_methods (id, customer_id, sealed_token) VALUES ($1, $2, $3)', [paymentMethodId, customerId, SEALED_TOKEN]);
+  await raw.query('INSERT INTO payments.payment_methods (id, customer_id, sealed_token) VALUES ($1, $2, $3)', [
+    paymentMethodId,
+    customerId,
+    SEALED_TOKEN,
+  ]);
   await raw.query('SELECT sku, name, price_minor, currency FROM catalog.products WHERE sku = ANY($1::text[])', [[SKU]]);
   await inPipelinedTransaction(raw, async (tx) => {
-    event(tx, 'ordering.order_events', 'ordering.order-created', { orderId, customerId, items: JSON.parse(lines), total, paymentMethodId }, { version: 1, eventVersion: 2 });
+    event(
+      tx,
+      'ordering.order_events',
+      'ordering.order-created',
+      { orderId, customerId, items: JSON.parse(lines), total, paymentMethodId },
+      { version: 1, eventVersion: 2 },
+    );
     tx.defer(
       `INSERT INTO ordering.order_history (order_id, customer_id, status, total_minor, currency, item_count, created_at, updated_at, last_version)
        VALUES ($1, $2, 'PENDING', 1290, 'EUR', 1, now(), now(), 1) ON CONFLICT (order_id) DO NOTHING`,
@@ -203,15 +286,27 @@ async function rawSaga(raw: Pool, customerId: string): Promise<void> {
   // inventory reserves
   await consume('inventory', async (tx) => {
     await Promise.all([
-      tx.query(`INSERT INTO inventory.reservations (order_id, status, lines) VALUES ($1, 'RESERVED', $2) ON CONFLICT (order_id) DO NOTHING RETURNING order_id`, [orderId, lines]),
-      tx.query('SELECT sku, on_hand - reserved AS available, reserved FROM inventory.stock WHERE sku = ANY($1::text[]) ORDER BY sku FOR UPDATE', [[SKU]]),
+      tx.query(
+        `INSERT INTO inventory.reservations (order_id, status, lines) VALUES ($1, 'RESERVED', $2) ON CONFLICT (order_id) DO NOTHING RETURNING order_id`,
+        [orderId, lines],
+      ),
+      tx.query(
+        'SELECT sku, on_hand - reserved AS available, reserved FROM inventory.stock WHERE sku = ANY($1::text[]) ORDER BY sku FOR UPDATE',
+        [[SKU]],
+      ),
     ]);
-    tx.defer('INSERT INTO inventory.stock (sku, on_hand, reserved) VALUES ($1, 100000000, 1) ON CONFLICT (sku) DO UPDATE SET reserved = stock.reserved + 1, updated_at = now()', [SKU]);
+    tx.defer(
+      'INSERT INTO inventory.stock (sku, on_hand, reserved) VALUES ($1, 100000000, 1) ON CONFLICT (sku) DO UPDATE SET reserved = stock.reserved + 1, updated_at = now()',
+      [SKU],
+    );
     event(tx, 'inventory.outbox', 'inventory.stock-reserved', { orderId, items: JSON.parse(lines) });
   });
   // payments learns the price and the payment method the order takes, then the reservation, and charges
   await consume('payments', async (tx) => {
-    tx.defer('UPDATE payments.payment_methods SET order_id = $1 WHERE id = $3 AND customer_id = $2 AND order_id IS NULL AND sealed_token IS NOT NULL', [orderId, customerId, paymentMethodId]);
+    tx.defer(
+      'UPDATE payments.payment_methods SET order_id = $1 WHERE id = $3 AND customer_id = $2 AND order_id IS NULL AND sealed_token IS NOT NULL',
+      [orderId, customerId, paymentMethodId],
+    );
     tx.defer(
       `INSERT INTO payments.payments (order_id, amount_minor, currency, payment_method_id, status) VALUES ($1, 1290, 'EUR', $2, 'PENDING') ON CONFLICT (order_id) DO NOTHING`,
       [orderId, paymentMethodId],
@@ -222,14 +317,26 @@ async function rawSaga(raw: Pool, customerId: string): Promise<void> {
   await consume('payments', async (tx) => {
     tx.defer(`UPDATE payments.payments SET stock_reserved = true, updated_at = now() WHERE order_id = $1`, [orderId]);
     await tx.query('SELECT * FROM payments.payments WHERE order_id = $1 FOR UPDATE', [orderId]);
-    await tx.query('SELECT sealed_token FROM payments.payment_methods WHERE id = $1 AND order_id = $2 AND sealed_token IS NOT NULL', [paymentMethodId, orderId]);
-    await raw.query('SELECT outcome, reference, reason FROM payments.fake_provider_charges WHERE idempotency_key = $1', [`order:${orderId}`]);
+    await tx.query(
+      'SELECT sealed_token FROM payments.payment_methods WHERE id = $1 AND order_id = $2 AND sealed_token IS NOT NULL',
+      [paymentMethodId, orderId],
+    );
+    await raw.query(
+      'SELECT outcome, reference, reason FROM payments.fake_provider_charges WHERE idempotency_key = $1',
+      [`order:${orderId}`],
+    );
     await raw.query(
       `INSERT INTO payments.fake_provider_charges (idempotency_key, amount_minor, currency, outcome, reference) VALUES ($1, 1290, 'EUR', 'approved', 'ref') ON CONFLICT DO NOTHING`,
       [`order:${orderId}`],
     );
-    tx.defer(`UPDATE payments.payments SET status = 'COMPLETED', provider_reference = 'ref', token = NULL, updated_at = now() WHERE order_id = $1`, [orderId]);
-    tx.defer('UPDATE payments.payment_methods SET sealed_token = NULL WHERE order_id = $1 AND sealed_token IS NOT NULL', [orderId]);
+    tx.defer(
+      `UPDATE payments.payments SET status = 'COMPLETED', provider_reference = 'ref', token = NULL, updated_at = now() WHERE order_id = $1`,
+      [orderId],
+    );
+    tx.defer(
+      'UPDATE payments.payment_methods SET sealed_token = NULL WHERE order_id = $1 AND sealed_token IS NOT NULL',
+      [orderId],
+    );
     event(tx, 'payments.outbox', 'payments.payment-completed', { orderId, amount: total, providerReference: 'ref' });
   });
   await recordStep([['ordering.payment-completed', 3]]);
@@ -251,10 +358,21 @@ async function rawSaga(raw: Pool, customerId: string): Promise<void> {
   ]);
   // inventory commits the reservation; notifications write the email
   await consume('inventory', async (tx) => {
-    await tx.query('SELECT order_id, status, lines, unavailable_skus FROM inventory.reservations WHERE order_id = $1 FOR UPDATE', [orderId]);
-    await tx.query('SELECT sku, on_hand - reserved AS available, reserved FROM inventory.stock WHERE sku = ANY($1::text[]) ORDER BY sku FOR UPDATE', [[SKU]]);
-    tx.defer('UPDATE inventory.stock SET on_hand = on_hand - 1, reserved = reserved - 1, updated_at = now() WHERE sku = $1', [SKU]);
-    tx.defer(`UPDATE inventory.reservations SET status = 'COMMITTED', committed_at = now() WHERE order_id = $1`, [orderId]);
+    await tx.query(
+      'SELECT order_id, status, lines, unavailable_skus FROM inventory.reservations WHERE order_id = $1 FOR UPDATE',
+      [orderId],
+    );
+    await tx.query(
+      'SELECT sku, on_hand - reserved AS available, reserved FROM inventory.stock WHERE sku = ANY($1::text[]) ORDER BY sku FOR UPDATE',
+      [[SKU]],
+    );
+    tx.defer(
+      'UPDATE inventory.stock SET on_hand = on_hand - 1, reserved = reserved - 1, updated_at = now() WHERE sku = $1',
+      [SKU],
+    );
+    tx.defer(`UPDATE inventory.reservations SET status = 'COMMITTED', committed_at = now() WHERE order_id = $1`, [
+      orderId,
+    ]);
   });
   await consume('notifications', async (tx) => {
     await tx.query('SELECT email FROM notifications.recipients WHERE customer_id = $1', [customerId]);
@@ -271,7 +389,8 @@ async function rawSaga(raw: Pool, customerId: string): Promise<void> {
       const [table, id] = entry.split('|');
       byTable.set(table, [...(byTable.get(table) ?? []), id]);
     }
-    for (const [table, ids] of byTable) tx.defer(`UPDATE ${table} SET published_at = now() WHERE message_id = ANY($1::uuid[])`, [ids]);
+    for (const [table, ids] of byTable)
+      tx.defer(`UPDATE ${table} SET published_at = now() WHERE message_id = ANY($1::uuid[])`, [ids]);
   });
 }
 
@@ -286,4 +405,3 @@ function round1(n: number): number {
 function round2(n: number): number {
   return Math.round(n * 100) / 100;
 }
-

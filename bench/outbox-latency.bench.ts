@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Envelope } from '@contracts/kernel';
-import { FanOutPublisher, InProcessEventTransport, Outbox, OutboxDispatcher, OutboxRelay, type EventDelivery, type EventPublisher } from '@infra/messaging';
+import {
+  FanOutPublisher,
+  InProcessEventTransport,
+  Outbox,
+  OutboxDispatcher,
+  OutboxRelay,
+  type EventDelivery,
+  type EventPublisher,
+} from '@infra/messaging';
 import { ensureTopics, KafkaEventConsumer, KafkaEventPublisher } from '@infra/messaging/kafka';
 import { UnitOfWork } from '@infra/persistence';
 import { openScratchOutbox, startBenchDatabase, type BenchDatabase } from './bench-database';
@@ -29,10 +37,22 @@ interface ProducingContext {
  * A context's outbox as ContextRuntime wires it: the dispatcher hands what a transaction committed
  * to `local` subscribers (and `remote`, the broker) right after the commit; the relay sweeps.
  */
-async function producingContext(database: BenchDatabase, context: string, local: EventPublisher, remote?: EventPublisher): Promise<ProducingContext> {
+async function producingContext(
+  database: BenchDatabase,
+  context: string,
+  local: EventPublisher,
+  remote?: EventPublisher,
+): Promise<ProducingContext> {
   const { dataSource, url } = await openScratchOutbox(database, 'ficus_bench_outbox_latency', context);
   const uow = new UnitOfWork(context, dataSource);
-  const dispatcher = new OutboxDispatcher({ context, table: 'outbox', dataSource, local, remote, leftToRelay: () => relay.wake() });
+  const dispatcher = new OutboxDispatcher({
+    context,
+    table: 'outbox',
+    dataSource,
+    local,
+    remote,
+    leftToRelay: () => relay.wake(),
+  });
   const relay: OutboxRelay = new OutboxRelay({
     context,
     dataSource,
@@ -108,7 +128,9 @@ export async function benchOutboxLatency(): Promise<Record<string, unknown>> {
       const started = Date.now();
       while (!ids.every((id) => delivered.has(id))) {
         if (Date.now() - started > timeoutMs) {
-          throw new Error(`benchmark: ${ids.filter((id) => !delivered.has(id)).length} events not delivered within ${timeoutMs} ms`);
+          throw new Error(
+            `benchmark: ${ids.filter((id) => !delivered.has(id)).length} events not delivered within ${timeoutMs} ms`,
+          );
         }
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
@@ -149,7 +171,11 @@ export async function benchOutboxLatency(): Promise<Record<string, unknown>> {
       }
     }
     const ms = (n: number) => Math.round(n * 100) / 100;
-    const summary = (values: number[]) => ({ p50: ms(percentile(values, 50)), p99: ms(percentile(values, 99)), max: ms(Math.max(...values)) });
+    const summary = (values: number[]) => ({
+      p50: ms(percentile(values, 50)),
+      p99: ms(percentile(values, 99)),
+      max: ms(Math.max(...values)),
+    });
     const figures = {
       events: EVENTS,
       gapMs: GAP_MS,
@@ -157,8 +183,12 @@ export async function benchOutboxLatency(): Promise<Record<string, unknown>> {
       ratioP50: Number((percentile(overKafka, 50) / percentile(inProcess, 50)).toFixed(2)),
     };
     line(`(6) outbox commit → consumer handler, ${EVENTS} events one every ${GAP_MS} ms, each its own transaction`);
-    line(`    in-process     p50 ${figures.latencyMs.inProcess.p50} ms   p99 ${figures.latencyMs.inProcess.p99} ms   max ${figures.latencyMs.inProcess.max} ms   (monolith: OutboxDispatcher after the commit → InProcessEventTransport)`);
-    line(`    over Kafka     p50 ${figures.latencyMs.kafka.p50} ms   p99 ${figures.latencyMs.kafka.p99} ms   max ${figures.latencyMs.kafka.max} ms   (OutboxDispatcher → KafkaEventPublisher → KafkaEventConsumer)`);
+    line(
+      `    in-process     p50 ${figures.latencyMs.inProcess.p50} ms   p99 ${figures.latencyMs.inProcess.p99} ms   max ${figures.latencyMs.inProcess.max} ms   (monolith: OutboxDispatcher after the commit → InProcessEventTransport)`,
+    );
+    line(
+      `    over Kafka     p50 ${figures.latencyMs.kafka.p50} ms   p99 ${figures.latencyMs.kafka.p99} ms   max ${figures.latencyMs.kafka.max} ms   (OutboxDispatcher → KafkaEventPublisher → KafkaEventConsumer)`,
+    );
     line(`    Kafka / in-process at p50   ${figures.ratioP50}×`);
     writeResult('outbox-latency', figures);
     return figures;
@@ -168,7 +198,9 @@ export async function benchOutboxLatency(): Promise<Record<string, unknown>> {
     for (const producer of contexts) await producer.relay.stop();
     await publisher.close();
     for (const producer of contexts) await producer.uow.dataSource.destroy().catch(() => undefined);
-    await dropNamespace(kafka, namespace).catch((error: unknown) => line(`    (could not delete the bench's Kafka topics: ${String(error)})`));
+    await dropNamespace(kafka, namespace).catch((error: unknown) =>
+      line(`    (could not delete the bench's Kafka topics: ${String(error)})`),
+    );
     await database.stop();
   }
 }

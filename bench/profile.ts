@@ -47,7 +47,8 @@ async function main(): Promise<void> {
   let shop: ChildProcess | undefined;
   try {
     const port = topology === 'split' ? 3000 : 3090;
-    if (await acceptsConnections('127.0.0.1', port)) throw new Error(`port ${port} is taken: stop what runs there (npm start, npm run start:split) first`);
+    if (await acceptsConnections('127.0.0.1', port))
+      throw new Error(`port ${port} is taken: stop what runs there (npm start, npm run start:split) first`);
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       DATABASE_URL: database.urlOf('postgres'),
@@ -63,8 +64,15 @@ async function main(): Promise<void> {
       FICUS_PROFILE_DIR: profiles,
       ...(kafka ? { KAFKA_BROKERS: benchKafkaBrokers().join(',') } : {}),
     };
-    const entry = topology === 'split' ? ['infra/deploy/local/start-topology.ts', '--topology', 'split'] : ['apps/monolith/src/main.ts'];
-    shop = spawn(process.execPath, ['-r', '@swc-node/register', ...entry], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const entry =
+      topology === 'split'
+        ? ['infra/deploy/local/start-topology.ts', '--topology', 'split']
+        : ['apps/monolith/src/main.ts'];
+    shop = spawn(process.execPath, ['-r', '@swc-node/register', ...entry], {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     shop.stdout?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
     shop.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
@@ -86,23 +94,44 @@ async function main(): Promise<void> {
     processes.forEach((pid) => process.kill(pid, 'SIGUSR2'));
     const used = processes.map((pid, i) => ticksOf(pid)!.own - before[i]);
     const placed = orders;
-    await until(() => readdirSync(profiles).filter((file) => file.endsWith('.cpuprofile')).length >= processes.length, 30_000);
+    await until(
+      () => readdirSync(profiles).filter((file) => file.endsWith('.cpuprofile')).length >= processes.length,
+      30_000,
+    );
 
     mkdirSync(OUT, { recursive: true });
     const summary: Record<string, unknown> = {};
-    for (const [i, file] of readdirSync(profiles).filter((name) => name.endsWith('.cpuprofile')).sort().entries()) {
+    for (const [i, file] of readdirSync(profiles)
+      .filter((name) => name.endsWith('.cpuprofile'))
+      .sort()
+      .entries()) {
       const profile = JSON.parse(readFileSync(join(profiles, file), 'utf8')) as CpuProfile;
       const target = file.replace(/-\d+\.cpuprofile$/, '');
       const pid = Number(/-(\d+)\.cpuprofile$/.exec(file)![1]);
-      const cpuMsPerOrder = Math.round(((seconds(used[processes.indexOf(pid)] ?? used[i]) * 1_000) / placed) * 100) / 100;
+      const cpuMsPerOrder =
+        Math.round(((seconds(used[processes.indexOf(pid)] ?? used[i]) * 1_000) / placed) * 100) / 100;
       const svg = join(OUT, `${label}-${topology}-${target}.svg`);
-      writeFileSync(svg, await flameGraphSvg(profile, `${label}: ${topology}, process ${target}, ${cpuMsPerOrder} ms CPU per order`));
-      const shares = sharesByKind(profile).map(({ kind, share }) => ({ kind, percent: Math.round(share * 1_000) / 10 }));
+      writeFileSync(
+        svg,
+        await flameGraphSvg(profile, `${label}: ${topology}, process ${target}, ${cpuMsPerOrder} ms CPU per order`),
+      );
+      const shares = sharesByKind(profile).map(({ kind, share }) => ({
+        kind,
+        percent: Math.round(share * 1_000) / 10,
+      }));
       summary[target] = { cpuMsPerOrder, busyShares: shares };
-      line(`${target}: ${cpuMsPerOrder} ms CPU per order; ${shares.slice(0, 5).map((s) => `${s.kind} ${s.percent} %`).join(', ')} → ${svg}`);
+      line(
+        `${target}: ${cpuMsPerOrder} ms CPU per order; ${shares
+          .slice(0, 5)
+          .map((s) => `${s.kind} ${s.percent} %`)
+          .join(', ')} → ${svg}`,
+      );
     }
     const result = join(__dirname, 'results', `profile-${label}-${topology}.json`);
-    writeFileSync(result, `${JSON.stringify({ label, topology, root: root === resolve(__dirname, '..') ? '.' : root, windowSeconds, ordersConfirmed: placed, processes: summary }, null, 2)}\n`);
+    writeFileSync(
+      result,
+      `${JSON.stringify({ label, topology, root: root === resolve(__dirname, '..') ? '.' : root, windowSeconds, ordersConfirmed: placed, processes: summary }, null, 2)}\n`,
+    );
     line(`${placed} orders posted and CONFIRMED in ${windowSeconds} s → ${result}`);
   } finally {
     if (shop && shop.exitCode === null) {
@@ -163,7 +192,9 @@ async function confirmed(url: string): Promise<number> {
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
-    const { rows } = await client.query<{ n: number }>("SELECT count(*)::int AS n FROM ordering.order_events WHERE type = 'ordering.order-confirmed'");
+    const { rows } = await client.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM ordering.order_events WHERE type = 'ordering.order-confirmed'",
+    );
     return rows[0].n;
   } finally {
     await client.end();

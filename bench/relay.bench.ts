@@ -100,7 +100,9 @@ export async function benchRelay(): Promise<Record<string, unknown>> {
       await relay.flush();
       const elapsed = performance.now() - started;
       publishShares.push(publishMs / elapsed);
-      const [{ pending }] = (await outbox.query('SELECT count(*)::int AS pending FROM outbox WHERE published_at IS NULL')) as Array<{
+      const [{ pending }] = (await outbox.query(
+        'SELECT count(*)::int AS pending FROM outbox WHERE published_at IS NULL',
+      )) as Array<{
         pending: number;
       }>;
       if (pending !== 0) throw new Error(`the relay left ${pending} rows unsent`);
@@ -137,9 +139,15 @@ export async function benchRelay(): Promise<Record<string, unknown>> {
       relayTimeInKafkaPublish: Number(median(publishShares).toFixed(3)),
       roundsMs: { relay: result.roundsA.map(Math.round), rawKafkajs: result.roundsB.map(Math.round) },
     };
-    line(`(5) outbox relay to Kafka vs a plain kafkajs producer: ${RECORDS} records, batches of ${BATCH}, acks -1, idempotent`);
-    line(`    ficus relay    ${figures.relayRecordsPerSecond} records/s (committed rows until all marked sent; median of ${ROUNDS} rounds)`);
-    line(`                   of which ${Math.round(figures.relayTimeInKafkaPublish * 100)} % handing batches to Kafka (claims and marks overlap it)`);
+    line(
+      `(5) outbox relay to Kafka vs a plain kafkajs producer: ${RECORDS} records, batches of ${BATCH}, acks -1, idempotent`,
+    );
+    line(
+      `    ficus relay    ${figures.relayRecordsPerSecond} records/s (committed rows until all marked sent; median of ${ROUNDS} rounds)`,
+    );
+    line(
+      `                   of which ${Math.round(figures.relayTimeInKafkaPublish * 100)} % handing batches to Kafka (claims and marks overlap it)`,
+    );
     line(`    raw kafkajs    ${figures.rawKafkajsRecordsPerSecond} records/s (the same records, send only)`);
     line(`    ratio          ${figures.ratio}   (aim ≥ 0.7)`);
     writeResult('relay', figures);
@@ -148,7 +156,9 @@ export async function benchRelay(): Promise<Record<string, unknown>> {
     await producer?.disconnect().catch(() => undefined);
     await publisher?.close();
     await dataSource?.destroy().catch(() => undefined);
-    await dropNamespace(kafka, namespace).catch((error: unknown) => line(`    (could not delete the bench's Kafka topics: ${String(error)})`));
+    await dropNamespace(kafka, namespace).catch((error: unknown) =>
+      line(`    (could not delete the bench's Kafka topics: ${String(error)})`),
+    );
     await database.stop();
   }
 }

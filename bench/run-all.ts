@@ -51,7 +51,9 @@ function benchmark(name: BenchmarkName): () => Promise<unknown> {
 
 async function main(): Promise<void> {
   const { line } = require('./measure') as typeof import('./measure');
-  line(`ficus benchmarks${smoke ? ' (smoke: small counts, figures not kept, no aim checked)' : ''} — node ${process.version}, ${new Date().toISOString()}`);
+  line(
+    `ficus benchmarks${smoke ? ' (smoke: small counts, figures not kept, no aim checked)' : ''} — node ${process.version}, ${new Date().toISOString()}`,
+  );
   line('ratios are measured side by side in one run; absolute times wander on shared machines');
   for (const name of only ? [only] : BENCHMARKS) {
     line('');

@@ -1,7 +1,18 @@
 import { ORDERS_PER_ROUND, ROUNDS, WARM_UP_ORDERS, PACED_ORDERS, CONCURRENCY, READS } from './bench-scale';
 import { line, median, percentile, writeResult } from './measure';
 import { seconds } from './process-cpu';
-import { deadLetters, idleCores, placeOne, readRound, round, ShopBench, type ReadResult, type RoundResult, type Shop, type TopologyName } from './topology-shop';
+import {
+  deadLetters,
+  idleCores,
+  placeOne,
+  readRound,
+  round,
+  ShopBench,
+  type ReadResult,
+  type RoundResult,
+  type Shop,
+  type TopologyName,
+} from './topology-shop';
 
 /**
  * (7) The same shop as one process (monolith.yaml) and as split services (split.yaml: a gateway
@@ -28,7 +39,10 @@ export async function benchSplit(): Promise<Record<string, unknown>> {
     const start = (name: TopologyName) => bench.start(name);
     const readsOf = async (shop: Shop): Promise<Record<ReadName, ReadResult>> => {
       const orderId = await placeOne(shop);
-      const paths: Record<ReadName, string> = { products: '/catalog/products?pageSize=20', orderDetails: `/orders/${orderId}/details` };
+      const paths: Record<ReadName, string> = {
+        products: '/catalog/products?pageSize=20',
+        orderDetails: `/orders/${orderId}/details`,
+      };
       const result = {} as Record<ReadName, ReadResult>;
       for (const name of Object.keys(paths) as ReadName[]) {
         await readRound(shop, paths[name], Math.ceil(READS / 10), postgres); // warm up
@@ -36,7 +50,9 @@ export async function benchSplit(): Promise<Record<string, unknown>> {
       }
       return result;
     };
-    line(`(7) monolith vs split services, both as processes, the same load: ${ORDERS_PER_ROUND} orders × ${ROUNDS} rounds, ${CONCURRENCY} posted at a time`);
+    line(
+      `(7) monolith vs split services, both as processes, the same load: ${ORDERS_PER_ROUND} orders × ${ROUNDS} rounds, ${CONCURRENCY} posted at a time`,
+    );
     const startupSeconds: Partial<Record<TopologyName, number>> = {};
     const timed = async (name: TopologyName) => {
       const startedAt = performance.now();
@@ -50,26 +66,34 @@ export async function benchSplit(): Promise<Record<string, unknown>> {
     const results: Record<TopologyName, RoundResult[]> = { monolith: [], split: [] };
     const monolith = await timed('monolith');
     // warm up: JIT and pools, and in split the Kafka consumer groups with their partitions
-    const warmUp: Partial<Record<TopologyName, RoundResult>> = { monolith: await round(monolith, WARM_UP_ORDERS, postgres, { concurrency: CONCURRENCY }) };
+    const warmUp: Partial<Record<TopologyName, RoundResult>> = {
+      monolith: await round(monolith, WARM_UP_ORDERS, postgres, { concurrency: CONCURRENCY }),
+    };
     const idle: Partial<Record<TopologyName, number>> = { monolith: await idleCores(monolith) };
     results.monolith.push(await round(monolith, ORDERS_PER_ROUND, postgres, { concurrency: CONCURRENCY }));
     const split = await timed('split');
-    line(`    up in ${startupSeconds.monolith} s (monolith, 1 process) and ${startupSeconds.split} s (split, ${split.launched.processes.size} processes)`);
+    line(
+      `    up in ${startupSeconds.monolith} s (monolith, 1 process) and ${startupSeconds.split} s (split, ${split.launched.processes.size} processes)`,
+    );
     warmUp.split = await round(split, WARM_UP_ORDERS, postgres, { concurrency: CONCURRENCY });
     idle.split = await idleCores(split);
-    for (let r = 0; r < ROUNDS; r++) results.split.push(await round(split, ORDERS_PER_ROUND, postgres, { concurrency: CONCURRENCY }, monolith));
+    for (let r = 0; r < ROUNDS; r++)
+      results.split.push(await round(split, ORDERS_PER_ROUND, postgres, { concurrency: CONCURRENCY }, monolith));
     // Latency at one steady arrival rate for both, below what either confirms: under the closed
     // loop it mostly measures the backlog.
     const pacedPerSecond = round1(
       Math.max(1, Math.min(...[...results.monolith, ...results.split].map((r) => r.ordersPerSecond)) / 2),
     );
-    const paced: Partial<Record<TopologyName, RoundResult>> = { split: await round(split, PACED_ORDERS, postgres, { perSecond: pacedPerSecond }) };
+    const paced: Partial<Record<TopologyName, RoundResult>> = {
+      split: await round(split, PACED_ORDERS, postgres, { perSecond: pacedPerSecond }),
+    };
     // Reads through the public edge: the catalogue (one contract call) and an order's details
     // (API composition: the order, then payment, shipment and products at once).
     const reads: Partial<Record<TopologyName, Record<ReadName, ReadResult>>> = { split: await readsOf(split) };
     const splitDeadLetters = await deadLetters(split);
     await split.launched.stop();
-    for (let r = 1; r < ROUNDS; r++) results.monolith.push(await round(monolith, ORDERS_PER_ROUND, postgres, { concurrency: CONCURRENCY }));
+    for (let r = 1; r < ROUNDS; r++)
+      results.monolith.push(await round(monolith, ORDERS_PER_ROUND, postgres, { concurrency: CONCURRENCY }));
     paced.monolith = await round(monolith, PACED_ORDERS, postgres, { perSecond: pacedPerSecond });
     reads.monolith = await readsOf(monolith);
 
@@ -103,20 +127,27 @@ export async function benchSplit(): Promise<Record<string, unknown>> {
         },
         /** CPU of the other topology's processes, idling alongside, as a share of this one's. */
         idleNeighbourCpuShare: round2(
-          rounds.reduce((sum, r) => sum + r.cpuTicks.neighbour, 0) / rounds.reduce((sum, r) => sum + r.cpuTicks.ficus, 0),
+          rounds.reduce((sum, r) => sum + r.cpuTicks.neighbour, 0) /
+            rounds.reduce((sum, r) => sum + r.cpuTicks.ficus, 0),
         ),
         reads: Object.fromEntries(
           (Object.entries(reads[shop.name]!) as Array<[ReadName, ReadResult]>).map(([name, read]) => [
             name,
             {
               p50Ms: round1(percentile(read.latenciesMs, 50)),
-              cpuMsPerRead: { ficusProcesses: round2((seconds(read.cpuTicks.ficus) * 1_000) / read.reads), postgres: round2((seconds(read.cpuTicks.postgres) * 1_000) / read.reads) },
+              cpuMsPerRead: {
+                ficusProcesses: round2((seconds(read.cpuTicks.ficus) * 1_000) / read.reads),
+                postgres: round2((seconds(read.cpuTicks.postgres) * 1_000) / read.reads),
+              },
             },
           ]),
         ) as Record<ReadName, { p50Ms: number; cpuMsPerRead: { ficusProcesses: number; postgres: number } }>,
         cpuSecondsPer1000Orders: {
           byProcess: Object.fromEntries(
-            Object.keys(rounds[0].cpuTicks.byTarget).map((target) => [target, per1000(rounds.reduce((sum, r) => sum + (r.cpuTicks.byTarget[target] ?? 0), 0))]),
+            Object.keys(rounds[0].cpuTicks.byTarget).map((target) => [
+              target,
+              per1000(rounds.reduce((sum, r) => sum + (r.cpuTicks.byTarget[target] ?? 0), 0)),
+            ]),
           ),
           ficusProcesses: per1000(ficus),
           postgres: per1000(pg),
@@ -143,9 +174,18 @@ export async function benchSplit(): Promise<Record<string, unknown>> {
         pacedLatencyP50: ratio(s.pacedLatencyMs.p50, m.pacedLatencyMs.p50),
         pacedLatencyP99: ratio(s.pacedLatencyMs.p99, m.pacedLatencyMs.p99),
         cpuPer1000Orders: ratio(s.cpuSecondsPer1000Orders.total, m.cpuSecondsPer1000Orders.total),
-        cpuPer1000OrdersFicusProcesses: ratio(s.cpuSecondsPer1000Orders.ficusProcesses, m.cpuSecondsPer1000Orders.ficusProcesses),
+        cpuPer1000OrdersFicusProcesses: ratio(
+          s.cpuSecondsPer1000Orders.ficusProcesses,
+          m.cpuSecondsPer1000Orders.ficusProcesses,
+        ),
         cpuPerRead: Object.fromEntries(
-          (Object.keys(m.reads) as ReadName[]).map((name) => [name, ratio(s.reads[name].cpuMsPerRead.ficusProcesses + s.reads[name].cpuMsPerRead.postgres, m.reads[name].cpuMsPerRead.ficusProcesses + m.reads[name].cpuMsPerRead.postgres)]),
+          (Object.keys(m.reads) as ReadName[]).map((name) => [
+            name,
+            ratio(
+              s.reads[name].cpuMsPerRead.ficusProcesses + s.reads[name].cpuMsPerRead.postgres,
+              m.reads[name].cpuMsPerRead.ficusProcesses + m.reads[name].cpuMsPerRead.postgres,
+            ),
+          ]),
         ) as Record<ReadName, number>,
       },
       aims: SPLIT_AIMS,
@@ -158,26 +198,52 @@ export async function benchSplit(): Promise<Record<string, unknown>> {
       row('  orders FAILED', m.failed, s.failed);
       row('  dead letters (whole run, all contexts)', m.deadLetters, s.deadLetters);
     }
-    row('orders CONFIRMED per second', m.confirmedPerSecond, s.confirmedPerSecond, `${figures.splitOverMonolith.confirmedPerSecond}×`);
+    row(
+      'orders CONFIRMED per second',
+      m.confirmedPerSecond,
+      s.confirmedPerSecond,
+      `${figures.splitOverMonolith.confirmedPerSecond}×`,
+    );
     line(`    POST → CONFIRMED (ms), ${CONCURRENCY} at a time: a backlog builds, latency is mostly queueing`);
     row('  p50', m.latencyMs.p50, s.latencyMs.p50, `${figures.splitOverMonolith.latencyP50}×`);
     row('  p99', m.latencyMs.p99, s.latencyMs.p99, `${figures.splitOverMonolith.latencyP99}×`);
-    line(`    POST → CONFIRMED (ms), ${PACED_ORDERS} orders arriving at ${pacedPerSecond}/s (half the lower throughput)`);
+    line(
+      `    POST → CONFIRMED (ms), ${PACED_ORDERS} orders arriving at ${pacedPerSecond}/s (half the lower throughput)`,
+    );
     row('  p50', m.pacedLatencyMs.p50, s.pacedLatencyMs.p50, `${figures.splitOverMonolith.pacedLatencyP50}×`);
     row('  p99', m.pacedLatencyMs.p99, s.pacedLatencyMs.p99, `${figures.splitOverMonolith.pacedLatencyP99}×`);
     row('CPU at rest (cores, ficus processes)', m.idleCores ?? '-', s.idleCores ?? '-');
     line('    CPU seconds per 1,000 confirmed orders');
-    row('  ficus processes', m.cpuSecondsPer1000Orders.ficusProcesses, s.cpuSecondsPer1000Orders.ficusProcesses, `${figures.splitOverMonolith.cpuPer1000OrdersFicusProcesses}×`);
-    row('  PostgreSQL (its databases + server)', m.cpuSecondsPer1000Orders.postgres, s.cpuSecondsPer1000Orders.postgres);
+    row(
+      '  ficus processes',
+      m.cpuSecondsPer1000Orders.ficusProcesses,
+      s.cpuSecondsPer1000Orders.ficusProcesses,
+      `${figures.splitOverMonolith.cpuPer1000OrdersFicusProcesses}×`,
+    );
+    row(
+      '  PostgreSQL (its databases + server)',
+      m.cpuSecondsPer1000Orders.postgres,
+      s.cpuSecondsPer1000Orders.postgres,
+    );
     row('  Kafka broker', m.cpuSecondsPer1000Orders.kafkaBroker ?? '-', s.cpuSecondsPer1000Orders.kafkaBroker ?? '-');
-    row('  together', m.cpuSecondsPer1000Orders.total, s.cpuSecondsPer1000Orders.total, `${figures.splitOverMonolith.cpuPer1000Orders}×`);
-    line(`    reads through the public edge, ${READS} each, 8 at a time: p50 (ms), CPU per read (ms, processes + PostgreSQL)`);
+    row(
+      '  together',
+      m.cpuSecondsPer1000Orders.total,
+      s.cpuSecondsPer1000Orders.total,
+      `${figures.splitOverMonolith.cpuPer1000Orders}×`,
+    );
+    line(
+      `    reads through the public edge, ${READS} each, 8 at a time: p50 (ms), CPU per read (ms, processes + PostgreSQL)`,
+    );
     for (const name of Object.keys(m.reads) as ReadName[]) {
-      const cpu = (side: typeof m) => round2(side.reads[name].cpuMsPerRead.ficusProcesses + side.reads[name].cpuMsPerRead.postgres);
+      const cpu = (side: typeof m) =>
+        round2(side.reads[name].cpuMsPerRead.ficusProcesses + side.reads[name].cpuMsPerRead.postgres);
       row(`  ${READ_PATHS[name]} p50`, m.reads[name].p50Ms, s.reads[name].p50Ms);
       row(`  ${READ_PATHS[name]} CPU`, cpu(m), cpu(s), `${figures.splitOverMonolith.cpuPerRead[name]}×`);
     }
-    line(`    aims (split/mono): orders/s ≥ ${SPLIT_AIMS.confirmedPerSecond}×, CPU together ≤ ${SPLIT_AIMS.cpuPer1000Orders}×, processes ≤ ${SPLIT_AIMS.cpuPer1000OrdersFicusProcesses}×, reads ≤ ${SPLIT_AIMS.cpuPerRead}×, at rest ≤ ${SPLIT_AIMS.idleCores} cores, paced p50 ≤ ${SPLIT_AIMS.pacedLatencyMs.p50} ms and p99 ≤ ${SPLIT_AIMS.pacedLatencyMs.p99} ms`);
+    line(
+      `    aims (split/mono): orders/s ≥ ${SPLIT_AIMS.confirmedPerSecond}×, CPU together ≤ ${SPLIT_AIMS.cpuPer1000Orders}×, processes ≤ ${SPLIT_AIMS.cpuPer1000OrdersFicusProcesses}×, reads ≤ ${SPLIT_AIMS.cpuPerRead}×, at rest ≤ ${SPLIT_AIMS.idleCores} cores, paced p50 ≤ ${SPLIT_AIMS.pacedLatencyMs.p50} ms and p99 ≤ ${SPLIT_AIMS.pacedLatencyMs.p99} ms`,
+    );
     writeResult('split', figures);
     return figures;
   } catch (error) {
@@ -189,7 +255,10 @@ export async function benchSplit(): Promise<Record<string, unknown>> {
 }
 
 type ReadName = 'products' | 'orderDetails';
-const READ_PATHS: Record<ReadName, string> = { products: 'GET /catalog/products', orderDetails: 'GET /orders/:id/details' };
+const READ_PATHS: Record<ReadName, string> = {
+  products: 'GET /catalog/products',
+  orderDetails: 'GET /orders/:id/details',
+};
 
 /** What issue 14 asks of the split shop, side by side with the monolith (docs/performance.md). */
 export const SPLIT_AIMS = {

@@ -57,7 +57,6 @@ export interface RoundResult {
   };
 }
 
-
 /** Where shops run for one benchmark: its database, its Kafka namespace, its admin. */
 export class ShopBench {
   readonly prefix = `bshop${randomBytes(4).toString('hex')}`;
@@ -113,7 +112,10 @@ export class ShopBench {
     if (name === 'split' && env.FICUS_GRPC_PLAINTEXT !== 'loopback') {
       // As shipped (`npm run start:split`): gRPC with mutual TLS and the callers allow-list.
       const certificates = join(this.topologyDir, 'certs');
-      await issueLocalCertificates(certificates, loadTopology(topologyPath, { env }).targets.map((target) => target.name));
+      await issueLocalCertificates(
+        certificates,
+        loadTopology(topologyPath, { env }).targets.map((target) => target.name),
+      );
       env.FICUS_GRPC_TLS_DIR ??= certificates;
     }
     // The monolith target names no database: it uses DATABASE_URL's, which must exist.
@@ -146,7 +148,9 @@ export class ShopBench {
     // The bench's admin, made as an operator makes one (`ficus admins grant` changes this row): its
     // next sign-in carries the role.
     await signUp(launched.edgeUrl, this.adminEmail);
-    await shop.query('identity', "UPDATE identity.customers SET roles = ARRAY['customer', 'admin'] WHERE email = $1", [this.adminEmail]);
+    await shop.query('identity', "UPDATE identity.customers SET roles = ARRAY['customer', 'admin'] WHERE email = $1", [
+      this.adminEmail,
+    ]);
     shop.token = (await signIn(launched.edgeUrl, this.adminEmail)).token;
     await post(launched.edgeUrl, `/inventory/stock/${SKU}/restock`, { quantity: 1_000_000 }, shop.token);
     return shop;
@@ -156,7 +160,8 @@ export class ShopBench {
   printOutputs(): void {
     for (const shop of this.shops) {
       for (const [target, launched] of shop.launched.processes) {
-        if (launched.output.trim()) line(`--- ${shop.name}/${target} (last output) ---\n${launched.output.slice(-1_000)}`);
+        if (launched.output.trim())
+          line(`--- ${shop.name}/${target} (last output) ---\n${launched.output.slice(-1_000)}`);
       }
     }
   }
@@ -164,7 +169,10 @@ export class ShopBench {
   async close(): Promise<void> {
     for (const shop of this.shops) await shop.launched.stop();
     for (const client of this.clients) await client.end().catch(() => undefined);
-    if (this.kafka) await dropNamespace(this.kafka, this.prefix).catch((error: unknown) => line(`    (could not delete the bench's Kafka topics: ${String(error)})`));
+    if (this.kafka)
+      await dropNamespace(this.kafka, this.prefix).catch((error: unknown) =>
+        line(`    (could not delete the bench's Kafka topics: ${String(error)})`),
+      );
     await this.database.stop();
     rmSync(this.topologyDir, { recursive: true, force: true });
   }
@@ -187,7 +195,9 @@ export async function round(
   shop: Shop,
   orders: number,
   postgres: PostgresCpu,
-  arrival: { readonly perSecond: number } | { readonly concurrency: number } | { readonly oneAtATime: true } = { concurrency: 16 },
+  arrival: { readonly perSecond: number } | { readonly concurrency: number } | { readonly oneAtATime: true } = {
+    concurrency: 16,
+  },
   neighbour?: Shop,
 ): Promise<RoundResult> {
   const ficusPids = [...shop.launched.processes.values()].map((p) => p.child.pid!);
@@ -203,7 +213,12 @@ export async function round(
   const postedAt = new Map<string, number>();
   const placeOrder = async () => {
     const at = Date.now();
-    const { orderId } = (await post(baseUrl, '/orders', { items: [{ sku: SKU, quantity: 1 }], paymentToken: 'tok_visa' }, shop.token)) as {
+    const { orderId } = (await post(
+      baseUrl,
+      '/orders',
+      { items: [{ sku: SKU, quantity: 1 }], paymentToken: 'tok_visa' },
+      shop.token,
+    )) as {
       orderId: string;
     };
     postedAt.set(orderId, at);
@@ -260,7 +275,10 @@ export async function round(
       byTarget,
       postgres: postgres.ticksBetween(before.postgres, after.postgres, shop.databases),
       broker: before.broker && after.broker ? after.broker.own - before.broker.own : undefined,
-      neighbour: neighbourPids.reduce((sum, _pid, i) => sum + (after.neighbour[i]?.own ?? 0) - (before.neighbour[i]?.own ?? 0), 0),
+      neighbour: neighbourPids.reduce(
+        (sum, _pid, i) => sum + (after.neighbour[i]?.own ?? 0) - (before.neighbour[i]?.own ?? 0),
+        0,
+      ),
     },
   };
 }
@@ -273,25 +291,42 @@ export interface ReadResult {
 }
 
 /** `reads` GETs of `path` through the shop's public edge, `concurrency` at a time, all answered 200. */
-export async function readRound(shop: Shop, path: string, reads: number, postgres: PostgresCpu, concurrency = 8): Promise<ReadResult> {
+export async function readRound(
+  shop: Shop,
+  path: string,
+  reads: number,
+  postgres: PostgresCpu,
+  concurrency = 8,
+): Promise<ReadResult> {
   const pids = [...shop.launched.processes.values()].map((p) => p.child.pid!);
   const before = { ficus: pids.map(ticksOf), postgres: await postgres.snapshot() };
   const latenciesMs: number[] = [];
   await pool(reads, concurrency, async () => {
     const at = performance.now();
-    const answer = await fetch(`${shop.launched.edgeUrl}${path}`, { headers: { authorization: `Bearer ${shop.token}` } });
+    const answer = await fetch(`${shop.launched.edgeUrl}${path}`, {
+      headers: { authorization: `Bearer ${shop.token}` },
+    });
     await answer.arrayBuffer();
     if (answer.status !== 200) throw new Error(`GET ${path}: ${answer.status}`);
     latenciesMs.push(performance.now() - at);
   });
   const after = { ficus: pids.map(ticksOf), postgres: await postgres.snapshot() };
   const ficus = pids.reduce((sum, _pid, i) => sum + (after.ficus[i]?.own ?? 0) - (before.ficus[i]?.own ?? 0), 0);
-  return { reads, latenciesMs, cpuTicks: { ficus, postgres: postgres.ticksBetween(before.postgres, after.postgres, shop.databases) } };
+  return {
+    reads,
+    latenciesMs,
+    cpuTicks: { ficus, postgres: postgres.ticksBetween(before.postgres, after.postgres, shop.databases) },
+  };
 }
 
 /** Places one order and waits until it ended; its id. */
 export async function placeOne(shop: Shop): Promise<string> {
-  const { orderId } = (await post(shop.launched.edgeUrl, '/orders', { items: [{ sku: SKU, quantity: 1 }], paymentToken: 'tok_visa' }, shop.token)) as {
+  const { orderId } = (await post(
+    shop.launched.edgeUrl,
+    '/orders',
+    { items: [{ sku: SKU, quantity: 1 }], paymentToken: 'tok_visa' },
+    shop.token,
+  )) as {
     orderId: string;
   };
   await settled(shop, orderId);
@@ -328,7 +363,10 @@ export async function idleCores(shop: Shop, ms = 5_000): Promise<number> {
  * whose saga is stuck (a message dead-lettered on the way) is counted as unconfirmed, not waited
  * for without end.
  */
-async function outcomes(shop: Shop, ids: readonly string[]): Promise<{ confirmedAt: Map<string, number>; failed: number }> {
+async function outcomes(
+  shop: Shop,
+  ids: readonly string[],
+): Promise<{ confirmedAt: Map<string, number>; failed: number }> {
   const confirmedAt = new Map<string, number>();
   let failed = 0;
   let progressAt = Date.now();
@@ -359,8 +397,16 @@ async function effectsIn(shop: Shop, ids: readonly string[]): Promise<void> {
   let seen = -1;
   while (Date.now() - progressAt < STALL_MS) {
     const [[reserved], [notified]] = await Promise.all([
-      shop.query<{ n: number }>('inventory', `SELECT count(*)::int AS n FROM inventory.reservations WHERE status = 'COMMITTED' AND order_id = ANY($1::uuid[])`, [ids]),
-      shop.query<{ n: number }>('notifications', `SELECT count(*)::int AS n FROM notifications.notifications WHERE kind = 'order-confirmed' AND order_id = ANY($1::uuid[])`, [ids]),
+      shop.query<{ n: number }>(
+        'inventory',
+        `SELECT count(*)::int AS n FROM inventory.reservations WHERE status = 'COMMITTED' AND order_id = ANY($1::uuid[])`,
+        [ids],
+      ),
+      shop.query<{ n: number }>(
+        'notifications',
+        `SELECT count(*)::int AS n FROM notifications.notifications WHERE kind = 'order-confirmed' AND order_id = ANY($1::uuid[])`,
+        [ids],
+      ),
     ]);
     if (reserved.n === ids.length && notified.n === ids.length) return;
     if (reserved.n + notified.n !== seen) progressAt = Date.now();
@@ -373,7 +419,11 @@ async function effectsIn(shop: Shop, ids: readonly string[]): Promise<void> {
 export async function deadLetters(shop: Shop): Promise<number> {
   let total = 0;
   for (const context of shop.launched.topology.modules) {
-    const [row] = await shop.query<{ n: number }>(context, `SELECT count(*)::int AS n FROM ${context}.dead_letters`, []);
+    const [row] = await shop.query<{ n: number }>(
+      context,
+      `SELECT count(*)::int AS n FROM ${context}.dead_letters`,
+      [],
+    );
     total += row.n;
   }
   return total;
@@ -470,7 +520,10 @@ async function onFreePorts(name: TopologyName, dir: string): Promise<string> {
   const ports = await Promise.all(Array.from(text.matchAll(/(port|Port): \d+/g), () => freePort()));
   let i = 0;
   const file = join(dir, `${name}.yaml`);
-  writeFileSync(file, text.replace(/(port|Port): \d+/g, (_match, key: string) => `${key}: ${ports[i++]}`));
+  writeFileSync(
+    file,
+    text.replace(/(port|Port): \d+/g, (_match, key: string) => `${key}: ${ports[i++]}`),
+  );
   return file;
 }
 
@@ -490,7 +543,6 @@ function withoutContextUrls(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(env).filter(([key]) => !/^DATABASE_URL_/.test(key)));
 }
 
-
 async function pool(count: number, concurrency: number, work: () => Promise<void>): Promise<void> {
   let next = 0;
   await Promise.all(
@@ -506,4 +558,3 @@ async function pool(count: number, concurrency: number, work: () => Promise<void
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
-

@@ -43,12 +43,21 @@ export const ALL_CONTRACTS: readonly Contract[] = Object.values(CONTEXT_CONTRACT
 /** Every integration event of the system, as each context's contract package exports it. */
 export const ALL_EVENTS: readonly EventDefinition[] = Object.values(CONTEXT_CONTRACTS).flatMap((entry) => entry.events);
 
-function contractsOf(context: BoundedContext, contract: Contract, contractPackage: Record<string, unknown>): ContextContracts {
-  if (contract.context !== context) throw new Error(`the contract ${contract.name} is served by "${contract.context}", listed under "${context}"`);
+function contractsOf(
+  context: BoundedContext,
+  contract: Contract,
+  contractPackage: Record<string, unknown>,
+): ContextContracts {
+  if (contract.context !== context)
+    throw new Error(`the contract ${contract.name} is served by "${contract.context}", listed under "${context}"`);
   return { contract, events: Object.values(contractPackage).filter(isEvent), proto: `${context}/${context}.proto` };
 }
 
 function isEvent(value: unknown): value is EventDefinition {
   const candidate = value as Partial<EventDefinition> | null;
-  return typeof candidate?.type === 'string' && typeof candidate.version === 'number' && typeof candidate.aggregateIdOf === 'function';
+  return (
+    typeof candidate?.type === 'string' &&
+    typeof candidate.version === 'number' &&
+    typeof candidate.aggregateIdOf === 'function'
+  );
 }

@@ -16,19 +16,33 @@ export const PageRequestSchema = z.object({
   pageSize: z.number().int().min(1).max(100).default(20),
 });
 
-export const CatalogContract = defineContract('catalog', 'catalog.v1.CatalogService', {
-  listProducts: unary(
-    PageRequestSchema,
-    z.object({ items: z.array(ProductSchema), page: z.number().int(), pageSize: z.number().int(), total: z.number().int() }),
-    { idempotent: true, access: { anyone: true } },
-  ),
-  getProducts: unary(
-    z.object({ skus: z.array(SkuSchema).min(1).max(100) }),
-    z.object({ products: z.array(ProductSchema), missingSkus: z.array(z.string()) }),
-    { idempotent: true, access: { anyone: true }, aggregate: { type: 'product', of: (r) => r.skus[0] } },
-  ),
-  getProduct: unary(z.object({ sku: SkuSchema }), ProductSchema, { idempotent: true, access: { anyone: true }, aggregate: { type: 'product', of: (r) => r.sku } }),
-}, CatalogServiceDefinition);
+export const CatalogContract = defineContract(
+  'catalog',
+  'catalog.v1.CatalogService',
+  {
+    listProducts: unary(
+      PageRequestSchema,
+      z.object({
+        items: z.array(ProductSchema),
+        page: z.number().int(),
+        pageSize: z.number().int(),
+        total: z.number().int(),
+      }),
+      { idempotent: true, access: { anyone: true } },
+    ),
+    getProducts: unary(
+      z.object({ skus: z.array(SkuSchema).min(1).max(100) }),
+      z.object({ products: z.array(ProductSchema), missingSkus: z.array(z.string()) }),
+      { idempotent: true, access: { anyone: true }, aggregate: { type: 'product', of: (r) => r.skus[0] } },
+    ),
+    getProduct: unary(z.object({ sku: SkuSchema }), ProductSchema, {
+      idempotent: true,
+      access: { anyone: true },
+      aggregate: { type: 'product', of: (r) => r.sku },
+    }),
+  },
+  CatalogServiceDefinition,
+);
 
 export type CatalogApi = ContractApi<typeof CatalogContract>;
 export const CATALOG = CatalogContract.token;

@@ -20,43 +20,78 @@ const TokensSchema = z.object({
 });
 
 /** An account and its roles after an admin role change; `changed` is false when it already was so. */
-const AdminRoleChangeSchema = z.object({ customerId: IdSchema, email: z.string(), roles: z.array(z.string()), changed: z.boolean() });
+const AdminRoleChangeSchema = z.object({
+  customerId: IdSchema,
+  email: z.string(),
+  roles: z.array(z.string()),
+  changed: z.boolean(),
+});
 
-export const IdentityContract = defineContract('identity', 'identity.v1.IdentityService', {
-  register: unary(
-    z.object({ email: EmailSchema, password: PasswordSchema }),
-    z.object({ customerId: IdSchema }),
-    { idempotent: false, access: { anyone: true } },
-  ),
-  login: unary(
-    z.object({
-      email: z.string().max(254),
-      password: z.string().max(256),
-      // Where the attempt came from, as the edge saw it: failed logins are throttled per account
-      // and address. Empty when unknown (proto3 sends '' for an absent string).
-      clientAddress: z.string().max(100).optional(),
+export const IdentityContract = defineContract(
+  'identity',
+  'identity.v1.IdentityService',
+  {
+    register: unary(z.object({ email: EmailSchema, password: PasswordSchema }), z.object({ customerId: IdSchema }), {
+      idempotent: false,
+      access: { anyone: true },
     }),
-    // The refresh token came after the first release of login: optional, because older identities never send it.
-    TokensSchema.extend({ refreshToken: z.string().optional(), refreshExpiresIn: z.number().int().optional() }),
-    { idempotent: false, access: { anyone: true } },
-  ),
-  /** Proves the mailbox: the token mailed at registration, used up; unknown, used or expired tokens are one error. */
-  confirmEmail: unary(z.object({ token: z.string().min(1).max(512) }), z.object({ customerId: IdSchema }), { idempotent: false, access: { anyone: true } }),
-  /** Trades a refresh token for new tokens; the one presented is used up (rotation). */
-  refresh: unary(z.object({ refreshToken: RefreshTokenSchema }), TokensSchema, { idempotent: false, access: { anyone: true } }),
-  /** Revokes the refresh token's whole family: every token rotated from the same login. */
-  logout: unary(z.object({ refreshToken: RefreshTokenSchema }), z.object({}), { idempotent: true, access: { anyone: true } }),
-  // Every service verifies the access tokens the edge relays (ADR 0031): the keys are open to all.
-  getJwks: unary(z.object({}), z.object({ keys: z.array(JwkSchema) }), { idempotent: true, access: { anyone: true }, openToServices: true }),
-  /** Admins only: a new signing key signs from now on; the replaced one stays in the JWKS for the overlap. */
-  rotateSigningKey: unary(z.object({}), z.object({ kid: z.string() }), { idempotent: false, access: { roles: ['admin'] } }),
-  /** Admins only (an operator's `ficus admins grant` among them): audited in identity.role_changes. */
-  grantAdmin: unary(z.object({ email: EmailSchema }), AdminRoleChangeSchema, { idempotent: true, access: { roles: ['admin'] } }),
-  /** Admins only; never the last admin's role. Audited like grantAdmin. */
-  revokeAdmin: unary(z.object({ email: EmailSchema }), AdminRoleChangeSchema, { idempotent: true, access: { roles: ['admin'] } }),
-  /** Admins only: who holds the admin role. */
-  listAdmins: unary(z.object({}), z.object({ items: z.array(z.object({ customerId: IdSchema, email: z.string() })) }), { idempotent: true, access: { roles: ['admin'] } }),
-}, IdentityServiceDefinition);
+    login: unary(
+      z.object({
+        email: z.string().max(254),
+        password: z.string().max(256),
+        // Where the attempt came from, as the edge saw it: failed logins are throttled per account
+        // and address. Empty when unknown (proto3 sends '' for an absent string).
+        clientAddress: z.string().max(100).optional(),
+      }),
+      // The refresh token came after the first release of login: optional, because older identities never send it.
+      TokensSchema.extend({ refreshToken: z.string().optional(), refreshExpiresIn: z.number().int().optional() }),
+      { idempotent: false, access: { anyone: true } },
+    ),
+    /** Proves the mailbox: the token mailed at registration, used up; unknown, used or expired tokens are one error. */
+    confirmEmail: unary(z.object({ token: z.string().min(1).max(512) }), z.object({ customerId: IdSchema }), {
+      idempotent: false,
+      access: { anyone: true },
+    }),
+    /** Trades a refresh token for new tokens; the one presented is used up (rotation). */
+    refresh: unary(z.object({ refreshToken: RefreshTokenSchema }), TokensSchema, {
+      idempotent: false,
+      access: { anyone: true },
+    }),
+    /** Revokes the refresh token's whole family: every token rotated from the same login. */
+    logout: unary(z.object({ refreshToken: RefreshTokenSchema }), z.object({}), {
+      idempotent: true,
+      access: { anyone: true },
+    }),
+    // Every service verifies the access tokens the edge relays (ADR 0031): the keys are open to all.
+    getJwks: unary(z.object({}), z.object({ keys: z.array(JwkSchema) }), {
+      idempotent: true,
+      access: { anyone: true },
+      openToServices: true,
+    }),
+    /** Admins only: a new signing key signs from now on; the replaced one stays in the JWKS for the overlap. */
+    rotateSigningKey: unary(z.object({}), z.object({ kid: z.string() }), {
+      idempotent: false,
+      access: { roles: ['admin'] },
+    }),
+    /** Admins only (an operator's `ficus admins grant` among them): audited in identity.role_changes. */
+    grantAdmin: unary(z.object({ email: EmailSchema }), AdminRoleChangeSchema, {
+      idempotent: true,
+      access: { roles: ['admin'] },
+    }),
+    /** Admins only; never the last admin's role. Audited like grantAdmin. */
+    revokeAdmin: unary(z.object({ email: EmailSchema }), AdminRoleChangeSchema, {
+      idempotent: true,
+      access: { roles: ['admin'] },
+    }),
+    /** Admins only: who holds the admin role. */
+    listAdmins: unary(
+      z.object({}),
+      z.object({ items: z.array(z.object({ customerId: IdSchema, email: z.string() })) }),
+      { idempotent: true, access: { roles: ['admin'] } },
+    ),
+  },
+  IdentityServiceDefinition,
+);
 
 export type IdentityApi = ContractApi<typeof IdentityContract>;
 export const IDENTITY = IdentityContract.token;
@@ -81,10 +116,15 @@ const AccessTokenClaimsEnv = z.object({
  * FICUS_JWT_AUDIENCE. Identity and the edge read the same variables, in one process or in two,
  * so a token is accepted only where it was meant to go.
  */
-export function accessTokenClaims(env: Readonly<Record<string, string | undefined>>): { issuer: string; audience: string } {
+export function accessTokenClaims(env: Readonly<Record<string, string | undefined>>): {
+  issuer: string;
+  audience: string;
+} {
   const result = AccessTokenClaimsEnv.safeParse(env);
   if (!result.success) {
-    throw new Error(`invalid environment: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new Error(
+      `invalid environment: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   }
   return { issuer: result.data.FICUS_JWT_ISSUER, audience: result.data.FICUS_JWT_AUDIENCE };
 }

@@ -18,7 +18,12 @@ export const CustomerRegistered = event(
 export const EmailConfirmationRequested = event(
   'identity.email-confirmation-requested',
   1,
-  z.object({ customerId: IdSchema, email: EmailSchema, token: z.string().min(32).max(128), expiresAt: z.iso.datetime({ offset: true }) }),
+  z.object({
+    customerId: IdSchema,
+    email: EmailSchema,
+    token: z.string().min(32).max(128),
+    expiresAt: z.iso.datetime({ offset: true }),
+  }),
   (p) => p.customerId,
   'customer',
 );

@@ -56,6 +56,7 @@ export function remainingMs(ctx: CallContext, now = Date.now()): number {
 export function childContext(parent: CallContext, overrides: Partial<CallContext> = {}): CallContext {
   const deadline = Math.min(parent.deadline, overrides.deadline ?? parent.deadline);
   const own = overrides.signal;
-  const signal = own && parent.signal && own !== parent.signal ? AbortSignal.any([parent.signal, own]) : (own ?? parent.signal);
+  const signal =
+    own && parent.signal && own !== parent.signal ? AbortSignal.any([parent.signal, own]) : (own ?? parent.signal);
   return { ...parent, ...overrides, deadline, signal };
 }

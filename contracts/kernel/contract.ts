@@ -52,10 +52,23 @@ export type ContractMethods = Record<string, ContractMethod>;
 export function unary<Req extends z.ZodType, Res extends z.ZodType>(
   request: Req,
   response: Res,
-  options: { idempotent: boolean; access: MethodAccess; openToServices?: boolean; aggregate?: AggregateKey<z.output<Req>> },
+  options: {
+    idempotent: boolean;
+    access: MethodAccess;
+    openToServices?: boolean;
+    aggregate?: AggregateKey<z.output<Req>>;
+  },
 ): UnaryMethod<Req, Res> {
   const { idempotent, access, openToServices, aggregate } = options;
-  return { kind: 'unary', request, response, idempotent, access, ...(openToServices ? { openToServices: true } : {}), ...(aggregate ? { aggregate } : {}) };
+  return {
+    kind: 'unary',
+    request,
+    response,
+    idempotent,
+    access,
+    ...(openToServices ? { openToServices: true } : {}),
+    ...(aggregate ? { aggregate } : {}),
+  };
 }
 
 export function serverStream<Req extends z.ZodType, Res extends z.ZodType>(
@@ -63,7 +76,14 @@ export function serverStream<Req extends z.ZodType, Res extends z.ZodType>(
   response: Res,
   options: { access: MethodAccess; aggregate?: AggregateKey<z.output<Req>> },
 ): ServerStreamMethod<Req, Res> {
-  return { kind: 'server-stream', request, response, idempotent: true, access: options.access, ...(options.aggregate ? { aggregate: options.aggregate } : {}) };
+  return {
+    kind: 'server-stream',
+    request,
+    response,
+    idempotent: true,
+    access: options.access,
+    ...(options.aggregate ? { aggregate: options.aggregate } : {}),
+  };
 }
 
 /** `<type>_id: <id>` of the aggregate a method's request is about, for log lines; empty when none. */

@@ -39,7 +39,12 @@ export class ContractError extends Error {
     return { kind: this.kind, code: this.code, message: this.message, details: this.details };
   }
 
-  static fromJSON(value: { kind: ErrorKind; code: string; message: string; details?: ContractErrorDetails }): ContractError {
+  static fromJSON(value: {
+    kind: ErrorKind;
+    code: string;
+    message: string;
+    details?: ContractErrorDetails;
+  }): ContractError {
     return new ContractError(value.kind, value.code, value.message, value.details ?? {});
   }
 

@@ -33,9 +33,15 @@ export interface MethodAccess {
 /** Why a method's declaration lets nobody in, or undefined when it is well formed. */
 export function accessDeclarationProblem(access: MethodAccess | undefined): string | undefined {
   if (!access) return 'declares no access: say who may call it (anyone, roles, owner or services)';
-  const grants = [access.anyone === true, (access.roles?.length ?? 0) > 0, access.owner === true, (access.services?.length ?? 0) > 0];
+  const grants = [
+    access.anyone === true,
+    (access.roles?.length ?? 0) > 0,
+    access.owner === true,
+    (access.services?.length ?? 0) > 0,
+  ];
   if (!grants.some(Boolean)) return 'declares an empty access: name at least one of anyone, roles, owner or services';
-  if (access.anyone && grants.filter(Boolean).length > 1) return 'declares anyone beside narrower grants: anyone already lets every caller in';
+  if (access.anyone && grants.filter(Boolean).length > 1)
+    return 'declares anyone beside narrower grants: anyone already lets every caller in';
   return undefined;
 }
 
@@ -43,7 +49,10 @@ export function accessDeclarationProblem(access: MethodAccess | undefined): stri
  * The check of one method's declaration, made once when the method is served: undefined when the
  * call may go on, else the error that refuses it. `anyone` compiles to no check at all.
  */
-export function accessCheckOf(access: MethodAccess, what: string): ((ctx: CallContext) => ContractError | undefined) | undefined {
+export function accessCheckOf(
+  access: MethodAccess,
+  what: string,
+): ((ctx: CallContext) => ContractError | undefined) | undefined {
   if (access.anyone) return undefined;
   const services = new Set<string>(access.services ?? []);
   const roles = access.roles ?? [];
@@ -55,7 +64,10 @@ export function accessCheckOf(access: MethodAccess, what: string): ((ctx: CallCo
     if (!caller && endUsers) {
       return unauthenticated('end-user-required', `${what} is called on behalf of a signed-in user`);
     }
-    return permissionDenied('caller-not-allowed', `${what} may not be called by ${caller ? 'this user' : (ctx.service ?? 'an unnamed caller')}`);
+    return permissionDenied(
+      'caller-not-allowed',
+      `${what} may not be called by ${caller ? 'this user' : (ctx.service ?? 'an unnamed caller')}`,
+    );
   };
 }
 

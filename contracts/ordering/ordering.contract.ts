@@ -62,45 +62,60 @@ export const PlaceOrderWithPaymentMethodRequestSchema = PlaceOrderRequestSchema.
   paymentFingerprint: z.string().min(1).max(100).optional(),
 });
 
-export const OrderingContract = defineContract('ordering', 'ordering.v1.OrderingService', {
-  placeOrder: unary(PlaceOrderRequestSchema, z.object({ orderId: IdSchema, replayed: z.boolean() }), {
-    idempotent: false,
-    access: { owner: true },
-    aggregate: { type: 'customer', of: (r) => r.customerId },
-  }),
-  /**
-   * Places an order paid with a payment method that payments holds: no card token reaches ordering
-   * nor its events. `placeOrder` above carries the token itself; it is served for callers of the
-   * release before this one only, until none is left (ADR 0037).
-   */
-  placeOrderWithPaymentMethod: unary(
-    PlaceOrderWithPaymentMethodRequestSchema,
-    z.object({ orderId: IdSchema, replayed: z.boolean() }),
-    { idempotent: false, access: { owner: true }, aggregate: { type: 'customer', of: (r) => r.customerId } },
-  ),
-  getOrder: unary(z.object({ orderId: IdSchema }), OrderViewSchema, { idempotent: true, access: { owner: true }, aggregate: { type: 'order', of: (r) => r.orderId } }),
-  getTimeline: unary(
-    z.object({ orderId: IdSchema }),
-    z.object({
-      orderId: IdSchema,
-      status: OrderStatusSchema,
-      steps: z.array(TimelineStepSchema),
-      /** The trace of the order's saga (W3C trace id), to look it up in the tracing backend. */
-      traceId: z.string().regex(/^[\da-f]{32}$/).optional(),
+export const OrderingContract = defineContract(
+  'ordering',
+  'ordering.v1.OrderingService',
+  {
+    placeOrder: unary(PlaceOrderRequestSchema, z.object({ orderId: IdSchema, replayed: z.boolean() }), {
+      idempotent: false,
+      access: { owner: true },
+      aggregate: { type: 'customer', of: (r) => r.customerId },
     }),
-    { idempotent: true, access: { owner: true }, aggregate: { type: 'order', of: (r) => r.orderId } },
-  ),
-  listCustomerOrders: unary(
-    z.object({
-      customerId: z.string().min(1),
-      page: z.number().int().min(1).default(1),
-      pageSize: z.number().int().min(1).max(100).default(20),
+    /**
+     * Places an order paid with a payment method that payments holds: no card token reaches ordering
+     * nor its events. `placeOrder` above carries the token itself; it is served for callers of the
+     * release before this one only, until none is left (ADR 0037).
+     */
+    placeOrderWithPaymentMethod: unary(
+      PlaceOrderWithPaymentMethodRequestSchema,
+      z.object({ orderId: IdSchema, replayed: z.boolean() }),
+      { idempotent: false, access: { owner: true }, aggregate: { type: 'customer', of: (r) => r.customerId } },
+    ),
+    getOrder: unary(z.object({ orderId: IdSchema }), OrderViewSchema, {
+      idempotent: true,
+      access: { owner: true },
+      aggregate: { type: 'order', of: (r) => r.orderId },
     }),
-    z.object({ items: z.array(OrderSummarySchema), total: z.number().int() }),
-    { idempotent: true, access: { owner: true }, aggregate: { type: 'customer', of: (r) => r.customerId } },
-  ),
-  rebuildOrderHistory: unary(z.object({}), z.object({ ordersProjected: z.number().int() }), { idempotent: true, access: { roles: ['admin'] } }),
-}, OrderingServiceDefinition);
+    getTimeline: unary(
+      z.object({ orderId: IdSchema }),
+      z.object({
+        orderId: IdSchema,
+        status: OrderStatusSchema,
+        steps: z.array(TimelineStepSchema),
+        /** The trace of the order's saga (W3C trace id), to look it up in the tracing backend. */
+        traceId: z
+          .string()
+          .regex(/^[\da-f]{32}$/)
+          .optional(),
+      }),
+      { idempotent: true, access: { owner: true }, aggregate: { type: 'order', of: (r) => r.orderId } },
+    ),
+    listCustomerOrders: unary(
+      z.object({
+        customerId: z.string().min(1),
+        page: z.number().int().min(1).default(1),
+        pageSize: z.number().int().min(1).max(100).default(20),
+      }),
+      z.object({ items: z.array(OrderSummarySchema), total: z.number().int() }),
+      { idempotent: true, access: { owner: true }, aggregate: { type: 'customer', of: (r) => r.customerId } },
+    ),
+    rebuildOrderHistory: unary(z.object({}), z.object({ ordersProjected: z.number().int() }), {
+      idempotent: true,
+      access: { roles: ['admin'] },
+    }),
+  },
+  OrderingServiceDefinition,
+);
 
 export type OrderingApi = ContractApi<typeof OrderingContract>;
 export const ORDERING = OrderingContract.token;

@@ -31,14 +31,27 @@ export const HeldPaymentMethodSchema = z.object({
   fingerprint: z.string().min(1).max(100),
 });
 
-export const PaymentsContract = defineContract('payments', 'payments.v1.PaymentsService', {
-  getPayment: unary(z.object({ orderId: IdSchema }), PaymentViewSchema, { idempotent: true, access: { owner: true }, aggregate: { type: 'order', of: (r) => r.orderId } }),
-  /**
-   * Keeps a card token sealed in payments' vault and answers an id for it (each call a new one).
-   * The end user's own card; an admin's for anyone (customer-access.ts).
-   */
-  holdPaymentMethod: unary(HoldPaymentMethodRequestSchema, HeldPaymentMethodSchema, { idempotent: false, access: { owner: true }, aggregate: { type: 'customer', of: (r) => r.customerId } }),
-}, PaymentsServiceDefinition);
+export const PaymentsContract = defineContract(
+  'payments',
+  'payments.v1.PaymentsService',
+  {
+    getPayment: unary(z.object({ orderId: IdSchema }), PaymentViewSchema, {
+      idempotent: true,
+      access: { owner: true },
+      aggregate: { type: 'order', of: (r) => r.orderId },
+    }),
+    /**
+     * Keeps a card token sealed in payments' vault and answers an id for it (each call a new one).
+     * The end user's own card; an admin's for anyone (customer-access.ts).
+     */
+    holdPaymentMethod: unary(HoldPaymentMethodRequestSchema, HeldPaymentMethodSchema, {
+      idempotent: false,
+      access: { owner: true },
+      aggregate: { type: 'customer', of: (r) => r.customerId },
+    }),
+  },
+  PaymentsServiceDefinition,
+);
 
 export type PaymentsApi = ContractApi<typeof PaymentsContract>;
 export const PAYMENTS = PaymentsContract.token;

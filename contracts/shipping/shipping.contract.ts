@@ -14,9 +14,18 @@ export const ShipmentViewSchema = z.object({
 });
 export type ShipmentView = z.infer<typeof ShipmentViewSchema>;
 
-export const ShippingContract = defineContract('shipping', 'shipping.v1.ShippingService', {
-  getShipment: unary(z.object({ orderId: IdSchema }), ShipmentViewSchema, { idempotent: true, access: { owner: true }, aggregate: { type: 'order', of: (r) => r.orderId } }),
-}, ShippingServiceDefinition);
+export const ShippingContract = defineContract(
+  'shipping',
+  'shipping.v1.ShippingService',
+  {
+    getShipment: unary(z.object({ orderId: IdSchema }), ShipmentViewSchema, {
+      idempotent: true,
+      access: { owner: true },
+      aggregate: { type: 'order', of: (r) => r.orderId },
+    }),
+  },
+  ShippingServiceDefinition,
+);
 
 export type ShippingApi = ContractApi<typeof ShippingContract>;
 export const SHIPPING = ShippingContract.token;

@@ -1,5 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { Contract, EventDefinition } from '@contracts/kernel';
@@ -19,7 +29,8 @@ const PROTO_DIR = join(RELEASED_DIR, 'proto');
 function protoFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
-    if (statSync(path).isDirectory()) return ['generated', 'released'].includes(name) && dir === join(ROOT, 'contracts') ? [] : protoFiles(path);
+    if (statSync(path).isDirectory())
+      return ['generated', 'released'].includes(name) && dir === join(ROOT, 'contracts') ? [] : protoFiles(path);
     return name.endsWith('.proto') ? [path] : [];
   });
 }
@@ -39,10 +50,14 @@ export function protoBreakingChanges(against = PROTO_DIR, current = 'contracts')
   // buf refuses an --against input inside its own workspace: compare with a copy outside it.
   const outside = mkdtempSync(join(tmpdir(), 'ficus-released-proto-'));
   cpSync(against, outside, { recursive: true });
-  const buf = spawnSync(join(ROOT, 'node_modules', '.bin', 'buf'), ['breaking', current, '--against', outside, '--error-format', 'text'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  });
+  const buf = spawnSync(
+    join(ROOT, 'node_modules', '.bin', 'buf'),
+    ['breaking', current, '--against', outside, '--error-format', 'text'],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+    },
+  );
   rmSync(outside, { recursive: true, force: true });
   if (buf.error) throw buf.error;
   if (buf.status === 0) return [];
@@ -56,6 +71,10 @@ export function releasedSnapshot(): SchemaSnapshot | undefined {
 }
 
 /** Every breaking change of the given contracts and events, and of the .proto files, against the release. */
-export function check(contracts: readonly Contract[], events: readonly EventDefinition[], released: SchemaSnapshot): string[] {
+export function check(
+  contracts: readonly Contract[],
+  events: readonly EventDefinition[],
+  released: SchemaSnapshot,
+): string[] {
   return [...breakingChanges(released, snapshotOf(contracts, events)), ...protoBreakingChanges()];
 }

@@ -25,10 +25,19 @@ const toJson = (schema: z.ZodType) => z.toJSONSchema(schema, { unrepresentable: 
 
 export function snapshotOf(contracts: readonly Contract[], events: readonly EventDefinition[]): SchemaSnapshot {
   return {
-    events: Object.fromEntries(events.map((e) => [`${e.type}.v${e.version}`, toJson(e.schema)]).sort(([a], [b]) => String(a).localeCompare(String(b)))),
+    events: Object.fromEntries(
+      events
+        .map((e) => [`${e.type}.v${e.version}`, toJson(e.schema)])
+        .sort(([a], [b]) => String(a).localeCompare(String(b))),
+    ),
     methods: Object.fromEntries(
       contracts
-        .flatMap((c) => Object.entries(c.methods).map(([method, m]) => [`${c.name}/${method}`, { request: toJson(m.request), response: toJson(m.response) }] as const))
+        .flatMap((c) =>
+          Object.entries(c.methods).map(
+            ([method, m]) =>
+              [`${c.name}/${method}`, { request: toJson(m.request), response: toJson(m.response) }] as const,
+          ),
+        )
         .sort(([a], [b]) => a.localeCompare(b)),
     ),
   };
@@ -45,7 +54,10 @@ export function breakingChanges(released: SchemaSnapshot, current: SchemaSnapsho
   const problems: string[] = [];
   for (const [key, schema] of Object.entries(released.events)) {
     const now = current.events[key];
-    if (!now) problems.push(`event ${key} is gone: keep serving it while any consumer reads it (publish a new version beside it)`);
+    if (!now)
+      problems.push(
+        `event ${key} is gone: keep serving it while any consumer reads it (publish a new version beside it)`,
+      );
     else compare(`event ${key}`, schema, now, problems);
   }
   for (const [key, { request, response }] of Object.entries(released.methods)) {
@@ -99,7 +111,9 @@ function compare(where: string, before: JsonSchema, after: JsonSchema, problems:
     for (const name of after.required ?? []) {
       if (!requiredBefore.has(name)) {
         const child = path ? `${path}.${name}` : name;
-        problems.push(`${where}: field ${child} is new and required; add it as optional (older parties do not send it)`);
+        problems.push(
+          `${where}: field ${child} is new and required; add it as optional (older parties do not send it)`,
+        );
       }
     }
   }

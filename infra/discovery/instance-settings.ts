@@ -25,7 +25,13 @@ const listenPort = z.coerce.number().int().min(0).max(65_535).optional();
 const blankIsUnset = (value: unknown) => (value === '' ? undefined : value);
 
 const InstanceEnv = z.object({
-  FICUS_INSTANCE_ID: z.preprocess(blankIsUnset, z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/).optional()),
+  FICUS_INSTANCE_ID: z.preprocess(
+    blankIsUnset,
+    z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/)
+      .optional(),
+  ),
   FICUS_GRPC_PORT: z.preprocess(blankIsUnset, port),
   FICUS_HTTP_PORT: z.preprocess(blankIsUnset, listenPort),
   FICUS_OPERATIONS_PORT: z.preprocess(blankIsUnset, listenPort),
@@ -34,13 +40,20 @@ const InstanceEnv = z.object({
 });
 
 /** `--instance <id>` wins over FICUS_INSTANCE_ID; without either, `<hostname>-<pid>` (a pod's name in Kubernetes). */
-export function readInstanceSettings(env: NodeJS.ProcessEnv = process.env, flags: { instance?: string } = {}): InstanceSettings {
+export function readInstanceSettings(
+  env: NodeJS.ProcessEnv = process.env,
+  flags: { instance?: string } = {},
+): InstanceSettings {
   const parsed = InstanceEnv.safeParse({ ...env, FICUS_INSTANCE_ID: flags.instance ?? env.FICUS_INSTANCE_ID });
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
-    throw new Error(`invalid instance settings (--instance, FICUS_INSTANCE_ID, FICUS_GRPC_PORT, FICUS_HTTP_PORT, FICUS_OPERATIONS_PORT, PORT, FICUS_ADVERTISE_HOST):\n${lines.join('\n')}`);
+    throw new Error(
+      `invalid instance settings (--instance, FICUS_INSTANCE_ID, FICUS_GRPC_PORT, FICUS_HTTP_PORT, ` +
+        `FICUS_OPERATIONS_PORT, PORT, FICUS_ADVERTISE_HOST):\n${lines.join('\n')}`,
+    );
   }
-  const { FICUS_INSTANCE_ID, FICUS_GRPC_PORT, FICUS_HTTP_PORT, FICUS_OPERATIONS_PORT, PORT, FICUS_ADVERTISE_HOST } = parsed.data;
+  const { FICUS_INSTANCE_ID, FICUS_GRPC_PORT, FICUS_HTTP_PORT, FICUS_OPERATIONS_PORT, PORT, FICUS_ADVERTISE_HOST } =
+    parsed.data;
   return {
     instanceId: FICUS_INSTANCE_ID ?? `${hostname()}-${process.pid}`,
     grpcPort: FICUS_GRPC_PORT,
@@ -57,16 +70,25 @@ export function readInstanceSettings(env: NodeJS.ProcessEnv = process.env, flags
  */
 export function withInstancePorts(topology: Topology, target: string, settings: InstanceSettings): Topology {
   const httpPort = settings.httpPort ?? (topology.isSingleProcess ? settings.conventionalPort : undefined);
-  const operationsPort = settings.operationsPort ?? (httpPort === undefined || httpPort === 0 ? httpPort : httpPort + DEFAULT_OPERATIONS_PORT_OFFSET);
+  const operationsPort =
+    settings.operationsPort ??
+    (httpPort === undefined || httpPort === 0 ? httpPort : httpPort + DEFAULT_OPERATIONS_PORT_OFFSET);
   if (settings.grpcPort === undefined && httpPort === undefined && operationsPort === undefined) return topology;
   return topology.withTarget(target, (deployTarget) => {
     const http = httpPort !== undefined ? { ...deployTarget.http, port: httpPort } : deployTarget.http;
     return {
       ...deployTarget,
-      grpc: deployTarget.grpc && settings.grpcPort !== undefined ? { ...deployTarget.grpc, port: settings.grpcPort, listenPort: settings.grpcPort } : deployTarget.grpc,
+      grpc:
+        deployTarget.grpc && settings.grpcPort !== undefined
+          ? { ...deployTarget.grpc, port: settings.grpcPort, listenPort: settings.grpcPort }
+          : deployTarget.grpc,
       http,
       // The edge's operations port beside its public one; any other target's one port serves them.
-      operations: deployTarget.edge ? (operationsPort !== undefined ? { ...deployTarget.operations, port: operationsPort } : deployTarget.operations) : http,
+      operations: deployTarget.edge
+        ? operationsPort !== undefined
+          ? { ...deployTarget.operations, port: operationsPort }
+          : deployTarget.operations
+        : http,
     };
   });
 }

@@ -39,12 +39,18 @@ export async function startProcessDiscovery(options: ProcessDiscoveryOptions): P
   const discovered = topology.isSingleProcess ? [] : topology.discovery.registryTargets;
   if (discovered.length === 0) return undefined;
   if (!options.database) {
-    throw new Error(`topology ${topology.name} finds ${discovered.join(', ')} through the registry, which lives in PostgreSQL, but ${target} has no database`);
+    throw new Error(
+      `topology ${topology.name} finds ${discovered.join(', ')} through the registry, which lives in ` +
+        `PostgreSQL, but ${target} has no database`,
+    );
   }
   const registry = await ServiceRegistry.open(options.database, options.registryDatabase ?? registryDatabaseName());
   const { heartbeatMs, ttlMs } = topology.discovery;
   const called = discovered.filter((name) => name !== target);
-  const watcher = called.length > 0 ? new RegistryWatcher(registry, called, { ttlMs, refreshMs: Math.min(heartbeatMs, ttlMs / 2) }) : undefined;
+  const watcher =
+    called.length > 0
+      ? new RegistryWatcher(registry, called, { ttlMs, refreshMs: Math.min(heartbeatMs, ttlMs / 2) })
+      : undefined;
   try {
     await watcher?.start();
   } catch (error) {

@@ -74,7 +74,10 @@ export class RegistryWatcher implements EndpointSources {
 
   sourceOf(target: string): EndpointSource {
     const watched = this.watched.get(target);
-    if (!watched) throw new Error(`the registry watcher does not watch ${target}; it watches ${[...this.watched.keys()].join(', ')}`);
+    if (!watched)
+      throw new Error(
+        `the registry watcher does not watch ${target}; it watches ${[...this.watched.keys()].join(', ')}`,
+      );
     return watched;
   }
 
@@ -85,7 +88,9 @@ export class RegistryWatcher implements EndpointSources {
       return this.reading;
     }
     this.reading = this.readNow()
-      .catch((error: unknown) => this.logger.warn({ err: error }, 'registry read failed; keeping the instances known so far'))
+      .catch((error: unknown) =>
+        this.logger.warn({ err: error }, 'registry read failed; keeping the instances known so far'),
+      )
       .finally(() => {
         this.reading = undefined;
         if (this.readAgain && !this.stopped) {

@@ -131,7 +131,9 @@ export class ServiceRegistry {
 
   /** Deletes entries nobody has renewed for an hour (crashed instances never leave). */
   async forgetLongGone(): Promise<number> {
-    const { rowCount } = await this.pool.query(`DELETE FROM service_instances WHERE last_seen < clock_timestamp() - ${FORGET_AFTER}`);
+    const { rowCount } = await this.pool.query(
+      `DELETE FROM service_instances WHERE last_seen < clock_timestamp() - ${FORGET_AFTER}`,
+    );
     return rowCount ?? 0;
   }
 

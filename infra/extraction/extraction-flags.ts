@@ -14,9 +14,21 @@ export const shadowFlagOf = (context: string) => `shadow.${context}`;
 
 export function extractionFlags(context: string, extractedTarget: string): FlagDefinition[] {
   return [
-    defineFlag({ name: shiftFlagOf(context), default: 0, description: `share of calls of ${context} sent to the extracted target ${extractedTarget} (ficus shift)` }),
-    defineFlag({ name: stickyFlagOf(context), default: 'off', description: `keep all calls about one aggregate of ${context} on one copy while shifting` }),
-    defineFlag({ name: shadowFlagOf(context), default: 'off', description: `also send ${context}'s reads to ${extractedTarget} and compare the answers (ficus shadow)` }),
+    defineFlag({
+      name: shiftFlagOf(context),
+      default: 0,
+      description: `share of calls of ${context} sent to the extracted target ${extractedTarget} (ficus shift)`,
+    }),
+    defineFlag({
+      name: stickyFlagOf(context),
+      default: 'off',
+      description: `keep all calls about one aggregate of ${context} on one copy while shifting`,
+    }),
+    defineFlag({
+      name: shadowFlagOf(context),
+      default: 'off',
+      description: `also send ${context}'s reads to ${extractedTarget} and compare the answers (ficus shadow)`,
+    }),
   ];
 }
 

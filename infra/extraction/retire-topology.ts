@@ -19,11 +19,16 @@ export function retiredTopology(text: string, context: string): string {
     const map = pair.value;
     if (!isMap(map)) continue;
     const modules = map.get('modules');
-    if (map.get('extractedFrom') !== undefined && isSeq(modules) && modules.items.some((item) => scalarText(item) === context)) {
+    if (
+      map.get('extractedFrom') !== undefined &&
+      isSeq(modules) &&
+      modules.items.some((item) => scalarText(item) === context)
+    ) {
       extracted = { name: scalarText(pair.key), map };
     }
   }
-  if (!extracted) throw new Error(`no target is extracting ${context} in this topology (ficus extract ${context} writes one)`);
+  if (!extracted)
+    throw new Error(`no target is extracting ${context} in this topology (ficus extract ${context} writes one)`);
   const ownerName = String(extracted.map.get('extractedFrom'));
   const owner = targets.get(ownerName) as YAMLMap | undefined;
   if (!isMap(owner)) throw new Error(`${extracted.name} is extracted from ${ownerName}, which is not a target here`);
@@ -35,13 +40,19 @@ export function retiredTopology(text: string, context: string): string {
   }
   // The database the extracted copy worked on is its owner's, whatever the owner's was: written
   // out on both, since an owner without one in a topology of two owners gets ficus_<target>.
-  const owners = targets.items.filter((pair) => isMap(pair.value) && pair.value.get('extractedFrom') === undefined).length;
+  const owners = targets.items.filter(
+    (pair) => isMap(pair.value) && pair.value.get('extractedFrom') === undefined,
+  ).length;
   const ownerDatabase = owner.get('database');
-  const effective = ownerDatabase !== undefined
-    ? document.createNode((ownerDatabase as YAMLMap).toJSON(), { flow: true })
-    : document.createNode(owners === 1 ? { shared: true } : { name: `ficus_${ownerName.replace(/-/g, '_')}` }, { flow: true });
+  const effective =
+    ownerDatabase !== undefined
+      ? document.createNode((ownerDatabase as YAMLMap).toJSON(), { flow: true })
+      : document.createNode(owners === 1 ? { shared: true } : { name: `ficus_${ownerName.replace(/-/g, '_')}` }, {
+          flow: true,
+        });
   if (ownerDatabase === undefined) owner.set('database', effective);
-  if (extracted.map.get('database') === undefined) extracted.map.set('database', document.createNode((effective as YAMLMap).toJSON(), { flow: true }));
+  if (extracted.map.get('database') === undefined)
+    extracted.map.set('database', document.createNode((effective as YAMLMap).toJSON(), { flow: true }));
   extracted.map.delete('extractedFrom');
   if (document.getIn(['defaults', 'kafka', 'brokers']) === undefined) {
     document.setIn(['defaults', 'kafka', 'brokers'], '${KAFKA_BROKERS:-127.0.0.1:9092}');
@@ -50,5 +61,7 @@ export function retiredTopology(text: string, context: string): string {
 }
 
 function scalarText(node: unknown): string {
-  return typeof node === 'object' && node !== null && 'value' in node ? String((node as { value: unknown }).value) : String(node);
+  return typeof node === 'object' && node !== null && 'value' in node
+    ? String((node as { value: unknown }).value)
+    : String(node);
 }

@@ -1,5 +1,8 @@
 import type { DataSource } from 'typeorm';
-import { ExtractionTables1764000003000, ShadowInconclusive1764000003001 } from '@infra/persistence/extraction-tables.migration';
+import {
+  ExtractionTables1764000003000,
+  ShadowInconclusive1764000003001,
+} from '@infra/persistence/extraction-tables.migration';
 import { openModuleDataSource, provisionContext, type DatabaseConfig } from '@infra/persistence';
 
 export const EXTRACTION_SCHEMA = 'extraction';
@@ -52,7 +55,8 @@ export class ShadowStore {
   /** Adds counts to a minute's tally (one upsert per context and minute). */
   async add(context: string, minute: Date, counts: ShadowCounts): Promise<void> {
     await this.dataSource.query(
-      `INSERT INTO shadow_tallies (context, minute, matches, mismatches, errors, inconclusive) VALUES ($1, $2, $3, $4, $5, $6)
+      `INSERT INTO shadow_tallies (context, minute, matches, mismatches, errors, inconclusive)
+       VALUES ($1, $2, $3, $4, $5, $6)
        ON CONFLICT (context, minute) DO UPDATE SET matches = shadow_tallies.matches + EXCLUDED.matches,
          mismatches = shadow_tallies.mismatches + EXCLUDED.mismatches, errors = shadow_tallies.errors + EXCLUDED.errors,
          inconclusive = shadow_tallies.inconclusive + EXCLUDED.inconclusive`,
@@ -63,7 +67,13 @@ export class ShadowStore {
   async recordMismatch(mismatch: ShadowMismatch): Promise<void> {
     await this.dataSource.query(
       'INSERT INTO shadow_mismatches (context, call, request, in_process, extracted) VALUES ($1, $2, $3, $4, $5)',
-      [mismatch.context, mismatch.call, JSON.stringify(mismatch.request ?? null), JSON.stringify(mismatch.inProcess ?? null), JSON.stringify(mismatch.extracted ?? null)],
+      [
+        mismatch.context,
+        mismatch.call,
+        JSON.stringify(mismatch.request ?? null),
+        JSON.stringify(mismatch.inProcess ?? null),
+        JSON.stringify(mismatch.extracted ?? null),
+      ],
     );
   }
 
@@ -76,14 +86,29 @@ export class ShadowStore {
          FROM shadow_tallies WHERE context = $1 AND ($2::timestamptz IS NULL OR minute >= $2)`,
       [context, since ?? null],
     )) as Array<ShadowCounts & { since: Date | null; until: Date | null }>;
-    return { matches: row.matches, mismatches: row.mismatches, errors: row.errors, inconclusive: row.inconclusive, since: row.since ?? undefined, until: row.until ?? undefined };
+    return {
+      matches: row.matches,
+      mismatches: row.mismatches,
+      errors: row.errors,
+      inconclusive: row.inconclusive,
+      since: row.since ?? undefined,
+      until: row.until ?? undefined,
+    };
   }
 
   async mismatches(context: string, limit = 20): Promise<ShadowMismatch[]> {
     const rows = (await this.dataSource.query(
-      'SELECT context, call, request, in_process, extracted, at FROM shadow_mismatches WHERE context = $1 ORDER BY id DESC LIMIT $2',
+      'SELECT context, call, request, in_process, extracted, at FROM shadow_mismatches WHERE context = $1 ' +
+        'ORDER BY id DESC LIMIT $2',
       [context, limit],
     )) as Array<{ context: string; call: string; request: unknown; in_process: unknown; extracted: unknown; at: Date }>;
-    return rows.map((row) => ({ context: row.context, call: row.call, request: row.request, inProcess: row.in_process, extracted: row.extracted, at: row.at }));
+    return rows.map((row) => ({
+      context: row.context,
+      call: row.call,
+      request: row.request,
+      inProcess: row.in_process,
+      extracted: row.extracted,
+      at: row.at,
+    }));
   }
 }

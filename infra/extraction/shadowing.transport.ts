@@ -46,7 +46,8 @@ export class ShadowingContractTransport implements ContractTransport {
   }
 
   async unary(contract: Contract, method: string, ctx: CallContext, request: unknown): Promise<unknown> {
-    const shadowed = this.options.enabled() && isShadowable(contract, method) && this.inFlight < (this.options.maxInFlight ?? 32);
+    const shadowed =
+      this.options.enabled() && isShadowable(contract, method) && this.inFlight < (this.options.maxInFlight ?? 32);
     if (!shadowed) return this.primary.unary(contract, method, ctx, request);
     this.inFlight += 1; // the slot is taken now, so a burst cannot pass the check all at once
     const asked = Date.now();
@@ -64,9 +65,26 @@ export class ShadowingContractTransport implements ContractTransport {
     const shadowCtx: CallContext = { ...compared, deadline: Date.now() + Math.max(100, ctx.deadline - asked) };
     // Asked again in-process when the answers differ: if that answer moved too, the data changed
     // between the two reads (a reservation, say) and the difference proves nothing.
-    const askAgain = () => settle(this.primary.unary(contract, method, { ...compared, deadline: Date.now() + Math.max(100, ctx.deadline - asked) }, request));
+    const askAgain = () =>
+      settle(
+        this.primary.unary(
+          contract,
+          method,
+          { ...compared, deadline: Date.now() + Math.max(100, ctx.deadline - asked) },
+          request,
+        ),
+      );
     void settle(this.shadow.unary(contract, method, shadowCtx, request))
-      .then((extracted) => this.options.recorder.compare(this.options.context, `${contract.name}/${method}`, request, primary, extracted, askAgain))
+      .then((extracted) =>
+        this.options.recorder.compare(
+          this.options.context,
+          `${contract.name}/${method}`,
+          request,
+          primary,
+          extracted,
+          askAgain,
+        ),
+      )
       .finally(() => {
         this.inFlight -= 1;
       });
@@ -79,7 +97,6 @@ export class ShadowingContractTransport implements ContractTransport {
   }
 }
 
-
 function settle(promise: Promise<unknown>): Promise<Settled> {
   return promise.then(
     (value) => ({ ok: true as const, value }),
@@ -89,13 +106,17 @@ function settle(promise: Promise<unknown>): Promise<Settled> {
 
 /** Same answer (or the same failure): a match; the extracted copy failing alone: an error; else a mismatch. */
 function outcomeOf(inProcess: Settled, extracted: Settled): 'match' | 'mismatch' | 'error' {
-  if (inProcess.ok && extracted.ok) return isDeepStrictEqual(normalized(inProcess.value), normalized(extracted.value)) ? 'match' : 'mismatch';
-  if (!inProcess.ok && !extracted.ok) return isDeepStrictEqual(failureOf(inProcess.error), failureOf(extracted.error)) ? 'match' : 'mismatch';
+  if (inProcess.ok && extracted.ok)
+    return isDeepStrictEqual(normalized(inProcess.value), normalized(extracted.value)) ? 'match' : 'mismatch';
+  if (!inProcess.ok && !extracted.ok)
+    return isDeepStrictEqual(failureOf(inProcess.error), failureOf(extracted.error)) ? 'match' : 'mismatch';
   return extracted.ok ? 'mismatch' : 'error';
 }
 
 function failureOf(error: unknown): { kind: string; code: string } {
-  return error instanceof ContractError ? { kind: error.kind, code: error.code } : { kind: 'internal', code: 'internal-error' };
+  return error instanceof ContractError
+    ? { kind: error.kind, code: error.code }
+    : { kind: 'internal', code: 'internal-error' };
 }
 
 /**
@@ -109,7 +130,10 @@ export class ShadowRecorder {
   private flushing: Promise<void> = Promise.resolve();
   private readonly comparing = new Set<Promise<void>>();
 
-  constructor(private readonly store: ShadowStore, flushEveryMs = 1_000) {
+  constructor(
+    private readonly store: ShadowStore,
+    flushEveryMs = 1_000,
+  ) {
     this.timer = setInterval(() => void this.flush(), flushEveryMs);
     this.timer.unref();
   }
@@ -119,13 +143,27 @@ export class ShadowRecorder {
    * (`askAgain`): when that one differs from the first, the data moved between the reads and the
    * comparison is inconclusive, not a mismatch.
    */
-  compare(context: string, call: string, request: unknown, inProcess: Settled, extracted: Settled, askAgain?: () => Promise<Settled>): Promise<void> {
+  compare(
+    context: string,
+    call: string,
+    request: unknown,
+    inProcess: Settled,
+    extracted: Settled,
+    askAgain?: () => Promise<Settled>,
+  ): Promise<void> {
     const comparing = this.compareNow(context, call, request, inProcess, extracted, askAgain);
     this.comparing.add(comparing);
     return comparing.finally(() => this.comparing.delete(comparing));
   }
 
-  private async compareNow(context: string, call: string, request: unknown, inProcess: Settled, extracted: Settled, askAgain?: () => Promise<Settled>): Promise<void> {
+  private async compareNow(
+    context: string,
+    call: string,
+    request: unknown,
+    inProcess: Settled,
+    extracted: Settled,
+    askAgain?: () => Promise<Settled>,
+  ): Promise<void> {
     let outcome: 'match' | 'mismatch' | 'error' | 'inconclusive' = outcomeOf(inProcess, extracted);
     if (outcome === 'mismatch' && askAgain) {
       const again = await askAgain();
@@ -133,7 +171,9 @@ export class ShadowRecorder {
     }
     shadowComparisons.inc({ context, outcome });
     const counts = this.pending.get(context) ?? { matches: 0, mismatches: 0, errors: 0, inconclusive: 0 };
-    const key = ({ match: 'matches', mismatch: 'mismatches', error: 'errors', inconclusive: 'inconclusive' } as const)[outcome];
+    const key = ({ match: 'matches', mismatch: 'mismatches', error: 'errors', inconclusive: 'inconclusive' } as const)[
+      outcome
+    ];
     counts[key] += 1;
     this.pending.set(context, counts);
     if (outcome === 'mismatch') {
@@ -151,7 +191,9 @@ export class ShadowRecorder {
     const minute = new Date(Math.floor(Date.now() / 60_000) * 60_000);
     this.flushing = this.flushing.then(async () => {
       for (const [context, counts] of batch) {
-        await this.store.add(context, minute, counts).catch((error: unknown) => this.logger.warn({ err: error, context }, 'could not record shadow results'));
+        await this.store
+          .add(context, minute, counts)
+          .catch((error: unknown) => this.logger.warn({ err: error, context }, 'could not record shadow results'));
       }
     });
     return this.flushing;

@@ -12,7 +12,10 @@ export const FLAG_NAME = /^[a-z][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)+$/;
 
 export function checkFlagName(name: string): string {
   if (name.length > 100 || !FLAG_NAME.test(name)) {
-    throw new Error(`"${name}" is no flag name: lower-case words joined by "-", areas separated by "." (e.g. notifications.new-confirmation-email)`);
+    throw new Error(
+      `"${name}" is no flag name: lower-case words joined by "-", areas separated by "." (e.g. ` +
+        `notifications.new-confirmation-email)`,
+    );
   }
   return name;
 }
@@ -22,7 +25,11 @@ export function checkFlagName(name: string): string {
  * `FlagsModule.forFeature`), so that `ficus flags list` shows it with its description and default
  * before anybody has set it.
  */
-export function defineFlag(input: { name: string; default: 'on' | 'off' | number | FlagState; description: string }): FlagDefinition {
+export function defineFlag(input: {
+  name: string;
+  default: 'on' | 'off' | number | FlagState;
+  description: string;
+}): FlagDefinition {
   const initial =
     typeof input.default === 'number'
       ? percentState(input.default)
@@ -31,7 +38,8 @@ export function defineFlag(input: { name: string; default: 'on' | 'off' | number
           ? FLAG_ON
           : FLAG_OFF
         : input.default;
-  if (!input.description.trim()) throw new Error(`flag ${input.name} needs a description: say what it turns on and who may turn it`);
+  if (!input.description.trim())
+    throw new Error(`flag ${input.name} needs a description: say what it turns on and who may turn it`);
   return Object.freeze({ name: checkFlagName(input.name), default: initial, description: input.description.trim() });
 }
 
@@ -51,7 +59,8 @@ export class FlagDeclarations {
       const known = this.byName.get(definition.name);
       if (known && !sameFlagState(known.default, definition.default)) {
         throw new Error(
-          `flag ${definition.name} is declared twice with different defaults (${formatFlagState(known.default)} and ${formatFlagState(definition.default)})`,
+          `flag ${definition.name} is declared twice with different defaults ` +
+            `(${formatFlagState(known.default)} and ${formatFlagState(definition.default)})`,
         );
       }
       this.byName.set(definition.name, definition);

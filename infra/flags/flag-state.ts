@@ -2,7 +2,8 @@
  * What a flag says: on for everyone, off for everyone, or on for a stable share of subjects
  * (users, aggregates) chosen by bucketing (./bucketing.ts).
  */
-export type FlagState = { readonly kind: 'on' } | { readonly kind: 'off' } | { readonly kind: 'percent'; readonly percent: number };
+export type FlagState =
+  { readonly kind: 'on' } | { readonly kind: 'off' } | { readonly kind: 'percent'; readonly percent: number };
 
 export const FLAG_ON: FlagState = Object.freeze({ kind: 'on' });
 export const FLAG_OFF: FlagState = Object.freeze({ kind: 'off' });
@@ -28,7 +29,9 @@ export function parseFlagState(text: string): FlagState {
   if (value === 'off' || value === 'false') return FLAG_OFF;
   const match = /^(?:percent\s*[= ]\s*)?(\d{1,3})\s*%?$/.exec(value);
   if (match) return percentState(Number(match[1]));
-  throw new FlagStateError(`"${text}" is no flag state: say on, off, or a percentage from 0 to 100 (e.g. 30 or "percent 30")`);
+  throw new FlagStateError(
+    `"${text}" is no flag state: say on, off, or a percentage from 0 to 100 (e.g. 30 or "percent 30")`,
+  );
 }
 
 /** `on`, `off` or `percent 30`: how states are shown and stored in the change log. */

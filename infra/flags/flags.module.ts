@@ -38,7 +38,10 @@ export class FlagsModule {
             if (!options.database) return new DefaultFlags(declarations);
             const refreshMs = options.refreshMs ?? FlagsEnv.parse(process.env).FICUS_FLAGS_REFRESH_MS;
             const store = await PostgresFlagStore.open(options.database);
-            const flags = new LiveFlags(store, declarations, { refreshMs, processName: `${hostname()}:${process.pid}` });
+            const flags = new LiveFlags(store, declarations, {
+              refreshMs,
+              processName: `${hostname()}:${process.pid}`,
+            });
             try {
               await flags.start();
             } catch (error) {

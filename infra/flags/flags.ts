@@ -53,6 +53,8 @@ export class SnapshotFlags extends Flags {
 export class DefaultFlags extends SnapshotFlags {
   constructor(declarations: FlagDeclarations) {
     super(declarations);
-    this.logger.warn('this process has no database: flags keep their declared defaults and cannot be changed at run time');
+    this.logger.warn(
+      'this process has no database: flags keep their declared defaults and cannot be changed at run time',
+    );
   }
 }

@@ -1,6 +1,16 @@
 import { Logger, type INestApplication } from '@nestjs/common';
 import type { Contract } from '@contracts/kernel';
-import { aggregateIdOf, extractionFlags, shadowFlagOf, shareOf, ShadowingContractTransport, ShadowRecorder, ShadowStore, shiftFlagOf, stickyFlagOf } from '@infra/extraction';
+import {
+  aggregateIdOf,
+  extractionFlags,
+  shadowFlagOf,
+  shareOf,
+  ShadowingContractTransport,
+  ShadowRecorder,
+  ShadowStore,
+  shiftFlagOf,
+  stickyFlagOf,
+} from '@infra/extraction';
 import { FlagDeclarations, Flags } from '@infra/flags';
 import { ContractBus, WeightedContractTransport } from '@infra/messaging';
 import { channelCredentialsOf, GrpcContractTransport, type GrpcTls } from '@infra/messaging/grpc';
@@ -37,14 +47,16 @@ export class ExtractionDiversion {
   /** Declares the shift, sticky and shadow flags of each extraction. Call before app.init(). */
   declareFlags(): void {
     const declarations = this.app.get(FlagDeclarations);
-    for (const { context, extracted } of this.extractionsOwnedHere()) declarations.add(extractionFlags(context, extracted.name));
+    for (const { context, extracted } of this.extractionsOwnedHere())
+      declarations.add(extractionFlags(context, extracted.name));
   }
 
   /** Call after the remote routes; `database` holds the shadow results. */
   async divert(database: DatabaseConfig | undefined): Promise<void> {
     const extractions = this.extractionsOwnedHere();
     if (extractions.length === 0) return;
-    if (!database) throw new Error('a process that owns contexts being extracted needs its database for the shadow results');
+    if (!database)
+      throw new Error('a process that owns contexts being extracted needs its database for the shadow results');
     const { topology, clients, tls, contracts } = this.options;
     const bus = this.app.get(ContractBus);
     const flags = this.app.get(Flags);
@@ -53,22 +65,33 @@ export class ExtractionDiversion {
     for (const { context, extracted } of extractions) {
       const { host, port } = topology.addressOf(extracted.name);
       const address = `${host}:${port}`;
-      const client = clients.keep(address, new GrpcContractTransport({ address, credentials: tls && channelCredentialsOf(tls, extracted.name) }));
+      const client = clients.keep(
+        address,
+        new GrpcContractTransport({ address, credentials: tls && channelCredentialsOf(tls, extracted.name) }),
+      );
       const remote = clients.guard(extracted.name, extracted.name, client);
       // Shadow calls behind a breaker and bulkhead of their own: a burst of them never takes the
       // capacity, nor opens the breaker, of the calls really shifted there.
       const shadow = clients.guard(`${extracted.name}-shadow`, extracted.name, client);
-      const inProcess = new ShadowingContractTransport(bus.inProcess, shadow, { context, enabled: () => flags.isOn(shadowFlagOf(context)), recorder });
+      const inProcess = new ShadowingContractTransport(bus.inProcess, shadow, {
+        context,
+        enabled: () => flags.isOn(shadowFlagOf(context)),
+        recorder,
+      });
       const route = new WeightedContractTransport({
         target: extracted.name,
         primary: { name: 'in-process', transport: inProcess },
         secondary: { name: 'extracted', transport: remote },
         percent: () => shareOf(flags.state(shiftFlagOf(context))),
         stickyPerCaller: false,
-        stickyKey: (_ctx, contract, method, request) => (flags.isOn(stickyFlagOf(context)) ? aggregateIdOf(contract, method, request) : undefined),
+        stickyKey: (_ctx, contract, method, request) =>
+          flags.isOn(stickyFlagOf(context)) ? aggregateIdOf(contract, method, request) : undefined,
       });
       for (const contract of contracts.filter((c) => c.context === context)) bus.divert(contract, route);
-      this.logger.log(`${context} is being extracted into ${extracted.name}: calls shifted by flag ${shiftFlagOf(context)}, shadowed by ${shadowFlagOf(context)}`);
+      this.logger.log(
+        `${context} is being extracted into ${extracted.name}: calls shifted by flag ${shiftFlagOf(context)}, ` +
+          `shadowed by ${shadowFlagOf(context)}`,
+      );
     }
   }
 

@@ -1,4 +1,11 @@
-import { Client, credentials, Metadata, status as GrpcStatus, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
+import {
+  Client,
+  credentials,
+  Metadata,
+  status as GrpcStatus,
+  type ChannelCredentials,
+  type ServiceError,
+} from '@grpc/grpc-js';
 import { sharedRead } from '@infra/observability';
 import type { DependencyCheck, DependencyStatus } from '@infra/runtime';
 

@@ -14,7 +14,10 @@ const EnvSchema = z.object({
   FICUS_EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65_535).default(DEFAULT_EMBEDDED_PORT),
   FICUS_DB_ROLE_SECRET: z.string().min(16).optional(),
   FICUS_REQUEST_BUDGET_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
-  FICUS_KAFKA_NAMESPACE: z.string().regex(/^[a-z][a-z0-9_-]{0,39}$/).default('ficus'),
+  FICUS_KAFKA_NAMESPACE: z
+    .string()
+    .regex(/^[a-z][a-z0-9_-]{0,39}$/)
+    .default('ficus'),
   FICUS_KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(5).default(1),
   FICUS_DB_POOL_SIZE: z.coerce.number().int().min(3).max(100).default(10),
   /** Split mode: gRPC between processes with mutual TLS, certificates from this folder (npm run certs). */
@@ -24,14 +27,28 @@ const EnvSchema = z.object({
    * for a split shop tried on one machine. Without it (or FICUS_GRPC_TLS_DIR) a split process
    * refuses to start: plain text on the network would carry end users' tokens to anyone listening.
    */
-  FICUS_GRPC_PLAINTEXT: z.preprocess((value) => (value === '' ? undefined : value), z.literal('loopback', { error: 'the only plain-text mode is "loopback"' }).optional()),
-  /** The application ficus replaces: what the edge does not serve is proxied there (the topology's edge `legacy` wins). */
-  FICUS_LEGACY_URL: z.preprocess((value) => (value === '' ? undefined : value), z.url({ protocol: /^https?$/ }).optional()),
+  FICUS_GRPC_PLAINTEXT: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z.literal('loopback', { error: 'the only plain-text mode is "loopback"' }).optional(),
+  ),
+  /**
+   * The application ficus replaces: what the edge does not serve is proxied there (the topology's
+   * edge `legacy` wins).
+   */
+  FICUS_LEGACY_URL: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z.url({ protocol: /^https?$/ }).optional(),
+  ),
   /** Path prefixes sent to the legacy application even where ficus has a route, comma-separated. */
   FICUS_LEGACY_ROUTES: z
     .string()
     .default('')
-    .transform((value) => value.split(',').map((prefix) => prefix.trim()).filter(Boolean))
+    .transform((value) =>
+      value
+        .split(',')
+        .map((prefix) => prefix.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.string().regex(/^\//, { error: 'each prefix starts with "/"' }))),
   /** Admission control at the HTTP edge: requests served at once, and how many may wait. */
   FICUS_HTTP_MAX_CONCURRENT: z.coerce.number().int().min(1).max(10_000).default(64),
@@ -70,7 +87,8 @@ export async function resolveDatabase(env: ProcessEnv, log?: (line: string) => v
         database: databaseOf(adminUrl),
         contextUrls,
         // A server without passwords (trust auth) leaves nothing to derive from: a fixed development value.
-        roleSecret: env.FICUS_DB_ROLE_SECRET ?? (decodeURIComponent(new URL(adminUrl).password) || 'ficus-development-only'),
+        roleSecret:
+          env.FICUS_DB_ROLE_SECRET ?? (decodeURIComponent(new URL(adminUrl).password) || 'ficus-development-only'),
         poolSize: env.FICUS_DB_POOL_SIZE,
       },
       stop: async () => undefined,

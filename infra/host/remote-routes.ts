@@ -3,7 +3,13 @@ import type { Contract } from '@contracts/kernel';
 import { defineFlag, FlagDeclarations, Flags } from '@infra/flags';
 import { shareOf } from '@infra/extraction';
 import { ContractBus, WeightedContractTransport, type ContractTransport } from '@infra/messaging';
-import { BalancedContractTransport, channelCredentialsOf, GrpcContractTransport, type EndpointSources, type GrpcTls } from '@infra/messaging/grpc';
+import {
+  BalancedContractTransport,
+  channelCredentialsOf,
+  GrpcContractTransport,
+  type EndpointSources,
+  type GrpcTls,
+} from '@infra/messaging/grpc';
 import { CalledContracts, ProcessReadiness } from '@infra/runtime';
 import type { Topology } from '@infra/topology';
 import { GrpcPeerProbe } from './grpc-peer.probe';
@@ -50,7 +56,9 @@ export class RemoteRoutes {
           defineFlag({
             name: routeFlagOf(serving.name),
             default: serving.canary!.percent,
-            description: `share of calls to ${serving.name} that go to its canary (topology default ${serving.canary!.percent} %)`,
+            description:
+              `share of calls to ${serving.name} that go to its canary (topology default ` +
+              `${serving.canary!.percent} %)`,
           }),
         ),
     );
@@ -104,7 +112,10 @@ export class RemoteRoutes {
     if (canary) {
       const flags = this.app.get(Flags);
       const canaryAddress = `${canary.grpc.host}:${canary.grpc.port}`;
-      const canaryClient = clients.keep(canaryAddress, new GrpcContractTransport({ address: canaryAddress, credentials }));
+      const canaryClient = clients.keep(
+        canaryAddress,
+        new GrpcContractTransport({ address: canaryAddress, credentials }),
+      );
       route = new WeightedContractTransport({
         target: serving,
         primary: { name: 'stable', transport: route },
@@ -126,14 +137,22 @@ export class RemoteRoutes {
     const peer =
       balanced instanceof BalancedContractTransport
         ? balanced
-        : new GrpcPeerProbe(serving, `${host}:${port}`, undefined, this.options.tls && channelCredentialsOf(this.options.tls, serving));
+        : new GrpcPeerProbe(
+            serving,
+            `${host}:${port}`,
+            undefined,
+            this.options.tls && channelCredentialsOf(this.options.tls, serving),
+          );
     this.peers.set(serving, peer);
     this.readinessChecks.push(this.app.get(ProcessReadiness).add(peer));
   }
 
   private requireDiscovery(target: string): EndpointSources {
     if (!this.options.discovery) {
-      throw new Error(`${target} is found through the registry (topology discovery: registry), but this process has no registry watcher`);
+      throw new Error(
+        `${target} is found through the registry (topology discovery: registry), but this process has no ` +
+          `registry watcher`,
+      );
     }
     return this.options.discovery;
   }

@@ -65,7 +65,8 @@ export class TransportServers {
     // certificate names the caller, so only this machine may reach the server at all.
     if (!tls) {
       this.logger.warn(
-        `gRPC in plain text on 127.0.0.1 (FICUS_GRPC_PLAINTEXT=loopback): the topology's callers allow-list cannot be checked; any process on this machine can call ${target}`,
+        `gRPC in plain text on 127.0.0.1 (FICUS_GRPC_PLAINTEXT=loopback): the topology's callers allow-list ` +
+          `cannot be checked; any process on this machine can call ${target}`,
       );
     }
     const server = new GrpcContractServer(bus.inProcess, {
@@ -73,7 +74,10 @@ export class TransportServers {
       port: deployTarget.grpc.listenPort,
       tls,
       authorize: (caller, contract, method) =>
-        topology.mayCall(caller, contract.context) || (contract.methods[method]?.kind === 'unary' && contract.methods[method].openToServices === true && topology.knows(caller)),
+        topology.mayCall(caller, contract.context) ||
+        (contract.methods[method]?.kind === 'unary' &&
+          contract.methods[method].openToServices === true &&
+          topology.knows(caller)),
       vouch: (caller, service) => topology.hosts(caller, service),
       verifyCaller: this.options.verifyCaller,
     });
@@ -88,16 +92,26 @@ export class TransportServers {
     // The broker is this process's own dependency when its contexts publish or consume through
     // it; an edge that hosts no context never uses it after start-up, so it does not report it.
     if (runtimes.length > 0) {
-      const probe = new KafkaBrokerProbe({ brokers: topology.kafka.brokers, clientId: `ficus-${target}-readiness`, credentials: this.options.kafkaCredentials });
+      const probe = new KafkaBrokerProbe({
+        brokers: topology.kafka.brokers,
+        clientId: `ficus-${target}-readiness`,
+        credentials: this.options.kafkaCredentials,
+      });
       this.readinessChecks.push(this.app.get(ProcessReadiness).add(probe));
     }
     const consumers: KafkaEventConsumer[] = [];
     const groups: ConsumedTopics[] = [];
     for (const runtime of runtimes) {
       if (runtime.servesCallsOnly) continue; // its owner consumes its events while it is extracted
-      const remote: EventDelivery[] = runtime.inboxConsumers().filter((consumer) => topology.targetOf(consumer.definition.context).name !== target);
+      const remote: EventDelivery[] = runtime
+        .inboxConsumers()
+        .filter((consumer) => topology.targetOf(consumer.definition.context).name !== target);
       if (remote.length === 0) continue;
-      const consumer = new KafkaEventConsumer(kafka, { context: runtime.context, deliveries: remote, namespace: this.options.kafkaNamespace });
+      const consumer = new KafkaEventConsumer(kafka, {
+        context: runtime.context,
+        deliveries: remote,
+        namespace: this.options.kafkaNamespace,
+      });
       consumers.push(consumer);
       groups.push({ group: consumerGroupOf(runtime.context, this.options.kafkaNamespace), topics: consumer.topics() });
       this.logger.log(`${runtime.context} consumes ${consumer.topics().join(', ')}`);

@@ -1,5 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { ContractError, unavailable, type CallContext, type CallingService, type Contract, type ContractApi } from '@contracts/kernel';
+import {
+  ContractError,
+  unavailable,
+  type CallContext,
+  type CallingService,
+  type Contract,
+  type ContractApi,
+} from '@contracts/kernel';
 import { contractCallDuration, contractCalls, inSpan, SpanKind, tracingRecords } from '@infra/observability';
 import type { ContractImplementation, ContractTransport } from './contract-transport';
 import { InProcessContractTransport } from './in-process-contract.transport';
@@ -79,7 +86,13 @@ export class ContractBus {
    * recorded (the serving side adds its server span, in-process as over gRPC), its duration and
    * its outcome.
    */
-  private call(contract: Contract, method: string, ctx: CallContext, request: unknown, meters: { local: Meters; remote: Meters }): Promise<unknown> {
+  private call(
+    contract: Contract,
+    method: string,
+    ctx: CallContext,
+    request: unknown,
+    meters: { local: Meters; remote: Meters },
+  ): Promise<unknown> {
     let transport: ContractTransport;
     try {
       transport = this.transportFor(contract);
@@ -92,7 +105,11 @@ export class ContractBus {
     const sent = tracingRecords()
       ? inSpan(
           `${contract.name}/${method}`,
-          { kind: remote ? SpanKind.CLIENT : SpanKind.INTERNAL, parent: ctx.traceparent, attributes: { 'rpc.service': contract.name, 'rpc.method': method, 'ficus.transport': transport.kind } },
+          {
+            kind: remote ? SpanKind.CLIENT : SpanKind.INTERNAL,
+            parent: ctx.traceparent,
+            attributes: { 'rpc.service': contract.name, 'rpc.method': method, 'ficus.transport': transport.kind },
+          },
           (traceparent) => transport.unary(contract, method, { ...ctx, traceparent }, request),
         )
       : transport.unary(contract, method, ctx, request);
@@ -137,7 +154,12 @@ export class ContractBus {
   }
 
   /** Like a unary call's rejected promise, a stream with no route fails when it is read, not when it is made. */
-  private async *lazyStream(contract: Contract, method: string, ctx: CallContext, request: unknown): AsyncIterable<unknown> {
+  private async *lazyStream(
+    contract: Contract,
+    method: string,
+    ctx: CallContext,
+    request: unknown,
+  ): AsyncIterable<unknown> {
     yield* this.transportFor(contract).serverStream(contract, method, ctx, request);
   }
 }

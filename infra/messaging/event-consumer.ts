@@ -1,7 +1,13 @@
 import { Logger } from '@nestjs/common';
 import { ExponentialBackoff, handleAll, retry, type RetryPolicy } from 'cockatiel';
 import { SpanStatusCode } from '@opentelemetry/api';
-import { eventAggregateFieldsOf, eventKey, type Envelope, type EventDefinition, type PayloadOf } from '@contracts/kernel';
+import {
+  eventAggregateFieldsOf,
+  eventKey,
+  type Envelope,
+  type EventDefinition,
+  type PayloadOf,
+} from '@contracts/kernel';
 import { inSpan, SpanKind, traceIdsOf, withLogFields } from '@infra/observability';
 import type { UnitOfWork } from '@infra/persistence';
 import type { DeliveryOutcome, EventDelivery } from './event-transport';
@@ -58,12 +64,22 @@ export class InboxConsumer<E extends EventDefinition> implements EventDelivery {
   async deliver(envelope: Envelope): Promise<DeliveryOutcome> {
     return inSpan(
       `process ${envelope.type}`,
-      { kind: SpanKind.CONSUMER, parent: envelope.traceparent, attributes: { 'ficus.consumer': this.consumer, 'messaging.message.id': envelope.id }, entry: true },
+      {
+        kind: SpanKind.CONSUMER,
+        parent: envelope.traceparent,
+        attributes: { 'ficus.consumer': this.consumer, 'messaging.message.id': envelope.id },
+        entry: true,
+      },
       async (traceparent, span) => {
-        const fields = { module: this.context, ...eventAggregateFieldsOf(this.definition, envelope.payload), ...traceIdsOf(traceparent) };
+        const fields = {
+          module: this.context,
+          ...eventAggregateFieldsOf(this.definition, envelope.payload),
+          ...traceIdsOf(traceparent),
+        };
         const delivered = await withLogFields(fields, () => this.deliverOnce({ ...envelope, traceparent }));
         span.setAttribute('ficus.outcome', delivered.outcome);
-        if (delivered.outcome === 'dead-lettered') span.setStatus({ code: SpanStatusCode.ERROR, message: delivered.reason });
+        if (delivered.outcome === 'dead-lettered')
+          span.setStatus({ code: SpanStatusCode.ERROR, message: delivered.reason });
         return delivered;
       },
     );

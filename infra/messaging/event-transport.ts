@@ -12,8 +12,7 @@ export interface EventPublisher {
 
 /** What became of one delivered envelope. */
 export type DeliveryOutcome =
-  | { readonly outcome: 'processed' | 'duplicate' }
-  | { readonly outcome: 'dead-lettered'; readonly reason: string };
+  { readonly outcome: 'processed' | 'duplicate' } | { readonly outcome: 'dead-lettered'; readonly reason: string };
 
 /**
  * What a consumer does with one delivered envelope. It never throws for a bad message (that goes

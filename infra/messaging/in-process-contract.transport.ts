@@ -71,8 +71,14 @@ export class InProcessContractTransport implements ContractTransport {
     }
     if (!tracingRecords()) return this.run(served, ctx, parsed);
     // The serving side's span, in one process as behind gRPC (whose server calls this).
-    return inSpan(served.what, { kind: SpanKind.SERVER, parent: ctx.traceparent, attributes: { 'rpc.service': contract.name, 'rpc.method': method } }, (traceparent) =>
-      this.run(served, { ...ctx, traceparent }, parsed),
+    return inSpan(
+      served.what,
+      {
+        kind: SpanKind.SERVER,
+        parent: ctx.traceparent,
+        attributes: { 'rpc.service': contract.name, 'rpc.method': method },
+      },
+      (traceparent) => this.run(served, { ...ctx, traceparent }, parsed),
     );
   }
 
@@ -81,14 +87,23 @@ export class InProcessContractTransport implements ContractTransport {
    * enters the process here, so it has a span of its own and its log lines name the serving module
    * and the aggregate the request is about (`<type>_id`, as the method declares it).
    */
-  async unaryFromAnotherProcess(contract: Contract, method: string, ctx: CallContext, request: unknown): Promise<unknown> {
+  async unaryFromAnotherProcess(
+    contract: Contract,
+    method: string,
+    ctx: CallContext,
+    request: unknown,
+  ): Promise<unknown> {
     const served = this.resolve(contract, method, ctx);
     const parsed = checkRequest(served.definition.request, request, served.what);
     const attributes = { 'rpc.service': contract.name, 'rpc.method': method };
-    return inSpan(served.what, { kind: SpanKind.SERVER, parent: ctx.traceparent, attributes, entry: true }, (traceparent) =>
-      withLogFields({ module: contract.context, ...aggregateFieldsOf(served.definition, parsed), ...traceIdsOf(traceparent) }, () =>
-        this.run(served, { ...ctx, traceparent }, parsed),
-      ),
+    return inSpan(
+      served.what,
+      { kind: SpanKind.SERVER, parent: ctx.traceparent, attributes, entry: true },
+      (traceparent) =>
+        withLogFields(
+          { module: contract.context, ...aggregateFieldsOf(served.definition, parsed), ...traceIdsOf(traceparent) },
+          () => this.run(served, { ...ctx, traceparent }, parsed),
+        ),
     );
   }
 
@@ -142,7 +157,9 @@ export class InProcessContractTransport implements ContractTransport {
     // The database (or another resource) failed for now, not for good: the caller may retry.
     if (isTransientFailure(error)) {
       this.logger.warn({ err: error, call: what }, `${what} failed for now`);
-      return unavailable('temporarily-unavailable', `${what} could not complete now; retry shortly`, { retryAfterSeconds: 1 });
+      return unavailable('temporarily-unavailable', `${what} could not complete now; retry shortly`, {
+        retryAfterSeconds: 1,
+      });
     }
     // Anything else is a bug on the serving side: log it whole here, hand the caller no internals.
     this.logger.error({ err: error, call: what }, `${what} failed unexpectedly`);

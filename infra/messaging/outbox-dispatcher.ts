@@ -124,9 +124,11 @@ export class OutboxDispatcher {
       }
     });
     this.chains.set(aggregate, delivery);
-    this.track(delivery.finally(() => {
-      if (this.chains.get(aggregate) === delivery) this.chains.delete(aggregate);
-    }));
+    this.track(
+      delivery.finally(() => {
+        if (this.chains.get(aggregate) === delivery) this.chains.delete(aggregate);
+      }),
+    );
   }
 
   private queueRemote(envelope: Envelope): void {
@@ -187,7 +189,10 @@ export class OutboxDispatcher {
         try {
           await inPipelinedTransaction(poolOf(this.options.dataSource), async (transaction) => {
             transaction.defer('SET LOCAL synchronous_commit TO off');
-            transaction.defer(`UPDATE ${this.options.table} SET published_at = now() WHERE message_id = ANY($1::uuid[])`, [ids]);
+            transaction.defer(
+              `UPDATE ${this.options.table} SET published_at = now() WHERE message_id = ANY($1::uuid[])`,
+              [ids],
+            );
           });
         } catch (error) {
           // Delivered but not marked: the relay sends them again later, inboxes absorb them.

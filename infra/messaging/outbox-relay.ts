@@ -159,7 +159,8 @@ export class OutboxRelay {
       const claim = (afterSeq: string) =>
         transaction.query(
           `WITH relay AS (SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked)
-           SELECT seq, message_id, type, version, aggregate_id, correlation_id, causation_id, traceparent, payload, occurred_at
+           SELECT seq, message_id, type, version, aggregate_id, correlation_id, causation_id, traceparent, payload,
+             occurred_at
              FROM ${table}, relay
             WHERE relay.locked AND published_at IS NULL AND seq > $5::bigint
               AND message_id <> ALL($3::uuid[])
@@ -171,10 +172,15 @@ export class OutboxRelay {
       let batch = await claim('0');
       for (let batches = 1; batch.length > 0; batches++) {
         const last = batch[batch.length - 1].seq;
-        const next = batch.length === batchSize && batches < BATCHES_PER_TRANSACTION ? claim(last) : Promise.resolve([] as OutboxRow[]);
+        const next =
+          batch.length === batchSize && batches < BATCHES_PER_TRANSACTION
+            ? claim(last)
+            : Promise.resolve([] as OutboxRow[]);
         next.catch(() => undefined); // a failed claim fails the transaction below, once
         await this.publish(batch);
-        transaction.defer(`UPDATE ${table} SET published_at = now() WHERE seq = ANY($1::bigint[])`, [batch.map((row) => row.seq)]);
+        transaction.defer(`UPDATE ${table} SET published_at = now() WHERE seq = ANY($1::bigint[])`, [
+          batch.map((row) => row.seq),
+        ]);
         relayed += batch.length;
         batch = await next;
       }
@@ -185,7 +191,8 @@ export class OutboxRelay {
   /** One claimed batch to the publisher, a publish span per event (child of its outbox span). */
   private async publish(rows: readonly OutboxRow[]): Promise<void> {
     const { publisher, publishes, context } = this.options;
-    const envelopes = rows.filter((row) => publishes?.(row.type) ?? true).map(toEnvelope); // may throw: no span started yet
+    // may throw: no span started yet
+    const envelopes = rows.filter((row) => publishes?.(row.type) ?? true).map(toEnvelope);
     const published = envelopes.map((envelope) => {
       const { span, traceparent } = startSpan(`publish ${envelope.type}`, {
         kind: SpanKind.PRODUCER,

@@ -54,18 +54,33 @@ export class Outbox {
    * A failure of the rows (a unique violation on the version: an event store's optimistic
    * concurrency) fails the transaction with `onError`'s error, at its next statement or COMMIT.
    */
-  append(envelopes: readonly Envelope[], extra: { column: string; values: readonly unknown[] }, onError?: (error: unknown) => unknown): void {
+  append(
+    envelopes: readonly Envelope[],
+    extra: { column: string; values: readonly unknown[] },
+    onError?: (error: unknown) => unknown,
+  ): void {
     this.write(envelopes, extra, onError);
   }
 
-  private write(envelopes: readonly Envelope[], extra: { column: string; values: readonly unknown[] } | undefined, onError?: (error: unknown) => unknown): void {
+  private write(
+    envelopes: readonly Envelope[],
+    extra: { column: string; values: readonly unknown[] } | undefined,
+    onError?: (error: unknown) => unknown,
+  ): void {
     if (!this.uow.inTransaction) {
       throw new Error(`${this.uow.context}: events go into the outbox only inside a transaction`);
     }
     if (envelopes.length === 0) return;
-    const { sql, params, traced } = outboxInsert(this.uow.context, this.table, envelopes, this.options.publishes, extra);
+    const { sql, params, traced } = outboxInsert(
+      this.uow.context,
+      this.table,
+      envelopes,
+      this.options.publishes,
+      extra,
+    );
     const leaving = traced.filter((envelope) => this.options.publishes?.(envelope.type) ?? true);
-    if (this.options.notifyRelay) this.uow.defer('SELECT pg_notify($1, $2)', [outboxChannel(this.uow.context), this.table]);
+    if (this.options.notifyRelay)
+      this.uow.defer('SELECT pg_notify($1, $2)', [outboxChannel(this.uow.context), this.table]);
     const onCommitted = this.options.onCommitted;
     if (onCommitted && leaving.length > 0) this.uow.afterCommit(() => onCommitted(leaving));
     void this.uow.defer(sql, params, { onError });
@@ -84,7 +99,17 @@ export function outboxInsert(
   publishes?: (type: string) => boolean,
   extra?: { column: string; values: readonly unknown[] },
 ): { sql: string; params: unknown[]; traced: Envelope[] } {
-  const columns = ['message_id', 'type', 'version', 'aggregate_id', 'correlation_id', 'causation_id', 'traceparent', 'payload', 'occurred_at'];
+  const columns = [
+    'message_id',
+    'type',
+    'version',
+    'aggregate_id',
+    'correlation_id',
+    'causation_id',
+    'traceparent',
+    'payload',
+    'occurred_at',
+  ];
   if (extra) columns.push(extra.column);
   columns.push('published_at');
   const params: unknown[] = [];
@@ -97,7 +122,17 @@ export function outboxInsert(
     });
     span.end();
     traced.push({ ...e, traceparent: traceparent ?? undefined });
-    const values: unknown[] = [e.id, e.type, e.version, e.aggregateId, e.correlationId, e.causationId ?? null, traceparent ?? null, JSON.stringify(e.payload), e.occurredAt];
+    const values: unknown[] = [
+      e.id,
+      e.type,
+      e.version,
+      e.aggregateId,
+      e.correlationId,
+      e.causationId ?? null,
+      traceparent ?? null,
+      JSON.stringify(e.payload),
+      e.occurredAt,
+    ];
     if (extra) values.push(extra.values[i]);
     const placeholders = values.map((value) => {
       params.push(value);

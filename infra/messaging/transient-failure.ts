@@ -3,7 +3,11 @@ import { ContractError } from '@contracts/kernel';
 /** PostgreSQL error classes that say "not now", not "never": connection, resources, shutdown, contention. */
 const TRANSIENT_SQLSTATE = /^(08|53|57P0[123]|40001|40P01|55P03)/;
 const TRANSIENT_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN']);
-const TRANSIENT_MESSAGES = [/timeout exceeded when trying to connect/i, /Connection terminated/i, /connection is closed/i];
+const TRANSIENT_MESSAGES = [
+  /timeout exceeded when trying to connect/i,
+  /Connection terminated/i,
+  /connection is closed/i,
+];
 
 /**
  * Whether a failure may go away by itself (the database or a provider is briefly down, a lock

@@ -39,7 +39,10 @@ export interface WeightedRouteOptions {
 export class WeightedContractTransport implements ContractTransport {
   readonly kind = 'weighted';
 
-  /** Share earned towards the next non-sticky call to the second version; starts anywhere, so replicas do not move in step. */
+  /**
+   * Share earned towards the next non-sticky call to the second version; starts anywhere, so
+   * replicas do not move in step.
+   */
   private credit = Math.random() * 100;
 
   constructor(private readonly options: WeightedRouteOptions) {}
@@ -51,7 +54,11 @@ export class WeightedContractTransport implements ContractTransport {
       routedCalls.inc({ target: this.options.target, version: version.name, outcome: 'ok' });
       return answer;
     } catch (error) {
-      routedCalls.inc({ target: this.options.target, version: version.name, outcome: error instanceof ContractError ? error.kind : 'internal' });
+      routedCalls.inc({
+        target: this.options.target,
+        version: version.name,
+        outcome: error instanceof ContractError ? error.kind : 'internal',
+      });
       throw error;
     }
   }
@@ -68,7 +75,9 @@ export class WeightedContractTransport implements ContractTransport {
     const percent = Math.min(100, Math.max(0, this.options.percent()));
     if (percent <= 0) return primary;
     if (percent >= 100) return secondary;
-    const key = (contract && method ? this.options.stickyKey?.(ctx, contract, method, request) : undefined) ?? (this.options.stickyPerCaller ? ctx.caller?.subject : undefined);
+    const key =
+      (contract && method ? this.options.stickyKey?.(ctx, contract, method, request) : undefined) ??
+      (this.options.stickyPerCaller ? ctx.caller?.subject : undefined);
     if (key !== undefined) return bucketOf(`route:${target}`, key) < percent ? secondary : primary;
     this.credit += percent;
     if (this.credit < 100) return primary;

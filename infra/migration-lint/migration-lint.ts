@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
-import { parseMigrationFile, RISKY_HELPERS, type MigrationSource, type ParsedMigrationFile, type SqlText } from './migration-source';
+import {
+  parseMigrationFile,
+  RISKY_HELPERS,
+  type MigrationSource,
+  type ParsedMigrationFile,
+  type SqlText,
+} from './migration-source';
 import { findRisks, newMigrationScope, RISK_REASONS, stillRisky, type Risk, type RiskRule } from './risky-statements';
 
 /**
@@ -70,10 +76,13 @@ export function readReleased(path = RELEASED_FILE): ReleasedMigrations {
 }
 
 export function writeReleased(released: ReleasedMigrations, path = RELEASED_FILE): void {
-  const sorted = Object.entries(released.migrations).sort(([a, x], [b, y]) => x.file.localeCompare(y.file) || a.localeCompare(b));
+  const sorted = Object.entries(released.migrations).sort(
+    ([a, x], [b, y]) => x.file.localeCompare(y.file) || a.localeCompare(b),
+  );
   const body = {
     $comment:
-      'Migrations shipped in a release, with the SHA-256 of their file. Written by `npm run migrations:lint -- --release`; never edit a shipped migration, add a new one (docs/expand-contract.md).',
+      'Migrations shipped in a release, with the SHA-256 of their file. Written by `npm run migrations:lint -- ' +
+      '--release`; never edit a shipped migration, add a new one (docs/expand-contract.md).',
     migrations: Object.fromEntries(sorted),
   };
   writeFileSync(path, `${JSON.stringify(body, null, 2)}\n`);
@@ -93,15 +102,32 @@ function oneLine(text: string, max = 240): string {
 }
 
 const CONTRACT_ADVICE =
-  'split it expand → migrate → contract (docs/expand-contract.md): the contract step declares `static readonly contractOf = \'<expand migration>\'` and ships in a release after the expand, once no running release uses what it removes';
+  'split it expand → migrate → contract (docs/expand-contract.md): the contract step declares `static readonly ' +
+  "contractOf = '<expand migration>'` and ships in a release after the expand, once no running release uses " +
+  'what it removes';
 
-function lintUnreleased(parsed: ParsedFile, migration: MigrationSource, released: ReleasedMigrations, known: ReadonlySet<string>): MigrationProblem[] {
+function lintUnreleased(
+  parsed: ParsedFile,
+  migration: MigrationSource,
+  released: ReleasedMigrations,
+  known: ReadonlySet<string>,
+): MigrationProblem[] {
   const problems: MigrationProblem[] = [];
   const problem = (at: number, reason: string, statement: string): void => {
-    problems.push({ file: parsed.file, line: parsed.lineAt(at), migration: migration.name, reason, statement: oneLine(statement) });
+    problems.push({
+      file: parsed.file,
+      line: parsed.lineAt(at),
+      migration: migration.name,
+      reason,
+      statement: oneLine(statement),
+    });
   };
   if (migration.malformedContractOfAt !== undefined) {
-    problem(migration.malformedContractOfAt, "contractOf must read `static readonly contractOf = '<expand migration name>'`", '');
+    problem(
+      migration.malformedContractOfAt,
+      "contractOf must read `static readonly contractOf = '<expand migration name>'`",
+      '',
+    );
   }
   const expand = migration.contractOf;
   if (expand !== undefined && !known.has(expand) && !isReleased(released, expand)) {
@@ -112,14 +138,19 @@ function lintUnreleased(parsed: ParsedFile, migration: MigrationSource, released
     const reason = RISK_REASONS[rule];
     return expand === undefined
       ? `${reason}; ${CONTRACT_ADVICE}`
-      : `${reason}; it is the contract step of ${expand}, which is not released yet: ship ${expand} first, then record the release (npm run migrations:lint -- --release)`;
+      : `${reason}; it is the contract step of ${expand}, which is not released yet: ship ${expand} first, ` +
+          `then record the release (npm run migrations:lint -- --release)`;
   };
 
   const scope = newMigrationScope();
   const found: { risk: Risk; sql: SqlText }[] = [];
   for (const call of migration.calls) {
     if (call.kind === 'unreadable') {
-      problem(call.at, 'runner.query with SQL the linter cannot read: pass a string or template literal (or a const holding one)', call.source);
+      problem(
+        call.at,
+        'runner.query with SQL the linter cannot read: pass a string or template literal (or a const holding one)',
+        call.source,
+      );
     } else if (call.kind === 'helper') {
       if (!contractAllowed) problem(call.at, why(RISKY_HELPERS[call.method]), call.source);
     } else {
@@ -138,18 +169,37 @@ function lintUnreleased(parsed: ParsedFile, migration: MigrationSource, released
  * Every problem of the migrations in `files` (paths relative to `root`) against the released
  * ones. A released migration that is no longer among `files` counts as deleted, so pass every file.
  */
-export function lintMigrations(released: ReleasedMigrations, root = ROOT, files = migrationFiles(root)): MigrationProblem[] {
-  const parsedFiles: ParsedFile[] = files.map((file) => ({ file, ...parseMigrationFile(file, readFileSync(join(root, file), 'utf8')) }));
+export function lintMigrations(
+  released: ReleasedMigrations,
+  root = ROOT,
+  files = migrationFiles(root),
+): MigrationProblem[] {
+  const parsedFiles: ParsedFile[] = files.map((file) => ({
+    file,
+    ...parseMigrationFile(file, readFileSync(join(root, file), 'utf8')),
+  }));
   const problems: MigrationProblem[] = [];
   const byName = new Map<string, ParsedFile>();
   for (const parsed of parsedFiles) {
     if (parsed.migrations.length === 0) {
-      problems.push({ file: parsed.file, line: 1, migration: '-', reason: 'no migration class (a class with an `up` method) in this file', statement: '' });
+      problems.push({
+        file: parsed.file,
+        line: 1,
+        migration: '-',
+        reason: 'no migration class (a class with an `up` method) in this file',
+        statement: '',
+      });
     }
     for (const migration of parsed.migrations) {
       const other = byName.get(migration.name);
       if (other && other !== parsed) {
-        problems.push({ file: parsed.file, line: parsed.lineAt(migration.at), migration: migration.name, reason: `a migration of that name is also in ${other.file}`, statement: '' });
+        problems.push({
+          file: parsed.file,
+          line: parsed.lineAt(migration.at),
+          migration: migration.name,
+          reason: `a migration of that name is also in ${other.file}`,
+          statement: '',
+        });
       }
       byName.set(migration.name, parsed);
     }
@@ -158,7 +208,13 @@ export function lintMigrations(released: ReleasedMigrations, root = ROOT, files 
   for (const [name, shipped] of Object.entries(released.migrations)) {
     const parsed = byName.get(name);
     if (!parsed) {
-      problems.push({ file: shipped.file, line: 1, migration: name, reason: 'a released migration is gone: never delete a shipped migration', statement: '' });
+      problems.push({
+        file: shipped.file,
+        line: 1,
+        migration: name,
+        reason: 'a released migration is gone: never delete a shipped migration',
+        statement: '',
+      });
     } else if (sha256Of(parsed.text) !== shipped.sha256) {
       problems.push({
         file: parsed.file,
@@ -184,10 +240,16 @@ export function lintMigrations(released: ReleasedMigrations, root = ROOT, files 
  * linter finds a problem, so that neither an edited shipped migration nor an unsafe one is
  * recorded as released.
  */
-export function releaseMigrations(released: ReleasedMigrations, root = ROOT, files = migrationFiles(root)): ReleasedMigrations {
+export function releaseMigrations(
+  released: ReleasedMigrations,
+  root = ROOT,
+  files = migrationFiles(root),
+): ReleasedMigrations {
   const problems = lintMigrations(released, root, files);
   if (problems.length > 0) {
-    throw new Error(`refusing to release with ${problems.length} migration problem(s):\n${problems.map(formatProblem).join('\n')}`);
+    throw new Error(
+      `refusing to release with ${problems.length} migration problem(s):\n${problems.map(formatProblem).join('\n')}`,
+    );
   }
   const migrations: Record<string, ReleasedMigration> = { ...released.migrations };
   for (const file of files) {

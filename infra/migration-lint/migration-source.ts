@@ -51,11 +51,15 @@ export const RISKY_HELPERS: Readonly<Record<string, RiskRule>> = {
 const OPAQUE = '__opaque__';
 
 function memberName(member: ts.ClassElement): string | undefined {
-  return member.name && (ts.isIdentifier(member.name) || ts.isStringLiteral(member.name)) ? member.name.text : undefined;
+  return member.name && (ts.isIdentifier(member.name) || ts.isStringLiteral(member.name))
+    ? member.name.text
+    : undefined;
 }
 
 function isStatic(member: ts.ClassElement): boolean {
-  return ts.canHaveModifiers(member) && (ts.getModifiers(member) ?? []).some((m) => m.kind === ts.SyntaxKind.StaticKeyword);
+  return (
+    ts.canHaveModifiers(member) && (ts.getModifiers(member) ?? []).some((m) => m.kind === ts.SyntaxKind.StaticKeyword)
+  );
 }
 
 function stringValue(node: ts.Node | undefined): string | undefined {
@@ -69,7 +73,8 @@ export function parseMigrationFile(fileName: string, text: string): ParsedMigrat
   const collectConstants = (node: ts.Node): void => {
     if (ts.isVariableDeclarationList(node) && node.flags & ts.NodeFlags.Const) {
       for (const declaration of node.declarations) {
-        if (ts.isIdentifier(declaration.name) && declaration.initializer) constants.set(declaration.name.text, declaration.initializer);
+        if (ts.isIdentifier(declaration.name) && declaration.initializer)
+          constants.set(declaration.name.text, declaration.initializer);
       }
     }
     ts.forEachChild(node, collectConstants);
@@ -84,7 +89,10 @@ export function parseMigrationFile(fileName: string, text: string): ParsedMigrat
     return { text: cooked, positions };
   };
   /** An opaque stretch, mapped to the source from its first character to its last (`to`). */
-  const opaque = (from: number, to: number): SqlText => ({ text: OPAQUE, positions: Array.from(OPAQUE, (_, i) => (i === OPAQUE.length - 1 ? to : from)) });
+  const opaque = (from: number, to: number): SqlText => ({
+    text: OPAQUE,
+    positions: Array.from(OPAQUE, (_, i) => (i === OPAQUE.length - 1 ? to : from)),
+  });
   const opaqueNode = (node: ts.Node): SqlText => opaque(node.getStart(file), node.getEnd() - 1);
   const join = (parts: readonly SqlText[]): SqlText => ({
     text: parts.map((p) => p.text).join(''),
@@ -127,7 +135,9 @@ export function parseMigrationFile(fileName: string, text: string): ParsedMigrat
         const at = node.getStart(file);
         if (method === 'query' && node.arguments.length > 0) {
           const sql = readSql(node.arguments[0]);
-          calls.push(sql ? { kind: 'sql', at, sql } : { kind: 'unreadable', at, source: node.arguments[0].getText(file) });
+          calls.push(
+            sql ? { kind: 'sql', at, sql } : { kind: 'unreadable', at, source: node.arguments[0].getText(file) },
+          );
         } else if (Object.hasOwn(RISKY_HELPERS, method)) {
           calls.push({ kind: 'helper', at, method, source: node.getText(file) });
         }
@@ -145,7 +155,9 @@ export function parseMigrationFile(fileName: string, text: string): ParsedMigrat
       if (up) {
         const nameMember = node.members.find((m) => memberName(m) === 'name' && !isStatic(m));
         const name =
-          (nameMember && ts.isPropertyDeclaration(nameMember) ? stringValue(nameMember.initializer) : undefined) ?? node.name?.text ?? '(anonymous)';
+          (nameMember && ts.isPropertyDeclaration(nameMember) ? stringValue(nameMember.initializer) : undefined) ??
+          node.name?.text ??
+          '(anonymous)';
         const contractMember = node.members.find((m) => memberName(m) === 'contractOf');
         const contractOf =
           contractMember && isStatic(contractMember) && ts.isPropertyDeclaration(contractMember)

@@ -18,7 +18,8 @@ export const RISK_REASONS: Readonly<Record<RiskRule, string>> = {
   'drop-column': 'DROP COLUMN: the previous release still reads this column',
   rename: 'RENAME: the previous release still uses the old name',
   'alter-column-type': 'ALTER COLUMN … TYPE: the previous release reads and writes the old type',
-  'add-column-not-null-without-default': 'ADD COLUMN … NOT NULL without DEFAULT: the previous release inserts rows without it',
+  'add-column-not-null-without-default':
+    'ADD COLUMN … NOT NULL without DEFAULT: the previous release inserts rows without it',
   'set-not-null': 'SET NOT NULL: the previous release may still insert rows without this column',
 };
 
@@ -109,7 +110,12 @@ function tokenize(masked: string, from: number, to: number): Token[] {
   for (let match = pattern.exec(masked); match && match.index < to; match = pattern.exec(masked)) {
     const text = match[0];
     if (text === ')') depth--;
-    tokens.push({ word: text.startsWith('"') ? text : text.toUpperCase(), start: match.index, end: match.index + text.length, depth });
+    tokens.push({
+      word: text.startsWith('"') ? text : text.toUpperCase(),
+      start: match.index,
+      end: match.index + text.length,
+      depth,
+    });
     if (text === '(') depth++;
   }
   return tokens;
@@ -157,7 +163,8 @@ function alterTableActionRisk(action: readonly Token[], table: string, scope: Mi
       const after = words.slice(name + 1).join(' ');
       if (after.startsWith('TYPE ') || after.startsWith('SET DATA TYPE ')) return { rule: 'alter-column-type', at };
       if (after.startsWith('SET NOT NULL')) return { rule: 'set-not-null', at, column };
-      if (after.startsWith('SET DEFAULT ') && !/^SET DEFAULT NULL(?! ::)/.test(after)) scope.defaultedColumns.add(column);
+      if (after.startsWith('SET DEFAULT ') && !/^SET DEFAULT NULL(?! ::)/.test(after))
+        scope.defaultedColumns.add(column);
       return undefined;
     }
     case 'ADD': {
@@ -167,7 +174,9 @@ function alterTableActionRisk(action: readonly Token[], table: string, scope: Mi
       const text = ` ${words.join(' ')} `;
       const notNull = text.includes(' NOT NULL ') || text.includes(' PRIMARY KEY ');
       const filled =
-        /\sDEFAULT (?!NULL (?!::))/.test(text) || text.includes(' GENERATED ') || words.some((word) => SERIAL_TYPES.has(word));
+        /\sDEFAULT (?!NULL (?!::))/.test(text) ||
+        text.includes(' GENERATED ') ||
+        words.some((word) => SERIAL_TYPES.has(word));
       if (filled) scope.defaultedColumns.add(`${table}.${identifier(words[name])}`);
       return notNull && !filled ? { rule: 'add-column-not-null-without-default', at } : undefined;
     }

@@ -57,7 +57,11 @@ export async function cruiseBoundaries(root: string): Promise<CruiseReport> {
  * in the importing file), the comment's first sentence as the problem and the rest as the fix.
  */
 export function toBoundaryViolation(root: string, violation: CruiseViolation): BoundaryViolation {
-  const path = violation.cycle?.length ? violation.cycle : violation.via?.length ? violation.via : [packageRelative(violation.to)];
+  const path = violation.cycle?.length
+    ? violation.cycle
+    : violation.via?.length
+      ? violation.via
+      : [packageRelative(violation.to)];
   const edge = [violation.from, ...path].join(' → ');
   const [what, ...rest] = violation.comment.split(/(?<=\.) /);
   return {

@@ -127,7 +127,10 @@ export function attributeCalls(
 }
 
 /** Scrapes `/metrics` of each process; a URL without a path gets `/metrics`. */
-export async function scrapeAll(urls: readonly string[], fetchText: (url: string) => Promise<string> = defaultFetch): Promise<MetricSample[][]> {
+export async function scrapeAll(
+  urls: readonly string[],
+  fetchText: (url: string) => Promise<string> = defaultFetch,
+): Promise<MetricSample[][]> {
   return Promise.all(urls.map(async (url) => parseExposition(await fetchText(metricsUrl(url)))));
 }
 
@@ -152,7 +155,14 @@ export async function sampleCallRates(
   if (sampleSeconds <= 0) return attributeCalls(graph, first, first, 0, urls, consumerLag(graph, firstScrapes));
   await new Promise((resolve) => setTimeout(resolve, sampleSeconds * 1000));
   const secondScrapes = await scrapeAll(urls, fetchText);
-  return attributeCalls(graph, first, countCalls(secondScrapes), sampleSeconds, urls, consumerLag(graph, secondScrapes));
+  return attributeCalls(
+    graph,
+    first,
+    countCalls(secondScrapes),
+    sampleSeconds,
+    urls,
+    consumerLag(graph, secondScrapes),
+  );
 }
 
 async function defaultFetch(url: string): Promise<string> {

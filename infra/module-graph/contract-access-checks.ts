@@ -7,7 +7,10 @@ const GRANTS = new Set(['anyone', 'roles', 'owner', 'services']);
 
 export const CONTRACT_ACCESS_RULE = {
   'contract-method-without-access': {
-    fix: "Say who may call it in the method's options: `access: { anyone: true }`, `{ roles: ['admin'] }`, `{ owner: true }` or `{ services: ['<context>'] }` (docs/security.md, ADR 0038); the serving side refuses every other caller.",
+    fix:
+      "Say who may call it in the method's options: `access: { anyone: true }`, `{ roles: ['admin'] }`, `{ " +
+      "owner: true }` or `{ services: ['<context>'] }` (docs/security.md, ADR 0038); the serving side refuses " +
+      'every other caller.',
   },
 } as const;
 
@@ -29,7 +32,9 @@ export function checkContractAccess(files: readonly SourceFile[]): BoundaryViola
         const methods = node.arguments[2];
         if (methods && ts.isObjectLiteralExpression(methods)) {
           for (const property of methods.properties) {
-            const problem = ts.isPropertyAssignment(property) ? accessProblemOf(property.initializer, source.tree) : undefined;
+            const problem = ts.isPropertyAssignment(property)
+              ? accessProblemOf(property.initializer, source.tree)
+              : undefined;
             if (!problem) continue;
             violations.push({
               rule: 'contract-method-without-access',

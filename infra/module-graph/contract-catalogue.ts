@@ -77,7 +77,11 @@ export class ContractCatalogue {
                 });
               }
             }
-          } else if (ts.isPropertyAccessExpression(init) && init.name.text === 'token' && ts.isIdentifier(init.expression)) {
+          } else if (
+            ts.isPropertyAccessExpression(init) &&
+            init.name.text === 'token' &&
+            ts.isIdentifier(init.expression)
+          ) {
             tokenAliases.push({ context: folder, name: exportName, of: init.expression.text });
           }
         }
@@ -85,7 +89,8 @@ export class ContractCatalogue {
     }
     for (const alias of tokenAliases) {
       const target = byContext.get(alias.context)?.get(alias.of);
-      if (target?.kind === 'contract') byContext.get(alias.context)!.set(alias.name, { kind: 'token', contract: target.contract });
+      if (target?.kind === 'contract')
+        byContext.get(alias.context)!.set(alias.name, { kind: 'token', contract: target.contract });
     }
     return new ContractCatalogue(byContext);
   }

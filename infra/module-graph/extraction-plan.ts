@@ -110,17 +110,28 @@ export function planExtraction(input: PlanInput): ExtractionPlan {
     const factors: PlanFactor[] = [];
 
     // Incoming sync calls.
-    const incomingRate = rates ? sum(fromContexts.map((edge) => rates.edges[edgeKey(edge)]?.perSecond ?? 0)) : undefined;
+    const incomingRate = rates
+      ? sum(fromContexts.map((edge) => rates.edges[edgeKey(edge)]?.perSecond ?? 0))
+      : undefined;
     const incomingCalls = rates ? sum(fromContexts.map((edge) => rates.edges[edgeKey(edge)]?.total ?? 0)) : undefined;
-    const ratePoints = incomingRate !== undefined && rates!.sampleSeconds > 0 ? w.logCallsPerSecond * Math.log10(1 + incomingRate) : 0;
+    const ratePoints =
+      incomingRate !== undefined && rates!.sampleSeconds > 0 ? w.logCallsPerSecond * Math.log10(1 + incomingRate) : 0;
     factors.push({
       factor: 'incoming-sync',
-      points: round(callingContexts.length * w.callingContext + methodsCalledByContexts * w.methodCalledByContext + methodsCalledByEdge * w.methodCalledByEdge + ratePoints),
+      points: round(
+        callingContexts.length * w.callingContext +
+          methodsCalledByContexts * w.methodCalledByContext +
+          methodsCalledByEdge * w.methodCalledByEdge +
+          ratePoints,
+      ),
       explanation:
         (callingContexts.length
-          ? `called by ${callingContexts.join(', ')} (${fromContexts.map((edge) => `${edge.from}: ${edge.methods.join(', ') || 'methods not visible'}`).join('; ')}): those calls become remote`
+          ? `called by ${callingContexts.join(', ')} ` +
+            `(${fromContexts.map((edge) => `${edge.from}: ${methodsOf(edge)}`).join('; ')}): ` +
+            `those calls become remote`
           : 'no other context calls it synchronously') +
-        `; the HTTP edge calls ${methodsCalledByEdge} method${methodsCalledByEdge === 1 ? '' : 's'} (already a gRPC client per contract in split mode)` +
+        `; the HTTP edge calls ${methodsCalledByEdge} method${methodsCalledByEdge === 1 ? '' : 's'} (already a ` +
+        `gRPC client per contract in split mode)` +
         (incomingCalls !== undefined
           ? rates!.sampleSeconds > 0
             ? `; metrics: ${incomingCalls} calls from contexts, ${round(incomingRate!)}/s`
@@ -133,21 +144,35 @@ export function planExtraction(input: PlanInput): ExtractionPlan {
       factor: 'outgoing-sync',
       points: round(calledContexts.length * w.calledContext + methodsCalled * w.methodCalled),
       explanation: calledContexts.length
-        ? `calls ${outgoing.map((edge) => `${edge.to} (${edge.methods.join(', ') || 'methods not visible'})`).join(', ')}: each call becomes a network hop from the new process`
+        ? `calls ${outgoing.map((edge) => `${edge.to} (${methodsOf(edge)})`).join(', ')}: ` +
+          `each call becomes a network hop from the new process`
         : 'calls no other context: nothing of its own becomes remote',
     });
 
     // Chatty pairs: the busiest pair this context is part of, either direction, edge left out.
     const pairs = graph.sync.filter((edge) => edge.from !== EDGE && (edge.from === context || edge.to === context));
     const busiest = pairs
-      .map((edge) => ({ edge, methods: Math.max(edge.methods.length, 1), perSecond: rates?.edges[edgeKey(edge)]?.perSecond ?? 0 }))
+      .map((edge) => ({
+        edge,
+        methods: Math.max(edge.methods.length, 1),
+        perSecond: rates?.edges[edgeKey(edge)]?.perSecond ?? 0,
+      }))
       .sort((a, b) => b.perSecond - a.perSecond || b.methods - a.methods)[0];
     factors.push({
       factor: 'chatty-pairs',
-      points: busiest ? round((busiest.methods - 1) * w.chattyMethodBeyondFirst + w.logCallsPerSecond * Math.log10(1 + busiest.perSecond)) : 0,
+      points: busiest
+        ? round(
+            (busiest.methods - 1) * w.chattyMethodBeyondFirst + w.logCallsPerSecond * Math.log10(1 + busiest.perSecond),
+          )
+        : 0,
       explanation: busiest
-        ? `busiest pair ${busiest.edge.from} → ${busiest.edge.to}: ${busiest.methods} method${busiest.methods === 1 ? '' : 's'}` +
-          (rates?.sampleSeconds ? `, ${busiest.perSecond}/s` : rates ? ', no rate (one scrape)' : ', no metrics given') +
+        ? `busiest pair ${busiest.edge.from} → ${busiest.edge.to}: ${busiest.methods} ` +
+          `method${busiest.methods === 1 ? '' : 's'}` +
+          (rates?.sampleSeconds
+            ? `, ${busiest.perSecond}/s`
+            : rates
+              ? ', no rate (one scrape)'
+              : ', no metrics given') +
           (busiest.methods === 1 && !busiest.perSecond ? ': not chatty' : '')
         : 'no sync pair with another context: nothing chatty',
     });
@@ -160,8 +185,10 @@ export function planExtraction(input: PlanInput): ExtractionPlan {
       factor: 'shared-transactions',
       points: spanning.length * w.sharedTransaction,
       explanation: spanning.length
-        ? `${spanning.length} place${spanning.length === 1 ? '' : 's'} where one unit of work touches two schemas: ${spanning.map((v) => `${v.file}:${v.line}`).join(', ')}; fix them first (ficus verify)`
-        : "0: each unit of work opens one context's DataSource (FicusModule.forContext gives every module its own, as its own role), and ficus verify finds no SQL or entity on another schema",
+        ? `${spanning.length} place${spanning.length === 1 ? '' : 's'} where one unit of work touches two ` +
+          `schemas: ${spanning.map((v) => `${v.file}:${v.line}`).join(', ')}; fix them first (ficus verify)`
+        : "0: each unit of work opens one context's DataSource (FicusModule.forContext gives every module its " +
+          'own, as its own role), and ficus verify finds no SQL or entity on another schema',
     });
 
     // Events in and out.
@@ -176,7 +203,12 @@ export function planExtraction(input: PlanInput): ExtractionPlan {
       explanation:
         `consumes ${eventsConsumed} event type${eventsConsumed === 1 ? '' : 's'}` +
         (consumed.length ? ` from ${unique(consumed.map((edge) => edge.from)).join(', ')}` : '') +
-        `; ${producedPairs ? `${producedPairs} (event, consumer) pair${producedPairs === 1 ? '' : 's'} out, to ${unique(produced.map((edge) => edge.to)).join(', ')}` : 'no other context consumes its events'}` +
+        `; ${
+          producedPairs
+            ? `${producedPairs} (event, consumer) pair${producedPairs === 1 ? '' : 's'} out, to ` +
+              `${unique(produced.map((edge) => edge.to)).join(', ')}`
+            : 'no other context consumes its events'
+        }` +
         '; events already leave through its outbox, so only the transport changes (Kafka)' +
         (lag ? `; consumer lag now ${lag}` : ''),
     });
@@ -189,7 +221,8 @@ export function planExtraction(input: PlanInput): ExtractionPlan {
       explanation:
         bytes === undefined
           ? 'unknown (give --database-url to measure the schema): counted as 0'
-          : `schema "${context}" holds ${formatBytes(bytes)} (pg_total_relation_size of its tables and indexes) to copy into the new database`,
+          : `schema "${context}" holds ${formatBytes(bytes)} (pg_total_relation_size of its tables and ` +
+            `indexes) to copy into the new database`,
     });
 
     return {
@@ -201,7 +234,9 @@ export function planExtraction(input: PlanInput): ExtractionPlan {
         methodsCalledByContexts,
         methodsCalledByEdge,
         ...(incomingCalls !== undefined ? { incomingCalls } : {}),
-        ...(incomingRate !== undefined && rates!.sampleSeconds > 0 ? { incomingCallsPerSecond: round(incomingRate) } : {}),
+        ...(incomingRate !== undefined && rates!.sampleSeconds > 0
+          ? { incomingCallsPerSecond: round(incomingRate) }
+          : {}),
         calledContexts,
         eventsConsumed,
         eventsProduced: producedPairs,
@@ -221,7 +256,9 @@ export function planExtraction(input: PlanInput): ExtractionPlan {
     from: input.from,
     ranking,
     elsewhere: input.elsewhere ?? [],
-    firstStep: best ? { command: `ficus extract ${best.context}`, context: best.context, why: whyFirst(best, ranking[1]) } : undefined,
+    firstStep: best
+      ? { command: `ficus extract ${best.context}`, context: best.context, why: whyFirst(best, ranking[1]) }
+      : undefined,
     weights: PLAN_WEIGHTS,
     notes,
   };
@@ -230,14 +267,22 @@ export function planExtraction(input: PlanInput): ExtractionPlan {
 function whyFirst(best: PlannedContext, next: PlannedContext | undefined): string {
   const facts = best.facts;
   const reasons = [
-    facts.callingContexts.length ? `only ${facts.callingContexts.join(', ')} call${facts.callingContexts.length === 1 ? 's' : ''} it` : 'no other context calls it synchronously',
+    facts.callingContexts.length
+      ? `only ${facts.callingContexts.join(', ')} call${facts.callingContexts.length === 1 ? 's' : ''} it`
+      : 'no other context calls it synchronously',
     facts.calledContexts.length ? `it calls ${facts.calledContexts.join(', ')}` : 'it calls no other context',
-    facts.eventConsumers.length ? `${facts.eventConsumers.join(', ')} consume its events` : 'no context waits on its events',
-    facts.sharedTransactions ? `${facts.sharedTransactions} shared transaction(s) to undo first` : 'no transaction spans it and another context',
+    facts.eventConsumers.length
+      ? `${facts.eventConsumers.join(', ')} consume its events`
+      : 'no context waits on its events',
+    facts.sharedTransactions
+      ? `${facts.sharedTransactions} shared transaction(s) to undo first`
+      : 'no transaction spans it and another context',
   ];
   return (
-    `${best.context} is the cheapest to move (score ${best.score}${next ? ` against ${next.score} for ${next.context}` : ''}): ${reasons.join(', ')}. ` +
-    `Extracting it runs it beside the monolith first, so calls can be shifted (ficus shift) or shadowed (ficus shadow) before the in-process copy is retired.`
+    `${best.context} is the cheapest to move (score ` +
+    `${best.score}${next ? ` against ${next.score} for ${next.context}` : ''}): ${reasons.join(', ')}. ` +
+    `Extracting it runs it beside the monolith first, so calls can be shifted (ficus shift) or shadowed (ficus ` +
+    `shadow) before the in-process copy is retired.`
   );
 }
 
@@ -257,4 +302,9 @@ function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1_048_576) return `${round(bytes / 1024)} kB`;
   return `${round(bytes / 1_048_576)} MB`;
+}
+
+/** The methods an edge's caller calls, as the source shows them. */
+function methodsOf(edge: { readonly methods: readonly string[] }): string {
+  return edge.methods.join(', ') || 'methods not visible';
 }

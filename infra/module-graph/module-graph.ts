@@ -64,15 +64,29 @@ export const GRAPH_SOURCE_FOLDERS = ['modules', 'contracts', 'apps/http-edge/src
 export function buildModuleGraph(files: readonly SourceFile[]): ModuleGraph {
   const catalogue = ContractCatalogue.read(files);
   const contexts = contextsOf(files);
-  const sync = new Map<string, { from: string; to: string; contract: string; methods: Set<string>; sites: SourceSite[] }>();
+  const sync = new Map<
+    string,
+    { from: string; to: string; contract: string; methods: Set<string>; sites: SourceSite[] }
+  >();
   const async = new Map<string, { from: string; to: string; events: Set<string>; sites: SourceSite[] }>();
   const serves = new Map<string, Set<string>>(contexts.map((name) => [name, new Set<string>()]));
   const consumes = new Map<string, Set<string>>(contexts.map((name) => [name, new Set<string>()]));
 
-  const addSync = (from: string, contract: { context: string; name: string }, methods: readonly string[], site: SourceSite) => {
+  const addSync = (
+    from: string,
+    contract: { context: string; name: string },
+    methods: readonly string[],
+    site: SourceSite,
+  ) => {
     if (from === contract.context) return;
     const key = `${from}→${contract.context}:${contract.name}`;
-    const edge = sync.get(key) ?? { from, to: contract.context, contract: contract.name, methods: new Set<string>(), sites: [] };
+    const edge = sync.get(key) ?? {
+      from,
+      to: contract.context,
+      contract: contract.name,
+      methods: new Set<string>(),
+      sites: [],
+    };
     methods.forEach((method) => edge.methods.add(method));
     edge.sites.push(site);
     sync.set(key, edge);
@@ -82,7 +96,8 @@ export function buildModuleGraph(files: readonly SourceFile[]): ModuleGraph {
     const owner = ownerOf(file.path);
     if (!owner) continue;
     const source = parseSource(file);
-    const resolve = (node: ts.Expression | undefined): ContractExport | undefined => resolveContractExport(source, catalogue, node);
+    const resolve = (node: ts.Expression | undefined): ContractExport | undefined =>
+      resolveContractExport(source, catalogue, node);
     const clients = new Map<string, { context: string; name: string; site: SourceSite }>();
     const calls: { client: string; method: string }[] = [];
 
@@ -96,7 +111,8 @@ export function buildModuleGraph(files: readonly SourceFile[]): ModuleGraph {
           if (uses && ts.isArrayLiteralExpression(uses)) {
             for (const element of uses.elements) {
               const used = resolve(element);
-              if (used && used.kind !== 'event') addSync(owner, used.contract, [], { file: file.path, line: source.lineOf(element) });
+              if (used && used.kind !== 'event')
+                addSync(owner, used.contract, [], { file: file.path, line: source.lineOf(element) });
             }
           }
           // serves: [Contract, Implementation]
@@ -112,7 +128,12 @@ export function buildModuleGraph(files: readonly SourceFile[]): ModuleGraph {
                 const key = eventKeyOf(event.event);
                 consumes.get(owner)?.add(key);
                 const edgeKey = `${event.event.context}→${owner}`;
-                const edge = async.get(edgeKey) ?? { from: event.event.context, to: owner, events: new Set<string>(), sites: [] };
+                const edge = async.get(edgeKey) ?? {
+                  from: event.event.context,
+                  to: owner,
+                  events: new Set<string>(),
+                  sites: [],
+                };
                 edge.events.add(key);
                 edge.sites.push({ file: file.path, line: source.lineOf(pair) });
                 async.set(edgeKey, edge);
@@ -156,8 +177,16 @@ export function buildModuleGraph(files: readonly SourceFile[]): ModuleGraph {
       publishes: (publishes.get(name) ?? []).sort(),
       consumes: [...(consumes.get(name) ?? [])].sort(),
     })),
-    sync: sorted(sync.values()).map((edge) => ({ ...edge, methods: [...edge.methods].sort(), sites: uniqueSites(edge.sites) })),
-    async: sorted(async.values()).map((edge) => ({ ...edge, events: [...edge.events].sort(), sites: uniqueSites(edge.sites) })),
+    sync: sorted(sync.values()).map((edge) => ({
+      ...edge,
+      methods: [...edge.methods].sort(),
+      sites: uniqueSites(edge.sites),
+    })),
+    async: sorted(async.values()).map((edge) => ({
+      ...edge,
+      events: [...edge.events].sort(),
+      sites: uniqueSites(edge.sites),
+    })),
   };
 }
 
@@ -173,9 +202,14 @@ function ownerOf(path: string): string | undefined {
 }
 
 /** `CatalogContract`, `CATALOG` or `CatalogContract.token`, imported from a contract. */
-function resolveContractExport(source: ParsedSource, catalogue: ContractCatalogue, node: ts.Expression | undefined): ContractExport | undefined {
+function resolveContractExport(
+  source: ParsedSource,
+  catalogue: ContractCatalogue,
+  node: ts.Expression | undefined,
+): ContractExport | undefined {
   if (!node) return undefined;
-  if (ts.isPropertyAccessExpression(node) && node.name.text === 'token') return resolveContractExport(source, catalogue, node.expression);
+  if (ts.isPropertyAccessExpression(node) && node.name.text === 'token')
+    return resolveContractExport(source, catalogue, node.expression);
   if (!ts.isIdentifier(node)) return undefined;
   const imported = source.contractImports.get(node.text);
   return imported ? catalogue.lookup(imported.context, imported.exported) : undefined;
@@ -195,4 +229,3 @@ function uniqueSites(sites: readonly SourceSite[]): SourceSite[] {
     return true;
   });
 }
-

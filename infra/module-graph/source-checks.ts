@@ -18,26 +18,38 @@ export interface BoundaryViolation {
 export const SOURCE_RULES = {
   'sql-touches-other-schema': {
     fix:
-      "Ask the owning context through its contract (a query on @contracts/<context>), or keep a copy of the data you need, fed by that context's events; never read or write another schema.",
+      'Ask the owning context through its contract (a query on @contracts/<context>), or keep a copy of the ' +
+      "data you need, fed by that context's events; never read or write another schema.",
   },
   'entity-in-other-schema': {
-    fix: "Map the entity to the module's own schema (leave `schema` out: the module's DataSource sets search_path to it) and reach the other context through its contract.",
+    fix:
+      "Map the entity to the module's own schema (leave `schema` out: the module's DataSource sets " +
+      'search_path to it) and reach the other context through its contract.',
   },
   'module-uses-other-context-role': {
-    fix: "Declare the module's own context (`FicusModule.forContext({ context: '<folder name>' })`) and leave other contexts' roles, schemas and DATABASE_URL_<CONTEXT> to them.",
+    fix:
+      "Declare the module's own context (`FicusModule.forContext({ context: '<folder name>' })`) and leave " +
+      "other contexts' roles, schemas and DATABASE_URL_<CONTEXT> to them.",
   },
   'event-published-outside-outbox': {
-    fix: "Write integration events with `Outbox.add(Event.create(…))` inside the unit of work that made the change; the context's relay publishes them (in-process or Kafka).",
+    fix:
+      'Write integration events with `Outbox.add(Event.create(…))` inside the unit of work that made the ' +
+      "change; the context's relay publishes them (in-process or Kafka).",
   },
 } as const;
 
 export type SourceRule = keyof typeof SOURCE_RULES;
 
 /** What a module may use to publish: anything else of @infra/messaging that sends events is the relay's. */
-const PUBLISHING_MACHINERY = /^(EventPublisher|InProcessEventTransport|FanOutPublisher|KafkaEventPublisher|OutboxRelay|FicusKafkaStrategy)$/;
+const PUBLISHING_MACHINERY =
+  /^(EventPublisher|InProcessEventTransport|FanOutPublisher|KafkaEventPublisher|OutboxRelay|FicusKafkaStrategy)$/;
 const BROKER_CLIENTS = /^(kafkajs|@platformatic\/kafka|@confluentinc\/kafka-javascript|amqplib|nats)$/;
-const SQL_SCHEMA_REFERENCE =
-  /\b(?:from|join|into|update|table|references|truncate|on)\s+(?:only\s+)?(?:if\s+(?:not\s+)?exists\s+)?"?([a-z_][a-z0-9_]*)"?\s*\.\s*"?([a-z_][a-z0-9_]*)/gi;
+/** `<keyword> [only] [if [not] exists] schema.table`, each name quoted or not. */
+const SQL_SCHEMA_REFERENCE = new RegExp(
+  String.raw`\b(?:from|join|into|update|table|references|truncate|on)\s+(?:only\s+)?(?:if\s+(?:not\s+)?exists\s+)?` +
+    String.raw`"?([a-z_][a-z0-9_]*)"?\s*\.\s*"?([a-z_][a-z0-9_]*)`,
+  'gi',
+);
 const SEARCH_PATH = /\bsearch_path\s*(?:to|=)\s*['"]?([a-z_][a-z0-9_]*)/gi;
 const SET_ROLE = /\bset\s+(?:local\s+)?role\s+['"]?ficus_([a-z_][a-z0-9_]*)/gi;
 const CONTEXT_DATABASE_URL = /\bDATABASE_URL_([A-Z_]+)\b/g;
@@ -66,7 +78,11 @@ export function checkModuleSources(files: readonly SourceFile[], contexts: reado
       if (ts.isPropertyAssignment(node) && node.name.getText(source.tree) === 'schema') {
         const schema = stringValue(node.initializer);
         if (schema && foreign(schema)) {
-          report('entity-in-other-schema', source.lineOf(node), `module ${owner} maps an entity to schema "${schema}", which context ${schema} owns`);
+          report(
+            'entity-in-other-schema',
+            source.lineOf(node),
+            `module ${owner} maps an entity to schema "${schema}", which context ${schema} owns`,
+          );
         }
       }
       if (ts.isCallExpression(node)) checkCall(source, node, owner, report);
@@ -82,17 +98,31 @@ type Report = (rule: SourceRule, line: number, problem: string) => void;
 function checkImports(source: ParsedSource, report: Report): void {
   for (const { specifier, names, line } of source.imports) {
     if (BROKER_CLIENTS.test(specifier)) {
-      report('event-published-outside-outbox', line, `imports the broker client ${specifier}: events would leave without the outbox's transaction`);
+      report(
+        'event-published-outside-outbox',
+        line,
+        `imports the broker client ${specifier}: events would leave without the outbox's transaction`,
+      );
     }
     if (specifier === '@infra/messaging' || /(^|\/)infra\/messaging(\/|$)/.test(specifier)) {
       for (const name of names.filter((imported) => PUBLISHING_MACHINERY.test(imported))) {
-        report('event-published-outside-outbox', line, `imports ${name} from infra/messaging, the relay's machinery: publishing with it skips the outbox`);
+        report(
+          'event-published-outside-outbox',
+          line,
+          `imports ${name} from infra/messaging, the relay's machinery: publishing with it skips the outbox`,
+        );
       }
     }
   }
 }
 
-function checkSqlText(source: ParsedSource, node: ts.Node, owner: string, foreign: (schema: string) => boolean, report: Report): void {
+function checkSqlText(
+  source: ParsedSource,
+  node: ts.Node,
+  owner: string,
+  foreign: (schema: string) => boolean,
+  report: Report,
+): void {
   const start = node.getStart(source.tree);
   const raw = source.text.slice(start, node.end);
   const find = (pattern: RegExp, describe: (name: string, table?: string) => string | undefined) => {
@@ -102,17 +132,27 @@ function checkSqlText(source: ParsedSource, node: ts.Node, owner: string, foreig
     }
   };
   find(SQL_SCHEMA_REFERENCE, (schema, table) =>
-    foreign(schema) ? `SQL in module ${owner} touches ${schema}.${table}, a table of schema "${schema}" that another context owns` : undefined,
+    foreign(schema)
+      ? `SQL in module ${owner} touches ${schema}.${table}, a table of schema "${schema}" that another context owns`
+      : undefined,
   );
-  find(SEARCH_PATH, (schema) => (foreign(schema) ? `SQL in module ${owner} switches search_path to schema "${schema}"` : undefined));
+  find(SEARCH_PATH, (schema) =>
+    foreign(schema) ? `SQL in module ${owner} switches search_path to schema "${schema}"` : undefined,
+  );
   find(SET_ROLE, (context) =>
-    context !== owner ? `SQL in module ${owner} switches to role ficus_${context}, which owns another context's schema` : undefined,
+    context !== owner
+      ? `SQL in module ${owner} switches to role ficus_${context}, which owns another context's schema`
+      : undefined,
   );
   if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) {
     for (const match of raw.matchAll(CONTEXT_DATABASE_URL)) {
       const context = match[1].toLowerCase();
       if (context !== owner && foreign(context)) {
-        report('module-uses-other-context-role', source.lineAt(start + (match.index ?? 0)), `module ${owner} reads DATABASE_URL_${match[1]}, the database of context ${context}`);
+        report(
+          'module-uses-other-context-role',
+          source.lineAt(start + (match.index ?? 0)),
+          `module ${owner} reads DATABASE_URL_${match[1]}, the database of context ${context}`,
+        );
       }
     }
   }
@@ -127,7 +167,8 @@ function checkCall(source: ParsedSource, call: ts.CallExpression, owner: string,
       report(
         'module-uses-other-context-role',
         source.lineOf(call),
-        `modules/${owner} declares itself as context "${declared}": it would connect as role ficus_${declared} and own schema ${declared}`,
+        `modules/${owner} declares itself as context "${declared}": it would connect as role ficus_${declared} ` +
+          `and own schema ${declared}`,
       );
     }
   }

@@ -17,7 +17,8 @@ export interface Placement {
 export function monolithPlacement(topology: Topology, contexts: readonly string[]): Placement {
   const owners = topology.targets.filter((target) => !target.extractedFrom && target.modules.length > 0);
   const monolith =
-    owners.find((target) => target.edge) ?? [...owners].sort((a, b) => b.modules.length - a.modules.length || a.name.localeCompare(b.name))[0];
+    owners.find((target) => target.edge) ??
+    [...owners].sort((a, b) => b.modules.length - a.modules.length || a.name.localeCompare(b.name))[0];
   const targetOf = (context: string) => owners.find((target) => target.modules.includes(context))?.name;
   return {
     monolith: monolith?.name ?? 'none',
@@ -31,5 +32,6 @@ export function monolithPlacement(topology: Topology, contexts: readonly string[
 
 /** The target hosting each context (extractions in progress left out). */
 export function targetOfContext(topology: Topology): (context: string) => string | undefined {
-  return (context) => topology.targets.find((target) => !target.extractedFrom && target.modules.includes(context))?.name;
+  return (context) =>
+    topology.targets.find((target) => !target.extractedFrom && target.modules.includes(context))?.name;
 }

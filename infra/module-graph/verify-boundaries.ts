@@ -23,7 +23,10 @@ export interface VerifyProgress {
  * events that skip the outbox), then that every contract method says who may call it. Sorted by
  * file and line.
  */
-export async function verifyBoundaries(root: string, progress: VerifyProgress = { step: () => undefined }): Promise<VerifyReport> {
+export async function verifyBoundaries(
+  root: string,
+  progress: VerifyProgress = { step: () => undefined },
+): Promise<VerifyReport> {
   progress.step('imports: dependency-cruiser with .dependency-cruiser.cjs on apps, modules, contracts, infra');
   const cruise = await cruiseBoundaries(root);
   progress.step('modules: SQL and entity schemas, roles, events outside the outbox');

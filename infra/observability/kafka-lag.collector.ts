@@ -3,7 +3,9 @@ import { ScrapedGauge, type GaugeSample, type Observation } from './scraped-gaug
 
 const consumerLag = new ScrapedGauge({
   name: 'ficus_consumer_lag',
-  help: 'Records of a topic not yet consumed by a consumer group (high watermark − committed offset, summed over partitions)',
+  help:
+    'Records of a topic not yet consumed by a consumer group (high watermark − committed offset, summed ' +
+    'over partitions)',
   labelNames: ['group', 'topic'],
 });
 

@@ -24,4 +24,3 @@ export function withLogFields<T>(fields: LogFields, work: () => T): T {
 export function currentLogFields(): LogFields {
   return scope.getStore() ?? {};
 }
-

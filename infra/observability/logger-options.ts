@@ -10,7 +10,8 @@ export const CARD_TOKEN_FIELDS = ['paymentToken', 'payment_token', 'token'] as c
 /**
  * JSON logs (pino); secrets never reach them: no authorization header, cookie, password or token
  * field (card tokens in every spelling, up to two levels deep), no query string of a request
- * (`?access_token=`), and no values of a failed query (its parameters are an order's lines and card token, PostgreSQL's `detail` repeats a key's value). LOG_LEVEL sets the level (info by default). Every
+ * (`?access_token=`), and no values of a failed query (its parameters are an order's lines and card token,
+ * PostgreSQL's `detail` repeats a key's value). LOG_LEVEL sets the level (info by default). Every
  * line written inside a span carries its trace_id and span_id, and inside a served call or a
  * delivered event its module and the `<type>_id` of the aggregate its method or event declares.
  */

@@ -104,7 +104,9 @@ export function observePeer(peer: ObservedPeer): { forget(): void } {
  */
 export const routedCalls = new Counter({
   name: 'ficus_routed_calls_total',
-  help: 'Contract calls by the version of the target they were routed to (stable, canary, in-process, extracted) and outcome',
+  help:
+    'Contract calls by the version of the target they were routed to (stable, canary, in-process, ' +
+    'extracted) and outcome',
   labelNames: ['target', 'version', 'outcome'],
   registers: [processMetrics],
 });
@@ -112,7 +114,9 @@ export const routedCalls = new Counter({
 /** Shadowed calls during an extraction: the extracted copy answered the same (match), differently, or failed. */
 export const shadowComparisons = new Counter({
   name: 'ficus_shadow_comparisons_total',
-  help: 'Reads served in-process and also asked of the extracted service, by context and outcome (match, mismatch, error)',
+  help:
+    'Reads served in-process and also asked of the extracted service, by context and outcome (match, ' +
+    'mismatch, error)',
   labelNames: ['context', 'outcome'],
   registers: [processMetrics],
 });

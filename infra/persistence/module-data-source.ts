@@ -1,6 +1,7 @@
 import { DataSource, type EntitySchema, type MigrationInterface } from 'typeorm';
 
-export type EntityClass = Function | EntitySchema; // eslint-disable-line @typescript-eslint/no-unsafe-function-type -- TypeORM's own type for entity targets
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- TypeORM's own type for entity targets
+export type EntityClass = Function | EntitySchema;
 export type MigrationClass = new () => MigrationInterface;
 
 export interface ModuleDataSourceOptions {

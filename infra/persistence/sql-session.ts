@@ -117,7 +117,8 @@ export class PipelinedTransaction implements SqlExecutor {
 
   /** Hands one statement to pg, which writes it at once; statements of the same tick share a write. */
   private send(sql: string, params?: readonly unknown[], options?: DeferredOptions): Sent {
-    const stream = (this.client as unknown as { connection: { stream: { cork(): void; uncork(): void } } }).connection.stream;
+    const stream = (this.client as unknown as { connection: { stream: { cork(): void; uncork(): void } } }).connection
+      .stream;
     if (!this.corked) {
       this.corked = true;
       stream.cork();
@@ -159,7 +160,10 @@ export class PipelinedTransaction implements SqlExecutor {
  * handed out again; its 'error' event, which node-postgres emits on a checked-out client, is
  * taken here instead of crashing the process.
  */
-export async function inPipelinedTransaction<T>(pool: Pool, work: (transaction: PipelinedTransaction) => Promise<T>): Promise<T> {
+export async function inPipelinedTransaction<T>(
+  pool: Pool,
+  work: (transaction: PipelinedTransaction) => Promise<T>,
+): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
   const onError = (error: Error) => {

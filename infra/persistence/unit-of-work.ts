@@ -2,7 +2,13 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import { inChildSpan, SpanKind } from '@infra/observability';
-import { inPipelinedTransaction, PoolExecutor, type DeferredOptions, type PipelinedTransaction, type SqlExecutor } from './sql-session';
+import {
+  inPipelinedTransaction,
+  PoolExecutor,
+  type DeferredOptions,
+  type PipelinedTransaction,
+  type SqlExecutor,
+} from './sql-session';
 
 /**
  * One bounded context's transaction scope. Code inside `transaction()` (a command handler, an
@@ -60,8 +66,14 @@ export class UnitOfWork {
     if (open) {
       return work(open);
     }
-    return inChildSpan(`transaction ${this.context}`, SpanKind.CLIENT, { 'db.system.name': 'postgresql', 'ficus.context': this.context }, () =>
-      inPipelinedTransaction(poolOf(this.dataSource), (transaction) => this.current.run(transaction, () => work(transaction))),
+    return inChildSpan(
+      `transaction ${this.context}`,
+      SpanKind.CLIENT,
+      { 'db.system.name': 'postgresql', 'ficus.context': this.context },
+      () =>
+        inPipelinedTransaction(poolOf(this.dataSource), (transaction) =>
+          this.current.run(transaction, () => work(transaction)),
+        ),
     );
   }
 

@@ -67,7 +67,10 @@ export class CircuitBreaker {
    * answer: that is recorded as neither, or a client that aborts its calls would keep the circuit
    * closed.
    */
-  async execute<T>(call: () => Promise<T>, isFailure: (error: unknown) => boolean | undefined = () => true): Promise<T> {
+  async execute<T>(
+    call: () => Promise<T>,
+    isFailure: (error: unknown) => boolean | undefined = () => true,
+  ): Promise<T> {
     const state = this.state;
     if (state === 'open' || (state === 'half-open' && this.probesInFlight >= this.options.halfOpenProbes)) {
       throw this.openError();

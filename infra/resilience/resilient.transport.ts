@@ -1,12 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { bulkhead, BulkheadRejectedError, TaskCancelledError, type BulkheadPolicy } from 'cockatiel';
-import {
-  ContractError,
-  deadlineExceeded,
-  unavailable,
-  type CallContext,
-  type Contract,
-} from '@contracts/kernel';
+import { ContractError, deadlineExceeded, unavailable, type CallContext, type Contract } from '@contracts/kernel';
 import { callerStoppedWaiting, type ContractTransport } from '@infra/messaging';
 import { breakerTransitions, observeBreaker, observeBulkhead, remoteCallsRejected } from '@infra/observability';
 import { CircuitBreaker, DEFAULT_BREAKER, type CircuitBreakerOptions } from './circuit-breaker';
@@ -45,11 +39,19 @@ export type MethodPolicyOf = (contract: Contract, method: string) => MethodPolic
  */
 function countsAgainstTarget(error: unknown): boolean | undefined {
   if (error instanceof ContractError && error.kind === 'cancelled') return undefined;
-  return !(error instanceof ContractError) || error.kind === 'unavailable' || error.kind === 'deadline-exceeded' || error.kind === 'internal';
+  return (
+    !(error instanceof ContractError) ||
+    error.kind === 'unavailable' ||
+    error.kind === 'deadline-exceeded' ||
+    error.kind === 'internal'
+  );
 }
 
 export interface ResilientTransportOptions {
-  /** The remote target it guards; labels its metrics and logs (`<target>-canary`, `<target>-shadow` for a second guard). */
+  /**
+   * The remote target it guards; labels its metrics and logs (`<target>-canary`, `<target>-shadow`
+   * for a second guard).
+   */
   readonly target: string;
   /** The client it guards. */
   readonly inner: ContractTransport;
@@ -128,7 +130,11 @@ export class ResilientTransport implements ContractTransport {
         ? { ...ctx, deadline: Math.min(ctx.deadline, this.clock.now() + overrides.timeoutMs) }
         : ctx;
       try {
-        return await this.once(() => this.inner.unary(contract, method, attemptCtx, request), ctx.signal, `${contract.name}/${method}`);
+        return await this.once(
+          () => this.inner.unary(contract, method, attemptCtx, request),
+          ctx.signal,
+          `${contract.name}/${method}`,
+        );
       } catch (error) {
         if (!this.mayRetry(error, idempotent, attempt, retries, ctx)) throw error;
         const wait = this.random() * Math.min(this.policy.backoff.maxMs, this.policy.backoff.initialMs * 2 ** attempt);

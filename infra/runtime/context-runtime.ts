@@ -1,4 +1,9 @@
-import { Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { Contract, ContractApi, EventDefinition } from '@contracts/kernel';
@@ -16,7 +21,15 @@ import {
   type EventPublisher,
   type IntegrationEventHandler,
 } from '@infra/messaging';
-import { deadLettersGauge, dbPoolConnectionsGauge, outboxBacklogGauge, outboxOldestAgeGauge, sharedRead, withinTime, type Observation } from '@infra/observability';
+import {
+  deadLettersGauge,
+  dbPoolConnectionsGauge,
+  outboxBacklogGauge,
+  outboxOldestAgeGauge,
+  sharedRead,
+  withinTime,
+  type Observation,
+} from '@infra/observability';
 import { UnitOfWork } from '@infra/persistence';
 
 export interface ContextOutboxOptions {
@@ -221,7 +234,10 @@ export class ContextRuntime implements OnApplicationBootstrap, BeforeApplication
       dbPoolConnectionsGauge.observe(async () => {
         const { pool } = await snapshot();
         if (!pool) return [];
-        return (['total', 'idle', 'waiting'] as const).map((state) => ({ labels: { context, state }, value: pool[state] }));
+        return (['total', 'idle', 'waiting'] as const).map((state) => ({
+          labels: { context, state },
+          value: pool[state],
+        }));
       }),
     ];
   }

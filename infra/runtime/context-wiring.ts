@@ -15,7 +15,9 @@ interface HandlerOf<E extends EventDefinition> {
 }
 
 /** Each pair's handler checked against its own event: `[[StockReserved, ChargePaymentOnStockReserved], …]`. */
-export type Consumptions<T extends readonly EventDefinition[]> = { readonly [K in keyof T]: readonly [event: T[K], handler: Type<HandlerOf<T[K]>>] };
+export type Consumptions<T extends readonly EventDefinition[]> = {
+  readonly [K in keyof T]: readonly [event: T[K], handler: Type<HandlerOf<T[K]>>];
+};
 
 /** What a context declares it serves and consumes, in `FicusModule.forContext`. */
 export interface ContextDeclarations {
@@ -48,7 +50,10 @@ export class ContextWiring implements OnModuleInit {
     try {
       return this.modules.get(type, { strict: false });
     } catch {
-      throw new Error(`${this.runtime.context} ${what} with ${type.name}, which is no provider: add it to the providers of the ${this.runtime.context} module`);
+      throw new Error(
+        `${this.runtime.context} ${what} with ${type.name}, which is no provider: add it to the providers of ` +
+          `the ${this.runtime.context} module`,
+      );
     }
   }
 }

@@ -42,7 +42,10 @@ export interface FicusRootOptions {
   readonly callsOnly?: readonly string[];
 }
 
-export interface FicusContextOptions<C extends Contract = Contract, T extends readonly EventDefinition[] = readonly EventDefinition[]> {
+export interface FicusContextOptions<
+  C extends Contract = Contract,
+  T extends readonly EventDefinition[] = readonly EventDefinition[],
+> {
   readonly context: BoundedContext;
   readonly entities: readonly EntityClass[];
   readonly migrations: readonly MigrationClass[];
@@ -106,11 +109,20 @@ export class FicusModule {
         ProcessReadiness,
         CalledContracts,
       ],
-      exports: [FICUS_ROOT_OPTIONS, ContractBus, InProcessEventTransport, ContextRegistry, ProcessReadiness, CalledContracts],
+      exports: [
+        FICUS_ROOT_OPTIONS,
+        ContractBus,
+        InProcessEventTransport,
+        ContextRegistry,
+        ProcessReadiness,
+        CalledContracts,
+      ],
     };
   }
 
-  static forContext<C extends Contract, const T extends readonly EventDefinition[]>(options: FicusContextOptions<C, T>): DynamicModule {
+  static forContext<C extends Contract, const T extends readonly EventDefinition[]>(
+    options: FicusContextOptions<C, T>,
+  ): DynamicModule {
     DECLARED.set(options.context, options as unknown as FicusContextOptions);
     const usesStandardOutbox = options.outbox === undefined;
     const outbox = options.outbox ?? { table: 'outbox' };
@@ -159,7 +171,10 @@ export class FicusModule {
         {
           provide: ContextWiring,
           useFactory: (runtime: ContextRuntime, modules: ModuleRef) =>
-            new ContextWiring(runtime, modules, { serves: options.serves as Serving | undefined, consumes: options.consumes as readonly Consumption[] | undefined }),
+            new ContextWiring(runtime, modules, {
+              serves: options.serves as Serving | undefined,
+              consumes: options.consumes as readonly Consumption[] | undefined,
+            }),
           inject: [ContextRuntime, ModuleRef],
         },
       ],

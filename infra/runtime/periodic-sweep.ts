@@ -11,7 +11,12 @@ export class PeriodicSweep {
   private sweeping?: Promise<unknown>;
 
   constructor(
-    private readonly options: { readonly name: string; readonly everyMs: number; readonly failure: string; readonly work: () => Promise<unknown> },
+    private readonly options: {
+      readonly name: string;
+      readonly everyMs: number;
+      readonly failure: string;
+      readonly work: () => Promise<unknown>;
+    },
   ) {
     this.logger = new Logger(options.name);
   }

@@ -23,7 +23,11 @@ export interface AccessTokenRules {
  * and HMAC tokens cannot pass, whatever their header says), the given `typ`, `iss` and `aud`,
  * `exp`, `nbf` and `iat` required and checked with 30 s of clock skew. Throws jose's errors.
  */
-export async function verifyAccessToken(token: string, keys: JWTVerifyGetKey, rules: AccessTokenRules): Promise<Caller> {
+export async function verifyAccessToken(
+  token: string,
+  keys: JWTVerifyGetKey,
+  rules: AccessTokenRules,
+): Promise<Caller> {
   return (await verifyAccessTokenFully(token, keys, rules)).caller;
 }
 
@@ -36,7 +40,11 @@ export interface VerifiedAccessToken {
 }
 
 /** verifyAccessToken, with what a cache of verified tokens needs to know (VerifiedTokens). */
-export async function verifyAccessTokenFully(token: string, keys: JWTVerifyGetKey, rules: AccessTokenRules): Promise<VerifiedAccessToken> {
+export async function verifyAccessTokenFully(
+  token: string,
+  keys: JWTVerifyGetKey,
+  rules: AccessTokenRules,
+): Promise<VerifiedAccessToken> {
   const { payload, protectedHeader } = await jwtVerify(token, keys, {
     algorithms: ACCESS_TOKEN_ALGORITHMS,
     typ: rules.type,
@@ -50,7 +58,10 @@ export async function verifyAccessTokenFully(token: string, keys: JWTVerifyGetKe
     throw new errors.JWTClaimValidationFailed('"sub" claim must be a non-empty string', payload, 'sub', 'check_failed');
   }
   const roles = Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === 'string') : [];
-  const validUntil = Math.min((payload.exp! + CLOCK_TOLERANCE_SECONDS) * 1_000, (payload.iat! + MAX_TOKEN_AGE_SECONDS) * 1_000);
+  const validUntil = Math.min(
+    (payload.exp! + CLOCK_TOLERANCE_SECONDS) * 1_000,
+    (payload.iat! + MAX_TOKEN_AGE_SECONDS) * 1_000,
+  );
   return { caller: { subject: payload.sub, roles }, kid: protectedHeader.kid, validUntil };
 }
 

@@ -1,2 +1,9 @@
-export { ACCESS_TOKEN_ALGORITHMS, verifyAccessToken, verifyAccessTokenFully, VerifiedTokens, type AccessTokenRules, type VerifiedAccessToken } from './access-token';
+export {
+  ACCESS_TOKEN_ALGORITHMS,
+  verifyAccessToken,
+  verifyAccessTokenFully,
+  VerifiedTokens,
+  type AccessTokenRules,
+  type VerifiedAccessToken,
+} from './access-token';
 export { KeyEncryption, KeyEncryptionError } from './key-encryption';

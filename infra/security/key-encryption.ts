@@ -14,7 +14,10 @@ export class KeyEncryptionError extends Error {
 const FORMAT = 'kek1';
 const KEK_ID = /^[A-Za-z0-9_-]{1,32}$/;
 /** Used when no key is configured outside production, so development needs no setup; never secret. */
-const DEVELOPMENT_KEK: Kek = { id: 'development', key: createHash('sha256').update('ficus development key-encryption key: not a secret').digest() };
+const DEVELOPMENT_KEK: Kek = {
+  id: 'development',
+  key: createHash('sha256').update('ficus development key-encryption key: not a secret').digest(),
+};
 
 /**
  * Secrets at rest (identity's private signing keys, payments' card tokens) sealed with a
@@ -49,12 +52,16 @@ export class KeyEncryption {
       const [id, encoded, ...rest] = entry.trim().split(':');
       const key = Buffer.from(encoded ?? '', 'base64');
       if (!KEK_ID.test(id ?? '') || rest.length > 0 || key.length !== 32) {
-        throw new Error(`FICUS_KEY_ENCRYPTION_KEYS entry ${n + 1} must read <id>:<32 bytes in base64> (id: letters, digits, _ or -)`);
+        throw new Error(
+          `FICUS_KEY_ENCRYPTION_KEYS entry ${n + 1} must read <id>:<32 bytes in base64> (id: letters, digits, _ or -)`,
+        );
       }
       return { id, key };
     });
-    if (new Set(keys.map((k) => k.id)).size !== keys.length) throw new Error('FICUS_KEY_ENCRYPTION_KEYS names one key id twice');
-    if (keys.some((k) => k.id === DEVELOPMENT_KEK.id)) throw new Error(`FICUS_KEY_ENCRYPTION_KEYS: the key id "${DEVELOPMENT_KEK.id}" is reserved`);
+    if (new Set(keys.map((k) => k.id)).size !== keys.length)
+      throw new Error('FICUS_KEY_ENCRYPTION_KEYS names one key id twice');
+    if (keys.some((k) => k.id === DEVELOPMENT_KEK.id))
+      throw new Error(`FICUS_KEY_ENCRYPTION_KEYS: the key id "${DEVELOPMENT_KEK.id}" is reserved`);
     return new KeyEncryption(env.NODE_ENV === 'production' ? keys : [...keys, DEVELOPMENT_KEK]);
   }
 
@@ -69,15 +76,25 @@ export class KeyEncryption {
     const cipher = createCipheriv('aes-256-gcm', kek.key, iv);
     cipher.setAAD(Buffer.from(boundTo, 'utf8'));
     const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-    return [FORMAT, kek.id, iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), ciphertext.toString('base64url')].join(':');
+    return [
+      FORMAT,
+      kek.id,
+      iv.toString('base64url'),
+      cipher.getAuthTag().toString('base64url'),
+      ciphertext.toString('base64url'),
+    ].join(':');
   }
 
   open(sealed: string, boundTo: string): string {
     const [format, id, iv, tag, ciphertext, ...rest] = sealed.split(':');
-    if (format !== FORMAT || rest.length > 0 || !iv || !tag || ciphertext === undefined) throw new KeyEncryptionError('not a sealed value');
+    if (format !== FORMAT || rest.length > 0 || !iv || !tag || ciphertext === undefined)
+      throw new KeyEncryptionError('not a sealed value');
     const kek = this.keys.find((k) => k.id === id);
     if (!kek) {
-      throw new KeyEncryptionError(`sealed with key-encryption key "${id}", which FICUS_KEY_ENCRYPTION_KEYS does not list (keys: ${this.keys.map((k) => k.id).join(', ')})`);
+      throw new KeyEncryptionError(
+        `sealed with key-encryption key "${id}", which FICUS_KEY_ENCRYPTION_KEYS does not list (keys: ` +
+          `${this.keys.map((k) => k.id).join(', ')})`,
+      );
     }
     try {
       const decipher = createDecipheriv('aes-256-gcm', kek.key, Buffer.from(iv, 'base64url'));
@@ -85,7 +102,9 @@ export class KeyEncryption {
       decipher.setAuthTag(Buffer.from(tag, 'base64url'));
       return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString('utf8');
     } catch {
-      throw new KeyEncryptionError(`a value sealed with key "${id}" does not open: tampered with, or moved from another row`);
+      throw new KeyEncryptionError(
+        `a value sealed with key "${id}" does not open: tampered with, or moved from another row`,
+      );
     }
   }
 
@@ -96,8 +115,12 @@ export class KeyEncryption {
    * the key. A new sealing key gives new fingerprints.
    */
   fingerprint(value: string, boundTo: string): string {
-    this.fingerprintKey ??= Buffer.from(hkdfSync('sha256', this.keys[0].key, Buffer.alloc(0), 'ficus fingerprint v1', 32));
-    return createHmac('sha256', this.fingerprintKey).update(JSON.stringify([boundTo, value])).digest('base64url');
+    this.fingerprintKey ??= Buffer.from(
+      hkdfSync('sha256', this.keys[0].key, Buffer.alloc(0), 'ficus fingerprint v1', 32),
+    );
+    return createHmac('sha256', this.fingerprintKey)
+      .update(JSON.stringify([boundTo, value]))
+      .digest('base64url');
   }
 
   /** Sealed with a key other than the first (the one that seals now): to be sealed again. */

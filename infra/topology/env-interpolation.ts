@@ -36,14 +36,21 @@ export function interpolate(text: string, env: Environment): Interpolation {
     }
     const close = text.indexOf('}', dollar + 2);
     if (close === -1) {
-      return { ok: false, message: `"${text.slice(dollar)}" has no closing "}" — write \${NAME} or \${NAME:-default}, or $$ for a literal "$"` };
+      return {
+        ok: false,
+        message:
+          `"${text.slice(dollar)}" has no closing "}" — write \${NAME} or \${NAME:-default}, or $$ ` +
+          `for a literal "$"`,
+      };
     }
     const inner = text.slice(dollar + 2, close);
     const match = REFERENCE.exec(inner);
     if (!match) {
       return {
         ok: false,
-        message: `"\${${inner}}" is not a variable reference — write \${NAME} or \${NAME:-default} (NAME: letters, digits, "_")`,
+        message:
+          `"\${${inner}}" is not a variable reference — write \${NAME} or \${NAME:-default} (NAME: ` +
+          `letters, digits, "_")`,
       };
     }
     const [, name, fallback] = match;

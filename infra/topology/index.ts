@@ -9,7 +9,13 @@ export {
   type ResilienceSettings,
   type CanaryRoute,
   type LegacyUpstream,
-  type DeployTarget, type GrpcEndpoint, type HttpEndpoint, type KafkaSettings, type TargetDatabase, Topology } from './topology';
+  type DeployTarget,
+  type GrpcEndpoint,
+  type HttpEndpoint,
+  type KafkaSettings,
+  type TargetDatabase,
+  Topology,
+} from './topology';
 export { formatIssue, TopologyError, type TopologyIssue } from './topology-error';
 export {
   DEFAULT_DEADLINE_MS,

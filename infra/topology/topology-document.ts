@@ -1,4 +1,15 @@
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair } from 'yaml';
+import {
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  type Document,
+  type Node,
+  type Pair,
+} from 'yaml';
 import { interpolate, typePlainValue, type Environment } from './env-interpolation';
 import type { TopologyIssue } from './topology-error';
 
@@ -32,7 +43,10 @@ export class TopologyDocument {
     // After the first error on a line the parser's view of the rest of that line is guesswork.
     const issues: TopologyIssue[] = [];
     for (const error of parsed.errors) {
-      const issue = document.issueAtOffset(error.pos[0], yamlMessage(error.code, error.message, sourceLine(text, lines, error.pos[0])));
+      const issue = document.issueAtOffset(
+        error.pos[0],
+        yamlMessage(error.code, error.message, sourceLine(text, lines, error.pos[0])),
+      );
       if (!issues.some((earlier) => earlier.line === issue.line)) {
         issues.push(issue);
       }
@@ -41,7 +55,9 @@ export class TopologyDocument {
   }
 
   get isEmpty(): boolean {
-    return this.document.contents === null || (isScalar(this.document.contents) && this.document.contents.value === null);
+    return (
+      this.document.contents === null || (isScalar(this.document.contents) && this.document.contents.value === null)
+    );
   }
 
   issueAt(path: ValuePath, message: string, focus: PathFocus = 'value'): TopologyIssue {
@@ -99,7 +115,12 @@ export class TopologyDocument {
       if (isAlias(node)) {
         const resolved = node.resolve(this.document);
         if (active.has(resolved)) {
-          issues.push(this.issueAtOffset(node.range?.[0] ?? 0, `alias *${node.source} refers to a value that contains itself — copy the value instead`));
+          issues.push(
+            this.issueAtOffset(
+              node.range?.[0] ?? 0,
+              `alias *${node.source} refers to a value that contains itself — copy the value instead`,
+            ),
+          );
           failedPaths.push(path);
           return { value: undefined, omit: true };
         }
@@ -177,11 +198,17 @@ function yamlMessage(code: string, message: string, line: string): string {
   const reference = /\$\{[^}]*\}/.exec(line)?.[0];
   if (reference && /[{[]/.test(line.replace(reference, '')) && !line.includes(`"${reference}"`)) {
     // `{ port: ${PORT} }`: in a flow collection `{` and `}` are YAML's own; the reference must be quoted.
-    return `YAML syntax: ${text} — quote a reference inside { } or [ ]: "${reference}" (a number it gives is still read as a number)`;
+    return (
+      `YAML syntax: ${text} — quote a reference inside { } or [ ]: "${reference}" (a number it gives is ` +
+      `still read as a number)`
+    );
   }
   switch (code) {
     case 'MULTIPLE_DOCS':
-      return 'YAML syntax: a topology file holds one YAML document — remove the "---" and what follows it, or move that to a file of its own';
+      return (
+        'YAML syntax: a topology file holds one YAML document — remove the "---" and what follows it, or ' +
+        'move that to a file of its own'
+      );
     case 'DUPLICATE_KEY':
       return `YAML syntax: ${text} — the same key is written twice in one map; keep one`;
     case 'TAB_AS_INDENT':

@@ -49,14 +49,21 @@ export function parseTopology(text: string, fileName: string, options: TopologyO
     throw new TopologyError(sorted(syntaxIssues)); // the tree of a broken file says nothing reliable
   }
   if (document.isEmpty) {
-    throw new TopologyError([document.issueAt([], 'the file is empty — a topology needs "name:" and "targets:" (see infra/topology/README.md)')]);
+    throw new TopologyError([
+      document.issueAt(
+        [],
+        'the file is empty — a topology needs "name:" and "targets:" (see infra/topology/README.md)',
+      ),
+    ]);
   }
 
   const { value, issues: envIssues, failedPaths } = document.toValue(env);
   const parsed = TopologyFileSchema.safeParse(value, { reportInput: true });
   const schemaIssues = parsed.success
     ? []
-    : parsed.error.issues.filter((issue) => !failedPaths.some((failed) => startsWith(issue.path, failed))).flatMap((issue) => describeSchemaIssue(document, issue));
+    : parsed.error.issues
+        .filter((issue) => !failedPaths.some((failed) => startsWith(issue.path, failed)))
+        .flatMap((issue) => describeSchemaIssue(document, issue));
   const crossIssues = checkAcrossFields(document, value, known);
 
   const issues = [...envIssues, ...schemaIssues, ...crossIssues];
@@ -88,7 +95,12 @@ function describeSchemaIssue(document: TopologyDocument, issue: z.core.$ZodIssue
       if (issue.input === null && (issue.expected === 'object' || issue.expected === 'record')) {
         return [document.issueAt(path, `${where} is empty — ${hintForMissing(path)}`, 'key')];
       }
-      return [document.issueAt(path, `${where} must be ${describeExpected(issue.expected)}, not ${describeInput(issue.input)}`)];
+      return [
+        document.issueAt(
+          path,
+          `${where} must be ${describeExpected(issue.expected)}, not ${describeInput(issue.input)}`,
+        ),
+      ];
     }
     case 'too_small':
       if (issue.origin === 'array') {
@@ -97,12 +109,22 @@ function describeSchemaIssue(document: TopologyDocument, issue: z.core.$ZodIssue
       if (issue.origin === 'string') {
         return [document.issueAt(path, `${where} must not be empty`)];
       }
-      return [document.issueAt(path, `${where} must be ${rangeOf(path, `at least ${issue.minimum}`)}, not ${describeInput(issue.input)}`)];
+      return [
+        document.issueAt(
+          path,
+          `${where} must be ${rangeOf(path, `at least ${issue.minimum}`)}, not ${describeInput(issue.input)}`,
+        ),
+      ];
     case 'too_big':
       if (issue.origin === 'string') {
         return [document.issueAt(path, `${where} must be at most ${issue.maximum} characters long`)];
       }
-      return [document.issueAt(path, `${where} must be ${rangeOf(path, `at most ${issue.maximum}`)}, not ${describeInput(issue.input)}`)];
+      return [
+        document.issueAt(
+          path,
+          `${where} must be ${rangeOf(path, `at most ${issue.maximum}`)}, not ${describeInput(issue.input)}`,
+        ),
+      ];
     default:
       return [document.issueAt(path, `${where} ${issue.message}`)];
   }
@@ -116,7 +138,10 @@ function hintForMissing(path: ValuePath): string {
     case 'targets':
       return 'add "targets:" with one entry per process (see infra/topology/README.md)';
     case 'http':
-      return 'add "http: { port: <number> }" (the public API on the edge, with /health, /ready, /metrics on its operations port; /health, /ready, /metrics elsewhere)';
+      return (
+        'add "http: { port: <number> }" (the public API on the edge, with /health, /ready, /metrics on ' +
+        'its operations port; /health, /ready, /metrics elsewhere)'
+      );
     case 'port':
       return 'add "port: <number>"';
     default:
@@ -191,11 +216,21 @@ function build(file: TopologyFile, source: string, known: readonly string[]): To
       http,
       operations: target.edge ? { host: http.host, port: operationsPortOf(target.http) } : http,
       // While extracted, a target works on its owner's data: one copy of each table, two servers of it.
-      database: databaseOf(name, target.extractedFrom && !target.database ? file.targets[target.extractedFrom] ?? target : target, single, target.extractedFrom),
+      database: databaseOf(
+        name,
+        target.extractedFrom && !target.database ? (file.targets[target.extractedFrom] ?? target) : target,
+        single,
+        target.extractedFrom,
+      ),
       canary:
         target.canary && grpc
           ? {
-              grpc: { ...grpc, host: target.canary.grpc.host ?? grpc.host, port: target.canary.grpc.port, listenPort: target.canary.grpc.port },
+              grpc: {
+                ...grpc,
+                host: target.canary.grpc.host ?? grpc.host,
+                port: target.canary.grpc.port,
+                listenPort: target.canary.grpc.port,
+              },
               http: { host: target.http.host ?? target.canary.grpc.host ?? grpc.host, port: target.canary.http.port },
               percent: target.canary.percent,
               sticky: target.canary.sticky ?? 'none',
@@ -206,7 +241,10 @@ function build(file: TopologyFile, source: string, known: readonly string[]): To
     };
   });
   const partitions = Object.fromEntries(
-    known.map((module) => [module, file.contexts?.[module]?.kafka?.partitions ?? defaults.kafka?.partitions ?? DEFAULT_PARTITIONS]),
+    known.map((module) => [
+      module,
+      file.contexts?.[module]?.kafka?.partitions ?? defaults.kafka?.partitions ?? DEFAULT_PARTITIONS,
+    ]),
   );
   const resilience = {
     defaults: defaults.resilience ?? {},
@@ -218,15 +256,27 @@ function build(file: TopologyFile, source: string, known: readonly string[]): To
     ),
   };
   const callers = Object.fromEntries(
-    Object.entries(file.contexts ?? {}).flatMap(([context, settings]) => (settings.callers ? [[context, settings.callers]] : [])),
+    Object.entries(file.contexts ?? {}).flatMap(([context, settings]) =>
+      settings.callers ? [[context, settings.callers]] : [],
+    ),
   );
   const discoveryMode = defaults.discovery?.mode ?? 'static';
   const discovery = {
     heartbeatMs: defaults.discovery?.heartbeatMs ?? DEFAULT_DISCOVERY.heartbeatMs,
     ttlMs: defaults.discovery?.ttlMs ?? DEFAULT_DISCOVERY.ttlMs,
-    registryTargets: names.filter((name) => file.targets[name].grpc && (file.targets[name].grpc?.discovery ?? discoveryMode) === 'registry'),
+    registryTargets: names.filter(
+      (name) => file.targets[name].grpc && (file.targets[name].grpc?.discovery ?? discoveryMode) === 'registry',
+    ),
   };
-  return new Topology(file.name, source, targets, { brokers: defaults.kafka?.brokers ?? [], partitions }, resilience, callers, discovery);
+  return new Topology(
+    file.name,
+    source,
+    targets,
+    { brokers: defaults.kafka?.brokers ?? [], partitions },
+    resilience,
+    callers,
+    discovery,
+  );
 }
 
 /** Where the edge serves /health, /ready and /metrics: its `operationsPort`, or its public port + 1000. */

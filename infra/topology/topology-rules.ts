@@ -19,7 +19,11 @@ interface RawTopology {
   readonly defaults: Record<string, unknown> | undefined;
   readonly contexts: Record<string, unknown> | undefined;
   /** Each target by name, with a helper for paths inside it. */
-  readonly targets: ReadonlyArray<{ readonly name: string; readonly target: Record<string, unknown> | undefined; at(...rest: (string | number)[]): ValuePath }>;
+  readonly targets: ReadonlyArray<{
+    readonly name: string;
+    readonly target: Record<string, unknown> | undefined;
+    at(...rest: (string | number)[]): ValuePath;
+  }>;
   readonly raw: Record<string, unknown>;
   readonly known: readonly string[];
 }
@@ -43,13 +47,23 @@ const RULES: readonly Rule[] = [
   kafkaBrokers,
 ];
 
-export function checkAcrossFields(document: TopologyDocument, value: unknown, known: readonly string[]): TopologyIssue[] {
+export function checkAcrossFields(
+  document: TopologyDocument,
+  value: unknown,
+  known: readonly string[],
+): TopologyIssue[] {
   const root = asMap(value);
   const targets = asMap(root?.targets);
   if (!root || !targets) return [];
   const names = Object.keys(targets);
   if (names.length === 0) {
-    return [document.issueAt(['targets'], 'targets lists no process — add at least one target (see infra/topology/README.md)', 'key')];
+    return [
+      document.issueAt(
+        ['targets'],
+        'targets lists no process — add at least one target (see infra/topology/README.md)',
+        'key',
+      ),
+    ];
   }
   const topology: RawTopology = {
     document,
@@ -66,7 +80,11 @@ export function checkAcrossFields(document: TopologyDocument, value: unknown, kn
  * "did you mean …?" for a name not among `candidates`, or what the candidates are; also says
  * which candidate it suggested, so a rule can stop reporting that one as missing.
  */
-export function didYouMean(typed: string, candidates: readonly string[], listed: string): { fix: string; suggestion?: string } {
+export function didYouMean(
+  typed: string,
+  candidates: readonly string[],
+  listed: string,
+): { fix: string; suggestion?: string } {
   const suggestion = closestName(typed, candidates);
   return suggestion ? { fix: `did you mean "${suggestion}"?`, suggestion } : { fix: listed };
 }
@@ -74,7 +92,13 @@ export function didYouMean(typed: string, candidates: readonly string[], listed:
 function targetNames({ document, targets }: RawTopology): TopologyIssue[] {
   return targets
     .filter(({ name }) => !NAME_PATTERN.test(name))
-    .map(({ name, at }) => document.issueAt(at(), `target name "${name}" must be lowercase letters, digits and "-", starting with a letter`, 'key'));
+    .map(({ name, at }) =>
+      document.issueAt(
+        at(),
+        `target name "${name}" must be lowercase letters, digits and "-", starting with a letter`,
+        'key',
+      ),
+    );
 }
 
 /** Each known module in exactly one owning target, none unknown, none twice. */
@@ -99,12 +123,20 @@ function modulesPlacedOnce({ document, targets, known }: RawTopology): TopologyI
       if (!first) {
         placements.set(module, { target: name, path: here });
       } else if (first.target === name) {
-        issues.push(document.issueAt(here, `module "${module}" is listed twice in target "${name}" (lines ${document.lineOf(first.path)} and ${document.lineOf(here)}) — remove one`));
+        issues.push(
+          document.issueAt(
+            here,
+            `module "${module}" is listed twice in target "${name}" (lines ${document.lineOf(first.path)} and ` +
+              `${document.lineOf(here)}) — remove one`,
+          ),
+        );
       } else {
         issues.push(
           document.issueAt(
             here,
-            `module "${module}" is in two targets, "${first.target}" (line ${document.lineOf(first.path)}) and "${name}" (line ${document.lineOf(here)}) — a module runs in exactly one target; remove it from one of them`,
+            `module "${module}" is in two targets, "${first.target}" (line ${document.lineOf(first.path)}) and ` +
+              `"${name}" (line ${document.lineOf(here)}) — a module runs in exactly one target; remove it ` +
+              `from one of them`,
           ),
         );
       }
@@ -112,22 +144,37 @@ function modulesPlacedOnce({ document, targets, known }: RawTopology): TopologyI
   }
   const unplaced = known.filter((module) => !placements.has(module) && !meant.has(module));
   if (unplaced.length === 1) {
-    issues.push(document.issueAt(['targets'], `module "${unplaced[0]}" runs in no target — add it to the modules of one target`, 'key'));
+    issues.push(
+      document.issueAt(
+        ['targets'],
+        `module "${unplaced[0]}" runs in no target — add it to the modules of one target`,
+        'key',
+      ),
+    );
   } else if (unplaced.length > 1) {
     const list = unplaced.map((module) => `"${module}"`).join(', ');
-    issues.push(document.issueAt(['targets'], `modules ${list} run in no target — add each to the modules of one target`, 'key'));
+    issues.push(
+      document.issueAt(['targets'], `modules ${list} run in no target — add each to the modules of one target`, 'key'),
+    );
   }
   return issues;
 }
 
 function targetsThatDoNothing({ document, targets, known }: RawTopology): TopologyIssue[] {
   return targets
-    .filter(({ target }) => target && hostedCount(target) === 0 && target.edge !== true && (target.modules === undefined || Array.isArray(target.modules)))
+    .filter(
+      ({ target }) =>
+        target &&
+        hostedCount(target) === 0 &&
+        target.edge !== true &&
+        (target.modules === undefined || Array.isArray(target.modules)),
+    )
     .map(({ name, target, at }) => {
       const listed = target!.modules !== undefined;
       return document.issueAt(
         listed ? at('modules') : at(),
-        `target "${name}" hosts no module and is not the edge — list its modules (modules: [${known[0] ?? 'name'}]) or remove the target`,
+        `target "${name}" hosts no module and is not the edge — list its modules (modules: ` +
+          `[${known[0] ?? 'name'}]) or remove the target`,
         listed ? 'value' : 'key',
       );
     });
@@ -137,7 +184,12 @@ function canaries({ document, targets }: RawTopology): TopologyIssue[] {
   return targets
     .filter(({ target }) => target?.canary !== undefined && (hostedCount(target) === 0 || target.grpc === undefined))
     .map(({ name, at }) =>
-      document.issueAt(at('canary'), `target "${name}" has a canary but no modules served over gRPC — a canary is a second version of a target that other processes call`, 'key'),
+      document.issueAt(
+        at('canary'),
+        `target "${name}" has a canary but no modules served over gRPC — a canary is a second version of a ` +
+          `target that other processes call`,
+        'key',
+      ),
     );
 }
 
@@ -149,17 +201,35 @@ function extractions({ document, targets }: RawTopology): TopologyIssue[] {
     if (typeof from !== 'string') continue;
     const owner = targets.find((candidate) => candidate.name === from)?.target;
     if (!owner || from === name || owner.extractedFrom !== undefined) {
-      issues.push(document.issueAt(at('extractedFrom'), `target "${name}" is extracted from "${from}", which is no target hosting modules of its own — name the target that runs them now`));
+      issues.push(
+        document.issueAt(
+          at('extractedFrom'),
+          `target "${name}" is extracted from "${from}", which is no target hosting modules of its own — name ` +
+            `the target that runs them now`,
+        ),
+      );
     } else {
       const ownerModules = asList(owner.modules) ?? [];
       (asList(target!.modules) ?? []).forEach((module, index) => {
         if (typeof module === 'string' && !ownerModules.includes(module)) {
-          issues.push(document.issueAt(at('modules', index), `module "${module}" is being extracted from "${from}", which does not host it — list it there until \`ficus retire\``));
+          issues.push(
+            document.issueAt(
+              at('modules', index),
+              `module "${module}" is being extracted from "${from}", which does not host it — list it there ` +
+                `until \`ficus retire\``,
+            ),
+          );
         }
       });
     }
     if (target!.grpc === undefined) {
-      issues.push(document.issueAt(at(), `target "${name}" is extracted from "${from}" but has no grpc: port — calls are shifted to it over gRPC`, 'key'));
+      issues.push(
+        document.issueAt(
+          at(),
+          `target "${name}" is extracted from "${from}" but has no grpc: port — calls are shifted to it over gRPC`,
+          'key',
+        ),
+      );
     }
     if (target!.edge === true) {
       issues.push(document.issueAt(at('edge'), `target "${name}" is being extracted and cannot be the edge too`));
@@ -172,7 +242,12 @@ function legacyUpstreams({ document, targets }: RawTopology): TopologyIssue[] {
   return targets
     .filter(({ target }) => target?.legacy !== undefined && target.edge !== true)
     .map(({ name, at }) =>
-      document.issueAt(at('legacy'), `target "${name}" has a legacy upstream but is not the edge — only the edge proxies HTTP; move it to the target with "edge: true"`, 'key'),
+      document.issueAt(
+        at('legacy'),
+        `target "${name}" has a legacy upstream but is not the edge — only the edge proxies HTTP; move it to ` +
+          `the target with "edge: true"`,
+        'key',
+      ),
     );
 }
 
@@ -184,15 +259,29 @@ function grpcAddresses({ document, targets, defaults }: RawTopology): TopologyIs
     if (!target) continue;
     const grpc = asMap(target.grpc);
     if (grpc && (asString(grpc.host) ?? defaultHost) === undefined) {
-      issues.push(document.issueAt(at('grpc'), `target "${name}" has a gRPC port but no host — add "host:" to its grpc, or to defaults.grpc for all targets`, 'key'));
+      issues.push(
+        document.issueAt(
+          at('grpc'),
+          `target "${name}" has a gRPC port but no host — add "host:" to its grpc, or to defaults.grpc for all targets`,
+          'key',
+        ),
+      );
     } else if (!grpc && targets.length > 1 && hostedCount(target) > 0) {
-      issues.push(document.issueAt(at(), `target "${name}" hosts modules but has no gRPC address, and other targets call its modules — add "grpc: { host: <host>, port: <port> }"`, 'key'));
+      issues.push(
+        document.issueAt(
+          at(),
+          `target "${name}" hosts modules but has no gRPC address, and other targets call its modules — add ` +
+            `"grpc: { host: <host>, port: <port> }"`,
+          'key',
+        ),
+      );
     }
     if (asMap(target.http)?.operationsPort !== undefined && target.edge !== true) {
       issues.push(
         document.issueAt(
           at('http', 'operationsPort'),
-          `target "${name}" serves no public API, so its http port already serves only /health, /ready and /metrics — remove "operationsPort" (only the edge has one beside its public port)`,
+          `target "${name}" serves no public API, so its http port already serves only /health, /ready and ` +
+            `/metrics — remove "operationsPort" (only the edge has one beside its public port)`,
           'key',
         ),
       );
@@ -208,22 +297,36 @@ function databaseChoices({ document, targets }: RawTopology): TopologyIssue[] {
       return asString(database?.url) !== undefined && asString(database?.name) !== undefined;
     })
     .map(({ name, at }) =>
-      document.issueAt(at('database'), `target "${name}" gives both a database url and a database name — keep one: url for a server of its own, name for a database on the shared server`, 'key'),
+      document.issueAt(
+        at('database'),
+        `target "${name}" gives both a database url and a database name — keep one: url for a server of its ` +
+          `own, name for a database on the shared server`,
+        'key',
+      ),
     );
 }
 
 function oneEdge({ document, targets }: RawTopology): TopologyIssue[] {
   const edges = targets.filter(({ target }) => target?.edge === true).map(({ name }) => name);
   if (edges.length === 0) {
-    return [document.issueAt(['targets'], 'no target serves the HTTP edge — add "edge: true" to the target that serves the public API', 'key')];
+    return [
+      document.issueAt(
+        ['targets'],
+        'no target serves the HTTP edge — add "edge: true" to the target that serves the public API',
+        'key',
+      ),
+    ];
   }
   const firstLine = document.lineOf(['targets', edges[0], 'edge']);
-  return edges.slice(1).map((extra) =>
-    document.issueAt(
-      ['targets', extra, 'edge'],
-      `targets "${edges[0]}" (line ${firstLine}) and "${extra}" (line ${document.lineOf(['targets', extra, 'edge'])}) both serve the HTTP edge — keep "edge: true" on one`,
-    ),
-  );
+  return edges
+    .slice(1)
+    .map((extra) =>
+      document.issueAt(
+        ['targets', extra, 'edge'],
+        `targets "${edges[0]}" (line ${firstLine}) and "${extra}" (line ` +
+          `${document.lineOf(['targets', extra, 'edge'])}) both serve the HTTP edge — keep "edge: true" on one`,
+      ),
+    );
 }
 
 interface Listener {
@@ -237,7 +340,9 @@ interface Listener {
 /** Two listeners on one host and port cannot both start; `localhost` is `127.0.0.1`. */
 function listenersApart({ document, targets, defaults }: RawTopology): TopologyIssue[] {
   const defaultHost = asString(asMap(defaults?.grpc)?.host);
-  const listeners: Listener[] = targets.flatMap(({ name, target, at }) => (target ? listenersOf(name, target, at, defaultHost) : []));
+  const listeners: Listener[] = targets.flatMap(({ name, target, at }) =>
+    target ? listenersOf(name, target, at, defaultHost) : [],
+  );
   const issues: TopologyIssue[] = [];
   const seen = new Map<string, Listener>();
   for (const listener of listeners) {
@@ -250,7 +355,9 @@ function listenersApart({ document, targets, defaults }: RawTopology): TopologyI
     issues.push(
       document.issueAt(
         listener.path,
-        `${key} is used twice: ${first.label ?? first.path.join('.')} (line ${document.lineOf(first.path)}) and ${listener.label ?? listener.path.join('.')} (line ${document.lineOf(listener.path)}) — give one of them another port`,
+        `${key} is used twice: ${first.label ?? first.path.join('.')} (line ${document.lineOf(first.path)}) ` +
+          `and ${listener.label ?? listener.path.join('.')} (line ${document.lineOf(listener.path)}) — give ` +
+          `one of them another port`,
       ),
     );
   }
@@ -258,13 +365,22 @@ function listenersApart({ document, targets, defaults }: RawTopology): TopologyI
 }
 
 /** A target's gRPC, HTTP and (on the edge) operations listeners. */
-function listenersOf(name: string, target: Record<string, unknown>, at: (...rest: (string | number)[]) => ValuePath, defaultHost: string | undefined): Listener[] {
+function listenersOf(
+  name: string,
+  target: Record<string, unknown>,
+  at: (...rest: (string | number)[]) => ValuePath,
+  defaultHost: string | undefined,
+): Listener[] {
   const listeners: Listener[] = [];
   const grpc = asMap(target.grpc);
   const grpcHost = asString(grpc?.host) ?? defaultHost;
   const grpcPort = asPort(grpc?.listenPort) ?? asPort(grpc?.port);
   if (grpcHost !== undefined && grpcPort !== undefined) {
-    listeners.push({ host: grpcHost, port: grpcPort, path: at('grpc', grpc?.listenPort === undefined ? 'port' : 'listenPort') });
+    listeners.push({
+      host: grpcHost,
+      port: grpcPort,
+      path: at('grpc', grpc?.listenPort === undefined ? 'port' : 'listenPort'),
+    });
   }
   const http = asMap(target.http);
   const httpPort = asPort(http?.port);
@@ -277,7 +393,13 @@ function listenersOf(name: string, target: Record<string, unknown>, at: (...rest
       host: httpHost,
       port: asPort(http?.operationsPort) ?? httpPort + DEFAULT_OPERATIONS_PORT_OFFSET,
       path: at('http', derived ? 'port' : 'operationsPort'),
-      ...(derived ? { label: `targets.${name}.http.port + ${DEFAULT_OPERATIONS_PORT_OFFSET} (its operations port; set http.operationsPort to choose another)` } : {}),
+      ...(derived
+        ? {
+            label:
+              `targets.${name}.http.port + ${DEFAULT_OPERATIONS_PORT_OFFSET} (its operations port; set ` +
+              `http.operationsPort to choose another)`,
+          }
+        : {}),
     });
   }
   return listeners;
@@ -289,13 +411,24 @@ function contextsSection({ document, contexts, known }: RawTopology): TopologyIs
   for (const module of Object.keys(contexts ?? {})) {
     if (!known.includes(module)) {
       const { fix } = didYouMean(module, known, `the modules are: ${known.join(', ')}`);
-      issues.push(document.issueAt(['contexts', module], `contexts.${module}: "${module}" is not a ficus module — ${fix}`, 'key'));
+      issues.push(
+        document.issueAt(['contexts', module], `contexts.${module}: "${module}" is not a ficus module — ${fix}`, 'key'),
+      );
     }
     const callers = asMap(contexts?.[module])?.callers;
     (Array.isArray(callers) ? callers : []).forEach((caller, index) => {
       if (caller === 'edge' || known.includes(String(caller))) return;
-      const { fix } = didYouMean(String(caller), [...known, 'edge'], `callers are "edge" or modules: ${known.join(', ')}`);
-      issues.push(document.issueAt(['contexts', module, 'callers', index], `contexts.${module}.callers: "${String(caller)}" is neither "edge" nor a ficus module — ${fix}`));
+      const { fix } = didYouMean(
+        String(caller),
+        [...known, 'edge'],
+        `callers are "edge" or modules: ${known.join(', ')}`,
+      );
+      issues.push(
+        document.issueAt(
+          ['contexts', module, 'callers', index],
+          `contexts.${module}.callers: "${String(caller)}" is neither "edge" nor a ficus module — ${fix}`,
+        ),
+      );
     });
   }
   return issues;
@@ -304,11 +437,19 @@ function contextsSection({ document, contexts, known }: RawTopology): TopologyIs
 /** An entry must outlive a missed heartbeat or two, or a live instance flickers out of the registry. */
 function discoveryTimings({ document, defaults }: RawTopology): TopologyIssue[] {
   const discovery = asMap(defaults?.discovery);
-  const heartbeatMs = typeof discovery?.heartbeatMs === 'number' ? discovery.heartbeatMs : DEFAULT_DISCOVERY.heartbeatMs;
+  const heartbeatMs =
+    typeof discovery?.heartbeatMs === 'number' ? discovery.heartbeatMs : DEFAULT_DISCOVERY.heartbeatMs;
   const ttlMs = typeof discovery?.ttlMs === 'number' ? discovery.ttlMs : DEFAULT_DISCOVERY.ttlMs;
   if (ttlMs >= 2 * heartbeatMs) return [];
-  const path = discovery?.ttlMs === undefined ? ['defaults', 'discovery', 'heartbeatMs'] : ['defaults', 'discovery', 'ttlMs'];
-  return [document.issueAt(path, `defaults.discovery: ttlMs (${ttlMs}) must be at least twice heartbeatMs (${heartbeatMs}), or a live instance drops out of the registry after one late heartbeat`)];
+  const path =
+    discovery?.ttlMs === undefined ? ['defaults', 'discovery', 'heartbeatMs'] : ['defaults', 'discovery', 'ttlMs'];
+  return [
+    document.issueAt(
+      path,
+      `defaults.discovery: ttlMs (${ttlMs}) must be at least twice heartbeatMs (${heartbeatMs}), or a live ` +
+        `instance drops out of the registry after one late heartbeat`,
+    ),
+  ];
 }
 
 /** Events cross targets only between owners: a target being extracted serves calls alone. */
@@ -318,7 +459,8 @@ function kafkaBrokers({ document, targets, defaults }: RawTopology): TopologyIss
   return [
     document.issueAt(
       ['defaults', 'kafka', 'brokers'],
-      'events between targets travel over Kafka, but no brokers are given — add defaults.kafka.brokers, e.g. "brokers: ${KAFKA_BROKERS:-127.0.0.1:9092}"',
+      'events between targets travel over Kafka, but no brokers are given — add defaults.kafka.brokers, e.g. ' +
+        '"brokers: ${KAFKA_BROKERS:-127.0.0.1:9092}"',
       'key',
     ),
   ];
@@ -335,7 +477,9 @@ function normalizeHost(host: string): string {
 }
 
 export function asMap(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
 }
 
 function asList(value: unknown): unknown[] | undefined {

@@ -16,7 +16,13 @@ const positive = z.number().int().min(1);
 
 /** `[a:9092, b:9092]`, or `a:9092,b:9092` as one string (what a `${KAFKA_BROKERS}` gives). */
 const brokers = z.preprocess(
-  (value) => (typeof value === 'string' ? value.split(',').map((broker) => broker.trim()).filter(Boolean) : value),
+  (value) =>
+    typeof value === 'string'
+      ? value
+          .split(',')
+          .map((broker) => broker.trim())
+          .filter(Boolean)
+      : value,
   z.array(z.string().regex(/^[^\s:,]+:\d{1,5}$/, { error: 'must be host:port, e.g. 127.0.0.1:9092' })).min(1),
 );
 
@@ -86,7 +92,12 @@ const Http = z.strictObject({
 });
 
 const Database = z.strictObject({
-  url: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a PostgreSQL URL, e.g. postgres://user:password@host:5432/database' }).optional(),
+  url: z
+    .url({
+      protocol: /^postgres(ql)?$/,
+      error: 'must be a PostgreSQL URL, e.g. postgres://user:password@host:5432/database',
+    })
+    .optional(),
   name: z
     .string()
     .regex(/^[a-z_][a-z0-9_]*$/, { error: 'must be a PostgreSQL database name: lowercase letters, digits and "_"' })

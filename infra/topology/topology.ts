@@ -103,7 +103,9 @@ export interface ResilienceSettings {
     readonly breaker?: BreakerSettings;
   };
   /** By target name: the bulkhead and breaker of calls to it. */
-  readonly targets: Readonly<Record<string, { readonly bulkhead?: BulkheadSettings; readonly breaker?: BreakerSettings }>>;
+  readonly targets: Readonly<
+    Record<string, { readonly bulkhead?: BulkheadSettings; readonly breaker?: BreakerSettings }>
+  >;
   /** By `<context>.<method>`, e.g. `payments.getPayment`. */
   readonly methods: Readonly<Record<string, MethodPolicySettings>>;
 }
@@ -144,7 +146,9 @@ export class Topology {
   ) {
     this.targetsByName = new Map(targets.map((target) => [target.name, target]));
     this.targetsByModule = new Map(
-      targets.filter((target) => !target.extractedFrom).flatMap((target) => target.modules.map((module) => [module, target] as const)),
+      targets
+        .filter((target) => !target.extractedFrom)
+        .flatMap((target) => target.modules.map((module) => [module, target] as const)),
     );
   }
 
@@ -166,7 +170,10 @@ export class Topology {
   target(name: string): DeployTarget {
     const target = this.targetsByName.get(name);
     if (!target) {
-      throw new Error(`topology ${this.name} (${this.source}) has no target "${name}"; its targets: ${[...this.targetsByName.keys()].join(', ')}`);
+      throw new Error(
+        `topology ${this.name} (${this.source}) has no target "${name}"; its targets: ` +
+          `${[...this.targetsByName.keys()].join(', ')}`,
+      );
     }
     return target;
   }
@@ -174,7 +181,9 @@ export class Topology {
   targetOf(module: string): DeployTarget {
     const target = this.targetsByModule.get(module);
     if (!target) {
-      throw new Error(`topology ${this.name} (${this.source}) places no module "${module}"; its modules: ${this.modules.join(', ')}`);
+      throw new Error(
+        `topology ${this.name} (${this.source}) places no module "${module}"; its modules: ${this.modules.join(', ')}`,
+      );
     }
     return target;
   }
@@ -228,7 +237,9 @@ export class Topology {
     if (!grpc) {
       throw new Error(
         `target "${target}" of topology ${this.name} (${this.source}) has no gRPC address: ` +
-          (this.isSingleProcess ? 'it is the only process, so nothing calls it over the network' : 'it hosts no module'),
+          (this.isSingleProcess
+            ? 'it is the only process, so nothing calls it over the network'
+            : 'it hosts no module'),
       );
     }
     return grpc;
@@ -236,7 +247,9 @@ export class Topology {
 
   /** How callers find `target`: at its address in this file, or in the registry. */
   discoveryOf(target: string): 'static' | 'registry' {
-    return !this.isSingleProcess && this.discovery.registryTargets.includes(this.target(target).name) ? 'registry' : 'static';
+    return !this.isSingleProcess && this.discovery.registryTargets.includes(this.target(target).name)
+      ? 'registry'
+      : 'static';
   }
 
   /** The same topology with one target changed (a second instance on other ports, say). */

@@ -1,5 +1,10 @@
 import { join, resolve } from 'node:path';
-import { cruiseBoundaries, packageRelative, type CruiseReport, type CruiseViolation } from '@infra/module-graph/boundary-cruise';
+import {
+  cruiseBoundaries,
+  packageRelative,
+  type CruiseReport,
+  type CruiseViolation,
+} from '@infra/module-graph/boundary-cruise';
 import { checkModuleSources } from '@infra/module-graph/source-checks';
 import { contextsOf, readSourceTree } from '@infra/module-graph/source-tree';
 
@@ -45,8 +50,7 @@ describe('module boundaries', () => {
     expect(cruised).toBeGreaterThan(0);
     if (violations.length > 0) {
       throw new Error(
-        `${violations.length} boundary violation(s) (see .dependency-cruiser.cjs):\n` +
-          describeViolations(violations),
+        `${violations.length} boundary violation(s) (see .dependency-cruiser.cjs):\n` + describeViolations(violations),
       );
     }
   });
@@ -94,7 +98,9 @@ describe('module boundaries', () => {
 
     it('fire on each planted violation, and only on those', () => {
       const files = readSourceTree(fixtureRoot, ['modules']);
-      const found = checkModuleSources(files, contextsOf(files)).map(({ rule, file, line }) => `${rule}: ${file}:${line}`);
+      const found = checkModuleSources(files, contextsOf(files)).map(
+        ({ rule, file, line }) => `${rule}: ${file}:${line}`,
+      );
 
       expect(found).toEqual([
         'module-uses-other-context-role: modules/alpha/src/alpha.module.ts:4',

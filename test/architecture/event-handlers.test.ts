@@ -34,7 +34,10 @@ describe('event handlers', () => {
   it('every context declares the contract it serves, its own', () => {
     for (const context of BOUNDED_CONTEXTS) {
       const declaration = declared().get(context);
-      expect({ context, serves: declaration?.serves?.[0] }).toEqual({ context, serves: CONTEXT_CONTRACTS[context].contract });
+      expect({ context, serves: declaration?.serves?.[0] }).toEqual({
+        context,
+        serves: CONTEXT_CONTRACTS[context].contract,
+      });
     }
   });
 
@@ -42,20 +45,34 @@ describe('event handlers', () => {
     for (const [context, declaration] of declared()) {
       const consumes = declaration.consumes ?? [];
       const keys = consumes.map(([event]) => `${event.type}.v${event.version}`);
-      expect({ context, duplicates: keys.filter((key, index) => keys.indexOf(key) !== index) }).toEqual({ context, duplicates: [] });
+      expect({ context, duplicates: keys.filter((key, index) => keys.indexOf(key) !== index) }).toEqual({
+        context,
+        duplicates: [],
+      });
       for (const [event, handler] of consumes) {
         const eventName = pascal(event.type.split('.')[1]);
-        expect({ event: event.type, handler: handler.name }).toEqual({ event: event.type, handler: expect.stringMatching(new RegExp(`^[A-Z][A-Za-z]*On${eventName}(V\\d+)?$`)) });
+        expect({ event: event.type, handler: handler.name }).toEqual({
+          event: event.type,
+          handler: expect.stringMatching(new RegExp(`^[A-Z][A-Za-z]*On${eventName}(V\\d+)?$`)),
+        });
       }
     }
   });
 
   it('one event handler a file, the file named after its class, and every handler declared by its context', () => {
-    const consumedHandlers = new Set([...declared().values()].flatMap((declaration) => (declaration.consumes ?? []).map(([, handler]) => handler.name)));
-    const handlerFiles = moduleSources.filter((file) => /implements IntegrationEventHandler|extends SagaStepListener/.test(readFileSync(file, 'utf8')));
+    const consumedHandlers = new Set(
+      [...declared().values()].flatMap((declaration) =>
+        (declaration.consumes ?? []).map(([, handler]) => handler.name),
+      ),
+    );
+    const handlerFiles = moduleSources.filter((file) =>
+      /implements IntegrationEventHandler|extends SagaStepListener/.test(readFileSync(file, 'utf8')),
+    );
     expect(handlerFiles.length).toBeGreaterThanOrEqual(consumedHandlers.size);
     for (const file of handlerFiles) {
-      const classes = [...readFileSync(file, 'utf8').matchAll(/export (?:abstract )?class (\w+)/g)].map((match) => match[1]);
+      const classes = [...readFileSync(file, 'utf8').matchAll(/export (?:abstract )?class (\w+)/g)].map(
+        (match) => match[1],
+      );
       const path = relative(root, file);
       if (classes.length === 1 && classes[0] === 'SagaStepListener') continue; // the base of ordering's saga-step handlers
       expect({ path, classes }).toEqual({ path, classes: [expect.any(String)] });
@@ -65,7 +82,9 @@ describe('event handlers', () => {
   });
 
   it('no module wires a consumer or its contract by hand: declared in forContext, wired by the runtime', () => {
-    const wiredByHand = moduleSources.filter((file) => /\.(consume|serve)\(/.test(readFileSync(file, 'utf8'))).map((file) => relative(root, file));
+    const wiredByHand = moduleSources
+      .filter((file) => /\.(consume|serve)\(/.test(readFileSync(file, 'utf8')))
+      .map((file) => relative(root, file));
     expect(wiredByHand).toEqual([]);
   });
 });

@@ -16,14 +16,20 @@ describe('aggregate keys', () => {
     const undeclared = ALL_CONTRACTS.flatMap((contract) =>
       Object.entries(contract.methods).flatMap(([name, method]) => {
         const shape = method.request instanceof z.ZodObject ? Object.keys(method.request.shape) : [];
-        return shape.some((field) => AGGREGATE_FIELDS.includes(field)) && !method.aggregate ? [`${contract.name}/${name}`] : [];
+        return shape.some((field) => AGGREGATE_FIELDS.includes(field)) && !method.aggregate
+          ? [`${contract.name}/${name}`]
+          : [];
       }),
     );
     expect(undeclared).toEqual([]);
   });
 
   it('every event names the type of the aggregate it is keyed by', () => {
-    expect(ALL_EVENTS.filter((definition) => !definition.aggregate).map((definition) => `${definition.type} v${definition.version}`)).toEqual([]);
+    expect(
+      ALL_EVENTS.filter((definition) => !definition.aggregate).map(
+        (definition) => `${definition.type} v${definition.version}`,
+      ),
+    ).toEqual([]);
   });
 
   it('gives log lines <type>_id from the declaration, and nothing for a method about no aggregate', () => {
@@ -32,7 +38,9 @@ describe('aggregate keys', () => {
     expect(aggregateFieldsOf(ordering.methods.getOrder, { orderId: 'o-1' })).toEqual({ order_id: 'o-1' });
     expect(aggregateFieldsOf(catalog.methods.getProducts, { skus: ['FIG', 'OAK'] })).toEqual({ product_id: 'FIG' });
     expect(aggregateFieldsOf(catalog.methods.listProducts, { page: 1, orderId: 'not read' })).toEqual({});
-    const created = ALL_EVENTS.find((definition) => definition.type === 'ordering.order-created' && definition.version === 2)!;
+    const created = ALL_EVENTS.find(
+      (definition) => definition.type === 'ordering.order-created' && definition.version === 2,
+    )!;
     expect(eventAggregateFieldsOf(created, { orderId: 'o-2' })).toEqual({ order_id: 'o-2' });
   });
 });

@@ -15,7 +15,8 @@ const released = JSON.parse(readFileSync(join(RELEASED_DIR, 'schemas.json'), 'ut
 function withEvents(change: (events: EventDefinition[]) => EventDefinition[]): SchemaSnapshot {
   return snapshotOf(ALL_CONTRACTS, change([...ALL_EVENTS]));
 }
-const replacing = (old: EventDefinition, next: EventDefinition) => (events: EventDefinition[]) => events.map((e) => (e === old ? next : e));
+const replacing = (old: EventDefinition, next: EventDefinition) => (events: EventDefinition[]) =>
+  events.map((e) => (e === old ? next : e));
 const orderCreatedShape = (OrderCreated.schema as z.ZodObject).shape;
 
 describe('contracts:check — nothing changes incompatibly with the released contracts', () => {
@@ -25,41 +26,109 @@ describe('contracts:check — nothing changes incompatibly with the released con
 
   it('a removed event field fails, naming the event and the field', () => {
     const { paymentToken: _removed, ...rest } = orderCreatedShape;
-    const changed = withEvents(replacing(OrderCreated, event(OrderCreated.type, 1, z.object(rest), (p) => String(p.orderId))));
-    expect(breakingChanges(released, changed)).toEqual(['event ordering.order-created.v1: field paymentToken was removed (or renamed)']);
+    const changed = withEvents(
+      replacing(
+        OrderCreated,
+        event(OrderCreated.type, 1, z.object(rest), (p) => String(p.orderId)),
+      ),
+    );
+    expect(breakingChanges(released, changed)).toEqual([
+      'event ordering.order-created.v1: field paymentToken was removed (or renamed)',
+    ]);
   });
 
   it('a changed type, a new required field and a field made optional fail; a new optional field passes', () => {
-    const typeChanged = withEvents(replacing(OrderFailed, event(OrderFailed.type, 1, z.object({ orderId: z.uuid(), customerId: z.string(), reason: z.number() }), (p) => p.orderId)));
-    expect(breakingChanges(released, typeChanged)).toEqual(['event ordering.order-failed.v1: field reason changed type from string to number']);
+    const typeChanged = withEvents(
+      replacing(
+        OrderFailed,
+        event(
+          OrderFailed.type,
+          1,
+          z.object({ orderId: z.uuid(), customerId: z.string(), reason: z.number() }),
+          (p) => p.orderId,
+        ),
+      ),
+    );
+    expect(breakingChanges(released, typeChanged)).toEqual([
+      'event ordering.order-failed.v1: field reason changed type from string to number',
+    ]);
 
-    const newRequired = withEvents(replacing(OrderFailed, event(OrderFailed.type, 1, (OrderFailed.schema as z.ZodObject).extend({ code: z.string() }), (p) => String(p.orderId))));
+    const newRequired = withEvents(
+      replacing(
+        OrderFailed,
+        event(OrderFailed.type, 1, (OrderFailed.schema as z.ZodObject).extend({ code: z.string() }), (p) =>
+          String(p.orderId),
+        ),
+      ),
+    );
     expect(breakingChanges(released, newRequired)).toEqual([expect.stringContaining('field code is new and required')]);
 
-    const madeOptional = withEvents(replacing(OrderFailed, event(OrderFailed.type, 1, z.object({ orderId: z.uuid(), customerId: z.string(), reason: z.string().optional() }), (p) => p.orderId)));
+    const madeOptional = withEvents(
+      replacing(
+        OrderFailed,
+        event(
+          OrderFailed.type,
+          1,
+          z.object({ orderId: z.uuid(), customerId: z.string(), reason: z.string().optional() }),
+          (p) => p.orderId,
+        ),
+      ),
+    );
     expect(breakingChanges(released, madeOptional)).toEqual([expect.stringContaining('field reason became optional')]);
 
-    const newOptional = withEvents(replacing(OrderFailed, event(OrderFailed.type, 1, (OrderFailed.schema as z.ZodObject).extend({ code: z.string().optional() }), (p) => String(p.orderId))));
+    const newOptional = withEvents(
+      replacing(
+        OrderFailed,
+        event(OrderFailed.type, 1, (OrderFailed.schema as z.ZodObject).extend({ code: z.string().optional() }), (p) =>
+          String(p.orderId),
+        ),
+      ),
+    );
     expect(breakingChanges(released, newOptional)).toEqual([]);
   });
 
   it('a renamed event (the old one no longer served) fails; a v2 beside the still-served v1 passes', () => {
-    const renamed = withEvents(replacing(OrderFailed, event('ordering.order-rejected', 1, OrderFailed.schema, (p) => p.orderId)));
-    expect(breakingChanges(released, renamed)).toEqual([expect.stringContaining('event ordering.order-failed.v1 is gone')]);
+    const renamed = withEvents(
+      replacing(
+        OrderFailed,
+        event('ordering.order-rejected', 1, OrderFailed.schema, (p) => p.orderId),
+      ),
+    );
+    expect(breakingChanges(released, renamed)).toEqual([
+      expect.stringContaining('event ordering.order-failed.v1 is gone'),
+    ]);
 
-    const v2 = event(OrderFailed.type, 2, z.object({ orderId: z.uuid(), customerId: z.string(), reason: z.object({ code: z.string() }) }), (p) => p.orderId);
-    expect(breakingChanges(released, withEvents((events) => [...events, v2]))).toEqual([]);
+    const v2 = event(
+      OrderFailed.type,
+      2,
+      z.object({ orderId: z.uuid(), customerId: z.string(), reason: z.object({ code: z.string() }) }),
+      (p) => p.orderId,
+    );
+    expect(
+      breakingChanges(
+        released,
+        withEvents((events) => [...events, v2]),
+      ),
+    ).toEqual([]);
   });
 
   it('a method that loses a response field or an enum value fails', () => {
     const current = snapshotOf(ALL_CONTRACTS, ALL_EVENTS);
     const getPayment = `${PaymentsContract.name}/getPayment`;
-    const response = structuredClone(current.methods[getPayment].response) as { properties: Record<string, { enum?: string[] }> };
+    const response = structuredClone(current.methods[getPayment].response) as {
+      properties: Record<string, { enum?: string[] }>;
+    };
     delete response.properties.amount;
     response.properties.status.enum = response.properties.status.enum!.filter((s) => s !== 'FAILED');
-    const changed = { ...current, methods: { ...current.methods, [getPayment]: { ...current.methods[getPayment], response } } };
+    const changed = {
+      ...current,
+      methods: { ...current.methods, [getPayment]: { ...current.methods[getPayment], response } },
+    };
     expect(breakingChanges(released, changed).sort()).toEqual(
-      [`${getPayment} response: field amount was removed (or renamed)`, `${getPayment} response: field status lost enum value(s) "FAILED"`].sort(),
+      [
+        `${getPayment} response: field amount was removed (or renamed)`,
+        `${getPayment} response: field status lost enum value(s) "FAILED"`,
+      ].sort(),
     );
   });
 

@@ -21,7 +21,10 @@ describe('generated contract code', () => {
       execFileSync(BUF, ['generate', '--output', out], { cwd: ROOT, stdio: 'pipe' });
       const fresh = join(out, 'contracts/generated');
       const committed = join(ROOT, 'contracts/generated');
-      const list = (dir: string) => files(dir).map((f) => relative(dir, f)).sort();
+      const list = (dir: string) =>
+        files(dir)
+          .map((f) => relative(dir, f))
+          .sort();
       expect(list(committed)).toEqual(list(fresh));
       for (const file of list(fresh)) {
         expect({ file, text: readFileSync(join(committed, file), 'utf8') }).toEqual({

@@ -13,8 +13,10 @@ describe.each(CONTRACTS)('%s', (proto, contract) => {
     const root = loadContractProto(proto);
     const service = root.lookupService(contract.name);
     expect(contract.wire?.fullName).toBe(contract.name);
-    expect(Object.values(contract.wire!.methods).map((m) => m.name).sort()).toEqual(
-      service.methodsArray.map((m) => m.name).sort(),
-    );
+    expect(
+      Object.values(contract.wire!.methods)
+        .map((m) => m.name)
+        .sort(),
+    ).toEqual(service.methodsArray.map((m) => m.name).sort());
   });
 });

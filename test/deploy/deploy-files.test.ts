@@ -45,7 +45,9 @@ function withDefaults(value: string | number): string {
 }
 
 function environmentOf(name: string): Environment {
-  return Object.fromEntries(Object.entries(service(name).environment ?? {}).map(([key, value]) => [key, withDefaults(value)]));
+  return Object.fromEntries(
+    Object.entries(service(name).environment ?? {}).map(([key, value]) => [key, withDefaults(value)]),
+  );
 }
 
 /** The port that a service's health check asks (`http://127.0.0.1:<port>/ready`). */
@@ -66,7 +68,12 @@ function topologyOf(name: string): Topology {
 
 /** A topology's targets with their addresses' hosts left out: what must not differ between files. */
 function withoutHosts(topology: Topology): unknown[] {
-  return topology.targets.map((t) => ({ ...t, grpc: t.grpc && { ...t.grpc, host: undefined }, http: { ...t.http, host: undefined }, operations: { ...t.operations, host: undefined } }));
+  return topology.targets.map((t) => ({
+    ...t,
+    grpc: t.grpc && { ...t.grpc, host: undefined },
+    http: { ...t.http, host: undefined },
+    operations: { ...t.operations, host: undefined },
+  }));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -116,7 +123,8 @@ function stagesOf(instructions: readonly Instruction[]): Stage[] {
 const dockerfile = stagesOf(instructionsOf(read('Dockerfile')));
 const finalStage = dockerfile[dockerfile.length - 1];
 const stageNamed = (name: string): Stage | undefined => dockerfile.find((stage) => stage.name === name);
-const argsOf = (stage: Stage, keyword: string): string[] => stage.instructions.filter((i) => i.keyword === keyword).map((i) => i.args);
+const argsOf = (stage: Stage, keyword: string): string[] =>
+  stage.instructions.filter((i) => i.keyword === keyword).map((i) => i.args);
 /** `COPY [--from=x] [--chown=..] <sources...> <destination>` */
 function copiesOf(stage: Stage): { from?: string; sources: string[]; destination: string }[] {
   return argsOf(stage, 'COPY').map((args) => {
@@ -128,7 +136,10 @@ function copiesOf(stage: Stage): { from?: string; sources: string[]; destination
 }
 const WORKDIR = argsOf(finalStage, 'WORKDIR').at(-1) ?? '/';
 
-const packageJson = JSON.parse(read('package.json')) as { scripts: Record<string, string>; devDependencies: Record<string, string> };
+const packageJson = JSON.parse(read('package.json')) as {
+  scripts: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
 
 // ---------------------------------------------------------------------------------------------
 
@@ -141,15 +152,20 @@ describe('docker-compose.yml runs the split topology', () => {
     for (const [, ficus] of ficusServices) expect(ficus.build).toBe('.');
   });
 
-  it.each(split.targets.map((target) => [target.name, target.edge] as const))('runs target %s with the right command', (name, edge) => {
-    // Fails when a --target is misspelt or belongs to another service, or the gateway is started
-    // as a service (or the other way round).
-    const expected = edge ? ['node', 'dist/apps/gateway/src/main.js'] : ['node', 'dist/apps/service/src/main.js', '--target', name];
-    expect(service(name).command).toEqual(expected);
-    // Fails when the entry point moves: the compiled file must come from a source the build compiles.
-    const source = expected[1].replace(new RegExp(`^${BUILD_OUTPUT_DIR}/`), '').replace(/\.js$/, '.ts');
-    expect(existsSync(join(ROOT, source))).toBe(true);
-  });
+  it.each(split.targets.map((target) => [target.name, target.edge] as const))(
+    'runs target %s with the right command',
+    (name, edge) => {
+      // Fails when a --target is misspelt or belongs to another service, or the gateway is started
+      // as a service (or the other way round).
+      const expected = edge
+        ? ['node', 'dist/apps/gateway/src/main.js']
+        : ['node', 'dist/apps/service/src/main.js', '--target', name];
+      expect(service(name).command).toEqual(expected);
+      // Fails when the entry point moves: the compiled file must come from a source the build compiles.
+      const source = expected[1].replace(new RegExp(`^${BUILD_OUTPUT_DIR}/`), '').replace(/\.js$/, '.ts');
+      expect(existsSync(join(ROOT, source))).toBe(true);
+    },
+  );
 
   it('gives every process the compose topology, which is split.yaml with compose addresses', () => {
     for (const [name] of ficusServices) {
@@ -170,8 +186,12 @@ describe('docker-compose.yml runs the split topology', () => {
       expect(topology.kafka.brokers).toEqual(['kafka:9092']);
     }
     // Fails when the file that FICUS_TOPOLOGY names is not copied into dist by the build.
-    const topologyFile = String(environmentOf('gateway').FICUS_TOPOLOGY).slice(`${WORKDIR}/${BUILD_OUTPUT_DIR}/`.length);
-    expect(RUNTIME_FILES.some(({ dir, pattern }) => topologyFile.startsWith(`${dir}/`) && pattern.test(topologyFile))).toBe(true);
+    const topologyFile = String(environmentOf('gateway').FICUS_TOPOLOGY).slice(
+      `${WORKDIR}/${BUILD_OUTPUT_DIR}/`.length,
+    );
+    expect(
+      RUNTIME_FILES.some(({ dir, pattern }) => topologyFile.startsWith(`${dir}/`) && pattern.test(topologyFile)),
+    ).toBe(true);
   });
 
   it.each(split.targets.filter((t) => !t.edge).map((t) => [t.name, t.grpc!.port, t.http.port] as const))(
@@ -206,7 +226,10 @@ describe('docker-compose.yml runs the split topology', () => {
     // Fails when the gateway may start before a service answers /ready (its first calls need identity).
     const edge = service(split.edgeTarget().name);
     for (const target of split.targets.filter((t) => !t.edge)) {
-      expect({ target: target.name, condition: edge.depends_on?.[target.name]?.condition }).toEqual({ target: target.name, condition: 'service_healthy' });
+      expect({ target: target.name, condition: edge.depends_on?.[target.name]?.condition }).toEqual({
+        target: target.name,
+        condition: 'service_healthy',
+      });
     }
   });
 
@@ -216,7 +239,14 @@ describe('docker-compose.yml runs the split topology', () => {
       const env = environmentOf(name);
       const url = new URL(String(env.DATABASE_URL));
       // Fails when the user, password or database of DATABASE_URL drifts from the postgres service's.
-      expect({ name, host: url.hostname, port: url.port, user: url.username, password: url.password, database: url.pathname }).toEqual({
+      expect({
+        name,
+        host: url.hostname,
+        port: url.port,
+        user: url.username,
+        password: url.password,
+        database: url.pathname,
+      }).toEqual({
         name,
         host: 'postgres',
         port: '5432',
@@ -237,8 +267,13 @@ describe('docker-compose.yml runs the split topology', () => {
     // Fails when the node stops being broker and controller at once, or a replication factor
     // exceeds the one node there is.
     expect(kafka.KAFKA_PROCESS_ROLES).toBe('broker,controller');
-    for (const key of Object.keys(kafka).filter((k) => /REPLICATION_FACTOR|MIN_ISR|MIN_INSYNC/.test(k))) expect({ key, value: kafka[key] }).toEqual({ key, value: '1' });
-    expect(Object.keys(kafka).filter((k) => k.endsWith('REPLICATION_FACTOR')).sort()).toEqual([
+    for (const key of Object.keys(kafka).filter((k) => /REPLICATION_FACTOR|MIN_ISR|MIN_INSYNC/.test(k)))
+      expect({ key, value: kafka[key] }).toEqual({ key, value: '1' });
+    expect(
+      Object.keys(kafka)
+        .filter((k) => k.endsWith('REPLICATION_FACTOR'))
+        .sort(),
+    ).toEqual([
       'KAFKA_DEFAULT_REPLICATION_FACTOR',
       'KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR',
       'KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR',
@@ -279,8 +314,10 @@ describe('Dockerfile builds one image for every process', () => {
     expect(built.map((copy) => copy.sources)).toEqual([[`/app/${BUILD_OUTPUT_DIR}`]]);
   });
 
-  it('builds with package.json\'s build script, which makes dist runnable by plain node', () => {
-    const buildStage = stageNamed(copiesOf(finalStage).find((copy) => copy.sources[0] === `/app/${BUILD_OUTPUT_DIR}`)?.from ?? '');
+  it("builds with package.json's build script, which makes dist runnable by plain node", () => {
+    const buildStage = stageNamed(
+      copiesOf(finalStage).find((copy) => copy.sources[0] === `/app/${BUILD_OUTPUT_DIR}`)?.from ?? '',
+    );
     // Fails when the image compiles some other way than `npm run build` (the proof runs of the
     // build are of that script) or copies dist from a stage that does not build.
     expect(buildStage).toBeDefined();
@@ -321,7 +358,8 @@ describe('Dockerfile builds one image for every process', () => {
       const yamls = readdirSync(join(ROOT, 'infra/topology')).filter((file) => file.endsWith('.yaml'));
       expect(yamls).toEqual(expect.arrayContaining(['monolith.yaml', 'split.yaml', 'hybrid.yaml', 'compose.yaml']));
       // Fails when RUNTIME_FILES drops infra/topology or narrows its pattern.
-      for (const file of yamls) expect({ file, copied: existsSync(join(out, 'infra/topology', file)) }).toEqual({ file, copied: true });
+      for (const file of yamls)
+        expect({ file, copied: existsSync(join(out, 'infra/topology', file)) }).toEqual({ file, copied: true });
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
@@ -341,7 +379,12 @@ function dockerIgnores(path: string): boolean {
     const regex = new RegExp(
       `^${pattern
         .split('**/')
-        .map((part) => part.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]'))
+        .map((part) =>
+          part
+            .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+            .replace(/\*/g, '[^/]*')
+            .replace(/\?/g, '[^/]'),
+        )
         .join('(.*/)?')}$`,
     );
     if (regex.test(path)) ignored = !negated;

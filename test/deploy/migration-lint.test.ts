@@ -80,13 +80,43 @@ describe('a migration not yet released', () => {
   const file = `${MIGRATIONS}/1764000000202-change-stock.ts`;
 
   it.each([
-    ['DROP COLUMN', "'ALTER TABLE stock DROP COLUMN available'", 'DROP COLUMN', 'ALTER TABLE stock DROP COLUMN available'],
-    ['a column rename', "'ALTER TABLE stock RENAME COLUMN available TO on_hand'", 'RENAME', 'ALTER TABLE stock RENAME COLUMN available TO on_hand'],
-    ['a table rename', "'ALTER TABLE inventory.stock RENAME TO stock_levels'", 'RENAME', 'ALTER TABLE inventory.stock RENAME TO stock_levels'],
+    [
+      'DROP COLUMN',
+      "'ALTER TABLE stock DROP COLUMN available'",
+      'DROP COLUMN',
+      'ALTER TABLE stock DROP COLUMN available',
+    ],
+    [
+      'a column rename',
+      "'ALTER TABLE stock RENAME COLUMN available TO on_hand'",
+      'RENAME',
+      'ALTER TABLE stock RENAME COLUMN available TO on_hand',
+    ],
+    [
+      'a table rename',
+      "'ALTER TABLE inventory.stock RENAME TO stock_levels'",
+      'RENAME',
+      'ALTER TABLE inventory.stock RENAME TO stock_levels',
+    ],
     ['DROP TABLE', "'DROP TABLE IF EXISTS stock'", 'DROP TABLE', 'DROP TABLE IF EXISTS stock'],
-    ['a type change', "'ALTER TABLE stock ALTER COLUMN available TYPE bigint'", 'ALTER COLUMN … TYPE', 'ALTER TABLE stock ALTER COLUMN available TYPE bigint'],
-    ['SET NOT NULL', "'ALTER TABLE stock ALTER COLUMN sku SET NOT NULL'", 'SET NOT NULL', 'ALTER TABLE stock ALTER COLUMN sku SET NOT NULL'],
-    ['ADD COLUMN NOT NULL without DEFAULT', "'ALTER TABLE stock ADD COLUMN reorder_level integer NOT NULL'", 'NOT NULL without DEFAULT', 'ALTER TABLE stock ADD COLUMN reorder_level integer NOT NULL'],
+    [
+      'a type change',
+      "'ALTER TABLE stock ALTER COLUMN available TYPE bigint'",
+      'ALTER COLUMN … TYPE',
+      'ALTER TABLE stock ALTER COLUMN available TYPE bigint',
+    ],
+    [
+      'SET NOT NULL',
+      "'ALTER TABLE stock ALTER COLUMN sku SET NOT NULL'",
+      'SET NOT NULL',
+      'ALTER TABLE stock ALTER COLUMN sku SET NOT NULL',
+    ],
+    [
+      'ADD COLUMN NOT NULL without DEFAULT',
+      "'ALTER TABLE stock ADD COLUMN reorder_level integer NOT NULL'",
+      'NOT NULL without DEFAULT',
+      'ALTER TABLE stock ADD COLUMN reorder_level integer NOT NULL',
+    ],
   ])('fails on %s, naming file, line and statement', (_, sql, reason, statement) => {
     write(file, migration('ChangeStock1764000000202', ["'CREATE INDEX stock_by_available ON stock (available)'", sql]));
     const problems = lint();
@@ -119,28 +149,60 @@ describe('a migration not yet released', () => {
         "'ALTER TABLE stock ALTER COLUMN location SET NOT NULL'",
       ]),
     );
-    expect(lint().map((p) => [p.line, p.statement])).toEqual([[12, 'ALTER TABLE stock ALTER COLUMN location SET NOT NULL']]);
+    expect(lint().map((p) => [p.line, p.statement])).toEqual([
+      [12, 'ALTER TABLE stock ALTER COLUMN location SET NOT NULL'],
+    ]);
   });
 
   it('finds the statement on its own line inside a multi-line template with interpolations', () => {
-    const sql = '`\n      ALTER TABLE ${TABLE}\n        ADD COLUMN note text,\n        DROP COLUMN ${COLUMN} -- gone\n    `';
-    write(file, migration('ChangeStock1764000000202', [sql]).replace('export class', "const TABLE = 'stock';\nconst COLUMN = 'x';\nexport class"));
+    const sql =
+      '`\n      ALTER TABLE ${TABLE}\n        ADD COLUMN note text,\n        DROP COLUMN ${COLUMN} -- gone\n    `';
+    write(
+      file,
+      migration('ChangeStock1764000000202', [sql]).replace(
+        'export class',
+        "const TABLE = 'stock';\nconst COLUMN = 'x';\nexport class",
+      ),
+    );
     const problems = lint();
-    expect(problems.map((p) => [p.line, p.statement])).toEqual([[12, 'ALTER TABLE ${TABLE} ADD COLUMN note text, DROP COLUMN ${COLUMN}']]);
+    expect(problems.map((p) => [p.line, p.statement])).toEqual([
+      [12, 'ALTER TABLE ${TABLE} ADD COLUMN note text, DROP COLUMN ${COLUMN}'],
+    ]);
   });
 
   it('lets a new table be created, changed and dropped within the same migration', () => {
-    write(file, migration('ChangeStock1764000000202', ["'CREATE TABLE scratch (a int)'", "'ALTER TABLE scratch ADD COLUMN b int NOT NULL'", "'DROP TABLE scratch'"]));
+    write(
+      file,
+      migration('ChangeStock1764000000202', [
+        "'CREATE TABLE scratch (a int)'",
+        "'ALTER TABLE scratch ADD COLUMN b int NOT NULL'",
+        "'DROP TABLE scratch'",
+      ]),
+    );
     expect(lint()).toEqual([]);
   });
 
   it('ignores SQL in comments and string literals, and refuses SQL it cannot read', () => {
-    write(file, migration('ChangeStock1764000000202', ["\"SELECT 'DROP TABLE stock' -- ALTER TABLE stock DROP COLUMN sku\"", 'sqlFromSomewhere()']));
-    expect(lint().map((p) => [p.line, p.reason.slice(0, 48), p.statement])).toEqual([[8, 'runner.query with SQL the linter cannot read: pa', 'sqlFromSomewhere()']]);
+    write(
+      file,
+      migration('ChangeStock1764000000202', [
+        '"SELECT \'DROP TABLE stock\' -- ALTER TABLE stock DROP COLUMN sku"',
+        'sqlFromSomewhere()',
+      ]),
+    );
+    expect(lint().map((p) => [p.line, p.reason.slice(0, 48), p.statement])).toEqual([
+      [8, 'runner.query with SQL the linter cannot read: pa', 'sqlFromSomewhere()'],
+    ]);
   });
 
   it('fails on QueryRunner helpers that drop or rename', () => {
-    write(file, migration('ChangeStock1764000000202', []).replace('  }\n\n  async down', "    await runner.dropColumn('stock', 'available');\n  }\n\n  async down"));
+    write(
+      file,
+      migration('ChangeStock1764000000202', []).replace(
+        '  }\n\n  async down',
+        "    await runner.dropColumn('stock', 'available');\n  }\n\n  async down",
+      ),
+    );
     expect(lint().map((p) => [p.line, p.statement])).toEqual([[8, "runner.dropColumn('stock', 'available')"]]);
   });
 });
@@ -180,7 +242,10 @@ describe('the contract step of an expand', () => {
 
 describe('a released migration', () => {
   it('fails when its file was edited', () => {
-    write(`${MIGRATIONS}/1764000000200-create-stock.ts`, CREATE_STOCK.replace('available integer NOT NULL', 'available bigint NOT NULL'));
+    write(
+      `${MIGRATIONS}/1764000000200-create-stock.ts`,
+      CREATE_STOCK.replace('available integer NOT NULL', 'available bigint NOT NULL'),
+    );
     expect(lint()).toEqual([
       expect.objectContaining({
         file: `${MIGRATIONS}/1764000000200-create-stock.ts`,
@@ -201,7 +266,12 @@ describe('a released migration', () => {
     expect(lint()).toHaveLength(1);
     // Released by a past release, before this linter or as the contract step of a released expand.
     const file = `${MIGRATIONS}/1764000000202-drop-stock.ts`;
-    released = { migrations: { ...released.migrations, DropStock1764000000202: { file, sha256: sha256Of(readFileSync(join(root, file), 'utf8')) } } };
+    released = {
+      migrations: {
+        ...released.migrations,
+        DropStock1764000000202: { file, sha256: sha256Of(readFileSync(join(root, file), 'utf8')) },
+      },
+    };
     expect(lint()).toEqual([]);
   });
 });

@@ -13,12 +13,24 @@ import {
  */
 
 const Echo = defineContract('echo', 'echo.v1.EchoService', {
-  read: unary(z.object({ n: z.number() }), z.object({ by: z.string() }), { idempotent: true, access: { anyone: true } }),
-  write: unary(z.object({ n: z.number() }), z.object({ by: z.string() }), { idempotent: false, access: { anyone: true } }),
+  read: unary(z.object({ n: z.number() }), z.object({ by: z.string() }), {
+    idempotent: true,
+    access: { anyone: true },
+  }),
+  write: unary(z.object({ n: z.number() }), z.object({ by: z.string() }), {
+    idempotent: false,
+    access: { anyone: true },
+  }),
 }) as unknown as Contract;
 
-const NEVER_SENT = () => new ContractError('unavailable', 'upstream-unavailable', 'echo.v1.EchoService/read: No connection established. Last error: connect ECONNREFUSED');
-const DROPPED = () => new ContractError('unavailable', 'upstream-unavailable', 'echo.v1.EchoService/write: Connection dropped');
+const NEVER_SENT = () =>
+  new ContractError(
+    'unavailable',
+    'upstream-unavailable',
+    'echo.v1.EchoService/read: No connection established. Last error: connect ECONNREFUSED',
+  );
+const DROPPED = () =>
+  new ContractError('unavailable', 'upstream-unavailable', 'echo.v1.EchoService/write: Connection dropped');
 
 type Behaviour = 'ok' | 'never-sent' | 'dropped' | 'not-found' | 'hang';
 

@@ -59,17 +59,25 @@ let registry: ServiceRegistry;
 async function servedBy(): Promise<Record<string, number>> {
   const scrape = parseExposition(await (await fetch(`http://127.0.0.1:${CORE.operations}/metrics`)).text());
   const counts: Record<string, number> = {};
-  for (const sample of scrape.find('ficus_balanced_calls_total', { target: 'inventory', outcome: 'ok' })) counts[sample.labels.instance] = sample.value;
+  for (const sample of scrape.find('ficus_balanced_calls_total', { target: 'inventory', outcome: 'ok' }))
+    counts[sample.labels.instance] = sample.value;
   return counts;
 }
 
-const liveInstances = async (ttlMs = TTL_MS) => (await registry.live(['inventory'], ttlMs)).map((i) => i.instanceId).sort();
+const liveInstances = async (ttlMs = TTL_MS) =>
+  (await registry.live(['inventory'], ttlMs)).map((i) => i.instanceId).sort();
 
 beforeAll(async () => {
   writeFileSync(topologyPath, TOPOLOGY);
   await issueLocalCertificates(join(dir, 'certs'), ['core', 'inventory']);
   registry = await ServiceRegistry.open(
-    { adminUrl: testAdminUrl(), database: 'unused', contextUrls: {}, roleSecret: 'ficus-test-role-secret', poolSize: 2 },
+    {
+      adminUrl: testAdminUrl(),
+      database: 'unused',
+      contextUrls: {},
+      roleSecret: 'ficus-test-role-secret',
+      poolSize: 2,
+    },
     `${prefix}_registry`,
   );
 }, 60_000);
@@ -85,13 +93,19 @@ it('balances over two inventory instances, loses one to SIGKILL without a failed
   // Two instances of one target: the second on ports of its own, each under its own id.
   const a = start('inventory', {}, ['--instance', 'inventory-a']);
   await ready(a, INVENTORY_A.http); // one at a time: both run inventory's migrations on one database
-  const b = start('inventory', { FICUS_INSTANCE_ID: 'inventory-b', FICUS_GRPC_PORT: String(INVENTORY_B.grpc), FICUS_HTTP_PORT: String(INVENTORY_B.http) });
+  const b = start('inventory', {
+    FICUS_INSTANCE_ID: 'inventory-b',
+    FICUS_GRPC_PORT: String(INVENTORY_B.grpc),
+    FICUS_HTTP_PORT: String(INVENTORY_B.http),
+  });
   await ready(b, INVENTORY_B.http);
   expect(await liveInstances()).toEqual(['inventory-a', 'inventory-b']);
   const core = start('core', {});
   await ready(core, CORE.operations);
 
-  const products = (await (await fetch(`http://127.0.0.1:${CORE.http}/catalog/products?pageSize=5`)).json()) as { items: Array<{ sku: string }> };
+  const products = (await (await fetch(`http://127.0.0.1:${CORE.http}/catalog/products?pageSize=5`)).json()) as {
+    items: Array<{ sku: string }>;
+  };
   const skus = products.items.map((p) => p.sku);
   expect(skus.length).toBeGreaterThan(0);
   const call = async (i: number) => {
@@ -118,7 +132,11 @@ it('balances over two inventory instances, loses one to SIGKILL without a failed
   let n = 0;
   const workers = Array.from({ length: 4 }, async () => {
     while (running) {
-      const result = await call(n++).catch((error: unknown) => ({ status: -1, body: { error: String(error) }, at: Date.now() }));
+      const result = await call(n++).catch((error: unknown) => ({
+        status: -1,
+        body: { error: String(error) },
+        at: Date.now(),
+      }));
       results.push(result);
     }
   });
@@ -129,11 +147,19 @@ it('balances over two inventory instances, loses one to SIGKILL without a failed
   const killedAt = Date.now();
 
   // b never said goodbye: it leaves the registry when its entry is older than the TTL.
-  await eventually(liveInstances, { until: (ids) => ids.join() === 'inventory-a', timeoutMs: TTL_MS + 10_000, intervalMs: 50, what: 'b expires' });
+  await eventually(liveInstances, {
+    until: (ids) => ids.join() === 'inventory-a',
+    timeoutMs: TTL_MS + 10_000,
+    intervalMs: 50,
+    what: 'b expires',
+  });
   const goneAfterMs = Date.now() - killedAt;
   expect(goneAfterMs).toBeLessThanOrEqual(TTL_MS + 2_000);
   const goneAt = Date.now();
-  await eventually(() => results.filter((r) => r.at > goneAt).length, { until: (count) => count >= 40, timeoutMs: 30_000 });
+  await eventually(() => results.filter((r) => r.at > goneAt).length, {
+    until: (count) => count >= 40,
+    timeoutMs: 30_000,
+  });
   running = false;
   await Promise.all(workers);
 
@@ -142,7 +168,10 @@ it('balances over two inventory instances, loses one to SIGKILL without a failed
   expect(results.filter((r) => r.status !== 200)).toEqual([]); // every call, including those in flight at the kill
   const after = await servedBy();
   expect(after['inventory-a']).toBeGreaterThanOrEqual(before['inventory-a'] + afterKill.length);
-  await eventually(metrics, { until: (text) => /ficus_peer_instances\{target="inventory",state="serving"\} 1\n/.test(text), timeoutMs: 10_000 });
+  await eventually(metrics, {
+    until: (text) => /ficus_peer_instances\{target="inventory",state="serving"\} 1\n/.test(text),
+    timeoutMs: 10_000,
+  });
 
   // A graceful stop leaves at once: under a TTL of a minute, only a deleted entry is missing.
   expect(await liveInstances(60_000)).toEqual(['inventory-a', 'inventory-b']);

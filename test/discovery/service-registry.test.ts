@@ -22,7 +22,8 @@ const instance = (id: string, port: number, target = 'inventory'): InstanceAnnou
   grpcAddress: `127.0.0.1:${port}`,
   httpAddress: `127.0.0.1:${port + 1000}`,
 });
-const idsOf = (list: readonly { instanceId?: string; id?: string }[]): string[] => list.map((i) => i.instanceId ?? i.id ?? '?').sort();
+const idsOf = (list: readonly { instanceId?: string; id?: string }[]): string[] =>
+  list.map((i) => i.instanceId ?? i.id ?? '?').sort();
 
 beforeAll(async () => {
   registry = await ServiceRegistry.open(config, database);
@@ -93,8 +94,14 @@ describe('ServiceRegistry', () => {
   it('a heartbeat brings back an entry that was removed behind its back', async () => {
     const registration = new InstanceRegistration(registry, instance('comeback', 7021, 'identity'), 100);
     await registration.join();
-    await asAdmin({ adminUrl: testAdminUrl(), database }, "DELETE FROM discovery.service_instances WHERE instance_id = 'comeback'");
-    await eventually(() => registry.live(['identity'], 60_000), { until: (live) => live.length === 1, timeoutMs: 5_000 });
+    await asAdmin(
+      { adminUrl: testAdminUrl(), database },
+      "DELETE FROM discovery.service_instances WHERE instance_id = 'comeback'",
+    );
+    await eventually(() => registry.live(['identity'], 60_000), {
+      until: (live) => live.length === 1,
+      timeoutMs: 5_000,
+    });
     await registration.leave();
   });
 });
@@ -113,15 +120,24 @@ describe('RegistryWatcher', () => {
 
       await registry.join(instance('n-1', 7031, 'notifications'));
       await registry.join(instance('n-2', 7032, 'notifications'));
-      await eventually(() => idsOf(notified.sourceOf('notifications').current()), { until: (ids) => ids.length === 2, timeoutMs: 3_000 });
+      await eventually(() => idsOf(notified.sourceOf('notifications').current()), {
+        until: (ids) => ids.length === 2,
+        timeoutMs: 3_000,
+      });
       expect(notified.sourceOf('notifications').current()).toContainEqual({ id: 'n-1', address: '127.0.0.1:7031' });
 
       await registry.leave('notifications', 'n-1');
-      await eventually(() => idsOf(notified.sourceOf('notifications').current()), { until: (ids) => ids.join() === 'n-2', timeoutMs: 3_000 });
+      await eventually(() => idsOf(notified.sourceOf('notifications').current()), {
+        until: (ids) => ids.join() === 'n-2',
+        timeoutMs: 3_000,
+      });
       expect(changes.at(-1)).toEqual(['n-2']);
 
       // n-2 never renews: gone from the polling watcher after its 500 ms TTL, without any notification
-      await eventually(() => polling.sourceOf('notifications').current(), { until: (list) => list.length === 0, timeoutMs: 5_000 });
+      await eventually(() => polling.sourceOf('notifications').current(), {
+        until: (list) => list.length === 0,
+        timeoutMs: 5_000,
+      });
       expect(() => notified.sourceOf('ordering')).toThrow(/does not watch ordering/);
     } finally {
       await notified.close();

@@ -1,5 +1,12 @@
 import { readInstanceSettings, withInstancePorts } from '@infra/discovery';
-import { DEFAULT_DISCOVERY, loadTopology, parseTopology, SHIPPED_TOPOLOGIES, shippedTopologyPath, TopologyError } from '@infra/topology';
+import {
+  DEFAULT_DISCOVERY,
+  loadTopology,
+  parseTopology,
+  SHIPPED_TOPOLOGIES,
+  shippedTopologyPath,
+  TopologyError,
+} from '@infra/topology';
 
 /** How a topology says which targets are found through the registry, and how an instance moves ports. */
 
@@ -52,7 +59,10 @@ describe('topology: discovery', () => {
     expect(one.addressOf('inventory')).toMatchObject({ host: '127.0.0.1', port: 7602 });
 
     const all = parseTopology(
-      TWO_TARGETS(['  discovery: { mode: registry, heartbeatMs: 500, ttlMs: 2000 }'], '{ port: 7602, discovery: static }'),
+      TWO_TARGETS(
+        ['  discovery: { mode: registry, heartbeatMs: 500, ttlMs: 2000 }'],
+        '{ port: 7602, discovery: static }',
+      ),
       't.yaml',
       { env: {} },
     );
@@ -61,12 +71,18 @@ describe('topology: discovery', () => {
   });
 
   it('says what is wrong with a discovery setting, where it is', () => {
-    expect(errorsOf(TWO_TARGETS(['  discovery: { mode: dns }']))).toEqual([expect.stringMatching(/^t\.yaml:5:\d+: defaults\.discovery\.mode .*"static"\|"registry"/)]);
+    expect(errorsOf(TWO_TARGETS(['  discovery: { mode: dns }']))).toEqual([
+      expect.stringMatching(/^t\.yaml:5:\d+: defaults\.discovery\.mode .*"static"\|"registry"/),
+    ]);
     expect(errorsOf(TWO_TARGETS(['  discovery: { heartbeatMs: 1000, ttlMs: 1500 }']))).toEqual([
-      expect.stringMatching(/^t\.yaml:5:\d+: defaults\.discovery: ttlMs \(1500\) must be at least twice heartbeatMs \(1000\)/),
+      expect.stringMatching(
+        /^t\.yaml:5:\d+: defaults\.discovery: ttlMs \(1500\) must be at least twice heartbeatMs \(1000\)/,
+      ),
     ]);
     expect(errorsOf(TWO_TARGETS(['  discovery: { ttl: 1500 }']))).toEqual([
-      expect.stringMatching(/unknown key "ttl" in defaults\.discovery — remove it \(allowed here: mode, heartbeatMs, ttlMs\)/),
+      expect.stringMatching(
+        /unknown key "ttl" in defaults\.discovery — remove it \(allowed here: mode, heartbeatMs, ttlMs\)/,
+      ),
     ]);
   });
 
@@ -91,8 +107,12 @@ describe('topology: discovery', () => {
 
 describe('instance settings', () => {
   it('reads the id from --instance, then FICUS_INSTANCE_ID, then host and pid; ports from the environment', () => {
-    expect(readInstanceSettings({ FICUS_INSTANCE_ID: 'from-env' }, { instance: 'from-flag' }).instanceId).toBe('from-flag');
-    expect(readInstanceSettings({ FICUS_INSTANCE_ID: 'from-env', FICUS_GRPC_PORT: '7603', FICUS_HTTP_PORT: '3603' })).toEqual({
+    expect(readInstanceSettings({ FICUS_INSTANCE_ID: 'from-env' }, { instance: 'from-flag' }).instanceId).toBe(
+      'from-flag',
+    );
+    expect(
+      readInstanceSettings({ FICUS_INSTANCE_ID: 'from-env', FICUS_GRPC_PORT: '7603', FICUS_HTTP_PORT: '3603' }),
+    ).toEqual({
       instanceId: 'from-env',
       grpcPort: 7603,
       httpPort: 3603,
@@ -116,12 +136,17 @@ describe('instance settings', () => {
 
   it("moves a target's /health, /ready and /metrics with it: the edge's operations port to its HTTP port + 1000 unless given, another target's to its one port", () => {
     const topology = parseTopology(TWO_TARGETS([]), 't.yaml', { env: {} });
-    const edge = (settings: NodeJS.ProcessEnv) => withInstancePorts(topology, 'core', readInstanceSettings(settings)).target('core');
+    const edge = (settings: NodeJS.ProcessEnv) =>
+      withInstancePorts(topology, 'core', readInstanceSettings(settings)).target('core');
     expect(edge({ FICUS_HTTP_PORT: '3611' }).operations.port).toBe(4611);
     expect(edge({ FICUS_HTTP_PORT: '3611', FICUS_OPERATIONS_PORT: '4999' }).operations.port).toBe(4999);
     expect(edge({ FICUS_HTTP_PORT: '0' }).operations.port).toBe(0); // a free one, not 1000
     expect(edge({ FICUS_OPERATIONS_PORT: '4998' })).toMatchObject({ http: { port: 3601 }, operations: { port: 4998 } });
-    const inventory = withInstancePorts(topology, 'inventory', readInstanceSettings({ FICUS_HTTP_PORT: '3612' })).target('inventory');
+    const inventory = withInstancePorts(
+      topology,
+      'inventory',
+      readInstanceSettings({ FICUS_HTTP_PORT: '3612' }),
+    ).target('inventory');
     expect(inventory.operations).toEqual(inventory.http);
     expect(inventory.http.port).toBe(3612);
   });
@@ -130,7 +155,11 @@ describe('instance settings', () => {
     const monolith = loadTopology(shippedTopologyPath('monolith'), { env: {} });
     const moved = withInstancePorts(monolith, 'monolith', readInstanceSettings({ PORT: '3100' })).target('monolith');
     expect([moved.http.port, moved.operations.port]).toEqual([3100, 4100]);
-    expect(withInstancePorts(monolith, 'monolith', readInstanceSettings({ PORT: '3100', FICUS_HTTP_PORT: '3200' })).target('monolith').http.port).toBe(3200);
+    expect(
+      withInstancePorts(monolith, 'monolith', readInstanceSettings({ PORT: '3100', FICUS_HTTP_PORT: '3200' })).target(
+        'monolith',
+      ).http.port,
+    ).toBe(3200);
     const split = parseTopology(TWO_TARGETS([]), 't.yaml', { env: {} });
     expect(withInstancePorts(split, 'core', readInstanceSettings({ PORT: '3100' }))).toBe(split);
     expect(() => readInstanceSettings({ PORT: 'eighty' })).toThrow(/PORT/);

@@ -37,7 +37,9 @@ const EXPAND_FILE = 'modules/inventory/src/persistence/migrations/1764000000202-
 
 describe('the contract step DropStockAvailable1764000000204, to the migration linter', () => {
   const lintWith = (released: ReleasedMigrations) =>
-    lintMigrations(released, ROOT, [...migrationFiles(), CONTRACT_FILE]).filter((problem) => problem.file === CONTRACT_FILE);
+    lintMigrations(released, ROOT, [...migrationFiles(), CONTRACT_FILE]).filter(
+      (problem) => problem.file === CONTRACT_FILE,
+    );
 
   it('is refused while its expand is not released', () => {
     const problems = lintWith(readReleased());
@@ -46,7 +48,9 @@ describe('the contract step DropStockAvailable1764000000204, to the migration li
       'ALTER TABLE stock ALTER COLUMN on_hand SET NOT NULL, DROP COLUMN available',
     ]);
     for (const problem of problems) {
-      expect(problem.reason).toContain('it is the contract step of AddStockOnHand1764000000202, which is not released yet');
+      expect(problem.reason).toContain(
+        'it is the contract step of AddStockOnHand1764000000202, which is not released yet',
+      );
     }
   });
 
@@ -72,7 +76,10 @@ describe('stock.available → stock.on_hand, the previous and the current releas
   let current: Release;
 
   /** Starts a release: like a process start, it runs the migrations it ships that are still pending. */
-  async function start(migrations: MigrationClass[], repository: new (uow: UnitOfWork) => Release['stock']): Promise<Release> {
+  async function start(
+    migrations: MigrationClass[],
+    repository: new (uow: UnitOfWork) => Release['stock'],
+  ): Promise<Release> {
     const dataSource = await openModuleDataSource({ context: 'inventory', url, entities: [], migrations, poolSize: 4 });
     opened.push(dataSource);
     const uow = new UnitOfWork('inventory', dataSource);
@@ -92,8 +99,11 @@ describe('stock.available → stock.on_hand, the previous and the current releas
     });
   /** What CommitReservationHandler does: the goods leave the shelf. */
   const commit = (release: Release, sku: string, quantity: number) =>
-    release.uow.transaction(async () => release.stock.save(planCommit([{ sku, quantity }], await release.stock.lockLevels([sku]))));
-  const restock = (release: Release, sku: string, quantity: number) => release.uow.transaction(() => release.stock.addAvailable(sku, quantity));
+    release.uow.transaction(async () =>
+      release.stock.save(planCommit([{ sku, quantity }], await release.stock.lockLevels([sku]))),
+    );
+  const restock = (release: Release, sku: string, quantity: number) =>
+    release.uow.transaction(() => release.stock.addAvailable(sku, quantity));
 
   /** The stored row, both counts, as the superuser sees it. */
   const row = async (sku: string) => {
@@ -181,13 +191,18 @@ describe('stock.available → stock.on_hand, the previous and the current releas
 
   it('side by side: both releases reserving the same sku at once never oversell it', async () => {
     await restock(old, 'CONTENDED', 10);
-    const answers = await Promise.all(Array.from({ length: 24 }, (_, i) => reserve(i % 2 === 0 ? old : current, 'CONTENDED', 1)));
+    const answers = await Promise.all(
+      Array.from({ length: 24 }, (_, i) => reserve(i % 2 === 0 ? old : current, 'CONTENDED', 1)),
+    );
     expect(answers.filter((answer) => answer === 'reserve')).toHaveLength(10);
     expect(await row('CONTENDED')).toEqual({ available: 0, on_hand: 10, reserved: 10 });
   });
 
   it('backfill: fills every row left, in batches, and changes nothing when run again', async () => {
-    const before = await asAdmin<{ count: number }>(fresh.config, 'SELECT count(*)::int AS count FROM inventory.stock WHERE on_hand IS NULL');
+    const before = await asAdmin<{ count: number }>(
+      fresh.config,
+      'SELECT count(*)::int AS count FROM inventory.stock WHERE on_hand IS NULL',
+    );
     expect(before[0].count).toBeGreaterThan(1_000);
 
     current = await start(BACKFILL, StockRepository);

@@ -39,13 +39,20 @@ describe('the split shop under faults', () => {
     const table = reportTable(reports);
     const directory = resolve(__dirname, '../../.data/faults');
     mkdirSync(directory, { recursive: true });
-    writeFileSync(join(directory, 'report.md'), `${table}\n\n${reports.map((r) => `${r.scenario}: ${r.problems.join('; ') || 'clean'}`).join('\n')}\n`);
+    writeFileSync(
+      join(directory, 'report.md'),
+      `${table}\n\n${reports.map((r) => `${r.scenario}: ${r.problems.join('; ') || 'clean'}`).join('\n')}\n`,
+    );
     process.stdout.write(`\nfault suite (split topology)\n\n${table}\n\n`);
     await split?.close();
   }, 120_000);
 
   /** A scenario: a new customer, the books before, the fault, then the audit of that customer's orders. */
-  async function scenario(name: string, run: (customer: ShopClient & { customerId: string }) => Promise<number[]>, timeoutMs?: number) {
+  async function scenario(
+    name: string,
+    run: (customer: ShopClient & { customerId: string }) => Promise<number[]>,
+    timeoutMs?: number,
+  ) {
     const customer = await new ShopClient(split.baseUrl).signUp();
     // Every order the shop accepted (202) must be found by the audit.
     const acceptedIds: string[] = [];
@@ -58,7 +65,16 @@ describe('the split shop under faults', () => {
     const stockBefore = await stockLevel(split, SKU);
     const deadLettersBefore = await deadLetterCount(split);
     const answers = await run(customer);
-    const report = await auditOrders(split, { scenario: name, customerId: customer.customerId, sku: SKU, stockBefore, deadLettersBefore, answers, acceptedIds, timeoutMs });
+    const report = await auditOrders(split, {
+      scenario: name,
+      customerId: customer.customerId,
+      sku: SKU,
+      stockBefore,
+      deadLettersBefore,
+      answers,
+      acceptedIds,
+      timeoutMs,
+    });
     expect(acceptedIds.length).toBe(answers.filter((status) => status === 202).length);
     reports.push(report);
     expect(report.problems).toEqual([]);
@@ -95,9 +111,17 @@ describe('the split shop under faults', () => {
       await eventually(
         async () => {
           const answer = await customer.get(`/orders/${orderId}/payment`);
-          return { status: answer.status, breaker: metricValue(await split.scrape('gateway'), 'ficus_circuit_breaker_state', { target: 'payments' }) };
+          return {
+            status: answer.status,
+            breaker: metricValue(await split.scrape('gateway'), 'ficus_circuit_breaker_state', { target: 'payments' }),
+          };
         },
-        { until: (seen) => seen.status === 200 && seen.breaker === 0, timeoutMs: 30_000, intervalMs: 250, what: 'payments answers and the breaker closes' },
+        {
+          until: (seen) => seen.status === 200 && seen.breaker === 0,
+          timeoutMs: 30_000,
+          intervalMs: 250,
+          what: 'payments answers and the breaker closes',
+        },
       );
       return [placed.status, ...during];
     });
@@ -122,13 +146,21 @@ describe('the split shop under faults', () => {
       expect(new Set(detailAnswers.map((a) => a.status))).toEqual(new Set([200]));
       const reasons = new Set(detailAnswers.map((a) => a.body.shipment.reason));
       expect(reasons.has('bulkhead-full')).toBe(true);
-      expect(metricValue(await split.scrape('gateway'), 'ficus_remote_calls_rejected_total', { target: 'shipping', reason: 'bulkhead-full' })).toBeGreaterThan(0);
-      await eventually(() => customer.get<{ shipment: { available: boolean } }>(`/orders/${placed.body.orderId}/details`), {
-        until: (a) => a.body.shipment.available,
-        timeoutMs: 30_000,
-        intervalMs: 500,
-        what: 'shipping answers again',
-      });
+      expect(
+        metricValue(await split.scrape('gateway'), 'ficus_remote_calls_rejected_total', {
+          target: 'shipping',
+          reason: 'bulkhead-full',
+        }),
+      ).toBeGreaterThan(0);
+      await eventually(
+        () => customer.get<{ shipment: { available: boolean } }>(`/orders/${placed.body.orderId}/details`),
+        {
+          until: (a) => a.body.shipment.available,
+          timeoutMs: 30_000,
+          intervalMs: 500,
+          what: 'shipping answers again',
+        },
+      );
       return [placed.status];
     });
   });
@@ -151,7 +183,9 @@ describe('the split shop under faults', () => {
   it('the relay killed between publishing and marking rows sent: duplicates absorbed, nothing lost', async () => {
     await scenario('relay killed before marking sent', async (customer) => {
       const answers = await placeOrders(customer, { count: 10, sku: SKU, concurrency: 2 }).done;
-      const ids = (await customer.get<{ items: Array<{ orderId: string }> }>('/customers/me/orders?limit=50')).body.items.map((o) => o.orderId);
+      const ids = (
+        await customer.get<{ items: Array<{ orderId: string }> }>('/customers/me/orders?limit=50')
+      ).body.items.map((o) => o.orderId);
       await Promise.all(ids.map((id) => customer.finalOrder(id, 60_000)));
 
       // The state such a crash leaves: the events are in Kafka, their rows still look unsent.
@@ -162,17 +196,29 @@ describe('the split shop under faults', () => {
         'UPDATE ordering.order_events SET published_at = NULL WHERE aggregate_id = ANY($1) RETURNING seq',
         [ids],
       );
-      await split.query('inventory', "UPDATE inventory.outbox SET published_at = NULL WHERE payload->>'orderId' = ANY($1)", [ids]);
+      await split.query(
+        'inventory',
+        "UPDATE inventory.outbox SET published_at = NULL WHERE payload->>'orderId' = ANY($1)",
+        [ids],
+      );
       expect(unmarked.length).toBeGreaterThanOrEqual(ids.length * 4);
       await split.launched.restart('ordering');
       await split.launched.restart('inventory');
 
       // They are sent again, and every consumer has seen them before.
-      await eventually(() => split.query<{ n: string }>('ordering', 'SELECT count(*) AS n FROM ordering.order_events WHERE published_at IS NULL AND aggregate_id = ANY($1)', [ids]), {
-        until: ([row]) => Number(row.n) === 0,
-        timeoutMs: 60_000,
-        what: 'the unmarked events are published again',
-      });
+      await eventually(
+        () =>
+          split.query<{ n: string }>(
+            'ordering',
+            'SELECT count(*) AS n FROM ordering.order_events WHERE published_at IS NULL AND aggregate_id = ANY($1)',
+            [ids],
+          ),
+        {
+          until: ([row]) => Number(row.n) === 0,
+          timeoutMs: 60_000,
+          what: 'the unmarked events are published again',
+        },
+      );
       return answers;
     });
   });
@@ -183,7 +229,11 @@ describe('the split shop under faults', () => {
       await split.launched.kill('shipping');
       // A crash before the commit leaves the offsets behind what was processed; here, all the way
       // back to the start, so every event shipping ever handled comes again.
-      const admin = new Kafka({ clientId: 'faults-admin', brokers: ['127.0.0.1:9492'], logLevel: logLevel.NOTHING }).admin();
+      const admin = new Kafka({
+        clientId: 'faults-admin',
+        brokers: ['127.0.0.1:9492'],
+        logLevel: logLevel.NOTHING,
+      }).admin();
       await admin.connect();
       try {
         const groupId = `${split.namespace}.shipping`;
@@ -220,7 +270,9 @@ describe('the split shop under faults', () => {
       await split.launched.restart('ordering', { FICUS_SAGA_DEADLINE_MS: '4000' });
       await split.launched.stopTarget('shipping');
       const answers = await placeOrders(customer, { count: 4, sku: SKU, concurrency: 2 }).done;
-      const ids = (await customer.get<{ items: Array<{ orderId: string }> }>('/customers/me/orders?limit=50')).body.items.map((o) => o.orderId);
+      const ids = (
+        await customer.get<{ items: Array<{ orderId: string }> }>('/customers/me/orders?limit=50')
+      ).body.items.map((o) => o.orderId);
       expect(ids).toHaveLength(4);
       for (const id of ids) {
         const order = (await customer.finalOrder(id, 30_000)) as OrderView;
@@ -229,12 +281,24 @@ describe('the split shop under faults', () => {
       }
       await split.launched.restart('shipping');
       // Shipping, back, learns each failure and ships nothing (checked by the audit once it has).
-      await eventually(() => split.query<{ n: string }>('shipping', 'SELECT count(*) AS n FROM shipping.cancelled_orders WHERE order_id = ANY($1::uuid[])', [ids]), {
-        until: ([row]) => Number(row.n) === ids.length,
-        timeoutMs: 60_000,
-        what: 'shipping learned every failure',
-      });
-      const [refunds] = await split.query<{ n: string }>('payments', 'SELECT count(*) AS n FROM payments.fake_provider_refunds WHERE idempotency_key = ANY($1)', [ids.map((id) => `refund:order:${id}`)]);
+      await eventually(
+        () =>
+          split.query<{ n: string }>(
+            'shipping',
+            'SELECT count(*) AS n FROM shipping.cancelled_orders WHERE order_id = ANY($1::uuid[])',
+            [ids],
+          ),
+        {
+          until: ([row]) => Number(row.n) === ids.length,
+          timeoutMs: 60_000,
+          what: 'shipping learned every failure',
+        },
+      );
+      const [refunds] = await split.query<{ n: string }>(
+        'payments',
+        'SELECT count(*) AS n FROM payments.fake_provider_refunds WHERE idempotency_key = ANY($1)',
+        [ids.map((id) => `refund:order:${id}`)],
+      );
       expect(Number(refunds.n)).toBe(ids.length); // paid, then given back
       await split.launched.stopTarget('ordering');
       await split.launched.restart('ordering');
@@ -250,8 +314,16 @@ describe('the split shop under faults', () => {
       async (customer) => {
         await split.broker.stop();
         // Orders keep coming for as long as the broker is down.
-        const answers = await placeOrders(customer, { count: 12, sku: SKU, concurrency: 1, spacingMs: BROKER_DOWN_MS / 12 }).done;
-        const [backlog] = await split.query<{ n: string }>('ordering', 'SELECT count(*) AS n FROM ordering.order_events WHERE published_at IS NULL');
+        const answers = await placeOrders(customer, {
+          count: 12,
+          sku: SKU,
+          concurrency: 1,
+          spacingMs: BROKER_DOWN_MS / 12,
+        }).done;
+        const [backlog] = await split.query<{ n: string }>(
+          'ordering',
+          'SELECT count(*) AS n FROM ordering.order_events WHERE published_at IS NULL',
+        );
         expect(Number(backlog.n)).toBeGreaterThanOrEqual(12);
         await split.broker.start();
         return answers;

@@ -28,9 +28,11 @@ describe('bucketing', () => {
   });
 
   it('is fixed across versions: a known subject keeps its known bucket (changing the hash would reshuffle every rollout)', () => {
-    expect([bucketOf('route.inventory', 'order-1'), bucketOf('route.inventory', 'order-2'), bucketOf('shipping.express-eta', 'order-1')]).toEqual(
-      [KNOWN.route1, KNOWN.route2, KNOWN.eta1],
-    );
+    expect([
+      bucketOf('route.inventory', 'order-1'),
+      bucketOf('route.inventory', 'order-2'),
+      bucketOf('shipping.express-eta', 'order-1'),
+    ]).toEqual([KNOWN.route1, KNOWN.route2, KNOWN.eta1]);
   });
 
   it('only adds subjects when the percentage rises, and only removes them when it falls', () => {
@@ -49,7 +51,11 @@ describe('bucketing', () => {
 
   it('holds for about the share asked: percent 30 of 10 000 subjects is 30 % ± 1.5', () => {
     const subjects = Array.from({ length: 10_000 }, (_, i) => `customer-${i}`);
-    for (const [name, share] of [['notifications.new-confirmation-email', 30], ['route.inventory', 10], ['route.payments', 75]] as const) {
+    for (const [name, share] of [
+      ['notifications.new-confirmation-email', 30],
+      ['route.inventory', 10],
+      ['route.payments', 75],
+    ] as const) {
       const on = subjects.filter((who) => holdsFor(percentState(share), name, who)).length;
       expect(on / subjects.length).toBeGreaterThan(share / 100 - 0.015);
       expect(on / subjects.length).toBeLessThan(share / 100 + 0.015);
@@ -119,7 +125,9 @@ describe('reading a flag nobody set', () => {
   it('refuses one name declared with two defaults', () => {
     const declarations = new FlagDeclarations();
     declarations.add([declared]);
-    expect(() => declarations.add([defineFlag({ name: 'shop.declared-on', default: 'off', description: 'other' })])).toThrow(/declared twice/);
+    expect(() =>
+      declarations.add([defineFlag({ name: 'shop.declared-on', default: 'off', description: 'other' })]),
+    ).toThrow(/declared twice/);
   });
 });
 

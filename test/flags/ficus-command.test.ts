@@ -15,7 +15,10 @@ describe('the ficus command', () => {
   it.each([
     [[], /Commands:\n(.|\n)*contracts(.|\n)*flags(.|\n)*migrations/],
     [['flags'], /on for a percentage of subjects(.|\n)*append-only log(.|\n)*Examples:/],
-    [['flags', 'list'], /--database-url <url>(.|\n)*--topology <file>(.|\n)*--target <name>(.|\n)*--json(.|\n)*embedded PostgreSQL/],
+    [
+      ['flags', 'list'],
+      /--database-url <url>(.|\n)*--topology <file>(.|\n)*--target <name>(.|\n)*--json(.|\n)*embedded PostgreSQL/,
+    ],
     [['flags', 'set'], /<name>(.|\n)*on \| off \| 0-100(.|\n)*--by <who>(.|\n)*--reason <text>(.|\n)*--force/],
     [['flags', 'history'], /change log of a flag(.|\n)*--limit <n>/],
     [['contracts', 'check'], /incompatibly with the released\s+contracts(.|\n)*--release(.|\n)*new\s+version/],
@@ -56,7 +59,11 @@ describe('the ficus command', () => {
   });
 
   it('works as `npx ficus` from the repository, through the bin shim', () => {
-    const result = spawnSync('npx', ['--no-install', 'ficus', 'flags', 'set', '--help'], { cwd: join(ROOT, 'apps'), encoding: 'utf8', timeout: 60_000 });
+    const result = spawnSync('npx', ['--no-install', 'ficus', 'flags', 'set', '--help'], {
+      cwd: join(ROOT, 'apps'),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/^Usage: ficus flags set \[options\] <name> <state\.\.\.>/);
   });

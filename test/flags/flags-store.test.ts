@@ -25,7 +25,10 @@ describe('flags in PostgreSQL, changed by `ficus flags` while a process runs', (
     url = withDatabase(database.config.adminUrl, database.config.database);
     const testing = await Test.createTestingModule({
       // The periodic re-read is an hour away: whatever arrives sooner came through NOTIFY.
-      imports: [FlagsModule.forRoot({ database: database.config, refreshMs: 3_600_000 }), FlagsModule.forFeature([ROLLOUT, DECLARED_ON])],
+      imports: [
+        FlagsModule.forRoot({ database: database.config, refreshMs: 3_600_000 }),
+        FlagsModule.forFeature([ROLLOUT, DECLARED_ON]),
+      ],
     }).compile();
     app = await testing.init();
     flags = app.get(Flags);
@@ -54,17 +57,29 @@ describe('flags in PostgreSQL, changed by `ficus flags` while a process runs', (
     expect(set).toMatchObject({ code: 0, err: '' });
     expect(set.out).toMatch(/^shop\.rollout: unset → percent 30 \(change #\d+ by tester@/);
 
-    await eventually(() => formatFlagState(flags.state('shop.rollout')), { until: (state) => state === 'percent 30', what: 'percent 30 reaches the process' });
+    await eventually(() => formatFlagState(flags.state('shop.rollout')), {
+      until: (state) => state === 'percent 30',
+      what: 'percent 30 reaches the process',
+    });
     const subjects = Array.from({ length: 1_000 }, (_, i) => `customer-${i}`);
     const on = subjects.filter((who) => flags.isOn(ROLLOUT, who));
     expect(on.length).toBeGreaterThan(250);
     expect(on.length).toBeLessThan(350);
 
     const logged = jest.spyOn(Logger.prototype, 'log');
-    const raised = await ficus(['flags', 'set', 'shop.rollout', 'percent', '60', '--by', 'alice', '--database-url', url], { ...env(), LOG_LEVEL: 'info' });
+    const raised = await ficus(
+      ['flags', 'set', 'shop.rollout', 'percent', '60', '--by', 'alice', '--database-url', url],
+      { ...env(), LOG_LEVEL: 'info' },
+    );
     expect(raised.code).toBe(0);
     // The command's own JSON log line of the change…
-    expect(JSON.parse(raised.err)).toMatchObject({ msg: 'flag changed', flag: 'shop.rollout', from: 'percent 30', to: 'percent 60', by: 'alice' });
+    expect(JSON.parse(raised.err)).toMatchObject({
+      msg: 'flag changed',
+      flag: 'shop.rollout',
+      from: 'percent 30',
+      to: 'percent 60',
+      by: 'alice',
+    });
     await eventually(() => formatFlagState(flags.state(ROLLOUT)), { until: (state) => state === 'percent 60' });
     // …and the running process's, when it applies it.
     expect(logged).toHaveBeenCalledWith(
@@ -75,12 +90,22 @@ describe('flags in PostgreSQL, changed by `ficus flags` while a process runs', (
     // Raising the share kept everyone who had it.
     expect(on.every((who) => flags.isOn(ROLLOUT, who))).toBe(true);
 
-    const log = await asAdmin<{ from_state: string | null; to_state: string; changed_by: string; reason: string | null }>(
+    const log = await asAdmin<{
+      from_state: string | null;
+      to_state: string;
+      changed_by: string;
+      reason: string | null;
+    }>(
       database.config,
       "SELECT from_state, to_state, changed_by, reason FROM flags.flag_changes WHERE name = 'shop.rollout' ORDER BY id",
     );
     expect(log).toEqual([
-      { from_state: null, to_state: 'percent 30', changed_by: expect.stringMatching(/^tester@/), reason: 'first tenth and more' },
+      {
+        from_state: null,
+        to_state: 'percent 30',
+        changed_by: expect.stringMatching(/^tester@/),
+        reason: 'first tenth and more',
+      },
       { from_state: 'percent 30', to_state: 'percent 60', changed_by: 'alice', reason: null },
     ]);
   });
@@ -96,7 +121,17 @@ describe('flags in PostgreSQL, changed by `ficus flags` while a process runs', (
 
     const json = await cli('flags', 'history', 'shop.rollout', '--json', '--limit', '1');
     expect(JSON.parse(json.out)).toEqual([
-      { id: expect.any(Number), name: 'shop.rollout', from: 'percent 30', to: 'percent 60', state: 'percent', percent: 60, by: 'alice', reason: null, at: expect.any(String) },
+      {
+        id: expect.any(Number),
+        name: 'shop.rollout',
+        from: 'percent 30',
+        to: 'percent 60',
+        state: 'percent',
+        percent: 60,
+        by: 'alice',
+        reason: null,
+        at: expect.any(String),
+      },
     ]);
   });
 
@@ -133,7 +168,9 @@ describe('flags in PostgreSQL, changed by `ficus flags` while a process runs', (
   it('refuses a flag no process declares (unless forced), and a state that is none, with exit codes', async () => {
     const unknown = await cli('flags', 'set', 'shop.rolout', 'on');
     expect(unknown.code).toBe(1);
-    expect(unknown.err).toMatch(/no process of this deployment declares a flag "shop\.rolout" \(declared: shop\.declared-on, shop\.rollout\).*--force/);
+    expect(unknown.err).toMatch(
+      /no process of this deployment declares a flag "shop\.rolout" \(declared: shop\.declared-on, shop\.rollout\).*--force/,
+    );
     const forced = await cli('flags', 'set', 'shop.later', 'on', '--force');
     expect(forced.code).toBe(0);
 
@@ -145,7 +182,9 @@ describe('flags in PostgreSQL, changed by `ficus flags` while a process runs', (
 
   it('keeps the change log append-only, even for the role that writes it', async () => {
     const store = (flags as LiveFlags).store;
-    await expect(store.dataSource.query("UPDATE flag_changes SET changed_by = 'mallory'")).rejects.toThrow(/append-only: UPDATE refused/);
+    await expect(store.dataSource.query("UPDATE flag_changes SET changed_by = 'mallory'")).rejects.toThrow(
+      /append-only: UPDATE refused/,
+    );
     await expect(store.dataSource.query('DELETE FROM flag_changes')).rejects.toThrow(/append-only: DELETE refused/);
     await expect(store.dataSource.query('TRUNCATE flag_changes')).rejects.toThrow(/append-only: TRUNCATE refused/);
   });

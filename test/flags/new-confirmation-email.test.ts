@@ -27,26 +27,44 @@ describe('notifications.new-confirmation-email, switched at run time', () => {
   afterAll(() => notifications?.close());
 
   const customer = async (customerId = randomUUID()) => {
-    await notifications.events.publish([CustomerRegistered.create({ customerId, email: `${customerId.slice(0, 8)}@example.com` }, { correlationId: customerId })]);
+    await notifications.events.publish([
+      CustomerRegistered.create(
+        { customerId, email: `${customerId.slice(0, 8)}@example.com` },
+        { correlationId: customerId },
+      ),
+    ]);
     return customerId;
   };
   /** The subject of the confirmation a customer gets for a new order. */
   const confirmationSubject = async (customerId: string) => {
     const orderId = randomUUID();
     await notifications.events.publish([
-      OrderConfirmed.create({ orderId, customerId, total: { amountMinor: 2_990, currency: 'EUR' } }, { correlationId: orderId }),
+      OrderConfirmed.create(
+        { orderId, customerId, total: { amountMinor: 2_990, currency: 'EUR' } },
+        { correlationId: orderId },
+      ),
     ]);
-    const { items } = await notifications.client(NotificationsContract).listNotifications(asCustomer(customerId), { recipientId: customerId, pageSize: 100 });
+    const { items } = await notifications
+      .client(NotificationsContract)
+      .listNotifications(asCustomer(customerId), { recipientId: customerId, pageSize: 100 });
     return items.find((item) => item.orderId === orderId)!.subject;
   };
   const setFlag = async (state: string) => {
     expect((await cli('flags', 'set', FLAG, state)).code).toBe(0);
-    await eventually(() => formatFlagState(flags.state(FLAG)), { until: (now) => now === formatFlagState(parseFlagState(state)) });
+    await eventually(() => formatFlagState(flags.state(FLAG)), {
+      until: (now) => now === formatFlagState(parseFlagState(state)),
+    });
   };
 
   it('is declared by the module, off by default: the classic email', async () => {
-    const listed = JSON.parse((await cli('flags', 'list', '--json')).out) as Array<{ name: string; state: string; declared: boolean }>;
-    expect(listed).toContainEqual(expect.objectContaining({ name: FLAG, state: 'off', default: 'off', declared: true }));
+    const listed = JSON.parse((await cli('flags', 'list', '--json')).out) as Array<{
+      name: string;
+      state: string;
+      declared: boolean;
+    }>;
+    expect(listed).toContainEqual(
+      expect.objectContaining({ name: FLAG, state: 'off', default: 'off', declared: true }),
+    );
     const customerId = await customer();
     expect(await confirmationSubject(customerId)).toMatch(/^Your order [0-9a-f]{8} is confirmed$/);
   });
@@ -54,7 +72,9 @@ describe('notifications.new-confirmation-email, switched at run time', () => {
   it('sends the new email once switched on, without a restart, and the classic one again once off', async () => {
     const customerId = await customer();
     await setFlag('on');
-    expect(await confirmationSubject(customerId)).toMatch(/^Order [0-9a-f]{8} confirmed: your plants are being packed$/);
+    expect(await confirmationSubject(customerId)).toMatch(
+      /^Order [0-9a-f]{8} confirmed: your plants are being packed$/,
+    );
     await setFlag('off');
     expect(await confirmationSubject(customerId)).toMatch(/is confirmed$/);
   });
@@ -75,4 +95,3 @@ describe('notifications.new-confirmation-email, switched at run time', () => {
     }
   });
 });
-

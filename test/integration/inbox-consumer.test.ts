@@ -42,9 +42,18 @@ describe('an inbox consumer', () => {
   });
 
   it('dead-letters a handler that fails the same way every time, with the reason', async () => {
-    const broken = new InboxConsumer('inventory', Pinged, { handle: async () => Promise.reject(new RangeError('bad data')) }, uow(), retry);
+    const broken = new InboxConsumer(
+      'inventory',
+      Pinged,
+      { handle: async () => Promise.reject(new RangeError('bad data')) },
+      uow(),
+      retry,
+    );
     const envelope = Pinged.create({ id: randomUUID() }, { correlationId: 'c' });
-    expect(await broken.deliver(envelope)).toEqual({ outcome: 'dead-lettered', reason: 'failed after 3 attempts: RangeError: bad data' });
+    expect(await broken.deliver(envelope)).toEqual({
+      outcome: 'dead-lettered',
+      reason: 'failed after 3 attempts: RangeError: bad data',
+    });
     expect(await letters(envelope.id)).toHaveLength(1);
   });
 

@@ -51,7 +51,9 @@ describe('inventory, alone on its database', () => {
     expect(answers).toEqual(Array(3).fill({ reserved: true, unavailableSkus: [] }));
     expect(await level(sku)).toEqual({ sku, available: 7, reserved: 3 });
 
-    const releases = await Promise.all([1, 2].map(() => api().releaseStock(callContext(), { orderId, reason: 'test' })));
+    const releases = await Promise.all(
+      [1, 2].map(() => api().releaseStock(callContext(), { orderId, reason: 'test' })),
+    );
     expect(releases.filter((r) => r.released)).toHaveLength(1);
     expect(await level(sku)).toEqual({ sku, available: 10, reserved: 0 });
   });
@@ -59,7 +61,9 @@ describe('inventory, alone on its database', () => {
   it('never lets stock go negative under 50 concurrent reservations for 10 units', async () => {
     const sku = await restockNew(10);
     const answers = await Promise.all(
-      Array.from({ length: 50 }, () => api().reserveStock(callContext(), { orderId: randomUUID(), items: [{ sku, quantity: 1 }] })),
+      Array.from({ length: 50 }, () =>
+        api().reserveStock(callContext(), { orderId: randomUUID(), items: [{ sku, quantity: 1 }] }),
+      ),
     );
     expect(answers.filter((a) => a.reserved)).toHaveLength(10);
     expect(await level(sku)).toEqual({ sku, available: 0, reserved: 10 });
@@ -67,7 +71,8 @@ describe('inventory, alone on its database', () => {
 
   it('streams the current level, then each committed change (WatchStock)', async () => {
     const sku = await restockNew(4);
-    const stream = api().watchStock(callContext(), { skus: [sku] })[Symbol.asyncIterator]();
+    const updates = api().watchStock(callContext(), { skus: [sku] });
+    const stream = updates[Symbol.asyncIterator]();
     const first = await stream.next();
     expect(first.value).toMatchObject({ sku, available: 4, reserved: 0 });
     await api().reserveStock(callContext(), { orderId: randomUUID(), items: [{ sku, quantity: 3 }] });
@@ -90,7 +95,9 @@ describe('inventory, alone on its database', () => {
     const v1 = OrderCreated.create({ ...order, paymentToken: 'tok_visa' }, { correlationId: 'corr-v1' });
     await inventory.events.publish([v1]);
     expect(await level(sku)).toEqual({ sku, available: 0, reserved: 1 });
-    expect((await inventory.registry.get('inventory')!.deadLetters.list()).map((letter) => letter.messageId)).not.toContain(v1.id);
+    expect(
+      (await inventory.registry.get('inventory')!.deadLetters.list()).map((letter) => letter.messageId),
+    ).not.toContain(v1.id);
   });
 
   it('reserves stock when an order is created, and announces it through its outbox', async () => {
@@ -120,13 +127,21 @@ describe('inventory, alone on its database', () => {
       payload: { orderId, items: [{ sku, quantity: 2 }] },
     });
     await eventually(
-      () => asAdmin<{ published_at: Date | null }>(inventory.database, 'SELECT published_at FROM inventory.outbox WHERE aggregate_id = $1', [orderId]),
+      () =>
+        asAdmin<{ published_at: Date | null }>(
+          inventory.database,
+          'SELECT published_at FROM inventory.outbox WHERE aggregate_id = $1',
+          [orderId],
+        ),
       { until: (rows) => rows[0]?.published_at !== null, what: 'the relay marks the row sent' },
     );
   });
 
   it('moves a poison message to its dead letters and keeps going; replaying it unchanged fails again', async () => {
-    const poison: Envelope = { ...OrderCreatedV2.create(validOrder('POISON-1'), { correlationId: 'c' }), payload: { orderId: 'nope' } };
+    const poison: Envelope = {
+      ...OrderCreatedV2.create(validOrder('POISON-1'), { correlationId: 'c' }),
+      payload: { orderId: 'nope' },
+    };
     const sku = await restockNew(1);
     const next = OrderCreatedV2.create(validOrder(sku), { correlationId: 'c' });
     await inventory.events.publish([poison, next]);
@@ -134,7 +149,10 @@ describe('inventory, alone on its database', () => {
     const runtime = inventory.registry.get('inventory')!;
     const letters = await runtime.deadLetters.list();
     expect(letters).toEqual([
-      expect.objectContaining({ messageId: poison.id, reason: expect.stringMatching(/^poison: payload does not match/) }),
+      expect.objectContaining({
+        messageId: poison.id,
+        reason: expect.stringMatching(/^poison: payload does not match/),
+      }),
     ]);
     expect(await level(sku)).toEqual({ sku, available: 0, reserved: 1 });
     expect(await runtime.deadLetters.replay(letters[0].id)).toBe('failed-again');
@@ -156,7 +174,9 @@ describe('inventory, alone on its database', () => {
     it('gives back the stock the order still holds, once, and announces it once', async () => {
       const sku = await restockNew(5);
       const order = validOrder(sku);
-      await inventory.events.publish([OrderCreatedV2.create({ ...order, items: [{ ...order.items[0], quantity: 3 }] }, { correlationId: 'c' })]);
+      await inventory.events.publish([
+        OrderCreatedV2.create({ ...order, items: [{ ...order.items[0], quantity: 3 }] }, { correlationId: 'c' }),
+      ]);
       expect(await level(sku)).toEqual({ sku, available: 2, reserved: 3 });
 
       await inventory.events.publish([orderFailed(order.orderId)]);
@@ -175,7 +195,10 @@ describe('inventory, alone on its database', () => {
       const order = validOrder(sku);
       await inventory.events.publish([OrderCreatedV2.create(order, { correlationId: 'c' })]);
       await inventory.events.publish([
-        PaymentFailed.create({ orderId: order.orderId, amount: order.total, reason: 'card-declined' }, { correlationId: 'c' }),
+        PaymentFailed.create(
+          { orderId: order.orderId, amount: order.total, reason: 'card-declined' },
+          { correlationId: 'c' },
+        ),
       ]);
       await inventory.events.publish([orderFailed(order.orderId, 'payment-failed')]);
       expect(await level(sku)).toEqual({ sku, available: 2, reserved: 0 });
@@ -185,7 +208,9 @@ describe('inventory, alone on its database', () => {
     it('has nothing to give back when the order was out of stock', async () => {
       const sku = await restockNew(1);
       const order = validOrder(sku);
-      await inventory.events.publish([OrderCreatedV2.create({ ...order, items: [{ ...order.items[0], quantity: 2 }] }, { correlationId: 'c' })]);
+      await inventory.events.publish([
+        OrderCreatedV2.create({ ...order, items: [{ ...order.items[0], quantity: 2 }] }, { correlationId: 'c' }),
+      ]);
       await inventory.events.publish([orderFailed(order.orderId, `out-of-stock: ${sku}`)]);
       expect(await level(sku)).toEqual({ sku, available: 1, reserved: 0 });
       expect(await eventsOf(order.orderId)).toEqual(['inventory.stock-reservation-failed']);
@@ -198,7 +223,9 @@ describe('inventory, alone on its database', () => {
       await inventory.events.publish([OrderCreatedV2.create(order, { correlationId: 'c' })]);
       expect(await level(sku)).toEqual({ sku, available: 2, reserved: 0 });
       expect(await eventsOf(order.orderId)).toEqual([]);
-      expect(await api().reserveStock(callContext(), { orderId: order.orderId, items: [{ sku, quantity: 1 }] })).toEqual({
+      expect(
+        await api().reserveStock(callContext(), { orderId: order.orderId, items: [{ sku, quantity: 1 }] }),
+      ).toEqual({
         reserved: false,
         unavailableSkus: [],
       });

@@ -60,9 +60,13 @@ describe('ordering: a saga past its deadline fails the order (the catalogue fake
       })
     ).orderId;
   const origin = (orderId: string) => ({ correlationId: orderId });
-  const stockReserved = (orderId: string) => StockReserved.create({ orderId, items: [{ sku: 'FIG-A', quantity: 1 }] }, origin(orderId));
+  const stockReserved = (orderId: string) =>
+    StockReserved.create({ orderId, items: [{ sku: 'FIG-A', quantity: 1 }] }, origin(orderId));
   const paymentCompleted = (orderId: string) =>
-    PaymentCompleted.create({ orderId, amount: { amountMinor: 1_000, currency: 'EUR' }, providerReference: 'r' }, origin(orderId));
+    PaymentCompleted.create(
+      { orderId, amount: { amountMinor: 1_000, currency: 'EUR' }, providerReference: 'r' },
+      origin(orderId),
+    );
   const shipmentCreated = (orderId: string) =>
     ShipmentCreated.create({ orderId, shipmentId: randomUUID(), trackingNumber: 'FC-1' }, origin(orderId));
   const streamOf = async (orderId: string) =>
@@ -81,7 +85,10 @@ describe('ordering: a saga past its deadline fails the order (the catalogue fake
       until: (o) => o.status !== 'PENDING',
       what: 'the sweeper fails the order',
     });
-    expect(order).toMatchObject({ status: 'FAILED', failureReason: 'saga-deadline-exceeded: waiting for payment, shipment' });
+    expect(order).toMatchObject({
+      status: 'FAILED',
+      failureReason: 'saga-deadline-exceeded: waiting for payment, shipment',
+    });
 
     const timeline = await api().getTimeline(asCustomer('customer-1'), { orderId });
     expect(timeline.steps.map((s) => s.step)).toEqual(['ORDER_CREATED', 'STOCK_RESERVED', 'ORDER_FAILED']);
@@ -91,7 +98,9 @@ describe('ordering: a saga past its deadline fails the order (the catalogue fake
     expect(history.items.find((i) => i.orderId === orderId)?.status).toBe('FAILED');
 
     const [created] = await streamOf(orderId);
-    const announced = await eventually(() => failures.filter((f) => f.aggregateId === orderId), { until: (f) => f.length > 0 });
+    const announced = await eventually(() => failures.filter((f) => f.aggregateId === orderId), {
+      until: (f) => f.length > 0,
+    });
     expect(announced).toHaveLength(1);
     // The compensation it starts is correlated with the order's saga.
     expect(announced[0]).toMatchObject({ type: OrderFailed.type, correlationId: created.correlation_id });
@@ -105,7 +114,10 @@ describe('ordering: a saga past its deadline fails the order (the catalogue fake
     await ordering.events.publish([stockReserved(orderId)]);
     await ordering.events.publish([shipmentCreated(orderId)]);
     const order = await api().getOrder(asCustomer('customer-1'), { orderId });
-    expect(order).toMatchObject({ status: 'FAILED', failureReason: 'saga-deadline-exceeded: waiting for stock, payment, shipment' });
+    expect(order).toMatchObject({
+      status: 'FAILED',
+      failureReason: 'saga-deadline-exceeded: waiting for stock, payment, shipment',
+    });
     expect((await streamOf(orderId)).map((e) => e.type)).toEqual(['ordering.order-created', 'ordering.order-failed']);
     expect(await ordering.registry.get('ordering')!.deadLetters.list()).toEqual([]);
   });

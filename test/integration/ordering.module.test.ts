@@ -70,11 +70,21 @@ describe('ordering, alone on its database, the catalogue faked at its contract',
     expect(rows.map(({ type, version, stream_version }) => ({ type, version, stream_version }))).toEqual([
       { type: 'ordering.order-created', version: 2, stream_version: 1 },
     ]);
-    expect(rows[0].payload).toEqual({ orderId, customerId: 'customer-1', items: expect.any(Array), total: { amountMinor: 2_250, currency: 'EUR' }, paymentMethodId });
+    expect(rows[0].payload).toEqual({
+      orderId,
+      customerId: 'customer-1',
+      items: expect.any(Array),
+      total: { amountMinor: 2_250, currency: 'EUR' },
+      paymentMethodId,
+    });
   });
 
   it("still places an order through the released placeOrder, for the previous release's callers: order-created v1, as that release stored it", async () => {
-    const { orderId } = await api().placeOrder(asCustomer('customer-1'), { customerId: 'customer-1', items, paymentToken: 'tok_visa' });
+    const { orderId } = await api().placeOrder(asCustomer('customer-1'), {
+      customerId: 'customer-1',
+      items,
+      paymentToken: 'tok_visa',
+    });
     const [created] = await storedEvents(orderId);
     expect({ type: created.type, version: created.version, paymentToken: created.payload.paymentToken }).toEqual({
       type: 'ordering.order-created',
@@ -83,16 +93,29 @@ describe('ordering, alone on its database, the catalogue faked at its contract',
     });
     // The timeline shows the lines and the total, never how the order pays.
     const timeline = await api().getTimeline(asCustomer('customer-1'), { orderId });
-    expect(timeline.steps[0]).toEqual({ step: 'ORDER_CREATED', at: expect.any(String), detail: { items: expect.any(Array), total: { amountMinor: 2_250, currency: 'EUR' } } });
+    expect(timeline.steps[0]).toEqual({
+      step: 'ORDER_CREATED',
+      at: expect.any(String),
+      detail: { items: expect.any(Array), total: { amountMinor: 2_250, currency: 'EUR' } },
+    });
   });
 
   it('with an Idempotency-Key, the same lines and card (a new payment-method id, the same fingerprint) replay the order; another card is another request', async () => {
     const key = randomUUID();
     const withCard = (paymentFingerprint: string) =>
-      api().placeOrderWithPaymentMethod(asCustomer('customer-1'), { customerId: 'customer-1', items, paymentMethodId: randomUUID(), paymentFingerprint, idempotencyKey: key });
+      api().placeOrderWithPaymentMethod(asCustomer('customer-1'), {
+        customerId: 'customer-1',
+        items,
+        paymentMethodId: randomUUID(),
+        paymentFingerprint,
+        idempotencyKey: key,
+      });
     const first = await withCard('card-a');
     await expect(withCard('card-a')).resolves.toEqual({ orderId: first.orderId, replayed: true });
-    await expect(withCard('card-b')).rejects.toMatchObject({ kind: 'failed-precondition', code: 'idempotency-key-reused' });
+    await expect(withCard('card-b')).rejects.toMatchObject({
+      kind: 'failed-precondition',
+      code: 'idempotency-key-reused',
+    });
   });
 
   it('shows an order only to its customer or an admin, checking the caller itself', async () => {
@@ -101,25 +124,49 @@ describe('ordering, alone on its database, the catalogue faked at its contract',
     await expect(api().getOrder(as('customer-1', ['customer']), { orderId })).resolves.toMatchObject({ id: orderId });
     await expect(api().getOrder(as('ops', ['admin']), { orderId })).resolves.toMatchObject({ id: orderId });
     // Another customer: the same answer as for an id that does not exist.
-    await expect(api().getOrder(as('customer-2', ['customer']), { orderId })).rejects.toMatchObject({ kind: 'not-found', code: 'order-not-found' });
-    await expect(api().getTimeline(as('customer-2', ['customer']), { orderId })).rejects.toMatchObject({ kind: 'not-found' });
-    await expect(api().listCustomerOrders(as('customer-2', ['customer']), { customerId: 'customer-1' })).rejects.toMatchObject({
+    await expect(api().getOrder(as('customer-2', ['customer']), { orderId })).rejects.toMatchObject({
+      kind: 'not-found',
+      code: 'order-not-found',
+    });
+    await expect(api().getTimeline(as('customer-2', ['customer']), { orderId })).rejects.toMatchObject({
+      kind: 'not-found',
+    });
+    await expect(
+      api().listCustomerOrders(as('customer-2', ['customer']), { customerId: 'customer-1' }),
+    ).rejects.toMatchObject({
       kind: 'permission-denied',
     });
     await expect(
-      api().placeOrder(as('customer-2', ['customer']), { customerId: 'customer-1', items: [{ sku: 'FIG-A', quantity: 1 }], paymentToken: 'tok_visa' }),
+      api().placeOrder(as('customer-2', ['customer']), {
+        customerId: 'customer-1',
+        items: [{ sku: 'FIG-A', quantity: 1 }],
+        paymentToken: 'tok_visa',
+      }),
     ).rejects.toMatchObject({ kind: 'permission-denied', code: 'not-this-customer' });
     await expect(
-      api().placeOrderWithPaymentMethod(as('customer-2', ['customer']), { customerId: 'customer-1', items: [{ sku: 'FIG-A', quantity: 1 }], paymentMethodId: randomUUID() }),
+      api().placeOrderWithPaymentMethod(as('customer-2', ['customer']), {
+        customerId: 'customer-1',
+        items: [{ sku: 'FIG-A', quantity: 1 }],
+        paymentMethodId: randomUUID(),
+      }),
     ).rejects.toMatchObject({ kind: 'permission-denied', code: 'not-this-customer' });
     // No end user at all — a process that dropped the token — is refused, not trusted.
-    await expect(api().getOrder(callContext(), { orderId })).rejects.toMatchObject({ kind: 'unauthenticated', code: 'end-user-required' });
-    await expect(api().listCustomerOrders(callContext(), { customerId: 'customer-1' })).rejects.toMatchObject({ kind: 'unauthenticated' });
+    await expect(api().getOrder(callContext(), { orderId })).rejects.toMatchObject({
+      kind: 'unauthenticated',
+      code: 'end-user-required',
+    });
+    await expect(api().listCustomerOrders(callContext(), { customerId: 'customer-1' })).rejects.toMatchObject({
+      kind: 'unauthenticated',
+    });
   });
 
   it('refuses unknown skus and stores nothing when the catalogue is down', async () => {
     await expect(
-      api().placeOrderWithPaymentMethod(asCustomer('c'), { customerId: 'c', items: [{ sku: 'NOPE-1', quantity: 1 }], paymentMethodId: randomUUID() }),
+      api().placeOrderWithPaymentMethod(asCustomer('c'), {
+        customerId: 'c',
+        items: [{ sku: 'NOPE-1', quantity: 1 }],
+        paymentMethodId: randomUUID(),
+      }),
     ).rejects.toMatchObject({ kind: 'invalid-argument', code: 'unknown-sku' });
     const before = await asAdmin<{ n: string }>(ordering.database, 'SELECT count(*) AS n FROM ordering.order_events');
     catalog.down = true;
@@ -163,8 +210,15 @@ describe('ordering, alone on its database, the catalogue faked at its contract',
     // Three events for one order delivered concurrently: appends race at the same version, the
     // losers hit the optimistic-concurrency check and their consumers retry on the fresh stream.
     await Promise.all([
-      ordering.events.publish([ShipmentCreated.create({ orderId, shipmentId: randomUUID(), trackingNumber: 'FC-1' }, origin)]),
-      ordering.events.publish([PaymentCompleted.create({ orderId, amount: { amountMinor: 2_250, currency: 'EUR' }, providerReference: 'r' }, origin)]),
+      ordering.events.publish([
+        ShipmentCreated.create({ orderId, shipmentId: randomUUID(), trackingNumber: 'FC-1' }, origin),
+      ]),
+      ordering.events.publish([
+        PaymentCompleted.create(
+          { orderId, amount: { amountMinor: 2_250, currency: 'EUR' }, providerReference: 'r' },
+          origin,
+        ),
+      ]),
       ordering.events.publish([StockReserved.create({ orderId, items: [{ sku: 'FIG-A', quantity: 2 }] }, origin)]),
     ]);
     const order = await api().getOrder(asCustomer('customer-1'), { orderId });
@@ -189,10 +243,14 @@ describe('ordering, alone on its database, the catalogue faked at its contract',
       });
     }
     const { orderId } = await place();
-    await ordering.events.publish([StockReserved.create({ orderId, items: [{ sku: 'FIG-A', quantity: 2 }] }, { correlationId: orderId })]);
+    await ordering.events.publish([
+      StockReserved.create({ orderId, items: [{ sku: 'FIG-A', quantity: 2 }] }, { correlationId: orderId }),
+    ]);
     await eventually(() => delivered, { until: (d) => d.some((e) => e.aggregateId === orderId) });
     await ordering.registry.get('ordering')!.flushOutbox();
-    expect(delivered.filter((e) => e.aggregateId === orderId)).toEqual([{ type: 'ordering.order-created', aggregateId: orderId }]);
+    expect(delivered.filter((e) => e.aggregateId === orderId)).toEqual([
+      { type: 'ordering.order-created', aggregateId: orderId },
+    ]);
     const stored = await asAdmin<{ type: string }>(
       ordering.database,
       'SELECT type FROM ordering.order_events WHERE aggregate_id = $1 AND published_at IS NOT NULL ORDER BY stream_version',

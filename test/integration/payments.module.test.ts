@@ -3,7 +3,11 @@ import { StockReserved } from '@contracts/inventory';
 import { OrderCreated, OrderCreatedV2, OrderFailed } from '@contracts/ordering';
 import { PaymentRefunded, PaymentsContract } from '@contracts/payments';
 import { PaymentsModule } from '@modules/payments';
-import { PAYMENT_PROVIDER, PaymentProviderUnavailable, type PaymentProvider } from '../../modules/payments/src/domain/payment-provider';
+import {
+  PAYMENT_PROVIDER,
+  PaymentProviderUnavailable,
+  type PaymentProvider,
+} from '../../modules/payments/src/domain/payment-provider';
 import { PaymentMethodVault } from '../../modules/payments/src/persistence/payment-method.vault';
 import { asAdminUser, asCustomer, callContext, startModule, type ModuleUnderTest } from '../support/module-harness';
 import { asAdmin } from '../support/test-database';
@@ -34,7 +38,9 @@ describe('payments, alone on its database', () => {
   });
   /** As an order is placed: the customer's card held first (as the edge does), then order-created v2 naming it. */
   const orderCreated = async (orderId: string, paymentToken = 'tok_visa', customerId: string = randomUUID()) => {
-    const { paymentMethodId } = await payments.client(PaymentsContract).holdPaymentMethod(asCustomer(customerId), { token: paymentToken });
+    const { paymentMethodId } = await payments
+      .client(PaymentsContract)
+      .holdPaymentMethod(asCustomer(customerId), { token: paymentToken });
     return OrderCreatedV2.create({ ...order(orderId, customerId), paymentMethodId }, { correlationId: orderId });
   };
   /** What an outbox or a topic held when the vault came: the token in the event itself. */
@@ -49,7 +55,11 @@ describe('payments, alone on its database', () => {
     await payments.events.publish([stockReserved(orderId)]);
     const payment = await payments.client(PaymentsContract).getPayment(asAdminUser(), { orderId });
     expect(payment).toMatchObject({ orderId, status: 'COMPLETED', amount: { amountMinor: 1_500, currency: 'EUR' } });
-    const events = await asAdmin<{ type: string }>(payments.database, 'SELECT type FROM payments.outbox WHERE aggregate_id = $1', [orderId]);
+    const events = await asAdmin<{ type: string }>(
+      payments.database,
+      'SELECT type FROM payments.outbox WHERE aggregate_id = $1',
+      [orderId],
+    );
     expect(events.map((e) => e.type)).toEqual(['payments.payment-completed']);
   });
 
@@ -84,10 +94,14 @@ describe('payments, alone on its database', () => {
     const provider = payments.app.get<PaymentProvider>(PAYMENT_PROVIDER);
     const amount = { amountMinor: 100, currency: 'EUR' };
     for (let attempt = 0; attempt < 3; attempt += 1) {
-      await expect(provider.charge({ idempotencyKey: `order:${randomUUID()}`, amount, token: 'tok_provider_error' })).rejects.toBeInstanceOf(PaymentProviderUnavailable);
+      await expect(
+        provider.charge({ idempotencyKey: `order:${randomUUID()}`, amount, token: 'tok_provider_error' }),
+      ).rejects.toBeInstanceOf(PaymentProviderUnavailable);
     }
     const started = Date.now();
-    await expect(provider.charge({ idempotencyKey: `order:${randomUUID()}`, amount, token: 'tok_slow' })).resolves.toMatchObject({ outcome: 'approved' });
+    await expect(
+      provider.charge({ idempotencyKey: `order:${randomUUID()}`, amount, token: 'tok_slow' }),
+    ).resolves.toMatchObject({ outcome: 'approved' });
     expect(Date.now() - started).toBeGreaterThanOrEqual(SLOW_MS - 10); // its behaviour, not a speed: a timer may fire a tick early
   });
 
@@ -113,7 +127,12 @@ describe('payments, alone on its database', () => {
   it('charges once when both facts arrive at the same time', async () => {
     const orderIds = Array.from({ length: 10 }, () => randomUUID());
     const created = await Promise.all(orderIds.map((id) => orderCreated(id)));
-    await Promise.all(orderIds.flatMap((id, i) => [payments.events.publish([created[i]]), payments.events.publish([stockReserved(id)])]));
+    await Promise.all(
+      orderIds.flatMap((id, i) => [
+        payments.events.publish([created[i]]),
+        payments.events.publish([stockReserved(id)]),
+      ]),
+    );
     for (const orderId of orderIds) {
       const payment = await payments.client(PaymentsContract).getPayment(asAdminUser(), { orderId });
       expect(payment.status).toBe('COMPLETED');
@@ -142,9 +161,13 @@ describe('payments, alone on its database', () => {
       return { charges: Number(row.charges), refunds: Number(row.refunds) };
     };
     const eventsOf = async (orderId: string) =>
-      (await asAdmin<{ type: string }>(payments.database, 'SELECT type FROM payments.outbox WHERE aggregate_id = $1 ORDER BY seq', [orderId])).map(
-        (row) => row.type,
-      );
+      (
+        await asAdmin<{ type: string }>(
+          payments.database,
+          'SELECT type FROM payments.outbox WHERE aggregate_id = $1 ORDER BY seq',
+          [orderId],
+        )
+      ).map((row) => row.type);
 
     it('refunds a captured payment once, however often the failure arrives, and announces the refund', async () => {
       const orderId = randomUUID();
@@ -217,7 +240,11 @@ describe('payments, alone on its database', () => {
 
       expect(await ledger(orderId)).toEqual({ charges: 1, refunds: 1 });
       const payment = await payments.client(PaymentsContract).getPayment(asAdminUser(), { orderId });
-      expect(payment).toMatchObject({ status: 'COMPLETED', providerReference: 'fake_ch_lost_answer', refundReference: expect.stringMatching(/^fake_re_/) });
+      expect(payment).toMatchObject({
+        status: 'COMPLETED',
+        providerReference: 'fake_ch_lost_answer',
+        refundReference: expect.stringMatching(/^fake_re_/),
+      });
       expect(await eventsOf(orderId)).toEqual([PaymentRefunded.type]);
     });
 
@@ -233,7 +260,12 @@ describe('payments, alone on its database', () => {
     it('leaves no payment charged and not refunded when the failure races the charge', async () => {
       const orderIds = Array.from({ length: 10 }, () => randomUUID());
       await Promise.all(orderIds.map(async (id) => payments.events.publish([await orderCreated(id)])));
-      await Promise.all(orderIds.flatMap((id) => [payments.events.publish([stockReserved(id)]), payments.events.publish([orderFailed(id)])]));
+      await Promise.all(
+        orderIds.flatMap((id) => [
+          payments.events.publish([stockReserved(id)]),
+          payments.events.publish([orderFailed(id)]),
+        ]),
+      );
       for (const orderId of orderIds) {
         const { charges, refunds } = await ledger(orderId);
         expect({ orderId, settled: charges === refunds && charges <= 1 }).toEqual({ orderId, settled: true });
@@ -242,7 +274,8 @@ describe('payments, alone on its database', () => {
   });
 
   describe('the vault of card tokens (ADR 0037)', () => {
-    const hold = (customerId: string, token: string) => payments.client(PaymentsContract).holdPaymentMethod(asCustomer(customerId), { token });
+    const hold = (customerId: string, token: string) =>
+      payments.client(PaymentsContract).holdPaymentMethod(asCustomer(customerId), { token });
     const vaultRow = async (paymentMethodId: string) =>
       (
         await asAdmin<{ customer_id: string; sealed_token: string | null; order_id: string | null }>(
@@ -253,19 +286,35 @@ describe('payments, alone on its database', () => {
       )[0];
     const charges = async (orderId: string) =>
       Number(
-        (await asAdmin<{ n: string }>(payments.database, 'SELECT count(*) AS n FROM payments.fake_provider_charges WHERE idempotency_key = $1', [`order:${orderId}`]))[0].n,
+        (
+          await asAdmin<{ n: string }>(
+            payments.database,
+            'SELECT count(*) AS n FROM payments.fake_provider_charges WHERE idempotency_key = $1',
+            [`order:${orderId}`],
+          )
+        )[0].n,
       );
     const paidWith = (orderId: string, customerId: string, paymentMethodId: string) =>
-      payments.events.publish([OrderCreatedV2.create({ ...order(orderId, customerId), paymentMethodId }, { correlationId: orderId }), stockReserved(orderId)]);
+      payments.events.publish([
+        OrderCreatedV2.create({ ...order(orderId, customerId), paymentMethodId }, { correlationId: orderId }),
+        stockReserved(orderId),
+      ]);
     const paymentOf = (orderId: string) => payments.client(PaymentsContract).getPayment(asAdminUser(), { orderId });
 
     it('holds a token for the calling customer, sealed, under a new id each time; the answer never carries the token', async () => {
       const customerId = randomUUID();
       const held = await hold(customerId, 'tok_visa');
-      expect(held).toEqual({ paymentMethodId: expect.stringMatching(/^[\da-f-]{36}$/), fingerprint: expect.any(String) });
+      expect(held).toEqual({
+        paymentMethodId: expect.stringMatching(/^[\da-f-]{36}$/),
+        fingerprint: expect.any(String),
+      });
       expect(JSON.stringify(held)).not.toContain('tok_visa');
       const row = await vaultRow(held.paymentMethodId);
-      expect(row).toMatchObject({ customer_id: customerId, order_id: null, sealed_token: expect.stringMatching(/^kek1:/) });
+      expect(row).toMatchObject({
+        customer_id: customerId,
+        order_id: null,
+        sealed_token: expect.stringMatching(/^kek1:/),
+      });
       expect(row.sealed_token).not.toContain('tok_visa');
 
       // The fingerprint tells the same card of the same customer, and nothing more.
@@ -278,12 +327,20 @@ describe('payments, alone on its database', () => {
 
     it('holds only for a signed-in customer, for themselves; an admin for anyone', async () => {
       const client = payments.client(PaymentsContract);
-      await expect(client.holdPaymentMethod(callContext(), { token: 'tok_visa' })).rejects.toMatchObject({ kind: 'unauthenticated', code: 'end-user-required' });
-      await expect(client.holdPaymentMethod(asCustomer('customer-a'), { token: 'tok_visa', customerId: 'customer-b' })).rejects.toMatchObject({
+      await expect(client.holdPaymentMethod(callContext(), { token: 'tok_visa' })).rejects.toMatchObject({
+        kind: 'unauthenticated',
+        code: 'end-user-required',
+      });
+      await expect(
+        client.holdPaymentMethod(asCustomer('customer-a'), { token: 'tok_visa', customerId: 'customer-b' }),
+      ).rejects.toMatchObject({
         kind: 'permission-denied',
         code: 'not-this-customer',
       });
-      const byAdmin = await client.holdPaymentMethod({ ...callContext(), caller: { subject: 'ops', roles: ['admin'] } }, { token: 'tok_visa', customerId: 'customer-b' });
+      const byAdmin = await client.holdPaymentMethod(
+        { ...callContext(), caller: { subject: 'ops', roles: ['admin'] } },
+        { token: 'tok_visa', customerId: 'customer-b' },
+      );
       expect((await vaultRow(byAdmin.paymentMethodId)).customer_id).toBe('customer-b');
     });
 
@@ -292,7 +349,10 @@ describe('payments, alone on its database', () => {
       const customerId = randomUUID();
       const { paymentMethodId } = await hold(customerId, 'tok_visa');
       await paidWith(orderId, customerId, paymentMethodId);
-      expect(await paymentOf(orderId)).toMatchObject({ status: 'COMPLETED', providerReference: expect.stringMatching(/^fake_ch_/) });
+      expect(await paymentOf(orderId)).toMatchObject({
+        status: 'COMPLETED',
+        providerReference: expect.stringMatching(/^fake_ch_/),
+      });
       expect(await vaultRow(paymentMethodId)).toMatchObject({ order_id: orderId, sealed_token: null });
     });
 
@@ -303,7 +363,10 @@ describe('payments, alone on its database', () => {
       await paidWith(theirs, randomUUID(), paymentMethodId);
       expect(await paymentOf(theirs)).toMatchObject({ status: 'FAILED', failureReason: 'invalid-payment-method' });
       expect(await charges(theirs)).toBe(0);
-      expect(await vaultRow(paymentMethodId)).toMatchObject({ order_id: null, sealed_token: expect.stringMatching(/^kek1:/) });
+      expect(await vaultRow(paymentMethodId)).toMatchObject({
+        order_id: null,
+        sealed_token: expect.stringMatching(/^kek1:/),
+      });
 
       const mine = randomUUID();
       await paidWith(mine, owner, paymentMethodId);
@@ -325,12 +388,19 @@ describe('payments, alone on its database', () => {
     });
 
     it('erases the token of an order that failed before it was charged, whichever came first', async () => {
-      const failure = (orderId: string) => OrderFailed.create({ orderId, customerId: randomUUID(), reason: 'out-of-stock: SOIL-MIX' }, { correlationId: orderId });
+      const failure = (orderId: string) =>
+        OrderFailed.create(
+          { orderId, customerId: randomUUID(), reason: 'out-of-stock: SOIL-MIX' },
+          { correlationId: orderId },
+        );
       for (const failedFirst of [false, true]) {
         const orderId = randomUUID();
         const created = await orderCreated(orderId);
         await payments.events.publish(failedFirst ? [failure(orderId), created] : [created, failure(orderId)]);
-        expect(await vaultRow(created.payload.paymentMethodId)).toMatchObject({ order_id: orderId, sealed_token: null });
+        expect(await vaultRow(created.payload.paymentMethodId)).toMatchObject({
+          order_id: orderId,
+          sealed_token: null,
+        });
         expect(await charges(orderId)).toBe(0);
       }
     });
@@ -344,7 +414,10 @@ describe('payments, alone on its database', () => {
         [orderId],
       );
       expect(pending.token).toBeNull();
-      expect(await vaultRow(pending.payment_method_id)).toMatchObject({ order_id: orderId, sealed_token: expect.stringMatching(/^kek1:/) });
+      expect(await vaultRow(pending.payment_method_id)).toMatchObject({
+        order_id: orderId,
+        sealed_token: expect.stringMatching(/^kek1:/),
+      });
 
       await payments.events.publish([stockReserved(orderId)]);
       expect((await paymentOf(orderId)).status).toBe('COMPLETED');
@@ -363,14 +436,22 @@ describe('payments, alone on its database', () => {
       );
       await payments.events.publish([stockReserved(orderId)]);
       expect((await paymentOf(orderId)).status).toBe('COMPLETED');
-      const [row] = await asAdmin<{ token: string | null }>(payments.database, 'SELECT token FROM payments.payments WHERE order_id = $1', [orderId]);
+      const [row] = await asAdmin<{ token: string | null }>(
+        payments.database,
+        'SELECT token FROM payments.payments WHERE order_id = $1',
+        [orderId],
+      );
       expect(row.token).toBeNull();
     });
 
     it('erases payment methods that no order took within a day', async () => {
       const stale = await hold(randomUUID(), 'tok_visa');
       const fresh = await hold(randomUUID(), 'tok_visa');
-      await asAdmin(payments.database, "UPDATE payments.payment_methods SET held_at = now() - interval '25 hours' WHERE id = $1", [stale.paymentMethodId]);
+      await asAdmin(
+        payments.database,
+        "UPDATE payments.payment_methods SET held_at = now() - interval '25 hours' WHERE id = $1",
+        [stale.paymentMethodId],
+      );
       await payments.app.get(PaymentMethodVault).eraseUnused();
       expect(await vaultRow(stale.paymentMethodId)).toBeUndefined();
       expect(await vaultRow(fresh.paymentMethodId)).toBeDefined();
@@ -378,7 +459,9 @@ describe('payments, alone on its database', () => {
   });
 
   it('answers not-found for an order it never heard of', async () => {
-    await expect(payments.client(PaymentsContract).getPayment(asAdminUser(), { orderId: randomUUID() })).rejects.toMatchObject({
+    await expect(
+      payments.client(PaymentsContract).getPayment(asAdminUser(), { orderId: randomUUID() }),
+    ).rejects.toMatchObject({
       kind: 'not-found',
       code: 'payment-not-found',
     });

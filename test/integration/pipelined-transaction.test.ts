@@ -96,7 +96,9 @@ describe('pipelined transactions', () => {
     await pool.query("INSERT INTO notes (text) VALUES ('v1')");
     class Conflict extends Error {}
     const attempt = inPipelinedTransaction(pool, async (tx) => {
-      tx.defer('INSERT INTO notes (text) VALUES ($1)', ['v1'], { onError: (error) => ((error as { code?: string }).code === '23505' ? new Conflict('lost the race') : error) });
+      tx.defer('INSERT INTO notes (text) VALUES ($1)', ['v1'], {
+        onError: (error) => ((error as { code?: string }).code === '23505' ? new Conflict('lost the race') : error),
+      });
     });
     await expect(attempt).rejects.toBeInstanceOf(Conflict);
   });
@@ -152,11 +154,19 @@ describe('pipelined transactions', () => {
     try {
       for (let reset = 0; reset < 4; reset++) {
         const before = committed;
-        await eventually(() => committed, { until: (n) => n >= before + 20, timeoutMs: 20_000, what: 'transactions commit again' });
+        await eventually(() => committed, {
+          until: (n) => n >= before + 20,
+          timeoutMs: 20_000,
+          what: 'transactions commit again',
+        });
         proxy.resetAll();
       }
       const afterResets = committed;
-      await eventually(() => committed, { until: (n) => n >= afterResets + 20, timeoutMs: 20_000, what: 'the pool heals after the last reset' });
+      await eventually(() => committed, {
+        until: (n) => n >= afterResets + 20,
+        timeoutMs: 20_000,
+        what: 'the pool heals after the last reset',
+      });
     } finally {
       stop = true;
       await Promise.all(workers);
@@ -166,7 +176,9 @@ describe('pipelined transactions', () => {
     expect(failed).toBeGreaterThan(0); // the resets did hit transactions under way
     // No transaction left half of its rows. Every one its caller saw commit is there; a reset
     // between the server's COMMIT and its answer may add one the caller saw fail (outcome unknown).
-    const groups = (await pool.query("SELECT split_part(text, '/', 1) AS tag, count(*)::int AS n FROM notes GROUP BY 1")).rows as Array<{ n: number }>;
+    const groups = (
+      await pool.query("SELECT split_part(text, '/', 1) AS tag, count(*)::int AS n FROM notes GROUP BY 1")
+    ).rows as Array<{ n: number }>;
     expect(groups.filter((group) => group.n !== 2)).toEqual([]);
     expect(groups.length).toBeGreaterThanOrEqual(committed);
     expect(groups.length).toBeLessThanOrEqual(committed + failed);

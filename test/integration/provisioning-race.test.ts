@@ -18,7 +18,9 @@ describe('provisioning a context in several databases of one server at once', ()
       const admin = new Client({ connectionString: testAdminUrl() });
       await admin.connect();
       try {
-        const roles = await admin.query('SELECT count(*)::int AS n FROM pg_roles WHERE rolname LIKE $1', [`%${context}%`]);
+        const roles = await admin.query('SELECT count(*)::int AS n FROM pg_roles WHERE rolname LIKE $1', [
+          `%${context}%`,
+        ]);
         expect(roles.rows[0].n).toBe(1);
       } finally {
         await admin.end();

@@ -27,9 +27,11 @@ describe('shipping, alone on its database', () => {
       { correlationId: orderId },
     );
   const eventsOf = async (orderId: string) =>
-    (await asAdmin<{ type: string }>(shipping.database, 'SELECT type FROM shipping.outbox WHERE aggregate_id = $1', [orderId])).map(
-      (row) => row.type,
-    );
+    (
+      await asAdmin<{ type: string }>(shipping.database, 'SELECT type FROM shipping.outbox WHERE aggregate_id = $1', [
+        orderId,
+      ])
+    ).map((row) => row.type);
 
   it('creates one shipment for a paid order, however often the payment arrives', async () => {
     const orderId = randomUUID();
@@ -54,8 +56,13 @@ describe('shipping, alone on its database', () => {
     const orderId = randomUUID();
     await shipping.events.publish([paymentCompleted(orderId)]);
 
-    await expect(api().getShipment(asCustomer(randomUUID()), { orderId })).rejects.toMatchObject({ code: 'shipment-not-found' });
-    await expect(api().getShipment(callContext(), { orderId })).rejects.toMatchObject({ kind: 'unauthenticated', code: 'end-user-required' });
+    await expect(api().getShipment(asCustomer(randomUUID()), { orderId })).rejects.toMatchObject({
+      code: 'shipment-not-found',
+    });
+    await expect(api().getShipment(callContext(), { orderId })).rejects.toMatchObject({
+      kind: 'unauthenticated',
+      code: 'end-user-required',
+    });
     expect(await api().getShipment(asAdminUser(), { orderId })).toMatchObject({ orderId, status: 'CREATED' });
     expect(await api().getShipment(asCustomer(customerId), { orderId })).not.toHaveProperty('customerId');
   });
@@ -64,17 +71,26 @@ describe('shipping, alone on its database', () => {
     const orderId = randomUUID();
     await shipping.events.publish([orderFailed(orderId)]);
     await shipping.events.publish([paymentCompleted(orderId)]);
-    await expect(api().getShipment(asCustomer(customerId), { orderId })).rejects.toMatchObject({ code: 'shipment-not-found' });
+    await expect(api().getShipment(asCustomer(customerId), { orderId })).rejects.toMatchObject({
+      code: 'shipment-not-found',
+    });
     expect(await eventsOf(orderId)).toEqual([]);
     expect(await shipping.registry.get('shipping')!.deadLetters.list()).toEqual([]);
   });
 
   it('leaves no live shipment when the failure and the payment arrive at the same moment', async () => {
     const orderIds = Array.from({ length: 10 }, () => randomUUID());
-    await Promise.all(orderIds.flatMap((id) => [shipping.events.publish([paymentCompleted(id)]), shipping.events.publish([orderFailed(id)])]));
-    const live = await asAdmin(shipping.database, "SELECT order_id FROM shipping.shipments WHERE order_id = ANY($1) AND status <> 'CANCELLED'", [
-      orderIds,
-    ]);
+    await Promise.all(
+      orderIds.flatMap((id) => [
+        shipping.events.publish([paymentCompleted(id)]),
+        shipping.events.publish([orderFailed(id)]),
+      ]),
+    );
+    const live = await asAdmin(
+      shipping.database,
+      "SELECT order_id FROM shipping.shipments WHERE order_id = ANY($1) AND status <> 'CANCELLED'",
+      [orderIds],
+    );
     expect(live).toEqual([]);
   });
 });

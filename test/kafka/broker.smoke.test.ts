@@ -129,7 +129,11 @@ describe('the Kafka broker, through kafkajs', () => {
       },
     });
 
-    await eventually(() => processed.length, { until: (count) => count >= messages.length, timeoutMs: 15_000, what: 'all messages processed' });
+    await eventually(() => processed.length, {
+      until: (count) => count >= messages.length,
+      timeoutMs: 15_000,
+      what: 'all messages processed',
+    });
     expect(processed).toHaveLength(messages.length); // the idempotent producer wrote each exactly once
     for (const key of keys) {
       const ofKey = processed.filter((message) => message.key === key);
@@ -183,7 +187,8 @@ describe('the Kafka broker, through kafkajs', () => {
       },
     });
     const [ofFirst, ofSecond] = await eventually(() => [first.assigned() ?? [], second.assigned() ?? []], {
-      until: ([a, b]) => a.length > 0 && b.length > 0 && [...a, ...b].sort((x, y) => x - y).join() === partitions.join(),
+      until: ([a, b]) =>
+        a.length > 0 && b.length > 0 && [...a, ...b].sort((x, y) => x - y).join() === partitions.join(),
       timeoutMs: 20_000,
       what: 'the partitions are split between the two members',
     });

@@ -7,8 +7,16 @@ import { KAFKA_BROKERS } from '../support/topology-shop';
 describe('topics made by several processes at once', () => {
   it('all of them succeed, and the topics exist once', async () => {
     const namespace = `et${randomBytes(4).toString('hex')}`;
-    const plan = { contexts: ['ordering', 'inventory', 'payments', 'shipping'], partitionsOf: () => 3, replicationFactor: 1, namespace };
-    const clients = Array.from({ length: 6 }, (_, i) => new Kafka({ clientId: `${namespace}-${i}`, brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING }));
+    const plan = {
+      contexts: ['ordering', 'inventory', 'payments', 'shipping'],
+      partitionsOf: () => 3,
+      replicationFactor: 1,
+      namespace,
+    };
+    const clients = Array.from(
+      { length: 6 },
+      (_, i) => new Kafka({ clientId: `${namespace}-${i}`, brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING }),
+    );
     await Promise.all(clients.map((kafka) => ensureTopics(kafka, plan)));
     const admin = clients[0].admin();
     await admin.connect();

@@ -11,7 +11,12 @@ import { Kafka, logLevel } from 'kafkajs';
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((broker) => broker.trim());
 
 it('a connected, idle producer and consumer arm only a handful of timers a second', async () => {
-  const kafka = new Kafka({ clientId: 'ficus-idle-client', brokers, logLevel: logLevel.NOTHING, connectionTimeout: 3_000 });
+  const kafka = new Kafka({
+    clientId: 'ficus-idle-client',
+    brokers,
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 3_000,
+  });
   const topic = `ficus-idle-${randomUUID().slice(0, 8)}`;
   const admin = kafka.admin();
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });

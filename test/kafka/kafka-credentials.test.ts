@@ -8,8 +8,16 @@ describe('Kafka credentials of a process', () => {
 
   it('are TLS and SASL/SCRAM when configured', () => {
     expect(
-      kafkaCredentialsOf({ KAFKA_SSL: 'true', KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'ficus-ordering', KAFKA_SASL_PASSWORD: 's3cret-ordering' }),
-    ).toEqual({ ssl: true, sasl: { mechanism: 'scram-sha-512', username: 'ficus-ordering', password: 's3cret-ordering' } });
+      kafkaCredentialsOf({
+        KAFKA_SSL: 'true',
+        KAFKA_SASL_MECHANISM: 'scram-sha-512',
+        KAFKA_SASL_USERNAME: 'ficus-ordering',
+        KAFKA_SASL_PASSWORD: 's3cret-ordering',
+      }),
+    ).toEqual({
+      ssl: true,
+      sasl: { mechanism: 'scram-sha-512', username: 'ficus-ordering', password: 's3cret-ordering' },
+    });
   });
 
   it('refuse half a configuration, naming the variables and never the secret', () => {
@@ -18,6 +26,8 @@ describe('Kafka credentials of a process', () => {
     const orphan = () => kafkaCredentialsOf({ KAFKA_SASL_PASSWORD: 'never-print-me' });
     expect(orphan).toThrow(/need KAFKA_SASL_MECHANISM/);
     expect(orphan).not.toThrow(/never-print-me/);
-    expect(() => kafkaCredentialsOf({ KAFKA_SASL_MECHANISM: 'gssapi', KAFKA_SASL_USERNAME: 'a', KAFKA_SASL_PASSWORD: 'b' })).toThrow(/invalid Kafka credentials/);
+    expect(() =>
+      kafkaCredentialsOf({ KAFKA_SASL_MECHANISM: 'gssapi', KAFKA_SASL_USERNAME: 'a', KAFKA_SASL_PASSWORD: 'b' }),
+    ).toThrow(/invalid Kafka credentials/);
   });
 });

@@ -170,7 +170,12 @@ describe('in-process contract calls: unary', () => {
       },
     });
     const error = await contractErrorOf(client.echo(context(), { text: 'fig' }));
-    expect(error).toMatchObject({ kind: 'unavailable', code: 'temporarily-unavailable', retryable: true, details: { retryAfterSeconds: 1 } });
+    expect(error).toMatchObject({
+      kind: 'unavailable',
+      code: 'temporarily-unavailable',
+      retryable: true,
+      details: { retryAfterSeconds: 1 },
+    });
     expect(error.message).not.toContain('10.0.0.7');
   });
 

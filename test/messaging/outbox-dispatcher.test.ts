@@ -64,7 +64,11 @@ describe('the outbox dispatcher', () => {
   });
 
   const unsent = async (ids: readonly string[]) =>
-    ((await dataSource.query('SELECT message_id FROM outbox WHERE published_at IS NULL AND message_id = ANY($1)', [ids])) as unknown[]).length;
+    (
+      (await dataSource.query('SELECT message_id FROM outbox WHERE published_at IS NULL AND message_id = ANY($1)', [
+        ids,
+      ])) as unknown[]
+    ).length;
 
   /** A subscriber that notes what it gets, in order. */
   function recorder(events: InProcessEventTransport, deliver?: (envelope: Envelope) => Promise<void>) {
@@ -99,7 +103,9 @@ describe('the outbox dispatcher', () => {
     await dispatcher.settle();
     expect(seen.map((e) => e.id)).toEqual([kept.id]);
     expect(await unsent([kept.id])).toBe(0);
-    expect(((await dataSource.query('SELECT 1 FROM outbox WHERE message_id = $1', [dropped.id])) as unknown[]).length).toBe(0);
+    expect(
+      ((await dataSource.query('SELECT 1 FROM outbox WHERE message_id = $1', [dropped.id])) as unknown[]).length,
+    ).toBe(0);
   });
 
   it("keeps one aggregate's events in commit order while others overtake them", async () => {
@@ -115,14 +121,17 @@ describe('the outbox dispatcher', () => {
     const second = event(slowAggregate, 2);
     const other = event(randomUUID(), 3);
     for (const envelope of [first, second, other]) await uow.transaction(() => outbox.add(envelope));
-    await eventually(() => seen.map((e) => e.id), { until: (ids) => ids.includes(other.id), what: 'the other aggregate overtakes' });
+    await eventually(() => seen.map((e) => e.id), {
+      until: (ids) => ids.includes(other.id),
+      what: 'the other aggregate overtakes',
+    });
     expect(seen.map((e) => e.id)).toEqual([other.id]); // the slow aggregate's second waits for its first
     release();
     await dispatcher.settle();
     expect(seen.map((e) => e.id)).toEqual([other.id, first.id, second.id]);
   });
 
-  it('leaves a failed delivery unmarked, out of the relay\'s way only while it is under way; the relay sends it again', async () => {
+  it("leaves a failed delivery unmarked, out of the relay's way only while it is under way; the relay sends it again", async () => {
     const events = new InProcessEventTransport();
     let failures = 1;
     const seen = recorder(events, async () => {

@@ -29,7 +29,13 @@ const ctx = (subject?: string): CallContext => ({
 describe('a weighted route between two versions of a target', () => {
   let percent = 0;
   const route = (target: string, sticky: boolean) =>
-    new WeightedContractTransport({ target, primary: version('stable'), secondary: version('canary'), percent: () => percent, stickyPerCaller: sticky });
+    new WeightedContractTransport({
+      target,
+      primary: version('stable'),
+      secondary: version('canary'),
+      percent: () => percent,
+      stickyPerCaller: sticky,
+    });
   const answeredBy = async (transport: WeightedContractTransport, context: CallContext) =>
     ((await transport.unary(CatalogContract, 'getProduct', context, { sku: 'FIG' })) as { name: string }).name;
 
@@ -59,9 +65,15 @@ describe('a weighted route between two versions of a target', () => {
     const share = (answers.filter((a) => a === 'canary').length / answers.length) * 100;
     expect(share).toBeGreaterThan(17); // 20 % ± about 4.7 standard deviations
     expect(share).toBeLessThan(23);
-    const samples = parseExposition(await processMetrics.metrics()).find('ficus_routed_calls_total', { target: 'canary-share', outcome: 'ok' });
+    const samples = parseExposition(await processMetrics.metrics()).find('ficus_routed_calls_total', {
+      target: 'canary-share',
+      outcome: 'ok',
+    });
     const counted = Object.fromEntries(samples.map((s) => [s.labels.version, s.value]));
-    expect(counted).toEqual({ stable: answers.filter((a) => a === 'stable').length, canary: answers.filter((a) => a === 'canary').length });
+    expect(counted).toEqual({
+      stable: answers.filter((a) => a === 'stable').length,
+      canary: answers.filter((a) => a === 'canary').length,
+    });
   });
 
   it('keeps one end user on one version, and raising the share only moves users over', async () => {
@@ -98,7 +110,9 @@ describe('a shift sticky per aggregate (ficus shift --sticky)', () => {
     for (let round = 0; round < 4; round++) {
       for (let i = 0; i < 200; i++) {
         const sku = `SKU-${i}`;
-        const answer = (await transport.unary(CatalogContract, 'getProduct', ctx(`anyone-${round}`), { sku })) as { name: string };
+        const answer = (await transport.unary(CatalogContract, 'getProduct', ctx(`anyone-${round}`), { sku })) as {
+          name: string;
+        };
         copies.set(sku, (copies.get(sku) ?? new Set()).add(answer.name));
       }
     }
@@ -112,7 +126,9 @@ describe('a shift sticky per aggregate (ficus shift --sticky)', () => {
     expect(aggregateIdOf(OrderingContract, 'getOrder', { orderId: 'o-1' })).toBe('o-1');
     expect(aggregateIdOf(CatalogContract, 'getProduct', { sku: 'FIG' })).toBe('FIG');
     expect(aggregateIdOf(InventoryContract, 'checkStock', { skus: ['FIG', 'OAK'] })).toBe('FIG');
-    expect(aggregateIdOf(OrderingContract, 'placeOrder', { customerId: 'c-1', items: [{ sku: 'OAK', quantity: 1 }] })).toBe('c-1');
+    expect(
+      aggregateIdOf(OrderingContract, 'placeOrder', { customerId: 'c-1', items: [{ sku: 'OAK', quantity: 1 }] }),
+    ).toBe('c-1');
     expect(aggregateIdOf(CatalogContract, 'listProducts', { page: 1 })).toBeUndefined();
     expect(aggregateIdOf(CatalogContract, 'getProduct', undefined)).toBeUndefined();
     expect(aggregateIdOf(CatalogContract, 'noSuchMethod', { sku: 'FIG' })).toBeUndefined();

@@ -1,4 +1,12 @@
-import { buildModuleGraph, GRAPH_SOURCE_FOLDERS, readSourceTree, REPOSITORY_ROOT, sampleCallRates, type CallRates, type ExtractionPlan } from '@infra/module-graph';
+import {
+  buildModuleGraph,
+  GRAPH_SOURCE_FOLDERS,
+  readSourceTree,
+  REPOSITORY_ROOT,
+  sampleCallRates,
+  type CallRates,
+  type ExtractionPlan,
+} from '@infra/module-graph';
 import { withDatabase } from '@infra/persistence';
 import { ficus } from '../flags/flags-cli';
 import { ShopClient } from '../support/http-client';
@@ -70,17 +78,30 @@ describe('ficus graph and plan with the metrics of a running monolith', () => {
 
   it('plan --json weighs the measured calls and each schema’s size', async () => {
     const databaseUrl = withDatabase(shop.database.adminUrl, shop.database.database);
-    const { code, out, err } = await ficus(['plan', '--json', '--metrics', shop.operationsUrl, '--sample-seconds', '0', '--database-url', databaseUrl]);
+    const { code, out, err } = await ficus([
+      'plan',
+      '--json',
+      '--metrics',
+      shop.operationsUrl,
+      '--sample-seconds',
+      '0',
+      '--database-url',
+      databaseUrl,
+    ]);
     const plan = JSON.parse(out) as ExtractionPlan;
 
     expect({ code, err }).toEqual({ code: 0, err: '' });
     const catalog = plan.ranking.find((entry) => entry.context === 'catalog')!;
     expect(catalog.facts.incomingCalls).toBeGreaterThanOrEqual(1);
-    expect(catalog.factors.find((factor) => factor.factor === 'incoming-sync')!.explanation).toMatch(/metrics: \d+ calls from contexts since start/);
+    expect(catalog.factors.find((factor) => factor.factor === 'incoming-sync')!.explanation).toMatch(
+      /metrics: \d+ calls from contexts since start/,
+    );
     for (const entry of plan.ranking) {
       expect(entry.facts.dataBytes).toEqual(expect.any(Number));
       expect(entry.facts.dataBytes as number).toBeGreaterThan(0);
-      expect(entry.factors.find((factor) => factor.factor === 'data-size')!.explanation).toMatch(new RegExp(`^schema "${entry.context}" holds [\\d.]+ (kB|MB|B)`));
+      expect(entry.factors.find((factor) => factor.factor === 'data-size')!.explanation).toMatch(
+        new RegExp(`^schema "${entry.context}" holds [\\d.]+ (kB|MB|B)`),
+      );
     }
     expect(plan.notes).toEqual([]);
     expect(plan.firstStep?.command).toBe(`ficus extract ${plan.ranking[0].context}`);

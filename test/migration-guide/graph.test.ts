@@ -25,8 +25,14 @@ describe('the module graph read from the source (pure)', () => {
       text: `export const StockContract = defineContract('stock', 'stock.v1.StockService', { reserve: unary(a, b, o), peek: unary(a, b, o), audit: unary(a, b, o) });
 export const STOCK = StockContract.token;`,
     },
-    { path: 'contracts/stock/stock.events.ts', text: `export const StockLow = event('stock.stock-low', 2, schema, (p) => p.sku);` },
-    { path: 'contracts/sales/index.ts', text: `export const SalesContract = defineContract('sales', 'sales.v1.SalesService', { sell: unary(a, b, o) });` },
+    {
+      path: 'contracts/stock/stock.events.ts',
+      text: `export const StockLow = event('stock.stock-low', 2, schema, (p) => p.sku);`,
+    },
+    {
+      path: 'contracts/sales/index.ts',
+      text: `export const SalesContract = defineContract('sales', 'sales.v1.SalesService', { sell: unary(a, b, o) });`,
+    },
     {
       path: 'modules/sales/src/sales.module.ts',
       text: `import { StockContract as Stock, StockLow } from '@contracts/stock';
@@ -49,7 +55,10 @@ export class SellHandler {
   }
 }`,
     },
-    { path: 'modules/stock/src/stock.module.ts', text: `import { StockContract } from '@contracts/stock';\nFicusModule.forContext({ context: 'stock', serves: [StockContract, StockAdapter] });` },
+    {
+      path: 'modules/stock/src/stock.module.ts',
+      text: `import { StockContract } from '@contracts/stock';\nFicusModule.forContext({ context: 'stock', serves: [StockContract, StockAdapter] });`,
+    },
   ];
 
   it('has a sync edge per contract held (forContext uses, @Inject of its token) with the methods called on the client', () => {
@@ -72,7 +81,14 @@ export class SellHandler {
   it("has an async edge from an event's producer (its type's prefix) to its consumer, and what each node serves and consumes", () => {
     const graph = buildModuleGraph(files);
 
-    expect(graph.async).toEqual([{ from: 'stock', to: 'sales', events: ['stock.stock-low.v2'], sites: [{ file: 'modules/sales/src/sales.module.ts', line: 5 }] }]);
+    expect(graph.async).toEqual([
+      {
+        from: 'stock',
+        to: 'sales',
+        events: ['stock.stock-low.v2'],
+        sites: [{ file: 'modules/sales/src/sales.module.ts', line: 5 }],
+      },
+    ]);
     expect(graph.contexts).toEqual([
       { name: 'sales', serves: ['sales.v1.SalesService'], publishes: [], consumes: ['stock.stock-low.v2'] },
       { name: 'stock', serves: ['stock.v1.StockService'], publishes: ['stock.stock-low.v2'], consumes: [] },
@@ -89,7 +105,10 @@ export class SellHandler {
       async: [{ from: 'stock', to: 'sales', events: ['stock.stock-low.v2'], sites: [] }],
     };
     const before = parseExposition(
-      ['# TYPE ficus_contract_calls_total counter', 'ficus_contract_calls_total{contract="stock.v1.StockService",method="reserve",outcome="ok"} 10'].join('\n'),
+      [
+        '# TYPE ficus_contract_calls_total counter',
+        'ficus_contract_calls_total{contract="stock.v1.StockService",method="reserve",outcome="ok"} 10',
+      ].join('\n'),
     );
     const after = parseExposition(
       [
@@ -101,9 +120,22 @@ export class SellHandler {
       ].join('\n'),
     );
 
-    const rates = attributeCalls(graph, countCalls([before]), countCalls([after]), 4, ['http://a/metrics'], consumerLag(graph, [after]));
+    const rates = attributeCalls(
+      graph,
+      countCalls([before]),
+      countCalls([after]),
+      4,
+      ['http://a/metrics'],
+      consumerLag(graph, [after]),
+    );
 
-    expect(rates.edges['sales→stock']).toEqual({ total: 36, errors: 2, perSecond: 6.5, attribution: 'shared', byMethod: { peek: 4, reserve: 32 } });
+    expect(rates.edges['sales→stock']).toEqual({
+      total: 36,
+      errors: 2,
+      perSecond: 6.5,
+      attribution: 'shared',
+      byMethod: { peek: 4, reserve: 32 },
+    });
     expect(rates.edges['edge→stock']).toMatchObject({ total: 4, perSecond: 1, attribution: 'shared' });
     expect(rates.unattributed).toEqual({ 'billing.v1.BillingService/bill': 1 });
     expect(rates.lag).toEqual({ 'stock→sales': 7 });
@@ -126,7 +158,12 @@ describe('ficus graph on the repository', () => {
       ['shipping', 'core'],
     ]);
     expect(graph.sync.filter((edge) => edge.from !== 'edge')).toEqual([
-      expect.objectContaining({ from: 'ordering', to: 'catalog', contract: 'catalog.v1.CatalogService', methods: ['getProducts'] }),
+      expect.objectContaining({
+        from: 'ordering',
+        to: 'catalog',
+        contract: 'catalog.v1.CatalogService',
+        methods: ['getProducts'],
+      }),
     ]);
     expect(graph.sync.filter((edge) => edge.from === 'edge').map((edge) => edge.to)).toEqual([
       'catalog',
@@ -157,7 +194,9 @@ describe('ficus graph on the repository', () => {
     expect(code).toBe(0);
     expect(out).toMatch(/^module graph: 7 contexts, 8 sync edges \(contract calls\), 11 async edges \(events\)/);
     expect(out).toMatch(/ordering → catalog +catalog\.v1\.CatalogService: getProducts\n/);
-    expect(out).toMatch(/ordering ⇢ inventory +ordering\.order-confirmed\.v1, ordering\.order-created\.v1, ordering\.order-created\.v2, ordering\.order-failed\.v1\n/);
+    expect(out).toMatch(
+      /ordering ⇢ inventory +ordering\.order-confirmed\.v1, ordering\.order-created\.v1, ordering\.order-created\.v2, ordering\.order-failed\.v1\n/,
+    );
     expect(err).toContain('ficus graph: reading modules, contracts, apps/http-edge/src…');
   });
 
@@ -167,7 +206,9 @@ describe('ficus graph on the repository', () => {
     expect(code).toBe(0);
     expect(out.split('\n')[0]).toBe('flowchart LR');
     expect(out).toContain('  ordering -- "getProducts" --> catalog\n');
-    expect(out).toContain('  ordering -. "order-confirmed.v1, order-created.v1, order-created.v2, order-failed.v1" .-> inventory\n');
+    expect(out).toContain(
+      '  ordering -. "order-confirmed.v1, order-created.v1, order-created.v2, order-failed.v1" .-> inventory\n',
+    );
     expect(out).toContain('  subgraph target_inventory["target inventory"]\n    inventory[inventory]\n  end\n');
   });
 
@@ -186,14 +227,22 @@ describe('ficus graph on the repository', () => {
       expect(picture.startsWith('<svg')).toBe(true);
       expect(picture).toContain('getProducts');
       expect(picture).toContain('order&#45;created.v1'); // Graphviz escapes the hyphen
-      expect(readFileSync(pngFile).subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+      expect(readFileSync(pngFile).subarray(0, 8)).toEqual(
+        Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
 
   it('refuses an unknown format, and png without a file', async () => {
-    expect(await ficus(['graph', '--format', 'gif'])).toMatchObject({ code: 2, err: expect.stringContaining('--format takes text, mermaid, dot, svg, png, not gif') });
-    expect(await ficus(['graph', '--format', 'png'])).toMatchObject({ code: 2, err: expect.stringContaining('give --out <file>.png') });
+    expect(await ficus(['graph', '--format', 'gif'])).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('--format takes text, mermaid, dot, svg, png, not gif'),
+    });
+    expect(await ficus(['graph', '--format', 'png'])).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('give --out <file>.png'),
+    });
   });
 });

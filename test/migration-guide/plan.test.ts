@@ -23,7 +23,10 @@ describe('ficus plan on the repository', () => {
     for (const entry of plan.ranking) {
       expect(entry.factors.map((factor) => factor.factor)).toEqual(FACTORS);
       for (const factor of entry.factors) expect(factor.explanation.length).toBeGreaterThan(10);
-      expect(entry.score).toBeCloseTo(entry.factors.reduce((sum, factor) => sum + factor.points, 0), 5);
+      expect(entry.score).toBeCloseTo(
+        entry.factors.reduce((sum, factor) => sum + factor.points, 0),
+        5,
+      );
     }
     const scores = plan.ranking.map((entry) => entry.score);
     expect(scores).toEqual([...scores].sort((a, b) => a - b));
@@ -34,14 +37,21 @@ describe('ficus plan on the repository', () => {
 
     expect(first.facts).toMatchObject({ callingContexts: [], calledContexts: [], sharedTransactions: 0 });
     expect(plan.ranking[plan.ranking.length - 1].context).toBe('ordering');
-    expect(plan.firstStep).toEqual({ command: `ficus extract ${first.context}`, context: first.context, why: expect.stringContaining(`${first.context} is the cheapest to move`) });
+    expect(plan.firstStep).toEqual({
+      command: `ficus extract ${first.context}`,
+      context: first.context,
+      why: expect.stringContaining(`${first.context} is the cheapest to move`),
+    });
   });
 
   it('explains that no transaction spans contexts, and that data size is unknown without a database', () => {
     const catalog = plan.ranking.find((entry) => entry.context === 'catalog')!;
     const factor = (name: string) => catalog.factors.find((f) => f.factor === name)!;
 
-    expect(factor('shared-transactions')).toMatchObject({ points: 0, explanation: expect.stringMatching(/^0: each unit of work opens one context's DataSource/) });
+    expect(factor('shared-transactions')).toMatchObject({
+      points: 0,
+      explanation: expect.stringMatching(/^0: each unit of work opens one context's DataSource/),
+    });
     expect(factor('data-size')).toMatchObject({ points: 0, explanation: expect.stringContaining('unknown') });
     expect(factor('incoming-sync').explanation).toContain('called by ordering (ordering: getProducts)');
     expect(catalog.facts.dataBytes).toBe('unknown');
@@ -53,7 +63,13 @@ describe('ficus plan on the repository', () => {
 
     expect(code).toBe(0);
     expect(hybrid.from).toBe('core');
-    expect(hybrid.ranking.map((entry) => entry.context).sort()).toEqual(['catalog', 'identity', 'notifications', 'ordering', 'shipping']);
+    expect(hybrid.ranking.map((entry) => entry.context).sort()).toEqual([
+      'catalog',
+      'identity',
+      'notifications',
+      'ordering',
+      'shipping',
+    ]);
     expect(hybrid.elsewhere).toEqual([
       { context: 'inventory', target: 'inventory' },
       { context: 'payments', target: 'payments' },
@@ -78,9 +94,16 @@ describe('the ranking (pure)', () => {
   };
 
   it('weighs each factor as documented: calls in, calls out, chatty pairs, events, data', () => {
-    const plan = planExtraction({ graph, candidates: ['a', 'b', 'c'], from: 'mono', crossSchemaWrites: [], dataBytes: { a: 0, b: 0, c: 9 * 1_048_576 } });
+    const plan = planExtraction({
+      graph,
+      candidates: ['a', 'b', 'c'],
+      from: 'mono',
+      crossSchemaWrites: [],
+      dataBytes: { a: 0, b: 0, c: 9 * 1_048_576 },
+    });
     const byName = Object.fromEntries(plan.ranking.map((entry) => [entry.context, entry]));
-    const points = (context: string, factor: string) => byName[context].factors.find((f) => f.factor === factor)!.points;
+    const points = (context: string, factor: string) =>
+      byName[context].factors.find((f) => f.factor === factor)!.points;
 
     expect(points('a', 'incoming-sync')).toBe(PLAN_WEIGHTS.callingContext + 3 * PLAN_WEIGHTS.methodCalledByContext);
     expect(points('b', 'outgoing-sync')).toBe(PLAN_WEIGHTS.calledContext + 3 * PLAN_WEIGHTS.methodCalled);
@@ -93,7 +116,13 @@ describe('the ranking (pure)', () => {
   });
 
   it('makes a transaction spanning two schemas a blocker for both contexts, and traffic raise the cost', () => {
-    const spanning = { rule: 'sql-touches-other-schema', file: 'modules/c/src/x.ts', line: 3, problem: 'SQL in module c touches a.items, a table of schema "a" that another context owns', fix: '' };
+    const spanning = {
+      rule: 'sql-touches-other-schema',
+      file: 'modules/c/src/x.ts',
+      line: 3,
+      problem: 'SQL in module c touches a.items, a table of schema "a" that another context owns',
+      fix: '',
+    };
     const quiet = planExtraction({ graph, candidates: ['a', 'b', 'c'], from: 'mono', crossSchemaWrites: [] });
     const blocked = planExtraction({ graph, candidates: ['a', 'b', 'c'], from: 'mono', crossSchemaWrites: [spanning] });
     const busy = planExtraction({
@@ -101,13 +130,23 @@ describe('the ranking (pure)', () => {
       candidates: ['a', 'b', 'c'],
       from: 'mono',
       crossSchemaWrites: [],
-      rates: { sampleSeconds: 5, sources: [], unattributed: {}, lag: {}, edges: { 'b→a': { total: 500, errors: 0, perSecond: 99, attribution: 'sole', byMethod: {} } } },
+      rates: {
+        sampleSeconds: 5,
+        sources: [],
+        unattributed: {},
+        lag: {},
+        edges: { 'b→a': { total: 500, errors: 0, perSecond: 99, attribution: 'sole', byMethod: {} } },
+      },
     });
-    const score = (plan: ExtractionPlan, context: string) => plan.ranking.find((entry) => entry.context === context)!.score;
+    const score = (plan: ExtractionPlan, context: string) =>
+      plan.ranking.find((entry) => entry.context === context)!.score;
 
     expect(score(blocked, 'c') - score(quiet, 'c')).toBe(PLAN_WEIGHTS.sharedTransaction);
     expect(score(blocked, 'a') - score(quiet, 'a')).toBe(PLAN_WEIGHTS.sharedTransaction);
-    expect(blocked.ranking.find((entry) => entry.context === 'c')!.factors.find((f) => f.factor === 'shared-transactions')!.explanation).toContain('modules/c/src/x.ts:3');
+    expect(
+      blocked.ranking.find((entry) => entry.context === 'c')!.factors.find((f) => f.factor === 'shared-transactions')!
+        .explanation,
+    ).toContain('modules/c/src/x.ts:3');
     // 99 calls/s between b and a: 2·log10(100) = 4 points for a's incoming calls, 4 more for the chatty pair
     expect(score(busy, 'a') - score(quiet, 'a')).toBe(2 * 2 * PLAN_WEIGHTS.logCallsPerSecond);
   });

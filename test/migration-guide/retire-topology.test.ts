@@ -36,6 +36,8 @@ describe('the topology after ficus retire', () => {
   });
 
   it('refuses a context nobody is extracting', () => {
-    expect(() => retiredTopology(readFileSync(shippedTopologyPath('split'), 'utf8'), 'inventory')).toThrow(/no target is extracting inventory/);
+    expect(() => retiredTopology(readFileSync(shippedTopologyPath('split'), 'utf8'), 'inventory')).toThrow(
+      /no target is extracting inventory/,
+    );
   });
 });

@@ -7,7 +7,12 @@ import { freshDatabase } from '../support/test-database';
 
 /** A copy of inventory whose answers the test sets, and which counts what it was asked. */
 function inventoryCopy() {
-  const copy = { available: 10, failing: false, asked: [] as string[], answer: undefined as Promise<unknown> | undefined };
+  const copy = {
+    available: 10,
+    failing: false,
+    asked: [] as string[],
+    answer: undefined as Promise<unknown> | undefined,
+  };
   const transport = new InProcessContractTransport();
   transport.serve(InventoryContract, {
     checkStock: async (_ctx: CallContext, request: { skus: string[] }) => {
@@ -55,8 +60,15 @@ describe('shadowing the extracted copy of a context', () => {
   const setUp = (context: string) => {
     const inProcess = inventoryCopy();
     const extracted = inventoryCopy();
-    const shadowing = new ShadowingContractTransport(inProcess.transport, extracted.transport, { context, enabled: () => true, recorder });
-    const check = () => shadowing.unary(InventoryContract, 'checkStock', ctx(), { skus: ['FIG'] }) as Promise<{ levels: Array<{ available: number }> }>;
+    const shadowing = new ShadowingContractTransport(inProcess.transport, extracted.transport, {
+      context,
+      enabled: () => true,
+      recorder,
+    });
+    const check = () =>
+      shadowing.unary(InventoryContract, 'checkStock', ctx(), { skus: ['FIG'] }) as Promise<{
+        levels: Array<{ available: number }>;
+      }>;
     return { inProcess: inProcess.copy, extracted: extracted.copy, shadowing, check };
   };
   /** The context's tally once `expected` comparisons are in (the shadow calls settle after the answer). */
@@ -75,8 +87,18 @@ describe('shadowing the extracted copy of a context', () => {
     expect(isShadowable(InventoryContract, 'restock')).toBe(false);
     const { shadowing, extracted } = setUp('writes');
     // As their callers make them (ADR 0038): the saga's step as ordering, the restock as an admin.
-    await shadowing.unary(InventoryContract, 'reserveStock', { ...ctx(), service: 'ordering' }, { orderId: '00000000-0000-4000-8000-000000000001', items: [{ sku: 'FIG', quantity: 1 }] });
-    await shadowing.unary(InventoryContract, 'restock', { ...ctx(), caller: { subject: 'admin-1', roles: ['admin'] } }, { sku: 'FIG', quantity: 1 });
+    await shadowing.unary(
+      InventoryContract,
+      'reserveStock',
+      { ...ctx(), service: 'ordering' },
+      { orderId: '00000000-0000-4000-8000-000000000001', items: [{ sku: 'FIG', quantity: 1 }] },
+    );
+    await shadowing.unary(
+      InventoryContract,
+      'restock',
+      { ...ctx(), caller: { subject: 'admin-1', roles: ['admin'] } },
+      { sku: 'FIG', quantity: 1 },
+    );
     expect(extracted.asked).toEqual([]);
   });
 

@@ -20,7 +20,9 @@ describe('ficus verify', () => {
     const { code, out, err } = await ficus(['verify']);
 
     expect({ code, err: err.includes('violation(s) in') }).toEqual({ code: 0, err: true });
-    expect(out).toMatch(/^ok: no boundary violation in .* \(\d+ files cruised, \d+ module files checked, contexts: (.*)\)\n$/);
+    expect(out).toMatch(
+      /^ok: no boundary violation in .* \(\d+ files cruised, \d+ module files checked, contexts: (.*)\)\n$/,
+    );
     expect(/contexts: (.*)\)/.exec(out)?.[1]).toBe([...BOUNDED_CONTEXTS].sort().join(', '));
   });
 
@@ -77,9 +79,11 @@ describe('ficus verify', () => {
         file: 'modules/alpha/src/persistence/beta-items.repository.ts',
         line: 4,
         problem: 'SQL in module alpha touches beta.items, a table of schema "beta" that another context owns',
-        fix: expect.stringContaining("Ask the owning context through its contract"),
+        fix: expect.stringContaining('Ask the owning context through its contract'),
       });
-      expect(report.violations.find((v) => v.rule === 'module-imports-other-module')?.fix).toMatch(/^Modules talk only through contracts/);
+      expect(report.violations.find((v) => v.rule === 'module-imports-other-module')?.fix).toMatch(
+        /^Modules talk only through contracts/,
+      );
       for (const violation of report.violations) {
         expect(violation.fix.length).toBeGreaterThan(20);
         expect(violation.line).toBeGreaterThan(0);

@@ -48,7 +48,8 @@ const stop = async (started: StartedService) => {
 /** Inventory calls the monolith routed, by version, from its metrics. */
 async function routed(): Promise<{ inProcess: number; extracted: number }> {
   const scrape = parseExposition(await (await fetch(`http://127.0.0.1:${MONOLITH.operations}/metrics`)).text());
-  const count = (version: string) => scrape.find('ficus_routed_calls_total', { target: 'inventory', version }).reduce((sum, s) => sum + s.value, 0);
+  const count = (version: string) =>
+    scrape.find('ficus_routed_calls_total', { target: 'inventory', version }).reduce((sum, s) => sum + s.value, 0);
   return { inProcess: count('in-process'), extracted: count('extracted') };
 }
 
@@ -149,8 +150,19 @@ it('moves inventory out of the monolith step by step, losing, failing and double
 
   // 3. extract: a topology with an inventory target beside the monolith, which still hosts it.
   const extracted = await run([
-    'extract', 'inventory', '--topology', startTopology, '--out', extractingTopology, '--deploy-dir', join(dir, 'deploy'),
-    '--grpc-port', String(INVENTORY.grpc), '--http-port', String(INVENTORY.http), '--json',
+    'extract',
+    'inventory',
+    '--topology',
+    startTopology,
+    '--out',
+    extractingTopology,
+    '--deploy-dir',
+    join(dir, 'deploy'),
+    '--grpc-port',
+    String(INVENTORY.grpc),
+    '--http-port',
+    String(INVENTORY.http),
+    '--json',
   ]);
   expect(extracted).toMatchObject({ code: 0, err: '' });
   const extracting = parseTopology(readFileSync(extractingTopology, 'utf8'), extractingTopology, { env });
@@ -162,35 +174,65 @@ it('moves inventory out of the monolith step by step, losing, failing and double
   monolith = await start('monolith', extractingTopology, MONOLITH.operations);
   let inventory = await start('inventory', extractingTopology, INVENTORY.http);
   await load(100);
-  const statusArgs = ['--topology', extractingTopology, '--shadow-window', '0', '--min-shadowed', '50', '--min-shifted', '50', '--retire-after', '0', '--json'];
-  const next = async () => JSON.parse((await run(['status', ...statusArgs])).out).next[0] as { safe: boolean; step: string };
+  const statusArgs = [
+    '--topology',
+    extractingTopology,
+    '--shadow-window',
+    '0',
+    '--min-shadowed',
+    '50',
+    '--min-shifted',
+    '50',
+    '--retire-after',
+    '0',
+    '--json',
+  ];
+  const next = async () =>
+    JSON.parse((await run(['status', ...statusArgs])).out).next[0] as { safe: boolean; step: string };
   expect(await next()).toMatchObject({ safe: true, step: 'ficus shadow inventory on' });
 
   // 4. shadow: reads served in-process are also asked of the extracted service and compared.
   expect(await run(['shadow', 'inventory', 'on', '--topology', extractingTopology])).toMatchObject({ code: 0 });
-  const shadowed = await eventually(async () => {
-    await load(50, 2);
-    const [report] = JSON.parse((await run(['shadow', 'report', 'inventory', '--topology', extractingTopology, '--json'])).out) as Array<{ matches: number; mismatches: number; errors: number }>;
-    return report;
-  }, { until: (report) => report.matches >= 50, timeoutMs: 60_000, what: 'shadowed reads compared' });
+  const shadowed = await eventually(
+    async () => {
+      await load(50, 2);
+      const [report] = JSON.parse(
+        (await run(['shadow', 'report', 'inventory', '--topology', extractingTopology, '--json'])).out,
+      ) as Array<{ matches: number; mismatches: number; errors: number }>;
+      return report;
+    },
+    { until: (report) => report.matches >= 50, timeoutMs: 60_000, what: 'shadowed reads compared' },
+  );
   // The extracted copy answers as the in-process one (reads racing an order count as inconclusive).
   expect(shadowed).toMatchObject({ mismatches: 0, errors: 0 });
   expect(await next()).toMatchObject({ safe: true, step: 'ficus shift inventory 10' });
 
   // 5. shift 10 → 50 → 100, each share measured from the owner's metrics.
   for (const percent of [10, 50, 100]) {
-    expect(await run(['shift', 'inventory', String(percent), '--topology', extractingTopology])).toMatchObject({ code: 0 });
+    expect(await run(['shift', 'inventory', String(percent), '--topology', extractingTopology])).toMatchObject({
+      code: 0,
+    });
     // The owner applies the change at once (LISTEN/NOTIFY); wait until it routes by it.
-    await eventually(async () => measuredShare(40), { until: (share) => Math.abs(share - percent) <= 25, timeoutMs: 30_000, what: `shift ${percent} live` });
+    await eventually(async () => measuredShare(40), {
+      until: (share) => Math.abs(share - percent) <= 25,
+      timeoutMs: 30_000,
+      what: `shift ${percent} live`,
+    });
     const share = await measuredShare(1_200);
-    expect({ percent, share: Math.round(share * 10) / 10, within3Points: Math.abs(share - percent) <= 3 }).toMatchObject({ percent, within3Points: true });
+    expect({
+      percent,
+      share: Math.round(share * 10) / 10,
+      within3Points: Math.abs(share - percent) <= 3,
+    }).toMatchObject({ percent, within3Points: true });
     await noOrderLostFailedOrChargedTwice();
     expect((await next()).safe).toBe(true);
   }
   expect(await next()).toMatchObject({ safe: true, step: 'ficus retire inventory' });
 
   // 6. retire: the monolith no longer hosts inventory; the extracted target owns it.
-  expect(await run(['retire', 'inventory', '--topology', extractingTopology, '--after', '0'])).toMatchObject({ code: 0 });
+  expect(await run(['retire', 'inventory', '--topology', extractingTopology, '--after', '0'])).toMatchObject({
+    code: 0,
+  });
   const retired = parseTopology(readFileSync(extractingTopology, 'utf8'), extractingTopology, { env });
   expect(retired.target('monolith').modules).not.toContain('inventory');
   expect(retired.targetOf('inventory').name).toBe('inventory');

@@ -56,7 +56,20 @@ function expressionsOf(board: Dashboard): string[] {
   return [...panelQueries, ...variableQueries].filter((expr) => expr.trim() !== '');
 }
 
-const PROMQL_KEYWORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'and', 'or', 'unless', 'bool', 'inf', 'nan']);
+const PROMQL_KEYWORDS = new Set([
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'and',
+  'or',
+  'unless',
+  'bool',
+  'inf',
+  'nan',
+]);
 
 /**
  * The metric names a PromQL expression selects: what is left once strings, label matchers, range
@@ -94,7 +107,9 @@ describe('the PromQL metric-name reader of this test', () => {
       ),
     ).toEqual(['ficus_x_bucket', 'ficus_y']);
     expect(metricNamesOf('label_values(ficus_z, job)')).toEqual(['ficus_z']);
-    expect(metricNamesOf('sum(delta(ficus_orders{status="FAILED"}[1h])) / sum(ficus_orders offset 5m)')).toEqual(['ficus_orders']);
+    expect(metricNamesOf('sum(delta(ficus_orders{status="FAILED"}[1h])) / sum(ficus_orders offset 5m)')).toEqual([
+      'ficus_orders',
+    ]);
   });
 });
 
@@ -155,10 +170,16 @@ describe('the Prometheus scrape configuration (infra/observability/prometheus/pr
 
   it('has one job per process of the split topology, scraping its operations port at /metrics', () => {
     const jobs = Object.fromEntries(
-      config.scrape_configs.map((job) => [job.job_name, { path: job.metrics_path ?? '/metrics', targets: job.static_configs.flatMap((s) => s.targets) }]),
+      config.scrape_configs.map((job) => [
+        job.job_name,
+        { path: job.metrics_path ?? '/metrics', targets: job.static_configs.flatMap((s) => s.targets) },
+      ]),
     );
     const expected = Object.fromEntries(
-      split.targets.map((target) => [target.name, { path: '/metrics', targets: [`${target.operations.host}:${target.operations.port}`] }]),
+      split.targets.map((target) => [
+        target.name,
+        { path: '/metrics', targets: [`${target.operations.host}:${target.operations.port}`] },
+      ]),
     );
     expect(jobs).toEqual(expected);
   });

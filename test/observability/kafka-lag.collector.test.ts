@@ -56,7 +56,10 @@ describe('the consumer lag of a group', () => {
       retry: { retries: 0 },
       logLevel: logLevel.NOTHING,
     });
-    const collector = new KafkaLagCollector(unanswered, [{ group, topics: [topic] }], { waitMs: 200, readTimeoutMs: 1_500 });
+    const collector = new KafkaLagCollector(unanswered, [{ group, topics: [topic] }], {
+      waitMs: 200,
+      readTimeoutMs: 1_500,
+    });
     try {
       const started = Date.now();
       expect(await collector.samples()).toEqual([]);
@@ -75,7 +78,8 @@ describe('the lag cache', () => {
     const admin = {
       connect: () => Promise.resolve(),
       disconnect: () => Promise.resolve(),
-      fetchTopicOffsets: () => answer(() => [{ partition: 0, offset: String(state.high), high: String(state.high), low: '0' }]),
+      fetchTopicOffsets: () =>
+        answer(() => [{ partition: 0, offset: String(state.high), high: String(state.high), low: '0' }]),
       fetchOffsets: () => answer(() => [{ topic: 't', partitions: [{ partition: 0, offset: '0', metadata: null }] }]),
     };
     return { admin: () => admin } as unknown as Kafka;
@@ -95,9 +99,15 @@ describe('the lag cache', () => {
       state.high = 9;
       const whileSilent = await collector.samples();
       expect(whileSilent).toEqual([{ labels: { group: 'g', topic: 't' }, value: 7 }]);
-      await eventually(() => collector.samples(), { until: (samples) => samples.length === 0, what: 'the stale lag dropped' });
+      await eventually(() => collector.samples(), {
+        until: (samples) => samples.length === 0,
+        what: 'the stale lag dropped',
+      });
       state.hang = false;
-      await eventually(() => collector.samples(), { until: (samples) => samples[0]?.value === 9, what: 'a fresh read' });
+      await eventually(() => collector.samples(), {
+        until: (samples) => samples[0]?.value === 9,
+        what: 'a fresh read',
+      });
     } finally {
       await collector.close();
     }

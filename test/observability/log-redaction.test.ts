@@ -23,7 +23,11 @@ describe('log redaction', () => {
       code: '23505',
       detail: 'Key (payment_token)=(tok_secret_4242) already exists.',
     });
-    const failed = new QueryFailedError('INSERT INTO payments.payments VALUES ($1, $2)', ['order-1', 'tok_secret_4242'], driverError);
+    const failed = new QueryFailedError(
+      'INSERT INTO payments.payments VALUES ($1, $2)',
+      ['order-1', 'tok_secret_4242'],
+      driverError,
+    );
     const output = written((logger) => logger.error({ err: failed }, 'query failed'));
     expect(output).toContain('INSERT INTO payments.payments'); // the statement stays: it names no value
     expect(output).toContain('23505');
@@ -32,11 +36,21 @@ describe('log redaction', () => {
 });
 
 describe('card tokens never reach a log line', () => {
-  it.each(['paymentToken', 'payment_token', 'token'])('%s is redacted at the top, in an object and in an object within one (an event payload in an envelope)', (field) => {
-    const output = written((logger) =>
-      logger.warn({ [field]: 'tok_top_4242', request: { [field]: 'tok_nested_4242' }, envelope: { payload: { [field]: 'tok_deep_4242' } } }, 'a message'),
-    );
-    expect(output).not.toMatch(/tok_\w+_4242/);
-    expect(output.match(/\[redacted\]/g)).toHaveLength(3);
-  });
+  it.each(['paymentToken', 'payment_token', 'token'])(
+    '%s is redacted at the top, in an object and in an object within one (an event payload in an envelope)',
+    (field) => {
+      const output = written((logger) =>
+        logger.warn(
+          {
+            [field]: 'tok_top_4242',
+            request: { [field]: 'tok_nested_4242' },
+            envelope: { payload: { [field]: 'tok_deep_4242' } },
+          },
+          'a message',
+        ),
+      );
+      expect(output).not.toMatch(/tok_\w+_4242/);
+      expect(output.match(/\[redacted\]/g)).toHaveLength(3);
+    },
+  );
 });

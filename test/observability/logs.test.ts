@@ -44,11 +44,17 @@ describe('logs of the shop process', () => {
     const queryToken = `query-token-${Date.now()}`;
     await customer.get(`/customers/me/orders?access_token=${queryToken}`);
 
-    const line = await eventually(() => logLines(shop!.output()).find((l) => (l.req as { id?: string } | undefined)?.id === 'logs-test-request'), {
-      until: (found) => found !== undefined,
-      what: 'the request is logged',
+    const line = await eventually(
+      () => logLines(shop!.output()).find((l) => (l.req as { id?: string } | undefined)?.id === 'logs-test-request'),
+      {
+        until: (found) => found !== undefined,
+        what: 'the request is logged',
+      },
+    );
+    expect(line).toMatchObject({
+      trace_id: expect.stringMatching(/^[\da-f]{32}$/),
+      span_id: expect.stringMatching(/^[\da-f]{16}$/),
     });
-    expect(line).toMatchObject({ trace_id: expect.stringMatching(/^[\da-f]{32}$/), span_id: expect.stringMatching(/^[\da-f]{16}$/) });
     // The request's own trace: a client's traceparent is linked, never continued (docs/security.md).
     expect(line!.trace_id).not.toBe(traceId);
     expect(line!.span_id).not.toBe('b7ad6b7169203331');
@@ -56,10 +62,13 @@ describe('logs of the shop process', () => {
     // Work done for an event names its module and the order it is about: the confirmation email.
     const placed = await customer.placeOrder([{ sku: 'FICUS-LYRATA', quantity: 1 }]);
     expect((await customer.finalOrder(placed.body.orderId)).status).toBe('CONFIRMED');
-    const email = await eventually(() => logLines(shop!.output()).find((l) => l.msg === 'email sent' && l.order_id === placed.body.orderId), {
-      until: (found) => found !== undefined,
-      what: 'the email is logged',
-    });
+    const email = await eventually(
+      () => logLines(shop!.output()).find((l) => l.msg === 'email sent' && l.order_id === placed.body.orderId),
+      {
+        until: (found) => found !== undefined,
+        what: 'the email is logged',
+      },
+    );
     expect(email).toMatchObject({ module: 'notifications', trace_id: expect.stringMatching(/^[\da-f]{32}$/) });
 
     const output = shop!.output();

@@ -66,7 +66,9 @@ describe('the gRPC peer probe', () => {
   beforeAll(async () => {
     server = new Server();
     const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+      server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) =>
+        error ? reject(error) : resolve(bound),
+      ),
     );
     proxy = await FaultProxy.start({ host: '127.0.0.1', port });
     probe = new GrpcPeerProbe('peer', `127.0.0.1:${proxy.port}`, 500);
@@ -122,7 +124,11 @@ describe('GET /ready with dependencies besides the databases', () => {
 
   const ready = async () => {
     const answer = await fetch(`${baseUrl}/ready`);
-    return { status: answer.status, type: answer.headers.get('content-type'), body: (await answer.json()) as Record<string, unknown> };
+    return {
+      status: answer.status,
+      type: answer.headers.get('content-type'),
+      body: (await answer.json()) as Record<string, unknown>,
+    };
   };
 
   it('is 200 with every indicator when all are up', async () => {
@@ -141,7 +147,10 @@ describe('GET /ready with dependencies besides the databases', () => {
     peer.status = { up: false, detail: 'UNAVAILABLE' };
     const answer = await ready();
     expect(answer.status).toBe(200);
-    expect(answer.body).toMatchObject({ status: 'ok', error: { 'peer:payments': { status: 'down', gatesReadiness: false } } });
+    expect(answer.body).toMatchObject({
+      status: 'ok',
+      error: { 'peer:payments': { status: 'down', gatesReadiness: false } },
+    });
     // Why is for the log: anyone can read /ready.
     expect(JSON.stringify(answer.body)).not.toContain('UNAVAILABLE');
     peer.status = { up: true, detail: 'up' };
@@ -179,7 +188,9 @@ describe('GET /ready under a burst (monolith)', () => {
     const queries = runtimes.map((runtime) => jest.spyOn(runtime.dataSource, 'query'));
     const migrations = runtimes.map((runtime) => jest.spyOn(runtime.dataSource, 'showMigrations'));
     try {
-      const answers = await Promise.all(Array.from({ length: 100 }, () => fetch(`${shop.operationsUrl}/ready`).then((answer) => answer.status)));
+      const answers = await Promise.all(
+        Array.from({ length: 100 }, () => fetch(`${shop.operationsUrl}/ready`).then((answer) => answer.status)),
+      );
       expect(answers.every((status) => status === 200)).toBe(true);
       // Shared: one probe per second of the burst at most, not one per request (100 before).
       for (const spy of queries) expect(spy.mock.calls.length).toBeLessThanOrEqual(10);

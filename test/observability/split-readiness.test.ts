@@ -30,7 +30,13 @@ describe('readiness of split processes', () => {
   beforeAll(async () => {
     const [host, port] = KAFKA_BROKERS[0].split(':');
     proxy = await FaultProxy.start({ host, port: Number(port) });
-    const [coreGrpc, coreHttp, coreOperations, inventoryGrpc, inventoryHttp] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+    const [coreGrpc, coreHttp, coreOperations, inventoryGrpc, inventoryHttp] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
     grpcPorts = [coreGrpc, inventoryGrpc];
     const topologyPath = join(folder, 'readiness.yaml');
     writeFileSync(
@@ -73,17 +79,25 @@ targets:
   afterAll(async () => {
     await launched?.stop();
     await proxy?.close();
-    for (const target of ['core', 'inventory']) await dropDatabase(testAdminUrl(), `${prefix}_${target}`).catch(() => undefined);
+    for (const target of ['core', 'inventory'])
+      await dropDatabase(testAdminUrl(), `${prefix}_${target}`).catch(() => undefined);
     rmSync(folder, { recursive: true, force: true });
   });
 
   const ready = async (url: string) => {
     const answer = await fetch(`${url}/ready`);
-    return { status: answer.status, body: (await answer.json()) as { error?: Record<string, { status: string }>; details?: Record<string, { status: string; gatesReadiness?: boolean }> } };
+    return {
+      status: answer.status,
+      body: (await answer.json()) as {
+        error?: Record<string, { status: string }>;
+        details?: Record<string, { status: string; gatesReadiness?: boolean }>;
+      },
+    };
   };
 
   it('serves gRPC on loopback only: plain text was asked for by name (FICUS_GRPC_PLAINTEXT=loopback)', () => {
-    for (const port of grpcPorts) expect({ port, listeners: listenersOn(port) }).toEqual({ port, listeners: ['127.0.0.1'] });
+    for (const port of grpcPorts)
+      expect({ port, listeners: listenersOn(port) }).toEqual({ port, listeners: ['127.0.0.1'] });
   });
 
   it('reports the broker and the peers it calls, each as an indicator', async () => {
@@ -100,10 +114,13 @@ targets:
   });
 
   it('shows the metrics that exist only in split mode, with values', async () => {
-    const lag = await eventually(async () => (await scrapeMetrics(urls.inventory)).find('ficus_consumer_lag', { group: `${prefix}.inventory` }), {
-      until: (samples) => samples.length > 0,
-      what: "inventory's consumer lag",
-    });
+    const lag = await eventually(
+      async () => (await scrapeMetrics(urls.inventory)).find('ficus_consumer_lag', { group: `${prefix}.inventory` }),
+      {
+        until: (samples) => samples.length > 0,
+        what: "inventory's consumer lag",
+      },
+    );
     expect(lag.map((s) => s.labels.topic).sort()).toEqual([`${prefix}.ordering.events`, `${prefix}.payments.events`]);
     lag.forEach((s) => expect(s.value).toBeGreaterThanOrEqual(0));
 
@@ -117,7 +134,11 @@ targets:
     proxy.set({ resetNewConnections: true });
     for (const url of [urls.core, urls.inventory]) {
       const down = await eventually(() => ready(url), { until: (r) => r.status === 503, what: `${url} unready` });
-      expect(down.body).toMatchObject({ code: 'not-ready', detail: 'not ready: kafka', error: { kafka: { status: 'down' } } });
+      expect(down.body).toMatchObject({
+        code: 'not-ready',
+        detail: 'not ready: kafka',
+        error: { kafka: { status: 'down' } },
+      });
     }
 
     proxy.heal();

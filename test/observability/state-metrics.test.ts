@@ -78,14 +78,19 @@ describe('state read at scrape time (monolith)', () => {
         CONFIRMED: await value('ficus_orders', { status: 'CONFIRMED' }),
         FAILED: await value('ficus_orders', { status: 'FAILED' }),
       }),
-      { until: (now) => now.PENDING === before.PENDING && now.CONFIRMED === before.CONFIRMED + 1 && now.FAILED === before.FAILED + 1 },
+      {
+        until: (now) =>
+          now.PENDING === before.PENDING && now.CONFIRMED === before.CONFIRMED + 1 && now.FAILED === before.FAILED + 1,
+      },
     );
   });
 
   it("shows each context's database pool: open, idle and waiting connections", async () => {
     const scrape = await scrapeMetrics(shop.operationsUrl);
     for (const context of BOUNDED_CONTEXTS) {
-      const [total, idle, waiting] = ['total', 'idle', 'waiting'].map((state) => scrape.find('ficus_db_pool_connections', { context, state }));
+      const [total, idle, waiting] = ['total', 'idle', 'waiting'].map((state) =>
+        scrape.find('ficus_db_pool_connections', { context, state }),
+      );
       expect([total.length, idle.length, waiting.length]).toEqual([1, 1, 1]);
       expect(total[0].value).toBeGreaterThanOrEqual(1);
       expect(total[0].value).toBeLessThanOrEqual(10); // FICUS_DB_POOL_SIZE of the tests

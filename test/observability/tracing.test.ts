@@ -83,18 +83,27 @@ describe('one trace per order (monolith, in-memory exporter)', () => {
     const callerTrace = '4bf92f3577b34da6a3ce929d0e0e4736';
     const callerSpan = '00f067aa0ba902b7';
     expect((await customer.get('/customers/me/orders')).status).toBe(200);
-    const traced = await customer.request('GET', '/customers/me/orders', { headers: { traceparent: `00-${callerTrace}-${callerSpan}-01` } });
+    const traced = await customer.request('GET', '/customers/me/orders', {
+      headers: { traceparent: `00-${callerTrace}-${callerSpan}-01` },
+    });
     expect(traced.status).toBe(200);
-    const bogus = await customer.request('GET', '/customers/me/orders', { headers: { traceparent: 'not-a-traceparent' } });
+    const bogus = await customer.request('GET', '/customers/me/orders', {
+      headers: { traceparent: 'not-a-traceparent' },
+    });
     expect(bogus.status).toBe(200);
 
-    const spans = await eventually(() => exporter.getFinishedSpans().filter((s) => s.name === 'GET /customers/me/orders'), {
-      until: (found) => found.length === 3,
-    });
+    const spans = await eventually(
+      () => exporter.getFinishedSpans().filter((s) => s.name === 'GET /customers/me/orders'),
+      {
+        until: (found) => found.length === 3,
+      },
+    );
     expect(spans.filter((s) => s.spanContext().traceId === callerTrace)).toEqual([]);
     expect(spans.filter((s) => s.parentSpanContext)).toEqual([]); // all three are roots
     const linked = spans.filter((s) => s.links.length > 0);
-    expect(linked.map((s) => s.links.map((l) => [l.context.traceId, l.context.spanId]))).toEqual([[[callerTrace, callerSpan]]]);
+    expect(linked.map((s) => s.links.map((l) => [l.context.traceId, l.context.spanId]))).toEqual([
+      [[callerTrace, callerSpan]],
+    ]);
   });
 
   it('continues it when FICUS_HTTP_TRACEPARENT=continue says a trusted proxy in front sets it', async () => {
@@ -104,11 +113,16 @@ describe('one trace per order (monolith, in-memory exporter)', () => {
       const customer = await new ShopClient(trusting.baseUrl).signUp();
       exporter.reset();
       const callerTrace = '5bf92f3577b34da6a3ce929d0e0e4737';
-      const traced = await customer.request('GET', '/customers/me/orders', { headers: { traceparent: `00-${callerTrace}-00f067aa0ba902b7-01` } });
-      expect(traced.status).toBe(200);
-      const spans = await eventually(() => exporter.getFinishedSpans().filter((s) => s.name === 'GET /customers/me/orders'), {
-        until: (found) => found.length === 1,
+      const traced = await customer.request('GET', '/customers/me/orders', {
+        headers: { traceparent: `00-${callerTrace}-00f067aa0ba902b7-01` },
       });
+      expect(traced.status).toBe(200);
+      const spans = await eventually(
+        () => exporter.getFinishedSpans().filter((s) => s.name === 'GET /customers/me/orders'),
+        {
+          until: (found) => found.length === 1,
+        },
+      );
       expect(spans[0].spanContext().traceId).toBe(callerTrace);
       expect(spans[0].parentSpanContext?.spanId).toBe('00f067aa0ba902b7');
     } finally {
@@ -148,7 +162,10 @@ describe('no exporter configured (as shipped): trace context without spans', () 
     const first = await customer.placeOrder([{ sku: 'FICUS-LYRATA', quantity: 1 }]);
     const second = await customer.placeOrder([{ sku: 'FICUS-LYRATA', quantity: 1 }]);
     const ids = await Promise.all(
-      [first, second].map(async (order) => (await customer.get<{ traceId: string }>(`/orders/${order.body.orderId}/timeline`)).body.traceId),
+      [first, second].map(
+        async (order) =>
+          (await customer.get<{ traceId: string }>(`/orders/${order.body.orderId}/timeline`)).body.traceId,
+      ),
     );
     expect(ids[0]).toMatch(/^[\da-f]{32}$/);
     expect(ids[1]).toMatch(/^[\da-f]{32}$/);

@@ -72,7 +72,9 @@ describe('ficus-http-edge verifies the pacts of its consumers', () => {
   it('every interaction of every committed HTTP pact passes against the running shop', async () => {
     const pactUrls = committedPactsOf(HTTP_EDGE);
     expect(pactUrls.length).toBeGreaterThan(0);
-    await expect(verifyPacts({ provider: HTTP_EDGE, providerBaseUrl: baseUrl, pactUrls, stateHandlers, requestFilter })).resolves.toBeTruthy();
+    await expect(
+      verifyPacts({ provider: HTTP_EDGE, providerBaseUrl: baseUrl, pactUrls, stateHandlers, requestFilter }),
+    ).resolves.toBeTruthy();
   });
 });
 
@@ -87,7 +89,13 @@ describe('a planted break: the edge stops returning a field shop-web reads', () 
   afterAll(() => new Promise<void>((resolve) => (broken ? broken.close(() => resolve()) : resolve())));
 
   it('GET /orders/:id without "status" fails the verification, naming the field', async () => {
-    const verification = verifyPacts({ provider: HTTP_EDGE, providerBaseUrl: brokenUrl, pactUrls: committedPactsOf(HTTP_EDGE), stateHandlers, requestFilter });
+    const verification = verifyPacts({
+      provider: HTTP_EDGE,
+      providerBaseUrl: brokenUrl,
+      pactUrls: committedPactsOf(HTTP_EDGE),
+      stateHandlers,
+      requestFilter,
+    });
     await expect(verification).rejects.toThrow(/missing the following keys: status/);
   });
 });

@@ -7,7 +7,14 @@ import { InboxConsumer } from '@infra/messaging';
 import { grpcServiceOf } from '@infra/messaging/grpc';
 import type { UnitOfWork } from '@infra/persistence';
 import { declaredContexts } from '@infra/runtime';
-import { CONSUMED_EVENTS, describeEvent, eventBody, eventMetadata, valuesAt, type ConsumedEvent } from './support/consumed-events';
+import {
+  CONSUMED_EVENTS,
+  describeEvent,
+  eventBody,
+  eventMetadata,
+  valuesAt,
+  type ConsumedEvent,
+} from './support/consumed-events';
 import { compareWithCommitted, freshPactDir, participant } from './support/pact-files';
 import { GET_PRODUCTS, getProductsExchange } from './support/contract-methods';
 
@@ -26,7 +33,10 @@ afterAll(() => out.dispose());
 /** A unit of work whose inbox always takes the message: one attempt, no database. */
 function inMemoryUnitOfWork(): UnitOfWork {
   const manager = { query: async () => [{ inserted: 1 }] };
-  return { manager, transaction: async <T>(work: (m: typeof manager) => Promise<T>) => work(manager) } as unknown as UnitOfWork;
+  return {
+    manager,
+    transaction: async <T>(work: (m: typeof manager) => Promise<T>) => work(manager),
+  } as unknown as UnitOfWork;
 }
 
 function envelopeOf(definition: EventDefinition, metadata: Record<string, unknown>, payload: unknown): Envelope {
@@ -36,7 +46,9 @@ function envelopeOf(definition: EventDefinition, metadata: Record<string, unknow
     type: String(metadata.type),
     version: Number(metadata.version),
     occurredAt: new Date().toISOString(),
-    aggregateId: (payload as { orderId?: string; customerId?: string }).orderId ?? String((payload as { customerId?: string }).customerId),
+    aggregateId:
+      (payload as { orderId?: string; customerId?: string }).orderId ??
+      String((payload as { customerId?: string }).customerId),
     correlationId: id,
     payload,
   };
@@ -48,43 +60,61 @@ for (const consumed of CONSUMED_EVENTS) {
   pairs.set(key, [...(pairs.get(key) ?? []), consumed]);
 }
 
-describe.each([...pairs.entries()].map(([key, events]) => ({ consumer: key.split('|')[0], provider: key.split('|')[1], events })))(
-  '$consumer consumes the events of $provider',
-  ({ consumer, provider, events }) => {
-    const pact = new PactV4({ consumer: participant(consumer), provider: participant(provider), dir: out.dir, logLevel: 'error' });
+describe.each(
+  [...pairs.entries()].map(([key, events]) => ({ consumer: key.split('|')[0], provider: key.split('|')[1], events })),
+)('$consumer consumes the events of $provider', ({ consumer, provider, events }) => {
+  const pact = new PactV4({
+    consumer: participant(consumer),
+    provider: participant(provider),
+    dir: out.dir,
+    logLevel: 'error',
+  });
 
-    it.each(events.map((e) => ({ ...e, key: describeEvent(e.definition) })))(
-      '$key passes its InboxConsumer and gives the handler what it reads',
-      async ({ definition, reads }) => {
-        await pact
-          .addAsynchronousInteraction()
-          .comment(`${consumer} parses the whole payload with the contract's schema; its handler reads ${reads.join(', ')}`)
-          .expectsToReceive(describeEvent(definition), (builder) => {
-            builder.withJSONContent(eventBody(definition)).withMetadata(eventMetadata(definition));
-          })
-          .executeTest(async (message) => {
-            const handled: unknown[] = [];
-            const inbox = new InboxConsumer(consumer, definition, { handle: async (payload) => void handled.push(payload) }, inMemoryUnitOfWork());
-            const outcome = await inbox.deliver(envelopeOf(definition, message.metadata as Record<string, unknown>, message.contents.content));
-            expect(outcome).toEqual({ outcome: 'processed' });
-            expect(handled).toHaveLength(1);
-            for (const path of reads) {
-              const values = valuesAt(handled[0], path);
-              expect({ path, values }).toEqual({ path, values: expect.arrayContaining([expect.anything()]) });
-              expect(values).not.toContain(undefined);
-            }
-          });
-      },
-    );
+  it.each(events.map((e) => ({ ...e, key: describeEvent(e.definition) })))(
+    '$key passes its InboxConsumer and gives the handler what it reads',
+    async ({ definition, reads }) => {
+      await pact
+        .addAsynchronousInteraction()
+        .comment(
+          `${consumer} parses the whole payload with the contract's schema; its handler reads ${reads.join(', ')}`,
+        )
+        .expectsToReceive(describeEvent(definition), (builder) => {
+          builder.withJSONContent(eventBody(definition)).withMetadata(eventMetadata(definition));
+        })
+        .executeTest(async (message) => {
+          const handled: unknown[] = [];
+          const inbox = new InboxConsumer(
+            consumer,
+            definition,
+            { handle: async (payload) => void handled.push(payload) },
+            inMemoryUnitOfWork(),
+          );
+          const outcome = await inbox.deliver(
+            envelopeOf(definition, message.metadata as Record<string, unknown>, message.contents.content),
+          );
+          expect(outcome).toEqual({ outcome: 'processed' });
+          expect(handled).toHaveLength(1);
+          for (const path of reads) {
+            const values = valuesAt(handled[0], path);
+            expect({ path, values }).toEqual({ path, values: expect.arrayContaining([expect.anything()]) });
+            expect(values).not.toContain(undefined);
+          }
+        });
+    },
+  );
 
-    it('the committed pact is the one this test writes', () => {
-      expect(compareWithCommitted(out.dir, participant(consumer), participant(provider))).toBe('');
-    });
-  },
-);
+  it('the committed pact is the one this test writes', () => {
+    expect(compareWithCommitted(out.dir, participant(consumer), participant(provider))).toBe('');
+  });
+});
 
 describe('ordering calls catalog (a contract method, as a synchronous message)', () => {
-  const pact = new PactV4({ consumer: participant('ordering'), provider: participant('catalog'), dir: out.dir, logLevel: 'error' });
+  const pact = new PactV4({
+    consumer: participant('ordering'),
+    provider: participant('catalog'),
+    dir: out.dir,
+    logLevel: 'error',
+  });
 
   it('getProducts: the request and the answer survive the gRPC wire codecs and the contract schemas', async () => {
     const { request, response } = getProductsExchange();
@@ -105,10 +135,15 @@ describe('ordering calls catalog (a contract method, as a synchronous message)',
         // What the serving side gets after the request crossed the wire (client encodes, server decodes).
         expect(wire.requestDeserialize(wire.requestSerialize(sent))).toEqual(sent);
         // What the calling side gets back: decoded from the wire, then held to the contract, as GrpcContractTransport does.
-        const answered = method.response.parse(wire.responseDeserialize(wire.responseSerialize(jsonOf(message.Response[0].content))));
+        const answered = method.response.parse(
+          wire.responseDeserialize(wire.responseSerialize(jsonOf(message.Response[0].content))),
+        );
         expect(answered.missingSkus).toEqual([]);
         const prices = new Map(answered.products.map((p) => [p.sku, p.price]));
-        expect(prices.get('FICUS-LYRATA')).toEqual({ amountMinor: expect.any(Number), currency: expect.stringMatching(/^[A-Z]{3}$/) });
+        expect(prices.get('FICUS-LYRATA')).toEqual({
+          amountMinor: expect.any(Number),
+          currency: expect.stringMatching(/^[A-Z]{3}$/),
+        });
       });
   });
 
@@ -120,9 +155,13 @@ describe('ordering calls catalog (a contract method, as a synchronous message)',
 describe('every event a module consumes has a message pact', () => {
   it('matches what each context declares it consumes (FicusModule.forContext consumes)', () => {
     expect(Object.keys(MODULES).sort()).toEqual([...BOUNDED_CONTEXTS].sort()); // every context module loaded
-    const consumed = [...declaredContexts()].flatMap(([context, declaration]) => (declaration.consumes ?? []).map(([event]) => `${context} <- ${describeEvent(event)}`));
+    const consumed = [...declaredContexts()].flatMap(([context, declaration]) =>
+      (declaration.consumes ?? []).map(([event]) => `${context} <- ${describeEvent(event)}`),
+    );
     expect(consumed.length).toBeGreaterThan(0);
-    expect(CONSUMED_EVENTS.map((e) => `${e.consumer} <- ${describeEvent(e.definition)}`).sort()).toEqual(consumed.sort());
+    expect(CONSUMED_EVENTS.map((e) => `${e.consumer} <- ${describeEvent(e.definition)}`).sort()).toEqual(
+      consumed.sort(),
+    );
   });
 });
 

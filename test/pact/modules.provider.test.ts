@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { Client, credentials, type ServiceError } from '@grpc/grpc-js';
 import type { MessageDescriptor } from '@pact-foundation/pact';
 import { CatalogContract } from '@contracts/catalog';
-import { CustomerRegistered, EmailConfirmationRequested, IdentityContract, RegistrationAttempted } from '@contracts/identity';
+import {
+  CustomerRegistered,
+  EmailConfirmationRequested,
+  IdentityContract,
+  RegistrationAttempted,
+} from '@contracts/identity';
 import { StockReleased, StockReservationFailed, StockReserved } from '@contracts/inventory';
 import { ALL_EVENTS } from '@contracts/contexts';
 import { BOUNDED_CONTEXTS, type BoundedContext, type EventDefinition } from '@contracts/kernel';
@@ -45,7 +50,15 @@ let customerId = '';
 beforeAll(async () => {
   shop = await startModule(
     'pact_providers',
-    [CatalogModule, InventoryModule, OrderingModule, PaymentsModule, ShippingModule, IdentityModule, NotificationsModule],
+    [
+      CatalogModule,
+      InventoryModule,
+      OrderingModule,
+      PaymentsModule,
+      ShippingModule,
+      IdentityModule,
+      NotificationsModule,
+    ],
     [],
     { consumerRetry: { maxAttempts: 8, initialDelayMs: 10, maxDelayMs: 100 } },
   );
@@ -54,9 +67,13 @@ beforeAll(async () => {
   grpcClient = new Client(`127.0.0.1:${await grpc.listen()}`, credentials.createInsecure());
 
   const email = `pact-${randomUUID().slice(0, 8)}@example.com`;
-  ({ customerId } = await shop.client(IdentityContract).register(callContext(), { email, password: 'correct horse battery' }));
+  ({ customerId } = await shop
+    .client(IdentityContract)
+    .register(callContext(), { email, password: 'correct horse battery' }));
   // Confirmed (as its link would), then registered again: identity tells the owner (registration-attempted).
-  await asAdmin(shop.database, 'UPDATE identity.customers SET email_confirmed_at = now() WHERE customer_id = $1', [customerId]);
+  await asAdmin(shop.database, 'UPDATE identity.customers SET email_confirmed_at = now() WHERE customer_id = $1', [
+    customerId,
+  ]);
   await shop.client(IdentityContract).register(callContext(), { email, password: 'another password here' });
   // As the edge places an order: the card held by payments, the order paid with its id.
   const place = async (quantity: number, paymentToken: string) => {
@@ -69,7 +86,11 @@ beforeAll(async () => {
   orders.outOfStock = await place(1_000, 'tok_visa');
   // As the released edge still does during the rollout: order-created v1 (ADR 0037).
   orders.placedAsTheReleasedEdgeDoes = (
-    await shop.client(OrderingContract).placeOrder(asCustomer(customerId), { customerId, items: [{ sku: 'FICUS-LYRATA', quantity: 1 }], paymentToken: 'tok_visa' })
+    await shop.client(OrderingContract).placeOrder(asCustomer(customerId), {
+      customerId,
+      items: [{ sku: 'FICUS-LYRATA', quantity: 1 }],
+      paymentToken: 'tok_visa',
+    })
   ).orderId;
 });
 
@@ -129,35 +150,50 @@ function getProductsOverGrpc(descriptor: MessageDescriptor): Promise<unknown> {
   );
 }
 
-const producers = Object.fromEntries(ALL_EVENTS.filter((e) => AGGREGATE_OF[describeEvent(e)]).map((e) => [describeEvent(e), () => fromOutbox(e)]));
+const producers = Object.fromEntries(
+  ALL_EVENTS.filter((e) => AGGREGATE_OF[describeEvent(e)]).map((e) => [describeEvent(e), () => fromOutbox(e)]),
+);
 
 /** Contexts whose contract and events no other context uses: no pact names them as provider. */
 const CONSUMED_BY_NOBODY: readonly BoundedContext[] = ['notifications'];
 
-describe.each(BOUNDED_CONTEXTS.filter((context) => !CONSUMED_BY_NOBODY.includes(context)))('ficus-%s verifies the pacts of its consumers', (provider) => {
-  it('every interaction of every committed pact passes', async () => {
-    const pactUrls = committedPactsOf(participant(provider));
-    expect(pactUrls.length).toBeGreaterThan(0);
-    const report = await verifyPacts({
-      provider: participant(provider),
-      pactUrls,
-      messageProviders: { ...producers, [GET_PRODUCTS]: getProductsOverGrpc },
-      stateHandlers: {
-        'FICUS-LYRATA is in the catalogue': async () => {
-          await shop.client(CatalogContract).getProduct(callContext(), { sku: 'FICUS-LYRATA' });
-          return undefined;
+describe.each(BOUNDED_CONTEXTS.filter((context) => !CONSUMED_BY_NOBODY.includes(context)))(
+  'ficus-%s verifies the pacts of its consumers',
+  (provider) => {
+    it('every interaction of every committed pact passes', async () => {
+      const pactUrls = committedPactsOf(participant(provider));
+      expect(pactUrls.length).toBeGreaterThan(0);
+      const report = await verifyPacts({
+        provider: participant(provider),
+        pactUrls,
+        messageProviders: { ...producers, [GET_PRODUCTS]: getProductsOverGrpc },
+        stateHandlers: {
+          'FICUS-LYRATA is in the catalogue': async () => {
+            await shop.client(CatalogContract).getProduct(callContext(), { sku: 'FICUS-LYRATA' });
+            return undefined;
+          },
         },
-      },
+      });
+      expect(report).toBeTruthy();
     });
-    expect(report).toBeTruthy();
-  });
-});
+  },
+);
 
 it('the events are not dead-lettered anywhere (the saga ran as in production)', async () => {
-  await eventually(() => asAdmin(shop.database, `SELECT 1 FROM ordering.order_events WHERE aggregate_id = $1 AND type = $2`, [orders.outOfStock, OrderFailed.type]), {
-    until: (rows) => rows.length === 1,
-  });
+  await eventually(
+    () =>
+      asAdmin(shop.database, `SELECT 1 FROM ordering.order_events WHERE aggregate_id = $1 AND type = $2`, [
+        orders.outOfStock,
+        OrderFailed.type,
+      ]),
+    {
+      until: (rows) => rows.length === 1,
+    },
+  );
   for (const context of ['inventory', 'ordering', 'payments', 'shipping', 'notifications']) {
-    expect({ context, deadLetters: await asAdmin(shop.database, `SELECT reason FROM ${context}.dead_letters`) }).toEqual({ context, deadLetters: [] });
+    expect({
+      context,
+      deadLetters: await asAdmin(shop.database, `SELECT reason FROM ${context}.dead_letters`),
+    }).toEqual({ context, deadLetters: [] });
   }
 });

@@ -47,49 +47,85 @@ const inventoryPact = [committedPactPath(participant('inventory'), participant('
 const orderCreatedShape = (OrderCreatedV2.schema as z.ZodObject).shape;
 
 describe('a planted break in an event fails the provider verification', () => {
-  it('control: ordering as it is passes inventory\'s pact', async () => {
-    await expect(verifyPacts({ provider: participant('ordering'), pactUrls: inventoryPact, messageProviders: orderingFor(OrderCreatedV2) })).resolves.toBeTruthy();
+  it("control: ordering as it is passes inventory's pact", async () => {
+    await expect(
+      verifyPacts({
+        provider: participant('ordering'),
+        pactUrls: inventoryPact,
+        messageProviders: orderingFor(OrderCreatedV2),
+      }),
+    ).resolves.toBeTruthy();
   });
 
   it('an added field is no break: order-created with a new optional field still passes', async () => {
-    const extended = event(OrderCreatedV2.type, OrderCreatedV2.version, (OrderCreatedV2.schema as z.ZodObject).extend({ giftNote: z.string().optional() }), (p) => String(p.orderId));
+    const extended = event(
+      OrderCreatedV2.type,
+      OrderCreatedV2.version,
+      (OrderCreatedV2.schema as z.ZodObject).extend({ giftNote: z.string().optional() }),
+      (p) => String(p.orderId),
+    );
     const messageProviders = {
       ...orderingFor(OrderCreatedV2),
-      [describeEvent(OrderCreatedV2)]: () => builtEvent(extended, { ...orderCreatedPayload, giftNote: 'Happy birthday' } as never),
+      [describeEvent(OrderCreatedV2)]: () =>
+        builtEvent(extended, { ...orderCreatedPayload, giftNote: 'Happy birthday' } as never),
     };
-    await expect(verifyPacts({ provider: participant('ordering'), pactUrls: inventoryPact, messageProviders })).resolves.toBeTruthy();
+    await expect(
+      verifyPacts({ provider: participant('ordering'), pactUrls: inventoryPact, messageProviders }),
+    ).resolves.toBeTruthy();
   });
 
   it('order-created without "items" fails, naming the field', async () => {
     const { items: _removed, ...rest } = orderCreatedShape;
     const withoutItems = event(OrderCreatedV2.type, OrderCreatedV2.version, z.object(rest), (p) => String(p.orderId));
-    const verification = verifyPacts({ provider: participant('ordering'), pactUrls: inventoryPact, messageProviders: orderingFor(withoutItems) });
+    const verification = verifyPacts({
+      provider: participant('ordering'),
+      pactUrls: inventoryPact,
+      messageProviders: orderingFor(withoutItems),
+    });
     await expect(verification).rejects.toThrow(/missing the following keys: items/);
   });
 
   it('order-created renamed to order-placed fails on the event type', async () => {
     const renamed = event('ordering.order-placed', OrderCreatedV2.version, OrderCreatedV2.schema, (p) => p.orderId);
-    const verification = verifyPacts({ provider: participant('ordering'), pactUrls: inventoryPact, messageProviders: orderingFor(renamed) });
-    await expect(verification).rejects.toThrow(/Expected metadata key 'type' to have value '\\?"ordering\.order-created\\?"' but was '\\?"ordering\.order-placed/);
+    const verification = verifyPacts({
+      provider: participant('ordering'),
+      pactUrls: inventoryPact,
+      messageProviders: orderingFor(renamed),
+    });
+    await expect(verification).rejects.toThrow(
+      /Expected metadata key 'type' to have value '\\?"ordering\.order-created\\?"' but was '\\?"ordering\.order-placed/,
+    );
   });
 });
 
 describe('a planted break in a contract method fails the provider verification', () => {
   const wire = grpcServiceOf(CatalogContract).getProducts;
   const catalogPact = [committedPactPath(participant('ordering'), participant('catalog'))];
-  const answer = { products: [{ sku: 'FICUS-LYRATA', name: 'Fiddle-leaf fig', price: { amountMinor: 3_900, currency: 'EUR' } }], missingSkus: [] };
+  const answer = {
+    products: [{ sku: 'FICUS-LYRATA', name: 'Fiddle-leaf fig', price: { amountMinor: 3_900, currency: 'EUR' } }],
+    missingSkus: [],
+  };
   /** The answer as ordering would decode it off the wire, after `change` on the decoded message. */
   const catalog = (change: (decoded: { products: Array<Record<string, unknown>> }) => void) => ({
     [GET_PRODUCTS]: () => {
-      const decoded = wire.responseDeserialize(wire.responseSerialize(answer)) as { products: Array<Record<string, unknown>> };
+      const decoded = wire.responseDeserialize(wire.responseSerialize(answer)) as {
+        products: Array<Record<string, unknown>>;
+      };
       change(decoded);
       return decoded;
     },
   });
   const stateHandlers = { 'FICUS-LYRATA is in the catalogue': async () => undefined };
 
-  it('control: the answer as the wire carries it passes ordering\'s pact', async () => {
-    await expect(verifyPacts({ provider: participant('catalog'), pactUrls: catalogPact, messageProviders: catalog(() => undefined), stateHandlers })).resolves.toBeTruthy();
+  it("control: the answer as the wire carries it passes ordering's pact", async () => {
+    await expect(
+      verifyPacts({
+        provider: participant('catalog'),
+        pactUrls: catalogPact,
+        messageProviders: catalog(() => undefined),
+        stateHandlers,
+      }),
+    ).resolves.toBeTruthy();
   });
 
   it('getProducts answering products without "price" (its proto field removed) fails, naming the field', async () => {
@@ -114,9 +150,13 @@ describe('a consumer change without its pact updated fails', () => {
     cpSync(committedPactPath(consumer, provider), copy);
     expect(compareWithCommitted(out.dir, consumer, provider, { update: false })).toBe('');
 
-    const pact = JSON.parse(readFileSync(copy, 'utf8')) as { interactions: Array<{ contents: { content: Record<string, unknown> } }> };
+    const pact = JSON.parse(readFileSync(copy, 'utf8')) as {
+      interactions: Array<{ contents: { content: Record<string, unknown> } }>;
+    };
     pact.interactions[0].contents.content.carrier = 'DHL'; // the consumer now asks for a field more
     writeFileSync(copy, JSON.stringify(pact));
-    expect(compareWithCommitted(out.dir, consumer, provider, { update: false })).toMatch(/ficus-shipping-ficus-payments\.json is not what the consumer test expects now[\s\S]*carrier/);
+    expect(compareWithCommitted(out.dir, consumer, provider, { update: false })).toMatch(
+      /ficus-shipping-ficus-payments\.json is not what the consumer test expects now[\s\S]*carrier/,
+    );
   });
 });

@@ -39,11 +39,17 @@ describe('shop-web → the HTTP edge', () => {
           total: integer(8),
         }),
       )
-      .executeTest(recordedByMockServer(async (mock) => {
-        const page = await new ShopWebClient(mock.url).products(2);
-        expect(page.items[0]).toEqual({ sku: 'FICUS-LYRATA', name: 'Fiddle-leaf fig', price: { amountMinor: 3_900, currency: 'EUR' } });
-        expect(page.total).toBe(8);
-      }));
+      .executeTest(
+        recordedByMockServer(async (mock) => {
+          const page = await new ShopWebClient(mock.url).products(2);
+          expect(page.items[0]).toEqual({
+            sku: 'FICUS-LYRATA',
+            name: 'Fiddle-leaf fig',
+            price: { amountMinor: 3_900, currency: 'EUR' },
+          });
+          expect(page.total).toBe(8);
+        }),
+      );
   });
 
   it('signs up', async () => {
@@ -52,12 +58,21 @@ describe('shop-web → the HTTP edge', () => {
       .given(SHOP_STATES.newEmail)
       .uponReceiving('a sign-up')
       .withRequest('POST', '/identity/register', (b) =>
-        b.headers({ 'content-type': 'application/json' }).jsonBody({ email: fromProviderState('${email}', 'ada@example.com'), password: PASSWORD }),
+        b
+          .headers({ 'content-type': 'application/json' })
+          .jsonBody({ email: fromProviderState('${email}', 'ada@example.com'), password: PASSWORD }),
       )
-      .willRespondWith(202, (b) => b.headers(json).jsonBody({ status: 'confirmation-sent', detail: like('check your mailbox') }))
-      .executeTest(recordedByMockServer(async (mock) => {
-        expect(await new ShopWebClient(mock.url).signUp('ada@example.com', PASSWORD)).toEqual({ status: 'confirmation-sent', detail: 'check your mailbox' });
-      }));
+      .willRespondWith(202, (b) =>
+        b.headers(json).jsonBody({ status: 'confirmation-sent', detail: like('check your mailbox') }),
+      )
+      .executeTest(
+        recordedByMockServer(async (mock) => {
+          expect(await new ShopWebClient(mock.url).signUp('ada@example.com', PASSWORD)).toEqual({
+            status: 'confirmation-sent',
+            detail: 'check your mailbox',
+          });
+        }),
+      );
   });
 
   it('signs in and keeps the bearer token', async () => {
@@ -66,12 +81,18 @@ describe('shop-web → the HTTP edge', () => {
       .given(SHOP_STATES.registered)
       .uponReceiving('a sign-in')
       .withRequest('POST', '/identity/login', (b) =>
-        b.headers({ 'content-type': 'application/json' }).jsonBody({ email: fromProviderState('${email}', 'ada@example.com'), password: PASSWORD }),
+        b
+          .headers({ 'content-type': 'application/json' })
+          .jsonBody({ email: fromProviderState('${email}', 'ada@example.com'), password: PASSWORD }),
       )
-      .willRespondWith(200, (b) => b.headers(json).jsonBody({ accessToken: like(TOKEN), tokenType: 'Bearer', expiresIn: integer(900) }))
-      .executeTest(recordedByMockServer(async (mock) => {
-        expect(await new ShopWebClient(mock.url).signIn('ada@example.com', PASSWORD)).toBe(TOKEN);
-      }));
+      .willRespondWith(200, (b) =>
+        b.headers(json).jsonBody({ accessToken: like(TOKEN), tokenType: 'Bearer', expiresIn: integer(900) }),
+      )
+      .executeTest(
+        recordedByMockServer(async (mock) => {
+          expect(await new ShopWebClient(mock.url).signIn('ada@example.com', PASSWORD)).toBe(TOKEN);
+        }),
+      );
   });
 
   it('places an order', async () => {
@@ -85,10 +106,16 @@ describe('shop-web → the HTTP edge', () => {
           .jsonBody({ items: [{ sku: 'FICUS-LYRATA', quantity: 2 }], paymentToken: 'tok_visa' }),
       )
       .willRespondWith(202, (b) => b.headers(json).jsonBody({ orderId: uuid(ORDER_ID), status: status('PENDING') }))
-      .executeTest(recordedByMockServer(async (mock) => {
-        const placed = await new ShopWebClient(mock.url).placeOrder(TOKEN, [{ sku: 'FICUS-LYRATA', quantity: 2 }], 'tok_visa');
-        expect(placed).toEqual({ orderId: ORDER_ID, status: 'PENDING' });
-      }));
+      .executeTest(
+        recordedByMockServer(async (mock) => {
+          const placed = await new ShopWebClient(mock.url).placeOrder(
+            TOKEN,
+            [{ sku: 'FICUS-LYRATA', quantity: 2 }],
+            'tok_visa',
+          );
+          expect(placed).toEqual({ orderId: ORDER_ID, status: 'PENDING' });
+        }),
+      );
   });
 
   it('reads the order', async () => {
@@ -105,15 +132,17 @@ describe('shop-web → the HTTP edge', () => {
           total: money(7_800),
         }),
       )
-      .executeTest(recordedByMockServer(async (mock) => {
-        const order = await new ShopWebClient(mock.url).order(TOKEN, ORDER_ID);
-        expect(order).toEqual({
-          id: ORDER_ID,
-          status: 'CONFIRMED',
-          items: [{ sku: 'FICUS-LYRATA', quantity: 2, unitPrice: { amountMinor: 3_900, currency: 'EUR' } }],
-          total: { amountMinor: 7_800, currency: 'EUR' },
-        });
-      }));
+      .executeTest(
+        recordedByMockServer(async (mock) => {
+          const order = await new ShopWebClient(mock.url).order(TOKEN, ORDER_ID);
+          expect(order).toEqual({
+            id: ORDER_ID,
+            status: 'CONFIRMED',
+            items: [{ sku: 'FICUS-LYRATA', quantity: 2, unitPrice: { amountMinor: 3_900, currency: 'EUR' } }],
+            total: { amountMinor: 7_800, currency: 'EUR' },
+          });
+        }),
+      );
   });
 
   it('follows the order on its timeline', async () => {
@@ -121,19 +150,26 @@ describe('shop-web → the HTTP edge', () => {
       .addInteraction()
       .given(SHOP_STATES.withOrder)
       .uponReceiving('a request for the timeline of an order of the signed-in customer')
-      .withRequest('GET', fromProviderState('/orders/${orderId}/timeline', `/orders/${ORDER_ID}/timeline`), (b) => b.headers(bearer))
+      .withRequest('GET', fromProviderState('/orders/${orderId}/timeline', `/orders/${ORDER_ID}/timeline`), (b) =>
+        b.headers(bearer),
+      )
       .willRespondWith(200, (b) =>
         b.headers(json).jsonBody({
           orderId: uuid(ORDER_ID),
           status: status('CONFIRMED'),
-          steps: eachLike({ step: like('ORDER_CREATED'), at: regex('^\\d{4}-\\d{2}-\\d{2}T[\\d:.]+(Z|[+-]\\d{2}:\\d{2})$', '2026-11-25T12:17:56.321Z') }),
+          steps: eachLike({
+            step: like('ORDER_CREATED'),
+            at: regex('^\\d{4}-\\d{2}-\\d{2}T[\\d:.]+(Z|[+-]\\d{2}:\\d{2})$', '2026-11-25T12:17:56.321Z'),
+          }),
         }),
       )
-      .executeTest(recordedByMockServer(async (mock) => {
-        const timeline = await new ShopWebClient(mock.url).timeline(TOKEN, ORDER_ID);
-        expect(timeline.steps[0].step).toBe('ORDER_CREATED');
-        expect(timeline.orderId).toBe(ORDER_ID);
-      }));
+      .executeTest(
+        recordedByMockServer(async (mock) => {
+          const timeline = await new ShopWebClient(mock.url).timeline(TOKEN, ORDER_ID);
+          expect(timeline.steps[0].step).toBe('ORDER_CREATED');
+          expect(timeline.orderId).toBe(ORDER_ID);
+        }),
+      );
   });
 
   it('the committed pact is the one this test writes', () => {

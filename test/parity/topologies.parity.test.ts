@@ -57,25 +57,37 @@ describe.each(TOPOLOGIES)('the shop on the %s topology', (topology) => {
   }, 60_000);
 
   const steps = async (orderId: string) =>
-    (await customer.get<{ steps: Array<{ step: string }> }>(`/orders/${orderId}/timeline`)).body.steps.map((s) => s.step);
+    (await customer.get<{ steps: Array<{ step: string }> }>(`/orders/${orderId}/timeline`)).body.steps.map(
+      (s) => s.step,
+    );
   const charges = async (orderId: string) =>
     Number(
-      (await shop.query<{ n: string }>('payments', 'SELECT count(*) AS n FROM payments.fake_provider_charges WHERE idempotency_key = $1', [
-        `order:${orderId}`,
-      ]))[0].n,
+      (
+        await shop.query<{ n: string }>(
+          'payments',
+          'SELECT count(*) AS n FROM payments.fake_provider_charges WHERE idempotency_key = $1',
+          [`order:${orderId}`],
+        )
+      )[0].n,
     );
 
   it('happy path: CONFIRMED, and stock, payment, shipment, notification and read model agree', async () => {
     const before = await client.stock('FICUS-ELASTICA');
     const placed = await customer.placeOrder([{ sku: 'FICUS-ELASTICA', quantity: 3 }]);
     const order = await customer.finalOrder(placed.body.orderId, 30_000);
-    const after = await eventually(() => client.stock('FICUS-ELASTICA'), { until: (s) => s.reserved === before.reserved });
-    const details = await customer.get<{ payment: { value: { status: string; amount: { amountMinor: number } } }; shipment: { available: boolean } }>(
-      `/orders/${order.id}/details`,
-    );
-    const history = await eventually(() => customer.get<{ items: Array<{ orderId: string; status: string }> }>('/customers/me/orders'), {
-      until: (h) => h.body.items.some((i) => i.orderId === order.id && i.status === 'CONFIRMED'),
+    const after = await eventually(() => client.stock('FICUS-ELASTICA'), {
+      until: (s) => s.reserved === before.reserved,
     });
+    const details = await customer.get<{
+      payment: { value: { status: string; amount: { amountMinor: number } } };
+      shipment: { available: boolean };
+    }>(`/orders/${order.id}/details`);
+    const history = await eventually(
+      () => customer.get<{ items: Array<{ orderId: string; status: string }> }>('/customers/me/orders'),
+      {
+        until: (h) => h.body.items.some((i) => i.orderId === order.id && i.status === 'CONFIRMED'),
+      },
+    );
     await eventually(() => customer.get<{ items: Array<{ orderId: string }> }>('/notifications'), {
       until: (n) => n.body.items.some((m) => m.orderId === order.id),
     });
@@ -110,7 +122,9 @@ describe.each(TOPOLOGIES)('the shop on the %s topology', (topology) => {
       status: order.status,
       reason: order.failureReason,
       steps: await steps(order.id),
-      stockAfter: await eventually(() => client.stock('FICUS-BENJAMINA'), { until: (s) => s.available === before.available }),
+      stockAfter: await eventually(() => client.stock('FICUS-BENJAMINA'), {
+        until: (s) => s.available === before.available,
+      }),
       shipped: details.body.shipment.available,
     };
     expect(seen.declined).toEqual({
@@ -126,22 +140,42 @@ describe.each(TOPOLOGIES)('the shop on the %s topology', (topology) => {
     const before = await client.stock('FICUS-MICROCARPA');
     const placed = await customer.placeOrder([{ sku: 'FICUS-MICROCARPA', quantity: before.available + 1 }]);
     const order = await customer.finalOrder(placed.body.orderId, 30_000);
-    seen.outOfStock = { status: order.status, reason: order.failureReason, charges: await charges(order.id), stock: await client.stock('FICUS-MICROCARPA') };
-    expect(seen.outOfStock).toEqual({ status: 'FAILED', reason: 'out-of-stock: FICUS-MICROCARPA', charges: 0, stock: before });
+    seen.outOfStock = {
+      status: order.status,
+      reason: order.failureReason,
+      charges: await charges(order.id),
+      stock: await client.stock('FICUS-MICROCARPA'),
+    };
+    expect(seen.outOfStock).toEqual({
+      status: 'FAILED',
+      reason: 'out-of-stock: FICUS-MICROCARPA',
+      charges: 0,
+      stock: before,
+    });
   });
 
   it('50 concurrent orders for a stock of 10: exactly 10 CONFIRMED, stock 0, never negative', async () => {
     expect(await client.stock('LIMITED-POT')).toEqual({ sku: 'LIMITED-POT', available: 10, reserved: 0 });
-    const placed = await Promise.all(Array.from({ length: 50 }, () => customer.placeOrder([{ sku: 'LIMITED-POT', quantity: 1 }])));
+    const placed = await Promise.all(
+      Array.from({ length: 50 }, () => customer.placeOrder([{ sku: 'LIMITED-POT', quantity: 1 }])),
+    );
     const finals = await Promise.all(placed.map((p) => customer.finalOrder(p.body.orderId, 90_000)));
-    const negatives = await shop.query('inventory', 'SELECT sku FROM inventory.stock WHERE available < 0 OR reserved < 0');
+    const negatives = await shop.query(
+      'inventory',
+      'SELECT sku FROM inventory.stock WHERE available < 0 OR reserved < 0',
+    );
     seen.concurrency = {
       confirmed: finals.filter((o) => o.status === 'CONFIRMED').length,
       failed: finals.filter((o) => o.status === 'FAILED').length,
       stock: await eventually(() => client.stock('LIMITED-POT'), { until: (s) => s.reserved === 0 }),
       negatives,
     };
-    expect(seen.concurrency).toEqual({ confirmed: 10, failed: 40, stock: { sku: 'LIMITED-POT', available: 0, reserved: 0 }, negatives: [] });
+    expect(seen.concurrency).toEqual({
+      confirmed: 10,
+      failed: 40,
+      stock: { sku: 'LIMITED-POT', available: 0, reserved: 0 },
+      negatives: [],
+    });
   }, 120_000);
 
   it('the same event delivered three times: one effect', async () => {
@@ -166,14 +200,23 @@ describe.each(TOPOLOGIES)('the shop on the %s topology', (topology) => {
     for (let i = 0; i < 3; i++) await shop.redeliver(envelope);
     // the redeliveries have been processed (or absorbed) once the inbox saw them come back
     await eventually(
-      () => shop.query<{ n: string }>('inventory', 'SELECT count(*) AS n FROM inventory.inbox WHERE message_id = $1', [envelope.id]),
+      () =>
+        shop.query<{ n: string }>('inventory', 'SELECT count(*) AS n FROM inventory.inbox WHERE message_id = $1', [
+          envelope.id,
+        ]),
       { until: (rows) => Number(rows[0].n) === 1 },
     );
     seen.duplicates = {
       stock: await client.stock('SOIL-MIX'),
       charges: await charges(order.id),
       reservations: Number(
-        (await shop.query<{ n: string }>('inventory', 'SELECT count(*) AS n FROM inventory.reservations WHERE order_id = $1', [order.id]))[0].n,
+        (
+          await shop.query<{ n: string }>(
+            'inventory',
+            'SELECT count(*) AS n FROM inventory.reservations WHERE order_id = $1',
+            [order.id],
+          )
+        )[0].n,
       ),
       stockReservedSteps: (await steps(order.id)).filter((s) => s === 'STOCK_RESERVED').length,
     };
@@ -193,7 +236,9 @@ describe.each(TOPOLOGIES)('the shop on the %s topology', (topology) => {
       return spans.filter((s) => !s.parentSpanId || !ids.has(s.parentSpanId)).map((s) => s.name);
     };
     const spans = await eventually(() => exportedSpans().filter((s) => s.traceId === traceId), {
-      until: (found) => found.filter((s) => s.name === 'process ordering.order-confirmed').length === 2 && orphansOf(found).length === 1,
+      until: (found) =>
+        found.filter((s) => s.name === 'process ordering.order-confirmed').length === 2 &&
+        orphansOf(found).length === 1,
       timeoutMs: 30_000,
       what: 'every process exported its spans of the order',
     });
@@ -209,7 +254,12 @@ describe.each(TOPOLOGIES)('the shop on the %s topology', (topology) => {
       const plaintext = new GrpcContractTransport({ address: `${host}:${port}` });
       try {
         const refused = await plaintext
-          .unary(InventoryContract, 'checkStock', { correlationId: 'no-cert', deadline: Date.now() + 2_000 }, { skus: ['SOIL-MIX'] })
+          .unary(
+            InventoryContract,
+            'checkStock',
+            { correlationId: 'no-cert', deadline: Date.now() + 2_000 },
+            { skus: ['SOIL-MIX'] },
+          )
           .catch((error: unknown) => error);
         expect(refused).toMatchObject({ kind: 'unavailable' }); // no handshake, no call
       } finally {
@@ -229,13 +279,23 @@ describe.each(TOPOLOGIES)('the shop on the %s topology', (topology) => {
         credentials: channelCredentialsOf(loadGrpcTls(shop.certificates!, shipped.edgeTarget().name), serving),
       });
       const call = (credential: string | undefined, caller?: { subject: string; roles: string[] }) =>
-        asGateway.unary(OrderingContract, 'getOrder', { correlationId: 'relay', deadline: Date.now() + 5_000, credential, caller }, { orderId: placed.body.orderId });
+        asGateway.unary(
+          OrderingContract,
+          'getOrder',
+          { correlationId: 'relay', deadline: Date.now() + 5_000, credential, caller },
+          { orderId: placed.body.orderId },
+        );
       try {
-        await expect(call(customer.accessToken)).resolves.toMatchObject({ id: placed.body.orderId, customerId: customer.customerId });
+        await expect(call(customer.accessToken)).resolves.toMatchObject({
+          id: placed.body.orderId,
+          customerId: customer.customerId,
+        });
         await expect(call(other.accessToken)).rejects.toMatchObject({ kind: 'not-found', code: 'order-not-found' });
         // A caller claimed without a token never reaches ordering: the other customer's claim to
         // be the owner is not what ordering sees.
-        await expect(call(other.accessToken, { subject: customer.customerId, roles: ['admin'] })).rejects.toMatchObject({ kind: 'not-found' });
+        await expect(call(other.accessToken, { subject: customer.customerId, roles: ['admin'] })).rejects.toMatchObject(
+          { kind: 'not-found' },
+        );
         await expect(call('not.a.token')).rejects.toMatchObject({ kind: 'unauthenticated' });
       } finally {
         asGateway.close();
@@ -257,7 +317,10 @@ describe('every topology', () => {
     expect(outcomes.size).toBe(TOPOLOGIES.length);
     const [first, ...others] = TOPOLOGIES.map((t) => ({ topology: t, outcome: outcomes.get(t) }));
     for (const other of others) {
-      expect({ topology: other.topology, outcome: other.outcome }).toEqual({ topology: other.topology, outcome: first.outcome });
+      expect({ topology: other.topology, outcome: other.outcome }).toEqual({
+        topology: other.topology,
+        outcome: first.outcome,
+      });
     }
   });
 });

@@ -91,10 +91,12 @@ describe('circuit breaker (5 failures open it, 30 s open, 2 successful probes cl
     await slow;
   });
 
-  it('does not count errors the caller says are not the target\'s fault', async () => {
+  it("does not count errors the caller says are not the target's fault", async () => {
     const notFound = () => Promise.reject(new ContractError('not-found', 'x', 'no such thing'));
     for (let i = 0; i < 10; i++) {
-      await breaker.execute(notFound, (e) => !(e instanceof ContractError && e.kind === 'not-found')).catch(() => undefined);
+      await breaker
+        .execute(notFound, (e) => !(e instanceof ContractError && e.kind === 'not-found'))
+        .catch(() => undefined);
     }
     expect(breaker.state).toBe('closed');
   });

@@ -45,10 +45,20 @@ const request = { headers: {}, caller: { subject: 'c-1', roles: ['customer'] } }
 describe('fallbacks at the edge', () => {
   it('a product page still comes when inventory is down, with stock "unknown"', async () => {
     const f = fakes();
-    const controller = new CatalogController(f.catalog, f.inventory, new RequestContexts(), new LastKnownProductNames());
-    expect((await controller.products(request, { withStock: 'true' })).items[0]).toMatchObject({ stock: { available: 7 } });
+    const controller = new CatalogController(
+      f.catalog,
+      f.inventory,
+      new RequestContexts(),
+      new LastKnownProductNames(),
+    );
+    expect((await controller.products(request, { withStock: 'true' })).items[0]).toMatchObject({
+      stock: { available: 7 },
+    });
     f.state.inventoryUp = false;
-    expect((await controller.products(request, { withStock: 'true' })).items[0]).toMatchObject({ sku: 'FIG-A', stock: 'unknown' });
+    expect((await controller.products(request, { withStock: 'true' })).items[0]).toMatchObject({
+      sku: 'FIG-A',
+      stock: 'unknown',
+    });
     expect((await controller.products(request, {})).items[0]).not.toHaveProperty('stock');
   });
 
@@ -65,7 +75,14 @@ describe('fallbacks at the edge', () => {
     expect(degraded.order.items[0].productName).toBe('Fig A');
     expect(degraded.products).toEqual({ available: false, reason: 'circuit-open', fallback: 'last-known-names' });
 
-    const forgetful = new OrdersController(f.ordering, f.payments, f.shipping, f.catalog, new RequestContexts(), new LastKnownProductNames());
+    const forgetful = new OrdersController(
+      f.ordering,
+      f.payments,
+      f.shipping,
+      f.catalog,
+      new RequestContexts(),
+      new LastKnownProductNames(),
+    );
     expect((await forgetful.details(request as never, { id: f.order.id })).order.items[0].productName).toBeNull();
   });
 });

@@ -28,7 +28,10 @@ class ScriptedTarget implements ContractTransport {
 const now = { t: 0 };
 const clock = { now: () => now.t };
 const ctx = (budgetMs = 60_000): CallContext => ({ correlationId: 'c', deadline: now.t + budgetMs });
-const policy = (overrides: Partial<RemoteCallPolicy> = {}): RemoteCallPolicy => ({ ...DEFAULT_REMOTE_POLICY, ...overrides });
+const policy = (overrides: Partial<RemoteCallPolicy> = {}): RemoteCallPolicy => ({
+  ...DEFAULT_REMOTE_POLICY,
+  ...overrides,
+});
 const noSleep = async () => undefined;
 const down = () => Promise.reject(unavailable('upstream-unavailable', 'down'));
 
@@ -37,27 +40,51 @@ describe('calls to a remote target', () => {
 
   it('retry an idempotent method on a retryable error, never more than 1 + retries times', async () => {
     const target = new ScriptedTarget(down);
-    const transport = new ResilientTransport({ target: 't', inner: target, policy: policy({ retries: 2 }), clock, sleep: noSleep });
+    const transport = new ResilientTransport({
+      target: 't',
+      inner: target,
+      policy: policy({ retries: 2 }),
+      clock,
+      sleep: noSleep,
+    });
     await expect(transport.unary(Contract, 'read', ctx(), {})).rejects.toMatchObject({ code: 'upstream-unavailable' });
     expect(target.calls).toBe(3);
   });
 
   it('succeed when a retry does', async () => {
     const target = new ScriptedTarget((call) => (call < 3 ? down() : Promise.resolve({ n: call })));
-    const transport = new ResilientTransport({ target: 't', inner: target, policy: policy({ retries: 2 }), clock, sleep: noSleep });
+    const transport = new ResilientTransport({
+      target: 't',
+      inner: target,
+      policy: policy({ retries: 2 }),
+      clock,
+      sleep: noSleep,
+    });
     await expect(transport.unary(Contract, 'read', ctx(), {})).resolves.toEqual({ n: 3 });
   });
 
   it('never retry a method that is not idempotent', async () => {
     const target = new ScriptedTarget(down);
-    const transport = new ResilientTransport({ target: 't', inner: target, policy: policy({ retries: 5 }), clock, sleep: noSleep });
+    const transport = new ResilientTransport({
+      target: 't',
+      inner: target,
+      policy: policy({ retries: 5 }),
+      clock,
+      sleep: noSleep,
+    });
     await expect(transport.unary(Contract, 'write', ctx(), {})).rejects.toBeInstanceOf(ContractError);
     expect(target.calls).toBe(1);
   });
 
   it('never retry an error that says the request is wrong, nor count it against the target', async () => {
     const target = new ScriptedTarget(() => Promise.reject(new ContractError('not-found', 'nope', 'no such thing')));
-    const transport = new ResilientTransport({ target: 't', inner: target, policy: policy({ retries: 5 }), clock, sleep: noSleep });
+    const transport = new ResilientTransport({
+      target: 't',
+      inner: target,
+      policy: policy({ retries: 5 }),
+      clock,
+      sleep: noSleep,
+    });
     for (let i = 0; i < 10; i++) await transport.unary(Contract, 'read', ctx(), {}).catch(() => undefined);
     expect(target.calls).toBe(10);
     expect(transport.breaker.state).toBe('closed');
@@ -66,28 +93,58 @@ describe('calls to a remote target', () => {
   it('wait with full jitter: a random share of the exponential step', async () => {
     const waits: number[] = [];
     const target = new ScriptedTarget(down);
-    const transport = new ResilientTransport({ target: 't', inner: target, policy: policy({ retries: 3, backoff: { initialMs: 100, maxMs: 250 } }), clock, sleep: async (ms) => void waits.push(ms), random: () => 0.5 });
+    const transport = new ResilientTransport({
+      target: 't',
+      inner: target,
+      policy: policy({ retries: 3, backoff: { initialMs: 100, maxMs: 250 } }),
+      clock,
+      sleep: async (ms) => void waits.push(ms),
+      random: () => 0.5,
+    });
     await transport.unary(Contract, 'read', ctx(), {}).catch(() => undefined);
     expect(waits).toEqual([50, 100, 125]); // 0.5 × min(250, 100·2^attempt)
   });
 
-  it('give up instead of retrying past the caller\'s deadline', async () => {
+  it("give up instead of retrying past the caller's deadline", async () => {
     const target = new ScriptedTarget(down);
-    const transport = new ResilientTransport({ target: 't', inner: target, policy: policy({ retries: 3, backoff: { initialMs: 1_000, maxMs: 1_000 } }), clock, sleep: noSleep, random: () => 1 });
+    const transport = new ResilientTransport({
+      target: 't',
+      inner: target,
+      policy: policy({ retries: 3, backoff: { initialMs: 1_000, maxMs: 1_000 } }),
+      clock,
+      sleep: noSleep,
+      random: () => 1,
+    });
     await expect(transport.unary(Contract, 'read', ctx(500), {})).rejects.toMatchObject({ kind: 'deadline-exceeded' });
     expect(target.calls).toBe(1);
   });
 
   it('stop retrying when the retry budget is spent', async () => {
     const target = new ScriptedTarget(down);
-    const transport = new ResilientTransport({ target: 't', inner: target, policy: policy({ retries: 2, retryBudget: { ratio: 0, minPerWindow: 1, windowMs: 10_000 }, breaker: { ...DEFAULT_REMOTE_POLICY.breaker, failuresToOpen: 100 } }), clock, sleep: noSleep });
+    const transport = new ResilientTransport({
+      target: 't',
+      inner: target,
+      policy: policy({
+        retries: 2,
+        retryBudget: { ratio: 0, minPerWindow: 1, windowMs: 10_000 },
+        breaker: { ...DEFAULT_REMOTE_POLICY.breaker, failuresToOpen: 100 },
+      }),
+      clock,
+      sleep: noSleep,
+    });
     for (let i = 0; i < 3; i++) await transport.unary(Contract, 'read', ctx(), {}).catch(() => undefined);
     expect(target.calls).toBe(3 + 1); // three calls, one retry in all
   });
 
   it('open the breaker after 5 failures and then fail fast without calling', async () => {
     const target = new ScriptedTarget(down);
-    const transport = new ResilientTransport({ target: 't', inner: target, policy: policy({ retries: 0 }), clock, sleep: noSleep });
+    const transport = new ResilientTransport({
+      target: 't',
+      inner: target,
+      policy: policy({ retries: 0 }),
+      clock,
+      sleep: noSleep,
+    });
     for (let i = 0; i < 5; i++) await transport.unary(Contract, 'read', ctx(), {}).catch(() => undefined);
     await expect(transport.unary(Contract, 'read', ctx(), {})).rejects.toMatchObject({
       kind: 'unavailable',
@@ -100,12 +157,21 @@ describe('calls to a remote target', () => {
   it('hold at most 2 running + 2 queued calls; the next fails fast with bulkhead-full', async () => {
     const releases: Array<() => void> = [];
     const target = new ScriptedTarget(() => new Promise((resolve) => releases.push(() => resolve({ n: 1 }))));
-    const transport = new ResilientTransport({ target: 't', inner: target, policy: policy({ bulkhead: { maxConcurrent: 2, maxQueued: 2 } }), clock, sleep: noSleep });
+    const transport = new ResilientTransport({
+      target: 't',
+      inner: target,
+      policy: policy({ bulkhead: { maxConcurrent: 2, maxQueued: 2 } }),
+      clock,
+      sleep: noSleep,
+    });
     const running = Array.from({ length: 4 }, () => transport.unary(Contract, 'read', ctx(), {}));
     await new Promise((resolve) => setImmediate(resolve));
     expect(target.calls).toBe(2);
     expect(transport.queued).toBe(2);
-    await expect(transport.unary(Contract, 'read', ctx(), {})).rejects.toMatchObject({ kind: 'unavailable', code: 'bulkhead-full' });
+    await expect(transport.unary(Contract, 'read', ctx(), {})).rejects.toMatchObject({
+      kind: 'unavailable',
+      code: 'bulkhead-full',
+    });
     while (releases.length) {
       releases.shift()!();
       await new Promise((resolve) => setImmediate(resolve));
@@ -114,9 +180,16 @@ describe('calls to a remote target', () => {
     expect(target.calls).toBe(4);
   });
   it('count a call its caller cancelled neither for nor against the target, so aborting clients keep no circuit closed', async () => {
-    const cancelledByCaller = () => Promise.reject(new ContractError('cancelled', 'cancelled', 'the caller stopped waiting'));
+    const cancelledByCaller = () =>
+      Promise.reject(new ContractError('cancelled', 'cancelled', 'the caller stopped waiting'));
     const target = new ScriptedTarget((call) => (call % 2 === 0 ? cancelledByCaller() : down()));
-    const transport = new ResilientTransport({ target: 't', inner: target, policy: policy({ retries: 0 }), clock, sleep: noSleep });
+    const transport = new ResilientTransport({
+      target: 't',
+      inner: target,
+      policy: policy({ retries: 0 }),
+      clock,
+      sleep: noSleep,
+    });
     for (let i = 0; i < 9; i++) await transport.unary(Contract, 'read', ctx(), {}).catch(() => undefined);
     expect(transport.breaker.state).toBe('open'); // 5 failures, 4 cancellations between them
   });
@@ -124,7 +197,13 @@ describe('calls to a remote target', () => {
   it('send no queued attempt, nor retry, once the caller has left', async () => {
     const releases: Array<() => void> = [];
     const target = new ScriptedTarget(() => new Promise((resolve) => releases.push(() => resolve({ n: 1 }))));
-    const transport = new ResilientTransport({ target: 't', inner: target, policy: policy({ bulkhead: { maxConcurrent: 1, maxQueued: 1 } }), clock, sleep: noSleep });
+    const transport = new ResilientTransport({
+      target: 't',
+      inner: target,
+      policy: policy({ bulkhead: { maxConcurrent: 1, maxQueued: 1 } }),
+      clock,
+      sleep: noSleep,
+    });
     const running = transport.unary(Contract, 'read', ctx(), {});
     const abort = new AbortController();
     const queued = transport.unary(Contract, 'read', { ...ctx(), signal: abort.signal }, {});
@@ -139,8 +218,16 @@ describe('calls to a remote target', () => {
       leaving.abort(); // the caller leaves while the attempt fails
       return down();
     });
-    const retrying = new ResilientTransport({ target: 't2', inner: failing, policy: policy({ retries: 2 }), clock, sleep: noSleep });
-    await expect(retrying.unary(Contract, 'read', { ...ctx(), signal: leaving.signal }, {})).rejects.toMatchObject({ code: 'upstream-unavailable' });
+    const retrying = new ResilientTransport({
+      target: 't2',
+      inner: failing,
+      policy: policy({ retries: 2 }),
+      clock,
+      sleep: noSleep,
+    });
+    await expect(retrying.unary(Contract, 'read', { ...ctx(), signal: leaving.signal }, {})).rejects.toMatchObject({
+      code: 'upstream-unavailable',
+    });
     expect(failing.calls).toBe(1);
   });
 });
@@ -150,13 +237,19 @@ describe('per-method policies from the topology', () => {
 
   it('a method may allow fewer retries than the default', async () => {
     const target = new ScriptedTarget(down);
-    const transport = new ResilientTransport({ target: 't', inner: target, policy: policy({ retries: 3 }), clock, sleep: noSleep, methodPolicyOf: (_c, method) =>
-      method === 'read' ? { retries: 0 } : undefined });
+    const transport = new ResilientTransport({
+      target: 't',
+      inner: target,
+      policy: policy({ retries: 3 }),
+      clock,
+      sleep: noSleep,
+      methodPolicyOf: (_c, method) => (method === 'read' ? { retries: 0 } : undefined),
+    });
     await transport.unary(Contract, 'read', ctx(), {}).catch(() => undefined);
     expect(target.calls).toBe(1);
   });
 
-  it('a method\'s timeout caps each attempt\'s deadline, never extends the caller\'s', async () => {
+  it("a method's timeout caps each attempt's deadline, never extends the caller's", async () => {
     const deadlines: number[] = [];
     const target: ContractTransport = {
       kind: 'spy',
@@ -166,7 +259,14 @@ describe('per-method policies from the topology', () => {
       },
       serverStream: () => (async function* () {})(),
     };
-    const transport = new ResilientTransport({ target: 't', inner: target, policy: policy(), clock, sleep: noSleep, methodPolicyOf: () => ({ timeoutMs: 1_000 }) });
+    const transport = new ResilientTransport({
+      target: 't',
+      inner: target,
+      policy: policy(),
+      clock,
+      sleep: noSleep,
+      methodPolicyOf: () => ({ timeoutMs: 1_000 }),
+    });
     await transport.unary(Contract, 'read', ctx(60_000), {});
     await transport.unary(Contract, 'read', ctx(300), {});
     expect(deadlines).toEqual([now.t + 1_000, now.t + 300]);
@@ -174,7 +274,9 @@ describe('per-method policies from the topology', () => {
 });
 
 /** One scrape of this process; reads a sample of `target` as it is written (a string), if there is one. */
-async function sampleReader(target: string): Promise<(name: string, labels?: Record<string, string>) => string | undefined> {
+async function sampleReader(
+  target: string,
+): Promise<(name: string, labels?: Record<string, string>) => string | undefined> {
   const scrape = parseExposition(await processMetrics.metrics());
   return (name, labels = {}) => {
     const value = scrape.find(name, { target, ...labels })[0]?.value;
@@ -195,7 +297,13 @@ describe('the breaker of a remote target, as Prometheus scrapes it', () => {
   };
 
   it('shows closed, then open with the transition and the calls held off, and is gone once closed', async () => {
-    const transport = new ResilientTransport({ target: 'scraped', inner: new ScriptedTarget(down), policy: policy({ retries: 0 }), clock, sleep: noSleep });
+    const transport = new ResilientTransport({
+      target: 'scraped',
+      inner: new ScriptedTarget(down),
+      policy: policy({ retries: 0 }),
+      clock,
+      sleep: noSleep,
+    });
     expect(await scraped('scraped')).toEqual({ state: '0', opened: undefined, rejected: undefined });
 
     for (let i = 0; i < 5; i++) await transport.unary(Contract, 'read', ctx(), {}).catch(() => undefined);
@@ -223,7 +331,13 @@ describe('the bulkhead of a remote target, as Prometheus scrapes it', () => {
       await gate;
       return { n: 1 };
     });
-    const transport = new ResilientTransport({ target: 'bulkheaded', inner: slow, policy: policy({ retries: 0, bulkhead: { maxConcurrent: 1, maxQueued: 2 } }), clock, sleep: noSleep });
+    const transport = new ResilientTransport({
+      target: 'bulkheaded',
+      inner: slow,
+      policy: policy({ retries: 0, bulkhead: { maxConcurrent: 1, maxQueued: 2 } }),
+      clock,
+      sleep: noSleep,
+    });
     expect(await scraped('bulkheaded')).toEqual({ active: '0', queued: '0' });
 
     const calls = [1, 2, 3].map(() => transport.unary(Contract, 'read', ctx(), {}));

@@ -32,19 +32,29 @@ describe('admins are made by an operator or an admin, never by registering', () 
   });
 
   const signIn = async (email: string) => {
-    const login = await new ShopClient(shop.baseUrl).post<{ accessToken: string }>('/identity/login', { email, password: 'correct horse battery' });
+    const login = await new ShopClient(shop.baseUrl).post<{ accessToken: string }>('/identity/login', {
+      email,
+      password: 'correct horse battery',
+    });
     expect(login.status).toBe(200);
     return new ShopClient(shop.baseUrl, login.body.accessToken);
   };
 
   it('a registrant with an address FICUS_ADMIN_EMAILS lists, in any letter case, is a customer and nothing more', async () => {
     const anonymous = new ShopClient(shop.baseUrl);
-    const registered = await anonymous.post('/identity/register', { email: listed.toUpperCase(), password: 'correct horse battery' });
+    const registered = await anonymous.post('/identity/register', {
+      email: listed.toUpperCase(),
+      password: 'correct horse battery',
+    });
     expect(registered.status).toBe(202);
     await anonymous.confirmEmail(listed);
     const registrant = await signIn(listed);
     expect((await registrant.get('/admin/dead-letters')).status).toBe(403);
-    const rows = await asAdmin<{ roles: string[] }>(shop.database, 'SELECT roles FROM identity.customers WHERE email = $1', [listed]);
+    const rows = await asAdmin<{ roles: string[] }>(
+      shop.database,
+      'SELECT roles FROM identity.customers WHERE email = $1',
+      [listed],
+    );
     expect(rows).toEqual([{ roles: ['customer'] }]);
   });
 
@@ -73,7 +83,9 @@ describe('admins are made by an operator or an admin, never by registering', () 
 
     expect((await cli(['admins', 'grant', second, '--json'])).out).toContain('"changed":true');
     const list = await cli(['admins', 'list', '--json']);
-    expect((JSON.parse(list.out) as Array<{ email: string }>).map((a) => a.email).sort()).toEqual([first, second].sort());
+    expect((JSON.parse(list.out) as Array<{ email: string }>).map((a) => a.email).sort()).toEqual(
+      [first, second].sort(),
+    );
     expect((await cli(['admins', 'revoke', first])).out).toContain(`${first} is no longer an admin`);
     expect((await (await signIn(first)).get('/admin/dead-letters')).status).toBe(403);
 
@@ -85,14 +97,20 @@ describe('admins are made by an operator or an admin, never by registering', () 
   it("identity refuses an admin change to anyone but an admin, whatever the caller's transport let through", async () => {
     const customer = await new ShopClient(shop.baseUrl).signUp();
     const identity = shop.app.get(ContractBus).client(IdentityContract);
-    const as = (caller?: { subject: string; roles: string[] }) => ({ correlationId: 'admins-test', deadline: Date.now() + 5_000, caller });
+    const as = (caller?: { subject: string; roles: string[] }) => ({
+      correlationId: 'admins-test',
+      deadline: Date.now() + 5_000,
+      caller,
+    });
     // No end user at all is unauthenticated (ADR 0038: the method is an admin's); a customer is denied.
     const refusals: Array<[{ subject: string; roles: string[] } | undefined, string]> = [
       [undefined, 'unauthenticated'],
       [{ subject: customer.customerId, roles: ['customer'] }, 'permission-denied'],
     ];
     for (const [caller, kind] of refusals) {
-      await expect(identity.grantAdmin(as(caller), { email: `x-${randomUUID()}@example.com` })).rejects.toMatchObject({ kind });
+      await expect(identity.grantAdmin(as(caller), { email: `x-${randomUUID()}@example.com` })).rejects.toMatchObject({
+        kind,
+      });
       await expect(identity.listAdmins(as(caller), {})).rejects.toMatchObject({ kind });
     }
   });

@@ -50,7 +50,11 @@ describe('card tokens at rest and in events (monolith, over HTTP)', () => {
   afterAll(() => shop?.close());
 
   const items = [{ sku: 'SOIL-MIX', quantity: 1 }];
-  const asCustomer = (subject: string) => ({ correlationId: randomUUID(), deadline: Date.now() + 10_000, caller: { subject, roles: ['customer'] } });
+  const asCustomer = (subject: string) => ({
+    correlationId: randomUUID(),
+    deadline: Date.now() + 10_000,
+    caller: { subject, roles: ['customer'] },
+  });
   const contracts = () => shop.app.get(ContractBus);
 
   /** Every row of every table of every context whose text holds `needle`, as `schema.table`. */
@@ -60,10 +64,16 @@ describe('card tokens at rest and in events (monolith, over HTTP)', () => {
       `SELECT table_schema AS schema, table_name AS name FROM information_schema.tables
         WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')`,
     );
-    expect(tables.map((t) => `${t.schema}.${t.name}`)).toEqual(expect.arrayContaining(['ordering.order_events', 'payments.outbox', 'payments.payment_methods']));
+    expect(tables.map((t) => `${t.schema}.${t.name}`)).toEqual(
+      expect.arrayContaining(['ordering.order_events', 'payments.outbox', 'payments.payment_methods']),
+    );
     const holding: string[] = [];
     for (const { schema, name } of tables) {
-      const [row] = await asAdmin<{ n: string }>(shop.database, `SELECT count(*) AS n FROM "${schema}"."${name}" t WHERE to_jsonb(t)::text LIKE $1`, [`%${needle}%`]);
+      const [row] = await asAdmin<{ n: string }>(
+        shop.database,
+        `SELECT count(*) AS n FROM "${schema}"."${name}" t WHERE to_jsonb(t)::text LIKE $1`,
+        [`%${needle}%`],
+      );
       if (Number(row.n) > 0) holding.push(`${schema}.${name}`);
     }
     return holding;
@@ -91,7 +101,11 @@ describe('card tokens at rest and in events (monolith, over HTTP)', () => {
     const envelope = await eventually(() => delivered.v2.find((e) => e.aggregateId === orderId), { until: Boolean });
     const record = kafkaMessageOf(envelope!);
     expect(JSON.stringify({ key: record.key, value: record.value, headers: record.headers })).not.toContain('tok_visa');
-    expect(JSON.parse(String(record.value))).toMatchObject({ type: 'ordering.order-created', version: 2, payload: { paymentMethodId: created.payload.paymentMethodId } });
+    expect(JSON.parse(String(record.value))).toMatchObject({
+      type: 'ordering.order-created',
+      version: 2,
+      payload: { paymentMethodId: created.payload.paymentMethodId },
+    });
     expect(delivered.v1).toEqual([]);
 
     // Outboxes, inboxes, dead letters, read models, the vault, the provider's books: nowhere.
@@ -100,26 +114,43 @@ describe('card tokens at rest and in events (monolith, over HTTP)', () => {
 
   it('a declined test token fails its order, nothing shipped, and leaves the token nowhere either', async () => {
     const placed = await customer.placeOrder(items, 'tok_decline');
-    expect(await customer.finalOrder(placed.body.orderId)).toMatchObject({ status: 'FAILED', failureReason: 'payment-failed' });
+    expect(await customer.finalOrder(placed.body.orderId)).toMatchObject({
+      status: 'FAILED',
+      failureReason: 'payment-failed',
+    });
     const payment = await customer.get(`/orders/${placed.body.orderId}/payment`);
     expect(payment.body).toMatchObject({ status: 'FAILED', failureReason: 'card-declined' });
     expect(await tablesHolding('tok_decline')).toEqual([]);
   });
 
   it("the vault keeps a held token sealed, opened only with the key-encryption key, and erases it once the order's payment settled", async () => {
-    const held = await contracts().client(PaymentsContract).holdPaymentMethod(asCustomer(customer.customerId), { token: 'tok_mastercard' });
+    const held = await contracts()
+      .client(PaymentsContract)
+      .holdPaymentMethod(asCustomer(customer.customerId), { token: 'tok_mastercard' });
     const vaultRow = async () =>
-      (await asAdmin<{ sealed_token: string | null; order_id: string | null }>(shop.database, 'SELECT sealed_token, order_id FROM payments.payment_methods WHERE id = $1', [held.paymentMethodId]))[0];
+      (
+        await asAdmin<{ sealed_token: string | null; order_id: string | null }>(
+          shop.database,
+          'SELECT sealed_token, order_id FROM payments.payment_methods WHERE id = $1',
+          [held.paymentMethodId],
+        )
+      )[0];
     const { sealed_token: sealed } = await vaultRow();
     expect(sealed).toMatch(/^kek1:/);
     expect(sealed).not.toContain('tok_mastercard');
     expect(await tablesHolding('tok_mastercard')).toEqual([]);
     // This is the token, sealed under the shop's key and bound to its row.
-    expect(KeyEncryption.fromEnv(process.env).open(sealed!, `payments.payment_methods:${held.paymentMethodId}`)).toBe('tok_mastercard');
+    expect(KeyEncryption.fromEnv(process.env).open(sealed!, `payments.payment_methods:${held.paymentMethodId}`)).toBe(
+      'tok_mastercard',
+    );
 
     const { orderId } = await contracts()
       .client(OrderingContract)
-      .placeOrderWithPaymentMethod(asCustomer(customer.customerId), { customerId: customer.customerId, items, paymentMethodId: held.paymentMethodId });
+      .placeOrderWithPaymentMethod(asCustomer(customer.customerId), {
+        customerId: customer.customerId,
+        items,
+        paymentMethodId: held.paymentMethodId,
+      });
     expect(await customer.finalOrder(orderId)).toMatchObject({ status: 'CONFIRMED' });
     expect(await vaultRow()).toEqual({ sealed_token: null, order_id: orderId });
   });
@@ -127,7 +158,9 @@ describe('card tokens at rest and in events (monolith, over HTTP)', () => {
   it("another customer's payment method pays for nothing: the order fails, nothing is charged, and its owner still pays with it", async () => {
     const owner = customer;
     const other = await new ShopClient(shop.baseUrl).signUp();
-    const held = await contracts().client(PaymentsContract).holdPaymentMethod(asCustomer(owner.customerId), { token: 'tok_visa' });
+    const held = await contracts()
+      .client(PaymentsContract)
+      .holdPaymentMethod(asCustomer(owner.customerId), { token: 'tok_visa' });
 
     // The public API takes a card token only: an id in the body is refused.
     const byId = await other.post('/orders', { items, paymentMethodId: held.paymentMethodId });
@@ -135,15 +168,28 @@ describe('card tokens at rest and in events (monolith, over HTTP)', () => {
     // Past the edge, through ordering's contract as the other customer.
     const { orderId } = await contracts()
       .client(OrderingContract)
-      .placeOrderWithPaymentMethod(asCustomer(other.customerId), { customerId: other.customerId, items, paymentMethodId: held.paymentMethodId });
+      .placeOrderWithPaymentMethod(asCustomer(other.customerId), {
+        customerId: other.customerId,
+        items,
+        paymentMethodId: held.paymentMethodId,
+      });
     expect(await other.finalOrder(orderId)).toMatchObject({ status: 'FAILED', failureReason: 'payment-failed' });
-    expect((await other.get(`/orders/${orderId}/payment`)).body).toMatchObject({ status: 'FAILED', failureReason: 'invalid-payment-method' });
-    const [charges] = await asAdmin<{ n: string }>(shop.database, 'SELECT count(*) AS n FROM payments.fake_provider_charges WHERE idempotency_key = $1', [`order:${orderId}`]);
+    expect((await other.get(`/orders/${orderId}/payment`)).body).toMatchObject({
+      status: 'FAILED',
+      failureReason: 'invalid-payment-method',
+    });
+    const [charges] = await asAdmin<{ n: string }>(
+      shop.database,
+      'SELECT count(*) AS n FROM payments.fake_provider_charges WHERE idempotency_key = $1',
+      [`order:${orderId}`],
+    );
     expect(Number(charges.n)).toBe(0);
 
-    const mine = await contracts()
-      .client(OrderingContract)
-      .placeOrderWithPaymentMethod(asCustomer(owner.customerId), { customerId: owner.customerId, items, paymentMethodId: held.paymentMethodId });
+    const mine = await contracts().client(OrderingContract).placeOrderWithPaymentMethod(asCustomer(owner.customerId), {
+      customerId: owner.customerId,
+      items,
+      paymentMethodId: held.paymentMethodId,
+    });
     expect(await owner.finalOrder(mine.orderId)).toMatchObject({ status: 'CONFIRMED' });
   });
 
@@ -156,7 +202,11 @@ describe('card tokens at rest and in events (monolith, over HTTP)', () => {
     expect(replay.body).toMatchObject({ orderId: first.body.orderId, replayed: true, status: 'CONFIRMED' });
     const otherCard = await customer.placeOrder(items, 'tok_mastercard', { 'Idempotency-Key': key });
     expect(otherCard).toMatchObject({ status: 422, body: { code: 'idempotency-key-reused' } });
-    const [charges] = await asAdmin<{ n: string }>(shop.database, 'SELECT count(*) AS n FROM payments.fake_provider_charges WHERE idempotency_key = $1', [`order:${first.body.orderId}`]);
+    const [charges] = await asAdmin<{ n: string }>(
+      shop.database,
+      'SELECT count(*) AS n FROM payments.fake_provider_charges WHERE idempotency_key = $1',
+      [`order:${first.body.orderId}`],
+    );
     expect(Number(charges.n)).toBe(1);
   });
 
@@ -184,12 +234,22 @@ describe('card tokens that earlier releases stored in plain text', () => {
   /** A release of a context starting: it runs the migrations it ships that are still pending. */
   async function start(context: string, migrations: MigrationClass[]): Promise<void> {
     if (!urls.has(context)) urls.set(context, provisionContext(fresh.config, context));
-    const dataSource = await openModuleDataSource({ context, url: await urls.get(context)!, entities: [], migrations, poolSize: 2 });
+    const dataSource = await openModuleDataSource({
+      context,
+      url: await urls.get(context)!,
+      entities: [],
+      migrations,
+      poolSize: 2,
+    });
     await dataSource.destroy();
   }
 
   it("are scrubbed from ordering's published order-created v1 events; one not yet published keeps its token for payments", async () => {
-    const before = [CreateOrderEventStore1764000000300, IndexPendingOrders1764000000301, ExpireIdempotencyKeys1764000000302];
+    const before = [
+      CreateOrderEventStore1764000000300,
+      IndexPendingOrders1764000000301,
+      ExpireIdempotencyKeys1764000000302,
+    ];
     await start('ordering', before);
     // More events than one batch of the migration, as the previous release stored them.
     await asAdmin(
@@ -209,12 +269,24 @@ describe('card tokens that earlier releases stored in plain text', () => {
       "SELECT aggregate_id, published_at IS NOT NULL AS published FROM ordering.order_events WHERE payload ? 'paymentToken'",
     );
     expect(holding).toEqual([{ aggregate_id: 'order-2500', published: false }]);
-    const [scrubbed] = await asAdmin<{ payload: unknown }>(fresh.config, "SELECT payload FROM ordering.order_events WHERE aggregate_id = 'order-2'");
-    expect(scrubbed.payload).toEqual({ orderId: 'order-2', customerId: 'c', items: [], total: { amountMinor: 1, currency: 'EUR' } });
+    const [scrubbed] = await asAdmin<{ payload: unknown }>(
+      fresh.config,
+      "SELECT payload FROM ordering.order_events WHERE aggregate_id = 'order-2'",
+    );
+    expect(scrubbed.payload).toEqual({
+      orderId: 'order-2',
+      customerId: 'c',
+      items: [],
+      total: { amountMinor: 1, currency: 'EUR' },
+    });
   });
 
   it('are erased from payments that no charge needs any more; a pending one keeps its token until it is charged', async () => {
-    const before = [CreatePayments1764000000400, LearnPaymentFactsInAnyOrder1764000000401, RefundPaymentsOfFailedOrders1764000000402];
+    const before = [
+      CreatePayments1764000000400,
+      LearnPaymentFactsInAnyOrder1764000000401,
+      RefundPaymentsOfFailedOrders1764000000402,
+    ];
     await start('payments', before);
     await asAdmin(
       fresh.config,

@@ -23,8 +23,13 @@ import { eventually } from '../support/eventually';
 
 /** A contract whose one method answers only when the test releases it, by id. */
 const HoldContract = defineContract('hold', 'hold.v1.HoldService', {
-  hold: unary(z.object({ id: z.string().min(1) }), z.object({ id: z.string() }), { idempotent: false, access: { anyone: true } }),
-  count: serverStream(z.object({ from: z.number().int() }), z.object({ n: z.number().int() }), { access: { anyone: true } }),
+  hold: unary(z.object({ id: z.string().min(1) }), z.object({ id: z.string() }), {
+    idempotent: false,
+    access: { anyone: true },
+  }),
+  count: serverStream(z.object({ from: z.number().int() }), z.object({ n: z.number().int() }), {
+    access: { anyone: true },
+  }),
 });
 
 /** Work under way, by id: the context it was given, and how to end it. */
@@ -82,12 +87,19 @@ class WorkController {
   }
 }
 
-@Module({ imports: [FicusModule.forRoot({}), HealthModule], controllers: [WorkController], providers: [RequestContexts] })
+@Module({
+  imports: [FicusModule.forRoot({}), HealthModule],
+  controllers: [WorkController],
+  providers: [RequestContexts],
+})
 class EdgeUnderTest {}
 
 /** A real edge (the shop's own setup) on a real socket, admitting `maxConcurrent` requests and queueing none. */
 async function startEdge(maxConcurrent: number) {
-  const app = await NestFactory.create<NestExpressApplication>(EdgeUnderTest, httpEdgeAdapter(), { logger: false, bodyParser: false });
+  const app = await NestFactory.create<NestExpressApplication>(EdgeUnderTest, httpEdgeAdapter(), {
+    logger: false,
+    bodyParser: false,
+  });
   setUpHttpEdge(app, { limits: { maxConcurrent, maxQueued: 0, abortedHoldMs: 60_000 }, legacy: null });
   app.get(ContractBus).serve(HoldContract, holdImplementation);
   await app.listen(0, '127.0.0.1');
@@ -120,13 +132,21 @@ describe('a client that aborts its request at the edge', () => {
       clients.forEach((client) => client.destroy());
 
       // The abort reached the work as its call context's signal, and the handler stopped waiting.
-      await eventually(() => expect(['a', 'b'].map((id) => held.get(id)?.ctx.signal?.aborted)).toEqual([true, true]), { timeoutMs: 5_000, what: 'signals aborted' });
-      await eventually(() => expect(Object.fromEntries(callOutcomes)).toEqual({ a: 'cancelled', b: 'cancelled' }), { timeoutMs: 5_000 });
+      await eventually(() => expect(['a', 'b'].map((id) => held.get(id)?.ctx.signal?.aborted)).toEqual([true, true]), {
+        timeoutMs: 5_000,
+        what: 'signals aborted',
+      });
+      await eventually(() => expect(Object.fromEntries(callOutcomes)).toEqual({ a: 'cancelled', b: 'cancelled' }), {
+        timeoutMs: 5_000,
+      });
       // Both handlers have answered into closed sockets, but the work they started goes on: full.
       expect(await quickStatus(edge.base)).toBe(503);
 
       held.get('a')!.release();
-      await eventually(async () => expect(await quickStatus(edge.base)).toBe(200), { timeoutMs: 5_000, what: 'a slot back once the work ended' });
+      await eventually(async () => expect(await quickStatus(edge.base)).toBe(200), {
+        timeoutMs: 5_000,
+        what: 'a slot back once the work ended',
+      });
     } finally {
       await edge.close();
     }
@@ -138,7 +158,10 @@ describe('a client that aborts its request at the edge', () => {
       const client = abandonedGet(`${edge.base}/work/handler/c`);
       await eventually(() => expect(held.has('c')).toBe(true));
       client.destroy();
-      await eventually(() => expect(held.get('c')!.ctx.signal?.aborted).toBe(true), { timeoutMs: 5_000, what: 'signal aborted' });
+      await eventually(() => expect(held.get('c')!.ctx.signal?.aborted).toBe(true), {
+        timeoutMs: 5_000,
+        what: 'signal aborted',
+      });
       expect(await quickStatus(edge.base)).toBe(503);
 
       held.get('c')!.release();
@@ -150,22 +173,30 @@ describe('a client that aborts its request at the edge', () => {
 });
 
 describe('a contract call whose caller has stopped waiting', () => {
-  const signalled = (signal: AbortSignal): CallContext => ({ correlationId: 'abort-test', deadline: Date.now() + 30_000, signal });
+  const signalled = (signal: AbortSignal): CallContext => ({
+    correlationId: 'abort-test',
+    deadline: Date.now() + 30_000,
+    signal,
+  });
 
   it('in-process: is refused as cancelled without entering the implementation when its signal has already aborted', async () => {
     const bus = new ContractBus();
     bus.serve(HoldContract, holdImplementation);
     const entered = holdEntered;
     const aborted = AbortSignal.abort();
-    await expect(bus.client(HoldContract).hold(signalled(aborted), { id: 'never' })).rejects.toMatchObject({ kind: 'cancelled' });
-    await expect(bus.client(HoldContract).hold(childContext(signalled(aborted)), { id: 'never' })).rejects.toMatchObject({ kind: 'cancelled' });
+    await expect(bus.client(HoldContract).hold(signalled(aborted), { id: 'never' })).rejects.toMatchObject({
+      kind: 'cancelled',
+    });
+    await expect(
+      bus.client(HoldContract).hold(childContext(signalled(aborted)), { id: 'never' }),
+    ).rejects.toMatchObject({ kind: 'cancelled' });
     const stream = bus.client(HoldContract).count(signalled(aborted), { from: 1 })[Symbol.asyncIterator]();
     await expect(stream.next()).rejects.toMatchObject({ kind: 'cancelled' });
     expect(holdEntered).toBe(entered);
     expect(held.has('never')).toBe(false);
   });
 
-  it('keeps its signal through copies and child contexts; a child\'s own signal is added to its parent\'s', () => {
+  it("keeps its signal through copies and child contexts; a child's own signal is added to its parent's", () => {
     const parent = new AbortController();
     const ctx = signalled(parent.signal);
     expect({ ...ctx }.signal).toBe(parent.signal);
@@ -256,33 +287,47 @@ describe('a contract call whose caller has stopped waiting', () => {
       expect(served.get('FICUS-ABORTED')!.ctx.signal?.aborted).toBe(false);
       abort.abort();
       await expect(call).rejects.toMatchObject({ kind: 'cancelled' });
-      await eventually(() => expect(served.get('FICUS-ABORTED')!.ctx.signal?.aborted).toBe(true), { timeoutMs: 5_000, what: 'the server-side signal aborted' });
+      await eventually(() => expect(served.get('FICUS-ABORTED')!.ctx.signal?.aborted).toBe(true), {
+        timeoutMs: 5_000,
+        what: 'the server-side signal aborted',
+      });
     });
 
     it('sends nothing when its signal has already aborted', async () => {
-      await expect(caller.client(InventoryContract).checkStock(signalled(AbortSignal.abort()), { skus: ['FICUS-NEVER-SENT'] })).rejects.toMatchObject({ kind: 'cancelled' });
+      await expect(
+        caller.client(InventoryContract).checkStock(signalled(AbortSignal.abort()), { skus: ['FICUS-NEVER-SENT'] }),
+      ).rejects.toMatchObject({ kind: 'cancelled' });
       // A call sent after it, on the same connection, arrives; the aborted one never did.
-      const later = caller.client(InventoryContract).checkStock(signalled(new AbortController().signal), { skus: ['FICUS-LATER'] });
+      const later = caller
+        .client(InventoryContract)
+        .checkStock(signalled(new AbortController().signal), { skus: ['FICUS-LATER'] });
       await eventually(() => expect(served.has('FICUS-LATER')).toBe(true));
       served.get('FICUS-LATER')!.release();
       await later;
       expect(served.has('FICUS-NEVER-SENT')).toBe(false);
     });
 
-    it('stops a server stream\'s implementation when its caller aborts', async () => {
+    it("stops a server stream's implementation when its caller aborts", async () => {
       const abort = new AbortController();
       const reading = (async () => {
-        for await (const update of caller.client(InventoryContract).watchStock(signalled(abort.signal), { skus: ['FICUS-LYRATA'] })) {
+        for await (const update of caller
+          .client(InventoryContract)
+          .watchStock(signalled(abort.signal), { skus: ['FICUS-LYRATA'] })) {
           expect(update.sku).toBe('FICUS-LYRATA');
           abort.abort();
         }
       })();
       await expect(reading).rejects.toMatchObject({ kind: 'cancelled' });
-      await eventually(() => expect(watchStopped).toBe(true), { timeoutMs: 5_000, what: 'the watch on the server stopped' });
+      await eventually(() => expect(watchStopped).toBe(true), {
+        timeoutMs: 5_000,
+        what: 'the watch on the server stopped',
+      });
     });
 
     it('a call the caller did not abort is answered, and its signal never aborts after the answer', async () => {
-      const call = caller.client(InventoryContract).checkStock(signalled(new AbortController().signal), { skus: ['FICUS-ANSWERED'] });
+      const call = caller
+        .client(InventoryContract)
+        .checkStock(signalled(new AbortController().signal), { skus: ['FICUS-ANSWERED'] });
       await eventually(() => expect(served.has('FICUS-ANSWERED')).toBe(true));
       served.get('FICUS-ANSWERED')!.release();
       await expect(call).resolves.toEqual({ levels: [] });
@@ -291,9 +336,11 @@ describe('a contract call whose caller has stopped waiting', () => {
       expect(served.get('FICUS-ANSWERED')!.ctx.signal?.aborted).toBe(false);
     });
 
-    it('never writes the signal into the call\'s metadata', () => {
+    it("never writes the signal into the call's metadata", () => {
       const plain: CallContext = { correlationId: 'c', deadline: Date.now() + 1_000, requestId: 'r' };
-      expect(metadataOf({ ...plain, signal: new AbortController().signal }).toJSON()).toEqual(metadataOf(plain).toJSON());
+      expect(metadataOf({ ...plain, signal: new AbortController().signal }).toJSON()).toEqual(
+        metadataOf(plain).toJSON(),
+      );
     });
   });
 });
@@ -316,18 +363,38 @@ describe('a shadowed read (extraction) whose caller leaves', () => {
       watchStock: async function* () {},
     };
     transport.serve(InventoryContract, inventory);
-    return { transport, release: () => waiting.splice(0).forEach((release) => release()), asked: () => asked, waiting: () => waiting.length };
+    return {
+      transport,
+      release: () => waiting.splice(0).forEach((release) => release()),
+      asked: () => asked,
+      waiting: () => waiting.length,
+    };
   }
   const comparisons: Array<{ inProcess: Settled; extracted: Settled }> = [];
-  const recorder = { compare: (_c: string, _m: string, _r: unknown, inProcess: Settled, extracted: Settled) => (comparisons.push({ inProcess, extracted }), Promise.resolve()) } as unknown as ShadowRecorder;
+  const recorder = {
+    compare: (_c: string, _m: string, _r: unknown, inProcess: Settled, extracted: Settled) => (
+      comparisons.push({ inProcess, extracted }),
+      Promise.resolve()
+    ),
+  } as unknown as ShadowRecorder;
   beforeEach(() => comparisons.splice(0));
 
   it('compares nothing when the caller left during the in-process half, and asks the copy nothing', async () => {
     const inProcess = copy();
     const extracted = copy();
-    const shadowing = new ShadowingContractTransport(inProcess.transport, extracted.transport, { context: 'inventory', enabled: () => true, recorder, maxInFlight: 1 });
+    const shadowing = new ShadowingContractTransport(inProcess.transport, extracted.transport, {
+      context: 'inventory',
+      enabled: () => true,
+      recorder,
+      maxInFlight: 1,
+    });
     const abort = new AbortController();
-    const call = shadowing.unary(InventoryContract, 'checkStock', { correlationId: 's', deadline: Date.now() + 30_000, signal: abort.signal }, { skus: ['FIG'] });
+    const call = shadowing.unary(
+      InventoryContract,
+      'checkStock',
+      { correlationId: 's', deadline: Date.now() + 30_000, signal: abort.signal },
+      { skus: ['FIG'] },
+    );
     await eventually(() => expect(inProcess.waiting()).toBe(1));
     abort.abort();
     await expect(call).rejects.toMatchObject({ kind: 'cancelled' });
@@ -336,7 +403,12 @@ describe('a shadowed read (extraction) whose caller leaves', () => {
     expect(comparisons).toEqual([]);
 
     // Its shadowing slot is free again: the next read is shadowed.
-    const next = shadowing.unary(InventoryContract, 'checkStock', { correlationId: 's', deadline: Date.now() + 30_000 }, { skus: ['FIG'] });
+    const next = shadowing.unary(
+      InventoryContract,
+      'checkStock',
+      { correlationId: 's', deadline: Date.now() + 30_000 },
+      { skus: ['FIG'] },
+    );
     await eventually(() => expect(inProcess.waiting()).toBe(1));
     inProcess.release();
     await next;
@@ -345,12 +417,21 @@ describe('a shadowed read (extraction) whose caller leaves', () => {
     await eventually(() => expect(comparisons).toHaveLength(1));
   });
 
-  it('lets the extracted half finish when the caller leaves after its answer, so its leaving never counts as the copy\'s error', async () => {
+  it("lets the extracted half finish when the caller leaves after its answer, so its leaving never counts as the copy's error", async () => {
     const inProcess = copy();
     const extracted = copy();
-    const shadowing = new ShadowingContractTransport(inProcess.transport, extracted.transport, { context: 'inventory', enabled: () => true, recorder });
+    const shadowing = new ShadowingContractTransport(inProcess.transport, extracted.transport, {
+      context: 'inventory',
+      enabled: () => true,
+      recorder,
+    });
     const abort = new AbortController();
-    const call = shadowing.unary(InventoryContract, 'checkStock', { correlationId: 's', deadline: Date.now() + 30_000, signal: abort.signal }, { skus: ['FIG'] });
+    const call = shadowing.unary(
+      InventoryContract,
+      'checkStock',
+      { correlationId: 's', deadline: Date.now() + 30_000, signal: abort.signal },
+      { skus: ['FIG'] },
+    );
     await eventually(() => expect(inProcess.waiting()).toBe(1));
     inProcess.release();
     await call;

@@ -46,11 +46,39 @@ const ROUTES: readonly Route[] = [
 ];
 
 /** What a body must never show: stack frames, file paths, driver and runtime error names. */
-const LEAKS = /\n\s+at |node_modules|\/work\/|\.ts:\d+|QueryFailedError|TypeError|ReferenceError|RangeError|ZodError|duplicate key|violates|syntax error at|relation "/;
+const LEAKS =
+  /\n\s+at |node_modules|\/work\/|\.ts:\d+|QueryFailedError|TypeError|ReferenceError|RangeError|ZodError|duplicate key|violates|syntax error at|relation "/;
 
-const boundaryNumber = fc.constantFrom(0, -0, -1, 1, 1.5, 1_000, 1_001, 2 ** 31, 2 ** 53 + 2, -(2 ** 53), 1e308, -1e308, Number.MIN_VALUE);
+const boundaryNumber = fc.constantFrom(
+  0,
+  -0,
+  -1,
+  1,
+  1.5,
+  1_000,
+  1_001,
+  2 ** 31,
+  2 ** 53 + 2,
+  -(2 ** 53),
+  1e308,
+  -1e308,
+  Number.MIN_VALUE,
+);
 const boundaryString = fc.oneof(
-  fc.constantFrom('', ' ', 'FICUS-LYRATA', 'tok_visa', 'tok_decline', '\u0000', '\ud800', '𝔣𝔦𝔠𝔲𝔰', 'ä'.repeat(300), 'a@b', '__proto__', 'constructor'),
+  fc.constantFrom(
+    '',
+    ' ',
+    'FICUS-LYRATA',
+    'tok_visa',
+    'tok_decline',
+    '\u0000',
+    '\ud800',
+    '𝔣𝔦𝔠𝔲𝔰',
+    'ä'.repeat(300),
+    'a@b',
+    '__proto__',
+    'constructor',
+  ),
   fc.string({ unit: 'grapheme', maxLength: 40 }),
   fc.string({ unit: 'binary', maxLength: 40 }),
   fc.integer({ min: 1_000, max: 70_000 }).map((n) => 'x'.repeat(n)),
@@ -66,7 +94,10 @@ const shapedBody = (kind: Route['body']): fc.Arbitrary<unknown> => {
     case 'order':
       return fc.record(
         {
-          items: fc.oneof(fc.array(fc.record({ sku: anything, quantity: anything }, { requiredKeys: [] }), { maxLength: 60 }), anything),
+          items: fc.oneof(
+            fc.array(fc.record({ sku: anything, quantity: anything }, { requiredKeys: [] }), { maxLength: 60 }),
+            anything,
+          ),
           paymentToken: anything,
           extra: anything,
         },
@@ -86,19 +117,56 @@ const shapedBody = (kind: Route['body']): fc.Arbitrary<unknown> => {
 const rawBody = fc.oneof(
   fc.integer({ min: 1, max: 20_000 }).map((depth) => '['.repeat(depth) + ']'.repeat(depth)),
   fc.integer({ min: 1, max: 10_000 }).map((depth) => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth)),
-  fc.constantFrom('{"items": [', 'null', '"just a string"', '{"__proto__": {"polluted": true}}', '1e999', '{"a":1,"a":2}', '\ufeff{}'),
+  fc.constantFrom(
+    '{"items": [',
+    'null',
+    '"just a string"',
+    '{"__proto__": {"polluted": true}}',
+    '1e999',
+    '{"a":1,"a":2}',
+    '\ufeff{}',
+  ),
   fc.string({ maxLength: 200 }),
 );
 const pathParam = fc.oneof(
-  fc.constantFrom('FICUS-LYRATA', randomUUID(), '%', '%zz', '%E0%A4%A', '..', '%2e%2e', '%00', 'a'.repeat(2_000), 'inventory', 'ordering'),
+  fc.constantFrom(
+    'FICUS-LYRATA',
+    randomUUID(),
+    '%',
+    '%zz',
+    '%E0%A4%A',
+    '..',
+    '%2e%2e',
+    '%00',
+    'a'.repeat(2_000),
+    'inventory',
+    'ordering',
+  ),
   fc.string({ unit: 'grapheme', maxLength: 60 }).map(encodeURIComponent),
 );
 const queryString = fc.oneof(
   fc.constant(''),
-  fc.constantFrom('?page=-1', '?pageSize=1e9', '?page=1&page=2', '?withStock=maybe', '?all=true', '?pageSize=%', '?page[a]=1', '?pageSize=101'),
-  fc.dictionary(fc.string({ maxLength: 12 }), fc.string({ maxLength: 60 }), { maxKeys: 4 }).map((q) => `?${new URLSearchParams(q)}`),
+  fc.constantFrom(
+    '?page=-1',
+    '?pageSize=1e9',
+    '?page=1&page=2',
+    '?withStock=maybe',
+    '?all=true',
+    '?pageSize=%',
+    '?page[a]=1',
+    '?pageSize=101',
+  ),
+  fc
+    .dictionary(fc.string({ maxLength: 12 }), fc.string({ maxLength: 60 }), { maxKeys: 4 })
+    .map((q) => `?${new URLSearchParams(q)}`),
 );
-const contentType = fc.constantFrom('application/json', 'application/json', 'text/plain', 'application/json; charset=utf-16', 'application/problem+json');
+const contentType = fc.constantFrom(
+  'application/json',
+  'application/json',
+  'text/plain',
+  'application/json; charset=utf-16',
+  'application/problem+json',
+);
 
 const request = fc.record({
   route: fc.constantFrom(...ROUTES),
@@ -122,8 +190,15 @@ describe('fuzzing every public route (monolith)', () => {
     clients.customer = await clients.anonymous.signUp();
     const adminEmail = `admin-${randomUUID()}@example.com`;
     const admin = await clients.anonymous.signUp(adminEmail, 'admin password here');
-    await asAdmin(shop.database, `UPDATE identity.customers SET roles = ARRAY['customer', 'admin'] WHERE customer_id = $1`, [admin.customerId]);
-    const login = await clients.anonymous.post<{ accessToken: string }>('/identity/login', { email: adminEmail, password: 'admin password here' });
+    await asAdmin(
+      shop.database,
+      `UPDATE identity.customers SET roles = ARRAY['customer', 'admin'] WHERE customer_id = $1`,
+      [admin.customerId],
+    );
+    const login = await clients.anonymous.post<{ accessToken: string }>('/identity/login', {
+      email: adminEmail,
+      password: 'admin password here',
+    });
     clients.admin = clients.anonymous.withToken(login.body.accessToken);
   });
   afterAll(() => shop?.close());
@@ -137,7 +212,9 @@ describe('fuzzing every public route (monolith)', () => {
         const hasBody = input.route.method === 'POST';
         const text = !hasBody
           ? undefined
-          : input.raw ?? JSON.stringify(input.shaped && input.route.body ? input.shapedValue : input.body ?? input.shapedValue) ?? 'null';
+          : (input.raw ??
+            JSON.stringify(input.shaped && input.route.body ? input.shapedValue : (input.body ?? input.shapedValue)) ??
+            'null');
         const answer = await clients[input.who].request(input.route.method, path, {
           rawBody: text,
           headers: text === undefined ? {} : { 'content-type': input.contentType },
@@ -148,9 +225,14 @@ describe('fuzzing every public route (monolith)', () => {
         if (answer.status >= 500) throw new Error(`server error: ${context}`);
         if (LEAKS.test(shown)) throw new Error(`internals in a body: ${context}`);
         if (answer.status >= 400) {
-          if (!/^application\/problem\+json/.test(answer.headers.get('content-type') ?? '')) throw new Error(`not problem+json: ${context}`);
+          if (!/^application\/problem\+json/.test(answer.headers.get('content-type') ?? ''))
+            throw new Error(`not problem+json: ${context}`);
           const problem = answer.body as { status?: unknown; code?: unknown; type?: unknown };
-          if (problem.status !== answer.status || typeof problem.code !== 'string' || typeof problem.type !== 'string') {
+          if (
+            problem.status !== answer.status ||
+            typeof problem.code !== 'string' ||
+            typeof problem.type !== 'string'
+          ) {
             throw new Error(`not a problem body: ${context}`);
           }
         }

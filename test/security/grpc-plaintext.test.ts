@@ -9,12 +9,30 @@ import { resolve } from 'node:path';
 const ROOT = resolve(__dirname, '..', '..');
 
 function startService(env: Record<string, string | undefined>): { status: number | null; output: string } {
-  const result = spawnSync(process.execPath, ['-r', '@swc-node/register', 'apps/service/src/main.ts', '--target', 'catalog', '--topology', 'infra/topology/split.yaml'], {
-    cwd: ROOT,
-    env: { ...process.env, FICUS_GRPC_TLS_DIR: undefined, FICUS_GRPC_PLAINTEXT: undefined, LOG_LEVEL: 'info', ...env },
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
+  const result = spawnSync(
+    process.execPath,
+    [
+      '-r',
+      '@swc-node/register',
+      'apps/service/src/main.ts',
+      '--target',
+      'catalog',
+      '--topology',
+      'infra/topology/split.yaml',
+    ],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        FICUS_GRPC_TLS_DIR: undefined,
+        FICUS_GRPC_PLAINTEXT: undefined,
+        LOG_LEVEL: 'info',
+        ...env,
+      },
+      encoding: 'utf8',
+      timeout: 60_000,
+    },
+  );
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }
 

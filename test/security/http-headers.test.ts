@@ -33,7 +33,11 @@ describe('security headers and CORS (monolith)', () => {
 
   it('answers a listed origin’s preflight with the methods and headers the API takes', async () => {
     const answer = await client.request('OPTIONS', '/orders', {
-      headers: { origin: LISTED, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type, idempotency-key' },
+      headers: {
+        origin: LISTED,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization, content-type, idempotency-key',
+      },
     });
     expect(answer.status).toBe(204);
     expect(answer.headers.get('access-control-allow-origin')).toBe(LISTED);
@@ -45,7 +49,9 @@ describe('security headers and CORS (monolith)', () => {
     const evil = 'https://evil.example.com';
     const answer = await client.request('GET', '/catalog/products', { headers: { origin: evil } });
     expect(answer.headers.get('access-control-allow-origin')).toBeNull();
-    const preflight = await client.request('OPTIONS', '/orders', { headers: { origin: evil, 'access-control-request-method': 'POST' } });
+    const preflight = await client.request('OPTIONS', '/orders', {
+      headers: { origin: evil, 'access-control-request-method': 'POST' },
+    });
     expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
   });
 
@@ -75,10 +81,16 @@ describe('FICUS_CORS_ORIGINS', () => {
   });
 
   it('takes origins, trimmed, a trailing slash forgiven', () => {
-    expect(corsOriginsFromEnv('https://a.example.com, http://localhost:5173/')).toEqual(['https://a.example.com', 'http://localhost:5173']);
+    expect(corsOriginsFromEnv('https://a.example.com, http://localhost:5173/')).toEqual([
+      'https://a.example.com',
+      'http://localhost:5173',
+    ]);
   });
 
-  it.each(['*', 'a.example.com', 'https://a.example.com/path', 'ftp://a.example.com', 'https://*.example.com'])('refuses %s', (entry) => {
-    expect(() => corsOriginsFromEnv(entry)).toThrow(/FICUS_CORS_ORIGINS/);
-  });
+  it.each(['*', 'a.example.com', 'https://a.example.com/path', 'ftp://a.example.com', 'https://*.example.com'])(
+    'refuses %s',
+    (entry) => {
+      expect(() => corsOriginsFromEnv(entry)).toThrow(/FICUS_CORS_ORIGINS/);
+    },
+  );
 });

@@ -13,7 +13,15 @@ describe('Idempotency-Key on POST /orders (monolith, over HTTP)', () => {
   const item = (quantity = 1) => [{ sku: 'SOIL-MIX', quantity }];
   const withKey = (key: string) => ({ 'Idempotency-Key': key });
   const ordersOf = async (customerId: string) =>
-    Number((await asAdmin<{ n: string }>(shop.database, 'SELECT count(*) AS n FROM ordering.order_history WHERE customer_id = $1', [customerId]))[0].n);
+    Number(
+      (
+        await asAdmin<{ n: string }>(
+          shop.database,
+          'SELECT count(*) AS n FROM ordering.order_history WHERE customer_id = $1',
+          [customerId],
+        )
+      )[0].n,
+    );
 
   beforeAll(async () => {
     shop = await startShop('idempotency');
@@ -66,7 +74,9 @@ describe('Idempotency-Key on POST /orders (monolith, over HTTP)', () => {
   it('when many requests with one key race, then exactly one order is placed and the rest are refused or replayed', async () => {
     const racer = await new ShopClient(shop.baseUrl).signUp();
     const key = randomUUID();
-    const answers = await Promise.all(Array.from({ length: 6 }, () => racer.placeOrder(item(), 'tok_visa', withKey(key))));
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, () => racer.placeOrder(item(), 'tok_visa', withKey(key))),
+    );
     const placed = answers.filter((answer) => answer.status === 202 && !answer.body.replayed);
     expect(placed).toHaveLength(1);
     for (const answer of answers.filter((a) => a !== placed[0])) {
@@ -78,7 +88,11 @@ describe('Idempotency-Key on POST /orders (monolith, over HTTP)', () => {
 
   it('when a request with a key fails, then the key is free for a corrected retry', async () => {
     const key = randomUUID();
-    const refused = await customer.post('/orders', { items: [{ sku: 'NO-SUCH-PLANT', quantity: 1 }], paymentToken: 'tok_visa' }, withKey(key));
+    const refused = await customer.post(
+      '/orders',
+      { items: [{ sku: 'NO-SUCH-PLANT', quantity: 1 }], paymentToken: 'tok_visa' },
+      withKey(key),
+    );
     expect(refused.status).toBe(422);
     const retried = await customer.placeOrder(item(), 'tok_visa', withKey(key));
     expect(retried.status).toBe(202);
@@ -89,7 +103,11 @@ describe('Idempotency-Key on POST /orders (monolith, over HTTP)', () => {
     const key = randomUUID();
     const first = await customer.placeOrder(item(), 'tok_visa', withKey(key));
     expect(first.status).toBe(202);
-    await asAdmin(shop.database, "UPDATE ordering.order_idempotency_keys SET created_at = now() - interval '25 hours' WHERE idempotency_key = $1", [key]);
+    await asAdmin(
+      shop.database,
+      "UPDATE ordering.order_idempotency_keys SET created_at = now() - interval '25 hours' WHERE idempotency_key = $1",
+      [key],
+    );
 
     // Another body is no reuse any more, and the same body is a new order.
     const other = await customer.placeOrder(item(3), 'tok_visa', withKey(key));

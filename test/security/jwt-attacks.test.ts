@@ -90,26 +90,56 @@ describe('JWT attacks on the edge (monolith)', () => {
     [
       'alg none',
       async () =>
-        new UnsecuredJWT({ sub: customer.customerId, roles: ['customer', 'admin'], iss: ACCESS_TOKEN_ISSUER, aud: ACCESS_TOKEN_AUDIENCE, iat: now(), nbf: now(), exp: now() + 600 }).encode(),
+        new UnsecuredJWT({
+          sub: customer.customerId,
+          roles: ['customer', 'admin'],
+          iss: ACCESS_TOKEN_ISSUER,
+          aud: ACCESS_TOKEN_AUDIENCE,
+          iat: now(),
+          nbf: now(),
+          exp: now() + 600,
+        }).encode(),
     ],
     [
       'alg none with the real kid and typ',
       async () => {
         const header = base64url.encode(JSON.stringify({ alg: 'none', kid: realKey.kid, typ: ACCESS_TOKEN_TYPE }));
-        const body = base64url.encode(JSON.stringify({ sub: customer.customerId, roles: ['admin'], iss: ACCESS_TOKEN_ISSUER, aud: ACCESS_TOKEN_AUDIENCE, iat: now(), nbf: now(), exp: now() + 600 }));
+        const body = base64url.encode(
+          JSON.stringify({
+            sub: customer.customerId,
+            roles: ['admin'],
+            iss: ACCESS_TOKEN_ISSUER,
+            aud: ACCESS_TOKEN_AUDIENCE,
+            iat: now(),
+            nbf: now(),
+            exp: now() + 600,
+          }),
+        );
         return `${header}.${body}.`;
       },
     ],
-    ['signed by another ES256 key under the real kid', async () => forge({ key: (await generateKeyPair('ES256')).privateKey })],
-    ['signed by another ES256 key under an unknown kid', async () => forge({ key: (await generateKeyPair('ES256')).privateKey, header: { kid: randomUUID() } })],
+    [
+      'signed by another ES256 key under the real kid',
+      async () => forge({ key: (await generateKeyPair('ES256')).privateKey }),
+    ],
+    [
+      'signed by another ES256 key under an unknown kid',
+      async () => forge({ key: (await generateKeyPair('ES256')).privateKey, header: { kid: randomUUID() } }),
+    ],
     [
       'HS256 with the public key (PEM) as the secret',
       async () => {
-        const pem = createPublicKey({ key: publicJwk as import('node:crypto').JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' });
+        const pem = createPublicKey({ key: publicJwk as import('node:crypto').JsonWebKey, format: 'jwk' }).export({
+          type: 'spki',
+          format: 'pem',
+        });
         return forge({ header: { alg: 'HS256' }, key: new TextEncoder().encode(pem.toString()) });
       },
     ],
-    ['HS256 with the public JWK (JSON) as the secret', async () => forge({ header: { alg: 'HS256' }, key: new TextEncoder().encode(JSON.stringify(publicJwk)) })],
+    [
+      'HS256 with the public JWK (JSON) as the secret',
+      async () => forge({ header: { alg: 'HS256' }, key: new TextEncoder().encode(JSON.stringify(publicJwk)) }),
+    ],
     [
       'a JWK embedded in the header (jwk header injection)',
       async () => {
@@ -117,10 +147,16 @@ describe('JWT attacks on the edge (monolith)', () => {
         return forge({ key: privateKey, header: { jwk: await exportJWK(publicKey), kid: undefined } });
       },
     ],
-    ['expired beyond the skew', async () => forge({ claims: { iat: now() - 1000, nbf: now() - 1000, exp: now() - 60 } })],
+    [
+      'expired beyond the skew',
+      async () => forge({ claims: { iat: now() - 1000, nbf: now() - 1000, exp: now() - 60 } }),
+    ],
     ['not yet valid beyond the skew', async () => forge({ claims: { nbf: now() + 120 } })],
     ['issued in the future beyond the skew', async () => forge({ claims: { iat: now() + 120 } })],
-    ['issued longer ago than any access token lives', async () => forge({ claims: { iat: now() - 7200, nbf: now() - 7200 } })],
+    [
+      'issued longer ago than any access token lives',
+      async () => forge({ claims: { iat: now() - 7200, nbf: now() - 7200 } }),
+    ],
     ['no iat', async () => forge({ omit: ['iat'] })],
     ['wrong audience', async () => forge({ claims: { aud: 'some-other-api' } })],
     ['wrong issuer', async () => forge({ claims: { iss: 'https://evil.example.com' } })],
@@ -136,7 +172,9 @@ describe('JWT attacks on the edge (monolith)', () => {
       'tampered payload: another customer, the signature kept',
       async () => {
         const [header, , signature] = customer.accessToken!.split('.');
-        const payload = JSON.parse(new TextDecoder().decode(base64url.decode(customer.accessToken!.split('.')[1]!))) as Record<string, unknown>;
+        const payload = JSON.parse(
+          new TextDecoder().decode(base64url.decode(customer.accessToken!.split('.')[1]!)),
+        ) as Record<string, unknown>;
         return `${header}.${base64url.encode(JSON.stringify({ ...payload, sub: other.customerId }))}.${signature}`;
       },
     ],
@@ -166,16 +204,25 @@ describe('JWT attacks on the edge (monolith)', () => {
   });
 
   it('refuses a forged admin token on an admin route with 401, not 403', async () => {
-    const token = await forge({ key: (await generateKeyPair('ES256')).privateKey, claims: { roles: ['customer', 'admin'] } });
+    const token = await forge({
+      key: (await generateKeyPair('ES256')).privateKey,
+      claims: { roles: ['customer', 'admin'] },
+    });
     expectRefused(await anonymous.withToken(token).post('/admin/order-history/rebuild'));
   });
 
   it('refuses a revoked refresh token: 401 problem+json invalid-refresh-token', async () => {
     const email = `revoked-${randomUUID()}@example.com`;
     await anonymous.signUp(email, 'correct horse battery');
-    const login = await anonymous.post<{ refreshToken: string }>('/identity/login', { email, password: 'correct horse battery' });
+    const login = await anonymous.post<{ refreshToken: string }>('/identity/login', {
+      email,
+      password: 'correct horse battery',
+    });
     expect((await anonymous.post('/identity/logout', { refreshToken: login.body.refreshToken })).status).toBe(204);
-    expectRefused(await anonymous.post('/identity/token', { refreshToken: login.body.refreshToken }), 'invalid-refresh-token');
+    expectRefused(
+      await anonymous.post('/identity/token', { refreshToken: login.body.refreshToken }),
+      'invalid-refresh-token',
+    );
   });
 
   it.each([
@@ -184,7 +231,9 @@ describe('JWT attacks on the edge (monolith)', () => {
     ['Basic credentials', 'Basic YWRhOnNlY3JldA=='],
     ['a token with spaces', 'Bearer a b c'],
   ])('refuses %s with missing-token', async (_name, authorization) => {
-    const answer = await anonymous.request('GET', '/customers/me/orders', { headers: authorization ? { authorization } : {} });
+    const answer = await anonymous.request('GET', '/customers/me/orders', {
+      headers: authorization ? { authorization } : {},
+    });
     expectRefused(answer, 'missing-token');
   });
 });
@@ -200,7 +249,10 @@ describe('issuer and audience from the environment', () => {
       shop = await startShop('jwt_claims_env');
     } finally {
       // Read when the shop is built; later test files in this worker must not inherit them.
-      for (const [name, value] of [['FICUS_JWT_ISSUER', saved.iss], ['FICUS_JWT_AUDIENCE', saved.aud]] as const) {
+      for (const [name, value] of [
+        ['FICUS_JWT_ISSUER', saved.iss],
+        ['FICUS_JWT_AUDIENCE', saved.aud],
+      ] as const) {
         if (value === undefined) delete process.env[name];
         else process.env[name] = value;
       }
@@ -211,11 +263,16 @@ describe('issuer and audience from the environment', () => {
   it('issues tokens with the configured iss and aud, and refuses the default ones', async () => {
     const anonymous = new ShopClient(shop.baseUrl);
     const customer = await anonymous.signUp();
-    const claims = JSON.parse(new TextDecoder().decode(base64url.decode(customer.accessToken!.split('.')[1]!))) as Record<string, unknown>;
+    const claims = JSON.parse(
+      new TextDecoder().decode(base64url.decode(customer.accessToken!.split('.')[1]!)),
+    ) as Record<string, unknown>;
     expect(claims).toMatchObject({ iss: 'https://id.shop.example.com', aud: 'https://api.shop.example.com' });
     expect((await customer.get('/customers/me/orders')).status).toBe(200);
 
-    const [row] = await asAdmin<{ kid: string; private_jwk_sealed: string }>(shop.database, 'SELECT kid, private_jwk_sealed FROM identity.signing_keys LIMIT 1');
+    const [row] = await asAdmin<{ kid: string; private_jwk_sealed: string }>(
+      shop.database,
+      'SELECT kid, private_jwk_sealed FROM identity.signing_keys LIMIT 1',
+    );
     const now = Math.floor(Date.now() / 1000);
     const withDefaults = await new SignJWT({ roles: ['customer'] })
       .setProtectedHeader({ alg: 'ES256', kid: row!.kid, typ: ACCESS_TOKEN_TYPE })
@@ -225,7 +282,12 @@ describe('issuer and audience from the environment', () => {
       .setIssuedAt(now)
       .setNotBefore(now)
       .setExpirationTime(now + 600)
-      .sign(await importJWK(JSON.parse(KeyEncryption.fromEnv(process.env).open(row!.private_jwk_sealed, row!.kid)) as JWK, 'ES256'));
+      .sign(
+        await importJWK(
+          JSON.parse(KeyEncryption.fromEnv(process.env).open(row!.private_jwk_sealed, row!.kid)) as JWK,
+          'ES256',
+        ),
+      );
     expect((await anonymous.withToken(withDefaults).get('/customers/me/orders')).status).toBe(401);
   });
 });

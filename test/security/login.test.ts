@@ -26,8 +26,14 @@ describe('passwords and login (monolith)', () => {
   it('stores argon2id hashes with m ≥ 19 MiB, t ≥ 2, p = 1', async () => {
     const address = email();
     expect((await anonymous.post('/identity/register', { email: address, password: PASSWORD })).status).toBe(202);
-    const [row] = await asAdmin<{ password_hash: string }>(shop.database, 'SELECT password_hash FROM identity.customers WHERE email = $1', [address]);
-    const match = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/.exec(row!.password_hash);
+    const [row] = await asAdmin<{ password_hash: string }>(
+      shop.database,
+      'SELECT password_hash FROM identity.customers WHERE email = $1',
+      [address],
+    );
+    const match = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/.exec(
+      row!.password_hash,
+    );
     expect(match).not.toBeNull();
     const [, memoryKiB, iterations, lanes] = match!.map(Number);
     expect(memoryKiB).toBeGreaterThanOrEqual(19 * 1024);
@@ -42,7 +48,11 @@ describe('passwords and login (monolith)', () => {
     const wrongPassword = await login(anonymous, known, 'not the password');
     const unknownEmail = await login(anonymous, email(), 'not the password');
     expect(wrongPassword.status).toBe(401);
-    expect({ status: unknownEmail.status, body: unknownEmail.body, type: unknownEmail.headers.get('content-type') }).toEqual({
+    expect({
+      status: unknownEmail.status,
+      body: unknownEmail.body,
+      type: unknownEmail.headers.get('content-type'),
+    }).toEqual({
       status: wrongPassword.status,
       body: wrongPassword.body,
       type: wrongPassword.headers.get('content-type'),

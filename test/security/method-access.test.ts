@@ -37,51 +37,93 @@ describe('who may call each contract method', () => {
   describe('in one process', () => {
     let shop: ModuleUnderTest;
     beforeAll(async () => {
-      const catalog = { listProducts: jest.fn(), getProduct: jest.fn(), getProducts: async () => ({ products: [], missingSkus: [] }) };
-      shop = await startModule('method_access', [InventoryModule, PaymentsModule, NotificationsModule, OrderingModule], [[CatalogContract, catalog]]);
+      const catalog = {
+        listProducts: jest.fn(),
+        getProduct: jest.fn(),
+        getProducts: async () => ({ products: [], missingSkus: [] }),
+      };
+      shop = await startModule(
+        'method_access',
+        [InventoryModule, PaymentsModule, NotificationsModule, OrderingModule],
+        [[CatalogContract, catalog]],
+      );
     });
     afterAll(() => shop?.close());
 
     /** The four methods the attack reached, each called by a service that is not among its callers, without an end user. */
     const calls: Array<[string, (from: CallingService | undefined, ctx: CallContext) => Promise<unknown>]> = [
-      ['inventory.restock', (from, ctx) => shop.client(InventoryContract, from).restock(ctx, { sku: 'ACCESS-1', quantity: 1_000 })],
-      ['payments.getPayment', (from, ctx) => shop.client(PaymentsContract, from).getPayment(ctx, { orderId: '6f1c1d1e-0000-4000-8000-000000000001' })],
-      ['notifications.listNotifications', (from, ctx) => shop.client(NotificationsContract, from).listNotifications(ctx, {})],
+      [
+        'inventory.restock',
+        (from, ctx) => shop.client(InventoryContract, from).restock(ctx, { sku: 'ACCESS-1', quantity: 1_000 }),
+      ],
+      [
+        'payments.getPayment',
+        (from, ctx) =>
+          shop.client(PaymentsContract, from).getPayment(ctx, { orderId: '6f1c1d1e-0000-4000-8000-000000000001' }),
+      ],
+      [
+        'notifications.listNotifications',
+        (from, ctx) => shop.client(NotificationsContract, from).listNotifications(ctx, {}),
+      ],
       ['ordering.rebuildOrderHistory', (from, ctx) => shop.client(OrderingContract, from).rebuildOrderHistory(ctx, {})],
     ];
 
     it.each(calls)('%s refuses a service that calls without an end user', async (_name, call) => {
       for (const from of [undefined, 'shipping', 'edge'] as const) {
-        await expect(call(from, callContext())).rejects.toMatchObject({ kind: 'unauthenticated', code: 'end-user-required' });
+        await expect(call(from, callContext())).rejects.toMatchObject({
+          kind: 'unauthenticated',
+          code: 'end-user-required',
+        });
       }
     });
 
-    it.each(calls)('%s refuses a context that claims a service by hand: the client says who calls', async (_name, call) => {
-      const forged = { ...callContext(), service: 'ordering' as const };
-      await expect(call('shipping', forged)).rejects.toMatchObject({ kind: 'unauthenticated' });
-    });
+    it.each(calls)(
+      '%s refuses a context that claims a service by hand: the client says who calls',
+      async (_name, call) => {
+        const forged = { ...callContext(), service: 'ordering' as const };
+        await expect(call('shipping', forged)).rejects.toMatchObject({ kind: 'unauthenticated' });
+      },
+    );
 
     it('lets an admin restock and rebuild, and refuses a customer both', async () => {
-      await expect(shop.client(InventoryContract, 'edge').restock(asAdminUser(), { sku: 'ACCESS-2', quantity: 3 })).resolves.toMatchObject({ available: 3 });
-      await expect(shop.client(OrderingContract, 'edge').rebuildOrderHistory(asAdminUser(), {})).resolves.toHaveProperty('ordersProjected');
+      await expect(
+        shop.client(InventoryContract, 'edge').restock(asAdminUser(), { sku: 'ACCESS-2', quantity: 3 }),
+      ).resolves.toMatchObject({ available: 3 });
+      await expect(
+        shop.client(OrderingContract, 'edge').rebuildOrderHistory(asAdminUser(), {}),
+      ).resolves.toHaveProperty('ordersProjected');
       const customer = asCustomer('c-1');
-      await expect(shop.client(InventoryContract, 'edge').restock(customer, { sku: 'ACCESS-2', quantity: 3 })).rejects.toMatchObject({ kind: 'permission-denied' });
-      await expect(shop.client(OrderingContract, 'edge').rebuildOrderHistory(customer, {})).rejects.toMatchObject({ kind: 'permission-denied' });
+      await expect(
+        shop.client(InventoryContract, 'edge').restock(customer, { sku: 'ACCESS-2', quantity: 3 }),
+      ).rejects.toMatchObject({ kind: 'permission-denied' });
+      await expect(shop.client(OrderingContract, 'edge').rebuildOrderHistory(customer, {})).rejects.toMatchObject({
+        kind: 'permission-denied',
+      });
     });
 
     it("gives a customer their own notifications only, and everyone's to an admin", async () => {
       const notifications = shop.client(NotificationsContract, 'edge');
-      await expect(notifications.listNotifications(asCustomer('c-1'), { recipientId: 'c-1' })).resolves.toHaveProperty('items');
-      await expect(notifications.listNotifications(asCustomer('c-1'), { recipientId: 'c-2' })).rejects.toMatchObject({ kind: 'permission-denied' });
-      await expect(notifications.listNotifications(asCustomer('c-1'), {})).rejects.toMatchObject({ kind: 'permission-denied' });
+      await expect(notifications.listNotifications(asCustomer('c-1'), { recipientId: 'c-1' })).resolves.toHaveProperty(
+        'items',
+      );
+      await expect(notifications.listNotifications(asCustomer('c-1'), { recipientId: 'c-2' })).rejects.toMatchObject({
+        kind: 'permission-denied',
+      });
+      await expect(notifications.listNotifications(asCustomer('c-1'), {})).rejects.toMatchObject({
+        kind: 'permission-denied',
+      });
       await expect(notifications.listNotifications(asAdminUser(), {})).resolves.toHaveProperty('total');
     });
 
     it("lets ordering alone take the saga's steps on inventory", async () => {
       const request = { orderId: '6f1c1d1e-0000-4000-8000-000000000002', reason: 'test' };
-      await expect(shop.client(InventoryContract, 'ordering').releaseStock(callContext(), request)).resolves.toEqual({ released: false });
+      await expect(shop.client(InventoryContract, 'ordering').releaseStock(callContext(), request)).resolves.toEqual({
+        released: false,
+      });
       for (const from of [undefined, 'payments', 'edge'] as const) {
-        await expect(shop.client(InventoryContract, from).releaseStock(asAdminUser(), request)).rejects.toMatchObject({ kind: 'permission-denied' });
+        await expect(shop.client(InventoryContract, from).releaseStock(asAdminUser(), request)).rejects.toMatchObject({
+          kind: 'permission-denied',
+        });
       }
     });
   });
@@ -93,7 +135,10 @@ describe('who may call each contract method', () => {
     const transports: GrpcContractTransport[] = [];
     /** A bus in a process whose certificate names `target`, calling as `from`. */
     const inventoryOf = (target: string, from: CallingService) => {
-      const transport = new GrpcContractTransport({ address, credentials: channelCredentialsOf(loadGrpcTls(dir, target)) });
+      const transport = new GrpcContractTransport({
+        address,
+        credentials: channelCredentialsOf(loadGrpcTls(dir, target)),
+      });
       transports.push(transport);
       const bus = new ContractBus();
       bus.route(InventoryContract, transport);
@@ -127,12 +172,18 @@ describe('who may call each contract method', () => {
     const release = { orderId: '6f1c1d1e-0000-4000-8000-000000000003', reason: 'test' };
 
     it('serves the service its certificate vouches for', async () => {
-      await expect(inventoryOf('ordering-svc', 'ordering').releaseStock(callContext(), release)).resolves.toEqual({ released: true });
+      await expect(inventoryOf('ordering-svc', 'ordering').releaseStock(callContext(), release)).resolves.toEqual({
+        released: true,
+      });
     });
 
     it('serves a claimed service its certificate does not host as no service: refused', async () => {
-      await expect(inventoryOf('shipping-svc', 'ordering').releaseStock(callContext(), release)).rejects.toMatchObject({ kind: 'permission-denied' });
-      await expect(inventoryOf('shipping-svc', 'shipping').releaseStock(callContext(), release)).rejects.toMatchObject({ kind: 'permission-denied' });
+      await expect(inventoryOf('shipping-svc', 'ordering').releaseStock(callContext(), release)).rejects.toMatchObject({
+        kind: 'permission-denied',
+      });
+      await expect(inventoryOf('shipping-svc', 'shipping').releaseStock(callContext(), release)).rejects.toMatchObject({
+        kind: 'permission-denied',
+      });
     });
   });
 });

@@ -9,30 +9,43 @@ type Json = Record<string, unknown>;
 /** Every route the controllers declare, as `GET /orders/{id}` with the status it answers on success. */
 function declaredOperations(): Map<string, number> {
   const controllers = edgeControllers();
-  return new Map(controllers.flatMap((controller) => {
-    const prefix = (Reflect.getMetadata(PATH_METADATA, controller) as string | undefined) ?? '/';
-    return Object.getOwnPropertyNames(controller.prototype)
-      .map((name) => (controller.prototype as Record<string, unknown>)[name])
-      .filter((handler): handler is object => typeof handler === 'function' && Reflect.hasMetadata(METHOD_METADATA, handler))
-      .map((handler) => {
-        const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod];
-        const path = `/${[prefix, Reflect.getMetadata(PATH_METADATA, handler) as string].join('/')}`
-          .replace(/\/+/g, '/').replace(/(.)\/$/, '$1').replace(/:(\w+)/g, '{$1}');
-        const status = (Reflect.getMetadata(HTTP_CODE_METADATA, handler) as number | undefined) ?? (method === 'POST' ? 201 : 200);
-        return [`${method} ${path}`, status] as const;
-      });
-  }));
+  return new Map(
+    controllers.flatMap((controller) => {
+      const prefix = (Reflect.getMetadata(PATH_METADATA, controller) as string | undefined) ?? '/';
+      return Object.getOwnPropertyNames(controller.prototype)
+        .map((name) => (controller.prototype as Record<string, unknown>)[name])
+        .filter(
+          (handler): handler is object =>
+            typeof handler === 'function' && Reflect.hasMetadata(METHOD_METADATA, handler),
+        )
+        .map((handler) => {
+          const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod];
+          const path = `/${[prefix, Reflect.getMetadata(PATH_METADATA, handler) as string].join('/')}`
+            .replace(/\/+/g, '/')
+            .replace(/(.)\/$/, '$1')
+            .replace(/:(\w+)/g, '{$1}');
+          const status =
+            (Reflect.getMetadata(HTTP_CODE_METADATA, handler) as number | undefined) ?? (method === 'POST' ? 201 : 200);
+          return [`${method} ${path}`, status] as const;
+        });
+    }),
+  );
 }
 
 function refsIn(value: unknown): string[] {
   if (Array.isArray(value)) return value.flatMap(refsIn);
   if (value === null || typeof value !== 'object') return [];
-  return Object.entries(value).flatMap(([key, inner]) => (key === '$ref' && typeof inner === 'string' ? [inner] : refsIn(inner)));
+  return Object.entries(value).flatMap(([key, inner]) =>
+    key === '$ref' && typeof inner === 'string' ? [inner] : refsIn(inner),
+  );
 }
 
 function resolve(document: Json, ref: string): unknown {
   if (!ref.startsWith('#/')) return undefined;
-  return ref.slice(2).split('/').map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
+  return ref
+    .slice(2)
+    .split('/')
+    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
     .reduce<unknown>((node, part) => (node && typeof node === 'object' ? (node as Json)[part] : undefined), document);
 }
 
@@ -46,7 +59,8 @@ function violations(schema: Json, value: unknown, at = 'body'): string[] {
   if (type === 'object') {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) return [`${at}: not an object`];
     const properties = (schema.properties ?? {}) as Record<string, Json>;
-    for (const name of (schema.required ?? []) as string[]) if (!(name in value)) errors.push(`${at}.${name}: required`);
+    for (const name of (schema.required ?? []) as string[])
+      if (!(name in value)) errors.push(`${at}.${name}: required`);
     for (const [name, inner] of Object.entries(value)) {
       if (properties[name]) errors.push(...violations(properties[name], inner, `${at}.${name}`));
       else if (schema.additionalProperties === false) errors.push(`${at}.${name}: not allowed`);
@@ -60,10 +74,12 @@ function violations(schema: Json, value: unknown, at = 'body'): string[] {
     if (typeof value !== 'string') return [`${at}: not a string`];
     if (typeof schema.minLength === 'number' && value.length < schema.minLength) errors.push(`${at}: too short`);
     if (typeof schema.maxLength === 'number' && value.length > schema.maxLength) errors.push(`${at}: too long`);
-    if (typeof schema.pattern === 'string' && !new RegExp(schema.pattern, 'u').test(value)) errors.push(`${at}: pattern`);
+    if (typeof schema.pattern === 'string' && !new RegExp(schema.pattern, 'u').test(value))
+      errors.push(`${at}: pattern`);
   } else if (type === 'integer' || type === 'number') {
     if (typeof value !== 'number' || (type === 'integer' && !Number.isInteger(value))) return [`${at}: not an ${type}`];
-    if (typeof schema.exclusiveMinimum === 'number' && value <= schema.exclusiveMinimum) errors.push(`${at}: too small`);
+    if (typeof schema.exclusiveMinimum === 'number' && value <= schema.exclusiveMinimum)
+      errors.push(`${at}: too small`);
     if (typeof schema.minimum === 'number' && value < schema.minimum) errors.push(`${at}: too small`);
     if (typeof schema.maximum === 'number' && value > schema.maximum) errors.push(`${at}: too large`);
   }
@@ -98,7 +114,10 @@ describe('OpenAPI document at /docs', () => {
       const templated = [...path.matchAll(/\{(\w+)\}/g)].map((match) => match[1]).sort();
       for (const operation of Object.values(operations)) {
         expect(Object.keys(operation.responses as Json).length).toBeGreaterThan(0);
-        const inPath = ((operation.parameters ?? []) as Json[]).filter((p) => p.in === 'path').map((p) => p.name).sort();
+        const inPath = ((operation.parameters ?? []) as Json[])
+          .filter((p) => p.in === 'path')
+          .map((p) => p.name)
+          .sort();
         expect(inPath).toEqual(templated);
       }
     }
@@ -108,11 +127,16 @@ describe('OpenAPI document at /docs', () => {
   });
 
   it('documents every route the controllers declare, with its success status, and nothing else', () => {
-    const documented = new Map(Object.entries(document.paths as Record<string, Record<string, Json>>).flatMap(([path, operations]) =>
-      Object.entries(operations).map(([method, operation]) => {
-        const success = Object.keys(operation.responses as Json).map(Number).find((status) => status < 300);
-        return [`${method.toUpperCase()} ${path}`, success] as const;
-      })));
+    const documented = new Map(
+      Object.entries(document.paths as Record<string, Record<string, Json>>).flatMap(([path, operations]) =>
+        Object.entries(operations).map(([method, operation]) => {
+          const success = Object.keys(operation.responses as Json)
+            .map(Number)
+            .find((status) => status < 300);
+          return [`${method.toUpperCase()} ${path}`, success] as const;
+        }),
+      ),
+    );
     expect([...documented].sort()).toEqual([...declaredOperations()].sort());
   });
 
@@ -126,13 +150,18 @@ describe('OpenAPI document at /docs', () => {
 
   it('documents a POST /orders body that the route accepts, and calls invalid what it refuses', async () => {
     const placeOrder = (document.paths as Record<string, Record<string, Json>>)['/orders'].post;
-    const schema = ((placeOrder.requestBody as Json).content as Record<string, { schema: Json }>)['application/json'].schema;
+    const schema = ((placeOrder.requestBody as Json).content as Record<string, { schema: Json }>)['application/json']
+      .schema;
     const customer = await anonymous.signUp();
     const good = { items: [{ sku: 'SOIL-MIX', quantity: 1 }], paymentToken: 'tok_visa' };
     expect(violations(schema, good)).toEqual([]);
     expect((await customer.request('POST', '/orders', { body: good })).status).toBe(202);
     const bad = { items: [{ sku: 'SOIL-MIX', quantity: 0 }], coupon: 'FREE' };
-    expect(violations(schema, bad).sort()).toEqual(['body.coupon: not allowed', 'body.items.0.quantity: too small', 'body.paymentToken: required']);
+    expect(violations(schema, bad).sort()).toEqual([
+      'body.coupon: not allowed',
+      'body.items.0.quantity: too small',
+      'body.paymentToken: required',
+    ]);
     const refused = await customer.request('POST', '/orders', { body: bad });
     expect(refused.status).toBe(422);
     expect(refused.headers.get('content-type')).toContain('application/problem+json');

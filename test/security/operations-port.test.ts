@@ -15,19 +15,26 @@ describe('the operations port', () => {
   afterAll(() => shop?.close());
 
   describe('on the public port', () => {
-    it.each(['/ready', '/metrics', '/READY', '/Metrics', '/ready/', '//metrics', '/%72eady', '/metrics?format=text', '/ready;x'])(
-      'GET %s is no route: 404 problem+json, and nothing of readiness or metrics',
-      async (path) => {
-        const answer = await fetch(`${shop.baseUrl}${path}`);
-        const body = await answer.text();
-        expect({ status: answer.status, type: answer.headers.get('content-type') }).toEqual({
-          status: expect.any(Number),
-          type: expect.stringMatching(/^application\/problem\+json/),
-        });
-        expect([400, 404]).toContain(answer.status);
-        expect(body).not.toMatch(/ficus_|process_cpu|"details"|catalog/);
-      },
-    );
+    it.each([
+      '/ready',
+      '/metrics',
+      '/READY',
+      '/Metrics',
+      '/ready/',
+      '//metrics',
+      '/%72eady',
+      '/metrics?format=text',
+      '/ready;x',
+    ])('GET %s is no route: 404 problem+json, and nothing of readiness or metrics', async (path) => {
+      const answer = await fetch(`${shop.baseUrl}${path}`);
+      const body = await answer.text();
+      expect({ status: answer.status, type: answer.headers.get('content-type') }).toEqual({
+        status: expect.any(Number),
+        type: expect.stringMatching(/^application\/problem\+json/),
+      });
+      expect([400, 404]).toContain(answer.status);
+      expect(body).not.toMatch(/ficus_|process_cpu|"details"|catalog/);
+    });
 
     it('HEAD /ready is no route either', async () => {
       expect((await fetch(`${shop.baseUrl}/ready`, { method: 'HEAD' })).status).toBe(404);
@@ -42,16 +49,23 @@ describe('the operations port', () => {
 
   describe('on the operations port', () => {
     it('serves /health, /ready and /metrics', async () => {
-      const [health, ready, metrics] = await Promise.all(['/health', '/ready', '/metrics'].map((path) => fetch(`${shop.operationsUrl}${path}`)));
+      const [health, ready, metrics] = await Promise.all(
+        ['/health', '/ready', '/metrics'].map((path) => fetch(`${shop.operationsUrl}${path}`)),
+      );
       expect([health.status, ready.status, metrics.status]).toEqual([200, 200, 200]);
-      expect(await ready.json()).toMatchObject({ status: 'ok', info: { catalog: { status: 'up' }, ordering: { status: 'up' } } });
+      expect(await ready.json()).toMatchObject({
+        status: 'ok',
+        info: { catalog: { status: 'up' }, ordering: { status: 'up' } },
+      });
       expect(metrics.headers.get('content-type')).toMatch(/^text\/plain/);
       expect(await metrics.text()).toMatch(/^ficus_outbox_backlog\{/m);
       expect(health.headers.get('cache-control')).toBe('no-store');
     });
 
     it('answers a burst of probes, none refused: no rate limit or admission sits in front of it', async () => {
-      const statuses = await Promise.all(Array.from({ length: 100 }, () => fetch(`${shop.operationsUrl}/ready`).then((answer) => answer.status)));
+      const statuses = await Promise.all(
+        Array.from({ length: 100 }, () => fetch(`${shop.operationsUrl}/ready`).then((answer) => answer.status)),
+      );
       expect(new Set(statuses)).toEqual(new Set([200]));
     });
 
@@ -61,14 +75,20 @@ describe('the operations port', () => {
       expect((await fetch(`${shop.operationsUrl}/ready?verbose=1`)).status).toBe(200);
 
       const post = await fetch(`${shop.operationsUrl}/ready`, { method: 'POST', body: '{}' });
-      expect({ status: post.status, allow: post.headers.get('allow'), type: post.headers.get('content-type') }).toEqual({
-        status: 405,
-        allow: 'GET, HEAD',
-        type: expect.stringMatching(/^application\/problem\+json/),
-      });
+      expect({ status: post.status, allow: post.headers.get('allow'), type: post.headers.get('content-type') }).toEqual(
+        {
+          status: 405,
+          allow: 'GET, HEAD',
+          type: expect.stringMatching(/^application\/problem\+json/),
+        },
+      );
       for (const path of ['/orders', '/catalog/products', '/READY', '/ready/x', '/']) {
         const answer = await fetch(`${shop.operationsUrl}${path}`);
-        expect({ path, status: answer.status, code: ((await answer.json()) as { code: string }).code }).toEqual({ path, status: 404, code: 'route-not-found' });
+        expect({ path, status: answer.status, code: ((await answer.json()) as { code: string }).code }).toEqual({
+          path,
+          status: 404,
+          code: 'route-not-found',
+        });
       }
     });
   });
@@ -89,7 +109,7 @@ describe('the operations port', () => {
         '',
       ].join('\n');
 
-    it("gives the edge its public port + 1000 unless it names one, and any other target its one HTTP port", () => {
+    it('gives the edge its public port + 1000 unless it names one, and any other target its one HTTP port', () => {
       const derived = parseTopology(topology('http: { port: 3000 }'), 't.yaml', { env: {} });
       expect(derived.edgeTarget().operations).toEqual({ host: '127.0.0.1', port: 4000 });
       expect(derived.target('core').operations).toEqual(derived.target('core').http);

@@ -29,9 +29,10 @@ describe('paying with a token the test mode does not know (monolith)', () => {
       }
       const order = await customer.finalOrder(placed.body.orderId);
       expect(order.status).toBe('FAILED');
-      const details = await customer.get<{ payment: { value?: { status: string; failureReason?: string } }; shipment: { available: boolean } }>(
-        `/orders/${placed.body.orderId}/details`,
-      );
+      const details = await customer.get<{
+        payment: { value?: { status: string; failureReason?: string } };
+        shipment: { available: boolean };
+      }>(`/orders/${placed.body.orderId}/details`);
       expect(details.body.payment.value).toMatchObject({ status: 'FAILED', failureReason: 'invalid-token' });
       expect(details.body.shipment.available).toBe(false);
     },

@@ -61,7 +61,8 @@ describe('rate limits at the edge, shared by replicas through PostgreSQL', () =>
     await awaitRoomInWindow(60, 10);
     const replicas = [new ShopClient(first.baseUrl), new ShopClient(second.baseUrl)];
     // Sign-ups the edge refuses (422): identity's own throttle of failed logins stays out of it.
-    const signUp = (n: number) => replicas[n % 2].post('/identity/register', { email: 'not an email', password: 'short' });
+    const signUp = (n: number) =>
+      replicas[n % 2].post('/identity/register', { email: 'not an email', password: 'short' });
 
     const opening = await signUp(0);
     expect(opening.status).toBe(422);
@@ -77,7 +78,11 @@ describe('rate limits at the edge, shared by replicas through PostgreSQL', () =>
       const refused = await signUp(replica);
       expect(refused.status).toBe(429);
       expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-      expect(refused.body).toMatchObject({ status: 429, code: 'rate-limited', type: 'https://ficus.dev/problems/rate-limited' });
+      expect(refused.body).toMatchObject({
+        status: 429,
+        code: 'rate-limited',
+        type: 'https://ficus.dev/problems/rate-limited',
+      });
       const retryAfter = Number(refused.headers.get('retry-after'));
       expect(retryAfter).toBeGreaterThanOrEqual(1);
       expect(retryAfter).toBeLessThanOrEqual(60);
@@ -93,7 +98,9 @@ describe('rate limits at the edge, shared by replicas through PostgreSQL', () =>
   it('when requests race on both replicas at once, then exactly the limit gets through', async () => {
     await awaitRoomInWindow(2, 1.5);
     const replicas = [new ShopClient(first.baseUrl), new ShopClient(second.baseUrl)];
-    const answers = await Promise.all(Array.from({ length: 20 }, (_, n) => replicas[n % 2].get('/.well-known/jwks.json')));
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, n) => replicas[n % 2].get('/.well-known/jwks.json')),
+    );
     expect(answers.filter((answer) => answer.status === 200)).toHaveLength(6);
     expect(answers.filter((answer) => answer.status === 429)).toHaveLength(14);
   });
@@ -102,7 +109,11 @@ describe('rate limits at the edge, shared by replicas through PostgreSQL', () =>
     await awaitRoomInWindow(60, 10);
     const item = [{ sku: 'FICUS-LYRATA', quantity: 1 }];
 
-    const placed = [await ada.placeOrder(item), await ada.at(second.baseUrl).placeOrder(item), await ada.placeOrder(item)];
+    const placed = [
+      await ada.placeOrder(item),
+      await ada.at(second.baseUrl).placeOrder(item),
+      await ada.placeOrder(item),
+    ];
     expect(placed.map((answer) => answer.status)).toEqual([202, 202, 202]);
     const refused = await ada.at(second.baseUrl).placeOrder(item);
     expect(refused.status).toBe(429);
@@ -129,13 +140,30 @@ describe('rate limits at the edge, shared by replicas through PostgreSQL', () =>
     for (const target of ['/Orders', '/ORDERS', '/orders/.', '/./orders', '/%2forders', '/orders%2F', '/orders%00']) {
       const answer = await post(target);
       others[target] = answer.status;
-      expect({ target, type: answer.headers.get('content-type'), body: answer.body }).toMatchObject({ type: expect.stringMatching(/^application\/problem\+json/) as string });
+      expect({ target, type: answer.headers.get('content-type'), body: answer.body }).toMatchObject({
+        type: expect.stringMatching(/^application\/problem\+json/) as string,
+      });
     }
-    expect(others).toEqual({ '/Orders': 404, '/ORDERS': 404, '/orders/.': 400, '/./orders': 400, '/%2forders': 400, '/orders%2F': 400, '/orders%00': 400 });
+    expect(others).toEqual({
+      '/Orders': 404,
+      '/ORDERS': 404,
+      '/orders/.': 400,
+      '/./orders': 400,
+      '/%2forders': 400,
+      '/orders%2F': 400,
+      '/orders%00': 400,
+    });
     expect((await post('/orders')).status).toBe(429);
     // Counters of cy: /orders's, and one for every path the edge does not serve, whatever its spelling.
-    const rows = await asAdmin<{ bucket: string }>(database.config, 'SELECT bucket FROM edge.rate_limit_windows WHERE bucket LIKE $1', [`%|sub:${cy.customerId}`]);
-    expect(rows.map((row) => row.bucket).sort()).toEqual([`default|POST (no route)|sub:${cy.customerId}`, `orders|POST /orders|sub:${cy.customerId}`]);
+    const rows = await asAdmin<{ bucket: string }>(
+      database.config,
+      'SELECT bucket FROM edge.rate_limit_windows WHERE bucket LIKE $1',
+      [`%|sub:${cy.customerId}`],
+    );
+    expect(rows.map((row) => row.bucket).sort()).toEqual([
+      `default|POST (no route)|sub:${cy.customerId}`,
+      `orders|POST /orders|sub:${cy.customerId}`,
+    ]);
   });
 
   it('when the window ends, then the client may come back; probes and scrapes are never limited', async () => {

@@ -128,14 +128,19 @@ describe('refresh tokens (monolith)', () => {
 
   it('refuses an expired refresh token', async () => {
     const tokens = await signIn();
-    await asAdmin(shop.database, "UPDATE identity.refresh_tokens SET expires_at = now() - interval '1 second' WHERE token_hash = $1", [
-      hashRefreshToken(tokens.refreshToken),
-    ]);
+    await asAdmin(
+      shop.database,
+      "UPDATE identity.refresh_tokens SET expires_at = now() - interval '1 second' WHERE token_hash = $1",
+      [hashRefreshToken(tokens.refreshToken)],
+    );
     expectRefused(await refresh(tokens.refreshToken));
   });
 
   it.each([
-    ['random bytes of the right shape', () => Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url')],
+    [
+      'random bytes of the right shape',
+      () => Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url'),
+    ],
     ['an access token', () => 'eyJhbGciOiJFUzI1NiJ9.e30.c2ln'],
     ['a hash of a real token (what a copy of the table holds)', () => 'use-hash'],
     ['unicode', () => '𝔣𝔦𝔠𝔲𝔰'],

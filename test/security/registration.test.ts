@@ -21,16 +21,22 @@ describe('registration and the confirmed mailbox (monolith)', () => {
   afterAll(() => shop?.close());
 
   const register = (email: string, password = PASSWORD) => anonymous.post('/identity/register', { email, password });
-  const mailbox = (email: string) => anonymous.get<{ items: Array<{ kind: string; subject: string; text: string }> }>(`/dev/mailbox?to=${encodeURIComponent(email)}`);
+  const mailbox = (email: string) =>
+    anonymous.get<{ items: Array<{ kind: string; subject: string; text: string }> }>(
+      `/dev/mailbox?to=${encodeURIComponent(email)}`,
+    );
 
   it('mails a single-use link ending in /identity/confirm?token=…, refuses sign-in until it comes back, then lets the account in', async () => {
     const email = `new-${randomUUID()}@example.com`;
     expect(await register(email)).toMatchObject({ status: 202, body: { status: 'confirmation-sent' } });
 
-    const mail = await eventually(async () => (await mailbox(email)).body.items.find((item) => item.kind === 'email-confirmation'), {
-      until: (found) => found !== undefined,
-      what: 'the confirmation email',
-    });
+    const mail = await eventually(
+      async () => (await mailbox(email)).body.items.find((item) => item.kind === 'email-confirmation'),
+      {
+        until: (found) => found !== undefined,
+        what: 'the confirmation email',
+      },
+    );
     expect(mail!.subject).toBe('Confirm your email address');
     const link = /(http\S+\/identity\/confirm\?token=([A-Za-z0-9_-]+))/.exec(mail!.text);
     expect(link).not.toBeNull();
@@ -39,16 +45,26 @@ describe('registration and the confirmed mailbox (monolith)', () => {
     const early = await anonymous.post('/identity/login', { email, password: PASSWORD });
     expect(early).toMatchObject({ status: 403, body: { code: 'email-not-confirmed' } });
     // The wrong password is still the wrong password: only whoever knows it learns more.
-    expect(await anonymous.post('/identity/login', { email, password: 'not the password' })).toMatchObject({ status: 401, body: { code: 'invalid-credentials' } });
+    expect(await anonymous.post('/identity/login', { email, password: 'not the password' })).toMatchObject({
+      status: 401,
+      body: { code: 'invalid-credentials' },
+    });
 
     const confirmed = await anonymous.post<{ customerId: string }>('/identity/confirm', { token });
     expect(confirmed.status).toBe(200);
     expect(confirmed.body.customerId).toMatch(/^[\da-f-]{36}$/);
-    expect(await anonymous.post('/identity/confirm', { token })).toMatchObject({ status: 422, body: { code: 'invalid-confirmation-token' } });
+    expect(await anonymous.post('/identity/confirm', { token })).toMatchObject({
+      status: 422,
+      body: { code: 'invalid-confirmation-token' },
+    });
     expect((await anonymous.post('/identity/login', { email, password: PASSWORD })).status).toBe(200);
 
     // Only the token's hash is stored.
-    const stored = await asAdmin<{ token_hash: string }>(shop.database, 'SELECT token_hash FROM identity.email_confirmations WHERE customer_id = $1', [confirmed.body.customerId]);
+    const stored = await asAdmin<{ token_hash: string }>(
+      shop.database,
+      'SELECT token_hash FROM identity.email_confirmations WHERE customer_id = $1',
+      [confirmed.body.customerId],
+    );
     expect(stored).toHaveLength(1);
     expect(stored[0].token_hash).not.toContain(token);
   });
@@ -58,10 +74,16 @@ describe('registration and the confirmed mailbox (monolith)', () => {
     await register(email);
     const token = await anonymous.confirmationToken(email);
     await asAdmin(shop.database, "UPDATE identity.email_confirmations SET expires_at = now() - interval '1 second'");
-    expect(await anonymous.get(`/identity/confirm?token=${token}`)).toMatchObject({ status: 422, body: { code: 'invalid-confirmation-token' } });
+    expect(await anonymous.get(`/identity/confirm?token=${token}`)).toMatchObject({
+      status: 422,
+      body: { code: 'invalid-confirmation-token' },
+    });
 
     await register(email); // not confirmed yet: registering again mails a new link
-    const fresh = await eventually(async () => anonymous.confirmationToken(email), { until: (t) => t !== token, what: 'a new link' });
+    const fresh = await eventually(async () => anonymous.confirmationToken(email), {
+      until: (t) => t !== token,
+      what: 'a new link',
+    });
     expect((await anonymous.get(`/identity/confirm?token=${fresh}`)).status).toBe(200);
     expect((await anonymous.post('/identity/login', { email, password: PASSWORD })).status).toBe(200);
   });
@@ -74,14 +96,19 @@ describe('registration and the confirmed mailbox (monolith)', () => {
     expect({ status: again.status, body: again.body }).toEqual({ status: fresh.status, body: fresh.body });
     expect(again.status).toBe(202);
 
-    const warning = await eventually(async () => (await mailbox(known)).body.items.find((item) => item.kind === 'registration-attempted'), {
-      until: (found) => found !== undefined,
-      what: "the owner's warning",
-    });
+    const warning = await eventually(
+      async () => (await mailbox(known)).body.items.find((item) => item.kind === 'registration-attempted'),
+      {
+        until: (found) => found !== undefined,
+        what: "the owner's warning",
+      },
+    );
     expect(warning!.subject).toBe('Someone tried to register with your email address');
     // The account is unchanged: the old password still signs in, the attempt's does not.
     expect((await anonymous.post('/identity/login', { email: known, password: PASSWORD })).status).toBe(200);
-    expect((await anonymous.post('/identity/login', { email: known, password: 'someone else entirely' })).status).toBe(401);
+    expect((await anonymous.post('/identity/login', { email: known, password: 'someone else entirely' })).status).toBe(
+      401,
+    );
   });
 
   it('has no development mailbox with NODE_ENV=production: the same 404 as any unknown route', async () => {
@@ -91,7 +118,9 @@ describe('registration and the confirmed mailbox (monolith)', () => {
       const box = await rawRequest(shop.baseUrl, 'GET', '/dev/mailbox?to=a%40example.com');
       const unknown = await rawRequest(shop.baseUrl, 'GET', '/dev/nothing-here');
       expect(box).toMatchObject({ status: 404, body: { code: 'route-not-found' } });
-      expect(JSON.stringify(box.body).replaceAll('/dev/mailbox', 'PATH')).toBe(JSON.stringify(unknown.body).replaceAll('/dev/nothing-here', 'PATH'));
+      expect(JSON.stringify(box.body).replaceAll('/dev/mailbox', 'PATH')).toBe(
+        JSON.stringify(unknown.body).replaceAll('/dev/nothing-here', 'PATH'),
+      );
     } finally {
       process.env.NODE_ENV = saved;
     }

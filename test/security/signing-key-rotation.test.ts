@@ -4,7 +4,8 @@ import { ShopClient } from '../support/http-client';
 import { startShop, type RunningShop } from '../support/shop';
 import { asAdmin } from '../support/test-database';
 
-const kidOf = (token: string) => (JSON.parse(new TextDecoder().decode(base64url.decode(token.split('.')[0]!))) as { kid: string }).kid;
+const kidOf = (token: string) =>
+  (JSON.parse(new TextDecoder().decode(base64url.decode(token.split('.')[0]!))) as { kid: string }).kid;
 
 /**
  * Signing keys rotate without downtime: the replaced key stays in the JWKS for an hour, so tokens
@@ -21,13 +22,21 @@ describe('signing key rotation (monolith)', () => {
     anonymous = new ShopClient(shop.baseUrl);
     const email = `key-admin-${Date.now()}@example.com`;
     const registered = await anonymous.signUp(email, 'admin password here');
-    await asAdmin(shop.database, `UPDATE identity.customers SET roles = ARRAY['customer', 'admin'] WHERE customer_id = $1`, [registered.customerId]);
-    const login = await anonymous.post<{ accessToken: string }>('/identity/login', { email, password: 'admin password here' });
+    await asAdmin(
+      shop.database,
+      `UPDATE identity.customers SET roles = ARRAY['customer', 'admin'] WHERE customer_id = $1`,
+      [registered.customerId],
+    );
+    const login = await anonymous.post<{ accessToken: string }>('/identity/login', {
+      email,
+      password: 'admin password here',
+    });
     admin = anonymous.withToken(login.body.accessToken);
   });
   afterAll(() => shop?.close());
 
-  const jwksKids = async (client: ShopClient) => (await client.get<{ keys: JWK[] }>('/.well-known/jwks.json')).body.keys.map((key) => key.kid);
+  const jwksKids = async (client: ShopClient) =>
+    (await client.get<{ keys: JWK[] }>('/.well-known/jwks.json')).body.keys.map((key) => key.kid);
 
   it('keeps tokens of the replaced key valid, and verifies the new key at an edge whose JWKS cache predates it', async () => {
     const before = await anonymous.signUp();
@@ -60,7 +69,10 @@ describe('signing key rotation (monolith)', () => {
     const before = await anonymous.signUp();
     const oldKid = kidOf(before.accessToken!);
     // Every key 31 days older, in the same order: the one signing now is due.
-    await asAdmin(shop.database, "UPDATE identity.signing_keys SET created_at = created_at - interval '31 days', active_from = active_from - interval '31 days'");
+    await asAdmin(
+      shop.database,
+      "UPDATE identity.signing_keys SET created_at = created_at - interval '31 days', active_from = active_from - interval '31 days'",
+    );
     const restarted = await startShop('key_rotation_restart', { database: shop.database });
     let successor: string;
     try {
@@ -80,7 +92,11 @@ describe('signing key rotation (monolith)', () => {
       await restarted.app.close();
     }
     // Ten minutes on (as far as the table can tell), a fresh replica signs with the successor.
-    await asAdmin(shop.database, "UPDATE identity.signing_keys SET active_from = now() - interval '1 second' WHERE kid = $1", [successor]);
+    await asAdmin(
+      shop.database,
+      "UPDATE identity.signing_keys SET active_from = now() - interval '1 second' WHERE kid = $1",
+      [successor],
+    );
     const later = await startShop('key_rotation_later', { database: shop.database });
     try {
       const after = await new ShopClient(later.baseUrl).signUp();
@@ -95,13 +111,19 @@ describe('signing key rotation (monolith)', () => {
   it('retires a replaced key an hour after its successor took over', async () => {
     const before = await jwksKids(anonymous);
     // Every key so far took over more than an hour ago, as far as the table can tell.
-    await asAdmin(shop.database, "UPDATE identity.signing_keys SET created_at = created_at - interval '2 hours', active_from = active_from - interval '2 hours'");
+    await asAdmin(
+      shop.database,
+      "UPDATE identity.signing_keys SET created_at = created_at - interval '2 hours', active_from = active_from - interval '2 hours'",
+    );
     const rotated = await admin.post<{ kid: string }>('/admin/keys/rotate');
     expect(rotated.status).toBe(201);
     const after = await jwksKids(anonymous);
     // The newest of the old keys signed until a moment ago: it stays; the ones it replaced go.
     expect(after).toEqual([rotated.body.kid, before[0]]);
-    const retired = await asAdmin<{ kid: string }>(shop.database, 'SELECT kid FROM identity.signing_keys WHERE retired_at IS NOT NULL');
+    const retired = await asAdmin<{ kid: string }>(
+      shop.database,
+      'SELECT kid FROM identity.signing_keys WHERE retired_at IS NOT NULL',
+    );
     expect(retired.map((row) => row.kid)).toEqual(expect.arrayContaining(before.slice(1)));
     expect(retired.map((row) => row.kid)).not.toContain(before[0]);
   });
@@ -111,8 +133,14 @@ describe('signing key rotation (monolith)', () => {
     expect((await customer.post('/admin/keys/rotate')).status).toBe(403);
     expect((await anonymous.post('/admin/keys/rotate')).status).toBe(401);
     const identity = shop.app.get<symbol, IdentityApi>(IDENTITY, { strict: false });
-    const asCustomer = { deadline: Date.now() + 5_000, correlationId: 'test', caller: { subject: customer.customerId, roles: ['customer'] } };
-    await expect(identity.rotateSigningKey(asCustomer as Parameters<IdentityApi['rotateSigningKey']>[0], {})).rejects.toMatchObject({
+    const asCustomer = {
+      deadline: Date.now() + 5_000,
+      correlationId: 'test',
+      caller: { subject: customer.customerId, roles: ['customer'] },
+    };
+    await expect(
+      identity.rotateSigningKey(asCustomer as Parameters<IdentityApi['rotateSigningKey']>[0], {}),
+    ).rejects.toMatchObject({
       kind: 'permission-denied',
     });
   });

@@ -40,7 +40,11 @@ describe('verified tokens', () => {
   it('holds a long-lived token no longer than the maximum token age (an hour after iat)', async () => {
     const key = await signer('k1');
     const now = Math.floor(Date.now() / 1000);
-    const verified = await verifyAccessTokenFully(await key.sign({ sub: 'ada', iat: now, exp: now + 86_400 }), createLocalJWKSet({ keys: [key.jwk] }), rules);
+    const verified = await verifyAccessTokenFully(
+      await key.sign({ sub: 'ada', iat: now, exp: now + 86_400 }),
+      createLocalJWKSet({ keys: [key.jwk] }),
+      rules,
+    );
     expect(verified.validUntil).toBe((now + 3600) * 1000);
   });
 

@@ -7,6 +7,13 @@ import { HttpEdgeModule } from '@apps/http-edge';
  * hand). /ready and /metrics are not among them: the operations port serves those.
  */
 export function edgeControllers(): Type[] {
-  const modules: Type[] = [HttpEdgeModule, ...((Reflect.getMetadata(MODULE_METADATA.IMPORTS, HttpEdgeModule) as unknown[] | undefined) ?? []).filter((m): m is Type => typeof m === 'function')];
-  return modules.flatMap((module) => (Reflect.getMetadata(MODULE_METADATA.CONTROLLERS, module) as Type[] | undefined) ?? []);
+  const modules: Type[] = [
+    HttpEdgeModule,
+    ...((Reflect.getMetadata(MODULE_METADATA.IMPORTS, HttpEdgeModule) as unknown[] | undefined) ?? []).filter(
+      (m): m is Type => typeof m === 'function',
+    ),
+  ];
+  return modules.flatMap(
+    (module) => (Reflect.getMetadata(MODULE_METADATA.CONTROLLERS, module) as Type[] | undefined) ?? [],
+  );
 }

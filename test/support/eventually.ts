@@ -22,7 +22,9 @@ export async function eventually<T>(
     }
     if (Date.now() - started > timeoutMs) {
       const message = lastError instanceof Error ? lastError.message : String(lastError);
-      throw new Error(`eventually${options.what ? ` (${options.what})` : ''}: gave up after ${timeoutMs} ms: ${message}`);
+      throw new Error(
+        `eventually${options.what ? ` (${options.what})` : ''}: gave up after ${timeoutMs} ms: ${message}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }

@@ -20,7 +20,12 @@ export default async function globalSetup(): Promise<void> {
     const dataDir = mkdtempSync(join(tmpdir(), 'ficus-test-pg-'));
     chmodSync(dataDir, 0o755); // as root, PostgreSQL runs as its own user and must reach the folder
     const port = Number(process.env.FICUS_TEST_PG_PORT ?? 54339);
-    const server = await startEmbeddedDatabase({ dataDir, port, durability: 'fast', portSetting: 'FICUS_TEST_PG_PORT' }).catch((error: unknown) => {
+    const server = await startEmbeddedDatabase({
+      dataDir,
+      port,
+      durability: 'fast',
+      portSetting: 'FICUS_TEST_PG_PORT',
+    }).catch((error: unknown) => {
       rmSync(dataDir, { recursive: true, force: true });
       throw error;
     });

@@ -63,9 +63,13 @@ export class ShopClient {
   }
 
   /** Registers a new customer, confirms their address as they would (the mailed link), and returns a client that acts as them. */
-  async signUp(email = `customer-${randomUUID()}@example.com`, password = 'correct horse battery'): Promise<ShopClient & { customerId: string }> {
+  async signUp(
+    email = `customer-${randomUUID()}@example.com`,
+    password = 'correct horse battery',
+  ): Promise<ShopClient & { customerId: string }> {
     const registered = await this.post('/identity/register', { email, password });
-    if (registered.status !== 202) throw new Error(`register failed: ${registered.status} ${JSON.stringify(registered.body)}`);
+    if (registered.status !== 202)
+      throw new Error(`register failed: ${registered.status} ${JSON.stringify(registered.body)}`);
     const customerId = await this.confirmEmail(email);
     const login = await this.post<{ accessToken: string }>('/identity/login', { email, password });
     if (login.status !== 200) throw new Error(`login failed: ${login.status} ${JSON.stringify(login.body)}`);
@@ -76,7 +80,9 @@ export class ShopClient {
   async confirmationToken(email: string): Promise<string> {
     return eventually(
       async () => {
-        const box = await new ShopClient(this.baseUrl).get<{ items?: Array<{ kind: string; text: string }> }>(`/dev/mailbox?to=${encodeURIComponent(email)}`);
+        const box = await new ShopClient(this.baseUrl).get<{ items?: Array<{ kind: string; text: string }> }>(
+          `/dev/mailbox?to=${encodeURIComponent(email)}`,
+        );
         const mail = box.body.items?.find((item) => item.kind === 'email-confirmation');
         return mail ? /\/identity\/confirm\?token=([A-Za-z0-9_-]+)/.exec(mail.text)?.[1] : undefined;
       },
@@ -86,13 +92,24 @@ export class ShopClient {
 
   /** Follows the confirmation link mailed to `email`; the account's id. */
   async confirmEmail(email: string): Promise<string> {
-    const confirmed = await this.post<{ customerId: string }>('/identity/confirm', { token: await this.confirmationToken(email) });
-    if (confirmed.status !== 200) throw new Error(`confirm failed: ${confirmed.status} ${JSON.stringify(confirmed.body)}`);
+    const confirmed = await this.post<{ customerId: string }>('/identity/confirm', {
+      token: await this.confirmationToken(email),
+    });
+    if (confirmed.status !== 200)
+      throw new Error(`confirm failed: ${confirmed.status} ${JSON.stringify(confirmed.body)}`);
     return confirmed.body.customerId;
   }
 
-  async placeOrder(items: Array<{ sku: string; quantity: number }>, paymentToken = 'tok_visa', headers?: Record<string, string>) {
-    return this.post<{ orderId: string; status: string; replayed: boolean }>('/orders', { items, paymentToken }, headers);
+  async placeOrder(
+    items: Array<{ sku: string; quantity: number }>,
+    paymentToken = 'tok_visa',
+    headers?: Record<string, string>,
+  ) {
+    return this.post<{ orderId: string; status: string; replayed: boolean }>(
+      '/orders',
+      { items, paymentToken },
+      headers,
+    );
   }
 
   async stock(sku: string): Promise<{ sku: string; available: number; reserved: number }> {
@@ -102,7 +119,10 @@ export class ShopClient {
   }
 
   /** Waits until the order has left PENDING; returns its final view. */
-  async finalOrder(orderId: string, timeoutMs = 20_000): Promise<{ id: string; status: string; failureReason?: string }> {
+  async finalOrder(
+    orderId: string,
+    timeoutMs = 20_000,
+  ): Promise<{ id: string; status: string; failureReason?: string }> {
     return eventually(
       async () => {
         const answer = await this.get<{ id: string; status: string; failureReason?: string }>(`/orders/${orderId}`);

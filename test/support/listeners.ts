@@ -11,8 +11,13 @@ export function listenersOn(port: number): string[] {
       if (parseInt(portHex, 16) !== port) continue;
       addresses.push(
         hex.length === 8
-          ? (hex.match(/../g) ?? []).map((byte) => parseInt(byte, 16)).reverse().join('.')
-          : hex === '0'.repeat(32) ? '::' : `ipv6:${hex}`,
+          ? (hex.match(/../g) ?? [])
+              .map((byte) => parseInt(byte, 16))
+              .reverse()
+              .join('.')
+          : hex === '0'.repeat(32)
+            ? '::'
+            : `ipv6:${hex}`,
       );
     }
   }

@@ -80,7 +80,10 @@ export function compareMessage(message: protobuf.Type, schema: SchemaView, where
       }
     } else if (field.resolvedType instanceof protobuf.Type) {
       drift.push(...compareMessage(field.resolvedType, value, `${where}.${key}`));
-    } else if (!(SCALARS[field.type] === value.def.type || (field.type === 'string' && STRINGLIKE.has(value.def.type)))) {
+    } else if (!(
+      SCALARS[field.type] === value.def.type ||
+      (field.type === 'string' && STRINGLIKE.has(value.def.type))
+    )) {
       drift.push(`${where}.${key}: proto ${field.type} but zod ${value.def.type}`);
     }
   }
@@ -120,4 +123,3 @@ export function serviceDrift(root: protobuf.Root, contract: Contract): string[] 
   }
   return drift;
 }
-

@@ -40,7 +40,11 @@ export class ServiceProcesses {
         ...env,
       },
     });
-    const started: StartedService = { child: launched.child, launched, exited: new Promise((r) => launched.child.once('exit', () => r())) };
+    const started: StartedService = {
+      child: launched.child,
+      launched,
+      exited: new Promise((r) => launched.child.once('exit', () => r())),
+    };
     this.started.push(started);
     return started;
   }
@@ -51,7 +55,8 @@ export class ServiceProcesses {
   }
 
   async kill(): Promise<void> {
-    for (const started of this.started) if (started.child.exitCode === null && started.child.signalCode === null) started.child.kill('SIGKILL');
+    for (const started of this.started)
+      if (started.child.exitCode === null && started.child.signalCode === null) started.child.kill('SIGKILL');
     await Promise.all(this.started.map((p) => p.exited));
   }
 }

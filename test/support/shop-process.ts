@@ -29,7 +29,10 @@ export interface ShopProcess {
 }
 
 /** `npm start` as a real child process, on the given test database, the way a user runs it. */
-export async function startShopProcess(database: DatabaseConfig, env: Record<string, string> = {}): Promise<ShopProcess> {
+export async function startShopProcess(
+  database: DatabaseConfig,
+  env: Record<string, string> = {},
+): Promise<ShopProcess> {
   const port = await freePort();
   const operationsPort = await freePort();
   const root = resolve(__dirname, '../..');

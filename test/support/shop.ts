@@ -18,10 +18,17 @@ export interface RunningShop {
  * The whole shop as one process on a fresh database, listening on free ports: the shipped
  * monolith.yaml run by `runTarget`, as `npm start` runs it, on loopback.
  */
-export async function startShop(label: string, options: { database?: DatabaseConfig; port?: number } = {}): Promise<RunningShop> {
+export async function startShop(
+  label: string,
+  options: { database?: DatabaseConfig; port?: number } = {},
+): Promise<RunningShop> {
   const fresh = options.database ? undefined : await freshDatabase(label);
   const database = options.database ?? fresh!.config;
-  const running = await runTarget({ topology: monolithOnFreePorts(options.port), log: pino({ level: 'silent' }), database }).catch(async (error: unknown) => {
+  const running = await runTarget({
+    topology: monolithOnFreePorts(options.port),
+    log: pino({ level: 'silent' }),
+    database,
+  }).catch(async (error: unknown) => {
     await fresh?.drop();
     throw error;
   });

@@ -28,7 +28,11 @@ export async function freshDatabase(label: string): Promise<{ config: DatabaseCo
 }
 
 /** Runs SQL as the superuser in a test database (to look behind the API in assertions). */
-export async function asAdmin<T>(config: Pick<DatabaseConfig, 'adminUrl' | 'database'>, sql: string, params: unknown[] = []): Promise<T[]> {
+export async function asAdmin<T>(
+  config: Pick<DatabaseConfig, 'adminUrl' | 'database'>,
+  sql: string,
+  params: unknown[] = [],
+): Promise<T[]> {
   const client = new Client({ connectionString: withDatabase(config.adminUrl, config.database) });
   await client.connect();
   try {

@@ -48,7 +48,10 @@ export async function startShopOn(topology: TopologyName, extraEnv: NodeJS.Proce
   // nothing of another run can reach them.
   const prefix = `t${randomBytes(4).toString('hex')}`;
   const certificates = mkdtempSync(join(tmpdir(), 'ficus-certs-'));
-  await issueLocalCertificates(certificates, loadTopology(shippedTopologyPath(topology), { env: process.env }).targets.map((t) => t.name));
+  await issueLocalCertificates(
+    certificates,
+    loadTopology(shippedTopologyPath(topology), { env: process.env }).targets.map((t) => t.name),
+  );
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     DATABASE_URL: withDatabase(testAdminUrl(), 'postgres'),
@@ -71,9 +74,14 @@ export async function startShopOn(topology: TopologyName, extraEnv: NodeJS.Proce
     topology,
     baseUrl: launched.edgeUrl,
     certificates,
-    query: (context, sql, params = []) => asAdmin({ adminUrl: testAdminUrl(), database: databaseOf(context) }, sql, params),
+    query: (context, sql, params = []) =>
+      asAdmin({ adminUrl: testAdminUrl(), database: databaseOf(context) }, sql, params),
     redeliver: async (envelope) => {
-      await producer.send({ topic: eventTopicOf(envelope.type.split('.')[0], prefix), acks: -1, messages: [kafkaMessageOf(envelope)] });
+      await producer.send({
+        topic: eventTopicOf(envelope.type.split('.')[0], prefix),
+        acks: -1,
+        messages: [kafkaMessageOf(envelope)],
+      });
     },
     crashAndRestart: async (context, whileDown) => {
       const target = launched.topology.targetOf(context).name;
@@ -85,7 +93,10 @@ export async function startShopOn(topology: TopologyName, extraEnv: NodeJS.Proce
       await producer.disconnect();
       await launched.stop();
       // Each target's own, and the edge's (its shared rate-limit counters).
-      const databases = new Set([...launched.topology.targets.filter((t) => t.modules.length > 0).map((t) => `${prefix}_${t.name}`), `${prefix}_edge`]);
+      const databases = new Set([
+        ...launched.topology.targets.filter((t) => t.modules.length > 0).map((t) => `${prefix}_${t.name}`),
+        `${prefix}_edge`,
+      ]);
       for (const database of databases) await dropDatabase(testAdminUrl(), database);
       rmSync(certificates, { recursive: true, force: true });
     },

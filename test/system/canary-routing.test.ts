@@ -33,7 +33,11 @@ const services = new ServiceProcesses(topologyPath, {
 
 const servedCalls = async (httpPort: number) =>
   parseExposition(await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text())
-    .find('ficus_contract_calls_served_total', { contract: 'inventory.v1.InventoryService', method: 'checkStock', outcome: 'ok' })
+    .find('ficus_contract_calls_served_total', {
+      contract: 'inventory.v1.InventoryService',
+      method: 'checkStock',
+      outcome: 'ok',
+    })
     .reduce((sum, s) => sum + s.value, 0);
 
 beforeAll(async () => {
@@ -76,11 +80,15 @@ it('sends the canary its share of the calls, and each version serves what it was
   const core = services.start('core');
   await services.ready(core, CORE.operations);
 
-  const products = (await (await fetch(`http://127.0.0.1:${CORE.http}/catalog/products?pageSize=5`)).json()) as { items: Array<{ sku: string }> };
+  const products = (await (await fetch(`http://127.0.0.1:${CORE.http}/catalog/products?pageSize=5`)).json()) as {
+    items: Array<{ sku: string }>;
+  };
   const sku = products.items[0].sku;
   const calls = 400;
   for (let i = 0; i < calls; i += 8) {
-    const answers = await Promise.all(Array.from({ length: 8 }, () => fetch(`http://127.0.0.1:${CORE.http}/inventory/stock/${sku}`)));
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () => fetch(`http://127.0.0.1:${CORE.http}/inventory/stock/${sku}`)),
+    );
     expect(answers.map((a) => a.status)).toEqual(Array(8).fill(200));
   }
 
@@ -98,14 +106,25 @@ it('sends the canary its share of the calls, and each version serves what it was
   expect(await servedCalls(STABLE.http)).toBe(routed.stable);
 
   // Blue/green at run time, without a restart: the route's flag in the caller's deployment.
-  const set = await ficus(['flags', 'set', 'route.inventory.canary', 'on', '--database-url', withDatabase(testAdminUrl(), `${prefix}_core`), '--reason', 'blue/green']);
+  const set = await ficus([
+    'flags',
+    'set',
+    'route.inventory.canary',
+    'on',
+    '--database-url',
+    withDatabase(testAdminUrl(), `${prefix}_core`),
+    '--reason',
+    'blue/green',
+  ]);
   expect(set).toMatchObject({ code: 0, err: '' });
   const canaryBefore = await servedCalls(CANARY.http);
   // Batches of calls until one reaches the stable version no more: the flag has arrived.
   await eventually(
     async () => {
       const stableBefore = await servedCalls(STABLE.http);
-      const answers = await Promise.all(Array.from({ length: 20 }, () => fetch(`http://127.0.0.1:${CORE.http}/inventory/stock/${sku}`)));
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, () => fetch(`http://127.0.0.1:${CORE.http}/inventory/stock/${sku}`)),
+      );
       expect(answers.map((a) => a.status)).toEqual(Array(20).fill(200));
       return (await servedCalls(STABLE.http)) - stableBefore;
     },
@@ -114,7 +133,8 @@ it('sends the canary its share of the calls, and each version serves what it was
   // Once the flag is seen, every call goes to the second version.
   const stableSettled = await servedCalls(STABLE.http);
   const canarySettled = await servedCalls(CANARY.http);
-  for (let i = 0; i < 40; i++) expect((await fetch(`http://127.0.0.1:${CORE.http}/inventory/stock/${sku}`)).status).toBe(200);
+  for (let i = 0; i < 40; i++)
+    expect((await fetch(`http://127.0.0.1:${CORE.http}/inventory/stock/${sku}`)).status).toBe(200);
   expect(await servedCalls(STABLE.http)).toBe(stableSettled);
   expect(await servedCalls(CANARY.http)).toBe(canarySettled + 40);
   expect(canarySettled).toBeGreaterThan(canaryBefore);

@@ -57,14 +57,25 @@ describe('the edge in front of a legacy application', () => {
   it('proxies a route ficus does not have, with its query, headers and body', async () => {
     const response = await fetch(`${shop.baseUrl}/reviews/FICUS-LYRATA?sort=new`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-request-id': 'legacy-req-1', authorization: 'Bearer legacy-session' },
+      headers: {
+        'content-type': 'application/json',
+        'x-request-id': 'legacy-req-1',
+        authorization: 'Bearer legacy-session',
+      },
       body: JSON.stringify({ stars: 5, text: 'grows fast — ünïcode kept' }),
     });
     expect(response.status).toBe(200);
     expect(response.headers.get('x-served-by')).toBe('legacy-shop');
     expect(response.headers.get('x-ficus-upstream')).toBe('legacy');
-    expect(lastSeen()).toMatchObject({ method: 'POST', url: '/reviews/FICUS-LYRATA?sort=new', body: JSON.stringify({ stars: 5, text: 'grows fast — ünïcode kept' }) });
-    expect(lastSeen().headers).toMatchObject({ 'x-request-id': 'legacy-req-1', authorization: 'Bearer legacy-session' });
+    expect(lastSeen()).toMatchObject({
+      method: 'POST',
+      url: '/reviews/FICUS-LYRATA?sort=new',
+      body: JSON.stringify({ stars: 5, text: 'grows fast — ünïcode kept' }),
+    });
+    expect(lastSeen().headers).toMatchObject({
+      'x-request-id': 'legacy-req-1',
+      authorization: 'Bearer legacy-session',
+    });
     expect(lastSeen().headers['x-forwarded-for']).toBeDefined();
   });
 

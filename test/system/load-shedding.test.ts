@@ -26,7 +26,9 @@ describe('load shedding at the edge (monolith process)', () => {
 
   it('when a burst exceeds what it admits, then the rest get 503 + Retry-After, nothing fails, and /metrics counts them', async () => {
     const customer = await new ShopClient(shop!.baseUrl).signUp();
-    const burst = await Promise.all(Array.from({ length: 40 }, () => customer.placeOrder([{ sku: 'FICUS-LYRATA', quantity: 1 }])));
+    const burst = await Promise.all(
+      Array.from({ length: 40 }, () => customer.placeOrder([{ sku: 'FICUS-LYRATA', quantity: 1 }])),
+    );
 
     const statuses = new Set(burst.map((answer) => answer.status));
     expect([...statuses].sort()).toEqual([202, 503]);

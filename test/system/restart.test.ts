@@ -28,9 +28,11 @@ describe('a crash in the middle of a saga (monolith process)', () => {
     });
 
     await shop.kill();
-    const [pending] = await asAdmin<{ status: string }>(database.config, 'SELECT status FROM payments.payments WHERE order_id = $1', [
-      orderId,
-    ]);
+    const [pending] = await asAdmin<{ status: string }>(
+      database.config,
+      'SELECT status FROM payments.payments WHERE order_id = $1',
+      [orderId],
+    );
     expect(pending.status).toBe('PENDING');
 
     shop = await startShopProcess(database.config);
@@ -43,9 +45,11 @@ describe('a crash in the middle of a saga (monolith process)', () => {
       [`order:${orderId}`],
     );
     expect(Number(charges[0].n)).toBe(1);
-    const shipments = await asAdmin<{ n: string }>(database.config, 'SELECT count(*) AS n FROM shipping.shipments WHERE order_id = $1', [
-      orderId,
-    ]);
+    const shipments = await asAdmin<{ n: string }>(
+      database.config,
+      'SELECT count(*) AS n FROM shipping.shipments WHERE order_id = $1',
+      [orderId],
+    );
     expect(Number(shipments[0].n)).toBe(1);
   });
 });

@@ -50,12 +50,16 @@ describe('the saga deadline (monolith)', () => {
     expect(order.status).toBe('FAILED');
     expect(order.failureReason).toBe('saga-deadline-exceeded: waiting for payment, shipment');
 
-    const timeline = await customer.get<{ steps: Array<{ step: string; detail?: { reason?: string } }> }>(`/orders/${orderId}/timeline`);
+    const timeline = await customer.get<{ steps: Array<{ step: string; detail?: { reason?: string } }> }>(
+      `/orders/${orderId}/timeline`,
+    );
     expect(timeline.body.steps.map((s) => s.step)).toEqual(['ORDER_CREATED', 'STOCK_RESERVED', 'ORDER_FAILED']);
     expect(timeline.body.steps[2].detail?.reason).toMatch(/^saga-deadline-exceeded/);
 
     // stock: the reservation is given back
-    expect(await eventually(() => client.stock('FICUS-LYRATA'), { until: (s) => s.reserved === before.reserved })).toEqual(before);
+    expect(
+      await eventually(() => client.stock('FICUS-LYRATA'), { until: (s) => s.reserved === before.reserved }),
+    ).toEqual(before);
 
     // payment: the charge that was under way completes, and is then refunded, once
     const details = await eventually(() => customer.get<Details>(`/orders/${orderId}/details`), {
@@ -69,7 +73,11 @@ describe('the saga deadline (monolith)', () => {
     // shipping: the payment reached it after the failure, so nothing ships
     const shipment = details.body.shipment;
     expect(shipment.available ? shipment.value?.status : shipment.reason).toMatch(/^(CANCELLED|shipment-not-found)$/);
-    const live = await asAdmin(shop.database, "SELECT 1 FROM shipping.shipments WHERE order_id = $1 AND status <> 'CANCELLED'", [orderId]);
+    const live = await asAdmin(
+      shop.database,
+      "SELECT 1 FROM shipping.shipments WHERE order_id = $1 AND status <> 'CANCELLED'",
+      [orderId],
+    );
     expect(live).toEqual([]);
 
     // the order stays FAILED: the late payment-completed changed nothing
@@ -77,10 +85,16 @@ describe('the saga deadline (monolith)', () => {
     expect((await customer.get<{ steps: unknown[] }>(`/orders/${orderId}/timeline`)).body.steps).toHaveLength(3);
 
     // the customer is told
-    await eventually(() => customer.get<{ items: Array<{ orderId: string; subject: string; body: string }> }>('/notifications'), {
-      until: (n) => n.body.items.some((m) => m.orderId === orderId && /could not be placed/.test(m.subject) && /refunded/.test(m.body)),
-      what: 'an order-failed notification',
-    });
+    await eventually(
+      () => customer.get<{ items: Array<{ orderId: string; subject: string; body: string }> }>('/notifications'),
+      {
+        until: (n) =>
+          n.body.items.some(
+            (m) => m.orderId === orderId && /could not be placed/.test(m.subject) && /refunded/.test(m.body),
+          ),
+        what: 'an order-failed notification',
+      },
+    );
 
     const contexts = ['inventory', 'payments', 'shipping', 'ordering', 'notifications'];
     const letters = await asAdmin<{ context: string }>(

@@ -46,9 +46,10 @@ describe('the order saga (monolith)', () => {
       'ORDER_FAILED',
     ]);
     expect(await client.stock('FICUS-BENJAMINA')).toEqual(before);
-    const details = await customer.get<{ shipment: { available: boolean; reason: string }; payment: { value: { status: string } } }>(
-      `/orders/${order.id}/details`,
-    );
+    const details = await customer.get<{
+      shipment: { available: boolean; reason: string };
+      payment: { value: { status: string } };
+    }>(`/orders/${order.id}/details`);
     expect(details.body.shipment).toEqual({ available: false, reason: 'shipment-not-found' });
     expect(details.body.payment.value.status).toBe('FAILED');
     await eventually(() => customer.get<{ items: Array<{ orderId: string; subject: string }> }>('/notifications'), {
@@ -63,9 +64,10 @@ describe('the order saga (monolith)', () => {
       expect(placed.status).toBe(202);
       const order = await customer.finalOrder(placed.body.orderId);
       expect(order).toMatchObject({ status: 'FAILED', failureReason: 'payment-failed' });
-      const details = await customer.get<{ shipment: { available: boolean; reason: string }; payment: { value: { status: string; failureReason: string } } }>(
-        `/orders/${order.id}/details`,
-      );
+      const details = await customer.get<{
+        shipment: { available: boolean; reason: string };
+        payment: { value: { status: string; failureReason: string } };
+      }>(`/orders/${order.id}/details`);
       expect(details.body.payment.value).toMatchObject({ status: 'FAILED', failureReason: 'invalid-token' });
       expect(details.body.shipment).toEqual({ available: false, reason: 'shipment-not-found' });
     },
@@ -96,7 +98,9 @@ describe('the order saga (monolith)', () => {
     );
     expect(placed.map((p) => p.status)).toEqual(Array(50).fill(202));
 
-    const finals = await Promise.all(placed.map((p, i) => buyers[i % buyers.length].finalOrder(p.body.orderId, 60_000)));
+    const finals = await Promise.all(
+      placed.map((p, i) => buyers[i % buyers.length].finalOrder(p.body.orderId, 60_000)),
+    );
     const confirmed = finals.filter((o) => o.status === 'CONFIRMED');
     const failed = finals.filter((o) => o.status === 'FAILED');
     expect(confirmed).toHaveLength(10);
@@ -105,7 +109,10 @@ describe('the order saga (monolith)', () => {
 
     const end = await eventually(() => client.stock('LIMITED-POT'), { until: (s) => s.reserved === 0 });
     expect(end.available).toBe(0);
-    const negatives = await asAdmin(shop.database, 'SELECT sku FROM inventory.stock WHERE available < 0 OR reserved < 0');
+    const negatives = await asAdmin(
+      shop.database,
+      'SELECT sku FROM inventory.stock WHERE available < 0 OR reserved < 0',
+    );
     expect(negatives).toEqual([]);
   });
 
@@ -137,13 +144,15 @@ describe('the order saga (monolith)', () => {
 
     expect(await client.stock('SOIL-MIX')).toEqual(stockBefore);
     expect(await chargesFor(order.id)).toBe(1);
-    const reservations = await asAdmin<{ n: string }>(shop.database, 'SELECT count(*) AS n FROM inventory.reservations WHERE order_id = $1', [
-      order.id,
-    ]);
+    const reservations = await asAdmin<{ n: string }>(
+      shop.database,
+      'SELECT count(*) AS n FROM inventory.reservations WHERE order_id = $1',
+      [order.id],
+    );
     expect(Number(reservations[0].n)).toBe(1);
     const inbox = await asAdmin<{ n: string }>(
       shop.database,
-      "SELECT count(*) AS n FROM inventory.inbox WHERE message_id = $1",
+      'SELECT count(*) AS n FROM inventory.inbox WHERE message_id = $1',
       [envelope.id],
     );
     expect(Number(inbox[0].n)).toBe(1);
@@ -159,9 +168,15 @@ describe('the order saga (monolith)', () => {
     expect(admin.length).toBeGreaterThan(10);
     await asAdmin(shop.database, "UPDATE ordering.order_history SET status = 'PENDING'");
     const ordering = shop.app.get(ContractBus, { strict: false }).client(OrderingContract);
-    const rebuilt = await ordering.rebuildOrderHistory({ correlationId: 'rebuild', deadline: Date.now() + 30_000, caller: { subject: 'test-admin', roles: ['admin'] } }, {});
+    const rebuilt = await ordering.rebuildOrderHistory(
+      { correlationId: 'rebuild', deadline: Date.now() + 30_000, caller: { subject: 'test-admin', roles: ['admin'] } },
+      {},
+    );
     expect(rebuilt.ordersProjected).toBe(admin.length);
-    const after = await asAdmin(shop.database, 'SELECT order_id, customer_id, status FROM ordering.order_history ORDER BY order_id');
+    const after = await asAdmin(
+      shop.database,
+      'SELECT order_id, customer_id, status FROM ordering.order_history ORDER BY order_id',
+    );
     expect(after).toEqual(admin);
   });
 });

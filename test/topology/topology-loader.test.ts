@@ -37,7 +37,8 @@ const ONE_PROCESS = [
   '    http: { port: 3000 }', //                    6
 ];
 
-const load = (name: 'monolith' | 'split' | 'hybrid', env: Environment = {}): Topology => loadTopology(shippedTopologyPath(name), { env });
+const load = (name: 'monolith' | 'split' | 'hybrid', env: Environment = {}): Topology =>
+  loadTopology(shippedTopologyPath(name), { env });
 
 describe('shipped topologies', () => {
   it('monolith: one process hosts every module and the edge', () => {
@@ -76,7 +77,12 @@ describe('shipped topologies', () => {
       expect(topology.modulesOf(module)).toEqual([module]);
       expect(target.edge).toBe(false);
       const address = topology.addressOf(target.name);
-      expect(address).toEqual({ host: '127.0.0.1', port: expect.any(Number), listenPort: address.port, deadlineMs: 5000 });
+      expect(address).toEqual({
+        host: '127.0.0.1',
+        port: expect.any(Number),
+        listenPort: address.port,
+        deadlineMs: 5000,
+      });
       expect(address.port).toBeGreaterThanOrEqual(7051);
       expect(address.port).toBeLessThanOrEqual(7059);
       expect(target.http.port).toBeGreaterThanOrEqual(3101);
@@ -109,7 +115,13 @@ describe('shipped topologies', () => {
     expect(topology.edgeTarget().name).toBe('core');
     expect(topology.modulesOf('inventory')).toEqual(['inventory']);
     expect(topology.modulesOf('payments')).toEqual(['payments']);
-    expect([...topology.modulesOf('core')].sort()).toEqual(['catalog', 'identity', 'notifications', 'ordering', 'shipping']);
+    expect([...topology.modulesOf('core')].sort()).toEqual([
+      'catalog',
+      'identity',
+      'notifications',
+      'ordering',
+      'shipping',
+    ]);
     expect(topology.isColocated('ordering', 'catalog')).toBe(true);
     expect(topology.isColocated('ordering', 'inventory')).toBe(false);
     expect(topology.isColocated('ordering', 'payments')).toBe(false);
@@ -120,8 +132,11 @@ describe('shipped topologies', () => {
 
   it('moving a module to a process of its own is an edit of the YAML alone', () => {
     const hybrid = readFileSync(shippedTopologyPath('hybrid'), 'utf8');
-    const moved = hybrid.replace('modules: [catalog, ordering, shipping, identity, notifications]', 'modules: [catalog, ordering, identity, notifications]') +
-      yaml('', '  shipping:', '    modules: [shipping]', '    grpc: { port: 50055 }', '    http: { port: 3105 }');
+    const moved =
+      hybrid.replace(
+        'modules: [catalog, ordering, shipping, identity, notifications]',
+        'modules: [catalog, ordering, identity, notifications]',
+      ) + yaml('', '  shipping:', '    modules: [shipping]', '    grpc: { port: 50055 }', '    http: { port: 3105 }');
 
     const topology = parseTopology(moved, 'hybrid.yaml', { env: {} });
 
@@ -141,9 +156,15 @@ describe('shipped topologies', () => {
 
 describe('topology errors name the file, the line and what to fix', () => {
   it('an unknown module, with the closest known name', () => {
-    const text = yaml(...ONE_PROCESS.slice(0, 4), '    modules: [catalog, inventry, ordering, payments, shipping, identity, notifications]', ONE_PROCESS[5]);
+    const text = yaml(
+      ...ONE_PROCESS.slice(0, 4),
+      '    modules: [catalog, inventry, ordering, payments, shipping, identity, notifications]',
+      ONE_PROCESS[5],
+    );
 
-    expect(errorsOf(text)).toEqual(['t.yaml:5:24: module "inventry" is not a ficus module — did you mean "inventory"?']);
+    expect(errorsOf(text)).toEqual([
+      't.yaml:5:24: module "inventry" is not a ficus module — did you mean "inventory"?',
+    ]);
   });
 
   it('an unknown module with no name close to it lists the modules', () => {
@@ -188,13 +209,21 @@ describe('topology errors name the file, the line and what to fix', () => {
   it('a module listed twice in one target', () => {
     const text = yaml(...ONE_PROCESS.slice(0, 4), `    modules: [${ALL}, catalog]`, ONE_PROCESS[5]);
 
-    expect(errorsOf(text)).toEqual(['t.yaml:5:90: module "catalog" is listed twice in target "app" (lines 5 and 5) — remove one']);
+    expect(errorsOf(text)).toEqual([
+      't.yaml:5:90: module "catalog" is listed twice in target "app" (lines 5 and 5) — remove one',
+    ]);
   });
 
   it('a module in no target', () => {
-    const text = yaml(...ONE_PROCESS.slice(0, 4), '    modules: [catalog, inventory, ordering, payments, identity, notifications]', ONE_PROCESS[5]);
+    const text = yaml(
+      ...ONE_PROCESS.slice(0, 4),
+      '    modules: [catalog, inventory, ordering, payments, identity, notifications]',
+      ONE_PROCESS[5],
+    );
 
-    expect(errorsOf(text)).toEqual(['t.yaml:2:1: module "shipping" runs in no target — add it to the modules of one target']);
+    expect(errorsOf(text)).toEqual([
+      't.yaml:2:1: module "shipping" runs in no target — add it to the modules of one target',
+    ]);
   });
 
   it('a target that hosts modules without an address, in a multi-target topology', () => {
@@ -219,7 +248,9 @@ describe('topology errors name the file, the line and what to fix', () => {
   it('a gRPC port without a host, when defaults give none', () => {
     const text = yaml(...ONE_PROCESS, '    grpc: { port: 50050 }');
 
-    expect(errorsOf(text)).toEqual(['t.yaml:7:5: target "app" has a gRPC port but no host — add "host:" to its grpc, or to defaults.grpc for all targets']);
+    expect(errorsOf(text)).toEqual([
+      't.yaml:7:5: target "app" has a gRPC port but no host — add "host:" to its grpc, or to defaults.grpc for all targets',
+    ]);
   });
 
   it('a port clash names both places; localhost is 127.0.0.1', () => {
@@ -283,7 +314,9 @@ describe('topology errors name the file, the line and what to fix', () => {
     // The port the process listens on is the one that can clash.
     const clash = yaml(...lines.map((line) => line.replace('listenPort: 7150', 'listenPort: 3001')));
     expect(errorsOf(clash)).toEqual([
-      expect.stringMatching(/127\.0\.0\.1:3001 is used twice: targets\.core\.grpc\.listenPort .* and targets\.core\.http\.port/),
+      expect.stringMatching(
+        /127\.0\.0\.1:3001 is used twice: targets\.core\.grpc\.listenPort .* and targets\.core\.http\.port/,
+      ),
     ]);
   });
 
@@ -312,14 +345,20 @@ describe('topology errors name the file, the line and what to fix', () => {
       '    grpc: { host: 127.0.0.1, port: 7050 }',
       '    http: { port: 3001 }',
     );
-    expect(errorsOf(text)).toEqual([expect.stringContaining('contexts.catalog.callers: "orderin" is neither "edge" nor a ficus module — did you mean "ordering"?')]);
+    expect(errorsOf(text)).toEqual([
+      expect.stringContaining(
+        'contexts.catalog.callers: "orderin" is neither "edge" nor a ficus module — did you mean "ordering"?',
+      ),
+    ]);
   });
 
   it('an unknown key, with the key it most likely meant', () => {
     const text = yaml(...ONE_PROCESS.slice(0, 4), `    modles: [${ALL}]`, ONE_PROCESS[5]);
 
     expect(errorsOf(text)).toEqual([
-      `t.yaml:2:1: modules ${ALL.split(', ').map((module) => `"${module}"`).join(', ')} run in no target — add each to the modules of one target`,
+      `t.yaml:2:1: modules ${ALL.split(', ')
+        .map((module) => `"${module}"`)
+        .join(', ')} run in no target — add each to the modules of one target`,
       't.yaml:5:5: unknown key "modles" in targets.app — did you mean "modules"?',
     ]);
   });
@@ -327,7 +366,9 @@ describe('topology errors name the file, the line and what to fix', () => {
   it('an unknown key far from any known one lists the keys allowed there', () => {
     const text = yaml(...ONE_PROCESS, '    replicas: 3');
 
-    expect(errorsOf(text)).toEqual(['t.yaml:7:5: unknown key "replicas" in targets.app — remove it (allowed here: edge, modules, grpc, http, database, resilience, canary, legacy, extractedFrom)']);
+    expect(errorsOf(text)).toEqual([
+      't.yaml:7:5: unknown key "replicas" in targets.app — remove it (allowed here: edge, modules, grpc, http, database, resilience, canary, legacy, extractedFrom)',
+    ]);
   });
 
   it('an unknown top-level key', () => {
@@ -362,7 +403,9 @@ describe('topology errors name the file, the line and what to fix', () => {
     const text = yaml('name: one', 'targets:', '  app:', '    edge: true', `    modules: ${ALL}`);
 
     expect(errorsOf(text)).toEqual([
-      `t.yaml:2:1: modules ${ALL.split(', ').map((module) => `"${module}"`).join(', ')} run in no target — add each to the modules of one target`,
+      `t.yaml:2:1: modules ${ALL.split(', ')
+        .map((module) => `"${module}"`)
+        .join(', ')} run in no target — add each to the modules of one target`,
       't.yaml:3:3: targets.app.http is missing — add "http: { port: <number> }" (the public API on the edge, with /health, /ready, /metrics on its operations port; /health, /ready, /metrics elsewhere)',
       `t.yaml:5:14: targets.app.modules must be a list ([a, b] or one "- item" per line), not "${ALL}"`,
     ]);
@@ -380,13 +423,17 @@ describe('topology errors name the file, the line and what to fix', () => {
   it('a key written twice is a syntax error at the second one', () => {
     const text = yaml(...ONE_PROCESS, '  app:', '    http: { port: 3001 }');
 
-    expect(errorsOf(text)).toEqual(['t.yaml:7:3: YAML syntax: Map keys must be unique — the same key is written twice in one map; keep one']);
+    expect(errorsOf(text)).toEqual([
+      't.yaml:7:3: YAML syntax: Map keys must be unique — the same key is written twice in one map; keep one',
+    ]);
   });
 
   it('tabs as indentation', () => {
     const text = yaml('name: one', 'targets:', '  app:', '\tedge: true');
 
-    expect(errorsOf(text)).toEqual(['t.yaml:4:1: YAML syntax: Tabs are not allowed as indentation — indent with spaces, not tabs']);
+    expect(errorsOf(text)).toEqual([
+      't.yaml:4:1: YAML syntax: Tabs are not allowed as indentation — indent with spaces, not tabs',
+    ]);
   });
 
   it('an unquoted ${VAR} inside { } says to quote it', () => {
@@ -395,7 +442,9 @@ describe('topology errors name the file, the line and what to fix', () => {
     const errors = errorsOf(text);
 
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatch(/^t\.yaml:6:\d+: YAML syntax: .+ — quote a reference inside \{ \} or \[ \]: "\$\{PORT:-3000\}"/);
+    expect(errors[0]).toMatch(
+      /^t\.yaml:6:\d+: YAML syntax: .+ — quote a reference inside \{ \} or \[ \]: "\$\{PORT:-3000\}"/,
+    );
   });
 
   it('exactly one edge', () => {
@@ -415,7 +464,9 @@ describe('topology errors name the file, the line and what to fix', () => {
       '    http: { port: 3001 }', //                   13
     );
 
-    expect(errorsOf(text)).toEqual(['t.yaml:12:11: targets "a" (line 7) and "b" (line 12) both serve the HTTP edge — keep "edge: true" on one']);
+    expect(errorsOf(text)).toEqual([
+      't.yaml:12:11: targets "a" (line 7) and "b" (line 12) both serve the HTTP edge — keep "edge: true" on one',
+    ]);
   });
 
   it('a target that is neither the edge nor hosts a module', () => {
@@ -461,7 +512,12 @@ describe('topology errors name the file, the line and what to fix', () => {
   });
 
   it('per-context settings for an unknown context, and partitions below one', () => {
-    const text = yaml(...ONE_PROCESS, 'contexts:', '  orderng: { kafka: { partitions: 12 } }', '  payments: { kafka: { partitions: 0 } }');
+    const text = yaml(
+      ...ONE_PROCESS,
+      'contexts:',
+      '  orderng: { kafka: { partitions: 12 } }',
+      '  payments: { kafka: { partitions: 0 } }',
+    );
 
     expect(errorsOf(text)).toEqual([
       't.yaml:8:3: contexts.orderng: "orderng" is not a ficus module — did you mean "ordering"?',
@@ -515,8 +571,12 @@ describe('topology errors name the file, the line and what to fix', () => {
   });
 
   it('a file that cannot be read, and an empty one', () => {
-    expect(() => loadTopology('infra/topology/no-such.yaml')).toThrow('infra/topology/no-such.yaml: cannot read the topology file (ENOENT) — check the path');
-    expect(errorsOf('# nothing yet\n')).toEqual(['t.yaml:1:1: the file is empty — a topology needs "name:" and "targets:" (see infra/topology/README.md)']);
+    expect(() => loadTopology('infra/topology/no-such.yaml')).toThrow(
+      'infra/topology/no-such.yaml: cannot read the topology file (ENOENT) — check the path',
+    );
+    expect(errorsOf('# nothing yet\n')).toEqual([
+      't.yaml:1:1: the file is empty — a topology needs "name:" and "targets:" (see infra/topology/README.md)',
+    ]);
   });
 });
 
@@ -530,7 +590,8 @@ describe('environment variables in values', () => {
   });
 
   it('${VAR:-default} gives the default when VAR is unset or empty, and VAR otherwise', () => {
-    const port = (env: Environment): number => parseTopology(withPort('${PORT:-3000}'), 't.yaml', { env }).edgeTarget().http.port;
+    const port = (env: Environment): number =>
+      parseTopology(withPort('${PORT:-3000}'), 't.yaml', { env }).edgeTarget().http.port;
 
     expect(port({})).toBe(3000);
     expect(port({ PORT: '' })).toBe(3000);
@@ -547,14 +608,20 @@ describe('environment variables in values', () => {
     const text = yaml(...ONE_PROCESS, '    database:', '      url: ${DATABASE_URL_APP:-}');
 
     expect(parseTopology(text, 't.yaml', { env: {} }).edgeTarget().database).toEqual({ kind: 'shared' });
-    expect(parseTopology(text, 't.yaml', { env: { DATABASE_URL_APP: 'postgres://a:b@db:5432/app' } }).edgeTarget().database).toEqual({
+    expect(
+      parseTopology(text, 't.yaml', { env: { DATABASE_URL_APP: 'postgres://a:b@db:5432/app' } }).edgeTarget().database,
+    ).toEqual({
       kind: 'url',
       url: 'postgres://a:b@db:5432/app',
     });
   });
 
   it('text around references is kept, and $$ is a literal $', () => {
-    const text = yaml(...ONE_PROCESS, '    database:', '      url: postgres://app:pa$$word@${DB_HOST:-localhost}:5432/shop');
+    const text = yaml(
+      ...ONE_PROCESS,
+      '    database:',
+      '      url: postgres://app:pa$$word@${DB_HOST:-localhost}:5432/shop',
+    );
 
     expect(parseTopology(text, 't.yaml', { env: { DB_HOST: 'db.internal' } }).edgeTarget().database).toEqual({
       kind: 'url',
@@ -572,7 +639,9 @@ describe('environment variables in values', () => {
     expect(errorsOf(withPort('${1PORT}'))).toEqual([
       't.yaml:7:13: "${1PORT}" is not a variable reference — write ${NAME} or ${NAME:-default} (NAME: letters, digits, "_")',
     ]);
-    expect(errorsOf(withPort('${PORT'))).toEqual(['t.yaml:7:13: "${PORT" has no closing "}" — write ${NAME} or ${NAME:-default}, or $$ for a literal "$"']);
+    expect(errorsOf(withPort('${PORT'))).toEqual([
+      't.yaml:7:13: "${PORT" has no closing "}" — write ${NAME} or ${NAME:-default}, or $$ for a literal "$"',
+    ]);
   });
 
   it('reads process.env unless told otherwise', () => {
@@ -593,20 +662,42 @@ describe('environment variables in values', () => {
 describe('resilience settings', () => {
   it('split.yaml: defaults for every remote target, and an override for one method', () => {
     const topology = load('split');
-    expect(topology.resilience.defaults).toMatchObject({ retries: 2, breaker: { failuresToOpen: 5, openForMs: 30_000, successesToClose: 2 } });
+    expect(topology.resilience.defaults).toMatchObject({
+      retries: 2,
+      breaker: { failuresToOpen: 5, openForMs: 30_000, successesToClose: 2 },
+    });
     expect(topology.resilience.methods['payments.getPayment']).toEqual({ retries: 1, timeoutMs: 1_000 });
     expect(topology.resilience.methods['inventory.checkStock']).toBeUndefined();
   });
 
   it('a per-target bulkhead, and a typo in a breaker setting named with its line', () => {
     const ok = parseTopology(
-      ['name: t', 'targets:', '  app:', '    modules: [catalog, inventory, ordering, payments, shipping, identity, notifications]', '    edge: true', '    http: { port: 3000 }', '    resilience:', '      bulkhead: { maxConcurrent: 2, maxQueued: 2 }'].join('\n'),
+      [
+        'name: t',
+        'targets:',
+        '  app:',
+        '    modules: [catalog, inventory, ordering, payments, shipping, identity, notifications]',
+        '    edge: true',
+        '    http: { port: 3000 }',
+        '    resilience:',
+        '      bulkhead: { maxConcurrent: 2, maxQueued: 2 }',
+      ].join('\n'),
       't.yaml',
     );
     expect(ok.resilience.targets.app.bulkhead).toEqual({ maxConcurrent: 2, maxQueued: 2 });
     expect(() =>
       parseTopology(
-        ['name: t', 'defaults:', '  resilience:', '    breaker: { failuresToOpen: 5, openFor: 30000, successesToClose: 2 }', 'targets:', '  app:', '    modules: [catalog, inventory, ordering, payments, shipping, identity, notifications]', '    edge: true', '    http: { port: 3000 }'].join('\n'),
+        [
+          'name: t',
+          'defaults:',
+          '  resilience:',
+          '    breaker: { failuresToOpen: 5, openFor: 30000, successesToClose: 2 }',
+          'targets:',
+          '  app:',
+          '    modules: [catalog, inventory, ordering, payments, shipping, identity, notifications]',
+          '    edge: true',
+          '    http: { port: 3000 }',
+        ].join('\n'),
         't.yaml',
       ),
     ).toThrow(/t\.yaml:4:\d+: .*openFor/);

@@ -55,8 +55,12 @@ describe('traffic routes in a topology', () => {
   });
 
   it('refuses a share outside 0–100, a legacy URL that is not http, and a legacy upstream off the edge', () => {
-    expect(rejection(topology('    canary: { grpc: { port: 7063 }, http: { port: 3113 }, percent: 120 }', ''))).toMatch(/canary\.percent/);
+    expect(rejection(topology('    canary: { grpc: { port: 7063 }, http: { port: 3113 }, percent: 120 }', ''))).toMatch(
+      /canary\.percent/,
+    );
     expect(rejection(topology('', '    legacy: { url: "ftp://old" }'))).toMatch(/legacy\.url.*http\(s\) URL/);
-    expect(rejection(topology('    legacy: { url: "http://old:8080" }', ''))).toMatch(/"ordering" has a legacy upstream but is not the edge/);
+    expect(rejection(topology('    legacy: { url: "http://old:8080" }', ''))).toMatch(
+      /"ordering" has a legacy upstream but is not the edge/,
+    );
   });
 });

@@ -46,12 +46,25 @@ describe('contracts over every transport', () => {
   });
 
   /** Stock an admin adds, in the serving process: an end user crosses gRPC only as a verified token, and this server verifies none. */
-  const restock = (request: { sku: string; quantity: number }) => served.client(InventoryContract).restock(asAdminUser(), request);
+  const restock = (request: { sku: string; quantity: number }) =>
+    served.client(InventoryContract).restock(asAdminUser(), request);
 
   const transports: TransportSetUp[] = [
     // Called as ordering, whose saga steps reserving and releasing are: over gRPC the service travels as a claim, taken as it comes without TLS.
-    { name: 'in-process', callers: () => ({ inventory: served.client(InventoryContract, 'ordering'), catalog: served.client(CatalogContract, 'ordering') }) },
-    { name: 'gRPC', callers: () => ({ inventory: remoteBus.client(InventoryContract, 'ordering'), catalog: remoteBus.client(CatalogContract, 'ordering') }) },
+    {
+      name: 'in-process',
+      callers: () => ({
+        inventory: served.client(InventoryContract, 'ordering'),
+        catalog: served.client(CatalogContract, 'ordering'),
+      }),
+    },
+    {
+      name: 'gRPC',
+      callers: () => ({
+        inventory: remoteBus.client(InventoryContract, 'ordering'),
+        catalog: remoteBus.client(CatalogContract, 'ordering'),
+      }),
+    },
   ];
 
   describe.each(transports)('$name', ({ name, callers }) => {
@@ -68,7 +81,10 @@ describe('contracts over every transport', () => {
         { sku: plenty, quantity: 2 },
         { sku: scarce, quantity: 2 },
       ];
-      expect(await inventory.reserveStock(callContext(), { orderId, items })).toEqual({ reserved: false, unavailableSkus: [scarce] });
+      expect(await inventory.reserveStock(callContext(), { orderId, items })).toEqual({
+        reserved: false,
+        unavailableSkus: [scarce],
+      });
       const ok = randomUUID();
       const first = await inventory.reserveStock(callContext(), { orderId: ok, items: [{ sku: plenty, quantity: 2 }] });
       const again = await inventory.reserveStock(callContext(), { orderId: ok, items: [{ sku: plenty, quantity: 2 }] });
@@ -95,19 +111,31 @@ describe('contracts over every transport', () => {
       const { catalog, inventory } = callers();
       const notFound = await catalog.getProduct(callContext(), { sku: 'NOPE-1' }).catch((e: unknown) => e);
       expect(notFound).toBeInstanceOf(ContractError);
-      expect(notFound).toMatchObject({ kind: 'not-found', code: 'unknown-sku', message: 'no product has sku NOPE-1', details: { sku: 'NOPE-1' } });
+      expect(notFound).toMatchObject({
+        kind: 'not-found',
+        code: 'unknown-sku',
+        message: 'no product has sku NOPE-1',
+        details: { sku: 'NOPE-1' },
+      });
 
-      const invalid = await inventory.reserveStock(callContext(), { orderId: 'nope', items: [] }).catch((e: unknown) => e);
+      const invalid = await inventory
+        .reserveStock(callContext(), { orderId: 'nope', items: [] })
+        .catch((e: unknown) => e);
       expect(invalid).toMatchObject({ kind: 'invalid-argument', code: 'invalid-request' });
       expect((invalid as ContractError).details.issues).toEqual(
-        expect.arrayContaining([expect.objectContaining({ path: 'orderId' }), expect.objectContaining({ path: 'items' })]),
+        expect.arrayContaining([
+          expect.objectContaining({ path: 'orderId' }),
+          expect.objectContaining({ path: 'items' }),
+        ]),
       );
     });
 
-    it('gives up at the caller\'s deadline', async () => {
+    it("gives up at the caller's deadline", async () => {
       const { inventory } = callers();
       const past: CallContext = { correlationId: 'late', deadline: Date.now() - 1 };
-      await expect(inventory.checkStock(past, { skus: ['FICUS-LYRATA'] })).rejects.toMatchObject({ kind: 'deadline-exceeded' });
+      await expect(inventory.checkStock(past, { skus: ['FICUS-LYRATA'] })).rejects.toMatchObject({
+        kind: 'deadline-exceeded',
+      });
     });
 
     it('streams current stock, then each change (WatchStock)', async () => {

@@ -3,7 +3,7 @@ import { ContractError, ERROR_KINDS, type CallContext } from '@contracts/kernel'
 import { contextOf, fromServiceError, metadataOf, toServiceError } from '@infra/messaging/grpc';
 
 describe('the call context over gRPC metadata', () => {
-  it('arrives whole: story ids, trace context, the end user\'s token, and the deadline as gRPC carries it', () => {
+  it("arrives whole: story ids, trace context, the end user's token, and the deadline as gRPC carries it", () => {
     const ctx: CallContext = {
       deadline: Date.now() + 1_234,
       correlationId: 'corr',
@@ -16,7 +16,11 @@ describe('the call context over gRPC metadata', () => {
   });
 
   it('never carries the caller as plain data: the server takes it from the verified token alone (ADR 0031)', () => {
-    const ctx: CallContext = { deadline: Date.now() + 1_000, correlationId: 'corr', caller: { subject: 'customer-1', roles: ['admin'] } };
+    const ctx: CallContext = {
+      deadline: Date.now() + 1_000,
+      correlationId: 'corr',
+      caller: { subject: 'customer-1', roles: ['admin'] },
+    };
     const metadata = metadataOf(ctx);
     expect(metadata.get('x-ficus-caller')).toEqual([]);
     expect(contextOf(metadata, new Date(ctx.deadline)).caller).toBeUndefined();
@@ -43,7 +47,11 @@ describe('typed errors over gRPC status', () => {
   });
 
   it('maps a plain gRPC failure (no ficus trailer) to the nearest kind', () => {
-    const plain = { code: GrpcStatus.UNAVAILABLE, details: 'connect ECONNREFUSED', metadata: new Metadata() } as ServiceError;
+    const plain = {
+      code: GrpcStatus.UNAVAILABLE,
+      details: 'connect ECONNREFUSED',
+      metadata: new Metadata(),
+    } as ServiceError;
     expect(fromServiceError(plain, 'x.v1.X/Y')).toMatchObject({ kind: 'unavailable', code: 'upstream-unavailable' });
     const unknown = { code: GrpcStatus.UNKNOWN, details: 'boom', metadata: new Metadata() } as ServiceError;
     expect(fromServiceError(unknown, 'x.v1.X/Y')).toMatchObject({ kind: 'internal', code: 'internal-error' });

@@ -7,7 +7,13 @@ import { InventoryContract } from '@contracts/inventory';
 import { ContractError, type CallContext } from '@contracts/kernel';
 import { issueLocalCertificates } from '@infra/deploy/certs/local-ca';
 import { InProcessContractTransport } from '@infra/messaging';
-import { channelCredentialsOf, GrpcContractServer, GrpcContractTransport, loadGrpcTls, type GrpcTls } from '@infra/messaging/grpc';
+import {
+  channelCredentialsOf,
+  GrpcContractServer,
+  GrpcContractTransport,
+  loadGrpcTls,
+  type GrpcTls,
+} from '@infra/messaging/grpc';
 
 const ctx = (): CallContext => ({ correlationId: 'mtls-test', deadline: Date.now() + 3_000 });
 const product = { sku: 'FICUS-LYRATA', name: 'Fiddle-leaf fig', price: { amountMinor: 3900, currency: 'EUR' } };
@@ -27,7 +33,8 @@ describe('gRPC with mutual TLS', () => {
     clients.push(made);
     return made;
   };
-  const call = (transport: GrpcContractTransport) => transport.unary(CatalogContract, 'getProduct', ctx(), { sku: product.sku });
+  const call = (transport: GrpcContractTransport) =>
+    transport.unary(CatalogContract, 'getProduct', ctx(), { sku: product.sku });
 
   beforeAll(async () => {
     await issueLocalCertificates(dir, ['catalog', 'gateway', 'shipping']);
@@ -98,7 +105,12 @@ describe('gRPC with mutual TLS', () => {
 
   it('refuses a streaming call from a target not on the list with permission-denied, at once', async () => {
     const shipping = client({ address, credentials: channelCredentialsOf(loadGrpcTls(dir, 'shipping')) });
-    const stream = shipping.serverStream(InventoryContract, 'watchStock', { correlationId: 'mtls-stream', deadline: Date.now() + 60_000 }, { skus: [product.sku] });
+    const stream = shipping.serverStream(
+      InventoryContract,
+      'watchStock',
+      { correlationId: 'mtls-stream', deadline: Date.now() + 60_000 },
+      { skus: [product.sku] },
+    );
     const error = await (async () => {
       for await (const _level of stream) return 'an item came through';
       return 'the stream ended without a status';
@@ -109,7 +121,11 @@ describe('gRPC with mutual TLS', () => {
   it('refuses a plaintext caller, a caller without a certificate, and one whose certificate another CA signed', async () => {
     const tls = loadGrpcTls(dir, 'gateway');
     const stranger: GrpcTls = { ...loadGrpcTls(strangerDir, 'gateway'), ca: tls.ca }; // trusts our CA, but is not trusted by it
-    for (const credentialsOfCaller of [credentials.createInsecure(), credentials.createSsl(tls.ca), channelCredentialsOf(stranger)]) {
+    for (const credentialsOfCaller of [
+      credentials.createInsecure(),
+      credentials.createSsl(tls.ca),
+      channelCredentialsOf(stranger),
+    ]) {
       const error = await call(client({ address, credentials: credentialsOfCaller })).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ContractError);
       expect((error as ContractError).kind).toBe('unavailable'); // the handshake fails: no call reaches the server

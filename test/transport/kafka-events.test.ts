@@ -37,7 +37,9 @@ describe('events over Kafka', () => {
       replicationFactor: 1,
       namespace,
     }).catch((error: unknown) => {
-      throw new Error(`no Kafka broker answers at ${KAFKA_BROKERS.join(',')}: run npm run kafka:start first (${String(error)})`);
+      throw new Error(
+        `no Kafka broker answers at ${KAFKA_BROKERS.join(',')}: run npm run kafka:start first (${String(error)})`,
+      );
     });
     payments = await startModule('kafka_events', PaymentsModule, [], {
       consumerRetry: { maxAttempts: 2, initialDelayMs: 5, maxDelayMs: 10 },
@@ -62,11 +64,14 @@ describe('events over Kafka', () => {
   /** order-created as ordering publishes it: naming the payment method payments holds for the customer's card. */
   const order = async (orderId: string) => {
     const customerId = randomUUID();
-    const { paymentMethodId } = await payments.client(PaymentsContract).holdPaymentMethod(asCustomer(customerId), { token: 'tok_visa' });
+    const { paymentMethodId } = await payments
+      .client(PaymentsContract)
+      .holdPaymentMethod(asCustomer(customerId), { token: 'tok_visa' });
     return OrderCreatedV2.create({ ...orderOf(orderId, customerId), paymentMethodId }, { correlationId: orderId });
   };
   /** order-created v1, with the token in it, as a topic may still hold from before v2. */
-  const orderV1 = (orderId: string) => OrderCreated.create({ ...orderOf(orderId, randomUUID()), paymentToken: 'tok_visa' }, { correlationId: orderId });
+  const orderV1 = (orderId: string) =>
+    OrderCreated.create({ ...orderOf(orderId, randomUUID()), paymentToken: 'tok_visa' }, { correlationId: orderId });
 
   it('subscribes the topics of the contexts whose events it handles', () => {
     expect(consumer.topics()).toEqual([eventTopicOf('inventory', namespace), eventTopicOf('ordering', namespace)]);
@@ -75,7 +80,9 @@ describe('events over Kafka', () => {
   it('processes events published by the relay publisher, and commits after the inbox', async () => {
     const orderId = randomUUID();
     await publisher.publish([await order(orderId)]);
-    await publisher.publish([StockReserved.create({ orderId, items: [{ sku: 'SOIL-MIX', quantity: 1 }] }, { correlationId: orderId })]);
+    await publisher.publish([
+      StockReserved.create({ orderId, items: [{ sku: 'SOIL-MIX', quantity: 1 }] }, { correlationId: orderId }),
+    ]);
     const payment = await eventually(() => payments.client(PaymentsContract).getPayment(asAdminUser(), { orderId }), {
       until: (p) => p.status === 'COMPLETED',
     });
@@ -85,10 +92,16 @@ describe('events over Kafka', () => {
     await admin.connect();
     try {
       const committed = await eventually(
-        async () => admin.fetchOffsets({ groupId: consumerGroupOf('payments', namespace), topics: [eventTopicOf('inventory', namespace)] }),
+        async () =>
+          admin.fetchOffsets({
+            groupId: consumerGroupOf('payments', namespace),
+            topics: [eventTopicOf('inventory', namespace)],
+          }),
         { until: (offsets) => offsets[0].partitions.some((p) => Number(p.offset) > 0) },
       );
-      expect(committed[0].partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0)).toBeGreaterThanOrEqual(1);
+      expect(committed[0].partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0)).toBeGreaterThanOrEqual(
+        1,
+      );
     } finally {
       await admin.disconnect();
     }
@@ -105,7 +118,10 @@ describe('events over Kafka', () => {
       await producer.connect();
       const orderId = randomUUID();
       // the same key as the good record after it: same partition, so "keeps going" is proven
-      await producer.send({ topic: eventTopicOf('ordering', namespace), messages: [{ key: orderId, value: '{"not": "an envelope"' }] });
+      await producer.send({
+        topic: eventTopicOf('ordering', namespace),
+        messages: [{ key: orderId, value: '{"not": "an envelope"' }],
+      });
       await producer.disconnect();
       await publisher.publish([await order(orderId)]);
 
@@ -148,12 +164,17 @@ describe('events over Kafka', () => {
       const first = orderV1(randomUUID());
       const second = orderV1(randomUUID());
       await publisher.publish([first, second]);
-      const letters = await eventually(() => dead.filter((m) => [first.id, second.id].includes(m.headers?.[HEADERS.messageId]?.toString() ?? '')), {
-        until: (d) => d.length === 2,
-        timeoutMs: 20_000,
-      });
+      const letters = await eventually(
+        () => dead.filter((m) => [first.id, second.id].includes(m.headers?.[HEADERS.messageId]?.toString() ?? '')),
+        {
+          until: (d) => d.length === 2,
+          timeoutMs: 20_000,
+        },
+      );
       expect(letters[0].headers?.[HEADERS.deadLetterReason]?.toString()).toBe('failed after 8 attempts: Error: boom');
-      expect(letters[0].headers?.[HEADERS.deadLetterConsumer]?.toString()).toBe('notifications:ordering.order-created.v1');
+      expect(letters[0].headers?.[HEADERS.deadLetterConsumer]?.toString()).toBe(
+        'notifications:ordering.order-created.v1',
+      );
       expect(seen).toEqual(expect.arrayContaining([first.id, second.id]));
     } finally {
       await givingUp.stop();
@@ -168,18 +189,32 @@ describe('events over Kafka', () => {
       consumer: `inventory:ordering.order-created.v${version}`,
       eventKey: `ordering.order-created.v${version}`,
       deliver: async (envelope: { version: number; payload: unknown }) => {
-        seen.push({ consumer: `v${version} reader`, version: envelope.version, orderId: (envelope.payload as { orderId: string }).orderId });
+        seen.push({
+          consumer: `v${version} reader`,
+          version: envelope.version,
+          orderId: (envelope.payload as { orderId: string }).orderId,
+        });
         return { outcome: 'processed' as const };
       },
     });
-    const both = new KafkaEventConsumer(kafka, { context: 'inventory', namespace, deliveries: [reading(1), reading(2)] });
+    const both = new KafkaEventConsumer(kafka, {
+      context: 'inventory',
+      namespace,
+      deliveries: [reading(1), reading(2)],
+    });
     await both.start();
     try {
       const orderId = randomUUID();
       const v1 = orderV1(orderId);
-      const v2 = OrderCreatedV2.create({ ...orderOf(orderId, randomUUID()), paymentMethodId: randomUUID() }, { correlationId: orderId });
+      const v2 = OrderCreatedV2.create(
+        { ...orderOf(orderId, randomUUID()), paymentMethodId: randomUUID() },
+        { correlationId: orderId },
+      );
       await publisher.publish([v1, v2]);
-      await eventually(() => seen.filter((s) => s.orderId === orderId), { until: (found) => found.length === 2, timeoutMs: 20_000 });
+      await eventually(() => seen.filter((s) => s.orderId === orderId), {
+        until: (found) => found.length === 2,
+        timeoutMs: 20_000,
+      });
       expect(seen.filter((s) => s.orderId === orderId).sort((a, b) => a.version - b.version)).toEqual([
         { consumer: 'v1 reader', version: 1, orderId },
         { consumer: 'v2 reader', version: 2, orderId },
@@ -187,10 +222,18 @@ describe('events over Kafka', () => {
       // Payments reads both versions: it processed each (its inbox has both) and took neither for poison.
       await eventually(() => payments.client(PaymentsContract).getPayment(asAdminUser(), { orderId }));
       const processed = await eventually(
-        () => asAdmin<{ consumer: string }>(payments.database, 'SELECT consumer FROM payments.inbox WHERE message_id = ANY($1) ORDER BY consumer', [[v1.id, v2.id]]),
+        () =>
+          asAdmin<{ consumer: string }>(
+            payments.database,
+            'SELECT consumer FROM payments.inbox WHERE message_id = ANY($1) ORDER BY consumer',
+            [[v1.id, v2.id]],
+          ),
         { until: (rows) => rows.length === 2 },
       );
-      expect(processed.map((row) => row.consumer)).toEqual(['payments:ordering.order-created.v1', 'payments:ordering.order-created.v2']);
+      expect(processed.map((row) => row.consumer)).toEqual([
+        'payments:ordering.order-created.v1',
+        'payments:ordering.order-created.v2',
+      ]);
       const letters = (await payments.registry.get('payments')!.deadLetters.list()).map((letter) => letter.messageId);
       expect(letters).not.toContain(v1.id);
       expect(letters).not.toContain(v2.id);

@@ -13,12 +13,18 @@ import { processIo, type CliIo } from './cli-command';
 export function contractsCheck(options: { release: boolean; json?: boolean }, io: CliIo = processIo): number {
   if (options.release) {
     release(ALL_CONTRACTS, ALL_EVENTS);
-    io.out(`contracts: recorded ${ALL_EVENTS.length} events, ${ALL_CONTRACTS.length} contracts and their .proto files as released in ${relative(process.cwd(), RELEASED_DIR)}\n`);
+    io.out(
+      `contracts: recorded ${ALL_EVENTS.length} events, ${ALL_CONTRACTS.length} contracts and their .proto ` +
+        `files as released in ${relative(process.cwd(), RELEASED_DIR)}\n`,
+    );
     return 0;
   }
   const released = releasedSnapshot();
   if (!released) {
-    io.err('contracts: nothing released yet — run `ficus contracts check --release` (or `npm run contracts:check -- --release`) first\n');
+    io.err(
+      'contracts: nothing released yet — run `ficus contracts check --release` (or `npm run contracts:check -- ' +
+        '--release`) first\n',
+    );
     return 1;
   }
   const problems = check(ALL_CONTRACTS, ALL_EVENTS, released);
@@ -27,7 +33,10 @@ export function contractsCheck(options: { release: boolean; json?: boolean }, io
     return problems.length === 0 ? 0 : 1;
   }
   if (problems.length > 0) {
-    io.err(`contracts: ${problems.length} breaking change(s) against the released contracts:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
+    io.err(
+      `contracts: ${problems.length} breaking change(s) against the released ` +
+        `contracts:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`,
+    );
     io.err('Make the change additive, or publish a new version (.v2) and keep serving the old one.\n');
     return 1;
   }

@@ -23,7 +23,11 @@ const wholeNumber = (value: string): number => {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError('must be a whole number');
   return Number(value);
 };
-const list = (value: string): string[] => value.split(',').map((item) => item.trim()).filter(Boolean);
+const list = (value: string): string[] =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
 
 const program = new Command('deploy:generate')
   .description('write the compose and Kubernetes files of a ficus topology')
@@ -36,10 +40,20 @@ const program = new Command('deploy:generate')
   .option('--image <image>', 'image of every process (default: ficus:<package.json version>)')
   .option('--namespace <name>', 'Kubernetes namespace', DEFAULT_DEPLOY_OPTIONS.namespace)
   .option('--kafka-brokers <list>', 'KAFKA_BROKERS in Kubernetes', DEFAULT_DEPLOY_OPTIONS.kafkaBrokers)
-  .option('--kafka-replication-factor <n>', 'replication of the topics ficus creates', wholeNumber, DEFAULT_DEPLOY_OPTIONS.kafkaReplicationFactor)
+  .option(
+    '--kafka-replication-factor <n>',
+    'replication of the topics ficus creates',
+    wholeNumber,
+    DEFAULT_DEPLOY_OPTIONS.kafkaReplicationFactor,
+  )
   .option('--min-replicas <n>', 'pods per target, at least', wholeNumber, DEFAULT_DEPLOY_OPTIONS.replicas.min)
   .option('--max-replicas <n>', 'pods per target, at most', wholeNumber, DEFAULT_DEPLOY_OPTIONS.replicas.max)
-  .option('--canary-weight <percent>', 'share of connections to each gRPC target that go to its canary', wholeNumber, DEFAULT_DEPLOY_OPTIONS.canary.weight)
+  .option(
+    '--canary-weight <percent>',
+    'share of connections to each gRPC target that go to its canary',
+    wholeNumber,
+    DEFAULT_DEPLOY_OPTIONS.canary.weight,
+  )
   .option('--canary-image <image>', 'image of the canary Deployments (default: --image)')
   .option('--canary-targets <names>', 'targets that get a canary (comma-separated; default: every gRPC target)', list)
   .option('--json', 'print what was written as JSON')
@@ -76,13 +90,21 @@ function main(): void {
   });
   const input = loadTopologyForDeploy(resolve(cwd, opts.topology));
   const { topology, source } = input;
-  const unknown = (opts.canaryTargets ?? []).filter((name) => !topology.targets.some((target) => target.name === name && target.grpc));
-  if (unknown.length > 0) throw new Error(`--canary-targets: ${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not a gRPC target of ${source}`);
+  const unknown = (opts.canaryTargets ?? []).filter(
+    (name) => !topology.targets.some((target) => target.name === name && target.grpc),
+  );
+  if (unknown.length > 0)
+    throw new Error(
+      `--canary-targets: ${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not a gRPC target of ${source}`,
+    );
 
   const written: { path: string; objects: string[] }[] = [];
   const record = (dir: string, files: readonly GeneratedFile[]) => {
     writeGeneratedFiles(dir, files).forEach((path, index) =>
-      written.push({ path: relative(cwd, path), objects: files[index].objects.map((object) => `${object.kind}/${object.metadata.name}`) }),
+      written.push({
+        path: relative(cwd, path),
+        objects: files[index].objects.map((object) => `${object.kind}/${object.metadata.name}`),
+      }),
     );
   };
   record(resolve(cwd, opts.out), kubernetesFiles({ ...input, options, targets: opts.target }));
@@ -93,9 +115,13 @@ function main(): void {
   }
 
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify({ topology: source, image: options.image, canaryWeight: options.canary.weight, files: written }, null, 2)}\n`);
+    const report = { topology: source, image: options.image, canaryWeight: options.canary.weight, files: written };
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } else {
-    for (const file of written) process.stdout.write(`deploy: wrote ${file.path}${file.objects.length > 0 ? ` (${file.objects.join(', ')})` : ''}\n`);
+    for (const file of written)
+      process.stdout.write(
+        `deploy: wrote ${file.path}${file.objects.length > 0 ? ` (${file.objects.join(', ')})` : ''}\n`,
+      );
   }
 }
 

@@ -34,14 +34,19 @@ const POOL_SIZE = 3;
  * - nothing: what `npm start` uses, DATABASE_URL or the embedded PostgreSQL under FICUS_DATA_DIR
  *   (started for the command if it is not running, and stopped again afterwards).
  */
-export async function openDeploymentDatabase(selection: DeploymentSelection, env: NodeJS.ProcessEnv): Promise<DeploymentDatabase> {
+export async function openDeploymentDatabase(
+  selection: DeploymentSelection,
+  env: NodeJS.ProcessEnv,
+): Promise<DeploymentDatabase> {
   if (selection.databaseUrl) {
     const url = selection.databaseUrl;
     let database: string;
     try {
       database = databaseOf(url);
     } catch {
-      throw new CliError(`--database-url ${JSON.stringify(url)} is no URL: give postgres://user:password@host:port/database`);
+      throw new CliError(
+        `--database-url ${JSON.stringify(url)} is no URL: give postgres://user:password@host:port/database`,
+      );
     }
     return {
       config: {
@@ -56,7 +61,9 @@ export async function openDeploymentDatabase(selection: DeploymentSelection, env
     };
   }
   if (selection.target && !selection.topology && !env.FICUS_TOPOLOGY) {
-    throw new CliError('--target needs a topology: give --topology <file|monolith|split|hybrid> (or set FICUS_TOPOLOGY)');
+    throw new CliError(
+      '--target needs a topology: give --topology <file|monolith|split|hybrid> (or set FICUS_TOPOLOGY)',
+    );
   }
   const topologyPath = topologyPathOf(selection.topology ?? env.FICUS_TOPOLOGY);
   const target = topologyPath ? targetOf(topologyPath, selection.target, env) : undefined;
@@ -73,7 +80,9 @@ export async function openDeploymentDatabase(selection: DeploymentSelection, env
   if (!target) {
     return {
       config: shared,
-      where: `database ${shared.database} on ${server} (${processEnv.DATABASE_URL ? 'DATABASE_URL' : 'the embedded PostgreSQL of npm start'})`,
+      where:
+        `database ${shared.database} on ${server} ` +
+        `(${processEnv.DATABASE_URL ? 'DATABASE_URL' : 'the embedded PostgreSQL of npm start'})`,
       close: () => resolved.stop(),
     };
   }
@@ -102,7 +111,9 @@ function targetOf(path: string, name: string | undefined, env: NodeJS.ProcessEnv
   const names = topology.targets.map((t) => t.name);
   if (!name) {
     if (topology.targets.length === 1) return topology.targets[0];
-    throw new CliError(`topology ${topology.name} has ${names.length} targets: say which with --target (${names.join(', ')})`);
+    throw new CliError(
+      `topology ${topology.name} has ${names.length} targets: say which with --target (${names.join(', ')})`,
+    );
   }
   if (!names.includes(name)) {
     throw new CliError(`topology ${topology.name} has no target "${name}"; its targets: ${names.join(', ')}`);

@@ -17,7 +17,10 @@ shadow results in its database). By default the monolith as \`npm start\` runs i
 
 export function withExtractionOptions(command: Command): Command {
   return command
-    .option('--topology <file>', 'the topology with the extraction in progress (as `ficus extract` wrote it; default FICUS_TOPOLOGY)')
+    .option(
+      '--topology <file>',
+      'the topology with the extraction in progress (as `ficus extract` wrote it; default FICUS_TOPOLOGY)',
+    )
     .option('--database-url <url>', "the owner's database (postgres://…), instead of finding it")
     .option('--json', 'print JSON instead of text');
 }
@@ -42,7 +45,10 @@ export async function withExtractionStores<T>(
   let target: string | undefined;
   if (topology && context) {
     if (!topology.extractionOf(context)) {
-      throw new CliError(`${context} is not being extracted in ${topology.source} — run \`ficus extract ${context}\` first and start the target it writes`);
+      throw new CliError(
+        `${context} is not being extracted in ${topology.source} — run \`ficus extract ${context}\` first and ` +
+          `start the target it writes`,
+      );
     }
     target = topology.targetOf(context).name;
   }
@@ -69,7 +75,8 @@ export async function requireDeclared(flags: PostgresFlagStore, flag: string, co
   const declared = (await flags.declarations()).some((d) => d.name === flag);
   if (!declared) {
     throw new CliError(
-      `no process of this deployment declares ${flag}: ${context} is not being extracted there yet — run \`ficus extract ${context}\`, then restart the owner with the topology it wrote`,
+      `no process of this deployment declares ${flag}: ${context} is not being extracted there yet — run ` +
+        `\`ficus extract ${context}\`, then restart the owner with the topology it wrote`,
     );
   }
 }

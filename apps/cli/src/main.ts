@@ -18,7 +18,10 @@ export function discoverCommands(dir = COMMANDS_DIR): CliCommand[] {
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- the file name is only known at run time
       const loaded = require(join(dir, file)) as { command?: CliCommand };
       if (typeof loaded.command?.register !== 'function') {
-        throw new Error(`apps/cli/src/commands/${file} exports no \`command\` (a CliCommand): export const command: CliCommand = { name, register }`);
+        throw new Error(
+          `apps/cli/src/commands/${file} exports no \`command\` (a CliCommand): export const command: ` +
+            `CliCommand = { name, register }`,
+        );
       }
       return loaded.command;
     });
@@ -26,7 +29,10 @@ export function discoverCommands(dir = COMMANDS_DIR): CliCommand[] {
 
 export function buildProgram(io: CliIo = processIo, commands: readonly CliCommand[] = discoverCommands()): Command {
   const program = new Command('ficus')
-    .description('ficus: run bounded-context modules as one process or as split services, and move between the two one context at a time')
+    .description(
+      'ficus: run bounded-context modules as one process or as split services, and move between the two one ' +
+        'context at a time',
+    )
     .configureOutput({ writeOut: (text) => io.out(text), writeErr: (text) => io.err(text) })
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')

@@ -1,5 +1,12 @@
 import { relative } from 'node:path';
-import { formatProblem, lintMigrations, readReleased, RELEASED_FILE, releaseMigrations, writeReleased } from '@infra/migration-lint/migration-lint';
+import {
+  formatProblem,
+  lintMigrations,
+  readReleased,
+  RELEASED_FILE,
+  releaseMigrations,
+  writeReleased,
+} from '@infra/migration-lint/migration-lint';
 import { processIo, type CliIo } from './cli-command';
 
 /**
@@ -17,19 +24,32 @@ export function migrationsLint(options: { release: boolean; json?: boolean }, io
       const next = releaseMigrations(released);
       const added = Object.keys(next.migrations).length - Object.keys(released.migrations).length;
       writeReleased(next);
-      io.out(`migrations: recorded ${added} new migration(s) as released in ${where} (${Object.keys(next.migrations).length} in all)\n`);
+      io.out(
+        `migrations: recorded ${added} new migration(s) as released in ${where} ` +
+          `(${Object.keys(next.migrations).length} in all)\n`,
+      );
       return 0;
     }
     const problems = lintMigrations(released);
     if (options.json) {
-      io.out(`${JSON.stringify({ ok: problems.length === 0, released: Object.keys(released.migrations).length, problems: problems.map(formatProblem) }, null, 2)}\n`);
+      const report = {
+        ok: problems.length === 0,
+        released: Object.keys(released.migrations).length,
+        problems: problems.map(formatProblem),
+      };
+      io.out(`${JSON.stringify(report, null, 2)}\n`);
       return problems.length === 0 ? 0 : 1;
     }
     if (problems.length > 0) {
-      io.err(`migrations: ${problems.length} problem(s):\n${problems.map((p) => `  - ${formatProblem(p)}`).join('\n')}\n`);
+      io.err(
+        `migrations: ${problems.length} problem(s):\n${problems.map((p) => `  - ${formatProblem(p)}`).join('\n')}\n`,
+      );
       return 1;
     }
-    io.out(`migrations: expand-contract safe (${Object.keys(released.migrations).length} released, checked against ${where})\n`);
+    io.out(
+      `migrations: expand-contract safe (${Object.keys(released.migrations).length} released, checked ` +
+        `against ${where})\n`,
+    );
     return 0;
   } catch (error) {
     io.err(`migrations: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -37,7 +37,14 @@ import { rateLimiterProvider } from './rate-limit/rate-limiter';
     DocsController,
     DevMailboxController,
   ],
-  providers: [{ provide: APP_FILTER, useClass: ProblemFilter }, RequestContexts, AccessTokenVerifier, AuthGuard, LastKnownProductNames, rateLimiterProvider],
+  providers: [
+    { provide: APP_FILTER, useClass: ProblemFilter },
+    RequestContexts,
+    AccessTokenVerifier,
+    AuthGuard,
+    LastKnownProductNames,
+    rateLimiterProvider,
+  ],
 })
 export class HttpEdgeModule implements NestModule {
   /** Every request, unknown routes included (probing them costs a client its budget too). */

@@ -38,7 +38,10 @@ export function httpEdgeAdapter(): ExpressAdapter {
  */
 export function setUpHttpEdge(
   app: INestApplication,
-  /** `legacy`: the topology's legacy upstream; unset, FICUS_LEGACY_URL's; null, none (a process that is not the edge). */
+  /**
+   * `legacy`: the topology's legacy upstream; unset, FICUS_LEGACY_URL's; null, none (a process that
+   * is not the edge).
+   */
   options: { limits?: AdmissionLimits; legacy?: LegacyUpstream | null } = {},
 ): void {
   const limits = options.limits ?? admissionLimitsFromEnv();
@@ -46,7 +49,9 @@ export function setUpHttpEdge(
   // Nest reads the same field (ExpressAdapter.getRouteMatchingOptions); Express's types omit it.
   const router = (express.getHttpAdapter().getInstance() as Express).router as { caseSensitive?: boolean };
   if (router.caseSensitive !== true) {
-    throw new Error('an HTTP edge routes case-sensitively: create its app with NestFactory.create(module, httpEdgeAdapter(), …)');
+    throw new Error(
+      'an HTTP edge routes case-sensitively: create its app with NestFactory.create(module, httpEdgeAdapter(), …)',
+    );
   }
   express.disable('x-powered-by');
   express.use((request: Request, response: Response, next: NextFunction) => {
@@ -72,5 +77,9 @@ function legacyUpstreamFromEnv(): LegacyUpstream | undefined {
 
 function admissionLimitsFromEnv(): AdmissionLimits {
   const env = readProcessEnv();
-  return { maxConcurrent: env.FICUS_HTTP_MAX_CONCURRENT, maxQueued: env.FICUS_HTTP_MAX_QUEUED, abortedHoldMs: env.FICUS_REQUEST_BUDGET_MS };
+  return {
+    maxConcurrent: env.FICUS_HTTP_MAX_CONCURRENT,
+    maxQueued: env.FICUS_HTTP_MAX_QUEUED,
+    abortedHoldMs: env.FICUS_REQUEST_BUDGET_MS,
+  };
 }

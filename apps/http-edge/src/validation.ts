@@ -3,11 +3,7 @@ import type { z } from 'zod';
 import { problem, ProblemError } from './problem/problem';
 
 /** Parses a request part against a schema; a mismatch is a 400 (path, query) or 422 (body) problem. */
-export function parseOr<S extends z.ZodType>(
-  schema: S,
-  value: unknown,
-  where: 'body' | 'path' | 'query',
-): z.output<S> {
+export function parseOr<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | 'path' | 'query'): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) {
     return result.data;

@@ -11,5 +11,7 @@ import { shippedTopologyPath } from '@infra/topology';
 runProcess({
   topology: shippedTopologyPath('monolith'),
   target: 'monolith',
-  announce: (running) => `ficus monolith listening on ${running.url} (try GET /catalog/products); /ready and /metrics on ${running.operationsUrl}`,
+  announce: (running) =>
+    `ficus monolith listening on ${running.url} (try GET /catalog/products); /ready and /metrics on ` +
+    `${running.operationsUrl}`,
 });

@@ -11,11 +11,22 @@ const program = new Command('ficus-service')
   .description('run the modules of one deploy target of a ficus topology')
   .requiredOption('-t, --target <name>', 'the deploy target to run (a name under targets: in the topology)')
   .option('--topology <file>', 'topology YAML file', process.env.FICUS_TOPOLOGY ?? shippedTopologyPath('split'))
-  .option('--instance <id>', 'this instance\'s id in the service registry (default FICUS_INSTANCE_ID, then <hostname>-<pid>)')
-  .option('--canary', 'run the second version of the target, on the ports of its canary: in the topology (blue/green, canary)')
+  .option(
+    '--instance <id>',
+    "this instance's id in the service registry (default FICUS_INSTANCE_ID, then <hostname>-<pid>)",
+  )
+  .option(
+    '--canary',
+    'run the second version of the target, on the ports of its canary: in the topology (blue/green, canary)',
+  )
   .parse();
 
-const { target, topology, instance, canary } = program.opts<{ target: string; topology: string; instance?: string; canary?: boolean }>();
+const { target, topology, instance, canary } = program.opts<{
+  target: string;
+  topology: string;
+  instance?: string;
+  canary?: boolean;
+}>();
 
 runProcess({
   topology,
@@ -25,6 +36,9 @@ runProcess({
   announce: (running) => {
     const grpc = running.target.grpc && !running.topology.isSingleProcess ? `, gRPC ${running.target.grpc.port}` : '';
     const operations = running.target.edge ? `, operations (/ready, /metrics) ${running.target.operations.port}` : '';
-    return `ficus ${running.target.name} (${running.target.modules.join(', ') || 'edge'}) on HTTP ${running.target.http.port}${grpc}${operations}`;
+    return (
+      `ficus ${running.target.name} (${running.target.modules.join(', ') || 'edge'}) on HTTP ` +
+      `${running.target.http.port}${grpc}${operations}`
+    );
   },
 });

@@ -22,6 +22,9 @@ export const MODULES: { readonly [C in BoundedContext]: Type } = {
 /** The module of a context a topology places; a name it does not know is an error that says so. */
 export function moduleOf(context: string): Type {
   const module = (MODULES as Readonly<Record<string, Type | undefined>>)[context];
-  if (!module) throw new Error(`no bounded-context module is called "${context}"; the modules: ${Object.keys(MODULES).join(', ')}`);
+  if (!module)
+    throw new Error(
+      `no bounded-context module is called "${context}"; the modules: ${Object.keys(MODULES).join(', ')}`,
+    );
   return module;
 }

@@ -7,7 +7,12 @@ import { runTarget, type RunningTarget, type RunTargetOptions } from './run-targ
  * one line saying where it answers, and a clean stop on SIGINT or SIGTERM (exit 1 if it cannot
  * start). `npm start`, the services and the gateway are each this, with a different topology.
  */
-export function runProcess(options: Omit<RunTargetOptions, 'log'> & { readonly target: string; readonly announce: (running: RunningTarget) => string }): void {
+export function runProcess(
+  options: Omit<RunTargetOptions, 'log'> & {
+    readonly target: string;
+    readonly announce: (running: RunningTarget) => string;
+  },
+): void {
   const log = pino({ level: process.env.LOG_LEVEL ?? 'info' });
   const tracing = startTracing(`ficus-${options.target}`);
   runTarget({ ...options, log }).then(

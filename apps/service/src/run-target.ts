@@ -60,7 +60,8 @@ export async function runTarget(options: RunTargetOptions): Promise<RunningTarge
   const target = topology.target(targetName);
   if (!topology.isSingleProcess && !env.FICUS_GRPC_TLS_DIR && env.FICUS_GRPC_PLAINTEXT !== 'loopback') {
     throw new Error(
-      `${target.name}: gRPC between processes needs mutual TLS. Set FICUS_GRPC_TLS_DIR to the certificates (\`npm run certs\` makes them), ` +
+      `${target.name}: gRPC between processes needs mutual TLS. Set FICUS_GRPC_TLS_DIR to the certificates ` +
+        `(\`npm run certs\` makes them), ` +
         'or FICUS_GRPC_PLAINTEXT=loopback to try the split shop on one machine (plain text, served on 127.0.0.1 only)',
     );
   }
@@ -83,9 +84,15 @@ export async function runTarget(options: RunTargetOptions): Promise<RunningTarge
 
   const kafkaCredentials = kafkaCredentialsOf(process.env);
   // No broker in a topology whose only other target is an extraction in progress: no event leaves.
-  const kafka = topology.isSingleProcess || topology.kafka.brokers.length === 0
-    ? undefined
-    : new Kafka({ clientId: `ficus-${target.name}`, brokers: [...topology.kafka.brokers], logLevel: logLevel.ERROR, ...kafkaCredentials });
+  const kafka =
+    topology.isSingleProcess || topology.kafka.brokers.length === 0
+      ? undefined
+      : new Kafka({
+          clientId: `ficus-${target.name}`,
+          brokers: [...topology.kafka.brokers],
+          logLevel: logLevel.ERROR,
+          ...kafkaCredentials,
+        });
   if (kafka) {
     await ensureTopics(kafka, {
       contexts: BOUNDED_CONTEXTS,
@@ -116,7 +123,10 @@ export async function runTarget(options: RunTargetOptions): Promise<RunningTarge
     kafkaNamespace: env.FICUS_KAFKA_NAMESPACE,
     kafkaCredentials,
     discovery: discovery?.watcher,
-    tls: env.FICUS_GRPC_TLS_DIR && !topology.isSingleProcess ? loadGrpcTls(env.FICUS_GRPC_TLS_DIR, target.name) : undefined,
+    tls:
+      env.FICUS_GRPC_TLS_DIR && !topology.isSingleProcess
+        ? loadGrpcTls(env.FICUS_GRPC_TLS_DIR, target.name)
+        : undefined,
     // The end user of a served call, from the token the edge relays (ADR 0031): verified as the
     // edge verifies it, against identity's keys fetched through the identity contract (over mTLS
     // when identity runs elsewhere; its getJwks is open to every service), cached, kept when
@@ -168,14 +178,22 @@ export async function runTarget(options: RunTargetOptions): Promise<RunningTarge
 function onlyTargetOf(topology: Topology): string {
   const [only, ...others] = topology.targets;
   if (!only || others.length > 0) {
-    throw new Error(`${topology.source} has ${topology.targets.length} targets (${topology.targets.map((t) => t.name).join(', ')}): say which one to run (--target)`);
+    throw new Error(
+      `${topology.source} has ${topology.targets.length} targets ` +
+        `(${topology.targets.map((t) => t.name).join(', ')}): say which one to run (--target)`,
+    );
   }
   return only.name;
 }
 
 /** A listener's address as a URL callers on this machine can use (a wildcard bind is reached on loopback). */
 function urlOf(address: AddressInfo): string {
-  const host = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const host =
+    address.address === '0.0.0.0' || address.address === '::'
+      ? '127.0.0.1'
+      : address.family === 'IPv6'
+        ? `[${address.address}]`
+        : address.address;
   return `http://${host}:${address.port}`;
 }
 
@@ -197,7 +215,10 @@ function databaseOf(target: DeployTarget, shared: DatabaseConfig): DatabaseConfi
 function asCanary(topology: Topology, target: string): Topology {
   const canary = topology.target(target).canary;
   if (!canary) {
-    throw new Error(`target "${target}" has no canary: in ${topology.source} — add canary: { grpc: { port }, http: { port }, percent } to run a second version`);
+    throw new Error(
+      `target "${target}" has no canary: in ${topology.source} — add canary: { grpc: { port }, http: { port }, ` +
+        `percent } to run a second version`,
+    );
   }
   return topology.withTarget(target, (deployTarget) => ({
     ...deployTarget,

@@ -9,7 +9,12 @@ import { FicusModule, type FicusRootOptions } from '@infra/runtime';
 @Module({})
 export class ServiceModule {
   /** `servesJwks`: the target hosts identity but not the public API, and publishes its keys itself. */
-  static forTarget(options: { modules: readonly Type[]; edge: boolean; servesJwks?: boolean; root: FicusRootOptions }): DynamicModule {
+  static forTarget(options: {
+    modules: readonly Type[];
+    edge: boolean;
+    servesJwks?: boolean;
+    root: FicusRootOptions;
+  }): DynamicModule {
     return {
       module: ServiceModule,
       imports: [

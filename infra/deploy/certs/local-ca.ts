@@ -21,7 +21,9 @@ const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as con
 const DAY_MS = 86_400_000;
 
 function pem(label: string, der: ArrayBuffer): string {
-  const base64 = Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n');
+  const base64 = Buffer.from(der)
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n');
   return `-----BEGIN ${label}-----\n${base64.trimEnd()}\n-----END ${label}-----\n`;
 }
 
@@ -48,7 +50,11 @@ async function loadCa(dir: string): Promise<{ cert: x509.X509Certificate; key: C
  * hosts (what the calling side verifies). Keeps an existing CA (certificates of new targets stay
  * trusted by running processes); writes keys readable by their owner only.
  */
-export async function issueLocalCertificates(dir: string, targets: readonly string[], hosts: readonly string[] = ['localhost', '127.0.0.1']): Promise<void> {
+export async function issueLocalCertificates(
+  dir: string,
+  targets: readonly string[],
+  hosts: readonly string[] = ['localhost', '127.0.0.1'],
+): Promise<void> {
   mkdirSync(dir, { recursive: true });
   let ca = await loadCa(dir);
   if (!ca) {
@@ -66,7 +72,10 @@ export async function issueLocalCertificates(dir: string, targets: readonly stri
       ],
     });
     writeFileSync(join(dir, 'ca.crt'), cert.toString('pem'));
-    writeSecret(join(dir, 'ca.key'), pem('PRIVATE KEY', await webcrypto.subtle.exportKey('pkcs8', keys.privateKey as never)));
+    writeSecret(
+      join(dir, 'ca.key'),
+      pem('PRIVATE KEY', await webcrypto.subtle.exportKey('pkcs8', keys.privateKey as never)),
+    );
     ca = { cert, key: keys.privateKey };
   }
 
@@ -75,7 +84,9 @@ export async function issueLocalCertificates(dir: string, targets: readonly stri
     const names: x509.JsonGeneralName[] = [
       { type: 'url', value: spiffeIdOf(target) },
       { type: 'dns', value: target },
-      ...hosts.map((host): x509.JsonGeneralName => (isIP(host) ? { type: 'ip', value: host } : { type: 'dns', value: host })),
+      ...hosts.map((host): x509.JsonGeneralName =>
+        isIP(host) ? { type: 'ip', value: host } : { type: 'dns', value: host },
+      ),
     ];
     const cert = await x509.X509CertificateGenerator.create({
       subject: `CN=${target}`,
@@ -94,6 +105,9 @@ export async function issueLocalCertificates(dir: string, targets: readonly stri
       ],
     });
     writeFileSync(join(dir, `${target}.crt`), cert.toString('pem'));
-    writeSecret(join(dir, `${target}.key`), pem('PRIVATE KEY', await webcrypto.subtle.exportKey('pkcs8', keys.privateKey as never)));
+    writeSecret(
+      join(dir, `${target}.key`),
+      pem('PRIVATE KEY', await webcrypto.subtle.exportKey('pkcs8', keys.privateKey as never)),
+    );
   }
 }

@@ -20,8 +20,16 @@ const { topology: topologyPath, dir } = program.opts<{ topology: string; dir: st
 const topology = loadTopology(topologyPath);
 const hosts = new Set(['localhost', '127.0.0.1', ...topology.targets.flatMap((t) => (t.grpc ? [t.grpc.host] : []))]);
 
-issueLocalCertificates(dir, topology.targets.map((t) => t.name), [...hosts]).then(
-  () => process.stdout.write(`certs: CA and ${topology.targets.length} certificates (${topology.targets.map((t) => t.name).join(', ')}) in ${dir}\n`),
+issueLocalCertificates(
+  dir,
+  topology.targets.map((t) => t.name),
+  [...hosts],
+).then(
+  () =>
+    process.stdout.write(
+      `certs: CA and ${topology.targets.length} certificates ` +
+        `(${topology.targets.map((t) => t.name).join(', ')}) in ${dir}\n`,
+    ),
   (error: unknown) => {
     process.stderr.write(`certs: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);

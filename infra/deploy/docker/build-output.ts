@@ -12,11 +12,16 @@ import { join, resolve } from 'node:path';
  *   compiled file.
  */
 
-/** tsconfig.json's `outDir`; `rootDir` is the project root, so `apps/x/src/main.ts` lands in `dist/apps/x/src/main.js`. */
+/**
+ * tsconfig.json's `outDir`; `rootDir` is the project root, so `apps/x/src/main.ts` lands in
+ * `dist/apps/x/src/main.js`.
+ */
 export const BUILD_OUTPUT_DIR = 'dist';
 
 /** Folders whose files of these kinds are read at run time, relative to the project root. */
-export const RUNTIME_FILES: readonly { readonly dir: string; readonly pattern: RegExp }[] = [{ dir: 'infra/topology', pattern: /\.ya?ml$/ }];
+export const RUNTIME_FILES: readonly { readonly dir: string; readonly pattern: RegExp }[] = [
+  { dir: 'infra/topology', pattern: /\.ya?ml$/ },
+];
 
 const PROJECT_ROOT = resolve(__dirname, '..', '..', '..');
 
@@ -43,7 +48,9 @@ if (require.main === module) {
     cleanBuildOutput();
   } else if (step === 'copy-runtime-files') {
     const copied = copyRuntimeFiles();
-    process.stdout.write(`build: copied ${copied.length} run-time files into ${BUILD_OUTPUT_DIR}/ (${copied.join(', ')})\n`);
+    process.stdout.write(
+      `build: copied ${copied.length} run-time files into ${BUILD_OUTPUT_DIR}/ (${copied.join(', ')})\n`,
+    );
   } else {
     process.stderr.write('usage: build-output.ts clean | copy-runtime-files\n');
     process.exit(2);

@@ -45,18 +45,27 @@ const HTTP_BASE = 3100;
  * ports: the flags' ports when given (refused when the topology uses them already), otherwise
  * split.yaml's port of the context when free, else the next free one after it.
  */
-export function planExtraction(topology: Topology, context: string, choices: ExtractionChoices = {}, defaultGrpcHost?: string): ExtractionPlan {
+export function planExtraction(
+  topology: Topology,
+  context: string,
+  choices: ExtractionChoices = {},
+  defaultGrpcHost?: string,
+): ExtractionPlan {
   const owner = ownerOf(topology, context);
   const target = topology.targets.some((t) => t.name === context) ? `${context}-extracted` : context;
   if (topology.targets.some((t) => t.name === target)) {
-    throw new ExtractionRefused(`topology ${topology.name} has targets "${context}" and "${target}" already: rename one, then extract ${context}`);
+    throw new ExtractionRefused(
+      `topology ${topology.name} has targets "${context}" and "${target}" already: rename one, then extract ${context}`,
+    );
   }
 
   const used = usedPorts(topology);
   const take = (port: number, what: string): number => {
-    if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new ExtractionRefused(`${what} ${port} is no port: give a whole number from 1 to 65535`);
+    if (!Number.isInteger(port) || port < 1 || port > 65_535)
+      throw new ExtractionRefused(`${what} ${port} is no port: give a whole number from 1 to 65535`);
     const user = used.get(port);
-    if (user) throw new ExtractionRefused(`${what} ${port} is used by ${user} in ${topology.source}: give another port`);
+    if (user)
+      throw new ExtractionRefused(`${what} ${port} is used by ${user} in ${topology.source}: give another port`);
     used.set(port, what);
     return port;
   };
@@ -67,10 +76,18 @@ export function planExtraction(topology: Topology, context: string, choices: Ext
     throw new ExtractionRefused(`no free port for ${what}`); // 65 535 ports in one topology: unreachable in practice
   };
 
-  const ownerGrpc = owner.grpc ? { port: owner.grpc.port, added: false } : { port: free(GRPC_BASE, GRPC_BASE, `${whose(owner.name)} gRPC port`), added: true };
+  const ownerGrpc = owner.grpc
+    ? { port: owner.grpc.port, added: false }
+    : { port: free(GRPC_BASE, GRPC_BASE, `${whose(owner.name)} gRPC port`), added: true };
   const index = Math.max(0, (KNOWN_MODULES as readonly string[]).indexOf(context)) + 1;
-  const grpcPort = choices.grpcPort !== undefined ? take(choices.grpcPort, '--grpc-port') : free(GRPC_BASE + index, GRPC_BASE, `${whose(target)} gRPC port`);
-  const httpPort = choices.httpPort !== undefined ? take(choices.httpPort, '--http-port') : free(HTTP_BASE + index, HTTP_BASE, `${whose(target)} HTTP port`);
+  const grpcPort =
+    choices.grpcPort !== undefined
+      ? take(choices.grpcPort, '--grpc-port')
+      : free(GRPC_BASE + index, GRPC_BASE, `${whose(target)} gRPC port`);
+  const httpPort =
+    choices.httpPort !== undefined
+      ? take(choices.httpPort, '--http-port')
+      : free(HTTP_BASE + index, HTTP_BASE, `${whose(target)} HTTP port`);
 
   return {
     context,
@@ -106,7 +123,8 @@ function ownerOf(topology: Topology, context: string): DeployTarget {
   const extraction = topology.extractionOf(context);
   if (extraction) {
     throw new ExtractionRefused(
-      `${context} is being extracted already: target "${extraction.name}" runs it beside "${extraction.extractedFrom}" in ${topology.source}. ` +
+      `${context} is being extracted already: target "${extraction.name}" runs it beside ` +
+        `"${extraction.extractedFrom}" in ${topology.source}. ` +
         `Shift calls to it (ficus shift ${context}), or finish with ficus retire ${context}`,
     );
   }
@@ -114,7 +132,8 @@ function ownerOf(topology: Topology, context: string): DeployTarget {
   if (owner.modules.length === 1) {
     throw new ExtractionRefused(
       owner.edge
-        ? `${context} is the only module left in "${owner.name}", the edge: it runs in a process of its own already. To leave the edge bare, write the topology by hand (split.yaml shows one)`
+        ? `${context} is the only module left in "${owner.name}", the edge: it runs in a process of its own ` +
+            `already. To leave the edge bare, write the topology by hand (split.yaml shows one)`
         : `${context} is its own target already: "${owner.name}" hosts nothing else. Nothing to extract`,
     );
   }

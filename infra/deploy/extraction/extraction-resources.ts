@@ -8,7 +8,12 @@ import { whose, type ExtractionPlan } from './extraction-plan';
  * what `ficus retire` will need when the context leaves its owner for good.
  */
 export interface ExtractionResources {
-  readonly now: { readonly databases: readonly string[]; readonly topics: readonly string[]; readonly consumerGroups: readonly string[]; readonly why: string };
+  readonly now: {
+    readonly databases: readonly string[];
+    readonly topics: readonly string[];
+    readonly consumerGroups: readonly string[];
+    readonly why: string;
+  };
   readonly atRetire: {
     readonly databases: readonly { readonly name: string; readonly note: string }[];
     readonly topics: readonly { readonly name: string; readonly partitions: number; readonly note: string }[];
@@ -33,7 +38,11 @@ export interface ResourceNaming {
 }
 
 /** `topology` is the new one, with the extraction written in. */
-export function extractionResources(topology: Topology, plan: ExtractionPlan, naming: ResourceNaming): ExtractionResources {
+export function extractionResources(
+  topology: Topology,
+  plan: ExtractionPlan,
+  naming: ResourceNaming,
+): ExtractionResources {
   const { kafkaNamespace: namespace, databasePrefix, eventLinks } = naming;
   const { context, owner } = plan;
   const ownerTarget = topology.target(owner);
@@ -41,8 +50,12 @@ export function extractionResources(topology: Topology, plan: ExtractionPlan, na
   // The owner's events travel over Kafka only once a second owner exists: at retire, for a monolith.
   const ownerHasKafka = topology.targets.filter((target) => !target.extractedFrom).length > 1;
 
-  const readersOfContext = unique(eventLinks.filter((link) => link.provider === context && inOwner(link.consumer)).map((link) => link.consumer));
-  const readByContext = unique(eventLinks.filter((link) => link.consumer === context && link.provider !== context).map((link) => link.provider));
+  const readersOfContext = unique(
+    eventLinks.filter((link) => link.provider === context && inOwner(link.consumer)).map((link) => link.consumer),
+  );
+  const readByContext = unique(
+    eventLinks.filter((link) => link.consumer === context && link.provider !== context).map((link) => link.provider),
+  );
   const ownerTopicsNowRemote = ownerHasKafka ? [] : readByContext.filter(inOwner);
 
   const ownDatabase = `${databasePrefix}_${plan.target.replace(/-/g, '_')}`;
@@ -51,19 +64,36 @@ export function extractionResources(topology: Topology, plan: ExtractionPlan, na
       databases: [],
       topics: [],
       consumerGroups: [],
-      why: `${plan.target} works on ${whose(owner)} database (${databaseText(topology, owner)}) and publishes no events: ${owner} keeps ${whose(context)} outbox until \`ficus retire ${context}\``,
+      why:
+        `${plan.target} works on ${whose(owner)} database (${databaseText(topology, owner)}) and publishes ` +
+        `no events: ${owner} keeps ${whose(context)} outbox until \`ficus retire ${context}\``,
     },
     atRetire: {
       databases: [
         {
           name: ownDatabase,
-          note: `none at retire, which keeps ${context} on ${whose(owner)} database (${databaseText(topology, owner)}; ADR 0034); ${ownDatabase} is ${whose(context)} own, as split.yaml names them, for the later move of its data`,
+          note:
+            `none at retire, which keeps ${context} on ${whose(owner)} database ` +
+            `(${databaseText(topology, owner)}; ADR 0034); ${ownDatabase} is ${whose(context)} own, as ` +
+            `split.yaml names them, for the later move of its data`,
         },
       ],
       topics: [
-        { name: eventTopicOf(context, namespace), partitions: topology.partitionsOf(context), note: `${whose(context)} integration events, published by ${plan.target}` },
-        { name: deadLetterTopicOf(context, namespace), partitions: 1, note: `what ${context} cannot process of the events it consumes` },
-        ...ownerTopicsNowRemote.map((provider) => ({ name: eventTopicOf(provider, namespace), partitions: topology.partitionsOf(provider), note: `${whose(provider)} events, which ${context} consumes and ${owner} publishes in-process until then` })),
+        {
+          name: eventTopicOf(context, namespace),
+          partitions: topology.partitionsOf(context),
+          note: `${whose(context)} integration events, published by ${plan.target}`,
+        },
+        {
+          name: deadLetterTopicOf(context, namespace),
+          partitions: 1,
+          note: `what ${context} cannot process of the events it consumes`,
+        },
+        ...ownerTopicsNowRemote.map((provider) => ({
+          name: eventTopicOf(provider, namespace),
+          partitions: topology.partitionsOf(provider),
+          note: `${whose(provider)} events, which ${context} consumes and ${owner} publishes in-process until then`,
+        })),
         ...(ownerHasKafka ? [] : readersOfContext).map((consumer) => ({
           name: deadLetterTopicOf(consumer, namespace),
           partitions: 1,
@@ -71,12 +101,25 @@ export function extractionResources(topology: Topology, plan: ExtractionPlan, na
         })),
       ],
       consumerGroups: [
-        ...(readByContext.length > 0 ? [{ group: consumerGroupOf(context, namespace), reads: readByContext.map((provider) => eventTopicOf(provider, namespace)) }] : []),
-        ...readersOfContext.map((consumer) => ({ group: consumerGroupOf(consumer, namespace), reads: [eventTopicOf(context, namespace)] })),
+        ...(readByContext.length > 0
+          ? [
+              {
+                group: consumerGroupOf(context, namespace),
+                reads: readByContext.map((provider) => eventTopicOf(provider, namespace)),
+              },
+            ]
+          : []),
+        ...readersOfContext.map((consumer) => ({
+          group: consumerGroupOf(consumer, namespace),
+          reads: [eventTopicOf(context, namespace)],
+        })),
       ],
       notes: [
-        'every process of a multi-process topology creates the topics it misses at start (FICUS_KAFKA_REPLICATION_FACTOR replicas); create them beforehand where the broker does not allow that',
-        ...(ownerHasKafka ? [] : [`${owner} then runs beside a second owner: the topology needs defaults.kafka.brokers (KAFKA_BROKERS)`]),
+        'every process of a multi-process topology creates the topics it misses at start ' +
+          '(FICUS_KAFKA_REPLICATION_FACTOR replicas); create them beforehand where the broker does not allow that',
+        ...(ownerHasKafka
+          ? []
+          : [`${owner} then runs beside a second owner: the topology needs defaults.kafka.brokers (KAFKA_BROKERS)`]),
       ],
     },
   };
@@ -108,7 +151,12 @@ function unique(values: readonly string[]): string[] {
 export function eventLinksOfPacts(pacts: readonly unknown[]): EventLink[] {
   const links: EventLink[] = [];
   for (const pact of pacts) {
-    const { consumer, provider, interactions, messages } = pact as { consumer?: { name?: string }; provider?: { name?: string }; interactions?: { description?: string }[]; messages?: { description?: string }[] };
+    const { consumer, provider, interactions, messages } = pact as {
+      consumer?: { name?: string };
+      provider?: { name?: string };
+      interactions?: { description?: string }[];
+      messages?: { description?: string }[];
+    };
     const consumerName = /^ficus-([a-z][a-z0-9-]*)$/.exec(consumer?.name ?? '')?.[1];
     const providerName = /^ficus-([a-z][a-z0-9-]*)$/.exec(provider?.name ?? '')?.[1];
     if (!consumerName || !providerName) continue;

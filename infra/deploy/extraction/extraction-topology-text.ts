@@ -17,7 +17,11 @@ export function defaultGrpcHostOf(text: string): string | undefined {
 }
 
 const commentOf = (plan: ExtractionPlan) => ({
-  target: `Being extracted from ${plan.owner} (\`ficus extract ${plan.context}\`): runs ${plan.context} beside ${plan.owner}, on ${whose(plan.owner)} database, serving only the calls shifted to it (\`ficus shift\`, \`ficus shadow\`). ${plan.owner} keeps ${whose(plan.context)} events and data until \`ficus retire ${plan.context}\`.`,
+  target:
+    `Being extracted from ${plan.owner} (\`ficus extract ${plan.context}\`): runs ${plan.context} beside ` +
+    `${plan.owner}, on ${whose(plan.owner)} database, serving only the calls shifted to it (\`ficus shift\`, ` +
+    `\`ficus shadow\`). ${plan.owner} keeps ${whose(plan.context)} events and data until \`ficus retire ` +
+    `${plan.context}\`.`,
   ownerGrpc: `added by \`ficus extract ${plan.context}\`: every target of a multi-target topology has one`,
   grpcHost: `added by \`ficus extract ${plan.context}\`: where the targets are dialled`,
 });
@@ -27,7 +31,14 @@ export function extractionTopologyText(text: string, plan: ExtractionPlan): stri
   const document = parseDocument(text);
   const top = document.contents;
   const targets = isMap(top) ? pairOf(top, 'targets') : undefined;
-  if (!isMap(top) || top.flow || !targets || !isMap(targets.value) || targets.value.flow || !isMap(pairOf(targets.value, plan.owner)?.value)) {
+  if (
+    !isMap(top) ||
+    top.flow ||
+    !targets ||
+    !isMap(targets.value) ||
+    targets.value.flow ||
+    !isMap(pairOf(targets.value, plan.owner)?.value)
+  ) {
     return reprinted(document, plan);
   }
   const edits: TextEdit[] = [];
@@ -42,7 +53,10 @@ export function extractionTopologyText(text: string, plan: ExtractionPlan): stri
   const targetMap = targets.value;
   const first = targetMap.items[0] as Pair<Node, Node>;
   const indent = columnOf(text, first.key.range![0]);
-  const step = isMap(first.value) && !first.value.flow && first.value.items.length > 0 ? columnOf(text, (first.value.items[0] as Pair<Node>).key.range![0]) - indent : 2;
+  const step =
+    isMap(first.value) && !first.value.flow && first.value.items.length > 0
+      ? columnOf(text, (first.value.items[0] as Pair<Node>).key.range![0]) - indent
+      : 2;
   const pad = ' '.repeat(indent);
   const inner = ' '.repeat(indent + step);
   const end = targetMap.range![2];
@@ -63,20 +77,40 @@ export function extractionTopologyText(text: string, plan: ExtractionPlan): stri
   // The owner's gRPC port, after its modules.
   if (plan.ownerGrpc.added) {
     const owner = pairOf(targetMap, plan.owner)!.value as YAMLMap;
-    edits.push(entryIn(text, owner, 'grpc', `{ port: ${plan.ownerGrpc.port} }`, comments.ownerGrpc, pairOf(owner, 'modules')));
+    edits.push(
+      entryIn(text, owner, 'grpc', `{ port: ${plan.ownerGrpc.port} }`, comments.ownerGrpc, pairOf(owner, 'modules')),
+    );
   }
 
   // defaults.grpc.host, creating what is missing of defaults and grpc.
   if (plan.addGrpcHost) {
     const defaults = pairOf(top, 'defaults');
     if (!defaults || !isMap(defaults.value)) {
-      const at = defaults ? { at: defaults.key.range![0], remove: lineEnd(text, contentEnd(text, (defaults.value as Node | null)?.range?.[1] ?? defaults.key.range![1])) - defaults.key.range![0] } : { at: lineEnd(text, nameNode.range![1]) + 1 };
+      const at = defaults
+        ? {
+            at: defaults.key.range![0],
+            remove:
+              lineEnd(text, contentEnd(text, (defaults.value as Node | null)?.range?.[1] ?? defaults.key.range![1])) -
+              defaults.key.range![0],
+          }
+        : { at: lineEnd(text, nameNode.range![1]) + 1 };
       const block = `defaults:\n${' '.repeat(step)}grpc: { host: ${plan.grpcHost} } # ${comments.grpcHost}`;
       edits.push({ ...at, insert: defaults ? block : `\n${block}\n` });
     } else {
       const grpc = pairOf(defaults.value, 'grpc');
       if (!grpc || !isMap(grpc.value)) {
-        edits.push(entryIn(text, defaults.value, 'grpc', `{ host: ${plan.grpcHost} }`, comments.grpcHost, undefined, defaults, grpc));
+        edits.push(
+          entryIn(
+            text,
+            defaults.value,
+            'grpc',
+            `{ host: ${plan.grpcHost} }`,
+            comments.grpcHost,
+            undefined,
+            defaults,
+            grpc,
+          ),
+        );
       } else {
         edits.push(entryIn(text, grpc.value, 'host', plan.grpcHost, comments.grpcHost, undefined, grpc));
       }
@@ -95,7 +129,10 @@ function applied(text: string, edits: readonly TextEdit[]): string {
   // From the end, so that each edit's offset still points into the original text.
   return [...edits]
     .sort((a, b) => b.at - a.at)
-    .reduce((result, edit) => result.slice(0, edit.at) + edit.insert + result.slice(edit.at + (edit.remove ?? 0)), text);
+    .reduce(
+      (result, edit) => result.slice(0, edit.at) + edit.insert + result.slice(edit.at + (edit.remove ?? 0)),
+      text,
+    );
 }
 
 /**
@@ -104,22 +141,46 @@ function applied(text: string, edits: readonly TextEdit[]): string {
  * entries. `replacing` is an entry of that key with no map as value (`grpc:` left empty), which
  * the new line takes the place of.
  */
-function entryIn(text: string, map: YAMLMap, key: string, value: string, comment: string, after?: Pair, parent?: Pair, replacing?: Pair): TextEdit {
+function entryIn(
+  text: string,
+  map: YAMLMap,
+  key: string,
+  value: string,
+  comment: string,
+  after?: Pair,
+  parent?: Pair,
+  replacing?: Pair,
+): TextEdit {
   if (replacing) {
     const start = (replacing.key as Node).range![0];
-    return { at: start, remove: lineEnd(text, contentEnd(text, (replacing.value as Node | null)?.range?.[1] ?? (replacing.key as Node).range![1])) - start, insert: `${key}: ${value} # ${comment}` };
+    return {
+      at: start,
+      remove:
+        lineEnd(
+          text,
+          contentEnd(text, (replacing.value as Node | null)?.range?.[1] ?? (replacing.key as Node).range![1]),
+        ) - start,
+      insert: `${key}: ${value} # ${comment}`,
+    };
   }
   if (map.flow) {
     return { at: map.range![0] + 1, insert: map.items.length > 0 ? ` ${key}: ${value},` : ` ${key}: ${value} ` };
   }
   const firstKey = (map.items[0] as Pair<Node> | undefined)?.key;
   const indent = firstKey ? columnOf(text, firstKey.range![0]) : columnOf(text, (parent!.key as Node).range![0]) + 2;
-  const anchor = after ? ((after.value as Node | null)?.range?.[1] ?? (after.key as Node).range![1]) : (parent!.key as Node).range![1];
-  return { at: lineEnd(text, contentEnd(text, anchor)), insert: `\n${' '.repeat(indent)}${key}: ${value} # ${comment}` };
+  const anchor = after
+    ? ((after.value as Node | null)?.range?.[1] ?? (after.key as Node).range![1])
+    : (parent!.key as Node).range![1];
+  return {
+    at: lineEnd(text, contentEnd(text, anchor)),
+    insert: `\n${' '.repeat(indent)}${key}: ${value} # ${comment}`,
+  };
 }
 
 function pairOf(map: YAMLMap, key: string): Pair<Node, Node | null> | undefined {
-  return map.items.find((item): item is Pair<Node, Node | null> => isPair(item) && isScalar(item.key) && item.key.value === key);
+  return map.items.find(
+    (item): item is Pair<Node, Node | null> => isPair(item) && isScalar(item.key) && item.key.value === key,
+  );
 }
 
 /** Where the text before `offset` last holds something: a block node's range ends after its newline. */
@@ -167,10 +228,16 @@ function reprinted(document: Document, plan: ExtractionPlan): string {
     grpc.comment = ` ${comments.ownerGrpc}`;
   }
   const target = document.createNode(
-    { modules: [plan.context], extractedFrom: plan.owner, grpc: { port: plan.grpcPort }, http: { port: plan.httpPort } },
+    {
+      modules: [plan.context],
+      extractedFrom: plan.owner,
+      grpc: { port: plan.grpcPort },
+      http: { port: plan.httpPort },
+    },
     { flow: false },
   ) as YAMLMap;
-  for (const item of target.items as Pair<Node, Node>[]) if (isMap(item.value) || isSeq(item.value)) item.value.flow = true;
+  for (const item of target.items as Pair<Node, Node>[])
+    if (isMap(item.value) || isSeq(item.value)) item.value.flow = true;
   const targets = document.get('targets', true) as YAMLMap;
   const key = document.createNode(plan.target) as Node;
   key.commentBefore = ` ${comments.target}`;

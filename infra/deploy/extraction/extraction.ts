@@ -1,4 +1,10 @@
-import { composeServiceText, databasePrefixOf, type DeployOptions, type GeneratedFile, kubernetesFiles } from '@infra/deploy/generator';
+import {
+  composeServiceText,
+  databasePrefixOf,
+  type DeployOptions,
+  type GeneratedFile,
+  kubernetesFiles,
+} from '@infra/deploy/generator';
 import { parseTopology, TopologyError, type Environment, type Topology } from '@infra/topology';
 import { planExtraction, whose, type ExtractionChoices, type ExtractionPlan } from './extraction-plan';
 import { extractionResources, type EventLink, type ExtractionResources } from './extraction-resources';
@@ -56,7 +62,10 @@ export function extract(input: ExtractionInput): Extraction {
     forDeploy = parseTopology(text, out, { env: {} });
   } catch (error) {
     if (!(error instanceof TopologyError)) throw error;
-    throw new Error(`ficus extract wrote a topology that does not load — a bug, please report it with the source topology:\n${error.message}\n--- written:\n${text}`);
+    throw new Error(
+      `ficus extract wrote a topology that does not load — a bug, please report it with the source ` +
+        `topology:\n${error.message}\n--- written:\n${text}`,
+    );
   }
 
   // One generator: the Kubernetes files of the owner and of the new target, which both read the
@@ -64,7 +73,11 @@ export function extract(input: ExtractionInput): Extraction {
   const generation = { topology: forDeploy, source: out, text, options, targets: [plan.owner, plan.target] };
   const files: GeneratedFile[] = [
     ...kubernetesFiles(generation).map((file) => ({ ...file, path: `${KUBERNETES_DIR}/${file.path}` })),
-    { path: composeFragmentOf(plan.target), content: composeServiceText(forDeploy.target(plan.target), out), objects: [] },
+    {
+      path: composeFragmentOf(plan.target),
+      content: composeServiceText(forDeploy.target(plan.target), out),
+      objects: [],
+    },
   ];
 
   const resources = extractionResources(topology, plan, {
@@ -83,14 +96,33 @@ function nextSteps(plan: ExtractionPlan, out: string, env: Environment): NextSte
   // The owner's database through the owner's DATABASE_URL: the variable, never its value (a password).
   const database = env.DATABASE_URL ? 'DATABASE_URL="$DATABASE_URL" ' : '';
   const sameDatabase = env.DATABASE_URL
-    ? `with ${whose(owner)} DATABASE_URL (and FICUS_DB_ROLE_SECRET, if ${owner} has one): it works on ${whose(owner)} database`
-    : `without DATABASE_URL both use the embedded PostgreSQL under .data/, ${whose(owner)} database; otherwise give both the same DATABASE_URL (and FICUS_DB_ROLE_SECRET)`;
+    ? `with ${whose(owner)} DATABASE_URL (and FICUS_DB_ROLE_SECRET, if ${owner} has one): it works on ` +
+      `${whose(owner)} database`
+    : `without DATABASE_URL both use the embedded PostgreSQL under .data/, ${whose(owner)} database; otherwise ` +
+      `give both the same DATABASE_URL (and FICUS_DB_ROLE_SECRET)`;
   return [
-    { step: `restart ${owner} on the new topology (it ${plan.ownerGrpc.added ? `gains gRPC port ${plan.ownerGrpc.port} and ` : ''}learns where ${target} listens)`, command: `${database}${SERVICE} --target ${owner} --topology ${topology}` },
-    { step: `start ${target} (${sameDatabase})`, command: `${database}${SERVICE} --target ${target} --topology ${topology}` },
-    { step: `compare ${whose(target)} answers with ${whose(owner)} on live calls, without using them`, command: `ficus shadow ${context} on` },
-    { step: `then shift a share of ${whose(context)} calls to ${target}: 10, 50, 100 %`, command: `ficus shift ${context} 10` },
-    { step: `when ${target} serves every call, move ${whose(context)} events and data to it`, command: `ficus retire ${context}` },
+    {
+      step:
+        `restart ${owner} on the new topology (it ` +
+        `${plan.ownerGrpc.added ? `gains gRPC port ${plan.ownerGrpc.port} and ` : ''}learns where ${target} listens)`,
+      command: `${database}${SERVICE} --target ${owner} --topology ${topology}`,
+    },
+    {
+      step: `start ${target} (${sameDatabase})`,
+      command: `${database}${SERVICE} --target ${target} --topology ${topology}`,
+    },
+    {
+      step: `compare ${whose(target)} answers with ${whose(owner)} on live calls, without using them`,
+      command: `ficus shadow ${context} on`,
+    },
+    {
+      step: `then shift a share of ${whose(context)} calls to ${target}: 10, 50, 100 %`,
+      command: `ficus shift ${context} 10`,
+    },
+    {
+      step: `when ${target} serves every call, move ${whose(context)} events and data to it`,
+      command: `ficus retire ${context}`,
+    },
   ];
 }
 

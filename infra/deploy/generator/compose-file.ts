@@ -20,10 +20,15 @@ export interface ComposeInputs {
 export function composeTopologyProblems(topology: Topology): string[] {
   const problems: string[] = [];
   for (const target of topology.targets) {
-    if (target.grpc && target.grpc.host !== target.name) problems.push(`target "${target.name}" is dialled at ${target.grpc.host}, not at its compose service "${target.name}"`);
-    if (target.http.host !== '0.0.0.0') problems.push(`target "${target.name}" binds HTTP to ${target.http.host}, not 0.0.0.0`);
+    if (target.grpc && target.grpc.host !== target.name)
+      problems.push(
+        `target "${target.name}" is dialled at ${target.grpc.host}, not at its compose service "${target.name}"`,
+      );
+    if (target.http.host !== '0.0.0.0')
+      problems.push(`target "${target.name}" binds HTTP to ${target.http.host}, not 0.0.0.0`);
   }
-  if (topology.kafka.brokers.join(',') !== 'kafka:9092') problems.push(`brokers are ${topology.kafka.brokers.join(',')}, not the compose broker kafka:9092`);
+  if (topology.kafka.brokers.join(',') !== 'kafka:9092')
+    problems.push(`brokers are ${topology.kafka.brokers.join(',')}, not the compose broker kafka:9092`);
   return problems;
 }
 
@@ -48,9 +53,9 @@ export function composeFileText({ topology, source, kafkaVersion, nodeImage }: C
     '# and a single-node Apache Kafka in KRaft mode. Why one image: docs/adr/0013-one-image-for-every-process.md.',
     '#',
     '#   npm run certs                    # first: the CA and a certificate per target in .data/certs (mutual TLS)',
-    '#   docker compose up --build -d     # the shop on http://localhost:3000, as in the README\'s curl session',
-    '#   docker compose logs -f ordering  # one process\'s JSON logs',
-    '#   docker compose down              # add -v to wipe the database, the broker\'s data and the copied certificates',
+    "#   docker compose up --build -d     # the shop on http://localhost:3000, as in the README's curl session",
+    "#   docker compose logs -f ordering  # one process's JSON logs",
+    "#   docker compose down              # add -v to wipe the database, the broker's data and the copied certificates",
     '#',
     '# Only a PostgreSQL, for `npm start` against a real server instead of the embedded one:',
     '#',
@@ -72,9 +77,9 @@ export function composeFileText({ topology, source, kafkaVersion, nodeImage }: C
     '  restart: on-failure',
     '  environment:',
     '    # The `ficus` user of the postgres image is a superuser: ficus creates one database per target',
-    '    # (the gateway\'s rate-limit counters too, in <prefix>_edge) and one role and schema per context on it.',
+    "    # (the gateway's rate-limit counters too, in <prefix>_edge) and one role and schema per context on it.",
     '    DATABASE_URL: postgres://ficus:ficus-dev-password@postgres:5432/ficus # development only',
-    '    # Names the databases, in the topology (${FICUS_DATABASE_PREFIX:-ficus}_<target>) and the edge\'s.',
+    "    # Names the databases, in the topology (${FICUS_DATABASE_PREFIX:-ficus}_<target>) and the edge's.",
     `    FICUS_DATABASE_PREFIX: \${FICUS_DATABASE_PREFIX:-${databasePrefixOf(topology)}}`,
     `    KAFKA_BROKERS: ${topology.kafka.brokers.join(',')}`,
     `    FICUS_TOPOLOGY: /app/dist/${source}`,
@@ -82,7 +87,8 @@ export function composeFileText({ topology, source, kafkaVersion, nodeImage }: C
     '    # The image runs with NODE_ENV=production: identity seals its signing keys and payments the card tokens',
     '    # it holds with this key (required; docs/security.md, Secrets), and the demo shop charges with the fake',
     '    # provider by name (docs/payments.md).',
-    '    FICUS_KEY_ENCRYPTION_KEYS: ${FICUS_KEY_ENCRYPTION_KEYS:?set FICUS_KEY_ENCRYPTION_KEYS to k1 and 32 random bytes in base64, e.g. k1:<openssl rand -base64 32>}',
+    '    FICUS_KEY_ENCRYPTION_KEYS: ${FICUS_KEY_ENCRYPTION_KEYS:?set FICUS_KEY_ENCRYPTION_KEYS to k1 and 32 ' +
+      'random bytes in base64, e.g. k1:<openssl rand -base64 32>}',
     '    FICUS_FAKE_PAYMENTS: allow-in-production',
     '    LOG_LEVEL: ${LOG_LEVEL:-info}',
     '  depends_on: &ficus-infrastructure',
@@ -100,7 +106,7 @@ export function composeFileText({ topology, source, kafkaVersion, nodeImage }: C
   add(
     '  # One service per target. The health checks ask /ready (every context reaches its database,',
     '  # migrations applied), so that the gateway starts only when the services can answer it. The',
-    '  # image has no curl: node\'s fetch asks instead. Each mounts its own certificate only.',
+    "  # image has no curl: node's fetch asks instead. Each mounts its own certificate only.",
   );
   for (const target of services) add(...ficusService(target), '');
 
@@ -109,7 +115,12 @@ export function composeFileText({ topology, source, kafkaVersion, nodeImage }: C
     add(...ficusService(edge, services), '');
   }
 
-  add('volumes:', '  postgres-data:', '  kafka-data:', ...topology.targets.map((target) => `  ${tlsVolumeOf(target.name)}:`));
+  add(
+    'volumes:',
+    '  postgres-data:',
+    '  kafka-data:',
+    ...topology.targets.map((target) => `  ${tlsVolumeOf(target.name)}:`),
+  );
   return `${lines.join('\n')}\n`;
 }
 
@@ -122,7 +133,8 @@ export function composeServiceText(target: DeployTarget, source: string): string
   return [
     `# The compose service of target "${target.name}" of ${source}, as \`npm run deploy:generate\` writes it.`,
     '# Paste it under `services:` of a docker-compose.yml that the generator wrote (it uses that',
-    `# file's x-ficus-process anchor), add \`${tlsVolumeOf(target.name)}:\` under \`volumes:\` and ${target.name} to the`,
+    `# file's x-ficus-process anchor), add \`${tlsVolumeOf(target.name)}:\` under \`volumes:\` and ` +
+      `${target.name} to the`,
     '# targets of the grpc-certs service, and have every ficus service read this topology with compose',
     '# addresses (FICUS_TOPOLOGY; gRPC hosts are the service names, as in infra/topology/compose.yaml).',
     ...ficusService(target),
@@ -135,21 +147,34 @@ function tlsVolumeOf(target: string): string {
 }
 
 function ficusService(target: DeployTarget, dependsOn: readonly DeployTarget[] = []): string[] {
-  const lines = [`  ${target.name}:`, '    <<: *ficus-process', `    command: [${commandOf(target).map(q).join(', ')}]`];
+  const lines = [
+    `  ${target.name}:`,
+    '    <<: *ficus-process',
+    `    command: [${commandOf(target).map(q).join(', ')}]`,
+  ];
   if (target.edge) {
     // The public API only: its operations port stays on the compose network (Prometheus, health checks).
-    lines.push('    ports:', `      - "${target.http.port}:${target.http.port}"`, `    expose: [${q(target.operations.port)}] # operations: /health, /ready, /metrics`);
+    lines.push(
+      '    ports:',
+      `      - "${target.http.port}:${target.http.port}"`,
+      `    expose: [${q(target.operations.port)}] # operations: /health, /ready, /metrics`,
+    );
   } else {
     const exposed = [...(target.grpc ? [target.grpc.listenPort] : []), target.http.port];
     lines.push(`    expose: [${exposed.map(q).join(', ')}] # ${target.grpc ? 'gRPC, HTTP' : 'HTTP'}`);
   }
   lines.push('    volumes:', `      - ${tlsVolumeOf(target.name)}:${TLS_DIR}:ro`);
   if (dependsOn.length > 0) {
-    lines.push('    depends_on:', '      <<: *ficus-infrastructure', ...dependsOn.map((service) => `      ${service.name}: { condition: service_healthy }`));
+    lines.push(
+      '    depends_on:',
+      '      <<: *ficus-infrastructure',
+      ...dependsOn.map((service) => `      ${service.name}: { condition: service_healthy }`),
+    );
   }
   lines.push(
     '    healthcheck:',
-    `      test: ["CMD", "node", "-e", "fetch('http://127.0.0.1:${target.operations.port}/ready').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]`,
+    `      test: ["CMD", "node", "-e", "fetch('http://127.0.0.1:${target.operations.port}/ready').then((r) => ` +
+      `process.exit(r.ok ? 0 : 1), () => process.exit(1))"]`,
     '      interval: 5s',
     '      timeout: 3s',
     '      retries: 30',
@@ -169,7 +194,7 @@ function certificatesService(topology: Topology, nodeImage: string): string[] {
   return [
     '  # Mutual TLS between the processes (docs/adr/0023-mutual-tls-and-caller-allow-list.md): copies',
     '  # the certificates that `npm run certs` made in ./.data/certs into one volume per target, owned',
-    '  # by the image\'s `node` user, which every ficus service waits for. Without them it stops at once',
+    "  # by the image's `node` user, which every ficus service waits for. Without them it stops at once",
     '  # and says which file is missing.',
     '  grpc-certs:',
     `    image: ${nodeImage}`,
@@ -183,7 +208,8 @@ function certificatesService(topology: Topology, nodeImage: string): string[] {
     '      - |',
     `        for target in ${names.join(' ')}; do`,
     `          for file in ${CA_FILE} $$target.crt $$target.key; do`,
-    '            test -f /certs/$$file || { echo "grpc-certs: .data/certs/$$file is missing: run npm run certs first" >&2; exit 1; }',
+    '            test -f /certs/$$file || { echo "grpc-certs: .data/certs/$$file is missing: run npm run certs ' +
+      'first" >&2; exit 1; }',
     '          done',
     `          install -o 1000 -g 1000 -m 0444 -t /tls/$$target /certs/${CA_FILE} /certs/$$target.crt`,
     '          install -o 1000 -g 1000 -m 0400 -t /tls/$$target /certs/$$target.key',
@@ -196,7 +222,7 @@ function postgresService(): string[] {
     '  postgres:',
     '    image: postgres:17',
     '    # Seven processes, each with a pool per context, its outbox listener and the fake payment',
-    '    # provider\'s pool, and the gateway\'s rate-limit pool: more than the default 100 connections at peak.',
+    "    # provider's pool, and the gateway's rate-limit pool: more than the default 100 connections at peak.",
     '    command: ["postgres", "-c", "max_connections=200"]',
     '    environment:',
     '      POSTGRES_USER: ficus',
@@ -249,7 +275,8 @@ function kafkaService(kafkaVersion: string): string[] {
     '    volumes:',
     '      - kafka-data:/var/lib/kafka/data',
     '    healthcheck:',
-    '      test: ["CMD-SHELL", "/opt/kafka/bin/kafka-broker-api-versions.sh --bootstrap-server kafka:9092 > /dev/null 2>&1"]',
+    '      test: ["CMD-SHELL", "/opt/kafka/bin/kafka-broker-api-versions.sh --bootstrap-server kafka:9092 > ' +
+      '/dev/null 2>&1"]',
     '      interval: 10s',
     '      timeout: 10s',
     '      retries: 12',

@@ -5,7 +5,15 @@
  */
 export { composeFileText, composeServiceText, composeTopologyProblems, type ComposeInputs } from './compose-file';
 export { type CanaryOptions, DEFAULT_DEPLOY_OPTIONS, type DeployOptions, deployOptions } from './deploy-options';
-export { type GeneratedFile, type KubernetesGeneration, KUSTOMIZATION_FILE, kafkaVersionOf, kubernetesFiles, nodeImageOf, writeGeneratedFiles } from './deploy-files';
+export {
+  type GeneratedFile,
+  type KubernetesGeneration,
+  KUSTOMIZATION_FILE,
+  kafkaVersionOf,
+  kubernetesFiles,
+  nodeImageOf,
+  writeGeneratedFiles,
+} from './deploy-files';
 export {
   credentialsOf,
   environmentOf,
@@ -21,5 +29,21 @@ export {
   type Track,
 } from './kubernetes-manifests';
 export { kubernetesTopologyDocument, kubernetesTopologyYaml, type TopologySource } from './kubernetes-topology';
-export { commandOf, contextUrlVariable, databasePrefixOf, edgeDatabaseOf, TLS_DIR, tlsFilesOf, TOPOLOGY_DIR, TOPOLOGY_FILE } from './process-layout';
-export { composeFile, loadTopologyForDeploy, PROJECT_ROOT, SHIPPED, shippedDeployFiles, shippedImage } from './shipped-deploy-files';
+export {
+  commandOf,
+  contextUrlVariable,
+  databasePrefixOf,
+  edgeDatabaseOf,
+  TLS_DIR,
+  tlsFilesOf,
+  TOPOLOGY_DIR,
+  TOPOLOGY_FILE,
+} from './process-layout';
+export {
+  composeFile,
+  loadTopologyForDeploy,
+  PROJECT_ROOT,
+  SHIPPED,
+  shippedDeployFiles,
+  shippedImage,
+} from './shipped-deploy-files';

@@ -13,7 +13,15 @@ import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import type { DeployTarget, Topology } from '@infra/topology';
 import type { DeployOptions } from './deploy-options';
 import { kubernetesTopologyYaml, type TopologySource } from './kubernetes-topology';
-import { commandOf, contextUrlVariable, databasePrefixOf, TLS_DIR, tlsFilesOf, TOPOLOGY_DIR, TOPOLOGY_FILE } from './process-layout';
+import {
+  commandOf,
+  contextUrlVariable,
+  databasePrefixOf,
+  TLS_DIR,
+  tlsFilesOf,
+  TOPOLOGY_DIR,
+  TOPOLOGY_FILE,
+} from './process-layout';
 
 /** Any object the generator writes: what `kubectl apply` needs to know of each. */
 export interface KubernetesObject {
@@ -60,14 +68,26 @@ const PRE_STOP_SLEEP_SECONDS = 10;
 /** preStop + closing HTTP, gRPC, Kafka consumers and pools (the app's own shutdown) with slack. */
 const TERMINATION_GRACE_SECONDS = 45;
 const CPU_UTILIZATION_PERCENT = 70;
-const OUTLIER_DETECTION = { consecutive5xxErrors: 5, consecutiveGatewayErrors: 5, interval: '30s', baseEjectionTime: '30s', maxEjectionPercent: 50 };
+const OUTLIER_DETECTION = {
+  consecutive5xxErrors: 5,
+  consecutiveGatewayErrors: 5,
+  interval: '30s',
+  baseEjectionTime: '30s',
+  maxEjectionPercent: 50,
+};
 
-function metadataOf(name: string, target: DeployTarget | undefined, options: DeployOptions): KubernetesObject['metadata'] {
+function metadataOf(
+  name: string,
+  target: DeployTarget | undefined,
+  options: DeployOptions,
+): KubernetesObject['metadata'] {
   return {
     name,
     namespace: options.namespace,
     labels: {
-      ...(target ? { 'app.kubernetes.io/name': target.name, 'app.kubernetes.io/component': target.edge ? 'edge' : 'service' } : {}),
+      ...(target
+        ? { 'app.kubernetes.io/name': target.name, 'app.kubernetes.io/component': target.edge ? 'edge' : 'service' }
+        : {}),
       'app.kubernetes.io/part-of': 'ficus',
       'app.kubernetes.io/managed-by': MANAGED_BY,
     },
@@ -109,12 +129,21 @@ export function environmentOf(topology: Topology, options: DeployOptions): Recor
 }
 
 /** The objects of one target of the topology; with `topologyConfigMap` and `namespaceObject` they run it. */
-export function kubernetesObjectsForTarget(input: TopologySource, targetName: string, options: DeployOptions): KubernetesObject[] {
+export function kubernetesObjectsForTarget(
+  input: TopologySource,
+  targetName: string,
+  options: DeployOptions,
+): KubernetesObject[] {
   const { topology } = input;
   const target = topology.target(targetName);
   const names = namesOf(target.name);
   const env = environmentOf(topology, options);
-  const configMap: KubernetesObject & IConfigMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: metadataOf(names.config, target, options), data: env };
+  const configMap: KubernetesObject & IConfigMap = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: metadataOf(names.config, target, options),
+    data: env,
+  };
   // A change of the topology or of the environment rolls the pods, which read both only at start.
   const checksum = createHash('sha256').update(kubernetesTopologyYaml(input)).update(JSON.stringify(env)).digest('hex');
 
@@ -137,13 +166,16 @@ export function kubernetesObjectsForTarget(input: TopologySource, targetName: st
         { name: 'http', port: target.http.port, targetPort: 'http', protocol: 'TCP', appProtocol: 'http' },
         // ficus encrypts gRPC itself (mutual TLS, ADR 0023), so the mesh sees opaque TCP: appProtocol
         // wins over the port's name in Istio's protocol selection, and routes are `tcp` routes.
-        ...(target.grpc ? [{ name: 'grpc', port: target.grpc.port, targetPort: 'grpc', protocol: 'TCP' as const, appProtocol: 'tcp' }] : []),
+        ...(target.grpc
+          ? [{ name: 'grpc', port: target.grpc.port, targetPort: 'grpc', protocol: 'TCP' as const, appProtocol: 'tcp' }]
+          : []),
       ],
     },
   };
 
   const deployments = [deploymentOf(topology, target, 'stable', options, checksum)];
-  if (target.grpc && hasCanary(target.name, options)) deployments.push(deploymentOf(topology, target, 'canary', options, checksum));
+  if (target.grpc && hasCanary(target.name, options))
+    deployments.push(deploymentOf(topology, target, 'canary', options, checksum));
 
   const autoscaler: KubernetesObject & IHorizontalPodAutoscaler = {
     apiVersion: 'autoscaling/v2',
@@ -153,7 +185,12 @@ export function kubernetesObjectsForTarget(input: TopologySource, targetName: st
       scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: names.deployment },
       minReplicas: options.replicas.min,
       maxReplicas: options.replicas.max,
-      metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: CPU_UTILIZATION_PERCENT } } }],
+      metrics: [
+        {
+          type: 'Resource',
+          resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: CPU_UTILIZATION_PERCENT } },
+        },
+      ],
     },
   };
 
@@ -168,7 +205,14 @@ export function kubernetesObjectsForTarget(input: TopologySource, targetName: st
     },
   };
 
-  const objects: KubernetesObject[] = [serviceAccount, configMap, service, ...deployments, autoscaler, disruptionBudget];
+  const objects: KubernetesObject[] = [
+    serviceAccount,
+    configMap,
+    service,
+    ...deployments,
+    autoscaler,
+    disruptionBudget,
+  ];
   if (target.grpc) objects.push(...meshRoutingOf(target, options));
   return objects;
 }
@@ -190,7 +234,13 @@ function hasCanary(target: string, options: DeployOptions): boolean {
   return chosen && (canary.weight > 0 || canary.image !== undefined);
 }
 
-function deploymentOf(topology: Topology, target: DeployTarget, track: Track, options: DeployOptions, checksum: string): KubernetesObject & IDeployment {
+function deploymentOf(
+  topology: Topology,
+  target: DeployTarget,
+  track: Track,
+  options: DeployOptions,
+  checksum: string,
+): KubernetesObject & IDeployment {
   const names = namesOf(target.name);
   const selector = selectorOf(target.name, track);
   const tls = tlsFilesOf(target.name);
@@ -200,7 +250,8 @@ function deploymentOf(topology: Topology, target: DeployTarget, track: Track, op
   const credentials = credentialsOf(target);
   // Every secret comes by reference; the generator never sees a value.
   const secret = (key: string) => ({ name: key, valueFrom: { secretKeyRef: { name: credentials, key } } });
-  const contextUrls = target.database.kind === 'url' ? target.modules.map((module) => secret(contextUrlVariable(module))) : [];
+  const contextUrls =
+    target.database.kind === 'url' ? target.modules.map((module) => secret(contextUrlVariable(module))) : [];
   const multiProcess = !topology.isSingleProcess;
 
   return {
@@ -228,7 +279,13 @@ function deploymentOf(topology: Topology, target: DeployTarget, track: Track, op
           automountServiceAccountToken: false,
           terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
           // `node` of the image; fsGroup makes the mounted key readable to it and to no one else.
-          securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: 1000,
+            runAsGroup: 1000,
+            fsGroup: 1000,
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
           containers: [
             {
               name: 'ficus',
@@ -238,8 +295,12 @@ function deploymentOf(topology: Topology, target: DeployTarget, track: Track, op
               ports: [
                 { name: 'http', containerPort: target.http.port, protocol: 'TCP' },
                 // Probes and Prometheus only: no Service, Ingress or Gateway routes to it.
-                ...(target.operations.port !== target.http.port ? [{ name: 'ops', containerPort: target.operations.port, protocol: 'TCP' as const }] : []),
-                ...(target.grpc ? [{ name: 'grpc', containerPort: target.grpc.listenPort, protocol: 'TCP' as const }] : []),
+                ...(target.operations.port !== target.http.port
+                  ? [{ name: 'ops', containerPort: target.operations.port, protocol: 'TCP' as const }]
+                  : []),
+                ...(target.grpc
+                  ? [{ name: 'grpc', containerPort: target.grpc.listenPort, protocol: 'TCP' as const }]
+                  : []),
               ],
               envFrom: [{ configMapRef: { name: names.config } }, { secretRef: { name: credentials } }],
               // Named once more so that a Secret without it fails the pod's start instead of the
@@ -251,7 +312,11 @@ function deploymentOf(topology: Topology, target: DeployTarget, track: Track, op
               readinessProbe: { httpGet: httpGet('/ready'), periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 2 },
               lifecycle: { preStop: { sleep: { seconds: PRE_STOP_SLEEP_SECONDS } } },
               resources: RESOURCES,
-              securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                capabilities: { drop: ['ALL'] },
+              },
               volumeMounts: [
                 { name: 'topology', mountPath: TOPOLOGY_DIR, readOnly: true },
                 ...(multiProcess ? [{ name: 'grpc-tls', mountPath: TLS_DIR, readOnly: true }] : []),

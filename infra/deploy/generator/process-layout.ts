@@ -13,7 +13,9 @@ export const TOPOLOGY_FILE = 'topology.yaml';
 
 /** The command of a target's container: the gateway entry point for the edge, the service host otherwise. */
 export function commandOf(target: DeployTarget): string[] {
-  return target.edge ? ['node', 'dist/apps/gateway/src/main.js'] : ['node', 'dist/apps/service/src/main.js', '--target', target.name];
+  return target.edge
+    ? ['node', 'dist/apps/gateway/src/main.js']
+    : ['node', 'dist/apps/service/src/main.js', '--target', target.name];
 }
 
 /** The CA's certificate in `TLS_DIR`, which every target trusts. */
@@ -34,7 +36,8 @@ export function databasePrefixOf(topology: Topology): string {
   for (const target of topology.targets) {
     if (target.database.kind !== 'name') continue;
     const suffix = `_${target.name.replace(/-/g, '_')}`;
-    if (target.database.name.endsWith(suffix) && target.database.name.length > suffix.length) return target.database.name.slice(0, -suffix.length);
+    if (target.database.name.endsWith(suffix) && target.database.name.length > suffix.length)
+      return target.database.name.slice(0, -suffix.length);
   }
   return 'ficus';
 }

@@ -21,7 +21,11 @@ export const SHIPPED = {
  */
 export function loadTopologyForDeploy(path: string, root = PROJECT_ROOT): TopologySource {
   const absolute = resolve(root, path);
-  return { topology: loadTopology(absolute, { env: {} }), source: relative(root, absolute), text: readFileSync(absolute, 'utf8') };
+  return {
+    topology: loadTopology(absolute, { env: {} }),
+    source: relative(root, absolute),
+    text: readFileSync(absolute, 'utf8'),
+  };
 }
 
 /** The image the shipped Kubernetes files run: `ficus:<version of package.json>`. */
@@ -32,11 +36,18 @@ export function shippedImage(root = PROJECT_ROOT): string {
 
 export function composeFile(topologyPath: string = SHIPPED.compose.topology, root = PROJECT_ROOT): GeneratedFile {
   const { topology, source } = loadTopologyForDeploy(topologyPath, root);
-  return { path: SHIPPED.compose.file, content: composeFileText({ topology, source, kafkaVersion: kafkaVersionOf(root), nodeImage: nodeImageOf(root) }), objects: [] };
+  return {
+    path: SHIPPED.compose.file,
+    content: composeFileText({ topology, source, kafkaVersion: kafkaVersionOf(root), nodeImage: nodeImageOf(root) }),
+    objects: [],
+  };
 }
 
 /** The files `npm run deploy:generate` writes with no options: what the repository must hold. */
 export function shippedDeployFiles(root = PROJECT_ROOT): { compose: GeneratedFile; kubernetes: GeneratedFile[] } {
   const options: DeployOptions = deployOptions({ image: shippedImage(root) });
-  return { compose: composeFile(SHIPPED.compose.topology, root), kubernetes: kubernetesFiles({ ...loadTopologyForDeploy(SHIPPED.kubernetes.topology, root), options }) };
+  return {
+    compose: composeFile(SHIPPED.compose.topology, root),
+    kubernetes: kubernetesFiles({ ...loadTopologyForDeploy(SHIPPED.kubernetes.topology, root), options }),
+  };
 }

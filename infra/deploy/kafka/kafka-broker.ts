@@ -323,9 +323,7 @@ async function waitUntilReady(pid: number, started: number, running = () => aliv
     }
     if (!running()) {
       rmSync(paths.pid, { force: true });
-      throw new Error(
-        `the Kafka broker (pid ${pid}) exited while starting; see ${shown(paths.log)}:\n${logTail()}`,
-      );
+      throw new Error(`the Kafka broker (pid ${pid}) exited while starting; see ${shown(paths.log)}:\n${logTail()}`);
     }
     if (Date.now() - started > startTimeoutMs) {
       await stopPid(pid);

@@ -48,6 +48,9 @@ function runBrokerScript(command: 'start' | 'stop', env: NodeJS.ProcessEnv): voi
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   if (run.status !== 0 && command === 'start') {
-    throw new Error('a Kafka broker is needed: `npm run kafka:start` failed (see above; it needs Java 17 and Maven), or set KAFKA_BROKERS');
+    throw new Error(
+      'a Kafka broker is needed: `npm run kafka:start` failed (see above; it needs Java 17 and Maven), or ' +
+        'set KAFKA_BROKERS',
+    );
   }
 }

@@ -19,7 +19,9 @@ const program = new Command('start-topology')
   .option('--topology <name|file>', 'monolith, split, hybrid or a YAML file', 'split')
   .parse();
 const { topology: chosen } = program.opts<{ topology: string }>();
-const topologyPath = existsSync(chosen) ? resolve(chosen) : shippedTopologyPath(chosen as Parameters<typeof shippedTopologyPath>[0]);
+const topologyPath = existsSync(chosen)
+  ? resolve(chosen)
+  : shippedTopologyPath(chosen as Parameters<typeof shippedTopologyPath>[0]);
 
 function say(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -37,11 +39,15 @@ async function main(): Promise<void> {
     say(`PostgreSQL (embedded)  127.0.0.1:${port}, data in ${dataDir}`);
   }
   if (!env.KAFKA_BROKERS) {
-    const broker = spawnSync(process.execPath, ['-r', '@swc-node/register', 'infra/deploy/kafka/kafka-broker.ts', 'start'], {
-      cwd: ROOT,
-      stdio: 'inherit',
-      env,
-    });
+    const broker = spawnSync(
+      process.execPath,
+      ['-r', '@swc-node/register', 'infra/deploy/kafka/kafka-broker.ts', 'start'],
+      {
+        cwd: ROOT,
+        stdio: 'inherit',
+        env,
+      },
+    );
     if (broker.status !== 0) throw new Error('the local Kafka broker did not start (see above)');
   }
 
@@ -55,7 +61,11 @@ async function main(): Promise<void> {
     const topology = loadTopology(topologyPath, { env });
     if (!topology.targets.every((t) => existsSync(resolve(dir, `${t.name}.crt`)))) {
       const hosts = ['localhost', '127.0.0.1', ...topology.targets.flatMap((t) => (t.grpc ? [t.grpc.host] : []))];
-      await issueLocalCertificates(dir, topology.targets.map((t) => t.name), [...new Set(hosts)]);
+      await issueLocalCertificates(
+        dir,
+        topology.targets.map((t) => t.name),
+        [...new Set(hosts)],
+      );
     }
     env.FICUS_GRPC_TLS_DIR = dir;
     say(`gRPC mutual TLS       certificates in ${dir}`);
@@ -70,7 +80,9 @@ async function main(): Promise<void> {
   say('');
   for (const target of launched.topology.targets) {
     const operations = target.edge ? ` (/ready, /metrics on :${target.operations.port})` : '';
-    const what = target.edge ? `public API${target.modules.length ? ` + ${target.modules.join(', ')}` : ''}${operations}` : target.modules.join(', ');
+    const what = target.edge
+      ? `public API${target.modules.length ? ` + ${target.modules.join(', ')}` : ''}${operations}`
+      : target.modules.join(', ');
     const grpc = target.grpc && !launched.topology.isSingleProcess ? `  gRPC :${target.grpc.port}` : '';
     say(`  ${target.name.padEnd(14)} HTTP :${String(target.http.port).padEnd(5)}${grpc.padEnd(13)}  ${what}`);
   }

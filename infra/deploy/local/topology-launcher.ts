@@ -45,7 +45,12 @@ export async function launchTopology(options: LaunchOptions): Promise<LaunchedTo
   const ordered = [...topology.targets].sort((a, b) => Number(a.edge) - Number(b.edge));
 
   const spawnTarget = async (target: DeployTarget, extraEnv: NodeJS.ProcessEnv = {}): Promise<void> => {
-    const launched = startServiceProcess({ topologyPath: options.topologyPath, target, env: { ...options.env, ...extraEnv }, onOutput: options.onOutput });
+    const launched = startServiceProcess({
+      topologyPath: options.topologyPath,
+      target,
+      env: { ...options.env, ...extraEnv },
+      onOutput: options.onOutput,
+    });
     processes.set(target.name, launched);
     await waitReady(launched, target.operations.port, options.readyTimeoutMs ?? 90_000);
   };
@@ -70,7 +75,9 @@ export async function launchTopology(options: LaunchOptions): Promise<LaunchedTo
     stopTarget: async (name) => stopProcess(processes.get(name)!.child, 'SIGTERM'),
     stop: async () => {
       await Promise.all(ordered.filter((t) => t.edge).map((t) => stopProcess(processes.get(t.name)!.child, 'SIGTERM')));
-      await Promise.all(ordered.filter((t) => !t.edge).map((t) => stopProcess(processes.get(t.name)!.child, 'SIGTERM')));
+      await Promise.all(
+        ordered.filter((t) => !t.edge).map((t) => stopProcess(processes.get(t.name)!.child, 'SIGTERM')),
+      );
     },
   };
 }
@@ -89,7 +96,16 @@ export function startServiceProcess(options: {
   const { target } = options;
   const child = spawn(
     process.execPath,
-    ['-r', '@swc-node/register', 'apps/service/src/main.ts', '--target', target.name, '--topology', options.topologyPath, ...(options.args ?? [])],
+    [
+      '-r',
+      '@swc-node/register',
+      'apps/service/src/main.ts',
+      '--target',
+      target.name,
+      '--topology',
+      options.topologyPath,
+      ...(options.args ?? []),
+    ],
     { cwd: ROOT, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const launched: LaunchedProcess = { target, child, output: '' };
@@ -110,7 +126,9 @@ export async function waitReady(launched: LaunchedProcess, operationsPort: numbe
   const started = Date.now();
   for (;;) {
     if (launched.child.exitCode !== null) {
-      throw new Error(`${target.name} exited with ${launched.child.exitCode} before it was ready:\n${launched.output.slice(-4_000)}`);
+      throw new Error(
+        `${target.name} exited with ${launched.child.exitCode} before it was ready:\n${launched.output.slice(-4_000)}`,
+      );
     }
     try {
       const answer = await fetch(url);
@@ -119,7 +137,9 @@ export async function waitReady(launched: LaunchedProcess, operationsPort: numbe
       // not listening yet
     }
     if (Date.now() - started > timeoutMs) {
-      throw new Error(`${target.name} was not ready at ${url} within ${timeoutMs} ms:\n${launched.output.slice(-4_000)}`);
+      throw new Error(
+        `${target.name} was not ready at ${url} within ${timeoutMs} ms:\n${launched.output.slice(-4_000)}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 200));
   }

@@ -115,7 +115,12 @@ export class BalancedContractTransport implements ClosableTransport {
   /** The instances balanced over now, and whether each is ejected. */
   snapshot(): Array<{ id: string; address: string; inFlight: number; ejected: boolean }> {
     const now = this.now();
-    return [...this.instances.values()].map((i) => ({ id: i.endpoint.id, address: i.endpoint.address, inFlight: i.inFlight, ejected: i.ejectedUntil > now }));
+    return [...this.instances.values()].map((i) => ({
+      id: i.endpoint.id,
+      address: i.endpoint.address,
+      inFlight: i.inFlight,
+      ejected: i.ejectedUntil > now,
+    }));
   }
 
   async unary(contract: Contract, method: string, ctx: CallContext, request: unknown): Promise<unknown> {
@@ -175,10 +180,18 @@ export class BalancedContractTransport implements ClosableTransport {
     const instances = this.snapshot();
     const serving = instances.filter((i) => !i.ejected);
     if (serving.length === 0) {
-      const detail = instances.length === 0 ? 'no live instance in the registry' : `every instance ejected: ${instances.map((i) => `${i.id}@${i.address}`).join(', ')}`;
+      const detail =
+        instances.length === 0
+          ? 'no live instance in the registry'
+          : `every instance ejected: ${instances.map((i) => `${i.id}@${i.address}`).join(', ')}`;
       return Promise.resolve({ up: false, detail });
     }
-    return Promise.resolve({ up: true, detail: `${serving.length} of ${instances.length} instances: ${serving.map((i) => `${i.id}@${i.address}`).join(', ')}` });
+    return Promise.resolve({
+      up: true,
+      detail:
+        `${serving.length} of ${instances.length} instances: ` +
+        `${serving.map((i) => `${i.id}@${i.address}`).join(', ')}`,
+    });
   }
 
   close(): void {
@@ -251,7 +264,9 @@ export class BalancedContractTransport implements ClosableTransport {
   }
 
   private noInstance(): ContractError {
-    return unavailable('no-instances', `${this.options.target} has no live instance in the registry`, { retryAfterSeconds: 1 });
+    return unavailable('no-instances', `${this.options.target} has no live instance in the registry`, {
+      retryAfterSeconds: 1,
+    });
   }
 }
 

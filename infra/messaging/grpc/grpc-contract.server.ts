@@ -9,7 +9,15 @@ import {
   type ServiceDefinition,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
-import { ContractError, internalError, unauthenticated, type CallContext, type Caller, type CallingService, type Contract } from '@contracts/kernel';
+import {
+  ContractError,
+  internalError,
+  unauthenticated,
+  type CallContext,
+  type Caller,
+  type CallingService,
+  type Contract,
+} from '@contracts/kernel';
 import { contractCallsServed } from '@infra/observability';
 import type { InProcessContractTransport } from '../in-process-contract.transport';
 import { claimedServiceOf, contextOf } from './call-metadata';
@@ -67,7 +75,8 @@ export function grpcServiceOf(contract: Contract): ServiceDefinition {
 /**
  * Serves contracts over gRPC: every call is handed to the in-process transport (the same schema
  * check, deadline and typed errors as a call inside the process), with the caller's deadline and
- * identity taken from the gRPC call, and a signal that aborts when the caller cancels it. Typed errors go back as a status code plus a trailer that
+ * identity taken from the gRPC call, and a signal that aborts when the caller cancels it. Typed errors go back as a
+ * status code plus a trailer that
  * the ficus client turns into the very same error.
  */
 export class GrpcContractServer {
@@ -99,8 +108,10 @@ export class GrpcContractServer {
   async listen(): Promise<number> {
     const address = `${this.options.host}:${this.options.port}`;
     this.boundPort = await new Promise<number>((resolve, reject) =>
-      this.server.bindAsync(address, this.options.tls ? serverCredentialsOf(this.options.tls) : ServerCredentials.createInsecure(), (error, port) =>
-        error ? reject(error) : resolve(port),
+      this.server.bindAsync(
+        address,
+        this.options.tls ? serverCredentialsOf(this.options.tls) : ServerCredentials.createInsecure(),
+        (error, port) => (error ? reject(error) : resolve(port)),
       ),
     );
     this.logger.log(`serving gRPC on ${this.options.host}:${this.boundPort}`);
@@ -161,7 +172,11 @@ export class GrpcContractServer {
       signal.addEventListener('abort', () => void iterator?.return?.(), { once: true });
       void (async () => {
         try {
-          const ctx = await this.callContext(contextOf(call.metadata, call.getDeadline()), this.serviceOf(call), signal);
+          const ctx = await this.callContext(
+            contextOf(call.metadata, call.getDeadline()),
+            this.serviceOf(call),
+            signal,
+          );
           iterator = this.local.serverStream(contract, method, ctx, call.request)[Symbol.asyncIterator]();
           for (let next = await iterator.next(); !next.done && !signal.aborted; next = await iterator.next()) {
             if (!call.write(next.value)) {
@@ -185,7 +200,11 @@ export class GrpcContractServer {
    * The call's end user, verified from its relayed token; a token that does not verify fails the
    * call as unauthenticated rather than serving it as nobody's.
    */
-  private async callContext(context: CallContext, service: CallingService | undefined, signal: AbortSignal): Promise<CallContext> {
+  private async callContext(
+    context: CallContext,
+    service: CallingService | undefined,
+    signal: AbortSignal,
+  ): Promise<CallContext> {
     const received = service === undefined ? context : { ...context, service };
     const { credential } = received;
     if (!credential || !this.options.verifyCaller) return { ...received, credential: undefined, signal };
@@ -196,29 +215,46 @@ export class GrpcContractServer {
       // The verifier's own answer when it has one: identity's keys out of reach is `unavailable`
       // (retry later), not a bad token that would sign the user out.
       if (error instanceof ContractError && error.kind !== 'unauthenticated') throw error;
-      this.logger.warn({ reason: error instanceof Error ? error.message : String(error) }, 'gRPC call refused: the relayed access token is not valid');
+      this.logger.warn(
+        { reason: error instanceof Error ? error.message : String(error) },
+        'gRPC call refused: the relayed access token is not valid',
+      );
       throw unauthenticated('invalid-token', 'the relayed access token is not valid');
     }
     return { ...received, caller, signal };
   }
 
   /** The service the caller calls as, when its certificate vouches for it (or there is no TLS at all). */
-  private serviceOf(call: { metadata: Metadata; getAuthContext(): { sslPeerCertificate?: { raw?: Buffer } } | null }): CallingService | undefined {
+  private serviceOf(call: {
+    metadata: Metadata;
+    getAuthContext(): { sslPeerCertificate?: { raw?: Buffer } } | null;
+  }): CallingService | undefined {
     const claimed = claimedServiceOf(call.metadata);
     if (claimed === undefined || !this.options.tls) return claimed;
     const caller = targetOfPeer(call.getAuthContext()?.sslPeerCertificate);
     if (this.options.vouch?.(caller, claimed)) return claimed;
-    this.logger.warn({ caller: caller ?? 'unknown', claimed }, 'gRPC call claims a service its certificate does not host: served as no service');
+    this.logger.warn(
+      { caller: caller ?? 'unknown', claimed },
+      'gRPC call claims a service its certificate does not host: served as no service',
+    );
     return undefined;
   }
 
   /** Under mutual TLS, a caller whose certificate's target may not call this contract is refused. */
-  private refusal(call: { getAuthContext(): { sslPeerCertificate?: { raw?: Buffer } } | null }, contract: Contract, method: string): ContractError | undefined {
+  private refusal(
+    call: { getAuthContext(): { sslPeerCertificate?: { raw?: Buffer } } | null },
+    contract: Contract,
+    method: string,
+  ): ContractError | undefined {
     if (!this.options.tls || !this.options.authorize) return undefined;
     const caller = targetOfPeer(call.getAuthContext()?.sslPeerCertificate);
     if (this.options.authorize(caller, contract, method)) return undefined;
     this.logger.warn({ caller: caller ?? 'unknown', contract: contract.name }, 'gRPC call refused: caller not allowed');
-    return new ContractError('permission-denied', 'caller-not-allowed', `${caller ?? 'this caller'} may not call ${contract.name}`);
+    return new ContractError(
+      'permission-denied',
+      'caller-not-allowed',
+      `${caller ?? 'this caller'} may not call ${contract.name}`,
+    );
   }
 
   private typed(error: unknown, what: string): ContractError {

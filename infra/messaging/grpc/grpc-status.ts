@@ -49,7 +49,12 @@ export function fromServiceError(error: ServiceError, what: string): ContractErr
   const trailer = error.metadata?.get(ERROR_TRAILER)[0];
   if (typeof trailer === 'string') {
     try {
-      const parsed = JSON.parse(trailer) as { kind: ErrorKind; code: string; message: string; details?: Record<string, unknown> };
+      const parsed = JSON.parse(trailer) as {
+        kind: ErrorKind;
+        code: string;
+        message: string;
+        details?: Record<string, unknown>;
+      };
       if ((ERROR_KINDS as readonly string[]).includes(parsed.kind)) {
         return ContractError.fromJSON(parsed);
       }

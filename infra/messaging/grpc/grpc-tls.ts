@@ -18,7 +18,10 @@ export function loadGrpcTls(dir: string, target: string): GrpcTls {
     try {
       return readFileSync(join(dir, file));
     } catch {
-      throw new Error(`mutual TLS: ${join(dir, file)} is missing — run \`npm run certs\` (or point FICUS_GRPC_TLS_DIR at the certificates)`);
+      throw new Error(
+        `mutual TLS: ${join(dir, file)} is missing — run \`npm run certs\` (or point FICUS_GRPC_TLS_DIR at ` +
+          `the certificates)`,
+      );
     }
   };
   return { ca: read('ca.crt'), cert: read(`${target}.crt`), key: read(`${target}.key`) };
@@ -41,7 +44,10 @@ export function channelCredentialsOf(tls: GrpcTls, expectedTarget?: string): Cha
       if (hostError) return hostError;
       const served = targetOfPeer(certificate);
       if (expectedTarget !== undefined && served !== expectedTarget) {
-        return new Error(`mutual TLS: ${hostname} presented the certificate of ${served ?? 'no ficus target'}, not of ${expectedTarget}`);
+        return new Error(
+          `mutual TLS: ${hostname} presented the certificate of ${served ?? 'no ficus target'}, not of ` +
+            `${expectedTarget}`,
+        );
       }
       return undefined;
     },
@@ -62,7 +68,8 @@ export function targetOfPeer(certificate: { raw?: Buffer } | undefined): string 
   // only ever matched by itself.
   const key = certificate.raw.toString('base64');
   if (peerTargets.has(key)) return peerTargets.get(key);
-  const names = new x509.X509Certificate(certificate.raw).getExtension(x509.SubjectAlternativeNameExtension)?.names.toJSON() ?? [];
+  const names =
+    new x509.X509Certificate(certificate.raw).getExtension(x509.SubjectAlternativeNameExtension)?.names.toJSON() ?? [];
   const ids = names.filter((name) => name.type === 'url' && name.value.startsWith('spiffe://ficus.local/'));
   const target = ids.length === 1 ? SPIFFE_TARGET.exec(ids[0].value)?.[1] : undefined;
   if (peerTargets.size >= PEER_TARGETS_KEPT) peerTargets.clear(); // bounded: certificates rotate, peers come and go

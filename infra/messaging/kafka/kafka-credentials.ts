@@ -1,7 +1,10 @@
 import type { KafkaConfig, SASLOptions } from 'kafkajs';
 import { z } from 'zod';
 
-const Flag = z.enum(['true', 'false', '1', '0', '']).default('').transform((value) => value === 'true' || value === '1');
+const Flag = z
+  .enum(['true', 'false', '1', '0', ''])
+  .default('')
+  .transform((value) => value === 'true' || value === '1');
 const Blank = (value: unknown) => (value === '' ? undefined : value);
 
 /**
@@ -20,7 +23,8 @@ const KafkaCredentialsEnv = z
     error: 'KAFKA_SASL_MECHANISM needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD',
   })
   .refine((env) => env.KAFKA_SASL_MECHANISM || (!env.KAFKA_SASL_USERNAME && !env.KAFKA_SASL_PASSWORD), {
-    error: 'KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD need KAFKA_SASL_MECHANISM (plain, scram-sha-256 or scram-sha-512)',
+    error:
+      'KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD need KAFKA_SASL_MECHANISM (plain, scram-sha-256 or scram-sha-512)',
   });
 
 /** What every Kafka client of the process adds to its config: TLS and SASL, when configured. */
@@ -32,7 +36,12 @@ export function kafkaCredentialsOf(env: Readonly<Record<string, string | undefin
     // The message names the variables, never their values.
     throw new Error(`invalid Kafka credentials: ${result.error.issues.map((issue) => issue.message).join('; ')}`);
   }
-  const { KAFKA_SSL: ssl, KAFKA_SASL_MECHANISM: mechanism, KAFKA_SASL_USERNAME: username, KAFKA_SASL_PASSWORD: password } = result.data;
+  const {
+    KAFKA_SSL: ssl,
+    KAFKA_SASL_MECHANISM: mechanism,
+    KAFKA_SASL_USERNAME: username,
+    KAFKA_SASL_PASSWORD: password,
+  } = result.data;
   return {
     ...(ssl ? { ssl: true } : {}),
     ...(mechanism ? { sasl: { mechanism, username, password } as SASLOptions } : {}),

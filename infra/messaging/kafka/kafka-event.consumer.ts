@@ -81,7 +81,8 @@ export class KafkaEventConsumer {
             await heartbeat();
           }
         } finally {
-          if (next !== undefined) await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+          if (next !== undefined)
+            await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
         }
       },
     });
@@ -118,7 +119,9 @@ export class KafkaEventConsumer {
     }
     const parsed = EnvelopeSchema.safeParse(json);
     if (!parsed.success) {
-      return `poison: not an envelope: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`;
+      return (
+        `poison: not an envelope: ` + `${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`
+      );
     }
     return parsed.data as Envelope;
   }

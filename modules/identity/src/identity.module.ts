@@ -68,7 +68,8 @@ export class IdentityModule implements OnModuleInit, OnApplicationBootstrap {
   onModuleInit(): void {
     if (process.env.FICUS_ADMIN_EMAILS) {
       new Logger('identity').warn(
-        'FICUS_ADMIN_EMAILS is ignored: registering never makes an admin (anyone could register first with a listed address). Grant the role with `npx ficus admins grant <email>`',
+        'FICUS_ADMIN_EMAILS is ignored: registering never makes an admin (anyone could register first with a ' +
+          'listed address). Grant the role with `npx ficus admins grant <email>`',
       );
     }
   }
@@ -80,8 +81,11 @@ export class IdentityModule implements OnModuleInit, OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     await this.keys.signingKey().catch((error: unknown) => {
       // Keys this process cannot open are a configuration to fix, not an outage to wait out.
-      if (error instanceof KeyEncryptionError) throw new Error(`identity cannot open its signing keys: ${error.message}`);
-      new Logger('identity').warn(`signing key not loaded at start-up: ${error instanceof Error ? error.message : String(error)}`);
+      if (error instanceof KeyEncryptionError)
+        throw new Error(`identity cannot open its signing keys: ${error.message}`);
+      new Logger('identity').warn(
+        `signing key not loaded at start-up: ${error instanceof Error ? error.message : String(error)}`,
+      );
     });
   }
 }

@@ -4,14 +4,16 @@ import { NotificationsContract } from '@contracts/notifications';
 import { OrderConfirmed, OrderFailed } from '@contracts/ordering';
 import { FlagsModule } from '@infra/flags';
 import { FicusModule } from '@infra/runtime';
-import { SendConfirmationOnEmailConfirmationRequested } from './application/account-email/send-confirmation-on-email-confirmation-requested.handler';
-import { WarnOwnerOnRegistrationAttempted } from './application/account-email/warn-owner-on-registration-attempted.handler';
+import {
+  SendConfirmationOnEmailConfirmationRequested,
+  WarnOwnerOnRegistrationAttempted,
+} from './application/account-email';
 import { NotificationsContractAdapter } from './application/notifications.contract-adapter';
 import { NEW_CONFIRMATION_EMAIL } from './application/notify-customer/new-confirmation-email.flag';
 import { NotifyOnOrderConfirmed } from './application/notify-customer/notify-on-order-confirmed.handler';
 import { NotifyOnOrderFailed } from './application/notify-customer/notify-on-order-failed.handler';
 import { OrderNotifier } from './application/notify-customer/order-notifier';
-import { RememberRecipientOnCustomerRegistered } from './application/remember-recipient/remember-recipient-on-customer-registered.handler';
+import { RememberRecipientOnCustomerRegistered } from './application/remember-recipient';
 import { EMAIL_SENDER } from './domain/order-email';
 import { CreateNotifications1764000000700 } from './persistence/migrations/1764000000700-create-notifications';
 import { NotificationRepository } from './persistence/notification.repository';

@@ -17,13 +17,15 @@ import { ExpiredIdempotencyKeysSweeper } from './application/place-order/expired
 import { IDEMPOTENCY_OPTIONS, idempotencyFromEnv } from './application/place-order/idempotency.options';
 import { PlaceOrderHandler } from './application/place-order/place-order.handler';
 import { RebuildOrderHistoryHandler } from './application/rebuild-order-history/rebuild-order-history.handler';
-import { RecordSagaStepHandler } from './application/record-saga-step/record-saga-step.handler';
-import { RecordSagaStepOnPaymentCompleted } from './application/record-saga-step/record-saga-step-on-payment-completed.handler';
-import { RecordSagaStepOnPaymentFailed } from './application/record-saga-step/record-saga-step-on-payment-failed.handler';
-import { RecordSagaStepOnShipmentCreated } from './application/record-saga-step/record-saga-step-on-shipment-created.handler';
-import { RecordSagaStepOnStockReleased } from './application/record-saga-step/record-saga-step-on-stock-released.handler';
-import { RecordSagaStepOnStockReservationFailed } from './application/record-saga-step/record-saga-step-on-stock-reservation-failed.handler';
-import { RecordSagaStepOnStockReserved } from './application/record-saga-step/record-saga-step-on-stock-reserved.handler';
+import {
+  RecordSagaStepHandler,
+  RecordSagaStepOnPaymentCompleted,
+  RecordSagaStepOnPaymentFailed,
+  RecordSagaStepOnShipmentCreated,
+  RecordSagaStepOnStockReleased,
+  RecordSagaStepOnStockReservationFailed,
+  RecordSagaStepOnStockReserved,
+} from './application/record-saga-step';
 import { IdempotencyKeys } from './persistence/idempotency-keys.repository';
 import { CreateOrderEventStore1764000000300 } from './persistence/migrations/1764000000300-create-order-event-store';
 import { IndexPendingOrders1764000000301 } from './persistence/migrations/1764000000301-index-pending-orders';

@@ -16,12 +16,14 @@ import { OpenPaymentOnOrderCreatedV1 } from './application/open-payment/open-pay
 import { OpenPaymentOnOrderCreated } from './application/open-payment/open-payment-on-order-created.handler';
 import { PaymentsContractAdapter } from './application/payments.contract-adapter';
 import { PAYMENT_PROVIDER } from './domain/payment-provider';
-import { CreatePayments1764000000400 } from './persistence/migrations/1764000000400-create-payments';
-import { LearnPaymentFactsInAnyOrder1764000000401 } from './persistence/migrations/1764000000401-learn-payment-facts-in-any-order';
-import { RefundPaymentsOfFailedOrders1764000000402 } from './persistence/migrations/1764000000402-refund-payments-of-failed-orders';
-import { VaultPaymentMethods1764000000403 } from './persistence/migrations/1764000000403-vault-payment-methods';
-import { ErasePlainCardTokens1764000000404 } from './persistence/migrations/1764000000404-erase-plain-card-tokens';
-import { RememberWhosePaymentItIs1764000000420 } from './persistence/migrations/1764000000420-remember-whose-payment-it-is';
+import {
+  CreatePayments1764000000400,
+  ErasePlainCardTokens1764000000404,
+  LearnPaymentFactsInAnyOrder1764000000401,
+  RefundPaymentsOfFailedOrders1764000000402,
+  RememberWhosePaymentItIs1764000000420,
+  VaultPaymentMethods1764000000403,
+} from './persistence/migrations';
 import { KEY_ENCRYPTION, PaymentMethodVault } from './persistence/payment-method.vault';
 import { PaymentRepository } from './persistence/payment.repository';
 import { paymentProviderOf } from './provider/payment-providers';
@@ -59,7 +61,8 @@ import { paymentProviderOf } from './provider/payment-providers';
     {
       // FICUS_PAYMENT_PROVIDER's (the fake unless set); a real one implements the same port.
       provide: PAYMENT_PROVIDER,
-      useFactory: (runtime: ContextRuntime) => paymentProviderOf({ env: process.env, connectionUrl: runtime.connectionUrl }),
+      useFactory: (runtime: ContextRuntime) =>
+        paymentProviderOf({ env: process.env, connectionUrl: runtime.connectionUrl }),
       inject: [ContextRuntime],
     },
     ChargePaymentHandler,

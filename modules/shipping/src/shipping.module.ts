@@ -6,13 +6,14 @@ import { ShippingContract } from '@contracts/shipping';
 import { FicusModule } from '@infra/runtime';
 import { CancelShipmentOnOrderFailed } from './application/cancel-shipment/cancel-shipment-on-order-failed.handler';
 import { CancelShipmentHandler } from './application/cancel-shipment/cancel-shipment.handler';
-import { CreateShipmentOnPaymentCompleted } from './application/create-shipment/create-shipment-on-payment-completed.handler';
-import { CreateShipmentHandler } from './application/create-shipment/create-shipment.handler';
+import { CreateShipmentHandler, CreateShipmentOnPaymentCompleted } from './application/create-shipment';
 import { GetShipmentHandler } from './application/get-shipment/get-shipment.handler';
 import { ShippingContractAdapter } from './application/shipping.contract-adapter';
-import { CreateShipments1764000000500 } from './persistence/migrations/1764000000500-create-shipments';
-import { CancelShipmentsOfFailedOrders1764000000501 } from './persistence/migrations/1764000000501-cancel-shipments-of-failed-orders';
-import { RememberWhoseShipmentItIs1764000000520 } from './persistence/migrations/1764000000520-remember-whose-shipment-it-is';
+import {
+  CancelShipmentsOfFailedOrders1764000000501,
+  CreateShipments1764000000500,
+  RememberWhoseShipmentItIs1764000000520,
+} from './persistence/migrations';
 import { ShipmentRepository } from './persistence/shipment.repository';
 
 @Module({
@@ -21,7 +22,11 @@ import { ShipmentRepository } from './persistence/shipment.repository';
     FicusModule.forContext({
       context: 'shipping',
       entities: [],
-      migrations: [CreateShipments1764000000500, CancelShipmentsOfFailedOrders1764000000501, RememberWhoseShipmentItIs1764000000520],
+      migrations: [
+        CreateShipments1764000000500,
+        CancelShipmentsOfFailedOrders1764000000501,
+        RememberWhoseShipmentItIs1764000000520,
+      ],
       serves: [ShippingContract, ShippingContractAdapter],
       consumes: [
         [PaymentCompleted, CreateShipmentOnPaymentCompleted],

@@ -171,9 +171,13 @@ export async function startFaultySplit(env: NodeJS.ProcessEnv = {}): Promise<Fau
       postgres,
       namespace: prefix,
       broker: { stop: () => brokerCommand('stop'), start: () => brokerCommand('start') },
-      query: (context, sql, params = []) => asAdmin({ adminUrl: testAdminUrl(), database: `${prefix}_${context}` }, sql, params),
+      query: (context, sql, params = []) =>
+        asAdmin({ adminUrl: testAdminUrl(), database: `${prefix}_${context}` }, sql, params),
       scrape: async (target) => {
-        const port = target === 'gateway' ? launched.topology.edgeTarget().operations.port : SERVICES.find((s) => s.context === target)!.httpPort;
+        const port =
+          target === 'gateway'
+            ? launched.topology.edgeTarget().operations.port
+            : SERVICES.find((s) => s.context === target)!.httpPort;
         return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       },
       close: async () => {

@@ -36,7 +36,8 @@ export function placeOrders(
     while (next < options.count) {
       next += 1;
       const started = Date.now();
-      const place = () => customer.placeOrder([{ sku: options.sku, quantity: options.quantity ?? 1 }]).catch(() => ({ status: 0 }));
+      const place = () =>
+        customer.placeOrder([{ sku: options.sku, quantity: options.quantity ?? 1 }]).catch(() => ({ status: 0 }));
       let answer = await place();
       for (let retry = 0; options.retryRefused && answer.status === 503 && retry < 120; retry++) {
         await new Promise((r) => setTimeout(r, 500)); // a client's pause before it asks again, not a wait for a condition

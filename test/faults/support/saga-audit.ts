@@ -30,7 +30,11 @@ export interface StockLevel {
 const MESSAGING_CONTEXTS: readonly ServiceName[] = BOUNDED_CONTEXTS;
 
 export async function stockLevel(split: FaultySplit, sku: string): Promise<StockLevel> {
-  const [row] = await split.query<StockLevel>('inventory', 'SELECT available, reserved FROM inventory.stock WHERE sku = $1', [sku]);
+  const [row] = await split.query<StockLevel>(
+    'inventory',
+    'SELECT available, reserved FROM inventory.stock WHERE sku = $1',
+    [sku],
+  );
   return { available: Number(row.available), reserved: Number(row.reserved) };
 }
 
@@ -55,7 +59,13 @@ interface Snapshot {
  * confirmation email and a CONFIRMED read model; a FAILED one holds no stock, keeps no money,
  * ships nothing and has its failure email. Stock moved exactly by what confirmed orders took.
  */
-async function snapshot(split: FaultySplit, customerId: string, sku: string, stockBefore: StockLevel, deadLettersBefore: number): Promise<Snapshot> {
+async function snapshot(
+  split: FaultySplit,
+  customerId: string,
+  sku: string,
+  stockBefore: StockLevel,
+  deadLettersBefore: number,
+): Promise<Snapshot> {
   const ids = (
     await split.query<{ id: string }>(
       'ordering',
@@ -71,15 +81,31 @@ async function snapshot(split: FaultySplit, customerId: string, sku: string, sto
     return map;
   };
   const events = byId(
-    await split.query<{ order_id: string; type: string; payload: { items?: Array<{ sku: string; quantity: number }> } }>(
+    await split.query<{
+      order_id: string;
+      type: string;
+      payload: { items?: Array<{ sku: string; quantity: number }> };
+    }>(
       'ordering',
       `SELECT aggregate_id AS order_id, type, payload FROM ordering.order_events
         WHERE aggregate_id = ANY($1) AND type IN ('ordering.order-created', 'ordering.order-confirmed', 'ordering.order-failed')`,
       [ids],
     ),
   );
-  const history = byId(await split.query<{ order_id: string; status: string }>('ordering', 'SELECT order_id::text, status FROM ordering.order_history WHERE order_id = ANY($1::uuid[])', [ids]));
-  const reservations = byId(await split.query<{ order_id: string; status: string }>('inventory', 'SELECT order_id::text, status FROM inventory.reservations WHERE order_id = ANY($1::uuid[])', [ids]));
+  const history = byId(
+    await split.query<{ order_id: string; status: string }>(
+      'ordering',
+      'SELECT order_id::text, status FROM ordering.order_history WHERE order_id = ANY($1::uuid[])',
+      [ids],
+    ),
+  );
+  const reservations = byId(
+    await split.query<{ order_id: string; status: string }>(
+      'inventory',
+      'SELECT order_id::text, status FROM inventory.reservations WHERE order_id = ANY($1::uuid[])',
+      [ids],
+    ),
+  );
   const payments = byId(
     await split.query<{ order_id: string; status: string; refunded: boolean }>(
       'payments',
@@ -104,7 +130,11 @@ async function snapshot(split: FaultySplit, customerId: string, sku: string, sto
   // What each order's saga published, counted: a second payment-completed or shipment-created
   // would be a duplicated effect that unique keys elsewhere might hide.
   const published = new Map<string, number>();
-  for (const [context, table] of [['payments', 'payments.outbox'], ['shipping', 'shipping.outbox'], ['inventory', 'inventory.outbox']] as const) {
+  for (const [context, table] of [
+    ['payments', 'payments.outbox'],
+    ['shipping', 'shipping.outbox'],
+    ['inventory', 'inventory.outbox'],
+  ] as const) {
     for (const row of await split.query<{ order_id: string; type: string; n: string }>(
       context,
       `SELECT payload->>'orderId' AS order_id, type, count(*) AS n FROM ${table} WHERE payload->>'orderId' = ANY($1) GROUP BY 1, 2`,
@@ -113,16 +143,32 @@ async function snapshot(split: FaultySplit, customerId: string, sku: string, sto
       published.set(`${row.order_id} ${row.type}`, Number(row.n));
     }
   }
-  const shipments = byId(await split.query<{ order_id: string; status: string }>('shipping', 'SELECT order_id::text, status FROM shipping.shipments WHERE order_id = ANY($1::uuid[])', [ids]));
+  const shipments = byId(
+    await split.query<{ order_id: string; status: string }>(
+      'shipping',
+      'SELECT order_id::text, status FROM shipping.shipments WHERE order_id = ANY($1::uuid[])',
+      [ids],
+    ),
+  );
   const notifications = byId(
-    await split.query<{ order_id: string; kind: string }>('notifications', 'SELECT order_id::text, kind FROM notifications.notifications WHERE order_id = ANY($1::uuid[])', [ids]),
+    await split.query<{ order_id: string; kind: string }>(
+      'notifications',
+      'SELECT order_id::text, kind FROM notifications.notifications WHERE order_id = ANY($1::uuid[])',
+      [ids],
+    ),
   );
 
   const orders = ids.map((id) => {
     const types = new Set((events.get(id) ?? []).map((e) => e.type));
     const created = (events.get(id) ?? []).find((e) => e.type === 'ordering.order-created');
-    const quantity = (created?.payload.items ?? []).filter((item) => item.sku === sku).reduce((sum, item) => sum + item.quantity, 0);
-    const outcome = types.has('ordering.order-confirmed') ? ('CONFIRMED' as const) : types.has('ordering.order-failed') ? ('FAILED' as const) : ('PENDING' as const);
+    const quantity = (created?.payload.items ?? [])
+      .filter((item) => item.sku === sku)
+      .reduce((sum, item) => sum + item.quantity, 0);
+    const outcome = types.has('ordering.order-confirmed')
+      ? ('CONFIRMED' as const)
+      : types.has('ordering.order-failed')
+        ? ('FAILED' as const)
+        : ('PENDING' as const);
     const miss = (what: string) => lost.push(`${id}: ${what}`);
     const reservation = reservations.get(id)?.[0]?.status;
     const payment = payments.get(id)?.[0];
@@ -130,7 +176,12 @@ async function snapshot(split: FaultySplit, customerId: string, sku: string, sto
     const shipment = shipments.get(id)?.[0]?.status;
     const kinds = (notifications.get(id) ?? []).map((n) => n.kind);
     if (captures.length > 1) duplicated.push(`${id}: charged ${captures.length} times`);
-    for (const type of ['payments.payment-completed', 'payments.payment-refunded', 'shipping.shipment-created', 'inventory.stock-reserved']) {
+    for (const type of [
+      'payments.payment-completed',
+      'payments.payment-refunded',
+      'shipping.shipment-created',
+      'inventory.stock-reserved',
+    ]) {
       const n = published.get(`${id} ${type}`) ?? 0;
       if (n > 1) duplicated.push(`${id}: ${type} published ${n} times`);
     }
@@ -139,17 +190,20 @@ async function snapshot(split: FaultySplit, customerId: string, sku: string, sto
     if ((shipments.get(id) ?? []).length > 1) duplicated.push(`${id}: ${shipments.get(id)!.length} shipments`);
     if (outcome === 'CONFIRMED') {
       if (reservation !== 'COMMITTED') miss(`confirmed, stock ${reservation ?? 'never reserved'}`);
-      if (payment?.status !== 'COMPLETED' || payment.refunded) miss(`confirmed, payment ${payment?.status ?? 'none'}${payment?.refunded ? ' refunded' : ''}`);
+      if (payment?.status !== 'COMPLETED' || payment.refunded)
+        miss(`confirmed, payment ${payment?.status ?? 'none'}${payment?.refunded ? ' refunded' : ''}`);
       if (!shipment || shipment === 'CANCELLED') miss(`confirmed, shipment ${shipment ?? 'none'}`);
       if (!kinds.includes('order-confirmed')) miss('confirmed, no confirmation email');
-      if (history.get(id)?.[0]?.status !== 'CONFIRMED') miss(`confirmed, read model says ${history.get(id)?.[0]?.status ?? 'nothing'}`);
+      if (history.get(id)?.[0]?.status !== 'CONFIRMED')
+        miss(`confirmed, read model says ${history.get(id)?.[0]?.status ?? 'nothing'}`);
     } else if (outcome === 'FAILED') {
       if (reservation === 'RESERVED' || reservation === 'COMMITTED') miss(`failed, stock still ${reservation}`);
       if (payment?.status === 'COMPLETED' && !payment.refunded) miss('failed, payment kept');
       if (keptMoney) miss('failed, the provider charged and never refunded');
       if (shipment && shipment !== 'CANCELLED') miss(`failed, shipment ${shipment}`);
       if (!kinds.includes('order-failed')) miss('failed, no failure email');
-      if (history.get(id)?.[0]?.status !== 'FAILED') miss(`failed, read model says ${history.get(id)?.[0]?.status ?? 'nothing'}`);
+      if (history.get(id)?.[0]?.status !== 'FAILED')
+        miss(`failed, read model says ${history.get(id)?.[0]?.status ?? 'nothing'}`);
     }
     return { id, outcome, quantity };
   });
@@ -161,11 +215,15 @@ async function snapshot(split: FaultySplit, customerId: string, sku: string, sto
     const drift = stockBefore.available - stock.available - taken;
     if (drift > 0) duplicated.push(`stock: ${drift} more taken than confirmed orders hold`);
     if (drift < 0) lost.push(`stock: ${-drift} fewer taken than confirmed orders hold`);
-    if (stock.reserved !== stockBefore.reserved) lost.push(`stock: ${stock.reserved - stockBefore.reserved} still reserved`);
+    if (stock.reserved !== stockBefore.reserved)
+      lost.push(`stock: ${stock.reserved - stockBefore.reserved} still reserved`);
   }
   for (const context of MESSAGING_CONTEXTS) {
     const outbox = context === 'ordering' ? 'ordering.order_events' : `${context}.outbox`;
-    const [row] = await split.query<{ n: string }>(context, `SELECT count(*) AS n FROM ${outbox} WHERE published_at IS NULL`);
+    const [row] = await split.query<{ n: string }>(
+      context,
+      `SELECT count(*) AS n FROM ${outbox} WHERE published_at IS NULL`,
+    );
     if (Number(row.n) > 0) lost.push(`${context}: ${row.n} events not yet published`);
   }
   const deadLetters = (await deadLetterCount(split)) - deadLettersBefore;
@@ -194,7 +252,8 @@ export async function auditOrders(
   let last: Snapshot | undefined;
   try {
     await eventually(
-      async () => (last = await snapshot(split, input.customerId, input.sku, input.stockBefore, input.deadLettersBefore)),
+      async () =>
+        (last = await snapshot(split, input.customerId, input.sku, input.stockBefore, input.deadLettersBefore)),
       {
         until: (s) => s.orders.every((o) => o.outcome !== 'PENDING') && s.lost.length === 0,
         timeoutMs: input.timeoutMs ?? 90_000,
@@ -205,7 +264,8 @@ export async function auditOrders(
   } catch {
     // The report below says what did not settle.
   }
-  const final = last ?? (await snapshot(split, input.customerId, input.sku, input.stockBefore, input.deadLettersBefore));
+  const final =
+    last ?? (await snapshot(split, input.customerId, input.sku, input.stockBefore, input.deadLettersBefore));
   const known = new Set(final.orders.map((o) => o.id));
   const vanished = (input.acceptedIds ?? []).filter((id) => !known.has(id));
   if (vanished.length > 0) final.lost.push(...vanished.map((id) => `${id}: answered 202, but no such order`));
@@ -230,7 +290,9 @@ export function reportTable(reports: readonly ScenarioReport[]): string {
   const rows = reports.map((r) => [
     r.scenario,
     String(r.attempted),
-    Object.entries(r.refused).map(([status, n]) => `${n}×${status}`).join(' ') || '0',
+    Object.entries(r.refused)
+      .map(([status, n]) => `${n}×${status}`)
+      .join(' ') || '0',
     String(r.orders),
     String(r.confirmed),
     String(r.failed),

@@ -45,7 +45,11 @@ export const CONSUMED_EVENTS: readonly ConsumedEvent[] = [
   { consumer: 'shipping', definition: PaymentCompleted, reads: ['orderId'] },
   { consumer: 'shipping', definition: OrderFailed, reads: ['orderId', 'reason'] },
   { consumer: 'notifications', definition: CustomerRegistered, reads: ['customerId', 'email'] },
-  { consumer: 'notifications', definition: EmailConfirmationRequested, reads: ['customerId', 'email', 'token', 'expiresAt'] },
+  {
+    consumer: 'notifications',
+    definition: EmailConfirmationRequested,
+    reads: ['customerId', 'email', 'token', 'expiresAt'],
+  },
   { consumer: 'notifications', definition: RegistrationAttempted, reads: ['customerId', 'email'] },
   { consumer: 'notifications', definition: OrderConfirmed, reads: ['customerId', 'orderId', 'total'] },
   { consumer: 'notifications', definition: OrderFailed, reads: ['customerId', 'orderId', 'reason'] },
@@ -87,8 +91,16 @@ const BODIES: Record<string, () => unknown> = {
   [eventKey(OrderFailed)]: () => ({ orderId: orderId(), customerId: customerId(), reason: like('payment-failed') }),
   [eventKey(StockReserved)]: () => ({ orderId: orderId(), items: eachLike(stockLine()) }),
   [eventKey(StockReservationFailed)]: () => ({ orderId: orderId(), unavailableSkus: eachLike('FICUS-LYRATA') }),
-  [eventKey(StockReleased)]: () => ({ orderId: orderId(), items: eachLike(stockLine()), reason: like('payment-failed') }),
-  [eventKey(PaymentCompleted)]: () => ({ orderId: orderId(), amount: money(7_800), providerReference: like('fake_ch_a4f3b89f2a7b41f881f1') }),
+  [eventKey(StockReleased)]: () => ({
+    orderId: orderId(),
+    items: eachLike(stockLine()),
+    reason: like('payment-failed'),
+  }),
+  [eventKey(PaymentCompleted)]: () => ({
+    orderId: orderId(),
+    amount: money(7_800),
+    providerReference: like('fake_ch_a4f3b89f2a7b41f881f1'),
+  }),
   [eventKey(PaymentFailed)]: () => ({ orderId: orderId(), amount: money(7_800), reason: like('card-declined') }),
   [eventKey(ShipmentCreated)]: () => ({
     orderId: orderId(),
@@ -103,7 +115,10 @@ const BODIES: Record<string, () => unknown> = {
     customerId: uuid('fa657122-3c1b-4b8e-9d3e-0a5c2b7d9e10'),
     email: regex('^[^@\\s]+@[^@\\s]+$', 'ada@example.com'),
     token: regex('^[A-Za-z0-9_-]{32,128}$', 'q3Jb6yK0c2m0n1X2c3V4b5N6m7Q8w9E0r1T2y3U4i5O'),
-    expiresAt: regex('^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$', '2026-12-04T16:00:00.000Z'),
+    expiresAt: regex(
+      '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$',
+      '2026-12-04T16:00:00.000Z',
+    ),
   }),
   [eventKey(RegistrationAttempted)]: () => ({
     customerId: uuid('fa657122-3c1b-4b8e-9d3e-0a5c2b7d9e10'),
@@ -113,7 +128,8 @@ const BODIES: Record<string, () => unknown> = {
 
 export function eventBody(definition: EventDefinition): unknown {
   const body = BODIES[eventKey(definition)];
-  if (!body) throw new Error(`no pact body for ${eventKey(definition)}: add one to test/pact/support/consumed-events.ts`);
+  if (!body)
+    throw new Error(`no pact body for ${eventKey(definition)}: add one to test/pact/support/consumed-events.ts`);
   return body();
 }
 

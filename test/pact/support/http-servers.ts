@@ -44,7 +44,9 @@ export function fieldDroppingProxy(target: string, drop: { path: RegExp; field: 
   return createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    const headers = Object.fromEntries(Object.entries(req.headers).filter(([name]) => !['host', 'content-length', 'connection'].includes(name))) as Record<string, string>;
+    const headers = Object.fromEntries(
+      Object.entries(req.headers).filter(([name]) => !['host', 'content-length', 'connection'].includes(name)),
+    ) as Record<string, string>;
     const answer = await fetch(`${target}${req.url}`, {
       method: req.method,
       headers,
@@ -57,7 +59,10 @@ export function fieldDroppingProxy(target: string, drop: { path: RegExp; field: 
       delete json[drop.field];
       body = Buffer.from(JSON.stringify(json));
     }
-    res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'text/plain', 'content-length': body.length });
+    res.writeHead(answer.status, {
+      'content-type': answer.headers.get('content-type') ?? 'text/plain',
+      'content-length': body.length,
+    });
     res.end(body);
   });
 }

@@ -23,7 +23,8 @@ export const SHOP_WEB = 'shop-web';
 export const HTTP_EDGE = 'ficus-http-edge';
 
 export const pactFileName = (consumer: string, provider: string): string => `${consumer}-${provider}.json`;
-export const committedPactPath = (consumer: string, provider: string): string => join(PACTS_DIR, pactFileName(consumer, provider));
+export const committedPactPath = (consumer: string, provider: string): string =>
+  join(PACTS_DIR, pactFileName(consumer, provider));
 
 interface PactFile {
   consumer: { name: string };
@@ -71,7 +72,12 @@ export function freshPactDir(label: string): { dir: string; dispose(): void } {
  * Checks the pact a consumer test just wrote against the committed one (or, with
  * FICUS_PACT_UPDATE=1, commits it). Returns the differences as a readable message, empty when none.
  */
-export function compareWithCommitted(writtenDir: string, consumer: string, provider: string, options = { update: UPDATE_PACTS }): string {
+export function compareWithCommitted(
+  writtenDir: string,
+  consumer: string,
+  provider: string,
+  options = { update: UPDATE_PACTS },
+): string {
   const written = join(writtenDir, pactFileName(consumer, provider));
   if (!existsSync(written)) return `the consumer test wrote no pact ${pactFileName(consumer, provider)}`;
   const committed = committedPactPath(consumer, provider);
@@ -97,7 +103,11 @@ export function compareWithCommitted(writtenDir: string, consumer: string, provi
 function sortedKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortedKeys);
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.keys(value).sort().map((key) => [key, sortedKeys((value as Record<string, unknown>)[key])]));
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((key) => [key, sortedKeys((value as Record<string, unknown>)[key])]),
+    );
   }
   return value;
 }

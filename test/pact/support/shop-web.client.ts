@@ -11,7 +11,9 @@ export interface Money {
 export class ShopWebClient {
   constructor(private readonly baseUrl: string) {}
 
-  async products(pageSize: number): Promise<{ items: Array<{ sku: string; name: string; price: Money }>; total: number }> {
+  async products(
+    pageSize: number,
+  ): Promise<{ items: Array<{ sku: string; name: string; price: Money }>; total: number }> {
     return this.call('GET', `/catalog/products?pageSize=${pageSize}`);
   }
 
@@ -22,22 +24,41 @@ export class ShopWebClient {
 
   /** The bearer token for the other calls. */
   async signIn(email: string, password: string): Promise<string> {
-    const tokens = await this.call<{ accessToken: string; tokenType: string; expiresIn: number }>('POST', '/identity/login', {
-      body: { email, password },
-    });
+    const tokens = await this.call<{ accessToken: string; tokenType: string; expiresIn: number }>(
+      'POST',
+      '/identity/login',
+      {
+        body: { email, password },
+      },
+    );
     if (tokens.tokenType !== 'Bearer') throw new Error(`unexpected token type ${tokens.tokenType}`);
     return tokens.accessToken;
   }
 
-  async placeOrder(token: string, items: Array<{ sku: string; quantity: number }>, paymentToken: string): Promise<{ orderId: string; status: string }> {
+  async placeOrder(
+    token: string,
+    items: Array<{ sku: string; quantity: number }>,
+    paymentToken: string,
+  ): Promise<{ orderId: string; status: string }> {
     return this.call('POST', '/orders', { token, body: { items, paymentToken } });
   }
 
-  async order(token: string, orderId: string): Promise<{ id: string; status: string; items: Array<{ sku: string; quantity: number; unitPrice: Money }>; total: Money }> {
+  async order(
+    token: string,
+    orderId: string,
+  ): Promise<{
+    id: string;
+    status: string;
+    items: Array<{ sku: string; quantity: number; unitPrice: Money }>;
+    total: Money;
+  }> {
     return this.call('GET', `/orders/${orderId}`, { token });
   }
 
-  async timeline(token: string, orderId: string): Promise<{ orderId: string; status: string; steps: Array<{ step: string; at: string }> }> {
+  async timeline(
+    token: string,
+    orderId: string,
+  ): Promise<{ orderId: string; status: string; steps: Array<{ step: string; at: string }> }> {
     return this.call('GET', `/orders/${orderId}/timeline`, { token });
   }
 

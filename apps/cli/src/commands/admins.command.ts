@@ -28,7 +28,10 @@ operator (FICUS_ACTOR, else user@host, or --by): whoever can reach identity's da
 function withOptions(command: Command): Command {
   return command
     .option('--database-url <url>', "identity's database (postgres://…), instead of finding it")
-    .option('--topology <file>', 'a topology YAML file, or a shipped one: monolith, split, hybrid (default: FICUS_TOPOLOGY)')
+    .option(
+      '--topology <file>',
+      'a topology YAML file, or a shipped one: monolith, split, hybrid (default: FICUS_TOPOLOGY)',
+    )
     .option('--target <name>', 'the deploy target that hosts identity (default: found in the topology)')
     .option('--json', 'print JSON instead of text');
 }
@@ -83,7 +86,8 @@ Examples:
           if (options.json) return io.out(`${JSON.stringify(change)}\n`);
           io.out(
             change.changed
-              ? `${change.email} is no longer an admin; access tokens it holds keep the role until they expire (15 minutes at most)\n`
+              ? `${change.email} is no longer an admin; access tokens it holds keep the role until they expire ` +
+                  `(15 minutes at most)\n`
               : `${change.email} was not an admin\n`,
           );
         }),
@@ -95,21 +99,35 @@ Examples:
         withIdentity(options, io, async (identity, ctx) => {
           const { items } = await identity.listAdmins(ctx, {});
           if (options.json) return io.out(`${JSON.stringify(items)}\n`);
-          io.out(items.length === 0 ? 'no admin yet: make the first with `ficus admins grant <email>`\n' : items.map((a) => `${a.email}  ${a.customerId}\n`).join(''));
+          io.out(
+            items.length === 0
+              ? 'no admin yet: make the first with `ficus admins grant <email>`\n'
+              : items.map((a) => `${a.email}  ${a.customerId}\n`).join(''),
+          );
         }),
       );
   },
 };
 
 /** Identity alone, on the deployment's database, for the length of one command; its contract called as the operator. */
-async function withIdentity(options: AdminsOptions, io: CliIo, work: (identity: IdentityApi, ctx: CallContext) => Promise<void>): Promise<void> {
-  const deployment = await openDeploymentDatabase({ ...options, target: options.target ?? identityTarget(options, io.env) }, io.env);
+async function withIdentity(
+  options: AdminsOptions,
+  io: CliIo,
+  work: (identity: IdentityApi, ctx: CallContext) => Promise<void>,
+): Promise<void> {
+  const deployment = await openDeploymentDatabase(
+    { ...options, target: options.target ?? identityTarget(options, io.env) },
+    io.env,
+  );
   try {
-    const app = await NestFactory.createApplicationContext(IdentityAlone.on(deployment.config), { logger: ['error'], abortOnError: false }).catch(
-      (error: unknown) => {
-        throw new CliError(`cannot start identity on ${deployment.where}: ${error instanceof Error ? error.message : String(error)}`);
-      },
-    );
+    const app = await NestFactory.createApplicationContext(IdentityAlone.on(deployment.config), {
+      logger: ['error'],
+      abortOnError: false,
+    }).catch((error: unknown) => {
+      throw new CliError(
+        `cannot start identity on ${deployment.where}: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    });
     try {
       const identity = app.get(ContractBus).client(IdentityContract, 'operator');
       const ctx: CallContext = {
@@ -142,6 +160,9 @@ function identityTarget(options: AdminsOptions, env: NodeJS.ProcessEnv): string 
 @Module({})
 class IdentityAlone {
   static on(database: DatabaseConfig): DynamicModule {
-    return { module: IdentityAlone, imports: [CqrsModule.forRoot(), FicusModule.forRoot({ database }), IdentityModule] };
+    return {
+      module: IdentityAlone,
+      imports: [CqrsModule.forRoot(), FicusModule.forRoot({ database }), IdentityModule],
+    };
   }
 }

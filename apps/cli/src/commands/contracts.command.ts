@@ -11,7 +11,10 @@ export const command: CliCommand = {
       .command('check')
       .description('fail when a message schema or a .proto changed incompatibly with the released contracts')
       .option('--json', 'print the result as JSON: { ok, problems }')
-      .option('--release', 'record the current contracts as the release instead of checking them (after a release shipped)')
+      .option(
+        '--release',
+        'record the current contracts as the release instead of checking them (after a release shipped)',
+      )
       .addHelpText(
         'after',
         `

@@ -1,7 +1,14 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { InvalidArgumentError } from 'commander';
-import { DEFAULT_DEPLOY_OPTIONS, deployOptions, namesOf, PROJECT_ROOT, shippedImage, writeGeneratedFiles } from '@infra/deploy/generator';
+import {
+  DEFAULT_DEPLOY_OPTIONS,
+  deployOptions,
+  namesOf,
+  PROJECT_ROOT,
+  shippedImage,
+  writeGeneratedFiles,
+} from '@infra/deploy/generator';
 import {
   eventLinksOfPacts,
   extract,
@@ -29,7 +36,8 @@ interface ExtractOptions {
 }
 
 const port = (value: string): number => {
-  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 65_535) throw new InvalidArgumentError('must be a port, a whole number from 1 to 65535');
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 65_535)
+    throw new InvalidArgumentError('must be a port, a whole number from 1 to 65535');
   return Number(value);
 };
 
@@ -49,11 +57,26 @@ export const command: CliCommand = {
       .command('extract')
       .description('start extracting a bounded context: a new deploy target beside its owner, and its deploy files')
       .argument('<context>', 'the bounded context to extract, e.g. inventory')
-      .option('--topology <file>', 'the topology to extract from: a YAML file, or monolith, split, hybrid (default: FICUS_TOPOLOGY, else monolith)')
-      .option('--out <file>', 'where the new topology goes (default: <name>-extracting-<context>.yaml beside the source)')
+      .option(
+        '--topology <file>',
+        'the topology to extract from: a YAML file, or monolith, split, hybrid (default: FICUS_TOPOLOGY, ' +
+          'else monolith)',
+      )
+      .option(
+        '--out <file>',
+        'where the new topology goes (default: <name>-extracting-<context>.yaml beside the source)',
+      )
       .option('--deploy-dir <dir>', 'where the deploy files go (default: infra/deploy/extracted/<context>)')
-      .option('--grpc-port <n>', "the new target's gRPC port (default: split.yaml's for the context, else a free one)", port)
-      .option('--http-port <n>', "the new target's HTTP port (default: split.yaml's for the context, else a free one)", port)
+      .option(
+        '--grpc-port <n>',
+        "the new target's gRPC port (default: split.yaml's for the context, else a free one)",
+        port,
+      )
+      .option(
+        '--http-port <n>',
+        "the new target's HTTP port (default: split.yaml's for the context, else a free one)",
+        port,
+      )
       .option('--image <image>', 'image of the Kubernetes Deployments (default: ficus:<package.json version>)')
       .option('--namespace <name>', 'Kubernetes namespace', DEFAULT_DEPLOY_OPTIONS.namespace)
       .option('--json', 'print the result as JSON')
@@ -88,12 +111,19 @@ function runExtract(context: string, options: ExtractOptions, io: CliIo): void {
     return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
   };
   const given = options.topology ?? io.env.FICUS_TOPOLOGY;
-  const sourcePath = !given ? shippedTopologyPath('monolith') : (SHIPPED_TOPOLOGIES as readonly string[]).includes(given) ? shippedTopologyPath(given as (typeof SHIPPED_TOPOLOGIES)[number]) : resolve(cwd, given);
+  const sourcePath = !given
+    ? shippedTopologyPath('monolith')
+    : (SHIPPED_TOPOLOGIES as readonly string[]).includes(given)
+      ? shippedTopologyPath(given as (typeof SHIPPED_TOPOLOGIES)[number])
+      : resolve(cwd, given);
   let text: string;
   try {
     text = readFileSync(sourcePath, 'utf8');
   } catch (error) {
-    throw new CliError(`cannot read the topology ${shown(sourcePath)} (${(error as NodeJS.ErrnoException).code ?? String(error)}): give --topology <file|monolith|split|hybrid>`);
+    throw new CliError(
+      `cannot read the topology ${shown(sourcePath)} ` +
+        `(${(error as NodeJS.ErrnoException).code ?? String(error)}): give --topology <file|monolith|split|hybrid>`,
+    );
   }
   const source = shown(sourcePath);
 
@@ -101,7 +131,9 @@ function runExtract(context: string, options: ExtractOptions, io: CliIo): void {
   let outPath: string;
   try {
     const name = parseTopology(text, source, { env: io.env }).name;
-    outPath = options.out ? resolve(cwd, options.out) : join(dirname(sourcePath), `${extractingName(name, context)}.yaml`);
+    outPath = options.out
+      ? resolve(cwd, options.out)
+      : join(dirname(sourcePath), `${extractingName(name, context)}.yaml`);
     extraction = extract({
       text,
       source,
@@ -122,10 +154,15 @@ function runExtract(context: string, options: ExtractOptions, io: CliIo): void {
   const targets = [outPath, ...extraction.files.map((file) => resolve(deployDir, file.path))];
   const existing = targets.filter((path) => existsSync(path));
   if (outPath === sourcePath && !options.force) {
-    throw new CliError(`--out ${shown(outPath)} is the topology extracted from: give another file, or --force to rewrite it in place`);
+    throw new CliError(
+      `--out ${shown(outPath)} is the topology extracted from: give another file, or --force to rewrite it in place`,
+    );
   }
   if (existing.length > 0 && !options.force && !options.dryRun) {
-    throw new CliError(`${existing.map(shown).join(', ')} ${existing.length === 1 ? 'exists' : 'exist'} already: give --out / --deploy-dir elsewhere, or --force to overwrite`);
+    throw new CliError(
+      `${existing.map(shown).join(', ')} ${existing.length === 1 ? 'exists' : 'exist'} already: give --out / ` +
+        `--deploy-dir elsewhere, or --force to overwrite`,
+    );
   }
   if (!options.dryRun) {
     mkdirSync(dirname(outPath), { recursive: true });
@@ -133,7 +170,17 @@ function runExtract(context: string, options: ExtractOptions, io: CliIo): void {
     writeGeneratedFiles(deployDir, extraction.files);
   }
 
-  const report = reportOf(extraction, { source, out: shown(outPath), deployDir: shown(deployDir), dryRun: options.dryRun === true, shown: (path) => shown(resolve(deployDir, path)) }, options.namespace);
+  const report = reportOf(
+    extraction,
+    {
+      source,
+      out: shown(outPath),
+      deployDir: shown(deployDir),
+      dryRun: options.dryRun === true,
+      shown: (path) => shown(resolve(deployDir, path)),
+    },
+    options.namespace,
+  );
   io.out(options.json ? `${JSON.stringify(report, null, 2)}\n` : textOf(report));
 }
 
@@ -175,13 +222,28 @@ function reportOf(extraction: Extraction, where: Where, namespace: string) {
     },
     owner: { name: plan.owner, grpcPort: plan.ownerGrpc.port, grpcPortAdded: plan.ownerGrpc.added },
     deployDir: where.deployDir,
-    files: extraction.files.map((file) => ({ path: where.shown(file.path), objects: file.objects.map((object) => `${object.kind}/${object.metadata.name}`) })),
+    files: extraction.files.map((file) => ({
+      path: where.shown(file.path),
+      objects: file.objects.map((object) => `${object.kind}/${object.metadata.name}`),
+    })),
     toCreate: resources,
     kubernetes: {
       apply: `kubectl apply -k ${where.shown(KUBERNETES_DIR)}`,
       secrets: [
-        { name: secrets.grpcTls, keys: ['ca.crt', 'tls.crt', 'tls.key'], note: `${whose(plan.target)} gRPC certificate (SPIFFE ID spiffe://ficus.local/target/${plan.target}, DNS name ${plan.target}), in namespace ${namespace}` },
-        { name: namesOf(plan.owner).credentials, keys: ['DATABASE_URL'], note: `${whose(plan.owner)}, which ${plan.target} reads too while it works on ${whose(plan.owner)} database: nothing new` },
+        {
+          name: secrets.grpcTls,
+          keys: ['ca.crt', 'tls.crt', 'tls.key'],
+          note:
+            `${whose(plan.target)} gRPC certificate (SPIFFE ID spiffe://ficus.local/target/${plan.target}, ` +
+            `DNS name ${plan.target}), in namespace ${namespace}`,
+        },
+        {
+          name: namesOf(plan.owner).credentials,
+          keys: ['DATABASE_URL'],
+          note:
+            `${whose(plan.owner)}, which ${plan.target} reads too while it works on ${whose(plan.owner)} ` +
+            `database: nothing new`,
+        },
       ],
     },
     next,
@@ -193,26 +255,36 @@ function textOf(report: Report): string {
   const { target, owner, toCreate } = report;
   const verb = report.dryRun ? 'would write' : 'wrote';
   const lines = [
-    `ficus extract ${report.context}: target "${target.name}" beside "${owner.name}" (extractedFrom: ${owner.name})${report.dryRun ? ' — dry run, nothing written' : ''}`,
+    `ficus extract ${report.context}: target "${target.name}" beside "${owner.name}" (extractedFrom: ` +
+      `${owner.name})${report.dryRun ? ' — dry run, nothing written' : ''}`,
     '',
     `${verb} ${report.topology.written} (topology ${report.topology.name}, from ${report.topology.source})`,
-    `  ${target.name}: modules [${target.modules.join(', ')}], gRPC ${target.grpc.host}:${target.grpc.port}, HTTP ${target.http.port}, ${whose(owner.name)} database`,
-    `  ${owner.name}: ${owner.grpcPortAdded ? `gRPC port ${owner.grpcPort} added` : `gRPC port ${owner.grpcPort}`}, keeps ${whose(report.context)} events and data until ficus retire`,
+    `  ${target.name}: modules [${target.modules.join(', ')}], gRPC ${target.grpc.host}:${target.grpc.port}, ` +
+      `HTTP ${target.http.port}, ${whose(owner.name)} database`,
+    `  ${owner.name}: ${owner.grpcPortAdded ? `gRPC port ${owner.grpcPort} added` : `gRPC port ${owner.grpcPort}`}, ` +
+      `keeps ${whose(report.context)} events and data until ficus retire`,
     `${verb} ${report.deployDir}/`,
-    ...report.files.map((file) => `  ${file.path.slice(report.deployDir.length + 1)}${file.objects.length > 0 ? `  ${file.objects.join(', ')}` : ''}`),
-    'nothing under modules/ changes: where a module runs is the topology\'s business',
+    ...report.files.map((file) => {
+      const objects = file.objects.length > 0 ? `  ${file.objects.join(', ')}` : '';
+      return `  ${file.path.slice(report.deployDir.length + 1)}${objects}`;
+    }),
+    "nothing under modules/ changes: where a module runs is the topology's business",
     '',
     `to create now: nothing — ${toCreate.now.why}`,
     `for \`ficus retire ${report.context}\` later:`,
     ...toCreate.atRetire.databases.map((database) => `  database ${database.name}: ${database.note}`),
-    ...toCreate.atRetire.topics.map((topic) => `  topic    ${topic.name} (${topic.partitions} partition${topic.partitions === 1 ? '' : 's'}): ${topic.note}`),
+    ...toCreate.atRetire.topics.map(
+      (topic) =>
+        `  topic    ${topic.name} (${topic.partitions} partition${topic.partitions === 1 ? '' : 's'}): ${topic.note}`,
+    ),
     ...toCreate.atRetire.consumerGroups.map((group) => `  group    ${group.group}, reading ${group.reads.join(', ')}`),
     ...toCreate.atRetire.notes.map((note) => `  (${note})`),
     '',
     'next:',
     ...report.next.flatMap((step, index) => [`  ${index + 1}. ${step.step}`, `     ${step.command}`]),
     '',
-    `in Kubernetes: create Secret ${report.kubernetes.secrets[0].name} (${report.kubernetes.secrets[0].keys.join(', ')}), then ${report.kubernetes.apply}`,
+    `in Kubernetes: create Secret ${report.kubernetes.secrets[0].name} ` +
+      `(${report.kubernetes.secrets[0].keys.join(', ')}), then ${report.kubernetes.apply}`,
     `  (${report.kubernetes.secrets[1].note})`,
   ];
   return `${lines.join('\n')}\n`;

@@ -29,7 +29,10 @@ this command alike).`;
 function withStoreOptions(command: Command): Command {
   return command
     .option('--database-url <url>', 'the database of the deployment (postgres://…), instead of finding it')
-    .option('--topology <file>', 'a topology YAML file, or a shipped one: monolith, split, hybrid (default: FICUS_TOPOLOGY)')
+    .option(
+      '--topology <file>',
+      'a topology YAML file, or a shipped one: monolith, split, hybrid (default: FICUS_TOPOLOGY)',
+    )
     .option('--target <name>', 'the deploy target of that topology whose flags these are')
     .option('--json', 'print JSON instead of text');
 }
@@ -65,7 +68,10 @@ Examples:
 
     withStoreOptions(flags.command('list'))
       .description('list the flags of a deployment: state, default, last change, description')
-      .addHelpText('after', `\nLists every flag the deployment's code declares and every flag that was ever set.\n${STORE_HELP}`)
+      .addHelpText(
+        'after',
+        `\nLists every flag the deployment's code declares and every flag that was ever set.\n${STORE_HELP}`,
+      )
       .action((options: StoreOptions) => withStore(options, io, (store) => listFlags(store, options, io)));
 
     withStoreOptions(flags.command('set'))
@@ -83,8 +89,9 @@ The change and who made it go to the change log in the same transaction; running
 the deployment apply it within moments and log it.
 ${STORE_HELP}`,
       )
-      .action((name: string, words: string[], options: StoreOptions & { by?: string; reason?: string; force?: boolean }) =>
-        withStore(options, io, (store) => setFlag(store, name, words.join(' '), options, io)),
+      .action(
+        (name: string, words: string[], options: StoreOptions & { by?: string; reason?: string; force?: boolean }) =>
+          withStore(options, io, (store) => setFlag(store, name, words.join(' '), options, io)),
       );
 
     withStoreOptions(flags.command('history'))
@@ -98,14 +105,20 @@ ${STORE_HELP}`,
   },
 };
 
-async function withStore(options: StoreOptions, io: CliIo, work: (store: PostgresFlagStore) => Promise<void>): Promise<void> {
+async function withStore(
+  options: StoreOptions,
+  io: CliIo,
+  work: (store: PostgresFlagStore) => Promise<void>,
+): Promise<void> {
   const deployment = await openDeploymentDatabase(options, io.env);
   try {
     let store: PostgresFlagStore;
     try {
       store = await PostgresFlagStore.open(deployment.config);
     } catch (error) {
-      throw new CliError(`cannot open the flags of ${deployment.where}: ${error instanceof Error ? error.message : String(error)}`);
+      throw new CliError(
+        `cannot open the flags of ${deployment.where}: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
     try {
       await work(store);
@@ -137,14 +150,21 @@ async function listFlags(store: PostgresFlagStore, options: StoreOptions, io: Cl
     io.out('no flags: no process of this deployment has declared one yet, and none was set\n');
     return;
   }
-  const table = [['FLAG', 'STATE', 'DEFAULT', 'LAST CHANGE'], ...rows.map((row) => [
-    row.name,
-    formatFlagState(row.state),
-    row.default ? formatFlagState(row.default) : '(undeclared)',
-    row.updatedAt ? `${row.updatedAt.toISOString()} by ${row.updatedBy}` : 'never set',
-  ])];
+  const table = [
+    ['FLAG', 'STATE', 'DEFAULT', 'LAST CHANGE'],
+    ...rows.map((row) => [
+      row.name,
+      formatFlagState(row.state),
+      row.default ? formatFlagState(row.default) : '(undeclared)',
+      row.updatedAt ? `${row.updatedAt.toISOString()} by ${row.updatedBy}` : 'never set',
+    ]),
+  ];
   const widths = table[0].map((_, column) => Math.max(...table.map((line) => line[column].length)));
-  const format = (line: string[]) => line.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd();
+  const format = (line: string[]) =>
+    line
+      .map((cell, column) => cell.padEnd(widths[column]))
+      .join('  ')
+      .trimEnd();
   const lines: string[] = [format(table[0])];
   rows.forEach((row, index) => {
     lines.push(format(table[index + 1]));
@@ -156,11 +176,22 @@ async function listFlags(store: PostgresFlagStore, options: StoreOptions, io: Cl
 function mergeRows(declarations: StoredDeclaration[], states: StoredFlag[]): FlagRow[] {
   const byName = new Map<string, FlagRow>();
   for (const declared of declarations) {
-    byName.set(declared.name, { name: declared.name, state: declared.default, default: declared.default, declared: true, description: declared.description });
+    byName.set(declared.name, {
+      name: declared.name,
+      state: declared.default,
+      default: declared.default,
+      declared: true,
+      description: declared.description,
+    });
   }
   for (const stored of states) {
     const declared = byName.get(stored.name);
-    byName.set(stored.name, { ...(declared ?? { name: stored.name, declared: false }), state: stored.state, updatedAt: stored.updatedAt, updatedBy: stored.updatedBy });
+    byName.set(stored.name, {
+      ...(declared ?? { name: stored.name, declared: false }),
+      state: stored.state,
+      updatedAt: stored.updatedAt,
+      updatedBy: stored.updatedBy,
+    });
   }
   return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
 }
@@ -202,7 +233,10 @@ async function setFlag(
       const hint = declared.length
         ? `declared: ${declared.map((d) => d.name).join(', ')}`
         : 'no process has declared any flag here yet (has the deployment started once?)';
-      throw new CliError(`no process of this deployment declares a flag "${name}" (${hint}); check the name, or pass --force to set it anyway`);
+      throw new CliError(
+        `no process of this deployment declares a flag "${name}" (${hint}); check the name, or pass --force ` +
+          `to set it anyway`,
+      );
     }
   }
   const by = options.by ?? actor(io.env);
@@ -214,19 +248,35 @@ async function setFlag(
   }
   // The change as a JSON log line (on stderr, beside anything else the command says there).
   pino({ level: io.env.LOG_LEVEL ?? 'info' }, { write: (line: string) => io.err(line) }).info(
-    { flag: name, from: change.from ? formatFlagState(change.from) : null, to: formatFlagState(change.to), by, changeId: change.id, reason: change.reason },
+    {
+      flag: name,
+      from: change.from ? formatFlagState(change.from) : null,
+      to: formatFlagState(change.to),
+      by,
+      changeId: change.id,
+      reason: change.reason,
+    },
     'flag changed',
   );
   if (options.json) {
     io.out(`${JSON.stringify(changeJson(change), null, 2)}\n`);
     return;
   }
-  io.out(`${name}: ${change.from ? formatFlagState(change.from) : 'unset'} → ${formatFlagState(change.to)} (change #${change.id} by ${by})\n`);
+  io.out(
+    `${name}: ${change.from ? formatFlagState(change.from) : 'unset'} → ${formatFlagState(change.to)} (change ` +
+      `#${change.id} by ${by})\n`,
+  );
 }
 
-async function flagHistory(store: PostgresFlagStore, name: string, options: StoreOptions & { limit: string }, io: CliIo): Promise<void> {
+async function flagHistory(
+  store: PostgresFlagStore,
+  name: string,
+  options: StoreOptions & { limit: string },
+  io: CliIo,
+): Promise<void> {
   const limit = Number(options.limit);
-  if (!Number.isInteger(limit) || limit < 1) throw new CliError(`--limit takes a whole number of at least 1, not ${options.limit}`, 2);
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new CliError(`--limit takes a whole number of at least 1, not ${options.limit}`, 2);
   const changes = await store.history(name, limit);
   if (options.json) {
     io.out(`${JSON.stringify(changes.map(changeJson), null, 2)}\n`);
@@ -238,7 +288,8 @@ async function flagHistory(store: PostgresFlagStore, name: string, options: Stor
   }
   const lines = changes.map(
     (c) =>
-      `#${c.id}  ${c.at.toISOString()}  ${c.from ? formatFlagState(c.from) : 'unset'} → ${formatFlagState(c.to)}  by ${c.by}${c.reason ? `  (${c.reason})` : ''}`,
+      `#${c.id}  ${c.at.toISOString()}  ${c.from ? formatFlagState(c.from) : 'unset'} → ` +
+      `${formatFlagState(c.to)}  by ${c.by}${c.reason ? `  (${c.reason})` : ''}`,
   );
   io.out(`${lines.join('\n')}\n`);
 }

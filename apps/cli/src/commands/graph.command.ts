@@ -42,12 +42,23 @@ export const command: CliCommand = {
   register(program, io) {
     program
       .command('graph')
-      .description('show the module graph: contract calls (sync) and events (async) between contexts, with call rates from running processes')
+      .description(
+        'show the module graph: contract calls (sync) and events (async) between contexts, with call rates ' +
+          'from running processes',
+      )
       .option('--format <format>', `text | mermaid | dot | svg | png`, 'text')
       .option('--out <file>', 'write the graph to this file instead of stdout (needed for png)')
-      .option('--metrics <url...>', 'the /metrics URL (or base URL) of each running process, to put call counts and rates on the edges', collect, [])
+      .option(
+        '--metrics <url...>',
+        'the /metrics URL (or base URL) of each running process, to put call counts and rates on the edges',
+        collect,
+        [],
+      )
       .option('--sample-seconds <n>', 'seconds between the two scrapes a rate needs; 0 for totals since start', '5')
-      .option('--topology <file>', 'a topology YAML file or a shipped one (monolith, split, hybrid): which target hosts each context')
+      .option(
+        '--topology <file>',
+        'a topology YAML file or a shipped one (monolith, split, hybrid): which target hosts each context',
+      )
       .option('--root <dir>', 'the tree to read (default: this repository)')
       .option('--json', 'print the graph (and rates) as JSON')
       .addHelpText(
@@ -79,9 +90,11 @@ function collect(value: string, previous: string[]): string[] {
 async function runGraph(options: GraphOptions, io: CliIo): Promise<void> {
   const format = options.format as Format;
   if (!FORMATS.includes(format)) throw new CliError(`--format takes ${FORMATS.join(', ')}, not ${options.format}`, 2);
-  if (format === 'png' && !options.out && !options.json) throw new CliError('--format png writes a binary picture: give --out <file>.png', 2);
+  if (format === 'png' && !options.out && !options.json)
+    throw new CliError('--format png writes a binary picture: give --out <file>.png', 2);
   const sampleSeconds = Number(options.sampleSeconds);
-  if (!Number.isFinite(sampleSeconds) || sampleSeconds < 0) throw new CliError(`--sample-seconds takes a number of seconds ≥ 0, not ${options.sampleSeconds}`, 2);
+  if (!Number.isFinite(sampleSeconds) || sampleSeconds < 0)
+    throw new CliError(`--sample-seconds takes a number of seconds ≥ 0, not ${options.sampleSeconds}`, 2);
 
   const root = resolve(options.root ?? REPOSITORY_ROOT);
   const progress = progressLines(io.err, 'graph', options.json === true);
@@ -118,7 +131,8 @@ async function runGraph(options: GraphOptions, io: CliIo): Promise<void> {
     writeFileSync(options.out, rendered);
   }
   if (options.json) {
-    io.out(`${JSON.stringify({ ...graph, ...(rates ? { calls: rates } : {}), ...(options.out ? { written: { format, file: options.out } } : {}) }, null, 2)}\n`);
+    const written = options.out ? { written: { format, file: options.out } } : {};
+    io.out(`${JSON.stringify({ ...graph, ...(rates ? { calls: rates } : {}), ...written }, null, 2)}\n`);
   } else if (options.out) {
     io.out(`wrote the module graph as ${format} to ${options.out}\n`);
   } else {

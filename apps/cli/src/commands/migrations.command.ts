@@ -4,12 +4,17 @@ import { migrationsLint } from '../migrations-lint';
 export const command: CliCommand = {
   name: 'migrations',
   register(program, io) {
-    const migrations = program.command('migrations').description('check database migrations for zero-downtime (expand-contract) safety');
+    const migrations = program
+      .command('migrations')
+      .description('check database migrations for zero-downtime (expand-contract) safety');
     migrations
       .command('lint')
       .description('fail when a migration would break the release still running while it runs')
       .option('--json', 'print the result as JSON: { ok, problems }')
-      .option('--release', 'record the current migrations as released instead of checking them (after a release shipped)')
+      .option(
+        '--release',
+        'record the current migrations as released instead of checking them (after a release shipped)',
+      )
       .addHelpText(
         'after',
         `

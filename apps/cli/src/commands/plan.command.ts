@@ -40,9 +40,20 @@ export const command: CliCommand = {
   register(program, io) {
     program
       .command('plan')
-      .description('rank the contexts still in the monolith by how cheap and safe they are to extract, and name the first step')
-      .option('--topology <file>', 'the current topology: a YAML file or a shipped one (monolith, split, hybrid)', 'monolith')
-      .option('--metrics <url...>', 'the /metrics URL (or base URL) of each running process, to weigh call rates', collect, [])
+      .description(
+        'rank the contexts still in the monolith by how cheap and safe they are to extract, and name the first step',
+      )
+      .option(
+        '--topology <file>',
+        'the current topology: a YAML file or a shipped one (monolith, split, hybrid)',
+        'monolith',
+      )
+      .option(
+        '--metrics <url...>',
+        'the /metrics URL (or base URL) of each running process, to weigh call rates',
+        collect,
+        [],
+      )
       .option('--sample-seconds <n>', 'seconds between the two scrapes a rate needs; 0 for totals only', '5')
       .option('--database-url <url>', "the monolith's database (postgres://…), to weigh each context's data")
       .option('--root <dir>', 'the tree to read (default: this repository)')
@@ -71,7 +82,8 @@ function collect(value: string, previous: string[]): string[] {
 
 async function runPlan(options: PlanOptions, io: CliIo): Promise<void> {
   const sampleSeconds = Number(options.sampleSeconds);
-  if (!Number.isFinite(sampleSeconds) || sampleSeconds < 0) throw new CliError(`--sample-seconds takes a number of seconds ≥ 0, not ${options.sampleSeconds}`, 2);
+  if (!Number.isFinite(sampleSeconds) || sampleSeconds < 0)
+    throw new CliError(`--sample-seconds takes a number of seconds ≥ 0, not ${options.sampleSeconds}`, 2);
   const root = resolve(options.root ?? REPOSITORY_ROOT);
   const progress = progressLines(io.err, 'plan', options.json === true);
 
@@ -81,12 +93,18 @@ async function runPlan(options: PlanOptions, io: CliIo): Promise<void> {
   const graph = placeContexts(buildModuleGraph(files), targetOfContext(topology));
   const contexts = graph.contexts.map((node) => node.name);
   const moduleFiles = files.filter((file) => file.path.startsWith('modules/'));
-  const crossSchemaWrites = checkModuleSources(moduleFiles, contextsOf(moduleFiles)).filter((violation) => CROSS_SCHEMA_RULES.has(violation.rule));
+  const crossSchemaWrites = checkModuleSources(moduleFiles, contextsOf(moduleFiles)).filter((violation) =>
+    CROSS_SCHEMA_RULES.has(violation.rule),
+  );
   const placement = monolithPlacement(topology, contexts);
 
   let rates: CallRates | undefined;
   if (options.metrics.length) {
-    progress.step(sampleSeconds > 0 ? `scraping ${options.metrics.length} process(es) twice, ${sampleSeconds} s apart` : `scraping ${options.metrics.length} process(es) once`);
+    progress.step(
+      sampleSeconds > 0
+        ? `scraping ${options.metrics.length} process(es) twice, ${sampleSeconds} s apart`
+        : `scraping ${options.metrics.length} process(es) once`,
+    );
     try {
       rates = await sampleCallRates(graph, options.metrics, sampleSeconds);
     } catch (error) {
@@ -99,11 +117,22 @@ async function runPlan(options: PlanOptions, io: CliIo): Promise<void> {
     try {
       dataBytes = await schemaSizes(options.databaseUrl, placement.candidates);
     } catch (error) {
-      throw new CliError(`cannot measure the schemas at ${redact(options.databaseUrl)}: ${error instanceof Error ? error.message : String(error)}`);
+      throw new CliError(
+        `cannot measure the schemas at ${redact(options.databaseUrl)}: ` +
+          `${error instanceof Error ? error.message : String(error)}`,
+      );
     }
   }
 
-  const plan = planExtraction({ graph, candidates: placement.candidates, from: placement.monolith, elsewhere: placement.elsewhere, rates, dataBytes, crossSchemaWrites });
+  const plan = planExtraction({
+    graph,
+    candidates: placement.candidates,
+    from: placement.monolith,
+    elsewhere: placement.elsewhere,
+    rates,
+    dataBytes,
+    crossSchemaWrites,
+  });
   progress.done(`${plan.ranking.length} context(s) ranked`);
   if (options.json) {
     io.out(`${JSON.stringify({ topology: topology.name, ...plan }, null, 2)}\n`);
@@ -113,14 +142,24 @@ async function runPlan(options: PlanOptions, io: CliIo): Promise<void> {
 }
 
 function formatPlan(plan: ExtractionPlan, topology: string): string {
-  if (plan.ranking.length === 0) return `nothing left to extract: no context is still in a shared target of topology ${topology}\n`;
-  const lines = [`extraction plan: contexts still in target ${plan.from} (topology ${topology}), cheapest and safest first (lower score = cheaper)`, ''];
+  if (plan.ranking.length === 0)
+    return `nothing left to extract: no context is still in a shared target of topology ${topology}\n`;
+  const lines = [
+    `extraction plan: contexts still in target ${plan.from} (topology ${topology}), cheapest and safest first ` +
+      `(lower score = cheaper)`,
+    '',
+  ];
   for (const entry of plan.ranking) {
     lines.push(`${entry.rank}. ${entry.context}  score ${entry.score}`);
-    for (const factor of entry.factors) lines.push(`     ${factor.factor.padEnd(19)} ${String(factor.points).padStart(5)}  ${factor.explanation}`);
+    for (const factor of entry.factors)
+      lines.push(`     ${factor.factor.padEnd(19)} ${String(factor.points).padStart(5)}  ${factor.explanation}`);
     lines.push('');
   }
-  if (plan.elsewhere.length) lines.push(`already extracted: ${plan.elsewhere.map(({ context, target }) => `${context} (target ${target})`).join(', ')}`, '');
+  if (plan.elsewhere.length)
+    lines.push(
+      `already extracted: ${plan.elsewhere.map(({ context, target }) => `${context} (target ${target})`).join(', ')}`,
+      '',
+    );
   for (const note of plan.notes) lines.push(`note: ${note}`);
   if (plan.firstStep) lines.push('', `first step: \`${plan.firstStep.command}\``, `  why: ${plan.firstStep.why}`);
   return `${lines.join('\n')}\n`;

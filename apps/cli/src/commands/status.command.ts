@@ -7,7 +7,13 @@ import { topologyOf, withExtractionOptions, withExtractionStores, type Extractio
 import { shadowReportOf, type ShadowReport } from './shadow.command';
 
 /** The checks between steps; each can be changed for a run (tests use minutes, not a day). */
-const DEFAULTS = { shadowWindowMinutes: 24 * 60, minMatchPercent: 99.9, minShadowed: 100, retireAfterMinutes: 24 * 60, minShiftedCalls: 100 };
+const DEFAULTS = {
+  shadowWindowMinutes: 24 * 60,
+  minMatchPercent: 99.9,
+  minShadowed: 100,
+  retireAfterMinutes: 24 * 60,
+  minShiftedCalls: 100,
+};
 const SHIFT_STEPS = [10, 50, 100];
 
 interface ProcessState {
@@ -41,12 +47,26 @@ export const command: CliCommand = {
   name: 'status',
   register(program, io) {
     withExtractionOptions(program.command('status'))
-      .description('where every module runs, shift and shadow state, breakers, backlog, lag, and whether the next step is safe')
-      .option('--shadow-window <minutes>', `how long shadowing must have run before shifting (default ${DEFAULTS.shadowWindowMinutes})`)
-      .option('--min-match <percent>', `shadow match rate required before shifting (default ${DEFAULTS.minMatchPercent})`)
+      .description(
+        'where every module runs, shift and shadow state, breakers, backlog, lag, and whether the next step is safe',
+      )
+      .option(
+        '--shadow-window <minutes>',
+        `how long shadowing must have run before shifting (default ${DEFAULTS.shadowWindowMinutes})`,
+      )
+      .option(
+        '--min-match <percent>',
+        `shadow match rate required before shifting (default ${DEFAULTS.minMatchPercent})`,
+      )
       .option('--min-shadowed <n>', `shadowed reads required before shifting (default ${DEFAULTS.minShadowed})`)
-      .option('--min-shifted <n>', `calls the extracted copy must have served before the next share (default ${DEFAULTS.minShiftedCalls})`)
-      .option('--retire-after <minutes>', `how long at 100 % before retiring (default FICUS_RETIRE_AFTER_MINUTES, else ${DEFAULTS.retireAfterMinutes})`)
+      .option(
+        '--min-shifted <n>',
+        `calls the extracted copy must have served before the next share (default ${DEFAULTS.minShiftedCalls})`,
+      )
+      .option(
+        '--retire-after <minutes>',
+        `how long at 100 % before retiring (default FICUS_RETIRE_AFTER_MINUTES, else ${DEFAULTS.retireAfterMinutes})`,
+      )
       .addHelpText(
         'after',
         `
@@ -66,7 +86,9 @@ results, and each process's /metrics. The next step is safe when:
           minMatchPercent: Number(options.minMatch ?? DEFAULTS.minMatchPercent),
           minShadowed: Number(options.minShadowed ?? DEFAULTS.minShadowed),
           minShiftedCalls: Number(options.minShifted ?? DEFAULTS.minShiftedCalls),
-          retireAfterMinutes: Number(options.retireAfter ?? io.env.FICUS_RETIRE_AFTER_MINUTES ?? DEFAULTS.retireAfterMinutes),
+          retireAfterMinutes: Number(
+            options.retireAfter ?? io.env.FICUS_RETIRE_AFTER_MINUTES ?? DEFAULTS.retireAfterMinutes,
+          ),
         };
         const processes = await Promise.all(topology.targets.map((target) => processState(target)));
         const contexts = topology.modules.filter((module) => topology.extractionOf(module));
@@ -81,7 +103,11 @@ results, and each process's /metrics. The next step is safe when:
                 await flags.history(shiftFlagOf(context), 1),
                 (await flags.history(shadowFlagOf(context), 1)).find((change) => change.to.kind === 'on')?.at,
                 // The window's results only: a mismatch fixed a week ago no longer holds the step back.
-                await shadowReportOf(shadows, context, limits.shadowWindowMinutes > 0 ? limits.shadowWindowMinutes : undefined),
+                await shadowReportOf(
+                  shadows,
+                  context,
+                  limits.shadowWindowMinutes > 0 ? limits.shadowWindowMinutes : undefined,
+                ),
                 processes,
                 limits,
               ),
@@ -127,33 +153,72 @@ function extractionState(
   const shadowTotal = shadowReport.matches + shadowReport.mismatches + shadowReport.errors;
   const next = ((): ExtractionState['next'] => {
     if (shift === 0) {
-      if (!shadow) return { safe: true, step: `ficus shadow ${context} on`, why: `start ${extracted}, then compare its answers with the in-process ones` };
+      if (!shadow)
+        return {
+          safe: true,
+          step: `ficus shadow ${context} on`,
+          why: `start ${extracted}, then compare its answers with the in-process ones`,
+        };
       const ranMinutes = shadowOnSince ? (Date.now() - shadowOnSince.getTime()) / 60_000 : 0;
       const shadowErrorRate = shadowTotal > 0 ? (shadowReport.errors / shadowTotal) * 100 : 0;
       const problems = [
-        ranMinutes < limits.shadowWindowMinutes && `shadowing has run ${ranMinutes.toFixed(0)} of ${limits.shadowWindowMinutes} minutes`,
+        ranMinutes < limits.shadowWindowMinutes &&
+          `shadowing has run ${ranMinutes.toFixed(0)} of ${limits.shadowWindowMinutes} minutes`,
         shadowTotal < limits.minShadowed && `${shadowTotal} of ${limits.minShadowed} reads compared`,
-        (shadowReport.matchRate ?? 0) < limits.minMatchPercent && `match rate ${(shadowReport.matchRate ?? 0).toFixed(2)} % < ${limits.minMatchPercent} % (ficus shadow report ${context})`,
-        shadowErrorRate > (errorRates.inProcess ?? 0) && `the extracted copy failed ${shadowErrorRate.toFixed(2)} % of shadowed reads, in-process ${(errorRates.inProcess ?? 0).toFixed(2)} %`,
+        (shadowReport.matchRate ?? 0) < limits.minMatchPercent &&
+          `match rate ${(shadowReport.matchRate ?? 0).toFixed(2)} % < ${limits.minMatchPercent} % (ficus ` +
+            `shadow report ${context})`,
+        shadowErrorRate > (errorRates.inProcess ?? 0) &&
+          `the extracted copy failed ${shadowErrorRate.toFixed(2)} % of shadowed reads, in-process ` +
+            `${(errorRates.inProcess ?? 0).toFixed(2)} %`,
       ].filter(Boolean) as string[];
       return problems.length === 0
-        ? { safe: true, step: `ficus shift ${context} 10`, why: `${(shadowReport.matchRate ?? 0).toFixed(2)} % of ${shadowTotal} reads matched over ${ranMinutes.toFixed(0)} minutes, errors no worse than in-process` }
+        ? {
+            safe: true,
+            step: `ficus shift ${context} 10`,
+            why:
+              `${(shadowReport.matchRate ?? 0).toFixed(2)} % of ${shadowTotal} reads matched over ` +
+              `${ranMinutes.toFixed(0)} minutes, errors no worse than in-process`,
+          }
         : { safe: false, step: `keep shadowing ${context}`, why: problems.join('; ') };
     }
     const worse = (errorRates.extracted ?? 0) > (errorRates.inProcess ?? 0);
-    if (worse) return { safe: false, step: `ficus shift ${context} 0`, why: `the extracted copy fails ${(errorRates.extracted ?? 0).toFixed(2)} % of calls, in-process ${(errorRates.inProcess ?? 0).toFixed(2)} %: roll back and look` };
+    if (worse)
+      return {
+        safe: false,
+        step: `ficus shift ${context} 0`,
+        why:
+          `the extracted copy fails ${(errorRates.extracted ?? 0).toFixed(2)} % of calls, in-process ` +
+          `${(errorRates.inProcess ?? 0).toFixed(2)} %: roll back and look`,
+      };
     if (shift >= 100) {
       const since = lastShift[0]?.at;
       const held = since ? (Date.now() - since.getTime()) / 60_000 : 0;
       return held >= limits.retireAfterMinutes
-        ? { safe: true, step: `ficus retire ${context}`, why: `${extracted} has taken every call for ${held.toFixed(0)} minutes` }
-        : { safe: false, step: `wait, then ficus retire ${context}`, why: `at 100 % for ${held.toFixed(0)} of ${limits.retireAfterMinutes} minutes` };
+        ? {
+            safe: true,
+            step: `ficus retire ${context}`,
+            why: `${extracted} has taken every call for ${held.toFixed(0)} minutes`,
+          }
+        : {
+            safe: false,
+            step: `wait, then ficus retire ${context}`,
+            why: `at 100 % for ${held.toFixed(0)} of ${limits.retireAfterMinutes} minutes`,
+          };
     }
     const served = routed[`${extracted}/extracted`]?.calls ?? 0;
     const nextShare = SHIFT_STEPS.find((step) => step > shift) ?? 100;
     return served >= limits.minShiftedCalls
-      ? { safe: true, step: `ficus shift ${context} ${nextShare}`, why: `${served} calls served by ${extracted} so far (now at ${shift} %), error rate no worse than in-process` }
-      : { safe: false, step: `hold ${context} at ${shift} %`, why: `${served} of ${limits.minShiftedCalls} calls served by ${extracted} so far` };
+      ? {
+          safe: true,
+          step: `ficus shift ${context} ${nextShare}`,
+          why: `${served} calls served by ${extracted} so far (now at ${shift} %), error rate no worse than in-process`,
+        }
+      : {
+          safe: false,
+          step: `hold ${context} at ${shift} %`,
+          why: `${served} of ${limits.minShiftedCalls} calls served by ${extracted} so far`,
+        };
   })();
   return { context, owner, extracted, shift, sticky, shadow, shadowReport, errorRates, next };
 }
@@ -163,7 +228,15 @@ async function processState(target: DeployTarget): Promise<ProcessState> {
   // Its operations port: the edge's own beside the public API, any other target's one HTTP port.
   const host = target.grpc?.host ?? (target.operations.host === '0.0.0.0' ? '127.0.0.1' : target.operations.host);
   const base = `http://${host}:${target.operations.port}`;
-  const empty = { target: target.name, modules: target.modules, extractedFrom: target.extractedFrom, breakers: {}, outboxBacklog: {}, consumerLag: 0, routed: {} };
+  const empty = {
+    target: target.name,
+    modules: target.modules,
+    extractedFrom: target.extractedFrom,
+    breakers: {},
+    outboxBacklog: {},
+    consumerLag: 0,
+    routed: {},
+  };
   try {
     const [ready, metrics] = await Promise.all([
       fetch(`${base}/ready`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.status === 200),
@@ -174,7 +247,8 @@ async function processState(target: DeployTarget): Promise<ProcessState> {
     const routed: Record<string, { calls: number; errors: number }> = {};
     let consumerLag = 0;
     for (const { name, labels, value } of parseExposition(metrics)) {
-      if (name === 'ficus_circuit_breaker_state') breakers[labels.target] = ['closed', 'half-open', 'open'][value] ?? String(value);
+      if (name === 'ficus_circuit_breaker_state')
+        breakers[labels.target] = ['closed', 'half-open', 'open'][value] ?? String(value);
       else if (name === 'ficus_outbox_backlog') outboxBacklog[labels.context] = value;
       else if (name === 'ficus_consumer_lag') consumerLag += value;
       else if (name === 'ficus_routed_calls_total') {
@@ -190,21 +264,37 @@ async function processState(target: DeployTarget): Promise<ProcessState> {
   }
 }
 
-function printStatus(io: CliIo, topology: Topology, processes: ProcessState[], extractions: ExtractionState[], next: ExtractionState['next'][]): void {
+function printStatus(
+  io: CliIo,
+  topology: Topology,
+  processes: ProcessState[],
+  extractions: ExtractionState[],
+  next: ExtractionState['next'][],
+): void {
   io.out(`topology ${topology.name} (${topology.source})\n\nwhere modules run:\n`);
   for (const p of processes) {
     const role = p.extractedFrom ? ` (extracting from ${p.extractedFrom})` : '';
     const ready = p.ready === 'unreachable' ? 'unreachable' : p.ready ? 'ready' : 'NOT READY';
-    const breakers = Object.entries(p.breakers).filter(([, state]) => state !== 'closed').map(([t, state]) => `${t} ${state}`);
+    const breakers = Object.entries(p.breakers)
+      .filter(([, state]) => state !== 'closed')
+      .map(([t, state]) => `${t} ${state}`);
     const backlog = Object.values(p.outboxBacklog).reduce((a, b) => a + b, 0);
-    io.out(`  ${p.target}${role}: ${p.modules.join(', ') || 'edge'} — ${ready}; breakers ${breakers.length ? breakers.join(', ') : 'all closed'}; outbox backlog ${backlog}; consumer lag ${p.consumerLag}\n`);
+    io.out(
+      `  ${p.target}${role}: ${p.modules.join(', ') || 'edge'} — ${ready}; breakers ` +
+        `${breakers.length ? breakers.join(', ') : 'all closed'}; outbox backlog ${backlog}; consumer lag ` +
+        `${p.consumerLag}\n`,
+    );
   }
   for (const e of extractions) {
     const r = e.shadowReport;
     io.out(
       `\n${e.context}: ${e.owner} → ${e.extracted}\n` +
         `  shift ${e.shift} %${e.sticky ? ' (sticky)' : ''}; shadow ${e.shadow ? 'on' : 'off'}; ` +
-        `shadow ${r.matchRate === undefined ? 'no comparison yet' : `${r.matchRate.toFixed(2)} % match of ${r.matches + r.mismatches + r.errors}`}\n` +
+        `shadow ${
+          r.matchRate === undefined
+            ? 'no comparison yet'
+            : `${r.matchRate.toFixed(2)} % match of ` + `${r.matches + r.mismatches + r.errors}`
+        }\n` +
         `  error rate in-process ${fmt(e.errorRates.inProcess)}, extracted ${fmt(e.errorRates.extracted)}\n`,
     );
   }
@@ -215,4 +305,3 @@ function printStatus(io: CliIo, topology: Topology, processes: ProcessState[], e
 function fmt(rate: number | undefined): string {
   return rate === undefined ? 'n/a' : `${rate.toFixed(2)} %`;
 }
-

@@ -11,7 +11,10 @@ export const command: CliCommand = {
   register(program, io) {
     program
       .command('verify')
-      .description('check module boundaries: imports, contracts, schemas and roles, events only through the outbox; exit 1 on any violation')
+      .description(
+        'check module boundaries: imports, contracts, schemas and roles, events only through the outbox; exit ' +
+          '1 on any violation',
+      )
       .option('--root <dir>', 'the tree to check (default: this repository)')
       .option('--json', 'print JSON instead of text')
       .addHelpText(
@@ -36,10 +39,14 @@ Exit code 0 when the tree is clean, 1 on any violation. Also: npm run boundaries
           io.out(`${JSON.stringify({ ok: report.violations.length === 0, ...report }, null, 2)}\n`);
         } else if (report.violations.length === 0) {
           io.out(
-            `ok: no boundary violation in ${root} (${report.cruised} files cruised, ${report.moduleFiles} module files checked, contexts: ${report.contexts.join(', ')})\n`,
+            `ok: no boundary violation in ${root} (${report.cruised} files cruised, ${report.moduleFiles} ` +
+              `module files checked, contexts: ${report.contexts.join(', ')})\n`,
           );
         } else {
-          io.out(`${report.violations.map(formatViolation).join('\n')}\n\n${report.violations.length} boundary violation(s) in ${root}\n`);
+          io.out(
+            `${report.violations.map(formatViolation).join('\n')}\n\n${report.violations.length} boundary ` +
+              `violation(s) in ${root}\n`,
+          );
         }
         if (report.violations.length > 0) throw new CliError('', 1);
       });

@@ -84,7 +84,9 @@ export function admissionGate(limits: AdmissionLimits): RequestHandler {
         return;
       }
       httpRequestsShed.inc();
-      const body = problem(503, 'overloaded', 'the service is at capacity; retry shortly', { instance: publicPathOf(request) });
+      const body = problem(503, 'overloaded', 'the service is at capacity; retry shortly', {
+        instance: publicPathOf(request),
+      });
       response.setHeader('Retry-After', '1');
       response.status(503).type('application/problem+json').send(JSON.stringify(body));
     });
@@ -113,7 +115,9 @@ function workEnded(response: Response, signal: AbortSignal, atMostMs: number): P
     timer = setTimeout(resolve, atMostMs);
     timer.unref(); // a slot of a process that is stopping frees nothing worth waiting for
   });
-  return Promise.race([Promise.all([answered(response), workLeftRunning(signal)]), atMost]).then(() => clearTimeout(timer));
+  return Promise.race([Promise.all([answered(response), workLeftRunning(signal)]), atMost]).then(() =>
+    clearTimeout(timer),
+  );
 }
 
 /**

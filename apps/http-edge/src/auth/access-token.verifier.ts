@@ -45,7 +45,10 @@ export class AccessTokenVerifier {
     try {
       return await this.verifyWith(keys, token);
     } catch (error) {
-      if (error instanceof errors.JWKSNoMatchingKey && Date.now() - this.lastUnknownKidRefresh > UNKNOWN_KID_REFRESH_MS) {
+      if (
+        error instanceof errors.JWKSNoMatchingKey &&
+        Date.now() - this.lastUnknownKidRefresh > UNKNOWN_KID_REFRESH_MS
+      ) {
         this.lastUnknownKidRefresh = Date.now();
         const fresh = await this.keys(true).catch(() => keys);
         return this.verifyWith(fresh, token).catch(() => {

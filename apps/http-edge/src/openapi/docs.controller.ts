@@ -28,8 +28,10 @@ export class DocsController {
 
 function pageOf(document: OpenApiDocument): string {
   const rows = Object.entries(document.paths).flatMap(([path, operations]) =>
-    Object.entries(operations).map(([method, operation]) =>
-      `<li><code>${method.toUpperCase()} ${escapeHtml(path)}</code> ${escapeHtml(String(operation.summary ?? ''))}</li>`,
+    Object.entries(operations).map(
+      ([method, operation]) =>
+        `<li><code>${method.toUpperCase()} ${escapeHtml(path)}</code> ` +
+        `${escapeHtml(String(operation.summary ?? ''))}</li>`,
     ),
   );
   return [

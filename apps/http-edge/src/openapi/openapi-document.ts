@@ -8,7 +8,10 @@ export interface OpenApiDocument {
   readonly openapi: '3.1.0';
   readonly info: { readonly title: string; readonly version: string; readonly description: string };
   readonly paths: Record<string, Record<string, JsonSchema>>;
-  readonly components: { readonly schemas: Record<string, JsonSchema>; readonly securitySchemes: Record<string, JsonSchema> };
+  readonly components: {
+    readonly schemas: Record<string, JsonSchema>;
+    readonly securitySchemes: Record<string, JsonSchema>;
+  };
 }
 
 const PROBLEM_REF = { $ref: '#/components/schemas/Problem' };
@@ -31,7 +34,11 @@ const PROBLEM_SCHEMA: JsonSchema = {
     instance: { type: 'string' },
     errors: {
       type: 'array',
-      items: { type: 'object', required: ['path', 'message'], properties: { path: { type: 'string' }, message: { type: 'string' } } },
+      items: {
+        type: 'object',
+        required: ['path', 'message'],
+        properties: { path: { type: 'string' }, message: { type: 'string' } },
+      },
     },
   },
   additionalProperties: true,
@@ -49,7 +56,10 @@ function jsonSchemaOf(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
 
 function parametersOf(where: 'path' | 'query', schema: z.ZodObject | undefined): JsonSchema[] {
   if (!schema) return [];
-  const objectSchema = jsonSchemaOf(schema, 'input') as { properties?: Record<string, JsonSchema>; required?: string[] };
+  const objectSchema = jsonSchemaOf(schema, 'input') as {
+    properties?: Record<string, JsonSchema>;
+    required?: string[];
+  };
   return Object.entries(objectSchema.properties ?? {}).map(([name, property]) => ({
     name,
     in: where,
@@ -60,28 +70,45 @@ function parametersOf(where: 'path' | 'query', schema: z.ZodObject | undefined):
 
 function operationOf(route: DocumentedRoute): JsonSchema {
   const headers = Object.entries(route.headers ?? {}).map(([name, schema]) => ({
-    name, in: 'header', required: false, schema: jsonSchemaOf(schema, 'input'),
+    name,
+    in: 'header',
+    required: false,
+    schema: jsonSchemaOf(schema, 'input'),
   }));
   const parameters = [...parametersOf('path', route.params), ...parametersOf('query', route.query), ...headers];
   const success = route.success.schema
-    ? { description: 'Success', content: { [route.success.contentType ?? 'application/json']: { schema: jsonSchemaOf(route.success.schema, 'output') } } }
+    ? {
+        description: 'Success',
+        content: {
+          [route.success.contentType ?? 'application/json']: { schema: jsonSchemaOf(route.success.schema, 'output') },
+        },
+      }
     : { description: 'Success, no content' };
   const errors = [...new Set([...route.errors, ...ALWAYS])].sort((a, b) => a - b);
   return {
     operationId: `${route.method.toLowerCase()} ${route.route}`,
     summary: route.summary,
     ...(route.auth === 'none' ? { security: [] } : { security: [{ bearer: [] }] }),
-    ...(route.auth === 'admin' ? { description: 'Admins only: a customer token gets 403.', 'x-ficus-roles': ['admin'] } : {}),
+    ...(route.auth === 'admin'
+      ? { description: 'Admins only: a customer token gets 403.', 'x-ficus-roles': ['admin'] }
+      : {}),
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(route.body
-      ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchemaOf(route.body, 'input') } } } }
+      ? {
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: jsonSchemaOf(route.body, 'input') } },
+          },
+        }
       : {}),
     responses: {
       [String(route.success.status)]: success,
-      ...Object.fromEntries(errors.map((status) => [
-        String(status),
-        { description: 'Problem', content: { 'application/problem+json': { schema: PROBLEM_REF } } },
-      ])),
+      ...Object.fromEntries(
+        errors.map((status) => [
+          String(status),
+          { description: 'Problem', content: { 'application/problem+json': { schema: PROBLEM_REF } } },
+        ]),
+      ),
     },
   };
 }

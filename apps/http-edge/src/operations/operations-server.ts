@@ -27,13 +27,20 @@ export interface RunningOperations {
  * and it answers while the public port sheds load. A process that serves no public API answers
  * these on its one HTTP port instead (HealthModule).
  */
-export async function serveOperations(app: INestApplicationContext, endpoint: OperationsEndpoint): Promise<RunningOperations> {
+export async function serveOperations(
+  app: INestApplicationContext,
+  endpoint: OperationsEndpoint,
+): Promise<RunningOperations> {
   const health = app.get(ProcessHealth, { strict: false });
   const logger = new Logger('Operations');
   const server: Server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
     const send = ({ status, contentType, body }: OperationsAnswer) => {
-      response.writeHead(status, { 'Content-Type': contentType, 'Cache-Control': 'no-store', 'Content-Length': Buffer.byteLength(body) });
+      response.writeHead(status, {
+        'Content-Type': contentType,
+        'Cache-Control': 'no-store',
+        'Content-Length': Buffer.byteLength(body),
+      });
       response.end(request.method === 'HEAD' ? undefined : body);
     };
     if (request.method !== 'GET' && request.method !== 'HEAD') {
@@ -42,7 +49,11 @@ export async function serveOperations(app: INestApplicationContext, endpoint: Op
       return;
     }
     health.answer(path).then(
-      (answer) => send(answer ?? problemAnswer(problem(404, 'route-not-found', 'the operations port serves /health, /ready and /metrics'))),
+      (answer) =>
+        send(
+          answer ??
+            problemAnswer(problem(404, 'route-not-found', 'the operations port serves /health, /ready and /metrics')),
+        ),
       (error: unknown) => {
         logger.error({ err: error, path }, 'the operations port failed to answer');
         send(problemAnswer(problem(500, 'internal-error', 'the request failed on our side')));

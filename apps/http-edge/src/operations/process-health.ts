@@ -59,9 +59,16 @@ export class ProcessHealth {
       });
     const blocking = Object.keys(result.error ?? {}).filter((name) => !reportedOnly.has(name));
     for (const [name, indicator] of Object.entries(result.error ?? {})) {
-      this.logger.warn({ indicator: name, detail: (indicator as { detail?: unknown }).detail }, 'readiness indicator down');
+      this.logger.warn(
+        { indicator: name, detail: (indicator as { detail?: unknown }).detail },
+        'readiness indicator down',
+      );
     }
-    const shown = { info: withoutDetails(result.info), error: withoutDetails(result.error), details: withoutDetails(result.details) };
+    const shown = {
+      info: withoutDetails(result.info),
+      error: withoutDetails(result.error),
+      details: withoutDetails(result.details),
+    };
     if (result.status === 'shutting_down' || blocking.length > 0) {
       const what = result.status === 'shutting_down' ? 'shutting down' : blocking.join(', ');
       return { ready: false, problem: problem(503, 'not-ready', `not ready: ${what}`, shown) };
@@ -91,17 +98,28 @@ export function json(status: number, body: unknown): OperationsAnswer {
 }
 
 export function problemAnswer(answer: Problem): OperationsAnswer {
-  return { status: answer.status, contentType: 'application/problem+json; charset=utf-8', body: JSON.stringify(answer) };
+  return {
+    status: answer.status,
+    contentType: 'application/problem+json; charset=utf-8',
+    body: JSON.stringify(answer),
+  };
 }
 
 /** Indicators with their status (and whether they gate), not why: that is for the log. */
-function withoutDetails(indicators: Partial<HealthIndicatorResult> | undefined): Record<string, { status: string; gatesReadiness?: boolean }> | undefined {
+function withoutDetails(
+  indicators: Partial<HealthIndicatorResult> | undefined,
+): Record<string, { status: string; gatesReadiness?: boolean }> | undefined {
   if (!indicators) return undefined;
   return Object.fromEntries(
     Object.entries(indicators).flatMap(([name, indicator]) => {
       if (!indicator) return [];
       const gatesReadiness = (indicator as { gatesReadiness?: boolean }).gatesReadiness;
-      return [[name, gatesReadiness === undefined ? { status: indicator.status } : { status: indicator.status, gatesReadiness }]];
+      return [
+        [
+          name,
+          gatesReadiness === undefined ? { status: indicator.status } : { status: indicator.status, gatesReadiness },
+        ],
+      ];
     }),
   );
 }

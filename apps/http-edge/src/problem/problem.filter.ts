@@ -56,7 +56,12 @@ export class ProblemFilter implements ExceptionFilter {
       default:
         // The body parser's other refusals (a gzip or br body that does not inflate, a body cut
         // short) are the client's: http-errors marks them `expose` with their 4xx status.
-        if (bodyError.expose === true && typeof bodyError.status === 'number' && bodyError.status >= 400 && bodyError.status < 500) {
+        if (
+          bodyError.expose === true &&
+          typeof bodyError.status === 'number' &&
+          bodyError.status >= 400 &&
+          bodyError.status < 500
+        ) {
           return problem(bodyError.status, 'malformed-request', 'the request could not be read');
         }
         return problem(500, 'internal-error', 'the request failed on our side');

@@ -30,7 +30,10 @@ const Limit = (name: string, fallback: string) =>
       const limit = Number(match?.[1]);
       const windowSeconds = Number(match?.[2]);
       if (!match || limit < 1 || windowSeconds < 1 || windowSeconds > 86_400) {
-        ctx.addIssue({ code: 'custom', message: `${name} must read <requests>/<seconds>s, e.g. ${fallback} (window 1 s to 1 day)` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `${name} must read <requests>/<seconds>s, e.g. ${fallback} (window 1 s to 1 day)`,
+        });
         return z.NEVER;
       }
       return { limit, windowSeconds };

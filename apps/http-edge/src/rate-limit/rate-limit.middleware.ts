@@ -47,7 +47,9 @@ export class RateLimitMiddleware implements NestMiddleware {
       next();
       return;
     }
-    const detail = `more than ${verdict.rule.limit} requests in ${verdict.rule.windowSeconds} s; retry in ${verdict.resetSeconds} s`;
+    const detail =
+      `more than ${verdict.rule.limit} requests in ${verdict.rule.windowSeconds} s; retry in ` +
+      `${verdict.resetSeconds} s`;
     const body = problem(429, 'rate-limited', detail, { instance: path, retryAfterSeconds: verdict.resetSeconds });
     response.setHeader('Retry-After', String(verdict.resetSeconds));
     response.status(429).type('application/problem+json').send(JSON.stringify(body));

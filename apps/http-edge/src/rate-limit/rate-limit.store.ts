@@ -59,7 +59,8 @@ export class PostgresRateLimitStore implements RateLimitStore {
          SET hits = CASE WHEN w.window_start >= EXCLUDED.window_start THEN w.hits + 1 ELSE 1 END,
              window_start = GREATEST(w.window_start, EXCLUDED.window_start)
        RETURNING hits,
-                 ceil(extract(epoch FROM w.window_start) + $2::int - extract(epoch FROM clock_timestamp()))::int AS reset_seconds`,
+                 ceil(extract(epoch FROM w.window_start) + $2::int - extract(epoch FROM clock_timestamp()))::int AS
+                   reset_seconds`,
       [bucket, limit.windowSeconds],
     )) as Array<{ hits: number; reset_seconds: number }>;
     return { hits: row.hits, resetSeconds: Math.max(1, row.reset_seconds) };
@@ -67,10 +68,9 @@ export class PostgresRateLimitStore implements RateLimitStore {
 
   /** Buckets of clients that stopped coming; a live bucket's row is reused, never piles up. */
   async purgeStale(): Promise<number> {
-    const [, deleted] = (await this.dataSource.query(`DELETE FROM rate_limit_windows WHERE window_start < now() - ${STALE_AFTER}`)) as [
-      unknown,
-      number,
-    ];
+    const [, deleted] = (await this.dataSource.query(
+      `DELETE FROM rate_limit_windows WHERE window_start < now() - ${STALE_AFTER}`,
+    )) as [unknown, number];
     return deleted;
   }
 

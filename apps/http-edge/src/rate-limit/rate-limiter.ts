@@ -31,7 +31,9 @@ export class RateLimiter implements OnApplicationShutdown {
   ) {}
 
   ruleFor(method: string, path: string): RateLimitRule {
-    return this.settings.rules.find((rule) => (!rule.method || rule.method === method) && (!rule.path || rule.path.test(path)))!;
+    return this.settings.rules.find(
+      (rule) => (!rule.method || rule.method === method) && (!rule.path || rule.path.test(path)),
+    )!;
   }
 
   /**
@@ -66,7 +68,9 @@ export const rateLimiterProvider = {
     const settings = rateLimitsFromEnv();
     if (!settings.enabled) return new RateLimiter(settings, new InMemoryRateLimitStore());
     if (!root.database) {
-      new Logger('RateLimiter').warn('the edge has no database: rate limits are counted per process, not shared by replicas');
+      new Logger('RateLimiter').warn(
+        'the edge has no database: rate limits are counted per process, not shared by replicas',
+      );
       return new RateLimiter(settings, new InMemoryRateLimitStore());
     }
     const url = await provisionContext(root.database, EDGE_SCHEMA);

@@ -20,7 +20,11 @@ export const PlaceOrderBody = z.strictObject({
   paymentToken: z.string().min(1).max(200),
 });
 export const OrderParam = z.object({ id: IdSchema });
-export const IdempotencyKey = z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
+export const IdempotencyKey = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
 
 type Part<T> = { available: true; value: T } | { available: false; reason: string };
 
@@ -122,7 +126,10 @@ export class OrdersController {
   @RequireRoles()
   myOrders(@Req() request: AuthenticatedRequest, @Query() query: unknown) {
     const ctx = this.contexts.of(request);
-    return this.ordering.listCustomerOrders(ctx, { customerId: ctx.caller!.subject, ...parseOr(PageQuery, query, 'query') });
+    return this.ordering.listCustomerOrders(ctx, {
+      customerId: ctx.caller!.subject,
+      ...parseOr(PageQuery, query, 'query'),
+    });
   }
 
   /** A customer sees only their own orders; another's id answers 404, so ids cannot be probed. */
@@ -139,7 +146,9 @@ export class OrdersController {
 function parseIdempotencyKey(value: string): string {
   const result = IdempotencyKey.safeParse(value);
   if (!result.success) {
-    throw new ProblemError(problem(400, 'invalid-idempotency-key', 'Idempotency-Key is 1–200 printable ASCII characters'));
+    throw new ProblemError(
+      problem(400, 'invalid-idempotency-key', 'Idempotency-Key is 1–200 printable ASCII characters'),
+    );
   }
   return result.data;
 }

@@ -60,7 +60,13 @@ export function canonicalPath(path: string): string | undefined {
   for (const raw of path.split('/')) {
     if (raw === '') continue;
     const segment = decoded(raw);
-    if (segment === undefined || segment === '.' || segment === '..' || /[/\\]/.test(segment) || CONTROL.test(segment)) {
+    if (
+      segment === undefined ||
+      segment === '.' ||
+      segment === '..' ||
+      /[/\\]/.test(segment) ||
+      CONTROL.test(segment)
+    ) {
       return undefined;
     }
     segments.push(encodeURIComponent(segment));

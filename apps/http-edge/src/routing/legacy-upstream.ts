@@ -65,7 +65,8 @@ export function legacyUpstream(legacy: LegacyUpstream): RequestHandler {
     for (const name of response.getHeaderNames()) if (name !== 'x-request-id') response.removeHeader(name);
     response.setHeader('X-Ficus-Upstream', 'legacy');
     // The edge trusts no X-Forwarded-* a client sends (docs/security.md): it sets them itself.
-    for (const name of ['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'forwarded']) delete request.headers[name];
+    for (const name of ['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'forwarded'])
+      delete request.headers[name];
     void proxy(request, response, next);
   };
 }

@@ -3,7 +3,12 @@ import { ROUTE_TABLE } from '../openapi/route-table';
 /** Every route the edge serves, as a pattern over paths (`orders/:id` → `^/orders/[^/]+/?$`). */
 const SERVED = ROUTE_TABLE.map((route) => ({
   method: route.method,
-  pattern: new RegExp(`^/${route.route.split('/').map((segment) => (segment.startsWith(':') ? '[^/]+' : escape(segment))).join('/')}/?$`),
+  pattern: new RegExp(
+    `^/${route.route
+      .split('/')
+      .map((segment) => (segment.startsWith(':') ? '[^/]+' : escape(segment)))
+      .join('/')}/?$`,
+  ),
 }));
 
 /** Whether the edge has a route for this method and path (HEAD is served by the GET route). */

@@ -1,6 +1,14 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { context, SpanStatusCode } from '@opentelemetry/api';
-import { httpRequestDuration, httpRequests, SpanKind, startSpan, traceIdsOf, tracingRecords, withLogFields } from '@infra/observability';
+import {
+  httpRequestDuration,
+  httpRequests,
+  SpanKind,
+  startSpan,
+  traceIdsOf,
+  tracingRecords,
+  withLogFields,
+} from '@infra/observability';
 
 /** W3C trace context; anything else a client sends is dropped, never passed on. */
 const TRACEPARENT = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/;
@@ -21,7 +29,11 @@ export function httpTelemetry(env: NodeJS.ProcessEnv = process.env): RequestHand
     const started = performance.now();
     const given = request.headers.traceparent;
     const client = typeof given === 'string' && TRACEPARENT.test(given) ? given : undefined;
-    const { span, traceparent, context: active } = startSpan(request.method, {
+    const {
+      span,
+      traceparent,
+      context: active,
+    } = startSpan(request.method, {
       kind: SpanKind.SERVER,
       parent: continueClientTraces ? client : undefined,
       link: continueClientTraces ? undefined : client,

@@ -26,13 +26,20 @@ export class ProductRepository {
    * fraction of what TypeORM's query builder does per call (docs/performance.md).
    */
   async findBySkus(skus: readonly string[]): Promise<Product[]> {
-    const rows = (await this.uow.manager.query('SELECT sku, name, price_minor, currency FROM products WHERE sku = ANY($1::text[])', [[...skus]])) as Array<{
+    const rows = (await this.uow.manager.query(
+      'SELECT sku, name, price_minor, currency FROM products WHERE sku = ANY($1::text[])',
+      [[...skus]],
+    )) as Array<{
       sku: string;
       name: string;
       price_minor: number;
       currency: string;
     }>;
-    return rows.map((row) => ({ sku: row.sku, name: row.name, price: { amountMinor: row.price_minor, currency: row.currency } }));
+    return rows.map((row) => ({
+      sku: row.sku,
+      name: row.name,
+      price: { amountMinor: row.price_minor, currency: row.currency },
+    }));
   }
 
   async count(): Promise<number> {
@@ -43,7 +50,14 @@ export class ProductRepository {
     await this.products
       .createQueryBuilder()
       .insert()
-      .values(products.map((p) => ({ sku: p.sku, name: p.name, priceMinor: p.price.amountMinor, currency: p.price.currency })))
+      .values(
+        products.map((p) => ({
+          sku: p.sku,
+          name: p.name,
+          priceMinor: p.price.amountMinor,
+          currency: p.price.currency,
+        })),
+      )
       .orIgnore()
       .execute();
   }

@@ -58,11 +58,15 @@ export class IdentityContractAdapter implements IdentityApi {
   }
 
   grantAdmin(ctx: CallContext, request: { email: string }) {
-    return this.commands.execute(new ChangeAdminRoleCommand(request.email, 'grant', adminOf(ctx, 'grant the admin role')));
+    return this.commands.execute(
+      new ChangeAdminRoleCommand(request.email, 'grant', adminOf(ctx, 'grant the admin role')),
+    );
   }
 
   revokeAdmin(ctx: CallContext, request: { email: string }) {
-    return this.commands.execute(new ChangeAdminRoleCommand(request.email, 'revoke', adminOf(ctx, 'revoke the admin role')));
+    return this.commands.execute(
+      new ChangeAdminRoleCommand(request.email, 'revoke', adminOf(ctx, 'revoke the admin role')),
+    );
   }
 
   async listAdmins(ctx: CallContext) {

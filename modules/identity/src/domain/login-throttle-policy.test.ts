@@ -6,7 +6,9 @@ describe('login throttle policy', () => {
   });
 
   it('keys an account by its normalized email, so case and blanks do not buy more attempts', () => {
-    expect(loginThrottleKeys(' Ana@Example.com ', '10.0.0.1')).toEqual(loginThrottleKeys('ana@example.com', '10.0.0.1'));
+    expect(loginThrottleKeys(' Ana@Example.com ', '10.0.0.1')).toEqual(
+      loginThrottleKeys('ana@example.com', '10.0.0.1'),
+    );
   });
 
   it('keeps accounts and addresses apart, and stores neither in the clear', () => {

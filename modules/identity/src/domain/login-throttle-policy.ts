@@ -15,7 +15,11 @@ export interface LoginThrottlePolicy {
   readonly windowSeconds: number;
 }
 
-export const DEFAULT_LOGIN_THROTTLE: LoginThrottlePolicy = { perAccountAndAddress: 5, perAddress: 100, windowSeconds: 15 * 60 };
+export const DEFAULT_LOGIN_THROTTLE: LoginThrottlePolicy = {
+  perAccountAndAddress: 5,
+  perAddress: 100,
+  windowSeconds: 15 * 60,
+};
 
 export interface LoginThrottleKeys {
   readonly accountAndAddress: string;

@@ -36,44 +36,64 @@ export class CustomerRepository {
 
   private async one(where: string, value: string, lock = false): Promise<CustomerAccount | undefined> {
     const [row] = (await this.uow.manager.query(
-      `SELECT customer_id, email, password_hash, roles, email_confirmed_at FROM customers WHERE ${where}${lock ? ' FOR UPDATE' : ''}`,
+      `SELECT customer_id, email, password_hash, roles, email_confirmed_at FROM customers WHERE ` +
+        `${where}${lock ? ' FOR UPDATE' : ''}`,
       [value],
-    )) as Array<{ customer_id: string; email: string; password_hash: string; roles: Role[]; email_confirmed_at: Date | null }>;
+    )) as Array<{
+      customer_id: string;
+      email: string;
+      password_hash: string;
+      roles: Role[];
+      email_confirmed_at: Date | null;
+    }>;
     return row
-      ? { customerId: row.customer_id, email: row.email, passwordHash: row.password_hash, roles: row.roles, emailConfirmedAt: row.email_confirmed_at }
+      ? {
+          customerId: row.customer_id,
+          email: row.email,
+          passwordHash: row.password_hash,
+          roles: row.roles,
+          emailConfirmedAt: row.email_confirmed_at,
+        }
       : undefined;
   }
 
   /** Accounts holding `role`, oldest first. With `lock`, their rows stay locked until the transaction ends. */
   async withRole(role: Role, options: { lock?: boolean } = {}): Promise<Array<{ customerId: string; email: string }>> {
     const rows = (await this.uow.manager.query(
-      `SELECT customer_id, email FROM customers WHERE $1 = ANY (roles) ORDER BY created_at, customer_id${options.lock ? ' FOR UPDATE' : ''}`,
+      `SELECT customer_id, email FROM customers WHERE $1 = ANY (roles) ORDER BY created_at, ` +
+        `customer_id${options.lock ? ' FOR UPDATE' : ''}`,
       [role],
     )) as Array<{ customer_id: string; email: string }>;
     return rows.map((row) => ({ customerId: row.customer_id, email: row.email }));
   }
 
   /** Sets the account's roles and records who changed which one. */
-  async changeRoles(customerId: string, roles: Role[], change: { role: Role; change: 'granted' | 'revoked'; actor: string }): Promise<void> {
+  async changeRoles(
+    customerId: string,
+    roles: Role[],
+    change: { role: Role; change: 'granted' | 'revoked'; actor: string },
+  ): Promise<void> {
     await this.uow.manager.query('UPDATE customers SET roles = $2 WHERE customer_id = $1', [customerId, roles]);
-    await this.uow.manager.query('INSERT INTO role_changes (customer_id, role, change, actor) VALUES ($1, $2, $3, $4)', [
-      customerId,
-      change.role,
-      change.change,
-      change.actor,
-    ]);
+    await this.uow.manager.query(
+      'INSERT INTO role_changes (customer_id, role, change, actor) VALUES ($1, $2, $3, $4)',
+      [customerId, change.role, change.change, change.actor],
+    );
   }
 
   /** Stores a confirmation token's hash for the account, valid for `ttlHours`. */
   async addConfirmation(customerId: string, tokenHash: string, ttlHours: number): Promise<Date> {
     const [row] = (await this.uow.manager.query(
-      `INSERT INTO email_confirmations (token_hash, customer_id, expires_at) VALUES ($1, $2, now() + make_interval(hours => $3)) RETURNING expires_at`,
+      `INSERT INTO email_confirmations (token_hash, customer_id, expires_at) VALUES ($1, $2, now() + ` +
+        `make_interval(hours => $3)) RETURNING expires_at`,
       [tokenHash, customerId, ttlHours],
     )) as Array<{ expires_at: Date }>;
     return row.expires_at;
   }
 
-  /** Uses the token up and confirms its account; the account's id, or undefined for a token unknown, used or expired. */
+  /**
+   * Uses the token up and confirms its account; the account's id, or undefined for a token unknown,
+   * used or expired.
+   */
   async confirm(tokenHash: string): Promise<string | undefined> {
     const [row] = (await this.uow.manager.query(
       // A CTE, so the answer is the rows (an UPDATE's comes back as [rows, count]).
@@ -85,7 +105,10 @@ export class CustomerRepository {
       [tokenHash],
     )) as Array<{ customer_id: string }>;
     if (!row) return undefined;
-    await this.uow.manager.query('UPDATE customers SET email_confirmed_at = coalesce(email_confirmed_at, now()) WHERE customer_id = $1', [row.customer_id]);
+    await this.uow.manager.query(
+      'UPDATE customers SET email_confirmed_at = coalesce(email_confirmed_at, now()) WHERE customer_id = $1',
+      [row.customer_id],
+    );
     return row.customer_id;
   }
 }

@@ -16,7 +16,10 @@ export class LoginThrottleRepository {
    * if either counter is over its limit. The count comes before the password check, so parallel
    * guesses cannot all slip through before the first failure is written.
    */
-  async countAttempt(keys: LoginThrottleKeys, policy: LoginThrottlePolicy): Promise<{ retryAfterSeconds: number } | undefined> {
+  async countAttempt(
+    keys: LoginThrottleKeys,
+    policy: LoginThrottlePolicy,
+  ): Promise<{ retryAfterSeconds: number } | undefined> {
     await this.cleanUpNowAndThen(policy);
     const rows = (await this.uow.manager.query(
       `INSERT INTO login_throttle (key, attempts, window_started_at)
@@ -27,7 +30,8 @@ export class LoginThrottleRepository {
          window_started_at = CASE WHEN login_throttle.window_started_at <= now() - make_interval(secs => $2)
                                   THEN now() ELSE login_throttle.window_started_at END
        RETURNING key, attempts,
-         greatest(1, ceil(extract(epoch FROM window_started_at + make_interval(secs => $2) - now())))::int AS retry_after`,
+         greatest(1, ceil(extract(epoch FROM window_started_at + make_interval(secs => $2) - now())))::int AS
+           retry_after`,
       [[keys.accountAndAddress, keys.address], policy.windowSeconds],
     )) as Array<{ key: string; attempts: number; retry_after: number }>;
     const limitOf = (key: string) => (key === keys.address ? policy.perAddress : policy.perAccountAndAddress);
@@ -38,15 +42,18 @@ export class LoginThrottleRepository {
   /** A successful login: its account starts afresh; the address forgets this one attempt. */
   async succeeded(keys: LoginThrottleKeys): Promise<void> {
     await this.uow.manager.query('DELETE FROM login_throttle WHERE key = $1', [keys.accountAndAddress]);
-    await this.uow.manager.query('UPDATE login_throttle SET attempts = greatest(attempts - 1, 0) WHERE key = $1', [keys.address]);
+    await this.uow.manager.query('UPDATE login_throttle SET attempts = greatest(attempts - 1, 0) WHERE key = $1', [
+      keys.address,
+    ]);
   }
 
   /** Windows long past are dead weight: dropped at most every five minutes, by whichever replica gets there. */
   private async cleanUpNowAndThen(policy: LoginThrottlePolicy): Promise<void> {
     if (Date.now() - this.lastCleanup < CLEANUP_EVERY_MS) return;
     this.lastCleanup = Date.now();
-    await this.uow.manager.query('DELETE FROM login_throttle WHERE window_started_at < now() - make_interval(secs => $1)', [
-      policy.windowSeconds,
-    ]);
+    await this.uow.manager.query(
+      'DELETE FROM login_throttle WHERE window_started_at < now() - make_interval(secs => $1)',
+      [policy.windowSeconds],
+    );
   }
 }

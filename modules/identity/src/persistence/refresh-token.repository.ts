@@ -59,25 +59,32 @@ export class RefreshTokenRepository {
     )) as unknown[];
     const found = { familyId: family.family_id, customerId: family.customer_id };
     if (used) return { outcome: 'rotated', ...found };
-    const [reused] = (await this.uow.manager.query('SELECT 1 FROM refresh_tokens WHERE token_hash = $1 AND used_at IS NOT NULL', [
-      tokenHash,
-    ])) as unknown[];
+    const [reused] = (await this.uow.manager.query(
+      'SELECT 1 FROM refresh_tokens WHERE token_hash = $1 AND used_at IS NOT NULL',
+      [tokenHash],
+    )) as unknown[];
     return reused ? { outcome: 'reused', ...found } : { outcome: 'invalid' };
   }
 
   /** The family of a token in any state, for logout; undefined when no such token was issued. */
   async familyOf(tokenHash: string): Promise<RefreshTokenFamily | undefined> {
-    const [row] = (await this.uow.manager.query('SELECT family_id, customer_id FROM refresh_tokens WHERE token_hash = $1', [
-      tokenHash,
-    ])) as Array<{ family_id: string; customer_id: string }>;
+    const [row] = (await this.uow.manager.query(
+      'SELECT family_id, customer_id FROM refresh_tokens WHERE token_hash = $1',
+      [tokenHash],
+    )) as Array<{ family_id: string; customer_id: string }>;
     return row ? { familyId: row.family_id, customerId: row.customer_id } : undefined;
   }
 
   /** Revokes every token of the family, those still to be issued included (the family row says so). */
   async revokeFamily(familyId: string): Promise<void> {
     await this.uow.transaction(async (manager) => {
-      await manager.query('UPDATE refresh_token_families SET revoked_at = coalesce(revoked_at, now()) WHERE family_id = $1', [familyId]);
-      await manager.query('UPDATE refresh_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE family_id = $1', [familyId]);
+      await manager.query(
+        'UPDATE refresh_token_families SET revoked_at = coalesce(revoked_at, now()) WHERE family_id = $1',
+        [familyId],
+      );
+      await manager.query('UPDATE refresh_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE family_id = $1', [
+        familyId,
+      ]);
     });
   }
 
@@ -86,7 +93,8 @@ export class RefreshTokenRepository {
     await this.uow.transaction(async (manager) => {
       await manager.query("DELETE FROM refresh_tokens WHERE expires_at < now() - interval '1 day'");
       await manager.query(
-        'DELETE FROM refresh_token_families f WHERE NOT EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.family_id = f.family_id)',
+        'DELETE FROM refresh_token_families f WHERE NOT EXISTS (SELECT 1 FROM refresh_tokens t WHERE ' +
+          't.family_id = f.family_id)',
       );
     });
   }

@@ -40,7 +40,8 @@ export class StockRepository {
   /** Locks the rows in sku order, so that concurrent reservations cannot deadlock. */
   async lockLevels(skus: readonly string[]): Promise<StockOnHand[]> {
     const rows = (await this.uow.manager.query(
-      `SELECT sku, ${ON_HAND} - reserved AS available, reserved FROM stock WHERE sku = ANY($1::text[]) ORDER BY sku FOR UPDATE`,
+      `SELECT sku, ${ON_HAND} - reserved AS available, reserved FROM stock WHERE sku = ANY($1::text[]) ORDER ` +
+        `BY sku FOR UPDATE`,
       [[...skus]],
     )) as StockRow[];
     return rows.map((r) => ({ sku: r.sku, available: r.available, reserved: r.reserved }));
@@ -91,33 +92,37 @@ export class StockRepository {
 
   async findReservation(orderId: string, options: { lock?: boolean } = {}): Promise<ReservationRecord | undefined> {
     const [row] = (await this.uow.manager.query(
-      `SELECT order_id, status, lines, unavailable_skus FROM reservations WHERE order_id = $1 ${options.lock ? 'FOR UPDATE' : ''}`,
+      `SELECT order_id, status, lines, unavailable_skus FROM reservations WHERE order_id = $1 ` +
+        `${options.lock ? 'FOR UPDATE' : ''}`,
       [orderId],
-    )) as Array<{ order_id: string; status: ReservationRecord['status']; lines: ReservationLine[]; unavailable_skus: string[] }>;
+    )) as Array<{
+      order_id: string;
+      status: ReservationRecord['status'];
+      lines: ReservationLine[];
+      unavailable_skus: string[];
+    }>;
     return row
       ? { orderId: row.order_id, status: row.status, lines: row.lines, unavailableSkus: row.unavailable_skus }
       : undefined;
   }
 
   async markRejected(orderId: string, unavailableSkus: readonly string[]): Promise<void> {
-    await this.uow.defer(
-      `UPDATE reservations SET status = 'REJECTED', unavailable_skus = $2 WHERE order_id = $1`,
-      [orderId, JSON.stringify(unavailableSkus)],
-    );
+    await this.uow.defer(`UPDATE reservations SET status = 'REJECTED', unavailable_skus = $2 WHERE order_id = $1`, [
+      orderId,
+      JSON.stringify(unavailableSkus),
+    ]);
   }
 
   async markReleased(orderId: string): Promise<void> {
-    await this.uow.defer(
-      `UPDATE reservations SET status = 'RELEASED', released_at = now() WHERE order_id = $1`,
-      [orderId],
-    );
+    await this.uow.defer(`UPDATE reservations SET status = 'RELEASED', released_at = now() WHERE order_id = $1`, [
+      orderId,
+    ]);
   }
 
   async markCommitted(orderId: string): Promise<void> {
-    await this.uow.defer(
-      `UPDATE reservations SET status = 'COMMITTED', committed_at = now() WHERE order_id = $1`,
-      [orderId],
-    );
+    await this.uow.defer(`UPDATE reservations SET status = 'COMMITTED', committed_at = now() WHERE order_id = $1`, [
+      orderId,
+    ]);
   }
 
   async isEmpty(): Promise<boolean> {

@@ -18,7 +18,8 @@ export class NotificationsContractAdapter implements NotificationsApi {
 
   /** Development only: with NODE_ENV=production there is no mailbox to read, as if the method did not exist. */
   async mailbox(_ctx: CallContext, request: { to: string }) {
-    if (process.env.NODE_ENV === 'production') throw notFound('mailbox-not-found', 'there is no development mailbox in production');
+    if (process.env.NODE_ENV === 'production')
+      throw notFound('mailbox-not-found', 'there is no development mailbox in production');
     return { items: await this.notifications.mailbox(request.to) };
   }
 }

@@ -6,7 +6,9 @@ export function confirmationEmail(to: string, publicUrl: string, token: string, 
   return {
     to,
     subject: 'Confirm your email address',
-    body: `Welcome! To finish creating your account, open this link before ${expiresAt}:\n\n${link}\n\nIf you did not register, ignore this message: nothing happens without the link.`,
+    body:
+      `Welcome! To finish creating your account, open this link before ${expiresAt}:\n\n${link}\n\nIf you ` +
+      `did not register, ignore this message: nothing happens without the link.`,
   };
 }
 
@@ -17,6 +19,7 @@ export function registrationAttemptedEmail(to: string): EmailMessage {
     subject: 'Someone tried to register with your email address',
     body:
       'Someone (perhaps you) tried to create an account with this address, which already has one. ' +
-      'If it was you, sign in with your password instead. If it was not, you need not do anything: your account is unchanged.',
+      'If it was you, sign in with your password instead. If it was not, you need not do anything: your ' +
+      'account is unchanged.',
   };
 }

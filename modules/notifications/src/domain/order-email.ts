@@ -24,7 +24,8 @@ export function orderConfirmedEmailWhatNext(to: string, orderId: string, total: 
     to,
     subject: `Order ${shortId(orderId)} confirmed: your plants are being packed`,
     body:
-      `Thank you! We have your payment of ${formatMoney(total)} for order ${orderId}, and your plants are being packed. ` +
+      `Thank you! We have your payment of ${formatMoney(total)} for order ${orderId}, and your plants are ` +
+      `being packed. ` +
       'The tracking number shows in your order details as soon as the parcel leaves.',
   };
 }
@@ -39,7 +40,9 @@ export function orderFailedEmail(to: string, orderId: string, reason: string): E
         ? 'it took too long to complete'
         : 'it could not be completed';
   // A saga given up at its deadline may have charged the order already: payments refunds it.
-  const money = reason.startsWith('saga-deadline-exceeded') ? 'Any amount charged is refunded.' : 'Nothing was charged.';
+  const money = reason.startsWith('saga-deadline-exceeded')
+    ? 'Any amount charged is refunded.'
+    : 'Nothing was charged.';
   return {
     to,
     subject: `Your order ${shortId(orderId)} could not be placed`,

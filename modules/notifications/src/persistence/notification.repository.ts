@@ -9,13 +9,16 @@ export class NotificationRepository {
 
   async rememberRecipient(customerId: string, email: string): Promise<void> {
     await this.uow.manager.query(
-      'INSERT INTO recipients (customer_id, email) VALUES ($1, $2) ON CONFLICT (customer_id) DO UPDATE SET email = EXCLUDED.email',
+      'INSERT INTO recipients (customer_id, email) VALUES ($1, $2) ON CONFLICT (customer_id) DO UPDATE SET ' +
+        'email = EXCLUDED.email',
       [customerId, email],
     );
   }
 
   async emailOf(customerId: string): Promise<string | undefined> {
-    const [row] = (await this.uow.manager.query('SELECT email FROM recipients WHERE customer_id = $1', [customerId])) as Array<{
+    const [row] = (await this.uow.manager.query('SELECT email FROM recipients WHERE customer_id = $1', [
+      customerId,
+    ])) as Array<{
       email: string;
     }>;
     return row?.email;
@@ -46,7 +49,11 @@ export class NotificationRepository {
     return rows.map((r) => ({ subject: r.subject, text: r.body, kind: r.kind, sentAt: r.sent_at.toISOString() }));
   }
 
-  async list(recipientId: string | undefined, page: number, pageSize: number): Promise<{ items: NotificationView[]; total: number }> {
+  async list(
+    recipientId: string | undefined,
+    page: number,
+    pageSize: number,
+  ): Promise<{ items: NotificationView[]; total: number }> {
     const where = recipientId ? 'WHERE recipient_id = $3' : '';
     const params: unknown[] = [pageSize, (page - 1) * pageSize];
     if (recipientId) params.push(recipientId);

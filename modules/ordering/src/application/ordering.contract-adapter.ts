@@ -24,10 +24,15 @@ export class OrderingContractAdapter implements OrderingApi {
     return this.commands.execute(new PlaceOrderCommand(ctx, { ...order, payment: { paymentToken } }));
   }
 
-  async placeOrderWithPaymentMethod(ctx: CallContext, request: RequestOf<typeof OrderingContract, 'placeOrderWithPaymentMethod'>) {
+  async placeOrderWithPaymentMethod(
+    ctx: CallContext,
+    request: RequestOf<typeof OrderingContract, 'placeOrderWithPaymentMethod'>,
+  ) {
     assertActsFor(ctx, request.customerId);
     const { paymentMethodId, paymentFingerprint, ...order } = request;
-    return this.commands.execute(new PlaceOrderCommand(ctx, { ...order, payment: { paymentMethodId, fingerprint: paymentFingerprint } }));
+    return this.commands.execute(
+      new PlaceOrderCommand(ctx, { ...order, payment: { paymentMethodId, fingerprint: paymentFingerprint } }),
+    );
   }
 
   async getOrder(ctx: CallContext, request: { orderId: string }): Promise<OrderView> {
@@ -57,7 +62,11 @@ export class OrderingContractAdapter implements OrderingApi {
       // order); steps at the same instant keep the order they were recorded in.
       steps: [...history]
         .sort((a, b) => a.occurredAt.localeCompare(b.occurredAt) || a.version - b.version)
-        .map(({ event, occurredAt }) => ({ step: TIMELINE_STEP[event.type], at: occurredAt, detail: timelineDetail(event) })),
+        .map(({ event, occurredAt }) => ({
+          step: TIMELINE_STEP[event.type],
+          at: occurredAt,
+          detail: timelineDetail(event),
+        })),
     };
   }
 

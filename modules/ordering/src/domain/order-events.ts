@@ -30,8 +30,16 @@ interface OrderCreatedData {
  * other event of a stream is stored as version 1.
  */
 export type OrderEvent =
-  | { readonly type: 'ordering.order-created'; readonly version: 2; readonly data: OrderCreatedData & { paymentMethodId: string } }
-  | { readonly type: 'ordering.order-created'; readonly version: 1; readonly data: OrderCreatedData & { paymentToken?: string } }
+  | {
+      readonly type: 'ordering.order-created';
+      readonly version: 2;
+      readonly data: OrderCreatedData & { paymentMethodId: string };
+    }
+  | {
+      readonly type: 'ordering.order-created';
+      readonly version: 1;
+      readonly data: OrderCreatedData & { paymentToken?: string };
+    }
   | { readonly type: 'ordering.stock-reserved'; readonly data: { orderId: string } }
   | { readonly type: 'ordering.stock-unavailable'; readonly data: { orderId: string; unavailableSkus: string[] } }
   | { readonly type: 'ordering.payment-completed'; readonly data: { orderId: string; providerReference: string } }

@@ -12,7 +12,10 @@ const lines: OrderLineData[] = [
 ];
 
 function placeOrder(items: OrderLineData[] = lines): Order {
-  return Order.place({ orderId: 'order-1', customerId: 'customer-1', items, payment: { paymentMethodId: PAYMENT_METHOD } }, AT);
+  return Order.place(
+    { orderId: 'order-1', customerId: 'customer-1', items, payment: { paymentMethodId: PAYMENT_METHOD } },
+    AT,
+  );
 }
 
 /** A placed order whose order-created event is already stored, so pending holds only what follows. */
@@ -66,7 +69,10 @@ describe('Order.place', () => {
   });
 
   it('records order-created v1 with the token only when handed one (callers of the released placeOrder)', () => {
-    const order = Order.place({ orderId: 'order-1', customerId: 'customer-1', items: lines, payment: { paymentToken: 'tok_ok' } }, AT);
+    const order = Order.place(
+      { orderId: 'order-1', customerId: 'customer-1', items: lines, payment: { paymentToken: 'tok_ok' } },
+      AT,
+    );
     const [created] = order.takePendingEvents();
     expect(created.event).toEqual({
       type: 'ordering.order-created',
@@ -78,12 +84,20 @@ describe('Order.place', () => {
   it('rebuilds from a v1 order-created whose token was scrubbed', () => {
     const order = Order.fromHistory([
       {
-        event: { type: 'ordering.order-created', version: 1, data: { orderId: 'order-1', customerId: 'customer-1', items: lines, total: eur(10_050) } },
+        event: {
+          type: 'ordering.order-created',
+          version: 1,
+          data: { orderId: 'order-1', customerId: 'customer-1', items: lines, total: eur(10_050) },
+        },
         version: 1,
         occurredAt: AT,
       },
     ]);
-    expect({ id: order.id, total: order.total, status: order.status }).toEqual({ id: 'order-1', total: eur(10_050), status: 'PENDING' });
+    expect({ id: order.id, total: order.total, status: order.status }).toEqual({
+      id: 'order-1',
+      total: eur(10_050),
+      status: 'PENDING',
+    });
   });
 
   it('rejects lines priced in more than one currency', () => {
@@ -262,7 +276,11 @@ describe('Order.expire (the saga ran past its deadline)', () => {
       },
       'stock',
     ],
-    ['payment failed, stock not back yet', (order) => order.recordPaymentFailed('card declined', LATER), 'stock release'],
+    [
+      'payment failed, stock not back yet',
+      (order) => order.recordPaymentFailed('card declined', LATER),
+      'stock release',
+    ],
   ])('fails the order naming what it was waiting for (%s)', (_name, steps, missing) => {
     const order = storedOrder();
     steps(order);
@@ -277,7 +295,11 @@ describe('Order.expire (the saga ran past its deadline)', () => {
         occurredAt: EXPIRED_AT,
         event: {
           type: 'ordering.order-failed',
-          data: { orderId: 'order-1', customerId: 'customer-1', reason: `${SAGA_DEADLINE_EXCEEDED}: waiting for ${missing}` },
+          data: {
+            orderId: 'order-1',
+            customerId: 'customer-1',
+            reason: `${SAGA_DEADLINE_EXCEEDED}: waiting for ${missing}`,
+          },
         },
       },
     ]);
@@ -423,7 +445,12 @@ describe('Order.fromHistory', () => {
 describe('the outcome is stamped with the latest fact it depends on', () => {
   it('when payment-failed (earlier) arrives after stock-released (later), order-failed takes the later time', () => {
     const order = Order.place(
-      { orderId: 'o-1', customerId: 'c-1', items: [{ sku: 'A-1', quantity: 1, unitPrice: { amountMinor: 100, currency: 'EUR' } }], payment: { paymentMethodId: PAYMENT_METHOD } },
+      {
+        orderId: 'o-1',
+        customerId: 'c-1',
+        items: [{ sku: 'A-1', quantity: 1, unitPrice: { amountMinor: 100, currency: 'EUR' } }],
+        payment: { paymentMethodId: PAYMENT_METHOD },
+      },
       '2026-01-01T00:00:00.000Z',
     );
     order.recordStockReserved('2026-01-01T00:00:01.000Z');

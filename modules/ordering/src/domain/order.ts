@@ -64,8 +64,16 @@ export class Order {
     const order = new Order();
     order.record(
       'paymentMethodId' in payment
-        ? { type: 'ordering.order-created', version: 2, data: { ...created, total, paymentMethodId: payment.paymentMethodId } }
-        : { type: 'ordering.order-created', version: 1, data: { ...created, total, paymentToken: payment.paymentToken } },
+        ? {
+            type: 'ordering.order-created',
+            version: 2,
+            data: { ...created, total, paymentMethodId: payment.paymentMethodId },
+          }
+        : {
+            type: 'ordering.order-created',
+            version: 1,
+            data: { ...created, total, paymentToken: payment.paymentToken },
+          },
       at,
     );
     return order;

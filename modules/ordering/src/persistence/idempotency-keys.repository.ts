@@ -28,8 +28,15 @@ export class IdempotencyKeys {
    * Claims the key for `orderId`, unless another request holds it. An expired key, or a claim
    * whose request has run out of time without completing (`heldUntil`), is taken over.
    */
-  async claim(customerId: string, key: string, requestHash: string, orderId: string, heldUntil: Date): Promise<KeyClaim> {
-    if (this.uow.inTransaction) throw new Error('an idempotency key is claimed outside the order transaction, to be seen at once');
+  async claim(
+    customerId: string,
+    key: string,
+    requestHash: string,
+    orderId: string,
+    heldUntil: Date,
+  ): Promise<KeyClaim> {
+    if (this.uow.inTransaction)
+      throw new Error('an idempotency key is claimed outside the order transaction, to be seen at once');
     const taken = (await this.uow.manager.query(
       `INSERT INTO order_idempotency_keys AS k (customer_id, idempotency_key, request_hash, order_id, held_until)
        VALUES ($1, $2, $3, $4, $5)
@@ -50,7 +57,8 @@ export class IdempotencyKeys {
   /** In the order's transaction: from now on the key replays this order. */
   async complete(customerId: string, key: string, orderId: string): Promise<void> {
     await this.uow.defer(
-      'UPDATE order_idempotency_keys SET completed_at = now(), held_until = NULL WHERE customer_id = $1 AND idempotency_key = $2 AND order_id = $3',
+      'UPDATE order_idempotency_keys SET completed_at = now(), held_until = NULL WHERE customer_id = $1 AND ' +
+        'idempotency_key = $2 AND order_id = $3',
       [customerId, key, orderId],
     );
   }
@@ -58,7 +66,8 @@ export class IdempotencyKeys {
   /** The order was not placed: the key is free again, so a corrected retry may use it. */
   async release(customerId: string, key: string, orderId: string): Promise<void> {
     await this.uow.manager.query(
-      'DELETE FROM order_idempotency_keys WHERE customer_id = $1 AND idempotency_key = $2 AND order_id = $3 AND completed_at IS NULL',
+      'DELETE FROM order_idempotency_keys WHERE customer_id = $1 AND idempotency_key = $2 AND order_id = $3 ' +
+        'AND completed_at IS NULL',
       [customerId, key, orderId],
     );
   }
@@ -74,9 +83,12 @@ export class IdempotencyKeys {
 
   private async find(customerId: string, key: string): Promise<StoredIdempotencyKey | undefined> {
     const [row] = (await this.uow.manager.query(
-      'SELECT order_id, request_hash, completed_at FROM order_idempotency_keys WHERE customer_id = $1 AND idempotency_key = $2',
+      'SELECT order_id, request_hash, completed_at FROM order_idempotency_keys WHERE customer_id = $1 AND ' +
+        'idempotency_key = $2',
       [customerId, key],
     )) as Array<{ order_id: string; request_hash: string; completed_at: Date | null }>;
-    return row ? { orderId: row.order_id, requestHash: row.request_hash, completed: row.completed_at !== null } : undefined;
+    return row
+      ? { orderId: row.order_id, requestHash: row.request_hash, completed: row.completed_at !== null }
+      : undefined;
   }
 }

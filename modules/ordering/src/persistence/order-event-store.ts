@@ -66,7 +66,8 @@ export class OrderEventStore {
   /** The origin of the order's saga (its order-created): what events ordering adds on its own continue. */
   async sagaOrigin(orderId: string): Promise<EventOrigin> {
     const [row] = (await this.uow.manager.query(
-      `SELECT message_id, correlation_id, traceparent FROM ${ORDER_EVENTS_TABLE} WHERE aggregate_id = $1 AND stream_version = 1`,
+      `SELECT message_id, correlation_id, traceparent FROM ${ORDER_EVENTS_TABLE} WHERE aggregate_id = $1 AND ` +
+        `stream_version = 1`,
       [orderId],
     )) as Array<{ message_id: string; correlation_id: string; traceparent: string | null }>;
     return row
@@ -114,7 +115,9 @@ export class OrderEventStore {
     // A deferred write (ADR 0036): a concurrent append at the same version fails the transaction
     // at its next statement or COMMIT, as a conflict the caller retries on the fresh stream.
     this.outbox.append(envelopes, { column: 'stream_version', values: versions }, (error) =>
-      (error as { code?: string }).code === '23505' ? new StreamVersionConflict(`order ${order.id} changed since version ${expected}`) : error,
+      (error as { code?: string }).code === '23505'
+        ? new StreamVersionConflict(`order ${order.id} changed since version ${expected}`)
+        : error,
     );
     return pending.map(({ event, occurredAt }, i) => ({ event, occurredAt, version: versions[i] }));
   }

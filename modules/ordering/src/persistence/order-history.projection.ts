@@ -24,7 +24,8 @@ export class OrderHistoryProjection {
       switch (event.type) {
         case 'ordering.order-created':
           await this.uow.defer(
-            `INSERT INTO order_history (order_id, customer_id, status, total_minor, currency, item_count, created_at, updated_at, last_version)
+            `INSERT INTO order_history (order_id, customer_id, status, total_minor, currency, item_count, created_at,
+             updated_at, last_version)
              VALUES ($1, $2, 'PENDING', $3, $4, $5, $6, $6, $7)
              ON CONFLICT (order_id) DO NOTHING`,
             [
@@ -64,7 +65,11 @@ export class OrderHistoryProjection {
     return rows.map((row) => row.order_id);
   }
 
-  async forCustomer(customerId: string, page: number, pageSize: number): Promise<{ items: OrderHistoryRow[]; total: number }> {
+  async forCustomer(
+    customerId: string,
+    page: number,
+    pageSize: number,
+  ): Promise<{ items: OrderHistoryRow[]; total: number }> {
     const rows = (await this.uow.manager.query(
       `SELECT order_id, status, total_minor, currency, item_count, created_at, updated_at, count(*) OVER () AS total
          FROM order_history WHERE customer_id = $1
@@ -83,9 +88,11 @@ export class OrderHistoryProjection {
     const total = rows.length
       ? Number(rows[0].total)
       : Number(
-          ((await this.uow.manager.query('SELECT count(*) AS n FROM order_history WHERE customer_id = $1', [
-            customerId,
-          ])) as Array<{ n: string }>)[0].n,
+          (
+            (await this.uow.manager.query('SELECT count(*) AS n FROM order_history WHERE customer_id = $1', [
+              customerId,
+            ])) as Array<{ n: string }>
+          )[0].n,
         );
     return {
       total,
@@ -106,7 +113,9 @@ export class OrderHistoryProjection {
 
   /** How many orders are in each status now (statuses with none are absent). */
   async countByStatus(): Promise<Partial<Record<OrderHistoryRow['status'], number>>> {
-    const rows = (await this.uow.manager.query('SELECT status, count(*)::int AS n FROM order_history GROUP BY status')) as Array<{
+    const rows = (await this.uow.manager.query(
+      'SELECT status, count(*)::int AS n FROM order_history GROUP BY status',
+    )) as Array<{
       status: OrderHistoryRow['status'];
       n: number;
     }>;

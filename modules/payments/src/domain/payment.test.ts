@@ -43,14 +43,21 @@ describe('needsRefund', () => {
     ['its order has not failed', captured],
     ['it was never charged', { ...pending, orderFailed: true }],
     ['it was declined', { ...settle(pending, { outcome: 'declined', reason: 'card-declined' }), orderFailed: true }],
-    ['it is refunded already', { ...captured, orderFailed: true, refundReference: 're_1', refundedAt: '2025-01-01T10:00:00.000Z' }],
+    [
+      'it is refunded already',
+      { ...captured, orderFailed: true, refundReference: 're_1', refundedAt: '2025-01-01T10:00:00.000Z' },
+    ],
   ])('not when %s', (_name, payment) => {
     expect(needsRefund(payment)).toBe(false);
   });
 
   it('is refunded once', () => {
     const done = refunded({ ...captured, orderFailed: true }, 're_1', '2025-01-01T10:00:00.000Z');
-    expect(done).toMatchObject({ status: 'COMPLETED', refundReference: 're_1', refundedAt: '2025-01-01T10:00:00.000Z' });
+    expect(done).toMatchObject({
+      status: 'COMPLETED',
+      refundReference: 're_1',
+      refundedAt: '2025-01-01T10:00:00.000Z',
+    });
     expect(needsRefund(done)).toBe(false);
     expect(() => refunded(done, 're_2', '2025-01-01T10:01:00.000Z')).toThrow(RangeError);
   });

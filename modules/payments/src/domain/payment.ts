@@ -32,7 +32,10 @@ export interface Payment {
 export type ChargeablePayment = Payment & { readonly amount: Money };
 export type RefundablePayment = Payment & { readonly amount: Money; readonly providerReference: string };
 
-/** Whether the payment may be charged now: pending, priced and told how it pays, its stock reserved, its order not failed. */
+/**
+ * Whether the payment may be charged now: pending, priced and told how it pays, its stock reserved,
+ * its order not failed.
+ */
 export function readyToCharge(payment: Payment): payment is ChargeablePayment {
   return (
     payment.status === 'PENDING' &&

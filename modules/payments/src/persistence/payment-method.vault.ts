@@ -75,7 +75,10 @@ export class PaymentMethodVault {
 
   /** No charge of the order can need its token any more: erased. */
   eraseTokenOf(orderId: string): Promise<void> {
-    return this.uow.defer('UPDATE payment_methods SET sealed_token = NULL WHERE order_id = $1 AND sealed_token IS NOT NULL', [orderId]);
+    return this.uow.defer(
+      'UPDATE payment_methods SET sealed_token = NULL WHERE order_id = $1 AND sealed_token IS NOT NULL',
+      [orderId],
+    );
   }
 
   /** Payment methods no order took in time, with their tokens; how many. */

@@ -24,10 +24,14 @@ interface PaymentRow {
 export class PaymentRepository {
   constructor(private readonly uow: UnitOfWork) {}
 
-  /** Records whose order it is, what it costs and the payment method it pays with (once); the row may exist from stock-reserved. */
+  /**
+   * Records whose order it is, what it costs and the payment method it pays with (once); the row
+   * may exist from stock-reserved.
+   */
   async learnPrice(orderId: string, customerId: string, amount: Money, paymentMethodId: string): Promise<void> {
     await this.uow.defer(
-      `INSERT INTO payments (order_id, customer_id, amount_minor, currency, payment_method_id, status) VALUES ($1, $2, $3, $4, $5, 'PENDING')
+      `INSERT INTO payments (order_id, customer_id, amount_minor, currency, payment_method_id, status)
+       VALUES ($1, $2, $3, $4, $5, 'PENDING')
        ON CONFLICT (order_id) DO UPDATE
          SET customer_id = EXCLUDED.customer_id, amount_minor = EXCLUDED.amount_minor, currency = EXCLUDED.currency,
              payment_method_id = EXCLUDED.payment_method_id, updated_at = now()
@@ -52,12 +56,16 @@ export class PaymentRepository {
   async learnOrderFailed(orderId: string): Promise<void> {
     await this.uow.defer(
       `INSERT INTO payments (order_id, status, order_failed) VALUES ($1, 'PENDING', true)
-       ON CONFLICT (order_id) DO UPDATE SET order_failed = true, token = NULL, updated_at = now() WHERE NOT payments.order_failed`,
+       ON CONFLICT (order_id) DO UPDATE SET order_failed = true, token = NULL, updated_at = now()
+         WHERE NOT payments.order_failed`,
       [orderId],
     );
   }
 
-  async find(orderId: string, options: { lock?: boolean } = {}): Promise<(Payment & { updatedAt: string }) | undefined> {
+  async find(
+    orderId: string,
+    options: { lock?: boolean } = {},
+  ): Promise<(Payment & { updatedAt: string }) | undefined> {
     const [row] = (await this.uow.manager.query(
       `SELECT * FROM payments WHERE order_id = $1 ${options.lock ? 'FOR UPDATE' : ''}`,
       [orderId],
@@ -66,7 +74,10 @@ export class PaymentRepository {
     return {
       orderId: row.order_id,
       customerId: row.customer_id ?? undefined,
-      amount: row.amount_minor === null || row.currency === null ? undefined : { amountMinor: row.amount_minor, currency: row.currency },
+      amount:
+        row.amount_minor === null || row.currency === null
+          ? undefined
+          : { amountMinor: row.amount_minor, currency: row.currency },
       paymentMethodId: row.payment_method_id ?? undefined,
       token: row.token ?? undefined,
       stockReserved: row.stock_reserved,
@@ -80,10 +91,14 @@ export class PaymentRepository {
     };
   }
 
-  /** Saves a settled (or refunded) payment; a token an earlier release kept in plain text goes, as nothing charges it again. */
+  /**
+   * Saves a settled (or refunded) payment; a token an earlier release kept in plain text goes, as
+   * nothing charges it again.
+   */
   async save(payment: Payment): Promise<void> {
     await this.uow.defer(
-      `UPDATE payments SET status = $2, provider_reference = $3, failure_reason = $4, refund_reference = $5, refunded_at = $6,
+      `UPDATE payments SET status = $2, provider_reference = $3, failure_reason = $4, refund_reference = $5,
+       refunded_at = $6,
               token = NULL, updated_at = now()
         WHERE order_id = $1`,
       [

@@ -3,7 +3,12 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'pg';
 import type { OnApplicationShutdown } from '@nestjs/common';
-import { type ChargeOutcome, type PaymentProvider, PaymentProviderUnavailable, type RefundOutcome } from '../domain/payment-provider';
+import {
+  type ChargeOutcome,
+  type PaymentProvider,
+  PaymentProviderUnavailable,
+  type RefundOutcome,
+} from '../domain/payment-provider';
 
 export interface FakePaymentProviderOptions {
   /** Share (0–1) of calls (charges, refunds) that fail as "provider unavailable" and get retried. */
@@ -84,7 +89,11 @@ export class FakePaymentProvider implements PaymentProvider, OnApplicationShutdo
     await this.ledger.end();
   }
 
-  async charge(request: { idempotencyKey: string; amount: { amountMinor: number; currency: string }; token: string }): Promise<ChargeOutcome> {
+  async charge(request: {
+    idempotencyKey: string;
+    amount: { amountMinor: number; currency: string };
+    token: string;
+  }): Promise<ChargeOutcome> {
     if (this.options.latencyMs > 0) {
       await sleep(this.options.latencyMs);
     }
@@ -134,18 +143,29 @@ export class FakePaymentProvider implements PaymentProvider, OnApplicationShutdo
 
   async findCharge(idempotencyKey: string): Promise<ChargeOutcome | undefined> {
     const [earlier] = (
-      await this.ledger.query('SELECT outcome, reference, reason FROM fake_provider_charges WHERE idempotency_key = $1', [idempotencyKey])
+      await this.ledger.query(
+        'SELECT outcome, reference, reason FROM fake_provider_charges WHERE idempotency_key = $1',
+        [idempotencyKey],
+      )
     ).rows as Array<{ outcome: 'approved' | 'declined'; reference: string | null; reason: string | null }>;
     if (!earlier) return undefined;
-    return earlier.outcome === 'approved' ? { outcome: 'approved', reference: earlier.reference! } : { outcome: 'declined', reason: earlier.reason! };
+    return earlier.outcome === 'approved'
+      ? { outcome: 'approved', reference: earlier.reference! }
+      : { outcome: 'declined', reason: earlier.reason! };
   }
 
-  async refund(request: { idempotencyKey: string; chargeReference: string; amount: { amountMinor: number; currency: string } }): Promise<RefundOutcome> {
+  async refund(request: {
+    idempotencyKey: string;
+    chargeReference: string;
+    amount: { amountMinor: number; currency: string };
+  }): Promise<RefundOutcome> {
     if (this.options.latencyMs > 0) {
       await sleep(this.options.latencyMs);
     }
     const [earlier] = (
-      await this.ledger.query('SELECT reference FROM fake_provider_refunds WHERE idempotency_key = $1', [request.idempotencyKey])
+      await this.ledger.query('SELECT reference FROM fake_provider_refunds WHERE idempotency_key = $1', [
+        request.idempotencyKey,
+      ])
     ).rows as Array<{ reference: string }>;
     if (earlier) {
       return { reference: earlier.reference };
@@ -174,7 +194,13 @@ export class FakePaymentProvider implements PaymentProvider, OnApplicationShutdo
          VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (idempotency_key) DO UPDATE SET idempotency_key = EXCLUDED.idempotency_key
          RETURNING reference`,
-        [request.idempotencyKey, request.chargeReference, request.amount.amountMinor, request.amount.currency, reference],
+        [
+          request.idempotencyKey,
+          request.chargeReference,
+          request.amount.amountMinor,
+          request.amount.currency,
+          reference,
+        ],
       )
     ).rows as Array<{ reference: string }>;
     this.logger.debug({ idempotencyKey: request.idempotencyKey }, 'refund');

@@ -1,7 +1,10 @@
 import type { PaymentProvider } from '../domain/payment-provider';
 import { FakePaymentProvider, fakeProviderOptionsFromEnv } from './fake-payment.provider';
 
-/** What a provider is made from: the process's environment and, for one that keeps books here, the context's database. */
+/**
+ * What a provider is made from: the process's environment and, for one that keeps books here, the
+ * context's database.
+ */
 export interface ProviderSettings {
   readonly env: NodeJS.ProcessEnv;
   readonly connectionUrl: string;
@@ -25,9 +28,16 @@ export const PAYMENT_PROVIDERS: Readonly<Record<string, (settings: ProviderSetti
 export function paymentProviderOf(settings: ProviderSettings): PaymentProvider {
   const name = settings.env.FICUS_PAYMENT_PROVIDER || 'fake';
   if (!Object.hasOwn(PAYMENT_PROVIDERS, name)) {
-    throw new Error(`FICUS_PAYMENT_PROVIDER=${name} is no provider of this build; it knows ${Object.keys(PAYMENT_PROVIDERS).join(', ')}`);
+    throw new Error(
+      `FICUS_PAYMENT_PROVIDER=${name} is no provider of this build; it knows ` +
+        `${Object.keys(PAYMENT_PROVIDERS).join(', ')}`,
+    );
   }
-  if (name === 'fake' && settings.env.NODE_ENV === 'production' && settings.env.FICUS_FAKE_PAYMENTS !== 'allow-in-production') {
+  if (
+    name === 'fake' &&
+    settings.env.NODE_ENV === 'production' &&
+    settings.env.FICUS_FAKE_PAYMENTS !== 'allow-in-production'
+  ) {
     throw new Error(
       'the fake payment provider does not run with NODE_ENV=production: it approves test tokens and takes no money. ' +
         'Plug a real provider (docs/payments.md), or set FICUS_FAKE_PAYMENTS=allow-in-production for a demo',

@@ -9,9 +9,17 @@ export class ShipmentRepository {
   /** False when the order already has a shipment. */
   async insert(shipment: Shipment): Promise<boolean> {
     const inserted = (await this.uow.manager.query(
-      `INSERT INTO shipments (shipment_id, order_id, customer_id, tracking_number, status, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+      `INSERT INTO shipments (shipment_id, order_id, customer_id, tracking_number, status, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6)
        ON CONFLICT (order_id) DO NOTHING RETURNING shipment_id`,
-      [shipment.shipmentId, shipment.orderId, shipment.customerId ?? null, shipment.trackingNumber, shipment.status, shipment.createdAt],
+      [
+        shipment.shipmentId,
+        shipment.orderId,
+        shipment.customerId ?? null,
+        shipment.trackingNumber,
+        shipment.status,
+        shipment.createdAt,
+      ],
     )) as unknown[];
     return inserted.length === 1;
   }
@@ -56,14 +64,17 @@ export class ShipmentRepository {
   }
 
   async isOrderCancelled(orderId: string): Promise<boolean> {
-    const rows = (await this.uow.manager.query('SELECT 1 FROM cancelled_orders WHERE order_id = $1', [orderId])) as unknown[];
+    const rows = (await this.uow.manager.query('SELECT 1 FROM cancelled_orders WHERE order_id = $1', [
+      orderId,
+    ])) as unknown[];
     return rows.length > 0;
   }
 
   /** Cancels the order's shipment if it has a live one; true when it did. */
   async cancelForOrder(orderId: string): Promise<boolean> {
     const cancelled = (await this.uow.manager.query(
-      `UPDATE shipments SET status = 'CANCELLED', cancelled_at = now() WHERE order_id = $1 AND status = 'CREATED' RETURNING shipment_id`,
+      `UPDATE shipments SET status = 'CANCELLED', cancelled_at = now() WHERE order_id = $1 AND status = ` +
+        `'CREATED' RETURNING shipment_id`,
       [orderId],
     )) as unknown[];
     return cancelled.length === 1;

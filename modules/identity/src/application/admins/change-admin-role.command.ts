@@ -8,7 +8,10 @@ export interface AdminRoleChange {
   readonly changed: boolean;
 }
 
-/** Gives (`grant`) or takes (`revoke`) the admin role of the account with `email`; `actor` is who asked, for the audit. */
+/**
+ * Gives (`grant`) or takes (`revoke`) the admin role of the account with `email`; `actor` is who
+ * asked, for the audit.
+ */
 export class ChangeAdminRoleCommand extends Command<AdminRoleChange> {
   constructor(
     readonly email: string,

@@ -29,7 +29,11 @@ export class ChangeAdminRoleHandler implements ICommandHandler<ChangeAdminRoleCo
       if (command.change === 'grant') {
         if (isAdmin) return unchanged;
         const roles = [...account.roles, 'admin' as const];
-        await this.customers.changeRoles(account.customerId, roles, { role: 'admin', change: 'granted', actor: command.actor });
+        await this.customers.changeRoles(account.customerId, roles, {
+          role: 'admin',
+          change: 'granted',
+          actor: command.actor,
+        });
         return { ...unchanged, roles, changed: true };
       }
       if (!isAdmin) return unchanged;
@@ -37,7 +41,11 @@ export class ChangeAdminRoleHandler implements ICommandHandler<ChangeAdminRoleCo
         throw failedPrecondition('last-admin', `${account.email} is the last admin; grant another account first`);
       }
       const roles = account.roles.filter((role) => role !== 'admin');
-      await this.customers.changeRoles(account.customerId, roles, { role: 'admin', change: 'revoked', actor: command.actor });
+      await this.customers.changeRoles(account.customerId, roles, {
+        role: 'admin',
+        change: 'revoked',
+        actor: command.actor,
+      });
       return { ...unchanged, roles, changed: true };
     });
   }

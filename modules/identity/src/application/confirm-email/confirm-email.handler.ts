@@ -5,7 +5,10 @@ import { CustomerRepository } from '../../persistence/customer.repository';
 import { confirmationTokenHash } from '../register/register-customer.handler';
 import { ConfirmEmailCommand } from './confirm-email.command';
 
-/** The mailed token comes back: used up, and its account may sign in. Unknown, used and expired tokens get one answer. */
+/**
+ * The mailed token comes back: used up, and its account may sign in. Unknown, used and expired
+ * tokens get one answer.
+ */
 @CommandHandler(ConfirmEmailCommand)
 export class ConfirmEmailHandler implements ICommandHandler<ConfirmEmailCommand, { customerId: string }> {
   constructor(
@@ -17,7 +20,10 @@ export class ConfirmEmailHandler implements ICommandHandler<ConfirmEmailCommand,
     return this.uow.transaction(async () => {
       const customerId = await this.customers.confirm(confirmationTokenHash(command.token));
       if (!customerId) {
-        throw invalidArgument('invalid-confirmation-token', 'this confirmation link is unknown, used or expired: register again for a new one');
+        throw invalidArgument(
+          'invalid-confirmation-token',
+          'this confirmation link is unknown, used or expired: register again for a new one',
+        );
       }
       return { customerId };
     });

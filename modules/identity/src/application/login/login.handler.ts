@@ -29,9 +29,14 @@ export class LoginHandler implements ICommandHandler<LoginCommand, IssuedTokens>
     const throttleKeys = loginThrottleKeys(email, command.clientAddress);
     const throttled = await this.throttle.countAttempt(throttleKeys, DEFAULT_LOGIN_THROTTLE);
     if (throttled) {
-      throw new ContractError('resource-exhausted', 'too-many-login-attempts', 'too many failed sign-ins: try again later', {
-        retryAfterSeconds: throttled.retryAfterSeconds,
-      });
+      throw new ContractError(
+        'resource-exhausted',
+        'too-many-login-attempts',
+        'too many failed sign-ins: try again later',
+        {
+          retryAfterSeconds: throttled.retryAfterSeconds,
+        },
+      );
     }
     const account = await this.customers.byEmail(email);
     if (!(await this.hasher.verify(account?.passwordHash, command.password)) || !account) {
@@ -39,7 +44,10 @@ export class LoginHandler implements ICommandHandler<LoginCommand, IssuedTokens>
     }
     // After the password: only whoever knows it learns that the address is not confirmed yet.
     if (!account.emailConfirmedAt) {
-      throw permissionDenied('email-not-confirmed', 'confirm your email address first: follow the link we mailed you (registering again mails a new one)');
+      throw permissionDenied(
+        'email-not-confirmed',
+        'confirm your email address first: follow the link we mailed you (registering again mails a new one)',
+      );
     }
     await this.throttle.succeeded(throttleKeys);
     return this.issuer.issue(account);

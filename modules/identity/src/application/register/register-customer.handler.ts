@@ -55,7 +55,13 @@ export class RegisterCustomerHandler implements ICommandHandler<RegisterCustomer
 
   private async requestConfirmation(customerId: string, email: string, origin: EventOrigin): Promise<void> {
     const token = randomBytes(32).toString('base64url');
-    const expiresAt = await this.customers.addConfirmation(customerId, confirmationTokenHash(token), CONFIRMATION_TTL_HOURS);
-    await this.outbox.add(EmailConfirmationRequested.create({ customerId, email, token, expiresAt: expiresAt.toISOString() }, origin));
+    const expiresAt = await this.customers.addConfirmation(
+      customerId,
+      confirmationTokenHash(token),
+      CONFIRMATION_TTL_HOURS,
+    );
+    await this.outbox.add(
+      EmailConfirmationRequested.create({ customerId, email, token, expiresAt: expiresAt.toISOString() }, origin),
+    );
   }
 }

@@ -119,7 +119,10 @@ export class SigningKeys {
            WHERE newer.active_from > k.active_from AND newer.active_from < now() - make_interval(secs => $1))`,
         [RETIRE_REPLACED_KEY_AFTER_SECONDS],
       );
-      await manager.query('UPDATE signing_keys SET private_jwk = NULL, private_jwk_sealed = NULL WHERE retired_at IS NOT NULL AND (private_jwk IS NOT NULL OR private_jwk_sealed IS NOT NULL)');
+      await manager.query(
+        'UPDATE signing_keys SET private_jwk = NULL, private_jwk_sealed = NULL WHERE retired_at IS NOT NULL ' +
+          'AND (private_jwk IS NOT NULL OR private_jwk_sealed IS NOT NULL)',
+      );
       return key;
     });
   }
@@ -131,15 +134,24 @@ export class SigningKeys {
    */
   private async sealAgain(): Promise<void> {
     const rows = (await this.uow.manager.query(
-      'SELECT kid, private_jwk, private_jwk_sealed FROM signing_keys WHERE retired_at IS NULL AND (private_jwk IS NOT NULL OR private_jwk_sealed IS NOT NULL)',
+      'SELECT kid, private_jwk, private_jwk_sealed FROM signing_keys WHERE retired_at IS NULL AND (private_jwk ' +
+        'IS NOT NULL OR private_jwk_sealed IS NOT NULL)',
     )) as Array<{ kid: string; private_jwk: JWK | null; private_jwk_sealed: string | null }>;
     for (const row of rows) {
-      if (row.private_jwk === null && row.private_jwk_sealed !== null && !this.encryption.needsResealing(row.private_jwk_sealed)) continue;
-      const plain = row.private_jwk !== null ? JSON.stringify(row.private_jwk) : this.encryption.open(row.private_jwk_sealed!, row.kid);
-      await this.uow.manager.query('UPDATE signing_keys SET private_jwk = NULL, private_jwk_sealed = $2 WHERE kid = $1', [
-        row.kid,
-        this.encryption.seal(plain, row.kid),
-      ]);
+      if (
+        row.private_jwk === null &&
+        row.private_jwk_sealed !== null &&
+        !this.encryption.needsResealing(row.private_jwk_sealed)
+      )
+        continue;
+      const plain =
+        row.private_jwk !== null
+          ? JSON.stringify(row.private_jwk)
+          : this.encryption.open(row.private_jwk_sealed!, row.kid);
+      await this.uow.manager.query(
+        'UPDATE signing_keys SET private_jwk = NULL, private_jwk_sealed = $2 WHERE kid = $1',
+        [row.kid, this.encryption.seal(plain, row.kid)],
+      );
     }
   }
 
@@ -154,7 +166,13 @@ export class SigningKeys {
     await this.uow.manager.query(
       `INSERT INTO signing_keys (kid, algorithm, private_jwk_sealed, public_jwk, created_at, active_from)
        VALUES ($1, $2, $3, $4, clock_timestamp(), clock_timestamp() + make_interval(secs => $5))`,
-      [kid, SIGNING_ALGORITHM, this.encryption.seal(JSON.stringify(privateJwk), kid), JSON.stringify(publicJwk), activeInSeconds],
+      [
+        kid,
+        SIGNING_ALGORITHM,
+        this.encryption.seal(JSON.stringify(privateJwk), kid),
+        JSON.stringify(publicJwk),
+        activeInSeconds,
+      ],
     );
     return { kid, privateKey };
   }

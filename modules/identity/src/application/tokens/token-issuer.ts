@@ -34,7 +34,10 @@ export class TokenIssuer {
   ) {}
 
   /** Tokens for an account; `family` continues a rotation, none starts a new sign-in. */
-  async issue(account: { customerId: string; roles: readonly Role[] }, family?: RefreshTokenFamily): Promise<IssuedTokens> {
+  async issue(
+    account: { customerId: string; roles: readonly Role[] },
+    family?: RefreshTokenFamily,
+  ): Promise<IssuedTokens> {
     await this.cleanUpNowAndThen();
     const key = await this.keys.signingKey();
     const accessToken = await new SignJWT({ roles: account.roles })

@@ -10,7 +10,9 @@ import { ReserveStockCommand } from '../reserve-stock/reserve-stock.command';
  * of order-created: they differ only in how the order pays, which inventory never reads.
  */
 @Injectable()
-export class ReserveStockOnOrderCreated implements IntegrationEventHandler<typeof OrderCreatedV2 | typeof OrderCreated> {
+export class ReserveStockOnOrderCreated implements IntegrationEventHandler<
+  typeof OrderCreatedV2 | typeof OrderCreated
+> {
   constructor(private readonly commands: CommandBus) {}
 
   async handle(order: PayloadOf<typeof OrderCreatedV2 | typeof OrderCreated>, envelope: Envelope): Promise<void> {

@@ -18,7 +18,9 @@ export class ReleaseStockOnOrderFailed implements IntegrationEventHandler<typeof
 
   async handle(order: PayloadOf<typeof OrderFailed>, envelope: Envelope): Promise<void> {
     await this.commands.execute(
-      new ReleaseStockCommand(order.orderId, `order-failed: ${order.reason}`, causedBy(envelope), { orderCancelled: true }),
+      new ReleaseStockCommand(order.orderId, `order-failed: ${order.reason}`, causedBy(envelope), {
+        orderCancelled: true,
+      }),
     );
   }
 }

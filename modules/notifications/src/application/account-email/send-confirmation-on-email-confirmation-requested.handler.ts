@@ -9,7 +9,9 @@ import { NotificationRepository } from '../../persistence/notification.repositor
 
 /** Mails the confirmation link; the shop's public address is FICUS_PUBLIC_URL (http://localhost:3000 by default). */
 @Injectable()
-export class SendConfirmationOnEmailConfirmationRequested implements IntegrationEventHandler<typeof EmailConfirmationRequested> {
+export class SendConfirmationOnEmailConfirmationRequested implements IntegrationEventHandler<
+  typeof EmailConfirmationRequested
+> {
   private readonly publicUrl = process.env.FICUS_PUBLIC_URL ?? 'http://localhost:3000';
 
   constructor(

@@ -16,7 +16,11 @@ export class NotifyOnOrderConfirmed implements IntegrationEventHandler<typeof Or
 
   handle(order: PayloadOf<typeof OrderConfirmed>): Promise<void> {
     // Per customer, so that one customer reads one wording throughout a gradual rollout.
-    const compose = this.flags.isOn(NEW_CONFIRMATION_EMAIL, order.customerId) ? orderConfirmedEmailWhatNext : orderConfirmedEmail;
-    return this.notifier.notify(order.customerId, order.orderId, 'order-confirmed', (to) => compose(to, order.orderId, order.total));
+    const compose = this.flags.isOn(NEW_CONFIRMATION_EMAIL, order.customerId)
+      ? orderConfirmedEmailWhatNext
+      : orderConfirmedEmail;
+    return this.notifier.notify(order.customerId, order.orderId, 'order-confirmed', (to) =>
+      compose(to, order.orderId, order.total),
+    );
   }
 }

@@ -11,7 +11,12 @@ export class OrderNotifier {
     @Inject(EMAIL_SENDER) private readonly sender: EmailSender,
   ) {}
 
-  async notify(customerId: string, orderId: string, kind: string, compose: (to: string) => EmailMessage): Promise<void> {
+  async notify(
+    customerId: string,
+    orderId: string,
+    kind: string,
+    compose: (to: string) => EmailMessage,
+  ): Promise<void> {
     const email = await this.notifications.emailOf(customerId);
     if (!email) {
       // customer-registered has not reached us yet: fail so that the consumer retries later.

@@ -4,9 +4,10 @@ import { ListCustomerOrdersQuery } from './list-customer-orders.query';
 
 /** Reads the order-history read model, never the event streams. */
 @QueryHandler(ListCustomerOrdersQuery)
-export class ListCustomerOrdersHandler
-  implements IQueryHandler<ListCustomerOrdersQuery, { items: OrderHistoryRow[]; total: number }>
-{
+export class ListCustomerOrdersHandler implements IQueryHandler<
+  ListCustomerOrdersQuery,
+  { items: OrderHistoryRow[]; total: number }
+> {
   constructor(private readonly history: OrderHistoryProjection) {}
 
   execute(query: ListCustomerOrdersQuery) {

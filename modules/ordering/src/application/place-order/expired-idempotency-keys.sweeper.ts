@@ -12,7 +12,12 @@ export class ExpiredIdempotencyKeysSweeper implements OnModuleInit, OnModuleDest
   private readonly sweep: PeriodicSweep;
 
   constructor(keys: IdempotencyKeys) {
-    this.sweep = new PeriodicSweep({ name: 'ExpiredIdempotencyKeysSweeper', everyMs: 60 * 60_000, failure: 'expired idempotency keys not purged', work: () => keys.purgeExpired() });
+    this.sweep = new PeriodicSweep({
+      name: 'ExpiredIdempotencyKeysSweeper',
+      everyMs: 60 * 60_000,
+      failure: 'expired idempotency keys not purged',
+      work: () => keys.purgeExpired(),
+    });
   }
 
   onModuleInit(): void {

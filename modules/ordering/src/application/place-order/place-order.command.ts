@@ -8,7 +8,8 @@ export interface PlaceOrderInput {
    * A payment method payments holds, with payments' fingerprint of its card (what tells a retry
    * from another request); or, from callers of the released placeOrder only, the card token.
    */
-  readonly payment: { readonly paymentMethodId: string; readonly fingerprint?: string } | { readonly paymentToken: string };
+  readonly payment:
+    { readonly paymentMethodId: string; readonly fingerprint?: string } | { readonly paymentToken: string };
   readonly idempotencyKey?: string;
 }
 

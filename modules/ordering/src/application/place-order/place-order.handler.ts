@@ -60,7 +60,11 @@ export class PlaceOrderHandler implements ICommandHandler<PlaceOrderCommand, { o
         {
           orderId,
           customerId: input.customerId,
-          items: input.items.map((item) => ({ sku: item.sku, quantity: item.quantity, unitPrice: prices.get(item.sku)! })),
+          items: input.items.map((item) => ({
+            sku: item.sku,
+            quantity: item.quantity,
+            unitPrice: prices.get(item.sku)!,
+          })),
           // The fingerprint only tells retries apart: it stays out of the order and its events.
           payment:
             'paymentToken' in input.payment
@@ -101,7 +105,10 @@ function answerAsEarlier(holder: StoredIdempotencyKey, requestHash: string) {
     throw failedPrecondition('idempotency-key-reused', 'this Idempotency-Key was used with a different request');
   }
   if (!holder.completed) {
-    throw conflict('idempotency-key-in-use', 'a request with this Idempotency-Key is still being processed; retry shortly');
+    throw conflict(
+      'idempotency-key-in-use',
+      'a request with this Idempotency-Key is still being processed; retry shortly',
+    );
   }
   return { orderId: holder.orderId, replayed: true };
 }

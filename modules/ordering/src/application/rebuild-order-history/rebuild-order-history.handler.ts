@@ -6,7 +6,10 @@ import { RebuildOrderHistoryCommand } from './rebuild-order-history.command';
 
 /** Throws the read model away and replays every order stream into it, in one transaction. */
 @CommandHandler(RebuildOrderHistoryCommand)
-export class RebuildOrderHistoryHandler implements ICommandHandler<RebuildOrderHistoryCommand, { ordersProjected: number }> {
+export class RebuildOrderHistoryHandler implements ICommandHandler<
+  RebuildOrderHistoryCommand,
+  { ordersProjected: number }
+> {
   constructor(
     private readonly uow: UnitOfWork,
     private readonly store: OrderEventStore,

@@ -14,6 +14,8 @@ export class CancelPaymentOnOrderFailed implements IntegrationEventHandler<typeo
   constructor(private readonly commands: CommandBus) {}
 
   async handle(order: PayloadOf<typeof OrderFailed>, envelope: Envelope): Promise<void> {
-    await this.commands.execute(new CancelPaymentCommand(order.orderId, `order-failed: ${order.reason}`, causedBy(envelope)));
+    await this.commands.execute(
+      new CancelPaymentCommand(order.orderId, `order-failed: ${order.reason}`, causedBy(envelope)),
+    );
   }
 }

@@ -39,7 +39,12 @@ export class ChargePaymentHandler implements ICommandHandler<ChargePaymentComman
       await this.outbox.add(
         settled.status === 'COMPLETED'
           ? PaymentCompleted.create(
-              { orderId: settled.orderId, customerId: settled.customerId, amount: settled.amount, providerReference: settled.providerReference! },
+              {
+                orderId: settled.orderId,
+                customerId: settled.customerId,
+                amount: settled.amount,
+                providerReference: settled.providerReference!,
+              },
               command.origin,
             )
           : PaymentFailed.create(
@@ -54,7 +59,10 @@ export class ChargePaymentHandler implements ICommandHandler<ChargePaymentComman
   private async charge(payment: ChargeablePayment): Promise<ChargeOutcome> {
     // A token the previous release kept in plain text (a payment it opened) is charged from as it is.
     const token =
-      payment.token ?? (payment.paymentMethodId === undefined ? undefined : await this.vault.tokenFor(payment.orderId, payment.paymentMethodId));
+      payment.token ??
+      (payment.paymentMethodId === undefined
+        ? undefined
+        : await this.vault.tokenFor(payment.orderId, payment.paymentMethodId));
     if (token === undefined) return { outcome: 'declined', reason: INVALID_PAYMENT_METHOD };
     return this.provider.charge({ idempotencyKey: `order:${payment.orderId}`, amount: payment.amount, token });
   }

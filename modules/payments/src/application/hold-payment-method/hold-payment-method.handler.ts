@@ -7,7 +7,10 @@ import { HoldPaymentMethodCommand } from './hold-payment-method.command';
  * retried order gets another id and the same fingerprint); what no order takes is erased a day later.
  */
 @CommandHandler(HoldPaymentMethodCommand)
-export class HoldPaymentMethodHandler implements ICommandHandler<HoldPaymentMethodCommand, { paymentMethodId: string; fingerprint: string }> {
+export class HoldPaymentMethodHandler implements ICommandHandler<
+  HoldPaymentMethodCommand,
+  { paymentMethodId: string; fingerprint: string }
+> {
   constructor(private readonly vault: PaymentMethodVault) {}
 
   execute(command: HoldPaymentMethodCommand): Promise<{ paymentMethodId: string; fingerprint: string }> {

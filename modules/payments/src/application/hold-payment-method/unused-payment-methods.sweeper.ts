@@ -12,7 +12,12 @@ export class UnusedPaymentMethodsSweeper implements OnModuleInit, OnModuleDestro
   private readonly sweep: PeriodicSweep;
 
   constructor(vault: PaymentMethodVault) {
-    this.sweep = new PeriodicSweep({ name: 'UnusedPaymentMethodsSweeper', everyMs: 60 * 60_000, failure: 'unused payment methods not erased', work: () => vault.eraseUnused() });
+    this.sweep = new PeriodicSweep({
+      name: 'UnusedPaymentMethodsSweeper',
+      everyMs: 60 * 60_000,
+      failure: 'unused payment methods not erased',
+      work: () => vault.eraseUnused(),
+    });
   }
 
   onModuleInit(): void {

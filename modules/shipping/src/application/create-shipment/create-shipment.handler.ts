@@ -19,7 +19,10 @@ export class CreateShipmentHandler implements ICommandHandler<CreateShipmentComm
   async execute(command: CreateShipmentCommand): Promise<void> {
     await this.uow.transaction(async () => {
       // Sent together, run in turn: the check runs once the lock is held (ADR 0036).
-      const [, cancelled] = await Promise.all([this.shipments.lockOrder(command.orderId), this.shipments.isOrderCancelled(command.orderId)]);
+      const [, cancelled] = await Promise.all([
+        this.shipments.lockOrder(command.orderId),
+        this.shipments.isOrderCancelled(command.orderId),
+      ]);
       // The order failed before its payment reached us (relays of different contexts): no shipment.
       if (cancelled) {
         return;

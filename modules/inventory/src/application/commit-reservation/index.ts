@@ -1,0 +1,3 @@
+export * from './commit-reservation-on-order-confirmed.handler';
+export * from './commit-reservation.command';
+export * from './commit-reservation.handler';

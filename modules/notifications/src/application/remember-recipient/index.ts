@@ -1,0 +1,1 @@
+export * from './remember-recipient-on-customer-registered.handler';
