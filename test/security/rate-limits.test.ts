@@ -1,4 +1,4 @@
-import { eventually } from '../support/eventually';
+import { RateLimiter, type RateLimitClock } from '@apps/http-edge';
 import { rawRequest, ShopClient, type HttpAnswer } from '../support/http-client';
 import { startShop, type RunningShop } from '../support/shop';
 import { asAdmin, freshDatabase } from '../support/test-database';
@@ -9,11 +9,27 @@ const LIMITS = {
   FICUS_RATE_LIMIT_IDENTITY: '8/60s',
 };
 
-/** Fixed windows start on the database clock's multiples of the window: keep a test inside one. */
-async function awaitRoomInWindow(windowSeconds: number, neededSeconds: number): Promise<void> {
-  const intoWindow = (Date.now() / 1000) % windowSeconds;
-  if (windowSeconds - intoWindow < neededSeconds) {
-    await new Promise((resolve) => setTimeout(resolve, (windowSeconds - intoWindow + 0.2) * 1000));
+/**
+ * The windows' clock, held by the test: each test starts at the beginning of an hour of its own
+ * (every window length here divides an hour), so no window ends in the middle of a test and none
+ * carries counts over from another; moving on to the next window is a step, not a wait.
+ */
+class HeldClock implements RateLimitClock {
+  private static hours = 0;
+  private at = 0;
+
+  /** One second into a fresh hour, far from every other test's. */
+  startFresh(): void {
+    HeldClock.hours += 1;
+    this.at = Date.UTC(2030, 0, 1) + HeldClock.hours * 3_600_000 + 1_000;
+  }
+
+  step(seconds: number): void {
+    this.at += seconds * 1000;
+  }
+
+  now(): Date {
+    return new Date(this.at);
   }
 }
 
@@ -31,6 +47,7 @@ describe('rate limits at the edge, shared by replicas through PostgreSQL', () =>
   let ada: ShopClient;
   let bob: ShopClient;
   let cy: ShopClient & { customerId: string };
+  const clock = new HeldClock();
 
   beforeAll(async () => {
     for (const [name, value] of Object.entries(LIMITS)) {
@@ -41,12 +58,16 @@ describe('rate limits at the edge, shared by replicas through PostgreSQL', () =>
     // Two edges on one database, as two gateway replicas behind a load balancer.
     first = await startShop('rate_limits', { database: database.config });
     second = await startShop('rate_limits', { database: database.config });
+    for (const replica of [first, second]) replica.app.get(RateLimiter).useClock(clock);
+    clock.startFresh();
     // Before the first test spends this address's sign-up budget.
     const anonymous = new ShopClient(first.baseUrl);
     ada = await anonymous.signUp();
     bob = await anonymous.signUp();
     cy = await anonymous.signUp();
   });
+  beforeEach(() => clock.startFresh());
+
   afterAll(async () => {
     await first?.close();
     await second?.close();
@@ -58,7 +79,6 @@ describe('rate limits at the edge, shared by replicas through PostgreSQL', () =>
   });
 
   it('when one client goes past the limit across two replicas, then it gets 429 problem+json with Retry-After and RateLimit headers', async () => {
-    await awaitRoomInWindow(60, 10);
     const replicas = [new ShopClient(first.baseUrl), new ShopClient(second.baseUrl)];
     // Sign-ups the edge refuses (422): identity's own throttle of failed logins stays out of it.
     const signUp = (n: number) =>
@@ -96,7 +116,6 @@ describe('rate limits at the edge, shared by replicas through PostgreSQL', () =>
   });
 
   it('when requests race on both replicas at once, then exactly the limit gets through', async () => {
-    await awaitRoomInWindow(2, 1.5);
     const replicas = [new ShopClient(first.baseUrl), new ShopClient(second.baseUrl)];
     const answers = await Promise.all(
       Array.from({ length: 20 }, (_, n) => replicas[n % 2].get('/.well-known/jwks.json')),
@@ -106,7 +125,6 @@ describe('rate limits at the edge, shared by replicas through PostgreSQL', () =>
   });
 
   it('when a signed-in customer places too many orders, then only they are limited, and only on that route', async () => {
-    await awaitRoomInWindow(60, 10);
     const item = [{ sku: 'FICUS-LYRATA', quantity: 1 }];
 
     const placed = [
@@ -126,7 +144,6 @@ describe('rate limits at the edge, shared by replicas through PostgreSQL', () =>
   });
 
   it('when a customer spells the orders path another way, then it is the same counter or no route: never a fresh counter', async () => {
-    await awaitRoomInWindow(60, 10);
     const body = JSON.stringify({ items: [{ sku: 'FICUS-LYRATA', quantity: 1 }], paymentToken: 'tok_visa' });
     const post = (target: string) => rawRequest(first.baseUrl, 'POST', target, { body, token: cy.accessToken });
 
@@ -168,18 +185,17 @@ describe('rate limits at the edge, shared by replicas through PostgreSQL', () =>
 
   it('when the window ends, then the client may come back; probes and scrapes are never limited', async () => {
     const client = new ShopClient(first.baseUrl);
-    const refused = await eventually(() => client.get('/catalog/products?pageSize=1'), {
-      until: (answer) => answer.status === 429,
-      intervalMs: 1,
-      what: 'the default limit is reached',
-    });
+    const admitted = [];
+    for (let n = 0; n < 6; n++) admitted.push((await client.get('/catalog/products?pageSize=1')).status);
+    expect(admitted).toEqual([200, 200, 200, 200, 200, 200]);
+    const refused = await client.get('/catalog/products?pageSize=1');
+    expect(refused.status).toBe(429);
     expect(refused.headers.get('ratelimit-limit')).toBe('6');
-    await eventually(() => client.get('/catalog/products?pageSize=1'), {
-      until: (answer) => answer.status === 200,
-      intervalMs: 200,
-      timeoutMs: 5_000,
-      what: 'the next window admits the client again',
-    });
+    expect(refused.headers.get('ratelimit-reset')).toBe('1'); // one second into a 2 s window
+    clock.step(1);
+    const next = await client.get('/catalog/products?pageSize=1');
+    expect(next.status).toBe(200); // the next window admits the client again
+    expect(next.headers.get('ratelimit-remaining')).toBe('5');
 
     // Readiness and metrics are on the operations port (test/security/operations-port.test.ts).
     const probes = await Promise.all(Array.from({ length: 20 }, () => client.get('/health')));

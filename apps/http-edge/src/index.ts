@@ -7,3 +7,5 @@ export { admissionGate, type AdmissionLimits } from './admission/admission-gate'
 export { JwksModule } from './routes/jwks.controller';
 export { AccessTokenVerifier } from './auth/access-token.verifier';
 export { RequestContexts } from './request-context';
+export { RateLimiter } from './rate-limit/rate-limiter';
+export type { RateLimitClock } from './rate-limit/rate-limit.store';

@@ -11,8 +11,22 @@ export interface WindowCount {
 export interface RateLimitStore {
   /** Counts one request in `bucket`'s current fixed window, atomically. */
   hit(bucket: string, limit: RateLimit): Promise<WindowCount>;
+  /** Reads the time from `clock` from now on. */
+  useClock(clock: RateLimitClock): void;
   close(): Promise<void>;
 }
+
+/**
+ * Where the windows' time comes from: undefined is the store's own clock (the database's, so that
+ * replicas with skewed clocks agree); an instant is that time, for tests that hold a window still
+ * or move to the next one without waiting for it.
+ */
+export interface RateLimitClock {
+  now(): Date | undefined;
+}
+
+/** The store's own clock. */
+export const STORE_CLOCK: RateLimitClock = { now: () => undefined };
 
 /** Windows last at most a day (rate-limit.config), so a row older than this is dead. */
 const STALE_AFTER = "interval '2 days'";
@@ -45,6 +59,7 @@ export class CreateRateLimitWindows1764000002200 implements MigrationInterface {
  */
 export class PostgresRateLimitStore implements RateLimitStore {
   private readonly purge: NodeJS.Timeout;
+  private clock: RateLimitClock = STORE_CLOCK;
 
   constructor(private readonly dataSource: DataSource) {
     this.purge = setInterval(() => void this.purgeStale().catch(() => undefined), PURGE_EVERY_MS);
@@ -54,16 +69,21 @@ export class PostgresRateLimitStore implements RateLimitStore {
   async hit(bucket: string, limit: RateLimit): Promise<WindowCount> {
     const [row] = (await this.dataSource.query(
       `INSERT INTO rate_limit_windows AS w (bucket, window_start, hits)
-       VALUES ($1, to_timestamp(floor(extract(epoch FROM clock_timestamp()) / $2::int) * $2::int), 1)
+       VALUES ($1, to_timestamp(floor(extract(epoch FROM COALESCE($3::timestamptz, clock_timestamp())) / $2::int)
+                                * $2::int), 1)
        ON CONFLICT (bucket) DO UPDATE
          SET hits = CASE WHEN w.window_start >= EXCLUDED.window_start THEN w.hits + 1 ELSE 1 END,
              window_start = GREATEST(w.window_start, EXCLUDED.window_start)
        RETURNING hits,
-                 ceil(extract(epoch FROM w.window_start) + $2::int - extract(epoch FROM clock_timestamp()))::int AS
-                   reset_seconds`,
-      [bucket, limit.windowSeconds],
+                 ceil(extract(epoch FROM w.window_start) + $2::int
+                      - extract(epoch FROM COALESCE($3::timestamptz, clock_timestamp())))::int AS reset_seconds`,
+      [bucket, limit.windowSeconds, this.clock.now()?.toISOString() ?? null],
     )) as Array<{ hits: number; reset_seconds: number }>;
     return { hits: row.hits, resetSeconds: Math.max(1, row.reset_seconds) };
+  }
+
+  useClock(clock: RateLimitClock): void {
+    this.clock = clock;
   }
 
   /** Buckets of clients that stopped coming; a live bucket's row is reused, never piles up. */
@@ -83,9 +103,10 @@ export class PostgresRateLimitStore implements RateLimitStore {
 /** For an edge given no database: limits hold per process only (the log says so at start-up). */
 export class InMemoryRateLimitStore implements RateLimitStore {
   private readonly windows = new Map<string, { start: number; hits: number }>();
+  private clock: RateLimitClock = STORE_CLOCK;
 
   hit(bucket: string, limit: RateLimit): Promise<WindowCount> {
-    const now = Date.now();
+    const now = this.clock.now()?.getTime() ?? Date.now();
     const windowMs = limit.windowSeconds * 1000;
     const start = Math.floor(now / windowMs) * windowMs;
     const current = this.windows.get(bucket);
@@ -93,6 +114,10 @@ export class InMemoryRateLimitStore implements RateLimitStore {
     if (this.windows.size > 100_000) this.windows.clear(); // bounded: forgetting counts only loosens limits
     this.windows.set(bucket, { start, hits });
     return Promise.resolve({ hits, resetSeconds: Math.max(1, Math.ceil((start + windowMs - now) / 1000)) });
+  }
+
+  useClock(clock: RateLimitClock): void {
+    this.clock = clock;
   }
 
   close(): Promise<void> {

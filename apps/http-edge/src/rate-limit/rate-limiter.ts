@@ -6,6 +6,7 @@ import {
   CreateRateLimitWindows1764000002200,
   InMemoryRateLimitStore,
   PostgresRateLimitStore,
+  type RateLimitClock,
   type RateLimitStore,
   type WindowCount,
 } from './rate-limit.store';
@@ -49,6 +50,11 @@ export class RateLimiter implements OnApplicationShutdown {
       this.logger.warn({ err: error, rule: rule.name }, 'rate limit store unavailable; request let through');
       return undefined;
     }
+  }
+
+  /** Windows read the time from `clock` (tests: hold a window still, or step to the next one). */
+  useClock(clock: RateLimitClock): void {
+    this.store.useClock(clock);
   }
 
   async onApplicationShutdown(): Promise<void> {
