@@ -9,7 +9,7 @@ import { OrderingModule } from '@modules/ordering';
 // The module's contract implementation, reached past its index on purpose (see the deadline test).
 import { OrderingContractAdapter } from '../../modules/ordering/src/application/ordering.contract-adapter';
 import { eventually } from '../support/eventually';
-import { asCustomer, callContext, startModule, type ModuleUnderTest } from '../support/module-harness';
+import { asAdminUser, asCustomer, callContext, startModule, type ModuleUnderTest } from '../support/module-harness';
 import { asAdmin } from '../support/test-database';
 
 /** The catalogue, faked at its contract: prices for two skus, and a switch to make it fail. */
@@ -257,5 +257,31 @@ describe('ordering, alone on its database, the catalogue faked at its contract',
       [orderId],
     );
     expect(stored.map((r) => r.type)).toEqual(['ordering.order-created', 'ordering.stock-reserved']);
+  });
+
+  it('rebuilds the order-history read model by replaying every stream: what a corrupted projection lost comes back', async () => {
+    const placed = [await place(), await place(), await place()];
+    const readModel = () =>
+      asAdmin<{ order_id: string; customer_id: string; status: string; total_minor: string; item_count: number }>(
+        ordering.database,
+        'SELECT order_id, customer_id, status, total_minor, item_count FROM ordering.order_history ORDER BY order_id',
+      );
+    const before = await eventually(readModel, {
+      until: (rows) => placed.every(({ orderId }) => rows.some((row) => row.order_id === orderId)),
+    });
+    expect(before.length).toBeGreaterThanOrEqual(3);
+
+    await asAdmin(
+      ordering.database,
+      "UPDATE ordering.order_history SET status = 'FAILED', total_minor = 0, item_count = 0",
+    );
+    await asAdmin(ordering.database, 'DELETE FROM ordering.order_history WHERE order_id = $1', [placed[1].orderId]);
+    const rebuilt = await api().rebuildOrderHistory(asAdminUser(), {});
+
+    expect(rebuilt.ordersProjected).toBe(before.length);
+    expect(await readModel()).toEqual(before);
+    await expect(api().rebuildOrderHistory(asCustomer('customer-1'), {})).rejects.toMatchObject({
+      kind: 'permission-denied',
+    });
   });
 });

@@ -74,41 +74,73 @@ describe.each(TOPOLOGIES)('the shop on the %s topology', (topology) => {
   it('happy path: CONFIRMED, and stock, payment, shipment, notification and read model agree', async () => {
     const before = await client.stock('FICUS-ELASTICA');
     const placed = await customer.placeOrder([{ sku: 'FICUS-ELASTICA', quantity: 3 }]);
+    expect(placed.status).toBe(202);
     const order = await customer.finalOrder(placed.body.orderId, 30_000);
     const after = await eventually(() => client.stock('FICUS-ELASTICA'), {
       until: (s) => s.reserved === before.reserved,
     });
+    const timeline = await customer.get<{ steps: Array<{ step: string; at: string }> }>(`/orders/${order.id}/timeline`);
+    const times = timeline.body.steps.map((s) => Date.parse(s.at));
     const details = await customer.get<{
+      order: { total: { amountMinor: number }; items: Array<{ productName: string }> };
       payment: { value: { status: string; amount: { amountMinor: number } } };
-      shipment: { available: boolean };
+      shipment: { available: boolean; value: { trackingNumber: string } };
     }>(`/orders/${order.id}/details`);
+    const payment = await customer.get<{ orderId: string; status: string }>(`/orders/${order.id}/payment`);
+    const stranger = await client.signUp();
     const history = await eventually(
       () => customer.get<{ items: Array<{ orderId: string; status: string }> }>('/customers/me/orders'),
       {
         until: (h) => h.body.items.some((i) => i.orderId === order.id && i.status === 'CONFIRMED'),
       },
     );
-    await eventually(() => customer.get<{ items: Array<{ orderId: string }> }>('/notifications'), {
-      until: (n) => n.body.items.some((m) => m.orderId === order.id),
-    });
+    const mail = await eventually(
+      () => customer.get<{ items: Array<{ orderId?: string; subject: string }> }>('/notifications'),
+      { until: (n) => n.body.items.some((m) => m.orderId === order.id) },
+    );
     seen.happy = {
       status: order.status,
-      steps: (await steps(order.id)).sort(),
+      steps: timeline.body.steps.map((s) => s.step).sort(),
+      firstAndLast: [timeline.body.steps[0].step, timeline.body.steps.at(-1)?.step],
+      stepsInTimeOrder: [...times].sort((a, b) => a - b).join() === times.join(),
       stockTaken: before.available - after.available,
       payment: details.body.payment.value.status,
       paid: details.body.payment.value.amount.amountMinor,
-      shipped: details.body.shipment.available,
-      inHistory: history.body.items.some((i) => i.orderId === order.id),
+      total: details.body.order.total.amountMinor,
+      productName: details.body.order.items[0].productName,
+      tracking: /^FC-\d{4}-\d{4}-\d{2}$/.test(details.body.shipment.value.trackingNumber),
+      paymentRoute: [payment.status, payment.body.status],
+      strangerSeesPayment: (await stranger.get(`/orders/${order.id}/payment`)).status,
+      inHistory: history.body.items.map((i) => i.orderId === order.id),
+      // The order's one email, newest first, after the account's confirmation email.
+      mail: mail.body.items.map((m) => ({
+        aboutTheOrder: m.orderId === order.id,
+        kind: /^Confirm your email address$/.test(m.subject)
+          ? 'email-confirmation'
+          : /order \w+ is confirmed|^Order \w+ confirmed:/.test(m.subject)
+            ? 'order-confirmed'
+            : m.subject,
+      })),
       charges: await charges(order.id),
     };
     expect(seen.happy).toEqual({
       status: 'CONFIRMED',
       steps: ['ORDER_CONFIRMED', 'ORDER_CREATED', 'PAYMENT_COMPLETED', 'SHIPMENT_CREATED', 'STOCK_RESERVED'],
+      firstAndLast: ['ORDER_CREATED', 'ORDER_CONFIRMED'],
+      stepsInTimeOrder: true,
       stockTaken: 3,
       payment: 'COMPLETED',
       paid: 3 * 2_450,
-      shipped: true,
-      inHistory: true,
+      total: 3 * 2_450,
+      productName: 'Rubber plant',
+      tracking: true,
+      paymentRoute: [200, 'COMPLETED'],
+      strangerSeesPayment: 404,
+      inHistory: [true],
+      mail: [
+        { aboutTheOrder: true, kind: 'order-confirmed' },
+        { aboutTheOrder: false, kind: 'email-confirmation' },
+      ],
       charges: 1,
     });
   });
@@ -117,7 +149,13 @@ describe.each(TOPOLOGIES)('the shop on the %s topology', (topology) => {
     const before = await client.stock('FICUS-BENJAMINA');
     const placed = await customer.placeOrder([{ sku: 'FICUS-BENJAMINA', quantity: 2 }], 'tok_decline');
     const order = await customer.finalOrder(placed.body.orderId, 30_000);
-    const details = await customer.get<{ shipment: { available: boolean } }>(`/orders/${order.id}/details`);
+    const details = await customer.get<{ shipment: { available: boolean }; payment: { value: { status: string } } }>(
+      `/orders/${order.id}/details`,
+    );
+    const told = await eventually(
+      () => customer.get<{ items: Array<{ orderId?: string; subject: string }> }>('/notifications'),
+      { until: (n) => n.body.items.some((m) => m.orderId === order.id) },
+    );
     seen.declined = {
       status: order.status,
       reason: order.failureReason,
@@ -126,6 +164,8 @@ describe.each(TOPOLOGIES)('the shop on the %s topology', (topology) => {
         until: (s) => s.available === before.available,
       }),
       shipped: details.body.shipment.available,
+      payment: details.body.payment.value.status,
+      told: told.body.items.filter((m) => m.orderId === order.id).map((m) => /could not be placed/.test(m.subject)),
     };
     expect(seen.declined).toEqual({
       status: 'FAILED',
@@ -133,24 +173,63 @@ describe.each(TOPOLOGIES)('the shop on the %s topology', (topology) => {
       steps: ['ORDER_CREATED', 'STOCK_RESERVED', 'PAYMENT_FAILED', 'STOCK_RELEASED', 'ORDER_FAILED'],
       stockAfter: before,
       shipped: false,
+      payment: 'FAILED',
+      told: [true],
     });
   });
 
-  it('out of stock: FAILED without a charge', async () => {
+  it('a card token the provider never issued, in any spelling: refused as invalid, FAILED, nothing shipped', async () => {
+    const outcomes = [];
+    for (const token of ['x', 'TOK_DECLINE', 'tok_decline ', 'tok_visa\t']) {
+      const placed = await customer.placeOrder([{ sku: 'FICUS-BENJAMINA', quantity: 1 }], token);
+      const order = await customer.finalOrder(placed.body.orderId, 30_000);
+      const details = await customer.get<{
+        shipment: { available: boolean; reason: string };
+        payment: { value: { status: string; failureReason: string } };
+      }>(`/orders/${order.id}/details`);
+      outcomes.push({
+        token,
+        accepted: placed.status,
+        status: order.status,
+        reason: order.failureReason,
+        payment: [details.body.payment.value.status, details.body.payment.value.failureReason],
+        shipment: details.body.shipment,
+      });
+    }
+    seen.invalidTokens = outcomes;
+    expect(outcomes).toEqual(
+      ['x', 'TOK_DECLINE', 'tok_decline ', 'tok_visa\t'].map((token) => ({
+        token,
+        accepted: 202,
+        status: 'FAILED',
+        reason: 'payment-failed',
+        payment: ['FAILED', 'invalid-token'],
+        shipment: { available: false, reason: 'shipment-not-found' },
+      })),
+    );
+  });
+
+  it('out of stock: FAILED without a charge, whatever else the order holds', async () => {
     const before = await client.stock('FICUS-MICROCARPA');
-    const placed = await customer.placeOrder([{ sku: 'FICUS-MICROCARPA', quantity: before.available + 1 }]);
+    const placed = await customer.placeOrder([
+      { sku: 'FICUS-PUMILA', quantity: 1 },
+      { sku: 'FICUS-MICROCARPA', quantity: before.available + 1 },
+    ]);
     const order = await customer.finalOrder(placed.body.orderId, 30_000);
+    const details = await customer.get<{ payment: { value: { status: string } } }>(`/orders/${order.id}/details`);
     seen.outOfStock = {
       status: order.status,
       reason: order.failureReason,
       charges: await charges(order.id),
       stock: await client.stock('FICUS-MICROCARPA'),
+      payment: details.body.payment.value.status,
     };
     expect(seen.outOfStock).toEqual({
       status: 'FAILED',
       reason: 'out-of-stock: FICUS-MICROCARPA',
       charges: 0,
       stock: before,
+      payment: 'PENDING',
     });
   });
 
