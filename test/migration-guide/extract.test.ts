@@ -4,7 +4,7 @@ import { join, relative } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { extract, planExtraction, type ExtractionPlan } from '@infra/deploy/extraction';
 import { deployOptions, type KubernetesObject, PROJECT_ROOT } from '@infra/deploy/generator';
-import { loadTopology, parseTopology, shippedTopologyPath } from '@infra/topology';
+import { KNOWN_MODULES, loadTopology, parseTopology, shippedTopologyPath } from '@infra/topology';
 import { ficus } from '../flags/flags-cli';
 import { named, schemaProblems, topologyProblems } from '../support/kubernetes-checks';
 
@@ -368,17 +368,13 @@ describe('extraction from other topologies', () => {
     [
       'block lists and defaults.grpc without a host',
       'defaults:\n  grpc:\n    deadlineMs: 100\n',
-      'modules:\n      - catalog\n      - inventory\n      - ordering\n      - payments\n      - shipping\n      - identity\n      - notifications',
+      `modules:\n${KNOWN_MODULES.map((module) => `      - ${module}`).join('\n')}`,
     ],
-    [
-      'flow defaults',
-      'defaults: { grpc: { deadlineMs: 100 } }\n',
-      'modules: [catalog, inventory, ordering, payments, shipping, identity, notifications]',
-    ],
+    ['flow defaults', 'defaults: { grpc: { deadlineMs: 100 } }\n', `modules: [${KNOWN_MODULES.join(', ')}]`],
     [
       'a flow defaults.grpc',
       'defaults:\n  grpc: { deadlineMs: 100 } # deadlines\n',
-      'modules: [catalog, inventory, ordering, payments, shipping, identity, notifications]',
+      `modules: [${KNOWN_MODULES.join(', ')}]`,
     ],
   ])('into a file with %s: lines added where they belong, every other line kept', (_, defaults, modules) => {
     const text = `name: b\n${defaults}targets:\n  main:\n    edge: true\n    ${modules} # the shop\n    http: { port: 3000 }\ncontexts:\n  # before ordering\n  ordering: { kafka: { partitions: 3 } }\n`;

@@ -10,11 +10,13 @@ import {
 } from '@contracts/identity';
 import { StockReleased, StockReservationFailed, StockReserved } from '@contracts/inventory';
 import { ALL_EVENTS } from '@contracts/contexts';
-import { BOUNDED_CONTEXTS, type BoundedContext, type EventDefinition } from '@contracts/kernel';
+import { MODULES } from '@apps/service';
+import { BOUNDED_CONTEXTS, type EventDefinition } from '@contracts/kernel';
 import { OrderConfirmed, OrderCreated, OrderCreatedV2, OrderFailed, OrderingContract } from '@contracts/ordering';
 import { PaymentCompleted, PaymentFailed, PaymentsContract } from '@contracts/payments';
 import { ShipmentCreated } from '@contracts/shipping';
 import { GrpcContractServer, grpcServiceOf, metadataOf } from '@infra/messaging/grpc';
+import { declaredContexts } from '@infra/runtime';
 import { CatalogModule } from '@modules/catalog';
 import { IdentityModule } from '@modules/identity';
 import { InventoryModule } from '@modules/inventory';
@@ -154,30 +156,42 @@ const producers = Object.fromEntries(
   ALL_EVENTS.filter((e) => AGGREGATE_OF[describeEvent(e)]).map((e) => [describeEvent(e), () => fromOutbox(e)]),
 );
 
-/** Contexts whose contract and events no other context uses: no pact names them as provider. */
-const CONSUMED_BY_NOBODY: readonly BoundedContext[] = ['notifications'];
-
-describe.each(BOUNDED_CONTEXTS.filter((context) => !CONSUMED_BY_NOBODY.includes(context)))(
-  'ficus-%s verifies the pacts of its consumers',
-  (provider) => {
-    it('every interaction of every committed pact passes', async () => {
-      const pactUrls = committedPactsOf(participant(provider));
-      expect(pactUrls.length).toBeGreaterThan(0);
-      const report = await verifyPacts({
-        provider: participant(provider),
-        pactUrls,
-        messageProviders: { ...producers, [GET_PRODUCTS]: getProductsOverGrpc },
-        stateHandlers: {
-          'FICUS-LYRATA is in the catalogue': async () => {
-            await shop.client(CatalogContract).getProduct(callContext(), { sku: 'FICUS-LYRATA' });
-            return undefined;
-          },
-        },
-      });
-      expect(report).toBeTruthy();
-    });
-  },
+/**
+ * The providers: every context whose events another context consumes or whose contract another
+ * calls, as the contexts declare it (a context nobody depends on has no consumer to verify).
+ */
+const PROVIDERS = BOUNDED_CONTEXTS.filter((provider) =>
+  [...declaredContexts()].some(
+    ([consumer, declared]) =>
+      consumer !== provider &&
+      ((declared.consumes ?? []).some(([event]) => event.context === provider) ||
+        (declared.uses ?? []).some((contract) => contract.context === provider)),
+  ),
 );
+
+it('verifies the pacts of every context another depends on', () => {
+  expect(Object.keys(MODULES).sort()).toEqual([...BOUNDED_CONTEXTS].sort()); // every module loaded, so declared
+  expect(PROVIDERS).toEqual(expect.arrayContaining(['ordering', 'inventory', 'payments', 'catalog']));
+});
+
+describe.each(PROVIDERS)('ficus-%s verifies the pacts of its consumers', (provider) => {
+  it('every interaction of every committed pact passes', async () => {
+    const pactUrls = committedPactsOf(participant(provider));
+    expect(pactUrls.length).toBeGreaterThan(0);
+    const report = await verifyPacts({
+      provider: participant(provider),
+      pactUrls,
+      messageProviders: { ...producers, [GET_PRODUCTS]: getProductsOverGrpc },
+      stateHandlers: {
+        'FICUS-LYRATA is in the catalogue': async () => {
+          await shop.client(CatalogContract).getProduct(callContext(), { sku: 'FICUS-LYRATA' });
+          return undefined;
+        },
+      },
+    });
+    expect(report).toBeTruthy();
+  });
+});
 
 it('the events are not dead-lettered anywhere (the saga ran as in production)', async () => {
   await eventually(
