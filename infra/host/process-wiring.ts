@@ -1,39 +1,15 @@
 import type { INestApplication } from '@nestjs/common';
-import type { Kafka } from 'kafkajs';
-import type { Caller, Contract } from '@contracts/kernel';
-import type { EndpointSources, GrpcTls } from '@infra/messaging/grpc';
-import type { KafkaCredentials } from '@infra/messaging/kafka';
+import type { EndpointSources } from '@infra/messaging/grpc';
 import type { DatabaseConfig } from '@infra/persistence';
-import type { Topology } from '@infra/topology';
 import { ExtractionDiversion } from './extraction-diversion';
 import { RemoteClients } from './remote-clients';
 import { RemoteRoutes } from './remote-routes';
-import { TransportServers } from './transport-servers';
+import { TransportServers, type TransportServersOptions } from './transport-servers';
 
-export interface ProcessWiringOptions {
-  readonly topology: Topology;
-  /** The deploy target this process is. */
-  readonly target: string;
-  /** Every contract of the system; those served here are exposed, the others are routed. */
-  readonly contracts: readonly Contract[];
-  /** The broker, when the topology has more than one process. */
-  readonly kafka?: Kafka;
-  /** Prefix of topic and group names (FICUS_KAFKA_NAMESPACE). */
-  readonly kafkaNamespace?: string;
-  /** The process's broker credentials, for the clients made here (readiness, lag). */
-  readonly kafkaCredentials?: KafkaCredentials;
-  /**
-   * Mutual TLS for gRPC (FICUS_GRPC_TLS_DIR): this process's certificate on both ends, the CA's
-   * on the other, and the topology's `callers` checked against the caller's certificate.
-   */
-  readonly tls?: GrpcTls;
+/** What connects a process: what its transport servers need, and where discovered targets are. */
+export interface ProcessWiringOptions extends TransportServersOptions {
   /** Where the instances of targets the topology finds through the registry are (ADR 0030). */
   readonly discovery?: EndpointSources;
-  /**
-   * Who the end user of a served call is, from the access token the edge relays with it
-   * (ADR 0031). Unset: served calls have no end user.
-   */
-  readonly verifyCaller?: (credential: string) => Promise<Caller>;
 }
 
 /**
