@@ -8,9 +8,10 @@ import { loadTopology } from '@infra/topology';
 
 /**
  * `ficus new context <name>` (issue 16, item 3), run as a team would on a copy of this
- * repository: the new context type-checks, passes `ficus verify`, is formatted, and runs in every
- * shipped topology, in split on a target of its own. (That `npm test` passes on such a tree was
- * checked by hand and is the command's promise; running the whole suite here would double it.)
+ * repository: the new context type-checks, passes `ficus verify`, is formatted, and is placed in
+ * every shipped topology, in split on a target of its own. Not yet: `npm test` on such a tree
+ * fails in 12 test files whose topology fixtures list the seven shop contexts by hand (the next
+ * step of issue 16, docs/roadmap.md).
  */
 
 const repositoryRoot = resolve(__dirname, '../..');

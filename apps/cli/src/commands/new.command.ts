@@ -4,8 +4,8 @@ import { CliError, type CliCommand } from '../cli-command';
 import { newContext } from '../new-context/new-context';
 
 /**
- * `ficus new context <name>`: a new bounded context that passes `ficus verify` and `npm test` at
- * once, placed in every shipped topology (docs/architecture.md, "Add a bounded context").
+ * `ficus new context <name>`: a new bounded context that type-checks and passes `ficus verify`,
+ * placed in every shipped topology (docs/architecture.md, "Adding to the system").
  */
 export const command: CliCommand = {
   name: 'new',
