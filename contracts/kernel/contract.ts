@@ -86,11 +86,20 @@ export function serverStream<Req extends z.ZodType, Res extends z.ZodType>(
   };
 }
 
+/**
+ * The id of the aggregate a method's request is about, as the method declares it; undefined when
+ * it declares none, or the request (not an object, or without the field) names none.
+ */
+export function requestAggregateIdOf(method: ContractMethod | undefined, request: unknown): string | undefined {
+  const key = method?.aggregate;
+  if (!key || typeof request !== 'object' || request === null) return undefined;
+  return key.of(request as never) || undefined;
+}
+
 /** `<type>_id: <id>` of the aggregate a method's request is about, for log lines; empty when none. */
 export function aggregateFieldsOf(method: ContractMethod | undefined, request: unknown): Record<string, string> {
-  const key = method?.aggregate;
-  const id = key?.of(request as never);
-  return key && id ? { [`${key.type}_id`]: id } : {};
+  const id = requestAggregateIdOf(method, request);
+  return id ? { [`${method!.aggregate!.type}_id`]: id } : {};
 }
 
 /** A protobuf message's codec, as ts-proto generates it. */
@@ -169,9 +178,16 @@ export interface EventDefinition<S extends z.ZodType = z.ZodType> {
 
 export type PayloadOf<E extends EventDefinition> = z.output<E['schema']>;
 
-/** `<type>_id: <id>` of the aggregate an event is about, for log lines; empty when it names no type. */
-export function eventAggregateFieldsOf(definition: EventDefinition, payload: unknown): Record<string, string> {
-  return definition.aggregate ? { [`${definition.aggregate}_id`]: definition.aggregateIdOf(payload) } : {};
+/**
+ * `<type>_id: <id>` of the aggregate an event is about, for log lines: the envelope's aggregate id
+ * (computed once, when the event was made), under the type its definition names; empty when it
+ * names none. Never reads the payload, which a poison message may not even have.
+ */
+export function eventAggregateFieldsOf(
+  definition: EventDefinition,
+  envelope: Pick<Envelope, 'aggregateId'>,
+): Record<string, string> {
+  return definition.aggregate && envelope.aggregateId ? { [`${definition.aggregate}_id`]: envelope.aggregateId } : {};
 }
 
 export function event<S extends z.ZodType>(

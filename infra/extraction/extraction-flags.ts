@@ -1,4 +1,4 @@
-import type { Contract } from '@contracts/kernel';
+import { requestAggregateIdOf, type Contract } from '@contracts/kernel';
 import { defineFlag, type FlagDefinition, type FlagState } from '@infra/flags';
 
 /**
@@ -43,7 +43,5 @@ export function shareOf(state: FlagState): number {
  * names none.
  */
 export function aggregateIdOf(contract: Contract, method: string, request: unknown): string | undefined {
-  const key = contract.methods[method]?.aggregate;
-  if (!key || typeof request !== 'object' || request === null) return undefined;
-  return key.of(request as never) || undefined;
+  return requestAggregateIdOf(contract.methods[method], request);
 }

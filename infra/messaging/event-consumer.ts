@@ -73,7 +73,7 @@ export class InboxConsumer<E extends EventDefinition> implements EventDelivery {
       async (traceparent, span) => {
         const fields = {
           module: this.context,
-          ...eventAggregateFieldsOf(this.definition, envelope.payload),
+          ...eventAggregateFieldsOf(this.definition, envelope),
           ...traceIdsOf(traceparent),
         };
         const delivered = await withLogFields(fields, () => this.deliverOnce({ ...envelope, traceparent }));

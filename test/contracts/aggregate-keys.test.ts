@@ -41,6 +41,6 @@ describe('aggregate keys', () => {
     const created = ALL_EVENTS.find(
       (definition) => definition.type === 'ordering.order-created' && definition.version === 2,
     )!;
-    expect(eventAggregateFieldsOf(created, { orderId: 'o-2' })).toEqual({ order_id: 'o-2' });
+    expect(eventAggregateFieldsOf(created, { aggregateId: 'o-2' })).toEqual({ order_id: 'o-2' });
   });
 });

@@ -5,7 +5,7 @@ import { InboxConsumer, isTransientFailure } from '@infra/messaging';
 import { InventoryModule } from '@modules/inventory';
 import { startModule, type ModuleUnderTest } from '../support/module-harness';
 
-const Pinged = event('inventory.pinged', 1, z.object({ id: z.string() }), (p) => p.id);
+const Pinged = event('inventory.pinged', 1, z.object({ id: z.string() }), (p) => p.id, 'ping');
 const retry = { maxAttempts: 3, initialDelayMs: 1, maxDelayMs: 2 };
 
 /** The inbox consumer on a real database: what it retries, dead-letters, or leaves for later. */
@@ -54,6 +54,13 @@ describe('an inbox consumer', () => {
       outcome: 'dead-lettered',
       reason: 'failed after 3 attempts: RangeError: bad data',
     });
+    expect(await letters(envelope.id)).toHaveLength(1);
+  });
+
+  it('dead-letters a payload that is not even an object, and logs it under its envelope’s aggregate', async () => {
+    const consumer = new InboxConsumer('inventory', Pinged, { handle: async () => undefined }, uow(), retry);
+    const envelope = { ...Pinged.create({ id: randomUUID() }, { correlationId: 'c' }), payload: null };
+    expect(await consumer.deliver(envelope)).toMatchObject({ outcome: 'dead-lettered' });
     expect(await letters(envelope.id)).toHaveLength(1);
   });
 
