@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { DEFAULT_OPERATIONS_PORT_OFFSET, type Topology } from '@infra/topology';
+import { operationsPortOf, type Topology } from '@infra/topology';
 
 /**
  * What tells one instance of a target from another of the same target: its id in the registry,
@@ -71,8 +71,7 @@ export function readInstanceSettings(
 export function withInstancePorts(topology: Topology, target: string, settings: InstanceSettings): Topology {
   const httpPort = settings.httpPort ?? (topology.isSingleProcess ? settings.conventionalPort : undefined);
   const operationsPort =
-    settings.operationsPort ??
-    (httpPort === undefined || httpPort === 0 ? httpPort : httpPort + DEFAULT_OPERATIONS_PORT_OFFSET);
+    settings.operationsPort ?? (httpPort === undefined ? undefined : operationsPortOf({ port: httpPort }));
   if (settings.grpcPort === undefined && httpPort === undefined && operationsPort === undefined) return topology;
   return topology.withTarget(target, (deployTarget) => {
     const http = httpPort !== undefined ? { ...deployTarget.http, port: httpPort } : deployTarget.http;

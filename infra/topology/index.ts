@@ -20,6 +20,7 @@ export { formatIssue, TopologyError, type TopologyIssue } from './topology-error
 export {
   DEFAULT_DEADLINE_MS,
   DEFAULT_OPERATIONS_PORT_OFFSET,
+  operationsPortOf,
   DEFAULT_PARTITIONS,
   loadTopology,
   parseTopology,

@@ -6,10 +6,10 @@ import { KNOWN_MODULES } from './known-modules';
 import { DEFAULT_DISCOVERY, type DeployTarget, type TargetDatabase, Topology } from './topology';
 import { TopologyDocument, type ValuePath } from './topology-document';
 import { TopologyError, type TopologyIssue } from './topology-error';
-import { checkAcrossFields, DEFAULT_OPERATIONS_PORT_OFFSET, didYouMean, LOCAL_HOST } from './topology-rules';
+import { checkAcrossFields, didYouMean, LOCAL_HOST, operationsPortOf } from './topology-rules';
 import { allowedKeysAt, type TargetFile, type TopologyFile, TopologyFileSchema } from './topology-schema';
 
-export { DEFAULT_OPERATIONS_PORT_OFFSET } from './topology-rules';
+export { DEFAULT_OPERATIONS_PORT_OFFSET, operationsPortOf } from './topology-rules';
 
 export interface TopologyOptions {
   /** Where `${VAR}` references are read; `process.env` unless given. */
@@ -277,11 +277,6 @@ function build(file: TopologyFile, source: string, known: readonly string[]): To
     callers,
     discovery,
   );
-}
-
-/** Where the edge serves /health, /ready and /metrics: its `operationsPort`, or its public port + 1000. */
-function operationsPortOf(http: { port: number; operationsPort?: number }): number {
-  return http.operationsPort ?? http.port + DEFAULT_OPERATIONS_PORT_OFFSET;
 }
 
 function databaseOf(target: string, file: TargetFile, single: boolean, extractedFrom?: string): TargetDatabase {

@@ -10,6 +10,14 @@ import { NAME_PATTERN } from './topology-schema';
 
 /** The edge's operations port, unless its topology names one: its public port + 1000 (3000 → 4000). */
 export const DEFAULT_OPERATIONS_PORT_OFFSET = 1000;
+
+/**
+ * Where an edge serves /health, /ready and /metrics: its `operationsPort`, or its public port +
+ * 1000; a public port of 0 (a free one) gets a free one too.
+ */
+export function operationsPortOf(http: { readonly port: number; readonly operationsPort?: number }): number {
+  return http.operationsPort ?? (http.port === 0 ? 0 : http.port + DEFAULT_OPERATIONS_PORT_OFFSET);
+}
 /** Where a target listens and is dialled when its file names no host. */
 export const LOCAL_HOST = '127.0.0.1';
 
@@ -391,7 +399,7 @@ function listenersOf(
     const derived = http?.operationsPort === undefined;
     listeners.push({
       host: httpHost,
-      port: asPort(http?.operationsPort) ?? httpPort + DEFAULT_OPERATIONS_PORT_OFFSET,
+      port: operationsPortOf({ port: httpPort, operationsPort: asPort(http?.operationsPort) }),
       path: at('http', derived ? 'port' : 'operationsPort'),
       ...(derived
         ? {

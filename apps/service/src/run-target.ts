@@ -133,6 +133,13 @@ export async function runTarget(options: RunTargetOptions): Promise<RunningTarge
     // identity is away. Made at the first call, once the bus routes identity.
     verifyCaller: topology.isSingleProcess ? undefined : lazyCallerVerifier(() => app),
   });
+  /** What runTarget started besides the app, stopped after it, in that order. */
+  const stopAfterApp = async () => {
+    await wiring.stop();
+    await discovery?.close();
+    await publisher?.close();
+    await stopDatabase();
+  };
   // A start that fails half-way (a bootstrap hook refusing, a port taken) leaves nothing running.
   let operations: Awaited<ReturnType<typeof serveOperations>> | undefined;
   try {
@@ -146,10 +153,7 @@ export async function runTarget(options: RunTargetOptions): Promise<RunningTarge
     operations = target.edge ? await serveOperations(app, target.operations) : undefined;
   } catch (error) {
     await app.close().catch(() => undefined);
-    await wiring.stop();
-    await discovery?.close();
-    await publisher?.close();
-    await stopDatabase();
+    await stopAfterApp();
     throw error;
   }
   const url = urlOf(app.getHttpServer().address() as AddressInfo);
@@ -166,10 +170,7 @@ export async function runTarget(options: RunTargetOptions): Promise<RunningTarge
       await discovery?.leave(); // callers stop sending here before the server closes
       await operations?.close();
       await app.close();
-      await wiring.stop();
-      await discovery?.close();
-      await publisher?.close();
-      await stopDatabase();
+      await stopAfterApp();
     },
   };
 }
