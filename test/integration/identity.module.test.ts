@@ -52,10 +52,14 @@ describe('identity, alone on its database', () => {
   it('refuses a wrong password with the answer an unknown address gets', async () => {
     const { email, token } = await register();
     await api().confirmEmail(callContext(), { token });
-    const wrong = api().login(callContext(), { email, password: 'not the password' });
-    const unknown = api().login(callContext(), { email: `nobody-${randomUUID()}@example.com`, password });
-    await expect(wrong).rejects.toMatchObject({ kind: 'unauthenticated', code: 'invalid-credentials' });
-    await expect(unknown).rejects.toMatchObject({ kind: 'unauthenticated', code: 'invalid-credentials' });
+    // Each awaited as it is made: a second call rejecting while the first is awaited is an unhandled rejection.
+    await expect(api().login(callContext(), { email, password: 'not the password' })).rejects.toMatchObject({
+      kind: 'unauthenticated',
+      code: 'invalid-credentials',
+    });
+    await expect(
+      api().login(callContext(), { email: `nobody-${randomUUID()}@example.com`, password }),
+    ).rejects.toMatchObject({ kind: 'unauthenticated', code: 'invalid-credentials' });
   });
 
   it('rotates refresh tokens: a used one is refused, and so is the rest of its family', async () => {
