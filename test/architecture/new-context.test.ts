@@ -9,9 +9,9 @@ import { loadTopology } from '@infra/topology';
 /**
  * `ficus new context <name>` (issue 16, item 3), run as a team would on a copy of this
  * repository: the new context type-checks, passes `ficus verify`, is formatted, and is placed in
- * every shipped topology, in split on a target of its own. Not yet: `npm test` on such a tree
- * fails in 12 test files whose topology fixtures list the seven shop contexts by hand (the next
- * step of issue 16, docs/roadmap.md).
+ * every shipped topology, in split on a target of its own. The whole `npm test` on such a tree is
+ * too long to run here; test/architecture/context-lists.test.ts keeps the suite free of fixtures
+ * that would miss the new context (ADR 0042).
  */
 
 const repositoryRoot = resolve(__dirname, '../..');

@@ -23,6 +23,7 @@ import {
 } from '@infra/deploy/generator';
 import { parseTopology, type Topology } from '@infra/topology';
 import { all, type DeploymentShape, named, schemaProblems, topologyProblems } from '../support/kubernetes-checks';
+import { ALL_CONTEXTS, flowList } from '../support/contexts';
 
 /**
  * The deploy generator's output, checked as files (no cluster, no Docker here): every Kubernetes
@@ -252,7 +253,7 @@ describe('a target being extracted (`ficus extract`)', () => {
     'targets:',
     '  monolith:',
     '    edge: true',
-    '    modules: [catalog, inventory, ordering, payments, shipping, identity, notifications]',
+    `    modules: ${flowList(ALL_CONTEXTS)}`,
     '    grpc: { port: 7050 }',
     '    http: { port: 3000 }',
     '  inventory:',

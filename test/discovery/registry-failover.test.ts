@@ -9,6 +9,7 @@ import { eventually } from '../support/eventually';
 import { ServiceProcesses, type StartedService } from '../support/service-processes';
 import { parseExposition } from '../support/metrics-scrape';
 import { testAdminUrl } from '../support/test-database';
+import { contextsBut, flowList } from '../support/contexts';
 
 /**
  * The scenario of issue #8, on real processes and real gRPC (with mutual TLS): a caller (`core`:
@@ -34,7 +35,7 @@ defaults:
 targets:
   core:
     edge: true
-    modules: [catalog, ordering, payments, shipping, identity, notifications]
+    modules: ${flowList(contextsBut('inventory'))}
     grpc: { port: ${CORE.grpc} }
     http: { port: ${CORE.http}, operationsPort: ${CORE.operations} }
   inventory:

@@ -7,6 +7,7 @@ import {
   shippedTopologyPath,
   TopologyError,
 } from '@infra/topology';
+import { ALL_CONTEXTS, contextsBut, flowList } from '../support/contexts';
 
 /** How a topology says which targets are found through the registry, and how an instance moves ports. */
 
@@ -20,7 +21,7 @@ const TWO_TARGETS = (defaults: string[], inventoryGrpc = '{ port: 7602 }') =>
     'targets:',
     '  core:',
     '    edge: true',
-    '    modules: [catalog, ordering, payments, shipping, identity, notifications]',
+    `    modules: ${flowList(contextsBut('inventory'))}`,
     '    grpc: { port: 7601 }',
     '    http: { port: 3601 }',
     '  inventory:',
@@ -94,7 +95,7 @@ describe('topology: discovery', () => {
         'targets:',
         '  app:',
         '    edge: true',
-        '    modules: [catalog, inventory, ordering, payments, shipping, identity, notifications]',
+        `    modules: ${flowList(ALL_CONTEXTS)}`,
         '    grpc: { host: 127.0.0.1, port: 7600 }',
         '    http: { port: 3600 }',
       ].join('\n'),

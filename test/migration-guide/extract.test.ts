@@ -4,8 +4,9 @@ import { join, relative } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { extract, planExtraction, type ExtractionPlan } from '@infra/deploy/extraction';
 import { deployOptions, type KubernetesObject, PROJECT_ROOT } from '@infra/deploy/generator';
-import { KNOWN_MODULES, loadTopology, parseTopology, shippedTopologyPath } from '@infra/topology';
+import { loadTopology, parseTopology, shippedTopologyPath } from '@infra/topology';
 import { ficus } from '../flags/flags-cli';
+import { ALL_CONTEXTS, contextsBut, flowList } from '../support/contexts';
 import { named, schemaProblems, topologyProblems } from '../support/kubernetes-checks';
 
 /**
@@ -269,7 +270,7 @@ describe('ficus extract refuses', () => {
     const alone = join(dir, 'alone.yaml');
     writeFileSync(
       alone,
-      'name: alone\ndefaults:\n  grpc: { host: 127.0.0.1 }\n  kafka: { brokers: "127.0.0.1:9092" }\ntargets:\n  core:\n    edge: true\n    modules: [catalog]\n    grpc: { port: 7050 }\n    http: { port: 3000 }\n  rest:\n    modules: [inventory, ordering, payments, shipping, identity, notifications]\n    grpc: { port: 7051 }\n    http: { port: 3101 }\n',
+      `name: alone\ndefaults:\n  grpc: { host: 127.0.0.1 }\n  kafka: { brokers: "127.0.0.1:9092" }\ntargets:\n  core:\n    edge: true\n    modules: [catalog]\n    grpc: { port: 7050 }\n    http: { port: 3000 }\n  rest:\n    modules: ${flowList(contextsBut('catalog'))}\n    grpc: { port: 7051 }\n    http: { port: 3101 }\n`,
     );
     await refused(['catalog', '--topology', alone], /catalog is the only module left in "core", the edge/);
   });
@@ -342,7 +343,7 @@ describe('extraction from other topologies', () => {
       'targets:',
       '  main:',
       '    edge: true',
-      '    modules: [catalog, inventory, ordering, payments, shipping, identity, notifications]',
+      `    modules: ${flowList(ALL_CONTEXTS)}`,
       '    http: { port: 7052 }',
       '  # nothing else yet',
       '',
@@ -368,13 +369,13 @@ describe('extraction from other topologies', () => {
     [
       'block lists and defaults.grpc without a host',
       'defaults:\n  grpc:\n    deadlineMs: 100\n',
-      `modules:\n${KNOWN_MODULES.map((module) => `      - ${module}`).join('\n')}`,
+      `modules:\n${ALL_CONTEXTS.map((module) => `      - ${module}`).join('\n')}`,
     ],
-    ['flow defaults', 'defaults: { grpc: { deadlineMs: 100 } }\n', `modules: [${KNOWN_MODULES.join(', ')}]`],
+    ['flow defaults', 'defaults: { grpc: { deadlineMs: 100 } }\n', `modules: ${flowList(ALL_CONTEXTS)}`],
     [
       'a flow defaults.grpc',
       'defaults:\n  grpc: { deadlineMs: 100 } # deadlines\n',
-      `modules: [${KNOWN_MODULES.join(', ')}]`,
+      `modules: ${flowList(ALL_CONTEXTS)}`,
     ],
   ])('into a file with %s: lines added where they belong, every other line kept', (_, defaults, modules) => {
     const text = `name: b\n${defaults}targets:\n  main:\n    edge: true\n    ${modules} # the shop\n    http: { port: 3000 }\ncontexts:\n  # before ordering\n  ordering: { kafka: { partitions: 3 } }\n`;
@@ -388,8 +389,7 @@ describe('extraction from other topologies', () => {
   });
 
   it('from a file in flow style: re-printed from the document, comments and all, and loading', () => {
-    const text =
-      '# the whole shop\nname: flow\ntargets: { app: { edge: true, modules: [catalog, inventory, ordering, payments, shipping, identity, notifications], http: { port: 3000 } } } # one line\n';
+    const text = `# the whole shop\nname: flow\ntargets: { app: { edge: true, modules: ${flowList(ALL_CONTEXTS)}, http: { port: 3000 } } } # one line\n`;
     const extraction = extractFrom(text, 'ordering');
     const topology = parseTopology(extraction.text, 'out.yaml', { env: {} });
     // Fails when a flow-style file cannot be extracted from, or loses its comments.

@@ -11,6 +11,7 @@ import { ShopClient } from '../support/http-client';
 import { parseExposition } from '../support/metrics-scrape';
 import { ServiceProcesses, type StartedService } from '../support/service-processes';
 import { asAdmin, freshDatabase } from '../support/test-database';
+import { ALL_CONTEXTS, flowList } from '../support/contexts';
 
 /**
  * The strangler fig, step by step, on a running shop under a bounded load: verify → plan →
@@ -112,7 +113,7 @@ defaults:
 targets:
   monolith:
     edge: true
-    modules: [catalog, inventory, ordering, payments, shipping, identity, notifications]
+    modules: ${flowList(ALL_CONTEXTS)}
     grpc: { port: ${MONOLITH.grpc} }
     http: { port: ${MONOLITH.http}, operationsPort: ${MONOLITH.operations} }
 `,

@@ -11,6 +11,7 @@ import { freePort } from '../support/shop-process';
 import { testAdminUrl } from '../support/test-database';
 import { KAFKA_BROKERS } from '../support/topology-shop';
 import { listenersOn } from '../support/listeners';
+import { contextsBut, flowList } from '../support/contexts';
 
 /**
  * Readiness of split processes, for real: two processes (an edge with six contexts, and
@@ -48,7 +49,7 @@ defaults:
 targets:
   core:
     edge: true
-    modules: [catalog, ordering, payments, shipping, identity, notifications]
+    modules: ${flowList(contextsBut('inventory'))}
     grpc: { port: ${coreGrpc} }
     http: { port: ${coreHttp}, operationsPort: ${coreOperations} }
     database: { name: "\${FICUS_DATABASE_PREFIX}_core" }

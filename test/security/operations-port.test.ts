@@ -1,5 +1,6 @@
 import { parseTopology, TopologyError } from '@infra/topology';
 import { startShop, type RunningShop } from '../support/shop';
+import { ALL_CONTEXTS, flowList } from '../support/contexts';
 
 /**
  * Issue 15, item 8: /ready told anonymous callers the database's error text and ran its queries
@@ -103,7 +104,7 @@ describe('the operations port', () => {
         '    edge: true',
         `    ${edgeHttp}`,
         '  core:',
-        '    modules: [catalog, inventory, ordering, payments, shipping, identity, notifications]',
+        `    modules: ${flowList(ALL_CONTEXTS)}`,
         '    grpc: { port: 7101 }',
         `    ${otherHttp}`,
         '',

@@ -9,6 +9,7 @@ import { ficus } from '../flags/flags-cli';
 import { parseExposition } from '../support/metrics-scrape';
 import { ServiceProcesses } from '../support/service-processes';
 import { testAdminUrl } from '../support/test-database';
+import { contextsBut, flowList } from '../support/contexts';
 
 /**
  * A canary on real processes: inventory runs twice — its stable version and a second version
@@ -51,7 +52,7 @@ defaults:
 targets:
   core:
     edge: true
-    modules: [catalog, ordering, payments, shipping, identity, notifications]
+    modules: ${flowList(contextsBut('inventory'))}
     grpc: { port: ${CORE.grpc} }
     http: { port: ${CORE.http}, operationsPort: ${CORE.operations} }
     database: { name: ${prefix}_core }

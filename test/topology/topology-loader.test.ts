@@ -8,6 +8,7 @@ import {
   type Environment,
   type Topology,
 } from '@infra/topology';
+import { ALL_CONTEXTS, contextsBut, flowList } from '../support/contexts';
 
 /** A YAML file from its lines, so that a test's line numbers can be read off the array. */
 function yaml(...lines: string[]): string {
@@ -25,7 +26,7 @@ function errorsOf(text: string, env: Environment = {}): string[] {
   throw new Error('expected the topology to be rejected');
 }
 
-const ALL = KNOWN_MODULES.join(', ');
+const ALL = ALL_CONTEXTS.join(', ');
 
 /** A correct one-process topology to break line by line. */
 const ONE_PROCESS = [
@@ -115,13 +116,7 @@ describe('shipped topologies', () => {
     expect(topology.edgeTarget().name).toBe('core');
     expect(topology.modulesOf('inventory')).toEqual(['inventory']);
     expect(topology.modulesOf('payments')).toEqual(['payments']);
-    expect([...topology.modulesOf('core')].sort()).toEqual([
-      'catalog',
-      'identity',
-      'notifications',
-      'ordering',
-      'shipping',
-    ]);
+    expect([...topology.modulesOf('core')].sort()).toEqual(contextsBut('inventory', 'payments').sort());
     expect(topology.isColocated('ordering', 'catalog')).toBe(true);
     expect(topology.isColocated('ordering', 'inventory')).toBe(false);
     expect(topology.isColocated('ordering', 'payments')).toBe(false);
@@ -132,10 +127,11 @@ describe('shipped topologies', () => {
 
   it('moving a module to a process of its own is an edit of the YAML alone', () => {
     const hybrid = readFileSync(shippedTopologyPath('hybrid'), 'utf8');
+    const core = load('hybrid').modulesOf('core');
     const moved =
       hybrid.replace(
-        'modules: [catalog, ordering, shipping, identity, notifications]',
-        'modules: [catalog, ordering, identity, notifications]',
+        `modules: ${flowList(core)}`,
+        `modules: ${flowList(core.filter((module) => module !== 'shipping'))}`,
       ) + yaml('', '  shipping:', '    modules: [shipping]', '    grpc: { port: 50055 }', '    http: { port: 3105 }');
 
     const topology = parseTopology(moved, 'hybrid.yaml', { env: {} });
@@ -158,7 +154,7 @@ describe('topology errors name the file, the line and what to fix', () => {
   it('an unknown module, with the closest known name', () => {
     const text = yaml(
       ...ONE_PROCESS.slice(0, 4),
-      '    modules: [catalog, inventry, ordering, payments, shipping, identity, notifications]',
+      `    modules: ${flowList(ALL_CONTEXTS.map((module) => (module === 'inventory' ? 'inventry' : module)))}`,
       ONE_PROCESS[5],
     );
 
@@ -175,11 +171,14 @@ describe('topology errors name the file, the line and what to fix', () => {
       '    edge: true', //            4
       '    http: { port: 3000 }', //  5
       '    modules:', //              6
-      ...ALL.split(', ').map((module) => `      - ${module}`), // 7 to 13
-      '      - billing', //           14
+      ...ALL_CONTEXTS.map((module) => `      - ${module}`), // 7 on
+      '      - billing', //           after the contexts
     );
+    const billingLine = 7 + ALL_CONTEXTS.length;
 
-    expect(errorsOf(text)).toEqual([`t.yaml:14:9: module "billing" is not a ficus module — the modules are: ${ALL}`]);
+    expect(errorsOf(text)).toEqual([
+      `t.yaml:${billingLine}:9: module "billing" is not a ficus module — the modules are: ${ALL}`,
+    ]);
   });
 
   it('a module in two targets names both targets and both lines', () => {
@@ -207,19 +206,17 @@ describe('topology errors name the file, the line and what to fix', () => {
   });
 
   it('a module listed twice in one target', () => {
-    const text = yaml(...ONE_PROCESS.slice(0, 4), `    modules: [${ALL}, catalog]`, ONE_PROCESS[5]);
+    const line = `    modules: [${ALL}, catalog]`;
+    const text = yaml(...ONE_PROCESS.slice(0, 4), line, ONE_PROCESS[5]);
+    const column = line.lastIndexOf('catalog') + 1;
 
     expect(errorsOf(text)).toEqual([
-      't.yaml:5:90: module "catalog" is listed twice in target "app" (lines 5 and 5) — remove one',
+      `t.yaml:5:${column}: module "catalog" is listed twice in target "app" (lines 5 and 5) — remove one`,
     ]);
   });
 
   it('a module in no target', () => {
-    const text = yaml(
-      ...ONE_PROCESS.slice(0, 4),
-      '    modules: [catalog, inventory, ordering, payments, identity, notifications]',
-      ONE_PROCESS[5],
-    );
+    const text = yaml(...ONE_PROCESS.slice(0, 4), `    modules: ${flowList(contextsBut('shipping'))}`, ONE_PROCESS[5]);
 
     expect(errorsOf(text)).toEqual([
       't.yaml:2:1: module "shipping" runs in no target — add it to the modules of one target',
@@ -536,7 +533,7 @@ describe('topology errors name the file, the line and what to fix', () => {
       '    edge: true', //                             7
       '    http: { port: 3000 }', //                   8
       '  core:', //                                    9
-      '    modules: [catalog, ordering, shipping, identity, notifications]', // 10
+      `    modules: ${flowList(contextsBut('inventory', 'payments'))}`, // 10
       '    grpc: { port: 50050 }', //                  11
       '    http: { port: 3100 }', //                   12
       '  inventory:', //                               13
@@ -676,7 +673,7 @@ describe('resilience settings', () => {
         'name: t',
         'targets:',
         '  app:',
-        '    modules: [catalog, inventory, ordering, payments, shipping, identity, notifications]',
+        `    modules: ${flowList(ALL_CONTEXTS)}`,
         '    edge: true',
         '    http: { port: 3000 }',
         '    resilience:',
@@ -694,7 +691,7 @@ describe('resilience settings', () => {
           '    breaker: { failuresToOpen: 5, openFor: 30000, successesToClose: 2 }',
           'targets:',
           '  app:',
-          '    modules: [catalog, inventory, ordering, payments, shipping, identity, notifications]',
+          `    modules: ${flowList(ALL_CONTEXTS)}`,
           '    edge: true',
           '    http: { port: 3000 }',
         ].join('\n'),

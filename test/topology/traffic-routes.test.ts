@@ -1,6 +1,7 @@
 import { parseTopology, TopologyError } from '@infra/topology';
+import { contextsBut, flowList } from '../support/contexts';
 
-const ALL_BUT_ORDERING = '[catalog, inventory, payments, shipping, identity, notifications]';
+const ALL_BUT_ORDERING = flowList(contextsBut('ordering'));
 
 /** A gateway-less two-target topology whose ordering target gets a canary, and its edge a legacy upstream. */
 function topology(canary: string, legacy: string): string {
