@@ -106,25 +106,25 @@ export const ACCESS_TOKEN_AUDIENCE = 'ficus-api';
  */
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
 
-const AccessTokenClaimsEnv = z.object({
-  FICUS_JWT_ISSUER: z.string().trim().min(1).max(200).default(ACCESS_TOKEN_ISSUER),
-  FICUS_JWT_AUDIENCE: z.string().trim().min(1).max(200).default(ACCESS_TOKEN_AUDIENCE),
-});
-
 /**
  * The `iss` identity signs and the `aud` it addresses, from FICUS_JWT_ISSUER and
- * FICUS_JWT_AUDIENCE. Identity and the edge read the same variables, in one process or in two,
- * so a token is accepted only where it was meant to go.
+ * FICUS_JWT_AUDIENCE. Identity and whoever verifies its tokens read the same variables (each
+ * declares them as settings of its own), in one process or in two, so a token is accepted only
+ * where it was meant to go.
  */
-export function accessTokenClaims(env: Readonly<Record<string, string | undefined>>): {
-  issuer: string;
-  audience: string;
-} {
-  const result = AccessTokenClaimsEnv.safeParse(env);
-  if (!result.success) {
-    throw new Error(
-      `invalid environment: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-    );
-  }
-  return { issuer: result.data.FICUS_JWT_ISSUER, audience: result.data.FICUS_JWT_AUDIENCE };
+export const AccessTokenClaimVariables = {
+  FICUS_JWT_ISSUER: z.string().trim().min(1).max(200).default(ACCESS_TOKEN_ISSUER),
+  FICUS_JWT_AUDIENCE: z.string().trim().min(1).max(200).default(ACCESS_TOKEN_AUDIENCE),
+};
+
+export interface AccessTokenClaims {
+  readonly issuer: string;
+  readonly audience: string;
+}
+
+export function accessTokenClaimsOf(values: {
+  FICUS_JWT_ISSUER: string;
+  FICUS_JWT_AUDIENCE: string;
+}): AccessTokenClaims {
+  return { issuer: values.FICUS_JWT_ISSUER, audience: values.FICUS_JWT_AUDIENCE };
 }

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { defineSettings, unsetWhenEmpty } from '@infra/config';
 import { operationsPortOf, type Topology } from '@infra/topology';
 
 /**
@@ -22,46 +23,50 @@ export interface InstanceSettings {
 const port = z.coerce.number().int().min(1).max(65_535).optional();
 /** A listener's port; 0 takes a free one (a test, two shops on one machine). */
 const listenPort = z.coerce.number().int().min(0).max(65_535).optional();
-const blankIsUnset = (value: unknown) => (value === '' ? undefined : value);
 
-const InstanceEnv = z.object({
-  FICUS_INSTANCE_ID: z.preprocess(
-    blankIsUnset,
-    z
-      .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/)
-      .optional(),
-  ),
-  FICUS_GRPC_PORT: z.preprocess(blankIsUnset, port),
-  FICUS_HTTP_PORT: z.preprocess(blankIsUnset, listenPort),
-  FICUS_OPERATIONS_PORT: z.preprocess(blankIsUnset, listenPort),
-  PORT: z.preprocess(blankIsUnset, listenPort),
-  FICUS_ADVERTISE_HOST: z.preprocess(blankIsUnset, z.string().min(1).optional()),
-});
+/**
+ * `--instance <id>` stands for FICUS_INSTANCE_ID (the host hands the flag in as that variable);
+ * without either, `<hostname>-<pid>` (a pod's name in Kubernetes).
+ */
+export const InstanceSettingsGroup = defineSettings(
+  'process: instance',
+  {
+    FICUS_INSTANCE_ID: z.preprocess(
+      unsetWhenEmpty,
+      z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/, {
+          error: 'must be letters, digits and . _ : - (at most 100), starting with a letter or digit',
+        })
+        .optional(),
+    ),
+    FICUS_GRPC_PORT: z.preprocess(unsetWhenEmpty, port),
+    FICUS_HTTP_PORT: z.preprocess(unsetWhenEmpty, listenPort),
+    FICUS_OPERATIONS_PORT: z.preprocess(unsetWhenEmpty, listenPort),
+    PORT: z.preprocess(unsetWhenEmpty, listenPort),
+    FICUS_ADVERTISE_HOST: z.preprocess(unsetWhenEmpty, z.string().min(1).optional()),
+  },
+  (values): InstanceSettings => ({
+    instanceId: values.FICUS_INSTANCE_ID ?? `${hostname()}-${process.pid}`,
+    grpcPort: values.FICUS_GRPC_PORT,
+    httpPort: values.FICUS_HTTP_PORT,
+    operationsPort: values.FICUS_OPERATIONS_PORT,
+    conventionalPort: values.PORT,
+    advertiseHost: values.FICUS_ADVERTISE_HOST,
+  }),
+);
 
-/** `--instance <id>` wins over FICUS_INSTANCE_ID; without either, `<hostname>-<pid>` (a pod's name in Kubernetes). */
+/** The instance settings `env` and the `--instance` flag give (a tool, a test). */
 export function readInstanceSettings(
-  env: NodeJS.ProcessEnv = process.env,
+  env: Readonly<Record<string, string | undefined>>,
   flags: { instance?: string } = {},
 ): InstanceSettings {
-  const parsed = InstanceEnv.safeParse({ ...env, FICUS_INSTANCE_ID: flags.instance ?? env.FICUS_INSTANCE_ID });
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
-    throw new Error(
-      `invalid instance settings (--instance, FICUS_INSTANCE_ID, FICUS_GRPC_PORT, FICUS_HTTP_PORT, ` +
-        `FICUS_OPERATIONS_PORT, PORT, FICUS_ADVERTISE_HOST):\n${lines.join('\n')}`,
-    );
-  }
-  const { FICUS_INSTANCE_ID, FICUS_GRPC_PORT, FICUS_HTTP_PORT, FICUS_OPERATIONS_PORT, PORT, FICUS_ADVERTISE_HOST } =
-    parsed.data;
-  return {
-    instanceId: FICUS_INSTANCE_ID ?? `${hostname()}-${process.pid}`,
-    grpcPort: FICUS_GRPC_PORT,
-    httpPort: FICUS_HTTP_PORT,
-    operationsPort: FICUS_OPERATIONS_PORT,
-    conventionalPort: PORT,
-    advertiseHost: FICUS_ADVERTISE_HOST,
-  };
+  return InstanceSettingsGroup.read(withInstanceFlag(env, flags.instance));
+}
+
+/** The environment with `--instance` standing for FICUS_INSTANCE_ID when given. */
+export function withInstanceFlag<E extends Readonly<Record<string, string | undefined>>>(env: E, instance?: string): E {
+  return instance === undefined ? env : { ...env, FICUS_INSTANCE_ID: instance };
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Topology } from '@infra/topology';
 import type { InstanceSettings } from './instance-settings';
 import { InstanceRegistration } from './instance-registration';
 import { RegistryWatcher } from './registry-watcher';
-import { registryDatabaseName, ServiceRegistry } from './service-registry';
+import { ServiceRegistry } from './service-registry';
 
 /** One process's part in registry discovery: its own entry, and the instances it calls. */
 export interface ProcessDiscovery {
@@ -25,8 +25,8 @@ export interface ProcessDiscoveryOptions {
   /** The process's database settings: the registry lives on the same server. */
   readonly database?: DatabaseConfig;
   readonly instance: InstanceSettings;
-  /** The registry's database; `<FICUS_DATABASE_PREFIX>_registry` unless given. */
-  readonly registryDatabase?: string;
+  /** `<FICUS_DATABASE_PREFIX>_registry`, as `registryDatabaseName` makes it. */
+  readonly registryDatabase: string;
 }
 
 /**
@@ -44,7 +44,7 @@ export async function startProcessDiscovery(options: ProcessDiscoveryOptions): P
         `PostgreSQL, but ${target} has no database`,
     );
   }
-  const registry = await ServiceRegistry.open(options.database, options.registryDatabase ?? registryDatabaseName());
+  const registry = await ServiceRegistry.open(options.database, options.registryDatabase);
   const { heartbeatMs, ttlMs } = topology.discovery;
   const called = discovered.filter((name) => name !== target);
   const watcher =

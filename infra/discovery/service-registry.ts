@@ -35,7 +35,7 @@ interface InstanceRow {
 }
 
 /** The registry's database: `<FICUS_DATABASE_PREFIX>_registry` on the deployment's server. */
-export function registryDatabaseName(prefix = process.env.FICUS_DATABASE_PREFIX ?? 'ficus'): string {
+export function registryDatabaseName(prefix: string): string {
   return `${prefix}_registry`;
 }
 
@@ -57,7 +57,7 @@ export class ServiceRegistry {
    * Provisions the `discovery` schema and role in `database` (or uses `DATABASE_URL_DISCOVERY`
    * as given) and creates the table if needed.
    */
-  static async open(config: DatabaseConfig, database = registryDatabaseName()): Promise<ServiceRegistry> {
+  static async open(config: DatabaseConfig, database: string): Promise<ServiceRegistry> {
     const url = await provisionContext({ ...config, database }, DISCOVERY_SCHEMA);
     const pool = new Pool({
       connectionString: url,

@@ -1,21 +1,24 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { hostname } from 'node:os';
-import { z } from 'zod';
+import { defineSettings, wholeNumber } from '@infra/config';
 import type { DatabaseConfig } from '@infra/persistence';
 import { FlagDeclarations, type FlagDefinition } from './flag-definition';
 import { PostgresFlagStore } from './flag-store';
 import { DefaultFlags, Flags } from './flags';
 import { LiveFlags } from './live-flags';
 
-const FlagsEnv = z.object({
-  /** How often each process re-reads its flags besides being woken by NOTIFY. */
-  FICUS_FLAGS_REFRESH_MS: z.coerce.number().int().min(100).max(3_600_000).default(5_000),
-});
+/** How often each process re-reads its flags besides being woken by NOTIFY. */
+export const FlagsSettings = defineSettings(
+  'process: feature flags',
+  { FICUS_FLAGS_REFRESH_MS: wholeNumber({ min: 100, max: 3_600_000, default: 5_000, unit: 'milliseconds' }) },
+  (values) => ({ refreshMs: values.FICUS_FLAGS_REFRESH_MS }),
+);
 
 export interface FlagsRootOptions {
   /** The process's database; its `flags` schema holds the flags. Absent: declared defaults only. */
   readonly database?: DatabaseConfig;
-  readonly refreshMs?: number;
+  /** From {@link FlagsSettings} in a process; a test may give its own. */
+  readonly refreshMs: number;
 }
 
 /**
@@ -36,10 +39,9 @@ export class FlagsModule {
           inject: [FlagDeclarations],
           useFactory: async (declarations: FlagDeclarations): Promise<Flags> => {
             if (!options.database) return new DefaultFlags(declarations);
-            const refreshMs = options.refreshMs ?? FlagsEnv.parse(process.env).FICUS_FLAGS_REFRESH_MS;
             const store = await PostgresFlagStore.open(options.database);
             const flags = new LiveFlags(store, declarations, {
-              refreshMs,
+              refreshMs: options.refreshMs,
               processName: `${hostname()}:${process.pid}`,
             });
             try {

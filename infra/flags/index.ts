@@ -27,5 +27,5 @@ export {
   type StoredFlag,
 } from './flag-store';
 export { DefaultFlags, Flags, SnapshotFlags } from './flags';
-export { FlagsModule, type FlagsRootOptions } from './flags.module';
+export { FlagsModule, FlagsSettings, type FlagsRootOptions } from './flags.module';
 export { LiveFlags, type LiveFlagsOptions } from './live-flags';

@@ -1,70 +1,88 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import {
-  contextUrlsFromEnv,
-  databaseOf,
-  DEFAULT_EMBEDDED_PORT,
-  startEmbeddedDatabase,
-  type DatabaseConfig,
-} from '@infra/persistence';
+import { BOUNDED_CONTEXTS } from '@contracts/kernel';
+import { defineSettings, unsetWhenEmpty, wholeNumber } from '@infra/config';
+import { databaseOf, DEFAULT_EMBEDDED_PORT, startEmbeddedDatabase, type DatabaseConfig } from '@infra/persistence';
 
-const EnvSchema = z.object({
-  DATABASE_URL: z.url().optional(),
+/**
+ * The schemas a process provisions besides its contexts': the edge's rate-limit counters, the
+ * flags, the discovery registry and an extraction's shadow results.
+ */
+const PROCESS_SCHEMAS = ['edge', 'flags', 'discovery', 'extraction'];
+
+/**
+ * `DATABASE_URL_<SCHEMA>`: a context's (or one of the process's own schemas') database of its own,
+ * provisioned by an operator: `DATABASE_URL_INVENTORY`, `DATABASE_URL_FLAGS`.
+ */
+const CONTEXT_DATABASE_URLS = Object.fromEntries(
+  [...BOUNDED_CONTEXTS, ...PROCESS_SCHEMAS].map((context) => [
+    `DATABASE_URL_${context.toUpperCase()}`,
+    z.preprocess(unsetWhenEmpty, z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' }).optional()),
+  ]),
+);
+
+const HostVariables = {
+  DATABASE_URL: z.preprocess(
+    unsetWhenEmpty,
+    z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' }).optional(),
+  ),
   FICUS_DATA_DIR: z.string().default('.data'),
-  FICUS_EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65_535).default(DEFAULT_EMBEDDED_PORT),
-  FICUS_DB_ROLE_SECRET: z.string().min(16).optional(),
-  FICUS_REQUEST_BUDGET_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  FICUS_EMBEDDED_PG_PORT: wholeNumber({ min: 1, max: 65_535, default: DEFAULT_EMBEDDED_PORT, unit: 'port' }),
+  FICUS_DB_ROLE_SECRET: z.preprocess(
+    unsetWhenEmpty,
+    z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
+  ),
+  /** Names the databases of a split deployment (`<prefix>_<target>`, `<prefix>_edge`, `<prefix>_registry`). */
+  FICUS_DATABASE_PREFIX: z.preprocess(
+    unsetWhenEmpty,
+    z
+      .string()
+      .regex(/^[a-z][a-z0-9_]{0,39}$/, { error: 'must be lowercase letters, digits and _ (a database name)' })
+      .default('ficus'),
+  ),
   FICUS_KAFKA_NAMESPACE: z
     .string()
     .regex(/^[a-z][a-z0-9_-]{0,39}$/)
     .default('ficus'),
-  FICUS_KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(5).default(1),
-  FICUS_DB_POOL_SIZE: z.coerce.number().int().min(3).max(100).default(10),
+  FICUS_KAFKA_REPLICATION_FACTOR: wholeNumber({ min: 1, max: 5, default: 1, unit: 'replicas' }),
+  FICUS_DB_POOL_SIZE: wholeNumber({ min: 3, max: 100, default: 10, unit: 'connections' }),
   /** Split mode: gRPC between processes with mutual TLS, certificates from this folder (npm run certs). */
-  FICUS_GRPC_TLS_DIR: z.preprocess((value) => (value === '' ? undefined : value), z.string().min(1).optional()),
+  FICUS_GRPC_TLS_DIR: z.preprocess(unsetWhenEmpty, z.string().min(1).optional()),
   /**
    * Split mode without mutual TLS, asked for by name: plain-text gRPC, served on 127.0.0.1 only,
    * for a split shop tried on one machine. Without it (or FICUS_GRPC_TLS_DIR) a split process
    * refuses to start: plain text on the network would carry end users' tokens to anyone listening.
    */
   FICUS_GRPC_PLAINTEXT: z.preprocess(
-    (value) => (value === '' ? undefined : value),
+    unsetWhenEmpty,
     z.literal('loopback', { error: 'the only plain-text mode is "loopback"' }).optional(),
   ),
-  /**
-   * The application ficus replaces: what the edge does not serve is proxied there (the topology's
-   * edge `legacy` wins).
-   */
-  FICUS_LEGACY_URL: z.preprocess(
-    (value) => (value === '' ? undefined : value),
-    z.url({ protocol: /^https?$/ }).optional(),
-  ),
-  /** Path prefixes sent to the legacy application even where ficus has a route, comma-separated. */
-  FICUS_LEGACY_ROUTES: z
-    .string()
-    .default('')
-    .transform((value) =>
-      value
-        .split(',')
-        .map((prefix) => prefix.trim())
-        .filter(Boolean),
-    )
-    .pipe(z.array(z.string().regex(/^\//, { error: 'each prefix starts with "/"' }))),
-  /** Admission control at the HTTP edge: requests served at once, and how many may wait. */
-  FICUS_HTTP_MAX_CONCURRENT: z.coerce.number().int().min(1).max(10_000).default(64),
-  FICUS_HTTP_MAX_QUEUED: z.coerce.number().int().min(0).max(100_000).default(128),
-});
+};
 
-export type ProcessEnv = z.infer<typeof EnvSchema>;
+export type ProcessEnv = z.output<z.ZodObject<typeof HostVariables>> & {
+  /** DATABASE_URL_<CONTEXT>, by context (lowercase). */
+  readonly contextUrls: Readonly<Record<string, string>>;
+};
 
-/** Reads the environment once, at start-up, and says clearly what is wrong with it. */
+/** What the host of a process reads: its database, its Kafka naming, its gRPC security. */
+export const ProcessSettings = defineSettings(
+  'process',
+  { ...HostVariables, ...CONTEXT_DATABASE_URLS },
+  (values): ProcessEnv => {
+    const all = values as Record<string, unknown>;
+    const contextUrls: Record<string, string> = {};
+    for (const variable of Object.keys(CONTEXT_DATABASE_URLS)) {
+      const url = all[variable];
+      if (typeof url === 'string') contextUrls[variable.slice('DATABASE_URL_'.length).toLowerCase()] = url;
+    }
+    const host = Object.fromEntries(Object.keys(HostVariables).map((name) => [name, all[name]]));
+    return { ...(host as z.output<z.ZodObject<typeof HostVariables>>), contextUrls };
+  },
+);
+
+/** The host's settings alone, for a tool that opens the deployment's database (the CLI). */
 export function readProcessEnv(env: NodeJS.ProcessEnv = process.env): ProcessEnv {
-  const result = EnvSchema.safeParse(env);
-  if (!result.success) {
-    const lines = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
-    throw new Error(`invalid environment:\n${lines.join('\n')}`);
-  }
-  return result.data;
+  return ProcessSettings.read(env);
 }
 
 export interface ResolvedDatabase {
@@ -78,7 +96,7 @@ export interface ResolvedDatabase {
  * PostgreSQL under `FICUS_DATA_DIR`, started on a port of its own.
  */
 export async function resolveDatabase(env: ProcessEnv, log?: (line: string) => void): Promise<ResolvedDatabase> {
-  const contextUrls = contextUrlsFromEnv(process.env);
+  const contextUrls = env.contextUrls;
   if (env.DATABASE_URL) {
     const adminUrl = env.DATABASE_URL;
     return {

@@ -1,11 +1,36 @@
 import type { IncomingMessage } from 'node:http';
 import type { Params } from 'nestjs-pino';
 import { stdSerializers } from 'pino';
+import { z } from 'zod';
+import { defineSettings, flag } from '@infra/config';
 import { currentLogFields } from './log-fields';
 import { activeTraceIds } from './tracing';
 
 /** Every spelling of a card token's field in ficus; `token` covers identity's mailed confirmation token too. */
 export const CARD_TOKEN_FIELDS = ['paymentToken', 'payment_token', 'token'] as const;
+
+export interface LoggingOptions {
+  readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** A line per HTTP request (LOG_HTTP_REQUESTS, true by default). */
+  readonly httpRequests: boolean;
+}
+
+/** LOG_LEVEL and LOG_HTTP_REQUESTS, for every process. */
+export const LoggingSettings = defineSettings(
+  'process: logging',
+  {
+    LOG_LEVEL: z.preprocess(
+      (value) => (typeof value === 'string' ? value.trim().toLowerCase() || undefined : value),
+      z
+        .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+          error: 'must be one of fatal, error, warn, info, debug, trace, silent',
+        })
+        .default('info'),
+    ),
+    LOG_HTTP_REQUESTS: flag(true),
+  },
+  (values): LoggingOptions => ({ level: values.LOG_LEVEL, httpRequests: values.LOG_HTTP_REQUESTS }),
+);
 
 /**
  * JSON logs (pino); secrets never reach them: no authorization header, cookie, password or token
@@ -15,10 +40,10 @@ export const CARD_TOKEN_FIELDS = ['paymentToken', 'payment_token', 'token'] as c
  * line written inside a span carries its trace_id and span_id, and inside a served call or a
  * delivered event its module and the `<type>_id` of the aggregate its method or event declares.
  */
-export function loggerOptions(): Params {
+export function loggerOptions(logging: LoggingOptions): Params {
   return {
     pinoHttp: {
-      level: process.env.LOG_LEVEL ?? 'info',
+      level: logging.level,
       mixin: () => ({ ...activeTraceIds(), ...currentLogFields() }),
       genReqId: (request: IncomingMessage) => String(request.headers['x-request-id'] ?? ''),
       serializers: { req: withoutQuery, err: withoutValues },
@@ -33,7 +58,7 @@ export function loggerOptions(): Params {
         ],
         censor: '[redacted]',
       },
-      autoLogging: process.env.LOG_HTTP_REQUESTS !== 'false',
+      autoLogging: logging.httpRequests,
     },
   };
 }

@@ -35,15 +35,3 @@ export function withDatabase(url: string, database: string): string {
 export function databaseOf(url: string): string {
   return decodeURIComponent(new URL(url).pathname.replace(/^\//, '')) || 'postgres';
 }
-
-/** Reads `DATABASE_URL_<CONTEXT>` variables, e.g. `DATABASE_URL_INVENTORY`. */
-export function contextUrlsFromEnv(env: NodeJS.ProcessEnv): Record<string, string> {
-  const urls: Record<string, string> = {};
-  for (const [key, value] of Object.entries(env)) {
-    const match = /^DATABASE_URL_([A-Z_]+)$/.exec(key);
-    if (match && value) {
-      urls[match[1].toLowerCase()] = value;
-    }
-  }
-  return urls;
-}

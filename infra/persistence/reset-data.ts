@@ -1,12 +1,13 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { readProcessEnv } from '@infra/host';
 
 /**
  * `npm run reset`: wipes the embedded database. Refuses while its server still runs (a shop that
  * is up, or one killed without a chance to stop it): wiping under a live server corrupts nothing
  * useful but leaves a confusing half-state.
  */
-const dataDir = resolve(process.env.FICUS_DATA_DIR ?? '.data', 'postgres');
+const dataDir = resolve(readProcessEnv().FICUS_DATA_DIR, 'postgres');
 const pidFile = resolve(dataDir, 'cluster', 'postmaster.pid');
 
 function running(pid: number): boolean {

@@ -1,7 +1,8 @@
 import { Global, Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type { BoundedContext, CallingService, Contract, EventDefinition } from '@contracts/kernel';
-import { FlagsModule } from '@infra/flags';
+import { Configuration, RunModeSettings, type Settings } from '@infra/config';
+import { FlagsModule, FlagsSettings } from '@infra/flags';
 import {
   ContractBus,
   DEFAULT_CONSUMER_RETRY,
@@ -27,6 +28,12 @@ import { ContextWiring, type Consumption, type Consumptions, type Serving } from
 import { ProcessReadiness } from './process-readiness';
 
 export interface FicusRootOptions {
+  /**
+   * The process's configuration, read once at start-up from every group the process hosts
+   * (each context's `settings`, the edge's, the host's); each context's groups are injectable
+   * by their tokens.
+   */
+  readonly configuration: Configuration;
   /** Absent only in a process that hosts no context (the gateway). */
   readonly database?: DatabaseConfig;
   readonly consumerRetry?: ConsumerRetryOptions;
@@ -61,6 +68,12 @@ export interface FicusContextOptions<
    * Read by the runtime, which makes an inbox consumer for each, and by `ficus graph`.
    */
   readonly consumes?: Consumptions<T>;
+  /**
+   * The groups of environment variables the context reads (`defineSettings`), each injectable by
+   * its `token`. The host reads them with everything else at start-up, so a bad value stops the
+   * process before it starts, listed with every other.
+   */
+  readonly settings?: readonly Settings<unknown>[];
 }
 
 export const FICUS_ROOT_OPTIONS = Symbol('FICUS_ROOT_OPTIONS');
@@ -73,6 +86,32 @@ const DECLARED = new Map<BoundedContext, FicusContextOptions>();
  */
 export function declaredContexts(): ReadonlyMap<BoundedContext, FicusContextOptions> {
   return DECLARED;
+}
+
+/** Each group's value, injectable by its token, from the process's configuration. */
+export function settingsProviders(groups: readonly Settings<unknown>[]): Provider[] {
+  return groups.map((settings) => ({
+    provide: settings.token,
+    useFactory: (configuration: Configuration) => configuration.get(settings),
+    inject: [Configuration],
+  }));
+}
+
+/** The groups of settings every process reads, whatever it hosts. */
+export const ROOT_SETTINGS: readonly Settings<unknown>[] = [FlagsSettings, RunModeSettings];
+
+/**
+ * The groups of settings a process that runs `contexts` reads: {@link ROOT_SETTINGS} and each
+ * context's own, as its module declared them (the module must be loaded).
+ */
+export function settingsOf(contexts: Iterable<string>): Settings<unknown>[] {
+  const groups = [...ROOT_SETTINGS];
+  for (const context of contexts) {
+    const declared = DECLARED.get(context as BoundedContext);
+    if (!declared) throw new Error(`${context}: its module is not loaded, so its settings are not known`);
+    groups.push(...(declared.settings ?? []));
+  }
+  return groups;
 }
 
 /** Clients of contracts for the service `from`, injectable by each contract's token. */
@@ -100,9 +139,15 @@ export class FicusModule {
       module: FicusModule,
       global: true,
       // Feature flags (ADR 0028) live in the process's own database, so every process has them.
-      imports: [FlagsModule.forRoot({ database: options.database })],
+      imports: [
+        FlagsModule.forRoot({
+          database: options.database,
+          refreshMs: options.configuration.get(FlagsSettings).refreshMs,
+        }),
+      ],
       providers: [
         { provide: FICUS_ROOT_OPTIONS, useValue: options },
+        { provide: Configuration, useValue: options.configuration },
         ContractBus,
         { provide: InProcessEventTransport, useFactory: () => new InProcessEventTransport() },
         ContextRegistry,
@@ -111,6 +156,7 @@ export class FicusModule {
       ],
       exports: [
         FICUS_ROOT_OPTIONS,
+        Configuration,
         ContractBus,
         InProcessEventTransport,
         ContextRegistry,
@@ -168,6 +214,7 @@ export class FicusModule {
         { provide: UnitOfWork, useFactory: (rt: ContextRuntime) => rt.uow, inject: [ContextRuntime] },
         { provide: Outbox, useFactory: (rt: ContextRuntime) => rt.outbox, inject: [ContextRuntime] },
         ...contractClientProviders(options.uses ?? [], options.context),
+        ...settingsProviders(options.settings ?? []),
         {
           provide: ContextWiring,
           useFactory: (runtime: ContextRuntime, modules: ModuleRef) =>
@@ -178,7 +225,14 @@ export class FicusModule {
           inject: [ContextRuntime, ModuleRef],
         },
       ],
-      exports: [ContextRuntime, DataSource, UnitOfWork, Outbox, ...(options.uses ?? []).map((c) => c.token)],
+      exports: [
+        ContextRuntime,
+        DataSource,
+        UnitOfWork,
+        Outbox,
+        ...(options.uses ?? []).map((c) => c.token),
+        ...(options.settings ?? []).map((settings) => settings.token),
+      ],
     };
   }
 

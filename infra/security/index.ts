@@ -6,4 +6,4 @@ export {
   type AccessTokenRules,
   type VerifiedAccessToken,
 } from './access-token';
-export { KeyEncryption, KeyEncryptionError } from './key-encryption';
+export { KeyEncryption, KeyEncryptionError, KeyEncryptionSettings } from './key-encryption';

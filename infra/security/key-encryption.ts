@@ -1,4 +1,6 @@
 import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { defineSettings, optionalText } from '@infra/config';
 
 /** A key-encryption key and the id that names it in what it sealed. */
 interface Kek {
@@ -37,7 +39,7 @@ export class KeyEncryption {
 
   private constructor(private readonly keys: readonly Kek[]) {}
 
-  static fromEnv(env: NodeJS.ProcessEnv): KeyEncryption {
+  static fromEnv(env: Readonly<Record<string, string | undefined>>): KeyEncryption {
     const text = env.FICUS_KEY_ENCRYPTION_KEYS?.trim();
     if (!text) {
       if (env.NODE_ENV === 'production') {
@@ -128,3 +130,14 @@ export class KeyEncryption {
     return sealed.split(':')[1] !== this.keys[0].id;
   }
 }
+
+/**
+ * The key-encryption keys of the process (FICUS_KEY_ENCRYPTION_KEYS, and NODE_ENV for whether the
+ * development key may stand in), made once at start-up and shared by every context that seals
+ * (identity's signing keys, payments' vault).
+ */
+export const KeyEncryptionSettings = defineSettings(
+  'key encryption',
+  { FICUS_KEY_ENCRYPTION_KEYS: optionalText(), NODE_ENV: z.string().optional() },
+  (values) => KeyEncryption.fromEnv(values),
+);

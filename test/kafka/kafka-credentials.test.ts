@@ -28,6 +28,6 @@ describe('Kafka credentials of a process', () => {
     expect(orphan).not.toThrow(/never-print-me/);
     expect(() =>
       kafkaCredentialsOf({ KAFKA_SASL_MECHANISM: 'gssapi', KAFKA_SASL_USERNAME: 'a', KAFKA_SASL_PASSWORD: 'b' }),
-    ).toThrow(/invalid Kafka credentials/);
+    ).toThrow(/KAFKA_SASL_MECHANISM: must be plain, scram-sha-256 or scram-sha-512 \(kafka: credentials\)/);
   });
 });

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { pino, type Logger, type LoggerOptions } from 'pino';
 import { QueryFailedError } from 'typeorm';
-import { loggerOptions } from '@infra/observability';
+import { loggerOptions, LoggingSettings } from '@infra/observability';
 
 /** What the shop's logger writes for an error, through the serializers it is configured with. */
 function written(log: (logger: Logger) => void): string {
@@ -12,7 +12,7 @@ function written(log: (logger: Logger) => void): string {
       done();
     },
   });
-  const options = loggerOptions().pinoHttp as LoggerOptions;
+  const options = loggerOptions(LoggingSettings.read({})).pinoHttp as LoggerOptions;
   log(pino({ serializers: options.serializers, redact: options.redact }, sink));
   return lines.join('');
 }

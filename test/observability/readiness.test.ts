@@ -4,7 +4,8 @@ import { Server, ServerCredentials } from '@grpc/grpc-js';
 import type { AddressInfo } from 'node:net';
 import { HealthModule } from '@apps/http-edge';
 import { GrpcPeerProbe, KafkaBrokerProbe } from '@infra/host';
-import { ContextRegistry, FicusModule, ProcessReadiness, type DependencyStatus } from '@infra/runtime';
+import { Configuration } from '@infra/config';
+import { ContextRegistry, FicusModule, ProcessReadiness, ROOT_SETTINGS, type DependencyStatus } from '@infra/runtime';
 import { eventually } from '../support/eventually';
 import { FaultProxy } from '../support/fault-proxy';
 import { startShop, type RunningShop } from '../support/shop';
@@ -104,7 +105,7 @@ describe('the gRPC peer probe', () => {
 });
 
 describe('GET /ready with dependencies besides the databases', () => {
-  @Module({ imports: [FicusModule.forRoot({}), HealthModule] })
+  @Module({ imports: [FicusModule.forRoot({ configuration: Configuration.read({}, ROOT_SETTINGS) }), HealthModule] })
   class ReadinessOnly {}
 
   let app: INestApplication;

@@ -107,8 +107,7 @@ describe('one trace per order (monolith, in-memory exporter)', () => {
   });
 
   it('continues it when FICUS_HTTP_TRACEPARENT=continue says a trusted proxy in front sets it', async () => {
-    process.env.FICUS_HTTP_TRACEPARENT = 'continue';
-    const trusting = await startShop('tracing_continue').finally(() => delete process.env.FICUS_HTTP_TRACEPARENT);
+    const trusting = await startShop('tracing_continue', { env: { FICUS_HTTP_TRACEPARENT: 'continue' } });
     try {
       const customer = await new ShopClient(trusting.baseUrl).signUp();
       exporter.reset();

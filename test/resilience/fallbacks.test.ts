@@ -9,6 +9,7 @@ import { LastKnownProductNames } from '../../apps/http-edge/src/fallbacks/produc
 import { RequestContexts } from '../../apps/http-edge/src/request-context';
 import { CatalogController } from '../../apps/http-edge/src/routes/catalog.controller';
 import { OrdersController } from '../../apps/http-edge/src/routes/orders.controller';
+import { RequestSettings } from '@apps/http-edge';
 
 /** The edge's fallbacks, with its neighbours faked at their contracts: one up, then down. */
 const product = { sku: 'FIG-A', name: 'Fig A', price: { amountMinor: 100, currency: 'EUR' } };
@@ -48,7 +49,7 @@ describe('fallbacks at the edge', () => {
     const controller = new CatalogController(
       f.catalog,
       f.inventory,
-      new RequestContexts(),
+      new RequestContexts(RequestSettings.read({})),
       new LastKnownProductNames(),
     );
     expect((await controller.products(request, { withStock: 'true' })).items[0]).toMatchObject({
@@ -65,7 +66,14 @@ describe('fallbacks at the edge', () => {
   it('order details show the last known product names when the catalogue is down, and say so', async () => {
     const f = fakes();
     const names = new LastKnownProductNames();
-    const orders = new OrdersController(f.ordering, f.payments, f.shipping, f.catalog, new RequestContexts(), names);
+    const orders = new OrdersController(
+      f.ordering,
+      f.payments,
+      f.shipping,
+      f.catalog,
+      new RequestContexts(RequestSettings.read({})),
+      names,
+    );
     const fresh = await orders.details(request as never, { id: f.order.id });
     expect(fresh.order.items[0].productName).toBe('Fig A');
     expect(fresh.payment).toEqual({ available: false, reason: 'circuit-open' });
@@ -80,7 +88,7 @@ describe('fallbacks at the edge', () => {
       f.payments,
       f.shipping,
       f.catalog,
-      new RequestContexts(),
+      new RequestContexts(RequestSettings.read({})),
       new LastKnownProductNames(),
     );
     expect((await forgetful.details(request as never, { id: f.order.id })).order.items[0].productName).toBeNull();

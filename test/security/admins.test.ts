@@ -15,20 +15,16 @@ import { asAdmin } from '../support/test-database';
 describe('admins are made by an operator or an admin, never by registering', () => {
   let shop: RunningShop;
   let cli: (argv: string[]) => ReturnType<typeof ficus>;
-  const saved = process.env.FICUS_ADMIN_EMAILS;
   const listed = `root-${randomUUID()}@example.com`;
 
   beforeAll(async () => {
-    process.env.FICUS_ADMIN_EMAILS = listed;
-    shop = await startShop('admins');
+    shop = await startShop('admins', { env: { FICUS_ADMIN_EMAILS: listed } });
     const databaseUrl = withDatabase(shop.database.adminUrl, shop.database.database);
     const env = { ...process.env, FICUS_DB_ROLE_SECRET: shop.database.roleSecret, FICUS_ACTOR: 'ana (ticket OPS-1)' };
     cli = (argv) => ficus([...argv, '--database-url', databaseUrl], env);
   });
   afterAll(async () => {
     await shop?.close();
-    if (saved === undefined) delete process.env.FICUS_ADMIN_EMAILS;
-    else process.env.FICUS_ADMIN_EMAILS = saved;
   });
 
   const signIn = async (email: string) => {

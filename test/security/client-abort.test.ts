@@ -5,13 +5,21 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Request } from 'express';
 import { z } from 'zod';
-import { HealthModule, httpEdgeAdapter, RequestContexts, setUpHttpEdge } from '@apps/http-edge';
+import {
+  HealthModule,
+  HttpSettings,
+  httpEdgeAdapter,
+  RequestContexts,
+  RequestSettings,
+  setUpHttpEdge,
+} from '@apps/http-edge';
+import { Configuration } from '@infra/config';
 import { InventoryContract, type InventoryApi, type StockUpdate } from '@contracts/inventory';
 import { childContext, ContractError, defineContract, serverStream, unary, type CallContext } from '@contracts/kernel';
 import { ShadowingContractTransport, type Settled, type ShadowRecorder } from '@infra/extraction';
 import { ContractBus, InProcessContractTransport, workLeftRunning } from '@infra/messaging';
 import { GrpcContractServer, GrpcContractTransport, metadataOf } from '@infra/messaging/grpc';
-import { FicusModule } from '@infra/runtime';
+import { FicusModule, ROOT_SETTINGS, settingsProviders } from '@infra/runtime';
 import { eventually } from '../support/eventually';
 
 /**
@@ -88,9 +96,14 @@ class WorkController {
 }
 
 @Module({
-  imports: [FicusModule.forRoot({}), HealthModule],
+  imports: [
+    FicusModule.forRoot({
+      configuration: Configuration.read({}, [...ROOT_SETTINGS, RequestSettings, HttpSettings]),
+    }),
+    HealthModule,
+  ],
   controllers: [WorkController],
-  providers: [RequestContexts],
+  providers: [...settingsProviders([RequestSettings]), RequestContexts],
 })
 class EdgeUnderTest {}
 

@@ -1,4 +1,6 @@
-import { corsOriginsFromEnv } from '../../apps/http-edge/src/security/cors-allow-list';
+import { HttpSettings } from '@apps/http-edge';
+
+const corsOrigins = (value: string | undefined) => HttpSettings.read({ FICUS_CORS_ORIGINS: value }).corsOrigins;
 import { ShopClient } from '../support/http-client';
 import { startShop, type RunningShop } from '../support/shop';
 
@@ -8,17 +10,8 @@ const LISTED = 'https://shop.example.com';
 describe('security headers and CORS (monolith)', () => {
   let shop: RunningShop;
   let client: ShopClient;
-  const before = process.env.FICUS_CORS_ORIGINS;
-
   beforeAll(async () => {
-    process.env.FICUS_CORS_ORIGINS = `${LISTED}, http://localhost:5173`;
-    try {
-      shop = await startShop('http_headers');
-    } finally {
-      // The edge reads it at set-up; other test files in this worker must not inherit it.
-      if (before === undefined) delete process.env.FICUS_CORS_ORIGINS;
-      else process.env.FICUS_CORS_ORIGINS = before;
-    }
+    shop = await startShop('http_headers', { env: { FICUS_CORS_ORIGINS: `${LISTED}, http://localhost:5173` } });
     client = new ShopClient(shop.baseUrl);
   });
   afterAll(() => shop?.close());
@@ -76,12 +69,12 @@ describe('security headers and CORS (monolith)', () => {
 
 describe('FICUS_CORS_ORIGINS', () => {
   it('is empty by default: no CORS at all', () => {
-    expect(corsOriginsFromEnv(undefined)).toEqual([]);
-    expect(corsOriginsFromEnv(' , ')).toEqual([]);
+    expect(corsOrigins(undefined)).toEqual([]);
+    expect(corsOrigins(' , ')).toEqual([]);
   });
 
   it('takes origins, trimmed, a trailing slash forgiven', () => {
-    expect(corsOriginsFromEnv('https://a.example.com, http://localhost:5173/')).toEqual([
+    expect(corsOrigins('https://a.example.com, http://localhost:5173/')).toEqual([
       'https://a.example.com',
       'http://localhost:5173',
     ]);
@@ -90,7 +83,7 @@ describe('FICUS_CORS_ORIGINS', () => {
   it.each(['*', 'a.example.com', 'https://a.example.com/path', 'ftp://a.example.com', 'https://*.example.com'])(
     'refuses %s',
     (entry) => {
-      expect(() => corsOriginsFromEnv(entry)).toThrow(/FICUS_CORS_ORIGINS/);
+      expect(() => corsOrigins(entry)).toThrow(/FICUS_CORS_ORIGINS/);
     },
   );
 });

@@ -240,23 +240,10 @@ describe('JWT attacks on the edge (monolith)', () => {
 
 describe('issuer and audience from the environment', () => {
   let shop: RunningShop;
-  const saved = { iss: process.env.FICUS_JWT_ISSUER, aud: process.env.FICUS_JWT_AUDIENCE };
-
   beforeAll(async () => {
-    process.env.FICUS_JWT_ISSUER = 'https://id.shop.example.com';
-    process.env.FICUS_JWT_AUDIENCE = 'https://api.shop.example.com';
-    try {
-      shop = await startShop('jwt_claims_env');
-    } finally {
-      // Read when the shop is built; later test files in this worker must not inherit them.
-      for (const [name, value] of [
-        ['FICUS_JWT_ISSUER', saved.iss],
-        ['FICUS_JWT_AUDIENCE', saved.aud],
-      ] as const) {
-        if (value === undefined) delete process.env[name];
-        else process.env[name] = value;
-      }
-    }
+    shop = await startShop('jwt_claims_env', {
+      env: { FICUS_JWT_ISSUER: 'https://id.shop.example.com', FICUS_JWT_AUDIENCE: 'https://api.shop.example.com' },
+    });
   });
   afterAll(() => shop?.close());
 

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { rawRequest, ShopClient } from '../support/http-client';
 import { eventually } from '../support/eventually';
 import { startShop, type RunningShop } from '../support/shop';
@@ -111,18 +111,25 @@ describe('registration and the confirmed mailbox (monolith)', () => {
     );
   });
 
-  it('has no development mailbox with NODE_ENV=production: the same 404 as any unknown route', async () => {
-    const saved = process.env.NODE_ENV;
-    process.env.NODE_ENV = 'production';
+  it('has no development mailbox in a shop started with NODE_ENV=production: the same 404 as any unknown route', async () => {
+    const production = await startShop('registration_production', {
+      env: {
+        NODE_ENV: 'production',
+        FICUS_KEY_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+        FICUS_FAKE_PAYMENTS: 'allow-in-production',
+      },
+    });
     try {
-      const box = await rawRequest(shop.baseUrl, 'GET', '/dev/mailbox?to=a%40example.com');
-      const unknown = await rawRequest(shop.baseUrl, 'GET', '/dev/nothing-here');
+      const box = await rawRequest(production.baseUrl, 'GET', '/dev/mailbox?to=a%40example.com');
+      const unknown = await rawRequest(production.baseUrl, 'GET', '/dev/nothing-here');
       expect(box).toMatchObject({ status: 404, body: { code: 'route-not-found' } });
       expect(JSON.stringify(box.body).replaceAll('/dev/mailbox', 'PATH')).toBe(
         JSON.stringify(unknown.body).replaceAll('/dev/nothing-here', 'PATH'),
       );
+      // The development shop beside it still has one: the mode is the process's, read at its start.
+      expect((await rawRequest(shop.baseUrl, 'GET', '/dev/mailbox?to=a%40example.com')).status).toBe(200);
     } finally {
-      process.env.NODE_ENV = saved;
+      await production.close();
     }
   });
 });

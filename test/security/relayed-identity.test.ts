@@ -4,8 +4,11 @@ import { CatalogContract } from '@contracts/catalog';
 import { ContractError, type CallContext } from '@contracts/kernel';
 import { InProcessContractTransport } from '@infra/messaging';
 import { GrpcContractServer, GrpcContractTransport, grpcServiceOf } from '@infra/messaging/grpc';
-import { AccessTokenVerifier, RequestContexts } from '@apps/http-edge';
+import { AccessTokenVerifier, RequestContexts, RequestSettings, VerifierClaimsSettings } from '@apps/http-edge';
 import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER, type IdentityApi } from '@contracts/identity';
+
+/** The claims identity signs by default, as a process reads them with no FICUS_JWT_* set. */
+const CLAIMS = VerifierClaimsSettings.read({});
 
 const RULES = { issuer: ACCESS_TOKEN_ISSUER, audience: ACCESS_TOKEN_AUDIENCE };
 const ctx = (extra: Partial<CallContext> = {}): CallContext => ({
@@ -61,7 +64,7 @@ describe('the end user relayed between services, signed', () => {
         return { keys: [published] };
       },
     } as unknown as IdentityApi;
-    verifier = new AccessTokenVerifier(identity, new RequestContexts());
+    verifier = new AccessTokenVerifier(identity, new RequestContexts(RequestSettings.read({})), CLAIMS);
 
     const local = new InProcessContractTransport();
     local.serve(CatalogContract, {
@@ -127,7 +130,8 @@ describe('the end user relayed between services, signed', () => {
           throw new ContractError('unavailable', 'upstream-unavailable', 'identity did not answer');
         },
       } as unknown as IdentityApi,
-      new RequestContexts(),
+      new RequestContexts(RequestSettings.read({})),
+      CLAIMS,
     );
     const local = new InProcessContractTransport();
     local.serve(CatalogContract, {

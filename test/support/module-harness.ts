@@ -3,7 +3,8 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { Test } from '@nestjs/testing';
 import type { CallingService, Contract, ContractApi } from '@contracts/kernel';
 import { ContractBus, InProcessEventTransport, type ConsumerRetryOptions } from '@infra/messaging';
-import { ContextRegistry, FicusModule } from '@infra/runtime';
+import { Configuration } from '@infra/config';
+import { ContextRegistry, declaredContexts, FicusModule, settingsOf } from '@infra/runtime';
 import { freshDatabase } from './test-database';
 
 export interface ModuleUnderTest {
@@ -30,7 +31,12 @@ export async function startModule(
   const testing = await Test.createTestingModule({
     imports: [
       CqrsModule.forRoot(),
-      FicusModule.forRoot({ database: fresh.config, consumerRetry: options.consumerRetry }),
+      FicusModule.forRoot({
+        // Every loaded context's settings, read as a process reads them at start-up.
+        configuration: Configuration.read(process.env, settingsOf(declaredContexts().keys())),
+        database: fresh.config,
+        consumerRetry: options.consumerRetry,
+      }),
       ...(Array.isArray(module) ? module : [module]),
     ],
   }).compile();

@@ -20,7 +20,8 @@ export interface RunningShop {
  */
 export async function startShop(
   label: string,
-  options: { database?: DatabaseConfig; port?: number } = {},
+  /** `env`: variables over the test process's own, read by the shop at start-up. */
+  options: { database?: DatabaseConfig; port?: number; env?: Readonly<Record<string, string>> } = {},
 ): Promise<RunningShop> {
   const fresh = options.database ? undefined : await freshDatabase(label);
   const database = options.database ?? fresh!.config;
@@ -28,6 +29,7 @@ export async function startShop(
     topology: monolithOnFreePorts(options.port),
     log: pino({ level: 'silent' }),
     database,
+    env: { ...process.env, ...options.env },
   }).catch(async (error: unknown) => {
     await fresh?.drop();
     throw error;

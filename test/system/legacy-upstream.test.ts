@@ -32,13 +32,14 @@ describe('the edge in front of a legacy application', () => {
       });
     });
     await new Promise<void>((resolve) => legacy.listen(0, '127.0.0.1', resolve));
-    process.env.FICUS_LEGACY_URL = `http://127.0.0.1:${(legacy.address() as AddressInfo).port}`;
-    process.env.FICUS_LEGACY_ROUTES = '/notifications';
-    shop = await startShop('legacy_upstream');
+    shop = await startShop('legacy_upstream', {
+      env: {
+        FICUS_LEGACY_URL: `http://127.0.0.1:${(legacy.address() as AddressInfo).port}`,
+        FICUS_LEGACY_ROUTES: '/notifications',
+      },
+    });
   });
   afterAll(async () => {
-    delete process.env.FICUS_LEGACY_URL;
-    delete process.env.FICUS_LEGACY_ROUTES;
     await shop?.close();
     await new Promise((resolve) => legacy.close(resolve));
   });

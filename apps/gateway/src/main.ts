@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { runProcess } from '@apps/service';
 import { loadTopology, shippedTopologyPath } from '@infra/topology';
 
@@ -9,7 +9,9 @@ import { loadTopology, shippedTopologyPath } from '@infra/topology';
  */
 const program = new Command('ficus-gateway')
   .description('run the HTTP edge of a ficus topology')
-  .option('--topology <file>', 'topology YAML file', process.env.FICUS_TOPOLOGY ?? shippedTopologyPath('split'))
+  .addOption(
+    new Option('--topology <file>', 'topology YAML file').env('FICUS_TOPOLOGY').default(shippedTopologyPath('split')),
+  )
   .parse();
 
 const { topology } = program.opts<{ topology: string }>();

@@ -1,10 +1,12 @@
 import { Module, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ALL_CONTRACTS } from '@contracts/contexts';
-import { FicusModule } from '@infra/runtime';
+import { RunModeSettings } from '@infra/config';
+import { FicusModule, settingsProviders } from '@infra/runtime';
 import { AccessTokenVerifier } from './auth/access-token.verifier';
 import { AuthGuard } from './auth/auth.guard';
 import { LastKnownProductNames } from './fallbacks/product-names';
+import { RequestSettings, VerifierClaimsSettings } from './http-settings';
 import { RequestContexts } from './request-context';
 import { CatalogController } from './routes/catalog.controller';
 import { DevMailboxController } from './routes/dev-mailbox.controller';
@@ -39,6 +41,7 @@ import { rateLimiterProvider } from './rate-limit/rate-limiter';
   ],
   providers: [
     { provide: APP_FILTER, useClass: ProblemFilter },
+    ...settingsProviders([RequestSettings, VerifierClaimsSettings, RunModeSettings]),
     RequestContexts,
     AccessTokenVerifier,
     AuthGuard,

@@ -2,13 +2,14 @@ import type { INestApplication } from '@nestjs/common';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
-import { readProcessEnv } from '@infra/host';
+import { Configuration } from '@infra/config';
 import type { LegacyUpstream } from '@infra/topology';
 import { admissionGate, type AdmissionLimits } from './admission/admission-gate';
 import { requestIdOf } from './request-context';
 import { canonicalPaths } from './routing/canonical-path';
 import { legacyUpstream } from './routing/legacy-upstream';
-import { applyCorsAllowList, corsOriginsFromEnv } from './security/cors-allow-list';
+import { HttpSettings, RequestSettings } from './http-settings';
+import { applyCorsAllowList } from './security/cors-allow-list';
 import { httpTelemetry } from './telemetry/http-telemetry';
 import { wellFormedBodies } from './validation';
 
@@ -44,7 +45,12 @@ export function setUpHttpEdge(
    */
   options: { limits?: AdmissionLimits; legacy?: LegacyUpstream | null } = {},
 ): void {
-  const limits = options.limits ?? admissionLimitsFromEnv();
+  const configuration = app.get(Configuration);
+  const http = configuration.get(HttpSettings);
+  const limits = options.limits ?? {
+    ...http.admission,
+    abortedHoldMs: configuration.get(RequestSettings).budgetMs,
+  };
   const express = app as NestExpressApplication;
   // Nest reads the same field (ExpressAdapter.getRouteMatchingOptions); Express's types omit it.
   const router = (express.getHttpAdapter().getInstance() as Express).router as { caseSensitive?: boolean };
@@ -59,27 +65,12 @@ export function setUpHttpEdge(
     next();
   });
   express.use(helmet()); // security headers (docs/security.md)
-  applyCorsAllowList(express, corsOriginsFromEnv()); // FICUS_CORS_ORIGINS; none: no CORS headers
+  applyCorsAllowList(express, http.corsOrigins); // FICUS_CORS_ORIGINS; none: no CORS headers
   express.use(canonicalPaths());
-  express.use(httpTelemetry());
+  express.use(httpTelemetry({ continueClientTraces: http.continueClientTraces }));
   express.use(admissionGate(limits));
-  const legacy = options.legacy === undefined ? legacyUpstreamFromEnv() : options.legacy;
+  const legacy = options.legacy === undefined ? http.legacy : options.legacy;
   if (legacy) express.use(legacyUpstream(legacy));
   express.useBodyParser('json', { limit: BODY_LIMIT, strict: true, type: ['application/json', 'application/*+json'] });
   express.use(wellFormedBodies());
-}
-
-/** FICUS_LEGACY_URL (and FICUS_LEGACY_ROUTES, comma-separated prefixes), for an edge without a topology file. */
-function legacyUpstreamFromEnv(): LegacyUpstream | undefined {
-  const env = readProcessEnv();
-  return env.FICUS_LEGACY_URL ? { url: env.FICUS_LEGACY_URL, routes: env.FICUS_LEGACY_ROUTES } : undefined;
-}
-
-function admissionLimitsFromEnv(): AdmissionLimits {
-  const env = readProcessEnv();
-  return {
-    maxConcurrent: env.FICUS_HTTP_MAX_CONCURRENT,
-    maxQueued: env.FICUS_HTTP_MAX_QUEUED,
-    abortedHoldMs: env.FICUS_REQUEST_BUDGET_MS,
-  };
 }

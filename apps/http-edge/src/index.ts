@@ -9,3 +9,5 @@ export { AccessTokenVerifier } from './auth/access-token.verifier';
 export { RequestContexts } from './request-context';
 export { RateLimiter } from './rate-limit/rate-limiter';
 export type { RateLimitClock } from './rate-limit/rate-limit.store';
+export { HttpSettings, RequestSettings, VerifierClaimsSettings } from './http-settings';
+export { RateLimitSettings } from './rate-limit/rate-limit.config';

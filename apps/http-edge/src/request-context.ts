@@ -1,9 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import { randomUUID } from 'node:crypto';
 import type { CallContext, Caller } from '@contracts/kernel';
-import { readProcessEnv } from '@infra/host';
 import { requestSignal } from './admission/admission-gate';
+import { RequestSettings, type RequestOptions } from './http-settings';
 import { requestTraceparent } from './telemetry/http-telemetry';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -14,8 +14,12 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
  */
 @Injectable()
 export class RequestContexts {
-  /** How long the edge gives a request's contract calls (FICUS_REQUEST_BUDGET_MS, checked at start-up). */
-  readonly budgetMs = readProcessEnv().FICUS_REQUEST_BUDGET_MS;
+  /** How long the edge gives a request's contract calls (FICUS_REQUEST_BUDGET_MS). */
+  readonly budgetMs: number;
+
+  constructor(@Inject(RequestSettings.token) options: RequestOptions) {
+    this.budgetMs = options.budgetMs;
+  }
 
   of(request: Request & { caller?: Caller }): CallContext {
     const requestId = requestIdOf(request);

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { shippedTopologyPath } from '@infra/topology';
 import { runProcess } from './run-process';
 
@@ -10,7 +10,9 @@ import { runProcess } from './run-process';
 const program = new Command('ficus-service')
   .description('run the modules of one deploy target of a ficus topology')
   .requiredOption('-t, --target <name>', 'the deploy target to run (a name under targets: in the topology)')
-  .option('--topology <file>', 'topology YAML file', process.env.FICUS_TOPOLOGY ?? shippedTopologyPath('split'))
+  .addOption(
+    new Option('--topology <file>', 'topology YAML file').env('FICUS_TOPOLOGY').default(shippedTopologyPath('split')),
+  )
   .option(
     '--instance <id>',
     "this instance's id in the service registry (default FICUS_INSTANCE_ID, then <hostname>-<pid>)",

@@ -1,5 +1,6 @@
 import { pino } from 'pino';
-import { startTracing } from '@infra/observability';
+import { ConfigurationError } from '@infra/config';
+import { LoggingSettings, startTracing } from '@infra/observability';
 import { runTarget, type RunningTarget, type RunTargetOptions } from './run-target';
 
 /**
@@ -13,7 +14,9 @@ export function runProcess(
     readonly announce: (running: RunningTarget) => string;
   },
 ): void {
-  const log = pino({ level: process.env.LOG_LEVEL ?? 'info' });
+  // Its own lines at the configured level; a bad LOG_LEVEL is reported with the rest by runTarget.
+  const logging = LoggingSettings.parse(process.env);
+  const log = pino({ level: 'value' in logging ? logging.value.level : 'info' });
   const tracing = startTracing(`ficus-${options.target}`);
   runTarget({ ...options, log }).then(
     (running) => {
@@ -27,7 +30,8 @@ export function runProcess(
       process.once('SIGTERM', stop);
     },
     (error: unknown) => {
-      log.fatal({ err: error }, `ficus ${options.target} failed to start`);
+      if (error instanceof ConfigurationError) log.fatal(`ficus ${options.target} cannot start: ${error.message}`);
+      else log.fatal({ err: error }, `ficus ${options.target} failed to start`);
       process.exit(1);
     },
   );

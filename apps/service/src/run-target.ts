@@ -4,18 +4,33 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Kafka, logLevel } from 'kafkajs';
 import { Logger } from 'nestjs-pino';
 import type { Logger as PinoLogger } from 'pino';
-import { AccessTokenVerifier, httpEdgeAdapter, RequestContexts, serveOperations, setUpHttpEdge } from '@apps/http-edge';
+import {
+  AccessTokenVerifier,
+  httpEdgeAdapter,
+  RequestContexts,
+  RequestSettings,
+  serveOperations,
+  setUpHttpEdge,
+  VerifierClaimsSettings,
+} from '@apps/http-edge';
 import { ALL_CONTRACTS } from '@contracts/contexts';
 import { IdentityContract } from '@contracts/identity';
 import { BOUNDED_CONTEXTS, type Caller } from '@contracts/kernel';
-import { readInstanceSettings, startProcessDiscovery, withInstancePorts } from '@infra/discovery';
+import type { Configuration } from '@infra/config';
+import {
+  InstanceSettingsGroup,
+  registryDatabaseName,
+  startProcessDiscovery,
+  withInstancePorts,
+} from '@infra/discovery';
 import { loadGrpcTls } from '@infra/messaging/grpc';
-import { KafkaEventPublisher, ensureTopics, kafkaCredentialsOf } from '@infra/messaging/kafka';
+import { KafkaCredentialSettings, KafkaEventPublisher, ensureTopics } from '@infra/messaging/kafka';
 import type { DatabaseConfig } from '@infra/persistence';
 import { ContractBus } from '@infra/messaging';
-import { ProcessWiring, readProcessEnv, resolveDatabase } from '@infra/host';
+import { ProcessSettings, ProcessWiring, resolveDatabase } from '@infra/host';
 import { loadTopology, type DeployTarget, type Topology } from '@infra/topology';
 import { moduleOf } from './module-catalogue';
+import { readConfiguration } from './process-settings';
 import { ServiceModule } from './service.module';
 
 export interface RunningTarget {
@@ -43,6 +58,8 @@ export interface RunTargetOptions {
    * (started here, stopped on close).
    */
   readonly database?: DatabaseConfig;
+  /** The environment the process reads its configuration from, once, first; `process.env` unless given. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 /**
@@ -51,11 +68,13 @@ export interface RunTargetOptions {
  * every target and every topology, the monolith's one process included; only the YAML differs.
  */
 export async function runTarget(options: RunTargetOptions): Promise<RunningTarget> {
-  const env = readProcessEnv();
-  // A second instance of a target runs on ports of its own (FICUS_GRPC_PORT, FICUS_HTTP_PORT).
-  const instance = readInstanceSettings(process.env, { instance: options.instance });
   const loaded = typeof options.topology === 'string' ? loadTopology(options.topology) : options.topology;
   const targetName = options.target ?? onlyTargetOf(loaded);
+  // Every setting the process reads, read now: a bad value stops it here, before anything starts.
+  const configuration = readConfiguration(loaded.target(targetName), options.env ?? process.env, options.instance);
+  const env = configuration.get(ProcessSettings);
+  // A second instance of a target runs on ports of its own (FICUS_GRPC_PORT, FICUS_HTTP_PORT).
+  const instance = configuration.get(InstanceSettingsGroup);
   const topology = withInstancePorts(options.canary ? asCanary(loaded, targetName) : loaded, targetName, instance);
   const target = topology.target(targetName);
   if (!topology.isSingleProcess && !env.FICUS_GRPC_TLS_DIR && env.FICUS_GRPC_PLAINTEXT !== 'loopback') {
@@ -75,14 +94,23 @@ export async function runTarget(options: RunTargetOptions): Promise<RunningTarge
     const resolved = options.database
       ? { config: options.database, stop: async () => undefined }
       : await resolveDatabase(env, (line) => options.log.debug({ component: 'embedded-postgres' }, line));
-    database = target.modules.length > 0 ? databaseOf(target, resolved.config) : edgeDatabaseOf(resolved.config);
+    database =
+      target.modules.length > 0
+        ? databaseOf(target, resolved.config)
+        : { ...resolved.config, database: `${env.FICUS_DATABASE_PREFIX}_edge` };
     stopDatabase = resolved.stop;
   }
 
   // The registry, when the topology finds any target through it (ADR 0030); nothing otherwise.
-  const discovery = await startProcessDiscovery({ topology, target: target.name, database, instance });
+  const discovery = await startProcessDiscovery({
+    topology,
+    target: target.name,
+    database,
+    instance,
+    registryDatabase: registryDatabaseName(env.FICUS_DATABASE_PREFIX),
+  });
 
-  const kafkaCredentials = kafkaCredentialsOf(process.env);
+  const kafkaCredentials = configuration.get(KafkaCredentialSettings);
   // No broker in a topology whose only other target is an extraction in progress: no event leaves.
   const kafka =
     topology.isSingleProcess || topology.kafka.brokers.length === 0
@@ -108,7 +136,12 @@ export async function runTarget(options: RunTargetOptions): Promise<RunningTarge
       modules,
       edge: target.edge,
       servesJwks: target.modules.includes('identity'),
-      root: { database, remotePublisher: publisher, callsOnly: target.extractedFrom ? target.modules : [] },
+      root: {
+        configuration,
+        database,
+        remotePublisher: publisher,
+        callsOnly: target.extractedFrom ? target.modules : [],
+      },
     }),
     httpEdgeAdapter(),
     { bodyParser: false, bufferLogs: true },
@@ -131,7 +164,7 @@ export async function runTarget(options: RunTargetOptions): Promise<RunningTarge
     // edge verifies it, against identity's keys fetched through the identity contract (over mTLS
     // when identity runs elsewhere; its getJwks is open to every service), cached, kept when
     // identity is away. Made at the first call, once the bus routes identity.
-    verifyCaller: topology.isSingleProcess ? undefined : lazyCallerVerifier(() => app),
+    verifyCaller: topology.isSingleProcess ? undefined : lazyCallerVerifier(() => app, configuration),
   });
   /** What runTarget started besides the app, stopped after it, in that order. */
   const stopAfterApp = async () => {
@@ -230,15 +263,17 @@ function asCanary(topology: Topology, target: string): Topology {
   }));
 }
 
-function lazyCallerVerifier(app: () => NestExpressApplication): (credential: string) => Promise<Caller> {
+function lazyCallerVerifier(
+  app: () => NestExpressApplication,
+  configuration: Configuration,
+): (credential: string) => Promise<Caller> {
   let verifier: AccessTokenVerifier | undefined;
   return (credential) => {
-    verifier ??= new AccessTokenVerifier(app().get(ContractBus).client(IdentityContract), new RequestContexts());
+    verifier ??= new AccessTokenVerifier(
+      app().get(ContractBus).client(IdentityContract),
+      new RequestContexts(configuration.get(RequestSettings)),
+      configuration.get(VerifierClaimsSettings),
+    );
     return verifier.verify(`Bearer ${credential}`);
   };
-}
-
-/** Where a gateway that hosts no module keeps what it stores. */
-function edgeDatabaseOf(shared: DatabaseConfig): DatabaseConfig {
-  return { ...shared, database: `${process.env.FICUS_DATABASE_PREFIX ?? 'ficus'}_edge` };
 }

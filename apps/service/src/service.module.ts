@@ -2,7 +2,7 @@ import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { LoggerModule } from 'nestjs-pino';
 import { HealthModule, HttpEdgeModule, JwksModule } from '@apps/http-edge';
-import { loggerOptions } from '@infra/observability';
+import { loggerOptions, LoggingSettings } from '@infra/observability';
 import { FicusModule, type FicusRootOptions } from '@infra/runtime';
 
 /** The modules of one deploy target, and the public HTTP API when the target is the edge. */
@@ -18,7 +18,7 @@ export class ServiceModule {
     return {
       module: ServiceModule,
       imports: [
-        LoggerModule.forRoot(loggerOptions()),
+        LoggerModule.forRoot(loggerOptions(options.root.configuration.get(LoggingSettings))),
         CqrsModule.forRoot(),
         FicusModule.forRoot(options.root),
         ...options.modules,

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { CatalogContract } from '@contracts/catalog';
+import { DemoSeedSettings } from '@infra/config';
 import { FicusModule } from '@infra/runtime';
 import { CatalogContractAdapter } from './application/catalog.contract-adapter';
 import { GetProductsHandler } from './application/get-products/get-products.handler';
@@ -15,6 +16,7 @@ import { ProductRepository } from './persistence/product.repository';
     CqrsModule,
     FicusModule.forContext({
       context: 'catalog',
+      settings: [DemoSeedSettings],
       entities: [ProductEntity],
       migrations: [CreateProducts1764000000100],
       serves: [CatalogContract, CatalogContractAdapter],

@@ -1,8 +1,8 @@
-import { Logger, Module, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
+import { Inject, Logger, Module, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { IdentityContract } from '@contracts/identity';
 import { FicusModule } from '@infra/runtime';
-import { KeyEncryption, KeyEncryptionError } from '@infra/security';
+import { KeyEncryptionError, KeyEncryptionSettings } from '@infra/security';
 import { ChangeAdminRoleHandler } from './application/admins/change-admin-role.handler';
 import { ConfirmEmailHandler } from './application/confirm-email/confirm-email.handler';
 import { IdentityContractAdapter } from './application/identity.contract-adapter';
@@ -11,9 +11,9 @@ import { LogoutHandler } from './application/logout/logout.handler';
 import { PasswordHasher } from './application/password-hasher';
 import { RefreshTokensHandler } from './application/refresh/refresh-tokens.handler';
 import { RegisterCustomerHandler } from './application/register/register-customer.handler';
-import { KEY_ENCRYPTION, SigningKeys } from './application/signing-keys/signing-keys';
+import { SigningKeys } from './application/signing-keys/signing-keys';
 import { TokenIssuer } from './application/tokens/token-issuer';
-import { TOKEN_OPTIONS, tokenOptionsFromEnv } from './application/tokens/token.options';
+import { IssuerClaimsSettings, RetiredAdminEmailsSettings, TokenSettings } from './application/tokens/token.options';
 import { CustomerRepository } from './persistence/customer.repository';
 import { LoginThrottleRepository } from './persistence/login-throttle.repository';
 import { RefreshTokenRepository } from './persistence/refresh-token.repository';
@@ -41,12 +41,11 @@ import { EmailConfirmation1764000000606 } from './persistence/migrations/1764000
         EmailConfirmation1764000000606,
       ],
       serves: [IdentityContract, IdentityContractAdapter],
+      // Key encryption refuses to start with NODE_ENV=production and no FICUS_KEY_ENCRYPTION_KEYS.
+      settings: [TokenSettings, IssuerClaimsSettings, KeyEncryptionSettings, RetiredAdminEmailsSettings],
     }),
   ],
   providers: [
-    { provide: TOKEN_OPTIONS, useFactory: () => tokenOptionsFromEnv(process.env) },
-    // Refuses to start with NODE_ENV=production and no FICUS_KEY_ENCRYPTION_KEYS.
-    { provide: KEY_ENCRYPTION, useFactory: () => KeyEncryption.fromEnv(process.env) },
     CustomerRepository,
     LoginThrottleRepository,
     RefreshTokenRepository,
@@ -63,10 +62,13 @@ import { EmailConfirmation1764000000606 } from './persistence/migrations/1764000
   ],
 })
 export class IdentityModule implements OnModuleInit, OnApplicationBootstrap {
-  constructor(private readonly keys: SigningKeys) {}
+  constructor(
+    private readonly keys: SigningKeys,
+    @Inject(RetiredAdminEmailsSettings.token) private readonly retired: { adminEmailsSet: boolean },
+  ) {}
 
   onModuleInit(): void {
-    if (process.env.FICUS_ADMIN_EMAILS) {
+    if (this.retired.adminEmailsSet) {
       new Logger('identity').warn(
         'FICUS_ADMIN_EMAILS is ignored: registering never makes an admin (anyone could register first with a ' +
           'listed address). Grant the role with `npx ficus admins grant <email>`',

@@ -3,6 +3,7 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { InventoryContract } from '@contracts/inventory';
 import { OrderConfirmed, OrderCreated, OrderCreatedV2, OrderFailed } from '@contracts/ordering';
 import { PaymentFailed } from '@contracts/payments';
+import { DemoSeedSettings } from '@infra/config';
 import { FicusModule } from '@infra/runtime';
 import { CommitReservationHandler, CommitReservationOnOrderConfirmed } from './application/commit-reservation';
 import { CheckStockHandler } from './application/check-stock/check-stock.handler';
@@ -26,6 +27,7 @@ import { StockRepository } from './persistence/stock.repository';
     CqrsModule,
     FicusModule.forContext({
       context: 'inventory',
+      settings: [DemoSeedSettings],
       entities: [],
       migrations: [
         CreateStock1764000000200,

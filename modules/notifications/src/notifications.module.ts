@@ -3,6 +3,7 @@ import { CustomerRegistered, EmailConfirmationRequested, RegistrationAttempted }
 import { NotificationsContract } from '@contracts/notifications';
 import { OrderConfirmed, OrderFailed } from '@contracts/ordering';
 import { FlagsModule } from '@infra/flags';
+import { RunModeSettings } from '@infra/config';
 import { FicusModule } from '@infra/runtime';
 import {
   SendConfirmationOnEmailConfirmationRequested,
@@ -18,6 +19,7 @@ import { EMAIL_SENDER } from './domain/order-email';
 import { CreateNotifications1764000000700 } from './persistence/migrations/1764000000700-create-notifications';
 import { NotificationRepository } from './persistence/notification.repository';
 import { LogEmailSender } from './sender/log-email.sender';
+import { MailSettings } from './application/mail.settings';
 
 /** Small enough that it needs no private command bus: handlers call the repository directly. */
 @Module({
@@ -34,6 +36,7 @@ import { LogEmailSender } from './sender/log-email.sender';
         [EmailConfirmationRequested, SendConfirmationOnEmailConfirmationRequested],
         [RegistrationAttempted, WarnOwnerOnRegistrationAttempted],
       ],
+      settings: [MailSettings, RunModeSettings],
     }),
     FlagsModule.forFeature([NEW_CONFIRMATION_EMAIL]),
   ],

@@ -7,14 +7,14 @@ import { PaymentCompleted, PaymentFailed } from '@contracts/payments';
 import { ShipmentCreated } from '@contracts/shipping';
 import { FicusModule } from '@infra/runtime';
 import { ExpireOverdueOrdersHandler } from './application/expire-overdue-orders/expire-overdue-orders.handler';
-import { SAGA_DEADLINE_OPTIONS, sagaDeadlineFromEnv } from './application/expire-overdue-orders/saga-deadline.options';
+import { SagaDeadlineSettings } from './application/expire-overdue-orders/saga-deadline.options';
 import { SagaDeadlineSweeper } from './application/expire-overdue-orders/saga-deadline.sweeper';
 import { GetOrderHandler } from './application/get-order/get-order.handler';
 import { ListCustomerOrdersHandler } from './application/list-customer-orders/list-customer-orders.handler';
 import { OrderingContractAdapter } from './application/ordering.contract-adapter';
 import { OrdersByStatusGauge } from './application/orders-by-status/orders-by-status.gauge';
 import { ExpiredIdempotencyKeysSweeper } from './application/place-order/expired-idempotency-keys.sweeper';
-import { IDEMPOTENCY_OPTIONS, idempotencyFromEnv } from './application/place-order/idempotency.options';
+import { IdempotencySettings } from './application/place-order/idempotency.options';
 import { PlaceOrderHandler } from './application/place-order/place-order.handler';
 import { RebuildOrderHistoryHandler } from './application/rebuild-order-history/rebuild-order-history.handler';
 import {
@@ -60,12 +60,12 @@ const PUBLISHED = new Set([OrderCreated.type, OrderConfirmed.type, OrderFailed.t
         [PaymentFailed, RecordSagaStepOnPaymentFailed],
         [ShipmentCreated, RecordSagaStepOnShipmentCreated],
       ],
+      settings: [IdempotencySettings, SagaDeadlineSettings],
     }),
   ],
   providers: [
     OrderEventStore,
     OrderHistoryProjection,
-    { provide: IDEMPOTENCY_OPTIONS, useFactory: () => idempotencyFromEnv(process.env) },
     IdempotencyKeys,
     ExpiredIdempotencyKeysSweeper,
     PlaceOrderHandler,
@@ -74,7 +74,6 @@ const PUBLISHED = new Set([OrderCreated.type, OrderConfirmed.type, OrderFailed.t
     ListCustomerOrdersHandler,
     RebuildOrderHistoryHandler,
     ExpireOverdueOrdersHandler,
-    { provide: SAGA_DEADLINE_OPTIONS, useFactory: () => sagaDeadlineFromEnv(process.env) },
     SagaDeadlineSweeper,
     OrdersByStatusGauge,
     OrderingContractAdapter,

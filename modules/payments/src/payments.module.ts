@@ -4,7 +4,7 @@ import { StockReserved } from '@contracts/inventory';
 import { OrderCreated, OrderCreatedV2, OrderFailed } from '@contracts/ordering';
 import { PaymentsContract } from '@contracts/payments';
 import { ContextRuntime, FicusModule } from '@infra/runtime';
-import { KeyEncryption } from '@infra/security';
+import { KeyEncryptionSettings } from '@infra/security';
 import { CancelPaymentOnOrderFailed } from './application/cancel-payment/cancel-payment-on-order-failed.handler';
 import { CancelPaymentHandler } from './application/cancel-payment/cancel-payment.handler';
 import { ChargePaymentOnStockReserved } from './application/charge-payment/charge-payment-on-stock-reserved.handler';
@@ -24,9 +24,9 @@ import {
   RememberWhosePaymentItIs1764000000420,
   VaultPaymentMethods1764000000403,
 } from './persistence/migrations';
-import { KEY_ENCRYPTION, PaymentMethodVault } from './persistence/payment-method.vault';
+import { PaymentMethodVault } from './persistence/payment-method.vault';
 import { PaymentRepository } from './persistence/payment.repository';
-import { paymentProviderOf } from './provider/payment-providers';
+import { paymentProviderOf, PaymentProviderSettings, type ProviderSettings } from './provider/payment-providers';
 
 @Module({
   imports: [
@@ -49,21 +49,21 @@ import { paymentProviderOf } from './provider/payment-providers';
         [StockReserved, ChargePaymentOnStockReserved],
         [OrderFailed, CancelPaymentOnOrderFailed],
       ],
+      // The vault's key refuses to start with NODE_ENV=production and no FICUS_KEY_ENCRYPTION_KEYS.
+      settings: [KeyEncryptionSettings, PaymentProviderSettings],
     }),
   ],
   providers: [
     PaymentRepository,
-    // The vault's key: refuses to start with NODE_ENV=production and no FICUS_KEY_ENCRYPTION_KEYS.
-    { provide: KEY_ENCRYPTION, useFactory: () => KeyEncryption.fromEnv(process.env) },
     PaymentMethodVault,
     HoldPaymentMethodHandler,
     UnusedPaymentMethodsSweeper,
     {
       // FICUS_PAYMENT_PROVIDER's (the fake unless set); a real one implements the same port.
       provide: PAYMENT_PROVIDER,
-      useFactory: (runtime: ContextRuntime) =>
-        paymentProviderOf({ env: process.env, connectionUrl: runtime.connectionUrl }),
-      inject: [ContextRuntime],
+      useFactory: (runtime: ContextRuntime, env: ProviderSettings['env']) =>
+        paymentProviderOf({ env, connectionUrl: runtime.connectionUrl }),
+      inject: [ContextRuntime, PaymentProviderSettings.token],
     },
     ChargePaymentHandler,
     CancelPaymentHandler,

@@ -7,7 +7,8 @@ import { isContractError, type CallContext } from '@contracts/kernel';
 import { IdentityModule } from '@modules/identity';
 import { ContractBus } from '@infra/messaging';
 import type { DatabaseConfig } from '@infra/persistence';
-import { FicusModule } from '@infra/runtime';
+import { Configuration } from '@infra/config';
+import { FicusModule, settingsOf } from '@infra/runtime';
 import { loadTopology } from '@infra/topology';
 import { CliError, type CliCommand, type CliIo } from '../cli-command';
 import { openDeploymentDatabase, topologyPathOf, type DeploymentSelection } from '../deployment-database';
@@ -162,7 +163,11 @@ class IdentityAlone {
   static on(database: DatabaseConfig): DynamicModule {
     return {
       module: IdentityAlone,
-      imports: [CqrsModule.forRoot(), FicusModule.forRoot({ database }), IdentityModule],
+      imports: [
+        CqrsModule.forRoot(),
+        FicusModule.forRoot({ database, configuration: Configuration.read(process.env, settingsOf(['identity'])) }),
+        IdentityModule,
+      ],
     };
   }
 }

@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createLocalJWKSet, errors, type JSONWebKeySet } from 'jose';
-import { ACCESS_TOKEN_TYPE, accessTokenClaims, IDENTITY, type IdentityApi } from '@contracts/identity';
+import { ACCESS_TOKEN_TYPE, IDENTITY, type AccessTokenClaims, type IdentityApi } from '@contracts/identity';
 import { unauthenticated, type Caller } from '@contracts/kernel';
 import { verifyAccessTokenFully, VerifiedTokens } from '@infra/security';
+import { VerifierClaimsSettings } from '../http-settings';
 import { RequestContexts } from '../request-context';
 
 const JWKS_MAX_AGE_MS = 5 * 60_000;
@@ -25,13 +26,13 @@ export class AccessTokenVerifier {
   private jwks?: { keys: ReturnType<typeof createLocalJWKSet>; fetchedAt: number };
   private fetching?: Promise<ReturnType<typeof createLocalJWKSet>>;
   private lastUnknownKidRefresh = 0;
-  private readonly claims = accessTokenClaims(process.env);
   /** Tokens verified before, until they expire (the rate limiter and the guard ask for the same one). */
   private readonly verified = new VerifiedTokens();
 
   constructor(
     @Inject(IDENTITY) private readonly identity: IdentityApi,
     private readonly contexts: RequestContexts,
+    @Inject(VerifierClaimsSettings.token) private readonly claims: AccessTokenClaims,
   ) {}
 
   async verify(authorization: string | undefined): Promise<Caller> {

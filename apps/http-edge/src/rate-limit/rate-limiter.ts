@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { FICUS_ROOT_OPTIONS, type FicusRootOptions } from '@infra/runtime';
 import { openModuleDataSource, provisionContext } from '@infra/persistence';
-import { rateLimitsFromEnv, type RateLimitRule, type RateLimitSettings } from './rate-limit.config';
+import { RateLimitSettings, type RateLimitOptions, type RateLimitRule } from './rate-limit.config';
 import {
   CreateRateLimitWindows1764000002200,
   InMemoryRateLimitStore,
@@ -27,7 +27,7 @@ export class RateLimiter implements OnApplicationShutdown {
   private readonly logger = new Logger('RateLimiter');
 
   constructor(
-    readonly settings: RateLimitSettings,
+    readonly settings: RateLimitOptions,
     private readonly store: RateLimitStore,
   ) {}
 
@@ -71,7 +71,7 @@ export const rateLimiterProvider = {
   provide: RateLimiter,
   inject: [FICUS_ROOT_OPTIONS],
   useFactory: async (root: FicusRootOptions): Promise<RateLimiter> => {
-    const settings = rateLimitsFromEnv();
+    const settings = root.configuration.get(RateLimitSettings);
     if (!settings.enabled) return new RateLimiter(settings, new InMemoryRateLimitStore());
     if (!root.database) {
       new Logger('RateLimiter').warn(

@@ -5,6 +5,7 @@ import { NOTIFICATIONS, type NotificationsApi } from '@contracts/notifications';
 import { problem, ProblemError } from '../problem/problem';
 import { RequestContexts } from '../request-context';
 import { parseOr } from '../validation';
+import { RunModeSettings, type RunMode } from '@infra/config';
 
 export const MailboxQuery = z.strictObject({ to: z.string().min(1).max(254) });
 
@@ -18,11 +19,12 @@ export class DevMailboxController {
   constructor(
     @Inject(NOTIFICATIONS) private readonly notifications: NotificationsApi,
     private readonly contexts: RequestContexts,
+    @Inject(RunModeSettings.token) private readonly mode: RunMode,
   ) {}
 
   @Get('dev/mailbox')
   mailbox(@Req() request: Request, @Query() query: unknown) {
-    if (process.env.NODE_ENV === 'production') {
+    if (this.mode.production) {
       throw new ProblemError(problem(404, 'route-not-found', `no route ${request.method} ${request.path}`));
     }
     return this.notifications.mailbox(this.contexts.of(request), parseOr(MailboxQuery, query, 'query'));

@@ -1,8 +1,9 @@
 import { Controller, Get, Inject, Module, Req } from '@nestjs/common';
 import type { Request } from 'express';
 import { IDENTITY, IdentityContract, type IdentityApi } from '@contracts/identity';
-import { FicusModule } from '@infra/runtime';
+import { FicusModule, settingsProviders } from '@infra/runtime';
 import { RequestContexts } from '../request-context';
+import { RequestSettings } from '../http-settings';
 
 /**
  * The public keys access tokens are signed with, for anyone who verifies them: clients at the
@@ -26,6 +27,6 @@ export class JwksController {
 @Module({
   imports: [FicusModule.clients([IdentityContract])],
   controllers: [JwksController],
-  providers: [RequestContexts],
+  providers: [...settingsProviders([RequestSettings]), RequestContexts],
 })
 export class JwksModule {}

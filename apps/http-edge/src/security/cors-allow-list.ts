@@ -5,24 +5,24 @@ import type { INestApplication } from '@nestjs/common';
  * `scheme://host[:port]`). Empty by default: no CORS headers at all, so only same-origin pages and
  * non-browser clients use the API. `*` is refused: the list is an allow-list or nothing.
  */
-export function corsOriginsFromEnv(value: string | undefined = process.env.FICUS_CORS_ORIGINS): string[] {
+export function parseCorsOrigins(value: string | undefined): { origins: string[] } | { error: string } {
   const entries = (value ?? '')
     .split(',')
     .map((entry) => entry.trim())
     .filter((entry) => entry.length > 0);
-  return entries.map((entry) => {
+  const origins: string[] = [];
+  for (const entry of entries) {
     const origin = URL.canParse(entry) ? new URL(entry) : undefined;
     const exact =
       origin &&
       /^https?:$/.test(origin.protocol) &&
       /^([a-z0-9-]+\.)*[a-z0-9-]+$|^\[[0-9a-f:.]+\]$/i.test(origin.hostname);
     if (!origin || !exact || origin.origin !== entry.replace(/\/$/, '')) {
-      throw new Error(
-        `invalid environment: FICUS_CORS_ORIGINS: "${entry}" is not an origin like https://shop.example.com`,
-      );
+      return { error: `"${entry}" is not an origin like https://shop.example.com` };
     }
-    return origin.origin;
-  });
+    origins.push(origin.origin);
+  }
+  return { origins };
 }
 
 /**

@@ -23,8 +23,7 @@ type TracedRequest = Request & { ficusTraceparent?: string };
  * `FICUS_HTTP_TRACEPARENT=continue` says a trusted proxy in front sets it. Route patterns
  * (`/orders/:id`) name spans and label metrics; requests that matched no route are `unmatched`.
  */
-export function httpTelemetry(env: NodeJS.ProcessEnv = process.env): RequestHandler {
-  const continueClientTraces = traceparentPolicyOf(env) === 'continue';
+export function httpTelemetry({ continueClientTraces }: { continueClientTraces: boolean }): RequestHandler {
   return (request: TracedRequest, response: Response, next: NextFunction) => {
     const started = performance.now();
     const given = request.headers.traceparent;
@@ -57,14 +56,6 @@ export function httpTelemetry(env: NodeJS.ProcessEnv = process.env): RequestHand
     if (tracingRecords()) context.with(active, next);
     else withLogFields(traceIdsOf(traceparent), next);
   };
-}
-
-function traceparentPolicyOf(env: NodeJS.ProcessEnv): 'link' | 'continue' {
-  const value = env.FICUS_HTTP_TRACEPARENT ?? 'link';
-  if (value !== 'link' && value !== 'continue') {
-    throw new Error(`FICUS_HTTP_TRACEPARENT must be "link" (the default) or "continue", not "${value}"`);
-  }
-  return value;
 }
 
 /** The traceparent a request's contract calls carry: its server span's. */

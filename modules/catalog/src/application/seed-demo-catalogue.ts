@@ -1,4 +1,5 @@
-import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { DemoSeedSettings, type DemoSeed } from '@infra/config';
 import { DEMO_CATALOGUE } from '../domain/product';
 import { ProductRepository } from '../persistence/product.repository';
 
@@ -7,10 +8,13 @@ import { ProductRepository } from '../persistence/product.repository';
 export class SeedDemoCatalogue implements OnApplicationBootstrap {
   private readonly logger = new Logger('SeedDemoCatalogue');
 
-  constructor(private readonly products: ProductRepository) {}
+  constructor(
+    private readonly products: ProductRepository,
+    @Inject(DemoSeedSettings.token) private readonly demo: DemoSeed,
+  ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    if (process.env.FICUS_DEMO_SEED === 'false' || (await this.products.count()) > 0) {
+    if (!this.demo.seed || (await this.products.count()) > 0) {
       return;
     }
     await this.products.insertMissing(DEMO_CATALOGUE);

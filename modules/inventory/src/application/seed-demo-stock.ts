@@ -1,4 +1,5 @@
-import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { DemoSeedSettings, type DemoSeed } from '@infra/config';
 import { UnitOfWork } from '@infra/persistence';
 import { DEMO_STOCK } from '../domain/reservation';
 import { StockRepository } from '../persistence/stock.repository';
@@ -11,10 +12,11 @@ export class SeedDemoStock implements OnApplicationBootstrap {
   constructor(
     private readonly uow: UnitOfWork,
     private readonly stock: StockRepository,
+    @Inject(DemoSeedSettings.token) private readonly demo: DemoSeed,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    if (process.env.FICUS_DEMO_SEED === 'false') return;
+    if (!this.demo.seed) return;
     await this.uow.transaction(async () => {
       if (await this.stock.isEmpty()) {
         await this.stock.save(DEMO_STOCK);

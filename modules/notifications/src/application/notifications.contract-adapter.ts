@@ -1,11 +1,15 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { mayActFor, notFound, permissionDenied, type CallContext } from '@contracts/kernel';
 import type { NotificationsApi } from '@contracts/notifications';
+import { RunModeSettings, type RunMode } from '@infra/config';
 import { NotificationRepository } from '../persistence/notification.repository';
 
 @Injectable()
 export class NotificationsContractAdapter implements NotificationsApi {
-  constructor(private readonly notifications: NotificationRepository) {}
+  constructor(
+    private readonly notifications: NotificationRepository,
+    @Inject(RunModeSettings.token) private readonly mode: RunMode,
+  ) {}
 
   /** A recipient's own; an admin's: anyone's, or everyone's when no recipient is named. */
   listNotifications(ctx: CallContext, request: { recipientId?: string; page?: number; pageSize?: number }) {
@@ -18,8 +22,7 @@ export class NotificationsContractAdapter implements NotificationsApi {
 
   /** Development only: with NODE_ENV=production there is no mailbox to read, as if the method did not exist. */
   async mailbox(_ctx: CallContext, request: { to: string }) {
-    if (process.env.NODE_ENV === 'production')
-      throw notFound('mailbox-not-found', 'there is no development mailbox in production');
+    if (this.mode.production) throw notFound('mailbox-not-found', 'there is no development mailbox in production');
     return { items: await this.notifications.mailbox(request.to) };
   }
 }

@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { UnitOfWork } from '@infra/persistence';
-import { KeyEncryption } from '@infra/security';
+import { KeyEncryptionSettings, type KeyEncryption } from '@infra/security';
 
 /** Payments' key-encryption keys (FICUS_KEY_ENCRYPTION_KEYS), made once at start-up. */
-export const KEY_ENCRYPTION = Symbol('KeyEncryption');
+export const KEY_ENCRYPTION = KeyEncryptionSettings.token;
 
 /** How long a held payment method waits for an order to take it; then it is erased. */
 export const UNUSED_PAYMENT_METHOD_HOURS = 24;

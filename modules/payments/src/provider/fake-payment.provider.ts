@@ -44,7 +44,9 @@ export const TEST_TOKENS: Readonly<Record<string, TestTokenBehaviour>> = {
 
 export const INVALID_TOKEN_REASON = 'invalid-token';
 
-export function fakeProviderOptionsFromEnv(env: NodeJS.ProcessEnv): FakePaymentProviderOptions {
+export function fakeProviderOptionsFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+): FakePaymentProviderOptions {
   const failureRate = Number(env.FICUS_FAKE_PAYMENT_FAILURE_RATE ?? 0);
   const latencyMs = Number(env.FICUS_FAKE_PAYMENT_LATENCY_MS ?? 0);
   const slowMs = Number(env.FICUS_FAKE_PAYMENT_SLOW_MS ?? 2_000);

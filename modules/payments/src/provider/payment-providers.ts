@@ -1,3 +1,5 @@
+import { z } from 'zod';
+import { defineSettings, optionalText } from '@infra/config';
 import type { PaymentProvider } from '../domain/payment-provider';
 import { FakePaymentProvider, fakeProviderOptionsFromEnv } from './fake-payment.provider';
 
@@ -6,7 +8,8 @@ import { FakePaymentProvider, fakeProviderOptionsFromEnv } from './fake-payment.
  * context's database.
  */
 export interface ProviderSettings {
-  readonly env: NodeJS.ProcessEnv;
+  /** The variables of {@link PaymentProviderSettings}, as the process read them at start-up. */
+  readonly env: ProviderVariables;
   readonly connectionUrl: string;
 }
 
@@ -26,7 +29,14 @@ export const PAYMENT_PROVIDERS: Readonly<Record<string, (settings: ProviderSetti
  * unless `FICUS_FAKE_PAYMENTS=allow-in-production` says someone meant it (a demo).
  */
 export function paymentProviderOf(settings: ProviderSettings): PaymentProvider {
-  const name = settings.env.FICUS_PAYMENT_PROVIDER || 'fake';
+  return PAYMENT_PROVIDERS[checkedProviderName(settings.env)](settings);
+}
+
+type ProviderVariables = Readonly<Record<string, string | undefined>>;
+
+/** The provider's name, once the variables are known to make it; else what is wrong, as an error. */
+function checkedProviderName(env: ProviderVariables): string {
+  const name = env.FICUS_PAYMENT_PROVIDER || 'fake';
   if (!Object.hasOwn(PAYMENT_PROVIDERS, name)) {
     throw new Error(
       `FICUS_PAYMENT_PROVIDER=${name} is no provider of this build; it knows ` +
@@ -35,13 +45,35 @@ export function paymentProviderOf(settings: ProviderSettings): PaymentProvider {
   }
   if (
     name === 'fake' &&
-    settings.env.NODE_ENV === 'production' &&
-    settings.env.FICUS_FAKE_PAYMENTS !== 'allow-in-production'
+    env.NODE_ENV?.trim().toLowerCase() === 'production' &&
+    env.FICUS_FAKE_PAYMENTS !== 'allow-in-production'
   ) {
     throw new Error(
       'the fake payment provider does not run with NODE_ENV=production: it approves test tokens and takes no money. ' +
         'Plug a real provider (docs/payments.md), or set FICUS_FAKE_PAYMENTS=allow-in-production for a demo',
     );
   }
-  return PAYMENT_PROVIDERS[name](settings);
+  if (name === 'fake') fakeProviderOptionsFromEnv(env); // its own settings, checked now
+  return name;
 }
+
+/**
+ * What payments reads to choose and make its provider, checked at start-up with everything else:
+ * a provider that cannot be made stops the process before it starts. A real provider adds the
+ * variables it reads here (its API key, its endpoint).
+ */
+export const PaymentProviderSettings = defineSettings(
+  'payments: provider',
+  {
+    FICUS_PAYMENT_PROVIDER: optionalText(),
+    NODE_ENV: z.string().optional(),
+    FICUS_FAKE_PAYMENTS: optionalText(),
+    FICUS_FAKE_PAYMENT_FAILURE_RATE: optionalText(),
+    FICUS_FAKE_PAYMENT_LATENCY_MS: optionalText(),
+    FICUS_FAKE_PAYMENT_SLOW_MS: optionalText(),
+  },
+  (values): ProviderVariables => {
+    checkedProviderName(values);
+    return values;
+  },
+);

@@ -2,11 +2,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, importJWK, type JWK, type KeyLike } from 'jose';
 import { UnitOfWork } from '@infra/persistence';
-import { KeyEncryption } from '@infra/security';
+import { KeyEncryptionSettings, type KeyEncryption } from '@infra/security';
 import { TOKEN_OPTIONS, type TokenOptions } from '../tokens/token.options';
 
 /** Identity's key-encryption keys (FICUS_KEY_ENCRYPTION_KEYS), made once at start-up. */
-export const KEY_ENCRYPTION = Symbol('KeyEncryption');
+export const KEY_ENCRYPTION = KeyEncryptionSettings.token;
 
 export const SIGNING_ALGORITHM = 'ES256';
 

@@ -1,13 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
-import { ACCESS_TOKEN_TYPE, accessTokenClaims } from '@contracts/identity';
+import { ACCESS_TOKEN_TYPE, type AccessTokenClaims } from '@contracts/identity';
 import { UnitOfWork } from '@infra/persistence';
 import type { Role } from '../../domain/credentials';
 import { newRefreshToken } from '../../domain/refresh-token';
 import { RefreshTokenRepository, type RefreshTokenFamily } from '../../persistence/refresh-token.repository';
 import { SIGNING_ALGORITHM, SigningKeys } from '../signing-keys/signing-keys';
-import { TOKEN_OPTIONS, type TokenOptions } from './token.options';
+import { IssuerClaimsSettings, TOKEN_OPTIONS, type TokenOptions } from './token.options';
 
 export const ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
 const CLEANUP_EVERY_MS = 60 * 60_000;
@@ -23,7 +23,6 @@ export interface IssuedTokens {
 /** Mints an access token and the refresh token that gets the next one, for login and refresh alike. */
 @Injectable()
 export class TokenIssuer {
-  private readonly claims = accessTokenClaims(process.env);
   private lastCleanup = 0;
 
   constructor(
@@ -31,6 +30,7 @@ export class TokenIssuer {
     private readonly keys: SigningKeys,
     private readonly refreshTokens: RefreshTokenRepository,
     @Inject(TOKEN_OPTIONS) private readonly options: TokenOptions,
+    @Inject(IssuerClaimsSettings.token) private readonly claims: AccessTokenClaims,
   ) {}
 
   /** Tokens for an account; `family` continues a rotation, none starts a new sign-in. */

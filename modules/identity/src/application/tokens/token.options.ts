@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import { AccessTokenClaimVariables, accessTokenClaimsOf } from '@contracts/identity';
+import { defineSettings, optionalText, wholeNumber } from '@infra/config';
 
 export interface TokenOptions {
   /** How long a refresh token can be traded for new tokens. */
@@ -7,32 +8,34 @@ export interface TokenOptions {
   readonly signingKeyRotateDays: number;
 }
 
-export const TOKEN_OPTIONS = Symbol('TokenOptions');
+/** Identity's own: how long a sign-in lasts is this context's rule. */
+export const TokenSettings = defineSettings(
+  'identity: tokens',
+  {
+    FICUS_REFRESH_TOKEN_TTL_HOURS: wholeNumber({ min: 1, max: 24 * 365, default: 720, unit: 'hours' }),
+    FICUS_SIGNING_KEY_ROTATE_DAYS: wholeNumber({ min: 1, max: 3650, default: 30, unit: 'days' }),
+  },
+  (values): TokenOptions => ({
+    refreshTokenTtlHours: values.FICUS_REFRESH_TOKEN_TTL_HOURS,
+    signingKeyRotateDays: values.FICUS_SIGNING_KEY_ROTATE_DAYS,
+  }),
+);
 
-const EnvSchema = z.object({
-  FICUS_REFRESH_TOKEN_TTL_HOURS: z.coerce
-    .number({ error: 'FICUS_REFRESH_TOKEN_TTL_HOURS must be a number of hours' })
-    .int()
-    .min(1)
-    .max(24 * 365)
-    .default(720),
-  FICUS_SIGNING_KEY_ROTATE_DAYS: z.coerce
-    .number({ error: 'FICUS_SIGNING_KEY_ROTATE_DAYS must be a number of days' })
-    .int()
-    .min(1)
-    .max(3650)
-    .default(30),
-});
+export const TOKEN_OPTIONS = TokenSettings.token;
 
-/** Read by identity itself: how long a sign-in lasts is this context's rule. */
-export function tokenOptionsFromEnv(env: NodeJS.ProcessEnv): TokenOptions {
-  const result = EnvSchema.safeParse(env);
-  if (!result.success) {
-    const lines = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-    throw new Error(`invalid token settings: ${lines.join('; ')}`);
-  }
-  return {
-    refreshTokenTtlHours: result.data.FICUS_REFRESH_TOKEN_TTL_HOURS,
-    signingKeyRotateDays: result.data.FICUS_SIGNING_KEY_ROTATE_DAYS,
-  };
-}
+/** The `iss` and `aud` identity signs into an access token; whoever verifies one reads the same variables. */
+export const IssuerClaimsSettings = defineSettings(
+  'identity: access-token claims',
+  AccessTokenClaimVariables,
+  accessTokenClaimsOf,
+);
+
+/**
+ * FICUS_ADMIN_EMAILS is retired (registering never makes an admin): read only to warn whoever
+ * still sets it.
+ */
+export const RetiredAdminEmailsSettings = defineSettings(
+  'identity: retired variables',
+  { FICUS_ADMIN_EMAILS: optionalText() },
+  (values) => ({ adminEmailsSet: values.FICUS_ADMIN_EMAILS !== undefined }),
+);

@@ -6,21 +6,21 @@ import type { IntegrationEventHandler } from '@infra/messaging';
 import { confirmationEmail } from '../../domain/account-email';
 import { EMAIL_SENDER, type EmailSender } from '../../domain/order-email';
 import { NotificationRepository } from '../../persistence/notification.repository';
+import { MailSettings, type MailOptions } from '../mail.settings';
 
 /** Mails the confirmation link; the shop's public address is FICUS_PUBLIC_URL (http://localhost:3000 by default). */
 @Injectable()
 export class SendConfirmationOnEmailConfirmationRequested implements IntegrationEventHandler<
   typeof EmailConfirmationRequested
 > {
-  private readonly publicUrl = process.env.FICUS_PUBLIC_URL ?? 'http://localhost:3000';
-
   constructor(
     private readonly notifications: NotificationRepository,
     @Inject(EMAIL_SENDER) private readonly sender: EmailSender,
+    @Inject(MailSettings.token) private readonly mail: MailOptions,
   ) {}
 
   async handle(request: PayloadOf<typeof EmailConfirmationRequested>): Promise<void> {
-    const message = confirmationEmail(request.email, this.publicUrl, request.token, request.expiresAt);
+    const message = confirmationEmail(request.email, this.mail.publicUrl, request.token, request.expiresAt);
     await this.notifications.record(randomUUID(), request.customerId, message, null, 'email-confirmation');
     await this.sender.send(message);
   }

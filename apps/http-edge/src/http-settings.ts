@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import { AccessTokenClaimVariables, accessTokenClaimsOf } from '@contracts/identity';
+import { defineSettings, unsetWhenEmpty, wholeNumber } from '@infra/config';
+import type { AdmissionLimits } from './admission/admission-gate';
+import { parseCorsOrigins } from './security/cors-allow-list';
+
+/** How long a request's contract calls may take, in every process that takes requests (the edge, a JWKS route). */
+export const RequestSettings = defineSettings(
+  'http: request budget',
+  { FICUS_REQUEST_BUDGET_MS: wholeNumber({ min: 100, max: 600_000, default: 10_000, unit: 'milliseconds' }) },
+  (values) => ({ budgetMs: values.FICUS_REQUEST_BUDGET_MS }),
+);
+export type RequestOptions = ReturnType<typeof RequestSettings.read>;
+
+/**
+ * The `iss` identity signs and the `aud` it addresses (FICUS_JWT_ISSUER, FICUS_JWT_AUDIENCE), as
+ * whoever verifies an access token reads them: the edge, and a service verifying a relayed one.
+ * Identity reads the same variables, in one process or in two.
+ */
+export const VerifierClaimsSettings = defineSettings(
+  'http: access-token claims',
+  AccessTokenClaimVariables,
+  accessTokenClaimsOf,
+);
+
+export interface HttpOptions {
+  readonly admission: Omit<AdmissionLimits, 'abortedHoldMs'>;
+  /** FICUS_LEGACY_URL and FICUS_LEGACY_ROUTES, for an edge whose topology names no legacy upstream. */
+  readonly legacy?: { readonly url: string; readonly routes: readonly string[] };
+  readonly corsOrigins: readonly string[];
+  /** FICUS_HTTP_TRACEPARENT=continue: a trusted proxy in front sets `traceparent`, so it is continued. */
+  readonly continueClientTraces: boolean;
+}
+
+/** What every HTTP listener of ficus is set up with (`setUpHttpEdge`). */
+export const HttpSettings = defineSettings(
+  'http',
+  {
+    /** Admission control: requests served at once, and how many may wait. */
+    FICUS_HTTP_MAX_CONCURRENT: wholeNumber({ min: 1, max: 10_000, default: 64, unit: 'requests' }),
+    FICUS_HTTP_MAX_QUEUED: wholeNumber({ min: 0, max: 100_000, default: 128, unit: 'requests' }),
+    /** The application ficus replaces: what the edge does not serve is proxied there (the topology's `legacy` wins). */
+    FICUS_LEGACY_URL: z.preprocess(
+      unsetWhenEmpty,
+      z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+    ),
+    /** Path prefixes sent to the legacy application even where ficus has a route, comma-separated. */
+    FICUS_LEGACY_ROUTES: z
+      .string()
+      .default('')
+      .transform((value) =>
+        value
+          .split(',')
+          .map((prefix) => prefix.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.string().regex(/^\//, { error: 'each prefix starts with "/"' }))),
+    FICUS_CORS_ORIGINS: z
+      .string()
+      .optional()
+      .transform((value, context) => {
+        const parsed = parseCorsOrigins(value);
+        if ('error' in parsed) {
+          context.addIssue({ code: 'custom', message: parsed.error });
+          return z.NEVER;
+        }
+        return parsed.origins;
+      }),
+    FICUS_HTTP_TRACEPARENT: z.preprocess(
+      (value) => (typeof value === 'string' ? value.trim().toLowerCase() || undefined : value),
+      z.enum(['link', 'continue'], { error: 'must be "link" (the default) or "continue"' }).default('link'),
+    ),
+  },
+  (values): HttpOptions => ({
+    admission: { maxConcurrent: values.FICUS_HTTP_MAX_CONCURRENT, maxQueued: values.FICUS_HTTP_MAX_QUEUED },
+    legacy: values.FICUS_LEGACY_URL ? { url: values.FICUS_LEGACY_URL, routes: values.FICUS_LEGACY_ROUTES } : undefined,
+    corsOrigins: values.FICUS_CORS_ORIGINS,
+    continueClientTraces: values.FICUS_HTTP_TRACEPARENT === 'continue',
+  }),
+);

@@ -1,0 +1,3 @@
+export * from './settings';
+export * from './variables';
+export * from './run-mode';
