@@ -44,12 +44,15 @@ export const OrderSummarySchema = z.object({
 });
 export type OrderSummary = z.infer<typeof OrderSummarySchema>;
 
+/** How many lines an order has; the edge's request body says the same by reading this. */
+export const ORDER_LINES = { min: 1, max: 50 } as const;
+
 export const PlaceOrderRequestSchema = z.object({
   customerId: z.string().min(1),
   items: z
     .array(z.object({ sku: SkuSchema, quantity: z.number().int().positive().max(1_000) }))
-    .min(1)
-    .max(50),
+    .min(ORDER_LINES.min)
+    .max(ORDER_LINES.max),
   paymentToken: z.string().min(1).max(200),
   idempotencyKey: z.string().min(1).max(200).optional(),
 });

@@ -68,3 +68,13 @@ export const NODE_ENV = z.preprocess(
     .optional()
     .transform((value) => (value?.trim().toLowerCase() === 'production' ? 'production' : 'development')),
 );
+
+/** A TCP port, unset allowed; `listening` allows 0, which takes a free one (a test, two shops on one machine). */
+export function portNumber(options: { listening?: boolean } = {}) {
+  const lowest = options.listening ? 0 : 1;
+  const error = `must be a port number (${lowest}–65535)`;
+  return z.preprocess(
+    unsetWhenEmpty,
+    z.coerce.number({ error }).int({ error }).min(lowest, { error }).max(65_535, { error }).optional(),
+  );
+}

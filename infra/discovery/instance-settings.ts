@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { defineSettings, unsetWhenEmpty } from '@infra/config';
+import { defineSettings, portNumber, unsetWhenEmpty } from '@infra/config';
 import { operationsPortOf, type Topology } from '@infra/topology';
 
 /**
@@ -20,10 +20,6 @@ export interface InstanceSettings {
   readonly advertiseHost?: string;
 }
 
-const port = z.coerce.number().int().min(1).max(65_535).optional();
-/** A listener's port; 0 takes a free one (a test, two shops on one machine). */
-const listenPort = z.coerce.number().int().min(0).max(65_535).optional();
-
 /**
  * `--instance <id>` stands for FICUS_INSTANCE_ID (the host hands the flag in as that variable);
  * without either, `<hostname>-<pid>` (a pod's name in Kubernetes).
@@ -40,10 +36,10 @@ export const InstanceSettingsGroup = defineSettings(
         })
         .optional(),
     ),
-    FICUS_GRPC_PORT: z.preprocess(unsetWhenEmpty, port),
-    FICUS_HTTP_PORT: z.preprocess(unsetWhenEmpty, listenPort),
-    FICUS_OPERATIONS_PORT: z.preprocess(unsetWhenEmpty, listenPort),
-    PORT: z.preprocess(unsetWhenEmpty, listenPort),
+    FICUS_GRPC_PORT: portNumber(),
+    FICUS_HTTP_PORT: portNumber({ listening: true }),
+    FICUS_OPERATIONS_PORT: portNumber({ listening: true }),
+    PORT: portNumber({ listening: true }),
     FICUS_ADVERTISE_HOST: z.preprocess(unsetWhenEmpty, z.string().min(1).optional()),
   },
   (values): InstanceSettings => ({

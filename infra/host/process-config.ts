@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { BOUNDED_CONTEXTS } from '@contracts/kernel';
-import { defineSettings, unsetWhenEmpty, wholeNumber } from '@infra/config';
+import { defineSettings, portNumber, unsetWhenEmpty, wholeNumber } from '@infra/config';
 import { databaseOf, DEFAULT_EMBEDDED_PORT, startEmbeddedDatabase, type DatabaseConfig } from '@infra/persistence';
 
 /**
@@ -27,7 +27,7 @@ const HostVariables = {
     z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' }).optional(),
   ),
   FICUS_DATA_DIR: z.string().default('.data'),
-  FICUS_EMBEDDED_PG_PORT: wholeNumber({ min: 1, max: 65_535, default: DEFAULT_EMBEDDED_PORT, unit: 'port' }),
+  FICUS_EMBEDDED_PG_PORT: portNumber().transform((port) => port ?? DEFAULT_EMBEDDED_PORT),
   FICUS_DB_ROLE_SECRET: z.preprocess(
     unsetWhenEmpty,
     z.string().min(16, { error: 'must be at least 16 characters' }).optional(),

@@ -2,7 +2,7 @@ import { Body, Controller, Get, Inject, Param, Post, Query, Req, UseGuards } fro
 import type { Request } from 'express';
 import { z } from 'zod';
 import { CATALOG, type CatalogApi } from '@contracts/catalog';
-import { INVENTORY, type InventoryApi } from '@contracts/inventory';
+import { INVENTORY, InventoryContract, type InventoryApi } from '@contracts/inventory';
 import { SkuSchema } from '@contracts/kernel';
 import { AuthGuard, RequireRoles } from '../auth/auth.guard';
 import { LastKnownProductNames } from '../fallbacks/product-names';
@@ -15,7 +15,8 @@ export const PageQuery = z.object({
 });
 export const ProductsQuery = PageQuery.extend({ withStock: z.enum(['true', 'false']).optional() });
 export const SkuParam = z.object({ sku: SkuSchema });
-export const RestockBody = z.strictObject({ quantity: z.number().int().positive().max(1_000_000) });
+/** `POST /inventory/stock/:sku/restock`: the contract's quantity (the sku is the path's). */
+export const RestockBody = z.strictObject({ quantity: InventoryContract.methods.restock.request.shape.quantity });
 
 @Controller()
 @UseGuards(AuthGuard)

@@ -1,13 +1,13 @@
 import { Controller, Get, Inject, Query, Req } from '@nestjs/common';
 import type { Request } from 'express';
 import { z } from 'zod';
-import { NOTIFICATIONS, type NotificationsApi } from '@contracts/notifications';
+import { NOTIFICATIONS, NotificationsContract, type NotificationsApi } from '@contracts/notifications';
 import { problem, ProblemError } from '../problem/problem';
 import { RequestContexts } from '../request-context';
 import { parseOr } from '../validation';
 import { RunModeSettings, type RunMode } from '@infra/config';
 
-export const MailboxQuery = z.strictObject({ to: z.string().min(1).max(254) });
+export const MailboxQuery = z.strictObject(NotificationsContract.methods.mailbox.request.shape);
 
 /**
  * What the shop mailed to an address, as Phoenix's dev mailbox shows it: in development the

@@ -1,16 +1,24 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, Query, Req } from '@nestjs/common';
 import type { Request } from 'express';
 import { z } from 'zod';
-import { IDENTITY, PasswordSchema, RefreshTokenSchema, type IdentityApi } from '@contracts/identity';
-import { EmailSchema } from '@contracts/kernel';
+import { IDENTITY, IdentityContract, type IdentityApi } from '@contracts/identity';
 import { RequestContexts } from '../request-context';
 import { parseOr } from '../validation';
 
-export const RegisterBody = z.strictObject({ email: EmailSchema, password: PasswordSchema });
-export const LoginBody = z.strictObject({ email: z.string().min(1).max(254), password: z.string().min(1).max(256) });
-export const RefreshTokenBody = z.strictObject({ refreshToken: RefreshTokenSchema.min(1) });
-export const ConfirmBody = z.strictObject({ token: z.string().min(1).max(512) });
-export const ConfirmQuery = z.strictObject({ token: z.string().min(1).max(512) });
+const { register, login, confirmEmail, refresh } = IdentityContract.methods;
+
+// Bodies are the contract's requests, strict (an unknown field is refused, not dropped): a limit
+// is stated once, in the contract. The edge adds only what is its own to say.
+export const RegisterBody = z.strictObject(register.request.shape);
+/** The client's part of a login (the edge adds where it came from); both present, or 422 rather than 401. */
+export const LoginBody = z.strictObject({
+  email: login.request.shape.email.min(1),
+  password: login.request.shape.password.min(1),
+});
+/** A refresh's body, and a logout's: the refresh token, present. */
+export const RefreshTokenBody = z.strictObject({ refreshToken: refresh.request.shape.refreshToken.min(1) });
+export const ConfirmBody = z.strictObject(confirmEmail.request.shape);
+export const ConfirmQuery = ConfirmBody;
 
 /** The answer to every registration, new address or known: registration tells no one which addresses have accounts. */
 export const REGISTRATION_ACCEPTED = {

@@ -1,8 +1,8 @@
 import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
 import { z } from 'zod';
 import { CATALOG, type CatalogApi } from '@contracts/catalog';
-import { IdSchema, notFound, SkuSchema, type CallContext } from '@contracts/kernel';
-import { ORDERING, type OrderingApi, type OrderView } from '@contracts/ordering';
+import { IdSchema, notFound, type CallContext } from '@contracts/kernel';
+import { ORDER_LINES, ORDERING, PlaceOrderRequestSchema, type OrderingApi, type OrderView } from '@contracts/ordering';
 import { PAYMENTS, type PaymentsApi } from '@contracts/payments';
 import { SHIPPING, type ShippingApi } from '@contracts/shipping';
 import { AuthGuard, RequireRoles, type AuthenticatedRequest } from '../auth/auth.guard';
@@ -12,18 +12,20 @@ import { RequestContexts } from '../request-context';
 import { parseOr } from '../validation';
 import { PageQuery } from './catalog.controller';
 
+const { items, paymentToken } = PlaceOrderRequestSchema.shape;
+
+/**
+ * `POST /orders`: the contract's lines and payment token, every limit the contract's own; strict
+ * at every level here (an unknown field, also in a line, is refused, not dropped).
+ */
 export const PlaceOrderBody = z.strictObject({
-  items: z
-    .array(z.strictObject({ sku: SkuSchema, quantity: z.number().int().positive().max(1_000) }))
-    .min(1)
-    .max(50),
-  paymentToken: z.string().min(1).max(200),
+  items: z.array(z.strictObject(items.element.shape)).min(ORDER_LINES.min).max(ORDER_LINES.max),
+  paymentToken,
 });
 export const OrderParam = z.object({ id: IdSchema });
-export const IdempotencyKey = z
-  .string()
-  .min(1)
-  .max(200)
+/** The `Idempotency-Key` header: the contract's key, in what a header may carry. */
+export const IdempotencyKey = PlaceOrderRequestSchema.shape.idempotencyKey
+  .unwrap()
   .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
 
 type Part<T> = { available: true; value: T } | { available: false; reason: string };
