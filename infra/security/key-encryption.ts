@@ -1,6 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
-import { z } from 'zod';
-import { defineSettings, optionalText } from '@infra/config';
+import { defineSettings, NODE_ENV, optionalText } from '@infra/config';
 
 /** A key-encryption key and the id that names it in what it sealed. */
 interface Kek {
@@ -138,6 +137,7 @@ export class KeyEncryption {
  */
 export const KeyEncryptionSettings = defineSettings(
   'key encryption',
-  { FICUS_KEY_ENCRYPTION_KEYS: optionalText(), NODE_ENV: z.string().optional() },
+  // NODE_ENV read as every part reads it: ` Production ` is production here too.
+  { FICUS_KEY_ENCRYPTION_KEYS: optionalText(), NODE_ENV },
   (values) => KeyEncryption.fromEnv(values),
 );

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { readConfiguration, runTarget, settingsOfTarget } from '@apps/service';
 import { BOUNDED_CONTEXTS } from '@contracts/kernel';
-import { ConfigurationError } from '@infra/config';
+import { ConfigurationError, RunModeSettings } from '@infra/config';
 import { loadTopology, shippedTopologyPath } from '@infra/topology';
 import { pino } from 'pino';
 
@@ -110,6 +110,24 @@ describe('configuration', () => {
 
     for (const off of ['false', 'FALSE', ' no ', '0', 'Off']) expect(() => seeds(off)).not.toThrow();
     for (const typo of ['flase', 'disabled', '-1']) expect(() => seeds(typo)).toThrow(/FICUS_DEMO_SEED/);
+  });
+
+  it('NODE_ENV means one thing to every part: another spelling of production is production everywhere', () => {
+    const production = { NODE_ENV: ' Production ' };
+
+    // Fails when one part reads it as production and another lets a development key or the fake through.
+    expect(() => readConfiguration({ modules: ['identity'], edge: false }, production)).toThrow(
+      /FICUS_KEY_ENCRYPTION_KEYS is required with NODE_ENV=production/,
+    );
+    expect(() =>
+      readConfiguration(
+        { modules: ['payments'], edge: false },
+        { ...production, FICUS_KEY_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}` },
+      ),
+    ).toThrow(/fake payment provider does not run with NODE_ENV=production/);
+    expect(readConfiguration({ modules: [], edge: true }, production).get(RunModeSettings)).toEqual({
+      production: true,
+    });
   });
 
   it('the process stops before it starts anything: no database server, no port', async () => {

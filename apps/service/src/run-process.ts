@@ -30,8 +30,11 @@ export function runProcess(
       process.once('SIGTERM', stop);
     },
     (error: unknown) => {
-      if (error instanceof ConfigurationError) log.fatal(`ficus ${options.target} cannot start: ${error.message}`);
-      else log.fatal({ err: error }, `ficus ${options.target} failed to start`);
+      if (error instanceof ConfigurationError) {
+        // For whoever set the environment, in plain lines; and as a log line for collectors.
+        process.stderr.write(`ficus ${options.target} cannot start: ${error.message}\n`);
+        log.fatal({ problems: error.issues }, `ficus ${options.target} cannot start: invalid configuration`);
+      } else log.fatal({ err: error }, `ficus ${options.target} failed to start`);
       process.exit(1);
     },
   );

@@ -128,11 +128,8 @@ export class BalancedContractTransport implements ClosableTransport {
     const tried = new Set<string>();
     let lastError: unknown;
     for (;;) {
-      const instance = this.pick(tried);
+      const instance = this.take(tried);
       if (!instance) throw lastError ?? this.noInstance();
-      tried.add(instance.endpoint.id);
-      instance.inFlight++;
-      instance.picks++;
       try {
         const answer = await instance.transport.unary(contract, method, ctx, request);
         this.succeeded(instance);
@@ -152,11 +149,8 @@ export class BalancedContractTransport implements ClosableTransport {
     const tried = new Set<string>();
     let lastError: unknown;
     for (;;) {
-      const instance = this.pick(tried);
+      const instance = this.take(tried);
       if (!instance) throw lastError ?? this.noInstance();
-      tried.add(instance.endpoint.id);
-      instance.inFlight++;
-      instance.picks++;
       let received = false;
       try {
         for await (const item of instance.transport.serverStream(contract, method, ctx, request)) {
@@ -223,6 +217,16 @@ export class BalancedContractTransport implements ClosableTransport {
         retired: false,
       });
     }
+  }
+
+  /** The instance to try next, marked tried and counted in flight (until `release`). */
+  private take(tried: Set<string>): Instance | undefined {
+    const instance = this.pick(tried);
+    if (!instance) return undefined;
+    tried.add(instance.endpoint.id);
+    instance.inFlight++;
+    instance.picks++;
+    return instance;
   }
 
   /**

@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { defineSettings, optionalText } from '@infra/config';
+import { defineSettings, NODE_ENV, optionalText } from '@infra/config';
 import type { PaymentProvider } from '../domain/payment-provider';
 import { FakePaymentProvider, fakeProviderOptionsFromEnv } from './fake-payment.provider';
 
@@ -66,7 +65,7 @@ export const PaymentProviderSettings = defineSettings(
   'payments: provider',
   {
     FICUS_PAYMENT_PROVIDER: optionalText(),
-    NODE_ENV: z.string().optional(),
+    NODE_ENV,
     FICUS_FAKE_PAYMENTS: optionalText(),
     FICUS_FAKE_PAYMENT_FAILURE_RATE: optionalText(),
     FICUS_FAKE_PAYMENT_LATENCY_MS: optionalText(),
