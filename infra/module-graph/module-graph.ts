@@ -1,6 +1,6 @@
-import { ContractCatalogue, eventKeyOf, type ContractExport } from './contract-catalogue';
-import { contextsOf, type SourceFile } from './source-tree';
-import { calleePath, parseSource, propertyOf, ts, type ParsedSource } from './typescript-source';
+import { ContractCatalogue, type ContractExport } from './contract-catalogue';
+import type { SourceFile } from './source-tree';
+import { calleePath, parseSource, ts, type ParsedSource } from './typescript-source';
 
 /** The caller that is no context: the HTTP edge (apps/http-edge), which calls every context's contract. */
 export const EDGE = 'edge';
@@ -13,11 +13,11 @@ export interface SourceSite {
 
 export interface ContextNode {
   readonly name: string;
-  /** Contracts it serves (`runtime.serve`), by full name. */
+  /** Contracts it serves (`forContext({ serves })`), by full name. */
   readonly serves: readonly string[];
-  /** Event keys (`type.vN`) it declares in contracts/<context>. */
+  /** Event keys (`type.vN`) its contract package exports. */
   readonly publishes: readonly string[];
-  /** Event keys of other contexts it consumes (`runtime.consume`). */
+  /** Event keys of other contexts it consumes (`forContext({ consumes })`). */
   readonly consumes: readonly string[];
   /** The deploy target hosting it, when a topology was given. */
   readonly target?: string;
@@ -48,29 +48,46 @@ export interface ModuleGraph {
   readonly async: readonly AsyncEdge[];
 }
 
-/** The folders whose sources the graph is read from. */
+/** The folders whose sources the graph reads the calls from. */
 export const GRAPH_SOURCE_FOLDERS = ['modules', 'contracts', 'apps/http-edge/src'] as const;
 
 /**
- * The module graph of a tree, read from its source (pure: the files are given):
- * - a node per `modules/<context>`;
- * - a sync edge where a module (or the HTTP edge) holds a client of another context's contract:
- *   `FicusModule.forContext({ uses: [XContract] })` or `@Inject(X_TOKEN)`, with the methods it
- *   calls on that client;
- * - an async edge where a module declares it consumes an event whose type is prefixed by another
- *   context, the producer: `forContext({ consumes: [[Event, Handler], …] })`; what it serves
- *   comes from `forContext({ serves: [Contract, Implementation] })`.
+ * What a context declares in `FicusModule.forContext` and publishes in its contract package, as
+ * names: the host reads it from the loaded modules (`declaredContexts()`) and the contracts
+ * (`CONTEXT_CONTRACTS`), not from their source text.
  */
-export function buildModuleGraph(files: readonly SourceFile[]): ModuleGraph {
+export interface ContextDeclaration {
+  readonly name: string;
+  /** Contracts it serves, by full name. */
+  readonly serves: readonly string[];
+  /** Contracts of other contexts it holds clients of (`uses`). */
+  readonly uses: readonly { readonly context: string; readonly contract: string }[];
+  /** Events it consumes: the producing context and the event key (`type.vN`). */
+  readonly consumes: readonly { readonly context: string; readonly event: string }[];
+  /** Event keys its contract package exports. */
+  readonly publishes: readonly string[];
+  /** Its module's file, where the declaration is. */
+  readonly site: SourceSite;
+}
+
+/**
+ * The module graph of a tree:
+ * - a node per declared context, with what it serves, publishes and consumes, as declared;
+ * - a sync edge where a context holds a client of another context's contract (`uses`), and
+ *   where a module or the HTTP edge injects one (`@Inject(X_TOKEN)`); the methods come from the
+ *   source (`this.<client>.<method>(`), the one thing no declaration says;
+ * - an async edge from an event's producer to each context that declares it consumes it.
+ */
+export function buildModuleGraph(
+  declarations: readonly ContextDeclaration[],
+  files: readonly SourceFile[],
+): ModuleGraph {
   const catalogue = ContractCatalogue.read(files);
-  const contexts = contextsOf(files);
   const sync = new Map<
     string,
     { from: string; to: string; contract: string; methods: Set<string>; sites: SourceSite[] }
   >();
   const async = new Map<string, { from: string; to: string; events: Set<string>; sites: SourceSite[] }>();
-  const serves = new Map<string, Set<string>>(contexts.map((name) => [name, new Set<string>()]));
-  const consumes = new Map<string, Set<string>>(contexts.map((name) => [name, new Set<string>()]));
 
   const addSync = (
     from: string,
@@ -92,63 +109,42 @@ export function buildModuleGraph(files: readonly SourceFile[]): ModuleGraph {
     sync.set(key, edge);
   };
 
+  for (const declared of declarations) {
+    for (const used of declared.uses) {
+      addSync(declared.name, { context: used.context, name: used.contract }, [], declared.site);
+    }
+    for (const consumed of declared.consumes) {
+      if (consumed.context === declared.name) continue;
+      const key = `${consumed.context}→${declared.name}`;
+      const edge = async.get(key) ?? {
+        from: consumed.context,
+        to: declared.name,
+        events: new Set<string>(),
+        sites: [],
+      };
+      edge.events.add(consumed.event);
+      edge.sites.push(declared.site);
+      async.set(key, edge);
+    }
+  }
+
+  // The methods called on each held client, and the clients the edge's controllers inject.
   for (const file of files) {
     const owner = ownerOf(file.path);
     if (!owner) continue;
     const source = parseSource(file);
-    const resolve = (node: ts.Expression | undefined): ContractExport | undefined =>
-      resolveContractExport(source, catalogue, node);
     const clients = new Map<string, { context: string; name: string; site: SourceSite }>();
     const calls: { client: string; method: string }[] = [];
-
     const each = (node: ts.Node): void => {
       if (ts.isCallExpression(node)) {
         const path = calleePath(node);
-        const last = path?.[path.length - 1];
-        if (last === 'forContext' && node.arguments[0] && ts.isObjectLiteralExpression(node.arguments[0])) {
-          const declared = node.arguments[0];
-          const uses = propertyOf(declared, 'uses');
-          if (uses && ts.isArrayLiteralExpression(uses)) {
-            for (const element of uses.elements) {
-              const used = resolve(element);
-              if (used && used.kind !== 'event')
-                addSync(owner, used.contract, [], { file: file.path, line: source.lineOf(element) });
-            }
-          }
-          // serves: [Contract, Implementation]
-          const served = firstOf(propertyOf(declared, 'serves'));
-          const servedContract = served && resolve(served);
-          if (servedContract && servedContract.kind !== 'event') serves.get(owner)?.add(servedContract.contract.name);
-          // consumes: [[Event, Handler], …]
-          const consumed = propertyOf(declared, 'consumes');
-          if (consumed && ts.isArrayLiteralExpression(consumed)) {
-            for (const pair of consumed.elements) {
-              const event = resolve(firstOf(pair));
-              if (event?.kind === 'event' && event.event.context !== owner) {
-                const key = eventKeyOf(event.event);
-                consumes.get(owner)?.add(key);
-                const edgeKey = `${event.event.context}→${owner}`;
-                const edge = async.get(edgeKey) ?? {
-                  from: event.event.context,
-                  to: owner,
-                  events: new Set<string>(),
-                  sites: [],
-                };
-                edge.events.add(key);
-                edge.sites.push({ file: file.path, line: source.lineOf(pair) });
-                async.set(edgeKey, edge);
-              }
-            }
-          }
-        } else if (path && path.length === 3 && path[0] === 'this') {
-          calls.push({ client: path[1], method: path[2] });
-        }
+        if (path && path.length === 3 && path[0] === 'this') calls.push({ client: path[1], method: path[2] });
       }
       if (ts.isParameter(node) && ts.isIdentifier(node.name)) {
         for (const decorator of ts.getDecorators(node) ?? []) {
           const call = decorator.expression;
           if (!ts.isCallExpression(call) || calleePath(call)?.join('.') !== 'Inject') continue;
-          const injected = resolve(call.arguments[0]);
+          const injected = resolveContractExport(source, catalogue, call.arguments[0]);
           if (injected && injected.kind !== 'event') {
             clients.set(node.name.text, { ...injected.contract, site: { file: file.path, line: source.lineOf(node) } });
           }
@@ -157,26 +153,23 @@ export function buildModuleGraph(files: readonly SourceFile[]): ModuleGraph {
       ts.forEachChild(node, each);
     };
     each(source.tree);
-
     for (const [client, contract] of clients) {
       const methods = calls.filter((call) => call.client === client).map((call) => call.method);
       addSync(owner, contract, methods, contract.site);
     }
   }
 
-  const publishes = new Map<string, string[]>();
-  for (const declared of catalogue.events) {
-    publishes.set(declared.context, [...(publishes.get(declared.context) ?? []), eventKeyOf(declared)]);
-  }
   const sorted = <T extends { from: string; to: string }>(edges: Iterable<T>) =>
     [...edges].sort((a, b) => a.from.localeCompare(b.from) || a.to.localeCompare(b.to));
   return {
-    contexts: contexts.map((name) => ({
-      name,
-      serves: [...(serves.get(name) ?? [])].sort(),
-      publishes: (publishes.get(name) ?? []).sort(),
-      consumes: [...(consumes.get(name) ?? [])].sort(),
-    })),
+    contexts: [...declarations]
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .map((declared) => ({
+        name: declared.name,
+        serves: [...declared.serves].sort(),
+        publishes: [...declared.publishes].sort(),
+        consumes: [...new Set(declared.consumes.filter((c) => c.context !== declared.name).map((c) => c.event))].sort(),
+      })),
     sync: sorted(sync.values()).map((edge) => ({
       ...edge,
       methods: [...edge.methods].sort(),
@@ -213,11 +206,6 @@ function resolveContractExport(
   if (!ts.isIdentifier(node)) return undefined;
   const imported = source.contractImports.get(node.text);
   return imported ? catalogue.lookup(imported.context, imported.exported) : undefined;
-}
-
-/** The first element of an array literal (`[Contract, Adapter]`, `[Event, Handler]`). */
-function firstOf(node: ts.Expression | undefined): ts.Expression | undefined {
-  return node && ts.isArrayLiteralExpression(node) ? node.elements[0] : undefined;
 }
 
 function uniqueSites(sites: readonly SourceSite[]): SourceSite[] {

@@ -8,6 +8,7 @@ import {
   type ExtractionPlan,
 } from '@infra/module-graph';
 import { withDatabase } from '@infra/persistence';
+import { contextDeclarations } from '../../apps/cli/src/context-declarations';
 import { ficus } from '../flags/flags-cli';
 import { ShopClient } from '../support/http-client';
 import { startShop, type RunningShop } from '../support/shop';
@@ -56,7 +57,10 @@ describe('ficus graph and plan with the metrics of a running monolith', () => {
   });
 
   it('a rate: calls per second between two scrapes with an order placed in between', async () => {
-    const graph = buildModuleGraph(readSourceTree(REPOSITORY_ROOT, GRAPH_SOURCE_FOLDERS));
+    const graph = buildModuleGraph(
+      contextDeclarations(REPOSITORY_ROOT),
+      readSourceTree(REPOSITORY_ROOT, GRAPH_SOURCE_FOLDERS),
+    );
     let scrapes = 0;
     const scrapeThenOrder = async (url: string) => {
       const text = await (await fetch(url)).text();

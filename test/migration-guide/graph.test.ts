@@ -6,6 +6,7 @@ import {
   buildModuleGraph,
   consumerLag,
   countCalls,
+  type ContextDeclaration,
   type ModuleGraph,
   type SourceFile,
 } from '@infra/module-graph';
@@ -20,30 +21,32 @@ interface GraphJson extends ModuleGraph {
   written?: { format: string; file: string };
 }
 
-describe('the module graph read from the source (pure)', () => {
+describe('the module graph from the declarations, with the calls read from the source (pure)', () => {
+  // What the host reads from the loaded modules (forContext) and the contract packages.
+  const declarations: ContextDeclaration[] = [
+    {
+      name: 'sales',
+      serves: ['sales.v1.SalesService'],
+      uses: [{ context: 'stock', contract: 'stock.v1.StockService' }],
+      consumes: [{ context: 'stock', event: 'stock.stock-low.v2' }],
+      publishes: [],
+      site: { file: 'modules/sales/src/sales.module.ts', line: 3 },
+    },
+    {
+      name: 'stock',
+      serves: ['stock.v1.StockService'],
+      uses: [],
+      consumes: [],
+      publishes: ['stock.stock-low.v2'],
+      site: { file: 'modules/stock/src/stock.module.ts', line: 2 },
+    },
+  ];
+  // The source says only which methods a held client is called with.
   const files: SourceFile[] = [
     {
       path: 'contracts/stock/stock.contract.ts',
       text: `export const StockContract = defineContract('stock', 'stock.v1.StockService', { reserve: unary(a, b, o), peek: unary(a, b, o), audit: unary(a, b, o) });
 export const STOCK = StockContract.token;`,
-    },
-    {
-      path: 'contracts/stock/stock.events.ts',
-      text: `export const StockLow = event('stock.stock-low', 2, schema, (p) => p.sku);`,
-    },
-    {
-      path: 'contracts/sales/index.ts',
-      text: `export const SalesContract = defineContract('sales', 'sales.v1.SalesService', { sell: unary(a, b, o) });`,
-    },
-    {
-      path: 'modules/sales/src/sales.module.ts',
-      text: `import { StockContract as Stock, StockLow } from '@contracts/stock';
-import { SalesContract } from '@contracts/sales';
-@Module({ imports: [FicusModule.forContext({ context: 'sales', uses: [Stock], serves: [SalesContract, SalesAdapter],
-  consumes: [
-    [StockLow, ReorderOnStockLow],
-  ] })] })
-export class SalesModule {}`,
     },
     {
       path: 'modules/sales/src/application/sell.handler.ts',
@@ -57,14 +60,10 @@ export class SellHandler {
   }
 }`,
     },
-    {
-      path: 'modules/stock/src/stock.module.ts',
-      text: `import { StockContract } from '@contracts/stock';\nFicusModule.forContext({ context: 'stock', serves: [StockContract, StockAdapter] });`,
-    },
   ];
 
-  it('has a sync edge per contract held (forContext uses, @Inject of its token) with the methods called on the client', () => {
-    const graph = buildModuleGraph(files);
+  it('has a sync edge per contract held (declared uses, @Inject of its token) with the methods called on the client', () => {
+    const graph = buildModuleGraph(declarations, files);
 
     expect(graph.sync).toEqual([
       {
@@ -80,20 +79,36 @@ export class SellHandler {
     ]);
   });
 
-  it("has an async edge from an event's producer (its type's prefix) to its consumer, and what each node serves and consumes", () => {
-    const graph = buildModuleGraph(files);
+  it('has an async edge from an event’s producer to each context that declares it consumes it, and what each node serves and consumes', () => {
+    const graph = buildModuleGraph(declarations, files);
 
     expect(graph.async).toEqual([
       {
         from: 'stock',
         to: 'sales',
         events: ['stock.stock-low.v2'],
-        sites: [{ file: 'modules/sales/src/sales.module.ts', line: 5 }],
+        sites: [{ file: 'modules/sales/src/sales.module.ts', line: 3 }],
       },
     ]);
     expect(graph.contexts).toEqual([
       { name: 'sales', serves: ['sales.v1.SalesService'], publishes: [], consumes: ['stock.stock-low.v2'] },
       { name: 'stock', serves: ['stock.v1.StockService'], publishes: ['stock.stock-low.v2'], consumes: [] },
+    ]);
+  });
+
+  it('a context’s own events are no edge, and a use declared without a call is an edge with no methods', () => {
+    const graph = buildModuleGraph(
+      [
+        { ...declarations[0], consumes: [{ context: 'sales', event: 'sales.sold.v1' }] },
+        { ...declarations[1], uses: [{ context: 'sales', contract: 'sales.v1.SalesService' }] },
+      ],
+      [],
+    );
+
+    expect(graph.async).toEqual([]);
+    expect(graph.sync.map((edge) => [edge.from, edge.to, edge.methods])).toEqual([
+      ['sales', 'stock', []],
+      ['stock', 'sales', []],
     ]);
   });
 

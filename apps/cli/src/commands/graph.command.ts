@@ -19,6 +19,7 @@ import {
 } from '@infra/module-graph';
 import { loadTopology, SHIPPED_TOPOLOGIES, shippedTopologyPath, TopologyError } from '@infra/topology';
 import { CliError, type CliCommand, type CliIo } from '../cli-command';
+import { contextDeclarations } from '../context-declarations';
 
 const FORMATS = ['text', 'mermaid', 'dot', 'svg', 'png'] as const;
 type Format = (typeof FORMATS)[number];
@@ -59,7 +60,10 @@ export const command: CliCommand = {
         '--topology <file>',
         'a topology YAML file or a shipped one (monolith, split, hybrid): which target hosts each context',
       )
-      .option('--root <dir>', 'the tree to read (default: this repository)')
+      .option(
+        '--root <dir>',
+        'the tree whose source shows the calls (default: this repository); the contexts are this build’s',
+      )
       .option('--json', 'print the graph (and rates) as JSON')
       .addHelpText(
         'after',
@@ -99,7 +103,7 @@ async function runGraph(options: GraphOptions, io: CliIo): Promise<void> {
   const root = resolve(options.root ?? REPOSITORY_ROOT);
   const progress = progressLines(io.err, 'graph', options.json === true);
   progress.step(`reading ${GRAPH_SOURCE_FOLDERS.join(', ')}`);
-  let graph: ModuleGraph = buildModuleGraph(readSourceTree(root, GRAPH_SOURCE_FOLDERS));
+  let graph: ModuleGraph = buildModuleGraph(contextDeclarations(root), readSourceTree(root, GRAPH_SOURCE_FOLDERS));
   if (options.topology) graph = placeContexts(graph, targetOfContext(loadNamedTopology(options.topology, io)));
 
   let rates: CallRates | undefined;

@@ -18,6 +18,7 @@ import {
 } from '@infra/module-graph';
 import { CliError, type CliCommand, type CliIo } from '../cli-command';
 import { loadNamedTopology } from './graph.command';
+import { contextDeclarations } from '../context-declarations';
 
 interface PlanOptions {
   readonly topology: string;
@@ -56,7 +57,10 @@ export const command: CliCommand = {
       )
       .option('--sample-seconds <n>', 'seconds between the two scrapes a rate needs; 0 for totals only', '5')
       .option('--database-url <url>', "the monolith's database (postgres://…), to weigh each context's data")
-      .option('--root <dir>', 'the tree to read (default: this repository)')
+      .option(
+        '--root <dir>',
+        'the tree whose source shows the calls and schemas (default: this repository); the contexts are this build’s',
+      )
       .option('--json', 'print the plan as JSON')
       .addHelpText(
         'after',
@@ -90,7 +94,7 @@ async function runPlan(options: PlanOptions, io: CliIo): Promise<void> {
   progress.step(`reading the module graph and checking schemas (${GRAPH_SOURCE_FOLDERS.join(', ')})`);
   const files = readSourceTree(root, GRAPH_SOURCE_FOLDERS);
   const topology = loadNamedTopology(options.topology, io);
-  const graph = placeContexts(buildModuleGraph(files), targetOfContext(topology));
+  const graph = placeContexts(buildModuleGraph(contextDeclarations(root), files), targetOfContext(topology));
   const contexts = graph.contexts.map((node) => node.name);
   const moduleFiles = files.filter((file) => file.path.startsWith('modules/'));
   const crossSchemaWrites = checkModuleSources(moduleFiles, contextsOf(moduleFiles)).filter((violation) =>
