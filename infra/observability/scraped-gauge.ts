@@ -80,7 +80,8 @@ export function sharedRead<T>(read: () => Promise<T>, ttlMs = 1_000): () => Prom
   let last: { at: number; value: Promise<T>; settled: boolean } | undefined;
   return () => {
     const now = Date.now();
-    if (!last || (last.settled && now - last.at > ttlMs)) {
+    // `>=`: with a ttl of 0 every settled answer is stale, also within the millisecond it settled in.
+    if (!last || (last.settled && now - last.at >= ttlMs)) {
       const value = read();
       const entry = { at: now, value, settled: false };
       last = entry;
