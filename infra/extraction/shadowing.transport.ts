@@ -76,14 +76,14 @@ export class ShadowingContractTransport implements ContractTransport {
       );
     void settle(this.shadow.unary(contract, method, shadowCtx, request))
       .then((extracted) =>
-        this.options.recorder.compare(
-          this.options.context,
-          `${contract.name}/${method}`,
+        this.options.recorder.compare({
+          context: this.options.context,
+          call: `${contract.name}/${method}`,
           request,
-          primary,
+          inProcess: primary,
           extracted,
           askAgain,
-        ),
+        }),
       )
       .finally(() => {
         this.inFlight -= 1;
@@ -95,6 +95,18 @@ export class ShadowingContractTransport implements ContractTransport {
   serverStream(contract: Contract, method: string, ctx: CallContext, request: unknown): AsyncIterable<unknown> {
     return this.primary.serverStream(contract, method, ctx, request);
   }
+}
+
+/** One call answered in-process and by the extracted copy, to compare. */
+export interface Comparison {
+  readonly context: string;
+  /** `<contract>/<method>`. */
+  readonly call: string;
+  readonly request: unknown;
+  readonly inProcess: Settled;
+  readonly extracted: Settled;
+  /** Asks the in-process side again, to tell a real difference from data that moved between the reads. */
+  readonly askAgain?: () => Promise<Settled>;
 }
 
 function settle(promise: Promise<unknown>): Promise<Settled> {
@@ -143,27 +155,13 @@ export class ShadowRecorder {
    * (`askAgain`): when that one differs from the first, the data moved between the reads and the
    * comparison is inconclusive, not a mismatch.
    */
-  compare(
-    context: string,
-    call: string,
-    request: unknown,
-    inProcess: Settled,
-    extracted: Settled,
-    askAgain?: () => Promise<Settled>,
-  ): Promise<void> {
-    const comparing = this.compareNow(context, call, request, inProcess, extracted, askAgain);
+  compare(comparison: Comparison): Promise<void> {
+    const comparing = this.compareNow(comparison);
     this.comparing.add(comparing);
     return comparing.finally(() => this.comparing.delete(comparing));
   }
 
-  private async compareNow(
-    context: string,
-    call: string,
-    request: unknown,
-    inProcess: Settled,
-    extracted: Settled,
-    askAgain?: () => Promise<Settled>,
-  ): Promise<void> {
+  private async compareNow({ context, call, request, inProcess, extracted, askAgain }: Comparison): Promise<void> {
     let outcome: 'match' | 'mismatch' | 'error' | 'inconclusive' = outcomeOf(inProcess, extracted);
     if (outcome === 'mismatch' && askAgain) {
       const again = await askAgain();

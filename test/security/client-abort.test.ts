@@ -16,7 +16,7 @@ import {
 import { Configuration } from '@infra/config';
 import { InventoryContract, type InventoryApi, type StockUpdate } from '@contracts/inventory';
 import { childContext, ContractError, defineContract, serverStream, unary, type CallContext } from '@contracts/kernel';
-import { ShadowingContractTransport, type Settled, type ShadowRecorder } from '@infra/extraction';
+import { ShadowingContractTransport, type Comparison, type ShadowRecorder } from '@infra/extraction';
 import { ContractBus, InProcessContractTransport, workLeftRunning } from '@infra/messaging';
 import { GrpcContractServer, GrpcContractTransport, metadataOf } from '@infra/messaging/grpc';
 import { FicusModule, ROOT_SETTINGS, settingsProviders } from '@infra/runtime';
@@ -383,12 +383,9 @@ describe('a shadowed read (extraction) whose caller leaves', () => {
       waiting: () => waiting.length,
     };
   }
-  const comparisons: Array<{ inProcess: Settled; extracted: Settled }> = [];
+  const comparisons: Comparison[] = [];
   const recorder = {
-    compare: (_c: string, _m: string, _r: unknown, inProcess: Settled, extracted: Settled) => (
-      comparisons.push({ inProcess, extracted }),
-      Promise.resolve()
-    ),
+    compare: (comparison: Comparison) => (comparisons.push(comparison), Promise.resolve()),
   } as unknown as ShadowRecorder;
   beforeEach(() => comparisons.splice(0));
 
