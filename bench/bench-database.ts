@@ -2,6 +2,7 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
+import { configuredOrFreePort } from '@infra/deploy/local/tcp-port';
 import { ensureDatabase, OUTBOX_COLUMNS_SQL, startEmbeddedDatabase, withDatabase } from '@infra/persistence';
 
 export interface BenchDatabase {
@@ -14,14 +15,17 @@ export interface BenchDatabase {
 }
 
 /**
- * A throwaway embedded PostgreSQL for one benchmark: a cluster in a temp folder, on a port of its
- * own (so it never meets the developer's, the tests' or another benchmark's server).
+ * A throwaway embedded PostgreSQL for one benchmark: a cluster in a temp folder, on the port the
+ * variable `portSetting` names, or else on one the kernel says is free (so it never meets the
+ * developer's, the tests' or another benchmark's server, nor whatever holds a fixed port on a
+ * shared machine).
  */
-export async function startBenchDatabase(label: string, port: number): Promise<BenchDatabase> {
+export async function startBenchDatabase(label: string, portSetting: string): Promise<BenchDatabase> {
+  const port = await configuredOrFreePort(portSetting);
   const dataDir = mkdtempSync(join(tmpdir(), `ficus-bench-${label}-`));
   chmodSync(dataDir, 0o755); // as root, PostgreSQL runs as its own user and must reach the folder
   try {
-    const server = await startEmbeddedDatabase({ dataDir, port });
+    const server = await startEmbeddedDatabase({ dataDir, port, portSetting });
     return {
       adminUrl: server.adminUrl,
       urlOf: (database) => withDatabase(server.adminUrl, database),

@@ -28,7 +28,7 @@ interface LevelResult {
  * the same 4× against a process whose gate is wide open.
  */
 export async function benchLoadShedding(): Promise<Record<string, unknown>> {
-  const database = await startBenchDatabase('load', Number(process.env.FICUS_BENCH_LOAD_PG_PORT ?? 54379));
+  const database = await startBenchDatabase('load', 'FICUS_BENCH_LOAD_PG_PORT');
   const shops: ShopProcess[] = [];
   try {
     const config = (name: string) => ({

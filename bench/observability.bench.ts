@@ -18,7 +18,7 @@ const ROUNDS = scaled(4, 2);
  * OTEL_SDK_DISABLED=true and never scraped. The saga each order starts runs (and is traced) too.
  */
 export async function benchObservability(): Promise<Record<string, unknown>> {
-  const database = await startBenchDatabase('observability', Number(process.env.FICUS_BENCH_OBS_PG_PORT ?? 54389));
+  const database = await startBenchDatabase('observability', 'FICUS_BENCH_OBS_PG_PORT');
   const receiver = await startOtlpReceiver();
   const shops: ShopProcess[] = [];
   try {

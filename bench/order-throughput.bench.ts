@@ -34,7 +34,7 @@ export const ORDER_AIMS = {
  * for the bare SQL.
  */
 export async function benchOrderThroughput(): Promise<Record<string, unknown>> {
-  const bench = await ShopBench.open('orders', Number(process.env.FICUS_BENCH_PG_PORT ?? 54349));
+  const bench = await ShopBench.open('orders', 'FICUS_BENCH_PG_PORT');
   const { postgres } = bench;
   let raw: Pool | undefined;
   try {

@@ -87,7 +87,7 @@ function tick(context: string, n: number): Envelope {
  * committed in a transaction of its own through Outbox; the handler only notes the time.
  */
 export async function benchOutboxLatency(): Promise<Record<string, unknown>> {
-  const database = await startBenchDatabase('outbox-latency', Number(process.env.FICUS_BENCH_LATENCY_PG_PORT ?? 54362));
+  const database = await startBenchDatabase('outbox-latency', 'FICUS_BENCH_LATENCY_PG_PORT');
   const namespace = freshNamespace('lat');
   const kafka = await benchKafka(`ficus-bench-${namespace}`).catch(async (error: unknown) => {
     await database.stop();

@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   const orders = Number(program.opts<{ orders: string }>().orders);
   const profiles = mkdtempSync(join(tmpdir(), 'ficus-profiles-'));
   const dataDir = mkdtempSync(join(tmpdir(), 'ficus-profile-data-'));
-  const database = await startBenchDatabase('profile', 54379);
+  const database = await startBenchDatabase('profile', 'FICUS_BENCH_PROFILE_PG_PORT');
   const namespace = `prof${randomBytes(4).toString('hex')}`;
   const kafka = topology === 'split' ? await benchKafka(`ficus-profile-${namespace}`) : undefined;
   let shop: ChildProcess | undefined;

@@ -52,7 +52,7 @@ async function fillOutbox(dataSource: DataSource, rows: readonly Envelope[]): Pr
  * of 200 with acks -1 and nothing else.
  */
 export async function benchRelay(): Promise<Record<string, unknown>> {
-  const database = await startBenchDatabase('relay', Number(process.env.FICUS_BENCH_RELAY_PG_PORT ?? 54361));
+  const database = await startBenchDatabase('relay', 'FICUS_BENCH_RELAY_PG_PORT');
   const namespace = freshNamespace('relay');
   let dataSource: DataSource | undefined;
   let publisher: KafkaEventPublisher | undefined;

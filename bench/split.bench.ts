@@ -33,7 +33,7 @@ import {
  * An order whose saga stalls (a message dead-lettered on the way) is counted, not waited for.
  */
 export async function benchSplit(): Promise<Record<string, unknown>> {
-  const bench = await ShopBench.open('split', Number(process.env.FICUS_BENCH_SPLIT_PG_PORT ?? 54359));
+  const bench = await ShopBench.open('split', 'FICUS_BENCH_SPLIT_PG_PORT');
   const { postgres } = bench;
   try {
     const start = (name: TopologyName) => bench.start(name);

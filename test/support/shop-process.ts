@@ -1,21 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
+import { freeLoopbackPort } from '@infra/deploy/local/tcp-port';
 import type { DatabaseConfig } from '@infra/persistence';
 import { withDatabase } from '@infra/persistence';
 import { eventually } from './eventually';
 
 /** A free TCP port on loopback (bound and released at once). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
+export const freePort = freeLoopbackPort;
 
 export interface ShopProcess {
   readonly baseUrl: string;

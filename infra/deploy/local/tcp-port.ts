@@ -1,4 +1,4 @@
-import { createConnection } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 
 /**
  * Does something accept TCP connections on host:port? A plain connect, so that asking about a
@@ -15,4 +15,34 @@ export function acceptsConnections(host: string, port: number, timeoutMs = 1_000
     socket.once('error', () => settle(false));
     socket.once('timeout', () => settle(false));
   });
+}
+
+/**
+ * A TCP port on loopback that nothing holds now (the kernel's choice, bound and released at once):
+ * for throwaway servers of tests and benchmarks, which then never meet a fixed port that something
+ * else on a shared machine happens to hold.
+ */
+export function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/**
+ * The port the environment variable `setting` names, or else a free one on loopback: a throwaway
+ * server's port, fixed only when someone asks for it.
+ */
+export async function configuredOrFreePort(setting: string, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const configured = env[setting];
+  if (!configured) return freeLoopbackPort();
+  const port = Number(configured);
+  if (!/^\d+$/.test(configured.trim()) || port < 1 || port > 65_535) {
+    throw new Error(`${setting}=${configured} is not a port number (1 to 65535)`);
+  }
+  return port;
 }
