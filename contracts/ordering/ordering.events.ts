@@ -5,6 +5,18 @@ import { MoneySchema } from '../kernel/money';
 import { OrderLineSchema } from './ordering.contract';
 
 /**
+ * What every version of OrderCreated says of the order; the versions differ in how it pays. A
+ * change here changes the released versions too: `npm run contracts:check` holds them to what was
+ * released.
+ */
+const OrderCreatedFacts = z.object({
+  orderId: IdSchema,
+  customerId: z.string(),
+  items: z.array(OrderLineSchema),
+  total: MoneySchema,
+});
+
+/**
  * v1 carries the card token itself, to every consumer and over Kafka. No longer published by
  * orders placed through `placeOrderWithPaymentMethod`; consumed still for what an outbox or a
  * topic held at the upgrade, and published for callers of the released `placeOrder` (ADR 0037).
@@ -12,11 +24,7 @@ import { OrderLineSchema } from './ordering.contract';
 export const OrderCreated = event(
   'ordering.order-created',
   1,
-  z.object({
-    orderId: IdSchema,
-    customerId: z.string(),
-    items: z.array(OrderLineSchema),
-    total: MoneySchema,
+  OrderCreatedFacts.extend({
     /** An opaque token of the payment provider, never card data. */
     paymentToken: z.string(),
   }),
@@ -28,11 +36,7 @@ export const OrderCreated = event(
 export const OrderCreatedV2 = event(
   'ordering.order-created',
   2,
-  z.object({
-    orderId: IdSchema,
-    customerId: z.string(),
-    items: z.array(OrderLineSchema),
-    total: MoneySchema,
+  OrderCreatedFacts.extend({
     /** payments.holdPaymentMethod's id: it pays for this order of this customer only. */
     paymentMethodId: IdSchema,
   }),

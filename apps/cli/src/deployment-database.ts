@@ -1,3 +1,4 @@
+import type { Command } from 'commander';
 import { databaseOf, type DatabaseConfig } from '@infra/persistence';
 import { readProcessEnv, resolveDatabase } from '@infra/host';
 import { loadTopology, SHIPPED_TOPOLOGIES, shippedTopologyPath, type DeployTarget } from '@infra/topology';
@@ -11,6 +12,25 @@ export interface DeploymentSelection {
   readonly topology?: string;
   /** The deploy target of that topology; may be left out when it has one target only. */
   readonly target?: string;
+}
+
+/**
+ * The options that choose a deployment's database (a DeploymentSelection) and --json, on a
+ * command that acts on one; `describe` says, in the command's words, which database and which
+ * target they choose.
+ */
+export function withDeploymentOptions(
+  command: Command,
+  describe: { readonly databaseUrl: string; readonly target: string },
+): Command {
+  return command
+    .option('--database-url <url>', describe.databaseUrl)
+    .option(
+      '--topology <file>',
+      'a topology YAML file, or a shipped one: monolith, split, hybrid (default: FICUS_TOPOLOGY)',
+    )
+    .option('--target <name>', describe.target)
+    .option('--json', 'print JSON instead of text');
 }
 
 export interface DeploymentDatabase {

@@ -40,32 +40,21 @@ export class GrpcContractTransport implements ContractTransport {
     this.client.close();
   }
 
-  unary(contract: Contract, method: string, ctx: CallContext, request: unknown): Promise<unknown> {
-    const definition = contract.methods[method];
-    const service = grpcServiceOf(contract)[method];
-    const what = `${contract.name}/${method}`;
+  async unary(contract: Contract, method: string, ctx: CallContext, request: unknown): Promise<unknown> {
+    const { definition, what, sent } = outgoing(contract, method, ctx, request);
     const { signal } = ctx;
+    if (signal?.aborted) throw callerStoppedWaiting(what); // nothing is sent
     return new Promise((resolve, reject) => {
-      const parsed = checkRequest(definition.request, request, what); // a throw here rejects the promise
-      if (signal?.aborted) return reject(callerStoppedWaiting(what)); // nothing is sent
       let stopWatching: (() => void) | undefined;
-      const call = this.client.makeUnaryRequest(
-        service.path,
-        service.requestSerialize,
-        service.responseDeserialize,
-        parsed,
-        metadataOf(ctx),
-        { deadline: ctx.deadline },
-        (error: ServiceError | null, answer?: unknown) => {
-          stopWatching?.();
-          if (error) return reject(fromServiceError(error, what));
-          const checked = definition.response.safeParse(answer);
-          if (!checked.success) {
-            return reject(new ContractError('internal', 'invalid-response', `${what} answered outside its contract`));
-          }
-          resolve(checked.data);
-        },
-      );
+      const call = this.client.makeUnaryRequest(...sent, (error: ServiceError | null, answer?: unknown) => {
+        stopWatching?.();
+        if (error) return reject(fromServiceError(error, what));
+        const checked = definition.response.safeParse(answer);
+        if (!checked.success) {
+          return reject(new ContractError('internal', 'invalid-response', `${what} answered outside its contract`));
+        }
+        resolve(checked.data);
+      });
       if (signal) {
         // The caller is told at once, without waiting for the CANCELLED status (which a server
         // may also send for reasons of its own).
@@ -78,20 +67,10 @@ export class GrpcContractTransport implements ContractTransport {
   }
 
   async *serverStream(contract: Contract, method: string, ctx: CallContext, request: unknown): AsyncIterable<unknown> {
-    const definition = contract.methods[method];
-    const service = grpcServiceOf(contract)[method];
-    const what = `${contract.name}/${method}`;
-    const parsed = checkRequest(definition.request, request, what);
+    const { definition, what, sent } = outgoing(contract, method, ctx, request);
     const { signal } = ctx;
     if (signal?.aborted) throw callerStoppedWaiting(what); // nothing is sent
-    const stream = this.client.makeServerStreamRequest(
-      service.path,
-      service.requestSerialize,
-      service.responseDeserialize,
-      parsed,
-      metadataOf(ctx),
-      { deadline: ctx.deadline },
-    );
+    const stream = this.client.makeServerStreamRequest(...sent);
     const stopWatching = signal ? onCallerAbort(signal, () => stream.cancel()) : undefined;
     try {
       for await (const item of stream as AsyncIterable<unknown>) {
@@ -109,4 +88,25 @@ export class GrpcContractTransport implements ContractTransport {
       stream.cancel();
     }
   }
+}
+
+/**
+ * What a call sends, the same for both kinds: the request checked against the contract (a bad one
+ * fails here, before anything leaves), and grpc-js's arguments for it: the method's path and
+ * codecs, the call context as metadata, the caller's deadline.
+ */
+function outgoing(contract: Contract, method: string, ctx: CallContext, request: unknown) {
+  const definition = contract.methods[method];
+  const service = grpcServiceOf(contract)[method];
+  const what = `${contract.name}/${method}`;
+  const checked = checkRequest(definition.request, request, what);
+  const sent = [
+    service.path,
+    service.requestSerialize,
+    service.responseDeserialize,
+    checked,
+    metadataOf(ctx),
+    { deadline: ctx.deadline },
+  ] as const;
+  return { definition, what, sent };
 }

@@ -11,7 +11,12 @@ import { Configuration } from '@infra/config';
 import { FicusModule, settingsOf } from '@infra/runtime';
 import { loadTopology } from '@infra/topology';
 import { CliError, type CliCommand, type CliIo } from '../cli-command';
-import { openDeploymentDatabase, topologyPathOf, type DeploymentSelection } from '../deployment-database';
+import {
+  openDeploymentDatabase,
+  topologyPathOf,
+  withDeploymentOptions,
+  type DeploymentSelection,
+} from '../deployment-database';
 import { actor } from './flags.command';
 
 interface AdminsOptions extends DeploymentSelection {
@@ -27,14 +32,10 @@ The command runs identity's own code against that database and calls its contrac
 operator (FICUS_ACTOR, else user@host, or --by): whoever can reach identity's database is one.`;
 
 function withOptions(command: Command): Command {
-  return command
-    .option('--database-url <url>', "identity's database (postgres://…), instead of finding it")
-    .option(
-      '--topology <file>',
-      'a topology YAML file, or a shipped one: monolith, split, hybrid (default: FICUS_TOPOLOGY)',
-    )
-    .option('--target <name>', 'the deploy target that hosts identity (default: found in the topology)')
-    .option('--json', 'print JSON instead of text');
+  return withDeploymentOptions(command, {
+    databaseUrl: "identity's database (postgres://…), instead of finding it",
+    target: 'the deploy target that hosts identity (default: found in the topology)',
+  });
 }
 
 /**

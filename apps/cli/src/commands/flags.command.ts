@@ -12,7 +12,7 @@ import {
   type StoredFlag,
 } from '@infra/flags';
 import { CliError, type CliCommand, type CliIo } from '../cli-command';
-import { openDeploymentDatabase, type DeploymentSelection } from '../deployment-database';
+import { openDeploymentDatabase, withDeploymentOptions, type DeploymentSelection } from '../deployment-database';
 
 interface StoreOptions extends DeploymentSelection {
   readonly json?: boolean;
@@ -27,14 +27,10 @@ Flags live in its schema "flags" (DATABASE_URL_FLAGS puts them elsewhere, for pr
 this command alike).`;
 
 function withStoreOptions(command: Command): Command {
-  return command
-    .option('--database-url <url>', 'the database of the deployment (postgres://…), instead of finding it')
-    .option(
-      '--topology <file>',
-      'a topology YAML file, or a shipped one: monolith, split, hybrid (default: FICUS_TOPOLOGY)',
-    )
-    .option('--target <name>', 'the deploy target of that topology whose flags these are')
-    .option('--json', 'print JSON instead of text');
+  return withDeploymentOptions(command, {
+    databaseUrl: 'the database of the deployment (postgres://…), instead of finding it',
+    target: 'the deploy target of that topology whose flags these are',
+  });
 }
 
 /**
