@@ -1,11 +1,11 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import { OrderConfirmed, OrderFailed } from '@contracts/ordering';
 import { issueLocalCertificates } from '@infra/deploy/certs/local-ca';
-import { freeLoopbackPort } from '@infra/deploy/local/tcp-port';
+import { topologyOnFreePorts } from '@infra/deploy/local/tcp-port';
 import { launchTopology, type LaunchedTopology } from '@infra/deploy/local/topology-launcher';
 import { ensureDatabase } from '@infra/persistence';
 import { loadTopology, shippedTopologyPath } from '@infra/topology';
@@ -108,7 +108,7 @@ export class ShopBench {
       this.kafka ??= await benchKafka(`ficus-bench-${this.prefix}`);
       env.KAFKA_BROKERS = benchKafkaBrokers().join(',');
     }
-    const topologyPath = await onFreePorts(name, this.topologyDir);
+    const topologyPath = await topologyOnFreePorts(shippedTopologyPath(name), this.topologyDir);
     if (name === 'split' && env.FICUS_GRPC_PLAINTEXT !== 'loopback') {
       // As shipped (`npm run start:split`): gRPC with mutual TLS and the callers allow-list.
       const certificates = join(this.topologyDir, 'certs');
@@ -507,24 +507,6 @@ export function kafkaBrokerPid(): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-/**
- * A copy of a shipped topology with every port replaced by a free one: the shipped files use
- * fixed ports (3000, 3101…, 50051…) that `npm start`, the test suite and the other topology of
- * this bench use too. Nothing else of the file changes.
- */
-async function onFreePorts(name: TopologyName, dir: string): Promise<string> {
-  const text = readFileSync(shippedTopologyPath(name), 'utf8');
-  // Every listener: `port:` and the edge's `operationsPort:`.
-  const ports = await Promise.all(Array.from(text.matchAll(/(port|Port): \d+/g), () => freeLoopbackPort()));
-  let i = 0;
-  const file = join(dir, `${name}.yaml`);
-  writeFileSync(
-    file,
-    text.replace(/(port|Port): \d+/g, (_match, key: string) => `${key}: ${ports[i++]}`),
-  );
-  return file;
 }
 
 /** The environment without DATABASE_URL_<CONTEXT> overrides a developer may have set. */

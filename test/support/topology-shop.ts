@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Envelope } from '@contracts/kernel';
+import { topologyOnFreePorts } from '@infra/deploy/local/tcp-port';
 import { launchTopology, type LaunchedTopology } from '@infra/deploy/local/topology-launcher';
 import { InProcessEventTransport } from '@infra/messaging';
 import { eventTopicOf, kafkaMessageOf } from '@infra/messaging/kafka';
 import { dropDatabase, withDatabase } from '@infra/persistence';
-import { loadTopology, shippedTopologyPath } from '@infra/topology';
+import { loadTopology, shippedTopologyPath, type Topology } from '@infra/topology';
 import { issueLocalCertificates } from '@infra/deploy/certs/local-ca';
 import { startShop } from './shop';
 import { asAdmin, testAdminUrl } from './test-database';
@@ -21,6 +22,8 @@ export interface ShopOnTopology {
   readonly baseUrl: string;
   /** Split topologies: the folder of every target's certificate (mutual TLS), as `npm run certs` writes it. */
   readonly certificates?: string;
+  /** Split topologies: the topology as launched (the shipped file on free ports: where each target listens). */
+  readonly launchedTopology?: Topology;
   /** SQL as superuser in the database that holds `context`'s schema. */
   query<T = Record<string, unknown>>(context: string, sql: string, params?: unknown[]): Promise<T[]>;
   /** Delivers an envelope again the way this topology delivers events (in-process or Kafka). */
@@ -65,7 +68,10 @@ export async function startShopOn(topology: TopologyName, extraEnv: NodeJS.Proce
     FICUS_GRPC_TLS_DIR: certificates,
     ...extraEnv,
   };
-  const launched: LaunchedTopology = await launchTopology({ topologyPath: shippedTopologyPath(topology), env });
+  // The shipped file on free ports: a developer's `npm start` (3000, 4000) may be running beside the tests.
+  const topologyDir = mkdtempSync(join(tmpdir(), 'ficus-topology-'));
+  const topologyPath = await topologyOnFreePorts(shippedTopologyPath(topology), topologyDir);
+  const launched: LaunchedTopology = await launchTopology({ topologyPath, env });
   const databaseOf = (context: string) => `${prefix}_${launched.topology.targetOf(context).name}`;
   const kafka = new Kafka({ clientId: `test-${prefix}`, brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -74,6 +80,7 @@ export async function startShopOn(topology: TopologyName, extraEnv: NodeJS.Proce
     topology,
     baseUrl: launched.edgeUrl,
     certificates,
+    launchedTopology: launched.topology,
     query: (context, sql, params = []) =>
       asAdmin({ adminUrl: testAdminUrl(), database: databaseOf(context) }, sql, params),
     redeliver: async (envelope) => {
@@ -99,6 +106,7 @@ export async function startShopOn(topology: TopologyName, extraEnv: NodeJS.Proce
       ]);
       for (const database of databases) await dropDatabase(testAdminUrl(), database);
       rmSync(certificates, { recursive: true, force: true });
+      rmSync(topologyDir, { recursive: true, force: true });
     },
   };
 }

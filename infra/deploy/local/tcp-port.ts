@@ -1,4 +1,6 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
+import { basename, join } from 'node:path';
 
 /**
  * Does something accept TCP connections on host:port? A plain connect, so that asking about a
@@ -45,4 +47,23 @@ export async function configuredOrFreePort(setting: string, env: NodeJS.ProcessE
     throw new Error(`${setting}=${configured} is not a port number (1 to 65535)`);
   }
   return port;
+}
+
+/**
+ * A copy of a topology file, written into `dir`, with every listener's port (`port:` and the
+ * edge's `operationsPort:`) replaced by a free one; nothing else of the file changes. For tests
+ * and benchmarks that launch a shipped topology: its fixed ports (3000, 4000, 3101…, 7051…) are
+ * the ones a developer's `npm start` or `npm run start:split` holds while they run.
+ */
+export async function topologyOnFreePorts(topologyPath: string, dir: string): Promise<string> {
+  const text = readFileSync(topologyPath, 'utf8');
+  const listener = /\b(port|operationsPort): \d+/g;
+  const ports = await Promise.all(Array.from(text.matchAll(listener), () => freeLoopbackPort()));
+  let i = 0;
+  const file = join(dir, basename(topologyPath));
+  writeFileSync(
+    file,
+    text.replace(listener, (_match, key: string) => `${key}: ${ports[i++]}`),
+  );
+  return file;
 }
