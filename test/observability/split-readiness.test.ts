@@ -7,7 +7,7 @@ import { dropDatabase, withDatabase } from '@infra/persistence';
 import { eventually } from '../support/eventually';
 import { FaultProxy } from '../support/fault-proxy';
 import { scrapeMetrics } from '../support/metrics-scrape';
-import { freePort } from '../support/shop-process';
+import { freeLoopbackPort } from '@infra/deploy/local/tcp-port';
 import { testAdminUrl } from '../support/test-database';
 import { KAFKA_BROKERS } from '../support/topology-shop';
 import { listenersOn } from '../support/listeners';
@@ -32,11 +32,11 @@ describe('readiness of split processes', () => {
     const [host, port] = KAFKA_BROKERS[0].split(':');
     proxy = await FaultProxy.start({ host, port: Number(port) });
     const [coreGrpc, coreHttp, coreOperations, inventoryGrpc, inventoryHttp] = [
-      await freePort(),
-      await freePort(),
-      await freePort(),
-      await freePort(),
-      await freePort(),
+      await freeLoopbackPort(),
+      await freeLoopbackPort(),
+      await freeLoopbackPort(),
+      await freeLoopbackPort(),
+      await freeLoopbackPort(),
     ];
     grpcPorts = [coreGrpc, inventoryGrpc];
     const topologyPath = join(folder, 'readiness.yaml');

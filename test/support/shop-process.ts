@@ -5,9 +5,6 @@ import type { DatabaseConfig } from '@infra/persistence';
 import { withDatabase } from '@infra/persistence';
 import { eventually } from './eventually';
 
-/** A free TCP port on loopback (bound and released at once). */
-export const freePort = freeLoopbackPort;
-
 export interface ShopProcess {
   readonly baseUrl: string;
   /** Its operations port: /health, /ready and /metrics. */
@@ -24,8 +21,8 @@ export async function startShopProcess(
   database: DatabaseConfig,
   env: Record<string, string> = {},
 ): Promise<ShopProcess> {
-  const port = await freePort();
-  const operationsPort = await freePort();
+  const port = await freeLoopbackPort();
+  const operationsPort = await freeLoopbackPort();
   const root = resolve(__dirname, '../..');
   const child = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/monolith/src/main.ts'], {
     cwd: root,
