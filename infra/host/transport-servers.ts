@@ -3,7 +3,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import type { Caller, Contract } from '@contracts/kernel';
 import { ContractBus, FicusGrpcStrategy, FicusKafkaStrategy, type EventDelivery } from '@infra/messaging';
 import { GrpcContractServer, type GrpcTls } from '@infra/messaging/grpc';
-import { consumerGroupOf, KafkaEventConsumer, type KafkaCredentials } from '@infra/messaging/kafka';
+import { KafkaEventConsumer, type KafkaCredentials } from '@infra/messaging/kafka';
 import { KafkaLagCollector, type ConsumedTopics } from '@infra/observability';
 import { ContextRegistry, ProcessReadiness } from '@infra/runtime';
 import type { Topology } from '@infra/topology';
@@ -113,7 +113,14 @@ export class TransportServers {
         namespace: this.options.kafkaNamespace,
       });
       consumers.push(consumer);
-      groups.push({ group: consumerGroupOf(runtime.context, this.options.kafkaNamespace), topics: consumer.topics() });
+      groups.push({ group: consumer.group, topics: consumer.topics() });
+      this.readinessChecks.push(
+        this.app.get(ProcessReadiness).add({
+          name: `kafka-consumer:${runtime.context}`,
+          gatesReadiness: true,
+          check: () => Promise.resolve(consumer.health()),
+        }),
+      );
       this.logger.log(`${runtime.context} consumes ${consumer.topics().join(', ')}`);
     }
     if (consumers.length === 0) return;

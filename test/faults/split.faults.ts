@@ -47,6 +47,20 @@ describe('the split shop under faults', () => {
     await split?.close();
   }, 120_000);
 
+  /**
+   * A scenario that failed prints what every process said last (the suite runs them at warn), and
+   * keeps it in .data/faults/<scenario>/: a failure seen once in CI must say why.
+   */
+  function showProcessOutput(scenarioName: string) {
+    const directory = resolve(__dirname, '../../.data/faults', scenarioName.replace(/[^a-z0-9]+/gi, '-'));
+    mkdirSync(directory, { recursive: true });
+    for (const [target, output] of Object.entries(split.outputTails(2_000))) {
+      writeFileSync(join(directory, `${target}.log`), output);
+      const tail = output.split('\n').slice(-40).join('\n');
+      process.stdout.write(`\n--- ${scenarioName}: the last lines of ${target} (all in ${directory}) ---\n${tail}\n`);
+    }
+  }
+
   /** A scenario: a new customer, the books before, the fault, then the audit of that customer's orders. */
   async function scenario(
     name: string,
@@ -77,6 +91,7 @@ describe('the split shop under faults', () => {
     });
     expect(acceptedIds.length).toBe(answers.filter((status) => status === 202).length);
     reports.push(report);
+    if (report.problems.length > 0) showProcessOutput(name);
     expect(report.problems).toEqual([]);
     expect(report).toMatchObject({ stuck: 0, lost: 0, duplicated: 0 });
     // What the client was told instead of 202 is always something to retry, never a 500.

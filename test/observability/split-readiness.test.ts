@@ -101,7 +101,7 @@ targets:
       expect({ port, listeners: listenersOn(port) }).toEqual({ port, listeners: ['127.0.0.1'] });
   });
 
-  it('reports the broker and the peers it calls, each as an indicator', async () => {
+  it('reports the broker, its Kafka consumers and the peers it calls, each as an indicator', async () => {
     const core = await ready(urls.core);
     expect(core.status).toBe(200);
     expect(core.body.details).toMatchObject({
@@ -111,7 +111,13 @@ targets:
     });
     const inventory = await ready(urls.inventory);
     expect(inventory.status).toBe(200);
-    expect(Object.keys(inventory.body.details ?? {}).sort()).toEqual(['inventory', 'kafka']); // it calls no one
+    // it calls no one; it consumes ordering's events, and its consumer is an indicator of its own
+    expect(Object.keys(inventory.body.details ?? {}).sort()).toEqual([
+      'inventory',
+      'kafka',
+      'kafka-consumer:inventory',
+    ]);
+    expect(inventory.body.details?.['kafka-consumer:inventory']).toMatchObject({ status: 'up', gatesReadiness: true });
   });
 
   it('shows the metrics that exist only in split mode, with values', async () => {

@@ -32,7 +32,7 @@ describe('events over Kafka', () => {
 
   beforeAll(async () => {
     await ensureTopics(kafka, {
-      contexts: ['ordering', 'inventory', 'payments', 'notifications'],
+      contexts: ['ordering', 'inventory', 'payments', 'notifications', 'shipping'],
       partitionsOf: () => 3,
       replicationFactor: 1,
       namespace,
@@ -181,6 +181,43 @@ describe('events over Kafka', () => {
       await reader.disconnect();
     }
   });
+
+  it('starts a new consumer when kafkajs gives up on one, reports it down meanwhile, and the record comes again', async () => {
+    // kafkajs leaves a consumer stopped for good after an error it does not count as retriable (a
+    // broker coming back can answer so). Planted here: the first delivery of this event throws one.
+    // (The topic also holds the earlier tests' records, which this new group reads from the start.)
+    const event = orderV1(randomUUID());
+    const attempts: string[] = [];
+    const restarted = new KafkaEventConsumer(kafka, {
+      context: 'shipping',
+      namespace,
+      deliveries: [
+        {
+          consumer: 'shipping:ordering.order-created.v1',
+          eventKey: 'ordering.order-created.v1',
+          deliver: async (envelope) => {
+            if (envelope.id !== event.id) return { outcome: 'processed' };
+            attempts.push(envelope.id);
+            if (attempts.length === 1) throw Object.assign(new Error('planted: not retriable'), { retriable: false });
+            return { outcome: 'processed' };
+          },
+        },
+      ],
+    });
+    await restarted.start();
+    try {
+      expect(restarted.health()).toEqual({ up: true, detail: `up (group ${consumerGroupOf('shipping', namespace)})` });
+      await publisher.publish([event]);
+      const down = await eventually(() => restarted.health(), { until: (health) => !health.up, timeoutMs: 20_000 });
+      expect(down.detail).toMatch(/^stopped by kafkajs after KafkaJSNonRetriableError: planted: not retriable/);
+      await eventually(() => restarted.health(), { until: (health) => health.up, timeoutMs: 30_000 });
+      // the same record again: its offset was never committed
+      await eventually(() => attempts, { until: (seen) => seen.length === 2, timeoutMs: 20_000 });
+      expect(attempts).toEqual([event.id, event.id]);
+    } finally {
+      await restarted.stop();
+    }
+  }, 60_000);
 
   it('v1 and v2 of one event side by side: each consumer gets the version it reads, and nothing is dead-lettered', async () => {
     // The rollout of a breaking change: v1 records still on the topic beside v2 (ADR 0037).

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Consumer, ConsumerCrashEvent, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { EnvelopeSchema, type Envelope } from '@contracts/kernel';
 import type { EventDelivery } from '../event-transport';
 import { consumerGroupOf, DEFAULT_KAFKA_NAMESPACE, deadLetterTopicOf, eventTopicOf, HEADERS } from './kafka-topics';
@@ -22,28 +22,31 @@ export interface KafkaConsumerOptions {
  * dead-letter topic with the reason in headers, and the partition moves on. Only when the
  * consumer could not even record the outcome (its database is down) is the offset left
  * uncommitted, so the record comes again.
+ *
+ * kafkajs restarts a consumer that crashed on an error it counts as retriable, and leaves one
+ * stopped for good otherwise: a broker that is coming back can answer a group request with such
+ * an error (tulios/kafkajs#267, #1011). This consumer then starts a new one in the same group,
+ * backing off from 1 s to 30 s between attempts, and `health()` says it is down until the new one
+ * has joined its group: a process never reports ready while one of its contexts hears nothing.
  */
 export class KafkaEventConsumer {
   private readonly logger: Logger;
-  private readonly consumer: Consumer;
+  private consumer?: Consumer;
   private readonly deadLetters: Producer;
+  /** Why the consumer is not consuming, while it is being started again after a crash. */
+  private down?: string;
+  private restartAttempt = 0;
+  private restartTimer?: NodeJS.Timeout;
+  private stopped = false;
   private readonly byKey = new Map<string, EventDelivery[]>();
   private readonly namespace: string;
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     private readonly options: KafkaConsumerOptions,
   ) {
     this.logger = new Logger(`KafkaEventConsumer(${options.context})`);
     this.namespace = options.namespace ?? DEFAULT_KAFKA_NAMESPACE;
-    this.consumer = kafka.consumer({
-      groupId: consumerGroupOf(options.context, this.namespace),
-      allowAutoTopicCreation: false,
-      // A member that died without leaving (SIGKILL) holds its partitions until its session
-      // times out: 10 s rather than kafkajs's 30 s, so a restarted service resumes sooner.
-      sessionTimeout: 10_000,
-      heartbeatInterval: 1_000,
-    });
     this.deadLetters = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     for (const delivery of options.deliveries) {
       const list = this.byKey.get(delivery.eventKey) ?? [];
@@ -57,16 +60,60 @@ export class KafkaEventConsumer {
     return [...new Set([...this.byKey.keys()].map((key) => eventTopicOf(key.split('.')[0], this.namespace)))].sort();
   }
 
+  /** The group this context consumes in: `<namespace>.<context>`. */
+  get group(): string {
+    return consumerGroupOf(this.options.context, this.namespace);
+  }
+
   async start(): Promise<void> {
     await this.deadLetters.connect();
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics: this.topics(), fromBeginning: true });
+    await this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.restartTimer);
+    await this.consumer?.disconnect();
+    await this.deadLetters.disconnect();
+  }
+
+  /** Consuming, or why not (a consumer kafkajs gave up on, until its successor joins the group). */
+  health(): { up: boolean; detail: string } {
+    return this.down === undefined
+      ? { up: true, detail: `up (group ${this.group})` }
+      : { up: false, detail: this.down };
+  }
+
+  /** A new consumer in the group, subscribed and running. */
+  private async run(): Promise<void> {
+    const consumer = this.kafka.consumer({
+      groupId: this.group,
+      allowAutoTopicCreation: false,
+      // A member that died without leaving (SIGKILL) holds its partitions until its session
+      // times out: 10 s rather than kafkajs's 30 s, so a restarted service resumes sooner.
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.CRASH, (event: ConsumerCrashEvent) => this.crashed(consumer, event));
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      if (this.down !== undefined) this.logger.log(`consuming again (group ${this.group})`);
+      this.down = undefined;
+      this.restartAttempt = 0;
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: this.topics(), fromBeginning: true });
+    if (this.stopped) {
+      // stop() came while this one was connecting: it must not run on behind the closed process
+      await consumer.disconnect();
+      return;
+    }
     // A batch at a time per partition, in order: each record goes through the inbox, and the
     // offsets of what was processed are committed once per batch (after the inbox transactions),
     // not once per record: under load a batch holds many, and each commit is a round trip to the
     // broker. A failure that must see the record again (the database down) commits what came
     // before it and rethrows, so the partition resumes at that record.
-    await this.consumer.run({
+    await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 3,
@@ -82,15 +129,46 @@ export class KafkaEventConsumer {
           }
         } finally {
           if (next !== undefined)
-            await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+            await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
         }
       },
     });
   }
 
-  async stop(): Promise<void> {
-    await this.consumer.disconnect();
-    await this.deadLetters.disconnect();
+  /** kafkajs restarts a consumer itself only when `restart` is true; otherwise it is stopped for good. */
+  private crashed(consumer: Consumer, { payload }: ConsumerCrashEvent): void {
+    if (this.stopped || consumer !== this.consumer) return;
+    if (payload.restart) {
+      this.logger.warn(
+        { group: this.group, error: payload.error.message },
+        'the consumer crashed; kafkajs restarts it',
+      );
+      return;
+    }
+    this.down = `stopped by kafkajs after ${payload.error.name}: ${payload.error.message}; starting a new consumer`;
+    this.logger.error(
+      { group: this.group, error: payload.error.message },
+      'the consumer crashed and kafkajs gave up on it',
+    );
+    this.restartLater(consumer);
+  }
+
+  private restartLater(previous: Consumer): void {
+    const delayMs = Math.min(1_000 * 2 ** this.restartAttempt, 30_000);
+    this.restartAttempt += 1;
+    this.restartTimer = setTimeout(() => {
+      if (this.stopped) return;
+      void previous
+        .disconnect()
+        .catch(() => undefined)
+        .then(() => (this.stopped ? undefined : this.run()))
+        .catch((error: unknown) => {
+          const reason = error instanceof Error ? error.message : String(error);
+          this.down = `could not start a new consumer: ${reason}; trying again`;
+          this.logger.warn({ group: this.group, error: reason, attempt: this.restartAttempt }, 'restart failed');
+          if (this.consumer) this.restartLater(this.consumer);
+        });
+    }, delayMs);
   }
 
   private async handle(topic: string, message: KafkaMessage): Promise<void> {

@@ -42,6 +42,8 @@ export interface FaultySplit {
   query<T = Record<string, unknown>>(context: ServiceName, sql: string, params?: unknown[]): Promise<T[]>;
   /** Metrics scraped from one process's /metrics. */
   scrape(target: ServiceName | 'gateway'): Promise<string>;
+  /** The last `lines` lines each process wrote (warnings and errors: the suite logs at warn). */
+  outputTails(lines: number): Record<string, string>;
   close(): Promise<void>;
 }
 
@@ -180,6 +182,16 @@ export async function startFaultySplit(env: NodeJS.ProcessEnv = {}): Promise<Fau
             : SERVICES.find((s) => s.context === target)!.httpPort;
         return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       },
+      outputTails: (lines) =>
+        Object.fromEntries(
+          [...launched.processes].map(([target, process]) => [
+            target,
+            process.output
+              .split('\n')
+              .slice(-lines - 1)
+              .join('\n'),
+          ]),
+        ),
       close: async () => {
         proxies.forEach((proxy) => proxy.heal());
         await undoAll();
