@@ -17,6 +17,8 @@ export const ROUNDS = scaled(2, 1);
 export const WARM_UP_ORDERS = scaled(30, 4);
 /** Orders posted at a steady rate, for latency without a backlog. */
 export const PACED_ORDERS = scaled(60, 8);
+/** Orders placed one at a time on an idle shop, to break their sagas into hops. */
+export const HOP_ORDERS = scaled(30, 3);
 /** Orders placed one at a time, each after the one before ended. */
 export const ONE_AT_A_TIME_ORDERS = scaled(40, 5);
 /** Reads per measured round of the read benchmark. */

@@ -1,4 +1,4 @@
-import { ORDERS_PER_ROUND, ROUNDS, WARM_UP_ORDERS, PACED_ORDERS, CONCURRENCY, READS } from './bench-scale';
+import { ORDERS_PER_ROUND, ROUNDS, WARM_UP_ORDERS, PACED_ORDERS, CONCURRENCY, READS, HOP_ORDERS } from './bench-scale';
 import { line, median, percentile, writeResult } from './measure';
 import { seconds } from './process-cpu';
 import {
@@ -7,7 +7,9 @@ import {
   placeOne,
   readRound,
   round,
+  sagaHops,
   ShopBench,
+  type SagaHop,
   type ReadResult,
   type RoundResult,
   type Shop,
@@ -87,6 +89,9 @@ export async function benchSplit(): Promise<Record<string, unknown>> {
     const paced: Partial<Record<TopologyName, RoundResult>> = {
       split: await round(split, PACED_ORDERS, postgres, { perSecond: pacedPerSecond }),
     };
+    // Where one order's time goes when nothing else runs: each hop, how long its event took to
+    // reach the consumer, and the consumer's handling.
+    const hops: Partial<Record<TopologyName, SagaHop[]>> = { split: await sagaHops(split, HOP_ORDERS) };
     // Reads through the public edge: the catalogue (one contract call) and an order's details
     // (API composition: the order, then payment, shipment and products at once).
     const reads: Partial<Record<TopologyName, Record<ReadName, ReadResult>>> = { split: await readsOf(split) };
@@ -95,6 +100,7 @@ export async function benchSplit(): Promise<Record<string, unknown>> {
     for (let r = 1; r < ROUNDS; r++)
       results.monolith.push(await round(monolith, ORDERS_PER_ROUND, postgres, { concurrency: CONCURRENCY }));
     paced.monolith = await round(monolith, PACED_ORDERS, postgres, { perSecond: pacedPerSecond });
+    hops.monolith = await sagaHops(monolith, HOP_ORDERS);
     reads.monolith = await readsOf(monolith);
 
     const summary = async (shop: Shop) => {
@@ -125,6 +131,8 @@ export async function benchSplit(): Promise<Record<string, unknown>> {
           p50: Math.round(percentile(paced[shop.name]!.latenciesMs, 50)),
           p99: Math.round(percentile(paced[shop.name]!.latenciesMs, 99)),
         },
+        /** One order at a time: each hop of its saga, its event's age at the consumer and the consumer's handling. */
+        hops: hops[shop.name]!,
         /** CPU of the other topology's processes, idling alongside, as a share of this one's. */
         idleNeighbourCpuShare: round2(
           rounds.reduce((sum, r) => sum + r.cpuTicks.neighbour, 0) /
@@ -212,6 +220,15 @@ export async function benchSplit(): Promise<Record<string, unknown>> {
     );
     row('  p50', m.pacedLatencyMs.p50, s.pacedLatencyMs.p50, `${figures.splitOverMonolith.pacedLatencyP50}×`);
     row('  p99', m.pacedLatencyMs.p99, s.pacedLatencyMs.p99, `${figures.splitOverMonolith.pacedLatencyP99}×`);
+    line(
+      `    one order at a time (${HOP_ORDERS}), each hop of the saga in ms: p50 between the two steps; mean age of the event when its consumer started, and its handling`,
+    );
+    m.hops.forEach((mh, i) => {
+      const sh = s.hops[i];
+      row(`  ${mh.hop}`, mh.p50Ms, sh.p50Ms, `${ratio(sh.p50Ms, mh.p50Ms)}×`);
+      row(`    ${mh.consumer.split(':')[0]}: age at start`, mh.meanAgeMs, sh.meanAgeMs);
+      row(`    ${mh.consumer.split(':')[0]}: handling`, mh.meanHandlingMs, sh.meanHandlingMs);
+    });
     row('CPU at rest (cores, ficus processes)', m.idleCores ?? '-', s.idleCores ?? '-');
     line('    CPU seconds per 1,000 confirmed orders');
     row(

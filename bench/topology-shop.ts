@@ -12,7 +12,7 @@ import { loadTopology, shippedTopologyPath } from '@infra/topology';
 import { startBenchDatabase, type BenchDatabase } from './bench-database';
 import { benchKafka, benchKafkaBrokers, dropNamespace } from './bench-kafka';
 import { post, signIn, signUp } from './bench-shop';
-import { line } from './measure';
+import { line, median } from './measure';
 import { childrenOf, seconds, ticksOf, type ProcessTicks } from './process-cpu';
 
 /**
@@ -331,6 +331,79 @@ export async function placeOne(shop: Shop): Promise<string> {
   };
   await settled(shop, orderId);
   return orderId;
+}
+
+/** One hop between contexts: the saga's step before and after it, and where the time went. */
+export interface SagaHop {
+  /** `ORDER_CREATED → STOCK_RESERVED`: between the two events' occurredAt, one order at a time. */
+  readonly hop: string;
+  readonly p50Ms: number;
+  /** The consumer that made the second step: its events' mean age when it started, and its mean handling. */
+  readonly consumer: string;
+  readonly meanAgeMs: number;
+  readonly meanHandlingMs: number;
+}
+
+/** The saga's hops as the bench breaks them down: each step, and the consumer whose handling makes it. */
+const SAGA_HOPS = [
+  { hop: 'ORDER_CREATED → STOCK_RESERVED', consumer: 'inventory:ordering.order-created.v2' },
+  { hop: 'STOCK_RESERVED → PAYMENT_COMPLETED', consumer: 'payments:inventory.stock-reserved.v1' },
+  { hop: 'PAYMENT_COMPLETED → SHIPMENT_CREATED', consumer: 'shipping:payments.payment-completed.v1' },
+] as const;
+
+/**
+ * Places `orders` orders one at a time on an otherwise idle shop and breaks their sagas into hops:
+ * from each order's timeline (`GET /orders/:id/timeline`) the time from one step to the next, and
+ * from every process's /metrics (`ficus_event_age_seconds`, `ficus_event_handling_seconds`) how
+ * much of a hop the event spent getting to its consumer and how much in the consumer's handling.
+ */
+export async function sagaHops(shop: Shop, orders: number): Promise<SagaHop[]> {
+  const before = await eventTimes(shop);
+  const steps: Record<string, number[]> = {};
+  for (let i = 0; i < orders; i++) {
+    const orderId = await placeOne(shop);
+    const response = await fetch(`${shop.launched.edgeUrl}/orders/${orderId}/timeline`, {
+      headers: { authorization: `Bearer ${shop.token}` },
+    });
+    if (response.status !== 200) throw new Error(`timeline of ${orderId}: ${response.status} ${await response.text()}`);
+    const timeline = (await response.json()) as { steps: Array<{ step: string; at: string }> };
+    for (let s = 1; s < timeline.steps.length; s++) {
+      const [from, to] = [timeline.steps[s - 1], timeline.steps[s]];
+      (steps[`${from.step} → ${to.step}`] ??= []).push(Date.parse(to.at) - Date.parse(from.at));
+    }
+  }
+  const after = await eventTimes(shop);
+  const mean = (consumer: string, what: 'age' | 'handling') => {
+    const [sum, count] = [0, 1].map(
+      (i) => (after.get(consumer)?.[what][i] ?? 0) - (before.get(consumer)?.[what][i] ?? 0),
+    );
+    return count > 0 ? Math.round((sum / count) * 10_000) / 10 : Number.NaN;
+  };
+  return SAGA_HOPS.map(({ hop, consumer }) => ({
+    hop,
+    p50Ms: median(steps[hop] ?? []),
+    consumer,
+    meanAgeMs: mean(consumer, 'age'),
+    meanHandlingMs: mean(consumer, 'handling'),
+  }));
+}
+
+/** Each consumer's event age and handling time, summed over the topology's processes: [sum s, count]. */
+async function eventTimes(shop: Shop): Promise<Map<string, { age: [number, number]; handling: [number, number] }>> {
+  const times = new Map<string, { age: [number, number]; handling: [number, number] }>();
+  for (const target of shop.launched.processes.keys()) {
+    const text = await (await fetch(`${shop.launched.operationsUrlOf(target)}/metrics`)).text();
+    for (const [, metric, part, labels, value] of text.matchAll(
+      /^ficus_event_(age|handling)_seconds_(sum|count)\{([^}]*)\} (\S+)$/gm,
+    )) {
+      const consumer = /consumer="([^"]+)"/.exec(labels)?.[1];
+      if (!consumer || (metric === 'handling' && !labels.includes('outcome="processed"'))) continue;
+      const entry = times.get(consumer) ?? { age: [0, 0], handling: [0, 0] };
+      entry[metric as 'age' | 'handling'][part === 'sum' ? 0 : 1] += Number(value);
+      times.set(consumer, entry);
+    }
+  }
+  return times;
 }
 
 /** Waits (polling closely, so that pacing adds little) until `orderId` is CONFIRMED or FAILED. */

@@ -8,7 +8,7 @@ import {
   type EventDefinition,
   type PayloadOf,
 } from '@contracts/kernel';
-import { inSpan, SpanKind, traceIdsOf, withLogFields } from '@infra/observability';
+import { eventAge, eventHandlingDuration, inSpan, SpanKind, traceIdsOf, withLogFields } from '@infra/observability';
 import type { UnitOfWork } from '@infra/persistence';
 import type { DeliveryOutcome, EventDelivery } from './event-transport';
 import { isTransientFailure } from './transient-failure';
@@ -40,6 +40,12 @@ export class InboxConsumer<E extends EventDefinition> implements EventDelivery {
   readonly eventKey: string;
   private readonly logger: Logger;
   private readonly policy: RetryPolicy;
+  private readonly age: { observe(seconds: number): void };
+  /**
+   * The handling time's series by outcome: `processed` from the start (shown from zero, as the
+   * age is), the others at their first (a consumer that never fails shows no `failed`).
+   */
+  private readonly handling = new Map<string, { observe(seconds: number): void }>();
 
   constructor(
     readonly context: string,
@@ -51,6 +57,8 @@ export class InboxConsumer<E extends EventDefinition> implements EventDelivery {
     this.consumer = `${context}:${definition.type}.v${definition.version}`;
     this.eventKey = eventKey(definition);
     this.logger = new Logger(`InboxConsumer(${this.consumer})`);
+    this.age = eventAge.series({ consumer: this.consumer });
+    this.handling.set('processed', eventHandlingDuration.series({ consumer: this.consumer, outcome: 'processed' }));
     this.policy = retry(handleAll, {
       maxAttempts: retryOptions.maxAttempts - 1,
       backoff: new ExponentialBackoff({ initialDelay: retryOptions.initialDelayMs, maxDelay: retryOptions.maxDelayMs }),
@@ -58,10 +66,34 @@ export class InboxConsumer<E extends EventDefinition> implements EventDelivery {
   }
 
   /**
-   * Handles one delivery in a consumer span, child of the publish span that sent it; the handler
-   * sees the envelope with the consumer span's traceparent, so what it causes hangs below.
+   * Handles one delivery, timed as a hop: the event's age when it starts (`ficus_event_age_seconds`)
+   * and the handling (`ficus_event_handling_seconds`, by outcome; `failed` when it throws to be
+   * delivered again).
    */
   async deliver(envelope: Envelope): Promise<DeliveryOutcome> {
+    const started = performance.now();
+    const age = Date.now() - Date.parse(envelope.occurredAt);
+    if (Number.isFinite(age)) this.age.observe(Math.max(0, age) / 1_000);
+    let outcome: DeliveryOutcome['outcome'] | 'failed' = 'failed';
+    try {
+      const delivered = await this.deliverInSpan(envelope);
+      outcome = delivered.outcome;
+      return delivered;
+    } finally {
+      let series = this.handling.get(outcome);
+      if (!series) {
+        series = eventHandlingDuration.series({ consumer: this.consumer, outcome });
+        this.handling.set(outcome, series);
+      }
+      series.observe((performance.now() - started) / 1_000);
+    }
+  }
+
+  /**
+   * In a consumer span, child of the publish span that sent it; the handler sees the envelope
+   * with the consumer span's traceparent, so what it causes hangs below.
+   */
+  private deliverInSpan(envelope: Envelope): Promise<DeliveryOutcome> {
     return inSpan(
       `process ${envelope.type}`,
       {

@@ -50,3 +50,26 @@ export const contractCallDuration = new SeriesHistogram({
   buckets: SECONDS,
   registers: [processMetrics],
 });
+
+/**
+ * A hop between contexts, split in two: how old an event is when a consumer starts on it (from
+ * `occurredAt`, stamped in the producer's transaction: the commit, the dispatch and, in split
+ * mode, the broker), and how long the consumer then takes (its inbox transaction, retries
+ * included). Across machines the age is only as good as their clocks agree (NTP); a negative one
+ * counts as 0.
+ */
+export const eventAge = new SeriesHistogram({
+  name: 'ficus_event_age_seconds',
+  help: 'Time from an event being recorded by its producer to a consumer starting to handle it, by consumer',
+  labelNames: ['consumer'],
+  buckets: SECONDS,
+  registers: [processMetrics],
+});
+
+export const eventHandlingDuration = new SeriesHistogram({
+  name: 'ficus_event_handling_seconds',
+  help: 'Time a consumer took to handle an event, retries included, by consumer and outcome (processed, duplicate, dead-lettered, failed)',
+  labelNames: ['consumer', 'outcome'],
+  buckets: SECONDS,
+  registers: [processMetrics],
+});

@@ -85,6 +85,32 @@ describe('state read at scrape time (monolith)', () => {
     );
   });
 
+  it("times each hop of an order's saga: an event's age when a consumer starts on it, and its handling", async () => {
+    const consumer = { consumer: 'inventory:ordering.order-created.v2' };
+    const processed = { ...consumer, outcome: 'processed' };
+    const sample = async (name: string, labels: Record<string, string>) =>
+      (await scrapeMetrics(shop.operationsUrl)).find(name, labels)[0]?.value ?? 0;
+    const read = async () => ({
+      ages: await sample('ficus_event_age_seconds_count', consumer),
+      ageSum: await sample('ficus_event_age_seconds_sum', consumer),
+      handled: await sample('ficus_event_handling_seconds_count', processed),
+      handledSum: await sample('ficus_event_handling_seconds_sum', processed),
+    });
+    const before = await read();
+    const customer = await new ShopClient(shop.baseUrl).signUp();
+    const placed = await customer.placeOrder([{ sku: 'FICUS-ELASTICA', quantity: 1 }]);
+    await customer.finalOrder(placed.body.orderId);
+    const after = await eventually(read, { until: (now) => now.handled === before.handled + 1 });
+    expect(after.ages).toBe(before.ages + 1);
+    // one order's hop: more than nothing, far less than a minute
+    expect(after.ageSum - before.ageSum).toBeGreaterThanOrEqual(0);
+    expect(after.ageSum - before.ageSum).toBeLessThan(60);
+    expect(after.handledSum - before.handledSum).toBeGreaterThan(0);
+    expect(after.handledSum - before.handledSum).toBeLessThan(60);
+    const scrape = await scrapeMetrics(shop.operationsUrl);
+    expect(scrape.find('ficus_event_age_seconds_bucket', { ...consumer, le: '+Inf' })[0]?.value).toBe(after.ages);
+  });
+
   it("shows each context's database pool: open, idle and waiting connections", async () => {
     const scrape = await scrapeMetrics(shop.operationsUrl);
     for (const context of BOUNDED_CONTEXTS) {
