@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { leaseBroker, type BrokerLease } from '@infra/deploy/kafka/local-broker';
+import { kafkaSocketFactory } from '@infra/messaging/kafka';
 
 /** A namespace of topics and groups that no other run uses (`FICUS_KAFKA_NAMESPACE` syntax). */
 export function freshNamespace(label: string): string {
@@ -23,6 +24,8 @@ export async function benchKafka(clientId: string): Promise<Kafka> {
     brokers: [...lease.brokers],
     logLevel: logLevel.NOTHING,
     connectionTimeout: 3_000,
+    // as the shop's processes connect (apps/service/src/run-target.ts)
+    socketFactory: kafkaSocketFactory,
   });
   if (!(await answers(kafka))) {
     throw new Error(

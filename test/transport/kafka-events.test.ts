@@ -11,6 +11,7 @@ import {
   HEADERS,
   KafkaEventConsumer,
   KafkaEventPublisher,
+  kafkaSocketFactory,
 } from '@infra/messaging/kafka';
 import { PaymentsModule } from '@modules/payments';
 import { eventually } from '../support/eventually';
@@ -25,7 +26,13 @@ import { KAFKA_BROKERS } from '../support/topology-shop';
  */
 describe('events over Kafka', () => {
   const namespace = `kt${randomBytes(4).toString('hex')}`;
-  const kafka = new Kafka({ clientId: namespace, brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING });
+  // connected as the shop's processes are (Nagle's algorithm off)
+  const kafka = new Kafka({
+    clientId: namespace,
+    brokers: KAFKA_BROKERS,
+    logLevel: logLevel.NOTHING,
+    socketFactory: kafkaSocketFactory,
+  });
   let payments: ModuleUnderTest;
   let consumer: KafkaEventConsumer;
   let publisher: KafkaEventPublisher;

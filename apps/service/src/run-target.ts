@@ -24,7 +24,7 @@ import {
   withInstancePorts,
 } from '@infra/discovery';
 import { loadGrpcTls } from '@infra/messaging/grpc';
-import { KafkaCredentialSettings, KafkaEventPublisher, ensureTopics } from '@infra/messaging/kafka';
+import { KafkaCredentialSettings, KafkaEventPublisher, ensureTopics, kafkaSocketFactory } from '@infra/messaging/kafka';
 import type { DatabaseConfig } from '@infra/persistence';
 import { ContractBus } from '@infra/messaging';
 import { ProcessSettings, ProcessWiring, resolveDatabase } from '@infra/host';
@@ -119,6 +119,7 @@ export async function runTarget(options: RunTargetOptions): Promise<RunningTarge
           clientId: `ficus-${target.name}`,
           brokers: [...topology.kafka.brokers],
           logLevel: logLevel.ERROR,
+          socketFactory: kafkaSocketFactory,
           ...kafkaCredentials,
         });
   if (kafka) {

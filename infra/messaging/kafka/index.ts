@@ -3,3 +3,4 @@ export * from './kafka-event.publisher';
 export * from './kafka-topics';
 export * from './kafka-topology';
 export * from './kafka-credentials';
+export * from './kafka-socket';
