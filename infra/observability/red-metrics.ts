@@ -68,7 +68,7 @@ export const eventAge = new SeriesHistogram({
 
 export const eventHandlingDuration = new SeriesHistogram({
   name: 'ficus_event_handling_seconds',
-  help: 'Time a consumer took to handle an event, retries included, by consumer and outcome (processed, duplicate, dead-lettered, failed)',
+  help: 'Time a consumer took to handle an event, retries included, by consumer and outcome (processed, failed, …)',
   labelNames: ['consumer', 'outcome'],
   buckets: SECONDS,
   registers: [processMetrics],
