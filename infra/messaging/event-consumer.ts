@@ -45,7 +45,7 @@ export class InboxConsumer<E extends EventDefinition> implements EventDelivery {
    * The handling time's series by outcome: `processed` from the start (shown from zero, as the
    * age is), the others at their first (a consumer that never fails shows no `failed`).
    */
-  private readonly handling = new Map<string, { observe(seconds: number): void }>();
+  private readonly handling: { of(outcome: string): { observe(seconds: number): void } };
 
   constructor(
     readonly context: string,
@@ -58,7 +58,8 @@ export class InboxConsumer<E extends EventDefinition> implements EventDelivery {
     this.eventKey = eventKey(definition);
     this.logger = new Logger(`InboxConsumer(${this.consumer})`);
     this.age = eventAge.series({ consumer: this.consumer });
-    this.handling.set('processed', eventHandlingDuration.series({ consumer: this.consumer, outcome: 'processed' }));
+    this.handling = eventHandlingDuration.seriesBy({ consumer: this.consumer }, 'outcome');
+    this.handling.of('processed');
     this.policy = retry(handleAll, {
       maxAttempts: retryOptions.maxAttempts - 1,
       backoff: new ExponentialBackoff({ initialDelay: retryOptions.initialDelayMs, maxDelay: retryOptions.maxDelayMs }),
@@ -80,12 +81,7 @@ export class InboxConsumer<E extends EventDefinition> implements EventDelivery {
       outcome = delivered.outcome;
       return delivered;
     } finally {
-      let series = this.handling.get(outcome);
-      if (!series) {
-        series = eventHandlingDuration.series({ consumer: this.consumer, outcome });
-        this.handling.set(outcome, series);
-      }
-      series.observe((performance.now() - started) / 1_000);
+      this.handling.of(outcome).observe((performance.now() - started) / 1_000);
     }
   }
 

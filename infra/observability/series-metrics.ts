@@ -42,17 +42,7 @@ export class SeriesCounter {
    * outcome): `of(value)` looks the value's series up once and then hands the same one out.
    */
   seriesBy(fixed: Labels, label: string): { of(value: string): { inc(by?: number): void } } {
-    const known = new Map<string, { inc(by?: number): void }>();
-    return {
-      of: (value) => {
-        let series = known.get(value);
-        if (!series) {
-          series = this.series({ ...fixed, [label]: value });
-          known.set(value, series);
-        }
-        return series;
-      },
-    };
+    return seriesByLabel((labels) => this.series(labels), fixed, label);
   }
 
   get() {
@@ -109,6 +99,11 @@ export class SeriesHistogram {
     };
   }
 
+  /** As SeriesCounter's: the series of `fixed` labels by one more label's value, each looked up once. */
+  seriesBy(fixed: Labels, label: string): { of(value: string): { observe(value: number): void } } {
+    return seriesByLabel((labels) => this.series(labels), fixed, label);
+  }
+
   get() {
     const values: Array<{ labels: Record<string, string | number>; value: number; metricName: string }> = [];
     for (const { labels, counts, sum, count } of this.all.values()) {
@@ -127,6 +122,20 @@ export class SeriesHistogram {
   reset(): void {
     this.all.clear();
   }
+}
+
+function seriesByLabel<S>(lookup: (labels: Labels) => S, fixed: Labels, label: string): { of(value: string): S } {
+  const known = new Map<string, S>();
+  return {
+    of: (value) => {
+      let series = known.get(value);
+      if (!series) {
+        series = lookup({ ...fixed, [label]: value });
+        known.set(value, series);
+      }
+      return series;
+    },
+  };
 }
 
 function seriesEntry<T>(all: Map<string, T>, labelNames: readonly string[], labels: Labels, create: () => T): T {
