@@ -1,1 +1,2 @@
 export * from './catalog.contract';
+export * from './catalog.subgraph';

@@ -1,2 +1,3 @@
 export * from './inventory.contract';
 export * from './inventory.events';
+export * from './inventory.subgraph';

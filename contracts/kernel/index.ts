@@ -6,3 +6,4 @@ export * from './ids';
 export * from './money';
 export * from './bounded-contexts';
 export * from './method-access';
+export * from './subgraph';

@@ -1,2 +1,3 @@
 export * from './ordering.contract';
 export * from './ordering.events';
+export * from './ordering.subgraph';

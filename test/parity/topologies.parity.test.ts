@@ -87,6 +87,17 @@ describe.each(TOPOLOGIES)('the shop on the %s topology', (topology) => {
     }>(`/orders/${order.id}/details`);
     const payment = await customer.get<{ orderId: string; status: string }>(`/orders/${order.id}/payment`);
     const stranger = await client.signUp();
+    // The same order through GraphQL: ordering's Order, its lines joined with catalog's Product by sku.
+    const byGraphql = await customer.graphql<{
+      order: {
+        status: string;
+        total: { amountMinor: number };
+        lines: Array<{ quantity: number; product: { name: string } }>;
+      };
+    }>('query ($id: ID!) { order(id: $id) { status total { amountMinor } lines { quantity product { name } } } }', {
+      id: order.id,
+    });
+    const strangerByGraphql = await stranger.graphql('query ($id: ID!) { order(id: $id) { id } }', { id: order.id });
     const history = await eventually(
       () => customer.get<{ items: Array<{ orderId: string; status: string }> }>('/customers/me/orders'),
       {
@@ -121,6 +132,12 @@ describe.each(TOPOLOGIES)('the shop on the %s topology', (topology) => {
             : m.subject,
       })),
       charges: await charges(order.id),
+      graphql: {
+        status: byGraphql.body.data?.order.status,
+        total: byGraphql.body.data?.order.total.amountMinor,
+        lines: byGraphql.body.data?.order.lines.map((line) => [line.quantity, line.product.name]),
+        stranger: [strangerByGraphql.body.data, strangerByGraphql.body.errors?.map((e) => e.extensions?.code)],
+      },
     };
     expect(seen.happy).toEqual({
       status: 'CONFIRMED',
@@ -141,6 +158,12 @@ describe.each(TOPOLOGIES)('the shop on the %s topology', (topology) => {
         { aboutTheOrder: false, kind: 'email-confirmation' },
       ],
       charges: 1,
+      graphql: {
+        status: 'CONFIRMED',
+        total: 3 * 2_450,
+        lines: [[3, 'Rubber plant']],
+        stranger: [{ order: null }, ['order-not-found']],
+      },
     });
   });
 

@@ -187,6 +187,20 @@ describe('authorization matrix (monolith)', () => {
     { method: 'GET', route: 'customers/me/orders', path: () => '/customers/me/orders', expected: signedIn(200) },
     { method: 'GET', route: 'notifications', path: () => '/notifications', expected: signedIn(200) },
     { method: 'GET', route: 'health', path: () => '/health', expected: anyone(200) },
+    // GraphQL answers 200 with its errors in the body; what each role may see is the next test's.
+    {
+      method: 'POST',
+      route: 'graphql',
+      path: () => '/graphql',
+      body: () => ({ query: '{ products(pageSize: 1) { total } }' }),
+      expected: anyone(200),
+    },
+    {
+      method: 'GET',
+      route: 'graphql',
+      path: () => `/graphql?query=${encodeURIComponent('{ products(pageSize: 1) { total } }')}`,
+      expected: anyone(200),
+    },
     { method: 'GET', route: 'docs', path: () => '/docs', expected: anyone(200) },
     { method: 'GET', route: 'docs/openapi.json', path: () => '/docs/openapi.json', expected: anyone(200) },
     { method: 'GET', route: 'admin/dead-letters', path: () => '/admin/dead-letters', expected: adminOnly(200) },
@@ -224,6 +238,21 @@ describe('authorization matrix (monolith)', () => {
     if (status === 401) expect(answer.body).toMatchObject({ code: 'missing-token' });
     if (status === 403) expect(answer.body).toMatchObject({ code: 'forbidden' });
     if (status >= 400) expect(answer.headers.get('content-type')).toContain('application/problem+json');
+  });
+
+  it('lets each role see an order through GraphQL exactly as through GET /orders/:id', async () => {
+    const query = 'query ($id: ID!) { order(id: $id) { id } }';
+    for (const role of ROLES) {
+      const rest = await clients[role].get<{ code?: string }>(`/orders/${orderId}`);
+      const answer = await clients[role].graphql<{ order: { id: string } | null }>(query, { id: orderId });
+      const error = answer.body.errors?.[0]?.extensions;
+      expect({ role, status: error?.status ?? 200, code: error?.code, id: answer.body.data?.order?.id }).toEqual({
+        role,
+        status: ownerOrAdmin[role],
+        code: rest.body.code,
+        id: rest.status === 200 ? orderId : undefined,
+      });
+    }
   });
 
   it("answers another customer's order exactly as an order that does not exist", async () => {

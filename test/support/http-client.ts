@@ -8,6 +8,11 @@ export interface HttpAnswer<T = unknown> {
   readonly body: T;
 }
 
+export interface GraphqlAnswer<T> {
+  readonly data?: T | null;
+  readonly errors?: Array<{ message: string; path?: string[]; extensions?: { code?: string; status?: number } }>;
+}
+
 /** A small fetch wrapper for tests: JSON in, JSON (or text) out, status always visible. */
 export class ShopClient {
   constructor(
@@ -60,6 +65,11 @@ export class ShopClient {
 
   post<T = Record<string, unknown>>(path: string, body?: unknown, headers?: Record<string, string>) {
     return this.request<T>('POST', path, { body, headers });
+  }
+
+  /** A GraphQL operation on `POST /graphql`: the HTTP answer, its body `{ data, errors }`. */
+  graphql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>) {
+    return this.request<GraphqlAnswer<T>>('POST', '/graphql', { body: { query, variables } });
   }
 
   /** Registers a new customer, confirms their address as they would (the mailed link), and returns a client that acts as them. */

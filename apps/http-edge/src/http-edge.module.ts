@@ -6,6 +6,7 @@ import { FicusModule, settingsProviders } from '@infra/runtime';
 import { AccessTokenVerifier } from './auth/access-token.verifier';
 import { AuthGuard } from './auth/auth.guard';
 import { LastKnownProductNames } from './fallbacks/product-names';
+import { GraphqlController } from './graphql/graphql.controller';
 import { RequestSettings, VerifierClaimsSettings } from './http-settings';
 import { RequestContexts } from './request-context';
 import { CatalogController } from './routes/catalog.controller';
@@ -34,6 +35,7 @@ import { rateLimiterProvider } from './rate-limit/rate-limiter';
     JwksController,
     CatalogController,
     OrdersController,
+    GraphqlController,
     NotificationsController,
     OperationsController,
     DocsController,

@@ -8,7 +8,7 @@ import * as x509 from '@peculiar/x509';
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
 
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+x509.cryptoProvider.set('default', webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[1]);
 
 /** The SPIFFE trust domain of ficus's workload identities: `spiffe://ficus.local/target/<name>`. */
 export const TRUST_DOMAIN = 'ficus.local';

@@ -68,8 +68,8 @@ export function targetOfPeer(certificate: { raw?: Buffer } | undefined): string 
   // only ever matched by itself.
   const key = certificate.raw.toString('base64');
   if (peerTargets.has(key)) return peerTargets.get(key);
-  const names =
-    new x509.X509Certificate(certificate.raw).getExtension(x509.SubjectAlternativeNameExtension)?.names.toJSON() ?? [];
+  const parsed = new x509.X509Certificate(new Uint8Array(certificate.raw));
+  const names = parsed.getExtension(x509.SubjectAlternativeNameExtension)?.names.toJSON() ?? [];
   const ids = names.filter((name) => name.type === 'url' && name.value.startsWith('spiffe://ficus.local/'));
   const target = ids.length === 1 ? SPIFFE_TARGET.exec(ids[0].value)?.[1] : undefined;
   if (peerTargets.size >= PEER_TARGETS_KEPT) peerTargets.clear(); // bounded: certificates rotate, peers come and go

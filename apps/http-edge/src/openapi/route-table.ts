@@ -39,6 +39,27 @@ const Part = <T extends z.ZodType>(value: T) =>
     z.object({ available: z.literal(false), reason: z.string() }),
   ]);
 const Health = z.looseObject({ status: z.string() });
+/** A GraphQL operation, as GraphQL over HTTP carries it (docs/graphql.md has the schema). */
+const GraphqlRequest = z.object({
+  query: z.string(),
+  operationName: z.string().optional(),
+  variables: z.record(z.string(), z.unknown()).optional(),
+});
+const GraphqlAnswer = z.object({
+  data: z.record(z.string(), z.unknown()).nullable().optional(),
+  errors: z
+    .array(
+      z.object({
+        message: z.string(),
+        path: z.array(z.union([z.string(), z.number()])).optional(),
+        extensions: z.object({ code: z.string(), status: z.number().int() }).optional(),
+      }),
+    )
+    .optional(),
+});
+const GRAPHQL_SUMMARY =
+  "The shop's GraphQL supergraph: products with their stock, your orders with their lines' products " +
+  '(orders signed in; errors carry the REST problem code and status in extensions)';
 
 /**
  * Every public route with the schemas its controller parses and the contract answer it returns.
@@ -232,6 +253,24 @@ export const ROUTE_TABLE: readonly DocumentedRoute[] = [
     query: NotificationsQuery,
     success: { status: 200, schema: NotificationsContract.methods.listNotifications.response },
     errors: [400, 401],
+  },
+  {
+    method: 'POST',
+    route: 'graphql',
+    summary: GRAPHQL_SUMMARY,
+    auth: 'none',
+    body: GraphqlRequest,
+    success: { status: 200, schema: GraphqlAnswer },
+    errors: [401],
+  },
+  {
+    method: 'GET',
+    route: 'graphql',
+    summary: `${GRAPHQL_SUMMARY}; queries only, as ?query=&variables=`,
+    auth: 'none',
+    query: z.object({ query: z.string(), operationName: z.string().optional(), variables: z.string().optional() }),
+    success: { status: 200, schema: GraphqlAnswer },
+    errors: [401],
   },
   {
     method: 'GET',

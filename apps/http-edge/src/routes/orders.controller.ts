@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
 import { z } from 'zod';
 import { CATALOG, type CatalogApi } from '@contracts/catalog';
-import { IdSchema, notFound, type CallContext } from '@contracts/kernel';
+import { IdSchema, type CallContext } from '@contracts/kernel';
 import { ORDER_LINES, ORDERING, PlaceOrderRequestSchema, type OrderingApi, type OrderView } from '@contracts/ordering';
 import { PAYMENTS, type PaymentsApi } from '@contracts/payments';
 import { SHIPPING, type ShippingApi } from '@contracts/shipping';
@@ -10,6 +10,7 @@ import { LastKnownProductNames } from '../fallbacks/product-names';
 import { problem, ProblemError } from '../problem/problem';
 import { RequestContexts } from '../request-context';
 import { parseOr } from '../validation';
+import { ownedOrder } from './owned-order';
 import { PageQuery } from './catalog.controller';
 
 const { items, paymentToken } = PlaceOrderRequestSchema.shape;
@@ -134,14 +135,8 @@ export class OrdersController {
     });
   }
 
-  /** A customer sees only their own orders; another's id answers 404, so ids cannot be probed. */
-  private async ownedOrder(ctx: CallContext, orderId: string): Promise<OrderView> {
-    const order = await this.ordering.getOrder(ctx, { orderId });
-    const caller = ctx.caller!;
-    if (order.customerId !== caller.subject && !caller.roles.includes('admin')) {
-      throw notFound('order-not-found', `no order ${orderId}`, { orderId });
-    }
-    return order;
+  private ownedOrder(ctx: CallContext, orderId: string): Promise<OrderView> {
+    return ownedOrder(this.ordering, ctx, orderId);
   }
 }
 

@@ -1,0 +1,112 @@
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
+import { Logger } from '@nestjs/common';
+import { GraphQLError } from 'graphql';
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import type { SubgraphContext } from '@infra/graphql';
+import { inProcessSupergraph } from '@infra/graphql';
+import { shopSubgraphs, type ShopApis } from './shop-subgraphs';
+
+/**
+ * The limits every GraphQL operation is checked against before it runs (graphql-armor): nesting,
+ * aliases, directives, tokens and an estimated cost, so that no query of a few hundred bytes can
+ * fan out into thousands of contract calls. docs/graphql.md says how they were chosen.
+ */
+export const GRAPHQL_LIMITS = {
+  maxDepth: 8,
+  maxAliases: 10,
+  maxDirectives: 10,
+  maxTokens: 1_000,
+  maxCost: 5_000,
+} as const;
+
+const logger = new Logger('GraphQL');
+
+export interface GraphqlServerOptions {
+  /** Introspection and field suggestions answer only outside production (NODE_ENV=production). */
+  readonly production: boolean;
+}
+
+export type ShopGraphqlServer = YogaServerInstance<SubgraphContext, object>;
+
+/**
+ * `POST /graphql` (and GET for queries): the supergraph of the shop's subgraphs, served by
+ * GraphQL Yoga. Errors carry the REST problems' `code` and `status` in `extensions`; anything
+ * unexpected is masked as `internal`, its details kept for the log.
+ */
+export function shopGraphqlServer(apis: ShopApis, options: GraphqlServerOptions): ShopGraphqlServer {
+  return createYoga<SubgraphContext>({
+    schema: inProcessSupergraph(shopSubgraphs(apis)),
+    graphqlEndpoint: '/graphql',
+    graphiql: false,
+    landingPage: false,
+    logging: false,
+    batching: false,
+    maskedErrors: {
+      maskError: (error, message) => maskUnexpected(error, message),
+    },
+    plugins: [
+      EnvelopArmorPlugin({
+        maxDepth: { n: GRAPHQL_LIMITS.maxDepth },
+        maxAliases: { n: GRAPHQL_LIMITS.maxAliases },
+        maxDirectives: { n: GRAPHQL_LIMITS.maxDirectives },
+        maxTokens: { n: GRAPHQL_LIMITS.maxTokens },
+        costLimit: { maxCost: GRAPHQL_LIMITS.maxCost },
+        blockFieldSuggestion: { enabled: options.production },
+      }),
+      ...(options.production ? [useDisableIntrospection()] : []),
+      invalidQueriesCoded(),
+    ],
+  });
+}
+
+/** A query refused before it runs (syntax, unknown field, a limit) answers code `invalid-query`, 400. */
+function invalidQueriesCoded(): Plugin {
+  return {
+    onValidate:
+      () =>
+      ({ result, setResult }) => {
+        if (result.length === 0) return;
+        setResult(
+          result.map(
+            (error) =>
+              new GraphQLError(error.message, {
+                nodes: error.nodes,
+                extensions: { code: 'invalid-query', status: 400, ...error.extensions },
+              }),
+          ),
+        );
+      },
+  };
+}
+
+/**
+ * What leaves the server: an error a subgraph coded (a contract's), as it was; one GraphQL raised
+ * about the request itself (syntax, a limit graphql-armor enforces while parsing or validating) as
+ * `invalid-query`; anything else masked as `internal`.
+ */
+function maskUnexpected(error: unknown, message: string): Error {
+  const coded = findCoded(error);
+  if (coded) return coded;
+  if (error instanceof GraphQLError && error.originalError === undefined) {
+    return new GraphQLError(error.message, {
+      nodes: error.nodes,
+      extensions: { ...error.extensions, code: 'invalid-query', status: 400 },
+    });
+  }
+  // The client learns nothing of it; the log has it all (as ProblemFilter does for REST's 500s).
+  logger.error({ err: error }, 'a GraphQL operation failed');
+  return new GraphQLError(message, { extensions: { code: 'internal', status: 500 } });
+}
+
+/** The error with a stable code and status, as a subgraph raised it (the planner wraps it once or twice). */
+function findCoded(error: unknown): GraphQLError | undefined {
+  for (let at: unknown = error; at; at = (at as { originalError?: unknown }).originalError) {
+    if (at instanceof GraphQLError && typeof at.extensions.status === 'number') {
+      return error instanceof GraphQLError
+        ? new GraphQLError(at.message, { nodes: error.nodes, path: error.path, extensions: at.extensions })
+        : at;
+    }
+  }
+  return undefined;
+}

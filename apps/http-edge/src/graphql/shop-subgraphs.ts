@@ -1,0 +1,136 @@
+import { GraphQLError } from 'graphql';
+import { CatalogSubgraph, type CatalogApi, type Product } from '@contracts/catalog';
+import { InventorySubgraph, type InventoryApi } from '@contracts/inventory';
+import {
+  unauthenticated,
+  type CallContext,
+  type Caller,
+  type ContractError,
+  type SubgraphSdl,
+} from '@contracts/kernel';
+import { OrderingSubgraph, type OrderingApi, type OrderView } from '@contracts/ordering';
+import { buildSubgraphSchema, type ComposableSubgraph, type SubgraphResolvers } from '@infra/graphql';
+import { problemOfContractError } from '../problem/problem';
+import { ownedOrder } from '../routes/owned-order';
+
+export interface ShopApis {
+  readonly catalog: CatalogApi;
+  readonly inventory: InventoryApi;
+  readonly ordering: OrderingApi;
+}
+
+/** The most skus one contract call takes (`getProducts`, `checkStock`): a longer list is asked in parts. */
+const SKUS_PER_CALL = 100;
+
+/**
+ * The shop's subgraphs, each answered through its context's contract only, whatever process the
+ * context runs in (the contract clients route the calls as the topology says).
+ */
+export function shopSubgraphs(apis: ShopApis): ComposableSubgraph[] {
+  return [
+    subgraph(CatalogSubgraph, catalogResolvers(apis.catalog)),
+    subgraph(InventorySubgraph, inventoryResolvers(apis.inventory)),
+    subgraph(OrderingSubgraph, orderingResolvers(apis.ordering)),
+  ];
+}
+
+/** A contract's error in GraphQL: the REST problem's stable code and status, in `extensions`. */
+export function graphqlErrorOf(error: ContractError): GraphQLError {
+  const { detail, code, status } = problemOfContractError(error);
+  return new GraphQLError(detail, { extensions: { code, status } });
+}
+
+function subgraph(sdl: SubgraphSdl, resolvers: SubgraphResolvers): ComposableSubgraph {
+  return { ...sdl, schema: buildSubgraphSchema(sdl.typeDefs, resolvers, graphqlErrorOf) };
+}
+
+/** The arguments of a page: GraphQL fills in the defaults the SDL declares. */
+type PageArgs = { page: number; pageSize: number };
+
+function catalogResolvers(catalog: CatalogApi): SubgraphResolvers {
+  return {
+    Query: {
+      product: (_, { sku }: { sku: string }, { ctx }) => catalog.getProduct(ctx, { sku }),
+      products: (_, { page, pageSize }: PageArgs, { ctx }) => catalog.listProducts(ctx, { page, pageSize }),
+    },
+    entities: {
+      // One call for a whole level of a query (every line of every order asked for), in parts of 100.
+      Product: async (keys, { ctx }) => {
+        const skus = [...new Set(keys.map((key) => String(key.sku)))];
+        const answers = await Promise.all(
+          inParts(skus, SKUS_PER_CALL).map((part) => catalog.getProducts(ctx, { skus: part })),
+        );
+        const bySku = new Map<string, Product>(answers.flatMap((a) => a.products).map((p) => [p.sku, p]));
+        return keys.map((key) => bySku.get(String(key.sku)) ?? null);
+      },
+    },
+  };
+}
+
+function inventoryResolvers(inventory: InventoryApi): SubgraphResolvers {
+  return {
+    entities: {
+      Product: async (keys, { ctx }) => {
+        const skus = [...new Set(keys.map((key) => String(key.sku)))];
+        const answers = await Promise.all(
+          inParts(skus, SKUS_PER_CALL).map((part) => inventory.checkStock(ctx, { skus: part })),
+        );
+        const available = new Map(answers.flatMap((a) => a.levels).map((level) => [level.sku, level.available]));
+        return keys.map((key) => ({ sku: key.sku, stock: { available: available.get(String(key.sku)) ?? 0 } }));
+      },
+    },
+  };
+}
+
+function orderingResolvers(ordering: OrderingApi): SubgraphResolvers {
+  return {
+    Query: {
+      order: async (_, { id }: { id: string }, { ctx }) => orderOf(await ownedOrder(ordering, signedIn(ctx), id)),
+      myOrders: async (_, { page, pageSize }: PageArgs, { ctx }) => {
+        const customerId = callerOf(ctx).subject;
+        const answer = await ordering.listCustomerOrders(ctx, { customerId, page, pageSize });
+        return {
+          items: answer.items.map(({ orderId, ...summary }) => ({ id: orderId, ...summary })),
+          page,
+          pageSize,
+          total: answer.total,
+        };
+      },
+    },
+    fields: {
+      OrderLine: { product: (line) => ({ sku: (line as { sku: string }).sku }) },
+    },
+    entities: {
+      // The same rule as order(id): another customer's order is not found, here as `null`.
+      Order: (keys, { ctx }) =>
+        Promise.all(
+          keys.map((key) =>
+            ownedOrder(ordering, signedIn(ctx), String(key.id)).then(orderOf, (error: unknown) => {
+              if ((error as ContractError).kind === 'not-found') return null;
+              throw error;
+            }),
+          ),
+        ),
+    },
+  };
+}
+
+function orderOf(order: OrderView) {
+  return { ...order, lines: order.items };
+}
+
+function callerOf(ctx: CallContext): Caller {
+  if (!ctx.caller) throw unauthenticated('missing-token', 'this query needs a Bearer access token');
+  return ctx.caller;
+}
+
+function signedIn(ctx: CallContext): CallContext {
+  callerOf(ctx);
+  return ctx;
+}
+
+function inParts<T>(values: readonly T[], size: number): T[][] {
+  const parts: T[][] = [];
+  for (let at = 0; at < values.length; at += size) parts.push(values.slice(at, at + size));
+  return parts;
+}

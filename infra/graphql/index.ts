@@ -1,0 +1,2 @@
+export * from './subgraph';
+export * from './supergraph';

@@ -1,0 +1,130 @@
+import { GraphQLError, Kind, parse, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
+import { makeExecutableSchema } from '@graphql-tools/schema';
+import { isContractError, type CallContext, type ContractError } from '@contracts/kernel';
+
+/**
+ * A context's subgraph, as federation sees it: its SDL (Federation v2, `@link` first) and the
+ * resolvers that answer it. Built here rather than with `@apollo/subgraph`, whose one dependency
+ * (`@apollo/federation-internals`) is under the Elastic License, not an open-source one (ADR 0044).
+ */
+export interface SubgraphDefinition<Api> {
+  /** The context's name: the subgraph's name in the supergraph. */
+  readonly name: string;
+  readonly typeDefs: string;
+  /** The resolvers, given the context's contract client: they call the context through it only. */
+  readonly resolvers: (api: Api) => SubgraphResolvers;
+}
+
+/** What every resolver of a subgraph gets as its GraphQL context. */
+export interface SubgraphContext {
+  readonly ctx: CallContext;
+}
+
+type Resolver = GraphQLFieldResolver<unknown, SubgraphContext, never>;
+
+export interface SubgraphResolvers {
+  readonly Query?: Record<string, Resolver>;
+  /** Field resolvers of the subgraph's own types. */
+  readonly fields?: Record<string, Record<string, Resolver>>;
+  /**
+   * An entity's lookup by key: all the representations of one request's level in one call (the
+   * gateway batches them), each answered in the order given, `null` where there is none.
+   */
+  readonly entities?: Record<
+    string,
+    (keys: readonly Record<string, unknown>[], context: SubgraphContext) => Promise<readonly unknown[]>
+  >;
+}
+
+/** Federation's additions to every subgraph (the subgraph specification's `_service`, `_entities`). */
+const FEDERATION_ADDITIONS = `
+directive @key(fields: FieldSet!, resolvable: Boolean = true) repeatable on OBJECT | INTERFACE
+directive @link(url: String!, import: [link__Import]) repeatable on SCHEMA
+directive @shareable repeatable on OBJECT | FIELD_DEFINITION
+directive @external on OBJECT | FIELD_DEFINITION
+scalar FieldSet
+scalar link__Import
+scalar _Any
+type _Service { sdl: String! }
+`;
+
+/**
+ * How a contract's error is told in GraphQL: the host gives the same stable `code` and status as
+ * its REST problems, in `extensions`.
+ */
+export type ContractErrorToGraphql = (error: ContractError) => GraphQLError;
+
+/** A subgraph's executable schema, answering `_service` and `_entities` as the specification asks. */
+export function buildSubgraphSchema(
+  typeDefs: string,
+  resolvers: SubgraphResolvers,
+  errorOf: ContractErrorToGraphql,
+): GraphQLSchema {
+  const answeringContractErrors = answering(errorOf);
+  const entities = Object.keys(resolvers.entities ?? {});
+  // A subgraph that only adds fields to other contexts' entities has no Query of its own.
+  const query = hasQueryType(typeDefs) ? 'extend type Query' : 'type Query';
+  const lookup = '_entities(representations: [_Any!]!): [_Entity]!';
+  const root = entities.length
+    ? `union _Entity = ${entities.join(' | ')}\n${query} { _service: _Service! ${lookup} }`
+    : `${query} { _service: _Service! }`;
+  return makeExecutableSchema({
+    typeDefs: [typeDefs, FEDERATION_ADDITIONS, root],
+    resolvers: {
+      ...mapObject(resolvers.fields ?? {}, (type) => mapObject(type, answeringContractErrors)),
+      Query: {
+        ...mapObject(resolvers.Query ?? {}, answeringContractErrors),
+        _service: () => ({ sdl: typeDefs }),
+        ...(entities.length ? { _entities: answeringContractErrors(entitiesResolver(resolvers.entities!)) } : {}),
+      },
+      ...(entities.length ? { _Entity: { __resolveType: (value: { __typename: string }) => value.__typename } } : {}),
+    },
+  });
+}
+
+function hasQueryType(typeDefs: string): boolean {
+  return parse(typeDefs).definitions.some(
+    (definition) => definition.kind === Kind.OBJECT_TYPE_DEFINITION && definition.name.value === 'Query',
+  );
+}
+
+function entitiesResolver(lookups: NonNullable<SubgraphResolvers['entities']>): Resolver {
+  return async (_source, args, context) => {
+    const representations = (args as { representations: { __typename: string }[] }).representations;
+    const answers: unknown[] = new Array(representations.length).fill(null);
+    const byType = new Map<string, [number, { __typename: string }][]>();
+    representations.forEach((representation, index) => {
+      const entries = byType.get(representation.__typename) ?? [];
+      byType.set(representation.__typename, [...entries, [index, representation]]);
+    });
+    await Promise.all(
+      [...byType].map(async ([type, entries]) => {
+        const lookup = lookups[type];
+        if (!lookup) throw new GraphQLError(`no entity ${type} in this subgraph`);
+        const found = await lookup(
+          entries.map(([, representation]) => representation),
+          context,
+        );
+        entries.forEach(([index], at) => {
+          answers[index] = found[at] == null ? null : { __typename: type, ...(found[at] as object) };
+        });
+      }),
+    );
+    return answers;
+  };
+}
+
+/** Every resolver's contract errors, told as the subgraph's host tells them. */
+function answering(errorOf: ContractErrorToGraphql): (resolver: Resolver) => Resolver {
+  return (resolver) => async (source, args, context, info) => {
+    try {
+      return await resolver(source, args, context, info);
+    } catch (error) {
+      throw isContractError(error) ? errorOf(error) : error;
+    }
+  };
+}
+
+function mapObject<T, U>(values: Record<string, T>, map: (value: T) => U): Record<string, U> {
+  return Object.fromEntries(Object.entries(values).map(([key, value]) => [key, map(value)]));
+}

@@ -1,0 +1,56 @@
+import { parse, type GraphQLSchema } from 'graphql';
+import { createDefaultExecutor } from '@graphql-tools/delegate';
+import { getStitchedSchemaFromSupergraphSdl } from '@graphql-tools/federation';
+import { composeServices } from '@theguild/federation-composition';
+
+/** A subgraph as the supergraph is composed from it: its name, SDL and executable schema. */
+export interface ComposableSubgraph {
+  readonly name: string;
+  readonly typeDefs: string;
+  readonly schema: GraphQLSchema;
+}
+
+/** Composition refused the subgraphs: a configuration error, named subgraph by subgraph. */
+export class SupergraphCompositionError extends Error {
+  override readonly name = 'SupergraphCompositionError';
+}
+
+/**
+ * The supergraph SDL of these subgraphs, composed by The Guild's federation composition (the
+ * same rules and output as Apollo's, MIT-licensed). Throws when they do not compose.
+ */
+export function composeSupergraph(subgraphs: readonly Pick<ComposableSubgraph, 'name' | 'typeDefs'>[]): string {
+  const result = composeServices(
+    subgraphs.map((subgraph) => ({
+      name: subgraph.name,
+      typeDefs: parse(subgraph.typeDefs),
+      url: `in-process://${subgraph.name}`,
+    })),
+  );
+  if (result.errors?.length || result.supergraphSdl === undefined) {
+    const reasons = (result.errors ?? []).map((error) => `  - ${error.message}`).join('\n');
+    throw new SupergraphCompositionError(`the GraphQL subgraphs do not compose:\n${reasons}`);
+  }
+  return result.supergraphSdl;
+}
+
+/**
+ * The supergraph as one executable schema: the federation planner of `@graphql-tools/federation`
+ * (the one Hive Gateway runs) splits each query into subgraph queries and joins their answers by
+ * key. Every subgraph here runs in this process: its queries are executed against its schema
+ * directly, with no HTTP hop.
+ */
+export function inProcessSupergraph(subgraphs: readonly ComposableSubgraph[]): GraphQLSchema {
+  const byName = new Map(subgraphs.map((subgraph) => [subgraph.name, subgraph.schema]));
+  return getStitchedSchemaFromSupergraphSdl({
+    supergraphSdl: composeSupergraph(subgraphs),
+    batch: true,
+    onSubschemaConfig(config) {
+      // The supergraph names its subgraphs in upper case (join__Graph enum values): match both.
+      const schema = byName.get(config.name) ?? subgraphs.find((s) => s.name.toUpperCase() === config.name)?.schema;
+      if (!schema)
+        throw new SupergraphCompositionError(`the supergraph names a subgraph ${config.name} not served here`);
+      config.executor = createDefaultExecutor(schema);
+    },
+  });
+}
