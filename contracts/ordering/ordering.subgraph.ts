@@ -22,7 +22,8 @@ type OrderLine {
   sku: ID!
   quantity: Int!
   unitPrice: Money!
-  product: Product!
+  """Catalog's product; null (with an error) when catalog cannot answer or no longer has it."""
+  product: Product
 }
 
 type Order @key(fields: "id") {
@@ -46,6 +47,35 @@ type OrderSummary {
 }
 
 ${pageType('OrderPage', 'OrderSummary')}
+
+input OrderLineInput {
+  sku: ID!
+  quantity: Int!
+}
+
+"""An order to place: its lines and the payment provider's card token (it goes to payments only)."""
+input PlaceOrderInput {
+  items: [OrderLineInput!]!
+  paymentToken: String!
+}
+
+type PlacedOrder {
+  orderId: ID!
+  """PENDING for a new order (its saga has just started); a replay's status as it stands now."""
+  status: OrderStatus!
+  """True when the idempotency key was seen before: the answer is that first order."""
+  replayed: Boolean!
+  """The order, read again: null (with an error) if it cannot be read now; the order was placed all the same."""
+  order: Order
+}
+
+type Mutation {
+  """
+  Places an order for the signed-in customer, as POST /orders does: the same limits and error
+  codes, and the same idempotency key (1 to 200 printable ASCII characters), kept 24 hours.
+  """
+  placeOrder(input: PlaceOrderInput!, idempotencyKey: String): PlacedOrder!
+}
 
 type Query {
   """One of the signed-in customer's orders (error code order-not-found for any other id)."""

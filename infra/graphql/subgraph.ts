@@ -1,6 +1,6 @@
 import { GraphQLError, Kind, parse, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
 import { makeExecutableSchema } from '@graphql-tools/schema';
-import { isContractError, type CallContext, type ContractError } from '@contracts/kernel';
+import type { CallContext } from '@contracts/kernel';
 
 /**
  * A context's subgraph, as federation sees it: its SDL (Federation v2, `@link` first) and the
@@ -24,6 +24,7 @@ type Resolver = GraphQLFieldResolver<unknown, SubgraphContext, never>;
 
 export interface SubgraphResolvers {
   readonly Query?: Record<string, Resolver>;
+  readonly Mutation?: Record<string, Resolver>;
   /** Field resolvers of the subgraph's own types. */
   readonly fields?: Record<string, Record<string, Resolver>>;
   /**
@@ -49,18 +50,19 @@ type _Service { sdl: String! }
 `;
 
 /**
- * How a contract's error is told in GraphQL: the host gives the same stable `code` and status as
- * its REST problems, in `extensions`.
+ * How an error a resolver raised is told in GraphQL: the host gives a contract's errors (and its
+ * own) the same stable `code` and status as its REST problems, in `extensions`; `undefined` leaves
+ * the error as it is (the server masks it).
  */
-export type ContractErrorToGraphql = (error: ContractError) => GraphQLError;
+export type ErrorToGraphql = (error: unknown) => GraphQLError | undefined;
 
 /** A subgraph's executable schema, answering `_service` and `_entities` as the specification asks. */
 export function buildSubgraphSchema(
   typeDefs: string,
   resolvers: SubgraphResolvers,
-  errorOf: ContractErrorToGraphql,
+  errorOf: ErrorToGraphql,
 ): GraphQLSchema {
-  const answeringContractErrors = answering(errorOf);
+  const telling = answering(errorOf);
   const entities = Object.keys(resolvers.entities ?? {});
   // A subgraph that only adds fields to other contexts' entities has no Query of its own.
   const query = hasQueryType(typeDefs) ? 'extend type Query' : 'type Query';
@@ -71,11 +73,12 @@ export function buildSubgraphSchema(
   return makeExecutableSchema({
     typeDefs: [typeDefs, FEDERATION_ADDITIONS, root],
     resolvers: {
-      ...mapObject(resolvers.fields ?? {}, (type) => mapObject(type, answeringContractErrors)),
+      ...mapObject(resolvers.fields ?? {}, (type) => mapObject(type, telling)),
+      ...(resolvers.Mutation ? { Mutation: mapObject(resolvers.Mutation, telling) } : {}),
       Query: {
-        ...mapObject(resolvers.Query ?? {}, answeringContractErrors),
+        ...mapObject(resolvers.Query ?? {}, telling),
         _service: () => ({ sdl: typeDefs }),
-        ...(entities.length ? { _entities: answeringContractErrors(entitiesResolver(resolvers.entities!)) } : {}),
+        ...(entities.length ? { _entities: telling(entitiesResolver(resolvers.entities!)) } : {}),
       },
       ...(entities.length ? { _Entity: { __resolveType: (value: { __typename: string }) => value.__typename } } : {}),
     },
@@ -95,12 +98,14 @@ function entitiesResolver(lookups: NonNullable<SubgraphResolvers['entities']>): 
     const byType = new Map<string, [number, { __typename: string }][]>();
     representations.forEach((representation, index) => {
       const entries = byType.get(representation.__typename) ?? [];
-      byType.set(representation.__typename, [...entries, [index, representation]]);
+      entries.push([index, representation]);
+      byType.set(representation.__typename, entries);
     });
     await Promise.all(
       [...byType].map(async ([type, entries]) => {
+        // Not an entity of this subgraph: none found (an own property only: no `constructor`).
+        if (!Object.hasOwn(lookups, type)) return;
         const lookup = lookups[type];
-        if (!lookup) throw new GraphQLError(`no entity ${type} in this subgraph`);
         const found = await lookup(
           entries.map(([, representation]) => representation),
           context,
@@ -114,13 +119,13 @@ function entitiesResolver(lookups: NonNullable<SubgraphResolvers['entities']>): 
   };
 }
 
-/** Every resolver's contract errors, told as the subgraph's host tells them. */
-function answering(errorOf: ContractErrorToGraphql): (resolver: Resolver) => Resolver {
+/** A resolver whose errors are told as the subgraph's host tells them. */
+function answering(errorOf: ErrorToGraphql): (resolver: Resolver) => Resolver {
   return (resolver) => async (source, args, context, info) => {
     try {
       return await resolver(source, args, context, info);
     } catch (error) {
-      throw isContractError(error) ? errorOf(error) : error;
+      throw errorOf(error) ?? error;
     }
   };
 }

@@ -1,4 +1,4 @@
-import { parse, type GraphQLSchema } from 'graphql';
+import { lexicographicSortSchema, parse, printSchema, type GraphQLSchema } from 'graphql';
 import { createDefaultExecutor } from '@graphql-tools/delegate';
 import { getStitchedSchemaFromSupergraphSdl } from '@graphql-tools/federation';
 import { composeServices } from '@theguild/federation-composition';
@@ -53,4 +53,13 @@ export function inProcessSupergraph(subgraphs: readonly ComposableSubgraph[]): G
       config.executor = createDefaultExecutor(schema);
     },
   });
+}
+
+/**
+ * The supergraph as its clients see it, in SDL: the types and fields the subgraphs compose into,
+ * without federation's own (`_entities`, `join__*`). What `/docs/schema.graphql` serves.
+ */
+export function printSupergraphApi(subgraphs: readonly Pick<ComposableSubgraph, 'name' | 'typeDefs'>[]): string {
+  const schema = getStitchedSchemaFromSupergraphSdl({ supergraphSdl: composeSupergraph(subgraphs) });
+  return printSchema(lexicographicSortSchema(schema));
 }

@@ -11,7 +11,7 @@ import {
   RefreshTokenBody,
   RegisterBody,
 } from '../../apps/http-edge/src/routes/identity.controller';
-import { IdempotencyKey, PlaceOrderBody } from '../../apps/http-edge/src/routes/orders.controller';
+import { IdempotencyKey, PlaceOrderBody } from '../../apps/http-edge/src/routes/place-order';
 
 /**
  * The edge's request bodies say what the contracts say (issue 16, item 6): each field the edge

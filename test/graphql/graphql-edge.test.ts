@@ -93,6 +93,13 @@ describe('GraphQL on the monolith', () => {
     });
     const rest = await stranger.get(`/orders/${placed.body.orderId}`);
     expect(rest.status).toBe(404);
+    // Nor through federation's entity lookup, which the supergraph does not expose to clients.
+    const byKey = await stranger.graphql(
+      'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Order { id status } } }',
+      { r: [{ __typename: 'Order', id: placed.body.orderId }] },
+    );
+    expect(byKey.body.data ?? null).toBeNull();
+    expect(byKey.body.errors![0].extensions).toMatchObject({ code: 'invalid-query', status: 400 });
     expect(theirs.body).toEqual({
       data: { order: null },
       errors: [expect.objectContaining({ path: ['order'], extensions: { code: rest.body.code, status: 404 } })],
@@ -115,10 +122,14 @@ describe('GraphQL on the monolith', () => {
       (await anonymous.graphql(query)).body.errors?.map((error) => error.extensions);
     expect(await codes('{ product(sku: "NO-SUCH-PLANT") { name } }')).toEqual([{ code: 'unknown-sku', status: 404 }]);
     // The contract's own check answers, as it does for a REST body: the REST path's check is the edge's.
-    const refused = { code: 'invalid-request', status: 422 };
-    expect(await codes('{ product(sku: "not a sku") { name } }')).toEqual([refused]);
-    expect(await codes('{ products(pageSize: 101) { total } }')).toEqual([refused]);
-    expect(await codes('{ products(page: 0) { total } }')).toEqual([refused]);
+    const refused = (path: string) => ({
+      code: 'invalid-request',
+      status: 422,
+      errors: [expect.objectContaining({ path })],
+    });
+    expect(await codes('{ product(sku: "not a sku") { name } }')).toEqual([refused('sku')]);
+    expect(await codes('{ products(pageSize: 101) { total } }')).toEqual([refused('pageSize')]);
+    expect(await codes('{ products(page: 0) { total } }')).toEqual([refused('page')]);
   });
 
   it('refuses, before running them, queries that would beat the limits: aliases, tokens, a batch', async () => {
@@ -136,6 +147,41 @@ describe('GraphQL on the monolith', () => {
     expect(batch.status).toBeGreaterThanOrEqual(400);
     expect(batch.status).toBeLessThan(500);
     expect(await calls(CatalogContract, 'listProducts')).toBe(before);
+  });
+
+  it('answers every malformed request with a code and a 4xx, never a 500 or an internal detail', async () => {
+    const post = (body: string, type = 'application/json') =>
+      anonymous.request<Record<string, unknown>>('POST', '/graphql', {
+        rawBody: body,
+        headers: { 'content-type': type },
+      });
+    const answers = [
+      await post('query=%7B%20products%20%7B%20total%20%7D%20%7D', 'application/x-www-form-urlencoded'),
+      await post('{ products { total } }', 'application/graphql'),
+      await post('{ products { total } }', 'text/plain'),
+      await post('{}'),
+      await post('{"query": 42}'),
+      await post(
+        JSON.stringify({ query: 'query ($n: Int!) { products(pageSize: $n) { total } }', variables: { n: '1' } }),
+      ),
+      await post(JSON.stringify({ query: '{ products { total } }', variables: 'not an object' })),
+      await anonymous.get(`/graphql?query=${encodeURIComponent('{ products { total } }')}&variables=%7B`),
+      await anonymous.get(`/graphql?query=${encodeURIComponent('{ products { total } }')}&extensions=%5B%5D`),
+      await anonymous.get('/graphql'),
+    ];
+    for (const answer of answers) {
+      const text = JSON.stringify(answer.body);
+      expect({ text, status: answer.status }).toEqual({ text, status: expect.any(Number) });
+      expect(answer.status).toBeLessThan(500);
+      expect(text).not.toMatch(/internal|originalError|stack|SyntaxError/);
+      const body = answer.body as { code?: string; errors?: Array<{ extensions?: { code?: string } }> };
+      const code = body.code ?? body.errors?.[0]?.extensions?.code;
+      expect({ text, code }).toEqual({
+        text,
+        code: expect.stringMatching(/^(unsupported-media-type|malformed-json|invalid-query)$/),
+      });
+    }
+    expect(answers.slice(0, 3).map((answer) => answer.status)).toEqual([415, 415, 415]);
   });
 
   it('serves queries by GET too, and introspection outside production', async () => {
@@ -164,6 +210,8 @@ describe('GraphQL on the monolith', () => {
       const schema = await client.graphql('{ __schema { types { name } } }');
       expect(schema.body.data ?? null).toBeNull();
       expect(schema.body.errors![0].extensions).toMatchObject({ code: 'invalid-query' });
+      const type = await client.graphql('{ __type(name: "Order") { fields { name } } }');
+      expect(type.body.errors![0].extensions).toMatchObject({ code: 'invalid-query' });
       const typo = await client.graphql('{ prodcts { total } }');
       expect(typo.body.errors![0].message).not.toMatch(/did you mean/i);
       expect((await anonymous.graphql('{ prodcts { total } }')).body.errors![0].message).toMatch(/did you mean/i);
@@ -171,4 +219,101 @@ describe('GraphQL on the monolith', () => {
       await production.close();
     }
   }, 120_000);
+});
+
+describe('placing an order through GraphQL', () => {
+  let shop: RunningShop;
+  let customer: ShopClient & { customerId: string };
+  const PLACE = `mutation ($input: PlaceOrderInput!, $key: String) {
+    placeOrder(input: $input, idempotencyKey: $key) { orderId status replayed order { id status lines { sku quantity } } }
+  }`;
+  type Placed = { placeOrder: { replayed: boolean; order: { id: string; status: string } } };
+  const line = (quantity: number) => ({ items: [{ sku: 'FICUS-ELASTICA', quantity }], paymentToken: 'tok_visa' });
+  const orderCount = async () =>
+    (await customer.graphql<{ myOrders: { total: number } }>('{ myOrders { total } }')).body.data!.myOrders.total;
+
+  beforeAll(async () => {
+    // The shipped orders limit (the suite lifts every limit otherwise): each customer here places fewer.
+    shop = await startShop('graphql_mutation', { env: { FICUS_RATE_LIMIT_ORDERS: '10/60s' } });
+    customer = await new ShopClient(shop.baseUrl).signUp();
+  }, 120_000);
+  afterAll(() => shop?.close());
+
+  it('places it as POST /orders does, and the saga confirms it', async () => {
+    const placed = await customer.graphql<Placed>(PLACE, { input: line(2) });
+    expect(placed.body.errors).toBeUndefined();
+    expect(placed.body.data!.placeOrder).toMatchObject({ replayed: false, order: { status: 'PENDING' } });
+    const order = await customer.finalOrder(placed.body.data!.placeOrder.order.id, 30_000);
+    expect(order.status).toBe('CONFIRMED');
+  }, 60_000);
+
+  it('keeps the idempotency key: the same order again, refused for another body', async () => {
+    const key = `gql-${Date.now()}`;
+    const first = await customer.graphql<Placed>(PLACE, { input: line(1), key });
+    const again = await customer.graphql<Placed>(PLACE, { input: line(1), key });
+    expect(again.body.data!.placeOrder).toMatchObject({
+      replayed: true,
+      order: { id: first.body.data!.placeOrder.order.id },
+    });
+    const rest = await customer.post<{ code: string }>('/orders', line(3), { 'idempotency-key': key });
+    const other = await customer.graphql<Placed>(PLACE, { input: line(3), key });
+    expect(other.body.errors!.map((error) => error.extensions)).toEqual([
+      { code: rest.body.code, status: rest.status },
+    ]);
+    expect(rest.body.code).toBe('idempotency-key-reused');
+    const badKey = await customer.graphql<Placed>(PLACE, { input: line(1), key: 'with space' });
+    expect(badKey.body.errors![0].extensions).toMatchObject({ code: 'invalid-idempotency-key', status: 400 });
+  }, 60_000);
+
+  it("refuses what REST refuses, with REST's codes, and places nothing", async () => {
+    const before = await orderCount();
+    const anonymous = await new ShopClient(shop.baseUrl).graphql(PLACE, { input: line(1) });
+    expect(anonymous.body.errors![0].extensions).toEqual({ code: 'missing-token', status: 401 });
+    const zero = await customer.graphql(PLACE, { input: line(0) });
+    expect(zero.body.errors![0].extensions).toMatchObject({
+      code: 'validation-failed',
+      status: 422,
+      errors: [expect.objectContaining({ path: 'input.items.0.quantity' })],
+    });
+    const unknownField = await customer.graphql(PLACE, { input: { ...line(1), coupon: 'FREE' } });
+    expect(unknownField.body.errors![0].extensions).toMatchObject({ code: 'invalid-query', status: 400 });
+    expect(await orderCount()).toBe(before);
+  });
+
+  it('refuses a NUL in any spelling: a GraphQL escape in the query, a JSON escape in the variables', async () => {
+    const before = await orderCount();
+    const escaped = await customer.request('POST', '/graphql', {
+      rawBody: JSON.stringify({
+        query: `mutation { placeOrder(input: { items: [{ sku: "FICUS-ELASTICA", quantity: 1 }], paymentToken: "tok\\u0000" }) { replayed } }`,
+      }),
+    });
+    expect(escaped.body).toMatchObject({ errors: [{ extensions: { code: 'malformed-text', status: 400 } }] });
+    const inVariables = await customer.graphql(PLACE, { input: { ...line(1), paymentToken: 'tok\u0000' } });
+    expect(inVariables.status).toBe(400);
+    expect(inVariables.body).toMatchObject({ code: 'malformed-text' });
+    expect(await orderCount()).toBe(before);
+  });
+
+  it("counts an order placed here as a POST /orders: aliases buy no more than REST's limit", async () => {
+    const buyer = await new ShopClient(shop.baseUrl).signUp();
+    const aliased = Array.from({ length: 10 }, (_, i) => `o${i}: placeOrder(input: $input) { orderId }`).join(' ');
+    const ten = await buyer.graphql<Record<string, { orderId: string } | null>>(
+      `mutation ($input: PlaceOrderInput!) { ${aliased} }`,
+      { input: line(1) },
+    );
+    expect(ten.body.errors).toBeUndefined();
+    expect(Object.values(ten.body.data!).filter((placed) => placed?.orderId)).toHaveLength(10);
+    const rest = await buyer.post<{ code: string }>('/orders', line(1));
+    expect([rest.status, rest.body.code]).toEqual([429, 'rate-limited']);
+    const more = await buyer.graphql(PLACE, { input: line(1) });
+    expect(more.body.errors![0].extensions).toMatchObject({ code: 'rate-limited', status: 429 });
+  }, 60_000);
+
+  it('takes no mutation by GET', async () => {
+    const answer = await customer.get(
+      `/graphql?query=${encodeURIComponent(`mutation { placeOrder(input: { items: [], paymentToken: "t" }) { replayed } }`)}`,
+    );
+    expect(answer.status).toBe(405);
+    expect(answer.body).toMatchObject({ errors: [{ extensions: { code: 'invalid-query', status: 405 } }] });
+  });
 });

@@ -9,6 +9,7 @@ import { LastKnownProductNames } from '../../apps/http-edge/src/fallbacks/produc
 import { RequestContexts } from '../../apps/http-edge/src/request-context';
 import { CatalogController } from '../../apps/http-edge/src/routes/catalog.controller';
 import { OrdersController } from '../../apps/http-edge/src/routes/orders.controller';
+import { OrderPlacement } from '../../apps/http-edge/src/routes/place-order';
 import { RequestSettings } from '@apps/http-edge';
 
 /** The edge's fallbacks, with its neighbours faked at their contracts: one up, then down. */
@@ -73,6 +74,7 @@ describe('fallbacks at the edge', () => {
       f.catalog,
       new RequestContexts(RequestSettings.read({})),
       names,
+      new OrderPlacement(f.payments, f.ordering),
     );
     const fresh = await orders.details(request as never, { id: f.order.id });
     expect(fresh.order.items[0].productName).toBe('Fig A');
@@ -90,6 +92,7 @@ describe('fallbacks at the edge', () => {
       f.catalog,
       new RequestContexts(RequestSettings.read({})),
       new LastKnownProductNames(),
+      new OrderPlacement(f.payments, f.ordering),
     );
     expect((await forgetful.details(request as never, { id: f.order.id })).order.items[0].productName).toBeNull();
   });

@@ -203,6 +203,7 @@ describe('authorization matrix (monolith)', () => {
     },
     { method: 'GET', route: 'docs', path: () => '/docs', expected: anyone(200) },
     { method: 'GET', route: 'docs/openapi.json', path: () => '/docs/openapi.json', expected: anyone(200) },
+    { method: 'GET', route: 'docs/schema.graphql', path: () => '/docs/schema.graphql', expected: anyone(200) },
     { method: 'GET', route: 'admin/dead-letters', path: () => '/admin/dead-letters', expected: adminOnly(200) },
     // No such dead letter: the admin is let through and told so; everyone else never gets that far.
     {

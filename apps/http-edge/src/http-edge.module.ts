@@ -18,6 +18,7 @@ import { LivenessController, ProcessHealthModule } from './health.module';
 import { ProblemFilter } from './problem/problem.filter';
 import { OperationsController } from './routes/operations.controller';
 import { OrdersController } from './routes/orders.controller';
+import { OrderPlacement } from './routes/place-order';
 import { DocsController } from './openapi/docs.controller';
 import { RateLimitMiddleware } from './rate-limit/rate-limit.middleware';
 import { rateLimiterProvider } from './rate-limit/rate-limiter';
@@ -48,6 +49,7 @@ import { rateLimiterProvider } from './rate-limit/rate-limiter';
     AccessTokenVerifier,
     AuthGuard,
     LastKnownProductNames,
+    OrderPlacement,
     rateLimiterProvider,
   ],
 })

@@ -2,8 +2,15 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { z } from 'zod';
 import { problem, ProblemError } from './problem/problem';
 
-/** Parses a request part against a schema; a mismatch is a 400 (path, query) or 422 (body) problem. */
-export function parseOr<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | 'path' | 'query'): z.output<S> {
+/**
+ * Parses a request part against a schema; a mismatch is a 400 (path, query) or 422 (body, or a
+ * GraphQL mutation's input) problem.
+ */
+export function parseOr<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  where: 'body' | 'input' | 'path' | 'query',
+): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) {
     return result.data;
@@ -12,9 +19,9 @@ export function parseOr<S extends z.ZodType>(schema: S, value: unknown, where: '
     path: [where, ...issue.path.map(String)].join('.'),
     message: issue.message,
   }));
-  const status = where === 'body' ? 422 : 400;
+  const whole = where === 'body' || where === 'input';
   throw new ProblemError(
-    problem(status, where === 'body' ? 'validation-failed' : `invalid-${where}`, `the request ${where} is not valid`, {
+    problem(whole ? 422 : 400, whole ? 'validation-failed' : `invalid-${where}`, `the request ${where} is not valid`, {
       errors,
     }),
   );

@@ -1,10 +1,11 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { Logger } from '@nestjs/common';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, visit, type DocumentNode } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { SubgraphContext } from '@infra/graphql';
 import { inProcessSupergraph } from '@infra/graphql';
+import { illFormedTextIn, wellFormedText } from '../validation';
 import { shopSubgraphs, type ShopApis } from './shop-subgraphs';
 
 /**
@@ -42,6 +43,7 @@ export function shopGraphqlServer(apis: ShopApis, options: GraphqlServerOptions)
     landingPage: false,
     logging: false,
     batching: false,
+    multipart: false,
     maskedErrors: {
       maskError: (error, message) => maskUnexpected(error, message),
     },
@@ -56,6 +58,7 @@ export function shopGraphqlServer(apis: ShopApis, options: GraphqlServerOptions)
       }),
       ...(options.production ? [useDisableIntrospection()] : []),
       invalidQueriesCoded(),
+      wellFormedStrings(),
     ],
   });
 }
@@ -72,7 +75,7 @@ function invalidQueriesCoded(): Plugin {
             (error) =>
               new GraphQLError(error.message, {
                 nodes: error.nodes,
-                extensions: { code: 'invalid-query', status: 400, ...error.extensions },
+                extensions: { code: 'invalid-query', status: 400 },
               }),
           ),
         );
@@ -81,17 +84,51 @@ function invalidQueriesCoded(): Plugin {
 }
 
 /**
- * What leaves the server: an error a subgraph coded (a contract's), as it was; one GraphQL raised
- * about the request itself (syntax, a limit graphql-armor enforces while parsing or validating) as
- * `invalid-query`; anything else masked as `internal`.
+ * The edge refuses text PostgreSQL cannot store (NUL, an unpaired surrogate) in every JSON body,
+ * but GraphQL has escapes of its own: `"\\u0000"` in a query's text is a NUL once parsed. So the
+ * parsed operation's string literals and its variables are checked again, before anything runs.
+ */
+function wellFormedStrings(): Plugin {
+  const refuse = (where: string) =>
+    new GraphQLError('a string in the operation holds a NUL or is not well-formed Unicode', {
+      extensions: {
+        code: 'malformed-text',
+        status: 400,
+        errors: [{ path: where, message: 'NUL or an unpaired surrogate' }],
+      },
+    });
+  const check = (document: DocumentNode, variables: unknown) => {
+    let literal: string | undefined;
+    visit(document, {
+      StringValue(node) {
+        if (literal === undefined && !wellFormedText(node.value)) literal = `query.${node.loc?.start ?? 0}`;
+      },
+    });
+    const where = literal ?? illFormedTextIn(variables ?? {}, 'variables');
+    if (where !== undefined) throw refuse(where);
+  };
+  return {
+    onExecute: ({ args }) => check(args.document, args.variableValues),
+    onSubscribe: ({ args }) => check(args.document, args.variableValues),
+  };
+}
+
+/**
+ * What leaves the server: an error a subgraph coded (a contract's), as it was; one about the
+ * request itself (syntax, a variable of the wrong type, a limit graphql-armor enforces while
+ * parsing or validating: none has a `path`, since nothing ran) as `invalid-query`; anything else
+ * masked as `internal` and logged.
  */
 function maskUnexpected(error: unknown, message: string): Error {
   const coded = findCoded(error);
   if (coded) return coded;
-  if (error instanceof GraphQLError && error.originalError === undefined) {
+  if (error instanceof GraphQLError && error.path === undefined) {
+    // Its message may quote the variables (a card token): the client's own, never logged.
+    // Yoga's own HTTP answer for it (405 for a mutation by GET, 400 for a batch) is kept, and said.
+    const http = error.extensions.http as { status?: number } | undefined;
     return new GraphQLError(error.message, {
       nodes: error.nodes,
-      extensions: { ...error.extensions, code: 'invalid-query', status: 400 },
+      extensions: { ...(http ? { http } : {}), code: 'invalid-query', status: http?.status ?? 400 },
     });
   }
   // The client learns nothing of it; the log has it all (as ProblemFilter does for REST's 500s).

@@ -3,9 +3,13 @@ import type { Response } from 'express';
 import { CATALOG, type CatalogApi } from '@contracts/catalog';
 import { INVENTORY, type InventoryApi } from '@contracts/inventory';
 import { ORDERING, type OrderingApi } from '@contracts/ordering';
+import type { Caller } from '@contracts/kernel';
 import { RunModeSettings, type RunMode } from '@infra/config';
 import { AccessTokenVerifier } from '../auth/access-token.verifier';
 import type { AuthenticatedRequest } from '../auth/auth.guard';
+import { problem, ProblemError } from '../problem/problem';
+import { RateLimiter } from '../rate-limit/rate-limiter';
+import { OrderPlacement } from '../routes/place-order';
 import { RequestContexts } from '../request-context';
 import { shopGraphqlServer, type ShopGraphqlServer } from './graphql-server';
 
@@ -25,8 +29,33 @@ export class GraphqlController {
     @Inject(RunModeSettings.token) mode: RunMode,
     private readonly verifier: AccessTokenVerifier,
     private readonly contexts: RequestContexts,
+    private readonly limiter: RateLimiter,
+    placement: OrderPlacement,
   ) {
-    this.server = shopGraphqlServer({ catalog, inventory, ordering }, { production: mode.production });
+    const admitOrder = (caller: Caller) => this.admitOrder(caller);
+    const placeOrder = placement.place.bind(placement);
+    this.server = shopGraphqlServer(
+      { catalog, inventory, ordering, placeOrder, admitOrder },
+      { production: mode.production },
+    );
+  }
+
+  /**
+   * An order placed here counts as a `POST /orders` of the caller's: the same counter, so that
+   * neither API, nor aliases of `placeOrder` in one mutation, buys more orders than the limit.
+   */
+  private async admitOrder(caller: Caller): Promise<void> {
+    if (!this.limiter.settings.enabled) return;
+    const verdict = await this.limiter.check(
+      this.limiter.ruleFor('POST', '/orders'),
+      'POST /orders',
+      `sub:${caller.subject}`,
+    );
+    if (verdict && !verdict.allowed) {
+      const { limit, windowSeconds } = verdict.rule;
+      const detail = `more than ${limit} orders in ${windowSeconds} s; retry in ${verdict.resetSeconds} s`;
+      throw new ProblemError(problem(429, 'rate-limited', detail, { retryAfterSeconds: verdict.resetSeconds }));
+    }
   }
 
   @Post('graphql')
@@ -41,10 +70,39 @@ export class GraphqlController {
   }
 
   private async serve(request: AuthenticatedRequest, response: Response): Promise<void> {
+    refuseWhatTheEdgeDidNotRead(request);
     if (request.headers.authorization !== undefined) {
       request.caller = await this.verifier.verify(request.headers.authorization);
     }
     // The server's request listener: it answers on `response` itself.
     await this.server(request, response, { ctx: this.contexts.of(request) });
+  }
+}
+
+/**
+ * The edge's body rules hold for GraphQL too: a POST is JSON, read (and size-limited, and checked
+ * for NUL) by the edge's own parser before it gets here, never a form or multipart body Yoga would
+ * read itself; a GET's `variables` and `extensions` are JSON objects.
+ */
+function refuseWhatTheEdgeDidNotRead(request: AuthenticatedRequest): void {
+  if (request.method === 'POST' && !request.is(['application/json', 'application/*+json'])) {
+    throw new ProblemError(problem(415, 'unsupported-media-type', 'a GraphQL request is POSTed as application/json'));
+  }
+  if (request.method !== 'GET') return;
+  for (const name of ['variables', 'extensions']) {
+    const value = request.query[name];
+    if (value !== undefined && !isJsonObject(value)) {
+      throw new ProblemError(problem(400, 'malformed-json', `the ${name} parameter is not a JSON object`));
+    }
+  }
+}
+
+function isJsonObject(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  try {
+    const parsed: unknown = JSON.parse(value);
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed);
+  } catch {
+    return false;
   }
 }

@@ -2,6 +2,7 @@ import { GraphQLError } from 'graphql';
 import { CatalogSubgraph, type CatalogApi, type Product } from '@contracts/catalog';
 import { InventorySubgraph, type InventoryApi } from '@contracts/inventory';
 import {
+  isContractError,
   unauthenticated,
   type CallContext,
   type Caller,
@@ -10,17 +11,29 @@ import {
 } from '@contracts/kernel';
 import { OrderingSubgraph, type OrderingApi, type OrderView } from '@contracts/ordering';
 import { buildSubgraphSchema, type ComposableSubgraph, type SubgraphResolvers } from '@infra/graphql';
-import { problemOfContractError } from '../problem/problem';
+import { problemOfContractError, ProblemError } from '../problem/problem';
+import { parseIdempotencyKey, PlaceOrderBody, type OrderToPlace, type PlacedOrder } from '../routes/place-order';
+import { parseOr } from '../validation';
 import { ownedOrder } from '../routes/owned-order';
 
 export interface ShopApis {
   readonly catalog: CatalogApi;
   readonly inventory: InventoryApi;
   readonly ordering: OrderingApi;
+  /** How an order is placed, by either API (`OrderPlacement`). */
+  readonly placeOrder: (ctx: CallContext, order: OrderToPlace, key: string | undefined) => Promise<PlacedOrder>;
+  /**
+   * Counts an order against the caller's orders rate limit (REST's `POST /orders` counter: the
+   * same orders by either API), throwing the 429 problem past it.
+   */
+  readonly admitOrder: (caller: Caller) => Promise<void>;
 }
 
 /** The most skus one contract call takes (`getProducts`, `checkStock`): a longer list is asked in parts. */
 const SKUS_PER_CALL = 100;
+
+/** The SDL of every subgraph the shop's supergraph composes. */
+export const SHOP_SUBGRAPHS: readonly SubgraphSdl[] = [CatalogSubgraph, InventorySubgraph, OrderingSubgraph];
 
 /**
  * The shop's subgraphs, each answered through its context's contract only, whatever process the
@@ -30,14 +43,23 @@ export function shopSubgraphs(apis: ShopApis): ComposableSubgraph[] {
   return [
     subgraph(CatalogSubgraph, catalogResolvers(apis.catalog)),
     subgraph(InventorySubgraph, inventoryResolvers(apis.inventory)),
-    subgraph(OrderingSubgraph, orderingResolvers(apis.ordering)),
+    subgraph(OrderingSubgraph, orderingResolvers(apis)),
   ];
 }
 
-/** A contract's error in GraphQL: the REST problem's stable code and status, in `extensions`. */
-export function graphqlErrorOf(error: ContractError): GraphQLError {
-  const { detail, code, status } = problemOfContractError(error);
-  return new GraphQLError(detail, { extensions: { code, status } });
+/**
+ * An error in GraphQL as the REST edge would have answered it: the problem's stable code and
+ * status (and its field errors, for a refused input) in `extensions`. Anything else is left to
+ * the server, which masks it.
+ */
+export function graphqlErrorOf(error: unknown): GraphQLError | undefined {
+  const problem =
+    error instanceof ProblemError ? error.problem : isContractError(error) ? problemOfContractError(error) : undefined;
+  if (!problem) return undefined;
+  const { detail, code, status, errors, retryAfterSeconds } = problem;
+  return new GraphQLError(detail, {
+    extensions: { code, status, ...(errors ? { errors } : {}), ...(retryAfterSeconds ? { retryAfterSeconds } : {}) },
+  });
 }
 
 function subgraph(sdl: SubgraphSdl, resolvers: SubgraphResolvers): ComposableSubgraph {
@@ -82,8 +104,17 @@ function inventoryResolvers(inventory: InventoryApi): SubgraphResolvers {
   };
 }
 
-function orderingResolvers(ordering: OrderingApi): SubgraphResolvers {
+function orderingResolvers(apis: ShopApis): SubgraphResolvers {
+  const { ordering } = apis;
   return {
+    Mutation: {
+      placeOrder: async (_, args: { input: unknown; idempotencyKey?: string | null }, { ctx }) => {
+        await apis.admitOrder(callerOf(ctx));
+        const order = parseOr(PlaceOrderBody, args.input, 'input');
+        const key = args.idempotencyKey == null ? undefined : parseIdempotencyKey(args.idempotencyKey);
+        return apis.placeOrder(ctx, order, key);
+      },
+    },
     Query: {
       order: async (_, { id }: { id: string }, { ctx }) => orderOf(await ownedOrder(ordering, signedIn(ctx), id)),
       myOrders: async (_, { page, pageSize }: PageArgs, { ctx }) => {
@@ -99,6 +130,10 @@ function orderingResolvers(ordering: OrderingApi): SubgraphResolvers {
     },
     fields: {
       OrderLine: { product: (line) => ({ sku: (line as { sku: string }).sku }) },
+      PlacedOrder: {
+        order: async (placed, _, { ctx }) =>
+          orderOf(await ordering.getOrder(ctx, { orderId: (placed as { orderId: string }).orderId })),
+      },
     },
     entities: {
       // The same rule as order(id): another customer's order is not found, here as `null`.

@@ -1,4 +1,6 @@
 import { Controller, Get, Header } from '@nestjs/common';
+import { printSupergraphApi } from '@infra/graphql';
+import { SHOP_SUBGRAPHS } from '../graphql/shop-subgraphs';
 import { openApiDocumentOf, type OpenApiDocument } from './openapi-document';
 import { ROUTE_TABLE } from './route-table';
 
@@ -12,12 +14,19 @@ const escapeHtml = (text: string) =>
 @Controller()
 export class DocsController {
   private readonly document: OpenApiDocument = openApiDocumentOf(ROUTE_TABLE);
-  private readonly page: string = pageOf(this.document);
+  private readonly graphqlSchema: string = printSupergraphApi(SHOP_SUBGRAPHS);
+  private readonly page: string = pageOf(this.document, this.graphqlSchema);
 
   @Get('docs')
   @Header('content-type', 'text/html; charset=utf-8')
   index(): string {
     return this.page;
+  }
+
+  @Get('docs/schema.graphql')
+  @Header('content-type', 'text/plain; charset=utf-8')
+  graphql(): string {
+    return this.graphqlSchema;
   }
 
   @Get('docs/openapi.json')
@@ -26,7 +35,7 @@ export class DocsController {
   }
 }
 
-function pageOf(document: OpenApiDocument): string {
+function pageOf(document: OpenApiDocument, graphqlSchema: string): string {
   const rows = Object.entries(document.paths).flatMap(([path, operations]) =>
     Object.entries(operations).map(
       ([method, operation]) =>
@@ -40,6 +49,10 @@ function pageOf(document: OpenApiDocument): string {
     `<h1>${escapeHtml(document.info.title)} API</h1>`,
     '<p>The machine-readable document: <a href="/docs/openapi.json">/docs/openapi.json</a> (OpenAPI 3.1).</p>',
     `<ul>${rows.join('')}</ul>`,
+    '<h2>GraphQL</h2>',
+    '<p><code>POST /graphql</code> serves this schema ' +
+      '(also at <a href="/docs/schema.graphql">/docs/schema.graphql</a>):</p>',
+    `<pre>${escapeHtml(graphqlSchema)}</pre>`,
     '</body></html>',
   ].join('\n');
 }

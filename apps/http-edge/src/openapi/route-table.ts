@@ -11,7 +11,8 @@ import { MailboxQuery } from '../routes/dev-mailbox.controller';
 import { ConfirmBody, ConfirmQuery, LoginBody, RefreshTokenBody, RegisterBody } from '../routes/identity.controller';
 import { NotificationsQuery } from '../routes/notifications.controller';
 import { ReplayParams } from '../routes/operations.controller';
-import { IdempotencyKey, OrderParam, PlaceOrderBody } from '../routes/orders.controller';
+import { OrderParam } from '../routes/orders.controller';
+import { IdempotencyKey, PlaceOrderBody } from '../routes/place-order';
 
 /** Who may call a route: anyone, any signed-in caller (bearer token), or an admin's token. */
 export type RouteAuth = 'none' | 'bearer' | 'admin';
@@ -329,6 +330,14 @@ export const ROUTE_TABLE: readonly DocumentedRoute[] = [
     summary: 'This API, as a page listing its operations',
     auth: 'none',
     success: { status: 200, schema: z.string(), contentType: 'text/html' },
+    errors: [],
+  },
+  {
+    method: 'GET',
+    route: 'docs/schema.graphql',
+    summary: "The GraphQL supergraph's schema, in SDL (what POST /graphql serves)",
+    auth: 'none',
+    success: { status: 200, schema: z.string(), contentType: 'text/plain' },
     errors: [],
   },
   {

@@ -2,32 +2,18 @@ import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, R
 import { z } from 'zod';
 import { CATALOG, type CatalogApi } from '@contracts/catalog';
 import { IdSchema, type CallContext } from '@contracts/kernel';
-import { ORDER_LINES, ORDERING, PlaceOrderRequestSchema, type OrderingApi, type OrderView } from '@contracts/ordering';
+import { ORDERING, type OrderingApi, type OrderView } from '@contracts/ordering';
 import { PAYMENTS, type PaymentsApi } from '@contracts/payments';
 import { SHIPPING, type ShippingApi } from '@contracts/shipping';
 import { AuthGuard, RequireRoles, type AuthenticatedRequest } from '../auth/auth.guard';
 import { LastKnownProductNames } from '../fallbacks/product-names';
-import { problem, ProblemError } from '../problem/problem';
 import { RequestContexts } from '../request-context';
 import { parseOr } from '../validation';
 import { ownedOrder } from './owned-order';
+import { OrderPlacement, parseIdempotencyKey, PlaceOrderBody } from './place-order';
 import { PageQuery } from './catalog.controller';
 
-const { items, paymentToken } = PlaceOrderRequestSchema.shape;
-
-/**
- * `POST /orders`: the contract's lines and payment token, every limit the contract's own; strict
- * at every level here (an unknown field, also in a line, is refused, not dropped).
- */
-export const PlaceOrderBody = z.strictObject({
-  items: z.array(z.strictObject(items.element.shape)).min(ORDER_LINES.min).max(ORDER_LINES.max),
-  paymentToken,
-});
 export const OrderParam = z.object({ id: IdSchema });
-/** The `Idempotency-Key` header: the contract's key, in what a header may carry. */
-export const IdempotencyKey = PlaceOrderRequestSchema.shape.idempotencyKey
-  .unwrap()
-  .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
 
 type Part<T> = { available: true; value: T } | { available: false; reason: string };
 
@@ -41,6 +27,7 @@ export class OrdersController {
     @Inject(CATALOG) private readonly catalog: CatalogApi,
     private readonly contexts: RequestContexts,
     private readonly names: LastKnownProductNames,
+    private readonly placement: OrderPlacement,
   ) {}
 
   @Post('orders')
@@ -54,18 +41,7 @@ export class OrdersController {
     const ctx = this.contexts.of(request);
     const order = parseOr(PlaceOrderBody, body, 'body');
     const key = idempotencyKey === undefined ? undefined : parseIdempotencyKey(idempotencyKey);
-    // The card token goes to payments and nowhere else; ordering and its events see only the id
-    // of the payment method payments holds for it (ADR 0037).
-    const held = await this.payments.holdPaymentMethod(ctx, { token: order.paymentToken });
-    const { orderId, replayed } = await this.ordering.placeOrderWithPaymentMethod(ctx, {
-      customerId: ctx.caller!.subject,
-      items: order.items,
-      paymentMethodId: held.paymentMethodId,
-      paymentFingerprint: held.fingerprint,
-      idempotencyKey: key,
-    });
-    // A replay answers as the order stands now; a new order has only just started its saga.
-    const status = replayed ? (await this.ordering.getOrder(ctx, { orderId })).status : 'PENDING';
+    const { orderId, status, replayed } = await this.placement.place(ctx, order, key);
     return { orderId, status, replayed, links: orderLinks(orderId) };
   }
 
@@ -138,16 +114,6 @@ export class OrdersController {
   private ownedOrder(ctx: CallContext, orderId: string): Promise<OrderView> {
     return ownedOrder(this.ordering, ctx, orderId);
   }
-}
-
-function parseIdempotencyKey(value: string): string {
-  const result = IdempotencyKey.safeParse(value);
-  if (!result.success) {
-    throw new ProblemError(
-      problem(400, 'invalid-idempotency-key', 'Idempotency-Key is 1–200 printable ASCII characters'),
-    );
-  }
-  return result.data;
 }
 
 function orderLinks(orderId: string) {
