@@ -6,7 +6,17 @@ import 'reflect-metadata';
  * docs/performance/. `--smoke` runs each with small counts, as `.ci/run` does, so that none can
  * rot unnoticed; its figures are not written over the full run's and no aim is checked.
  */
-const BENCHMARKS = ['contract', 'orders', 'grpc', 'relay', 'outbox-latency', 'split', 'load', 'observability'] as const;
+const BENCHMARKS = [
+  'contract',
+  'orders',
+  'grpc',
+  'relay',
+  'outbox-latency',
+  'split',
+  'load',
+  'observability',
+  'graphql',
+] as const;
 type BenchmarkName = (typeof BENCHMARKS)[number];
 
 const args = process.argv.slice(2);
@@ -46,6 +56,8 @@ function benchmark(name: BenchmarkName): () => Promise<unknown> {
       return (require('./load-shedding.bench') as typeof import('./load-shedding.bench')).benchLoadShedding;
     case 'observability':
       return (require('./observability.bench') as typeof import('./observability.bench')).benchObservability;
+    case 'graphql':
+      return (require('./graphql.bench') as typeof import('./graphql.bench')).benchGraphql;
   }
 }
 

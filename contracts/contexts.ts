@@ -4,7 +4,7 @@ import * as identity from './identity';
 import { IdentityContract } from './identity';
 import * as inventory from './inventory';
 import { InventoryContract } from './inventory';
-import type { BoundedContext, Contract, EventDefinition } from './kernel';
+import type { BoundedContext, Contract, EventDefinition, SubgraphSdl } from './kernel';
 import * as notifications from './notifications';
 import { NotificationsContract } from './notifications';
 import * as ordering from './ordering';
@@ -21,6 +21,8 @@ export interface ContextContracts {
   readonly events: readonly EventDefinition[];
   /** Its `.proto`, relative to `contracts/`. */
   readonly proto: string;
+  /** Its GraphQL subgraph, when it serves one (`<context>.subgraph.ts`, exported by its package). */
+  readonly subgraph?: SubgraphSdl;
 }
 
 /**
@@ -43,6 +45,11 @@ export const ALL_CONTRACTS: readonly Contract[] = Object.values(CONTEXT_CONTRACT
 /** Every integration event of the system, as each context's contract package exports it. */
 export const ALL_EVENTS: readonly EventDefinition[] = Object.values(CONTEXT_CONTRACTS).flatMap((entry) => entry.events);
 
+/** Every GraphQL subgraph of the system: what the supergraph composes, and `contracts:check` compares. */
+export const ALL_SUBGRAPHS: readonly SubgraphSdl[] = Object.values(CONTEXT_CONTRACTS).flatMap((entry) =>
+  entry.subgraph ? [entry.subgraph] : [],
+);
+
 function contractsOf(
   context: BoundedContext,
   contract: Contract,
@@ -50,7 +57,20 @@ function contractsOf(
 ): ContextContracts {
   if (contract.context !== context)
     throw new Error(`the contract ${contract.name} is served by "${contract.context}", listed under "${context}"`);
-  return { contract, events: Object.values(contractPackage).filter(isEvent), proto: `${context}/${context}.proto` };
+  const subgraphs = Object.values(contractPackage).filter(isSubgraph);
+  if (subgraphs.some((subgraph) => subgraph.name !== context))
+    throw new Error(`a subgraph exported by the "${context}" contracts is named otherwise`);
+  return {
+    contract,
+    events: Object.values(contractPackage).filter(isEvent),
+    proto: `${context}/${context}.proto`,
+    ...(subgraphs.length === 1 ? { subgraph: subgraphs[0] } : {}),
+  };
+}
+
+function isSubgraph(value: unknown): value is SubgraphSdl {
+  const candidate = value as Partial<SubgraphSdl> | null;
+  return typeof candidate?.name === 'string' && typeof candidate.typeDefs === 'string';
 }
 
 function isEvent(value: unknown): value is EventDefinition {

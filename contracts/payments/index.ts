@@ -1,2 +1,3 @@
 export * from './payments.contract';
 export * from './payments.events';
+export * from './payments.subgraph';

@@ -1,2 +1,3 @@
 export * from './shipping.contract';
 export * from './shipping.events';
+export * from './shipping.subgraph';

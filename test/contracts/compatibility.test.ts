@@ -2,11 +2,17 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ALL_CONTRACTS, ALL_EVENTS } from '@contracts/contexts';
+import { ALL_CONTRACTS, ALL_EVENTS, ALL_SUBGRAPHS } from '@contracts/contexts';
 import { event, type EventDefinition } from '@contracts/kernel';
 import { OrderCreated, OrderFailed } from '@contracts/ordering';
 import { PaymentsContract } from '@contracts/payments';
-import { check, protoBreakingChanges, releasedSnapshot, RELEASED_DIR } from '@infra/compatibility/contracts-check';
+import {
+  check,
+  graphqlBreakingChanges,
+  protoBreakingChanges,
+  releasedSnapshot,
+  RELEASED_DIR,
+} from '@infra/compatibility/contracts-check';
 import { breakingChanges, snapshotOf, type SchemaSnapshot } from '@infra/compatibility/schema-compatibility';
 
 const released = JSON.parse(readFileSync(join(RELEASED_DIR, 'schemas.json'), 'utf8')) as SchemaSnapshot;
@@ -21,7 +27,32 @@ const orderCreatedShape = (OrderCreated.schema as z.ZodObject).shape;
 
 describe('contracts:check — nothing changes incompatibly with the released contracts', () => {
   it('the contracts as they are now are compatible with the last release (schemas and .proto files)', () => {
-    expect(check(ALL_CONTRACTS, ALL_EVENTS, releasedSnapshot()!)).toEqual([]);
+    expect(check(ALL_CONTRACTS, ALL_EVENTS, ALL_SUBGRAPHS, releasedSnapshot()!)).toEqual([]);
+  });
+
+  it('the GraphQL supergraph: a removed field, a new required argument and a removed enum value fail; additions pass', () => {
+    const changed = (context: string, edit: (typeDefs: string) => string) =>
+      ALL_SUBGRAPHS.map((subgraph) =>
+        subgraph.name === context ? { ...subgraph, typeDefs: edit(subgraph.typeDefs) } : subgraph,
+      );
+    expect(graphqlBreakingChanges(changed('catalog', (sdl) => sdl.replace('  price: Money!\n', '')))).toEqual([
+      'graphql FIELD_REMOVED: Product.price was removed.',
+    ]);
+    expect(
+      graphqlBreakingChanges(
+        changed('catalog', (sdl) => sdl.replace('product(sku: ID!)', 'product(sku: ID!, locale: String!)')),
+      ),
+    ).toEqual(['graphql REQUIRED_ARG_ADDED: A required arg locale on Query.product was added.']);
+    expect(
+      graphqlBreakingChanges(
+        changed('shipping', (sdl) => sdl.replace(/\n\s*"""Its order failed[^\n]*\n\s*CANCELLED/, '')),
+      ),
+    ).toEqual(['graphql VALUE_REMOVED_FROM_ENUM: CANCELLED was removed from enum type ShipmentStatus.']);
+    expect(
+      graphqlBreakingChanges(
+        changed('catalog', (sdl) => sdl.replace('  price: Money!\n', '  price: Money!\n  latinName: String\n')),
+      ),
+    ).toEqual([]);
   });
 
   it('a removed event field fails, naming the event and the field', () => {

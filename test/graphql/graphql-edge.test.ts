@@ -81,6 +81,35 @@ describe('GraphQL on the monolith', () => {
     ]).toEqual([1, 1]);
   }, 60_000);
 
+  it("adds the order's payment and shipment from their subgraphs; an order that never shipped has none, and no error", async () => {
+    const query = 'query ($id: ID!) { order(id: $id) { status payment { status failureReason } shipment { status } } }';
+    const paid = await customer.finalOrder(
+      (await customer.placeOrder([{ sku: 'FICUS-ELASTICA', quantity: 1 }])).body.orderId,
+      30_000,
+    );
+    const declined = await customer.finalOrder(
+      (await customer.placeOrder([{ sku: 'FICUS-ELASTICA', quantity: 1 }], 'tok_decline')).body.orderId,
+      30_000,
+    );
+    const answers = await Promise.all([paid, declined].map((order) => customer.graphql(query, { id: order.id })));
+    expect(answers.map((answer) => answer.body)).toEqual([
+      {
+        data: {
+          order: {
+            status: 'CONFIRMED',
+            payment: { status: 'COMPLETED', failureReason: null },
+            shipment: { status: 'CREATED' },
+          },
+        },
+      },
+      {
+        data: {
+          order: { status: 'FAILED', payment: { status: 'FAILED', failureReason: 'card-declined' }, shipment: null },
+        },
+      },
+    ]);
+  }, 60_000);
+
   it("lists the signed-in customer's orders; another customer's order is not found, as in REST", async () => {
     const placed = await customer.placeOrder([{ sku: 'FICUS-ELASTICA', quantity: 1 }]);
     const mine = await customer.graphql<{ myOrders: { items: Array<{ id: string }>; total: number } }>(
@@ -135,6 +164,14 @@ describe('GraphQL on the monolith', () => {
   it('refuses, before running them, queries that would beat the limits: aliases, tokens, a batch', async () => {
     const aliases = Array.from({ length: 11 }, (_, i) => `p${i}: products(pageSize: 100) { total }`).join(' ');
     const tokens = `{ products { ${'total '.repeat(1_000)} } }`;
+    // No type of the shop nests itself, so a depth bomb is made of fields that do not exist: the
+    // depth limit refuses it before the schema is even consulted.
+    const deep = `{ ${'a { '.repeat(12)}b${' }'.repeat(12)} }`;
+    const refusedDeep = await anonymous.graphql(deep);
+    expect(refusedDeep.body.errors![0]).toMatchObject({
+      message: expect.stringMatching(/depth limit of 8/),
+      extensions: { code: 'invalid-query', status: 400 },
+    });
     for (const query of [`{ ${aliases} }`, tokens]) {
       const answer = await anonymous.graphql(query);
       expect(answer.body.data ?? null).toBeNull();

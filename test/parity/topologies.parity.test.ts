@@ -87,16 +87,23 @@ describe.each(TOPOLOGIES)('the shop on the %s topology', (topology) => {
     }>(`/orders/${order.id}/details`);
     const payment = await customer.get<{ orderId: string; status: string }>(`/orders/${order.id}/payment`);
     const stranger = await client.signUp();
-    // The same order through GraphQL: ordering's Order, its lines joined with catalog's Product by sku.
+    // The same order through GraphQL: ordering's Order, its lines joined with catalog's Product by
+    // sku, its payment and shipment added by their subgraphs.
     const byGraphql = await customer.graphql<{
       order: {
         status: string;
         total: { amountMinor: number };
         lines: Array<{ quantity: number; product: { name: string } }>;
+        payment: { status: string; amount: { amountMinor: number } };
+        shipment: { status: string; trackingNumber: string };
       };
-    }>('query ($id: ID!) { order(id: $id) { status total { amountMinor } lines { quantity product { name } } } }', {
-      id: order.id,
-    });
+    }>(
+      'query ($id: ID!) { order(id: $id) { status total { amountMinor } lines { quantity product { name } } ' +
+        'payment { status amount { amountMinor } } shipment { status trackingNumber } } }',
+      {
+        id: order.id,
+      },
+    );
     const strangerByGraphql = await stranger.graphql('query ($id: ID!) { order(id: $id) { id } }', { id: order.id });
     const history = await eventually(
       () => customer.get<{ items: Array<{ orderId: string; status: string }> }>('/customers/me/orders'),
@@ -136,6 +143,11 @@ describe.each(TOPOLOGIES)('the shop on the %s topology', (topology) => {
         status: byGraphql.body.data?.order.status,
         total: byGraphql.body.data?.order.total.amountMinor,
         lines: byGraphql.body.data?.order.lines.map((line) => [line.quantity, line.product.name]),
+        payment: [byGraphql.body.data?.order.payment.status, byGraphql.body.data?.order.payment.amount.amountMinor],
+        shipment: [
+          byGraphql.body.data?.order.shipment.status,
+          byGraphql.body.data?.order.shipment.trackingNumber === details.body.shipment.value.trackingNumber,
+        ],
         stranger: [strangerByGraphql.body.data, strangerByGraphql.body.errors?.map((e) => e.extensions?.code)],
       },
     };
@@ -162,6 +174,8 @@ describe.each(TOPOLOGIES)('the shop on the %s topology', (topology) => {
         status: 'CONFIRMED',
         total: 3 * 2_450,
         lines: [[3, 'Rubber plant']],
+        payment: ['COMPLETED', 3 * 2_450],
+        shipment: ['CREATED', true],
         stranger: [{ order: null }, ['order-not-found']],
       },
     });

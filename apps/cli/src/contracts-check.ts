@@ -1,21 +1,21 @@
 import { relative } from 'node:path';
-import { ALL_CONTRACTS, ALL_EVENTS } from '@contracts/contexts';
+import { ALL_CONTRACTS, ALL_EVENTS, ALL_SUBGRAPHS } from '@contracts/contexts';
 import { check, release, releasedSnapshot, RELEASED_DIR } from '@infra/compatibility/contracts-check';
 import { processIo, type CliIo } from './cli-command';
 
 /**
  * `ficus contracts check` (and `npm run contracts:check`): fails, naming each field, when a
- * message schema or a `.proto` changed incompatibly with the last release kept in
+ * message schema, a `.proto` or the GraphQL supergraph changed incompatibly with the last release kept in
  * contracts/released/ (additions pass; removals, renames, type changes, reused field numbers fail
  * unless made as a new version beside the old). With `release`, records the current contracts as
  * the release instead. Returns the exit code.
  */
 export function contractsCheck(options: { release: boolean; json?: boolean }, io: CliIo = processIo): number {
   if (options.release) {
-    release(ALL_CONTRACTS, ALL_EVENTS);
+    release(ALL_CONTRACTS, ALL_EVENTS, ALL_SUBGRAPHS);
     io.out(
-      `contracts: recorded ${ALL_EVENTS.length} events, ${ALL_CONTRACTS.length} contracts and their .proto ` +
-        `files as released in ${relative(process.cwd(), RELEASED_DIR)}\n`,
+      `contracts: recorded ${ALL_EVENTS.length} events, ${ALL_CONTRACTS.length} contracts, their .proto ` +
+        `files and the GraphQL supergraph as released in ${relative(process.cwd(), RELEASED_DIR)}\n`,
     );
     return 0;
   }
@@ -27,7 +27,7 @@ export function contractsCheck(options: { release: boolean; json?: boolean }, io
     );
     return 1;
   }
-  const problems = check(ALL_CONTRACTS, ALL_EVENTS, released);
+  const problems = check(ALL_CONTRACTS, ALL_EVENTS, ALL_SUBGRAPHS, released);
   if (options.json) {
     io.out(`${JSON.stringify({ ok: problems.length === 0, problems }, null, 2)}\n`);
     return problems.length === 0 ? 0 : 1;

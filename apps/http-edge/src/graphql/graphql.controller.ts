@@ -3,6 +3,8 @@ import type { Response } from 'express';
 import { CATALOG, type CatalogApi } from '@contracts/catalog';
 import { INVENTORY, type InventoryApi } from '@contracts/inventory';
 import { ORDERING, type OrderingApi } from '@contracts/ordering';
+import { PAYMENTS, type PaymentsApi } from '@contracts/payments';
+import { SHIPPING, type ShippingApi } from '@contracts/shipping';
 import type { Caller } from '@contracts/kernel';
 import { RunModeSettings, type RunMode } from '@infra/config';
 import { AccessTokenVerifier } from '../auth/access-token.verifier';
@@ -26,6 +28,8 @@ export class GraphqlController {
     @Inject(CATALOG) catalog: CatalogApi,
     @Inject(INVENTORY) inventory: InventoryApi,
     @Inject(ORDERING) ordering: OrderingApi,
+    @Inject(PAYMENTS) payments: PaymentsApi,
+    @Inject(SHIPPING) shipping: ShippingApi,
     @Inject(RunModeSettings.token) mode: RunMode,
     private readonly verifier: AccessTokenVerifier,
     private readonly contexts: RequestContexts,
@@ -35,7 +39,7 @@ export class GraphqlController {
     const admitOrder = (caller: Caller) => this.admitOrder(caller);
     const placeOrder = placement.place.bind(placement);
     this.server = shopGraphqlServer(
-      { catalog, inventory, ordering, placeOrder, admitOrder },
+      { catalog, inventory, ordering, payments, shipping, placeOrder, admitOrder },
       { production: mode.production },
     );
   }

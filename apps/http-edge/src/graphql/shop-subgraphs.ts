@@ -1,6 +1,7 @@
 import { GraphQLError } from 'graphql';
-import { CatalogSubgraph, type CatalogApi, type Product } from '@contracts/catalog';
-import { InventorySubgraph, type InventoryApi } from '@contracts/inventory';
+import type { CatalogApi, Product } from '@contracts/catalog';
+import { ALL_SUBGRAPHS } from '@contracts/contexts';
+import type { InventoryApi } from '@contracts/inventory';
 import {
   isContractError,
   unauthenticated,
@@ -9,7 +10,9 @@ import {
   type ContractError,
   type SubgraphSdl,
 } from '@contracts/kernel';
-import { OrderingSubgraph, type OrderingApi, type OrderView } from '@contracts/ordering';
+import type { OrderingApi, OrderView } from '@contracts/ordering';
+import type { PaymentsApi } from '@contracts/payments';
+import type { ShippingApi } from '@contracts/shipping';
 import { buildSubgraphSchema, type ComposableSubgraph, type SubgraphResolvers } from '@infra/graphql';
 import { problemOfContractError, ProblemError } from '../problem/problem';
 import { parseIdempotencyKey, PlaceOrderBody, type OrderToPlace, type PlacedOrder } from '../routes/place-order';
@@ -20,6 +23,8 @@ export interface ShopApis {
   readonly catalog: CatalogApi;
   readonly inventory: InventoryApi;
   readonly ordering: OrderingApi;
+  readonly payments: PaymentsApi;
+  readonly shipping: ShippingApi;
   /** How an order is placed, by either API (`OrderPlacement`). */
   readonly placeOrder: (ctx: CallContext, order: OrderToPlace, key: string | undefined) => Promise<PlacedOrder>;
   /**
@@ -32,19 +37,29 @@ export interface ShopApis {
 /** The most skus one contract call takes (`getProducts`, `checkStock`): a longer list is asked in parts. */
 const SKUS_PER_CALL = 100;
 
-/** The SDL of every subgraph the shop's supergraph composes. */
-export const SHOP_SUBGRAPHS: readonly SubgraphSdl[] = [CatalogSubgraph, InventorySubgraph, OrderingSubgraph];
-
 /**
- * The shop's subgraphs, each answered through its context's contract only, whatever process the
- * context runs in (the contract clients route the calls as the topology says).
+ * The shop's subgraphs (every one the contracts declare, `ALL_SUBGRAPHS`), each answered through
+ * its context's contract only, whatever process the context runs in: the contract clients route
+ * the calls as the topology says. A subgraph declared with no resolvers here stops the start.
  */
 export function shopSubgraphs(apis: ShopApis): ComposableSubgraph[] {
-  return [
-    subgraph(CatalogSubgraph, catalogResolvers(apis.catalog)),
-    subgraph(InventorySubgraph, inventoryResolvers(apis.inventory)),
-    subgraph(OrderingSubgraph, orderingResolvers(apis)),
-  ];
+  const resolvers: Record<string, SubgraphResolvers> = {
+    catalog: catalogResolvers(apis.catalog),
+    inventory: inventoryResolvers(apis.inventory),
+    ordering: orderingResolvers(apis),
+    payments: {
+      entities: { Order: onOrders((ctx, orderId) => apis.payments.getPayment(ctx, { orderId }), 'payment') },
+    },
+    shipping: {
+      entities: { Order: onOrders((ctx, orderId) => apis.shipping.getShipment(ctx, { orderId }), 'shipment') },
+    },
+  };
+  return ALL_SUBGRAPHS.map((sdl) => {
+    if (!Object.hasOwn(resolvers, sdl.name)) {
+      throw new Error(`the ${sdl.name} subgraph has no resolvers in apps/http-edge/src/graphql/shop-subgraphs.ts`);
+    }
+    return subgraph(sdl, resolvers[sdl.name]);
+  });
 }
 
 /**
@@ -148,6 +163,28 @@ function orderingResolvers(apis: ShopApis): SubgraphResolvers {
         ),
     },
   };
+}
+
+/**
+ * A field another context adds to `Order`: one contract call per order, the order's own part (the
+ * planner asks for it only for orders ordering has already let the caller see). Not found is no
+ * error here: an order has no payment or shipment yet, or never will.
+ */
+function onOrders(
+  read: (ctx: CallContext, orderId: string) => Promise<unknown>,
+  field: 'payment' | 'shipment',
+): NonNullable<SubgraphResolvers['entities']>[string] {
+  return (keys, { ctx }) =>
+    Promise.all(
+      keys.map(async (key) => {
+        const id = String(key.id);
+        const value = await read(ctx, id).catch((error: unknown) => {
+          if (isContractError(error) && error.kind === 'not-found') return null;
+          throw error;
+        });
+        return { id, [field]: value };
+      }),
+    );
 }
 
 function orderOf(order: OrderView) {

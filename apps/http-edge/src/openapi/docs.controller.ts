@@ -1,6 +1,6 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { printSupergraphApi } from '@infra/graphql';
-import { SHOP_SUBGRAPHS } from '../graphql/shop-subgraphs';
+import { ALL_SUBGRAPHS } from '@contracts/contexts';
 import { openApiDocumentOf, type OpenApiDocument } from './openapi-document';
 import { ROUTE_TABLE } from './route-table';
 
@@ -14,7 +14,7 @@ const escapeHtml = (text: string) =>
 @Controller()
 export class DocsController {
   private readonly document: OpenApiDocument = openApiDocumentOf(ROUTE_TABLE);
-  private readonly graphqlSchema: string = printSupergraphApi(SHOP_SUBGRAPHS);
+  private readonly graphqlSchema: string = printSupergraphApi(ALL_SUBGRAPHS);
   private readonly page: string = pageOf(this.document, this.graphqlSchema);
 
   @Get('docs')
