@@ -2,14 +2,7 @@ import { GraphQLError } from 'graphql';
 import type { CatalogApi, Product } from '@contracts/catalog';
 import { ALL_SUBGRAPHS } from '@contracts/contexts';
 import type { InventoryApi } from '@contracts/inventory';
-import {
-  isContractError,
-  unauthenticated,
-  type CallContext,
-  type Caller,
-  type ContractError,
-  type SubgraphSdl,
-} from '@contracts/kernel';
+import { isContractError, unauthenticated, type CallContext, type Caller, type SubgraphSdl } from '@contracts/kernel';
 import type { OrderingApi, OrderView } from '@contracts/ordering';
 import type { PaymentsApi } from '@contracts/payments';
 import type { ShippingApi } from '@contracts/shipping';
@@ -91,12 +84,8 @@ function catalogResolvers(catalog: CatalogApi): SubgraphResolvers {
       products: (_, { page, pageSize }: PageArgs, { ctx }) => catalog.listProducts(ctx, { page, pageSize }),
     },
     entities: {
-      // One call for a whole level of a query (every line of every order asked for), in parts of 100.
       Product: async (keys, { ctx }) => {
-        const skus = [...new Set(keys.map((key) => String(key.sku)))];
-        const answers = await Promise.all(
-          inParts(skus, SKUS_PER_CALL).map((part) => catalog.getProducts(ctx, { skus: part })),
-        );
+        const answers = await bySkus(keys, (skus) => catalog.getProducts(ctx, { skus }));
         const bySku = new Map<string, Product>(answers.flatMap((a) => a.products).map((p) => [p.sku, p]));
         return keys.map((key) => bySku.get(String(key.sku)) ?? null);
       },
@@ -108,10 +97,7 @@ function inventoryResolvers(inventory: InventoryApi): SubgraphResolvers {
   return {
     entities: {
       Product: async (keys, { ctx }) => {
-        const skus = [...new Set(keys.map((key) => String(key.sku)))];
-        const answers = await Promise.all(
-          inParts(skus, SKUS_PER_CALL).map((part) => inventory.checkStock(ctx, { skus: part })),
-        );
+        const answers = await bySkus(keys, (skus) => inventory.checkStock(ctx, { skus }));
         const available = new Map(answers.flatMap((a) => a.levels).map((level) => [level.sku, level.available]));
         return keys.map((key) => ({ sku: key.sku, stock: { available: available.get(String(key.sku)) ?? 0 } }));
       },
@@ -154,12 +140,7 @@ function orderingResolvers(apis: ShopApis): SubgraphResolvers {
       // The same rule as order(id): another customer's order is not found, here as `null`.
       Order: (keys, { ctx }) =>
         Promise.all(
-          keys.map((key) =>
-            ownedOrder(ordering, signedIn(ctx), String(key.id)).then(orderOf, (error: unknown) => {
-              if ((error as ContractError).kind === 'not-found') return null;
-              throw error;
-            }),
-          ),
+          keys.map((key) => notFoundAsNull(ownedOrder(ordering, signedIn(ctx), String(key.id)).then(orderOf))),
         ),
     },
   };
@@ -178,11 +159,7 @@ function onOrders(
     Promise.all(
       keys.map(async (key) => {
         const id = String(key.id);
-        const value = await read(ctx, id).catch((error: unknown) => {
-          if (isContractError(error) && error.kind === 'not-found') return null;
-          throw error;
-        });
-        return { id, [field]: value };
+        return { id, [field]: await notFoundAsNull(read(ctx, id)) };
       }),
     );
 }
@@ -201,8 +178,21 @@ function signedIn(ctx: CallContext): CallContext {
   return ctx;
 }
 
-function inParts<T>(values: readonly T[], size: number): T[][] {
-  const parts: T[][] = [];
-  for (let at = 0; at < values.length; at += size) parts.push(values.slice(at, at + size));
-  return parts;
+/** An entity's answer, or null where the contract says there is none (not found is no error here). */
+function notFoundAsNull<T>(answer: Promise<T>): Promise<T | null> {
+  return answer.catch((error: unknown) => {
+    if (isContractError(error) && error.kind === 'not-found') return null;
+    throw error;
+  });
+}
+
+/**
+ * One contract call for all the distinct skus of a level of a query (every line of every order
+ * asked for), in parts of the most one call takes.
+ */
+function bySkus<T>(keys: readonly Record<string, unknown>[], ask: (skus: string[]) => Promise<T>): Promise<T[]> {
+  const skus = [...new Set(keys.map((key) => String(key.sku)))];
+  const parts: string[][] = [];
+  for (let at = 0; at < skus.length; at += SKUS_PER_CALL) parts.push(skus.slice(at, at + SKUS_PER_CALL));
+  return Promise.all(parts.map(ask));
 }
