@@ -35,6 +35,14 @@ type Order @key(fields: "id") {
   failureReason: String
   createdAt: String!
   updatedAt: String!
+  """Its saga's steps so far, oldest first (as GET /orders/{id}/timeline)."""
+  timeline: [SagaStep!]!
+}
+
+"""A step of an order's saga: what happened (order-placed, payment-completed, …) and when."""
+type SagaStep {
+  step: String!
+  at: String!
 }
 
 """An order as a list shows it; ask order(id) for its lines."""
@@ -82,6 +90,16 @@ type Query {
   order(id: ID!): Order
   """The signed-in customer's orders, newest first (pageSize 1 to 100)."""
   myOrders(page: Int! = 1, pageSize: Int! = 20): OrderPage!
+}
+
+type Subscription {
+  """
+  One of the signed-in customer's orders as its saga moves: the order as it stands at once, then
+  again on every new step, until it is CONFIRMED or FAILED (the stream then completes). Served as
+  server-sent events (Accept: text/event-stream); a stream lasts at most until the access token
+  expires, and each caller may hold only a few at once (docs/graphql.md).
+  """
+  orderUpdated(id: ID!): Order!
 }
 `,
 };

@@ -18,13 +18,22 @@ export interface SubgraphDefinition<Api> {
 /** What every resolver of a subgraph gets as its GraphQL context. */
 export interface SubgraphContext {
   readonly ctx: CallContext;
+  /**
+   * For an operation served as a stream (a subscription): when it must end at the latest (epoch
+   * ms). Its `ctx` then gives each contract call the request budget from when the call starts.
+   */
+  readonly stream?: { readonly until: number };
 }
 
 type Resolver = GraphQLFieldResolver<unknown, SubgraphContext, never>;
 
+/** A subscription's root field: the events it streams, each the field's value. */
+export type SubscriptionSource = (source: unknown, args: never, context: SubgraphContext) => AsyncIterable<unknown>;
+
 export interface SubgraphResolvers {
   readonly Query?: Record<string, Resolver>;
   readonly Mutation?: Record<string, Resolver>;
+  readonly Subscription?: Record<string, SubscriptionSource>;
   /** Field resolvers of the subgraph's own types. */
   readonly fields?: Record<string, Record<string, Resolver>>;
   /**
@@ -75,6 +84,7 @@ export function buildSubgraphSchema(
     resolvers: {
       ...mapObject(resolvers.fields ?? {}, (type) => mapObject(type, telling)),
       ...(resolvers.Mutation ? { Mutation: mapObject(resolvers.Mutation, telling) } : {}),
+      ...(resolvers.Subscription ? { Subscription: mapObject(resolvers.Subscription, streaming(errorOf)) } : {}),
       Query: {
         ...mapObject(resolvers.Query ?? {}, telling),
         _service: () => ({ sdl: typeDefs }),
@@ -128,6 +138,20 @@ function answering(errorOf: ErrorToGraphql): (resolver: Resolver) => Resolver {
       throw errorOf(error) ?? error;
     }
   };
+}
+
+/** A subscription field whose events are its values, and whose errors are told as the host tells them. */
+function streaming(errorOf: ErrorToGraphql) {
+  return (source: SubscriptionSource) => ({
+    subscribe: async function* (parent: unknown, args: never, context: SubgraphContext) {
+      try {
+        yield* source(parent, args, context);
+      } catch (error) {
+        throw errorOf(error) ?? error;
+      }
+    },
+    resolve: (event: unknown) => event,
+  });
 }
 
 function mapObject<T, U>(values: Record<string, T>, map: (value: T) => U): Record<string, U> {

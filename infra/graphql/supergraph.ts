@@ -45,6 +45,10 @@ export function inProcessSupergraph(subgraphs: readonly ComposableSubgraph[]): G
   return getStitchedSchemaFromSupergraphSdl({
     supergraphSdl: composeSupergraph(subgraphs),
     batch: true,
+    // Entity lookups are still batched per level, but never answered from an earlier lookup: the
+    // planner keys its loaders by the request's context, which a subscription keeps for all its
+    // events, so a cache would answer every event's `Order.payment` with the first event's.
+    batchDelegateOptions: { cache: false },
     onSubschemaConfig(config) {
       // The supergraph names its subgraphs in upper case (join__Graph enum values): match both.
       const schema = byName.get(config.name) ?? subgraphs.find((s) => s.name.toUpperCase() === config.name)?.schema;

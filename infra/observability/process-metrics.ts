@@ -56,6 +56,19 @@ export const httpRequestsInFlight = new Gauge({
   registers: [processMetrics],
 });
 
+export const graphqlStreamsOpen = new Gauge({
+  name: 'ficus_graphql_streams_open',
+  help: 'GraphQL streams (subscriptions, server-sent events) held open on their own budget (FICUS_GRAPHQL_STREAMS)',
+  registers: [processMetrics],
+});
+
+export const graphqlStreamsRefused = new Counter({
+  name: 'ficus_graphql_streams_refused_total',
+  help: 'GraphQL streams refused: the process held all it may (reason=process, 503), or the caller (caller, 429)',
+  labelNames: ['reason'] as const,
+  registers: [processMetrics],
+});
+
 export const httpRequestsQueued = new Gauge({
   name: 'ficus_http_requests_queued',
   help: 'Public HTTP requests waiting for admission',

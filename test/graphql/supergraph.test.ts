@@ -1,9 +1,14 @@
-import { graphql, GraphQLError } from 'graphql';
+import { graphql, GraphQLError, parse, subscribe } from 'graphql';
 import { CatalogSubgraph } from '@contracts/catalog';
 import { InventorySubgraph } from '@contracts/inventory';
 import { FEDERATION_LINK } from '@contracts/kernel';
 import { OrderingSubgraph } from '@contracts/ordering';
-import { buildSubgraphSchema, composeSupergraph, SupergraphCompositionError } from '@infra/graphql';
+import {
+  buildSubgraphSchema,
+  composeSupergraph,
+  inProcessSupergraph,
+  SupergraphCompositionError,
+} from '@infra/graphql';
 
 const coded = () => new GraphQLError('coded', { extensions: { code: 'x', status: 400 } });
 
@@ -53,5 +58,55 @@ describe('the supergraph and its subgraphs', () => {
       _entities: [{ sku: 'B', name: 'name of B' }, null, { sku: 'A', name: 'name of A' }],
     });
     expect(lookups).toEqual([['B', 'NONE', 'A']]);
+  });
+
+  it("joins another subgraph's fields afresh on every event of a subscription, never from an earlier event", async () => {
+    const watch = {
+      name: 'watch',
+      typeDefs: `${FEDERATION_LINK}
+type Thing @key(fields: "id") { id: ID! version: Int! }
+type Query { thing(id: ID!): Thing }
+type Subscription { thingUpdated(id: ID!): Thing! }`,
+    };
+    const extra = {
+      name: 'extra',
+      typeDefs: `${FEDERATION_LINK}
+type Thing @key(fields: "id") { id: ID! reading: Int! }`,
+    };
+    let readings = 0;
+    const schema = inProcessSupergraph([
+      {
+        ...watch,
+        schema: buildSubgraphSchema(
+          watch.typeDefs,
+          {
+            Query: { thing: (_, { id }: { id: string }) => ({ id, version: 0 }) },
+            Subscription: {
+              thingUpdated: async function* (_, { id }: { id: string }) {
+                for (const version of [1, 2, 3]) yield { id, version };
+              },
+            },
+            entities: { Thing: async (keys) => keys.map((key) => ({ id: key.id, version: 0 })) },
+          },
+          coded,
+        ),
+      },
+      {
+        ...extra,
+        schema: buildSubgraphSchema(
+          extra.typeDefs,
+          { entities: { Thing: async (keys) => keys.map((key) => ({ id: key.id, reading: ++readings })) } },
+          coded,
+        ),
+      },
+    ]);
+    const events = await subscribe({
+      schema,
+      document: parse('subscription { thingUpdated(id: "1") { version reading } }'),
+      contextValue: { ctx: {} },
+    });
+    const seen: unknown[] = [];
+    for await (const event of events as AsyncIterable<{ data?: unknown }>) seen.push(event.data);
+    expect(seen).toEqual([1, 2, 3].map((n) => ({ thingUpdated: { version: n, reading: n } })));
   });
 });

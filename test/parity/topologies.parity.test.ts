@@ -181,6 +181,50 @@ describe.each(TOPOLOGIES)('the shop on the %s topology', (topology) => {
     });
   });
 
+  it('GraphQL: placeOrder, then orderUpdated streams its saga to CONFIRMED, payment and shipment joined', async () => {
+    const placed = await customer.graphql<{ placeOrder: { orderId: string; status: string } }>(
+      'mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { orderId status } }',
+      { input: { items: [{ sku: 'FICUS-LYRATA', quantity: 1 }], paymentToken: 'tok_visa' } },
+    );
+    const orderId = placed.body.data!.placeOrder.orderId;
+    const stream = await customer.graphqlStream<{
+      orderUpdated: {
+        status: string;
+        timeline: Array<{ step: string }>;
+        payment: { status: string } | null;
+        shipment: { status: string } | null;
+      };
+    }>(
+      `subscription ($id: ID!) { orderUpdated(id: $id) {
+         status timeline { step } payment { status } shipment { status } } }`,
+      { id: orderId },
+    );
+    const updates = (await stream.rest()).map((result) => {
+      expect(result.errors).toBeUndefined();
+      return result.data!.orderUpdated;
+    });
+    const last = updates.at(-1)!;
+    seen.subscription = {
+      placed: placed.body.data!.placeOrder.status,
+      streamed: [stream.status, stream.headers.get('content-type')?.split(';')[0], stream.completed],
+      last: [last.status, last.payment?.status, last.shipment?.status],
+      // Every update a new step; the last one holds them all, as the REST timeline does.
+      eachUpdateANewStep: updates.every(
+        (update, at) => at === 0 || update.timeline.length > updates[at - 1].timeline.length,
+      ),
+      steps: last.timeline.map((step) => step.step),
+      timeline: await steps(orderId),
+    };
+    expect(seen.subscription).toEqual({
+      placed: 'PENDING',
+      streamed: [200, 'text/event-stream', true],
+      last: ['CONFIRMED', 'COMPLETED', 'CREATED'],
+      eachUpdateANewStep: true,
+      steps: (seen.subscription as { timeline: string[] }).timeline,
+      timeline: expect.arrayContaining(['ORDER_CREATED', 'ORDER_CONFIRMED']),
+    });
+  });
+
   it('declined payment: FAILED, stock back where it was, no shipment', async () => {
     const before = await client.stock('FICUS-BENJAMINA');
     const placed = await customer.placeOrder([{ sku: 'FICUS-BENJAMINA', quantity: 2 }], 'tok_decline');

@@ -225,6 +225,19 @@ describe('JWT attacks on the edge (monolith)', () => {
     );
   });
 
+  it('ends a GraphQL stream when its access token expires, not the clock skew later', async () => {
+    // tok_slow: the order waits two seconds for its payment; the token is good for one at most.
+    const placed = await customer.placeOrder([{ sku: 'FICUS-LYRATA', quantity: 1 }], 'tok_slow');
+    const shortLived = anonymous.withToken(await forge({ claims: { exp: now() + 1 } }));
+    const stream = await shortLived.graphqlStream<{ orderUpdated: { status: string } }>(
+      'subscription ($id: ID!) { orderUpdated(id: $id) { status } }',
+      { id: placed.body.orderId },
+    );
+    const results = await stream.rest();
+    expect(results[0].data?.orderUpdated.status).toBe('PENDING');
+    expect(results.at(-1)?.errors?.map((error) => error.extensions?.code)).toEqual(['stream-expired']);
+  });
+
   it.each([
     ['no Authorization header', undefined],
     ['an empty Bearer', 'Bearer '],

@@ -72,6 +72,30 @@ export class ShopClient {
     return this.request<GraphqlAnswer<T>>('POST', '/graphql', { body: { query, variables } });
   }
 
+  /**
+   * A GraphQL operation asked for as server-sent events (a subscription): the HTTP answer, and
+   * its events as they come. A refusal before the stream (a problem) is in `problem`.
+   */
+  async graphqlStream<T = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+  ): Promise<GraphqlStream<T>> {
+    const headers: Record<string, string> = { accept: 'text/event-stream', 'content-type': 'application/json' };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    const abort = new AbortController();
+    const response = await fetch(`${this.baseUrl}/graphql`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ query, variables }),
+      signal: abort.signal,
+    });
+    if (!response.headers.get('content-type')?.startsWith('text/event-stream')) {
+      const text = await response.text();
+      return new GraphqlStream<T>(response, abort, text ? JSON.parse(text) : undefined);
+    }
+    return new GraphqlStream<T>(response, abort);
+  }
+
   /** Registers a new customer, confirms their address as they would (the mailed link), and returns a client that acts as them. */
   async signUp(
     email = `customer-${randomUUID()}@example.com`,
@@ -141,6 +165,70 @@ export class ShopClient {
       },
       { until: (order) => order.status !== 'PENDING', timeoutMs, what: `order ${orderId} settles` },
     );
+  }
+}
+
+/** A stream of GraphQL results as server-sent events (GraphQL over SSE, distinct connections mode). */
+export class GraphqlStream<T> {
+  readonly status: number;
+  readonly headers: Headers;
+  /** Whether the server said `complete`. */
+  completed = false;
+  private readonly reader?: ReadableStreamDefaultReader<Uint8Array>;
+  private buffered = '';
+  private readonly decoder = new TextDecoder();
+
+  constructor(
+    response: Response,
+    private readonly abort: AbortController,
+    /** The problem the edge answered instead of a stream. */
+    readonly problem?: { code?: string; status?: number; detail?: string },
+  ) {
+    this.status = response.status;
+    this.headers = response.headers;
+    if (!problem) this.reader = response.body!.getReader();
+  }
+
+  /** The next result, or undefined once the stream completed or closed. */
+  async next(): Promise<GraphqlAnswer<T> | undefined> {
+    if (!this.reader || this.completed) return undefined;
+    for (;;) {
+      const end = this.buffered.indexOf('\n\n');
+      if (end >= 0) {
+        const message = this.buffered.slice(0, end);
+        this.buffered = this.buffered.slice(end + 2);
+        const lines = message.split('\n');
+        const event = lines
+          .find((line) => line.startsWith('event:'))
+          ?.slice(6)
+          .trim();
+        const data = lines
+          .filter((line) => line.startsWith('data:'))
+          .map((line) => line.slice(5).trim())
+          .join('\n');
+        if (event === 'complete') {
+          this.completed = true;
+          return undefined;
+        }
+        if (event === 'next') return JSON.parse(data) as GraphqlAnswer<T>;
+        continue; // a keep-alive comment
+      }
+      const { value, done } = await this.reader.read();
+      if (done) return undefined;
+      this.buffered += this.decoder.decode(value, { stream: true });
+    }
+  }
+
+  /** Every result left, until the stream completes or closes. */
+  async rest(): Promise<GraphqlAnswer<T>[]> {
+    const results: GraphqlAnswer<T>[] = [];
+    for (let result = await this.next(); result; result = await this.next()) results.push(result);
+    return results;
+  }
+
+  /** Hangs up, as a client that goes away. */
+  close(): void {
+    this.abort.abort();
   }
 }
 

@@ -3,6 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { ALL_CONTRACTS } from '@contracts/contexts';
 import { RunModeSettings } from '@infra/config';
 import { FicusModule, settingsProviders } from '@infra/runtime';
+import { OpenStreams, StreamSettings } from './admission/stream-admission';
 import { AccessTokenVerifier } from './auth/access-token.verifier';
 import { AuthGuard } from './auth/auth.guard';
 import { LastKnownProductNames } from './fallbacks/product-names';
@@ -44,7 +45,8 @@ import { rateLimiterProvider } from './rate-limit/rate-limiter';
   ],
   providers: [
     { provide: APP_FILTER, useClass: ProblemFilter },
-    ...settingsProviders([RequestSettings, VerifierClaimsSettings, RunModeSettings]),
+    ...settingsProviders([RequestSettings, VerifierClaimsSettings, RunModeSettings, StreamSettings]),
+    OpenStreams,
     RequestContexts,
     AccessTokenVerifier,
     AuthGuard,

@@ -5,6 +5,7 @@ import helmet from 'helmet';
 import { Configuration } from '@infra/config';
 import type { LegacyUpstream } from '@infra/topology';
 import { admissionGate, type AdmissionLimits } from './admission/admission-gate';
+import { OpenStreams, StreamSettings } from './admission/stream-admission';
 import { requestIdOf } from './request-context';
 import { canonicalPaths } from './routing/canonical-path';
 import { legacyUpstream } from './routing/legacy-upstream';
@@ -68,6 +69,9 @@ export function setUpHttpEdge(
   applyCorsAllowList(express, http.corsOrigins); // FICUS_CORS_ORIGINS; none: no CORS headers
   express.use(canonicalPaths());
   express.use(httpTelemetry({ continueClientTraces: http.continueClientTraces }));
+  // GraphQL streams: a budget of their own, not the gate's, in a process that serves the shop's API
+  // (an edge reads their settings; NestFactory's app aborts the process on an unknown provider).
+  if (configuration.has(StreamSettings)) express.use(app.get(OpenStreams).admission());
   express.use(admissionGate(limits));
   const legacy = options.legacy === undefined ? http.legacy : options.legacy;
   if (legacy) express.use(legacyUpstream(legacy));

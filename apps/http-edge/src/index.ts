@@ -11,3 +11,4 @@ export { RateLimiter } from './rate-limit/rate-limiter';
 export type { RateLimitClock } from './rate-limit/rate-limit.store';
 export { HttpSettings, RequestSettings, VerifierClaimsSettings } from './http-settings';
 export { RateLimitSettings } from './rate-limit/rate-limit.config';
+export { StreamSettings } from './admission/stream-admission';

@@ -44,6 +44,18 @@ export class RequestContexts {
   }
 }
 
+/**
+ * The call context of a stream (a GraphQL subscription), which lives far longer than one
+ * request's budget: each contract call made for it gets that budget from when the call starts.
+ * The deadline is read when a call starts (a getter): the rest is `ctx`.
+ */
+export function streamCallContext(ctx: CallContext, budgetMs: number): CallContext {
+  return Object.defineProperty({ ...ctx }, 'deadline', {
+    get: () => Date.now() + budgetMs,
+    enumerable: true,
+  });
+}
+
 export function requestIdOf(request: Request): string {
   const given = request.headers['x-request-id'];
   if (typeof given === 'string' && REQUEST_ID.test(given)) {

@@ -1,4 +1,10 @@
-import { HttpSettings, RateLimitSettings, RequestSettings, VerifierClaimsSettings } from '@apps/http-edge';
+import {
+  HttpSettings,
+  RateLimitSettings,
+  RequestSettings,
+  StreamSettings,
+  VerifierClaimsSettings,
+} from '@apps/http-edge';
 import { Configuration, type Settings } from '@infra/config';
 import { InstanceSettingsGroup, withInstanceFlag } from '@infra/discovery';
 import { ProcessSettings } from '@infra/host';
@@ -22,7 +28,7 @@ export function settingsOfTarget(target: Pick<DeployTarget, 'modules' | 'edge'>)
     RequestSettings,
     HttpSettings,
     VerifierClaimsSettings,
-    ...(target.edge ? [RateLimitSettings] : []),
+    ...(target.edge ? [RateLimitSettings, StreamSettings] : []),
     // Each module's class is loaded (moduleOf), so its forContext declaration is known.
     ...settingsOf(target.modules.filter((context) => moduleOf(context))),
   ];

@@ -5,6 +5,7 @@ import { workLeftRunning } from '@infra/messaging';
 import { httpRequestsInFlight, httpRequestsQueued, httpRequestsShed } from '@infra/observability';
 import { problem } from '../problem/problem';
 import { publicPathOf } from '../routing/canonical-path';
+import { streamOf } from './stream-admission';
 
 export interface AdmissionLimits {
   /** Requests served at once; the rest wait in the queue. */
@@ -44,7 +45,8 @@ export function admissionGate(limits: AdmissionLimits): RequestHandler {
   };
 
   return (request: AdmittedRequest, response: Response, next: NextFunction) => {
-    if (ALWAYS_ADMITTED.test(request.path)) {
+    // A stream was admitted on its own budget (`OpenStreams`): it would hold a slot for minutes.
+    if (ALWAYS_ADMITTED.test(request.path) || streamOf(request)) {
       next();
       return;
     }
@@ -95,11 +97,11 @@ export function admissionGate(limits: AdmissionLimits): RequestHandler {
 
 /**
  * Aborts once the request's client has gone away before its answer was sent; in every call
- * context the edge makes for the request. Undefined for requests the gate does not hold
- * (`/health`, `/ready`, `/metrics`).
+ * context the edge makes for the request. A stream's aborts too when the process stops.
+ * Undefined for requests no gate holds (`/health`, `/ready`, `/metrics`).
  */
 export function requestSignal(request: Request): AbortSignal | undefined {
-  return (request as AdmittedRequest).ficusSignal;
+  return (request as AdmittedRequest).ficusSignal ?? streamOf(request)?.signal;
 }
 
 /**

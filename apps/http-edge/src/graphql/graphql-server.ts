@@ -59,6 +59,7 @@ export function shopGraphqlServer(apis: ShopApis, options: GraphqlServerOptions)
       ...(options.production ? [useDisableIntrospection()] : []),
       invalidQueriesCoded(),
       wellFormedStrings(),
+      subscriptionsOnlyAsStreams(),
     ],
   });
 }
@@ -80,6 +81,25 @@ function invalidQueriesCoded(): Plugin {
           ),
         );
       },
+  };
+}
+
+/**
+ * A subscription runs only in a request the edge admitted as a stream (`OpenStreams`: its own
+ * budget, per caller too), whatever Yoga would otherwise have streamed it in.
+ */
+function subscriptionsOnlyAsStreams(): Plugin<SubgraphContext> {
+  return {
+    onSubscribe: ({ args, setResultAndStopExecution }) => {
+      if ((args.contextValue as SubgraphContext).stream) return;
+      setResultAndStopExecution({
+        errors: [
+          new GraphQLError('a subscription is served as server-sent events: ask with Accept: text/event-stream', {
+            extensions: { code: 'invalid-query', status: 406 },
+          }),
+        ],
+      });
+    },
   };
 }
 

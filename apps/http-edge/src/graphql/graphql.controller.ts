@@ -1,5 +1,6 @@
 import { Controller, Get, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import type { Response } from 'express';
+import { decodeJwt } from 'jose';
 import { CATALOG, type CatalogApi } from '@contracts/catalog';
 import { INVENTORY, type InventoryApi } from '@contracts/inventory';
 import { ORDERING, type OrderingApi } from '@contracts/ordering';
@@ -7,12 +8,13 @@ import { PAYMENTS, type PaymentsApi } from '@contracts/payments';
 import { SHIPPING, type ShippingApi } from '@contracts/shipping';
 import type { Caller } from '@contracts/kernel';
 import { RunModeSettings, type RunMode } from '@infra/config';
+import { OpenStreams, streamOf } from '../admission/stream-admission';
 import { AccessTokenVerifier } from '../auth/access-token.verifier';
 import type { AuthenticatedRequest } from '../auth/auth.guard';
 import { problem, ProblemError } from '../problem/problem';
 import { RateLimiter } from '../rate-limit/rate-limiter';
 import { OrderPlacement } from '../routes/place-order';
-import { RequestContexts } from '../request-context';
+import { bearerTokenOf, RequestContexts, streamCallContext } from '../request-context';
 import { shopGraphqlServer, type ShopGraphqlServer } from './graphql-server';
 
 /**
@@ -34,6 +36,7 @@ export class GraphqlController {
     private readonly verifier: AccessTokenVerifier,
     private readonly contexts: RequestContexts,
     private readonly limiter: RateLimiter,
+    private readonly streams: OpenStreams,
     placement: OrderPlacement,
   ) {
     const admitOrder = (caller: Caller) => this.admitOrder(caller);
@@ -78,8 +81,25 @@ export class GraphqlController {
     if (request.headers.authorization !== undefined) {
       request.caller = await this.verifier.verify(request.headers.authorization);
     }
+    const ctx = this.contexts.of(request);
+    const stream = streamOf(request);
     // The server's request listener: it answers on `response` itself.
-    await this.server(request, response, { ctx: this.contexts.of(request) });
+    if (!stream) {
+      await this.server(request, response, { ctx });
+      return;
+    }
+    // A stream: one of the caller's few, for as long as it may live and its token is valid, each
+    // of its contract calls with the request budget of its own.
+    const caller = request.caller ? `sub:${request.caller.subject}` : `ip:${request.ip}`;
+    if (!this.streams.claim(caller, response)) {
+      const { perCaller } = this.streams.limits;
+      throw new ProblemError(problem(429, 'too-many-streams', `at most ${perCaller} open streams per caller`));
+    }
+    const until = Math.min(stream.opened + this.streams.limits.maxLifetimeMs, tokenExpiryOf(request));
+    await this.server(request, response, {
+      ctx: streamCallContext(ctx, this.contexts.budgetMs),
+      stream: { until },
+    });
   }
 }
 
@@ -99,6 +119,13 @@ function refuseWhatTheEdgeDidNotRead(request: AuthenticatedRequest): void {
       throw new ProblemError(problem(400, 'malformed-json', `the ${name} parameter is not a JSON object`));
     }
   }
+}
+
+/** When the request's (verified) access token expires, in epoch ms; never without one. */
+function tokenExpiryOf(request: AuthenticatedRequest): number {
+  const token = request.caller ? bearerTokenOf(request) : undefined;
+  const exp = token ? decodeJwt(token).exp : undefined;
+  return exp === undefined ? Number.POSITIVE_INFINITY : exp * 1_000;
 }
 
 function isJsonObject(value: unknown): boolean {

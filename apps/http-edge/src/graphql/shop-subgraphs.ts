@@ -6,11 +6,17 @@ import { isContractError, unauthenticated, type CallContext, type Caller, type S
 import type { OrderingApi, OrderView } from '@contracts/ordering';
 import type { PaymentsApi } from '@contracts/payments';
 import type { ShippingApi } from '@contracts/shipping';
-import { buildSubgraphSchema, type ComposableSubgraph, type SubgraphResolvers } from '@infra/graphql';
+import {
+  buildSubgraphSchema,
+  type ComposableSubgraph,
+  type SubgraphContext,
+  type SubgraphResolvers,
+} from '@infra/graphql';
 import { problemOfContractError, ProblemError } from '../problem/problem';
 import { parseIdempotencyKey, PlaceOrderBody, type OrderToPlace, type PlacedOrder } from '../routes/place-order';
 import { parseOr } from '../validation';
 import { ownedOrder } from '../routes/owned-order';
+import { orderUpdates, type OrderUpdate } from './order-updates';
 
 export interface ShopApis {
   readonly catalog: CatalogApi;
@@ -129,8 +135,17 @@ function orderingResolvers(apis: ShopApis): SubgraphResolvers {
         };
       },
     },
+    Subscription: {
+      orderUpdated: (_, { id }: { id: string }, context) => orderUpdates(ordering, signedInStream(context), id),
+    },
     fields: {
       OrderLine: { product: (line) => ({ sku: (line as { sku: string }).sku }) },
+      Order: {
+        // An update of `orderUpdated` carries the steps of its version; a query reads them.
+        timeline: async (order, _, { ctx }) =>
+          (order as Partial<OrderUpdate>).timeline ??
+          (await ordering.getTimeline(ctx, { orderId: (order as { id: string }).id })).steps,
+      },
       PlacedOrder: {
         order: async (placed, _, { ctx }) =>
           orderOf(await ordering.getOrder(ctx, { orderId: (placed as { orderId: string }).orderId })),
@@ -176,6 +191,11 @@ function callerOf(ctx: CallContext): Caller {
 function signedIn(ctx: CallContext): CallContext {
   callerOf(ctx);
   return ctx;
+}
+
+function signedInStream(context: SubgraphContext): SubgraphContext {
+  signedIn(context.ctx);
+  return context;
 }
 
 /** An entity's answer, or null where the contract says there is none (not found is no error here). */

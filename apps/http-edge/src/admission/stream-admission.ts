@@ -1,0 +1,122 @@
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { GraphQLError } from 'graphql';
+import { defineSettings, wholeNumber } from '@infra/config';
+import { graphqlStreamsOpen, graphqlStreamsRefused } from '@infra/observability';
+import { problem } from '../problem/problem';
+import { publicPathOf } from '../routing/canonical-path';
+
+/** How many GraphQL streams (subscriptions over server-sent events) an edge holds open, and for how long. */
+export const StreamSettings = defineSettings(
+  'http: GraphQL streams',
+  {
+    /** Streams this process holds open at once; past it a new one is shed with 503 (0: none served). */
+    FICUS_GRAPHQL_STREAMS: wholeNumber({ min: 0, max: 100_000, default: 256, unit: 'streams' }),
+    /** Streams one caller (a signed-in customer, or else a client address) holds at once; past it 429. */
+    FICUS_GRAPHQL_STREAMS_PER_CALLER: wholeNumber({ min: 1, max: 1_000, default: 4, unit: 'streams' }),
+    /** The longest a stream lives (an access token's expiry ends it sooner). */
+    FICUS_GRAPHQL_STREAM_MAX_MS: wholeNumber({ min: 1_000, max: 86_400_000, default: 900_000, unit: 'milliseconds' }),
+  },
+  (values) => ({
+    maxOpen: values.FICUS_GRAPHQL_STREAMS,
+    perCaller: values.FICUS_GRAPHQL_STREAMS_PER_CALLER,
+    maxLifetimeMs: values.FICUS_GRAPHQL_STREAM_MAX_MS,
+  }),
+);
+export type StreamLimits = ReturnType<typeof StreamSettings.read>;
+
+type StreamRequest = Request & { ficusStream?: { readonly signal: AbortSignal; readonly opened: number } };
+
+/** The last event of every stream open when the process stops: the client should subscribe again elsewhere. */
+const SHUTTING_DOWN = () =>
+  new GraphQLError('this server is stopping; subscribe again', {
+    extensions: { code: 'shutting-down', status: 503 },
+  });
+
+/**
+ * A request that may be answered as a stream: `/graphql` asked for server-sent events, or for the
+ * incremental multipart answer GraphQL servers also stream in. Held open for minutes, it would
+ * keep one of the admission gate's slots (sized for requests of milliseconds) for all that time:
+ * so streams have a budget of their own, here, and the gate lets them by.
+ */
+export function asksForStream(request: Request): boolean {
+  if (request.path !== '/graphql') return false;
+  const accept = String(request.headers.accept ?? '').toLowerCase();
+  return accept.includes('text/event-stream') || accept.includes('multipart/mixed');
+}
+
+/** A request admitted as a stream: its signal (aborts when its client leaves or the process stops), when it opened. */
+export function streamOf(request: Request): StreamRequest['ficusStream'] {
+  return (request as StreamRequest).ficusStream;
+}
+
+/**
+ * The streams this process holds: at most `maxOpen` at once (the rest are shed with 503 before
+ * their body is read, as the admission gate sheds requests), at most `perCaller` per caller
+ * (checked once the caller is known), each ended when its client leaves and, with a
+ * `shutting-down` event, when the process stops.
+ */
+@Injectable()
+export class OpenStreams implements OnModuleDestroy {
+  private readonly open = new Set<AbortController>();
+  private readonly byCaller = new Map<string, number>();
+
+  constructor(@Inject(StreamSettings.token) readonly limits: StreamLimits) {}
+
+  get count(): number {
+    return this.open.size;
+  }
+
+  /** The edge's middleware, before the admission gate: admits streams on this budget instead of the gate's. */
+  admission(): RequestHandler {
+    return (request: Request, response: Response, next: NextFunction) => {
+      if (!asksForStream(request)) {
+        next();
+        return;
+      }
+      if (this.open.size >= this.limits.maxOpen) {
+        graphqlStreamsRefused.inc({ reason: 'process' });
+        const body = problem(503, 'overloaded', 'this server holds all the streams it can; retry shortly', {
+          instance: publicPathOf(request),
+        });
+        response.setHeader('Retry-After', '1');
+        response.status(503).type('application/problem+json').send(JSON.stringify(body));
+        return;
+      }
+      const abort = new AbortController();
+      this.open.add(abort);
+      graphqlStreamsOpen.set(this.open.size);
+      response.once('close', () => {
+        this.open.delete(abort);
+        graphqlStreamsOpen.set(this.open.size);
+        abort.abort();
+      });
+      (request as StreamRequest).ficusStream = { signal: abort.signal, opened: Date.now() };
+      next();
+    };
+  }
+
+  /**
+   * Takes one of the caller's streams (`key`: `sub:<subject>` or `ip:<address>`) until `response`
+   * closes; false when the caller holds all theirs already.
+   */
+  claim(key: string, response: Response): boolean {
+    const held = this.byCaller.get(key) ?? 0;
+    if (held >= this.limits.perCaller) {
+      graphqlStreamsRefused.inc({ reason: 'caller' });
+      return false;
+    }
+    this.byCaller.set(key, held + 1);
+    response.once('close', () => {
+      const left = (this.byCaller.get(key) ?? 1) - 1;
+      if (left > 0) this.byCaller.set(key, left);
+      else this.byCaller.delete(key);
+    });
+    return true;
+  }
+
+  /** Before the HTTP server closes (Nest destroys modules first): every stream ends, saying why. */
+  onModuleDestroy(): void {
+    for (const stream of this.open) stream.abort(SHUTTING_DOWN());
+  }
+}

@@ -1,0 +1,184 @@
+import { ShopClient, type GraphqlAnswer, type GraphqlStream } from '../support/http-client';
+import { eventually } from '../support/eventually';
+import { scrapeMetrics } from '../support/metrics-scrape';
+import { startShop, type RunningShop } from '../support/shop';
+
+const ORDER_UPDATED = `subscription Updates($id: ID!) {
+  orderUpdated(id: $id) { id status total { amountMinor } timeline { step } lines { sku product { name } } }
+}`;
+
+type Updated = {
+  orderUpdated: {
+    id: string;
+    status: string;
+    timeline: Array<{ step: string }>;
+    lines: Array<{ sku: string; product: { name: string } }>;
+  };
+};
+
+/**
+ * `orderUpdated` over server-sent events on the monolith: an order's saga as it moves, with the
+ * owner rule, and streams on a budget of their own (per process, per caller, a longest life),
+ * not on the admission gate's slots.
+ */
+describe('GraphQL order updates as server-sent events', () => {
+  let shop: RunningShop;
+  let anonymous: ShopClient;
+  let customer: ShopClient & { customerId: string };
+  let closed = false;
+
+  beforeAll(async () => {
+    shop = await startShop('graphql_streams', {
+      env: {
+        FICUS_FAKE_PAYMENT_SLOW_MS: '8000', // tok_slow keeps an order PENDING past every stream here
+        FICUS_GRAPHQL_STREAMS: '3',
+        FICUS_GRAPHQL_STREAMS_PER_CALLER: '2',
+        FICUS_GRAPHQL_STREAM_MAX_MS: '3000',
+        FICUS_HTTP_MAX_CONCURRENT: '2',
+      },
+    });
+    anonymous = new ShopClient(shop.baseUrl);
+    customer = await anonymous.signUp();
+  }, 120_000);
+  afterAll(async () => {
+    if (!closed) await shop?.close();
+  });
+
+  const slowOrder = async (client: ShopClient) => {
+    const placed = await client.post<{ orderId: string }>(
+      '/orders',
+      { items: [{ sku: 'FICUS-LYRATA', quantity: 1 }], paymentToken: 'tok_slow' },
+      { 'idempotency-key': `slow-${Math.random()}` },
+    );
+    expect(placed.status).toBe(202);
+    return placed.body.orderId;
+  };
+
+  it("streams an order from PENDING to CONFIRMED with its saga's steps, then completes", async () => {
+    const placed = await customer.placeOrder([{ sku: 'FICUS-ELASTICA', quantity: 2 }]);
+    const stream = await customer.graphqlStream<Updated>(ORDER_UPDATED, { id: placed.body.orderId });
+    expect(stream.status).toBe(200);
+    const results = await stream.rest();
+    expect(stream.completed).toBe(true);
+    expect(results.every((result) => result.errors === undefined)).toBe(true);
+    const updates = results.map((result) => result.data!.orderUpdated);
+    expect(updates.at(-1)!.status).toBe('CONFIRMED');
+    // Each event is a new step: the timelines grow, and no update repeats the one before.
+    const lengths = updates.map((update) => update.timeline.length);
+    expect(lengths).toEqual([...lengths].sort((a, b) => a - b));
+    expect(new Set(lengths).size).toBe(lengths.length);
+    // The last event is the order as a query answers it once settled.
+    const query = await customer.graphql<{ order: unknown }>(
+      `query Order($id: ID!) { order(id: $id) { id status total { amountMinor } timeline { step } lines { sku product { name } } } }`,
+      { id: placed.body.orderId },
+    );
+    expect(updates.at(-1)).toEqual(query.body.data!.order);
+  });
+
+  it('completes at once, with the order, for an order that has settled already', async () => {
+    const placed = await customer.placeOrder([{ sku: 'FICUS-ELASTICA', quantity: 1 }]);
+    await customer.finalOrder(placed.body.orderId, 30_000);
+    const stream = await customer.graphqlStream<Updated>(ORDER_UPDATED, { id: placed.body.orderId });
+    const results = await stream.rest();
+    expect(results.map((result) => result.data?.orderUpdated.status)).toEqual(['CONFIRMED']);
+    expect(stream.completed).toBe(true);
+  });
+
+  it("tells another customer's order as not found, and asks for a token, as queries do", async () => {
+    const placed = await customer.placeOrder([{ sku: 'FICUS-ELASTICA', quantity: 1 }]);
+    const other = await anonymous.signUp();
+    const theirs = await (await other.graphqlStream<Updated>(ORDER_UPDATED, { id: placed.body.orderId })).rest();
+    expect(theirs.map((result) => result.errors?.map((error) => error.extensions?.code))).toEqual([
+      ['order-not-found'],
+    ]);
+    const nobody = await (await anonymous.graphqlStream<Updated>(ORDER_UPDATED, { id: placed.body.orderId })).rest();
+    expect(nobody.map((result) => result.errors?.map((error) => error.extensions?.code))).toEqual([['missing-token']]);
+  });
+
+  it('serves a subscription only as a stream: asked for JSON, it is refused with a code', async () => {
+    const placed = await customer.placeOrder([{ sku: 'FICUS-ELASTICA', quantity: 1 }]);
+    const answer = await customer.graphql(ORDER_UPDATED, { id: placed.body.orderId });
+    expect(answer.body.errors?.map((error) => error.extensions?.code)).toEqual(['invalid-query']);
+  });
+
+  it("ends a stream at its longest life with a stream-expired error, the order's updates before it", async () => {
+    const orderId = await slowOrder(customer);
+    const stream = await customer.graphqlStream<Updated>(ORDER_UPDATED, { id: orderId });
+    const results = await stream.rest();
+    expect(results[0].data!.orderUpdated.status).toBe('PENDING');
+    expect(results.at(-1)!.errors?.map((error) => error.extensions?.code)).toEqual(['stream-expired']);
+  });
+
+  it('holds streams on their own budget: a few per caller (429), a few per process (503), none of the request slots', async () => {
+    const other = await anonymous.signUp();
+    const third = await anonymous.signUp();
+    const [mine, theirs] = [await slowOrder(customer), await slowOrder(other)];
+    const open = [
+      await customer.graphqlStream<Updated>(ORDER_UPDATED, { id: mine }),
+      await customer.graphqlStream<Updated>(ORDER_UPDATED, { id: mine }),
+    ];
+    try {
+      for (const stream of open) expect((await stream.next())?.data?.orderUpdated.status).toBe('PENDING');
+
+      const oneTooMany = await customer.graphqlStream<Updated>(ORDER_UPDATED, { id: mine });
+      expect([oneTooMany.status, oneTooMany.problem?.code]).toEqual([429, 'too-many-streams']);
+      // Other spellings of a stream count the same: a GET, an incremental multipart answer.
+      const query = encodeURIComponent(ORDER_UPDATED.replace(/\s+/g, ' ')); // a URL holds no newline
+      const variables = encodeURIComponent(JSON.stringify({ id: mine }));
+      const byGet = await customer.request<{ code: string }>('GET', `/graphql?query=${query}&variables=${variables}`, {
+        headers: { accept: 'text/event-stream' },
+      });
+      const multipart = await customer.request<{ code: string }>('POST', '/graphql', {
+        body: { query: ORDER_UPDATED, variables: { id: mine } },
+        headers: { accept: 'multipart/mixed' },
+      });
+      expect([byGet.status, byGet.body.code, multipart.status, multipart.body.code]).toEqual([
+        429,
+        'too-many-streams',
+        429,
+        'too-many-streams',
+      ]);
+
+      open.push(await other.graphqlStream<Updated>(ORDER_UPDATED, { id: theirs }));
+      expect((await open[2].next())?.data?.orderUpdated.status).toBe('PENDING');
+      const full = await third.graphqlStream<Updated>(ORDER_UPDATED, { id: theirs });
+      expect([full.status, full.problem?.code, full.headers.get('retry-after')]).toEqual([503, 'overloaded', '1']);
+      const metrics = await scrapeMetrics(shop.operationsUrl);
+      expect(metrics.find('ficus_graphql_streams_open', {}).map((sample) => sample.value)).toEqual([3]);
+      expect(
+        ['process', 'caller'].map(
+          (reason) => metrics.find('ficus_graphql_streams_refused_total', { reason })[0]?.value,
+        ),
+      ).toEqual([1, 3]);
+
+      // Three streams open, two request slots: requests are still served, side by side.
+      const answers = await Promise.all([1, 2, 3, 4].map(() => customer.get(`/orders/${mine}`)));
+      expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200]);
+
+      // A caller who hangs up gets their stream back.
+      open[0].close();
+      const again: GraphqlStream<Updated> = await eventually(
+        () => customer.graphqlStream<Updated>(ORDER_UPDATED, { id: mine }),
+        {
+          until: (stream) => stream.status === 200,
+          what: 'a stream is free again once its client left',
+        },
+      );
+      open.push(again);
+      expect((await again.next())?.data?.orderUpdated.status).toBe('PENDING');
+    } finally {
+      for (const stream of open) stream.close();
+    }
+  });
+
+  it('ends every open stream with shutting-down when the process stops, and stops all the same', async () => {
+    const orderId = await slowOrder(customer);
+    const stream = await customer.graphqlStream<Updated>(ORDER_UPDATED, { id: orderId });
+    expect((await stream.next())?.data?.orderUpdated.status).toBe('PENDING');
+    const rest = stream.rest();
+    closed = true;
+    await shop.close();
+    const last: GraphqlAnswer<Updated> | undefined = (await rest).at(-1);
+    expect(last?.errors?.map((error) => error.extensions?.code)).toEqual(['shutting-down']);
+  });
+});
