@@ -39,7 +39,7 @@ type Order @key(fields: "id") {
   timeline: [SagaStep!]!
 }
 
-"""A step of an order's saga: what happened (order-placed, payment-completed, …) and when."""
+"""A step of an order's saga: what happened (ORDER_CREATED, PAYMENT_COMPLETED, …) and when."""
 type SagaStep {
   step: String!
   at: String!
@@ -95,7 +95,7 @@ type Query {
 type Subscription {
   """
   One of the signed-in customer's orders as its saga moves: the order as it stands at once, then
-  again on every new step, until it is CONFIRMED or FAILED (the stream then completes). Served as
+  again each time it has moved, until it is CONFIRMED or FAILED (the stream then completes). Served as
   server-sent events (Accept: text/event-stream); a stream lasts at most until the access token
   expires, and each caller may hold only a few at once (docs/graphql.md).
   """

@@ -182,6 +182,9 @@ export async function runTarget(options: RunTargetOptions): Promise<RunningTarge
     wiring.routeRemoteContracts();
     await wiring.divertExtractedContracts(database);
     await wiring.start();
+    // A client has 10 s for its headers and 30 s for its whole request (Node's defaults: 60 s and
+    // 300 s): a slow sender holds a slot of the admission gate, or of the streams, while it sends.
+    Object.assign(app.getHttpServer(), { headersTimeout: 10_000, requestTimeout: 30_000 });
     await app.listen(target.http.port, target.http.host);
     // The edge's probes and scrapes on a port of their own; another target's one port is its operations port.
     operations = target.edge ? await serveOperations(app, target.operations) : undefined;

@@ -12,7 +12,7 @@ export const StreamSettings = defineSettings(
   {
     /** Streams this process holds open at once; past it a new one is shed with 503 (0: none served). */
     FICUS_GRAPHQL_STREAMS: wholeNumber({ min: 0, max: 100_000, default: 256, unit: 'streams' }),
-    /** Streams one caller (a signed-in customer, or else a client address) holds at once; past it 429. */
+    /** Streams one signed-in caller holds at once (on one edge process); past it 429. */
     FICUS_GRAPHQL_STREAMS_PER_CALLER: wholeNumber({ min: 1, max: 1_000, default: 4, unit: 'streams' }),
     /** The longest a stream lives (an access token's expiry ends it sooner). */
     FICUS_GRAPHQL_STREAM_MAX_MS: wholeNumber({ min: 1_000, max: 86_400_000, default: 900_000, unit: 'milliseconds' }),
@@ -25,6 +25,9 @@ export const StreamSettings = defineSettings(
 );
 export type StreamLimits = ReturnType<typeof StreamSettings.read>;
 
+/** How long a client refused a stream (503) is asked to wait before it tries again. */
+const STREAM_RETRY_AFTER_SECONDS = 5;
+
 type StreamRequest = Request & { ficusStream?: { readonly signal: AbortSignal; readonly opened: number } };
 
 /** The last event of every stream open when the process stops: the client should subscribe again elsewhere. */
@@ -34,15 +37,15 @@ const SHUTTING_DOWN = () =>
   });
 
 /**
- * A request that may be answered as a stream: `/graphql` asked for server-sent events, or for the
- * incremental multipart answer GraphQL servers also stream in. Held open for minutes, it would
- * keep one of the admission gate's slots (sized for requests of milliseconds) for all that time:
- * so streams have a budget of their own, here, and the gate lets them by.
+ * A request that asks to be answered as a stream: `/graphql` (in its one spelling, after
+ * `canonicalPaths`) asking for server-sent events. Held open for minutes, it would keep one of the
+ * admission gate's slots (sized for requests of milliseconds) for all that time: so streams have a
+ * budget of their own, here, and the gate lets them by. Only a subscription may use it: the
+ * controller refuses any other operation asked for as a stream, and the server any subscription
+ * not admitted as one.
  */
 export function asksForStream(request: Request): boolean {
-  if (request.path !== '/graphql') return false;
-  const accept = String(request.headers.accept ?? '').toLowerCase();
-  return accept.includes('text/event-stream') || accept.includes('multipart/mixed');
+  return request.path === '/graphql' && /text\/event-stream/i.test(String(request.headers.accept ?? ''));
 }
 
 /** A request admitted as a stream: its signal (aborts when its client leaves or the process stops), when it opened. */
@@ -60,6 +63,8 @@ export function streamOf(request: Request): StreamRequest['ficusStream'] {
 export class OpenStreams implements OnModuleDestroy {
   private readonly open = new Set<AbortController>();
   private readonly byCaller = new Map<string, number>();
+  /** Set as the process stops: a stream admitted now would hold the HTTP server's close up. */
+  private stopping = false;
 
   constructor(@Inject(StreamSettings.token) readonly limits: StreamLimits) {}
 
@@ -74,12 +79,14 @@ export class OpenStreams implements OnModuleDestroy {
         next();
         return;
       }
-      if (this.open.size >= this.limits.maxOpen) {
+      if (this.stopping || this.open.size >= this.limits.maxOpen) {
         graphqlStreamsRefused.inc({ reason: 'process' });
-        const body = problem(503, 'overloaded', 'this server holds all the streams it can; retry shortly', {
-          instance: publicPathOf(request),
-        });
-        response.setHeader('Retry-After', '1');
+        const [code, detail] = this.stopping
+          ? ['shutting-down', 'this server is stopping; subscribe again']
+          : ['overloaded', 'this server holds all the streams it can; retry shortly'];
+        const body = problem(503, code, detail, { instance: publicPathOf(request) });
+        // Streams last minutes: a refused client retrying at once would only be refused again.
+        response.setHeader('Retry-After', String(STREAM_RETRY_AFTER_SECONDS));
         response.status(503).type('application/problem+json').send(JSON.stringify(body));
         return;
       }
@@ -97,26 +104,33 @@ export class OpenStreams implements OnModuleDestroy {
   }
 
   /**
-   * Takes one of the caller's streams (`key`: `sub:<subject>` or `ip:<address>`) until `response`
-   * closes; false when the caller holds all theirs already.
+   * Takes one of the caller's streams until the stream's `signal` aborts (its client left, or the
+   * process is stopping); false when the caller holds all theirs already. A stream whose client
+   * left before it got here takes nothing (it ends at once).
    */
-  claim(key: string, response: Response): boolean {
-    const held = this.byCaller.get(key) ?? 0;
+  claim(subject: string, signal: AbortSignal): boolean {
+    if (signal.aborted) return true;
+    const held = this.byCaller.get(subject) ?? 0;
     if (held >= this.limits.perCaller) {
       graphqlStreamsRefused.inc({ reason: 'caller' });
       return false;
     }
-    this.byCaller.set(key, held + 1);
-    response.once('close', () => {
-      const left = (this.byCaller.get(key) ?? 1) - 1;
-      if (left > 0) this.byCaller.set(key, left);
-      else this.byCaller.delete(key);
-    });
+    this.byCaller.set(subject, held + 1);
+    signal.addEventListener(
+      'abort',
+      () => {
+        const left = (this.byCaller.get(subject) ?? 1) - 1;
+        if (left > 0) this.byCaller.set(subject, left);
+        else this.byCaller.delete(subject);
+      },
+      { once: true },
+    );
     return true;
   }
 
-  /** Before the HTTP server closes (Nest destroys modules first): every stream ends, saying why. */
+  /** Before the HTTP server closes (Nest destroys modules first): streams end, saying why; no new one opens. */
   onModuleDestroy(): void {
+    this.stopping = true;
     for (const stream of this.open) stream.abort(SHUTTING_DOWN());
   }
 }

@@ -1,5 +1,6 @@
 import { Controller, Get, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import type { Response } from 'express';
+import { Kind, OperationTypeNode, parse, type DocumentNode, type OperationDefinitionNode } from 'graphql';
 import { decodeJwt } from 'jose';
 import { CATALOG, type CatalogApi } from '@contracts/catalog';
 import { INVENTORY, type InventoryApi } from '@contracts/inventory';
@@ -15,7 +16,7 @@ import { problem, ProblemError } from '../problem/problem';
 import { RateLimiter } from '../rate-limit/rate-limiter';
 import { OrderPlacement } from '../routes/place-order';
 import { bearerTokenOf, RequestContexts, streamCallContext } from '../request-context';
-import { shopGraphqlServer, type ShopGraphqlServer } from './graphql-server';
+import { GRAPHQL_LIMITS, shopGraphqlServer, type ShopGraphqlServer } from './graphql-server';
 
 /**
  * The shop's GraphQL API. A request may come signed in or not, as REST's: a Bearer token, when
@@ -88,10 +89,17 @@ export class GraphqlController {
       await this.server(request, response, { ctx });
       return;
     }
-    // A stream: one of the caller's few, for as long as it may live and its token is valid, each
-    // of its contract calls with the request budget of its own.
-    const caller = request.caller ? `sub:${request.caller.subject}` : `ip:${request.ip}`;
-    if (!this.streams.claim(caller, response)) {
+    // A stream: a subscription of a signed-in caller, one of their few, for as long as it may live
+    // and their token is valid, each of its contract calls with the request budget of its own.
+    if (!request.caller) {
+      throw new ProblemError(problem(401, 'missing-token', 'a stream is for a signed-in caller: send a Bearer token'));
+    }
+    if (operationOf(request) !== OperationTypeNode.SUBSCRIPTION) {
+      throw new ProblemError(
+        problem(406, 'not-acceptable', 'only a subscription is answered as a stream: ask for application/json'),
+      );
+    }
+    if (!this.streams.claim(request.caller.subject, stream.signal)) {
       const { perCaller } = this.streams.limits;
       throw new ProblemError(problem(429, 'too-many-streams', `at most ${perCaller} open streams per caller`));
     }
@@ -119,6 +127,29 @@ function refuseWhatTheEdgeDidNotRead(request: AuthenticatedRequest): void {
       throw new ProblemError(problem(400, 'malformed-json', `the ${name} parameter is not a JSON object`));
     }
   }
+}
+
+/**
+ * The kind of operation a request asks to run (the one named by `operationName`, or its only
+ * one); undefined when its text does not parse or names none (Yoga then says why).
+ */
+function operationOf(request: AuthenticatedRequest): OperationTypeNode | undefined {
+  const params = (request.method === 'GET' ? request.query : request.body) as
+    { query?: unknown; operationName?: unknown } | undefined;
+  if (typeof params?.query !== 'string') return undefined;
+  let document: DocumentNode;
+  try {
+    document = parse(params.query, { maxTokens: GRAPHQL_LIMITS.maxTokens });
+  } catch {
+    return undefined;
+  }
+  const operations = document.definitions.filter(
+    (definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION,
+  );
+  const named = typeof params.operationName === 'string' ? params.operationName : undefined;
+  const chosen =
+    named === undefined ? operations.length === 1 && operations[0] : operations.find((o) => o.name?.value === named);
+  return chosen ? chosen.operation : undefined;
 }
 
 /** When the request's (verified) access token expires, in epoch ms; never without one. */

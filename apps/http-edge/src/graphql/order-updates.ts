@@ -1,5 +1,6 @@
 import { setTimeout as pause } from 'node:timers/promises';
 import { GraphQLError } from 'graphql';
+import { isContractError } from '@contracts/kernel';
 import type { OrderingApi, OrderStatus, OrderView } from '@contracts/ordering';
 import type { SubgraphContext } from '@infra/graphql';
 import { ownedOrder } from '../routes/owned-order';
@@ -27,20 +28,20 @@ function streamExpired(): GraphQLError {
   });
 }
 
-/** How many times in a row an order is read again because a step came between its two reads. */
-const RACED_READS = 3;
-
 /**
  * The events of `orderUpdated`: the order as it stands, at once, then each time its saga has
  * moved (its version is the number of its events), until it settles; each with the saga's steps
- * of that version (so that a client sees every step once, in order). The order is read through
+ * of that version, in the order they happened (each update's steps hold the last one's and more;
+ * steps recorded between two looks come in one update). The order is read through
  * ordering's contract, as any other query: in-process in the monolith, by gRPC in split, the
  * owner rule checked on every read. Polling, not a push from ordering's events: ADR 0045 says why
  * and what it costs.
  *
- * The stream stops when its caller goes away (the context's signal), when the process stops (the
- * signal's reason, `shutting-down`, is its last event), and at `stream.until` (its longest life,
- * or its access token's expiry) with a `stream-expired` error.
+ * A read that fails for a moment (the context is unavailable or slow) is tried again at the next
+ * look; any other error ends the stream with it. The stream stops when its caller goes away (the
+ * context's signal), when the process stops (the signal's reason, `shutting-down`, is its last
+ * event), and at `stream.until` (its longest life, or its access token's expiry) with a
+ * `stream-expired` error.
  */
 export async function* orderUpdates(
   ordering: OrderingApi,
@@ -52,19 +53,19 @@ export async function* orderUpdates(
   const until = context.stream?.until ?? ctx.deadline;
   let version = -1;
   let waitMs = polling.firstMs;
-  let raced = 0;
   for (;;) {
-    const order = await ownedOrder(ordering, ctx, orderId);
-    if (order.version !== version) {
-      // The steps of that same version: a step recorded between the two reads means another look
-      // (a few times at most: a saga's burst of steps ends soon, and the next update has them).
-      const { steps } = await ordering.getTimeline(ctx, { orderId });
-      if (steps.length !== order.version && ++raced <= RACED_READS) continue;
-      raced = 0;
-      version = order.version;
+    const update = await readUpdate(ordering, context, orderId, version === -1).catch((error: unknown) => {
+      // A read cut short by the stop says so, not as the read's own `cancelled`.
+      if (ctx.signal?.reason instanceof GraphQLError) throw ctx.signal.reason;
+      // A context that cannot answer for a moment ends no stream: the next look may find it.
+      if (isContractError(error) && error.retryable && version !== -1) return undefined;
+      throw error;
+    });
+    if (update && update.version !== version) {
+      version = update.version;
       waitMs = polling.firstMs;
-      yield { ...order, lines: order.items, timeline: steps };
-      if (SETTLED.has(order.status)) return;
+      yield update;
+      if (SETTLED.has(update.status)) return;
     } else {
       waitMs = Math.min(waitMs * 2, polling.maxMs);
     }
@@ -78,4 +79,19 @@ export async function* orderUpdates(
       return; // the client went away: nobody is left to tell
     }
   }
+}
+
+/**
+ * The order and the saga's steps of that same version; undefined when a step came between the
+ * two reads (the next look has both). The first read checks the owner rule, as `order(id)` does.
+ */
+async function readUpdate(
+  ordering: OrderingApi,
+  { ctx }: SubgraphContext,
+  orderId: string,
+  first: boolean,
+): Promise<OrderUpdate | undefined> {
+  const order = first ? await ownedOrder(ordering, ctx, orderId) : await ordering.getOrder(ctx, { orderId });
+  const { steps } = await ordering.getTimeline(ctx, { orderId });
+  return steps.length === order.version ? { ...order, lines: order.items, timeline: steps } : undefined;
 }
