@@ -17,6 +17,16 @@ const nodeGlobals = {
   setTimeout: 'readonly',
   clearTimeout: 'readonly',
 };
+/** The browser's globals, for the console's page (apps/cli/src/console/public). */
+const browserGlobals = {
+  document: 'readonly',
+  window: 'readonly',
+  fetch: 'readonly',
+  FormData: 'readonly',
+  sessionStorage: 'readonly',
+  setInterval: 'readonly',
+  clearInterval: 'readonly',
+};
 const commonJsGlobals = { module: 'writable', require: 'readonly', __dirname: 'readonly', __filename: 'readonly' };
 
 export default defineConfig(
@@ -63,7 +73,11 @@ export default defineConfig(
     languageOptions: { globals: nodeGlobals },
   },
   {
-    files: ['**/*.cjs', 'jest.config.js', 'jest.faults.config.js'],
+    files: ['apps/cli/src/console/public/**/*.js'],
+    languageOptions: { sourceType: 'module', globals: browserGlobals },
+  },
+  {
+    files: ['**/*.cjs', 'jest.config.js', 'jest.faults.config.js', 'jest.browser.config.js'],
     languageOptions: { sourceType: 'commonjs', globals: commonJsGlobals },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },

@@ -13,5 +13,5 @@ runProcess({
   target: 'monolith',
   announce: (running) =>
     `ficus monolith listening on ${running.url} (try GET /catalog/products); /ready and /metrics on ` +
-    `${running.operationsUrl}`,
+    `${running.operationsUrl}; console: npx ficus console (then http://127.0.0.1:3999, as a shop admin)`,
 });

@@ -87,6 +87,7 @@ async function main(): Promise<void> {
     say(`  ${target.name.padEnd(14)} HTTP :${String(target.http.port).padEnd(5)}${grpc.padEnd(13)}  ${what}`);
   }
   say(`\nready: ${launched.edgeUrl} (Ctrl-C stops every process)`);
+  say(`console: npx ficus console --topology ${chosen} (then http://127.0.0.1:3999, signed in as a shop admin)`);
 
   let stopping = false;
   const stop = async () => {

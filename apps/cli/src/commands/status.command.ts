@@ -16,7 +16,7 @@ const DEFAULTS = {
 };
 const SHIFT_STEPS = [10, 50, 100];
 
-interface ProcessState {
+export interface ProcessState {
   readonly target: string;
   readonly modules: readonly string[];
   readonly extractedFrom?: string;
@@ -90,7 +90,7 @@ results, and each process's /metrics. The next step is safe when:
             options.retireAfter ?? io.env.FICUS_RETIRE_AFTER_MINUTES ?? DEFAULTS.retireAfterMinutes,
           ),
         };
-        const processes = await Promise.all(topology.targets.map((target) => processState(target)));
+        const processes = await Promise.all(topology.targets.map((target) => readProcessState(target)));
         const contexts = topology.modules.filter((module) => topology.extractionOf(module));
         const extractions: ExtractionState[] = [];
         for (const context of contexts) {
@@ -223,11 +223,15 @@ function extractionState(
   return { context, owner, extracted, shift, sticky, shadow, shadowReport, errorRates, next };
 }
 
-/** One process's state from its /metrics and /ready; unreachable processes say so. */
-async function processState(target: DeployTarget): Promise<ProcessState> {
-  // Its operations port: the edge's own beside the public API, any other target's one HTTP port.
+/** A process's operations port (/ready, /metrics): the edge's own beside the public API, any other target's one. */
+export function operationsUrlOf(target: DeployTarget): string {
   const host = target.grpc?.host ?? (target.operations.host === '0.0.0.0' ? '127.0.0.1' : target.operations.host);
-  const base = `http://${host}:${target.operations.port}`;
+  return `http://${host}:${target.operations.port}`;
+}
+
+/** One process's state from its /metrics and /ready; unreachable processes say so. */
+export async function readProcessState(target: DeployTarget): Promise<ProcessState> {
+  const base = operationsUrlOf(target);
   const empty = {
     target: target.name,
     modules: target.modules,

@@ -1,0 +1,111 @@
+import { accessTokenClaimsOf, ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER } from '@contracts/identity';
+import {
+  buildModuleGraph,
+  GRAPH_SOURCE_FOLDERS,
+  placeContexts,
+  readSourceTree,
+  REPOSITORY_ROOT,
+  targetOfContext,
+  type ModuleGraph,
+} from '@infra/module-graph';
+import type { Topology } from '@infra/topology';
+import { CliError, type CliCommand, type CliIo } from '../cli-command';
+import { startConsole, type RunningConsole } from '../console/console-server';
+import { contextDeclarations } from '../context-declarations';
+import { loadNamedTopology } from './graph.command';
+
+export interface ConsoleCommandOptions {
+  readonly topology: string;
+  readonly port: string;
+  readonly host: string;
+  readonly shopUrl?: string;
+}
+
+/**
+ * `ficus console`: the console's page beside a running shop of any topology (docs/console.md).
+ * It runs until Ctrl-C.
+ */
+export const command: CliCommand = {
+  name: 'console',
+  register(program, io) {
+    program
+      .command('console')
+      .description('start the ficus console: a page that shows where each module runs and how each process is')
+      .option(
+        '--topology <name|file>',
+        'the running shop: monolith, split, hybrid or a topology file (default FICUS_TOPOLOGY, else monolith)',
+      )
+      .option('--port <port>', 'the console’s port', '3999')
+      .option('--host <host>', 'the address it listens on (it is for admins: keep it private)', '127.0.0.1')
+      .option('--shop-url <url>', 'the shop’s public URL, where admins sign in (default: the topology’s edge)')
+      .addHelpText(
+        'after',
+        `
+Sign in with a shop account that has the admin role (npx ficus admins grant <email>); the console
+refuses anyone else, on every call. It reads each process's operations port (/ready, /metrics)
+as \`ficus status\` does, and the module graph from this repository's source.
+
+Example:
+  npx ficus console --topology split`,
+      )
+      .action(async (options: ConsoleCommandOptions & { topology?: string }) => {
+        const running = await startConsoleFor(
+          { ...options, topology: options.topology ?? io.env.FICUS_TOPOLOGY ?? 'monolith' },
+          io,
+        );
+        io.out(`ficus console for the ${options.topology ?? 'monolith'} shop: ${running.url} (Ctrl-C stops it)\n`);
+        await new Promise<void>((resolve) => {
+          const stop = () => {
+            process.off('SIGINT', stop).off('SIGTERM', stop);
+            void running.close().then(resolve);
+          };
+          process.on('SIGINT', stop).on('SIGTERM', stop);
+        });
+      });
+  },
+};
+
+/** The console for a topology, on its port: the graph read from this repository's source. */
+export async function startConsoleFor(options: ConsoleCommandOptions, io: CliIo): Promise<RunningConsole> {
+  const port = Number(options.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new CliError(`--port takes a port number (0 to 65535), not ${options.port}`, 2);
+  }
+  const topology = loadNamedTopology(options.topology, io);
+  const graph = placedGraphOf(topology);
+  const shopUrl = options.shopUrl ?? edgeUrlOf(topology);
+  try {
+    new URL(shopUrl);
+  } catch {
+    throw new CliError(`--shop-url takes the shop's URL, not ${shopUrl}`, 2);
+  }
+  return startConsole({
+    topology,
+    graph,
+    shopUrl,
+    claims: accessTokenClaimsOf({
+      FICUS_JWT_ISSUER: io.env.FICUS_JWT_ISSUER?.trim() || ACCESS_TOKEN_ISSUER,
+      FICUS_JWT_AUDIENCE: io.env.FICUS_JWT_AUDIENCE?.trim() || ACCESS_TOKEN_AUDIENCE,
+    }),
+    host: options.host,
+    port,
+  }).catch((error: unknown) => {
+    throw new CliError(`the console cannot listen on ${options.host}:${port}: ${(error as Error).message}`);
+  });
+}
+
+/** The module graph, read from this repository's source, its contexts placed on the topology's targets. */
+export function placedGraphOf(topology: Topology): ModuleGraph {
+  return placeContexts(
+    buildModuleGraph(contextDeclarations(REPOSITORY_ROOT), readSourceTree(REPOSITORY_ROOT, GRAPH_SOURCE_FOLDERS)),
+    targetOfContext(topology),
+  );
+}
+
+/** The public URL of the topology's edge (the target serving the shop's HTTP API). */
+function edgeUrlOf(topology: Topology): string {
+  const edge = topology.targets.find((target) => target.edge);
+  if (!edge) throw new CliError(`${topology.source} has no edge target: give --shop-url`, 2);
+  const host = edge.http.host === '0.0.0.0' ? '127.0.0.1' : edge.http.host;
+  return `http://${host}:${edge.http.port}`;
+}
