@@ -24,8 +24,8 @@ const browserGlobals = {
   fetch: 'readonly',
   FormData: 'readonly',
   sessionStorage: 'readonly',
-  setInterval: 'readonly',
-  clearInterval: 'readonly',
+  setTimeout: 'readonly',
+  clearTimeout: 'readonly',
 };
 const commonJsGlobals = { module: 'writable', require: 'readonly', __dirname: 'readonly', __filename: 'readonly' };
 

@@ -114,7 +114,8 @@ export function attributeCalls(
     edges[edgeKey(edge)] = {
       total,
       errors,
-      ...(sampleSeconds > 0 ? { perSecond: round((total - before) / sampleSeconds) } : {}),
+      // A process that restarted between the scrapes counts from 0 again: no negative rate.
+      ...(sampleSeconds > 0 ? { perSecond: round(Math.max(0, total - before) / sampleSeconds) } : {}),
       attribution: shared ? 'shared' : 'sole',
       byMethod,
     };

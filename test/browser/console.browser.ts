@@ -1,7 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER } from '@contracts/identity';
 import { BOUNDED_CONTEXTS } from '@contracts/kernel';
+import { placedGraphOf } from '../../apps/cli/src/commands/console.command';
+import { startConsole, type RunningConsole } from '../../apps/cli/src/console/console-server';
+import { ShopClient } from '../support/http-client';
+import { startShopOn, type ShopOnTopology } from '../support/topology-shop';
 import { eventually } from '../support/eventually';
 import { shopWithConsole, type ShopWithConsole } from '../support/console';
 
@@ -33,11 +39,6 @@ describe('the ficus console in a browser', () => {
     if (!shopStopped) await running?.shop.close();
   });
 
-  const screenshot = async (name: string) => {
-    if (!SCREENSHOTS) return;
-    mkdirSync(SCREENSHOTS, { recursive: true });
-    await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
-  };
   const signIn = async (who: { email: string; password: string }) => {
     await page.getByLabel('Email').fill(who.email);
     await page.getByLabel('Password').fill(who.password);
@@ -49,7 +50,7 @@ describe('the ficus console in a browser', () => {
     await page.goto(running.console.url);
     await signIn(running.customer);
     await expectText(page.getByRole('alert'), /for the shop’s admins/);
-    await screenshot('sign-in-refused');
+    await screenshot(page, 'sign-in-refused');
   });
 
   it('signs an admin in and maps the monolith: one ready process holding every module, the graph inside it', async () => {
@@ -61,7 +62,7 @@ describe('the ficus console in a browser', () => {
     const graph = page.locator('.graph svg');
     await expectText(graph, /target monolith/);
     for (const context of BOUNDED_CONTEXTS) expect(await graph.innerHTML()).toContain(`>${context}<`);
-    await screenshot('map-monolith');
+    await screenshot(page, 'map-monolith');
   });
 
   it('shows a process that stops answering as down, and the page keeps working', async () => {
@@ -69,7 +70,62 @@ describe('the ficus console in a browser', () => {
     await running.shop.close();
     await expectText(card('monolith').locator('.state'), /^down/);
     expect(await page.getByRole('heading', { name: /Map: topology monolith/ }).isVisible()).toBe(true);
-    await screenshot('map-process-down');
+    await screenshot(page, 'map-process-down');
+  });
+});
+
+/**
+ * The same page beside the split shop (a process per context, a gateway, gRPC, Kafka): a card per
+ * process, each ready, each holding its own context, and the graph drawn across them.
+ */
+describe('the ficus console beside the split shop', () => {
+  let shop: ShopOnTopology;
+  let console: RunningConsole;
+  let browser: Browser;
+  let page: Page;
+  const admin = { email: `admin-${randomUUID()}@example.com`, password: 'console admin password' };
+
+  beforeAll(async () => {
+    shop = await startShopOn('split');
+    const promoted = await new ShopClient(shop.baseUrl).signUp(admin.email, admin.password);
+    await shop.query(
+      'identity',
+      `UPDATE identity.customers SET roles = ARRAY['customer', 'admin'] WHERE customer_id = $1`,
+      [promoted.customerId],
+    );
+    const topology = shop.launchedTopology!;
+    console = await startConsole({
+      topology,
+      graph: placedGraphOf(topology),
+      shopUrl: shop.baseUrl,
+      claims: { issuer: ACCESS_TOKEN_ISSUER, audience: ACCESS_TOKEN_AUDIENCE },
+      host: '127.0.0.1',
+      port: 0,
+    });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  }, 240_000);
+  afterAll(async () => {
+    await browser?.close();
+    await console?.close();
+    await shop?.close();
+  }, 60_000);
+
+  it('maps every process of the split shop, each ready and holding its own context', async () => {
+    await page.goto(console.url);
+    await page.getByLabel('Email').fill(admin.email);
+    await page.getByLabel('Password').fill(admin.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const targets = shop.launchedTopology!.targets;
+    for (const target of targets) {
+      const card = page.locator(`section.process[data-target="${target.name}"]`);
+      await expectText(card.locator('.state'), /^ready$/);
+      const modules = ((await card.locator('.modules').textContent()) ?? '').trim();
+      expect(modules).toBe(target.modules.length ? target.modules.join(', ') : 'the HTTP edge only');
+    }
+    const graph = await page.locator('.graph svg').innerHTML();
+    for (const target of targets.filter((t) => t.modules.length)) expect(graph).toContain(`target ${target.name}`);
+    await screenshot(page, 'map-split');
   });
 });
 
@@ -81,4 +137,11 @@ async function expectText(locator: ReturnType<Page['locator']>, pattern: RegExp)
     what: `the page shows ${pattern}`,
   });
   expect(text).toMatch(pattern);
+}
+
+/** The page as it looks, for docs/console.md, when FICUS_CONSOLE_SCREENSHOTS names a folder. */
+async function screenshot(page: Page, name: string): Promise<void> {
+  if (!SCREENSHOTS) return;
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }

@@ -3,6 +3,7 @@ import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER } from '@contracts/identity'
 import { BOUNDED_CONTEXTS } from '@contracts/kernel';
 import { placedGraphOf } from '../../apps/cli/src/commands/console.command';
 import { startConsole } from '../../apps/cli/src/console/console-server';
+import { eventually } from '../support/eventually';
 import { ShopClient } from '../support/http-client';
 import { shopWithConsole, type ShopWithConsole } from '../support/console';
 
@@ -68,6 +69,21 @@ describe('the console beside the monolith', () => {
     expect(map.body.svg).toMatch(/^<svg/);
     expect(map.body.svg).toContain('target monolith');
     for (const context of BOUNDED_CONTEXTS) expect(map.body.svg).toContain(`>${context}<`);
+  });
+
+  it("puts each edge's calls per second on the map, from one reading to the next", async () => {
+    const token = (await signIn(running.admin)).body.accessToken;
+    const readMap = () =>
+      console.withToken(token).get<{ calls: Record<string, { total: number; perSecond?: number }> }>('/api/map');
+    const before = (await readMap()).body.calls['edge→catalog'].total;
+    const shop = new ShopClient(running.shop.baseUrl);
+    for (let read = 0; read < 10; read += 1) expect((await shop.get('/catalog/products')).status).toBe(200);
+    const after = await eventually(async () => (await readMap()).body.calls['edge→catalog'], {
+      until: (calls) => (calls.perSecond ?? 0) > 0,
+      timeoutMs: 10_000,
+      what: 'a reading a second after the calls',
+    });
+    expect(after.total - before).toBeGreaterThanOrEqual(10);
   });
 
   it('shows a process that does not answer as down, and keeps answering', async () => {

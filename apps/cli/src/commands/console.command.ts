@@ -19,6 +19,7 @@ export interface ConsoleCommandOptions {
   readonly port: string;
   readonly host: string;
   readonly shopUrl?: string;
+  readonly plainHttp?: boolean;
 }
 
 /**
@@ -38,6 +39,7 @@ export const command: CliCommand = {
       .option('--port <port>', 'the console’s port', '3999')
       .option('--host <host>', 'the address it listens on (it is for admins: keep it private)', '127.0.0.1')
       .option('--shop-url <url>', 'the shop’s public URL, where admins sign in (default: the topology’s edge)')
+      .option('--plain-http', 'allow a plain-HTTP --shop-url on an address other than this machine’s')
       .addHelpText(
         'after',
         `
@@ -49,11 +51,9 @@ Example:
   npx ficus console --topology split`,
       )
       .action(async (options: ConsoleCommandOptions & { topology?: string }) => {
-        const running = await startConsoleFor(
-          { ...options, topology: options.topology ?? io.env.FICUS_TOPOLOGY ?? 'monolith' },
-          io,
-        );
-        io.out(`ficus console for the ${options.topology ?? 'monolith'} shop: ${running.url} (Ctrl-C stops it)\n`);
+        const topology = options.topology ?? io.env.FICUS_TOPOLOGY ?? 'monolith';
+        const running = await startConsoleFor({ ...options, topology }, io);
+        io.out(`ficus console for the ${topology} shop: ${running.url} (Ctrl-C stops it)\n`);
         await new Promise<void>((resolve) => {
           const stop = () => {
             process.off('SIGINT', stop).off('SIGTERM', stop);
@@ -67,17 +67,29 @@ Example:
 
 /** The console for a topology, on its port: the graph read from this repository's source. */
 export async function startConsoleFor(options: ConsoleCommandOptions, io: CliIo): Promise<RunningConsole> {
-  const port = Number(options.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+  const port = /^\d{1,5}$/.test(options.port) ? Number(options.port) : Number.NaN;
+  if (!(port >= 0 && port <= 65_535)) {
     throw new CliError(`--port takes a port number (0 to 65535), not ${options.port}`, 2);
   }
   const topology = loadNamedTopology(options.topology, io);
   const graph = placedGraphOf(topology);
   const shopUrl = options.shopUrl ?? edgeUrlOf(topology);
+  let parsed: URL;
   try {
-    new URL(shopUrl);
+    parsed = new URL(shopUrl);
   } catch {
-    throw new CliError(`--shop-url takes the shop's URL, not ${shopUrl}`, 2);
+    throw new CliError(`--shop-url takes the shop's URL (http(s)://host:port), not ${shopUrl}`, 2);
+  }
+  if (!/^https?:$/.test(parsed.protocol) || parsed.username || parsed.password) {
+    throw new CliError(`--shop-url takes an http(s) URL without credentials, not ${shopUrl}`, 2);
+  }
+  // Admins' passwords go to the shop, and its keys vouch for their tokens: not in the clear across a network.
+  if (parsed.protocol === 'http:' && !LOOPBACK.test(parsed.hostname) && !options.plainHttp) {
+    throw new CliError(
+      `the shop's URL ${shopUrl} is plain HTTP on another machine: give its https URL (--shop-url), ` +
+        'or --plain-http on a network you trust',
+      2,
+    );
   }
   return startConsole({
     topology,
@@ -90,7 +102,11 @@ export async function startConsoleFor(options: ConsoleCommandOptions, io: CliIo)
     host: options.host,
     port,
   }).catch((error: unknown) => {
-    throw new CliError(`the console cannot listen on ${options.host}:${port}: ${(error as Error).message}`);
+    const code = (error as { code?: unknown }).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      throw new CliError(`the console cannot listen on ${options.host}:${port}: ${(error as Error).message}`);
+    }
+    throw error;
   });
 }
 
@@ -101,6 +117,8 @@ export function placedGraphOf(topology: Topology): ModuleGraph {
     targetOfContext(topology),
   );
 }
+
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;
 
 /** The public URL of the topology's edge (the target serving the shop's HTTP API). */
 function edgeUrlOf(topology: Topology): string {

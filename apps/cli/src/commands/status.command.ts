@@ -1,5 +1,5 @@
 import type { FlagState, StoredFlag } from '@infra/flags';
-import { parseExposition } from '@infra/observability';
+import { parseExposition, type MetricSample } from '@infra/observability';
 import { shadowFlagOf, shareOf, shiftFlagOf, stickyFlagOf } from '@infra/extraction';
 import type { DeployTarget, Topology } from '@infra/topology';
 import { CliError, type CliCommand, type CliIo } from '../cli-command';
@@ -231,8 +231,56 @@ export function operationsUrlOf(target: DeployTarget): string {
 
 /** One process's state from its /metrics and /ready; unreachable processes say so. */
 export async function readProcessState(target: DeployTarget): Promise<ProcessState> {
+  const scraped = await scrapeProcess(target);
+  return scraped ? processStateOf(target, scraped.ready, scraped.samples) : unreachableProcess(target);
+}
+
+/** A process's /ready and /metrics, read at once; undefined when it does not answer within 2 s. */
+export async function scrapeProcess(
+  target: DeployTarget,
+): Promise<{ readonly ready: boolean; readonly samples: MetricSample[] } | undefined> {
   const base = operationsUrlOf(target);
-  const empty = {
+  try {
+    const [ready, metrics] = await Promise.all([
+      fetch(`${base}/ready`, { signal: AbortSignal.timeout(2_000) }).then(async (r) => {
+        await r.body?.cancel(); // only its status is read: its connection goes back to the pool
+        return r.status === 200;
+      }),
+      fetch(`${base}/metrics`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.text()),
+    ]);
+    return { ready, samples: parseExposition(metrics) };
+  } catch {
+    return undefined;
+  }
+}
+
+export function unreachableProcess(target: DeployTarget): ProcessState {
+  return { ...emptyProcessState(target), ready: 'unreachable' };
+}
+
+/** A process's state from what it answered: breakers, outbox backlog, consumer lag, routed calls. */
+export function processStateOf(target: DeployTarget, ready: boolean, samples: readonly MetricSample[]): ProcessState {
+  const breakers: Record<string, string> = {};
+  const outboxBacklog: Record<string, number> = {};
+  const routed: Record<string, { calls: number; errors: number }> = {};
+  let consumerLag = 0;
+  for (const { name, labels, value } of samples) {
+    if (name === 'ficus_circuit_breaker_state')
+      breakers[labels.target] = ['closed', 'half-open', 'open'][value] ?? String(value);
+    else if (name === 'ficus_outbox_backlog') outboxBacklog[labels.context] = value;
+    else if (name === 'ficus_consumer_lag') consumerLag += value;
+    else if (name === 'ficus_routed_calls_total') {
+      const key = `${labels.target}/${labels.version}`;
+      const entry = (routed[key] ??= { calls: 0, errors: 0 });
+      entry.calls += value;
+      if (labels.outcome !== 'ok' && labels.outcome !== 'stream') entry.errors += value;
+    }
+  }
+  return { ...emptyProcessState(target), ready, breakers, outboxBacklog, consumerLag, routed };
+}
+
+function emptyProcessState(target: DeployTarget): Omit<ProcessState, 'ready'> {
+  return {
     target: target.name,
     modules: target.modules,
     extractedFrom: target.extractedFrom,
@@ -241,31 +289,6 @@ export async function readProcessState(target: DeployTarget): Promise<ProcessSta
     consumerLag: 0,
     routed: {},
   };
-  try {
-    const [ready, metrics] = await Promise.all([
-      fetch(`${base}/ready`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.status === 200),
-      fetch(`${base}/metrics`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.text()),
-    ]);
-    const breakers: Record<string, string> = {};
-    const outboxBacklog: Record<string, number> = {};
-    const routed: Record<string, { calls: number; errors: number }> = {};
-    let consumerLag = 0;
-    for (const { name, labels, value } of parseExposition(metrics)) {
-      if (name === 'ficus_circuit_breaker_state')
-        breakers[labels.target] = ['closed', 'half-open', 'open'][value] ?? String(value);
-      else if (name === 'ficus_outbox_backlog') outboxBacklog[labels.context] = value;
-      else if (name === 'ficus_consumer_lag') consumerLag += value;
-      else if (name === 'ficus_routed_calls_total') {
-        const key = `${labels.target}/${labels.version}`;
-        const entry = (routed[key] ??= { calls: 0, errors: 0 });
-        entry.calls += value;
-        if (labels.outcome !== 'ok' && labels.outcome !== 'stream') entry.errors += value;
-      }
-    }
-    return { ...empty, ready, breakers, outboxBacklog, consumerLag, routed };
-  } catch {
-    return { ...empty, ready: 'unreachable' };
-  }
 }
 
 function printStatus(

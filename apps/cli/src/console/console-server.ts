@@ -5,13 +5,28 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
-import { createRemoteJWKSet } from 'jose';
 import { ACCESS_TOKEN_TYPE, type AccessTokenClaims } from '@contracts/identity';
 import type { Caller } from '@contracts/kernel';
-import { renderDot, renderSvg, sampleCallRates, type ModuleGraph } from '@infra/module-graph';
+import {
+  attributeCalls,
+  consumerLag,
+  countCalls,
+  renderDot,
+  renderSvg,
+  type CallCounts,
+  type CallRates,
+  type ModuleGraph,
+} from '@infra/module-graph';
 import { verifyAccessToken } from '@infra/security';
+import { ShopKeys, ShopKeysUnavailable } from './shop-keys';
 import type { Topology } from '@infra/topology';
-import { operationsUrlOf, readProcessState, type ProcessState } from '../commands/status.command';
+import {
+  operationsUrlOf,
+  processStateOf,
+  scrapeProcess,
+  unreachableProcess,
+  type ProcessState,
+} from '../commands/status.command';
 
 export interface ConsoleOptions {
   readonly topology: Topology;
@@ -35,8 +50,10 @@ export interface RunningConsole {
 export interface ConsoleMap {
   readonly topology: { readonly name: string; readonly source: string };
   readonly processes: readonly ProcessState[];
-  /** The module graph inside its processes, with the calls counted so far on its edges (SVG). */
+  /** The module graph inside its processes, with the calls counted and their rate on its edges (SVG). */
   readonly svg: string;
+  /** Each sync edge's calls (`from→to`): counted so far, failed, and per second since the reading before. */
+  readonly calls?: CallRates['edges'];
   /** Why the calls are missing from the graph, when no process could be scraped. */
   readonly callsUnavailable?: string;
 }
@@ -59,8 +76,10 @@ const VENDOR: Readonly<Record<string, string>> = {
 export async function startConsole(options: ConsoleOptions): Promise<RunningConsole> {
   const app = express();
   app.disable('x-powered-by');
+  app.set('env', 'production'); // never a stack trace in an answer, whatever NODE_ENV says
   const page = readFileSync(join(PUBLIC, 'index.html'), 'utf8');
-  const importMap = /<script type="importmap">([\s\S]*?)<\/script>/.exec(page)?.[1] ?? '';
+  const importMap = /<script type="importmap">([\s\S]*?)<\/script>/.exec(page)?.[1];
+  if (importMap === undefined) throw new Error(`${join(PUBLIC, 'index.html')} has no import map`);
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -68,13 +87,17 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
           // The page's one inline script is its import map, allowed by its hash.
           scriptSrc: ["'self'", `'sha256-${createHash('sha256').update(importMap).digest('base64')}'`],
           imgSrc: ["'self'", 'data:'],
+          // Plain HTTP on a private address: an upgrade to HTTPS would leave the page blank.
+          upgradeInsecureRequests: null,
         },
       },
+      strictTransportSecurity: false,
     }),
   );
   app.use(express.json({ limit: '16kb', strict: true }));
 
-  const keys = createRemoteJWKSet(new URL('/.well-known/jwks.json', options.shopUrl));
+  const maps = new MapReader(options);
+  const keys = new ShopKeys(new URL('/.well-known/jwks.json', options.shopUrl));
   const adminOf = (request: Request): Promise<Caller> => {
     const token = /^Bearer ([A-Za-z0-9_\-.]+)$/.exec(request.headers.authorization ?? '')?.[1];
     if (!token) throw new ConsoleProblem(401, 'missing-token', 'sign in: the console needs an admin access token');
@@ -83,9 +106,14 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
   const adminOfToken = async (token: string): Promise<Caller> => {
     let caller: Caller;
     try {
-      caller = await verifyAccessToken(token, keys, { type: ACCESS_TOKEN_TYPE, ...options.claims });
-    } catch {
-      throw new ConsoleProblem(401, 'invalid-token', 'the access token is not valid (expired?): sign in again');
+      caller = await verifyAccessToken(token, keys.getKey, { type: ACCESS_TOKEN_TYPE, ...options.claims });
+    } catch (error) {
+      if (error instanceof ShopKeysUnavailable) {
+        throw new ConsoleProblem(503, 'keys-unavailable', 'the shop’s signing keys cannot be read now; retry shortly');
+      }
+      const reason =
+        (error as { code?: unknown }).code === 'ERR_JWT_EXPIRED' ? 'it has expired' : 'it is not valid here';
+      throw new ConsoleProblem(401, 'invalid-token', `the access token is refused (${reason}): sign in again`);
     }
     if (!caller.roles.includes('admin')) {
       throw new ConsoleProblem(403, 'not-an-admin', 'the console is for the shop’s admins (ficus admins grant)');
@@ -96,13 +124,13 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
   app.get('/', (_request, response) => {
     response.type('html').send(page);
   });
-  app.get(['/console.js', '/console.css'], (request, response) => {
-    response.sendFile(join(PUBLIC, request.path.slice(1)));
-  });
+  for (const file of ['console.js', 'console.css']) {
+    app.get(`/${file}`, (_request, response, next) => response.sendFile(join(PUBLIC, file), next));
+  }
   app.get('/vendor/:file', (request, response, next) => {
     const name = String(request.params.file);
     if (!Object.hasOwn(VENDOR, name)) return next();
-    response.type('text/javascript').sendFile(VENDOR[name]);
+    response.type('text/javascript').sendFile(VENDOR[name], next);
   });
 
   /** Signs an admin in through the shop's own login; anyone else is refused here, not only on the page. */
@@ -112,30 +140,35 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
       if (typeof email !== 'string' || typeof password !== 'string') {
         throw new ConsoleProblem(400, 'validation-failed', 'give your email and password');
       }
-      const login = await fetch(new URL('/identity/login', options.shopUrl), {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ email, password }),
-        signal: AbortSignal.timeout(10_000),
-      }).catch(() => {
-        throw new ConsoleProblem(502, 'shop-unreachable', `the shop at ${options.shopUrl} does not answer`);
-      });
-      const answer = (await login.json().catch(() => ({}))) as { accessToken?: string; detail?: string; code?: string };
-      if (login.status >= 500 || (login.status === 200 && !answer.accessToken)) {
-        throw new ConsoleProblem(502, 'shop-unavailable', `the shop could not sign you in now (${login.status})`);
+      const login = await shopPost(options.shopUrl, '/identity/login', { email, password });
+      const answer = (await login.json().catch(() => undefined)) as Record<string, unknown> | null | undefined;
+      const accessToken = typeof answer?.accessToken === 'string' ? answer.accessToken : undefined;
+      if (login.status === 200 && accessToken) {
+        // The console keeps no refresh token: the sign-in it started ends here, the access token serves on.
+        if (typeof answer?.refreshToken === 'string') {
+          await shopPost(options.shopUrl, '/identity/logout', { refreshToken: answer.refreshToken }).catch(
+            () => undefined,
+          );
+        }
+        const admin = await adminOfToken(accessToken);
+        response.json({ accessToken, subject: admin.subject });
+        return;
       }
-      if (login.status !== 200 || !answer.accessToken) {
-        // The shop's own refusal, as it said it (a wrong password, too many attempts and when to retry).
-        const retryAfter = login.headers.get('retry-after');
-        if (retryAfter) response.setHeader('Retry-After', retryAfter);
+      if (!PASSED_ON.has(login.status)) {
         throw new ConsoleProblem(
-          login.status,
-          answer.code ?? 'sign-in-failed',
-          answer.detail ?? 'the shop refused the sign-in',
+          502,
+          'shop-unavailable',
+          `the shop could not sign you in now (it answered ${login.status})`,
         );
       }
-      const admin = await adminOfToken(answer.accessToken);
-      response.json({ accessToken: answer.accessToken, subject: admin.subject });
+      // The shop's own refusal, as it said it (a wrong password; too many attempts, and when to retry).
+      const retryAfter = login.headers.get('retry-after');
+      if (retryAfter && /^\d{1,6}$/.test(retryAfter)) response.setHeader('Retry-After', retryAfter);
+      throw new ConsoleProblem(
+        login.status,
+        codeOf(answer?.code),
+        textOf(answer?.detail) ?? 'the shop refused the sign-in',
+      );
     } catch (error) {
       next(error);
     }
@@ -144,22 +177,25 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
   app.get('/api/map', async (request, response, next) => {
     try {
       await adminOf(request);
-      response.json(await mapOf(options));
+      response.json(await maps.read());
     } catch (error) {
       next(error);
     }
   });
 
   app.use((request, _response, next) => {
-    next(new ConsoleProblem(404, 'not-found', `no ${request.method} ${request.originalUrl} here`));
+    next(new ConsoleProblem(404, 'not-found', `no ${request.method} ${request.path} here`));
   });
   app.use((error: unknown, request: Request, response: Response, _next: NextFunction) => {
+    const status = clientErrorStatus(error);
     const problem =
       error instanceof ConsoleProblem
         ? error
-        : bodyErrorStatus(error)
-          ? new ConsoleProblem(bodyErrorStatus(error)!, 'malformed-json', 'the body is not JSON of at most 16 kB')
-          : new ConsoleProblem(500, 'internal', 'the console failed; its output says why');
+        : status === undefined
+          ? new ConsoleProblem(500, 'internal', 'the console failed; its output says why')
+          : isBodyError(error)
+            ? new ConsoleProblem(status, 'malformed-json', 'the body is not JSON of at most 16 kB')
+            : new ConsoleProblem(status, 'not-found', `no ${request.method} ${request.path} here`);
     if (problem.status === 500) console.error(error);
     response
       .status(problem.status)
@@ -167,18 +203,19 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
       .send(
         JSON.stringify({
           type: 'about:blank',
-          title: problem.title,
+          title: problem.code.replace(/-/g, ' '),
           status: problem.status,
           code: problem.code,
           detail: problem.message,
-          instance: request.originalUrl,
+          instance: request.path,
         }),
       );
   });
 
   const server: Server = await new Promise((resolve, reject) => {
-    const listening = app.listen(options.port, options.host, () => resolve(listening));
-    listening.once('error', reject);
+    const listening = app.listen(options.port, options.host, (error?: Error) =>
+      error ? reject(error) : resolve(listening),
+    );
   });
   const { port } = server.address() as AddressInfo;
   const host = options.host === '0.0.0.0' ? '127.0.0.1' : options.host;
@@ -192,24 +229,78 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
   };
 }
 
-/** The processes of the topology as they answer now, and the graph with the calls counted so far. */
-async function mapOf(options: ConsoleOptions): Promise<ConsoleMap> {
-  const { topology, graph } = options;
-  const processes = await Promise.all(topology.targets.map((target) => readProcessState(target)));
-  const reachable = topology.targets.filter((_, at) => processes[at].ready !== 'unreachable');
-  let callsUnavailable: string | undefined = reachable.length === 0 ? 'no process answers' : undefined;
-  const rates = callsUnavailable
-    ? undefined
-    : await sampleCallRates(graph, reachable.map(operationsUrlOf), 0).catch((error: unknown) => {
-        callsUnavailable = error instanceof Error ? error.message : String(error);
-        return undefined;
-      });
-  return {
-    topology: { name: topology.name, source: topology.source },
-    processes,
-    svg: await renderSvg(renderDot(graph, rates)),
-    ...(callsUnavailable ? { callsUnavailable } : {}),
-  };
+/** The shop's refusals of a sign-in the console passes on as they are; any other answer is a 502. */
+const PASSED_ON: ReadonlySet<number> = new Set([400, 401, 403, 422, 429]);
+
+/** A POST of JSON to the shop, never following a redirect (it would carry the password elsewhere). */
+function shopPost(shopUrl: string, path: string, body: unknown): Promise<globalThis.Response> {
+  return fetch(new URL(path, shopUrl), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    redirect: 'error',
+    signal: AbortSignal.timeout(10_000),
+  }).catch(() => {
+    throw new ConsoleProblem(502, 'shop-unreachable', 'the shop does not answer; is it running?');
+  });
+}
+
+/** The shop's problem code when it is one (a short kebab-case word), else a code of ours. */
+function codeOf(value: unknown): string {
+  return typeof value === 'string' && /^[a-z][a-z0-9-]{0,63}$/.test(value) ? value : 'sign-in-refused';
+}
+
+function textOf(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length > 0 ? value.slice(0, 500) : undefined;
+}
+
+/** How long one reading of the map serves every page that asks (each polls every few seconds). */
+const MAP_FRESH_MS = 1_000;
+
+/**
+ * The map as the processes answer now: read at most once a second however many pages poll, and
+ * each edge's calls per second since the reading before (two readings make a rate; the first
+ * shows totals).
+ */
+class MapReader {
+  private previous?: { readonly counts: CallCounts; readonly at: number };
+  private latest?: { readonly map: Promise<ConsoleMap>; readonly at: number };
+
+  constructor(private readonly options: ConsoleOptions) {}
+
+  read(): Promise<ConsoleMap> {
+    const now = Date.now();
+    if (this.latest && now - this.latest.at < MAP_FRESH_MS) return this.latest.map;
+    const map = this.readNow();
+    this.latest = { map, at: now };
+    return map;
+  }
+
+  private async readNow(): Promise<ConsoleMap> {
+    const { topology, graph } = this.options;
+    const scraped = await Promise.all(topology.targets.map((target) => scrapeProcess(target)));
+    const processes = topology.targets.map((target, at) => {
+      const answer = scraped[at];
+      return answer ? processStateOf(target, answer.ready, answer.samples) : unreachableProcess(target);
+    });
+    const answered = scraped.flatMap((answer) => (answer ? [answer.samples] : []));
+    let rates: CallRates | undefined;
+    if (answered.length > 0) {
+      const counts = countCalls(answered);
+      const at = Date.now();
+      const sources = topology.targets.filter((_, index) => scraped[index]).map(operationsUrlOf);
+      const before = this.previous;
+      const seconds = before ? (at - before.at) / 1_000 : 0;
+      rates = attributeCalls(graph, before?.counts ?? counts, counts, seconds, sources, consumerLag(graph, answered));
+      this.previous = { counts, at };
+    }
+    return {
+      topology: { name: topology.name, source: topology.source },
+      processes,
+      svg: await renderSvg(renderDot(graph, rates)),
+      ...(rates ? { calls: rates.edges } : { callsUnavailable: 'no process answers' }),
+    };
+  }
 }
 
 class ConsoleProblem extends Error {
@@ -220,14 +311,16 @@ class ConsoleProblem extends Error {
   ) {
     super(detail);
   }
-
-  get title(): string {
-    return this.code.replace(/-/g, ' ');
-  }
 }
 
-/** The 4xx status of a body the JSON parser refused (malformed, too large, an unknown charset). */
-function bodyErrorStatus(error: unknown): number | undefined {
-  const { type, status } = (error ?? {}) as { type?: unknown; status?: unknown };
-  return typeof type === 'string' && typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
+/** The 4xx status an error carries (the JSON parser's refusals, a file not found), if any. */
+function clientErrorStatus(error: unknown): number | undefined {
+  const status = (error as { status?: unknown } | null)?.status;
+  return typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
+}
+
+/** An error of the JSON body parser (malformed, too large, an unknown charset). */
+function isBodyError(error: unknown): boolean {
+  const type = (error as { type?: unknown } | null)?.type;
+  return typeof type === 'string' && /^(entity|encoding|charset|request)\./.test(type);
 }

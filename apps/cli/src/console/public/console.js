@@ -68,24 +68,30 @@ function MapPage({ onSignedOut }) {
   const [map, setMap] = useState();
   const [problem, setProblem] = useState();
   useEffect(() => {
+    // One reading at a time: the next is asked for REFRESH_MS after the last answer, and not while
+    // the tab is hidden (a hidden console costs its processes nothing).
     let stopped = false;
+    let timer;
     const load = async () => {
+      if (document.hidden) return schedule();
       try {
         const next = await api('/api/map');
-        if (!stopped) {
-          setMap(next);
-          setProblem(undefined);
-        }
+        if (stopped) return;
+        setMap(next);
+        setProblem(undefined);
       } catch (error) {
         if (error.status === 401) return onSignedOut();
         if (!stopped) setProblem(error.message);
       }
+      schedule();
+    };
+    const schedule = () => {
+      if (!stopped) timer = setTimeout(load, REFRESH_MS);
     };
     load();
-    const timer = setInterval(load, REFRESH_MS);
     return () => {
       stopped = true;
-      clearInterval(timer);
+      clearTimeout(timer);
     };
   }, []);
   if (!map) return problem ? html`<p class="problem" role="alert">${problem}</p>` : html`<p>Reading the processes…</p>`;
