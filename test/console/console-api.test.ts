@@ -25,6 +25,26 @@ describe('the console beside the monolith', () => {
   const signIn = (who: { email: string; password: string }) =>
     console.post<{ accessToken: string; code?: string; detail?: string }>('/api/session', who);
 
+  it('serves its page and the front end it needs, and nothing else from disk', async () => {
+    const page = await console.request<string>('GET', '/');
+    expect([page.status, page.headers.get('content-security-policy')]).toEqual([
+      200,
+      expect.stringMatching(/script-src 'self' 'sha256-/),
+    ]);
+    for (const path of ['/console.js', '/console.css', '/vendor/preact.mjs', '/vendor/hooks.mjs', '/vendor/htm.mjs']) {
+      expect([path, (await console.request('GET', path)).status]).toEqual([path, 200]);
+    }
+    for (const path of [
+      '/vendor/package.json',
+      '/vendor/..%2F..%2Fpackage.json',
+      '/public/index.html',
+      '/etc/passwd',
+    ]) {
+      const refused = await console.request<{ code: string }>('GET', path);
+      expect([path, refused.status, refused.body.code]).toEqual([path, 404, 'not-found']);
+    }
+  });
+
   it('signs an admin in through the shop, and refuses a customer, a wrong password and a malformed body', async () => {
     const admin = await signIn(running.admin);
     expect(admin.status).toBe(200);

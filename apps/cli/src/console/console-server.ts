@@ -125,12 +125,14 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
     response.type('html').send(page);
   });
   for (const file of ['console.js', 'console.css']) {
-    app.get(`/${file}`, (_request, response, next) => response.sendFile(join(PUBLIC, file), next));
+    app.get(`/${file}`, (_request, response, next) =>
+      response.sendFile(join(PUBLIC, file), (error?: Error) => error && next(error)),
+    );
   }
   app.get('/vendor/:file', (request, response, next) => {
     const name = String(request.params.file);
     if (!Object.hasOwn(VENDOR, name)) return next();
-    response.type('text/javascript').sendFile(VENDOR[name], next);
+    response.type('text/javascript').sendFile(VENDOR[name], (error?: Error) => error && next(error));
   });
 
   /** Signs an admin in through the shop's own login; anyone else is refused here, not only on the page. */
