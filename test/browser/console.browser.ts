@@ -2,14 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER } from '@contracts/identity';
 import { BOUNDED_CONTEXTS } from '@contracts/kernel';
-import { placedGraphOf } from '../../apps/cli/src/commands/console.command';
-import { startConsole, type RunningConsole } from '../../apps/cli/src/console/console-server';
+import type { RunningConsole } from '../../apps/cli/src/console/console-server';
 import { ShopClient } from '../support/http-client';
 import { startShopOn, type ShopOnTopology } from '../support/topology-shop';
 import { eventually } from '../support/eventually';
-import { shopWithConsole, type ShopWithConsole } from '../support/console';
+import { consoleOn, shopWithConsole, type ShopWithConsole } from '../support/console';
 
 /** Debian's Chromium, as `.ci/run` installs it; FICUS_CHROMIUM names another. */
 const CHROMIUM = process.env.FICUS_CHROMIUM ?? '/usr/bin/chromium';
@@ -93,15 +91,7 @@ describe('the ficus console beside the split shop', () => {
       `UPDATE identity.customers SET roles = ARRAY['customer', 'admin'] WHERE customer_id = $1`,
       [promoted.customerId],
     );
-    const topology = shop.launchedTopology!;
-    console = await startConsole({
-      topology,
-      graph: placedGraphOf(topology),
-      shopUrl: shop.baseUrl,
-      claims: { issuer: ACCESS_TOKEN_ISSUER, audience: ACCESS_TOKEN_AUDIENCE },
-      host: '127.0.0.1',
-      port: 0,
-    });
+    console = await consoleOn(shop.launchedTopology!, shop.baseUrl);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   }, 240_000);

@@ -1,11 +1,8 @@
 import { createServer, type AddressInfo } from 'node:net';
-import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER } from '@contracts/identity';
 import { BOUNDED_CONTEXTS } from '@contracts/kernel';
-import { placedGraphOf } from '../../apps/cli/src/commands/console.command';
-import { startConsole } from '../../apps/cli/src/console/console-server';
 import { eventually } from '../support/eventually';
 import { ShopClient } from '../support/http-client';
-import { shopWithConsole, type ShopWithConsole } from '../support/console';
+import { consoleOn, shopWithConsole, type ShopWithConsole } from '../support/console';
 
 /**
  * `ficus console`'s API beside the monolith: for the shop's admins only, checked by the server on
@@ -112,14 +109,7 @@ describe('the console beside the monolith', () => {
       ...target,
       operations: { host: '127.0.0.1', port: closed },
     }));
-    const blind = await startConsole({
-      topology,
-      graph: placedGraphOf(topology),
-      shopUrl: running.shop.baseUrl,
-      claims: { issuer: ACCESS_TOKEN_ISSUER, audience: ACCESS_TOKEN_AUDIENCE },
-      host: '127.0.0.1',
-      port: 0,
-    });
+    const blind = await consoleOn(topology, running.shop.baseUrl);
     try {
       const client = new ShopClient(blind.url);
       const token = (await client.post<{ accessToken: string }>('/api/session', running.admin)).body.accessToken;

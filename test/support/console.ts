@@ -40,14 +40,7 @@ export async function shopWithConsole(label: string): Promise<ShopWithConsole> {
     `UPDATE identity.customers SET roles = ARRAY['customer', 'admin'] WHERE customer_id = $1`,
     [promoted.customerId],
   );
-  const running = await startConsole({
-    topology,
-    graph: placedGraphOf(topology),
-    shopUrl: shop.baseUrl,
-    claims: { issuer: ACCESS_TOKEN_ISSUER, audience: ACCESS_TOKEN_AUDIENCE },
-    host: '127.0.0.1',
-    port: 0,
-  });
+  const running = await consoleOn(topology, shop.baseUrl);
   return {
     shop,
     console: running,
@@ -59,4 +52,16 @@ export async function shopWithConsole(label: string): Promise<ShopWithConsole> {
       await shop.close();
     },
   };
+}
+
+/** `ficus console` as the command starts it, reading `topology`, its admins signing in at `shopUrl`; a free port. */
+export function consoleOn(topology: Topology, shopUrl: string): Promise<RunningConsole> {
+  return startConsole({
+    topology,
+    graph: placedGraphOf(topology),
+    shopUrl,
+    claims: { issuer: ACCESS_TOKEN_ISSUER, audience: ACCESS_TOKEN_AUDIENCE },
+    host: '127.0.0.1',
+    port: 0,
+  });
 }
