@@ -10,3 +10,4 @@ export * from './bulkhead-metrics';
 export * from './kafka-lag.collector';
 export * from './log-fields';
 export * from './metrics-exposition';
+export * from './recent-spans';

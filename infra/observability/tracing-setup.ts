@@ -1,5 +1,6 @@
 import { context, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { keepSpansIn, RecentSpans, TraceBufferSettings } from './recent-spans';
 import { setTracingMode } from './tracing';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -24,6 +25,8 @@ export interface TracingHandle {
  * (unset: `otlp` when OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set,
  * else `none`, so a laptop without a collector logs no export errors); OTEL_SERVICE_NAME
  * overrides the service name (`ficus-<target>`); OTEL_BSP_SCHEDULE_DELAY the export interval.
+ * FICUS_TRACE_BUFFER (a number of spans) keeps the latest spans in memory too, for the console
+ * (recent-spans.ts), with or without an exporter.
  * With `none` no span is made, since none would ever be seen, but trace context still travels:
  * each HTTP request, call from another process and delivered event gets ids of its own, which are
  * in every log line and in each order's timeline (tracing.ts, `propagate` mode).
@@ -53,6 +56,11 @@ export function startTracing(
   else if (exporting !== 'none')
     throw new Error(`OTEL_TRACES_EXPORTER=${configured}: ficus supports otlp, console and none`);
 
+  const buffer = TraceBufferSettings.parse(env);
+  // A bad value is reported with the rest of the configuration as the process starts; none kept meanwhile.
+  const ring = 'value' in buffer && buffer.value.spans > 0 ? new RecentSpans(buffer.value.spans) : undefined;
+  if (ring) processors.push(ring);
+
   // Nothing would ever see a span: make none, carry trace ids only (tracing.ts, `propagate`).
   if (processors.length === 0) {
     setTracingMode('propagate');
@@ -72,10 +80,12 @@ export function startTracing(
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   trace.setGlobalTracerProvider(provider);
   setTracingMode('record');
+  keepSpansIn(ring);
   return {
     exporting,
     shutdown: async () => {
       setTracingMode('off');
+      keepSpansIn(undefined);
       await provider.shutdown();
       trace.disable();
       context.disable();

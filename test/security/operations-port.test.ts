@@ -26,6 +26,7 @@ describe('the operations port', () => {
       '/%72eady',
       '/metrics?format=text',
       '/ready;x',
+      `/traces/${'a'.repeat(32)}`,
     ])('GET %s is no route: 404 problem+json, and nothing of readiness or metrics', async (path) => {
       const answer = await fetch(`${shop.baseUrl}${path}`);
       const body = await answer.text();
@@ -63,6 +64,12 @@ describe('the operations port', () => {
       expect(health.headers.get('cache-control')).toBe('no-store');
     });
 
+    it("answers a trace's kept spans, and says when the process keeps none (FICUS_TRACE_BUFFER unset)", async () => {
+      const traceId = 'ab'.repeat(16);
+      const answer = await fetch(`${shop.operationsUrl}/traces/${traceId}`);
+      expect([answer.status, await answer.json()]).toEqual([200, { traceId, kept: false, spans: [] }]);
+    });
+
     it('answers a burst of probes, none refused: no rate limit or admission sits in front of it', async () => {
       const statuses = await Promise.all(
         Array.from({ length: 100 }, () => fetch(`${shop.operationsUrl}/ready`).then((answer) => answer.status)),
@@ -83,7 +90,16 @@ describe('the operations port', () => {
           type: expect.stringMatching(/^application\/problem\+json/),
         },
       );
-      for (const path of ['/orders', '/catalog/products', '/READY', '/ready/x', '/']) {
+      for (const path of [
+        '/orders',
+        '/catalog/products',
+        '/READY',
+        '/ready/x',
+        '/',
+        '/traces/not-a-trace',
+        `/traces/${'A'.repeat(32)}`,
+        `/traces/${'a'.repeat(32)}/x`,
+      ]) {
         const answer = await fetch(`${shop.operationsUrl}${path}`);
         expect({ path, status: answer.status, code: ((await answer.json()) as { code: string }).code }).toEqual({
           path,

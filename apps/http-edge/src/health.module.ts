@@ -2,7 +2,8 @@ import { Controller, Get, Module, Res } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import type { Response } from 'express';
-import { ProcessHealth, type OperationsAnswer } from './operations/process-health';
+import { ProcessHealth } from './operations/process-health';
+import { problem, ProblemError } from './problem/problem';
 import { ProblemFilter } from './problem/problem.filter';
 
 /** Readiness, liveness and metrics of the process, for whoever serves them (ProcessHealth). */
@@ -15,15 +16,20 @@ export class ProcessHealthModule {}
 
 /**
  * The one HTTP port of a process that serves no public API (a split service): it is its
- * operations port, so /health, /ready and /metrics are its routes.
+ * operations port, so /health, /ready, /metrics and /traces/<trace id> are its routes.
  */
 @Controller()
 export class OperationsRoutesController {
   constructor(private readonly health: ProcessHealth) {}
 
-  @Get(['health', 'ready', 'metrics'])
+  @Get(['health', 'ready', 'metrics', 'traces/:traceId'])
   async answer(@Res() response: Response): Promise<void> {
-    const answer = (await this.health.answer(response.req.path)) as OperationsAnswer;
+    const answer = await this.health.answer(response.req.path);
+    if (!answer) {
+      throw new ProblemError(
+        problem(404, 'route-not-found', `no route ${response.req.path}: a trace id is 32 hex digits`),
+      );
+    }
     response.status(answer.status).type(answer.contentType).setHeader('Cache-Control', 'no-store');
     response.send(answer.body);
   }

@@ -9,7 +9,7 @@ import { Configuration, type Settings } from '@infra/config';
 import { InstanceSettingsGroup, withInstanceFlag } from '@infra/discovery';
 import { ProcessSettings } from '@infra/host';
 import { KafkaCredentialSettings } from '@infra/messaging/kafka';
-import { LoggingSettings } from '@infra/observability';
+import { LoggingSettings, TraceBufferSettings } from '@infra/observability';
 import { settingsOf } from '@infra/runtime';
 import type { DeployTarget } from '@infra/topology';
 import { moduleOf } from './module-catalogue';
@@ -25,6 +25,7 @@ export function settingsOfTarget(target: Pick<DeployTarget, 'modules' | 'edge'>)
     InstanceSettingsGroup,
     KafkaCredentialSettings,
     LoggingSettings,
+    TraceBufferSettings,
     RequestSettings,
     HttpSettings,
     VerifierClaimsSettings,

@@ -52,7 +52,13 @@ export async function serveOperations(
       (answer) =>
         send(
           answer ??
-            problemAnswer(problem(404, 'route-not-found', 'the operations port serves /health, /ready and /metrics')),
+            problemAnswer(
+              problem(
+                404,
+                'route-not-found',
+                'the operations port serves /health, /ready, /metrics, /traces/<trace id>',
+              ),
+            ),
         ),
       (error: unknown) => {
         logger.error({ err: error, path }, 'the operations port failed to answer');

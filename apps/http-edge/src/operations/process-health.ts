@@ -1,6 +1,6 @@
 import { Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
 import { HealthCheckService, type HealthCheckResult, type HealthIndicatorResult } from '@nestjs/terminus';
-import { processMetrics } from '@infra/observability';
+import { keptSpans, processMetrics, type KeptSpan } from '@infra/observability';
 import { ContextRegistry, ProcessReadiness, type DependencyCheck } from '@infra/runtime';
 import { problem, type Problem } from '../problem/problem';
 
@@ -78,6 +78,8 @@ export class ProcessHealth {
 
   /** The answers of the operations port, by path; undefined for any other path. */
   async answer(path: string): Promise<OperationsAnswer | undefined> {
+    const traceId = TRACE_PATH.exec(path)?.[1];
+    if (traceId) return json(200, traceOf(traceId));
     switch (path) {
       case '/health':
         return json(200, this.live());
@@ -91,6 +93,18 @@ export class ProcessHealth {
         return undefined;
     }
   }
+}
+
+/** `/traces/<trace id>`: the spans of one trace this process still keeps (W3C trace id, lower-case hex). */
+const TRACE_PATH = /^\/traces\/([\da-f]{32})$/;
+
+/**
+ * One trace's spans as this process keeps them (FICUS_TRACE_BUFFER), for `ficus console`; `kept`
+ * says whether it keeps any, so "none kept here" and "none of this trace left" read differently.
+ */
+function traceOf(traceId: string): { traceId: string; kept: boolean; spans: KeptSpan[] } {
+  const ring = keptSpans();
+  return { traceId, kept: ring !== undefined, spans: ring?.trace(traceId) ?? [] };
 }
 
 export function json(status: number, body: unknown): OperationsAnswer {

@@ -1,0 +1,123 @@
+import { SpanKind, SpanStatusCode, type HrTime } from '@opentelemetry/api';
+import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace';
+import { defineSettings, wholeNumber } from '@infra/config';
+
+/**
+ * FICUS_TRACE_BUFFER: how many of its latest spans a process keeps in memory for `ficus console`
+ * to show an order's trace without a tracing backend (0, the default: none kept, and no span is
+ * made unless an exporter is set; tracing-setup.ts).
+ */
+export const TraceBufferSettings = defineSettings(
+  'process: trace buffer',
+  { FICUS_TRACE_BUFFER: wholeNumber({ min: 0, max: 100_000, default: 0, unit: 'spans' }) },
+  (values) => ({ spans: values.FICUS_TRACE_BUFFER }),
+);
+
+/** One finished span as a process shows it: no attribute values beyond ficus's own seams' short ones. */
+export interface KeptSpan {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly parentSpanId?: string;
+  readonly name: string;
+  readonly kind: 'internal' | 'server' | 'client' | 'producer' | 'consumer';
+  /** The process's service name (`ficus-<target>`). */
+  readonly service: string;
+  /** Epoch milliseconds, with microseconds as the fraction. */
+  readonly startMs: number;
+  readonly durationMs: number;
+  readonly error: boolean;
+  readonly attributes: Readonly<Record<string, string | number | boolean>>;
+}
+
+const KINDS: Record<SpanKind, KeptSpan['kind']> = {
+  [SpanKind.INTERNAL]: 'internal',
+  [SpanKind.SERVER]: 'server',
+  [SpanKind.CLIENT]: 'client',
+  [SpanKind.PRODUCER]: 'producer',
+  [SpanKind.CONSUMER]: 'consumer',
+};
+const MAX_ATTRIBUTES = 16;
+const MAX_VALUE_LENGTH = 200;
+
+/**
+ * The latest spans this process finished, in a ring of fixed size: a span processor beside (or
+ * instead of) an exporter, so the console can show an order's trace from the processes
+ * themselves. The oldest span gives way to the newest; nothing grows with traffic. A span is
+ * copied when it ends (a few fields, attributes capped in number and length), and a trace is found
+ * by scanning the ring, which happens only when an operator asks.
+ */
+export class RecentSpans implements SpanProcessor {
+  private readonly ring: Array<KeptSpan | undefined>;
+  private next = 0;
+
+  constructor(readonly capacity: number) {
+    this.ring = new Array<KeptSpan | undefined>(capacity);
+  }
+
+  onStart(): void {
+    // Nothing to do until the span ends.
+  }
+
+  onEnd(span: ReadableSpan): void {
+    const { traceId, spanId } = span.spanContext();
+    const service = span.resource.attributes['service.name'];
+    this.ring[this.next] = {
+      traceId,
+      spanId,
+      ...(span.parentSpanContext ? { parentSpanId: span.parentSpanContext.spanId } : {}),
+      name: span.name,
+      kind: KINDS[span.kind] ?? 'internal',
+      service: typeof service === 'string' ? service : 'unknown',
+      startMs: millisOf(span.startTime),
+      durationMs: millisOf(span.duration),
+      error: span.status.code === SpanStatusCode.ERROR,
+      attributes: shortAttributes(span.attributes),
+    };
+    this.next = (this.next + 1) % this.capacity;
+  }
+
+  /** The spans of one trace still in the ring, oldest first. */
+  trace(traceId: string): KeptSpan[] {
+    return this.ring
+      .filter((span): span is KeptSpan => span?.traceId === traceId)
+      .sort((a, b) => a.startMs - b.startMs);
+  }
+
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  shutdown(): Promise<void> {
+    this.ring.fill(undefined);
+    return Promise.resolve();
+  }
+}
+
+let kept: RecentSpans | undefined;
+
+/** The ring of this process's latest spans, when it keeps one (FICUS_TRACE_BUFFER > 0). */
+export function keptSpans(): RecentSpans | undefined {
+  return kept;
+}
+
+/** Set by tracing-setup.ts as tracing starts and stops. */
+export function keepSpansIn(ring: RecentSpans | undefined): void {
+  kept = ring;
+}
+
+function millisOf([seconds, nanos]: HrTime): number {
+  return seconds * 1_000 + Math.round(nanos / 1_000) / 1_000;
+}
+
+function shortAttributes(attributes: ReadableSpan['attributes']): Record<string, string | number | boolean> {
+  const short: Record<string, string | number | boolean> = {};
+  let count = 0;
+  for (const [key, value] of Object.entries(attributes)) {
+    if (count === MAX_ATTRIBUTES) break;
+    if (typeof value === 'string') short[key] = value.slice(0, MAX_VALUE_LENGTH);
+    else if (typeof value === 'number' || typeof value === 'boolean') short[key] = value;
+    else continue;
+    count++;
+  }
+  return short;
+}
