@@ -24,6 +24,7 @@ const browserGlobals = {
   fetch: 'readonly',
   FormData: 'readonly',
   sessionStorage: 'readonly',
+  location: 'readonly',
   setTimeout: 'readonly',
   clearTimeout: 'readonly',
 };

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { BOUNDED_CONTEXTS } from '@contracts/kernel';
+import { startTracing, type TracingHandle } from '@infra/observability';
 import type { RunningConsole } from '../../apps/cli/src/console/console-server';
 import { ShopClient } from '../support/http-client';
 import { startShopOn, type ShopOnTopology } from '../support/topology-shop';
@@ -24,8 +25,10 @@ describe('the ficus console in a browser', () => {
   let browser: Browser;
   let page: Page;
   let shopStopped = false;
+  let tracing: TracingHandle | undefined;
 
   beforeAll(async () => {
+    tracing = startTracing('ficus-monolith', { FICUS_TRACE_BUFFER: '5000' }); // an order's trace
     running = await shopWithConsole('console_browser');
     // As root (CI's containers) Chromium's sandbox cannot start; the page is our own.
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
@@ -35,6 +38,7 @@ describe('the ficus console in a browser', () => {
     await browser?.close();
     await running?.console.close();
     if (!shopStopped) await running?.shop.close();
+    await tracing?.shutdown();
   });
 
   const signIn = async (who: { email: string; password: string }) => {
@@ -63,6 +67,38 @@ describe('the ficus console in a browser', () => {
     await screenshot(page, 'map-monolith');
   });
 
+  it("follows an order's saga step by step, with its trace, and finds it again by its customer", async () => {
+    const customer = await new ShopClient(running.shop.baseUrl).signUp();
+    const placed = await customer.placeOrder([{ sku: 'FICUS-LYRATA', quantity: 2 }]);
+    await page.getByRole('link', { name: 'Orders' }).click();
+    await page.getByLabel('Order or customer id').fill(placed.body.orderId);
+    await page.getByRole('button', { name: 'Find' }).click();
+    // The page reads the order again every few seconds until its saga has ended.
+    await expectText(page.locator('.order .status'), /^CONFIRMED$/);
+    const steps = page.getByRole('list', { name: 'saga timeline' }).locator('li');
+    expect(await steps.evaluateAll((items) => items.map((item) => item.getAttribute('data-step')))).toEqual([
+      'ORDER_CREATED',
+      'STOCK_RESERVED',
+      'PAYMENT_COMPLETED',
+      'SHIPMENT_CREATED',
+      'ORDER_CONFIRMED',
+    ]);
+    expect(await steps.nth(2).locator('.context').innerText()).toBe('payments');
+    await expectText(page.getByRole('table', { name: 'trace' }), /POST \/orders/);
+    await screenshot(page, 'order-timeline');
+
+    await page.getByRole('link', { name: customer.customerId }).click();
+    await expectText(page.getByRole('table', { name: "customer's orders" }), new RegExp(placed.body.orderId));
+    await page.getByRole('link', { name: placed.body.orderId }).click();
+    await expectText(page.locator('.order h3'), new RegExp(`Order ${placed.body.orderId}`));
+  });
+
+  it("shows the shop's refusal of an id that is none", async () => {
+    await page.goto(`${running.console.url}/#/orders/not-an-order`);
+    await expectText(page.getByRole('alert'), /give an order id/);
+    await page.goto(`${running.console.url}/#/map`);
+  });
+
   it('shows a process that stops answering as down, and the page keeps working', async () => {
     shopStopped = true;
     await running.shop.close();
@@ -84,7 +120,7 @@ describe('the ficus console beside the split shop', () => {
   const admin = { email: `admin-${randomUUID()}@example.com`, password: 'console admin password' };
 
   beforeAll(async () => {
-    shop = await startShopOn('split');
+    shop = await startShopOn('split', { FICUS_TRACE_BUFFER: '5000' });
     const promoted = await new ShopClient(shop.baseUrl).signUp(admin.email, admin.password);
     await shop.query(
       'identity',
@@ -116,6 +152,22 @@ describe('the ficus console beside the split shop', () => {
     const graph = await page.locator('.graph svg').innerHTML();
     for (const target of targets.filter((t) => t.modules.length)) expect(graph).toContain(`target ${target.name}`);
     await screenshot(page, 'map-split');
+  });
+
+  it("follows an order's trace across the processes that handled it", async () => {
+    const customer = await new ShopClient(shop.baseUrl).signUp();
+    const placed = await customer.placeOrder([{ sku: 'FICUS-LYRATA', quantity: 1 }]);
+    await page.goto(`${console.url}/#/orders/${placed.body.orderId}`);
+    await expectText(page.locator('.order .status'), /^CONFIRMED$/);
+    const trace = page.getByRole('table', { name: 'trace' });
+    const services = await eventually(
+      async () => new Set(await trace.locator('tbody td:first-child').allInnerTexts()),
+      { until: (shown) => shown.size >= 4, timeoutMs: 30_000, what: 'spans of four processes in the trace' },
+    );
+    expect([...services]).toEqual(
+      expect.arrayContaining(['ficus-gateway', 'ficus-ordering', 'ficus-inventory', 'ficus-payments']),
+    );
+    await screenshot(page, 'order-trace-split');
   });
 });
 

@@ -1,5 +1,7 @@
 import { createServer, type AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
 import { BOUNDED_CONTEXTS } from '@contracts/kernel';
+import { startTracing, type TracingHandle } from '@infra/observability';
 import { eventually } from '../support/eventually';
 import { ShopClient } from '../support/http-client';
 import { consoleOn, shopWithConsole, type ShopWithConsole } from '../support/console';
@@ -12,12 +14,18 @@ import { consoleOn, shopWithConsole, type ShopWithConsole } from '../support/con
 describe('the console beside the monolith', () => {
   let running: ShopWithConsole;
   let console: ShopClient;
+  let tracing: TracingHandle | undefined;
 
   beforeAll(async () => {
+    // The shop keeps its latest spans, as FICUS_TRACE_BUFFER has a process do (an order's trace).
+    tracing = startTracing('ficus-monolith', { FICUS_TRACE_BUFFER: '5000' });
     running = await shopWithConsole('console_api');
     console = new ShopClient(running.console.url);
   }, 120_000);
-  afterAll(() => running?.close());
+  afterAll(async () => {
+    await running?.close();
+    await tracing?.shutdown();
+  });
 
   const signIn = (who: { email: string; password: string }) =>
     console.post<{ accessToken: string; code?: string; detail?: string }>('/api/session', who);
@@ -101,6 +109,94 @@ describe('the console beside the monolith', () => {
       what: 'a reading a second after the calls',
     });
     expect(after.total - before).toBeGreaterThanOrEqual(10);
+  });
+
+  interface ConsoleOrder {
+    status: string;
+    details: { order: { id: string; customerId: string } };
+    timeline: Array<{ step: string; context: string; kind: string }>;
+    trace: {
+      traceId: string;
+      keptBy: string[];
+      unreachable: string[];
+      spans: Array<{ traceId: string; name: string }>;
+    };
+  }
+
+  it("finds an order by id and by its customer: its saga step by step, each step's context, and its trace", async () => {
+    const token = (await signIn(running.admin)).body.accessToken;
+    const admin = console.withToken(token);
+    const customer = await new ShopClient(running.shop.baseUrl).signUp();
+    const placed = await customer.placeOrder([{ sku: 'FICUS-LYRATA', quantity: 1 }]);
+    expect((await customer.finalOrder(placed.body.orderId)).status).toBe('CONFIRMED');
+
+    const order = await eventually(
+      async () => (await admin.get<ConsoleOrder>(`/api/orders/${placed.body.orderId}`)).body,
+      {
+        // The saga's last spans end a moment after the order is confirmed.
+        until: (answer) => answer.trace.spans.some((span) => span.name === 'process ordering.order-confirmed'),
+        what: "the order's trace, whole",
+      },
+    );
+    expect([order.status, order.details.order.id, order.details.order.customerId]).toEqual([
+      'CONFIRMED',
+      placed.body.orderId,
+      customer.customerId,
+    ]);
+    expect(order.timeline.map(({ step, context }) => `${context}: ${step}`)).toEqual([
+      'ordering: ORDER_CREATED',
+      'inventory: STOCK_RESERVED',
+      'payments: PAYMENT_COMPLETED',
+      'shipping: SHIPMENT_CREATED',
+      'ordering: ORDER_CONFIRMED',
+    ]);
+    expect(order.trace).toMatchObject({ traceId: expect.stringMatching(/^[\da-f]{32}$/), keptBy: ['monolith'] });
+    expect(order.trace.spans.every((span) => span.traceId === order.trace.traceId)).toBe(true);
+    expect(order.trace.spans.map((span) => span.name)).toEqual(
+      expect.arrayContaining(['POST /orders', 'process ordering.order-created', 'process payments.payment-completed']),
+    );
+
+    const orders = await admin.get<{ items: Array<{ orderId: string; status: string }> }>(
+      `/api/customers/${customer.customerId}/orders`,
+    );
+    expect(orders.body.items).toEqual([expect.objectContaining({ orderId: placed.body.orderId, status: 'CONFIRMED' })]);
+  });
+
+  it('shows a failed saga with its compensation', async () => {
+    const admin = console.withToken((await signIn(running.admin)).body.accessToken);
+    const customer = await new ShopClient(running.shop.baseUrl).signUp();
+    const placed = await customer.placeOrder([{ sku: 'FICUS-LYRATA', quantity: 1 }], 'tok_decline');
+    expect((await customer.finalOrder(placed.body.orderId)).status).toBe('FAILED');
+    const order = (await admin.get<ConsoleOrder>(`/api/orders/${placed.body.orderId}`)).body;
+    expect(order.status).toBe('FAILED');
+    expect(order.timeline.map(({ step, kind }) => `${kind}: ${step}`)).toEqual(
+      expect.arrayContaining(['outcome: PAYMENT_FAILED', 'compensation: STOCK_RELEASED', 'outcome: ORDER_FAILED']),
+    );
+  });
+
+  it("refuses a malformed or unknown id, and a customer's token, with the shop's own codes", async () => {
+    const admin = console.withToken((await signIn(running.admin)).body.accessToken);
+    for (const path of [
+      '/api/orders/not-an-id',
+      '/api/customers/1%27%20OR%201=1/orders',
+      '/api/orders/..%2F..%2Fadmin',
+    ]) {
+      const refused = await admin.get<{ code: string }>(path);
+      expect([path, refused.status, refused.body.code]).toEqual([path, 400, 'validation-failed']);
+    }
+    const unknown = await admin.get<{ code: string }>(`/api/orders/${randomUUID()}`);
+    expect([unknown.status, unknown.body.code]).toEqual([404, 'order-not-found']);
+    const nobody = await admin.get<{ items: unknown[] }>(`/api/customers/${randomUUID()}/orders`);
+    expect([nobody.status, nobody.body.items]).toEqual([200, []]);
+
+    const customer = await new ShopClient(running.shop.baseUrl).signUp();
+    const asCustomer = await console
+      .withToken(customer.accessToken!)
+      .get<{ code: string }>(`/api/orders/${randomUUID()}`);
+    expect([asCustomer.status, asCustomer.body.code]).toEqual([403, 'not-an-admin']);
+    // The shop's own admin route refuses a customer too, even for their own orders.
+    const direct = await customer.get<{ code: string }>(`/admin/customers/${customer.customerId}/orders`);
+    expect(direct.status).toBe(403);
   });
 
   it('shows a process that does not answer as down, and keeps answering', async () => {

@@ -65,6 +65,7 @@ describe('authorization matrix (monolith)', () => {
   let shop: RunningShop;
   const clients = {} as Record<Role, ShopClient>;
   let orderId: string;
+  let customerId: string;
   const customerEmail = `owner-${randomUUID()}@example.com`;
   const credentials = { email: `signin-${randomUUID()}@example.com`, password: 'correct horse battery' };
   /** Refresh tokens of separate sign-ins: each case of the refresh and logout routes uses one up. */
@@ -75,7 +76,9 @@ describe('authorization matrix (monolith)', () => {
     shop = await startShop('authorization_matrix');
     const anonymous = new ShopClient(shop.baseUrl);
     clients.anonymous = anonymous;
-    clients.customer = await anonymous.signUp(customerEmail);
+    const customer = await anonymous.signUp(customerEmail);
+    clients.customer = customer;
+    customerId = customer.customerId;
     clients.otherCustomer = await anonymous.signUp();
     const adminEmail = `admin-${randomUUID()}@example.com`;
     const admin = await anonymous.signUp(adminEmail, 'admin password here');
@@ -205,6 +208,13 @@ describe('authorization matrix (monolith)', () => {
     { method: 'GET', route: 'docs/openapi.json', path: () => '/docs/openapi.json', expected: anyone(200) },
     { method: 'GET', route: 'docs/schema.graphql', path: () => '/docs/schema.graphql', expected: anyone(200) },
     { method: 'GET', route: 'admin/dead-letters', path: () => '/admin/dead-letters', expected: adminOnly(200) },
+    // A customer's orders by their id: for admins only, the customer themself included.
+    {
+      method: 'GET',
+      route: 'admin/customers/:customerId/orders',
+      path: () => `/admin/customers/${customerId}/orders`,
+      expected: adminOnly(200),
+    },
     // No such dead letter: the admin is let through and told so; everyone else never gets that far.
     {
       method: 'POST',

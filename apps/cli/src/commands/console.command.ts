@@ -20,6 +20,7 @@ export interface ConsoleCommandOptions {
   readonly host: string;
   readonly shopUrl?: string;
   readonly plainHttp?: boolean;
+  readonly traceUrl?: string;
 }
 
 /**
@@ -40,12 +41,18 @@ export const command: CliCommand = {
       .option('--host <host>', 'the address it listens on (it is for admins: keep it private)', '127.0.0.1')
       .option('--shop-url <url>', 'the shop’s public URL, where admins sign in (default: the topology’s edge)')
       .option('--plain-http', 'allow a plain-HTTP --shop-url on an address other than this machine’s')
+      .option(
+        '--trace-url <template>',
+        'where an order’s trace opens in your tracing backend, {traceId} in it (default FICUS_TRACE_URL)',
+      )
       .addHelpText(
         'after',
         `
 Sign in with a shop account that has the admin role (npx ficus admins grant <email>); the console
 refuses anyone else, on every call. It reads each process's operations port (/ready, /metrics)
-as \`ficus status\` does, and the module graph from this repository's source.
+as \`ficus status\` does, and the module graph from this repository's source. An order's trace
+comes from the processes' last spans (started with FICUS_TRACE_BUFFER=2000, say), and opens in
+your tracing backend with --trace-url (e.g. http://localhost:16686/trace/{traceId} for Jaeger).
 
 Example:
   npx ficus console --topology split`,
@@ -91,8 +98,16 @@ export async function startConsoleFor(options: ConsoleCommandOptions, io: CliIo)
       2,
     );
   }
+  const traceUrl = options.traceUrl ?? (io.env.FICUS_TRACE_URL?.trim() || undefined);
+  if (traceUrl !== undefined && !/^https?:\/\/[^\s]*\{traceId\}/.test(traceUrl)) {
+    throw new CliError(
+      `--trace-url (FICUS_TRACE_URL) takes an http(s) URL with {traceId} in it, not ${JSON.stringify(traceUrl)}`,
+      2,
+    );
+  }
   return startConsole({
     topology,
+    traceUrl,
     graph,
     shopUrl,
     claims: accessTokenClaimsOf({

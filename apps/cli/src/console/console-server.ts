@@ -17,6 +17,7 @@ import {
   type CallRates,
   type ModuleGraph,
 } from '@infra/module-graph';
+import type { KeptSpan } from '@infra/observability';
 import { verifyAccessToken } from '@infra/security';
 import { ShopKeys, ShopKeysUnavailable } from './shop-keys';
 import type { Topology } from '@infra/topology';
@@ -39,6 +40,11 @@ export interface ConsoleOptions {
   readonly host: string;
   /** 0: any free port. */
   readonly port: number;
+  /**
+   * Where an order's trace opens in the tracing backend the processes export to, `{traceId}` in
+   * it (`--trace-url`, FICUS_TRACE_URL), e.g. Jaeger's `http://localhost:16686/trace/{traceId}`.
+   */
+  readonly traceUrl?: string;
 }
 
 export interface RunningConsole {
@@ -98,10 +104,11 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
 
   const maps = new MapReader(options);
   const keys = new ShopKeys(new URL('/.well-known/jwks.json', options.shopUrl));
-  const adminOf = (request: Request): Promise<Caller> => {
+  /** The admin calling, and their token (the console asks the shop as them: the shop checks it again). */
+  const adminOf = async (request: Request): Promise<{ caller: Caller; token: string }> => {
     const token = /^Bearer ([A-Za-z0-9_\-.]+)$/.exec(request.headers.authorization ?? '')?.[1];
     if (!token) throw new ConsoleProblem(401, 'missing-token', 'sign in: the console needs an admin access token');
-    return adminOfToken(token);
+    return { caller: await adminOfToken(token), token };
   };
   const adminOfToken = async (token: string): Promise<Caller> => {
     let caller: Caller;
@@ -185,6 +192,39 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
     }
   });
 
+  /** An order: its details, its saga step by step (which context did what), and its trace. */
+  app.get('/api/orders/:id', async (request, response, next) => {
+    try {
+      const { token } = await adminOf(request);
+      const id = idOf(request.params.id, 'an order id');
+      const [details, timeline] = await Promise.all([
+        shopGet(options.shopUrl, `/orders/${id}/details`, token),
+        shopGet(options.shopUrl, `/orders/${id}/timeline`, token),
+      ]);
+      const saga = timeline as { status: string; steps: TimelineStep[]; traceId?: string };
+      response.json({
+        details,
+        status: saga.status,
+        timeline: saga.steps.map((step) => ({ ...step, ...SAGA_STEPS[step.step] })),
+        trace: saga.traceId ? await traceOf(options, saga.traceId) : undefined,
+      });
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  /** A customer's orders, newest first, a page at a time (the shop's admin route). */
+  app.get('/api/customers/:id/orders', async (request, response, next) => {
+    try {
+      const { token } = await adminOf(request);
+      const id = idOf(request.params.id, 'a customer id');
+      const page = /^\d{1,4}$/.test(String(request.query.page ?? '')) ? Number(request.query.page) : 1;
+      response.json(await shopGet(options.shopUrl, `/admin/customers/${id}/orders?page=${page}&pageSize=20`, token));
+    } catch (error) {
+      next(error);
+    }
+  });
+
   app.use((request, _response, next) => {
     next(new ConsoleProblem(404, 'not-found', `no ${request.method} ${request.path} here`));
   });
@@ -245,6 +285,101 @@ function shopPost(shopUrl: string, path: string, body: unknown): Promise<globalT
   }).catch(() => {
     throw new ConsoleProblem(502, 'shop-unreachable', 'the shop does not answer; is it running?');
   });
+}
+
+/** The shop's refusals of a read the console passes on as they are; anything else but 200 is a 502 or 503. */
+const READ_PASSED_ON: ReadonlySet<number> = new Set([400, 401, 403, 404, 422, 429]);
+
+/** A GET of the shop's API as the admin (the shop checks their token and role again). */
+async function shopGet(shopUrl: string, path: string, token: string): Promise<unknown> {
+  const answer = await fetch(new URL(path, shopUrl), {
+    headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+    redirect: 'error',
+    signal: AbortSignal.timeout(10_000),
+  }).catch(() => {
+    throw new ConsoleProblem(502, 'shop-unreachable', 'the shop does not answer; is it running?');
+  });
+  const body = (await answer.json().catch(() => undefined)) as Record<string, unknown> | undefined;
+  if (answer.status === 200 && body !== undefined) return body;
+  if (READ_PASSED_ON.has(answer.status)) {
+    throw new ConsoleProblem(answer.status, codeOf(body?.code), textOf(body?.detail) ?? 'the shop refused the read');
+  }
+  if (answer.status === 503 || answer.status === 504) {
+    throw new ConsoleProblem(503, 'shop-unavailable', textOf(body?.detail) ?? 'the shop cannot answer now; retry');
+  }
+  throw new ConsoleProblem(502, 'shop-unavailable', `the shop could not answer (${answer.status})`);
+}
+
+/** A path parameter that must be a UUID (the shop's ids); anything else is refused here, not sent on. */
+function idOf(value: unknown, what: string): string {
+  const text = String(value);
+  if (!/^[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4}-[\da-f]{12}$/i.test(text)) {
+    throw new ConsoleProblem(400, 'validation-failed', `give ${what}: a UUID such as 0b6e…-…`);
+  }
+  return text.toLowerCase();
+}
+
+interface TimelineStep {
+  readonly step: string;
+  readonly at: string;
+  readonly detail?: Record<string, unknown>;
+}
+
+/**
+ * Which context each saga step reports, and what kind of step it is: the order's own events,
+ * the outcomes other contexts answered with, and the compensations that undo one.
+ */
+const SAGA_STEPS: Readonly<Record<string, { context: string; kind: 'step' | 'compensation' | 'outcome' }>> = {
+  ORDER_CREATED: { context: 'ordering', kind: 'step' },
+  STOCK_RESERVED: { context: 'inventory', kind: 'step' },
+  OUT_OF_STOCK: { context: 'inventory', kind: 'outcome' },
+  PAYMENT_COMPLETED: { context: 'payments', kind: 'step' },
+  PAYMENT_FAILED: { context: 'payments', kind: 'outcome' },
+  STOCK_RELEASED: { context: 'inventory', kind: 'compensation' },
+  SHIPMENT_CREATED: { context: 'shipping', kind: 'step' },
+  ORDER_CONFIRMED: { context: 'ordering', kind: 'outcome' },
+  ORDER_FAILED: { context: 'ordering', kind: 'outcome' },
+};
+
+/** A trace as the console shows it: the spans the processes still keep, and where the backend has it. */
+export interface ConsoleTrace {
+  readonly traceId: string;
+  readonly spans: readonly KeptSpan[];
+  /** The targets that keep spans (FICUS_TRACE_BUFFER), and those that did not answer. */
+  readonly keptBy: readonly string[];
+  readonly unreachable: readonly string[];
+  /** The trace in the tracing backend, when the console was given its address. */
+  readonly link?: string;
+}
+
+/** Asks every process for the spans of one trace it still keeps (its operations port's /traces/<id>). */
+async function traceOf(options: ConsoleOptions, traceId: string): Promise<ConsoleTrace> {
+  const answers = await Promise.all(
+    options.topology.targets.map(async (target) => {
+      try {
+        const answer = await fetch(`${operationsUrlOf(target)}/traces/${traceId}`, {
+          signal: AbortSignal.timeout(2_000),
+          redirect: 'error',
+        });
+        if (answer.status !== 200) return { target: target.name, answered: false as const };
+        const body = (await answer.json()) as { kept?: unknown; spans?: unknown };
+        const spans = Array.isArray(body.spans) ? (body.spans as KeptSpan[]) : [];
+        return { target: target.name, answered: true as const, kept: body.kept === true, spans };
+      } catch {
+        return { target: target.name, answered: false as const };
+      }
+    }),
+  );
+  const spans = answers
+    .flatMap((answer) => (answer.answered ? answer.spans : []))
+    .sort((a, b) => a.startMs - b.startMs);
+  return {
+    traceId,
+    spans,
+    keptBy: answers.flatMap((answer) => (answer.answered && answer.kept ? [answer.target] : [])),
+    unreachable: answers.flatMap((answer) => (answer.answered ? [] : [answer.target])),
+    ...(options.traceUrl ? { link: options.traceUrl.replace('{traceId}', traceId) } : {}),
+  };
 }
 
 /** The shop's problem code when it is one (a short kebab-case word), else a code of ours. */

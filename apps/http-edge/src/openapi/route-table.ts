@@ -11,7 +11,7 @@ import { MailboxQuery } from '../routes/dev-mailbox.controller';
 import { ConfirmBody, ConfirmQuery, LoginBody, RefreshTokenBody, RegisterBody } from '../routes/identity.controller';
 import { NotificationsQuery } from '../routes/notifications.controller';
 import { ReplayParams } from '../routes/operations.controller';
-import { OrderParam } from '../routes/orders.controller';
+import { CustomerParam, OrderParam } from '../routes/orders.controller';
 import { IdempotencyKey, PlaceOrderBody } from '../routes/place-order';
 
 /** Who may call a route: anyone, any signed-in caller (bearer token), or an admin's token. */
@@ -245,6 +245,16 @@ export const ROUTE_TABLE: readonly DocumentedRoute[] = [
     query: PageQuery,
     success: { status: 200, schema: OrderingContract.methods.listCustomerOrders.response },
     errors: [400, 401],
+  },
+  {
+    method: 'GET',
+    route: 'admin/customers/:customerId/orders',
+    summary: "A page of any customer's orders (admins)",
+    auth: 'admin',
+    params: CustomerParam,
+    query: PageQuery,
+    success: { status: 200, schema: OrderingContract.methods.listCustomerOrders.response },
+    errors: [400, 401, 403],
   },
   {
     method: 'GET',

@@ -14,6 +14,7 @@ import { OrderPlacement, parseIdempotencyKey, PlaceOrderBody } from './place-ord
 import { PageQuery } from './catalog.controller';
 
 export const OrderParam = z.object({ id: IdSchema });
+export const CustomerParam = z.object({ customerId: IdSchema });
 
 type Part<T> = { available: true; value: T } | { available: false; reason: string };
 
@@ -107,6 +108,17 @@ export class OrdersController {
     const ctx = this.contexts.of(request);
     return this.ordering.listCustomerOrders(ctx, {
       customerId: ctx.caller!.subject,
+      ...parseOr(PageQuery, query, 'query'),
+    });
+  }
+
+  /** Admins: a page of any customer's orders (the console finds an order by its customer). */
+  @Get('admin/customers/:customerId/orders')
+  @RequireRoles('admin')
+  customerOrders(@Req() request: AuthenticatedRequest, @Param() params: unknown, @Query() query: unknown) {
+    const ctx = this.contexts.of(request);
+    return this.ordering.listCustomerOrders(ctx, {
+      customerId: parseOr(CustomerParam, params, 'path').customerId,
       ...parseOr(PageQuery, query, 'query'),
     });
   }

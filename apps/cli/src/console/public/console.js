@@ -105,21 +105,275 @@ function MapPage({ onSignedOut }) {
   </section>`;
 }
 
+const FINAL = new Set(['CONFIRMED', 'FAILED']);
+
+/**
+ * Calls `read` now and again REFRESH_MS after each answer (not while the tab is hidden) until
+ * `done(answer, previousAnswer)`; a 400, 401 or 404 ends it too.
+ */
+function usePolling(read, done, keys) {
+  const [state, setState] = useState({});
+  useEffect(() => {
+    let stopped = false;
+    let timer;
+    let previous;
+    const load = async () => {
+      if (!document.hidden) {
+        try {
+          const value = await read();
+          if (stopped) return;
+          setState({ value });
+          if (done(value, previous)) return;
+          previous = value;
+        } catch (error) {
+          if (stopped) return;
+          setState((before) => ({ value: error.status === 404 ? undefined : before.value, error }));
+          if (error.status === 400 || error.status === 401 || error.status === 404) return;
+        }
+      }
+      if (!stopped) timer = setTimeout(load, REFRESH_MS);
+    };
+    setState({});
+    load();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+  }, keys);
+  return state;
+}
+
+function OrdersPage({ id, customer, onSignedOut }) {
+  const find = (event) => {
+    event.preventDefault();
+    const value = String(new FormData(event.currentTarget).get('id')).trim();
+    const kind = new FormData(event.currentTarget).get('kind');
+    location.hash = `#/${kind}/${encodeURIComponent(value)}`;
+  };
+  return html`<section aria-label="orders">
+    <h2>Orders</h2>
+    <form class="find" onSubmit=${find} aria-label="find an order">
+      <input
+        name="id"
+        aria-label="Order or customer id"
+        placeholder="an order id or a customer id"
+        required
+        value=${id ?? customer ?? ''}
+      />
+      <select name="kind" aria-label="Find">
+        <option value="orders" selected=${!customer}>order</option>
+        <option value="customers" selected=${Boolean(customer)}>customer’s orders</option>
+      </select>
+      <button type="submit">Find</button>
+    </form>
+    ${id && html`<${OrderView} id=${id} onSignedOut=${onSignedOut} />`}
+    ${customer && html`<${CustomerOrders} id=${customer} onSignedOut=${onSignedOut} />`}
+  </section>`;
+}
+
+function Problem({ error, onSignedOut }) {
+  useEffect(() => {
+    if (error?.status === 401) onSignedOut();
+  }, [error]);
+  return error ? html`<p class="problem" role="alert">${error.message}</p>` : null;
+}
+
+function CustomerOrders({ id, onSignedOut }) {
+  const { value, error } = usePolling(
+    () => api(`/api/customers/${encodeURIComponent(id)}/orders`),
+    () => true,
+    [id],
+  );
+  if (!value) return html`<${Problem} error=${error} onSignedOut=${onSignedOut} />`;
+  if (value.items.length === 0) return html`<p>No orders of customer ${id}.</p>`;
+  return html`<table class="orders" aria-label="customer's orders">
+      <thead>
+        <tr>
+          <th>order</th>
+          <th>status</th>
+          <th>items</th>
+          <th>total</th>
+          <th>placed</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${value.items.map(
+          (order) =>
+            html`<tr>
+              <td><a href=${`#/orders/${order.orderId}`}>${order.orderId}</a></td>
+              <td>${order.status}</td>
+              <td>${order.itemCount}</td>
+              <td>${money(order.total)}</td>
+              <td>${new Date(order.createdAt).toLocaleString()}</td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>
+    <p class="muted">${value.items.length} of ${value.total}</p>`;
+}
+
+/** Money as the shop's contracts carry it: minor units and a currency. */
+function money(total) {
+  return total && Number.isInteger(total.amountMinor)
+    ? `${(total.amountMinor / 100).toFixed(2)} ${total.currency}`
+    : '';
+}
+
+function OrderView({ id, onSignedOut }) {
+  const { value, error } = usePolling(
+    () => api(`/api/orders/${encodeURIComponent(id)}`),
+    // Once the saga has ended, its last spans may still be on their way: read until they stop coming.
+    (answer, previous) => FINAL.has(answer.status) && answer.trace?.spans.length === previous?.trace?.spans.length,
+    [id],
+  );
+  if (!value) return html`<${Problem} error=${error} onSignedOut=${onSignedOut} />`;
+  const { order } = value.details;
+  const start = Date.parse(value.timeline[0]?.at ?? order.createdAt);
+  const lines = order.items.map((item) => `${item.quantity} × ${item.productName ?? item.sku}`).join(', ');
+  const summary = `; ${money(order.total)}; ${lines}${order.failureReason ? `; failed: ${order.failureReason}` : ''}`;
+  return html`<article class="order" aria-label="order ${id}">
+    <h3>Order ${order.id}: <span class="status" data-status=${value.status}>${value.status}</span></h3>
+    <p class="muted">customer <a href=${`#/customers/${order.customerId}`}>${order.customerId}</a>${summary}</p>
+    <${Problem} error=${error} onSignedOut=${onSignedOut} />
+    <h4>Saga</h4>
+    <ol class="timeline" aria-label="saga timeline">
+      ${value.timeline.map(
+        (step) =>
+          html`<li class=${step.kind ?? 'step'} data-step=${step.step}>
+            <span class="at">+${Date.parse(step.at) - start} ms</span>
+            <span class="context">${step.context ?? '?'}</span>
+            <strong>${step.step}</strong>
+            ${step.kind === 'compensation' ? html` <em>compensation</em>` : ''}
+            ${step.detail && html` <span class="muted">${detailText(step.detail)}</span>`}
+          </li>`,
+      )}
+    </ol>
+    ${value.trace && html`<${TraceView} trace=${value.trace} />`}
+  </article>`;
+}
+
+function detailText(detail) {
+  const shown = (value) => {
+    if (Array.isArray(value)) return value.map(shown).join(', ');
+    if (value && typeof value === 'object') {
+      if ('amountMinor' in value) return money(value);
+      if ('sku' in value && 'quantity' in value) return `${value.quantity} × ${value.sku}`;
+      return JSON.stringify(value);
+    }
+    return String(value);
+  };
+  return Object.entries(detail)
+    .map(([key, value]) => `${key} ${shown(value)}`)
+    .join('; ');
+}
+
+/** The spans in tree order (each after its parent, siblings by start), each with its depth. */
+function spanTree(spans) {
+  const ids = new Set(spans.map((span) => span.spanId));
+  const children = new Map();
+  for (const span of spans) {
+    const parent = span.parentSpanId && ids.has(span.parentSpanId) ? span.parentSpanId : 'root';
+    children.set(parent, [...(children.get(parent) ?? []), span]);
+  }
+  const ordered = [];
+  const visit = (parent, depth) => {
+    for (const span of children.get(parent) ?? []) {
+      ordered.push({ span, depth });
+      visit(span.spanId, depth + 1);
+    }
+  };
+  visit('root', 0);
+  return ordered;
+}
+
+function TraceView({ trace }) {
+  const link =
+    trace.link && html`<a href=${trace.link} target="_blank" rel="noopener noreferrer">in the tracing backend</a>`;
+  if (trace.spans.length === 0) {
+    const why = trace.keptBy.length
+      ? 'no span of it is left in the processes’ buffers'
+      : 'the processes keep no spans (start them with FICUS_TRACE_BUFFER=2000 to see them here)';
+    return html`<h4>Trace</h4>
+      <p class="muted">trace ${trace.traceId}: ${why}. ${link}</p>`;
+  }
+  const start = trace.spans[0].startMs;
+  const end = Math.max(...trace.spans.map((span) => span.startMs + span.durationMs));
+  const width = Math.max(end - start, 1);
+  return html`<h4>Trace</h4>
+    <p class="muted">
+      trace ${trace.traceId}: ${trace.spans.length} spans from ${trace.keptBy.join(', ')}
+      ${trace.unreachable.length ? `; not answering: ${trace.unreachable.join(', ')}` : ''}. ${link}
+    </p>
+    <table class="trace" aria-label="trace">
+      <thead>
+        <tr>
+          <th>process</th>
+          <th>span</th>
+          <th>start</th>
+          <th>took</th>
+          <th></th>
+        </tr>
+      </thead>
+      <tbody>
+        ${spanTree(trace.spans).map(
+          ({ span, depth }) =>
+            html`<tr class=${span.error ? 'error' : ''}>
+              <td>${span.service}</td>
+              <td style=${{ paddingLeft: `${0.5 + Math.min(depth, 12) * 0.8}rem` }}>${span.name}</td>
+              <td>+${(span.startMs - start).toFixed(1)} ms</td>
+              <td>${span.durationMs.toFixed(1)} ms</td>
+              <td class="bar">
+                <span
+                  style=${{
+                    marginLeft: `${((span.startMs - start) / width) * 100}%`,
+                    width: `${Math.max((span.durationMs / width) * 100, 0.5)}%`,
+                  }}
+                ></span>
+              </td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>`;
+}
+
+/** The page the address names: #/map, #/orders[/<id>], #/customers/<id>. */
+function useRoute() {
+  const read = () => location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
+  const [route, setRoute] = useState(read());
+  useEffect(() => {
+    const changed = () => setRoute(read());
+    window.addEventListener('hashchange', changed);
+    return () => window.removeEventListener('hashchange', changed);
+  }, []);
+  return route;
+}
+
 function Console() {
   const [signedIn, setSignedIn] = useState(Boolean(sessionStorage.getItem(TOKEN)));
+  const [page, key] = useRoute();
   const signOut = () => {
     sessionStorage.removeItem(TOKEN);
     setSignedIn(false);
   };
+  const current = page === 'orders' || page === 'customers' ? 'orders' : 'map';
+  const tab = (name, href, label) =>
+    html`<a href=${href} aria-current=${current === name ? 'page' : undefined}>${label}</a>`;
   return html`<header>
       <h1>ficus console</h1>
+      ${signedIn && html`<nav>${tab('map', '#/map', 'Map')} ${tab('orders', '#/orders', 'Orders')}</nav>`}
       ${signedIn && html`<button class="who" onClick=${signOut}>Sign out</button>`}
     </header>
     <main>
       ${
-        signedIn
-          ? html`<${MapPage} onSignedOut=${signOut} />`
-          : html`<${SignIn} onSignedIn=${() => setSignedIn(true)} />`
+        !signedIn
+          ? html`<${SignIn} onSignedIn=${() => setSignedIn(true)} />`
+          : current === 'orders'
+            ? html`<${OrdersPage}
+                id=${page === 'orders' && key ? key : undefined}
+                customer=${page === 'customers' && key ? key : undefined}
+                onSignedOut=${signOut}
+              />`
+            : html`<${MapPage} onSignedOut=${signOut} />`
       }
     </main>`;
 }
