@@ -95,7 +95,12 @@ export interface ResolvedDatabase {
  * `DATABASE_URL` (a role that may create roles and schemas) when set; otherwise the embedded
  * PostgreSQL under `FICUS_DATA_DIR`, started on a port of its own.
  */
-export async function resolveDatabase(env: ProcessEnv, log?: (line: string) => void): Promise<ResolvedDatabase> {
+export async function resolveDatabase(
+  env: ProcessEnv,
+  log?: (line: string) => void,
+  /** Use the embedded server only if it runs already (EmbeddedDatabaseDown otherwise): never start one. */
+  onlyIfRunning = false,
+): Promise<ResolvedDatabase> {
   const contextUrls = env.contextUrls;
   if (env.DATABASE_URL) {
     const adminUrl = env.DATABASE_URL;
@@ -117,6 +122,7 @@ export async function resolveDatabase(env: ProcessEnv, log?: (line: string) => v
     port: env.FICUS_EMBEDDED_PG_PORT,
     portSetting: 'FICUS_EMBEDDED_PG_PORT',
     log,
+    onlyIfRunning,
   });
   return {
     config: {

@@ -9,7 +9,7 @@ import { defineSettings, wholeNumber } from '@infra/config';
  */
 export const TraceBufferSettings = defineSettings(
   'process: trace buffer',
-  { FICUS_TRACE_BUFFER: wholeNumber({ min: 0, max: 100_000, default: 0, unit: 'spans' }) },
+  { FICUS_TRACE_BUFFER: wholeNumber({ min: 0, max: 20_000, default: 0, unit: 'spans' }) },
   (values) => ({ spans: values.FICUS_TRACE_BUFFER }),
 );
 
@@ -65,7 +65,7 @@ export class RecentSpans implements SpanProcessor {
       traceId,
       spanId,
       ...(span.parentSpanContext ? { parentSpanId: span.parentSpanContext.spanId } : {}),
-      name: span.name,
+      name: copyOf(span.name),
       kind: KINDS[span.kind] ?? 'internal',
       service: typeof service === 'string' ? service : 'unknown',
       startMs: millisOf(span.startTime),
@@ -109,12 +109,20 @@ function millisOf([seconds, nanos]: HrTime): number {
   return seconds * 1_000 + Math.round(nanos / 1_000) / 1_000;
 }
 
+/**
+ * At most MAX_VALUE_LENGTH characters of `text`, in a string of its own: a slice would keep the
+ * whole original alive (a request's URL, chosen by whoever sent it) for as long as the ring does.
+ */
+function copyOf(text: string): string {
+  return Buffer.from(text.slice(0, MAX_VALUE_LENGTH), 'utf8').toString('utf8');
+}
+
 function shortAttributes(attributes: ReadableSpan['attributes']): Record<string, string | number | boolean> {
   const short: Record<string, string | number | boolean> = {};
   let count = 0;
   for (const [key, value] of Object.entries(attributes)) {
     if (count === MAX_ATTRIBUTES) break;
-    if (typeof value === 'string') short[key] = value.slice(0, MAX_VALUE_LENGTH);
+    if (typeof value === 'string') short[key] = copyOf(value);
     else if (typeof value === 'number' || typeof value === 'boolean') short[key] = value;
     else continue;
     count++;

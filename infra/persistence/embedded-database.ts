@@ -19,6 +19,16 @@ export interface EmbeddedDatabaseOptions {
   readonly log?: (line: string) => void;
   /** The setting that chose `port`, named when that port is taken (`FICUS_EMBEDDED_PG_PORT`). */
   readonly portSetting?: string;
+  /**
+   * Use the server only if it already runs; never start one (a tool beside a running shop, which
+   * must not start the shop's database, nor stop it later). Refused with EmbeddedDatabaseDown.
+   */
+  readonly onlyIfRunning?: boolean;
+}
+
+/** The embedded server does not run, and the caller asked not to start it. */
+export class EmbeddedDatabaseDown extends Error {
+  override readonly name = 'EmbeddedDatabaseDown';
 }
 
 export interface RunningDatabase {
@@ -46,6 +56,9 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
   // child) still owns the cluster: use it rather than fail on its lock file.
   if (await answers(tcpUrl)) {
     return { adminUrl: overLocalSocket(tcpUrl, options.port), stop: async () => undefined };
+  }
+  if (options.onlyIfRunning) {
+    throw new EmbeddedDatabaseDown(`the embedded PostgreSQL of ${dataDir} does not run (is the shop started?)`);
   }
   // Something else listens there (another checkout's server, a second test run): starting would
   // fail on the port with nothing said but an exit code.

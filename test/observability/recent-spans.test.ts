@@ -77,7 +77,7 @@ describe('the spans a process keeps for the console', () => {
     expect(keptSpans()?.capacity).toBe(3);
     await stopping?.shutdown();
     expect(keptSpans()).toBeUndefined();
-    for (const value of ['lots', '-1', '2.5', '1000000']) {
+    for (const value of ['lots', '-1', '2.5', '20001']) {
       expect([value, 'issues' in TraceBufferSettings.parse({ FICUS_TRACE_BUFFER: value })]).toEqual([value, true]);
     }
   });

@@ -1,11 +1,20 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { withDatabase } from '@infra/persistence';
+import { loadTopology } from '@infra/topology';
+import { ficus } from '../flags/flags-cli';
+import { ALL_CONTEXTS, flowList } from './contexts';
+import { parseExposition } from './metrics-scrape';
+import { ServiceProcesses } from './service-processes';
 import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER } from '@contracts/identity';
 import type { Topology } from '@infra/topology';
 import { placedGraphOf } from '../../apps/cli/src/commands/console.command';
 import { startConsole, type RunningConsole } from '../../apps/cli/src/console/console-server';
 import { ShopClient } from './http-client';
 import { monolithOnFreePorts, startShop, type RunningShop } from './shop';
-import { asAdmin } from './test-database';
+import { asAdmin, freshDatabase } from './test-database';
 
 export interface ShopWithConsole {
   readonly shop: RunningShop;
@@ -55,7 +64,7 @@ export async function shopWithConsole(label: string): Promise<ShopWithConsole> {
 }
 
 /** `ficus console` as the command starts it, reading `topology`, its admins signing in at `shopUrl`; a free port. */
-export function consoleOn(topology: Topology, shopUrl: string): Promise<RunningConsole> {
+export function consoleOn(topology: Topology, shopUrl: string, env?: NodeJS.ProcessEnv): Promise<RunningConsole> {
   return startConsole({
     topology,
     graph: placedGraphOf(topology),
@@ -63,5 +72,125 @@ export function consoleOn(topology: Topology, shopUrl: string): Promise<RunningC
     claims: { issuer: ACCESS_TOKEN_ISSUER, audience: ACCESS_TOKEN_AUDIENCE },
     host: '127.0.0.1',
     port: 0,
+    ...(env ? { env } : {}),
   });
+}
+
+export interface ExtractingShopWithConsole {
+  /** The monolith's public URL. */
+  readonly shopUrl: string;
+  /** The monolith's operations port (its /metrics: the share it routed). */
+  readonly operationsUrl: string;
+  readonly console: RunningConsole;
+  readonly admin: { readonly email: string; readonly password: string };
+  readonly customer: { readonly email: string; readonly password: string };
+  close(): Promise<void>;
+}
+
+/**
+ * The monolith in the middle of a strangler-fig step, as a team gets there: `ficus extract
+ * inventory` wrote the topology, the monolith restarted with it (it still owns inventory) and the
+ * extracted inventory service runs beside it on the same data; `ficus console` reads that
+ * topology. Real processes, the test's PostgreSQL and Kafka; gRPC in plain text on loopback.
+ */
+export async function extractingShopWithConsole(
+  label: string,
+  ports: {
+    readonly monolith: { grpc: number; http: number; operations: number };
+    readonly inventory: { grpc: number; http: number };
+  },
+): Promise<ExtractingShopWithConsole> {
+  const dir = mkdtempSync(join(tmpdir(), `ficus-${label}-`));
+  const database = await freshDatabase(label);
+  const starting = join(dir, 'monolith.yaml');
+  const extracting = join(dir, 'monolith-extracting-inventory.yaml');
+  writeFileSync(
+    starting,
+    `name: monolith
+defaults:
+  grpc: { host: 127.0.0.1 }
+targets:
+  monolith:
+    edge: true
+    modules: ${flowList(ALL_CONTEXTS)}
+    grpc: { port: ${ports.monolith.grpc} }
+    http: { port: ${ports.monolith.http}, operationsPort: ${ports.monolith.operations} }
+`,
+  );
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: withDatabase(database.config.adminUrl, database.config.database),
+    FICUS_DB_ROLE_SECRET: 'ficus-test-role-secret',
+    FICUS_KAFKA_NAMESPACE: `${label.replace(/[^a-z]/g, '')}${randomUUID().slice(0, 8)}`,
+    KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
+    FICUS_GRPC_PLAINTEXT: 'loopback',
+  };
+  const services = new ServiceProcesses(extracting, env);
+  let running: RunningConsole | undefined;
+  const close = async () => {
+    await running?.close();
+    await services.kill();
+    await database.drop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const extracted = await ficus(
+      [
+        'extract',
+        'inventory',
+        ...['--topology', starting, '--out', extracting, '--deploy-dir', join(dir, 'deploy')],
+        ...['--grpc-port', String(ports.inventory.grpc), '--http-port', String(ports.inventory.http), '--json'],
+      ],
+      env,
+    );
+    if (extracted.code !== 0) throw new Error(`ficus extract failed: ${extracted.err}`);
+    // The owner first, as in a real extraction: it has made its schemas before the extracted copy starts on them.
+    await services.ready(services.start('monolith'), ports.monolith.operations);
+    await services.ready(services.start('inventory'), ports.inventory.http);
+    const shopUrl = `http://127.0.0.1:${ports.monolith.http}`;
+    const anonymous = new ShopClient(shopUrl);
+    const admin = { email: `admin-${randomUUID()}@example.com`, password: 'console admin password' };
+    const customer = { email: `customer-${randomUUID()}@example.com`, password: 'console customer password' };
+    const promoted = await anonymous.signUp(admin.email, admin.password);
+    await anonymous.signUp(customer.email, customer.password);
+    await asAdmin(
+      database.config,
+      `UPDATE identity.customers SET roles = ARRAY['customer', 'admin'] WHERE customer_id = $1`,
+      [promoted.customerId],
+    );
+    running = await consoleOn(loadTopology(extracting, { env }), shopUrl, env);
+    return {
+      shopUrl,
+      operationsUrl: `http://127.0.0.1:${ports.monolith.operations}`,
+      console: running,
+      admin,
+      customer,
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** The calls to inventory the monolith routed, by version, from its metrics. */
+export async function routedInventoryCalls(operationsUrl: string): Promise<{ inProcess: number; extracted: number }> {
+  const scrape = parseExposition(await (await fetch(`${operationsUrl}/metrics`)).text());
+  const count = (version: string) =>
+    scrape.find('ficus_routed_calls_total', { target: 'inventory', version }).reduce((sum, s) => sum + s.value, 0);
+  return { inProcess: count('in-process'), extracted: count('extracted') };
+}
+
+/** `reads` stock reads through the shop, 8 at a time; each must answer 200. */
+export async function stockReads(shopUrl: string, reads: number, sku = 'FICUS-LYRATA'): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next++ < reads) {
+        const answer = await fetch(`${shopUrl}/inventory/stock/${sku}`);
+        if (answer.status !== 200) throw new Error(`GET /inventory/stock/${sku}: ${answer.status}`);
+        await answer.body?.cancel();
+      }
+    }),
+  );
 }

@@ -57,6 +57,8 @@ const POOL_SIZE = 3;
 export async function openDeploymentDatabase(
   selection: DeploymentSelection,
   env: NodeJS.ProcessEnv,
+  /** A tool beside a running shop (the console): use its embedded PostgreSQL only if it runs, never start it. */
+  options: { readonly onlyIfRunning?: boolean } = {},
 ): Promise<DeploymentDatabase> {
   if (selection.databaseUrl) {
     const url = selection.databaseUrl;
@@ -94,7 +96,7 @@ export async function openDeploymentDatabase(
   } catch (error) {
     throw new CliError(error instanceof Error ? error.message : String(error));
   }
-  const resolved = await resolveDatabase(processEnv);
+  const resolved = await resolveDatabase(processEnv, undefined, options.onlyIfRunning);
   const shared = { ...resolved.config, poolSize: POOL_SIZE };
   const server = hostOf(shared.adminUrl);
   if (!target) {

@@ -53,6 +53,8 @@ refuses anyone else, on every call. It reads each process's operations port (/re
 as \`ficus status\` does, and the module graph from this repository's source. An order's trace
 comes from the processes' last spans (started with FICUS_TRACE_BUFFER=2000, say), and opens in
 your tracing backend with --trace-url (e.g. http://localhost:16686/trace/{traceId} for Jaeger).
+With a topology \`ficus extract\` wrote, its Migration page shadows, shifts and rolls back as
+\`ficus shadow\` and \`ficus shift\` do, in the owner's database (found as they find it).
 
 Example:
   npx ficus console --topology split`,
@@ -116,6 +118,7 @@ export async function startConsoleFor(options: ConsoleCommandOptions, io: CliIo)
     }),
     host: options.host,
     port,
+    env: io.env,
   }).catch((error: unknown) => {
     const code = (error as { code?: unknown }).code;
     if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {

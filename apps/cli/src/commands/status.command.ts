@@ -1,6 +1,6 @@
-import type { FlagState, StoredFlag } from '@infra/flags';
+import type { FlagState, PostgresFlagStore, StoredFlag } from '@infra/flags';
 import { parseExposition, type MetricSample } from '@infra/observability';
-import { shadowFlagOf, shareOf, shiftFlagOf, stickyFlagOf } from '@infra/extraction';
+import { shadowFlagOf, shareOf, shiftFlagOf, stickyFlagOf, type ShadowStore } from '@infra/extraction';
 import type { DeployTarget, Topology } from '@infra/topology';
 import { CliError, type CliCommand, type CliIo } from '../cli-command';
 import { topologyOf, withExtractionOptions, withExtractionStores, type ExtractionOptions } from '../extraction-stores';
@@ -95,22 +95,8 @@ results, and each process's /metrics. The next step is safe when:
         const extractions: ExtractionState[] = [];
         for (const context of contexts) {
           extractions.push(
-            await withExtractionStores(context, options, io, async ({ flags, shadows }) =>
-              extractionState(
-                topology,
-                context,
-                await flags.states(),
-                await flags.history(shiftFlagOf(context), 1),
-                (await flags.history(shadowFlagOf(context), 1)).find((change) => change.to.kind === 'on')?.at,
-                // The window's results only: a mismatch fixed a week ago no longer holds the step back.
-                await shadowReportOf(
-                  shadows,
-                  context,
-                  limits.shadowWindowMinutes > 0 ? limits.shadowWindowMinutes : undefined,
-                ),
-                processes,
-                limits,
-              ),
+            await withExtractionStores(context, options, io, (stores) =>
+              readExtractionState(topology, context, stores, processes, limits),
             ),
           );
         }
@@ -127,6 +113,32 @@ results, and each process's /metrics. The next step is safe when:
   },
 };
 
+export type StepChecks = typeof DEFAULTS;
+/** The checks between steps as `ficus status` makes them by default (the console's). */
+export const STEP_CHECK_DEFAULTS: Readonly<StepChecks> = Object.freeze({ ...DEFAULTS });
+
+/** Reads one extraction's switches and shadow results from the owner's stores, and judges its next step. */
+export async function readExtractionState(
+  topology: Topology,
+  context: string,
+  stores: { readonly flags: PostgresFlagStore; readonly shadows: ShadowStore },
+  processes: ProcessState[],
+  limits: StepChecks,
+): Promise<ExtractionState> {
+  const { flags, shadows } = stores;
+  return extractionState(
+    topology,
+    context,
+    await flags.states(),
+    await flags.history(shiftFlagOf(context), 1),
+    (await flags.history(shadowFlagOf(context), 1)).find((change) => change.to.kind === 'on')?.at,
+    // The window's results only: a mismatch fixed a week ago no longer holds the step back.
+    await shadowReportOf(shadows, context, limits.shadowWindowMinutes > 0 ? limits.shadowWindowMinutes : undefined),
+    processes,
+    limits,
+  );
+}
+
 function extractionState(
   topology: Topology,
   context: string,
@@ -136,7 +148,7 @@ function extractionState(
   shadowOnSince: Date | undefined,
   shadowReport: ShadowReport,
   processes: ProcessState[],
-  limits: typeof DEFAULTS,
+  limits: StepChecks,
 ): ExtractionState {
   const stateOf = (name: string): FlagState | undefined => states.find((s) => s.name === name)?.state;
   const shift = shareOf(stateOf(shiftFlagOf(context)) ?? { kind: 'off' });

@@ -19,6 +19,8 @@ import {
 } from '@infra/module-graph';
 import type { KeptSpan } from '@infra/observability';
 import { verifyAccessToken } from '@infra/security';
+import { formatFlagState, type FlagChange } from '@infra/flags';
+import { MigrationDesk, MigrationRefusal } from './migration-desk';
 import { ShopKeys, ShopKeysUnavailable } from './shop-keys';
 import type { Topology } from '@infra/topology';
 import {
@@ -45,6 +47,8 @@ export interface ConsoleOptions {
    * it (`--trace-url`, FICUS_TRACE_URL), e.g. Jaeger's `http://localhost:16686/trace/{traceId}`.
    */
   readonly traceUrl?: string;
+  /** The environment the console finds the deployment's databases with (its flags, for the migration). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 export interface RunningConsole {
@@ -103,6 +107,9 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
   app.use(express.json({ limit: '16kb', strict: true }));
 
   const maps = new MapReader(options);
+  const desk = new MigrationDesk(options.topology, options.env ?? process.env);
+  /** Who signed in with which token's subject, to name them in the flag log (the token carries no email). */
+  const emails = new Map<string, string>();
   const keys = new ShopKeys(new URL('/.well-known/jwks.json', options.shopUrl));
   /** The admin calling, and their token (the console asks the shop as them: the shop checks it again). */
   const adminOf = async (request: Request): Promise<{ caller: Caller; token: string }> => {
@@ -160,6 +167,8 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
           );
         }
         const admin = await adminOfToken(accessToken);
+        if (emails.size >= 1_000) emails.delete(emails.keys().next().value!);
+        emails.set(admin.subject, printable(email).slice(0, 254));
         response.json({ accessToken, subject: admin.subject });
         return;
       }
@@ -192,6 +201,65 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
     }
   });
 
+  /** Where each context runs, and each extraction's switches, shadow results, measured share and next step. */
+  app.get('/api/migration', async (request, response, next) => {
+    try {
+      await adminOf(request);
+      const map = await maps.read();
+      response.json({ topology: map.topology, contexts: await desk.read(map, map.processes) });
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  /** Moves a share of a context's calls to its extracted service (0 rolls back), the admin named in the log. */
+  app.post('/api/migration/:context/shift', async (request, response, next) => {
+    try {
+      const { caller } = await adminOf(request);
+      const { percent, expected, reason } = (request.body ?? {}) as Record<string, unknown>;
+      if (typeof percent !== 'number' || (expected !== undefined && typeof expected !== 'number')) {
+        throw new ConsoleProblem(
+          400,
+          'validation-failed',
+          'give the share as {"percent": 0-100}, and the share you saw as "expected" (0-100)',
+        );
+      }
+      const change = await desk.shift({
+        context: contextOf(request),
+        percent,
+        expected,
+        by: adminName(caller),
+        reason: reasonOf(reason),
+      });
+      response.json({ change: changeOf(change) });
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  /** Turns shadowing of a context's reads on or off, the admin named in the log. */
+  app.post('/api/migration/:context/shadow', async (request, response, next) => {
+    try {
+      const { caller } = await adminOf(request);
+      const { on, expected, reason } = (request.body ?? {}) as Record<string, unknown>;
+      if (typeof on !== 'boolean' || (expected !== undefined && typeof expected !== 'boolean')) {
+        throw new ConsoleProblem(400, 'validation-failed', 'give {"on": true|false}, and what you saw as "expected"');
+      }
+      const change = await desk.shadow({
+        context: contextOf(request),
+        on,
+        expected,
+        by: adminName(caller),
+        reason: reasonOf(reason),
+      });
+      response.json({ change: changeOf(change) });
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  const adminName = (caller: Caller) => `${emails.get(caller.subject) ?? `admin ${caller.subject}`} (ficus console)`;
+
   /** An order: its details, its saga step by step (which context did what), and its trace. */
   app.get('/api/orders/:id', async (request, response, next) => {
     try {
@@ -201,12 +269,16 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
         shopGet(options.shopUrl, `/orders/${id}/details`, token),
         shopGet(options.shopUrl, `/orders/${id}/timeline`, token),
       ]);
-      const saga = timeline as { status: string; steps: TimelineStep[]; traceId?: string };
+      const saga = timeline as { status?: unknown; steps?: unknown; traceId?: unknown };
+      if (typeof saga.status !== 'string' || !Array.isArray(saga.steps)) {
+        throw new ConsoleProblem(502, 'shop-unavailable', 'the shop answered a timeline the console cannot read');
+      }
+      const traceId = typeof saga.traceId === 'string' && /^[\da-f]{32}$/.test(saga.traceId) ? saga.traceId : undefined;
       response.json({
         details,
         status: saga.status,
-        timeline: saga.steps.map((step) => ({ ...step, ...SAGA_STEPS[step.step] })),
-        trace: saga.traceId ? await traceOf(options, saga.traceId) : undefined,
+        timeline: (saga.steps as TimelineStep[]).map((step) => ({ ...step, ...SAGA_STEPS[String(step.step)] })),
+        trace: traceId ? await traceOf(options, traceId) : undefined,
       });
     } catch (error) {
       next(error);
@@ -218,7 +290,7 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
     try {
       const { token } = await adminOf(request);
       const id = idOf(request.params.id, 'a customer id');
-      const page = /^\d{1,4}$/.test(String(request.query.page ?? '')) ? Number(request.query.page) : 1;
+      const page = /^[1-9]\d{0,3}$/.test(String(request.query.page ?? '')) ? Number(request.query.page) : 1;
       response.json(await shopGet(options.shopUrl, `/admin/customers/${id}/orders?page=${page}&pageSize=20`, token));
     } catch (error) {
       next(error);
@@ -233,12 +305,15 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
     const problem =
       error instanceof ConsoleProblem
         ? error
-        : status === undefined
-          ? new ConsoleProblem(500, 'internal', 'the console failed; its output says why')
-          : isBodyError(error)
-            ? new ConsoleProblem(status, 'malformed-json', 'the body is not JSON of at most 16 kB')
-            : new ConsoleProblem(status, 'not-found', `no ${request.method} ${request.path} here`);
+        : error instanceof MigrationRefusal
+          ? new ConsoleProblem(error.status, error.code, error.message)
+          : status === undefined
+            ? new ConsoleProblem(500, 'internal', 'the console failed; its output says why')
+            : isBodyError(error)
+              ? new ConsoleProblem(status, 'malformed-json', 'the body is not JSON of at most 16 kB')
+              : new ConsoleProblem(status, 'not-found', `no ${request.method} ${request.path} here`);
     if (problem.status === 500) console.error(error);
+    if (problem.retryAfter) response.setHeader('Retry-After', problem.retryAfter);
     response
       .status(problem.status)
       .type('application/problem+json')
@@ -263,11 +338,13 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
   const host = options.host === '0.0.0.0' ? '127.0.0.1' : options.host;
   return {
     url: `http://${host}:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-      }),
+      });
+      await desk.close();
+    },
   };
 }
 
@@ -301,13 +378,49 @@ async function shopGet(shopUrl: string, path: string, token: string): Promise<un
   });
   const body = (await answer.json().catch(() => undefined)) as Record<string, unknown> | undefined;
   if (answer.status === 200 && body !== undefined) return body;
+  const retryAfter = answer.headers.get('retry-after');
+  const retry = retryAfter && /^\d{1,6}$/.test(retryAfter) ? retryAfter : undefined;
   if (READ_PASSED_ON.has(answer.status)) {
-    throw new ConsoleProblem(answer.status, codeOf(body?.code), textOf(body?.detail) ?? 'the shop refused the read');
+    const detail = textOf(body?.detail) ?? 'the shop refused the read';
+    throw new ConsoleProblem(answer.status, codeOf(body?.code), detail, retry);
   }
   if (answer.status === 503 || answer.status === 504) {
-    throw new ConsoleProblem(503, 'shop-unavailable', textOf(body?.detail) ?? 'the shop cannot answer now; retry');
+    const detail = textOf(body?.detail) ?? 'the shop cannot answer now; retry';
+    throw new ConsoleProblem(503, 'shop-unavailable', detail, retry ?? '5');
   }
   throw new ConsoleProblem(502, 'shop-unavailable', `the shop could not answer (${answer.status})`);
+}
+
+/** The context a migration change names: a lower-case word (the desk says whether the topology has it). */
+function contextOf(request: Request): string {
+  const context = String(request.params.context);
+  if (!/^[a-z][a-z0-9-]{0,63}$/.test(context)) {
+    throw new ConsoleProblem(400, 'validation-failed', 'a context is a lower-case name such as inventory');
+  }
+  return context;
+}
+
+/** Why, for the flag log: one line of text of at most 500 characters, or none. */
+function reasonOf(value: unknown): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string') throw new ConsoleProblem(400, 'validation-failed', 'a reason is text');
+  return printable(value).trim().slice(0, 500) || undefined;
+}
+
+/** Text without control characters (line breaks, terminal escapes): the flag log is printed by `ficus flags`. */
+function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is taken out
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ');
+}
+
+function changeOf(change: FlagChange) {
+  return {
+    flag: change.name,
+    from: change.from ? formatFlagState(change.from) : null,
+    to: formatFlagState(change.to),
+    by: change.by,
+    at: change.at.toISOString(),
+  };
 }
 
 /** A path parameter that must be a UUID (the shop's ids); anything else is refused here, not sent on. */
@@ -363,23 +476,38 @@ async function traceOf(options: ConsoleOptions, traceId: string): Promise<Consol
         });
         if (answer.status !== 200) return { target: target.name, answered: false as const };
         const body = (await answer.json()) as { kept?: unknown; spans?: unknown };
-        const spans = Array.isArray(body.spans) ? (body.spans as KeptSpan[]) : [];
+        const spans = Array.isArray(body.spans) ? body.spans.filter(isKeptSpan) : [];
         return { target: target.name, answered: true as const, kept: body.kept === true, spans };
       } catch {
         return { target: target.name, answered: false as const };
       }
     }),
   );
-  const spans = answers
-    .flatMap((answer) => (answer.answered ? answer.spans : []))
-    .sort((a, b) => a.startMs - b.startMs);
+  // Two targets on one operations address (one process) answer the same spans: each once.
+  const spans = [
+    ...new Map(answers.flatMap((answer) => (answer.answered ? answer.spans : [])).map((s) => [s.spanId, s])).values(),
+  ].sort((a, b) => a.startMs - b.startMs);
   return {
     traceId,
     spans,
     keptBy: answers.flatMap((answer) => (answer.answered && answer.kept ? [answer.target] : [])),
     unreachable: answers.flatMap((answer) => (answer.answered ? [] : [answer.target])),
-    ...(options.traceUrl ? { link: options.traceUrl.replace('{traceId}', traceId) } : {}),
+    ...(options.traceUrl ? { link: options.traceUrl.replaceAll('{traceId}', traceId) } : {}),
   };
+}
+
+/** A span as a process's /traces answers it: the fields the page draws, of the types it draws them with. */
+function isKeptSpan(value: unknown): value is KeptSpan {
+  const span = value as Partial<KeptSpan> | null;
+  return (
+    typeof span?.spanId === 'string' &&
+    typeof span.traceId === 'string' &&
+    typeof span.name === 'string' &&
+    typeof span.service === 'string' &&
+    Number.isFinite(span.startMs) &&
+    Number.isFinite(span.durationMs) &&
+    (span.parentSpanId === undefined || typeof span.parentSpanId === 'string')
+  );
 }
 
 /** The shop's problem code when it is one (a short kebab-case word), else a code of ours. */
@@ -445,6 +573,8 @@ class ConsoleProblem extends Error {
     readonly status: number,
     readonly code: string,
     detail: string,
+    /** Seconds, for a Retry-After header. */
+    readonly retryAfter?: string,
   ) {
     super(detail);
   }

@@ -2,7 +2,7 @@
 // admin's access token for the tab's life only (sessionStorage) and asks the console's API for
 // everything; the server checks the token and the admin role on every call.
 import { h, render } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import htm from 'htm';
 
 const html = htm.bind(h);
@@ -109,38 +109,46 @@ const FINAL = new Set(['CONFIRMED', 'FAILED']);
 
 /**
  * Calls `read` now and again REFRESH_MS after each answer (not while the tab is hidden) until
- * `done(answer, previousAnswer)`; a 400, 401 or 404 ends it too.
+ * `done(answer, previousAnswer)`; a 400, 401, 403 or 404 ends it too. `reload()` reads at once;
+ * an answer older than the latest asked for is dropped, and so is one for other `keys`.
  */
 function usePolling(read, done, keys) {
   const [state, setState] = useState({});
+  const reload = useRef(() => undefined);
+  const forKeys = keys.join('\n');
   useEffect(() => {
     let stopped = false;
     let timer;
     let previous;
+    let asked = 0;
     const load = async () => {
+      clearTimeout(timer);
+      const ask = ++asked;
       if (!document.hidden) {
         try {
           const value = await read();
-          if (stopped) return;
-          setState({ value });
+          if (stopped || ask !== asked) return;
+          setState({ value, keys: forKeys });
           if (done(value, previous)) return;
           previous = value;
         } catch (error) {
-          if (stopped) return;
-          setState((before) => ({ value: error.status === 404 ? undefined : before.value, error }));
-          if (error.status === 400 || error.status === 401 || error.status === 404) return;
+          if (stopped || ask !== asked) return;
+          setState((before) => ({ value: error.status === 404 ? undefined : before.value, error, keys: forKeys }));
+          if ([400, 401, 403, 404].includes(error.status)) return;
         }
       }
       if (!stopped) timer = setTimeout(load, REFRESH_MS);
     };
-    setState({});
+    reload.current = load;
     load();
     return () => {
       stopped = true;
       clearTimeout(timer);
     };
   }, keys);
-  return state;
+  // What was read for other keys (the order before this one) is not shown under these.
+  const current = state.keys === forKeys ? state : {};
+  return { value: current.value, error: current.error, reload: () => reload.current() };
 }
 
 function OrdersPage({ id, customer, onSignedOut }) {
@@ -276,8 +284,11 @@ function spanTree(spans) {
     children.set(parent, [...(children.get(parent) ?? []), span]);
   }
   const ordered = [];
+  const seen = new Set();
   const visit = (parent, depth) => {
     for (const span of children.get(parent) ?? []) {
+      if (seen.has(span.spanId)) continue; // a span that names itself (or a loop) as its parent
+      seen.add(span.spanId);
       ordered.push({ span, depth });
       visit(span.spanId, depth + 1);
     }
@@ -336,9 +347,228 @@ function TraceView({ trace }) {
     </table>`;
 }
 
+const SHIFT_STEPS = [10, 50, 100];
+
+function MigrationPage({ onSignedOut }) {
+  const { value, error, reload } = usePolling(
+    () => api('/api/migration'),
+    () => false,
+    [],
+  );
+  if (!value) return html`<${Problem} error=${error} onSignedOut=${onSignedOut} />`;
+  const extracting = value.contexts.filter((context) => context.extraction || context.unavailable);
+  return html`<section aria-label="migration">
+    <h2>Migration: topology ${value.topology.name}</h2>
+    <p class="muted">${value.topology.source}; refreshed every ${REFRESH_MS / 1000} s</p>
+    <${Problem} error=${error} onSignedOut=${onSignedOut} />
+    <table class="contexts" aria-label="where each context runs">
+      <thead>
+        <tr>
+          <th>context</th>
+          <th>runs in</th>
+          <th>extraction</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${value.contexts.map(
+          (context) =>
+            html`<tr data-context=${context.context}>
+              <td>${context.context}</td>
+              <td>${context.runsIn}</td>
+              <td>
+                ${
+                  context.extraction
+                    ? `to ${context.extraction.extracted}: shift ${context.extraction.shift} %, shadow ` +
+                      (context.extraction.shadow ? 'on' : 'off')
+                    : context.unavailable
+                      ? 'cannot be read now'
+                      : html`<span class="muted">none (ficus extract ${context.context})</span>`
+                }
+              </td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>
+    ${
+      extracting.length === 0 &&
+      html`<p class="muted">No context is being extracted: run ficus plan, then ficus extract.</p>`
+    }
+    ${extracting.map(
+      (context) =>
+        html`<${Extraction}
+          key=${context.context}
+          context=${context}
+          onChanged=${reload}
+          onSignedOut=${onSignedOut}
+        />`,
+    )}
+  </section>`;
+}
+
+function Extraction({ context, onChanged, onSignedOut }) {
+  const [asking, setAsking] = useState();
+  const [problem, setProblem] = useState();
+  const [busy, setBusy] = useState(false);
+  const e = context.extraction;
+  if (!e)
+    return html`<article class="extraction">
+      <h3>${context.context}</h3>
+      <p class="problem" role="alert">${context.unavailable}</p>
+    </article>`;
+  const report = e.shadowReport;
+  const compared = report.matches + report.mismatches + report.errors;
+  const measured = e.measured.recent ?? e.measured.total;
+  const confirm = async (reason) => {
+    if (busy) return;
+    setBusy(true);
+    try {
+      await api(`/api/migration/${context.context}/${asking.kind}`, {
+        method: 'POST',
+        body: JSON.stringify({ ...asking.body, reason }),
+      });
+      setProblem(undefined);
+      setAsking(undefined);
+      onChanged();
+    } catch (error) {
+      if (error.status === 401) return onSignedOut();
+      setProblem(error.message);
+      if (error.status === 409) setAsking(undefined); // changed meanwhile: the page reads it again
+      onChanged();
+    } finally {
+      setBusy(false);
+    }
+  };
+  const shiftTo = (percent, label) => ({
+    kind: 'shift',
+    body: { percent, expected: e.shift },
+    label,
+    question: `${label}: ${percent} % of ${context.context}'s calls to ${e.extracted}?`,
+  });
+  const shadowTo = (on) => ({
+    kind: 'shadow',
+    body: { on, expected: e.shadow },
+    label: `Shadow ${on ? 'on' : 'off'}`,
+    question: `Turn shadowing of ${context.context} ${on ? 'on' : 'off'}?`,
+  });
+  const nextShare = SHIFT_STEPS.find((step) => step > e.shift);
+  const matched = compared ? `${report.matchRate.toFixed(2)} % of ${compared} reads matched` : 'no comparison yet';
+  const shadowText = `${e.shadow ? 'on' : 'off'}; ${matched}`;
+  const measuredOver = e.measured.recent ? `in the last ${e.measured.recent.seconds} s` : 'since the owner started';
+  return html`<article
+    class="extraction"
+    data-context=${context.context}
+    aria-label=${`extraction of ${context.context}`}
+  >
+    <h3>${context.context}: ${e.owner} → ${e.extracted}</h3>
+    <dl>
+      <dt>shift</dt>
+      <dd class="shift">${e.shift} %${e.sticky ? ' (sticky per aggregate)' : ''}</dd>
+      <dt>measured</dt>
+      <dd class="measured">
+        ${measured ? `${measured.percent} % of ${measured.calls} calls ${measuredOver}` : 'no call routed yet'}
+      </dd>
+      <dt>shadow</dt>
+      <dd class="shadow">${shadowText}</dd>
+      <dt>error rate</dt>
+      <dd>in-process ${rate(e.errorRates.inProcess)}, extracted ${rate(e.errorRates.extracted)}</dd>
+      <dt>next step</dt>
+      <dd class=${`next ${e.next.safe ? 'safe' : 'not-yet'}`}>
+        ${e.next.safe ? 'safe' : 'not yet'}: ${e.next.step} (${e.next.why})
+      </dd>
+    </dl>
+    <div class="actions">
+      <button onClick=${() => setAsking(shadowTo(!e.shadow))}>Shadow ${e.shadow ? 'off' : 'on'}</button>
+      ${
+        nextShare !== undefined &&
+        html`<button onClick=${() => setAsking(shiftTo(nextShare, `Shift to ${nextShare} %`))}>
+          Shift to ${nextShare} %
+        </button>`
+      }
+      ${
+        e.shift > 0 &&
+        html`<button class="danger" onClick=${() => setAsking(shiftTo(0, 'Roll back'))}>Roll back to 0 %</button>`
+      }
+    </div>
+    ${
+      asking &&
+      html`<${Confirm}
+        asking=${asking}
+        next=${e.next}
+        onConfirm=${confirm}
+        busy=${busy}
+        onCancel=${() => setAsking(undefined)}
+      />`
+    }
+    ${problem && html`<p class="problem" role="alert">${problem}</p>`}
+    ${
+      report.mismatchSamples.length > 0 &&
+      html`<details class="mismatches">
+        <summary>${report.mismatches} mismatches (latest ${report.mismatchSamples.length})</summary>
+        <table aria-label="mismatches">
+          <thead>
+            <tr>
+              <th>call</th>
+              <th>request</th>
+              <th>in-process</th>
+              <th>extracted</th>
+            </tr>
+          </thead>
+          <tbody>
+            ${report.mismatchSamples.map(
+              (m) =>
+                html`<tr>
+                  <td>${m.call}</td>
+                  <td><code>${JSON.stringify(m.request)}</code></td>
+                  <td><code>${JSON.stringify(m.inProcess)}</code></td>
+                  <td><code>${JSON.stringify(m.extracted)}</code></td>
+                </tr>`,
+            )}
+          </tbody>
+        </table>
+      </details>`
+    }
+    <h4>Changes</h4>
+    <ol class="log" aria-label=${`changes of ${context.context}`}>
+      ${e.log.map((change) => html`<li>${changeText(change)}</li>`)}
+    </ol>
+  </article>`;
+}
+
+function changeText(change) {
+  const why = change.reason ? ` (${change.reason})` : '';
+  const when = new Date(change.at).toLocaleString();
+  return `${when}: ${change.flag} ${change.from ?? 'default'} → ${change.to}, by ${change.by}${why}`;
+}
+
+/** Asks before a change: what it does, what the next-step check says, and why (for the log). */
+function Confirm({ asking, next, busy, onConfirm, onCancel }) {
+  const submit = (event) => {
+    event.preventDefault();
+    onConfirm(String(new FormData(event.currentTarget).get('reason') ?? ''));
+  };
+  return html`<form class="confirm" role="dialog" aria-label="confirm the change" onSubmit=${submit}>
+    <p><strong>${asking.question}</strong></p>
+    <p class="muted">The next-step check says ${next.safe ? 'safe' : 'not yet'}: ${next.step} (${next.why}).</p>
+    <label>Why (for the flag log) <input name="reason" maxlength="500" /></label>
+    <button type="submit" disabled=${busy}>Confirm: ${asking.label}</button>
+    <button type="button" onClick=${onCancel}>Cancel</button>
+  </form>`;
+}
+
+function rate(value) {
+  return value === undefined ? 'n/a' : `${value.toFixed(2)} %`;
+}
+
 /** The page the address names: #/map, #/orders[/<id>], #/customers/<id>. */
 function useRoute() {
-  const read = () => location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
+  const decoded = (part) => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      return part; // a malformed escape: the server refuses it with its own words
+    }
+  };
+  const read = () => location.hash.replace(/^#\/?/, '').split('/').map(decoded);
   const [route, setRoute] = useState(read());
   useEffect(() => {
     const changed = () => setRoute(read());
@@ -355,25 +585,33 @@ function Console() {
     sessionStorage.removeItem(TOKEN);
     setSignedIn(false);
   };
-  const current = page === 'orders' || page === 'customers' ? 'orders' : 'map';
+  const current = page === 'orders' || page === 'customers' ? 'orders' : page === 'migration' ? 'migration' : 'map';
   const tab = (name, href, label) =>
     html`<a href=${href} aria-current=${current === name ? 'page' : undefined}>${label}</a>`;
   return html`<header>
       <h1>ficus console</h1>
-      ${signedIn && html`<nav>${tab('map', '#/map', 'Map')} ${tab('orders', '#/orders', 'Orders')}</nav>`}
+      ${
+        signedIn &&
+        html`<nav>
+          ${tab('map', '#/map', 'Map')} ${tab('migration', '#/migration', 'Migration')}
+          ${tab('orders', '#/orders', 'Orders')}
+        </nav>`
+      }
       ${signedIn && html`<button class="who" onClick=${signOut}>Sign out</button>`}
     </header>
     <main>
       ${
         !signedIn
           ? html`<${SignIn} onSignedIn=${() => setSignedIn(true)} />`
-          : current === 'orders'
-            ? html`<${OrdersPage}
-                id=${page === 'orders' && key ? key : undefined}
-                customer=${page === 'customers' && key ? key : undefined}
-                onSignedOut=${signOut}
-              />`
-            : html`<${MapPage} onSignedOut=${signOut} />`
+          : current === 'migration'
+            ? html`<${MigrationPage} onSignedOut=${signOut} />`
+            : current === 'orders'
+              ? html`<${OrdersPage}
+                  id=${page === 'orders' && key ? key : undefined}
+                  customer=${page === 'customers' && key ? key : undefined}
+                  onSignedOut=${signOut}
+                />`
+              : html`<${MapPage} onSignedOut=${signOut} />`
       }
     </main>`;
 }
