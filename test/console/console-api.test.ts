@@ -160,6 +160,13 @@ describe('the console beside the monolith', () => {
       `/api/customers/${customer.customerId}/orders`,
     );
     expect(orders.body.items).toEqual([expect.objectContaining({ orderId: placed.body.orderId, status: 'CONFIRMED' })]);
+    // A page at a time: the second page of one order is empty; a page that is none reads the first.
+    const second = await admin.get<{ items: unknown[]; total: number }>(
+      `/api/customers/${customer.customerId}/orders?page=2`,
+    );
+    expect([second.body.items, second.body.total]).toEqual([[], 1]);
+    const zero = await admin.get<{ items: unknown[] }>(`/api/customers/${customer.customerId}/orders?page=0`);
+    expect(zero.body.items).toHaveLength(1);
   });
 
   it('shows a failed saga with its compensation', async () => {

@@ -87,7 +87,8 @@ export class MigrationDesk {
     private readonly topology: Topology,
     private readonly env: NodeJS.ProcessEnv,
   ) {
-    const retireAfter = Number(env.FICUS_RETIRE_AFTER_MINUTES);
+    // As `ficus status` reads it; unset or empty keeps the default.
+    const retireAfter = env.FICUS_RETIRE_AFTER_MINUTES?.trim() ? Number(env.FICUS_RETIRE_AFTER_MINUTES) : Number.NaN;
     this.limits = {
       ...STEP_CHECK_DEFAULTS,
       ...(Number.isFinite(retireAfter) && retireAfter >= 0 ? { retireAfterMinutes: retireAfter } : {}),

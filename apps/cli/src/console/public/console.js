@@ -151,7 +151,7 @@ function usePolling(read, done, keys) {
   return { value: current.value, error: current.error, reload: () => reload.current() };
 }
 
-function OrdersPage({ id, customer, onSignedOut }) {
+function OrdersPage({ id, customer, customerPage, onSignedOut }) {
   const find = (event) => {
     event.preventDefault();
     const value = String(new FormData(event.currentTarget).get('id')).trim();
@@ -175,7 +175,7 @@ function OrdersPage({ id, customer, onSignedOut }) {
       <button type="submit">Find</button>
     </form>
     ${id && html`<${OrderView} id=${id} onSignedOut=${onSignedOut} />`}
-    ${customer && html`<${CustomerOrders} id=${customer} onSignedOut=${onSignedOut} />`}
+    ${customer && html`<${CustomerOrders} id=${customer} page=${customerPage} onSignedOut=${onSignedOut} />`}
   </section>`;
 }
 
@@ -186,14 +186,19 @@ function Problem({ error, onSignedOut }) {
   return error ? html`<p class="problem" role="alert">${error.message}</p>` : null;
 }
 
-function CustomerOrders({ id, onSignedOut }) {
+const PAGE_SIZE = 20;
+
+/** A customer's orders, newest first, a page of PAGE_SIZE at a time (#/customers/<id>/<page>). */
+function CustomerOrders({ id, page, onSignedOut }) {
   const { value, error } = usePolling(
-    () => api(`/api/customers/${encodeURIComponent(id)}/orders`),
+    () => api(`/api/customers/${encodeURIComponent(id)}/orders?page=${page}`),
     () => true,
-    [id],
+    [id, page],
   );
   if (!value) return html`<${Problem} error=${error} onSignedOut=${onSignedOut} />`;
-  if (value.items.length === 0) return html`<p>No orders of customer ${id}.</p>`;
+  if (value.items.length === 0) return html`<p>No orders of customer ${id}${page > 1 ? ` on page ${page}` : ''}.</p>`;
+  const pageLink = (to, label) => html`<a href=${`#/customers/${encodeURIComponent(id)}/${to}`}>${label}</a>`;
+  const first = (page - 1) * PAGE_SIZE + 1;
   return html`<table class="orders" aria-label="customer's orders">
       <thead>
         <tr>
@@ -217,7 +222,10 @@ function CustomerOrders({ id, onSignedOut }) {
         )}
       </tbody>
     </table>
-    <p class="muted">${value.items.length} of ${value.total}</p>`;
+    <p class="muted">
+      ${first}–${first + value.items.length - 1} of ${value.total} ${page > 1 && pageLink(page - 1, 'newer')}
+      ${value.total > page * PAGE_SIZE && pageLink(page + 1, 'older')}
+    </p>`;
 }
 
 /** Money as the shop's contracts carry it: minor units and a currency. */
@@ -580,7 +588,7 @@ function useRoute() {
 
 function Console() {
   const [signedIn, setSignedIn] = useState(Boolean(sessionStorage.getItem(TOKEN)));
-  const [page, key] = useRoute();
+  const [page, key, pageOfList] = useRoute();
   const signOut = () => {
     sessionStorage.removeItem(TOKEN);
     setSignedIn(false);
@@ -609,6 +617,7 @@ function Console() {
               ? html`<${OrdersPage}
                   id=${page === 'orders' && key ? key : undefined}
                   customer=${page === 'customers' && key ? key : undefined}
+                  customerPage=${/^[1-9]\d{0,3}$/.test(pageOfList ?? '') ? Number(pageOfList) : 1}
                   onSignedOut=${signOut}
                 />`
               : html`<${MapPage} onSignedOut=${signOut} />`
