@@ -165,7 +165,7 @@ export class InboxConsumer<E extends EventDefinition> implements EventDelivery {
        VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (message_id, consumer)
        DO UPDATE SET reason = EXCLUDED.reason, attempts = dead_letters.attempts + EXCLUDED.attempts,
-                     failed_at = now(), replayed_at = NULL`,
+                     failed_at = now(), replayed_at = NULL, replayed_by = NULL`,
       [envelope.id, this.consumer, envelope.type, envelope.version, JSON.stringify(envelope), reason, attempts],
     );
   }

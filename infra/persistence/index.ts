@@ -1,6 +1,7 @@
 export * from './database-config';
 export * from './database-provisioner';
 export * from './embedded-database';
+export * from './dead-letter-replayed-by.migration';
 export * from './messaging-tables.migration';
 export * from './module-data-source';
 export * from './sql-session';

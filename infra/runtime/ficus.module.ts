@@ -15,6 +15,7 @@ import {
   openModuleDataSource,
   provisionContext,
   UnitOfWork,
+  DeadLetterReplayedBy1764000000001,
   messagingTablesMigration,
   type DatabaseConfig,
   type EntityClass,
@@ -191,7 +192,11 @@ export class FicusModule {
               context: options.context,
               url,
               entities: options.entities,
-              migrations: [messagingTablesMigration({ withOutbox: usesStandardOutbox }), ...options.migrations],
+              migrations: [
+                messagingTablesMigration({ withOutbox: usesStandardOutbox }),
+                DeadLetterReplayedBy1764000000001,
+                ...options.migrations,
+              ],
               poolSize: root.database.poolSize,
             });
             const runtime = new ContextRuntime({

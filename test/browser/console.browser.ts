@@ -11,6 +11,7 @@ import { eventually } from '../support/eventually';
 import {
   consoleOn,
   extractingShopWithConsole,
+  messageWithoutRecipient,
   routedInventoryCalls,
   shopWithConsole,
   stockReads,
@@ -177,6 +178,39 @@ describe('the ficus console beside the split shop', () => {
     );
     await screenshot(page, 'order-trace-split');
   });
+
+  it('replays a poison message in the service that consumes it, once its cause is gone', async () => {
+    const poison = messageWithoutRecipient();
+    await shop.redeliver(poison.confirmed); // through Kafka, as the split shop delivers events
+    await page.goto(`${console.url}/#/messaging`);
+    const letter = page.locator(`tr[data-message="${poison.confirmed.id}"]`);
+    await expectText(letter.locator('.reason'), /no address known yet for customer/);
+    await expectText(page.locator('tr[data-context="notifications"] td:nth-child(2)'), /^notifications$/);
+    await expectText(page.getByRole('table', { name: 'consumer lag' }), /notifications/);
+    await screenshot(page, 'messaging-dead-letter');
+
+    await shop.redeliver(poison.registered);
+    const remembered = () =>
+      shop.query('notifications', 'SELECT 1 FROM notifications.recipients WHERE customer_id = $1', [poison.customerId]);
+    await eventually(remembered, { until: (rows) => rows.length === 1, what: 'the late registration remembered' });
+    await letter.getByRole('button', { name: 'Replay' }).click();
+    const dialog = page.getByRole('dialog', { name: 'confirm the replay' });
+    await expectText(dialog, /in notifications;/);
+    await dialog.getByRole('button', { name: /^Confirm: Replay notifications \d+$/ }).click();
+    await expectText(page.getByRole('status'), /: processed$/);
+    expect(await letter.count()).toBe(0);
+    await expectText(
+      page.getByRole('list', { name: 'replayed dead letters' }),
+      new RegExp(`by ${escaped(admin.email)}`),
+    );
+    const emails = await shop.query(
+      'notifications',
+      'SELECT kind FROM notifications.notifications WHERE order_id = $1',
+      [poison.orderId],
+    );
+    expect(emails).toEqual([{ kind: 'order-confirmed' }]);
+    await screenshot(page, 'messaging-replayed');
+  });
 });
 
 /**
@@ -239,15 +273,16 @@ describe("the ficus console's migration page", () => {
     await dialog.getByRole('button', { name: 'Confirm: Roll back' }).click();
     await expectText(extraction.locator('.shift'), /^0 %$/);
     const log = extraction.getByRole('list', { name: 'changes of inventory' }).locator('li');
-    await expectText(
-      log.first(),
-      new RegExp(`shift.inventory percent 10 → off, by ${shop.admin.email.replace(/[.]/g, '\\.')}`),
-    );
+    await expectText(log.first(), new RegExp(`shift.inventory percent 10 → off, by ${escaped(shop.admin.email)}`));
     const rolledBack = await routedInventoryCalls(shop.operationsUrl);
     await stockReads(shop.shopUrl, 100);
     expect((await routedInventoryCalls(shop.operationsUrl)).extracted).toBe(rolledBack.extracted);
   });
 });
+
+function escaped(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
 
 /** Waits (polling, as the page refreshes itself) until the element's text matches. */
 async function expectText(locator: ReturnType<Page['locator']>, pattern: RegExp): Promise<void> {

@@ -155,8 +155,8 @@ describe('inventory, alone on its database', () => {
       }),
     ]);
     expect(await level(sku)).toEqual({ sku, available: 0, reserved: 1 });
-    expect(await runtime.deadLetters.replay(letters[0].id)).toBe('failed-again');
-    expect(await runtime.deadLetters.replay('999999')).toBe('not-found');
+    expect(await runtime.deadLetters.replay(letters[0].id, 'admin-subject')).toBe('failed-again');
+    expect(await runtime.deadLetters.replay('999999', 'admin-subject')).toBe('not-found');
   });
 
   describe('when an order fails (saga compensation)', () => {

@@ -2,7 +2,7 @@ import { Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import type { AddressInfo } from 'node:net';
-import { HealthModule } from '@apps/http-edge';
+import { HEALTH_SETTINGS, HealthModule } from '@apps/http-edge';
 import { GrpcPeerProbe, KafkaBrokerProbe } from '@infra/host';
 import { Configuration } from '@infra/config';
 import { ContextRegistry, FicusModule, ProcessReadiness, ROOT_SETTINGS, type DependencyStatus } from '@infra/runtime';
@@ -108,7 +108,12 @@ describe('the gRPC peer probe', () => {
 });
 
 describe('GET /ready with dependencies besides the databases', () => {
-  @Module({ imports: [FicusModule.forRoot({ configuration: Configuration.read({}, ROOT_SETTINGS) }), HealthModule] })
+  @Module({
+    imports: [
+      FicusModule.forRoot({ configuration: Configuration.read({}, [...ROOT_SETTINGS, ...HEALTH_SETTINGS]) }),
+      HealthModule,
+    ],
+  })
   class ReadinessOnly {}
 
   let app: INestApplication;

@@ -7,6 +7,7 @@ import type { Request } from 'express';
 import { z } from 'zod';
 import {
   HealthModule,
+  HEALTH_SETTINGS,
   HttpSettings,
   httpEdgeAdapter,
   RequestContexts,
@@ -98,7 +99,7 @@ class WorkController {
 @Module({
   imports: [
     FicusModule.forRoot({
-      configuration: Configuration.read({}, [...ROOT_SETTINGS, RequestSettings, HttpSettings]),
+      configuration: Configuration.read({}, [...ROOT_SETTINGS, ...HEALTH_SETTINGS, HttpSettings]),
     }),
     HealthModule,
   ],

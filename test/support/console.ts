@@ -8,7 +8,9 @@ import { ficus } from '../flags/flags-cli';
 import { ALL_CONTEXTS, flowList } from './contexts';
 import { parseExposition } from './metrics-scrape';
 import { ServiceProcesses } from './service-processes';
-import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER } from '@contracts/identity';
+import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER, CustomerRegistered } from '@contracts/identity';
+import type { Envelope } from '@contracts/kernel';
+import { OrderConfirmed } from '@contracts/ordering';
 import type { Topology } from '@infra/topology';
 import { placedGraphOf } from '../../apps/cli/src/commands/console.command';
 import { startConsole, type RunningConsole } from '../../apps/cli/src/console/console-server';
@@ -194,3 +196,34 @@ export async function stockReads(shopUrl: string, reads: number, sku = 'FICUS-LY
     }),
   );
 }
+
+/**
+ * A poison message as a shop meets one: an order confirmed for a customer notifications has no
+ * address of yet (their registration has not arrived), so its consumer fails on every attempt and
+ * the message waits in notifications' dead letters. `registered` is the cure: once it is
+ * delivered, a replay of `confirmed` goes through and the order's email is recorded.
+ */
+export function messageWithoutRecipient(): {
+  readonly confirmed: Envelope;
+  readonly registered: Envelope;
+  readonly customerId: string;
+  readonly orderId: string;
+} {
+  const customerId = randomUUID();
+  const orderId = randomUUID();
+  return {
+    customerId,
+    orderId,
+    confirmed: OrderConfirmed.create(
+      { orderId, customerId, total: { amountMinor: 1_250, currency: 'EUR' } },
+      { correlationId: orderId },
+    ),
+    registered: CustomerRegistered.create(
+      { customerId, email: `late-${customerId.slice(0, 8)}@example.com` },
+      { correlationId: customerId },
+    ),
+  };
+}
+
+/** notifications' consumer of order-confirmed, as its dead letters name it. */
+export const ORDER_CONFIRMED_CONSUMER = `notifications:${OrderConfirmed.type}.v${OrderConfirmed.version}`;

@@ -9,6 +9,7 @@ import { AuthGuard } from './auth/auth.guard';
 import { LastKnownProductNames } from './fallbacks/product-names';
 import { GraphqlController } from './graphql/graphql.controller';
 import { RequestSettings, VerifierClaimsSettings } from './http-settings';
+import { DeadLetterRoutes } from './operations/dead-letter-routes';
 import { RequestContexts } from './request-context';
 import { CatalogController } from './routes/catalog.controller';
 import { DevMailboxController } from './routes/dev-mailbox.controller';
@@ -49,6 +50,7 @@ import { rateLimiterProvider } from './rate-limit/rate-limiter';
     OpenStreams,
     RequestContexts,
     AccessTokenVerifier,
+    DeadLetterRoutes,
     AuthGuard,
     LastKnownProductNames,
     OrderPlacement,

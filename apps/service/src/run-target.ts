@@ -4,19 +4,9 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Kafka, logLevel } from 'kafkajs';
 import { Logger } from 'nestjs-pino';
 import type { Logger as PinoLogger } from 'pino';
-import {
-  AccessTokenVerifier,
-  httpEdgeAdapter,
-  RequestContexts,
-  RequestSettings,
-  serveOperations,
-  setUpHttpEdge,
-  VerifierClaimsSettings,
-} from '@apps/http-edge';
+import { AccessTokenVerifier, httpEdgeAdapter, serveOperations, setUpHttpEdge } from '@apps/http-edge';
 import { ALL_CONTRACTS } from '@contracts/contexts';
-import { IdentityContract } from '@contracts/identity';
 import { BOUNDED_CONTEXTS, type Caller } from '@contracts/kernel';
-import type { Configuration } from '@infra/config';
 import {
   InstanceSettingsGroup,
   registryDatabaseName,
@@ -26,7 +16,6 @@ import {
 import { loadGrpcTls } from '@infra/messaging/grpc';
 import { KafkaCredentialSettings, KafkaEventPublisher, ensureTopics, kafkaSocketFactory } from '@infra/messaging/kafka';
 import type { DatabaseConfig } from '@infra/persistence';
-import { ContractBus } from '@infra/messaging';
 import { ProcessSettings, ProcessWiring, resolveDatabase } from '@infra/host';
 import { loadTopology, type DeployTarget, type Topology } from '@infra/topology';
 import { moduleOf } from './module-catalogue';
@@ -165,7 +154,7 @@ export async function runTarget(options: RunTargetOptions): Promise<RunningTarge
     // edge verifies it, against identity's keys fetched through the identity contract (over mTLS
     // when identity runs elsewhere; its getJwks is open to every service), cached, kept when
     // identity is away. Made at the first call, once the bus routes identity.
-    verifyCaller: topology.isSingleProcess ? undefined : lazyCallerVerifier(() => app, configuration),
+    verifyCaller: topology.isSingleProcess ? undefined : lazyCallerVerifier(() => app),
   });
   /** What runTarget started besides the app, stopped after it, in that order. */
   const stopAfterApp = async () => {
@@ -267,17 +256,11 @@ function asCanary(topology: Topology, target: string): Topology {
   }));
 }
 
-function lazyCallerVerifier(
-  app: () => NestExpressApplication,
-  configuration: Configuration,
-): (credential: string) => Promise<Caller> {
+function lazyCallerVerifier(app: () => NestExpressApplication): (credential: string) => Promise<Caller> {
   let verifier: AccessTokenVerifier | undefined;
   return (credential) => {
-    verifier ??= new AccessTokenVerifier(
-      app().get(ContractBus).client(IdentityContract),
-      new RequestContexts(configuration.get(RequestSettings)),
-      configuration.get(VerifierClaimsSettings),
-    );
-    return verifier.verify(`Bearer ${credential}`);
+    // The process's own (HttpEdgeModule's, or HealthModule's): one cache of verified tokens and keys.
+    const verifying = (verifier ??= app().get<AccessTokenVerifier>(AccessTokenVerifier, { strict: false }));
+    return verifying.verify(`Bearer ${credential}`);
   };
 }

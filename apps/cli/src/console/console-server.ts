@@ -17,9 +17,11 @@ import {
   type CallRates,
   type ModuleGraph,
 } from '@infra/module-graph';
-import type { KeptSpan } from '@infra/observability';
+import type { KeptSpan, MetricSample } from '@infra/observability';
+import { DEAD_LETTER_ID } from '@infra/messaging';
 import { verifyAccessToken } from '@infra/security';
 import { formatFlagState, type FlagChange } from '@infra/flags';
+import { MessagingDesk, type ConsoleDeadLetter, type ProcessAnswer } from './messaging-desk';
 import { MigrationDesk, MigrationRefusal } from './migration-desk';
 import { ShopKeys, ShopKeysUnavailable } from './shop-keys';
 import type { Topology } from '@infra/topology';
@@ -108,6 +110,7 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
 
   const maps = new MapReader(options);
   const desk = new MigrationDesk(options.topology, options.env ?? process.env);
+  const messages = new MessagingDesk(options.topology);
   /** Who signed in with which token's subject, to name them in the flag log (the token carries no email). */
   const emails = new Map<string, string>();
   const keys = new ShopKeys(new URL('/.well-known/jwks.json', options.shopUrl));
@@ -180,8 +183,8 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
         );
       }
       // The shop's own refusal, as it said it (a wrong password; too many attempts, and when to retry).
-      const retryAfter = login.headers.get('retry-after');
-      if (retryAfter && /^\d{1,6}$/.test(retryAfter)) response.setHeader('Retry-After', retryAfter);
+      const retryAfter = retryAfterOf(login.headers.get('retry-after'));
+      if (retryAfter) response.setHeader('Retry-After', retryAfter);
       throw new ConsoleProblem(
         login.status,
         codeOf(answer?.code),
@@ -195,7 +198,7 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
   app.get('/api/map', async (request, response, next) => {
     try {
       await adminOf(request);
-      response.json(await maps.read());
+      response.json((await maps.read()).map);
     } catch (error) {
       next(error);
     }
@@ -205,8 +208,9 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
   app.get('/api/migration', async (request, response, next) => {
     try {
       await adminOf(request);
-      const map = await maps.read();
-      response.json({ topology: map.topology, contexts: await desk.read(map, map.processes) });
+      const reading = await maps.read();
+      const { topology, processes } = reading.map;
+      response.json({ topology, contexts: await desk.read(reading, processes) });
     } catch (error) {
       next(error);
     }
@@ -259,6 +263,56 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
   });
 
   const adminName = (caller: Caller) => `${emails.get(caller.subject) ?? `admin ${caller.subject}`} (ficus console)`;
+
+  /** Outbox backlogs, consumers and their lag, and every process's dead letters (read as the admin). */
+  app.get('/api/messaging', async (request, response, next) => {
+    try {
+      const { token } = await adminOf(request);
+      const reading = await maps.read();
+      const messaging = await messages.read(reading.samples, token);
+      const named = (letter: ConsoleDeadLetter) => ({
+        ...letter,
+        replayedBy: letter.replayedBy && (emails.get(letter.replayedBy) ?? `admin ${letter.replayedBy}`),
+      });
+      response.json({
+        topology: reading.map.topology,
+        ...messaging,
+        deadLetters: {
+          ...messaging.deadLetters,
+          waiting: messaging.deadLetters.waiting.map(named),
+          replayed: messaging.deadLetters.replayed.map(named),
+        },
+      });
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  /** Replays one dead letter (`:id`) or every one of a context not replayed yet, in the process that consumes it. */
+  app.post(
+    ['/api/dead-letters/:context/replay', '/api/dead-letters/:context/:id/replay'],
+    async (request, response, next) => {
+      try {
+        const { token } = await adminOf(request);
+        const context = contextOf(request);
+        if (!options.topology.modules.includes(context)) {
+          throw new ConsoleProblem(404, 'context-not-found', `${options.topology.name} runs no context ${context}`);
+        }
+        const id = request.params.id === undefined ? undefined : String(request.params.id);
+        if (id !== undefined && !DEAD_LETTER_ID.test(id)) {
+          throw new ConsoleProblem(400, 'validation-failed', 'a dead letter id is a number, as the list shows it');
+        }
+        const answer = await messages.replay(context, id, token);
+        if (answer.status === 200 && answer.body) {
+          response.json(answer.body);
+          return;
+        }
+        throw problemOfProcess(answer, options.topology.targetOf(context).name);
+      } catch (error) {
+        next(error);
+      }
+    },
+  );
 
   /** An order: its details, its saga step by step (which context did what), and its trace. */
   app.get('/api/orders/:id', async (request, response, next) => {
@@ -378,17 +432,52 @@ async function shopGet(shopUrl: string, path: string, token: string): Promise<un
   });
   const body = (await answer.json().catch(() => undefined)) as Record<string, unknown> | undefined;
   if (answer.status === 200 && body !== undefined) return body;
-  const retryAfter = answer.headers.get('retry-after');
-  const retry = retryAfter && /^\d{1,6}$/.test(retryAfter) ? retryAfter : undefined;
+  const retry = retryAfterOf(answer.headers.get('retry-after'));
   if (READ_PASSED_ON.has(answer.status)) {
     const detail = textOf(body?.detail) ?? 'the shop refused the read';
-    throw new ConsoleProblem(answer.status, codeOf(body?.code), detail, retry);
+    throw new ConsoleProblem(answer.status, codeOf(body?.code, 'read-refused'), detail, retry);
   }
   if (answer.status === 503 || answer.status === 504) {
     const detail = textOf(body?.detail) ?? 'the shop cannot answer now; retry';
     throw new ConsoleProblem(503, 'shop-unavailable', detail, retry ?? '5');
   }
   throw new ConsoleProblem(502, 'shop-unavailable', `the shop could not answer (${answer.status})`);
+}
+
+/**
+ * A process's refusal of a replay as the console answers it: its 4xx problem as it said it (the
+ * letter gone, its consumer no longer running, the token refused), a 503 when it cannot answer now.
+ */
+function problemOfProcess(answer: ProcessAnswer, target: string): ConsoleProblem {
+  const detail = textOf(answer.body?.detail);
+  if (answer.status === 502 || answer.status === 504) {
+    return new ConsoleProblem(answer.status, codeOf(answer.body?.code, 'process-unreachable'), detail ?? target);
+  }
+  // The console took the admin's token, the process did not (other claims, keys it has not read
+  // yet): the console's own sign-in still stands, so this is no 401 that would sign them out.
+  if (answer.status === 401 || answer.status === 403) {
+    const why = detail ?? `it answered ${answer.status}`;
+    return new ConsoleProblem(502, 'process-refused-token', `${target} refused the admin's token: ${why}`);
+  }
+  if (answer.status >= 400 && answer.status < 500 && answer.status !== 405) {
+    return new ConsoleProblem(
+      answer.status,
+      codeOf(answer.body?.code, 'replay-refused'),
+      detail ?? `${target} refused`,
+    );
+  }
+  const retry = retryAfterOf(answer.retryAfter ?? null) ?? '5';
+  return new ConsoleProblem(
+    503,
+    'process-unavailable',
+    `${target} cannot replay now (it answered ${answer.status})`,
+    retry,
+  );
+}
+
+/** A Retry-After of seconds worth passing on, or undefined. */
+function retryAfterOf(value: string | null): string | undefined {
+  return value && /^\d{1,6}$/.test(value) ? value : undefined;
 }
 
 /** The context a migration change names: a lower-case word (the desk says whether the topology has it). */
@@ -511,8 +600,8 @@ function isKeptSpan(value: unknown): value is KeptSpan {
 }
 
 /** The shop's problem code when it is one (a short kebab-case word), else a code of ours. */
-function codeOf(value: unknown): string {
-  return typeof value === 'string' && /^[a-z][a-z0-9-]{0,63}$/.test(value) ? value : 'sign-in-refused';
+function codeOf(value: unknown, otherwise = 'sign-in-refused'): string {
+  return typeof value === 'string' && /^[a-z][a-z0-9-]{0,63}$/.test(value) ? value : otherwise;
 }
 
 function textOf(value: unknown): string | undefined {
@@ -522,6 +611,12 @@ function textOf(value: unknown): string | undefined {
 /** How long one reading of the map serves every page that asks (each polls every few seconds). */
 const MAP_FRESH_MS = 1_000;
 
+/** One reading of the processes: the map, and each answering target's metrics it was drawn from. */
+interface Reading {
+  readonly map: ConsoleMap;
+  readonly samples: ReadonlyMap<string, readonly MetricSample[]>;
+}
+
 /**
  * The map as the processes answer now: read at most once a second however many pages poll, and
  * each edge's calls per second since the reading before (two readings make a rate; the first
@@ -529,19 +624,19 @@ const MAP_FRESH_MS = 1_000;
  */
 class MapReader {
   private previous?: { readonly counts: CallCounts; readonly at: number };
-  private latest?: { readonly map: Promise<ConsoleMap>; readonly at: number };
+  private latest?: { readonly reading: Promise<Reading>; readonly at: number };
 
   constructor(private readonly options: ConsoleOptions) {}
 
-  read(): Promise<ConsoleMap> {
+  read(): Promise<Reading> {
     const now = Date.now();
-    if (this.latest && now - this.latest.at < MAP_FRESH_MS) return this.latest.map;
-    const map = this.readNow();
-    this.latest = { map, at: now };
-    return map;
+    if (this.latest && now - this.latest.at < MAP_FRESH_MS) return this.latest.reading;
+    const reading = this.readNow();
+    this.latest = { reading, at: now };
+    return reading;
   }
 
-  private async readNow(): Promise<ConsoleMap> {
+  private async readNow(): Promise<Reading> {
     const { topology, graph } = this.options;
     const scraped = await Promise.all(topology.targets.map((target) => scrapeProcess(target)));
     const processes = topology.targets.map((target, at) => {
@@ -559,12 +654,19 @@ class MapReader {
       rates = attributeCalls(graph, before?.counts ?? counts, counts, seconds, sources, consumerLag(graph, answered));
       this.previous = { counts, at };
     }
-    return {
+    const map: ConsoleMap = {
       topology: { name: topology.name, source: topology.source },
       processes,
       svg: await renderSvg(renderDot(graph, rates)),
       ...(rates ? { calls: rates.edges } : { callsUnavailable: 'no process answers' }),
     };
+    const samples = new Map(
+      topology.targets.flatMap((target, index) => {
+        const answer = scraped[index];
+        return answer ? [[target.name, answer.samples] as const] : [];
+      }),
+    );
+    return { map, samples };
   }
 }
 

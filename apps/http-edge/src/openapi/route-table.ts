@@ -304,9 +304,16 @@ export const ROUTE_TABLE: readonly DocumentedRoute[] = [
   {
     method: 'GET',
     route: 'admin/dead-letters',
-    summary: 'Dead letters of the contexts in this process',
+    summary: 'Dead letters of the contexts in this process: waiting for a replay, and the latest replayed',
     auth: 'admin',
-    success: { status: 200, schema: z.object({ items: z.array(z.looseObject({})) }) },
+    success: {
+      status: 200,
+      schema: z.object({
+        contexts: z.array(z.string()),
+        items: z.array(z.looseObject({})),
+        replayed: z.array(z.looseObject({})),
+      }),
+    },
     errors: [401, 403],
   },
   {
@@ -316,7 +323,7 @@ export const ROUTE_TABLE: readonly DocumentedRoute[] = [
     auth: 'admin',
     params: ReplayParams,
     success: { status: 201, schema: z.object({ outcome: z.string() }) },
-    errors: [400, 401, 403, 404],
+    errors: [400, 401, 403, 404, 409],
   },
   {
     method: 'POST',

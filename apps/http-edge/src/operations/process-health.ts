@@ -9,6 +9,8 @@ export interface OperationsAnswer {
   readonly status: number;
   readonly contentType: string;
   readonly body: string;
+  /** Headers beside the content type (a 405's Allow). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /**

@@ -1,25 +1,26 @@
 import { Controller, Get, Inject, Param, Post, Req, UseGuards } from '@nestjs/common';
 import { z } from 'zod';
-import { notFound } from '@contracts/kernel';
 import { IDENTITY, type IdentityApi } from '@contracts/identity';
+import { DEAD_LETTER_ID } from '@infra/messaging';
 import { ORDERING, type OrderingApi } from '@contracts/ordering';
-import { ContextRegistry } from '@infra/runtime';
 import { AccessTokenVerifier } from '../auth/access-token.verifier';
+import { DeadLetterRoutes } from '../operations/dead-letter-routes';
 import { AuthGuard, RequireRoles, type AuthenticatedRequest } from '../auth/auth.guard';
 import { RequestContexts } from '../request-context';
 import { parseOr } from '../validation';
 
-export const ReplayParams = z.object({ context: z.string().regex(/^[a-z]+$/), id: z.string().regex(/^\d{1,18}$/) });
+export const ReplayParams = z.object({ context: z.string().regex(/^[a-z]+$/), id: z.string().regex(DEAD_LETTER_ID) });
 
 /**
  * The operator's routes: dead letters of the contexts in this process, the read-model rebuild.
- * (In a split topology the edge hosts no context; dead letters are then read on each service.)
+ * (In a split topology the edge hosts no context; dead letters are then read and replayed on each
+ * service's operations port, as `ficus console` does: DeadLetterRoutes.)
  */
 @Controller()
 @UseGuards(AuthGuard)
 export class OperationsController {
   constructor(
-    private readonly registry: ContextRegistry,
+    private readonly deadLetters: DeadLetterRoutes,
     @Inject(ORDERING) private readonly ordering: OrderingApi,
     @Inject(IDENTITY) private readonly identity: IdentityApi,
     private readonly contexts: RequestContexts,
@@ -28,21 +29,15 @@ export class OperationsController {
 
   @Get('admin/dead-letters')
   @RequireRoles('admin')
-  async deadLetters() {
-    const lists = await Promise.all(this.registry.all().map((runtime) => runtime.deadLetters.list()));
-    return { items: lists.flat() };
+  async list() {
+    return this.deadLetters.list();
   }
 
   @Post('admin/dead-letters/:context/:id/replay')
   @RequireRoles('admin')
-  async replay(@Param() params: unknown) {
+  async replay(@Param() params: unknown, @Req() request: AuthenticatedRequest) {
     const { context, id } = parseOr(ReplayParams, params, 'path');
-    const runtime = this.registry.get(context);
-    const outcome = runtime ? await runtime.deadLetters.replay(id) : 'not-found';
-    if (outcome === 'not-found') {
-      throw notFound('dead-letter-not-found', `no dead letter ${id} in ${context}`);
-    }
-    return { outcome };
+    return { outcome: await this.deadLetters.replay(context, id, request.caller!.subject) };
   }
 
   /** A new signing key now (say, after a suspected leak); tokens of the old one verify for the overlap. */

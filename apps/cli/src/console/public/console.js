@@ -567,6 +567,245 @@ function rate(value) {
   return value === undefined ? 'n/a' : `${value.toFixed(2)} %`;
 }
 
+/** Outbox backlogs, consumers and their lag, and dead letters with replay (#/messaging). */
+function MessagingPage({ onSignedOut }) {
+  const { value, error, reload } = usePolling(
+    () => api('/api/messaging'),
+    () => false,
+    [],
+  );
+  const [asking, setAsking] = useState();
+  const [busy, setBusy] = useState(false);
+  const [outcome, setOutcome] = useState();
+  if (!value) return html`<${Problem} error=${error} onSignedOut=${onSignedOut} />`;
+  const ask = (replay) => {
+    setOutcome(undefined);
+    setAsking(replay);
+  };
+  const confirm = async () => {
+    if (busy) return;
+    setBusy(true);
+    try {
+      const path = asking.id ? `${asking.context}/${asking.id}/replay` : `${asking.context}/replay`;
+      const answer = await api(`/api/dead-letters/${path}`, { method: 'POST', body: '{}' });
+      setAsking(undefined);
+      await reload(); // the outcome is shown with the list as it is after it
+      setOutcome({ text: `${asking.label}: ${replayText(answer)}` });
+    } catch (failure) {
+      if (failure.status === 401) return onSignedOut();
+      setAsking(undefined);
+      setOutcome({ problem: failure.message });
+      reload();
+    } finally {
+      setBusy(false);
+    }
+  };
+  const { waiting, replayed, unread } = value.deadLetters;
+  const waitingIn = (context) => waiting.filter((letter) => letter.context === context).length;
+  const contextsWaiting = [...new Set(waiting.map((letter) => letter.context))];
+  return html`<section aria-label="messaging">
+    <h2>Messaging: topology ${value.topology.name}</h2>
+    <p class="muted">${value.topology.source}; refreshed every ${REFRESH_MS / 1000} s</p>
+    <${Problem} error=${error} onSignedOut=${onSignedOut} />
+    <h3>Outboxes</h3>
+    <table class="outboxes" aria-label="outboxes">
+      <thead>
+        <tr>
+          <th>context</th>
+          <th>runs in</th>
+          <th>backlog</th>
+          <th>oldest unsent</th>
+          <th>dead letters</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${value.contexts.map(
+          (context) =>
+            html`<tr data-context=${context.context}>
+              <td>${context.context}</td>
+              <td>${context.runsIn}</td>
+              ${
+                context.outbox
+                  ? html`<td class="backlog">${context.outbox.backlog}</td>
+                      <td>${context.outbox.oldestSeconds.toFixed(1)} s</td>
+                      <td class="dead">${context.deadLetters}</td>`
+                  : html`<td colspan="3" class="problem">${context.runsIn} does not answer</td>`
+              }
+            </tr>`,
+        )}
+      </tbody>
+    </table>
+    <h3>Consumers</h3>
+    ${
+      value.lag.length > 0
+        ? html`<table class="lag" aria-label="consumer lag">
+            <thead>
+              <tr>
+                <th>group</th>
+                <th>topic</th>
+                <th>lag</th>
+                <th>process</th>
+              </tr>
+            </thead>
+            <tbody>
+              ${value.lag.map(
+                (group) =>
+                  html`<tr>
+                    <td>${group.group}</td>
+                    <td>${group.topic}</td>
+                    <td>${group.lag}</td>
+                    <td>${group.target}</td>
+                  </tr>`,
+              )}
+            </tbody>
+          </table>`
+        : html`<p class="muted">
+            No Kafka consumer group reports lag: in one process events go from the outbox to their consumers straight,
+            and the outbox backlog is the lag.
+          </p>`
+    }
+    <table class="consumers" aria-label="consumers">
+      <thead>
+        <tr>
+          <th>consumer</th>
+          <th>process</th>
+          <th>events</th>
+          <th>mean age</th>
+          <th>outcomes</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${value.consumers.map(
+          (consumer) =>
+            html`<tr>
+              <td>${consumer.consumer}</td>
+              <td>${consumer.target}</td>
+              <td>${consumer.handled}</td>
+              <td>${consumer.meanAgeMs === undefined ? 'n/a' : `${consumer.meanAgeMs} ms`}</td>
+              <td>${outcomesText(consumer.outcomes)}</td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>
+    <h3>Dead letters</h3>
+    ${unread.map(
+      (process) => html`<p class="problem" role="alert">dead letters of ${process.target} not read: ${process.why}</p>`,
+    )}
+    ${outcome?.text && html`<p class="outcome" role="status">${outcome.text}</p>`}
+    ${outcome?.problem && html`<p class="problem" role="alert">${outcome.problem}</p>`}
+    ${
+      asking &&
+      html`<form
+        class="confirm"
+        role="dialog"
+        aria-label="confirm the replay"
+        onSubmit=${(event) => {
+          event.preventDefault();
+          confirm();
+        }}
+      >
+        <p><strong>${asking.question}</strong></p>
+        <p class="muted">
+          Its consumer handles it again in ${asking.target}; one already processed is not handled twice.
+        </p>
+        <button type="submit" disabled=${busy}>Confirm: ${asking.label}</button>
+        <button type="button" onClick=${() => setAsking(undefined)}>Cancel</button>
+      </form>`
+    }
+    ${
+      waiting.length === 0
+        ? html`<p class="muted">No dead letter waits for a replay.</p>`
+        : html`<div class="actions">
+              ${contextsWaiting.map(
+                (context) =>
+                  html`<button
+                    disabled=${busy}
+                    onClick=${() =>
+                      ask({
+                        context,
+                        label: `Replay all of ${context}`,
+                        question: `Replay all ${waitingIn(context)} dead letters of ${context}?`,
+                        target: waiting.find((letter) => letter.context === context).target,
+                      })}
+                  >
+                    Replay all of ${context} (${waitingIn(context)})
+                  </button>`,
+              )}
+            </div>
+            <table class="dead-letters" aria-label="dead letters">
+              <thead>
+                <tr>
+                  <th>context</th>
+                  <th>id</th>
+                  <th>event</th>
+                  <th>consumer</th>
+                  <th>failed</th>
+                  <th>reason</th>
+                  <th></th>
+                </tr>
+              </thead>
+              <tbody>
+                ${waiting.map(
+                  (letter) =>
+                    html`<tr data-letter=${`${letter.context}/${letter.id}`} data-message=${letter.messageId}>
+                      <td>${letter.context}</td>
+                      <td>${letter.id}</td>
+                      <td>
+                        <details>
+                          <summary>${letter.type} v${letter.version}</summary>
+                          <code>${JSON.stringify(letter.payload)}</code>
+                        </details>
+                      </td>
+                      <td>${letter.consumer}</td>
+                      <td>${new Date(letter.failedAt).toLocaleString()} (${letter.attempts} attempts)</td>
+                      <td class="reason">${letter.reason}</td>
+                      <td>
+                        <button
+                          disabled=${busy}
+                          onClick=${() =>
+                            ask({
+                              context: letter.context,
+                              id: letter.id,
+                              label: `Replay ${letter.context} ${letter.id}`,
+                              question: `Replay dead letter ${letter.id} (${letter.type}) to ${letter.consumer}?`,
+                              target: letter.target,
+                            })}
+                        >
+                          Replay
+                        </button>
+                      </td>
+                    </tr>`,
+                )}
+              </tbody>
+            </table>`
+    }
+    ${
+      replayed.length > 0 &&
+      html`<h4>Replayed lately</h4>
+        <ol class="log" aria-label="replayed dead letters">
+          ${replayed.map((letter) => html`<li>${replayedText(letter)}</li>`)}
+        </ol>`
+    }
+  </section>`;
+}
+
+function replayedText(letter) {
+  const when = new Date(letter.replayedAt).toLocaleString();
+  return `${when}: ${letter.context} ${letter.id} (${letter.type}) by ${letter.replayedBy ?? 'someone unknown'}`;
+}
+
+function replayText(answer) {
+  if (answer.outcome) return answer.outcome.replace(/-/g, ' ');
+  return outcomesText(answer.outcomes) || 'nothing was waiting';
+}
+
+function outcomesText(outcomes) {
+  return Object.entries(outcomes ?? {})
+    .filter(([, count]) => count > 0)
+    .map(([name, count]) => `${count} ${name.replace(/-/g, ' ')}`)
+    .join(', ');
+}
+
 /** The page the address names: #/map, #/orders[/<id>], #/customers/<id>. */
 function useRoute() {
   const decoded = (part) => {
@@ -593,7 +832,8 @@ function Console() {
     sessionStorage.removeItem(TOKEN);
     setSignedIn(false);
   };
-  const current = page === 'orders' || page === 'customers' ? 'orders' : page === 'migration' ? 'migration' : 'map';
+  const current =
+    page === 'orders' || page === 'customers' ? 'orders' : ['migration', 'messaging'].includes(page) ? page : 'map';
   const tab = (name, href, label) =>
     html`<a href=${href} aria-current=${current === name ? 'page' : undefined}>${label}</a>`;
   return html`<header>
@@ -602,7 +842,7 @@ function Console() {
         signedIn &&
         html`<nav>
           ${tab('map', '#/map', 'Map')} ${tab('migration', '#/migration', 'Migration')}
-          ${tab('orders', '#/orders', 'Orders')}
+          ${tab('orders', '#/orders', 'Orders')} ${tab('messaging', '#/messaging', 'Messaging')}
         </nav>`
       }
       ${signedIn && html`<button class="who" onClick=${signOut}>Sign out</button>`}
@@ -613,14 +853,16 @@ function Console() {
           ? html`<${SignIn} onSignedIn=${() => setSignedIn(true)} />`
           : current === 'migration'
             ? html`<${MigrationPage} onSignedOut=${signOut} />`
-            : current === 'orders'
-              ? html`<${OrdersPage}
-                  id=${page === 'orders' && key ? key : undefined}
-                  customer=${page === 'customers' && key ? key : undefined}
-                  customerPage=${/^[1-9]\d{0,3}$/.test(pageOfList ?? '') ? Number(pageOfList) : 1}
-                  onSignedOut=${signOut}
-                />`
-              : html`<${MapPage} onSignedOut=${signOut} />`
+            : current === 'messaging'
+              ? html`<${MessagingPage} onSignedOut=${signOut} />`
+              : current === 'orders'
+                ? html`<${OrdersPage}
+                    id=${page === 'orders' && key ? key : undefined}
+                    customer=${page === 'customers' && key ? key : undefined}
+                    customerPage=${/^[1-9]\d{0,3}$/.test(pageOfList ?? '') ? Number(pageOfList) : 1}
+                    onSignedOut=${signOut}
+                  />`
+                : html`<${MapPage} onSignedOut=${signOut} />`
       }
     </main>`;
 }
