@@ -102,8 +102,19 @@ export class PostgresFlagStore {
     }));
   }
 
-  /** Sets a flag and logs the change, in one transaction; every watcher hears of it at commit. */
-  async set(name: string, state: FlagState, by: string, reason?: string): Promise<FlagChange> {
+  /**
+   * Sets a flag and logs the change, in one transaction; every watcher hears of it at commit.
+   * `check`, when given, sees what the flag says now (undefined: never set) under the flag's lock,
+   * and may throw to change nothing: a compare-and-set for callers that showed someone a state.
+   * It runs synchronously, inside the transaction; it must not start work of its own.
+   */
+  async set(
+    name: string,
+    state: FlagState,
+    by: string,
+    reason?: string,
+    check?: (now: FlagState | undefined) => void,
+  ): Promise<FlagChange> {
     checkFlagName(name);
     if (!by.trim()) throw new Error('a flag change needs to say who made it');
     return this.dataSource.transaction(async (manager) => {
@@ -113,6 +124,7 @@ export class PostgresFlagStore {
         [name],
       )) as StateRow[];
       const from = current ? stateOf(current) : undefined;
+      check?.(from);
       const [change] = (await manager.query(
         `INSERT INTO flag_changes (name, from_state, to_state, changed_by, reason)
          VALUES ($1, $2, $3, $4, $5)

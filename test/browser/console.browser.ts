@@ -12,12 +12,12 @@ import {
   consoleOn,
   extractingShopWithConsole,
   messageWithoutRecipient,
-  routedInventoryCalls,
   shopWithConsole,
   stockReads,
   type ExtractingShopWithConsole,
   type ShopWithConsole,
 } from '../support/console';
+import { extractedShareDuring, routedInventoryCalls } from '../support/routed-calls';
 
 /** Debian's Chromium, as `.ci/run` installs it; FICUS_CHROMIUM names another. */
 const CHROMIUM = process.env.FICUS_CHROMIUM ?? '/usr/bin/chromium';
@@ -105,10 +105,32 @@ describe('the ficus console in a browser', () => {
   it("shows the shop's refusal of an id that is none", async () => {
     await page.goto(`${running.console.url}/#/orders/not-an-order`);
     await expectText(page.getByRole('alert'), /give an order id/);
-    await page.goto(`${running.console.url}/#/map`);
+  });
+
+  it('changes a flag on the Flags page, confirmed, the admin in its log', async () => {
+    await page.goto(`${running.console.url}/#/flags`);
+    const row = page.locator('tr[data-flag="notifications.new-confirmation-email"]');
+    await expectText(row.locator('.state'), /^off$/);
+    await row.getByRole('button', { name: 'Change' }).click();
+    const dialog = page.getByRole('dialog', { name: 'change notifications.new-confirmation-email' });
+    await dialog.getByRole('radio').nth(2).check();
+    await dialog.getByLabel('Percent').fill('25');
+    await dialog.getByLabel('Why (for the flag log)').fill('a quarter first');
+    await dialog.getByRole('button', { name: 'Confirm the change' }).click();
+    await expectText(row.locator('.state'), /^percent 25$/);
+    expect(await dialog.count()).toBe(0);
+    await page.locator('tr.flag-more details summary').first().click(); // the log unfolds
+    const log = page.getByRole('list', { name: 'changes of notifications.new-confirmation-email' });
+    await expectText(
+      log,
+      new RegExp(`default → percent 25, by ${escaped(running.admin.email)} \\(ficus console\\) \\(a quarter first\\)`),
+    );
+    await screenshot(page, 'flags');
   });
 
   it('shows a process that stops answering as down, and the page keeps working', async () => {
+    await page.goto(`${running.console.url}/#/map`);
+    await expectText(card('monolith').locator('.state'), /^ready$/);
     shopStopped = true;
     await running.shop.close();
     await expectText(card('monolith').locator('.state'), /^down/);
@@ -258,11 +280,7 @@ describe("the ficus console's migration page", () => {
     await dialog.getByRole('button', { name: 'Confirm: Shift to 10 %' }).click();
     await expectText(extraction.locator('.shift'), /^10 %$/);
 
-    const before = await routedInventoryCalls(shop.operationsUrl);
-    await stockReads(shop.shopUrl, 400);
-    const after = await routedInventoryCalls(shop.operationsUrl);
-    const extracted = after.extracted - before.extracted;
-    const share = (extracted / (extracted + after.inProcess - before.inProcess)) * 100;
+    const share = await extractedShareDuring(shop.operationsUrl, () => stockReads(shop.shopUrl, 400));
     expect(share).toBeGreaterThan(5);
     expect(share).toBeLessThan(15);
     await expectText(extraction.locator('.measured'), /^\d+(\.\d)? % of \d+ calls/);

@@ -1,10 +1,6 @@
 import { ShopClient } from '../support/http-client';
-import {
-  extractingShopWithConsole,
-  routedInventoryCalls,
-  stockReads,
-  type ExtractingShopWithConsole,
-} from '../support/console';
+import { extractingShopWithConsole, stockReads, type ExtractingShopWithConsole } from '../support/console';
+import { extractedShareDuring, routedInventoryCalls } from '../support/routed-calls';
 
 const PORTS = { monolith: { grpc: 7651, http: 3651, operations: 3751 }, inventory: { grpc: 7652, http: 3652 } };
 
@@ -76,11 +72,7 @@ describe("the console's migration desk", () => {
     expect((await inventory()).shift).toBe(10);
 
     // The owner picks the change up at once (LISTEN/NOTIFY); the share its metrics count is near 10 %.
-    const before = await routedInventoryCalls(shop.operationsUrl);
-    await stockReads(shop.shopUrl, 400);
-    const after = await routedInventoryCalls(shop.operationsUrl);
-    const extracted = after.extracted - before.extracted;
-    const share = (extracted / (extracted + after.inProcess - before.inProcess)) * 100;
+    const share = await extractedShareDuring(shop.operationsUrl, () => stockReads(shop.shopUrl, 400));
     expect(share).toBeGreaterThan(5);
     expect(share).toBeLessThan(15);
     // The console measures the same counters, between its two readings around the load.

@@ -8,7 +8,7 @@ import { parseTopology } from '@infra/topology';
 import { ficus } from '../flags/flags-cli';
 import { eventually } from '../support/eventually';
 import { ShopClient } from '../support/http-client';
-import { parseExposition } from '../support/metrics-scrape';
+import { extractedShareDuring } from '../support/routed-calls';
 import { ServiceProcesses, type StartedService } from '../support/service-processes';
 import { asAdmin, freshDatabase } from '../support/test-database';
 import { ALL_CONTEXTS, flowList } from '../support/contexts';
@@ -46,14 +46,6 @@ const stop = async (started: StartedService) => {
   await started.exited;
 };
 
-/** Inventory calls the monolith routed, by version, from its metrics. */
-async function routed(): Promise<{ inProcess: number; extracted: number }> {
-  const scrape = parseExposition(await (await fetch(`http://127.0.0.1:${MONOLITH.operations}/metrics`)).text());
-  const count = (version: string) =>
-    scrape.find('ficus_routed_calls_total', { target: 'inventory', version }).reduce((sum, s) => sum + s.value, 0);
-  return { inProcess: count('in-process'), extracted: count('extracted') };
-}
-
 /** A bounded load: `reads` stock reads, 8 at a time, and a few orders; every read must answer 200. */
 async function load(reads: number, orders = 4): Promise<void> {
   const customers = await Promise.all(Array.from({ length: 2 }, () => shop.signUp()));
@@ -77,13 +69,8 @@ async function load(reads: number, orders = 4): Promise<void> {
 }
 
 /** The share of inventory calls the extracted copy took during one phase of load, in percent. */
-async function measuredShare(reads: number): Promise<number> {
-  const before = await routed();
-  await load(reads);
-  const after = await routed();
-  const extracted = after.extracted - before.extracted;
-  const total = extracted + after.inProcess - before.inProcess;
-  return (extracted / total) * 100;
+function measuredShare(reads: number): Promise<number> {
+  return extractedShareDuring(`http://127.0.0.1:${MONOLITH.operations}`, () => load(reads));
 }
 
 /** Every order placed so far ended CONFIRMED and was charged exactly once. */

@@ -2,11 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { withDatabase } from '@infra/persistence';
+import { withDatabase, type DatabaseConfig } from '@infra/persistence';
 import { loadTopology } from '@infra/topology';
 import { ficus } from '../flags/flags-cli';
 import { ALL_CONTEXTS, flowList } from './contexts';
-import { parseExposition } from './metrics-scrape';
 import { ServiceProcesses } from './service-processes';
 import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER, CustomerRegistered } from '@contracts/identity';
 import type { Envelope } from '@contracts/kernel';
@@ -23,8 +22,8 @@ export interface ShopWithConsole {
   readonly console: RunningConsole;
   /** The monolith's topology with the ports it runs on. */
   readonly topology: Topology;
-  readonly admin: { readonly email: string; readonly password: string };
-  readonly customer: { readonly email: string; readonly password: string };
+  readonly admin: Account;
+  readonly customer: Account;
   close(): Promise<void>;
 }
 
@@ -40,18 +39,9 @@ export async function shopWithConsole(label: string): Promise<ShopWithConsole> {
     http: { host: '127.0.0.1', port: portOf(shop.baseUrl) },
     operations: { host: '127.0.0.1', port: portOf(shop.operationsUrl) },
   }));
-  const anonymous = new ShopClient(shop.baseUrl);
-  const admin = { email: `admin-${randomUUID()}@example.com`, password: 'console admin password' };
-  const customer = { email: `customer-${randomUUID()}@example.com`, password: 'console customer password' };
-  const promoted = await anonymous.signUp(admin.email, admin.password);
-  await anonymous.signUp(customer.email, customer.password);
-  // `ficus admins grant` (test/security/admins.test.ts) is this row change; the next login carries it.
-  await asAdmin(
-    shop.database,
-    `UPDATE identity.customers SET roles = ARRAY['customer', 'admin'] WHERE customer_id = $1`,
-    [promoted.customerId],
-  );
-  const running = await consoleOn(topology, shop.baseUrl);
+  const { admin, customer } = await adminAndCustomer(shop.baseUrl, shop.database);
+  // The console finds the shop's database as `ficus flags` would: DATABASE_URL (the shop's flags).
+  const running = await consoleOn(topology, shop.baseUrl, { ...process.env, DATABASE_URL: databaseUrlOf(shop) });
   return {
     shop,
     console: running,
@@ -63,6 +53,35 @@ export async function shopWithConsole(label: string): Promise<ShopWithConsole> {
       await shop.close();
     },
   };
+}
+
+interface Account {
+  readonly email: string;
+  readonly password: string;
+}
+
+/**
+ * Two new accounts of the shop: one made an admin as `ficus admins grant` makes one (this row
+ * change, test/security/admins.test.ts; their next login carries the role), one left a customer.
+ */
+async function adminAndCustomer(
+  shopUrl: string,
+  database: Pick<DatabaseConfig, 'adminUrl' | 'database'>,
+): Promise<{ admin: Account; customer: Account }> {
+  const anonymous = new ShopClient(shopUrl);
+  const admin = { email: `admin-${randomUUID()}@example.com`, password: 'console admin password' };
+  const customer = { email: `customer-${randomUUID()}@example.com`, password: 'console customer password' };
+  const promoted = await anonymous.signUp(admin.email, admin.password);
+  await anonymous.signUp(customer.email, customer.password);
+  await asAdmin(database, `UPDATE identity.customers SET roles = ARRAY['customer', 'admin'] WHERE customer_id = $1`, [
+    promoted.customerId,
+  ]);
+  return { admin, customer };
+}
+
+/** The shop's database as DATABASE_URL says it, for `ficus` commands and the console beside it. */
+export function databaseUrlOf(shop: RunningShop): string {
+  return withDatabase(shop.database.adminUrl, shop.database.database);
 }
 
 /** `ficus console` as the command starts it, reading `topology`, its admins signing in at `shopUrl`; a free port. */
@@ -84,8 +103,8 @@ export interface ExtractingShopWithConsole {
   /** The monolith's operations port (its /metrics: the share it routed). */
   readonly operationsUrl: string;
   readonly console: RunningConsole;
-  readonly admin: { readonly email: string; readonly password: string };
-  readonly customer: { readonly email: string; readonly password: string };
+  readonly admin: Account;
+  readonly customer: Account;
   close(): Promise<void>;
 }
 
@@ -150,16 +169,7 @@ targets:
     await services.ready(services.start('monolith'), ports.monolith.operations);
     await services.ready(services.start('inventory'), ports.inventory.http);
     const shopUrl = `http://127.0.0.1:${ports.monolith.http}`;
-    const anonymous = new ShopClient(shopUrl);
-    const admin = { email: `admin-${randomUUID()}@example.com`, password: 'console admin password' };
-    const customer = { email: `customer-${randomUUID()}@example.com`, password: 'console customer password' };
-    const promoted = await anonymous.signUp(admin.email, admin.password);
-    await anonymous.signUp(customer.email, customer.password);
-    await asAdmin(
-      database.config,
-      `UPDATE identity.customers SET roles = ARRAY['customer', 'admin'] WHERE customer_id = $1`,
-      [promoted.customerId],
-    );
+    const { admin, customer } = await adminAndCustomer(shopUrl, database.config);
     running = await consoleOn(loadTopology(extracting, { env }), shopUrl, env);
     return {
       shopUrl,
@@ -173,14 +183,6 @@ targets:
     await close();
     throw error;
   }
-}
-
-/** The calls to inventory the monolith routed, by version, from its metrics. */
-export async function routedInventoryCalls(operationsUrl: string): Promise<{ inProcess: number; extracted: number }> {
-  const scrape = parseExposition(await (await fetch(`${operationsUrl}/metrics`)).text());
-  const count = (version: string) =>
-    scrape.find('ficus_routed_calls_total', { target: 'inventory', version }).reduce((sum, s) => sum + s.value, 0);
-  return { inProcess: count('in-process'), extracted: count('extracted') };
 }
 
 /** `reads` stock reads through the shop, 8 at a time; each must answer 200. */

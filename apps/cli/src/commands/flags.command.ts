@@ -126,7 +126,7 @@ async function withStore(
   }
 }
 
-interface FlagRow {
+export interface FlagRow {
   readonly name: string;
   readonly state: FlagState;
   readonly default?: FlagState;
@@ -137,7 +137,7 @@ interface FlagRow {
 }
 
 async function listFlags(store: PostgresFlagStore, options: StoreOptions, io: CliIo): Promise<void> {
-  const rows = mergeRows(await store.declarations(), await store.states());
+  const rows = mergeFlagRows(await store.declarations(), await store.states());
   if (options.json) {
     io.out(`${JSON.stringify(rows.map(flagJson), null, 2)}\n`);
     return;
@@ -169,7 +169,8 @@ async function listFlags(store: PostgresFlagStore, options: StoreOptions, io: Cl
   io.out(`${lines.join('\n')}\n`);
 }
 
-function mergeRows(declarations: StoredDeclaration[], states: StoredFlag[]): FlagRow[] {
+/** Every flag declared or ever set, by name: its state (its default while never set). */
+export function mergeFlagRows(declarations: StoredDeclaration[], states: StoredFlag[]): FlagRow[] {
   const byName = new Map<string, FlagRow>();
   for (const declared of declarations) {
     byName.set(declared.name, {

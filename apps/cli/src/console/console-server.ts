@@ -22,7 +22,9 @@ import { DEAD_LETTER_ID } from '@infra/messaging';
 import { verifyAccessToken } from '@infra/security';
 import { formatFlagState, type FlagChange } from '@infra/flags';
 import { MessagingDesk, type ConsoleDeadLetter, type ProcessAnswer } from './messaging-desk';
-import { MigrationDesk, MigrationRefusal } from './migration-desk';
+import { ConsoleRefusal, DeploymentStores } from './deployment-stores';
+import { FlagDesk } from './flag-desk';
+import { MigrationDesk } from './migration-desk';
 import { ShopKeys, ShopKeysUnavailable } from './shop-keys';
 import type { Topology } from '@infra/topology';
 import {
@@ -109,7 +111,10 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
   app.use(express.json({ limit: '16kb', strict: true }));
 
   const maps = new MapReader(options);
-  const desk = new MigrationDesk(options.topology, options.env ?? process.env);
+  const env = options.env ?? process.env;
+  const stores = new DeploymentStores(options.topology, env);
+  const desk = new MigrationDesk(options.topology, env, stores);
+  const flagDesk = new FlagDesk(options.topology, stores);
   const messages = new MessagingDesk(options.topology);
   /** Who signed in with which token's subject, to name them in the flag log (the token carries no email). */
   const emails = new Map<string, string>();
@@ -314,6 +319,54 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
     },
   );
 
+  /** Every flag of every process that keeps flags: state, default, description and latest changes. */
+  app.get('/api/flags', async (request, response, next) => {
+    try {
+      await adminOf(request);
+      response.json({
+        topology: { name: options.topology.name, source: options.topology.source },
+        targets: await flagDesk.read(),
+      });
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  /** Sets a flag of one process (`ficus flags set`), guarded by the state the page showed, the admin in its log. */
+  app.post('/api/flags/:target/:flag', async (request, response, next) => {
+    try {
+      const { caller } = await adminOf(request);
+      const { state, expected, reason } = (request.body ?? {}) as Record<string, unknown>;
+      if (typeof state !== 'string' || typeof expected !== 'string' || state.length > 40 || expected.length > 40) {
+        throw new ConsoleProblem(
+          400,
+          'validation-failed',
+          'give {"state": "on" | "off" | "percent 30", "expected": the state the page showed}',
+        );
+      }
+      const target = String(request.params.target);
+      const flag = String(request.params.flag);
+      if (!/^[a-z][a-z0-9-]{0,63}$/.test(target) || !FLAG_NAME_SHAPE.test(flag)) {
+        throw new ConsoleProblem(
+          400,
+          'validation-failed',
+          'a target is a lower-case name, a flag one such as notifications.new-confirmation-email',
+        );
+      }
+      const change = await flagDesk.set({
+        target,
+        flag,
+        state,
+        expected,
+        by: adminName(caller),
+        reason: reasonOf(reason),
+      });
+      response.json({ change: changeOf(change) });
+    } catch (error) {
+      next(error);
+    }
+  });
+
   /** An order: its details, its saga step by step (which context did what), and its trace. */
   app.get('/api/orders/:id', async (request, response, next) => {
     try {
@@ -359,7 +412,7 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
     const problem =
       error instanceof ConsoleProblem
         ? error
-        : error instanceof MigrationRefusal
+        : error instanceof ConsoleRefusal
           ? new ConsoleProblem(error.status, error.code, error.message)
           : status === undefined
             ? new ConsoleProblem(500, 'internal', 'the console failed; its output says why')
@@ -397,10 +450,13 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      await desk.close();
+      await stores.close();
     },
   };
 }
+
+/** A flag name's shape (infra/flags says the rest): lower-case words, dots and dashes, at most 100 characters. */
+const FLAG_NAME_SHAPE = /^[a-z][a-z0-9.-]{0,99}$/;
 
 /** The shop's refusals of a sign-in the console passes on as they are; any other answer is a 502. */
 const PASSED_ON: ReadonlySet<number> = new Set([400, 401, 403, 422, 429]);

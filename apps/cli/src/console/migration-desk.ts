@@ -1,4 +1,4 @@
-import { shadowFlagOf, shareOf, shiftFlagOf, ShadowStore, stickyFlagOf } from '@infra/extraction';
+import { shadowFlagOf, shareOf, shiftFlagOf, stickyFlagOf, type ShadowStore } from '@infra/extraction';
 import {
   FLAG_OFF,
   FLAG_ON,
@@ -9,7 +9,7 @@ import {
   type FlagState,
 } from '@infra/flags';
 import type { Topology } from '@infra/topology';
-import { openDeploymentDatabase, type DeploymentDatabase } from '../deployment-database';
+import { ConsoleRefusal, logFailure, type DeploymentStores } from './deployment-stores';
 import {
   readExtractionState,
   STEP_CHECK_DEFAULTS,
@@ -17,17 +17,6 @@ import {
   type ProcessState,
   type StepChecks,
 } from '../commands/status.command';
-
-/** A change of the migration's switches the desk refuses, with the status and code the console answers. */
-export class MigrationRefusal extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    detail: string,
-  ) {
-    super(detail);
-  }
-}
 
 /** The share of the owner's calls the extracted copy took, from the owner's metrics. */
 export interface MeasuredShare {
@@ -57,12 +46,6 @@ export interface ContextMigration {
   readonly unavailable?: string;
 }
 
-interface Stores {
-  readonly flags: PostgresFlagStore;
-  readonly shadows: ShadowStore;
-  readonly deployment: DeploymentDatabase;
-}
-
 /**
  * The migration as the console shows and steers it: where each context runs, and for each one
  * being extracted what `ficus status` reads (the owner's shift and shadow flags, the shadow
@@ -71,9 +54,6 @@ interface Stores {
  * The owner's stores are opened on first use and kept for the console's life.
  */
 export class MigrationDesk {
-  private readonly stores = new Map<string, Promise<Stores>>();
-  /** When an owner's stores last failed to open: not tried again for a few seconds, however many pages poll. */
-  private readonly failedAt = new Map<string, number>();
   /** The owner's routed calls at the reading before, per context, for the share measured since. */
   private readonly previous = new Map<string, RoutedReading>();
   /** The share measured at the latest reading, per context: a second read of one reading measures nothing new. */
@@ -81,11 +61,11 @@ export class MigrationDesk {
   /** The answer for the map reading in hand: every page polling within it shares it. */
   private latest?: { readonly reading: object; readonly answer: Promise<ContextMigration[]> };
   private readonly limits: StepChecks;
-  private closed = false;
 
   constructor(
     private readonly topology: Topology,
-    private readonly env: NodeJS.ProcessEnv,
+    env: NodeJS.ProcessEnv,
+    private readonly stores: DeploymentStores,
   ) {
     // As `ficus status` reads it; unset or empty keeps the default.
     const retireAfter = env.FICUS_RETIRE_AFTER_MINUTES?.trim() ? Number(env.FICUS_RETIRE_AFTER_MINUTES) : Number.NaN;
@@ -141,7 +121,7 @@ export class MigrationDesk {
     const { context, percent, expected } = change;
     for (const share of expected === undefined ? [percent] : [percent, expected]) {
       if (!Number.isInteger(share) || share < 0 || share > 100) {
-        throw new MigrationRefusal(422, 'invalid-share', `a share is a whole percentage from 0 to 100, not ${share}`);
+        throw new ConsoleRefusal(422, 'invalid-share', `a share is a whole percentage from 0 to 100, not ${share}`);
       }
     }
     const state = percent === 0 ? FLAG_OFF : percent === 100 ? FLAG_ON : percentState(percent);
@@ -176,19 +156,6 @@ export class MigrationDesk {
     );
   }
 
-  async close(): Promise<void> {
-    this.closed = true;
-    const opened = [...this.stores.values()];
-    this.stores.clear();
-    for (const stores of opened) {
-      const open = await stores.catch(() => undefined);
-      if (!open) continue;
-      await open.shadows.close().catch(() => undefined);
-      await open.flags.close().catch(() => undefined);
-      await open.deployment.close().catch(() => undefined);
-    }
-  }
-
   private async set(
     context: string,
     flag: string,
@@ -199,10 +166,10 @@ export class MigrationDesk {
     movedTo: (now: FlagState) => string | undefined,
   ): Promise<FlagChange> {
     if (!this.topology.modules.includes(context)) {
-      throw new MigrationRefusal(404, 'context-not-found', `${context} is no context of ${this.topology.name}`);
+      throw new ConsoleRefusal(404, 'context-not-found', `${context} is no context of ${this.topology.name}`);
     }
     if (!this.topology.extractionOf(context)) {
-      throw new MigrationRefusal(
+      throw new ConsoleRefusal(
         409,
         'not-being-extracted',
         `${context} is not being extracted in ${this.topology.source}: run \`ficus extract ${context}\` first`,
@@ -210,67 +177,54 @@ export class MigrationDesk {
     }
     const unavailable = (error: unknown) => {
       logFailure(`changing ${flag}`, error);
-      return new MigrationRefusal(
+      return new ConsoleRefusal(
         503,
         'flags-unavailable',
         `the flags of ${this.topology.targetOf(context).name} cannot be reached now ` +
           `(the console's output says why); retry`,
       );
     };
-    let stores: Stores;
-    let declarations: Awaited<ReturnType<PostgresFlagStore['declarations']>>;
-    let now: FlagState;
+    let flags: PostgresFlagStore;
+    let declared: boolean;
     try {
-      stores = await this.storesOf(context);
-      declarations = await stores.flags.declarations();
-      now = (await stores.flags.states()).find((stored) => stored.name === flag)?.state ?? FLAG_OFF;
+      flags = await this.stores.flagsOf(this.topology.targetOf(context).name);
+      declared = (await flags.declarations()).some((declaration) => declaration.name === flag);
     } catch (error) {
       throw unavailable(error);
     }
-    if (!declarations.some((declaration) => declaration.name === flag)) {
-      throw new MigrationRefusal(
+    if (!declared) {
+      throw new ConsoleRefusal(
         409,
         'flag-not-declared',
         `no running process declares ${flag}: restart ${this.topology.targetOf(context).name} with ` +
           `${this.topology.source}`,
       );
     }
-    const moved = movedTo(now);
-    if (moved !== undefined) {
-      throw new MigrationRefusal(
+    // Compared under the flag's lock, in the transaction that changes it: no change slips in between.
+    const unchanged = (stored: FlagState | undefined) => {
+      const moved = movedTo(stored ?? FLAG_OFF);
+      if (moved === undefined) return;
+      throw new ConsoleRefusal(
         409,
         'changed-meanwhile',
         `${flag} is ${moved} now, not what the page showed: someone changed it meanwhile; look again`,
       );
-    }
+    };
     try {
-      return await stores.flags.set(flag, state, by, reason.slice(0, 500));
+      return await flags.set(flag, state, by, reason.slice(0, 500), unchanged);
     } catch (error) {
+      if (error instanceof ConsoleRefusal) throw error;
       throw unavailable(error);
     } finally {
       this.latest = undefined; // the next read shows the change, not the reading before it
     }
   }
 
-  /** The owner's stores (one database per owner target), opened once; a failed open is tried again next time. */
-  private storesOf(context: string): Promise<Stores> {
-    if (this.closed) return Promise.reject(new Error('the console is stopping'));
+  /** The owner's flags and shadow results (one database per owner target). */
+  private async storesOf(context: string): Promise<{ flags: PostgresFlagStore; shadows: ShadowStore }> {
     const owner = this.topology.targetOf(context).name;
-    let opening = this.stores.get(owner);
-    if (!opening) {
-      if (Date.now() - (this.failedAt.get(owner) ?? 0) < RETRY_OPEN_MS) {
-        return Promise.reject(
-          new Error(`opening the flags of ${owner} failed less than ${RETRY_OPEN_MS / 1000} s ago`),
-        );
-      }
-      opening = openStores(this.topology, owner, this.env);
-      this.stores.set(owner, opening);
-      opening.catch(() => {
-        this.stores.delete(owner);
-        this.failedAt.set(owner, Date.now());
-      });
-    }
-    return opening;
+    const [flags, shadows] = await Promise.all([this.stores.flagsOf(owner), this.stores.shadowsOf(owner)]);
+    return { flags, shadows };
   }
 
   /**
@@ -317,27 +271,6 @@ interface RoutedReading {
   readonly at: number;
 }
 
-const RETRY_OPEN_MS = 5_000;
-
-/** The owner's flag and shadow stores, on its database as `ficus shift` finds it, never starting one. */
-async function openStores(topology: Topology, owner: string, env: NodeJS.ProcessEnv): Promise<Stores> {
-  const deployment = await openDeploymentDatabase({ topology: topology.source, target: owner }, env, {
-    onlyIfRunning: true,
-  });
-  try {
-    const flags = await PostgresFlagStore.open(deployment.config);
-    try {
-      return { flags, shadows: await ShadowStore.open(deployment.config), deployment };
-    } catch (error) {
-      await flags.close();
-      throw error;
-    }
-  } catch (error) {
-    await deployment.close();
-    throw error;
-  }
-}
-
 /** The latest changes of the context's shift, shadow and stickiness flags, newest first. */
 async function logOf(
   flags: PostgresFlagStore,
@@ -358,9 +291,4 @@ async function logOf(
       at: change.at.toISOString(),
       ...(change.reason ? { reason: change.reason } : {}),
     }));
-}
-
-/** A failure the page is told of in general words: its cause (hosts, roles, paths) goes to the console's output. */
-function logFailure(what: string, error: unknown): void {
-  console.error(`ficus console: ${what} failed: ${error instanceof Error ? error.message : String(error)}`);
 }

@@ -806,6 +806,153 @@ function outcomesText(outcomes) {
     .join(', ');
 }
 
+/** Every flag of every process that keeps flags, its rules and changes, editable (#/flags). */
+function FlagsPage({ onSignedOut }) {
+  const { value, error, reload } = usePolling(
+    () => api('/api/flags'),
+    () => false,
+    [],
+  );
+  if (!value) return html`<${Problem} error=${error} onSignedOut=${onSignedOut} />`;
+  return html`<section aria-label="flags">
+    <h2>Flags: topology ${value.topology.name}</h2>
+    <p class="muted">
+      ${value.topology.source}; refreshed every ${REFRESH_MS / 1000} s. A flag is on, off, or on for a percentage of
+      subjects (customers, orders), each subject always in the same bucket; a change reaches the process at once.
+    </p>
+    <${Problem} error=${error} onSignedOut=${onSignedOut} />
+    ${value.targets.map(
+      (target) =>
+        html`<article class="target-flags" data-target=${target.target} aria-label=${`flags of ${target.target}`}>
+          <h3>${target.target} <span class="muted">(${target.modules.join(', ')})</span></h3>
+          ${target.unavailable && html`<p class="problem" role="alert">${target.unavailable}</p>`}
+          ${target.flags && target.flags.length === 0 && html`<p class="muted">No flag declared or set here.</p>`}
+          ${
+            target.flags &&
+            target.flags.length > 0 &&
+            html`<table class="flags" aria-label=${`flags of ${target.target}`}>
+              <thead>
+                <tr>
+                  <th>flag</th>
+                  <th>state</th>
+                  <th>default</th>
+                  <th>last change</th>
+                  <th></th>
+                </tr>
+              </thead>
+              <tbody>
+                ${target.flags.map(
+                  (flag) =>
+                    html`<${FlagRow}
+                      key=${flag.name}
+                      target=${target.target}
+                      flag=${flag}
+                      onChanged=${reload}
+                      onSignedOut=${onSignedOut}
+                    />`,
+                )}
+              </tbody>
+            </table>`
+          }
+        </article>`,
+    )}
+  </section>`;
+}
+
+function FlagRow({ target, flag, onChanged, onSignedOut }) {
+  // While the form is open: the state it was opened on, which the change is guarded by.
+  const [editing, setEditing] = useState();
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState();
+  const submit = async (event) => {
+    event.preventDefault();
+    if (busy) return;
+    const form = new FormData(event.currentTarget);
+    const kind = form.get('kind');
+    const state = kind === 'percent' ? `percent ${form.get('percent')}` : kind;
+    setBusy(true);
+    try {
+      await api(`/api/flags/${encodeURIComponent(target)}/${encodeURIComponent(flag.name)}`, {
+        method: 'POST',
+        body: JSON.stringify({ state, expected: editing.expected, reason: form.get('reason') }),
+      });
+      setEditing(undefined);
+      onChanged();
+    } catch (error) {
+      if (error.status === 401) return onSignedOut();
+      setProblem(error.message);
+      if (error.status === 409) setEditing(undefined); // changed meanwhile: the page reads it again
+      onChanged();
+    } finally {
+      setBusy(false);
+    }
+  };
+  const open = () => {
+    setProblem(undefined);
+    setEditing(editing ? undefined : { expected: flag.state });
+  };
+  const shown = editing?.expected ?? flag.state;
+  const current = /^percent (\d+)$/.exec(shown);
+  const last = flag.updatedAt ? `${new Date(flag.updatedAt).toLocaleString()} by ${flag.updatedBy}` : 'never set';
+  return html`<tr data-flag=${flag.name}>
+      <td>
+        <strong>${flag.name}</strong>
+        ${flag.description && html`<div class="muted">${flag.description}</div>`}
+      </td>
+      <td class="state">${flag.state}</td>
+      <td>${flag.default ?? html`<span class="muted">not declared</span>`}</td>
+      <td>${last}</td>
+      <td><button disabled=${busy} onClick=${open}>${editing ? 'Close' : 'Change'}</button></td>
+    </tr>
+    ${
+      (editing || problem || flag.log.length > 0) &&
+      html`<tr class="flag-more">
+        <td colspan="5">
+          ${
+            editing &&
+            html`<form class="confirm" role="dialog" aria-label=${`change ${flag.name}`} onSubmit=${submit}>
+              <p><strong>Change ${flag.name} (${target}), now ${shown}, to</strong></p>
+              ${
+                flag.state !== shown &&
+                html`<p class="problem" role="alert">
+                  It is ${flag.state} now: someone changed it since you opened this.
+                </p>`
+              }
+              <label><input type="radio" name="kind" value="on" defaultChecked=${shown === 'on'} /> on</label>
+              <label><input type="radio" name="kind" value="off" defaultChecked=${shown === 'off'} /> off</label>
+              <label>
+                <input type="radio" name="kind" value="percent" defaultChecked=${Boolean(current)} /> on for
+                <input
+                  name="percent"
+                  type="number"
+                  min="0"
+                  max="100"
+                  step="1"
+                  aria-label="Percent"
+                  defaultValue=${current ? current[1] : '10'}
+                />
+                % of subjects
+              </label>
+              <label>Why (for the flag log) <input name="reason" maxlength="500" /></label>
+              <button type="submit" disabled=${busy}>Confirm the change</button>
+              <button type="button" onClick=${() => setEditing(undefined)}>Cancel</button>
+            </form>`
+          }
+          ${problem && html`<p class="problem" role="alert">${problem}</p>`}
+          ${
+            flag.log.length > 0 &&
+            html`<details>
+              <summary>${flag.log.length} latest changes</summary>
+              <ol class="log" aria-label=${`changes of ${flag.name}`}>
+                ${flag.log.map((change) => html`<li>${changeText({ ...change, flag: flag.name })}</li>`)}
+              </ol>
+            </details>`
+          }
+        </td>
+      </tr>`
+    }`;
+}
+
 /** The page the address names: #/map, #/orders[/<id>], #/customers/<id>. */
 function useRoute() {
   const decoded = (part) => {
@@ -833,7 +980,11 @@ function Console() {
     setSignedIn(false);
   };
   const current =
-    page === 'orders' || page === 'customers' ? 'orders' : ['migration', 'messaging'].includes(page) ? page : 'map';
+    page === 'orders' || page === 'customers'
+      ? 'orders'
+      : ['migration', 'messaging', 'flags'].includes(page)
+        ? page
+        : 'map';
   const tab = (name, href, label) =>
     html`<a href=${href} aria-current=${current === name ? 'page' : undefined}>${label}</a>`;
   return html`<header>
@@ -843,6 +994,7 @@ function Console() {
         html`<nav>
           ${tab('map', '#/map', 'Map')} ${tab('migration', '#/migration', 'Migration')}
           ${tab('orders', '#/orders', 'Orders')} ${tab('messaging', '#/messaging', 'Messaging')}
+          ${tab('flags', '#/flags', 'Flags')}
         </nav>`
       }
       ${signedIn && html`<button class="who" onClick=${signOut}>Sign out</button>`}
@@ -855,14 +1007,16 @@ function Console() {
             ? html`<${MigrationPage} onSignedOut=${signOut} />`
             : current === 'messaging'
               ? html`<${MessagingPage} onSignedOut=${signOut} />`
-              : current === 'orders'
-                ? html`<${OrdersPage}
-                    id=${page === 'orders' && key ? key : undefined}
-                    customer=${page === 'customers' && key ? key : undefined}
-                    customerPage=${/^[1-9]\d{0,3}$/.test(pageOfList ?? '') ? Number(pageOfList) : 1}
-                    onSignedOut=${signOut}
-                  />`
-                : html`<${MapPage} onSignedOut=${signOut} />`
+              : current === 'flags'
+                ? html`<${FlagsPage} onSignedOut=${signOut} />`
+                : current === 'orders'
+                  ? html`<${OrdersPage}
+                      id=${page === 'orders' && key ? key : undefined}
+                      customer=${page === 'customers' && key ? key : undefined}
+                      customerPage=${/^[1-9]\d{0,3}$/.test(pageOfList ?? '') ? Number(pageOfList) : 1}
+                      onSignedOut=${signOut}
+                    />`
+                  : html`<${MapPage} onSignedOut=${signOut} />`
       }
     </main>`;
 }
