@@ -32,6 +32,8 @@ export interface EdgeCalls {
   readonly errors: number;
   /** Calls per second between the two scrapes; absent with a single scrape. */
   readonly perSecond?: number;
+  /** Of the calls between the two scrapes, the share that failed (percent); absent without such calls. */
+  readonly failingPercent?: number;
   /**
    * `sole`: only this caller calls these methods, so the counts are its own. `shared`: another
    * caller calls some of them too; the metric has no caller label, so the counts are an upper bound.
@@ -100,6 +102,7 @@ export function attributeCalls(
     let total = 0;
     let errors = 0;
     let before = 0;
+    let errorsBefore = 0;
     let shared = false;
     const byMethod: Record<string, number> = {};
     for (const method of edge.methods) {
@@ -109,6 +112,7 @@ export function attributeCalls(
       total += count;
       errors += second.errors.get(key) ?? 0;
       before += first.total.get(key) ?? 0;
+      errorsBefore += first.errors.get(key) ?? 0;
       if ((callers.get(key)?.length ?? 0) > 1) shared = true;
     }
     edges[edgeKey(edge)] = {
@@ -116,6 +120,9 @@ export function attributeCalls(
       errors,
       // A process that restarted between the scrapes counts from 0 again: no negative rate.
       ...(sampleSeconds > 0 ? { perSecond: round(Math.max(0, total - before) / sampleSeconds) } : {}),
+      ...(sampleSeconds > 0 && total > before
+        ? { failingPercent: Math.round((Math.max(0, errors - errorsBefore) / (total - before)) * 1_000) / 10 }
+        : {}),
       attribution: shared ? 'shared' : 'sole',
       byMethod,
     };

@@ -51,10 +51,11 @@ export function renderText(graph: ModuleGraph, rates?: CallRates): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** `12 calls, 0.4/s, shared` */
+/** `12 calls, 0.4/s, 25 % failing, 3 failed, shared` */
 export function describeCalls(calls: EdgeCalls): string {
   const parts = [`${calls.total} call${calls.total === 1 ? '' : 's'}`];
   if (calls.perSecond !== undefined) parts.push(`${calls.perSecond}/s`);
+  if (calls.failingPercent) parts.push(`${calls.failingPercent} % failing`);
   if (calls.errors) parts.push(`${calls.errors} failed`);
   if (calls.attribution === 'shared') parts.push('shared');
   return parts.join(', ');

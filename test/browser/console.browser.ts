@@ -76,6 +76,21 @@ describe('the ficus console in a browser', () => {
     await screenshot(page, 'map-monolith');
   });
 
+  it("draws the busiest edges' rates, failures and latencies as the map reads them", async () => {
+    const shop = new ShopClient(running.shop.baseUrl);
+    const charts = page.getByRole('figure');
+    await eventually(
+      async () => {
+        for (let read = 0; read < 5; read += 1) await shop.get('/catalog/products');
+        return charts.count();
+      },
+      { until: (count) => count === 3, timeoutMs: 30_000, what: 'three charts on the map' },
+    );
+    await expectText(page.getByRole('figure', { name: 'calls per second' }), /edge→catalog/);
+    expect(await page.locator('figure.chart canvas').count()).toBe(3);
+    await screenshot(page, 'map-charts');
+  });
+
   it("follows an order's saga step by step, with its trace, and finds it again by its customer", async () => {
     const customer = await new ShopClient(running.shop.baseUrl).signUp();
     const placed = await customer.placeOrder([{ sku: 'FICUS-LYRATA', quantity: 2 }]);

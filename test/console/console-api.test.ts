@@ -111,6 +111,36 @@ describe('the console beside the monolith', () => {
     expect(after.total - before).toBeGreaterThanOrEqual(10);
   });
 
+  it("keeps each busy edge's rate, failing share and latency reading by reading, for the charts", async () => {
+    const token = (await signIn(running.admin)).body.accessToken;
+    type Series = {
+      at: number[];
+      edges: Record<string, { perSecond: unknown[]; failingPercent: unknown[]; meanMs: unknown[] }>;
+    };
+    const readSeries = async () => (await console.withToken(token).get<{ series: Series }>('/api/map')).body.series;
+    const shop = new ShopClient(running.shop.baseUrl);
+    const series = await eventually(
+      async () => {
+        for (let read = 0; read < 5; read += 1) expect((await shop.get('/catalog/products')).status).toBe(200);
+        return readSeries();
+      },
+      {
+        until: (read) =>
+          (read.edges['edge→catalog']?.perSecond ?? []).some((value) => typeof value === 'number' && value > 0),
+        timeoutMs: 15_000,
+        what: 'edge→catalog in the series',
+      },
+    );
+    const catalog = series.edges['edge→catalog'];
+    for (const column of [catalog.perSecond, catalog.failingPercent, catalog.meanMs]) {
+      expect(column).toHaveLength(series.at.length); // one value (or null) per reading
+    }
+    expect(series.at).toEqual([...series.at].sort((a, b) => a - b));
+    const point = catalog.perSecond.findIndex((value) => typeof value === 'number' && value > 0);
+    expect(catalog.failingPercent[point]).toBe(0);
+    expect(catalog.meanMs[point]).toEqual(expect.any(Number));
+  });
+
   interface ConsoleOrder {
     status: string;
     details: { order: { id: string; customerId: string } };

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   attributeCalls,
+  describeCalls,
   buildModuleGraph,
   consumerLag,
   countCalls,
@@ -150,9 +151,11 @@ export class SellHandler {
       total: 36,
       errors: 2,
       perSecond: 6.5,
+      failingPercent: 7.7, // 2 of the 26 calls between the scrapes
       attribution: 'shared',
       byMethod: { peek: 4, reserve: 32 },
     });
+    expect(describeCalls(rates.edges['sales→stock'])).toBe('36 calls, 6.5/s, 7.7 % failing, 2 failed, shared');
     expect(rates.edges['edge→stock']).toMatchObject({ total: 4, perSecond: 1, attribution: 'shared' });
     expect(rates.unattributed).toEqual({ 'billing.v1.BillingService/bill': 1 });
     expect(rates.lag).toEqual({ 'stock→sales': 7 });

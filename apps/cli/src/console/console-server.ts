@@ -11,6 +11,7 @@ import {
   attributeCalls,
   consumerLag,
   countCalls,
+  edgeKey,
   renderDot,
   renderSvg,
   type CallCounts,
@@ -70,14 +71,41 @@ export interface ConsoleMap {
   readonly calls?: CallRates['edges'];
   /** Why the calls are missing from the graph, when no process could be scraped. */
   readonly callsUnavailable?: string;
+  /** The edges' rates reading by reading, for the map's charts. */
+  readonly series: ConsoleSeries;
 }
 
+/**
+ * Each sync edge's calls per second, the share of them that failed and their mean latency as the
+ * callers saw it, one point per reading of the console (kept for the last {@link SERIES_LENGTH}):
+ * the map's charts. Only edges that carried calls are listed; null where an edge had none.
+ */
+export interface ConsoleSeries {
+  /** When each reading was taken (Unix seconds). */
+  readonly at: readonly number[];
+  readonly edges: Readonly<
+    Record<
+      string,
+      {
+        readonly perSecond: ReadonlyArray<number | null>;
+        readonly failingPercent: ReadonlyArray<number | null>;
+        readonly meanMs: ReadonlyArray<number | null>;
+      }
+    >
+  >;
+}
+
+/** How many readings the charts keep (at a reading every 1 to 3 s: the last 3 to 10 minutes). */
+const SERIES_LENGTH = 200;
+
 const PUBLIC = join(__dirname, 'public');
-/** The page's front end (Preact and htm: ES modules, no build step), served from node_modules. */
+/** The page's front end (Preact, htm and uPlot: ES modules, no build step), served from node_modules. */
 const VENDOR: Readonly<Record<string, string>> = {
   'preact.mjs': require.resolve('preact'),
   'hooks.mjs': require.resolve('preact/hooks'),
   'htm.mjs': join(dirname(require.resolve('htm')), 'htm.mjs'),
+  'uPlot.esm.js': join(dirname(require.resolve('uplot')), 'uPlot.esm.js'),
+  'uPlot.min.css': join(dirname(require.resolve('uplot')), 'uPlot.min.css'),
 };
 
 /**
@@ -154,254 +182,214 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
   app.get('/vendor/:file', (request, response, next) => {
     const name = String(request.params.file);
     if (!Object.hasOwn(VENDOR, name)) return next();
-    response.type('text/javascript').sendFile(VENDOR[name], (error?: Error) => error && next(error));
+    response
+      .type(name.endsWith('.css') ? 'text/css' : 'text/javascript')
+      .sendFile(VENDOR[name], (error?: Error) => error && next(error));
   });
+
+  // Express 5 hands a handler's rejected promise to the error handler at the end: no try/catch here.
 
   /** Signs an admin in through the shop's own login; anyone else is refused here, not only on the page. */
-  app.post('/api/session', async (request, response, next) => {
-    try {
-      const { email, password } = (request.body ?? {}) as { email?: unknown; password?: unknown };
-      if (typeof email !== 'string' || typeof password !== 'string') {
-        throw new ConsoleProblem(400, 'validation-failed', 'give your email and password');
-      }
-      const login = await shopPost(options.shopUrl, '/identity/login', { email, password });
-      const answer = (await login.json().catch(() => undefined)) as Record<string, unknown> | null | undefined;
-      const accessToken = typeof answer?.accessToken === 'string' ? answer.accessToken : undefined;
-      if (login.status === 200 && accessToken) {
-        // The console keeps no refresh token: the sign-in it started ends here, the access token serves on.
-        if (typeof answer?.refreshToken === 'string') {
-          await shopPost(options.shopUrl, '/identity/logout', { refreshToken: answer.refreshToken }).catch(
-            () => undefined,
-          );
-        }
-        const admin = await adminOfToken(accessToken);
-        if (emails.size >= 1_000) emails.delete(emails.keys().next().value!);
-        emails.set(admin.subject, printable(email).slice(0, 254));
-        response.json({ accessToken, subject: admin.subject });
-        return;
-      }
-      if (!PASSED_ON.has(login.status)) {
-        throw new ConsoleProblem(
-          502,
-          'shop-unavailable',
-          `the shop could not sign you in now (it answered ${login.status})`,
+  app.post('/api/session', async (request, response) => {
+    const { email, password } = (request.body ?? {}) as { email?: unknown; password?: unknown };
+    if (typeof email !== 'string' || typeof password !== 'string') {
+      throw new ConsoleProblem(400, 'validation-failed', 'give your email and password');
+    }
+    const login = await shopPost(options.shopUrl, '/identity/login', { email, password });
+    const answer = (await login.json().catch(() => undefined)) as Record<string, unknown> | null | undefined;
+    const accessToken = typeof answer?.accessToken === 'string' ? answer.accessToken : undefined;
+    if (login.status === 200 && accessToken) {
+      // The console keeps no refresh token: the sign-in it started ends here, the access token serves on.
+      if (typeof answer?.refreshToken === 'string') {
+        await shopPost(options.shopUrl, '/identity/logout', { refreshToken: answer.refreshToken }).catch(
+          () => undefined,
         );
       }
-      // The shop's own refusal, as it said it (a wrong password; too many attempts, and when to retry).
-      const retryAfter = retryAfterOf(login.headers.get('retry-after'));
-      if (retryAfter) response.setHeader('Retry-After', retryAfter);
-      throw new ConsoleProblem(
-        login.status,
-        codeOf(answer?.code),
-        textOf(answer?.detail) ?? 'the shop refused the sign-in',
-      );
-    } catch (error) {
-      next(error);
+      const admin = await adminOfToken(accessToken);
+      if (emails.size >= 1_000) emails.delete(emails.keys().next().value!);
+      emails.set(admin.subject, printable(email).slice(0, 254));
+      response.json({ accessToken, subject: admin.subject });
+      return;
     }
+    if (!PASSED_ON.has(login.status)) {
+      throw new ConsoleProblem(
+        502,
+        'shop-unavailable',
+        `the shop could not sign you in now (it answered ${login.status})`,
+      );
+    }
+    // The shop's own refusal, as it said it (a wrong password; too many attempts, and when to retry).
+    const retryAfter = retryAfterOf(login.headers.get('retry-after'));
+    if (retryAfter) response.setHeader('Retry-After', retryAfter);
+    throw new ConsoleProblem(
+      login.status,
+      codeOf(answer?.code),
+      textOf(answer?.detail) ?? 'the shop refused the sign-in',
+    );
   });
 
-  app.get('/api/map', async (request, response, next) => {
-    try {
-      await adminOf(request);
-      response.json((await maps.read()).map);
-    } catch (error) {
-      next(error);
-    }
+  app.get('/api/map', async (request, response) => {
+    await adminOf(request);
+    response.json((await maps.read()).map);
   });
 
   /** Where each context runs, and each extraction's switches, shadow results, measured share and next step. */
-  app.get('/api/migration', async (request, response, next) => {
-    try {
-      await adminOf(request);
-      const reading = await maps.read();
-      const { topology, processes } = reading.map;
-      response.json({ topology, contexts: await desk.read(reading, processes) });
-    } catch (error) {
-      next(error);
-    }
+  app.get('/api/migration', async (request, response) => {
+    await adminOf(request);
+    const reading = await maps.read();
+    const { topology, processes } = reading.map;
+    response.json({ topology, contexts: await desk.read(reading, processes) });
   });
 
   /** Moves a share of a context's calls to its extracted service (0 rolls back), the admin named in the log. */
-  app.post('/api/migration/:context/shift', async (request, response, next) => {
-    try {
-      const { caller } = await adminOf(request);
-      const { percent, expected, reason } = (request.body ?? {}) as Record<string, unknown>;
-      if (typeof percent !== 'number' || (expected !== undefined && typeof expected !== 'number')) {
-        throw new ConsoleProblem(
-          400,
-          'validation-failed',
-          'give the share as {"percent": 0-100}, and the share you saw as "expected" (0-100)',
-        );
-      }
-      const change = await desk.shift({
-        context: contextOf(request),
-        percent,
-        expected,
-        by: adminName(caller),
-        reason: reasonOf(reason),
-      });
-      response.json({ change: changeOf(change) });
-    } catch (error) {
-      next(error);
+  app.post('/api/migration/:context/shift', async (request, response) => {
+    const { caller } = await adminOf(request);
+    const { percent, expected, reason } = (request.body ?? {}) as Record<string, unknown>;
+    if (typeof percent !== 'number' || (expected !== undefined && typeof expected !== 'number')) {
+      throw new ConsoleProblem(
+        400,
+        'validation-failed',
+        'give the share as {"percent": 0-100}, and the share you saw as "expected" (0-100)',
+      );
     }
+    const change = await desk.shift({
+      context: contextOf(request),
+      percent,
+      expected,
+      by: adminName(caller),
+      reason: reasonOf(reason),
+    });
+    response.json({ change: changeOf(change) });
   });
 
   /** Turns shadowing of a context's reads on or off, the admin named in the log. */
-  app.post('/api/migration/:context/shadow', async (request, response, next) => {
-    try {
-      const { caller } = await adminOf(request);
-      const { on, expected, reason } = (request.body ?? {}) as Record<string, unknown>;
-      if (typeof on !== 'boolean' || (expected !== undefined && typeof expected !== 'boolean')) {
-        throw new ConsoleProblem(400, 'validation-failed', 'give {"on": true|false}, and what you saw as "expected"');
-      }
-      const change = await desk.shadow({
-        context: contextOf(request),
-        on,
-        expected,
-        by: adminName(caller),
-        reason: reasonOf(reason),
-      });
-      response.json({ change: changeOf(change) });
-    } catch (error) {
-      next(error);
+  app.post('/api/migration/:context/shadow', async (request, response) => {
+    const { caller } = await adminOf(request);
+    const { on, expected, reason } = (request.body ?? {}) as Record<string, unknown>;
+    if (typeof on !== 'boolean' || (expected !== undefined && typeof expected !== 'boolean')) {
+      throw new ConsoleProblem(400, 'validation-failed', 'give {"on": true|false}, and what you saw as "expected"');
     }
+    const change = await desk.shadow({
+      context: contextOf(request),
+      on,
+      expected,
+      by: adminName(caller),
+      reason: reasonOf(reason),
+    });
+    response.json({ change: changeOf(change) });
   });
 
   const adminName = (caller: Caller) => `${emails.get(caller.subject) ?? `admin ${caller.subject}`} (ficus console)`;
 
   /** Outbox backlogs, consumers and their lag, and every process's dead letters (read as the admin). */
-  app.get('/api/messaging', async (request, response, next) => {
-    try {
-      const { token } = await adminOf(request);
-      const reading = await maps.read();
-      const messaging = await messages.read(reading.samples, token);
-      const named = (letter: ConsoleDeadLetter) => ({
-        ...letter,
-        replayedBy: letter.replayedBy && (emails.get(letter.replayedBy) ?? `admin ${letter.replayedBy}`),
-      });
-      response.json({
-        topology: reading.map.topology,
-        ...messaging,
-        deadLetters: {
-          ...messaging.deadLetters,
-          waiting: messaging.deadLetters.waiting.map(named),
-          replayed: messaging.deadLetters.replayed.map(named),
-        },
-      });
-    } catch (error) {
-      next(error);
-    }
+  app.get('/api/messaging', async (request, response) => {
+    const { token } = await adminOf(request);
+    const reading = await maps.read();
+    const messaging = await messages.read(reading.samples, token);
+    const named = (letter: ConsoleDeadLetter) => ({
+      ...letter,
+      replayedBy: letter.replayedBy && (emails.get(letter.replayedBy) ?? `admin ${letter.replayedBy}`),
+    });
+    response.json({
+      topology: reading.map.topology,
+      ...messaging,
+      deadLetters: {
+        ...messaging.deadLetters,
+        waiting: messaging.deadLetters.waiting.map(named),
+        replayed: messaging.deadLetters.replayed.map(named),
+      },
+    });
   });
 
   /** Replays one dead letter (`:id`) or every one of a context not replayed yet, in the process that consumes it. */
   app.post(
     ['/api/dead-letters/:context/replay', '/api/dead-letters/:context/:id/replay'],
-    async (request, response, next) => {
-      try {
-        const { token } = await adminOf(request);
-        const context = contextOf(request);
-        if (!options.topology.modules.includes(context)) {
-          throw new ConsoleProblem(404, 'context-not-found', `${options.topology.name} runs no context ${context}`);
-        }
-        const id = request.params.id === undefined ? undefined : String(request.params.id);
-        if (id !== undefined && !DEAD_LETTER_ID.test(id)) {
-          throw new ConsoleProblem(400, 'validation-failed', 'a dead letter id is a number, as the list shows it');
-        }
-        const answer = await messages.replay(context, id, token);
-        if (answer.status === 200 && answer.body) {
-          response.json(answer.body);
-          return;
-        }
-        throw problemOfProcess(answer, options.topology.targetOf(context).name);
-      } catch (error) {
-        next(error);
+    async (request, response) => {
+      const { token } = await adminOf(request);
+      const context = contextOf(request);
+      if (!options.topology.modules.includes(context)) {
+        throw new ConsoleProblem(404, 'context-not-found', `${options.topology.name} runs no context ${context}`);
       }
+      const id = request.params.id === undefined ? undefined : String(request.params.id);
+      if (id !== undefined && !DEAD_LETTER_ID.test(id)) {
+        throw new ConsoleProblem(400, 'validation-failed', 'a dead letter id is a number, as the list shows it');
+      }
+      const answer = await messages.replay(context, id, token);
+      if (answer.status === 200 && answer.body) {
+        response.json(answer.body);
+        return;
+      }
+      throw problemOfProcess(answer, options.topology.targetOf(context).name);
     },
   );
 
   /** Every flag of every process that keeps flags: state, default, description and latest changes. */
-  app.get('/api/flags', async (request, response, next) => {
-    try {
-      await adminOf(request);
-      response.json({
-        topology: { name: options.topology.name, source: options.topology.source },
-        targets: await flagDesk.read(),
-      });
-    } catch (error) {
-      next(error);
-    }
+  app.get('/api/flags', async (request, response) => {
+    await adminOf(request);
+    response.json({
+      topology: { name: options.topology.name, source: options.topology.source },
+      targets: await flagDesk.read(),
+    });
   });
 
   /** Sets a flag of one process (`ficus flags set`), guarded by the state the page showed, the admin in its log. */
-  app.post('/api/flags/:target/:flag', async (request, response, next) => {
-    try {
-      const { caller } = await adminOf(request);
-      const { state, expected, reason } = (request.body ?? {}) as Record<string, unknown>;
-      if (typeof state !== 'string' || typeof expected !== 'string' || state.length > 40 || expected.length > 40) {
-        throw new ConsoleProblem(
-          400,
-          'validation-failed',
-          'give {"state": "on" | "off" | "percent 30", "expected": the state the page showed}',
-        );
-      }
-      const target = String(request.params.target);
-      const flag = String(request.params.flag);
-      if (!/^[a-z][a-z0-9-]{0,63}$/.test(target) || !FLAG_NAME_SHAPE.test(flag)) {
-        throw new ConsoleProblem(
-          400,
-          'validation-failed',
-          'a target is a lower-case name, a flag one such as notifications.new-confirmation-email',
-        );
-      }
-      const change = await flagDesk.set({
-        target,
-        flag,
-        state,
-        expected,
-        by: adminName(caller),
-        reason: reasonOf(reason),
-      });
-      response.json({ change: changeOf(change) });
-    } catch (error) {
-      next(error);
+  app.post('/api/flags/:target/:flag', async (request, response) => {
+    const { caller } = await adminOf(request);
+    const { state, expected, reason } = (request.body ?? {}) as Record<string, unknown>;
+    if (typeof state !== 'string' || typeof expected !== 'string' || state.length > 40 || expected.length > 40) {
+      throw new ConsoleProblem(
+        400,
+        'validation-failed',
+        'give {"state": "on" | "off" | "percent 30", "expected": the state the page showed}',
+      );
     }
+    const target = String(request.params.target);
+    const flag = String(request.params.flag);
+    if (!/^[a-z][a-z0-9-]{0,63}$/.test(target) || !FLAG_NAME_SHAPE.test(flag)) {
+      throw new ConsoleProblem(
+        400,
+        'validation-failed',
+        'a target is a lower-case name, a flag one such as notifications.new-confirmation-email',
+      );
+    }
+    const change = await flagDesk.set({
+      target,
+      flag,
+      state,
+      expected,
+      by: adminName(caller),
+      reason: reasonOf(reason),
+    });
+    response.json({ change: changeOf(change) });
   });
 
   /** An order: its details, its saga step by step (which context did what), and its trace. */
-  app.get('/api/orders/:id', async (request, response, next) => {
-    try {
-      const { token } = await adminOf(request);
-      const id = idOf(request.params.id, 'an order id');
-      const [details, timeline] = await Promise.all([
-        shopGet(options.shopUrl, `/orders/${id}/details`, token),
-        shopGet(options.shopUrl, `/orders/${id}/timeline`, token),
-      ]);
-      const saga = timeline as { status?: unknown; steps?: unknown; traceId?: unknown };
-      if (typeof saga.status !== 'string' || !Array.isArray(saga.steps)) {
-        throw new ConsoleProblem(502, 'shop-unavailable', 'the shop answered a timeline the console cannot read');
-      }
-      const traceId = typeof saga.traceId === 'string' && /^[\da-f]{32}$/.test(saga.traceId) ? saga.traceId : undefined;
-      response.json({
-        details,
-        status: saga.status,
-        timeline: (saga.steps as TimelineStep[]).map((step) => ({ ...step, ...SAGA_STEPS[String(step.step)] })),
-        trace: traceId ? await traceOf(options, traceId) : undefined,
-      });
-    } catch (error) {
-      next(error);
+  app.get('/api/orders/:id', async (request, response) => {
+    const { token } = await adminOf(request);
+    const id = idOf(request.params.id, 'an order id');
+    const [details, timeline] = await Promise.all([
+      shopGet(options.shopUrl, `/orders/${id}/details`, token),
+      shopGet(options.shopUrl, `/orders/${id}/timeline`, token),
+    ]);
+    const saga = timeline as { status?: unknown; steps?: unknown; traceId?: unknown };
+    if (typeof saga.status !== 'string' || !Array.isArray(saga.steps)) {
+      throw new ConsoleProblem(502, 'shop-unavailable', 'the shop answered a timeline the console cannot read');
     }
+    const traceId = typeof saga.traceId === 'string' && /^[\da-f]{32}$/.test(saga.traceId) ? saga.traceId : undefined;
+    response.json({
+      details,
+      status: saga.status,
+      timeline: (saga.steps as TimelineStep[]).map((step) => ({ ...step, ...SAGA_STEPS[String(step.step)] })),
+      trace: traceId ? await traceOf(options, traceId) : undefined,
+    });
   });
 
   /** A customer's orders, newest first, a page at a time (the shop's admin route). */
-  app.get('/api/customers/:id/orders', async (request, response, next) => {
-    try {
-      const { token } = await adminOf(request);
-      const id = idOf(request.params.id, 'a customer id');
-      const page = /^[1-9]\d{0,3}$/.test(String(request.query.page ?? '')) ? Number(request.query.page) : 1;
-      response.json(await shopGet(options.shopUrl, `/admin/customers/${id}/orders?page=${page}&pageSize=20`, token));
-    } catch (error) {
-      next(error);
-    }
+  app.get('/api/customers/:id/orders', async (request, response) => {
+    const { token } = await adminOf(request);
+    const id = idOf(request.params.id, 'a customer id');
+    const page = /^[1-9]\d{0,3}$/.test(String(request.query.page ?? '')) ? Number(request.query.page) : 1;
+    response.json(await shopGet(options.shopUrl, `/admin/customers/${id}/orders?page=${page}&pageSize=20`, token));
   });
 
   app.use((request, _response, next) => {
@@ -679,8 +667,9 @@ interface Reading {
  * shows totals).
  */
 class MapReader {
-  private previous?: { readonly counts: CallCounts; readonly at: number };
+  private previous?: { readonly counts: CallCounts; readonly latency: LatencyTotals; readonly at: number };
   private latest?: { readonly reading: Promise<Reading>; readonly at: number };
+  private readonly history: Array<{ readonly at: number; readonly edges: Record<string, EdgePoint> }> = [];
 
   constructor(private readonly options: ConsoleOptions) {}
 
@@ -703,18 +692,21 @@ class MapReader {
     let rates: CallRates | undefined;
     if (answered.length > 0) {
       const counts = countCalls(answered);
+      const latency = latencyTotals(graph, answered);
       const at = Date.now();
       const sources = topology.targets.filter((_, index) => scraped[index]).map(operationsUrlOf);
       const before = this.previous;
       const seconds = before ? (at - before.at) / 1_000 : 0;
       rates = attributeCalls(graph, before?.counts ?? counts, counts, seconds, sources, consumerLag(graph, answered));
-      this.previous = { counts, at };
+      if (before && seconds > 0) this.remember(at, rates, before.latency, latency);
+      this.previous = { counts, latency, at };
     }
     const map: ConsoleMap = {
       topology: { name: topology.name, source: topology.source },
       processes,
       svg: await renderSvg(renderDot(graph, rates)),
       ...(rates ? { calls: rates.edges } : { callsUnavailable: 'no process answers' }),
+      series: this.series(),
     };
     const samples = new Map(
       topology.targets.flatMap((target, index) => {
@@ -724,7 +716,81 @@ class MapReader {
     );
     return { map, samples };
   }
+
+  /** One point of every edge that carried calls between two readings. */
+  private remember(at: number, rates: CallRates, before: LatencyTotals, now: LatencyTotals): void {
+    const edges: Record<string, EdgePoint> = {};
+    for (const [key, calls] of Object.entries(rates.edges)) {
+      if (!calls.perSecond) continue;
+      const then = before.get(key);
+      const latest = now.get(key);
+      const count = latest && then ? latest.count - then.count : 0;
+      edges[key] = {
+        perSecond: calls.perSecond,
+        failingPercent: calls.failingPercent ?? 0,
+        meanMs: count > 0 ? Math.round(((latest!.sum - then!.sum) / count) * 10_000) / 10 : null,
+      };
+    }
+    this.history.push({ at: Math.round(at / 100) / 10, edges });
+    if (this.history.length > SERIES_LENGTH) this.history.shift();
+  }
+
+  private series(): ConsoleSeries {
+    const keys = [...new Set(this.history.flatMap((point) => Object.keys(point.edges)))].sort();
+    const column = (key: string, field: keyof EdgePoint) =>
+      this.history.map((point) => point.edges[key]?.[field] ?? null);
+    return {
+      at: this.history.map((point) => point.at),
+      edges: Object.fromEntries(
+        keys.map((key) => [
+          key,
+          {
+            perSecond: column(key, 'perSecond'),
+            failingPercent: column(key, 'failingPercent'),
+            meanMs: column(key, 'meanMs'),
+          },
+        ]),
+      ),
+    };
+  }
 }
+
+interface EdgePoint {
+  readonly perSecond: number;
+  readonly failingPercent: number;
+  readonly meanMs: number | null;
+}
+
+/** Per sync edge (`from→to`): the seconds its calls took and how many, summed over its methods and processes. */
+type LatencyTotals = ReadonlyMap<string, { readonly sum: number; readonly count: number }>;
+
+/** `ficus_contract_call_duration_seconds` (as each caller measured its calls), put on the graph's sync edges. */
+function latencyTotals(graph: ModuleGraph, scrapes: readonly (readonly MetricSample[])[]): LatencyTotals {
+  const byMethod = new Map<string, { sum: number; count: number }>();
+  for (const samples of scrapes) {
+    for (const { name, labels, value } of samples) {
+      const part = name === `${CALL_DURATION}_sum` ? 'sum' : name === `${CALL_DURATION}_count` ? 'count' : undefined;
+      if (!part || !labels.contract || !labels.method) continue;
+      const key = `${labels.contract}/${labels.method}`;
+      const totals = byMethod.get(key) ?? { sum: 0, count: 0 };
+      totals[part] += value;
+      byMethod.set(key, totals);
+    }
+  }
+  const edges = new Map<string, { sum: number; count: number }>();
+  for (const edge of graph.sync) {
+    const totals = { sum: 0, count: 0 };
+    for (const method of edge.methods) {
+      const known = byMethod.get(`${edge.contract}/${method}`);
+      totals.sum += known?.sum ?? 0;
+      totals.count += known?.count ?? 0;
+    }
+    edges.set(edgeKey(edge), totals);
+  }
+  return edges;
+}
+
+const CALL_DURATION = 'ficus_contract_call_duration_seconds';
 
 class ConsoleProblem extends Error {
   constructor(

@@ -1,4 +1,4 @@
-import { DEAD_LETTER_ID } from '@infra/messaging';
+import { DEAD_LETTER_ID, type DeadLetterView } from '@infra/messaging';
 import type { MetricSample } from '@infra/observability';
 import type { DeployTarget, Topology } from '@infra/topology';
 import { operationsUrlOf } from '../commands/status.command';
@@ -31,22 +31,11 @@ export interface GroupLag {
   readonly lag: number;
 }
 
-/** A dead letter as the process that keeps it listed it, with that process's target. */
-export interface ConsoleDeadLetter {
+/** A dead letter as the process that keeps it listed it, with that process's target, its payload for its envelope. */
+export type ConsoleDeadLetter = Omit<DeadLetterView, 'envelope'> & {
   readonly target: string;
-  readonly id: string;
-  readonly context: string;
-  readonly consumer: string;
-  readonly type: string;
-  readonly version: number;
-  readonly reason: string;
-  readonly attempts: number;
-  readonly failedAt: string;
-  readonly replayedAt: string | null;
-  readonly replayedBy: string | null;
-  readonly messageId: string;
   readonly payload: unknown;
-}
+};
 
 export interface Messaging {
   readonly contexts: readonly ContextMessaging[];

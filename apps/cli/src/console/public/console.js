@@ -4,6 +4,7 @@
 import { h, render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import htm from 'htm';
+import uPlot from 'uplot';
 
 const html = htm.bind(h);
 const TOKEN = 'ficus-console-token';
@@ -22,6 +23,15 @@ async function api(path, options = {}) {
     throw error;
   }
   return body;
+}
+
+/** A table's head: one header cell per column name (an empty name: a column of buttons). */
+function Head({ columns }) {
+  return html`<thead>
+    <tr>
+      ${columns.map((column) => html`<th>${column}</th>`)}
+    </tr>
+  </thead>`;
 }
 
 function SignIn({ onSignedIn }) {
@@ -102,7 +112,63 @@ function MapPage({ onSignedOut }) {
     <div class="processes">${map.processes.map((process) => html`<${ProcessCard} process=${process} />`)}</div>
     ${map.callsUnavailable && html`<p class="muted">calls not counted: ${map.callsUnavailable}</p>`}
     <div class="graph" dangerouslySetInnerHTML=${{ __html: map.svg }}></div>
+    <${Charts} series=${map.series} />
   </section>`;
+}
+
+/** What the map's charts draw from its readings' series, one chart each. */
+const CHARTS = [
+  { field: 'perSecond', title: 'calls per second' },
+  { field: 'failingPercent', title: 'calls failing (%)' },
+  { field: 'meanMs', title: 'mean latency (ms), as the callers saw it' },
+];
+const COLOURS = ['#2f6f3e', '#b5542c', '#3b5ba5', '#9a7b1c', '#7a3f8f', '#2a8a8a', '#8a2a4a', '#555555'];
+/** At most this many edges are drawn: the busiest over the readings kept. */
+const CHARTED_EDGES = 8;
+
+/** The busiest edges' rates, failures and latencies over the console's recent readings (uPlot). */
+function Charts({ series }) {
+  const busiest = Object.entries(series.edges)
+    .map(([key, values]) => [key, values.perSecond.reduce((sum, value) => sum + (value ?? 0), 0)])
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, CHARTED_EDGES)
+    .map(([key]) => key);
+  if (series.at.length < 2 || busiest.length === 0) {
+    return html`<p class="muted">The charts start once two readings have seen calls.</p>`;
+  }
+  return html`<div class="charts" aria-label="charts">
+    ${CHARTS.map(
+      (chart) =>
+        html`<${Chart} key=${`${chart.field}:${busiest.join()}`} chart=${chart} edges=${busiest} series=${series} />`,
+    )}
+  </div>`;
+}
+
+function Chart({ chart, edges, series }) {
+  const element = useRef();
+  const plot = useRef();
+  const data = [series.at, ...edges.map((key) => series.edges[key][chart.field])];
+  useEffect(() => {
+    plot.current = new uPlot(
+      {
+        title: chart.title,
+        width: 420,
+        height: 220,
+        scales: { x: { time: true } },
+        series: [
+          {},
+          ...edges.map((key, index) => ({ label: key, stroke: COLOURS[index % COLOURS.length], width: 1.5 })),
+        ],
+      },
+      data,
+      element.current,
+    );
+    return () => plot.current.destroy();
+  }, []);
+  useEffect(() => {
+    plot.current.setData(data);
+  });
+  return html`<figure class="chart" aria-label=${chart.title} ref=${element}></figure>`;
 }
 
 const FINAL = new Set(['CONFIRMED', 'FAILED']);
@@ -200,15 +266,7 @@ function CustomerOrders({ id, page, onSignedOut }) {
   const pageLink = (to, label) => html`<a href=${`#/customers/${encodeURIComponent(id)}/${to}`}>${label}</a>`;
   const first = (page - 1) * PAGE_SIZE + 1;
   return html`<table class="orders" aria-label="customer's orders">
-      <thead>
-        <tr>
-          <th>order</th>
-          <th>status</th>
-          <th>items</th>
-          <th>total</th>
-          <th>placed</th>
-        </tr>
-      </thead>
+      <${Head} columns=${['order', 'status', 'items', 'total', 'placed']} />
       <tbody>
         ${value.items.map(
           (order) =>
@@ -324,15 +382,7 @@ function TraceView({ trace }) {
       ${trace.unreachable.length ? `; not answering: ${trace.unreachable.join(', ')}` : ''}. ${link}
     </p>
     <table class="trace" aria-label="trace">
-      <thead>
-        <tr>
-          <th>process</th>
-          <th>span</th>
-          <th>start</th>
-          <th>took</th>
-          <th></th>
-        </tr>
-      </thead>
+      <${Head} columns=${['process', 'span', 'start', 'took', '']} />
       <tbody>
         ${spanTree(trace.spans).map(
           ({ span, depth }) =>
@@ -370,13 +420,7 @@ function MigrationPage({ onSignedOut }) {
     <p class="muted">${value.topology.source}; refreshed every ${REFRESH_MS / 1000} s</p>
     <${Problem} error=${error} onSignedOut=${onSignedOut} />
     <table class="contexts" aria-label="where each context runs">
-      <thead>
-        <tr>
-          <th>context</th>
-          <th>runs in</th>
-          <th>extraction</th>
-        </tr>
-      </thead>
+      <${Head} columns=${['context', 'runs in', 'extraction']} />
       <tbody>
         ${value.contexts.map(
           (context) =>
@@ -513,14 +557,7 @@ function Extraction({ context, onChanged, onSignedOut }) {
       html`<details class="mismatches">
         <summary>${report.mismatches} mismatches (latest ${report.mismatchSamples.length})</summary>
         <table aria-label="mismatches">
-          <thead>
-            <tr>
-              <th>call</th>
-              <th>request</th>
-              <th>in-process</th>
-              <th>extracted</th>
-            </tr>
-          </thead>
+          <${Head} columns=${['call', 'request', 'in-process', 'extracted']} />
           <tbody>
             ${report.mismatchSamples.map(
               (m) =>
@@ -609,15 +646,7 @@ function MessagingPage({ onSignedOut }) {
     <${Problem} error=${error} onSignedOut=${onSignedOut} />
     <h3>Outboxes</h3>
     <table class="outboxes" aria-label="outboxes">
-      <thead>
-        <tr>
-          <th>context</th>
-          <th>runs in</th>
-          <th>backlog</th>
-          <th>oldest unsent</th>
-          <th>dead letters</th>
-        </tr>
-      </thead>
+      <${Head} columns=${['context', 'runs in', 'backlog', 'oldest unsent', 'dead letters']} />
       <tbody>
         ${value.contexts.map(
           (context) =>
@@ -639,14 +668,7 @@ function MessagingPage({ onSignedOut }) {
     ${
       value.lag.length > 0
         ? html`<table class="lag" aria-label="consumer lag">
-            <thead>
-              <tr>
-                <th>group</th>
-                <th>topic</th>
-                <th>lag</th>
-                <th>process</th>
-              </tr>
-            </thead>
+            <${Head} columns=${['group', 'topic', 'lag', 'process']} />
             <tbody>
               ${value.lag.map(
                 (group) =>
@@ -665,15 +687,7 @@ function MessagingPage({ onSignedOut }) {
           </p>`
     }
     <table class="consumers" aria-label="consumers">
-      <thead>
-        <tr>
-          <th>consumer</th>
-          <th>process</th>
-          <th>events</th>
-          <th>mean age</th>
-          <th>outcomes</th>
-        </tr>
-      </thead>
+      <${Head} columns=${['consumer', 'process', 'events', 'mean age', 'outcomes']} />
       <tbody>
         ${value.consumers.map(
           (consumer) =>
@@ -733,17 +747,7 @@ function MessagingPage({ onSignedOut }) {
               )}
             </div>
             <table class="dead-letters" aria-label="dead letters">
-              <thead>
-                <tr>
-                  <th>context</th>
-                  <th>id</th>
-                  <th>event</th>
-                  <th>consumer</th>
-                  <th>failed</th>
-                  <th>reason</th>
-                  <th></th>
-                </tr>
-              </thead>
+              <${Head} columns=${['context', 'id', 'event', 'consumer', 'failed', 'reason', '']} />
               <tbody>
                 ${waiting.map(
                   (letter) =>
@@ -831,15 +835,7 @@ function FlagsPage({ onSignedOut }) {
             target.flags &&
             target.flags.length > 0 &&
             html`<table class="flags" aria-label=${`flags of ${target.target}`}>
-              <thead>
-                <tr>
-                  <th>flag</th>
-                  <th>state</th>
-                  <th>default</th>
-                  <th>last change</th>
-                  <th></th>
-                </tr>
-              </thead>
+              <${Head} columns=${['flag', 'state', 'default', 'last change', '']} />
               <tbody>
                 ${target.flags.map(
                   (flag) =>
