@@ -459,8 +459,11 @@ function MigrationPage({ onSignedOut }) {
 
 function Extraction({ context, onChanged, onSignedOut }) {
   const [asking, setAsking] = useState();
-  const [problem, setProblem] = useState();
-  const [busy, setBusy] = useState(false);
+  const { busy, problem, send } = useGuardedChange({
+    close: () => setAsking(undefined),
+    onChanged,
+    onSignedOut,
+  });
   const e = context.extraction;
   if (!e)
     return html`<article class="extraction">
@@ -470,26 +473,7 @@ function Extraction({ context, onChanged, onSignedOut }) {
   const report = e.shadowReport;
   const compared = report.matches + report.mismatches + report.errors;
   const measured = e.measured.recent ?? e.measured.total;
-  const confirm = async (reason) => {
-    if (busy) return;
-    setBusy(true);
-    try {
-      await api(`/api/migration/${context.context}/${asking.kind}`, {
-        method: 'POST',
-        body: JSON.stringify({ ...asking.body, reason }),
-      });
-      setProblem(undefined);
-      setAsking(undefined);
-      onChanged();
-    } catch (error) {
-      if (error.status === 401) return onSignedOut();
-      setProblem(error.message);
-      if (error.status === 409) setAsking(undefined); // changed meanwhile: the page reads it again
-      onChanged();
-    } finally {
-      setBusy(false);
-    }
-  };
+  const confirm = (reason) => send(`/api/migration/${context.context}/${asking.kind}`, { ...asking.body, reason });
   const shiftTo = (percent, label) => ({
     kind: 'shift',
     body: { percent, expected: e.shift },
@@ -577,6 +561,34 @@ function Extraction({ context, onChanged, onSignedOut }) {
       ${e.log.map((change) => html`<li>${changeText(change)}</li>`)}
     </ol>
   </article>`;
+}
+
+/**
+ * A change a form asks for, guarded by what the page showed: sent once at a time; done, the form
+ * closes and the page reads again; refused, the server's message shows, and a 409 (changed
+ * meanwhile) closes the form too, since what it showed is gone. A 401 signs out.
+ */
+function useGuardedChange({ close, onChanged, onSignedOut }) {
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState();
+  const send = async (path, body) => {
+    if (busy) return;
+    setBusy(true);
+    try {
+      await api(path, { method: 'POST', body: JSON.stringify(body) });
+      setProblem(undefined);
+      close();
+      onChanged();
+    } catch (error) {
+      if (error.status === 401) return onSignedOut();
+      setProblem(error.message);
+      if (error.status === 409) close();
+      onChanged();
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, problem, setProblem, send };
 }
 
 function changeText(change) {
@@ -858,30 +870,21 @@ function FlagsPage({ onSignedOut }) {
 function FlagRow({ target, flag, onChanged, onSignedOut }) {
   // While the form is open: the state it was opened on, which the change is guarded by.
   const [editing, setEditing] = useState();
-  const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState();
-  const submit = async (event) => {
+  const { busy, problem, setProblem, send } = useGuardedChange({
+    close: () => setEditing(undefined),
+    onChanged,
+    onSignedOut,
+  });
+  const submit = (event) => {
     event.preventDefault();
-    if (busy) return;
     const form = new FormData(event.currentTarget);
     const kind = form.get('kind');
     const state = kind === 'percent' ? `percent ${form.get('percent')}` : kind;
-    setBusy(true);
-    try {
-      await api(`/api/flags/${encodeURIComponent(target)}/${encodeURIComponent(flag.name)}`, {
-        method: 'POST',
-        body: JSON.stringify({ state, expected: editing.expected, reason: form.get('reason') }),
-      });
-      setEditing(undefined);
-      onChanged();
-    } catch (error) {
-      if (error.status === 401) return onSignedOut();
-      setProblem(error.message);
-      if (error.status === 409) setEditing(undefined); // changed meanwhile: the page reads it again
-      onChanged();
-    } finally {
-      setBusy(false);
-    }
+    send(`/api/flags/${encodeURIComponent(target)}/${encodeURIComponent(flag.name)}`, {
+      state,
+      expected: editing.expected,
+      reason: form.get('reason'),
+    });
   };
   const open = () => {
     setProblem(undefined);
