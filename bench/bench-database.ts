@@ -3,13 +3,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { configuredOrFreePort } from '@infra/deploy/local/tcp-port';
-import { ensureDatabase, OUTBOX_COLUMNS_SQL, startEmbeddedDatabase, withDatabase } from '@infra/persistence';
+import {
+  ensureDatabase,
+  OUTBOX_COLUMNS_SQL,
+  startEmbeddedDatabase,
+  withDatabase,
+  type DatabaseConfig,
+} from '@infra/persistence';
 
 export interface BenchDatabase {
   /** Superuser URL of the `postgres` database of the bench's own server. */
   readonly adminUrl: string;
   /** Superuser URL of one database of that server. */
   urlOf(database: string): string;
+  /** A database of that server for one shop process (created if missing), as the shop is configured with it. */
+  shopDatabase(database: string): Promise<DatabaseConfig>;
   /** Stops the server and removes its throwaway cluster. */
   stop(): Promise<void>;
 }
@@ -29,6 +37,16 @@ export async function startBenchDatabase(label: string, portSetting: string): Pr
     return {
       adminUrl: server.adminUrl,
       urlOf: (database) => withDatabase(server.adminUrl, database),
+      shopDatabase: async (database) => {
+        await ensureDatabase(server.adminUrl, database);
+        return {
+          adminUrl: server.adminUrl,
+          database,
+          contextUrls: {},
+          roleSecret: 'ficus-bench-role-secret',
+          poolSize: 10,
+        };
+      },
       stop: async () => {
         await server.stop();
         rmSync(dataDir, { recursive: true, force: true });

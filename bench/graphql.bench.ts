@@ -1,4 +1,3 @@
-import { ensureDatabase } from '@infra/persistence';
 import { startShopProcess } from '../test/support/shop-process';
 import { startBenchDatabase } from './bench-database';
 import { post, signUp } from './bench-shop';
@@ -25,17 +24,7 @@ const ORDER_QUERY =
 export async function benchGraphql(): Promise<Record<string, unknown>> {
   const database = await startBenchDatabase('graphql', 'FICUS_BENCH_GRAPHQL_PG_PORT');
   try {
-    await ensureDatabase(database.adminUrl, 'ficus_graphql');
-    const shop = await startShopProcess(
-      {
-        adminUrl: database.adminUrl,
-        database: 'ficus_graphql',
-        contextUrls: {},
-        roleSecret: 'ficus-bench-role-secret',
-        poolSize: 10,
-      },
-      { LOG_HTTP_REQUESTS: 'false' },
-    );
+    const shop = await startShopProcess(await database.shopDatabase('ficus_graphql'), { LOG_HTTP_REQUESTS: 'false' });
     try {
       const { token } = await signUp(shop.baseUrl);
       const { orderId } = (await post(

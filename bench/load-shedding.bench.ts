@@ -1,5 +1,4 @@
 import autocannon from 'autocannon';
-import { ensureDatabase } from '@infra/persistence';
 import { startShopProcess, type ShopProcess } from '../test/support/shop-process';
 import { startBenchDatabase } from './bench-database';
 import { plentyOfStock, signUp } from './bench-shop';
@@ -31,18 +30,9 @@ export async function benchLoadShedding(): Promise<Record<string, unknown>> {
   const database = await startBenchDatabase('load', 'FICUS_BENCH_LOAD_PG_PORT');
   const shops: ShopProcess[] = [];
   try {
-    const config = (name: string) => ({
-      adminUrl: database.adminUrl,
-      database: name,
-      contextUrls: {},
-      roleSecret: 'ficus-bench-role-secret',
-      poolSize: 10,
-    });
-    await ensureDatabase(database.adminUrl, 'ficus_load');
-    await ensureDatabase(database.adminUrl, 'ficus_load_open');
-    const gated = await startShopProcess(config('ficus_load'), { LOG_HTTP_REQUESTS: 'false' });
+    const gated = await startShopProcess(await database.shopDatabase('ficus_load'), { LOG_HTTP_REQUESTS: 'false' });
     shops.push(gated);
-    const open = await startShopProcess(config('ficus_load_open'), {
+    const open = await startShopProcess(await database.shopDatabase('ficus_load_open'), {
       LOG_HTTP_REQUESTS: 'false',
       FICUS_HTTP_MAX_CONCURRENT: '10000',
       FICUS_HTTP_MAX_QUEUED: '100000',

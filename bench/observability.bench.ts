@@ -1,5 +1,4 @@
 import autocannon from 'autocannon';
-import { ensureDatabase } from '@infra/persistence';
 import { startOtlpReceiver } from '../test/support/otlp-receiver';
 import { startShopProcess, type ShopProcess } from '../test/support/shop-process';
 import { startBenchDatabase } from './bench-database';
@@ -24,27 +23,19 @@ export async function benchObservability(): Promise<Record<string, unknown>> {
   const receiver = await startOtlpReceiver();
   const shops: ShopProcess[] = [];
   try {
-    const config = (name: string) => ({
-      adminUrl: database.adminUrl,
-      database: name,
-      contextUrls: {},
-      roleSecret: 'ficus-bench-role-secret',
-      poolSize: 10,
-    });
     const names = ['ficus_obs_on', 'ficus_obs_kept', 'ficus_obs_off'];
-    for (const name of names) await ensureDatabase(database.adminUrl, name);
-    const on = await startShopProcess(config('ficus_obs_on'), {
+    const on = await startShopProcess(await database.shopDatabase('ficus_obs_on'), {
       LOG_HTTP_REQUESTS: 'false',
       OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver.url,
       OTEL_BSP_SCHEDULE_DELAY: '1000',
     });
     shops.push(on);
-    const kept = await startShopProcess(config('ficus_obs_kept'), {
+    const kept = await startShopProcess(await database.shopDatabase('ficus_obs_kept'), {
       LOG_HTTP_REQUESTS: 'false',
       FICUS_TRACE_BUFFER: '5000',
     });
     shops.push(kept);
-    const off = await startShopProcess(config('ficus_obs_off'), {
+    const off = await startShopProcess(await database.shopDatabase('ficus_obs_off'), {
       LOG_HTTP_REQUESTS: 'false',
       OTEL_SDK_DISABLED: 'true',
     });

@@ -5,6 +5,7 @@ import { OrderCreated, OrderCreatedV2, OrderFailed } from '@contracts/ordering';
 import { PaymentsContract } from '@contracts/payments';
 import { ContextRuntime, FicusModule } from '@infra/runtime';
 import { KeyEncryptionSettings } from '@infra/security';
+import { CardCharges } from './application/card-charges';
 import { CancelPaymentOnOrderFailed } from './application/cancel-payment/cancel-payment-on-order-failed.handler';
 import { CancelPaymentHandler } from './application/cancel-payment/cancel-payment.handler';
 import { ChargePaymentOnStockReserved } from './application/charge-payment/charge-payment-on-stock-reserved.handler';
@@ -56,6 +57,7 @@ import { paymentProviderOf, PaymentProviderSettings, type ProviderSettings } fro
   providers: [
     PaymentRepository,
     PaymentMethodVault,
+    CardCharges,
     HoldPaymentMethodHandler,
     UnusedPaymentMethodsSweeper,
     {

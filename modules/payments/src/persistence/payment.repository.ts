@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Money } from '@contracts/kernel';
+import type { Envelope } from '@contracts/kernel';
+import { Outbox } from '@infra/messaging';
 import { UnitOfWork } from '@infra/persistence';
 import type { Payment } from '../domain/payment';
 
@@ -22,7 +24,10 @@ interface PaymentRow {
 
 @Injectable()
 export class PaymentRepository {
-  constructor(private readonly uow: UnitOfWork) {}
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly outbox: Outbox,
+  ) {}
 
   /**
    * Records whose order it is, what it costs and the payment method it pays with (once); the row
@@ -92,10 +97,11 @@ export class PaymentRepository {
   }
 
   /**
-   * Saves a settled (or refunded) payment; a token an earlier release kept in plain text goes, as
-   * nothing charges it again.
+   * Saves a settled (or refunded) payment and the event that tells it, in the caller's transaction:
+   * the event is published if and only if the payment's new state commits. A token an earlier
+   * release kept in plain text goes, as nothing charges it again.
    */
-  async save(payment: Payment): Promise<void> {
+  async record(payment: Payment, event: Envelope): Promise<void> {
     await this.uow.defer(
       `UPDATE payments SET status = $2, provider_reference = $3, failure_reason = $4, refund_reference = $5,
        refunded_at = $6,
@@ -110,5 +116,6 @@ export class PaymentRepository {
         payment.refundedAt ?? null,
       ],
     );
+    await this.outbox.add(event);
   }
 }

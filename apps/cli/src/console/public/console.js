@@ -34,6 +34,30 @@ function Head({ columns }) {
   </thead>`;
 }
 
+/** A table of plain cells: one row per item, one cell per column. */
+function Table({ label, className, columns, rows }) {
+  return html`<table class=${className} aria-label=${label}>
+    <${Head} columns=${columns} />
+    <tbody>
+      ${rows.map(
+        (cells) =>
+          html`<tr>
+            ${cells.map((cell) => html`<td>${cell}</td>`)}
+          </tr>`,
+      )}
+    </tbody>
+  </table>`;
+}
+
+/** A row of one bounded context, where it runs, then the page's own cells (`children`). */
+function ContextRow({ context, children }) {
+  return html`<tr data-context=${context.context}>
+    <td>${context.context}</td>
+    <td>${context.runsIn}</td>
+    ${children}
+  </tr>`;
+}
+
 function SignIn({ onSignedIn }) {
   const [problem, setProblem] = useState();
   const submit = async (event) => {
@@ -424,9 +448,7 @@ function MigrationPage({ onSignedOut }) {
       <tbody>
         ${value.contexts.map(
           (context) =>
-            html`<tr data-context=${context.context}>
-              <td>${context.context}</td>
-              <td>${context.runsIn}</td>
+            html`<${ContextRow} context=${context}>
               <td>
                 ${
                   context.extraction
@@ -437,7 +459,7 @@ function MigrationPage({ onSignedOut }) {
                       : html`<span class="muted">none (ficus extract ${context.context})</span>`
                 }
               </td>
-            </tr>`,
+            <//>`,
         )}
       </tbody>
     </table>
@@ -662,9 +684,7 @@ function MessagingPage({ onSignedOut }) {
       <tbody>
         ${value.contexts.map(
           (context) =>
-            html`<tr data-context=${context.context}>
-              <td>${context.context}</td>
-              <td>${context.runsIn}</td>
+            html`<${ContextRow} context=${context}>
               ${
                 context.outbox
                   ? html`<td class="backlog">${context.outbox.backlog}</td>
@@ -672,47 +692,36 @@ function MessagingPage({ onSignedOut }) {
                       <td class="dead">${context.deadLetters}</td>`
                   : html`<td colspan="3" class="problem">${context.runsIn} does not answer</td>`
               }
-            </tr>`,
+            <//>`,
         )}
       </tbody>
     </table>
     <h3>Consumers</h3>
     ${
       value.lag.length > 0
-        ? html`<table class="lag" aria-label="consumer lag">
-            <${Head} columns=${['group', 'topic', 'lag', 'process']} />
-            <tbody>
-              ${value.lag.map(
-                (group) =>
-                  html`<tr>
-                    <td>${group.group}</td>
-                    <td>${group.topic}</td>
-                    <td>${group.lag}</td>
-                    <td>${group.target}</td>
-                  </tr>`,
-              )}
-            </tbody>
-          </table>`
+        ? html`<${Table}
+            label="consumer lag"
+            className="lag"
+            columns=${['group', 'topic', 'lag', 'process']}
+            rows=${value.lag.map((group) => [group.group, group.topic, group.lag, group.target])}
+          />`
         : html`<p class="muted">
             No Kafka consumer group reports lag: in one process events go from the outbox to their consumers straight,
             and the outbox backlog is the lag.
           </p>`
     }
-    <table class="consumers" aria-label="consumers">
-      <${Head} columns=${['consumer', 'process', 'events', 'mean age', 'outcomes']} />
-      <tbody>
-        ${value.consumers.map(
-          (consumer) =>
-            html`<tr>
-              <td>${consumer.consumer}</td>
-              <td>${consumer.target}</td>
-              <td>${consumer.handled}</td>
-              <td>${consumer.meanAgeMs === undefined ? 'n/a' : `${consumer.meanAgeMs} ms`}</td>
-              <td>${outcomesText(consumer.outcomes)}</td>
-            </tr>`,
-        )}
-      </tbody>
-    </table>
+    <${Table}
+      label="consumers"
+      className="consumers"
+      columns=${['consumer', 'process', 'events', 'mean age', 'outcomes']}
+      rows=${value.consumers.map((consumer) => [
+        consumer.consumer,
+        consumer.target,
+        consumer.handled,
+        consumer.meanAgeMs === undefined ? 'n/a' : `${consumer.meanAgeMs} ms`,
+        outcomesText(consumer.outcomes),
+      ])}
+    />
     <h3>Dead letters</h3>
     ${unread.map(
       (process) => html`<p class="problem" role="alert">dead letters of ${process.target} not read: ${process.why}</p>`,

@@ -1,12 +1,9 @@
-import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { PaymentRefunded } from '@contracts/payments';
-import { Outbox } from '@infra/messaging';
 import { UnitOfWork } from '@infra/persistence';
 import { needsRefund, refunded, settle } from '../../domain/payment';
-import { PAYMENT_PROVIDER, type PaymentProvider } from '../../domain/payment-provider';
-import { PaymentMethodVault } from '../../persistence/payment-method.vault';
 import { PaymentRepository } from '../../persistence/payment.repository';
+import { CardCharges } from '../card-charges';
 import { CancelPaymentCommand } from './cancel-payment.command';
 
 /**
@@ -21,35 +18,29 @@ export class CancelPaymentHandler implements ICommandHandler<CancelPaymentComman
   constructor(
     private readonly uow: UnitOfWork,
     private readonly payments: PaymentRepository,
-    private readonly outbox: Outbox,
-    private readonly vault: PaymentMethodVault,
-    @Inject(PAYMENT_PROVIDER) private readonly provider: PaymentProvider,
+    private readonly cards: CardCharges,
   ) {}
 
   async execute(command: CancelPaymentCommand): Promise<{ refunded: boolean }> {
     return this.uow.transaction(async () => {
       await this.payments.learnOrderFailed(command.orderId);
       // Never charged from now on: its card token goes (ChargePaymentHandler erases one that comes later).
-      await this.vault.eraseTokenOf(command.orderId);
+      await this.cards.forgetCard(command.orderId);
       let payment = await this.payments.find(command.orderId, { lock: true });
       // A charge may have gone through although we never recorded it (the provider answered after
       // our deadline, or our transaction rolled back after the charge): ask the provider, so the
       // money is given back rather than kept for an order that failed.
       if (payment?.status === 'PENDING' && payment.amount !== undefined) {
-        const lost = await this.provider.findCharge(`order:${payment.orderId}`);
+        const lost = await this.cards.chargeMadeFor(payment);
         if (lost?.outcome === 'approved') payment = settle(payment, lost);
       }
       if (!payment || !needsRefund(payment)) {
         return { refunded: false };
       }
-      const refund = await this.provider.refund({
-        idempotencyKey: `refund:order:${payment.orderId}`,
-        chargeReference: payment.providerReference,
-        amount: payment.amount,
-      });
+      const refund = await this.cards.refund(payment);
       const done = refunded(payment, refund.reference, new Date().toISOString());
-      await this.payments.save(done);
-      await this.outbox.add(
+      await this.payments.record(
+        done,
         PaymentRefunded.create(
           {
             orderId: done.orderId,

@@ -1,12 +1,9 @@
-import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { PaymentCompleted, PaymentFailed } from '@contracts/payments';
-import { Outbox } from '@infra/messaging';
 import { UnitOfWork } from '@infra/persistence';
-import { INVALID_PAYMENT_METHOD, readyToCharge, settle, type ChargeablePayment } from '../../domain/payment';
-import { PAYMENT_PROVIDER, type ChargeOutcome, type PaymentProvider } from '../../domain/payment-provider';
-import { PaymentMethodVault } from '../../persistence/payment-method.vault';
+import { readyToCharge, settle } from '../../domain/payment';
 import { PaymentRepository } from '../../persistence/payment.repository';
+import { CardCharges } from '../card-charges';
 import { ChargePaymentCommand } from './charge-payment.command';
 
 /**
@@ -19,9 +16,7 @@ export class ChargePaymentHandler implements ICommandHandler<ChargePaymentComman
   constructor(
     private readonly uow: UnitOfWork,
     private readonly payments: PaymentRepository,
-    private readonly outbox: Outbox,
-    private readonly vault: PaymentMethodVault,
-    @Inject(PAYMENT_PROVIDER) private readonly provider: PaymentProvider,
+    private readonly cards: CardCharges,
   ) {}
 
   async execute(command: ChargePaymentCommand): Promise<void> {
@@ -30,13 +25,13 @@ export class ChargePaymentHandler implements ICommandHandler<ChargePaymentComman
       // Charged by whichever of order-created and stock-reserved arrives second (any order).
       if (!payment || !readyToCharge(payment)) {
         // Its order failed before order-created came: the payment method it took now pays for nothing.
-        if (payment?.orderFailed) await this.vault.eraseTokenOf(command.orderId);
+        if (payment?.orderFailed) await this.cards.forgetCard(command.orderId);
         return;
       }
-      const settled = settle(payment, await this.charge(payment));
-      await this.payments.save(settled);
-      await this.vault.eraseTokenOf(settled.orderId);
-      await this.outbox.add(
+      const settled = settle(payment, await this.cards.charge(payment));
+      await this.cards.forgetCard(settled.orderId);
+      await this.payments.record(
+        settled,
         settled.status === 'COMPLETED'
           ? PaymentCompleted.create(
               {
@@ -53,17 +48,5 @@ export class ChargePaymentHandler implements ICommandHandler<ChargePaymentComman
             ),
       );
     });
-  }
-
-  /** A payment method the order could not take is declined here: the provider never sees a charge for it. */
-  private async charge(payment: ChargeablePayment): Promise<ChargeOutcome> {
-    // A token the previous release kept in plain text (a payment it opened) is charged from as it is.
-    const token =
-      payment.token ??
-      (payment.paymentMethodId === undefined
-        ? undefined
-        : await this.vault.tokenFor(payment.orderId, payment.paymentMethodId));
-    if (token === undefined) return { outcome: 'declined', reason: INVALID_PAYMENT_METHOD };
-    return this.provider.charge({ idempotencyKey: `order:${payment.orderId}`, amount: payment.amount, token });
   }
 }
