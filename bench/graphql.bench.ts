@@ -1,9 +1,7 @@
-import { startShopProcess } from '../test/support/shop-process';
-import { startBenchDatabase } from './bench-database';
-import { post, signUp } from './bench-shop';
 import { line, median, percentile, writeResult } from './measure';
-import { ticksOf, seconds } from './process-cpu';
+import { seconds, ticksOf } from './process-cpu';
 import { scaled } from './bench-scale';
+import { placeOne, ShopBench, type Shop, type TopologyName } from './topology-shop';
 
 const READS = scaled(300, 20);
 const ROUNDS = scaled(4, 2);
@@ -14,81 +12,121 @@ const ORDER_QUERY =
   'lines { sku quantity unitPrice { amountMinor } product { name } } ' +
   'payment { status amount { amountMinor } providerReference } shipment { trackingNumber status } } }';
 
+type Api = 'rest' | 'graphql';
+
+/** One topology's figures: latency per request and CPU per request (every ficus process, and PostgreSQL). */
+interface TopologyFigures {
+  restP50Ms: number;
+  graphqlP50Ms: number;
+  restP99Ms: number;
+  graphqlP99Ms: number;
+  /** ficus processes + PostgreSQL, per request. */
+  restCpuMsPerRequest: number;
+  graphqlCpuMsPerRequest: number;
+  p50Ratio: number;
+  cpuRatio: number;
+}
+
 /**
- * (11) GraphQL vs REST on the monolith: an order with its lines' product names, its payment and its
- * shipment, asked one request at a time, as `GET /orders/:id/details` (the edge composes it by
- * hand) and as the GraphQL order query (planned across the ordering, catalog, payments and
- * shipping subgraphs, in-process), in alternating rounds. Latency per request (p50, p99) and the
- * shop process's CPU per request.
+ * (11) GraphQL vs REST, monolith and split, each as processes: an order with its lines' product
+ * names, its payment and its shipment, asked one request at a time, as `GET /orders/:id/details`
+ * (the edge composes it by hand) and as the GraphQL order query (planned across the ordering,
+ * catalog, payments and shipping subgraphs), in alternating rounds. Latency per request (p50,
+ * p99) and the CPU per request of every process of the shop and of PostgreSQL. The two
+ * topologies run one after the other, never side by side.
  */
 export async function benchGraphql(): Promise<Record<string, unknown>> {
-  const database = await startBenchDatabase('graphql', 'FICUS_BENCH_GRAPHQL_PG_PORT');
+  const bench = await ShopBench.open('graphql', 'FICUS_BENCH_GRAPHQL_PG_PORT');
   try {
-    const shop = await startShopProcess(await database.shopDatabase('ficus_graphql'), { LOG_HTTP_REQUESTS: 'false' });
-    try {
-      const { token } = await signUp(shop.baseUrl);
-      const { orderId } = (await post(
-        shop.baseUrl,
-        '/orders',
-        {
-          items: [
-            { sku: 'FICUS-ELASTICA', quantity: 1 },
-            { sku: 'FICUS-LYRATA', quantity: 2 },
-          ],
-          paymentToken: 'tok_visa',
-        },
-        token,
-      )) as { orderId: string };
-      const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-      const rest = () => fetch(`${shop.baseUrl}/orders/${orderId}/details`, { headers });
-      const body = JSON.stringify({ query: ORDER_QUERY, variables: { id: orderId } });
-      const graphql = () => fetch(`${shop.baseUrl}/graphql`, { method: 'POST', headers, body });
-      await expectAnswers(rest, graphql);
-
-      const pid = shop.child.pid!;
-      const samples = { rest: [] as number[], graphql: [] as number[] };
-      const cpu = { rest: [] as number[], graphql: [] as number[] };
-      for (let round = 0; round < ROUNDS; round++) {
-        const order = round % 2 === 0 ? (['rest', 'graphql'] as const) : (['graphql', 'rest'] as const);
-        for (const which of order) {
-          const ask = which === 'rest' ? rest : graphql;
-          const before = ticksOf(pid)!.own;
-          for (let i = 0; i < READS; i++) {
-            const started = performance.now();
-            const answer = await ask();
-            await answer.text();
-            samples[which].push(performance.now() - started);
-          }
-          cpu[which].push((seconds(ticksOf(pid)!.own - before) * 1_000) / READS);
-        }
+    const byTopology = {} as Record<TopologyName, TopologyFigures>;
+    for (const name of ['monolith', 'split'] as const) {
+      const shop = await bench.start(name);
+      try {
+        byTopology[name] = await measure(shop, bench);
+      } finally {
+        await shop.launched.stop();
       }
-      const ms = (value: number) => Math.round(value * 100) / 100;
-      const figures = {
-        reads: READS,
-        rounds: ROUNDS,
-        restP50Ms: ms(percentile(samples.rest, 50)),
-        graphqlP50Ms: ms(percentile(samples.graphql, 50)),
-        restP99Ms: ms(percentile(samples.rest, 99)),
-        graphqlP99Ms: ms(percentile(samples.graphql, 99)),
-        restCpuMsPerRequest: ms(median(cpu.rest)),
-        graphqlCpuMsPerRequest: ms(median(cpu.graphql)),
-        p50Ratio: ms(percentile(samples.graphql, 50) / percentile(samples.rest, 50)),
-        cpuRatio: ms(median(cpu.graphql) / median(cpu.rest)),
-      };
-      line('(11) an order with its details, one request at a time, monolith: GraphQL vs GET /orders/:id/details');
-      line(
-        `    p50 ${figures.graphqlP50Ms} vs ${figures.restP50Ms} ms (×${figures.p50Ratio}), ` +
-          `p99 ${figures.graphqlP99Ms} vs ${figures.restP99Ms} ms; shop CPU per request ` +
-          `${figures.graphqlCpuMsPerRequest} vs ${figures.restCpuMsPerRequest} ms (×${figures.cpuRatio})`,
-      );
-      line(`    → ${writeResult('graphql', figures)}`);
-      return figures;
-    } finally {
-      await shop.stop();
     }
+    const figures = {
+      reads: READS,
+      rounds: ROUNDS,
+      ...byTopology,
+      splitVsMonolith: {
+        graphqlP50: ratio(byTopology.split.graphqlP50Ms, byTopology.monolith.graphqlP50Ms),
+        graphqlCpu: ratio(byTopology.split.graphqlCpuMsPerRequest, byTopology.monolith.graphqlCpuMsPerRequest),
+      },
+    };
+    line('(11) an order with its details, one request at a time: GraphQL vs GET /orders/:id/details');
+    for (const name of ['monolith', 'split'] as const) {
+      const side = byTopology[name];
+      line(
+        `    ${name.padEnd(8)} p50 ${side.graphqlP50Ms} vs ${side.restP50Ms} ms (×${side.p50Ratio}), ` +
+          `p99 ${side.graphqlP99Ms} vs ${side.restP99Ms} ms; CPU per request (processes + PostgreSQL) ` +
+          `${side.graphqlCpuMsPerRequest} vs ${side.restCpuMsPerRequest} ms (×${side.cpuRatio})`,
+      );
+    }
+    line(
+      `    GraphQL split vs monolith: p50 ×${figures.splitVsMonolith.graphqlP50}, ` +
+        `CPU per request ×${figures.splitVsMonolith.graphqlCpu}`,
+    );
+    line(`    → ${writeResult('graphql', figures)}`);
+    return figures;
+  } catch (error) {
+    bench.printOutputs();
+    throw error;
   } finally {
-    await database.stop();
+    await bench.close();
   }
+}
+
+async function measure(shop: Shop, bench: ShopBench): Promise<TopologyFigures> {
+  const orderId = await placeOne(shop);
+  const base = shop.launched.edgeUrl;
+  const headers = { authorization: `Bearer ${shop.token}`, 'content-type': 'application/json' };
+  const body = JSON.stringify({ query: ORDER_QUERY, variables: { id: orderId } });
+  const ask: Record<Api, () => Promise<Response>> = {
+    rest: () => fetch(`${base}/orders/${orderId}/details`, { headers }),
+    graphql: () => fetch(`${base}/graphql`, { method: 'POST', headers, body }),
+  };
+  await expectAnswers(ask.rest, ask.graphql);
+
+  const pids = [...shop.launched.processes.values()].map((process) => process.child.pid!);
+  const ficusTicks = () => pids.reduce((sum, pid) => sum + (ticksOf(pid)?.own ?? 0), 0);
+  const samples: Record<Api, number[]> = { rest: [], graphql: [] };
+  const cpu: Record<Api, number[]> = { rest: [], graphql: [] };
+  for (let round = 0; round < ROUNDS; round++) {
+    const order: readonly Api[] = round % 2 === 0 ? ['rest', 'graphql'] : ['graphql', 'rest'];
+    for (const api of order) {
+      const before = { ficus: ficusTicks(), postgres: await bench.postgres.snapshot() };
+      for (let i = 0; i < READS; i++) {
+        const started = performance.now();
+        const answer = await ask[api]();
+        await answer.text();
+        if (answer.status !== 200) throw new Error(`${api}: ${answer.status}`);
+        samples[api].push(performance.now() - started);
+      }
+      const postgres = bench.postgres.ticksBetween(before.postgres, await bench.postgres.snapshot(), shop.databases);
+      cpu[api].push((seconds(ficusTicks() - before.ficus + postgres) * 1_000) / READS);
+    }
+  }
+  return {
+    restP50Ms: ms(percentile(samples.rest, 50)),
+    graphqlP50Ms: ms(percentile(samples.graphql, 50)),
+    restP99Ms: ms(percentile(samples.rest, 99)),
+    graphqlP99Ms: ms(percentile(samples.graphql, 99)),
+    restCpuMsPerRequest: ms(median(cpu.rest)),
+    graphqlCpuMsPerRequest: ms(median(cpu.graphql)),
+    p50Ratio: ratio(percentile(samples.graphql, 50), percentile(samples.rest, 50)),
+    cpuRatio: ratio(median(cpu.graphql), median(cpu.rest)),
+  };
+}
+
+function ms(value: number): number {
+  return Math.round(value * 100) / 100;
+}
+
+function ratio(a: number, b: number): number {
+  return Math.round((a / b) * 100) / 100;
 }
 
 /** Both must answer the order with its names before anything is timed: a fast error measures nothing. */

@@ -1,2 +1,3 @@
 export * from './identity.contract';
 export * from './identity.events';
+export * from './identity.subgraph';

@@ -1,1 +1,2 @@
 export * from './notifications.contract';
+export * from './notifications.subgraph';

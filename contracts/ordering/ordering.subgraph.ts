@@ -46,7 +46,7 @@ type SagaStep {
 }
 
 """An order as a list shows it; ask order(id) for its lines."""
-type OrderSummary {
+type OrderSummary @key(fields: "id") {
   id: ID!
   status: OrderStatus!
   total: Money!
@@ -55,6 +55,13 @@ type OrderSummary {
 }
 
 ${pageType('OrderPage', 'OrderSummary')}
+
+"""Identity's customer, with their orders."""
+type Customer @key(fields: "id") {
+  id: ID!
+  """The customer's orders, newest first (pageSize 1 to 100), as myOrders."""
+  orders(page: Int! = 1, pageSize: Int! = 20): OrderPage!
+}
 
 input OrderLineInput {
   sku: ID!

@@ -41,6 +41,16 @@ export const PaymentsContract = defineContract(
       aggregate: { type: 'order', of: (r) => r.orderId },
     }),
     /**
+     * The payments of up to 100 orders in one call (a GraphQL page of orders with their payments):
+     * those the caller may see and payments has priced, in no particular order; another customer's
+     * is left out as a missing one is.
+     */
+    getPayments: unary(
+      z.object({ orderIds: z.array(IdSchema).min(1).max(100) }),
+      z.object({ payments: z.array(PaymentViewSchema) }),
+      { idempotent: true, access: { owner: true }, aggregate: { type: 'order', of: (r) => r.orderIds[0] } },
+    ),
+    /**
      * Keeps a card token sealed in payments' vault and answers an id for it (each call a new one).
      * The end user's own card; an admin's for anyone (customer-access.ts).
      */

@@ -12,6 +12,12 @@ type Order @key(fields: "id") {
   payment: Payment
 }
 
+type OrderSummary @key(fields: "id") {
+  id: ID!
+  """As Order.payment: a page of orders has its payments read in one call."""
+  payment: Payment
+}
+
 enum PaymentStatus {
   PENDING
   COMPLETED

@@ -23,6 +23,16 @@ export const ShippingContract = defineContract(
       access: { owner: true },
       aggregate: { type: 'order', of: (r) => r.orderId },
     }),
+    /**
+     * The shipments of up to 100 orders in one call (a GraphQL page of orders with their
+     * shipments): those the caller may see, in no particular order; another customer's is left
+     * out as a missing one is.
+     */
+    getShipments: unary(
+      z.object({ orderIds: z.array(IdSchema).min(1).max(100) }),
+      z.object({ shipments: z.array(ShipmentViewSchema) }),
+      { idempotent: true, access: { owner: true }, aggregate: { type: 'order', of: (r) => r.orderIds[0] } },
+    ),
   },
   ShippingServiceDefinition,
 );

@@ -11,6 +11,12 @@ type Order @key(fields: "id") {
   shipment: Shipment
 }
 
+type OrderSummary @key(fields: "id") {
+  id: ID!
+  """As Order.shipment: a page of orders has its shipments read in one call."""
+  shipment: Shipment
+}
+
 enum ShipmentStatus {
   CREATED
   """Its order failed (the saga was given up) after the shipment was created."""

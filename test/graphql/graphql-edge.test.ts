@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { CatalogContract } from '@contracts/catalog';
 import { InventoryContract } from '@contracts/inventory';
+import { PaymentsContract } from '@contracts/payments';
+import { ShippingContract } from '@contracts/shipping';
 import { ShopClient } from '../support/http-client';
 import { scrapeMetrics } from '../support/metrics-scrape';
 import { startShop, type RunningShop } from '../support/shop';
@@ -132,6 +134,82 @@ describe('GraphQL on the monolith', () => {
     expect(theirs.body).toEqual({
       data: { order: null },
       errors: [expect.objectContaining({ path: ['order'], extensions: { code: rest.body.code, status: 404 } })],
+    });
+  }, 60_000);
+
+  it("reads a page of orders' payments and shipments in one contract call each, as order(id) reads them one by one", async () => {
+    const buyer = await anonymous.signUp();
+    const orders = [];
+    for (const token of ['tok_visa', 'tok_decline', 'tok_visa']) {
+      const placed = await buyer.placeOrder([{ sku: 'FICUS-ELASTICA', quantity: 1 }], token);
+      orders.push(await buyer.finalOrder(placed.body.orderId, 30_000));
+    }
+    const before = [
+      await calls(PaymentsContract, 'getPayments'),
+      await calls(ShippingContract, 'getShipments'),
+      await calls(PaymentsContract, 'getPayment'),
+      await calls(ShippingContract, 'getShipment'),
+    ];
+    const page = await buyer.graphql<{
+      myOrders: { total: number; items: Array<{ id: string; payment: unknown; shipment: unknown }> };
+    }>('{ myOrders(pageSize: 10) { total items { id status payment { status } shipment { status } } } }');
+    expect(page.body.errors).toBeUndefined();
+    // No N+1: three orders, one getPayments and one getShipments, and no call per order.
+    expect([
+      (await calls(PaymentsContract, 'getPayments')) - before[0],
+      (await calls(ShippingContract, 'getShipments')) - before[1],
+      (await calls(PaymentsContract, 'getPayment')) - before[2],
+      (await calls(ShippingContract, 'getShipment')) - before[3],
+    ]).toEqual([1, 1, 0, 0]);
+    const one = async (id: string) =>
+      (
+        await buyer.graphql<{ order: object }>(
+          'query ($id: ID!) { order(id: $id) { id status payment { status } shipment { status } } }',
+          {
+            id,
+          },
+        )
+      ).body.data!.order;
+    const newestFirst = [...orders].reverse();
+    expect(page.body.data!.myOrders.total).toBe(3);
+    expect(page.body.data!.myOrders.items).toEqual(await Promise.all(newestFirst.map((order) => one(order.id))));
+    expect(page.body.data!.myOrders.items.map((item) => item.payment)).toEqual([
+      { status: 'COMPLETED' },
+      { status: 'FAILED' },
+      { status: 'COMPLETED' },
+    ]);
+  }, 90_000);
+
+  it('answers the signed-in customer as `me`, with their orders and notifications joined by id, as REST lists them', async () => {
+    const reader = await anonymous.signUp();
+    await reader.finalOrder((await reader.placeOrder([{ sku: 'FICUS-LYRATA', quantity: 1 }])).body.orderId, 30_000);
+    const rest = {
+      orders: await reader.get<{ items: Array<{ orderId: string }>; total: number }>('/customers/me/orders'),
+      notifications: await reader.get<{ items: Array<{ id: string; subject: string }>; total: number }>(
+        '/notifications',
+      ),
+    };
+    const answer = await reader.graphql<{
+      me: {
+        id: string;
+        orders: { total: number; items: Array<{ id: string }> };
+        notifications: { total: number; items: Array<{ id: string; subject: string }> };
+      };
+    }>('{ me { id orders { total items { id } } notifications { total items { id subject } } } }');
+    expect(answer.body.errors).toBeUndefined();
+    expect(answer.body.data!.me).toEqual({
+      id: reader.customerId,
+      orders: { total: rest.orders.body.total, items: rest.orders.body.items.map((item) => ({ id: item.orderId })) },
+      notifications: {
+        total: rest.notifications.body.total,
+        items: rest.notifications.body.items.map(({ id, subject }) => ({ id, subject })),
+      },
+    });
+    expect(answer.body.data!.me.notifications.total).toBeGreaterThan(0);
+    const unsigned = await anonymous.graphql('{ me { id notifications { total } } }');
+    expect(unsigned.body).toEqual({
+      data: { me: null },
+      errors: [expect.objectContaining({ path: ['me'], extensions: { code: 'missing-token', status: 401 } })],
     });
   }, 60_000);
 

@@ -63,6 +63,24 @@ describe('payments, alone on its database', () => {
     expect(events.map((e) => e.type)).toEqual(['payments.payment-completed']);
   });
 
+  it("lists the payments of many orders in one call: the caller's own, another's and an unpriced one left out", async () => {
+    const [customer, stranger] = [randomUUID(), randomUUID()];
+    const [mine, theirs, unpriced] = [randomUUID(), randomUUID(), randomUUID()];
+    await payments.events.publish([await orderCreated(mine, 'tok_visa', customer)]);
+    await payments.events.publish([await orderCreated(theirs, 'tok_visa', stranger)]);
+    await payments.events.publish([stockReserved(unpriced)]); // payments knows of it, not its price
+    const api = payments.client(PaymentsContract);
+    const ids = (answer: { payments: Array<{ orderId: string }> }) => answer.payments.map((p) => p.orderId).sort();
+    const orderIds = [mine, theirs, unpriced, randomUUID(), mine];
+    expect(ids(await api.getPayments(asCustomer(customer), { orderIds }))).toEqual([mine]);
+    expect(ids(await api.getPayments(asCustomer(stranger), { orderIds }))).toEqual([theirs]);
+    expect(ids(await api.getPayments(asAdminUser(), { orderIds }))).toEqual([mine, theirs].sort());
+    const [listed] = (await api.getPayments(asCustomer(customer), { orderIds: [mine] })).payments;
+    expect(listed).toEqual(await api.getPayment(asCustomer(customer), { orderId: mine }));
+    await expect(api.getPayments(callContext(), { orderIds })).rejects.toMatchObject({ code: 'end-user-required' });
+    await expect(api.getPayments(asAdminUser(), { orderIds: [] })).rejects.toMatchObject({ kind: 'invalid-argument' });
+  });
+
   it('declines tok_decline and announces the failure', async () => {
     const orderId = randomUUID();
     await payments.events.publish([await orderCreated(orderId, 'tok_decline')]);

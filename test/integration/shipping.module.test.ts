@@ -67,6 +67,36 @@ describe('shipping, alone on its database', () => {
     expect(await api().getShipment(asCustomer(customerId), { orderId })).not.toHaveProperty('customerId');
   });
 
+  it("lists the shipments of many orders in one call: the caller's own, another's left out, an admin's all", async () => {
+    const [mine, theirs, none] = [randomUUID(), randomUUID(), randomUUID()];
+    const stranger = randomUUID();
+    await shipping.events.publish([paymentCompleted(mine)]);
+    await shipping.events.publish([
+      PaymentCompleted.create(
+        {
+          orderId: theirs,
+          customerId: stranger,
+          amount: { amountMinor: 900, currency: 'EUR' },
+          providerReference: 'x',
+        },
+        { correlationId: theirs },
+      ),
+    ]);
+    const ids = (answer: { shipments: Array<{ orderId: string }> }) => answer.shipments.map((s) => s.orderId).sort();
+    const orderIds = [mine, theirs, none, mine];
+    expect(ids(await api().getShipments(asCustomer(customerId), { orderIds }))).toEqual([mine]);
+    expect(ids(await api().getShipments(asCustomer(stranger), { orderIds }))).toEqual([theirs]);
+    expect(ids(await api().getShipments(asAdminUser(), { orderIds }))).toEqual([mine, theirs].sort());
+    const [shown] = (await api().getShipments(asCustomer(customerId), { orderIds: [mine] })).shipments;
+    expect(shown).toEqual(await api().getShipment(asCustomer(customerId), { orderId: mine }));
+    await expect(api().getShipments(callContext(), { orderIds })).rejects.toMatchObject({
+      code: 'end-user-required',
+    });
+    await expect(
+      api().getShipments(asAdminUser(), { orderIds: Array.from({ length: 101 }, () => randomUUID()) }),
+    ).rejects.toMatchObject({ kind: 'invalid-argument' });
+  });
+
   it('creates no shipment when the failure arrives before the payment', async () => {
     const orderId = randomUUID();
     await shipping.events.publish([orderFailed(orderId)]);

@@ -115,6 +115,19 @@ describe.each(TOPOLOGIES)('the shop on the %s topology', (topology) => {
       () => customer.get<{ items: Array<{ orderId?: string; subject: string }> }>('/notifications'),
       { until: (n) => n.body.items.some((m) => m.orderId === order.id) },
     );
+    // The customer as GraphQL's `me`: identity's Customer, their orders (ordering) with each page's
+    // payments and shipments read in one call each, and their notifications, joined by id.
+    const me = await customer.graphql<{
+      me: {
+        orders: {
+          items: Array<{ id: string; status: string; payment: { status: string }; shipment: { status: string } }>;
+        };
+        notifications: { items: Array<{ orderId: string | null }> };
+      };
+    }>(
+      '{ me { orders { items { id status payment { status } shipment { status } } } ' +
+        'notifications { items { orderId } } } }',
+    );
     seen.happy = {
       status: order.status,
       steps: timeline.body.steps.map((s) => s.step).sort(),
@@ -149,6 +162,16 @@ describe.each(TOPOLOGIES)('the shop on the %s topology', (topology) => {
           byGraphql.body.data?.order.shipment.trackingNumber === details.body.shipment.value.trackingNumber,
         ],
         stranger: [strangerByGraphql.body.data, strangerByGraphql.body.errors?.map((e) => e.extensions?.code)],
+        me: {
+          errors: me.body.errors,
+          orders: me.body.data?.me.orders.items.map((item) => [
+            item.id === order.id,
+            item.status,
+            item.payment.status,
+            item.shipment.status,
+          ]),
+          notifications: me.body.data?.me.notifications.items.map((item) => item.orderId === order.id),
+        },
       },
     };
     expect(seen.happy).toEqual({
@@ -177,6 +200,7 @@ describe.each(TOPOLOGIES)('the shop on the %s topology', (topology) => {
         payment: ['COMPLETED', 3 * 2_450],
         shipment: ['CREATED', true],
         stranger: [{ order: null }, ['order-not-found']],
+        me: { errors: undefined, orders: [[true, 'CONFIRMED', 'COMPLETED', 'CREATED']], notifications: [true, false] },
       },
     });
   });

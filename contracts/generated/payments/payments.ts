@@ -16,6 +16,14 @@ export interface GetPaymentRequest {
   orderId: string;
 }
 
+export interface GetPaymentsRequest {
+  orderIds: string[];
+}
+
+export interface GetPaymentsResponse {
+  payments: PaymentView[];
+}
+
 /**
  * status: PENDING, COMPLETED or FAILED; a COMPLETED payment whose order failed is refunded
  * (refund_reference, refunded_at).
@@ -76,6 +84,98 @@ export const GetPaymentRequest: MessageFns<GetPaymentRequest> = {
             }
 
             message.orderId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseGetPaymentsRequest(): GetPaymentsRequest {
+  return { orderIds: [] };
+}
+
+export const GetPaymentsRequest: MessageFns<GetPaymentsRequest> = {
+  encode(message: GetPaymentsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.orderIds) {
+      writer.uint32(10).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetPaymentsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetPaymentsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.orderIds.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseGetPaymentsResponse(): GetPaymentsResponse {
+  return { payments: [] };
+}
+
+export const GetPaymentsResponse: MessageFns<GetPaymentsResponse> = {
+  encode(message: GetPaymentsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.payments) {
+      PaymentView.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetPaymentsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetPaymentsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.payments.push(PaymentView.decode(reader, reader.uint32()));
             continue;
           }
         }
@@ -348,6 +448,15 @@ export const PaymentsServiceDefinition = {
       requestType: GetPaymentRequest as typeof GetPaymentRequest,
       requestStream: false,
       responseType: PaymentView as typeof PaymentView,
+      responseStream: false,
+      options: {},
+    },
+    /** The payments of up to 100 orders that the caller may see, in no particular order. */
+    getPayments: {
+      name: "GetPayments",
+      requestType: GetPaymentsRequest as typeof GetPaymentsRequest,
+      requestStream: false,
+      responseType: GetPaymentsResponse as typeof GetPaymentsResponse,
       responseStream: false,
       options: {},
     },

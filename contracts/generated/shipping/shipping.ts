@@ -15,6 +15,14 @@ export interface GetShipmentRequest {
   orderId: string;
 }
 
+export interface GetShipmentsRequest {
+  orderIds: string[];
+}
+
+export interface GetShipmentsResponse {
+  shipments: ShipmentView[];
+}
+
 /** status: CREATED or CANCELLED (its order failed after the shipment was created). */
 export interface ShipmentView {
   shipmentId: string;
@@ -56,6 +64,98 @@ export const GetShipmentRequest: MessageFns<GetShipmentRequest> = {
             }
 
             message.orderId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseGetShipmentsRequest(): GetShipmentsRequest {
+  return { orderIds: [] };
+}
+
+export const GetShipmentsRequest: MessageFns<GetShipmentsRequest> = {
+  encode(message: GetShipmentsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.orderIds) {
+      writer.uint32(10).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetShipmentsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetShipmentsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.orderIds.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseGetShipmentsResponse(): GetShipmentsResponse {
+  return { shipments: [] };
+}
+
+export const GetShipmentsResponse: MessageFns<GetShipmentsResponse> = {
+  encode(message: GetShipmentsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.shipments) {
+      ShipmentView.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetShipmentsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetShipmentsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.shipments.push(ShipmentView.decode(reader, reader.uint32()));
             continue;
           }
         }
@@ -183,6 +283,15 @@ export const ShippingServiceDefinition = {
       requestType: GetShipmentRequest as typeof GetShipmentRequest,
       requestStream: false,
       responseType: ShipmentView as typeof ShipmentView,
+      responseStream: false,
+      options: {},
+    },
+    /** The shipments of up to 100 orders that the caller may see, in no particular order. */
+    getShipments: {
+      name: "GetShipments",
+      requestType: GetShipmentsRequest as typeof GetShipmentsRequest,
+      requestStream: false,
+      responseType: GetShipmentsResponse as typeof GetShipmentsResponse,
       responseStream: false,
       options: {},
     },

@@ -10,7 +10,7 @@ import { CancelPaymentOnOrderFailed } from './application/cancel-payment/cancel-
 import { CancelPaymentHandler } from './application/cancel-payment/cancel-payment.handler';
 import { ChargePaymentOnStockReserved } from './application/charge-payment/charge-payment-on-stock-reserved.handler';
 import { ChargePaymentHandler } from './application/charge-payment/charge-payment.handler';
-import { GetPaymentHandler } from './application/get-payment/get-payment.handler';
+import { GetPaymentsHandler } from './application/get-payments/get-payments.handler';
 import { HoldPaymentMethodHandler } from './application/hold-payment-method/hold-payment-method.handler';
 import { UnusedPaymentMethodsSweeper } from './application/hold-payment-method/unused-payment-methods.sweeper';
 import { OpenPaymentOnOrderCreatedV1 } from './application/open-payment/open-payment-on-order-created-v1.handler';
@@ -69,7 +69,7 @@ import { paymentProviderOf, PaymentProviderSettings, type ProviderSettings } fro
     },
     ChargePaymentHandler,
     CancelPaymentHandler,
-    GetPaymentHandler,
+    GetPaymentsHandler,
     PaymentsContractAdapter,
     OpenPaymentOnOrderCreated,
     OpenPaymentOnOrderCreatedV1,

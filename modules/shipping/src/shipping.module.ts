@@ -7,7 +7,7 @@ import { FicusModule } from '@infra/runtime';
 import { CancelShipmentOnOrderFailed } from './application/cancel-shipment/cancel-shipment-on-order-failed.handler';
 import { CancelShipmentHandler } from './application/cancel-shipment/cancel-shipment.handler';
 import { CreateShipmentHandler, CreateShipmentOnPaymentCompleted } from './application/create-shipment';
-import { GetShipmentHandler } from './application/get-shipment/get-shipment.handler';
+import { GetShipmentsHandler } from './application/get-shipments/get-shipments.handler';
 import { ShippingContractAdapter } from './application/shipping.contract-adapter';
 import {
   CancelShipmentsOfFailedOrders1764000000501,
@@ -38,7 +38,7 @@ import { ShipmentRepository } from './persistence/shipment.repository';
     ShipmentRepository,
     CreateShipmentHandler,
     CancelShipmentHandler,
-    GetShipmentHandler,
+    GetShipmentsHandler,
     ShippingContractAdapter,
     CreateShipmentOnPaymentCompleted,
     CancelShipmentOnOrderFailed,

@@ -4,6 +4,7 @@ import { Kind, OperationTypeNode, parse, type DocumentNode, type OperationDefini
 import { decodeJwt } from 'jose';
 import { CATALOG, type CatalogApi } from '@contracts/catalog';
 import { INVENTORY, type InventoryApi } from '@contracts/inventory';
+import { NOTIFICATIONS, type NotificationsApi } from '@contracts/notifications';
 import { ORDERING, type OrderingApi } from '@contracts/ordering';
 import { PAYMENTS, type PaymentsApi } from '@contracts/payments';
 import { SHIPPING, type ShippingApi } from '@contracts/shipping';
@@ -33,6 +34,7 @@ export class GraphqlController {
     @Inject(ORDERING) ordering: OrderingApi,
     @Inject(PAYMENTS) payments: PaymentsApi,
     @Inject(SHIPPING) shipping: ShippingApi,
+    @Inject(NOTIFICATIONS) notifications: NotificationsApi,
     @Inject(RunModeSettings.token) mode: RunMode,
     private readonly verifier: AccessTokenVerifier,
     private readonly contexts: RequestContexts,
@@ -43,7 +45,7 @@ export class GraphqlController {
     const admitOrder = (caller: Caller) => this.admitOrder(caller);
     const placeOrder = placement.place.bind(placement);
     this.server = shopGraphqlServer(
-      { catalog, inventory, ordering, payments, shipping, placeOrder, admitOrder },
+      { catalog, inventory, ordering, payments, shipping, notifications, placeOrder, admitOrder },
       { production: mode.production },
     );
   }

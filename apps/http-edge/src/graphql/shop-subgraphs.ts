@@ -2,6 +2,7 @@ import { GraphQLError } from 'graphql';
 import type { CatalogApi, Product } from '@contracts/catalog';
 import { ALL_SUBGRAPHS } from '@contracts/contexts';
 import type { InventoryApi } from '@contracts/inventory';
+import type { NotificationsApi } from '@contracts/notifications';
 import { isContractError, unauthenticated, type CallContext, type Caller, type SubgraphSdl } from '@contracts/kernel';
 import type { OrderingApi, OrderView } from '@contracts/ordering';
 import type { PaymentsApi } from '@contracts/payments';
@@ -24,6 +25,7 @@ export interface ShopApis {
   readonly ordering: OrderingApi;
   readonly payments: PaymentsApi;
   readonly shipping: ShippingApi;
+  readonly notifications: NotificationsApi;
   /** How an order is placed, by either API (`OrderPlacement`). */
   readonly placeOrder: (ctx: CallContext, order: OrderToPlace, key: string | undefined) => Promise<PlacedOrder>;
   /**
@@ -33,8 +35,11 @@ export interface ShopApis {
   readonly admitOrder: (caller: Caller) => Promise<void>;
 }
 
-/** The most skus one contract call takes (`getProducts`, `checkStock`): a longer list is asked in parts. */
-const SKUS_PER_CALL = 100;
+/**
+ * The most keys one contract call takes (skus of `getProducts` and `checkStock`, order ids of
+ * `getPayments` and `getShipments`): a longer list is asked in parts.
+ */
+const KEYS_PER_CALL = 100;
 
 /**
  * The shop's subgraphs (every one the contracts declare, `ALL_SUBGRAPHS`), each answered through
@@ -46,12 +51,20 @@ export function shopSubgraphs(apis: ShopApis): ComposableSubgraph[] {
     catalog: catalogResolvers(apis.catalog),
     inventory: inventoryResolvers(apis.inventory),
     ordering: orderingResolvers(apis),
-    payments: {
-      entities: { Order: onOrders((ctx, orderId) => apis.payments.getPayment(ctx, { orderId }), 'payment') },
+    payments: entitiesOnOrders(
+      'payment',
+      async (ctx, orderIds) => (await apis.payments.getPayments(ctx, { orderIds })).payments,
+    ),
+    shipping: entitiesOnOrders(
+      'shipment',
+      async (ctx, orderIds) => (await apis.shipping.getShipments(ctx, { orderIds })).shipments,
+    ),
+    identity: {
+      Query: { me: (_, __, { ctx }) => ({ id: callerOf(ctx).subject }) },
+      // Only the planner asks, with the ids `me` answered: a customer is their id.
+      entities: { Customer: async (keys) => keys.map((key) => ({ id: key.id })) },
     },
-    shipping: {
-      entities: { Order: onOrders((ctx, orderId) => apis.shipping.getShipment(ctx, { orderId }), 'shipment') },
-    },
+    notifications: notificationsResolvers(apis.notifications),
   };
   return ALL_SUBGRAPHS.map((sdl) => {
     if (!Object.hasOwn(resolvers, sdl.name)) {
@@ -91,7 +104,7 @@ function catalogResolvers(catalog: CatalogApi): SubgraphResolvers {
     },
     entities: {
       Product: async (keys, { ctx }) => {
-        const answers = await bySkus(keys, (skus) => catalog.getProducts(ctx, { skus }));
+        const answers = await inParts(keys, 'sku', (skus) => catalog.getProducts(ctx, { skus }));
         const bySku = new Map<string, Product>(answers.flatMap((a) => a.products).map((p) => [p.sku, p]));
         return keys.map((key) => bySku.get(String(key.sku)) ?? null);
       },
@@ -103,7 +116,7 @@ function inventoryResolvers(inventory: InventoryApi): SubgraphResolvers {
   return {
     entities: {
       Product: async (keys, { ctx }) => {
-        const answers = await bySkus(keys, (skus) => inventory.checkStock(ctx, { skus }));
+        const answers = await inParts(keys, 'sku', (skus) => inventory.checkStock(ctx, { skus }));
         const available = new Map(answers.flatMap((a) => a.levels).map((level) => [level.sku, level.available]));
         return keys.map((key) => ({ sku: key.sku, stock: { available: available.get(String(key.sku)) ?? 0 } }));
       },
@@ -124,16 +137,7 @@ function orderingResolvers(apis: ShopApis): SubgraphResolvers {
     },
     Query: {
       order: async (_, { id }: { id: string }, { ctx }) => orderOf(await ownedOrder(ordering, signedIn(ctx), id)),
-      myOrders: async (_, { page, pageSize }: PageArgs, { ctx }) => {
-        const customerId = callerOf(ctx).subject;
-        const answer = await ordering.listCustomerOrders(ctx, { customerId, page, pageSize });
-        return {
-          items: answer.items.map(({ orderId, ...summary }) => ({ id: orderId, ...summary })),
-          page,
-          pageSize,
-          total: answer.total,
-        };
-      },
+      myOrders: (_, page: PageArgs, { ctx }) => ordersOf(ordering, ctx, callerOf(ctx).subject, page),
     },
     Subscription: {
       orderUpdated: (_, { id }: { id: string }, context) => orderUpdates(ordering, signedInStream(context), id),
@@ -146,6 +150,10 @@ function orderingResolvers(apis: ShopApis): SubgraphResolvers {
           (order as Partial<OrderUpdate>).timeline ??
           (await ordering.getTimeline(ctx, { orderId: (order as { id: string }).id })).steps,
       },
+      Customer: {
+        orders: (customer, page: PageArgs, { ctx }) =>
+          ordersOf(ordering, signedIn(ctx), (customer as { id: string }).id, page),
+      },
       PlacedOrder: {
         order: async (placed, _, { ctx }) =>
           orderOf(await ordering.getOrder(ctx, { orderId: (placed as { orderId: string }).orderId })),
@@ -157,26 +165,62 @@ function orderingResolvers(apis: ShopApis): SubgraphResolvers {
         Promise.all(
           keys.map((key) => notFoundAsNull(ownedOrder(ordering, signedIn(ctx), String(key.id)).then(orderOf))),
         ),
+      OrderSummary: (keys, { ctx }) =>
+        Promise.all(
+          keys.map((key) => notFoundAsNull(ownedOrder(ordering, signedIn(ctx), String(key.id)).then(summaryOf))),
+        ),
+      Customer: async (keys) => keys.map((key) => ({ id: key.id })),
     },
   };
 }
 
 /**
- * A field another context adds to `Order`: one contract call per order, the order's own part (the
- * planner asks for it only for orders ordering has already let the caller see). Not found is no
- * error here: an order has no payment or shipment yet, or never will.
+ * A field another context adds to `Order` and `OrderSummary`: one contract call for all the
+ * orders of a level of a query (a page of `myOrders`), the orders' own parts (the planner asks only
+ * for orders ordering has already let the caller see). An order the answer leaves out has none
+ * (yet, or ever): null, no error.
  */
-function onOrders(
-  read: (ctx: CallContext, orderId: string) => Promise<unknown>,
+function entitiesOnOrders<T extends { orderId: string }>(
   field: 'payment' | 'shipment',
-): NonNullable<SubgraphResolvers['entities']>[string] {
-  return (keys, { ctx }) =>
-    Promise.all(
-      keys.map(async (key) => {
-        const id = String(key.id);
-        return { id, [field]: await notFoundAsNull(read(ctx, id)) };
-      }),
-    );
+  read: (ctx: CallContext, orderIds: string[]) => Promise<readonly T[]>,
+): SubgraphResolvers {
+  const lookup: NonNullable<SubgraphResolvers['entities']>[string] = async (keys, { ctx }) => {
+    const answers = await inParts(keys, 'id', (orderIds) => read(ctx, orderIds));
+    const byOrder = new Map(answers.flat().map((answer) => [answer.orderId, answer]));
+    return keys.map((key) => ({ id: key.id, [field]: byOrder.get(String(key.id)) ?? null }));
+  };
+  return { entities: { Order: lookup, OrderSummary: lookup } };
+}
+
+function notificationsResolvers(notifications: NotificationsApi): SubgraphResolvers {
+  return {
+    fields: {
+      Customer: {
+        notifications: async (customer, { page, pageSize }: PageArgs, { ctx }) => {
+          const recipientId = (customer as { id: string }).id;
+          const answer = await notifications.listNotifications(signedIn(ctx), { recipientId, page, pageSize });
+          return { items: answer.items, page, pageSize, total: answer.total };
+        },
+      },
+    },
+    entities: { Customer: async (keys) => keys.map((key) => ({ id: key.id })) },
+  };
+}
+
+/** A page of a customer's orders (the caller's own, or any for an admin: the contract decides). */
+async function ordersOf(ordering: OrderingApi, ctx: CallContext, customerId: string, { page, pageSize }: PageArgs) {
+  const answer = await ordering.listCustomerOrders(ctx, { customerId, page, pageSize });
+  return {
+    items: answer.items.map(({ orderId, ...summary }) => ({ id: orderId, ...summary })),
+    page,
+    pageSize,
+    total: answer.total,
+  };
+}
+
+function summaryOf(order: OrderView) {
+  const itemCount = order.items.reduce((sum, line) => sum + line.quantity, 0);
+  return { id: order.id, status: order.status, total: order.total, itemCount, createdAt: order.createdAt };
 }
 
 function orderOf(order: OrderView) {
@@ -207,12 +251,16 @@ function notFoundAsNull<T>(answer: Promise<T>): Promise<T | null> {
 }
 
 /**
- * One contract call for all the distinct skus of a level of a query (every line of every order
- * asked for), in parts of the most one call takes.
+ * One contract call for all the distinct keys of a level of a query (every line of every order
+ * asked for, every order of a page), in parts of the most one call takes.
  */
-function bySkus<T>(keys: readonly Record<string, unknown>[], ask: (skus: string[]) => Promise<T>): Promise<T[]> {
-  const skus = [...new Set(keys.map((key) => String(key.sku)))];
+function inParts<T>(
+  keys: readonly Record<string, unknown>[],
+  field: string,
+  ask: (values: string[]) => Promise<T>,
+): Promise<T[]> {
+  const values = [...new Set(keys.map((key) => String(key[field])))];
   const parts: string[][] = [];
-  for (let at = 0; at < skus.length; at += SKUS_PER_CALL) parts.push(skus.slice(at, at + SKUS_PER_CALL));
+  for (let at = 0; at < values.length; at += KEYS_PER_CALL) parts.push(values.slice(at, at + KEYS_PER_CALL));
   return Promise.all(parts.map(ask));
 }

@@ -75,25 +75,15 @@ export class PaymentRepository {
       `SELECT * FROM payments WHERE order_id = $1 ${options.lock ? 'FOR UPDATE' : ''}`,
       [orderId],
     )) as PaymentRow[];
-    if (!row) return undefined;
-    return {
-      orderId: row.order_id,
-      customerId: row.customer_id ?? undefined,
-      amount:
-        row.amount_minor === null || row.currency === null
-          ? undefined
-          : { amountMinor: row.amount_minor, currency: row.currency },
-      paymentMethodId: row.payment_method_id ?? undefined,
-      token: row.token ?? undefined,
-      stockReserved: row.stock_reserved,
-      status: row.status,
-      providerReference: row.provider_reference ?? undefined,
-      failureReason: row.failure_reason ?? undefined,
-      orderFailed: row.order_failed,
-      refundReference: row.refund_reference ?? undefined,
-      refundedAt: row.refunded_at?.toISOString(),
-      updatedAt: row.updated_at.toISOString(),
-    };
+    return row && paymentOf(row);
+  }
+
+  /** The payments of these orders that payments knows of, in one statement (in no particular order). */
+  async findAll(orderIds: readonly string[]): Promise<(Payment & { updatedAt: string })[]> {
+    const rows = (await this.uow.manager.query('SELECT * FROM payments WHERE order_id = ANY($1)', [
+      orderIds,
+    ])) as PaymentRow[];
+    return rows.map(paymentOf);
   }
 
   /**
@@ -118,4 +108,25 @@ export class PaymentRepository {
     );
     await this.outbox.add(event);
   }
+}
+
+function paymentOf(row: PaymentRow): Payment & { updatedAt: string } {
+  return {
+    orderId: row.order_id,
+    customerId: row.customer_id ?? undefined,
+    amount:
+      row.amount_minor === null || row.currency === null
+        ? undefined
+        : { amountMinor: row.amount_minor, currency: row.currency },
+    paymentMethodId: row.payment_method_id ?? undefined,
+    token: row.token ?? undefined,
+    stockReserved: row.stock_reserved,
+    status: row.status,
+    providerReference: row.provider_reference ?? undefined,
+    failureReason: row.failure_reason ?? undefined,
+    orderFailed: row.order_failed,
+    refundReference: row.refund_reference ?? undefined,
+    refundedAt: row.refunded_at?.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
 }

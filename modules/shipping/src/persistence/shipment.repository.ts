@@ -2,6 +2,16 @@ import { Injectable } from '@nestjs/common';
 import { UnitOfWork } from '@infra/persistence';
 import type { Shipment } from '../domain/shipment';
 
+interface ShipmentRow {
+  shipment_id: string;
+  order_id: string;
+  customer_id: string | null;
+  tracking_number: string;
+  status: Shipment['status'];
+  created_at: Date;
+  cancelled_at: Date | null;
+}
+
 @Injectable()
 export class ShipmentRepository {
   constructor(private readonly uow: UnitOfWork) {}
@@ -25,26 +35,24 @@ export class ShipmentRepository {
   }
 
   async forOrder(orderId: string): Promise<Shipment | undefined> {
-    const [row] = (await this.uow.manager.query('SELECT * FROM shipments WHERE order_id = $1', [orderId])) as Array<{
-      shipment_id: string;
-      order_id: string;
-      customer_id: string | null;
-      tracking_number: string;
-      status: Shipment['status'];
-      created_at: Date;
-      cancelled_at: Date | null;
-    }>;
-    return row
-      ? {
-          shipmentId: row.shipment_id,
-          orderId: row.order_id,
-          customerId: row.customer_id ?? undefined,
-          trackingNumber: row.tracking_number,
-          status: row.status,
-          createdAt: row.created_at.toISOString(),
-          cancelledAt: row.cancelled_at?.toISOString(),
-        }
-      : undefined;
+    const [shipment] = await this.forOrders([orderId]);
+    return shipment;
+  }
+
+  /** The shipments of these orders, in one statement (in no particular order). */
+  async forOrders(orderIds: readonly string[]): Promise<Shipment[]> {
+    const rows = (await this.uow.manager.query('SELECT * FROM shipments WHERE order_id = ANY($1)', [
+      orderIds,
+    ])) as ShipmentRow[];
+    return rows.map((row) => ({
+      shipmentId: row.shipment_id,
+      orderId: row.order_id,
+      customerId: row.customer_id ?? undefined,
+      trackingNumber: row.tracking_number,
+      status: row.status,
+      createdAt: row.created_at.toISOString(),
+      cancelledAt: row.cancelled_at?.toISOString(),
+    }));
   }
 
   /**
