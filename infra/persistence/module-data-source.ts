@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { DataSource, type EntitySchema, type MigrationInterface } from 'typeorm';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- TypeORM's own type for entity targets
@@ -17,10 +18,15 @@ export interface ModuleDataSourceOptions {
   readonly asynchronousCommit?: boolean;
 }
 
+/** The first key of the advisory lock a context's migrations run under; the second is its schema's. */
+const MIGRATIONS_LOCK = 0x6d696772; // "migr"
+
 /**
  * The DataSource of one bounded context: its own pool, its own role, its schema first on the
  * search path, its own migrations table inside that schema. Migrations run at start-up, each in a
- * transaction of its own.
+ * transaction of its own, under an advisory lock of the context's schema: replicas of a service,
+ * or an extracted service and its owner, starting at once on a fresh database take turns (the
+ * second finds every migration done) instead of racing to create the same table.
  */
 export async function openModuleDataSource(options: ModuleDataSourceOptions): Promise<DataSource> {
   const dataSource = new DataSource({
@@ -45,6 +51,28 @@ export async function openModuleDataSource(options: ModuleDataSourceOptions): Pr
     },
   });
   await dataSource.initialize();
-  await dataSource.runMigrations({ transaction: 'each' });
+  try {
+    await migrateInTurn(dataSource, options);
+  } catch (error) {
+    await dataSource.destroy().catch(() => undefined);
+    throw error;
+  }
   return dataSource;
+}
+
+/** The migrations, run while a session of its own (not one of the pool's, which they use) holds the lock. */
+async function migrateInTurn(dataSource: DataSource, options: ModuleDataSourceOptions): Promise<void> {
+  const session = new Client({
+    connectionString: options.url,
+    application_name: `ficus:${options.context}:migrations`,
+    connectionTimeoutMillis: 10_000,
+  });
+  await session.connect();
+  try {
+    // Released with the session, should the unlock below not be reached.
+    await session.query('SELECT pg_advisory_lock($1, hashtext($2))', [MIGRATIONS_LOCK, options.context]);
+    await dataSource.runMigrations({ transaction: 'each' });
+  } finally {
+    await session.end();
+  }
 }
