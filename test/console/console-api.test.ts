@@ -1,5 +1,6 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { BOUNDED_CONTEXTS } from '@contracts/kernel';
 import { startTracing, type TracingHandle } from '@infra/observability';
 import { eventually } from '../support/eventually';
@@ -47,6 +48,24 @@ describe('the console beside the monolith', () => {
     ]) {
       const refused = await console.request<{ code: string }>('GET', path);
       expect([path, refused.status, refused.body.code]).toEqual([path, 404, 'not-found']);
+    }
+  });
+
+  it('answers to a loopback name only: a page reaching its port under another name (DNS rebinding) is turned away', async () => {
+    const { port } = new URL(running.console.url);
+    const asked = async (host: string, path: string, body?: string) => {
+      const answer = await rawRequest(Number(port), host, path, body);
+      return [host, path, answer.status, answer.status === 421 ? JSON.parse(answer.body).code : 'answered'];
+    };
+    const password = JSON.stringify({ email: running.admin.email, password: 'not-the-password' });
+    for (const host of ['evil.example', `evil.example:${port}`, `127.0.0.1.evil.example:${port}`]) {
+      expect(await asked(host, '/', undefined)).toEqual([host, '/', 421, 'unknown-host']);
+      expect(await asked(host, '/api/session', password)).toEqual([host, '/api/session', 421, 'unknown-host']);
+    }
+    // No Host at all: Node's HTTP server refuses an HTTP/1.1 request without one itself.
+    expect((await rawRequest(Number(port), '', '/')).status).toBe(400);
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `LOCALHOST:${port}`, 'localhost']) {
+      expect(await asked(host, '/', undefined)).toEqual([host, '/', 200, 'answered']);
     }
   });
 
@@ -269,5 +288,35 @@ function freePort(): Promise<number> {
       const { port } = server.address() as AddressInfo;
       server.close(() => resolve(port));
     });
+  });
+}
+
+/** An HTTP request with the Host header given (fetch sets its own), answered as status and text. */
+function rawRequest(
+  port: number,
+  host: string,
+  path: string,
+  body?: string,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    // '' sends none at all (as HTTP/1.0 may)
+    const headers: Record<string, string> = host ? { host } : {};
+    if (body !== undefined) Object.assign(headers, { 'content-type': 'application/json' });
+    const request = httpRequest({
+      host: '127.0.0.1',
+      port,
+      path,
+      method: body === undefined ? 'GET' : 'POST',
+      headers,
+      setHost: host !== '',
+    });
+    request.on('response', (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text }));
+    });
+    request.on('error', reject);
+    request.end(body);
   });
 }

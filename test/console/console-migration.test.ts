@@ -1,3 +1,4 @@
+import { eventually } from '../support/eventually';
 import { ShopClient } from '../support/http-client';
 import { extractingShopWithConsole, stockReads, type ExtractingShopWithConsole } from '../support/console';
 import { extractedShareDuring, routedInventoryCalls } from '../support/routed-calls';
@@ -75,8 +76,9 @@ describe("the console's migration desk", () => {
     const share = await extractedShareDuring(shop.operationsUrl, () => stockReads(shop.shopUrl, 400));
     expect(share).toBeGreaterThan(5);
     expect(share).toBeLessThan(15);
-    // The console measures the same counters, between its two readings around the load.
-    const measured = (await inventory()).measured;
+    // The console measures the same counters at its next reading of the processes (a reading
+    // serves for a second: the one in hand may be from before the load).
+    const { measured } = await eventually(inventory, { until: (state) => state.measured.total !== undefined });
     expect(measured.total!.percent).toBeGreaterThan(0);
 
     const rolledBack = await admin.post<{ change: { from: string; to: string } }>('/api/migration/inventory/shift', {

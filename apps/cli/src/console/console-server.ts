@@ -99,6 +99,10 @@ export interface ConsoleSeries {
 const SERIES_LENGTH = 200;
 
 const PUBLIC = join(__dirname, 'public');
+/** A loopback address or name, as the console may listen on it. */
+const LOOPBACK_NAME = /^(localhost|127(\.\d{1,3}){3}|::1|\[::1\])$/i;
+/** A Host header naming the loopback, with or without a port. */
+const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])(:\d{1,5})?$/i;
 /** The page's front end (Preact, htm and uPlot: ES modules, no build step), served from node_modules. */
 const VENDOR: Readonly<Record<string, string>> = {
   'preact.mjs': require.resolve('preact'),
@@ -136,6 +140,19 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
       strictTransportSecurity: false,
     }),
   );
+  // On a loopback address the console answers only to a loopback name: a page whose own name
+  // resolves to 127.0.0.1 (DNS rebinding) reaches the port but sends that name as Host, and is
+  // turned away before it can try a password or lock the admins out.
+  if (LOOPBACK_NAME.test(options.host)) {
+    app.use((request, _response, next) => {
+      const host = request.headers.host ?? '';
+      next(
+        LOOPBACK_HOST.test(host)
+          ? undefined
+          : new ConsoleProblem(421, 'unknown-host', 'this console answers to localhost and 127.0.0.1 only'),
+      );
+    });
+  }
   app.use(express.json({ limit: '16kb', strict: true }));
 
   const maps = new MapReader(options);
