@@ -67,12 +67,15 @@ async function migrateInTurn(dataSource: DataSource, options: ModuleDataSourceOp
     application_name: `ficus:${options.context}:migrations`,
     connectionTimeoutMillis: 10_000,
   });
+  // A session lost while the migrations run (its lock with it) must not take the process down:
+  // the migrations go on, each in its transaction, and a racing replica fails as before the lock.
+  session.on('error', () => undefined);
   await session.connect();
   try {
-    // Released with the session, should the unlock below not be reached.
+    // Held until the session ends, below.
     await session.query('SELECT pg_advisory_lock($1, hashtext($2))', [MIGRATIONS_LOCK, options.context]);
     await dataSource.runMigrations({ transaction: 'each' });
   } finally {
-    await session.end();
+    await session.end().catch(() => undefined);
   }
 }

@@ -149,7 +149,11 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
       next(
         LOOPBACK_HOST.test(host)
           ? undefined
-          : new ConsoleProblem(421, 'unknown-host', 'this console answers to localhost and 127.0.0.1 only'),
+          : new ConsoleProblem(
+              421,
+              'unknown-host',
+              'this console answers to loopback names only: localhost, 127.x.x.x, [::1]',
+            ),
       );
     });
   }
@@ -447,9 +451,10 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
     );
   });
   const { port } = server.address() as AddressInfo;
-  const host = options.host === '0.0.0.0' ? '127.0.0.1' : options.host;
+  const host = options.host === '0.0.0.0' ? '127.0.0.1' : options.host === '::' ? '[::1]' : options.host;
   return {
-    url: `http://${host}:${port}`,
+    // An IPv6 address goes in brackets in a URL.
+    url: `http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`,
     close: async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
