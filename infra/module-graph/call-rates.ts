@@ -4,24 +4,38 @@ import type { ModuleGraph } from './module-graph';
 /** The metric every process exports for each contract call it makes (infra/observability/red-metrics.ts). */
 export const CONTRACT_CALLS_METRIC = 'ficus_contract_calls_total';
 
+/** How long each contract call took, as its caller measured it (a histogram: `_sum` seconds, `_count` calls). */
+export const CALL_DURATION_METRIC = 'ficus_contract_call_duration_seconds';
+
 /** Contract calls counted in one or more processes: by `contract/method`, summed over outcomes and processes. */
 export interface CallCounts {
   readonly total: ReadonlyMap<string, number>;
   readonly errors: ReadonlyMap<string, number>;
+  /** The seconds the calls took in all, and how many calls were timed (CALL_DURATION_METRIC). */
+  readonly seconds: ReadonlyMap<string, number>;
+  readonly timed: ReadonlyMap<string, number>;
 }
 
 export function countCalls(scrapes: readonly (readonly MetricSample[])[]): CallCounts {
-  const total = new Map<string, number>();
-  const errors = new Map<string, number>();
+  const counts = {
+    total: new Map<string, number>(),
+    errors: new Map<string, number>(),
+    seconds: new Map<string, number>(),
+    timed: new Map<string, number>(),
+  };
+  const add = (into: Map<string, number>, key: string, value: number) => into.set(key, (into.get(key) ?? 0) + value);
   for (const samples of scrapes) {
     for (const { name, labels, value } of samples) {
-      if (name !== CONTRACT_CALLS_METRIC || !labels.contract || !labels.method) continue;
+      if (!labels.contract || !labels.method) continue;
       const key = `${labels.contract}/${labels.method}`;
-      total.set(key, (total.get(key) ?? 0) + value);
-      if (labels.outcome && labels.outcome !== 'ok') errors.set(key, (errors.get(key) ?? 0) + value);
+      if (name === CONTRACT_CALLS_METRIC) {
+        add(counts.total, key, value);
+        if (labels.outcome && labels.outcome !== 'ok') add(counts.errors, key, value);
+      } else if (name === `${CALL_DURATION_METRIC}_sum`) add(counts.seconds, key, value);
+      else if (name === `${CALL_DURATION_METRIC}_count`) add(counts.timed, key, value);
     }
   }
-  return { total, errors };
+  return counts;
 }
 
 /** What the metrics say about one sync edge. */
@@ -34,6 +48,11 @@ export interface EdgeCalls {
   readonly perSecond?: number;
   /** Of the calls between the two scrapes, the share that failed (percent); absent without such calls. */
   readonly failingPercent?: number;
+  /**
+   * The mean time the calls between the two scrapes took, as their callers measured them (ms);
+   * absent without timed calls.
+   */
+  readonly meanMs?: number;
   /**
    * `sole`: only this caller calls these methods, so the counts are its own. `shared`: another
    * caller calls some of them too; the metric has no caller label, so the counts are an upper bound.
@@ -103,6 +122,8 @@ export function attributeCalls(
     let errors = 0;
     let before = 0;
     let errorsBefore = 0;
+    let seconds = 0;
+    let timed = 0;
     let shared = false;
     const byMethod: Record<string, number> = {};
     for (const method of edge.methods) {
@@ -113,6 +134,8 @@ export function attributeCalls(
       errors += second.errors.get(key) ?? 0;
       before += first.total.get(key) ?? 0;
       errorsBefore += first.errors.get(key) ?? 0;
+      seconds += (second.seconds.get(key) ?? 0) - (first.seconds.get(key) ?? 0);
+      timed += (second.timed.get(key) ?? 0) - (first.timed.get(key) ?? 0);
       if ((callers.get(key)?.length ?? 0) > 1) shared = true;
     }
     edges[edgeKey(edge)] = {
@@ -123,6 +146,7 @@ export function attributeCalls(
       ...(sampleSeconds > 0 && total > before
         ? { failingPercent: Math.round((Math.max(0, errors - errorsBefore) / (total - before)) * 1_000) / 10 }
         : {}),
+      ...(timed > 0 ? { meanMs: Math.round((seconds / timed) * 10_000) / 10 } : {}),
       attribution: shared ? 'shared' : 'sole',
       byMethod,
     };

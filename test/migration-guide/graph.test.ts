@@ -126,6 +126,8 @@ export class SellHandler {
       [
         '# TYPE ficus_contract_calls_total counter',
         'ficus_contract_calls_total{contract="stock.v1.StockService",method="reserve",outcome="ok"} 10',
+        'ficus_contract_call_duration_seconds_sum{contract="stock.v1.StockService",method="reserve"} 0.05',
+        'ficus_contract_call_duration_seconds_count{contract="stock.v1.StockService",method="reserve"} 10',
       ].join('\n'),
     );
     const after = parseExposition(
@@ -133,6 +135,10 @@ export class SellHandler {
         'ficus_contract_calls_total{contract="stock.v1.StockService",method="reserve",outcome="ok"} 30',
         'ficus_contract_calls_total{contract="stock.v1.StockService",method="reserve",outcome="unavailable"} 2',
         'ficus_contract_calls_total{contract="stock.v1.StockService",method="peek",outcome="ok"} 4',
+        'ficus_contract_call_duration_seconds_sum{contract="stock.v1.StockService",method="reserve"} 0.15',
+        'ficus_contract_call_duration_seconds_count{contract="stock.v1.StockService",method="reserve"} 30',
+        'ficus_contract_call_duration_seconds_sum{contract="stock.v1.StockService",method="peek"} 0.06',
+        'ficus_contract_call_duration_seconds_count{contract="stock.v1.StockService",method="peek"} 4',
         'ficus_contract_calls_total{contract="billing.v1.BillingService",method="bill",outcome="ok"} 1',
         'ficus_consumer_lag{group="ficus.sales",topic="ficus.stock.events"} 7',
       ].join('\n'),
@@ -152,11 +158,12 @@ export class SellHandler {
       errors: 2,
       perSecond: 6.5,
       failingPercent: 7.7, // 2 of the 26 calls between the scrapes
+      meanMs: 6.7, // 0.16 s for the 24 calls timed between the scrapes
       attribution: 'shared',
       byMethod: { peek: 4, reserve: 32 },
     });
     expect(describeCalls(rates.edges['sales→stock'])).toBe('36 calls, 6.5/s, 7.7 % failing, 2 failed, shared');
-    expect(rates.edges['edge→stock']).toMatchObject({ total: 4, perSecond: 1, attribution: 'shared' });
+    expect(rates.edges['edge→stock']).toMatchObject({ total: 4, perSecond: 1, meanMs: 15, attribution: 'shared' });
     expect(rates.unattributed).toEqual({ 'billing.v1.BillingService/bill': 1 });
     expect(rates.lag).toEqual({ 'stock→sales': 7 });
   });

@@ -11,7 +11,6 @@ import {
   attributeCalls,
   consumerLag,
   countCalls,
-  edgeKey,
   renderDot,
   renderSvg,
   type CallCounts,
@@ -277,8 +276,7 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
       context: contextOf(request),
       percent,
       expected,
-      by: adminName(caller),
-      reason: reasonOf(reason),
+      ...changedBy(caller, reason),
     });
     response.json({ change: changeOf(change) });
   });
@@ -294,13 +292,18 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
       context: contextOf(request),
       on,
       expected,
-      by: adminName(caller),
-      reason: reasonOf(reason),
+      ...changedBy(caller, reason),
     });
     response.json({ change: changeOf(change) });
   });
 
-  const adminName = (caller: Caller) => `${emails.get(caller.subject) ?? `admin ${caller.subject}`} (ficus console)`;
+  /** An admin as the logs name them: the email they signed in with here, or their id. */
+  const nameOf = (subject: string) => emails.get(subject) ?? `admin ${subject}`;
+  /** Who made a change through the console, and why, as its log keeps them. */
+  const changedBy = (caller: Caller, reason: unknown) => ({
+    by: `${nameOf(caller.subject)} (ficus console)`,
+    reason: reasonOf(reason),
+  });
 
   /** Outbox backlogs, consumers and their lag, and every process's dead letters (read as the admin). */
   app.get('/api/messaging', async (request, response) => {
@@ -309,7 +312,7 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
     const messaging = await messages.read(reading.samples, token);
     const named = (letter: ConsoleDeadLetter) => ({
       ...letter,
-      replayedBy: letter.replayedBy && (emails.get(letter.replayedBy) ?? `admin ${letter.replayedBy}`),
+      replayedBy: letter.replayedBy && nameOf(letter.replayedBy),
     });
     response.json({
       topology: reading.map.topology,
@@ -378,8 +381,7 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
       flag,
       state,
       expected,
-      by: adminName(caller),
-      reason: reasonOf(reason),
+      ...changedBy(caller, reason),
     });
     response.json({ change: changeOf(change) });
   });
@@ -689,7 +691,7 @@ interface Reading {
  * shows totals).
  */
 class MapReader {
-  private previous?: { readonly counts: CallCounts; readonly latency: LatencyTotals; readonly at: number };
+  private previous?: { readonly counts: CallCounts; readonly at: number };
   private latest?: { readonly reading: Promise<Reading>; readonly at: number };
   private readonly history: Array<{ readonly at: number; readonly edges: Record<string, EdgePoint> }> = [];
 
@@ -714,14 +716,13 @@ class MapReader {
     let rates: CallRates | undefined;
     if (answered.length > 0) {
       const counts = countCalls(answered);
-      const latency = latencyTotals(graph, answered);
       const at = Date.now();
       const sources = topology.targets.filter((_, index) => scraped[index]).map(operationsUrlOf);
       const before = this.previous;
       const seconds = before ? (at - before.at) / 1_000 : 0;
       rates = attributeCalls(graph, before?.counts ?? counts, counts, seconds, sources, consumerLag(graph, answered));
-      if (before && seconds > 0) this.remember(at, rates, before.latency, latency);
-      this.previous = { counts, latency, at };
+      if (before && seconds > 0) this.remember(at, rates);
+      this.previous = { counts, at };
     }
     const map: ConsoleMap = {
       topology: { name: topology.name, source: topology.source },
@@ -740,17 +741,14 @@ class MapReader {
   }
 
   /** One point of every edge that carried calls between two readings. */
-  private remember(at: number, rates: CallRates, before: LatencyTotals, now: LatencyTotals): void {
+  private remember(at: number, rates: CallRates): void {
     const edges: Record<string, EdgePoint> = {};
     for (const [key, calls] of Object.entries(rates.edges)) {
       if (!calls.perSecond) continue;
-      const then = before.get(key);
-      const latest = now.get(key);
-      const count = latest && then ? latest.count - then.count : 0;
       edges[key] = {
         perSecond: calls.perSecond,
         failingPercent: calls.failingPercent ?? 0,
-        meanMs: count > 0 ? Math.round(((latest!.sum - then!.sum) / count) * 10_000) / 10 : null,
+        meanMs: calls.meanMs ?? null,
       };
     }
     this.history.push({ at: Math.round(at / 100) / 10, edges });
@@ -782,37 +780,6 @@ interface EdgePoint {
   readonly failingPercent: number;
   readonly meanMs: number | null;
 }
-
-/** Per sync edge (`from→to`): the seconds its calls took and how many, summed over its methods and processes. */
-type LatencyTotals = ReadonlyMap<string, { readonly sum: number; readonly count: number }>;
-
-/** `ficus_contract_call_duration_seconds` (as each caller measured its calls), put on the graph's sync edges. */
-function latencyTotals(graph: ModuleGraph, scrapes: readonly (readonly MetricSample[])[]): LatencyTotals {
-  const byMethod = new Map<string, { sum: number; count: number }>();
-  for (const samples of scrapes) {
-    for (const { name, labels, value } of samples) {
-      const part = name === `${CALL_DURATION}_sum` ? 'sum' : name === `${CALL_DURATION}_count` ? 'count' : undefined;
-      if (!part || !labels.contract || !labels.method) continue;
-      const key = `${labels.contract}/${labels.method}`;
-      const totals = byMethod.get(key) ?? { sum: 0, count: 0 };
-      totals[part] += value;
-      byMethod.set(key, totals);
-    }
-  }
-  const edges = new Map<string, { sum: number; count: number }>();
-  for (const edge of graph.sync) {
-    const totals = { sum: 0, count: 0 };
-    for (const method of edge.methods) {
-      const known = byMethod.get(`${edge.contract}/${method}`);
-      totals.sum += known?.sum ?? 0;
-      totals.count += known?.count ?? 0;
-    }
-    edges.set(edgeKey(edge), totals);
-  }
-  return edges;
-}
-
-const CALL_DURATION = 'ficus_contract_call_duration_seconds';
 
 class ConsoleProblem extends Error {
   constructor(
