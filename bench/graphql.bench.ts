@@ -1,4 +1,4 @@
-import { line, median, percentile, writeResult } from './measure';
+import { line, round2, median, percentile, writeResult } from './measure';
 import { seconds, ticksOf } from './process-cpu';
 import { scaled } from './bench-scale';
 import { placeOne, ShopBench, type Shop, type TopologyName } from './topology-shop';
@@ -110,23 +110,19 @@ async function measure(shop: Shop, bench: ShopBench): Promise<TopologyFigures> {
     }
   }
   return {
-    restP50Ms: ms(percentile(samples.rest, 50)),
-    graphqlP50Ms: ms(percentile(samples.graphql, 50)),
-    restP99Ms: ms(percentile(samples.rest, 99)),
-    graphqlP99Ms: ms(percentile(samples.graphql, 99)),
-    restCpuMsPerRequest: ms(median(cpu.rest)),
-    graphqlCpuMsPerRequest: ms(median(cpu.graphql)),
+    restP50Ms: round2(percentile(samples.rest, 50)),
+    graphqlP50Ms: round2(percentile(samples.graphql, 50)),
+    restP99Ms: round2(percentile(samples.rest, 99)),
+    graphqlP99Ms: round2(percentile(samples.graphql, 99)),
+    restCpuMsPerRequest: round2(median(cpu.rest)),
+    graphqlCpuMsPerRequest: round2(median(cpu.graphql)),
     p50Ratio: ratio(percentile(samples.graphql, 50), percentile(samples.rest, 50)),
     cpuRatio: ratio(median(cpu.graphql), median(cpu.rest)),
   };
 }
 
-function ms(value: number): number {
-  return Math.round(value * 100) / 100;
-}
-
 function ratio(a: number, b: number): number {
-  return Math.round((a / b) * 100) / 100;
+  return round2(a / b);
 }
 
 /** Both must answer the order with its names before anything is timed: a fast error measures nothing. */

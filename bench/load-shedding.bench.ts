@@ -2,7 +2,7 @@ import autocannon from 'autocannon';
 import { startShopProcess, type ShopProcess } from '../test/support/shop-process';
 import { startBenchDatabase } from './bench-database';
 import { plentyOfStock, signUp } from './bench-shop';
-import { line, percentile, writeResult } from './measure';
+import { line, round2, percentile, writeResult } from './measure';
 import { scaled } from './bench-scale';
 
 const SKU = 'SOIL-MIX';
@@ -139,8 +139,4 @@ async function measure(
     admittedP50Ms: Math.round(percentile(admittedLatencies, 50) ?? 0),
     admittedP99Ms: Math.round(percentile(admittedLatencies, 99) ?? 0),
   };
-}
-
-function round2(value: number): number {
-  return Math.round(value * 100) / 100;
 }

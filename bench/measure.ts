@@ -67,3 +67,13 @@ export function writeResult(name: string, result: Record<string, unknown>): stri
 export function line(text: string): void {
   process.stdout.write(`${text}\n`);
 }
+
+/** A figure to one decimal, as the results print it. */
+export function round1(n: number): number {
+  return Math.round(n * 10) / 10;
+}
+
+/** A figure to two decimals, as the results print it. */
+export function round2(n: number): number {
+  return Math.round(n * 100) / 100;
+}

@@ -10,7 +10,7 @@ import {
   ROUNDS,
   WARM_UP_ORDERS,
 } from './bench-scale';
-import { line, median, percentile, writeResult } from './measure';
+import { line, round1, round2, median, percentile, writeResult } from './measure';
 import { seconds, ticksOf } from './process-cpu';
 import { round, ShopBench, SKU, type RoundResult } from './topology-shop';
 
@@ -396,12 +396,4 @@ async function rawSaga(raw: Pool, customerId: string): Promise<void> {
 
 function sum(values: readonly number[]): number {
   return values.reduce((total, value) => total + value, 0);
-}
-
-function round1(n: number): number {
-  return Math.round(n * 10) / 10;
-}
-
-function round2(n: number): number {
-  return Math.round(n * 100) / 100;
 }

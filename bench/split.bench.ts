@@ -1,5 +1,5 @@
 import { ORDERS_PER_ROUND, ROUNDS, WARM_UP_ORDERS, PACED_ORDERS, CONCURRENCY, READS, HOP_ORDERS } from './bench-scale';
-import { line, median, percentile, writeResult } from './measure';
+import { line, round1, round2, median, percentile, writeResult } from './measure';
 import { seconds } from './process-cpu';
 import {
   deadLetters,
@@ -286,11 +286,3 @@ export const SPLIT_AIMS = {
   idleCores: 0.03,
   pacedLatencyMs: { p50: 25, p99: 100 },
 } as const;
-
-function round1(n: number): number {
-  return Math.round(n * 10) / 10;
-}
-
-function round2(n: number): number {
-  return Math.round(n * 100) / 100;
-}
