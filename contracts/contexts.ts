@@ -4,7 +4,13 @@ import * as identity from './identity';
 import { IdentityContract } from './identity';
 import * as inventory from './inventory';
 import { InventoryContract } from './inventory';
-import type { BoundedContext, Contract, EventDefinition, SubgraphSdl } from './kernel';
+import {
+  subgraphContractOf,
+  type BoundedContext,
+  type Contract,
+  type EventDefinition,
+  type SubgraphSdl,
+} from './kernel';
 import * as notifications from './notifications';
 import { NotificationsContract } from './notifications';
 import * as ordering from './ordering';
@@ -48,6 +54,14 @@ export const ALL_EVENTS: readonly EventDefinition[] = Object.values(CONTEXT_CONT
 /** Every GraphQL subgraph of the system: what the supergraph composes, and `contracts:check` compares. */
 export const ALL_SUBGRAPHS: readonly SubgraphSdl[] = Object.values(CONTEXT_CONTRACTS).flatMap((entry) =>
   entry.subgraph ? [entry.subgraph] : [],
+);
+
+/**
+ * The contracts through which each subgraph answers the gateway's planner when its context runs
+ * in another process (`subgraphContractOf`): routed, served and guarded like the contracts above.
+ */
+export const ALL_SUBGRAPH_CONTRACTS: readonly Contract[] = ALL_SUBGRAPHS.map((subgraph) =>
+  subgraphContractOf(subgraph.name),
 );
 
 function contractsOf(

@@ -1,2 +1,3 @@
 export * from './subgraph';
 export * from './supergraph';
+export * from './subgraph-transport';

@@ -1,5 +1,6 @@
 import { lexicographicSortSchema, parse, printSchema, type GraphQLSchema } from 'graphql';
 import { createDefaultExecutor } from '@graphql-tools/delegate';
+import type { Executor } from '@graphql-tools/utils';
 import { getStitchedSchemaFromSupergraphSdl } from '@graphql-tools/federation';
 import { composeServices } from '@theguild/federation-composition';
 
@@ -37,11 +38,13 @@ export function composeSupergraph(subgraphs: readonly Pick<ComposableSubgraph, '
 /**
  * The supergraph as one executable schema: the federation planner of `@graphql-tools/federation`
  * (the one Hive Gateway runs) splits each query into subgraph queries and joins their answers by
- * key. Every subgraph here runs in this process: its queries are executed against its schema
- * directly, with no HTTP hop.
+ * key. Each subgraph's queries go to the executor `executorOf` gives it: in the monolith its schema
+ * executed in this process, with no hop; split, its own service (`subgraphExecutor`).
  */
-export function inProcessSupergraph(subgraphs: readonly ComposableSubgraph[]): GraphQLSchema {
-  const byName = new Map(subgraphs.map((subgraph) => [subgraph.name, subgraph.schema]));
+export function plannedSupergraph(
+  subgraphs: readonly ComposableSubgraph[],
+  executorOf: (subgraph: ComposableSubgraph) => Executor = (subgraph) => createDefaultExecutor(subgraph.schema),
+): GraphQLSchema {
   return getStitchedSchemaFromSupergraphSdl({
     supergraphSdl: composeSupergraph(subgraphs),
     batch: true,
@@ -51,12 +54,18 @@ export function inProcessSupergraph(subgraphs: readonly ComposableSubgraph[]): G
     batchDelegateOptions: { cache: false },
     onSubschemaConfig(config) {
       // The supergraph names its subgraphs in upper case (join__Graph enum values): match both.
-      const schema = byName.get(config.name) ?? subgraphs.find((s) => s.name.toUpperCase() === config.name)?.schema;
-      if (!schema)
+      const subgraph =
+        subgraphs.find((s) => s.name === config.name) ?? subgraphs.find((s) => s.name.toUpperCase() === config.name);
+      if (!subgraph)
         throw new SupergraphCompositionError(`the supergraph names a subgraph ${config.name} not served here`);
-      config.executor = createDefaultExecutor(schema);
+      config.executor = executorOf(subgraph);
     },
   });
+}
+
+/** The supergraph with every subgraph executed in this process. */
+export function inProcessSupergraph(subgraphs: readonly ComposableSubgraph[]): GraphQLSchema {
+  return plannedSupergraph(subgraphs);
 }
 
 /**

@@ -1,12 +1,15 @@
 import { graphql, GraphQLError, parse, subscribe } from 'graphql';
 import { CatalogSubgraph } from '@contracts/catalog';
 import { InventorySubgraph } from '@contracts/inventory';
-import { FEDERATION_LINK } from '@contracts/kernel';
+import { FEDERATION_LINK, isContractError, unavailable, type SubgraphApi } from '@contracts/kernel';
 import { OrderingSubgraph } from '@contracts/ordering';
 import {
   buildSubgraphSchema,
   composeSupergraph,
   inProcessSupergraph,
+  plannedSupergraph,
+  servedSubgraph,
+  subgraphExecutor,
   SupergraphCompositionError,
 } from '@infra/graphql';
 
@@ -108,5 +111,130 @@ type Thing @key(fields: "id") { id: ID! reading: Int! }`,
     const seen: unknown[] = [];
     for await (const event of events as AsyncIterable<{ data?: unknown }>) seen.push(event.data);
     expect(seen).toEqual([1, 2, 3].map((n) => ({ thingUpdated: { version: n, reading: n } })));
+  });
+
+  describe('a subgraph served by another process (its subgraph contract)', () => {
+    const shelf = {
+      name: 'shelf',
+      typeDefs: `${FEDERATION_LINK}
+type Thing @key(fields: "id") { id: ID! name: String! }
+type Query { thing(id: ID!): Thing }
+type Mutation { rename(id: ID!, name: String!): Thing! }`,
+    };
+    const stock = {
+      name: 'stock',
+      typeDefs: `${FEDERATION_LINK}
+type Thing @key(fields: "id") { id: ID! count: Int! secret: Int! }`,
+    };
+    const codedContractError = (error: unknown) =>
+      isContractError(error)
+        ? new GraphQLError(error.message, { extensions: { code: error.code, status: 503 } })
+        : undefined;
+    const shelfSchema = buildSubgraphSchema(
+      shelf.typeDefs,
+      {
+        Query: { thing: (_, { id }: { id: string }) => ({ id, name: `thing ${id}` }) },
+        Mutation: { rename: (_, { id, name }: { id: string; name: string }) => ({ id, name }) },
+        entities: { Thing: async (keys) => keys.map((key) => ({ id: key.id, name: `thing ${String(key.id)}` })) },
+      },
+      codedContractError,
+    );
+    const stockSchema = buildSubgraphSchema(
+      stock.typeDefs,
+      {
+        fields: {
+          Thing: {
+            secret: () => {
+              throw new Error('connection string postgres://user:pw@db');
+            },
+          },
+        },
+        entities: { Thing: async (keys) => keys.map((key) => ({ id: key.id, count: Number(key.id) * 10 })) },
+      },
+      codedContractError,
+    );
+    const ctx = { correlationId: 'served', deadline: Date.now() + 60_000 };
+    /** Both subgraphs "elsewhere": each asked through its served contract implementation, as JSON. */
+    const supergraphAcross = (apis: Record<string, SubgraphApi>) =>
+      plannedSupergraph(
+        [
+          { ...shelf, schema: shelfSchema },
+          { ...stock, schema: stockSchema },
+        ],
+        ({ name, schema }) => subgraphExecutor(schema, () => apis[name], codedContractError),
+      );
+    const served = (name: string, schema: typeof shelfSchema, asked: string[]): SubgraphApi => {
+      const execute = servedSubgraph(name, schema);
+      return {
+        execute: (ctx, operation) => {
+          asked.push(operation.document.replace(/\s+/g, ' ').trim());
+          return execute(ctx, operation);
+        },
+      };
+    };
+
+    it('plans a query across them: one query per subgraph, the answer as in one process', async () => {
+      const asked: string[] = [];
+      const schema = supergraphAcross({
+        shelf: served('shelf', shelfSchema, asked),
+        stock: served('stock', stockSchema, asked),
+      });
+      const source = '{ thing(id: "4") { id name count } }';
+      const across = await graphql({ schema, source, contextValue: { ctx: {} } });
+      expect(across).toEqual({ data: { thing: { id: '4', name: 'thing 4', count: 40 } } });
+      expect(asked).toHaveLength(2);
+      expect(asked[0]).toMatch(/thing\(id: \$id\)/);
+      expect(asked[1]).toMatch(/_entities/);
+    });
+
+    it('masks what a served resolver throws (its message stays in its process), keeps coded errors', async () => {
+      const schema = supergraphAcross({
+        shelf: served('shelf', shelfSchema, []),
+        stock: served('stock', stockSchema, []),
+      });
+      const answer = await graphql({ schema, source: '{ thing(id: "1") { name secret } }', contextValue: { ctx: {} } });
+      expect(JSON.stringify(answer)).not.toMatch(/postgres/);
+      expect(answer.errors?.map((error) => error.extensions)).toEqual([{ code: 'internal', status: 500 }]);
+    });
+
+    it("tells a subgraph out of reach by the contract's code, on its fields only", async () => {
+      const down: SubgraphApi = { execute: () => Promise.reject(unavailable('no-route', 'stock is away')) };
+      const schema = supergraphAcross({ shelf: served('shelf', shelfSchema, []), stock: down });
+      const answer = await graphql({ schema, source: '{ thing(id: "2") { name count } }', contextValue: { ctx: {} } });
+      expect(answer.data).toEqual({ thing: null }); // count is non-null: the error reaches up to thing
+      expect(answer.errors?.map((error) => error.extensions)).toEqual([{ code: 'no-route', status: 503 }]);
+    });
+
+    it('runs mutations here, never through the contract; the served side refuses them too', async () => {
+      const asked: string[] = [];
+      const schema = supergraphAcross({
+        shelf: served('shelf', shelfSchema, asked),
+        stock: served('stock', stockSchema, asked),
+      });
+      const renamed = await graphql({
+        schema,
+        source: 'mutation { rename(id: "3", name: "fig") { name count } }',
+        contextValue: { ctx: {} },
+      });
+      expect(renamed).toEqual({ data: { rename: { name: 'fig', count: 30 } } });
+      expect(asked.filter((document) => document.startsWith('mutation'))).toEqual([]);
+      const refused = await servedSubgraph('shelf', shelfSchema)(ctx, {
+        document: 'mutation { rename(id: "3", name: "x") { name } }',
+        variablesJson: '{}',
+        operationName: '',
+      });
+      expect(JSON.parse(refused.resultJson)).toEqual({
+        errors: [
+          { message: expect.stringMatching(/queries only/), extensions: { code: 'invalid-query', status: 400 } },
+        ],
+      });
+      await expect(
+        servedSubgraph('shelf', shelfSchema)(ctx, {
+          document: '{ thing(id: "1") { id } }',
+          variablesJson: '[1]',
+          operationName: '',
+        }),
+      ).rejects.toMatchObject({ kind: 'invalid-argument' });
+    });
   });
 });

@@ -1,4 +1,4 @@
-import type { Envelope } from '@contracts/kernel';
+import { subgraphContractOf, type Envelope } from '@contracts/kernel';
 import { eventually } from '../support/eventually';
 import { ShopClient } from '../support/http-client';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
@@ -483,6 +483,112 @@ describe.each(TOPOLOGIES)('the shop on the %s topology', (topology) => {
         await expect(call('not.a.token')).rejects.toMatchObject({ kind: 'unauthenticated' });
       } finally {
         asGateway.close();
+      }
+    });
+
+    it('GraphQL: each service answers its own subgraph, the gateway plans the query across them', async () => {
+      const placed = await customer.placeOrder([{ sku: 'SOIL-MIX', quantity: 2 }]);
+      const order = await customer.finalOrder(placed.body.orderId, 30_000);
+      const launched = shop.launchedTopology!;
+      const edge = launched.edgeTarget().name;
+      const asked = await customer.graphql<{
+        order: { status: string; lines: Array<{ product: { name: string; stock: { available: number } } }> };
+      }>(
+        'query ($id: ID!) { order(id: $id) { status lines { product { name stock { available } } } ' +
+          'payment { status } shipment { status } } }',
+        { id: order.id },
+      );
+      expect(asked.body.errors).toBeUndefined();
+      expect(asked.body.data?.order).toMatchObject({
+        status: 'CONFIRMED',
+        lines: [{ product: { name: 'Fig soil mix, 5 l' } }],
+      });
+      // Every subgraph whose context runs outside the edge was asked in the process that hosts it
+      // (a server span of its subgraph contract there); a context the edge hosts, in the edge.
+      const elsewhere = ['ordering', 'catalog', 'inventory', 'payments', 'shipping'].filter(
+        (context) => launched.targetOf(context).name !== edge,
+      );
+      const serverSpansOf = (context: string) =>
+        receiver.spans.filter(
+          (span) =>
+            span.kind === 2 &&
+            span.name === `ficus.kernel.v1.${context[0].toUpperCase()}${context.slice(1)}SubgraphService/execute`,
+        );
+      const served = await eventually(() => Promise.resolve(elsewhere.map((context) => serverSpansOf(context))), {
+        until: (spans) => spans.every((of) => of.length > 0),
+        timeoutMs: 30_000,
+        what: 'a subgraph query served by each service',
+      });
+      expect(served.map((spans) => new Set(spans.map((span) => span.service)))).toEqual(
+        elsewhere.map((context) => new Set([`ficus-${launched.targetOf(context).name}`])),
+      );
+      expect(elsewhere.length).toBeGreaterThanOrEqual(topology === 'split' ? 5 : 2);
+
+      // Straight to a subgraph over gRPC, as the gateway's planner asks it: with the edge's
+      // certificate, inventory's stock by key; a mutation is the edge's own, refused by ordering's;
+      // ordering's certificate, which may call catalog but claims to be the edge, gets nothing.
+      const subgraphClient = (context: string, as: string) => {
+        const serving = launched.targetOf(context).name;
+        const { host, port } = launched.addressOf(serving);
+        return new GrpcContractTransport({
+          address: `${host}:${port}`,
+          credentials: channelCredentialsOf(loadGrpcTls(shop.certificates!, as), serving),
+        });
+      };
+      const ask = (
+        transport: GrpcContractTransport,
+        context: string,
+        document: string,
+        variables: unknown = { r: [{ __typename: 'Product', sku: 'SOIL-MIX' }] },
+        as = customer,
+      ) =>
+        transport.unary(
+          subgraphContractOf(context),
+          'execute',
+          { correlationId: 'subgraph', deadline: Date.now() + 5_000, service: 'edge', credential: as.accessToken },
+          { document, variablesJson: JSON.stringify(variables), operationName: '' },
+        ) as Promise<{ resultJson: string }>;
+      const inventory = subgraphClient('inventory', edge);
+      const ordering = subgraphClient('ordering', edge);
+      const catalogAsOrdering = subgraphClient('catalog', launched.targetOf('ordering').name);
+      try {
+        const stock = await ask(
+          inventory,
+          'inventory',
+          'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Product { stock { available } } } }',
+        );
+        expect(JSON.parse(stock.resultJson)).toMatchObject({
+          data: { _entities: [{ stock: { available: expect.any(Number) } }] },
+        });
+        const mutation = await ask(
+          ordering,
+          'ordering',
+          'mutation { placeOrder(input: {items: [{sku: "SOIL-MIX", quantity: 1}], paymentToken: "tok_visa"}) { orderId } }',
+        );
+        expect(JSON.parse(mutation.resultJson)).toEqual({
+          errors: [
+            { message: expect.stringMatching(/queries only/), extensions: { code: 'invalid-query', status: 400 } },
+          ],
+        });
+        // Another customer's order by its entity key, past the gateway: ordering's subgraph checks
+        // the relayed end user itself, as `order(id)` does: none found.
+        const stranger = await client.signUp();
+        const byKey = 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Order { id status } } }';
+        const theirs = { r: [{ __typename: 'Order', id: order.id }] };
+        expect(JSON.parse((await ask(ordering, 'ordering', byKey, theirs, stranger)).resultJson)).toEqual({
+          data: { _entities: [null] },
+        });
+        expect(JSON.parse((await ask(ordering, 'ordering', byKey, theirs)).resultJson)).toEqual({
+          data: { _entities: [{ id: order.id, status: 'CONFIRMED' }] },
+        });
+        if (topology === 'split') {
+          await expect(ask(catalogAsOrdering, 'catalog', '{ _service { sdl } }')).rejects.toMatchObject({
+            kind: 'permission-denied',
+            message: expect.stringMatching(/may not be called by/),
+          });
+        }
+      } finally {
+        [inventory, ordering, catalogAsOrdering].forEach((transport) => transport.close());
       }
     });
 

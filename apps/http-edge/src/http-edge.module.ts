@@ -1,6 +1,6 @@
 import { Module, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import { ALL_CONTRACTS } from '@contracts/contexts';
+import { ALL_CONTRACTS, ALL_SUBGRAPH_CONTRACTS } from '@contracts/contexts';
 import { RunModeSettings } from '@infra/config';
 import { FicusModule, settingsProviders } from '@infra/runtime';
 import { OpenStreams, StreamSettings } from './admission/stream-admission';
@@ -31,7 +31,7 @@ import { rateLimiterProvider } from './rate-limit/rate-limiter';
  */
 @Module({
   // Readiness and metrics are served on the process's operations port (serveOperations), not here.
-  imports: [ProcessHealthModule, FicusModule.clients(ALL_CONTRACTS)],
+  imports: [ProcessHealthModule, FicusModule.clients([...ALL_CONTRACTS, ...ALL_SUBGRAPH_CONTRACTS])],
   controllers: [
     LivenessController,
     IdentityController,

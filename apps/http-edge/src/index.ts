@@ -5,6 +5,7 @@ export { serveOperations, type OperationsEndpoint, type RunningOperations } from
 export { problemOfContractError, type Problem } from './problem/problem';
 export { admissionGate, type AdmissionLimits } from './admission/admission-gate';
 export { JwksModule } from './routes/jwks.controller';
+export { SubgraphServingModule } from './graphql/subgraph-serving';
 export { AccessTokenVerifier } from './auth/access-token.verifier';
 export { RequestContexts } from './request-context';
 export { RateLimiter } from './rate-limit/rate-limiter';

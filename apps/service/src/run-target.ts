@@ -5,7 +5,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Logger } from 'nestjs-pino';
 import type { Logger as PinoLogger } from 'pino';
 import { AccessTokenVerifier, httpEdgeAdapter, serveOperations, setUpHttpEdge } from '@apps/http-edge';
-import { ALL_CONTRACTS } from '@contracts/contexts';
+import { ALL_CONTRACTS, ALL_SUBGRAPH_CONTRACTS } from '@contracts/contexts';
 import { BOUNDED_CONTEXTS, type Caller } from '@contracts/kernel';
 import {
   InstanceSettingsGroup,
@@ -141,7 +141,7 @@ export async function runTarget(options: RunTargetOptions): Promise<RunningTarge
   const wiring = new ProcessWiring(app, {
     topology,
     target: target.name,
-    contracts: ALL_CONTRACTS,
+    contracts: [...ALL_CONTRACTS, ...ALL_SUBGRAPH_CONTRACTS],
     kafka,
     kafkaNamespace: env.FICUS_KAFKA_NAMESPACE,
     kafkaCredentials,

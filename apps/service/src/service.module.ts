@@ -1,7 +1,7 @@
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { LoggerModule } from 'nestjs-pino';
-import { HealthModule, HttpEdgeModule, JwksModule } from '@apps/http-edge';
+import { HealthModule, HttpEdgeModule, JwksModule, SubgraphServingModule } from '@apps/http-edge';
 import { loggerOptions, LoggingSettings } from '@infra/observability';
 import { FicusModule, type FicusRootOptions } from '@infra/runtime';
 
@@ -23,6 +23,8 @@ export class ServiceModule {
         FicusModule.forRoot(options.root),
         ...options.modules,
         options.edge ? HttpEdgeModule : HealthModule,
+        // The subgraphs of the contexts it hosts, for a gateway elsewhere to plan over.
+        SubgraphServingModule,
         ...(options.servesJwks && !options.edge ? [JwksModule] : []),
       ],
     };

@@ -3,10 +3,10 @@ import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspect
 import { Logger } from '@nestjs/common';
 import { GraphQLError, visit, type DocumentNode } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
-import type { SubgraphContext } from '@infra/graphql';
-import { inProcessSupergraph } from '@infra/graphql';
+import type { SubgraphApi } from '@contracts/kernel';
+import { plannedSupergraph, subgraphExecutor, type SubgraphContext } from '@infra/graphql';
 import { illFormedTextIn, wellFormedText } from '../validation';
-import { shopSubgraphs, type ShopApis } from './shop-subgraphs';
+import { graphqlErrorOf, shopSubgraphs, type ShopApis } from './shop-subgraphs';
 
 /**
  * The limits every GraphQL operation is checked against before it runs (graphql-armor): nesting,
@@ -26,6 +26,11 @@ const logger = new Logger('GraphQL');
 export interface GraphqlServerOptions {
   /** Introspection and field suggestions answer only outside production (NODE_ENV=production). */
   readonly production: boolean;
+  /**
+   * Where a subgraph's queries go when its context runs in another process: its subgraph
+   * contract's client; undefined (or unset) while it runs in this one. Asked at each request.
+   */
+  readonly remote?: (subgraph: string) => SubgraphApi | undefined;
 }
 
 export type ShopGraphqlServer = YogaServerInstance<SubgraphContext, object>;
@@ -37,7 +42,9 @@ export type ShopGraphqlServer = YogaServerInstance<SubgraphContext, object>;
  */
 export function shopGraphqlServer(apis: ShopApis, options: GraphqlServerOptions): ShopGraphqlServer {
   return createYoga<SubgraphContext>({
-    schema: inProcessSupergraph(shopSubgraphs(apis)),
+    schema: plannedSupergraph(shopSubgraphs(apis), ({ name, schema }) =>
+      subgraphExecutor(schema, () => options.remote?.(name), graphqlErrorOf),
+    ),
     graphqlEndpoint: '/graphql',
     graphiql: false,
     landingPage: false,

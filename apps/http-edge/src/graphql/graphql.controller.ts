@@ -1,4 +1,5 @@
 import { Controller, Get, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import type { Response } from 'express';
 import { Kind, OperationTypeNode, parse, type DocumentNode, type OperationDefinitionNode } from 'graphql';
 import { decodeJwt } from 'jose';
@@ -8,7 +9,9 @@ import { NOTIFICATIONS, type NotificationsApi } from '@contracts/notifications';
 import { ORDERING, type OrderingApi } from '@contracts/ordering';
 import { PAYMENTS, type PaymentsApi } from '@contracts/payments';
 import { SHIPPING, type ShippingApi } from '@contracts/shipping';
-import type { Caller } from '@contracts/kernel';
+import { subgraphContractOf, type Caller, type Contract, type SubgraphApi } from '@contracts/kernel';
+import { ALL_SUBGRAPHS } from '@contracts/contexts';
+import { ContractBus } from '@infra/messaging';
 import { RunModeSettings, type RunMode } from '@infra/config';
 import { OpenStreams, streamOf } from '../admission/stream-admission';
 import { AccessTokenVerifier } from '../auth/access-token.verifier';
@@ -41,12 +44,14 @@ export class GraphqlController {
     private readonly limiter: RateLimiter,
     private readonly streams: OpenStreams,
     placement: OrderPlacement,
+    bus: ContractBus,
+    modules: ModuleRef,
   ) {
     const admitOrder = (caller: Caller) => this.admitOrder(caller);
     const placeOrder = placement.place.bind(placement);
     this.server = shopGraphqlServer(
       { catalog, inventory, ordering, payments, shipping, notifications, placeOrder, admitOrder },
-      { production: mode.production },
+      { production: mode.production, remote: remoteSubgraphs(bus, modules) },
     );
   }
 
@@ -111,6 +116,24 @@ export class GraphqlController {
       stream: { until },
     });
   }
+}
+
+/**
+ * The subgraphs whose contexts run in another process, asked there (`SubgraphServing` serves
+ * them); a context this process hosts is planned over here, with no hop.
+ */
+function remoteSubgraphs(bus: ContractBus, modules: ModuleRef): (subgraph: string) => SubgraphApi | undefined {
+  let clients: Map<string, { contract: Contract; client: SubgraphApi }> | undefined;
+  return (subgraph) => {
+    clients ??= new Map(
+      ALL_SUBGRAPHS.map(({ name }) => {
+        const contract = subgraphContractOf(name);
+        return [name, { contract, client: modules.get<SubgraphApi>(contract.token, { strict: false }) }];
+      }),
+    );
+    const known = clients.get(subgraph);
+    return known && !bus.inProcess.serves(known.contract) ? known.client : undefined;
+  };
 }
 
 /**

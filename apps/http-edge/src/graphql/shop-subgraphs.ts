@@ -19,13 +19,18 @@ import { parseOr } from '../validation';
 import { ownedOrder } from '../routes/owned-order';
 import { orderUpdates, type OrderUpdate } from './order-updates';
 
-export interface ShopApis {
+/** The contracts the subgraphs' resolvers call: each subgraph its own context's only. */
+export interface SubgraphApis {
   readonly catalog: CatalogApi;
   readonly inventory: InventoryApi;
   readonly ordering: OrderingApi;
   readonly payments: PaymentsApi;
   readonly shipping: ShippingApi;
   readonly notifications: NotificationsApi;
+}
+
+/** What only the edge does: placing an order (the `placeOrder` mutation runs there, ADR 0044). */
+export interface EdgeOperations {
   /** How an order is placed, by either API (`OrderPlacement`). */
   readonly placeOrder: (ctx: CallContext, order: OrderToPlace, key: string | undefined) => Promise<PlacedOrder>;
   /**
@@ -35,43 +40,59 @@ export interface ShopApis {
   readonly admitOrder: (caller: Caller) => Promise<void>;
 }
 
+export type ShopApis = SubgraphApis & EdgeOperations;
+
 /**
  * The most keys one contract call takes (skus of `getProducts` and `checkStock`, order ids of
  * `getPayments` and `getShipments`): a longer list is asked in parts.
  */
 const KEYS_PER_CALL = 100;
 
-/**
- * The shop's subgraphs (every one the contracts declare, `ALL_SUBGRAPHS`), each answered through
- * its context's contract only, whatever process the context runs in: the contract clients route
- * the calls as the topology says. A subgraph declared with no resolvers here stops the start.
- */
-export function shopSubgraphs(apis: ShopApis): ComposableSubgraph[] {
-  const resolvers: Record<string, SubgraphResolvers> = {
-    catalog: catalogResolvers(apis.catalog),
-    inventory: inventoryResolvers(apis.inventory),
-    ordering: orderingResolvers(apis),
-    payments: entitiesOnOrders(
-      'payment',
-      async (ctx, orderIds) => (await apis.payments.getPayments(ctx, { orderIds })).payments,
-    ),
-    shipping: entitiesOnOrders(
+/** Each subgraph's resolvers, by its name; `edge` is given where the subgraph runs at the edge. */
+const RESOLVERS: Record<string, (apis: SubgraphApis, edge?: EdgeOperations) => SubgraphResolvers> = {
+  catalog: (apis) => catalogResolvers(apis.catalog),
+  inventory: (apis) => inventoryResolvers(apis.inventory),
+  ordering: (apis, edge) => orderingResolvers(apis.ordering, edge),
+  payments: (apis) =>
+    entitiesOnOrders('payment', async (ctx, orderIds) => (await apis.payments.getPayments(ctx, { orderIds })).payments),
+  shipping: (apis) =>
+    entitiesOnOrders(
       'shipment',
       async (ctx, orderIds) => (await apis.shipping.getShipments(ctx, { orderIds })).shipments,
     ),
-    identity: {
-      Query: { me: (_, __, { ctx }) => ({ id: callerOf(ctx).subject }) },
-      // Only the planner asks, with the ids `me` answered: a customer is their id.
-      entities: { Customer: async (keys) => keys.map((key) => ({ id: key.id })) },
-    },
-    notifications: notificationsResolvers(apis.notifications),
-  };
-  return ALL_SUBGRAPHS.map((sdl) => {
-    if (!Object.hasOwn(resolvers, sdl.name)) {
-      throw new Error(`the ${sdl.name} subgraph has no resolvers in apps/http-edge/src/graphql/shop-subgraphs.ts`);
-    }
-    return subgraph(sdl, resolvers[sdl.name]);
-  });
+  identity: () => ({
+    Query: { me: (_, __, { ctx }) => ({ id: callerOf(ctx).subject }) },
+    // Only the planner asks, with the ids `me` answered: a customer is their id.
+    entities: { Customer: async (keys) => keys.map((key) => ({ id: key.id })) },
+  }),
+  notifications: (apis) => notificationsResolvers(apis.notifications),
+};
+
+/**
+ * The shop's subgraphs (every one the contracts declare, `ALL_SUBGRAPHS`), as the edge runs them,
+ * each answered through its context's contract only, whatever process the context runs in: the
+ * contract clients route the calls as the topology says. A subgraph declared with no resolvers
+ * here stops the start.
+ */
+export function shopSubgraphs(apis: ShopApis): ComposableSubgraph[] {
+  return ALL_SUBGRAPHS.map((sdl) => subgraph(sdl, resolversOf(sdl.name)(apis, apis)));
+}
+
+/**
+ * One subgraph as the service that hosts its context serves it to a gateway elsewhere: queries
+ * only (its resolvers call the context's own contract, in that process); the edge keeps the rest.
+ */
+export function servedShopSubgraph(name: string, apis: SubgraphApis): ComposableSubgraph {
+  const sdl = ALL_SUBGRAPHS.find((declared) => declared.name === name);
+  if (!sdl) throw new Error(`no context declares a subgraph named ${name}`);
+  return subgraph(sdl, resolversOf(name)(apis));
+}
+
+function resolversOf(name: string): (apis: SubgraphApis, edge?: EdgeOperations) => SubgraphResolvers {
+  if (!Object.hasOwn(RESOLVERS, name)) {
+    throw new Error(`the ${name} subgraph has no resolvers in apps/http-edge/src/graphql/shop-subgraphs.ts`);
+  }
+  return RESOLVERS[name];
 }
 
 /**
@@ -124,17 +145,18 @@ function inventoryResolvers(inventory: InventoryApi): SubgraphResolvers {
   };
 }
 
-function orderingResolvers(apis: ShopApis): SubgraphResolvers {
-  const { ordering } = apis;
+function orderingResolvers(ordering: OrderingApi, edge: EdgeOperations | undefined): SubgraphResolvers {
   return {
-    Mutation: {
-      placeOrder: async (_, args: { input: unknown; idempotencyKey?: string | null }, { ctx }) => {
-        await apis.admitOrder(callerOf(ctx));
-        const order = parseOr(PlaceOrderBody, args.input, 'input');
-        const key = args.idempotencyKey == null ? undefined : parseIdempotencyKey(args.idempotencyKey);
-        return apis.placeOrder(ctx, order, key);
+    ...(edge && {
+      Mutation: {
+        placeOrder: async (_, args: { input: unknown; idempotencyKey?: string | null }, { ctx }) => {
+          await edge.admitOrder(callerOf(ctx));
+          const order = parseOr(PlaceOrderBody, args.input, 'input');
+          const key = args.idempotencyKey == null ? undefined : parseIdempotencyKey(args.idempotencyKey);
+          return edge.placeOrder(ctx, order, key);
+        },
       },
-    },
+    }),
     Query: {
       order: async (_, { id }: { id: string }, { ctx }) => orderOf(await ownedOrder(ordering, signedIn(ctx), id)),
       myOrders: (_, page: PageArgs, { ctx }) => ordersOf(ordering, ctx, callerOf(ctx).subject, page),
