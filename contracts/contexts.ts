@@ -4,13 +4,7 @@ import * as identity from './identity';
 import { IdentityContract } from './identity';
 import * as inventory from './inventory';
 import { InventoryContract } from './inventory';
-import {
-  subgraphContractOf,
-  type BoundedContext,
-  type Contract,
-  type EventDefinition,
-  type SubgraphSdl,
-} from './kernel';
+import type { BoundedContext, Contract, EventDefinition, SubgraphContract, SubgraphSdl } from './kernel';
 import * as notifications from './notifications';
 import { NotificationsContract } from './notifications';
 import * as ordering from './ordering';
@@ -58,11 +52,17 @@ export const ALL_SUBGRAPHS: readonly SubgraphSdl[] = Object.values(CONTEXT_CONTR
 
 /**
  * The contracts through which each subgraph answers the gateway's planner when its context runs
- * in another process (`subgraphContractOf`): routed, served and guarded like the contracts above.
+ * in another process (`<Context>SubgraphService` of its .proto): routed, served and guarded like
+ * the contracts above.
  */
-export const ALL_SUBGRAPH_CONTRACTS: readonly Contract[] = ALL_SUBGRAPHS.map((subgraph) =>
-  subgraphContractOf(subgraph.name),
-);
+export const ALL_SUBGRAPH_CONTRACTS: readonly SubgraphContract[] = ALL_SUBGRAPHS.map((subgraph) => subgraph.contract);
+
+/** The subgraph contract of `context`; throws for a context that declares no subgraph. */
+export function subgraphContractOf(context: string): SubgraphContract {
+  const subgraph = ALL_SUBGRAPHS.find((declared) => declared.name === context);
+  if (!subgraph) throw new Error(`${context} declares no GraphQL subgraph`);
+  return subgraph.contract;
+}
 
 function contractsOf(
   context: BoundedContext,

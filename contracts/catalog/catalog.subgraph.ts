@@ -1,9 +1,10 @@
-import { FEDERATION_LINK, MONEY_TYPE, pageType, type SubgraphSdl } from '../kernel/subgraph';
+import { CatalogSubgraphServiceDefinition } from '../generated/catalog/catalog';
+import { defineSubgraph, FEDERATION_LINK, MONEY_TYPE, pageType, type SubgraphSdl } from '../kernel/subgraph';
 
 /** Catalog's subgraph: the products, the entity every other context's `Product` joins by sku. */
-export const CatalogSubgraph: SubgraphSdl = {
-  name: 'catalog',
-  typeDefs: `${FEDERATION_LINK}
+export const CatalogSubgraph: SubgraphSdl = defineSubgraph(
+  'catalog',
+  `${FEDERATION_LINK}
 ${MONEY_TYPE}
 
 """A product of the catalogue."""
@@ -22,4 +23,5 @@ type Query {
   products(page: Int! = 1, pageSize: Int! = 20): ProductPage!
 }
 `,
-};
+  CatalogSubgraphServiceDefinition,
+);

@@ -1,12 +1,13 @@
-import { FEDERATION_LINK, type SubgraphSdl } from '../kernel/subgraph';
+import { IdentitySubgraphServiceDefinition } from '../generated/identity/identity';
+import { defineSubgraph, FEDERATION_LINK, type SubgraphSdl } from '../kernel/subgraph';
 
 /**
  * Identity's subgraph: the signed-in customer, the entity other contexts add their parts to
  * (ordering the customer's orders, notifications what the shop sent them), joined by id.
  */
-export const IdentitySubgraph: SubgraphSdl = {
-  name: 'identity',
-  typeDefs: `${FEDERATION_LINK}
+export const IdentitySubgraph: SubgraphSdl = defineSubgraph(
+  'identity',
+  `${FEDERATION_LINK}
 
 """A customer of the shop."""
 type Customer @key(fields: "id") {
@@ -18,4 +19,5 @@ type Query {
   me: Customer
 }
 `,
-};
+  IdentitySubgraphServiceDefinition,
+);

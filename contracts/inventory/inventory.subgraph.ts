@@ -1,9 +1,10 @@
-import { FEDERATION_LINK, type SubgraphSdl } from '../kernel/subgraph';
+import { InventorySubgraphServiceDefinition } from '../generated/inventory/inventory';
+import { defineSubgraph, FEDERATION_LINK, type SubgraphSdl } from '../kernel/subgraph';
 
 /** Inventory's subgraph: a product's stock, on catalog's `Product`. */
-export const InventorySubgraph: SubgraphSdl = {
-  name: 'inventory',
-  typeDefs: `${FEDERATION_LINK}
+export const InventorySubgraph: SubgraphSdl = defineSubgraph(
+  'inventory',
+  `${FEDERATION_LINK}
 
 type Product @key(fields: "sku") {
   sku: ID!
@@ -15,4 +16,5 @@ type Stock {
   available: Int!
 }
 `,
-};
+  InventorySubgraphServiceDefinition,
+);

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { SubgraphServiceDefinition } from '../generated/kernel/subgraph';
-import { defineContract, unary, type Contract, type ContractApi } from './contract';
+import { defineContract, unary, type Contract, type ContractApi, type WireMethod } from './contract';
 
 /**
  * A context's GraphQL subgraph as its contract declares it: the SDL only (Federation v2). It is a
@@ -11,6 +10,11 @@ export interface SubgraphSdl {
   /** The context: the subgraph's name in the supergraph. */
   readonly name: string;
   readonly typeDefs: string;
+  /**
+   * How the gateway's planner asks it when the context runs in another process: the service its
+   * context's .proto declares for it (`catalog.v1.CatalogSubgraphService/Execute`).
+   */
+  readonly contract: SubgraphContract;
 }
 
 /** The `@link` every ficus subgraph opens with: Federation v2.6 and the directives ficus uses. */
@@ -56,22 +60,15 @@ const SUBGRAPH_METHODS = {
 export type SubgraphContract = Contract<typeof SUBGRAPH_METHODS>;
 export type SubgraphApi = ContractApi<SubgraphContract>;
 
-const subgraphContracts = new Map<string, SubgraphContract>();
-
 /**
- * The subgraph contract of `context`: `subgraph.proto`'s service under a name of the context's
- * own (`ficus.kernel.v1.CatalogSubgraphService`), routed and served like the context's contract
- * (same target, same callers, mutual TLS, the relayed end user), so one process may serve the
- * subgraphs of all the contexts it hosts.
+ * A context's subgraph: its SDL, and its subgraph contract over the service its .proto declares
+ * for it (generated: `CatalogSubgraphServiceDefinition`), routed and served like the context's
+ * own contract (same target, same callers, mutual TLS, the relayed end user).
  */
-export function subgraphContractOf(context: string): SubgraphContract {
-  const known = subgraphContracts.get(context);
-  if (known) return known;
-  const name = `ficus.kernel.v1.${context[0].toUpperCase()}${context.slice(1)}SubgraphService`;
-  const contract = defineContract(context, name, SUBGRAPH_METHODS, {
-    fullName: name,
-    methods: { execute: SubgraphServiceDefinition.methods.execute },
-  });
-  subgraphContracts.set(context, contract);
-  return contract;
+export function defineSubgraph(
+  name: string,
+  typeDefs: string,
+  wire: { readonly fullName: string; readonly methods: { readonly execute: WireMethod } },
+): SubgraphSdl {
+  return { name, typeDefs, contract: defineContract(name, wire.fullName, SUBGRAPH_METHODS, wire) };
 }

@@ -1,9 +1,10 @@
-import { FEDERATION_LINK, pageType, type SubgraphSdl } from '../kernel/subgraph';
+import { NotificationsSubgraphServiceDefinition } from '../generated/notifications/notifications';
+import { defineSubgraph, FEDERATION_LINK, pageType, type SubgraphSdl } from '../kernel/subgraph';
 
 /** Notifications' subgraph: what the shop sent a customer, on identity's `Customer`. */
-export const NotificationsSubgraph: SubgraphSdl = {
-  name: 'notifications',
-  typeDefs: `${FEDERATION_LINK}
+export const NotificationsSubgraph: SubgraphSdl = defineSubgraph(
+  'notifications',
+  `${FEDERATION_LINK}
 
 type Customer @key(fields: "id") {
   id: ID!
@@ -27,4 +28,5 @@ type Notification {
 
 ${pageType('NotificationPage', 'Notification')}
 `,
-};
+  NotificationsSubgraphServiceDefinition,
+);

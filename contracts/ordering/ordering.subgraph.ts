@@ -1,13 +1,14 @@
-import { FEDERATION_LINK, MONEY_TYPE, pageType, type SubgraphSdl } from '../kernel/subgraph';
+import { OrderingSubgraphServiceDefinition } from '../generated/ordering/ordering';
+import { defineSubgraph, FEDERATION_LINK, MONEY_TYPE, pageType, type SubgraphSdl } from '../kernel/subgraph';
 import { ORDER_STATUSES } from './ordering.contract';
 
 /**
  * Ordering's subgraph: a customer's orders, signed in. Another customer's order is not found, as
  * on the REST edge. A line's `product` is catalog's entity, joined by sku.
  */
-export const OrderingSubgraph: SubgraphSdl = {
-  name: 'ordering',
-  typeDefs: `${FEDERATION_LINK}
+export const OrderingSubgraph: SubgraphSdl = defineSubgraph(
+  'ordering',
+  `${FEDERATION_LINK}
 ${MONEY_TYPE}
 
 type Product @key(fields: "sku", resolvable: false) {
@@ -109,4 +110,5 @@ type Subscription {
   orderUpdated(id: ID!): Order!
 }
 `,
-};
+  OrderingSubgraphServiceDefinition,
+);

@@ -1,9 +1,10 @@
-import { FEDERATION_LINK, MONEY_TYPE, type SubgraphSdl } from '../kernel/subgraph';
+import { PaymentsSubgraphServiceDefinition } from '../generated/payments/payments';
+import { defineSubgraph, FEDERATION_LINK, MONEY_TYPE, type SubgraphSdl } from '../kernel/subgraph';
 
 /** Payments' subgraph: an order's payment, on ordering's `Order`. */
-export const PaymentsSubgraph: SubgraphSdl = {
-  name: 'payments',
-  typeDefs: `${FEDERATION_LINK}
+export const PaymentsSubgraph: SubgraphSdl = defineSubgraph(
+  'payments',
+  `${FEDERATION_LINK}
 ${MONEY_TYPE}
 
 type Order @key(fields: "id") {
@@ -36,4 +37,5 @@ type Payment {
   updatedAt: String!
 }
 `,
-};
+  PaymentsSubgraphServiceDefinition,
+);

@@ -1,9 +1,10 @@
-import { FEDERATION_LINK, type SubgraphSdl } from '../kernel/subgraph';
+import { ShippingSubgraphServiceDefinition } from '../generated/shipping/shipping';
+import { defineSubgraph, FEDERATION_LINK, type SubgraphSdl } from '../kernel/subgraph';
 
 /** Shipping's subgraph: an order's shipment, on ordering's `Order`. */
-export const ShippingSubgraph: SubgraphSdl = {
-  name: 'shipping',
-  typeDefs: `${FEDERATION_LINK}
+export const ShippingSubgraph: SubgraphSdl = defineSubgraph(
+  'shipping',
+  `${FEDERATION_LINK}
 
 type Order @key(fields: "id") {
   id: ID!
@@ -30,4 +31,5 @@ type Shipment {
   cancelledAt: String
 }
 `,
-};
+  ShippingSubgraphServiceDefinition,
+);

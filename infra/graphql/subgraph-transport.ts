@@ -38,23 +38,16 @@ export function subgraphExecutor(
   }) as Executor;
 }
 
-/** The printed text of the planner's documents, each printed once. */
-const printed = new WeakMap<DocumentNode, string>();
-
 async function remotely(
   api: SubgraphApi,
   request: ExecutionRequest,
   errorOf: ErrorToGraphql,
 ): Promise<ExecutionResult> {
   const { ctx } = request.context as SubgraphContext;
-  let document = printed.get(request.document);
-  if (document === undefined) {
-    document = print(request.document);
-    printed.set(request.document, document);
-  }
   try {
+    // The planner builds a new document for every subgraph request: printed each time.
     const { resultJson } = await api.execute(ctx, {
-      document,
+      document: print(request.document),
       variablesJson: JSON.stringify(request.variables ?? {}),
       operationName: request.operationName ?? '',
     });
@@ -72,8 +65,20 @@ function operationOf(request: ExecutionRequest): OperationTypeNode {
   return request.operationType ?? getOperationASTFromRequest(request).operation;
 }
 
-/** The most distinct operations a served subgraph keeps parsed and validated (the planner's are few shapes). */
-const KEPT_OPERATIONS = 500;
+/**
+ * How much operation text a served subgraph keeps parsed and validated (the planner's queries are
+ * a few shapes, each a few hundred bytes to a few kB); a text longer than the largest kept one is
+ * checked every time.
+ */
+const KEPT_TEXT = 4 * 1024 * 1024;
+const LARGEST_KEPT = 64 * 1024;
+
+/**
+ * The most keys one subgraph request may carry in its variables (entity representations): far
+ * above what the gateway's cost limit lets a client's query ask for, so only a caller that is not
+ * the gateway's planner could send more; it is refused before any lookup runs.
+ */
+export const MAX_KEYS_PER_REQUEST = 1_000;
 
 /**
  * Serves a subgraph's schema to the planner of a gateway in another process: the subgraph
@@ -81,6 +86,9 @@ const KEPT_OPERATIONS = 500;
  * distinct text), must be a query (mutations and subscriptions are the edge's), and its errors
  * go back as the edge would show them: a coded error (a contract's: `code` and `status` in
  * `extensions`) as it is, anything else as `internal`, its details in this process's log only.
+ * A query this subgraph cannot run as planned (a field it does not know, a variable of another
+ * type) means the gateway composed another version of it: `subgraph-mismatch`, 502, never the
+ * client's fault, with the details in this process's log.
  */
 export function servedSubgraph(
   name: string,
@@ -92,18 +100,34 @@ export function servedSubgraph(
   resultJson: string;
 }> {
   const logger = new Logger(`Subgraph(${name})`);
-  const operations = new LRUCache<string, DocumentNode | readonly GraphQLError[]>({ max: KEPT_OPERATIONS });
-  const documentOf = (text: string): DocumentNode | readonly GraphQLError[] => {
+  const operations = new LRUCache<string, DocumentNode | string>({
+    maxSize: KEPT_TEXT,
+    sizeCalculation: (_, text) => text.length + 1,
+  });
+  const mismatch = (details: string) => {
+    logger.warn({ details }, `a query the ${name} subgraph cannot run: the gateway plans over another version of it`);
+    return {
+      resultJson: JSON.stringify({
+        errors: [
+          {
+            message: `the ${name} subgraph cannot run the query the gateway planned (another version of it?)`,
+            extensions: { code: 'subgraph-mismatch', status: 502 },
+          },
+        ],
+      }),
+    };
+  };
+  const documentOf = (text: string): DocumentNode | string => {
     let known = operations.get(text);
     if (known === undefined) {
       known = checked(schema, text);
-      operations.set(text, known);
+      if (text.length <= LARGEST_KEPT) operations.set(text, known);
     }
     return known;
   };
   return async (ctx, { document: text, variablesJson, operationName }) => {
     const document = documentOf(text);
-    if (!isDocument(document)) return { resultJson: JSON.stringify({ errors: document.map(invalid) }) };
+    if (typeof document === 'string') return mismatch(document);
     const variables = parseVariables(variablesJson);
     const result = await execute({
       schema,
@@ -112,31 +136,28 @@ export function servedSubgraph(
       operationName: operationName || undefined,
       contextValue: { ctx } satisfies SubgraphContext,
     });
+    // An error with no path is about the request itself (its variables, its operation name).
+    const unrunnable = result.errors?.find((error) => error.path === undefined);
+    if (unrunnable) return mismatch(unrunnable.message);
     const errors = result.errors?.map((error) => told(error, logger));
     return { resultJson: JSON.stringify(errors ? { data: result.data, errors } : { data: result.data }) };
   };
 }
 
-function isDocument(value: DocumentNode | readonly GraphQLError[]): value is DocumentNode {
-  return !Array.isArray(value);
-}
-
-/** The operation parsed and validated, or why not; only queries are served. */
-function checked(schema: GraphQLSchema, text: string): DocumentNode | readonly GraphQLError[] {
+/** The operation parsed and validated, or why not (for the log); only queries are served. */
+function checked(schema: GraphQLSchema, text: string): DocumentNode | string {
   let document: DocumentNode;
   try {
     document = parse(text, { maxTokens: 10_000 });
   } catch (error) {
-    return [error instanceof GraphQLError ? error : new GraphQLError(String(error))];
+    return error instanceof Error ? error.message : String(error);
   }
-  const errors = validate(schema, document);
-  if (errors.length > 0) return errors;
   const notQuery = document.definitions.some(
     (definition) => definition.kind === Kind.OPERATION_DEFINITION && definition.operation !== OperationTypeNode.QUERY,
   );
-  return notQuery
-    ? [new GraphQLError('a subgraph serves queries only: mutations and subscriptions are the edge’s')]
-    : document;
+  if (notQuery) return 'a subgraph serves queries only: mutations and subscriptions are the edge’s';
+  const errors = validate(schema, document);
+  return errors.length > 0 ? errors.map((error) => error.message).join('; ') : document;
 }
 
 function parseVariables(json: string): Record<string, unknown> {
@@ -149,11 +170,11 @@ function parseVariables(json: string): Record<string, unknown> {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw invalidArgument('invalid-request', 'variablesJson is not a JSON object');
   }
+  const keys = Object.values(parsed).reduce<number>((sum, value) => sum + (Array.isArray(value) ? value.length : 0), 0);
+  if (keys > MAX_KEYS_PER_REQUEST) {
+    throw invalidArgument('too-many-keys', `a subgraph request carries at most ${MAX_KEYS_PER_REQUEST} keys`);
+  }
   return parsed as Record<string, unknown>;
-}
-
-function invalid(error: GraphQLError) {
-  return { message: error.message, extensions: { code: 'invalid-query', status: 400 } };
 }
 
 /** An error as it leaves the subgraph: coded as it was, or masked as `internal` and logged here. */

@@ -20,3 +20,17 @@ describe.each(CONTRACTS)('%s', (proto, contract) => {
     ).toEqual(service.methodsArray.map((m) => m.name).sort());
   });
 });
+
+/** Every subgraph's contract is the subgraph service its context's .proto declares. */
+const SUBGRAPHS = Object.values(CONTEXT_CONTRACTS).flatMap((entry) =>
+  entry.subgraph ? [[entry.proto, entry.subgraph.contract] as const] : [],
+);
+
+describe.each(SUBGRAPHS)('%s, its subgraph service', (proto, contract) => {
+  it(`has the rpc and fields of ${contract.name}, whose wire definition it is`, () => {
+    const root = loadContractProto(proto);
+    expect(serviceDrift(root, contract)).toEqual([]);
+    expect(contract.wire?.fullName).toBe(contract.name);
+    expect(root.lookupService(contract.name).methodsArray.map((m) => m.name)).toEqual(['Execute']);
+  });
+});

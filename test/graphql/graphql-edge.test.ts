@@ -3,6 +3,7 @@ import { CatalogContract } from '@contracts/catalog';
 import { InventoryContract } from '@contracts/inventory';
 import { PaymentsContract } from '@contracts/payments';
 import { ShippingContract } from '@contracts/shipping';
+import { RateLimiter } from '@apps/http-edge';
 import { ShopClient } from '../support/http-client';
 import { scrapeMetrics } from '../support/metrics-scrape';
 import { startShop, type RunningShop } from '../support/shop';
@@ -410,18 +411,26 @@ describe('placing an order through GraphQL', () => {
   });
 
   it("counts an order placed here as a POST /orders: aliases buy no more than REST's limit", async () => {
-    const buyer = await new ShopClient(shop.baseUrl).signUp();
-    const aliased = Array.from({ length: 10 }, (_, i) => `o${i}: placeOrder(input: $input) { orderId }`).join(' ');
-    const ten = await buyer.graphql<Record<string, { orderId: string } | null>>(
-      `mutation ($input: PlaceOrderInput!) { ${aliased} }`,
-      { input: line(1) },
-    );
-    expect(ten.body.errors).toBeUndefined();
-    expect(Object.values(ten.body.data!).filter((placed) => placed?.orderId)).toHaveLength(10);
-    const rest = await buyer.post<{ code: string }>('/orders', line(1));
-    expect([rest.status, rest.body.code]).toEqual([429, 'rate-limited']);
-    const more = await buyer.graphql(PLACE, { input: line(1) });
-    expect(more.body.errors![0].extensions).toMatchObject({ code: 'rate-limited', status: 429 });
+    // Windows are fixed (aligned to the epoch): held one second into a minute, so that the eleventh
+    // order never falls into the next window on a slow machine.
+    const limiter = shop.app.get(RateLimiter);
+    limiter.useClock({ now: () => new Date(Date.UTC(2031, 0, 1, 0, 0, 1)) });
+    try {
+      const buyer = await new ShopClient(shop.baseUrl).signUp();
+      const aliased = Array.from({ length: 10 }, (_, i) => `o${i}: placeOrder(input: $input) { orderId }`).join(' ');
+      const ten = await buyer.graphql<Record<string, { orderId: string } | null>>(
+        `mutation ($input: PlaceOrderInput!) { ${aliased} }`,
+        { input: line(1) },
+      );
+      expect(ten.body.errors).toBeUndefined();
+      expect(Object.values(ten.body.data!).filter((placed) => placed?.orderId)).toHaveLength(10);
+      const rest = await buyer.post<{ code: string }>('/orders', line(1));
+      expect([rest.status, rest.body.code]).toEqual([429, 'rate-limited']);
+      const more = await buyer.graphql(PLACE, { input: line(1) });
+      expect(more.body.errors![0].extensions).toMatchObject({ code: 'rate-limited', status: 429 });
+    } finally {
+      limiter.useClock({ now: () => undefined }); // the store's own clock again
+    }
   }, 60_000);
 
   it('takes no mutation by GET', async () => {

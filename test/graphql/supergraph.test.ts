@@ -7,6 +7,7 @@ import {
   buildSubgraphSchema,
   composeSupergraph,
   inProcessSupergraph,
+  MAX_KEYS_PER_REQUEST,
   plannedSupergraph,
   servedSubgraph,
   subgraphExecutor,
@@ -225,7 +226,7 @@ type Thing @key(fields: "id") { id: ID! count: Int! secret: Int! }`,
       });
       expect(JSON.parse(refused.resultJson)).toEqual({
         errors: [
-          { message: expect.stringMatching(/queries only/), extensions: { code: 'invalid-query', status: 400 } },
+          { message: expect.stringMatching(/cannot run/), extensions: { code: 'subgraph-mismatch', status: 502 } },
         ],
       });
       await expect(
@@ -235,6 +236,34 @@ type Thing @key(fields: "id") { id: ID! count: Int! secret: Int! }`,
           operationName: '',
         }),
       ).rejects.toMatchObject({ kind: 'invalid-argument' });
+      const tooMany = {
+        r: Array.from({ length: MAX_KEYS_PER_REQUEST + 1 }, (_, i) => ({ __typename: 'Thing', id: i })),
+      };
+      await expect(
+        servedSubgraph('shelf', shelfSchema)(ctx, {
+          document: 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Thing { id } } }',
+          variablesJson: JSON.stringify(tooMany),
+          operationName: '',
+        }),
+      ).rejects.toMatchObject({ kind: 'invalid-argument', code: 'too-many-keys' });
+    });
+
+    it('tells a query planned over another version of a subgraph as subgraph-mismatch, 502, not the client', async () => {
+      // The service still runs the stock subgraph without `secret`: the gateway already plans with it.
+      const older = buildSubgraphSchema(
+        stock.typeDefs.replace(' secret: Int!', ''),
+        { entities: { Thing: async (keys) => keys.map((key) => ({ id: key.id, count: 1 })) } },
+        codedContractError,
+      );
+      const schema = supergraphAcross({ shelf: served('shelf', shelfSchema, []), stock: served('stock', older, []) });
+      const answer = await graphql({
+        schema,
+        source: '{ thing(id: "5") { name secret } a: thing(id: "6") { name } }',
+        contextValue: { ctx: {} },
+      });
+      expect(answer.data).toEqual({ thing: null, a: { name: 'thing 6' } });
+      expect(answer.errors?.map((error) => error.extensions)).toEqual([{ code: 'subgraph-mismatch', status: 502 }]);
+      expect(JSON.stringify(answer)).not.toMatch(/Did you mean|Cannot query field/);
     });
   });
 });

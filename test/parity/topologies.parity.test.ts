@@ -1,4 +1,5 @@
-import { subgraphContractOf, type Envelope } from '@contracts/kernel';
+import { subgraphContractOf } from '@contracts/contexts';
+import type { Envelope } from '@contracts/kernel';
 import { eventually } from '../support/eventually';
 import { ShopClient } from '../support/http-client';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
@@ -509,11 +510,7 @@ describe.each(TOPOLOGIES)('the shop on the %s topology', (topology) => {
         (context) => launched.targetOf(context).name !== edge,
       );
       const serverSpansOf = (context: string) =>
-        receiver.spans.filter(
-          (span) =>
-            span.kind === 2 &&
-            span.name === `ficus.kernel.v1.${context[0].toUpperCase()}${context.slice(1)}SubgraphService/execute`,
-        );
+        receiver.spans.filter((span) => span.kind === 2 && span.name === `${subgraphContractOf(context).name}/execute`);
       const served = await eventually(() => Promise.resolve(elsewhere.map((context) => serverSpansOf(context))), {
         until: (spans) => spans.every((of) => of.length > 0),
         timeoutMs: 30_000,
@@ -567,7 +564,7 @@ describe.each(TOPOLOGIES)('the shop on the %s topology', (topology) => {
         );
         expect(JSON.parse(mutation.resultJson)).toEqual({
           errors: [
-            { message: expect.stringMatching(/queries only/), extensions: { code: 'invalid-query', status: 400 } },
+            { message: expect.stringMatching(/cannot run/), extensions: { code: 'subgraph-mismatch', status: 502 } },
           ],
         });
         // Another customer's order by its entity key, past the gateway: ordering's subgraph checks

@@ -14,9 +14,7 @@ export const CONTRACTS_ROOT = join(__dirname, '../../contracts');
 /** Loads a context's .proto with its imports resolved from contracts/ (google/* from protobufjs). */
 export function loadContractProto(relativePath: string): protobuf.Root {
   const root = new protobuf.Root();
-  root.resolvePath = (_origin, target) =>
-    target.startsWith('google/') || target.startsWith(CONTRACTS_ROOT) ? target : join(CONTRACTS_ROOT, target);
-  root.loadSync(relativePath, { keepCase: true });
+  loadInto(root, relativePath);
   root.resolveAll();
   return root;
 }
@@ -92,9 +90,17 @@ export function compareMessage(message: protobuf.Type, schema: SchemaView, where
 
 /** Every way the service in `protoSource` and `contract` differ, as readable lines; none when they agree. */
 export function protoDrift(protoSource: string, contract: Contract): string[] {
-  const root = protobuf.parse(protoSource, { keepCase: true }).root;
-  root.resolveAll();
-  return serviceDrift(root, contract);
+  const parsed = protobuf.parse(protoSource, { keepCase: true });
+  // What it imports from the contracts (kernel/money.proto, kernel/subgraph.proto), as they are.
+  for (const imported of parsed.imports ?? []) loadInto(parsed.root, imported);
+  parsed.root.resolveAll();
+  return serviceDrift(parsed.root, contract);
+}
+
+function loadInto(root: protobuf.Root, relativePath: string): void {
+  root.resolvePath = (_origin, target) =>
+    target.startsWith('google/') || target.startsWith(CONTRACTS_ROOT) ? target : join(CONTRACTS_ROOT, target);
+  root.loadSync(relativePath, { keepCase: true });
 }
 
 /** Every way the service of `contract` in a loaded proto root and the contract differ. */

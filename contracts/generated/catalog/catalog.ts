@@ -7,6 +7,7 @@
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Money } from "../kernel/money";
+import { SubgraphOperation, SubgraphResult } from "../kernel/subgraph";
 
 export const protobufPackage = "catalog.v1";
 
@@ -423,6 +424,26 @@ export const CatalogServiceDefinition = {
       requestType: GetProductRequest as typeof GetProductRequest,
       requestStream: false,
       responseType: Product as typeof Product,
+      responseStream: false,
+      options: {},
+    },
+  },
+} as const;
+
+/**
+ * The catalog subgraph of the GraphQL supergraph: how the gateway's planner asks it when
+ * catalog runs in a process of its own (kernel/subgraph.proto says what travels).
+ */
+export type CatalogSubgraphServiceDefinition = typeof CatalogSubgraphServiceDefinition;
+export const CatalogSubgraphServiceDefinition = {
+  name: "CatalogSubgraphService",
+  fullName: "catalog.v1.CatalogSubgraphService",
+  methods: {
+    execute: {
+      name: "Execute",
+      requestType: SubgraphOperation as typeof SubgraphOperation,
+      requestStream: false,
+      responseType: SubgraphResult as typeof SubgraphResult,
       responseStream: false,
       options: {},
     },

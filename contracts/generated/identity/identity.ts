@@ -7,6 +7,7 @@
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Struct } from "../google/protobuf/struct";
+import { SubgraphOperation, SubgraphResult } from "../kernel/subgraph";
 
 export const protobufPackage = "identity.v1";
 
@@ -1090,6 +1091,26 @@ export const IdentityServiceDefinition = {
       requestType: ListAdminsRequest as typeof ListAdminsRequest,
       requestStream: false,
       responseType: ListAdminsResponse as typeof ListAdminsResponse,
+      responseStream: false,
+      options: {},
+    },
+  },
+} as const;
+
+/**
+ * The identity subgraph of the GraphQL supergraph: how the gateway's planner asks it when
+ * identity runs in a process of its own (kernel/subgraph.proto says what travels).
+ */
+export type IdentitySubgraphServiceDefinition = typeof IdentitySubgraphServiceDefinition;
+export const IdentitySubgraphServiceDefinition = {
+  name: "IdentitySubgraphService",
+  fullName: "identity.v1.IdentitySubgraphService",
+  methods: {
+    execute: {
+      name: "Execute",
+      requestType: SubgraphOperation as typeof SubgraphOperation,
+      requestStream: false,
+      responseType: SubgraphResult as typeof SubgraphResult,
       responseStream: false,
       options: {},
     },

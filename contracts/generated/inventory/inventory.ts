@@ -6,6 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import { SubgraphOperation, SubgraphResult } from "../kernel/subgraph";
 
 export const protobufPackage = "inventory.v1";
 
@@ -728,6 +729,26 @@ export const InventoryServiceDefinition = {
       requestStream: false,
       responseType: StockUpdate as typeof StockUpdate,
       responseStream: true,
+      options: {},
+    },
+  },
+} as const;
+
+/**
+ * The inventory subgraph of the GraphQL supergraph: how the gateway's planner asks it when
+ * inventory runs in a process of its own (kernel/subgraph.proto says what travels).
+ */
+export type InventorySubgraphServiceDefinition = typeof InventorySubgraphServiceDefinition;
+export const InventorySubgraphServiceDefinition = {
+  name: "InventorySubgraphService",
+  fullName: "inventory.v1.InventorySubgraphService",
+  methods: {
+    execute: {
+      name: "Execute",
+      requestType: SubgraphOperation as typeof SubgraphOperation,
+      requestStream: false,
+      responseType: SubgraphResult as typeof SubgraphResult,
+      responseStream: false,
       options: {},
     },
   },

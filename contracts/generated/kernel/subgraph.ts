@@ -13,10 +13,10 @@ export const protobufFileName = "kernel/subgraph.proto";
 
 /**
  * One GraphQL operation the gateway's planner sends to a context's subgraph: a query of its
- * root fields or of `_entities` (the entities of other subgraphs it extends, by key). Served once
- * per context that declares a subgraph, as `ficus.kernel.v1.<Context>SubgraphService`
- * (CatalogSubgraphService, ...): the shape below, under a name of its own per context, so that one
- * process may serve the subgraphs of several contexts.
+ * root fields or of `_entities` (the entities of other subgraphs it extends, by key). Each context
+ * with a subgraph declares its own service taking it, in its .proto
+ * (`catalog.v1.CatalogSubgraphService/Execute`, ...), so that one process may serve the
+ * subgraphs of several contexts.
  */
 export interface SubgraphOperation {
   /** The operation's text, as the planner printed it. */
@@ -148,22 +148,6 @@ export const SubgraphResult: MessageFns<SubgraphResult> = {
     }
   },
 };
-
-export type SubgraphServiceDefinition = typeof SubgraphServiceDefinition;
-export const SubgraphServiceDefinition = {
-  name: "SubgraphService",
-  fullName: "ficus.kernel.v1.SubgraphService",
-  methods: {
-    execute: {
-      name: "Execute",
-      requestType: SubgraphOperation as typeof SubgraphOperation,
-      requestStream: false,
-      responseType: SubgraphResult as typeof SubgraphResult,
-      responseStream: false,
-      options: {},
-    },
-  },
-} as const;
 
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;

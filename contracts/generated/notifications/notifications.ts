@@ -6,6 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import { SubgraphOperation, SubgraphResult } from "../kernel/subgraph";
 
 export const protobufPackage = "notifications.v1";
 
@@ -488,6 +489,26 @@ export const NotificationsServiceDefinition = {
       requestType: MailboxRequest as typeof MailboxRequest,
       requestStream: false,
       responseType: MailboxResponse as typeof MailboxResponse,
+      responseStream: false,
+      options: {},
+    },
+  },
+} as const;
+
+/**
+ * The notifications subgraph of the GraphQL supergraph: how the gateway's planner asks it when
+ * notifications runs in a process of its own (kernel/subgraph.proto says what travels).
+ */
+export type NotificationsSubgraphServiceDefinition = typeof NotificationsSubgraphServiceDefinition;
+export const NotificationsSubgraphServiceDefinition = {
+  name: "NotificationsSubgraphService",
+  fullName: "notifications.v1.NotificationsSubgraphService",
+  methods: {
+    execute: {
+      name: "Execute",
+      requestType: SubgraphOperation as typeof SubgraphOperation,
+      requestStream: false,
+      responseType: SubgraphResult as typeof SubgraphResult,
       responseStream: false,
       options: {},
     },

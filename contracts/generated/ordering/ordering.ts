@@ -8,6 +8,7 @@
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Struct } from "../google/protobuf/struct";
 import { Money } from "../kernel/money";
+import { SubgraphOperation, SubgraphResult } from "../kernel/subgraph";
 
 export const protobufPackage = "ordering.v1";
 
@@ -1198,6 +1199,26 @@ export const OrderingServiceDefinition = {
       requestType: RebuildOrderHistoryRequest as typeof RebuildOrderHistoryRequest,
       requestStream: false,
       responseType: RebuildOrderHistoryResponse as typeof RebuildOrderHistoryResponse,
+      responseStream: false,
+      options: {},
+    },
+  },
+} as const;
+
+/**
+ * The ordering subgraph of the GraphQL supergraph: how the gateway's planner asks it when
+ * ordering runs in a process of its own (kernel/subgraph.proto says what travels).
+ */
+export type OrderingSubgraphServiceDefinition = typeof OrderingSubgraphServiceDefinition;
+export const OrderingSubgraphServiceDefinition = {
+  name: "OrderingSubgraphService",
+  fullName: "ordering.v1.OrderingSubgraphService",
+  methods: {
+    execute: {
+      name: "Execute",
+      requestType: SubgraphOperation as typeof SubgraphOperation,
+      requestStream: false,
+      responseType: SubgraphResult as typeof SubgraphResult,
       responseStream: false,
       options: {},
     },

@@ -7,6 +7,7 @@
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Money } from "../kernel/money";
+import { SubgraphOperation, SubgraphResult } from "../kernel/subgraph";
 
 export const protobufPackage = "payments.v1";
 
@@ -466,6 +467,26 @@ export const PaymentsServiceDefinition = {
       requestType: HoldPaymentMethodRequest as typeof HoldPaymentMethodRequest,
       requestStream: false,
       responseType: HoldPaymentMethodResponse as typeof HoldPaymentMethodResponse,
+      responseStream: false,
+      options: {},
+    },
+  },
+} as const;
+
+/**
+ * The payments subgraph of the GraphQL supergraph: how the gateway's planner asks it when
+ * payments runs in a process of its own (kernel/subgraph.proto says what travels).
+ */
+export type PaymentsSubgraphServiceDefinition = typeof PaymentsSubgraphServiceDefinition;
+export const PaymentsSubgraphServiceDefinition = {
+  name: "PaymentsSubgraphService",
+  fullName: "payments.v1.PaymentsSubgraphService",
+  methods: {
+    execute: {
+      name: "Execute",
+      requestType: SubgraphOperation as typeof SubgraphOperation,
+      requestStream: false,
+      responseType: SubgraphResult as typeof SubgraphResult,
       responseStream: false,
       options: {},
     },

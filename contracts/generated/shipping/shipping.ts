@@ -6,6 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import { SubgraphOperation, SubgraphResult } from "../kernel/subgraph";
 
 export const protobufPackage = "shipping.v1";
 
@@ -292,6 +293,26 @@ export const ShippingServiceDefinition = {
       requestType: GetShipmentsRequest as typeof GetShipmentsRequest,
       requestStream: false,
       responseType: GetShipmentsResponse as typeof GetShipmentsResponse,
+      responseStream: false,
+      options: {},
+    },
+  },
+} as const;
+
+/**
+ * The shipping subgraph of the GraphQL supergraph: how the gateway's planner asks it when
+ * shipping runs in a process of its own (kernel/subgraph.proto says what travels).
+ */
+export type ShippingSubgraphServiceDefinition = typeof ShippingSubgraphServiceDefinition;
+export const ShippingSubgraphServiceDefinition = {
+  name: "ShippingSubgraphService",
+  fullName: "shipping.v1.ShippingSubgraphService",
+  methods: {
+    execute: {
+      name: "Execute",
+      requestType: SubgraphOperation as typeof SubgraphOperation,
+      requestStream: false,
+      responseType: SubgraphResult as typeof SubgraphResult,
       responseStream: false,
       options: {},
     },

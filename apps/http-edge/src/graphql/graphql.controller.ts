@@ -9,7 +9,7 @@ import { NOTIFICATIONS, type NotificationsApi } from '@contracts/notifications';
 import { ORDERING, type OrderingApi } from '@contracts/ordering';
 import { PAYMENTS, type PaymentsApi } from '@contracts/payments';
 import { SHIPPING, type ShippingApi } from '@contracts/shipping';
-import { subgraphContractOf, type Caller, type Contract, type SubgraphApi } from '@contracts/kernel';
+import type { Caller, Contract, SubgraphApi } from '@contracts/kernel';
 import { ALL_SUBGRAPHS } from '@contracts/contexts';
 import { ContractBus } from '@infra/messaging';
 import { RunModeSettings, type RunMode } from '@infra/config';
@@ -126,10 +126,10 @@ function remoteSubgraphs(bus: ContractBus, modules: ModuleRef): (subgraph: strin
   let clients: Map<string, { contract: Contract; client: SubgraphApi }> | undefined;
   return (subgraph) => {
     clients ??= new Map(
-      ALL_SUBGRAPHS.map(({ name }) => {
-        const contract = subgraphContractOf(name);
-        return [name, { contract, client: modules.get<SubgraphApi>(contract.token, { strict: false }) }];
-      }),
+      ALL_SUBGRAPHS.map(({ name, contract }) => [
+        name,
+        { contract, client: modules.get<SubgraphApi>(contract.token, { strict: false }) },
+      ]),
     );
     const known = clients.get(subgraph);
     return known && !bus.inProcess.serves(known.contract) ? known.client : undefined;

@@ -2,7 +2,7 @@ import { Injectable, Module, type OnModuleInit } from '@nestjs/common';
 import { CatalogContract } from '@contracts/catalog';
 import { ALL_SUBGRAPHS } from '@contracts/contexts';
 import { InventoryContract } from '@contracts/inventory';
-import { subgraphContractOf, type Contract, type ContractApi } from '@contracts/kernel';
+import type { CallContext, Contract, ContractApi, SubgraphApi } from '@contracts/kernel';
 import { NotificationsContract } from '@contracts/notifications';
 import { OrderingContract } from '@contracts/ordering';
 import { PaymentsContract } from '@contracts/payments';
@@ -27,24 +27,35 @@ export class SubgraphServing implements OnModuleInit {
 
   onModuleInit(): void {
     const hosted = new Set(this.contexts.all().map((runtime) => runtime.context));
-    for (const { name } of ALL_SUBGRAPHS.filter((subgraph) => hosted.has(subgraph.name))) {
+    for (const { name, contract } of ALL_SUBGRAPHS.filter((subgraph) => hosted.has(subgraph.name))) {
       let execute: ReturnType<typeof servedSubgraph> | undefined;
-      const implementation: ContractApi<ReturnType<typeof subgraphContractOf>> = {
+      const implementation: SubgraphApi = {
         execute: (ctx, operation) => {
           execute ??= servedSubgraph(name, servedShopSubgraph(name, this.apis()).schema);
           return execute(ctx, operation);
         },
       };
-      this.bus.serve(subgraphContractOf(name), implementation as never);
+      this.bus.serve(contract, implementation as never);
     }
   }
 
   /**
-   * The contracts' clients the resolvers call, as the edge: only the edge may ask a subgraph
-   * (its contract's access), so every query served here is the edge's, on its end user's behalf.
+   * The contracts the resolvers call, straight to their implementations in this process, as a call
+   * that arrives from another process is served (never diverted by a shift, nor counted among this
+   * process's own calls), with the caller's context as it came: the edge's (only the edge may ask
+   * a subgraph), on its end user's behalf.
    */
   private apis(): SubgraphApis {
-    const as = <C extends Contract>(contract: C) => this.bus.client(contract, 'edge');
+    const local = this.bus.inProcess;
+    const as = <C extends Contract>(contract: C): ContractApi<C> =>
+      Object.fromEntries(
+        Object.entries(contract.methods).map(([method, definition]) => [
+          method,
+          definition.kind === 'unary'
+            ? (ctx: CallContext, request: unknown) => local.unary(contract, method, ctx, request)
+            : (ctx: CallContext, request: unknown) => local.serverStream(contract, method, ctx, request),
+        ]),
+      ) as ContractApi<C>;
     return {
       catalog: as(CatalogContract),
       inventory: as(InventoryContract),
