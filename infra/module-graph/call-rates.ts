@@ -92,6 +92,20 @@ export function consumerLag(graph: ModuleGraph, scrapes: readonly (readonly Metr
   return lag;
 }
 
+/** The node of the module graph that stands for the HTTP edge (the public API's routes). */
+const HTTP_EDGE = 'edge';
+
+/**
+ * The `contract/method` keys of one sync edge's calls, by method. The edge's GraphQL queries of a
+ * subgraph served in another process (`catalog.v1.CatalogSubgraphService/execute` beside
+ * `catalog.v1.CatalogService`, ADR 0044) are calls on its edge to that context too, as `graphql`.
+ */
+function callKeysOf(edge: ModuleGraph['sync'][number]): Array<readonly [method: string, key: string]> {
+  const keys = edge.methods.map((method) => [method, `${edge.contract}/${method}`] as const);
+  if (edge.from !== HTTP_EDGE || !edge.contract.endsWith('Service')) return keys;
+  return [...keys, ['graphql', `${edge.contract.replace(/Service$/, 'SubgraphService')}/execute`] as const];
+}
+
 export function edgeKey(edge: { from: string; to: string }): string {
   return `${edge.from}→${edge.to}`;
 }
@@ -111,8 +125,7 @@ export function attributeCalls(
 ): CallRates {
   const callers = new Map<string, string[]>();
   for (const edge of graph.sync) {
-    for (const method of edge.methods) {
-      const key = `${edge.contract}/${method}`;
+    for (const [, key] of callKeysOf(edge)) {
       callers.set(key, [...(callers.get(key) ?? []), edge.from]);
     }
   }
@@ -126,10 +139,9 @@ export function attributeCalls(
     let timed = 0;
     let shared = false;
     const byMethod: Record<string, number> = {};
-    for (const method of edge.methods) {
-      const key = `${edge.contract}/${method}`;
+    for (const [method, key] of callKeysOf(edge)) {
       const count = second.total.get(key) ?? 0;
-      byMethod[method] = count;
+      if (count > 0 || edge.methods.includes(method)) byMethod[method] = count;
       total += count;
       errors += second.errors.get(key) ?? 0;
       before += first.total.get(key) ?? 0;

@@ -167,6 +167,30 @@ export class SellHandler {
     expect(rates.unattributed).toEqual({ 'billing.v1.BillingService/bill': 1 });
     expect(rates.lag).toEqual({ 'stock→sales': 7 });
   });
+
+  it("counts the edge's GraphQL queries of a subgraph served elsewhere on its edge to that context", () => {
+    const graph: ModuleGraph = {
+      contexts: [],
+      sync: [
+        { from: 'edge', to: 'stock', contract: 'stock.v1.StockService', methods: ['peek'], sites: [] },
+        { from: 'sales', to: 'stock', contract: 'stock.v1.StockService', methods: ['peek'], sites: [] },
+      ],
+      async: [],
+    };
+    const scrape = (peeks: number, queries: number) =>
+      countCalls([
+        parseExposition(
+          [
+            `ficus_contract_calls_total{contract="stock.v1.StockService",method="peek",outcome="ok"} ${peeks}`,
+            `ficus_contract_calls_total{contract="stock.v1.StockSubgraphService",method="execute",outcome="ok"} ${queries}`,
+          ].join('\n'),
+        ),
+      ]);
+    const rates = attributeCalls(graph, scrape(0, 0), scrape(4, 3), 1, ['http://a/metrics']);
+    expect(rates.edges['edge→stock']).toMatchObject({ total: 7, byMethod: { peek: 4, graphql: 3 } });
+    expect(rates.edges['sales→stock']).toMatchObject({ total: 4, byMethod: { peek: 4 } });
+    expect(rates.unattributed).toEqual({});
+  });
 });
 
 describe('ficus graph on the repository', () => {
