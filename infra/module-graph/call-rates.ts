@@ -1,5 +1,5 @@
 import { parseExposition, type MetricSample } from '@infra/observability';
-import type { ModuleGraph } from './module-graph';
+import { EDGE, type ModuleGraph } from './module-graph';
 
 /** The metric every process exports for each contract call it makes (infra/observability/red-metrics.ts). */
 export const CONTRACT_CALLS_METRIC = 'ficus_contract_calls_total';
@@ -92,18 +92,22 @@ export function consumerLag(graph: ModuleGraph, scrapes: readonly (readonly Metr
   return lag;
 }
 
-/** The node of the module graph that stands for the HTTP edge (the public API's routes). */
-const HTTP_EDGE = 'edge';
-
 /**
- * The `contract/method` keys of one sync edge's calls, by method. The edge's GraphQL queries of a
- * subgraph served in another process (`catalog.v1.CatalogSubgraphService/execute` beside
- * `catalog.v1.CatalogService`, ADR 0044) are calls on its edge to that context too, as `graphql`.
+ * The `contract/method` keys of each sync edge's calls, by method. The edge's GraphQL queries of a
+ * subgraph served in another process (`catalog.v1.CatalogSubgraphService/execute`, ADR 0044) are
+ * calls on its edge to that context too, as `graphql`.
  */
-function callKeysOf(edge: ModuleGraph['sync'][number]): Array<readonly [method: string, key: string]> {
-  const keys = edge.methods.map((method) => [method, `${edge.contract}/${method}`] as const);
-  if (edge.from !== HTTP_EDGE || !edge.contract.endsWith('Service')) return keys;
-  return [...keys, ['graphql', `${edge.contract.replace(/Service$/, 'SubgraphService')}/execute`] as const];
+function callKeys(
+  graph: ModuleGraph,
+): (edge: ModuleGraph['sync'][number]) => Array<readonly [method: string, key: string]> {
+  const subgraphs = new Map(
+    graph.contexts.flatMap((node) => (node.subgraph ? [[node.name, node.subgraph] as const] : [])),
+  );
+  return (edge) => {
+    const keys = edge.methods.map((method) => [method, `${edge.contract}/${method}`] as const);
+    const subgraph = edge.from === EDGE ? subgraphs.get(edge.to) : undefined;
+    return subgraph ? [...keys, ['graphql', `${subgraph}/execute`] as const] : keys;
+  };
 }
 
 export function edgeKey(edge: { from: string; to: string }): string {
@@ -123,6 +127,7 @@ export function attributeCalls(
   sources: readonly string[],
   lag: Readonly<Record<string, number>> = {},
 ): CallRates {
+  const callKeysOf = callKeys(graph);
   const callers = new Map<string, string[]>();
   for (const edge of graph.sync) {
     for (const [, key] of callKeysOf(edge)) {

@@ -15,6 +15,11 @@ export interface ContextNode {
   readonly name: string;
   /** Contracts it serves (`forContext({ serves })`), by full name. */
   readonly serves: readonly string[];
+  /**
+   * The contract its GraphQL subgraph answers the gateway through when the context runs in another
+   * process (`catalog.v1.CatalogSubgraphService`, ADR 0044), by full name; absent without a subgraph.
+   */
+  readonly subgraph?: string;
   /** Event keys (`type.vN`) its contract package exports. */
   readonly publishes: readonly string[];
   /** Event keys of other contexts it consumes (`forContext({ consumes })`). */
@@ -60,6 +65,8 @@ export interface ContextDeclaration {
   readonly name: string;
   /** Contracts it serves, by full name. */
   readonly serves: readonly string[];
+  /** Its subgraph's contract, by full name (ContextNode.subgraph). */
+  readonly subgraph?: string;
   /** Contracts of other contexts it holds clients of (`uses`). */
   readonly uses: readonly { readonly context: string; readonly contract: string }[];
   /** Events it consumes: the producing context and the event key (`type.vN`). */
@@ -167,6 +174,7 @@ export function buildModuleGraph(
       .map((declared) => ({
         name: declared.name,
         serves: [...declared.serves].sort(),
+        ...(declared.subgraph ? { subgraph: declared.subgraph } : {}),
         publishes: [...declared.publishes].sort(),
         consumes: [...new Set(declared.consumes.filter((c) => c.context !== declared.name).map((c) => c.event))].sort(),
       })),

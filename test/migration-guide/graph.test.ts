@@ -11,6 +11,7 @@ import {
   type ModuleGraph,
   type SourceFile,
 } from '@infra/module-graph';
+import { ALL_SUBGRAPHS } from '@contracts/contexts';
 import { BOUNDED_CONTEXTS } from '@contracts/kernel';
 import { parseExposition } from '@infra/observability';
 import { loadTopology, shippedTopologyPath } from '@infra/topology';
@@ -114,8 +115,18 @@ export class SellHandler {
   });
 
   it('puts counted calls on the edges, per second between two scrapes, and marks methods two callers share', () => {
+    // The subgraph's contract is the one its context declares, whatever its name.
     const graph: ModuleGraph = {
-      contexts: [],
+      contexts: [
+        {
+          name: 'stock',
+          serves: ['stock.v1.StockService'],
+          subgraph: 'stock.v1.StockGraph',
+          publishes: [],
+          consumes: [],
+        },
+        { name: 'sales', serves: ['sales.v1.SalesService'], publishes: [], consumes: [] },
+      ],
       sync: [
         { from: 'edge', to: 'stock', contract: 'stock.v1.StockService', methods: ['peek'], sites: [] },
         { from: 'sales', to: 'stock', contract: 'stock.v1.StockService', methods: ['peek', 'reserve'], sites: [] },
@@ -169,8 +180,18 @@ export class SellHandler {
   });
 
   it("counts the edge's GraphQL queries of a subgraph served elsewhere on its edge to that context", () => {
+    // The subgraph's contract is the one its context declares, whatever its name.
     const graph: ModuleGraph = {
-      contexts: [],
+      contexts: [
+        {
+          name: 'stock',
+          serves: ['stock.v1.StockService'],
+          subgraph: 'stock.v1.StockGraph',
+          publishes: [],
+          consumes: [],
+        },
+        { name: 'sales', serves: ['sales.v1.SalesService'], publishes: [], consumes: [] },
+      ],
       sync: [
         { from: 'edge', to: 'stock', contract: 'stock.v1.StockService', methods: ['peek'], sites: [] },
         { from: 'sales', to: 'stock', contract: 'stock.v1.StockService', methods: ['peek'], sites: [] },
@@ -182,7 +203,7 @@ export class SellHandler {
         parseExposition(
           [
             `ficus_contract_calls_total{contract="stock.v1.StockService",method="peek",outcome="ok"} ${peeks}`,
-            `ficus_contract_calls_total{contract="stock.v1.StockSubgraphService",method="execute",outcome="ok"} ${queries}`,
+            `ficus_contract_calls_total{contract="stock.v1.StockGraph",method="execute",outcome="ok"} ${queries}`,
           ].join('\n'),
         ),
       ]);
@@ -204,6 +225,9 @@ describe('ficus graph on the repository', () => {
       [...BOUNDED_CONTEXTS].sort().map((context) => [context, hybrid.targetOf(context).name]),
     );
     expect(hybrid.targetOf('inventory').name).toBe('inventory'); // split out in hybrid, the rest in core
+    expect(graph.contexts.map((node) => [node.name, node.subgraph])).toEqual(
+      ALL_SUBGRAPHS.map((subgraph) => [subgraph.name, subgraph.contract.name]).sort(([a], [b]) => a.localeCompare(b)),
+    );
     expect(hybrid.targetOf('ordering').name).toBe('core');
     expect(graph.sync.filter((edge) => edge.from !== 'edge')).toEqual([
       expect.objectContaining({

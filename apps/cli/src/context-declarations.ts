@@ -17,9 +17,11 @@ export function contextDeclarations(root: string): ContextDeclaration[] {
   return (Object.keys(MODULES) as BoundedContext[]).map((context) => {
     const declaration = declared.get(context);
     if (!declaration) throw new Error(`${context}: its module declares nothing (FicusModule.forContext)`);
+    const subgraph = CONTEXT_CONTRACTS[context].subgraph;
     return {
       name: context,
       serves: declaration.serves ? [declaration.serves[0].name] : [],
+      ...(subgraph ? { subgraph: subgraph.contract.name } : {}),
       uses: (declaration.uses ?? []).map((contract) => ({ context: contract.context, contract: contract.name })),
       consumes: (declaration.consumes ?? []).map(([event]) => ({ context: event.context, event: eventKeyOf(event) })),
       publishes: CONTEXT_CONTRACTS[context].events.map(eventKeyOf),

@@ -82,10 +82,8 @@ export function shopSubgraphs(apis: ShopApis): ComposableSubgraph[] {
  * One subgraph as the service that hosts its context serves it to a gateway elsewhere: queries
  * only (its resolvers call the context's own contract, in that process); the edge keeps the rest.
  */
-export function servedShopSubgraph(name: string, apis: SubgraphApis): ComposableSubgraph {
-  const sdl = ALL_SUBGRAPHS.find((declared) => declared.name === name);
-  if (!sdl) throw new Error(`no context declares a subgraph named ${name}`);
-  return subgraph(sdl, resolversOf(name)(apis));
+export function servedShopSubgraph(sdl: SubgraphSdl, apis: SubgraphApis): ComposableSubgraph {
+  return subgraph(sdl, resolversOf(sdl.name)(apis));
 }
 
 function resolversOf(name: string): (apis: SubgraphApis, edge?: EdgeOperations) => SubgraphResolvers {

@@ -27,15 +27,15 @@ export class SubgraphServing implements OnModuleInit {
 
   onModuleInit(): void {
     const hosted = new Set(this.contexts.all().map((runtime) => runtime.context));
-    for (const { name, contract } of ALL_SUBGRAPHS.filter((subgraph) => hosted.has(subgraph.name))) {
+    for (const sdl of ALL_SUBGRAPHS.filter((subgraph) => hosted.has(subgraph.name))) {
       let execute: ReturnType<typeof servedSubgraph> | undefined;
       const implementation: SubgraphApi = {
         execute: (ctx, operation) => {
-          execute ??= servedSubgraph(name, servedShopSubgraph(name, this.apis()).schema);
+          execute ??= servedSubgraph(sdl.name, servedShopSubgraph(sdl, this.apis()).schema);
           return execute(ctx, operation);
         },
       };
-      this.bus.serve(contract, implementation as never);
+      this.bus.serve(sdl.contract, implementation as never);
     }
   }
 
