@@ -9,10 +9,11 @@
 # FICUS_TOPOLOGY (or --topology) names the topology file; the shipped ones are in
 # dist/infra/topology/. docker-compose.yml runs the split topology from this image.
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
-# npm 11, as on the development machines: it honours package.json's `allowScripts`, so that only
-# the approved install scripts run (npm 10, in the Node 20 image, runs every one).
+# Node 24, the maintained LTS (Node 20 reached its end of life in April 2026; docs/adr/0049).
+# npm pinned to the development machines' 11: it honours package.json's `allowScripts`, so that
+# only the approved install scripts run (npm 10 runs every one).
 FROM ${NODE_IMAGE} AS npm
 ARG NPM_VERSION=11.19.1
 RUN npm install --global --no-audit --no-fund npm@${NPM_VERSION} && npm cache clean --force

@@ -8,6 +8,33 @@ export function callerStoppedWaiting(what: string): ContractError {
 /** Per signal, what its calls in flight do when it aborts: one listener on the signal serves them all. */
 const inFlight = new WeakMap<AbortSignal, Set<() => void>>();
 
+/** Signals of CallerAbort: their calls in flight are told by `CallerAbort.abort()`, with no listener. */
+const abortedByFicus = new WeakSet<AbortSignal>();
+
+/**
+ * The abort signal of a call that ficus itself ends when its caller goes away: a served gRPC
+ * call's, an HTTP request's. The calls it carries are told by `abort()` directly, not through a
+ * listener on the signal: an EventTarget listener costs about 4.5 µs to add on Node 20, once per
+ * served call or request here (0.2 µs on Node 24). Anything that listens on the signal itself (an
+ * implementation's `addEventListener`) still sees it abort, first.
+ */
+export class CallerAbort {
+  private readonly controller = new AbortController();
+  readonly signal = this.controller.signal;
+
+  constructor() {
+    abortedByFicus.add(this.signal);
+  }
+
+  abort(): void {
+    if (this.signal.aborted) return;
+    this.controller.abort();
+    const stops = inFlight.get(this.signal);
+    inFlight.delete(this.signal);
+    stops?.forEach((each) => each());
+  }
+}
+
 /**
  * Calls `stop` when `signal` (not aborted yet) aborts; the returned function stops watching. Each
  * signal gets one listener, on its first call, which serves every call it carries; later calls
@@ -19,7 +46,9 @@ export function onCallerAbort(signal: AbortSignal, stop: () => void): () => void
   let stops = inFlight.get(signal);
   if (!stops) {
     const watched = new Set<() => void>();
-    signal.addEventListener('abort', () => watched.forEach((each) => each()), { once: true });
+    if (!abortedByFicus.has(signal)) {
+      signal.addEventListener('abort', () => watched.forEach((each) => each()), { once: true });
+    }
     inFlight.set(signal, watched);
     stops = watched;
   }

@@ -15,7 +15,7 @@ import {
 import type { ContractImplementation, ContractTransport } from './contract-transport';
 import { callerStoppedWaiting } from './caller-abort';
 import { whileCallerWaits } from './deadline';
-import { inSpan, SpanKind, traceIdsOf, tracingRecords, withLogFields } from '@infra/observability';
+import { inSpan, SpanKind, startSpan, traceIdsOf, tracingRecords, withLogFields } from '@infra/observability';
 import { checkRequest } from './request-check';
 import { isTransientFailure } from './transient-failure';
 
@@ -87,24 +87,29 @@ export class InProcessContractTransport implements ContractTransport {
    * enters the process here, so it has a span of its own and its log lines name the serving module
    * and the aggregate the request is about (`<type>_id`, as the method declares it).
    */
-  async unaryFromAnotherProcess(
-    contract: Contract,
-    method: string,
-    ctx: CallContext,
-    request: unknown,
-  ): Promise<unknown> {
-    const served = this.resolve(contract, method, ctx);
-    const parsed = checkRequest(served.definition.request, request, served.what);
-    const attributes = { 'rpc.service': contract.name, 'rpc.method': method };
-    return inSpan(
-      served.what,
-      { kind: SpanKind.SERVER, parent: ctx.traceparent, attributes, entry: true },
-      (traceparent) =>
-        withLogFields(
-          { module: contract.context, ...aggregateFieldsOf(served.definition, parsed), ...traceIdsOf(traceparent) },
-          () => this.run(served, { ...ctx, traceparent }, parsed),
-        ),
-    );
+  unaryFromAnotherProcess(contract: Contract, method: string, ctx: CallContext, request: unknown): Promise<unknown> {
+    let served: ServedMethod;
+    let parsed: unknown;
+    try {
+      served = this.resolve(contract, method, ctx);
+      parsed = checkRequest(served.definition.request, request, served.what);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    const work = (traceparent: string | undefined) =>
+      withLogFields(
+        { module: contract.context, ...aggregateFieldsOf(served.definition, parsed), ...traceIdsOf(traceparent) },
+        () => this.run(served, { ...ctx, traceparent }, parsed),
+      );
+    const span = {
+      kind: SpanKind.SERVER,
+      parent: ctx.traceparent,
+      attributes: { 'rpc.service': contract.name, 'rpc.method': method },
+      entry: true,
+    };
+    // No span recorded: only the traceparent the work carries on (a child id in `propagate` mode).
+    if (!tracingRecords()) return work(startSpan(served.what, span).traceparent);
+    return inSpan(served.what, span, work);
   }
 
   private async run(served: ServedMethod, ctx: CallContext, parsed: unknown): Promise<unknown> {

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { request as httpRequest, type ClientRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Controller, Get, Module, Param, Req } from '@nestjs/common';
@@ -18,7 +19,7 @@ import { Configuration } from '@infra/config';
 import { InventoryContract, type InventoryApi, type StockUpdate } from '@contracts/inventory';
 import { childContext, ContractError, defineContract, serverStream, unary, type CallContext } from '@contracts/kernel';
 import { ShadowingContractTransport, type Comparison, type ShadowRecorder } from '@infra/extraction';
-import { ContractBus, InProcessContractTransport, workLeftRunning } from '@infra/messaging';
+import { CallerAbort, ContractBus, InProcessContractTransport, workLeftRunning } from '@infra/messaging';
 import { GrpcContractServer, GrpcContractTransport, metadataOf } from '@infra/messaging/grpc';
 import { FicusModule, ROOT_SETTINGS, settingsProviders } from '@infra/runtime';
 import { eventually } from '../support/eventually';
@@ -236,6 +237,29 @@ describe('a contract call whose caller has stopped waiting', () => {
     expect(workEnded).toBe(false); // the implementation is still blocked
     held.get('d')!.release();
     await ended;
+  });
+
+  it("in-process, with a signal ficus aborts itself (a request's, a served call's): the same, with no listener on the signal", async () => {
+    const bus = new ContractBus();
+    bus.serve(HoldContract, holdImplementation);
+    const abort = new CallerAbort();
+    const sawAbort: string[] = [];
+    abort.signal.addEventListener('abort', () => sawAbort.push('its own listener'));
+    const call = bus.client(HoldContract).hold(signalled(abort.signal), { id: 'f' });
+    await eventually(() => expect(held.has('f')).toBe(true));
+    expect(getEventListeners(abort.signal, 'abort')).toHaveLength(1); // only the test's: the call added none
+    abort.abort();
+    await expect(call).rejects.toMatchObject({ kind: 'cancelled', code: 'cancelled' });
+    expect(sawAbort).toEqual(['its own listener']);
+
+    let workEnded = false;
+    const ended = workLeftRunning(abort.signal).then(() => (workEnded = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(workEnded).toBe(false); // the implementation is still blocked
+    held.get('f')!.release();
+    await ended;
+    abort.abort(); // a second abort tells nobody twice
+    expect(sawAbort).toHaveLength(1);
   });
 
   it('in-process: a stream that would never end stops once its signal aborts', async () => {

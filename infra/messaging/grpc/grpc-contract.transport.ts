@@ -40,10 +40,16 @@ export class GrpcContractTransport implements ContractTransport {
     this.client.close();
   }
 
-  async unary(contract: Contract, method: string, ctx: CallContext, request: unknown): Promise<unknown> {
-    const { definition, what, sent } = outgoing(contract, method, ctx, request);
+  unary(contract: Contract, method: string, ctx: CallContext, request: unknown): Promise<unknown> {
+    let out: ReturnType<typeof outgoing>;
+    try {
+      out = outgoing(contract, method, ctx, request);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    const { definition, what, sent } = out;
     const { signal } = ctx;
-    if (signal?.aborted) throw callerStoppedWaiting(what); // nothing is sent
+    if (signal?.aborted) return Promise.reject(callerStoppedWaiting(what)); // nothing is sent
     return new Promise((resolve, reject) => {
       let stopWatching: (() => void) | undefined;
       const call = this.client.makeUnaryRequest(...sent, (error: ServiceError | null, answer?: unknown) => {

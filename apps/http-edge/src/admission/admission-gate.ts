@@ -1,7 +1,7 @@
 import { AsyncResource } from 'node:async_hooks';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { bulkhead, BulkheadRejectedError } from 'cockatiel';
-import { workLeftRunning } from '@infra/messaging';
+import { CallerAbort, workLeftRunning } from '@infra/messaging';
 import { httpRequestsInFlight, httpRequestsQueued, httpRequestsShed } from '@infra/observability';
 import { problem } from '../problem/problem';
 import { publicPathOf } from '../routing/canonical-path';
@@ -63,7 +63,7 @@ export function admissionGate(limits: AdmissionLimits): RequestHandler {
             done();
             return;
           }
-          const abort = new AbortController();
+          const abort = new CallerAbort();
           request.ficusSignal = abort.signal;
           response.once('close', () => {
             if (response.writableFinished) {
