@@ -90,17 +90,16 @@ export class InProcessContractTransport implements ContractTransport {
   unaryFromAnotherProcess(contract: Contract, method: string, ctx: CallContext, request: unknown): Promise<unknown> {
     let served: ServedMethod;
     let parsed: unknown;
+    let fields: Record<string, string>;
     try {
       served = this.resolve(contract, method, ctx);
       parsed = checkRequest(served.definition.request, request, served.what);
+      fields = { module: contract.context, ...aggregateFieldsOf(served.definition, parsed) };
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     const work = (traceparent: string | undefined) =>
-      withLogFields(
-        { module: contract.context, ...aggregateFieldsOf(served.definition, parsed), ...traceIdsOf(traceparent) },
-        () => this.run(served, { ...ctx, traceparent }, parsed),
-      );
+      withLogFields({ ...fields, ...traceIdsOf(traceparent) }, () => this.run(served, { ...ctx, traceparent }, parsed));
     const span = {
       kind: SpanKind.SERVER,
       parent: ctx.traceparent,

@@ -19,7 +19,7 @@ import { Configuration } from '@infra/config';
 import { InventoryContract, type InventoryApi, type StockUpdate } from '@contracts/inventory';
 import { childContext, ContractError, defineContract, serverStream, unary, type CallContext } from '@contracts/kernel';
 import { ShadowingContractTransport, type Comparison, type ShadowRecorder } from '@infra/extraction';
-import { CallerAbort, ContractBus, InProcessContractTransport, workLeftRunning } from '@infra/messaging';
+import { CallerAbort, ContractBus, InProcessContractTransport, onCallerAbort, workLeftRunning } from '@infra/messaging';
 import { GrpcContractServer, GrpcContractTransport, metadataOf } from '@infra/messaging/grpc';
 import { FicusModule, ROOT_SETTINGS, settingsProviders } from '@infra/runtime';
 import { eventually } from '../support/eventually';
@@ -260,6 +260,28 @@ describe('a contract call whose caller has stopped waiting', () => {
     await ended;
     abort.abort(); // a second abort tells nobody twice
     expect(sawAbort).toHaveLength(1);
+  });
+
+  it("CallerAbort: a watcher that throws does not keep the others from being told; its error is raised apart, as an EventTarget's", () => {
+    const abort = new CallerAbort();
+    const told: string[] = [];
+    onCallerAbort(abort.signal, () => {
+      throw new Error('a watcher failed');
+    });
+    onCallerAbort(abort.signal, () => told.push('second'));
+    const raised: Array<() => void> = [];
+    const nextTick = jest
+      .spyOn(process, 'nextTick')
+      .mockImplementation((callback) => void raised.push(callback as () => void));
+    try {
+      abort.abort();
+    } finally {
+      nextTick.mockRestore();
+    }
+    expect(told).toEqual(['second']);
+    expect(abort.signal.aborted).toBe(true);
+    expect(raised).toHaveLength(1);
+    expect(() => raised[0]()).toThrow('a watcher failed');
   });
 
   it('in-process: a stream that would never end stops once its signal aborts', async () => {
