@@ -28,12 +28,16 @@ export interface BenchDatabase {
  * developer's, the tests' or another benchmark's server, nor whatever holds a fixed port on a
  * shared machine).
  */
-export async function startBenchDatabase(label: string, portSetting: string): Promise<BenchDatabase> {
+export async function startBenchDatabase(
+  label: string,
+  portSetting: string,
+  options: { statementStatistics?: boolean } = {},
+): Promise<BenchDatabase> {
   const port = await configuredOrFreePort(portSetting);
   const dataDir = mkdtempSync(join(tmpdir(), `ficus-bench-${label}-`));
   chmodSync(dataDir, 0o755); // as root, PostgreSQL runs as its own user and must reach the folder
   try {
-    const server = await startEmbeddedDatabase({ dataDir, port, portSetting });
+    const server = await startEmbeddedDatabase({ dataDir, port, portSetting, ...options });
     return {
       adminUrl: server.adminUrl,
       urlOf: (database) => withDatabase(server.adminUrl, database),

@@ -21,6 +21,8 @@ export const PACED_ORDERS = scaled(60, 8);
 export const HOP_ORDERS = scaled(30, 3);
 /** Orders placed one at a time, each after the one before ended. */
 export const ONE_AT_A_TIME_ORDERS = scaled(40, 5);
+/** Orders of each side whose statements are counted (pg_stat_statements), after the timed rounds. */
+export const COUNTED_ORDERS = scaled(100, 8);
 /** Reads per measured round of the read benchmark. */
 export const READS = scaled(400, 40);
 

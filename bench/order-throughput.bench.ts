@@ -4,6 +4,7 @@ import { ensureDatabase, inPipelinedTransaction, type PipelinedTransaction } fro
 import { KeyEncryption } from '@infra/security';
 import {
   CONCURRENCY,
+  COUNTED_ORDERS,
   ONE_AT_A_TIME_ORDERS,
   ORDERS_PER_ROUND,
   PACED_ORDERS,
@@ -12,6 +13,7 @@ import {
 } from './bench-scale';
 import { line, round1, round2, median, percentile, writeResult } from './measure';
 import { seconds, ticksOf } from './process-cpu';
+import { StatementCounts, type StatementFootprint } from './statement-counts';
 import { round, ShopBench, SKU, type RoundResult } from './topology-shop';
 
 /** What issue 14 asks of the monolith (docs/performance.md). */
@@ -34,10 +36,12 @@ export const ORDER_AIMS = {
  * for the bare SQL.
  */
 export async function benchOrderThroughput(): Promise<Record<string, unknown>> {
-  const bench = await ShopBench.open('orders', 'FICUS_BENCH_PG_PORT');
+  const bench = await ShopBench.open('orders', 'FICUS_BENCH_PG_PORT', { statementStatistics: true });
   const { postgres } = bench;
   let raw: Pool | undefined;
+  let counts: StatementCounts | undefined;
   try {
+    counts = await StatementCounts.open(bench.database.urlOf('postgres'));
     const monolith = await bench.start('monolith');
     // The bare saga runs on a database of its own, with ficus's schemas (migrated by a monolith
     // started there and stopped), so that no ficus relay picks its rows up.
@@ -75,6 +79,19 @@ export async function benchOrderThroughput(): Promise<Record<string, unknown>> {
     const ficusPerSecond = median(ficusRounds.map((r) => r.ordersPerSecond));
     const halfRate = Math.max(1, ficusPerSecond / 2);
     const paced = await round(monolith, PACED_ORDERS, postgres, { perSecond: halfRate });
+    // What each side asks of PostgreSQL per order, counted after the timed rounds (counting costs).
+    const [monolithDatabase] = monolith.databases;
+    const footprint = {
+      ficus: await counts.count(monolithDatabase, COUNTED_ORDERS, () =>
+        round(monolith, COUNTED_ORDERS, postgres, { concurrency: CONCURRENCY }),
+      ),
+      rawPg: await counts.count(
+        rawDatabase,
+        COUNTED_ORDERS,
+        () => rawRound(raw!, customerId, COUNTED_ORDERS, postgres, rawDatabase),
+        { superuser: true },
+      ),
+    };
 
     const rawPerSecond = median(rawRounds.map((r) => r.ordersPerSecond));
     const saturated = ficusRounds.flatMap((r) => r.latenciesMs);
@@ -98,6 +115,7 @@ export async function benchOrderThroughput(): Promise<Record<string, unknown>> {
           postgres: msPerOrder(sum(rawRounds.map((r) => r.cpuTicks.postgres)), rawOrders),
         },
       },
+      postgresPerOrder: footprint,
       latencyMs: {
         oneAtATime: {
           p50: round1(percentile(oneAtATime.latenciesMs, 50)),
@@ -127,6 +145,16 @@ export async function benchOrderThroughput(): Promise<Record<string, unknown>> {
     line(
       `    CPU per order    ficus ${figures.cpuMsPerOrder.ficus.process} ms + PostgreSQL ${figures.cpuMsPerOrder.ficus.postgres} ms; raw pg ${figures.cpuMsPerOrder.rawPg.process} ms + PostgreSQL ${figures.cpuMsPerOrder.rawPg.postgres} ms`,
     );
+    line(
+      `    asked of PostgreSQL per order (pg_stat_statements, ${COUNTED_ORDERS} orders each, 16 at a time, after the timed rounds)`,
+    );
+    for (const [side, counted] of [
+      ['ficus monolith', footprint.ficus],
+      ['raw pg        ', footprint.rawPg],
+    ] as const) {
+      line(`      ${side} ${describe(counted)}`);
+    }
+    line(`      server time the most: ficus ${longest(footprint.ficus)}; raw pg ${longest(footprint.rawPg)}`);
     line('(3) POST /orders → CONFIRMED latency on the monolith');
     line(
       `    one at a time    p50 ${figures.latencyMs.oneAtATime.p50} ms   p99 ${figures.latencyMs.oneAtATime.p99} ms   (aim p50 ≤ ${ORDER_AIMS.oneAtATimeMs.p50}, p99 ≤ ${ORDER_AIMS.oneAtATimeMs.p99})`,
@@ -144,8 +172,23 @@ export async function benchOrderThroughput(): Promise<Record<string, unknown>> {
     throw error;
   } finally {
     await raw?.end();
+    await counts?.close();
     await bench.close();
   }
+}
+
+function describe(counted: StatementFootprint): string {
+  return (
+    `${counted.statements} statements in ${counted.transactions} transactions, ${counted.rowsWritten} rows ` +
+    `written; ${round1(counted.serverMs)} ms of server time, waits for row locks included`
+  );
+}
+
+/** The statement that took the most server time, its start and its time per order. */
+function longest(counted: StatementFootprint): string {
+  const [first] = counted.longest;
+  if (!first) return 'nothing';
+  return `${round1(first.serverMs)} ms in "${first.statement.slice(0, 60)}…" (${first.calls}×)`;
 }
 
 interface RawRound {

@@ -74,8 +74,12 @@ export class ShopBench {
   }
 
   /** An embedded PostgreSQL of the bench's own, on the port `portSetting` names or a free one. */
-  static async open(label: string, portSetting: string): Promise<ShopBench> {
-    const database = await startBenchDatabase(label, portSetting);
+  static async open(
+    label: string,
+    portSetting: string,
+    options: { statementStatistics?: boolean } = {},
+  ): Promise<ShopBench> {
+    const database = await startBenchDatabase(label, portSetting, options);
     try {
       const stats = new Client({ connectionString: database.urlOf('postgres') });
       await stats.connect();

@@ -24,6 +24,11 @@ export interface EmbeddedDatabaseOptions {
    * must not start the shop's database, nor stop it later). Refused with EmbeddedDatabaseDown.
    */
   readonly onlyIfRunning?: boolean;
+  /**
+   * Loads pg_stat_statements, for benchmarks that count what each side asks of the server. Its
+   * `track` setting is left to ALTER SYSTEM (a command-line setting would outrank it).
+   */
+  readonly statementStatistics?: boolean;
 }
 
 /** The embedded server does not run, and the caller asked not to start it. */
@@ -83,6 +88,9 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
     '-c',
     `unix_socket_directories=${SOCKET_DIRECTORY}`,
   ];
+  if (options.statementStatistics) {
+    flags.push('-c', 'shared_preload_libraries=pg_stat_statements');
+  }
   if (options.durability === 'fast') {
     flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
   }
