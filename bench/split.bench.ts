@@ -1,4 +1,13 @@
-import { ORDERS_PER_ROUND, ROUNDS, WARM_UP_ORDERS, PACED_ORDERS, CONCURRENCY, READS, HOP_ORDERS } from './bench-scale';
+import {
+  ORDERS_PER_ROUND,
+  ROUNDS,
+  WARM_UP_ORDERS,
+  SPLIT_WARM_UP_ORDERS,
+  PACED_ORDERS,
+  CONCURRENCY,
+  READS,
+  HOP_ORDERS,
+} from './bench-scale';
 import { line, round1, round2, median, percentile, writeResult } from './measure';
 import { seconds } from './process-cpu';
 import {
@@ -77,7 +86,7 @@ export async function benchSplit(): Promise<Record<string, unknown>> {
     line(
       `    up in ${startupSeconds.monolith} s (monolith, 1 process) and ${startupSeconds.split} s (split, ${split.launched.processes.size} processes)`,
     );
-    warmUp.split = await round(split, WARM_UP_ORDERS, postgres, { concurrency: CONCURRENCY });
+    warmUp.split = await round(split, SPLIT_WARM_UP_ORDERS, postgres, { concurrency: CONCURRENCY });
     idle.split = await idleCores(split);
     for (let r = 0; r < ROUNDS; r++)
       results.split.push(await round(split, ORDERS_PER_ROUND, postgres, { concurrency: CONCURRENCY }, monolith));
@@ -161,6 +170,10 @@ export async function benchSplit(): Promise<Record<string, unknown>> {
           postgres: per1000(pg),
           /** The local broker's CPU over the rounds (the monolith's: next to nothing, it has no Kafka); null with KAFKA_BROKERS set. */
           kafkaBroker: broker === undefined ? null : per1000(broker),
+          /** The same, round by round (a broker still warming up shows as a falling figure). */
+          kafkaBrokerByRound: rounds.map((r) =>
+            r.cpuTicks.broker === undefined ? null : round2((seconds(r.cpuTicks.broker) / r.confirmed) * 1_000),
+          ),
           /** Everything the topology runs on: its processes, PostgreSQL and the broker. */
           total: per1000(ficus + pg + (broker ?? 0)),
         },

@@ -114,6 +114,72 @@ describe('events over Kafka', () => {
     }
   });
 
+  it('commits handled offsets together once a while, at once after a dead letter, and the rest when it stops', async () => {
+    // A namespace of its own: a fresh topic and group, holding only this test's records.
+    const own = `${namespace}c`;
+    await ensureTopics(kafka, {
+      contexts: ['inventory', 'payments'],
+      partitionsOf: () => 3,
+      replicationFactor: 1,
+      namespace: own,
+    });
+    const seen: string[] = [];
+    const later = new KafkaEventConsumer(kafka, {
+      context: 'payments',
+      namespace: own,
+      commitEveryMs: 60_000, // no commit falls due within the test
+      deliveries: [
+        {
+          consumer: 'payments:inventory.stock-reserved.v1',
+          eventKey: 'inventory.stock-reserved.v1',
+          deliver: async (envelope) => {
+            seen.push(envelope.id);
+            return { outcome: 'processed' };
+          },
+        },
+      ],
+    });
+    const ownPublisher = new KafkaEventPublisher(kafka, own);
+    const admin = kafka.admin();
+    await admin.connect();
+    const committed = async () =>
+      (
+        await admin.fetchOffsets({
+          groupId: consumerGroupOf('payments', own),
+          topics: [eventTopicOf('inventory', own)],
+        })
+      )[0].partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+    const reserved = () => {
+      const orderId = randomUUID();
+      return StockReserved.create({ orderId, items: [{ sku: 'SOIL-MIX', quantity: 1 }] }, { correlationId: orderId });
+    };
+    await later.start();
+    let stopped = false;
+    try {
+      // one publish each: batches of their own (each used to be a commit of its own)
+      for (let i = 0; i < 5; i++) await ownPublisher.publish([reserved()]);
+      await eventually(() => seen, { until: (handled) => handled.length === 5, timeoutMs: 20_000 });
+      expect(await committed()).toBe(0);
+
+      const producer = kafka.producer();
+      await producer.connect();
+      await producer.send({ topic: eventTopicOf('inventory', own), messages: [{ key: 'x', value: 'not json' }] });
+      await producer.disconnect();
+      await eventually(committed, { until: (offsets) => offsets === 6, what: 'the dead letter commits at once' });
+
+      await ownPublisher.publish([reserved()]);
+      await eventually(() => seen, { until: (handled) => handled.length === 6, timeoutMs: 20_000 });
+      expect(await committed()).toBe(6);
+      stopped = true;
+      await later.stop();
+      expect(await committed()).toBe(7);
+    } finally {
+      if (!stopped) await later.stop();
+      await ownPublisher.close();
+      await admin.disconnect();
+    }
+  }, 60_000);
+
   it('sends a poison record to the dead-letter topic with its reason, and keeps consuming', async () => {
     const dead: KafkaMessage[] = [];
     const reader = kafka.consumer({ groupId: `${namespace}-dlq-reader`, maxWaitTimeInMs: 300 });

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { Consumer, ConsumerCrashEvent, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Consumer, ConsumerCrashEvent, ConsumerGroupJoinEvent, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { EnvelopeSchema, type Envelope } from '@contracts/kernel';
 import type { EventDelivery } from '../event-transport';
 import { consumerGroupOf, DEFAULT_KAFKA_NAMESPACE, deadLetterTopicOf, eventTopicOf, HEADERS } from './kafka-topics';
@@ -12,6 +12,19 @@ export interface KafkaConsumerOptions {
   /** How many partitions it works on at once (order within a partition is always kept). */
   readonly partitionsConsumedConcurrently?: number;
   readonly namespace?: string;
+  /**
+   * How long a handled record's offset may wait to be committed with the ones after it (250 ms).
+   * The inbox, not the offset, is the record of what was handled: a crash within this window
+   * means those records come again, and the inbox takes each once.
+   */
+  readonly commitEveryMs?: number;
+}
+
+/** A partition's next offset to read, handled up to there but not yet committed. */
+interface Uncommitted {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
 }
 
 /**
@@ -38,6 +51,9 @@ export class KafkaEventConsumer {
   private restartAttempt = 0;
   private restartTimer?: NodeJS.Timeout;
   private stopped = false;
+  /** By `topic:partition`; sent together by `commitHandled`, at most `commitEveryMs` after the first. */
+  private readonly uncommitted = new Map<string, Uncommitted>();
+  private commitTimer?: NodeJS.Timeout;
   private readonly byKey = new Map<string, EventDelivery[]>();
   private readonly namespace: string;
 
@@ -73,6 +89,8 @@ export class KafkaEventConsumer {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.restartTimer);
+    // While the group is still this member's: a batch that ends after this commits its own (below).
+    if (this.consumer) await this.commitHandled(this.consumer).catch((error: unknown) => this.commitFailed(error));
     await this.consumer?.disconnect();
     await this.deadLetters.disconnect();
   }
@@ -95,8 +113,19 @@ export class KafkaEventConsumer {
       heartbeatInterval: 1_000,
     });
     this.consumer = consumer;
+    // What a consumer kafkajs gave up on handled comes again to this one; the inbox takes it once.
+    this.uncommitted.clear();
     consumer.on(consumer.events.CRASH, (event: ConsumerCrashEvent) => this.crashed(consumer, event));
-    consumer.on(consumer.events.GROUP_JOIN, () => {
+    // Offsets go while the partitions are still this member's; after the group settles, only those
+    // of partitions it kept (another member's commits must not be overwritten by older ones).
+    consumer.on(consumer.events.REBALANCING, () => {
+      void this.commitHandled(consumer).catch((error: unknown) => this.commitFailed(error));
+    });
+    consumer.on(consumer.events.GROUP_JOIN, (event: ConsumerGroupJoinEvent) => {
+      const assigned = event.payload.memberAssignment;
+      for (const [key, { topic, partition }] of this.uncommitted) {
+        if (!assigned[topic]?.includes(partition)) this.uncommitted.delete(key);
+      }
       if (this.down !== undefined) this.logger.log(`consuming again (group ${this.group})`);
       this.down = undefined;
       this.restartAttempt = 0;
@@ -109,30 +138,67 @@ export class KafkaEventConsumer {
       return;
     }
     // A batch at a time per partition, in order: each record goes through the inbox, and the
-    // offsets of what was processed are committed once per batch (after the inbox transactions),
-    // not once per record: under load a batch holds many, and each commit is a round trip to the
-    // broker. A failure that must see the record again (the database down) commits what came
-    // before it and rethrows, so the partition resumes at that record.
+    // offsets of what was processed are committed after the inbox transactions, for all partitions
+    // together at most every `commitEveryMs`: each commit is a request the broker answers, and
+    // one per batch (a batch is often one record) cost it more than the records. A failure that
+    // must see the record again (the database down) commits what came before it at once and
+    // rethrows, so the partition resumes at that record; a record sent to the dead-letter topic is
+    // committed at once too, so that it is not sent there twice.
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 3,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         let next: string | undefined;
+        let now = false;
         try {
           for (const message of batch.messages) {
             if (!isRunning() || isStale()) break;
-            await this.handle(batch.topic, message);
+            if ((await this.handle(batch.topic, message)) === 'dead-lettered') now = true;
             resolveOffset(message.offset);
             next = (BigInt(message.offset) + 1n).toString();
             await heartbeat();
           }
+        } catch (error) {
+          now = true;
+          throw error;
         } finally {
-          if (next !== undefined)
-            await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+          if (next !== undefined) {
+            const { topic, partition } = batch;
+            this.uncommitted.set(`${topic}:${partition}`, { topic, partition, offset: next });
+          }
+          // Stopping: the group is left once this batch has ended, and with it the chance to commit.
+          if (now || this.stopped || !isRunning()) await this.commitHandled(consumer);
+          else this.commitSoon(consumer);
         }
       },
     });
+  }
+
+  private commitSoon(consumer: Consumer): void {
+    if (this.commitTimer || this.uncommitted.size === 0) return;
+    this.commitTimer = setTimeout(() => {
+      this.commitTimer = undefined;
+      this.commitHandled(consumer).catch((error: unknown) => this.commitFailed(error));
+    }, this.options.commitEveryMs ?? 250);
+  }
+
+  /** Commits every partition's handled offset that is not committed yet. */
+  private async commitHandled(consumer: Consumer): Promise<void> {
+    clearTimeout(this.commitTimer);
+    this.commitTimer = undefined;
+    if (this.uncommitted.size === 0 || consumer !== this.consumer) return;
+    const offsets = [...this.uncommitted.values()];
+    this.uncommitted.clear();
+    await consumer.commitOffsets(offsets);
+  }
+
+  /** A commit that did not go (a rebalance, the broker away): those records may come again. */
+  private commitFailed(error: unknown): void {
+    this.logger.warn(
+      { group: this.group, error: error instanceof Error ? error.message : String(error) },
+      'offsets not committed; the records after the last commit may come again (the inbox takes each once)',
+    );
   }
 
   /** kafkajs restarts a consumer itself only when `restart` is true; otherwise it is stopped for good. */
@@ -171,19 +237,22 @@ export class KafkaEventConsumer {
     }, delayMs);
   }
 
-  private async handle(topic: string, message: KafkaMessage): Promise<void> {
+  private async handle(topic: string, message: KafkaMessage): Promise<'dead-lettered' | undefined> {
     const envelope = this.read(message);
     if (typeof envelope === 'string') {
       await this.deadLetter(topic, message, envelope, 'ficus:unreadable');
-      return;
+      return 'dead-lettered';
     }
     const deliveries = this.byKey.get(`${envelope.type}.v${envelope.version}`) ?? [];
+    let sent: 'dead-lettered' | undefined;
     for (const delivery of deliveries) {
       const outcome = await delivery.deliver(envelope);
       if (outcome?.outcome === 'dead-lettered') {
         await this.deadLetter(topic, message, outcome.reason, delivery.consumer);
+        sent = 'dead-lettered';
       }
     }
+    return sent;
   }
 
   /** The envelope, or why the record is not one. */
