@@ -149,8 +149,13 @@ export class PipelinedTransaction implements SqlExecutor {
     }
   }
 
-  /** The transaction's first failure: what later statements fail with is only its echo. */
+  /**
+   * The transaction's first failure: what later statements fail with is only its echo. Its stack
+   * is made the caller's (the awaits that led here), as node-postgres's promise form does: an
+   * error from the socket otherwise tells only of pg's parser.
+   */
   private fail(error: unknown): unknown {
+    if (!this.failure && error instanceof Error) Error.captureStackTrace(error);
     this.failure ??= { error };
     return this.failure.error;
   }

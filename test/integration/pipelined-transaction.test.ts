@@ -92,6 +92,16 @@ describe('pipelined transactions', () => {
     expect((await pool.query('SELECT text FROM notes ORDER BY id')).rows.map((r) => r.text)).toEqual(['taken']);
   });
 
+  it("a failed statement's error tells where it was awaited, not only pg's parser", async () => {
+    await pool.query("INSERT INTO notes (text) VALUES ('taken')");
+    const failing = async function insertTakenNote() {
+      await inPipelinedTransaction(pool, (tx) => tx.query('INSERT INTO notes (text) VALUES ($1)', ['taken']));
+    };
+    const error = (await failing().catch((caught: unknown) => caught)) as Error & { code?: string };
+    expect(error.code).toBe('23505');
+    expect(error.stack).toContain('insertTakenNote');
+  });
+
   it("a deferred write's failure can be turned into the caller's own error (an event store's version conflict)", async () => {
     await pool.query("INSERT INTO notes (text) VALUES ('v1')");
     class Conflict extends Error {}

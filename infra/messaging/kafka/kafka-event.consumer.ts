@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { Consumer, ConsumerCrashEvent, ConsumerGroupJoinEvent, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Consumer, ConsumerCrashEvent, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { EnvelopeSchema, type Envelope } from '@contracts/kernel';
 import type { EventDelivery } from '../event-transport';
 import { consumerGroupOf, DEFAULT_KAFKA_NAMESPACE, deadLetterTopicOf, eventTopicOf, HEADERS } from './kafka-topics';
@@ -54,6 +54,11 @@ export class KafkaEventConsumer {
   /** By `topic:partition`; sent together by `commitHandled`, at most `commitEveryMs` after the first. */
   private readonly uncommitted = new Map<string, Uncommitted>();
   private commitTimer?: NodeJS.Timeout;
+  /** Commits one after the other: a later one never overtakes an earlier one's offsets. */
+  private commits: Promise<void> = Promise.resolve();
+  /** Batches being handled; `stop()` waits for them before it commits. */
+  private batches = 0;
+  private batchesEnded?: () => void;
   private readonly byKey = new Map<string, EventDelivery[]>();
   private readonly namespace: string;
 
@@ -89,8 +94,10 @@ export class KafkaEventConsumer {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.restartTimer);
-    // While the group is still this member's: a batch that ends after this commits its own (below).
-    if (this.consumer) await this.commitHandled(this.consumer).catch((error: unknown) => this.commitFailed(error));
+    // Batches stop at their next record; what they handled is committed while the group is still
+    // this member's (kafkajs commits nothing once it is stopping).
+    if (this.batches > 0) await new Promise<void>((resolve) => (this.batchesEnded = resolve));
+    if (this.consumer) await this.commitHandled(this.consumer);
     await this.consumer?.disconnect();
     await this.deadLetters.disconnect();
   }
@@ -114,18 +121,14 @@ export class KafkaEventConsumer {
     });
     this.consumer = consumer;
     // What a consumer kafkajs gave up on handled comes again to this one; the inbox takes it once.
-    this.uncommitted.clear();
+    this.forgetUncommitted();
     consumer.on(consumer.events.CRASH, (event: ConsumerCrashEvent) => this.crashed(consumer, event));
-    // Offsets go while the partitions are still this member's; after the group settles, only those
-    // of partitions it kept (another member's commits must not be overwritten by older ones).
-    consumer.on(consumer.events.REBALANCING, () => {
-      void this.commitHandled(consumer).catch((error: unknown) => this.commitFailed(error));
-    });
-    consumer.on(consumer.events.GROUP_JOIN, (event: ConsumerGroupJoinEvent) => {
-      const assigned = event.payload.memberAssignment;
-      for (const [key, { topic, partition }] of this.uncommitted) {
-        if (!assigned[topic]?.includes(partition)) this.uncommitted.delete(key);
-      }
+    // Offsets go while the partitions are still this member's. What is left when the member has
+    // joined again is dropped: it may have been out of the group meanwhile, and an old offset
+    // must not move another member's back (those records come again; the inbox takes each once).
+    consumer.on(consumer.events.REBALANCING, () => void this.commitHandled(consumer));
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      this.forgetUncommitted();
       if (this.down !== undefined) this.logger.log(`consuming again (group ${this.group})`);
       this.down = undefined;
       this.restartAttempt = 0;
@@ -149,11 +152,12 @@ export class KafkaEventConsumer {
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 3,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        this.batches += 1;
         let next: string | undefined;
         let now = false;
         try {
           for (const message of batch.messages) {
-            if (!isRunning() || isStale()) break;
+            if (this.stopped || !isRunning() || isStale()) break;
             if ((await this.handle(batch.topic, message)) === 'dead-lettered') now = true;
             resolveOffset(message.offset);
             next = (BigInt(message.offset) + 1n).toString();
@@ -161,49 +165,72 @@ export class KafkaEventConsumer {
           }
         } catch (error) {
           now = true;
-          throw error;
+          throw error; // as it was: a failed commit below is logged, never put in its place
         } finally {
           if (next !== undefined) {
             const { topic, partition } = batch;
             this.uncommitted.set(`${topic}:${partition}`, { topic, partition, offset: next });
           }
-          // Stopping: the group is left once this batch has ended, and with it the chance to commit.
-          if (now || this.stopped || !isRunning()) await this.commitHandled(consumer);
-          else this.commitSoon(consumer);
+          this.batchEnded();
+          // Stopping: stop() commits once every batch has ended.
+          if (!this.stopped) {
+            if (now) await this.commitHandled(consumer);
+            else this.commitSoon(consumer);
+          }
         }
       },
     });
+  }
+
+  private batchEnded(): void {
+    this.batches -= 1;
+    if (this.batches === 0) {
+      this.batchesEnded?.();
+      this.batchesEnded = undefined;
+    }
+  }
+
+  private forgetUncommitted(): void {
+    clearTimeout(this.commitTimer);
+    this.commitTimer = undefined;
+    this.uncommitted.clear();
   }
 
   private commitSoon(consumer: Consumer): void {
     if (this.commitTimer || this.uncommitted.size === 0) return;
     this.commitTimer = setTimeout(() => {
       this.commitTimer = undefined;
-      this.commitHandled(consumer).catch((error: unknown) => this.commitFailed(error));
+      void this.commitHandled(consumer);
     }, this.options.commitEveryMs ?? 250);
   }
 
-  /** Commits every partition's handled offset that is not committed yet. */
-  private async commitHandled(consumer: Consumer): Promise<void> {
+  /**
+   * Commits every partition's handled offset that is not committed yet, after the commits before
+   * it. Never rejects: a commit that did not go (a rebalance, the broker away) is logged, and
+   * those records may come again, which the inbox absorbs.
+   */
+  private commitHandled(consumer: Consumer): Promise<void> {
     clearTimeout(this.commitTimer);
     this.commitTimer = undefined;
-    if (this.uncommitted.size === 0 || consumer !== this.consumer) return;
+    if (this.uncommitted.size === 0 || consumer !== this.consumer) return this.commits;
     const offsets = [...this.uncommitted.values()];
     this.uncommitted.clear();
-    await consumer.commitOffsets(offsets);
-  }
-
-  /** A commit that did not go (a rebalance, the broker away): those records may come again. */
-  private commitFailed(error: unknown): void {
-    this.logger.warn(
-      { group: this.group, error: error instanceof Error ? error.message : String(error) },
-      'offsets not committed; the records after the last commit may come again (the inbox takes each once)',
+    this.commits = this.commits.then(() =>
+      consumer.commitOffsets(offsets).catch((error: unknown) => {
+        this.logger.warn(
+          { group: this.group, error: error instanceof Error ? error.message : String(error) },
+          'offsets not committed; the records after the last commit may come again (the inbox takes each once)',
+        );
+      }),
     );
+    return this.commits;
   }
 
   /** kafkajs restarts a consumer itself only when `restart` is true; otherwise it is stopped for good. */
   private crashed(consumer: Consumer, { payload }: ConsumerCrashEvent): void {
     if (this.stopped || consumer !== this.consumer) return;
+    // kafkajs restarting it, or a new one: either joins the group again, and takes these again.
+    this.forgetUncommitted();
     if (payload.restart) {
       this.logger.warn(
         { group: this.group, error: payload.error.message },
