@@ -143,10 +143,10 @@ export class KafkaEventConsumer {
     // A batch at a time per partition, in order: each record goes through the inbox, and the
     // offsets of what was processed are committed after the inbox transactions, for all partitions
     // together at most every `commitEveryMs`: each commit is a request the broker answers, and
-    // one per batch (a batch is often one record) cost it more than the records. A failure that
-    // must see the record again (the database down) commits what came before it at once and
-    // rethrows, so the partition resumes at that record; a record sent to the dead-letter topic is
-    // committed at once too, so that it is not sent there twice.
+    // one per batch (a batch is often one record) was half of what the shop asked of it (ADR
+    // 0050). A failure that must see the record again (the database down) commits what came
+    // before it at once and rethrows, so the partition resumes at that record; a record sent to
+    // the dead-letter topic is committed at once too, so that it is not sent there twice.
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
