@@ -9,6 +9,7 @@ import {
   startEmbeddedDatabase,
   withDatabase,
   type DatabaseConfig,
+  type EmbeddedDatabaseOptions,
 } from '@infra/persistence';
 
 export interface BenchDatabase {
@@ -22,6 +23,9 @@ export interface BenchDatabase {
   stop(): Promise<void>;
 }
 
+/** What a benchmark may ask of its server beyond the defaults. */
+export type BenchDatabaseOptions = Pick<EmbeddedDatabaseOptions, 'statementStatistics'>;
+
 /**
  * A throwaway embedded PostgreSQL for one benchmark: a cluster in a temp folder, on the port the
  * variable `portSetting` names, or else on one the kernel says is free (so it never meets the
@@ -31,7 +35,7 @@ export interface BenchDatabase {
 export async function startBenchDatabase(
   label: string,
   portSetting: string,
-  options: { statementStatistics?: boolean } = {},
+  options: BenchDatabaseOptions = {},
 ): Promise<BenchDatabase> {
   const port = await configuredOrFreePort(portSetting);
   const dataDir = mkdtempSync(join(tmpdir(), `ficus-bench-${label}-`));

@@ -9,7 +9,7 @@ import { topologyOnFreePorts } from '@infra/deploy/local/tcp-port';
 import { launchTopology, type LaunchedTopology } from '@infra/deploy/local/topology-launcher';
 import { ensureDatabase } from '@infra/persistence';
 import { loadTopology, shippedTopologyPath } from '@infra/topology';
-import { startBenchDatabase, type BenchDatabase } from './bench-database';
+import { startBenchDatabase, type BenchDatabase, type BenchDatabaseOptions } from './bench-database';
 import { benchKafka, benchKafkaBrokers, dropNamespace } from './bench-kafka';
 import { post, signIn, signUp } from './bench-shop';
 import { line, median } from './measure';
@@ -74,11 +74,7 @@ export class ShopBench {
   }
 
   /** An embedded PostgreSQL of the bench's own, on the port `portSetting` names or a free one. */
-  static async open(
-    label: string,
-    portSetting: string,
-    options: { statementStatistics?: boolean } = {},
-  ): Promise<ShopBench> {
+  static async open(label: string, portSetting: string, options: BenchDatabaseOptions = {}): Promise<ShopBench> {
     const database = await startBenchDatabase(label, portSetting, options);
     try {
       const stats = new Client({ connectionString: database.urlOf('postgres') });

@@ -51,6 +51,7 @@ export class KafkaEventConsumer {
   private restartAttempt = 0;
   private restartTimer?: NodeJS.Timeout;
   private stopped = false;
+  private stopping?: Promise<void>;
   /** By `topic:partition`; sent together by `commitHandled`, at most `commitEveryMs` after the first. */
   private readonly uncommitted = new Map<string, Uncommitted>();
   private commitTimer?: NodeJS.Timeout;
@@ -91,7 +92,13 @@ export class KafkaEventConsumer {
     await this.run();
   }
 
-  async stop(): Promise<void> {
+  /** Stops once: a second call waits for the first one's stop. */
+  stop(): Promise<void> {
+    this.stopping ??= this.stopOnce();
+    return this.stopping;
+  }
+
+  private async stopOnce(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.restartTimer);
     // Batches stop at their next record; what they handled is committed while the group is still
@@ -120,8 +127,6 @@ export class KafkaEventConsumer {
       heartbeatInterval: 1_000,
     });
     this.consumer = consumer;
-    // What a consumer kafkajs gave up on handled comes again to this one; the inbox takes it once.
-    this.forgetUncommitted();
     consumer.on(consumer.events.CRASH, (event: ConsumerCrashEvent) => this.crashed(consumer, event));
     // Offsets go while the partitions are still this member's. What is left when the member has
     // joined again is dropped: it may have been out of the group meanwhile, and an old offset
