@@ -81,6 +81,7 @@ export async function benchObservability(): Promise<Record<string, unknown>> {
       offPerSecond: Math.round(median(rounds.off)),
       ratio: Math.round((median(rounds.on) / median(rounds.off)) * 100) / 100,
       keptRatio: Math.round((median(rounds.kept) / median(rounds.off)) * 100) / 100,
+      aim: OBSERVABILITY_AIM,
       spansExported: receiver.spans.length,
       roundsOn: rounds.on.map(Math.round),
       roundsKept: rounds.kept.map(Math.round),
@@ -90,7 +91,7 @@ export async function benchObservability(): Promise<Record<string, unknown>> {
     line(
       `    tracing exported + /metrics scraped every 1 s: ${figures.onPerSecond}/s   tracing off, never scraped: ${figures.offPerSecond}/s`,
     );
-    line(`    ratio on/off: ${figures.ratio} (aim ≥ 0.85); ${figures.spansExported} spans exported`);
+    line(`    ratio on/off: ${figures.ratio} (aim ≥ ${OBSERVABILITY_AIM}); ${figures.spansExported} spans exported`);
     line(
       `    spans kept for the console (FICUS_TRACE_BUFFER=5000, none exported): ${figures.keptPerSecond}/s, ` +
         `ratio kept/off ${figures.keptRatio}`,
@@ -129,3 +130,6 @@ async function ordersPerSecond(baseUrl: string, token: string): Promise<number> 
   });
   return result['2xx'] / SECONDS;
 }
+
+/** What issue 14 asks: throughput with tracing exported and metrics scraped at least this share of it with both off. */
+export const OBSERVABILITY_AIM = 0.9;

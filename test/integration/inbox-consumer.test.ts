@@ -41,6 +41,26 @@ describe('an inbox consumer', () => {
     expect(calls).toBe(3);
   });
 
+  it('takes one of two deliveries of a message at once, and the other as a duplicate', async () => {
+    let effects = 0;
+    const consumer = new InboxConsumer(
+      'inventory',
+      Pinged,
+      {
+        handle: async () => {
+          await uow().manager.query('SELECT pg_sleep(0.05)');
+          effects += 1;
+        },
+      },
+      uow(),
+      retry,
+    );
+    const envelope = Pinged.create({ id: randomUUID() }, { correlationId: 'c' });
+    const outcomes = await Promise.all([consumer.deliver(envelope), consumer.deliver(envelope)]);
+    expect(outcomes.map((o) => o.outcome).sort()).toEqual(['duplicate', 'processed']);
+    expect(effects).toBe(1);
+  });
+
   it('dead-letters a handler that fails the same way every time, with the reason', async () => {
     const broken = new InboxConsumer(
       'inventory',
