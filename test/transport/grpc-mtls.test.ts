@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TLSSocket } from 'node:tls';
 import { credentials } from '@grpc/grpc-js';
 import { CatalogContract } from '@contracts/catalog';
 import { InventoryContract } from '@contracts/inventory';
@@ -52,6 +53,7 @@ describe('gRPC with mutual TLS', () => {
       port: 0,
       tls: loadGrpcTls(dir, 'catalog'),
       authorize: (caller) => caller === 'gateway',
+      vouch: (caller, service) => caller === 'gateway' && service === 'ordering',
     });
     // Inventory's WatchStock, a server stream: refusals must reach a streaming caller too.
     local.serve(
@@ -81,6 +83,22 @@ describe('gRPC with mutual TLS', () => {
   it('answers an allowed target that presents its certificate', async () => {
     const gateway = client({ address, credentials: channelCredentialsOf(loadGrpcTls(dir, 'gateway')) });
     await expect(call(gateway)).resolves.toEqual(product);
+  });
+
+  it('reads the caller’s certificate once a call, for the allow-list and the service it claims alike', async () => {
+    const gateway = client({ address, credentials: channelCredentialsOf(loadGrpcTls(dir, 'gateway')) });
+    const claiming = () =>
+      gateway.unary(CatalogContract, 'getProduct', { ...ctx(), service: 'ordering' }, { sku: product.sku });
+    await expect(claiming()).resolves.toEqual(product); // the connection is up: no handshake below
+    // Node builds the whole certificate object (fingerprints and all) at every read: about 30 µs
+    // a read on the development machine, twice a call before.
+    const reads = jest.spyOn(TLSSocket.prototype, 'getPeerCertificate');
+    try {
+      await expect(claiming()).resolves.toEqual(product);
+      expect(reads).toHaveBeenCalledTimes(1);
+    } finally {
+      reads.mockRestore();
+    }
   });
 
   it('a caller that expects another target than the one that answers refuses the server', async () => {
