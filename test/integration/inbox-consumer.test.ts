@@ -17,23 +17,18 @@ describe('an inbox consumer', () => {
   afterAll(() => module?.close());
 
   const uow = () => module.registry.get('inventory')!.uow;
+  /** A consumer of Pinged in inventory's inbox, handling it with `handle`. */
+  const pingConsumer = (handle: () => Promise<void>) =>
+    new InboxConsumer('inventory', Pinged, { handle }, uow(), retry);
   const letters = async (messageId: string) =>
     (await module.registry.get('inventory')!.deadLetters.list()).filter((l) => l.messageId === messageId);
 
   it('retries a failing handler and succeeds when an attempt does', async () => {
     let calls = 0;
-    const flaky = new InboxConsumer(
-      'inventory',
-      Pinged,
-      {
-        handle: async () => {
-          calls += 1;
-          if (calls < 3) throw new Error('flaky');
-        },
-      },
-      uow(),
-      retry,
-    );
+    const flaky = pingConsumer(async () => {
+      calls += 1;
+      if (calls < 3) throw new Error('flaky');
+    });
     const envelope = Pinged.create({ id: randomUUID() }, { correlationId: 'c' });
     expect(await flaky.deliver(envelope)).toEqual({ outcome: 'processed' });
     expect(calls).toBe(3);
@@ -43,18 +38,10 @@ describe('an inbox consumer', () => {
 
   it('takes one of two deliveries of a message at once, and the other as a duplicate', async () => {
     let effects = 0;
-    const consumer = new InboxConsumer(
-      'inventory',
-      Pinged,
-      {
-        handle: async () => {
-          await uow().manager.query('SELECT pg_sleep(0.05)');
-          effects += 1;
-        },
-      },
-      uow(),
-      retry,
-    );
+    const consumer = pingConsumer(async () => {
+      await uow().manager.query('SELECT pg_sleep(0.05)');
+      effects += 1;
+    });
     const envelope = Pinged.create({ id: randomUUID() }, { correlationId: 'c' });
     const outcomes = await Promise.all([consumer.deliver(envelope), consumer.deliver(envelope)]);
     expect(outcomes.map((o) => o.outcome).sort()).toEqual(['duplicate', 'processed']);
@@ -62,13 +49,7 @@ describe('an inbox consumer', () => {
   });
 
   it('dead-letters a handler that fails the same way every time, with the reason', async () => {
-    const broken = new InboxConsumer(
-      'inventory',
-      Pinged,
-      { handle: async () => Promise.reject(new RangeError('bad data')) },
-      uow(),
-      retry,
-    );
+    const broken = pingConsumer(async () => Promise.reject(new RangeError('bad data')));
     const envelope = Pinged.create({ id: randomUUID() }, { correlationId: 'c' });
     expect(await broken.deliver(envelope)).toEqual({
       outcome: 'dead-lettered',
@@ -78,7 +59,7 @@ describe('an inbox consumer', () => {
   });
 
   it('dead-letters a payload that is not even an object, and logs it under its envelope’s aggregate', async () => {
-    const consumer = new InboxConsumer('inventory', Pinged, { handle: async () => undefined }, uow(), retry);
+    const consumer = pingConsumer(async () => undefined);
     const envelope = { ...Pinged.create({ id: randomUUID() }, { correlationId: 'c' }), payload: null };
     expect(await consumer.deliver(envelope)).toMatchObject({ outcome: 'dead-lettered' });
     expect(await letters(envelope.id)).toHaveLength(1);
@@ -88,17 +69,9 @@ describe('an inbox consumer', () => {
     const outage = new Error('timeout exceeded when trying to connect');
     expect(isTransientFailure(outage)).toBe(true);
     let down = true;
-    const consumer = new InboxConsumer(
-      'inventory',
-      Pinged,
-      {
-        handle: async () => {
-          if (down) throw outage;
-        },
-      },
-      uow(),
-      retry,
-    );
+    const consumer = pingConsumer(async () => {
+      if (down) throw outage;
+    });
     const envelope = Pinged.create({ id: randomUUID() }, { correlationId: 'c' });
     await expect(consumer.deliver(envelope)).rejects.toBe(outage);
     expect(await letters(envelope.id)).toEqual([]);
