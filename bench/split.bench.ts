@@ -168,7 +168,7 @@ export async function benchSplit(): Promise<Record<string, unknown>> {
           ),
           ficusProcesses: per1000(ficus),
           postgres: per1000(pg),
-          /** The local broker's CPU over the rounds (the monolith's: next to nothing, it has no Kafka); null with KAFKA_BROKERS set. */
+          /** The local broker's CPU over the rounds; null for the monolith (it has no Kafka) and with KAFKA_BROKERS set. */
           kafkaBroker: broker === undefined ? null : per1000(broker),
           /** The same, round by round (a broker still warming up shows as a falling figure). */
           kafkaBrokerByRound: rounds.map((r) =>
