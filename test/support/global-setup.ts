@@ -25,6 +25,7 @@ export default async function globalSetup(): Promise<void> {
       dataDir,
       port,
       durability: 'fast',
+      throwaway: true,
       portSetting: 'FICUS_TEST_PG_PORT',
     }).catch((error: unknown) => {
       rmSync(dataDir, { recursive: true, force: true });

@@ -4,7 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Kafka, logLevel } from 'kafkajs';
 import { Logger } from 'nestjs-pino';
 import type { Logger as PinoLogger } from 'pino';
-import { AccessTokenVerifier, httpEdgeAdapter, serveOperations, setUpHttpEdge } from '@apps/http-edge';
+import { AccessTokenVerifier, drainOnStop, httpEdgeAdapter, serveOperations, setUpHttpEdge } from '@apps/http-edge';
 import { ALL_CONTRACTS, ALL_SUBGRAPH_CONTRACTS } from '@contracts/contexts';
 import { BOUNDED_CONTEXTS, type Caller } from '@contracts/kernel';
 import {
@@ -138,6 +138,7 @@ export async function runTarget(options: RunTargetOptions): Promise<RunningTarge
   );
   app.useLogger(app.get(Logger));
   setUpHttpEdge(app, { legacy: target.edge ? target.legacy : null });
+  const drainHttp = drainOnStop(app.getHttpServer());
   const wiring = new ProcessWiring(app, {
     topology,
     target: target.name,
@@ -195,6 +196,7 @@ export async function runTarget(options: RunTargetOptions): Promise<RunningTarge
     close: async () => {
       await discovery?.leave(); // callers stop sending here before the server closes
       await operations?.close();
+      drainHttp(); // keep-alive clients would otherwise hold app.close() open
       await app.close();
       await stopAfterApp();
     },
