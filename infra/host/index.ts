@@ -1,3 +1,4 @@
+export * from './exit-on-signal';
 export * from './extraction-diversion';
 export * from './grpc-peer.probe';
 export * from './kafka-broker.probe';

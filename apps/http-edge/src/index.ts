@@ -1,7 +1,7 @@
 export { HttpEdgeModule } from './http-edge.module';
 export { httpEdgeAdapter, setUpHttpEdge } from './http-edge.setup';
 export { HEALTH_SETTINGS, HealthModule } from './health.module';
-export { drainOnStop } from './operations/http-drain';
+export { drainOnStop } from './admission/http-drain';
 export { serveOperations, type OperationsEndpoint, type RunningOperations } from './operations/operations-server';
 export { problemOfContractError, type Problem } from './problem/problem';
 export { admissionGate, type AdmissionLimits } from './admission/admission-gate';

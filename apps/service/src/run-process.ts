@@ -1,5 +1,6 @@
 import { pino } from 'pino';
 import { ConfigurationError } from '@infra/config';
+import { exitOnSignalUntilStarted } from '@infra/host';
 import { LoggingSettings, startTracing } from '@infra/observability';
 import { runTarget, type RunningTarget, type RunTargetOptions } from './run-target';
 
@@ -18,16 +19,27 @@ export function runProcess(
   const logging = LoggingSettings.parse(process.env);
   const log = pino({ level: 'value' in logging ? logging.value.level : 'info' });
   const tracing = startTracing(`ficus-${options.target}`);
+  const startedUp = exitOnSignalUntilStarted();
   runTarget({ ...options, log }).then(
     (running) => {
       log.info(options.announce(running));
-      const stop = () =>
+      let stopping = false;
+      const stop = () => {
+        if (stopping) return; // SIGINT then SIGTERM: one stop
+        stopping = true;
         void running
           .close()
           .then(() => tracing?.shutdown()) // exports the spans still buffered
-          .then(() => process.exit(0));
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+          .then(
+            () => process.exit(0),
+            (error: unknown) => {
+              log.error({ err: error }, `ficus ${options.target} did not stop cleanly`);
+              process.exit(1);
+            },
+          );
+      };
+      process.on('SIGINT', stop).on('SIGTERM', stop);
+      startedUp();
     },
     (error: unknown) => {
       if (error instanceof ConfigurationError) {

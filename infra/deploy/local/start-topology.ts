@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
+import { exitOnSignalUntilStarted } from '@infra/host/exit-on-signal';
 import { startEmbeddedDatabase, DEFAULT_EMBEDDED_PORT, withDatabase } from '@infra/persistence';
 import { loadTopology, shippedTopologyPath } from '@infra/topology';
 import { issueLocalCertificates } from '../certs/local-ca';
@@ -28,6 +29,7 @@ function say(line: string): void {
 }
 
 async function main(): Promise<void> {
+  const startedUp = exitOnSignalUntilStarted();
   const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
   let stopDatabase = async () => undefined as void;
   if (!env.DATABASE_URL) {
@@ -101,6 +103,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
+  startedUp();
 }
 
 main().catch((error: unknown) => {

@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection, createServer, type AddressInfo, type Server } from 'node:net';
 import { basename, join } from 'node:path';
 
 /**
@@ -24,15 +24,31 @@ export function acceptsConnections(host: string, port: number, timeoutMs = 1_000
  * for throwaway servers of tests and benchmarks, which then never meet a fixed port that something
  * else on a shared machine happens to hold.
  */
-export function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
+export async function freeLoopbackPort(): Promise<number> {
+  const [port] = await freeLoopbackPorts(1);
+  return port;
+}
+
+/**
+ * `count` different free ports: all bound at once before any is released. Asked for one at a
+ * time, the kernel may give a port it has just taken back a second time (a topology once got one
+ * port for two of its listeners).
+ */
+export async function freeLoopbackPorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<Server>((resolveServer, reject) => {
+          const server = createServer();
+          server.once('error', reject);
+          server.listen(0, '127.0.0.1', () => resolveServer(server));
+        }),
+    ),
+  );
+  const ports = servers.map((server) => (server.address() as AddressInfo).port);
+  await Promise.all(servers.map((server) => new Promise((closed) => server.close(closed))));
+  return ports;
 }
 
 /**
@@ -58,7 +74,7 @@ export async function configuredOrFreePort(setting: string, env: NodeJS.ProcessE
 export async function topologyOnFreePorts(topologyPath: string, dir: string): Promise<string> {
   const text = readFileSync(topologyPath, 'utf8');
   const listener = /\b(port|operationsPort): \d+/g;
-  const ports = await Promise.all(Array.from(text.matchAll(listener), () => freeLoopbackPort()));
+  const ports = await freeLoopbackPorts(Array.from(text.matchAll(listener)).length);
   let i = 0;
   const file = join(dir, basename(topologyPath));
   writeFileSync(

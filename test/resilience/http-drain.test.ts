@@ -2,12 +2,16 @@ import { Agent, createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { drainOnStop } from '@apps/http-edge';
 
-/** GET / over `agent`: the status and the Connection header, or the error that ended it. */
-function get(port: number, agent: Agent): Promise<{ status: number; connection?: string } | { error: string }> {
+/** GET / over `agent`: the status, the Connection header and the client's port, or the error that ended it. */
+function get(
+  port: number,
+  agent: Agent,
+): Promise<{ status: number; connection?: string; socket: number } | { error: string }> {
   return new Promise((resolve) => {
     const req = request({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
+      const socket = res.socket.localPort!;
       res.resume();
-      res.on('end', () => resolve({ status: res.statusCode!, connection: res.headers.connection }));
+      res.on('end', () => resolve({ status: res.statusCode!, connection: res.headers.connection, socket }));
     });
     req.on('error', (error: NodeJS.ErrnoException) => resolve({ error: error.code ?? error.message }));
     req.end();
@@ -45,7 +49,15 @@ describe('a stopping HTTP server (drainOnStop)', () => {
 
     const statuses = answers.filter((a) => 'status' in a);
     expect(statuses.every((a) => a.status === 200)).toBe(true);
-    // Each connection's last answer asked it to close; earlier ones kept it open.
+    // The others were refused once the listener had closed, or met an idle connection closing.
+    expect(answers.filter((a) => 'error' in a && !['ECONNREFUSED', 'ECONNRESET'].includes(a.error))).toEqual([]);
+    // Connection by connection: answers kept it open until one asked it to close, the last.
+    const bySocket = new Map<number, typeof statuses>();
+    for (const a of statuses) bySocket.set(a.socket, [...(bySocket.get(a.socket) ?? []), a]);
+    for (const answersOnSocket of bySocket.values()) {
+      const closing = answersOnSocket.findIndex((a) => a.connection === 'close');
+      if (closing >= 0) expect(closing).toBe(answersOnSocket.length - 1);
+    }
     expect(statuses.filter((a) => a.connection === 'close').length).toBeGreaterThanOrEqual(1);
     expect(statuses.filter((a) => a.connection === 'keep-alive').length).toBeGreaterThanOrEqual(16);
   });
