@@ -138,7 +138,8 @@ export class ShopBench {
       name,
       launched,
       databases: new Set(launched.topology.modules.map(databaseOf)),
-      usesKafka: !launched.topology.isSingleProcess,
+      // As runTarget decides whether a process gets a Kafka client.
+      usesKafka: !launched.topology.isSingleProcess && launched.topology.kafka.brokers.length > 0,
       token: '',
       query: async (context, sql, params) => {
         const db = databaseOf(context);

@@ -35,7 +35,7 @@ export async function freeLoopbackPort(): Promise<number> {
  * port for two of its listeners).
  */
 export async function freeLoopbackPorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
+  const bound = await Promise.allSettled(
     Array.from(
       { length: count },
       () =>
@@ -46,8 +46,12 @@ export async function freeLoopbackPorts(count: number): Promise<number[]> {
         }),
     ),
   );
+  const servers = bound.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
   const ports = servers.map((server) => (server.address() as AddressInfo).port);
+  // Every one bound is released, whether or not all could be.
   await Promise.all(servers.map((server) => new Promise((closed) => server.close(closed))));
+  const failed = bound.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
   return ports;
 }
 
