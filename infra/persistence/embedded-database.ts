@@ -1,6 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { execFile, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import {
+  closeSync,
+  existsSync,
+  fchownSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { arch, platform, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
@@ -66,10 +76,28 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
   const password = superuserSecret(dataDir);
   const tcpUrl = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${options.port}/postgres`;
 
-  // A server left running by a process that was killed (SIGKILL gives it no chance to stop its
-  // child) still owns the cluster: use it rather than fail on its lock file.
+  // The server already runs. Its owner (the process that started it, or adopted it) still lives:
+  // share it, and leave its stop to that owner. Its owner is gone (killed: SIGKILL gives no
+  // chance to stop a server in a session of its own): adopt it, so that it stops with this
+  // process rather than run on unowned. A tool that asked only to use a running server never
+  // adopts one.
   if (await answers(tcpUrl)) {
-    return { adminUrl: overLocalSocket(tcpUrl, options.port), stop: async () => undefined };
+    const adminUrl = overLocalSocket(tcpUrl, options.port);
+    const ownerFile = join(dataDir, OWNER_FILE);
+    const owner = ownerOf(ownerFile);
+    if (options.onlyIfRunning || owner?.lives) {
+      return { adminUrl, stop: async () => undefined };
+    }
+    const server = {
+      binaries: await serverBinaries(),
+      clusterDir,
+      ownerFile,
+      owner: userInfo().uid === 0 ? await postgresUser() : undefined,
+      log: options.log,
+    };
+    const left = owner ? `left running by process ${owner.pid}, which is gone` : 'found running';
+    options.log?.(`embedded PostgreSQL: adopted the server ${left}`);
+    return { adminUrl, stop: ownedFromNowOn(server).stop };
   }
   if (options.onlyIfRunning) {
     throw new EmbeddedDatabaseDown(`the embedded PostgreSQL of ${dataDir} does not run (is the shop started?)`);
@@ -94,7 +122,7 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
   const settings = ['max_connections=500', 'listen_addresses=127.0.0.1', `unix_socket_directories=${SOCKET_DIRECTORY}`];
   if (options.statementStatistics) settings.push('shared_preload_libraries=pg_stat_statements');
   if (options.durability === 'fast') settings.push('fsync=off', 'synchronous_commit=off', 'full_page_writes=off');
-  const server = { binaries, clusterDir, owner, log: options.log };
+  const server = { binaries, clusterDir, ownerFile: join(dataDir, OWNER_FILE), owner, log: options.log };
   const args = ['-p', String(options.port), ...settings.flatMap((setting) => ['-c', setting])];
   const started = options.throwaway ? await startAsChild(server, args) : await startInOwnSession(server, args);
   if ('lastLines' in started) {
@@ -107,6 +135,8 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
 interface ServerToStart {
   readonly binaries: ServerBinaries;
   readonly clusterDir: string;
+  /** Names the process that stops the server: the one that started it, or adopted it. */
+  readonly ownerFile: string;
   readonly owner?: { readonly uid: number; readonly gid: number };
   readonly log?: (line: string) => void;
 }
@@ -115,35 +145,55 @@ interface ServerToStart {
 type Started = { stop(): Promise<void> } | { lastLines: string[] };
 
 /**
- * The shop's server, started by pg_ctl in a session of its own: a Ctrl-C in the terminal reaches
- * the shop alone, which drains its requests and its outbox on the database and only then stops
- * the server. Its output goes to a log file in its cluster, which outlives this process.
+ * The shop's server, in a session of its own: a Ctrl-C in the terminal reaches the shop alone,
+ * which drains its requests and its outbox on the database and only then stops the server. Its
+ * output goes to a log file in its cluster, which outlives this process.
+ *
+ * Started directly rather than by `pg_ctl start`, which hands the cluster's path to a shell: a
+ * folder with a `"`, `$` or a backtick in its name failed there, or ran what followed. Ready is
+ * what pg_ctl waits for too: the server's lock file names it and says `ready`.
  */
 async function startInOwnSession(server: ServerToStart, args: string[]): Promise<Started> {
   const logFile = join(server.clusterDir, SERVER_LOG);
   const logFrom = existsSync(logFile) ? statSync(logFile).size : 0;
-  const pgCtl = (more: string[]) =>
-    execFileAsync(server.binaries.pg_ctl, ['-D', server.clusterDir, ...more], { ...server.owner, timeout: 120_000 });
+  const log = openSync(logFile, 'a', 0o600);
+  let child: ChildProcess;
   try {
-    await pgCtl(['start', '-w', '-t', '60', '-l', logFile, '-o', args.join(' ')]);
-  } catch (error) {
-    // What pg_ctl said (it cannot run, or the server did not answer in time and may still be
-    // starting in its session), then the server's own last lines.
-    const said = String((error as { stderr?: string }).stderr ?? '').trim() || String(error);
-    const lastLines = [...said.split('\n'), ...lastLinesOf(logFile, logFrom)].slice(-LAST_LINES_KEPT);
-    // A server still starting when pg_ctl gave up would run on, unowned.
-    if (existsSync(join(server.clusterDir, 'postmaster.pid')))
-      await pgCtl(['stop', '-m', 'immediate']).catch(() => undefined);
-    return { lastLines };
+    if (server.owner) fchownSync(log, server.owner.uid, server.owner.gid);
+    child = spawn(server.binaries.postgres, ['-D', server.clusterDir, ...args], {
+      ...server.owner,
+      detached: true, // a session of its own
+      stdio: ['ignore', log, log],
+    });
+  } finally {
+    closeSync(log);
+  }
+  child.unref();
+  let exited: string | undefined;
+  child.once('exit', (code, signal) => (exited = `the server exited (${signal ?? `code ${code}`})`));
+  child.once('error', (error) => (exited = String(error)));
+  const outcome = await readyAsLockFileSays(server.clusterDir, child.pid, () => exited);
+  if (outcome !== 'ready') {
+    // A server still starting when the wait ended would run on, unowned: immediate shutdown.
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGQUIT');
+    return { lastLines: [...lastLinesOf(logFile, logFrom), outcome].slice(-LAST_LINES_KEPT) };
   }
   server.log?.(`embedded PostgreSQL started; its log: ${logFile}`);
-  // However this process ends without stop() (a failed start, an uncaught error, process.exit),
-  // the server goes with it: 'exit' allows only synchronous work, so pg_ctl runs synchronously.
+  return ownedFromNowOn(server);
+}
+
+/**
+ * The server is this process's to stop, from now on: `stop()`, or the `exit` hook when the
+ * process ends without it (a failed start, an uncaught error, `process.exit`). The owner file
+ * names this process, so that a later start knows whether the server still has an owner.
+ */
+function ownedFromNowOn(server: ServerToStart): { stop(): Promise<void> } {
+  writeFileSync(server.ownerFile, `${process.pid} ${startTimeOf(process.pid) ?? ''}\n`, { mode: 0o600 });
+  const pgCtlStop = (seconds: number) => ['-D', server.clusterDir, 'stop', '-w', '-t', String(seconds), '-m', 'fast'];
+  // 'exit' allows only synchronous work, so pg_ctl runs synchronously there.
   const stopAtExit = () => {
-    spawnSync(server.binaries.pg_ctl, ['-D', server.clusterDir, 'stop', '-w', '-t', '20', '-m', 'fast'], {
-      ...server.owner,
-      stdio: 'ignore',
-    });
+    spawnSync(server.binaries.pg_ctl, pgCtlStop(20), { ...server.owner, stdio: 'ignore' });
+    rmSync(server.ownerFile, { force: true });
   };
   process.once('exit', stopAtExit);
   let stopped: Promise<void> | undefined;
@@ -154,10 +204,82 @@ async function startInOwnSession(server: ServerToStart, args: string[]): Promise
     stop: () =>
       (stopped ??= (async () => {
         process.off('exit', stopAtExit);
-        if (!existsSync(join(server.clusterDir, 'postmaster.pid'))) return;
-        await pgCtl(['stop', '-w', '-m', 'fast']);
+        if (existsSync(lockFileOf(server.clusterDir))) {
+          await execFileAsync(server.binaries.pg_ctl, pgCtlStop(60), { ...server.owner, timeout: 120_000 });
+        }
+        rmSync(server.ownerFile, { force: true });
       })()),
   };
+}
+
+/**
+ * Resolves 'ready' once the server's lock file names `pid` and says `ready` (what `pg_ctl start
+ * -w` waits for); otherwise why not: how it exited (`exited`), or that it did not say so in time.
+ */
+async function readyAsLockFileSays(
+  clusterDir: string,
+  pid: number | undefined,
+  exited: () => string | undefined,
+): Promise<string> {
+  const until = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < until) {
+    const why = exited();
+    if (why) return why;
+    try {
+      const lines = readFileSync(lockFileOf(clusterDir), 'utf8').split('\n');
+      if (Number(lines[0]) === pid && lines[7]?.trim() === 'ready') return 'ready';
+    } catch {
+      // not written yet, or being rewritten
+    }
+    await new Promise((resolveWait) => setTimeout(resolveWait, 50));
+  }
+  return `the server did not say it was ready within ${START_TIMEOUT_MS / 1_000} s`;
+}
+
+/** The server's lock file, which names its process and says when it is ready. */
+export function lockFileOf(clusterDir: string): string {
+  return join(clusterDir, 'postmaster.pid');
+}
+
+const START_TIMEOUT_MS = 60_000;
+
+/** Beside the cluster: the process that stops its server (`<pid> <start time>`). */
+const OWNER_FILE = 'server.owner';
+
+/**
+ * The process the owner file names, and whether it still lives. The start time (Linux's
+ * `/proc`) tells that process from a later one that was given the same pid.
+ */
+function ownerOf(ownerFile: string): { pid: number; lives: boolean } | undefined {
+  let pid: number;
+  let startTime: string | undefined;
+  try {
+    const [first, second] = readFileSync(ownerFile, 'utf8').trim().split(' ');
+    pid = Number(first);
+    startTime = second || undefined;
+  } catch {
+    return undefined;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    // EPERM: it lives, under another user (a shop run as root).
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return { pid, lives: false };
+  }
+  const now = startTimeOf(pid);
+  return { pid, lives: startTime === undefined || now === undefined || now === startTime };
+}
+
+/** When a process started, in clock ticks after boot (Linux); undefined where /proc does not tell. */
+function startTimeOf(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: count from its closing one.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -204,6 +326,9 @@ async function startAsChild(server: ServerToStart, args: string[]): Promise<Star
     });
   });
   if (!ready) return { lastLines };
+  // Named the owner, so that another process that finds it running shares it and never adopts it.
+  writeFileSync(server.ownerFile, `${process.pid} ${startTimeOf(process.pid) ?? ''}\n`, { mode: 0o600 });
+  void exited.then(() => rmSync(server.ownerFile, { force: true }));
   return {
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT'); // fast shutdown
@@ -251,7 +376,7 @@ function fromEmbeddedPostgres(name: string): unknown {
  * when we run as root). Importing the package registers async-exit-hook, whose SIGINT and SIGTERM
  * handlers stop every server the package knows and then exit the process at once: in the middle
  * of the shop's graceful stop, with its requests still running on the database. This process
- * starts and stops the server itself, with pg_ctl, so those handlers are taken off again.
+ * starts the server itself and stops it with pg_ctl, so those handlers are taken off again.
  */
 async function initialiseCluster(clusterDir: string, password: string, log?: (line: string) => void): Promise<void> {
   const signals = ['SIGINT', 'SIGTERM'] as const;

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { readProcessEnv } from '@infra/host';
+import { lockFileOf } from './embedded-database';
 
 /**
  * `npm run reset`: wipes the embedded database. Refuses while its server still runs (a shop that
@@ -8,7 +9,7 @@ import { readProcessEnv } from '@infra/host';
  * useful but leaves a confusing half-state.
  */
 const dataDir = resolve(readProcessEnv().FICUS_DATA_DIR, 'postgres');
-const pidFile = resolve(dataDir, 'cluster', 'postmaster.pid');
+const pidFile = lockFileOf(resolve(dataDir, 'cluster'));
 
 function running(pid: number): boolean {
   try {

@@ -1,9 +1,15 @@
-import { execFile } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { configuredOrFreePort, freeLoopbackPort, freeLoopbackPorts } from '@infra/deploy/local/tcp-port';
+import {
+  acceptsConnections,
+  configuredOrFreePort,
+  freeLoopbackPort,
+  freeLoopbackPorts,
+} from '@infra/deploy/local/tcp-port';
+import { eventually } from '../support/eventually';
 
 const execFileAsync = promisify(execFile);
 
@@ -50,6 +56,105 @@ describe('an embedded PostgreSQL', () => {
     },
     60_000,
   );
+});
+
+/**
+ * A shop's process that starts the server in a session of its own, says `ready` once it has, and
+ * on SIGTERM stops it and exits.
+ */
+async function holdServer(dataDir: string, port: number): Promise<ChildProcess> {
+  const script = [
+    "const { startEmbeddedDatabase } = require('./infra/persistence/embedded-database');",
+    `startEmbeddedDatabase({ dataDir: ${JSON.stringify(dataDir)}, port: ${port} }).then((server) => {`,
+    "  process.on('SIGTERM', () => server.stop().then(() => process.exit(0)));",
+    "  console.log('ready');",
+    '  setInterval(() => undefined, 60_000);',
+    '});',
+  ].join('\n');
+  const holder = spawn(process.execPath, ['-r', '@swc-node/register', '-e', script], {
+    cwd: join(__dirname, '..', '..'),
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let said = '';
+  holder.stdout.on('data', (chunk: Buffer) => (said += chunk.toString()));
+  await eventually(() => expect(said).toContain('ready'), { timeoutMs: 50_000, what: 'the server started' });
+  return holder;
+}
+
+/** The server's process, as its lock file names it; undefined when it has none (it is down). */
+function serverPidOf(dataDir: string): number | undefined {
+  const lockFile = join(dataDir, 'cluster', 'postmaster.pid');
+  return existsSync(lockFile) ? Number(readFileSync(lockFile, 'utf8').split('\n')[0]) : undefined;
+}
+
+/** Whether a process runs (a zombie, reaped by nobody yet, no longer does). */
+function runs(pid: number): boolean {
+  try {
+    return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
+  } catch {
+    return false;
+  }
+}
+
+/** Whatever a failed test left running, stopped (immediate shutdown). */
+function stopLeftover(dataDir: string): void {
+  const pid = serverPidOf(dataDir);
+  if (pid && runs(pid)) process.kill(pid, 'SIGQUIT');
+}
+
+describe('the shop’s embedded PostgreSQL', () => {
+  let dataDir: string;
+  let port: number;
+  beforeEach(async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'ficus-test-owner-'));
+    chmodSync(parent, 0o755); // as root, the server runs as the postgres user
+    dataDir = join(parent, 'postgres');
+    port = await freeLoopbackPort();
+  });
+  afterEach(() => {
+    stopLeftover(dataDir);
+    rmSync(join(dataDir, '..'), { recursive: true, force: true });
+  });
+
+  it('left running by a killed shop is adopted by the next start, and stops with it', async () => {
+    const holder = await holdServer(dataDir, port);
+    const server = serverPidOf(dataDir)!;
+    holder.kill('SIGKILL');
+    await new Promise((resolveExit) => holder.once('exit', resolveExit));
+    expect(runs(server)).toBe(true); // in a session of its own: a kill of the shop does not reach it
+
+    await expect(startInChildProcess(dataDir, port, false)).resolves.toContain('started');
+
+    expect(serverPidOf(dataDir)).toBeUndefined();
+    await eventually(() => expect(runs(server)).toBe(false), { what: 'the server exited' });
+    await expect(acceptsConnections('127.0.0.1', port)).resolves.toBe(false);
+  }, 120_000);
+
+  it('is shared while the shop that started it runs, and stops only with that shop', async () => {
+    const holder = await holdServer(dataDir, port);
+    const server = serverPidOf(dataDir)!;
+
+    await expect(startInChildProcess(dataDir, port, false)).resolves.toContain('started');
+
+    expect(serverPidOf(dataDir)).toBe(server);
+    expect(runs(server)).toBe(true);
+    await expect(acceptsConnections('127.0.0.1', port)).resolves.toBe(true);
+    holder.kill('SIGTERM');
+    await new Promise((resolveExit) => holder.once('exit', resolveExit));
+    expect(serverPidOf(dataDir)).toBeUndefined();
+  }, 120_000);
+
+  it('keeps its cluster in a folder whose name a shell would read, and runs nothing it names', async () => {
+    const marker = join(dataDir, '..', 'ran');
+    // Quotes of both kinds, a variable, a command in backticks and in $( ), a backslash, spaces.
+    const odd = join(dataDir, '..', `a "b" 'c' $HOME \`touch ${marker}\` $(touch ${marker}) d\\e`);
+
+    await expect(startInChildProcess(odd, port, false)).resolves.toContain('started');
+
+    expect(existsSync(join(odd, 'cluster', 'PG_VERSION'))).toBe(true);
+    expect(existsSync(marker)).toBe(false);
+    expect(serverPidOf(odd)).toBeUndefined();
+  }, 120_000);
 });
 
 describe('the port of a throwaway server', () => {
