@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TLSSocket } from 'node:tls';
+import type { AddressInfo } from 'node:net';
+import { createServer as createTlsServer, TLSSocket } from 'node:tls';
 import { credentials } from '@grpc/grpc-js';
 import { CatalogContract } from '@contracts/catalog';
 import { InventoryContract } from '@contracts/inventory';
@@ -134,6 +135,71 @@ describe('gRPC with mutual TLS', () => {
       return 'the stream ended without a status';
     })().catch((e: unknown) => e);
     expect(error).toMatchObject({ kind: 'permission-denied', code: 'caller-not-allowed' });
+  });
+
+  it('names no server (SNI) when it calls an address, as RFC 6066 asks, and Node warns of nothing', async () => {
+    // A listener with catalog's certificate that records the server name each handshake asked for.
+    const tlsOfCatalog = loadGrpcTls(dir, 'catalog');
+    const asked: Array<string | false | null> = [];
+    const listener = createTlsServer({
+      key: tlsOfCatalog.key,
+      cert: tlsOfCatalog.cert,
+      ca: tlsOfCatalog.ca,
+      ALPNProtocols: ['h2'],
+    });
+    listener.on('secureConnection', (socket) => {
+      asked.push(socket.servername);
+      socket.destroy();
+    });
+    await new Promise<void>((resolveListen) => listener.listen(0, '127.0.0.1', resolveListen));
+    const warnings: string[] = [];
+    const warned = (warning: Error & { code?: string }) => warnings.push(warning.code ?? warning.message);
+    process.on('warning', warned);
+    try {
+      const { port } = listener.address() as AddressInfo;
+      const gateway = client({
+        address: `127.0.0.1:${port}`,
+        credentials: channelCredentialsOf(loadGrpcTls(dir, 'gateway')),
+      });
+      await call(gateway).catch(() => undefined); // the listener speaks no gRPC: the handshake is what counts
+      expect(asked.length).toBeGreaterThan(0);
+      expect(asked.filter((name) => typeof name === 'string')).toEqual([]);
+      expect(warnings).not.toContain('DEP0123');
+    } finally {
+      process.off('warning', warned);
+      await new Promise((resolveClose) => listener.close(resolveClose));
+    }
+  });
+
+  it('still checks the server’s certificate against the address it calls', async () => {
+    const namesOnly = mkdtempSync(join(tmpdir(), 'ficus-mtls-names-only-'));
+    await issueLocalCertificates(namesOnly, ['catalog', 'gateway'], ['localhost']); // no 127.0.0.1 in them
+    const local = new InProcessContractTransport();
+    local.serve(CatalogContract, {
+      listProducts: async () => ({ items: [product], page: 1, pageSize: 1, total: 1 }),
+      getProducts: async () => ({ products: [product], missingSkus: [] }),
+      getProduct: async () => product,
+    });
+    const byName = new GrpcContractServer(local, {
+      host: '127.0.0.1',
+      port: 0,
+      tls: loadGrpcTls(namesOnly, 'catalog'),
+      authorize: (caller) => caller === 'gateway',
+    });
+    byName.expose(CatalogContract);
+    try {
+      const port = await byName.listen();
+      const credentialsOfGateway = channelCredentialsOf(loadGrpcTls(namesOnly, 'gateway'));
+      await expect(
+        call(client({ address: `127.0.0.1:${port}`, credentials: credentialsOfGateway })),
+      ).rejects.toMatchObject({ kind: 'unavailable' });
+      await expect(call(client({ address: `localhost:${port}`, credentials: credentialsOfGateway }))).resolves.toEqual(
+        product,
+      );
+    } finally {
+      await byName.close(0);
+      rmSync(namesOnly, { recursive: true, force: true });
+    }
   });
 
   it('refuses a plaintext caller, a caller without a certificate, and one whose certificate another CA signed', async () => {
