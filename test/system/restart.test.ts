@@ -51,5 +51,5 @@ describe('a crash in the middle of a saga (monolith process)', () => {
       [orderId],
     );
     expect(Number(shipments[0].n)).toBe(1);
-  });
+  }, 120_000); // two starts of the shop process and a saga: the default minute was too tight once on CI
 });
