@@ -1,14 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import {
   closeSync,
+  constants as fsConstants,
   existsSync,
   fchownSync,
+  fstatSync,
+  lstatSync,
   mkdirSync,
   openSync,
   readFileSync,
-  rmSync,
-  statSync,
+  readSync,
+  renameSync,
   writeFileSync,
 } from 'node:fs';
 import { arch, platform, userInfo } from 'node:os';
@@ -17,6 +20,7 @@ import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { acceptsConnections } from '../deploy/local/tcp-port';
+import { ServerUsers } from './server-users';
 
 const execFileAsync = promisify(execFile);
 
@@ -76,31 +80,41 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
   const password = superuserSecret(dataDir);
   const tcpUrl = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${options.port}/postgres`;
 
-  // The server already runs. Its owner (the process that started it, or adopted it) still lives:
-  // share it, and leave its stop to that owner. Its owner is gone (killed: SIGKILL gives no
-  // chance to stop a server in a session of its own): adopt it, so that it stops with this
-  // process rather than run on unowned. A tool that asked only to use a running server never
-  // adopts one.
+  // A tool that asked only to use a running server (the console) uses it, and never stops it.
+  if (options.onlyIfRunning) {
+    if (await answers(tcpUrl)) return { adminUrl: overLocalSocket(tcpUrl, options.port), stop: async () => undefined };
+    throw new EmbeddedDatabaseDown(`the embedded PostgreSQL of ${dataDir} does not run (is the shop started?)`);
+  }
+  const users = new ServerUsers(join(dataDir, USERS_DIR));
+  users.join();
+  try {
+    return await startOrUse(options, { clusterDir, password, tcpUrl, users });
+  } catch (error) {
+    users.leave();
+    throw error;
+  }
+}
+
+async function startOrUse(
+  options: EmbeddedDatabaseOptions,
+  { clusterDir, password, tcpUrl, users }: Cluster,
+): Promise<RunningDatabase> {
+  const adminUrl = () => overLocalSocket(tcpUrl, options.port);
+  // The server already runs: this process uses it too, and the last of its users stops it. None
+  // other lives: a killed shop left it running (SIGKILL gives no chance to stop a server in a
+  // session of its own), and it stops with this process now.
   if (await answers(tcpUrl)) {
-    const adminUrl = overLocalSocket(tcpUrl, options.port);
-    const ownerFile = join(dataDir, OWNER_FILE);
-    const owner = ownerOf(ownerFile);
-    if (options.onlyIfRunning || owner?.lives) {
-      return { adminUrl, stop: async () => undefined };
-    }
     const server = {
       binaries: await serverBinaries(),
       clusterDir,
-      ownerFile,
-      owner: userInfo().uid === 0 ? await postgresUser() : undefined,
+      users,
+      runAs: userInfo().uid === 0 ? await postgresUser() : undefined,
       log: options.log,
     };
-    const left = owner ? `left running by process ${owner.pid}, which is gone` : 'found running';
-    options.log?.(`embedded PostgreSQL: adopted the server ${left}`);
-    return { adminUrl, stop: ownedFromNowOn(server).stop };
-  }
-  if (options.onlyIfRunning) {
-    throw new EmbeddedDatabaseDown(`the embedded PostgreSQL of ${dataDir} does not run (is the shop started?)`);
+    if (users.others().length === 0) {
+      options.log?.('embedded PostgreSQL: found running with no process using it (a killed shop left it?)');
+    }
+    return { adminUrl: adminUrl(), stop: stoppedByTheLastUser(server).stop };
   }
   // Something else listens there (another checkout's server, a second test run): starting would
   // fail on the port with nothing said but an exit code.
@@ -118,26 +132,34 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
     await initialiseCluster(clusterDir, password, options.log);
   }
   // As root: the user initialiseCluster made (or found) runs the server.
-  const owner = userInfo().uid === 0 ? await postgresUser() : undefined;
+  const runAs = userInfo().uid === 0 ? await postgresUser() : undefined;
   const settings = ['max_connections=500', 'listen_addresses=127.0.0.1', `unix_socket_directories=${SOCKET_DIRECTORY}`];
   if (options.statementStatistics) settings.push('shared_preload_libraries=pg_stat_statements');
   if (options.durability === 'fast') settings.push('fsync=off', 'synchronous_commit=off', 'full_page_writes=off');
-  const server = { binaries, clusterDir, ownerFile: join(dataDir, OWNER_FILE), owner, log: options.log };
+  const server = { binaries, clusterDir, users, runAs, log: options.log };
   const args = ['-p', String(options.port), ...settings.flatMap((setting) => ['-c', setting])];
   const started = options.throwaway ? await startAsChild(server, args) : await startInOwnSession(server, args);
   if ('lastLines' in started) {
     const output = started.lastLines.length > 0 ? `; it said:\n  ${started.lastLines.join('\n  ')}` : '';
     throw new Error(`embedded PostgreSQL did not start on 127.0.0.1:${options.port} (cluster ${clusterDir})${output}`);
   }
-  return { adminUrl: overLocalSocket(tcpUrl, options.port), stop: started.stop };
+  return { adminUrl: adminUrl(), stop: started.stop };
+}
+
+interface Cluster {
+  readonly clusterDir: string;
+  readonly password: string;
+  readonly tcpUrl: string;
+  readonly users: ServerUsers;
 }
 
 interface ServerToStart {
   readonly binaries: ServerBinaries;
   readonly clusterDir: string;
-  /** Names the process that stops the server: the one that started it, or adopted it. */
-  readonly ownerFile: string;
-  readonly owner?: { readonly uid: number; readonly gid: number };
+  /** The processes that use the server: the last to leave stops it. */
+  readonly users: ServerUsers;
+  /** Run as root: the user the server runs as (PostgreSQL refuses root). */
+  readonly runAs?: { readonly uid: number; readonly gid: number };
   readonly log?: (line: string) => void;
 }
 
@@ -151,49 +173,48 @@ type Started = { stop(): Promise<void> } | { lastLines: string[] };
  *
  * Started directly rather than by `pg_ctl start`, which hands the cluster's path to a shell: a
  * folder with a `"`, `$` or a backtick in its name failed there, or ran what followed. Ready is
- * what pg_ctl waits for too: the server's lock file names it and says `ready`.
+ * what pg_ctl waits for too: the server's lock file names it, was written since it was started,
+ * and says `ready`.
  */
 async function startInOwnSession(server: ServerToStart, args: string[]): Promise<Started> {
-  const logFile = join(server.clusterDir, SERVER_LOG);
-  const logFrom = existsSync(logFile) ? statSync(logFile).size : 0;
-  const log = openSync(logFile, 'a', 0o600);
-  let child: ChildProcess;
+  const log = openServerLog(join(server.clusterDir, SERVER_LOG), server.runAs);
   try {
-    if (server.owner) fchownSync(log, server.owner.uid, server.owner.gid);
-    child = spawn(server.binaries.postgres, ['-D', server.clusterDir, ...args], {
-      ...server.owner,
+    const startedAt = Math.floor(Date.now() / 1_000);
+    const child = spawn(server.binaries.postgres, ['-D', server.clusterDir, ...args], {
+      ...server.runAs,
       detached: true, // a session of its own
-      stdio: ['ignore', log, log],
+      stdio: ['ignore', log.fd, log.fd],
     });
+    child.unref();
+    let exited: string | undefined;
+    child.once('exit', (code, signal) => (exited = `the server exited (${signal ?? `code ${code}`})`));
+    child.once('error', (error) => (exited = String(error)));
+    // Until it is ready, a process that ends (a Ctrl-C: exitOnSignalUntilStarted) takes it along.
+    const stopWhileStarting = () => child.kill('SIGQUIT');
+    process.once('exit', stopWhileStarting);
+    const outcome = await readyAsLockFileSays(server.clusterDir, child.pid, startedAt, () => exited);
+    process.off('exit', stopWhileStarting);
+    if (outcome !== 'ready') {
+      // A server still starting when the wait ended would run on, unowned: immediate shutdown.
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGQUIT');
+      return { lastLines: [...log.linesSince(), outcome].slice(-LAST_LINES_KEPT) };
+    }
   } finally {
-    closeSync(log);
+    log.close();
   }
-  child.unref();
-  let exited: string | undefined;
-  child.once('exit', (code, signal) => (exited = `the server exited (${signal ?? `code ${code}`})`));
-  child.once('error', (error) => (exited = String(error)));
-  const outcome = await readyAsLockFileSays(server.clusterDir, child.pid, () => exited);
-  if (outcome !== 'ready') {
-    // A server still starting when the wait ended would run on, unowned: immediate shutdown.
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGQUIT');
-    return { lastLines: [...lastLinesOf(logFile, logFrom), outcome].slice(-LAST_LINES_KEPT) };
-  }
-  server.log?.(`embedded PostgreSQL started; its log: ${logFile}`);
-  return ownedFromNowOn(server);
+  server.log?.(`embedded PostgreSQL started; its log: ${join(server.clusterDir, SERVER_LOG)}`);
+  return stoppedByTheLastUser(server);
 }
 
 /**
- * The server is this process's to stop, from now on: `stop()`, or the `exit` hook when the
- * process ends without it (a failed start, an uncaught error, `process.exit`). The owner file
- * names this process, so that a later start knows whether the server still has an owner.
+ * The server stops when its last user leaves: at `stop()`, or from the `exit` hook when this
+ * process ends without it (a failed start, an uncaught error, `process.exit`).
  */
-function ownedFromNowOn(server: ServerToStart): { stop(): Promise<void> } {
-  writeFileSync(server.ownerFile, `${process.pid} ${startTimeOf(process.pid) ?? ''}\n`, { mode: 0o600 });
+function stoppedByTheLastUser(server: ServerToStart): { stop(): Promise<void> } {
   const pgCtlStop = (seconds: number) => ['-D', server.clusterDir, 'stop', '-w', '-t', String(seconds), '-m', 'fast'];
   // 'exit' allows only synchronous work, so pg_ctl runs synchronously there.
   const stopAtExit = () => {
-    spawnSync(server.binaries.pg_ctl, pgCtlStop(20), { ...server.owner, stdio: 'ignore' });
-    rmSync(server.ownerFile, { force: true });
+    if (server.users.leave()) spawnSync(server.binaries.pg_ctl, pgCtlStop(20), { ...server.runAs, stdio: 'ignore' });
   };
   process.once('exit', stopAtExit);
   let stopped: Promise<void> | undefined;
@@ -204,21 +225,23 @@ function ownedFromNowOn(server: ServerToStart): { stop(): Promise<void> } {
     stop: () =>
       (stopped ??= (async () => {
         process.off('exit', stopAtExit);
-        if (existsSync(lockFileOf(server.clusterDir))) {
-          await execFileAsync(server.binaries.pg_ctl, pgCtlStop(60), { ...server.owner, timeout: 120_000 });
+        if (server.users.leave() && existsSync(lockFileOf(server.clusterDir))) {
+          await execFileAsync(server.binaries.pg_ctl, pgCtlStop(60), { ...server.runAs, timeout: 120_000 });
         }
-        rmSync(server.ownerFile, { force: true });
       })()),
   };
 }
 
 /**
- * Resolves 'ready' once the server's lock file names `pid` and says `ready` (what `pg_ctl start
- * -w` waits for); otherwise why not: how it exited (`exited`), or that it did not say so in time.
+ * Resolves 'ready' once the server's lock file names `pid`, was written since `startedAt` (epoch
+ * seconds, with pg_ctl's 2 s of slack: a lock file left by a killed server may name the same pid
+ * in a container started again) and says `ready`, what `pg_ctl start -w` waits for; otherwise why
+ * not: how it exited (`exited`), or that it did not say so in time.
  */
 async function readyAsLockFileSays(
   clusterDir: string,
   pid: number | undefined,
+  startedAt: number,
   exited: () => string | undefined,
 ): Promise<string> {
   const until = Date.now() + START_TIMEOUT_MS;
@@ -227,7 +250,7 @@ async function readyAsLockFileSays(
     if (why) return why;
     try {
       const lines = readFileSync(lockFileOf(clusterDir), 'utf8').split('\n');
-      if (Number(lines[0]) === pid && lines[7]?.trim() === 'ready') return 'ready';
+      if (Number(lines[0]) === pid && Number(lines[2]) >= startedAt - 2 && lines[7]?.trim() === 'ready') return 'ready';
     } catch {
       // not written yet, or being rewritten
     }
@@ -243,44 +266,61 @@ export function lockFileOf(clusterDir: string): string {
 
 const START_TIMEOUT_MS = 60_000;
 
-/** Beside the cluster: the process that stops its server (`<pid> <start time>`). */
-const OWNER_FILE = 'server.owner';
+/** Beside the cluster: one entry per process that uses its server (ServerUsers). */
+const USERS_DIR = 'server.users';
 
 /**
- * The process the owner file names, and whether it still lives. The start time (Linux's
- * `/proc`) tells that process from a later one that was given the same pid.
+ * The server's log, opened for appending (and renamed to `.1` first once it passed
+ * MAX_SERVER_LOG_BYTES). The cluster's folder belongs to the server's user, who may have put a
+ * link there: a process run as root opens no link (O_NOFOLLOW) and no file with other names, and
+ * hands over only a file it has just made. What a failed start wrote is read through the same
+ * descriptor.
  */
-function ownerOf(ownerFile: string): { pid: number; lives: boolean } | undefined {
-  let pid: number;
-  let startTime: string | undefined;
+function openServerLog(file: string, runAs?: { uid: number; gid: number }) {
   try {
-    const [first, second] = readFileSync(ownerFile, 'utf8').trim().split(' ');
-    pid = Number(first);
-    startTime = second || undefined;
+    const found = lstatSync(file);
+    if (found.isFile() && found.size > MAX_SERVER_LOG_BYTES) renameSync(file, `${file}.1`);
   } catch {
-    return undefined;
+    // no log yet
   }
-  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  const { O_RDWR, O_APPEND, O_CREAT, O_EXCL, O_NOFOLLOW } = fsConstants;
+  let fd: number;
   try {
-    process.kill(pid, 0);
+    fd = openSync(file, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+    if (runAs) fchownSync(fd, runAs.uid, runAs.gid);
   } catch (error) {
-    // EPERM: it lives, under another user (a shop run as root).
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return { pid, lives: false };
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    try {
+      fd = openSync(file, O_RDWR | O_APPEND | O_NOFOLLOW);
+    } catch (opening) {
+      throw new Error(`embedded PostgreSQL: cannot open its log ${file} (${String(opening)}); remove it`);
+    }
+    const found = fstatSync(fd);
+    if (!found.isFile() || found.nlink !== 1) {
+      closeSync(fd);
+      throw new Error(`embedded PostgreSQL: its log ${file} is not a plain file of its own; remove it`);
+    }
   }
-  const now = startTimeOf(pid);
-  return { pid, lives: startTime === undefined || now === undefined || now === startTime };
+  const from = fstatSync(fd).size;
+  return {
+    fd,
+    /** The last non-empty lines written since it was opened. */
+    linesSince: (): string[] => {
+      const written = Buffer.alloc(Math.min(fstatSync(fd).size - from, 64 * 1024));
+      readSync(fd, written, 0, written.length, Math.max(from, fstatSync(fd).size - written.length));
+      return written
+        .toString('utf8')
+        .split('\n')
+        .map((line) => line.trim())
+        .filter(Boolean)
+        .slice(-LAST_LINES_KEPT);
+    },
+    close: () => closeSync(fd),
+  };
 }
 
-/** When a process started, in clock ticks after boot (Linux); undefined where /proc does not tell. */
-function startTimeOf(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces and parentheses: count from its closing one.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
+/** Past this, the next start renames the server's log to `server.log.1` (replacing an older one). */
+const MAX_SERVER_LOG_BYTES = 10 * 1024 * 1024;
 
 /**
  * A throwaway server (tests, benchmarks) as a child in this process's group: a Ctrl-C that ends
@@ -288,7 +328,7 @@ function startTimeOf(pid: number): string | undefined {
  */
 async function startAsChild(server: ServerToStart, args: string[]): Promise<Started> {
   const child = spawn(server.binaries.postgres, ['-D', server.clusterDir, ...args], {
-    ...server.owner,
+    ...server.runAs,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   // However this process ends without stop(), the server goes with it (fast shutdown).
@@ -326,11 +366,10 @@ async function startAsChild(server: ServerToStart, args: string[]): Promise<Star
     });
   });
   if (!ready) return { lastLines };
-  // Named the owner, so that another process that finds it running shares it and never adopts it.
-  writeFileSync(server.ownerFile, `${process.pid} ${startTimeOf(process.pid) ?? ''}\n`, { mode: 0o600 });
-  void exited.then(() => rmSync(server.ownerFile, { force: true }));
   return {
+    // This run's own server: it stops with the run, whoever else uses it.
     stop: async () => {
+      server.users.leave();
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT'); // fast shutdown
       await exited;
     },
@@ -419,17 +458,6 @@ async function initialiseCluster(clusterDir: string, password: string, log?: (li
 async function postgresUser(): Promise<{ uid: number; gid: number }> {
   const id = async (flag: string) => Number((await execFileAsync('id', [flag, 'postgres'])).stdout.trim());
   return { uid: await id('-u'), gid: await id('-g') };
-}
-
-/** The last non-empty lines written to `file` from byte `from` on. */
-function lastLinesOf(file: string, from: number): string[] {
-  if (!existsSync(file)) return [];
-  const written = readFileSync(file).subarray(from).toString('utf8');
-  return written
-    .split('\n')
-    .map((line) => line.trim())
-    .filter(Boolean)
-    .slice(-LAST_LINES_KEPT);
 }
 
 /** Where the server puts its Unix socket (PostgreSQL's compiled-in default for these binaries). */

@@ -111,13 +111,26 @@ describe('the shop’s embedded PostgreSQL', () => {
     dataDir = join(parent, 'postgres');
     port = await freeLoopbackPort();
   });
+  const odd = () => join(dataDir, '..', `a "b" 'c' $HOME \`touch ${marker()}\` $(touch ${marker()}) d\\e`);
+  const marker = () => join(dataDir, '..', 'ran');
+  const holders: ChildProcess[] = [];
+  const hold = async () => {
+    const holder = await holdServer(dataDir, port);
+    holders.push(holder);
+    return holder;
+  };
   afterEach(() => {
+    // A test that failed half-way leaves its shops running: they would keep Jest waiting.
+    holders
+      .splice(0)
+      .forEach((holder) => holder.exitCode === null && holder.signalCode === null && holder.kill('SIGKILL'));
     stopLeftover(dataDir);
+    stopLeftover(odd());
     rmSync(join(dataDir, '..'), { recursive: true, force: true });
   });
 
   it('left running by a killed shop is adopted by the next start, and stops with it', async () => {
-    const holder = await holdServer(dataDir, port);
+    const holder = await hold();
     const server = serverPidOf(dataDir)!;
     holder.kill('SIGKILL');
     await new Promise((resolveExit) => holder.once('exit', resolveExit));
@@ -130,8 +143,30 @@ describe('the shop’s embedded PostgreSQL', () => {
     await expect(acceptsConnections('127.0.0.1', port)).resolves.toBe(false);
   }, 120_000);
 
+  it('left running by a killed shop stops with the last of the processes that used it after', async () => {
+    const killed = await hold();
+    const server = serverPidOf(dataDir)!;
+    killed.kill('SIGKILL');
+    await new Promise((resolveExit) => killed.once('exit', resolveExit));
+    // A command first (it finds the server left running), then a shop beside it.
+    const command = await hold();
+    const shop = await hold();
+    // A third process comes and goes.
+    await expect(startInChildProcess(dataDir, port, false)).resolves.toContain('started');
+
+    command.kill('SIGTERM');
+    await new Promise((resolveExit) => command.once('exit', resolveExit));
+    expect(serverPidOf(dataDir)).toBe(server); // the shop uses it still
+    await expect(acceptsConnections('127.0.0.1', port)).resolves.toBe(true);
+
+    shop.kill('SIGTERM');
+    await new Promise((resolveExit) => shop.once('exit', resolveExit));
+    expect(serverPidOf(dataDir)).toBeUndefined();
+    await eventually(() => expect(runs(server)).toBe(false), { what: 'the server exited' });
+  }, 120_000);
+
   it('is shared while the shop that started it runs, and stops only with that shop', async () => {
-    const holder = await holdServer(dataDir, port);
+    const holder = await hold();
     const server = serverPidOf(dataDir)!;
 
     await expect(startInChildProcess(dataDir, port, false)).resolves.toContain('started');
@@ -145,15 +180,12 @@ describe('the shop’s embedded PostgreSQL', () => {
   }, 120_000);
 
   it('keeps its cluster in a folder whose name a shell would read, and runs nothing it names', async () => {
-    const marker = join(dataDir, '..', 'ran');
     // Quotes of both kinds, a variable, a command in backticks and in $( ), a backslash, spaces.
-    const odd = join(dataDir, '..', `a "b" 'c' $HOME \`touch ${marker}\` $(touch ${marker}) d\\e`);
+    await expect(startInChildProcess(odd(), port, false)).resolves.toContain('started');
 
-    await expect(startInChildProcess(odd, port, false)).resolves.toContain('started');
-
-    expect(existsSync(join(odd, 'cluster', 'PG_VERSION'))).toBe(true);
-    expect(existsSync(marker)).toBe(false);
-    expect(serverPidOf(odd)).toBeUndefined();
+    expect(existsSync(join(odd(), 'cluster', 'PG_VERSION'))).toBe(true);
+    expect(existsSync(marker())).toBe(false);
+    expect(serverPidOf(odd())).toBeUndefined();
   }, 120_000);
 });
 
