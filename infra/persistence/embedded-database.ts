@@ -20,7 +20,7 @@ import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { acceptsConnections } from '../deploy/local/tcp-port';
-import { ServerUsers } from './server-users';
+import { lives, ServerUsers } from './server-users';
 
 const execFileAsync = promisify(execFile);
 
@@ -64,6 +64,11 @@ export class EmbeddedDatabaseDown extends Error {
 export interface RunningDatabase {
   /** Superuser URL of the `postgres` database, used to provision databases, roles and schemas. */
   readonly adminUrl: string;
+  /**
+   * A process this one launched uses the server too (`npm run start:split`'s services): the
+   * server is not stopped while it runs, even if this one was killed.
+   */
+  alsoUsedBy(pid: number): void;
   stop(): Promise<void>;
 }
 
@@ -82,13 +87,21 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
 
   // A tool that asked only to use a running server (the console) uses it, and never stops it.
   if (options.onlyIfRunning) {
-    if (await answers(tcpUrl)) return { adminUrl: overLocalSocket(tcpUrl, options.port), stop: async () => undefined };
+    if (await answers(tcpUrl)) {
+      return {
+        adminUrl: overLocalSocket(tcpUrl, options.port),
+        alsoUsedBy: () => undefined,
+        stop: async () => undefined,
+      };
+    }
     throw new EmbeddedDatabaseDown(`the embedded PostgreSQL of ${dataDir} does not run (is the shop started?)`);
   }
   const users = new ServerUsers(join(dataDir, USERS_DIR));
   users.join();
   try {
-    return await startOrUse(options, { clusterDir, password, tcpUrl, users });
+    await users.untilNoneStops();
+    const { adminUrl, stop } = await startOrUse(options, { clusterDir, password, tcpUrl, users });
+    return { adminUrl, stop, alsoUsedBy: (pid) => users.join(pid) };
   } catch (error) {
     users.leave();
     throw error;
@@ -98,12 +111,13 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
 async function startOrUse(
   options: EmbeddedDatabaseOptions,
   { clusterDir, password, tcpUrl, users }: Cluster,
-): Promise<RunningDatabase> {
+): Promise<{ adminUrl: string; stop(): Promise<void> }> {
   const adminUrl = () => overLocalSocket(tcpUrl, options.port);
-  // The server already runs: this process uses it too, and the last of its users stops it. None
-  // other lives: a killed shop left it running (SIGKILL gives no chance to stop a server in a
-  // session of its own), and it stops with this process now.
-  if (await answers(tcpUrl)) {
+  // The server already runs (or another process is starting it: wait until it is ready). This
+  // process uses it too, and the last of its users stops it. None other lives: a killed shop left
+  // it running (SIGKILL gives no chance to stop a server in a session of its own), and it stops
+  // with this process now.
+  if ((await answers(tcpUrl)) || ((await readyOnceStarted(clusterDir)) && (await answers(tcpUrl)))) {
     const server = {
       binaries: await serverBinaries(),
       clusterDir,
@@ -183,6 +197,7 @@ async function startInOwnSession(server: ServerToStart, args: string[]): Promise
     const child = spawn(server.binaries.postgres, ['-D', server.clusterDir, ...args], {
       ...server.runAs,
       detached: true, // a session of its own
+      windowsHide: true,
       stdio: ['ignore', log.fd, log.fd],
     });
     child.unref();
@@ -211,25 +226,61 @@ async function startInOwnSession(server: ServerToStart, args: string[]): Promise
  * process ends without it (a failed start, an uncaught error, `process.exit`).
  */
 function stoppedByTheLastUser(server: ServerToStart): { stop(): Promise<void> } {
+  const lockFile = lockFileOf(server.clusterDir);
   const pgCtlStop = (seconds: number) => ['-D', server.clusterDir, 'stop', '-w', '-t', String(seconds), '-m', 'fast'];
-  // 'exit' allows only synchronous work, so pg_ctl runs synchronously there.
+  // 'exit' allows only synchronous work, so pg_ctl runs synchronously there; and nothing may
+  // throw there, or the process's other exit hooks would not run.
   const stopAtExit = () => {
-    if (server.users.leave()) spawnSync(server.binaries.pg_ctl, pgCtlStop(20), { ...server.runAs, stdio: 'ignore' });
+    try {
+      if (server.users.leaveAsLast())
+        spawnSync(server.binaries.pg_ctl, pgCtlStop(20), { ...server.runAs, stdio: 'ignore' });
+    } catch {
+      // the next start finds the server running with nobody using it, and stops it after use
+    } finally {
+      server.users.stopped();
+    }
   };
   process.once('exit', stopAtExit);
   let stopped: Promise<void> | undefined;
   return {
     // Fast: whoever stops it has closed its own connections first; a tool beside it (a second
     // process on the same cluster) is cut off, as it would be by any server going down. Once:
-    // a second call waits for the first; a server already down (stopped by hand) is not an error.
+    // a second call waits for the first; a server already down (stopped by hand, or by another
+    // last user at the same time) is not an error.
     stop: () =>
       (stopped ??= (async () => {
         process.off('exit', stopAtExit);
-        if (server.users.leave() && existsSync(lockFileOf(server.clusterDir))) {
+        if (!server.users.leaveAsLast()) return;
+        try {
           await execFileAsync(server.binaries.pg_ctl, pgCtlStop(60), { ...server.runAs, timeout: 120_000 });
+        } catch (error) {
+          if (runningServer(lockFile) !== undefined) throw error;
+        } finally {
+          server.users.stopped();
         }
       })()),
   };
+}
+
+/** The pid of the server the lock file names, while that process runs. */
+function runningServer(lockFile: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(lockFile, 'utf8').split('\n')[0]);
+    return Number.isInteger(pid) && pid > 0 && lives(pid) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Another process is starting the server (its lock file names a running process): true once it
+ * says it is ready; false when none is starting, or it exited first.
+ */
+async function readyOnceStarted(clusterDir: string): Promise<boolean> {
+  const pid = runningServer(lockFileOf(clusterDir));
+  if (pid === undefined) return false;
+  const outcome = await readyAsLockFileSays(clusterDir, pid, 0, () => (lives(pid) ? undefined : 'it exited'));
+  return outcome === 'ready';
 }
 
 /**
@@ -376,7 +427,7 @@ async function startAsChild(server: ServerToStart, args: string[]): Promise<Star
   };
 }
 
-/** The server's own output, in its cluster directory (rotate it like any server log if it grows). */
+/** The server's own output, in its cluster directory (renamed to `.1` at a start once past 10 MiB). */
 const SERVER_LOG = 'server.log';
 
 const LAST_LINES_KEPT = 12;

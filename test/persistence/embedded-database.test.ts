@@ -60,13 +60,22 @@ describe('an embedded PostgreSQL', () => {
 
 /**
  * A shop's process that starts the server in a session of its own, says `ready` once it has, and
- * on SIGTERM stops it and exits.
+ * on SIGTERM stops it and exits. With `service`, it first launches a process that uses the server
+ * too, as `npm run start:split` launches its services, and says its pid (`service <pid>`).
  */
-async function holdServer(dataDir: string, port: number): Promise<ChildProcess> {
+async function holdServer(dataDir: string, port: number, options: { service?: boolean } = {}) {
   const script = [
+    "const { spawn } = require('node:child_process');",
     "const { startEmbeddedDatabase } = require('./infra/persistence/embedded-database');",
     `startEmbeddedDatabase({ dataDir: ${JSON.stringify(dataDir)}, port: ${port} }).then((server) => {`,
     "  process.on('SIGTERM', () => server.stop().then(() => process.exit(0)));",
+    ...(options.service
+      ? [
+          "  const service = spawn(process.execPath, ['-e', 'setInterval(() => undefined, 60_000)'], { stdio: 'ignore' });",
+          '  server.alsoUsedBy(service.pid);',
+          "  console.log('service ' + service.pid);",
+        ]
+      : []),
     "  console.log('ready');",
     '  setInterval(() => undefined, 60_000);',
     '});',
@@ -78,7 +87,7 @@ async function holdServer(dataDir: string, port: number): Promise<ChildProcess> 
   let said = '';
   holder.stdout.on('data', (chunk: Buffer) => (said += chunk.toString()));
   await eventually(() => expect(said).toContain('ready'), { timeoutMs: 50_000, what: 'the server started' });
-  return holder;
+  return Object.assign(holder, { service: Number(/service (\d+)/.exec(said)?.[1]) || undefined });
 }
 
 /** The server's process, as its lock file names it; undefined when it has none (it is down). */
@@ -114,9 +123,11 @@ describe('the shop’s embedded PostgreSQL', () => {
   const odd = () => join(dataDir, '..', `a "b" 'c' $HOME \`touch ${marker()}\` $(touch ${marker()}) d\\e`);
   const marker = () => join(dataDir, '..', 'ran');
   const holders: ChildProcess[] = [];
-  const hold = async () => {
-    const holder = await holdServer(dataDir, port);
+  const services: number[] = [];
+  const hold = async (options: { service?: boolean } = {}) => {
+    const holder = await holdServer(dataDir, port, options);
     holders.push(holder);
+    if (holder.service) services.push(holder.service);
     return holder;
   };
   afterEach(() => {
@@ -124,6 +135,7 @@ describe('the shop’s embedded PostgreSQL', () => {
     holders
       .splice(0)
       .forEach((holder) => holder.exitCode === null && holder.signalCode === null && holder.kill('SIGKILL'));
+    services.splice(0).forEach((pid) => runs(pid) && process.kill(pid, 'SIGKILL'));
     stopLeftover(dataDir);
     stopLeftover(odd());
     rmSync(join(dataDir, '..'), { recursive: true, force: true });
@@ -163,6 +175,41 @@ describe('the shop’s embedded PostgreSQL', () => {
     await new Promise((resolveExit) => shop.once('exit', resolveExit));
     expect(serverPidOf(dataDir)).toBeUndefined();
     await eventually(() => expect(runs(server)).toBe(false), { what: 'the server exited' });
+  }, 120_000);
+
+  it('is not stopped while a process its killed launcher started still uses it', async () => {
+    const launcher = await hold({ service: true });
+    const server = serverPidOf(dataDir)!;
+    launcher.kill('SIGKILL');
+    await new Promise((resolveExit) => launcher.once('exit', resolveExit));
+
+    // A command comes and goes while the launcher's service still runs: the server stays up.
+    await expect(startInChildProcess(dataDir, port, false)).resolves.toContain('started');
+    expect(serverPidOf(dataDir)).toBe(server);
+    await expect(acceptsConnections('127.0.0.1', port)).resolves.toBe(true);
+
+    // Once the service is gone too, the next process that used it stops it.
+    process.kill(launcher.service!, 'SIGKILL');
+    await eventually(() => expect(runs(launcher.service!)).toBe(false), { what: 'the service exited' });
+    await expect(startInChildProcess(dataDir, port, false)).resolves.toContain('started');
+    expect(serverPidOf(dataDir)).toBeUndefined();
+  }, 120_000);
+
+  it('started by two shops at once is started once and stops with the second to stop', async () => {
+    await expect(startInChildProcess(dataDir, port, false)).resolves.toContain('started'); // the cluster exists
+    const [first, second] = await Promise.all([hold(), hold()]);
+    const server = serverPidOf(dataDir)!;
+
+    first.kill('SIGTERM');
+    await new Promise((resolveExit) => first.once('exit', resolveExit));
+    expect(first.exitCode).toBe(0);
+    expect(serverPidOf(dataDir)).toBe(server);
+    await expect(acceptsConnections('127.0.0.1', port)).resolves.toBe(true);
+
+    second.kill('SIGTERM');
+    await new Promise((resolveExit) => second.once('exit', resolveExit));
+    expect(second.exitCode).toBe(0);
+    expect(serverPidOf(dataDir)).toBeUndefined();
   }, 120_000);
 
   it('is shared while the shop that started it runs, and stops only with that shop', async () => {

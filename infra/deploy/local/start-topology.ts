@@ -32,12 +32,15 @@ async function main(): Promise<void> {
   const startedUp = exitOnSignalUntilStarted();
   const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
   let stopDatabase = async () => undefined as void;
+  let usedBy = (_pid: number) => undefined as void;
   if (!env.DATABASE_URL) {
     const dataDir = resolve(env.FICUS_DATA_DIR ?? '.data', 'postgres');
     const port = Number(env.FICUS_EMBEDDED_PG_PORT ?? DEFAULT_EMBEDDED_PORT);
     const database = await startEmbeddedDatabase({ dataDir, port, portSetting: 'FICUS_EMBEDDED_PG_PORT' });
     env.DATABASE_URL = withDatabase(database.adminUrl, 'postgres');
     stopDatabase = database.stop;
+    // Its services use the server too: it is not stopped under them if this launcher is killed.
+    usedBy = database.alsoUsedBy;
     say(`PostgreSQL (embedded)  127.0.0.1:${port}, data in ${dataDir}`);
   }
   if (!env.KAFKA_BROKERS) {
@@ -78,6 +81,7 @@ async function main(): Promise<void> {
     topologyPath,
     env,
     onOutput: (target, chunk) => process.stdout.write(chunk.replace(/^(?=.)/gm, `[${target}] `)),
+    onSpawn: (child) => child.pid !== undefined && usedBy(child.pid),
   });
   say('');
   for (const target of launched.topology.targets) {

@@ -11,6 +11,8 @@ export interface LaunchOptions {
   readonly readyTimeoutMs?: number;
   /** Where each process's output goes; defaults to collecting it in memory. */
   readonly onOutput?: (target: string, chunk: string) => void;
+  /** Each process as it is started (a restart too). */
+  readonly onSpawn?: (child: ChildProcess) => void;
 }
 
 export interface LaunchedProcess {
@@ -52,6 +54,7 @@ export async function launchTopology(options: LaunchOptions): Promise<LaunchedTo
       onOutput: options.onOutput,
     });
     processes.set(target.name, launched);
+    options.onSpawn?.(launched.child);
     await waitReady(launched, target.operations.port, options.readyTimeoutMs ?? 90_000);
   };
 
