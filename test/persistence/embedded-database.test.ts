@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -86,7 +86,12 @@ async function holdServer(dataDir: string, port: number, options: { service?: bo
   });
   let said = '';
   holder.stdout.on('data', (chunk: Buffer) => (said += chunk.toString()));
-  await eventually(() => expect(said).toContain('ready'), { timeoutMs: 50_000, what: 'the server started' });
+  try {
+    await eventually(() => expect(said).toContain('ready'), { timeoutMs: 50_000, what: 'the server started' });
+  } catch (error) {
+    holder.kill('SIGKILL'); // it is nobody's to stop otherwise, and Jest would wait on it
+    throw new Error(`${(error as Error).message}\nit said: ${said}`);
+  }
   return Object.assign(holder, { service: Number(/service (\d+)/.exec(said)?.[1]) || undefined });
 }
 
@@ -195,22 +200,30 @@ describe('the shop’s embedded PostgreSQL', () => {
     expect(serverPidOf(dataDir)).toBeUndefined();
   }, 120_000);
 
-  it('started by two shops at once is started once and stops with the second to stop', async () => {
-    await expect(startInChildProcess(dataDir, port, false)).resolves.toContain('started'); // the cluster exists
-    const [first, second] = await Promise.all([hold(), hold()]);
-    const server = serverPidOf(dataDir)!;
+  it.each([
+    ['on its cluster', true],
+    ['on fresh data (both find no cluster)', false],
+  ])(
+    'started by two shops at once %s is started once and stops with the second to stop',
+    async (_, made) => {
+      if (made) await expect(startInChildProcess(dataDir, port, false)).resolves.toContain('started');
+      const [first, second] = await Promise.all([hold(), hold()]);
+      const server = serverPidOf(dataDir)!;
+      expect(readdirSync(dataDir).filter((name) => name.includes('.initialising-'))).toEqual([]);
 
-    first.kill('SIGTERM');
-    await new Promise((resolveExit) => first.once('exit', resolveExit));
-    expect(first.exitCode).toBe(0);
-    expect(serverPidOf(dataDir)).toBe(server);
-    await expect(acceptsConnections('127.0.0.1', port)).resolves.toBe(true);
+      first.kill('SIGTERM');
+      await new Promise((resolveExit) => first.once('exit', resolveExit));
+      expect(first.exitCode).toBe(0);
+      expect(serverPidOf(dataDir)).toBe(server);
+      await expect(acceptsConnections('127.0.0.1', port)).resolves.toBe(true);
 
-    second.kill('SIGTERM');
-    await new Promise((resolveExit) => second.once('exit', resolveExit));
-    expect(second.exitCode).toBe(0);
-    expect(serverPidOf(dataDir)).toBeUndefined();
-  }, 120_000);
+      second.kill('SIGTERM');
+      await new Promise((resolveExit) => second.once('exit', resolveExit));
+      expect(second.exitCode).toBe(0);
+      expect(serverPidOf(dataDir)).toBeUndefined();
+    },
+    120_000,
+  );
 
   it('is shared while the shop that started it runs, and stops only with that shop', async () => {
     const holder = await hold();
