@@ -95,6 +95,22 @@ async function holdServer(dataDir: string, port: number, options: { service?: bo
   return Object.assign(holder, { service: Number(/service (\d+)/.exec(said)?.[1]) || undefined });
 }
 
+/** `npm run reset` on the data of `dataDir` (`<FICUS_DATA_DIR>/postgres`): its exit code and output. */
+async function resetData(dataDir: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const reset = spawn(process.execPath, ['-r', '@swc-node/register', 'infra/persistence/reset-data.ts'], {
+    cwd: join(__dirname, '..', '..'),
+    env: { ...process.env, FICUS_DATA_DIR: join(dataDir, '..') },
+  });
+  let stdout = '';
+  let stderr = '';
+  reset.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  reset.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number>((resolveExit) =>
+    reset.once('close', (exitCode) => resolveExit(exitCode ?? -1)),
+  );
+  return { code, stdout, stderr };
+}
+
 /** The server's process, as its lock file names it; undefined when it has none (it is down). */
 function serverPidOf(dataDir: string): number | undefined {
   const lockFile = join(dataDir, 'cluster', 'postmaster.pid');
@@ -237,6 +253,33 @@ describe('the shop’s embedded PostgreSQL', () => {
     holder.kill('SIGTERM');
     await new Promise((resolveExit) => holder.once('exit', resolveExit));
     expect(serverPidOf(dataDir)).toBeUndefined();
+  }, 120_000);
+
+  it('left running by a killed shop is stopped by npm run reset, which then wipes the data', async () => {
+    const killed = await hold();
+    const server = serverPidOf(dataDir)!;
+    killed.kill('SIGKILL');
+    await new Promise((resolveExit) => killed.once('exit', resolveExit));
+
+    const reset = await resetData(dataDir);
+
+    expect(reset).toMatchObject({ code: 0 });
+    expect(reset.stdout).toContain(`stopped the embedded PostgreSQL (pid ${server})`);
+    expect(runs(server)).toBe(false);
+    expect(existsSync(dataDir)).toBe(false);
+  }, 120_000);
+
+  it('is neither stopped nor wiped by npm run reset while a shop uses it, which names the shop', async () => {
+    const shop = await hold();
+    const server = serverPidOf(dataDir)!;
+
+    const reset = await resetData(dataDir);
+
+    expect(reset.code).toBe(1);
+    expect(reset.stderr).toContain(`still used by process ${shop.pid}`);
+    expect(runs(server)).toBe(true);
+    expect(existsSync(join(dataDir, 'cluster', 'PG_VERSION'))).toBe(true);
+    await expect(acceptsConnections('127.0.0.1', port)).resolves.toBe(true);
   }, 120_000);
 
   it('keeps its cluster in a folder whose name a shell would read, and runs nothing it names', async () => {
