@@ -86,11 +86,12 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
   const dataDir = resolve(options.dataDir);
   const clusterDir = join(dataDir, 'cluster');
   mkdirSync(dataDir, { recursive: true });
-  const password = superuserSecret(dataDir);
-  const tcpUrl = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${options.port}/postgres`;
+  const urlOf = (password: string) =>
+    `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${options.port}/postgres`;
 
   // A tool that asked only to use a running server (the console) uses it, and never stops it.
   if (options.onlyIfRunning) {
+    const tcpUrl = urlOf(superuserSecret(dataDir));
     if (await answers(tcpUrl)) {
       return {
         adminUrl: overLocalSocket(tcpUrl, options.port),
@@ -104,6 +105,9 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
   users.join();
   try {
     await users.untilNoneStops();
+    // Read only now: `npm run reset` may have just removed it, with the cluster it belonged to.
+    const password = superuserSecret(dataDir);
+    const tcpUrl = urlOf(password);
     const { adminUrl, stop } = await startOrUse(options, { clusterDir, password, tcpUrl, users });
     return { adminUrl, stop, alsoUsedBy: (pid) => users.join(pid) };
   } catch (error) {
@@ -479,22 +483,22 @@ function fromEmbeddedPostgres(name: string): unknown {
 async function initialisedOnce(clusterDir: string, password: string, log?: (line: string) => void): Promise<void> {
   const parent = dirname(clusterDir);
   const draftPrefix = `${basename(clusterDir)}.initialising-`;
-  // What a process killed in the middle of its initdb left behind.
-  for (const name of readdirSync(parent)) {
-    const pid = Number(name.slice(draftPrefix.length));
-    if (name.startsWith(draftPrefix) && Number.isInteger(pid) && pid !== process.pid && !lives(pid)) {
-      rmSync(join(parent, name), { recursive: true, force: true });
-    }
-  }
+  othersDrafts(parent, draftPrefix); // removes what processes killed during their initdb left
   const draft = join(parent, `${draftPrefix}${process.pid}`);
   rmSync(draft, { recursive: true, force: true });
   try {
     await initialiseCluster(draft, password, log);
     renameSync(draft, clusterDir);
   } catch (error) {
+    // Another process may be making it still (as root, its `useradd` can fail ours): wait for it.
+    const until = Date.now() + START_TIMEOUT_MS;
+    while (othersDrafts(parent, draftPrefix).length > 0 && Date.now() < until) {
+      await new Promise((resolveWait) => setTimeout(resolveWait, 100));
+    }
     if (!existsSync(join(clusterDir, 'PG_VERSION'))) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOTEMPTY' || code === 'EEXIST') {
+      // ENOTEMPTY or EEXIST on POSIX, EPERM on Windows: something is in the way.
+      if (existsSync(clusterDir) && (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'EPERM')) {
         throw new Error(
           `embedded PostgreSQL: ${clusterDir} holds something other than a cluster (an initdb cut short ` +
             'by an older ficus?); remove it, or run npm run reset',
@@ -506,6 +510,20 @@ async function initialisedOnce(clusterDir: string, password: string, log?: (line
   } finally {
     rmSync(draft, { recursive: true, force: true });
   }
+}
+
+/**
+ * The pids of living processes with a draft (`<prefix><pid>`) in `parent`, this one's apart; the
+ * drafts of processes that died are removed.
+ */
+function othersDrafts(parent: string, prefix: string): number[] {
+  return readdirSync(parent).flatMap((name) => {
+    const pid = Number(name.slice(prefix.length));
+    if (!name.startsWith(prefix) || !Number.isInteger(pid) || pid <= 0 || pid === process.pid) return [];
+    if (lives(pid)) return [pid];
+    rmSync(join(parent, name), { recursive: true, force: true });
+    return [];
+  });
 }
 
 /**
@@ -580,17 +598,55 @@ function overLocalSocket(tcpUrl: string, port: number): string {
 function superuserSecret(dataDir: string): string {
   const file = join(dataDir, 'superuser.secret');
   if (!existsSync(file)) {
+    othersDrafts(dataDir, 'superuser.secret.'); // a process killed between its write and its link
+    const secret = randomBytes(24).toString('base64url');
     const draft = `${file}.${process.pid}`;
-    writeFileSync(draft, randomBytes(24).toString('base64url'), { mode: 0o600 });
+    writeFileSync(draft, secret, { mode: 0o600 });
     try {
       linkSync(draft, file);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EEXIST') {
+        // A file system without hard links (FAT, some network and FUSE mounts): made exclusively
+        // in place instead, where a reader may meet it empty for a moment (readSecret waits).
+        if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS') throw error;
+        try {
+          writeFileSync(file, secret, { mode: 0o600, flag: 'wx' });
+        } catch (writing) {
+          if ((writing as NodeJS.ErrnoException).code !== 'EEXIST') throw writing;
+        }
+      }
     } finally {
       rmSync(draft, { force: true });
     }
   }
-  return readFileSync(file, 'utf8').trim();
+  return readSecret(file);
+}
+
+/** The secret's text; one being written in place (no hard links there) is waited for, 2 s at most. */
+function readSecret(file: string): string {
+  const until = Date.now() + 2_000;
+  for (;;) {
+    const secret = readFileSync(file, 'utf8').trim();
+    if (secret || Date.now() > until) return secret;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+  }
+}
+
+/**
+ * The cluster's server as its lock file names it, and whether it is really that server: the
+ * server on the lock file's port answers to this cluster's superuser. A lock file left behind
+ * (a container restarted, its pid now another process's) names a process that does not answer.
+ */
+export async function lockedServerOf(dataDir: string): Promise<{ pid: number; answers: boolean } | undefined> {
+  const clusterDir = join(resolve(dataDir), 'cluster');
+  const pid = runningServer(clusterDir);
+  const lock = readLockFile(clusterDir);
+  if (pid === undefined || !lock) return undefined;
+  const file = join(resolve(dataDir), 'superuser.secret');
+  const password = existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
+  const url = `postgres://postgres:${encodeURIComponent(password ?? '')}@127.0.0.1:${lock.port}/postgres`;
+  return { pid, answers: password !== undefined && Number.isInteger(lock.port) && (await answers(url)) };
 }
 
 async function answers(url: string): Promise<boolean> {

@@ -1,49 +1,76 @@
-import { rmSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdirSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { readProcessEnv } from '@infra/host';
-import { runningServer } from './server-lock-file';
+import { lockedServerOf } from './embedded-database';
+import { lockFileOf } from './server-lock-file';
 import { lives, ServerUsers } from './server-users';
 
 /**
- * `npm run reset`: wipes the embedded database. A server that a killed shop left running, with
- * no process using it any more, is stopped first (fast shutdown). While a process still uses it
- * (a shop that is up), it refuses and names them: wiping under a live server corrupts nothing
- * useful but leaves a confusing half-state.
+ * `npm run reset`: wipes the embedded database. While a process uses it (a shop that is up, or
+ * one starting), it refuses and names them. A server that a killed shop left running, used by no
+ * process, is stopped first (fast shutdown).
+ *
+ * It stops and wipes as a last user stops the server (ServerUsers): it says so first, then counts
+ * the users, and says it is done only once the data is gone. A process that starts meanwhile waits
+ * for that, then starts on fresh data; one that started before is counted, and nothing is wiped.
  */
 async function reset(): Promise<void> {
   const dataDir = resolve(readProcessEnv().FICUS_DATA_DIR, 'postgres');
-  const pid = runningServer(resolve(dataDir, 'cluster'));
-  if (pid !== undefined) {
-    // As a last user would stop it: a process that starts meanwhile waits for the stop, then
-    // starts on fresh data (ServerUsers).
-    const users = new ServerUsers(resolve(dataDir, 'server.users'));
-    if (!users.leaveAsLast()) {
-      users.stopped();
+  const usersDir = join(dataDir, 'server.users');
+  mkdirSync(usersDir, { recursive: true, mode: 0o700 }); // where the stopper's mark goes
+  const users = new ServerUsers(usersDir);
+  if (!users.leaveAsLast()) {
+    const others = users.others();
+    users.stopped();
+    process.stderr.write(
+      `the embedded PostgreSQL of ${dataDir} is still used by ${others.length > 1 ? 'processes' : 'process'} ` +
+        `${others.join(', ')}: stop the shop first (Ctrl-C), then run npm run reset again\n`,
+    );
+    process.exitCode = 1;
+    return;
+  }
+  try {
+    const server = await lockedServerOf(dataDir);
+    if (server && !server.answers) {
       process.stderr.write(
-        `the embedded PostgreSQL (pid ${pid}) of ${dataDir} is still used by process ` +
-          `${users.others().join(', ')}: stop the shop first (Ctrl-C), then run npm run reset again\n`,
+        `the lock file ${lockFileOf(join(dataDir, 'cluster'))} names process ${server.pid}, which runs but does not ` +
+          `answer as this cluster's server. If no shop runs, it was left behind (a machine or container ` +
+          `restarted): remove it, then run npm run reset again\n`,
       );
       process.exitCode = 1;
       return;
     }
-    try {
-      await stopped(pid);
-    } finally {
-      users.stopped();
+    if (server) {
+      await untilServerExits(server.pid);
+      process.stdout.write(`stopped the embedded PostgreSQL (pid ${server.pid}), which no process used any more\n`);
     }
-    process.stdout.write(`stopped the embedded PostgreSQL (pid ${pid}), which no process used any more\n`);
+    // Everything but the users' folder, which holds this process's mark until the data is gone.
+    for (const name of readdirSync(dataDir)) {
+      if (name !== 'server.users') rmSync(join(dataDir, name), { recursive: true, force: true });
+    }
+  } finally {
+    users.stopped();
   }
-  rmSync(dataDir, { recursive: true, force: true });
+  removeIfEmpty(usersDir); // a process that started meanwhile has its entry there
+  removeIfEmpty(dataDir);
   process.stdout.write(`removed ${dataDir}\n`);
 }
 
 /** Fast shutdown (what `pg_ctl stop -m fast` sends), and its end awaited. */
-async function stopped(pid: number): Promise<void> {
+async function untilServerExits(pid: number): Promise<void> {
   process.kill(pid, 'SIGINT');
   const until = Date.now() + 60_000;
   while (lives(pid)) {
     if (Date.now() > until) throw new Error(`the embedded PostgreSQL (pid ${pid}) did not stop within 60 s`);
     await new Promise((resolveWait) => setTimeout(resolveWait, 50));
+  }
+}
+
+function removeIfEmpty(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // not empty: in use
   }
 }
 

@@ -4,13 +4,14 @@ import { lives } from './server-users';
 
 /**
  * The embedded server's lock file (`postmaster.pid` in its cluster), as PostgreSQL writes it: the
- * server's pid on line 1, its start time (epoch seconds) on line 3, its status on line 8 (`ready`
- * once it accepts connections). PostgreSQL creates it exclusively: of two servers started on one
+ * server's pid on line 1, its start time (epoch seconds) on line 3, its port on line 4, its status
+ * on line 8 (`ready` once it accepts connections). PostgreSQL creates it exclusively: of two servers started on one
  * cluster at once, one gets in and the other exits.
  */
 export interface ServerLockFile {
   readonly pid: number;
   readonly startedAt: number;
+  readonly port: number;
   readonly ready: boolean;
 }
 
@@ -28,7 +29,7 @@ export function readLockFile(clusterDir: string): ServerLockFile | undefined {
   }
   const pid = Number(lines[0]);
   if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  return { pid, startedAt: Number(lines[2]), ready: lines[7]?.trim() === 'ready' };
+  return { pid, startedAt: Number(lines[2]), port: Number(lines[3]), ready: lines[7]?.trim() === 'ready' };
 }
 
 /** The pid of the server the cluster's lock file names, while that process runs. */

@@ -223,7 +223,11 @@ describe('the shop’s embedded PostgreSQL', () => {
     'started by two shops at once %s is started once and stops with the second to stop',
     async (_, made) => {
       if (made) await expect(startInChildProcess(dataDir, port, false)).resolves.toContain('started');
-      const [first, second] = await Promise.all([hold(), hold()]);
+      // Both awaited even when one fails, so that afterEach stops both.
+      const started = await Promise.allSettled([hold(), hold()]);
+      const failed = started.find((outcome) => outcome.status === 'rejected');
+      if (failed) throw failed.reason;
+      const [first, second] = started.map((outcome) => (outcome as PromiseFulfilledResult<ChildProcess>).value);
       const server = serverPidOf(dataDir)!;
       expect(readdirSync(dataDir).filter((name) => name.includes('.initialising-'))).toEqual([]);
 
@@ -280,6 +284,24 @@ describe('the shop’s embedded PostgreSQL', () => {
     expect(runs(server)).toBe(true);
     expect(existsSync(join(dataDir, 'cluster', 'PG_VERSION'))).toBe(true);
     await expect(acceptsConnections('127.0.0.1', port)).resolves.toBe(true);
+  }, 120_000);
+
+  it('is not taken for running by npm run reset when a lock file left behind names another process', async () => {
+    // A machine or container restarted: the lock file survived, and its pid is now another's.
+    await expect(startInChildProcess(dataDir, port, false)).resolves.toContain('started');
+    const other = spawn(process.execPath, ['-e', 'setInterval(() => undefined, 60_000)'], { stdio: 'ignore' });
+    services.push(other.pid!);
+    writeFileSync(
+      join(dataDir, 'cluster', 'postmaster.pid'),
+      `${other.pid}\n${dataDir}\n0\n${port}\n/tmp\n\n0 0\nready\n`,
+    );
+
+    const reset = await resetData(dataDir);
+
+    expect(reset.code).toBe(1);
+    expect(reset.stderr).toContain(`names process ${other.pid}, which runs but does not answer`);
+    expect(runs(other.pid!)).toBe(true);
+    expect(existsSync(join(dataDir, 'cluster', 'PG_VERSION'))).toBe(true);
   }, 120_000);
 
   it('keeps its cluster in a folder whose name a shell would read, and runs nothing it names', async () => {
