@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { AsyncResource } from 'node:async_hooks';
 import { SpanStatusCode, type Span } from '@opentelemetry/api';
 import type { DataSource } from 'typeorm';
 import type { Envelope } from '@contracts/kernel';
@@ -40,6 +41,11 @@ export interface OutboxDispatcherOptions {
  * - A row is marked sent once every subscriber here and the broker have it; until then the relay
  *   leaves it alone (`inFlight`). A failure leaves the row unmarked for the relay to send again,
  *   and inboxes absorb what some subscribers had already processed.
+ * - Deliveries start in the dispatcher's own async context, not the committing code's, as a
+ *   broker's would: the committing code may be a call made from another context's open
+ *   transaction (its unit of work is found through AsyncLocalStorage), which a subscriber of that
+ *   context would otherwise join; and the transaction that just committed is over. Each delivery
+ *   hangs below its event's trace by the envelope's traceparent, not by the caller's span.
  */
 export class OutboxDispatcher {
   private readonly logger: Logger;
@@ -58,6 +64,8 @@ export class OutboxDispatcher {
   private hurry?: () => void;
   /** Callers of settle() waiting: marks go out without lingering meanwhile. */
   private settlers = 0;
+  /** The async context deliveries start in: the one the dispatcher was made in, outside any request. */
+  private readonly scope = new AsyncResource('ficus.OutboxDispatcher');
 
   constructor(private readonly options: OutboxDispatcherOptions) {
     this.logger = new Logger(`OutboxDispatcher(${options.context})`);
@@ -71,6 +79,10 @@ export class OutboxDispatcher {
 
   /** Events a transaction just committed (never called for a rollback). */
   committed(envelopes: readonly Envelope[]): void {
+    this.scope.runInAsyncScope(() => this.handOver(envelopes));
+  }
+
+  private handOver(envelopes: readonly Envelope[]): void {
     let leftOver = false;
     for (const envelope of envelopes) {
       if (this.stopped || this.underWay.size >= this.maxInFlight) {

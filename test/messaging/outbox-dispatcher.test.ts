@@ -108,6 +108,29 @@ describe('the outbox dispatcher', () => {
     ).toBe(0);
   });
 
+  it('hands events over in a context of their own: a subscriber joins no transaction open, or ended, around the commit', async () => {
+    // As in one process when a handler of context A calls B (A's transaction open) and B's commit
+    // hands its event to A's consumer: that consumer must open a transaction of its own, as it does
+    // when the event comes from a broker. Nor may it find B's ended transaction and fail on it.
+    const events = new InProcessEventTransport();
+    const { uow, outbox, dispatcher } = context({ local: events });
+    const caller = new UnitOfWork('caller', dataSource);
+    const found: Array<{ callers: boolean; own: boolean }> = [];
+    recorder(events, async () => {
+      found.push({ callers: caller.inTransaction, own: uow.inTransaction });
+      await caller.transaction((manager) => manager.query('SELECT 1'));
+      await uow.transaction((manager) => manager.query('SELECT 1'));
+    });
+    await caller.transaction(async (manager) => {
+      await manager.query('SELECT 1');
+      await uow.transaction(() => outbox.add(event(randomUUID(), 1)));
+      // delivered while the caller's transaction is still open
+      await eventually(() => found, { until: (delivered) => delivered.length === 1 });
+    });
+    await dispatcher.settle();
+    expect(found).toEqual([{ callers: false, own: false }]);
+  });
+
   it("keeps one aggregate's events in commit order while others overtake them", async () => {
     const events = new InProcessEventTransport();
     const slowAggregate = randomUUID();
