@@ -203,6 +203,11 @@ describe('inventory, alone on its database', () => {
       await inventory.events.publish([orderFailed(order.orderId, 'payment-failed')]);
       expect(await level(sku)).toEqual({ sku, available: 2, reserved: 0 });
       expect(await eventsOf(order.orderId)).toEqual([StockReserved.type, `${StockReleased.type} (payment-failed)`]);
+      // Asked again for the order (a step delivered twice): its stock was given back, so not reserved.
+      expect(
+        await api().reserveStock(callContext(), { orderId: order.orderId, items: [{ sku, quantity: 1 }] }),
+      ).toEqual({ reserved: false, unavailableSkus: [] });
+      expect(await level(sku)).toEqual({ sku, available: 2, reserved: 0 });
     });
 
     it('has nothing to give back when the order was out of stock', async () => {

@@ -31,11 +31,13 @@ export class ReserveStockHandler implements ICommandHandler<ReserveStockCommand,
         this.stock.lockLevels(lines.map((line) => line.sku)),
       ]);
       if (!claimed) {
-        // Answers what was decided first; an order that failed before reserving never reserves.
+        // Answers what was decided first, as it stands now: stock still held for the order (reserved,
+        // or committed to it) says reserved; rejected, cancelled before reserving, or given back
+        // since (the order failed) says not, so that a repeated request never leads to a charge.
         const earlier = await this.stock.findReservation(command.orderId);
         return {
           result: {
-            reserved: earlier?.status !== 'REJECTED' && earlier?.status !== 'CANCELLED',
+            reserved: earlier?.status === 'RESERVED' || earlier?.status === 'COMMITTED',
             unavailableSkus: earlier?.unavailableSkus ?? [],
           },
           changed: [],
