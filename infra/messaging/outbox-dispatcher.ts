@@ -77,7 +77,11 @@ export class OutboxDispatcher {
     return [...this.underWay];
   }
 
-  /** Events a transaction just committed (never called for a rollback). */
+  /**
+   * Events a transaction just committed (never called for a rollback). Nothing in `handOver` may
+   * set an async context for what follows (`AsyncLocalStorage.enterWith`, OpenTelemetry's
+   * `context.attach`): on Node 20 it would stay on the shared scope, in every later delivery.
+   */
   committed(envelopes: readonly Envelope[]): void {
     this.scope.runInAsyncScope(() => this.handOver(envelopes));
   }
@@ -178,7 +182,10 @@ export class OutboxDispatcher {
   }
 
   private failed(envelopes: readonly Envelope[], error: unknown): void {
-    this.logger.warn({ err: error, events: envelopes.length }, 'delivery failed; the relay sends the events again');
+    this.logger.warn(
+      { err: error, events: envelopes.length, messageIds: envelopes.map((envelope) => envelope.id) },
+      'delivery failed; the relay sends the events again',
+    );
     for (const { id } of envelopes) {
       const state = this.pending.get(id);
       state?.span.setStatus({ code: SpanStatusCode.ERROR, message: String(error) });

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { AsyncResource } from 'node:async_hooks';
 import type { DataSource } from 'typeorm';
 import { SpanStatusCode } from '@opentelemetry/api';
 import type { Envelope } from '@contracts/kernel';
@@ -57,6 +58,9 @@ interface OutboxRow {
  * transaction-level advisory lock for the context: several replicas of a context may run relays,
  * but only one relays at a time, which keeps per-aggregate order. A row is marked sent only after
  * the transport took it; a crash in between means a redelivery, which consumers' inboxes absorb.
+ *
+ * Like the dispatcher's, its deliveries start in its own async context, whoever woke it: a
+ * subscriber never joins a transaction of the code that called `wake` or `flush`.
  */
 export class OutboxRelay {
   private readonly logger: Logger;
@@ -68,6 +72,8 @@ export class OutboxRelay {
   private urgent = false;
   private stopped = true;
   private failures = 0;
+  /** The async context relaying runs in: the one the relay was made in, outside any request. */
+  private readonly scope = new AsyncResource('ficus.OutboxRelay');
 
   constructor(private readonly options: OutboxRelayOptions) {
     this.logger = new Logger(`OutboxRelay(${options.context})`);
@@ -102,6 +108,10 @@ export class OutboxRelay {
    * (`sweep`) takes only rows older than the grace; any other wake-up takes every row.
    */
   wake(options: { sweep?: boolean } = {}): void {
+    this.scope.runInAsyncScope(() => this.wakeNow(options));
+  }
+
+  private wakeNow(options: { sweep?: boolean }): void {
     if (this.stopped) return;
     if (!options.sweep) this.urgent = true;
     if (this.running) {
@@ -114,10 +124,12 @@ export class OutboxRelay {
   }
 
   /** Relays what is pending now; resolves when the outbox is empty. For tests and benchmarks. */
-  async flush(): Promise<void> {
-    while ((await this.relayBatches()) > 0) {
-      // keep going until a transaction finds nothing
-    }
+  flush(): Promise<void> {
+    return this.scope.runInAsyncScope(async () => {
+      while ((await this.relayBatches()) > 0) {
+        // keep going until a transaction finds nothing
+      }
+    });
   }
 
   private async drain(): Promise<void> {

@@ -131,6 +131,23 @@ describe('the outbox dispatcher', () => {
     expect(found).toEqual([{ callers: false, own: false }]);
   });
 
+  it('relays in a context of its own too: a subscriber joins no transaction of the code that asked the relay', async () => {
+    const events = new InProcessEventTransport();
+    const { uow, outbox, relay } = context({ local: events, maxInFlight: 0 }); // all left to the relay
+    const caller = new UnitOfWork('caller', dataSource);
+    const found: boolean[] = [];
+    recorder(events, async () => {
+      found.push(caller.inTransaction);
+      await caller.transaction((manager) => manager.query('SELECT 1'));
+    });
+    await caller.transaction(async (manager) => {
+      await manager.query('SELECT 1');
+      await uow.transaction(() => outbox.add(event(randomUUID(), 1)));
+      await relay.flush();
+    });
+    expect(found).toEqual([false]);
+  });
+
   it("keeps one aggregate's events in commit order while others overtake them", async () => {
     const events = new InProcessEventTransport();
     const slowAggregate = randomUUID();

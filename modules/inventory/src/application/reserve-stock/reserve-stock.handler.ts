@@ -9,8 +9,9 @@ import { ReserveStockCommand, type ReservationResult } from './reserve-stock.com
 
 /**
  * Reserves an order's stock, all or nothing, once per order id: a second request for the same
- * order answers what the first decided and changes nothing. An order that failed before its
- * stock was reserved (marked CANCELLED) is never reserved.
+ * order changes nothing and answers whether the order holds its stock now (reserved by the first,
+ * and not given back since). An order that failed before its stock was reserved (marked
+ * CANCELLED) is never reserved.
  */
 @CommandHandler(ReserveStockCommand)
 export class ReserveStockHandler implements ICommandHandler<ReserveStockCommand, ReservationResult> {
