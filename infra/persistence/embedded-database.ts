@@ -23,6 +23,7 @@ import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { acceptsConnections } from '../deploy/local/tcp-port';
+import { pollUntil } from './poll-until';
 import { lockFileOf, readLockFile, runningServer } from './server-lock-file';
 import { lives, ServerUsers } from './server-users';
 
@@ -86,12 +87,9 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
   const dataDir = resolve(options.dataDir);
   const clusterDir = join(dataDir, 'cluster');
   mkdirSync(dataDir, { recursive: true });
-  const urlOf = (password: string) =>
-    `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${options.port}/postgres`;
-
   // A tool that asked only to use a running server (the console) uses it, and never stops it.
   if (options.onlyIfRunning) {
-    const tcpUrl = urlOf(superuserSecret(dataDir));
+    const tcpUrl = superuserUrl(superuserSecret(dataDir), options.port);
     if (await answers(tcpUrl)) {
       return {
         adminUrl: overLocalSocket(tcpUrl, options.port),
@@ -107,7 +105,7 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
     await users.untilNoneStops();
     // Read only now: `npm run reset` may have just removed it, with the cluster it belonged to.
     const password = superuserSecret(dataDir);
-    const tcpUrl = urlOf(password);
+    const tcpUrl = superuserUrl(password, options.port);
     const { adminUrl, stop } = await startOrUse(options, { clusterDir, password, tcpUrl, users });
     return { adminUrl, stop, alsoUsedBy: (pid) => users.join(pid) };
   } catch (error) {
@@ -185,13 +183,12 @@ async function inUse(
  * lock file may be a moment from being written (PostgreSQL creates it, then writes it).
  */
 async function anotherStarted(clusterDir: string): Promise<boolean> {
-  const until = Date.now() + 2_000;
-  while (Date.now() < until) {
-    if (runningServer(clusterDir) !== undefined) return true;
-    if (!existsSync(lockFileOf(clusterDir))) return false;
-    await new Promise((resolveWait) => setTimeout(resolveWait, 50));
-  }
-  return false;
+  let started = false;
+  await pollUntil(
+    () => (started = runningServer(clusterDir) !== undefined) || !existsSync(lockFileOf(clusterDir)),
+    2_000,
+  );
+  return started;
 }
 
 interface Cluster {
@@ -318,15 +315,15 @@ async function readyAsLockFileSays(
   startedAt: number,
   exited: () => string | undefined,
 ): Promise<string> {
-  const until = Date.now() + START_TIMEOUT_MS;
-  while (Date.now() < until) {
-    const why = exited();
-    if (why) return why;
+  let outcome: string | undefined;
+  await pollUntil(() => {
+    outcome = exited();
+    if (outcome) return true;
     const lock = readLockFile(clusterDir); // none yet, or being rewritten: undefined
-    if (lock && lock.pid === pid && lock.startedAt >= startedAt - 2 && lock.ready) return 'ready';
-    await new Promise((resolveWait) => setTimeout(resolveWait, 50));
-  }
-  return `the server did not say it was ready within ${START_TIMEOUT_MS / 1_000} s`;
+    if (lock && lock.pid === pid && lock.startedAt >= startedAt - 2 && lock.ready) outcome = 'ready';
+    return outcome !== undefined;
+  }, START_TIMEOUT_MS);
+  return outcome ?? `the server did not say it was ready within ${START_TIMEOUT_MS / 1_000} s`;
 }
 
 const START_TIMEOUT_MS = 60_000;
@@ -491,10 +488,7 @@ async function initialisedOnce(clusterDir: string, password: string, log?: (line
     renameSync(draft, clusterDir);
   } catch (error) {
     // Another process may be making it still (as root, its `useradd` can fail ours): wait for it.
-    const until = Date.now() + START_TIMEOUT_MS;
-    while (othersDrafts(parent, draftPrefix).length > 0 && Date.now() < until) {
-      await new Promise((resolveWait) => setTimeout(resolveWait, 100));
-    }
+    await pollUntil(() => othersDrafts(parent, draftPrefix).length === 0, START_TIMEOUT_MS, 100);
     if (!existsSync(join(clusterDir, 'PG_VERSION'))) {
       const code = (error as NodeJS.ErrnoException).code;
       // ENOTEMPTY or EEXIST on POSIX, EPERM on Windows: something is in the way.
@@ -639,14 +633,16 @@ function readSecret(file: string): string {
  * (a container restarted, its pid now another process's) names a process that does not answer.
  */
 export async function lockedServerOf(dataDir: string): Promise<{ pid: number; answers: boolean } | undefined> {
-  const clusterDir = join(resolve(dataDir), 'cluster');
-  const pid = runningServer(clusterDir);
-  const lock = readLockFile(clusterDir);
-  if (pid === undefined || !lock) return undefined;
+  const lock = readLockFile(join(resolve(dataDir), 'cluster'));
+  if (!lock || !lives(lock.pid)) return undefined;
+  // Read, never made: a reset must not leave a secret behind.
   const file = join(resolve(dataDir), 'superuser.secret');
-  const password = existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
-  const url = `postgres://postgres:${encodeURIComponent(password ?? '')}@127.0.0.1:${lock.port}/postgres`;
-  return { pid, answers: password !== undefined && Number.isInteger(lock.port) && (await answers(url)) };
+  if (!existsSync(file) || !Number.isInteger(lock.port)) return { pid: lock.pid, answers: false };
+  return { pid: lock.pid, answers: await answers(superuserUrl(readSecret(file), lock.port)) };
+}
+
+function superuserUrl(password: string, port: number): string {
+  return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
 }
 
 async function answers(url: string): Promise<boolean> {

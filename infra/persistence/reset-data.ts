@@ -2,6 +2,7 @@ import { mkdirSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readProcessEnv } from '@infra/host';
 import { lockedServerOf } from './embedded-database';
+import { pollUntil } from './poll-until';
 import { lockFileOf } from './server-lock-file';
 import { lives, ServerUsers } from './server-users';
 
@@ -59,10 +60,8 @@ async function reset(): Promise<void> {
 /** Fast shutdown (what `pg_ctl stop -m fast` sends), and its end awaited. */
 async function untilServerExits(pid: number): Promise<void> {
   process.kill(pid, 'SIGINT');
-  const until = Date.now() + 60_000;
-  while (lives(pid)) {
-    if (Date.now() > until) throw new Error(`the embedded PostgreSQL (pid ${pid}) did not stop within 60 s`);
-    await new Promise((resolveWait) => setTimeout(resolveWait, 50));
+  if (!(await pollUntil(() => !lives(pid), 60_000))) {
+    throw new Error(`the embedded PostgreSQL (pid ${pid}) did not stop within 60 s`);
   }
 }
 

@@ -5,8 +5,8 @@ import { lives } from './server-users';
 /**
  * The embedded server's lock file (`postmaster.pid` in its cluster), as PostgreSQL writes it: the
  * server's pid on line 1, its start time (epoch seconds) on line 3, its port on line 4, its status
- * on line 8 (`ready` once it accepts connections). PostgreSQL creates it exclusively: of two servers started on one
- * cluster at once, one gets in and the other exits.
+ * on line 8 (`ready` once it accepts connections). PostgreSQL creates it exclusively: of two
+ * servers started on one cluster at once, one gets in and the other exits.
  */
 export interface ServerLockFile {
   readonly pid: number;

@@ -1,5 +1,6 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pollUntil } from './poll-until';
 
 /**
  * The processes that use an embedded server, one entry each in a folder beside its cluster (named
@@ -54,10 +55,7 @@ export class ServerUsers {
 
   /** Resolves once no living process is stopping the server (at most `timeoutMs`). */
   async untilNoneStops(timeoutMs = 60_000): Promise<void> {
-    const until = Date.now() + timeoutMs;
-    while (this.entries(STOPPING).length > 0 && Date.now() < until) {
-      await new Promise((resolveWait) => setTimeout(resolveWait, 50));
-    }
+    await pollUntil(() => this.entries(STOPPING).length === 0, timeoutMs);
   }
 
   /** The other processes that use the server now. */
