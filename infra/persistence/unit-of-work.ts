@@ -60,6 +60,15 @@ export class UnitOfWork {
     this.open('wait for a commit').onCommit(callback);
   }
 
+  /**
+   * Runs `work` apart from a transaction of this context that its caller has open: a contract call
+   * served to another context is a unit of work of its own, in one process as behind gRPC
+   * (ContextRuntime.serve). Only an open transaction costs anything (an `exit`).
+   */
+  apart<T>(work: () => T): T {
+    return this.current.getStore() === undefined ? work() : this.current.exit(work);
+  }
+
   /** Runs `work` in a transaction, or inside the one already open. */
   async transaction<T>(work: (manager: SqlExecutor) => Promise<T>): Promise<T> {
     const open = this.current.getStore();

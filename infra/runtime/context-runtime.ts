@@ -6,7 +6,7 @@ import {
 } from '@nestjs/common';
 import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
-import type { Contract, ContractApi, EventDefinition } from '@contracts/kernel';
+import type { CallContext, Contract, ContractApi, EventDefinition } from '@contracts/kernel';
 import {
   ContractBus,
   DeadLetters,
@@ -154,7 +154,7 @@ export class ContextRuntime implements OnApplicationBootstrap, BeforeApplication
     if (contract.context !== this.context) {
       throw new Error(`${this.context} cannot serve ${contract.name}, a contract of ${contract.context}`);
     }
-    this.bus.serve(contract, implementation as unknown as ContractImplementation);
+    this.bus.serve(contract, servedApart(contract, implementation as unknown as ContractImplementation, this.uow));
   }
 
   consume<E extends EventDefinition>(definition: E, handler: IntegrationEventHandler<E>): void {
@@ -277,3 +277,38 @@ export class ContextRuntime implements OnApplicationBootstrap, BeforeApplication
 
 const READINESS_SHARED_MS = 1_000;
 const READINESS_TIMEOUT_MS = 1_000;
+
+/**
+ * The implementation as the bus calls it: each call apart from any transaction of this context
+ * that its caller has open, as it is when the call comes over gRPC. Without it, a cycle in one
+ * process (x calls y inside a transaction of x, and y calls x back) would have the inner call join
+ * x's open transaction: it would see x's uncommitted writes, wait on no lock x holds, and be
+ * rolled back with x; split, the same inner call commits on its own. A stream's every step runs
+ * apart too (an async generator resumes in the async context of whoever asks for its next item).
+ */
+function servedApart(contract: Contract, implementation: ContractImplementation, uow: UnitOfWork) {
+  const served: ContractImplementation = {};
+  for (const [name, method] of Object.entries(contract.methods)) {
+    const fn = implementation[name] as ((ctx: CallContext, request: unknown) => unknown) | undefined;
+    if (typeof fn !== 'function') continue; // the bus says which method is missing
+    const call = (ctx: CallContext, request: unknown): unknown => fn.call(implementation, ctx, request);
+    served[name] =
+      method.kind === 'unary'
+        ? (ctx: CallContext, request: unknown) => uow.apart(() => call(ctx, request))
+        : (ctx: CallContext, request: unknown) => streamApart(uow, () => call(ctx, request) as AsyncIterable<unknown>);
+  }
+  return served;
+}
+
+async function* streamApart(uow: UnitOfWork, open: () => AsyncIterable<unknown>): AsyncIterable<unknown> {
+  const items = uow.apart(() => open()[Symbol.asyncIterator]());
+  try {
+    for (;;) {
+      const next = await uow.apart(() => items.next());
+      if (next.done) return;
+      yield next.value;
+    }
+  } finally {
+    await items.return?.();
+  }
+}
