@@ -18,7 +18,8 @@ import {
  * one or with the COMMIT.
  */
 export class UnitOfWork {
-  private readonly current = new AsyncLocalStorage<PipelinedTransaction>();
+  /** Undefined inside `apart`: no transaction of this context there, whatever the caller has open. */
+  private readonly current = new AsyncLocalStorage<PipelinedTransaction | undefined>();
   private readonly outside: PoolExecutor;
 
   constructor(
@@ -63,10 +64,11 @@ export class UnitOfWork {
   /**
    * Runs `work` apart from a transaction of this context that its caller has open: a contract call
    * served to another context is a unit of work of its own, in one process as behind gRPC
-   * (ContextRuntime.serve). Only an open transaction costs anything (an `exit`).
+   * (ContextRuntime.serve). Only an open transaction costs anything (a `run` with no store:
+   * stable API, unlike the experimental `exit`).
    */
   apart<T>(work: () => T): T {
-    return this.current.getStore() === undefined ? work() : this.current.exit(work);
+    return this.current.getStore() === undefined ? work() : this.current.run(undefined, work);
   }
 
   /** Runs `work` in a transaction, or inside the one already open. */

@@ -282,9 +282,12 @@ const READINESS_TIMEOUT_MS = 1_000;
  * The implementation as the bus calls it: each call apart from any transaction of this context
  * that its caller has open, as it is when the call comes over gRPC. Without it, a cycle in one
  * process (x calls y inside a transaction of x, and y calls x back) would have the inner call join
- * x's open transaction: it would see x's uncommitted writes, wait on no lock x holds, and be
- * rolled back with x; split, the same inner call commits on its own. A stream's every step runs
- * apart too (an async generator resumes in the async context of whoever asks for its next item).
+ * x's open transaction: it would see x's uncommitted writes and be rolled back with x, where split
+ * the same inner call commits on its own. Now it behaves as split in every way, including the bad
+ * one: an inner call that needs a row x holds locked waits for it while x waits for the call,
+ * which PostgreSQL cannot see as a deadlock; the caller's deadline ends it. A stream's every step,
+ * and its clean-up, runs apart too (an async generator resumes in the async context of whoever
+ * asks for its next item).
  */
 function servedApart(contract: Contract, implementation: ContractImplementation, uow: UnitOfWork) {
   const served: ContractImplementation = {};
@@ -309,6 +312,6 @@ async function* streamApart(uow: UnitOfWork, open: () => AsyncIterable<unknown>)
       yield next.value;
     }
   } finally {
-    await items.return?.();
+    await uow.apart(() => items.return?.());
   }
 }

@@ -9,11 +9,17 @@ export class PeriodicSweep {
   private readonly logger: Logger;
   private timer?: NodeJS.Timeout;
   private sweeping?: Promise<unknown>;
+  private stopped = false;
 
   constructor(
     private readonly options: {
       readonly name: string;
       readonly everyMs: number;
+      /**
+       * When the first sweep runs after start (default `everyMs`): sooner for a sweep whose
+       * interval is longer than a process may live between deploys.
+       */
+      readonly firstAfterMs?: number;
       readonly failure: string;
       readonly work: () => Promise<unknown>;
     },
@@ -22,17 +28,27 @@ export class PeriodicSweep {
   }
 
   start(): void {
-    this.timer = setInterval(() => {
-      this.sweeping ??= this.options
-        .work()
-        .catch((error: unknown) => this.logger.warn({ err: error }, `${this.options.failure}; next sweep retries`))
-        .finally(() => (this.sweeping = undefined));
-    }, this.options.everyMs);
+    const { everyMs, firstAfterMs = everyMs } = this.options;
+    this.timer = setTimeout(() => {
+      this.sweep();
+      if (this.stopped) return;
+      this.timer = setInterval(() => this.sweep(), everyMs);
+      this.timer.unref();
+    }, firstAfterMs);
     this.timer.unref();
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
     clearInterval(this.timer);
     await this.sweeping;
+  }
+
+  private sweep(): void {
+    this.sweeping ??= this.options
+      .work()
+      .catch((error: unknown) => this.logger.warn({ err: error }, `${this.options.failure}; next sweep retries`))
+      .finally(() => (this.sweeping = undefined));
   }
 }

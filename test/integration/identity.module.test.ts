@@ -1,9 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { decodeJwt } from 'jose';
+import { Client } from 'pg';
 import { IdentityContract } from '@contracts/identity';
 import { IdentityModule } from '@modules/identity';
 import { asAdminUser, asCustomer, callContext, startModule, type ModuleUnderTest } from '../support/module-harness';
 import { asAdmin } from '../support/test-database';
+import { SigningKeys } from '../../modules/identity/src/application/signing-keys/signing-keys';
+import { DEFAULT_LOGIN_THROTTLE } from '../../modules/identity/src/domain/login-throttle-policy';
+import { LoginThrottleRepository } from '../../modules/identity/src/persistence/login-throttle.repository';
+import { RefreshTokenRepository } from '../../modules/identity/src/persistence/refresh-token.repository';
 
 describe('identity, alone on its database', () => {
   let identity: ModuleUnderTest;
@@ -103,5 +108,84 @@ describe('identity, alone on its database', () => {
       [customerId],
     );
     expect(audit).toEqual([{ role: 'admin', change: 'granted', actor: expect.stringContaining('test-admin') }]);
+  });
+
+  it('keeps a signing key it makes while a caller has a transaction open: the key commits on its own', async () => {
+    // A refresh rotates its token inside a transaction; the key loaded or made meanwhile is
+    // remembered for every later token, so it must not be rolled back with that one request.
+    const keys = identity.app.get(SigningKeys);
+    const uow = identity.registry.get('identity')!.uow;
+    let kid = '';
+    await expect(
+      uow.transaction(async () => {
+        kid = (await keys.rotate()).kid;
+        throw new Error('the request fails after the key was made');
+      }),
+    ).rejects.toThrow('the request fails after the key was made');
+
+    expect((await keys.signingKey()).kid).toBe(kid);
+    const { keys: published } = await api().getJwks(callContext(), {});
+    expect(published.map((key) => key.kid)).toContain(kid);
+  });
+
+  it('keeps signing with the key it has while it looks for a newer one: no token waits for the look', async () => {
+    const keys = identity.app.get(SigningKeys);
+    const { kid } = await keys.signingKey();
+    // Another replica holds the keys' table lock (as while it rotates): a look for a newer key waits for it.
+    const url = new URL(identity.database.adminUrl);
+    url.pathname = `/${identity.database.database}`;
+    const otherReplica = new Client({ connectionString: url.toString() });
+    await otherReplica.connect();
+    const realNow = Date.now.bind(Date);
+    try {
+      await otherReplica.query('BEGIN');
+      await otherReplica.query('LOCK TABLE identity.signing_keys IN SHARE ROW EXCLUSIVE MODE');
+      jest.spyOn(Date, 'now').mockImplementation(() => realNow() + 61_000); // the key is a minute old
+      expect((await keys.signingKey()).kid).toBe(kid); // answered while the look waits for the lock
+      const { email, token } = await register();
+      await api().confirmEmail(callContext(), { token });
+      const { accessToken } = await api().login(callContext(), { email, password });
+      expect(JSON.parse(Buffer.from(accessToken.split('.')[0], 'base64url').toString())).toMatchObject({ kid });
+    } finally {
+      await otherReplica.query('ROLLBACK').catch(() => undefined);
+      await otherReplica.end();
+      jest.restoreAllMocks();
+    }
+    // The look goes on once the lock is free; a rotation queues behind it on the same lock.
+    expect((await keys.rotate()).kid).not.toBe(kid);
+  });
+
+  it('sweeps refresh tokens expired for a day, the families they leave empty, and past throttle windows', async () => {
+    const tokens = identity.app.get(RefreshTokenRepository);
+    const throttle = identity.app.get(LoginThrottleRepository);
+    const { customerId } = await register();
+    const [expired, live] = [randomUUID(), randomUUID()];
+    const admin = (sql: string, params: unknown[] = []) => asAdmin(identity.database, sql, params);
+    await admin('INSERT INTO identity.refresh_token_families (family_id, customer_id) VALUES ($1, $3), ($2, $3)', [
+      expired,
+      live,
+      customerId,
+    ]);
+    await admin(
+      `INSERT INTO identity.refresh_tokens (token_hash, family_id, customer_id, expires_at) VALUES
+         ($4, $1, $3, now() - interval '25 hours'), ($5, $2, $3, now() + interval '1 hour')`,
+      [expired, live, customerId, `hash-${expired}`, `hash-${live}`],
+    );
+    const window = DEFAULT_LOGIN_THROTTLE.windowSeconds;
+    await admin(
+      `INSERT INTO identity.login_throttle (key, attempts, window_started_at) VALUES
+         ('past-' || $1, 3, now() - make_interval(secs => $2 + 1)), ('current-' || $1, 3, now())`,
+      [customerId, window],
+    );
+
+    await tokens.deleteExpired();
+    await throttle.deleteEnded(DEFAULT_LOGIN_THROTTLE);
+
+    const families = await admin('SELECT family_id FROM identity.refresh_token_families WHERE customer_id = $1', [
+      customerId,
+    ]);
+    expect(families).toEqual([{ family_id: live }]);
+    const windows = await admin('SELECT key FROM identity.login_throttle WHERE key LIKE $1', [`%-${customerId}`]);
+    expect(windows).toEqual([{ key: `current-${customerId}` }]);
   });
 });

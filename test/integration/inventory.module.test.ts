@@ -4,7 +4,9 @@ import { InventoryContract, StockReleased, StockReserved } from '@contracts/inve
 import { ContractError, type Envelope } from '@contracts/kernel';
 import { OrderCreated, OrderCreatedV2, OrderFailed } from '@contracts/ordering';
 import { PaymentFailed } from '@contracts/payments';
+import { CommandBus } from '@nestjs/cqrs';
 import { InventoryModule } from '@modules/inventory';
+import { ReserveStockCommand } from '../../modules/inventory/src/application/reserve-stock/reserve-stock.command';
 import { provisionContext } from '@infra/persistence';
 import { eventually } from '../support/eventually';
 import { asAdminUser, callContext, startModule, type ModuleUnderTest } from '../support/module-harness';
@@ -78,6 +80,32 @@ describe('inventory, alone on its database', () => {
     await api().reserveStock(callContext(), { orderId: randomUUID(), items: [{ sku, quantity: 3 }] });
     const second = await stream.next();
     expect(second.value).toMatchObject({ sku, available: 1, reserved: 3 });
+    await stream.return?.();
+  });
+
+  it('announces a change to watchers only when the transaction it joined commits, never one rolled back', async () => {
+    // As a saga step reserves: inside a transaction already open (its inbox's), where the handler's
+    // own `transaction()` joins it and returns before anything commits.
+    const sku = await restockNew(4);
+    const updates = api().watchStock(callContext(), { skus: [sku] });
+    const stream = updates[Symbol.asyncIterator]();
+    expect((await stream.next()).value).toMatchObject({ sku, available: 4, reserved: 0 });
+    const uow = inventory.registry.get('inventory')!.uow;
+    const commands = inventory.app.get(CommandBus);
+    const reserve = (quantity: number) =>
+      commands.execute(new ReserveStockCommand(randomUUID(), [{ sku, quantity }], { correlationId: randomUUID() }));
+
+    await expect(
+      uow.transaction(async () => {
+        expect(await reserve(3)).toEqual({ reserved: true, unavailableSkus: [] });
+        throw new Error('the inbox transaction fails after the step');
+      }),
+    ).rejects.toThrow('the inbox transaction fails after the step');
+    await uow.transaction(() => reserve(1));
+
+    // The first change a watcher sees is the committed one, not the rolled-back 1 / 3.
+    expect((await stream.next()).value).toMatchObject({ sku, available: 3, reserved: 1 });
+    expect(await level(sku)).toEqual({ sku, available: 3, reserved: 1 });
     await stream.return?.();
   });
 

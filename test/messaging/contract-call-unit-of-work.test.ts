@@ -36,6 +36,8 @@ describe('a contract call served in one process', () => {
   let x: ContextRuntime;
   let xClient: ContractApi<typeof XContract>;
   let yClient: ContractApi<typeof YContract>;
+  /** Whether each stream's clean-up (its `finally`) found the caller's transaction. */
+  const cleanUpsInCallersTransaction: boolean[] = [];
 
   beforeAll(async () => {
     database = await freshDatabase('apart');
@@ -72,9 +74,13 @@ describe('a contract call served in one process', () => {
         });
       },
       steps: async function* () {
-        yield { inCallersTransaction: x.uow.inTransaction };
-        await dataSource.query('SELECT 1'); // resumed after an await, as a real stream is
-        yield { inCallersTransaction: x.uow.inTransaction };
+        try {
+          yield { inCallersTransaction: x.uow.inTransaction };
+          await dataSource.query('SELECT 1'); // resumed after an await, as a real stream is
+          yield { inCallersTransaction: x.uow.inTransaction };
+        } finally {
+          cleanUpsInCallersTransaction.push(x.uow.inTransaction);
+        }
       },
     });
     y.serve(YContract, { passOn: (callContext, request) => xClient.note(callContext, request) });
@@ -99,11 +105,24 @@ describe('a contract call served in one process', () => {
     expect(notes.map((note) => note.text)).toEqual(['inner']);
   });
 
-  it('a stream served to a caller inside a transaction runs every step apart from it', async () => {
+  it('a stream served to a caller inside a transaction runs every step and its clean-up apart from it', async () => {
+    cleanUpsInCallersTransaction.length = 0;
     const steps: unknown[] = [];
     await x.uow.transaction(async () => {
       for await (const step of xClient.steps(ctx(), {})) steps.push(step);
     });
     expect(steps).toEqual([{ inCallersTransaction: false }, { inCallersTransaction: false }]);
+    expect(cleanUpsInCallersTransaction).toEqual([false]);
+  });
+
+  it('a stream its caller stops early cleans up apart from the caller’s transaction too', async () => {
+    cleanUpsInCallersTransaction.length = 0;
+    await x.uow.transaction(async () => {
+      for await (const step of xClient.steps(ctx(), {})) {
+        expect(step).toEqual({ inCallersTransaction: false });
+        break;
+      }
+    });
+    expect(cleanUpsInCallersTransaction).toEqual([false]);
   });
 });

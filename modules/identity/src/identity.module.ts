@@ -5,6 +5,7 @@ import { FicusModule } from '@infra/runtime';
 import { KeyEncryptionError, KeyEncryptionSettings } from '@infra/security';
 import { ChangeAdminRoleHandler } from './application/admins/change-admin-role.handler';
 import { ConfirmEmailHandler } from './application/confirm-email/confirm-email.handler';
+import { IdentityHousekeeping } from './application/housekeeping/identity-housekeeping';
 import { IdentityContractAdapter } from './application/identity.contract-adapter';
 import { LoginHandler } from './application/login/login.handler';
 import { LogoutHandler } from './application/logout/logout.handler';
@@ -59,6 +60,7 @@ import { EmailConfirmation1764000000606 } from './persistence/migrations/1764000
     ChangeAdminRoleHandler,
     ConfirmEmailHandler,
     IdentityContractAdapter,
+    IdentityHousekeeping,
   ],
 })
 export class IdentityModule implements OnModuleInit, OnApplicationBootstrap {

@@ -2,13 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { UnitOfWork } from '@infra/persistence';
 import type { LoginThrottleKeys, LoginThrottlePolicy } from '../domain/login-throttle-policy';
 
-const CLEANUP_EVERY_MS = 5 * 60_000;
-
 /** Fixed-window counters of login attempts in identity's schema, shared by every replica. */
 @Injectable()
 export class LoginThrottleRepository {
-  private lastCleanup = 0;
-
   constructor(private readonly uow: UnitOfWork) {}
 
   /**
@@ -20,7 +16,6 @@ export class LoginThrottleRepository {
     keys: LoginThrottleKeys,
     policy: LoginThrottlePolicy,
   ): Promise<{ retryAfterSeconds: number } | undefined> {
-    await this.cleanUpNowAndThen(policy);
     const rows = (await this.uow.manager.query(
       `INSERT INTO login_throttle (key, attempts, window_started_at)
        SELECT key, 1, now() FROM unnest($1::text[]) AS key
@@ -47,10 +42,8 @@ export class LoginThrottleRepository {
     ]);
   }
 
-  /** Windows long past are dead weight: dropped at most every five minutes, by whichever replica gets there. */
-  private async cleanUpNowAndThen(policy: LoginThrottlePolicy): Promise<void> {
-    if (Date.now() - this.lastCleanup < CLEANUP_EVERY_MS) return;
-    this.lastCleanup = Date.now();
+  /** Windows long past are dead weight (IdentityHousekeeping drops them every few minutes). */
+  async deleteEnded(policy: LoginThrottlePolicy): Promise<void> {
     await this.uow.manager.query(
       'DELETE FROM login_throttle WHERE window_started_at < now() - make_interval(secs => $1)',
       [policy.windowSeconds],

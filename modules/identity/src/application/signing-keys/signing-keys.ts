@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, importJWK, type JWK, type KeyLike } from 'jose';
 import { UnitOfWork } from '@infra/persistence';
@@ -10,7 +10,10 @@ export const KEY_ENCRYPTION = KeyEncryptionSettings.token;
 
 export const SIGNING_ALGORITHM = 'ES256';
 
-/** How long a replica signs with the key it loaded before it looks again (another replica may have rotated). */
+/**
+ * How long a replica signs with the key it loaded before it looks again (another replica may have
+ * rotated); it goes on signing with it until the look has answered.
+ */
 const RELOAD_AFTER_MS = 60_000;
 /**
  * How long a replaced key stays in the JWKS after its successor took over. Tokens it signed live
@@ -46,7 +49,10 @@ export interface SigningKey {
  */
 @Injectable()
 export class SigningKeys {
+  private readonly logger = new Logger('SigningKeys');
   private current?: { key: Promise<SigningKey>; loadedAt: number };
+  /** A look for a newer key under way, while the key loaded keeps signing. */
+  private reloading?: Promise<void>;
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -55,10 +61,29 @@ export class SigningKeys {
   ) {}
 
   signingKey(): Promise<SigningKey> {
-    if (!this.current || Date.now() - this.current.loadedAt > RELOAD_AFTER_MS) {
-      this.remember(this.loadOrRotate(false));
-    }
+    if (!this.current) this.remember(this.loadOrRotate(false));
+    else if (Date.now() - this.current.loadedAt > RELOAD_AFTER_MS) this.reloadBehind(this.current);
     return this.current!.key;
+  }
+
+  /**
+   * Looks again (another replica may have rotated) while the key loaded keeps signing: a token is
+   * never kept waiting for the look, which may wait for the table lock, nor does a refresh hold
+   * its transaction's connection while the look needs another one from the same pool. A look that
+   * fails leaves the key as it is; the next token tries again.
+   */
+  private reloadBehind(stale: { key: Promise<SigningKey>; loadedAt: number }): void {
+    this.reloading ??= this.loadOrRotate(false)
+      .then(
+        (key) => {
+          if (this.current === stale) this.current = { key: Promise.resolve(key), loadedAt: Date.now() };
+        },
+        (error: unknown) =>
+          this.logger.warn({ err: error }, 'could not look for a newer signing key; the loaded one signs meanwhile'),
+      )
+      .finally(() => {
+        this.reloading = undefined;
+      });
   }
 
   /** Replaces the signing key now; the replaced one stays published for the overlap. */
@@ -92,8 +117,16 @@ export class SigningKeys {
    * Under a table lock (one replica at a time): the newest active key, after adding a successor
    * when there is none, it is due (published ahead, unless one is pending already), or `force`
    * (active at once). Keys replaced longer ago than the overlap retire.
+   *
+   * In a transaction of its own, apart from any the caller has open (a refresh rotates its token
+   * in one): the key is remembered for every later caller, so it must not commit, roll back or
+   * hold the table lock with one customer's request.
    */
   private async loadOrRotate(force: boolean): Promise<SigningKey> {
+    return this.uow.apart(() => this.transactionOfItsOwn(force));
+  }
+
+  private async transactionOfItsOwn(force: boolean): Promise<SigningKey> {
     return this.uow.transaction(async (manager) => {
       await manager.query('LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE');
       await this.sealAgain();

@@ -10,7 +10,6 @@ import { SIGNING_ALGORITHM, SigningKeys } from '../signing-keys/signing-keys';
 import { IssuerClaimsSettings, TOKEN_OPTIONS, type TokenOptions } from './token.options';
 
 export const ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
-const CLEANUP_EVERY_MS = 60 * 60_000;
 
 export interface IssuedTokens {
   readonly accessToken: string;
@@ -23,8 +22,6 @@ export interface IssuedTokens {
 /** Mints an access token and the refresh token that gets the next one, for login and refresh alike. */
 @Injectable()
 export class TokenIssuer {
-  private lastCleanup = 0;
-
   constructor(
     private readonly uow: UnitOfWork,
     private readonly keys: SigningKeys,
@@ -38,7 +35,6 @@ export class TokenIssuer {
     account: { customerId: string; roles: readonly Role[] },
     family?: RefreshTokenFamily,
   ): Promise<IssuedTokens> {
-    await this.cleanUpNowAndThen();
     const key = await this.keys.signingKey();
     const accessToken = await new SignJWT({ roles: account.roles })
       .setProtectedHeader({ alg: SIGNING_ALGORITHM, kid: key.kid, typ: ACCESS_TOKEN_TYPE })
@@ -62,11 +58,5 @@ export class TokenIssuer {
       refreshToken: refresh.token,
       refreshExpiresIn: this.options.refreshTokenTtlHours * 3600,
     };
-  }
-
-  private async cleanUpNowAndThen(): Promise<void> {
-    if (Date.now() - this.lastCleanup < CLEANUP_EVERY_MS) return;
-    this.lastCleanup = Date.now();
-    await this.refreshTokens.deleteExpired();
   }
 }

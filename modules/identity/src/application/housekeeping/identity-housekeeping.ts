@@ -1,0 +1,46 @@
+import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { PeriodicSweep } from '@infra/runtime';
+import { DEFAULT_LOGIN_THROTTLE } from '../../domain/login-throttle-policy';
+import { LoginThrottleRepository } from '../../persistence/login-throttle.repository';
+import { RefreshTokenRepository } from '../../persistence/refresh-token.repository';
+
+/**
+ * Drops what identity keeps only for a while, apart from any request: refresh tokens expired for
+ * a day (and the families they leave empty) every hour, login-throttle windows long past every
+ * five minutes; each first a minute after start, so that a process restarted more often than
+ * hourly still sweeps. Correctness depends on neither (an expired token is refused, a past window
+ * starts afresh at its next attempt): they keep the tables from growing. They ran on the request
+ * path before, where a refresh's clean-up joined the customer's transaction, holding its locks
+ * for the customer's request and rolled back with it.
+ */
+@Injectable()
+export class IdentityHousekeeping implements OnModuleInit, OnModuleDestroy {
+  private readonly sweeps: readonly PeriodicSweep[];
+
+  constructor(refreshTokens: RefreshTokenRepository, throttle: LoginThrottleRepository) {
+    this.sweeps = [
+      new PeriodicSweep({
+        name: 'ExpiredRefreshTokensSweeper',
+        everyMs: 60 * 60_000,
+        firstAfterMs: 60_000,
+        failure: 'expired refresh tokens not purged',
+        work: () => refreshTokens.deleteExpired(),
+      }),
+      new PeriodicSweep({
+        name: 'LoginThrottleSweeper',
+        everyMs: 5 * 60_000,
+        firstAfterMs: 60_000,
+        failure: 'past login-throttle windows not purged',
+        work: () => throttle.deleteEnded(DEFAULT_LOGIN_THROTTLE),
+      }),
+    ];
+  }
+
+  onModuleInit(): void {
+    for (const sweep of this.sweeps) sweep.start();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await Promise.all(this.sweeps.map((sweep) => sweep.stop()));
+  }
+}
