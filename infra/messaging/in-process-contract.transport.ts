@@ -17,7 +17,7 @@ import { callerStoppedWaiting } from './caller-abort';
 import { whileCallerWaits } from './deadline';
 import { inSpan, SpanKind, startSpan, traceIdsOf, tracingRecords, withLogFields } from '@infra/observability';
 import { checkRequest } from './request-check';
-import { isTransientFailure } from './transient-failure';
+import { isTransientFailure, isValueOutOfRange } from './transient-failure';
 
 /**
  * Calls a contract served in this process: a schema check of the request and the answer, the
@@ -157,6 +157,10 @@ export class InProcessContractTransport implements ContractTransport {
   private typed(error: unknown, what: string): ContractError {
     if (error instanceof ContractError) {
       return error;
+    }
+    if (isValueOutOfRange(error)) {
+      this.logger.warn({ err: error, call: what }, `${what}: a value did not fit where it is stored`);
+      return invalidArgument('value-out-of-range', `${what}: a value is out of the range it can be stored in`);
     }
     // The database (or another resource) failed for now, not for good: the caller may retry.
     if (isTransientFailure(error)) {

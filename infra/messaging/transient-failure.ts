@@ -23,3 +23,13 @@ export function isTransientFailure(error: unknown): boolean {
   if (typeof e.code === 'string' && (TRANSIENT_SQLSTATE.test(e.code) || TRANSIENT_NODE_CODES.has(e.code))) return true;
   return typeof e.message === 'string' && TRANSIENT_MESSAGES.some((pattern) => pattern.test(e.message as string));
 }
+
+/**
+ * PostgreSQL refused a value as too big for where it goes: a number past its column's range
+ * (22003), a text past its length (22001). Values a request brought did it, with or without the
+ * state they met: the caller gets `invalid-argument`, not an internal error.
+ */
+export function isValueOutOfRange(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '22003' || code === '22001';
+}

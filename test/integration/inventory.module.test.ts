@@ -109,6 +109,20 @@ describe('inventory, alone on its database', () => {
     await stream.return?.();
   });
 
+  it('refuses a restock past what a SKU can hold with stock-limit, and changes nothing', async () => {
+    const sku = await restockNew(5);
+    await asAdmin(inventory.database, 'UPDATE inventory.stock SET on_hand = $2 WHERE sku = $1', [
+      sku,
+      2_147_483_647 - 10,
+    ]);
+    await expect(api().restock(asAdminUser(), { sku, quantity: 11 })).rejects.toMatchObject({
+      kind: 'failed-precondition',
+      code: 'stock-limit',
+    });
+    expect(await level(sku)).toEqual({ sku, available: 2_147_483_637, reserved: 0 });
+    expect(await api().restock(asAdminUser(), { sku, quantity: 10 })).toMatchObject({ available: 2_147_483_647 });
+  });
+
   it('answers a bad request with a typed error, not a crash', async () => {
     await expect(api().reserveStock(callContext(), { orderId: 'not-a-uuid', items: [] })).rejects.toMatchObject({
       kind: 'invalid-argument',

@@ -179,6 +179,24 @@ describe('in-process contract calls: unary', () => {
     expect(error.message).not.toContain('10.0.0.7');
   });
 
+  it('turns a value PostgreSQL cannot store (out of range, too long) into invalid-argument, without its message', async () => {
+    for (const [code, message] of [
+      ['22003', 'integer out of range in stock.on_hand'],
+      ['22001', 'value too long for type character varying(64) in stock.on_hand'],
+    ]) {
+      const refused = Object.assign(new Error(message), { code, severity: 'ERROR' });
+      const { client } = servedEcho({
+        echo: async () => {
+          throw refused;
+        },
+      });
+      const error = await contractErrorOf(client.echo(context(), { text: 'fig' }));
+      expect(error).toMatchObject({ kind: 'invalid-argument', code: 'value-out-of-range', retryable: false });
+      expect(error.message).not.toContain('stock.on_hand');
+    }
+    expect(loggedErrors).not.toHaveBeenCalled();
+  });
+
   it('treats a synchronous throw like a rejected promise', async () => {
     const { client } = servedEcho({
       echo: () => {

@@ -2,21 +2,28 @@ import { once } from 'node:events';
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { admissionGate } from '@apps/http-edge';
+import { admissionGate, OPERATIONS_PROBES } from '@apps/http-edge';
 import { eventually } from '../support/eventually';
 
 /** An express app behind the gate whose /work requests finish only when the test lets them. */
-async function gatedServer(limits: { maxConcurrent: number; maxQueued: number }, abortedHoldMs = 10_000) {
+async function gatedServer(
+  limits: { maxConcurrent: number; maxQueued: number },
+  abortedHoldMs = 10_000,
+  probes?: readonly string[],
+) {
   const app = express();
   const waiting: Array<() => void> = [];
   let started = 0;
-  app.use(admissionGate({ ...limits, abortedHoldMs }));
+  app.use(admissionGate({ ...limits, abortedHoldMs }, probes));
   app.get('/work', (_request, response) => {
     started += 1;
     waiting.push(() => response.json({ done: true }));
   });
   app.get('/quick', (_request, response) => response.json({ done: true }));
   app.get('/health', (_request, response) => response.json({ status: 'ok' }));
+  // Whatever reaches these answers at once: what the gate let through shows in the status.
+  app.all(['/health/*rest', '/ready', '/metrics'], (_request, response) => response.json({ reached: true }));
+  app.post('/health', (_request, response) => response.json({ reached: true }));
   const server = app.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -57,6 +64,42 @@ describe('admission control at the edge', () => {
     } finally {
       server.release();
       await server.close();
+    }
+  });
+
+  it('lets through exactly the probes of its port, by GET or HEAD: no path under them, no other method, no other port’s probe', async () => {
+    for (const [probes, admitted] of [
+      [undefined, ['GET /health', 'HEAD /health']], // the public API's port: its liveness answer only
+      [OPERATIONS_PROBES, ['GET /health', 'HEAD /health', 'GET /ready', 'HEAD /ready', 'GET /metrics']], // a service's one port
+    ] as const) {
+      const server = await gatedServer({ maxConcurrent: 1, maxQueued: 0 }, 10_000, probes);
+      try {
+        const held = fetch(`${server.base}/work`);
+        await eventually(() => expect(server.started).toBe(1)); // full: anything gated is shed now
+        const tried = [
+          'GET /health',
+          'HEAD /health',
+          'GET /ready',
+          'HEAD /ready',
+          'GET /metrics',
+          'GET /health/deep',
+          'GET /health/',
+          'POST /health',
+        ];
+        const passed: string[] = [];
+        for (const attempt of tried) {
+          const [method, path] = attempt.split(' ');
+          const answer = await fetch(`${server.base}${path}`, { method });
+          expect([200, 404, 503]).toContain(answer.status);
+          if (answer.status !== 503) passed.push(attempt);
+        }
+        expect(passed.sort()).toEqual([...admitted].sort());
+        server.release();
+        expect((await held).status).toBe(200);
+      } finally {
+        server.release();
+        await server.close();
+      }
     }
   });
 

@@ -183,6 +183,25 @@ describe('rate limits at the edge, shared by replicas through PostgreSQL', () =>
     ]);
   });
 
+  it('when a client sends its own valid token to a route open to anyone, then it still counts on its address', async () => {
+    // Signing in is open to anyone, and each attempt costs an argon2id hash: the tokens of the
+    // accounts a client holds must not buy it a counter each.
+    const anonymous = new ShopClient(first.baseUrl);
+    const statuses: number[] = [];
+    for (let n = 0; n < 5; n++) {
+      for (const client of [ada, anonymous]) {
+        const attempt = { email: `nobody-${n}@example.com`, password: 'not the password' };
+        statuses.push((await client.post('/identity/login', attempt)).status);
+      }
+    }
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 401, 401, 401, 429, 429]); // 8 a minute, token or none
+    const rows = await asAdmin<{ bucket: string }>(
+      database.config,
+      "SELECT bucket FROM edge.rate_limit_windows WHERE bucket LIKE 'identity|POST /identity/login|%'",
+    );
+    expect(rows.some((row) => row.bucket.includes('|sub:'))).toBe(false);
+  });
+
   it('when the window ends, then the client may come back; probes and scrapes are never limited', async () => {
     const client = new ShopClient(first.baseUrl);
     const admitted = [];
@@ -201,5 +220,9 @@ describe('rate limits at the edge, shared by replicas through PostgreSQL', () =>
     const probes = await Promise.all(Array.from({ length: 20 }, () => client.get('/health')));
     expect(probes.map((answer) => answer.status)).toEqual(probes.map(() => 200));
     expect(probes.every((answer) => answer.headers.get('ratelimit-limit') === null)).toBe(true);
+    // Only that path: one below it is no route, and counted like any other.
+    const below = await client.get('/health/deep');
+    expect(below.status).toBe(404);
+    expect(below.headers.get('ratelimit-limit')).toBe('6');
   });
 });

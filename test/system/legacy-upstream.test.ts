@@ -80,6 +80,40 @@ describe('the edge in front of a legacy application', () => {
     expect(lastSeen().headers['x-forwarded-for']).toBeDefined();
   });
 
+  it('passes the legacy application no client address a client claims, under any name: only the ones the edge sets', async () => {
+    const spoofed = '203.0.113.9';
+    const claims = [
+      'x-forwarded-for',
+      'x-forwarded-host',
+      'x-forwarded',
+      'forwarded',
+      'x-real-ip',
+      'x-client-ip',
+      'client-ip',
+      'true-client-ip',
+      'cf-connecting-ip',
+      'fastly-client-ip',
+      'x-cluster-client-ip',
+      'x-original-forwarded-for',
+    ];
+    const headers = Object.fromEntries(
+      claims.map((name) => [
+        name,
+        name === 'forwarded' ? `for=${spoofed}` : name === 'x-forwarded-host' ? 'evil.example' : spoofed,
+      ]),
+    );
+    const response = await fetch(`${shop.baseUrl}/reviews/FICUS-LYRATA`, {
+      headers: { ...headers, 'x-custom': 'kept' },
+    });
+    expect(response.status).toBe(200);
+    const received = lastSeen().headers;
+    expect(JSON.stringify(received)).not.toContain(spoofed);
+    expect(JSON.stringify(received)).not.toContain('evil.example');
+    expect(received['x-custom']).toBe('kept'); // a header that claims no address goes through
+    expect(received['x-forwarded-for']).toMatch(/127\.0\.0\.1/); // the edge's own view of the client
+    expect(received['x-real-ip']).toMatch(/127\.0\.0\.1/);
+  });
+
   it('proxies a method ficus does not serve on a path it does', async () => {
     const response = await fetch(`${shop.baseUrl}/catalog/products/FICUS-LYRATA`, { method: 'DELETE' });
     expect(response.status).toBe(200);

@@ -44,7 +44,12 @@ export function setUpHttpEdge(
    * `legacy`: the topology's legacy upstream; unset, FICUS_LEGACY_URL's; null, none (a process that
    * is not the edge).
    */
-  options: { limits?: AdmissionLimits; legacy?: LegacyUpstream | null } = {},
+  options: {
+    limits?: AdmissionLimits;
+    legacy?: LegacyUpstream | null;
+    /** The paths the admission gate always lets through (PUBLIC_PROBES unless said). */
+    probes?: readonly string[];
+  } = {},
 ): void {
   const configuration = app.get(Configuration);
   const http = configuration.get(HttpSettings);
@@ -72,7 +77,7 @@ export function setUpHttpEdge(
   // GraphQL streams: a budget of their own, not the gate's, in a process that serves the shop's API
   // (an edge reads their settings; NestFactory's app aborts the process on an unknown provider).
   if (configuration.has(StreamSettings)) express.use(app.get(OpenStreams).admission());
-  express.use(admissionGate(limits));
+  express.use(admissionGate(limits, options.probes));
   const legacy = options.legacy === undefined ? http.legacy : options.legacy;
   if (legacy) express.use(legacyUpstream(legacy));
   express.useBodyParser('json', { limit: BODY_LIMIT, strict: true, type: ['application/json', 'application/*+json'] });

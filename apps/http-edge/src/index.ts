@@ -4,7 +4,7 @@ export { HEALTH_SETTINGS, HealthModule } from './health.module';
 export { drainOnStop } from './admission/http-drain';
 export { serveOperations, type OperationsEndpoint, type RunningOperations } from './operations/operations-server';
 export { problemOfContractError, type Problem } from './problem/problem';
-export { admissionGate, type AdmissionLimits } from './admission/admission-gate';
+export { admissionGate, OPERATIONS_PROBES, PUBLIC_PROBES, type AdmissionLimits } from './admission/admission-gate';
 export { JwksModule } from './routes/jwks.controller';
 export { SubgraphServingModule } from './graphql/subgraph-serving';
 export { AccessTokenVerifier } from './auth/access-token.verifier';

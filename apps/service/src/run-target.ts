@@ -4,7 +4,15 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Kafka, logLevel } from 'kafkajs';
 import { Logger } from 'nestjs-pino';
 import type { Logger as PinoLogger } from 'pino';
-import { AccessTokenVerifier, drainOnStop, httpEdgeAdapter, serveOperations, setUpHttpEdge } from '@apps/http-edge';
+import {
+  AccessTokenVerifier,
+  drainOnStop,
+  httpEdgeAdapter,
+  OPERATIONS_PROBES,
+  PUBLIC_PROBES,
+  serveOperations,
+  setUpHttpEdge,
+} from '@apps/http-edge';
 import { ALL_CONTRACTS, ALL_SUBGRAPH_CONTRACTS } from '@contracts/contexts';
 import { BOUNDED_CONTEXTS, type Caller } from '@contracts/kernel';
 import {
@@ -137,7 +145,11 @@ export async function runTarget(options: RunTargetOptions): Promise<RunningTarge
     { bodyParser: false, bufferLogs: true },
   );
   app.useLogger(app.get(Logger));
-  setUpHttpEdge(app, { legacy: target.edge ? target.legacy : null });
+  // An edge's port is the public API's (its operations port is apart); a service's one port is its operations port.
+  setUpHttpEdge(app, {
+    legacy: target.edge ? target.legacy : null,
+    probes: target.edge ? PUBLIC_PROBES : OPERATIONS_PROBES,
+  });
   const drainHttp = drainOnStop(app.getHttpServer());
   const wiring = new ProcessWiring(app, {
     topology,

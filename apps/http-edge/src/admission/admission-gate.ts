@@ -20,8 +20,13 @@ export interface AdmissionLimits {
   readonly abortedHoldMs: number;
 }
 
-/** Probes and scrapes must answer even when the process is saturated: that is when they matter. */
-const ALWAYS_ADMITTED = /^\/(health|ready|metrics)(\/|$)/;
+/**
+ * Probes and scrapes must answer even when the process is saturated: that is when they matter.
+ * The public API's port has only its liveness answer; a service's one port (its operations
+ * port) has readiness and metrics too (`setUpHttpEdge`'s `probes`).
+ */
+export const PUBLIC_PROBES: readonly string[] = ['/health'];
+export const OPERATIONS_PROBES: readonly string[] = ['/health', '/ready', '/metrics'];
 
 type AdmittedRequest = Request & { ficusSignal?: AbortSignal };
 
@@ -37,8 +42,14 @@ type AdmittedRequest = Request & { ficusSignal?: AbortSignal };
  * and the slot stays taken until the work it started has ended. Otherwise a client that opens and
  * aborts requests would keep more work in flight than the gate admits.
  */
-export function admissionGate(limits: AdmissionLimits): RequestHandler {
+export function admissionGate(limits: AdmissionLimits, probes: readonly string[] = PUBLIC_PROBES): RequestHandler {
   const gate = bulkhead(limits.maxConcurrent, limits.maxQueued);
+  // Exactly these paths, read by GET or HEAD: nothing under them, no other method, no body to
+  // parse. Anything else past the gate would be work no one sheds (a flood of a path the port
+  // does not serve still costs its rate-limit count).
+  const probePaths = new Set(probes);
+  const isProbe = (request: Request) =>
+    (request.method === 'GET' || request.method === 'HEAD') && probePaths.has(request.path);
   const measure = () => {
     httpRequestsInFlight.set(limits.maxConcurrent - gate.executionSlots);
     httpRequestsQueued.set(limits.maxQueued - gate.queueSlots);
@@ -46,7 +57,7 @@ export function admissionGate(limits: AdmissionLimits): RequestHandler {
 
   return (request: AdmittedRequest, response: Response, next: NextFunction) => {
     // A stream was admitted on its own budget (`OpenStreams`): it would hold a slot for minutes.
-    if (ALWAYS_ADMITTED.test(request.path) || streamOf(request)) {
+    if (isProbe(request) || streamOf(request)) {
       next();
       return;
     }

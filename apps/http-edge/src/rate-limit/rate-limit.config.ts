@@ -12,6 +12,13 @@ export interface RateLimitRule extends RateLimit {
   readonly name: string;
   readonly method?: string;
   readonly path?: RegExp;
+  /**
+   * Whom a counter belongs to: `caller` (default), the token's subject when the request carries a
+   * valid token, else the address; `address`, always the client's address. Routes open to anyone
+   * count by address: there a token is no credential, and each account a client holds would
+   * otherwise buy it another counter.
+   */
+  readonly countsBy?: 'caller' | 'address';
 }
 
 export interface RateLimitOptions {
@@ -58,7 +65,13 @@ export const RateLimitSettings = defineSettings(
     enabled: settings.FICUS_RATE_LIMIT,
     rules: [
       { name: 'orders', method: 'POST', path: /^\/orders$/, ...settings.FICUS_RATE_LIMIT_ORDERS },
-      { name: 'identity', method: 'POST', path: /^\/identity\//, ...settings.FICUS_RATE_LIMIT_IDENTITY },
+      {
+        name: 'identity',
+        method: 'POST',
+        path: /^\/identity\//,
+        countsBy: 'address',
+        ...settings.FICUS_RATE_LIMIT_IDENTITY,
+      },
       { name: 'default', ...settings.FICUS_RATE_LIMIT_DEFAULT },
     ],
   }),

@@ -4,13 +4,15 @@ import { AccessTokenVerifier } from '../auth/access-token.verifier';
 import { problem } from '../problem/problem';
 import { publicPathOf } from '../routing/canonical-path';
 import { servesPath } from '../routing/served-routes';
+import type { RateLimitRule } from './rate-limit.config';
 import { RateLimiter, type RateLimitVerdict } from './rate-limiter';
 
 /**
- * The public liveness answer, whatever a client did before: load balancers depend on it. Readiness
- * and metrics are not on the public port at all (the operations port serves them, unlimited).
+ * The public liveness answer (GET or HEAD, that path exactly), whatever a client did before: load
+ * balancers depend on it. Readiness and metrics are not on the public port at all (the operations
+ * port serves them, unlimited).
  */
-const NEVER_LIMITED = /^\/health(\/|$)/;
+const NEVER_LIMITED = '/health';
 
 /**
  * Rate limiting at the edge: each client (the token's subject when it carries a valid one, else
@@ -30,14 +32,18 @@ export class RateLimitMiddleware implements NestMiddleware {
   async use(request: Request, response: Response, next: NextFunction): Promise<void> {
     // Canonical (canonicalPaths ran first), so another spelling of a route is this route or a 404.
     const path = publicPathOf(request);
-    if (!this.limiter.settings.enabled || NEVER_LIMITED.test(path)) {
+    // HEAD is served by the GET route: one counter for both.
+    const method = request.method === 'HEAD' ? 'GET' : request.method;
+    if (!this.limiter.settings.enabled || (method === 'GET' && path === NEVER_LIMITED)) {
       next();
       return;
     }
-    // HEAD is served by the GET route: one counter for both.
-    const method = request.method === 'HEAD' ? 'GET' : request.method;
     const rule = this.limiter.ruleFor(method, path);
-    const verdict = await this.limiter.check(rule, routeOf(method, path, rule.name), await this.clientOf(request));
+    const verdict = await this.limiter.check(
+      rule,
+      routeOf(method, path, rule.name),
+      await this.clientOf(request, rule),
+    );
     if (!verdict) {
       next();
       return;
@@ -56,8 +62,8 @@ export class RateLimitMiddleware implements NestMiddleware {
   }
 
   /** A token that does not verify counts as no token: forging one must not buy a fresh counter. */
-  private async clientOf(request: Request): Promise<string> {
-    if (request.headers.authorization) {
+  private async clientOf(request: Request, rule: RateLimitRule): Promise<string> {
+    if (rule.countsBy !== 'address' && request.headers.authorization) {
       const caller = await this.verifier.verify(request.headers.authorization).catch(() => undefined);
       if (caller) return `sub:${caller.subject}`;
     }

@@ -8,6 +8,30 @@ import { problem } from '../problem/problem';
 import { publicPathOf } from './canonical-path';
 import { servesRoute } from './served-routes';
 
+/**
+ * Request headers that claim the client's address or the hops it came through, as the proxies
+ * and frameworks a legacy application may sit on read them (Rails' Client-IP, Phoenix's
+ * X-Real-IP and X-Client-IP, the CDNs' own): none of a client's reaches the legacy application.
+ */
+const CLIENT_ADDRESS_HEADERS = new Set([
+  'forwarded',
+  'forwarded-for',
+  'x-real-ip',
+  'x-client-ip',
+  'client-ip',
+  'true-client-ip',
+  'cf-connecting-ip',
+  'fastly-client-ip',
+  'x-cluster-client-ip',
+  'x-original-forwarded-for',
+  'x-originating-ip',
+  'x-remote-ip',
+  'x-remote-addr',
+  'x-proxyuser-ip',
+  'x-envoy-external-address',
+]);
+const claimsClientAddress = (name: string) => CLIENT_ADDRESS_HEADERS.has(name) || name.startsWith('x-forwarded');
+
 /** How long the legacy application may take to answer before the client gets a 502. */
 const LEGACY_TIMEOUT_MS = 30_000;
 
@@ -18,10 +42,11 @@ const LEGACY_TIMEOUT_MS = 30_000;
  * routes ficus has but should not serve yet. Moving a route over is deleting its prefix here.
  *
  * Proxied requests keep their method, path, query, headers and body (this runs before the body
- * parser, so the body streams through untouched), plus the request id and X-Forwarded-* set by
- * the edge (a client's own are dropped); answers come back with the legacy application's headers,
- * not the edge's security headers. When
- * the legacy application cannot be reached, or takes too long, the client gets a 502 problem.
+ * parser, so the body streams through untouched), plus the request id, and X-Forwarded-* and
+ * X-Real-IP set by the edge (a client's own, under any name that claims its address, are
+ * dropped); answers come back with the legacy application's headers, not the edge's security
+ * headers. When the legacy application cannot be reached, or takes too long, the client gets a
+ * 502 problem.
  */
 export function legacyUpstream(legacy: LegacyUpstream): RequestHandler {
   const logger = new Logger('LegacyUpstream');
@@ -64,9 +89,10 @@ export function legacyUpstream(legacy: LegacyUpstream): RequestHandler {
     // for its own answers (helmet's, CORS) go, the request id stays.
     for (const name of response.getHeaderNames()) if (name !== 'x-request-id') response.removeHeader(name);
     response.setHeader('X-Ficus-Upstream', 'legacy');
-    // The edge trusts no X-Forwarded-* a client sends (docs/security.md): it sets them itself.
-    for (const name of ['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'forwarded'])
-      delete request.headers[name];
+    // The edge trusts no header a client sends about where it connects from (docs/security.md),
+    // under any of the names proxies and frameworks read: it sets X-Forwarded-* and X-Real-IP itself.
+    for (const name of Object.keys(request.headers)) if (claimsClientAddress(name)) delete request.headers[name];
+    if (request.socket.remoteAddress) request.headers['x-real-ip'] = request.socket.remoteAddress;
     void proxy(request, response, next);
   };
 }

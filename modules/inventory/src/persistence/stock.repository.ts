@@ -22,6 +22,9 @@ interface StockRow {
  * `reserved`. Read through to_jsonb so that the query still runs once the contract step has dropped
  * `available` (docs/expand-contract.md); remove the fallback in the release after that step.
  */
+/** The most a SKU may hold: what its `integer` column can count. */
+export const MAX_ON_HAND = 2_147_483_647;
+
 const ON_HAND = `COALESCE(stock.on_hand, (to_jsonb(stock) ->> 'available')::integer + stock.reserved)`;
 
 /** Stock and reservations, in plain SQL: row locks and conditional updates are the point here. */
@@ -57,12 +60,14 @@ export class StockRepository {
     }
   }
 
-  async addAvailable(sku: string, quantity: number): Promise<StockOnHand> {
+  /** Undefined when the SKU would hold more than MAX_ON_HAND: nothing changes then. */
+  async addAvailable(sku: string, quantity: number): Promise<StockOnHand | undefined> {
     const [row] = (await this.uow.manager.query(
       `INSERT INTO stock (sku, on_hand, reserved) VALUES ($1, $2, 0)
        ON CONFLICT (sku) DO UPDATE SET on_hand = ${ON_HAND} + EXCLUDED.on_hand, updated_at = now()
+         WHERE (${ON_HAND})::bigint + EXCLUDED.on_hand <= $3
        RETURNING sku, on_hand - reserved AS available, reserved`,
-      [sku, quantity],
+      [sku, quantity, MAX_ON_HAND],
     )) as StockRow[];
     return row;
   }
