@@ -159,7 +159,8 @@ export class InProcessContractTransport implements ContractTransport {
       return error;
     }
     if (isValueOutOfRange(error)) {
-      this.logger.warn({ err: error, call: what }, `${what}: a value did not fit where it is stored`);
+      // Logged as an error all the same: a total the serving side computed itself may be its own bug.
+      this.logger.error({ err: error, call: what }, `${what}: a number did not fit where it is stored`);
       return invalidArgument('value-out-of-range', `${what}: a value is out of the range it can be stored in`);
     }
     // The database (or another resource) failed for now, not for good: the caller may retry.

@@ -25,11 +25,11 @@ export function isTransientFailure(error: unknown): boolean {
 }
 
 /**
- * PostgreSQL refused a value as too big for where it goes: a number past its column's range
- * (22003), a text past its length (22001). Values a request brought did it, with or without the
- * state they met: the caller gets `invalid-argument`, not an internal error.
+ * PostgreSQL refused a number past its column's range (22003): a quantity or amount a request
+ * brought, alone or added to what it met, so the caller gets `invalid-argument`, not an internal
+ * error. (A text past its column's length, 22001, is not one of these: every contract string has a
+ * maximum, so it means the schema and the contract drifted apart, a bug.)
  */
 export function isValueOutOfRange(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === '22003' || code === '22001';
+  return (error as { code?: unknown } | null)?.code === '22003';
 }

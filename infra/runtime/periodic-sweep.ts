@@ -9,7 +9,6 @@ export class PeriodicSweep {
   private readonly logger: Logger;
   private timer?: NodeJS.Timeout;
   private sweeping?: Promise<unknown>;
-  private stopped = false;
 
   constructor(
     private readonly options: {
@@ -31,7 +30,6 @@ export class PeriodicSweep {
     const { everyMs, firstAfterMs = everyMs } = this.options;
     this.timer = setTimeout(() => {
       this.sweep();
-      if (this.stopped) return;
       this.timer = setInterval(() => this.sweep(), everyMs);
       this.timer.unref();
     }, firstAfterMs);
@@ -39,7 +37,6 @@ export class PeriodicSweep {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
     clearTimeout(this.timer);
     clearInterval(this.timer);
     await this.sweeping;

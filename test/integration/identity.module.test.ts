@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import { Client } from 'pg';
+import { Logger } from '@nestjs/common';
 import { IdentityContract } from '@contracts/identity';
 import { IdentityModule } from '@modules/identity';
 import { asAdminUser, asCustomer, callContext, startModule, type ModuleUnderTest } from '../support/module-harness';
 import { asAdmin } from '../support/test-database';
+import { IdentityHousekeeping } from '../../modules/identity/src/application/housekeeping/identity-housekeeping';
 import { SigningKeys } from '../../modules/identity/src/application/signing-keys/signing-keys';
 import { DEFAULT_LOGIN_THROTTLE } from '../../modules/identity/src/domain/login-throttle-policy';
-import { LoginThrottleRepository } from '../../modules/identity/src/persistence/login-throttle.repository';
-import { RefreshTokenRepository } from '../../modules/identity/src/persistence/refresh-token.repository';
 
 describe('identity, alone on its database', () => {
   let identity: ModuleUnderTest;
@@ -155,9 +155,40 @@ describe('identity, alone on its database', () => {
     expect((await keys.rotate()).kid).not.toBe(kid);
   });
 
+  it('signs on with its key while looks for a newer one fail, a minute apart, for ten minutes at most', async () => {
+    const keys = identity.app.get(SigningKeys);
+    const { kid } = await keys.signingKey();
+    const warned = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const realNow = Date.now.bind(Date);
+    let ahead = 0;
+    jest.spyOn(Date, 'now').mockImplementation(() => realNow() + ahead);
+    const looksFailed = () =>
+      warned.mock.calls.filter(([, message]) => String(message).includes('could not look for a newer signing key'));
+    // The look under way, if any (a private field: whether a call started one is what is tested).
+    const lookUnderWay = () => (keys as unknown as { reloading?: Promise<void> }).reloading;
+    await asAdmin(identity.database, 'ALTER TABLE identity.signing_keys RENAME TO signing_keys_away');
+    try {
+      ahead = 61_000; // due for a look, which fails
+      expect((await keys.signingKey()).kid).toBe(kid);
+      await lookUnderWay();
+      expect(looksFailed()).toHaveLength(1);
+      ahead = 90_000; // within a minute of the failed look: no other
+      expect((await keys.signingKey()).kid).toBe(kid);
+      expect(lookUnderWay()).toBeUndefined();
+      ahead = 125_000; // a minute after it: one more, and the key still signs
+      expect((await keys.signingKey()).kid).toBe(kid);
+      await lookUnderWay();
+      expect(looksFailed()).toHaveLength(2);
+      ahead = 11 * 60_000; // unconfirmed for ten minutes: a token waits for a load, and hears it fail
+      await expect(keys.signingKey()).rejects.toThrow(/signing_keys/);
+    } finally {
+      await asAdmin(identity.database, 'ALTER TABLE identity.signing_keys_away RENAME TO signing_keys');
+      jest.restoreAllMocks();
+    }
+    expect((await keys.signingKey()).kid).toBe(kid); // loaded again once the table is back
+  });
+
   it('sweeps refresh tokens expired for a day, the families they leave empty, and past throttle windows', async () => {
-    const tokens = identity.app.get(RefreshTokenRepository);
-    const throttle = identity.app.get(LoginThrottleRepository);
     const { customerId } = await register();
     const [expired, live] = [randomUUID(), randomUUID()];
     const admin = (sql: string, params: unknown[] = []) => asAdmin(identity.database, sql, params);
@@ -178,8 +209,7 @@ describe('identity, alone on its database', () => {
       [customerId, window],
     );
 
-    await tokens.deleteExpired();
-    await throttle.deleteEnded(DEFAULT_LOGIN_THROTTLE);
+    await identity.app.get(IdentityHousekeeping).sweepNow(); // the module's own sweeper
 
     const families = await admin('SELECT family_id FROM identity.refresh_token_families WHERE customer_id = $1', [
       customerId,

@@ -95,6 +95,8 @@ describe('the edge in front of a legacy application', () => {
       'fastly-client-ip',
       'x-cluster-client-ip',
       'x-original-forwarded-for',
+      'x_forwarded_for', // CGI-style servers read underscores as dashes
+      'client_ip',
     ];
     const headers = Object.fromEntries(
       claims.map((name) => [

@@ -30,7 +30,11 @@ const CLIENT_ADDRESS_HEADERS = new Set([
   'x-proxyuser-ip',
   'x-envoy-external-address',
 ]);
-const claimsClientAddress = (name: string) => CLIENT_ADDRESS_HEADERS.has(name) || name.startsWith('x-forwarded');
+/** Underscores too: servers that build CGI-style names (HTTP_CLIENT_IP) read `client_ip` as `client-ip`. */
+const claimsClientAddress = (name: string) => {
+  const dashed = name.replace(/_/g, '-');
+  return CLIENT_ADDRESS_HEADERS.has(dashed) || dashed.startsWith('x-forwarded');
+};
 
 /** How long the legacy application may take to answer before the client gets a 502. */
 const LEGACY_TIMEOUT_MS = 30_000;

@@ -15,6 +15,9 @@ interface StockRow {
   reserved: number;
 }
 
+/** The most a SKU may hold: what its `integer` column can count. */
+export const MAX_ON_HAND = 2_147_483_647;
+
 /**
  * What stands on the shelf, reserved goods included; what is available is `on_hand - reserved`.
  * A row that no one wrote since AddStockOnHand1764000000202 has no `on_hand` until
@@ -22,9 +25,6 @@ interface StockRow {
  * `reserved`. Read through to_jsonb so that the query still runs once the contract step has dropped
  * `available` (docs/expand-contract.md); remove the fallback in the release after that step.
  */
-/** The most a SKU may hold: what its `integer` column can count. */
-export const MAX_ON_HAND = 2_147_483_647;
-
 const ON_HAND = `COALESCE(stock.on_hand, (to_jsonb(stock) ->> 'available')::integer + stock.reserved)`;
 
 /** Stock and reservations, in plain SQL: row locks and conditional updates are the point here. */

@@ -17,23 +17,32 @@ import { RefreshTokenRepository } from '../../persistence/refresh-token.reposito
 export class IdentityHousekeeping implements OnModuleInit, OnModuleDestroy {
   private readonly sweeps: readonly PeriodicSweep[];
 
-  constructor(refreshTokens: RefreshTokenRepository, throttle: LoginThrottleRepository) {
+  constructor(
+    private readonly refreshTokens: RefreshTokenRepository,
+    private readonly throttle: LoginThrottleRepository,
+  ) {
     this.sweeps = [
       new PeriodicSweep({
         name: 'ExpiredRefreshTokensSweeper',
         everyMs: 60 * 60_000,
         firstAfterMs: 60_000,
         failure: 'expired refresh tokens not purged',
-        work: () => refreshTokens.deleteExpired(),
+        work: () => this.refreshTokens.deleteExpired(),
       }),
       new PeriodicSweep({
         name: 'LoginThrottleSweeper',
         everyMs: 5 * 60_000,
         firstAfterMs: 60_000,
         failure: 'past login-throttle windows not purged',
-        work: () => throttle.deleteEnded(DEFAULT_LOGIN_THROTTLE),
+        work: () => this.throttle.deleteEnded(DEFAULT_LOGIN_THROTTLE),
       }),
     ];
+  }
+
+  /** What both sweeps do, at once (an operator's or a test's run; the timers run the same). */
+  async sweepNow(): Promise<void> {
+    await this.refreshTokens.deleteExpired();
+    await this.throttle.deleteEnded(DEFAULT_LOGIN_THROTTLE);
   }
 
   onModuleInit(): void {

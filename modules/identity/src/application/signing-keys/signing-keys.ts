@@ -16,10 +16,16 @@ export const SIGNING_ALGORITHM = 'ES256';
  */
 const RELOAD_AFTER_MS = 60_000;
 /**
+ * How long a replica goes on signing with a key while its looks for a newer one fail (one a
+ * minute): past it, the next token waits for a load, and a failure reaches its caller.
+ */
+const SIGN_UNCONFIRMED_FOR_AT_MOST_MS = 10 * 60_000;
+/**
  * How long a replaced key stays in the JWKS after its successor took over. Tokens it signed live
- * 15 minutes (+ 30 s of skew at the edge), and a replica may sign with it for another minute before
- * it reloads; the edge refuses any access token issued more than an hour ago whatever its `exp`,
- * so an hour covers every token the old key can still have out there.
+ * 15 minutes (+ 30 s of skew at the edge), and a replica may sign with it for up to ten more
+ * minutes while its looks fail (SIGN_UNCONFIRMED_FOR_AT_MOST_MS); the edge refuses any access
+ * token issued more than an hour ago whatever its `exp`, so an hour covers every token the old key
+ * can still have out there.
  */
 export const RETIRE_REPLACED_KEY_AFTER_SECONDS = 60 * 60;
 /**
@@ -50,7 +56,8 @@ export interface SigningKey {
 @Injectable()
 export class SigningKeys {
   private readonly logger = new Logger('SigningKeys');
-  private current?: { key: Promise<SigningKey>; loadedAt: number };
+  /** The key that signs; `loadedAt` its last load, `lookedAt` the last look for a newer one. */
+  private current?: { key: Promise<SigningKey>; loadedAt: number; lookedAt: number };
   /** A look for a newer key under way, while the key loaded keeps signing. */
   private reloading?: Promise<void>;
 
@@ -61,8 +68,10 @@ export class SigningKeys {
   ) {}
 
   signingKey(): Promise<SigningKey> {
-    if (!this.current) this.remember(this.loadOrRotate(false));
-    else if (Date.now() - this.current.loadedAt > RELOAD_AFTER_MS) this.reloadBehind(this.current);
+    const now = Date.now();
+    if (!this.current || now - this.current.loadedAt > SIGN_UNCONFIRMED_FOR_AT_MOST_MS) {
+      this.remember(this.loadOrRotate(false));
+    } else if (now - this.current.lookedAt > RELOAD_AFTER_MS) this.reloadBehind(this.current);
     return this.current!.key;
   }
 
@@ -70,16 +79,20 @@ export class SigningKeys {
    * Looks again (another replica may have rotated) while the key loaded keeps signing: a token is
    * never kept waiting for the look, which may wait for the table lock, nor does a refresh hold
    * its transaction's connection while the look needs another one from the same pool. A look that
-   * fails leaves the key as it is; the next token tries again.
+   * fails leaves the key as it is, and the next look is a minute later.
    */
-  private reloadBehind(stale: { key: Promise<SigningKey>; loadedAt: number }): void {
+  private reloadBehind(stale: NonNullable<SigningKeys['current']>): void {
     this.reloading ??= this.loadOrRotate(false)
       .then(
         (key) => {
-          if (this.current === stale) this.current = { key: Promise.resolve(key), loadedAt: Date.now() };
+          if (this.current !== stale) return; // rotated or reloaded meanwhile
+          const now = Date.now();
+          this.current = { key: Promise.resolve(key), loadedAt: now, lookedAt: now };
         },
-        (error: unknown) =>
-          this.logger.warn({ err: error }, 'could not look for a newer signing key; the loaded one signs meanwhile'),
+        (error: unknown) => {
+          if (this.current === stale) this.current = { ...stale, lookedAt: Date.now() };
+          this.logger.warn({ err: error }, 'could not look for a newer signing key; the loaded one signs meanwhile');
+        },
       )
       .finally(() => {
         this.reloading = undefined;
@@ -108,6 +121,7 @@ export class SigningKeys {
         throw error;
       }),
       loadedAt: Date.now(),
+      lookedAt: Date.now(),
     };
     entry.key.catch(() => undefined); // each caller gets the failure; none left unhandled
     this.current = entry;

@@ -15,6 +15,7 @@ export class ExpiredIdempotencyKeysSweeper implements OnModuleInit, OnModuleDest
     this.sweep = new PeriodicSweep({
       name: 'ExpiredIdempotencyKeysSweeper',
       everyMs: 60 * 60_000,
+      firstAfterMs: 60_000, // a process restarted more often than hourly still sweeps
       failure: 'expired idempotency keys not purged',
       work: () => keys.purgeExpired(),
     });

@@ -15,6 +15,7 @@ export class UnusedPaymentMethodsSweeper implements OnModuleInit, OnModuleDestro
     this.sweep = new PeriodicSweep({
       name: 'UnusedPaymentMethodsSweeper',
       everyMs: 60 * 60_000,
+      firstAfterMs: 60_000, // a process restarted more often than hourly still sweeps
       failure: 'unused payment methods not erased',
       work: () => vault.eraseUnused(),
     });
