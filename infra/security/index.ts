@@ -7,3 +7,4 @@ export {
   type VerifiedAccessToken,
 } from './access-token';
 export { KeyEncryption, KeyEncryptionError, KeyEncryptionSettings } from './key-encryption';
+export { addressCounterOf, canonicalAddress, IPV6_CLIENT_PREFIX } from './client-address';

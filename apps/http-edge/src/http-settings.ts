@@ -3,6 +3,7 @@ import { AccessTokenClaimVariables, accessTokenClaimsOf } from '@contracts/ident
 import { defineSettings, unsetWhenEmpty, wholeNumber } from '@infra/config';
 import type { AdmissionLimits } from './admission/admission-gate';
 import { parseCorsOrigins } from './security/cors-allow-list';
+import { parseTrustedProxies } from './security/trusted-proxies';
 
 /** How long a request's contract calls may take, in every process that takes requests (the edge, a JWKS route). */
 export const RequestSettings = defineSettings(
@@ -30,6 +31,8 @@ export interface HttpOptions {
   readonly corsOrigins: readonly string[];
   /** FICUS_HTTP_TRACEPARENT=continue: a trusted proxy in front sets `traceparent`, so it is continued. */
   readonly continueClientTraces: boolean;
+  /** FICUS_TRUSTED_PROXIES: the proxies whose X-Forwarded-For names the client (none: the socket's peer is). */
+  readonly trustedProxies: readonly string[];
 }
 
 /** What every HTTP listener of ficus is set up with (`setUpHttpEdge`). */
@@ -66,6 +69,17 @@ export const HttpSettings = defineSettings(
         }
         return parsed.origins;
       }),
+    FICUS_TRUSTED_PROXIES: z
+      .string()
+      .optional()
+      .transform((value, context) => {
+        const parsed = parseTrustedProxies(value);
+        if ('error' in parsed) {
+          context.addIssue({ code: 'custom', message: parsed.error });
+          return z.NEVER;
+        }
+        return parsed.proxies;
+      }),
     FICUS_HTTP_TRACEPARENT: z.preprocess(
       (value) => (typeof value === 'string' ? value.trim().toLowerCase() || undefined : value),
       z.enum(['link', 'continue'], { error: 'must be "link" (the default) or "continue"' }).default('link'),
@@ -76,5 +90,6 @@ export const HttpSettings = defineSettings(
     legacy: values.FICUS_LEGACY_URL ? { url: values.FICUS_LEGACY_URL, routes: values.FICUS_LEGACY_ROUTES } : undefined,
     corsOrigins: values.FICUS_CORS_ORIGINS,
     continueClientTraces: values.FICUS_HTTP_TRACEPARENT === 'continue',
+    trustedProxies: values.FICUS_TRUSTED_PROXIES,
   }),
 );

@@ -1,9 +1,11 @@
 import { Injectable, type NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
+import { addressCounterOf } from '@infra/security';
 import { AccessTokenVerifier } from '../auth/access-token.verifier';
 import { problem } from '../problem/problem';
 import { publicPathOf } from '../routing/canonical-path';
 import { servesPath } from '../routing/served-routes';
+import { clientAddressOf } from '../security/trusted-proxies';
 import type { RateLimitRule } from './rate-limit.config';
 import { RateLimiter, type RateLimitVerdict } from './rate-limiter';
 
@@ -16,9 +18,10 @@ const NEVER_LIMITED = '/health';
 
 /**
  * Rate limiting at the edge: each client (the token's subject when it carries a valid one, else
- * its IP address) gets a counter per rule and route. Past the limit it gets 429 problem+json
- * with Retry-After; every counted answer carries the RateLimit headers of the IETF draft
- * (draft-ietf-httpapi-ratelimit-headers), so a well-behaved client can slow down before that.
+ * its address: an IPv6 one by its /56, see `addressCounterOf`) gets a counter per rule and
+ * route. Past the limit it gets 429 problem+json with Retry-After; every counted answer carries
+ * the RateLimit headers of the IETF draft (draft-ietf-httpapi-ratelimit-headers), so a
+ * well-behaved client can slow down before that.
  * This is not the admission gate: that one sheds load for everybody (503), this one stops one
  * client taking more than its share (429).
  */
@@ -67,7 +70,7 @@ export class RateLimitMiddleware implements NestMiddleware {
       const caller = await this.verifier.verify(request.headers.authorization).catch(() => undefined);
       if (caller) return `sub:${caller.subject}`;
     }
-    return `ip:${request.ip ?? request.socket.remoteAddress ?? 'unknown'}`;
+    return `ip:${addressCounterOf(clientAddressOf(request))}`;
   }
 }
 

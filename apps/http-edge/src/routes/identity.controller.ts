@@ -3,6 +3,7 @@ import type { Request } from 'express';
 import { z } from 'zod';
 import { IDENTITY, IdentityContract, type IdentityApi } from '@contracts/identity';
 import { RequestContexts } from '../request-context';
+import { clientAddressOf } from '../security/trusted-proxies';
 import { parseOr } from '../validation';
 
 const { register, login, confirmEmail, refresh } = IdentityContract.methods;
@@ -61,8 +62,8 @@ export class IdentityController {
   @HttpCode(200)
   login(@Req() request: Request, @Body() body: unknown) {
     const credentials = parseOr(LoginBody, body, 'body');
-    // The socket's address (no 'trust proxy': a forwarded-for header is the caller's to forge).
-    const clientAddress = (request.socket.remoteAddress ?? '').slice(0, 100) || undefined;
+    // The socket's peer, or behind FICUS_TRUSTED_PROXIES the address they name (clientAddressOf).
+    const clientAddress = clientAddressOf(request);
     return this.identity.login(this.contexts.of(request), { ...credentials, clientAddress });
   }
 

@@ -26,7 +26,10 @@ export interface LoginThrottleKeys {
   readonly address: string;
 }
 
-/** Keys of the two counters an attempt counts against, hashed so that no email or address is stored. */
+/**
+ * Keys of the two counters an attempt counts against, hashed so that no email or address is
+ * stored. `clientAddress`: the client as counted (one counter for an IPv6 client's network).
+ */
 export function loginThrottleKeys(email: string, clientAddress: string | undefined): LoginThrottleKeys {
   const address = clientAddress || 'unknown';
   const hash = (value: string) => createHash('sha256').update(value).digest('base64url');

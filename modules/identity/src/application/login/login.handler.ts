@@ -1,5 +1,6 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { ContractError, permissionDenied, unauthenticated } from '@contracts/kernel';
+import { addressCounterOf } from '@infra/security';
 import { normalizeEmail } from '../../domain/credentials';
 import { DEFAULT_LOGIN_THROTTLE, loginThrottleKeys } from '../../domain/login-throttle-policy';
 import { CustomerRepository } from '../../persistence/customer.repository';
@@ -26,7 +27,9 @@ export class LoginHandler implements ICommandHandler<LoginCommand, IssuedTokens>
 
   async execute(command: LoginCommand): Promise<IssuedTokens> {
     const email = normalizeEmail(command.email);
-    const throttleKeys = loginThrottleKeys(email, command.clientAddress);
+    // An address counts as the edge's rate limits count it: an IPv6 one by its /56, so that a
+    // client cannot step through its own network's addresses for fresh counts.
+    const throttleKeys = loginThrottleKeys(email, addressCounterOf(command.clientAddress));
     const throttled = await this.throttle.countAttempt(throttleKeys, DEFAULT_LOGIN_THROTTLE);
     if (throttled) {
       throw new ContractError(
