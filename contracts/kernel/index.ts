@@ -7,3 +7,4 @@ export * from './money';
 export * from './bounded-contexts';
 export * from './method-access';
 export * from './subgraph';
+export * from './well-formed-text';

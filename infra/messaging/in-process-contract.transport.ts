@@ -16,7 +16,7 @@ import type { ContractImplementation, ContractTransport } from './contract-trans
 import { callerStoppedWaiting } from './caller-abort';
 import { whileCallerWaits } from './deadline';
 import { inSpan, SpanKind, startSpan, traceIdsOf, tracingRecords, withLogFields } from '@infra/observability';
-import { checkRequest } from './request-check';
+import { checkRequest, checkRequestText } from './request-check';
 import { isTransientFailure, isValueOutOfRange } from './transient-failure';
 
 /**
@@ -94,6 +94,7 @@ export class InProcessContractTransport implements ContractTransport {
     try {
       served = this.resolve(contract, method, ctx);
       parsed = checkRequest(served.definition.request, request, served.what);
+      checkRequestText(parsed, served.what);
       fields = { module: contract.context, ...aggregateFieldsOf(served.definition, parsed) };
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));

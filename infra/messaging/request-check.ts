@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { invalidArgument } from '@contracts/kernel';
+import { illFormedTextIn, invalidArgument } from '@contracts/kernel';
 
 /**
  * The request of a contract call, parsed against its schema; a mismatch is the same typed
@@ -13,4 +13,18 @@ export function checkRequest(schema: z.ZodType, request: unknown, what: string):
     });
   }
   return result.data;
+}
+
+/**
+ * A request from another process holds only text PostgreSQL can store: a NUL or an unpaired
+ * surrogate is the caller's mistake (`invalid-argument/malformed-text`), as at the edge, not an
+ * INSERT's internal error. Calls in one process come from code whose input the edge checked.
+ */
+export function checkRequestText(request: unknown, what: string): void {
+  const where = illFormedTextIn(request, 'request');
+  if (where !== undefined) {
+    throw invalidArgument('malformed-text', `${what}: a string holds a NUL or is not well-formed Unicode`, {
+      issues: [{ path: where, message: 'NUL or an unpaired surrogate' }],
+    });
+  }
 }

@@ -27,7 +27,7 @@ const NEVER_SENT = () =>
   new ContractError(
     'unavailable',
     'upstream-unavailable',
-    'echo.v1.EchoService/read: No connection established. Last error: connect ECONNREFUSED',
+    'echo.v1.EchoService/read: No connection established', // as fromServiceError says it
   );
 const DROPPED = () =>
   new ContractError('unavailable', 'upstream-unavailable', 'echo.v1.EchoService/write: Connection dropped');

@@ -149,4 +149,18 @@ describe('contracts over every transport', () => {
       await stream.return?.();
     });
   });
+
+  it("refuses text PostgreSQL cannot store in a request from another process, as the caller's mistake", async () => {
+    const inventory = remoteBus.client(InventoryContract, 'ordering');
+    // (An unpaired surrogate cannot cross: protobuf's UTF-8 carries it as U+FFFD, which is storable.)
+    for (const reason of ['out of\u0000stock', '\u0000']) {
+      const refused = await inventory
+        .releaseStock(callContext(), { orderId: randomUUID(), reason })
+        .catch((e: unknown) => e);
+      expect(refused).toMatchObject({ kind: 'invalid-argument', code: 'malformed-text' });
+      expect((refused as ContractError).details.issues).toEqual([
+        { path: 'request.reason', message: 'NUL or an unpaired surrogate' },
+      ]);
+    }
+  });
 });

@@ -2,6 +2,7 @@ import { Counter } from 'prom-client';
 import { ContractError, unavailable, type CallContext, type Contract } from '@contracts/kernel';
 import { observePeer, processMetrics } from '@infra/observability';
 import type { ContractTransport } from '../contract-transport';
+import { NO_CONNECTION } from './grpc-status';
 
 /** One instance of a target, as discovery reports it. */
 export interface BalancedEndpoint {
@@ -76,7 +77,7 @@ interface Instance {
  * process (https://github.com/grpc/grpc-node: load-balancer-pick-first.ts, picker.ts), so another
  * instance may take it even for a method that is not idempotent.
  */
-const NEVER_SENT = /No connection established/;
+const NEVER_SENT = new RegExp(NO_CONNECTION);
 
 /**
  * Client-side load balancing over the live instances of one target (ADR 0030): one channel per

@@ -42,11 +42,31 @@ function text(metadata: Metadata, key: string): string | undefined {
 export function contextOf(metadata: Metadata, deadline: Date | number, now = Date.now()): CallContext {
   const given = deadline instanceof Date ? deadline.getTime() : deadline;
   return {
-    deadline: Number.isFinite(given) ? given : now + DEFAULT_CALL_BUDGET_MS,
-    correlationId: text(metadata, 'x-correlation-id') ?? `grpc-${now}`,
-    causationId: text(metadata, 'x-causation-id'),
-    requestId: text(metadata, 'x-request-id'),
-    traceparent: text(metadata, 'traceparent'),
+    deadline: Number.isFinite(given) ? Math.min(given, now + MAX_CALL_BUDGET_MS) : now + DEFAULT_CALL_BUDGET_MS,
+    correlationId: storyId(metadata, 'x-correlation-id') ?? `grpc-${now}`,
+    causationId: storyId(metadata, 'x-causation-id'),
+    requestId: storyId(metadata, 'x-request-id'),
+    traceparent: TRACEPARENT.exec(text(metadata, 'traceparent') ?? '')?.[0],
     credential: /^Bearer ([A-Za-z0-9_\-.]+)$/.exec(text(metadata, 'authorization') ?? '')?.[1],
   };
+}
+
+/**
+ * The latest deadline a call from another process keeps: the edge's longest request budget
+ * (FICUS_REQUEST_BUDGET_MS at its maximum). grpc-js passes on a deadline weeks away, and the call's
+ * work, its timers and the idempotency claims it takes would be held that long.
+ */
+export const MAX_CALL_BUDGET_MS = 600_000;
+
+/**
+ * Ids of a call's story (correlation, causation, request) as ficus makes them: request ids as the
+ * edge takes them, UUIDs, `grpc-<time>`. They reach log lines, outbox rows and Kafka headers, so
+ * anything else a caller sends (64 kB of it, control characters) is not taken.
+ */
+const STORY_ID = /^[A-Za-z0-9._:-]{1,200}$/;
+const TRACEPARENT = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/;
+
+function storyId(metadata: Metadata, key: string): string | undefined {
+  const value = text(metadata, key);
+  return value !== undefined && STORY_ID.test(value) ? value : undefined;
 }

@@ -73,5 +73,17 @@ export function fromServiceError(error: ServiceError, what: string): ContractErr
           : error.code === GrpcStatus.UNIMPLEMENTED
             ? 'method-not-implemented'
             : `grpc-${GrpcStatus[error.code]?.toLowerCase() ?? error.code}`;
-  return new ContractError(kind, code, `${what}: ${error.details || GrpcStatus[error.code]}`);
+  // grpc-js's own details name addresses, ports and certificates (`connect ECONNREFUSED
+  // 10.1.2.3:50051`, a peer's SPIFFE id): the caller's logs keep them (the error's cause), the
+  // message a client may be shown does not. Only whether a connection was ever made is kept: it
+  // tells a balancer that a call was never sent (BalancedContractTransport).
+  const said = error.details?.startsWith(NO_CONNECTION)
+    ? NO_CONNECTION
+    : (GrpcStatus[error.code] ?? String(error.code));
+  const mapped = new ContractError(kind, code, `${what}: ${said}`);
+  if (error.details) mapped.cause = new Error(error.details);
+  return mapped;
 }
+
+/** How grpc-js's details begin when no connection to the server was made: the call never left. */
+export const NO_CONNECTION = 'No connection established';
