@@ -7,13 +7,15 @@ import { z } from 'zod';
  */
 export const EnvelopeSchema = z.object({
   id: z.uuid(),
-  type: z.string().min(1),
-  version: z.number().int().positive(),
+  type: z.string().min(1).max(200),
+  version: z.number().int().positive().max(1_000),
   occurredAt: z.iso.datetime({ offset: true }),
-  aggregateId: z.string().min(1),
-  correlationId: z.string().min(1),
-  causationId: z.string().optional(),
-  traceparent: z.string().optional(),
+  // Bounded, as everything that reaches a log line and a Kafka header is: ids and request ids are
+  // far shorter, and a record from elsewhere must not carry a megabyte in one.
+  aggregateId: z.string().min(1).max(200),
+  correlationId: z.string().min(1).max(200),
+  causationId: z.string().max(200).optional(),
+  traceparent: z.string().max(200).optional(),
   payload: z.unknown(),
 });
 export type Envelope<P = unknown> = Omit<z.infer<typeof EnvelopeSchema>, 'payload'> & { payload: P };

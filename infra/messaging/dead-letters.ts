@@ -1,4 +1,5 @@
 import type { Envelope, EventDefinition } from '@contracts/kernel';
+import { withoutSecrets } from '@infra/observability';
 import type { UnitOfWork } from '@infra/persistence';
 import type { InboxConsumer } from './event-consumer';
 
@@ -99,7 +100,7 @@ export class DeadLetters {
   }
 
   private async replayRow(row: DeadLetterRow, by: string): Promise<ReplayOutcome> {
-    const consumer = this.consumers.get(row.consumer);
+    const consumer = this.consumerOf(row);
     if (!consumer) return 'consumer-not-running';
     try {
       const parsed = consumer.definition.schema.parse(row.envelope.payload);
@@ -123,6 +124,19 @@ export class DeadLetters {
     }
   }
 
+  /**
+   * The consumer of the letter's type and version. A letter of a version its consumer did not
+   * read (a producer rolled out ahead of this context) goes to the consumer of that version once
+   * one runs, never to a consumer of another version.
+   */
+  private consumerOf(row: DeadLetterRow): InboxConsumer<EventDefinition> | undefined {
+    const named = this.consumers.get(row.consumer);
+    if (named?.definition.version === row.version) return named;
+    return [...this.consumers.values()].find(
+      (consumer) => consumer.definition.type === row.type && consumer.definition.version === row.version,
+    );
+  }
+
   private view(row: DeadLetterRow): DeadLetterView {
     return {
       id: String(row.id),
@@ -136,7 +150,9 @@ export class DeadLetters {
       failedAt: row.failed_at.toISOString(),
       replayedAt: row.replayed_at?.toISOString() ?? null,
       replayedBy: row.replayed_by,
-      envelope: row.envelope,
+      // Read by admins, on a page: a card token in a v1 order-created (ADR 0037) or any other
+      // secret field is not shown. Replay reads the row, which keeps them.
+      envelope: withoutSecrets(row.envelope) as Envelope,
     };
   }
 }

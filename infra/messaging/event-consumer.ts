@@ -11,6 +11,7 @@ import {
 import { eventAge, eventHandlingDuration, inSpan, SpanKind, traceIdsOf, withLogFields } from '@infra/observability';
 import type { UnitOfWork } from '@infra/persistence';
 import type { DeliveryOutcome, EventDelivery } from './event-transport';
+import { bounded, describe, issuesOf } from './dead-letter-reason';
 import { isTransientFailure } from './transient-failure';
 
 export interface IntegrationEventHandler<E extends EventDefinition> {
@@ -119,9 +120,7 @@ export class InboxConsumer<E extends EventDefinition> implements EventDelivery {
       const reason =
         envelope.version !== this.definition.version
           ? `poison: version ${envelope.version} is not the v${this.definition.version} this consumer reads`
-          : `poison: payload does not match ${this.eventKey}: ${parsed.error?.issues
-              .map((i) => `${i.path.join('.') || '(root)'} ${i.message}`)
-              .join('; ')}`;
+          : `poison: payload does not match ${this.eventKey}: ${issuesOf(parsed.error?.issues ?? [])}`;
       await this.deadLetter(envelope, reason, 1);
       return { outcome: 'dead-lettered', reason };
     }
@@ -158,19 +157,44 @@ export class InboxConsumer<E extends EventDefinition> implements EventDelivery {
     });
   }
 
+  /**
+   * Keeps the message in the context's dead letters. What it holds must not make that fail (the
+   * transport would deliver it again and again, and over Kafka hold up its partition): an
+   * envelope PostgreSQL will not store (text it refuses, nesting JSON cannot print) is kept as its
+   * ids and type without the payload, and says so; such a letter cannot be replayed from here,
+   * and over Kafka the record itself is on the dead-letter topic.
+   */
   private async deadLetter(envelope: Envelope, reason: string, attempts: number): Promise<void> {
-    this.logger.warn({ messageId: envelope.id, type: envelope.type, reason }, 'message moved to dead letters');
-    await this.uow.manager.query(
-      `INSERT INTO dead_letters (message_id, consumer, type, version, envelope, reason, attempts)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)
-       ON CONFLICT (message_id, consumer)
-       DO UPDATE SET reason = EXCLUDED.reason, attempts = dead_letters.attempts + EXCLUDED.attempts,
-                     failed_at = now(), replayed_at = NULL, replayed_by = NULL`,
-      [envelope.id, this.consumer, envelope.type, envelope.version, JSON.stringify(envelope), reason, attempts],
-    );
+    const why = bounded(reason);
+    this.logger.warn({ messageId: envelope.id, type: envelope.type, reason: why }, 'message moved to dead letters');
+    const insert = (json: string, because: string) =>
+      this.uow.manager.query(
+        `INSERT INTO dead_letters (message_id, consumer, type, version, envelope, reason, attempts)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (message_id, consumer)
+         DO UPDATE SET reason = EXCLUDED.reason, attempts = dead_letters.attempts + EXCLUDED.attempts,
+                       failed_at = now(), replayed_at = NULL, replayed_by = NULL`,
+        [envelope.id, this.consumer, envelope.type, envelope.version, json, because, attempts],
+      );
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(envelope);
+    } catch {
+      json = undefined; // nested deeper than JSON.stringify goes
+    }
+    try {
+      if (json !== undefined) return void (await insert(json, why));
+    } catch (error) {
+      if (!isDataException(error)) throw error;
+    }
+    const ids = { id: envelope.id, type: envelope.type, version: envelope.version, occurredAt: envelope.occurredAt };
+    const standIn = { ...ids, aggregateId: envelope.aggregateId, correlationId: envelope.correlationId, payload: null };
+    await insert(JSON.stringify(standIn), bounded(`${reason} (its payload could not be stored, so it was not kept)`));
   }
 }
 
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+/** PostgreSQL refused a value (SQLSTATE class 22: text it cannot store, a number out of range). */
+function isDataException(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('22');
 }

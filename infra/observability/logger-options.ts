@@ -9,6 +9,25 @@ import { activeTraceIds } from './tracing';
 /** Every spelling of a card token's field in ficus; `token` covers identity's mailed confirmation token too. */
 export const CARD_TOKEN_FIELDS = ['paymentToken', 'payment_token', 'token'] as const;
 
+/** Fields whose values are secrets wherever they are: credentials, and card tokens in every spelling. */
+export const SECRET_FIELDS: ReadonlySet<string> = new Set([
+  'password',
+  'accessToken',
+  'refreshToken',
+  'credential',
+  ...CARD_TOKEN_FIELDS,
+]);
+
+/**
+ * A copy of a JSON value with every secret field's value replaced, at any depth: for what leaves
+ * a process to be read by a person (a dead letter's envelope), as the logger redacts its lines.
+ */
+export function withoutSecrets(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value) ?? 'null', (key, inner: unknown) =>
+    SECRET_FIELDS.has(key) && inner !== null ? '[redacted]' : inner,
+  );
+}
+
 export interface LoggingOptions {
   readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** A line per HTTP request (LOG_HTTP_REQUESTS, true by default). */

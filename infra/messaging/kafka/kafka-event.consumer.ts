@@ -1,7 +1,9 @@
 import { Logger } from '@nestjs/common';
 import type { Consumer, ConsumerCrashEvent, Kafka, KafkaMessage, Producer } from 'kafkajs';
-import { EnvelopeSchema, type Envelope } from '@contracts/kernel';
-import type { EventDelivery } from '../event-transport';
+import { EnvelopeSchema, illFormedTextIn, type Envelope } from '@contracts/kernel';
+import type { DeliveryOutcome, EventDelivery } from '../event-transport';
+import { bounded, describe, issuesOf } from '../dead-letter-reason';
+import { isTransientFailure } from '../transient-failure';
 import { consumerGroupOf, DEFAULT_KAFKA_NAMESPACE, deadLetterTopicOf, eventTopicOf, HEADERS } from './kafka-topics';
 
 export interface KafkaConsumerOptions {
@@ -270,15 +272,25 @@ export class KafkaEventConsumer {
   }
 
   private async handle(topic: string, message: KafkaMessage): Promise<'dead-lettered' | undefined> {
-    const envelope = this.read(message);
+    const envelope = this.read(topic, message);
     if (typeof envelope === 'string') {
       await this.deadLetter(topic, message, envelope, 'ficus:unreadable');
       return 'dead-lettered';
     }
-    const deliveries = this.byKey.get(`${envelope.type}.v${envelope.version}`) ?? [];
     let sent: 'dead-lettered' | undefined;
-    for (const delivery of deliveries) {
-      const outcome = await delivery.deliver(envelope);
+    for (const delivery of this.deliveriesOf(envelope)) {
+      let outcome: DeliveryOutcome | void;
+      try {
+        outcome = await delivery.deliver(envelope);
+      } catch (error) {
+        // The database away (or a provider): the record comes again. Anything else would come
+        // again as it is, for ever, and hold up the partition behind it: so it goes to the
+        // dead-letter topic, the one record of it, and the partition moves on.
+        if (isTransientFailure(error)) throw error;
+        const reason = `failed, and its outcome could not be recorded: ${describe(error)}`;
+        this.logger.error({ topic, offset: message.offset, consumer: delivery.consumer, err: error }, reason);
+        outcome = { outcome: 'dead-lettered', reason };
+      }
       if (outcome?.outcome === 'dead-lettered') {
         await this.deadLetter(topic, message, outcome.reason, delivery.consumer);
         sent = 'dead-lettered';
@@ -287,8 +299,28 @@ export class KafkaEventConsumer {
     return sent;
   }
 
-  /** The envelope, or why the record is not one. */
-  private read(message: KafkaMessage): Envelope | string {
+  /**
+   * Who takes an envelope: the deliveries of its type and version. A version of a type this
+   * context reads that none of its consumers reads (a producer rolled out ahead) goes to the
+   * newest one's, which dead-letters it as poison with the reason (ADR 0004), to be replayed once
+   * a consumer of that version runs: never dropped unseen.
+   */
+  private deliveriesOf(envelope: Envelope): readonly EventDelivery[] {
+    const exact = this.byKey.get(`${envelope.type}.v${envelope.version}`);
+    if (exact) return exact;
+    const ofType = [...this.byKey.entries()]
+      .filter(([key]) => key.slice(0, key.lastIndexOf('.v')) === envelope.type)
+      .sort(([a], [b]) => versionOf(b) - versionOf(a));
+    return ofType.length > 0 ? ofType[0][1].slice(0, 1) : [];
+  }
+
+  /**
+   * The envelope, or why the record is not one of this topic's: not JSON, not an envelope, text
+   * PostgreSQL cannot store, an event of another context than the topic's (each context writes
+   * only its own topic: a record there of another's events is forged or misrouted), or headers
+   * that say otherwise than its body.
+   */
+  private read(topic: string, message: KafkaMessage): Envelope | string {
     if (!message.value) return 'poison: the record has no value';
     let json: unknown;
     try {
@@ -297,27 +329,87 @@ export class KafkaEventConsumer {
       return 'poison: the record value is not JSON';
     }
     const parsed = EnvelopeSchema.safeParse(json);
-    if (!parsed.success) {
-      return (
-        `poison: not an envelope: ` + `${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`
-      );
+    if (!parsed.success) return `poison: not an envelope: ${issuesOf(parsed.error.issues)}`;
+    const envelope = parsed.data as Envelope;
+    const illFormed = illFormedTextIn(json, 'record');
+    if (illFormed !== undefined) return `poison: ${illFormed} holds a NUL or an unpaired surrogate`;
+    const producer = envelope.type.split('.')[0];
+    if (eventTopicOf(producer, this.namespace) !== topic) {
+      return `poison: ${bounded(envelope.type, 80)} is not an event of ${topic}`;
     }
-    return parsed.data as Envelope;
+    const claims: Array<[string, string]> = [
+      [HEADERS.messageId, envelope.id],
+      [HEADERS.type, envelope.type],
+      [HEADERS.version, String(envelope.version)],
+    ];
+    for (const [header, body] of claims) {
+      const value = message.headers?.[header];
+      if (value === undefined) continue;
+      const said = Array.isArray(value) ? value.map(String) : [String(value)];
+      if (said.some((one) => one !== body)) return `poison: its ${header} header says otherwise than its body`;
+    }
+    return envelope;
   }
 
+  /**
+   * The record to the context's dead-letter topic, with the reason in headers. A record too large
+   * for the topic with those headers goes without its value (its topic, partition and offset say
+   * where it is): a dead letter must not fail on what the record holds, or the partition would
+   * wait behind it for ever. A failure the broker may get over (it is away) is thrown, and the
+   * record comes again.
+   */
   private async deadLetter(topic: string, message: KafkaMessage, reason: string, consumer: string): Promise<void> {
-    this.logger.warn({ topic, offset: message.offset, reason }, 'record sent to the dead-letter topic');
+    const why = bounded(reason);
+    this.logger.warn({ topic, offset: message.offset, reason: why }, 'record sent to the dead-letter topic');
     const headers: Record<string, string | Buffer> = {};
     for (const [key, value] of Object.entries(message.headers ?? {})) {
       if (typeof value === 'string' || Buffer.isBuffer(value)) headers[key] = value;
     }
-    headers[HEADERS.deadLetterReason] = reason;
+    headers[HEADERS.deadLetterReason] = why;
     headers[HEADERS.deadLetterConsumer] = consumer;
     headers[HEADERS.originalTopic] = topic;
-    await this.deadLetters.send({
-      topic: deadLetterTopicOf(this.options.context, this.namespace),
-      acks: -1,
-      messages: [{ key: message.key, value: message.value, headers }],
-    });
+    headers[HEADERS.originalOffset] = message.offset;
+    const to = deadLetterTopicOf(this.options.context, this.namespace);
+    try {
+      await this.deadLetters.send({
+        topic: to,
+        acks: -1,
+        messages: [{ key: message.key, value: message.value, headers }],
+      });
+    } catch (error) {
+      if (!refusedForWhatItHolds(error)) throw error;
+      this.logger.warn(
+        { topic, offset: message.offset, err: error },
+        'dead letter refused; sent again without its value',
+      );
+      const pointer: Record<string, string> = {
+        [HEADERS.deadLetterReason]: why,
+        [HEADERS.deadLetterConsumer]: consumer,
+        [HEADERS.originalTopic]: topic,
+        [HEADERS.originalOffset]: message.offset,
+        [HEADERS.deadLetterValue]: bounded(`not kept: ${describe(error)}`),
+      };
+      await this.deadLetters.send({
+        topic: to,
+        acks: -1,
+        messages: [{ key: message.key, value: null, headers: pointer }],
+      });
+    }
   }
+}
+
+/** The broker's answers that refuse a record for its size or content: sending it again never goes. */
+const REFUSED_FOR_CONTENT = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD']);
+
+function refusedForWhatItHolds(error: unknown): boolean {
+  let cause = error;
+  for (let depth = 0; depth < 5 && typeof cause === 'object' && cause !== null; depth++) {
+    if (REFUSED_FOR_CONTENT.has(String((cause as { type?: unknown }).type))) return true;
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+function versionOf(eventKey: string): number {
+  return Number(eventKey.slice(eventKey.lastIndexOf('.v') + 2));
 }
