@@ -1,3 +1,4 @@
+import { connect, type Socket } from 'node:net';
 import { ShopClient, type GraphqlAnswer, type GraphqlStream } from '../support/http-client';
 import { eventually } from '../support/eventually';
 import { scrapeMetrics } from '../support/metrics-scrape';
@@ -176,6 +177,43 @@ describe('GraphQL order updates as server-sent events', () => {
       expect((await again.next())?.data?.orderUpdated.status).toBe('PENDING');
     } finally {
       for (const stream of open) stream.close();
+    }
+  });
+
+  it('gives no place to a stream whose caller has not shown a valid token: unfinished bodies and forged tokens hold none', async () => {
+    // More than the process's three places, each asking for a stream and never finishing its body.
+    const url = new URL(shop.baseUrl);
+    const received: string[] = [];
+    const dripping: Socket[] = [];
+    for (let n = 0; n < 5; n++) {
+      const socket = connect(Number(url.port), url.hostname);
+      socket.on('data', (chunk: Buffer) => received.push(chunk.toString()));
+      socket.on('error', () => undefined);
+      await new Promise<void>((resolve) =>
+        socket.write(
+          'POST /graphql HTTP/1.1\r\nHost: shop\r\nAccept: text/event-stream\r\n' +
+            'Content-Type: application/json\r\nContent-Length: 60000\r\n\r\n{"query":"',
+          () => resolve(),
+        ),
+      );
+      dripping.push(socket);
+    }
+    try {
+      const forged = await anonymous.request('POST', '/graphql', {
+        body: { query: ORDER_UPDATED, variables: { id: '00000000-0000-4000-8000-000000000000' } },
+        headers: { accept: 'text/event-stream', authorization: 'Bearer not.a.token' },
+      });
+      expect(forged.status).toBe(401);
+      const stream = await customer.graphqlStream<Updated>(ORDER_UPDATED, { id: await slowOrder(customer) });
+      try {
+        expect(stream.status).toBe(200);
+        expect((await stream.next())?.data?.orderUpdated.status).toBe('PENDING');
+      } finally {
+        stream.close();
+      }
+      expect(received).toEqual([]); // none of the unfinished ones was refused for want of a place either
+    } finally {
+      for (const socket of dripping) socket.destroy();
     }
   });
 

@@ -26,9 +26,17 @@ export const StreamSettings = defineSettings(
 export type StreamLimits = ReturnType<typeof StreamSettings.read>;
 
 /** How long a client refused a stream (503) is asked to wait before it tries again. */
-const STREAM_RETRY_AFTER_SECONDS = 5;
+export const STREAM_RETRY_AFTER_SECONDS = 5;
 
-type StreamRequest = Request & { ficusStream?: { readonly signal: AbortSignal; readonly opened: number } };
+interface AskedStream {
+  readonly signal: AbortSignal;
+  readonly opened: number;
+  readonly abort: AbortController;
+}
+type StreamRequest = Request & { ficusStream?: AskedStream };
+
+/** Why a stream was refused when its caller claimed it: this process holds all it may, or this caller does. */
+export type StreamRefusal = 'shutting-down' | 'overloaded' | 'too-many-streams';
 
 /** The last event of every stream open when the process stops: the client should subscribe again elsewhere. */
 const SHUTTING_DOWN = () =>
@@ -48,16 +56,17 @@ export function asksForStream(request: Request): boolean {
   return request.path === '/graphql' && /text\/event-stream/i.test(String(request.headers.accept ?? ''));
 }
 
-/** A request admitted as a stream: its signal (aborts when its client leaves or the process stops), when it opened. */
-export function streamOf(request: Request): StreamRequest['ficusStream'] {
+/** A request that asked for a stream: its signal (aborts when its client leaves, or the process stops), its start. */
+export function streamOf(request: Request): Pick<AskedStream, 'signal' | 'opened'> | undefined {
   return (request as StreamRequest).ficusStream;
 }
 
 /**
- * The streams this process holds: at most `maxOpen` at once (the rest are shed with 503 before
- * their body is read, as the admission gate sheds requests), at most `perCaller` per caller
- * (checked once the caller is known), each ended when its client leaves and, with a
- * `shutting-down` event, when the process stops.
+ * The streams this process holds: at most `maxOpen` at once, at most `perCaller` per caller, each
+ * ended when its client leaves and, with a `shutting-down` event, when the process stops. A stream
+ * holds its place from when its caller, verified, claims it (`claim`), not from when it asked: a
+ * request that never shows a valid token (or drips its body) holds none. When every place is
+ * taken, asking is refused at once (503), before the body is read.
  */
 @Injectable()
 export class OpenStreams implements OnModuleDestroy {
@@ -91,32 +100,37 @@ export class OpenStreams implements OnModuleDestroy {
         return;
       }
       const abort = new AbortController();
-      this.open.add(abort);
-      graphqlStreamsOpen.set(this.open.size);
       response.once('close', () => {
-        this.open.delete(abort);
-        graphqlStreamsOpen.set(this.open.size);
+        if (this.open.delete(abort)) graphqlStreamsOpen.set(this.open.size);
         abort.abort();
       });
-      (request as StreamRequest).ficusStream = { signal: abort.signal, opened: Date.now() };
+      (request as StreamRequest).ficusStream = { signal: abort.signal, opened: Date.now(), abort };
       next();
     };
   }
 
   /**
-   * Takes one of the caller's streams until the stream's `signal` aborts (its client left, or the
-   * process is stopping); false when the caller holds all theirs already. A stream whose client
-   * left before it got here takes nothing (it ends at once).
+   * Takes a place for the stream `request` asked for, and one of its verified caller's, until the
+   * stream's signal aborts (its client left, or the process is stopping); or says why not. A
+   * stream whose client left before it got here takes nothing (it ends at once).
    */
-  claim(subject: string, signal: AbortSignal): boolean {
-    if (signal.aborted) return true;
+  claim(subject: string, request: Request): StreamRefusal | undefined {
+    const stream = (request as StreamRequest).ficusStream;
+    if (!stream) throw new Error('claim: the request did not ask for a stream');
+    if (stream.signal.aborted) return undefined;
+    if (this.stopping || this.open.size >= this.limits.maxOpen) {
+      graphqlStreamsRefused.inc({ reason: 'process' });
+      return this.stopping ? 'shutting-down' : 'overloaded';
+    }
     const held = this.byCaller.get(subject) ?? 0;
     if (held >= this.limits.perCaller) {
       graphqlStreamsRefused.inc({ reason: 'caller' });
-      return false;
+      return 'too-many-streams';
     }
+    this.open.add(stream.abort);
+    graphqlStreamsOpen.set(this.open.size);
     this.byCaller.set(subject, held + 1);
-    signal.addEventListener(
+    stream.signal.addEventListener(
       'abort',
       () => {
         const left = (this.byCaller.get(subject) ?? 1) - 1;
@@ -125,7 +139,7 @@ export class OpenStreams implements OnModuleDestroy {
       },
       { once: true },
     );
-    return true;
+    return undefined;
   }
 
   /** Before the HTTP server closes (Nest destroys modules first): streams end, saying why; no new one opens. */

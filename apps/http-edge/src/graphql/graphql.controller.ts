@@ -13,7 +13,7 @@ import type { Caller, Contract, SubgraphApi } from '@contracts/kernel';
 import { ALL_SUBGRAPHS } from '@contracts/contexts';
 import { ContractBus } from '@infra/messaging';
 import { RunModeSettings, type RunMode } from '@infra/config';
-import { OpenStreams, streamOf } from '../admission/stream-admission';
+import { OpenStreams, STREAM_RETRY_AFTER_SECONDS, streamOf } from '../admission/stream-admission';
 import { AccessTokenVerifier } from '../auth/access-token.verifier';
 import type { AuthenticatedRequest } from '../auth/auth.guard';
 import { problem, ProblemError } from '../problem/problem';
@@ -106,9 +106,17 @@ export class GraphqlController {
         problem(406, 'not-acceptable', 'only a subscription is answered as a stream: ask for application/json'),
       );
     }
-    if (!this.streams.claim(request.caller.subject, stream.signal)) {
+    const refused = this.streams.claim(request.caller.subject, request);
+    if (refused === 'too-many-streams') {
       const { perCaller } = this.streams.limits;
       throw new ProblemError(problem(429, 'too-many-streams', `at most ${perCaller} open streams per caller`));
+    }
+    if (refused) {
+      const detail =
+        refused === 'shutting-down'
+          ? 'this server is stopping; subscribe again'
+          : 'this server holds all the streams it can; retry shortly';
+      throw new ProblemError(problem(503, refused, detail, { retryAfterSeconds: STREAM_RETRY_AFTER_SECONDS }));
     }
     const until = Math.min(stream.opened + this.streams.limits.maxLifetimeMs, tokenExpiryOf(request));
     await this.server(request, response, {
