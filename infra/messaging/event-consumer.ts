@@ -12,7 +12,7 @@ import { eventAge, eventHandlingDuration, inSpan, SpanKind, traceIdsOf, withLogF
 import type { UnitOfWork } from '@infra/persistence';
 import type { DeliveryOutcome, EventDelivery } from './event-transport';
 import { bounded, describe, issuesOf } from './dead-letter-reason';
-import { isTransientFailure } from './transient-failure';
+import { isContentFailure, isTransientFailure } from './transient-failure';
 
 export interface IntegrationEventHandler<E extends EventDefinition> {
   /** Runs inside the consumer's inbox transaction: its writes and the inbox row commit together. */
@@ -160,7 +160,7 @@ export class InboxConsumer<E extends EventDefinition> implements EventDelivery {
   /**
    * Keeps the message in the context's dead letters. What it holds must not make that fail (the
    * transport would deliver it again and again, and over Kafka hold up its partition): an
-   * envelope PostgreSQL will not store (text it refuses, nesting JSON cannot print) is kept as its
+   * envelope PostgreSQL will not store (text or nesting it refuses, nesting JSON cannot print) is kept as its
    * ids and type without the payload, and says so; such a letter cannot be replayed from here,
    * and over Kafka the record itself is on the dead-letter topic.
    */
@@ -185,16 +185,10 @@ export class InboxConsumer<E extends EventDefinition> implements EventDelivery {
     try {
       if (json !== undefined) return void (await insert(json, why));
     } catch (error) {
-      if (!isDataException(error)) throw error;
+      if (!isContentFailure(error)) throw error;
     }
     const ids = { id: envelope.id, type: envelope.type, version: envelope.version, occurredAt: envelope.occurredAt };
     const standIn = { ...ids, aggregateId: envelope.aggregateId, correlationId: envelope.correlationId, payload: null };
     await insert(JSON.stringify(standIn), bounded(`${reason} (its payload could not be stored, so it was not kept)`));
   }
-}
-
-/** PostgreSQL refused a value (SQLSTATE class 22: text it cannot store, a number out of range). */
-function isDataException(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.startsWith('22');
 }

@@ -7,6 +7,10 @@ const TRANSIENT_MESSAGES = [
   /timeout exceeded when trying to connect/i,
   /Connection terminated/i,
   /connection is closed/i,
+  // node-postgres's client after its connection failed, TypeORM's query runner after its release:
+  // the connection is gone, not the statement wrong.
+  /is not queryable/i,
+  /Query runner already released/i,
 ];
 
 /**
@@ -32,4 +36,16 @@ export function isTransientFailure(error: unknown): boolean {
  */
 export function isValueOutOfRange(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === '22003';
+}
+
+/**
+ * A failure that comes from what a message holds, the same on every delivery: PostgreSQL refused a
+ * value (SQLSTATE class 22) or its nesting (class 54, a program limit), or JSON could not print it
+ * (a RangeError). What the message holds is the cause, so it is dead-lettered, never delivered
+ * again for ever.
+ */
+export function isContentFailure(error: unknown): boolean {
+  if (error instanceof RangeError) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(22|54)/.test(code);
 }

@@ -37,8 +37,7 @@ export class PeriodicSweep {
   }
 
   async stop(): Promise<void> {
-    clearTimeout(this.timer);
-    clearInterval(this.timer);
+    clearTimeout(this.timer); // the first sweep's timeout or the interval after it: Node clears either
     await this.sweeping;
   }
 

@@ -5,6 +5,7 @@ import {
   type BalancedEndpoint,
   type ClosableTransport,
   type EndpointSource,
+  neverSentError,
 } from '@infra/messaging/grpc';
 
 /**
@@ -23,12 +24,9 @@ const Echo = defineContract('echo', 'echo.v1.EchoService', {
   }),
 }) as unknown as Contract;
 
+/** As fromServiceError makes it when grpc-js found no connection. */
 const NEVER_SENT = () =>
-  new ContractError(
-    'unavailable',
-    'upstream-unavailable',
-    'echo.v1.EchoService/read: No connection established', // as fromServiceError says it
-  );
+  neverSentError('echo.v1.EchoService/read', 'No connection established. Last error: connect ECONNREFUSED');
 const DROPPED = () =>
   new ContractError('unavailable', 'upstream-unavailable', 'echo.v1.EchoService/write: Connection dropped');
 

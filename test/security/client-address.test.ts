@@ -59,6 +59,13 @@ describe('FICUS_TRUSTED_PROXIES', () => {
     },
   );
 
+  it.each(['0.0.0.0/1, 128.0.0.0/1', '::ffff:0:0/96', '2000::/3', 'loopback, ::/1, 8000::/1'])(
+    'refuses a list that trusts every address of a family (%s), however it is spelt',
+    (list) => {
+      expect(() => trustedProxies(list)).toThrow(/trusts every IPv[46] address/);
+    },
+  );
+
   it.each(['0.0.0.0/0', '::/0', '10.0.0.0/8, 0.0.0.0/0', '::/00'])(
     'refuses a range of every address (%s): any client could name its own',
     (entry) => {

@@ -122,6 +122,21 @@ describe('clients behind trusted proxies', () => {
     expect(JSON.stringify(received)).not.toMatch(/198\.51\.100\.6[67]/);
   });
 
+  it('believes only the client address of what the proxies forward: a forged X-Forwarded-Proto or -Host changes nothing', async () => {
+    const client = new ShopClient(behindProxy.baseUrl);
+    for (const headers of [
+      { 'x-forwarded-proto': 'x y', 'x-forwarded-host': 'evil example' },
+      { 'x-forwarded-proto': 'https, javascript', 'x-forwarded-host': '[::1' },
+    ]) {
+      const graphql = await client.request<{ data?: { products: { total: number } } }>('POST', '/graphql', {
+        body: { query: '{ products(pageSize: 1) { total } }' },
+        headers: { ...headers, 'x-forwarded-for': '203.0.113.11' },
+      });
+      expect(graphql.status).toBe(200);
+      expect(graphql.body.data?.products.total).toBe(8);
+    }
+  });
+
   it('believes no X-Forwarded-For when no proxy is trusted (the default): every spelling is one client', async () => {
     const statuses: number[] = [];
     for (const address of ['203.0.113.8', '203.0.113.9', '2001:db8:9::1', 'nonsense']) {

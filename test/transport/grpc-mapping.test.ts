@@ -1,6 +1,13 @@
 import { Metadata, status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { ContractError, ERROR_KINDS, type CallContext } from '@contracts/kernel';
-import { contextOf, fromServiceError, MAX_CALL_BUDGET_MS, metadataOf, toServiceError } from '@infra/messaging/grpc';
+import {
+  contextOf,
+  fromServiceError,
+  MAX_CALL_BUDGET_MS,
+  metadataOf,
+  toServiceError,
+  wasNeverSent,
+} from '@infra/messaging/grpc';
 
 describe('the call context over gRPC metadata', () => {
   it("arrives whole: story ids, trace context, the end user's token, and the deadline as gRPC carries it", () => {
@@ -87,8 +94,15 @@ describe('typed errors over gRPC status', () => {
       expect(String((mapped.cause as Error).message)).toBe(detail); // for the caller's log
       expect(JSON.stringify(mapped.toJSON())).not.toContain('10.1.2.3');
     }
-    // A balancer still tells a call that never left (it may go to another instance).
+    // A balancer still tells a call that never left (it may go to another instance)...
     const never = { code: GrpcStatus.UNAVAILABLE, details: details[0], metadata: new Metadata() } as ServiceError;
     expect(fromServiceError(never, 'x.v1.X/Y').message).toBe('x.v1.X/Y: No connection established');
+    expect(wasNeverSent(fromServiceError(never, 'x.v1.X/Y'))).toBe(true);
+    // ...from its own channel's answer only: a server's relayed error of that wording was sent.
+    const relayed = toServiceError(
+      new ContractError('unavailable', 'upstream-unavailable', 'inventory: No connection established'),
+    ) as ServiceError;
+    expect(wasNeverSent(fromServiceError(relayed, 'x.v1.X/Y'))).toBe(false);
+    expect(wasNeverSent(fromServiceError({ ...never, code: GrpcStatus.UNKNOWN }, 'x.v1.X/Y'))).toBe(false);
   });
 });

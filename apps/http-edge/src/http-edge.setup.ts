@@ -11,7 +11,7 @@ import { canonicalPaths } from './routing/canonical-path';
 import { legacyUpstream } from './routing/legacy-upstream';
 import { HttpSettings, RequestSettings } from './http-settings';
 import { applyCorsAllowList } from './security/cors-allow-list';
-import { trustOf } from './security/trusted-proxies';
+import { trustProxies } from './security/trusted-proxies';
 import { httpTelemetry } from './telemetry/http-telemetry';
 import { wellFormedBodies } from './validation';
 
@@ -67,9 +67,9 @@ export function setUpHttpEdge(
     );
   }
   express.disable('x-powered-by');
-  // Who the client is (request.ip): the socket's peer, or behind FICUS_TRUSTED_PROXIES the nearest
-  // address in X-Forwarded-For that is not one of them (clientAddressOf).
-  express.set('trust proxy', trustOf(http.trustedProxies));
+  // Who the client is: the socket's peer, or behind FICUS_TRUSTED_PROXIES the nearest address in
+  // X-Forwarded-For that is not one of them (clientAddressOf).
+  trustProxies(express, http.trustedProxies);
   express.use((request: Request, response: Response, next: NextFunction) => {
     response.setHeader('X-Request-Id', requestIdOf(request));
     next();

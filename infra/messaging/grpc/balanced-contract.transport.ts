@@ -2,7 +2,7 @@ import { Counter } from 'prom-client';
 import { ContractError, unavailable, type CallContext, type Contract } from '@contracts/kernel';
 import { observePeer, processMetrics } from '@infra/observability';
 import type { ContractTransport } from '../contract-transport';
-import { NO_CONNECTION } from './grpc-status';
+import { wasNeverSent } from './grpc-status';
 
 /** One instance of a target, as discovery reports it. */
 export interface BalancedEndpoint {
@@ -71,13 +71,6 @@ interface Instance {
   /** Gone from the registry: closed once its last call has finished. */
   retired: boolean;
 }
-
-/**
- * The grpc-js picker's answer when the channel has no connection: the request never left this
- * process (https://github.com/grpc/grpc-node: load-balancer-pick-first.ts, picker.ts), so another
- * instance may take it even for a method that is not idempotent.
- */
-const NEVER_SENT = new RegExp(NO_CONNECTION);
 
 /**
  * Client-side load balancing over the live instances of one target (ADR 0030): one channel per
@@ -280,8 +273,13 @@ function isConnectionFailure(error: unknown): boolean {
   return error instanceof ContractError && error.kind === 'unavailable' && error.code === 'upstream-unavailable';
 }
 
+/**
+ * The grpc-js picker's answer when the channel has no connection: the request never left this
+ * process (https://github.com/grpc/grpc-node: load-balancer-pick-first.ts, picker.ts), so another
+ * instance may take it even for a method that is not idempotent (`fromServiceError` marks it).
+ */
 function neverSent(error: unknown): boolean {
-  return isConnectionFailure(error) && NEVER_SENT.test((error as ContractError).message);
+  return wasNeverSent(error);
 }
 
 /** Whether another instance may take a call that failed on one without doing its work twice. */

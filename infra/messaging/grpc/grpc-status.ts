@@ -75,15 +75,30 @@ export function fromServiceError(error: ServiceError, what: string): ContractErr
             : `grpc-${GrpcStatus[error.code]?.toLowerCase() ?? error.code}`;
   // grpc-js's own details name addresses, ports and certificates (`connect ECONNREFUSED
   // 10.1.2.3:50051`, a peer's SPIFFE id): the caller's logs keep them (the error's cause), the
-  // message a client may be shown does not. Only whether a connection was ever made is kept: it
-  // tells a balancer that a call was never sent (BalancedContractTransport).
-  const said = error.details?.startsWith(NO_CONNECTION)
-    ? NO_CONNECTION
-    : (GrpcStatus[error.code] ?? String(error.code));
-  const mapped = new ContractError(kind, code, `${what}: ${said}`);
+  // message a client may be shown does not. Whether this caller ever made a connection is kept
+  // apart, on the error itself: it tells a balancer that the call was never sent.
+  if (kind === 'unavailable' && error.details?.includes(NO_CONNECTION)) return neverSentError(what, error.details);
+  const mapped = new ContractError(kind, code, `${what}: ${GrpcStatus[error.code] ?? String(error.code)}`);
   if (error.details) mapped.cause = new Error(error.details);
   return mapped;
 }
 
-/** How grpc-js's details begin when no connection to the server was made: the call never left. */
-export const NO_CONNECTION = 'No connection established';
+/** How grpc-js's details say that no connection to the server was made: the call never left. */
+const NO_CONNECTION = 'No connection established';
+const NEVER_SENT = Symbol('ficus.neverSent');
+
+/**
+ * A call this caller never sent: it found no connection to the server. Marked on the error, not
+ * read from its message: a server's own `upstream-unavailable` relayed in the trailer (its call
+ * to a third service found no connection) was sent, and its work may have begun.
+ */
+export function neverSentError(what: string, details?: string): ContractError {
+  const error = new ContractError('unavailable', 'upstream-unavailable', `${what}: ${NO_CONNECTION}`);
+  if (details) error.cause = new Error(details);
+  Object.defineProperty(error, NEVER_SENT, { value: true });
+  return error;
+}
+
+export function wasNeverSent(error: unknown): boolean {
+  return error instanceof ContractError && (error as ContractError & { [NEVER_SENT]?: true })[NEVER_SENT] === true;
+}

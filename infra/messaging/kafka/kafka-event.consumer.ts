@@ -3,7 +3,7 @@ import type { Consumer, ConsumerCrashEvent, Kafka, KafkaMessage, Producer } from
 import { EnvelopeSchema, illFormedTextIn, type Envelope } from '@contracts/kernel';
 import type { DeliveryOutcome, EventDelivery } from '../event-transport';
 import { bounded, describe, issuesOf } from '../dead-letter-reason';
-import { isTransientFailure } from '../transient-failure';
+import { isContentFailure } from '../transient-failure';
 import { consumerGroupOf, DEFAULT_KAFKA_NAMESPACE, deadLetterTopicOf, eventTopicOf, HEADERS } from './kafka-topics';
 
 export interface KafkaConsumerOptions {
@@ -283,10 +283,12 @@ export class KafkaEventConsumer {
       try {
         outcome = await delivery.deliver(envelope);
       } catch (error) {
-        // The database away (or a provider): the record comes again. Anything else would come
-        // again as it is, for ever, and hold up the partition behind it: so it goes to the
-        // dead-letter topic, the one record of it, and the partition moves on.
-        if (isTransientFailure(error)) throw error;
+        // What the record holds made even its dead letter fail (a value or nesting PostgreSQL
+        // refuses): it would come again as it is, for ever, and hold up the partition behind it,
+        // so it goes to the dead-letter topic, once, and the partition moves on. Anything else
+        // (the database away, a failure not recognised) comes again: a record is never dropped
+        // from the table of dead letters for a cause that may pass.
+        if (!isContentFailure(error)) throw error;
         const reason = `failed, and its outcome could not be recorded: ${describe(error)}`;
         this.logger.error({ topic, offset: message.offset, consumer: delivery.consumer, err: error }, reason);
         outcome = { outcome: 'dead-lettered', reason };

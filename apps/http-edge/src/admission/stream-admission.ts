@@ -65,12 +65,19 @@ export function streamOf(request: Request): Pick<AskedStream, 'signal' | 'opened
  * The streams this process holds: at most `maxOpen` at once, at most `perCaller` per caller, each
  * ended when its client leaves and, with a `shutting-down` event, when the process stops. A stream
  * holds its place from when its caller, verified, claims it (`claim`), not from when it asked: a
- * request that never shows a valid token (or drips its body) holds none. When every place is
- * taken, asking is refused at once (503), before the body is read.
+ * request that never shows a valid token (or drips its body) holds none. Streams asked for and not
+ * claimed yet are bounded apart (`asking`). When every place is taken, or as many are being asked
+ * for, asking is refused at once (503), before the body is read.
  */
 @Injectable()
 export class OpenStreams implements OnModuleDestroy {
   private readonly open = new Set<AbortController>();
+  /**
+   * Streams asked for, their callers not verified yet (their body still coming): at most as many
+   * as may be open. They hold no place of a verified caller's, and are bounded all the same, as
+   * the admission gate bounds every other request.
+   */
+  private readonly asking = new Set<AbortController>();
   private readonly byCaller = new Map<string, number>();
   /** Set as the process stops: a stream admitted now would hold the HTTP server's close up. */
   private stopping = false;
@@ -88,7 +95,7 @@ export class OpenStreams implements OnModuleDestroy {
         next();
         return;
       }
-      if (this.stopping || this.open.size >= this.limits.maxOpen) {
+      if (this.stopping || this.open.size >= this.limits.maxOpen || this.asking.size >= this.limits.maxOpen) {
         graphqlStreamsRefused.inc({ reason: 'process' });
         const [code, detail] = this.stopping
           ? ['shutting-down', 'this server is stopping; subscribe again']
@@ -100,7 +107,9 @@ export class OpenStreams implements OnModuleDestroy {
         return;
       }
       const abort = new AbortController();
+      this.asking.add(abort);
       response.once('close', () => {
+        this.asking.delete(abort);
         if (this.open.delete(abort)) graphqlStreamsOpen.set(this.open.size);
         abort.abort();
       });
@@ -117,6 +126,7 @@ export class OpenStreams implements OnModuleDestroy {
   claim(subject: string, request: Request): StreamRefusal | undefined {
     const stream = (request as StreamRequest).ficusStream;
     if (!stream) throw new Error('claim: the request did not ask for a stream');
+    this.asking.delete(stream.abort);
     if (stream.signal.aborted) return undefined;
     if (this.stopping || this.open.size >= this.limits.maxOpen) {
       graphqlStreamsRefused.inc({ reason: 'process' });

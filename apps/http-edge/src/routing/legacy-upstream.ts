@@ -5,7 +5,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { createProxyMiddleware, debugProxyErrorsPlugin, proxyEventsPlugin } from 'http-proxy-middleware';
 import type { LegacyUpstream } from '@infra/topology';
 import { problem } from '../problem/problem';
-import { clientAddressOf } from '../security/trusted-proxies';
+import { clientAddressOf, vouchedAddressesOf } from '../security/trusted-proxies';
 import { publicPathOf } from './canonical-path';
 import { servesRoute } from './served-routes';
 
@@ -97,9 +97,9 @@ export function legacyUpstream(legacy: LegacyUpstream): RequestHandler {
     // The edge trusts no header a client sends about where it connects from (docs/security.md),
     // under any of the names proxies and frameworks read: it sets X-Forwarded-* and X-Real-IP itself.
     // Behind FICUS_TRUSTED_PROXIES, X-Forwarded-For keeps what they vouch for: the client's address
-    // and theirs (request.ips), then the proxy adds the socket's peer.
+    // and theirs, then the proxy adds the socket's peer.
     const client = clientAddressOf(request);
-    const vouched = request.ips;
+    const vouched = vouchedAddressesOf(request);
     for (const name of Object.keys(request.headers)) if (claimsClientAddress(name)) delete request.headers[name];
     if (vouched.length > 0) request.headers['x-forwarded-for'] = vouched.join(', ');
     if (client) request.headers['x-real-ip'] = client;

@@ -136,42 +136,40 @@ export class SigningKeys {
    * in one): the key is remembered for every later caller, so it must not commit, roll back or
    * hold the table lock with one customer's request.
    */
-  private async loadOrRotate(force: boolean): Promise<SigningKey> {
-    return this.uow.apart(() => this.transactionOfItsOwn(force));
-  }
-
-  private async transactionOfItsOwn(force: boolean): Promise<SigningKey> {
-    return this.uow.transaction(async (manager) => {
-      await manager.query('LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE');
-      await this.sealAgain();
-      const [row] = (await manager.query(
-        `SELECT kid, private_jwk_sealed,
+  private loadOrRotate(force: boolean): Promise<SigningKey> {
+    return this.uow.apart(() =>
+      this.uow.transaction(async (manager) => {
+        await manager.query('LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE');
+        await this.sealAgain();
+        const [row] = (await manager.query(
+          `SELECT kid, private_jwk_sealed,
            active_from < now() - make_interval(days => $1) AS due,
            EXISTS (SELECT 1 FROM signing_keys WHERE retired_at IS NULL AND active_from > now()) AS successor_pending
          FROM signing_keys WHERE retired_at IS NULL AND active_from <= now() ORDER BY active_from DESC LIMIT 1`,
-        [this.options.signingKeyRotateDays],
-      )) as Array<{ kid: string; private_jwk_sealed: string; due: boolean; successor_pending: boolean }>;
-      let key: SigningKey;
-      if (!row || force) {
-        key = await this.create(0);
-      } else {
-        if (row.due && !row.successor_pending) await this.create(PUBLISH_BEFORE_SIGNING_SECONDS);
-        const privateJwk = JSON.parse(this.encryption.open(row.private_jwk_sealed, row.kid)) as JWK;
-        key = { kid: row.kid, privateKey: await importJWK(privateJwk, SIGNING_ALGORITHM) };
-      }
-      await manager.query(
-        `UPDATE signing_keys k SET retired_at = now()
+          [this.options.signingKeyRotateDays],
+        )) as Array<{ kid: string; private_jwk_sealed: string; due: boolean; successor_pending: boolean }>;
+        let key: SigningKey;
+        if (!row || force) {
+          key = await this.create(0);
+        } else {
+          if (row.due && !row.successor_pending) await this.create(PUBLISH_BEFORE_SIGNING_SECONDS);
+          const privateJwk = JSON.parse(this.encryption.open(row.private_jwk_sealed, row.kid)) as JWK;
+          key = { kid: row.kid, privateKey: await importJWK(privateJwk, SIGNING_ALGORITHM) };
+        }
+        await manager.query(
+          `UPDATE signing_keys k SET retired_at = now()
          WHERE k.retired_at IS NULL AND EXISTS (
            SELECT 1 FROM signing_keys newer
            WHERE newer.active_from > k.active_from AND newer.active_from < now() - make_interval(secs => $1))`,
-        [RETIRE_REPLACED_KEY_AFTER_SECONDS],
-      );
-      await manager.query(
-        'UPDATE signing_keys SET private_jwk = NULL, private_jwk_sealed = NULL WHERE retired_at IS NOT NULL ' +
-          'AND (private_jwk IS NOT NULL OR private_jwk_sealed IS NOT NULL)',
-      );
-      return key;
-    });
+          [RETIRE_REPLACED_KEY_AFTER_SECONDS],
+        );
+        await manager.query(
+          'UPDATE signing_keys SET private_jwk = NULL, private_jwk_sealed = NULL WHERE retired_at IS NOT NULL ' +
+            'AND (private_jwk IS NOT NULL OR private_jwk_sealed IS NOT NULL)',
+        );
+        return key;
+      }),
+    );
   }
 
   /**
