@@ -160,9 +160,9 @@ export class InboxConsumer<E extends EventDefinition> implements EventDelivery {
   /**
    * Keeps the message in the context's dead letters. What it holds must not make that fail (the
    * transport would deliver it again and again, and over Kafka hold up its partition): an
-   * envelope PostgreSQL will not store (text or nesting it refuses, nesting JSON cannot print) is kept as its
-   * ids and type without the payload, and says so; such a letter cannot be replayed from here,
-   * and over Kafka the record itself is on the dead-letter topic.
+   * envelope PostgreSQL will not store (text or nesting it refuses, nesting JSON cannot print) is
+   * kept as its ids and type without the payload, and says so; such a letter cannot be replayed
+   * from here, and over Kafka the record itself is on the dead-letter topic.
    */
   private async deadLetter(envelope: Envelope, reason: string, attempts: number): Promise<void> {
     const why = bounded(reason);

@@ -273,5 +273,6 @@ describe('poison records over Kafka: each is a dead letter, and the partition mo
     expect(header(letter, HEADERS.deadLetterValue)).toMatch(/^not kept: /);
     expect(header(letter, HEADERS.originalTopic)).toBe(eventTopicOf('ordering', namespace));
     expect(Number(header(letter, HEADERS.originalOffset))).toBeGreaterThanOrEqual(0);
+    expect(Number(header(letter, HEADERS.originalPartition))).toBeGreaterThanOrEqual(0);
   });
 });

@@ -165,7 +165,7 @@ export class KafkaEventConsumer {
         try {
           for (const message of batch.messages) {
             if (this.stopped || !isRunning() || isStale()) break;
-            if ((await this.handle(batch.topic, message)) === 'dead-lettered') now = true;
+            if ((await this.handle(batch.topic, batch.partition, message)) === 'dead-lettered') now = true;
             resolveOffset(message.offset);
             next = (BigInt(message.offset) + 1n).toString();
             await heartbeat();
@@ -271,10 +271,10 @@ export class KafkaEventConsumer {
     }, delayMs);
   }
 
-  private async handle(topic: string, message: KafkaMessage): Promise<'dead-lettered' | undefined> {
+  private async handle(topic: string, partition: number, message: KafkaMessage): Promise<'dead-lettered' | undefined> {
     const envelope = this.read(topic, message);
     if (typeof envelope === 'string') {
-      await this.deadLetter(topic, message, envelope, 'ficus:unreadable');
+      await this.deadLetter({ topic, partition }, message, envelope, 'ficus:unreadable');
       return 'dead-lettered';
     }
     let sent: 'dead-lettered' | undefined;
@@ -294,7 +294,7 @@ export class KafkaEventConsumer {
         outcome = { outcome: 'dead-lettered', reason };
       }
       if (outcome?.outcome === 'dead-lettered') {
-        await this.deadLetter(topic, message, outcome.reason, delivery.consumer);
+        await this.deadLetter({ topic, partition }, message, outcome.reason, delivery.consumer);
         sent = 'dead-lettered';
       }
     }
@@ -360,7 +360,12 @@ export class KafkaEventConsumer {
    * wait behind it for ever. A failure the broker may get over (it is away) is thrown, and the
    * record comes again.
    */
-  private async deadLetter(topic: string, message: KafkaMessage, reason: string, consumer: string): Promise<void> {
+  private async deadLetter(
+    { topic, partition }: { topic: string; partition: number },
+    message: KafkaMessage,
+    reason: string,
+    consumer: string,
+  ): Promise<void> {
     const why = bounded(reason);
     this.logger.warn({ topic, offset: message.offset, reason: why }, 'record sent to the dead-letter topic');
     const headers: Record<string, string | Buffer> = {};
@@ -370,6 +375,7 @@ export class KafkaEventConsumer {
     headers[HEADERS.deadLetterReason] = why;
     headers[HEADERS.deadLetterConsumer] = consumer;
     headers[HEADERS.originalTopic] = topic;
+    headers[HEADERS.originalPartition] = String(partition);
     headers[HEADERS.originalOffset] = message.offset;
     const to = deadLetterTopicOf(this.options.context, this.namespace);
     try {
@@ -388,6 +394,7 @@ export class KafkaEventConsumer {
         [HEADERS.deadLetterReason]: why,
         [HEADERS.deadLetterConsumer]: consumer,
         [HEADERS.originalTopic]: topic,
+        [HEADERS.originalPartition]: String(partition),
         [HEADERS.originalOffset]: message.offset,
         [HEADERS.deadLetterValue]: bounded(`not kept: ${describe(error)}`),
       };

@@ -30,6 +30,7 @@ export const HEADERS = {
   deadLetterReason: 'ficus-dead-letter-reason',
   deadLetterConsumer: 'ficus-dead-letter-consumer',
   originalTopic: 'ficus-original-topic',
+  originalPartition: 'ficus-original-partition',
   originalOffset: 'ficus-original-offset',
   /** On a dead letter sent without the record's value (too large to send again): why. */
   deadLetterValue: 'ficus-dead-letter-value',
