@@ -23,9 +23,14 @@ export const SECRET_FIELDS: ReadonlySet<string> = new Set([
  * a process to be read by a person (a dead letter's envelope), as the logger redacts its lines.
  */
 export function withoutSecrets(value: unknown): unknown {
-  return JSON.parse(JSON.stringify(value) ?? 'null', (key, inner: unknown) =>
-    SECRET_FIELDS.has(key) && inner !== null ? '[redacted]' : inner,
-  );
+  try {
+    return JSON.parse(JSON.stringify(value) ?? 'null', (key, inner: unknown) =>
+      SECRET_FIELDS.has(key) && inner !== null ? '[redacted]' : inner,
+    );
+  } catch {
+    // Nested deeper than JSON goes: shown as nothing rather than failing the page it is on.
+    return { notShown: 'nested too deeply to show' };
+  }
 }
 
 export interface LoggingOptions {
