@@ -1,23 +1,26 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
 import { StockReserved } from '@contracts/inventory';
-import { OrderCreated, OrderCreatedV2 } from '@contracts/ordering';
+import { OrderCreatedV2 } from '@contracts/ordering';
 import { PaymentsContract } from '@contracts/payments';
 import {
   consumerGroupOf,
-  deadLetterTopicOf,
   ensureTopics,
   eventTopicOf,
   HEADERS,
   KafkaEventConsumer,
   KafkaEventPublisher,
-  kafkaSocketFactory,
 } from '@infra/messaging/kafka';
-import { PaymentsModule } from '@modules/payments';
 import { eventually } from '../support/eventually';
-import { asAdminUser, asCustomer, startModule, type ModuleUnderTest } from '../support/module-harness';
+import { asAdminUser, asCustomer, type ModuleUnderTest } from '../support/module-harness';
+import {
+  orderCreatedV1,
+  orderPayload,
+  readDeadLetters,
+  startPaymentsOverKafka,
+  testKafka,
+  type PaymentsOverKafka,
+} from '../support/payments-over-kafka';
 import { asAdmin } from '../support/test-database';
-import { KAFKA_BROKERS } from '../support/topology-shop';
 
 /**
  * Payments consuming over Kafka: the ficus publisher and consumer on a real broker, the inbox on
@@ -26,62 +29,35 @@ import { KAFKA_BROKERS } from '../support/topology-shop';
  */
 describe('events over Kafka', () => {
   const namespace = `kt${randomBytes(4).toString('hex')}`;
-  // connected as the shop's processes are (Nagle's algorithm off)
-  const kafka = new Kafka({
-    clientId: namespace,
-    brokers: KAFKA_BROKERS,
-    logLevel: logLevel.NOTHING,
-    socketFactory: kafkaSocketFactory,
-  });
+  const kafka = testKafka(namespace);
   let payments: ModuleUnderTest;
-  let consumer: KafkaEventConsumer;
   let publisher: KafkaEventPublisher;
+  let subject: PaymentsOverKafka | undefined;
 
   beforeAll(async () => {
-    await ensureTopics(kafka, {
+    subject = await startPaymentsOverKafka('kafka_events', kafka, namespace, {
       contexts: ['ordering', 'inventory', 'payments', 'notifications', 'shipping'],
-      partitionsOf: () => 3,
-      replicationFactor: 1,
-      namespace,
-    }).catch((error: unknown) => {
-      throw new Error(
-        `no Kafka broker answers at ${KAFKA_BROKERS.join(',')}: run npm run kafka:start first (${String(error)})`,
-      );
+      partitions: 3,
     });
-    payments = await startModule('kafka_events', PaymentsModule, [], {
-      consumerRetry: { maxAttempts: 2, initialDelayMs: 5, maxDelayMs: 10 },
-    });
-    const runtime = payments.registry.get('payments')!;
-    consumer = new KafkaEventConsumer(kafka, { context: 'payments', deliveries: runtime.inboxConsumers(), namespace });
-    await consumer.start();
-    publisher = new KafkaEventPublisher(kafka, namespace);
+    ({ payments, publisher } = subject);
   }, 60_000);
-  afterAll(async () => {
-    await consumer?.stop();
-    await publisher?.close();
-    await payments?.close();
-  });
+  afterAll(() => subject?.close());
 
-  const orderOf = (orderId: string, customerId: string) => ({
-    orderId,
-    customerId,
-    items: [{ sku: 'SOIL-MIX', quantity: 1, unitPrice: { amountMinor: 750, currency: 'EUR' } }],
-    total: { amountMinor: 750, currency: 'EUR' },
-  });
   /** order-created as ordering publishes it: naming the payment method payments holds for the customer's card. */
   const order = async (orderId: string) => {
     const customerId = randomUUID();
     const { paymentMethodId } = await payments
       .client(PaymentsContract)
       .holdPaymentMethod(asCustomer(customerId), { token: 'tok_visa' });
-    return OrderCreatedV2.create({ ...orderOf(orderId, customerId), paymentMethodId }, { correlationId: orderId });
+    return OrderCreatedV2.create({ ...orderPayload(orderId, customerId), paymentMethodId }, { correlationId: orderId });
   };
-  /** order-created v1, with the token in it, as a topic may still hold from before v2. */
-  const orderV1 = (orderId: string) =>
-    OrderCreated.create({ ...orderOf(orderId, randomUUID()), paymentToken: 'tok_visa' }, { correlationId: orderId });
+  const orderV1 = orderCreatedV1;
 
   it('subscribes the topics of the contexts whose events it handles', () => {
-    expect(consumer.topics()).toEqual([eventTopicOf('inventory', namespace), eventTopicOf('ordering', namespace)]);
+    expect(subject!.consumer.topics()).toEqual([
+      eventTopicOf('inventory', namespace),
+      eventTopicOf('ordering', namespace),
+    ]);
   });
 
   it('processes events published by the relay publisher, and commits after the inbox', async () => {
@@ -192,11 +168,7 @@ describe('events over Kafka', () => {
   }, 60_000);
 
   it('sends a poison record to the dead-letter topic with its reason, and keeps consuming', async () => {
-    const dead: KafkaMessage[] = [];
-    const reader = kafka.consumer({ groupId: `${namespace}-dlq-reader`, maxWaitTimeInMs: 300 });
-    await reader.connect();
-    await reader.subscribe({ topic: deadLetterTopicOf('payments', namespace), fromBeginning: true });
-    await reader.run({ eachMessage: async ({ message }) => void dead.push(message) });
+    const { letters: dead, stop: stopReading } = await readDeadLetters(kafka, namespace, 'payments', 'dlq-reader');
     try {
       const producer = kafka.producer();
       await producer.connect();
@@ -217,16 +189,17 @@ describe('events over Kafka', () => {
         what: 'the record after the poison one is processed',
       });
     } finally {
-      await reader.disconnect();
+      await stopReading();
     }
   });
 
   it('sends a record its consumer gave up on to the dead-letter topic, and keeps consuming', async () => {
-    const dead: KafkaMessage[] = [];
-    const reader = kafka.consumer({ groupId: `${namespace}-dlq-reader-2`, maxWaitTimeInMs: 300 });
-    await reader.connect();
-    await reader.subscribe({ topic: deadLetterTopicOf('notifications', namespace), fromBeginning: true });
-    await reader.run({ eachMessage: async ({ message }) => void dead.push(message) });
+    const { letters: dead, stop: stopReading } = await readDeadLetters(
+      kafka,
+      namespace,
+      'notifications',
+      'dlq-reader-2',
+    );
     // A consumer whose inbox gives up on every record (as an inbox consumer does after its retries).
     const seen: string[] = [];
     const givingUp = new KafkaEventConsumer(kafka, {
@@ -262,7 +235,7 @@ describe('events over Kafka', () => {
       expect(seen).toEqual(expect.arrayContaining([first.id, second.id]));
     } finally {
       await givingUp.stop();
-      await reader.disconnect();
+      await stopReading();
     }
   });
 
@@ -328,7 +301,7 @@ describe('events over Kafka', () => {
       const orderId = randomUUID();
       const v1 = orderV1(orderId);
       const v2 = OrderCreatedV2.create(
-        { ...orderOf(orderId, randomUUID()), paymentMethodId: randomUUID() },
+        { ...orderPayload(orderId, randomUUID()), paymentMethodId: randomUUID() },
         { correlationId: orderId },
       );
       await publisher.publish([v1, v2]);

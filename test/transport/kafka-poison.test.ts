@@ -1,21 +1,23 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Kafka, logLevel, type IHeaders, type KafkaMessage, type Producer } from 'kafkajs';
-import { OrderCreated } from '@contracts/ordering';
+import type { IHeaders, KafkaMessage, Producer } from 'kafkajs';
 import { PaymentsContract } from '@contracts/payments';
 import {
   deadLetterTopicOf,
-  ensureTopics,
   eventTopicOf,
   HEADERS,
   KafkaEventConsumer,
-  KafkaEventPublisher,
-  kafkaSocketFactory,
+  type KafkaEventPublisher,
 } from '@infra/messaging/kafka';
-import { PaymentsModule } from '@modules/payments';
 import { eventually } from '../support/eventually';
-import { asAdminUser, startModule, type ModuleUnderTest } from '../support/module-harness';
+import { asAdminUser, type ModuleUnderTest } from '../support/module-harness';
+import {
+  orderCreatedV1,
+  readDeadLetters,
+  startPaymentsOverKafka,
+  testKafka,
+  type PaymentsOverKafka,
+} from '../support/payments-over-kafka';
 import { asAdmin } from '../support/test-database';
-import { KAFKA_BROKERS } from '../support/topology-shop';
 
 /**
  * Whatever a record holds, a consumer records it as a dead letter and goes on with the records
@@ -25,60 +27,32 @@ import { KAFKA_BROKERS } from '../support/topology-shop';
  */
 describe('poison records over Kafka: each is a dead letter, and the partition moves on', () => {
   const namespace = `kp${randomBytes(4).toString('hex')}`;
-  const kafka = new Kafka({
-    clientId: namespace,
-    brokers: KAFKA_BROKERS,
-    logLevel: logLevel.NOTHING,
-    socketFactory: kafkaSocketFactory,
-  });
+  const kafka = testKafka(namespace);
   let payments: ModuleUnderTest;
-  let consumer: KafkaEventConsumer;
   let publisher: KafkaEventPublisher;
+  let subject: PaymentsOverKafka | undefined;
   let producer: Producer;
-  const dead: KafkaMessage[] = [];
-  let reader: ReturnType<Kafka['consumer']>;
+  let dead: KafkaMessage[] = [];
+  let stopReading: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    await ensureTopics(kafka, {
+    subject = await startPaymentsOverKafka('kafka_poison', kafka, namespace, {
       contexts: ['ordering', 'inventory', 'payments', 'shipping'],
-      partitionsOf: () => 2,
-      replicationFactor: 1,
-      namespace,
+      partitions: 2,
     });
-    payments = await startModule('kafka_poison', PaymentsModule, [], {
-      consumerRetry: { maxAttempts: 2, initialDelayMs: 5, maxDelayMs: 10 },
-    });
-    const runtime = payments.registry.get('payments')!;
-    consumer = new KafkaEventConsumer(kafka, { context: 'payments', deliveries: runtime.inboxConsumers(), namespace });
-    await consumer.start();
-    publisher = new KafkaEventPublisher(kafka, namespace);
+    ({ payments, publisher } = subject);
     producer = kafka.producer();
     await producer.connect();
-    reader = kafka.consumer({ groupId: `${namespace}-dlq-reader`, maxWaitTimeInMs: 300 });
-    await reader.connect();
-    await reader.subscribe({ topic: deadLetterTopicOf('payments', namespace), fromBeginning: true });
-    await reader.run({ eachMessage: async ({ message }) => void dead.push(message) });
+    ({ letters: dead, stop: stopReading } = await readDeadLetters(kafka, namespace, 'payments', 'dlq-reader'));
   }, 60_000);
   afterAll(async () => {
-    await reader?.disconnect();
+    await stopReading?.();
     await producer?.disconnect();
-    await consumer?.stop();
-    await publisher?.close();
-    await payments?.close();
+    await subject?.close();
   });
 
   /** order-created v1 as ordering publishes it (a card token in it: payments reads v1 too). */
-  const goodOrder = (orderId: string) =>
-    OrderCreated.create(
-      {
-        orderId,
-        customerId: randomUUID(),
-        items: [{ sku: 'SOIL-MIX', quantity: 1, unitPrice: { amountMinor: 750, currency: 'EUR' } }],
-        total: { amountMinor: 750, currency: 'EUR' },
-        paymentToken: 'tok_visa',
-      },
-      { correlationId: orderId },
-    );
+  const goodOrder = orderCreatedV1;
   const header = (message: KafkaMessage, name: string) => message.headers?.[name]?.toString();
   const letterOf = (offsetKey: string) =>
     eventually(() => dead.find((message) => message.key?.toString() === offsetKey), {
@@ -220,11 +194,12 @@ describe('poison records over Kafka: each is a dead letter, and the partition mo
         },
       ],
     });
-    const shippingDead: KafkaMessage[] = [];
-    const shippingReader = kafka.consumer({ groupId: `${namespace}-dlq-shipping`, maxWaitTimeInMs: 300 });
-    await shippingReader.connect();
-    await shippingReader.subscribe({ topic: deadLetterTopicOf('shipping', namespace), fromBeginning: true });
-    await shippingReader.run({ eachMessage: async ({ message }) => void shippingDead.push(message) });
+    const { letters: shippingDead, stop: stopShippingReader } = await readDeadLetters(
+      kafka,
+      namespace,
+      'shipping',
+      'dlq-shipping',
+    );
     await shipping.start();
     try {
       await publisher.publish([bad, after, odd]);
@@ -244,7 +219,7 @@ describe('poison records over Kafka: each is a dead letter, and the partition mo
       expect(of(odd)()).toEqual([]); // it came again, and was handled
     } finally {
       await shipping.stop();
-      await shippingReader.disconnect();
+      await stopShippingReader();
     }
   }, 60_000);
 

@@ -58,28 +58,8 @@ export const HttpSettings = defineSettings(
           .filter(Boolean),
       )
       .pipe(z.array(z.string().regex(/^\//, { error: 'each prefix starts with "/"' }))),
-    FICUS_CORS_ORIGINS: z
-      .string()
-      .optional()
-      .transform((value, context) => {
-        const parsed = parseCorsOrigins(value);
-        if ('error' in parsed) {
-          context.addIssue({ code: 'custom', message: parsed.error });
-          return z.NEVER;
-        }
-        return parsed.origins;
-      }),
-    FICUS_TRUSTED_PROXIES: z
-      .string()
-      .optional()
-      .transform((value, context) => {
-        const parsed = parseTrustedProxies(value);
-        if ('error' in parsed) {
-          context.addIssue({ code: 'custom', message: parsed.error });
-          return z.NEVER;
-        }
-        return parsed.proxies;
-      }),
+    FICUS_CORS_ORIGINS: listReadBy(parseCorsOrigins),
+    FICUS_TRUSTED_PROXIES: listReadBy(parseTrustedProxies),
     FICUS_HTTP_TRACEPARENT: z.preprocess(
       (value) => (typeof value === 'string' ? value.trim().toLowerCase() || undefined : value),
       z.enum(['link', 'continue'], { error: 'must be "link" (the default) or "continue"' }).default('link'),
@@ -93,3 +73,23 @@ export const HttpSettings = defineSettings(
     trustedProxies: values.FICUS_TRUSTED_PROXIES,
   }),
 );
+
+/**
+ * An optional comma-separated list, its entries trimmed and read by `parse`, whose `{ error }`
+ * becomes the variable's issue.
+ */
+function listReadBy(parse: (entries: readonly string[]) => string[] | { error: string }) {
+  return z
+    .string()
+    .optional()
+    .transform((value, context) => {
+      const entries = (value ?? '')
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter((entry) => entry.length > 0);
+      const parsed = parse(entries);
+      if (Array.isArray(parsed)) return parsed;
+      context.addIssue({ code: 'custom', message: parsed.error });
+      return z.NEVER;
+    });
+}

@@ -5,11 +5,7 @@ import type { INestApplication } from '@nestjs/common';
  * `scheme://host[:port]`). Empty by default: no CORS headers at all, so only same-origin pages and
  * non-browser clients use the API. `*` is refused: the list is an allow-list or nothing.
  */
-export function parseCorsOrigins(value: string | undefined): { origins: string[] } | { error: string } {
-  const entries = (value ?? '')
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter((entry) => entry.length > 0);
+export function parseCorsOrigins(entries: readonly string[]): string[] | { error: string } {
   const origins: string[] = [];
   for (const entry of entries) {
     const origin = URL.canParse(entry) ? new URL(entry) : undefined;
@@ -22,7 +18,7 @@ export function parseCorsOrigins(value: string | undefined): { origins: string[]
     }
     origins.push(origin.origin);
   }
-  return { origins };
+  return origins;
 }
 
 /**

@@ -21,11 +21,7 @@ const SPREAD: Readonly<Record<string, readonly string[]>> = {
  * A list that trusts every address of a family (`0.0.0.0/0`, `::ffff:0:0/96`, two halves) is
  * refused: it would let any client name its own address, and so mint a counter per request.
  */
-export function parseTrustedProxies(value: string | undefined): { proxies: string[] } | { error: string } {
-  const entries = (value ?? '')
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter((entry) => entry.length > 0);
+export function parseTrustedProxies(entries: readonly string[]): string[] | { error: string } {
   for (const entry of entries) {
     if (NAMED_RANGES.has(entry)) continue;
     // proxy-addr refuses these too, but saying why helps whoever tried.
@@ -36,16 +32,17 @@ export function parseTrustedProxies(value: string | undefined): { proxies: strin
       return { error: `"${entry}" is neither an address, a CIDR range, nor loopback, linklocal or uniquelocal` };
     }
   }
-  const trusts = entries.length > 0 ? proxyaddr.compile(entries) : undefined;
+  const trusts = entries.length > 0 ? proxyaddr.compile([...entries]) : undefined;
   for (const [family, spread] of Object.entries(SPREAD)) {
-    if (trusts && spread.every((address) => trusts(address, 0))) return { error: everyAddress(value!, family) };
+    if (trusts && spread.every((address) => trusts(address, 0)))
+      return { error: everyAddress(entries.join(', '), family) };
   }
-  return { proxies: entries };
+  return [...entries];
 }
 
 function everyAddress(list: string, family = 'every'): string {
   const which = family === 'every' ? 'every address' : `every ${family} address`;
-  return `"${list.trim()}" trusts ${which}: any client could name its own; list the proxies' range`;
+  return `"${list}" trusts ${which}: any client could name its own; list the proxies' range`;
 }
 
 type Trust = (address: string, hop: number) => boolean;
