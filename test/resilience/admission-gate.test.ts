@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import express from 'express';
 import { admissionGate, OPERATIONS_PROBES } from '@apps/http-edge';
 import { eventually } from '../support/eventually';
@@ -14,7 +14,8 @@ async function gatedServer(
   const app = express();
   const waiting: Array<() => void> = [];
   let started = 0;
-  app.use(admissionGate({ ...limits, abortedHoldMs }, probes));
+  const gate = admissionGate({ ...limits, abortedHoldMs }, probes);
+  app.use(gate.shedWhileFull, express.json(), gate.admit); // as the edge has them: the body in between
   app.get('/work', (_request, response) => {
     started += 1;
     waiting.push(() => response.json({ done: true }));
@@ -100,6 +101,40 @@ describe('admission control at the edge', () => {
         server.release();
         await server.close();
       }
+    }
+  });
+
+  it('while full, sheds a request before its body is read; until then, the body comes first', async () => {
+    const server = await gatedServer({ maxConcurrent: 1, maxQueued: 0 });
+    const { port } = new URL(server.base);
+    const ask = () => {
+      const socket = connect(Number(port), '127.0.0.1');
+      let received = '';
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+      socket.on('error', () => undefined);
+      // Headers of a JSON body that never comes.
+      socket.write('POST /work HTTP/1.1\r\nHost: gate\r\nContent-Type: application/json\r\nContent-Length: 64\r\n\r\n');
+      return { socket, received: () => received };
+    };
+    const early = ask(); // the gate is free: it waits for its body, holding no slot
+    try {
+      const held = fetch(`${server.base}/work`);
+      await eventually(() => expect(server.started).toBe(1));
+      const late = ask();
+      try {
+        const answer = await eventually(() => late.received(), { until: (text) => text.includes('\r\n\r\n') });
+        expect(answer).toMatch(/^HTTP\/1\.1 503 /);
+        expect(answer).toMatch(/retry-after: 1/i);
+      } finally {
+        late.socket.destroy();
+      }
+      expect(early.received()).toBe('');
+      server.release();
+      expect((await held).status).toBe(200);
+    } finally {
+      early.socket.destroy();
+      server.release();
+      await server.close();
     }
   });
 

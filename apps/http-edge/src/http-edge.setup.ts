@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
-import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import express, { json, type Express, type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import { Configuration } from '@infra/config';
 import type { LegacyUpstream } from '@infra/topology';
@@ -8,7 +8,7 @@ import { admissionGate, type AdmissionLimits } from './admission/admission-gate'
 import { OpenStreams, StreamSettings } from './admission/stream-admission';
 import { requestIdOf } from './request-context';
 import { canonicalPaths } from './routing/canonical-path';
-import { legacyUpstream } from './routing/legacy-upstream';
+import { goesToLegacy, legacyUpstream } from './routing/legacy-upstream';
 import { HttpSettings, RequestSettings } from './http-settings';
 import { applyCorsAllowList } from './security/cors-allow-list';
 import { trustProxies } from './security/trusted-proxies';
@@ -33,11 +33,15 @@ export function httpEdgeAdapter(): ExpressAdapter {
  * What every HTTP edge sets up before it listens, in this order: the request id echoed back,
  * security headers (helmet) and the CORS allow-list — first, so that even a shed request's 503
  * carries them and a browser may read its Retry-After —, one spelling of the path (routing is
- * case-sensitive, see `canonicalPaths`), the server span and RED metrics, admission
- * control (load shedding, before any parsing, so a shed request costs almost nothing), the legacy
- * upstream when there is one (what ficus does not serve streams on to the old application), then
- * a strict JSON body parser with a size limit that refuses NUL and broken Unicode in any string;
- * and no framework banner.
+ * case-sensitive, see `canonicalPaths`), the server span and RED metrics, a strict JSON body
+ * parser with a size limit that refuses NUL and broken Unicode in any string, admission control
+ * (GraphQL streams' places, then the gate's slots), the legacy upstream when there is one (what ficus
+ * does not serve streams on to the old application, its body unread); and no framework banner.
+ *
+ * The body is read before admission: a client that sends its body slowly holds its own socket
+ * (until the server's requestTimeout), never one of the process's places, so a few dozen clients
+ * dripping bodies cannot keep every other request out. While the gate is full, a request is shed
+ * before its body is read, so that shedding under overload costs no parsing (ADR 0019 addendum).
  */
 export function setUpHttpEdge(
   app: INestApplication,
@@ -78,12 +82,20 @@ export function setUpHttpEdge(
   applyCorsAllowList(express, http.corsOrigins); // FICUS_CORS_ORIGINS; none: no CORS headers
   express.use(canonicalPaths());
   express.use(httpTelemetry({ continueClientTraces: http.continueClientTraces }));
+  // The body first, before any place is taken (see above), unless the gate is full already; what
+  // goes to the legacy application streams on unread.
+  const gate = admissionGate(limits, options.probes);
+  express.use(gate.shedWhileFull);
+  const legacy = options.legacy === undefined ? http.legacy : options.legacy;
+  const toLegacy = legacy ? goesToLegacy(legacy) : () => false;
+  const parseJson = json({ limit: BODY_LIMIT, strict: true, type: ['application/json', 'application/*+json'] });
+  express.use((request: Request, response: Response, next: NextFunction) =>
+    toLegacy(request) ? next() : parseJson(request, response, next),
+  );
+  express.use(wellFormedBodies());
   // GraphQL streams: a budget of their own, not the gate's, in a process that serves the shop's API
   // (an edge reads their settings; NestFactory's app aborts the process on an unknown provider).
   if (configuration.has(StreamSettings)) express.use(app.get(OpenStreams).admission());
-  express.use(admissionGate(limits, options.probes));
-  const legacy = options.legacy === undefined ? http.legacy : options.legacy;
+  express.use(gate.admit);
   if (legacy) express.use(legacyUpstream(legacy));
-  express.useBodyParser('json', { limit: BODY_LIMIT, strict: true, type: ['application/json', 'application/*+json'] });
-  express.use(wellFormedBodies());
 }

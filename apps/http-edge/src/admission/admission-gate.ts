@@ -5,7 +5,7 @@ import { CallerAbort, workLeftRunning } from '@infra/messaging';
 import { httpRequestsInFlight, httpRequestsQueued, httpRequestsShed } from '@infra/observability';
 import { problem } from '../problem/problem';
 import { publicPathOf } from '../routing/canonical-path';
-import { streamOf } from './stream-admission';
+import { asksForStream, streamOf } from './stream-admission';
 
 export interface AdmissionLimits {
   /** Requests served at once; the rest wait in the queue. */
@@ -30,6 +30,18 @@ export const OPERATIONS_PROBES: readonly string[] = ['/health', '/ready', '/metr
 
 type AdmittedRequest = Request & { ficusSignal?: AbortSignal };
 
+/** The gate's two places in the edge's middleware: before the request's body is read, and after. */
+export interface AdmissionGate {
+  /**
+   * Before the body: sheds a request at once, at the cost of its headers only, while every slot
+   * and every place in the queue is taken. It takes nothing: the gate may be full again by the
+   * time the body is in, and `admit` sheds it then.
+   */
+  readonly shedWhileFull: RequestHandler;
+  /** Once the body is in: takes a slot, waits in the queue for one, or is shed. */
+  readonly admit: RequestHandler;
+}
+
 /**
  * Load shedding at the edge. Past its capacity a process that keeps accepting work only makes
  * every request slower until they all time out; this gate serves `maxConcurrent` requests at once,
@@ -37,12 +49,17 @@ type AdmittedRequest = Request & { ficusSignal?: AbortSignal };
  * almost nothing. The queue is short on purpose: it absorbs bursts, and bounds how long an
  * admitted request waits, so admitted requests keep their latency under overload.
  *
+ * A request takes its slot only once its body is in (`admit` comes after the body parser): a
+ * client that sends its body slowly holds its own socket, not a slot. While the gate is full a
+ * request is shed before its body is read (`shedWhileFull`), so shedding under overload still
+ * costs no parsing.
+ *
  * A slot is held until the request's work has ended, not until its socket closed: a client that
  * goes away aborts the request's signal (`requestSignal`, in every call context of the request),
  * and the slot stays taken until the work it started has ended. Otherwise a client that opens and
  * aborts requests would keep more work in flight than the gate admits.
  */
-export function admissionGate(limits: AdmissionLimits, probes: readonly string[] = PUBLIC_PROBES): RequestHandler {
+export function admissionGate(limits: AdmissionLimits, probes: readonly string[] = PUBLIC_PROBES): AdmissionGate {
   const gate = bulkhead(limits.maxConcurrent, limits.maxQueued);
   // Exactly these paths, read by GET or HEAD: nothing under them, no other method, no body to
   // parse. Anything else past the gate would be work no one sheds (a flood of a path the port
@@ -55,7 +72,25 @@ export function admissionGate(limits: AdmissionLimits, probes: readonly string[]
     httpRequestsQueued.set(limits.maxQueued - gate.queueSlots);
   };
 
-  return (request: AdmittedRequest, response: Response, next: NextFunction) => {
+  const shed = (request: Request, response: Response) => {
+    httpRequestsShed.inc();
+    const body = problem(503, 'overloaded', 'the service is at capacity; retry shortly', {
+      instance: publicPathOf(request),
+    });
+    response.setHeader('Retry-After', '1');
+    response.status(503).type('application/problem+json').send(JSON.stringify(body));
+  };
+
+  const shedWhileFull = (request: Request, response: Response, next: NextFunction) => {
+    // A stream ask meets its own budget further on (`OpenStreams`), or `admit` where there is none.
+    if (isProbe(request) || asksForStream(request) || gate.executionSlots > 0 || gate.queueSlots > 0) {
+      next();
+      return;
+    }
+    shed(request, response);
+  };
+
+  const admit = (request: AdmittedRequest, response: Response, next: NextFunction) => {
     // A stream was admitted on its own budget (`OpenStreams`): it would hold a slot for minutes.
     if (isProbe(request) || streamOf(request)) {
       next();
@@ -96,14 +131,10 @@ export function admissionGate(limits: AdmissionLimits, probes: readonly string[]
         next(error);
         return;
       }
-      httpRequestsShed.inc();
-      const body = problem(503, 'overloaded', 'the service is at capacity; retry shortly', {
-        instance: publicPathOf(request),
-      });
-      response.setHeader('Retry-After', '1');
-      response.status(503).type('application/problem+json').send(JSON.stringify(body));
+      shed(request, response);
     });
   };
+  return { shedWhileFull, admit };
 }
 
 /**

@@ -86,10 +86,9 @@ export function legacyUpstream(legacy: LegacyUpstream): RequestHandler {
       },
     },
   });
+  const toLegacy = goesToLegacy(legacy);
   return (request: Request, response: Response, next: NextFunction) => {
-    const path = request.path;
-    const toLegacy = legacy.routes.some((prefix) => isUnder(path, prefix)) || !servesRoute(request.method, path);
-    if (!toLegacy) return next();
+    if (!toLegacy(request)) return next();
     // The legacy application's answer comes back as it sends it: the headers the edge set so far
     // for its own answers (helmet's, CORS) go, the request id stays.
     for (const name of response.getHeaderNames()) if (name !== 'x-request-id') response.removeHeader(name);
@@ -105,6 +104,15 @@ export function legacyUpstream(legacy: LegacyUpstream): RequestHandler {
     if (client) request.headers['x-real-ip'] = client;
     void proxy(request, response, next);
   };
+}
+
+/**
+ * Whether the edge hands a request on to the legacy application: a path under one of its routes,
+ * or one that ficus does not serve.
+ */
+export function goesToLegacy(legacy: LegacyUpstream): (request: Request) => boolean {
+  return (request) =>
+    legacy.routes.some((prefix) => isUnder(request.path, prefix)) || !servesRoute(request.method, request.path);
 }
 
 /** Whether `path` is `prefix` or below it (`/reviews` covers `/reviews/7`, not `/reviewsx`). */
