@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo, type Socket } from 'node:net';
+import { eventually } from '../support/eventually';
 import { startShop, type RunningShop } from '../support/shop';
 
 interface SeenRequest {
@@ -18,9 +19,11 @@ describe('the edge in front of a legacy application', () => {
   let legacy: Server;
   let shop: RunningShop;
   const seen: SeenRequest[] = [];
+  let arrived = 0; // requests whose headers reached the legacy application
 
   beforeAll(async () => {
     legacy = createServer((request, response) => {
+      arrived += 1;
       let body = '';
       request.on('data', (chunk: Buffer) => (body += chunk.toString()));
       request.on('end', () => {
@@ -36,6 +39,9 @@ describe('the edge in front of a legacy application', () => {
       env: {
         FICUS_LEGACY_URL: `http://127.0.0.1:${(legacy.address() as AddressInfo).port}`,
         FICUS_LEGACY_ROUTES: '/notifications',
+        // A small gate, so that a few requests to the legacy application could fill it.
+        FICUS_HTTP_MAX_CONCURRENT: '2',
+        FICUS_HTTP_MAX_QUEUED: '2',
       },
     });
   });
@@ -132,6 +138,47 @@ describe('the edge in front of a legacy application', () => {
     const response = await fetch(`${shop.baseUrl}/missing/page`);
     expect(response.status).toBe(404);
     expect(await response.json()).toMatchObject({ legacy: true });
+  });
+
+  it("holds requests to the legacy application in a gate of their own: bodies dripped to it leave ficus's routes their slots", async () => {
+    const url = new URL(shop.baseUrl);
+    const body = JSON.stringify({ stars: 4, text: 'slow' });
+    // As many as the gate admits and queues (2 + 2), each with all but the last byte of its body;
+    // each asks to continue, so the edge's "100 Continue" shows that it has the request in hand.
+    const finalStatusOf = (received: string) => /HTTP\/1\.1 (?!100)(\d{3})/.exec(received)?.[1];
+    const arrivedBefore = arrived;
+    const dripping = Array.from({ length: 4 }, (_, n) => {
+      const socket: Socket & { received?: string } = connect(Number(url.port), url.hostname);
+      socket.received = '';
+      socket.on('data', (chunk: Buffer) => (socket.received += chunk.toString()));
+      socket.on('error', () => undefined);
+      socket.write(
+        `POST /reviews/drip-${n} HTTP/1.1\r\nHost: shop\r\nContent-Type: application/json\r\n` +
+          `Content-Length: ${Buffer.byteLength(body)}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`,
+      );
+      return socket;
+    });
+    try {
+      await eventually(() => expect(dripping.every((socket) => socket.received!.includes(' 100 Continue'))).toBe(true));
+      for (const socket of dripping) socket.write(body.slice(0, -1));
+      // Two reach the legacy application, their bodies under way; two wait for a slot of its gate.
+      await eventually(() => expect(arrived - arrivedBefore).toBe(2));
+      expect(dripping.map((socket) => finalStatusOf(socket.received!))).toEqual(dripping.map(() => undefined));
+      const own = await fetch(`${shop.baseUrl}/catalog/products?page=1`);
+      expect(own.status).toBe(200);
+      for (const socket of dripping) socket.write(body.slice(-1));
+      const statuses = await eventually(() => {
+        const answered = dripping.map((socket) => finalStatusOf(socket.received!));
+        expect(answered.every(Boolean)).toBe(true);
+        return answered;
+      });
+      expect(statuses).toEqual(['200', '200', '200', '200']);
+      expect(seen.filter((request) => request.url.startsWith('/reviews/drip-')).map((request) => request.body)).toEqual(
+        dripping.map(() => body),
+      );
+    } finally {
+      for (const socket of dripping) socket.destroy();
+    }
   });
 
   it('answers 502 with a problem body when the legacy application is down, and keeps serving its own routes', async () => {

@@ -82,12 +82,17 @@ export function setUpHttpEdge(
   applyCorsAllowList(express, http.corsOrigins); // FICUS_CORS_ORIGINS; none: no CORS headers
   express.use(canonicalPaths());
   express.use(httpTelemetry({ continueClientTraces: http.continueClientTraces }));
-  // The body first, before any place is taken (see above), unless the gate is full already; what
-  // goes to the legacy application streams on unread.
-  const gate = admissionGate(limits, options.probes);
-  express.use(gate.shedWhileFull);
+  // The body first, before any place is taken (see above), unless the gate is full already. What
+  // goes to the legacy application streams on unread, and takes a slot of a gate of its own: a
+  // client dripping a body to it holds a place there, never one of the slots ficus's routes need.
   const legacy = options.legacy === undefined ? http.legacy : options.legacy;
   const toLegacy = legacy ? goesToLegacy(legacy) : () => false;
+  const gate = admissionGate(limits, options.probes);
+  const legacyGate = legacy ? admissionGate(limits, [], { measured: false }) : gate;
+  const gateOf = (request: Request) => (toLegacy(request) ? legacyGate : gate);
+  express.use((request: Request, response: Response, next: NextFunction) =>
+    gateOf(request).shedWhileFull(request, response, next),
+  );
   const parseJson = json({ limit: BODY_LIMIT, strict: true, type: ['application/json', 'application/*+json'] });
   express.use((request: Request, response: Response, next: NextFunction) =>
     toLegacy(request) ? next() : parseJson(request, response, next),
@@ -95,7 +100,14 @@ export function setUpHttpEdge(
   express.use(wellFormedBodies());
   // GraphQL streams: a budget of their own, not the gate's, in a process that serves the shop's API
   // (an edge reads their settings; NestFactory's app aborts the process on an unknown provider).
-  if (configuration.has(StreamSettings)) express.use(app.get(OpenStreams).admission());
-  express.use(gate.admit);
+  if (configuration.has(StreamSettings)) {
+    const streams = app.get(OpenStreams).admission();
+    express.use((request: Request, response: Response, next: NextFunction) =>
+      toLegacy(request) ? next() : streams(request, response, next),
+    );
+  }
+  express.use((request: Request, response: Response, next: NextFunction) =>
+    gateOf(request).admit(request, response, next),
+  );
   if (legacy) express.use(legacyUpstream(legacy));
 }

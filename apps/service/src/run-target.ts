@@ -185,7 +185,7 @@ export async function runTarget(options: RunTargetOptions): Promise<RunningTarge
     await wiring.divertExtractedContracts(database);
     await wiring.start();
     // A client has 10 s for its headers and 30 s for its whole request (Node's defaults: 60 s and
-    // 300 s): a slow sender holds a slot of the admission gate, or of the streams, while it sends.
+    // 300 s): a slow sender holds its socket that long (the edge reads a body before it admits it).
     Object.assign(app.getHttpServer(), { headersTimeout: 10_000, requestTimeout: 30_000 });
     await app.listen(target.http.port, target.http.host);
     // The edge's probes and scrapes on a port of their own; another target's one port is its operations port.

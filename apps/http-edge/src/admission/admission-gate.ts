@@ -59,7 +59,12 @@ export interface AdmissionGate {
  * and the slot stays taken until the work it started has ended. Otherwise a client that opens and
  * aborts requests would keep more work in flight than the gate admits.
  */
-export function admissionGate(limits: AdmissionLimits, probes: readonly string[] = PUBLIC_PROBES): AdmissionGate {
+export function admissionGate(
+  limits: AdmissionLimits,
+  probes: readonly string[] = PUBLIC_PROBES,
+  /** `measured: false`: a second gate of the process (the legacy upstream's) leaves the gauges to the first. */
+  { measured = true }: { measured?: boolean } = {},
+): AdmissionGate {
   const gate = bulkhead(limits.maxConcurrent, limits.maxQueued);
   // Exactly these paths, read by GET or HEAD: nothing under them, no other method, no body to
   // parse. Anything else past the gate would be work no one sheds (a flood of a path the port
@@ -68,6 +73,7 @@ export function admissionGate(limits: AdmissionLimits, probes: readonly string[]
   const isProbe = (request: Request) =>
     (request.method === 'GET' || request.method === 'HEAD') && probePaths.has(request.path);
   const measure = () => {
+    if (!measured) return;
     httpRequestsInFlight.set(limits.maxConcurrent - gate.executionSlots);
     httpRequestsQueued.set(limits.maxQueued - gate.queueSlots);
   };

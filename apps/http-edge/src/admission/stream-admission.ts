@@ -65,15 +65,16 @@ export function streamOf(request: Request): Pick<AskedStream, 'signal' | 'opened
  * The streams this process holds: at most `maxOpen` at once, at most `perCaller` per caller, each
  * ended when its client leaves and, with a `shutting-down` event, when the process stops. A stream
  * holds its place from when its caller, verified, claims it (`claim`), not from when it asked: a
- * request that never shows a valid token (or drips its body) holds none. Streams asked for and not
- * claimed yet are bounded apart (`asking`). When every place is taken, or as many are being asked
- * for, asking is refused at once (503), before the body is read.
+ * request that never shows a valid token holds none, and one whose body is still arriving has not
+ * asked yet (the edge reads bodies first). Streams asked for and not claimed yet are bounded apart
+ * (`asking`). When every place is taken, or as many are being asked for, asking is refused at once
+ * (503), before the query is parsed.
  */
 @Injectable()
 export class OpenStreams implements OnModuleDestroy {
   private readonly open = new Set<AbortController>();
   /**
-   * Streams asked for, their callers not verified yet (their body still coming): at most as many
+   * Streams asked for, their callers not verified yet: at most as many
    * as may be open. They hold no place of a verified caller's, and are bounded all the same, as
    * the admission gate bounds every other request.
    */
@@ -88,7 +89,10 @@ export class OpenStreams implements OnModuleDestroy {
     return this.open.size;
   }
 
-  /** The edge's middleware, before the admission gate: admits streams on this budget instead of the gate's. */
+  /**
+   * The edge's middleware, after the body and before the admission gate: admits streams on this
+   * budget instead of the gate's.
+   */
   admission(): RequestHandler {
     return (request: Request, response: Response, next: NextFunction) => {
       if (!asksForStream(request)) {

@@ -46,8 +46,9 @@ const LEGACY_TIMEOUT_MS = 30_000;
  * requests for which ficus has no route (method and path), and those under `routes`, prefixes of
  * routes ficus has but should not serve yet. Moving a route over is deleting its prefix here.
  *
- * Proxied requests keep their method, path, query, headers and body (this runs before the body
- * parser, so the body streams through untouched), plus the request id, and X-Forwarded-* and
+ * Proxied requests keep their method, path, query, headers and body (the edge's body parser
+ * passes them by, so the body streams through untouched; they take slots of an admission gate of
+ * their own, see setUpHttpEdge), plus the request id, and X-Forwarded-* and
  * X-Real-IP set by the edge (a client's own, under any name that claims its address, are
  * dropped); answers come back with the legacy application's headers, not the edge's security
  * headers. When the legacy application cannot be reached, or takes too long, the client gets a
