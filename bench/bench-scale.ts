@@ -29,6 +29,18 @@ export const HOP_ORDERS = scaled(30, 3);
 export const ONE_AT_A_TIME_ORDERS = scaled(40, 5);
 /** Orders of each side whose statements are counted (pg_stat_statements), after the timed rounds. */
 export const COUNTED_ORDERS = scaled(100, 8);
+/**
+ * A shop at rest as it runs in service: measured once it has had no request for REST_SETTLE_MS and
+ * has run for REST_MIN_AGE_MS, over REST_WINDOW_MS. At rest the processes' CPU is mostly garbage
+ * collection of what their timers allocate, in bursts: every process of a freshly started shop
+ * makes its first large collection about 110 s after it started (V8 CPU profiles,
+ * docs/performance.md), and smaller ones recur. A short window reads whatever burst falls in it
+ * (5 s right after a load has read 0.006 to 0.034 cores for the same split shop); a long one, once
+ * the first collection is behind, reads what a shop in service costs.
+ */
+export const REST_SETTLE_MS = scaled(30_000, 0);
+export const REST_MIN_AGE_MS = scaled(150_000, 0);
+export const REST_WINDOW_MS = scaled(60_000, 2_000);
 /** Reads per measured round of the read benchmark. */
 export const READS = scaled(400, 40);
 

@@ -15,6 +15,7 @@ import {
   idleCores,
   placeOne,
   readRound,
+  restingCores,
   round,
   sagaHops,
   ShopBench,
@@ -38,8 +39,9 @@ import {
  *   PostgreSQL's backends of its databases plus the server's own processes, and the local Kafka
  *   broker, from the first POST until the orders' last effects (reservation committed, email
  *   recorded) are in;
- * - CPU at rest, and the CPU of a read through the public edge (the catalogue; an order's details,
- *   composed of four contract calls).
+ * - CPU at rest: once settled as a shop in service is (restingCores), and right after the warm-up;
+ * - the CPU of a read through the public edge (the catalogue; an order's details, composed of four
+ *   contract calls).
  *
  * An order whose saga stalls (a message dead-lettered on the way) is counted, not waited for.
  */
@@ -80,7 +82,9 @@ export async function benchSplit(): Promise<Record<string, unknown>> {
     const warmUp: Partial<Record<TopologyName, RoundResult>> = {
       monolith: await round(monolith, WARM_UP_ORDERS, postgres, { concurrency: CONCURRENCY }),
     };
+    // Right after a load; `resting` is the figure at rest, measured last, as a shop in service runs.
     const idle: Partial<Record<TopologyName, number>> = { monolith: await idleCores(monolith) };
+    const resting: Partial<Record<TopologyName, number>> = {};
     results.monolith.push(await round(monolith, ORDERS_PER_ROUND, postgres, { concurrency: CONCURRENCY }));
     const split = await timed('split');
     line(
@@ -105,12 +109,14 @@ export async function benchSplit(): Promise<Record<string, unknown>> {
     // (API composition: the order, then payment, shipment and products at once).
     const reads: Partial<Record<TopologyName, Record<ReadName, ReadResult>>> = { split: await readsOf(split) };
     const splitDeadLetters = await deadLetters(split);
+    resting.split = await restingCores(split);
     await split.launched.stop();
     for (let r = 1; r < ROUNDS; r++)
       results.monolith.push(await round(monolith, ORDERS_PER_ROUND, postgres, { concurrency: CONCURRENCY }));
     paced.monolith = await round(monolith, PACED_ORDERS, postgres, { perSecond: pacedPerSecond });
     hops.monolith = await sagaHops(monolith, HOP_ORDERS);
     reads.monolith = await readsOf(monolith);
+    resting.monolith = await restingCores(monolith);
 
     const summary = async (shop: Shop) => {
       const rounds = results[shop.name];
@@ -130,7 +136,10 @@ export async function benchSplit(): Promise<Record<string, unknown>> {
         failed: rounds.reduce((sum, r) => sum + r.failed, 0),
         warmUp: { posted: warmUp[shop.name]!.posted, confirmed: warmUp[shop.name]!.confirmed },
         deadLetters: shop === split ? splitDeadLetters : await deadLetters(shop),
-        idleCores: idle[shop.name],
+        /** At rest as in service: no request for a while, the first large garbage collection behind (restingCores). */
+        idleCores: resting[shop.name],
+        /** The same right after the warm-up, over 5 s: whatever burst of garbage collection falls in it. */
+        idleCoresJustAfterLoad: idle[shop.name],
         confirmedPerSecond: round1(median(rounds.map((r) => r.ordersPerSecond))),
         roundsPerSecond: rounds.map((r) => round1(r.ordersPerSecond)),
         latencyMs: { p50: Math.round(percentile(latencies, 50)), p99: Math.round(percentile(latencies, 99)) },
@@ -243,6 +252,7 @@ export async function benchSplit(): Promise<Record<string, unknown>> {
       row(`    ${mh.consumer.split(':')[0]}: handling`, mh.meanHandlingMs, sh.meanHandlingMs);
     });
     row('CPU at rest (cores, ficus processes)', m.idleCores ?? '-', s.idleCores ?? '-');
+    row('  the same just after a load', m.idleCoresJustAfterLoad ?? '-', s.idleCoresJustAfterLoad ?? '-');
     line('    CPU seconds per 1,000 confirmed orders');
     row(
       '  ficus processes',

@@ -10,6 +10,7 @@ import { launchTopology, type LaunchedTopology } from '@infra/deploy/local/topol
 import { ensureDatabase } from '@infra/persistence';
 import { loadTopology, shippedTopologyPath } from '@infra/topology';
 import { startBenchDatabase, type BenchDatabase, type BenchDatabaseOptions } from './bench-database';
+import { REST_MIN_AGE_MS, REST_SETTLE_MS, REST_WINDOW_MS } from './bench-scale';
 import { benchKafka, benchKafkaBrokers, dropNamespace } from './bench-kafka';
 import { post, signIn, signUp } from './bench-shop';
 import { line, median } from './measure';
@@ -36,6 +37,8 @@ export interface Shop {
   readonly databases: ReadonlySet<string>;
   /** Whether its events go over Kafka: only then is the broker's CPU part of what it costs. */
   readonly usesKafka: boolean;
+  /** When its processes were all ready (performance.now()). */
+  readonly readyAt: number;
   token: string;
   /** SQL as superuser in the database that holds `context`'s schema. */
   query<T>(context: string, sql: string, params: unknown[]): Promise<T[]>;
@@ -140,6 +143,7 @@ export class ShopBench {
       databases: new Set(launched.topology.modules.map(databaseOf)),
       // As runTarget decides whether a process gets a Kafka client.
       usesKafka: !launched.topology.isSingleProcess && launched.topology.kafka.brokers.length > 0,
+      readyAt: performance.now(),
       token: '',
       query: async (context, sql, params) => {
         const db = databaseOf(context);
@@ -426,7 +430,7 @@ async function settled(shop: Shop, orderId: string): Promise<void> {
   }
 }
 
-/** Cores the topology's processes use with nothing to do (relay sweeps, heartbeats, polls), over IDLE_MS. */
+/** Cores the topology's processes use with nothing to do (relay sweeps, heartbeats, polls), over `ms`. */
 export async function idleCores(shop: Shop, ms = 5_000): Promise<number> {
   const pids = [...shop.launched.processes.values()].map((p) => p.child.pid!);
   const before = pids.map(ticksOf);
@@ -434,6 +438,16 @@ export async function idleCores(shop: Shop, ms = 5_000): Promise<number> {
   await sleep(ms);
   const used = pids.reduce((sum, pid, i) => sum + (ticksOf(pid)?.own ?? 0) - (before[i]?.own ?? 0), 0);
   return Math.round((seconds(used) / ((performance.now() - started) / 1_000)) * 1_000) / 1_000;
+}
+
+/**
+ * Cores the topology's processes use at rest as a shop in service does: after REST_SETTLE_MS with
+ * no request (the caller's last load ended just before) and REST_MIN_AGE_MS since they were ready,
+ * over REST_WINDOW_MS.
+ */
+export async function restingCores(shop: Shop): Promise<number> {
+  await sleep(Math.max(REST_SETTLE_MS, shop.readyAt + REST_MIN_AGE_MS - performance.now()));
+  return idleCores(shop, REST_WINDOW_MS);
 }
 
 /**
