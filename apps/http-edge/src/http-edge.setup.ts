@@ -5,6 +5,7 @@ import helmet from 'helmet';
 import { Configuration } from '@infra/config';
 import type { LegacyUpstream } from '@infra/topology';
 import { admissionGate, type AdmissionLimits } from './admission/admission-gate';
+import { boundedBodyReads } from './admission/body-reads';
 import { OpenStreams, StreamSettings } from './admission/stream-admission';
 import { requestIdOf } from './request-context';
 import { canonicalPaths } from './routing/canonical-path';
@@ -41,7 +42,8 @@ export function httpEdgeAdapter(): ExpressAdapter {
  * The body is read before admission: a client that sends its body slowly holds its own socket
  * (until the server's requestTimeout), never one of the process's places, so a few dozen clients
  * dripping bodies cannot keep every other request out. While the gate is full, a request is shed
- * before its body is read, so that shedding under overload costs no parsing (ADR 0019 addendum).
+ * before its body is read, so that shedding under overload costs no parsing; and the bodies being
+ * read at once are bounded, in all and per client (`boundedBodyReads`; ADR 0019 addendum).
  */
 export function setUpHttpEdge(
   app: INestApplication,
@@ -93,9 +95,14 @@ export function setUpHttpEdge(
   express.use((request: Request, response: Response, next: NextFunction) =>
     gateOf(request).shedWhileFull(request, response, next),
   );
-  const parseJson = json({ limit: BODY_LIMIT, strict: true, type: ['application/json', 'application/*+json'] });
+  const jsonTypes = ['application/json', 'application/*+json'];
+  const readBody = boundedBodyReads(
+    http.bodyReads,
+    jsonTypes,
+    json({ limit: BODY_LIMIT, strict: true, type: jsonTypes }),
+  );
   express.use((request: Request, response: Response, next: NextFunction) =>
-    toLegacy(request) ? next() : parseJson(request, response, next),
+    toLegacy(request) ? next() : readBody(request, response, next),
   );
   express.use(wellFormedBodies());
   // GraphQL streams: a budget of their own, not the gate's, in a process that serves the shop's API

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AccessTokenClaimVariables, accessTokenClaimsOf } from '@contracts/identity';
 import { defineSettings, unsetWhenEmpty, wholeNumber } from '@infra/config';
 import type { AdmissionLimits } from './admission/admission-gate';
+import type { BodyReadLimits } from './admission/body-reads';
 import { parseCorsOrigins } from './security/cors-allow-list';
 import { parseTrustedProxies } from './security/trusted-proxies';
 
@@ -26,6 +27,7 @@ export const VerifierClaimsSettings = defineSettings(
 
 export interface HttpOptions {
   readonly admission: Omit<AdmissionLimits, 'abortedHoldMs'>;
+  readonly bodyReads: BodyReadLimits;
   /** FICUS_LEGACY_URL and FICUS_LEGACY_ROUTES, for an edge whose topology names no legacy upstream. */
   readonly legacy?: { readonly url: string; readonly routes: readonly string[] };
   readonly corsOrigins: readonly string[];
@@ -42,6 +44,9 @@ export const HttpSettings = defineSettings(
     /** Admission control: requests served at once, and how many may wait. */
     FICUS_HTTP_MAX_CONCURRENT: wholeNumber({ min: 1, max: 10_000, default: 64, unit: 'requests' }),
     FICUS_HTTP_MAX_QUEUED: wholeNumber({ min: 0, max: 100_000, default: 128, unit: 'requests' }),
+    /** Request bodies being read at once (before admission), in all and per client: at most 64 KB each. */
+    FICUS_HTTP_MAX_BODIES_READING: wholeNumber({ min: 1, max: 100_000, default: 1_024, unit: 'requests' }),
+    FICUS_HTTP_MAX_BODIES_READING_PER_CLIENT: wholeNumber({ min: 1, max: 100_000, default: 64, unit: 'requests' }),
     /** The application ficus replaces: what the edge does not serve is proxied there (the topology's `legacy` wins). */
     FICUS_LEGACY_URL: z.preprocess(
       unsetWhenEmpty,
@@ -67,6 +72,10 @@ export const HttpSettings = defineSettings(
   },
   (values): HttpOptions => ({
     admission: { maxConcurrent: values.FICUS_HTTP_MAX_CONCURRENT, maxQueued: values.FICUS_HTTP_MAX_QUEUED },
+    bodyReads: {
+      maxReading: values.FICUS_HTTP_MAX_BODIES_READING,
+      maxReadingPerClient: values.FICUS_HTTP_MAX_BODIES_READING_PER_CLIENT,
+    },
     legacy: values.FICUS_LEGACY_URL ? { url: values.FICUS_LEGACY_URL, routes: values.FICUS_LEGACY_ROUTES } : undefined,
     corsOrigins: values.FICUS_CORS_ORIGINS,
     continueClientTraces: values.FICUS_HTTP_TRACEPARENT === 'continue',

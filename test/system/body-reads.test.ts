@@ -1,0 +1,89 @@
+import { connect, type Socket } from 'node:net';
+import { eventually } from '../support/eventually';
+import { ShopClient } from '../support/http-client';
+import { startShopProcess, type ShopProcess } from '../support/shop-process';
+import { freshDatabase } from '../support/test-database';
+
+/**
+ * The edge reads a body before the request takes an admission slot; the bodies being read at once
+ * are bounded on their own, per client and in all (ADR 0019 addendum). Clients are told apart by
+ * the address a trusted proxy (here: loopback) names in X-Forwarded-For.
+ */
+describe('bodies being read at once, per client and in all (monolith process)', () => {
+  let database: Awaited<ReturnType<typeof freshDatabase>>;
+  let shop: ShopProcess | undefined;
+
+  beforeAll(async () => {
+    database = await freshDatabase('body_reads');
+    shop = await startShopProcess(database.config, {
+      FICUS_TRUSTED_PROXIES: 'loopback',
+      FICUS_HTTP_MAX_BODIES_READING: '5',
+      FICUS_HTTP_MAX_BODIES_READING_PER_CLIENT: '3',
+    });
+  });
+  afterAll(async () => {
+    await shop?.stop();
+    await database?.drop();
+  });
+
+  it('refuses a client past its bodies with 429 and everyone past the bound with 503, before reading; each body in is served', async () => {
+    const customer = await new ShopClient(shop!.baseUrl).signUp();
+    const url = new URL(shop!.baseUrl);
+    const order = JSON.stringify({ items: [{ sku: 'FICUS-LYRATA', quantity: 1 }], paymentToken: 'tok_visa' });
+    const finalStatusOf = (received: string) => /HTTP\/1\.1 (?!100)(\d{3})/.exec(received)?.[1];
+    const headersOf = (client: string) => ({
+      authorization: `Bearer ${customer.accessToken}`,
+      'idempotency-key': `body-reads-${Math.random()}`,
+      'x-forwarded-for': client,
+    });
+    // An order with all but its last byte sent, from `client`; "100 Continue" shows the edge has it.
+    const drip = async (client: string) => {
+      const socket: Socket & { received?: string } = connect(Number(url.port), url.hostname);
+      socket.received = '';
+      socket.on('data', (chunk: Buffer) => (socket.received += chunk.toString()));
+      socket.on('error', () => undefined);
+      const headers = Object.entries(headersOf(client)).map(([name, value]) => `${name}: ${value}\r\n`);
+      socket.write(
+        `POST /orders HTTP/1.1\r\nHost: shop\r\n${headers.join('')}Content-Type: application/json\r\n` +
+          `Content-Length: ${Buffer.byteLength(order)}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`,
+      );
+      await eventually(() => expect(socket.received).toContain(' 100 Continue'));
+      socket.write(order.slice(0, -1));
+      return socket;
+    };
+    const post = (client: string) =>
+      fetch(`${shop!.baseUrl}/orders`, {
+        method: 'POST',
+        headers: { ...headersOf(client), 'content-type': 'application/json' },
+        body: order,
+      });
+
+    const dripping: Array<Socket & { received?: string }> = [];
+    try {
+      for (let n = 0; n < 3; n++) dripping.push(await drip('198.51.100.1'));
+      const fourth = await post('198.51.100.1');
+      expect([fourth.status, fourth.headers.get('retry-after')]).toEqual([429, '1']);
+      expect(await fourth.json()).toMatchObject({ status: 429, code: 'rate-limited' });
+
+      for (let n = 0; n < 2; n++) dripping.push(await drip('198.51.100.2'));
+      const anyoneElse = await post('203.0.113.7');
+      expect([anyoneElse.status, anyoneElse.headers.get('retry-after')]).toEqual([503, '1']);
+      expect(await anyoneElse.json()).toMatchObject({ status: 503, code: 'overloaded' });
+      // A request without a body reads none, and is not held back.
+      expect((await fetch(`${shop!.baseUrl}/catalog/products`)).status).toBe(200);
+
+      for (const socket of dripping) socket.write(order.slice(-1));
+      const statuses = await eventually(() => {
+        const answered = dripping.map((socket) => finalStatusOf(socket.received!));
+        expect(answered.every(Boolean)).toBe(true);
+        return answered;
+      });
+      expect(statuses).toEqual(['202', '202', '202', '202', '202']);
+      // Their places are free again.
+      expect((await post('203.0.113.7')).status).toBe(202);
+      expect((await post('198.51.100.1')).status).toBe(202);
+    } finally {
+      for (const socket of dripping) socket.destroy();
+    }
+  });
+});
