@@ -63,7 +63,7 @@ describe('bodies being read at once, per client and in all (monolith process)', 
       for (let n = 0; n < 3; n++) dripping.push(await drip('198.51.100.1'));
       const fourth = await post('198.51.100.1');
       expect([fourth.status, fourth.headers.get('retry-after')]).toEqual([429, '1']);
-      expect(await fourth.json()).toMatchObject({ status: 429, code: 'rate-limited' });
+      expect(await fourth.json()).toMatchObject({ status: 429, code: 'too-many-bodies' });
 
       for (let n = 0; n < 2; n++) dripping.push(await drip('198.51.100.2'));
       const anyoneElse = await post('203.0.113.7');

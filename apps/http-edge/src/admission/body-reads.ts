@@ -35,7 +35,7 @@ export function boundedBodyReads(
         ? problem(503, 'overloaded', 'the service is at capacity; retry shortly', { instance: publicPathOf(request) })
         : problem(
             429,
-            'rate-limited',
+            'too-many-bodies',
             `more than ${limits.maxReadingPerClient} of your request bodies are arriving at once`,
             {
               instance: publicPathOf(request),
@@ -74,8 +74,11 @@ export function boundedBodyReads(
       if (left > 0) byClient.set(client, left);
       else byClient.delete(client);
     };
-    // The parser goes on once the body is in or has failed (too large, malformed, the client gone);
-    // a response that ends first (a socket destroyed) frees the place all the same.
+    // The parser goes on once the body is in or has failed (too large, malformed, the client gone).
+    // A request destroyed first frees the place all the same: a compressed body is read from its
+    // inflater, which a lost socket leaves neither ended nor failed, and the response of a request
+    // pipelined behind another never has a socket whose close it would see.
+    request.once('close', release);
     response.once('close', release);
     read(request, response, (error?: unknown) => {
       release();
