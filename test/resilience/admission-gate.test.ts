@@ -1,9 +1,10 @@
 import { once } from 'node:events';
 import { request as httpRequest } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { admissionGate, OPERATIONS_PROBES } from '@apps/http-edge';
 import { eventually } from '../support/eventually';
+import { RawRequest } from '../support/raw-request';
 
 /** An express app behind the gate whose /work requests finish only when the test lets them. */
 async function gatedServer(
@@ -106,20 +107,15 @@ describe('admission control at the edge', () => {
 
   it('while full, sheds a request before its body is read; until then, the body comes first', async () => {
     const server = await gatedServer({ maxConcurrent: 1, maxQueued: 0 });
-    const { port } = new URL(server.base);
-    const finalStatusOf = (received: string) => /HTTP\/1\.1 (?!100)(\d{3})/.exec(received)?.[1];
     // Headers of a JSON body that never comes; "100 Continue" shows that the server has them.
     const ask = async () => {
-      const socket = connect(Number(port), '127.0.0.1');
-      let received = '';
-      socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
-      socket.on('error', () => undefined);
-      socket.write(
+      const request = new RawRequest(
+        server.base,
         'POST /work HTTP/1.1\r\nHost: gate\r\nContent-Type: application/json\r\nContent-Length: 64\r\n' +
           'Expect: 100-continue\r\n\r\n',
       );
-      await eventually(() => expect(received).toContain(' 100 Continue'));
-      return { socket, received: () => received };
+      await request.continued();
+      return request;
     };
     const early = await ask(); // the gate is free: it waits for its body, holding no slot
     try {
@@ -127,17 +123,17 @@ describe('admission control at the edge', () => {
       await eventually(() => expect(server.started).toBe(1));
       const late = await ask();
       try {
-        const answer = await eventually(() => late.received(), { until: (text) => finalStatusOf(text) !== undefined });
-        expect(finalStatusOf(answer)).toBe('503');
-        expect(answer).toMatch(/retry-after: 1/i);
+        await eventually(() => late.status, { until: (status) => status !== undefined });
+        expect(late.status).toBe('503');
+        expect(late.received).toMatch(/retry-after: 1/i);
       } finally {
-        late.socket.destroy();
+        late.destroy();
       }
-      expect(finalStatusOf(early.received())).toBeUndefined();
+      expect(early.status).toBeUndefined();
       server.release();
       expect((await held).status).toBe(200);
     } finally {
-      early.socket.destroy();
+      early.destroy();
       server.release();
       await server.close();
     }

@@ -1,21 +1,16 @@
 import { once } from 'node:events';
-import { connect, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import express from 'express';
-import { boundedBodyReads } from '@apps/http-edge';
+import { boundedJsonBodies } from '@apps/http-edge';
 import { eventually } from '../support/eventually';
+import { RawRequest } from '../support/raw-request';
 
 /** An express app whose JSON bodies are read under the bound of one at a time (one client: loopback). */
 async function boundedServer() {
   const app = express();
   const waiting: Array<() => void> = [];
-  app.use(
-    boundedBodyReads(
-      { maxReading: 1, maxReadingPerClient: 1 },
-      ['application/json'],
-      express.json({ type: 'application/json' }),
-    ),
-  );
+  app.use(boundedJsonBodies({ maxReading: 1, maxReadingPerClient: 1 }, { limit: '64kb', types: ['application/json'] }));
   app.get('/slow', (_request, response) => {
     waiting.push(() => response.json({ done: true }));
   });
@@ -49,19 +44,18 @@ describe('the bound on bodies being read', () => {
       // A slow request, and pipelined behind it an order whose gzip body stops half-way: its response
       // waits for the first one's, and its body is read through an inflater.
       const gzipped = gzipSync('{"items":[{"sku":"FICUS-LYRATA","quantity":1}]}');
-      const socket = connect(server.port, '127.0.0.1');
-      socket.on('error', () => undefined);
-      socket.write(
+      const pipelined = new RawRequest(
+        `http://127.0.0.1:${server.port}`,
         'GET /slow HTTP/1.1\r\nHost: bound\r\n\r\n' +
           'POST /echo HTTP/1.1\r\nHost: bound\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n' +
           `Content-Length: ${gzipped.length}\r\n\r\n`,
       );
-      socket.write(gzipped.subarray(0, 8));
+      pipelined.write(gzipped.subarray(0, 8));
       await eventually(() => expect(server.slow).toBe(1));
       // The pipelined body holds the one place: another body is refused before it is read.
       await eventually(async () => expect((await post()).status).toBe(429));
 
-      socket.destroy();
+      pipelined.destroy();
       // Lost with its client: the place is free again.
       await eventually(async () => expect((await post()).status).toBe(200));
     } finally {

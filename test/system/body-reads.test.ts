@@ -1,6 +1,6 @@
-import { connect, type Socket } from 'node:net';
 import { eventually } from '../support/eventually';
 import { ShopClient } from '../support/http-client';
+import { RawRequest } from '../support/raw-request';
 import { startShopProcess, type ShopProcess } from '../support/shop-process';
 import { freshDatabase } from '../support/test-database';
 
@@ -28,9 +28,7 @@ describe('bodies being read at once, per client and in all (monolith process)', 
 
   it('refuses a client past its bodies with 429 and everyone past the bound with 503, before reading; each body in is served', async () => {
     const customer = await new ShopClient(shop!.baseUrl).signUp();
-    const url = new URL(shop!.baseUrl);
     const order = JSON.stringify({ items: [{ sku: 'FICUS-LYRATA', quantity: 1 }], paymentToken: 'tok_visa' });
-    const finalStatusOf = (received: string) => /HTTP\/1\.1 (?!100)(\d{3})/.exec(received)?.[1];
     const headersOf = (client: string) => ({
       authorization: `Bearer ${customer.accessToken}`,
       'idempotency-key': `body-reads-${Math.random()}`,
@@ -38,18 +36,15 @@ describe('bodies being read at once, per client and in all (monolith process)', 
     });
     // An order with all but its last byte sent, from `client`; "100 Continue" shows the edge has it.
     const drip = async (client: string) => {
-      const socket: Socket & { received?: string } = connect(Number(url.port), url.hostname);
-      socket.received = '';
-      socket.on('data', (chunk: Buffer) => (socket.received += chunk.toString()));
-      socket.on('error', () => undefined);
       const headers = Object.entries(headersOf(client)).map(([name, value]) => `${name}: ${value}\r\n`);
-      socket.write(
+      const request = new RawRequest(
+        shop!.baseUrl,
         `POST /orders HTTP/1.1\r\nHost: shop\r\n${headers.join('')}Content-Type: application/json\r\n` +
           `Content-Length: ${Buffer.byteLength(order)}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`,
       );
-      await eventually(() => expect(socket.received).toContain(' 100 Continue'));
-      socket.write(order.slice(0, -1));
-      return socket;
+      await request.continued();
+      request.write(order.slice(0, -1));
+      return request;
     };
     const post = (client: string) =>
       fetch(`${shop!.baseUrl}/orders`, {
@@ -58,7 +53,7 @@ describe('bodies being read at once, per client and in all (monolith process)', 
         body: order,
       });
 
-    const dripping: Array<Socket & { received?: string }> = [];
+    const dripping: RawRequest[] = [];
     try {
       for (let n = 0; n < 3; n++) dripping.push(await drip('198.51.100.1'));
       const fourth = await post('198.51.100.1');
@@ -72,18 +67,16 @@ describe('bodies being read at once, per client and in all (monolith process)', 
       // A request without a body reads none, and is not held back.
       expect((await fetch(`${shop!.baseUrl}/catalog/products`)).status).toBe(200);
 
-      for (const socket of dripping) socket.write(order.slice(-1));
-      const statuses = await eventually(() => {
-        const answered = dripping.map((socket) => finalStatusOf(socket.received!));
-        expect(answered.every(Boolean)).toBe(true);
-        return answered;
+      for (const request of dripping) request.write(order.slice(-1));
+      const statuses = await eventually(() => dripping.map((request) => request.status), {
+        until: (answered) => answered.every(Boolean),
       });
       expect(statuses).toEqual(['202', '202', '202', '202', '202']);
       // Their places are free again.
       expect((await post('203.0.113.7')).status).toBe(202);
       expect((await post('198.51.100.1')).status).toBe(202);
     } finally {
-      for (const socket of dripping) socket.destroy();
+      for (const request of dripping) request.destroy();
     }
   });
 });

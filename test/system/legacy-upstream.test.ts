@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { connect, type AddressInfo, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { eventually } from '../support/eventually';
+import { RawRequest } from '../support/raw-request';
 import { startShop, type RunningShop } from '../support/shop';
 
 interface SeenRequest {
@@ -141,43 +142,37 @@ describe('the edge in front of a legacy application', () => {
   });
 
   it("holds requests to the legacy application in a gate of their own: bodies dripped to it leave ficus's routes their slots", async () => {
-    const url = new URL(shop.baseUrl);
     const body = JSON.stringify({ stars: 4, text: 'slow' });
     // As many as the gate admits and queues (2 + 2), each with all but the last byte of its body;
     // each asks to continue, so the edge's "100 Continue" shows that it has the request in hand.
-    const finalStatusOf = (received: string) => /HTTP\/1\.1 (?!100)(\d{3})/.exec(received)?.[1];
     const arrivedBefore = arrived;
-    const dripping = Array.from({ length: 4 }, (_, n) => {
-      const socket: Socket & { received?: string } = connect(Number(url.port), url.hostname);
-      socket.received = '';
-      socket.on('data', (chunk: Buffer) => (socket.received += chunk.toString()));
-      socket.on('error', () => undefined);
-      socket.write(
-        `POST /reviews/drip-${n} HTTP/1.1\r\nHost: shop\r\nContent-Type: application/json\r\n` +
-          `Content-Length: ${Buffer.byteLength(body)}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`,
-      );
-      return socket;
-    });
+    const dripping = Array.from(
+      { length: 4 },
+      (_, n) =>
+        new RawRequest(
+          shop.baseUrl,
+          `POST /reviews/drip-${n} HTTP/1.1\r\nHost: shop\r\nContent-Type: application/json\r\n` +
+            `Content-Length: ${Buffer.byteLength(body)}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`,
+        ),
+    );
     try {
-      await eventually(() => expect(dripping.every((socket) => socket.received!.includes(' 100 Continue'))).toBe(true));
-      for (const socket of dripping) socket.write(body.slice(0, -1));
+      for (const request of dripping) await request.continued();
+      for (const request of dripping) request.write(body.slice(0, -1));
       // Two reach the legacy application, their bodies under way; two wait for a slot of its gate.
       await eventually(() => expect(arrived - arrivedBefore).toBe(2));
-      expect(dripping.map((socket) => finalStatusOf(socket.received!))).toEqual(dripping.map(() => undefined));
+      expect(dripping.map((request) => request.status)).toEqual(dripping.map(() => undefined));
       const own = await fetch(`${shop.baseUrl}/catalog/products?page=1`);
       expect(own.status).toBe(200);
-      for (const socket of dripping) socket.write(body.slice(-1));
-      const statuses = await eventually(() => {
-        const answered = dripping.map((socket) => finalStatusOf(socket.received!));
-        expect(answered.every(Boolean)).toBe(true);
-        return answered;
+      for (const request of dripping) request.write(body.slice(-1));
+      const statuses = await eventually(() => dripping.map((request) => request.status), {
+        until: (answered) => answered.every(Boolean),
       });
       expect(statuses).toEqual(['200', '200', '200', '200']);
       expect(seen.filter((request) => request.url.startsWith('/reviews/drip-')).map((request) => request.body)).toEqual(
         dripping.map(() => body),
       );
     } finally {
-      for (const socket of dripping) socket.destroy();
+      for (const request of dripping) request.destroy();
     }
   });
 

@@ -1,6 +1,6 @@
-import { connect, type Socket } from 'node:net';
 import { ShopClient } from '../support/http-client';
 import { eventually } from '../support/eventually';
+import { RawRequest } from '../support/raw-request';
 import { parseExposition } from '../support/metrics-scrape';
 import { startShopProcess, type ShopProcess } from '../support/shop-process';
 import { freshDatabase } from '../support/test-database';
@@ -55,42 +55,36 @@ describe('load shedding at the edge (monolith process)', () => {
 
   it('gives no place to a request whose body is still arriving: clients dripping bodies keep no one out, and each is served once its body is in', async () => {
     const customer = await new ShopClient(shop!.baseUrl).signUp();
-    const url = new URL(shop!.baseUrl);
     const body = JSON.stringify({ items: [{ sku: 'FICUS-LYRATA', quantity: 1 }], paymentToken: 'tok_visa' });
-    const finalStatusOf = (received: string) => /HTTP\/1\.1 (?!100)(\d{3})/.exec(received)?.[1];
     // Three times what the gate admits and queues (2 + 2): orders with all but their last byte sent.
     // Each asks to continue, so the server's "100 Continue" shows that it has the request in hand.
-    const dripping = Array.from({ length: 12 }, (_, n) => {
-      const socket: Socket & { received?: string } = connect(Number(url.port), url.hostname);
-      socket.received = '';
-      socket.on('data', (chunk: Buffer) => (socket.received += chunk.toString()));
-      socket.on('error', () => undefined);
-      socket.write(
-        `POST /orders HTTP/1.1\r\nHost: shop\r\nAuthorization: Bearer ${customer.accessToken}\r\n` +
-          `Idempotency-Key: dripping-${n}-${Math.random()}\r\nContent-Type: application/json\r\n` +
-          `Content-Length: ${Buffer.byteLength(body)}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`,
-      );
-      return socket;
-    });
+    const dripping = Array.from(
+      { length: 12 },
+      (_, n) =>
+        new RawRequest(
+          shop!.baseUrl,
+          `POST /orders HTTP/1.1\r\nHost: shop\r\nAuthorization: Bearer ${customer.accessToken}\r\n` +
+            `Idempotency-Key: dripping-${n}-${Math.random()}\r\nContent-Type: application/json\r\n` +
+            `Content-Length: ${Buffer.byteLength(body)}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`,
+        ),
+    );
     try {
-      await eventually(() => expect(dripping.every((socket) => socket.received!.includes(' 100 Continue'))).toBe(true));
-      for (const socket of dripping) socket.write(body.slice(0, -1));
+      for (const request of dripping) await request.continued();
+      for (const request of dripping) request.write(body.slice(0, -1));
 
       const meanwhile = await customer.placeOrder([{ sku: 'FICUS-LYRATA', quantity: 1 }]);
       expect(meanwhile.status).toBe(202);
-      expect(dripping.map((socket) => finalStatusOf(socket.received!))).toEqual(dripping.map(() => undefined));
+      expect(dripping.map((request) => request.status)).toEqual(dripping.map(() => undefined));
 
       // Their last bytes: each is served as any order is (some may be shed now, as in any burst).
-      for (const socket of dripping) socket.write(body.slice(-1));
-      const statuses = await eventually(() => {
-        const answered = dripping.map((socket) => finalStatusOf(socket.received!));
-        expect(answered.every(Boolean)).toBe(true);
-        return answered;
+      for (const request of dripping) request.write(body.slice(-1));
+      const statuses = await eventually(() => dripping.map((request) => request.status), {
+        until: (answered) => answered.every(Boolean),
       });
       expect(statuses).toContain('202');
       expect(statuses.filter((status) => status !== '202' && status !== '503')).toEqual([]);
     } finally {
-      for (const socket of dripping) socket.destroy();
+      for (const request of dripping) request.destroy();
     }
   });
 });

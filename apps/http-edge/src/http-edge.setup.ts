@@ -1,11 +1,11 @@
 import type { INestApplication } from '@nestjs/common';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
-import express, { json, type Express, type NextFunction, type Request, type Response } from 'express';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import { Configuration } from '@infra/config';
 import type { LegacyUpstream } from '@infra/topology';
 import { admissionGate, type AdmissionLimits } from './admission/admission-gate';
-import { boundedBodyReads } from './admission/body-reads';
+import { boundedJsonBodies } from './admission/body-reads';
 import { OpenStreams, StreamSettings } from './admission/stream-admission';
 import { requestIdOf } from './request-context';
 import { canonicalPaths } from './routing/canonical-path';
@@ -43,7 +43,7 @@ export function httpEdgeAdapter(): ExpressAdapter {
  * (until the server's requestTimeout), never one of the process's places, so a few dozen clients
  * dripping bodies cannot keep every other request out. While the gate is full, a request is shed
  * before its body is read, so that shedding under overload costs no parsing; and the bodies being
- * read at once are bounded, in all and per client (`boundedBodyReads`; ADR 0019 addendum).
+ * read at once are bounded, in all and per client (`boundedJsonBodies`; ADR 0019 addendum).
  */
 export function setUpHttpEdge(
   app: INestApplication,
@@ -95,12 +95,10 @@ export function setUpHttpEdge(
   express.use((request: Request, response: Response, next: NextFunction) =>
     gateOf(request).shedWhileFull(request, response, next),
   );
-  const jsonTypes = ['application/json', 'application/*+json'];
-  const readBody = boundedBodyReads(
-    http.bodyReads,
-    jsonTypes,
-    json({ limit: BODY_LIMIT, strict: true, type: jsonTypes }),
-  );
+  const readBody = boundedJsonBodies(http.bodyReads, {
+    limit: BODY_LIMIT,
+    types: ['application/json', 'application/*+json'],
+  });
   express.use((request: Request, response: Response, next: NextFunction) =>
     toLegacy(request) ? next() : readBody(request, response, next),
   );

@@ -5,7 +5,7 @@ export { drainOnStop } from './admission/http-drain';
 export { serveOperations, type OperationsEndpoint, type RunningOperations } from './operations/operations-server';
 export { problemOfContractError, type Problem } from './problem/problem';
 export { admissionGate, OPERATIONS_PROBES, PUBLIC_PROBES, type AdmissionLimits } from './admission/admission-gate';
-export { boundedBodyReads, type BodyReadLimits } from './admission/body-reads';
+export { boundedJsonBodies } from './admission/body-reads';
 export { JwksModule } from './routes/jwks.controller';
 export { SubgraphServingModule } from './graphql/subgraph-serving';
 export { AccessTokenVerifier } from './auth/access-token.verifier';

@@ -78,22 +78,13 @@ export function admissionGate(
     httpRequestsQueued.set(limits.maxQueued - gate.queueSlots);
   };
 
-  const shed = (request: Request, response: Response) => {
-    httpRequestsShed.inc();
-    const body = problem(503, 'overloaded', 'the service is at capacity; retry shortly', {
-      instance: publicPathOf(request),
-    });
-    response.setHeader('Retry-After', '1');
-    response.status(503).type('application/problem+json').send(JSON.stringify(body));
-  };
-
   const shedWhileFull = (request: Request, response: Response, next: NextFunction) => {
     // A stream ask meets its own budget further on (`OpenStreams`), or `admit` where there is none.
     if (isProbe(request) || asksForStream(request) || gate.executionSlots > 0 || gate.queueSlots > 0) {
       next();
       return;
     }
-    shed(request, response);
+    shedOverloaded(request, response);
   };
 
   const admit = (request: AdmittedRequest, response: Response, next: NextFunction) => {
@@ -137,10 +128,20 @@ export function admissionGate(
         next(error);
         return;
       }
-      shed(request, response);
+      shedOverloaded(request, response);
     });
   };
   return { shedWhileFull, admit };
+}
+
+/** Answers a request the process has no room for: 503 `overloaded` with Retry-After, counted as shed. */
+export function shedOverloaded(request: Request, response: Response): void {
+  httpRequestsShed.inc();
+  const body = problem(503, 'overloaded', 'the service is at capacity; retry shortly', {
+    instance: publicPathOf(request),
+  });
+  response.setHeader('Retry-After', '1');
+  response.status(503).type('application/problem+json').send(JSON.stringify(body));
 }
 
 /**

@@ -1,9 +1,9 @@
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { httpRequestsShed } from '@infra/observability';
+import { json, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { addressCounterOf } from '@infra/security';
 import { problem } from '../problem/problem';
 import { publicPathOf } from '../routing/canonical-path';
 import { clientAddressOf } from '../security/trusted-proxies';
+import { shedOverloaded } from './admission-gate';
 
 export interface BodyReadLimits {
   /** Request bodies being read at once, in the process. */
@@ -13,54 +13,42 @@ export interface BodyReadLimits {
 }
 
 /**
- * Bounds the request bodies `read` (the edge's body parser) reads at once. The edge reads a body
- * before the request takes a slot of the admission gate, so that a client sending its body slowly
- * holds no slot (ADR 0019 addendum); each body being read is held in memory as it arrives, up to
- * the body limit, for up to the server's requestTimeout. Without a bound, clients dripping bodies
- * over many connections could hold as much memory as they have connections. A request with a body
- * of a type `read` takes (`types`) takes a place from its first byte until its body is in, or has
- * failed; past `maxReadingPerClient` of one client's it is answered 429 before its body is read,
- * past `maxReading` in all 503, as the gate sheds. Other requests pass by.
+ * The edge's JSON body parser (Express's), with the bodies it reads at once bounded. The edge reads
+ * a body before the request takes a slot of the admission gate, so that a client sending its body
+ * slowly holds no slot (ADR 0019 addendum); each body being read is held in memory as it arrives,
+ * up to `limit`, for up to the server's requestTimeout. Without a bound, clients dripping bodies
+ * over many connections could hold as much memory as they have connections. A request whose body
+ * the parser reads (one of `types`) takes a place from its first byte until its body is in, has
+ * failed, or its request is gone; past `maxReadingPerClient` of one client's it is answered 429
+ * `too-many-bodies` before its body is read, past `maxReading` in all 503, as the gate sheds.
+ * Other requests pass by.
  */
-export function boundedBodyReads(
+export function boundedJsonBodies(
   limits: BodyReadLimits,
-  types: readonly string[],
-  read: RequestHandler,
+  parser: { readonly limit: string; readonly types: readonly string[] },
 ): RequestHandler {
+  const types = [...parser.types];
+  const read = json({ limit: parser.limit, strict: true, type: types });
   let reading = 0;
   const byClient = new Map<string, number>();
-  const refuse = (request: Request, response: Response, status: 429 | 503) => {
-    const body =
-      status === 503
-        ? problem(503, 'overloaded', 'the service is at capacity; retry shortly', { instance: publicPathOf(request) })
-        : problem(
-            429,
-            'too-many-bodies',
-            `more than ${limits.maxReadingPerClient} of your request bodies are arriving at once`,
-            {
-              instance: publicPathOf(request),
-              retryAfterSeconds: 1,
-            },
-          );
-    if (status === 503) httpRequestsShed.inc();
-    response.setHeader('Retry-After', '1');
-    response.status(status).type('application/problem+json').send(JSON.stringify(body));
-  };
 
   return (request: Request, response: Response, next: NextFunction) => {
-    // Express's `is`: false for a request without a body, as for one `read` would not read.
-    if (!request.is([...types])) {
+    // Express's `is`, as the parser decides: false for a request without a body too.
+    if (!request.is(types)) {
       read(request, response, next);
       return;
     }
     const client = addressCounterOf(clientAddressOf(request));
     const ofClient = byClient.get(client) ?? 0;
     if (ofClient >= limits.maxReadingPerClient) {
-      refuse(request, response, 429);
+      const detail = `more than ${limits.maxReadingPerClient} of your request bodies are arriving at once`;
+      const body = problem(429, 'too-many-bodies', detail, { instance: publicPathOf(request), retryAfterSeconds: 1 });
+      response.setHeader('Retry-After', '1');
+      response.status(429).type('application/problem+json').send(JSON.stringify(body));
       return;
     }
     if (reading >= limits.maxReading) {
-      refuse(request, response, 503);
+      shedOverloaded(request, response);
       return;
     }
     reading += 1;

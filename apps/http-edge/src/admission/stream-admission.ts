@@ -74,9 +74,9 @@ export function streamOf(request: Request): Pick<AskedStream, 'signal' | 'opened
 export class OpenStreams implements OnModuleDestroy {
   private readonly open = new Set<AbortController>();
   /**
-   * Streams asked for, their callers not verified yet: at most as many
-   * as may be open. They hold no place of a verified caller's, and are bounded all the same, as
-   * the admission gate bounds every other request.
+   * Streams asked for, their callers not verified yet: at most as many as may be open. They hold
+   * no place of a verified caller's, and are bounded all the same, as the admission gate bounds
+   * every other request.
    */
   private readonly asking = new Set<AbortController>();
   private readonly byCaller = new Map<string, number>();
