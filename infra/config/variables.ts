@@ -9,6 +9,13 @@ import { z } from 'zod';
 export const unsetWhenEmpty = (value: unknown) =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
 
+/** `a, b,,c ` as `['a', 'b', 'c']`: a comma-separated list, its entries trimmed, the empty ones dropped. */
+export const commaSeparated = (value: string): string[] =>
+  value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0);
+
 const TRUE = ['true', '1', 'yes', 'on'];
 const FALSE = ['false', '0', 'no', 'off'];
 

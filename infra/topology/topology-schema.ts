@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { commaSeparated } from '@infra/config';
 
 /**
  * The shape of a topology file. Rules that relate one part of the file to another (a module in
@@ -16,13 +17,7 @@ const positive = z.number().int().min(1);
 
 /** `[a:9092, b:9092]`, or `a:9092,b:9092` as one string (what a `${KAFKA_BROKERS}` gives). */
 const brokers = z.preprocess(
-  (value) =>
-    typeof value === 'string'
-      ? value
-          .split(',')
-          .map((broker) => broker.trim())
-          .filter(Boolean)
-      : value,
+  (value) => (typeof value === 'string' ? commaSeparated(value) : value),
   z.array(z.string().regex(/^[^\s:,]+:\d{1,5}$/, { error: 'must be host:port, e.g. 127.0.0.1:9092' })).min(1),
 );
 

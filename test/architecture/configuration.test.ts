@@ -1,9 +1,11 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
+import { HttpSettings } from '@apps/http-edge';
 import { readConfiguration, runTarget, settingsOfTarget } from '@apps/service';
 import { BOUNDED_CONTEXTS } from '@contracts/kernel';
 import { ConfigurationError, RunModeSettings } from '@infra/config';
+import { leaseBroker } from '@infra/deploy/kafka/local-broker';
 import { loadTopology, shippedTopologyPath } from '@infra/topology';
 import { pino } from 'pino';
 
@@ -110,6 +112,27 @@ describe('configuration', () => {
 
     for (const off of ['false', 'FALSE', ' no ', '0', 'Off']) expect(() => seeds(off)).not.toThrow();
     for (const typo of ['flase', 'disabled', '-1']) expect(() => seeds(typo)).toThrow(/FICUS_DEMO_SEED/);
+  });
+
+  it('a comma-separated list reads the same wherever it is read: entries trimmed, the empty ones dropped', async () => {
+    const messy = (...entries: string[]) => ` ${entries.join(' , ,')},`;
+
+    // Each failed while it split the list its own way: the broker lease kept the empty entries.
+    expect((await leaseBroker({ KAFKA_BROKERS: messy('kafka-0:9092', 'kafka-1:9092') })).brokers).toEqual([
+      'kafka-0:9092',
+      'kafka-1:9092',
+    ]);
+    expect(
+      loadTopology(shippedTopologyPath('split'), { env: { KAFKA_BROKERS: messy('kafka-0:9092', 'kafka-1:9092') } })
+        .kafka.brokers,
+    ).toEqual(['kafka-0:9092', 'kafka-1:9092']);
+    const http = HttpSettings.read({
+      FICUS_LEGACY_URL: 'http://legacy.test',
+      FICUS_LEGACY_ROUTES: messy('/old', '/admin'),
+      FICUS_CORS_ORIGINS: messy('https://shop.test'),
+    });
+    expect(http.legacy?.routes).toEqual(['/old', '/admin']);
+    expect(http.corsOrigins).toEqual(['https://shop.test']);
   });
 
   it('NODE_ENV means one thing to every part: another spelling of production is production everywhere', () => {

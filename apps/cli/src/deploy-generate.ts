@@ -1,5 +1,6 @@
 import { relative, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
+import { commaSeparated } from '@infra/config';
 import {
   composeFile,
   DEFAULT_DEPLOY_OPTIONS,
@@ -23,17 +24,12 @@ const wholeNumber = (value: string): number => {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError('must be a whole number');
   return Number(value);
 };
-const list = (value: string): string[] =>
-  value
-    .split(',')
-    .map((item) => item.trim())
-    .filter(Boolean);
 
 const program = new Command('deploy:generate')
   .description('write the compose and Kubernetes files of a ficus topology')
   .option('--topology <file>', 'topology of the Kubernetes files', SHIPPED.kubernetes.topology)
   .option('--out <dir>', 'folder of the Kubernetes files', SHIPPED.kubernetes.dir)
-  .option('--target <names>', 'only these targets (comma-separated), and no compose file', list)
+  .option('--target <names>', 'only these targets (comma-separated), and no compose file', commaSeparated)
   .option('--compose-topology <file>', 'compose topology (gRPC hosts = service names)', SHIPPED.compose.topology)
   .option('--compose <file>', 'where the compose file goes', SHIPPED.compose.file)
   .option('--no-compose', 'write no compose file')
@@ -55,7 +51,11 @@ const program = new Command('deploy:generate')
     DEFAULT_DEPLOY_OPTIONS.canary.weight,
   )
   .option('--canary-image <image>', 'image of the canary Deployments (default: --image)')
-  .option('--canary-targets <names>', 'targets that get a canary (comma-separated; default: every gRPC target)', list)
+  .option(
+    '--canary-targets <names>',
+    'targets that get a canary (comma-separated; default: every gRPC target)',
+    commaSeparated,
+  )
   .option('--json', 'print what was written as JSON')
   .parse();
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AccessTokenClaimVariables, accessTokenClaimsOf } from '@contracts/identity';
-import { defineSettings, unsetWhenEmpty, wholeNumber } from '@infra/config';
+import { commaSeparated, defineSettings, unsetWhenEmpty, wholeNumber } from '@infra/config';
 import type { AdmissionLimits } from './admission/admission-gate';
 import type { BodyReadLimits } from './admission/body-reads';
 import { parseCorsOrigins } from './security/cors-allow-list';
@@ -56,12 +56,7 @@ export const HttpSettings = defineSettings(
     FICUS_LEGACY_ROUTES: z
       .string()
       .default('')
-      .transform((value) =>
-        value
-          .split(',')
-          .map((prefix) => prefix.trim())
-          .filter(Boolean),
-      )
+      .transform(commaSeparated)
       .pipe(z.array(z.string().regex(/^\//, { error: 'each prefix starts with "/"' }))),
     FICUS_CORS_ORIGINS: listReadBy(parseCorsOrigins),
     FICUS_TRUSTED_PROXIES: listReadBy(parseTrustedProxies),
@@ -92,11 +87,7 @@ function listReadBy(parse: (entries: readonly string[]) => string[] | { error: s
     .string()
     .optional()
     .transform((value, context) => {
-      const entries = (value ?? '')
-        .split(',')
-        .map((entry) => entry.trim())
-        .filter((entry) => entry.length > 0);
-      const parsed = parse(entries);
+      const parsed = parse(commaSeparated(value ?? ''));
       if (Array.isArray(parsed)) return parsed;
       context.addIssue({ code: 'custom', message: parsed.error });
       return z.NEVER;

@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
+// A relative path: jest's globalSetup loads this file without the path aliases.
+import { commaSeparated } from '../../config/variables';
 import { acceptsConnections } from '../local/tcp-port';
 
 /** What a test run or a benchmark run holds of a Kafka broker. */
@@ -23,7 +25,7 @@ const PROJECT_ROOT = resolve(__dirname, '..', '..', '..');
  */
 export async function leaseBroker(env: NodeJS.ProcessEnv = process.env): Promise<BrokerLease> {
   if (env.KAFKA_BROKERS) {
-    return { brokers: env.KAFKA_BROKERS.split(',').map((b) => b.trim()), startedHere: false, release: () => undefined };
+    return { brokers: commaSeparated(env.KAFKA_BROKERS), startedHere: false, release: () => undefined };
   }
   const port = Number(env.FICUS_KAFKA_PORT || 9092);
   const brokers = [`127.0.0.1:${port}`];
