@@ -1,6 +1,13 @@
 import type { INestApplication } from '@nestjs/common';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
-import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import express, {
+  Router,
+  type Express,
+  type NextFunction,
+  type Request,
+  type RequestHandler,
+  type Response,
+} from 'express';
 import helmet from 'helmet';
 import { Configuration } from '@infra/config';
 import type { LegacyUpstream } from '@infra/topology';
@@ -84,35 +91,30 @@ export function setUpHttpEdge(
   applyCorsAllowList(express, http.corsOrigins); // FICUS_CORS_ORIGINS; none: no CORS headers
   express.use(canonicalPaths());
   express.use(httpTelemetry({ continueClientTraces: http.continueClientTraces }));
-  // The body first, before any place is taken (see above), unless the gate is full already. What
-  // goes to the legacy application streams on unread, and takes a slot of a gate of its own: a
-  // client dripping a body to it holds a place there, never one of the slots ficus's routes need.
-  const legacy = options.legacy === undefined ? http.legacy : options.legacy;
-  const toLegacy = legacy ? goesToLegacy(legacy) : () => false;
+  // The body first, before any place is taken (see above), unless the gate is full already.
   const gate = admissionGate(limits, options.probes);
-  const legacyGate = legacy ? admissionGate(limits, [], { measured: false }) : gate;
-  const gateOf = (request: Request) => (toLegacy(request) ? legacyGate : gate);
-  express.use((request: Request, response: Response, next: NextFunction) =>
-    gateOf(request).shedWhileFull(request, response, next),
-  );
-  const readBody = boundedJsonBodies(http.bodyReads, {
-    limit: BODY_LIMIT,
-    types: ['application/json', 'application/*+json'],
-  });
-  express.use((request: Request, response: Response, next: NextFunction) =>
-    toLegacy(request) ? next() : readBody(request, response, next),
-  );
-  express.use(wellFormedBodies());
+  const ficus: RequestHandler[] = [
+    gate.shedWhileFull,
+    boundedJsonBodies(http.bodyReads, { limit: BODY_LIMIT, types: ['application/json', 'application/*+json'] }),
+    wellFormedBodies(),
+  ];
   // GraphQL streams: a budget of their own, not the gate's, in a process that serves the shop's API
   // (an edge reads their settings; NestFactory's app aborts the process on an unknown provider).
-  if (configuration.has(StreamSettings)) {
-    const streams = app.get(OpenStreams).admission();
-    express.use((request: Request, response: Response, next: NextFunction) =>
-      toLegacy(request) ? next() : streams(request, response, next),
-    );
+  if (configuration.has(StreamSettings)) ficus.push(app.get(OpenStreams).admission());
+  ficus.push(gate.admit);
+  const legacy = options.legacy === undefined ? http.legacy : options.legacy;
+  if (!legacy) {
+    for (const handler of ficus) express.use(handler);
+    return;
   }
+  // What goes to the legacy application is decided once, and takes another way: its body streams
+  // on unread, and it takes a slot of a gate of its own, so a client dripping a body to it holds a
+  // place there, never one of the slots ficus's routes need.
+  const legacyGate = admissionGate(limits, [], { measured: false });
+  const toLegacy = goesToLegacy(legacy);
+  const ours = Router().use(ficus);
+  const theirs = Router().use(legacyGate.shedWhileFull, legacyGate.admit, legacyUpstream(legacy));
   express.use((request: Request, response: Response, next: NextFunction) =>
-    gateOf(request).admit(request, response, next),
+    (toLegacy(request) ? theirs : ours)(request, response, next),
   );
-  if (legacy) express.use(legacyUpstream(legacy));
 }

@@ -46,9 +46,10 @@ const LEGACY_TIMEOUT_MS = 30_000;
  * requests for which ficus has no route (method and path), and those under `routes`, prefixes of
  * routes ficus has but should not serve yet. Moving a route over is deleting its prefix here.
  *
- * Proxied requests keep their method, path, query, headers and body (the edge's body parser
- * passes them by, so the body streams through untouched; they take slots of an admission gate of
- * their own, see setUpHttpEdge), plus the request id, and X-Forwarded-* and
+ * The handler proxies every request it is given: `setUpHttpEdge` decides which, once per request
+ * (`goesToLegacy`), and sends them a way of their own, past the body parser and through an
+ * admission gate of their own. Proxied requests keep their method, path, query, headers and body
+ * (streamed through untouched), plus the request id, and X-Forwarded-* and
  * X-Real-IP set by the edge (a client's own, under any name that claims its address, are
  * dropped); answers come back with the legacy application's headers, not the edge's security
  * headers. When the legacy application cannot be reached, or takes too long, the client gets a
@@ -87,9 +88,7 @@ export function legacyUpstream(legacy: LegacyUpstream): RequestHandler {
       },
     },
   });
-  const toLegacy = goesToLegacy(legacy);
   return (request: Request, response: Response, next: NextFunction) => {
-    if (!toLegacy(request)) return next();
     // The legacy application's answer comes back as it sends it: the headers the edge set so far
     // for its own answers (helmet's, CORS) go, the request id stays.
     for (const name of response.getHeaderNames()) if (name !== 'x-request-id') response.removeHeader(name);
