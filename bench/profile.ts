@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
@@ -14,7 +14,7 @@ import { line } from './measure';
 import { childrenOf, seconds, ticksOf } from './process-cpu';
 
 /**
- * `npm run profile -- <monolith|split> [--root <checkout>] [--label <name>] [--orders <n>]`:
+ * `npm run profile -- <monolith|split> [--root <checkout>] [--label <name>] [--orders <n>] [--keep <dir>]`:
  * CPU profiles of every ficus process of a topology while it takes `n` orders (16 posting at once
  * through POST /orders) and ends their sagas, taken with V8's profiler over that window only
  * (after a warm-up), drawn as flame
@@ -23,6 +23,7 @@ import { childrenOf, seconds, ticksOf } from './process-cpu';
  *
  * `--root` profiles another checkout of ficus (an earlier commit, for the "before" of
  * docs/performance.md): its processes are started from there, with this checkout's preload.
+ * `--keep` keeps the V8 profiles themselves, for a closer look than the flame graphs give.
  */
 const SKU = 'FICUS-PUMILA';
 const PRELOAD = resolve(__dirname, 'profile-preload.cjs');
@@ -34,10 +35,12 @@ async function main(): Promise<void> {
     .option('--root <dir>', 'the ficus checkout to run', resolve(__dirname, '..'))
     .option('--label <name>', 'names the flame graphs and the summary', 'now')
     .option('--orders <n>', 'orders posted (16 at a time) and awaited in the profiled window', '300')
+    .option('--keep <dir>', 'also keep the V8 profiles there (.cpuprofile: Chrome DevTools, speedscope)')
     .parse();
   const [topology] = program.args as ['monolith' | 'split'];
   if (topology !== 'monolith' && topology !== 'split') throw new Error('profile what: monolith or split?');
-  const { root, label } = program.opts<{ root: string; label: string }>();
+  const { root, label, keep } = program.opts<{ root: string; label: string; keep?: string }>();
+  if (keep) mkdirSync(keep, { recursive: true });
   const orders = Number(program.opts<{ orders: string }>().orders);
   const profiles = mkdtempSync(join(tmpdir(), 'ficus-profiles-'));
   const dataDir = mkdtempSync(join(tmpdir(), 'ficus-profile-data-'));
@@ -107,6 +110,7 @@ async function main(): Promise<void> {
       .entries()) {
       const profile = JSON.parse(readFileSync(join(profiles, file), 'utf8')) as CpuProfile;
       const target = file.replace(/-\d+\.cpuprofile$/, '');
+      if (keep) copyFileSync(join(profiles, file), join(keep, `${label}-${topology}-${target}.cpuprofile`));
       const pid = Number(/-(\d+)\.cpuprofile$/.exec(file)![1]);
       const cpuMsPerOrder =
         Math.round(((seconds(used[processes.indexOf(pid)] ?? used[i]) * 1_000) / placed) * 100) / 100;
