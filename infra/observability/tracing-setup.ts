@@ -1,5 +1,6 @@
 import { context, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { commaSeparated } from '@infra/config';
 import { keepSpansIn, RecentSpans, TraceBufferSettings } from './recent-spans';
 import { setTracingMode } from './tracing';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
@@ -37,7 +38,7 @@ export function startTracing(
   exporterOverride?: SpanExporter,
 ): TracingHandle | undefined {
   if (env.OTEL_SDK_DISABLED === 'true') return undefined;
-  const configured = env.OTEL_TRACES_EXPORTER?.split(',')[0]?.trim();
+  const configured = commaSeparated(env.OTEL_TRACES_EXPORTER ?? '')[0];
   const exporting =
     exporterOverride !== undefined
       ? 'custom'

@@ -1,6 +1,7 @@
 import { createHook } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
+import { commaSeparated } from '@infra/config';
 
 /**
  * A connected kafkajs client with nothing to do arms no timers in a loop (patches/README.md: the
@@ -8,7 +9,7 @@ import { Kafka, logLevel } from 'kafkajs';
  * producer and a consumer connected; unpatched, each connection re-armed a timer about every
  * millisecond for as long as the process lived.
  */
-const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((broker) => broker.trim());
+const brokers = commaSeparated(process.env.KAFKA_BROKERS || '127.0.0.1:9092');
 
 it('a connected, idle producer and consumer arm only a handful of timers a second', async () => {
   const kafka = new Kafka({

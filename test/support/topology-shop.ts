@@ -8,6 +8,7 @@ import { topologyOnFreePorts } from '@infra/deploy/local/tcp-port';
 import { launchTopology, type LaunchedTopology } from '@infra/deploy/local/topology-launcher';
 import { InProcessEventTransport } from '@infra/messaging';
 import { eventTopicOf, kafkaMessageOf } from '@infra/messaging/kafka';
+import { commaSeparated } from '@infra/config';
 import { dropDatabase, withDatabase } from '@infra/persistence';
 import { loadTopology, shippedTopologyPath, type Topology } from '@infra/topology';
 import { issueLocalCertificates } from '@infra/deploy/certs/local-ca';
@@ -33,7 +34,7 @@ export interface ShopOnTopology {
   close(): Promise<void>;
 }
 
-export const KAFKA_BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((b) => b.trim());
+export const KAFKA_BROKERS = commaSeparated(process.env.KAFKA_BROKERS || '127.0.0.1:9092');
 
 export async function startShopOn(topology: TopologyName, extraEnv: NodeJS.ProcessEnv = {}): Promise<ShopOnTopology> {
   if (topology === 'monolith') {

@@ -24,9 +24,8 @@ const PROJECT_ROOT = resolve(__dirname, '..', '..', '..');
  * client errors before it gets one.
  */
 export async function leaseBroker(env: NodeJS.ProcessEnv = process.env): Promise<BrokerLease> {
-  if (env.KAFKA_BROKERS) {
-    return { brokers: commaSeparated(env.KAFKA_BROKERS), startedHere: false, release: () => undefined };
-  }
+  const given = commaSeparated(env.KAFKA_BROKERS ?? '');
+  if (given.length > 0) return { brokers: given, startedHere: false, release: () => undefined };
   const port = Number(env.FICUS_KAFKA_PORT || 9092);
   const brokers = [`127.0.0.1:${port}`];
   if (await acceptsConnections('127.0.0.1', port)) return { brokers, startedHere: false, release: () => undefined };
