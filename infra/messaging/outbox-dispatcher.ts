@@ -93,7 +93,7 @@ export class OutboxDispatcher {
         leftOver = true;
         continue;
       }
-      // A publish span per event, child of its outbox span, as the relay makes: consumers hang below it.
+      // A publish span per event, child of what caused it, as the relay makes: consumers hang below it.
       const { span, traceparent } = startSpan(`publish ${envelope.type}`, {
         kind: SpanKind.PRODUCER,
         parent: envelope.traceparent,

@@ -200,7 +200,7 @@ export class OutboxRelay {
     });
   }
 
-  /** One claimed batch to the publisher, a publish span per event (child of its outbox span). */
+  /** One claimed batch to the publisher, a publish span per event (child of what caused it). */
   private async publish(rows: readonly OutboxRow[]): Promise<void> {
     const { publisher, publishes, context } = this.options;
     // may throw: no span started yet

@@ -27,6 +27,8 @@ export interface KeptSpan {
   readonly durationMs: number;
   readonly error: boolean;
   readonly attributes: Readonly<Record<string, string | number | boolean>>;
+  /** Moments of the span (an event written to the outbox), when it has any: at most MAX_EVENTS. */
+  readonly events?: ReadonlyArray<{ readonly name: string; readonly atMs: number }>;
 }
 
 const KINDS: Record<SpanKind, KeptSpan['kind']> = {
@@ -38,6 +40,7 @@ const KINDS: Record<SpanKind, KeptSpan['kind']> = {
 };
 const MAX_ATTRIBUTES = 16;
 const MAX_VALUE_LENGTH = 200;
+const MAX_EVENTS = 16;
 
 /**
  * The latest spans this process finished, in a ring of fixed size: a span processor beside (or
@@ -72,6 +75,13 @@ export class RecentSpans implements SpanProcessor {
       durationMs: millisOf(span.duration),
       error: span.status.code === SpanStatusCode.ERROR,
       attributes: shortAttributes(span.attributes),
+      ...(span.events.length > 0
+        ? {
+            events: span.events
+              .slice(0, MAX_EVENTS)
+              .map((event) => ({ name: copyOf(event.name), atMs: millisOf(event.time) })),
+          }
+        : {}),
     };
     this.next = (this.next + 1) % this.capacity;
   }

@@ -14,10 +14,11 @@ import {
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 
 /**
- * Spans at ficus's own seams (HTTP in, contract calls, database transactions, outbox, publish,
- * consume). ficus carries trace context itself, as a W3C `traceparent` in every call context
- * and every envelope, so a span's parent is always explicit: the traceparent that came in. The
- * same spans are made in one process and split, so both modes show one trace of the same shape.
+ * Spans at ficus's own seams (HTTP in, contract calls, database transactions, publish, consume;
+ * an outbox write is an event of its transaction's span). ficus carries trace context itself, as
+ * a W3C `traceparent` in every call context and every envelope, so a span's parent is always
+ * explicit: the traceparent that came in. The same spans are made in one process and split, so
+ * both modes show one trace of the same shape.
  *
  * Three modes (tracing-setup.ts sets them):
  * - `record`: an exporter takes the spans; every seam makes one (OpenTelemetry SDK).
@@ -143,6 +144,18 @@ export function startSpan(
   const span = tracer().startSpan(name, { kind: options.kind, attributes: options.attributes, links }, parent);
   const active = trace.setSpan(parent, span);
   return { span, traceparent: traceparentOfContext(active) ?? options.parent, context: active };
+}
+
+/**
+ * Marks a moment of the active span (an event written to a transaction's outbox): a span event,
+ * which costs a small part of a span of its own. False when spans are not recorded, or when no
+ * span is active (work a timer started, with no transaction span to mark).
+ */
+export function markActiveSpan(name: string, attributes: Attributes): boolean {
+  if (!recording) return false;
+  const active = trace.getActiveSpan();
+  active?.addEvent(name, attributes);
+  return active !== undefined;
 }
 
 /** Trace and span ids of the active span, for log lines (`record` mode; see traceIdsOf otherwise). */

@@ -109,6 +109,8 @@ describe('the ficus console in a browser', () => {
     ]);
     expect(await steps.nth(2).locator('.context').innerText()).toBe('payments');
     await expectText(page.getByRole('table', { name: 'trace' }), /POST \/orders/);
+    // An event written to the outbox shows under the transaction that wrote it.
+    await expectText(page.getByRole('table', { name: 'trace' }), /· outbox ordering\.order-created \+\d/);
     await screenshot(page, 'order-timeline');
 
     await page.getByRole('link', { name: customer.customerId }).click();

@@ -72,6 +72,21 @@ describe('the spans a process keeps for the console', () => {
     expect(keptSpans()!.trace(failed!)).toEqual([expect.objectContaining({ name: 'fails', error: true })]);
   });
 
+  it("keeps a span's events (an outbox write), few, with the moment of each", async () => {
+    tracing = startTracing('ficus-test', { FICUS_TRACE_BUFFER: '10' });
+    const id = await inSpan('writes', { kind: SpanKind.CLIENT, parent: undefined }, async (traceparent, span) => {
+      for (let at = 0; at < 20; at += 1) span.addEvent(`outbox e${at}`, { 'messaging.message.id': `m${at}` });
+      return traceIdOf(traceparent)!;
+    });
+    const [span] = keptSpans()!.trace(id);
+    expect(span.events?.map((event) => event.name)).toEqual(Array.from({ length: 16 }, (_, at) => `outbox e${at}`));
+    for (const event of span.events!) {
+      expect(event.atMs).toBeGreaterThanOrEqual(span.startMs);
+      expect(event.atMs).toBeLessThanOrEqual(span.startMs + span.durationMs);
+    }
+    expect(keptSpans()!.trace(await traceOf('plain', 1))[0].events).toBeUndefined();
+  });
+
   it('forgets them when tracing stops, and refuses a buffer that is no count', async () => {
     const stopping = startTracing('ficus-test', { FICUS_TRACE_BUFFER: '3' });
     expect(keptSpans()?.capacity).toBe(3);

@@ -633,7 +633,7 @@ async function traceOf(options: ConsoleOptions, traceId: string): Promise<Consol
         });
         if (answer.status !== 200) return { target: target.name, answered: false as const };
         const body = (await answer.json()) as { kept?: unknown; spans?: unknown };
-        const spans = Array.isArray(body.spans) ? body.spans.filter(isKeptSpan) : [];
+        const spans = Array.isArray(body.spans) ? body.spans.filter(isKeptSpan).map(withFewEvents) : [];
         return { target: target.name, answered: true as const, kept: body.kept === true, spans };
       } catch {
         return { target: target.name, answered: false as const };
@@ -663,8 +663,17 @@ function isKeptSpan(value: unknown): value is KeptSpan {
     typeof span.service === 'string' &&
     Number.isFinite(span.startMs) &&
     Number.isFinite(span.durationMs) &&
-    (span.parentSpanId === undefined || typeof span.parentSpanId === 'string')
+    (span.parentSpanId === undefined || typeof span.parentSpanId === 'string') &&
+    (span.events === undefined ||
+      (Array.isArray(span.events) &&
+        span.events.every((event) => typeof event?.name === 'string' && Number.isFinite(event.atMs))))
   );
+}
+
+/** A span's events as the page draws them: 16 at most, each name 200 characters (as a process keeps them). */
+function withFewEvents(span: KeptSpan): KeptSpan {
+  if (!span.events) return span;
+  return { ...span, events: span.events.slice(0, 16).map(({ name, atMs }) => ({ name: name.slice(0, 200), atMs })) };
 }
 
 /** The shop's problem code when it is one (a short kebab-case word), else a code of ours. */

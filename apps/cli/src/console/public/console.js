@@ -412,7 +412,13 @@ function TraceView({ trace }) {
           ({ span, depth }) =>
             html`<tr class=${span.error ? 'error' : ''}>
               <td>${span.service}</td>
-              <td style=${{ paddingLeft: `${0.5 + Math.min(depth, 12) * 0.8}rem` }}>${span.name}</td>
+              <td style=${{ paddingLeft: `${0.5 + Math.min(depth, 12) * 0.8}rem` }}>
+                ${span.name}
+                ${(span.events ?? []).map(
+                  (event) =>
+                    html`<div class="muted">· ${event.name} +${(event.atMs - span.startMs).toFixed(1)} ms</div>`,
+                )}
+              </td>
               <td>+${(span.startMs - start).toFixed(1)} ms</td>
               <td>${span.durationMs.toFixed(1)} ms</td>
               <td class="bar">
