@@ -71,8 +71,15 @@ export class Outbox {
       throw new Error(`${this.uow.context}: events go into the outbox only inside a transaction`);
     }
     if (envelopes.length === 0) return;
-    const { sql, params } = outboxInsert(this.uow.context, this.table, envelopes, this.options.publishes, extra);
-    const leaving = envelopes.filter((envelope) => this.options.publishes?.(envelope.type) ?? true);
+    const { sql, params, written } = outboxInsert(
+      this.uow.context,
+      this.table,
+      envelopes,
+      this.options.publishes,
+      extra,
+    );
+    // As written: the dispatcher's publish hangs where the relay's would, below the row's traceparent.
+    const leaving = written.filter((envelope) => this.options.publishes?.(envelope.type) ?? true);
     if (this.options.notifyRelay)
       this.uow.defer('SELECT pg_notify($1, $2)', [outboxChannel(this.uow.context), this.table]);
     const onCommitted = this.options.onCommitted;
@@ -82,8 +89,8 @@ export class Outbox {
 }
 
 /**
- * The INSERT of outbox rows, each with the traceparent of what caused it, so that its publish and
- * every consumer hang below that. Each write is an `outbox <type>` event of the span of the
+ * The INSERT of outbox rows, and the envelopes as written: each with the traceparent of what caused
+ * it, so that its publish and every consumer hang below that. Each write is an `outbox <type>` event of the span of the
  * transaction that makes it (when spans are recorded), not a span of its own: about a fifth of an
  * order's spans were these, and a span costs several times an event (ADR 0021 addendum); only a
  * write with no span active gets a span. Rows of types that never leave the context are written
@@ -95,7 +102,7 @@ export function outboxInsert(
   envelopes: readonly Envelope[],
   publishes?: (type: string) => boolean,
   extra?: { column: string; values: readonly unknown[] },
-): { sql: string; params: unknown[] } {
+): { sql: string; params: unknown[]; written: Envelope[] } {
   const columns = [
     'message_id',
     'type',
@@ -110,6 +117,7 @@ export function outboxInsert(
   if (extra) columns.push(extra.column);
   columns.push('published_at');
   const params: unknown[] = [];
+  const written: Envelope[] = [];
   const rows = envelopes.map((e, i) => {
     const what = `outbox ${e.type}`;
     const attributes = { 'ficus.context': context, 'messaging.message.id': e.id };
@@ -117,10 +125,11 @@ export function outboxInsert(
     if (tracingRecords() && !markActiveSpan(what, attributes)) {
       // No transaction span to mark (a timer's work, with no span active): a span of its own
       // records the write, below what caused it, and the publish hangs below that.
-      const written = startSpan(what, { kind: SpanKind.PRODUCER, parent: e.traceparent, attributes });
-      written.span.end();
-      traceparent = written.traceparent;
+      const own = startSpan(what, { kind: SpanKind.PRODUCER, parent: e.traceparent, attributes });
+      own.span.end();
+      traceparent = own.traceparent;
     }
+    written.push(traceparent === e.traceparent ? e : { ...e, traceparent });
     const values: unknown[] = [
       e.id,
       e.type,
@@ -140,5 +149,5 @@ export function outboxInsert(
     placeholders.push((publishes?.(e.type) ?? true) ? 'NULL' : 'now()');
     return `(${placeholders.join(', ')})`;
   });
-  return { sql: `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${rows.join(', ')}`, params };
+  return { sql: `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${rows.join(', ')}`, params, written };
 }

@@ -42,6 +42,7 @@ describe('outbox writes in a trace', () => {
     );
 
     expect(traceparentOfRow(insert)).toBe(CAUSE);
+    expect(insert.written).toEqual([written]);
     const spans = exporter.getFinishedSpans();
     expect(spans.map((span) => span.name)).toEqual(['transaction ordering']);
     expect(spans[0].events.map((event) => [event.name, event.attributes])).toEqual([
@@ -59,6 +60,9 @@ describe('outbox writes in a trace', () => {
       SpanKind.PRODUCER,
       CAUSE.split('-')[2],
     ]);
-    expect(traceparentOfRow(insert)).toBe(`00-${span.spanContext().traceId}-${span.spanContext().spanId}-01`);
+    const own = `00-${span.spanContext().traceId}-${span.spanContext().spanId}-01`;
+    expect(traceparentOfRow(insert)).toBe(own);
+    // What the process's dispatcher publishes hangs where the relay's would: below the row's traceparent.
+    expect(insert.written).toEqual([{ ...written, traceparent: own }]);
   });
 });
