@@ -90,11 +90,11 @@ export class Outbox {
 
 /**
  * The INSERT of outbox rows, and the envelopes as written: each with the traceparent of what caused
- * it, so that its publish and every consumer hang below that. Each write is an `outbox <type>` event of the span of the
- * transaction that makes it (when spans are recorded), not a span of its own: about a fifth of an
- * order's spans were these, and a span costs several times an event (ADR 0021 addendum); only a
- * write with no span active gets a span. Rows of types that never leave the context are written
- * as sent already.
+ * it, so that its publish and every consumer hang below that. When spans are recorded, each write is
+ * an `outbox <type>` event of the span of the transaction that makes it, not a span of its own: about
+ * a fifth of an order's spans were these, and a span costs several times an event (ADR 0021
+ * addendum); only a write with no span active gets a span. Rows of types that never leave the
+ * context are written as sent already.
  */
 export function outboxInsert(
   context: string,
@@ -118,17 +118,9 @@ export function outboxInsert(
   columns.push('published_at');
   const params: unknown[] = [];
   const written: Envelope[] = [];
+  const recorded = tracingRecords();
   const rows = envelopes.map((e, i) => {
-    const what = `outbox ${e.type}`;
-    const attributes = { 'ficus.context': context, 'messaging.message.id': e.id };
-    let traceparent = e.traceparent;
-    if (tracingRecords() && !markActiveSpan(what, attributes)) {
-      // No transaction span to mark (a timer's work, with no span active): a span of its own
-      // records the write, below what caused it, and the publish hangs below that.
-      const own = startSpan(what, { kind: SpanKind.PRODUCER, parent: e.traceparent, attributes });
-      own.span.end();
-      traceparent = own.traceparent;
-    }
+    const traceparent = recorded ? recordWrite(context, e) : e.traceparent;
     written.push(traceparent === e.traceparent ? e : { ...e, traceparent });
     const values: unknown[] = [
       e.id,
@@ -150,4 +142,18 @@ export function outboxInsert(
     return `(${placeholders.join(', ')})`;
   });
   return { sql: `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${rows.join(', ')}`, params, written };
+}
+
+/**
+ * Records an outbox write (spans are recorded): an event of the active span, or, with no span
+ * active (a timer's work), a span of its own below what caused the write, whose traceparent the row
+ * then carries so that the publish hangs below it.
+ */
+function recordWrite(context: string, envelope: Envelope): string | undefined {
+  const what = `outbox ${envelope.type}`;
+  const attributes = { 'ficus.context': context, 'messaging.message.id': envelope.id };
+  if (markActiveSpan(what, attributes)) return envelope.traceparent;
+  const own = startSpan(what, { kind: SpanKind.PRODUCER, parent: envelope.traceparent, attributes });
+  own.span.end();
+  return own.traceparent;
 }

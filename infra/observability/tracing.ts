@@ -148,12 +148,11 @@ export function startSpan(
 
 /**
  * Marks a moment of the active span (an event written to a transaction's outbox): a span event,
- * which costs a small part of a span of its own. False when spans are not recorded, or when no
- * span is active (work a timer started, with no transaction span to mark).
+ * which costs a small part of a span of its own. False when no span is active (work a timer
+ * started, with no transaction span to mark), and when spans are not recorded.
  */
 export function markActiveSpan(name: string, attributes: Attributes): boolean {
-  if (!recording) return false;
-  const active = trace.getActiveSpan();
+  const active = recording ? trace.getActiveSpan() : undefined;
   active?.addEvent(name, attributes);
   return active !== undefined;
 }
