@@ -29,6 +29,8 @@ export interface KeptSpan {
   readonly attributes: Readonly<Record<string, string | number | boolean>>;
   /** Moments of the span (an event written to the outbox), when it has any: at most MAX_EVENTS. */
   readonly events?: ReadonlyArray<{ readonly name: string; readonly atMs: number }>;
+  /** How many more it had: past MAX_EVENTS, or past the SDK's own limit (128 a span), which it counts. */
+  readonly eventsNotKept?: number;
 }
 
 const KINDS: Record<SpanKind, KeptSpan['kind']> = {
@@ -82,6 +84,7 @@ export class RecentSpans implements SpanProcessor {
               .map((event) => ({ name: copyOf(event.name), atMs: millisOf(event.time) })),
           }
         : {}),
+      ...eventsNotKept(span),
     };
     this.next = (this.next + 1) % this.capacity;
   }
@@ -138,4 +141,10 @@ function shortAttributes(attributes: ReadableSpan['attributes']): Record<string,
     count++;
   }
   return short;
+}
+
+/** The events a span had beyond those kept, when it had any: a trace that says so is not read as whole. */
+function eventsNotKept(span: ReadableSpan): { eventsNotKept?: number } {
+  const notKept = Math.max(span.events.length - MAX_EVENTS, 0) + span.droppedEventsCount;
+  return notKept > 0 ? { eventsNotKept: notKept } : {};
 }

@@ -80,11 +80,23 @@ describe('the spans a process keeps for the console', () => {
     });
     const [span] = keptSpans()!.trace(id);
     expect(span.events?.map((event) => event.name)).toEqual(Array.from({ length: 16 }, (_, at) => `outbox e${at}`));
+    expect(span.eventsNotKept).toBe(4);
     for (const event of span.events!) {
       expect(event.atMs).toBeGreaterThanOrEqual(span.startMs);
       expect(event.atMs).toBeLessThanOrEqual(span.startMs + span.durationMs);
     }
-    expect(keptSpans()!.trace(await traceOf('plain', 1))[0].events).toBeUndefined();
+    expect(keptSpans()!.trace(await traceOf('plain', 1))[0]).not.toHaveProperty('events');
+    expect(keptSpans()!.trace(await traceOf('plain', 1))[0]).not.toHaveProperty('eventsNotKept');
+  });
+
+  it('counts the events the SDK itself dropped past its limit of a span', async () => {
+    tracing = startTracing('ficus-test', { FICUS_TRACE_BUFFER: '10' });
+    const id = await inSpan('writes a lot', { kind: SpanKind.CLIENT, parent: undefined }, async (traceparent, span) => {
+      for (let at = 0; at < 200; at += 1) span.addEvent(`outbox e${at}`);
+      return traceIdOf(traceparent)!;
+    });
+    const [span] = keptSpans()!.trace(id);
+    expect([span.events?.length, span.eventsNotKept]).toEqual([16, 200 - 16]);
   });
 
   it('forgets them when tracing stops, and refuses a buffer that is no count', async () => {

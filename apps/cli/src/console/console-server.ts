@@ -633,7 +633,7 @@ async function traceOf(options: ConsoleOptions, traceId: string): Promise<Consol
         });
         if (answer.status !== 200) return { target: target.name, answered: false as const };
         const body = (await answer.json()) as { kept?: unknown; spans?: unknown };
-        const spans = Array.isArray(body.spans) ? body.spans.filter(isKeptSpan).map(withFewEvents) : [];
+        const spans = drawableSpans(body.spans);
         return { target: target.name, answered: true as const, kept: body.kept === true, spans };
       } catch {
         return { target: target.name, answered: false as const };
@@ -653,6 +653,14 @@ async function traceOf(options: ConsoleOptions, traceId: string): Promise<Consol
   };
 }
 
+/**
+ * The spans of a process's /traces answer that the page can draw, as it draws them: what a process
+ * answers is trusted no further than its types (an older or a foreign process may answer otherwise).
+ */
+export function drawableSpans(spans: unknown): KeptSpan[] {
+  return Array.isArray(spans) ? spans.filter(isKeptSpan).map(withFewEvents) : [];
+}
+
 /** A span as a process's /traces answers it: the fields the page draws, of the types it draws them with. */
 function isKeptSpan(value: unknown): value is KeptSpan {
   const span = value as Partial<KeptSpan> | null;
@@ -666,14 +674,23 @@ function isKeptSpan(value: unknown): value is KeptSpan {
     (span.parentSpanId === undefined || typeof span.parentSpanId === 'string') &&
     (span.events === undefined ||
       (Array.isArray(span.events) &&
-        span.events.every((event) => typeof event?.name === 'string' && Number.isFinite(event.atMs))))
+        span.events.every((event) => typeof event?.name === 'string' && Number.isFinite(event.atMs)))) &&
+    (span.eventsNotKept === undefined || (Number.isSafeInteger(span.eventsNotKept) && span.eventsNotKept > 0))
   );
 }
 
-/** A span's events as the page draws them: 16 at most, each name 200 characters (as a process keeps them). */
+/**
+ * A span's events as the page draws them: 16 at most, each name 200 characters (as a process keeps
+ * them), and how many it had beyond those.
+ */
 function withFewEvents(span: KeptSpan): KeptSpan {
   if (!span.events) return span;
-  return { ...span, events: span.events.slice(0, 16).map(({ name, atMs }) => ({ name: name.slice(0, 200), atMs })) };
+  const notKept = Math.max(span.events.length - 16, 0) + (span.eventsNotKept ?? 0);
+  return {
+    ...span,
+    events: span.events.slice(0, 16).map(({ name, atMs }) => ({ name: name.slice(0, 200), atMs })),
+    ...(notKept > 0 ? { eventsNotKept: notKept } : {}),
+  };
 }
 
 /** The shop's problem code when it is one (a short kebab-case word), else a code of ours. */
