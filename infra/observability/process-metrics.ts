@@ -50,6 +50,15 @@ export const httpRequestsShed = new Counter({
   registers: [processMetrics],
 });
 
+export const httpBodiesRefused = new Counter({
+  name: 'ficus_http_bodies_refused_total',
+  help:
+    'Public HTTP requests answered 429 too-many-bodies before their body was read: more of one ' +
+    "client's bodies were arriving at once than FICUS_HTTP_MAX_BODIES_READING_PER_CLIENT (past the " +
+    "process's bound, a request is shed and counted in ficus_http_requests_shed_total)",
+  registers: [processMetrics],
+});
+
 export const httpRequestsInFlight = new Gauge({
   name: 'ficus_http_requests_in_flight',
   help: 'Public HTTP requests admitted and not yet answered',

@@ -1,4 +1,5 @@
 import { eventually } from '../support/eventually';
+import { parseExposition } from '../support/metrics-scrape';
 import { ShopClient } from '../support/http-client';
 import { RawRequest } from '../support/raw-request';
 import { startShopProcess, type ShopProcess } from '../support/shop-process';
@@ -66,6 +67,10 @@ describe('bodies being read at once, per client and in all (monolith process)', 
       expect(await anyoneElse.json()).toMatchObject({ status: 503, code: 'overloaded' });
       // A request without a body reads none, and is not held back.
       expect((await fetch(`${shop!.baseUrl}/catalog/products`)).status).toBe(200);
+      // Each refusal is counted as what it was: the client's 429 apart from the process's 503.
+      const scrape = parseExposition(await (await fetch(`${shop!.operationsUrl}/metrics`)).text());
+      const total = (name: string) => scrape.find(name).reduce((sum, sample) => sum + sample.value, 0);
+      expect([total('ficus_http_bodies_refused_total'), total('ficus_http_requests_shed_total')]).toEqual([1, 1]);
 
       for (const request of dripping) request.write(order.slice(-1));
       const statuses = await eventually(() => dripping.map((request) => request.status), {

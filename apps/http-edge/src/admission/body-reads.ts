@@ -1,4 +1,5 @@
 import { json, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { httpBodiesRefused } from '@infra/observability';
 import { addressCounterOf } from '@infra/security';
 import { problem } from '../problem/problem';
 import { publicPathOf } from '../routing/canonical-path';
@@ -41,6 +42,7 @@ export function boundedJsonBodies(
     const client = addressCounterOf(clientAddressOf(request));
     const ofClient = byClient.get(client) ?? 0;
     if (ofClient >= limits.maxReadingPerClient) {
+      httpBodiesRefused.inc();
       const detail = `more than ${limits.maxReadingPerClient} of your request bodies are arriving at once`;
       const body = problem(429, 'too-many-bodies', detail, { instance: publicPathOf(request), retryAfterSeconds: 1 });
       response.setHeader('Retry-After', '1');
