@@ -8,6 +8,8 @@ import { scaled } from './bench-scale';
 
 const SKU = 'SOIL-MIX';
 const SECONDS = scaled(8, 2);
+/** The share of traces the sampled process records. */
+const SAMPLED = 0.1;
 const ROUNDS = scaled(4, 2);
 
 /**
@@ -16,14 +18,16 @@ const ROUNDS = scaled(4, 2);
  * (OTLP/HTTP to a receiver in this process) and /metrics scraped every second, the other with
  * OTEL_SDK_DISABLED=true and never scraped. The saga each order starts runs (and is traced) too.
  * A third process keeps its latest spans for the console (FICUS_TRACE_BUFFER=5000) and exports
- * none: what keeping traces to look at costs without a tracing backend.
+ * none: what keeping traces to look at costs without a tracing backend. A fourth exports and is
+ * scraped as the first, recording a tenth of the traces (OTEL_TRACES_SAMPLER=parentbased_traceidratio,
+ * OTEL_TRACES_SAMPLER_ARG=0.1), as a busy production shop would.
  */
 export async function benchObservability(): Promise<Record<string, unknown>> {
   const database = await startBenchDatabase('observability', 'FICUS_BENCH_OBS_PG_PORT');
   const receiver = await startOtlpReceiver();
   const shops: ShopProcess[] = [];
   try {
-    const names = ['ficus_obs_on', 'ficus_obs_kept', 'ficus_obs_off'];
+    const names = ['ficus_obs_on', 'ficus_obs_kept', 'ficus_obs_off', 'ficus_obs_sampled'];
     const on = await startShopProcess(await database.shopDatabase('ficus_obs_on'), {
       LOG_HTTP_REQUESTS: 'false',
       OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver.url,
@@ -40,21 +44,31 @@ export async function benchObservability(): Promise<Record<string, unknown>> {
       OTEL_SDK_DISABLED: 'true',
     });
     shops.push(off);
+    const sampled = await startShopProcess(await database.shopDatabase('ficus_obs_sampled'), {
+      LOG_HTTP_REQUESTS: 'false',
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver.url,
+      OTEL_BSP_SCHEDULE_DELAY: '1000',
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: String(SAMPLED),
+    });
+    shops.push(sampled);
     for (const name of names) await plentyOfStock(database.urlOf(name), SKU);
-    const variants = { on, kept, off };
+    const variants = { on, kept, off, sampled };
     const tokens = {
       on: (await signUp(on.baseUrl)).token,
       kept: (await signUp(kept.baseUrl)).token,
       off: (await signUp(off.baseUrl)).token,
+      sampled: (await signUp(sampled.baseUrl)).token,
     };
 
-    const rounds = { on: [] as number[], kept: [] as number[], off: [] as number[] };
+    const rounds = { on: [] as number[], kept: [] as number[], off: [] as number[], sampled: [] as number[] };
     for (let round = 0; round < ROUNDS; round++) {
-      const order = round % 2 === 0 ? (['on', 'kept', 'off'] as const) : (['off', 'kept', 'on'] as const);
+      const order =
+        round % 2 === 0 ? (['on', 'sampled', 'kept', 'off'] as const) : (['off', 'kept', 'sampled', 'on'] as const);
       for (const which of order) {
         const shop = variants[which];
         const scraping =
-          which === 'on'
+          which === 'on' || which === 'sampled'
             ? setInterval(
                 () =>
                   void fetch(`${shop.operationsUrl}/metrics`)
@@ -81,11 +95,15 @@ export async function benchObservability(): Promise<Record<string, unknown>> {
       offPerSecond: Math.round(median(rounds.off)),
       ratio: Math.round((median(rounds.on) / median(rounds.off)) * 100) / 100,
       keptRatio: Math.round((median(rounds.kept) / median(rounds.off)) * 100) / 100,
+      sampledPerSecond: Math.round(median(rounds.sampled)),
+      sampledRatio: Math.round((median(rounds.sampled) / median(rounds.off)) * 100) / 100,
+      sampledShare: SAMPLED,
       aim: OBSERVABILITY_AIM,
       spansExported: receiver.spans.length,
       roundsOn: rounds.on.map(Math.round),
       roundsKept: rounds.kept.map(Math.round),
       roundsOff: rounds.off.map(Math.round),
+      roundsSampled: rounds.sampled.map(Math.round),
     };
     line('(10) observability on vs off: POST /orders per second on the monolith, closed loop, 16 connections');
     line(
@@ -95,6 +113,10 @@ export async function benchObservability(): Promise<Record<string, unknown>> {
     line(
       `    spans kept for the console (FICUS_TRACE_BUFFER=5000, none exported): ${figures.keptPerSecond}/s, ` +
         `ratio kept/off ${figures.keptRatio}`,
+    );
+    line(
+      `    a tenth of the traces recorded (parentbased_traceidratio ${SAMPLED}), exported + scraped: ` +
+        `${figures.sampledPerSecond}/s, ratio sampled/off ${figures.sampledRatio}`,
     );
     line(`    → ${writeResult('observability', figures)}`);
     return figures;

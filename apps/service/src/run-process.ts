@@ -18,7 +18,20 @@ export function runProcess(
   // Its own lines at the configured level; a bad LOG_LEVEL is reported with the rest by runTarget.
   const logging = LoggingSettings.parse(process.env);
   const log = pino({ level: 'value' in logging ? logging.value.level : 'info' });
-  const tracing = startTracing(`ficus-${options.target}`);
+  const cannotStart = (error: unknown): never => {
+    if (error instanceof ConfigurationError) {
+      // For whoever set the environment, in plain lines; and as a log line for collectors.
+      process.stderr.write(`ficus ${options.target} cannot start: ${error.message}\n`);
+      log.fatal({ problems: error.issues }, `ficus ${options.target} cannot start: invalid configuration`);
+    } else log.fatal({ err: error }, `ficus ${options.target} failed to start`);
+    process.exit(1);
+  };
+  let tracing: ReturnType<typeof startTracing>;
+  try {
+    tracing = startTracing(`ficus-${options.target}`);
+  } catch (error) {
+    return cannotStart(error); // OTEL_TRACES_EXPORTER, OTEL_TRACES_SAMPLER(_ARG)
+  }
   const startedUp = exitOnSignalUntilStarted();
   runTarget({ ...options, log }).then(
     (running) => {
@@ -41,13 +54,6 @@ export function runProcess(
       process.on('SIGINT', stop).on('SIGTERM', stop);
       startedUp();
     },
-    (error: unknown) => {
-      if (error instanceof ConfigurationError) {
-        // For whoever set the environment, in plain lines; and as a log line for collectors.
-        process.stderr.write(`ficus ${options.target} cannot start: ${error.message}\n`);
-        log.fatal({ problems: error.issues }, `ficus ${options.target} cannot start: invalid configuration`);
-      } else log.fatal({ err: error }, `ficus ${options.target} failed to start`);
-      process.exit(1);
-    },
+    cannotStart,
   );
 }

@@ -392,7 +392,7 @@ function TraceView({ trace }) {
     trace.link && html`<a href=${trace.link} target="_blank" rel="noopener noreferrer">in the tracing backend</a>`;
   if (trace.spans.length === 0) {
     const why = trace.keptBy.length
-      ? 'no span of it is left in the processes’ buffers'
+      ? 'no span of it is in the processes’ buffers (gone since, or the trace was sampled out: OTEL_TRACES_SAMPLER)'
       : 'the processes keep no spans (start them with FICUS_TRACE_BUFFER=2000 to see them here)';
     return html`<h4>Trace</h4>
       <p class="muted">trace ${trace.traceId}: ${why}. ${link}</p>`;
