@@ -5,6 +5,7 @@ import { PaymentsContract } from '@contracts/payments';
 import { ShippingContract } from '@contracts/shipping';
 import { RateLimiter } from '@apps/http-edge';
 import { ShopClient } from '../support/http-client';
+import { RawRequest } from '../support/raw-request';
 import { scrapeMetrics } from '../support/metrics-scrape';
 import { startShop, type RunningShop } from '../support/shop';
 
@@ -242,6 +243,8 @@ describe('GraphQL on the monolith', () => {
 
   it('refuses, before running them, queries that would beat the limits: aliases, tokens, a batch', async () => {
     const aliases = Array.from({ length: 11 }, (_, i) => `p${i}: products(pageSize: 100) { total }`).join(' ');
+    // An alias named __typename counts as any other (graphql-armor lets it pass by default).
+    const typenameAlias = `{ __typename: products { total } ${Array.from({ length: 10 }, (_, i) => `p${i}: products { total }`).join(' ')} }`;
     const tokens = `{ products { ${'total '.repeat(1_000)} } }`;
     // No type of the shop nests itself, so a depth bomb is made of fields that do not exist: the
     // depth limit refuses it before the schema is even consulted.
@@ -251,7 +254,7 @@ describe('GraphQL on the monolith', () => {
       message: expect.stringMatching(/depth limit of 8/),
       extensions: { code: 'invalid-query', status: 400 },
     });
-    for (const query of [`{ ${aliases} }`, tokens]) {
+    for (const query of [`{ ${aliases} }`, typenameAlias, tokens]) {
       const answer = await anonymous.graphql(query);
       expect(answer.body.data ?? null).toBeNull();
       expect(answer.body.errors![0].extensions).toMatchObject({ code: 'invalid-query', status: 400 });
@@ -298,6 +301,51 @@ describe('GraphQL on the monolith', () => {
       });
     }
     expect(answers.slice(0, 3).map((answer) => answer.status)).toEqual([415, 415, 415]);
+  });
+
+  it("reads a request one way only, and answers Yoga's own refusals as problems, never with a stack", async () => {
+    const query = `query=${encodeURIComponent('{ products { total } }')}`;
+    // By hand: a fetch sets the Host header itself.
+    const raw = async (head: string) => {
+      const request = new RawRequest(shop.baseUrl, `${head}Connection: close\r\n\r\n`);
+      const ended = new Promise<void>((done) => request.socket.once('close', () => done()));
+      await ended;
+      const [top, ...rest] = request.received.split('\r\n\r\n');
+      return { status: Number(request.status), head: top, body: rest.join('\r\n\r\n') };
+    };
+    for (const host of ['shop:99999', 'a b', 'x%zz', 'x/y', 'x#', 'x?y', 'shop:8080:1', '[::1']) {
+      for (const path of [`/graphql?${query}`, '/catalog/products']) {
+        const answer = await raw(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\n`);
+        expect({ host, path, status: answer.status }).toEqual({ host, path, status: 400 });
+        expect(answer.head).toMatch(/content-type: application\/problem\+json/i);
+        expect(answer.body).toMatch(/"code":"malformed-host"/);
+        expect(answer.body).not.toMatch(/TypeError|node_modules|\bat /);
+      }
+    }
+    for (const host of ['shop:8080', 'localhost', '127.0.0.1:1', '[::1]:443', 'ficus.example.']) {
+      expect((await raw(`GET /graphql?${query} HTTP/1.1\r\nHost: ${host}\r\n`)).status).toBe(200);
+    }
+
+    const refused = async (answer: Promise<{ status: number; body: unknown }>, status: number, code: string) => {
+      const { status: got, body } = await answer;
+      expect({ got, body }).toEqual({ got: status, body: expect.objectContaining({ status, code }) });
+    };
+    // A parameter given twice would run joined with commas; past 1,000, Express's parser stops reading.
+    const swamp = Array.from({ length: 1_000 }, (_, i) => `a${i}=1`).join('&');
+    await refused(anonymous.get(`/graphql?${query}&${query}`), 400, 'invalid-query');
+    await refused(anonymous.get(`/graphql?${query}&operationName=a&operationName=b`), 400, 'invalid-query');
+    await refused(anonymous.get(`/graphql?${swamp}&variables=oops&${query}`), 400, 'too-many-parameters');
+    await refused(anonymous.get(`/catalog/products?${swamp}`), 400, 'too-many-parameters');
+    // What Yoga itself will not answer: a media type it cannot answer in, a body type it cannot read.
+    await refused(anonymous.request('GET', `/graphql?${query}`, { headers: { accept: 'text/html' } }), 406, 'not-acceptable');
+    await refused(
+      anonymous.request('POST', '/graphql', {
+        rawBody: JSON.stringify({ query: '{ products { total } }' }),
+        headers: { 'content-type': 'application/vnd.x+json' },
+      }),
+      415,
+      'unsupported-media-type',
+    );
   });
 
   it('serves queries by GET too, and introspection outside production', async () => {

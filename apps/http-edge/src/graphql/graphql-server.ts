@@ -5,6 +5,7 @@ import { GraphQLError, visit, type DocumentNode } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { SubgraphApi } from '@contracts/kernel';
 import { plannedSupergraph, subgraphExecutor, type SubgraphContext } from '@infra/graphql';
+import { problem } from '../problem/problem';
 import { illFormedTextIn, wellFormedText } from '../validation';
 import { graphqlErrorOf, shopSubgraphs, type ShopApis } from './shop-subgraphs';
 
@@ -57,7 +58,8 @@ export function shopGraphqlServer(apis: ShopApis, options: GraphqlServerOptions)
     plugins: [
       EnvelopArmorPlugin({
         maxDepth: { n: GRAPHQL_LIMITS.maxDepth },
-        maxAliases: { n: GRAPHQL_LIMITS.maxAliases },
+        // Every alias counts, `__typename`'s too (graphql-armor lets those pass by default).
+        maxAliases: { n: GRAPHQL_LIMITS.maxAliases, allowList: [] },
         maxDirectives: { n: GRAPHQL_LIMITS.maxDirectives },
         maxTokens: { n: GRAPHQL_LIMITS.maxTokens },
         costLimit: { maxCost: GRAPHQL_LIMITS.maxCost },
@@ -67,8 +69,39 @@ export function shopGraphqlServer(apis: ShopApis, options: GraphqlServerOptions)
       invalidQueriesCoded(),
       wellFormedStrings(),
       subscriptionsOnlyAsStreams(),
+      bareAnswersAsProblems(),
     ],
   });
+}
+
+const BARE_ANSWER_CODES: Readonly<Record<number, string>> = {
+  404: 'not-found',
+  405: 'method-not-allowed',
+  406: 'not-acceptable',
+  413: 'payload-too-large',
+  415: 'unsupported-media-type',
+};
+
+/**
+ * Yoga answers some requests it will not run with a status and no body of its own: a media type
+ * it cannot answer in (`Accept: text/html`, 406), a body type it cannot read (415), a path that is
+ * not its endpoint (404). Each leaves as a problem, as every other refusal of the edge does.
+ */
+function bareAnswersAsProblems(): Plugin {
+  return {
+    onResponse: ({ request, response, setResponse, fetchAPI }) => {
+      if (response.status < 400 || /json/i.test(response.headers.get('content-type') ?? '')) return;
+      const status = response.status;
+      const code = BARE_ANSWER_CODES[status] ?? (status >= 500 ? 'internal' : 'invalid-query');
+      if (status >= 500) logger.error({ status }, 'GraphQL Yoga answered a request with an error of its own');
+      const detail = status >= 500 ? 'the request failed on our side' : 'this GraphQL request cannot be answered';
+      const headers = new fetchAPI.Headers(response.headers);
+      headers.set('content-type', 'application/problem+json');
+      headers.delete('content-length');
+      const body = problem(status, code, detail, { instance: new URL(request.url).pathname });
+      setResponse(new fetchAPI.Response(JSON.stringify(body), { status, headers }));
+    },
+  };
 }
 
 /** A query refused before it runs (syntax, unknown field, a limit) answers code `invalid-query`, 400. */

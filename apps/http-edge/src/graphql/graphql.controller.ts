@@ -11,7 +11,9 @@ import { PAYMENTS, type PaymentsApi } from '@contracts/payments';
 import { SHIPPING, type ShippingApi } from '@contracts/shipping';
 import type { Caller, Contract, SubgraphApi } from '@contracts/kernel';
 import { ALL_SUBGRAPHS } from '@contracts/contexts';
+import type { SubgraphContext } from '@infra/graphql';
 import { ContractBus } from '@infra/messaging';
+import { sendNodeResponse } from '@whatwg-node/server';
 import { RunModeSettings, type RunMode } from '@infra/config';
 import { OpenStreams, STREAM_RETRY_AFTER_SECONDS, streamOf } from '../admission/stream-admission';
 import { AccessTokenVerifier } from '../auth/access-token.verifier';
@@ -91,9 +93,8 @@ export class GraphqlController {
     }
     const ctx = this.contexts.of(request);
     const stream = streamOf(request);
-    // The server's request listener: it answers on `response` itself.
     if (!stream) {
-      await this.server(request, response, { ctx });
+      await this.answer(request, response, { ctx });
       return;
     }
     // A stream: a subscription of a signed-in caller, one of their few, for as long as it may live
@@ -119,10 +120,17 @@ export class GraphqlController {
       throw new ProblemError(problem(503, refused, detail, { retryAfterSeconds: STREAM_RETRY_AFTER_SECONDS }));
     }
     const until = Math.min(stream.opened + this.streams.limits.maxLifetimeMs, tokenExpiryOf(request));
-    await this.server(request, response, {
-      ctx: streamCallContext(ctx, this.contexts.budgetMs),
-      stream: { until },
-    });
+    await this.answer(request, response, { ctx: streamCallContext(ctx, this.contexts.budgetMs), stream: { until } });
+  }
+
+  /**
+   * Yoga's answer, written here. Its own request listener would answer whatever it throws while
+   * reading the request (a URL it cannot build) with the error's stack as plain text; here that
+   * goes to the problem filter as any handler's failure does: a 500 problem, logged.
+   */
+  private async answer(request: AuthenticatedRequest, response: Response, context: SubgraphContext): Promise<void> {
+    const answer = await this.server.handleNodeRequestAndResponse(request, response, context);
+    await sendNodeResponse(answer, response, request, false);
   }
 }
 
@@ -154,6 +162,13 @@ function refuseWhatTheEdgeDidNotRead(request: AuthenticatedRequest): void {
     throw new ProblemError(problem(415, 'unsupported-media-type', 'a GraphQL request is POSTed as application/json'));
   }
   if (request.method !== 'GET') return;
+  // Given twice, Express reads a parameter as a list, which Yoga would run joined with commas.
+  for (const name of ['query', 'operationName', 'variables', 'extensions']) {
+    const value = request.query[name];
+    if (value !== undefined && typeof value !== 'string') {
+      throw new ProblemError(problem(400, 'invalid-query', `the ${name} parameter is given more than once`));
+    }
+  }
   for (const name of ['variables', 'extensions']) {
     const value = request.query[name];
     if (value !== undefined && !isJsonObject(value)) {

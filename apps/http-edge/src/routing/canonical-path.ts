@@ -13,15 +13,30 @@ import { problem } from '../problem/problem';
  *
  * Letter case is kept: the edge routes case-sensitively (set in `setUpHttpEdge`), so `/Orders` is
  * a 404, not `/orders` under another counter. The query string is checked alike (each name and
- * value must decode to UTF-8 without control characters), but left as sent for the query parser.
+ * value must decode to UTF-8 without control characters), but left as sent for the query parser;
+ * past MAX_QUERY_PAIRS pairs it is refused (400 `too-many-parameters`).
+ *
+ * The Host header must name a host (a name, an IPv4 or a bracketed IPv6 address) with an optional
+ * port, or be absent: 400 `malformed-host` otherwise. Node asks only that it be there, and a
+ * library that builds the request's URL from it (GraphQL Yoga) fails on `shop:99999` or `a b`.
  */
 export function canonicalPaths(): RequestHandler {
   return (request: Request, response: Response, next: NextFunction) => {
+    const refuse = (code: string, detail: string) => {
+      response.status(400).type('application/problem+json').send(JSON.stringify(problem(400, code, detail)));
+    };
+    if (!wellFormedHost(request.headers.host)) {
+      refuse('malformed-host', 'the Host header is not a host name or address with an optional port');
+      return;
+    }
     const target = requestTarget(request.url);
     const path = target === undefined ? undefined : canonicalPath(target.path);
     if (path === undefined || !target || !wellFormedQuery(target.query)) {
-      const body = problem(400, 'malformed-path', 'the request path or query string is not well formed');
-      response.status(400).type('application/problem+json').send(JSON.stringify(body));
+      refuse('malformed-path', 'the request path or query string is not well formed');
+      return;
+    }
+    if (pairsIn(target.query) > MAX_QUERY_PAIRS) {
+      refuse('too-many-parameters', `a query string holds at most ${MAX_QUERY_PAIRS} parameters`);
       return;
     }
     const url = target.query === '' ? path : `${path}?${target.query}`;
@@ -29,6 +44,28 @@ export function canonicalPaths(): RequestHandler {
     request.originalUrl = url;
     next();
   };
+}
+
+/**
+ * The most `name=value` pairs a query string may hold; no route of the shop reads more than a few.
+ * Express's parser keeps the first 1,000 and drops the rest without a word, where a reader of the
+ * raw URL (GraphQL Yoga) takes them all: the two would read one request two ways.
+ */
+export const MAX_QUERY_PAIRS = 100;
+
+function pairsIn(query: string): number {
+  let pairs = 0;
+  for (const pair of query.split('&')) if (pair !== '') pairs += 1;
+  return pairs;
+}
+
+/** `name`, `name:port`, `1.2.3.4:port`, `[::1]:port` (port 0–65535), or no Host header at all. */
+const HOST = /^(?:[a-z\d._~-]+|\[[\da-f:.]+\])(?::(\d{1,5}))?$/i;
+
+function wellFormedHost(host: string | undefined): boolean {
+  if (host === undefined || host === '') return true;
+  const match = HOST.exec(host);
+  return match !== null && (match[1] === undefined || Number(match[1]) <= 65_535);
 }
 
 /** The path of a request as a problem's `instance` or a log shows it: never its query string. */
