@@ -1,6 +1,7 @@
 import type { Envelope, EventDefinition } from '@contracts/kernel';
 import { withoutSecrets } from '@infra/observability';
 import type { UnitOfWork } from '@infra/persistence';
+import { bounded } from './dead-letter-reason';
 import type { InboxConsumer } from './event-consumer';
 
 export interface DeadLetterView {
@@ -118,7 +119,8 @@ export class DeadLetters {
     } catch (error) {
       await this.uow.manager.query(
         'UPDATE dead_letters SET reason = $2, attempts = attempts + 1, failed_at = now() WHERE id = $1',
-        [row.id, `replay failed: ${error instanceof Error ? error.message : String(error)}`],
+        // Bounded as every reason is: a schema's error can quote megabytes of the payload.
+        [row.id, bounded(`replay failed: ${error instanceof Error ? error.message : String(error)}`)],
       );
       return 'failed-again';
     }

@@ -201,6 +201,21 @@ describe('inventory, alone on its database', () => {
     expect(await runtime.deadLetters.replay('999999', 'admin-subject')).toBe('not-found');
   });
 
+  it("keeps a failed replay's reason as short as any reason, however long the error it met", async () => {
+    const runtime = inventory.registry.get('inventory')!;
+    const poison: Envelope = {
+      ...OrderCreatedV2.create(validOrder('POISON-2'), { correlationId: 'c' }),
+      // Hundreds of bad lines: the schema's error names each of them.
+      payload: { ...validOrder('POISON-2'), items: Array.from({ length: 400 }, () => ({ sku: 7, quantity: 'x' })) },
+    };
+    await inventory.events.publish([poison]);
+    const letter = (await runtime.deadLetters.list()).find((each) => each.messageId === poison.id)!;
+    expect(await runtime.deadLetters.replay(letter.id, 'admin-subject')).toBe('failed-again');
+    const again = (await runtime.deadLetters.list()).find((each) => each.messageId === poison.id)!;
+    expect(again.reason).toMatch(/^replay failed: /);
+    expect(again.reason.length).toBeLessThanOrEqual(1_100);
+  });
+
   describe('when an order fails (saga compensation)', () => {
     const orderFailed = (orderId: string, reason = 'saga-deadline-exceeded: waiting for payment, shipment') =>
       OrderFailed.create({ orderId, customerId: randomUUID(), reason }, { correlationId: orderId });

@@ -9,6 +9,7 @@ import {
   HEADERS,
   KafkaEventConsumer,
   KafkaEventPublisher,
+  kafkaMessageOf,
 } from '@infra/messaging/kafka';
 import { eventually } from '../support/eventually';
 import { asAdminUser, asCustomer, type ModuleUnderTest } from '../support/module-harness';
@@ -164,6 +165,110 @@ describe('events over Kafka', () => {
       if (!stopped) await later.stop();
       await ownPublisher.close();
       await admin.disconnect();
+    }
+  }, 60_000);
+
+  /** A consumer of stock-reserved in a namespace of its own (a fresh topic and group), and what it has committed. */
+  const ownConsumer = async (
+    suffix: string,
+    deliver: (envelope: { id: string }) => Promise<void>,
+    options: { sessionTimeoutMs?: number } = {},
+  ) => {
+    const own = `${namespace}${suffix}`;
+    await ensureTopics(kafka, {
+      contexts: ['inventory', 'payments'],
+      partitionsOf: () => 1,
+      replicationFactor: 1,
+      namespace: own,
+    });
+    const consumer = new KafkaEventConsumer(kafka, {
+      context: 'payments',
+      namespace: own,
+      commitEveryMs: 60_000, // no commit falls due within the test
+      ...options,
+      deliveries: [
+        {
+          consumer: 'payments:inventory.stock-reserved.v1',
+          eventKey: 'inventory.stock-reserved.v1',
+          deliver: async (envelope) => {
+            await deliver(envelope);
+            return { outcome: 'processed' };
+          },
+        },
+      ],
+    });
+    const admin = kafka.admin();
+    await admin.connect();
+    const committed = async () =>
+      Number(
+        (await admin.fetchOffsets({ groupId: consumerGroupOf('payments', own), topics: [eventTopicOf('inventory', own)] }))[0]
+          .partitions[0].offset,
+      );
+    const producer = kafka.producer();
+    await producer.connect();
+    return {
+      consumer,
+      committed,
+      /** The records as one request: one batch for the consumer. */
+      send: (...messages: Array<{ key: string; value: string; headers?: Record<string, string> }>) =>
+        producer.send({ topic: eventTopicOf('inventory', own), messages }),
+      close: async () => {
+        await consumer.stop();
+        await producer.disconnect();
+        await admin.disconnect();
+      },
+    };
+  };
+  const stockReserved = (orderId = randomUUID()) =>
+    StockReserved.create({ orderId, items: [{ sku: 'SOIL-MIX', quantity: 1 }] }, { correlationId: orderId });
+
+  it('commits a dead letter before it goes on to the record after it in the same batch', async () => {
+    let release: () => void = () => undefined;
+    const inHand: string[] = [];
+    const held = stockReserved();
+    const subject = await ownConsumer('d', async (envelope) => {
+      inHand.push(envelope.id);
+      if (envelope.id === held.id) await new Promise<void>((resolve) => (release = resolve));
+    });
+    try {
+      await subject.consumer.start();
+      await subject.send({ key: 'x', value: 'not json' }, kafkaMessageOf(held) as { key: string; value: string });
+      await eventually(() => inHand, { until: (ids) => ids.includes(held.id), timeoutMs: 20_000 });
+      // The record after it is still in hand, and the dead letter's offset is committed already:
+      // a crash now would not send it to the dead-letter topic again.
+      expect(await subject.committed()).toBe(1);
+      release();
+    } finally {
+      release();
+      await subject.close();
+    }
+  }, 60_000);
+
+  it('keeps its partitions while one record takes longer than its session: it says it is alive meanwhile', async () => {
+    // The broker's shortest session (6 s), and a record handled for 8 s: without heartbeats while it
+    // is handled, the broker takes the partition away mid-record, and the record comes again.
+    const orderId = randomUUID();
+    const [slow, after] = [stockReserved(orderId), stockReserved(orderId)];
+    const handled: string[] = [];
+    const subject = await ownConsumer(
+      's',
+      async (envelope) => {
+        handled.push(envelope.id);
+        if (envelope.id === slow.id) await new Promise((resolve) => setTimeout(resolve, 8_000));
+      },
+      { sessionTimeoutMs: 6_000 },
+    );
+    try {
+      await subject.consumer.start();
+      await subject.send(kafkaMessageOf(slow) as { key: string; value: string });
+      await eventually(() => handled, { until: (ids) => ids.includes(slow.id), timeoutMs: 20_000 });
+      await subject.send(kafkaMessageOf(after) as { key: string; value: string });
+      await eventually(() => handled, { until: (ids) => ids.includes(after.id), timeoutMs: 30_000 });
+      // One partition, in order: had the slow record come again, it would be here before the next.
+      expect(handled).toEqual([slow.id, after.id]);
+      expect(subject.consumer.health().up).toBe(true);
+    } finally {
+      await subject.close();
     }
   }, 60_000);
 

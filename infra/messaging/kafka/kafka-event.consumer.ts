@@ -20,7 +20,15 @@ export interface KafkaConsumerOptions {
    * means those records come again, and the inbox takes each once.
    */
   readonly commitEveryMs?: number;
+  /**
+   * How long the broker waits for a heartbeat before it takes this member's partitions away (10 s;
+   * the broker allows 6 s at the least). A record being handled sends them meanwhile.
+   */
+  readonly sessionTimeoutMs?: number;
 }
+
+/** How often a member handling one record says it is alive (kafkajs sends at most one per heartbeatInterval). */
+const HEARTBEAT_WHILE_HANDLING_MS = 1_000;
 
 /** A partition's next offset to read, handled up to there but not yet committed. */
 interface Uncommitted {
@@ -125,8 +133,8 @@ export class KafkaEventConsumer {
       allowAutoTopicCreation: false,
       // A member that died without leaving (SIGKILL) holds its partitions until its session
       // times out: 10 s rather than kafkajs's 30 s, so a restarted service resumes sooner.
-      sessionTimeout: 10_000,
-      heartbeatInterval: 1_000,
+      sessionTimeout: this.options.sessionTimeoutMs ?? 10_000,
+      heartbeatInterval: HEARTBEAT_WHILE_HANDLING_MS,
     });
     this.consumer = consumer;
     consumer.on(consumer.events.CRASH, (event: ConsumerCrashEvent) => this.crashed(consumer, event));
@@ -153,7 +161,10 @@ export class KafkaEventConsumer {
     // one per batch (a batch is often one record) was half of what the shop asked of it (ADR
     // 0050). A failure that must see the record again (the database down) commits what came
     // before it at once and rethrows, so the partition resumes at that record; a record sent to
-    // the dead-letter topic is committed at once too, so that it is not sent there twice.
+    // the dead-letter topic is committed at once too, before the next record, so that it is not
+    // sent there twice. kafkajs heartbeats only between records: one that takes long (its retries,
+    // a database slow to lend a connection) beats on a timer, or the broker would take the
+    // partitions away mid-record and every member would take its turn at it.
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -161,21 +172,33 @@ export class KafkaEventConsumer {
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         this.batches += 1;
         let next: string | undefined;
+        let committed: string | undefined;
         let now = false;
+        const { topic, partition } = batch;
         try {
           for (const message of batch.messages) {
             if (this.stopped || !isRunning() || isStale()) break;
-            if ((await this.handle(batch.topic, batch.partition, message)) === 'dead-lettered') now = true;
+            const beating = setInterval(() => void heartbeat().catch(() => undefined), HEARTBEAT_WHILE_HANDLING_MS);
+            let outcome: 'dead-lettered' | undefined;
+            try {
+              outcome = await this.handle(topic, partition, message);
+            } finally {
+              clearInterval(beating);
+            }
             resolveOffset(message.offset);
             next = (BigInt(message.offset) + 1n).toString();
+            if (outcome === 'dead-lettered' && !this.stopped) {
+              this.uncommitted.set(`${topic}:${partition}`, { topic, partition, offset: next });
+              await this.commitHandled(consumer);
+              committed = next;
+            }
             await heartbeat();
           }
         } catch (error) {
           now = true;
           throw error; // as it was: a failed commit below is logged, never put in its place
         } finally {
-          if (next !== undefined) {
-            const { topic, partition } = batch;
+          if (next !== undefined && next !== committed) {
             this.uncommitted.set(`${topic}:${partition}`, { topic, partition, offset: next });
           }
           this.batchEnded();
