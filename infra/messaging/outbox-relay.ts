@@ -157,12 +157,15 @@ export class OutboxRelay {
    * COMMIT): draining a backlog runs at the broker's pace, not at the sum of both round trips.
    * Batches are published one after the other, in `seq` order. The transaction holds the context's
    * advisory lock, so one relay at a time relays; rows this process's dispatcher has under way are
-   * left alone, and so, with a grace, are rows too young to be lost.
+   * left alone, and so, with a grace, are rows too young to be lost. A batch that fails to publish
+   * ends the transaction there: the marks of the batches before it commit, and its error is thrown
+   * after the COMMIT (it used to roll every mark of the transaction back, and the next attempt sent
+   * up to 25 batches again from the first row).
    */
   private async relayBatches(graceMs = 0): Promise<number> {
     const { dataSource, table, context } = this.options;
     if (!dataSource.isInitialized) return 0;
-    return inPipelinedTransaction(poolOf(dataSource), async (transaction) => {
+    const { relayed, failed } = await inPipelinedTransaction(poolOf(dataSource), async (transaction) => {
       // Marking rows sent need not wait for the disk: if a crash loses the mark, the rows are
       // sent again and consumers' inboxes absorb them. This saves an fsync per transaction.
       transaction.defer('SET LOCAL synchronous_commit TO off');
@@ -189,15 +192,22 @@ export class OutboxRelay {
             ? claim(last)
             : Promise.resolve([] as OutboxRow[]);
         next.catch(() => undefined); // a failed claim fails the transaction below, once
-        await this.publish(batch);
+        try {
+          await this.publish(batch);
+        } catch (error) {
+          await next.catch(() => undefined); // its rows stay claimed until the COMMIT, unmarked
+          return { relayed, failed: { error } };
+        }
         transaction.defer(`UPDATE ${table} SET published_at = now() WHERE seq = ANY($1::bigint[])`, [
           batch.map((row) => row.seq),
         ]);
         relayed += batch.length;
         batch = await next;
       }
-      return relayed;
+      return { relayed, failed: undefined };
     });
+    if (failed) throw failed.error;
+    return relayed;
   }
 
   /** One claimed batch to the publisher, a publish span per event (child of what caused it). */

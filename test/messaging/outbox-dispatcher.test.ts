@@ -188,6 +188,38 @@ describe('the outbox dispatcher', () => {
     expect(await unsent([envelope.id])).toBe(0);
   });
 
+  it('keeps the marks of the batches it sent before one that failed, and sends that one again', async () => {
+    // Two rows a batch; the second batch fails once (a consumer's database away for a moment).
+    const sent: string[][] = [];
+    let failures = 1;
+    const flaky: EventPublisher = {
+      kind: 'in-process',
+      publish: async (envelopes) => {
+        if (sent.length === 1 && failures-- > 0) throw new Error('database down for a moment');
+        sent.push(envelopes.map((e) => e.id));
+      },
+    };
+    const uow = new UnitOfWork('scratch', dataSource);
+    const relay = new OutboxRelay({
+      context: 'scratch',
+      dataSource,
+      listenUrl: 'postgres://unused',
+      table: 'outbox',
+      publisher: flaky,
+      batchSize: 2,
+    });
+    const envelopes = Array.from({ length: 6 }, (_, n) => event(randomUUID(), n));
+    await uow.transaction(() => new Outbox(uow).add(...envelopes));
+    const ids = envelopes.map((e) => e.id);
+
+    await expect(relay.flush()).rejects.toThrow('database down for a moment');
+    expect(await unsent(ids.slice(0, 2))).toBe(0); // the first batch's mark committed
+    expect(await unsent(ids.slice(2))).toBe(4);
+    await relay.flush();
+    expect(await unsent(ids)).toBe(0);
+    expect(sent).toEqual([ids.slice(0, 2), ids.slice(2, 4), ids.slice(4)]);
+  });
+
   it('the relay leaves alone what the dispatcher has under way', async () => {
     const events = new InProcessEventTransport();
     let release!: () => void;
