@@ -337,7 +337,11 @@ describe('GraphQL on the monolith', () => {
     await refused(anonymous.get(`/graphql?${swamp}&variables=oops&${query}`), 400, 'too-many-parameters');
     await refused(anonymous.get(`/catalog/products?${swamp}`), 400, 'too-many-parameters');
     // What Yoga itself will not answer: a media type it cannot answer in, a body type it cannot read.
-    await refused(anonymous.request('GET', `/graphql?${query}`, { headers: { accept: 'text/html' } }), 406, 'not-acceptable');
+    await refused(
+      anonymous.request('GET', `/graphql?${query}`, { headers: { accept: 'text/html' } }),
+      406,
+      'not-acceptable',
+    );
     await refused(
       anonymous.request('POST', '/graphql', {
         rawBody: JSON.stringify({ query: '{ products { total } }' }),

@@ -10,8 +10,9 @@ import { startShop, type RunningShop } from '../support/shop';
 describe('which traces are recorded: OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG', () => {
   it('reads every sampler of the specification, in any case, and the ratio of those that take one', () => {
     expect(samplerOf({}).toString()).toMatch(/^ParentBased\{root=AlwaysOnSampler/);
-    expect(samplerOf({ OTEL_TRACES_SAMPLER: ' ParentBased_TraceIdRatio ', OTEL_TRACES_SAMPLER_ARG: ' 0.25' }).toString())
-      .toMatch(/^ParentBased\{root=TraceIdRatioBased\{0\.25\}/);
+    expect(
+      samplerOf({ OTEL_TRACES_SAMPLER: ' ParentBased_TraceIdRatio ', OTEL_TRACES_SAMPLER_ARG: ' 0.25' }).toString(),
+    ).toMatch(/^ParentBased\{root=TraceIdRatioBased\{0\.25\}/);
     expect(samplerOf({ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '.1' }).toString()).toBe(
       'TraceIdRatioBased{0.1}',
     );
@@ -57,7 +58,9 @@ describe('which traces are recorded: OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER
     child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
     const code = await new Promise<number | null>((done) => child.once('exit', done));
     expect(code).toBe(1);
-    expect(errors).toMatch(/^ficus monolith cannot start: invalid configuration .*\n {2}OTEL_TRACES_SAMPLER: must be one of /);
+    expect(errors).toMatch(
+      /^ficus monolith cannot start: invalid configuration .*\n {2}OTEL_TRACES_SAMPLER: must be one of /,
+    );
     expect(errors).not.toMatch(/\bat .*\.ts:\d+/);
   });
 });

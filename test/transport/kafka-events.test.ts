@@ -201,8 +201,12 @@ describe('events over Kafka', () => {
     await admin.connect();
     const committed = async () =>
       Number(
-        (await admin.fetchOffsets({ groupId: consumerGroupOf('payments', own), topics: [eventTopicOf('inventory', own)] }))[0]
-          .partitions[0].offset,
+        (
+          await admin.fetchOffsets({
+            groupId: consumerGroupOf('payments', own),
+            topics: [eventTopicOf('inventory', own)],
+          })
+        )[0].partitions[0].offset,
       );
     const producer = kafka.producer();
     await producer.connect();

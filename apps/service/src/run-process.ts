@@ -33,27 +33,24 @@ export function runProcess(
     return cannotStart(error); // OTEL_TRACES_EXPORTER, OTEL_TRACES_SAMPLER(_ARG)
   }
   const startedUp = exitOnSignalUntilStarted();
-  runTarget({ ...options, log }).then(
-    (running) => {
-      log.info(options.announce(running));
-      let stopping = false;
-      const stop = () => {
-        if (stopping) return; // SIGINT then SIGTERM: one stop
-        stopping = true;
-        void running
-          .close()
-          .then(() => tracing?.shutdown()) // exports the spans still buffered
-          .then(
-            () => process.exit(0),
-            (error: unknown) => {
-              log.error({ err: error }, `ficus ${options.target} did not stop cleanly`);
-              process.exit(1);
-            },
-          );
-      };
-      process.on('SIGINT', stop).on('SIGTERM', stop);
-      startedUp();
-    },
-    cannotStart,
-  );
+  runTarget({ ...options, log }).then((running) => {
+    log.info(options.announce(running));
+    let stopping = false;
+    const stop = () => {
+      if (stopping) return; // SIGINT then SIGTERM: one stop
+      stopping = true;
+      void running
+        .close()
+        .then(() => tracing?.shutdown()) // exports the spans still buffered
+        .then(
+          () => process.exit(0),
+          (error: unknown) => {
+            log.error({ err: error }, `ficus ${options.target} did not stop cleanly`);
+            process.exit(1);
+          },
+        );
+    };
+    process.on('SIGINT', stop).on('SIGTERM', stop);
+    startedUp();
+  }, cannotStart);
 }

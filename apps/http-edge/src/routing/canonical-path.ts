@@ -23,7 +23,10 @@ import { problem } from '../problem/problem';
 export function canonicalPaths(): RequestHandler {
   return (request: Request, response: Response, next: NextFunction) => {
     const refuse = (code: string, detail: string) => {
-      response.status(400).type('application/problem+json').send(JSON.stringify(problem(400, code, detail)));
+      response
+        .status(400)
+        .type('application/problem+json')
+        .send(JSON.stringify(problem(400, code, detail)));
     };
     if (!wellFormedHost(request.headers.host)) {
       refuse('malformed-host', 'the Host header is not a host name or address with an optional port');

@@ -418,9 +418,11 @@ function TraceView({ trace }) {
                   (event) =>
                     html`<div class="muted">· ${event.name} +${(event.atMs - span.startMs).toFixed(1)} ms</div>`,
                 )}
-                ${span.eventsNotKept
-                  ? html`<div class="muted">· and ${span.eventsNotKept} more events, not kept</div>`
-                  : ''}
+                ${
+                  span.eventsNotKept
+                    ? html`<div class="muted">· and ${span.eventsNotKept} more events, not kept</div>`
+                    : ''
+                }
               </td>
               <td>+${(span.startMs - start).toFixed(1)} ms</td>
               <td>${span.durationMs.toFixed(1)} ms</td>
