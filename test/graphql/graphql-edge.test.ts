@@ -313,7 +313,18 @@ describe('GraphQL on the monolith', () => {
       const [top, ...rest] = request.received.split('\r\n\r\n');
       return { status: Number(request.status), head: top, body: rest.join('\r\n\r\n') };
     };
-    for (const host of ['shop:99999', 'a b', 'x%zz', 'x/y', 'x#', 'x?y', 'shop:8080:1', '[::1']) {
+    for (const host of [
+      'shop:99999',
+      'a b',
+      'x%zz',
+      'x/y',
+      'x#',
+      'x?y',
+      'shop:8080:1',
+      '[::1',
+      'foo.123',
+      '1.2.3.256',
+    ]) {
       for (const path of [`/graphql?${query}`, '/catalog/products']) {
         const answer = await raw(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\n`);
         expect({ host, path, status: answer.status }).toEqual({ host, path, status: 400 });

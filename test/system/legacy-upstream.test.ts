@@ -87,6 +87,15 @@ describe('the edge in front of a legacy application', () => {
     expect(lastSeen().headers['x-forwarded-for']).toBeDefined();
   });
 
+  it("passes a legacy route's long query string on as sent; ficus's own routes take at most 100 parameters", async () => {
+    const brands = Array.from({ length: 150 }, (_, i) => `brand=b${i}`).join('&');
+    const response = await fetch(`${shop.baseUrl}/search?${brands}`);
+    expect(response.headers.get('x-ficus-upstream')).toBe('legacy');
+    expect(lastSeen().url).toBe(`/search?${brands}`);
+    const ours = await fetch(`${shop.baseUrl}/catalog/products?${brands}`);
+    expect([ours.status, ((await ours.json()) as { code: string }).code]).toEqual([400, 'too-many-parameters']);
+  });
+
   it('passes the legacy application no client address a client claims, under any name: only the ones the edge sets', async () => {
     const spoofed = '203.0.113.9';
     const claims = [

@@ -15,7 +15,7 @@ import { admissionGate, type AdmissionLimits } from './admission/admission-gate'
 import { boundedJsonBodies } from './admission/body-reads';
 import { OpenStreams, StreamSettings } from './admission/stream-admission';
 import { requestIdOf } from './request-context';
-import { canonicalPaths } from './routing/canonical-path';
+import { boundedQueryStrings, canonicalPaths } from './routing/canonical-path';
 import { goesToLegacy, legacyUpstream } from './routing/legacy-upstream';
 import { HttpSettings, RequestSettings } from './http-settings';
 import { applyCorsAllowList } from './security/cors-allow-list';
@@ -94,6 +94,7 @@ export function setUpHttpEdge(
   // The body first, before any place is taken (see above), unless the gate is full already.
   const gate = admissionGate(limits, options.probes);
   const ficus: RequestHandler[] = [
+    boundedQueryStrings(),
     gate.shedWhileFull,
     boundedJsonBodies(http.bodyReads, { limit: BODY_LIMIT, types: ['application/json', 'application/*+json'] }),
     wellFormedBodies(),

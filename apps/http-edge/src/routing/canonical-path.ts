@@ -13,12 +13,12 @@ import { problem } from '../problem/problem';
  *
  * Letter case is kept: the edge routes case-sensitively (set in `setUpHttpEdge`), so `/Orders` is
  * a 404, not `/orders` under another counter. The query string is checked alike (each name and
- * value must decode to UTF-8 without control characters), but left as sent for the query parser;
- * past MAX_QUERY_PAIRS pairs it is refused (400 `too-many-parameters`).
+ * value must decode to UTF-8 without control characters), but left as sent for the query parser.
  *
- * The Host header must name a host (a name, an IPv4 or a bracketed IPv6 address) with an optional
- * port, or be absent: 400 `malformed-host` otherwise. Node asks only that it be there, and a
- * library that builds the request's URL from it (GraphQL Yoga) fails on `shop:99999` or `a b`.
+ * The Host header must name a host a URL can hold (a name, an IPv4 or a bracketed IPv6 address)
+ * with an optional port, or be absent: 400 `malformed-host` otherwise. Node asks only that it be
+ * there, and a library that builds the request's URL from it (GraphQL Yoga) fails on
+ * `shop:99999`, `a b` or `foo.123` (a last label of digits reads as an IPv4 address).
  */
 export function canonicalPaths(): RequestHandler {
   return (request: Request, response: Response, next: NextFunction) => {
@@ -38,10 +38,6 @@ export function canonicalPaths(): RequestHandler {
       refuse('malformed-path', 'the request path or query string is not well formed');
       return;
     }
-    if (pairsIn(target.query) > MAX_QUERY_PAIRS) {
-      refuse('too-many-parameters', `a query string holds at most ${MAX_QUERY_PAIRS} parameters`);
-      return;
-    }
     const url = target.query === '' ? path : `${path}?${target.query}`;
     request.url = url;
     request.originalUrl = url;
@@ -50,16 +46,29 @@ export function canonicalPaths(): RequestHandler {
 }
 
 /**
- * The most `name=value` pairs a query string may hold; no route of the shop reads more than a few.
- * Express's parser keeps the first 1,000 and drops the rest without a word, where a reader of the
- * raw URL (GraphQL Yoga) takes them all: the two would read one request two ways.
+ * The most `name=value` pairs a query string of ficus's own routes may hold; none reads more than
+ * a few. Express's parser keeps the first 1,000 and drops the rest without a word, where a reader
+ * of the raw URL (GraphQL Yoga) takes them all: the two would read one request two ways.
  */
 export const MAX_QUERY_PAIRS = 100;
 
-function pairsIn(query: string): number {
-  let pairs = 0;
-  for (const pair of query.split('&')) if (pair !== '') pairs += 1;
-  return pairs;
+/**
+ * Refuses a query string of more than MAX_QUERY_PAIRS pairs: 400 `too-many-parameters`. For
+ * ficus's own routes only: what goes to a legacy application is its business, passed on as sent.
+ */
+export function boundedQueryStrings(): RequestHandler {
+  return (request: Request, response: Response, next: NextFunction) => {
+    const mark = request.url.indexOf('?');
+    let pairs = 0;
+    if (mark >= 0) for (const pair of request.url.slice(mark + 1).split('&')) if (pair !== '') pairs += 1;
+    if (pairs <= MAX_QUERY_PAIRS) {
+      next();
+      return;
+    }
+    const detail = `a query string holds at most ${MAX_QUERY_PAIRS} parameters`;
+    const body = problem(400, 'too-many-parameters', detail, { instance: publicPathOf(request) });
+    response.status(400).type('application/problem+json').send(JSON.stringify(body));
+  };
 }
 
 /** `name`, `name:port`, `1.2.3.4:port`, `[::1]:port` (port 0–65535), or no Host header at all. */
@@ -68,7 +77,8 @@ const HOST = /^(?:[a-z\d._~-]+|\[[\da-f:.]+\])(?::(\d{1,5}))?$/i;
 function wellFormedHost(host: string | undefined): boolean {
   if (host === undefined || host === '') return true;
   const match = HOST.exec(host);
-  return match !== null && (match[1] === undefined || Number(match[1]) <= 65_535);
+  // The pattern's names include what no URL holds (`foo.123`, `1.2.3.256`): the URL parser decides.
+  return match !== null && (match[1] === undefined || Number(match[1]) <= 65_535) && URL.canParse(`http://${host}/`);
 }
 
 /** The path of a request as a problem's `instance` or a log shows it: never its query string. */
