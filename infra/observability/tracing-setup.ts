@@ -1,4 +1,4 @@
-import { context, propagation, trace } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { commaSeparated, ConfigurationError } from '@infra/config';
 import { keepSpansIn, RecentSpans, TraceBufferSettings } from './recent-spans';
@@ -15,6 +15,7 @@ import {
   SimpleSpanProcessor,
   TraceIdRatioBasedSampler,
   TracerProvider,
+  SamplingDecision,
   type Sampler,
   type SpanExporter,
   type SpanProcessor,
@@ -71,7 +72,9 @@ export function startTracing(
 
   // Nothing would ever see a span: make none, carry trace ids only (tracing.ts, `propagate`).
   if (processors.length === 0) {
-    setTracingMode('propagate');
+    // The sampler still decides the flag of the traces this process begins: processes that record
+    // (split, with their own exporter) follow it.
+    setTracingMode('propagate', (traceId) => sampledAtRoot(sampler, traceId));
     return {
       exporting,
       shutdown: async () => {
@@ -152,4 +155,12 @@ function ratioOf(text: string | undefined): number {
 /** A tracing variable that cannot be read, reported as any other setting is when a process starts. */
 function refused(variable: string, message: string): ConfigurationError {
   return new ConfigurationError([{ variable, message, group: 'process: tracing' }]);
+}
+
+/** The sampler's decision for a trace begun here, with no parent. */
+function sampledAtRoot(sampler: Sampler, traceId: string): boolean {
+  return (
+    sampler.shouldSample(ROOT_CONTEXT, traceId, '', SpanKind.SERVER, {}, []).decision ===
+    SamplingDecision.RECORD_AND_SAMPLED
+  );
 }

@@ -39,10 +39,17 @@ export type TracingMode = 'off' | 'propagate' | 'record';
 
 let mode: TracingMode = 'off';
 let recording = false;
+/** Whether a trace this process begins is sampled (its traceparent's flag), in `propagate` mode. */
+let rootSampled: (traceId: string) => boolean = () => true;
 
-export function setTracingMode(next: TracingMode): void {
+/**
+ * `sampled` decides, in `propagate` mode, the sampled flag of a trace this process begins (the
+ * configured sampler's root decision), so that processes that record follow it.
+ */
+export function setTracingMode(next: TracingMode, sampled: (traceId: string) => boolean = () => true): void {
   mode = next;
   recording = next === 'record';
+  rootSampled = sampled;
 }
 
 /** Whether spans are recorded for an exporter: seams that only make spans skip their work otherwise. */
@@ -188,7 +195,9 @@ function randomId(bytes: number): string {
 /** A traceparent for a new span: child of `parent` (same trace) or the root of a new trace. */
 function childTraceparent(parent: string | undefined): string {
   const match = parent ? /^([\da-f]{2})-([\da-f]{32})-[\da-f]{16}-([\da-f]{2})$/.exec(parent) : null;
-  return match ? `${match[1]}-${match[2]}-${randomId(8)}-${match[3]}` : `00-${randomId(16)}-${randomId(8)}-01`;
+  if (match) return `${match[1]}-${match[2]}-${randomId(8)}-${match[3]}`;
+  const traceId = randomId(16);
+  return `00-${traceId}-${randomId(8)}-${rootSampled(traceId) ? '01' : '00'}`;
 }
 
 function errorMessage(error: unknown): string {

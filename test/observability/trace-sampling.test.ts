@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
 import { ConfigurationError } from '@infra/config';
-import { samplerOf, startTracing, type TracingHandle } from '@infra/observability';
+import { samplerOf, SpanKind, startSpan, startTracing, type TracingHandle } from '@infra/observability';
 import { eventually } from '../support/eventually';
 import { ShopClient } from '../support/http-client';
 import { startShop, type RunningShop } from '../support/shop';
@@ -62,6 +62,40 @@ describe('which traces are recorded: OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER
       /^ficus monolith cannot start: invalid configuration .*\n {2}OTEL_TRACES_SAMPLER: must be one of /,
     );
     expect(errors).not.toMatch(/\bat .*\.ts:\d+/);
+  });
+});
+
+describe('a process that records no spans still says which traces are sampled', () => {
+  // Split with an edge that exports nothing (propagate mode) and services that export: the
+  // services follow the flag of the traceparent the edge began, so the edge's sampler decides.
+  const flagsOf = async (env: Record<string, string>) => {
+    const tracing = startTracing('ficus-test', { OTEL_TRACES_EXPORTER: 'none', ...env });
+    try {
+      const flags = new Set<string>();
+      for (let n = 0; n < 200; n++) {
+        const begun = startSpan('GET /things', { kind: SpanKind.SERVER, parent: undefined, entry: true }).traceparent!;
+        flags.add(begun.slice(-2));
+        // One it is handed keeps its flag, whatever this process's sampler.
+        const handed = startSpan('process x', {
+          kind: SpanKind.CONSUMER,
+          parent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`,
+          entry: true,
+        });
+        expect(handed.traceparent).toMatch(/^00-a{32}-[\da-f]{16}-01$/);
+      }
+      return [...flags].sort();
+    } finally {
+      await tracing?.shutdown();
+    }
+  };
+
+  it('flags the traces it begins as its sampler decides', async () => {
+    expect(await flagsOf({})).toEqual(['01']);
+    expect(await flagsOf({ OTEL_TRACES_SAMPLER: 'parentbased_always_off' })).toEqual(['00']);
+    expect(await flagsOf({ OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.5' })).toEqual([
+      '00',
+      '01',
+    ]);
   });
 });
 
