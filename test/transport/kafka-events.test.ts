@@ -172,7 +172,7 @@ describe('events over Kafka', () => {
   const ownConsumer = async (
     suffix: string,
     deliver: (envelope: { id: string }) => Promise<void>,
-    options: { sessionTimeoutMs?: number } = {},
+    options: { sessionTimeoutMs?: number; longRecordMs?: number } = {},
   ) => {
     const own = `${namespace}${suffix}`;
     await ensureTopics(kafka, {
@@ -260,17 +260,24 @@ describe('events over Kafka', () => {
         handled.push(envelope.id);
         if (envelope.id === slow.id) await new Promise((resolve) => setTimeout(resolve, 8_000));
       },
-      { sessionTimeoutMs: 6_000 },
+      { sessionTimeoutMs: 6_000, longRecordMs: 2_000 },
     );
     try {
       await subject.consumer.start();
       await subject.send(kafkaMessageOf(slow) as { key: string; value: string });
       await eventually(() => handled, { until: (ids) => ids.includes(slow.id), timeoutMs: 20_000 });
+      // Past `longRecordMs` it says so, and is still up: the record is being handled, not lost.
+      const long = await eventually(() => subject.consumer.health(), {
+        until: (health) => health.detail.includes('in hand'),
+        timeoutMs: 7_000,
+      });
+      expect(long.up).toBe(true);
+      expect(long.detail).toMatch(/; one record in hand for \d+ s: .+\[0\] offset 0$/);
       await subject.send(kafkaMessageOf(after) as { key: string; value: string });
       await eventually(() => handled, { until: (ids) => ids.includes(after.id), timeoutMs: 30_000 });
       // One partition, in order: had the slow record come again, it would be here before the next.
       expect(handled).toEqual([slow.id, after.id]);
-      expect(subject.consumer.health().up).toBe(true);
+      expect(subject.consumer.health().detail).toMatch(/^up \(group [^)]+\)$/);
     } finally {
       await subject.close();
     }

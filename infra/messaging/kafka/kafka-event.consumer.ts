@@ -25,6 +25,12 @@ export interface KafkaConsumerOptions {
    * the broker allows 6 s at the least). A record being handled sends them meanwhile.
    */
   readonly sessionTimeoutMs?: number;
+  /**
+   * How long one record may be in hand before the consumer says so (60 s: longer than its
+   * in-process attempts take, each waiting at most 10 s for a connection): a warning in the log,
+   * and in `health()`'s detail. Its heartbeats keep its partitions meanwhile, so nothing else would.
+   */
+  readonly longRecordMs?: number;
 }
 
 /** How often a member handling one record says it is alive (kafkajs sends at most one per heartbeatInterval). */
@@ -58,6 +64,8 @@ export class KafkaEventConsumer {
   private readonly deadLetters: Producer;
   /** Why the consumer is not consuming, while it is being started again after a crash. */
   private down?: string;
+  /** The records being handled, per partition: since when. */
+  private readonly inHand = new Map<string, { readonly since: number; readonly offset: string }>();
   private restartAttempt = 0;
   private restartTimer?: NodeJS.Timeout;
   private stopped = false;
@@ -121,9 +129,9 @@ export class KafkaEventConsumer {
 
   /** Consuming, or why not (a consumer kafkajs gave up on, until its successor joins the group). */
   health(): { up: boolean; detail: string } {
-    return this.down === undefined
-      ? { up: true, detail: `up (group ${this.group})` }
-      : { up: false, detail: this.down };
+    if (this.down !== undefined) return { up: false, detail: this.down };
+    const long = this.longRecord();
+    return { up: true, detail: `up (group ${this.group})${long ? `; ${long}` : ''}` };
   }
 
   /** A new consumer in the group, subscribed and running. */
@@ -178,12 +186,21 @@ export class KafkaEventConsumer {
         try {
           for (const message of batch.messages) {
             if (this.stopped || !isRunning() || isStale()) break;
-            const beating = setInterval(() => void heartbeat().catch(() => undefined), HEARTBEAT_WHILE_HANDLING_MS);
+            const where = `${topic}[${partition}]`;
+            this.inHand.set(where, { since: Date.now(), offset: message.offset });
+            let told = false;
+            const beating = setInterval(() => {
+              void heartbeat().catch(() => undefined);
+              const long = told ? undefined : this.longRecord(where);
+              if (long) this.logger.warn({ group: this.group, topic, partition, offset: message.offset }, long);
+              told ||= long !== undefined;
+            }, HEARTBEAT_WHILE_HANDLING_MS);
             let outcome: 'dead-lettered' | undefined;
             try {
               outcome = await this.handle(topic, partition, message);
             } finally {
               clearInterval(beating);
+              this.inHand.delete(where);
             }
             resolveOffset(message.offset);
             next = (BigInt(message.offset) + 1n).toString();
@@ -210,6 +227,18 @@ export class KafkaEventConsumer {
         }
       },
     });
+  }
+
+  /** A record in hand past `longRecordMs` (of one partition, or of any), said in words. */
+  private longRecord(of?: string): string | undefined {
+    const limit = this.options.longRecordMs ?? 60_000;
+    const now = Date.now();
+    for (const [where, { since, offset }] of this.inHand) {
+      if ((of === undefined || of === where) && now - since > limit) {
+        return `one record in hand for ${Math.round((now - since) / 1_000)} s: ${where} offset ${offset}`;
+      }
+    }
+    return undefined;
   }
 
   private batchEnded(): void {
