@@ -340,6 +340,10 @@ describe('GraphQL on the monolith', () => {
     const refused = async (answer: Promise<{ status: number; body: unknown }>, status: number, code: string) => {
       const { status: got, body } = await answer;
       expect({ got, body }).toEqual({ got: status, body: expect.objectContaining({ status, code }) });
+      // Every problem says what it is and what to do, not a word for all.
+      const { title, detail } = body as { title: string; detail: string };
+      expect([title, detail]).not.toContain('Error');
+      expect(detail).not.toMatch(/cannot be answered/);
     };
     // A parameter given twice would run joined with commas; past 1,000, Express's parser stops reading.
     const swamp = Array.from({ length: 1_000 }, (_, i) => `a${i}=1`).join('&');

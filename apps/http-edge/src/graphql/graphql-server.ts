@@ -74,12 +74,15 @@ export function shopGraphqlServer(apis: ShopApis, options: GraphqlServerOptions)
   });
 }
 
-const BARE_ANSWER_CODES: Readonly<Record<number, string>> = {
-  404: 'not-found',
-  405: 'method-not-allowed',
-  406: 'not-acceptable',
-  413: 'payload-too-large',
-  415: 'unsupported-media-type',
+const BARE_ANSWERS: Readonly<Record<number, { code: string; detail: string }>> = {
+  404: { code: 'not-found', detail: 'GraphQL is served at /graphql' },
+  405: { code: 'method-not-allowed', detail: 'a GraphQL request is a GET or a POST' },
+  406: {
+    code: 'not-acceptable',
+    detail: 'GraphQL answers as application/json, application/graphql-response+json or text/event-stream',
+  },
+  413: { code: 'payload-too-large', detail: 'the GraphQL request is too large' },
+  415: { code: 'unsupported-media-type', detail: 'a GraphQL request is POSTed as application/json' },
 };
 
 /**
@@ -92,9 +95,12 @@ function bareAnswersAsProblems(): Plugin {
     onResponse: ({ request, response, setResponse, fetchAPI }) => {
       if (response.status < 400 || /json/i.test(response.headers.get('content-type') ?? '')) return;
       const status = response.status;
-      const code = BARE_ANSWER_CODES[status] ?? (status >= 500 ? 'internal' : 'invalid-query');
+      const { code, detail } =
+        BARE_ANSWERS[status] ??
+        (status >= 500
+          ? { code: 'internal', detail: 'the request failed on our side' }
+          : { code: 'invalid-query', detail: 'this GraphQL request cannot be answered' });
       if (status >= 500) logger.error({ status }, 'GraphQL Yoga answered a request with an error of its own');
-      const detail = status >= 500 ? 'the request failed on our side' : 'this GraphQL request cannot be answered';
       const headers = new fetchAPI.Headers(response.headers);
       headers.set('content-type', 'application/problem+json');
       headers.delete('content-length');
