@@ -40,9 +40,9 @@ const KINDS: Record<SpanKind, KeptSpan['kind']> = {
   [SpanKind.PRODUCER]: 'producer',
   [SpanKind.CONSUMER]: 'consumer',
 };
-const MAX_ATTRIBUTES = 16;
-const MAX_VALUE_LENGTH = 200;
-const MAX_EVENTS = 16;
+/** What the ring keeps of a span: so many attributes and events, text cut at so many characters. */
+export const KEPT_SPAN_LIMITS = { attributes: 16, events: 16, textLength: 200 } as const;
+const { attributes: MAX_ATTRIBUTES, events: MAX_EVENTS, textLength: MAX_VALUE_LENGTH } = KEPT_SPAN_LIMITS;
 
 /**
  * The latest spans this process finished, in a ring of fixed size: a span processor beside (or

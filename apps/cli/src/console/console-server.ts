@@ -17,7 +17,7 @@ import {
   type CallRates,
   type ModuleGraph,
 } from '@infra/module-graph';
-import type { KeptSpan, MetricSample } from '@infra/observability';
+import { KEPT_SPAN_LIMITS, type KeptSpan, type MetricSample } from '@infra/observability';
 import { DEAD_LETTER_ID } from '@infra/messaging';
 import { verifyAccessToken } from '@infra/security';
 import { formatFlagState, type FlagChange } from '@infra/flags';
@@ -680,15 +680,16 @@ function isKeptSpan(value: unknown): value is KeptSpan {
 }
 
 /**
- * A span's events as the page draws them: 16 at most, each name 200 characters (as a process keeps
- * them), and how many it had beyond those.
+ * A span's events as the page draws them: as few, and as short, as a process keeps them
+ * (KEPT_SPAN_LIMITS), and how many it had beyond those.
  */
 function withFewEvents(span: KeptSpan): KeptSpan {
   if (!span.events) return span;
-  const notKept = Math.max(span.events.length - 16, 0) + (span.eventsNotKept ?? 0);
+  const { events: most, textLength } = KEPT_SPAN_LIMITS;
+  const notKept = Math.max(span.events.length - most, 0) + (span.eventsNotKept ?? 0);
   return {
     ...span,
-    events: span.events.slice(0, 16).map(({ name, atMs }) => ({ name: name.slice(0, 200), atMs })),
+    events: span.events.slice(0, most).map(({ name, atMs }) => ({ name: name.slice(0, textLength), atMs })),
     ...(notKept > 0 ? { eventsNotKept: notKept } : {}),
   };
 }
