@@ -1,7 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { z } from 'zod';
 import { illFormedTextIn } from '@contracts/kernel';
-import { problem, ProblemError } from './problem/problem';
+import { problem, ProblemError, sendProblem } from './problem/problem';
 
 export { illFormedTextIn, wellFormedText } from '@contracts/kernel';
 
@@ -47,6 +47,6 @@ export function wellFormedBodies(): RequestHandler {
     const body = problem(400, 'malformed-text', 'a string in the request holds a NUL or is not well-formed Unicode', {
       errors: [{ path: where, message: 'NUL or an unpaired surrogate' }],
     });
-    response.status(400).type('application/problem+json').send(JSON.stringify(body));
+    sendProblem(response, body);
   };
 }

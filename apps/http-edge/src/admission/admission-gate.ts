@@ -3,7 +3,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { bulkhead, BulkheadRejectedError } from 'cockatiel';
 import { CallerAbort, workLeftRunning } from '@infra/messaging';
 import { httpRequestsInFlight, httpRequestsQueued, httpRequestsShed } from '@infra/observability';
-import { problem } from '../problem/problem';
+import { problem, sendProblem } from '../problem/problem';
 import { publicPathOf } from '../routing/canonical-path';
 import { asksForStream, streamOf } from './stream-admission';
 
@@ -141,7 +141,7 @@ export function shedOverloaded(request: Request, response: Response): void {
     instance: publicPathOf(request),
   });
   response.setHeader('Retry-After', '1');
-  response.status(503).type('application/problem+json').send(JSON.stringify(body));
+  sendProblem(response, body);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { json, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { httpBodiesRefused } from '@infra/observability';
 import { addressCounterOf } from '@infra/security';
-import { problem } from '../problem/problem';
+import { problem, sendProblem } from '../problem/problem';
 import { publicPathOf } from '../routing/canonical-path';
 import { clientAddressOf } from '../security/trusted-proxies';
 import { shedOverloaded } from './admission-gate';
@@ -46,7 +46,7 @@ export function boundedJsonBodies(
       const detail = `more than ${limits.maxReadingPerClient} of your request bodies are arriving at once`;
       const body = problem(429, 'too-many-bodies', detail, { instance: publicPathOf(request), retryAfterSeconds: 1 });
       response.setHeader('Retry-After', '1');
-      response.status(429).type('application/problem+json').send(JSON.stringify(body));
+      sendProblem(response, body);
       return;
     }
     if (reading >= limits.maxReading) {

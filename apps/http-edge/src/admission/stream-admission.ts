@@ -3,7 +3,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { GraphQLError } from 'graphql';
 import { defineSettings, wholeNumber } from '@infra/config';
 import { graphqlStreamsOpen, graphqlStreamsRefused } from '@infra/observability';
-import { problem } from '../problem/problem';
+import { problem, sendProblem } from '../problem/problem';
 import { publicPathOf } from '../routing/canonical-path';
 
 /** How many GraphQL streams (subscriptions over server-sent events) an edge holds open, and for how long. */
@@ -107,7 +107,7 @@ export class OpenStreams implements OnModuleDestroy {
         const body = problem(503, code, detail, { instance: publicPathOf(request) });
         // Streams last minutes: a refused client retrying at once would only be refused again.
         response.setHeader('Retry-After', String(STREAM_RETRY_AFTER_SECONDS));
-        response.status(503).type('application/problem+json').send(JSON.stringify(body));
+        sendProblem(response, body);
         return;
       }
       const abort = new AbortController();

@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } fro
 import type { Request, Response } from 'express';
 import { ContractError } from '@contracts/kernel';
 import { publicPathOf } from '../routing/canonical-path';
-import { problem, problemOfContractError, ProblemError, type Problem } from './problem';
+import { problem, problemOfContractError, ProblemError, sendProblem, type Problem } from './problem';
 
 /**
  * Every error leaves the edge as application/problem+json: typed contract errors with their
@@ -27,7 +27,7 @@ export class ProblemFilter implements ExceptionFilter {
     if (body.status === 503 || body.status === 429) {
       response.setHeader('Retry-After', String(body.retryAfterSeconds ?? 1));
     }
-    response.status(body.status).type('application/problem+json').send(JSON.stringify(body));
+    sendProblem(response, body);
   }
 
   private toProblem(error: unknown, request: Request): Problem {

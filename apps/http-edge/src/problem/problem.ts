@@ -1,3 +1,4 @@
+import type { Response } from 'express';
 import { ContractError, type ErrorKind } from '@contracts/kernel';
 
 /** An RFC 9457 problem body, with ficus's stable `code` for programs to switch on. */
@@ -51,6 +52,11 @@ const TITLES: Record<number, string> = {
 
 export function problem(status: number, code: string, detail: string, extra: Partial<Problem> = {}): Problem {
   return { type: `${PROBLEM_TYPE_BASE}${code}`, title: TITLES[status] ?? 'Error', status, detail, code, ...extra };
+}
+
+/** Answers with `body`: its status, as application/problem+json. */
+export function sendProblem(response: Response, body: Problem): void {
+  response.status(body.status).type('application/problem+json').send(JSON.stringify(body));
 }
 
 /** The problem a typed contract error becomes at the HTTP edge. */

@@ -2,7 +2,7 @@ import { Injectable, type NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { addressCounterOf } from '@infra/security';
 import { AccessTokenVerifier } from '../auth/access-token.verifier';
-import { problem } from '../problem/problem';
+import { problem, sendProblem } from '../problem/problem';
 import { publicPathOf } from '../routing/canonical-path';
 import { servesPath } from '../routing/served-routes';
 import { clientAddressOf } from '../security/trusted-proxies';
@@ -61,7 +61,7 @@ export class RateLimitMiddleware implements NestMiddleware {
       `${verdict.resetSeconds} s`;
     const body = problem(429, 'rate-limited', detail, { instance: path, retryAfterSeconds: verdict.resetSeconds });
     response.setHeader('Retry-After', String(verdict.resetSeconds));
-    response.status(429).type('application/problem+json').send(JSON.stringify(body));
+    sendProblem(response, body);
   }
 
   /** A token that does not verify counts as no token: forging one must not buy a fresh counter. */

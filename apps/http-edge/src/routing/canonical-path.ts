@@ -1,5 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { problem } from '../problem/problem';
+import { problem, sendProblem } from '../problem/problem';
 
 /**
  * One spelling of every path. The router, the rate limits, the metrics and the logs all see the
@@ -22,12 +22,7 @@ import { problem } from '../problem/problem';
  */
 export function canonicalPaths(): RequestHandler {
   return (request: Request, response: Response, next: NextFunction) => {
-    const refuse = (code: string, detail: string) => {
-      response
-        .status(400)
-        .type('application/problem+json')
-        .send(JSON.stringify(problem(400, code, detail)));
-    };
+    const refuse = (code: string, detail: string) => sendProblem(response, problem(400, code, detail));
     if (!wellFormedHost(request.headers.host)) {
       refuse('malformed-host', 'the Host header is not a host name or address with an optional port');
       return;
@@ -67,7 +62,7 @@ export function boundedQueryStrings(): RequestHandler {
     }
     const detail = `a query string holds at most ${MAX_QUERY_PAIRS} parameters`;
     const body = problem(400, 'too-many-parameters', detail, { instance: publicPathOf(request) });
-    response.status(400).type('application/problem+json').send(JSON.stringify(body));
+    sendProblem(response, body);
   };
 }
 
