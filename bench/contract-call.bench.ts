@@ -3,7 +3,8 @@ import { Command, CommandBus, CommandHandler, CqrsModule, type ICommandHandler }
 import { Test } from '@nestjs/testing';
 import { z } from 'zod';
 import { defineContract, unary, type CallContext, type ContractApi } from '@contracts/kernel';
-import { ContractBus } from '@infra/messaging';
+import { ContractBus, whileCallerWaits } from '@infra/messaging';
+import { checkRequest } from '@infra/messaging/request-check';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import { startTracing } from '@infra/observability';
@@ -87,6 +88,24 @@ export async function benchContractCall(): Promise<Record<string, unknown>> {
   // mode: no spans, trace ids carried). Then with an exporter taking every span.
   const shipped = startTracing('ficus-bench', {});
   const asShipped = await measure();
+  // The parts ADR 0002 asks of every call, each alone: what no bus can leave out (ADR 0053).
+  const answer = { reserved: true, lines: request.items.length };
+  const definition = BenchContract.methods.reserve;
+  const part = async (op: () => unknown) => {
+    const run = async () => op();
+    await nsPerOp(run, iterations / 4);
+    const alone = await sideBySide(
+      () => nsPerOp(run, iterations),
+      () => nsPerOp(async () => undefined, iterations),
+      rounds,
+    );
+    return Math.max(0, alone.a - alone.b); // less the loop's own await
+  };
+  const parts = {
+    requestCheck: await part(() => checkRequest(definition.request, request, 'bench.v1.BenchService/reserve')),
+    answerCheck: await part(() => definition.response.parse(answer)),
+    deadline: await part(() => whileCallerWaits({ ...ctx, deadline: Date.now() + 5_000 }, 'bench', () => answer)),
+  };
   await shipped?.shutdown();
   const exporting = startTracing('ficus-bench', {}, new DiscardingExporter());
   const withExporter = await measure();
@@ -98,6 +117,12 @@ export async function benchContractCall(): Promise<Record<string, unknown>> {
   line(`      ficus bus    ${(asShipped.a / 1_000).toFixed(2)} µs/call (median of ${rounds} rounds × ${iterations})`);
   line(`      CommandBus   ${(asShipped.b / 1_000).toFixed(2)} µs/call`);
   line(`      ratio        ${asShipped.ratio.toFixed(2)}×   (aim ≤ ${CONTRACT_CALL_AIM}×)`);
+  const checks = parts.requestCheck + parts.answerCheck + parts.deadline;
+  line(
+    `      of it, alone: request check ${(parts.requestCheck / 1_000).toFixed(2)} µs, answer check ` +
+      `${(parts.answerCheck / 1_000).toFixed(2)} µs, deadline ${(parts.deadline / 1_000).toFixed(2)} µs ` +
+      `(together ${(checks / asShipped.b).toFixed(1)}× CommandBus: ADR 0053)`,
+  );
   line(
     `    with an exporter taking every span: ficus bus ${(withExporter.a / 1_000).toFixed(2)} µs/call, ${withExporter.ratio.toFixed(2)}×`,
   );
@@ -107,6 +132,11 @@ export async function benchContractCall(): Promise<Record<string, unknown>> {
     ratio: Number(asShipped.ratio.toFixed(3)),
     withExporter: { ficusBusNsPerCall: Math.round(withExporter.a), ratio: Number(withExporter.ratio.toFixed(3)) },
     aim: CONTRACT_CALL_AIM,
+    partsAloneNs: {
+      requestCheck: Math.round(parts.requestCheck),
+      answerCheck: Math.round(parts.answerCheck),
+      deadline: Math.round(parts.deadline),
+    },
     rounds: { ficusBus: asShipped.roundsA.map(Math.round), commandBus: asShipped.roundsB.map(Math.round) },
   };
   writeResult('contract-call', figures);
