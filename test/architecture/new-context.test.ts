@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -141,7 +141,16 @@ describe('ficus new context', () => {
       ['edge', /reserved/],
       ['Reviews2', /no context name/],
       ['x', /no context name/],
+      // `import * as for from './for'` is no JavaScript: the deploy generator and prettier would fail.
+      ['for', /JavaScript word/],
+      ['null', /JavaScript word/],
+      ['arguments', /JavaScript word/],
+      ['contexts', /is taken/], // contracts/contexts.ts, which lists the contexts
+      ['google', /is taken/], // contracts/generated/google: protobuf's own types
+      ['wishlist', /test\/integration\/wishlist\.module\.test\.ts exists already/],
     ];
+    // A file of a team's own where the context's module test would go: never overwritten.
+    writeFileSync(join(root, 'test/integration/wishlist.module.test.ts'), '// a team test\n');
     for (const [refused, problem] of refusals) {
       const answer = await ficus(root, ['new', 'context', refused]);
       expect({ refused, code: answer.code, err: answer.err }).toEqual({
@@ -151,6 +160,8 @@ describe('ficus new context', () => {
       });
     }
     expect(existsSync(join(root, 'modules/Reviews2'))).toBe(false);
+    expect(existsSync(join(root, 'modules/wishlist'))).toBe(false);
+    expect(readFileSync(join(root, 'test/integration/wishlist.module.test.ts'), 'utf8')).toBe('// a team test\n');
     expect(boundedContextsOf(root)).toEqual([...existing, name]);
   }, 60_000);
 });

@@ -69,6 +69,25 @@ describe('the console beside the monolith', () => {
     }
   });
 
+  it('on every address (0.0.0.0) too, answers to loopback names and the names it is given only', async () => {
+    const wide = await consoleOn(running.topology, running.shop.baseUrl, process.env, {
+      host: '0.0.0.0',
+      publicNames: ['console.example.org'],
+    });
+    try {
+      const port = Number(new URL(wide.url).port);
+      const status = async (host: string) => (await rawRequest(port, host, '/')).status;
+      for (const host of ['evil.example', `evil.example:${port}`, `console.example.org.evil.example:${port}`]) {
+        expect([host, await status(host)]).toEqual([host, 421]);
+      }
+      for (const host of [`console.example.org:${port}`, `CONSOLE.example.org`, `localhost:${port}`, '[::1]']) {
+        expect([host, await status(host)]).toEqual([host, 200]);
+      }
+    } finally {
+      await wide.close();
+    }
+  });
+
   it('signs an admin in through the shop, and refuses a customer, a wrong password and a malformed body', async () => {
     const admin = await signIn(running.admin);
     expect(admin.status).toBe(200);

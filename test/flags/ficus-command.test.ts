@@ -58,6 +58,25 @@ describe('the ficus command', () => {
     expect(result.err).toMatch(/--target needs a topology/);
   });
 
+  it('says what the machine refused in one line, without a stack', async () => {
+    const result = await ficus(['graph', '--format', 'text', '--out', '/no/such/folder/graph.txt']);
+    expect(result.code).toBe(1);
+    expect(result.err).toMatch(
+      /(^|\n)ficus: ENOENT: no such file or directory, open '\/no\/such\/folder\/graph\.txt'\n$/,
+    );
+    expect(result.err).not.toMatch(/\n\s+at /);
+  });
+
+  it('never prints the password of a database URL it cannot read', async () => {
+    for (const url of ['postgres://admin:S3cret@db:54x2/ficus', 'postgres://admin:S3c@ret@db:54x2/ficus']) {
+      const result = await ficus(['flags', 'list', '--database-url', url]);
+      expect(result.code).not.toBe(0);
+      expect(result.err).toMatch(/is no URL/);
+      expect(result.err).toContain('postgres://admin:***@db:54x2/ficus');
+      expect(result.err).not.toMatch(/S3c/);
+    }
+  });
+
   it('works as `npx ficus` from the repository, through the bin shim', () => {
     const result = spawnSync('npx', ['--no-install', 'ficus', 'flags', 'set', '--help'], {
       cwd: join(ROOT, 'apps'),

@@ -84,14 +84,22 @@ export function databaseUrlOf(shop: RunningShop): string {
   return withDatabase(shop.database.adminUrl, shop.database.database);
 }
 
-/** `ficus console` as the command starts it, reading `topology`, its admins signing in at `shopUrl`; a free port. */
-export function consoleOn(topology: Topology, shopUrl: string, env?: NodeJS.ProcessEnv): Promise<RunningConsole> {
+/**
+ * `ficus console` as the command starts it, reading `topology`, its admins signing in at `shopUrl`;
+ * a free port, on 127.0.0.1 unless `listen` says otherwise.
+ */
+export function consoleOn(
+  topology: Topology,
+  shopUrl: string,
+  env?: NodeJS.ProcessEnv,
+  listen: { readonly host: string; readonly publicNames?: readonly string[] } = { host: '127.0.0.1' },
+): Promise<RunningConsole> {
   return startConsole({
     topology,
     graph: placedGraphOf(topology),
     shopUrl,
     claims: { issuer: ACCESS_TOKEN_ISSUER, audience: ACCESS_TOKEN_AUDIENCE },
-    host: '127.0.0.1',
+    ...listen,
     port: 0,
     ...(env ? { env } : {}),
   });

@@ -67,7 +67,8 @@ export async function openDeploymentDatabase(
       database = databaseOf(url);
     } catch {
       throw new CliError(
-        `--database-url ${JSON.stringify(url)} is no URL: give postgres://user:password@host:port/database`,
+        `--database-url ${JSON.stringify(withoutPassword(url))} is no URL: ` +
+          'give postgres://user:password@host:port/database',
       );
     }
     return {
@@ -156,4 +157,13 @@ function hostOf(url: string): string {
   } catch {
     return 'an unreadable URL';
   }
+}
+
+/**
+ * A database URL as the command may print it: its password (everything from the user's colon to
+ * the last `@`, so that an unescaped `@` or `/` in it hides too) as `***`. Also for text that is no
+ * URL, which is when a typo makes the command print it.
+ */
+export function withoutPassword(url: string): string {
+  return url.replace(/\/\/([^:/@]*):.*@/, '//$1:***@');
 }

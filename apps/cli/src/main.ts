@@ -74,7 +74,26 @@ export async function run(argv: readonly string[], io: CliIo = processIo): Promi
       if (error.message) io.err(`ficus: ${error.message}\n`);
       return error.exitCode;
     }
+    // What the machine refused (a folder that does not exist, a name that does not resolve, a
+    // port in use): said as the system says it, without a stack. Anything else is a bug in the
+    // command, and its stack is what a report of it needs.
+    if (isSystemError(error)) {
+      io.err(`ficus: ${error.message}\n`);
+      return 1;
+    }
     io.err(`ficus: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     return 1;
   }
+}
+
+/**
+ * An error Node raised for a system call (`ENOENT: no such file or directory, open '…'`). Read by
+ * its fields, not by `instanceof`: an error made in another realm (a VM context) is one too.
+ */
+function isSystemError(error: unknown): error is { message: string } {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, syscall, message } = error as { code?: unknown; syscall?: unknown; message?: unknown };
+  return (
+    typeof code === 'string' && /^E[A-Z0-9_]+$/.test(code) && typeof syscall === 'string' && typeof message === 'string'
+  );
 }

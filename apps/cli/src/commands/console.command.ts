@@ -13,6 +13,7 @@ import { CliError, type CliCommand, type CliIo } from '../cli-command';
 import { startConsole, type RunningConsole } from '../console/console-server';
 import { contextDeclarations } from '../context-declarations';
 import { loadNamedTopology } from './graph.command';
+import { operationsUrlOf } from './status.command';
 
 export interface ConsoleCommandOptions {
   readonly topology: string;
@@ -21,6 +22,8 @@ export interface ConsoleCommandOptions {
   readonly shopUrl?: string;
   readonly plainHttp?: boolean;
   readonly traceUrl?: string;
+  /** Comma-separated names the console is reached by besides loopback names. */
+  readonly publicName?: string;
 }
 
 /**
@@ -40,7 +43,14 @@ export const command: CliCommand = {
       .option('--port <port>', 'the console’s port', '3999')
       .option('--host <host>', 'the address it listens on (it is for admins: keep it private)', '127.0.0.1')
       .option('--shop-url <url>', 'the shop’s public URL, where admins sign in (default: the topology’s edge)')
-      .option('--plain-http', 'allow a plain-HTTP --shop-url on an address other than this machine’s')
+      .option(
+        '--plain-http',
+        'allow plain HTTP to the shop (--shop-url) and to the processes’ operations ports on other machines',
+      )
+      .option(
+        '--public-name <names>',
+        'names (comma-separated) the console is reached by besides localhost: behind a proxy, or with --host 0.0.0.0',
+      )
       .option(
         '--trace-url <template>',
         'where an order’s trace opens in your tracing backend, {traceId} in it (default FICUS_TRACE_URL)',
@@ -100,6 +110,29 @@ export async function startConsoleFor(options: ConsoleCommandOptions, io: CliIo)
       2,
     );
   }
+  // The console sends an admin's token to each process's operations port (dead letters, replays):
+  // the same rule as for the shop's URL.
+  const farOperations = [
+    ...new Set(topology.targets.filter((target) => target.modules.length > 0).map(operationsUrlOf)),
+  ].filter((url) => !LOOPBACK.test(new URL(url).hostname));
+  if (farOperations.length > 0 && !options.plainHttp) {
+    throw new CliError(
+      `the operations ports of ${farOperations.join(', ')} are plain HTTP on other machines, and the console ` +
+        "sends them an admin's token: run the console beside the processes, or --plain-http on a network you trust",
+      2,
+    );
+  }
+  const publicNames = (options.publicName ?? '')
+    .split(',')
+    .map((name) => name.trim().toLowerCase())
+    .filter((name) => name.length > 0);
+  const badName = publicNames.find((name) => !HOST_NAME.test(name));
+  if (badName !== undefined) {
+    throw new CliError(
+      `--public-name takes host names or addresses (comma-separated), not ${JSON.stringify(badName)}`,
+      2,
+    );
+  }
   const traceUrl = options.traceUrl ?? (io.env.FICUS_TRACE_URL?.trim() || undefined);
   if (traceUrl !== undefined && !/^https?:\/\/[^\s]*\{traceId\}/.test(traceUrl)) {
     throw new CliError(
@@ -117,6 +150,7 @@ export async function startConsoleFor(options: ConsoleCommandOptions, io: CliIo)
       FICUS_JWT_AUDIENCE: io.env.FICUS_JWT_AUDIENCE?.trim() || ACCESS_TOKEN_AUDIENCE,
     }),
     host: options.host,
+    publicNames,
     port,
     env: io.env,
   }).catch((error: unknown) => {
@@ -137,6 +171,8 @@ export function placedGraphOf(topology: Topology): ModuleGraph {
 }
 
 const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;
+/** A DNS name, an IPv4 address or a bracketed IPv6 address, without a port. */
+const HOST_NAME = /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*|\[[0-9a-f:.]+\])$/;
 
 /** The public URL of the topology's edge (the target serving the shop's HTTP API). */
 function edgeUrlOf(topology: Topology): string {

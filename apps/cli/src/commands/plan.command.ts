@@ -17,6 +17,7 @@ import {
   type ExtractionPlan,
 } from '@infra/module-graph';
 import { CliError, type CliCommand, type CliIo } from '../cli-command';
+import { withoutPassword } from '../deployment-database';
 import { loadNamedTopology } from './graph.command';
 import { contextDeclarations } from '../context-declarations';
 
@@ -122,7 +123,7 @@ async function runPlan(options: PlanOptions, io: CliIo): Promise<void> {
       dataBytes = await schemaSizes(options.databaseUrl, placement.candidates);
     } catch (error) {
       throw new CliError(
-        `cannot measure the schemas at ${redact(options.databaseUrl)}: ` +
+        `cannot measure the schemas at ${withoutPassword(options.databaseUrl)}: ` +
           `${error instanceof Error ? error.message : String(error)}`,
       );
     }
@@ -167,8 +168,4 @@ function formatPlan(plan: ExtractionPlan, topology: string): string {
   for (const note of plan.notes) lines.push(`note: ${note}`);
   if (plan.firstStep) lines.push('', `first step: \`${plan.firstStep.command}\``, `  why: ${plan.firstStep.why}`);
   return `${lines.join('\n')}\n`;
-}
-
-function redact(url: string): string {
-  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
 }

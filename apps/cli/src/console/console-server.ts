@@ -44,6 +44,11 @@ export interface ConsoleOptions {
   /** The `iss` and `aud` the shop's tokens carry (FICUS_JWT_ISSUER, FICUS_JWT_AUDIENCE). */
   readonly claims: AccessTokenClaims;
   readonly host: string;
+  /**
+   * Names the console is reached by besides loopback names and `host` itself (`--public-name`):
+   * behind a proxy, or from another machine when it listens on 0.0.0.0. Lowercase, no port.
+   */
+  readonly publicNames?: readonly string[];
   /** 0: any free port. */
   readonly port: number;
   /**
@@ -98,10 +103,23 @@ export interface ConsoleSeries {
 const SERIES_LENGTH = 200;
 
 const PUBLIC = join(__dirname, 'public');
-/** A loopback address or name, as the console may listen on it. */
-const LOOPBACK_NAME = /^(localhost|127(\.\d{1,3}){3}|::1|\[::1\])$/i;
-/** A Host header naming the loopback, with or without a port. */
-const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])(:\d{1,5})?$/i;
+/** A loopback name, as a Host header names it (without its port). */
+const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
+/** A Host header: a name or IPv4 address, or a bracketed IPv6 address, and an optional port. */
+const HOST_HEADER = /^(\[[0-9a-f:.]+\]|[^:[\]\s]+)(:\d{1,5})?$/i;
+
+/** Which Host headers the console answers: loopback names, the address it listens on, `publicNames`. */
+function hostCheck(listen: string, publicNames: readonly string[]) {
+  const bare = (name: string) => name.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  const names = new Set([bare(listen), ...publicNames.map(bare)]);
+  return {
+    allows(host: string): boolean {
+      const name = HOST_HEADER.exec(host)?.[1];
+      return name !== undefined && (LOOPBACK_HOST.test(name) || names.has(bare(name)));
+    },
+    names: ['loopback names (localhost, 127.x.x.x, [::1])', ...publicNames].join(', '),
+  };
+}
 /** The page's front end (Preact, htm and uPlot: ES modules, no build step), served from node_modules. */
 const VENDOR: Readonly<Record<string, string>> = {
   'preact.mjs': require.resolve('preact'),
@@ -139,23 +157,18 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
       strictTransportSecurity: false,
     }),
   );
-  // On a loopback address the console answers only to a loopback name: a page whose own name
-  // resolves to 127.0.0.1 (DNS rebinding) reaches the port but sends that name as Host, and is
-  // turned away before it can try a password or lock the admins out.
-  if (LOOPBACK_NAME.test(options.host)) {
-    app.use((request, _response, next) => {
-      const host = request.headers.host ?? '';
-      next(
-        LOOPBACK_HOST.test(host)
-          ? undefined
-          : new ConsoleProblem(
-              421,
-              'unknown-host',
-              'this console answers to loopback names only: localhost, 127.x.x.x, [::1]',
-            ),
-      );
-    });
-  }
+  // The console answers only to the names it is reached by: loopback names, the address it
+  // listens on, and --public-name. A page whose own name resolves to one of its addresses (DNS
+  // rebinding) reaches the port but sends that name as Host, and is turned away before it can try
+  // a password or lock the admins out; on 0.0.0.0 too.
+  const knownHost = hostCheck(options.host, options.publicNames ?? []);
+  app.use((request, _response, next) => {
+    next(
+      knownHost.allows(request.headers.host ?? '')
+        ? undefined
+        : new ConsoleProblem(421, 'unknown-host', `this console answers to ${knownHost.names} only`),
+    );
+  });
   app.use(express.json({ limit: '16kb', strict: true }));
 
   const maps = new MapReader(options);

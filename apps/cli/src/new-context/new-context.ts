@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseTopology } from '@infra/topology';
 import { contextFiles, contextNames, type ContextNames } from './context-templates';
@@ -14,7 +14,7 @@ export interface NewContextReport {
   readonly migrations: { readonly first: number; readonly last: number };
 }
 
-/** Names a context cannot take: the callers' names, the topologies' targets, contracts' folders, JS words. */
+/** Names a context cannot take: the callers' names, the topologies' targets, contracts' folders. */
 const RESERVED = new Set([
   'edge',
   'operator',
@@ -25,8 +25,17 @@ const RESERVED = new Set([
   'generated',
   'released',
   'registry',
-  ...['class', 'const', 'default', 'delete', 'enum', 'export', 'function', 'import', 'new', 'package', 'private'],
-  ...['public', 'return', 'super', 'switch', 'this', 'typeof', 'var', 'void', 'while', 'with', 'yield', 'let'],
+]);
+/**
+ * Words a JavaScript module cannot bind (`import * as for from './for'`): the reserved words, the
+ * strict mode's, the literals, and `arguments`, `eval` and `undefined`.
+ */
+const JAVASCRIPT_WORDS = new Set([
+  ...['await', 'break', 'case', 'catch', 'class', 'const', 'continue', 'debugger', 'default', 'delete', 'do'],
+  ...['else', 'enum', 'export', 'extends', 'false', 'finally', 'for', 'function', 'if', 'import', 'in'],
+  ...['instanceof', 'new', 'null', 'return', 'super', 'switch', 'this', 'throw', 'true', 'try', 'typeof'],
+  ...['var', 'void', 'while', 'with', 'yield', 'let', 'static', 'implements', 'interface', 'package'],
+  ...['private', 'protected', 'public', 'arguments', 'eval', 'undefined'],
 ]);
 const NAME = /^[a-z][a-z0-9]{1,29}$/;
 
@@ -56,12 +65,13 @@ export function newContext(
   log: (line: string) => void = () => undefined,
 ): NewContextReport {
   const existing = boundedContextsOf(root);
-  const problem = nameProblem(name, existing);
+  const problem = nameProblem(name, existing, namesTakenIn(root));
   if (problem) throw new Error(problem);
-  for (const folder of [`modules/${name}`, `contracts/${name}`]) {
-    if (existsSync(join(root, folder))) throw new Error(`${folder} exists already: choose another name, or remove it`);
-  }
   const names = contextNames(name, existing.length);
+  const files = contextFiles(names);
+  for (const path of [`modules/${name}`, `contracts/${name}`, ...Object.keys(files)]) {
+    if (existsSync(join(root, path))) throw new Error(`${path} exists already: choose another name, or remove it`);
+  }
   const contexts = [...existing, name];
 
   // Every edit computed and checked first: a file that cannot take the context leaves the tree untouched.
@@ -82,7 +92,7 @@ export function newContext(
   }
 
   const written: string[] = [];
-  for (const [path, content] of Object.entries(contextFiles(names))) {
+  for (const [path, content] of Object.entries(files)) {
     mkdirSync(dirname(join(root, path)), { recursive: true });
     writeFileSync(join(root, path), content);
     written.push(path);
@@ -116,15 +126,30 @@ export function newContext(
   };
 }
 
-/** Why `name` cannot be a new context, or undefined. */
-export function nameProblem(name: string, existing: readonly string[]): string | undefined {
+/**
+ * Why `name` cannot be a new context, or undefined. `taken`: what contracts/ and its generated/
+ * hold already (contexts.ts, protobuf's own google/), which a context's files would meet.
+ */
+export function nameProblem(
+  name: string,
+  existing: readonly string[],
+  taken: readonly string[] = [],
+): string | undefined {
   if (!NAME.test(name))
     return `"${name}" is no context name: 2 to 30 lowercase letters and digits, starting with a letter`;
   if (existing.includes(name)) return `${name} is a bounded context already`;
-  if (RESERVED.has(name))
-    return `"${name}" is reserved (a caller, a target, a folder of contracts/ or a JavaScript word)`;
+  if (RESERVED.has(name)) return `"${name}" is reserved (a caller, a target or a folder of contracts/)`;
+  if (JAVASCRIPT_WORDS.has(name)) return `"${name}" is a JavaScript word: no module can import a context of that name`;
+  if (taken.includes(name)) return `"${name}" is taken: contracts/ or contracts/generated/ holds it already`;
   if (existing.length >= 99) return 'the migration number ranges are used up (99 contexts)';
   return undefined;
+}
+
+/** The names of what contracts/ and contracts/generated/ hold, without their extensions. */
+function namesTakenIn(root: string): string[] {
+  return ['contracts', 'contracts/generated'].flatMap((folder) =>
+    existsSync(join(root, folder)) ? readdirSync(join(root, folder)).map((entry) => entry.replace(/\.[^.]*$/, '')) : [],
+  );
 }
 
 /** BOUNDED_CONTEXTS as the root's file lists them. */
