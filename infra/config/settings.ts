@@ -54,6 +54,9 @@ export class Settings<T> {
     try {
       return { value: this.make(result.data) };
     } catch (error) {
+      if (error instanceof SettingProblems) {
+        return { issues: error.problems.map((problem) => ({ ...problem, group: this.group })) };
+      }
       // A rule across variables (a key list that names one id twice): the group's own words.
       const message = error instanceof Error ? error.message : String(error);
       return { issues: [{ variable: this.variables.join(', '), message, group: this.group }] };
@@ -75,6 +78,17 @@ export function defineSettings<V extends VariableShape, T>(
   make: (values: z.output<z.ZodObject<V>>) => T,
 ): Settings<T> {
   return new Settings(group, variables, make as (values: Record<string, unknown>) => T);
+}
+
+/**
+ * What a group's `make` throws for a rule across its variables that names the variables at fault
+ * (one required in production): each is reported as a problem of its own.
+ */
+export class SettingProblems extends Error {
+  constructor(readonly problems: ReadonlyArray<{ readonly variable: string; readonly message: string }>) {
+    super(problems.map((problem) => `${problem.variable}: ${problem.message}`).join('; '));
+    this.name = 'SettingProblems';
+  }
 }
 
 /** Every problem of the environment, one line each, so one start-up shows them all. */

@@ -68,6 +68,8 @@ describe('configuration', () => {
       FICUS_SAGA_DEADLINE_MS: 'soon',
       FICUS_RATE_LIMIT: 'maybe',
       FICUS_PUBLIC_URL: 'ftp://shop.example.com',
+      FICUS_SMTP_URL: 'https://mailer:hunter2-smtp-secret@mail.example.com',
+      FICUS_MAIL_FROM: 'shop@example.com\r\nBcc: everyone@example.com',
       KAFKA_SASL_MECHANISM: 'gssapi',
       KAFKA_SASL_USERNAME: 'ficus-payments',
       KAFKA_SASL_PASSWORD: 'never-print-this-secret',
@@ -87,14 +89,17 @@ describe('configuration', () => {
     expect(variables).toEqual([
       'FICUS_DEMO_SEED',
       'FICUS_KEY_ENCRYPTION_KEYS',
+      'FICUS_MAIL_FROM',
       'FICUS_PUBLIC_URL',
       'FICUS_RATE_LIMIT',
       'FICUS_SAGA_DEADLINE_MS',
+      'FICUS_SMTP_URL',
       'KAFKA_SASL_MECHANISM',
       'LOG_LEVEL',
     ]);
     expect((error as ConfigurationError).message).not.toContain('never-print-this-secret');
     expect((error as ConfigurationError).message).not.toContain('too-short');
+    expect((error as ConfigurationError).message).not.toContain('hunter2-smtp-secret');
   });
 
   it('reads only what the process hosts: a payments service is not stopped by a bad identity value', () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { BUILD_OUTPUT_DIR, copyRuntimeFiles, RUNTIME_FILES } from '@infra/deploy/docker/build-output';
 import { loadTopology, shippedTopologyPath, type Environment, type Topology } from '@infra/topology';
+import { MailSettings } from '../../modules/notifications/src/application/mail.settings';
 
 /**
  * The deployment files are checked as files: no Docker engine runs on the development machines
@@ -256,6 +257,21 @@ describe('docker-compose.yml runs the split topology', () => {
       });
       // Fails when KAFKA_BROKERS is not the listener that the broker advertises.
       expect(`PLAINTEXT://${env.KAFKA_BROKERS}`).toBe(environmentOf('kafka').KAFKA_ADVERTISED_LISTENERS);
+    }
+  });
+
+  it('mails through the compose mail catcher, with the settings production requires', () => {
+    for (const [name] of ficusServices) {
+      const env = environmentOf(name);
+      // Fails when a setting the image's NODE_ENV=production requires is dropped: the process
+      // hosting notifications would refuse to start.
+      expect(() =>
+        MailSettings.read({ NODE_ENV: 'production', ...(env as Record<string, string | undefined>) }),
+      ).not.toThrow();
+      // Fails when FICUS_SMTP_URL names a host that is no service of the file.
+      const smtp = new URL(String(env.FICUS_SMTP_URL));
+      expect(Object.keys(compose.services)).toContain(smtp.hostname);
+      expect(service(smtp.hostname).expose).toContain(smtp.port);
     }
   });
 

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { CatalogContract } from '@contracts/catalog';
 import { InventoryContract } from '@contracts/inventory';
 import { PaymentsContract } from '@contracts/payments';
@@ -7,7 +6,7 @@ import { RateLimiter } from '@apps/http-edge';
 import { ShopClient } from '../support/http-client';
 import { RawRequest } from '../support/raw-request';
 import { scrapeMetrics } from '../support/metrics-scrape';
-import { startShop, type RunningShop } from '../support/shop';
+import { productionEnv, startShop, type RunningShop } from '../support/shop';
 
 /**
  * `POST /graphql` on the monolith: the shop's supergraph (catalog, inventory, ordering subgraphs)
@@ -381,13 +380,7 @@ describe('GraphQL on the monolith', () => {
   });
 
   it('has no introspection and no field suggestions in a shop started with NODE_ENV=production', async () => {
-    const production = await startShop('graphql_production', {
-      env: {
-        NODE_ENV: 'production',
-        FICUS_KEY_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-        FICUS_FAKE_PAYMENTS: 'allow-in-production',
-      },
-    });
+    const production = await startShop('graphql_production', { env: productionEnv() });
     try {
       const client = new ShopClient(production.baseUrl);
       const schema = await client.graphql('{ __schema { types { name } } }');

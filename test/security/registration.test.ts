@@ -1,7 +1,7 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { rawRequest, ShopClient } from '../support/http-client';
 import { eventually } from '../support/eventually';
-import { startShop, type RunningShop } from '../support/shop';
+import { productionEnv, startShop, type RunningShop } from '../support/shop';
 import { asAdmin } from '../support/test-database';
 
 /**
@@ -112,13 +112,7 @@ describe('registration and the confirmed mailbox (monolith)', () => {
   });
 
   it('has no development mailbox in a shop started with NODE_ENV=production: the same 404 as any unknown route', async () => {
-    const production = await startShop('registration_production', {
-      env: {
-        NODE_ENV: 'production',
-        FICUS_KEY_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-        FICUS_FAKE_PAYMENTS: 'allow-in-production',
-      },
-    });
+    const production = await startShop('registration_production', { env: productionEnv() });
     try {
       const box = await rawRequest(production.baseUrl, 'GET', '/dev/mailbox?to=a%40example.com');
       const unknown = await rawRequest(production.baseUrl, 'GET', '/dev/nothing-here');

@@ -25,7 +25,8 @@ export async function startModule(
   label: string,
   module: Type | DynamicModule | Array<Type | DynamicModule>,
   fakes: Array<[Contract, object]> = [],
-  options: { consumerRetry?: ConsumerRetryOptions } = {},
+  /** `env`: variables over the test process's own, read by the module's settings at start-up. */
+  options: { consumerRetry?: ConsumerRetryOptions; env?: Readonly<Record<string, string>> } = {},
 ): Promise<ModuleUnderTest> {
   const fresh = await freshDatabase(label);
   const testing = await Test.createTestingModule({
@@ -33,7 +34,7 @@ export async function startModule(
       CqrsModule.forRoot(),
       FicusModule.forRoot({
         // Every loaded context's settings, read as a process reads them at start-up.
-        configuration: Configuration.read(process.env, settingsOf(declaredContexts().keys())),
+        configuration: Configuration.read({ ...process.env, ...options.env }, settingsOf(declaredContexts().keys())),
         database: fresh.config,
         consumerRetry: options.consumerRetry,
       }),

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { pino } from 'pino';
 import { runTarget } from '@apps/service';
@@ -43,6 +44,21 @@ export async function startShop(
       await running.close();
       await fresh?.drop();
     },
+  };
+}
+
+/**
+ * What a shop started with NODE_ENV=production must be given, as a deployment gives it: its own
+ * key-encryption key, the fake payment provider allowed by name, its public address and an SMTP
+ * server. Nothing listens on loopback's port 9: the tests that start such a shop mail nobody.
+ */
+export function productionEnv(): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    FICUS_KEY_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+    FICUS_FAKE_PAYMENTS: 'allow-in-production',
+    FICUS_PUBLIC_URL: 'https://shop.example.com',
+    FICUS_SMTP_URL: 'smtp://127.0.0.1:9',
   };
 }
 

@@ -55,6 +55,7 @@ export function composeFileText({ topology, source, kafkaVersion, nodeImage }: C
     '#   npm run certs                    # first: the CA and a certificate per target in .data/certs (mutual TLS)',
     "#   docker compose up --build -d     # the shop on http://localhost:3000, as in the README's curl session",
     "#   docker compose logs -f ordering  # one process's JSON logs",
+    '#   open http://localhost:8025       # the emails the shop sent (Mailpit): the confirmation link of a sign-up',
     "#   docker compose down              # add -v to wipe the database, the broker's data and the copied certificates",
     '#',
     '# Only a PostgreSQL, for `npm start` against a real server instead of the embedded one:',
@@ -90,6 +91,10 @@ export function composeFileText({ topology, source, kafkaVersion, nodeImage }: C
     '    FICUS_KEY_ENCRYPTION_KEYS: ${FICUS_KEY_ENCRYPTION_KEYS:?set FICUS_KEY_ENCRYPTION_KEYS to k1 and 32 ' +
       'random bytes in base64, e.g. k1:<openssl rand -base64 32>}',
     '    FICUS_FAKE_PAYMENTS: allow-in-production',
+    '    # Required with NODE_ENV=production (read by the process hosting notifications): where the links',
+    '    # in emails lead, and the SMTP server they leave through, here Mailpit, which keeps every email.',
+    '    FICUS_PUBLIC_URL: ${FICUS_PUBLIC_URL:-http://localhost:3000}',
+    '    FICUS_SMTP_URL: ${FICUS_SMTP_URL:-smtp://mailpit:1025}',
     '    LOG_LEVEL: ${LOG_LEVEL:-info}',
     '  depends_on: &ficus-infrastructure',
     '    postgres:',
@@ -101,7 +106,16 @@ export function composeFileText({ topology, source, kafkaVersion, nodeImage }: C
     '',
     'services:',
   );
-  add(...postgresService(), '', ...kafkaService(kafkaVersion), '', ...certificatesService(topology, nodeImage), '');
+  add(
+    ...postgresService(),
+    '',
+    ...kafkaService(kafkaVersion),
+    '',
+    ...mailService(),
+    '',
+    ...certificatesService(topology, nodeImage),
+    '',
+  );
 
   add(
     '  # One service per target. The health checks ask /ready (every context reaches its database,',
@@ -240,6 +254,27 @@ function postgresService(): string[] {
     '      start_period: 10s',
   ];
 }
+
+/**
+ * A mail catcher in place of a mail provider: the processes run with NODE_ENV=production, where
+ * there is no development mailbox, so a sign-up's confirmation link is read here. Its web page and
+ * API (http://localhost:8025) are published on loopback only; SMTP stays on the compose network.
+ */
+function mailService(): string[] {
+  return [
+    '  # Every email the shop sends (FICUS_SMTP_URL), kept and shown on http://localhost:8025; its API',
+    "  # gives the latest one's text: curl -s localhost:8025/api/v1/message/latest. Not for production:",
+    '  # point FICUS_SMTP_URL at your provider (docs/notifications.md).',
+    '  mailpit:',
+    `    image: ${MAILPIT_IMAGE}`,
+    '    ports:',
+    '      - "127.0.0.1:8025:8025"',
+    '    expose: ["1025"] # SMTP',
+  ];
+}
+
+/** The mail catcher's image, pinned like the broker's. */
+export const MAILPIT_IMAGE = 'axllent/mailpit:v1.21.0';
 
 function kafkaService(kafkaVersion: string): string[] {
   return [

@@ -17,9 +17,13 @@ import { OrderNotifier } from './application/notify-customer/order-notifier';
 import { RememberRecipientOnCustomerRegistered } from './application/remember-recipient';
 import { EMAIL_SENDER } from './domain/order-email';
 import { CreateNotifications1764000000700 } from './persistence/migrations/1764000000700-create-notifications';
+import { CreateEmailDeliveries1764000000701 } from './persistence/migrations/1764000000701-create-email-deliveries';
+import { EmailDeliveries } from './persistence/email-deliveries.repository';
 import { NotificationRepository } from './persistence/notification.repository';
 import { LogEmailSender } from './sender/log-email.sender';
-import { MailSettings } from './application/mail.settings';
+import { SmtpEmailSender } from './sender/smtp-email.sender';
+import { EmailDispatcher } from './application/email-delivery/email-dispatcher';
+import { MailSettings, type MailOptions } from './application/mail.settings';
 
 /** Small enough that it needs no private command bus: handlers call the repository directly. */
 @Module({
@@ -27,7 +31,7 @@ import { MailSettings } from './application/mail.settings';
     FicusModule.forContext({
       context: 'notifications',
       entities: [],
-      migrations: [CreateNotifications1764000000700],
+      migrations: [CreateNotifications1764000000700, CreateEmailDeliveries1764000000701],
       serves: [NotificationsContract, NotificationsContractAdapter],
       consumes: [
         [CustomerRegistered, RememberRecipientOnCustomerRegistered],
@@ -42,7 +46,14 @@ import { MailSettings } from './application/mail.settings';
   ],
   providers: [
     NotificationRepository,
-    { provide: EMAIL_SENDER, useClass: LogEmailSender },
+    EmailDeliveries,
+    {
+      provide: EMAIL_SENDER,
+      inject: [MailSettings.token],
+      useFactory: (mail: MailOptions) =>
+        mail.smtpUrl ? new SmtpEmailSender(mail.smtpUrl, mail.from) : new LogEmailSender(),
+    },
+    EmailDispatcher,
     OrderNotifier,
     NotifyOnOrderConfirmed,
     NotifyOnOrderFailed,

@@ -54,9 +54,25 @@ function shortId(orderId: string): string {
   return orderId.slice(0, 8);
 }
 
-/** The port a real mail service plugs into. */
+/** An email as it leaves: its notification's id names it, so that a resend is the same message. */
+export interface OutgoingEmail extends EmailMessage {
+  readonly id: string;
+}
+
+/**
+ * The port a mail service plugs into (sender/). It is called after the notification's transaction
+ * has committed (EmailDispatcher), never inside it. A failure is tried again later, unless it is an
+ * {@link EmailRefused}.
+ */
 export interface EmailSender {
-  send(message: EmailMessage): Promise<void>;
+  send(email: OutgoingEmail): Promise<void>;
+  /** Lets go of its connections; called once nothing more is sent. */
+  close?(): void;
+}
+
+/** The mail server refused the email's recipient for good (a 5xx to RCPT TO): not tried again. */
+export class EmailRefused extends Error {
+  override readonly name = 'EmailRefused';
 }
 
 export const EMAIL_SENDER = Symbol('EmailSender');

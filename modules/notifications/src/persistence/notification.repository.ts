@@ -24,7 +24,11 @@ export class NotificationRepository {
     return row?.email;
   }
 
-  /** False when this order already got this kind of notification (account emails, without an order, are always new). */
+  /**
+   * Records the email and queues it to be sent (`email_deliveries`), in one statement of the open
+   * transaction: it leaves once that commits (EmailDispatcher). False when this order already got
+   * this kind of notification (account emails, without an order, are always new): nothing is queued.
+   */
   async record(
     id: string,
     recipientId: string,
@@ -32,12 +36,14 @@ export class NotificationRepository {
     orderId: string | null,
     kind: string,
   ): Promise<boolean> {
-    const inserted = (await this.uow.manager.query(
-      `INSERT INTO notifications (id, recipient_id, channel, address, subject, body, order_id, kind)
-       VALUES ($1, $2, 'email', $3, $4, $5, $6, $7) ON CONFLICT (order_id, kind) DO NOTHING RETURNING id`,
+    const queued = (await this.uow.manager.query(
+      `WITH recorded AS (
+         INSERT INTO notifications (id, recipient_id, channel, address, subject, body, order_id, kind)
+         VALUES ($1, $2, 'email', $3, $4, $5, $6, $7) ON CONFLICT (order_id, kind) DO NOTHING RETURNING id)
+       INSERT INTO email_deliveries (notification_id) SELECT id FROM recorded RETURNING notification_id`,
       [id, recipientId, message.to, message.subject, message.body, orderId, kind],
     )) as unknown[];
-    return inserted.length === 1;
+    return queued.length === 1;
   }
 
   /** What was mailed to `address`, newest first (the development mailbox). */

@@ -1,14 +1,15 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { EMAIL_SENDER, type EmailMessage, type EmailSender } from '../../domain/order-email';
+import type { EmailMessage } from '../../domain/order-email';
 import { NotificationRepository } from '../../persistence/notification.repository';
+import { EmailDispatcher } from '../email-delivery/email-dispatcher';
 
-/** Records the email and sends it; once per order and kind, however often the event arrives. */
+/** Records the email and sends it once committed; once per order and kind, however often the event arrives. */
 @Injectable()
 export class OrderNotifier {
   constructor(
     private readonly notifications: NotificationRepository,
-    @Inject(EMAIL_SENDER) private readonly sender: EmailSender,
+    private readonly emails: EmailDispatcher,
   ) {}
 
   async notify(
@@ -19,12 +20,17 @@ export class OrderNotifier {
   ): Promise<void> {
     const email = await this.notifications.emailOf(customerId);
     if (!email) {
-      // customer-registered has not reached us yet: fail so that the consumer retries later.
+      // customer-registered has not reached notifications. A customer who can order has confirmed
+      // their address, and notifications mailed that confirmation after the registration (same
+      // key, same partition): so the registration was lost here, or is late in one process. The
+      // in-memory retries cover the latter; the former goes to dead letters, and a replay sends
+      // the email once the address is there.
       throw new Error(`no address known yet for customer ${customerId}`);
     }
     const message = compose(email);
-    if (await this.notifications.record(randomUUID(), customerId, message, orderId, kind)) {
-      await this.sender.send(message);
+    const notification = randomUUID();
+    if (await this.notifications.record(notification, customerId, message, orderId, kind)) {
+      this.emails.sendAfterCommit({ notification, kind });
     }
   }
 }
