@@ -48,6 +48,9 @@ RUN mkdir -p /var/lib/ficus && chown node:node /var/lib/ficus
 COPY package.json ./
 COPY --from=production-dependencies /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The monolith's operations port (monolith.yaml) listens on loopback outside a container; in one,
+# on every interface, so that the platform's probes reach it. It is still never to be published.
+ENV FICUS_OPERATIONS_HOST=0.0.0.0
 # `node` (uid 1000) comes with the official image.
 USER node
 # 3000: the public API; 4000: operations (/health, /ready, /metrics), not to be published

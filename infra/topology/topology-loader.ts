@@ -214,7 +214,9 @@ function build(file: TopologyFile, source: string, known: readonly string[]): To
       modules: target.modules ?? [],
       grpc,
       http,
-      operations: target.edge ? { host: http.host, port: operationsPortOf(target.http) } : http,
+      operations: target.edge
+        ? { host: target.http.operationsHost ?? http.host, port: operationsPortOf(target.http) }
+        : http,
       // While extracted, a target works on its owner's data: one copy of each table, two servers of it.
       database: databaseOf(
         name,

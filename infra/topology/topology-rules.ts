@@ -284,6 +284,16 @@ function grpcAddresses({ document, targets, defaults }: RawTopology): TopologyIs
         ),
       );
     }
+    if (asMap(target.http)?.operationsHost !== undefined && target.edge !== true) {
+      issues.push(
+        document.issueAt(
+          at('http', 'operationsHost'),
+          `target "${name}" serves no public API, so its http address already serves only /health, /ready and ` +
+            `/metrics — remove "operationsHost" (only the edge has one beside its public address)`,
+          'key',
+        ),
+      );
+    }
     if (asMap(target.http)?.operationsPort !== undefined && target.edge !== true) {
       issues.push(
         document.issueAt(
@@ -398,7 +408,7 @@ function listenersOf(
   if (target.edge === true) {
     const derived = http?.operationsPort === undefined;
     listeners.push({
-      host: httpHost,
+      host: asString(http?.operationsHost) ?? httpHost,
       port: operationsPortOf({ port: httpPort, operationsPort: asPort(http?.operationsPort) }),
       path: at('http', derived ? 'port' : 'operationsPort'),
       ...(derived

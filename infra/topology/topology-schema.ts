@@ -84,6 +84,11 @@ const Http = z.strictObject({
    * `port` + 1000). Other targets serve no public API, so their one port is their operations port.
    */
   operationsPort: port.optional(),
+  /**
+   * The address the edge's operations port listens on (default: `host`): loopback beside a public
+   * API on every interface, so that /metrics and /ready stay on the machine.
+   */
+  operationsHost: host.optional(),
 });
 
 const Database = z.strictObject({

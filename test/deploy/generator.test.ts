@@ -212,6 +212,18 @@ describe('Kubernetes objects agree with the topology', () => {
     }
   });
 
+  it("has the monolith's operations port answer the kubelet from outside the pod, whatever the image sets", () => {
+    // monolith.yaml keeps it on loopback unless FICUS_OPERATIONS_HOST says otherwise (npm start on
+    // a laptop); in a pod the probes come from outside, so the pods' topology binds every interface.
+    const { topology, objects } = generate('infra/topology/monolith.yaml');
+    expect(topology.edgeTarget().operations.host).toBe('127.0.0.1');
+    const text = (named(objects, 'ConfigMap', TOPOLOGY_CONFIG_MAP) as unknown as { data: Record<string, string> }).data[
+      TOPOLOGY_FILE
+    ];
+    const inPods = parseTopology(text, 'topology.yaml', { env: {} }).edgeTarget();
+    expect([inPods.http.host, inPods.operations.host]).toEqual(['0.0.0.0', '0.0.0.0']);
+  });
+
   it("configures the edge database as the other targets' databases are: by prefix, on the server of its own DATABASE_URL", () => {
     const { topology, objects } = generate('infra/topology/split.yaml');
     const config = (name: string) =>

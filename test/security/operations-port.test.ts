@@ -1,4 +1,4 @@
-import { parseTopology, TopologyError } from '@infra/topology';
+import { loadTopology, parseTopology, shippedTopologyPath, TopologyError } from '@infra/topology';
 import { startShop, type RunningShop } from '../support/shop';
 import { ALL_CONTEXTS, flowList } from '../support/contexts';
 
@@ -132,6 +132,27 @@ describe('the operations port', () => {
       expect(derived.target('core').operations).toEqual(derived.target('core').http);
       const named = parseTopology(topology('http: { port: 3000, operationsPort: 9464 }'), 't.yaml', { env: {} });
       expect(named.edgeTarget().operations.port).toBe(9464);
+      const apart = parseTopology(
+        topology('http: { host: 0.0.0.0, port: 3000, operationsHost: 127.0.0.1 }'),
+        't.yaml',
+        {
+          env: {},
+        },
+      );
+      expect([apart.edgeTarget().http.host, apart.edgeTarget().operations]).toEqual([
+        '0.0.0.0',
+        { host: '127.0.0.1', port: 4000 },
+      ]);
+    });
+
+    it("keeps npm start's operations on loopback while its public API listens on every interface", () => {
+      // /metrics and /ready of a developer's shop are not for the LAN; in a container the image
+      // sets FICUS_OPERATIONS_HOST=0.0.0.0, so that the platform's probes reach them.
+      const path = shippedTopologyPath('monolith');
+      const onLaptop = loadTopology(path, { env: {} }).edgeTarget();
+      expect([onLaptop.http.host, onLaptop.operations.host]).toEqual(['0.0.0.0', '127.0.0.1']);
+      const inImage = loadTopology(path, { env: { FICUS_OPERATIONS_HOST: '0.0.0.0' } }).edgeTarget();
+      expect(inImage.operations.host).toBe('0.0.0.0');
     });
 
     it('refuses an operations port on a target that serves no public API, and names a clash with the derived one', () => {
@@ -146,6 +167,9 @@ describe('the operations port', () => {
       };
       expect(errors(topology('http: { port: 3000 }', 'http: { port: 3101, operationsPort: 3201 }'))).toMatch(
         /t\.yaml:10:\d+: target "core" serves no public API, so its http port already serves only \/health, \/ready and \/metrics — remove "operationsPort"/,
+      );
+      expect(errors(topology('http: { port: 3000 }', 'http: { port: 3101, operationsHost: 0.0.0.0 }'))).toMatch(
+        /t\.yaml:10:\d+: target "core" serves no public API, so its http address already serves only \/health, \/ready and \/metrics — remove "operationsHost"/,
       );
       expect(errors(topology('http: { port: 3000 }', 'http: { port: 4000 }'))).toMatch(
         /127\.0\.0\.1:4000 is used twice: targets\.gateway\.http\.port \+ 1000 \(its operations port; set http\.operationsPort to choose another\) \(line 6\) and targets\.core\.http\.port/,

@@ -26,6 +26,8 @@ export function composeTopologyProblems(topology: Topology): string[] {
       );
     if (target.http.host !== '0.0.0.0')
       problems.push(`target "${target.name}" binds HTTP to ${target.http.host}, not 0.0.0.0`);
+    else if (target.operations.host !== '0.0.0.0')
+      problems.push(`target "${target.name}" binds its operations port to ${target.operations.host}, not 0.0.0.0`);
   }
   if (topology.kafka.brokers.join(',') !== 'kafka:9092')
     problems.push(`brokers are ${topology.kafka.brokers.join(',')}, not the compose broker kafka:9092`);

@@ -45,7 +45,10 @@ export function kubernetesTopologyDocument({ topology, text }: TopologySource): 
   for (const target of topology.targets) {
     const entry = mapAt(targets, target.name);
     if (target.grpc) mapAt(entry, 'grpc').host = target.name;
-    mapAt(entry, 'http').host = '0.0.0.0';
+    const http = mapAt(entry, 'http');
+    http.host = '0.0.0.0';
+    // The kubelet's probes ask the operations port from outside the pod, whatever the source says.
+    if (http.operationsHost !== undefined) http.operationsHost = '0.0.0.0';
     if (target.database.kind === 'url') delete entry.database;
   }
   return document;

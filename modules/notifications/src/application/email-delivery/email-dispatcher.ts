@@ -35,9 +35,9 @@ export function retryDelayMs(attempts: number): number {
  * twice, and a slow mail server would hold a database connection.
  *
  * An email is queued in the same transaction as its notification (`email_deliveries`), so one that
- * committed is sent even if the process stops right after: the sweep finds it. A crash after the
- * mail server took an email but before its row was deleted sends it again, under the same
- * Message-ID (the notification's id), which mail systems recognise as one message.
+ * committed is sent even if the process stops right after: the sweep finds it. A stop after the
+ * mail server took an email but before its row was deleted sends it again once its lease ends,
+ * under the same Message-ID (the notification's id), which some receivers recognise as a repeat.
  */
 @Injectable()
 export class EmailDispatcher implements OnModuleInit, OnModuleDestroy {
