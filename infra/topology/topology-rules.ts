@@ -284,22 +284,17 @@ function grpcAddresses({ document, targets, defaults }: RawTopology): TopologyIs
         ),
       );
     }
-    if (asMap(target.http)?.operationsHost !== undefined && target.edge !== true) {
+    // Only the edge has operations apart from its public API: elsewhere the one http listener is it.
+    for (const [key, what] of [
+      ['operationsHost', 'address'],
+      ['operationsPort', 'port'],
+    ] as const) {
+      if (asMap(target.http)?.[key] === undefined || target.edge === true) continue;
       issues.push(
         document.issueAt(
-          at('http', 'operationsHost'),
-          `target "${name}" serves no public API, so its http address already serves only /health, /ready and ` +
-            `/metrics — remove "operationsHost" (only the edge has one beside its public address)`,
-          'key',
-        ),
-      );
-    }
-    if (asMap(target.http)?.operationsPort !== undefined && target.edge !== true) {
-      issues.push(
-        document.issueAt(
-          at('http', 'operationsPort'),
-          `target "${name}" serves no public API, so its http port already serves only /health, /ready and ` +
-            `/metrics — remove "operationsPort" (only the edge has one beside its public port)`,
+          at('http', key),
+          `target "${name}" serves no public API, so its http ${what} already serves only /health, /ready and ` +
+            `/metrics — remove "${key}" (only the edge has one beside its public ${what})`,
           'key',
         ),
       );

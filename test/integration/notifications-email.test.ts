@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { CustomerRegistered } from '@contracts/identity';
 import { NotificationsContract } from '@contracts/notifications';
-import { OrderConfirmed } from '@contracts/ordering';
 import { NotificationsModule } from '@modules/notifications';
 import { EmailDispatcher } from '../../modules/notifications/src/application/email-delivery/email-dispatcher';
 import { EMAIL_SENDER, type EmailSender } from '../../modules/notifications/src/domain/order-email';
 import { EmailDeliveries } from '../../modules/notifications/src/persistence/email-deliveries.repository';
 import { eventually } from '../support/eventually';
+import { confirmed, newCustomer, registered } from '../support/notification-events';
 import { startMailServer, type MailServer } from '../support/mail-server';
 import { asAdminUser, startModule, type ModuleUnderTest } from '../support/module-harness';
 import { asAdmin } from '../support/test-database';
@@ -29,17 +28,6 @@ describe('notifications mails through an SMTP server, after its transaction comm
 
   const sql = <T>(text: string, params: unknown[] = []) => asAdmin<T>(notifications.database, text, params);
   const mailsTo = (address: string) => mail.received.filter((m) => m.to.includes(address));
-  const newCustomer = (prefix = 'buyer') => ({
-    customerId: randomUUID(),
-    email: `${prefix}-${randomUUID().slice(0, 8)}@example.com`,
-  });
-  const registered = (customer: { customerId: string; email: string }) =>
-    CustomerRegistered.create(customer, { correlationId: customer.customerId });
-  const confirmed = (customerId: string, orderId = randomUUID()) =>
-    OrderConfirmed.create(
-      { orderId, customerId, total: { amountMinor: 2_450, currency: 'EUR' } },
-      { correlationId: orderId },
-    );
   /** A notification and its delivery, as a process that committed them and died before sending leaves them. */
   const leftUnsent = async (address: string) => {
     const id = randomUUID();

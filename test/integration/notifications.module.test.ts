@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { CustomerRegistered } from '@contracts/identity';
 import { NotificationsContract } from '@contracts/notifications';
-import { OrderConfirmed, OrderFailed } from '@contracts/ordering';
+import { OrderFailed } from '@contracts/ordering';
 import { NotificationsModule } from '@modules/notifications';
 import { eventually } from '../support/eventually';
+import { confirmed, newCustomer, registered } from '../support/notification-events';
 import { asAdminUser, asCustomer, startModule, type ModuleUnderTest } from '../support/module-harness';
 
 describe('notifications, alone on its database', () => {
@@ -18,14 +18,6 @@ describe('notifications, alone on its database', () => {
   });
   afterAll(() => notifications?.close());
 
-  const newCustomer = () => ({ customerId: randomUUID(), email: `buyer-${randomUUID().slice(0, 8)}@example.com` });
-  const registered = (customer: { customerId: string; email: string }) =>
-    CustomerRegistered.create(customer, { correlationId: customer.customerId });
-  const confirmed = (customerId: string, orderId = randomUUID()) =>
-    OrderConfirmed.create(
-      { orderId, customerId, total: { amountMinor: 2_450, currency: 'EUR' } },
-      { correlationId: orderId },
-    );
   const mine = (customerId: string) => api().listNotifications(asCustomer(customerId), { recipientId: customerId });
 
   it("mails a confirmed order to its customer's address, once however often the event comes", async () => {
