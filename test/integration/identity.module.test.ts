@@ -8,6 +8,7 @@ import { asAdminUser, asCustomer, callContext, startModule, type ModuleUnderTest
 import { asAdmin } from '../support/test-database';
 import { IdentityHousekeeping } from '../../modules/identity/src/application/housekeeping/identity-housekeeping';
 import { SigningKeys } from '../../modules/identity/src/application/signing-keys/signing-keys';
+import { DEFAULT_ACCOUNT_EMAILS } from '../../modules/identity/src/domain/account-email-policy';
 import { DEFAULT_LOGIN_THROTTLE } from '../../modules/identity/src/domain/login-throttle-policy';
 
 describe('identity, alone on its database', () => {
@@ -52,6 +53,52 @@ describe('identity, alone on its database', () => {
     });
     const tokens = await api().login(callContext(), { email, password });
     expect(decodeJwt(tokens.accessToken)).toMatchObject({ sub: customerId, roles: ['customer'] });
+  });
+
+  it('mails an account at most once a minute and five times a day for each kind of email, answering every registration the same', async () => {
+    const { email, customerId } = await register();
+    const admin = (sql: string) => asAdmin(identity.database, sql, [customerId]);
+    const again = () => api().register(callContext(), { email, password: 'another password entirely' });
+    const sent = async (type: string) => (await eventsOf(customerId)).filter((e) => e.type === type).length;
+    const links = () => sent('identity.email-confirmation-requested');
+    /** As if the last email of the account went out a minute ago, or its day's window began a day ago. */
+    const aged = (column: 'last_sent_at' | 'window_started_at', seconds: number) =>
+      admin(
+        `UPDATE identity.account_emails SET ${column} = ${column} - interval '${seconds + 1} seconds' ` +
+          'WHERE customer_id = $1',
+      );
+    const { cooldownSeconds, windowSeconds, perWindow } = DEFAULT_ACCOUNT_EMAILS;
+
+    expect(await again()).toEqual({ customerId });
+    expect(await again()).toEqual({ customerId });
+    expect(await links()).toBe(1); // within the minute: no new link, and no token stored for one
+    expect(await admin('SELECT 1 FROM identity.email_confirmations WHERE customer_id = $1')).toHaveLength(1);
+
+    // A minute on, registrations arriving together take one email between them.
+    await aged('last_sent_at', cooldownSeconds);
+    await Promise.all([again(), again(), again()]);
+    expect(await links()).toBe(2);
+
+    for (let n = 3; n <= perWindow + 1; n++) {
+      await aged('last_sent_at', cooldownSeconds);
+      expect(await again()).toEqual({ customerId });
+    }
+    expect(await links()).toBe(perWindow); // the day's share is spent
+    await aged('window_started_at', windowSeconds);
+    await aged('last_sent_at', cooldownSeconds);
+    await again();
+    expect(await links()).toBe(perWindow + 1); // a new day
+
+    // Confirmed, the owner is warned of an attempt: its own count, not held back by the links'.
+    const [{ payload }] = (await eventsOf(customerId)).slice(-1);
+    await api().confirmEmail(callContext(), { token: payload.token! });
+    await again();
+    await again();
+    expect(await sent('identity.registration-attempted')).toBe(1);
+    await aged('last_sent_at', cooldownSeconds);
+    await again();
+    expect(await sent('identity.registration-attempted')).toBe(2);
+    expect(await links()).toBe(perWindow + 1);
   });
 
   it('refuses a wrong password with the answer an unknown address gets', async () => {
@@ -188,7 +235,7 @@ describe('identity, alone on its database', () => {
     expect((await keys.signingKey()).kid).toBe(kid); // loaded again once the table is back
   });
 
-  it('sweeps refresh tokens expired for a day, the families they leave empty, and past throttle windows', async () => {
+  it('sweeps refresh tokens expired for a day, the families they leave empty, links spent a day ago, and past throttle and account-email windows', async () => {
     const { customerId } = await register();
     const [expired, live] = [randomUUID(), randomUUID()];
     const admin = (sql: string, params: unknown[] = []) => asAdmin(identity.database, sql, params);
@@ -208,6 +255,17 @@ describe('identity, alone on its database', () => {
          ('past-' || $1, 3, now() - make_interval(secs => $2 + 1)), ('current-' || $1, 3, now())`,
       [customerId, window],
     );
+    const { customerId: recent } = await register(); // its link and its account-email count stay
+    await admin(
+      `INSERT INTO identity.email_confirmations (token_hash, customer_id, expires_at) VALUES
+         ('spent-' || $1, $1::uuid, now() - interval '25 hours')`,
+      [customerId],
+    );
+    await admin(
+      `UPDATE identity.account_emails SET window_started_at = now() - make_interval(secs => $2 + 1),
+         last_sent_at = now() - make_interval(secs => $2 + 1) WHERE customer_id = $1`,
+      [customerId, DEFAULT_ACCOUNT_EMAILS.windowSeconds],
+    );
 
     await identity.app.get(IdentityHousekeeping).sweepNow(); // the module's own sweeper
 
@@ -217,5 +275,21 @@ describe('identity, alone on its database', () => {
     expect(families).toEqual([{ family_id: live }]);
     const windows = await admin('SELECT key FROM identity.login_throttle WHERE key LIKE $1', [`%-${customerId}`]);
     expect(windows).toEqual([{ key: `current-${customerId}` }]);
+    const links = await admin(
+      'SELECT customer_id, token_hash LIKE $3 AS spent FROM identity.email_confirmations WHERE customer_id IN ($1, $2)',
+      [customerId, recent, 'spent-%'],
+    );
+    expect(links).toEqual(
+      expect.arrayContaining([
+        { customer_id: customerId, spent: false },
+        { customer_id: recent, spent: false },
+      ]),
+    );
+    expect(links).toHaveLength(2);
+    const counts = await admin('SELECT customer_id FROM identity.account_emails WHERE customer_id IN ($1, $2)', [
+      customerId,
+      recent,
+    ]);
+    expect(counts).toEqual([{ customer_id: recent }]);
   });
 });

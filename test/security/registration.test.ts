@@ -73,7 +73,9 @@ describe('registration and the confirmed mailbox (monolith)', () => {
     const email = `link-${randomUUID()}@example.com`;
     await register(email);
     const token = await anonymous.confirmationToken(email);
+    // A day on: the link has expired, and the minute an account waits between two links has passed.
     await asAdmin(shop.database, "UPDATE identity.email_confirmations SET expires_at = now() - interval '1 second'");
+    await asAdmin(shop.database, "UPDATE identity.account_emails SET last_sent_at = now() - interval '1 day'");
     expect(await anonymous.get(`/identity/confirm?token=${token}`)).toMatchObject({
       status: 422,
       body: { code: 'invalid-confirmation-token' },

@@ -15,6 +15,7 @@ import { RegisterCustomerHandler } from './application/register/register-custome
 import { SigningKeys } from './application/signing-keys/signing-keys';
 import { TokenIssuer } from './application/tokens/token-issuer';
 import { IssuerClaimsSettings, RetiredAdminEmailsSettings, TokenSettings } from './application/tokens/token.options';
+import { AccountEmailRepository } from './persistence/account-email.repository';
 import { CustomerRepository } from './persistence/customer.repository';
 import { LoginThrottleRepository } from './persistence/login-throttle.repository';
 import { RefreshTokenRepository } from './persistence/refresh-token.repository';
@@ -25,6 +26,7 @@ import { SigningKeyActivation1764000000603 } from './persistence/migrations/1764
 import { CreateRoleChanges1764000000604 } from './persistence/migrations/1764000000604-create-role-changes';
 import { SealedSigningKeys1764000000605 } from './persistence/migrations/1764000000605-sealed-signing-keys';
 import { EmailConfirmation1764000000606 } from './persistence/migrations/1764000000606-email-confirmation';
+import { AccountEmails1764000000607 } from './persistence/migrations/1764000000607-account-emails';
 
 @Module({
   imports: [
@@ -40,6 +42,7 @@ import { EmailConfirmation1764000000606 } from './persistence/migrations/1764000
         CreateRoleChanges1764000000604,
         SealedSigningKeys1764000000605,
         EmailConfirmation1764000000606,
+        AccountEmails1764000000607,
       ],
       serves: [IdentityContract, IdentityContractAdapter],
       // Key encryption refuses to start with NODE_ENV=production and no FICUS_KEY_ENCRYPTION_KEYS.
@@ -47,6 +50,7 @@ import { EmailConfirmation1764000000606 } from './persistence/migrations/1764000
     }),
   ],
   providers: [
+    AccountEmailRepository,
     CustomerRepository,
     LoginThrottleRepository,
     RefreshTokenRepository,

@@ -111,4 +111,9 @@ export class CustomerRepository {
     );
     return row.customer_id;
   }
+
+  /** Links spent or expired a day ago serve nothing (IdentityHousekeeping drops them). */
+  async deleteSpentConfirmations(): Promise<void> {
+    await this.uow.manager.query("DELETE FROM email_confirmations WHERE expires_at < now() - interval '1 day'");
+  }
 }

@@ -1,10 +1,13 @@
+import { Logger } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { CustomerRegistered, EmailConfirmationRequested, RegistrationAttempted } from '@contracts/identity';
 import type { EventOrigin } from '@contracts/kernel';
 import { Outbox } from '@infra/messaging';
 import { UnitOfWork } from '@infra/persistence';
+import { DEFAULT_ACCOUNT_EMAILS, type AccountEmailKind } from '../../domain/account-email-policy';
 import { normalizeEmail, rolesOfNewAccount } from '../../domain/credentials';
+import { AccountEmailRepository } from '../../persistence/account-email.repository';
 import { CustomerRepository } from '../../persistence/customer.repository';
 import { PasswordHasher } from '../password-hasher';
 import { RegisterCustomerCommand } from './register-customer.command';
@@ -23,12 +26,17 @@ export function confirmationTokenHash(token: string): string {
  * does not say whether the address had an account (the edge shows none of it): an address
  * registered before and not yet confirmed gets a new link, a confirmed one's owner is told that
  * someone tried (`identity.registration-attempted`), and the same argon2 work is done either way.
+ * Each kind of email goes to an account at most once a minute and five times a day
+ * (AccountEmailPolicy): a registration past that mails nothing and is answered the same.
  */
 @CommandHandler(RegisterCustomerCommand)
 export class RegisterCustomerHandler implements ICommandHandler<RegisterCustomerCommand, { customerId: string }> {
+  private readonly logger = new Logger(RegisterCustomerHandler.name);
+
   constructor(
     private readonly uow: UnitOfWork,
     private readonly customers: CustomerRepository,
+    private readonly accountEmails: AccountEmailRepository,
     private readonly hasher: PasswordHasher,
     private readonly outbox: Outbox,
   ) {}
@@ -40,17 +48,29 @@ export class RegisterCustomerHandler implements ICommandHandler<RegisterCustomer
     return this.uow.transaction(async () => {
       if (await this.customers.insert({ customerId, email, passwordHash, roles: rolesOfNewAccount() })) {
         await this.outbox.add(CustomerRegistered.create({ customerId, email }, command.origin));
+        await this.mayMail(customerId, 'email-confirmation'); // a new account's first: always let through
         await this.requestConfirmation(customerId, email, command.origin);
         return { customerId };
       }
       const existing = (await this.customers.byEmail(email))!;
       if (existing.emailConfirmedAt) {
-        await this.outbox.add(RegistrationAttempted.create({ customerId: existing.customerId, email }, command.origin));
-      } else {
+        if (await this.mayMail(existing.customerId, 'registration-attempted')) {
+          await this.outbox.add(
+            RegistrationAttempted.create({ customerId: existing.customerId, email }, command.origin),
+          );
+        }
+      } else if (await this.mayMail(existing.customerId, 'email-confirmation')) {
         await this.requestConfirmation(existing.customerId, email, command.origin);
       }
       return { customerId: existing.customerId };
     });
+  }
+
+  /** Counts an email of `kind` to the account when the policy lets one go now; false (logged) when not. */
+  private async mayMail(customerId: string, kind: AccountEmailKind): Promise<boolean> {
+    if (await this.accountEmails.take(customerId, kind, DEFAULT_ACCOUNT_EMAILS)) return true;
+    this.logger.log({ customer_id: customerId, kind }, 'account email withheld: the account had its share of them');
+    return false;
   }
 
   private async requestConfirmation(customerId: string, email: string, origin: EventOrigin): Promise<void> {
