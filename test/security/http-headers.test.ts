@@ -24,6 +24,14 @@ describe('security headers and CORS (monolith)', () => {
     expect(answer.headers.get('access-control-expose-headers')).toContain('x-request-id');
   });
 
+  it('lets a listed origin’s scripts read every header of ours an answer carries: the request id and the rate limit’s', async () => {
+    const answer = await client.request('GET', '/catalog/products', { headers: { origin: LISTED } });
+    const exposed = (answer.headers.get('access-control-expose-headers') ?? '').toLowerCase().split(/\s*,\s*/);
+    const ours = [...answer.headers.keys()].filter((name) => /^(ratelimit|retry-after|x-request-id)/.test(name));
+    expect(ours).toEqual(expect.arrayContaining(['ratelimit-limit', 'ratelimit-remaining', 'x-request-id']));
+    expect(exposed).toEqual(expect.arrayContaining([...ours, 'retry-after']));
+  });
+
   it('answers a listed origin’s preflight with the methods and headers the API takes', async () => {
     const answer = await client.request('OPTIONS', '/orders', {
       headers: {

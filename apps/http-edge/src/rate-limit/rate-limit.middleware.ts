@@ -8,6 +8,7 @@ import { servesPath } from '../routing/served-routes';
 import { clientAddressOf } from '../security/trusted-proxies';
 import type { RateLimitRule } from './rate-limit.config';
 import { RateLimiter, type RateLimitVerdict } from './rate-limiter';
+import { RATE_LIMIT_HEADERS } from './rate-limit-headers';
 
 /**
  * The public liveness answer (GET or HEAD, that path exactly), whatever a client did before: load
@@ -88,8 +89,9 @@ function routeOf(method: string, path: string, rule: string): string {
 }
 
 function setRateLimitHeaders(response: Response, verdict: RateLimitVerdict): void {
-  response.setHeader('RateLimit-Limit', String(verdict.rule.limit));
-  response.setHeader('RateLimit-Remaining', String(verdict.remaining));
-  response.setHeader('RateLimit-Reset', String(verdict.resetSeconds));
-  response.setHeader('RateLimit-Policy', `${verdict.rule.limit};w=${verdict.rule.windowSeconds}`);
+  const [limit, remaining, reset, policy] = RATE_LIMIT_HEADERS;
+  response.setHeader(limit, String(verdict.rule.limit));
+  response.setHeader(remaining, String(verdict.remaining));
+  response.setHeader(reset, String(verdict.resetSeconds));
+  response.setHeader(policy, `${verdict.rule.limit};w=${verdict.rule.windowSeconds}`);
 }

@@ -1,4 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
+import { RATE_LIMIT_HEADERS } from '../rate-limit/rate-limit-headers';
 
 /**
  * The browser origins allowed to call the API, from FICUS_CORS_ORIGINS (comma-separated, each
@@ -32,7 +33,8 @@ export function applyCorsAllowList(app: INestApplication, origins: readonly stri
     origin: [...origins],
     methods: ['GET', 'POST'],
     allowedHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-request-id'],
-    exposedHeaders: ['x-request-id', 'retry-after', 'ratelimit', 'ratelimit-policy'],
+    // What a client's script reads of an answer: ours, not only the CORS-safelisted few.
+    exposedHeaders: ['x-request-id', 'retry-after', ...RATE_LIMIT_HEADERS],
     credentials: false,
     maxAge: 600,
   });
