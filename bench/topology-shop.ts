@@ -9,6 +9,7 @@ import { topologyOnFreePorts } from '@infra/deploy/local/tcp-port';
 import { launchTopology, type LaunchedTopology } from '@infra/deploy/local/topology-launcher';
 import { ensureDatabase } from '@infra/persistence';
 import { loadTopology, shippedTopologyPath } from '@infra/topology';
+import { given } from '@infra/config';
 import { startBenchDatabase, type BenchDatabase, type BenchDatabaseOptions } from './bench-database';
 import { REST_MIN_AGE_MS, REST_SETTLE_MS, REST_WINDOW_MS } from './bench-scale';
 import { benchKafka, benchKafkaBrokers, dropNamespace } from './bench-kafka';
@@ -592,7 +593,7 @@ export class PostgresCpu {
 /** The local broker's pid (npm run kafka:start's pid file), when the bench's broker is that one. */
 export function kafkaBrokerPid(): number | undefined {
   if (process.env.KAFKA_BROKERS) return undefined;
-  const file = resolve(__dirname, '..', process.env.FICUS_DATA_DIR ?? '.data', 'kafka', 'broker.pid');
+  const file = resolve(__dirname, '..', given(process.env.FICUS_DATA_DIR) ?? '.data', 'kafka', 'broker.pid');
   if (!existsSync(file)) return undefined;
   const pid = Number(readFileSync(file, 'utf8').trim());
   try {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { unsetWhenEmpty } from './variables';
 
 /** One problem with one environment variable, as start-up reports it. */
 export interface SettingIssue {
@@ -39,8 +40,9 @@ export class Settings<T> {
 
   /** The value from `env`, or every problem found in it. */
   parse(env: Readonly<Record<string, string | undefined>>): { value: T } | { issues: SettingIssue[] } {
-    // Only the group's own variables, so that no schema sees (or echoes) anything else.
-    const own = Object.fromEntries(this.variables.map((name) => [name, env[name]]));
+    // Only the group's own variables, so that no schema sees (or echoes) anything else; an empty
+    // one (`FOO=` in a compose or .env file) as unset, whatever its schema.
+    const own = Object.fromEntries(this.variables.map((name) => [name, unsetWhenEmpty(env[name])]));
     const result = this.schema.safeParse(own);
     if (!result.success) {
       return {

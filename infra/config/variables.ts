@@ -9,6 +9,9 @@ import { z } from 'zod';
 export const unsetWhenEmpty = (value: unknown) =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
 
+/** A variable a tool reads itself, by the same rule: an empty or blank value is undefined. */
+export const given = (value: string | undefined): string | undefined => (value?.trim() ? value : undefined);
+
 /** `a, b,,c ` as `['a', 'b', 'c']`: a comma-separated list, its entries trimmed, the empty ones dropped. */
 export const commaSeparated = (value: string): string[] =>
   value

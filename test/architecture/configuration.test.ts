@@ -1,10 +1,11 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { HttpSettings } from '@apps/http-edge';
 import { readConfiguration, runTarget, settingsOfTarget } from '@apps/service';
 import { BOUNDED_CONTEXTS } from '@contracts/kernel';
-import { ConfigurationError, RunModeSettings } from '@infra/config';
+import { ConfigurationError, given, RunModeSettings } from '@infra/config';
 import { leaseBroker } from '@infra/deploy/kafka/local-broker';
 import { loadTopology, shippedTopologyPath } from '@infra/topology';
 import { pino } from 'pino';
@@ -61,6 +62,30 @@ describe('configuration', () => {
 
     expect(missing).toEqual([]);
     expect(page).toContain('`DATABASE_URL_<CONTEXT>`');
+  });
+
+  it('reads an empty or blank value as unset, for every variable of every group', () => {
+    const differ: string[] = [];
+    for (const group of settingsOfTarget(WHOLE_SHOP)) {
+      const unset = group.parse({});
+      for (const name of group.variables) {
+        for (const empty of ['', '  ']) {
+          if (!isDeepStrictEqual(group.parse({ [name]: empty }), unset))
+            differ.push(`${name}=${JSON.stringify(empty)}`);
+        }
+      }
+    }
+    expect(differ).toEqual([]);
+  });
+
+  it('a tool that reads a variable itself takes an empty or blank value as unset too (given)', () => {
+    expect([given(undefined), given(''), given('  '), given(' 15 '), given('0')]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      ' 15 ',
+      '0',
+    ]);
   });
 
   it('a start with bad values reports every one of them, by name and never by value', () => {

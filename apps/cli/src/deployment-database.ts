@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { databaseOf, type DatabaseConfig } from '@infra/persistence';
 import { readProcessEnv, resolveDatabase } from '@infra/host';
+import { given } from '@infra/config';
 import { loadTopology, SHIPPED_TOPOLOGIES, shippedTopologyPath, type DeployTarget } from '@infra/topology';
 import { CliError } from './cli-command';
 
@@ -76,7 +77,8 @@ export async function openDeploymentDatabase(
         adminUrl: url,
         database,
         contextUrls: {},
-        roleSecret: env.FICUS_DB_ROLE_SECRET ?? (decodeURIComponent(new URL(url).password) || 'ficus-development-only'),
+        roleSecret:
+          given(env.FICUS_DB_ROLE_SECRET) ?? (decodeURIComponent(new URL(url).password) || 'ficus-development-only'),
         poolSize: POOL_SIZE,
       },
       where: `database ${database} on ${hostOf(url)} (--database-url)`,
@@ -146,7 +148,7 @@ function targetOf(path: string, name: string | undefined, env: NodeJS.ProcessEnv
 
 /** Mirrors databaseOf / edgeDatabaseOf of apps/service/src/run-target.ts. */
 function targetDatabase(target: DeployTarget, shared: DatabaseConfig, env: NodeJS.ProcessEnv): string {
-  if (target.modules.length === 0) return `${env.FICUS_DATABASE_PREFIX ?? 'ficus'}_edge`;
+  if (target.modules.length === 0) return `${given(env.FICUS_DATABASE_PREFIX) ?? 'ficus'}_edge`;
   return target.database.kind === 'name' ? target.database.name : shared.database;
 }
 

@@ -4,6 +4,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, r
 import { createServer } from 'node:net';
 import { join, relative, resolve } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { given } from '@infra/config';
 
 /**
  * `npm run kafka:start` / `npm run kafka:stop`: a real Apache Kafka broker for development and
@@ -28,7 +29,7 @@ const projectRoot = resolve(__dirname, '..', '..', '..');
 const pomFile = join(__dirname, 'pom.xml');
 const port = portFromEnv('FICUS_KAFKA_PORT', 9092);
 const controllerPort = portFromEnv('FICUS_KAFKA_CONTROLLER_PORT', port + 1);
-const dataDir = resolve(projectRoot, process.env.FICUS_DATA_DIR ?? '.data');
+const dataDir = resolve(projectRoot, given(process.env.FICUS_DATA_DIR) ?? '.data');
 const instance = process.env.FICUS_KAFKA_INSTANCE || 'kafka';
 if (!/^[a-z][a-z0-9-]*$/.test(instance)) {
   process.stderr.write(`kafka: FICUS_KAFKA_INSTANCE=${instance} must be lowercase letters, digits and "-"\n`);
@@ -51,7 +52,7 @@ const paths = {
   pid: join(kafkaDir, 'broker.pid'),
   log: join(kafkaDir, 'broker.log'),
 };
-const startTimeoutMs = Number(process.env.FICUS_KAFKA_START_TIMEOUT_MS ?? 90_000);
+const startTimeoutMs = Number(given(process.env.FICUS_KAFKA_START_TIMEOUT_MS) ?? 90_000);
 const stopTimeoutMs = 30_000;
 // The machine has 2 cores and is shared with the test suite: a small heap is plenty for a
 // development broker.

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { exitOnSignalUntilStarted } from '@infra/host/exit-on-signal';
+import { given } from '@infra/config';
 import { startEmbeddedDatabase, DEFAULT_EMBEDDED_PORT, withDatabase } from '@infra/persistence';
 import { loadTopology, shippedTopologyPath } from '@infra/topology';
 import { issueLocalCertificates } from '../certs/local-ca';
@@ -30,12 +31,12 @@ function say(line: string): void {
 
 async function main(): Promise<void> {
   const startedUp = exitOnSignalUntilStarted();
-  const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
+  const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: given(process.env.LOG_LEVEL) ?? 'warn' };
   let stopDatabase = async () => undefined as void;
   let usedBy = (_pid: number) => undefined as void;
   if (!env.DATABASE_URL) {
-    const dataDir = resolve(env.FICUS_DATA_DIR ?? '.data', 'postgres');
-    const port = Number(env.FICUS_EMBEDDED_PG_PORT ?? DEFAULT_EMBEDDED_PORT);
+    const dataDir = resolve(given(env.FICUS_DATA_DIR) ?? '.data', 'postgres');
+    const port = Number(given(env.FICUS_EMBEDDED_PG_PORT) ?? DEFAULT_EMBEDDED_PORT);
     const database = await startEmbeddedDatabase({ dataDir, port, portSetting: 'FICUS_EMBEDDED_PG_PORT' });
     env.DATABASE_URL = withDatabase(database.adminUrl, 'postgres');
     stopDatabase = database.stop;
@@ -62,7 +63,7 @@ async function main(): Promise<void> {
     delete env.FICUS_GRPC_TLS_DIR;
     say('gRPC in plain text   on 127.0.0.1 only (FICUS_GRPC_PLAINTEXT=loopback)');
   } else if (!env.FICUS_GRPC_TLS_DIR) {
-    const dir = resolve(env.FICUS_DATA_DIR ?? '.data', 'certs');
+    const dir = resolve(given(env.FICUS_DATA_DIR) ?? '.data', 'certs');
     const topology = loadTopology(topologyPath, { env });
     if (!topology.targets.every((t) => existsSync(resolve(dir, `${t.name}.crt`)))) {
       const hosts = ['localhost', '127.0.0.1', ...topology.targets.flatMap((t) => (t.grpc ? [t.grpc.host] : []))];

@@ -1,4 +1,5 @@
 import { accessTokenClaimsOf, ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER } from '@contracts/identity';
+import { given } from '@infra/config';
 import {
   buildModuleGraph,
   GRAPH_SOURCE_FOLDERS,
@@ -70,7 +71,7 @@ Example:
   npx ficus console --topology split`,
       )
       .action(async (options: ConsoleCommandOptions & { topology?: string }) => {
-        const topology = options.topology ?? io.env.FICUS_TOPOLOGY ?? 'monolith';
+        const topology = options.topology ?? given(io.env.FICUS_TOPOLOGY) ?? 'monolith';
         const running = await startConsoleFor({ ...options, topology }, io);
         io.out(`ficus console for the ${topology} shop: ${running.url} (Ctrl-C stops it)\n`);
         await new Promise<void>((resolve) => {

@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { retiredTopology, shiftFlagOf } from '@infra/extraction';
 import { parseTopology } from '@infra/topology';
+import { given } from '@infra/config';
 import { CliError, type CliCommand } from '../cli-command';
 import { withExtractionOptions, withExtractionStores, type ExtractionOptions } from '../extraction-stores';
 
@@ -39,7 +40,9 @@ a database of its own is a later, separate step (docs/migration-guide.md).`,
       .action(async (context: string, options: ExtractionOptions & { after?: string; out?: string }) => {
         if (!options.topology && !io.env.FICUS_TOPOLOGY)
           throw new CliError('retire rewrites a topology: give --topology <file> (the one `ficus extract` wrote)', 2);
-        const afterMinutes = Number(options.after ?? io.env.FICUS_RETIRE_AFTER_MINUTES ?? DEFAULT_RETIRE_AFTER_MINUTES);
+        const afterMinutes = Number(
+          options.after ?? given(io.env.FICUS_RETIRE_AFTER_MINUTES) ?? DEFAULT_RETIRE_AFTER_MINUTES,
+        );
         if (!(afterMinutes >= 0)) throw new CliError('--after is a number of minutes', 2);
         await withExtractionStores(context, options, io, async ({ flags, topology }) => {
           const [last] = await flags.history(shiftFlagOf(context), 1);

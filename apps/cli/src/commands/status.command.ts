@@ -2,6 +2,7 @@ import type { FlagState, PostgresFlagStore, StoredFlag } from '@infra/flags';
 import { parseExposition, type MetricSample } from '@infra/observability';
 import { shadowFlagOf, shareOf, shiftFlagOf, stickyFlagOf, type ShadowStore } from '@infra/extraction';
 import type { DeployTarget, Topology } from '@infra/topology';
+import { given } from '@infra/config';
 import { CliError, type CliCommand, type CliIo } from '../cli-command';
 import { topologyOf, withExtractionOptions, withExtractionStores, type ExtractionOptions } from '../extraction-stores';
 import { shadowReportOf, type ShadowReport } from './shadow.command';
@@ -87,7 +88,7 @@ results, and each process's /metrics. The next step is safe when:
           minShadowed: Number(options.minShadowed ?? DEFAULTS.minShadowed),
           minShiftedCalls: Number(options.minShifted ?? DEFAULTS.minShiftedCalls),
           retireAfterMinutes: Number(
-            options.retireAfter ?? io.env.FICUS_RETIRE_AFTER_MINUTES ?? DEFAULTS.retireAfterMinutes,
+            options.retireAfter ?? given(io.env.FICUS_RETIRE_AFTER_MINUTES) ?? DEFAULTS.retireAfterMinutes,
           ),
         };
         const processes = await Promise.all(topology.targets.map((target) => readProcessState(target)));
