@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { given } from '@infra/config';
 
 /**
  * `npm run bench [-- <name>] [-- --smoke]`: every benchmark (or the one named), side by side,
@@ -28,13 +29,13 @@ if (only && !BENCHMARKS.includes(only)) {
 }
 // Read by bench-scale.ts when the benchmarks load below: set before any of them is imported.
 if (smoke) process.env.FICUS_BENCH_SMOKE = '1';
-process.env.LOG_LEVEL ??= 'warn';
-process.env.LOG_HTTP_REQUESTS ??= 'false';
+process.env.LOG_LEVEL = given(process.env.LOG_LEVEL) ?? 'warn';
+process.env.LOG_HTTP_REQUESTS = given(process.env.LOG_HTTP_REQUESTS) ?? 'false';
 // The benchmarks post from one client as fast as the shop takes it: limits far above that keep
 // the limiter's own work on every request in the measurement without it refusing any (429).
-process.env.FICUS_RATE_LIMIT_DEFAULT ??= '1000000/60s';
-process.env.FICUS_RATE_LIMIT_ORDERS ??= '1000000/60s';
-process.env.FICUS_RATE_LIMIT_IDENTITY ??= '1000000/60s';
+process.env.FICUS_RATE_LIMIT_DEFAULT = given(process.env.FICUS_RATE_LIMIT_DEFAULT) ?? '1000000/60s';
+process.env.FICUS_RATE_LIMIT_ORDERS = given(process.env.FICUS_RATE_LIMIT_ORDERS) ?? '1000000/60s';
+process.env.FICUS_RATE_LIMIT_IDENTITY = given(process.env.FICUS_RATE_LIMIT_IDENTITY) ?? '1000000/60s';
 
 // Loaded with require, after FICUS_BENCH_SMOKE is set above (a static import would load them first).
 /* eslint-disable @typescript-eslint/no-require-imports */

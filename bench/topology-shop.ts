@@ -123,7 +123,7 @@ export class ShopBench {
         certificates,
         loadTopology(topologyPath, { env }).targets.map((target) => target.name),
       );
-      env.FICUS_GRPC_TLS_DIR ??= certificates;
+      env.FICUS_GRPC_TLS_DIR = given(env.FICUS_GRPC_TLS_DIR) ?? certificates;
     }
     // The monolith target names no database: it uses DATABASE_URL's, which must exist.
     const monolithDatabase = options.monolithDatabase ?? `${this.prefix}_monolith`;

@@ -55,7 +55,7 @@ export function interpolate(text: string, env: Environment): Interpolation {
     }
     const [, name, fallback] = match;
     const set = env[name];
-    if (set !== undefined && set !== '') {
+    if (set !== undefined && set.trim() !== '') {
       value += set;
     } else if (fallback !== undefined) {
       value += fallback;

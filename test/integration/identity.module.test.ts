@@ -8,6 +8,7 @@ import { asAdminUser, asCustomer, callContext, startModule, type ModuleUnderTest
 import { asAdmin } from '../support/test-database';
 import { IdentityHousekeeping } from '../../modules/identity/src/application/housekeeping/identity-housekeeping';
 import { SigningKeys } from '../../modules/identity/src/application/signing-keys/signing-keys';
+import { CONFIRMATION_TTL_HOURS } from '../../modules/identity/src/application/register/register-customer.handler';
 import { DEFAULT_ACCOUNT_EMAILS } from '../../modules/identity/src/domain/account-email-policy';
 import { DEFAULT_LOGIN_THROTTLE } from '../../modules/identity/src/domain/login-throttle-policy';
 
@@ -99,6 +100,14 @@ describe('identity, alone on its database', () => {
     await again();
     expect(await sent('identity.registration-attempted')).toBe(2);
     expect(await links()).toBe(perWindow + 1);
+  });
+
+  it('never leaves an account with only expired links: the email window is no longer than a link lives', () => {
+    // The last link of a window was sent after it began: once every link has expired, the window
+    // has ended and a new one may go. A longer window, or shorter links, would break that.
+    const linkSeconds = CONFIRMATION_TTL_HOURS * 3600;
+    expect(DEFAULT_ACCOUNT_EMAILS.windowSeconds).toBeLessThanOrEqual(linkSeconds);
+    expect(DEFAULT_ACCOUNT_EMAILS.cooldownSeconds).toBeLessThan(linkSeconds);
   });
 
   it('refuses a wrong password with the answer an unknown address gets', async () => {
@@ -258,9 +267,13 @@ describe('identity, alone on its database', () => {
     const { customerId: recent } = await register(); // its link and its account-email count stay
     await admin(
       `INSERT INTO identity.email_confirmations (token_hash, customer_id, expires_at) VALUES
-         ('spent-' || $1, $1::uuid, now() - interval '25 hours')`,
+         ('spent-' || $1, $1::uuid, now() - interval '25 hours'),
+         ('used-' || $1, $1::uuid, now() - interval '1 hour')`,
       [customerId],
     );
+    await admin("UPDATE identity.email_confirmations SET used_at = now() - interval '25 hours' WHERE token_hash = $1", [
+      `used-${customerId}`,
+    ]);
     await admin(
       `UPDATE identity.account_emails SET window_started_at = now() - make_interval(secs => $2 + 1),
          last_sent_at = now() - make_interval(secs => $2 + 1) WHERE customer_id = $1`,
@@ -276,8 +289,9 @@ describe('identity, alone on its database', () => {
     const windows = await admin('SELECT key FROM identity.login_throttle WHERE key LIKE $1', [`%-${customerId}`]);
     expect(windows).toEqual([{ key: `current-${customerId}` }]);
     const links = await admin(
-      'SELECT customer_id, token_hash LIKE $3 AS spent FROM identity.email_confirmations WHERE customer_id IN ($1, $2)',
-      [customerId, recent, 'spent-%'],
+      `SELECT customer_id, token_hash LIKE 'spent-%' OR token_hash LIKE 'used-%' AS spent
+       FROM identity.email_confirmations WHERE customer_id IN ($1, $2)`,
+      [customerId, recent],
     );
     expect(links).toEqual(
       expect.arrayContaining([

@@ -29,7 +29,8 @@ describe('security headers and CORS (monolith)', () => {
     const exposed = (answer.headers.get('access-control-expose-headers') ?? '').toLowerCase().split(/\s*,\s*/);
     const ours = [...answer.headers.keys()].filter((name) => /^(ratelimit|retry-after|x-request-id)/.test(name));
     expect(ours).toEqual(expect.arrayContaining(['ratelimit-limit', 'ratelimit-remaining', 'x-request-id']));
-    expect(exposed).toEqual(expect.arrayContaining([...ours, 'retry-after']));
+    // Retry-After on a refusal, X-Ficus-Upstream on an answer of the legacy application (a route not moved yet).
+    expect(exposed).toEqual(expect.arrayContaining([...ours, 'retry-after', 'x-ficus-upstream']));
   });
 
   it('answers a listed origin’s preflight with the methods and headers the API takes', async () => {

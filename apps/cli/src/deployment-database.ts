@@ -85,12 +85,12 @@ export async function openDeploymentDatabase(
       close: async () => undefined,
     };
   }
-  if (selection.target && !selection.topology && !env.FICUS_TOPOLOGY) {
+  if (selection.target && !selection.topology && !given(env.FICUS_TOPOLOGY)) {
     throw new CliError(
       '--target needs a topology: give --topology <file|monolith|split|hybrid> (or set FICUS_TOPOLOGY)',
     );
   }
-  const topologyPath = topologyPathOf(selection.topology ?? env.FICUS_TOPOLOGY);
+  const topologyPath = topologyPathOf(selection.topology ?? given(env.FICUS_TOPOLOGY));
   const target = topologyPath ? targetOf(topologyPath, selection.target, env) : undefined;
 
   let processEnv;

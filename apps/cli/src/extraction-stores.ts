@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { ShadowStore } from '@infra/extraction';
 import { PostgresFlagStore } from '@infra/flags';
 import { loadTopology, type Topology } from '@infra/topology';
+import { given } from '@infra/config';
 import { CliError, type CliIo } from './cli-command';
 import { openDeploymentDatabase, topologyPathOf, type DeploymentSelection } from './deployment-database';
 
@@ -27,7 +28,7 @@ export function withExtractionOptions(command: Command): Command {
 
 /** The topology of a command, when it was given one (--topology or FICUS_TOPOLOGY). */
 export function topologyOf(options: ExtractionOptions, env: NodeJS.ProcessEnv): Topology | undefined {
-  const path = topologyPathOf(options.topology ?? env.FICUS_TOPOLOGY);
+  const path = topologyPathOf(options.topology ?? given(env.FICUS_TOPOLOGY));
   return path ? loadTopology(path, { env }) : undefined;
 }
 

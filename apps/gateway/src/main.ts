@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Command, Option } from 'commander';
 import { runProcess } from '@apps/service';
 import { loadTopology, shippedTopologyPath } from '@infra/topology';
+import { given } from '@infra/config';
 
 /**
  * `ficus-gateway [--topology <file>]`: the public HTTP API with no module inside; every route's
@@ -10,11 +11,12 @@ import { loadTopology, shippedTopologyPath } from '@infra/topology';
 const program = new Command('ficus-gateway')
   .description('run the HTTP edge of a ficus topology')
   .addOption(
-    new Option('--topology <file>', 'topology YAML file').env('FICUS_TOPOLOGY').default(shippedTopologyPath('split')),
+    new Option('--topology <file>', 'topology YAML file (default: the shipped split.yaml)').env('FICUS_TOPOLOGY'),
   )
   .parse();
 
-const { topology } = program.opts<{ topology: string }>();
+// An empty FICUS_TOPOLOGY is unset, as every variable (commander takes it as the value '').
+const topology = given(program.opts<{ topology?: string }>().topology) ?? shippedTopologyPath('split');
 
 runProcess({
   topology,

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Command, Option } from 'commander';
 import { shippedTopologyPath } from '@infra/topology';
+import { given } from '@infra/config';
 import { runProcess } from './run-process';
 
 /**
@@ -11,7 +12,7 @@ const program = new Command('ficus-service')
   .description('run the modules of one deploy target of a ficus topology')
   .requiredOption('-t, --target <name>', 'the deploy target to run (a name under targets: in the topology)')
   .addOption(
-    new Option('--topology <file>', 'topology YAML file').env('FICUS_TOPOLOGY').default(shippedTopologyPath('split')),
+    new Option('--topology <file>', 'topology YAML file (default: the shipped split.yaml)').env('FICUS_TOPOLOGY'),
   )
   .option(
     '--instance <id>',
@@ -23,12 +24,20 @@ const program = new Command('ficus-service')
   )
   .parse();
 
-const { target, topology, instance, canary } = program.opts<{
+const {
+  target,
+  topology: named,
+  instance,
+  canary,
+} = program.opts<{
   target: string;
-  topology: string;
+  topology?: string;
   instance?: string;
   canary?: boolean;
 }>();
+
+// An empty FICUS_TOPOLOGY is unset, as every variable (commander takes it as the value '').
+const topology = given(named) ?? shippedTopologyPath('split');
 
 runProcess({
   topology,

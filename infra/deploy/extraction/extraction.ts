@@ -6,6 +6,7 @@ import {
   kubernetesFiles,
 } from '@infra/deploy/generator';
 import { parseTopology, TopologyError, type Environment, type Topology } from '@infra/topology';
+import { given } from '@infra/config';
 import { planExtraction, whose, type ExtractionChoices, type ExtractionPlan } from './extraction-plan';
 import { extractionResources, type EventLink, type ExtractionResources } from './extraction-resources';
 import { defaultGrpcHostOf, extractionTopologyText } from './extraction-topology-text';
@@ -81,8 +82,8 @@ export function extract(input: ExtractionInput): Extraction {
   ];
 
   const resources = extractionResources(topology, plan, {
-    kafkaNamespace: env.FICUS_KAFKA_NAMESPACE || 'ficus',
-    databasePrefix: env.FICUS_DATABASE_PREFIX || databasePrefixOf(topology),
+    kafkaNamespace: given(env.FICUS_KAFKA_NAMESPACE) ?? 'ficus',
+    databasePrefix: given(env.FICUS_DATABASE_PREFIX) ?? databasePrefixOf(topology),
     eventLinks: input.eventLinks,
   });
   return { plan, text, topology, files, resources, next: nextSteps(plan, out, env) };

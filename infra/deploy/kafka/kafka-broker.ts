@@ -30,13 +30,13 @@ const pomFile = join(__dirname, 'pom.xml');
 const port = portFromEnv('FICUS_KAFKA_PORT', 9092);
 const controllerPort = portFromEnv('FICUS_KAFKA_CONTROLLER_PORT', port + 1);
 const dataDir = resolve(projectRoot, given(process.env.FICUS_DATA_DIR) ?? '.data');
-const instance = process.env.FICUS_KAFKA_INSTANCE || 'kafka';
+const instance = given(process.env.FICUS_KAFKA_INSTANCE) ?? 'kafka';
 if (!/^[a-z][a-z0-9-]*$/.test(instance)) {
   process.stderr.write(`kafka: FICUS_KAFKA_INSTANCE=${instance} must be lowercase letters, digits and "-"\n`);
   process.exit(1);
 }
 const kafkaDir = join(dataDir, instance);
-const advertised = process.env.FICUS_KAFKA_ADVERTISED || `${host}:${port}`;
+const advertised = given(process.env.FICUS_KAFKA_ADVERTISED) ?? `${host}:${port}`;
 if (!/^[^\s:,]+:\d{1,5}$/.test(advertised)) {
   process.stderr.write(`kafka: FICUS_KAFKA_ADVERTISED=${advertised} must be host:port\n`);
   process.exit(1);

@@ -34,7 +34,7 @@ async function main(): Promise<void> {
   const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: given(process.env.LOG_LEVEL) ?? 'warn' };
   let stopDatabase = async () => undefined as void;
   let usedBy = (_pid: number) => undefined as void;
-  if (!env.DATABASE_URL) {
+  if (!given(env.DATABASE_URL)) {
     const dataDir = resolve(given(env.FICUS_DATA_DIR) ?? '.data', 'postgres');
     const port = Number(given(env.FICUS_EMBEDDED_PG_PORT) ?? DEFAULT_EMBEDDED_PORT);
     const database = await startEmbeddedDatabase({ dataDir, port, portSetting: 'FICUS_EMBEDDED_PG_PORT' });
@@ -44,7 +44,7 @@ async function main(): Promise<void> {
     usedBy = database.alsoUsedBy;
     say(`PostgreSQL (embedded)  127.0.0.1:${port}, data in ${dataDir}`);
   }
-  if (!env.KAFKA_BROKERS) {
+  if (!given(env.KAFKA_BROKERS)) {
     const broker = spawnSync(
       process.execPath,
       ['-r', '@swc-node/register', 'infra/deploy/kafka/kafka-broker.ts', 'start'],

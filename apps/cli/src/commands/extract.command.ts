@@ -20,6 +20,7 @@ import {
   whose,
 } from '@infra/deploy/extraction';
 import { parseTopology, SHIPPED_TOPOLOGIES, shippedTopologyPath, TopologyError } from '@infra/topology';
+import { given } from '@infra/config';
 import { CliError, type CliCommand, type CliIo } from '../cli-command';
 
 interface ExtractOptions {
@@ -110,12 +111,12 @@ function runExtract(context: string, options: ExtractOptions, io: CliIo): void {
     const rel = relative(cwd, path);
     return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
   };
-  const given = options.topology ?? io.env.FICUS_TOPOLOGY;
-  const sourcePath = !given
+  const named = options.topology ?? given(io.env.FICUS_TOPOLOGY);
+  const sourcePath = !named
     ? shippedTopologyPath('monolith')
-    : (SHIPPED_TOPOLOGIES as readonly string[]).includes(given)
-      ? shippedTopologyPath(given as (typeof SHIPPED_TOPOLOGIES)[number])
-      : resolve(cwd, given);
+    : (SHIPPED_TOPOLOGIES as readonly string[]).includes(named)
+      ? shippedTopologyPath(named as (typeof SHIPPED_TOPOLOGIES)[number])
+      : resolve(cwd, named);
   let text: string;
   try {
     text = readFileSync(sourcePath, 'utf8');

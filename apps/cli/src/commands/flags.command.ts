@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { hostname, userInfo } from 'node:os';
 import { pino } from 'pino';
-import { given } from '@infra/config';
+import { LoggingSettings } from '@infra/observability';
 import {
   FlagStateError,
   formatFlagState,
@@ -245,7 +245,7 @@ async function setFlag(
     throw new CliError(error instanceof Error ? error.message : String(error));
   }
   // The change as a JSON log line (on stderr, beside anything else the command says there).
-  pino({ level: given(io.env.LOG_LEVEL) ?? 'info' }, { write: (line: string) => io.err(line) }).info(
+  pino({ level: LoggingSettings.read(io.env).level }, { write: (line: string) => io.err(line) }).info(
     {
       flag: name,
       from: change.from ? formatFlagState(change.from) : null,

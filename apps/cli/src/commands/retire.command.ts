@@ -38,7 +38,7 @@ owner and the extracted target with the new file (the owner first); moving the c
 a database of its own is a later, separate step (docs/migration-guide.md).`,
       )
       .action(async (context: string, options: ExtractionOptions & { after?: string; out?: string }) => {
-        if (!options.topology && !io.env.FICUS_TOPOLOGY)
+        if (!options.topology && !given(io.env.FICUS_TOPOLOGY))
           throw new CliError('retire rewrites a topology: give --topology <file> (the one `ficus extract` wrote)', 2);
         const afterMinutes = Number(
           options.after ?? given(io.env.FICUS_RETIRE_AFTER_MINUTES) ?? DEFAULT_RETIRE_AFTER_MINUTES,

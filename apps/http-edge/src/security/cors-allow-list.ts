@@ -34,7 +34,7 @@ export function applyCorsAllowList(app: INestApplication, origins: readonly stri
     methods: ['GET', 'POST'],
     allowedHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-request-id'],
     // What a client's script reads of an answer: ours, not only the CORS-safelisted few.
-    exposedHeaders: ['x-request-id', 'retry-after', ...RATE_LIMIT_HEADERS],
+    exposedHeaders: ['x-request-id', 'retry-after', 'x-ficus-upstream', ...RATE_LIMIT_HEADERS],
     credentials: false,
     maxAge: 600,
   });

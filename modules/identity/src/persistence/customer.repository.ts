@@ -112,8 +112,11 @@ export class CustomerRepository {
     return row.customer_id;
   }
 
-  /** Links spent or expired a day ago serve nothing (IdentityHousekeeping drops them). */
+  /** Links used or expired a day ago serve nothing (IdentityHousekeeping drops them). */
   async deleteSpentConfirmations(): Promise<void> {
-    await this.uow.manager.query("DELETE FROM email_confirmations WHERE expires_at < now() - interval '1 day'");
+    await this.uow.manager.query(
+      `DELETE FROM email_confirmations
+       WHERE expires_at < now() - interval '1 day' OR used_at < now() - interval '1 day'`,
+    );
   }
 }

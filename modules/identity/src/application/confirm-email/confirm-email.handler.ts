@@ -22,7 +22,8 @@ export class ConfirmEmailHandler implements ICommandHandler<ConfirmEmailCommand,
       if (!customerId) {
         throw invalidArgument(
           'invalid-confirmation-token',
-          'this confirmation link is unknown, used or expired: register again for a new one',
+          'this confirmation link is unknown, used or expired: ' +
+            'follow the newest one mailed, or register again for a new one',
         );
       }
       return { customerId };

@@ -49,7 +49,8 @@ export class LoginHandler implements ICommandHandler<LoginCommand, IssuedTokens>
     if (!account.emailConfirmedAt) {
       throw permissionDenied(
         'email-not-confirmed',
-        'confirm your email address first: follow the link we mailed you (registering again mails a new one)',
+        'confirm your email address first: follow the newest link we mailed you ' +
+          '(registering again mails a new one, at most one a minute)',
       );
     }
     await this.throttle.succeeded(throttleKeys);

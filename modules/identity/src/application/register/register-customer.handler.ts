@@ -26,8 +26,8 @@ export function confirmationTokenHash(token: string): string {
  * does not say whether the address had an account (the edge shows none of it): an address
  * registered before and not yet confirmed gets a new link, a confirmed one's owner is told that
  * someone tried (`identity.registration-attempted`), and the same argon2 work is done either way.
- * Each kind of email goes to an account at most once a minute and five times a day
- * (AccountEmailPolicy): a registration past that mails nothing and is answered the same.
+ * Each kind of email goes to an account at most once a minute and five times in a fixed 24-hour
+ * window (AccountEmailPolicy): a registration past that mails nothing and is answered the same.
  */
 @CommandHandler(RegisterCustomerCommand)
 export class RegisterCustomerHandler implements ICommandHandler<RegisterCustomerCommand, { customerId: string }> {
