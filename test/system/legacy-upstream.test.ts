@@ -21,10 +21,14 @@ describe('the edge in front of a legacy application', () => {
   let shop: RunningShop;
   const seen: SeenRequest[] = [];
   let arrived = 0; // requests whose headers reached the legacy application
+  let cut = 0; // requests whose client (the edge) went away before the legacy application answered
 
   beforeAll(async () => {
     legacy = createServer((request, response) => {
       arrived += 1;
+      response.on('close', () => {
+        if (!response.writableFinished) cut += 1;
+      });
       let body = '';
       request.on('data', (chunk: Buffer) => (body += chunk.toString()));
       request.on('end', () => {
@@ -43,6 +47,8 @@ describe('the edge in front of a legacy application', () => {
         // A small gate, so that a few requests to the legacy application could fill it.
         FICUS_HTTP_MAX_CONCURRENT: '2',
         FICUS_HTTP_MAX_QUEUED: '2',
+        // Longer than any wait below: a slot held for the budget after its client left would show.
+        FICUS_REQUEST_BUDGET_MS: '120000',
       },
     });
   });
@@ -113,6 +119,12 @@ describe('the edge in front of a legacy application', () => {
       'x-original-forwarded-for',
       'x_forwarded_for', // CGI-style servers read underscores as dashes
       'client_ip',
+      'fly-client-ip', // and the platforms' own names
+      'x-azure-clientip',
+      'x-azure-socketip',
+      'cf-connecting-ipv6',
+      'cf-pseudo-ipv4',
+      'x-appengine-user-ip',
     ];
     const headers = Object.fromEntries(
       claims.map((name) => [
@@ -130,6 +142,36 @@ describe('the edge in front of a legacy application', () => {
     expect(received['x-custom']).toBe('kept'); // a header that claims no address goes through
     expect(received['x-forwarded-for']).toMatch(/127\.0\.0\.1/); // the edge's own view of the client
     expect(received['x-real-ip']).toMatch(/127\.0\.0\.1/);
+  });
+
+  it('passes on no header that would make the request another one behind the edge: method overrides, rewritten paths, hop-by-hop headers', async () => {
+    // Written by hand: fetch refuses to send Connection, Keep-Alive and TE itself.
+    const raw = new RawRequest(
+      shop.baseUrl,
+      'GET /reviews/FICUS-LYRATA HTTP/1.1\r\nHost: shop\r\n' +
+        'X-HTTP-Method-Override: DELETE\r\nX-HTTP-Method: DELETE\r\nX-Method-Override: DELETE\r\n' +
+        'X-Original-URL: /admin/users\r\nX-Rewrite-URL: /admin/users\r\n' +
+        // A hop in front of the legacy application would drop what Connection names: X-Real-IP here.
+        'Connection: keep-alive, x-real-ip, x-custom-hop\r\nX-Custom-Hop: only this hop\r\n' +
+        'Keep-Alive: timeout=5\r\nTE: trailers\r\nX-Custom: kept\r\n\r\n',
+    );
+    try {
+      await eventually(() => raw.status, { until: (status) => status !== undefined, what: 'an answer' });
+      expect(raw.status).toBe('200');
+    } finally {
+      raw.destroy();
+    }
+    const received = lastSeen().headers;
+    const names = Object.keys(received);
+    for (const name of ['x-http-method-override', 'x-http-method', 'x-method-override', 'x-original-url']) {
+      expect(names).not.toContain(name);
+    }
+    for (const name of ['x-rewrite-url', 'x-custom-hop', 'keep-alive', 'te', 'upgrade'])
+      expect(names).not.toContain(name);
+    expect(received.connection ?? 'close').not.toMatch(/x-real-ip|x-custom-hop/i);
+    expect(received['x-real-ip']).toMatch(/127\.0\.0\.1/);
+    expect(received['x-custom']).toBe('kept');
+    expect(lastSeen()).toMatchObject({ method: 'GET', url: '/reviews/FICUS-LYRATA' });
   });
 
   it('proxies a method ficus does not serve on a path it does', async () => {
@@ -183,6 +225,39 @@ describe('the edge in front of a legacy application', () => {
     } finally {
       for (const request of dripping) request.destroy();
     }
+  });
+
+  it('frees a slot of the legacy gate as soon as its client leaves: clients that send headers and go hold none', async () => {
+    const [arrivedBefore, cutBefore] = [arrived, cut];
+    // As many as the gate admits, each with a body announced and never sent, then gone.
+    const leaving = Array.from(
+      { length: 2 },
+      (_, n) =>
+        new RawRequest(
+          shop.baseUrl,
+          `POST /reviews/gone-${n} HTTP/1.1\r\nHost: shop\r\nContent-Type: application/json\r\n` +
+            'Content-Length: 100\r\n\r\n{',
+        ),
+    );
+    await eventually(() => expect(arrived - arrivedBefore).toBe(2)); // both hold a slot
+    for (const request of leaving) request.destroy();
+    // The edge cut both calls to the legacy application: nothing of them is left under way.
+    await eventually(() => expect(cut - cutBefore).toBe(2));
+    // Four at once against a gate of 2 + 2 queued: a slot still held would queue two of them for
+    // the whole budget (two minutes here) and refuse the others (503).
+    const statuses = await eventually(
+      () =>
+        Promise.all(
+          [0, 1, 2, 3].map((n) =>
+            fetch(`${shop.baseUrl}/reviews/after-${n}`, { signal: AbortSignal.timeout(5_000) }).then(
+              (answer) => answer.status,
+              () => 'no answer',
+            ),
+          ),
+        ),
+      { until: (answers) => answers.every((status) => status === 200), what: 'four requests through the legacy gate' },
+    );
+    expect(statuses).toEqual([200, 200, 200, 200]);
   });
 
   it('answers 502 with a problem body when the legacy application is down, and keeps serving its own routes', async () => {

@@ -110,8 +110,11 @@ export function setUpHttpEdge(
   }
   // What goes to the legacy application is decided once, and takes another way: its body streams
   // on unread, and it takes a slot of a gate of its own, so a client dripping a body to it holds a
-  // place there, never one of the slots ficus's routes need.
-  const legacyGate = admissionGate(limits, [], { measured: false });
+  // place there, never one of the slots ficus's routes need. A client that leaves frees its slot at
+  // once: the proxy cuts its call to the legacy application, so no work of it remains here (held
+  // for the request budget, a client that sent headers and left, a few times a second, kept every
+  // slot taken).
+  const legacyGate = admissionGate({ ...limits, abortedHoldMs: 0 }, [], { measured: false });
   const toLegacy = goesToLegacy(legacy);
   const ours = Router().use(ficus);
   const theirs = Router().use(legacyGate.shedWhileFull, legacyGate.admit, legacyUpstream(legacy));

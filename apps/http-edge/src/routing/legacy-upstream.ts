@@ -31,11 +31,40 @@ const CLIENT_ADDRESS_HEADERS = new Set([
   'x-proxyuser-ip',
   'x-envoy-external-address',
 ]);
+/**
+ * Besides the names above, any that reads as a client's or a peer's address, as platforms name them
+ * (`fly-client-ip`, `x-azure-clientip`, `cf-connecting-ipv6`, `cf-pseudo-ipv4`, `x-appengine-user-ip`).
+ */
+const ADDRESS_LIKE = /(^|-)(client-?ip|socket-?ip|user-ip|connecting-ip(v6)?|pseudo-ipv4|ip-?addr(ess)?)$/;
 /** Underscores too: servers that build CGI-style names (HTTP_CLIENT_IP) read `client_ip` as `client-ip`. */
 const claimsClientAddress = (name: string) => {
   const dashed = name.replace(/_/g, '-');
-  return CLIENT_ADDRESS_HEADERS.has(dashed) || dashed.startsWith('x-forwarded');
+  return CLIENT_ADDRESS_HEADERS.has(dashed) || dashed.startsWith('x-forwarded') || ADDRESS_LIKE.test(dashed);
 };
+
+/**
+ * Headers that would make the legacy application, or a hop in front of it, read the request as
+ * another one than the edge routed: another method (Rails' and Express's method override), another
+ * path (IIS's and Laminas' rewrite headers), or headers dropped on the way (`Connection` names the
+ * ones a proxy removes: the edge's X-Forwarded-For and X-Real-IP). Hop-by-hop headers are the
+ * edge's own connection's (RFC 9110, 7.6.1) and never go on; no upgrade is proxied.
+ */
+const REROUTING_HEADERS = new Set([
+  'x-http-method-override',
+  'x-http-method',
+  'x-method-override',
+  'x-original-url',
+  'x-rewrite-url',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authorization',
+  'proxy-authenticate',
+  'te',
+  'trailer',
+  'upgrade',
+]);
+const reroutes = (name: string) => REROUTING_HEADERS.has(name.replace(/_/g, '-'));
 
 /** How long the legacy application may take to answer before the client gets a 502. */
 const LEGACY_TIMEOUT_MS = 30_000;
@@ -99,7 +128,11 @@ export function legacyUpstream(legacy: LegacyUpstream): RequestHandler {
     // and theirs, then the proxy adds the socket's peer.
     const client = clientAddressOf(request);
     const vouched = vouchedAddressesOf(request);
-    for (const name of Object.keys(request.headers)) if (claimsClientAddress(name)) delete request.headers[name];
+    // What `Connection` names goes with it: a hop-by-hop header under any name the client chose.
+    const named = (request.headers.connection ?? '').split(',').map((token) => token.trim().toLowerCase());
+    for (const name of Object.keys(request.headers)) {
+      if (claimsClientAddress(name) || reroutes(name) || named.includes(name)) delete request.headers[name];
+    }
     if (vouched.length > 0) request.headers['x-forwarded-for'] = vouched.join(', ');
     if (client) request.headers['x-real-ip'] = client;
     void proxy(request, response, next);
