@@ -142,6 +142,23 @@ describe('payments, alone on its database', () => {
     expect(Number(charges[0].n)).toBe(1);
   });
 
+  it("answers charges racing on one key with the first one's outcome, as a provider's idempotency does", async () => {
+    const provider = payments.app.get<PaymentProvider>(PAYMENT_PROVIDER);
+    const key = `order:${randomUUID()}`;
+    const charge = () =>
+      provider.charge({ idempotencyKey: key, amount: { amountMinor: 990, currency: 'EUR' }, token: 'tok_visa' });
+    // The ledger's pool warmed to its four connections first, so that the three really race.
+    await Promise.all([0, 1, 2, 3].map(() => provider.findCharge(`order:${randomUUID()}`)));
+    const answers = await Promise.all([charge(), charge(), charge()]);
+    const [stored] = await asAdmin<{ reference: string }>(
+      payments.database,
+      'SELECT reference FROM payments.fake_provider_charges WHERE idempotency_key = $1',
+      [key],
+    );
+    // Fails when a racing charge answers a reference of its own, which no refund could ever find.
+    expect(answers).toEqual(answers.map(() => ({ outcome: 'approved', reference: stored.reference })));
+  });
+
   it('charges once when both facts arrive at the same time', async () => {
     const orderIds = Array.from({ length: 10 }, () => randomUUID());
     const created = await Promise.all(orderIds.map((id) => orderCreated(id)));

@@ -105,20 +105,26 @@ export class FakePaymentProvider implements PaymentProvider, OnApplicationShutdo
       throw new PaymentProviderUnavailable('fake provider: simulated outage');
     }
     const outcome = await this.answerFor(request.token);
-    await this.ledger.query(
-      `INSERT INTO fake_provider_charges (idempotency_key, amount_minor, currency, outcome, reference, reason)
-       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (idempotency_key) DO NOTHING`,
-      [
-        request.idempotencyKey,
-        request.amount.amountMinor,
-        request.amount.currency,
-        outcome.outcome,
-        outcome.outcome === 'approved' ? outcome.reference : null,
-        outcome.outcome === 'declined' ? outcome.reason : null,
-      ],
-    );
-    this.logger.debug({ idempotencyKey: request.idempotencyKey, outcome: outcome.outcome }, 'charge');
-    return outcome;
+    // Two charges racing on one key: the first one's outcome is the answer for both, as a real
+    // provider's idempotency gives (the other's reference would name a charge nobody could refund).
+    const [stored] = (
+      await this.ledger.query(
+        `INSERT INTO fake_provider_charges (idempotency_key, amount_minor, currency, outcome, reference, reason)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (idempotency_key) DO UPDATE SET idempotency_key = EXCLUDED.idempotency_key
+         RETURNING outcome, reference, reason`,
+        [
+          request.idempotencyKey,
+          request.amount.amountMinor,
+          request.amount.currency,
+          outcome.outcome,
+          outcome.outcome === 'approved' ? outcome.reference : null,
+          outcome.outcome === 'declined' ? outcome.reason : null,
+        ],
+      )
+    ).rows as LedgerCharge[];
+    this.logger.debug({ idempotencyKey: request.idempotencyKey, outcome: stored.outcome }, 'charge');
+    return outcomeOf(stored);
   }
 
   /** What the provider answers for a token (Object.hasOwn: `__proto__` or `constructor` is no test card). */
@@ -149,11 +155,8 @@ export class FakePaymentProvider implements PaymentProvider, OnApplicationShutdo
         'SELECT outcome, reference, reason FROM fake_provider_charges WHERE idempotency_key = $1',
         [idempotencyKey],
       )
-    ).rows as Array<{ outcome: 'approved' | 'declined'; reference: string | null; reason: string | null }>;
-    if (!earlier) return undefined;
-    return earlier.outcome === 'approved'
-      ? { outcome: 'approved', reference: earlier.reference! }
-      : { outcome: 'declined', reason: earlier.reason! };
+    ).rows as LedgerCharge[];
+    return earlier ? outcomeOf(earlier) : undefined;
   }
 
   async refund(request: {
@@ -208,4 +211,17 @@ export class FakePaymentProvider implements PaymentProvider, OnApplicationShutdo
     this.logger.debug({ idempotencyKey: request.idempotencyKey }, 'refund');
     return { reference: stored.reference };
   }
+}
+
+/** A charge as the fake's ledger holds it. */
+interface LedgerCharge {
+  readonly outcome: 'approved' | 'declined';
+  readonly reference: string | null;
+  readonly reason: string | null;
+}
+
+function outcomeOf(charge: LedgerCharge): ChargeOutcome {
+  return charge.outcome === 'approved'
+    ? { outcome: 'approved', reference: charge.reference! }
+    : { outcome: 'declined', reason: charge.reason! };
 }
