@@ -11,6 +11,8 @@ import {
 import { PaymentMethodVault } from '../../modules/payments/src/persistence/payment-method.vault';
 import { asAdminUser, asCustomer, callContext, startModule, type ModuleUnderTest } from '../support/module-harness';
 import { asAdmin } from '../support/test-database';
+import { eventually } from '../support/eventually';
+import { ProviderRetries } from '../../modules/payments/src/application/provider-retries';
 
 const SLOW_MS = 300;
 
@@ -234,6 +236,87 @@ describe('payments, alone on its database', () => {
         providerReference: charged.providerReference,
         refundReference: payment.refundReference,
         reason: 'order-failed: saga-deadline-exceeded: waiting for shipment',
+      });
+    });
+
+    describe('a provider that cannot answer now', () => {
+      const provider = () => payments.app.get<PaymentProvider>(PAYMENT_PROVIDER);
+      const outage = () => new PaymentProviderUnavailable('provider down for this test');
+      const retryOf = async (orderId: string) => {
+        const [row] = await asAdmin<{ provider_retry: string | null; provider_retry_attempts: number }>(
+          payments.database,
+          'SELECT provider_retry, provider_retry_attempts FROM payments.payments WHERE order_id = $1',
+          [orderId],
+        );
+        return row;
+      };
+      /** As if the retry's wait had passed: the module's own ProviderRetries makes it within a second. */
+      const dueNow = (orderId: string) =>
+        asAdmin(payments.database, 'UPDATE payments.payments SET provider_retry_due_at = now() WHERE order_id = $1', [
+          orderId,
+        ]);
+      afterEach(() => jest.restoreAllMocks());
+
+      it('handles the event, leaves the charge due again on the payment, and charges once when it answers', async () => {
+        const orderId = randomUUID();
+        jest.spyOn(provider(), 'charge').mockRejectedValueOnce(outage());
+        await payments.events.publish([await orderCreated(orderId)]);
+        // Handled, not held: before, the consumer kept the event (over Kafka, with every later one of its partition).
+        await payments.events.publish([stockReserved(orderId)]);
+        expect(await retryOf(orderId)).toEqual({ provider_retry: 'charge', provider_retry_attempts: 1 });
+        expect(await eventsOf(orderId)).toEqual([]);
+
+        await dueNow(orderId);
+        await eventually(() => eventsOf(orderId), { until: (types) => types.length > 0, what: 'the retried charge' });
+        expect(await eventsOf(orderId)).toEqual(['payments.payment-completed']);
+        expect(await ledger(orderId)).toEqual({ charges: 1, refunds: 0 });
+        expect(await retryOf(orderId)).toEqual({ provider_retry: null, provider_retry_attempts: 0 });
+      });
+
+      it('tries again later each time it still cannot, and makes no charge for an order that failed meanwhile', async () => {
+        const orderId = randomUUID();
+        const charge = jest.spyOn(provider(), 'charge').mockRejectedValue(outage());
+        await payments.events.publish([await orderCreated(orderId), stockReserved(orderId)]);
+        await dueNow(orderId);
+        await eventually(() => retryOf(orderId), {
+          until: (row) => row.provider_retry_attempts >= 2,
+          what: 'a second attempt',
+        });
+        const [{ later }] = await asAdmin<{ later: boolean }>(
+          payments.database,
+          "SELECT provider_retry_due_at > now() + interval '1 second' AS later FROM payments.payments WHERE order_id = $1",
+          [orderId],
+        );
+        expect(later).toBe(true); // twice as long as the first wait: the provider is not hammered
+
+        await payments.events.publish([orderFailed(orderId)]);
+        expect(await retryOf(orderId)).toEqual({ provider_retry: null, provider_retry_attempts: 0 });
+        const attempts = charge.mock.calls.length;
+        await dueNow(orderId); // nothing is due: no attempt follows
+        await payments.app.get(ProviderRetries).retryDue();
+        expect(charge.mock.calls.length).toBe(attempts);
+        expect(await ledger(orderId)).toEqual({ charges: 0, refunds: 0 });
+        expect(await eventsOf(orderId)).toEqual([]);
+      });
+
+      it('learns the failure of a charged order at once, and refunds it once the provider answers', async () => {
+        const orderId = randomUUID();
+        await payments.events.publish([await orderCreated(orderId), stockReserved(orderId)]);
+        jest.spyOn(provider(), 'refund').mockRejectedValueOnce(outage());
+        await payments.events.publish([orderFailed(orderId)]);
+        expect(await retryOf(orderId)).toEqual({ provider_retry: 'refund', provider_retry_attempts: 1 });
+        const [{ order_failed }] = await asAdmin<{ order_failed: boolean }>(
+          payments.database,
+          'SELECT order_failed FROM payments.payments WHERE order_id = $1',
+          [orderId],
+        );
+        expect(order_failed).toBe(true);
+
+        await dueNow(orderId);
+        await eventually(() => eventsOf(orderId), { until: (types) => types.length === 2, what: 'the retried refund' });
+        expect(await eventsOf(orderId)).toEqual(['payments.payment-completed', PaymentRefunded.type]);
+        expect(await ledger(orderId)).toEqual({ charges: 1, refunds: 1 });
+        expect(await retryOf(orderId)).toEqual({ provider_retry: null, provider_retry_attempts: 0 });
       });
     });
 

@@ -10,6 +10,7 @@ import { CancelPaymentOnOrderFailed } from './application/cancel-payment/cancel-
 import { CancelPaymentHandler } from './application/cancel-payment/cancel-payment.handler';
 import { ChargePaymentOnStockReserved } from './application/charge-payment/charge-payment-on-stock-reserved.handler';
 import { ChargePaymentHandler } from './application/charge-payment/charge-payment.handler';
+import { ProviderRetries } from './application/provider-retries';
 import { GetPaymentsHandler } from './application/get-payments/get-payments.handler';
 import { HoldPaymentMethodHandler } from './application/hold-payment-method/hold-payment-method.handler';
 import { UnusedPaymentMethodsSweeper } from './application/hold-payment-method/unused-payment-methods.sweeper';
@@ -23,6 +24,7 @@ import {
   LearnPaymentFactsInAnyOrder1764000000401,
   RefundPaymentsOfFailedOrders1764000000402,
   RememberWhosePaymentItIs1764000000420,
+  RetryProviderCalls1764000000421,
   VaultPaymentMethods1764000000403,
 } from './persistence/migrations';
 import { PaymentMethodVault } from './persistence/payment-method.vault';
@@ -42,6 +44,7 @@ import { paymentProviderOf, PaymentProviderSettings, type ProviderSettings } fro
         VaultPaymentMethods1764000000403,
         ErasePlainCardTokens1764000000404,
         RememberWhosePaymentItIs1764000000420,
+        RetryProviderCalls1764000000421,
       ],
       serves: [PaymentsContract, PaymentsContractAdapter],
       consumes: [
@@ -69,6 +72,7 @@ import { paymentProviderOf, PaymentProviderSettings, type ProviderSettings } fro
     },
     ChargePaymentHandler,
     CancelPaymentHandler,
+    ProviderRetries,
     GetPaymentsHandler,
     PaymentsContractAdapter,
     OpenPaymentOnOrderCreated,

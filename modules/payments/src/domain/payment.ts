@@ -27,7 +27,11 @@ export interface Payment {
   readonly orderFailed: boolean;
   readonly refundReference?: string;
   readonly refundedAt?: string;
+  /** A call to the provider that could not be made, due again (ProviderRetries). */
+  readonly providerRetry?: ProviderRetryKind;
 }
+
+export type ProviderRetryKind = 'charge' | 'refund';
 
 export type ChargeablePayment = Payment & { readonly amount: Money };
 export type RefundablePayment = Payment & { readonly amount: Money; readonly providerReference: string };

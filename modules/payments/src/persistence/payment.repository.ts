@@ -3,7 +3,8 @@ import type { Money } from '@contracts/kernel';
 import type { Envelope } from '@contracts/kernel';
 import { Outbox } from '@infra/messaging';
 import { UnitOfWork } from '@infra/persistence';
-import type { Payment } from '../domain/payment';
+import type { EventOrigin } from '@contracts/kernel';
+import type { Payment, ProviderRetryKind } from '../domain/payment';
 
 interface PaymentRow {
   order_id: string;
@@ -20,7 +21,21 @@ interface PaymentRow {
   refund_reference: string | null;
   refunded_at: Date | null;
   updated_at: Date;
+  provider_retry: ProviderRetryKind | null;
 }
+
+/** A provider call due again: which one, and what its events say they come from. */
+export interface DueProviderCall {
+  readonly orderId: string;
+  readonly kind: ProviderRetryKind;
+  readonly origin: EventOrigin;
+  /** The order's failure, for a refund. */
+  readonly reason: string;
+}
+
+/** The first retry after a second, then twice as long each time, up to a minute. */
+const RETRY_FIRST_MS = 1_000;
+const RETRY_LONGEST_MS = 60_000;
 
 @Injectable()
 export class PaymentRepository {
@@ -95,7 +110,8 @@ export class PaymentRepository {
     await this.uow.defer(
       `UPDATE payments SET status = $2, provider_reference = $3, failure_reason = $4, refund_reference = $5,
        refunded_at = $6,
-              token = NULL, updated_at = now()
+              token = NULL, updated_at = now(), provider_retry = NULL, provider_retry_due_at = NULL,
+              provider_retry_attempts = 0, provider_retry_origin = NULL, provider_retry_reason = NULL
         WHERE order_id = $1`,
       [
         payment.orderId,
@@ -107,6 +123,62 @@ export class PaymentRepository {
       ],
     );
     await this.outbox.add(event);
+  }
+
+  /**
+   * The provider could not take the payment's charge or refund now: it is due again later, each
+   * time twice as late as the one before (ProviderRetries makes it). The event that needed it is
+   * handled meanwhile, so no event after it waits for the provider.
+   */
+  async retryLater(orderId: string, kind: ProviderRetryKind, origin: EventOrigin, reason = ''): Promise<void> {
+    await this.uow.defer(
+      `UPDATE payments SET provider_retry = $2, provider_retry_attempts = provider_retry_attempts + 1,
+         provider_retry_due_at = now() + least($5::double precision * 2 ^ provider_retry_attempts, $6) *
+           interval '1 millisecond',
+         provider_retry_origin = $3, provider_retry_reason = $4, updated_at = now()
+       WHERE order_id = $1`,
+      [orderId, kind, JSON.stringify(origin), reason, RETRY_FIRST_MS, RETRY_LONGEST_MS],
+    );
+  }
+
+  /** Nothing is due of the payment any more (its order failed before the charge went through). */
+  async endRetry(orderId: string): Promise<void> {
+    await this.uow.defer(
+      `UPDATE payments SET provider_retry = NULL, provider_retry_due_at = NULL, provider_retry_attempts = 0,
+         provider_retry_origin = NULL, provider_retry_reason = NULL
+       WHERE order_id = $1`,
+      [orderId],
+    );
+  }
+
+  /**
+   * Takes up to `limit` provider calls that are due, each for `leaseMs` (another process, or the
+   * next sweep, leaves it alone meanwhile; one whose taker stopped is due again once its lease
+   * ends), in one statement committed at once.
+   */
+  async takeDue(limit: number, leaseMs: number): Promise<DueProviderCall[]> {
+    const [rows] = (await this.uow.manager.query(
+      `UPDATE payments SET provider_retry_due_at = now() + $2::double precision * interval '1 millisecond'
+        WHERE order_id IN (
+          SELECT order_id FROM payments WHERE provider_retry IS NOT NULL AND provider_retry_due_at <= now()
+           ORDER BY provider_retry_due_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+      RETURNING order_id, provider_retry, provider_retry_origin, provider_retry_reason`,
+      [limit, leaseMs],
+    )) as [
+      Array<{
+        order_id: string;
+        provider_retry: ProviderRetryKind;
+        provider_retry_origin: EventOrigin;
+        provider_retry_reason: string | null;
+      }>,
+      number,
+    ];
+    return rows.map((row) => ({
+      orderId: row.order_id,
+      kind: row.provider_retry,
+      origin: row.provider_retry_origin,
+      reason: row.provider_retry_reason ?? '',
+    }));
   }
 }
 
@@ -128,5 +200,6 @@ function paymentOf(row: PaymentRow): Payment & { updatedAt: string } {
     refundReference: row.refund_reference ?? undefined,
     refundedAt: row.refunded_at?.toISOString(),
     updatedAt: row.updated_at.toISOString(),
+    ...(row.provider_retry ? { providerRetry: row.provider_retry } : {}),
   };
 }
