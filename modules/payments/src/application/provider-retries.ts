@@ -8,6 +8,12 @@ import { ChargePaymentCommand } from './charge-payment/charge-payment.command';
 /** Due provider calls taken at a time, and how long one is left to its taker. */
 const BATCH = 10;
 const LEASE_MS = 60_000;
+/**
+ * From this many attempts on, each is logged as an error, for a person to look at: about 25
+ * minutes of them, longer than the saga's default deadline, so that a charge (which that deadline
+ * ends) does not get there and a refund still not made does.
+ */
+const ATTEMPTS_TO_LOOK_AT = 30;
 
 /**
  * Makes again, every second, the charges and refunds the provider could not take when their
@@ -20,11 +26,16 @@ const LEASE_MS = 60_000;
  * Before, the consumer kept the event and tried it again: over Kafka that held every later event of
  * its partition, other customers' orders included, for as long as the provider failed for this one
  * (a card the provider cannot charge now, `tok_provider_error` of the fake: up to the saga's deadline).
+ *
+ * A charge due again ends when the order fails; a refund only when it is made. What keeps failing
+ * stays visible: each row keeps its last error (`provider_retry_last_error`), and from the thirtieth
+ * attempt (about 25 minutes) every one is logged as an error.
  */
 @Injectable()
 export class ProviderRetries implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(ProviderRetries.name);
   private readonly sweep: PeriodicSweep;
+  private stopping = false;
 
   constructor(
     private readonly payments: PaymentRepository,
@@ -42,6 +53,14 @@ export class ProviderRetries implements OnModuleInit, OnModuleDestroy {
   async retryDue(): Promise<void> {
     for (let due = await this.payments.takeDue(BATCH, LEASE_MS); due.length > 0;) {
       for (const call of due) {
+        // A stopping process leaves the rest to their lease: another process takes them then.
+        if (this.stopping) return;
+        if (call.attempts >= ATTEMPTS_TO_LOOK_AT) {
+          this.logger.error(
+            { order_id: call.orderId, attempts: call.attempts },
+            `payment ${call.kind} still not made: the provider has not taken it for ${call.attempts} attempts`,
+          );
+        }
         try {
           await this.commands.execute(
             call.kind === 'charge'
@@ -53,7 +72,7 @@ export class ProviderRetries implements OnModuleInit, OnModuleDestroy {
           this.logger.warn({ order_id: call.orderId, err: error }, `payment ${call.kind} retry failed`);
         }
       }
-      due = due.length === BATCH ? await this.payments.takeDue(BATCH, LEASE_MS) : [];
+      due = due.length === BATCH && !this.stopping ? await this.payments.takeDue(BATCH, LEASE_MS) : [];
     }
   }
 
@@ -62,6 +81,7 @@ export class ProviderRetries implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleDestroy(): Promise<void> {
+    this.stopping = true;
     return this.sweep.stop();
   }
 }

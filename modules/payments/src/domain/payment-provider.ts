@@ -33,7 +33,7 @@ export type ChargeOutcome =
 /** A provider that could not answer now; the charge is retried with the same idempotency key. */
 export class PaymentProviderUnavailable extends Error {
   override readonly name = 'PaymentProviderUnavailable';
-  /** May pass by itself: the message that needed the charge is delivered again, never dead-lettered. */
+  /** May pass by itself: the charge or refund is due again on the payment (ADR 0055), never dead-lettered. */
   readonly transient = true;
 }
 

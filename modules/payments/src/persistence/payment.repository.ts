@@ -31,6 +31,8 @@ export interface DueProviderCall {
   readonly origin: EventOrigin;
   /** The order's failure, for a refund. */
   readonly reason: string;
+  /** Attempts so far. */
+  readonly attempts: number;
 }
 
 /** The first retry after a second, then twice as long each time, up to a minute. */
@@ -111,7 +113,8 @@ export class PaymentRepository {
       `UPDATE payments SET status = $2, provider_reference = $3, failure_reason = $4, refund_reference = $5,
        refunded_at = $6,
               token = NULL, updated_at = now(), provider_retry = NULL, provider_retry_due_at = NULL,
-              provider_retry_attempts = 0, provider_retry_origin = NULL, provider_retry_reason = NULL
+              provider_retry_attempts = 0, provider_retry_origin = NULL, provider_retry_reason = NULL,
+              provider_retry_last_error = NULL
         WHERE order_id = $1`,
       [
         payment.orderId,
@@ -127,17 +130,34 @@ export class PaymentRepository {
 
   /**
    * The provider could not take the payment's charge or refund now: it is due again later, each
-   * time twice as late as the one before (ProviderRetries makes it). The event that needed it is
-   * handled meanwhile, so no event after it waits for the provider.
+   * time twice as late as the one before (ProviderRetries makes it), counted from now, not from
+   * the start of a transaction that waited for the provider. The event that needed it is handled
+   * meanwhile, so no event after it waits for the provider. A refund that takes a charge's place
+   * starts its count afresh.
    */
-  async retryLater(orderId: string, kind: ProviderRetryKind, origin: EventOrigin, reason = ''): Promise<void> {
+  async retryLater(
+    orderId: string,
+    call: { kind: ProviderRetryKind; origin: EventOrigin; reason?: string; error: string },
+  ): Promise<void> {
     await this.uow.defer(
-      `UPDATE payments SET provider_retry = $2, provider_retry_attempts = provider_retry_attempts + 1,
-         provider_retry_due_at = now() + least($5::double precision * 2 ^ provider_retry_attempts, $6) *
-           interval '1 millisecond',
-         provider_retry_origin = $3, provider_retry_reason = $4, updated_at = now()
+      `UPDATE payments SET provider_retry = $2,
+         provider_retry_attempts = CASE WHEN provider_retry IS DISTINCT FROM $2 THEN 1
+                                        ELSE provider_retry_attempts + 1 END,
+         provider_retry_due_at = clock_timestamp() + least(
+           $5::double precision * 2 ^ least(CASE WHEN provider_retry IS DISTINCT FROM $2 THEN 0
+                                                 ELSE provider_retry_attempts END, 16),
+           $6) * interval '1 millisecond',
+         provider_retry_origin = $3, provider_retry_reason = $4, provider_retry_last_error = $7, updated_at = now()
        WHERE order_id = $1`,
-      [orderId, kind, JSON.stringify(origin), reason, RETRY_FIRST_MS, RETRY_LONGEST_MS],
+      [
+        orderId,
+        call.kind,
+        JSON.stringify(call.origin),
+        call.reason ?? '',
+        RETRY_FIRST_MS,
+        RETRY_LONGEST_MS,
+        call.error.slice(0, 500),
+      ],
     );
   }
 
@@ -145,7 +165,7 @@ export class PaymentRepository {
   async endRetry(orderId: string): Promise<void> {
     await this.uow.defer(
       `UPDATE payments SET provider_retry = NULL, provider_retry_due_at = NULL, provider_retry_attempts = 0,
-         provider_retry_origin = NULL, provider_retry_reason = NULL
+         provider_retry_origin = NULL, provider_retry_reason = NULL, provider_retry_last_error = NULL
        WHERE order_id = $1`,
       [orderId],
     );
@@ -158,11 +178,11 @@ export class PaymentRepository {
    */
   async takeDue(limit: number, leaseMs: number): Promise<DueProviderCall[]> {
     const [rows] = (await this.uow.manager.query(
-      `UPDATE payments SET provider_retry_due_at = now() + $2::double precision * interval '1 millisecond'
+      `UPDATE payments SET provider_retry_due_at = clock_timestamp() + $2::double precision * interval '1 millisecond'
         WHERE order_id IN (
           SELECT order_id FROM payments WHERE provider_retry IS NOT NULL AND provider_retry_due_at <= now()
            ORDER BY provider_retry_due_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-      RETURNING order_id, provider_retry, provider_retry_origin, provider_retry_reason`,
+      RETURNING order_id, provider_retry, provider_retry_origin, provider_retry_reason, provider_retry_attempts`,
       [limit, leaseMs],
     )) as [
       Array<{
@@ -170,6 +190,7 @@ export class PaymentRepository {
         provider_retry: ProviderRetryKind;
         provider_retry_origin: EventOrigin;
         provider_retry_reason: string | null;
+        provider_retry_attempts: number;
       }>,
       number,
     ];
@@ -178,6 +199,7 @@ export class PaymentRepository {
       kind: row.provider_retry,
       origin: row.provider_retry_origin,
       reason: row.provider_retry_reason ?? '',
+      attempts: row.provider_retry_attempts,
     }));
   }
 }

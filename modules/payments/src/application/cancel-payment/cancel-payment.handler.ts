@@ -37,7 +37,12 @@ export class CancelPaymentHandler implements ICommandHandler<CancelPaymentComman
       } catch (error) {
         if (!(error instanceof PaymentProviderUnavailable)) throw error;
         this.logger.warn({ order_id: command.orderId, err: error }, 'payment provider unavailable: refund due again');
-        await this.payments.retryLater(command.orderId, 'refund', command.origin, command.reason);
+        await this.payments.retryLater(command.orderId, {
+          kind: 'refund',
+          origin: command.origin,
+          reason: command.reason,
+          error: error.message,
+        });
         return { refunded: false };
       }
     });

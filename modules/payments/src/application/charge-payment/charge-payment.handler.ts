@@ -41,7 +41,11 @@ export class ChargePaymentHandler implements ICommandHandler<ChargePaymentComman
       } catch (error) {
         if (!(error instanceof PaymentProviderUnavailable)) throw error;
         this.logger.warn({ order_id: command.orderId, err: error }, 'payment provider unavailable: charge due again');
-        await this.payments.retryLater(command.orderId, 'charge', command.origin);
+        await this.payments.retryLater(command.orderId, {
+          kind: 'charge',
+          origin: command.origin,
+          error: error.message,
+        });
         return;
       }
       const settled = settle(payment, outcome);
