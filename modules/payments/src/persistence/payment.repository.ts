@@ -1,9 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import type { Money } from '@contracts/kernel';
-import type { Envelope } from '@contracts/kernel';
+import type { Envelope, EventOrigin, Money } from '@contracts/kernel';
 import { Outbox } from '@infra/messaging';
 import { UnitOfWork } from '@infra/persistence';
-import type { EventOrigin } from '@contracts/kernel';
 import type { Payment, ProviderRetryKind } from '../domain/payment';
 
 interface PaymentRow {
