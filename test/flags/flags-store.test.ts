@@ -180,6 +180,26 @@ describe('flags in PostgreSQL, changed by `ficus flags` while a process runs', (
     expect(formatFlagState(flags.state(ROLLOUT))).toBe('percent 60');
   });
 
+  it('reads LOG_LEVEL as the shop does: any letter case logs, and a level it refuses changes nothing', async () => {
+    const before = formatFlagState(flags.state(DECLARED_ON)); // off, since bob's change above
+    const withLevel = (level: string, ...argv: string[]) =>
+      ficus([...argv, '--database-url', url], { ...env(), LOG_LEVEL: level });
+    const loud = await withLevel('loud', 'flags', 'set', 'shop.declared-on', 'on', '--by', 'carol');
+    expect(loud.code).toBe(2);
+    expect(loud.err).toMatch(/LOG_LEVEL: must be one of/);
+    const [{ n }] = await asAdmin<{ n: string }>(
+      database.config,
+      "SELECT count(*) AS n FROM flags.flag_changes WHERE changed_by LIKE 'carol%'",
+    );
+    expect(Number(n)).toBe(0); // refused before the change, not after it
+
+    // Before, pino refused `WARN` after the change had committed: the command failed, the flag changed.
+    const shouting = await withLevel('WARN', 'flags', 'set', 'shop.declared-on', 'on', '--by', 'carol');
+    expect(shouting).toMatchObject({ code: 0, err: '' }); // at warn, the info line of the change is not written
+    await eventually(() => formatFlagState(flags.state(DECLARED_ON)), { until: (state) => state === 'on' });
+    expect(before).not.toBe('on');
+  });
+
   it('keeps the change log append-only, even for the role that writes it', async () => {
     const store = (flags as LiveFlags).store;
     await expect(store.dataSource.query("UPDATE flag_changes SET changed_by = 'mallory'")).rejects.toThrow(

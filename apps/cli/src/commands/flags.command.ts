@@ -238,14 +238,22 @@ async function setFlag(
     }
   }
   const by = options.by ?? actor(io.env);
+  // The change is logged as a JSON line (on stderr, beside anything else the command says there),
+  // by a logger made before the change: a LOG_LEVEL it refuses stops the command with nothing changed.
+  let level: string;
+  try {
+    level = LoggingSettings.read(io.env).level;
+  } catch (error) {
+    throw new CliError(error instanceof Error ? error.message : String(error), 2);
+  }
+  const log = pino({ level }, { write: (line: string) => io.err(line) });
   let change: FlagChange;
   try {
     change = await store.set(name, state, by, options.reason);
   } catch (error) {
     throw new CliError(error instanceof Error ? error.message : String(error));
   }
-  // The change as a JSON log line (on stderr, beside anything else the command says there).
-  pino({ level: LoggingSettings.read(io.env).level }, { write: (line: string) => io.err(line) }).info(
+  log.info(
     {
       flag: name,
       from: change.from ? formatFlagState(change.from) : null,
