@@ -5,12 +5,11 @@ import { z } from 'zod';
  * counts as unset everywhere (`FOO= npm start` is how a shell unsets one for a command).
  */
 
-/** An empty (or blank) value is no value: for `z.preprocess` before an optional or defaulted schema. */
-export const unsetWhenEmpty = (value: unknown) =>
-  typeof value === 'string' && value.trim() === '' ? undefined : value;
-
-/** A variable a tool reads itself, by the same rule: an empty or blank value is undefined. */
+/** A variable a tool reads itself: an empty or blank value is undefined. */
 export const given = (value: string | undefined): string | undefined => (value?.trim() ? value : undefined);
+
+/** The same rule for `z.preprocess` before an optional or defaulted schema (and every group's read). */
+export const unsetWhenEmpty = (value: unknown) => (typeof value === 'string' ? given(value) : value);
 
 /** `a, b,,c ` as `['a', 'b', 'c']`: a comma-separated list, its entries trimmed, the empty ones dropped. */
 export const commaSeparated = (value: string): string[] =>
