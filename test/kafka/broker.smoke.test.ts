@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Admin, Consumer, EachMessagePayload, Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
 import { eventually } from '../support/eventually';
+import { createTopicWithLeaders } from '../support/kafka-topics';
 
 /**
  * The broker that ficus runs against (`npm run kafka:start`, or KAFKA_BROKERS) does with kafkajs
@@ -55,7 +56,7 @@ async function connectAdmin(): Promise<Admin> {
 async function newTopic(name: string): Promise<string> {
   const topic = `ficus-smoke-${name}-${runId}`;
   topics.push(topic);
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions.length }] });
+  await createTopicWithLeaders(admin, topic, partitions.length);
   return topic;
 }
 

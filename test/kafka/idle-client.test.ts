@@ -2,6 +2,7 @@ import { createHook } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { commaSeparated } from '@infra/config';
+import { createTopicWithLeaders } from '../support/kafka-topics';
 
 /**
  * A connected kafkajs client with nothing to do arms no timers in a loop (patches/README.md: the
@@ -24,7 +25,7 @@ it('a connected, idle producer and consumer arm only a handful of timers a secon
   const consumer = kafka.consumer({ groupId: `${topic}-group`, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
   try {
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    await createTopicWithLeaders(admin, topic, 1);
     await producer.connect();
     await producer.send({ topic, acks: -1, messages: [{ value: 'one' }] });
     await consumer.connect();

@@ -5,6 +5,7 @@ import { eventually } from '../support/eventually';
 import { FaultProxy } from '../support/fault-proxy';
 import { parseExposition } from '../support/metrics-scrape';
 import { KAFKA_BROKERS } from '../support/topology-shop';
+import { createTopicWithLeaders } from '../support/kafka-topics';
 
 /** Consumer lag as /metrics shows it: from the broker's offsets, and never a hung scrape. */
 describe('the consumer lag of a group', () => {
@@ -16,7 +17,7 @@ describe('the consumer lag of a group', () => {
   beforeAll(async () => {
     admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 2, replicationFactor: 1 }], waitForLeaders: true });
+    await createTopicWithLeaders(admin, topic, 2);
     const producer = kafka.producer();
     await producer.connect();
     await producer.send({
