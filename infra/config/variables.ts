@@ -58,6 +58,17 @@ export function optionalText() {
   );
 }
 
+/** An http(s) URL, without its trailing slash; unset is `undefined`. */
+export function optionalHttpUrl() {
+  return z.preprocess(
+    unsetWhenEmpty,
+    z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+      .transform((url) => url.replace(/\/+$/, ''))
+      .optional(),
+  );
+}
+
 /** An http(s) URL, without its trailing slash; unset gives `fallback`. */
 export function httpUrl(fallback: string) {
   return z.preprocess(

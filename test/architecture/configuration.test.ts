@@ -165,6 +165,41 @@ describe('configuration', () => {
     expect(http.corsOrigins).toEqual(['https://shop.test']);
   });
 
+  it("an edge in front of a legacy application in production needs the shop's public address", () => {
+    // The legacy application is told it as X-Forwarded-Host and -Proto; without it, the client's Host.
+    const legacy = { NODE_ENV: 'production', FICUS_LEGACY_URL: 'http://legacy.test' };
+    expect(() => HttpSettings.read(legacy)).toThrow(
+      /FICUS_PUBLIC_URL: is required with NODE_ENV=production and a legacy upstream/,
+    );
+    expect(HttpSettings.read({ ...legacy, FICUS_PUBLIC_URL: 'https://shop.test/' }).publicUrl).toBe(
+      'https://shop.test',
+    );
+    expect(HttpSettings.read({ NODE_ENV: 'production' }).publicUrl).toBeUndefined(); // no legacy: not needed
+    expect(HttpSettings.read({ FICUS_LEGACY_URL: 'http://legacy.test' }).publicUrl).toBeUndefined(); // development
+  });
+
+  it("a topology's legacy upstream in production needs it too, before the process starts anything", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'ficus-config-'));
+    try {
+      // The gateway alone hosts no notifications, which needs FICUS_PUBLIC_URL in production anyway.
+      const topology = loadTopology(shippedTopologyPath('split'), { env: {} }).withTarget('gateway', (target) => ({
+        ...target,
+        legacy: { url: 'http://legacy.test', routes: [] },
+      }));
+      const started = runTarget({
+        topology,
+        target: 'gateway',
+        log: pino({ level: 'silent' }),
+        env: { NODE_ENV: 'production', FICUS_DATA_DIR: dataDir, FICUS_GRPC_PLAINTEXT: 'loopback' },
+      });
+      await expect(started).rejects.toThrow(ConfigurationError);
+      await expect(started).rejects.toThrow(/FICUS_PUBLIC_URL: is required with NODE_ENV=production and a legacy/);
+      expect(existsSync(join(dataDir, 'postgres'))).toBe(false);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('NODE_ENV means one thing to every part: another spelling of production is production everywhere', () => {
     const production = { NODE_ENV: ' Production ' };
 

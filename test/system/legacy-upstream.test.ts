@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { eventually } from '../support/eventually';
 import { RawRequest } from '../support/raw-request';
@@ -44,6 +44,7 @@ describe('the edge in front of a legacy application', () => {
       env: {
         FICUS_LEGACY_URL: `http://127.0.0.1:${(legacy.address() as AddressInfo).port}`,
         FICUS_LEGACY_ROUTES: '/notifications',
+        FICUS_PUBLIC_URL: 'https://shop.example.com',
         // A small gate, so that a few requests to the legacy application could fill it.
         FICUS_HTTP_MAX_CONCURRENT: '2',
         FICUS_HTTP_MAX_QUEUED: '2',
@@ -142,6 +143,39 @@ describe('the edge in front of a legacy application', () => {
     expect(received['x-custom']).toBe('kept'); // a header that claims no address goes through
     expect(received['x-forwarded-for']).toMatch(/127\.0\.0\.1/); // the edge's own view of the client
     expect(received['x-real-ip']).toMatch(/127\.0\.0\.1/);
+  });
+
+  it("tells the legacy application the shop's public address (FICUS_PUBLIC_URL), never one a client names", async () => {
+    // A legacy application builds absolute links (a password-reset email, a redirect) from
+    // X-Forwarded-Host and -Proto: the client's Host header there would let anyone point them at
+    // their own site, and a TLS proxy in front would read as plain http.
+    const answered = await new Promise<number>((resolve, reject) => {
+      const sent = request(
+        {
+          host: '127.0.0.1',
+          port: Number(new URL(shop.baseUrl).port),
+          path: '/account/password-reset',
+          headers: { host: 'evil.example:8443', 'x-forwarded-proto': 'javascript', 'x-forwarded-port': '8443' },
+        },
+        (answer) => {
+          answer.resume();
+          answer.on('end', () => resolve(answer.statusCode!));
+        },
+      );
+      sent.on('error', reject);
+      sent.end();
+    });
+    expect(answered).toBe(200);
+    const received = lastSeen().headers;
+    expect(lastSeen().url).toBe('/account/password-reset');
+    expect([received['x-forwarded-host'], received['x-forwarded-proto'], received['x-forwarded-port']]).toEqual([
+      'shop.example.com',
+      'https',
+      '443',
+    ]);
+    expect(JSON.stringify(received)).not.toContain('evil.example');
+    expect(JSON.stringify(received)).not.toContain('javascript');
+    expect(JSON.stringify(received)).not.toContain('8443');
   });
 
   it('passes on no header that would make the request another one behind the edge: method overrides, rewritten paths, hop-by-hop headers', async () => {

@@ -117,7 +117,7 @@ export function setUpHttpEdge(
   const legacyGate = admissionGate({ ...limits, abortedHoldMs: 0 }, [], { measured: false });
   const toLegacy = goesToLegacy(legacy);
   const ours = Router().use(ficus);
-  const theirs = Router().use(legacyGate.shedWhileFull, legacyGate.admit, legacyUpstream(legacy));
+  const theirs = Router().use(legacyGate.shedWhileFull, legacyGate.admit, legacyUpstream(legacy, http.publicUrl));
   express.use((request: Request, response: Response, next: NextFunction) =>
     (toLegacy(request) ? theirs : ours)(request, response, next),
   );

@@ -1,10 +1,22 @@
 import { z } from 'zod';
 import { AccessTokenClaimVariables, accessTokenClaimsOf } from '@contracts/identity';
-import { commaSeparated, defineSettings, unsetWhenEmpty, wholeNumber } from '@infra/config';
+import {
+  commaSeparated,
+  Configuration,
+  ConfigurationError,
+  defineSettings,
+  NODE_ENV,
+  optionalHttpUrl,
+  RunModeSettings,
+  SettingProblems,
+  unsetWhenEmpty,
+  wholeNumber,
+} from '@infra/config';
 import type { AdmissionLimits } from './admission/admission-gate';
 import type { BodyReadLimits } from './admission/body-reads';
 import { parseCorsOrigins } from './security/cors-allow-list';
 import { parseTrustedProxies } from './security/trusted-proxies';
+import type { LegacyUpstream } from '@infra/topology';
 
 /** How long a request's contract calls may take, in every process that takes requests (the edge, a JWKS route). */
 export const RequestSettings = defineSettings(
@@ -30,6 +42,11 @@ export interface HttpOptions {
   readonly bodyReads: BodyReadLimits;
   /** FICUS_LEGACY_URL and FICUS_LEGACY_ROUTES, for an edge whose topology names no legacy upstream. */
   readonly legacy?: { readonly url: string; readonly routes: readonly string[] };
+  /**
+   * FICUS_PUBLIC_URL: the shop's public address, which the legacy application is told as
+   * X-Forwarded-Host and -Proto (unset: the request's own Host, and http).
+   */
+  readonly publicUrl?: string;
   readonly corsOrigins: readonly string[];
   /** FICUS_HTTP_TRACEPARENT=continue: a trusted proxy in front sets `traceparent`, so it is continued. */
   readonly continueClientTraces: boolean;
@@ -52,6 +69,8 @@ export const HttpSettings = defineSettings(
       unsetWhenEmpty,
       z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
     ),
+    /** The shop's public address: the one the legacy application is told requests came to. */
+    FICUS_PUBLIC_URL: optionalHttpUrl(),
     /** Path prefixes sent to the legacy application even where ficus has a route, comma-separated. */
     FICUS_LEGACY_ROUTES: z
       .string()
@@ -60,23 +79,46 @@ export const HttpSettings = defineSettings(
       .pipe(z.array(z.string().regex(/^\//, { error: 'each prefix starts with "/"' }))),
     FICUS_CORS_ORIGINS: listReadBy(parseCorsOrigins),
     FICUS_TRUSTED_PROXIES: listReadBy(parseTrustedProxies),
+    NODE_ENV,
     FICUS_HTTP_TRACEPARENT: z.preprocess(
       (value) => (typeof value === 'string' ? value.trim().toLowerCase() || undefined : value),
       z.enum(['link', 'continue'], { error: 'must be "link" (the default) or "continue"' }).default('link'),
     ),
   },
-  (values): HttpOptions => ({
-    admission: { maxConcurrent: values.FICUS_HTTP_MAX_CONCURRENT, maxQueued: values.FICUS_HTTP_MAX_QUEUED },
-    bodyReads: {
-      maxReading: values.FICUS_HTTP_MAX_BODIES_READING,
-      maxReadingPerClient: values.FICUS_HTTP_MAX_BODIES_READING_PER_CLIENT,
-    },
-    legacy: values.FICUS_LEGACY_URL ? { url: values.FICUS_LEGACY_URL, routes: values.FICUS_LEGACY_ROUTES } : undefined,
-    corsOrigins: values.FICUS_CORS_ORIGINS,
-    continueClientTraces: values.FICUS_HTTP_TRACEPARENT === 'continue',
-    trustedProxies: values.FICUS_TRUSTED_PROXIES,
-  }),
+  (values): HttpOptions => {
+    if (values.NODE_ENV === 'production' && values.FICUS_LEGACY_URL && !values.FICUS_PUBLIC_URL) {
+      throw new SettingProblems([{ variable: 'FICUS_PUBLIC_URL', message: PUBLIC_URL_FOR_LEGACY }]);
+    }
+    return {
+      admission: { maxConcurrent: values.FICUS_HTTP_MAX_CONCURRENT, maxQueued: values.FICUS_HTTP_MAX_QUEUED },
+      bodyReads: {
+        maxReading: values.FICUS_HTTP_MAX_BODIES_READING,
+        maxReadingPerClient: values.FICUS_HTTP_MAX_BODIES_READING_PER_CLIENT,
+      },
+      legacy: values.FICUS_LEGACY_URL
+        ? { url: values.FICUS_LEGACY_URL, routes: values.FICUS_LEGACY_ROUTES }
+        : undefined,
+      publicUrl: values.FICUS_PUBLIC_URL,
+      corsOrigins: values.FICUS_CORS_ORIGINS,
+      continueClientTraces: values.FICUS_HTTP_TRACEPARENT === 'continue',
+      trustedProxies: values.FICUS_TRUSTED_PROXIES,
+    };
+  },
 );
+
+/**
+ * A topology's legacy upstream in production needs FICUS_PUBLIC_URL as FICUS_LEGACY_URL's does
+ * (checked with the settings): called before the process starts anything.
+ */
+export function checkPublicUrlForLegacy(configuration: Configuration, legacy: LegacyUpstream | undefined): void {
+  if (!legacy || configuration.get(HttpSettings).publicUrl || !configuration.get(RunModeSettings).production) return;
+  throw new ConfigurationError([{ variable: 'FICUS_PUBLIC_URL', message: PUBLIC_URL_FOR_LEGACY, group: 'http' }]);
+}
+
+/** Why production needs FICUS_PUBLIC_URL in front of a legacy application. */
+const PUBLIC_URL_FOR_LEGACY =
+  'is required with NODE_ENV=production and a legacy upstream: the address the legacy application ' +
+  'builds its links from (X-Forwarded-Host and -Proto), which otherwise any client could name';
 
 /**
  * An optional comma-separated list, its entries trimmed and read by `parse`, whose `{ error }`

@@ -78,14 +78,15 @@ const LEGACY_TIMEOUT_MS = 30_000;
  * The handler proxies every request it is given: `setUpHttpEdge` decides which, once per request
  * (`goesToLegacy`), and sends them a way of their own, past the body parser and through an
  * admission gate of their own. Proxied requests keep their method, path, query, headers and body
- * (streamed through untouched), plus the request id, and X-Forwarded-* and
- * X-Real-IP set by the edge (a client's own, under any name that claims its address, are
- * dropped); answers come back with the legacy application's headers, not the edge's security
- * headers. When the legacy application cannot be reached, or takes too long, the client gets a
- * 502 problem.
+ * (streamed through untouched), plus the request id, and X-Forwarded-* and X-Real-IP set by the
+ * edge (a client's own, under any name that claims its address, are dropped; Host, Proto and Port
+ * are the shop's public address, FICUS_PUBLIC_URL); answers come back with the legacy
+ * application's headers, not the edge's security headers. When the legacy application cannot be
+ * reached, or takes too long, the client gets a 502 problem.
  */
-export function legacyUpstream(legacy: LegacyUpstream): RequestHandler {
+export function legacyUpstream(legacy: LegacyUpstream, publicUrl?: string): RequestHandler {
   const logger = new Logger('LegacyUpstream');
+  const publicAddress = publicUrl === undefined ? undefined : forwardedAddressOf(publicUrl);
   const proxy = createProxyMiddleware({
     target: legacy.url,
     changeOrigin: true,
@@ -96,6 +97,11 @@ export function legacyUpstream(legacy: LegacyUpstream): RequestHandler {
     ejectPlugins: true,
     plugins: [debugProxyErrorsPlugin, proxyEventsPlugin],
     on: {
+      // After xfwd wrote its own from the request (the client's Host, http): the shop's address.
+      proxyReq: (proxyRequest) => {
+        if (!publicAddress) return;
+        for (const [name, value] of Object.entries(publicAddress)) proxyRequest.setHeader(name, value);
+      },
       error: (error, request, target) => {
         logger.warn({ err: error, path: publicPathOf(request as Request) }, 'the legacy upstream did not answer');
         // A plain socket (an upgrade) has no status to answer with.
@@ -136,6 +142,20 @@ export function legacyUpstream(legacy: LegacyUpstream): RequestHandler {
     if (vouched.length > 0) request.headers['x-forwarded-for'] = vouched.join(', ');
     if (client) request.headers['x-real-ip'] = client;
     void proxy(request, response, next);
+  };
+}
+
+/**
+ * X-Forwarded-Host, -Proto and -Port of the shop's public address. Without one (development) the
+ * proxy writes the request's own: the Host header, which any client writes, and plain http.
+ */
+function forwardedAddressOf(publicUrl: string): Record<string, string> {
+  const url = new URL(publicUrl);
+  const proto = url.protocol.slice(0, -1);
+  return {
+    'x-forwarded-host': url.host,
+    'x-forwarded-proto': proto,
+    'x-forwarded-port': url.port || (proto === 'https' ? '443' : '80'),
   };
 }
 

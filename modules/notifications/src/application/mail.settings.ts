@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { defineSettings, NODE_ENV, optionalText, SettingProblems, unsetWhenEmpty } from '@infra/config';
+import {
+  defineSettings,
+  NODE_ENV,
+  optionalHttpUrl,
+  optionalText,
+  SettingProblems,
+  unsetWhenEmpty,
+} from '@infra/config';
 
 export interface MailOptions {
   /** The shop's public address, which links in mails point at. */
@@ -25,13 +32,7 @@ const MAIL_FROM = /^(?:[^\r\n<>@]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/;
 export const MailSettings = defineSettings(
   'notifications: mail',
   {
-    FICUS_PUBLIC_URL: z.preprocess(
-      unsetWhenEmpty,
-      z
-        .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
-        .transform((url) => url.replace(/\/+$/, ''))
-        .optional(),
-    ),
+    FICUS_PUBLIC_URL: optionalHttpUrl(),
     FICUS_SMTP_URL: z.preprocess(
       unsetWhenEmpty,
       z
