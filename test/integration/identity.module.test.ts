@@ -148,10 +148,16 @@ describe('identity, alone on its database', () => {
   });
 
   it('makes an admin only at the word of an admin, and audits who asked', async () => {
-    const { email, customerId } = await register();
+    const { email, customerId, token } = await register();
     await expect(api().grantAdmin(asCustomer(customerId), { email })).rejects.toMatchObject({
       kind: 'permission-denied',
     });
+    // Not before the account has proven its mailbox: until then it may be anyone's who typed the address.
+    await expect(api().grantAdmin(asAdminUser(), { email })).rejects.toMatchObject({
+      kind: 'failed-precondition',
+      code: 'email-not-confirmed',
+    });
+    await api().confirmEmail(callContext(), { token });
     expect(await api().grantAdmin(asAdminUser(), { email })).toMatchObject({
       customerId,
       roles: ['customer', 'admin'],

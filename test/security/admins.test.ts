@@ -88,6 +88,19 @@ describe('admins are made by an operator or an admin, never by registering', () 
     const unknown = await cli(['admins', 'grant', `nobody-${randomUUID()}@example.com`]);
     expect(unknown.code).not.toBe(0);
     expect(unknown.err).toContain('no account has the email');
+
+    // An address registered and never confirmed may be anyone's: whoever registered it does not
+    // become an admin by confirming later.
+    const unconfirmed = `ops-${randomUUID()}@example.com`;
+    await new ShopClient(shop.baseUrl).post('/identity/register', {
+      email: unconfirmed,
+      password: 'correct horse battery',
+    });
+    const early = await cli(['admins', 'grant', unconfirmed]);
+    expect(early.code).not.toBe(0);
+    expect(early.err).toContain('has not confirmed its email address');
+    await new ShopClient(shop.baseUrl).confirmEmail(unconfirmed);
+    expect((await (await signIn(unconfirmed)).get('/admin/dead-letters')).status).toBe(403);
   });
 
   it("identity refuses an admin change to anyone but an admin, whatever the caller's transport let through", async () => {

@@ -90,6 +90,33 @@ describe('registration and the confirmed mailbox (monolith)', () => {
     expect((await anonymous.post('/identity/login', { email, password: PASSWORD })).status).toBe(200);
   });
 
+  it("signs in with the password chosen with the link that was followed: registering someone's address first wins nothing", async () => {
+    const email = `owner-${randomUUID()}@example.com`;
+    const ATTACKER = 'the attacker chose this';
+    await register(email, ATTACKER); // first, before the owner
+    const attackersLink = await anonymous.confirmationToken(email); // mailed to the owner, never followed
+    // A minute on: the owner registers the address themselves and follows their own link.
+    await asAdmin(shop.database, "UPDATE identity.account_emails SET last_sent_at = now() - interval '1 day'");
+    await register(email, PASSWORD);
+    const ownersLink = await eventually(async () => anonymous.confirmationToken(email), {
+      until: (t) => t !== attackersLink,
+      what: "the owner's link",
+    });
+    expect((await anonymous.post('/identity/confirm', { token: ownersLink })).status).toBe(200);
+
+    expect((await anonymous.post('/identity/login', { email, password: PASSWORD })).status).toBe(200);
+    expect(await anonymous.post('/identity/login', { email, password: ATTACKER })).toMatchObject({
+      status: 401,
+      body: { code: 'invalid-credentials' },
+    });
+    // The other link is spent with the confirmation: followed later, it changes nothing.
+    expect(await anonymous.get(`/identity/confirm?token=${attackersLink}`)).toMatchObject({
+      status: 422,
+      body: { code: 'invalid-confirmation-token' },
+    });
+    expect((await anonymous.post('/identity/login', { email, password: PASSWORD })).status).toBe(200);
+  });
+
   it('answers a known address exactly as a new one, and tells the owner instead', async () => {
     const known = `known-${randomUUID()}@example.com`;
     await anonymous.signUp(known, PASSWORD);

@@ -27,6 +27,7 @@ import { CreateRoleChanges1764000000604 } from './persistence/migrations/1764000
 import { SealedSigningKeys1764000000605 } from './persistence/migrations/1764000000605-sealed-signing-keys';
 import { EmailConfirmation1764000000606 } from './persistence/migrations/1764000000606-email-confirmation';
 import { AccountEmails1764000000607 } from './persistence/migrations/1764000000607-account-emails';
+import { ConfirmationPassword1764000000608 } from './persistence/migrations/1764000000608-confirmation-password';
 
 @Module({
   imports: [
@@ -43,6 +44,7 @@ import { AccountEmails1764000000607 } from './persistence/migrations/17640000006
         SealedSigningKeys1764000000605,
         EmailConfirmation1764000000606,
         AccountEmails1764000000607,
+        ConfirmationPassword1764000000608,
       ],
       serves: [IdentityContract, IdentityContractAdapter],
       // Key encryption refuses to start with NODE_ENV=production and no FICUS_KEY_ENCRYPTION_KEYS.

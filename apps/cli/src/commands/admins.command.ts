@@ -54,7 +54,8 @@ export const command: CliCommand = {
         `
 An account is an admin only because an operator (here) or another admin said so: registering with
 any address never makes one. The first admin of a new shop is made here, once: register the
-account (POST /identity/register), then \`ficus admins grant <email>\`.
+account (POST /identity/register), confirm its address from the mailed link, then
+\`ficus admins grant <email>\` (an account that has not confirmed its address is refused).
 ${WHERE_HELP}
 
 Examples:
@@ -65,7 +66,7 @@ Examples:
 
     withOptions(admins.command('grant'))
       .description('give the account with this email the admin role')
-      .argument('<email>', "the account's email (it must be registered)")
+      .argument('<email>', "the account's email (registered and confirmed)")
       .option('--by <who>', 'who makes the change, for the audit (default: FICUS_ACTOR, else user@host)')
       .action((email: string, options: AdminsOptions) =>
         withIdentity(options, io, async (identity, ctx) => {

@@ -80,19 +80,25 @@ export class CustomerRepository {
     );
   }
 
-  /** Stores a confirmation token's hash for the account, valid for `ttlHours`. */
-  async addConfirmation(customerId: string, tokenHash: string, ttlHours: number): Promise<Date> {
+  /**
+   * Stores a confirmation token's hash for the account, valid for `ttlHours`, with the password
+   * chosen by the registration that mails it (set when the link is followed).
+   */
+  async addConfirmation(customerId: string, tokenHash: string, ttlHours: number, passwordHash: string): Promise<Date> {
     const [row] = (await this.uow.manager.query(
-      `INSERT INTO email_confirmations (token_hash, customer_id, expires_at) VALUES ($1, $2, now() + ` +
-        `make_interval(hours => $3)) RETURNING expires_at`,
-      [tokenHash, customerId, ttlHours],
+      `INSERT INTO email_confirmations (token_hash, customer_id, expires_at, password_hash) VALUES ($1, $2, now() + ` +
+        `make_interval(hours => $3), $4) RETURNING expires_at`,
+      [tokenHash, customerId, ttlHours, passwordHash],
     )) as Array<{ expires_at: Date }>;
     return row.expires_at;
   }
 
   /**
    * Uses the token up and confirms its account; the account's id, or undefined for a token unknown,
-   * used or expired.
+   * used or expired. The account takes the password chosen with the token's registration (one
+   * mailed before links carried one keeps its own), and its other links are spent: an address
+   * registered by several people (only one of whom reads its mailbox) signs in with the password of
+   * the registration whose link was followed, and no later link changes it.
    */
   async confirm(tokenHash: string): Promise<string | undefined> {
     const [row] = (await this.uow.manager.query(
@@ -100,13 +106,18 @@ export class CustomerRepository {
       `WITH used AS (
          UPDATE email_confirmations SET used_at = now()
          WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()
-         RETURNING customer_id)
-       SELECT customer_id FROM used`,
+         RETURNING customer_id, password_hash)
+       SELECT customer_id, password_hash FROM used`,
       [tokenHash],
-    )) as Array<{ customer_id: string }>;
+    )) as Array<{ customer_id: string; password_hash: string | null }>;
     if (!row) return undefined;
     await this.uow.manager.query(
-      'UPDATE customers SET email_confirmed_at = coalesce(email_confirmed_at, now()) WHERE customer_id = $1',
+      `UPDATE customers SET email_confirmed_at = now(), password_hash = coalesce($2, password_hash)
+       WHERE customer_id = $1 AND email_confirmed_at IS NULL`,
+      [row.customer_id, row.password_hash],
+    );
+    await this.uow.manager.query(
+      'UPDATE email_confirmations SET used_at = now() WHERE customer_id = $1 AND used_at IS NULL',
       [row.customer_id],
     );
     return row.customer_id;

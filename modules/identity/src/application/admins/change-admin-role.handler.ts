@@ -28,6 +28,13 @@ export class ChangeAdminRoleHandler implements ICommandHandler<ChangeAdminRoleCo
       const unchanged = { customerId: account.customerId, email: account.email, roles: account.roles, changed: false };
       if (command.change === 'grant') {
         if (isAdmin) return unchanged;
+        // Until its mailbox is proven, the account may be anyone's who typed the address.
+        if (!account.emailConfirmedAt) {
+          throw failedPrecondition(
+            'email-not-confirmed',
+            `${account.email} has not confirmed its email address: grant the role once it has`,
+          );
+        }
         const roles = [...account.roles, 'admin' as const];
         await this.customers.changeRoles(account.customerId, roles, {
           role: 'admin',

@@ -24,7 +24,9 @@ export function confirmationTokenHash(token: string): string {
  * Registers an account that must prove its mailbox before it signs in: a single-use token goes
  * to notifications, which mails the link (`identity.email-confirmation-requested`). The answer
  * does not say whether the address had an account (the edge shows none of it): an address
- * registered before and not yet confirmed gets a new link, a confirmed one's owner is told that
+ * registered before and not yet confirmed gets a new link (which sets this registration's password
+ * when it is followed: whoever registered the address first, without its mailbox, keeps nothing), a
+ * confirmed one's owner is told that
  * someone tried (`identity.registration-attempted`), and the same argon2 work is done either way.
  * Each kind of email goes to an account at most once a minute and five times in a fixed 24-hour
  * window (AccountEmailPolicy): a registration past that mails nothing and is answered the same.
@@ -49,7 +51,7 @@ export class RegisterCustomerHandler implements ICommandHandler<RegisterCustomer
       if (await this.customers.insert({ customerId, email, passwordHash, roles: rolesOfNewAccount() })) {
         await this.outbox.add(CustomerRegistered.create({ customerId, email }, command.origin));
         await this.mayMail(customerId, 'email-confirmation'); // a new account's first: always let through
-        await this.requestConfirmation(customerId, email, command.origin);
+        await this.requestConfirmation(customerId, email, passwordHash, command.origin);
         return { customerId };
       }
       const existing = (await this.customers.byEmail(email))!;
@@ -60,7 +62,7 @@ export class RegisterCustomerHandler implements ICommandHandler<RegisterCustomer
           );
         }
       } else if (await this.mayMail(existing.customerId, 'email-confirmation')) {
-        await this.requestConfirmation(existing.customerId, email, command.origin);
+        await this.requestConfirmation(existing.customerId, email, passwordHash, command.origin);
       }
       return { customerId: existing.customerId };
     });
@@ -73,12 +75,19 @@ export class RegisterCustomerHandler implements ICommandHandler<RegisterCustomer
     return false;
   }
 
-  private async requestConfirmation(customerId: string, email: string, origin: EventOrigin): Promise<void> {
+  /** A link that sets the password chosen with this registration when it is followed. */
+  private async requestConfirmation(
+    customerId: string,
+    email: string,
+    passwordHash: string,
+    origin: EventOrigin,
+  ): Promise<void> {
     const token = randomBytes(32).toString('base64url');
     const expiresAt = await this.customers.addConfirmation(
       customerId,
       confirmationTokenHash(token),
       CONFIRMATION_TTL_HOURS,
+      passwordHash,
     );
     await this.outbox.add(
       EmailConfirmationRequested.create({ customerId, email, token, expiresAt: expiresAt.toISOString() }, origin),
