@@ -253,6 +253,23 @@ describe('GraphQL on the monolith', () => {
       message: expect.stringMatching(/depth limit of 8/),
       extensions: { code: 'invalid-query', status: 400 },
     });
+    // Under every limit above, but graphql-js's check that same-named fields merge compares them
+    // pairwise: 140 of one name took 70–180 ms of the event loop to validate, a request.
+    const repeated = `{ ${'products { items { sku } } '.repeat(140)}}`;
+    const throughFragments = `{ ${'...P '.repeat(60)}} fragment P on Query { products { total } }`;
+    const throughInline = `{ ${'... on Query { me { id } } '.repeat(60)}}`;
+    // A long text (a comment, a string) is few tokens, but Yoga keeps a thousand parsed queries.
+    const long = `# ${'x'.repeat(20_000)}\n{ products { total } }`;
+    for (const query of [repeated, throughFragments, throughInline, long]) {
+      const answer = await anonymous.graphql(query);
+      expect(answer.body.data ?? null).toBeNull();
+      expect(answer.body.errors![0].extensions).toMatchObject({ code: 'invalid-query', status: 400 });
+    }
+    // The same field in a few fragments of one selection is a client's usual query.
+    const usual = await anonymous.graphql(
+      `{ products { ...A ...B total } } fragment A on ProductPage { total items { sku } } fragment B on ProductPage { total }`,
+    );
+    expect(usual.body.errors).toBeUndefined();
     for (const query of [`{ ${aliases} }`, typenameAlias, tokens]) {
       const answer = await anonymous.graphql(query);
       expect(answer.body.data ?? null).toBeNull();
@@ -391,6 +408,18 @@ describe('GraphQL on the monolith', () => {
       const typo = await client.graphql('{ prodcts { total } }');
       expect(typo.body.errors![0].message).not.toMatch(/did you mean/i);
       expect((await anonymous.graphql('{ prodcts { total } }')).body.errors![0].message).toMatch(/did you mean/i);
+      // A variable's field misspelt is checked as the operation runs, past graphql-armor's rule.
+      const PLACE = 'mutation ($i: PlaceOrderInput!) { placeOrder(input: $i) { orderId } }';
+      const misspelt = { i: { itemz: [], paymentToken: 'tok_visa' } };
+      const said = async (shopClient: ShopClient) => {
+        const answer = await shopClient.graphql(PLACE, misspelt);
+        expect(answer.body.errors![0]).toMatchObject({ extensions: { code: 'invalid-query', status: 400 } });
+        return answer.body.errors!.map((error) => error.message).join('\n');
+      };
+      const inProduction = await said(client);
+      expect(inProduction).toMatch(/"itemz" is not defined/);
+      expect(inProduction).not.toMatch(/did you mean/i);
+      expect(await said(anonymous)).toMatch(/did you mean "items"/i);
     } finally {
       await production.close();
     }

@@ -183,6 +183,19 @@ describe('rate limits at the edge, shared by replicas through PostgreSQL', () =>
     ]);
   });
 
+  it('when a client asks GraphQL by GET and by POST, then both count on one counter', async () => {
+    const query = '{ products { total } }';
+    const byGet = () =>
+      rawRequest(first.baseUrl, 'GET', `/graphql?query=${encodeURIComponent(query)}`, { token: bob.accessToken });
+    const byPost = () =>
+      rawRequest(first.baseUrl, 'POST', '/graphql', { body: JSON.stringify({ query }), token: bob.accessToken });
+    const answers = [await byGet(), await byPost(), await byGet(), await byPost(), await byGet(), await byPost()];
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200, 200, 200]);
+    expect(answers.map((answer) => answer.headers.get('ratelimit-remaining'))).toEqual(['5', '4', '3', '2', '1', '0']);
+    expect((await byPost()).status).toBe(429);
+    expect((await byGet()).status).toBe(429);
+  });
+
   it('when a client sends its own valid token to a route open to anyone, then it still counts on its address', async () => {
     // Signing in is open to anyone, and each attempt costs an argon2id hash: the tokens of the
     // accounts a client holds must not buy it a counter each.

@@ -79,10 +79,13 @@ export class RateLimitMiddleware implements NestMiddleware {
  * The route a counter belongs to. The strict rules count each of their routes apart
  * (`POST /identity/login`); the default rule counts a group of routes (`GET /orders` covers
  * `/orders/:id/…`), so that ids in paths cannot mint counters. Nor can paths the edge does not
- * serve: all of them are one counter, `(no route)`, whatever their spelling.
+ * serve: all of them are one counter, `(no route)`, whatever their spelling. GraphQL is one
+ * counter whatever the method.
  */
 function routeOf(method: string, path: string, rule: string): string {
   if (!servesPath(path)) return `${method} (no route)`;
+  // A query by GET and one by POST ask for the same: one counter, not a share for each method.
+  if (path === '/graphql') return 'GraphQL /graphql';
   const segments = path.split('/').filter(Boolean);
   const kept = rule === 'default' ? segments.slice(0, 1) : segments.slice(0, 2);
   return `${method} /${kept.join('/')}`.slice(0, 120);
