@@ -68,11 +68,18 @@ export const IdentityContract = defineContract(
       access: { anyone: true },
       openToServices: true,
     }),
-    /** Admins only: a new signing key signs from now on; the replaced one stays in the JWKS for the overlap. */
-    rotateSigningKey: unary(z.object({}), z.object({ kid: z.string() }), {
-      idempotent: false,
-      access: { roles: ['admin'] },
-    }),
+    /**
+     * Admins only: a new signing key signs from now on; the replaced one stays in the JWKS for the
+     * overlap, unless `retirePrevious`.
+     */
+    rotateSigningKey: unary(
+      z.object({
+        /** Retire every other key now (a leaked key): tokens they signed stop verifying. */
+        retirePrevious: z.boolean().optional(),
+      }),
+      z.object({ kid: z.string() }),
+      { idempotent: false, access: { roles: ['admin'] } },
+    ),
     /** Admins only (an operator's `ficus admins grant` among them): audited in identity.role_changes. */
     grantAdmin: unary(z.object({ email: EmailSchema }), AdminRoleChangeSchema, {
       idempotent: true,

@@ -16,22 +16,26 @@ describe('signing key rotation (monolith)', () => {
   let shop: RunningShop;
   let anonymous: ShopClient;
   let admin: ShopClient;
+  const adminEmail = `key-admin-${Date.now()}@example.com`;
+  /** The admin signed in now, with the key that signs now. */
+  const signInAdmin = async () => {
+    const login = await anonymous.post<{ accessToken: string }>('/identity/login', {
+      email: adminEmail,
+      password: 'admin password here',
+    });
+    return anonymous.withToken(login.body.accessToken);
+  };
 
   beforeAll(async () => {
     shop = await startShop('key_rotation');
     anonymous = new ShopClient(shop.baseUrl);
-    const email = `key-admin-${Date.now()}@example.com`;
-    const registered = await anonymous.signUp(email, 'admin password here');
+    const registered = await anonymous.signUp(adminEmail, 'admin password here');
     await asAdmin(
       shop.database,
       `UPDATE identity.customers SET roles = ARRAY['customer', 'admin'] WHERE customer_id = $1`,
       [registered.customerId],
     );
-    const login = await anonymous.post<{ accessToken: string }>('/identity/login', {
-      email,
-      password: 'admin password here',
-    });
-    admin = anonymous.withToken(login.body.accessToken);
+    admin = await signInAdmin();
   });
   afterAll(() => shop?.close());
 
@@ -61,7 +65,7 @@ describe('signing key rotation (monolith)', () => {
       expect((await after.at(replica.baseUrl).get('/customers/me/orders')).status).toBe(200);
       expect((await after.get('/customers/me/orders')).status).toBe(200);
     } finally {
-      await replica.app.close();
+      await replica.close();
     }
   });
 
@@ -143,5 +147,38 @@ describe('signing key rotation (monolith)', () => {
     ).rejects.toMatchObject({
       kind: 'permission-denied',
     });
+  });
+
+  // Last: it retires the key every token of this file was signed with, the admin's too.
+  it('retires every other key at once when asked (a leaked key): their tokens stop verifying, a new sign-in works', async () => {
+    const email = `holder-${Date.now()}@example.com`;
+    const holder = await anonymous.signUp(email, 'holder password');
+    admin = await signInAdmin(); // the keys that signed its first token may have retired above
+    const oldKid = kidOf(holder.accessToken!);
+    expect((await holder.get('/customers/me/orders')).status).toBe(200);
+    // A body that is not the route's changes nothing.
+    expect((await admin.post('/admin/keys/rotate', { retirePrevious: 'yes' })).status).toBe(422);
+    expect((await admin.post('/admin/keys/rotate', { retire: true })).status).toBe(422);
+    expect(kidOf((await anonymous.signUp()).accessToken!)).toBe(oldKid);
+
+    const rotated = await admin.post<{ kid: string }>('/admin/keys/rotate', { retirePrevious: true });
+    expect(rotated.status).toBe(201);
+    expect(await jwksKids(anonymous)).toEqual([rotated.body.kid]);
+    expect((await holder.get('/customers/me/orders')).status).toBe(401);
+    expect((await admin.get('/admin/dead-letters')).status).toBe(401);
+    const kept = await asAdmin<{ kid: string; retired: boolean; sealed: boolean }>(
+      shop.database,
+      'SELECT kid, retired_at IS NOT NULL AS retired, private_jwk_sealed IS NOT NULL AS sealed FROM identity.signing_keys',
+    );
+    // Only the new key can sign: the others have no private half left.
+    expect(kept.filter((key) => key.sealed).map((key) => key.kid)).toEqual([rotated.body.kid]);
+    expect(kept.filter((key) => !key.retired).map((key) => key.kid)).toEqual([rotated.body.kid]);
+
+    const again = await anonymous.post<{ accessToken: string }>('/identity/login', {
+      email,
+      password: 'holder password',
+    });
+    expect(kidOf(again.body.accessToken)).toBe(rotated.body.kid);
+    expect((await anonymous.withToken(again.body.accessToken).get('/customers/me/orders')).status).toBe(200);
   });
 });

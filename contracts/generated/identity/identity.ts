@@ -57,6 +57,8 @@ export interface GetJwksResponse {
 }
 
 export interface RotateSigningKeyRequest {
+  /** Retire every other key now (a leaked key): tokens they signed stop verifying. */
+  retirePrevious?: boolean | undefined;
 }
 
 export interface RotateSigningKeyResponse {
@@ -566,11 +568,14 @@ export const GetJwksResponse: MessageFns<GetJwksResponse> = {
 };
 
 function createBaseRotateSigningKeyRequest(): RotateSigningKeyRequest {
-  return {};
+  return { retirePrevious: undefined };
 }
 
 export const RotateSigningKeyRequest: MessageFns<RotateSigningKeyRequest> = {
-  encode(_: RotateSigningKeyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+  encode(message: RotateSigningKeyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.retirePrevious !== undefined) {
+      writer.uint32(8).bool(message.retirePrevious);
+    }
     return writer;
   },
 
@@ -587,6 +592,14 @@ export const RotateSigningKeyRequest: MessageFns<RotateSigningKeyRequest> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.retirePrevious = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;

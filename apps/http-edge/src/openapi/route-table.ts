@@ -10,7 +10,7 @@ import { ProductsQuery, RestockBody, SkuParam, PageQuery } from '../routes/catal
 import { MailboxQuery } from '../routes/dev-mailbox.controller';
 import { ConfirmBody, ConfirmQuery, LoginBody, RefreshTokenBody, RegisterBody } from '../routes/identity.controller';
 import { NotificationsQuery } from '../routes/notifications.controller';
-import { ReplayParams } from '../routes/operations.controller';
+import { ReplayParams, RotateBody } from '../routes/operations.controller';
 import { CustomerParam, OrderParam } from '../routes/orders.controller';
 import { IdempotencyKey, PlaceOrderBody } from '../routes/place-order';
 
@@ -328,10 +328,11 @@ export const ROUTE_TABLE: readonly DocumentedRoute[] = [
   {
     method: 'POST',
     route: 'admin/keys/rotate',
-    summary: 'Sign with a new key now',
+    summary: 'Sign with a new key now; retirePrevious: the old ones stop verifying at once (a leaked key)',
     auth: 'admin',
+    body: RotateBody,
     success: { status: 201, schema: IdentityContract.methods.rotateSigningKey.response },
-    errors: [401, 403],
+    errors: [401, 403, 422],
   },
   {
     method: 'POST',

@@ -1,6 +1,6 @@
-import { Controller, Get, Inject, Param, Post, Req, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Inject, Param, Post, Req, UseGuards } from '@nestjs/common';
 import { z } from 'zod';
-import { IDENTITY, type IdentityApi } from '@contracts/identity';
+import { IDENTITY, IdentityContract, type IdentityApi } from '@contracts/identity';
 import { DEAD_LETTER_ID } from '@infra/messaging';
 import { ORDERING, type OrderingApi } from '@contracts/ordering';
 import { AccessTokenVerifier } from '../auth/access-token.verifier';
@@ -8,6 +8,9 @@ import { DeadLetterRoutes } from '../operations/dead-letter-routes';
 import { AuthGuard, RequireRoles, type AuthenticatedRequest } from '../auth/auth.guard';
 import { RequestContexts } from '../request-context';
 import { parseOr } from '../validation';
+
+/** The rotation's body: none, `{}`, or `{"retirePrevious": true}`. */
+export const RotateBody = z.strictObject(IdentityContract.methods.rotateSigningKey.request.shape);
 
 export const ReplayParams = z.object({ context: z.string().regex(/^[a-z]+$/), id: z.string().regex(DEAD_LETTER_ID) });
 
@@ -40,11 +43,15 @@ export class OperationsController {
     return { outcome: await this.deadLetters.replay(context, id, request.caller!.subject) };
   }
 
-  /** A new signing key now (say, after a suspected leak); tokens of the old one verify for the overlap. */
+  /**
+   * A new signing key now; tokens of the old one verify for the overlap, or, with
+   * `{"retirePrevious": true}` (a leaked key), no longer: every other key retires at once.
+   */
   @Post('admin/keys/rotate')
   @RequireRoles('admin')
-  async rotateSigningKey(@Req() request: AuthenticatedRequest) {
-    const rotated = await this.identity.rotateSigningKey(this.contexts.of(request), {});
+  async rotateSigningKey(@Req() request: AuthenticatedRequest, @Body() body: unknown) {
+    const asked = parseOr(RotateBody, body ?? {}, 'body');
+    const rotated = await this.identity.rotateSigningKey(this.contexts.of(request), asked);
     // This edge knows the new key at once; other replicas learn it from the first token naming it.
     await this.verifier.refreshKeys();
     return rotated;

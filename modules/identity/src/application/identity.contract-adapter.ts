@@ -50,11 +50,11 @@ export class IdentityContractAdapter implements IdentityApi {
   }
 
   /** The edge lets only admins here; identity checks again, so no other caller can rotate. */
-  rotateSigningKey(ctx: CallContext) {
+  rotateSigningKey(ctx: CallContext, request: { retirePrevious?: boolean }) {
     if (!ctx.caller?.roles.includes('admin')) {
       throw permissionDenied('forbidden', 'only an admin may rotate the signing key');
     }
-    return this.keys.rotate();
+    return this.keys.rotate({ retirePrevious: request.retirePrevious === true });
   }
 
   grantAdmin(ctx: CallContext, request: { email: string }) {

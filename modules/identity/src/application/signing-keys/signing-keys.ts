@@ -99,9 +99,14 @@ export class SigningKeys {
       });
   }
 
-  /** Replaces the signing key now; the replaced one stays published for the overlap. */
-  async rotate(): Promise<{ kid: string }> {
-    const key = this.loadOrRotate(true);
+  /**
+   * Replaces the signing key now; the replaced one stays published for the overlap, or, with
+   * `retirePrevious` (a leaked key), every other key retires at once and loses its private half:
+   * tokens they signed stop verifying wherever the JWKS is fetched again. Another replica of
+   * identity signs with its loaded key until its next look (a minute at most).
+   */
+  async rotate(options: { retirePrevious?: boolean } = {}): Promise<{ kid: string }> {
+    const key = this.loadOrRotate(true, options.retirePrevious === true);
     this.remember(key);
     return { kid: (await key).kid };
   }
@@ -130,13 +135,14 @@ export class SigningKeys {
   /**
    * Under a table lock (one replica at a time): the newest active key, after adding a successor
    * when there is none, it is due (published ahead, unless one is pending already), or `force`
-   * (active at once). Keys replaced longer ago than the overlap retire.
+   * (active at once; with `retireOthers`, every other key retires now). Keys replaced longer ago
+   * than the overlap retire.
    *
    * In a transaction of its own, apart from any the caller has open (a refresh rotates its token
    * in one): the key is remembered for every later caller, so it must not commit, roll back or
    * hold the table lock with one customer's request.
    */
-  private loadOrRotate(force: boolean): Promise<SigningKey> {
+  private loadOrRotate(force: boolean, retireOthers = false): Promise<SigningKey> {
     return this.uow.apart(() =>
       this.uow.transaction(async (manager) => {
         await manager.query('LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE');
@@ -151,6 +157,11 @@ export class SigningKeys {
         let key: SigningKey;
         if (!row || force) {
           key = await this.create(0);
+          if (retireOthers) {
+            await manager.query('UPDATE signing_keys SET retired_at = now() WHERE retired_at IS NULL AND kid <> $1', [
+              key.kid,
+            ]);
+          }
         } else {
           if (row.due && !row.successor_pending) await this.create(PUBLISH_BEFORE_SIGNING_SECONDS);
           const privateJwk = JSON.parse(this.encryption.open(row.private_jwk_sealed, row.kid)) as JWK;
