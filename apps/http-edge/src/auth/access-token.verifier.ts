@@ -41,7 +41,14 @@ export class AccessTokenVerifier {
       throw unauthenticated('missing-token', 'this route needs a Bearer access token');
     }
     const known = this.verified.get(token);
-    if (known) return known;
+    if (known) {
+      // The key set it was checked against is past its age: fetched again behind this answer, so
+      // a key retired since (a leak) stops vouching for its tokens within that age and one fetch,
+      // however long they live, and no request waits for identity (which may be away).
+      if (this.jwks && Date.now() - this.jwks.fetchedAt >= JWKS_MAX_AGE_MS)
+        void this.keys(false).catch(() => undefined);
+      return known;
+    }
     const keys = await this.keys(false); // identity unreachable with no keys yet: 503, not 401
     try {
       return await this.verifyWith(keys, token);
@@ -60,8 +67,12 @@ export class AccessTokenVerifier {
     }
   }
 
-  /** Fetches the keys now, say after this edge asked identity to rotate; the old ones serve if that fails. */
+  /**
+   * Fetches the keys now, say after this edge asked identity to rotate: not the answer of a fetch
+   * already under way, which may have left before the rotation. The old ones serve if it fails.
+   */
   async refreshKeys(): Promise<void> {
+    await this.fetching?.catch(() => undefined);
     await this.keys(true).catch(() => undefined);
   }
 

@@ -332,7 +332,7 @@ export const ROUTE_TABLE: readonly DocumentedRoute[] = [
     auth: 'admin',
     body: RotateBody,
     success: { status: 201, schema: IdentityContract.methods.rotateSigningKey.response },
-    errors: [401, 403, 422],
+    errors: [401, 403, 415, 422],
   },
   {
     method: 'POST',

@@ -8,6 +8,13 @@ import { DeadLetterRoutes } from '../operations/dead-letter-routes';
 import { AuthGuard, RequireRoles, type AuthenticatedRequest } from '../auth/auth.guard';
 import { RequestContexts } from '../request-context';
 import { parseOr } from '../validation';
+import { problem, ProblemError } from '../problem/problem';
+
+/** Whether the request came with a body, read or not. */
+function hasBody(request: AuthenticatedRequest): boolean {
+  const length = request.headers['content-length'];
+  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
 
 /** The rotation's body: none, `{}`, or `{"retirePrevious": true}`. */
 export const RotateBody = z.strictObject(IdentityContract.methods.rotateSigningKey.request.shape);
@@ -50,9 +57,15 @@ export class OperationsController {
   @Post('admin/keys/rotate')
   @RequireRoles('admin')
   async rotateSigningKey(@Req() request: AuthenticatedRequest, @Body() body: unknown) {
+    // A body the edge does not read (a form: curl -d without a JSON type) is not an empty one: a
+    // retirePrevious in it must not become a plain rotation.
+    if (body === undefined && hasBody(request)) {
+      throw new ProblemError(problem(415, 'unsupported-media-type', 'send the body as application/json, or send none'));
+    }
     const asked = parseOr(RotateBody, body ?? {}, 'body');
     const rotated = await this.identity.rotateSigningKey(this.contexts.of(request), asked);
-    // This edge knows the new key at once; other replicas learn it from the first token naming it.
+    // This edge knows the new key at once; other replicas learn it from the first token naming it,
+    // and drop retired keys' tokens once their key set is older than its 5 minutes.
     await this.verifier.refreshKeys();
     return rotated;
   }
