@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { HttpSettings } from '@apps/http-edge';
+import { checkPublicUrlForLegacy, HttpSettings } from '@apps/http-edge';
 import { readConfiguration, runTarget, settingsOfTarget } from '@apps/service';
 import { BOUNDED_CONTEXTS } from '@contracts/kernel';
 import { ConfigurationError, given, RunModeSettings } from '@infra/config';
@@ -168,14 +168,14 @@ describe('configuration', () => {
   it("an edge in front of a legacy application in production needs the shop's public address", () => {
     // The legacy application is told it as X-Forwarded-Host and -Proto; without it, the client's Host.
     const legacy = { NODE_ENV: 'production', FICUS_LEGACY_URL: 'http://legacy.test' };
-    expect(() => HttpSettings.read(legacy)).toThrow(
-      /FICUS_PUBLIC_URL: is required with NODE_ENV=production and a legacy upstream/,
-    );
-    expect(HttpSettings.read({ ...legacy, FICUS_PUBLIC_URL: 'https://shop.test/' }).publicUrl).toBe(
-      'https://shop.test',
-    );
-    expect(HttpSettings.read({ NODE_ENV: 'production' }).publicUrl).toBeUndefined(); // no legacy: not needed
-    expect(HttpSettings.read({ FICUS_LEGACY_URL: 'http://legacy.test' }).publicUrl).toBeUndefined(); // development
+    const check = (env: Record<string, string>, edge: boolean) => () =>
+      checkPublicUrlForLegacy(readConfiguration({ modules: [], edge }, env), { edge });
+    expect(check(legacy, true)).toThrow(/FICUS_PUBLIC_URL: is required with NODE_ENV=production and a legacy upstream/);
+    // A service reading the same environment (one env file for every process) is no edge: not refused.
+    expect(check(legacy, false)).not.toThrow();
+    expect(check({ ...legacy, FICUS_PUBLIC_URL: 'https://shop.test/' }, true)).not.toThrow();
+    expect(check({ FICUS_LEGACY_URL: 'http://legacy.test' }, true)).not.toThrow(); // development
+    expect(HttpSettings.read({ FICUS_PUBLIC_URL: 'https://shop.test/' }).publicUrl).toBe('https://shop.test');
   });
 
   it("a topology's legacy upstream in production needs it too, before the process starts anything", async () => {

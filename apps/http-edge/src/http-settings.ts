@@ -5,18 +5,16 @@ import {
   Configuration,
   ConfigurationError,
   defineSettings,
-  NODE_ENV,
   optionalHttpUrl,
   RunModeSettings,
-  SettingProblems,
   unsetWhenEmpty,
   wholeNumber,
 } from '@infra/config';
+import type { LegacyUpstream } from '@infra/topology';
 import type { AdmissionLimits } from './admission/admission-gate';
 import type { BodyReadLimits } from './admission/body-reads';
 import { parseCorsOrigins } from './security/cors-allow-list';
 import { parseTrustedProxies } from './security/trusted-proxies';
-import type { LegacyUpstream } from '@infra/topology';
 
 /** How long a request's contract calls may take, in every process that takes requests (the edge, a JWKS route). */
 export const RequestSettings = defineSettings(
@@ -44,7 +42,7 @@ export interface HttpOptions {
   readonly legacy?: { readonly url: string; readonly routes: readonly string[] };
   /**
    * FICUS_PUBLIC_URL: the shop's public address, which the legacy application is told as
-   * X-Forwarded-Host and -Proto (unset: the request's own Host, and http).
+   * X-Forwarded-Host, -Proto and -Port (unset: the request's own Host, and http).
    */
   readonly publicUrl?: string;
   readonly corsOrigins: readonly string[];
@@ -79,40 +77,40 @@ export const HttpSettings = defineSettings(
       .pipe(z.array(z.string().regex(/^\//, { error: 'each prefix starts with "/"' }))),
     FICUS_CORS_ORIGINS: listReadBy(parseCorsOrigins),
     FICUS_TRUSTED_PROXIES: listReadBy(parseTrustedProxies),
-    NODE_ENV,
     FICUS_HTTP_TRACEPARENT: z.preprocess(
       (value) => (typeof value === 'string' ? value.trim().toLowerCase() || undefined : value),
       z.enum(['link', 'continue'], { error: 'must be "link" (the default) or "continue"' }).default('link'),
     ),
   },
-  (values): HttpOptions => {
-    if (values.NODE_ENV === 'production' && values.FICUS_LEGACY_URL && !values.FICUS_PUBLIC_URL) {
-      throw new SettingProblems([{ variable: 'FICUS_PUBLIC_URL', message: PUBLIC_URL_FOR_LEGACY }]);
-    }
-    return {
-      admission: { maxConcurrent: values.FICUS_HTTP_MAX_CONCURRENT, maxQueued: values.FICUS_HTTP_MAX_QUEUED },
-      bodyReads: {
-        maxReading: values.FICUS_HTTP_MAX_BODIES_READING,
-        maxReadingPerClient: values.FICUS_HTTP_MAX_BODIES_READING_PER_CLIENT,
-      },
-      legacy: values.FICUS_LEGACY_URL
-        ? { url: values.FICUS_LEGACY_URL, routes: values.FICUS_LEGACY_ROUTES }
-        : undefined,
-      publicUrl: values.FICUS_PUBLIC_URL,
-      corsOrigins: values.FICUS_CORS_ORIGINS,
-      continueClientTraces: values.FICUS_HTTP_TRACEPARENT === 'continue',
-      trustedProxies: values.FICUS_TRUSTED_PROXIES,
-    };
-  },
+  (values): HttpOptions => ({
+    admission: { maxConcurrent: values.FICUS_HTTP_MAX_CONCURRENT, maxQueued: values.FICUS_HTTP_MAX_QUEUED },
+    bodyReads: {
+      maxReading: values.FICUS_HTTP_MAX_BODIES_READING,
+      maxReadingPerClient: values.FICUS_HTTP_MAX_BODIES_READING_PER_CLIENT,
+    },
+    legacy: values.FICUS_LEGACY_URL ? { url: values.FICUS_LEGACY_URL, routes: values.FICUS_LEGACY_ROUTES } : undefined,
+    publicUrl: values.FICUS_PUBLIC_URL,
+    corsOrigins: values.FICUS_CORS_ORIGINS,
+    continueClientTraces: values.FICUS_HTTP_TRACEPARENT === 'continue',
+    trustedProxies: values.FICUS_TRUSTED_PROXIES,
+  }),
 );
 
 /**
- * A topology's legacy upstream in production needs FICUS_PUBLIC_URL as FICUS_LEGACY_URL's does
- * (checked with the settings): called before the process starts anything.
+ * An edge in front of a legacy application (its topology's, or FICUS_LEGACY_URL's) needs
+ * FICUS_PUBLIC_URL in production; a process that is no edge reads FICUS_LEGACY_URL from a shared
+ * environment and uses nothing of it. Called before the process starts anything.
  */
-export function checkPublicUrlForLegacy(configuration: Configuration, legacy: LegacyUpstream | undefined): void {
-  if (!legacy || configuration.get(HttpSettings).publicUrl || !configuration.get(RunModeSettings).production) return;
-  throw new ConfigurationError([{ variable: 'FICUS_PUBLIC_URL', message: PUBLIC_URL_FOR_LEGACY, group: 'http' }]);
+export function checkPublicUrlForLegacy(
+  configuration: Configuration,
+  edge: { readonly edge: boolean; readonly legacy?: LegacyUpstream },
+): void {
+  const http = configuration.get(HttpSettings);
+  const legacy = edge.edge ? (edge.legacy ?? http.legacy) : undefined;
+  if (!legacy || http.publicUrl || !configuration.get(RunModeSettings).production) return;
+  throw new ConfigurationError([
+    { variable: 'FICUS_PUBLIC_URL', message: PUBLIC_URL_FOR_LEGACY, group: HttpSettings.group },
+  ]);
 }
 
 /** Why production needs FICUS_PUBLIC_URL in front of a legacy application. */

@@ -70,7 +70,7 @@ export async function runTarget(options: RunTargetOptions): Promise<RunningTarge
   const targetName = options.target ?? onlyTargetOf(loaded);
   // Every setting the process reads, read now: a bad value stops it here, before anything starts.
   const configuration = readConfiguration(loaded.target(targetName), options.env ?? process.env, options.instance);
-  checkPublicUrlForLegacy(configuration, loaded.target(targetName).legacy);
+  checkPublicUrlForLegacy(configuration, loaded.target(targetName));
   const env = configuration.get(ProcessSettings);
   // A second instance of a target runs on ports of its own (FICUS_GRPC_PORT, FICUS_HTTP_PORT).
   const instance = configuration.get(InstanceSettingsGroup);
