@@ -90,7 +90,7 @@ describe('registration and the confirmed mailbox (monolith)', () => {
     expect((await anonymous.post('/identity/login', { email, password: PASSWORD })).status).toBe(200);
   });
 
-  it("signs in with the password chosen with the link that was followed: registering someone's address first wins nothing", async () => {
+  it('signs in with the password chosen with the link that was followed: an owner who follows their own link keeps no one else’s', async () => {
     const email = `owner-${randomUUID()}@example.com`;
     const ATTACKER = 'the attacker chose this';
     await register(email, ATTACKER); // first, before the owner
@@ -103,6 +103,14 @@ describe('registration and the confirmed mailbox (monolith)', () => {
       what: "the owner's link",
     });
     expect((await anonymous.post('/identity/confirm', { token: ownersLink })).status).toBe(200);
+    // No link keeps the hash of a password, the one followed included.
+    const hashes = await asAdmin<{ kept: number }>(
+      shop.database,
+      'SELECT count(*)::int AS kept FROM identity.email_confirmations c JOIN identity.customers USING (customer_id) ' +
+        'WHERE email = $1 AND c.password_hash IS NOT NULL',
+      [email],
+    );
+    expect(hashes).toEqual([{ kept: 0 }]);
 
     expect((await anonymous.post('/identity/login', { email, password: PASSWORD })).status).toBe(200);
     expect(await anonymous.post('/identity/login', { email, password: ATTACKER })).toMatchObject({

@@ -102,12 +102,15 @@ export class CustomerRepository {
    */
   async confirm(tokenHash: string): Promise<string | undefined> {
     const [row] = (await this.uow.manager.query(
-      // A CTE, so the answer is the rows (an UPDATE's comes back as [rows, count]).
-      `WITH used AS (
-         UPDATE email_confirmations SET used_at = now()
-         WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()
-         RETURNING customer_id, password_hash)
-       SELECT customer_id, password_hash FROM used`,
+      // A CTE, so the answer is the rows (an UPDATE's comes back as [rows, count]); the hash is
+      // read before the UPDATE clears it (RETURNING would give the new value).
+      `WITH link AS (
+         SELECT customer_id, password_hash FROM email_confirmations
+         WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now() FOR UPDATE),
+       used AS (
+         UPDATE email_confirmations e SET used_at = now(), password_hash = NULL FROM link
+         WHERE e.token_hash = $1 RETURNING e.customer_id)
+       SELECT link.customer_id, link.password_hash FROM link JOIN used USING (customer_id)`,
       [tokenHash],
     )) as Array<{ customer_id: string; password_hash: string | null }>;
     if (!row) return undefined;
@@ -116,8 +119,9 @@ export class CustomerRepository {
        WHERE customer_id = $1 AND email_confirmed_at IS NULL`,
       [row.customer_id, row.password_hash],
     );
+    // The account's other links are spent too, and no link keeps the hash of a password not chosen.
     await this.uow.manager.query(
-      'UPDATE email_confirmations SET used_at = now() WHERE customer_id = $1 AND used_at IS NULL',
+      'UPDATE email_confirmations SET used_at = now(), password_hash = NULL WHERE customer_id = $1 AND used_at IS NULL',
       [row.customer_id],
     );
     return row.customer_id;

@@ -25,9 +25,9 @@ export function confirmationTokenHash(token: string): string {
  * to notifications, which mails the link (`identity.email-confirmation-requested`). The answer
  * does not say whether the address had an account (the edge shows none of it): an address
  * registered before and not yet confirmed gets a new link (which sets this registration's password
- * when it is followed: whoever registered the address first, without its mailbox, keeps nothing), a
- * confirmed one's owner is told that
- * someone tried (`identity.registration-attempted`), and the same argon2 work is done either way.
+ * when it is followed, not the one of whoever registered the address first), a confirmed one's
+ * owner is told that someone tried (`identity.registration-attempted`), and the same argon2 work
+ * is done either way.
  * Each kind of email goes to an account at most once a minute and five times in a fixed 24-hour
  * window (AccountEmailPolicy): a registration past that mails nothing and is answered the same.
  */
