@@ -4,8 +4,8 @@ import { KafkaLagCollector, processMetrics } from '@infra/observability';
 import { eventually } from '../support/eventually';
 import { FaultProxy } from '../support/fault-proxy';
 import { parseExposition } from '../support/metrics-scrape';
-import { KAFKA_BROKERS } from '../support/topology-shop';
 import { createTopicWithLeaders } from '../support/kafka-topics';
+import { KAFKA_BROKERS } from '../support/topology-shop';
 
 /** Consumer lag as /metrics shows it: from the broker's offsets, and never a hung scrape. */
 describe('the consumer lag of a group', () => {
@@ -17,7 +17,7 @@ describe('the consumer lag of a group', () => {
   beforeAll(async () => {
     admin = kafka.admin();
     await admin.connect();
-    await createTopicWithLeaders(admin, topic, 2);
+    await createTopicWithLeaders(admin, topic, 2, 1);
     const producer = kafka.producer();
     await producer.connect();
     await producer.send({

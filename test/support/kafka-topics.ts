@@ -7,16 +7,16 @@ import { eventually } from './eventually';
  * not host the new topic-partition (retriable), and createTopics then fails a test that did
  * nothing wrong.
  */
-export async function createTopicWithLeaders(admin: Admin, topic: string, numPartitions: number): Promise<void> {
-  await admin.createTopics({ topics: [{ topic, numPartitions }] });
-  await eventually(
-    async () => {
-      const metadata = await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined);
-      return metadata?.topics[0]?.partitions ?? [];
-    },
-    {
-      until: (found) => found.length === numPartitions && found.every((partition) => partition.leader >= 0),
-      what: `a leader for each partition of ${topic}`,
-    },
-  );
+export async function createTopicWithLeaders(
+  admin: Admin,
+  topic: string,
+  numPartitions: number,
+  replicationFactor?: number,
+): Promise<void> {
+  await admin.createTopics({ topics: [{ topic, numPartitions, replicationFactor }] });
+  // A metadata error is retried by `eventually`, and reported if it lasts.
+  await eventually(async () => (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]?.partitions ?? [], {
+    until: (found) => found.length === numPartitions && found.every((partition) => partition.leader >= 0),
+    what: `a leader for each partition of ${topic}`,
+  });
 }
