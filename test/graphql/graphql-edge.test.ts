@@ -268,6 +268,29 @@ describe('GraphQL on the monolith', () => {
         extensions: { code: 'invalid-query', status: 400 },
       });
     }
+    // Fragments that spread twice in each of many nested ones: a million selections from 3 kB, which
+    // neither counting nor graphql-js may walk; a cycle through a field; a fragment no one spreads,
+    // which graphql-js checks all the same.
+    const chain = (levels: number, body: (i: number) => string, root: string) =>
+      Array.from({ length: levels }, (_, i) => ` fragment F${i + 1} on Query { ${body(i + 1)} }`).join('') + root;
+    const shapes = {
+      distinctPaths: chain(
+        60,
+        (i) => `x: products { ...F${i - 1} } y: me { ...F${i - 1} }`,
+        ' { ...F60 } fragment F0 on Query { __typename }',
+      ),
+      noFields: chain(90, (i) => `...F${i - 1} ...F${i - 1}`, ' { ...F90 } fragment F0 on Query { ...Nope }'),
+      cycle: '{ ...G } fragment G on Query { me { ...G } }',
+      unused: `{ __typename } fragment U on Query { ${'products { total } '.repeat(160)}}`,
+    };
+    for (const [shape, query] of Object.entries(shapes)) {
+      const answer = await anonymous.graphql(query);
+      expect({ shape, data: answer.body.data ?? null, extensions: answer.body.errors![0].extensions }).toEqual({
+        shape,
+        data: null,
+        extensions: expect.objectContaining({ code: 'invalid-query', status: 400 }),
+      });
+    }
     // A long text (a comment, a string) is few tokens, but Yoga keeps a thousand parsed queries.
     const long = await anonymous.graphql(`# ${'x'.repeat(20_000)}\n{ products { total } }`);
     expect(long.body.data ?? null).toBeNull();

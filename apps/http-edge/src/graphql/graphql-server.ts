@@ -31,6 +31,8 @@ export const GRAPHQL_LIMITS = {
   maxQueryLength: 16_384,
   /** Fields of one response path, through fragments and the fields above it (graphql-js compares them pairwise). */
   maxSameField: 20,
+  /** Selections visited to count them, fragments spread over and over included. */
+  maxSelectionsExpanded: 10_000,
 } as const;
 
 const logger = new Logger('GraphQL');
@@ -140,45 +142,65 @@ function boundedQueries(): Plugin {
       }
     },
     onValidate: ({ params, setResult }) => {
-      const most = mostRepeatedField(params.documentAST, GRAPHQL_LIMITS.maxSameField);
-      if (most && most.count > GRAPHQL_LIMITS.maxSameField) {
-        setResult([
-          refuse(
-            `"${most.name}" is selected more than ${GRAPHQL_LIMITS.maxSameField} times ` +
-              '(fragments and the fields above it included)',
-          ),
-        ]);
-      }
+      const refusal = mergeRefusal(params.documentAST, {
+        sameField: GRAPHQL_LIMITS.maxSameField,
+        depth: GRAPHQL_LIMITS.maxDepth + 1,
+        selections: GRAPHQL_LIMITS.maxSelectionsExpanded,
+      });
+      if (refusal) setResult([refuse(refusal)]);
     },
   };
 }
 
+/** How far `mergeRefusal` looks before it refuses, or leaves the rest to graphql-armor. */
+export interface MergeBounds {
+  /** Fields of one response path, at most. */
+  readonly sameField: number;
+  /** Levels of fields walked: deeper, graphql-armor's depth limit refuses the query anyway. */
+  readonly depth: number;
+  /** Selections visited in all (fields, spreads, inline fragments), fragments spread over and over included. */
+  readonly selections: number;
+}
+
 /**
- * The response path selected most often, counting as graphql-js merges: every field of one
- * response name under every field of the path above it, through inline fragments and fragment
- * spreads (`{ products { items } products { items } }` selects `products.items` twice, and 15
- * `items` in each of 15 `products` is 225). The walk stops as soon as a count passes `limit`, so
- * neither a fragment spread many times over nor a wide query costs more than the limit lets in.
+ * Why graphql-js's check that same-named fields merge would be too costly for this document, or
+ * undefined. Counted as graphql-js merges: every field of one response name under every field of
+ * the path above it, through inline fragments and fragment spreads (`{ products { items } products
+ * { items } }` selects `products.items` twice; 15 `items` in each of 15 `products` is 225), in
+ * every operation and every fragment (graphql-js checks an unused one too). The walk is bounded
+ * itself: no deeper than `depth`, no more than `selections` visited (a fragment spread twice in
+ * each of twenty nested fragments is a million), each fragment once on a path (a cycle).
  */
-export function mostRepeatedField(document: DocumentNode, limit: number): { name: string; count: number } | undefined {
+export function mergeRefusal(document: DocumentNode, bounds: MergeBounds): string | undefined {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
   }
-  let most: { name: string; count: number } | undefined;
+  let visited = 0;
+  let refusal: string | undefined;
   /** The fields under one response path, merged: each name's count and the selections below it. */
-  const walk = (sets: readonly SelectionSetNode[], path: string): boolean => {
+  const walk = (sets: readonly SelectionSetNode[], path: string, depth: number): boolean => {
+    if (depth > bounds.depth) return true;
     const byName = new Map<string, { count: number; below: SelectionSetNode[] }>();
     const collect = (set: SelectionSetNode, spreading: Set<string>): boolean => {
       for (const selection of set.selections) {
+        visited += 1;
+        if (visited > bounds.selections) {
+          refusal = `the query expands to more than ${bounds.selections} selections (fragments spread included)`;
+          return false;
+        }
         if (selection.kind === Kind.FIELD) {
           const name = (selection.alias ?? selection.name).value;
           const field = byName.get(name) ?? { count: 0, below: [] };
           byName.set(name, field);
           field.count += 1;
           if (selection.selectionSet) field.below.push(selection.selectionSet);
-          if (field.count > (most?.count ?? 0)) most = { name: `${path}${name}`, count: field.count };
-          if (field.count > limit) return false;
+          if (field.count > bounds.sameField) {
+            refusal =
+              `"${path}${name}" is selected more than ${bounds.sameField} times ` +
+              '(fragments and the fields above it included)';
+            return false;
+          }
         } else if (selection.kind === Kind.INLINE_FRAGMENT) {
           if (!collect(selection.selectionSet, spreading)) return false;
         } else {
@@ -195,14 +217,15 @@ export function mostRepeatedField(document: DocumentNode, limit: number): { name
     };
     for (const set of sets) if (!collect(set, new Set())) return false;
     for (const [name, field] of byName) {
-      if (field.below.length > 0 && !walk(field.below, `${path}${name}.`)) return false;
+      if (field.below.length > 0 && !walk(field.below, `${path}${name}.`, depth + 1)) return false;
     }
     return true;
   };
   for (const definition of document.definitions) {
-    if (definition.kind === Kind.OPERATION_DEFINITION && !walk([definition.selectionSet], '')) break;
+    const root = definition.kind === Kind.OPERATION_DEFINITION || definition.kind === Kind.FRAGMENT_DEFINITION;
+    if (root && !walk([definition.selectionSet], '', 1)) break;
   }
-  return most;
+  return refusal;
 }
 
 /** A query refused before it runs (syntax, unknown field, a limit) answers code `invalid-query`, 400. */
