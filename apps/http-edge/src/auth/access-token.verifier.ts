@@ -13,6 +13,8 @@ const JWKS_MAX_AGE_MS = 5 * 60_000;
  * fetched the keys a moment before identity rotated still learns the new key at its first token.
  */
 const UNKNOWN_KID_REFRESH_MS = 30_000;
+/** A verified token served past the keys' age fetches them again at most this often while fetches fail. */
+const FETCH_RETRY_MS = 10_000;
 
 /**
  * Verifies access tokens against the keys identity publishes (its JWKS, fetched through the
@@ -26,6 +28,7 @@ export class AccessTokenVerifier {
   private jwks?: { keys: ReturnType<typeof createLocalJWKSet>; fetchedAt: number };
   private fetching?: Promise<ReturnType<typeof createLocalJWKSet>>;
   private lastUnknownKidRefresh = 0;
+  private lastFailedFetch = 0;
   /** Tokens verified before, until they expire (the rate limiter and the guard ask for the same one). */
   private readonly verified = new VerifiedTokens();
 
@@ -45,8 +48,11 @@ export class AccessTokenVerifier {
       // The key set it was checked against is past its age: fetched again behind this answer, so
       // a key retired since (a leak) stops vouching for its tokens within that age and one fetch,
       // however long they live, and no request waits for identity (which may be away).
-      if (this.jwks && Date.now() - this.jwks.fetchedAt >= JWKS_MAX_AGE_MS)
+      // While identity fails, not at every request: once FETCH_RETRY_MS after the last failure.
+      const now = Date.now();
+      if (this.jwks && now - this.jwks.fetchedAt >= JWKS_MAX_AGE_MS && now - this.lastFailedFetch >= FETCH_RETRY_MS) {
         void this.keys(false).catch(() => undefined);
+      }
       return known;
     }
     const keys = await this.keys(false); // identity unreachable with no keys yet: 503, not 401
@@ -104,6 +110,7 @@ export class AccessTokenVerifier {
     try {
       return await this.fetching;
     } catch (error) {
+      this.lastFailedFetch = Date.now();
       if (this.jwks) return this.jwks.keys;
       throw error;
     }

@@ -13,7 +13,7 @@ import { problem, ProblemError } from '../problem/problem';
 /** Whether the request came with a body, read or not. */
 function hasBody(request: AuthenticatedRequest): boolean {
   const length = request.headers['content-length'];
-  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+  return request.headers['transfer-encoding'] !== undefined || Number(length) > 0;
 }
 
 /** The rotation's body: none, `{}`, or `{"retirePrevious": true}`. */
