@@ -58,26 +58,18 @@ export function optionalText() {
   );
 }
 
+/** An http(s) URL as every variable of one is checked. */
+const HTTP_URL = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+const withoutTrailingSlash = (url: string) => url.replace(/\/+$/, '');
+
 /** An http(s) URL, without its trailing slash; unset is `undefined`. */
 export function optionalHttpUrl() {
-  return z.preprocess(
-    unsetWhenEmpty,
-    z
-      .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
-      .transform((url) => url.replace(/\/+$/, ''))
-      .optional(),
-  );
+  return z.preprocess(unsetWhenEmpty, HTTP_URL.transform(withoutTrailingSlash).optional());
 }
 
 /** An http(s) URL, without its trailing slash; unset gives `fallback`. */
 export function httpUrl(fallback: string) {
-  return z.preprocess(
-    unsetWhenEmpty,
-    z
-      .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
-      .default(fallback)
-      .transform((url) => url.replace(/\/+$/, '')),
-  );
+  return z.preprocess(unsetWhenEmpty, HTTP_URL.default(fallback).transform(withoutTrailingSlash));
 }
 
 /** NODE_ENV read the way every part of ficus reads it: production or not (any case, spaces trimmed). */
