@@ -1,7 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { createLocalJWKSet, errors, type JSONWebKeySet } from 'jose';
 import { ACCESS_TOKEN_TYPE, IDENTITY, type AccessTokenClaims, type IdentityApi } from '@contracts/identity';
 import { unauthenticated, type Caller } from '@contracts/kernel';
+import { SYSTEM_CLOCK, type Clock } from '@infra/resilience';
 import { verifyAccessTokenFully, VerifiedTokens } from '@infra/security';
 import { VerifierClaimsSettings } from '../http-settings';
 import { RequestContexts } from '../request-context';
@@ -15,6 +16,8 @@ const JWKS_MAX_AGE_MS = 5 * 60_000;
 const UNKNOWN_KID_REFRESH_MS = 30_000;
 /** A verified token served past the keys' age fetches them again at most this often while fetches fail. */
 const FETCH_RETRY_MS = 10_000;
+/** The time the key set's age is read by: the system's, unless a test drives it (none is provided in the shop). */
+export const VERIFIER_CLOCK = Symbol('VERIFIER_CLOCK');
 
 /**
  * Verifies access tokens against the keys identity publishes (its JWKS, fetched through the
@@ -36,6 +39,7 @@ export class AccessTokenVerifier {
     @Inject(IDENTITY) private readonly identity: IdentityApi,
     private readonly contexts: RequestContexts,
     @Inject(VerifierClaimsSettings.token) private readonly claims: AccessTokenClaims,
+    @Optional() @Inject(VERIFIER_CLOCK) private readonly clock: Clock = SYSTEM_CLOCK,
   ) {}
 
   async verify(authorization: string | undefined): Promise<Caller> {
@@ -49,7 +53,7 @@ export class AccessTokenVerifier {
       // a key retired since (a leak) stops vouching for its tokens within that age and one fetch,
       // however long they live, and no request waits for identity (which may be away).
       // While identity fails, not at every request: once FETCH_RETRY_MS after the last failure.
-      const now = Date.now();
+      const now = this.clock.now();
       if (this.jwks && now - this.jwks.fetchedAt >= JWKS_MAX_AGE_MS && now - this.lastFailedFetch >= FETCH_RETRY_MS) {
         void this.keys(false).catch(() => undefined);
       }
@@ -61,9 +65,9 @@ export class AccessTokenVerifier {
     } catch (error) {
       if (
         error instanceof errors.JWKSNoMatchingKey &&
-        Date.now() - this.lastUnknownKidRefresh > UNKNOWN_KID_REFRESH_MS
+        this.clock.now() - this.lastUnknownKidRefresh > UNKNOWN_KID_REFRESH_MS
       ) {
-        this.lastUnknownKidRefresh = Date.now();
+        this.lastUnknownKidRefresh = this.clock.now();
         const fresh = await this.keys(true).catch(() => keys);
         return this.verifyWith(fresh, token).catch(() => {
           throw unauthenticated('invalid-token', 'the access token is not valid');
@@ -93,13 +97,13 @@ export class AccessTokenVerifier {
    * keys we had keep serving; with none at all the caller gets identity's error (a 503).
    */
   private async keys(refresh: boolean): Promise<ReturnType<typeof createLocalJWKSet>> {
-    if (!refresh && this.jwks && Date.now() - this.jwks.fetchedAt < JWKS_MAX_AGE_MS) {
+    if (!refresh && this.jwks && this.clock.now() - this.jwks.fetchedAt < JWKS_MAX_AGE_MS) {
       return this.jwks.keys;
     }
     this.fetching ??= this.identity
       .getJwks(this.contexts.system(), {})
       .then((jwks) => {
-        this.jwks = { keys: createLocalJWKSet(jwks as JSONWebKeySet), fetchedAt: Date.now() };
+        this.jwks = { keys: createLocalJWKSet(jwks as JSONWebKeySet), fetchedAt: this.clock.now() };
         // A key identity no longer publishes vouches for no token from now on.
         this.verified.keepOnly(new Set(jwks.keys.map((key) => key.kid)));
         return this.jwks.keys;
@@ -110,7 +114,7 @@ export class AccessTokenVerifier {
     try {
       return await this.fetching;
     } catch (error) {
-      this.lastFailedFetch = Date.now();
+      this.lastFailedFetch = this.clock.now();
       if (this.jwks) return this.jwks.keys;
       throw error;
     }
