@@ -31,7 +31,9 @@ export async function signUp(
       box.items?.find((item) => item.kind === 'email-confirmation')?.text ?? '',
     )?.[1];
   }
-  const { customerId } = (await post(baseUrl, '/identity/confirm', { token })) as { customerId: string };
+  const { customerId } = (await post(baseUrl, '/identity/confirm', { token, password: PASSWORD })) as {
+    customerId: string;
+  };
   return { token: (await signIn(baseUrl, email)).token, customerId };
 }
 

@@ -44,7 +44,7 @@ const cases: Array<[string, z.ZodType, Shape, string[]]> = [
   ['POST /identity/login', LoginBody, fields(IdentityContract.methods.login.request), ['email', 'password']],
   ['POST /identity/token', RefreshTokenBody, fields(IdentityContract.methods.refresh.request), ['refreshToken']],
   ['POST /identity/logout', RefreshTokenBody, fields(IdentityContract.methods.logout.request), ['refreshToken']],
-  ['POST /identity/confirm', ConfirmBody, fields(IdentityContract.methods.confirmEmail.request), ['token']],
+  ['POST /identity/confirm', ConfirmBody, fields(IdentityContract.methods.confirmEmail.request), ['token', 'password']],
   ['GET /dev/mailbox', MailboxQuery, fields(NotificationsContract.methods.mailbox.request), ['to']],
   ['POST …/restock', RestockBody, fields(InventoryContract.methods.restock.request), ['quantity']],
   ['POST /orders', PlaceOrderBody, fields(OrderingContract.methods.placeOrder.request), ['items', 'paymentToken']],

@@ -6,6 +6,7 @@ import { IdentityContract } from '@contracts/identity';
 import { IdentityModule } from '@modules/identity';
 import { asAdminUser, asCustomer, callContext, startModule, type ModuleUnderTest } from '../support/module-harness';
 import { asAdmin } from '../support/test-database';
+import { eventually } from '../support/eventually';
 import { IdentityHousekeeping } from '../../modules/identity/src/application/housekeeping/identity-housekeeping';
 import { SigningKeys } from '../../modules/identity/src/application/signing-keys/signing-keys';
 import { CONFIRMATION_TTL_HOURS } from '../../modules/identity/src/application/register/register-customer.handler';
@@ -48,12 +49,95 @@ describe('identity, alone on its database', () => {
       code: 'email-not-confirmed',
     });
 
-    expect(await api().confirmEmail(callContext(), { token })).toEqual({ customerId });
-    await expect(api().confirmEmail(callContext(), { token })).rejects.toMatchObject({
+    expect(await api().confirmEmail(callContext(), { token, password })).toEqual({ customerId });
+    await expect(api().confirmEmail(callContext(), { token, password })).rejects.toMatchObject({
       code: 'invalid-confirmation-token',
     });
     const tokens = await api().login(callContext(), { email, password });
     expect(decodeJwt(tokens.accessToken)).toMatchObject({ sub: customerId, roles: ['customer'] });
+  });
+
+  it('confirms only with the password chosen when registering; five wrong ones spend the link', async () => {
+    const { email, customerId, token } = await register();
+    // No password: nothing was tried, and the link still works.
+    await expect(api().confirmEmail(callContext(), { token })).rejects.toMatchObject({
+      kind: 'invalid-argument',
+      code: 'confirmation-password-required',
+    });
+    for (let attempt = 1; attempt <= 4; attempt++) {
+      await expect(api().confirmEmail(callContext(), { token, password: `guess ${attempt}` })).rejects.toMatchObject({
+        kind: 'invalid-argument',
+        code: 'wrong-confirmation-password',
+      });
+    }
+    await expect(api().login(callContext(), { email, password })).rejects.toMatchObject({
+      code: 'email-not-confirmed',
+    });
+    expect(await api().confirmEmail(callContext(), { token, password })).toEqual({ customerId }); // the fifth: right
+
+    // Another account's link, tried with five wrong passwords at once: every one counts, and the
+    // link is spent, its password hash dropped; the right password comes too late.
+    const other = await register();
+    const guesses = await Promise.allSettled(
+      Array.from({ length: 7 }, (_, i) => api().confirmEmail(callContext(), { token: other.token, password: `g${i}` })),
+    );
+    expect(
+      guesses.map((g) => (g.status === 'rejected' ? (g.reason as { code: string }).code : 'confirmed')).sort(),
+    ).toEqual([
+      ...Array<string>(2).fill('invalid-confirmation-token'),
+      ...Array<string>(5).fill('wrong-confirmation-password'),
+    ]);
+    await expect(api().confirmEmail(callContext(), { token: other.token, password })).rejects.toMatchObject({
+      code: 'invalid-confirmation-token',
+    });
+    const [link] = await asAdmin<{ used: boolean; hash: string | null }>(
+      identity.database,
+      'SELECT used_at IS NOT NULL AS used, password_hash AS hash FROM identity.email_confirmations WHERE customer_id = $1',
+      [other.customerId],
+    );
+    expect(link).toEqual({ used: true, hash: null });
+  });
+
+  it('two links of one account followed at once: one confirms, the other finds its link spent (no deadlock)', async () => {
+    const { email, customerId, token } = await register();
+    // A second link for the same account, as registering again a minute later mails it.
+    await asAdmin(
+      identity.database,
+      "UPDATE identity.account_emails SET last_sent_at = now() - interval '1 day' WHERE customer_id = $1",
+      [customerId],
+    );
+    await api().register(callContext(), { email, password: 'the second registration' });
+    const second = (await eventsOf(customerId)).filter((e) => e.type === 'identity.email-confirmation-requested')[1]
+      .payload.token!;
+    // The account's row held elsewhere, so that both confirmations are under way at the same moment.
+    const url = new URL(identity.database.adminUrl);
+    url.pathname = `/${identity.database.database}`;
+    const holder = new Client({ connectionString: url.toString() });
+    await holder.connect();
+    let confirming: Promise<PromiseSettledResult<unknown>[]>;
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM identity.customers WHERE customer_id = $1 FOR UPDATE', [customerId]);
+      confirming = Promise.allSettled([
+        api().confirmEmail(callContext(), { token, password }),
+        api().confirmEmail(callContext(), { token: second, password: 'the second registration' }),
+      ]);
+      await eventually(
+        async () =>
+          (
+            await holder.query<{ waiting: number }>(
+              "SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+            )
+          ).rows[0].waiting,
+        { until: (waiting) => waiting === 2, what: 'both confirmations waiting for a lock' },
+      );
+    } finally {
+      await holder.query('ROLLBACK').catch(() => undefined);
+      await holder.end();
+    }
+    const outcomes = await confirming;
+    const codes = outcomes.map((o) => (o.status === 'fulfilled' ? 'confirmed' : (o.reason as { code: string }).code));
+    expect(codes.sort()).toEqual(['confirmed', 'invalid-confirmation-token']);
   });
 
   it('mails an account at most once a minute and five times a day for each kind of email, answering every registration the same', async () => {
@@ -92,7 +176,7 @@ describe('identity, alone on its database', () => {
 
     // Confirmed, the owner is warned of an attempt: its own count, not held back by the links'.
     const [{ payload }] = (await eventsOf(customerId)).slice(-1);
-    await api().confirmEmail(callContext(), { token: payload.token! });
+    await api().confirmEmail(callContext(), { token: payload.token!, password: 'another password entirely' });
     await again();
     await again();
     expect(await sent('identity.registration-attempted')).toBe(1);
@@ -112,7 +196,7 @@ describe('identity, alone on its database', () => {
 
   it('refuses a wrong password with the answer an unknown address gets', async () => {
     const { email, token } = await register();
-    await api().confirmEmail(callContext(), { token });
+    await api().confirmEmail(callContext(), { token, password });
     // Each awaited as it is made: a second call rejecting while the first is awaited is an unhandled rejection.
     await expect(api().login(callContext(), { email, password: 'not the password' })).rejects.toMatchObject({
       kind: 'unauthenticated',
@@ -125,7 +209,7 @@ describe('identity, alone on its database', () => {
 
   it('rotates refresh tokens: a used one is refused, and so is the rest of its family', async () => {
     const { email, token } = await register();
-    await api().confirmEmail(callContext(), { token });
+    await api().confirmEmail(callContext(), { token, password });
     const first = await api().login(callContext(), { email, password });
     const second = await api().refresh(callContext(), { refreshToken: first.refreshToken! });
     await expect(api().refresh(callContext(), { refreshToken: first.refreshToken! })).rejects.toMatchObject({
@@ -139,7 +223,7 @@ describe('identity, alone on its database', () => {
 
   it('publishes the keys its access tokens are signed with', async () => {
     const { email, token } = await register();
-    await api().confirmEmail(callContext(), { token });
+    await api().confirmEmail(callContext(), { token, password });
     const { accessToken } = await api().login(callContext(), { email, password });
     const { keys } = await api().getJwks(callContext(), {});
     const kid = JSON.parse(Buffer.from(accessToken.split('.')[0], 'base64url').toString()).kid as string;
@@ -157,7 +241,7 @@ describe('identity, alone on its database', () => {
       kind: 'failed-precondition',
       code: 'email-not-confirmed',
     });
-    await api().confirmEmail(callContext(), { token });
+    await api().confirmEmail(callContext(), { token, password });
     expect(await api().grantAdmin(asAdminUser(), { email })).toMatchObject({
       customerId,
       roles: ['customer', 'admin'],
@@ -205,7 +289,7 @@ describe('identity, alone on its database', () => {
       jest.spyOn(Date, 'now').mockImplementation(() => realNow() + 61_000); // the key is a minute old
       expect((await keys.signingKey()).kid).toBe(kid); // answered while the look waits for the lock
       const { email, token } = await register();
-      await api().confirmEmail(callContext(), { token });
+      await api().confirmEmail(callContext(), { token, password });
       const { accessToken } = await api().login(callContext(), { email, password });
       expect(JSON.parse(Buffer.from(accessToken.split('.')[0], 'base64url').toString())).toMatchObject({ kid });
     } finally {

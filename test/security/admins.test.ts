@@ -43,7 +43,7 @@ describe('admins are made by an operator or an admin, never by registering', () 
       password: 'correct horse battery',
     });
     expect(registered.status).toBe(202);
-    await anonymous.confirmEmail(listed);
+    await anonymous.confirmEmail(listed, 'correct horse battery');
     const registrant = await signIn(listed);
     expect((await registrant.get('/admin/dead-letters')).status).toBe(403);
     const rows = await asAdmin<{ roles: string[] }>(
@@ -99,7 +99,7 @@ describe('admins are made by an operator or an admin, never by registering', () 
     const early = await cli(['admins', 'grant', unconfirmed]);
     expect(early.code).not.toBe(0);
     expect(early.err).toContain('has not confirmed its email address');
-    await new ShopClient(shop.baseUrl).confirmEmail(unconfirmed);
+    await new ShopClient(shop.baseUrl).confirmEmail(unconfirmed, 'correct horse battery');
     expect((await (await signIn(unconfirmed)).get('/admin/dead-letters')).status).toBe(403);
   });
 

@@ -33,7 +33,7 @@ describe('refresh tokens (monolith)', () => {
     const email = `refresh-${randomUUID()}@example.com`;
     const registered = await anonymous.post('/identity/register', { email, password: PASSWORD });
     expect(registered.status).toBe(202);
-    const customerId = await anonymous.confirmEmail(email);
+    const customerId = await anonymous.confirmEmail(email, PASSWORD);
     const login = await anonymous.post<Tokens>('/identity/login', { email, password: PASSWORD });
     expect(login.status).toBe(200);
     return { ...login.body, customerId, email };

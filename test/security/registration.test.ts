@@ -50,10 +50,19 @@ describe('registration and the confirmed mailbox (monolith)', () => {
       body: { code: 'invalid-credentials' },
     });
 
-    const confirmed = await anonymous.post<{ customerId: string }>('/identity/confirm', { token });
+    // The token alone confirms nothing; nor does it with another password.
+    expect(await anonymous.post('/identity/confirm', { token })).toMatchObject({
+      status: 422,
+      body: { code: 'confirmation-password-required' },
+    });
+    expect(await anonymous.post('/identity/confirm', { token, password: 'not the password' })).toMatchObject({
+      status: 422,
+      body: { code: 'wrong-confirmation-password' },
+    });
+    const confirmed = await anonymous.post<{ customerId: string }>('/identity/confirm', { token, password: PASSWORD });
     expect(confirmed.status).toBe(200);
     expect(confirmed.body.customerId).toMatch(/^[\da-f-]{36}$/);
-    expect(await anonymous.post('/identity/confirm', { token })).toMatchObject({
+    expect(await anonymous.post('/identity/confirm', { token, password: PASSWORD })).toMatchObject({
       status: 422,
       body: { code: 'invalid-confirmation-token' },
     });
@@ -69,14 +78,29 @@ describe('registration and the confirmed mailbox (monolith)', () => {
     expect(stored[0].token_hash).not.toContain(token);
   });
 
-  it('confirms from the link itself (GET), and refuses an expired link', async () => {
+  it('opens a page from the link that asks for the password: following it (GET) confirms nothing; an expired link is refused', async () => {
     const email = `link-${randomUUID()}@example.com`;
     await register(email);
     const token = await anonymous.confirmationToken(email);
+    // As a mail scanner follows every link: a page, the same for every token, and nothing confirmed.
+    const page = await anonymous.get<string>(`/identity/confirm?token=${token}`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(page.headers.get('cache-control')).toBe('no-store');
+    expect(page.headers.get('content-security-policy')).toMatch(/default-src 'none'.*script-src 'sha256-[^']+'/);
+    expect(page.body).toContain('<input type="password"');
+    expect(page.body).not.toContain(token);
+    const other = await anonymous.get<string>('/identity/confirm?token=%3Cscript%3Ealert(1)%3C/script%3E');
+    expect(other.body).toBe(page.body);
+    expect(await anonymous.post('/identity/login', { email, password: PASSWORD })).toMatchObject({
+      status: 403,
+      body: { code: 'email-not-confirmed' },
+    });
+
     // A day on: the link has expired, and the minute an account waits between two links has passed.
     await asAdmin(shop.database, "UPDATE identity.email_confirmations SET expires_at = now() - interval '1 second'");
     await asAdmin(shop.database, "UPDATE identity.account_emails SET last_sent_at = now() - interval '1 day'");
-    expect(await anonymous.get(`/identity/confirm?token=${token}`)).toMatchObject({
+    expect(await anonymous.post('/identity/confirm', { token, password: PASSWORD })).toMatchObject({
       status: 422,
       body: { code: 'invalid-confirmation-token' },
     });
@@ -86,8 +110,28 @@ describe('registration and the confirmed mailbox (monolith)', () => {
       until: (t) => t !== token,
       what: 'a new link',
     });
-    expect((await anonymous.get(`/identity/confirm?token=${fresh}`)).status).toBe(200);
+    expect((await anonymous.post('/identity/confirm', { token: fresh, password: PASSWORD })).status).toBe(200);
     expect((await anonymous.post('/identity/login', { email, password: PASSWORD })).status).toBe(200);
+  });
+
+  it('confirms nothing with a link its owner did not ask for: someone who registered their address cannot get in', async () => {
+    const email = `unasked-${randomUUID()}@example.com`;
+    const ATTACKER = 'the attacker chose this';
+    await register(email, ATTACKER);
+    const link = await anonymous.confirmationToken(email); // in the owner's mailbox
+    // The owner follows it and gives the password they would use: refused, and nothing changes.
+    expect(await anonymous.post('/identity/confirm', { token: link, password: PASSWORD })).toMatchObject({
+      status: 422,
+      body: { code: 'wrong-confirmation-password' },
+    });
+    expect(await anonymous.post('/identity/login', { email, password: ATTACKER })).toMatchObject({
+      status: 403,
+      body: { code: 'email-not-confirmed' },
+    });
+    expect(await anonymous.post('/identity/login', { email, password: PASSWORD })).toMatchObject({
+      status: 401,
+      body: { code: 'invalid-credentials' },
+    });
   });
 
   it('signs in with the password chosen with the link that was followed: an owner who follows their own link keeps no one else’s', async () => {
@@ -102,7 +146,7 @@ describe('registration and the confirmed mailbox (monolith)', () => {
       until: (t) => t !== attackersLink,
       what: "the owner's link",
     });
-    expect((await anonymous.post('/identity/confirm', { token: ownersLink })).status).toBe(200);
+    expect((await anonymous.post('/identity/confirm', { token: ownersLink, password: PASSWORD })).status).toBe(200);
     // No link keeps the hash of a password, the one followed included.
     const hashes = await asAdmin<{ kept: number }>(
       shop.database,
@@ -118,7 +162,7 @@ describe('registration and the confirmed mailbox (monolith)', () => {
       body: { code: 'invalid-credentials' },
     });
     // The other link is spent with the confirmation: followed later, it changes nothing.
-    expect(await anonymous.get(`/identity/confirm?token=${attackersLink}`)).toMatchObject({
+    expect(await anonymous.post('/identity/confirm', { token: attackersLink, password: ATTACKER })).toMatchObject({
       status: 422,
       body: { code: 'invalid-confirmation-token' },
     });

@@ -104,7 +104,7 @@ export class ShopClient {
     const registered = await this.post('/identity/register', { email, password });
     if (registered.status !== 202)
       throw new Error(`register failed: ${registered.status} ${JSON.stringify(registered.body)}`);
-    const customerId = await this.confirmEmail(email);
+    const customerId = await this.confirmEmail(email, password);
     const login = await this.post<{ accessToken: string }>('/identity/login', { email, password });
     if (login.status !== 200) throw new Error(`login failed: ${login.status} ${JSON.stringify(login.body)}`);
     return Object.assign(this.withToken(login.body.accessToken), { customerId });
@@ -124,10 +124,11 @@ export class ShopClient {
     ) as Promise<string>;
   }
 
-  /** Follows the confirmation link mailed to `email`; the account's id. */
-  async confirmEmail(email: string): Promise<string> {
+  /** Confirms `email` as its owner does: the mailed link's token and the password chosen when registering; the account's id. */
+  async confirmEmail(email: string, password: string): Promise<string> {
     const confirmed = await this.post<{ customerId: string }>('/identity/confirm', {
       token: await this.confirmationToken(email),
+      password,
     });
     if (confirmed.status !== 200)
       throw new Error(`confirm failed: ${confirmed.status} ${JSON.stringify(confirmed.body)}`);

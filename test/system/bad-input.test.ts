@@ -106,9 +106,15 @@ describe('bad input (monolith)', () => {
     ],
     [
       'confirm with a token nobody was mailed',
-      () => anonymous.post('/identity/confirm', { token: 'not-a-token-anyone-was-sent' }),
+      () => anonymous.post('/identity/confirm', { token: 'not-a-token-anyone-was-sent', password: 'long enough pw' }),
       422,
       'invalid-confirmation-token',
+    ],
+    [
+      'confirm without the password',
+      () => anonymous.post('/identity/confirm', { token: 'not-a-token-anyone-was-sent' }),
+      422,
+      'confirmation-password-required',
     ],
     [
       'login with a wrong password',

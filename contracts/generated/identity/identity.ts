@@ -92,6 +92,8 @@ export interface ListAdminsResponse {
 
 export interface ConfirmEmailRequest {
   token: string;
+  /** The password chosen when registering; required since links carry it (absent: refused). */
+  password?: string | undefined;
 }
 
 export interface ConfirmEmailResponse {
@@ -923,13 +925,16 @@ export const ListAdminsResponse: MessageFns<ListAdminsResponse> = {
 };
 
 function createBaseConfirmEmailRequest(): ConfirmEmailRequest {
-  return { token: "" };
+  return { token: "", password: undefined };
 }
 
 export const ConfirmEmailRequest: MessageFns<ConfirmEmailRequest> = {
   encode(message: ConfirmEmailRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.token !== "") {
       writer.uint32(10).string(message.token);
+    }
+    if (message.password !== undefined) {
+      writer.uint32(18).string(message.password);
     }
     return writer;
   },
@@ -953,6 +958,14 @@ export const ConfirmEmailRequest: MessageFns<ConfirmEmailRequest> = {
             }
 
             message.token = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.password = reader.string();
             continue;
           }
         }

@@ -28,6 +28,7 @@ import { SealedSigningKeys1764000000605 } from './persistence/migrations/1764000
 import { EmailConfirmation1764000000606 } from './persistence/migrations/1764000000606-email-confirmation';
 import { AccountEmails1764000000607 } from './persistence/migrations/1764000000607-account-emails';
 import { ConfirmationPassword1764000000608 } from './persistence/migrations/1764000000608-confirmation-password';
+import { ConfirmationAttempts1764000000609 } from './persistence/migrations/1764000000609-confirmation-attempts';
 
 @Module({
   imports: [
@@ -45,6 +46,7 @@ import { ConfirmationPassword1764000000608 } from './persistence/migrations/1764
         EmailConfirmation1764000000606,
         AccountEmails1764000000607,
         ConfirmationPassword1764000000608,
+        ConfirmationAttempts1764000000609,
       ],
       serves: [IdentityContract, IdentityContractAdapter],
       // Key encryption refuses to start with NODE_ENV=production and no FICUS_KEY_ENCRYPTION_KEYS.

@@ -8,7 +8,7 @@ import { PaymentsContract, PaymentViewSchema } from '@contracts/payments';
 import { ShippingContract } from '@contracts/shipping';
 import { ProductsQuery, RestockBody, SkuParam, PageQuery } from '../routes/catalog.controller';
 import { MailboxQuery } from '../routes/dev-mailbox.controller';
-import { ConfirmBody, ConfirmQuery, LoginBody, RefreshTokenBody, RegisterBody } from '../routes/identity.controller';
+import { ConfirmBody, LoginBody, RefreshTokenBody, RegisterBody } from '../routes/identity.controller';
 import { NotificationsQuery } from '../routes/notifications.controller';
 import { ReplayParams, RotateBody } from '../routes/operations.controller';
 import { CustomerParam, OrderParam } from '../routes/orders.controller';
@@ -125,7 +125,7 @@ export const ROUTE_TABLE: readonly DocumentedRoute[] = [
   {
     method: 'POST',
     route: 'identity/confirm',
-    summary: 'Confirm the email address with the mailed token (single use)',
+    summary: 'Confirm the email address: the mailed token (single use) and the password chosen when registering',
     auth: 'none',
     body: ConfirmBody,
     success: { status: 200, schema: IdentityContract.methods.confirmEmail.response },
@@ -134,11 +134,10 @@ export const ROUTE_TABLE: readonly DocumentedRoute[] = [
   {
     method: 'GET',
     route: 'identity/confirm',
-    summary: 'The link of the confirmation email: confirms as the POST does',
+    summary: 'The link of the confirmation email: a page that asks for the password and confirms with it',
     auth: 'none',
-    query: ConfirmQuery,
-    success: { status: 200, schema: IdentityContract.methods.confirmEmail.response },
-    errors: [422],
+    success: { status: 200, schema: z.string(), contentType: 'text/html' },
+    errors: [],
   },
   {
     method: 'POST',

@@ -1,10 +1,11 @@
-import { Body, Controller, Get, HttpCode, Inject, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Inject, Post, Req } from '@nestjs/common';
 import type { Request } from 'express';
 import { z } from 'zod';
 import { IDENTITY, IdentityContract, type IdentityApi } from '@contracts/identity';
 import { RequestContexts } from '../request-context';
 import { clientAddressOf } from '../security/trusted-proxies';
 import { parseOr } from '../validation';
+import { CONFIRM_PAGE, CONFIRM_PAGE_CSP } from './confirm-page';
 
 const { register, login, confirmEmail, refresh } = IdentityContract.methods;
 
@@ -18,13 +19,13 @@ export const LoginBody = z.strictObject({
 });
 /** A refresh's body, and a logout's: the refresh token, present. */
 export const RefreshTokenBody = z.strictObject({ refreshToken: refresh.request.shape.refreshToken.min(1) });
+/** The mailed token and the password chosen when registering; without the password, 422. */
 export const ConfirmBody = z.strictObject(confirmEmail.request.shape);
-export const ConfirmQuery = ConfirmBody;
 
 /** The answer to every registration, new address or known: registration tells no one which addresses have accounts. */
 export const REGISTRATION_ACCEPTED = {
   status: 'confirmation-sent',
-  detail: 'check your mailbox: follow the link we sent to confirm the address, then sign in',
+  detail: 'check your mailbox: follow the link we sent and confirm the address with your password, then sign in',
 } as const;
 
 @Controller()
@@ -45,17 +46,23 @@ export class IdentityController {
     return REGISTRATION_ACCEPTED;
   }
 
-  /** The mailed token comes back (the API's way); single use. */
+  /** The mailed token comes back with the password chosen when registering; single use. */
   @Post('identity/confirm')
   @HttpCode(200)
   confirm(@Req() request: Request, @Body() body: unknown) {
     return this.identity.confirmEmail(this.contexts.of(request), parseOr(ConfirmBody, body, 'body'));
   }
 
-  /** The link in the confirmation email, followed from a mail client. */
+  /**
+   * The link in the confirmation email, followed from a mail client: a page that asks for the
+   * password and POSTs it with the token. Following the link confirms nothing by itself.
+   */
   @Get('identity/confirm')
-  confirmFromLink(@Req() request: Request, @Query() query: unknown) {
-    return this.identity.confirmEmail(this.contexts.of(request), parseOr(ConfirmQuery, query, 'query'));
+  @Header('content-type', 'text/html; charset=utf-8')
+  @Header('content-security-policy', CONFIRM_PAGE_CSP)
+  @Header('cache-control', 'no-store')
+  confirmPage(): string {
+    return CONFIRM_PAGE;
   }
 
   @Post('identity/login')

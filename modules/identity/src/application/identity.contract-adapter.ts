@@ -29,8 +29,8 @@ export class IdentityContractAdapter implements IdentityApi {
     );
   }
 
-  confirmEmail(_ctx: CallContext, request: { token: string }) {
-    return this.commands.execute(new ConfirmEmailCommand(request.token));
+  confirmEmail(_ctx: CallContext, request: { token: string; password?: string }) {
+    return this.commands.execute(new ConfirmEmailCommand(request.token, request.password));
   }
 
   login(_ctx: CallContext, request: { email: string; password: string; clientAddress?: string }) {

@@ -94,13 +94,50 @@ export class CustomerRepository {
   }
 
   /**
+   * Takes one of a link's password attempts: the account and the password hash of the link's
+   * registration (null for a link mailed before links carried one), or undefined for a token
+   * unknown, used, expired or out of attempts. Taken before the password is checked, so that
+   * attempts sent at once count as many; the fifth wrong one spends the link.
+   */
+  async takeConfirmationAttempt(
+    tokenHash: string,
+    maxAttempts: number,
+  ): Promise<{ customerId: string; passwordHash: string | null } | undefined> {
+    const [row] = (await this.uow.manager.query(
+      `WITH taken AS (
+         UPDATE email_confirmations SET password_attempts = password_attempts + 1
+         WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now() AND password_attempts < $2
+         RETURNING customer_id, password_hash)
+       SELECT customer_id, password_hash FROM taken`,
+      [tokenHash, maxAttempts],
+    )) as Array<{ customer_id: string; password_hash: string | null }>;
+    return row && { customerId: row.customer_id, passwordHash: row.password_hash };
+  }
+
+  /** A wrong password for the link: the link is spent once its attempts are used up. */
+  async spendIfOutOfAttempts(tokenHash: string, maxAttempts: number): Promise<void> {
+    await this.uow.manager.query(
+      `UPDATE email_confirmations SET used_at = now(), password_hash = NULL
+       WHERE token_hash = $1 AND used_at IS NULL AND password_attempts >= $2`,
+      [tokenHash, maxAttempts],
+    );
+  }
+
+  /**
    * Uses the token up and confirms its account; the account's id, or undefined for a token unknown,
    * used or expired. The account takes the password chosen with the token's registration (one
    * mailed before links carried one keeps its own), and its other links are spent: an address
    * registered by several people (only one of whom reads its mailbox) signs in with the password of
    * the registration whose link was followed, and no later link changes it.
+   * The account's row is locked first: two of its links followed at once wait for each other
+   * (the second then finds its link spent) instead of each locking its own link and deadlocking.
    */
   async confirm(tokenHash: string): Promise<string | undefined> {
+    await this.uow.manager.query(
+      `SELECT 1 FROM customers WHERE customer_id = (
+         SELECT customer_id FROM email_confirmations WHERE token_hash = $1) FOR UPDATE`,
+      [tokenHash],
+    );
     const [row] = (await this.uow.manager.query(
       // A CTE, so the answer is the rows (an UPDATE's comes back as [rows, count]); the hash is
       // read before the UPDATE clears it (RETURNING would give the new value).

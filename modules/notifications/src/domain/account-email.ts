@@ -7,8 +7,9 @@ export function confirmationEmail(to: string, publicUrl: string, token: string, 
     to,
     subject: 'Confirm your email address',
     body:
-      `Welcome! To finish creating your account, open this link before ${expiresAt}:\n\n${link}\n\nIf you ` +
-      `did not register, ignore this message: nothing happens without the link.`,
+      `Welcome! To finish creating your account, open this link before ${expiresAt} and enter the password ` +
+      `you chose when registering:\n\n${link}\n\nIf you did not register, ignore this message: without ` +
+      `that password the link confirms nothing.`,
   };
 }
 
