@@ -50,8 +50,8 @@ export const IdentityContract = defineContract(
     /**
      * Proves the mailbox: the token mailed at registration, used up, with the password chosen when
      * registering (a link its owner did not ask for confirms nothing); unknown, used or expired
-     * tokens are one error. The password is optional in the schema only so that a caller of the
-     * released contract is answered `confirmation-password-required`, not a bad request.
+     * tokens are one error. The password is optional in the schema only so that an edge of the
+     * version before (the token alone) is answered `confirmation-password-required`.
      */
     confirmEmail: unary(
       z.object({ token: z.string().min(1).max(512), password: z.string().max(256).optional() }),

@@ -75,8 +75,8 @@ describe('identity, alone on its database', () => {
     });
     expect(await api().confirmEmail(callContext(), { token, password })).toEqual({ customerId }); // the fifth: right
 
-    // Another account's link, tried with five wrong passwords at once: every one counts, and the
-    // link is spent, its password hash dropped; the right password comes too late.
+    // Another account's link, tried with seven passwords at once: every one counts, five are
+    // checked, and the right password comes too late.
     const other = await register();
     const guesses = await Promise.allSettled(
       Array.from({ length: 7 }, (_, i) => api().confirmEmail(callContext(), { token: other.token, password: `g${i}` })),
@@ -90,12 +90,23 @@ describe('identity, alone on its database', () => {
     await expect(api().confirmEmail(callContext(), { token: other.token, password })).rejects.toMatchObject({
       code: 'invalid-confirmation-token',
     });
-    const [link] = await asAdmin<{ used: boolean; hash: string | null }>(
+    await expect(api().login(callContext(), { email: other.email, password })).rejects.toMatchObject({
+      code: 'email-not-confirmed',
+    });
+  });
+
+  it("takes the account's own password for a link mailed before links carried one: the password it keeps", async () => {
+    const { email, customerId, token } = await register();
+    await asAdmin(
       identity.database,
-      'SELECT used_at IS NOT NULL AS used, password_hash AS hash FROM identity.email_confirmations WHERE customer_id = $1',
-      [other.customerId],
+      'UPDATE identity.email_confirmations SET password_hash = NULL WHERE customer_id = $1',
+      [customerId],
     );
-    expect(link).toEqual({ used: true, hash: null });
+    await expect(api().confirmEmail(callContext(), { token, password: 'anything at all' })).rejects.toMatchObject({
+      code: 'wrong-confirmation-password',
+    });
+    expect(await api().confirmEmail(callContext(), { token, password })).toEqual({ customerId });
+    await expect(api().login(callContext(), { email, password })).resolves.toMatchObject({ tokenType: 'Bearer' });
   });
 
   it('two links of one account followed at once: one confirms, the other finds its link spent (no deadlock)', async () => {

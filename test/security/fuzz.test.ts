@@ -15,7 +15,7 @@ import { asAdmin } from '../support/test-database';
 interface Route {
   readonly method: 'GET' | 'POST';
   readonly path: string; // with :params
-  readonly body?: 'order' | 'credentials' | 'refresh' | 'restock' | 'none';
+  readonly body?: 'order' | 'credentials' | 'confirm' | 'refresh' | 'restock' | 'none';
 }
 
 const ROUTES: readonly Route[] = [
@@ -25,7 +25,7 @@ const ROUTES: readonly Route[] = [
   { method: 'POST', path: '/inventory/stock/:sku/restock', body: 'restock' },
   { method: 'POST', path: '/identity/register', body: 'credentials' },
   { method: 'POST', path: '/identity/login', body: 'credentials' },
-  { method: 'POST', path: '/identity/confirm', body: 'refresh' },
+  { method: 'POST', path: '/identity/confirm', body: 'confirm' },
   { method: 'GET', path: '/identity/confirm' },
   { method: 'GET', path: '/dev/mailbox' },
   { method: 'POST', path: '/identity/token', body: 'refresh' },
@@ -89,6 +89,8 @@ const anything: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom(null, true, false, [], {}) },
   { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
 );
+/** Tokens of confirmation links mailed to registrations the fuzzing starts with (beforeAll). */
+const liveLinks: string[] = [];
 const shapedBody = (kind: Route['body']): fc.Arbitrary<unknown> => {
   switch (kind) {
     case 'order':
@@ -105,6 +107,18 @@ const shapedBody = (kind: Route['body']): fc.Arbitrary<unknown> => {
       );
     case 'credentials':
       return fc.record({ email: fc.oneof(fc.emailAddress(), anything), password: anything }, { requiredKeys: [] });
+    case 'confirm':
+      // Links mailed to real registrations too, so that passwords reach the attempt count and argon2.
+      return fc.record(
+        {
+          token: fc.oneof(
+            fc.nat().map((i) => liveLinks[i % liveLinks.length] ?? 'no-link-yet'),
+            anything,
+          ),
+          password: anything,
+        },
+        { requiredKeys: [] },
+      );
     case 'refresh':
       return fc.record({ refreshToken: anything }, { requiredKeys: [] });
     case 'restock':
@@ -200,6 +214,11 @@ describe('fuzzing every public route (monolith)', () => {
       password: 'admin password here',
     });
     clients.admin = clients.anonymous.withToken(login.body.accessToken);
+    for (let i = 0; i < 3; i++) {
+      const email = `fuzzed-link-${randomUUID()}@example.com`;
+      await clients.anonymous.post('/identity/register', { email, password: 'correct horse battery' });
+      liveLinks.push(await clients.anonymous.confirmationToken(email));
+    }
   });
   afterAll(() => shop?.close());
 

@@ -53,7 +53,7 @@ describe('registration and the confirmed mailbox (monolith)', () => {
     // The token alone confirms nothing; nor does it with another password.
     expect(await anonymous.post('/identity/confirm', { token })).toMatchObject({
       status: 422,
-      body: { code: 'confirmation-password-required' },
+      body: { code: 'validation-failed' },
     });
     expect(await anonymous.post('/identity/confirm', { token, password: 'not the password' })).toMatchObject({
       status: 422,

@@ -114,7 +114,7 @@ describe('bad input (monolith)', () => {
       'confirm without the password',
       () => anonymous.post('/identity/confirm', { token: 'not-a-token-anyone-was-sent' }),
       422,
-      'confirmation-password-required',
+      'validation-failed',
     ],
     [
       'login with a wrong password',

@@ -19,8 +19,14 @@ export const LoginBody = z.strictObject({
 });
 /** A refresh's body, and a logout's: the refresh token, present. */
 export const RefreshTokenBody = z.strictObject({ refreshToken: refresh.request.shape.refreshToken.min(1) });
-/** The mailed token and the password chosen when registering; without the password, 422. */
-export const ConfirmBody = z.strictObject(confirmEmail.request.shape);
+/**
+ * The mailed token and the password chosen when registering, both required here: the contract
+ * keeps the password optional only for callers that predate it (identity refuses them itself).
+ */
+export const ConfirmBody = z.strictObject({
+  token: confirmEmail.request.shape.token,
+  password: confirmEmail.request.shape.password.unwrap().min(1),
+});
 
 /** The answer to every registration, new address or known: registration tells no one which addresses have accounts. */
 export const REGISTRATION_ACCEPTED = {

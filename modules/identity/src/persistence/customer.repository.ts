@@ -94,33 +94,24 @@ export class CustomerRepository {
   }
 
   /**
-   * Takes one of a link's password attempts: the account and the password hash of the link's
-   * registration (null for a link mailed before links carried one), or undefined for a token
-   * unknown, used, expired or out of attempts. Taken before the password is checked, so that
-   * attempts sent at once count as many; the fifth wrong one spends the link.
+   * Takes one of a link's password attempts, or undefined for a token unknown, used, expired or
+   * out of attempts. Taken before the password is checked, so that attempts sent at once count as
+   * many; a link out of attempts serves only a right password already taken, and is swept with the
+   * expired ones. The answer is the password to check: the one the confirmation will leave the
+   * account with, the link's registration's or, for a link mailed before links carried one, the
+   * account's own (which such a link keeps).
    */
-  async takeConfirmationAttempt(
-    tokenHash: string,
-    maxAttempts: number,
-  ): Promise<{ customerId: string; passwordHash: string | null } | undefined> {
+  async takeConfirmationAttempt(tokenHash: string, maxAttempts: number): Promise<{ passwordHash: string } | undefined> {
     const [row] = (await this.uow.manager.query(
       `WITH taken AS (
          UPDATE email_confirmations SET password_attempts = password_attempts + 1
          WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now() AND password_attempts < $2
          RETURNING customer_id, password_hash)
-       SELECT customer_id, password_hash FROM taken`,
+       SELECT coalesce(taken.password_hash, c.password_hash) AS password_hash
+         FROM taken JOIN customers c USING (customer_id)`,
       [tokenHash, maxAttempts],
-    )) as Array<{ customer_id: string; password_hash: string | null }>;
-    return row && { customerId: row.customer_id, passwordHash: row.password_hash };
-  }
-
-  /** A wrong password for the link: the link is spent once its attempts are used up. */
-  async spendIfOutOfAttempts(tokenHash: string, maxAttempts: number): Promise<void> {
-    await this.uow.manager.query(
-      `UPDATE email_confirmations SET used_at = now(), password_hash = NULL
-       WHERE token_hash = $1 AND used_at IS NULL AND password_attempts >= $2`,
-      [tokenHash, maxAttempts],
-    );
+    )) as Array<{ password_hash: string }>;
+    return row && { passwordHash: row.password_hash };
   }
 
   /**

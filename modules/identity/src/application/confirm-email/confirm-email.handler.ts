@@ -6,7 +6,7 @@ import { PasswordHasher } from '../password-hasher';
 import { confirmationTokenHash } from '../register/register-customer.handler';
 import { ConfirmEmailCommand } from './confirm-email.command';
 
-/** Passwords a link may be tried with; the fifth wrong one spends it. */
+/** Passwords a link may be tried with. */
 export const CONFIRMATION_PASSWORD_ATTEMPTS = 5;
 
 const invalidToken = () =>
@@ -20,8 +20,11 @@ const invalidToken = () =>
  * and its account may sign in with that password. Both are needed: the token proves the mailbox,
  * the password that whoever follows the link is who registered. A link someone else's
  * registration sent to an address (its owner did not ask for it), or one a mail scanner follows,
- * confirms nothing. Unknown, used and expired tokens get one answer; a link mailed before links
- * carried their password (migration 608) takes any password, for the day it lives.
+ * confirms nothing. Unknown, used and expired tokens get one answer. A link mailed before links
+ * carried their password (migration 608) leaves the account's password as it is, so it is that
+ * password a follower must give.
+ * Each attempt is taken before its check, and a link takes five: a right password among the last
+ * ones sent at once still confirms, whatever the wrong ones beside it.
  */
 @CommandHandler(ConfirmEmailCommand)
 export class ConfirmEmailHandler implements ICommandHandler<ConfirmEmailCommand, { customerId: string }> {
@@ -43,12 +46,11 @@ export class ConfirmEmailHandler implements ICommandHandler<ConfirmEmailCommand,
     const link = await this.customers.takeConfirmationAttempt(tokenHash, CONFIRMATION_PASSWORD_ATTEMPTS);
     if (!link) throw invalidToken();
     // The argon2 work is done outside the transaction: no connection or row lock waits for it.
-    if (link.passwordHash !== null && !(await this.hasher.verify(link.passwordHash, command.password))) {
-      await this.customers.spendIfOutOfAttempts(tokenHash, CONFIRMATION_PASSWORD_ATTEMPTS);
+    if (!(await this.hasher.verify(link.passwordHash, command.password))) {
       throw invalidArgument(
         'wrong-confirmation-password',
         'this is not the password chosen when registering with this link; ' +
-          `after ${CONFIRMATION_PASSWORD_ATTEMPTS} wrong ones the link is spent (registering again mails a new one)`,
+          `a link takes ${CONFIRMATION_PASSWORD_ATTEMPTS} attempts (registering again mails a new one)`,
       );
     }
     return this.uow.transaction(async () => {
