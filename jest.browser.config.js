@@ -1,7 +1,8 @@
 const base = require('./jest.config');
 
 /**
- * `npm run test:browser`: the console's pages in a real browser (test/browser/*.browser.ts):
+ * `npm run test:browser`: the console's pages, and the page a confirmation email's link opens, in
+ * a real browser (test/browser/*.browser.ts):
  * playwright-core driving the machine's Chromium (Debian's `chromium`, which `.ci/run` installs
  * with apt-get; FICUS_CHROMIUM names another). Kept apart from `npm test`, whose machine needs
  * no browser.

@@ -118,9 +118,12 @@ export async function benchRelay(): Promise<Record<string, unknown>> {
       return performance.now() - started;
     };
 
-    // warm up: connections, JIT, the topic's partition leaders
-    await relayRound(scaled(1_000, 200));
-    await rawRound(scaled(1_000, 200));
+    // warm up: connections, JIT (both sides' rounds kept getting faster through the first timed
+    // ones after a warm-up of 1,000 records), the topic's partition leaders
+    for (let round = 0; round < scaled(3, 1); round++) {
+      await relayRound(RECORDS);
+      await rawRound(RECORDS);
+    }
     publishShares.length = 0;
     const result = await sideBySide(
       () => relayRound(RECORDS),

@@ -52,8 +52,8 @@ describe('the access-token verifier, as its key set ages', () => {
       identity,
       new RequestContexts(RequestSettings.read({})),
       VerifierClaimsSettings.read({}),
-      { now: () => now },
     );
+    verifier.useClock({ now: () => now });
   });
 
   it('refuses a verified token once a look at the keys, 5 minutes on, no longer finds its key', async () => {

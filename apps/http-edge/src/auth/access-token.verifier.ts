@@ -1,4 +1,4 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { createLocalJWKSet, errors, type JSONWebKeySet } from 'jose';
 import { ACCESS_TOKEN_TYPE, IDENTITY, type AccessTokenClaims, type IdentityApi } from '@contracts/identity';
 import { unauthenticated, type Caller } from '@contracts/kernel';
@@ -16,8 +16,6 @@ const JWKS_MAX_AGE_MS = 5 * 60_000;
 const UNKNOWN_KID_REFRESH_MS = 30_000;
 /** A verified token served past the keys' age fetches them again at most this often while fetches fail. */
 const FETCH_RETRY_MS = 10_000;
-/** The time the key set's age is read by: the system's, unless a test drives it (none is provided in the shop). */
-export const VERIFIER_CLOCK = Symbol('VERIFIER_CLOCK');
 
 /**
  * Verifies access tokens against the keys identity publishes (its JWKS, fetched through the
@@ -32,6 +30,8 @@ export class AccessTokenVerifier {
   private fetching?: Promise<ReturnType<typeof createLocalJWKSet>>;
   private lastUnknownKidRefresh = 0;
   private lastFailedFetch = 0;
+  /** The time the key set's age is read by: the system's, unless a test drives it (`useClock`). */
+  private clock: Clock = SYSTEM_CLOCK;
   /** Tokens verified before, until they expire (the rate limiter and the guard ask for the same one). */
   private readonly verified = new VerifiedTokens();
 
@@ -39,8 +39,12 @@ export class AccessTokenVerifier {
     @Inject(IDENTITY) private readonly identity: IdentityApi,
     private readonly contexts: RequestContexts,
     @Inject(VerifierClaimsSettings.token) private readonly claims: AccessTokenClaims,
-    @Optional() @Inject(VERIFIER_CLOCK) private readonly clock: Clock = SYSTEM_CLOCK,
   ) {}
+
+  /** For tests: the key set's age, the refetch pauses and the unknown-kid bound read this clock. */
+  useClock(clock: Clock): void {
+    this.clock = clock;
+  }
 
   async verify(authorization: string | undefined): Promise<Caller> {
     const token = /^Bearer ([A-Za-z0-9_\-.]+)$/.exec(authorization ?? '')?.[1];

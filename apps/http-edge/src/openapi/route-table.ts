@@ -136,6 +136,8 @@ export const ROUTE_TABLE: readonly DocumentedRoute[] = [
     route: 'identity/confirm',
     summary: 'The link of the confirmation email: a page that asks for the password and confirms with it',
     auth: 'none',
+    // What the link carries (the page's script reads it; the page is the same for any value).
+    query: z.object({ token: z.string().optional() }),
     success: { status: 200, schema: z.string(), contentType: 'text/html' },
     errors: [],
   },
