@@ -2,7 +2,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * Confirming a registration asks for the password chosen with it; a link counts the passwords
- * tried with it, and five wrong ones spend it (whoever holds a link cannot guess on for a day).
+ * tried with it and takes five (whoever holds a link cannot guess on for the day it lives).
  */
 export class ConfirmationAttempts1764000000609 implements MigrationInterface {
   name = 'ConfirmationAttempts1764000000609';
