@@ -4,6 +4,7 @@ import { Client } from 'pg';
 import { Logger } from '@nestjs/common';
 import { IdentityContract } from '@contracts/identity';
 import { IdentityModule } from '@modules/identity';
+import { withDatabase } from '@infra/persistence';
 import { asAdminUser, asCustomer, callContext, startModule, type ModuleUnderTest } from '../support/module-harness';
 import { asAdmin } from '../support/test-database';
 import { eventually } from '../support/eventually';
@@ -121,9 +122,9 @@ describe('identity, alone on its database', () => {
     const second = (await eventsOf(customerId)).filter((e) => e.type === 'identity.email-confirmation-requested')[1]
       .payload.token!;
     // The account's row held elsewhere, so that both confirmations are under way at the same moment.
-    const url = new URL(identity.database.adminUrl);
-    url.pathname = `/${identity.database.database}`;
-    const holder = new Client({ connectionString: url.toString() });
+    const holder = new Client({
+      connectionString: withDatabase(identity.database.adminUrl, identity.database.database),
+    });
     await holder.connect();
     let confirming: Promise<PromiseSettledResult<unknown>[]>;
     try {
@@ -289,9 +290,9 @@ describe('identity, alone on its database', () => {
     const keys = identity.app.get(SigningKeys);
     const { kid } = await keys.signingKey();
     // Another replica holds the keys' table lock (as while it rotates): a look for a newer key waits for it.
-    const url = new URL(identity.database.adminUrl);
-    url.pathname = `/${identity.database.database}`;
-    const otherReplica = new Client({ connectionString: url.toString() });
+    const otherReplica = new Client({
+      connectionString: withDatabase(identity.database.adminUrl, identity.database.database),
+    });
     await otherReplica.connect();
     const realNow = Date.now.bind(Date);
     try {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { defineContract, serverStream, unary, type CallContext, type ContractApi } from '@contracts/kernel';
 import { ContractBus, DEFAULT_CONSUMER_RETRY, InProcessEventTransport } from '@infra/messaging';
 import { ContextRuntime } from '@infra/runtime';
+import { withDatabase } from '@infra/persistence';
 import { freshDatabase } from '../support/test-database';
 
 /** Two contexts made for this test: x notes a line in its own table, y passes a note on to x. */
@@ -41,9 +42,8 @@ describe('a contract call served in one process', () => {
 
   beforeAll(async () => {
     database = await freshDatabase('apart');
-    const url = new URL(database.config.adminUrl);
-    url.pathname = `/${database.config.database}`;
-    dataSource = new DataSource({ type: 'postgres', url: url.toString(), extra: { pipeline: true, max: 6 } });
+    const url = withDatabase(database.config.adminUrl, database.config.database);
+    dataSource = new DataSource({ type: 'postgres', url, extra: { pipeline: true, max: 6 } });
     await dataSource.initialize();
     await dataSource.query('CREATE TABLE notes (text text NOT NULL)');
 

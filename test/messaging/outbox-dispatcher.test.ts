@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import type { Envelope } from '@contracts/kernel';
 import { InProcessEventTransport, Outbox, OutboxDispatcher, OutboxRelay, type EventPublisher } from '@infra/messaging';
-import { OUTBOX_COLUMNS_SQL, UnitOfWork } from '@infra/persistence';
+import { OUTBOX_COLUMNS_SQL, UnitOfWork, withDatabase } from '@infra/persistence';
 import { eventually } from '../support/eventually';
 import { freshDatabase } from '../support/test-database';
 
@@ -17,9 +17,8 @@ describe('the outbox dispatcher', () => {
 
   beforeAll(async () => {
     database = await freshDatabase('dispatcher');
-    const url = new URL(database.config.adminUrl);
-    url.pathname = `/${database.config.database}`;
-    dataSource = new DataSource({ type: 'postgres', url: url.toString(), extra: { pipeline: true, max: 6 } });
+    const url = withDatabase(database.config.adminUrl, database.config.database);
+    dataSource = new DataSource({ type: 'postgres', url, extra: { pipeline: true, max: 6 } });
     await dataSource.initialize();
     await dataSource.query(`CREATE TABLE outbox (${OUTBOX_COLUMNS_SQL})`);
   });
