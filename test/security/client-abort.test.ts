@@ -115,7 +115,7 @@ async function startEdge(maxConcurrent: number) {
     logger: false,
     bodyParser: false,
   });
-  setUpHttpEdge(app, { limits: { maxConcurrent, maxQueued: 0, abortedHoldMs: 60_000 }, legacy: null });
+  setUpHttpEdge(app, { limits: { maxConcurrent, maxQueued: 0, abortedHoldMs: 60_000 } });
   app.get(ContractBus).serve(HoldContract, holdImplementation);
   await app.listen(0, '127.0.0.1');
   const base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;

@@ -54,13 +54,10 @@ export function httpEdgeAdapter(): ExpressAdapter {
  */
 export function setUpHttpEdge(
   app: INestApplication,
-  /**
-   * `legacy`: the topology's legacy upstream; unset, FICUS_LEGACY_URL's; null, none (a process that
-   * is not the edge).
-   */
+  /** `legacy`: the legacy application this edge stands in front of (`legacyUpstreamOf`); unset, none. */
   options: {
     limits?: AdmissionLimits;
-    legacy?: LegacyUpstream | null;
+    legacy?: LegacyUpstream;
     /** The paths the admission gate always lets through (PUBLIC_PROBES unless said). */
     probes?: readonly string[];
   } = {},
@@ -103,7 +100,7 @@ export function setUpHttpEdge(
   // (an edge reads their settings; NestFactory's app aborts the process on an unknown provider).
   if (configuration.has(StreamSettings)) ficus.push(app.get(OpenStreams).admission());
   ficus.push(gate.admit);
-  const legacy = options.legacy === undefined ? http.legacy : options.legacy;
+  const { legacy } = options;
   if (!legacy) {
     for (const handler of ficus) express.use(handler);
     return;

@@ -96,18 +96,25 @@ export const HttpSettings = defineSettings(
   }),
 );
 
+/** A deploy target as far as its legacy upstream goes. */
+type LegacyTarget = { readonly edge: boolean; readonly legacy?: LegacyUpstream };
+
 /**
- * An edge in front of a legacy application (its topology's, or FICUS_LEGACY_URL's) needs
- * FICUS_PUBLIC_URL in production; a process that is no edge reads FICUS_LEGACY_URL from a shared
- * environment and uses nothing of it. Called before the process starts anything.
+ * The legacy application a target stands in front of: its topology's, or FICUS_LEGACY_URL's, and
+ * only for an edge. A process that is no edge reads FICUS_LEGACY_URL from a shared environment and
+ * uses nothing of it.
  */
-export function checkPublicUrlForLegacy(
-  configuration: Configuration,
-  edge: { readonly edge: boolean; readonly legacy?: LegacyUpstream },
-): void {
+export function legacyUpstreamOf(target: LegacyTarget, http: HttpOptions): LegacyUpstream | undefined {
+  return target.edge ? (target.legacy ?? http.legacy) : undefined;
+}
+
+/**
+ * An edge in front of a legacy application (`legacyUpstreamOf`) needs FICUS_PUBLIC_URL in
+ * production. Called before the process starts anything.
+ */
+export function checkPublicUrlForLegacy(configuration: Configuration, target: LegacyTarget): void {
   const http = configuration.get(HttpSettings);
-  const legacy = edge.edge ? (edge.legacy ?? http.legacy) : undefined;
-  if (!legacy || http.publicUrl || !configuration.get(RunModeSettings).production) return;
+  if (!legacyUpstreamOf(target, http) || http.publicUrl || !configuration.get(RunModeSettings).production) return;
   throw new ConfigurationError([
     { variable: 'FICUS_PUBLIC_URL', message: PUBLIC_URL_FOR_LEGACY, group: HttpSettings.group },
   ]);

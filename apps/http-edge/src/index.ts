@@ -12,6 +12,12 @@ export { AccessTokenVerifier } from './auth/access-token.verifier';
 export { RequestContexts } from './request-context';
 export { RateLimiter } from './rate-limit/rate-limiter';
 export type { RateLimitClock } from './rate-limit/rate-limit.store';
-export { checkPublicUrlForLegacy, HttpSettings, RequestSettings, VerifierClaimsSettings } from './http-settings';
+export {
+  checkPublicUrlForLegacy,
+  HttpSettings,
+  legacyUpstreamOf,
+  RequestSettings,
+  VerifierClaimsSettings,
+} from './http-settings';
 export { RateLimitSettings } from './rate-limit/rate-limit.config';
 export { StreamSettings } from './admission/stream-admission';

@@ -9,6 +9,8 @@ import {
   checkPublicUrlForLegacy,
   drainOnStop,
   httpEdgeAdapter,
+  HttpSettings,
+  legacyUpstreamOf,
   OPERATIONS_PROBES,
   PUBLIC_PROBES,
   serveOperations,
@@ -149,7 +151,7 @@ export async function runTarget(options: RunTargetOptions): Promise<RunningTarge
   app.useLogger(app.get(Logger));
   // An edge's port is the public API's (its operations port is apart); a service's one port is its operations port.
   setUpHttpEdge(app, {
-    legacy: target.edge ? target.legacy : null,
+    legacy: legacyUpstreamOf(target, configuration.get(HttpSettings)),
     probes: target.edge ? PUBLIC_PROBES : OPERATIONS_PROBES,
   });
   const drainHttp = drainOnStop(app.getHttpServer());
